@@ -1,0 +1,5 @@
+import sys
+
+from shadowtape.cli import main
+
+sys.exit(main())

@@ -1,0 +1,95 @@
+"""The `shadowtape` command: parses arguments, dispatches, and turns errors into one line.
+
+Each subcommand lives in its own module under ``shadowtape.commands`` and exposes
+``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``; this module finds
+them, so adding a command touches nothing here. Exit codes: 0 all is well, 1 the gate
+found regressions, 2 usage or input errors, 3 an internal error (a bug: please report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from shadowtape import __version__, commands
+from shadowtape.errors import ShadowtapeError
+
+ORDER = ("record", "replay", "report", "inspect", "import", "export")
+EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line plus a pointer to --help, exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _modules() -> list[ModuleType]:
+    found = [
+        importlib.import_module(f"shadowtape.commands.{info.name}")
+        for info in pkgutil.iter_modules(commands.__path__)
+        if not info.name.startswith("_")
+    ]
+    rank = {name: i for i, name in enumerate(ORDER)}
+    return sorted(found, key=lambda m: (rank.get(m.NAME, len(ORDER)), m.NAME))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="shadowtape",
+        description="Record production HTTP traffic, sanitized, and replay it against a "
+        "candidate build in shadow mode.",
+    )
+    parser.add_argument("--version", action="version", version=f"shadowtape {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks and debug logs on errors"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for module in _modules():
+        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+        module.add_arguments(command)
+        command.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="shadowtape: %(levelname)s: %(message)s",
+    )
+    try:
+        return int(args._run(args))
+    except ShadowtapeError as exc:
+        if debug:
+            raise
+        print(f"shadowtape {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"shadowtape {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:
+        if debug:
+            raise
+        print(
+            f"shadowtape {args.command}: internal error: {type(exc).__name__}: {exc} "
+            "(rerun with --debug for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

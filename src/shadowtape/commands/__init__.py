@@ -1,0 +1,1 @@
+"""One module per `shadowtape` subcommand; see shadowtape.cli for the protocol."""

@@ -1,0 +1,43 @@
+"""Every error shadowtape raises on purpose, in one tree.
+
+    ShadowtapeError              anything the CLI reports as one line, exit 2
+    ├── TapeError                a tape cannot be read or written
+    │   ├── TapeFormatError      not a tape, corrupt, truncated
+    │   └── TapeVersionError     written by a newer shadowtape
+    ├── ConfigError              a flag, option or config file is wrong
+    ├── ReplayError              a replay cannot start (bad target, unsafe request)
+    └── SanitizeError            a sanitizing rule cannot be loaded
+
+Errors from pyarrow, httpx and mitmproxy are translated at the boundary where they
+occur, so callers only ever catch these. Each message says what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+
+class ShadowtapeError(Exception):
+    """Base class: a problem the user can fix, reported without a traceback."""
+
+
+class TapeError(ShadowtapeError):
+    """A tape cannot be read or written."""
+
+
+class TapeFormatError(TapeError):
+    """A file is not a shadowtape tape, or is corrupt or truncated."""
+
+
+class TapeVersionError(TapeError):
+    """A tape was written with a newer major schema version than this reader knows."""
+
+
+class ConfigError(ShadowtapeError):
+    """A flag, addon option or configuration file has a wrong value."""
+
+
+class ReplayError(ShadowtapeError):
+    """A replay cannot start or continue."""
+
+
+class SanitizeError(ShadowtapeError):
+    """A sanitizing rule or rules file cannot be loaded."""

@@ -1,0 +1,186 @@
+"""TapeReader: streams exchanges from part files, folders, globs and filesystem URIs.
+
+Nothing loads a whole tape: parts are read one at a time, in record batches, with the
+filter pushed down and body columns left on disk unless asked for. Every part's footer is
+checked before its rows are read, so a corrupt, alien or too-new file fails with a
+message that names it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from shadowtape.errors import TapeFormatError, TapeVersionError
+from shadowtape.exchange import Exchange
+from shadowtape.tape.filters import TapeFilter, sample_keep
+from shadowtape.tape.location import PartFile, discover
+from shadowtape.tape.schema import (
+    BODY_COLUMNS,
+    COLUMNS,
+    DROPPED_KEY,
+    SCHEMA,
+    SCHEMA_MAJOR,
+    VERSION_KEY,
+    from_batch,
+)
+
+Locations = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class PartInfo:
+    """What a part's footer says, read without touching its rows."""
+
+    path: str
+    rows: int
+    schema_version: str
+    dropped: int
+    size: int
+
+
+def _damaged(part: PartFile, exc: BaseException) -> TapeFormatError:
+    return TapeFormatError(
+        f"{part.path}: not a readable tape part, corrupt or truncated ({_reason(exc)}); "
+        "move it aside or restore it, the other parts still read"
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def read_part_info(part: PartFile) -> PartInfo:
+    """Check a part's footer: raise TapeFormatError / TapeVersionError if it is not ours."""
+    try:
+        with part.filesystem.open_input_file(part.path) as handle:
+            size = handle.size()
+            if size == 0:
+                raise TapeFormatError(
+                    f"{part.path}: empty file, not a tape part; a writer may have died "
+                    "before writing it; remove it"
+                )
+            meta = pq.ParquetFile(handle).metadata
+    except TapeFormatError:
+        raise
+    except (pa.ArrowException, OSError) as exc:
+        raise _damaged(part, exc) from None
+    kv = meta.metadata or {}
+    version = kv.get(VERSION_KEY)
+    if version is None:
+        raise TapeFormatError(
+            f"{part.path}: a Parquet file but not a shadowtape tape (no "
+            f"{VERSION_KEY.decode()} in its metadata); import other formats with "
+            "'shadowtape import'"
+        )
+    text = version.decode(errors="replace")
+    try:
+        major = int(text.split(".", 1)[0])
+    except ValueError:
+        raise TapeFormatError(f"{part.path}: unreadable tape schema version {text!r}") from None
+    if major > SCHEMA_MAJOR:
+        raise TapeVersionError(
+            f"{part.path}: written with tape schema {text}, newer than this shadowtape reads "
+            f"({SCHEMA_MAJOR}.x); upgrade shadowtape to read it"
+        )
+    try:
+        dropped = int(kv.get(DROPPED_KEY, b"0"))
+    except ValueError:
+        dropped = 0
+    return PartInfo(part.path, meta.num_rows, text, dropped, size)
+
+
+class TapeReader:
+    """Reads the exchanges in one or more tapes, filtered, as a stream."""
+
+    def __init__(
+        self,
+        locations: Locations,
+        *,
+        filter: TapeFilter | None = None,
+        batch_size: int = 4_096,
+    ) -> None:
+        if isinstance(locations, str | os.PathLike):
+            locations = [locations]
+        self.filter = filter or TapeFilter()
+        self.batch_size = batch_size
+        found = discover(locations)
+        self.parts: list[PartFile] = [
+            part for part in found if self.filter.may_contain(part.source, part.hour_start)
+        ]
+
+    def part_infos(self) -> Iterator[PartInfo]:
+        for part in self.parts:
+            yield read_part_info(part)
+
+    def batches(
+        self, *, columns: Sequence[str] | None = None, bodies: bool = True
+    ) -> Iterator[pa.RecordBatch]:
+        """Matching rows as record batches. ``bodies=False`` leaves body columns on disk."""
+        wanted = list(columns) if columns is not None else list(COLUMNS)
+        if not bodies:
+            wanted = [c for c in wanted if c not in BODY_COLUMNS]
+        unknown = [c for c in wanted if c not in COLUMNS]
+        if unknown:
+            raise ValueError(f"unknown tape columns: {', '.join(unknown)}")
+        sample = self.filter.sample
+        read_columns = wanted if sample is None or "id" in wanted else [*wanted, "id"]
+        remaining = self.filter.limit
+        expression = self.filter.expression()
+        for part in self.parts:
+            if remaining is not None and remaining <= 0:
+                return
+            read_part_info(part)
+            for batch in self._part_batches(part, read_columns, expression):
+                if sample is not None:
+                    ids = batch.column("id").to_pylist()
+                    mask = pa.array([sample_keep(i, sample) for i in ids], pa.bool_())
+                    batch = batch.filter(mask)
+                    if read_columns is not wanted:
+                        batch = batch.select(wanted)
+                if remaining is not None:
+                    if batch.num_rows > remaining:
+                        batch = batch.slice(0, remaining)
+                    remaining -= batch.num_rows
+                if batch.num_rows:
+                    yield batch
+                if remaining is not None and remaining <= 0:
+                    return
+
+    def _part_batches(
+        self, part: PartFile, columns: list[str], expression: ds.Expression | None
+    ) -> Iterator[pa.RecordBatch]:
+        try:
+            dataset = ds.dataset(
+                part.path, schema=SCHEMA, format="parquet", filesystem=part.filesystem
+            )
+            yield from dataset.to_batches(
+                columns=columns,
+                filter=expression,
+                batch_size=self.batch_size,
+                batch_readahead=2,
+                fragment_readahead=1,
+            )
+        except (pa.ArrowException, OSError) as exc:
+            raise _damaged(part, exc) from None
+
+    def exchanges(self, *, bodies: bool = True) -> Iterator[Exchange]:
+        """Matching exchanges, rebuilt one batch at a time."""
+        for batch in self.batches(bodies=bodies):
+            yield from from_batch(batch)
+
+    def __iter__(self) -> Iterator[Exchange]:
+        return self.exchanges()
+
+    def count(self) -> int:
+        if self.filter.expression() is None and self.filter.sample is None:
+            total = sum(info.rows for info in self.part_infos())
+            return total if self.filter.limit is None else min(total, self.filter.limit)
+        return sum(batch.num_rows for batch in self.batches(columns=["id"]))
+
