@@ -163,9 +163,12 @@ class TapeFilter:
 
     def may_contain(self, source: str | None, hour_start: datetime | None) -> bool:
         """Whether a part in this Hive partition can hold a matching exchange."""
-        if source is not None and self.sources:
-            if source not in {safe_segment(s) for s in self.sources}:
-                return False
+        if (
+            source is not None
+            and self.sources
+            and source not in {safe_segment(s) for s in self.sources}
+        ):
+            return False
         if hour_start is not None:
             if self.since is not None and hour_start + timedelta(hours=1) <= _aware(self.since):
                 return False

@@ -183,4 +183,3 @@ class TapeReader:
             total = sum(info.rows for info in self.part_infos())
             return total if self.filter.limit is None else min(total, self.filter.limit)
         return sum(batch.num_rows for batch in self.batches(columns=["id"]))
-

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow as pa
 
@@ -176,8 +177,8 @@ def from_batch(batch: pa.RecordBatch | pa.Table) -> Iterator[Exchange]:
     data = batch.to_pydict()
     n = batch.num_rows
 
-    def col(name: str) -> list[object]:
-        return data.get(name) or [None] * n  # type: ignore[return-value]
+    def col(name: str) -> list[Any]:
+        return data.get(name) or [None] * n
 
     ids, at, source = col("id"), col("recorded_at"), col("source")
     method, scheme, host, port = col("method"), col("scheme"), col("host"), col("port")
@@ -207,24 +208,24 @@ def from_batch(batch: pa.RecordBatch | pa.Table) -> Iterator[Exchange]:
             method=str(method[i] or ""),
             scheme=str(scheme[i] or "http"),
             host=str(host[i] or ""),
-            port=int(port[i] or 0),  # type: ignore[call-overload]
+            port=int(port[i] or 0),
             path=str(path[i] or "/"),
             query=str(query[i] or ""),
             http_version=str(version[i] or ""),
-            headers=_headers(rq_h[i]),  # type: ignore[arg-type]
-            body=rq_b[i] or b"",  # type: ignore[arg-type]
-            body_size=int(rq_s[i] or 0),  # type: ignore[call-overload]
+            headers=_headers(rq_h[i]),
+            body=rq_b[i] or b"",
+            body_size=int(rq_s[i] or 0),
             body_truncated=bool(rq_t[i]),
         )
         response = None
         if status[i] is not None:
             response = Response(
-                status=int(status[i]),  # type: ignore[call-overload]
+                status=int(status[i]),
                 reason=str(reason[i] or ""),
                 http_version=str(rs_v[i] or ""),
-                headers=_headers(rs_h[i]),  # type: ignore[arg-type]
-                body=rs_b[i] or b"",  # type: ignore[arg-type]
-                body_size=int(rs_s[i] or 0),  # type: ignore[call-overload]
+                headers=_headers(rs_h[i]),
+                body=rs_b[i] or b"",
+                body_size=int(rs_s[i] or 0),
                 body_truncated=bool(rs_t[i]),
             )
         error = None
@@ -243,8 +244,8 @@ def from_batch(batch: pa.RecordBatch | pa.Table) -> Iterator[Exchange]:
             request=request,
             response=response,
             error=error,
-            duration_us=duration[i],  # type: ignore[arg-type]
-            ttfb_us=ttfb[i],  # type: ignore[arg-type]
-            redactions=tuple(redactions[i] or ()),  # type: ignore[call-overload]
-            tags=dict(tags[i] or ()),  # type: ignore[call-overload]
+            duration_us=duration[i],
+            ttfb_us=ttfb[i],
+            redactions=tuple(redactions[i] or ()),
+            tags=dict(tags[i] or ()),
         )

@@ -10,6 +10,7 @@ writer killed mid-part leaves every earlier part readable.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import threading
@@ -19,7 +20,6 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
-import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -94,15 +94,13 @@ class _Part:
         self.fs.move(self.temp, self.final)
 
     def abandon(self) -> None:
-        for action in (self.writer.close, self.stream.close):
-            try:
+        # Already failing: clean up what we can; the first error is the one reported.
+        for action in (self.writer.close, self.stream.close, self._delete_temp):
+            with contextlib.suppress(Exception):
                 action()
-            except Exception:  # noqa: BLE001 - already failing; keep the first error
-                pass
-        try:
-            self.fs.delete_file(self.temp)
-        except Exception:  # noqa: BLE001
-            pass
+
+    def _delete_temp(self) -> None:
+        self.fs.delete_file(self.temp)
 
 
 class _Throttled:
@@ -268,7 +266,7 @@ class TapeWriter:
         if part is None:
             try:
                 part = self._open(key)
-            except Exception as exc:  # noqa: BLE001 - counted and logged, never raised
+            except Exception as exc:
                 self._fail(1, f"cannot open a tape part under {self.root}: {exc}")
                 return
         part.pending.append(exchange)
@@ -288,7 +286,7 @@ class TapeWriter:
     def _write_group(self, key: tuple[str, str, str], part: _Part) -> None:
         try:
             part.write_pending()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self._abandon(key, part, exc)
             return
         if part.rows >= self._max_rows or part.size >= self._max_bytes:
@@ -301,7 +299,7 @@ class TapeWriter:
                 dropped = self._dropped - self._dropped_reported
                 self._dropped_reported = self._dropped
             part.close(dropped)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self._abandon(key, part, exc)
             return
         self._parts.pop(key, None)
@@ -328,4 +326,3 @@ class TapeWriter:
         for key, part in list(self._parts.items()):
             if now - part.opened >= self._max_age:
                 self._close_part(key, part)
-

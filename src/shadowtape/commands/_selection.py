@@ -1,0 +1,57 @@
+"""The selection flags every command that reads tapes shares, mapped onto TapeFilter."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+
+from shadowtape.errors import ConfigError
+from shadowtape.tape import TapeFilter, parse_statuses
+
+
+def parse_time(text: str) -> datetime:
+    """ISO 8601 ('2026-11-21T10:00', '2026-11-21 10:00:00+01:00'); naive means UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"time {text!r} is not ISO 8601; write it like 2026-11-21T10:00:00Z"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("selection")
+    group.add_argument(
+        "--method", action="append", default=[], help="keep this method (repeatable)"
+    )
+    group.add_argument("--host", action="append", default=[], help="keep this host (repeatable)")
+    group.add_argument(
+        "--path", help="keep paths with this prefix, glob (/api/*/orders) or regex (re:^/api/\\d+)"
+    )
+    group.add_argument("--status", help="keep these statuses: 404, 5xx, 200-299 (comma-separated)")
+    group.add_argument("--since", type=str, help="keep exchanges recorded at or after (ISO 8601)")
+    group.add_argument("--until", type=str, help="keep exchanges recorded before (ISO 8601)")
+    group.add_argument(
+        "--source", action="append", default=[], help="keep this source (repeatable)"
+    )
+    group.add_argument(
+        "--id", action="append", default=[], dest="ids", help="keep this exchange id"
+    )
+    group.add_argument("--sample", type=float, help="keep this fraction, chosen by id (0-1]")
+    group.add_argument("--limit", type=int, help="keep at most this many exchanges")
+
+
+def selection_filter(args: argparse.Namespace) -> TapeFilter:
+    return TapeFilter(
+        methods=tuple(args.method),
+        hosts=tuple(args.host),
+        path=args.path,
+        statuses=parse_statuses(args.status) if args.status else (),
+        since=parse_time(args.since) if args.since else None,
+        until=parse_time(args.until) if args.until else None,
+        sources=tuple(args.source),
+        ids=tuple(args.ids),
+        sample=args.sample,
+        limit=args.limit,
+    )

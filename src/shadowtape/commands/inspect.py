@@ -1,0 +1,83 @@
+"""`shadowtape inspect TAPES...`: what is in a tape, for a person or (--json) a script."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from shadowtape.commands._selection import add_selection_arguments, selection_filter
+from shadowtape.inspect import summarize
+
+NAME = "inspect"
+HELP = "Summarize tapes: exchanges, time range, methods, statuses, paths, redactions, errors."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "tapes", nargs="+", metavar="TAPES", help="tape files, folders, globs or URIs"
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--top", type=int, default=10, help="how many top paths to list")
+    add_selection_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    summary = summarize(args.tapes, filter=selection_filter(args), top=args.top)
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
+        return 0
+    _print(summary, Console(highlight=False))
+    return 0
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def _counts(title: str, counts: dict[str, int]) -> Table:
+    table = Table(box=None, pad_edge=False, header_style="bold underline")
+    table.add_column(title, no_wrap=True, overflow="fold")
+    table.add_column("count", justify="right")
+    for key, value in counts.items():
+        table.add_row(key or "(none)", f"{value:,}")
+    return table
+
+
+def _print(s: dict[str, Any], console: Console) -> None:
+    console.print(
+        f"[bold]{s['exchanges']:,} exchanges[/] in {s['parts']} part(s), "
+        f"{_size(s['bytes_on_disk'])} on disk (schema {', '.join(s['schema_versions']) or '-'})"
+    )
+    if s["first"]:
+        console.print(f"from {s['first']} to {s['last']}")
+    bodies = s["body_bytes"]
+    console.print(
+        f"bodies: {_size(bodies['request'])} in requests, {_size(bodies['response'])} in "
+        f"responses; {s['truncated_bodies']:,} truncated"
+    )
+    if s["dropped_while_recording"]:
+        console.print(
+            f"[yellow]{s['dropped_while_recording']:,} exchanges were dropped while recording "
+            "(the recorder's queue was full)[/]"
+        )
+    for title, key in (
+        ("sources", "sources"),
+        ("methods", "methods"),
+        ("status classes", "status_classes"),
+        (f"top paths (of {s['distinct_paths']:,})", "top_paths"),
+        ("redactions by location", "redactions"),
+        ("errors by kind", "errors"),
+    ):
+        if s[key]:
+            console.print()
+            console.print(_counts(title, s[key]))

@@ -1,0 +1,111 @@
+"""`shadowtape inspect` as a user runs it: a real process, real files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from shadowtape import TapeWriter
+from shadowtape.tape import SCHEMA, to_batch
+from tests.tape.helpers import exchange
+
+
+def shadowtape(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shadowtape", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.fixture
+def tape(tmp_path: Path) -> Path:
+    root = tmp_path / "tape"
+    with TapeWriter(root) as writer:
+        for i in range(30):
+            writer.write(exchange(path=f"/api/items/{i % 3}", status=500 if i % 10 == 0 else 200))
+        writer.write(exchange(status=None))
+    return root
+
+
+def test_inspect_json_reports_counts_a_script_can_use(tape: Path) -> None:
+    result = shadowtape("inspect", "--json", str(tape))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["exchanges"] == 31
+    assert summary["status_classes"] == {"2xx": 27, "5xx": 3, "no response": 1}
+    assert summary["top_paths"] == {"/api/items/0": 10, "/api/items/1": 11, "/api/items/2": 10}
+    assert summary["methods"] == {"GET": 31}
+
+
+def test_inspect_prints_a_summary_for_people(tape: Path) -> None:
+    result = shadowtape("inspect", str(tape), "--status", "5xx")
+    assert result.returncode == 0, result.stderr
+    assert "3 exchanges" in result.stdout
+    assert "/api/items/0" in result.stdout
+
+
+def _future_version(path: Path) -> None:
+    batch = to_batch([exchange()])
+    schema = SCHEMA.with_metadata({b"shadowtape.schema_version": b"2.0"})
+    pq.write_table(pa.Table.from_batches([batch]).cast(schema), path)
+
+
+def _damage(tape: Path, path: Path, how: str) -> None:
+    source = next(tape.rglob("*.parquet")).read_bytes()
+    if how == "truncated":
+        path.write_bytes(source[: len(source) // 2])
+    elif how == "corrupt":
+        middle = len(source) // 2
+        path.write_bytes(source[:200] + b"\xff" * (middle - 200) + source[middle:])
+    elif how == "empty":
+        path.write_bytes(b"")
+    elif how == "not parquet":
+        path.write_text("id,method\n1,GET\n")
+    elif how == "not a tape":
+        pq.write_table(pa.table({"a": [1, 2]}), path)
+    elif how == "future version":
+        _future_version(path)
+
+
+@pytest.mark.parametrize(
+    ("how", "says"),
+    [
+        ("truncated", "corrupt or truncated"),
+        ("corrupt", "corrupt or truncated"),
+        ("empty", "empty file"),
+        ("not parquet", "corrupt or truncated"),
+        ("not a tape", "not a shadowtape tape"),
+        ("future version", "upgrade shadowtape"),
+    ],
+)
+def test_bad_files_give_one_line_naming_the_file_and_exit_2(
+    tape: Path, tmp_path: Path, how: str, says: str
+) -> None:
+    bad = tmp_path / "bad.parquet"
+    _damage(tape, bad, how)
+    for args in (["inspect", str(bad)], ["inspect", "--json", str(tape), str(bad)]):
+        result = shadowtape(*args)
+        assert result.returncode == 2
+        assert result.stdout == ""
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert str(bad) in lines[0] and says in lines[0]
+        assert "Traceback" not in result.stderr
+
+
+def test_usage_errors_and_missing_paths_exit_2_with_one_line(tmp_path: Path) -> None:
+    for args in (
+        ["inspect", str(tmp_path / "missing")],
+        ["inspect", "--bogus", str(tmp_path)],
+        ["inspect", str(tmp_path), "--since", "yesterday"],
+        ["inspect", str(tmp_path), "--status", "2xxx"],
+    ):
+        result = shadowtape(*args)
+        assert result.returncode == 2, args
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "Traceback" not in result.stderr
