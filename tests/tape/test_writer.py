@@ -19,6 +19,13 @@ def parts(root: Path) -> list[Path]:
     return sorted(root.rglob("*.parquet"))
 
 
+def wait_for_open_part(root: Path) -> None:
+    deadline = time.monotonic() + 10
+    while not list(root.rglob(".part-*.tmp")):
+        assert time.monotonic() < deadline, "the writer should have opened a temporary part"
+        time.sleep(0.01)
+
+
 def test_eight_threads_and_a_polling_reader_never_see_a_partial_part(tmp_path: Path) -> None:
     total, threads = 20_000, 8
     writer = TapeWriter(tmp_path, max_rows=1_000, row_group_rows=250, max_age=0.5)
@@ -69,10 +76,7 @@ def test_eight_threads_and_a_polling_reader_never_see_a_partial_part(tmp_path: P
 def test_an_open_part_is_invisible_until_flush(tmp_path: Path) -> None:
     writer = TapeWriter(tmp_path, max_age=3600)
     writer.write(exchange())
-    deadline = time.monotonic() + 5
-    while not list(tmp_path.rglob(".part-*.tmp")) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert list(tmp_path.rglob(".part-*.tmp")), "the writer should have opened a temporary part"
+    wait_for_open_part(tmp_path)
     assert parts(tmp_path) == []
     assert TapeReader(tmp_path).count() == 0
     assert writer.flush(timeout=10)
@@ -154,7 +158,7 @@ def test_a_folder_deleted_mid_run_loses_only_the_open_part(tmp_path: Path) -> No
     assert writer.flush(timeout=10)
     for _ in range(5):
         writer.write(exchange())
-    time.sleep(0.3)  # let the writer open the next part
+    wait_for_open_part(root)
     shutil.rmtree(root)
     writer.flush(timeout=10)
     for _ in range(7):

@@ -9,7 +9,8 @@ version for added columns, the major version for anything an older reader would 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 import pyarrow as pa
@@ -60,111 +61,63 @@ SCHEMA = pa.schema(
 #: Columns holding bodies: left out of reads that do not need them.
 BODY_COLUMNS = ("request_body", "response_body")
 COLUMNS = tuple(SCHEMA.names)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _headers_array(all_headers: Sequence[tuple[tuple[str, str], ...] | None]) -> pa.Array:
-    """Build list<struct<name, value>> from flat buffers, far faster than from dicts."""
-    offsets = [0]
-    names: list[str] = []
-    values: list[str] = []
-    mask: list[bool] = []
-    for headers in all_headers:
-        if headers is None:
-            mask.append(True)
-        else:
-            mask.append(False)
-            for name, value in headers:
-                names.append(name)
-                values.append(value)
-        offsets.append(len(names))
-    struct = pa.StructArray.from_arrays(
-        [pa.array(names, pa.string()), pa.array(values, pa.string())], fields=list(HEADER)
-    )
-    mask_array = pa.array(mask, pa.bool_()) if any(mask) else None
-    return pa.ListArray.from_arrays(
-        pa.array(offsets, pa.int32()), struct, type=HEADERS, mask=mask_array
-    )
+class _Absent:
+    """Stands in for a missing response or error so column extraction stays branch-free."""
+
+    def __getattr__(self, name: str) -> None:
+        return None
+
+
+_ABSENT = _Absent()
+
+#: column -> (which object, attribute): read column-wise with attrgetter, which runs in C.
+_SOURCES: dict[str, tuple[str, str]] = {
+    "id": ("exchange", "id"),
+    "recorded_at": ("exchange", "recorded_at"),
+    "source": ("exchange", "source"),
+    "method": ("request", "method"),
+    "scheme": ("request", "scheme"),
+    "host": ("request", "host"),
+    "port": ("request", "port"),
+    "path": ("request", "path"),
+    "query": ("request", "query"),
+    "http_version": ("request", "http_version"),
+    "request_headers": ("request", "headers"),
+    "request_body": ("request", "body"),
+    "request_body_size": ("request", "body_size"),
+    "request_body_truncated": ("request", "body_truncated"),
+    "status": ("response", "status"),
+    "reason": ("response", "reason"),
+    "response_http_version": ("response", "http_version"),
+    "response_headers": ("response", "headers"),
+    "response_body": ("response", "body"),
+    "response_body_size": ("response", "body_size"),
+    "response_body_truncated": ("response", "body_truncated"),
+    "error_kind": ("error", "kind"),
+    "error_message": ("error", "message"),
+    "duration_us": ("exchange", "duration_us"),
+    "ttfb_us": ("exchange", "ttfb_us"),
+    "redactions": ("exchange", "redactions"),
+    "tags": ("exchange", "tags"),
+}
+assert set(_SOURCES) == set(COLUMNS)
 
 
 def to_batch(exchanges: Sequence[Exchange]) -> pa.RecordBatch:
-    """Convert exchanges to one record batch in SCHEMA."""
-    n = len(exchanges)
-    ids: list[str] = [""] * n
-    recorded: list[int] = [0] * n
-    cols: dict[str, list[object]] = {name: [None] * n for name in COLUMNS}
-    req_headers: list[tuple[tuple[str, str], ...] | None] = [None] * n
-    resp_headers: list[tuple[tuple[str, str], ...] | None] = [None] * n
-    red_offsets = [0]
-    red_values: list[str] = []
-    tag_offsets = [0]
-    tag_keys: list[str] = []
-    tag_items: list[str] = []
-    for i, ex in enumerate(exchanges):
-        req = ex.request
-        ids[i] = ex.id
-        delta = ex.recorded_at - _EPOCH
-        recorded[i] = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-        cols["source"][i] = ex.source
-        cols["method"][i] = req.method
-        cols["scheme"][i] = req.scheme
-        cols["host"][i] = req.host
-        cols["port"][i] = req.port
-        cols["path"][i] = req.path
-        cols["query"][i] = req.query
-        cols["http_version"][i] = req.http_version
-        req_headers[i] = req.headers
-        cols["request_body"][i] = req.body
-        cols["request_body_size"][i] = req.body_size
-        cols["request_body_truncated"][i] = req.body_truncated
-        resp = ex.response
-        if resp is not None:
-            cols["status"][i] = resp.status
-            cols["reason"][i] = resp.reason
-            cols["response_http_version"][i] = resp.http_version
-            resp_headers[i] = resp.headers
-            cols["response_body"][i] = resp.body
-            cols["response_body_size"][i] = resp.body_size
-            cols["response_body_truncated"][i] = resp.body_truncated
-        if ex.error is not None:
-            cols["error_kind"][i] = ex.error.kind.value
-            cols["error_message"][i] = ex.error.message
-        cols["duration_us"][i] = ex.duration_us
-        cols["ttfb_us"][i] = ex.ttfb_us
-        red_values.extend(ex.redactions)
-        red_offsets.append(len(red_values))
-        for key, value in ex.tags.items():
-            tag_keys.append(key)
-            tag_items.append(value)
-        tag_offsets.append(len(tag_keys))
-
-    arrays: list[pa.Array] = []
-    for fld in SCHEMA:
-        name = fld.name
-        if name == "id":
-            arrays.append(pa.array(ids, pa.string()))
-        elif name == "recorded_at":
-            arrays.append(pa.array(recorded, pa.int64()).cast(fld.type))
-        elif name == "request_headers":
-            arrays.append(_headers_array(req_headers))
-        elif name == "response_headers":
-            arrays.append(_headers_array(resp_headers))
-        elif name == "redactions":
-            arrays.append(
-                pa.ListArray.from_arrays(
-                    pa.array(red_offsets, pa.int32()), pa.array(red_values, pa.string())
-                )
-            )
-        elif name == "tags":
-            arrays.append(
-                pa.MapArray.from_arrays(
-                    pa.array(tag_offsets, pa.int32()),
-                    pa.array(tag_keys, pa.string()),
-                    pa.array(tag_items, pa.string()),
-                )
-            )
-        else:
-            arrays.append(pa.array(cols[name], fld.type))
+    """Convert exchanges to one record batch in SCHEMA, a column at a time."""
+    objects: dict[str, list[Any]] = {
+        "exchange": list(exchanges),
+        "request": list(map(attrgetter("request"), exchanges)),
+        "response": [_ABSENT if r is None else r for r in map(attrgetter("response"), exchanges)],
+        "error": [_ABSENT if e is None else e for e in map(attrgetter("error"), exchanges)],
+    }
+    arrays = []
+    for field in SCHEMA:
+        owner, attribute = _SOURCES[field.name]
+        values = list(map(attrgetter(attribute), objects[owner]))
+        arrays.append(pa.array(values, field.type))
     return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
 
 

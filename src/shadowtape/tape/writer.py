@@ -35,6 +35,10 @@ ROW_GROUP_ROWS = 5_000
 ROW_GROUP_BYTES = 32 * 1024 * 1024
 
 
+#: A part's partition: source, year, month, day, hour (UTC).
+_Key = tuple[str, int, int, int, int]
+
+
 @dataclass(frozen=True, slots=True)
 class WriterStats:
     """Counters since the writer started.
@@ -165,7 +169,7 @@ class TapeWriter:
         self._compression = compression
         self._queue: deque[Exchange | _Marker] = deque()
         self._wake = threading.Event()
-        self._parts: dict[tuple[str, str, str], _Part] = {}
+        self._parts: dict[_Key, _Part] = {}
         self._written = 0
         self._failed = 0
         self._parts_closed = 0
@@ -261,7 +265,7 @@ class TapeWriter:
 
     def _accept(self, exchange: Exchange) -> None:
         at: datetime = exchange.recorded_at
-        key = (exchange.source or self._source, at.strftime("%Y-%m-%d"), at.strftime("%H"))
+        key = (exchange.source or self._source, at.year, at.month, at.day, at.hour)
         part = self._parts.get(key)
         if part is None:
             try:
@@ -276,14 +280,17 @@ class TapeWriter:
         if len(part.pending) >= self._row_group_rows or part.pending_bytes >= ROW_GROUP_BYTES:
             self._write_group(key, part)
 
-    def _open(self, key: tuple[str, str, str]) -> _Part:
-        source, date, hour = key
-        folder = f"{self._root}/source={safe_segment(source)}/date={date}/hour={hour}"
+    def _open(self, key: _Key) -> _Part:
+        source, year, month, day, hour = key
+        folder = (
+            f"{self._root}/source={safe_segment(source)}/"
+            f"date={year:04d}-{month:02d}-{day:02d}/hour={hour:02d}"
+        )
         part = _Part(self._fs, folder, self._compression)
         self._parts[key] = part
         return part
 
-    def _write_group(self, key: tuple[str, str, str], part: _Part) -> None:
+    def _write_group(self, key: _Key, part: _Part) -> None:
         try:
             part.write_pending()
         except Exception as exc:
@@ -292,7 +299,7 @@ class TapeWriter:
         if part.rows >= self._max_rows or part.size >= self._max_bytes:
             self._close_part(key, part)
 
-    def _close_part(self, key: tuple[str, str, str], part: _Part) -> None:
+    def _close_part(self, key: _Key, part: _Part) -> None:
         try:
             part.write_pending()
             with self._drop_lock:
@@ -306,7 +313,7 @@ class TapeWriter:
         self._written += part.rows
         self._parts_closed += 1
 
-    def _abandon(self, key: tuple[str, str, str], part: _Part, exc: Exception) -> None:
+    def _abandon(self, key: _Key, part: _Part, exc: Exception) -> None:
         # Every row of an unclosed part is lost with it; count them all as failed.
         lost = part.rows + len(part.pending)
         part.abandon()
