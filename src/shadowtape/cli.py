@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from shadowtape import __version__, commands
+from shadowtape.config import Config, apply_config, load_config
 from shadowtape.errors import ShadowtapeError
 
 ORDER = ("record", "replay", "report", "inspect", "import", "export")
@@ -40,7 +41,8 @@ def _modules() -> list[ModuleType]:
     return sorted(found, key=lambda m: (rank.get(m.NAME, len(ORDER)), m.NAME))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(config: Config | None = None) -> argparse.ArgumentParser:
+    """The full parser; a config file's tables become its commands' flag defaults."""
     parser = _Parser(
         prog="shadowtape",
         description="Record production HTTP traffic, sanitized, and replay it against a "
@@ -50,18 +52,46 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show tracebacks and debug logs on errors"
     )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration file (default: shadowtape.toml, or [tool.shadowtape] in "
+        "pyproject.toml, found from here upward); flags override it",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    commands: dict[str, argparse.ArgumentParser] = {}
     for module in _modules():
         command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+        command.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS)
         module.add_arguments(command)
         command.set_defaults(_run=module.run)
+        commands[module.NAME] = command
+    if config is not None:
+        apply_config(config, commands)
     return parser
 
 
+def _config_flag(argv: Sequence[str]) -> str | None:
+    """--config is needed before parsing, since the file sets the parser's defaults."""
+    for i, arg in enumerate(argv):
+        if arg == "--config" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--config="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser(load_config(_config_flag(argv)))
+    except ShadowtapeError as exc:
+        if "--debug" in argv:
+            raise
+        print(f"shadowtape: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False))
     logging.basicConfig(

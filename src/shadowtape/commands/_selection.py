@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from shadowtape.errors import ConfigError
 from shadowtape.tape import TapeFilter, parse_statuses
+
+T = TypeVar("T")
 
 
 def parse_time(text: str) -> datetime:
@@ -20,6 +24,23 @@ def parse_time(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _argtype(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse type from a parser that raises ConfigError (argparse wants ValueError)."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = parse.__name__
+    return convert
+
+
+status_type = _argtype(parse_statuses)
+time_type = _argtype(parse_time)
+
+
 def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("selection")
     group.add_argument(
@@ -29,9 +50,15 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--path", help="keep paths with this prefix, glob (/api/*/orders) or regex (re:^/api/\\d+)"
     )
-    group.add_argument("--status", help="keep these statuses: 404, 5xx, 200-299 (comma-separated)")
-    group.add_argument("--since", type=str, help="keep exchanges recorded at or after (ISO 8601)")
-    group.add_argument("--until", type=str, help="keep exchanges recorded before (ISO 8601)")
+    group.add_argument(
+        "--status",
+        type=status_type,
+        help="keep these statuses: 404, 5xx, 200-299 (comma-separated)",
+    )
+    group.add_argument(
+        "--since", type=time_type, help="keep exchanges recorded at or after (ISO 8601)"
+    )
+    group.add_argument("--until", type=time_type, help="keep exchanges recorded before (ISO 8601)")
     group.add_argument(
         "--source", action="append", default=[], help="keep this source (repeatable)"
     )
@@ -47,9 +74,9 @@ def selection_filter(args: argparse.Namespace) -> TapeFilter:
         methods=tuple(args.method),
         hosts=tuple(args.host),
         path=args.path,
-        statuses=parse_statuses(args.status) if args.status else (),
-        since=parse_time(args.since) if args.since else None,
-        until=parse_time(args.until) if args.until else None,
+        statuses=args.status or (),
+        since=args.since,
+        until=args.until,
         sources=tuple(args.source),
         ids=tuple(args.ids),
         sample=args.sample,

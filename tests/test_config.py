@@ -1,0 +1,87 @@
+"""Configuration as a user writes it: real files, the real CLI, flags winning over files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shadowtape import TapeWriter
+from tests.tape.helpers import exchange
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shadowtape", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    with TapeWriter(tmp_path / "tapes") as writer:
+        for i in range(12):
+            writer.write(exchange(path=f"/p/{i % 4}", status=500 if i < 3 else 200))
+    return tmp_path
+
+
+def test_shadowtape_toml_sets_defaults_and_flags_override_it(project: Path) -> None:
+    (project / "shadowtape.toml").write_text('[inspect]\njson = true\nstatus = "5xx"\ntop = 1\n')
+    summary = json.loads(run(project, "inspect", "tapes").stdout)
+    assert summary["exchanges"] == 3
+    assert len(summary["top_paths"]) == 1
+    overridden = json.loads(run(project, "inspect", "tapes", "--status", "2xx").stdout)
+    assert overridden["exchanges"] == 9
+
+
+def test_pyproject_tool_table_is_found_from_a_subfolder(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.shadowtape.inspect]\njson = true\nmethod = ["POST"]\n'
+    )
+    sub = project / "deep" / "er"
+    sub.mkdir(parents=True)
+    summary = json.loads(run(sub, "inspect", str(project / "tapes")).stdout)
+    assert summary["exchanges"] == 0
+
+
+def test_config_flag_names_a_file_anywhere(project: Path, tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere.toml"
+    other.write_text("[inspect]\njson = true\nlimit = 5\n")
+    for args in (
+        ("--config", str(other), "inspect", "tapes"),
+        ("inspect", "tapes", f"--config={other}"),
+    ):
+        result = run(project, *args)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["exchanges"] == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("[inspect]\ntopp = 3\n", "[inspect] has no option 'topp' (did you mean 'top'?)"),
+        ("[inspect]\ntop = 'many'\n", "[inspect] top: 'many' is not valid"),
+        ("[inspect]\njson = 'yes'\n", "[inspect] json must be true or false"),
+        ("[inspect]\nstatus = '2xxx'\n", "[inspect] status"),
+        (
+            "[inspcet]\njson = true\n",
+            "[inspcet] is not a shadowtape command (did you mean 'inspect'?)",
+        ),
+        ("[inspect\n", "not valid TOML"),
+        ("inspect = 3\n", "'inspect' should be a table"),
+    ],
+)
+def test_config_errors_name_the_file_and_the_key(project: Path, text: str, says: str) -> None:
+    (project / "shadowtape.toml").write_text(text)
+    result = run(project, "inspect", "tapes")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(project / "shadowtape.toml") in lines[0]
+    assert says in lines[0]
