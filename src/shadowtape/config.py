@@ -105,6 +105,7 @@ def apply_config(config: Config, subparsers: dict[str, argparse.ArgumentParser])
                 hint = _hint(key, list(actions))
                 raise ConfigError(f"{where}: [{command}] has no option '{key}'{hint}")
             defaults[action.dest] = _convert(where, command, key, action, value)
+            action.required = False  # the file supplies it; a flag still overrides
         parser.set_defaults(**defaults)
 
 

@@ -4,6 +4,7 @@
     ├── TapeError                a tape cannot be read or written
     │   ├── TapeFormatError      not a tape, corrupt, truncated
     │   └── TapeVersionError     written by a newer shadowtape
+    ├── CaptureError             a capture from another tool (HAR, mitmproxy, GoReplay) is unreadable
     ├── ConfigError              a flag, option or config file is wrong
     ├── ReplayError              a replay cannot start (bad target, unsafe request)
     └── SanitizeError            a sanitizing rule cannot be loaded
@@ -29,6 +30,10 @@ class TapeFormatError(TapeError):
 
 class TapeVersionError(TapeError):
     """A tape was written with a newer major schema version than this reader knows."""
+
+
+class CaptureError(ShadowtapeError):
+    """A capture file (HAR, mitmproxy dump, GoReplay) cannot be read."""
 
 
 class ConfigError(ShadowtapeError):

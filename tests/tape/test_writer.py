@@ -166,3 +166,10 @@ def test_a_folder_deleted_mid_run_loses_only_the_open_part(tmp_path: Path) -> No
     assert writer.close(timeout=10)
     assert writer.stats.failed == 5
     assert TapeReader(root).count() == 7, "the writer recovers once the folder is gone"
+
+
+def test_a_blocking_write_waits_for_room_instead_of_dropping(tmp_path: Path) -> None:
+    writer = TapeWriter(tmp_path, queue_size=10, row_group_rows=100)
+    assert all(writer.write(exchange(), block=True) for _ in range(5_000))
+    assert writer.close(timeout=30)
+    assert (writer.stats.written, writer.stats.dropped) == (5_000, 0)

@@ -185,9 +185,19 @@ class TapeWriter:
 
     # -- the caller's side: never blocks, never raises -------------------------------------
 
-    def write(self, exchange: Exchange) -> bool:
-        """Hand over one exchange. False when it was dropped (queue full or closed)."""
+    def write(self, exchange: Exchange, *, block: bool = False) -> bool:
+        """Hand over one exchange. False when it was dropped (queue full or closed).
+
+        ``block=True`` waits for room instead of dropping: for batch producers (imports),
+        never for a proxy, which must not wait on its recorder.
+        """
         queue = self._queue
+        if block:
+            while len(queue) >= self._queue_size and not self._closed:
+                if not self._thread.is_alive():
+                    break
+                self._wake.set()
+                time.sleep(0.001)
         if self._closed or len(queue) >= self._queue_size:
             with self._drop_lock:
                 self._dropped += 1
