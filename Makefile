@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 test: install
+	scripts/ensure-chromium
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: install
