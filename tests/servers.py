@@ -55,6 +55,9 @@ class LoopbackServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: with Nagle on, the client's delayed
+            # ACK would add ~40 ms to every keep-alive response and distort latency tests.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: object) -> None:
                 pass
