@@ -6,6 +6,7 @@ This module is the public API; everything else is private and may change.
 from __future__ import annotations
 
 from shadowtape.errors import (
+    CaptureError,
     ConfigError,
     ReplayError,
     SanitizeError,
@@ -15,11 +16,13 @@ from shadowtape.errors import (
     TapeVersionError,
 )
 from shadowtape.exchange import ErrorKind, Exchange, ExchangeError, Request, Response
+from shadowtape.sanitize import Sanitizer
 from shadowtape.tape import TapeFilter, TapeReader, TapeWriter, WriterStats
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CaptureError",
     "ConfigError",
     "ErrorKind",
     "Exchange",
@@ -28,6 +31,7 @@ __all__ = [
     "Request",
     "Response",
     "SanitizeError",
+    "Sanitizer",
     "ShadowtapeError",
     "TapeError",
     "TapeFilter",

@@ -1,0 +1,136 @@
+"""Sanitizer cost per exchange, as a ratio to an orjson round trip of the same 2 KB body.
+
+Cases: a GET with three cookies and a 2 KB JSON response; a POST with a JSON body and a
+bearer token; the GET again with a different body and cookies every time (nothing that
+is memoised can help). Each is the best of several rounds, alternated with the reference.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import orjson
+
+from shadowtape import Exchange, Request, Response
+from shadowtape.sanitize import Sanitizer
+
+ROUNDS = 7
+CALLS = 500
+
+
+def _json_2k() -> bytes:
+    items = [
+        {
+            "id": i,
+            "name": f"Item {i}",
+            "price": 9.99 + i,
+            "in_stock": i % 2 == 0,
+            "tags": ["blue", "large"],
+            "updated": "2024-05-01T12:00:00Z",
+        }
+        for i in range(16)
+    ]
+    return orjson.dumps({"items": items, "page": 1, "total": 160})
+
+
+BODY = _json_2k()
+REQUEST_HEADERS = (
+    ("Host", "api.example.test"),
+    ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0"),
+    ("Accept", "application/json"),
+    ("Accept-Language", "en-US,en;q=0.5"),
+    ("Accept-Encoding", "gzip, deflate, br"),
+    ("Cookie", "session=8f14e45fceea167a5a36dedd4bea2543; theme=dark; _ga=GA1.2.1234567890.17"),
+    ("Referer", "https://shop.example.test/catalog?page=2"),
+    ("Connection", "keep-alive"),
+)
+RESPONSE_HEADERS = (
+    ("Server", "nginx/1.22.1"),
+    ("Date", "Sat, 21 Nov 2026 10:00:00 GMT"),
+    ("Content-Type", "application/json"),
+    ("Content-Length", str(len(BODY))),
+    ("Cache-Control", "no-cache"),
+    ("ETag", '"6650a1b2-800"'),
+)
+
+
+def _get(body: bytes = BODY, cookie: str = "8f14e45fceea167a5a36dedd4bea2543") -> Exchange:
+    headers = tuple(
+        (n, v.replace("8f14e45fceea167a5a36dedd4bea2543", cookie)) for n, v in REQUEST_HEADERS
+    )
+    return Exchange(
+        request=Request(
+            "GET", "api.example.test", path="/api/v1/items", query="page=2", headers=headers
+        ),
+        response=Response(200, "OK", headers=RESPONSE_HEADERS, body=body, body_size=len(body)),
+    )
+
+
+def _post() -> Exchange:
+    body = orjson.dumps(
+        {
+            "order": {
+                "items": [{"sku": "A-1", "qty": 2}, {"sku": "B-7", "qty": 1}],
+                "shipping": {"name": "Zoë Martin", "city": "Paris", "zip": "75002"},
+                "note": "leave at the door",
+            },
+            "client": "web",
+        }
+    )
+    headers = (
+        *REQUEST_HEADERS,
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(body))),
+        ("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlc2ln"),
+    )
+    answer = b'{"id": 991, "status": "created"}'
+    return Exchange(
+        request=Request(
+            "POST",
+            "api.example.test",
+            path="/api/v1/orders",
+            headers=headers,
+            body=body,
+            body_size=len(body),
+        ),
+        response=Response(
+            201, "Created", headers=RESPONSE_HEADERS[:3], body=answer, body_size=len(answer)
+        ),
+    )
+
+
+def _best(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    for _ in range(CALLS):
+        fn()
+    return (time.perf_counter() - started) / CALLS * 1e6
+
+
+def main() -> None:
+    sanitizer = Sanitizer(key=b"bench-key")
+    get, post = _get(), _post()
+    distinct = [
+        _get(BODY.replace(b'"page":1', b'"page":%d' % (1000 + i)), f"{i:032x}")
+        for i in range(CALLS)
+    ]
+    cursor = iter(range(10**9))
+    reference = "orjson loads+dumps of the 2 KB body (reference)"
+    cases: dict[str, Callable[[], object]] = {
+        reference: lambda: orjson.dumps(orjson.loads(BODY)),
+        "GET, 3 cookies, 2 KB JSON response": lambda: sanitizer.sanitize(get),
+        "POST, JSON body, bearer token": lambda: sanitizer.sanitize(post),
+        "GET, every body and cookie different": lambda: sanitizer.sanitize(
+            distinct[next(cursor) % CALLS]
+        ),
+    }
+    best = dict.fromkeys(cases, float("inf"))
+    for _ in range(ROUNDS):
+        for name, fn in cases.items():
+            best[name] = min(best[name], _best(fn))
+    for name, micros in best.items():
+        print(f"{micros:8.1f} us/exchange  {micros / best[reference]:5.1f}x  {name}")
+
+
+if __name__ == "__main__":
+    main()

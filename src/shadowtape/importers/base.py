@@ -1,0 +1,142 @@
+"""What every importer shares: the item types readers yield, and the loop that sanitizes
+exchanges and streams them into a TapeWriter.
+
+A reader turns one capture file into a stream of ``Exchange`` or ``Skipped`` items, one
+per record, so a file of any size imports in bounded memory. The loop here is the only
+place that writes: every exchange goes through the Sanitizer first, so an importer cannot
+put a raw credential on a tape by forgetting a step.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from shadowtape.errors import TapeError
+from shadowtape.exchange import ErrorKind, Exchange
+from shadowtape.sanitize import Sanitizer
+from shadowtape.tape import TapeWriter
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A record that is not imported, and why (a short reason, counted per file)."""
+
+    reason: str
+    #: Where it is in the file, e.g. "entry 12" or "record 7", for the first examples.
+    where: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """An exchange from an unchanged shadowtape export: already sanitized (see seal.py)."""
+
+    exchange: Exchange
+
+
+Item = Exchange | Sealed | Skipped
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What happened to one file."""
+
+    path: str
+    imported: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    #: The first few places each skip reason occurred, to point a person at them.
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+    def skip(self, item: Skipped) -> None:
+        self.skipped[item.reason] += 1
+        where = self.examples.setdefault(item.reason, [])
+        if item.where and len(where) < 3:
+            where.append(item.where)
+
+    def describe(self) -> str:
+        """One line: 'FILE: 12 exchanges imported, 2 skipped (2 not HTTP: tcp flow: flow 5, 6)'."""
+        noun = "exchange" if self.imported == 1 else "exchanges"
+        text = f"{self.path}: {self.imported} {noun} imported, {self.skipped_total} skipped"
+        if self.skipped:
+            reasons = []
+            for reason, count in self.skipped.most_common():
+                where = self.examples.get(reason) or []
+                more = ", ..." if count > len(where) else ""
+                at = f" ({', '.join(where)}{more})" if where else ""
+                reasons.append(f"{count} {reason}{at}")
+            text += ": " + "; ".join(reasons)
+        return text
+
+
+def dedupe(values: Iterable[str]) -> tuple[str, ...]:
+    """Redaction locations once each, in first-seen order (a re-import adds them again)."""
+    return tuple(dict.fromkeys(values))
+
+
+def write_items(
+    items: Iterable[Item],
+    writer: TapeWriter,
+    sanitizer: Sanitizer,
+    summary: ImportSummary,
+    *,
+    trust_sealed: bool = True,
+) -> ImportSummary:
+    """Sanitize each exchange and hand it to the writer; count skips. Flushes at the end.
+
+    A sealed exchange is written as it is unless ``trust_sealed`` is False: its values are
+    pseudonyms already, and sanitizing them again would change them.
+    """
+    for item in items:
+        if isinstance(item, Skipped):
+            summary.skip(item)
+            continue
+        if isinstance(item, Sealed):
+            clean = item.exchange if trust_sealed else sanitizer.sanitize(item.exchange)
+        else:
+            clean = sanitizer.sanitize(item)
+        if len(clean.redactions) != len(set(clean.redactions)):
+            clean = clean.replace(redactions=dedupe(clean.redactions))
+        if not writer.write(clean, block=True):
+            raise TapeError(
+                f"{writer.root}: the tape writer refused an exchange (closed or full); "
+                "nothing after it was imported"
+            )
+        summary.imported += 1
+    _flush(writer)
+    return summary
+
+
+def _flush(writer: TapeWriter) -> None:
+    writer.flush()
+    stats = writer.stats
+    if stats.failed or stats.dropped:
+        raise TapeError(
+            f"{writer.root}: {stats.failed + stats.dropped} exchanges could not be written "
+            "(see the warnings above); check the disk and permissions, then import again"
+        )
+
+
+_KINDS: tuple[tuple[re.Pattern[str], ErrorKind], ...] = (
+    (
+        re.compile(r"refused|connect call failed|unreachable|ERR_CONNECTION_FAILED", re.I),
+        ErrorKind.REFUSED,
+    ),
+    (re.compile(r"timed? ?out|timeout", re.I), ErrorKind.TIMEOUT),
+    (re.compile(r"\breset\b|ERR_CONNECTION_RESET|ERR_CONNECTION_CLOSED", re.I), ErrorKind.RESET),
+    (re.compile(r"\btls\b|\bssl\b|certificate|ERR_CERT", re.I), ErrorKind.TLS),
+    (re.compile(r"protocol|malformed|invalid http|ERR_HTTP2", re.I), ErrorKind.PROTOCOL),
+)
+
+
+def classify_error(message: str) -> ErrorKind:
+    """An ErrorKind for a capture tool's error text (mitmproxy, Chrome's net::ERR_*)."""
+    for pattern, kind in _KINDS:
+        if pattern.search(message):
+            return kind
+    return ErrorKind.OTHER

@@ -1,0 +1,401 @@
+"""HAR 1.1 and 1.2 files (browsers, Fiddler, Charles, Insomnia, Firebug, mitmproxy) as
+Exchanges.
+
+Real HAR files bend the spec in many small ways: a UTF-8 byte-order mark (Fiddler),
+empty or "unknown" httpVersion, status 0 for requests that got no answer, timings of -1,
+bodies in base64, HTTP/2 pseudo-headers among the headers, zlib-compressed files
+(mitmproxy's .zhar). None of these stops an import; an entry that cannot be an exchange
+(a data: URL, no method) is skipped with a reason that names it.
+
+The file is parsed once with orjson; entries are converted and released one at a time.
+HAR fields that a tape cannot hold (the timings breakdown, the server address) are kept
+in tags, and a ``_shadowtape`` block written by the exporter restores what HAR has no
+field for, so tape -> HAR -> tape loses nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import os
+import re
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlencode, urlsplit
+
+import orjson
+
+from shadowtape.errors import CaptureError
+from shadowtape.exchange import ErrorKind, Exchange, ExchangeError, Request, Response
+from shadowtape.ids import new_id
+from shadowtape.importers.base import Item, Sealed, Skipped, classify_error
+from shadowtape.importers.bodies import decode_base64, text_to_bytes
+from shadowtape.importers.seal import is_sealed
+
+_M = TypeVar("_M", Request, Response)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_SCHEMES = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
+_ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+_VERSIONS = {
+    "http/0.9": "HTTP/0.9",
+    "http/1.0": "HTTP/1.0",
+    "http/1.1": "HTTP/1.1",
+    "http/2": "HTTP/2.0",
+    "http/2.0": "HTTP/2.0",
+    "h2": "HTTP/2.0",
+    "h2c": "HTTP/2.0",
+    "http/3": "HTTP/3",
+    "http/3.0": "HTTP/3",
+    "h3": "HTTP/3",
+}
+#: Tags this importer sets from HAR fields a tape has no column for.
+TAG_TIMINGS = "har.timings"
+TAG_SERVER_IP = "har.server_ip"
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The file's JSON text: zlib (.zhar) and gzip are undone, a UTF-8 BOM dropped."""
+    label = os.fspath(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise CaptureError(f"{label}: cannot read this file ({exc.strerror or exc})") from None
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise CaptureError(f"{label}: gzip-compressed but damaged ({exc})") from None
+    elif len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0:
+        try:
+            data = zlib.decompress(data)
+        except zlib.error as exc:
+            raise CaptureError(f"{label}: zlib-compressed HAR but damaged ({exc})") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data
+
+
+def load_entries(path: str | os.PathLike[str]) -> tuple[list[Any], str]:
+    """(entries, creator) of a HAR file, or CaptureError saying what is wrong with it."""
+    label = os.fspath(path)
+    data = read_bytes(path)
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        hint = ""
+        if re.match(rb"\d+:", data):
+            hint = "; it looks like a mitmproxy dump: use 'shadowtape import mitm'"
+        elif re.match(rb"[123] \S+ \d+", data):
+            hint = "; it looks like a GoReplay capture: use 'shadowtape import gor'"
+        raise CaptureError(
+            f"{label}: not a HAR file, the JSON does not parse ({exc}){hint}"
+        ) from None
+    log = document.get("log") if isinstance(document, dict) else None
+    entries = log.get("entries") if isinstance(log, dict) else None
+    if not isinstance(entries, list):
+        raise CaptureError(f"{label}: not a HAR file (no log.entries list in the JSON)")
+    creator = log.get("creator") if isinstance(log, dict) else None
+    name = ""
+    if isinstance(creator, dict):
+        name = " ".join(str(creator.get(k) or "") for k in ("name", "version")).strip()
+    return entries, name
+
+
+def read_har(path: str | os.PathLike[str], *, source: str | None = None) -> Iterator[Item]:
+    """Every entry of a HAR file as an Exchange or a Skipped, in file order.
+
+    ``source`` names the exchanges; without it, a source the exporter stored is kept,
+    else "import-har".
+    """
+    entries, _creator = load_entries(path)
+    fallback = datetime.fromtimestamp(os.stat(path).st_mtime, UTC)
+    tag_file = os.path.basename(os.fspath(path))
+    for index in range(len(entries)):
+        entry = entries[index]
+        entries[index] = None  # release what is converted: memory stays one parse tree
+        where = f"entry {index}"
+        if not isinstance(entry, dict):
+            yield Skipped("not a HAR entry (not a JSON object)", where)
+            continue
+        try:
+            item = entry_to_exchange(entry, source=source, fallback=fallback, file=tag_file)
+        except _EntryProblem as problem:
+            yield Skipped(str(problem), where)
+            continue
+        except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+            yield Skipped(f"malformed entry ({type(exc).__name__}: {exc})"[:200], where)
+            continue
+        fallback = item.recorded_at
+        yield Sealed(item) if is_sealed(entry) else item
+
+
+class _EntryProblem(ValueError):
+    """An entry cannot become an exchange; the message is the skip reason."""
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def http_version(value: Any) -> str:
+    """'http/2.0', 'h3', 'HTTP/2' -> mitmproxy's spelling; '' when unknown."""
+    text = str(value or "").strip()
+    if not text or text.lower() == "unknown":
+        return ""
+    return _VERSIONS.get(text.lower(), text.upper())
+
+
+def _headers(items: Any) -> tuple[tuple[str, str], ...]:
+    out = []
+    for item in _list(items):
+        if not isinstance(item, dict) or not item.get("name"):
+            continue
+        name = str(item["name"])
+        if name.startswith(":"):  # HTTP/2 pseudo-headers: method, URL and status say it
+            continue
+        value = item.get("value")
+        out.append((name, "" if value is None else str(value)))
+    return tuple(out)
+
+
+def _has(headers: tuple[tuple[str, str], ...], name: str) -> bool:
+    return any(key.lower() == name for key, _ in headers)
+
+
+def _content_type(headers: tuple[tuple[str, str], ...], mime: Any) -> str | None:
+    for key, value in headers:
+        if key.lower() == "content-type":
+            return value
+    return str(mime) if mime else None
+
+
+def parse_started(value: Any) -> datetime | None:
+    """startedDateTime as an aware UTC datetime (7-digit fractions and 'Z' accepted)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _split_url(url: Any) -> tuple[str, str, int, str, str]:
+    if not isinstance(url, str) or not url:
+        raise _EntryProblem("no request URL")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise _EntryProblem(f"unparsable URL ({exc})") from None
+    scheme = _SCHEMES.get(parts.scheme.lower())
+    if scheme is None:
+        raise _EntryProblem(f"not an HTTP URL ({parts.scheme or 'no scheme'}:)")
+    host = parts.hostname or ""
+    if not host:
+        raise _EntryProblem("URL without a host")
+    return scheme, host, port or DEFAULT_PORTS[scheme], parts.path or "/", parts.query
+
+
+def _request_body(
+    request: dict[str, Any], headers: tuple[tuple[str, str], ...]
+) -> tuple[bytes, int, bool]:
+    post = _obj(request.get("postData"))
+    content_type = _content_type(headers, post.get("mimeType"))
+    text = post.get("text")
+    declared = _num(request.get("bodySize"))
+    if isinstance(text, str) and text:
+        if post.get("encoding") == "base64":
+            try:
+                body = decode_base64(text)
+            except ValueError as exc:
+                raise _EntryProblem(f"request body: {exc}") from None
+        else:
+            body = text_to_bytes(text, content_type)
+        return body, len(body), False
+    params = _list(post.get("params"))
+    if params and "x-www-form-urlencoded" in (content_type or "").lower():
+        pairs = [
+            (str(p.get("name", "")), str(p.get("value") or ""))
+            for p in params
+            if isinstance(p, dict)
+        ]
+        body = urlencode(pairs).encode("ascii")
+        return body, len(body), False
+    if declared and declared > 0:
+        # The capture knew there was a body but did not keep it: say so, do not invent it.
+        return b"", int(declared), True
+    return b"", 0, False
+
+
+def _response(entry: dict[str, Any]) -> tuple[Response | None, ExchangeError | None]:
+    response = _obj(entry.get("response"))
+    status = response.get("status")
+    try:
+        code = int(status) if status is not None else 0
+    except (TypeError, ValueError):
+        code = 0
+    if code <= 0:
+        message = str(response.get("_error") or response.get("statusText") or "").strip()
+        message = message or "no response (status 0 in the HAR)"
+        return None, ExchangeError(kind=classify_error(message), message=message)
+    headers = _headers(response.get("headers"))
+    content = _obj(response.get("content"))
+    content_type = _content_type(headers, content.get("mimeType"))
+    text = content.get("text")
+    size = _num(content.get("size"))
+    truncated = False
+    if isinstance(text, str):
+        if content.get("encoding") == "base64":
+            try:
+                body = decode_base64(text)
+            except ValueError as exc:
+                raise _EntryProblem(f"response body: {exc}") from None
+        else:
+            body = text_to_bytes(text, content_type)
+        body_size = len(body)
+    else:
+        body = b""
+        body_size = int(size) if size and size > 0 else 0
+        truncated = body_size > 0
+    return (
+        Response(
+            status=code,
+            reason=str(response.get("statusText") or ""),
+            http_version=http_version(response.get("httpVersion")),
+            headers=headers,
+            body=body,
+            body_size=body_size,
+            body_truncated=truncated,
+        ),
+        None,
+    )
+
+
+def _timing(entry: dict[str, Any], answered: bool) -> tuple[int | None, int | None]:
+    total = _num(entry.get("time"))
+    if total is None or total < 0:
+        return None, None
+    duration = round(total * 1000)
+    receive = _num(_obj(entry.get("timings")).get("receive"))
+    if not answered or receive is None or receive < 0:
+        return duration, None
+    # From the rounded duration, so an exported and re-imported entry gives the same value.
+    return duration, max(0, duration - round(receive * 1000))
+
+
+def entry_to_exchange(
+    entry: dict[str, Any], *, source: str | None, fallback: datetime, file: str = ""
+) -> Exchange:
+    """One HAR entry as an Exchange; raises _EntryProblem when it cannot be one."""
+    request = _obj(entry.get("request"))
+    method = str(request.get("method") or "").strip().upper()
+    if not method:
+        raise _EntryProblem("no request method")
+    scheme, host, port, path, query = _split_url(request.get("url"))
+    headers = _headers(request.get("headers"))
+    cookies = [c for c in _list(request.get("cookies")) if isinstance(c, dict) and c.get("name")]
+    if cookies and not _has(headers, "cookie"):
+        # Some writers list cookies only in the cookies array; replay needs the header.
+        pairs = "; ".join(f"{c['name']}={c.get('value') or ''}" for c in cookies)
+        headers = (*headers, ("Cookie", pairs))
+    body, body_size, truncated = _request_body(request, headers)
+    response, error = _response(entry)
+    recorded_at = parse_started(entry.get("startedDateTime")) or fallback
+    duration, ttfb = _timing(entry, response is not None)
+
+    tags: dict[str, str] = {"import.file": file} if file else {}
+    timings = entry.get("timings")
+    if isinstance(timings, dict) and timings:
+        tags[TAG_TIMINGS] = orjson.dumps(timings).decode()
+    if entry.get("serverIPAddress"):
+        tags[TAG_SERVER_IP] = str(entry["serverIPAddress"])
+    if isinstance(entry.get("_webSocketMessages"), list):
+        tags["websocket.messages"] = str(len(entry["_webSocketMessages"]))
+
+    exchange = Exchange(
+        id=new_id(int(recorded_at.timestamp() * 1000)),
+        recorded_at=recorded_at,
+        source=source or "import-har",
+        request=Request(
+            method=method,
+            scheme=scheme,
+            host=host,
+            port=port,
+            path=path,
+            query=query,
+            http_version=http_version(request.get("httpVersion")),
+            headers=headers,
+            body=body,
+            body_size=body_size,
+            body_truncated=truncated,
+        ),
+        response=response,
+        error=error,
+        duration_us=duration,
+        ttfb_us=ttfb,
+        tags=tags,
+    )
+    extra = entry.get("_shadowtape")
+    if isinstance(extra, dict) or "_shadowtape_id" in entry:
+        exchange = _restore(exchange, entry.get("_shadowtape_id"), _obj(extra), source)
+    return exchange
+
+
+def _restore(
+    exchange: Exchange, stored_id: Any, extra: dict[str, Any], source: str | None
+) -> Exchange:
+    """Put back what the exporter kept in custom fields because HAR has none for it."""
+    changes: dict[str, Any] = {}
+    if isinstance(stored_id, str) and _ULID.match(stored_id):
+        changes["id"] = stored_id
+    if source is None and isinstance(extra.get("source"), str):
+        changes["source"] = extra["source"]
+    if isinstance(extra.get("tags"), dict):  # the tags, exactly
+        changes["tags"] = {str(k): str(v) for k, v in extra["tags"].items()}
+    changes["redactions"] = tuple(str(r) for r in _list(extra.get("redactions")))
+    if "error" in extra:
+        stored = extra["error"]
+        changes["error"] = None
+        if isinstance(stored, dict):
+            try:
+                kind = ErrorKind(str(stored.get("kind")))
+            except ValueError:
+                kind = ErrorKind.OTHER
+            changes["error"] = ExchangeError(kind=kind, message=str(stored.get("message") or ""))
+    if extra.get("timed") is False:
+        changes["duration_us"] = changes["ttfb_us"] = None
+    elif extra.get("ttfb") is False:
+        changes["ttfb_us"] = None
+    sizes = _obj(extra.get("request_body"))
+    if sizes:
+        changes["request"] = _sized(exchange.request, sizes)
+    sizes = _obj(extra.get("response_body"))
+    if sizes and exchange.response is not None:
+        changes["response"] = _sized(exchange.response, sizes)
+    return exchange.replace(**changes)
+
+
+def _sized(message: _M, sizes: dict[str, Any]) -> _M:
+    size = _num(sizes.get("size"))
+    truncated = sizes.get("truncated")
+    return dataclasses.replace(
+        message,
+        body_size=int(size) if size is not None and size >= 0 else message.body_size,
+        body_truncated=truncated if isinstance(truncated, bool) else message.body_truncated,
+    )

@@ -1,0 +1,282 @@
+"""One sanitize() call's working state: the secrets found so far, and where replacements were.
+
+Every replacement goes through here, so three promises hold in one place: a value gets
+the same pseudonym wherever it is (``secret``/``detected``), a value found in a secret
+position is replaced wherever else it occurs in the exchange (``echo``), and every
+replacement is recorded by location, never by value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import quote, quote_plus, unquote
+
+from shadowtape.sanitize.detectors import Detector
+from shadowtape.sanitize.pseudonym import Pseudonymizer
+from shadowtape.sanitize.rules import Policy
+from shadowtape.sanitize.textfields import scan_fields
+
+#: Shorter values found in a secret position are replaced there but not searched for
+#: elsewhere: "1", "en" or "true" would otherwise be replaced all over the exchange.
+ECHO_MIN = 6
+#: The kind recorded for a secret-position value found again somewhere else.
+ECHO_KIND = "secret"
+#: Up to this many search strings, echo finds a secret anywhere (substring search, one
+#: pass per string). Beyond it (a body holding hundreds of tokens), searching each string
+#: for each secret would cost their product, so echo matches whole tokens instead: runs
+#: of letters, digits and ``-_.~+/=%`` as split at ``/ = : @``, in one pass.
+EXACT_ECHO = 32
+_TOKEN = re.compile(r"[A-Za-z0-9\-_.~+/=%:@]+")
+_TOKEN_SPLIT = re.compile(r"([/=:@]+)")
+
+
+class Context:
+    """Mutable, per call; never shared between threads."""
+
+    __slots__ = (
+        "_echo_keys",
+        "echo",
+        "echo_only",
+        "order",
+        "outputs",
+        "policy",
+        "pseudo",
+        "redactions",
+        "replaced",
+        "secrets",
+    )
+
+    def __init__(self, policy: Policy, pseudo: Pseudonymizer) -> None:
+        self.policy = policy
+        self.pseudo = pseudo
+        #: Secret-position values (long enough to echo) -> pseudonym, in order found.
+        self.secrets: dict[str, str] = {}
+        #: What to search for (each secret and its URL-encoded forms) -> replacement.
+        self.echo: dict[str, str] = {}
+        #: For each secret, in order found: the search strings it added to ``echo``.
+        self.order: list[tuple[str, ...]] = []
+        #: Pseudonyms produced in this call: detectors leave them alone.
+        self.outputs: set[str] = set()
+        self.redactions: dict[str, None] = {}
+        #: Counts replacements, so a caller can tell whether anything changed.
+        self.replaced = 0
+        #: Set for the final pass: only echo; values in secret positions are done.
+        self.echo_only = False
+        self._echo_keys: list[str] | None = None
+
+    # -- recording -------------------------------------------------------------------
+
+    def record(self, location: str) -> None:
+        self.redactions[location] = None
+        self.replaced += 1
+
+    def secret(self, value: str, location: str) -> str:
+        """Replace a value found in a secret position and remember it for echo."""
+        if not value or self.echo_only or value in self.outputs:
+            return value
+        out = self.pseudo(value)
+        self.outputs.add(out)
+        self.record(location)
+        self.remember(value, out)
+        return out
+
+    def remember(self, value: str, out: str) -> None:
+        """Search for ``value`` (and its URL-encoded forms) everywhere else too."""
+        if len(value) < ECHO_MIN or value in self.secrets:
+            return
+        self.outputs.add(out)
+        self.secrets[value] = out
+        added = []
+        for key, replacement in _forms(value, out):
+            if key not in self.echo:
+                self.echo[key] = replacement
+                added.append(key)
+        self.order.append(tuple(added))
+        self._echo_keys = None
+
+    def detected(self, value: str, location: str) -> str:
+        """Replace a value a detector found in free text (not searched for elsewhere)."""
+        out = self.pseudo(value)
+        self.outputs.add(out)
+        self.record(location)
+        return out
+
+    # -- free text -------------------------------------------------------------------
+
+    def scope(self, text: str, *, fields: bool = True) -> Scope:
+        """What could change in ``text`` or in any part of it (a field of a document).
+
+        Computed once over a whole document (a JSON body, a header value), it lets each
+        of the document's strings skip the detectors that found nothing overall.
+        ``fields=False``: the caller checks names itself, so skip the name hints.
+        """
+        echo = self.has_echo(text)
+        if self.echo_only:
+            return Scope((), echo, False)
+        found, named = self.policy.static_scope(text)
+        return Scope(found, echo, named and fields)
+
+    def text(
+        self,
+        text: str,
+        location: str,
+        *,
+        kind: bool = False,
+        fields: bool = False,
+        scope: Scope | None = None,
+    ) -> str:
+        """Echo known secrets and run the detectors over free text.
+
+        ``kind``: record ``location:<kind>`` (for bodies) instead of the bare location.
+        ``fields``: also look for ``name=value`` and ``"name": value`` pairs whose name
+        looks secret (text that is not parsed as JSON or a form, such as a truncated body).
+        ``scope``: limit the work to what ``scope()`` found in an enclosing document.
+        """
+        if not text:
+            return text
+        if self.echo and (scope is None or scope.echo):
+            text = self._echo_text(text, f"{location}:{ECHO_KIND}" if kind else location)
+        if self.echo_only:
+            return text
+        if fields and (scope is None or scope.fields):
+            known = len(self.order)
+            text = scan_fields(text, self, location, kind=kind)
+            if len(self.order) > known:  # a field's value may also occur elsewhere in text
+                text = self._echo_text(text, f"{location}:{ECHO_KIND}" if kind else location)
+        for detector in self.policy.detectors if scope is None else scope.detectors:
+            if detector.may_occur(text):
+                where = f"{location}:{detector.kind}" if kind else location
+                text = self._detect(text, detector, where)
+        return text
+
+    def touches(self, text: str, scope: Scope) -> bool:
+        """Could ``text(text, ..., scope=scope)`` change anything? (Cheap; no location.)"""
+        if scope.echo and self.echo:
+            if len(self.echo) > EXACT_ECHO:
+                if self._echo_tokens(text, self.echo) != text:
+                    return True
+            elif any(map(text.__contains__, self.echo)):
+                return True
+        if self.echo_only:
+            return False
+        if scope.fields and ("=" in text or ":" in text or "</" in text):
+            return True
+        return any(d.finds(text, self.outputs) for d in scope.detectors)
+
+    def _detect(self, text: str, detector: Detector, location: str) -> str:
+        """Replace what one detector finds; pseudonyms made in this call are left alone."""
+        pieces: list[str] = []
+        done = 0
+        for start, end in detector.spans(text):
+            value = text[start:end]
+            if value in self.outputs or not detector.accepts(value):
+                continue
+            if "%40" in value and detector.kind == "email":  # "@" URL-encoded
+                out = self.detected(unquote(value), location).replace("@", "%40")
+                self.outputs.add(out)
+            else:
+                out = self.detected(value, location)
+                if detector.echo:
+                    self.remember(value, out)
+            pieces += (text[done:start], out)
+            done = end
+        if not pieces:
+            return text
+        pieces.append(text[done:])
+        return "".join(pieces)
+
+    def has_echo(self, text: str) -> bool:
+        """Does ``text`` hold a known secret? (With very many, it answers yes.)"""
+        if not self.echo:
+            return False
+        if len(self.echo) > EXACT_ECHO:
+            return True
+        return any(map(text.__contains__, self.echo))
+
+    def echo_bytes(self, data: bytes, location: str) -> bytes:
+        """Echo known secrets in bytes that are not text (a binary body)."""
+        if len(self.echo) > EXACT_ECHO:
+            as_text = data.decode("latin-1")
+            swapped = self._echo_tokens(
+                as_text,
+                {
+                    k.encode("utf-8", "surrogatepass").decode("latin-1"): v.encode(
+                        "utf-8", "surrogatepass"
+                    ).decode("latin-1")
+                    for k, v in self.echo.items()
+                },
+            )
+            if swapped != as_text:
+                self.record(location)
+                return swapped.encode("latin-1")
+            return data
+        for key in sorted(self.echo, key=len, reverse=True):
+            raw = key.encode("utf-8", "surrogatepass")
+            if raw in data:
+                data = data.replace(raw, self.echo[key].encode("utf-8", "surrogatepass"))
+                self.record(location)
+        return data
+
+    def _echo_text(self, text: str, location: str) -> str:
+        whole = self.echo.get(text)
+        if whole is not None:
+            self.record(location)
+            return whole
+        if len(self.echo) > EXACT_ECHO:
+            new = self._echo_tokens(text, self.echo)
+        else:
+            if self._echo_keys is None:
+                self._echo_keys = sorted(self.echo, key=len, reverse=True)
+            new = text
+            for key in self._echo_keys:
+                if key in new:
+                    new = new.replace(key, self.echo[key])
+        if new != text:
+            self.record(location)
+        return new
+
+    @staticmethod
+    def _echo_tokens(text: str, echo: dict[str, str]) -> str:
+        def swap(found: re.Match[str]) -> str:
+            token = found.group(0)
+            whole = echo.get(token)
+            if whole is not None:
+                return whole
+            parts = _TOKEN_SPLIT.split(token)
+            changed = False
+            for i in range(0, len(parts), 2):
+                part = parts[i]
+                padded = part + parts[i + 1] if i + 1 < len(parts) else part
+                if part in echo:
+                    parts[i] = echo[part]
+                    changed = True
+                elif padded in echo:  # base64 padding: "abc==" split as "abc", "=="
+                    parts[i], parts[i + 1] = echo[padded], ""
+                    changed = True
+            return "".join(parts) if changed else token
+
+        return _TOKEN.sub(swap, text)
+
+
+@lru_cache(maxsize=4_096)
+def _forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
+    """A secret as it may appear elsewhere (as is, URL-encoded) and its replacements."""
+    forms = {value: out}
+    for encode in (quote, quote_plus):
+        forms.setdefault(encode(value, safe=""), encode(out, safe=""))
+    return tuple(forms.items())
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which detectors found something in a document, and whether echo or fields apply."""
+
+    detectors: tuple[Detector, ...]
+    echo: bool
+    fields: bool
+
+    @property
+    def empty(self) -> bool:
+        return not (self.detectors or self.echo or self.fields)

@@ -1,0 +1,289 @@
+"""Value detectors: what a secret looks like in free text, wherever it appears.
+
+Each detector is a compiled regex plus literal *hints*: cheap substring tests that must
+pass before the regex runs at all (no ``@`` means no e-mail), so a body with nothing
+suspicious costs a handful of ``in`` checks. Shape tests (``is_email`` and friends) are
+used by the pseudonymizer to keep a replacement in the same format as the original.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+_EMAIL_LOCAL = r"[A-Za-z0-9._%+\-]+"
+_EMAIL_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
+_EMAIL_TEXT = _EMAIL_LOCAL + "@" + _EMAIL_DOMAIN
+#: File names such as ``logo@2x.png`` look like e-mail addresses; these endings are not TLDs.
+_NOT_TLDS = frozenset(
+    {"png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "ico", "css", "js", "map", "json"}
+)
+#: Contiguous digits, or groups of four (Amex: 4-6-5) split by one space or dash.
+_CARD_TEXT = (
+    r"[2-6](?<![\w.][2-6])(?:[0-9]{12,18}"
+    r"|[0-9]{3}([ \-])[0-9]{4}\1[0-9]{4}\1[0-9]{4}(?:\1[0-9]{3})?"
+    r"|(?<=3)[0-9]{3}([ \-])[0-9]{6}\2[0-9]{5})"
+    r"(?![\w])(?!\.[0-9])"
+)
+_JWT_TEXT = r"eyJ[A-Za-z0-9_\-]{2,}\.eyJ[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*"
+_BEARER_TEXT = r"(?i:\bbearer)\s+([A-Za-z0-9\-._~+/]{16,}=*)"
+#: Known key formats: (prefix, rest). The prefix is kept in a pseudonym.
+API_KEY_PREFIXES = (
+    "sk_live_",
+    "sk_test_",
+    "rk_live_",
+    "rk_test_",
+    "whsec_",
+    "github_pat_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "xoxa-",
+    "xoxb-",
+    "xoxp-",
+    "xoxr-",
+    "xoxs-",
+    "xoxe-",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "sk-",
+)
+#: Key formats and the literal hints that must occur before the regex is worth running.
+_API_KEY_FAMILIES = (
+    (r"(?:s|r)k_(?:live|test)_[0-9A-Za-z]{10,}", ("k_live_", "k_test_")),
+    (r"whsec_[0-9A-Za-z+/=]{16,}", ("whsec_",)),
+    (r"github_pat_[0-9A-Za-z_]{22,}", ("github_pat_",)),
+    (r"gh[pousr]_[0-9A-Za-z]{30,}", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
+    (r"xox[abposre]-[0-9A-Za-z\-]{10,}", ("xox",)),
+    (r"A(?:KI|SI)A[0-9A-Z]{16}", ("AKIA", "ASIA")),
+    (r"AIza[0-9A-Za-z_\-]{35}", ("AIza",)),
+    (r"sk-(?:proj-|ant-)?[0-9A-Za-z_\-]{20,}", ("sk-",)),
+)
+_API_KEY_TEXT = "|".join(f"(?:{regex})" for regex, _ in _API_KEY_FAMILIES)
+_KEY_AFTER = r"(?![0-9A-Za-z])"
+_PRIVATE_KEY_TEXT = r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"
+
+CARD = re.compile(_CARD_TEXT)
+JWT = re.compile(_JWT_TEXT)
+_EMAIL_FULL = re.compile(_EMAIL_TEXT + r"\Z")
+_CARD_FULL = re.compile(r"\d(?:[ \-]?\d){12,18}\Z")
+_JWT_FULL = re.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*\Z")
+_API_KEY_FULL = re.compile(f"(?:{_API_KEY_TEXT})\\Z")
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn check that every real card number passes (and our pseudonyms fail)."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = ord(char) - 48
+        if position % 2:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def luhn_check_digit(payload: str) -> int:
+    """The digit that makes ``payload + digit`` pass Luhn."""
+    return (10 - _luhn_sum_with_zero(payload)) % 10
+
+
+def _luhn_sum_with_zero(payload: str) -> int:
+    total = 0
+    for position, char in enumerate(reversed(payload)):
+        digit = ord(char) - 48
+        if position % 2 == 0:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10
+
+
+def card_digits(text: str) -> str | None:
+    """The digits of a card number (13-19 digits, Luhn-valid, spaces or dashes allowed)."""
+    digits = text.replace(" ", "").replace("-", "")
+    if 13 <= len(digits) <= 19 and digits.isascii() and digits.isdigit() and luhn_ok(digits):
+        return digits
+    return None
+
+
+def is_card(text: str) -> bool:
+    return _CARD_FULL.match(text) is not None and card_digits(text) is not None
+
+
+def is_email(text: str) -> bool:
+    return _EMAIL_FULL.match(text) is not None and _email_tld_ok(text)
+
+
+def _email_tld_ok(text: str) -> bool:
+    return text.rsplit(".", 1)[-1].lower() not in _NOT_TLDS
+
+
+def is_jwt(text: str) -> bool:
+    return text.startswith("eyJ") and _JWT_FULL.match(text) is not None
+
+
+def api_key_prefix(text: str) -> str | None:
+    """The known prefix of an API key (kept in its pseudonym), or None if not a key."""
+    if _API_KEY_FULL.match(text) is None:
+        return None
+    for prefix in API_KEY_PREFIXES:
+        if text.startswith(prefix):
+            return prefix
+    return None  # pragma: no cover - the regex and the prefixes agree
+
+
+Spans = Iterator[tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Detector:
+    """One kind of secret in free text.
+
+    ``spans(text)`` yields where secrets are: by default the matches of ``pattern`` (its
+    ``group``, 0 for the whole match), or whatever ``finder`` yields. ``hints``: literal
+    substrings, one of which must occur before any search runs (empty: always search);
+    ``prefilter`` replaces them when no literal is required (card numbers). ``accept``:
+    a last check on each value (Luhn for cards).
+    """
+
+    kind: str
+    pattern: re.Pattern[str] | None = None
+    hints: tuple[str, ...] = ()
+    group: int = 0
+    accept: Callable[[str], bool] | None = None
+    prefilter: Callable[[str], bool] | None = None
+    finder: Callable[[str], Spans] | None = None
+    #: Search for what it finds everywhere else in the exchange too (user patterns: a
+    #: value found by its context, "order_secret=...", may also occur without it).
+    echo: bool = False
+
+    def may_occur(self, text: str) -> bool:
+        if self.prefilter is not None:
+            return self.prefilter(text)
+        if not self.hints:
+            return True
+        return any(map(text.__contains__, self.hints))
+
+    def spans(self, text: str) -> Spans:
+        """(start, end) of each candidate value, in order, not overlapping."""
+        if self.finder is not None:
+            yield from self.finder(text)
+            return
+        assert self.pattern is not None
+        for found in self.pattern.finditer(text):
+            start, end = found.span(self.group)
+            if start < end:
+                yield start, end
+
+    def accepts(self, value: str) -> bool:
+        return self.accept is None or self.accept(value)
+
+    def finds(self, text: str, skip: set[str] | frozenset[str] = frozenset()) -> bool:
+        """Does ``text`` hold at least one accepted value (not in ``skip``)?"""
+        if not self.may_occur(text):
+            return False
+        for start, end in self.spans(text):
+            value = text[start:end]
+            if value not in skip and self.accepts(value):
+                return True
+        return False
+
+
+def _card_accept(text: str) -> bool:
+    return card_digits(text) is not None
+
+
+#: Digits become "0", spaces and dashes stay, anything else becomes ".": a card number
+#: then shows up as a run that plain substring tests find, far faster than a regex scan.
+_DIGIT_SHAPE = bytes(
+    ord("0") if chr(c).isdigit() else c if c in b" -" else ord(".") for c in range(256)
+)
+_CARD_SHAPES = (b"0" * 13, b"0000 0000 0000", b"0000-0000-0000", b"0000 000000 0", b"0000-000000-0")
+
+
+def _card_prefilter(text: str) -> bool:
+    shape = text.encode("utf-8", "surrogatepass").translate(_DIGIT_SHAPE)
+    return any(candidate in shape for candidate in _CARD_SHAPES)
+
+
+_LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "._%+-")
+_DOMAIN = re.compile(_EMAIL_DOMAIN)
+
+
+def _email_spans(text: str) -> Spans:
+    """Found from each "@" (or "%40") outwards: a regex would try every position."""
+    last_end = 0
+    positions = sorted(
+        (i, len(sep))
+        for sep in (("@", "%40") if "%40" in text else ("@",))
+        for i in _find_all(text, sep)
+    )
+    for at, size in positions:
+        if at < last_end:
+            continue
+        start = at
+        while start > last_end and text[start - 1] in _LOCAL_CHARS:
+            start -= 1
+        if start == at:
+            continue
+        domain = _DOMAIN.match(text, at + size)
+        if domain is None:
+            continue
+        last_end = domain.end()
+        yield start, last_end
+
+
+def _find_all(text: str, literal: str) -> Iterator[int]:
+    at = text.find(literal)
+    while at >= 0:
+        yield at
+        at = text.find(literal, at + 1)
+
+
+_KEY_FAMILIES = tuple(
+    (re.compile(f"(?:{regex}){_KEY_AFTER}"), hints) for regex, hints in _API_KEY_FAMILIES
+)
+
+
+def _api_key_spans(text: str) -> Spans:
+    """Each key family starts with a literal, so its regex jumps between candidates."""
+    found: list[tuple[int, int]] = []
+    for pattern, hints in _KEY_FAMILIES:
+        if any(map(text.__contains__, hints)):
+            found.extend(m.span() for m in pattern.finditer(text))
+    last_end = 0
+    for start, end in sorted(found):
+        if start >= last_end:
+            last_end = end
+            yield start, end
+
+
+BUILTIN: tuple[Detector, ...] = (
+    Detector("private_key", re.compile(_PRIVATE_KEY_TEXT), ("-----BEGIN",)),
+    Detector("jwt", JWT, ("eyJ",)),
+    Detector("bearer", re.compile(_BEARER_TEXT), ("earer", "EARER"), group=1),
+    Detector(
+        "api_key",
+        hints=tuple(hint for _, hints in _API_KEY_FAMILIES for hint in hints),
+        finder=_api_key_spans,
+    ),
+    Detector("email", hints=("@", "%40"), accept=_email_tld_ok, finder=_email_spans),
+    Detector("card", CARD, accept=_card_accept, prefilter=_card_prefilter),
+)
+
+#: The names accepted in the rules file's [detectors] table.
+BUILTIN_KINDS = tuple(detector.kind for detector in BUILTIN)
+
+
+def custom(kind: str, pattern: re.Pattern[str]) -> Detector:
+    """A user detector: the group named ``secret`` if the regex has one, else the match."""
+    group = pattern.groupindex.get("secret", 0)
+    return Detector(kind, pattern, group=group, echo=True)

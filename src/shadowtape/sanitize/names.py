@@ -1,0 +1,198 @@
+"""Does a field or header name look secret? Name normalisation and matching.
+
+Field names (query parameters, JSON keys, form and multipart fields) are split into
+lower-case words: ``accessToken``, ``access-token`` and ``ACCESS_TOKEN`` all become
+``access token``. A pattern without wildcards matches when its words appear as a run in
+the name's words that ends the name, or is followed only by words that keep it secret
+(``hash``, ``value``, ``number``, digits...). So ``token`` matches ``refresh_token``,
+``X-Auth-Token`` and ``token_hash`` but not ``tokens_used`` nor ``token_type``, and
+``card`` matches ``card_number`` but not ``discard`` nor ``card_brand``. A pattern with
+``*`` or ``?`` is a glob over the whole normalised name (words joined by ``_``).
+
+Header names follow the issue's wider rule: a header is secret when its lower-cased name
+*contains* one of a few words (``key`` matches ``x-cache-key``, hence the allow-list).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import string
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+_SPLIT = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_]+")
+_CACHE_SIZE = 8_192
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def words(name: str) -> tuple[str, ...]:
+    """``X-APIKey_v2`` -> ``('x', 'api', 'key', 'v', '2')``."""
+    return tuple(word.lower() for word in _SPLIT.findall(name))
+
+
+def normalise(name: str) -> str:
+    return "_".join(words(name))
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(char in pattern for char in "*?[")
+
+
+#: Words that may follow a secret word and keep the field secret: "password_hash",
+#: "token_value", "card_number", "pin2". Any other word after it names something about
+#: the secret, not the secret: "token_type", "cookie_name", "session_timeout".
+TRAILING = frozenset(
+    {
+        "hash", "hashed", "digest", "value", "val", "confirm", "confirmation", "plain",
+        "plaintext", "clear", "encrypted", "enc", "raw", "new", "old", "current", "id",
+        "ids", "number", "num", "no", "nr", "data", "str", "string", "text", "code", "b64",
+        "base64", "hex", "digits", "full", "secret", "token", "key", "again", "repeat",
+    }
+)  # fmt: skip
+
+
+def _has_run(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    """Does ``needle`` occur in ``haystack`` followed only by TRAILING words or digits?"""
+    size = len(needle)
+    if size == 0 or size > len(haystack):
+        return False
+    for i in range(len(haystack) - size + 1):
+        if haystack[i : i + size] == needle and all(
+            word in TRAILING or word.isdigit() for word in haystack[i + size :]
+        ):
+            return True
+    return False
+
+
+class NameMatcher:
+    """Matches names against word-run patterns and globs; results are cached."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self.patterns = tuple(patterns)
+        self._runs = tuple(words(p) for p in self.patterns if not _is_glob(p))
+        self._globs = tuple(
+            re.compile(fnmatch.translate(normalise_glob(p))) for p in self.patterns if _is_glob(p)
+        )
+        self.matches: Callable[[str], bool] = lru_cache(maxsize=_CACHE_SIZE)(self._match)
+        self.hints = _hints(self.patterns)
+
+    def __bool__(self) -> bool:
+        return bool(self.patterns)
+
+    def _match(self, name: str) -> bool:
+        name_words = words(name)
+        if any(_has_run(name_words, run) for run in self._runs):
+            return True
+        if self._globs:
+            joined = "_".join(name_words)
+            return any(glob.match(joined) for glob in self._globs)
+        return False
+
+    def in_json_keys(self, text: str) -> bool:
+        """Does an object key of this JSON text match? A cheap test that never misses one.
+
+        Only keys around an occurrence of a hint are read and matched, so a hint that
+        occurs in values only ("shipping" holds "pin") costs a few ``find`` calls. Where
+        it cannot tell (an escaped quote nearby), the answer is yes.
+        """
+        if self.hints is None:
+            return bool(self.patterns)
+        lowered = ascii_lower(text)
+        for hint in self.hints:
+            start = lowered.find(hint)
+            while start >= 0:
+                close = lowered.find('"', start + len(hint))
+                if close < 0 or lowered[close - 1] == "\\":
+                    return True
+                if lowered[close + 1 : close + 40].lstrip()[:1] == ":":
+                    open_ = lowered.rfind('"', 0, start)
+                    if open_ < 0 or lowered[open_ - 1] == "\\":
+                        return True
+                    if self.matches(text[open_ + 1 : close]):
+                        return True
+                start = lowered.find(hint, close)
+        return False
+
+    def may_occur(self, lowered_text: str) -> bool:
+        """False only when no name in ``lowered_text`` can match (a fast pre-check)."""
+        if self.hints is None:
+            return bool(self.patterns)
+        return any(map(lowered_text.__contains__, self.hints))
+
+
+def normalise_glob(pattern: str) -> str:
+    """Normalise the literal parts of a glob the way names are normalised."""
+    parts = re.split(r"([*?]|\[[^\]]*\])", pattern)
+    out = []
+    for part in parts:
+        if not part:
+            continue
+        if part in ("*", "?") or part.startswith("["):
+            out.append(part)
+        else:
+            lead = "_" if part[0] in "-_." else ""
+            trail = "_" if part[-1] in "-_." else ""
+            out.append(lead + normalise(part) + trail)
+    return "".join(out)
+
+
+def _hints(patterns: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Literal words one of which any matching name must contain (None: no such set).
+
+    A word-run pattern needs all its words, so one word is enough as a hint; a pattern
+    with a word that is itself a one-word pattern needs no hint of its own, and a hint
+    that contains a shorter hint is implied by it.
+    """
+    singles = {words(p) for p in patterns if not _is_glob(p) and len(words(p)) == 1}
+    hints: set[str] = set()
+    for pattern in patterns:
+        literal = re.split(r"[*?]|\[[^\]]*\]", pattern) if _is_glob(pattern) else [pattern]
+        candidates = [w for part in literal for w in words(part)]
+        if not candidates or max(len(w) for w in candidates) < 2:
+            return None
+        if not _is_glob(pattern) and any((w,) in singles for w in candidates):
+            hints.update(w for w in candidates if (w,) in singles)
+            continue
+        hints.add(max(candidates, key=len))
+    minimal = {h for h in hints if not any(o != h and o in h for o in hints)}
+    return tuple(sorted(minimal))
+
+
+class HeaderMatcher:
+    """Secret headers: exact names, names containing a word, and globs; case-insensitive."""
+
+    def __init__(
+        self, exact: Iterable[str], contains: Iterable[str], globs: Iterable[str] = ()
+    ) -> None:
+        self._exact = frozenset(header_key(name) for name in exact)
+        self._contains = tuple(header_key(word) for word in contains)
+        self._globs = tuple(re.compile(fnmatch.translate(header_key(g))) for g in globs)
+        self.matches: Callable[[str], bool] = lru_cache(maxsize=_CACHE_SIZE)(self._match)
+
+    def __bool__(self) -> bool:
+        return bool(self._exact or self._contains or self._globs)
+
+    def _match(self, name: str) -> bool:
+        lowered = header_key(name)
+        if lowered in self._exact or any(word in lowered for word in self._contains):
+            return True
+        return any(glob.match(lowered) for glob in self._globs)
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def ascii_lower(text: str) -> str:
+    """Lower-cased, with every index still pointing at the same character.
+
+    str.lower() keeps the length for nearly all text; where it does not ("İ" becomes two
+    characters), only ASCII letters are lowered, which is all the name hints need.
+    """
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
+
+
+def header_key(name: str) -> str:
+    """Header names compare case-insensitively, with ``_`` and ``-`` equivalent."""
+    return name.strip().lower().replace("_", "-")

@@ -1,0 +1,175 @@
+"""Keyed, format-preserving pseudonyms.
+
+A pseudonym is derived from HMAC-SHA256 of the value under the deployment's key, so the
+same value always gets the same pseudonym (sessions stay coherent across a replayed
+sequence, joins still work) while the value cannot be recovered without the key, and not
+even guessed from a list of candidates unless the key is known too.
+
+The output keeps the value's shape where that helps a replay or a reader: each ASCII
+digit, lower- and upper-case letter is replaced by one of the same class (hex stays hex),
+punctuation is kept, an e-mail stays a valid e-mail (top-level domain kept), a card number
+keeps its length, separators and first digit but fails Luhn, a JWT stays three
+dot-separated base64url parts (its header, which holds no secret, is kept), and a known
+API key keeps its prefix (``sk_live_``, ``AKIA``...). A pseudonym never equals its input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import string
+from collections.abc import Callable
+from functools import lru_cache
+
+from shadowtape.sanitize.detectors import (
+    api_key_prefix,
+    card_digits,
+    is_card,
+    is_email,
+    is_jwt,
+    luhn_check_digit,
+)
+
+_DIGITS = string.digits
+_LOWER = string.ascii_lowercase
+_UPPER = string.ascii_uppercase
+_HEX_LOWER = "0123456789abcdef"
+_HEX_UPPER = "0123456789ABCDEF"
+_HEX_CHARS = frozenset(_HEX_LOWER + _HEX_UPPER)
+_CACHE_SIZE = 16_384
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+class Pseudonymizer:
+    """Maps values to pseudonyms under one key. Thread-safe; results are cached."""
+
+    def __init__(self, key: bytes) -> None:
+        if not key:
+            raise ValueError("a pseudonym key must not be empty")
+        self._key = key
+        self._cached: Callable[[str], str] = lru_cache(maxsize=_CACHE_SIZE)(self._compute)
+
+    def __call__(self, value: str) -> str:
+        """The pseudonym of a string value, shaped like it."""
+        return self._cached(value)
+
+    def number(self, value: int) -> int:
+        """The pseudonym of an integer: same sign and number of digits, never equal."""
+        sign = -1 if value < 0 else 1
+        text = str(abs(value))
+        if len(text) == 1:
+            return sign * int(self._shape(text, text, "int")) if text != "0" else 0
+        out = self(text)
+        if out[0] == "0":
+            out = "1" + out[1:]
+        if out == text:  # "1" forced over a "0" could land back on the input
+            out = str(int(out) + 1)
+        return sign * int(out)
+
+    def digest(self, data: bytes) -> str:
+        """A hex pseudonym for raw bytes that are not text (a binary secret)."""
+        return hmac.new(self._key, b"bytes\x00" + data, hashlib.sha256).hexdigest()[:32]
+
+    def _compute(self, value: str) -> str:
+        if not value:
+            return value
+        if "@" in value and is_email(value):
+            return self._email(value)
+        if value[0].isdigit() and is_card(value):
+            return self._card(value)
+        if value.startswith("eyJ") and is_jwt(value):
+            return self._jwt(value)
+        prefix = api_key_prefix(value)
+        if prefix is not None:
+            return prefix + self._shape(value[len(prefix) :], value, "key")
+        return self._shape(value, value, "text")
+
+    def _stream(self, seed: str, domain: str, attempt: int, size: int) -> bytes:
+        message = f"{domain}\x00{attempt}\x00{seed}".encode("utf-8", "surrogatepass")
+        block = hmac.new(self._key, message, hashlib.sha256).digest()
+        return block[:size] if size <= len(block) else hashlib.shake_256(block).digest(size)
+
+    def _shape(self, value: str, seed: str, domain: str) -> str:
+        """Replace every letter and digit by one of its class; never return ``value``.
+
+        Percent-escapes (``%3A``) are kept as they are, like the punctuation they encode,
+        so a URL-encoded value stays validly encoded.
+        """
+        escaped = _escapes(value) if "%" in value else frozenset()
+        alphabet = _hex_alphabet(_ESCAPE.sub("", value) if escaped else value)
+        for attempt in range(16):
+            stream = self._stream(seed, domain, attempt, len(value))
+            if escaped:
+                out = "".join(
+                    char if i in escaped else _map_char(char, byte, alphabet)
+                    for i, (char, byte) in enumerate(zip(value, stream, strict=True))
+                )
+            else:
+                out = "".join(
+                    _map_char(char, byte, alphabet)
+                    for char, byte in zip(value, stream, strict=True)
+                )
+            if out != value:
+                return out
+        # Nothing to shape (only punctuation and spaces): fall back to a plain digest.
+        return self._stream(seed, domain, 99, 16).hex()[: max(8, len(value))]
+
+    def _email(self, value: str) -> str:
+        local, _, domain = value.rpartition("@")
+        seed = value.lower()
+        labels = domain.split(".")
+        shaped = [self._shape(label, f"{seed}\x00{i}", "email") for i, label in enumerate(labels)]
+        return f"{self._shape(local, seed, 'email-local')}@{'.'.join([*shaped[:-1], labels[-1]])}"
+
+    def _card(self, value: str) -> str:
+        digits = card_digits(value) or ""
+        stream = self._stream(digits, "card", 0, len(digits))
+        body = digits[0] + "".join(_DIGITS[b % 10] for b in stream[1 : len(digits) - 1])
+        good = luhn_check_digit(body)
+        bad = (good + 1 + stream[-1] % 9) % 10
+        new_digits = iter(body + str(bad))
+        return "".join(next(new_digits) if char.isdigit() else char for char in value)
+
+    def _jwt(self, value: str) -> str:
+        header, _, rest = value.partition(".")
+        return f"{header}.{self._shape(rest, value, 'jwt')}"
+
+
+def _escapes(value: str) -> frozenset[int]:
+    """Indexes of the characters of ``%XX`` escapes."""
+    return frozenset(i for m in _ESCAPE.finditer(value) for i in range(m.start(), m.end()))
+
+
+def _hex_alphabet(value: str) -> str | None:
+    """Hex digests and UUIDs (8+ hex digits, letters from one case): the alphabet to keep."""
+    has_lower = has_upper = False
+    count = 0
+    for char in value:
+        if char in _HEX_CHARS:
+            count += 1
+            if char.isalpha():
+                has_lower |= char.islower()
+                has_upper |= char.isupper()
+        elif char.isalnum():
+            return None
+    if count < 8:
+        return None
+    if has_lower == has_upper:  # no letter at all, or mixed case: not hex
+        return None
+    return _HEX_LOWER if has_lower else _HEX_UPPER
+
+
+def _map_char(char: str, byte: int, alphabet: str | None) -> str:
+    if alphabet is not None and char in _HEX_CHARS:
+        return alphabet[byte % 16]
+    if "0" <= char <= "9":
+        return _DIGITS[byte % 10]
+    if "a" <= char <= "z":
+        return _LOWER[byte % 26]
+    if "A" <= char <= "Z":
+        return _UPPER[byte % 26]
+    if char.isalnum():
+        # Non-ASCII letters and digits would otherwise survive: map them into ASCII.
+        return _LOWER[byte % 26]
+    return char

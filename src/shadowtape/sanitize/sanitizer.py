@@ -1,0 +1,354 @@
+"""The Sanitizer: an Exchange in, a new Exchange with every secret pseudonymized out.
+
+It runs a fixed list of small steps, in order, on a mutable copy (a ``Draft``): request
+headers, response headers, query, path, request body, response body, error message. Each
+step replaces what it finds and remembers values found in secret positions; because a
+later step can find a secret that an earlier step's fields also hold (a token in a
+response body that was in the request path), the steps that came before are run again
+in echo-only mode for those late secrets. Then Content-Length is corrected where a
+body's length changed.
+
+A sanitizer never raises on traffic. If a step fails on input nobody foresaw, the
+exchange is *failed closed*: bodies dropped (flagged truncated), path, query and header
+values replaced wholesale, so a bug costs detail, never a leaked secret.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import TypeVar
+
+from shadowtape.errors import SanitizeError
+from shadowtape.exchange import Exchange, ExchangeError
+from shadowtape.sanitize import bodies, headers, urls
+from shadowtape.sanitize.context import EXACT_ECHO, Context
+from shadowtape.sanitize.pseudonym import Pseudonymizer
+from shadowtape.sanitize.rules import Policy, Rules
+
+log = logging.getLogger("shadowtape.sanitize")
+
+ENV_KEY = "SHADOWTAPE_SANITIZE_KEY"
+#: Used by every Sanitizer of this process when no key is configured.
+_PROCESS_KEY = secrets.token_bytes(32)
+#: Header values kept when an exchange is failed closed: framing, nothing personal.
+_FRAMING = frozenset(
+    {"content-type", "content-length", "content-encoding", "transfer-encoding", "date"}
+)
+
+
+@dataclass(slots=True)
+class Draft:
+    """The mutable copy the steps work on."""
+
+    request_headers: list[tuple[str, str]]
+    response_headers: list[tuple[str, str]]
+    path: str
+    query: str
+    request_body: bytes
+    response_body: bytes
+    error_message: str
+    request_truncated: bool = False
+    response_truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One small rule: ``run`` edits the draft; ``fields`` lists what it may have missed."""
+
+    name: str
+    run: Callable[[Draft, Context], None]
+    fields: Callable[[Draft], Sequence[str | bytes]]
+    #: True when the step echoes every secret it finds itself (it finds them all first):
+    #: then only secrets found by later steps can be missing from its fields.
+    finds_first: bool = False
+
+
+def _request_headers(d: Draft, ctx: Context) -> None:
+    headers.sanitize(d.request_headers, ctx, "request")
+
+
+def _response_headers(d: Draft, ctx: Context) -> None:
+    headers.sanitize(d.response_headers, ctx, "response")
+
+
+def _query(d: Draft, ctx: Context) -> None:
+    d.query = urls.params(d.query, ctx, lambda name: f"request.query.{name}")
+
+
+def _path(d: Draft, ctx: Context) -> None:
+    d.path = urls.path(d.path, ctx, "request.path")
+
+
+def _request_body(d: Draft, ctx: Context) -> None:
+    content_type = bodies.content_type_of(d.request_headers)
+    d.request_body = bodies.sanitize_body(d.request_body, content_type, ctx, "request.body")
+    if d.request_truncated:
+        d.request_body = bodies.cut_tail(d.request_body, ctx, "request.body")
+
+
+def _response_body(d: Draft, ctx: Context) -> None:
+    content_type = bodies.content_type_of(d.response_headers)
+    d.response_body = bodies.sanitize_body(d.response_body, content_type, ctx, "response.body")
+    if d.response_truncated:
+        d.response_body = bodies.cut_tail(d.response_body, ctx, "response.body")
+
+
+def _error(d: Draft, ctx: Context) -> None:
+    d.error_message = ctx.text(d.error_message, "error.message", fields=True)
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        "request headers",
+        _request_headers,
+        lambda d: [v for _, v in d.request_headers],
+        finds_first=True,
+    ),
+    Step(
+        "response headers",
+        _response_headers,
+        lambda d: [v for _, v in d.response_headers],
+        finds_first=True,
+    ),
+    Step("query", _query, lambda d: [d.query]),
+    Step("path", _path, lambda d: [d.path]),
+    Step("request body", _request_body, lambda d: [d.request_body]),
+    Step("response body", _response_body, lambda d: [d.response_body]),
+    Step("error", _error, lambda d: [d.error_message]),
+)
+
+
+def resolve_key(key: bytes | None) -> bytes:
+    """The key given, else SHADOWTAPE_SANITIZE_KEY, else this process's random key."""
+    if key is not None:
+        if not key:
+            raise SanitizeError("the sanitize key is empty; pass a long random secret")
+        return key
+    configured = os.environ.get(ENV_KEY, "")
+    if configured:
+        return configured.encode("utf-8", "surrogatepass")
+    log.warning(
+        "%s is not set: pseudonyms use a random key that dies with this process, so the "
+        "same value gets a different pseudonym after a restart or on another replica. "
+        "Set %s to a long random secret (e.g. `openssl rand -hex 32`) shared by every "
+        "recorder of this deployment.",
+        ENV_KEY,
+        ENV_KEY,
+    )
+    return _PROCESS_KEY
+
+
+class Sanitizer:
+    """Replaces secrets in exchanges with keyed pseudonyms. Thread-safe, no I/O."""
+
+    def __init__(self, key: bytes | None = None, rules: Rules | None = None) -> None:
+        self.rules = rules or Rules()
+        self._policy = Policy.build(self.rules)
+        self._pseudo = Pseudonymizer(resolve_key(key))
+        self.steps = STEPS
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], key: bytes | None = None) -> Sanitizer:
+        """A sanitizer with the rules of a TOML file (SanitizeError if it cannot be used)."""
+        return cls(key=key, rules=Rules.from_file(path))
+
+    def __repr__(self) -> str:
+        return f"Sanitizer(rules={self.rules!r})"
+
+    def pseudonym(self, value: str) -> str:
+        """The pseudonym this sanitizer gives ``value`` (for joins and for tests)."""
+        return self._pseudo(value)
+
+    def sanitize(self, exchange: Exchange) -> Exchange:
+        """A new Exchange with secrets replaced and their locations added to redactions.
+
+        When nothing needed replacing, the (immutable) input itself is returned.
+        """
+        try:
+            return self._sanitize(exchange)
+        except Exception as exc:  # never fail the caller; never let a raw value through
+            log.error(
+                "sanitizing exchange %s failed (%s); its bodies, path, query and header "
+                "values were replaced wholesale",
+                exchange.id,
+                type(exc).__name__,
+            )
+            return self._fail_closed(exchange)
+
+    def _sanitize(self, exchange: Exchange) -> Exchange:
+        request, response, error = exchange.request, exchange.response, exchange.error
+        draft = Draft(
+            request_headers=list(request.headers),
+            response_headers=list(response.headers) if response is not None else [],
+            path=request.path,
+            query=request.query,
+            request_body=request.body,
+            response_body=response.body if response is not None else b"",
+            error_message=error.message if error is not None else "",
+            request_truncated=request.body_truncated,
+            response_truncated=response is not None and response.body_truncated,
+        )
+        ctx = Context(self._policy, self._pseudo)
+        starts = []
+        for step in self.steps:
+            if step.finds_first:
+                step.run(draft, ctx)
+                starts.append(len(ctx.order))
+            else:
+                starts.append(len(ctx.order))
+                step.run(draft, ctx)
+        _late_echo(self.steps, starts, draft, ctx)
+        if not ctx.redactions:
+            return exchange
+        _fix_length(draft.request_headers, request.body, draft.request_body, request.body_truncated)
+        new_request = _replace(
+            request,
+            headers=tuple(draft.request_headers),
+            path=draft.path,
+            query=draft.query,
+            body=draft.request_body,
+            body_size=request.body_size + len(draft.request_body) - len(request.body),
+        )
+        new_response = response
+        if response is not None and (
+            draft.response_body is not response.body
+            or tuple(draft.response_headers) != response.headers
+        ):
+            _fix_length(
+                draft.response_headers, response.body, draft.response_body, response.body_truncated
+            )
+            new_response = _replace(
+                response,
+                headers=tuple(draft.response_headers),
+                body=draft.response_body,
+                body_size=response.body_size + len(draft.response_body) - len(response.body),
+            )
+        new_error = error
+        if error is not None and draft.error_message != error.message:
+            new_error = ExchangeError(kind=error.kind, message=draft.error_message)
+        known = set(exchange.redactions)
+        added = tuple(where for where in _collapse(ctx.redactions) if where not in known)
+        return _replace(
+            exchange,
+            request=new_request,
+            response=new_response,
+            error=new_error,
+            redactions=exchange.redactions + added,
+        )
+
+    def _fail_closed(self, exchange: Exchange) -> Exchange:
+        pseudo = self._pseudo
+
+        def scrub(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+            return tuple((n, v if n.lower() in _FRAMING else pseudo(v)) for n, v in pairs)
+
+        request = exchange.request
+        locations = ["request.headers", "request.path", "request.query", "request.body"]
+        new_request = _replace(
+            request,
+            headers=scrub(request.headers),
+            path=pseudo(request.path),
+            query=pseudo(request.query),
+            body=b"",
+            body_truncated=request.body_truncated or bool(request.body),
+        )
+        response = exchange.response
+        if response is not None:
+            locations += ["response.headers", "response.body"]
+            response = replace(
+                response,
+                headers=scrub(response.headers),
+                body=b"",
+                body_truncated=response.body_truncated or bool(response.body),
+            )
+        error = exchange.error
+        if error is not None:
+            locations.append("error.message")
+            error = ExchangeError(kind=error.kind, message=pseudo(error.message))
+        known = set(exchange.redactions)
+        return exchange.replace(
+            request=new_request,
+            response=response,
+            error=error,
+            redactions=exchange.redactions + tuple(w for w in locations if w not in known),
+        )
+
+
+#: More redaction locations than this in one exchange (a list of 5,000 users, each with a
+#: password) are listed per field rather than per array element: "$.users[*].password".
+MAX_LOCATIONS = 100
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def _collapse(locations: dict[str, None]) -> list[str]:
+    if len(locations) <= MAX_LOCATIONS:
+        return list(locations)
+    return list(dict.fromkeys(_INDEX.sub("[*]", where) for where in locations))
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+T = TypeVar("T")
+
+
+def _replace(obj: T, **changes: object) -> T:
+    """dataclasses.replace, without its per-call introspection (it is on the hot path)."""
+    cls = type(obj)
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls) if f.init)  # type: ignore[arg-type]
+    values = {name: getattr(obj, name) for name in names}
+    values.update(changes)
+    return cls(**values)
+
+
+def _late_echo(steps: Sequence[Step], starts: list[int], draft: Draft, ctx: Context) -> None:
+    """Run again, echo only, each step whose fields hold a secret found after it started."""
+    if not ctx.order:
+        return
+    ctx.echo_only = True
+    for step, start in zip(steps, starts, strict=True):
+        later = [key for keys in ctx.order[start:] for key in keys]
+        if later and _holds(step.fields(draft), later):
+            step.run(draft, ctx)
+
+
+def _holds(fields: Sequence[str | bytes], keys: list[str]) -> bool:
+    if len(keys) > EXACT_ECHO:  # too many to search for one by one: just run it again
+        return any(fields)
+    encoded: list[bytes] | None = None
+    for field in fields:
+        if isinstance(field, str):
+            if any(key in field for key in keys):
+                return True
+        else:
+            if encoded is None:
+                encoded = [key.encode("utf-8", "surrogatepass") for key in keys]
+            if any(key in field for key in encoded):
+                return True
+    return False
+
+
+def _fix_length(pairs: list[tuple[str, str]], old: bytes, new: bytes, truncated: bool) -> None:
+    """Correct Content-Length when sanitizing changed a body's length.
+
+    Skipped when a Content-Encoding applies: the header then counts encoded bytes, which
+    the stored (decoded) body no longer has. A truncated body shifts it by the change.
+    """
+    delta = len(new) - len(old)
+    if delta == 0:
+        return
+    for name, value in pairs:
+        if name.lower() == "content-encoding" and value.strip().lower() not in ("", "identity"):
+            return
+    for i, (name, value) in enumerate(pairs):
+        if name.lower() != "content-length":
+            continue
+        if not truncated:
+            pairs[i] = (name, str(len(new)))
+        elif value.strip().isdigit():
+            pairs[i] = (name, str(int(value.strip()) + delta))

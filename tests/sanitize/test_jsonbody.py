@@ -1,0 +1,80 @@
+"""JSON documents: any depth, numbers, keys, escapes, and the no-parse fast path."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+
+from shadowtape.sanitize.context import Context
+from shadowtape.sanitize.detectors import luhn_ok
+from shadowtape.sanitize.jsonbody import sanitize_json
+from shadowtape.sanitize.pseudonym import Pseudonymizer
+from shadowtape.sanitize.rules import Policy, Rules
+
+PSEUDO = Pseudonymizer(b"k")
+
+
+def run(doc: object, rules: Rules | None = None) -> tuple[object, list[str]]:
+    c = Context(Policy.build(rules), PSEUDO)
+    text = json.dumps(doc)
+    out = sanitize_json(text, c, "response.body")
+    assert out is not None
+    return json.loads(out), list(c.redactions)
+
+
+def test_a_secret_key_hides_the_whole_subtree() -> None:
+    out, where = run({"credentials": {"user": "ann", "pin": 1234, "ok": True, "none": None}})
+    assert out == {
+        "credentials": {"user": PSEUDO("ann"), "pin": PSEUDO.number(1234), "ok": True, "none": None}
+    }
+    assert where == ["response.body$.credentials.user", "response.body$.credentials.pin"]
+
+
+def test_card_numbers_as_json_numbers() -> None:
+    out, where = run({"n": 4111111111111111, "id": 1700000000000000})
+    assert isinstance(out, dict)
+    assert not luhn_ok(str(out["n"])) and len(str(out["n"])) == 16
+    assert out["id"] == 1700000000000000
+    assert where == ["response.body$.n"]
+
+
+def test_keys_holding_secrets_are_replaced() -> None:
+    out, where = run({"ann@example.com": {"role": "admin"}})
+    assert out == {PSEUDO("ann@example.com"): {"role": "admin"}}
+    assert where == ['response.body$["ann@example.com"]']
+
+
+def test_escaped_secrets_are_found() -> None:
+    c = Context(Policy.build(), PSEUDO)
+    text = '{"a": "ann\\u0040example.com", "b": "Bearer abc\\/defghijklmnopqrs"}'
+    out = sanitize_json(text, c, "request.body")
+    assert out is not None
+    assert "ann" not in out and "abc/def" not in orjson.loads(out)["b"]
+
+
+def test_rule_paths_and_allowed_paths() -> None:
+    rules = Rules(redact_json_paths=("$..dob",), allow_json_paths=("$.meta.password",))
+    out, _ = run({"a": [{"dob": "1990-01-01"}], "meta": {"password": "shown"}}, rules)
+    assert out == {"a": [{"dob": PSEUDO("1990-01-01")}], "meta": {"password": "shown"}}
+
+
+def test_numbers_beyond_64_bits_still_parse() -> None:
+    out, _ = run({"big": 10**30, "password": "hunter22"})
+    assert out == {"big": 10**30, "password": PSEUDO("hunter22")}
+
+
+def test_nothing_to_do_returns_the_text_itself() -> None:
+    c = Context(Policy.build(), PSEUDO)
+    text = '{"shipping": "pin code", "items": [1, 2], "name": "Zoë"}'
+    assert sanitize_json(text, c, "response.body") is text
+
+
+def test_indented_documents_stay_indented() -> None:
+    c = Context(Policy.build(), PSEUDO)
+    out = sanitize_json('{\n  "password": "x1"\n}', c, "request.body")
+    assert out == '{\n  "password": "' + PSEUDO("x1") + '"\n}'
+
+
+def test_not_json_is_none() -> None:
+    assert sanitize_json('{"password": ', Context(Policy.build(), PSEUDO), "x") is None

@@ -1,0 +1,104 @@
+"""Pseudonyms: keyed, deterministic, never the input, and shaped like the input."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shadowtape.sanitize.detectors import is_email, luhn_ok
+from shadowtape.sanitize.pseudonym import Pseudonymizer, _hex_alphabet
+from tests.sanitize.planted import aws_keys, cards, emails, jwts, stripe_keys
+
+A = Pseudonymizer(b"key-a")
+B = Pseudonymizer(b"key-b")
+
+
+@given(st.text(min_size=1, max_size=60))
+def test_never_the_input_and_stable_under_one_key(value: str) -> None:
+    out = A(value)
+    assert out != value
+    assert out == Pseudonymizer(b"key-a")(value)
+
+
+@given(st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=8, max_size=40))
+def test_a_different_key_gives_a_different_pseudonym(value: str) -> None:
+    assert A(value) != B(value)
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_letters_and_digits_keep_their_class(value: str) -> None:
+    out = A(value)
+    generic = out == A._shape(value, value, "text")  # not an e-mail, a card...
+    hexlike = _hex_alphabet(value) is not None  # hex stays hex: digits may become a-f
+    if generic and not hexlike and any(c.isalnum() for c in value):
+        # (punctuation alone gets a hex digest)
+        assert len(out) == len(value)
+        for before, after in zip(value, out, strict=True):
+            if before.isascii() and before.isdigit():
+                assert after.isdigit()
+            elif not before.isalnum():
+                assert after == before
+
+
+@given(emails())
+def test_an_email_stays_a_valid_email(email: str) -> None:
+    out = A(email)
+    assert is_email(out)
+    assert out.rsplit(".", 1)[1] == email.rsplit(".", 1)[1]  # the TLD is kept
+    assert A(email.upper()).lower() == out.lower()  # case does not change the pseudonym
+
+
+@given(cards())
+def test_a_card_stays_16_digits_that_fail_luhn(card: str) -> None:
+    out = A(card)
+    digits = re.sub(r"[ -]", "", out)
+    assert len(digits) == 16 and digits.isdigit()
+    assert not luhn_ok(digits)
+    assert re.sub(r"\d", "0", out) == re.sub(r"\d", "0", card)  # separators in place
+    assert A(card.replace(" ", "").replace("-", "")) == digits  # same digits, same pseudonym
+
+
+@given(jwts())
+def test_a_jwt_stays_three_base64url_parts(token: str) -> None:
+    out = A(token)
+    parts = out.split(".")
+    assert len(parts) == 3
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]*", part) for part in parts)
+    assert parts[0] == token.split(".")[0]  # the header holds no secret
+    assert [len(p) for p in parts] == [len(p) for p in token.split(".")]
+
+
+@given(st.one_of(aws_keys, stripe_keys))
+def test_api_keys_keep_their_prefix(key: str) -> None:
+    out = A(key)
+    assert out[:4] == key[:4] and len(out) == len(key)
+
+
+def test_hex_stays_hex_and_uuids_stay_uuids() -> None:
+    uuid = "550e8400-e29b-41d4-a716-446655440000"
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", A(uuid))
+    assert re.fullmatch(r"[0-9A-F]{10}", A("DEADBEEF42"))
+
+
+@given(st.integers(-(10**18), 10**18))
+def test_numbers_keep_sign_and_digit_count(value: int) -> None:
+    out = A.number(value)
+    if value == 0:
+        assert out == 0
+        return
+    assert (out < 0) == (value < 0) or out == 0
+    if abs(value) >= 10:
+        assert len(str(abs(out))) == len(str(abs(value)))
+        assert out != value
+
+
+def test_binary_digest_is_keyed() -> None:
+    assert A.digest(b"\x00\x01") != B.digest(b"\x00\x01")
+    assert A.digest(b"\x00\x01") == A.digest(b"\x00\x01")
+
+
+def test_percent_escapes_stay_valid() -> None:
+    out = A("http%3A%2F%2Fwww.example.com%2Fpath")
+    assert re.fullmatch(r"[a-z]{4}%3A%2F%2F[a-z]{3}\.[a-z]{7}\.[a-z]{3}%2F[a-z]{4}", out)

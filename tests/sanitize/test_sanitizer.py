@@ -1,0 +1,192 @@
+"""The Sanitizer's contract: a new Exchange, redactions by location, the key, never raising."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import orjson
+import pytest
+
+from shadowtape import ErrorKind, Exchange, ExchangeError, Request, Response, SanitizeError
+from shadowtape.sanitize import ENV_KEY, Sanitizer
+from shadowtape.sanitize.sanitizer import Step
+
+
+def login(password: str = "hunter2hunter2") -> Exchange:
+    body = orjson.dumps({"user": "ann", "password": password})
+    answer = b'{"ok": true}'
+    return Exchange(
+        request=Request(
+            "POST",
+            "api.test",
+            path="/login",
+            headers=(
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(body))),
+                ("Cookie", "sid=abcdef123456"),
+            ),
+            body=body,
+            body_size=len(body),
+        ),
+        response=Response(
+            200,
+            headers=(("Content-Type", "application/json"), ("Content-Length", str(len(answer)))),
+            body=answer,
+            body_size=len(answer),
+        ),
+        redactions=("request.header.x-earlier",),
+    )
+
+
+def test_returns_a_new_exchange_and_leaves_the_input_alone() -> None:
+    exchange = login()
+    out = Sanitizer(key=b"k").sanitize(exchange)
+    assert out is not exchange
+    assert exchange.request.body == orjson.dumps({"user": "ann", "password": "hunter2hunter2"})
+    assert out.id == exchange.id and out.recorded_at == exchange.recorded_at
+    assert out.redactions == (
+        "request.header.x-earlier",
+        "request.cookie.sid",
+        "request.body$.password",
+    )
+    assert out.response == exchange.response
+
+
+def test_content_length_follows_a_body_whose_length_changed() -> None:
+    # An e-mail in a pretty-printed body: re-serialised compactly, so the length changes.
+    body = b'{\n    "password":   "hunter2hunter2",\n    "n": 1\n}'
+    exchange = Exchange(
+        request=Request(
+            "POST",
+            "api.test",
+            headers=(("Content-Type", "application/json"), ("Content-Length", str(len(body)))),
+            body=body,
+            body_size=len(body),
+        )
+    )
+    out = Sanitizer(key=b"k").sanitize(exchange)
+    assert len(out.request.body) != len(body)
+    assert out.request.header("Content-Length") == str(len(out.request.body))
+    assert out.request.body_size == len(out.request.body)
+
+
+def test_content_encoding_and_its_length_are_kept() -> None:
+    body = b'{\n    "password":   "hunter2hunter2"\n}'
+    headers = (
+        ("Content-Type", "application/json"),
+        ("Content-Encoding", "gzip"),
+        ("Content-Length", "31"),
+    )
+    exchange = Exchange(request=Request("POST", "h", headers=headers, body=body, body_size=99))
+    out = Sanitizer(key=b"k").sanitize(exchange)
+    assert out.request.header("Content-Encoding") == "gzip"
+    assert out.request.header("Content-Length") == "31"
+    assert out.request.body_size == 99 + len(out.request.body) - len(body)
+
+
+def test_error_messages_are_scanned() -> None:
+    exchange = Exchange(
+        request=Request("GET", "api.test"),
+        error=ExchangeError(ErrorKind.TIMEOUT, "timed out for ann@example.com, token=abc123456"),
+    )
+    out = Sanitizer(key=b"k").sanitize(exchange)
+    assert out.error is not None
+    assert "ann@example.com" not in out.error.message and "abc123456" not in out.error.message
+    assert out.error.kind is ErrorKind.TIMEOUT
+    assert "error.message" in out.redactions
+
+
+def test_nothing_to_replace_keeps_everything() -> None:
+    exchange = Exchange(request=Request("GET", "api.test", path="/health"))
+    assert Sanitizer(key=b"k").sanitize(exchange) == exchange
+
+
+def test_the_key_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_KEY, "from-env")
+    assert Sanitizer().pseudonym("abc123") == Sanitizer(key=b"from-env").pseudonym("abc123")
+    assert Sanitizer().pseudonym("abc123") != Sanitizer(key=b"other").pseudonym("abc123")
+
+
+def test_no_key_warns_loudly_and_uses_one_key_per_process(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv(ENV_KEY, raising=False)
+    with caplog.at_level(logging.WARNING, logger="shadowtape.sanitize"):
+        first, second = Sanitizer(), Sanitizer()
+    assert first.pseudonym("abc123") == second.pseudonym("abc123")
+    warnings = [r for r in caplog.records if r.name == "shadowtape.sanitize"]
+    assert warnings and all(r.levelno == logging.WARNING for r in warnings)
+    assert ENV_KEY in warnings[0].getMessage()
+
+
+def test_an_empty_key_is_refused() -> None:
+    with pytest.raises(SanitizeError, match="empty"):
+        Sanitizer(key=b"")
+
+
+def test_a_failing_step_fails_closed(caplog: pytest.LogCaptureFixture) -> None:
+    sanitizer = Sanitizer(key=b"k")
+
+    def broken(draft: object, ctx: object) -> None:
+        raise RuntimeError("hunter2hunter2 leaked into an error message")
+
+    sanitizer.steps = (*sanitizer.steps, Step("broken", broken, lambda d: []))
+    exchange = login()
+    with caplog.at_level(logging.ERROR, logger="shadowtape.sanitize"):
+        out = sanitizer.sanitize(exchange)
+    assert out.request.body == b"" and out.request.body_truncated
+    assert out.request.header("Content-Type") == "application/json"
+    assert out.request.header("Cookie") != "sid=abcdef123456"
+    assert "request.body" in out.redactions
+    assert "hunter2" not in caplog.text and "RuntimeError" in caplog.text
+
+
+def test_concurrent_use_gives_the_same_results() -> None:
+    sanitizer = Sanitizer(key=b"k")
+    exchanges = [login(f"password-{i:04d}") for i in range(200)]
+    expected = [sanitizer.sanitize(e) for e in exchanges]
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(sanitizer.sanitize, exchanges)) == expected
+
+
+def test_the_key_is_not_in_the_repr() -> None:
+    assert "s3cr3t" not in repr(Sanitizer(key=b"s3cr3t"))
+
+
+def test_many_locations_are_folded_by_array_index() -> None:
+    users = [{"email": f"user{i}@example.com", "password": f"pw{i:08d}"} for i in range(120)]
+    body = orjson.dumps({"users": users})
+    exchange = Exchange(
+        request=Request("GET", "api.test"),
+        response=Response(
+            200, headers=(("Content-Type", "application/json"),), body=body, body_size=len(body)
+        ),
+    )
+    out = Sanitizer(key=b"k").sanitize(exchange)
+    assert out.redactions == ("response.body$.users[*].email", "response.body$.users[*].password")
+    assert out.response is not None
+    assert b"user7@example.com" not in out.response.body and b"pw00000007" not in out.response.body
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        b'{"token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbm5AZXhhbXBsZS5j',  # a JWT cut short
+        b"<p>pay with 4111 1111 1111 11",  # part of a card number
+        b"mail ann.lee@exampl",  # half an e-mail address
+    ],
+)
+def test_a_truncated_body_does_not_end_with_part_of_a_secret(cut: bytes) -> None:
+    exchange = Exchange(
+        request=Request("GET", "api.test"),
+        response=Response(200, body=cut, body_size=10_000, body_truncated=True),
+    )
+    out = Sanitizer(key=b"k").sanitize(exchange)
+    assert out.response is not None
+    tail = cut.split(b"with ")[-1].split(b'"')[-1].split(b" ")[-1]
+    assert tail not in out.response.body
+    if b"4111" in cut:
+        assert b"4111 1111 1111" not in out.response.body
+    assert len(out.response.body) == len(cut)
+    assert out.redactions
