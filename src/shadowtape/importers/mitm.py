@@ -13,11 +13,7 @@ import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
-
-from mitmproxy import http
-from mitmproxy.exceptions import FlowReadException
-from mitmproxy.io import FlowReader
+from typing import TYPE_CHECKING, Any
 
 from shadowtape.errors import CaptureError
 from shadowtape.exchange import Exchange, ExchangeError, Request, Response
@@ -29,6 +25,9 @@ _TOO_OLD = re.compile(
     r"mitmproxy (\S+) cannot read files with flow format version \((\d+), (\d+)\)"
 )
 _HAR_STARTS = (b"{", b"\xef\xbb\xbf", b"\x1f\x8b", b"\x78")
+
+if TYPE_CHECKING:
+    from mitmproxy import http
 
 
 def _text(value: bytes) -> str:
@@ -121,6 +120,11 @@ def _is_har(path: str | os.PathLike[str]) -> bool:
 
 def read_mitm(path: str | os.PathLike[str], *, source: str | None = None) -> Iterator[Item]:
     """Every flow of a mitmproxy dump as an Exchange or a Skipped, in file order."""
+    # mitmproxy is imported here, not at module level: `shadowtape --help` stays fast.
+    from mitmproxy import http
+    from mitmproxy.exceptions import FlowReadException
+    from mitmproxy.io import FlowReader
+
     label = os.fspath(path)
     try:
         if _is_har(path):

@@ -1,0 +1,337 @@
+"""Stream the results of one or more run folders into per-endpoint aggregates.
+
+Two passes over the results: the first reads only methods and paths and learns the
+endpoint templates; the second compares every replayed pair (baseline vs candidate) and
+every A/A pair (baseline vs secondary, candidate vs repeat, identical requests within the
+tape) and keeps, per endpoint, counts per location, a bounded latency sample and a few
+example exchanges. Nothing keeps all rows, so a million results fit in well under 1 GB.
+``shadowtape.diff.build`` turns the aggregates into the report.json structure.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shadowtape.diff import results
+from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings, Side, compare
+from shadowtape.diff.latency import LatencySample, LatencySettings
+from shadowtape.diff.model import Difference, Kind, pattern_of
+from shadowtape.diff.noise import NoiseModel, NoiseSettings
+from shadowtape.diff.templating import Route, Templater
+from shadowtape.diff.volatile import both_volatile, same_but_volatile_text
+
+#: Full example exchanges kept per endpoint while streaming (the report shows fewer).
+EXAMPLE_SLOTS = 6
+#: Distinct (location, kind) keys kept per endpoint; more are counted under "$…".
+MAX_LOCATIONS = 400
+#: Identical requests remembered per endpoint to learn noise from repeats in the tape.
+MEMO_SLOTS = 32
+MEMO_BODY = 16 * 1024
+BODY_CAP = 16 * 1024
+_VALUE_KINDS = (Kind.BODY_VALUE, Kind.HEADER)
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisSettings:
+    diff: DiffSettings = DEFAULT_SETTINGS
+    noise: NoiseSettings = field(default_factory=NoiseSettings)
+    latency: LatencySettings = field(default_factory=LatencySettings)
+    #: Example exchanges shown per endpoint.
+    examples: int = 3
+
+
+@dataclass(slots=True)
+class LocStats:
+    """What the candidate did at one (location pattern, kind) of one endpoint."""
+
+    kind: str
+    #: Requests where it differed and could be a regression ...
+    count: int = 0
+    #: ... where both values had the same volatile shape ...
+    volatile: int = 0
+    #: ... and where the location was redacted on the tape.
+    redacted: int = 0
+    locations: list[str] = field(default_factory=list)
+    baseline: object = None
+    candidate: object = None
+    has_example: bool = False
+    exchange_ids: list[str] = field(default_factory=list)
+    volatile_example: object = None
+
+
+@dataclass(slots=True)
+class EndpointStats:
+    method: str
+    route: str
+    noise: NoiseModel
+    latency: LatencySample
+    #: Baseline vs secondary latencies: how much two baselines differ on their own.
+    latency_noise: LatencySample = field(default_factory=LatencySample)
+    requests: int = 0
+    replayed: int = 0
+    compared: int = 0
+    live: int = 0
+    recorded: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    ab: dict[tuple[str, str], LocStats] = field(default_factory=dict)
+    notes: Counter[str] = field(default_factory=Counter)
+    request_redactions: Counter[str] = field(default_factory=Counter)
+    #: exchange id -> (keys it shows, example dict)
+    examples: dict[str, tuple[set[tuple[str, str]], dict[str, object]]] = field(
+        default_factory=dict
+    )
+    memo: dict[tuple[object, ...], tuple[Side, Side]] = field(default_factory=dict)
+    noise_sources: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class Analysis:
+    runs: list[dict[str, object]]
+    endpoints: dict[str, EndpointStats]
+    routes: list[Route]
+    exercised: set[Route]
+    rows: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+def analyze(
+    run_dirs: Sequence[Path],
+    *,
+    settings: AnalysisSettings | None = None,
+    routes: Sequence[Route] = (),
+) -> Analysis:
+    """Aggregate the results of `run_dirs` (shards of one run are merged)."""
+    settings = settings or AnalysisSettings()
+    runs = [results.read_run(d) for d in run_dirs]
+    templater = Templater(routes)
+    for methods, paths in results.read_paths(run_dirs):
+        for method, path in zip(methods, paths, strict=True):
+            templater.observe(method or "", path or "/")
+    templater.freeze()
+    out = Analysis(runs=runs, endpoints={}, routes=list(routes), exercised=templater.exercised)
+    for batch in results.read_batches(run_dirs):
+        _batch(out, batch, templater, settings)
+    return out
+
+
+def _side(batch: dict[str, list[object]], target: str, i: int) -> Side:
+    return Side(
+        status=batch[f"{target}_status"][i],  # type: ignore[arg-type]
+        headers=batch[f"{target}_headers"][i] or (),  # type: ignore[arg-type]
+        body=batch[f"{target}_body"][i] or b"",  # type: ignore[arg-type]
+        truncated=bool(batch[f"{target}_body_truncated"][i]),
+        error_kind=batch[f"{target}_error_kind"][i],  # type: ignore[arg-type]
+        error_message=batch[f"{target}_error_message"][i],  # type: ignore[arg-type]
+    )
+
+
+def _batch(
+    out: Analysis, batch: dict[str, list[object]], templater: Templater, settings: AnalysisSettings
+) -> None:
+    n = len(batch["exchange_id"])
+    for i in range(n):
+        out.rows += 1
+        method = str(batch["method"][i] or "")
+        path = str(batch["path"][i] or "/")
+        route = templater.route(method, path)
+        name = f"{method} {route}"
+        ep = out.endpoints.get(name)
+        if ep is None:
+            ep = out.endpoints[name] = EndpointStats(
+                method=method,
+                route=route,
+                noise=NoiseModel(settings.noise),
+                latency=LatencySample(seed=len(out.endpoints)),
+            )
+        ep.requests += 1
+        skip = batch["skip_reason"][i]
+        if skip:
+            ep.skipped[str(skip)] += 1
+            out.skipped[str(skip)] += 1
+            continue
+        ep.replayed += 1
+        _row(ep, batch, i, settings)
+
+
+def _row(
+    ep: EndpointStats, batch: dict[str, list[object]], i: int, settings: AnalysisSettings
+) -> None:
+    exchange_id = str(batch["exchange_id"][i])
+    recorded = batch["baseline_mode"][i] == "recorded"
+    if recorded:
+        ep.recorded += 1
+    else:
+        ep.live += 1
+    redacted = _redactions(ep, batch["redactions"][i])  # type: ignore[arg-type]
+    base = _side(batch, "baseline", i)
+    cand = _side(batch, "candidate", i)
+    if not base.present or not cand.present:
+        ep.notes["missing_response"] += 1
+        return
+    ep.compared += 1
+    comparison = compare(base, cand, settings.diff)
+    for note in set(comparison.notes):
+        ep.notes[note] += 1
+    if comparison.differences:
+        _count(ep, comparison.differences, redacted, exchange_id, batch, i)
+
+    has_secondary = (
+        batch["secondary_status"][i] is not None or batch["secondary_error_kind"][i] is not None
+    )
+    if has_secondary:
+        ep.noise.observe(compare(base, _side(batch, "secondary", i), settings.diff).differences)
+        ep.noise_sources.add("secondary")
+    if batch["repeat_status"][i] is not None or batch["repeat_error_kind"][i] is not None:
+        repeat = _side(batch, "repeat", i)
+        ep.noise.observe(compare(cand, repeat, settings.diff).differences, candidate=True)
+        ep.noise_sources.add("repeat")
+    if not has_secondary:
+        _identical_requests(ep, batch, i, base, cand, settings)
+
+    b_us, c_us = batch["baseline_latency_us"][i], batch["candidate_latency_us"][i]
+    if b_us is not None and c_us is not None:
+        ep.latency.add(int(b_us), int(c_us))  # type: ignore[call-overload]
+    s_us = batch["secondary_latency_us"][i]
+    if b_us is not None and s_us is not None:
+        ep.latency_noise.add(int(b_us), int(s_us))  # type: ignore[call-overload]
+
+
+def _identical_requests(
+    ep: EndpointStats,
+    batch: dict[str, list[object]],
+    i: int,
+    base: Side,
+    cand: Side,
+    settings: AnalysisSettings,
+) -> None:
+    """Compare responses to a request identical to an earlier one: A/A pairs from the tape."""
+    if len(base.body) > MEMO_BODY or len(cand.body) > MEMO_BODY:
+        return
+    key = (batch["method"][i], batch["path"][i], batch["query"][i], batch["request_body"][i])
+    earlier = ep.memo.get(key)
+    if earlier is None:
+        if len(ep.memo) < MEMO_SLOTS:
+            ep.memo[key] = (base, cand)
+        return
+    ep.noise.observe(compare(earlier[0], base, settings.diff).differences)
+    ep.noise.observe(compare(earlier[1], cand, settings.diff).differences, candidate=True)
+    ep.noise_sources.add("identical requests")
+
+
+def _redactions(ep: EndpointStats, redactions: list[str] | None) -> set[str]:
+    """Response locations redacted on the tape, in differ words; counts request ones."""
+    found: set[str] = set()
+    for loc in redactions or ():
+        if loc.startswith("request."):
+            ep.request_redactions[loc.split("$", 1)[0] if "$" in loc else loc] += 1
+        elif loc.startswith("response.body$"):
+            found.add(loc[len("response.body") :])
+        elif loc.startswith("response.header."):
+            found.add("header:" + loc[len("response.header.") :].lower())
+        elif loc.startswith("response.set-cookie."):
+            found.add("header:set-cookie:" + loc[len("response.set-cookie.") :])
+        elif loc.startswith("response.body"):
+            found.add("body")
+    return found
+
+
+def _is_redacted(diff: Difference, redacted: set[str]) -> bool:
+    if not redacted:
+        return False
+    loc = diff.location
+    if loc in redacted or pattern_of(loc) in redacted:
+        return True
+    if diff.kind in (Kind.TEXT, Kind.DIGEST) and "body" in redacted:
+        return True
+    return any(loc.startswith(r) and loc[len(r) : len(r) + 1] in (".", "[", ":") for r in redacted)
+
+
+def _count(
+    ep: EndpointStats,
+    differences: list[Difference],
+    redacted: set[str],
+    exchange_id: str,
+    batch: dict[str, list[object]],
+    i: int,
+) -> None:
+    per_row: dict[tuple[str, str], Difference] = {}
+    for d in differences:
+        key = (pattern_of(d.location), str(d.kind))
+        if key not in per_row:
+            per_row[key] = d
+    new_keys: set[tuple[str, str]] = set()
+    for key, d in per_row.items():
+        stats = ep.ab.get(key)
+        if stats is None:
+            if len(ep.ab) >= MAX_LOCATIONS:
+                key = ("$…", str(d.kind))
+                stats = ep.ab.get(key)
+            if stats is None:
+                stats = ep.ab[key] = LocStats(kind=str(d.kind))
+        if _is_redacted(d, redacted):
+            stats.redacted += 1
+            continue
+        if (d.kind in _VALUE_KINDS and both_volatile(d.baseline, d.candidate)) or (
+            d.kind == Kind.TEXT and same_but_volatile_text(d.baseline, d.candidate)
+        ):
+            stats.volatile += 1
+            if stats.volatile_example is None:
+                stats.volatile_example = d.baseline
+            continue
+        stats.count += 1
+        if d.location not in stats.locations and len(stats.locations) < 3:
+            stats.locations.append(d.location)
+        if not stats.has_example:
+            stats.baseline, stats.candidate, stats.has_example = d.baseline, d.candidate, True
+        if len(stats.exchange_ids) < 5:
+            stats.exchange_ids.append(exchange_id)
+        if not any(key in keys for keys, _ in ep.examples.values()):
+            new_keys.add(key)
+    if new_keys and len(ep.examples) < EXAMPLE_SLOTS:
+        ep.examples[exchange_id] = (new_keys | set(per_row), example(batch, i))
+
+
+def _text(body: object) -> str | None:
+    if not isinstance(body, bytes | bytearray):
+        return None
+    data = bytes(body)
+    text = data[:BODY_CAP].decode("utf-8", errors="replace")
+    if len(data) > BODY_CAP:
+        text += f"\n… (cut: {len(data)} bytes in all, first {BODY_CAP} shown)"
+    return text
+
+
+def _pairs(headers: object) -> list[list[str]]:
+    return [[n, v] for n, v in (headers or [])]  # type: ignore[attr-defined]
+
+
+def _response(batch: dict[str, list[object]], target: str, i: int) -> dict[str, object]:
+    kind = batch[f"{target}_error_kind"][i]
+    error = f"{kind}: {batch[f'{target}_error_message'][i] or ''}".rstrip(": ") if kind else None
+    return {
+        "status": batch[f"{target}_status"][i],
+        "headers": _pairs(batch[f"{target}_headers"][i]),
+        "body": _text(batch[f"{target}_body"][i]),
+        "error": error,
+    }
+
+
+def example(batch: dict[str, list[object]], i: int) -> dict[str, object]:
+    """One exchange as the report shows it: request, baseline and candidate, bodies as text."""
+    query = batch["query"][i]
+    url = f"{batch['path'][i]}?{query}" if query else str(batch["path"][i])
+    body = batch["request_body"][i]
+    return {
+        "exchange_id": batch["exchange_id"][i],
+        "request": {
+            "method": batch["method"][i],
+            "url": url,
+            "headers": _pairs(batch["request_headers"][i]),
+            "body": _text(body) if body else None,
+        },
+        "baseline": _response(batch, "baseline", i),
+        "candidate": _response(batch, "candidate", i),
+    }

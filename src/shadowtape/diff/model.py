@@ -1,0 +1,66 @@
+"""The words every differ speaks: a Difference, its Kind, and location patterns.
+
+A Difference is one place where two responses disagree. Its ``location`` is exact
+(``$.items[3].price``); ``pattern_of`` folds array indices to ``[*]`` so that the same
+field is counted once per response, whatever its position in a list.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What kind of disagreement; the report uses the same words."""
+
+    STATUS = "status"
+    HEADER = "header"
+    BODY_MISSING = "body_missing"
+    BODY_EXTRA = "body_extra"
+    BODY_TYPE = "body_type"
+    BODY_VALUE = "body_value"
+    ARRAY_LENGTH = "array_length"
+    ARRAY_ORDER = "array_order"
+    TEXT = "text"
+    DIGEST = "digest"
+    NEW_ERROR = "new_error"
+    SWALLOWED_ERROR = "swallowed_error"
+    FIXED_ERROR = "fixed_error"
+    LATENCY = "latency"
+
+
+#: Kinds that are compared as one when deciding noise: a field that comes and goes between
+#: two baselines is noise whether the candidate drops it or adds it.
+_NOISE_GROUP = {
+    Kind.BODY_MISSING: "presence",
+    Kind.BODY_EXTRA: "presence",
+    Kind.NEW_ERROR: "status",
+    Kind.SWALLOWED_ERROR: "status",
+    Kind.FIXED_ERROR: "status",
+    Kind.STATUS: "status",
+}
+
+
+def noise_group(kind: str) -> str:
+    """The name under which A/A disagreements of this kind are counted."""
+    return _NOISE_GROUP.get(kind, kind)  # type: ignore[call-overload, no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    kind: str
+    location: str
+    baseline: object = None
+    candidate: object = None
+
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def pattern_of(location: str) -> str:
+    """``$.items[3].price`` -> ``$.items[*].price``: one key per field, not per position."""
+    if "[" not in location:
+        return location
+    return _INDEX.sub("[*]", location)

@@ -1,0 +1,154 @@
+"""Reading replay results (CONTRACTS.md B): run folders, their run.json and Parquet parts.
+
+Several run folders (the shards of one replay) read as one stream. Only the columns the
+analysis needs are read, in record batches, so memory does not grow with the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from shadowtape.errors import ConfigError, TapeFormatError, TapeVersionError
+
+RESULTS_MAJOR = 1
+VERSION_KEY = b"shadowtape.results_version"
+TARGETS = ("baseline", "candidate", "secondary", "repeat")
+TARGET_FIELDS = (
+    "status",
+    "headers",
+    "body",
+    "body_truncated",
+    "error_kind",
+    "error_message",
+    "latency_us",
+)
+ROW_FIELDS = (
+    "exchange_id",
+    "method",
+    "path",
+    "query",
+    "request_headers",
+    "request_body",
+    "redactions",
+    "skip_reason",
+    "baseline_mode",
+)
+
+
+def read_run(run_dir: Path) -> dict[str, object]:
+    """The run.json of a run folder."""
+    path = run_dir / "run.json"
+    if not run_dir.is_dir():
+        raise ConfigError(
+            f"{run_dir}: no such run folder; pass the folder 'shadowtape replay' wrote"
+        )
+    try:
+        data = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{run_dir}: not a run folder (no run.json); pass the folder 'shadowtape replay' wrote"
+        ) from None
+    except orjson.JSONDecodeError as exc:
+        raise TapeFormatError(
+            f"{path}: not valid JSON ({exc}); the run was probably cut short, replay it again"
+        ) from None
+    if not isinstance(data, dict):
+        raise TapeFormatError(f"{path}: not a run description (expected a JSON object)")
+    major = str(data.get("results_version", "1.0")).split(".")[0]
+    if not major.isdigit() or int(major) > RESULTS_MAJOR:
+        raise TapeVersionError(
+            f"{path}: results version {data.get('results_version')} is newer than this "
+            "shadowtape reads; upgrade shadowtape"
+        )
+    return data
+
+
+def parts(run_dirs: Sequence[Path]) -> list[Path]:
+    found: list[Path] = []
+    for run_dir in run_dirs:
+        found.extend(sorted((run_dir / "results").glob("part-*.parquet")))
+    return found
+
+
+def _open(part: Path) -> pq.ParquetFile:
+    try:
+        handle = pq.ParquetFile(part)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise TapeFormatError(
+            f"{part}: not a readable results file ({str(exc).splitlines()[0]}); move it aside"
+        ) from None
+    meta = handle.schema_arrow.metadata or {}
+    version = meta.get(VERSION_KEY, b"1.0").decode()
+    major = version.split(".")[0]
+    if not major.isdigit() or int(major) > RESULTS_MAJOR:
+        raise TapeVersionError(
+            f"{part}: results version {version} is newer than this shadowtape reads; "
+            "upgrade shadowtape"
+        )
+    return handle
+
+
+def read_paths(run_dirs: Sequence[Path]) -> Iterator[tuple[list[str], list[str]]]:
+    """(methods, paths) batches: the cheap first pass that learns endpoint templates."""
+    for part in parts(run_dirs):
+        handle = _open(part)
+        for batch in handle.iter_batches(batch_size=65_536, columns=["method", "path"]):
+            yield batch.column(0).to_pylist(), batch.column(1).to_pylist()
+
+
+def columns() -> list[str]:
+    cols = list(ROW_FIELDS)
+    for target in TARGETS:
+        cols.extend(f"{target}_{name}" for name in TARGET_FIELDS)
+    return cols
+
+
+def read_batches(
+    run_dirs: Sequence[Path], batch_size: int = 2_048
+) -> Iterator[dict[str, list[object]]]:
+    """Batches of the analysis columns as Python lists (headers as lists of pairs)."""
+    wanted = columns()
+    for part in parts(run_dirs):
+        handle = _open(part)
+        present = set(handle.schema_arrow.names)
+        missing = [c for c in ("exchange_id", "method", "path") if c not in present]
+        if missing:
+            raise TapeFormatError(f"{part}: not a results file (no column {missing[0]!r})")
+        use = [c for c in wanted if c in present]
+        for batch in handle.iter_batches(batch_size=batch_size, columns=use):
+            out: dict[str, list[object]] = {}
+            n = batch.num_rows
+            for name in wanted:
+                if name not in present:
+                    out[name] = [None] * n
+                    continue
+                column = batch.column(name)
+                if name.endswith("headers"):
+                    out[name] = _headers(column)  # type: ignore[assignment]
+                else:
+                    out[name] = column.to_pylist()
+            yield out
+
+
+def _headers(column: pa.Array) -> list[list[tuple[str, str]] | None]:
+    """list<struct<name, value>> to Python, through flat buffers (dicts per header are slow)."""
+    if column.null_count == len(column):
+        return [None] * len(column)
+    offsets = column.offsets.to_pylist()
+    values = column.values
+    names = values.field("name").to_pylist()
+    texts = values.field("value").to_pylist()
+    valid = column.is_valid().to_pylist() if column.null_count else None
+    out: list[list[tuple[str, str]] | None] = []
+    for i in range(len(column)):
+        if valid is not None and not valid[i]:
+            out.append(None)
+            continue
+        lo, hi = offsets[i], offsets[i + 1]
+        out.append(list(zip(names[lo:hi], texts[lo:hi], strict=True)))
+    return out

@@ -1,0 +1,99 @@
+"""The gate: which findings fail the run (exit 1), from ``--fail-on``.
+
+Categories name groups of finding kinds; a kind's own name works too. The default fails on
+any new error, any status, header or body regression the noise model did not explain, and
+any latency regression. ``none`` never fails (report only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from shadowtape.errors import ConfigError
+
+CATEGORIES: Mapping[str, frozenset[str]] = {
+    "new_error": frozenset({"new_error"}),
+    "status": frozenset({"status", "swallowed_error"}),
+    "headers": frozenset({"header"}),
+    "body": frozenset(
+        {
+            "body_missing",
+            "body_extra",
+            "body_type",
+            "body_value",
+            "array_length",
+            "array_order",
+            "text",
+            "digest",
+        }
+    ),
+    "latency": frozenset({"latency"}),
+    "fixed_error": frozenset({"fixed_error"}),
+}
+DEFAULT_FAIL_ON: tuple[str, ...] = ("new_error", "status", "headers", "body", "latency")
+_KINDS = frozenset().union(*CATEGORIES.values())
+_LABELS = {
+    "new_error": "new errors",
+    "status": "status regressions",
+    "headers": "header differences",
+    "body": "body differences",
+    "latency": "latency regressions",
+    "fixed_error": "fixed errors",
+}
+
+
+def parse_fail_on(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Words from ``--fail-on`` ("status,body" or a list), checked; None -> the default."""
+    if value is None:
+        return DEFAULT_FAIL_ON
+    words = value.split(",") if isinstance(value, str) else list(value)
+    chosen: list[str] = []
+    for word in (w.strip().lower() for w in words):
+        if not word:
+            continue
+        if word == "none":
+            return ()
+        if word == "all":
+            chosen.extend(c for c in CATEGORIES if c != "fixed_error")
+        elif word in CATEGORIES or word in _KINDS:
+            chosen.append(word)
+        else:
+            valid = ", ".join([*CATEGORIES, *sorted(_KINDS - set(CATEGORIES)), "all", "none"])
+            raise ConfigError(f"--fail-on: unknown kind {word!r}; valid: {valid}")
+    return tuple(dict.fromkeys(chosen))
+
+
+def _kinds(fail_on: Iterable[str]) -> dict[str, str]:
+    """Finding kind -> the word of fail_on that selects it."""
+    out: dict[str, str] = {}
+    for word in fail_on:
+        for kind in CATEGORIES.get(word, frozenset({word})):
+            out.setdefault(kind, word)
+    return out
+
+
+def evaluate(
+    endpoints: Iterable[Mapping[str, object]], fail_on: Sequence[str]
+) -> dict[str, object]:
+    """The report's "gate" object: passed, the words used, and one reason per failure."""
+    selected = _kinds(fail_on)
+    reasons: list[str] = []
+    for endpoint in endpoints:
+        per_word: dict[str, list[Mapping[str, object]]] = {}
+        for finding in endpoint.get("findings", ()):  # type: ignore[attr-defined]
+            word = selected.get(str(finding["kind"]))
+            if word is not None:
+                per_word.setdefault(word, []).append(finding)
+        for word, found in per_word.items():
+            reasons.append(f"{endpoint['endpoint']}: {_describe(word, found)}")
+    return {"passed": not reasons, "fail_on": list(fail_on), "reasons": reasons}
+
+
+def _describe(word: str, found: list[Mapping[str, object]]) -> str:
+    if word == "latency":
+        where = ", ".join(str(f["location"]).removeprefix("latency:") for f in found)
+        return f"latency regression at {where}"
+    total = sum(int(f.get("count") or 0) for f in found)  # type: ignore[call-overload]
+    label = _LABELS.get(word, f"{word} findings")
+    where = ", ".join(sorted({str(f["location"]) for f in found})[:3])
+    return f"{total} {label} ({where})"

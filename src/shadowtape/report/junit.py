@@ -1,0 +1,186 @@
+"""junit.xml: the report as test results, for the CI test tabs of GitHub, GitLab and Jenkins.
+
+One <testcase> per endpoint (classname: the method, name: the endpoint). A regression
+is a <failure> whose message lists the findings and whose text gives, per finding, the
+location, both values, how often and example exchange ids. An unverified endpoint is
+<skipped> with its reasons. Every case's <system-out> holds the three lists: checked,
+flagged, could not verify, so nothing that was ignored is hidden.
+
+The layout is the common subset those tools read (the Ant/Jenkins schema): testsuites >
+testsuite (name, tests, failures, errors, skipped, time, timestamp, hostname) >
+properties, testcase (name, classname, time) > failure | skipped, system-out.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from shadowtape.report import _describe as d
+
+FILENAME = "junit.xml"
+MESSAGE_LIMIT = 1000
+# XML 1.0 cannot carry most control characters or lone surrogates, even escaped.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def render(report: Mapping[str, Any], out_dir: Path) -> Path:
+    """Write junit.xml into out_dir and return its path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / FILENAME
+    tree = ET.ElementTree(build(report))
+    ET.indent(tree)
+    tmp = path.with_name(path.name + ".tmp")
+    tree.write(tmp, encoding="utf-8", xml_declaration=True)
+    tmp.replace(path)
+    return path
+
+
+def build(report: Mapping[str, Any]) -> ET.Element:
+    eps = d.endpoints(report)
+    failures = sum(ep.get("verdict") == "regression" for ep in eps)
+    skipped = sum(ep.get("verdict") == "unverified" for ep in eps)
+    counts = {
+        "tests": str(len(eps)),
+        "failures": str(failures),
+        "errors": "0",
+        "skipped": str(skipped),
+        "time": _seconds(_duration(report)),
+    }
+    root = ET.Element("testsuites", {"name": "shadowtape", **counts})
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        {
+            "name": "shadowtape replay",
+            **counts,
+            "timestamp": _timestamp(report.get("generated_at")),
+            "hostname": _hostname(report),
+        },
+    )
+    props = ET.SubElement(suite, "properties")
+    for name, value in _properties(report):
+        ET.SubElement(props, "property", {"name": _x(name), "value": _x(value)})
+    for ep in eps:
+        _testcase(suite, ep)
+    return root
+
+
+def _testcase(suite: ET.Element, ep: Mapping[str, Any]) -> None:
+    method = str(ep.get("method") or str(ep.get("endpoint") or "").partition(" ")[0] or "ANY")
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        {"name": _x(ep.get("endpoint") or ""), "classname": _x(method), "time": "0"},
+    )
+    fs, us = d.findings(ep), d.unverified(ep)
+    verdict = ep.get("verdict")
+    if verdict == "regression":
+        message = f"{d.plural(len(fs), 'finding')}: " + "; ".join(d.finding_text(f, 40) for f in fs)
+        failure = ET.SubElement(
+            case,
+            "failure",
+            {"message": _x(d.shorten(message, MESSAGE_LIMIT)), "type": "regression"},
+        )
+        failure.text = _x("\n\n".join(_finding_block(f) for f in fs))
+    elif verdict == "unverified":
+        message = "could not verify: " + (
+            "; ".join(d.unverified_text(u) for u in us) or "no reason given"
+        )
+        ET.SubElement(case, "skipped", {"message": _x(d.shorten(message, MESSAGE_LIMIT))})
+    out = ET.SubElement(case, "system-out")
+    out.text = _x(_three_lists(ep))
+
+
+def _finding_block(f: Mapping[str, Any]) -> str:
+    lines = [
+        f"{d.kind_label(str(f.get('kind')))} [{f.get('kind')}] at {f.get('location') or '-'}"
+        f"{d.count_suffix(f)}"
+    ]
+    if f.get("message"):
+        lines.append(f"  {f['message']}")
+    lines.append(f"  baseline:  {d.value_text(f.get('baseline'), 500)}")
+    lines.append(f"  candidate: {d.value_text(f.get('candidate'), 500)}")
+    ids = [str(x) for x in f.get("exchange_ids") or ()]
+    if ids:
+        lines.append(f"  examples:  {', '.join(ids)}")
+    return "\n".join(lines)
+
+
+def _three_lists(ep: Mapping[str, Any]) -> str:
+    lines = [f"{ep.get('endpoint')}: {d.plural(int(ep.get('requests') or 0), 'request')}"]
+    lines.append(f"checked: {d.checked_text(ep)}")
+    fs = d.findings(ep)
+    lines.append("flagged:" + ("" if fs else " nothing"))
+    lines += [f"  - {d.finding_text(f)}" for f in fs]
+    us = d.unverified(ep)
+    lines.append("could not verify:" + ("" if us else " nothing"))
+    for u in us:
+        detail = f": {u['detail']}" if u.get("detail") else ""
+        lines.append(f"  - {d.unverified_text(u)}{detail}")
+    return "\n".join(lines)
+
+
+def _properties(report: Mapping[str, Any]) -> list[tuple[str, str]]:
+    gate = report.get("gate") or {}
+    props = [
+        ("shadowtape.report_version", str(report.get("report_version") or "")),
+        ("shadowtape.gate", "passed" if d.gate_passed(report) else "failed"),
+        ("shadowtape.gate.fail_on", ",".join(str(x) for x in gate.get("fail_on") or ())),
+    ]
+    props += [(f"shadowtape.{label}", value) for label, value in d.run_targets(report)]
+    runs = [r for r in report.get("runs") or () if isinstance(r, Mapping)]
+    props.append(("shadowtape.runs", ",".join(str(r.get("run_id")) for r in runs)))
+    for i, reason in enumerate(gate.get("reasons") or ()):
+        props.append((f"shadowtape.gate.reason.{i + 1}", str(reason)))
+    return props
+
+
+def _duration(report: Mapping[str, Any]) -> float:
+    total = 0.0
+    for run in report.get("runs") or ():
+        if not isinstance(run, Mapping):
+            continue
+        start, end = _parse(run.get("started_at")), _parse(run.get("finished_at"))
+        if start and end:
+            total += max((end - start).total_seconds(), 0.0)
+    return total
+
+
+def _parse(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _timestamp(value: Any) -> str:
+    """ISO 8601 without a zone, as the Ant schema wants (the report's times are UTC)."""
+    parsed = _parse(value) or datetime.now(UTC)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC)
+    return parsed.replace(tzinfo=None, microsecond=0).isoformat()
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _hostname(report: Mapping[str, Any]) -> str:
+    for label, value in d.run_targets(report):
+        if label == "candidate":
+            host = urlsplit(value.split(",")[0].strip()).hostname
+            if host:
+                return _x(host)
+    return "localhost"
+
+
+def _x(value: Any) -> str:
+    return _NOT_XML.sub("\ufffd", str(value))

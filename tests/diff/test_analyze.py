@@ -1,0 +1,164 @@
+"""The streaming analysis on hand-made result rows: what becomes a finding, what is noise,
+what cannot be verified. Rows go through real Parquet files in the replayer's format."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from shadowtape.report import make_report
+from tests.trio.results import SCHEMA, write
+
+JSON = [("Content-Type", "application/json")]
+
+
+def side(
+    status: int | None = 200,
+    body: Any = None,
+    headers: list[tuple[str, str]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    raw = body if isinstance(body, bytes) or body is None else orjson.dumps(body)
+    return {
+        "status": status,
+        "headers": JSON if headers is None else headers,
+        "body": raw,
+        "body_size": len(raw or b""),
+        "body_truncated": False,
+        "latency_us": 1000,
+        **extra,
+    }
+
+
+def row(
+    n: int,
+    path: str,
+    baseline: dict[str, Any] | None,
+    candidate: dict[str, Any] | None,
+    secondary: dict[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {name: None for name in SCHEMA.names}
+    out.update(
+        exchange_id=f"ex{n:05d}",
+        method="GET",
+        path=path,
+        query="",
+        request_body=b"",
+        request_headers=[],
+        redactions=[],
+        baseline_mode="live" if secondary else "recorded",
+    )
+    for name, values in (
+        ("baseline", baseline),
+        ("candidate", candidate),
+        ("secondary", secondary),
+    ):
+        for key, value in (values or {}).items():
+            out[f"{name}_{key}"] = value
+    out.update(extra)
+    return out
+
+
+def report(tmp_path: Path, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    run = {"results_version": "1.0", "run_id": "t", "baseline": "live"}
+    dirs = write(tmp_path / "run", rows, run)
+    return {e["endpoint"]: e for e in make_report(dirs)["endpoints"]}
+
+
+def test_noise_is_judged_by_rate_and_significance(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    rows = []
+    for n in range(400):
+        flaky = {"a": rng.random() < 0.30}
+        doc_b = {"x": 1, "flaky": False, "rare": 0}
+        doc_s = dict(doc_b, flaky=flaky["a"])
+        # The candidate: "flaky" varies about as often (noise); "rare" changes in 5% of
+        # requests although the baselines never disagree there (a regression).
+        doc_c = dict(doc_b, flaky=rng.random() < 0.33, rare=1 if n % 20 == 0 else 0)
+        rows.append(row(n, "/api/x", side(body=doc_b), side(body=doc_c), side(body=doc_s)))
+    entry = report(tmp_path, rows)["GET /api/x"]
+    assert [(f["location"], f["count"]) for f in entry["findings"]] == [("$.rare", 20)]
+    noise = [u for u in entry["unverified"] if u["reason"] == "noise"]
+    assert [u["location"] for u in noise] == ["$.flaky"] and 0.2 < noise[0]["rate"] < 0.4
+
+
+def test_a_flaky_baseline_makes_occasional_errors_noise_but_not_constant_ones(
+    tmp_path: Path,
+) -> None:
+    rows = []
+    for n in range(200):
+        ok = side(body={"a": 1})
+        down = side(status=500, body=b"oops", headers=[])
+        sometimes = down if n % 10 == 0 else ok
+        rows.append(row(n, "/flaky", ok, down if n % 10 == 5 else ok, sometimes))
+        rows.append(row(1000 + n, "/broken", ok, down, sometimes))
+    endpoints = report(tmp_path, rows)
+    assert endpoints["GET /flaky"]["verdict"] == "ok"
+    assert [f["kind"] for f in endpoints["GET /broken"]["findings"]] == ["new_error"]
+
+
+def test_what_cannot_be_verified_is_listed(tmp_path: Path) -> None:
+    cut = side(body=b'{"a": 1', body_truncated=True)
+    png = [("Content-Type", "image/png")]
+    rows = [
+        row(1, "/cut", side(body=b'{"a": 0', body_truncated=True), cut),
+        row(
+            2,
+            "/img/1",
+            side(body=b"\x89PNG\x00", headers=png),
+            side(body=b"\x89PNG\x00", headers=png),
+        ),
+        row(
+            3,
+            "/img/2",
+            side(body=b"\x89PNG\x00", headers=png),
+            side(body=b"\x89PNG\x01", headers=png),
+        ),
+        row(
+            4,
+            "/me",
+            side(body={"x": 1}, headers=[*JSON, ("X-Owner", "pseudo")]),
+            side(body={"x": 1}, headers=[*JSON, ("X-Owner", "real")]),
+            redactions=["response.header.x-owner", "request.header.authorization"],
+        ),
+        row(5, "/write", None, None, skip_reason="mutating"),
+    ]
+    endpoints = report(tmp_path, rows)
+    reasons = {
+        name: {(u["reason"], u["location"]) for u in e["unverified"]}
+        for name, e in endpoints.items()
+    }
+    assert ("truncated_body", "body") in reasons["GET /cut"] and endpoints["GET /cut"][
+        "findings"
+    ] == []
+    assert ("binary_body", "body") in reasons["GET /img/{id}"]
+    assert [f["kind"] for f in endpoints["GET /img/{id}"]["findings"]] == ["digest"]
+    assert {
+        ("redacted", "header:x-owner"),
+        ("redacted", "request.header.authorization"),
+    } <= reasons["GET /me"]
+    assert endpoints["GET /me"]["verdict"] == "ok"
+    assert endpoints["GET /write"]["verdict"] == "unverified"
+    assert ("latency_not_comparable", "latency") in reasons["GET /me"]
+
+
+def test_examples_and_ids_stay_bounded(tmp_path: Path) -> None:
+    rows = [
+        row(
+            n,
+            "/many",
+            side(body={f"k{n % 50}": 1, "big": "x" * 40_000}),
+            side(body={f"k{n % 50}": 2, "big": "x" * 40_000}),
+        )
+        for n in range(300)
+    ]
+    entry = report(tmp_path, rows)["GET /many"]
+    assert len(entry["findings"]) == 50
+    assert all(len(f["exchange_ids"]) <= 5 for f in entry["findings"])
+    assert len(entry["examples"]) == 3
+    body = entry["examples"][0]["baseline"]["body"]
+    assert len(body) < 17_000 and "cut: " in body

@@ -1,0 +1,125 @@
+"""summary.md: gate line first, totals, regressions, collapsed details; bounded in size."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shadowtape.report import markdown
+from tests.report.sample import NON_ASCII, many_endpoints, passing_report
+
+ALLOWED_HTML = re.compile(r"</?(details|summary|sub)>")
+CODE = re.compile(r"<code>(.*?)</code>")
+
+
+def _cells(row: str) -> list[str]:
+    """GitHub's cell scanner: a backslash escapes the next character, a bare pipe splits."""
+    cells, current, escaped = [], "", False
+    for c in row.strip():
+        if escaped:
+            current, escaped = current + c, False
+        elif c == "\\":
+            current, escaped = current + c, True
+        elif c == "|":
+            cells.append(current)
+            current = ""
+        else:
+            current += c
+    return cells[1:]
+
+
+def _check_markup(text: str) -> None:
+    """Traffic text never becomes HTML, and table code cells hold only entities."""
+    for inner in CODE.findall(text):
+        assert not set(inner) & set("<>|\\`$@*_[]"), inner
+    rest = re.sub(r"(`+).*?\1", "", CODE.sub("", text))
+    assert "<" not in ALLOWED_HTML.sub("", rest)
+
+
+def _tables(text: str) -> list[list[str]]:
+    tables: list[list[str]] = []
+    current: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            tables.append(current)
+            current = []
+    return tables + ([current] if current else [])
+
+
+def _check_tables(text: str) -> None:
+    for table in _tables(text):
+        width = len(_cells(table[0]))
+        assert all(len(_cells(row)) == width for row in table), table
+
+
+def test_layout(report: dict[str, Any], tmp_path: Path) -> None:
+    path = markdown.render(report, tmp_path)
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[0] == (
+        "### :x: shadowtape: Gate failed: 3 of 8 endpoints with regressions, 3 unverified"
+    )
+    assert "| 1,240 | 1,236 | 4 | 8 | 3 | 3 | 2 | 8 |" in lines
+    assert text.index("#### Regressions on 3 endpoints") < text.index("<details><summary>Could")
+    decoded = html.unescape(text)
+    for ep in report["endpoints"][:3]:
+        assert f"**`{ep['endpoint']}`**" in text
+        for f in ep["findings"]:
+            assert f"<code>{f['location']}</code>" in decoded
+    assert f'<code>"{NON_ASCII}"</code>' in decoded
+    assert "<details><summary>Could not verify: 10 items on 7 endpoints (2 noise)</summary>" in text
+    assert "<details><summary>Passed: 2 endpoints</summary>" in text
+    _check_tables(text)
+    _check_markup(text)
+
+
+def test_passing(tmp_path: Path) -> None:
+    text = markdown.render(passing_report(), tmp_path).read_text(encoding="utf-8")
+    assert text.startswith("### :white_check_mark: shadowtape: Gate passed")
+    assert "Regressions" not in text
+
+
+def test_large_reports_are_cut_to_fit_github_limits() -> None:
+    report = many_endpoints(3000)
+    for ep in report["endpoints"]:
+        for f in ep["findings"]:
+            f["candidate"] = "x" * 5000
+    full = markdown.summary(report)
+    assert len(full.encode()) <= markdown.GITHUB_STEP_SUMMARY_LIMIT
+    assert "more endpoints with regressions." in full
+    assert re.search(r"\| and [\d,]+ more \|", full)
+    _check_tables(full)
+    comment = markdown.summary(report, max_bytes=markdown.GITHUB_COMMENT_LIMIT)
+    assert len(comment.encode()) <= markdown.GITHUB_COMMENT_LIMIT
+    assert comment.splitlines()[0].startswith("### :x: shadowtape: Gate failed")
+    tiny = markdown.summary(report, max_bytes=300)
+    assert len(tiny.encode()) <= 300 and tiny.startswith("### :x:")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=40), st.text(max_size=80))
+def test_any_text_keeps_tables_intact(name: str, value: str) -> None:
+    report = passing_report()
+    report["endpoints"].insert(
+        0,
+        {
+            "endpoint": name,
+            "verdict": "regression",
+            "findings": [
+                {"kind": "body_value", "location": value, "baseline": value, "candidate": name}
+            ],
+            "unverified": [{"reason": "noise", "location": name, "detail": value}],
+        },
+    )
+    report["gate"] = {"passed": False, "reasons": [value]}
+    text = markdown.summary(report)
+    _check_tables(text)
+    assert text.splitlines()[0].startswith("### :x: shadowtape: Gate failed")
+    _check_markup(text)

@@ -1,0 +1,63 @@
+"""The gate: --fail-on words, defaults, and the exit code write_reports returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shadowtape.errors import ConfigError
+from shadowtape.gate import DEFAULT_FAIL_ON, evaluate, parse_fail_on
+
+
+def endpoint(name: str, *findings: tuple[str, str, int]) -> dict[str, Any]:
+    return {
+        "endpoint": name,
+        "findings": [{"kind": k, "location": loc, "count": n} for k, loc, n in findings],
+    }
+
+
+REPORT = [
+    endpoint(
+        "GET /a", ("status", "status", 3), ("body_value", "$.x", 2), ("body_missing", "$.y", 1)
+    ),
+    endpoint("GET /b", ("fixed_error", "status", 4)),
+    endpoint("GET /c", ("latency", "latency:p95", 50)),
+    endpoint("GET /d"),
+]
+
+
+def test_the_default_fails_on_errors_status_headers_body_and_latency() -> None:
+    assert parse_fail_on(None) == DEFAULT_FAIL_ON
+    gate = evaluate(REPORT, DEFAULT_FAIL_ON)
+    assert gate["passed"] is False
+    assert gate["reasons"] == [
+        "GET /a: 3 status regressions (status)",
+        "GET /a: 3 body differences ($.x, $.y)",
+        "GET /c: latency regression at p95",
+    ]
+
+
+def test_a_fixed_error_alone_passes_by_default_but_can_be_selected() -> None:
+    assert evaluate([REPORT[1]], DEFAULT_FAIL_ON)["passed"] is True
+    assert evaluate([REPORT[1]], parse_fail_on("fixed_error"))["passed"] is False
+
+
+def test_words_kinds_all_and_none() -> None:
+    assert parse_fail_on("status, body_value") == ("status", "body_value")
+    only_value = evaluate(REPORT, parse_fail_on("body_value"))
+    assert only_value["reasons"] == ["GET /a: 2 body_value findings ($.x)"]
+    assert evaluate(REPORT, parse_fail_on("none"))["passed"] is True
+    assert parse_fail_on("none") == ()
+    assert "fixed_error" not in parse_fail_on("all")
+    assert evaluate(REPORT, parse_fail_on("headers"))["passed"] is True
+
+
+def test_a_swallowed_error_counts_as_a_status_regression() -> None:
+    gate = evaluate([endpoint("GET /f", ("swallowed_error", "status", 2))], parse_fail_on("status"))
+    assert gate["passed"] is False
+
+
+def test_unknown_words_list_the_valid_ones() -> None:
+    with pytest.raises(ConfigError, match=r"unknown kind 'statuz'; valid: new_error, status"):
+        parse_fail_on("statuz")
