@@ -26,7 +26,13 @@ def test_a_swallowed_error_differs_from_a_fixed_one() -> None:
     assert kinds(down, Side(200, JSON, b'{"items": [], "total": 0}')) == [
         (Kind.SWALLOWED_ERROR, "status")
     ]
-    assert kinds(down, Side(200, JSON, b'{"items": [1]}')) == [(Kind.FIXED_ERROR, "status")]
+    # A 503 says a dependency failed: a success in its place hides it, whatever the body.
+    assert kinds(down, Side(200, JSON, b'{"sku": "A1", "in_stock": 0}')) == [
+        (Kind.SWALLOWED_ERROR, "status")
+    ]
+    bug = Side(500, [("Content-Type", "text/plain")], b"KeyError: 'page'")
+    assert kinds(bug, Side(200, JSON, b'{"items": []}')) == [(Kind.SWALLOWED_ERROR, "status")]
+    assert kinds(bug, Side(200, JSON, b'{"items": [1]}')) == [(Kind.FIXED_ERROR, "status")]
 
 
 def test_default_bodies() -> None:

@@ -10,6 +10,7 @@ test can check each is reported on the right endpoint with the right kind.
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import random
 import uuid
@@ -37,6 +38,8 @@ PLANTED: dict[str, tuple[str, str]] = {
     "GET /api/docs/{id}": ("text", "line:2"),
     "GET /api/avatar/{id}": ("digest", "body"),
     "GET /api/search": ("latency", "latency:p50"),
+    # Token-shaped but deterministic: both baselines agree, so the shape proves nothing.
+    "GET /api/receipts/{id}": ("body_value", "$.receipt"),
 }
 #: Endpoints with only noise: must come out "ok".
 CLEAN = ("GET /api/clock", "GET /api/account/{id}")
@@ -155,6 +158,10 @@ def app(flavor: Flavor) -> object:
                 body=orjson.dumps({"hits": [1, 2, 3]}),
                 delay=SLOW_MS / 1000 if cand else 0.0,
             )
+        if name == "receipts":
+            seed = f"{ident}-v2" if cand else ident
+            receipt = "rcpt_" + hashlib.sha256(seed.encode()).hexdigest()[:24]
+            return _json({"id": int(ident), "receipt": receipt, **noise})
         if name == "clock":
             return _json({"now_epoch": int(datetime.now(UTC).timestamp()), **noise})
         if name == "account":
@@ -186,6 +193,7 @@ def traffic(repeats: int = 3) -> list[tuple[str, str]]:
                 ("GET", "/api/search?q=x"),
                 ("GET", "/api/clock"),
                 ("GET", f"/api/account/{i}"),
+                ("GET", f"/api/receipts/{i}"),
                 ("POST", "/api/orders"),
             ]
     return out

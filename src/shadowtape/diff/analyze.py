@@ -60,6 +60,9 @@ class LocStats:
     has_example: bool = False
     exchange_ids: list[str] = field(default_factory=list)
     volatile_example: object = None
+    volatile_candidate: object = None
+    volatile_ids: list[str] = field(default_factory=list)
+    volatile_locations: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -279,7 +282,11 @@ def _count(
         ):
             stats.volatile += 1
             if stats.volatile_example is None:
-                stats.volatile_example = d.baseline
+                stats.volatile_example, stats.volatile_candidate = d.baseline, d.candidate
+            if len(stats.volatile_ids) < 5:
+                stats.volatile_ids.append(exchange_id)
+            if d.location not in stats.volatile_locations and len(stats.volatile_locations) < 3:
+                stats.volatile_locations.append(d.location)
             continue
         stats.count += 1
         if d.location not in stats.locations and len(stats.locations) < 3:

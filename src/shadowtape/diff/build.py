@@ -141,6 +141,41 @@ def _message(stats: LocStats, location: str, compared: int) -> str:
     return f"{location}: {kind} {share}"
 
 
+def _stable(
+    ep: EndpointStats, pattern: str, kind: str, stats: LocStats, settings: AnalysisSettings
+) -> bool:
+    """Whether enough A/A pairs show this location does not vary on its own.
+
+    A value shaped like a token or a timestamp is only presumed volatile while nothing was
+    measured: when two baselines agree there and the candidate does not, the shape proves
+    nothing and the difference is a regression (a new payment id on a retried request).
+    """
+    if shape(stats.volatile_example) in _TIME_SHAPES and not ep.live:
+        # Time moves between the recording and the replay, but not between the candidate's
+        # two calls of one moment: only a live baseline measures time-shaped values.
+        return False
+    pairs = ep.noise.pairs_for(noise_group(kind))
+    if pairs < settings.noise.min_pairs:
+        return False
+    return not ep.noise.is_noise(pattern, kind, stats.volatile, ep.compared)
+
+
+_TIME_SHAPES = frozenset({"epoch", "timestamp", "ulid"})
+
+
+def _promote_volatile(stats: LocStats) -> None:
+    """Count shape-alike differences as ordinary ones (see _stable)."""
+    if not stats.has_example:
+        stats.baseline, stats.candidate = stats.volatile_example, stats.volatile_candidate
+        stats.has_example = True
+    for location in stats.volatile_locations:
+        if location not in stats.locations and len(stats.locations) < 3:
+            stats.locations.append(location)
+    stats.exchange_ids = (stats.exchange_ids + stats.volatile_ids)[:5]
+    stats.count += stats.volatile
+    stats.volatile = 0
+
+
 def _endpoint(ep: EndpointStats, settings: AnalysisSettings) -> dict[str, object]:
     compared = ep.compared
     findings: list[dict[str, object]] = []
@@ -148,6 +183,8 @@ def _endpoint(ep: EndpointStats, settings: AnalysisSettings) -> dict[str, object
     finding_keys: set[tuple[str, str]] = set()
     noise_hidden: dict[tuple[str, str], int] = {}
     for (pattern, kind), stats in sorted(ep.ab.items()):
+        if stats.volatile and _stable(ep, pattern, kind, stats, settings):
+            _promote_volatile(stats)
         total = stats.count + stats.volatile
         if total and ep.noise.is_noise(pattern, kind, total, compared):
             group_key = (pattern, noise_group(kind))

@@ -89,10 +89,16 @@ def _error_kind(a: Side, b: Side) -> Kind | None:
     if not a.failed and b.failed:
         return Kind.NEW_ERROR
     if a.failed and not b.failed:
-        if b.status is not None and 200 <= b.status < 300 and is_default_body(b.body):
+        succeeded = b.status is not None and 200 <= b.status < 300
+        if succeeded and (a.status in _DEPENDENCY_FAILURES or is_default_body(b.body)):
             return Kind.SWALLOWED_ERROR
         return Kind.FIXED_ERROR
     return None
+
+
+#: Statuses that say a dependency failed. A build cannot fix an unavailable upstream, only
+#: hide it: a success in their place is a swallowed error, whatever its body looks like.
+_DEPENDENCY_FAILURES = frozenset({502, 503, 504})
 
 
 def is_default_body(body: bytes) -> bool:
