@@ -174,3 +174,20 @@ def test_integers_beyond_64_bits_still_parse() -> None:
 def test_not_json_is_an_error() -> None:
     with pytest.raises(NotJSON):
         diff_bytes(b"{", b"{}")
+
+
+def test_integers_beyond_64_bits_are_compared_exactly() -> None:
+    from shadowtape.diff.json import parse
+
+    a = parse(b'{"id": 123456789012345678901234567890}')
+    b = parse(b'{"id": 123456789012345678901234567891}')
+    assert a != b
+    assert a == {"id": 123456789012345678901234567890}
+
+
+def test_big_integers_that_differ_are_found_in_arrays_and_objects() -> None:
+    found = diff_bytes(
+        b'{"ids": [123456789012345678901234567890, 1]}',
+        b'{"ids": [123456789012345678901234567891, 1]}',
+    )
+    assert [d.location for d in found] == ["$.ids[0]"]

@@ -11,9 +11,8 @@ import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-import orjson
-
 from shadowtape.diff.analyze import Analysis, AnalysisSettings, EndpointStats, LocStats
+from shadowtape.diff.json import dumps
 from shadowtape.diff.latency import EDGES_MS, PERCENTILES, analyze_latency
 from shadowtape.diff.model import Kind, noise_group
 from shadowtape.diff.volatile import same_but_volatile_text, shape
@@ -85,7 +84,7 @@ def _count_of(value: object) -> int:
 def _value(value: object) -> object:
     """An example value, cut when large so one finding cannot bloat the report."""
     try:
-        text = orjson.dumps(value)
+        text = dumps(value)
     except TypeError:
         return str(value)[:_VALUE_CAP]
     if len(text) <= _VALUE_CAP:
@@ -96,7 +95,7 @@ def _value(value: object) -> object:
 def _short(value: object) -> str:
     if value is None:
         return "absent"
-    text = orjson.dumps(value).decode() if not isinstance(value, str) else repr(value)
+    text = dumps(value).decode() if not isinstance(value, str) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

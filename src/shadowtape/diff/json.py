@@ -41,15 +41,24 @@ EXACT = Tolerance()
 
 
 def parse(data: bytes) -> object:
-    """Parse a JSON body. orjson reads integers beyond 64 bits as floats (as most JSON
-    parsers do); what it refuses (NaN, for one) gets a second chance with the stdlib."""
+    """Parse a JSON body with orjson. The stdlib reads what orjson refuses (NaN, for one)
+    and documents holding integers beyond 64 bits, which orjson turns into floats: two
+    different 30-digit ids would otherwise compare equal."""
     try:
-        return orjson.loads(data)
+        doc = orjson.loads(data)
     except orjson.JSONDecodeError:
-        try:
-            return _stdjson.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise NotJSON(str(exc)) from None
+        pass
+    else:
+        if not _LONG_DIGITS.search(data):
+            return doc
+    try:
+        return _stdjson.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise NotJSON(str(exc)) from None
+
+
+#: A run of 19+ digits may be an integer beyond 64 bits (a cheap test before a slow parse).
+_LONG_DIGITS = re.compile(rb"\d{19,}")
 
 
 def child(location: str, key: str) -> str:
@@ -76,8 +85,27 @@ def _type(value: object) -> str:
     return t.__name__
 
 
+def dumps(value: object, option: int = 0) -> bytes:
+    """orjson.dumps, or the stdlib for what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value, option=option)
+    except TypeError:
+        indent = 2 if option & orjson.OPT_INDENT_2 else None
+        separators = None if indent else (",", ":")
+        sort = bool(option & orjson.OPT_SORT_KEYS)
+        text = _stdjson.dumps(
+            value,
+            indent=indent,
+            separators=separators,
+            sort_keys=sort,
+            ensure_ascii=False,
+            default=str,
+        )
+        return text.encode()
+
+
 def _canon(value: object) -> bytes:
-    return orjson.dumps(value, option=_SORT)
+    return dumps(value, _SORT)
 
 
 def _same(a: object, b: object, strict: bool = True) -> bool:
@@ -85,7 +113,7 @@ def _same(a: object, b: object, strict: bool = True) -> bool:
     in the same key order first (cheap), else sorted."""
     if a != b:
         return False
-    return not strict or orjson.dumps(a) == orjson.dumps(b) or _canon(a) == _canon(b)
+    return not strict or dumps(a) == dumps(b) or _canon(a) == _canon(b)
 
 
 def diff_bytes(a: bytes, b: bytes, tolerance: Tolerance = EXACT) -> list[Difference]:
@@ -121,7 +149,7 @@ def diff(
 
 def _mismatched(xs: list[object], ys: list[object]) -> list[int]:
     """Indices where loosely equal containers differ as JSON: two dumps for all of them."""
-    if not xs or orjson.dumps(xs) == orjson.dumps(ys) or _canon(xs) == _canon(ys):
+    if not xs or dumps(xs) == dumps(ys) or _canon(xs) == _canon(ys):
         return []
     return [i for i, (x, y) in enumerate(zip(xs, ys, strict=True)) if not _same(x, y)]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import orjson
+from shadowtape.diff.json import dumps
 
 Report = Mapping[str, Any]
 Endpoint = Mapping[str, Any]
@@ -66,7 +66,7 @@ def value_text(value: Any, limit: int = 80) -> str:
         text = "null"
     else:
         try:
-            text = orjson.dumps(value).decode()
+            text = dumps(value).decode()
         except TypeError:
             text = repr(value)
     return shorten(text, limit)

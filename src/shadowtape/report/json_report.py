@@ -7,6 +7,8 @@ from pathlib import Path
 
 import orjson
 
+from shadowtape.diff.json import dumps
+
 FILENAME = "report.json"
 
 
@@ -15,7 +17,7 @@ def render(report: dict[str, object], out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / FILENAME
     tmp = out_dir / f".{FILENAME}.{os.getpid()}.tmp"
-    tmp.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
+    tmp.write_bytes(dumps(report, orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
     tmp.replace(path)
     return path
 
