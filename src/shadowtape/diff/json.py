@@ -170,7 +170,11 @@ def _walk(
         _walk_array(a, b, loc, out, tol, strict)
     elif ta == "number":
         assert isinstance(a, int | float) and isinstance(b, int | float)
-        if a != b and not math.isclose(a, b, rel_tol=tol.relative, abs_tol=tol.absolute):
+        # isclose works in floats: with no tolerance set, exact == decides (big integers).
+        tolerant = tol.relative or tol.absolute
+        if a != b and not (
+            tolerant and math.isclose(a, b, rel_tol=tol.relative, abs_tol=tol.absolute)
+        ):
             out.append(Difference(Kind.BODY_VALUE, loc, a, b))
     elif a != b:
         out.append(Difference(Kind.BODY_VALUE, loc, a, b))
