@@ -5,6 +5,9 @@ This module is the public API; everything else is private and may change.
 
 from __future__ import annotations
 
+import importlib
+import typing as _typing
+
 from shadowtape.errors import (
     CaptureError,
     ConfigError,
@@ -17,7 +20,24 @@ from shadowtape.errors import (
 )
 from shadowtape.exchange import ErrorKind, Exchange, ExchangeError, Request, Response
 from shadowtape.sanitize import Sanitizer
-from shadowtape.tape import TapeFilter, TapeReader, TapeWriter, WriterStats
+
+if _typing.TYPE_CHECKING:
+    from shadowtape.tape import TapeFilter, TapeReader, TapeWriter, WriterStats
+
+# The tape names load on first use: they bring in pyarrow, which the recorder's proxy
+# process must not pay for (its garbage collector would keep re-scanning those objects).
+_LAZY = {
+    name: "shadowtape.tape" for name in ("TapeFilter", "TapeReader", "TapeWriter", "WriterStats")
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'shadowtape' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 

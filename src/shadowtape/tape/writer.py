@@ -70,9 +70,15 @@ class _Part:
         self.fs = fs
         fs.create_dir(folder, recursive=True)
         self.stream = fs.open_output_stream(self.temp)
-        self.writer = pq.ParquetWriter(
-            self.stream, SCHEMA, compression=compression, write_statistics=True
-        )
+        try:
+            self.writer = pq.ParquetWriter(
+                self.stream, SCHEMA, compression=compression, write_statistics=True
+            )
+        except BaseException:
+            self.stream.close()
+            with contextlib.suppress(Exception):
+                fs.delete_file(self.temp)
+            raise
         self.opened = time.monotonic()
         self.rows = 0
         self.pending: list[Exchange] = []
@@ -230,7 +236,8 @@ class TapeWriter:
 
     @property
     def stats(self) -> WriterStats:
-        queued = sum(1 for item in list(self._queue) if not isinstance(item, _Marker))
+        # O(parts), not O(queue): callers poll this. Flush markers are rare and short-lived.
+        queued = len(self._queue)
         pending = sum(len(part.pending) + part.rows for part in list(self._parts.values()))
         return WriterStats(
             written=self._written,

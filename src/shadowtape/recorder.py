@@ -1,0 +1,548 @@
+"""The Recorder: a mitmproxy addon that records each completed flow as a sanitized Exchange.
+
+Run it in front of a service as a reverse proxy::
+
+    mitmdump -s "$(python -m shadowtape.recorder_script)" --mode reverse:http://127.0.0.1:8080 \\
+        --set shadowtape_tapes=/var/lib/shadowtape/tapes
+
+The proxy never waits for the recorder: the ``response`` and ``error`` hooks only take
+references to what the flow holds and queue them (``recorder_capture.capture``);
+decoding, sanitizing and writing happen in a worker process (``recorder_worker``). When
+recording fails (tape folder gone, disk full, worker dead, queue full) the traffic goes on,
+and the failures are counted and logged once per interval.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+import os
+import random
+import re
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from fnmatch import translate
+from typing import Any, Optional
+
+from mitmproxy import ctx, exceptions
+from mitmproxy.utils import human
+
+from shadowtape.errors import SanitizeError, TapeError
+from shadowtape.recorder_capture import capture
+from shadowtape.recorder_worker import Handoff, HandoffStats, Settings, WriterFactory, default_key
+
+log = logging.getLogger("shadowtape.recorder")
+
+#: Options whose change needs a new worker (everything but the filters and reporting).
+WORKER_OPTIONS = frozenset(
+    {
+        "shadowtape_tapes",
+        "shadowtape_source",
+        "shadowtape_max_body",
+        "shadowtape_rules",
+        "shadowtape_roll_rows",
+        "shadowtape_roll_bytes",
+        "shadowtape_roll_age",
+        "shadowtape_queue",
+        "shadowtape_worker",
+        "shadowtape_log_interval",
+        "shadowtape_compression",
+    }
+)
+FILTER_OPTIONS = frozenset(
+    {
+        "shadowtape_sample",
+        "shadowtape_include_host",
+        "shadowtape_exclude_host",
+        "shadowtape_include_path",
+        "shadowtape_exclude_path",
+        "shadowtape_include_method",
+        "shadowtape_exclude_method",
+    }
+)
+_RECORDED = "shadowtape_recorded"
+_FROZEN = False
+STATS_EVERY = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderStats:
+    """Counters since the recorder started; ``hook_us`` is the mean in-hook cost per flow."""
+
+    seen: int
+    skipped: int
+    handed: int
+    written: int
+    dropped: int
+    failed: int
+    parts: int
+    queued: int
+    restarts: int
+    hook_us: float
+    #: The sender thread's CPU per handed-over flow (in the proxy's process, off its loop).
+    sender_us: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Filter:
+    sample: float
+    include_host: re.Pattern[str] | None
+    exclude_host: re.Pattern[str] | None
+    include_path: re.Pattern[str] | None
+    exclude_path: re.Pattern[str] | None
+    include_method: frozenset[bytes]
+    exclude_method: frozenset[bytes]
+
+    def wants(self, flow: Any) -> bool:
+        request = flow.request
+        method = request.data.method
+        if self.include_method and method not in self.include_method:
+            return False
+        if method in self.exclude_method:
+            return False
+        if self.include_host or self.exclude_host:
+            host = request.pretty_host.lower()
+            if self.include_host and not self.include_host.match(host):
+                return False
+            if self.exclude_host and self.exclude_host.match(host):
+                return False
+        if self.include_path or self.exclude_path:
+            path = request.data.path.split(b"?", 1)[0].decode("utf-8", "replace")
+            if self.include_path and not self.include_path.search(path):
+                return False
+            if self.exclude_path and self.exclude_path.search(path):
+                return False
+        return self.sample >= 1.0 or random.random() < self.sample
+
+
+def _bad(message: str) -> exceptions.OptionsError:
+    """mitmproxy's OptionsError, which mitmdump prints as one line and exits on."""
+    return exceptions.OptionsError(message)  # type: ignore[no-untyped-call]
+
+
+def _hosts(globs: Sequence[str]) -> re.Pattern[str] | None:
+    if not globs:
+        return None
+    return re.compile("|".join(translate(g.strip().lower()) for g in globs))
+
+
+def _paths(name: str, regexes: Sequence[str]) -> re.Pattern[str] | None:
+    if not regexes:
+        return None
+    for regex in regexes:
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise _bad(f"{name}: {regex!r} is not a valid regex ({exc})") from None
+    return re.compile("|".join(f"(?:{r})" for r in regexes))
+
+
+def _size(name: str, value: str) -> int:
+    try:
+        size = human.parse_size(value)
+    except ValueError:
+        size = None
+    if size is None or size <= 0:
+        raise _bad(f"{name}: {value!r} is not a size; use bytes or a k/m/g suffix, e.g. 1m")
+    return size
+
+
+def _sample(value: str) -> float:
+    text = value.strip()
+    try:
+        rate = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        rate = -1.0
+    if not 0.0 < rate <= 1.0:
+        raise _bad(f"shadowtape_sample: {value!r} is not a rate in (0, 1]; use e.g. 0.1 or 10%")
+    return rate
+
+
+class Recorder:
+    """Records completed flows (responses and errors) to tapes, sanitized, off the loop."""
+
+    def __init__(self, *, writer_factory: WriterFactory | None = None) -> None:
+        self.writer_factory = writer_factory
+        self.handoff: Handoff | None = None
+        self.filter: _Filter | None = None
+        self._raw_cap = 4 * 1024 * 1024
+        self._key: bytes | None = None
+        self._seen = 0
+        self._skipped = 0
+        self._capture_failed = 0
+        self._hook_ns = 0
+        self._ticker: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._reported = (0, 0)
+        self._last_report = time.monotonic()
+
+    # -- mitmproxy lifecycle ------------------------------------------------------------------
+
+    def load(self, loader: Any) -> None:
+        add = loader.add_option
+        add(
+            "shadowtape_tapes",
+            Optional[str],  # noqa: UP045 - mitmproxy 11 compares typespecs to Optional[str]
+            None,
+            "Where shadowtape writes tapes: a folder (created when missing) or a pyarrow "
+            "filesystem URI such as s3://bucket/tapes. Parts land under "
+            "source=NAME/date=YYYY-MM-DD/hour=HH/. Recording is off while this is unset.",
+        )
+        add(
+            "shadowtape_source",
+            str,
+            "",
+            "The source name stored with every exchange and used as the tape partition "
+            "(source=NAME); empty means this machine's host name (the pod name in Kubernetes).",
+        )
+        add(
+            "shadowtape_sample",
+            str,
+            "1",
+            "Fraction of matching flows to record, in (0, 1], as a number or a percentage "
+            "(0.1 or 10%). Sampling is random per flow and applied after the filters.",
+        )
+        for kind, what in (
+            (
+                "host",
+                "host name globs (e.g. *.example.com), matched case-insensitively "
+                "against the Host the client asked for",
+            ),
+            ("path", "regular expressions searched in the request path (without the query)"),
+            ("method", "HTTP methods (e.g. GET, POST)"),
+        ):
+            add(
+                f"shadowtape_include_{kind}",
+                Sequence[str],
+                [],
+                f"Record only flows matching one of these {what}. Empty records all. "
+                "Repeat --set to give several.",
+            )
+            add(
+                f"shadowtape_exclude_{kind}",
+                Sequence[str],
+                [],
+                f"Never record flows matching one of these {what}; exclusion wins over "
+                "inclusion. Repeat --set to give several.",
+            )
+        add(
+            "shadowtape_max_body",
+            str,
+            "1m",
+            "Bytes of each decoded body kept in the tape (k/m/g suffixes allowed). Longer "
+            "bodies are cut to this size and flagged truncated with their full size kept; "
+            "bodies mitmproxy streams (see stream_large_bodies) are recorded empty and "
+            "flagged truncated.",
+        )
+        add(
+            "shadowtape_rules",
+            Optional[str],  # noqa: UP045 - mitmproxy 11 compares typespecs to Optional[str]
+            None,
+            "A TOML file of extra sanitizing rules (header names, JSON paths, key patterns, "
+            "regexes) and allow-listed fields. The built-in rules always apply. The key for "
+            "pseudonyms comes from the SHADOWTAPE_SANITIZE_KEY environment variable.",
+        )
+        add(
+            "shadowtape_roll_rows",
+            int,
+            100_000,
+            "Close the current tape part and start a new one after this many exchanges.",
+        )
+        add(
+            "shadowtape_roll_bytes",
+            str,
+            "128m",
+            "Close the current tape part after it reaches this size on disk (k/m/g suffixes).",
+        )
+        add(
+            "shadowtape_roll_age",
+            int,
+            60,
+            "Close the current tape part after this many seconds, so exchanges become "
+            "readable at least this often; a crash loses at most this window.",
+        )
+        add(
+            "shadowtape_compression",
+            str,
+            "zstd",
+            "Parquet compression of tape parts. zstd is small and fast to read; 'none' "
+            "leaves values readable in the raw file, which tests use to prove no secret "
+            "reaches disk.",
+            choices=["zstd", "snappy", "gzip", "lz4", "brotli", "none"],
+        )
+        add(
+            "shadowtape_queue",
+            int,
+            10_000,
+            "How many exchanges may wait in the proxy's memory for the recorder's worker; "
+            "beyond that new ones are dropped and counted rather than slowing traffic.",
+        )
+        add(
+            "shadowtape_worker",
+            str,
+            "process",
+            "Where sanitizing and writing run: 'process' (a worker process on another core, "
+            "so the proxy keeps its CPU) or 'thread' (in the proxy's process, competing "
+            "with it for the Python GIL).",
+            choices=["process", "thread"],
+        )
+        add(
+            "shadowtape_stats_file",
+            Optional[str],  # noqa: UP045 - mitmproxy 11 compares typespecs to Optional[str]
+            None,
+            "Write the recorder's counters as JSON to this file every second (replaced "
+            "atomically); `shadowtape record` reads it for its live line.",
+        )
+        add(
+            "shadowtape_log_interval",
+            int,
+            10,
+            "Seconds between two warnings about the same recording problem (dropped or "
+            "failed exchanges); each warning says how many since the last one.",
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        opts = ctx.options
+        if updated & FILTER_OPTIONS or self.filter is None:
+            self.filter = _Filter(
+                sample=_sample(opts.shadowtape_sample),
+                include_host=_hosts(opts.shadowtape_include_host),
+                exclude_host=_hosts(opts.shadowtape_exclude_host),
+                include_path=_paths("shadowtape_include_path", opts.shadowtape_include_path),
+                exclude_path=_paths("shadowtape_exclude_path", opts.shadowtape_exclude_path),
+                include_method=frozenset(
+                    m.strip().upper().encode() for m in opts.shadowtape_include_method
+                ),
+                exclude_method=frozenset(
+                    m.strip().upper().encode() for m in opts.shadowtape_exclude_method
+                ),
+            )
+        if updated & WORKER_OPTIONS:
+            settings = self._settings()
+            mode = opts.shadowtape_worker
+            if opts.shadowtape_queue < 1:
+                raise _bad("shadowtape_queue must be at least 1")
+            self._close_handoff()
+            if settings is not None:
+                self.handoff = Handoff(settings, mode=mode, queue_size=opts.shadowtape_queue)
+                log.info(
+                    "shadowtape: recording to %s as source %r (%s worker)",
+                    settings.tapes,
+                    settings.source,
+                    mode,
+                )
+        if self.handoff is not None or opts.shadowtape_stats_file:
+            self._start_ticker()
+
+    def _settings(self) -> Settings | None:
+        opts = ctx.options
+        max_body = _size("shadowtape_max_body", opts.shadowtape_max_body)
+        roll_bytes = _size("shadowtape_roll_bytes", opts.shadowtape_roll_bytes)
+        if opts.shadowtape_roll_rows < 1 or opts.shadowtape_roll_age < 1:
+            raise _bad("shadowtape_roll_rows and shadowtape_roll_age must be at least 1")
+        if opts.shadowtape_log_interval < 1:
+            raise _bad("shadowtape_log_interval must be at least 1 second")
+        rules = opts.shadowtape_rules or None
+        if rules:
+            from shadowtape.sanitize import Sanitizer
+
+            try:
+                Sanitizer.from_file(rules, key=b"check")
+            except (SanitizeError, OSError) as exc:
+                raise _bad(f"shadowtape_rules: {exc}") from None
+        tapes = opts.shadowtape_tapes
+        if not tapes:
+            return None
+        _check_tapes(tapes)
+        self._raw_cap = max(4 * max_body, 4 * 1024 * 1024)
+        if self._key is None:
+            self._key, random_key = default_key()
+            if random_key:
+                log.warning(
+                    "SHADOWTAPE_SANITIZE_KEY is not set: pseudonyms use a random key for this "
+                    "recorder process, so they will not match across restarts or replicas; "
+                    "set the variable to the same secret everywhere you record"
+                )
+        return Settings(
+            tapes=tapes,
+            source=opts.shadowtape_source or socket.gethostname(),
+            max_body=max_body,
+            key=self._key,
+            rules=rules,
+            roll_rows=opts.shadowtape_roll_rows,
+            roll_bytes=roll_bytes,
+            roll_age=float(opts.shadowtape_roll_age),
+            log_interval=float(opts.shadowtape_log_interval),
+            compression=opts.shadowtape_compression,
+            writer_factory=self.writer_factory,
+        )
+
+    def running(self) -> None:
+        """Once mitmdump is up: move every object made so far out of the garbage collector.
+
+        Importing this addon's dependencies (pyarrow above all) adds hundreds of thousands
+        of objects that live as long as the process, and every full collection, run on
+        the proxy's event loop, would walk them again: measured, about 6 % of mitmdump's
+        throughput. ``gc.freeze()`` (after one last collection) spares the proxy that.
+        """
+        global _FROZEN
+        if not _FROZEN:
+            gc.collect()
+            gc.freeze()
+            _FROZEN = True
+
+    def done(self) -> None:
+        self._close_handoff()
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(5)
+            self._ticker = None
+        self._tick(final=True)
+
+    # -- the hooks: the only code on the proxy's path -----------------------------------------
+
+    def response(self, flow: Any) -> None:
+        self._record(flow)
+
+    def error(self, flow: Any) -> None:
+        if flow.metadata.get(_RECORDED):
+            return  # already recorded with its response
+        self._record(flow)
+
+    def _record(self, flow: Any) -> None:
+        handoff = self.handoff
+        if handoff is None:
+            return
+        started = time.perf_counter_ns()
+        self._seen += 1
+        try:
+            # Marked even when skipped, so a later error hook does not decide again.
+            flow.metadata[_RECORDED] = True
+            if self.filter is not None and not self.filter.wants(flow):
+                self._skipped += 1
+            else:
+                handoff.put(capture(flow, self._raw_cap))
+        except Exception as exc:  # recording never breaks a flow
+            self._capture_failed += 1
+            if self._capture_failed == 1:
+                log.warning("shadowtape: cannot capture a flow: %s", exc)
+        self._hook_ns += time.perf_counter_ns() - started
+
+    # -- counters, reporting ------------------------------------------------------------------
+
+    @property
+    def stats(self) -> RecorderStats:
+        h = self.handoff.stats if self.handoff is not None else self._last_handoff
+        return RecorderStats(
+            seen=self._seen,
+            skipped=self._skipped,
+            handed=h.handed,
+            written=h.written,
+            dropped=h.dropped,
+            failed=h.failed + self._capture_failed,
+            parts=h.parts,
+            queued=h.queued,
+            restarts=h.restarts,
+            hook_us=self._hook_ns / self._seen / 1000 if self._seen else 0.0,
+            sender_us=h.sender_cpu / h.handed * 1e6 if h.handed else 0.0,
+        )
+
+    _last_handoff = HandoffStats(0, 0, 0, 0, 0, 0, 0)
+
+    def _close_handoff(self) -> None:
+        handoff = self.handoff
+        if handoff is None:
+            return
+        if not handoff.close():
+            log.warning("shadowtape: the recorder's worker did not finish in time")
+        self._last_handoff = handoff.stats
+        self.handoff = None
+
+    def _start_ticker(self) -> None:
+        if self._ticker is not None and self._ticker.is_alive():
+            return
+        self._stop.clear()
+        self._ticker = threading.Thread(
+            target=self._tick_loop, name="shadowtape-stats", daemon=True
+        )
+        self._ticker.start()
+
+    def _tick_loop(self) -> None:
+        while not self._stop.wait(STATS_EVERY):
+            self._tick(final=False)
+
+    def _tick(self, *, final: bool) -> None:
+        try:
+            stats = self.stats
+            self._report_failures(stats, final)
+            path = ctx.options.shadowtape_stats_file
+            if path:
+                _write_json(path, asdict(stats) | {"final": final})
+        except Exception as exc:  # reporting never breaks recording
+            log.debug("shadowtape: stats tick failed: %s", exc)
+
+    def _report_failures(self, stats: RecorderStats, final: bool) -> None:
+        interval = float(ctx.options.shadowtape_log_interval)
+        now = time.monotonic()
+        if not final and now - self._last_report < interval:
+            return
+        dropped, failed = stats.dropped, stats.failed
+        new_dropped, new_failed = dropped - self._reported[0], failed - self._reported[1]
+        if new_dropped or new_failed:
+            log.warning(
+                "shadowtape: %d exchanges dropped (queue full) and %d failed (tape or worker "
+                "errors) in the last %.0f s; totals %d dropped, %d failed, %d written; "
+                "proxied traffic is not affected",
+                new_dropped,
+                new_failed,
+                now - self._last_report,
+                dropped,
+                failed,
+                stats.written,
+            )
+        self._reported = (dropped, failed)
+        self._last_report = now
+
+
+def _check_tapes(tapes: str) -> None:
+    """Reject a tape location that is wrong by construction; a missing folder is created.
+
+    A folder that exists but cannot be written is logged, not refused: a sidecar that
+    refused to start would take the service down with it.
+    """
+    if "://" in tapes:
+        # Only here: pyarrow is otherwise kept out of the proxy's process (see running()).
+        from shadowtape.tape.location import resolve_root
+
+        try:
+            resolve_root(tapes)
+        except TapeError as exc:
+            raise _bad(f"shadowtape_tapes: {exc}") from None
+        return
+    if os.path.exists(tapes) and not os.path.isdir(tapes):
+        raise _bad(f"shadowtape_tapes: {tapes} is a file, not a folder")
+    try:
+        os.makedirs(tapes, exist_ok=True)
+    except OSError as exc:
+        log.warning(
+            "shadowtape: cannot create the tape folder %s (%s); recording will fail "
+            "until it can be written",
+            tapes,
+            exc.strerror or exc,
+        )
+        return
+    if not os.access(tapes, os.W_OK):
+        log.warning(
+            "shadowtape: the tape folder %s is not writable; recording will fail until it is", tapes
+        )
+
+
+def _write_json(path: str, data: dict[str, object]) -> None:
+    temp = f"{path}.tmp"
+    with open(temp, "w") as handle:
+        json.dump(data, handle)
+    os.replace(temp, path)

@@ -1,0 +1,294 @@
+"""Flow to Exchange, in two steps: a cheap copy on the proxy's event loop, the rest later.
+
+``capture(flow)`` runs inside the mitmproxy hook, so it only takes references to what the
+flow already holds (bytes, header tuples, floats): no decoding, no copying, no parsing.
+``to_exchange(captured)`` runs off the event loop (in the recorder's worker): it decodes
+bodies (gzip, deflate, br, zstd, through mitmproxy's own decoder), caps them, turns
+timestamps into durations and error messages into error kinds.
+
+A ``Captured`` holds raw values (secrets included): it crosses only an in-memory pipe to
+the worker and is sanitized there before anything can reach a writer.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from shadowtape.exchange import ErrorKind, Exchange, ExchangeError, Request, Response
+from shadowtape.ids import new_id
+
+RawHeaders = tuple[tuple[bytes, bytes], ...]
+
+
+class Captured(NamedTuple):
+    """What the hook takes from a flow: references only, decoded and checked later."""
+
+    method: bytes
+    scheme: bytes
+    host: str
+    port: int
+    path: bytes
+    http_version: bytes
+    request_headers: RawHeaders
+    #: The body as it crossed the wire (still content-encoded); None when streamed.
+    request_raw: bytes | None
+    #: Length of the wire body; larger than len(request_raw) when the hook cut it.
+    request_raw_size: int
+    request_start: float
+    status: int | None
+    reason: bytes
+    response_http_version: bytes
+    response_headers: RawHeaders
+    response_raw: bytes | None
+    response_raw_size: int
+    response_start: float | None
+    response_end: float | None
+    error: str | None
+    error_at: float | None
+
+
+def capture(flow: Any, raw_cap: int) -> Captured:
+    """Take what an Exchange needs from an HTTPFlow; O(1), no copies below ``raw_cap``.
+
+    Reads ``Message.data`` (the plain dataclass behind mitmproxy's request and response,
+    the same in mitmproxy 11 and 12) to skip the properties' per-access decoding.
+    """
+    rq = flow.request.data
+    raw = rq.content
+    rq_size = len(raw) if raw is not None else 0
+    if rq_size > raw_cap:
+        raw = raw[:raw_cap]
+    resp = flow.response
+    err = flow.error
+    if resp is not None:
+        rs = resp.data
+        body = rs.content
+        rs_size = len(body) if body is not None else 0
+        if rs_size > raw_cap:
+            body = body[:raw_cap]
+        return Captured(
+            rq.method,
+            rq.scheme,
+            rq.host,
+            rq.port,
+            rq.path,
+            rq.http_version,
+            rq.headers.fields,
+            raw,
+            rq_size,
+            rq.timestamp_start,
+            rs.status_code,
+            rs.reason,
+            rs.http_version,
+            rs.headers.fields,
+            body,
+            rs_size,
+            rs.timestamp_start,
+            rs.timestamp_end,
+            err.msg if err is not None else None,
+            err.timestamp if err is not None else None,
+        )
+    return Captured(
+        rq.method,
+        rq.scheme,
+        rq.host,
+        rq.port,
+        rq.path,
+        rq.http_version,
+        rq.headers.fields,
+        raw,
+        rq_size,
+        rq.timestamp_start,
+        None,
+        b"",
+        b"",
+        (),
+        None,
+        0,
+        None,
+        None,
+        err.msg if err is not None else "no response",
+        err.timestamp if err is not None else None,
+    )
+
+
+# -- off the event loop -------------------------------------------------------------------
+
+_ERROR_KINDS: tuple[tuple[ErrorKind, re.Pattern[str]], ...] = (
+    (ErrorKind.TLS, re.compile(r"tls|ssl|certificate|handshake", re.I)),
+    (ErrorKind.TIMEOUT, re.compile(r"timed? ?out|timeout", re.I)),
+    (
+        ErrorKind.REFUSED,
+        re.compile(
+            r"refused|connect call failed|errno 111|no route|unreachable|"
+            r"name or service not known|nodename nor servname|getaddrinfo|"
+            r"temporary failure in name resolution",
+            re.I,
+        ),
+    ),
+    (
+        ErrorKind.RESET,
+        re.compile(
+            r"reset|broken pipe|disconnected|closed connection|connection closed|"
+            r"peer closed|eof|killed",
+            re.I,
+        ),
+    ),
+    (
+        ErrorKind.PROTOCOL,
+        re.compile(r"protocol|cannot parse|invalid|malformed|unexpected|smuggl", re.I),
+    ),
+)
+
+
+def error_kind(message: str) -> ErrorKind:
+    """Map a mitmproxy error message onto the error kinds the replayer also uses."""
+    for kind, pattern in _ERROR_KINDS:
+        if pattern.search(message):
+            return kind
+    return ErrorKind.OTHER
+
+
+def _text(value: bytes) -> str:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def _headers(fields: RawHeaders) -> tuple[tuple[str, str], ...]:
+    return tuple((_text(name), _text(value)) for name, value in fields)
+
+
+def _content_encoding(fields: RawHeaders) -> str:
+    for name, value in fields:
+        if name.lower() == b"content-encoding":
+            return value.decode("latin-1").strip().lower()
+    return ""
+
+
+def _prefix_decoder(encoding: str) -> Callable[[bytes], bytes] | None:
+    """A decoder that accepts a cut-off stream (what the hook keeps of a huge body)."""
+    if encoding in ("gzip", "x-gzip"):
+        return lambda data: zlib.decompressobj(47).decompress(data)
+    if encoding == "deflate":
+
+        def inflate(data: bytes) -> bytes:
+            try:
+                return zlib.decompressobj().decompress(data)
+            except zlib.error:
+                return zlib.decompressobj(-15).decompress(data)
+
+        return inflate
+    if encoding == "br":
+        import brotli  # type: ignore[import-untyped]
+
+        return lambda data: bytes(brotli.Decompressor().process(data))
+    if encoding == "zstd":
+        import zstandard
+
+        return lambda data: bytes(zstandard.ZstdDecompressor().decompressobj().decompress(data))
+    return None
+
+
+def decode_body(
+    raw: bytes | None, raw_size: int, fields: RawHeaders, max_body: int
+) -> tuple[bytes, int, bool]:
+    """(body kept, decoded size, truncated) for a wire body, decoded and capped.
+
+    A body that does not decode as its Content-Encoding claims is kept as it came, like
+    mitmproxy's ``get_content(strict=False)``. A streamed body (None) is empty and
+    truncated. When the hook cut a huge body, its decoded size is unknown and the wire
+    size is reported.
+    """
+    if raw is None:
+        return b"", 0, True
+    encoding = _content_encoding(fields)
+    cut = raw_size > len(raw)
+    body = raw
+    if encoding and encoding != "identity":
+        if cut:
+            decoder = _prefix_decoder(encoding)
+            if decoder is not None:
+                try:
+                    body = decoder(raw)
+                except Exception:
+                    body = raw
+        else:
+            from mitmproxy.net import encoding as mitm_encoding
+
+            try:
+                decoded = mitm_encoding.decode(raw, encoding)
+                if isinstance(decoded, bytes):
+                    body = decoded
+            except ValueError:
+                body = raw
+    size = raw_size if cut else len(body)
+    size = max(size, len(body))
+    if len(body) > max_body:
+        return body[:max_body], size, True
+    return body, size, cut
+
+
+def _us(start: float | None, end: float | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return max(0, round((end - start) * 1_000_000))
+
+
+def to_exchange(c: Captured, *, source: str, max_body: int) -> Exchange:
+    """Build the (still raw, unsanitized) Exchange from a capture."""
+    target = _text(c.path)
+    path, _, query = target.partition("?")
+    rq_body, rq_size, rq_cut = decode_body(
+        c.request_raw, c.request_raw_size, c.request_headers, max_body
+    )
+    scheme = c.scheme.decode("ascii", "replace") or "http"
+    request = Request(
+        method=c.method.decode("ascii", "replace"),
+        host=c.host,
+        path=path or "/",
+        scheme=scheme,
+        port=c.port,
+        query=query,
+        http_version=c.http_version.decode("ascii", "replace"),
+        headers=_headers(c.request_headers),
+        body=rq_body,
+        body_size=rq_size,
+        body_truncated=rq_cut,
+    )
+    response = None
+    if c.status is not None:
+        rs_body, rs_size, rs_cut = decode_body(
+            c.response_raw, c.response_raw_size, c.response_headers, max_body
+        )
+        response = Response(
+            status=c.status,
+            reason=_text(c.reason),
+            http_version=c.response_http_version.decode("ascii", "replace"),
+            headers=_headers(c.response_headers),
+            body=rs_body,
+            body_size=rs_size,
+            body_truncated=rs_cut,
+        )
+    error = None
+    end = c.response_end
+    if c.error is not None:
+        error = ExchangeError(kind=error_kind(c.error), message=c.error)
+        if end is None:
+            end = c.error_at
+    recorded_at = datetime.fromtimestamp(c.request_start, UTC)
+    return Exchange(
+        request=request,
+        response=response,
+        error=error,
+        id=new_id(int(c.request_start * 1000)),
+        recorded_at=recorded_at,
+        source=source,
+        duration_us=_us(c.request_start, end),
+        ttfb_us=_us(c.request_start, c.response_start),
+    )

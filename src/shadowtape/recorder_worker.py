@@ -1,0 +1,499 @@
+"""The recorder's hand-off: captures leave the proxy's event loop here and never come back.
+
+The proxy side (``Handoff.put``) appends to a bounded deque and returns: it never blocks
+and never raises; when the deque is full the capture is dropped and counted. A sender
+thread batches the deque every 100 milliseconds and passes each batch to a
+``Pipeline`` (sanitize, then ``TapeWriter``), either
+
+- in a worker **process** (default): the batch is pickled onto an in-memory pipe, so
+  decoding, sanitizing, Arrow conversion and Parquet writing run on another core and do
+  not compete with the proxy for its GIL. Raw values cross only the pipe, never disk.
+  A worker that dies is counted, logged and restarted; a stuck one only fills the pipe,
+  after which captures are dropped and counted; or
+- on the sender **thread** itself (``mode="thread"``): no second process, but every
+  microsecond of sanitizing is taken from the proxy's GIL. benchmarks/bench_recorder.py
+  measures both.
+
+Every capture handed over ends in exactly one counter: written, dropped or failed (or
+still queued).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, MutableSequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from shadowtape.exchange import Exchange
+from shadowtape.recorder_capture import Captured, to_exchange
+
+log = logging.getLogger("shadowtape.recorder")
+
+#: Slots of the counters a pipeline shares with the proxy side.
+RECEIVED, WRITTEN, DROPPED, FAILED, PARTS, QUEUED = range(6)
+_SLOTS = 6
+BATCH_WAIT = 0.1
+ALIVE_EVERY = 0.5
+BATCH_MAX = 512
+RESTART_BACKOFF = 5.0
+WORKER_NICE = 10
+REFRESH_EVERY = 0.25
+
+
+class Writer(Protocol):
+    """What the pipeline needs of a TapeWriter (a test or a plugin may bring its own)."""
+
+    def write(self, exchange: Exchange) -> bool: ...
+    def close(self, timeout: float | None = None) -> bool: ...
+    @property
+    def stats(self) -> Any: ...
+
+
+WriterFactory = Callable[..., Writer]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a pipeline needs; picklable, since a worker process receives it."""
+
+    tapes: str
+    source: str
+    max_body: int
+    key: bytes
+    rules: str | None = None
+    roll_rows: int = 1_000_000
+    roll_bytes: int = 256 * 1024 * 1024
+    roll_age: float = 60.0
+    writer_queue: int = 100_000
+    compression: str = "zstd"
+    log_interval: float = 10.0
+    #: A module-level callable (importable by the worker) building the writer.
+    writer_factory: WriterFactory | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffStats:
+    """Counters since the recorder started (all workers, including dead ones)."""
+
+    handed: int
+    written: int
+    dropped: int
+    failed: int
+    parts: int
+    queued: int
+    restarts: int
+    #: CPU seconds the sender thread has used (in the proxy's process, off its loop).
+    sender_cpu: float = 0.0
+
+
+class _Throttle:
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.last = -interval
+
+    def ready(self) -> bool:
+        now = time.monotonic()
+        if now - self.last >= self.interval:
+            self.last = now
+            return True
+        return False
+
+
+def _tape_writer(settings: Settings) -> Writer:
+    from shadowtape.tape import TapeWriter
+
+    return TapeWriter(
+        settings.tapes,
+        source=settings.source,
+        queue_size=settings.writer_queue,
+        max_rows=settings.roll_rows,
+        max_bytes=settings.roll_bytes,
+        max_age=settings.roll_age,
+        compression=settings.compression,
+        log_interval=settings.log_interval,
+    )
+
+
+class Pipeline:
+    """Capture -> Exchange -> sanitized Exchange -> writer; counts every outcome."""
+
+    def __init__(self, settings: Settings, counters: MutableSequence[int]) -> None:
+        from shadowtape.sanitize import Sanitizer
+
+        self.settings = settings
+        self.counters = counters
+        if settings.rules:
+            self.sanitizer = Sanitizer.from_file(settings.rules, key=settings.key)
+        else:
+            self.sanitizer = Sanitizer(key=settings.key)
+        self.writer: Writer | None = None
+        self._failed = 0
+        self._throttle = _Throttle(settings.log_interval)
+        self._writer_throttle = _Throttle(settings.log_interval)
+        self._refreshed = 0.0
+        self._open_writer()
+
+    def _open_writer(self) -> None:
+        factory = self.settings.writer_factory or _tape_writer
+        try:
+            self.writer = factory(self.settings)
+        except Exception as exc:
+            self.writer = None
+            if self._writer_throttle.ready():
+                log.warning("cannot open the tape writer for %s: %s", self.settings.tapes, exc)
+
+    def handle(self, batch: list[Captured]) -> None:
+        settings = self.settings
+        for captured in batch:
+            if self.writer is None:
+                self._open_writer()
+                if self.writer is None:
+                    self._fail("no tape writer")
+                    continue
+            try:
+                raw = to_exchange(captured, source=settings.source, max_body=settings.max_body)
+                # The only place an Exchange is made, and it is sanitized before anything
+                # else can see it.
+                clean = self.sanitizer.sanitize(raw)
+                self.writer.write(clean)
+            except Exception as exc:
+                self._fail(f"{type(exc).__name__}: {exc}")
+        # Reading the writer's stats walks its queue: not after every batch when behind.
+        if time.monotonic() - self._refreshed >= REFRESH_EVERY:
+            self.refresh()
+
+    def _fail(self, reason: str) -> None:
+        self._failed += 1
+        if self._throttle.ready():
+            log.warning("cannot record an exchange (%s); failed so far: %d", reason, self._failed)
+
+    def refresh(self) -> None:
+        self._refreshed = time.monotonic()
+        counters = self.counters
+        counters[FAILED] = self._failed
+        if self.writer is None:
+            return
+        try:
+            stats = self.writer.stats
+            counters[WRITTEN] = int(stats.written)
+            counters[DROPPED] = int(stats.dropped)
+            counters[FAILED] = self._failed + int(stats.failed)
+            counters[PARTS] = int(stats.parts)
+            counters[QUEUED] = int(stats.queued)
+        except Exception:
+            pass
+
+    def close(self, timeout: float | None) -> None:
+        if self.writer is not None:
+            try:
+                self.writer.close(timeout)
+            except Exception as exc:
+                log.warning("closing the tape writer failed: %s", exc)
+        self.refresh()
+
+
+def worker_main(conn: Any, settings: Settings, counters: MutableSequence[int]) -> None:
+    """The worker process: batches in from the pipe, parts out to the tapes.
+
+    It runs at a lower CPU priority than the proxy, ignores SIGINT (a Ctrl-C in a
+    terminal reaches the whole process group; the proxy decides when recording ends) and
+    finishes on the empty sentinel or on EOF, which is also what it sees when the proxy
+    is killed, so it still closes its parts then.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Recording yields the CPU to the proxy (and to whatever shares its machine): the
+    # worker's bursts (a row group converted and compressed at once) must not delay traffic.
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(WORKER_NICE)
+    logging.basicConfig(
+        level=logging.WARNING, format="shadowtape recorder worker: %(levelname)s: %(message)s"
+    )
+    pipeline = Pipeline(settings, counters)
+    while True:
+        try:
+            if not conn.poll(0.5):
+                pipeline.refresh()
+                continue
+            data = conn.recv_bytes()
+        except (EOFError, OSError):
+            break
+        if not data:
+            break
+        batch = [Captured._make(fields) for fields in pickle.loads(data)]
+        counters[RECEIVED] += len(batch)
+        pipeline.handle(batch)
+    pipeline.close(timeout=None)
+
+
+@contextlib.contextmanager
+def _clean_sys_path() -> Iterator[None]:
+    """Hide shadowtape's own folder from the spawned worker's sys.path.
+
+    mitmproxy puts a script's folder on sys.path while loading it, and a spawned process
+    copies sys.path; with recorder_script.py that folder is the package itself, whose
+    ``inspect`` module would then shadow the standard library's.
+    """
+    package = os.path.dirname(os.path.abspath(__file__))
+    saved = sys.path[:]
+    cleaned = [p for p in saved if os.path.abspath(p or os.curdir) != package]
+    if len(cleaned) == len(saved):
+        yield
+        return
+    sys.path[:] = cleaned
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
+class _ProcessBackend:
+    """One worker process behind a one-way pipe; replaced when it dies."""
+
+    def __init__(self, settings: Settings) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.counters: MutableSequence[int] = ctx.Array("q", _SLOTS, lock=False)
+        reader, self.conn = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(
+            target=worker_main,
+            args=(reader, settings, self.counters),
+            name="shadowtape-recorder-worker",
+            daemon=True,
+        )
+        with _clean_sys_path():
+            self.process.start()
+        reader.close()
+        self.sent = 0
+
+    def send(self, batch: list[Captured]) -> None:
+        # As plain tuples: pickling a NamedTuple costs about four times as much.
+        plain = [tuple(captured) for captured in batch]
+        self.conn.send_bytes(pickle.dumps(plain, protocol=pickle.HIGHEST_PROTOCOL))
+        self.sent += len(batch)
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def lost(self) -> int:
+        """Captures sent to this worker that no counter accounts for (after it died)."""
+        c = self.counters
+        return max(0, self.sent - c[WRITTEN] - c[DROPPED] - c[FAILED])
+
+    def finish(self, timeout: float) -> bool:
+        with contextlib.suppress(OSError):
+            self.conn.send_bytes(b"")
+        with contextlib.suppress(OSError):
+            self.conn.close()
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+            return False
+        return True
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.close()
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+
+
+class _ThreadBackend:
+    """The pipeline on the sender thread, in the proxy's process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.counters: MutableSequence[int] = [0] * _SLOTS
+        self.pipeline = Pipeline(settings, self.counters)
+        self.sent = 0
+
+    def send(self, batch: list[Captured]) -> None:
+        self.sent += len(batch)
+        self.counters[RECEIVED] += len(batch)
+        self.pipeline.handle(batch)
+
+    def alive(self) -> bool:
+        return True
+
+    def lost(self) -> int:
+        return 0
+
+    def finish(self, timeout: float) -> bool:
+        self.pipeline.close(timeout)
+        return True
+
+    def kill(self) -> None:
+        self.pipeline.close(0)
+
+
+class Handoff:
+    """The proxy's side: ``put`` never blocks; a sender thread feeds the pipeline."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        mode: str = "process",
+        queue_size: int = 10_000,
+    ) -> None:
+        if mode not in ("process", "thread"):
+            raise ValueError(f"unknown worker mode {mode!r}; valid modes: process, thread")
+        self.settings = settings
+        self.mode = mode
+        self._queue: deque[Captured] = deque()
+        self._queue_size = queue_size
+        self._wake = threading.Event()
+        self._closing = False
+        self._handed = 0
+        self._dropped = 0
+        self._failed = 0
+        # Totals of workers that are gone, so counters never go backwards.
+        self._past = [0] * _SLOTS
+        self._restarts = 0
+        self._sender_cpu = 0.0
+        self._checked = 0.0
+        self._last_start = 0.0
+        self._backend: _ProcessBackend | _ThreadBackend | None = None
+        self._backend_lock = threading.Lock()
+        self._start_backend()
+        self._thread = threading.Thread(target=self._run, name="shadowtape-handoff", daemon=True)
+        self._thread.start()
+
+    # -- the proxy's side ---------------------------------------------------------------------
+
+    def put(self, captured: Captured) -> bool:
+        """Queue one capture; False (and counted) when the queue is full or closed."""
+        queue = self._queue
+        if self._closing or len(queue) >= self._queue_size:
+            self._dropped += 1
+            return False
+        queue.append(captured)
+        self._handed += 1
+        if len(queue) >= BATCH_MAX:
+            self._wake.set()
+        return True
+
+    @property
+    def stats(self) -> HandoffStats:
+        counters = self._backend.counters if self._backend is not None else [0] * _SLOTS
+        past = self._past
+        return HandoffStats(
+            handed=self._handed,
+            written=past[WRITTEN] + counters[WRITTEN],
+            dropped=self._dropped + past[DROPPED] + counters[DROPPED],
+            failed=self._failed + past[FAILED] + counters[FAILED],
+            parts=past[PARTS] + counters[PARTS],
+            queued=len(self._queue) + counters[QUEUED] + self._in_flight(),
+            restarts=self._restarts,
+            sender_cpu=self._sender_cpu,
+        )
+
+    def _in_flight(self) -> int:
+        backend = self._backend
+        if isinstance(backend, _ProcessBackend):
+            c = backend.counters
+            return max(0, backend.sent - c[RECEIVED])
+        return 0
+
+    def close(self, timeout: float = 30.0) -> bool:
+        """Send everything queued, let the pipeline close its parts, stop. True when clean."""
+        self._closing = True
+        self._wake.set()
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    # -- the sender thread --------------------------------------------------------------------
+
+    def _start_backend(self) -> None:
+        self._last_start = time.monotonic()
+        try:
+            if self.mode == "process":
+                self._backend = _ProcessBackend(self.settings)
+            else:
+                self._backend = _ThreadBackend(self.settings)
+        except Exception as exc:
+            self._backend = None
+            log.warning("cannot start the recorder's %s worker: %s", self.mode, exc)
+
+    def _retire_backend(self, reason: str) -> None:
+        backend = self._backend
+        if backend is None:
+            return
+        lost = backend.lost()
+        for slot in (WRITTEN, DROPPED, FAILED, PARTS):
+            self._past[slot] += backend.counters[slot]
+        self._failed += lost
+        self._backend = None
+        backend.kill()
+        log.warning("the recorder's worker %s; %d exchanges lost with it; restarting", reason, lost)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(BATCH_WAIT)
+            self._wake.clear()
+            closing = self._closing
+            self._drain()
+            self._sender_cpu = time.thread_time()
+            if closing and not self._queue:
+                break
+        self._finish()
+        self._sender_cpu = time.thread_time()
+
+    def _drain(self) -> None:
+        queue = self._queue
+        while queue:
+            batch: list[Captured] = []
+            while queue and len(batch) < BATCH_MAX:
+                batch.append(queue.popleft())
+            self._send(batch)
+        backend = self._backend
+        now = time.monotonic()
+        if backend is not None and now - self._checked >= ALIVE_EVERY:
+            self._checked = now
+            if not backend.alive():
+                self._retire_backend("died")
+        if self._backend is None and time.monotonic() - self._last_start >= RESTART_BACKOFF:
+            self._restarts += 1
+            self._start_backend()
+
+    def _send(self, batch: list[Captured]) -> None:
+        backend = self._backend
+        if backend is None:
+            self._failed += len(batch)
+            return
+        try:
+            backend.send(batch)
+        except Exception as exc:
+            self._failed += len(batch)
+            self._retire_backend(f"cannot take exchanges ({type(exc).__name__}: {exc})")
+
+    def _finish(self) -> None:
+        backend = self._backend
+        if backend is None:
+            return
+        clean = backend.finish(timeout=25.0)
+        if not clean:
+            self._retire_backend("did not finish in time")
+        else:
+            self._failed += backend.lost()
+
+
+def default_key() -> tuple[bytes, bool]:
+    """The sanitizing key: SHADOWTAPE_SANITIZE_KEY, else one random key for this process.
+
+    Made once on the proxy side and handed to every worker, so a restarted worker keeps
+    producing the same pseudonyms. The flag says whether the key is random.
+    """
+    env = os.environ.get("SHADOWTAPE_SANITIZE_KEY")
+    if env:
+        return env.encode("utf-8"), False
+    return os.urandom(32), True

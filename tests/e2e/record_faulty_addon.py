@@ -1,0 +1,14 @@
+"""A mitmdump script: the Recorder with a writer chosen by SHADOWTAPE_TEST_WRITER.
+
+Used by tests/e2e/test_record_failures.py to inject a writer that throws or stalls; the
+factory runs in the recorder's worker process, which imports it from tests.e2e.
+"""
+
+from __future__ import annotations
+
+import os
+
+from shadowtape.recorder import Recorder
+from tests.e2e import record_support
+
+addons = [Recorder(writer_factory=getattr(record_support, os.environ["SHADOWTAPE_TEST_WRITER"]))]

@@ -1,0 +1,220 @@
+"""Real mitmdump processes for the recorder's end-to-end tests: started, waited for, killed.
+
+``proxy(...)`` runs ``mitmdump`` in reverse-proxy mode in front of a loopback upstream,
+with or without the Recorder, in its own process group so a test can kill the proxy and
+its worker together; it is always stopped, also when the test fails. The writer factories
+below are imported by the recorder's worker process (the tests put the repository on
+PYTHONPATH) to inject failures a real disk cannot be made to produce on demand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shadowtape.exchange import Exchange
+from shadowtape.tape import TapeReader, TapeWriter
+from tests.servers import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+MITMDUMP = str(Path(sys.executable).parent / "mitmdump")
+SCRIPT = str(ROOT / "src" / "shadowtape" / "recorder_script.py")
+FAULTY_SCRIPT = str(Path(__file__).resolve().parent / "record_faulty_addon.py")
+
+
+@dataclass
+class Proxy:
+    proc: subprocess.Popen[bytes]
+    port: int
+    url: str
+    tapes: Path | None
+    stats_file: Path | None
+    lines: list[str] = field(default_factory=list)
+
+    def stats(self) -> dict[str, Any]:
+        assert self.stats_file is not None
+        try:
+            return dict(json.loads(self.stats_file.read_text()))
+        except (OSError, ValueError):
+            return {}
+
+    def wait_stats(self, key: str, at_least: int, timeout: float = 15.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            stats = self.stats()
+            if stats.get(key, 0) >= at_least or time.monotonic() > deadline:
+                return stats
+            time.sleep(0.1)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 40.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(self.proc)
+            raise
+
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+
+
+def _pump(proc: subprocess.Popen[bytes], lines: list[str]) -> None:
+    assert proc.stdout is not None
+    for raw in proc.stdout:
+        lines.append(raw.decode("utf-8", "replace").rstrip())
+
+
+def _wait_listening(port: int, proc: subprocess.Popen[bytes], lines: list[str]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("mitmdump exited at start:\n" + "\n".join(lines))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("mitmdump did not start listening:\n" + "\n".join(lines))
+
+
+@contextmanager
+def proxy(
+    upstream: str,
+    tapes: Path | None,
+    *,
+    script: str | None = SCRIPT,
+    options: dict[str, Any] | None = None,
+    key: str = "e2e-test-key",
+    env: dict[str, str] | None = None,
+) -> Iterator[Proxy]:
+    """mitmdump in front of ``upstream``; with the Recorder unless ``tapes`` is None."""
+    port = free_port()
+    cmd = [
+        MITMDUMP,
+        "--mode",
+        f"reverse:{upstream}",
+        "--listen-host",
+        "127.0.0.1",
+        "--listen-port",
+        str(port),
+        "--set",
+        "flow_detail=0",
+        "--set",
+        "termlog_verbosity=warn",
+    ]
+    stats_file = None
+    if tapes is not None and script is not None:
+        # Beside the tapes only when that folder is usable: some tests break it on purpose.
+        stats_file = Path(tempfile.gettempdir()) / f"shadowtape-e2e-stats-{port}.json"
+        settings = {
+            "shadowtape_tapes": str(tapes),
+            "shadowtape_stats_file": str(stats_file),
+            "shadowtape_source": "e2e",
+            **(options or {}),
+        }
+        cmd += ["-s", script]
+        for name, value in settings.items():
+            for item in value if isinstance(value, list) else [value]:
+                cmd += ["--set", f"{name}={item}"]
+    pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    environ = dict(os.environ, SHADOWTAPE_SANITIZE_KEY=key, PYTHONPATH=pythonpath, **(env or {}))
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=environ,
+        cwd=str(ROOT),
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    pump = threading.Thread(target=_pump, args=(proc, lines), daemon=True)
+    pump.start()
+    try:
+        _wait_listening(port, proc, lines)
+        yield Proxy(proc, port, f"http://127.0.0.1:{port}", tapes, stats_file, lines)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            with suppress(subprocess.TimeoutExpired):
+                proc.wait(40)
+        kill_group(proc)
+        pump.join(5)
+        if proc.stdout is not None:
+            proc.stdout.close()
+        if stats_file is not None:
+            stats_file.unlink(missing_ok=True)
+
+
+def read_tapes(tapes: Path) -> list[Exchange]:
+    """Every exchange in every part: raises if any part on disk does not read."""
+    if not tapes.exists():
+        return []
+    return list(TapeReader(tapes).exchanges())
+
+
+def worker_pids(proc: subprocess.Popen[bytes]) -> list[int]:
+    """The recorder's worker processes: children of mitmdump."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[1]) == proc.pid:
+            found.append(int(entry.name))
+    return found
+
+
+# -- writer factories for the worker process (see record_faulty_addon.py) ---------------------
+
+
+class ThrowingWriter:
+    """Stands in for a writer with a bug: every write raises."""
+
+    class stats:
+        written = dropped = failed = parts = queued = 0
+
+    def write(self, exchange: Exchange) -> bool:
+        raise RuntimeError("injected writer failure")
+
+    def close(self, timeout: float | None = None) -> bool:
+        return True
+
+
+def throwing_writer(settings: Any) -> ThrowingWriter:
+    return ThrowingWriter()
+
+
+def slow_writer(settings: Any) -> TapeWriter:
+    """A real TapeWriter behind a worker that cannot keep up (a stalled disk)."""
+    writer = TapeWriter(settings.tapes, source=settings.source, max_age=settings.roll_age)
+    original = writer.write
+
+    def write(exchange: Exchange) -> bool:
+        time.sleep(0.05)
+        return original(exchange)
+
+    writer.write = write  # type: ignore[method-assign]
+    return writer
