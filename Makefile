@@ -26,5 +26,8 @@ bench: install
 	scripts/bench-deps
 	$(PY) -m benchmarks
 
+demo: install
+	$(PY) scripts/demo.py
+
 clean:
 	rm -rf $(VENV) shadowtape-runs .pytest_cache .mypy_cache .ruff_cache

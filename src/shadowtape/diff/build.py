@@ -109,8 +109,8 @@ def _message(stats: LocStats, location: str, compared: int) -> str:
         return f"the candidate failed ({c}) where the baseline succeeded ({b}) {share}"
     if kind == Kind.SWALLOWED_ERROR:
         return (
-            f"the baseline failed ({b}) but the candidate answered {c} with an empty or "
-            f"default body, an error swallowed, {share}"
+            f"the baseline failed ({b}) but the candidate answered {c}: an error swallowed "
+            f"into a success {share}"
         )
     if kind == Kind.FIXED_ERROR:
         return f"the baseline failed ({b}) where the candidate succeeded ({c}) {share}"
