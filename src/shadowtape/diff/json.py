@@ -89,7 +89,9 @@ def dumps(value: object, option: int = 0) -> bytes:
     """orjson.dumps, or the stdlib for what orjson refuses (integers beyond 64 bits)."""
     try:
         return orjson.dumps(value, option=option)
-    except TypeError:
+    except TypeError as exc:
+        if "64-bit" not in str(exc):  # e.g. a lone surrogate: the caller decides
+            raise
         indent = 2 if option & orjson.OPT_INDENT_2 else None
         separators = None if indent else (",", ":")
         sort = bool(option & orjson.OPT_SORT_KEYS)
