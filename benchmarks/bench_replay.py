@@ -1,0 +1,235 @@
+"""Replay throughput and the replayer's own latency, against nginx, with wrk as reference.
+
+1. Clients: requests/s at 32 in flight for each HTTP client we considered (why the
+   replayer sends with its own lean client on httptools; httpx-aiohttp and aiohttp are
+   measured when installed, they are not dependencies).
+2. Throughput: ``--pace asap --concurrency 32`` replay of a tape against nginx serving a
+   2 KB JSON file, next to ``wrk -t1 -c32`` against the same server in the same run.
+3. Overhead: replay at a fixed rate of half the replayer's maximum; its measured latency
+   minus the server's. The server's part is estimated with ``wrk -t1 -c1 --latency``:
+   one connection, no queueing, a C client whose own cost is a few microseconds, so its
+   latency is nginx + loopback. Percentiles are subtracted (p50 - p50, p99 - p99): an
+   estimate, since the per-request server time is not observable from outside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from benchmarks.nginx import serve_json
+from shadowtape import Exchange, Request, TapeWriter
+from shadowtape.replay import read_results, read_run, replay
+from shadowtape.replay.client import ReplayClient
+from shadowtape.replay.targets import Outgoing
+
+IN_FLIGHT = 32
+CLIENT_SECONDS = 1.5
+WRK_SECONDS = 3
+
+
+def _wrk(url: str, connections: int, seconds: int) -> tuple[float, dict[str, float]]:
+    """wrk's requests/s and latency percentiles (ms)."""
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    percentiles = {}
+    for q, value, unit in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE):
+        percentiles[f"p{q}"] = float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+    return rate, percentiles
+
+
+async def _closed_loop(send: object, seconds: float) -> float:
+    count = 0
+    stop = time.perf_counter() + seconds
+
+    async def worker(i: int) -> None:
+        nonlocal count
+        while time.perf_counter() < stop:
+            await send(i)  # type: ignore[operator]
+            count += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(IN_FLIGHT)))
+    return count / (time.perf_counter() - started)
+
+
+async def _clients(url: str) -> dict[str, float | None]:
+    import httpx
+
+    results: dict[str, float | None] = {}
+    limits = httpx.Limits(max_connections=IN_FLIGHT)
+    async with httpx.AsyncClient(limits=limits) as shared:
+
+        async def send_shared(i: int) -> None:
+            await shared.get(url)
+
+        results["httpx, one shared AsyncClient"] = await _closed_loop(send_shared, CLIENT_SECONDS)
+    clients = [httpx.AsyncClient() for _ in range(IN_FLIGHT)]
+
+    async def send_own(i: int) -> None:
+        await clients[i].get(url)
+
+    results["httpx, one AsyncClient per worker"] = await _closed_loop(send_own, CLIENT_SECONDS)
+    for client in clients:
+        await client.aclose()
+    try:
+        from httpx_aiohttp import AiohttpTransport
+    except ImportError:
+        results["httpx + httpx-aiohttp transport (not installed)"] = None
+    else:
+        async with httpx.AsyncClient(transport=AiohttpTransport(), limits=limits) as bridged:
+
+            async def send_bridged(i: int) -> None:
+                await bridged.get(url)
+
+            results["httpx + httpx-aiohttp transport"] = await _closed_loop(
+                send_bridged, CLIENT_SECONDS
+            )
+    try:
+        import aiohttp
+    except ImportError:
+        results["aiohttp directly (not installed)"] = None
+    else:
+        connector = aiohttp.TCPConnector(limit=IN_FLIGHT)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def send_aiohttp(i: int) -> None:
+                async with session.get(url) as response:
+                    await response.read()
+
+            results["aiohttp directly"] = await _closed_loop(send_aiohttp, CLIENT_SECONDS)
+    async with ReplayClient(max_connections=IN_FLIGHT) as replay_client:
+        outgoing = Outgoing("GET", url, (("Host", "127.0.0.1"), ("Accept", "*/*")), b"")
+
+        async def send_ours(i: int) -> None:
+            await replay_client.fetch(outgoing)
+
+        results["shadowtape ReplayClient (asyncio + httptools)"] = await _closed_loop(
+            send_ours, CLIENT_SECONDS
+        )
+    return results
+
+
+def _tape(folder: Path, count: int, path: str) -> Path:
+    start = time.time() - 3600
+    from datetime import UTC, datetime
+
+    with TapeWriter(folder, row_group_rows=5_000) as writer:
+        for i in range(count):
+            writer.write(
+                Exchange(
+                    request=Request(
+                        method="GET",
+                        host="api.prod.test",
+                        path=path,
+                        headers=(("Host", "api.prod.test"), ("Accept", "application/json")),
+                    ),
+                    recorded_at=datetime.fromtimestamp(start + i * 0.001, UTC),
+                )
+            )
+    return folder
+
+
+def _ms(values: pa.ChunkedArray, q: float) -> float:
+    return float(pc.quantile(values, q=q)[0].as_py()) / 1000
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: run scripts/bench-deps (make bench does)")
+        return
+    with serve_json() as nginx, tempfile.TemporaryDirectory(prefix="bench-replay-") as tmp:
+        url = nginx.url + nginx.path
+        root = Path(tmp)
+
+        print(f"clients at {IN_FLIGHT} in flight, {CLIENT_SECONDS:.1f} s each:")
+        for name, rate in asyncio.run(_clients(url)).items():
+            print(f"  {name:<48} {'-' if rate is None else f'{rate:8,.0f} req/s'}")
+
+        wrk_rate, _ = _wrk(url, IN_FLIGHT, WRK_SECONDS)
+        count = 40_000
+        tape = _tape(root / "tape", count, nginx.path)
+        started = time.perf_counter()
+        run_dir = replay(
+            tape,
+            candidate=nginx.url,
+            out=root / "asap",
+            pace="asap",
+            concurrency=IN_FLIGHT,
+            repeat_sample=0,
+            progress="off",
+        )
+        elapsed = time.perf_counter() - started
+        info = read_run(run_dir)
+        replay_rate = info["counts"]["replayed"] / elapsed
+        errors = sum(
+            1
+            for b in read_results(run_dir, columns=["candidate_error_kind"])
+            for v in b.column(0).to_pylist()
+            if v
+        )
+        print(f"\nthroughput, --pace asap --concurrency {IN_FLIGHT}, {count:,} requests:")
+        print(f"  replay            {replay_rate:10,.0f} req/s  ({errors} errors)")
+        print(f"  wrk -t1 -c{IN_FLIGHT}      {wrk_rate:10,.0f} req/s")
+        print(f"  ratio             {replay_rate / wrk_rate:10.3f}   (target >= 0.10)")
+
+        half = replay_rate / 2
+        seconds = 4
+        _tape(root / "tape-half", int(half * seconds), nginx.path)
+        run_dir = replay(
+            root / "tape-half",
+            candidate=nginx.url,
+            out=root / "half",
+            rate=half,
+            concurrency=IN_FLIGHT,
+            repeat_sample=0,
+            progress="off",
+        )
+        _, server = _wrk(url, 1, 2)
+        # Steady state: the first second opens the connection pool and is left out.
+        table = pa.Table.from_batches(
+            list(
+                read_results(
+                    run_dir,
+                    columns=["scheduled_at", "candidate_latency_us", "candidate_service_us"],
+                )
+            )
+        )
+        start = pc.min(table.column("scheduled_at")).value
+        steady = table.filter(
+            pc.greater_equal(table.column("scheduled_at").cast(pa.int64()), start + 1_000_000)
+        )
+        corrected = steady.column("candidate_latency_us")
+        service = steady.column("candidate_service_us")
+        lag = read_run(run_dir)["schedule"]
+        print(f"\nlatency at --rate {half:,.0f} (half the maximum), after the first second, ms:")
+        print(f"  {'':<36}{'p50':>8}{'p99':>8}")
+        print(
+            f"  {'replay, corrected (from schedule)':<36}"
+            f"{_ms(corrected, 0.5):8.3f}{_ms(corrected, 0.99):8.3f}"
+        )
+        print(
+            f"  {'replay, uncorrected (from send)':<36}"
+            f"{_ms(service, 0.5):8.3f}{_ms(service, 0.99):8.3f}"
+        )
+        print(f"  {'server part (wrk -t1 -c1)':<36}{server['p50']:8.3f}{server['p99']:8.3f}")
+        over50 = _ms(corrected, 0.5) - server["p50"]
+        over99 = _ms(corrected, 0.99) - server["p99"]
+        print(
+            f"  {'replayer overhead (corrected - server)':<36}{over50:8.3f}{over99:8.3f}"
+            "   (target p99 <= 1 ms)"
+        )
+        print(f"  schedule lag: p99 {lag['p99_lag_ms']} ms, max {lag['max_lag_ms']} ms")

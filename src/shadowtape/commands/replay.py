@@ -1,0 +1,212 @@
+"""`shadowtape replay`: send recorded requests to a candidate (and a baseline), safely."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from shadowtape.commands._selection import (
+    add_selection_arguments,
+    parse_time,
+    selection_filter,
+)
+from shadowtape.commands.report import add_analysis_arguments, analysis_options
+from shadowtape.errors import ConfigError
+from shadowtape.gate import parse_fail_on
+from shadowtape.tape import TapeFilter, parse_statuses
+
+NAME = "replay"
+HELP = "replay recorded requests against a candidate (and a baseline) and record the results"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "tapes", nargs="+", metavar="TAPES", help="tape files, folders, globs or URIs"
+    )
+    add_analysis_arguments(parser.add_argument_group("report and gate (as shadowtape report)"))  # type: ignore[arg-type]
+    targets = parser.add_argument_group("targets")
+    targets.add_argument("--candidate", required=True, metavar="URL", help="the build under test")
+    targets.add_argument(
+        "--baseline",
+        default="recorded",
+        metavar="recorded|URL",
+        help="compare with the recorded responses (default) or a live baseline, sent the "
+        "same request at the same moment",
+    )
+    targets.add_argument(
+        "--secondary",
+        metavar="URL",
+        help="a second instance of the baseline build, to measure what varies on its own",
+    )
+    targets.add_argument(
+        "--out",
+        metavar="DIR",
+        help="the run folder (new or empty); default: a new folder under ./shadowtape-runs/",
+    )
+    pacing = parser.add_argument_group("pacing")
+    pacing.add_argument(
+        "--pace",
+        default="recorded",
+        choices=("recorded", "asap"),
+        help="keep the recorded gaps (default), or send as fast as --concurrency allows",
+    )
+    pacing.add_argument(
+        "--speed", type=float, default=1.0, metavar="X", help="divide recorded gaps by X"
+    )
+    pacing.add_argument(
+        "--rate", type=float, metavar="R", help="a fixed rate, requests/s, open loop"
+    )
+    pacing.add_argument(
+        "--concurrency", type=int, default=64, metavar="N", help="requests in flight at most"
+    )
+    pacing.add_argument(
+        "--timeout", type=float, default=30.0, metavar="S", help="seconds per request"
+    )
+    safety = parser.add_argument_group("safety")
+    safety.add_argument(
+        "--allow-mutating",
+        action="store_true",
+        help="also send methods other than GET, HEAD and OPTIONS",
+    )
+    safety.add_argument(
+        "--keep-host",
+        action="store_true",
+        help="send the recorded Host header instead of the target's",
+    )
+    safety.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do not verify the TLS certificates of https targets (self-signed staging)",
+    )
+    safety.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="add or replace a header on every request; $VAR expands from the environment",
+    )
+    add_selection_arguments(parser)
+    select = parser.add_argument_group("selection, continued")
+    select.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="another way to write a selection flag: method=, host=, path=, status=, "
+        "since=, until=, source=, id= (repeatable)",
+    )
+    select.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="replay shard I of N; requests that share state stay in one shard",
+    )
+    select.add_argument(
+        "--repeat-sample",
+        type=float,
+        default=0.1,
+        metavar="F",
+        help="with the recorded baseline, send this fraction of safe requests to the "
+        "candidate twice, to measure noise (default 0.1)",
+    )
+    parser.add_argument(
+        "--progress",
+        default="auto",
+        choices=("auto", "bar", "lines", "off"),
+        help="a bar on a terminal, periodic lines otherwise (auto)",
+    )
+
+
+#: --filter KEY -> (the selection flag's dest, whether it repeats)
+_FILTER_KEYS = {
+    "method": ("method", True),
+    "host": ("host", True),
+    "path": ("path", False),
+    "status": ("status", False),
+    "since": ("since", False),
+    "until": ("until", False),
+    "source": ("source", True),
+    "id": ("ids", True),
+}
+
+
+_CONVERT: dict[str, Callable[[str], Any]] = {
+    "status": parse_statuses,
+    "since": parse_time,
+    "until": parse_time,
+}
+
+
+def build_filter(args: argparse.Namespace) -> TapeFilter:
+    """The selection flags plus every --filter KEY=VALUE, as one TapeFilter."""
+    merged = argparse.Namespace(**vars(args))
+    for name in ("method", "host", "source", "ids"):
+        setattr(merged, name, list(getattr(args, name)))
+    for item in args.filter:
+        key, sep, value = item.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in _FILTER_KEYS:
+            raise ConfigError(
+                f"--filter {item!r} is not KEY=VALUE with KEY one of {', '.join(_FILTER_KEYS)}"
+            )
+        dest, repeats = _FILTER_KEYS[key]
+        if repeats:
+            getattr(merged, dest).extend(v.strip() for v in value.split(",") if v.strip())
+        elif getattr(merged, dest) is not None:
+            raise ConfigError(f"{key} is given twice (flag or --filter); give it once")
+        else:
+            setattr(merged, dest, _CONVERT.get(dest, str.strip)(value))
+    merged.method = [m.upper() for m in merged.method]
+    return selection_filter(merged)
+
+
+def _write_reports(run_dir: Path, args: argparse.Namespace) -> int:
+    """Analyze the run and write report.json, report.html, junit.xml and summary.md into
+    it, with the same analysis flags as `shadowtape report`; the gate's exit code."""
+    from shadowtape.report import write_reports
+
+    return int(write_reports([run_dir], **analysis_options(args)))
+
+
+def run(args: argparse.Namespace) -> int:
+    from shadowtape.replay import read_run, replay
+
+    # Check the report's flags before a long replay, not after it.
+    analysis_options(args)
+    parse_fail_on(args.fail_on)
+
+    run_dir = replay(
+        args.tapes,
+        candidate=args.candidate,
+        baseline=args.baseline,
+        secondary=args.secondary,
+        out=args.out,
+        pace=args.pace,
+        speed=args.speed,
+        rate=args.rate,
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        allow_mutating=args.allow_mutating,
+        keep_host=args.keep_host,
+        headers=args.header,
+        filter=build_filter(args),
+        shard=args.shard,
+        repeat_sample=args.repeat_sample,
+        verify_tls=not args.insecure,
+        progress=args.progress,
+    )
+    info = read_run(run_dir)
+    counts = info["counts"]
+    skipped = ", ".join(f"{n} {reason}" for reason, n in info["skipped"].items())
+    print(
+        f"shadowtape replay: {counts['replayed']} replayed, {counts['skipped']} skipped"
+        f"{f' ({skipped})' if skipped else ''}; results in {run_dir}",
+        file=sys.stdout,
+        flush=True,
+    )
+    if info["interrupted"]:
+        print("shadowtape replay: interrupted; the results so far are kept", file=sys.stderr)
+        return 130
+    return _write_reports(run_dir, args)

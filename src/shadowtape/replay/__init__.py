@@ -1,0 +1,142 @@
+"""Shadow replay: send recorded requests to a candidate (and a live baseline), safely,
+at production pacing, and write one result row per exchange.
+
+``replay(...)`` is the Python entry point (the ``shadowtape replay`` command calls it);
+``read_results(run_dirs)`` streams what a run wrote. docs/results-format.md has the format.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shadowtape.errors import ConfigError
+from shadowtape.ids import new_id
+from shadowtape.replay.engine import Run
+from shadowtape.replay.options import Pace, ReplayOptions, Shard
+from shadowtape.replay.progress import make_progress
+from shadowtape.replay.results import read_results, read_run
+from shadowtape.replay.stream import selected
+from shadowtape.replay.targets import parse_header
+from shadowtape.tape import TapeFilter
+
+__all__ = [
+    "Pace",
+    "ReplayOptions",
+    "Shard",
+    "read_results",
+    "read_run",
+    "replay",
+    "replay_async",
+    "run_folder",
+]
+
+#: Where runs go when no --out is given.
+RUNS_ROOT = Path("shadowtape-runs")
+
+
+def run_folder(out: str | os.PathLike[str] | None, shard: Shard | None = None) -> Path:
+    """The run folder: ``out`` (which must be new or empty), or a new timestamped folder
+    under ./shadowtape-runs/."""
+    if out is not None:
+        path = Path(out)
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise ConfigError(
+                f"--out {path}: already exists and is not an empty folder; give a new folder "
+                "so two runs never mix"
+            )
+        return path
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    suffix = f"-shard{shard.index}of{shard.count}" if shard else ""
+    return RUNS_ROOT / f"{stamp}-{new_id()[-6:].lower()}{suffix}"
+
+
+async def replay_async(
+    tapes: Sequence[str | os.PathLike[str]],
+    options: ReplayOptions,
+    *,
+    out: str | os.PathLike[str] | None = None,
+    progress: str = "off",
+    progress_interval: float = 10.0,
+    handle_signals: bool = False,
+) -> Path:
+    """``replay`` for callers already inside an event loop."""
+    names = [os.fspath(t) for t in tapes]
+    if not names:
+        raise ConfigError("no tapes given: name one or more tape files or folders")
+    exchanges = selected(names, options.filter, options.shard)
+    run_dir = run_folder(out, options.shard)
+    run = Run(
+        exchanges,
+        options,
+        run_dir,
+        tapes=names,
+        progress=make_progress(progress, progress_interval),
+    )
+    await run.run(handle_signals=handle_signals)
+    return run_dir
+
+
+def replay(
+    tapes: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    *,
+    candidate: str,
+    baseline: str = "recorded",
+    secondary: str | None = None,
+    out: str | os.PathLike[str] | None = None,
+    pace: str | Pace = Pace.RECORDED,
+    speed: float = 1.0,
+    rate: float | None = None,
+    concurrency: int = 64,
+    timeout: float = 30.0,
+    allow_mutating: bool = False,
+    keep_host: bool = False,
+    headers: Iterable[str | tuple[str, str]] = (),
+    filter: TapeFilter | None = None,
+    shard: str | Shard | None = None,
+    repeat_sample: float = 0.1,
+    verify_tls: bool = True,
+    progress: str = "off",
+    progress_interval: float = 10.0,
+    handle_signals: bool = True,
+) -> Path:
+    """Replay the selected exchanges of ``tapes``; return the run folder.
+
+    ``headers`` are 'Name: value' strings ($VAR expanded from the environment) or pairs.
+    ``progress`` is "auto", "bar", "lines" or "off". With ``handle_signals``, Ctrl-C and
+    SIGTERM stop the run cleanly (the results so far are kept, run.json says
+    ``interrupted``), when called from the main thread.
+    """
+    if isinstance(tapes, str | os.PathLike):
+        tapes = [tapes]
+    pairs = tuple(parse_header(h) if isinstance(h, str) else (h[0], h[1]) for h in headers)
+    options = ReplayOptions(
+        candidate=candidate,
+        baseline=baseline,
+        secondary=secondary,
+        pace=Pace.parse(pace) if isinstance(pace, str) else pace,
+        speed=speed,
+        rate=rate,
+        concurrency=concurrency,
+        timeout=timeout,
+        allow_mutating=allow_mutating,
+        keep_host=keep_host,
+        headers=pairs,
+        filter=filter or TapeFilter(),
+        shard=Shard.parse(shard) if isinstance(shard, str) else shard,
+        repeat_sample=repeat_sample,
+        verify_tls=verify_tls,
+    )
+    return asyncio.run(
+        replay_async(
+            tapes,
+            options,
+            out=out,
+            progress=progress,
+            progress_interval=progress_interval,
+            handle_signals=handle_signals,
+        )
+    )

@@ -1,0 +1,443 @@
+"""The HTTP client the replayer sends with, and the one place transport errors get a kind.
+
+Measured here at 32 requests in flight against a loopback nginx (benchmarks/bench_replay.py
+repeats it): one shared httpx ``AsyncClient`` ~500 requests/s, one httpx client per worker
+~1,900, httpx over the httpx-aiohttp transport ~2,600, aiohttp ~11,000, and a lean
+HTTP/1.1 client on asyncio with httptools (llhttp, the parser uvicorn uses) ~35,000. The
+replayer needs none of what makes the general clients slower (cookies, redirects, proxies,
+auth, multipart), so it sends with the lean one: this module. httpx's types stay at the
+API: ``ReplayClient.send`` takes an ``httpx.Request`` and ``Reply.to_httpx`` gives an
+``httpx.Response``; the replayer's hot path passes plain values.
+
+What it does: HTTP/1.1 over TCP or TLS, keep-alive connections in a pool bounded by
+``max_connections``, Content-Length and chunked bodies and bodies that end at close,
+gzip and deflate decoded as they arrive and capped (the full size still counted), a
+timeout per request from connect to last byte. What it never does: follow a redirect
+(a redirect is a response to compare), keep cookies, use a proxy from the environment
+(nothing may reach a host that was not named), add headers of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import functools
+import ssl
+import time
+import zlib
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httptools
+import httpx
+
+from shadowtape.exchange import ErrorKind
+from shadowtape.replay.targets import Outgoing
+
+_REFUSED = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH}
+_RESET = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED}
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+_DECODE_STEP = 256 * 1024
+#: Seconds a connection opened ahead of the schedule may take.
+CONNECT_AHEAD_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What one target answered, or why it did not. Times are ``time.monotonic()``."""
+
+    sent: float
+    ended: float
+    status: int | None = None
+    reason: str | None = None
+    headers: tuple[tuple[str, str], ...] | None = None
+    body: bytes | None = None
+    body_size: int | None = None
+    body_truncated: bool | None = None
+    error_kind: ErrorKind | None = None
+    error_message: str | None = None
+
+    def to_httpx(self, request: httpx.Request) -> httpx.Response | None:
+        if self.status is None:
+            return None
+        headers = [(n, v) for n, v in self.headers or () if n.lower() != "content-encoding"]
+        return httpx.Response(self.status, headers=headers, content=self.body, request=request)
+
+
+class ProtocolError(Exception):
+    """The target sent something that is not HTTP/1.1 as we read it."""
+
+
+class ClosedError(ConnectionError):
+    """The target closed the connection before the response was complete."""
+
+
+def classify(exc: BaseException) -> tuple[ErrorKind, str]:
+    """The kind of a transport error: every exception the client can raise maps here."""
+    message = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+    if isinstance(exc, TimeoutError):
+        return ErrorKind.TIMEOUT, message
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+        return ErrorKind.TLS, message
+    if isinstance(exc, ProtocolError | httptools.HttpParserError | zlib.error):
+        return ErrorKind.PROTOCOL, message
+    if isinstance(exc, ConnectionRefusedError):
+        return ErrorKind.REFUSED, message
+    if isinstance(exc, ClosedError | ConnectionResetError | BrokenPipeError):
+        return ErrorKind.RESET, message
+    if isinstance(exc, ConnectionAbortedError):
+        return ErrorKind.RESET, message
+    if isinstance(exc, OSError) and exc.errno in _REFUSED:
+        return ErrorKind.REFUSED, message
+    if isinstance(exc, OSError) and exc.errno in _RESET:
+        return ErrorKind.RESET, message
+    return ErrorKind.OTHER, message
+
+
+class _Body:
+    """A response body as it arrives: decoded, capped, its full size counted."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.kept: list[bytes] = []
+        self.kept_size = 0
+        self.size = 0
+        self.decoder: zlib._Decompress | None = None
+        self.encoded = False
+
+    def start(self, encoding: str) -> None:
+        encoding = encoding.strip().lower()
+        if encoding in ("gzip", "x-gzip"):
+            self.decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self.decoder = zlib.decompressobj()
+        elif encoding not in ("", "identity"):
+            self.encoded = True  # an encoding we did not ask for: kept as it came
+
+    def _keep(self, data: bytes) -> None:
+        self.size += len(data)
+        room = self.cap - self.kept_size
+        if room > 0:
+            piece = data[:room]
+            self.kept.append(piece)
+            self.kept_size += len(piece)
+
+    def feed(self, data: bytes) -> None:
+        decoder = self.decoder
+        if decoder is None:
+            self._keep(data)
+            return
+        while data:
+            self._keep(decoder.decompress(data, _DECODE_STEP))
+            data = decoder.unconsumed_tail
+
+    def finish(self) -> tuple[bytes, int, bool]:
+        if self.decoder is not None:
+            self._keep(self.decoder.flush())
+        return b"".join(self.kept), self.size, self.size > self.kept_size
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection: one request at a time."""
+
+    def __init__(self, body_cap: int) -> None:
+        self.body_cap = body_cap
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.used = 0
+        self._waiter: asyncio.Future[None] | None = None
+        self._reset(head=False)
+
+    def _reset(self, head: bool) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.head = head
+        self.reason = ""
+        self.raw_headers: list[tuple[bytes, bytes]] = []
+        self.body = _Body(self.body_cap)
+        self.received = 0
+        self.headers_done = False
+        self.complete = False
+        self.until_close = False
+        self.keep_alive = False
+        self.error: BaseException | None = None
+
+    # -- asyncio.Protocol -------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.received += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            self._fail(exc.__context__ or exc)
+            return
+        except httptools.HttpParserError as exc:
+            self._fail(ProtocolError(f"malformed response: {exc}"))
+            return
+        if self.head and self.headers_done and not self.complete:
+            self._done()  # a response to HEAD has no body, whatever its headers say
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self._waiter is None or self._waiter.done():
+            return
+        if exc is None and self.headers_done and self.until_close:
+            self._done()  # a body delimited by the end of the connection
+        elif exc is not None:
+            self._fail(exc)
+        elif self.received:
+            self._fail(ClosedError("the connection closed in the middle of the response"))
+        else:
+            self._fail(ClosedError("the server closed the connection without answering"))
+
+    # -- httptools callbacks ----------------------------------------------------------------
+
+    def on_status(self, status: bytes) -> None:
+        self.reason += status.decode("latin-1")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.raw_headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if status < 200:
+            return
+        self.headers_done = True
+        framed = status in (204, 304)
+        for name, value in self.raw_headers:
+            lower = name.lower()
+            if lower == b"content-length" or lower == b"transfer-encoding":
+                framed = True
+            elif lower == b"content-encoding":
+                self.body.start(value.decode("latin-1"))
+        self.until_close = not framed
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (n.decode("latin-1"), v.decode("utf-8", "replace")) for n, v in self.raw_headers
+        )
+
+    def on_body(self, body: bytes) -> None:
+        try:
+            self.body.feed(body)
+        except zlib.error as exc:
+            self._fail(ProtocolError(f"the body does not decode: {exc}"))
+
+    def on_message_complete(self) -> None:
+        if self.parser.get_status_code() < 200:  # 1xx: the real response follows
+            self.reason, self.raw_headers, self.headers_done = "", [], False
+            return
+        # Read now: llhttp forgets it once the message is over.
+        self.keep_alive = self.parser.should_keep_alive()
+        self._done()
+
+    # -- the caller's side ------------------------------------------------------------------
+
+    def _done(self) -> None:
+        self.complete = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def _fail(self, exc: BaseException) -> None:
+        self.error = exc
+        self.close()
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    @property
+    def reusable(self) -> bool:
+        return not self.closed and self.complete and self.keep_alive
+
+    async def exchange(self, head: bool, data: bytes) -> None:
+        """Send one request and wait for its whole response (or its failure)."""
+        assert self.transport is not None
+        self._reset(head)
+        self.used += 1
+        self._waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(data)
+        await self._waiter
+        if self.error is not None:
+            raise self.error
+        if self.until_close:
+            self.closed = True
+
+
+@functools.lru_cache(maxsize=64)
+def _origin_key(origin: str) -> tuple[str, str, int]:
+    parts = urlsplit(origin)
+    scheme = parts.scheme
+    return scheme, parts.hostname or "", parts.port or (443 if scheme == "https" else 80)
+
+
+def _split(url: str) -> tuple[tuple[str, str, int], str]:
+    """(scheme, host, port) and the request target of an absolute URL. The origins are
+    few (the named targets), so their parse is cached; this runs for every request."""
+    cut = url.find("/", url.find("://") + 3)
+    if cut < 0:
+        return _origin_key(url), "/"
+    return _origin_key(url[:cut]), url[cut:]
+
+
+def _serialize(
+    method: str, target: str, headers: tuple[tuple[str, str], ...], body: bytes
+) -> bytes:
+    lines = [f"{method} {target} HTTP/1.1"]
+    lines.extend(f"{name}: {value}" for name, value in headers)
+    if body or method not in _SAFE:
+        lines.append(f"Content-Length: {len(body)}")
+    head = "\r\n".join(lines).encode("utf-8") + b"\r\n\r\n"
+    return head + body if body else head
+
+
+class ReplayClient:
+    """Sends requests, at most ``max_connections`` at a time. Use as ``async with``."""
+
+    def __init__(
+        self,
+        *,
+        max_connections: int = 64,
+        timeout: float = 30.0,
+        body_cap: int = 1024 * 1024,
+        verify_tls: bool = True,
+    ) -> None:
+        self.timeout = timeout
+        self.body_cap = body_cap
+        self._slots = asyncio.Semaphore(max_connections)
+        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._all: set[_Connection] = set()
+        self._verify_tls = verify_tls
+        self._ssl: ssl.SSLContext | None = None
+
+    async def __aenter__(self) -> ReplayClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for conn in list(self._all):
+            conn.close()
+        self._all.clear()
+        self._idle.clear()
+        await asyncio.sleep(0)  # let the transports finish closing
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            context = ssl.create_default_context()
+            if not self._verify_tls:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            context.set_alpn_protocols(["http/1.1"])
+            self._ssl = context
+        return self._ssl
+
+    async def _connect(self, key: tuple[str, str, int]) -> _Connection:
+        scheme, host, port = key
+        loop = asyncio.get_running_loop()
+        context = self._ssl_context() if scheme == "https" else None
+        _, conn = await loop.create_connection(
+            lambda: _Connection(self.body_cap),
+            host,
+            port,
+            ssl=context,
+            server_hostname=host if context else None,
+        )
+        self._all.add(conn)
+        return conn
+
+    async def connect_ahead(self, origin: str) -> bool:
+        """Open one keep-alive connection to ``origin`` (scheme://host:port) before any
+        request, so the first send of a schedule does not pay for connecting. A failure
+        is left for the requests to meet and report; returns whether it worked."""
+        key, _ = _split(origin)
+        try:
+            async with asyncio.timeout(min(self.timeout, CONNECT_AHEAD_TIMEOUT)):
+                conn = await self._connect(key)
+        except Exception:
+            return False
+        self._idle.setdefault(key, []).append(conn)
+        return True
+
+    async def send(self, request: httpx.Request) -> Reply:
+        """Send an httpx request; the reply converts back with ``Reply.to_httpx``."""
+        body = request.read()
+        headers = tuple(
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in request.headers.raw
+            if name.lower() not in (b"content-length", b"transfer-encoding")
+        )
+        return await self.fetch(Outgoing(request.method, str(request.url), headers, body))
+
+    async def fetch(self, out: Outgoing) -> Reply:
+        """Send one request; never raises for a transport problem (it becomes the reply)."""
+        sent = time.monotonic()
+        try:
+            async with self._slots, asyncio.timeout(self.timeout):
+                conn = await self._exchange(out)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            kind, message = classify(exc)
+            return Reply(sent=sent, ended=time.monotonic(), error_kind=kind, error_message=message)
+        ended = time.monotonic()
+        body, size, truncated = conn.body.finish()
+        return Reply(
+            sent=sent,
+            ended=ended,
+            status=conn.parser.get_status_code(),
+            reason=conn.reason,
+            headers=conn.headers,
+            body=body,
+            body_size=size,
+            body_truncated=truncated,
+        )
+
+    async def _exchange(self, out: Outgoing) -> _Connection:
+        key, target = _split(out.url)
+        data = _serialize(out.method, target, out.headers, out.body)
+        head = out.method == "HEAD"
+        idle = self._idle.setdefault(key, [])
+        while idle:
+            conn = idle.pop()
+            if conn.closed:
+                self._all.discard(conn)
+                continue
+            try:
+                await conn.exchange(head, data)
+            except (ClosedError, ConnectionResetError, BrokenPipeError):
+                # A kept-alive connection the server had closed (or closed as the request
+                # arrived, which resets it): nothing was answered, so a safe request may
+                # go again on a new connection.
+                self._all.discard(conn)
+                conn.close()
+                if conn.received or out.method not in _SAFE:
+                    raise
+                continue
+            except BaseException:
+                self._all.discard(conn)
+                conn.close()
+                raise
+            self._release(key, conn)
+            return conn
+        conn = await self._connect(key)
+        try:
+            await conn.exchange(head, data)
+        except BaseException:
+            self._all.discard(conn)
+            conn.close()
+            raise
+        self._release(key, conn)
+        return conn
+
+    def _release(self, key: tuple[str, str, int], conn: _Connection) -> None:
+        if conn.reusable:
+            self._idle[key].append(conn)
+        else:
+            self._all.discard(conn)
+            conn.close()

@@ -1,0 +1,379 @@
+"""The replay run: reads the selection, paces it, sends it, and writes every result.
+
+One dispatcher walks the tape in recorded order: it skips what safety rules out (a row
+with the reason), waits until the next request is due, takes one of ``concurrency``
+slots and starts the request. The loop does nothing else that takes long: the tape is
+read and decoded ahead on the feed thread (stream.py) and result rows are converted and
+written on the writer thread (results.py); before the clock starts, the feed fills its
+read-ahead and each target gets one connection, so neither counts as schedule lag.
+Requests run as tasks; one that shares state with an earlier one waits for it first.
+Stopping (Ctrl-C, SIGTERM) halts the dispatcher, lets requests in flight finish for a
+moment, then cancels the rest, and always leaves every result so far on disk with
+run.json saying the run was interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from shadowtape.exchange import Exchange
+from shadowtape.ids import new_id
+from shadowtape.replay.client import ReplayClient, Reply
+from shadowtape.replay.options import Pace, ReplayOptions
+from shadowtape.replay.ordering import Sequencer, state_keys
+from shadowtape.replay.progress import NoProgress, ProgressView, Snapshot
+from shadowtape.replay.results import ResultsWriter, RowBuffer, write_run_json
+from shadowtape.replay.safety import is_safe_method, skip_reason
+from shadowtape.replay.schedule import LagStats, Schedule
+from shadowtape.replay.stream import ExchangeStream
+from shadowtape.replay.targets import Target, build
+from shadowtape.tape.filters import sample_keep
+
+log = logging.getLogger("shadowtape.replay")
+
+#: Rows handed to the writer thread at a time (it converts them to Arrow and gathers
+#: them into larger row groups)...
+GROUP_ROWS = 256
+#: ...or sooner when the rows hold this many body bytes, to bound memory.
+GROUP_BYTES = 16 * 1024 * 1024
+#: Seconds between forced writes, so results on disk are never older than this.
+FLUSH_EVERY = 1.0
+#: Seconds requests in flight get to finish after a stop.
+STOP_GRACE = 1.0
+#: Sends planned closer together than this (a timer's step) are waited for by yielding.
+SPIN_GAP_S = 0.001
+#: The interpreter's switch interval while a run goes (the default is 5 ms). The feed and
+#: writer threads do Python work next to the loop; when the loop wakes for a send, it
+#: waits for the GIL up to this long. Restored when the run ends.
+SWITCH_INTERVAL = 0.0002
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Run:
+    """One replay into one run folder."""
+
+    def __init__(
+        self,
+        exchanges: Iterator[Exchange],
+        options: ReplayOptions,
+        run_dir: Path,
+        *,
+        tapes: Sequence[str],
+        progress: ProgressView | None = None,
+    ) -> None:
+        self.options = options
+        self.run_dir = run_dir
+        self.tapes = [str(t) for t in tapes]
+        self.progress = progress or NoProgress()
+        self.candidate = Target.parse(options.candidate, role="candidate")
+        self.baseline = (
+            Target.parse(options.baseline, role="baseline") if options.live_baseline else None
+        )
+        self.secondary = (
+            Target.parse(options.secondary, role="secondary") if options.secondary else None
+        )
+        self.run_id = new_id()
+        self.stream = ExchangeStream(exchanges)
+        self.rows = RowBuffer(self.run_id)
+        self.lag = LagStats()
+        self.skipped: Counter[str] = Counter()
+        self.selected = 0
+        self.replayed = 0
+        self.errors = 0
+        self.interrupted = False
+        self.started_at = datetime.now(UTC)
+        self.last_lag_us = 0
+        self._writer: ResultsWriter | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._feed: asyncio.Task[None] | None = None
+        self._stops = 0
+
+    # -- run.json ---------------------------------------------------------------------------
+
+    def run_info(self, finished: bool) -> dict[str, Any]:
+        o, f = self.options, self.options.filter
+        return {
+            "results_version": "1.0",
+            "run_id": self.run_id,
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(datetime.now(UTC)) if finished else None,
+            "tapes": self.tapes,
+            "candidate": str(self.candidate),
+            "baseline": str(self.baseline) if self.baseline else "recorded",
+            "secondary": str(self.secondary) if self.secondary else None,
+            "settings": {
+                "pace": "rate" if o.rate is not None else o.pace.value,
+                "speed": o.speed,
+                "rate": o.rate,
+                "concurrency": o.concurrency,
+                "timeout": o.timeout,
+                "allow_mutating": o.allow_mutating,
+                "keep_host": o.keep_host,
+                "headers": [name for name, _ in o.headers],
+                "repeat_sample": o.repeat_sample if not o.live_baseline else None,
+                "body_cap": o.body_cap,
+                "verify_tls": o.verify_tls,
+                "filters": {
+                    "methods": list(f.methods),
+                    "hosts": list(f.hosts),
+                    "path": f.path,
+                    "statuses": [list(r) for r in f.statuses],
+                    "since": _iso(f.since) if f.since else None,
+                    "until": _iso(f.until) if f.until else None,
+                    "sources": list(f.sources),
+                    "ids": list(f.ids),
+                    "sample": f.sample,
+                    "limit": f.limit,
+                },
+            },
+            "counts": {
+                "selected": self.selected,
+                "replayed": self.replayed,
+                "skipped": sum(self.skipped.values()),
+            },
+            "skipped": dict(sorted(self.skipped.items())),
+            "schedule": self.lag.summary(),
+            "interrupted": self.interrupted,
+            "shard": str(o.shard) if o.shard else None,
+        }
+
+    # -- the run ----------------------------------------------------------------------------
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        write_run_json(self.run_dir, self.run_info(finished=False))
+        self._writer = ResultsWriter(self.run_dir)
+        loop = asyncio.get_running_loop()
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch, SWITCH_INTERVAL))
+        signals = []
+        if handle_signals and threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(sig, self.stop)
+                    signals.append(sig)
+        try:
+            async with AsyncExitStack() as stack:
+                clients = {}
+                for role, target in (
+                    ("candidate", self.candidate),
+                    ("baseline", self.baseline),
+                    ("secondary", self.secondary),
+                ):
+                    if target is not None:
+                        clients[role] = await stack.enter_async_context(
+                            ReplayClient(
+                                max_connections=self.options.concurrency,
+                                timeout=self.options.timeout,
+                                body_cap=self.options.body_cap,
+                                verify_tls=self.options.verify_tls,
+                            )
+                        )
+                ticker = asyncio.create_task(self._tick())
+                self._feed = asyncio.create_task(self._dispatch(clients))
+                try:
+                    await self._feed
+                except asyncio.CancelledError:
+                    if not self.interrupted:
+                        raise
+                await self._drain()
+                ticker.cancel()
+        finally:
+            sys.setswitchinterval(switch)
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+            self.stream.stop()
+            self._flush()
+            self._writer.close()
+            write_run_json(self.run_dir, self.run_info(finished=True))
+            self.progress.close(self._snapshot())
+            if self.lag.fell_behind and self.options.pace is not Pace.ASAP:
+                log.warning(
+                    "the replay fell behind schedule (p99 lag %.1f ms, max %.1f ms): latency "
+                    "figures include the wait; lower --speed/--rate or shard the replay",
+                    self.lag.percentile(0.99) / 1000,
+                    self.lag.max_us / 1000,
+                )
+
+    def stop(self) -> None:
+        """Stop dispatching; a second stop cancels requests in flight at once."""
+        self._stops += 1
+        self.interrupted = True
+        if self._feed is not None and not self._feed.done():
+            self._feed.cancel()
+        if self._stops > 1:
+            for task in list(self._tasks):
+                task.cancel()
+
+    async def _drain(self) -> None:
+        if not self._tasks:
+            return
+        if self.interrupted:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE)
+            for task in pending:
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _flush(self) -> None:
+        if len(self.rows) and self._writer is not None:
+            self._writer.put(self.rows.take())
+
+    def _snapshot(self) -> Snapshot:
+        return Snapshot(
+            done=self.replayed,
+            selected=self.selected,
+            skipped=sum(self.skipped.values()),
+            errors=self.errors,
+            lag_ms=self.last_lag_us / 1000,
+        )
+
+    async def _tick(self) -> None:
+        last_flush = last_view = time.monotonic()
+        while True:
+            await asyncio.sleep(min(FLUSH_EVERY, self.progress.interval))
+            now = time.monotonic()
+            if now - last_flush >= FLUSH_EVERY:
+                self._flush()
+                last_flush = now
+            if now - last_view >= self.progress.interval:
+                self.progress.update(self._snapshot())
+                last_view = now
+
+    async def _dispatch(self, clients: dict[str, ReplayClient]) -> None:
+        options = self.options
+        schedule = Schedule(pace=options.pace, speed=options.speed, rate=options.rate)
+        slots = asyncio.Semaphore(options.concurrency)
+        sequencer = Sequencer()
+        wall0, mono0 = time.time(), time.monotonic()
+        last_due = -1.0
+        # The schedule starts with the first exchange, once the feed has read ahead and
+        # each target has a connection open (connecting is not what is being paced).
+        targets = [("candidate", self.candidate)]
+        if self.baseline is not None:
+            targets.append(("baseline", self.baseline))
+        if self.secondary is not None:
+            targets.append(("secondary", self.secondary))
+        await asyncio.gather(
+            self.stream.ready(),
+            *(clients[role].connect_ahead(target.origin) for role, target in targets),
+        )
+        async for chunk in self.stream.chunks():
+            for exchange in chunk:
+                reason = skip_reason(exchange.request, allow_mutating=options.allow_mutating)
+                if reason is not None:
+                    self.selected += 1
+                    self.skipped[reason.value] += 1
+                    self._add(exchange, skip_reason=reason.value)
+                    continue
+                due = schedule.due(exchange.recorded_at)
+                if due is not None:
+                    # The loop's timers wake up to 1 ms late (epoll counts in milliseconds).
+                    # Yielding through the last stretch instead was more exact on an idle
+                    # machine but worse on a busy one: a thread that never sleeps loses the
+                    # scheduler's favour, and sends came 5-10 ms late under contention. So
+                    # only sends closer together than a timer can tell apart are waited for
+                    # by yielding: at such rates the loop is busy anyway.
+                    wait = due - time.monotonic()
+                    if due - last_due < SPIN_GAP_S and wait < SPIN_GAP_S:
+                        while time.monotonic() < due:
+                            await asyncio.sleep(0)
+                    elif wait > 0:
+                        await asyncio.sleep(wait)
+                    last_due = due
+                await slots.acquire()
+                # Counted only now: an exchange still waiting at a stop was not reached.
+                self.selected += 1
+                if due is None:
+                    due = time.monotonic()
+                keys = state_keys(exchange)
+                before, mine = sequencer.enter(keys) if keys else ([], None)
+                scheduled_us = round((wall0 + (due - mono0)) * 1e6)
+                task = asyncio.create_task(self._one(exchange, clients, due, scheduled_us, before))
+                self._tasks.add(task)
+
+                def done(t: asyncio.Task[None], keys: list[str] = keys, mine: Any = mine) -> None:
+                    self._tasks.discard(t)
+                    if mine is not None:
+                        sequencer.leave(keys, mine)
+                    slots.release()
+
+                task.add_done_callback(done)
+
+    async def _one(
+        self,
+        exchange: Exchange,
+        clients: dict[str, ReplayClient],
+        due: float,
+        scheduled_us: int,
+        before: list[asyncio.Future[None]],
+    ) -> None:
+        try:
+            for earlier in before:
+                await earlier
+            started = time.monotonic()
+            lag_us = max(0, round((started - due) * 1e6))
+            self.last_lag_us = lag_us
+            if self.options.rate is not None or self.options.pace is Pace.RECORDED:
+                self.lag.add(lag_us)
+            replies = await self._send(exchange, clients)
+        except asyncio.CancelledError:
+            self.skipped["interrupted"] += 1
+            self._add(exchange, skip_reason="interrupted")
+            raise
+        self.replayed += 1
+        if any(r.error_kind is not None for r in replies.values()):
+            self.errors += 1
+        self._add(
+            exchange,
+            skip_reason=None,
+            scheduled_at_us=scheduled_us,
+            lag_us=lag_us,
+            due=due,
+            replies=replies,
+        )
+
+    async def _send(self, exchange: Exchange, clients: dict[str, ReplayClient]) -> dict[str, Reply]:
+        o = self.options
+        request = exchange.request
+
+        def out(target: Target) -> Any:
+            return build(request, target, keep_host=o.keep_host, extra=o.headers)
+
+        candidate = clients["candidate"]
+        if o.live_baseline:
+            roles = [("candidate", self.candidate), ("baseline", self.baseline)]
+            if self.secondary is not None:
+                roles.append(("secondary", self.secondary))
+            answers = await asyncio.gather(
+                *(clients[role].fetch(out(target)) for role, target in roles if target)
+            )
+            return {role: answer for (role, _), answer in zip(roles, answers, strict=True)}
+        outgoing = out(self.candidate)
+        replies = {"candidate": await candidate.fetch(outgoing)}
+        if (
+            o.repeat_sample > 0
+            and is_safe_method(request.method)
+            and sample_keep(f"repeat:{exchange.id}", o.repeat_sample)
+        ):
+            replies["repeat"] = await candidate.fetch(outgoing)
+        return replies
+
+    def _add(self, exchange: Exchange, **fields: Any) -> None:
+        self.rows.add(exchange, live_baseline=self.options.live_baseline, **fields)
+        if len(self.rows) >= GROUP_ROWS or self.rows.body_bytes >= GROUP_BYTES:
+            self._flush()

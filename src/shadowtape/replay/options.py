@@ -1,0 +1,102 @@
+"""What a replay run is asked to do: targets, pacing, safety and selection, validated once.
+
+The CLI and the Python API build the same ``ReplayOptions``; every check that can fail on
+user input happens here, so the engine never starts a run it would have to abandon.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from shadowtape.errors import ConfigError
+from shadowtape.tape import TapeFilter
+
+#: Bodies are kept up to this many bytes per response (the size is always recorded).
+DEFAULT_BODY_CAP = 1024 * 1024
+
+
+class Pace(StrEnum):
+    """How send times are chosen."""
+
+    RECORDED = "recorded"
+    ASAP = "asap"
+
+    @classmethod
+    def parse(cls, value: str) -> Pace:
+        try:
+            return cls(value)
+        except ValueError:
+            valid = ", ".join(p.value for p in cls)
+            raise ConfigError(f"unknown pace {value!r}; valid paces: {valid}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """Shard ``index`` of ``count`` (1-based, as written on the command line: 1/4 .. 4/4)."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        try:
+            left, right = text.split("/")
+            shard = cls(int(left), int(right))
+        except ValueError:
+            raise ConfigError(f"shard {text!r} is not I/N, e.g. 1/4") from None
+        if not 1 <= shard.index <= shard.count:
+            raise ConfigError(f"shard {text!r}: I must be between 1 and N, e.g. 1/4 .. 4/4")
+        return shard
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayOptions:
+    candidate: str
+    #: "recorded", or the URL of a live baseline.
+    baseline: str = "recorded"
+    secondary: str | None = None
+    pace: Pace = Pace.RECORDED
+    #: Recorded gaps are divided by this (2.0 replays twice as fast).
+    speed: float = 1.0
+    #: A fixed rate in requests per second, open loop; overrides the recorded gaps.
+    rate: float | None = None
+    #: Requests in flight at most (each counts once, whatever the number of targets).
+    concurrency: int = 64
+    #: Seconds per request, connect to last byte.
+    timeout: float = 30.0
+    allow_mutating: bool = False
+    keep_host: bool = False
+    #: Headers added or replaced on every request, ("Name", "value"), already expanded.
+    headers: tuple[tuple[str, str], ...] = ()
+    filter: TapeFilter = field(default_factory=TapeFilter)
+    shard: Shard | None = None
+    #: Fraction of safe requests sent to the candidate a second time (recorded baseline).
+    repeat_sample: float = 0.1
+    body_cap: int = DEFAULT_BODY_CAP
+    #: Verify TLS certificates of https targets.
+    verify_tls: bool = True
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.speed) or self.speed <= 0:
+            raise ConfigError(f"--speed must be a positive number, not {self.speed}")
+        if self.rate is not None and (not math.isfinite(self.rate) or self.rate <= 0):
+            raise ConfigError(f"--rate must be a positive number of requests/s, not {self.rate}")
+        if self.rate is not None and self.pace is Pace.ASAP:
+            raise ConfigError("--rate and --pace asap contradict each other; choose one")
+        if not 1 <= self.concurrency <= 10_000:
+            raise ConfigError(f"--concurrency must be between 1 and 10000, not {self.concurrency}")
+        if not math.isfinite(self.timeout) or self.timeout <= 0:
+            raise ConfigError(f"--timeout must be a positive number of seconds, not {self.timeout}")
+        if not 0 <= self.repeat_sample <= 1:
+            raise ConfigError(f"--repeat-sample must be between 0 and 1, not {self.repeat_sample}")
+        if self.body_cap < 0:
+            raise ConfigError(f"body cap must be >= 0 bytes, not {self.body_cap}")
+
+    @property
+    def live_baseline(self) -> bool:
+        return self.baseline != "recorded"

@@ -1,0 +1,122 @@
+"""Requests that share state: kept in recorded order, and kept in one shard.
+
+Two requests share state when they carry the same Idempotency-Key, the same session
+cookie, or come from the same client (the same Authorization, the recorded client
+address). Under concurrency, a request waits until every earlier request it shares a key
+with has finished, so a cart is read after it was written, as in production; requests
+that share nothing run freely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+
+from shadowtape.exchange import Exchange
+from shadowtape.replay.options import Shard
+
+#: Cookie names that carry a session (matched case-insensitively, anywhere in the name).
+SESSION_COOKIE = re.compile(r"sess|sid|auth|token|login|user", re.IGNORECASE)
+#: Exchange tags a recorder may set with the client's identity or address.
+CLIENT_TAGS = ("client", "client_ip", "client_addr", "peer")
+
+
+_WANTED = frozenset({"cookie", "authorization", "x-forwarded-for", "x-real-ip", "idempotency-key"})
+
+
+def _state_headers(headers: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
+    """The headers that carry state, by lower-case name, in one pass (this runs for
+    every request)."""
+    found: dict[str, list[str]] = {}
+    for name, value in headers:
+        lower = name.lower()
+        if lower in _WANTED:
+            found.setdefault(lower, []).append(value)
+    return found
+
+
+def _keys(exchange: Exchange, found: dict[str, list[str]]) -> list[str]:
+    keys = []
+    for line in found.get("cookie", ()):
+        for item in line.split(";"):
+            name, sep, value = item.strip().partition("=")
+            if sep and name and SESSION_COOKIE.search(name):
+                keys.append(f"cookie:{name}={value}")
+    if "authorization" in found:
+        keys.append(f"auth:{found['authorization'][0]}")
+    for tag in CLIENT_TAGS:
+        if exchange.tags.get(tag):
+            keys.append(f"client:{exchange.tags[tag]}")
+            break
+    else:
+        forwarded = found.get("x-forwarded-for") or found.get("x-real-ip")
+        if forwarded:
+            keys.append(f"client:{forwarded[0].split(',')[0].strip()}")
+    return keys
+
+
+def client_keys(exchange: Exchange) -> list[str]:
+    """Keys naming who sent the request: session cookies, credentials, client address."""
+    return _keys(exchange, _state_headers(exchange.request.headers))
+
+
+def state_keys(exchange: Exchange) -> list[str]:
+    """Every key this request shares state by; requests with a key in common stay ordered."""
+    found = _state_headers(exchange.request.headers)
+    if not found and not exchange.tags:
+        return []
+    keys = _keys(exchange, found)
+    if "idempotency-key" in found:
+        keys.append(f"idem:{found['idempotency-key'][0]}")
+    return keys
+
+
+def shard_key(exchange: Exchange) -> str:
+    """What decides the shard: the client first (it usually owns the idempotency keys
+    too), then the idempotency key, then the exchange alone."""
+    keys = state_keys(exchange)
+    return keys[0] if keys else f"id:{exchange.id}"
+
+
+def shard_of(key: str, count: int) -> int:
+    """The 1-based shard of a key: stable across runs, machines and Python versions."""
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % count + 1
+
+
+def in_shard(exchange: Exchange, shard: Shard | None) -> bool:
+    return shard is None or shard_of(shard_key(exchange), shard.count) == shard.index
+
+
+class Sequencer:
+    """Orders requests that share a key. Holds one future per key with a request in
+    flight, so its size is bounded by the requests in flight, not by the tape."""
+
+    def __init__(self) -> None:
+        self._tails: dict[str, asyncio.Future[None]] = {}
+
+    def __len__(self) -> int:
+        return len(self._tails)
+
+    def enter(self, keys: list[str]) -> tuple[list[asyncio.Future[None]], asyncio.Future[None]]:
+        """Claim the keys for a request, in dispatch order.
+
+        Returns the futures to await before sending, and this request's own future, to
+        pass to ``leave`` once it has finished.
+        """
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        before = []
+        for key in keys:
+            tail = self._tails.get(key)
+            if tail is not None and tail is not mine:
+                before.append(tail)
+            self._tails[key] = mine
+        return before, mine
+
+    def leave(self, keys: list[str], mine: asyncio.Future[None]) -> None:
+        if not mine.done():
+            mine.set_result(None)
+        for key in keys:
+            if self._tails.get(key) is mine:
+                del self._tails[key]

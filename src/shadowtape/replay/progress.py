@@ -1,0 +1,138 @@
+"""Progress while replaying: a rich bar on a terminal, plain periodic lines otherwise.
+
+Both go to stderr, so stdout stays for the one line saying where the results went.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from typing import Protocol, TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    done: int
+    selected: int
+    skipped: int
+    errors: int
+    #: How late the latest sends started, in milliseconds.
+    lag_ms: float
+    total: int | None = None
+
+
+class ProgressView(Protocol):
+    interval: float
+
+    def update(self, snap: Snapshot) -> None: ...
+
+    def close(self, snap: Snapshot) -> None: ...
+
+
+class _Rate:
+    def __init__(self) -> None:
+        self._last = time.monotonic()
+        self._done = 0
+        self.value = 0.0
+
+    def tick(self, done: int) -> float:
+        now = time.monotonic()
+        if now - self._last > 0:
+            self.value = (done - self._done) / (now - self._last)
+        self._last, self._done = now, done
+        return self.value
+
+
+class PlainProgress:
+    """One line every ``interval`` seconds, for CI logs."""
+
+    def __init__(self, stream: TextIO | None = None, interval: float = 10.0) -> None:
+        self.stream = stream or sys.stderr
+        self.interval = interval
+        self._rate = _Rate()
+
+    def _line(self, snap: Snapshot, rate: float) -> str:
+        of = f"/{snap.total}" if snap.total is not None else ""
+        return (
+            f"shadowtape replay: {snap.done}{of} replayed ({rate:.0f} req/s), "
+            f"{snap.errors} errors, {snap.skipped} skipped, lag {snap.lag_ms:.1f} ms"
+        )
+
+    def update(self, snap: Snapshot) -> None:
+        print(self._line(snap, self._rate.tick(snap.done)), file=self.stream, flush=True)
+
+    def close(self, snap: Snapshot) -> None:
+        self.update(snap)
+
+
+class RichProgress:
+    """A live bar with rate, errors and schedule lag."""
+
+    interval = 0.25
+
+    def __init__(self, console: Console | None = None) -> None:
+        self._rate = _Rate()
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("replaying"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(
+                "{task.fields[rate]:>6.0f} req/s  [red]{task.fields[errors]} errors[/]  "
+                "{task.fields[skipped]} skipped  lag {task.fields[lag]:.1f} ms"
+            ),
+            TimeElapsedColumn(),
+            console=console or Console(stderr=True),
+            transient=False,
+        )
+        self._progress.start()
+        self._task: TaskID = self._progress.add_task(
+            "replay", total=None, rate=0.0, errors=0, skipped=0, lag=0.0
+        )
+
+    def update(self, snap: Snapshot) -> None:
+        self._progress.update(
+            self._task,
+            completed=snap.done + snap.skipped,
+            total=snap.total,
+            rate=self._rate.tick(snap.done),
+            errors=snap.errors,
+            skipped=snap.skipped,
+            lag=snap.lag_ms,
+        )
+
+    def close(self, snap: Snapshot) -> None:
+        self.update(snap)
+        self._progress.stop()
+
+
+class NoProgress:
+    interval = 3600.0
+
+    def update(self, snap: Snapshot) -> None:
+        pass
+
+    def close(self, snap: Snapshot) -> None:
+        pass
+
+
+def make_progress(mode: str = "auto", interval: float = 10.0) -> ProgressView:
+    """``auto``: a bar when stderr is a terminal, lines otherwise; or ``bar``, ``lines``,
+    ``off``."""
+    if mode == "off":
+        return NoProgress()
+    if mode == "bar" or (mode == "auto" and sys.stderr.isatty()):
+        return RichProgress()
+    return PlainProgress(interval=interval)

@@ -1,0 +1,48 @@
+"""Which recorded requests may be sent at all, and why the others are skipped.
+
+Every skipped exchange still gets a result row with its reason, and the reasons are
+counted in run.json, so a report can say what it could not check.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from shadowtape.exchange import Request
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_BAD_CHARS = frozenset(" \t\r\n\x00\x7f")
+
+
+class SkipReason(StrEnum):
+    #: Not GET, HEAD or OPTIONS, and mutating methods were not allowed.
+    MUTATING = "mutating"
+    #: The recorded target is not a plain path (an absolute URL, "*"): it names a host.
+    UNSAFE_HOST = "unsafe_host"
+    #: Control characters or spaces in the method, path, query or a header.
+    MALFORMED = "malformed"
+    #: The request body was cut when recorded; sending it would be a different request.
+    TRUNCATED_BODY = "truncated_body"
+
+
+def is_safe_method(method: str) -> bool:
+    return method.upper() in SAFE_METHODS
+
+
+def skip_reason(request: Request, *, allow_mutating: bool) -> SkipReason | None:
+    """Why this request must not be sent, or None when it may be."""
+    method = request.method.upper()
+    if not method.isalpha():
+        return SkipReason.MALFORMED
+    if method not in SAFE_METHODS and not allow_mutating:
+        return SkipReason.MUTATING
+    if method == "CONNECT" or not request.path.startswith("/"):
+        return SkipReason.UNSAFE_HOST
+    if _BAD_CHARS.intersection(request.path) or _BAD_CHARS.intersection(request.query):
+        return SkipReason.MALFORMED
+    for name, value in request.headers:
+        if "\r" in value or "\n" in value or "\x00" in value or _BAD_CHARS.intersection(name):
+            return SkipReason.MALFORMED
+    if request.body_truncated and request.body_size > len(request.body):
+        return SkipReason.TRUNCATED_BODY
+    return None

@@ -1,0 +1,166 @@
+"""Targets and the requests sent to them: the only place an outgoing URL is built.
+
+A target is a base URL named by the user. Every outgoing URL is the target's scheme, host
+and port followed by the recorded path and query, so no recorded value (an absolute URL,
+a Host header) can steer a request to another host. The Host header is rewritten to the
+target unless asked to keep the recorded one; user headers replace recorded ones.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import httpx
+
+from shadowtape.errors import ConfigError
+from shadowtape.exchange import Request
+
+#: Recorded headers that describe one hop or one body encoding, never forwarded as is.
+HOP_HEADERS = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authorization",
+        "proxy-authenticate",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",
+        "host",
+        "expect",
+        "http2-settings",
+    }
+)
+#: The encodings the client decodes; a recorded Accept-Encoding is narrowed to these, since
+#: bodies are compared decoded and an encoding we cannot decode would hide the body.
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A base URL requests are sent to: scheme, host, port and an optional path prefix."""
+
+    scheme: str
+    host: str
+    port: int
+    prefix: str = ""
+    #: host[:port] as sent in Host (the port left out when it is the scheme's default).
+    netloc: str = field(init=False, compare=False, repr=False)
+    #: scheme://netloc. Both are worked out once: they are used for every request.
+    origin: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = (self.scheme, self.port) in (("http", 80), ("https", 443))
+        netloc = host if default else f"{host}:{self.port}"
+        object.__setattr__(self, "netloc", netloc)
+        object.__setattr__(self, "origin", f"{self.scheme}://{netloc}")
+
+    @classmethod
+    def parse(cls, url: str, *, role: str = "target") -> Target:
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                f"--{role} {url!r} is not an http:// or https:// URL with a host, "
+                "e.g. http://127.0.0.1:8080"
+            )
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise ConfigError(
+                f"--{role} {url!r}: give scheme, host, port and an optional path prefix only "
+                "(no user, query or fragment); add credentials with --header"
+            )
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise ConfigError(f"--{role} {url!r}: the port is not a number 1-65535") from None
+        return cls(parts.scheme, parts.hostname, port, parts.path.rstrip("/"))
+
+    def __str__(self) -> str:
+        return self.origin + self.prefix
+
+    def url_for(self, request: Request) -> str:
+        """The URL on this target for a recorded request (whose path is origin-form)."""
+        target = f"{request.path}?{request.query}" if request.query else request.path
+        return f"{self.origin}{self.prefix}{target}"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One request as it goes on the wire: plain values, cheap to build at any rate."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    def to_httpx(self) -> httpx.Request:
+        return httpx.Request(self.method, self.url, headers=list(self.headers), content=self.body)
+
+
+def recorded_host(request: Request) -> str:
+    value = request.header("host")
+    if value:
+        return value
+    default = (request.scheme, request.port) in (("http", 80), ("https", 443), ("http", 0))
+    return request.host if default else f"{request.host}:{request.port}"
+
+
+def build(
+    request: Request,
+    target: Target,
+    *,
+    keep_host: bool = False,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> Outgoing:
+    """The request to send to ``target`` for a recorded request."""
+    replaced = {name.lower() for name, _ in extra}
+    headers: list[tuple[str, str]] = [
+        ("Host", recorded_host(request) if keep_host else target.netloc)
+    ]
+    for name, value in request.headers:
+        lower = name.lower()
+        if lower in HOP_HEADERS or lower in replaced:
+            continue
+        if lower == "accept-encoding":
+            value = ACCEPT_ENCODING
+        headers.append((name, value))
+    for name, value in extra:
+        if name.lower() == "host":
+            headers[0] = ("Host", value)
+        else:
+            headers.append((name, value))
+    return Outgoing(request.method, target.url_for(request), tuple(headers), request.body)
+
+
+def expand_env(value: str, environ: dict[str, str] | None = None) -> str:
+    """Expand $VAR and ${VAR} from the environment; $$ is a literal $."""
+    env = dict(os.environ) if environ is None else environ
+    try:
+        return string.Template(value).substitute(env)
+    except KeyError as exc:
+        raise ConfigError(
+            f"--header {value!r} uses ${exc.args[0]}, which is not set in the environment; "
+            "export it or write $$ for a literal $"
+        ) from None
+    except ValueError:
+        raise ConfigError(
+            f"--header {value!r}: a $ must start a variable name ($VAR or ${{VAR}}); "
+            "write $$ for a literal $"
+        ) from None
+
+
+def parse_header(text: str, environ: dict[str, str] | None = None) -> tuple[str, str]:
+    """'Name: value' from the command line, with $VAR expanded in the value."""
+    name, sep, value = text.partition(":")
+    name = name.strip()
+    if not sep or not name or any(ch in name for ch in " \t\r\n"):
+        raise ConfigError(f"--header {text!r} is not 'Name: value'")
+    expanded = expand_env(value.strip(), environ)
+    if "\r" in expanded or "\n" in expanded:
+        raise ConfigError(f"--header {name}: the value must be one line")
+    return name, expanded

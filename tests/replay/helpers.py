@@ -1,0 +1,48 @@
+"""Tapes for replay tests, written with the real TapeWriter into a tmp folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from shadowtape import Exchange, Request, Response, TapeWriter
+
+T0 = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
+
+
+def ex(
+    path: str = "/api/items/1",
+    *,
+    method: str = "GET",
+    at: float = 0.0,
+    headers: Sequence[tuple[str, str]] = (),
+    host: str = "api.prod.test",
+    status: int = 200,
+    body: bytes = b"",
+    source: str = "edge",
+    query: str = "",
+) -> Exchange:
+    """An exchange recorded ``at`` seconds after T0."""
+    return Exchange(
+        request=Request(
+            method=method,
+            host=host,
+            path=path,
+            query=query,
+            headers=tuple(headers),
+            body=body,
+            body_size=len(body),
+        ),
+        response=Response(status=status, body=b'{"recorded":true}', body_size=17),
+        recorded_at=T0 + timedelta(seconds=at),
+        source=source,
+        duration_us=1234,
+    )
+
+
+def write_tape(folder: Path, exchanges: Iterable[Exchange]) -> Path:
+    with TapeWriter(folder) as writer:
+        for exchange in exchanges:
+            assert writer.write(exchange)
+    return folder

@@ -1,0 +1,284 @@
+"""The client against real loopback servers: each failure gets its own kind."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import ipaddress
+import socket
+import ssl
+import struct
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shadowtape.exchange import ErrorKind
+from shadowtape.replay.client import ReplayClient
+from shadowtape.replay.targets import Outgoing
+from tests.replay.aserver import Arrival, aserve
+from tests.servers import Reply, free_port
+
+
+def _get(url: str) -> Outgoing:
+    return Outgoing("GET", url, (("Host", "x"),), b"")
+
+
+@pytest.mark.anyio
+async def test_refused() -> None:
+    async with ReplayClient(timeout=2) as client:
+        reply = await client.fetch(_get(f"http://127.0.0.1:{free_port()}/"))
+    assert reply.status is None and reply.error_kind is ErrorKind.REFUSED
+
+
+@pytest.mark.anyio
+async def test_reset() -> None:
+    async def reset(_: Arrival) -> None:
+        return None
+
+    with aserve(reset) as server:
+        async with ReplayClient(timeout=2) as client:
+            reply = await client.fetch(_get(server.url + "/"))
+    assert reply.error_kind is ErrorKind.RESET, reply.error_message
+
+
+@pytest.mark.anyio
+async def test_timeout() -> None:
+    async def slow(_: Arrival) -> Reply:
+        return Reply(200, delay=1.0)
+
+    with aserve(slow) as server:
+        async with ReplayClient(timeout=0.2) as client:
+            reply = await client.fetch(_get(server.url + "/"))
+    assert reply.error_kind is ErrorKind.TIMEOUT
+    assert 0.15 < reply.ended - reply.sent < 0.9
+
+
+@pytest.mark.anyio
+async def test_protocol_error() -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    port = sock.getsockname()[1]
+
+    def garbage() -> None:
+        conn, _ = sock.accept()
+        conn.recv(65536)
+        conn.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        conn.close()
+
+    loop = asyncio.get_running_loop()
+    served = loop.run_in_executor(None, garbage)
+    async with ReplayClient(timeout=2) as client:
+        reply = await client.fetch(_get(f"http://127.0.0.1:{port}/"))
+    await served
+    sock.close()
+    assert reply.error_kind is ErrorKind.PROTOCOL, reply.error_message
+
+
+@pytest.mark.anyio
+async def test_redirects_are_answers_and_bodies_are_decoded_and_capped() -> None:
+    async def app(a: Arrival) -> Reply:
+        if a.path == "/moved":
+            return Reply(302, [("Location", "/elsewhere")])
+        return Reply(200, [("Content-Encoding", "gzip")], gzip.compress(b"x" * 5000))
+
+    with aserve(app) as server:
+        async with ReplayClient(timeout=2, body_cap=1000) as client:
+            moved = await client.fetch(_get(server.url + "/moved"))
+            big = await client.fetch(_get(server.url + "/big"))
+    assert moved.status == 302 and [a.path for a in server.arrivals] == ["/moved", "/big"]
+    assert big.body == b"x" * 1000 and big.body_size == 5000 and big.body_truncated
+
+
+@pytest.mark.anyio
+async def test_httpx_types_at_the_api() -> None:
+    async def echo(a: Arrival) -> Reply:
+        return Reply(200, [("X-Got", a.method + " " + a.path)], a.body)
+
+    with aserve(echo) as server:
+        async with ReplayClient() as client:
+            request = httpx.Request("POST", server.url + "/p?q=1", content=b"payload")
+            reply = await client.send(request)
+    response = reply.to_httpx(request)
+    assert isinstance(response, httpx.Response)
+    assert response.headers["x-got"] == "POST /p?q=1" and response.content == b"payload"
+    # the client adds nothing of its own
+    sent = dict((n.lower(), v) for n, v in server.arrivals[0].headers)
+    assert "user-agent" not in sent and "cookie" not in sent
+
+
+@pytest.mark.anyio
+async def test_connections_are_kept_alive_and_bounded() -> None:
+    async def slow(_: Arrival) -> Reply:
+        await asyncio.sleep(0.02)
+        return Reply(200, body=b"{}")
+
+    with aserve(slow) as server:
+        async with ReplayClient(max_connections=4) as client:
+            for _ in range(5):
+                assert (await client.fetch(_get(server.url + "/"))).status == 200
+            assert server.connections == 1
+            replies = await asyncio.gather(
+                *(client.fetch(_get(server.url + "/")) for _ in range(20))
+            )
+    assert {r.status for r in replies} == {200}
+    assert server.connections <= 4
+
+
+@pytest.mark.anyio
+async def test_chunked_head_and_body_until_close() -> None:
+    async def app(a: Arrival) -> Reply:
+        return Reply(200, [("X-Kind", a.method)], b"0123456789")
+
+    with aserve(app) as server:
+        async with ReplayClient() as client:
+            head = await client.fetch(Outgoing("HEAD", server.url + "/", (("Host", "x"),), b""))
+            after = await client.fetch(_get(server.url + "/"))
+    # HEAD announces a length but sends no body; the connection stays usable.
+    assert head.status == 200 and head.body == b"" and after.body == b"0123456789"
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    sock.settimeout(10)  # a client that never comes back fails the test, not hangs it
+    port = sock.getsockname()[1]
+
+    def raw() -> None:
+        for answer in (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            b"HTTP/1.0 200 OK\r\n\r\nuntil-close",
+        ):
+            conn, _ = sock.accept()
+            conn.recv(65536)
+            conn.sendall(answer)
+            conn.close()
+
+    served = asyncio.get_running_loop().run_in_executor(None, raw)
+    async with ReplayClient(timeout=2) as client:
+        chunked = await client.fetch(_get(f"http://127.0.0.1:{port}/"))
+        until_close = await client.fetch(_get(f"http://127.0.0.1:{port}/"))
+    await served
+    sock.close()
+    assert chunked.body == b"abc"
+    assert until_close.body == b"until-close", until_close.error_message
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1, made with the cryptography package."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.mark.anyio
+async def test_tls_targets_verify_certificates_unless_told_not_to(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with ReplayClient(timeout=2) as client:
+            strict = await client.fetch(_get(f"https://127.0.0.1:{port}/"))
+        async with ReplayClient(timeout=2, verify_tls=False) as client:
+            lenient = await client.fetch(_get(f"https://127.0.0.1:{port}/"))
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert strict.error_kind is ErrorKind.TLS, strict.error_message
+    assert lenient.status == 200 and lenient.body == b"ok"
+
+
+def _closing_server(answers: int) -> tuple[socket.socket, list[bytes]]:
+    """A raw server: each connection answers one request with keep-alive, then resets
+    on the next one without answering (a server closing an idle connection as a request
+    arrives). Returns the listening socket and the request lines it saw."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    sock.settimeout(5)
+    seen: list[bytes] = []
+
+    def run() -> None:
+        for _ in range(answers):
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                seen.append(conn.recv(65536).split(b"\r\n", 1)[0])
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                data = conn.recv(65536)
+                if data:
+                    seen.append(data.split(b"\r\n", 1)[0] + b" (reset)")
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    threading.Thread(target=run, daemon=True).start()
+    return sock, seen
+
+
+@pytest.mark.anyio
+async def test_a_kept_alive_connection_reset_by_the_server_is_retried_for_safe_methods() -> None:
+    sock, seen = _closing_server(answers=3)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    try:
+        async with ReplayClient(timeout=3) as client:
+            first = await client.fetch(_get(url))
+            second = await client.fetch(_get(url))  # reset on reuse, sent again
+            post = await client.fetch(Outgoing("POST", url, (("Host", "x"),), b"{}"))  # reset
+            post_again = await client.fetch(Outgoing("POST", url, (("Host", "x"),), b"{}"))
+    finally:
+        sock.close()
+    assert (first.status, second.status) == (200, 200), second.error_message
+    # A POST that may have reached the server is never sent again on its own: the reset
+    # is its answer (an error row); the next POST goes out on a new connection.
+    assert post.status is None and post.error_kind is ErrorKind.RESET
+    assert post_again.status == 200
+    assert [line for line in seen if line.startswith(b"POST")] == [
+        b"POST / HTTP/1.1 (reset)",
+        b"POST / HTTP/1.1",
+    ]

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+
+from shadowtape import Request
+from shadowtape.replay.safety import SkipReason, skip_reason
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "get"])
+def test_safe_methods_are_sent(method: str) -> None:
+    assert skip_reason(Request(method=method, host="h", path="/"), allow_mutating=False) is None
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "TRACE", "PURGE"])
+def test_other_methods_need_the_flag(method: str) -> None:
+    request = Request(method=method, host="h", path="/x")
+    assert skip_reason(request, allow_mutating=False) is SkipReason.MUTATING
+    assert skip_reason(request, allow_mutating=True) is None
+
+
+@pytest.mark.parametrize(
+    ("request_", "reason"),
+    [
+        (Request(method="GET", host="h", path="http://other.test/x"), SkipReason.UNSAFE_HOST),
+        (Request(method="OPTIONS", host="h", path="*"), SkipReason.UNSAFE_HOST),
+        (Request(method="CONNECT", host="h", path="other:443"), SkipReason.UNSAFE_HOST),
+        (Request(method="GET", host="h", path="/a b"), SkipReason.MALFORMED),
+        (Request(method="GET", host="h", path="/a\r\nX: y"), SkipReason.MALFORMED),
+        (
+            Request(method="GET", host="h", path="/", headers=(("X", "a\r\nHost: evil"),)),
+            SkipReason.MALFORMED,
+        ),
+        (
+            Request(method="PUT", host="h", path="/", body=b"ab", body_size=9, body_truncated=True),
+            SkipReason.TRUNCATED_BODY,
+        ),
+    ],
+)
+def test_unsafe_requests_are_skipped_with_their_reason(
+    request_: Request, reason: SkipReason
+) -> None:
+    assert skip_reason(request_, allow_mutating=True) is reason

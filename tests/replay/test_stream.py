@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import io
+import itertools
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+from rich.console import Console
+
+from shadowtape.errors import TapeFormatError
+from shadowtape.exchange import Exchange
+from shadowtape.replay.options import Shard
+from shadowtape.replay.progress import (
+    NoProgress,
+    PlainProgress,
+    RichProgress,
+    Snapshot,
+    make_progress,
+)
+from shadowtape.replay.stream import ExchangeStream, selected
+from shadowtape.tape import TapeFilter
+from tests.replay.helpers import ex, write_tape
+
+
+def test_sources_are_merged_in_recorded_order_and_limit_is_global(tmp_path: Path) -> None:
+    write_tape(
+        tmp_path,
+        [ex(f"/a/{i}", at=i * 0.01, source="a") for i in range(5)]
+        + [ex(f"/b/{i}", at=i * 0.01 + 0.005, source="b") for i in range(5)],
+    )
+    paths = [e.request.path for e in selected([str(tmp_path)], TapeFilter())]
+    assert paths == [p for i in range(5) for p in (f"/a/{i}", f"/b/{i}")]
+    limited = [e.request.path for e in selected([str(tmp_path)], TapeFilter(limit=3))]
+    assert limited == ["/a/0", "/b/0", "/a/1"]
+
+
+def test_a_slightly_out_of_order_tape_is_straightened(tmp_path: Path) -> None:
+    offsets = [0.0, 0.02, 0.01, 0.03, 0.05, 0.04]
+    write_tape(tmp_path, [ex(f"/{o}", at=o) for o in offsets])
+    got = [e.recorded_at for e in selected([str(tmp_path)], TapeFilter())]
+    assert got == sorted(got)
+
+
+def test_shards_select_disjoint_parts(tmp_path: Path) -> None:
+    write_tape(tmp_path, [ex(f"/{i}", at=i * 0.001) for i in range(50)])
+    ids = [{e.id for e in selected([str(tmp_path)], TapeFilter(), Shard(i, 2))} for i in (1, 2)]
+    assert not ids[0] & ids[1] and len(ids[0] | ids[1]) == 50
+
+
+def test_missing_tape_fails_before_anything_starts(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="no such file"):
+        selected([str(tmp_path / "nope")], TapeFilter())
+
+
+@pytest.mark.anyio
+async def test_exchange_stream_yields_everything_through_the_reader_thread(
+    tmp_path: Path,
+) -> None:
+    write_tape(tmp_path, [ex(f"/{i}", at=i * 0.001) for i in range(300)])
+    stream = ExchangeStream(selected([str(tmp_path)], TapeFilter()))
+    got = [e.request.path async for e in stream]
+    assert got == [f"/{i}" for i in range(300)]
+
+
+def test_plain_progress_lines() -> None:
+    out = io.StringIO()
+    view = PlainProgress(out, interval=1)
+    view.update(Snapshot(done=10, selected=12, skipped=2, errors=1, lag_ms=3.25, total=100))
+    line = out.getvalue().strip()
+    assert line.startswith("shadowtape replay: 10/100 replayed (")
+    assert "1 errors, 2 skipped, lag 3.2 ms" in line
+
+
+@pytest.mark.anyio
+async def test_the_feed_reads_a_bounded_distance_ahead_whatever_the_tape_size() -> None:
+    """Memory stays bounded: an endless selection is read only a few chunks ahead."""
+    pulled = 0
+    template = ex()
+
+    def endless() -> Iterator[Exchange]:
+        nonlocal pulled
+        for _ in itertools.count():
+            pulled += 1
+            yield template
+
+    stream = ExchangeStream(endless(), depth=4, chunk=8)
+    await stream.ready()
+    ahead = pulled
+    taken = 0
+    async for _ in stream:
+        taken += 1
+        if taken == 100:
+            break
+    stream.stop()
+    # Four chunks queued, one being filled, plus the one the loop holds.
+    assert ahead <= 6 * 8
+    assert pulled <= taken + 6 * 8
+    await anyio.sleep(0.3)
+    assert not any(t.name == "shadowtape-feed" and t.is_alive() for t in threading.enumerate())
+
+
+@pytest.mark.anyio
+async def test_a_tape_error_while_streaming_reaches_the_loop() -> None:
+    def broken() -> Iterator[Exchange]:
+        yield ex()
+        raise TapeFormatError("part-2.parquet: corrupt")
+
+    stream = ExchangeStream(broken())
+    with pytest.raises(TapeFormatError, match="corrupt"):
+        [e async for e in stream]
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False)
+    assert isinstance(make_progress("auto"), PlainProgress)
+    assert isinstance(make_progress("off"), NoProgress)
+    out = io.StringIO()
+    bar = RichProgress(Console(file=out, force_terminal=True, width=120))
+    bar.update(Snapshot(done=5, selected=6, skipped=1, errors=2, lag_ms=1.5, total=10))
+    bar.close(Snapshot(done=9, selected=10, skipped=1, errors=2, lag_ms=0.5, total=10))
+    text = out.getvalue()
+    assert "replaying" in text and "2 errors" in text and "lag 0.5 ms" in text
