@@ -18,8 +18,8 @@ test: install
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks fixtures
-	$(VENV)/bin/ruff format --check src tests benchmarks fixtures
+	$(VENV)/bin/ruff check src tests benchmarks fixtures scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks fixtures scripts
 	$(VENV)/bin/mypy
 
 bench: install

@@ -75,9 +75,7 @@ def main() -> int:
             for name in ("inventory", "baseline", "secondary", "candidate"):
                 print(f"  {name:<10} {getattr(stack, name).url}")
 
-            say(
-                f"Recording {SECONDS:.0f} s of production-shaped traffic via `shadowtape record`"
-            )
+            say(f"Recording {SECONDS:.0f} s of production-shaped traffic via `shadowtape record`")
             port = free_port()
             recorder = subprocess.Popen(
                 shadowtape(

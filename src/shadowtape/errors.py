@@ -4,7 +4,7 @@
     ├── TapeError                a tape cannot be read or written
     │   ├── TapeFormatError      not a tape, corrupt, truncated
     │   └── TapeVersionError     written by a newer shadowtape
-    ├── CaptureError             a capture from another tool (HAR, mitmproxy, GoReplay) is unreadable
+    ├── CaptureError             a HAR, mitmproxy or GoReplay capture is unreadable
     ├── ConfigError              a flag, option or config file is wrong
     ├── ReplayError              a replay cannot start (bad target, unsafe request)
     └── SanitizeError            a sanitizing rule cannot be loaded
