@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from itertools import pairwise
 from operator import attrgetter
 from typing import Any
 
@@ -121,13 +122,36 @@ def to_batch(exchanges: Sequence[Exchange]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
 
 
-def _headers(value: list[dict[str, str]] | None) -> tuple[tuple[str, str], ...]:
-    return tuple((h["name"], h["value"]) for h in value or ())
+def _header_tuples(column: pa.Array | pa.ChunkedArray) -> list[tuple[tuple[str, str], ...]]:
+    """Each row's headers as ordered pairs, built from the flat name and value arrays:
+    several times faster than going through a dict per header."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    out: list[tuple[tuple[str, str], ...]] = []
+    for chunk in chunks:
+        pairs = list(
+            zip(
+                chunk.values.field("name").to_pylist(),
+                chunk.values.field("value").to_pylist(),
+                strict=True,
+            )
+        )
+        offsets = chunk.offsets.to_pylist()
+        out.extend(tuple(pairs[a:b]) for a, b in pairwise(offsets))
+    return out
+
+
+_HEADER_COLUMNS = ("request_headers", "response_headers")
 
 
 def from_batch(batch: pa.RecordBatch | pa.Table) -> Iterator[Exchange]:
     """Rebuild Exchanges from a batch; body columns may be absent (read as empty)."""
-    data = batch.to_pydict()
+    names = batch.schema.names
+    data: dict[str, list[Any]] = {
+        name: _header_tuples(batch.column(name))
+        if name in _HEADER_COLUMNS
+        else batch.column(name).to_pylist()
+        for name in names
+    }
     n = batch.num_rows
 
     def col(name: str) -> list[Any]:
@@ -165,7 +189,7 @@ def from_batch(batch: pa.RecordBatch | pa.Table) -> Iterator[Exchange]:
             path=str(path[i] or "/"),
             query=str(query[i] or ""),
             http_version=str(version[i] or ""),
-            headers=_headers(rq_h[i]),
+            headers=rq_h[i] or (),
             body=rq_b[i] or b"",
             body_size=int(rq_s[i] or 0),
             body_truncated=bool(rq_t[i]),
@@ -176,7 +200,7 @@ def from_batch(batch: pa.RecordBatch | pa.Table) -> Iterator[Exchange]:
                 status=int(status[i]),
                 reason=str(reason[i] or ""),
                 http_version=str(rs_v[i] or ""),
-                headers=_headers(rs_h[i]),
+                headers=rs_h[i] or (),
                 body=rs_b[i] or b"",
                 body_size=int(rs_s[i] or 0),
                 body_truncated=bool(rs_t[i]),
