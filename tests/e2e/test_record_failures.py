@@ -144,3 +144,33 @@ def test_a_dead_worker_never_stalls_traffic_and_its_loss_is_counted(tmp_path: Pa
         assert p.stop() == 0
     assert stats["failed"] >= 20
     assert _warnings(p, "worker")
+
+
+def test_a_full_disk_never_stalls_traffic_and_is_counted(tmp_path: Path) -> None:
+    from tests.full_disk import tiny_disk
+
+    body = os.urandom(20_000)  # incompressible: the tape grows as fast as the traffic
+
+    def big(_: object) -> Reply:
+        return Reply(200, [("Content-Type", "application/octet-stream")], body)
+
+    with (
+        tiny_disk(tmp_path / "disk", size="256k") as disk,
+        serve(big) as upstream,
+        proxy(
+            upstream.url,
+            disk / "tapes",
+            options={"shadowtape_log_interval": 1, "shadowtape_roll_rows": 4},
+        ) as p,
+    ):
+        with httpx.Client(base_url=p.url, timeout=10) as client:
+            for i in range(60):
+                started = time.perf_counter()
+                response = client.get(f"/blob/{i}")
+                assert response.status_code == 200 and response.content == body
+                assert time.perf_counter() - started < STALL
+        stats = p.wait_stats("failed", 1, timeout=30)
+        assert p.stop() == 0
+        assert stats["failed"] > 0, stats
+        assert _warnings(p, "failed")
+        assert read_tapes(disk / "tapes") is not None  # every part on the full disk reads

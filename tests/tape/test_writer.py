@@ -173,3 +173,24 @@ def test_a_blocking_write_waits_for_room_instead_of_dropping(tmp_path: Path) -> 
     assert all(writer.write(exchange(), block=True) for _ in range(5_000))
     assert writer.close(timeout=30)
     assert (writer.stats.written, writer.stats.dropped) == (5_000, 0)
+
+
+def test_a_full_disk_is_counted_never_raised_and_earlier_parts_still_read(tmp_path: Path) -> None:
+    from tests.full_disk import tiny_disk
+
+    with tiny_disk(tmp_path / "disk", size="512k") as disk:
+        writer = TapeWriter(disk / "tapes", row_group_rows=2, max_rows=4)
+        for _ in range(4):  # incompressible bodies: about 64 KB a part
+            assert writer.write(exchange(body=os.urandom(16_000)), block=True)
+        assert writer.flush(timeout=10)
+        kept = TapeReader(disk / "tapes").count()
+        assert kept == 4
+        for _ in range(60):  # about 1 MB more: the disk fills up
+            writer.write(exchange(body=os.urandom(16_000)), block=True)
+        assert writer.close(timeout=30)
+        stats = writer.stats
+        assert stats.failed > 0, "a full disk must be counted"
+        assert stats.written + stats.failed == 64
+        # Every part left on the full disk still reads, and nothing written before is lost.
+        assert TapeReader(disk / "tapes").count() == stats.written >= kept
+        assert list((disk / "tapes").rglob("*.tmp")) == [], "failed parts are cleaned up"
