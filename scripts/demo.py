@@ -59,7 +59,8 @@ def shadowtape(*args: str) -> list[str]:
 
 
 def main() -> int:
-    run = ROOT / "shadowtape-runs" / f"demo-{datetime.now():%Y%m%d-%H%M%S}"
+    runs = Path(os.environ.get("DEMO_RUNS_DIR", ROOT / "shadowtape-runs"))
+    run = runs / f"demo-{datetime.now():%Y%m%d-%H%M%S}"
     tapes = run / "tapes"
     (run / "logs").mkdir(parents=True)
     # A fixed key for the demo so pseudonyms are stable across its steps; in production
@@ -144,9 +145,13 @@ def main() -> int:
         else "the gate passed (it should not have: the candidate carries planted gaps)"
     )
     print(f"  {verdict}")
-    print(f"  HTML report: {report.relative_to(ROOT)}")
-    print(f"  also: summary.md, junit.xml, report.json in {report.parent.relative_to(ROOT)}/")
+    print(f"  HTML report: {_shown(report)}")
+    print(f"  also: summary.md, junit.xml, report.json in {_shown(report.parent)}/")
     return 0 if replay.returncode == 1 else 1
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 if __name__ == "__main__":
