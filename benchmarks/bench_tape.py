@@ -109,16 +109,24 @@ def bench_read(folder: Path) -> None:
 
 
 _READ_CHILD = """
-import resource, sys
+import sys
 import pyarrow, pyarrow.dataset
 from shadowtape import TapeReader
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def peak_kb():
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork/exec.
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+
+
+base = peak_kb()
 rows = body = 0
 for batch in TapeReader(sys.argv[1]).batches(bodies=True):
     rows += batch.num_rows
     body += batch.column("response_body").nbytes
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(rows, body, base, peak)
+print(rows, body, base, peak_kb())
 """
 
 
