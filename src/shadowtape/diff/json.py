@@ -41,24 +41,32 @@ EXACT = Tolerance()
 
 
 def parse(data: bytes) -> object:
-    """Parse a JSON body with orjson. The stdlib reads what orjson refuses (NaN, for one)
-    and documents holding integers beyond 64 bits, which orjson turns into floats: two
-    different 30-digit ids would otherwise compare equal."""
+    """Parse a JSON body with orjson; the stdlib reads what orjson refuses (NaN, for one).
+
+    orjson reads integers beyond 64 bits as floats; ``diff_bytes`` re-checks exactly when
+    that could hide a difference (see there).
+    """
     try:
-        doc = orjson.loads(data)
+        return orjson.loads(data)
     except orjson.JSONDecodeError:
-        pass
-    else:
-        if not _LONG_DIGITS.search(data):
-            return doc
+        return _parse_exact(data)
+
+
+def _parse_exact(data: bytes) -> object:
     try:
         return _stdjson.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise NotJSON(str(exc)) from None
 
 
-#: A run of 19+ digits may be an integer beyond 64 bits (a cheap test before a slow parse).
-_LONG_DIGITS = re.compile(rb"\d{19,}")
+#: A run of 19+ digits may be an integer beyond 64 bits. Found with translate and a
+#: substring search (both in C, ~1 µs for 2 KB) rather than a regex (~30 µs).
+_DIGIT_MAP = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+_DIGIT_RUN = b"0" * 19
+
+
+def _long_digits(data: bytes) -> bool:
+    return _DIGIT_RUN in data.translate(_DIGIT_MAP)
 
 
 def child(location: str, key: str) -> str:
@@ -124,6 +132,10 @@ def diff_bytes(a: bytes, b: bytes, tolerance: Tolerance = EXACT) -> list[Differe
         return []
     doc_a, doc_b = parse(a), parse(b)
     if doc_a == doc_b:
+        # Different bytes, equal documents: formatting, or integers beyond 64 bits that
+        # orjson rounded to the same float: only then is the exact parse needed.
+        if _long_digits(a) or _long_digits(b):
+            doc_a, doc_b = _parse_exact(a), _parse_exact(b)
         return diff(doc_a, doc_b, tolerance)
     # Different documents get walked. Only a boolean can be == to a value of another JSON
     # type, and a byte search (a few µs) proves most bodies have none, which spares the
