@@ -1,7 +1,8 @@
 """Write replay results (CONTRACTS.md B) by calling the trio with httpx.
 
-The replayer writes this format too; this small writer lets the analysis be tested on real
-responses from real servers, in live and recorded-baseline modes, independently of it.
+The replayer writes this format too; this small writer (sharing only the replayer's schema)
+lets the analysis be tested on real responses from real servers, in live and
+recorded-baseline modes, independently of the replay engine.
 """
 
 from __future__ import annotations
@@ -17,44 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shadowtape.ids import new_id
+from shadowtape.replay.results import SCHEMA, TARGETS
 from tests.trio.service import Trio
-
-TARGETS = ("baseline", "candidate", "secondary", "repeat")
-HEADERS = pa.list_(pa.struct([("name", pa.string()), ("value", pa.string())]))
-TS = pa.timestamp("us", tz="UTC")
-_TARGET_FIELDS: list[tuple[str, pa.DataType]] = [
-    ("status", pa.int32()),
-    ("reason", pa.string()),
-    ("headers", HEADERS),
-    ("body", pa.binary()),
-    ("body_size", pa.int64()),
-    ("body_truncated", pa.bool_()),
-    ("error_kind", pa.string()),
-    ("error_message", pa.string()),
-    ("latency_us", pa.int64()),
-    ("service_us", pa.int64()),
-]
-_FIELDS: list[tuple[str, pa.DataType]] = [
-    ("run_id", pa.string()),
-    ("exchange_id", pa.string()),
-    ("recorded_at", TS),
-    ("source", pa.string()),
-    ("method", pa.string()),
-    ("scheme", pa.string()),
-    ("host", pa.string()),
-    ("path", pa.string()),
-    ("query", pa.string()),
-    ("request_headers", HEADERS),
-    ("request_body", pa.binary()),
-    ("redactions", pa.list_(pa.string())),
-    ("skip_reason", pa.string()),
-    ("baseline_mode", pa.string()),
-    ("scheduled_at", TS),
-    ("lag_us", pa.int64()),
-]
-for _t in TARGETS:
-    _FIELDS.extend((f"{_t}_{n}", k) for n, k in _TARGET_FIELDS)
-SCHEMA = pa.schema(_FIELDS, metadata={b"shadowtape.results_version": b"1.0"})
 
 Row = dict[str, Any]
 
