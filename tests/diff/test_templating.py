@@ -97,3 +97,12 @@ def test_hundreds_of_routes_keep_their_precedence() -> None:
         "/api/r7/special",
         "/api/{anything}/x",
     }
+
+
+def test_popular_id_like_segments_are_parameters_and_versions_are_not() -> None:
+    from shadowtape.diff.templating import normalize_segment
+
+    for segment in ("SKU-00088", "user_42", "INV-2024-0007", "a1b2", "order.17"):
+        assert normalize_segment(segment) == "{id}", segment
+    for segment in ("v2", "V10", "v1.2", "oauth2", "users", "s3", "greeting"):
+        assert normalize_segment(segment) == segment, segment

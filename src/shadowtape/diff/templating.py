@@ -1,6 +1,7 @@
 """Endpoints from the traffic itself: ``/api/users/42/greeting`` -> ``/api/users/{id}/greeting``.
 
-Numeric ids, UUIDs and long hex segments become parameters at once. Other segments become
+Numeric ids, id-like segments (SKU-00088: two or more digits, not a version like v2),
+UUIDs and long hex segments become parameters at once. Other segments become
 a parameter when their position is high-cardinality: many distinct values, most seen only
 once or twice (slugs, usernames), which a prefix tree of the observed paths tells apart
 from a handful of resource names each requested often. Routes given by the user, or read
@@ -21,6 +22,9 @@ _NUMERIC = re.compile(r"^-?\d+$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HEX = re.compile(r"^(?=.*\d)[0-9a-fA-F]{8,}$")
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+#: Word-like pieces joined by - _ . : holding at least two digits in all.
+_ID_LIKE = re.compile(r"^(?=(?:\D*\d){2})[A-Za-z0-9]+(?:[-_.:][A-Za-z0-9]+)*$")
+_VERSION = re.compile(r"^v\d+(?:\.\d+)*$", re.IGNORECASE)
 _PARAM = re.compile(r"\{[^/{}]+\}")
 _METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE")
 _WILD = "{param}"
@@ -36,12 +40,15 @@ MAX_CHILDREN = 500
 def normalize_segment(segment: str) -> str:
     if segment.isdigit() or _NUMERIC.match(segment):
         return "{id}"
-    if len(segment) < 8:
-        return segment
-    if _UUID.match(segment) or _ULID.match(segment):
-        return "{uuid}"
-    if _HEX.match(segment):
-        return "{hex}"
+    if len(segment) >= 8:
+        if _UUID.match(segment) or _ULID.match(segment):
+            return "{uuid}"
+        if _HEX.match(segment):
+            return "{hex}"
+    if _ID_LIKE.match(segment) and not _VERSION.match(segment):
+        # SKU-00088, user_42, INV-2024-0007: ids even when a few are requested often, which
+        # the cardinality rule below cannot tell from resource names.
+        return "{id}"
     return segment
 
 
