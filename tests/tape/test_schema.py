@@ -42,3 +42,14 @@ def test_schema_version_is_in_the_parquet_metadata(tmp_path: Path) -> None:
     [part] = list(tmp_path.rglob("*.parquet"))
     metadata = pq.ParquetFile(part).metadata.metadata
     assert metadata[b"shadowtape.schema_version"] == SCHEMA_VERSION.encode()
+
+
+@given(st.lists(exchanges(), min_size=2, max_size=8), st.data())
+@settings(max_examples=60, deadline=None)
+def test_slices_of_a_batch_decode_to_their_own_exchanges(
+    items: list[Exchange], data: st.DataObject
+) -> None:
+    start = data.draw(st.integers(0, len(items) - 1))
+    length = data.draw(st.integers(0, len(items) - start))
+    batch = to_batch(items).slice(start, length)
+    assert list(from_batch(batch)) == items[start : start + length]

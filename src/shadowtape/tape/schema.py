@@ -128,15 +128,14 @@ def _header_tuples(column: pa.Array | pa.ChunkedArray) -> list[tuple[tuple[str, 
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     out: list[tuple[tuple[str, str], ...]] = []
     for chunk in chunks:
+        # flatten() honours a slice's offset; .values would be the whole unsliced child.
+        flat = chunk.flatten()
         pairs = list(
-            zip(
-                chunk.values.field("name").to_pylist(),
-                chunk.values.field("value").to_pylist(),
-                strict=True,
-            )
+            zip(flat.field("name").to_pylist(), flat.field("value").to_pylist(), strict=True)
         )
         offsets = chunk.offsets.to_pylist()
-        out.extend(tuple(pairs[a:b]) for a, b in pairwise(offsets))
+        base = offsets[0]
+        out.extend(tuple(pairs[a - base : b - base]) for a, b in pairwise(offsets))
     return out
 
 
