@@ -12,7 +12,11 @@ from tests.strategies import exchanges
 
 
 @given(st.lists(exchanges(), min_size=1, max_size=5))
-@settings(max_examples=150, deadline=None)
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.data_too_large, HealthCheck.too_slow],
+)
 def test_exchanges_survive_arrow_conversion_unchanged(items: list[Exchange]) -> None:
     batch = to_batch(items)
     assert batch.schema.equals(SCHEMA)
@@ -21,7 +25,13 @@ def test_exchanges_survive_arrow_conversion_unchanged(items: list[Exchange]) -> 
 
 @given(st.lists(exchanges(), min_size=1, max_size=4))
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.data_too_large,
+        HealthCheck.too_slow,
+    ],
 )
 def test_exchanges_survive_a_real_parquet_tape_unchanged(
     tmp_path_factory: object, items: list[Exchange]
@@ -44,8 +54,13 @@ def test_schema_version_is_in_the_parquet_metadata(tmp_path: Path) -> None:
     assert metadata[b"shadowtape.schema_version"] == SCHEMA_VERSION.encode()
 
 
-@given(st.lists(exchanges(), min_size=2, max_size=8), st.data())
-@settings(max_examples=60, deadline=None)
+@given(st.lists(exchanges(), min_size=2, max_size=5), st.data())
+@settings(
+    max_examples=60,
+    deadline=None,
+    # the strategy includes 100 KB bodies on purpose
+    suppress_health_check=[HealthCheck.data_too_large, HealthCheck.too_slow],
+)
 def test_slices_of_a_batch_decode_to_their_own_exchanges(
     items: list[Exchange], data: st.DataObject
 ) -> None:
