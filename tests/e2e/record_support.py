@@ -26,6 +26,7 @@ from typing import Any
 
 from shadowtape.exchange import Exchange
 from shadowtape.tape import TapeReader, TapeWriter
+from tests.procfs import children
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,17 +175,7 @@ def read_tapes(tapes: Path) -> list[Exchange]:
 
 def worker_pids(proc: subprocess.Popen[bytes]) -> list[int]:
     """The recorder's worker processes: children of mitmdump."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(stat[1]) == proc.pid:
-            found.append(int(entry.name))
-    return found
+    return children(proc.pid)
 
 
 # -- writer factories for the worker process (see record_faulty_addon.py) ---------------------
