@@ -11,41 +11,44 @@ from shadowtape.exchange import ErrorKind
 from shadowtape.replay.client import Reply
 from shadowtape.replay.results import (
     SCHEMA,
+    ResultRows,
     ResultsWriter,
-    RowBuffer,
     read_results,
     read_run,
-    to_batch,
+    results_batch,
     write_run_json,
 )
-from tests.replay.helpers import ex
+from shadowtape.replay.stream import selected
+from shadowtape.tape import TapeFilter
+from tests.replay.helpers import ex, write_tape
 
 
 def _write(run_dir: Path) -> None:
-    rows = RowBuffer("run1")
-    rows.add(ex("/skipped", method="POST"), skip_reason="mutating", live_baseline=False)
+    tape = write_tape(
+        run_dir / "tape",
+        [
+            ex("/skipped", method="POST", at=0),
+            ex("/ok", headers=[("X", "y")], at=1),
+        ],
+    )
+    skipped, done = list(selected([str(tape)], TapeFilter()))
+    rows = ResultRows()
+    rows.add(skipped, "mutating")
     ok = Reply(
         sent=10.5,
         ended=10.75,
         status=201,
         reason="Created",
-        headers=(("A", "1"),),
+        # As the client keeps them: bytes, one value not UTF-8.
+        raw_headers=[(b"A", b"1"), (b"X-Raw", b"caf\xe9")],
         body=b"hi",
         body_size=2,
         body_truncated=False,
     )
     failed = Reply(sent=10.0, ended=10.2, error_kind=ErrorKind.RESET, error_message="reset")
-    rows.add(
-        ex("/ok", headers=[("X", "y")]),
-        skip_reason=None,
-        live_baseline=False,
-        scheduled_at_us=1_000_000,
-        lag_us=500_000,
-        due=10.0,
-        replies={"candidate": ok, "repeat": failed},
-    )
+    rows.add(done, None, 1_000_000, 500_000, 10.0, {"candidate": ok, "repeat": failed})
     writer = ResultsWriter(run_dir)
-    writer.put(to_batch(rows.take()))
+    writer.put(results_batch(rows.take(), "run1", live_baseline=False))
     writer.close()
     write_run_json(run_dir, {"results_version": "1.0", "run_id": "run1"})
 
@@ -60,12 +63,17 @@ def test_rows_round_trip_with_corrected_and_uncorrected_latency(tmp_path: Path) 
     assert done["skip_reason"] is None and done["baseline_mode"] == "recorded"
     assert done["baseline_status"] == 200 and done["baseline_latency_us"] == 1234
     assert done["candidate_status"] == 201
-    assert done["candidate_headers"] == [{"name": "A", "value": "1"}]
+    assert done["candidate_headers"] == [
+        {"name": "A", "value": "1"},
+        {"name": "X-Raw", "value": "caf\ufffd"},
+    ]
     assert done["candidate_latency_us"] == 750_000  # from the due time
     assert done["candidate_service_us"] == 250_000  # from the actual send
     assert done["repeat_error_kind"] == "reset" and done["repeat_status"] is None
     assert done["repeat_latency_us"] == done["repeat_service_us"] == 200_000
     assert done["request_headers"] == [{"name": "X", "value": "y"}]
+    assert done["path"] == "/ok" and skipped["path"] == "/skipped"
+    assert skipped["request_headers"] == [] and skipped["method"] == "POST"
     assert read_run(tmp_path)["run_id"] == "run1"
 
 

@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 
 from shadowtape.errors import TapeFormatError
-from shadowtape.exchange import Exchange
+from shadowtape.replay.jobs import Job
 from shadowtape.replay.options import Shard
 from shadowtape.replay.progress import (
     NoProgress,
@@ -20,7 +20,7 @@ from shadowtape.replay.progress import (
     Snapshot,
     make_progress,
 )
-from shadowtape.replay.stream import ExchangeStream, selected
+from shadowtape.replay.stream import JobStream, selected
 from shadowtape.tape import TapeFilter
 from tests.replay.helpers import ex, write_tape
 
@@ -31,16 +31,16 @@ def test_sources_are_merged_in_recorded_order_and_limit_is_global(tmp_path: Path
         [ex(f"/a/{i}", at=i * 0.01, source="a") for i in range(5)]
         + [ex(f"/b/{i}", at=i * 0.01 + 0.005, source="b") for i in range(5)],
     )
-    paths = [e.request.path for e in selected([str(tmp_path)], TapeFilter())]
+    paths = [e.path for e in selected([str(tmp_path)], TapeFilter())]
     assert paths == [p for i in range(5) for p in (f"/a/{i}", f"/b/{i}")]
-    limited = [e.request.path for e in selected([str(tmp_path)], TapeFilter(limit=3))]
+    limited = [e.path for e in selected([str(tmp_path)], TapeFilter(limit=3))]
     assert limited == ["/a/0", "/b/0", "/a/1"]
 
 
 def test_a_slightly_out_of_order_tape_is_straightened(tmp_path: Path) -> None:
     offsets = [0.0, 0.02, 0.01, 0.03, 0.05, 0.04]
     write_tape(tmp_path, [ex(f"/{o}", at=o) for o in offsets])
-    got = [e.recorded_at for e in selected([str(tmp_path)], TapeFilter())]
+    got = [e.at_us for e in selected([str(tmp_path)], TapeFilter())]
     assert got == sorted(got)
 
 
@@ -56,12 +56,12 @@ def test_missing_tape_fails_before_anything_starts(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_exchange_stream_yields_everything_through_the_reader_thread(
+async def test_the_job_stream_yields_everything_through_the_feed_thread(
     tmp_path: Path,
 ) -> None:
     write_tape(tmp_path, [ex(f"/{i}", at=i * 0.001) for i in range(300)])
-    stream = ExchangeStream(selected([str(tmp_path)], TapeFilter()))
-    got = [e.request.path async for e in stream]
+    stream = JobStream(selected([str(tmp_path)], TapeFilter()))
+    got = [e.path async for e in stream]
     assert got == [f"/{i}" for i in range(300)]
 
 
@@ -75,18 +75,20 @@ def test_plain_progress_lines() -> None:
 
 
 @pytest.mark.anyio
-async def test_the_feed_reads_a_bounded_distance_ahead_whatever_the_tape_size() -> None:
+async def test_the_feed_reads_a_bounded_distance_ahead_whatever_the_tape_size(
+    tmp_path: Path,
+) -> None:
     """Memory stays bounded: an endless selection is read only a few chunks ahead."""
     pulled = 0
-    template = ex()
+    (template,) = selected([str(write_tape(tmp_path, [ex()]))], TapeFilter())
 
-    def endless() -> Iterator[Exchange]:
+    def endless() -> Iterator[Job]:
         nonlocal pulled
         for _ in itertools.count():
             pulled += 1
             yield template
 
-    stream = ExchangeStream(endless(), depth=4, chunk=8)
+    stream = JobStream(endless(), depth=4, chunk=8)
     await stream.ready()
     ahead = pulled
     taken = 0
@@ -103,12 +105,14 @@ async def test_the_feed_reads_a_bounded_distance_ahead_whatever_the_tape_size() 
 
 
 @pytest.mark.anyio
-async def test_a_tape_error_while_streaming_reaches_the_loop() -> None:
-    def broken() -> Iterator[Exchange]:
-        yield ex()
+async def test_a_tape_error_while_streaming_reaches_the_loop(tmp_path: Path) -> None:
+    (job,) = selected([str(write_tape(tmp_path, [ex()]))], TapeFilter())
+
+    def broken() -> Iterator[Job]:
+        yield job
         raise TapeFormatError("part-2.parquet: corrupt")
 
-    stream = ExchangeStream(broken())
+    stream = JobStream(broken())
     with pytest.raises(TapeFormatError, match="corrupt"):
         [e async for e in stream]
 

@@ -67,10 +67,10 @@ async def replay_async(
     names = [os.fspath(t) for t in tapes]
     if not names:
         raise ConfigError("no tapes given: name one or more tape files or folders")
-    exchanges = selected(names, options.filter, options.shard)
+    jobs = selected(names, options.filter, options.shard)
     run_dir = run_folder(out, options.shard)
     run = Run(
-        exchanges,
+        jobs,
         options,
         run_dir,
         tapes=names,

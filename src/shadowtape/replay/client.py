@@ -25,43 +25,94 @@ import functools
 import ssl
 import time
 import zlib
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httptools
 import httpx
 
 from shadowtape.exchange import ErrorKind
+from shadowtape.replay.jobs import serialize
+from shadowtape.replay.slots import Slots
 from shadowtape.replay.targets import Outgoing
 
 _REFUSED = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH}
 _RESET = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED}
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 _DECODE_STEP = 256 * 1024
+#: Seconds between deadline checks (at most a tenth of the timeout).
+WATCH_STEP = 0.05
 #: Seconds a connection opened ahead of the schedule may take.
 CONNECT_AHEAD_TIMEOUT = 2.0
 
 
-@dataclass(frozen=True, slots=True)
 class Reply:
-    """What one target answered, or why it did not. Times are ``time.monotonic()``."""
+    """What one target answered, or why it did not. Times are ``time.monotonic()``.
 
-    sent: float
-    ended: float
-    status: int | None = None
-    reason: str | None = None
-    headers: tuple[tuple[str, str], ...] | None = None
-    body: bytes | None = None
-    body_size: int | None = None
-    body_truncated: bool | None = None
-    error_kind: ErrorKind | None = None
-    error_message: str | None = None
+    Headers are kept as the bytes that came (``raw_headers``) and decoded only when read:
+    the result writer turns them into Arrow columns without a Python string per header.
+    """
+
+    __slots__ = (
+        "_headers",
+        "body",
+        "body_size",
+        "body_truncated",
+        "ended",
+        "error_kind",
+        "error_message",
+        "raw_headers",
+        "reason",
+        "sent",
+        "status",
+    )
+
+    def __init__(
+        self,
+        sent: float,
+        ended: float,
+        status: int | None = None,
+        reason: str | None = None,
+        headers: tuple[tuple[str, str], ...] | None = None,
+        body: bytes | None = None,
+        body_size: int | None = None,
+        body_truncated: bool | None = None,
+        error_kind: ErrorKind | None = None,
+        error_message: str | None = None,
+        raw_headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        self.sent = sent
+        self.ended = ended
+        self.status = status
+        self.reason = reason
+        self._headers = headers
+        self.raw_headers = raw_headers
+        self.body = body
+        self.body_size = body_size
+        self.body_truncated = body_truncated
+        self.error_kind = error_kind
+        self.error_message = error_message
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...] | None:
+        if self._headers is None and self.raw_headers is not None:
+            self._headers = decode_headers(self.raw_headers)
+        return self._headers
+
+    def __repr__(self) -> str:
+        if self.error_kind is not None:
+            return f"Reply({self.error_kind.value}: {self.error_message})"
+        return f"Reply({self.status} {self.reason}, {self.body_size} bytes)"
 
     def to_httpx(self, request: httpx.Request) -> httpx.Response | None:
         if self.status is None:
             return None
         headers = [(n, v) for n, v in self.headers or () if n.lower() != "content-encoding"]
         return httpx.Response(self.status, headers=headers, content=self.body, request=request)
+
+
+def decode_headers(raw: list[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
+    """Header names as latin-1 (they are tokens), values as UTF-8 with replacement."""
+    return tuple((n.decode("latin-1"), v.decode("utf-8", "replace")) for n, v in raw)
 
 
 class ProtocolError(Exception):
@@ -145,11 +196,19 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.used = 0
+        self.deadline = 0.0
         self._waiter: asyncio.Future[None] | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self._fresh = True
         self._reset(head=False)
 
     def _reset(self, head: bool) -> None:
-        self.parser = httptools.HttpResponseParser(self)
+        # llhttp reads the next response on a kept-alive connection with the same parser;
+        # only after a response to HEAD (whose body it was told about but never saw) does
+        # it need a new one.
+        if not self._fresh:
+            self.parser = httptools.HttpResponseParser(self)
+        self._fresh = not head
         self.head = head
         self.reason = ""
         self.raw_headers: list[tuple[bytes, bytes]] = []
@@ -164,8 +223,8 @@ class _Connection(asyncio.Protocol):
     # -- asyncio.Protocol -------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # Not asserted to be an asyncio.Transport: uvloop's transports are not subclasses.
+        self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
         self.received += len(data)
@@ -214,12 +273,6 @@ class _Connection(asyncio.Protocol):
             elif lower == b"content-encoding":
                 self.body.start(value.decode("latin-1"))
         self.until_close = not framed
-
-    @property
-    def headers(self) -> tuple[tuple[str, str], ...]:
-        return tuple(
-            (n.decode("latin-1"), v.decode("utf-8", "replace")) for n, v in self.raw_headers
-        )
 
     def on_body(self, body: bytes) -> None:
         try:
@@ -279,23 +332,11 @@ def _origin_key(origin: str) -> tuple[str, str, int]:
 
 
 def _split(url: str) -> tuple[tuple[str, str, int], str]:
-    """(scheme, host, port) and the request target of an absolute URL. The origins are
-    few (the named targets), so their parse is cached; this runs for every request."""
+    """(scheme, host, port) and the request target of an absolute URL."""
     cut = url.find("/", url.find("://") + 3)
     if cut < 0:
         return _origin_key(url), "/"
     return _origin_key(url[:cut]), url[cut:]
-
-
-def _serialize(
-    method: str, target: str, headers: tuple[tuple[str, str], ...], body: bytes
-) -> bytes:
-    lines = [f"{method} {target} HTTP/1.1"]
-    lines.extend(f"{name}: {value}" for name, value in headers)
-    if body or method not in _SAFE:
-        lines.append(f"Content-Length: {len(body)}")
-    head = "\r\n".join(lines).encode("utf-8") + b"\r\n\r\n"
-    return head + body if body else head
 
 
 class ReplayClient:
@@ -311,16 +352,22 @@ class ReplayClient:
     ) -> None:
         self.timeout = timeout
         self.body_cap = body_cap
-        self._slots = asyncio.Semaphore(max_connections)
+        self._slots = Slots(max_connections)
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._all: set[_Connection] = set()
         self._verify_tls = verify_tls
         self._ssl: ssl.SSLContext | None = None
+        #: Connections with an exchange under way, each with its deadline.
+        self._busy: set[_Connection] = set()
+        self._watchdog: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> ReplayClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         for conn in list(self._all):
             conn.close()
         self._all.clear()
@@ -376,10 +423,24 @@ class ReplayClient:
 
     async def fetch(self, out: Outgoing) -> Reply:
         """Send one request; never raises for a transport problem (it becomes the reply)."""
+        key, target = _split(out.url)
+        data = serialize(out.method, target, out.headers, out.body)
+        return await self.fetch_wire(key, data, out.method)
+
+    async def fetch_wire(self, key: tuple[str, str, int], data: bytes, method: str) -> Reply:
+        """``fetch`` for a request already serialized (the replayer's hot path)."""
         sent = time.monotonic()
+        deadline = sent + self.timeout
+        if self._watchdog is None:
+            self._watchdog = asyncio.get_running_loop().create_task(self._watch())
         try:
-            async with self._slots, asyncio.timeout(self.timeout):
-                conn = await self._exchange(out)
+            if not self._slots.take_now():  # waiting for one counts against the timeout
+                async with asyncio.timeout(self.timeout):
+                    await self._slots.take()
+            try:
+                conn = await self._exchange(key, data, method, deadline)
+            finally:
+                self._slots.give()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -392,31 +453,52 @@ class ReplayClient:
             ended=ended,
             status=conn.parser.get_status_code(),
             reason=conn.reason,
-            headers=conn.headers,
+            raw_headers=conn.raw_headers,
             body=body,
             body_size=size,
             body_truncated=truncated,
         )
 
-    async def _exchange(self, out: Outgoing) -> _Connection:
-        key, target = _split(out.url)
-        data = _serialize(out.method, target, out.headers, out.body)
-        head = out.method == "HEAD"
-        idle = self._idle.setdefault(key, [])
+    async def _watch(self) -> None:
+        """Fails exchanges past their deadline. One timer for all of them: a timer per
+        request (asyncio.timeout) cost more than the rest of sending it."""
+        step = min(WATCH_STEP, self.timeout / 10)
+        while True:
+            await asyncio.sleep(step)
+            now = time.monotonic()
+            for conn in [c for c in self._busy if c.deadline <= now]:
+                self._busy.discard(conn)
+                conn._fail(TimeoutError(f"no complete response within {self.timeout:g} s"))
+
+    async def _on(self, conn: _Connection, head: bool, data: bytes, deadline: float) -> None:
+        conn.deadline = deadline
+        self._busy.add(conn)
+        try:
+            await conn.exchange(head, data)
+        finally:
+            self._busy.discard(conn)
+
+    async def _exchange(
+        self, key: tuple[str, str, int], data: bytes, method: str, deadline: float
+    ) -> _Connection:
+        head = method == "HEAD"
+        idle = self._idle.get(key)
+        if idle is None:
+            idle = self._idle[key] = []
         while idle:
             conn = idle.pop()
             if conn.closed:
                 self._all.discard(conn)
                 continue
             try:
-                await conn.exchange(head, data)
+                await self._on(conn, head, data, deadline)
             except (ClosedError, ConnectionResetError, BrokenPipeError):
                 # A kept-alive connection the server had closed (or closed as the request
                 # arrived, which resets it): nothing was answered, so a safe request may
                 # go again on a new connection.
                 self._all.discard(conn)
                 conn.close()
-                if conn.received or out.method not in _SAFE:
+                if conn.received or method not in _SAFE:
                     raise
                 continue
             except BaseException:
@@ -425,9 +507,10 @@ class ReplayClient:
                 raise
             self._release(key, conn)
             return conn
-        conn = await self._connect(key)
+        async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+            conn = await self._connect(key)
         try:
-            await conn.exchange(head, data)
+            await self._on(conn, head, data, deadline)
         except BaseException:
             self._all.discard(conn)
             conn.close()

@@ -22,24 +22,23 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shadowtape.exchange import Exchange
 from shadowtape.ids import new_id
 from shadowtape.replay.client import ReplayClient, Reply
+from shadowtape.replay.jobs import Job, Preparer
 from shadowtape.replay.options import Pace, ReplayOptions
-from shadowtape.replay.ordering import Sequencer, state_keys
+from shadowtape.replay.ordering import Sequencer
 from shadowtape.replay.progress import NoProgress, ProgressView, Snapshot
-from shadowtape.replay.results import ResultsWriter, RowBuffer, write_run_json
-from shadowtape.replay.safety import is_safe_method, skip_reason
+from shadowtape.replay.results import ResultRows, ResultsWriter, results_batch, write_run_json
 from shadowtape.replay.schedule import LagStats, Schedule
-from shadowtape.replay.stream import ExchangeStream
-from shadowtape.replay.targets import Target, build
-from shadowtape.tape.filters import sample_keep
+from shadowtape.replay.slots import Slots
+from shadowtape.replay.stream import JobStream
+from shadowtape.replay.targets import Target
 
 log = logging.getLogger("shadowtape.replay")
 
@@ -60,6 +59,14 @@ SPIN_GAP_S = 0.001
 SWITCH_INTERVAL = 0.0002
 
 
+def _start(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    factory = getattr(asyncio, "eager_task_factory", None)  # Python 3.12+
+    if factory is None:
+        return loop.create_task(coro)
+    task: asyncio.Task[None] = factory(loop, coro)
+    return task
+
+
 def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -69,7 +76,7 @@ class Run:
 
     def __init__(
         self,
-        exchanges: Iterator[Exchange],
+        jobs: Iterator[Job],
         options: ReplayOptions,
         run_dir: Path,
         *,
@@ -88,8 +95,21 @@ class Run:
             Target.parse(options.secondary, role="secondary") if options.secondary else None
         )
         self.run_id = new_id()
-        self.stream = ExchangeStream(exchanges)
-        self.rows = RowBuffer(self.run_id)
+        targets = {"candidate": self.candidate}
+        if self.baseline is not None:
+            targets["baseline"] = self.baseline
+        if self.secondary is not None:
+            targets["secondary"] = self.secondary
+        self.targets = targets
+        prepare = Preparer(
+            targets,
+            allow_mutating=options.allow_mutating,
+            keep_host=options.keep_host,
+            extra=options.headers,
+            repeat_sample=0.0 if options.live_baseline else options.repeat_sample,
+        )
+        self.stream = JobStream(jobs, prepare=prepare)
+        self.rows = ResultRows()
         self.lag = LagStats()
         self.skipped: Counter[str] = Counter()
         self.selected = 0
@@ -170,20 +190,15 @@ class Run:
         try:
             async with AsyncExitStack() as stack:
                 clients = {}
-                for role, target in (
-                    ("candidate", self.candidate),
-                    ("baseline", self.baseline),
-                    ("secondary", self.secondary),
-                ):
-                    if target is not None:
-                        clients[role] = await stack.enter_async_context(
-                            ReplayClient(
-                                max_connections=self.options.concurrency,
-                                timeout=self.options.timeout,
-                                body_cap=self.options.body_cap,
-                                verify_tls=self.options.verify_tls,
-                            )
+                for role in self.targets:
+                    clients[role] = await stack.enter_async_context(
+                        ReplayClient(
+                            max_connections=self.options.concurrency,
+                            timeout=self.options.timeout,
+                            body_cap=self.options.body_cap,
+                            verify_tls=self.options.verify_tls,
                         )
+                    )
                 ticker = asyncio.create_task(self._tick())
                 self._feed = asyncio.create_task(self._dispatch(clients))
                 try:
@@ -231,7 +246,9 @@ class Run:
 
     def _flush(self) -> None:
         if len(self.rows) and self._writer is not None:
-            self._writer.put(self.rows.take())
+            entries = self.rows.take()
+            live = self.options.live_baseline
+            self._writer.put(lambda: results_batch(entries, self.run_id, live))
 
     def _snapshot(self) -> Snapshot:
         return Snapshot(
@@ -257,30 +274,25 @@ class Run:
     async def _dispatch(self, clients: dict[str, ReplayClient]) -> None:
         options = self.options
         schedule = Schedule(pace=options.pace, speed=options.speed, rate=options.rate)
-        slots = asyncio.Semaphore(options.concurrency)
+        slots = Slots(options.concurrency)
+        loop = asyncio.get_running_loop()
         sequencer = Sequencer()
         wall0, mono0 = time.time(), time.monotonic()
         last_due = -1.0
         # The schedule starts with the first exchange, once the feed has read ahead and
         # each target has a connection open (connecting is not what is being paced).
-        targets = [("candidate", self.candidate)]
-        if self.baseline is not None:
-            targets.append(("baseline", self.baseline))
-        if self.secondary is not None:
-            targets.append(("secondary", self.secondary))
         await asyncio.gather(
             self.stream.ready(),
-            *(clients[role].connect_ahead(target.origin) for role, target in targets),
+            *(clients[role].connect_ahead(target.origin) for role, target in self.targets.items()),
         )
         async for chunk in self.stream.chunks():
-            for exchange in chunk:
-                reason = skip_reason(exchange.request, allow_mutating=options.allow_mutating)
-                if reason is not None:
+            for job in chunk:
+                if job.skip is not None:
                     self.selected += 1
-                    self.skipped[reason.value] += 1
-                    self._add(exchange, skip_reason=reason.value)
+                    self.skipped[job.skip] += 1
+                    self._add(job, job.skip)
                     continue
-                due = schedule.due(exchange.recorded_at)
+                due = schedule.due(job.at_us)
                 if due is not None:
                     # The loop's timers wake up to 1 ms late (epoll counts in milliseconds).
                     # Yielding through the last stretch instead was more exact on an idle
@@ -295,28 +307,30 @@ class Run:
                     elif wait > 0:
                         await asyncio.sleep(wait)
                     last_due = due
-                await slots.acquire()
+                if not slots.take_now():
+                    await slots.take()
                 # Counted only now: an exchange still waiting at a stop was not reached.
                 self.selected += 1
                 if due is None:
                     due = time.monotonic()
-                keys = state_keys(exchange)
+                keys = job.keys
                 before, mine = sequencer.enter(keys) if keys else ([], None)
                 scheduled_us = round((wall0 + (due - mono0)) * 1e6)
-                task = asyncio.create_task(self._one(exchange, clients, due, scheduled_us, before))
+                # Started eagerly: the request goes out now, not on the loop's next turn.
+                task = _start(loop, self._one(job, clients, due, scheduled_us, before))
                 self._tasks.add(task)
 
                 def done(t: asyncio.Task[None], keys: list[str] = keys, mine: Any = mine) -> None:
                     self._tasks.discard(t)
                     if mine is not None:
                         sequencer.leave(keys, mine)
-                    slots.release()
+                    slots.give()
 
                 task.add_done_callback(done)
 
     async def _one(
         self,
-        exchange: Exchange,
+        job: Job,
         clients: dict[str, ReplayClient],
         due: float,
         scheduled_us: int,
@@ -330,50 +344,42 @@ class Run:
             self.last_lag_us = lag_us
             if self.options.rate is not None or self.options.pace is Pace.RECORDED:
                 self.lag.add(lag_us)
-            replies = await self._send(exchange, clients)
+            replies = await self._send(job, clients)
         except asyncio.CancelledError:
             self.skipped["interrupted"] += 1
-            self._add(exchange, skip_reason="interrupted")
+            self._add(job, "interrupted")
             raise
         self.replayed += 1
-        if any(r.error_kind is not None for r in replies.values()):
-            self.errors += 1
-        self._add(
-            exchange,
-            skip_reason=None,
-            scheduled_at_us=scheduled_us,
-            lag_us=lag_us,
-            due=due,
-            replies=replies,
-        )
+        for reply in replies.values():
+            if reply.error_kind is not None:
+                self.errors += 1
+                break
+        self._add(job, None, scheduled_us, lag_us, due, replies)
 
-    async def _send(self, exchange: Exchange, clients: dict[str, ReplayClient]) -> dict[str, Reply]:
-        o = self.options
-        request = exchange.request
-
-        def out(target: Target) -> Any:
-            return build(request, target, keep_host=o.keep_host, extra=o.headers)
-
-        candidate = clients["candidate"]
-        if o.live_baseline:
-            roles = [("candidate", self.candidate), ("baseline", self.baseline)]
-            if self.secondary is not None:
-                roles.append(("secondary", self.secondary))
+    async def _send(self, job: Job, clients: dict[str, ReplayClient]) -> dict[str, Reply]:
+        wires, method = job.wires, job.method
+        if len(wires) > 1:  # a live baseline (and secondary): sent at the same moment
             answers = await asyncio.gather(
-                *(clients[role].fetch(out(target)) for role, target in roles if target)
+                *(clients[role].fetch_wire(*wire, method) for role, wire in wires.items())
             )
-            return {role: answer for (role, _), answer in zip(roles, answers, strict=True)}
-        outgoing = out(self.candidate)
-        replies = {"candidate": await candidate.fetch(outgoing)}
-        if (
-            o.repeat_sample > 0
-            and is_safe_method(request.method)
-            and sample_keep(f"repeat:{exchange.id}", o.repeat_sample)
-        ):
-            replies["repeat"] = await candidate.fetch(outgoing)
+            return dict(zip(wires, answers, strict=True))
+        candidate = clients["candidate"]
+        key, data = wires["candidate"]
+        replies = {"candidate": await candidate.fetch_wire(key, data, method)}
+        if job.repeat:
+            replies["repeat"] = await candidate.fetch_wire(key, data, method)
         return replies
 
-    def _add(self, exchange: Exchange, **fields: Any) -> None:
-        self.rows.add(exchange, live_baseline=self.options.live_baseline, **fields)
-        if len(self.rows) >= GROUP_ROWS or self.rows.body_bytes >= GROUP_BYTES:
+    def _add(
+        self,
+        job: Job,
+        skip_reason: str | None,
+        scheduled_us: int | None = None,
+        lag_us: int | None = None,
+        due: float | None = None,
+        replies: dict[str, Reply] | None = None,
+    ) -> None:
+        rows = self.rows
+        rows.add(job, skip_reason, scheduled_us, lag_us, due, replies)
+        if len(rows) >= GROUP_ROWS or rows.body_bytes >= GROUP_BYTES:
             self._flush()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+from collections.abc import Mapping
 
 from shadowtape.exchange import Exchange
 from shadowtape.replay.options import Shard
@@ -36,7 +37,7 @@ def _state_headers(headers: tuple[tuple[str, str], ...]) -> dict[str, list[str]]
     return found
 
 
-def _keys(exchange: Exchange, found: dict[str, list[str]]) -> list[str]:
+def _keys(tags: Mapping[str, str], found: dict[str, list[str]]) -> list[str]:
     keys = []
     for line in found.get("cookie", ()):
         for item in line.split(";"):
@@ -46,8 +47,8 @@ def _keys(exchange: Exchange, found: dict[str, list[str]]) -> list[str]:
     if "authorization" in found:
         keys.append(f"auth:{found['authorization'][0]}")
     for tag in CLIENT_TAGS:
-        if exchange.tags.get(tag):
-            keys.append(f"client:{exchange.tags[tag]}")
+        if tags.get(tag):
+            keys.append(f"client:{tags[tag]}")
             break
     else:
         forwarded = found.get("x-forwarded-for") or found.get("x-real-ip")
@@ -58,15 +59,20 @@ def _keys(exchange: Exchange, found: dict[str, list[str]]) -> list[str]:
 
 def client_keys(exchange: Exchange) -> list[str]:
     """Keys naming who sent the request: session cookies, credentials, client address."""
-    return _keys(exchange, _state_headers(exchange.request.headers))
+    return _keys(exchange.tags, _state_headers(exchange.request.headers))
 
 
 def state_keys(exchange: Exchange) -> list[str]:
     """Every key this request shares state by; requests with a key in common stay ordered."""
-    found = _state_headers(exchange.request.headers)
-    if not found and not exchange.tags:
+    return keys_for(exchange.request.headers, exchange.tags)
+
+
+def keys_for(headers: tuple[tuple[str, str], ...], tags: Mapping[str, str]) -> list[str]:
+    """``state_keys`` from a request's headers and its exchange's tags."""
+    found = _state_headers(headers)
+    if not found and not tags:
         return []
-    keys = _keys(exchange, found)
+    keys = _keys(tags, found)
     if "idempotency-key" in found:
         keys.append(f"idem:{found['idempotency-key'][0]}")
     return keys

@@ -2,20 +2,23 @@
 
 docs/results-format.md documents every column and key; change both together. Bump the
 minor version for added columns, the major version for anything an older reader would
-misread. Rows are gathered as tuples on the event loop (cheap appends) and converted to
-Arrow and written by one background thread, in row groups; a part is written under a
-dot-name and renamed when closed, so a reader, or an interrupted run, only ever shows
-whole files.
+misread. Finished exchanges are gathered on the event loop (one append each) and
+converted to Arrow and written by one background thread, in row groups: the request and
+the recorded response are taken from the tape's own rows in Arrow, only the replies are
+converted from Python. A part is written under a dot-name and renamed when closed, so a
+reader, or an interrupted run, only ever shows whole files.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +26,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shadowtape.errors import ReplayError
-from shadowtape.exchange import Exchange
 from shadowtape.ids import new_id
 from shadowtape.replay.client import Reply
+from shadowtape.replay.jobs import Job
 
 RESULTS_VERSION = "1.0"
 RESULTS_MAJOR = 1
@@ -71,50 +74,65 @@ for _target in TARGETS:
 
 SCHEMA = pa.schema(_FIELDS, metadata={VERSION_KEY: RESULTS_VERSION.encode()})
 COLUMNS = tuple(SCHEMA.names)
-_TIMESTAMPS = frozenset(i for i, f in enumerate(SCHEMA) if f.type == TIMESTAMP)
-_RECORDED_AT = SCHEMA.get_field_index("recorded_at")
-_NO_TARGET: tuple[None, ...] = (None,) * len(_TARGET_FIELDS)
-Row = tuple[Any, ...]
 
 
-def to_batch(rows: list[Row]) -> pa.RecordBatch:
-    """Rows (tuples in SCHEMA order) as one record batch, a column at a time."""
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in SCHEMA]
-    arrays = []
-    for i, (field, values) in enumerate(zip(SCHEMA, columns, strict=True)):
-        if i == _RECORDED_AT:  # datetimes, converted here, off the loop
-            arrays.append(pa.array(values, TIMESTAMP))
-        elif i in _TIMESTAMPS:  # microseconds since the epoch
-            arrays.append(pa.array(values, pa.int64()).cast(TIMESTAMP))
-        else:
-            arrays.append(pa.array(values, field.type))
-    return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
+#: (job, skip reason, scheduled at (us since the epoch), lag (us), due (monotonic s),
+#: replies by target): everything a result row is made of, gathered on the event loop.
+Entry = tuple[Job, str | None, int | None, int | None, float | None, dict[str, Reply] | None]
+
+#: Results columns copied from the tape's row, and the tape column each comes from.
+_FROM_REQUEST = {
+    "exchange_id": "id",
+    "recorded_at": "recorded_at",
+    "source": "source",
+    "method": "method",
+    "scheme": "scheme",
+    "host": "host",
+    "path": "path",
+    "query": "query",
+    "request_headers": "request_headers",
+    "request_body": "request_body",
+    "redactions": "redactions",
+}
+#: The recorded response, as the baseline when --baseline is "recorded".
+_FROM_RECORDING = {
+    "baseline_status": "status",
+    "baseline_reason": "reason",
+    "baseline_headers": "response_headers",
+    "baseline_body": "response_body",
+    "baseline_body_size": "response_body_size",
+    "baseline_body_truncated": "response_body_truncated",
+    "baseline_error_kind": "error_kind",
+    "baseline_error_message": "error_message",
+    "baseline_latency_us": "duration_us",
+    "baseline_service_us": "duration_us",
+}
 
 
-class RowBuffer:
-    """Result rows, one tuple each; ``take()`` hands them over and starts afresh."""
+_NONE: dict[str, Reply] = {}
 
-    def __init__(self, run_id: str) -> None:
-        self.run_id = run_id
-        self.rows: list[Row] = []
+
+class ResultRows:
+    """Finished exchanges, gathered with one append each; ``take()`` hands them over."""
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
         #: Body bytes held, so a buffer of large bodies is handed over early.
         self.body_bytes = 0
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.entries)
 
-    def take(self) -> list[Row]:
-        taken = self.rows
-        self.rows = []
+    def take(self) -> list[Entry]:
+        taken = self.entries
+        self.entries = []
         self.body_bytes = 0
         return taken
 
     def add(
         self,
-        exchange: Exchange,
-        *,
+        job: Job,
         skip_reason: str | None,
-        live_baseline: bool,
         scheduled_at_us: int | None = None,
         lag_us: int | None = None,
         due: float | None = None,
@@ -122,75 +140,129 @@ class RowBuffer:
     ) -> None:
         """One row. ``due`` is the monotonic time the request was due: latencies count
         from it (corrected) and from each reply's own send time (uncorrected)."""
-        request = exchange.request
-        row: Row = (
-            self.run_id,
-            exchange.id,
-            exchange.recorded_at,
-            exchange.source,
-            request.method,
-            request.scheme,
-            request.host,
-            request.path,
-            request.query,
-            request.headers,
-            request.body,
-            exchange.redactions,
-            skip_reason,
-            "live" if live_baseline else "recorded",
-            scheduled_at_us,
-            lag_us,
-        )
-        size = len(request.body)
-        replies = replies or {}
-        for target in TARGETS:
-            reply = replies.get(target)
-            if reply is not None:
-                # The repeat is sent after the candidate answered: it has no schedule.
-                start = reply.sent if due is None or target == "repeat" else due
-                row += (
-                    reply.status,
-                    reply.reason,
-                    reply.headers,
-                    reply.body,
-                    reply.body_size,
-                    reply.body_truncated,
-                    reply.error_kind.value if reply.error_kind else None,
-                    reply.error_message,
-                    round((reply.ended - start) * 1e6),
-                    round((reply.ended - reply.sent) * 1e6),
-                )
-                size += len(reply.body or b"")
-            elif target == "baseline" and not live_baseline and skip_reason is None:
-                row += self._recorded(exchange)
-                size += len(exchange.response.body) if exchange.response else 0
-            else:
-                row += _NO_TARGET
-        self.rows.append(row)
-        self.body_bytes += size
+        self.entries.append((job, skip_reason, scheduled_at_us, lag_us, due, replies))
+        if replies:
+            for reply in replies.values():
+                if reply.body:
+                    self.body_bytes += len(reply.body)
 
-    @staticmethod
-    def _recorded(exchange: Exchange) -> Row:
-        response, error = exchange.response, exchange.error
-        head: Row = (
-            (
-                response.status,
-                response.reason,
-                response.headers,
-                response.body,
-                response.body_size,
-                response.body_truncated,
-            )
-            if response
-            else (None,) * 6
-        )
-        return (
-            *head,
-            error.kind.value if error else None,
-            error.message if error else None,
-            exchange.duration_us,
-            exchange.duration_us,
-        )
+
+def _headers_array(rows: list[list[tuple[bytes, bytes]] | None]) -> pa.Array:
+    """Header lists as list<struct<name, value>>, built from flat byte arrays: no Python
+    string per header. Anything that is not UTF-8 is decoded in Python instead (names as
+    latin-1, values with replacement), as ``Reply.headers`` reads them."""
+    names = [name for raw in rows if raw for name, _ in raw]
+    values = [value for raw in rows if raw for _, value in raw]
+    offsets = [0, *accumulate(len(raw) if raw else 0 for raw in rows)]
+    try:
+        name_array = pa.array(names, pa.binary()).cast(pa.string())
+        value_array = pa.array(values, pa.binary()).cast(pa.string())
+    except pa.ArrowInvalid:
+        name_array = pa.array([n.decode("latin-1") for n in names], pa.string())
+        value_array = pa.array([v.decode("utf-8", "replace") for v in values], pa.string())
+    pairs = pa.StructArray.from_arrays([name_array, value_array], fields=list(HEADER))
+    missing = pa.array([raw is None for raw in rows], pa.bool_())
+    return pa.ListArray.from_arrays(
+        pa.array(offsets, pa.int32()), pairs, type=HEADERS, mask=missing
+    )
+
+
+def _raw(reply: Reply) -> list[tuple[bytes, bytes]] | None:
+    if reply.raw_headers is not None:
+        return reply.raw_headers
+    if reply.headers is None:
+        return None
+    return [(n.encode("latin-1", "replace"), v.encode()) for n, v in reply.headers]
+
+
+def results_batch(entries: list[Entry], run_id: str, live_baseline: bool) -> pa.RecordBatch:
+    """Entries as one record batch in SCHEMA: the request and the recorded response taken
+    from the tape's rows in Arrow, the replies converted column by column."""
+    n = len(entries)
+    batches: dict[int, int] = {}
+    tables: list[pa.RecordBatch] = []
+    offset = 0
+    request_rows: list[int] = []
+    recorded_rows: list[int | None] = []
+    for job, skip, *_ in entries:
+        base = batches.get(id(job.batch))
+        if base is None:
+            base = batches[id(job.batch)] = offset
+            tables.append(job.batch)
+            offset += job.batch.num_rows
+        request_rows.append(base + job.row)
+        recorded_rows.append(None if skip is not None or live_baseline else base + job.row)
+    tape = pa.Table.from_batches(tables) if tables else None
+    columns: dict[str, pa.Array] = {"run_id": pa.array([run_id] * n, pa.string())}
+    if tape is not None:
+        taken = tape.take(pa.array(request_rows, pa.int64()))
+        for name, column in _FROM_REQUEST.items():
+            columns[name] = taken.column(column).combine_chunks()
+        if not live_baseline:
+            recorded = tape.take(pa.array(recorded_rows, pa.int64()))
+            for name, column in _FROM_RECORDING.items():
+                columns[name] = recorded.column(column).combine_chunks()
+    columns["skip_reason"] = pa.array([e[1] for e in entries], pa.string())
+    columns["baseline_mode"] = pa.array(["live" if live_baseline else "recorded"] * n)
+    columns["scheduled_at"] = pa.array([e[2] for e in entries], pa.int64()).cast(TIMESTAMP)
+    columns["lag_us"] = pa.array([e[3] for e in entries], pa.int64())
+    for target in TARGETS:
+        if target == "baseline" and not live_baseline:
+            continue
+        replies = [(e[5] or _NONE).get(target) for e in entries]
+        if any(replies):
+            columns.update(_reply_columns(target, replies, entries))
+    nulls = _nulls(n)
+    arrays = []
+    for i, field in enumerate(SCHEMA):
+        array = columns.get(field.name)
+        if array is None:
+            array = nulls[i]
+        elif array.type != field.type:
+            array = array.cast(field.type)
+        arrays.append(array)
+    return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
+
+
+@functools.lru_cache(maxsize=8)
+def _nulls(n: int) -> list[pa.Array]:
+    """An all-null column of each type (a run fills the same few batch sizes)."""
+    return [pa.nulls(n, field.type) for field in SCHEMA]
+
+
+#: Stands in for a target that got no request in that row: every field is null.
+_NO_REPLY = Reply(sent=0.0, ended=0.0)
+
+
+def _reply_columns(
+    target: str, replies: list[Reply | None], entries: list[Entry]
+) -> dict[str, pa.Array]:
+    got = [_NO_REPLY if r is None else r for r in replies]
+    # The repeat is sent after the candidate answered: it has no schedule, and neither
+    # has a request sent as soon as a slot was free.
+    starts = [
+        r.sent if e[4] is None or target == "repeat" else e[4]
+        for r, e in zip(got, entries, strict=True)
+    ]
+    latency = [
+        None if r is _NO_REPLY else round((r.ended - start) * 1e6)
+        for r, start in zip(got, starts, strict=True)
+    ]
+    service = [None if r is _NO_REPLY else round((r.ended - r.sent) * 1e6) for r in got]
+    return {
+        f"{target}_status": pa.array([r.status for r in got], pa.int32()),
+        f"{target}_reason": pa.array([r.reason for r in got], pa.string()),
+        f"{target}_headers": _headers_array([_raw(r) for r in got]),
+        f"{target}_body": pa.array([r.body for r in got], pa.binary()),
+        f"{target}_body_size": pa.array([r.body_size for r in got], pa.int64()),
+        f"{target}_body_truncated": pa.array([r.body_truncated for r in got], pa.bool_()),
+        f"{target}_error_kind": pa.array(
+            [r.error_kind.value if r.error_kind else None for r in got], pa.string()
+        ),
+        f"{target}_error_message": pa.array([r.error_message for r in got], pa.string()),
+        f"{target}_latency_us": pa.array(latency, pa.int64()),
+        f"{target}_service_us": pa.array(service, pa.int64()),
+    }
 
 
 _STOP = object()
@@ -200,10 +272,9 @@ _ROLL = object()
 class ResultsWriter:
     """Writes DIR/results/part-*.parquet from one background thread.
 
-    It takes rows (tuples in SCHEMA order, as RowBuffer makes them) or record batches,
-    and does everything else off the event loop: convert, gather into row groups,
-    compress, write, rename. The conversion is Python work under the GIL, a column at a
-    time, so the loop gets the GIL back between columns (see SWITCH_INTERVAL in engine.py).
+    It takes record batches, or functions making them (``results_batch`` over gathered
+    entries), and does everything else off the event loop: convert, gather into row
+    groups, compress, write, rename.
     """
 
     def __init__(
@@ -235,8 +306,9 @@ class ResultsWriter:
         self._thread = threading.Thread(target=self._run, name="shadowtape-results", daemon=True)
         self._thread.start()
 
-    def put(self, rows: list[Row] | pa.RecordBatch) -> None:
-        """Hand over rows; blocks only when the thread is far behind."""
+    def put(self, rows: pa.RecordBatch | Callable[[], pa.RecordBatch]) -> None:
+        """Hand over a batch, or a function that makes one (called on the writer's
+        thread, off the event loop); blocks only when the thread is far behind."""
         if self.error is not None:
             raise ReplayError(f"cannot write results under {self.folder}: {self.error}")
         self._queue.put(rows)
@@ -270,8 +342,8 @@ class ResultsWriter:
                 elif item is None:
                     self._write_pending()
                 else:
-                    if isinstance(item, list):
-                        item = to_batch(item)
+                    if not isinstance(item, pa.RecordBatch):
+                        item = item()
                     self._pending.append(item)
                     self._pending_rows += item.num_rows
                     self._pending_bytes += item.nbytes

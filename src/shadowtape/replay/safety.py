@@ -31,18 +31,42 @@ def is_safe_method(method: str) -> bool:
 
 def skip_reason(request: Request, *, allow_mutating: bool) -> SkipReason | None:
     """Why this request must not be sent, or None when it may be."""
-    method = request.method.upper()
+    return skip_reason_of(
+        request.method,
+        request.path,
+        request.query,
+        request.headers,
+        request.body,
+        request.body_size,
+        request.body_truncated,
+        allow_mutating=allow_mutating,
+    )
+
+
+def skip_reason_of(
+    method: str,
+    path: str,
+    query: str,
+    headers: tuple[tuple[str, str], ...],
+    body: bytes,
+    body_size: int,
+    body_truncated: bool,
+    *,
+    allow_mutating: bool,
+) -> SkipReason | None:
+    """``skip_reason`` on the parts of a request (the replayer's jobs hold no Request)."""
+    method = method.upper()
     if not method.isalpha():
         return SkipReason.MALFORMED
     if method not in SAFE_METHODS and not allow_mutating:
         return SkipReason.MUTATING
-    if method == "CONNECT" or not request.path.startswith("/"):
+    if method == "CONNECT" or not path.startswith("/"):
         return SkipReason.UNSAFE_HOST
-    if _BAD_CHARS.intersection(request.path) or _BAD_CHARS.intersection(request.query):
+    if _BAD_CHARS.intersection(path) or _BAD_CHARS.intersection(query):
         return SkipReason.MALFORMED
-    for name, value in request.headers:
+    for name, value in headers:
         if "\r" in value or "\n" in value or "\x00" in value or _BAD_CHARS.intersection(name):
             return SkipReason.MALFORMED
-    if request.body_truncated and request.body_size > len(request.body):
+    if body_truncated and body_size > len(body):
         return SkipReason.TRUNCATED_BODY
     return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from shadowtape.replay.options import Pace
 
@@ -34,7 +34,7 @@ class Schedule:
         self.speed = speed
         self.rate = rate
         self.start = 0.0
-        self._first: datetime | None = None
+        self._first: int | None = None
         self._count = 0
         self._last = 0.0
 
@@ -46,8 +46,9 @@ class Schedule:
         self.start = (time.monotonic() if now is None else now) + LEAD_S
         self._last = self.start
 
-    def due(self, recorded_at: datetime) -> float | None:
-        """When a request recorded at ``recorded_at`` is due; None when not paced.
+    def due(self, recorded_at: datetime | int) -> float | None:
+        """When a request recorded at ``recorded_at`` (a datetime, or microseconds since
+        the epoch) is due; None when not paced.
 
         The plan starts at the first request (unless ``begin`` was called), so reading
         the first part of the tape does not count as lag."""
@@ -59,13 +60,23 @@ class Schedule:
             return at
         if self.pace is not Pace.RECORDED:
             return None
+        if isinstance(recorded_at, datetime):
+            recorded_at = _micros(recorded_at)
         if self._first is None:
             self._first = recorded_at
-        offset = (recorded_at - self._first).total_seconds() / self.speed
+        offset = (recorded_at - self._first) / 1e6 / self.speed
         # A tape slightly out of order must not schedule into the past of its neighbours.
         at = max(self.start + offset, self._last)
         self._last = at
         return at
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(at: datetime) -> int:
+    return ((at if at.tzinfo else at.replace(tzinfo=UTC)) - _EPOCH) // _MICROSECOND
 
 
 class LagStats:

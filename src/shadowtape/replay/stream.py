@@ -1,4 +1,4 @@
-"""The exchanges to replay, streamed from tapes in recorded order.
+"""The exchanges to replay, streamed from tapes in recorded order, as Jobs (jobs.py).
 
 Parts of one source are already in time order (by partition, then by part name); several
 sources are merged by ``recorded_at``, and a small reorder window straightens exchanges
@@ -6,12 +6,14 @@ a recorder wrote slightly out of order. Memory stays bounded by a few record bat
 source whatever the tape's size.
 
 Threads: a prefetch thread per source reads record batches (pyarrow, which releases the
-GIL); one feed thread decodes them into Exchanges, merges and shards them, and keeps a
-bounded queue of them ahead of the schedule. Decoding on the event loop held it for
-milliseconds at a time (tens under CPU contention), and a send due in that stretch left
-late: at 200 requests/s that broke the recorded gaps. The feed thread shares the GIL with
-the loop, so the engine also shortens the interpreter's switch interval while it runs
-(see engine.py), which keeps the loop's wait for the GIL well under a millisecond.
+GIL); one feed thread decodes them into Jobs, merges and shards them, prepares each one
+for sending (checks, state keys, the bytes for each target) and keeps a bounded queue of
+them ahead of the schedule. Decoding on the event loop held it for milliseconds at a time
+(tens under CPU contention), and a send due in that stretch left late: at 200 requests/s
+that broke the recorded gaps. The feed thread shares the GIL with the loop, so it
+converts a few rows per C call (jobs.DECODE_ROWS) and the engine shortens the
+interpreter's switch interval while it runs (see engine.py), which keeps the loop's wait
+for the GIL short.
 """
 
 from __future__ import annotations
@@ -25,23 +27,19 @@ import itertools
 import queue
 import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 
 import pyarrow as pa
 
-from shadowtape.exchange import Exchange
+from shadowtape.replay.jobs import Job, jobs_from_batch
 from shadowtape.replay.options import Shard
-from shadowtape.replay.ordering import in_shard
-from shadowtape.tape import TapeFilter, TapeReader, from_batch
+from shadowtape.replay.ordering import shard_of
+from shadowtape.tape import TapeFilter, TapeReader
 
 #: Exchanges held back to put a slightly out-of-order tape back in order.
 REORDER_WINDOW = 256
-#: Rows per record batch read (fewer hand-overs between the threads)...
+#: Rows per record batch read (fewer hand-overs between the threads).
 BATCH_ROWS = 1024
-#: ...decoded this many at a time: converting a slice to Python is one C call that holds
-#: the GIL throughout (about 0.3 ms for 32 rows), so the loop never waits long for it.
-DECODE_ROWS = 32
 #: Record batches read ahead per source (bodies included: keep it small).
 PREFETCH = 4
 #: Exchanges handed from the feed thread to the loop at a time...
@@ -108,20 +106,19 @@ class Prefetch:
         self._stop.set()
 
 
-def _decoded(batches: Iterable[pa.RecordBatch]) -> Iterator[Exchange]:
+def _decoded(batches: Iterable[pa.RecordBatch]) -> Iterator[Job]:
     for batch in batches:
-        for start in range(0, batch.num_rows, DECODE_ROWS):
-            yield from from_batch(batch.slice(start, DECODE_ROWS))
+        yield from jobs_from_batch(batch)
 
 
-def _recorded_at(exchange: Exchange) -> datetime:
-    return exchange.recorded_at
+def _at(job: Job) -> int:
+    return job.at_us
 
 
-def _reordered(items: Iterator[Exchange], window: int) -> Iterator[Exchange]:
-    heap: list[tuple[datetime, int, Exchange]] = []
+def _reordered(items: Iterator[Job], window: int) -> Iterator[Job]:
+    heap: list[tuple[int, int, Job]] = []
     for seq, item in enumerate(items):
-        heapq.heappush(heap, (item.recorded_at, seq, item))
+        heapq.heappush(heap, (item.at_us, seq, item))
         if len(heap) > window:
             yield heapq.heappop(heap)[2]
     while heap:
@@ -143,9 +140,9 @@ class Selection:
         self.limit = tape_filter.limit
         self.shard = shard
         self._prefetches: list[Prefetch] = []
-        self._items: Iterator[Exchange] | None = None
+        self._items: Iterator[Job] | None = None
 
-    def _build(self) -> Iterator[Exchange]:
+    def _build(self) -> Iterator[Job]:
         by_source: dict[str | None, list[object]] = defaultdict(list)
         for part in self.reader.parts:
             by_source[part.source].append(part)
@@ -158,18 +155,18 @@ class Selection:
             decoded = _decoded(prefetch)
             streams.append(_reordered(decoded, REORDER_WINDOW))
         # One source, the usual case, needs no merge.
-        merged: Iterator[Exchange] = (
-            streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_recorded_at)
-        )
+        merged: Iterator[Job] = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_at)
         if self.limit is not None:
             merged = itertools.islice(merged, self.limit)
         shard = self.shard
-        return merged if shard is None else (e for e in merged if in_shard(e, shard))
+        if shard is None:
+            return merged
+        return (j for j in merged if shard_of(j.shard_key(), shard.count) == shard.index)
 
-    def __iter__(self) -> Iterator[Exchange]:
+    def __iter__(self) -> Iterator[Job]:
         return self
 
-    def __next__(self) -> Exchange:
+    def __next__(self) -> Job:
         if self._items is None:
             self._items = self._build()
         return next(self._items)
@@ -185,8 +182,8 @@ def selected(
     return Selection(tapes, tape_filter, shard)
 
 
-class ExchangeStream:
-    """A selection's exchanges for the event loop, read and decoded ahead on a thread.
+class JobStream:
+    """A selection's jobs for the event loop, read, decoded and prepared ahead on a thread.
 
     The feed thread runs the whole selection (Parquet reads, decoding, merge, shard) and
     hands over chunks through a bounded queue; the loop only ever takes a ready chunk, so
@@ -197,13 +194,15 @@ class ExchangeStream:
 
     def __init__(
         self,
-        items: Iterator[Exchange],
+        items: Iterator[Job],
         *,
+        prepare: Callable[[Job], Job] | None = None,
         depth: int = AHEAD_CHUNKS,
         chunk: int = CHUNK,
         chunk_bytes: int = CHUNK_BYTES,
     ) -> None:
         self._items = items
+        self._prepare = prepare
         self._queue: queue.Queue[object] = queue.Queue(depth)
         self._chunk = chunk
         self._chunk_bytes = chunk_bytes
@@ -220,13 +219,16 @@ class ExchangeStream:
 
     def _produce(self) -> None:
         try:
-            chunk: list[Exchange] = []
+            chunk: list[Job] = []
             size = 0
-            for exchange in self._items:
-                chunk.append(exchange)
-                size += len(exchange.request.body)
-                if exchange.response is not None:
-                    size += len(exchange.response.body)
+            prepare = self._prepare
+            for job in self._items:
+                if prepare is not None:
+                    job = prepare(job)
+                chunk.append(job)
+                # The recorded response stays in the batch the job points at (counted
+                # by the reader's read-ahead): the request is what the job adds.
+                size += 2 * len(job.body)
                 if len(chunk) >= self._chunk or size >= self._chunk_bytes:
                     if not self._put(chunk):
                         return
@@ -293,8 +295,8 @@ class ExchangeStream:
             async with asyncio.timeout(timeout):
                 await self._wait(full=True)
 
-    async def chunks(self) -> AsyncIterator[list[Exchange]]:
-        """The exchanges in recorded order, a ready chunk at a time."""
+    async def chunks(self) -> AsyncIterator[list[Job]]:
+        """The jobs in recorded order, a ready chunk at a time."""
         self._start()
         try:
             while not self._finished:
@@ -316,10 +318,10 @@ class ExchangeStream:
         finally:
             self.stop()
 
-    async def __aiter__(self) -> AsyncIterator[Exchange]:
+    async def __aiter__(self) -> AsyncIterator[Job]:
         async for chunk in self.chunks():
-            for exchange in chunk:
-                yield exchange
+            for job in chunk:
+                yield job
 
     def stop(self) -> None:
         """End the feed thread (and the reader threads under it) soon; never blocks."""

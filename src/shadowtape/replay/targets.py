@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import string
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -53,6 +54,8 @@ class Target:
     netloc: str = field(init=False, compare=False, repr=False)
     #: scheme://netloc. Both are worked out once: they are used for every request.
     origin: str = field(init=False, compare=False, repr=False)
+    #: (scheme, host, port): what the client pools connections by.
+    key: tuple[str, str, int] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -60,6 +63,7 @@ class Target:
         netloc = host if default else f"{host}:{self.port}"
         object.__setattr__(self, "netloc", netloc)
         object.__setattr__(self, "origin", f"{self.scheme}://{netloc}")
+        object.__setattr__(self, "key", (self.scheme, self.host, self.port))
 
     @classmethod
     def parse(cls, url: str, *, role: str = "target") -> Target:
@@ -102,7 +106,22 @@ class Outgoing:
         return httpx.Request(self.method, self.url, headers=list(self.headers), content=self.body)
 
 
-def recorded_host(request: Request) -> str:
+class RecordedRequest(Protocol):
+    """What building a request reads: a Request, or a replay Job."""
+
+    @property
+    def scheme(self) -> str: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]: ...
+
+    def header(self, name: str) -> str | None: ...
+
+
+def recorded_host(request: RecordedRequest) -> str:
     value = request.header("host")
     if value:
         return value
@@ -118,7 +137,20 @@ def build(
     extra: tuple[tuple[str, str], ...] = (),
 ) -> Outgoing:
     """The request to send to ``target`` for a recorded request."""
-    replaced = {name.lower() for name, _ in extra}
+    headers = wire_headers(request, target, keep_host=keep_host, extra=extra)
+    return Outgoing(request.method, target.url_for(request), headers, request.body)
+
+
+def wire_headers(
+    request: RecordedRequest,
+    target: Target,
+    *,
+    keep_host: bool = False,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> tuple[tuple[str, str], ...]:
+    """The headers sent to ``target``: Host rewritten (unless kept), hop-by-hop headers
+    dropped, Accept-Encoding narrowed to what the client decodes, ``extra`` applied."""
+    replaced = {name.lower() for name, _ in extra} if extra else ()
     headers: list[tuple[str, str]] = [
         ("Host", recorded_host(request) if keep_host else target.netloc)
     ]
@@ -134,7 +166,7 @@ def build(
             headers[0] = ("Host", value)
         else:
             headers.append((name, value))
-    return Outgoing(request.method, target.url_for(request), tuple(headers), request.body)
+    return tuple(headers)
 
 
 def expand_env(value: str, environ: dict[str, str] | None = None) -> str:

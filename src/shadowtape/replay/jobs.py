@@ -1,0 +1,221 @@
+"""A recorded request made ready to send: decoded once, checked once, serialized once.
+
+The replayer never rebuilds a whole Exchange: a Job holds what sending needs (the request
+line, headers and body, the state keys, the skip reason, the bytes for each target), and
+points at its row in the tape's record batch. The result row takes the request and the
+recorded response from that row, column by column in Arrow, so the recorded side never
+round-trips through Python objects. Jobs are made on the feed thread (stream.py); the
+event loop only picks them up, which keeps it free to send on time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import pairwise
+from typing import Any
+
+import pyarrow as pa
+
+from shadowtape.replay.ordering import keys_for
+from shadowtape.replay.safety import skip_reason_of
+from shadowtape.replay.targets import Target, wire_headers
+from shadowtape.tape.filters import sample_keep
+
+#: Rows converted to Python per C call: each call holds the GIL throughout, so a short
+#: one keeps the loop's wait for the GIL short.
+DECODE_ROWS = 64
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+Headers = tuple[tuple[str, str], ...]
+#: (scheme, host, port) of a target, and the bytes of one request to it.
+Wire = tuple[tuple[str, str, int], bytes]
+
+
+class Job:
+    """One selected exchange on its way to the targets."""
+
+    __slots__ = (
+        "at_us",
+        "batch",
+        "body",
+        "body_size",
+        "body_truncated",
+        "headers",
+        "host",
+        "id",
+        "keys",
+        "method",
+        "path",
+        "port",
+        "query",
+        "repeat",
+        "row",
+        "scheme",
+        "skip",
+        "tags",
+        "wires",
+    )
+
+    def __init__(
+        self,
+        batch: pa.RecordBatch,
+        row: int,
+        id: str,
+        at_us: int,
+        method: str,
+        scheme: str,
+        host: str,
+        port: int,
+        path: str,
+        query: str,
+        headers: Headers,
+        body: bytes,
+        body_size: int,
+        body_truncated: bool,
+        tags: dict[str, str],
+    ) -> None:
+        self.batch = batch
+        self.row = row
+        self.id = id
+        self.at_us = at_us
+        self.method = method
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.body_size = body_size
+        self.body_truncated = body_truncated
+        self.tags = tags
+        #: Why it is not sent (a SkipReason value), set by ``Preparer``.
+        self.skip: str | None = None
+        #: The keys it shares state by (ordering.py).
+        self.keys: list[str] = []
+        #: Whether the candidate gets it a second time (the repeat sample).
+        self.repeat = False
+        #: Role -> (origin, request bytes), for the roles it is sent to.
+        self.wires: dict[str, Wire] = {}
+
+    def __repr__(self) -> str:
+        return f"Job({self.method} {self.path} id={self.id})"
+
+    def header(self, name: str) -> str | None:
+        lower = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lower:
+                return value
+        return None
+
+    def state_keys(self) -> list[str]:
+        return keys_for(self.headers, self.tags)
+
+    def shard_key(self) -> str:
+        keys = self.state_keys()
+        return keys[0] if keys else f"id:{self.id}"
+
+
+def _headers(column: pa.Array) -> list[Headers]:
+    flat = column.flatten()
+    pairs = list(zip(flat.field("name").to_pylist(), flat.field("value").to_pylist(), strict=True))
+    offsets = column.offsets.to_pylist()
+    base = offsets[0]
+    return [tuple(pairs[a - base : b - base]) for a, b in pairwise(offsets)]
+
+
+def _tags(column: pa.Array) -> list[dict[str, str]]:
+    offsets = column.offsets
+    if len(column) == 0 or offsets[0].as_py() == offsets[len(column)].as_py():
+        return [{} for _ in range(len(column))]
+    return [dict(items) if items else {} for items in column.to_pylist()]
+
+
+def jobs_from_batch(batch: pa.RecordBatch) -> Iterator[Job]:
+    """The batch's rows as Jobs, converted ``DECODE_ROWS`` at a time."""
+    for start in range(0, batch.num_rows, DECODE_ROWS):
+        part = batch.slice(start, DECODE_ROWS)
+
+        def col(name: str, part: pa.RecordBatch = part) -> list[Any]:
+            values: list[Any] = part.column(name).to_pylist()
+            return values
+
+        ids, methods, schemes, hosts, ports = (
+            col("id"),
+            col("method"),
+            col("scheme"),
+            col("host"),
+            col("port"),
+        )
+        at = part.column("recorded_at").cast(pa.int64()).to_pylist()
+        paths, queries, bodies = col("path"), col("query"), col("request_body")
+        sizes, truncated = col("request_body_size"), col("request_body_truncated")
+        headers = _headers(part.column("request_headers"))
+        tags = _tags(part.column("tags"))
+        for i in range(part.num_rows):
+            yield Job(
+                batch,
+                start + i,
+                ids[i],
+                at[i],
+                methods[i] or "",
+                schemes[i] or "http",
+                hosts[i] or "",
+                ports[i] or 0,
+                paths[i] or "/",
+                queries[i] or "",
+                headers[i],
+                bodies[i] or b"",
+                sizes[i] or 0,
+                bool(truncated[i]),
+                tags[i],
+            )
+
+
+def serialize(method: str, target: str, headers: Headers, body: bytes) -> bytes:
+    """One HTTP/1.1 request as it goes on the wire."""
+    lines = [f"{method} {target} HTTP/1.1"]
+    lines.extend(f"{name}: {value}" for name, value in headers)
+    if body or method not in _SAFE:
+        lines.append(f"Content-Length: {len(body)}")
+    head = "\r\n".join(lines).encode("utf-8") + b"\r\n\r\n"
+    return head + body if body else head
+
+
+class Preparer:
+    """Checks each job and serializes it for every target, on the feed thread."""
+
+    def __init__(
+        self,
+        targets: dict[str, Target],
+        *,
+        allow_mutating: bool,
+        keep_host: bool,
+        extra: Headers,
+        repeat_sample: float,
+    ) -> None:
+        self.targets = targets
+        self.allow_mutating = allow_mutating
+        self.keep_host = keep_host
+        self.extra = extra
+        self.repeat_sample = repeat_sample
+
+    def __call__(self, job: Job) -> Job:
+        reason = skip_reason_of(
+            job.method, job.path, job.query, job.headers, job.body, job.body_size,
+            job.body_truncated, allow_mutating=self.allow_mutating,
+        )  # fmt: skip
+        if reason is not None:
+            job.skip = reason.value
+            return job
+        job.keys = job.state_keys()
+        target_path = f"{job.path}?{job.query}" if job.query else job.path
+        for role, target in self.targets.items():
+            headers = wire_headers(job, target, keep_host=self.keep_host, extra=self.extra)
+            data = serialize(job.method, target.prefix + target_path, headers, job.body)
+            job.wires[role] = (target.key, data)
+        job.repeat = (
+            self.repeat_sample > 0
+            and job.method.upper() in _SAFE
+            and sample_keep(f"repeat:{job.id}", self.repeat_sample)
+        )
+        return job
