@@ -39,6 +39,7 @@ from shadowtape.replay.schedule import LagStats, Schedule
 from shadowtape.replay.slots import Slots
 from shadowtape.replay.stream import JobStream
 from shadowtape.replay.targets import Target
+from shadowtape.replay.timer import DueTimer
 
 log = logging.getLogger("shadowtape.replay")
 
@@ -276,6 +277,20 @@ class Run:
         schedule = Schedule(pace=options.pace, speed=options.speed, rate=options.rate)
         slots = Slots(options.concurrency)
         loop = asyncio.get_running_loop()
+        timer = DueTimer(loop)
+        try:
+            await self._dispatch_with(clients, schedule, slots, loop, timer)
+        finally:
+            timer.close()
+
+    async def _dispatch_with(
+        self,
+        clients: dict[str, ReplayClient],
+        schedule: Schedule,
+        slots: Slots,
+        loop: asyncio.AbstractEventLoop,
+        timer: DueTimer,
+    ) -> None:
         sequencer = Sequencer()
         wall0, mono0 = time.time(), time.monotonic()
         last_due = -1.0
@@ -294,19 +309,19 @@ class Run:
                     continue
                 due = schedule.due(job.at_us)
                 if due is not None:
-                    # The loop's timers wake up to 1 ms late (epoll counts in milliseconds).
-                    # Yielding through the last stretch instead was more exact on an idle
-                    # machine but worse on a busy one: a thread that never sleeps loses the
-                    # scheduler's favour, and sends came 5-10 ms late under contention. So
-                    # only sends closer together than a timer can tell apart are waited for
-                    # by yielding: at such rates the loop is busy anyway.
-                    wait = due - time.monotonic()
-                    if due - last_due < SPIN_GAP_S and wait < SPIN_GAP_S:
-                        while time.monotonic() < due:
-                            await asyncio.sleep(0)
-                    elif wait > 0:
-                        await asyncio.sleep(wait)
-                    last_due = due
+                    if timer.precise:
+                        await timer.until(due)
+                    else:
+                        # The loop's timers wake up to 1 ms late (epoll counts in
+                        # milliseconds), so sends closer together than that are waited
+                        # for by yielding: at such rates the loop is busy anyway.
+                        wait = due - time.monotonic()
+                        if due - last_due < SPIN_GAP_S and wait < SPIN_GAP_S:
+                            while time.monotonic() < due:
+                                await asyncio.sleep(0)
+                        elif wait > 0:
+                            await asyncio.sleep(wait)
+                        last_due = due
                 if not slots.take_now():
                     await slots.take()
                 # Counted only now: an exchange still waiting at a stop was not reached.
