@@ -60,11 +60,15 @@ SPIN_GAP_S = 0.001
 SWITCH_INTERVAL = 0.0002
 
 
+#: Starts a task eagerly (Python 3.12+): it runs to its first wait at once, so a request
+#: leaves now, not on the loop's next turn.
+_EAGER: Any = getattr(asyncio, "eager_task_factory", None)
+
+
 def _start(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-    factory = getattr(asyncio, "eager_task_factory", None)  # Python 3.12+
-    if factory is None:
+    if _EAGER is None:
         return loop.create_task(coro)
-    task: asyncio.Task[None] = factory(loop, coro)
+    task: asyncio.Task[None] = _EAGER(loop, coro)
     return task
 
 

@@ -11,20 +11,19 @@ event loop only picks them up, which keeps it free to send on time.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import pairwise
 from typing import Any
 
 import pyarrow as pa
 
-from shadowtape.replay.ordering import keys_for
-from shadowtape.replay.safety import skip_reason_of
+from shadowtape.replay.ordering import keys_for, shard_key_of
+from shadowtape.replay.safety import SAFE_METHODS, is_safe_method, skip_reason_of
 from shadowtape.replay.targets import Target, wire_headers
 from shadowtape.tape.filters import sample_keep
+from shadowtape.tape.schema import header_tuples
 
 #: Rows converted to Python per C call: each call holds the GIL throughout, so a short
 #: one keeps the loop's wait for the GIL short.
 DECODE_ROWS = 64
-_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 Headers = tuple[tuple[str, str], ...]
 #: (scheme, host, port) of a target, and the bytes of one request to it.
 Wire = tuple[tuple[str, str, int], bytes]
@@ -34,6 +33,7 @@ class Job:
     """One selected exchange on its way to the targets."""
 
     __slots__ = (
+        "_keys",
         "at_us",
         "batch",
         "body",
@@ -88,6 +88,7 @@ class Job:
         self.body_size = body_size
         self.body_truncated = body_truncated
         self.tags = tags
+        self._keys: list[str] | None = None
         #: Why it is not sent (a SkipReason value), set by ``Preparer``.
         self.skip: str | None = None
         #: The keys it shares state by (ordering.py).
@@ -108,19 +109,13 @@ class Job:
         return None
 
     def state_keys(self) -> list[str]:
-        return keys_for(self.headers, self.tags)
+        """Worked out once: sharding needs them first, then the Preparer."""
+        if self._keys is None:
+            self._keys = keys_for(self.headers, self.tags)
+        return self._keys
 
     def shard_key(self) -> str:
-        keys = self.state_keys()
-        return keys[0] if keys else f"id:{self.id}"
-
-
-def _headers(column: pa.Array) -> list[Headers]:
-    flat = column.flatten()
-    pairs = list(zip(flat.field("name").to_pylist(), flat.field("value").to_pylist(), strict=True))
-    offsets = column.offsets.to_pylist()
-    base = offsets[0]
-    return [tuple(pairs[a - base : b - base]) for a, b in pairwise(offsets)]
+        return shard_key_of(self.state_keys(), self.id)
 
 
 def _tags(column: pa.Array) -> list[dict[str, str]]:
@@ -149,7 +144,7 @@ def jobs_from_batch(batch: pa.RecordBatch) -> Iterator[Job]:
         at = part.column("recorded_at").cast(pa.int64()).to_pylist()
         paths, queries, bodies = col("path"), col("query"), col("request_body")
         sizes, truncated = col("request_body_size"), col("request_body_truncated")
-        headers = _headers(part.column("request_headers"))
+        headers = header_tuples(part.column("request_headers"))
         tags = _tags(part.column("tags"))
         for i in range(part.num_rows):
             yield Job(
@@ -175,7 +170,7 @@ def serialize(method: str, target: str, headers: Headers, body: bytes) -> bytes:
     """One HTTP/1.1 request as it goes on the wire."""
     lines = [f"{method} {target} HTTP/1.1"]
     lines.extend(f"{name}: {value}" for name, value in headers)
-    if body or method not in _SAFE:
+    if body or method not in SAFE_METHODS:
         lines.append(f"Content-Length: {len(body)}")
     head = "\r\n".join(lines).encode("utf-8") + b"\r\n\r\n"
     return head + body if body else head
@@ -215,7 +210,7 @@ class Preparer:
             job.wires[role] = (target.key, data)
         job.repeat = (
             self.repeat_sample > 0
-            and job.method.upper() in _SAFE
+            and is_safe_method(job.method)
             and sample_keep(f"repeat:{job.id}", self.repeat_sample)
         )
         return job

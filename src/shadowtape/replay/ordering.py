@@ -81,8 +81,12 @@ def keys_for(headers: tuple[tuple[str, str], ...], tags: Mapping[str, str]) -> l
 def shard_key(exchange: Exchange) -> str:
     """What decides the shard: the client first (it usually owns the idempotency keys
     too), then the idempotency key, then the exchange alone."""
-    keys = state_keys(exchange)
-    return keys[0] if keys else f"id:{exchange.id}"
+    return shard_key_of(state_keys(exchange), exchange.id)
+
+
+def shard_key_of(keys: list[str], exchange_id: str) -> str:
+    """``shard_key`` from a request's state keys and its exchange id."""
+    return keys[0] if keys else f"id:{exchange_id}"
 
 
 def shard_of(key: str, count: int) -> int:

@@ -122,7 +122,7 @@ def to_batch(exchanges: Sequence[Exchange]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
 
 
-def _header_tuples(column: pa.Array | pa.ChunkedArray) -> list[tuple[tuple[str, str], ...]]:
+def header_tuples(column: pa.Array | pa.ChunkedArray) -> list[tuple[tuple[str, str], ...]]:
     """Each row's headers as ordered pairs, built from the flat name and value arrays:
     several times faster than going through a dict per header."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
@@ -146,7 +146,7 @@ def from_batch(batch: pa.RecordBatch | pa.Table) -> Iterator[Exchange]:
     """Rebuild Exchanges from a batch; body columns may be absent (read as empty)."""
     names = batch.schema.names
     data: dict[str, list[Any]] = {
-        name: _header_tuples(batch.column(name))
+        name: header_tuples(batch.column(name))
         if name in _HEADER_COLUMNS
         else batch.column(name).to_pylist()
         for name in names
