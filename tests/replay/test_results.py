@@ -11,10 +11,13 @@ from shadowtape.exchange import ErrorKind
 from shadowtape.replay.client import Reply
 from shadowtape.replay.results import (
     SCHEMA,
+    Entry,
     ResultRows,
     ResultsWriter,
+    piece_of,
     read_results,
     read_run,
+    result_parts,
     results_batch,
     write_run_json,
 )
@@ -96,3 +99,41 @@ def test_not_a_run_folder(tmp_path: Path) -> None:
         list(read_results(tmp_path))
     with pytest.raises(ReplayError, match=r"run\.json"):
         read_run(tmp_path)
+
+
+def test_pieces_from_several_tape_batches_are_assembled_in_order(tmp_path: Path) -> None:
+    """The writer gathers pieces into one row group: each row keeps its own request and
+    recorded response, a target missing from one piece is null there, and a skipped row
+    has no baseline."""
+    tape = write_tape(
+        tmp_path / "tape",
+        [ex(f"/{i}", at=i, status=200 + i, method="POST" if i == 2 else "GET") for i in range(6)],
+    )
+    # Small batches, so the pieces point into several of them.
+    reader = selected([str(tape)], TapeFilter())
+    reader.reader.batch_size = 2
+    jobs = list(reader)
+    assert len({id(job.batch) for job in jobs}) == 3
+
+    def reply(status: int) -> Reply:
+        return Reply(sent=1.0, ended=1.5, status=status, raw_headers=[], body=b"", body_size=0)
+
+    first: list[Entry] = [
+        (jobs[0], None, 1, 0, 1.0, {"candidate": reply(500), "repeat": reply(501)}),
+        (jobs[2], "mutating", None, None, None, None),
+    ]
+    second: list[Entry] = [(job, None, 1, 0, 1.0, {"candidate": reply(600 + i)}) for i, job in
+                           enumerate([jobs[5], jobs[1], jobs[3], jobs[4]])]  # fmt: skip
+    writer = ResultsWriter(tmp_path)
+    writer.put(piece_of(first, "run1", live_baseline=False))
+    writer.put(piece_of(second, "run1", live_baseline=False))
+    writer.close()
+    (part,) = result_parts(tmp_path)
+    assert pq.ParquetFile(part).metadata.num_row_groups == 1
+    rows = pq.read_table(part).to_pylist()
+    assert [r["path"] for r in rows] == ["/0", "/2", "/5", "/1", "/3", "/4"]
+    assert [r["baseline_status"] for r in rows] == [200, None, 205, 201, 203, 204]
+    assert [r["candidate_status"] for r in rows] == [500, None, 600, 601, 602, 603]
+    assert [r["repeat_status"] for r in rows] == [501, None, None, None, None, None]
+    assert rows[1]["skip_reason"] == "mutating" and rows[1]["method"] == "POST"
+    assert {r["run_id"] for r in rows} == {"run1"}

@@ -20,7 +20,7 @@ from shadowtape.replay.progress import (
     Snapshot,
     make_progress,
 )
-from shadowtape.replay.stream import JobStream, selected
+from shadowtape.replay.stream import Feed, selected
 from shadowtape.tape import TapeFilter
 from tests.replay.helpers import ex, write_tape
 
@@ -56,13 +56,38 @@ def test_missing_tape_fails_before_anything_starts(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_the_job_stream_yields_everything_through_the_feed_thread(
+async def test_the_feed_yields_every_job_in_order_and_prepares_each_once(
     tmp_path: Path,
 ) -> None:
-    write_tape(tmp_path, [ex(f"/{i}", at=i * 0.001) for i in range(300)])
-    stream = JobStream(selected([str(tmp_path)], TapeFilter()))
-    got = [e.path async for e in stream]
-    assert got == [f"/{i}" for i in range(300)]
+    write_tape(tmp_path, [ex(f"/{i}", at=i * 0.001) for i in range(3000)])
+    prepared: list[str] = []
+
+    def prepare(job: Job) -> Job:
+        prepared.append(job.path)
+        return job
+
+    feed = Feed(selected([str(tmp_path)], TapeFilter()), prepare=prepare)
+    got = [e.path async for e in feed]
+    assert got == [f"/{i}" for i in range(3000)]
+    assert prepared == got
+    assert feed.finished
+
+
+@pytest.mark.anyio
+async def test_a_pump_is_a_short_slice_not_the_whole_read_ahead(tmp_path: Path) -> None:
+    """The loop decodes between sends: one pump must not hold it for long."""
+    write_tape(tmp_path, [ex(f"/{i}", at=i * 0.001) for i in range(3000)])
+    feed = Feed(selected([str(tmp_path)], TapeFilter()), ahead=2000)
+    while not feed.pump():  # the first batch is being read
+        await anyio.sleep(0.001)
+    first = len(feed)
+    assert 0 < first < 2000
+    await feed.fill()
+    assert len(feed) == 2000  # filled to the read-ahead, not beyond
+    assert not feed.pump()
+    feed.stop()
+    await anyio.sleep(0.3)
+    assert not any(t.name == "shadowtape-reader" and t.is_alive() for t in threading.enumerate())
 
 
 def test_plain_progress_lines() -> None:
@@ -78,7 +103,7 @@ def test_plain_progress_lines() -> None:
 async def test_the_feed_reads_a_bounded_distance_ahead_whatever_the_tape_size(
     tmp_path: Path,
 ) -> None:
-    """Memory stays bounded: an endless selection is read only a few chunks ahead."""
+    """Memory stays bounded: an endless selection is read only a bounded distance ahead."""
     pulled = 0
     (template,) = selected([str(write_tape(tmp_path, [ex()]))], TapeFilter())
 
@@ -88,20 +113,17 @@ async def test_the_feed_reads_a_bounded_distance_ahead_whatever_the_tape_size(
             pulled += 1
             yield template
 
-    stream = JobStream(endless(), depth=4, chunk=8)
-    await stream.ready()
+    feed = Feed(endless(), ahead=40)
+    await feed.fill()
     ahead = pulled
     taken = 0
-    async for _ in stream:
+    async for _ in feed:
         taken += 1
         if taken == 100:
             break
-    stream.stop()
-    # Four chunks queued, one being filled, plus the one the loop holds.
-    assert ahead <= 6 * 8
-    assert pulled <= taken + 6 * 8
-    await anyio.sleep(0.3)
-    assert not any(t.name == "shadowtape-feed" and t.is_alive() for t in threading.enumerate())
+    feed.stop()
+    assert ahead == 40
+    assert pulled <= taken + 40
 
 
 @pytest.mark.anyio
@@ -112,9 +134,10 @@ async def test_a_tape_error_while_streaming_reaches_the_loop(tmp_path: Path) -> 
         yield job
         raise TapeFormatError("part-2.parquet: corrupt")
 
-    stream = JobStream(broken())
+    feed = Feed(broken())
     with pytest.raises(TapeFormatError, match="corrupt"):
-        [e async for e in stream]
+        [e async for e in feed]
+    assert feed.finished
 
 
 def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise(

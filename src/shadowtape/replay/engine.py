@@ -2,10 +2,15 @@
 
 One dispatcher walks the tape in recorded order: it skips what safety rules out (a row
 with the reason), waits until the next request is due, takes one of ``concurrency``
-slots and starts the request. The loop does nothing else that takes long: the tape is
-read and decoded ahead on the feed thread (stream.py) and result rows are converted and
-written on the writer thread (results.py); before the clock starts, the feed fills its
-read-ahead and each target gets one connection, so neither counts as schedule lag.
+slots and starts the request. While it waits it does the run's chores, a step of tens
+of microseconds at a time: garbage collection (collector.py), decoding jobs ahead
+(stream.Feed) and converting finished replies to Arrow a column at a time
+(results.piece_steps). Making Python objects holds the GIL; on threads, that work made
+the loop wait for the GIL at every wake-up. Threads now do only what runs mostly without
+the GIL: reading Parquet, taking the recorded rows, writing results. With no gap
+between sends (an overloaded replay) the chores still get done, a step per finished
+request. Before the clock starts the feed fills its read-ahead and each target gets
+one connection, so neither counts as schedule lag.
 Requests run as tasks; one that shares state with an earlier one waits for it first.
 Stopping (Ctrl-C, SIGTERM) halts the dispatcher, lets requests in flight finish for a
 moment, then cancels the rest, and always leaves every result so far on disk with
@@ -22,7 +27,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Coroutine, Generator, Iterator, Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,33 +35,47 @@ from typing import Any
 
 from shadowtape.ids import new_id
 from shadowtape.replay.client import ReplayClient, Reply
+from shadowtape.replay.collector import Collector
 from shadowtape.replay.jobs import Job, Preparer
 from shadowtape.replay.options import Pace, ReplayOptions
 from shadowtape.replay.ordering import Sequencer
 from shadowtape.replay.progress import NoProgress, ProgressView, Snapshot
-from shadowtape.replay.results import ResultRows, ResultsWriter, results_batch, write_run_json
+from shadowtape.replay.results import (
+    Piece,
+    ResultRows,
+    ResultsWriter,
+    piece_steps,
+    write_run_json,
+)
 from shadowtape.replay.schedule import LagStats, Schedule
 from shadowtape.replay.slots import Slots
-from shadowtape.replay.stream import JobStream
+from shadowtape.replay.stream import Feed
 from shadowtape.replay.targets import Target
 from shadowtape.replay.timer import DueTimer
 
 log = logging.getLogger("shadowtape.replay")
 
-#: Rows handed to the writer thread at a time (it converts them to Arrow and gathers
-#: them into larger row groups)...
-GROUP_ROWS = 256
-#: ...or sooner when the rows hold this many body bytes, to bound memory.
+#: Finished rows converted to Arrow at a time, a column per chore, and handed to the
+#: writer thread, which gathers them into larger row groups.
+RESULT_ROWS = 128
+#: Finished rows held before they are converted whatever the schedule (a replay that
+#: never has a gap between sends)...
+RESULT_FORCE = 512
+#: ...or when they hold this many body bytes, to bound memory.
 GROUP_BYTES = 16 * 1024 * 1024
+#: Chores are done only while the next send is at least this far off.
+CHORE_GAP_S = 0.0002
+#: Skipped exchanges in a row before the dispatcher lets the loop turn.
+SKIP_YIELD = 256
 #: Seconds between forced writes, so results on disk are never older than this.
 FLUSH_EVERY = 1.0
 #: Seconds requests in flight get to finish after a stop.
 STOP_GRACE = 1.0
 #: Sends planned closer together than this (a timer's step) are waited for by yielding.
 SPIN_GAP_S = 0.001
-#: The interpreter's switch interval while a run goes (the default is 5 ms). The feed and
-#: writer threads do Python work next to the loop; when the loop wakes for a send, it
-#: waits for the GIL up to this long. Restored when the run ends.
+#: The interpreter's switch interval while a run goes (the default is 5 ms). The reader
+#: and writer threads run a little Python between their Arrow calls; when the loop wakes
+#: meanwhile, it waits for the GIL up to this long. Restored when the run ends.
 SWITCH_INTERVAL = 0.0002
 
 
@@ -113,7 +132,7 @@ class Run:
             extra=options.headers,
             repeat_sample=0.0 if options.live_baseline else options.repeat_sample,
         )
-        self.stream = JobStream(jobs, prepare=prepare)
+        self.feed = Feed(jobs, prepare=prepare)
         self.rows = ResultRows()
         self.lag = LagStats()
         self.skipped: Counter[str] = Counter()
@@ -126,6 +145,8 @@ class Run:
         self._writer: ResultsWriter | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._feed: asyncio.Task[None] | None = None
+        self._converting: Generator[None, None, Piece] | None = None
+        self.collector = Collector()
         self._stops = 0
 
     # -- run.json ---------------------------------------------------------------------------
@@ -186,6 +207,7 @@ class Run:
         loop = asyncio.get_running_loop()
         switch = sys.getswitchinterval()
         sys.setswitchinterval(min(switch, SWITCH_INTERVAL))
+        self.collector.__enter__()
         signals = []
         if handle_signals and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -215,9 +237,10 @@ class Run:
                 ticker.cancel()
         finally:
             sys.setswitchinterval(switch)
+            self.collector.__exit__(None, None, None)
             for sig in signals:
                 loop.remove_signal_handler(sig)
-            self.stream.stop()
+            self.feed.stop()
             self._flush()
             self._writer.close()
             write_run_json(self.run_dir, self.run_info(finished=True))
@@ -249,11 +272,33 @@ class Run:
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    def _step(self) -> bool:
+        """One step of converting finished rows: a column of up to RESULT_ROWS rows.
+        False when there was nothing to convert."""
+        if self._converting is None:
+            if not len(self.rows) or self._writer is None:
+                return False
+            entries = self.rows.take(RESULT_ROWS)
+            self._converting = piece_steps(entries, self.run_id, self.options.live_baseline)
+        try:
+            next(self._converting)
+        except StopIteration as done:
+            self._converting = None
+            assert self._writer is not None
+            self._writer.put(done.value)
+        return True
+
     def _flush(self) -> None:
-        if len(self.rows) and self._writer is not None:
-            entries = self.rows.take()
-            live = self.options.live_baseline
-            self._writer.put(lambda: results_batch(entries, self.run_id, live))
+        while self._step():
+            pass
+
+    def _chore(self) -> bool:
+        """One short step of the run's background work; False when there is none."""
+        if self.collector.step():
+            return True
+        if self._converting is not None or len(self.rows) >= RESULT_ROWS:
+            return self._step()
+        return self.feed.pump()
 
     def _snapshot(self) -> Snapshot:
         return Snapshot(
@@ -270,7 +315,8 @@ class Run:
             await asyncio.sleep(min(FLUSH_EVERY, self.progress.interval))
             now = time.monotonic()
             if now - last_flush >= FLUSH_EVERY:
-                self._flush()
+                while self._step():
+                    await asyncio.sleep(0)
                 last_flush = now
             if now - last_view >= self.progress.interval:
                 self.progress.update(self._snapshot())
@@ -298,54 +344,70 @@ class Run:
         sequencer = Sequencer()
         wall0, mono0 = time.time(), time.monotonic()
         last_due = -1.0
+        feed = self.feed
         # The schedule starts with the first exchange, once the feed has read ahead and
         # each target has a connection open (connecting is not what is being paced).
         await asyncio.gather(
-            self.stream.ready(),
+            feed.fill(),
             *(clients[role].connect_ahead(target.origin) for role, target in self.targets.items()),
         )
-        async for chunk in self.stream.chunks():
-            for job in chunk:
-                if job.skip is not None:
-                    self.selected += 1
-                    self.skipped[job.skip] += 1
-                    self._add(job, job.skip)
-                    continue
-                due = schedule.due(job.at_us)
-                if due is not None:
-                    if timer.precise:
-                        await timer.until(due)
-                    else:
-                        # The loop's timers wake up to 1 ms late (epoll counts in
-                        # milliseconds), so sends closer together than that are waited
-                        # for by yielding: at such rates the loop is busy anyway.
-                        wait = due - time.monotonic()
-                        if due - last_due < SPIN_GAP_S and wait < SPIN_GAP_S:
-                            while time.monotonic() < due:
-                                await asyncio.sleep(0)
-                        elif wait > 0:
-                            await asyncio.sleep(wait)
-                        last_due = due
+        while True:
+            job = feed.take()
+            if job is None:
+                # The read-ahead ran dry (the loop never had a gap): decode now.
+                job = await feed.next()
+                if job is None:
+                    break
+            if job.skip is not None:
+                self.selected += 1
+                self.skipped[job.skip] += 1
+                self._add(job, job.skip)
+                if self.selected % SKIP_YIELD == 0:
+                    await asyncio.sleep(0)  # a long run of skips still lets the loop turn
+                continue
+            due = schedule.due(job.at_us)
+            if due is not None:
+                # The gap before a send is when the chores get done, a slice at a time,
+                # with the replies that came in meanwhile handled in between.
+                while due - time.monotonic() > CHORE_GAP_S and self._chore():
+                    await asyncio.sleep(0)
+                if timer.precise:
+                    await timer.until(due)
+                else:
+                    # The loop's timers wake up to 1 ms late (epoll counts in
+                    # milliseconds), so sends closer together than that are waited
+                    # for by yielding: at such rates the loop is busy anyway.
+                    wait = due - time.monotonic()
+                    if due - last_due < SPIN_GAP_S and wait < SPIN_GAP_S:
+                        while time.monotonic() < due:
+                            await asyncio.sleep(0)
+                    elif wait > 0:
+                        await asyncio.sleep(wait)
+                    last_due = due
+            if not slots.take_now():
+                # Every slot is busy (--pace asap, or a slow target): do a chore while
+                # the replies come in.
+                self._chore()
                 if not slots.take_now():
                     await slots.take()
-                # Counted only now: an exchange still waiting at a stop was not reached.
-                self.selected += 1
-                if due is None:
-                    due = time.monotonic()
-                keys = job.keys
-                before, mine = sequencer.enter(keys) if keys else ([], None)
-                scheduled_us = round((wall0 + (due - mono0)) * 1e6)
-                # Started eagerly: the request goes out now, not on the loop's next turn.
-                task = _start(loop, self._one(job, clients, due, scheduled_us, before))
-                self._tasks.add(task)
+            # Counted only now: an exchange still waiting at a stop was not reached.
+            self.selected += 1
+            if due is None:
+                due = time.monotonic()
+            keys = job.keys
+            before, mine = sequencer.enter(keys) if keys else ([], None)
+            scheduled_us = round((wall0 + (due - mono0)) * 1e6)
+            # Started eagerly: the request goes out now, not on the loop's next turn.
+            task = _start(loop, self._one(job, clients, due, scheduled_us, before))
+            self._tasks.add(task)
 
-                def done(t: asyncio.Task[None], keys: list[str] = keys, mine: Any = mine) -> None:
-                    self._tasks.discard(t)
-                    if mine is not None:
-                        sequencer.leave(keys, mine)
-                    slots.give()
+            def done(t: asyncio.Task[None], keys: list[str] = keys, mine: Any = mine) -> None:
+                self._tasks.discard(t)
+                if mine is not None:
+                    sequencer.leave(keys, mine)
+                slots.give()
 
-                task.add_done_callback(done)
+            task.add_done_callback(done)
 
     async def _one(
         self,
@@ -400,5 +462,9 @@ class Run:
     ) -> None:
         rows = self.rows
         rows.add(job, skip_reason, scheduled_us, lag_us, due, replies)
-        if len(rows) >= GROUP_ROWS or rows.body_bytes >= GROUP_BYTES:
-            self._flush()
+        # Converted whatever the schedule when too many wait (a replay with no gaps
+        # between sends): a step per row added (a column of RESULT_ROWS rows) drains
+        # them faster than they come, and no send waits for a whole piece.
+        if len(rows) >= RESULT_FORCE or rows.body_bytes >= GROUP_BYTES:
+            self._step()
+        self.collector.step(force=True)

@@ -2,11 +2,12 @@
 
 docs/results-format.md documents every column and key; change both together. Bump the
 minor version for added columns, the major version for anything an older reader would
-misread. Finished exchanges are gathered on the event loop (one append each) and
-converted to Arrow and written by one background thread, in row groups: the request and
-the recorded response are taken from the tape's own rows in Arrow, only the replies are
-converted from Python. A part is written under a dot-name and renamed when closed, so a
-reader, or an interrupted run, only ever shows whole files.
+misread. Finished exchanges are gathered on the event loop (one append each). The
+replies are converted to Arrow there too, a few dozen rows at a time between sends
+(``piece_of``); one background thread gathers them into row groups, takes the request
+and the recorded response from the tape's own rows in Arrow (``assemble``) and writes
+them. A part is written under a dot-name and renamed when closed, so a reader, or an
+interrupted run, only ever shows whole files.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from shadowtape.errors import ReplayError
@@ -123,10 +125,14 @@ class ResultRows:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def take(self) -> list[Entry]:
-        taken = self.entries
-        self.entries = []
-        self.body_bytes = 0
+    def take(self, limit: int | None = None) -> list[Entry]:
+        """The oldest ``limit`` entries (all by default), removed."""
+        if limit is None or limit >= len(self.entries):
+            taken, self.entries, self.body_bytes = self.entries, [], 0
+            return taken
+        taken = self.entries[:limit]
+        del self.entries[:limit]
+        self.body_bytes -= sum(_body_bytes(e[5]) for e in taken)
         return taken
 
     def add(
@@ -142,9 +148,11 @@ class ResultRows:
         from it (corrected) and from each reply's own send time (uncorrected)."""
         self.entries.append((job, skip_reason, scheduled_at_us, lag_us, due, replies))
         if replies:
-            for reply in replies.values():
-                if reply.body:
-                    self.body_bytes += len(reply.body)
+            self.body_bytes += _body_bytes(replies)
+
+
+def _body_bytes(replies: dict[str, Reply] | None) -> int:
+    return sum(len(r.body) for r in replies.values() if r.body) if replies else 0
 
 
 def _headers_array(rows: list[list[tuple[bytes, bytes]] | None]) -> pa.Array:
@@ -175,43 +183,108 @@ def _raw(reply: Reply) -> list[tuple[bytes, bytes]] | None:
     return [(n.encode("latin-1", "replace"), v.encode()) for n, v in reply.headers]
 
 
-def results_batch(entries: list[Entry], run_id: str, live_baseline: bool) -> pa.RecordBatch:
-    """Entries as one record batch in SCHEMA: the request and the recorded response taken
-    from the tape's rows in Arrow, the replies converted column by column."""
-    n = len(entries)
-    batches: dict[int, int] = {}
-    tables: list[pa.RecordBatch] = []
-    offset = 0
-    request_rows: list[int] = []
-    recorded_rows: list[int | None] = []
-    for job, skip, *_ in entries:
-        base = batches.get(id(job.batch))
-        if base is None:
-            base = batches[id(job.batch)] = offset
-            tables.append(job.batch)
-            offset += job.batch.num_rows
-        request_rows.append(base + job.row)
-        recorded_rows.append(None if skip is not None or live_baseline else base + job.row)
-    tape = pa.Table.from_batches(tables) if tables else None
-    columns: dict[str, pa.Array] = {"run_id": pa.array([run_id] * n, pa.string())}
-    if tape is not None:
-        taken = tape.take(pa.array(request_rows, pa.int64()))
-        for name, column in _FROM_REQUEST.items():
-            columns[name] = taken.column(column).combine_chunks()
-        if not live_baseline:
-            recorded = tape.take(pa.array(recorded_rows, pa.int64()))
-            for name, column in _FROM_RECORDING.items():
-                columns[name] = recorded.column(column).combine_chunks()
-    columns["skip_reason"] = pa.array([e[1] for e in entries], pa.string())
-    columns["baseline_mode"] = pa.array(["live" if live_baseline else "recorded"] * n)
-    columns["scheduled_at"] = pa.array([e[2] for e in entries], pa.int64()).cast(TIMESTAMP)
-    columns["lag_us"] = pa.array([e[3] for e in entries], pa.int64())
+class Piece:
+    """Finished rows, half converted: the replies as Arrow arrays, made on the event loop
+    (converting Python objects holds the GIL throughout, so it is done there between
+    sends), and the jobs, whose tape rows ``assemble`` takes on the writer thread (Arrow's
+    take runs without the GIL, and costs the same for one row as for a thousand)."""
+
+    __slots__ = ("columns", "jobs", "live_baseline", "n", "nbytes", "run_id")
+
+    def __init__(
+        self,
+        run_id: str,
+        live_baseline: bool,
+        jobs: list[Job],
+        columns: dict[str, pa.Array],
+        nbytes: int,
+    ) -> None:
+        self.run_id = run_id
+        self.live_baseline = live_baseline
+        self.jobs = jobs
+        self.n = len(jobs)
+        self.columns = columns
+        #: The reply bodies' bytes (Arrow's own count walks every buffer, under the GIL).
+        self.nbytes = nbytes
+
+
+def piece_steps(
+    entries: list[Entry], run_id: str, live_baseline: bool
+) -> Generator[None, None, Piece]:
+    """The loop's half of converting ``entries``, one column per step (tens of
+    microseconds each for a hundred rows), so that the loop can answer in between."""
+    columns: dict[str, pa.Array] = {}
+    for name, index, kind in (
+        ("skip_reason", 1, pa.string()),
+        ("scheduled_at", 2, pa.int64()),
+        ("lag_us", 3, pa.int64()),
+    ):
+        columns[name] = pa.array([e[index] for e in entries], kind)
+        yield
     for target in TARGETS:
         if target == "baseline" and not live_baseline:
             continue
         replies = [(e[5] or _NONE).get(target) for e in entries]
         if any(replies):
-            columns.update(_reply_columns(target, replies, entries))
+            for name, array in _reply_columns(target, replies, entries):
+                columns[name] = array
+                yield
+    nbytes = sum(_body_bytes(e[5]) for e in entries)
+    return Piece(run_id, live_baseline, [e[0] for e in entries], columns, nbytes)
+
+
+def piece_of(entries: list[Entry], run_id: str, live_baseline: bool) -> Piece:
+    """``piece_steps`` all at once."""
+    steps = piece_steps(entries, run_id, live_baseline)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            piece: Piece = done.value
+            return piece
+
+
+def assemble(pieces: list[Piece]) -> pa.RecordBatch:
+    """The writer thread's half, for many pieces at once: the request and the recorded
+    response taken from the tape's rows, everything in SCHEMA's order."""
+    first = pieces[0]
+    n = sum(piece.n for piece in pieces)
+    # The tape batches the jobs point at, each once, and every row's place in them.
+    tables: list[pa.RecordBatch] = []
+    bases: dict[int, int] = {}
+    total = 0
+    rows: list[int] = []
+    for piece in pieces:
+        for job in piece.jobs:
+            base = bases.get(id(job.batch))
+            if base is None:
+                base = bases[id(job.batch)] = total
+                tables.append(job.batch)
+                total += job.batch.num_rows
+            rows.append(base + job.row)
+    columns: dict[str, pa.Array] = {}
+    for name in {name: None for piece in pieces for name in piece.columns}:
+        kind = SCHEMA.field(name).type
+        parts = [piece.columns.get(name) for piece in pieces]
+        columns[name] = pa.concat_arrays(
+            [pa.nulls(p.n, a.type if a is not None else kind) if a is None else a
+             for p, a in zip(pieces, parts, strict=True)]
+        ) if len(parts) > 1 else parts[0]  # fmt: skip
+    columns["run_id"] = pa.array([first.run_id] * n, pa.string())
+    columns["baseline_mode"] = pa.array(["live" if first.live_baseline else "recorded"] * n)
+    if tables:
+        tape = pa.Table.from_batches(tables)
+        request_rows = pa.array(rows, pa.int64())
+        taken = tape.take(request_rows)
+        for name, column in _FROM_REQUEST.items():
+            columns[name] = taken.column(column).combine_chunks()
+        if not first.live_baseline:
+            # A skipped exchange was not replayed: it has no baseline either.
+            replayed = pc.is_null(columns["skip_reason"])
+            recorded_rows = pc.if_else(replayed, request_rows, pa.scalar(None, pa.int64()))
+            recorded = tape.take(recorded_rows)
+            for name, column in _FROM_RECORDING.items():
+                columns[name] = recorded.column(column).combine_chunks()
     nulls = _nulls(n)
     arrays = []
     for i, field in enumerate(SCHEMA):
@@ -222,6 +295,11 @@ def results_batch(entries: list[Entry], run_id: str, live_baseline: bool) -> pa.
             array = array.cast(field.type)
         arrays.append(array)
     return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
+
+
+def results_batch(entries: list[Entry], run_id: str, live_baseline: bool) -> pa.RecordBatch:
+    """Entries as one record batch in SCHEMA (both halves at once)."""
+    return assemble([piece_of(entries, run_id, live_baseline)])
 
 
 @functools.lru_cache(maxsize=8)
@@ -236,8 +314,18 @@ _NO_REPLY = Reply(sent=0.0, ended=0.0)
 
 def _reply_columns(
     target: str, replies: list[Reply | None], entries: list[Entry]
-) -> dict[str, pa.Array]:
+) -> Iterator[tuple[str, pa.Array]]:
+    """One target's columns, one at a time."""
     got = [_NO_REPLY if r is None else r for r in replies]
+    yield f"{target}_status", pa.array([r.status for r in got], pa.int32())
+    yield f"{target}_reason", pa.array([r.reason for r in got], pa.string())
+    yield f"{target}_headers", _headers_array([_raw(r) for r in got])
+    yield f"{target}_body", pa.array([r.body for r in got], pa.binary())
+    yield f"{target}_body_size", pa.array([r.body_size for r in got], pa.int64())
+    yield f"{target}_body_truncated", pa.array([r.body_truncated for r in got], pa.bool_())
+    kinds = [r.error_kind.value if r.error_kind else None for r in got]
+    yield f"{target}_error_kind", pa.array(kinds, pa.string())
+    yield f"{target}_error_message", pa.array([r.error_message for r in got], pa.string())
     # The repeat is sent after the candidate answered: it has no schedule, and neither
     # has a request sent as soon as a slot was free.
     starts = [
@@ -248,33 +336,23 @@ def _reply_columns(
         None if r is _NO_REPLY else round((r.ended - start) * 1e6)
         for r, start in zip(got, starts, strict=True)
     ]
+    yield f"{target}_latency_us", pa.array(latency, pa.int64())
     service = [None if r is _NO_REPLY else round((r.ended - r.sent) * 1e6) for r in got]
-    return {
-        f"{target}_status": pa.array([r.status for r in got], pa.int32()),
-        f"{target}_reason": pa.array([r.reason for r in got], pa.string()),
-        f"{target}_headers": _headers_array([_raw(r) for r in got]),
-        f"{target}_body": pa.array([r.body for r in got], pa.binary()),
-        f"{target}_body_size": pa.array([r.body_size for r in got], pa.int64()),
-        f"{target}_body_truncated": pa.array([r.body_truncated for r in got], pa.bool_()),
-        f"{target}_error_kind": pa.array(
-            [r.error_kind.value if r.error_kind else None for r in got], pa.string()
-        ),
-        f"{target}_error_message": pa.array([r.error_message for r in got], pa.string()),
-        f"{target}_latency_us": pa.array(latency, pa.int64()),
-        f"{target}_service_us": pa.array(service, pa.int64()),
-    }
+    yield f"{target}_service_us", pa.array(service, pa.int64())
 
 
 _STOP = object()
 _ROLL = object()
+#: Pieces the writer thread may be behind before ``put`` waits (the loop hands over a few
+#: dozen rows at a time).
+QUEUE_PIECES = 64
 
 
 class ResultsWriter:
     """Writes DIR/results/part-*.parquet from one background thread.
 
-    It takes record batches, or functions making them (``results_batch`` over gathered
-    entries), and does everything else off the event loop: convert, gather into row
-    groups, compress, write, rename.
+    It takes record batches, or pieces (``piece_of``), and does everything else off the
+    event loop: gather into row groups, assemble the pieces, compress, write, rename.
     """
 
     def __init__(
@@ -295,8 +373,9 @@ class ResultsWriter:
         self.part_age = part_age
         self.rows_written = 0
         self.error: BaseException | None = None
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=8)
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_PIECES)
         self._pending: list[pa.RecordBatch] = []
+        self._pieces: list[Piece] = []
         self._pending_rows = 0
         self._writer: pq.ParquetWriter | None = None
         self._temp: Path | None = None
@@ -306,9 +385,8 @@ class ResultsWriter:
         self._thread = threading.Thread(target=self._run, name="shadowtape-results", daemon=True)
         self._thread.start()
 
-    def put(self, rows: pa.RecordBatch | Callable[[], pa.RecordBatch]) -> None:
-        """Hand over a batch, or a function that makes one (called on the writer's
-        thread, off the event loop); blocks only when the thread is far behind."""
+    def put(self, rows: pa.RecordBatch | Piece) -> None:
+        """Hand over rows; blocks only when the thread is far behind."""
         if self.error is not None:
             raise ReplayError(f"cannot write results under {self.folder}: {self.error}")
         self._queue.put(rows)
@@ -342,10 +420,12 @@ class ResultsWriter:
                 elif item is None:
                     self._write_pending()
                 else:
-                    if not isinstance(item, pa.RecordBatch):
-                        item = item()
-                    self._pending.append(item)
-                    self._pending_rows += item.num_rows
+                    if isinstance(item, Piece):
+                        self._pieces.append(item)
+                        self._pending_rows += item.n
+                    else:
+                        self._pending.append(item)
+                        self._pending_rows += item.num_rows
                     self._pending_bytes += item.nbytes
                     if (
                         self._pending_rows >= self.group_rows
@@ -356,6 +436,9 @@ class ResultsWriter:
                 self.error = exc
 
     def _write_pending(self) -> None:
+        if self._pieces:
+            self._pending.append(assemble(self._pieces))
+            self._pieces = []
         if not self._pending:
             return
         table = pa.Table.from_batches(self._pending, schema=SCHEMA)

@@ -6,27 +6,25 @@ a recorder wrote slightly out of order. Memory stays bounded by a few record bat
 source whatever the tape's size.
 
 Threads: a prefetch thread per source reads record batches (pyarrow, which releases the
-GIL); one feed thread decodes them into Jobs, merges and shards them, prepares each one
-for sending (checks, state keys, the bytes for each target) and keeps a bounded queue of
-them ahead of the schedule. Decoding on the event loop held it for milliseconds at a time
-(tens under CPU contention), and a send due in that stretch left late: at 200 requests/s
-that broke the recorded gaps. The feed thread shares the GIL with the loop, so it
-converts a few rows per C call (jobs.DECODE_ROWS) and the engine shortens the
-interpreter's switch interval while it runs (see engine.py), which keeps the loop's wait
-for the GIL short.
+GIL while it reads and decompresses). Everything that makes Python objects (decoding,
+merging, sharding, preparing each job for sending) runs on the event loop in slices of
+a few dozen microseconds, in the gaps between sends (``Feed``). It used to run on a feed
+thread, and that thread made the loop wait for the GIL at every wake-up: under load
+each send and each reply paid up to a switch interval, the loop fell behind, and the p99
+latency grew to several milliseconds.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import dataclasses
 import heapq
 import itertools
 import queue
 import threading
-from collections import defaultdict
+import time
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 
 import pyarrow as pa
@@ -42,13 +40,14 @@ REORDER_WINDOW = 256
 BATCH_ROWS = 1024
 #: Record batches read ahead per source (bodies included: keep it small).
 PREFETCH = 4
-#: Exchanges handed from the feed thread to the loop at a time...
-CHUNK = 128
-#: ...or fewer, when their bodies reach this many bytes.
-CHUNK_BYTES = 1024 * 1024
-#: Chunks read ahead of the schedule: seconds at production rates, and with CHUNK_BYTES
-#: the bound on the bodies held (16 MiB).
-AHEAD_CHUNKS = 16
+#: Jobs decoded ahead of the schedule (seconds at production rates)...
+AHEAD_JOBS = 1024
+#: ...or fewer, when their request bodies reach this many bytes.
+AHEAD_BYTES = 16 * 1024 * 1024
+#: Seconds of decoding per slice: short enough that a send due meanwhile leaves on time.
+PUMP_S = 0.00005
+#: Seconds between looks when the read-ahead is empty and the tape is still being read.
+READ_WAIT_S = 0.0005
 #: The schedule waits at most this long for the read-ahead before it starts.
 READY_TIMEOUT = 2.0
 
@@ -64,6 +63,16 @@ class Prefetch:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="shadowtape-reader", daemon=True)
         self._started = False
+        self._exhausted = False
+
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            self._thread.start()
+
+    def ready(self) -> bool:
+        """Whether the next batch (or the end) can be taken without waiting."""
+        return self._exhausted or not self._queue.empty()
 
     def _run(self) -> None:
         try:
@@ -85,9 +94,7 @@ class Prefetch:
         return False
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
-        if not self._started:
-            self._started = True
-            self._thread.start()
+        self.start()
         while True:
             try:
                 item = self._queue.get(timeout=0.1)
@@ -96,8 +103,10 @@ class Prefetch:
                     return
                 continue
             if item is _DONE:
+                self._exhausted = True
                 return
             if isinstance(item, BaseException):
+                self._exhausted = True
                 raise item
             assert isinstance(item, pa.RecordBatch)
             yield item
@@ -129,7 +138,8 @@ class Selection:
     """Every selected exchange of one shard, in recorded order, as a plain iterator.
 
     The tapes are found when it is made, so a wrong location fails before anything is
-    sent; reading starts on the first ``next()``. ``stop()`` ends the reader threads.
+    sent; reading starts on the first ``next()`` or ``ready()``. ``stop()`` ends the
+    reader threads.
     """
 
     def __init__(
@@ -151,6 +161,7 @@ class Selection:
             sub = copy.copy(self.reader)
             sub.parts = parts  # type: ignore[assignment]
             prefetch = Prefetch(sub.batches())
+            prefetch.start()
             self._prefetches.append(prefetch)
             decoded = _decoded(prefetch)
             streams.append(_reordered(decoded, REORDER_WINDOW))
@@ -171,6 +182,13 @@ class Selection:
             self._items = self._build()
         return next(self._items)
 
+    def ready(self) -> bool:
+        """Whether ``next()`` can go without waiting for a read: each source has a batch
+        (or its end) at hand. Conservative: the next job may be decoded already."""
+        if self._items is None:
+            self._items = self._build()
+        return all(prefetch.ready() for prefetch in self._prefetches)
+
     def stop(self) -> None:
         for prefetch in self._prefetches:
             prefetch.stop()
@@ -182,14 +200,15 @@ def selected(
     return Selection(tapes, tape_filter, shard)
 
 
-class JobStream:
-    """A selection's jobs for the event loop, read, decoded and prepared ahead on a thread.
+class Feed:
+    """A selection's jobs for the event loop, decoded and prepared on it in short slices.
 
-    The feed thread runs the whole selection (Parquet reads, decoding, merge, shard) and
-    hands over chunks through a bounded queue; the loop only ever takes a ready chunk, so
-    a slow read or a batch being decoded never holds up a send. ``ready()`` waits until
-    the feed is a full queue ahead (or the selection ended), so the schedule can start
-    without the first stretch competing with the read-ahead.
+    ``pump()`` decodes and prepares jobs for a slice of time and keeps them in a bounded
+    read-ahead; the engine calls it in the gaps between sends (and at once when the
+    read-ahead runs dry). Parquet is read on the prefetch threads, which hold the GIL
+    only briefly; converting to Python objects holds it throughout, so it is done here,
+    a slice at a time, rather than on a thread that would make the loop wait for the GIL
+    at every wake-up.
     """
 
     def __init__(
@@ -197,144 +216,93 @@ class JobStream:
         items: Iterator[Job],
         *,
         prepare: Callable[[Job], Job] | None = None,
-        depth: int = AHEAD_CHUNKS,
-        chunk: int = CHUNK,
-        chunk_bytes: int = CHUNK_BYTES,
+        ahead: int = AHEAD_JOBS,
+        ahead_bytes: int = AHEAD_BYTES,
     ) -> None:
         self._items = items
         self._prepare = prepare
-        self._queue: queue.Queue[object] = queue.Queue(depth)
-        self._chunk = chunk
-        self._chunk_bytes = chunk_bytes
-        self._stopped = threading.Event()
-        #: Set when the feed thread has handed over everything it will.
-        self._produced = threading.Event()
-        self._lock = threading.Lock()
-        self._waiter: asyncio.Future[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._finished = False
+        self._ahead = ahead
+        self._ahead_bytes = ahead_bytes
+        self._ready: deque[Job] = deque()
+        self._bytes = 0
+        self._readable: Callable[[], bool] = getattr(items, "ready", _always)
+        #: The selection has ended (or failed, or was stopped): nothing more to read.
+        self.finished = False
 
-    # -- the feed thread ----------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._ready)
 
-    def _produce(self) -> None:
+    def wants(self) -> bool:
+        """Whether the read-ahead has room."""
+        return (
+            not self.finished and len(self._ready) < self._ahead and self._bytes < self._ahead_bytes
+        )
+
+    def pump(self, budget: float = PUMP_S) -> bool:
+        """Decode and prepare jobs for about ``budget`` seconds (at least one job), while
+        the read-ahead has room. False when there was nothing to do without waiting for
+        the tape to be read."""
+        if not self.wants() or not self._readable():
+            return False
+        end = time.perf_counter() + budget
+        prepare, ready = self._prepare, self._ready
         try:
-            chunk: list[Job] = []
-            size = 0
-            prepare = self._prepare
-            for job in self._items:
+            while True:
+                try:
+                    job = next(self._items)
+                except StopIteration:
+                    self.stop()
+                    return True
                 if prepare is not None:
                     job = prepare(job)
-                chunk.append(job)
-                # The recorded response stays in the batch the job points at (counted
-                # by the reader's read-ahead): the request is what the job adds.
-                size += 2 * len(job.body)
-                if len(chunk) >= self._chunk or size >= self._chunk_bytes:
-                    if not self._put(chunk):
-                        return
-                    chunk, size = [], 0
-            if chunk and not self._put(chunk):
-                return
-            self._put(_DONE)
-        except BaseException as exc:  # raised again on the loop's side
-            self._put(exc)
-        finally:
-            self._stop_items()
-            self._produced.set()
-            self._wake()
-
-    def _put(self, item: object) -> bool:
-        while not self._stopped.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-            except queue.Full:
-                continue
-            self._wake()
-            return True
-        return False
-
-    def _wake(self) -> None:
-        with self._lock:
-            waiter, self._waiter = self._waiter, None
-        if waiter is not None and self._loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop closed after a stop
-                self._loop.call_soon_threadsafe(_resolve, waiter)
-
-    # -- the loop's side ----------------------------------------------------------------------
-
-    def _start(self) -> None:
-        if self._thread is None:
-            self._loop = asyncio.get_running_loop()
-            self._thread = threading.Thread(
-                target=self._produce, name="shadowtape-feed", daemon=True
-            )
-            self._thread.start()
-
-    def _has(self, full: bool) -> bool:
-        return self._queue.full() if full else not self._queue.empty()
-
-    async def _wait(self, full: bool = False) -> None:
-        """Wait until the queue holds something (with ``full``: is full), or the feed
-        thread has put all it ever will."""
-        assert self._loop is not None
-        while not self._has(full) and not self._produced.is_set():
-            waiter = self._loop.create_future()
-            with self._lock:
-                self._waiter = waiter
-            # Registered first, checked second: a chunk put in between is not missed.
-            if self._has(full) or self._produced.is_set():
-                with self._lock:
-                    self._waiter = None
-                return
-            await waiter
-
-    async def ready(self, timeout: float = READY_TIMEOUT) -> None:
-        """Start reading and wait (at most ``timeout`` s) until a full queue is ready."""
-        self._start()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                await self._wait(full=True)
-
-    async def chunks(self) -> AsyncIterator[list[Job]]:
-        """The jobs in recorded order, a ready chunk at a time."""
-        self._start()
-        try:
-            while not self._finished:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    if self._produced.is_set():  # stopped before the end
-                        return
-                    await self._wait()
-                    continue
-                if item is _DONE:
-                    self._finished = True
-                    return
-                if isinstance(item, BaseException):
-                    self._finished = True
-                    raise item
-                assert isinstance(item, list)
-                yield item
-        finally:
+                ready.append(job)
+                # The recorded response stays in the batch the job points at (counted by
+                # the reader's read-ahead): the request is what the job adds.
+                self._bytes += 2 * len(job.body)
+                if time.perf_counter() >= end or not self.wants():
+                    return True
+        except BaseException:
             self.stop()
+            raise
+
+    def take(self) -> Job | None:
+        """The next ready job, if there is one."""
+        if not self._ready:
+            return None
+        job = self._ready.popleft()
+        self._bytes -= 2 * len(job.body)
+        return job
+
+    async def next(self) -> Job | None:
+        """The next job, decoded now if none is ready; None at the end."""
+        while not self._ready:
+            if self.finished:
+                return None
+            if not self.pump():
+                await asyncio.sleep(READ_WAIT_S)  # the prefetch thread is reading
+        return self.take()
+
+    async def fill(self, timeout: float = READY_TIMEOUT) -> None:
+        """Fill the read-ahead (waiting at most ``timeout`` s), yielding between slices,
+        so the schedule starts with jobs in hand."""
+        end = time.monotonic() + timeout
+        while self.wants() and time.monotonic() < end:
+            if not self.pump():
+                await asyncio.sleep(READ_WAIT_S)
+            else:
+                await asyncio.sleep(0)
 
     async def __aiter__(self) -> AsyncIterator[Job]:
-        async for chunk in self.chunks():
-            for job in chunk:
-                yield job
+        while (job := await self.next()) is not None:
+            yield job
 
     def stop(self) -> None:
-        """End the feed thread (and the reader threads under it) soon; never blocks."""
-        self._stopped.set()
-        if self._thread is None:
-            self._stop_items()
-
-    def _stop_items(self) -> None:
+        """End reading (the reader threads stop soon); never blocks."""
+        self.finished = True
         stop = getattr(self._items, "stop", None)
         if stop is not None:
             stop()
 
 
-def _resolve(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
+def _always() -> bool:
+    return True
