@@ -29,7 +29,8 @@ _depth = 0
 
 
 class Collector:
-    """Takes over garbage collection for the ``with`` block; ``step()`` collects."""
+    """Takes over garbage collection from ``start()`` (or the ``with`` block) until
+    ``stop()``; ``step()`` collects."""
 
     def __init__(
         self, *, young: int = YOUNG, force: int = FORCE, full_every: float = FULL_EVERY_S
@@ -43,6 +44,19 @@ class Collector:
         self._last_full = 0.0
 
     def __enter__(self) -> Collector:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Freeze what exists and turn automatic collection off."""
         global _depth
         _depth += 1
         self._owner = _depth == 1
@@ -52,14 +66,9 @@ class Collector:
             gc.freeze()
             gc.disable()
         self._last_full = time.monotonic()
-        return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
+        """Give collection back to the interpreter as it was."""
         global _depth
         _depth -= 1
         if self._owner:

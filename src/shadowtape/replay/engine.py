@@ -65,7 +65,8 @@ RESULT_FORCE = 512
 GROUP_BYTES = 16 * 1024 * 1024
 #: Chores are done only while the next send is at least this far off.
 CHORE_GAP_S = 0.0002
-#: Skipped exchanges in a row before the dispatcher lets the loop turn.
+#: Skips let the loop turn once in this many exchanges selected (a long run of skips
+#: never waits, and would otherwise hold the loop).
 SKIP_YIELD = 256
 #: Seconds between forced writes, so results on disk are never older than this.
 FLUSH_EVERY = 1.0
@@ -207,7 +208,7 @@ class Run:
         loop = asyncio.get_running_loop()
         switch = sys.getswitchinterval()
         sys.setswitchinterval(min(switch, SWITCH_INTERVAL))
-        self.collector.__enter__()
+        self.collector.start()
         signals = []
         if handle_signals and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -237,7 +238,7 @@ class Run:
                 ticker.cancel()
         finally:
             sys.setswitchinterval(switch)
-            self.collector.__exit__(None, None, None)
+            self.collector.stop()
             for sig in signals:
                 loop.remove_signal_handler(sig)
             self.feed.stop()

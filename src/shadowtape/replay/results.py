@@ -3,8 +3,8 @@
 docs/results-format.md documents every column and key; change both together. Bump the
 minor version for added columns, the major version for anything an older reader would
 misread. Finished exchanges are gathered on the event loop (one append each). The
-replies are converted to Arrow there too, a few dozen rows at a time between sends
-(``piece_of``); one background thread gathers them into row groups, takes the request
+replies are converted to Arrow there too, a column at a time between sends
+(``piece_steps``); one background thread gathers them into row groups, takes the request
 and the recorded response from the tape's own rows in Arrow (``assemble``) and writes
 them. A part is written under a dot-name and renamed when closed, so a reader, or an
 interrupted run, only ever shows whole files.
@@ -204,7 +204,8 @@ class Piece:
         self.jobs = jobs
         self.n = len(jobs)
         self.columns = columns
-        #: The reply bodies' bytes (Arrow's own count walks every buffer, under the GIL).
+        #: The reply bodies' bytes (``nbytes`` of every column walks each buffer, under
+        #: the GIL, on the writer thread).
         self.nbytes = nbytes
 
 
@@ -229,7 +230,10 @@ def piece_steps(
             for name, array in _reply_columns(target, replies, entries):
                 columns[name] = array
                 yield
-    nbytes = sum(_body_bytes(e[5]) for e in entries)
+    # The bodies' bytes, read off their Arrow buffers (not summed again in Python).
+    nbytes = sum(
+        array.get_total_buffer_size() for name, array in columns.items() if name.endswith("_body")
+    )
     return Piece(run_id, live_baseline, [e[0] for e in entries], columns, nbytes)
 
 
@@ -351,7 +355,7 @@ QUEUE_PIECES = 64
 class ResultsWriter:
     """Writes DIR/results/part-*.parquet from one background thread.
 
-    It takes record batches, or pieces (``piece_of``), and does everything else off the
+    It takes record batches, or pieces (``piece_steps``), and does everything else off the
     event loop: gather into row groups, assemble the pieces, compress, write, rename.
     """
 
