@@ -221,3 +221,36 @@ def test_a_bad_report_flag_fails_before_anything_is_sent(
         assert server.received == []
     assert code == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_a_full_disk_stops_the_replay_with_one_line_and_keeps_what_was_written(
+    tmp_path: Path,
+) -> None:
+    from tests.full_disk import tiny_disk
+
+    tape = write_tape(tmp_path / "tape", [ex(f"/d/{i}", at=i * 0.002) for i in range(1500)])
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    with (
+        tiny_disk(tmp_path / "disk", size="2m") as disk,
+        serve(
+            lambda _: Reply(200, body=os.urandom(16_000))  # incompressible: fills the disk
+        ) as server,
+    ):
+        out = disk / "run"
+        done = subprocess.run(
+            [sys.executable, "-m", "shadowtape", "replay", str(tape), "--candidate", server.url,
+             "--out", str(out), "--progress", "off", "--speed", "4", "--repeat-sample", "0"],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+        )  # fmt: skip
+        assert done.returncode not in (0, 130), (done.returncode, done.stdout, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert "Traceback" not in done.stderr and "never retrieved" not in done.stderr
+        errors = [line for line in lines if "error" in line]
+        assert errors == lines[-1:], done.stderr  # one line, saying what and where
+        assert "No space left" in errors[0] and str(out / "results") in errors[0]
+        # Every part that reached the disk whole still reads (the one being written
+        # when the disk filled is lost: it never got its footer).
+        rows = _paths(out, replayed_only=False)
+        assert len(rows) < 1500
+        assert rows == [f"/d/{i}" for i in range(len(rows))]

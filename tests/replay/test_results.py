@@ -124,16 +124,33 @@ def test_pieces_from_several_tape_batches_are_assembled_in_order(tmp_path: Path)
     ]
     second: list[Entry] = [(job, None, 1, 0, 1.0, {"candidate": reply(600 + i)}) for i, job in
                            enumerate([jobs[5], jobs[1], jobs[3], jobs[4]])]  # fmt: skip
+    # Starts in the batch the last piece ended in (the usual case: pieces follow the tape).
+    third: list[Entry] = [(job, None, 1, 0, 1.0, {"candidate": reply(700 + i)}) for i, job in
+                          enumerate([jobs[3], jobs[0]])]  # fmt: skip
     writer = ResultsWriter(tmp_path)
-    writer.put(piece_of(first, "run1", live_baseline=False))
-    writer.put(piece_of(second, "run1", live_baseline=False))
+    for entries in (first, second, third):
+        writer.put(piece_of(entries, "run1", live_baseline=False))
     writer.close()
     (part,) = result_parts(tmp_path)
     assert pq.ParquetFile(part).metadata.num_row_groups == 1
     rows = pq.read_table(part).to_pylist()
-    assert [r["path"] for r in rows] == ["/0", "/2", "/5", "/1", "/3", "/4"]
-    assert [r["baseline_status"] for r in rows] == [200, None, 205, 201, 203, 204]
-    assert [r["candidate_status"] for r in rows] == [500, None, 600, 601, 602, 603]
-    assert [r["repeat_status"] for r in rows] == [501, None, None, None, None, None]
+    assert [r["path"] for r in rows] == ["/0", "/2", "/5", "/1", "/3", "/4", "/3", "/0"]
+    assert [r["baseline_status"] for r in rows] == [200, None, 205, 201, 203, 204, 203, 200]
+    assert [r["candidate_status"] for r in rows] == [500, None, 600, 601, 602, 603, 700, 701]
+    assert [r["repeat_status"] for r in rows] == [501, None, None, None, None, None, None, None]
     assert rows[1]["skip_reason"] == "mutating" and rows[1]["method"] == "POST"
     assert {r["run_id"] for r in rows} == {"run1"}
+
+
+def test_a_writer_that_fails_reports_it_at_close_and_stops(tmp_path: Path) -> None:
+    """A group that cannot be assembled is an error close() reports, not a writer thread
+    that retries it forever while close() waits."""
+    tape = write_tape(tmp_path / "tape", [ex("/0")])
+    (job,) = list(selected([str(tape)], TapeFilter()))
+    piece = piece_of([(job, None, 1, 0, 1.0, {"candidate": Reply(sent=1.0, ended=1.5)})],
+                     "run1", live_baseline=False)  # fmt: skip
+    piece.rows = pa.array([7], pa.int64())  # past the end of its tape batch
+    writer = ResultsWriter(tmp_path / "run")
+    writer.put(piece)
+    with pytest.raises(ReplayError, match="cannot write results"):
+        writer.close()

@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from shadowtape.errors import ReplayError
 from shadowtape.ids import new_id
 from shadowtape.replay.client import ReplayClient, Reply
 from shadowtape.replay.collector import Collector
@@ -56,15 +57,21 @@ from shadowtape.replay.timer import DueTimer
 log = logging.getLogger("shadowtape.replay")
 
 #: Finished rows converted to Arrow at a time, a column per chore, and handed to the
-#: writer thread, which gathers them into larger row groups.
-RESULT_ROWS = 128
+#: writer thread, which gathers them into larger row groups. Small, so that a chore in a
+#: gap between sends stays short (tens of microseconds)...
+RESULT_ROWS = 32
+#: ...and larger when there is no gap and a step is forced (a column's fixed cost is
+#: then spread over more rows).
+FORCED_ROWS = 128
 #: Finished rows held before they are converted whatever the schedule (a replay that
 #: never has a gap between sends)...
 RESULT_FORCE = 512
 #: ...or when they hold this many body bytes, to bound memory.
 GROUP_BYTES = 16 * 1024 * 1024
-#: Chores are done only while the next send is at least this far off.
-CHORE_GAP_S = 0.0002
+#: Chores are done only while the next send is at least this far off (a chore takes
+#: tens of microseconds; at 0.2 ms, a replay at 6,000 requests/s never had a gap, and
+#: all of its chores were forced, in longer steps: p99 latency 4 ms instead of 1.3).
+CHORE_GAP_S = 0.0001
 #: Skips let the loop turn once in this many exchanges selected (a long run of skips
 #: never waits, and would otherwise hold the loop).
 SKIP_YIELD = 256
@@ -149,6 +156,8 @@ class Run:
         self._converting: Generator[None, None, Piece] | None = None
         self.collector = Collector()
         self._stops = 0
+        #: Why results can no longer be written (a full disk): the run stops, and says so.
+        self.failure: ReplayError | None = None
 
     # -- run.json ---------------------------------------------------------------------------
 
@@ -232,7 +241,7 @@ class Run:
                 try:
                     await self._feed
                 except asyncio.CancelledError:
-                    if not self.interrupted:
+                    if not self.interrupted and self.failure is None:
                         raise
                 await self._drain()
                 ticker.cancel()
@@ -243,8 +252,15 @@ class Run:
                 loop.remove_signal_handler(sig)
             self.feed.stop()
             self._flush()
-            self._writer.close()
-            write_run_json(self.run_dir, self.run_info(finished=True))
+            try:
+                self._writer.close()
+            except ReplayError as exc:
+                self.failure = self.failure or exc
+            try:
+                write_run_json(self.run_dir, self.run_info(finished=True))
+            except OSError:
+                if self.failure is None:
+                    raise
             self.progress.close(self._snapshot())
             if self.lag.fell_behind and self.options.pace is not Pace.ASAP:
                 log.warning(
@@ -253,6 +269,8 @@ class Run:
                     self.lag.percentile(0.99) / 1000,
                     self.lag.max_us / 1000,
                 )
+        if self.failure is not None:
+            raise self.failure
 
     def stop(self) -> None:
         """Stop dispatching; a second stop cancels requests in flight at once."""
@@ -267,27 +285,40 @@ class Run:
     async def _drain(self) -> None:
         if not self._tasks:
             return
-        if self.interrupted:
+        if self.failure is not None:  # nothing more can be written: stop now
+            for task in self._tasks:
+                task.cancel()
+        elif self.interrupted:
             _, pending = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE)
             for task in pending:
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def _step(self) -> bool:
-        """One step of converting finished rows: a column of up to RESULT_ROWS rows.
+    def _step(self, rows: int = RESULT_ROWS) -> bool:
+        """One step of converting finished rows: a column of up to ``rows`` rows.
         False when there was nothing to convert."""
         if self._converting is None:
             if not len(self.rows) or self._writer is None:
                 return False
-            entries = self.rows.take(RESULT_ROWS)
+            entries = self.rows.take(rows)
             self._converting = piece_steps(entries, self.run_id, self.options.live_baseline)
         try:
             next(self._converting)
         except StopIteration as done:
             self._converting = None
             assert self._writer is not None
-            self._writer.put(done.value)
+            try:
+                self._writer.put(done.value)
+            except ReplayError as exc:
+                self._fail(exc)
         return True
+
+    def _fail(self, exc: ReplayError) -> None:
+        """Results cannot be written any more: stop sending, and end the run with this."""
+        if self.failure is None:
+            self.failure = exc
+            if self._feed is not None and not self._feed.done():
+                self._feed.cancel()
 
     def _flush(self) -> None:
         while self._step():
@@ -316,7 +347,13 @@ class Run:
             await asyncio.sleep(min(FLUSH_EVERY, self.progress.interval))
             now = time.monotonic()
             if now - last_flush >= FLUSH_EVERY:
-                while self._step():
+                # What finished before now, not what keeps finishing meanwhile: that
+                # would keep this loop going in pieces of a few rows each.
+                left = len(self.rows)
+                while self._converting is not None or left > 0:
+                    if self._converting is None:
+                        left -= min(left, RESULT_ROWS)
+                    self._step()
                     await asyncio.sleep(0)
                 last_flush = now
             if now - last_view >= self.progress.interval:
@@ -464,8 +501,8 @@ class Run:
         rows = self.rows
         rows.add(job, skip_reason, scheduled_us, lag_us, due, replies)
         # Converted whatever the schedule when too many wait (a replay with no gaps
-        # between sends): a step per row added (a column of RESULT_ROWS rows) drains
+        # between sends): a step per row added (a column of FORCED_ROWS rows) drains
         # them faster than they come, and no send waits for a whole piece.
         if len(rows) >= RESULT_FORCE or rows.body_bytes >= GROUP_BYTES:
-            self._step()
+            self._step(FORCED_ROWS)
         self.collector.step(force=True)

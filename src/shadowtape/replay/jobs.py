@@ -23,7 +23,7 @@ from shadowtape.tape.schema import header_tuples
 
 #: Rows converted to Python at a time. A slice costs about 70 us plus 2 us a row and
 #: cannot be split, so a send due meanwhile waits for it: this bounds that wait.
-DECODE_ROWS = 32
+DECODE_ROWS = 16
 Headers = tuple[tuple[str, str], ...]
 #: (scheme, host, port) of a target, and the bytes of one request to it.
 Wire = tuple[tuple[str, str, int], bytes]
@@ -141,7 +141,7 @@ def jobs_from_batch(batch: pa.RecordBatch) -> Iterator[Job]:
             col("host"),
             col("port"),
         )
-        at = part.column("recorded_at").cast(pa.int64()).to_pylist()
+        at = part.column("recorded_at").view(pa.int64()).to_pylist()  # a cast costs 25 us
         paths, queries, bodies = col("path"), col("query"), col("request_body")
         sizes, truncated = col("request_body_size"), col("request_body_truncated")
         headers = header_tuples(part.column("request_headers"))

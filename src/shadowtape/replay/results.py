@@ -110,6 +110,7 @@ _FROM_RECORDING = {
     "baseline_service_us": "duration_us",
 }
 
+_RECORDED_COLUMNS = list(dict.fromkeys(_FROM_RECORDING.values()))
 
 _NONE: dict[str, Reply] = {}
 
@@ -162,14 +163,24 @@ def _headers_array(rows: list[list[tuple[bytes, bytes]] | None]) -> pa.Array:
     names = [name for raw in rows if raw for name, _ in raw]
     values = [value for raw in rows if raw for _, value in raw]
     offsets = [0, *accumulate(len(raw) if raw else 0 for raw in rows)]
+    name_array = pa.array(names, pa.binary())
+    value_array = pa.array(values, pa.binary())
     try:
-        name_array = pa.array(names, pa.binary()).cast(pa.string())
-        value_array = pa.array(values, pa.binary()).cast(pa.string())
+        if b"".join(names).isascii() and b"".join(values).isascii():
+            # ASCII is UTF-8 already: the same buffers, read as strings. (A cast checks
+            # them again, and has a fixed cost of tens of microseconds.)
+            name_array = name_array.view(pa.string())
+            value_array = value_array.view(pa.string())
+        else:
+            name_array = name_array.cast(pa.string())
+            value_array = value_array.cast(pa.string())
     except pa.ArrowInvalid:
         name_array = pa.array([n.decode("latin-1") for n in names], pa.string())
         value_array = pa.array([v.decode("utf-8", "replace") for v in values], pa.string())
     pairs = pa.StructArray.from_arrays([name_array, value_array], fields=list(HEADER))
-    missing = pa.array([raw is None for raw in rows], pa.bool_())
+    missing = None
+    if None in rows:
+        missing = pa.array([raw is None for raw in rows], pa.bool_())
     return pa.ListArray.from_arrays(
         pa.array(offsets, pa.int32()), pairs, type=HEADERS, mask=missing
     )
@@ -184,25 +195,30 @@ def _raw(reply: Reply) -> list[tuple[bytes, bytes]] | None:
 
 
 class Piece:
-    """Finished rows, half converted: the replies as Arrow arrays, made on the event loop
+    """Finished rows, half converted on the event loop: the replies as Arrow arrays
     (converting Python objects holds the GIL throughout, so it is done there between
-    sends), and the jobs, whose tape rows ``assemble`` takes on the writer thread (Arrow's
-    take runs without the GIL, and costs the same for one row as for a thousand)."""
+    sends) and where each row's exchange sits in the tape's batches. ``assemble`` takes
+    those rows on the writer thread with Arrow calls only: a Python loop there held the
+    GIL for a millisecond at a time, and every send due meanwhile waited for it."""
 
-    __slots__ = ("columns", "jobs", "live_baseline", "n", "nbytes", "run_id")
+    __slots__ = ("batches", "columns", "live_baseline", "n", "nbytes", "rows", "run_id")
 
     def __init__(
         self,
         run_id: str,
         live_baseline: bool,
-        jobs: list[Job],
+        batches: list[pa.RecordBatch],
+        rows: pa.Array,
         columns: dict[str, pa.Array],
         nbytes: int,
     ) -> None:
         self.run_id = run_id
         self.live_baseline = live_baseline
-        self.jobs = jobs
-        self.n = len(jobs)
+        #: The tape batches the rows point into, each once...
+        self.batches = batches
+        #: ...and each row's index into them, laid end to end.
+        self.rows = rows
+        self.n = len(rows)
         self.columns = columns
         #: The reply bodies' bytes (``nbytes`` of every column walks each buffer, under
         #: the GIL, on the writer thread).
@@ -214,6 +230,20 @@ def piece_steps(
 ) -> Generator[None, None, Piece]:
     """The loop's half of converting ``entries``, one column per step (tens of
     microseconds each for a hundred rows), so that the loop can answer in between."""
+    batches: list[pa.RecordBatch] = []
+    bases: dict[int, int] = {}
+    total = 0
+    rows: list[int] = []
+    for entry in entries:
+        job = entry[0]
+        base = bases.get(id(job.batch))
+        if base is None:
+            base = bases[id(job.batch)] = total
+            batches.append(job.batch)
+            total += job.batch.num_rows
+        rows.append(base + job.row)
+    row_array = pa.array(rows, pa.int64())
+    yield
     columns: dict[str, pa.Array] = {}
     for name, index, kind in (
         ("skip_reason", 1, pa.string()),
@@ -234,7 +264,7 @@ def piece_steps(
     nbytes = sum(
         array.get_total_buffer_size() for name, array in columns.items() if name.endswith("_body")
     )
-    return Piece(run_id, live_baseline, [e[0] for e in entries], columns, nbytes)
+    return Piece(run_id, live_baseline, batches, row_array, columns, nbytes)
 
 
 def piece_of(entries: list[Entry], run_id: str, live_baseline: bool) -> Piece:
@@ -250,22 +280,26 @@ def piece_of(entries: list[Entry], run_id: str, live_baseline: bool) -> Piece:
 
 def assemble(pieces: list[Piece]) -> pa.RecordBatch:
     """The writer thread's half, for many pieces at once: the request and the recorded
-    response taken from the tape's rows, everything in SCHEMA's order."""
+    response taken from the tape's rows, everything in SCHEMA's order. Arrow calls only,
+    a few per column (each lets go of the GIL while it works)."""
     first = pieces[0]
     n = sum(piece.n for piece in pieces)
-    # The tape batches the jobs point at, each once, and every row's place in them.
     tables: list[pa.RecordBatch] = []
-    bases: dict[int, int] = {}
+    offsets: list[pa.Array] = []
     total = 0
-    rows: list[int] = []
     for piece in pieces:
-        for job in piece.jobs:
-            base = bases.get(id(job.batch))
-            if base is None:
-                base = bases[id(job.batch)] = total
-                tables.append(job.batch)
-                total += job.batch.num_rows
-            rows.append(base + job.row)
+        # Pieces in a row follow the tape: a piece's first batch is often the one the
+        # last piece ended in, and is not taken twice.
+        new = piece.batches
+        base = total
+        if tables and new[0] is tables[-1]:
+            base -= new[0].num_rows
+            new = new[1:]
+        # A Python int given to a compute function costs a failed import of dateutil
+        # (pyarrow looks for relativedelta), a walk of sys.path, each time: Arrow scalars.
+        offsets.append(pc.add(piece.rows, pa.scalar(base, pa.int64())) if base else piece.rows)
+        tables.extend(new)
+        total += sum(batch.num_rows for batch in new)
     columns: dict[str, pa.Array] = {}
     for name in {name: None for piece in pieces for name in piece.columns}:
         kind = SCHEMA.field(name).type
@@ -274,19 +308,20 @@ def assemble(pieces: list[Piece]) -> pa.RecordBatch:
             [pa.nulls(p.n, a.type if a is not None else kind) if a is None else a
              for p, a in zip(pieces, parts, strict=True)]
         ) if len(parts) > 1 else parts[0]  # fmt: skip
-    columns["run_id"] = pa.array([first.run_id] * n, pa.string())
-    columns["baseline_mode"] = pa.array(["live" if first.live_baseline else "recorded"] * n)
+    columns["run_id"] = pa.repeat(pa.scalar(first.run_id, pa.string()), n)
+    mode = "live" if first.live_baseline else "recorded"
+    columns["baseline_mode"] = pa.repeat(pa.scalar(mode, pa.string()), n)
     if tables:
         tape = pa.Table.from_batches(tables)
-        request_rows = pa.array(rows, pa.int64())
-        taken = tape.take(request_rows)
+        request_rows = pa.concat_arrays(offsets) if len(offsets) > 1 else offsets[0]
+        taken = tape.select(list(_FROM_REQUEST.values())).take(request_rows)
         for name, column in _FROM_REQUEST.items():
             columns[name] = taken.column(column).combine_chunks()
         if not first.live_baseline:
             # A skipped exchange was not replayed: it has no baseline either.
             replayed = pc.is_null(columns["skip_reason"])
             recorded_rows = pc.if_else(replayed, request_rows, pa.scalar(None, pa.int64()))
-            recorded = tape.take(recorded_rows)
+            recorded = tape.select(_RECORDED_COLUMNS).take(recorded_rows)
             for name, column in _FROM_RECORDING.items():
                 columns[name] = recorded.column(column).combine_chunks()
     nulls = _nulls(n)
@@ -437,7 +472,13 @@ class ResultsWriter:
                     ):
                         self._write_pending()
             except Exception as exc:  # reported by put()/close()
-                self.error = exc
+                if self.error is None:  # the cause, not what it broke afterwards
+                    self.error = exc
+                # What failed is dropped (it would fail again), and a stop still stops.
+                self._pieces, self._pending = [], []
+                self._pending_rows = self._pending_bytes = 0
+                if item is _STOP:
+                    return
 
     def _write_pending(self) -> None:
         if self._pieces:
