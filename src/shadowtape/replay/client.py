@@ -217,6 +217,9 @@ class _Connection(asyncio.Protocol):
         self.received = 0
         self.headers_done = False
         self.complete = False
+        #: When the last byte of the response was read (monotonic): the reply's end, not
+        #: when the waiting task next gets the loop.
+        self.completed_at = 0.0
         self.until_close = False
         self.keep_alive = False
         self.error: BaseException | None = None
@@ -293,6 +296,7 @@ class _Connection(asyncio.Protocol):
 
     def _done(self) -> None:
         self.complete = True
+        self.completed_at = time.monotonic()
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
@@ -447,7 +451,7 @@ class ReplayClient:
         except Exception as exc:
             kind, message = classify(exc)
             return Reply(sent=sent, ended=time.monotonic(), error_kind=kind, error_message=message)
-        ended = time.monotonic()
+        ended = conn.completed_at or time.monotonic()
         body, size, truncated = conn.body.finish()
         return Reply(
             sent=sent,
