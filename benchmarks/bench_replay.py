@@ -201,47 +201,77 @@ def main() -> None:
         half = replay_rate / 2
         seconds = 4
         _tape(root / "tape-half", int(half * seconds), nginx.path)
-        run_dir = replay(
-            root / "tape-half",
-            candidate=nginx.url,
-            out=root / "half",
-            rate=half,
-            concurrency=IN_FLIGHT,
-            repeat_sample=0,
-            progress="off",
+        # Rounds again, each next to its own estimate of the server's part: a minute's
+        # drift moves both.
+        rounds_ = []
+        for round_ in range(ROUNDS):
+            _, server = _wrk(url, 1, 2)
+            run_dir = replay(
+                root / "tape-half",
+                candidate=nginx.url,
+                out=root / f"half-{round_}",
+                rate=half,
+                concurrency=IN_FLIGHT,
+                repeat_sample=0,
+                progress="off",
+            )
+            rounds_.append((_half_rate_figures(run_dir), server, read_run(run_dir)["schedule"]))
+        print(
+            f"\nlatency at --rate {half:,.0f} (half the maximum), after the first second, ms,"
+            f" median of {ROUNDS} rounds:"
         )
-        _, server = _wrk(url, 1, 2)
-        # Steady state: the first second opens the connection pool and is left out.
-        table = pa.Table.from_batches(
-            list(
-                read_results(
-                    run_dir,
-                    columns=["scheduled_at", "candidate_latency_us", "candidate_service_us"],
-                )
+        print(f"  {'':<40}{'p50':>8}{'p99':>8}")
+
+        def median(values: list[float]) -> float:
+            return statistics.median(values)
+
+        def row(label: str, p50s: list[float], p99s: list[float], note: str = "") -> None:
+            print(f"  {label:<40}{median(p50s):8.3f}{median(p99s):8.3f}{note}")
+
+        row(
+            "replay, corrected (from schedule)",
+            [r[0]["corrected"][0] for r in rounds_],
+            [r[0]["corrected"][1] for r in rounds_],
+        )
+        row(
+            "replay, uncorrected (from send)",
+            [r[0]["uncorrected"][0] for r in rounds_],
+            [r[0]["uncorrected"][1] for r in rounds_],
+        )
+        row(
+            "server part (wrk -t1 -c1)",
+            [r[1]["p50"] for r in rounds_],
+            [r[1]["p99"] for r in rounds_],
+        )
+        over99 = [r[0]["corrected"][1] - r[1]["p99"] for r in rounds_]
+        row(
+            "replayer overhead (corrected - server)",
+            [r[0]["corrected"][0] - r[1]["p50"] for r in rounds_],
+            over99,
+            "   (target p99 <= 1 ms)",
+        )
+        print(f"  overhead p99 by round: {', '.join(f'{v:.3f}' for v in over99)}")
+        lags = ", ".join(f"{r[2]['p99_lag_ms']}/{r[2]['max_lag_ms']}" for r in rounds_)
+        print(f"  schedule lag p99/max by round, ms: {lags}")
+
+
+def _half_rate_figures(run_dir: Path) -> dict[str, tuple[float, float]]:
+    """p50 and p99 (ms) of the corrected and uncorrected latency, in steady state (the
+    first second opens the connection pool and is left out)."""
+    table = pa.Table.from_batches(
+        list(
+            read_results(
+                run_dir, columns=["scheduled_at", "candidate_latency_us", "candidate_service_us"]
             )
         )
-        start = pc.min(table.column("scheduled_at")).value
-        steady = table.filter(
-            pc.greater_equal(table.column("scheduled_at").cast(pa.int64()), start + 1_000_000)
-        )
-        corrected = steady.column("candidate_latency_us")
-        service = steady.column("candidate_service_us")
-        lag = read_run(run_dir)["schedule"]
-        print(f"\nlatency at --rate {half:,.0f} (half the maximum), after the first second, ms:")
-        print(f"  {'':<36}{'p50':>8}{'p99':>8}")
-        print(
-            f"  {'replay, corrected (from schedule)':<36}"
-            f"{_ms(corrected, 0.5):8.3f}{_ms(corrected, 0.99):8.3f}"
-        )
-        print(
-            f"  {'replay, uncorrected (from send)':<36}"
-            f"{_ms(service, 0.5):8.3f}{_ms(service, 0.99):8.3f}"
-        )
-        print(f"  {'server part (wrk -t1 -c1)':<36}{server['p50']:8.3f}{server['p99']:8.3f}")
-        over50 = _ms(corrected, 0.5) - server["p50"]
-        over99 = _ms(corrected, 0.99) - server["p99"]
-        print(
-            f"  {'replayer overhead (corrected - server)':<36}{over50:8.3f}{over99:8.3f}"
-            "   (target p99 <= 1 ms)"
-        )
-        print(f"  schedule lag: p99 {lag['p99_lag_ms']} ms, max {lag['max_lag_ms']} ms")
+    )
+    start = pc.min(table.column("scheduled_at")).value
+    steady = table.filter(
+        pc.greater_equal(table.column("scheduled_at").cast(pa.int64()), start + 1_000_000)
+    )
+    corrected = steady.column("candidate_latency_us")
+    service = steady.column("candidate_service_us")
+    return {
+        "corrected": (_ms(corrected, 0.5), _ms(corrected, 0.99)),
+        "uncorrected": (_ms(service, 0.5), _ms(service, 0.99)),
+    }
