@@ -31,6 +31,7 @@ from shadowtape.errors import ReplayError
 from shadowtape.ids import new_id
 from shadowtape.replay.client import Reply
 from shadowtape.replay.jobs import Job
+from shadowtape.replay.priority import lower_this_thread
 
 RESULTS_VERSION = "1.0"
 RESULTS_MAJOR = 1
@@ -441,6 +442,7 @@ class ResultsWriter:
             raise ReplayError(f"cannot write results under {self.folder}: {self.error}")
 
     def _run(self) -> None:
+        lower_this_thread()  # priority.py: the loop's replies come first
         while True:
             try:
                 item = self._queue.get(timeout=1.0)
