@@ -1,13 +1,15 @@
-"""Background threads run at a lower OS priority than the event loop.
+"""The results thread runs at a lower OS priority than the event loop.
 
-The reader and results threads do bursts of work that needs no GIL (decompressing
-Parquet, compressing it), several milliseconds at a time. On a small machine those
-bursts took a core from the event loop, or from the server on the same machine, and
-every reply due meanwhile was read late: measured at 6,000 requests/s on two cores, p99
-latency 1.4-1.8 ms with the threads at the loop's priority, 0.6-0.9 ms with them ten
-steps nicer, in interleaved runs. A nicer thread still gets every idle cycle, so nothing
-is starved while the loop waits; and it holds the GIL only between its Arrow calls, so
-the loop seldom waits on a thread the OS put aside.
+It compresses and writes row groups: bursts of several milliseconds that need no GIL.
+On a small machine those bursts took a core from the event loop, or from the server on
+the same machine, and every reply due meanwhile was read late. Measured at 6,000
+requests/s on two cores, in interleaved runs: p99 latency 1.4-2.0 ms with the threads at
+the loop's priority, 0.6-1.2 ms with the results and reader threads ten steps nicer.
+Nothing waits on the results thread while it has a backlog to work through (the loop
+hands it finished rows and goes on), and a nicer thread still gets every idle cycle.
+The reader thread keeps the loop's priority: the loop does wait for it when its
+read-ahead runs dry, and on a starved machine nicer threads let the replay fall further
+behind.
 """
 
 from __future__ import annotations

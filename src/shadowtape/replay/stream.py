@@ -32,7 +32,6 @@ import pyarrow as pa
 from shadowtape.replay.jobs import Job, jobs_from_batch
 from shadowtape.replay.options import Shard
 from shadowtape.replay.ordering import shard_of
-from shadowtape.replay.priority import lower_this_thread
 from shadowtape.tape import TapeFilter, TapeReader
 
 #: Exchanges held back to put a slightly out-of-order tape back in order.
@@ -76,7 +75,6 @@ class Prefetch:
         return self._exhausted or not self._queue.empty()
 
     def _run(self) -> None:
-        lower_this_thread()  # priority.py: the loop's replies come first
         try:
             for batch in self._batches:
                 if not self._put(batch):
