@@ -10,7 +10,7 @@ import anyio
 import pytest
 from rich.console import Console
 
-from shadowtape.errors import TapeFormatError
+from shadowtape.errors import ReplayError, TapeFormatError
 from shadowtape.replay.jobs import Job
 from shadowtape.replay.options import Shard
 from shadowtape.replay.progress import (
@@ -152,3 +152,31 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise(
     bar.close(Snapshot(done=9, selected=10, skipped=1, errors=2, lag_ms=0.5, total=10))
     text = out.getvalue()
     assert "replaying" in text and "2 errors" in text and "lag 0.5 ms" in text
+
+
+def test_a_reader_thread_that_dies_is_an_error_not_a_wait_for_ever(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug that kills the reader thread outside its own error handling (simulated
+    here: the thread's body raises at once) reaches the consumer as an error."""
+    from shadowtape.replay import stream
+
+    def crash(self: stream.Prefetch) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(stream.Prefetch, "_run", crash)
+    monkeypatch.setattr(threading, "excepthook", lambda args: None)  # expected: quiet
+    tape = write_tape(tmp_path / "tape", [ex("/a", at=0)])
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def consume() -> None:
+        try:
+            list(selected([str(tape)], TapeFilter()))
+        except ReplayError as exc:
+            errors.append(exc)
+        done.set()
+
+    threading.Thread(target=consume, daemon=True).start()
+    assert done.wait(10), "the consumer waited for ever"
+    assert errors and "reader thread stopped" in str(errors[0])

@@ -29,6 +29,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequenc
 
 import pyarrow as pa
 
+from shadowtape.errors import ReplayError
 from shadowtape.replay.jobs import Job, jobs_from_batch
 from shadowtape.replay.options import Shard
 from shadowtape.replay.ordering import shard_of
@@ -72,7 +73,12 @@ class Prefetch:
 
     def ready(self) -> bool:
         """Whether the next batch (or the end) can be taken without waiting."""
-        return self._exhausted or not self._queue.empty()
+        return self._exhausted or not self._queue.empty() or self._died()
+
+    def _died(self) -> bool:
+        """The thread ended without saying so (a bug, not a tape error): the consumer
+        must hear of it, not poll an empty queue for ever."""
+        return self._started and not self._thread.is_alive() and self._queue.empty()
 
     def _run(self) -> None:
         try:
@@ -101,6 +107,9 @@ class Prefetch:
             except queue.Empty:
                 if self._stop.is_set():
                     return
+                if self._died():
+                    self._exhausted = True
+                    raise ReplayError("the tape reader thread stopped unexpectedly") from None
                 continue
             if item is _DONE:
                 self._exhausted = True
