@@ -135,7 +135,11 @@ class _Finder:
         return "".join(pieces)
 
     def _edit(self, start: int, end: int, new: str) -> None:
-        if end > start and start not in self.edits:
+        # Where two patterns read a value at the same place, the longer reading wins:
+        # "password: 4045 0000 0000 0009" is a line's whole value, not the number 4045
+        # (which left twelve digits of a card on disk).
+        known = self.edits.get(start)
+        if end > start and (known is None or end > known[1]):
             self.edits[start] = (start, end, new)
 
     def _pair(self, found: re.Match[str] | None) -> None:
