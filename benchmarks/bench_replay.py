@@ -222,11 +222,9 @@ def main() -> None:
         )
         print(f"  {'':<40}{'p50':>8}{'p99':>8}")
 
-        def median(values: list[float]) -> float:
-            return statistics.median(values)
-
         def row(label: str, p50s: list[float], p99s: list[float], note: str = "") -> None:
-            print(f"  {label:<40}{median(p50s):8.3f}{median(p99s):8.3f}{note}")
+            p50, p99 = statistics.median(p50s), statistics.median(p99s)
+            print(f"  {label:<40}{p50:8.3f}{p99:8.3f}{note}")
 
         row(
             "replay, corrected (from schedule)",

@@ -18,7 +18,7 @@ import logging
 import os
 import threading
 
-#: How much nicer than the process a background thread makes itself (Unix nice steps).
+#: How much nicer than the loop the results thread makes itself (Unix nice steps).
 NICER = 10
 
 log = logging.getLogger("shadowtape.replay")
