@@ -44,10 +44,14 @@ def _off_schedule_ms(at: dict[int, float], planned: list[float]) -> list[float]:
     return sorted(abs(at[i] - planned[i] - origin) * 1000 for i in at)
 
 
+#: Timing on a shared 2-core VM whose host takes CPU away in bursts (a CI run once had
+#: the replay and the test server both stall for 25-50 ms, twice in a row): further
+#: attempts forgive bursts from elsewhere; a replayer that cannot pace fails them all.
+ATTEMPTS = 3
+
+
 def test_recorded_gaps_are_kept_within_milliseconds_at_200_per_second(tmp_path: Path) -> None:
-    # Timing on a shared 2-core machine: a second attempt forgives one burst of CPU
-    # starvation from elsewhere; a replayer that cannot pace fails both.
-    for attempt in range(2):
+    for attempt in range(ATTEMPTS):
         errors_ms, info = _pacing_errors_ms(tmp_path / str(attempt))
         median, p90 = statistics.median(errors_ms), errors_ms[int(0.9 * len(errors_ms))]
         if median < 2.0 and p90 < 4.0:
@@ -77,7 +81,7 @@ def test_speed_compresses_recorded_gaps_and_rate_ignores_them(tmp_path: Path, mo
     tape, offsets = _uneven_tape(tmp_path / "tape", 100)
     planned = [o / 2 for o in offsets] if mode == "speed" else [i / 200 for i in range(100)]
     pacing: dict[str, float] = {"speed": 2.0} if mode == "speed" else {"rate": 200.0}
-    for attempt in range(2):  # one retry forgives a burst of CPU starvation from elsewhere
+    for attempt in range(ATTEMPTS):
         with aserve() as server:
             replay(
                 tape,

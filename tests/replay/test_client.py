@@ -9,6 +9,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -282,3 +283,66 @@ async def test_a_kept_alive_connection_reset_by_the_server_is_retried_for_safe_m
         b"POST / HTTP/1.1 (reset)",
         b"POST / HTTP/1.1",
     ]
+
+
+def _raw_server(answers: list[list[bytes]]) -> socket.socket:
+    """A raw server: connection i reads one request and writes answers[i] a piece at a
+    time (each piece its own send, flushed by TCP_NODELAY and a short pause), then
+    closes."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    sock.settimeout(5)
+
+    def run() -> None:
+        for pieces in answers:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                conn.recv(65536)
+                for piece in pieces:
+                    conn.sendall(piece)
+                    time.sleep(0.002)
+
+    threading.Thread(target=run, daemon=True).start()
+    return sock
+
+
+@pytest.mark.anyio
+async def test_response_heads_are_read_however_they_arrive() -> None:
+    gz = gzip.compress(b"zipped")
+    answers = [
+        # A head that arrives a few bytes at a time, with a body in the last piece.
+        [
+            b"HTTP/1.1 200 OK\r\nX-A",
+            b": 1\r\n",
+            b"X-B:  two words \r",
+            b"\nContent-Length: 2\r\n\r\nok",
+        ],
+        # An interim 100 Continue in front of the real answer, in the same write.
+        [b"HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\nHTTP/1.1 201 Created\r\n"
+         b"X-Final: yes\r\nContent-Length: 0\r\n\r\n"],
+        # The body's encoding, read from the head; a header value that is not UTF-8.
+        [b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\nX-Raw: caf\xe9\r\n"
+         b"Content-Length: " + str(len(gz)).encode() + b"\r\n\r\n" + gz],
+        # No headers at all, the body delimited by the end of the connection.
+        [b"HTTP/1.1 200 OK\r\n\r\n", b"until close"],
+    ]  # fmt: skip
+    sock = _raw_server(answers)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    try:
+        async with ReplayClient(timeout=3) as client:
+            replies = [await client.fetch(_get(url)) for _ in answers]
+    finally:
+        sock.close()
+    slow, interim, zipped, bare = replies
+    assert (slow.status, slow.body) == (200, b"ok"), slow.error_message
+    assert slow.headers == (("X-A", "1"), ("X-B", "two words"), ("Content-Length", "2"))
+    assert (interim.status, interim.reason) == (201, "Created"), interim.error_message
+    assert interim.headers == (("X-Final", "yes"), ("Content-Length", "0"))
+    assert zipped.body == b"zipped", zipped.error_message
+    assert zipped.headers is not None and ("X-Raw", "caf\ufffd") in zipped.headers
+    assert (bare.body, bare.headers) == (b"until close", ())

@@ -42,8 +42,8 @@ def _write(run_dir: Path) -> None:
         ended=10.75,
         status=201,
         reason="Created",
-        # As the client keeps them: bytes, one value not UTF-8.
-        raw_headers=[(b"A", b"1"), (b"X-Raw", b"caf\xe9")],
+        # As the client keeps it: the head as bytes, one value not UTF-8.
+        head=b"HTTP/1.1 201 Created\r\nA: 1\r\nX-Raw: caf\xe9",
         body=b"hi",
         body_size=2,
         body_truncated=False,
@@ -116,7 +116,9 @@ def test_pieces_from_several_tape_batches_are_assembled_in_order(tmp_path: Path)
     assert len({id(job.batch) for job in jobs}) == 3
 
     def reply(status: int) -> Reply:
-        return Reply(sent=1.0, ended=1.5, status=status, raw_headers=[], body=b"", body_size=0)
+        return Reply(
+            sent=1.0, ended=1.5, status=status, head=b"HTTP/1.1 200 OK", body=b"", body_size=0
+        )
 
     first: list[Entry] = [
         (jobs[0], None, 1, 0, 1.0, {"candidate": reply(500), "repeat": reply(501)}),

@@ -32,6 +32,7 @@ import httptools
 import httpx
 
 from shadowtape.exchange import ErrorKind
+from shadowtape.replay.heads import decode_head, framing, split_head
 from shadowtape.replay.jobs import serialize
 from shadowtape.replay.slots import Slots
 from shadowtape.replay.targets import Outgoing
@@ -49,8 +50,9 @@ CONNECT_AHEAD_TIMEOUT = 2.0
 class Reply:
     """What one target answered, or why it did not. Times are ``time.monotonic()``.
 
-    Headers are kept as the bytes that came (``raw_headers``) and decoded only when read:
-    the result writer turns them into Arrow columns without a Python string per header.
+    Headers are kept as the head that came (``head``: status line and header lines, as
+    bytes) and decoded only when read (heads.py): the results thread parses a column of
+    heads with Arrow, and the event loop makes no Python object per header.
     """
 
     __slots__ = (
@@ -61,7 +63,7 @@ class Reply:
         "ended",
         "error_kind",
         "error_message",
-        "raw_headers",
+        "head",
         "reason",
         "sent",
         "status",
@@ -79,14 +81,14 @@ class Reply:
         body_truncated: bool | None = None,
         error_kind: ErrorKind | None = None,
         error_message: str | None = None,
-        raw_headers: list[tuple[bytes, bytes]] | None = None,
+        head: bytes | None = None,
     ) -> None:
         self.sent = sent
         self.ended = ended
         self.status = status
         self.reason = reason
         self._headers = headers
-        self.raw_headers = raw_headers
+        self.head = head
         self.body = body
         self.body_size = body_size
         self.body_truncated = body_truncated
@@ -95,8 +97,8 @@ class Reply:
 
     @property
     def headers(self) -> tuple[tuple[str, str], ...] | None:
-        if self._headers is None and self.raw_headers is not None:
-            self._headers = decode_headers(self.raw_headers)
+        if self._headers is None and self.head is not None:
+            self._headers = decode_head(self.head)
         return self._headers
 
     def __repr__(self) -> str:
@@ -109,11 +111,6 @@ class Reply:
             return None
         headers = [(n, v) for n, v in self.headers or () if n.lower() != "content-encoding"]
         return httpx.Response(self.status, headers=headers, content=self.body, request=request)
-
-
-def decode_headers(raw: list[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
-    """Header names as latin-1 (they are tokens), values as UTF-8 with replacement."""
-    return tuple((n.decode("latin-1"), v.decode("utf-8", "replace")) for n, v in raw)
 
 
 class ProtocolError(Exception):
@@ -212,7 +209,10 @@ class _Connection(asyncio.Protocol):
         self._fresh = not head
         self.head = head
         self.reason = ""
-        self.raw_headers: list[tuple[bytes, bytes]] = []
+        #: What was received of the response before its headers were complete, then
+        #: (``response_head``) its status line and header lines.
+        self._before = b""
+        self.response_head = b""
         self.body = _Body(self.body_cap)
         self.received = 0
         self.headers_done = False
@@ -232,6 +232,8 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.received += len(data)
+        if not self.headers_done:
+            self._before = self._before + data if self._before else data
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
@@ -261,22 +263,22 @@ class _Connection(asyncio.Protocol):
     def on_status(self, status: bytes) -> None:
         self.reason += status.decode("latin-1")
 
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.raw_headers.append((name, value))
+    # No on_header: httptools then makes no Python object per header. The head is cut
+    # from the bytes received instead.
 
     def on_headers_complete(self) -> None:
         status = self.parser.get_status_code()
         if status < 200:
             return
         self.headers_done = True
-        framed = status in (204, 304)
-        for name, value in self.raw_headers:
-            lower = name.lower()
-            if lower == b"content-length" or lower == b"transfer-encoding":
-                framed = True
-            elif lower == b"content-encoding":
-                self.body.start(value.decode("latin-1"))
-        self.until_close = not framed
+        split = split_head(self._before)
+        if split is None:  # the parser saw the end of the head, so this cannot happen
+            raise ProtocolError("the response head does not end with a blank line")
+        self.response_head, self._before = split[0], b""
+        framed, encoding = framing(self.response_head)
+        if encoding:
+            self.body.start(encoding)
+        self.until_close = not (framed or status in (204, 304))
 
     def on_body(self, body: bytes) -> None:
         try:
@@ -286,7 +288,9 @@ class _Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         if self.parser.get_status_code() < 200:  # 1xx: the real response follows
-            self.reason, self.raw_headers, self.headers_done = "", [], False
+            self.reason, self.headers_done = "", False
+            split = split_head(self._before)
+            self._before = split[1] if split is not None else b""
             return
         # Read now: llhttp forgets it once the message is over.
         self.keep_alive = self.parser.should_keep_alive()
@@ -458,7 +462,7 @@ class ReplayClient:
             ended=ended,
             status=conn.parser.get_status_code(),
             reason=conn.reason,
-            raw_headers=conn.raw_headers,
+            head=conn.response_head,
             body=body,
             body_size=size,
             body_truncated=truncated,

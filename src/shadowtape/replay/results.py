@@ -19,7 +19,6 @@ import queue
 import threading
 import time
 from collections.abc import Generator, Iterable, Iterator
-from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ import pyarrow.parquet as pq
 from shadowtape.errors import ReplayError
 from shadowtape.ids import new_id
 from shadowtape.replay.client import Reply
+from shadowtape.replay.heads import HEADERS, encode_head, headers_column
 from shadowtape.replay.jobs import Job
 from shadowtape.replay.priority import lower_this_thread
 
@@ -38,8 +38,6 @@ RESULTS_MAJOR = 1
 VERSION_KEY = b"shadowtape.results_version"
 TARGETS = ("baseline", "candidate", "secondary", "repeat")
 
-HEADER = pa.struct([("name", pa.string()), ("value", pa.string())])
-HEADERS = pa.list_(HEADER)
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 _FIELDS: list[tuple[str, pa.DataType]] = [
@@ -157,42 +155,12 @@ def _body_bytes(replies: dict[str, Reply] | None) -> int:
     return sum(len(r.body) for r in replies.values() if r.body) if replies else 0
 
 
-def _headers_array(rows: list[list[tuple[bytes, bytes]] | None]) -> pa.Array:
-    """Header lists as list<struct<name, value>>, built from flat byte arrays: no Python
-    string per header. Anything that is not UTF-8 is decoded in Python instead (names as
-    latin-1, values with replacement), as ``Reply.headers`` reads them."""
-    names = [name for raw in rows if raw for name, _ in raw]
-    values = [value for raw in rows if raw for _, value in raw]
-    offsets = [0, *accumulate(len(raw) if raw else 0 for raw in rows)]
-    name_array = pa.array(names, pa.binary())
-    value_array = pa.array(values, pa.binary())
-    try:
-        if b"".join(names).isascii() and b"".join(values).isascii():
-            # ASCII is UTF-8 already: the same buffers, read as strings. (A cast checks
-            # them again, and has a fixed cost of tens of microseconds.)
-            name_array = name_array.view(pa.string())
-            value_array = value_array.view(pa.string())
-        else:
-            name_array = name_array.cast(pa.string())
-            value_array = value_array.cast(pa.string())
-    except pa.ArrowInvalid:
-        name_array = pa.array([n.decode("latin-1") for n in names], pa.string())
-        value_array = pa.array([v.decode("utf-8", "replace") for v in values], pa.string())
-    pairs = pa.StructArray.from_arrays([name_array, value_array], fields=list(HEADER))
-    missing = None
-    if None in rows:
-        missing = pa.array([raw is None for raw in rows], pa.bool_())
-    return pa.ListArray.from_arrays(
-        pa.array(offsets, pa.int32()), pairs, type=HEADERS, mask=missing
-    )
-
-
-def _raw(reply: Reply) -> list[tuple[bytes, bytes]] | None:
-    if reply.raw_headers is not None:
-        return reply.raw_headers
+def _head(reply: Reply) -> bytes | None:
+    if reply.head is not None:
+        return reply.head
     if reply.headers is None:
         return None
-    return [(n.encode("latin-1", "replace"), v.encode()) for n, v in reply.headers]
+    return encode_head(reply.status, reply.reason, reply.headers)
 
 
 class Piece:
@@ -303,11 +271,10 @@ def assemble(pieces: list[Piece]) -> pa.RecordBatch:
         total += sum(batch.num_rows for batch in new)
     columns: dict[str, pa.Array] = {}
     for name in {name: None for piece in pieces for name in piece.columns}:
-        kind = SCHEMA.field(name).type
         parts = [piece.columns.get(name) for piece in pieces]
+        kind = next(a.type for a in parts if a is not None)  # a head column is binary
         columns[name] = pa.concat_arrays(
-            [pa.nulls(p.n, a.type if a is not None else kind) if a is None else a
-             for p, a in zip(pieces, parts, strict=True)]
+            [pa.nulls(p.n, kind) if a is None else a for p, a in zip(pieces, parts, strict=True)]
         ) if len(parts) > 1 else parts[0]  # fmt: skip
     columns["run_id"] = pa.repeat(pa.scalar(first.run_id, pa.string()), n)
     mode = "live" if first.live_baseline else "recorded"
@@ -331,6 +298,8 @@ def assemble(pieces: list[Piece]) -> pa.RecordBatch:
         array = columns.get(field.name)
         if array is None:
             array = nulls[i]
+        elif field.type == HEADERS and array.type == pa.binary():
+            array = headers_column(array)
         elif array.type != field.type:
             array = array.cast(field.type)
         arrays.append(array)
@@ -359,7 +328,8 @@ def _reply_columns(
     got = [_NO_REPLY if r is None else r for r in replies]
     yield f"{target}_status", pa.array([r.status for r in got], pa.int32())
     yield f"{target}_reason", pa.array([r.reason for r in got], pa.string())
-    yield f"{target}_headers", _headers_array([_raw(r) for r in got])
+    # The heads as they came: the writer thread parses them (heads.headers_column).
+    yield f"{target}_headers", pa.array([_head(r) for r in got], pa.binary())
     yield f"{target}_body", pa.array([r.body for r in got], pa.binary())
     yield f"{target}_body_size", pa.array([r.body_size for r in got], pa.int64())
     yield f"{target}_body_truncated", pa.array([r.body_truncated for r in got], pa.bool_())
