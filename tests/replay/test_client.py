@@ -330,6 +330,8 @@ async def test_response_heads_are_read_however_they_arrive() -> None:
          b"Content-Length: " + str(len(gz)).encode() + b"\r\n\r\n" + gz],
         # No headers at all, the body delimited by the end of the connection.
         [b"HTTP/1.1 200 OK\r\n\r\n", b"until close"],
+        # Lines ending in a bare LF: not HTTP/1.1 as llhttp reads it.
+        [b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok"],
     ]  # fmt: skip
     sock = _raw_server(answers)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
@@ -338,7 +340,7 @@ async def test_response_heads_are_read_however_they_arrive() -> None:
             replies = [await client.fetch(_get(url)) for _ in answers]
     finally:
         sock.close()
-    slow, interim, zipped, bare = replies
+    slow, interim, zipped, bare, lf = replies
     assert (slow.status, slow.body) == (200, b"ok"), slow.error_message
     assert slow.headers == (("X-A", "1"), ("X-B", "two words"), ("Content-Length", "2"))
     assert (interim.status, interim.reason) == (201, "Created"), interim.error_message
@@ -346,3 +348,4 @@ async def test_response_heads_are_read_however_they_arrive() -> None:
     assert zipped.body == b"zipped", zipped.error_message
     assert zipped.headers is not None and ("X-Raw", "caf\ufffd") in zipped.headers
     assert (bare.body, bare.headers) == (b"until close", ())
+    assert lf.status is None and lf.error_kind is ErrorKind.PROTOCOL, lf

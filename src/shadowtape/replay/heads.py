@@ -31,13 +31,9 @@ _ONE = pa.scalar(1, pa.int32())
 
 def split_head(received: bytes) -> tuple[bytes, bytes] | None:
     """The head at the start of ``received`` (without its blank line), and what follows;
-    None while the head is incomplete. Lines may end in LF alone (RFC 9112 lets a reader
-    accept that), in which case the head is rewritten with CRLF."""
+    None while the head is incomplete. Lines end in CRLF: llhttp refuses a bare LF
+    before the head gets here."""
     end = received.find(b"\r\n\r\n")
-    bare = received.find(b"\n\n")
-    if bare >= 0 and (end < 0 or bare < end):
-        head = received[:bare].replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-        return head, received[bare + 2 :]
     if end < 0:
         return None
     return received[:end], received[end + 4 :]
