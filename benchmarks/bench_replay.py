@@ -10,6 +10,8 @@
    one connection, no queueing, a C client whose own cost is a few microseconds, so its
    latency is nginx + loopback. Percentiles are subtracted (p50 - p50, p99 - p99): an
    estimate, since the per-request server time is not observable from outside.
+   Beside each round a small process sleeps 1 ms at a time and notes how late it wakes:
+   the host's own scheduling noise in that minute, a floor no process on it can beat.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import re
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,6 +39,36 @@ IN_FLIGHT = 32
 CLIENT_SECONDS = 1.5
 WRK_SECONDS = 3
 ROUNDS = 3
+
+
+#: Sleeps 1 ms at a time until SIGTERM, then prints its wake-up lateness p50 and p99 (ms).
+_WAKE_PROBE = """
+import signal, time
+stop = []
+signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+late = []
+while not stop:
+    t = time.monotonic(); time.sleep(0.001); late.append(time.monotonic() - t - 0.001)
+late.sort()
+print(late[len(late) // 2] * 1e3, late[int(len(late) * 0.99)] * 1e3)
+"""
+
+
+class _WakeProbe:
+    """How late a sleeping process wakes while a round runs: the host's noise floor."""
+
+    def __enter__(self) -> _WakeProbe:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", _WAKE_PROBE], stdout=subprocess.PIPE, text=True
+        )
+        time.sleep(0.2)  # started and sleeping before the round begins
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._proc.terminate()
+        out, _ = self._proc.communicate(timeout=10)
+        p50, p99 = (float(v) for v in out.split())
+        self.p50, self.p99 = p50, p99
 
 
 def _wrk(url: str, connections: int, seconds: int) -> tuple[float, dict[str, float]]:
@@ -206,16 +239,19 @@ def main() -> None:
         rounds_ = []
         for round_ in range(ROUNDS):
             _, server = _wrk(url, 1, 2)
-            run_dir = replay(
-                root / "tape-half",
-                candidate=nginx.url,
-                out=root / f"half-{round_}",
-                rate=half,
-                concurrency=IN_FLIGHT,
-                repeat_sample=0,
-                progress="off",
+            with _WakeProbe() as probe:
+                run_dir = replay(
+                    root / "tape-half",
+                    candidate=nginx.url,
+                    out=root / f"half-{round_}",
+                    rate=half,
+                    concurrency=IN_FLIGHT,
+                    repeat_sample=0,
+                    progress="off",
+                )
+            rounds_.append(
+                (_half_rate_figures(run_dir), server, read_run(run_dir)["schedule"], probe)
             )
-            rounds_.append((_half_rate_figures(run_dir), server, read_run(run_dir)["schedule"]))
         print(
             f"\nlatency at --rate {half:,.0f} (half the maximum), after the first second, ms,"
             f" median of {ROUNDS} rounds:"
@@ -251,6 +287,11 @@ def main() -> None:
         print(f"  overhead p99 by round: {', '.join(f'{v:.3f}' for v in over99)}")
         lags = ", ".join(f"{r[2]['p99_lag_ms']}/{r[2]['max_lag_ms']}" for r in rounds_)
         print(f"  schedule lag p99/max by round, ms: {lags}")
+        wakes = ", ".join(f"{r[3].p99:.3f}" for r in rounds_)
+        print(
+            f"  host noise floor, p99 lateness of a process waking every 1 ms beside the"
+            f" replay, by round, ms: {wakes}"
+        )
 
 
 def _half_rate_figures(run_dir: Path) -> dict[str, tuple[float, float]]:
