@@ -101,6 +101,29 @@ def test_a_flaky_baseline_makes_occasional_errors_noise_but_not_constant_ones(
     assert [f["kind"] for f in endpoints["GET /broken"]["findings"]] == ["new_error"]
 
 
+def test_a_secondary_that_does_not_answer_excuses_nothing(tmp_path: Path) -> None:
+    """A dead secondary disagrees with the baseline on every request; counted as noise it
+    would make a candidate that fails every request pass."""
+    rows = []
+    ok = side(body={"a": 1})
+    dead = side(status=None, body=None, headers=[], error_kind="refused", error_message="no")
+    reset = side(status=None, body=None, headers=[], error_kind="reset", error_message="rst")
+    for n in range(60):
+        rows.append(row(n, "/down", ok, reset, dead))
+        rows.append(row(1000 + n, "/fine", ok, ok, dead))
+    endpoints = report(tmp_path, rows)
+    down, fine = endpoints["GET /down"], endpoints["GET /fine"]
+    assert down["verdict"] == "regression"
+    assert [f["kind"] for f in down["findings"]] == ["new_error"]
+    assert down["findings"][0]["count"] == 60
+    assert fine["verdict"] != "regression" and fine["findings"] == []
+    for ep in (down, fine):
+        why = {u["reason"]: u for u in ep["unverified"]}
+        assert why["secondary_failed"]["count"] == 60
+        assert why["secondary_failed"]["location"] == "secondary"
+        assert why["too_few_samples"]["location"] == "noise"  # no A/A pair was usable
+
+
 def test_what_cannot_be_verified_is_listed(tmp_path: Path) -> None:
     cut = side(body=b'{"a": 1', body_truncated=True)
     png = [("Content-Type", "image/png")]

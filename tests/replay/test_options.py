@@ -20,6 +20,8 @@ from shadowtape.replay.options import Pace, ReplayOptions
         {"timeout": 0},
         {"repeat_sample": 1.5},
         {"pace": Pace.ASAP, "rate": 10},
+        # A secondary is a second instance of the live baseline build.
+        {"secondary": "http://127.0.0.1:2"},
     ],
 )
 def test_bad_options_are_config_errors(changes: dict[str, object]) -> None:

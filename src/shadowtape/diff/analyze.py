@@ -184,13 +184,20 @@ def _row(
     has_secondary = (
         batch["secondary_status"][i] is not None or batch["secondary_error_kind"][i] is not None
     )
+    # A pair with a transport error on either side measures a target that did not answer,
+    # not what an answer varies in: a dead secondary would excuse every candidate error.
     if has_secondary:
-        ep.noise.observe(compare(base, _side(batch, "secondary", i), settings.diff).differences)
-        ep.noise_sources.add("secondary")
+        secondary = _side(batch, "secondary", i)
+        if secondary.error_kind is not None:
+            ep.notes["secondary_failed"] += 1
+        elif base.error_kind is None:
+            ep.noise.observe(compare(base, secondary, settings.diff).differences)
+            ep.noise_sources.add("secondary")
     if batch["repeat_status"][i] is not None or batch["repeat_error_kind"][i] is not None:
         repeat = _side(batch, "repeat", i)
-        ep.noise.observe(compare(cand, repeat, settings.diff).differences, candidate=True)
-        ep.noise_sources.add("repeat")
+        if repeat.error_kind is None and cand.error_kind is None:
+            ep.noise.observe(compare(cand, repeat, settings.diff).differences, candidate=True)
+            ep.noise_sources.add("repeat")
     if not has_secondary:
         _identical_requests(ep, batch, i, base, cand, settings)
 
@@ -213,6 +220,8 @@ def _identical_requests(
     """Compare responses to a request identical to an earlier one: A/A pairs from the tape."""
     if len(base.body) > MEMO_BODY or len(cand.body) > MEMO_BODY:
         return
+    if base.error_kind is not None or cand.error_kind is not None:
+        return  # no answer: nothing measured about what answers vary in
     key = (batch["method"][i], batch["path"][i], batch["query"][i], batch["request_body"][i])
     earlier = ep.memo.get(key)
     if earlier is None:

@@ -313,13 +313,18 @@ def _other_unverified(ep: EndpointStats, settings: AnalysisSettings) -> list[dic
         ("truncated_body", "a body was cut at the capture limit, so the bodies were not compared"),
         ("binary_body", "binary bodies are compared by size and digest only"),
         ("missing_response", "a baseline or candidate response is missing from the results"),
+        (
+            "secondary_failed",
+            "the secondary did not answer (refused, reset, timeout or protocol error), so "
+            "these requests measured no noise: is it running?",
+        ),
     ):
         if ep.notes.get(note):
             reason = note if note != "missing_response" else "too_few_samples"
             out.append(
                 {
                     "reason": reason,
-                    "location": "body" if note != "missing_response" else "response",
+                    "location": _NOTE_LOCATIONS.get(note, "body"),
                     "count": ep.notes[note],
                     "rate": round(ep.notes[note] / ep.replayed, 4) if ep.replayed else None,
                     "detail": detail,
@@ -348,6 +353,9 @@ def _other_unverified(ep: EndpointStats, settings: AnalysisSettings) -> list[dic
             }
         )
     return out
+
+
+_NOTE_LOCATIONS = {"missing_response": "response", "secondary_failed": "secondary"}
 
 
 def _ms(value: float) -> float | None:

@@ -174,7 +174,7 @@ class Run:
             "secondary": str(self.secondary) if self.secondary else None,
             "settings": {
                 "pace": "rate" if o.rate is not None else o.pace.value,
-                "speed": o.speed,
+                "speed": o.speed if o.rate is None and o.pace is Pace.RECORDED else None,
                 "rate": o.rate,
                 "concurrency": o.concurrency,
                 "timeout": o.timeout,

@@ -94,6 +94,11 @@ class ReplayOptions:
             raise ConfigError(f"--timeout must be a positive number of seconds, not {self.timeout}")
         if not 0 <= self.repeat_sample <= 1:
             raise ConfigError(f"--repeat-sample must be between 0 and 1, not {self.repeat_sample}")
+        if self.secondary is not None and not self.live_baseline:
+            raise ConfigError(
+                "--secondary needs a live --baseline URL: it is a second instance of the "
+                "baseline build (against the recorded baseline, --repeat-sample measures noise)"
+            )
         if self.body_cap < 0:
             raise ConfigError(f"body cap must be >= 0 bytes, not {self.body_cap}")
 

@@ -42,6 +42,7 @@ REASON_LABELS: dict[str, str] = {
     "latency_not_comparable": "latency not comparable",
     "volatile_value": "volatile value",
     "not_exercised": "not exercised",
+    "secondary_failed": "secondary failed",
 }
 
 VERDICTS = ("regression", "unverified", "ok")
