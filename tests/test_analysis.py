@@ -3,6 +3,7 @@ replayer's format, in live (with a secondary) and recorded-baseline modes."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -177,3 +179,54 @@ def test_missing_renderers_are_skipped(runs: dict[str, list[Path]], tmp_path: Pa
     assert _renderer("no_such_format") is None
     code = write_reports(runs["recorded"], out_dir=tmp_path, formats=("json", "no_such_format"))
     assert code == 1 and (tmp_path / "report.json").exists()
+
+
+def _copy_run(source: Path, target: Path, **changes: Any) -> Path:
+    shutil.copytree(source, target)
+    info = orjson.loads((target / "run.json").read_bytes())
+    info.update(changes)
+    (target / "run.json").write_bytes(orjson.dumps(info))
+    return target
+
+
+def test_partial_runs_are_refused_unless_allowed(
+    runs: dict[str, list[Path]], tmp_path: Path
+) -> None:
+    """A killed or failed replay, lost parts, a run given twice or a missing shard would
+    otherwise read as a smaller run, and a gate that passes on what is left."""
+    whole = runs["recorded"][0]
+    killed = _copy_run(whole, tmp_path / "killed", finished_at=None)
+    failed = _copy_run(whole, tmp_path / "failed", error="cannot write results: disk full")
+    lost = _copy_run(whole, tmp_path / "lost")
+    shutil.rmtree(lost / "results")
+    shard1, shard2 = (str(d) for d in runs["live"])
+    cases = {
+        "did not finish": [str(killed)],
+        "failed: cannot write results: disk full": [str(failed)],
+        "has 0 result rows where its run.json counts": [str(lost)],
+        "(given twice)": [shard1, shard1, shard2],
+        "shard 2/2 of the replay is missing": [shard1],
+    }
+    for said, dirs in cases.items():
+        done = shadowtape("report", *dirs, "--out", str(tmp_path / "r"), "--fail-on", "none")
+        assert done.returncode == 2, (said, done.stderr)
+        assert said in done.stderr and "--allow-partial" in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "r" / "report.json").exists()
+    done = shadowtape("report", shard1, "--out", str(tmp_path / "r"), "--allow-partial")
+    assert done.returncode == 1, done.stderr  # the shard's own regressions still fail it
+    report = orjson.loads((tmp_path / "r" / "report.json").read_bytes())
+    assert report["incomplete"] == ["shard 2/2 of the replay is missing"]
+    summary = (tmp_path / "r" / "summary.md").read_text()
+    assert "Partial results: shard 2/2 of the replay is missing." in summary
+    assert make_report(runs["live"])["incomplete"] == []
+
+
+def test_a_foreign_parquet_file_in_results_is_named(
+    runs: dict[str, list[Path]], tmp_path: Path
+) -> None:
+    run = _copy_run(runs["recorded"][0], tmp_path / "run")
+    pq.write_table(pa.table({"a": [1, 2]}), run / "results" / "part-zz.parquet")
+    done = shadowtape("report", str(run))
+    assert done.returncode == 2
+    assert "part-zz.parquet: not a shadowtape results file (no column" in done.stderr

@@ -103,6 +103,14 @@ def write(run_dir: Path, rows: list[Row], run: dict[str, Any], *, shards: int = 
         table = pa.Table.from_pylist(part, schema=SCHEMA)
         pq.write_table(table, folder / "results" / "part-00000.parquet")
         meta = dict(run, shard=f"{index + 1}/{shards}" if shards > 1 else None)
+        if shards > 1:  # each shard is a replay of its own, as `replay --shard I/N` writes
+            skipped = sum(1 for r in part if r["skip_reason"])
+            meta["run_id"] = f"{run['run_id']}-{index + 1}"
+            meta["counts"] = {
+                "selected": len(part),
+                "replayed": len(part) - skipped,
+                "skipped": skipped,
+            }
         (folder / "run.json").write_bytes(orjson.dumps(meta))
         dirs.append(folder)
     return dirs

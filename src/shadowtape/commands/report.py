@@ -31,6 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, help="write the reports here (default: the first run folder)"
     )
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="report runs that did not finish, failed, lost result parts or miss a shard "
+        "(refused otherwise); the report says what is missing",
+    )
     add_analysis_arguments(parser)
 
 
@@ -149,4 +155,9 @@ def analysis_options(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from shadowtape.report import write_reports
 
-    return write_reports(list(args.run_dirs), out_dir=args.out, **analysis_options(args))
+    return write_reports(
+        list(args.run_dirs),
+        out_dir=args.out,
+        allow_partial=args.allow_partial,
+        **analysis_options(args),
+    )

@@ -22,6 +22,7 @@ from shadowtape.diff.model import Difference, Kind, pattern_of
 from shadowtape.diff.noise import NoiseModel, NoiseSettings
 from shadowtape.diff.templating import Route, Templater
 from shadowtape.diff.volatile import both_volatile, same_but_volatile_text
+from shadowtape.errors import ConfigError
 
 #: Full example exchanges kept per endpoint while streaming (the report shows fewer).
 EXAMPLE_SLOTS = 6
@@ -98,6 +99,8 @@ class Analysis:
     exercised: set[Route]
     rows: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    #: Why the runs are a partial picture (results.incomplete), when allowed.
+    incomplete: list[str] = field(default_factory=list)
 
 
 def analyze(
@@ -105,16 +108,30 @@ def analyze(
     *,
     settings: AnalysisSettings | None = None,
     routes: Sequence[Route] = (),
+    allow_partial: bool = False,
 ) -> Analysis:
-    """Aggregate the results of `run_dirs` (shards of one run are merged)."""
+    """Aggregate the results of `run_dirs` (shards of one run are merged). Runs that are
+    a partial picture raise ConfigError unless `allow_partial`."""
     settings = settings or AnalysisSettings()
     runs = [results.read_run(d) for d in run_dirs]
+    incomplete = results.incomplete(run_dirs, runs)
+    if incomplete and not allow_partial:
+        raise ConfigError(
+            f"the results are partial: {'; '.join(incomplete)}. Replay again, or report what "
+            "there is with --allow-partial"
+        )
     templater = Templater(routes)
     for methods, paths in results.read_paths(run_dirs):
         for method, path in zip(methods, paths, strict=True):
             templater.observe(method or "", path or "/")
     templater.freeze()
-    out = Analysis(runs=runs, endpoints={}, routes=list(routes), exercised=templater.exercised)
+    out = Analysis(
+        runs=runs,
+        endpoints={},
+        routes=list(routes),
+        exercised=templater.exercised,
+        incomplete=incomplete,
+    )
     for batch in results.read_batches(run_dirs):
         _batch(out, batch, templater, settings)
     return out

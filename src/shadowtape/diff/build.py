@@ -37,6 +37,7 @@ def build_report(
         "report_version": REPORT_VERSION,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "runs": analysis.runs,
+        "incomplete": analysis.incomplete,
         "totals": {
             "exchanges": analysis.rows,
             "replayed": analysis.rows - skipped,

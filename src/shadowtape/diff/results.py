@@ -68,6 +68,49 @@ def read_run(run_dir: Path) -> dict[str, object]:
     return data
 
 
+def incomplete(run_dirs: Sequence[Path], runs: Sequence[dict[str, object]]) -> list[str]:
+    """What makes these runs a partial picture, one sentence each; empty when whole.
+
+    Checked before anything is analyzed: a killed replay, a failed one, lost parts, a run
+    given twice or a shard missing would otherwise read as a smaller run that passed.
+    """
+    problems: list[str] = []
+    seen: dict[str, Path] = {}
+    shards: dict[int, set[int]] = {}
+    for run_dir, run in zip(run_dirs, runs, strict=True):
+        run_id = str(run.get("run_id") or run_dir.resolve())
+        if run_id in seen:
+            problems.append(f"{run_dir} is the same run as {seen[run_id]} (given twice)")
+            continue
+        seen[run_id] = run_dir
+        if "finished_at" in run and run["finished_at"] is None:
+            problems.append(f"{run_dir} did not finish (the replay was killed, or still runs)")
+        elif run.get("error"):
+            problems.append(f"{run_dir} failed: {run['error']}")
+        elif not run.get("interrupted"):
+            counts = run.get("counts")
+            expected = counts.get("selected") if isinstance(counts, dict) else None
+            if isinstance(expected, int):
+                found = sum(_open(part).metadata.num_rows for part in parts([run_dir]))
+                if found < expected:
+                    problems.append(
+                        f"{run_dir} has {found} result rows where its run.json counts "
+                        f"{expected}: parts of results/ are missing"
+                    )
+        shard = str(run.get("shard") or "")
+        index, _, count = shard.partition("/")
+        if index.isdigit() and count.isdigit():
+            taken = shards.setdefault(int(count), set())
+            if int(index) in taken:
+                problems.append(f"shard {shard} is given twice")
+            taken.add(int(index))
+    for total, taken in sorted(shards.items()):
+        missing = [f"{i}/{total}" for i in range(1, total + 1) if i not in taken]
+        if missing:
+            problems.append(f"shard {', '.join(missing)} of the replay is missing")
+    return problems
+
+
 def parts(run_dirs: Sequence[Path]) -> list[Path]:
     found: list[Path] = []
     for run_dir in run_dirs:
@@ -93,10 +136,22 @@ def _open(part: Path) -> pq.ParquetFile:
     return handle
 
 
+def _needs(handle: pq.ParquetFile, part: Path) -> set[str]:
+    """The columns present; a file without the ones every results file has is foreign."""
+    present = set(handle.schema_arrow.names)
+    missing = [c for c in ("exchange_id", "method", "path") if c not in present]
+    if missing:
+        raise TapeFormatError(
+            f"{part}: not a shadowtape results file (no column {missing[0]!r}); move it aside"
+        )
+    return present
+
+
 def read_paths(run_dirs: Sequence[Path]) -> Iterator[tuple[list[str], list[str]]]:
     """(methods, paths) batches: the cheap first pass that learns endpoint templates."""
     for part in parts(run_dirs):
         handle = _open(part)
+        _needs(handle, part)
         for batch in handle.iter_batches(batch_size=65_536, columns=["method", "path"]):
             yield batch.column(0).to_pylist(), batch.column(1).to_pylist()
 
@@ -115,10 +170,7 @@ def read_batches(
     wanted = columns()
     for part in parts(run_dirs):
         handle = _open(part)
-        present = set(handle.schema_arrow.names)
-        missing = [c for c in ("exchange_id", "method", "path") if c not in present]
-        if missing:
-            raise TapeFormatError(f"{part}: not a results file (no column {missing[0]!r})")
+        present = _needs(handle, part)
         use = [c for c in wanted if c in present]
         for batch in handle.iter_batches(batch_size=batch_size, columns=use):
             out: dict[str, list[object]] = {}

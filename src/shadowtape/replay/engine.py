@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shadowtape.errors import ReplayError
+from shadowtape.errors import ReplayError, ShadowtapeError
 from shadowtape.ids import new_id
 from shadowtape.replay.client import ReplayClient, Reply
 from shadowtape.replay.collector import Collector
@@ -152,6 +152,10 @@ class Run:
         self.last_lag_us = 0
         self._writer: ResultsWriter | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        #: What ended the dispatcher early, other than a stop or a write failure.
+        self.broken: Exception | None = None
+        #: Set by stop() while the run waits for its last replies.
+        self._stopping: asyncio.Future[None] | None = None
         self._feed: asyncio.Task[None] | None = None
         self._converting: Generator[None, None, Piece] | None = None
         self.collector = Collector()
@@ -205,6 +209,7 @@ class Run:
             "skipped": dict(sorted(self.skipped.items())),
             "schedule": self.lag.summary(),
             "interrupted": self.interrupted,
+            "error": self._error_line(),
             "shard": str(o.shard) if o.shard else None,
         }
 
@@ -239,12 +244,20 @@ class Run:
                 ticker = asyncio.create_task(self._tick())
                 self._feed = asyncio.create_task(self._dispatch(clients))
                 try:
-                    await self._feed
-                except asyncio.CancelledError:
-                    if not self.interrupted and self.failure is None:
-                        raise
-                await self._drain()
-                ticker.cancel()
+                    try:
+                        await self._feed
+                    except asyncio.CancelledError:
+                        if not self.interrupted and self.failure is None:
+                            raise
+                    except Exception as exc:
+                        # A tape that turns out damaged mid-run (or a bug): the requests
+                        # already sent still get their rows, then the error is told.
+                        self.broken = exc
+                    await self._drain()
+                finally:
+                    ticker.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await ticker
         finally:
             sys.setswitchinterval(switch)
             self.collector.stop()
@@ -271,6 +284,16 @@ class Run:
                 )
         if self.failure is not None:
             raise self.failure
+        if self.broken is not None:
+            raise self.broken
+
+    def _error_line(self) -> str | None:
+        error = self.failure or self.broken
+        if error is None:
+            return None
+        if isinstance(error, ShadowtapeError):
+            return str(error)
+        return f"internal error: {type(error).__name__}: {error}"
 
     def stop(self) -> None:
         """Stop dispatching; a second stop cancels requests in flight at once."""
@@ -278,6 +301,8 @@ class Run:
         self.interrupted = True
         if self._feed is not None and not self._feed.done():
             self._feed.cancel()
+        if self._stopping is not None and not self._stopping.done():
+            self._stopping.set_result(None)  # a stop while the last replies come in
         if self._stops > 1:
             for task in list(self._tasks):
                 task.cancel()
@@ -288,10 +313,22 @@ class Run:
         if self.failure is not None:  # nothing more can be written: stop now
             for task in self._tasks:
                 task.cancel()
-        elif self.interrupted:
-            _, pending = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE)
-            for task in pending:
-                task.cancel()
+        else:
+            if not self.interrupted and self.broken is None:
+                # Everything was sent; a stop while the replies come in gets the same
+                # grace as a stop during the run, not the whole --timeout.
+                self._stopping = asyncio.get_running_loop().create_future()
+                everything: asyncio.Future[Any] = asyncio.ensure_future(
+                    asyncio.wait(set(self._tasks))
+                )
+                await asyncio.wait(
+                    {everything, self._stopping}, return_when=asyncio.FIRST_COMPLETED
+                )
+                everything.cancel()  # ends the wait only, never the requests
+            if (self.interrupted or self.broken is not None) and self._tasks:
+                _, pending = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE)
+                for task in pending:
+                    task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _step(self, rows: int = RESULT_ROWS) -> bool:

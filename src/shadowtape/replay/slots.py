@@ -34,7 +34,7 @@ class Slots:
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self.give()  # handed a slot just as it was cancelled: pass it on
-            else:
+            elif waiter in self._waiters:  # give() may have dropped it already
                 self._waiters.remove(waiter)
             raise
 

@@ -46,8 +46,11 @@ def make_report(
     routes: Path | Sequence[Route] | None = None,
     openapi: Path | None = None,
     settings: AnalysisSettings | None = None,
+    allow_partial: bool = False,
 ) -> dict[str, object]:
-    """Analyze `run_dirs` (shards merged) into the report.json structure."""
+    """Analyze `run_dirs` (shards merged) into the report.json structure. Runs that are a
+    partial picture (killed, failed, parts or shards missing) raise ConfigError unless
+    `allow_partial`; then the report says what is missing."""
     if not run_dirs:
         raise ConfigError("no run folders given: name the folder(s) 'shadowtape replay' wrote")
     words = parse_fail_on(fail_on)
@@ -59,7 +62,9 @@ def make_report(
     if openapi is not None:
         user_routes.extend(load_openapi(openapi))
     settings = settings or AnalysisSettings()
-    analysis = analyze(list(run_dirs), settings=settings, routes=user_routes)
+    analysis = analyze(
+        list(run_dirs), settings=settings, routes=user_routes, allow_partial=allow_partial
+    )
     return build_report(analysis, settings, words)
 
 
@@ -73,6 +78,7 @@ def write_reports(
     settings: AnalysisSettings | None = None,
     formats: Sequence[str] = ALL_FORMATS,
     console: Any = None,
+    allow_partial: bool = False,
 ) -> int:
     """Analyze, write report.json (and every available format) and return the gate's exit code.
 
@@ -80,7 +86,12 @@ def write_reports(
     failed. Bad input raises a ShadowtapeError, which the CLI turns into exit 2.
     """
     report = make_report(
-        run_dirs, fail_on=fail_on, routes=routes, openapi=openapi, settings=settings
+        run_dirs,
+        fail_on=fail_on,
+        routes=routes,
+        openapi=openapi,
+        settings=settings,
+        allow_partial=allow_partial,
     )
     target = out_dir if out_dir is not None else run_dirs[0]
     if "json" in formats:

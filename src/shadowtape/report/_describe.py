@@ -237,7 +237,7 @@ def run_targets(report: Report) -> list[tuple[str, str]]:
 
 def run_warnings(report: Report) -> list[str]:
     """Things about the run itself that weaken the verdicts: say them out loud."""
-    warnings = []
+    warnings = [f"Partial results: {problem}." for problem in report.get("incomplete") or ()]
     for run in report.get("runs") or ():
         if not isinstance(run, Mapping):
             continue

@@ -1,0 +1,81 @@
+"""The run's ending: what happens to requests already sent when it stops or fails."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from shadowtape.errors import TapeFormatError
+from shadowtape.replay import read_results, read_run, replay
+from shadowtape.replay.engine import STOP_GRACE, Run
+from shadowtape.replay.options import Pace, ReplayOptions
+from shadowtape.replay.stream import selected
+from shadowtape.tape import TapeFilter
+from tests.replay.aserver import Arrival, aserve
+from tests.replay.helpers import ex, write_tape
+from tests.servers import Reply
+
+
+def _rows(run_dir: Path) -> list[dict[str, object]]:
+    return pa.Table.from_batches(list(read_results(run_dir))).to_pylist()
+
+
+def test_a_part_damaged_mid_run_ends_it_and_every_request_sent_keeps_its_row(
+    tmp_path: Path,
+) -> None:
+    async def slow(_: Arrival) -> Reply:
+        await asyncio.sleep(0.05)  # requests are in flight when the damage is met
+        return Reply(200, body=b"{}")
+
+    early = [ex(f"/i/{i}", at=i * 0.001) for i in range(1500)]
+    late = [ex(f"/j/{i}", at=3600 + i) for i in range(10)]  # another hour: another part
+    tape = write_tape(tmp_path / "tape", early + late)
+    damaged = sorted(tape.rglob("part-*.parquet"))[-1]
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])
+    with aserve(slow) as server:
+        with pytest.raises(TapeFormatError, match="part-"):
+            replay(
+                tape,
+                candidate=server.url,
+                out=tmp_path / "run",
+                pace="asap",
+                concurrency=64,
+                repeat_sample=0,
+                handle_signals=False,
+            )
+        sent = len(server.arrivals)
+    info = read_run(tmp_path / "run")
+    rows = _rows(tmp_path / "run")
+    assert info["counts"]["selected"] == len(rows) >= sent > 0
+    assert info["error"] and "part-" in info["error"] and info["finished_at"]
+    answered = [r for r in rows if r["candidate_status"] == 200]
+    assert len(answered) == sent  # each request that reached the server has its answer
+
+
+def test_a_stop_while_the_last_replies_come_in_waits_only_the_grace(tmp_path: Path) -> None:
+    async def hang(_: Arrival) -> Reply:
+        await asyncio.sleep(5)
+        return Reply(200, body=b"{}")
+
+    tape = write_tape(tmp_path / "tape", [ex(f"/h/{i}", at=i * 0.001) for i in range(3)])
+    with aserve(hang) as server:
+        options = ReplayOptions(
+            candidate=server.url, pace=Pace.ASAP, concurrency=4, timeout=20, repeat_sample=0
+        )
+        run = Run(selected([str(tape)], TapeFilter()), options, tmp_path / "run", tapes=[str(tape)])
+
+        async def main() -> float:
+            started = time.monotonic()
+            asyncio.get_running_loop().call_later(0.5, run.stop)  # all 3 sent by then
+            await run.run(handle_signals=False)
+            return time.monotonic() - started
+
+        took = asyncio.run(main())
+    assert took < 0.5 + STOP_GRACE + 1.4  # not until the replies (5 s) or the timeout (20 s)
+    info = read_run(tmp_path / "run")
+    assert info["interrupted"] is True and info["skipped"] == {"interrupted": 3}
+    assert len(_rows(tmp_path / "run")) == 3
