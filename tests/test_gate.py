@@ -53,6 +53,13 @@ def test_words_kinds_all_and_none() -> None:
     assert evaluate(REPORT, parse_fail_on("headers"))["passed"] is True
 
 
+@pytest.mark.parametrize("value", ["", ",", " , "])
+def test_an_empty_fail_on_is_refused_not_a_gate_that_never_fails(value: str) -> None:
+    # `--fail-on "$UNSET"` in CI would otherwise switch the gate off without a word.
+    with pytest.raises(ConfigError, match="--fail-on is empty"):
+        parse_fail_on(value)
+
+
 def test_a_swallowed_error_counts_as_a_status_regression() -> None:
     gate = evaluate([endpoint("GET /f", ("swallowed_error", "status", 2))], parse_fail_on("status"))
     assert gate["passed"] is False

@@ -9,12 +9,15 @@ found regressions, 2 usage or input errors, 3 an internal error (a bug: please r
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any
 
 from shadowtape import __version__, commands
 from shadowtape.config import Config, apply_config, load_config
@@ -22,13 +25,29 @@ from shadowtape.errors import ShadowtapeError
 
 ORDER = ("record", "replay", "report", "inspect", "import", "export")
 EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+#: 128 + SIGPIPE, as a shell reports a command whose reader closed the pipe.
+EXIT_BROKEN_PIPE = 141
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line plus a pointer to --help, exit 2."""
 
+    #: The subcommands' parsers, by name (on the top-level parser).
+    commands: dict[str, argparse.ArgumentParser]
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        """Unknown flags are the subcommand's error, with the flag it probably meant."""
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            command = getattr(self, "commands", {}).get(getattr(parsed, "command", None), self)
+            flags = [flag for action in command._actions for flag in action.option_strings]
+            close = difflib.get_close_matches(extra[0].split("=", 1)[0], flags, n=1, cutoff=0.8)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            command.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
+        return parsed
 
 
 def _modules() -> list[ModuleType]:
@@ -70,6 +89,7 @@ def build_parser(config: Config | None = None) -> argparse.ArgumentParser:
         commands[module.NAME] = command
     if config is not None:
         apply_config(config, commands)
+    parser.commands = commands
     return parser
 
 
@@ -83,6 +103,17 @@ def _config_flag(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _pipe_errors_reach_main() -> None:
+    """rich exits with 1 on a closed pipe (its ``on_broken_pipe``), which reads as "the
+    gate found regressions"; let the error reach main's handler instead."""
+    from rich.console import Console
+
+    def broken(self: Console) -> None:
+        raise BrokenPipeError
+
+    Console.on_broken_pipe = broken  # type: ignore[method-assign]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -94,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False))
+    _pipe_errors_reach_main()
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="shadowtape: %(levelname)s: %(message)s",
@@ -109,7 +141,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"shadowtape {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        return EXIT_OK
+        # The reader went away (| head): the rest of the output is nobody's; say so with
+        # the shell's own code for it, not 0 (all is well) nor 1 (regressions).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:
+        # A path that is a file, a folder that cannot be made, a full disk: the machine's
+        # answer, not a bug.
+        if debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(
+            f"shadowtape {args.command}: error: {where}{exc.strerror or exc}; check the path, "
+            "its permissions and the free space",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except Exception as exc:
         if debug:
             raise

@@ -60,6 +60,11 @@ def parse_fail_on(value: str | Sequence[str] | None) -> tuple[str, ...]:
         else:
             valid = ", ".join([*CATEGORIES, *sorted(_KINDS - set(CATEGORIES)), "all", "none"])
             raise ConfigError(f"--fail-on: unknown kind {word!r}; valid: {valid}")
+    if not chosen:  # "" or "," (an unset CI variable) must not switch the gate off quietly
+        raise ConfigError(
+            f"--fail-on is empty ({value!r}); name finding kinds, or 'none' for a gate that "
+            "never fails"
+        )
     return tuple(dict.fromkeys(chosen))
 
 

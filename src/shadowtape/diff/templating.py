@@ -249,6 +249,8 @@ def load_openapi(path: Path) -> list[Route]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read OpenAPI document {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not an OpenAPI document (not UTF-8 text)") from None
     doc = _parse_document(path, text)
     paths = doc.get("paths") if isinstance(doc, dict) else None
     if not isinstance(paths, dict):
