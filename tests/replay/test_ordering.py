@@ -52,6 +52,26 @@ def test_shard_key_is_stable() -> None:
     assert shard_key(e) == "idem:k"
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # The same client before and after logging in.
+        (
+            [("X-Forwarded-For", "10.0.0.7")],
+            [("X-Forwarded-For", "10.0.0.7"), ("Cookie", "sid=s1")],
+        ),
+        # The same session, its cookies in either order (csrftoken looks like a token).
+        ([("Cookie", "sessionid=s1; csrftoken=t1")], [("Cookie", "csrftoken=t2; sessionid=s1")]),
+        # The same session, with and without credentials.
+        ([("Cookie", "sid=s1")], [("Cookie", "sid=s1"), ("Authorization", "Bearer x")]),
+    ],
+)
+def test_the_shard_follows_the_most_lasting_identity_whatever_else_is_sent(
+    first: list[tuple[str, str]], second: list[tuple[str, str]]
+) -> None:
+    assert shard_key(ex(headers=first)) == shard_key(ex(headers=second))
+
+
 @pytest.mark.anyio
 async def test_sequencer_runs_requests_sharing_a_key_in_order() -> None:
     seq = Sequencer()

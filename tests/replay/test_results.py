@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -156,3 +157,26 @@ def test_a_writer_that_fails_reports_it_at_close_and_stops(tmp_path: Path) -> No
     writer.put(piece)
     with pytest.raises(ReplayError, match="cannot write results"):
         writer.close()
+
+
+def test_a_slow_trickle_of_rows_reaches_closed_parts_while_the_run_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replay at a few requests a second hands over a few rows at a time, never a
+    quiet second: its rows must still reach a closed (readable) part on time."""
+    monkeypatch.setattr("shadowtape.replay.results.WRITE_EVERY_S", 0.2)
+    tape = write_tape(tmp_path / "tape", [ex(f"/{i}") for i in range(12)])
+    jobs = list(selected([str(tape)], TapeFilter()))
+    writer = ResultsWriter(tmp_path / "run", part_age=0.5)
+    try:
+        for job in jobs:
+            reply = Reply(sent=1.0, ended=1.5, status=200)
+            piece = piece_of([(job, None, 1, 0, 1.0, {"candidate": reply})], "run1", False)
+            writer.put(piece)
+            time.sleep(0.1)  # steadier than the writer's one-second idle wait
+        closed = result_parts(tmp_path / "run")
+        assert closed, "nothing readable yet"
+        assert sum(pq.read_metadata(p).num_rows for p in closed) >= 6
+    finally:
+        writer.close()
+    assert sum(pq.read_metadata(p).num_rows for p in result_parts(tmp_path / "run")) == 12

@@ -50,6 +50,41 @@ def test_shards_select_disjoint_parts(tmp_path: Path) -> None:
     assert not ids[0] & ids[1] and len(ids[0] | ids[1]) == 50
 
 
+@pytest.mark.anyio
+async def test_a_sharded_feed_gives_its_shards_jobs_in_order(tmp_path: Path) -> None:
+    write_tape(tmp_path, [ex(f"/{i}", at=i * 0.001) for i in range(300)])
+    plain = [e.id for e in selected([str(tmp_path)], TapeFilter(), Shard(2, 3))]
+    feed = Feed(selected([str(tmp_path)], TapeFilter(), Shard(2, 3)))
+    assert [job.id async for job in feed] == plain and 60 < len(plain) < 140
+
+
+class _OtherShards:
+    """A sharded selection whose next jobs all belong to other shards, and whose reader
+    has nothing more at hand after the first of them."""
+
+    def __init__(self) -> None:
+        self.polled = 0
+
+    def __next__(self) -> Job:
+        raise AssertionError("the feed must poll, not block in next()")
+
+    def poll(self) -> None:
+        self.polled += 1
+
+    def ready(self) -> bool:
+        return self.polled == 0
+
+
+def test_the_feed_stops_between_other_shards_jobs_when_the_next_read_would_wait() -> None:
+    """Another shard's jobs are skipped on the loop; once the reader has nothing at hand,
+    the next skip could wait for a read, so the feed hands the loop back instead."""
+    items = _OtherShards()
+    feed = Feed(items)  # type: ignore[arg-type]
+    assert feed.pump(budget=10.0) is True  # it did work: one skip
+    assert items.polled == 1 and len(feed) == 0
+    assert feed.pump(budget=10.0) is False  # nothing at hand: the loop goes on
+
+
 def test_missing_tape_fails_before_anything_starts(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="no such file"):
         selected([str(tmp_path / "nope")], TapeFilter())

@@ -209,6 +209,10 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     if info["interrupted"]:
-        print("shadowtape replay: interrupted; the results so far are kept", file=sys.stderr)
+        print(
+            f"shadowtape replay: interrupted; the results so far are kept in {run_dir} "
+            f"('shadowtape report {run_dir}' reports them)",
+            file=sys.stderr,
+        )
         return 130
     return _write_reports(run_dir, args)

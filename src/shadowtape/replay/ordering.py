@@ -79,14 +79,33 @@ def keys_for(headers: tuple[tuple[str, str], ...], tags: Mapping[str, str]) -> l
 
 
 def shard_key(exchange: Exchange) -> str:
-    """What decides the shard: the client first (it usually owns the idempotency keys
-    too), then the idempotency key, then the exchange alone."""
+    """What decides the shard: one key per request, the most lasting identity it carries.
+
+    The client's address first (the same before and after a login, with or without
+    credentials), then its session cookie, its credentials, its idempotency key; else
+    the exchange alone. The choice does not depend on header or cookie order. Requests
+    linked only through a less lasting key (one with and one without the client address)
+    can still land in different shards: a perfect split needs the whole tape's links.
+    """
     return shard_key_of(state_keys(exchange), exchange.id)
 
 
 def shard_key_of(keys: list[str], exchange_id: str) -> str:
     """``shard_key`` from a request's state keys and its exchange id."""
-    return keys[0] if keys else f"id:{exchange_id}"
+    return min(keys, key=_lasting) if keys else f"id:{exchange_id}"
+
+
+_KIND_RANK = {"client": 0, "cookie": 1, "auth": 2, "idem": 3}
+_SESSION_NAME = re.compile(r"sess|sid", re.IGNORECASE)
+_USER_NAME = re.compile(r"auth|login|user", re.IGNORECASE)
+
+
+def _lasting(key: str) -> tuple[int, int, str]:
+    kind, _, rest = key.partition(":")
+    name = rest.partition("=")[0] if kind == "cookie" else ""
+    # A session cookie outlasts a CSRF or other token cookie sent beside it.
+    cookie = 0 if _SESSION_NAME.search(name) else 1 if _USER_NAME.search(name) else 2
+    return _KIND_RANK.get(kind, len(_KIND_RANK)), cookie, key
 
 
 def shard_of(key: str, count: int) -> int:

@@ -353,6 +353,8 @@ def _reply_columns(
 
 _STOP = object()
 _ROLL = object()
+#: Rows handed over are written at least this often (seconds), however few.
+WRITE_EVERY_S = 5.0
 #: Pieces the writer thread may be behind before ``put`` waits (the loop hands over a few
 #: dozen rows at a time).
 QUEUE_PIECES = 64
@@ -392,6 +394,7 @@ class ResultsWriter:
         self._final: Path | None = None
         self._part_rows = 0
         self._opened = 0.0
+        self._last_write = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="shadowtape-results", daemon=True)
         self._thread.start()
 
@@ -428,7 +431,7 @@ class ResultsWriter:
                 if item is _ROLL:
                     self._write_pending()
                     self._close_part()
-                elif item is None:
+                elif item is None:  # a quiet second
                     self._write_pending()
                 else:
                     if isinstance(item, Piece):
@@ -441,8 +444,13 @@ class ResultsWriter:
                     if (
                         self._pending_rows >= self.group_rows
                         or self._pending_bytes >= self.group_bytes
+                        or time.monotonic() - self._last_write >= WRITE_EVERY_S
                     ):
                         self._write_pending()
+                # A slow replay's rows reach the disk within seconds, and its parts close
+                # on time, not only when rows pile up or a second passes without any.
+                if self._writer is not None and self._aged():
+                    self._close_part()
             except Exception as exc:  # reported by put()/close()
                 if self.error is None:  # the cause, not what it broke afterwards
                     self.error = exc
@@ -453,6 +461,7 @@ class ResultsWriter:
                     return
 
     def _write_pending(self) -> None:
+        self._last_write = time.monotonic()
         if self._pieces:
             self._pending.append(assemble(self._pieces))
             self._pieces = []
@@ -473,8 +482,11 @@ class ResultsWriter:
         self._writer.write_table(table, row_group_size=max(1, table.num_rows))
         self._part_rows += table.num_rows
         self.rows_written += table.num_rows
-        if self._part_rows >= self.part_rows or time.monotonic() - self._opened >= self.part_age:
+        if self._part_rows >= self.part_rows or self._aged():
             self._close_part()
+
+    def _aged(self) -> bool:
+        return time.monotonic() - self._opened >= self.part_age
 
     def _close_part(self) -> None:
         if self._writer is None:

@@ -159,9 +159,9 @@ class Selection:
         self.limit = tape_filter.limit
         self.shard = shard
         self._prefetches: list[Prefetch] = []
-        self._items: Iterator[Job] | None = None
+        self._items: Iterator[Job | None] | None = None
 
-    def _build(self) -> Iterator[Job]:
+    def _build(self) -> Iterator[Job | None]:
         by_source: dict[str | None, list[object]] = defaultdict(list)
         for part in self.reader.parts:
             by_source[part.source].append(part)
@@ -181,12 +181,20 @@ class Selection:
         shard = self.shard
         if shard is None:
             return merged
-        return (j for j in merged if shard_of(j.shard_key(), shard.count) == shard.index)
+        # Another shard's job comes out as None, so that a caller on the event loop can
+        # stop between two and not wait, inside one next(), for batch after batch.
+        return (j if shard_of(j.shard_key(), shard.count) == shard.index else None for j in merged)
 
     def __iter__(self) -> Iterator[Job]:
         return self
 
     def __next__(self) -> Job:
+        while (job := self.poll()) is None:
+            pass
+        return job
+
+    def poll(self) -> Job | None:
+        """The next job, or None for one of another shard (StopIteration at the end)."""
         if self._items is None:
             self._items = self._build()
         return next(self._items)
@@ -235,6 +243,7 @@ class Feed:
         self._ready: deque[Job] = deque()
         self._bytes = 0
         self._readable: Callable[[], bool] = getattr(items, "ready", _always)
+        self._poll: Callable[[], Job | None] = getattr(items, "poll", items.__next__)
         #: The selection has ended (or failed, or was stopped): nothing more to read.
         self.finished = False
 
@@ -254,14 +263,18 @@ class Feed:
         if not self.wants() or not self._readable():
             return False
         end = time.perf_counter() + budget
-        prepare, ready = self._prepare, self._ready
+        prepare, ready, poll = self._prepare, self._ready, self._poll
         try:
             while True:
                 try:
-                    job = next(self._items)
+                    job = poll()
                 except StopIteration:
                     self.stop()
                     return True
+                if job is None:  # another shard's: go on only if the next read is at hand
+                    if time.perf_counter() >= end or not self._readable():
+                        return True
+                    continue
                 if prepare is not None:
                     job = prepare(job)
                 ready.append(job)
