@@ -110,6 +110,8 @@ def test_cli_exit_codes(runs: dict[str, list[Path]], tmp_path: Path) -> None:
     assert missing.returncode == 2 and "no such run folder" in missing.stderr
     negative = shadowtape("report", *dirs, "--tolerance", "-1")
     assert negative.returncode == 2 and "--tolerance must not be negative" in negative.stderr
+    ratio = shadowtape("report", *dirs, "--latency-ratio", "0")
+    assert ratio.returncode == 2 and "--latency-ratio must be 1 or more" in ratio.stderr
 
 
 def test_config_file_sets_the_report_flags(runs: dict[str, list[Path]], tmp_path: Path) -> None:

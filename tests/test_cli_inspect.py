@@ -104,6 +104,8 @@ def test_usage_errors_and_missing_paths_exit_2_with_one_line(tmp_path: Path) -> 
         ["inspect", "--bogus", str(tmp_path)],
         ["inspect", str(tmp_path), "--since", "yesterday"],
         ["inspect", str(tmp_path), "--status", "2xxx"],
+        ["inspect", str(tmp_path), "--status", "299-200"],
+        ["inspect", str(tmp_path), "--top", "0"],
     ):
         result = shadowtape(*args)
         assert result.returncode == 2, args

@@ -74,7 +74,7 @@ def test_config_flag_names_a_file_anywhere(project: Path, tmp_path: Path) -> Non
             "[inspcet] is not a shadowtape command (did you mean 'inspect'?)",
         ),
         ("[inspect\n", "not valid TOML"),
-        ("inspect = 3\n", "'inspect' should be a table"),
+        ("speed = 2\n", "'speed = ...' is outside any table: put options under their command"),
     ],
 )
 def test_config_errors_name_the_file_and_the_key(project: Path, text: str, says: str) -> None:

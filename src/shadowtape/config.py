@@ -63,6 +63,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     found = Path(path) if path is not None else find_config()
     if found is None:
         return Config()
+    if found.is_dir():
+        raise ConfigError(f"{found}: a folder, not a configuration file (name the .toml file)")
     if not found.is_file():
         raise ConfigError(f"{found}: no such configuration file")
     data = _read(found)
@@ -72,8 +74,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     for name, table in data.items():
         if not isinstance(table, dict):
             raise ConfigError(
-                f"{found}: '{name}' should be a table such as [{name}] holding that "
-                "command's options"
+                f"{found}: '{name} = ...' is outside any table: put options under their "
+                "command's table, such as [replay]"
             )
         tables[name] = table
     return Config(found, tables)

@@ -123,6 +123,8 @@ def test_missing_locations_and_bad_filters_are_clear_errors(tmp_path: Path) -> N
         TapeReader(f"{tmp_path}/*.parquet")
     with pytest.raises(ConfigError, match="5xx"):
         parse_statuses("5xxx")
+    with pytest.raises(ConfigError, match=r"runs backwards .* e\.g\. 200-299"):
+        parse_statuses("299-200")  # matched nothing, silently
     with pytest.raises(ConfigError, match="does not compile"):
         TapeFilter(path="re:(")
     with pytest.raises(ConfigError, match="sample"):

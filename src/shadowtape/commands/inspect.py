@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shadowtape.commands._selection import add_selection_arguments, selection_filter
+from shadowtape.errors import ConfigError
 from shadowtape.inspect import summarize
 
 NAME = "inspect"
@@ -27,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.top < 1:
+        raise ConfigError(f"--top must be 1 or more, not {args.top}")
     summary = summarize(args.tapes, filter=selection_filter(args), top=args.top)
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")

@@ -134,6 +134,11 @@ def analysis_options(args: argparse.Namespace) -> dict[str, Any]:
     ):
         if value < 0:
             raise ConfigError(f"{flag} must not be negative (got {value})")
+    if not args.latency_ratio >= 1:
+        raise ConfigError(
+            f"--latency-ratio must be 1 or more, a growth factor such as 1.2 (got "
+            f"{args.latency_ratio}: a faster candidate would count as slower)"
+        )
     settings = AnalysisSettings(
         diff=DiffSettings(
             tolerance=Tolerance(absolute=args.tolerance, relative=args.relative_tolerance),

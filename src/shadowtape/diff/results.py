@@ -43,6 +43,10 @@ ROW_FIELDS = (
 def read_run(run_dir: Path) -> dict[str, object]:
     """The run.json of a run folder."""
     path = run_dir / "run.json"
+    if run_dir.is_file():
+        raise ConfigError(
+            f"{run_dir}: a file, not a run folder; pass the folder 'shadowtape replay' wrote"
+        )
     if not run_dir.is_dir():
         raise ConfigError(
             f"{run_dir}: no such run folder; pass the folder 'shadowtape replay' wrote"

@@ -41,6 +41,11 @@ def parse_statuses(spec: str | Iterable[str | int]) -> tuple[tuple[int, int], ..
         if klass:
             ranges.append((int(klass) * 100, int(klass) * 100 + 99))
         else:
+            if int(high or low) < int(low):
+                raise ConfigError(
+                    f"status range {item.strip()!r} runs backwards (it would match nothing); "
+                    f"write it low-high, e.g. {high}-{low}"
+                )
             ranges.append((int(low), int(high or low)))
     return tuple(ranges)
 
