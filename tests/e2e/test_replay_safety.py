@@ -124,17 +124,17 @@ def test_host_is_rewritten_and_headers_replaced(
     assert headers["Authorization"] == "Bearer tok-123"
 
 
-def test_a_dead_target_gives_error_rows_and_a_finished_run(tmp_path: Path) -> None:
-    tape = write_tape(tmp_path / "tape", [ex(f"/d/{i}", at=i * 0.001) for i in range(20)])
-    run_dir = replay(
-        tape,
-        candidate=f"http://127.0.0.1:{free_port()}",
-        out=tmp_path / "run",
-        timeout=2,
-        repeat_sample=0,
-    )
+def test_a_dead_target_gives_error_rows_and_a_finished_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    tape = write_tape(tmp_path / "tape", [ex(f"/d/{i}", at=i * 0.001) for i in range(30)])
+    dead = f"http://127.0.0.1:{free_port()}"
+    run_dir = replay(tape, candidate=dead, out=tmp_path / "run", timeout=2, repeat_sample=0)
+    # Said once, early (after 20 requests), not only in the counts at the end.
+    (warning,) = [r.getMessage() for r in caplog.records if "refused all" in r.getMessage()]
+    assert warning.startswith(f"the candidate at {dead} refused all of the first 20")
     rows = _rows(run_dir)
-    assert len(rows) == 20
+    assert len(rows) == 30
     assert {r["candidate_error_kind"] for r in rows} == {"refused"}
     assert all(r["candidate_status"] is None and r["baseline_status"] == 200 for r in rows)
     info = read_run(run_dir)

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from shadowtape.errors import ReplayError, ShadowtapeError
+from shadowtape.exchange import ErrorKind
 from shadowtape.ids import new_id
 from shadowtape.replay.client import ReplayClient, Reply
 from shadowtape.replay.collector import Collector
@@ -81,6 +82,8 @@ FLUSH_EVERY = 1.0
 STOP_GRACE = 1.0
 #: Sends planned closer together than this (a timer's step) are waited for by yielding.
 SPIN_GAP_S = 0.001
+#: After this many requests, a target that refused every connection is warned about.
+DEAD_AFTER = 20
 #: The interpreter's switch interval while a run goes (the default is 5 ms). The reader
 #: and writer threads run a little Python between their Arrow calls; when the loop wakes
 #: meanwhile, it waits for the GIL up to this long. Restored when the run ends.
@@ -147,6 +150,7 @@ class Run:
         self.selected = 0
         self.replayed = 0
         self.errors = 0
+        self._refused: Counter[str] = Counter()
         self.interrupted = False
         self.started_at = datetime.now(UTC)
         self.last_lag_us = 0
@@ -510,7 +514,26 @@ class Run:
             if reply.error_kind is not None:
                 self.errors += 1
                 break
+        if self.replayed <= DEAD_AFTER:
+            self._check_alive(replies)
         self._add(job, None, scheduled_us, lag_us, due, replies)
+
+    def _check_alive(self, replies: dict[str, Reply]) -> None:
+        """Say early when a target refuses every connection: a run against a build that
+        is not up would otherwise take the whole schedule to say so."""
+        for role, reply in replies.items():
+            if reply.error_kind == ErrorKind.REFUSED:
+                self._refused[role] += 1
+        if self.replayed == DEAD_AFTER:
+            for role, count in self._refused.items():
+                if count >= DEAD_AFTER and role in self.targets:
+                    log.warning(
+                        "the %s at %s refused all of the first %d connections: is it running? "
+                        "(Ctrl-C stops the replay and keeps what was done)",
+                        role,
+                        self.targets[role].origin,
+                        DEAD_AFTER,
+                    )
 
     async def _send(self, job: Job, clients: dict[str, ReplayClient]) -> dict[str, Reply]:
         wires, method = job.wires, job.method
