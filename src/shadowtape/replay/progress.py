@@ -74,7 +74,8 @@ class PlainProgress:
         print(self._line(snap, self._rate.tick(snap.done)), file=self.stream, flush=True)
 
     def close(self, snap: Snapshot) -> None:
-        self.update(snap)
+        if snap.done or snap.skipped:  # a run that failed before it began: its error says it
+            self.update(snap)
 
 
 class RichProgress:
