@@ -57,6 +57,21 @@ def resolve_root(location: str | os.PathLike[str]) -> tuple[pafs.FileSystem, str
     return pafs.LocalFileSystem(), os.path.abspath(text)
 
 
+def tape_root(part: PartFile) -> str:
+    """The folder a part's tape starts at: above its source=/date=/hour= folders, or the
+    part's own folder when it is not in that layout."""
+    path = part.path.replace(os.sep, "/")
+    match = _PARTITION.search(path)
+    if match:
+        return path[: match.start()] or "/"
+    return path.rsplit("/", 1)[0] or "/"
+
+
+def in_partition(path: str) -> bool:
+    """Whether a path lies in a tape's source=/date=/hour= partition folder."""
+    return _PARTITION.search(path.replace(os.sep, "/")) is not None
+
+
 def _partition_info(path: str) -> tuple[str | None, datetime | None]:
     match = _PARTITION.search(path.replace(os.sep, "/"))
     if not match:
