@@ -133,7 +133,7 @@ def exchanges(draw: st.DrawFn) -> Exchange:
 @given(exchanges())
 def test_exchange_to_har_entry_and_back_is_the_same_exchange(exchange: Exchange) -> None:
     entry = orjson.loads(orjson.dumps(exchange_to_entry(exchange)))
-    again = entry_to_exchange(entry, source=None, fallback=datetime.now(UTC))
+    again = entry_to_exchange(entry, source=None)
     assert again == exchange
 
 

@@ -216,6 +216,8 @@ def _exchange(request: _Record, response: _Record | None, source: str, file: str
         try:
             parsed = parse_message(response.payload)
             status = int(parsed.start_line[1])
+            if not 100 <= status <= 999:
+                raise ValueError(f"{status} is not an HTTP status")
         except ValueError as exc:
             tags["gor.response"] = f"unparsable, dropped ({exc})"
         else:
