@@ -40,6 +40,11 @@ def safe_segment(source: str) -> str:
     return cleaned.lstrip(".") or "default"
 
 
+def is_uri(location: str) -> bool:
+    """Whether a location is a filesystem URI (s3://, gs://, file://) rather than a path."""
+    return bool(_URI.match(location))
+
+
 def is_part_name(name: str) -> bool:
     base = name.rsplit("/", 1)[-1]
     return base.endswith(".parquet") and not base.startswith((".", "_"))
