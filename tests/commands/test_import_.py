@@ -115,3 +115,19 @@ def test_a_working_import_without_a_key_still_warns(har: Path, tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     assert "SHADOWTAPE_SANITIZE_KEY is not set" in result.stderr
     assert result.stdout == f"{har}: 1 exchange imported, 0 skipped\n"
+
+
+def test_importing_the_same_export_twice_keeps_ids_unique(tmp_path: Path) -> None:
+    demo = Path(__file__).resolve().parents[2] / "fixtures" / "tapes" / "demo"
+    har, tapes = tmp_path / "demo.har", tmp_path / "tapes"
+    assert shadowtape("export", "har", str(demo), "--out", str(har)).returncode == 0
+    first = shadowtape("import", "har", str(har), "--tapes", str(tapes))
+    again = shadowtape("import", "har", str(har), "--tapes", str(tapes))
+    assert first.stdout == f"{har}: 457 exchanges imported, 0 skipped\n"
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == (
+        f"{har}: 0 exchanges imported, 457 skipped: 457 already in the tape (same exchange "
+        "id) (entry 0, entry 1, entry 2, ...)\n"
+    )
+    ids = [e.id for e in TapeReader(tapes).exchanges(bodies=False)]
+    assert len(ids) == len(set(ids)) == 457

@@ -30,7 +30,7 @@ import orjson
 from shadowtape.errors import CaptureError
 from shadowtape.exchange import ErrorKind, Exchange, ExchangeError, Request, Response
 from shadowtape.ids import new_id
-from shadowtape.importers.base import Item, Sealed, Skipped, classify_error
+from shadowtape.importers.base import Exported, Item, Skipped, classify_error
 from shadowtape.importers.bodies import decode_base64, text_to_bytes
 from shadowtape.importers.seal import is_sealed
 
@@ -127,7 +127,11 @@ def read_har(path: str | os.PathLike[str], *, source: str | None = None) -> Iter
         except (TypeError, ValueError, AttributeError, OverflowError) as exc:
             yield Skipped(f"malformed entry ({type(exc).__name__}: {exc})"[:200], where)
             continue
-        yield Sealed(item) if is_sealed(entry) else item
+        sealed = is_sealed(entry)
+        if sealed or item.id == entry.get("_shadowtape_id"):
+            yield Exported(item, sealed=sealed, where=where)
+        else:
+            yield item
 
 
 class _EntryProblem(ValueError):
