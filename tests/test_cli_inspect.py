@@ -70,6 +70,9 @@ def _damage(tape: Path, path: Path, how: str) -> None:
         pq.write_table(pa.table({"a": [1, 2]}), path)
     elif how == "future version":
         _future_version(path)
+    elif how == "missing column":
+        table = pa.Table.from_batches([to_batch([exchange()])]).drop_columns(["path"])
+        pq.write_table(table, path)
 
 
 @pytest.mark.parametrize(
@@ -81,6 +84,7 @@ def _damage(tape: Path, path: Path, how: str) -> None:
         ("not parquet", "corrupt or truncated"),
         ("not a tape", "not a shadowtape tape"),
         ("future version", "upgrade shadowtape"),
+        ("missing column", "the required column path is missing"),
     ],
 )
 def test_bad_files_give_one_line_naming_the_file_and_exit_2(

@@ -4,6 +4,7 @@ exchanges; other tools (mitmproxy) read what we write."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -132,7 +133,7 @@ def exchanges(draw: st.DrawFn) -> Exchange:
 @given(exchanges())
 def test_exchange_to_har_entry_and_back_is_the_same_exchange(exchange: Exchange) -> None:
     entry = orjson.loads(orjson.dumps(exchange_to_entry(exchange)))
-    again = entry_to_exchange(entry, source=None, fallback=datetime.now(UTC))
+    again = entry_to_exchange(entry, source=None)
     assert again == exchange
 
 
@@ -274,3 +275,33 @@ def test_without_a_key_nothing_is_trusted(tmp_path: Path, monkeypatch: pytest.Mo
     [again] = list(TapeReader(tmp_path / "again"))
     # Sanitized again: the pseudonym of the pseudonym, not the pseudonym kept as it was.
     assert again.request.header("authorization") != stored.request.header("authorization")
+
+
+def _failing_after(count: int) -> Iterator[Exchange]:
+    for _ in range(count):
+        yield Exchange(request=Request(method="GET", host="example.test"))
+    raise OSError("the tape went away")
+
+
+def test_a_failed_export_leaves_no_file_and_the_old_one_intact(tmp_path: Path) -> None:
+    out = tmp_path / "x.har"
+    with pytest.raises(OSError, match="went away"):
+        export_har(_failing_after(3), out)
+    assert list(tmp_path.iterdir()) == []
+    out.write_text("kept")
+    with pytest.raises(OSError, match="went away"):
+        export_har(_failing_after(3), out, overwrite=True)
+    assert out.read_text() == "kept"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.har"]
+
+
+def test_an_existing_file_is_replaced_only_when_asked(tmp_path: Path) -> None:
+    out = tmp_path / "x.har"
+    out.write_text("kept")
+    exchange = Exchange(request=Request(method="GET", host="example.test"))
+    with pytest.raises(FileExistsError):
+        export_har([exchange], out)  # even one that appeared while the export ran
+    assert out.read_text() == "kept"
+    assert export_har([exchange], out, overwrite=True) == 1
+    assert len(orjson.loads(out.read_bytes())["log"]["entries"]) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["x.har"]

@@ -122,3 +122,19 @@ def test_a_bad_record_is_skipped_not_fatal(tmp_path: Path) -> None:
     assert sum(isinstance(i, Exchange) for i in items) == 1
     reasons = sorted(i.reason.split(" (")[0] for i in items if isinstance(i, Skipped))
     assert reasons == ["record header is not 'TYPE ID TIMESTAMP [LATENCY]'", "unparsable request"]
+
+
+@pytest.mark.parametrize("cut", [b"Host: sh", b"Host: shop.test:8080\r\n", REQ])
+def test_a_capture_cut_inside_its_last_record_skips_it_and_says_so(
+    tmp_path: Path, cut: bytes
+) -> None:
+    """The last record of a cut file can lack headers (a Cookie, the Host) or a body;
+    imported as whole, it would replay as a different request."""
+    whole = _capture(tmp_path, [("1 aa 1", REQ)]).read_bytes()
+    path = tmp_path / "cut.gor"
+    path.write_bytes(whole + b"1 bb 2\n" + cut)
+    items = list(read_gor(path))
+    assert [i.tags["gor.id"] for i in items if isinstance(i, Exchange)] == ["aa"]
+    assert [(i.reason, i.where) for i in items if isinstance(i, Skipped)] == [
+        ("cut short: the file ends before its end marker", "record 1 (line 8)")
+    ]

@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 
 from shadowtape.exchange import ErrorKind, Exchange
 from shadowtape.importers import CaptureError, Skipped, read_har
+from shadowtape.importers.base import Exported
 from shadowtape.importers.bodies import charset_of
 from shadowtape.importers.har import http_version
+from shadowtape.tape import to_batch
 from tests.importers.conftest import HAR_COUNTS
 
 
@@ -229,6 +231,71 @@ def test_bad_entries_are_skipped_with_where_and_why(tmp_path: Path) -> None:
     assert sum(isinstance(i, Exchange) for i in items) == 1
 
 
+def test_an_entry_without_a_usable_start_time_is_skipped_saying_why(tmp_path: Path) -> None:
+    """Its time used to be invented (the file's mtime or the previous entry's), putting it
+    in the wrong partition and replaying it at the wrong moment."""
+    no_time = _entry()
+    del no_time["startedDateTime"]
+    path = tmp_path / "times.har"
+    path.write_bytes(
+        _har([_entry(startedDateTime="garbage"), _entry(), no_time, _entry(startedDateTime=7)])
+    )
+    items = list(read_har(path))
+    assert [(s.where, s.reason) for s in items if isinstance(s, Skipped)] == [
+        ("entry 0", 'startedDateTime "garbage" is not an ISO 8601 date and time'),
+        ("entry 2", "no startedDateTime"),
+        ("entry 3", "startedDateTime 7 is not an ISO 8601 date and time"),
+    ]
+    [kept] = [i for i in items if isinstance(i, Exchange)]
+    assert kept.recorded_at == datetime(2024, 1, 2, 2, 4, 5, 123456, UTC)
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        ("abc", 'no response (status "abc" in the HAR)'),
+        (0, "no response (status 0 in the HAR)"),
+        (None, "no response (no status in the HAR)"),
+        (10**12, "no response (status 1000000000000 in the HAR)"),
+        (True, "no response (status true in the HAR)"),
+    ],
+)
+def test_a_status_that_is_not_one_is_quoted_as_the_har_has_it(
+    tmp_path: Path, status: Any, message: str
+) -> None:
+    entry = _entry()
+    entry["response"] = {"headers": []} if status is None else {"status": status, "headers": []}
+    path = tmp_path / "status.har"
+    path.write_bytes(_har([entry]))
+    [ex] = list(read_har(path))
+    assert isinstance(ex, Exchange) and ex.response is None and ex.error is not None
+    assert ex.error.message == message
+
+
+def test_numbers_too_large_for_a_tape_column_are_not_taken(tmp_path: Path) -> None:
+    """One such entry used to make the writer abandon its whole part, every exchange of
+    that hour lost, with an error that blamed the disk."""
+    entry = _entry(time=1e300)
+    entry["request"]["bodySize"] = 1e30
+    del entry["request"]["postData"]
+    entry["response"]["content"] = {"size": 1e30, "mimeType": "text/plain"}
+    path = tmp_path / "huge.har"
+    path.write_bytes(_har([entry]))
+    [ex] = list(read_har(path))
+    assert isinstance(ex, Exchange) and ex.response is not None
+    assert (ex.duration_us, ex.request.body_size, ex.response.body_size) == (None, 0, 0)
+    to_batch([ex])
+
+
+def test_a_status_written_as_text_is_a_status(tmp_path: Path) -> None:
+    entry = _entry()
+    entry["response"]["status"] = "404"
+    path = tmp_path / "text.har"
+    path.write_bytes(_har([entry]))
+    [ex] = list(read_har(path))
+    assert isinstance(ex, Exchange) and ex.response is not None and ex.response.status == 404
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -357,7 +424,8 @@ def _put(entry: dict[str, Any], place: list[str], value: Any) -> None:
 def test_any_entry_becomes_an_exchange_or_a_reasoned_skip(
     tmp_path: Path, changes: list[list[tuple[list[str], Any]]]
 ) -> None:
-    """Whatever a HAR writer put in an entry, the import neither crashes nor stops."""
+    """Whatever a HAR writer put in an entry, the import neither crashes nor stops, and
+    nothing it yields fails to be written."""
     entries = []
     for edits in changes:
         entry = _entry()
@@ -370,5 +438,10 @@ def test_any_entry_becomes_an_exchange_or_a_reasoned_skip(
     assert len(items) == len(entries)
     for index, item in enumerate(items):
         assert isinstance(item, Exchange) or (
-            isinstance(item, Skipped) and item.where == f"entry {index}"
+            isinstance(item, Skipped | Exported) and item.where == f"entry {index}"
         )
+    # And every exchange fits a tape's columns: one that did not (a status or a duration
+    # too large for its column) made the writer abandon a whole part.
+    to_batch(
+        [i.exchange if isinstance(i, Exported) else i for i in items if not isinstance(i, Skipped)]
+    )

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import glob as globmod
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from shadowtape import ConfigError, TapeFilter, TapeReader, TapeWriter
-from shadowtape.errors import TapeError
+from shadowtape.errors import TapeError, TapeFormatError
 from shadowtape.tape import parse_statuses
 from tests.tape.helpers import exchange
 
@@ -129,3 +133,92 @@ def test_missing_locations_and_bad_filters_are_clear_errors(tmp_path: Path) -> N
         TapeFilter(path="re:(")
     with pytest.raises(ConfigError, match="sample"):
         TapeFilter(sample=1.5)
+
+
+def _rewrite(source: Path, target: Path, change: Callable[[pa.Table], pa.Table]) -> Path:
+    """The tape's rows as one part with its columns changed and the shadowtape metadata
+    kept, as another tool (or a hand edit) could leave it."""
+    table = change(pa.concat_tables(pq.read_table(p) for p in source.rglob("*.parquet")))
+    metadata = {b"shadowtape.schema_version": b"1.0"}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table.replace_schema_metadata(metadata), target)
+    return target
+
+
+def _retype(name: str, type_: pa.DataType) -> Callable[[pa.Table], pa.Table]:
+    def change(table: pa.Table) -> pa.Table:
+        index = table.schema.get_field_index(name)
+        if pa.types.is_null(type_):
+            column: pa.Array | pa.ChunkedArray = pa.nulls(table.num_rows)
+        else:
+            column = table.column(name).cast(type_)
+        return table.set_column(index, pa.field(name, type_), column)
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda t: t.drop_columns(["path"]), "the required column path is missing"),
+        (
+            lambda t: pa.table({"a": [1, 2, 3]}),
+            "the required columns id, recorded_at, source and 24 more are missing",
+        ),
+        (_retype("path", pa.binary()), "column path is binary where the format has string"),
+        (_retype("status", pa.string()), "column status is string where the format has int32"),
+        (_retype("path", pa.null()), "column path is null where the format has string"),
+    ],
+)
+def test_a_part_without_the_required_columns_is_refused_naming_file_and_column(
+    tape: Path, tmp_path: Path, change: Callable[[pa.Table], pa.Table], says: str
+) -> None:
+    """Such a part used to read as rows of nulls: every request a GET / on replay."""
+    bad = _rewrite(tape, tmp_path / "bad" / "part-x.parquet", change)
+    reader = TapeReader(tmp_path / "bad")
+    for read in (reader.count, lambda: list(reader.exchanges()), lambda: list(reader.part_infos())):
+        with pytest.raises(TapeFormatError) as caught:
+            read()
+        message = str(caught.value)
+        assert message.startswith(f"{bad}: not a valid tape part: {says}"), message
+        assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _retype("path", pa.large_string()),
+        _retype("port", pa.int64()),
+        _retype("recorded_at", pa.timestamp("ns", tz="UTC")),
+        _retype("redactions", pa.large_list(pa.large_string())),
+        _retype("status", pa.int64()),
+        lambda t: _retype("status", pa.null())(_retype("reason", pa.null())(t)),
+    ],
+)
+def test_a_part_with_compatible_column_types_reads_the_same(
+    tape: Path, tmp_path: Path, change: Callable[[pa.Table], pa.Table]
+) -> None:
+    """Other writers choose other widths and layouts; the values mean the same."""
+    _rewrite(tape, tmp_path / "other" / "part-x.parquet", change)
+    expected = sorted(TapeReader(tape).exchanges(), key=lambda e: e.id)
+    got = sorted(TapeReader(tmp_path / "other").exchanges(), key=lambda e: e.id)
+    assert [(e.id, e.request.path, e.recorded_at) for e in got] == [
+        (e.id, e.request.path, e.recorded_at) for e in expected
+    ]
+    assert [e.request.port for e in got] == [e.request.port for e in expected]
+
+
+def test_a_part_rewritten_by_duckdb_reads_the_same(tape: Path, tmp_path: Path) -> None:
+    """docs/tape-format.md says any engine reads a tape; one that writes a part back (a
+    filtered copy, with the version kept) must give a part shadowtape still reads."""
+    out = tmp_path / "copy" / "part-duck.parquet"
+    out.parent.mkdir()
+    duckdb.sql(
+        f"COPY (SELECT * FROM read_parquet('{tape}/**/*.parquet') WHERE method = 'GET') "
+        f"TO '{out}' (FORMAT parquet, KV_METADATA {{'shadowtape.schema_version': '1.0'}})"
+    )
+    got = sorted(TapeReader(out).exchanges(), key=lambda e: e.id)
+    expected = sorted(
+        TapeReader(tape, filter=TapeFilter(methods=("GET",))).exchanges(), key=lambda e: e.id
+    )
+    assert got == expected

@@ -4,13 +4,16 @@ sanitized tapes."""
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
+import tempfile
 
-from shadowtape.errors import ShadowtapeError
+from shadowtape.errors import ConfigError, ShadowtapeError
 from shadowtape.importers import READERS, CaptureError, import_file
-from shadowtape.sanitize import Sanitizer
+from shadowtape.sanitize import Rules, Sanitizer
 from shadowtape.tape import TapeWriter
+from shadowtape.tape.location import is_uri
 
 NAME = "import"
 HELP = "Import HAR files, mitmproxy dumps or GoReplay captures as sanitized tapes."
@@ -43,11 +46,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def check_tapes(tapes: str) -> None:
+    """Refuse a --tapes that cannot become a tape folder, before anything is read: else
+    every write fails in the writer's thread, with warnings before the error."""
+    if is_uri(tapes):
+        return
+    path = os.path.abspath(tapes)
+    existing = path
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        where = "" if existing == path else f" ({existing} is a file)"
+        raise ConfigError(
+            f"--tapes {tapes}: not a folder{where}; give a tape folder, new or existing"
+        )
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".shadowtape-check-", dir=existing))
+    except OSError as exc:
+        raise ConfigError(
+            f"--tapes {tapes}: cannot write in {existing} ({exc.strerror or exc}); give a "
+            "writable folder"
+        ) from None
+
+
 def run(args: argparse.Namespace) -> int:
-    sanitizer = Sanitizer.from_file(args.sanitize_rules) if args.sanitize_rules else Sanitizer()
+    # Every input is checked before the sanitizer is made, since making it can warn (no
+    # key set): a failing command says one thing, its error.
+    rules = Rules.from_file(args.sanitize_rules) if args.sanitize_rules else None
     missing = [f for f in args.files if not os.path.isfile(f)]
     if missing:
         raise CaptureError(f"{missing[0]}: no such file")
+    check_tapes(args.tapes)
+    sanitizer = functools.cache(lambda: Sanitizer(rules=rules))
     failed = 0
     total = 0
     with TapeWriter(args.tapes, source=args.source or f"import-{args.format}") as writer:

@@ -7,6 +7,7 @@ reason); ``import_file`` sanitizes them and writes them through a TapeWriter.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator
 
@@ -29,7 +30,7 @@ def import_file(
     fmt: str,
     path: str | os.PathLike[str],
     writer: TapeWriter,
-    sanitizer: Sanitizer,
+    sanitizer: Sanitizer | Callable[[], Sanitizer],
     *,
     source: str | None = None,
     resanitize: bool = False,
@@ -37,16 +38,36 @@ def import_file(
     """Import one capture file into the writer's tapes; every exchange is sanitized.
 
     Entries of an unchanged shadowtape HAR export are already sanitized and are kept as
-    they are, unless ``resanitize`` (for instance with stricter rules).
+    they are, unless ``resanitize`` (for instance with stricter rules). ``sanitizer`` may
+    be a function that makes one: it is called once the file is known to be a capture,
+    so what making it logs (no key set) never precedes an error about the file. A file
+    with nothing in it is a CaptureError: most likely a capture that never got written.
     """
     try:
         reader = READERS[fmt]
     except KeyError:
         valid = ", ".join(READERS)
         raise CaptureError(f"unknown import format {fmt!r}; valid formats: {valid}") from None
-    summary = ImportSummary(os.fspath(path))
+    label = os.fspath(path)
+    try:
+        size = os.path.getsize(path)
+    except OSError as exc:
+        raise CaptureError(f"{label}: cannot read this file ({exc.strerror or exc})") from None
+    if size == 0:
+        raise CaptureError(f"{label}: empty file (0 bytes), nothing to import; {_CHECK}")
     items = reader(path, source=source)
-    return write_items(items, writer, sanitizer, summary, trust_sealed=not resanitize)
+    first = next(items, None)  # the reader checks that this is a capture here
+    if first is None:
+        raise CaptureError(f"{label}: holds no requests, nothing to import; {_CHECK}")
+    if not isinstance(sanitizer, Sanitizer):
+        sanitizer = sanitizer()
+    summary = ImportSummary(label)
+    return write_items(
+        itertools.chain([first], items), writer, sanitizer, summary, trust_sealed=not resanitize
+    )
+
+
+_CHECK = "check that it is the capture you meant and that it was written to the end"
 
 
 __all__ = [

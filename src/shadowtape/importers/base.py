@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from shadowtape.errors import TapeError
 from shadowtape.exchange import ErrorKind, Exchange
+from shadowtape.importers.tape_ids import TapeIds
 from shadowtape.sanitize import Sanitizer
 from shadowtape.tape import TapeWriter
 
@@ -30,13 +31,23 @@ class Skipped:
 
 
 @dataclass(frozen=True, slots=True)
-class Sealed:
-    """An exchange from an unchanged shadowtape export: already sanitized (see seal.py)."""
+class Exported:
+    """An exchange read back from a shadowtape HAR export, with the id it had on its tape
+    (so it may be in the target tape already, see tape_ids.py).
+
+    ``sealed`` when the entry is unchanged since the export: its values are pseudonyms
+    already (see seal.py).
+    """
 
     exchange: Exchange
+    sealed: bool
+    where: str = ""
 
 
-Item = Exchange | Sealed | Skipped
+Item = Exchange | Exported | Skipped
+
+#: The skip reason for an exchange whose id the target tape holds.
+ALREADY_IN_TAPE = "already in the tape (same exchange id)"
 
 
 @dataclass(slots=True)
@@ -90,14 +101,22 @@ def write_items(
     """Sanitize each exchange and hand it to the writer; count skips. Flushes at the end.
 
     A sealed exchange is written as it is unless ``trust_sealed`` is False: its values are
-    pseudonyms already, and sanitizing them again would change them.
+    pseudonyms already, and sanitizing them again would change them. An exported exchange
+    whose id the tape already holds is skipped: it is that same exchange again, and ids
+    stay unique, so importing an export twice is harmless.
     """
+    known = TapeIds(writer.root)
     for item in items:
         if isinstance(item, Skipped):
             summary.skip(item)
             continue
-        if isinstance(item, Sealed):
-            clean = item.exchange if trust_sealed else sanitizer.sanitize(item.exchange)
+        if isinstance(item, Exported):
+            if known.holds(item.exchange):
+                summary.skip(Skipped(ALREADY_IN_TAPE, item.where))
+                continue
+            known.add(item.exchange)
+            trusted = item.sealed and trust_sealed
+            clean = item.exchange if trusted else sanitizer.sanitize(item.exchange)
         else:
             clean = sanitizer.sanitize(item)
         if len(clean.redactions) != len(set(clean.redactions)):

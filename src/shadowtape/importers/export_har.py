@@ -10,6 +10,7 @@ imported again is the same tape.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 from collections.abc import Iterable
@@ -199,17 +200,41 @@ def write_har(exchanges: Iterable[Exchange], out: IO[bytes]) -> int:
     return count
 
 
-def export_har(exchanges: Iterable[Exchange], path: str | os.PathLike[str]) -> int:
-    """Write a HAR file atomically (a temporary file renamed into place)."""
+def export_har(
+    exchanges: Iterable[Exchange], path: str | os.PathLike[str], *, overwrite: bool = False
+) -> int:
+    """Write a HAR file atomically: into a temporary file beside it, renamed into place
+    once complete, so a failure never leaves half a file. An existing file is kept
+    (FileExistsError) unless ``overwrite``. Returns the count."""
     target = os.path.abspath(path)
     folder = os.path.dirname(target)
     temp = os.path.join(folder, f".{os.path.basename(target)}.{secrets.token_hex(6)}.tmp")
     try:
         with open(temp, "xb") as handle:
             count = write_har(exchanges, handle)
-        os.replace(temp, target)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _publish(temp, target, overwrite=overwrite)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
     return count
+
+
+def _publish(temp: str, target: str, *, overwrite: bool) -> None:
+    if overwrite:
+        os.replace(temp, target)
+        return
+    try:
+        # A hard link is an atomic rename that refuses an existing target, even one that
+        # appeared while the export ran.
+        os.link(temp, target)
+    except FileExistsError:
+        raise
+    except OSError:  # a filesystem without hard links
+        if os.path.lexists(target):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), target) from None
+        os.replace(temp, target)
+        return
+    os.unlink(temp)

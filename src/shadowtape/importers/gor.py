@@ -5,7 +5,8 @@ header line "TYPE ID TIMESTAMP_NS [LATENCY_NS]" and then the raw HTTP message as
 crossed the wire. Type 1 is a request, 2 the response the original server gave, 3 the
 response a replay target gave (not part of the original traffic, so not imported).
 Requests and responses are paired by ID; a request whose response never comes is kept
-without one, because the request alone is still replayable.
+without one, because the request alone is still replayable. A last record without its
+end marker was cut short and is skipped, with that reason.
 
 The file is read line by line, and a request waits for its response only for a bounded
 time, so memory stays small however long the capture.
@@ -74,7 +75,11 @@ def _records(path: str | os.PathLike[str]) -> Iterator[_Record | Skipped]:
             lines = []
             start_line = line_no + 1
         if any(line.strip() for line in lines):
-            yield _record(lines, number, start_line, label)
+            # GoReplay ends every record with the marker line, so the file was cut inside
+            # this one (a capture still being written, a copy cut short): its headers or
+            # body may be missing, and it must not be imported as if whole.
+            last = _record(lines, number, start_line, label)
+            yield Skipped("cut short: the file ends before its end marker", last.where)
 
 
 def _record(lines: list[bytes], number: int, line_no: int, label: str) -> _Record | Skipped:
@@ -211,6 +216,8 @@ def _exchange(request: _Record, response: _Record | None, source: str, file: str
         try:
             parsed = parse_message(response.payload)
             status = int(parsed.start_line[1])
+            if not 100 <= status <= 999:
+                raise ValueError(f"{status} is not an HTTP status")
         except ValueError as exc:
             tags["gor.response"] = f"unparsable, dropped ({exc})"
         else:

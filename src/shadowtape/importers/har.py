@@ -30,7 +30,7 @@ import orjson
 from shadowtape.errors import CaptureError
 from shadowtape.exchange import ErrorKind, Exchange, ExchangeError, Request, Response
 from shadowtape.ids import new_id
-from shadowtape.importers.base import Item, Sealed, Skipped, classify_error
+from shadowtape.importers.base import Exported, Item, Skipped, classify_error
 from shadowtape.importers.bodies import decode_base64, text_to_bytes
 from shadowtape.importers.seal import is_sealed
 
@@ -111,7 +111,6 @@ def read_har(path: str | os.PathLike[str], *, source: str | None = None) -> Iter
     else "import-har".
     """
     entries, _creator = load_entries(path)
-    fallback = datetime.fromtimestamp(os.stat(path).st_mtime, UTC)
     tag_file = os.path.basename(os.fspath(path))
     for index in range(len(entries)):
         entry = entries[index]
@@ -121,15 +120,18 @@ def read_har(path: str | os.PathLike[str], *, source: str | None = None) -> Iter
             yield Skipped("not a HAR entry (not a JSON object)", where)
             continue
         try:
-            item = entry_to_exchange(entry, source=source, fallback=fallback, file=tag_file)
+            item = entry_to_exchange(entry, source=source, file=tag_file)
         except _EntryProblem as problem:
             yield Skipped(str(problem), where)
             continue
         except (TypeError, ValueError, AttributeError, OverflowError) as exc:
             yield Skipped(f"malformed entry ({type(exc).__name__}: {exc})"[:200], where)
             continue
-        fallback = item.recorded_at
-        yield Sealed(item) if is_sealed(entry) else item
+        sealed = is_sealed(entry)
+        if sealed or item.id == entry.get("_shadowtape_id"):
+            yield Exported(item, sealed=sealed, where=where)
+        else:
+            yield item
 
 
 class _EntryProblem(ValueError):
@@ -144,10 +146,31 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+#: Larger numbers are no size or duration (and would overflow the tape's int64 columns).
+_LARGEST = 2**53
+
+
 def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or abs(value) > _LARGEST:
         return None
     return float(value)
+
+
+def _quote(value: Any) -> str:
+    """A HAR value as it is written in the file, shortened, for a message."""
+    text = orjson.dumps(value).decode()
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _status(value: Any) -> int | None:
+    """A response status (100-999, also as text), or None when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        code = int(value)
+    except (ValueError, OverflowError):
+        return None
+    return code if 100 <= code <= 999 else None
 
 
 def http_version(value: Any) -> str:
@@ -246,13 +269,13 @@ def _request_body(
 def _response(entry: dict[str, Any]) -> tuple[Response | None, ExchangeError | None]:
     response = _obj(entry.get("response"))
     status = response.get("status")
-    try:
-        code = int(status) if status is not None else 0
-    except (TypeError, ValueError):
-        code = 0
-    if code <= 0:
+    code = _status(status)
+    if code is None:
+        # HAR says "no response" with status 0; anything else that is not a status is
+        # read the same way, and the message quotes it.
         message = str(response.get("_error") or response.get("statusText") or "").strip()
-        message = message or "no response (status 0 in the HAR)"
+        given = "no status" if status is None else f"status {_quote(status)}"
+        message = message or f"no response ({given} in the HAR)"
         return None, ExchangeError(kind=classify_error(message), message=message)
     headers = _headers(response.get("headers"))
     content = _obj(response.get("content"))
@@ -299,9 +322,19 @@ def _timing(entry: dict[str, Any], answered: bool) -> tuple[int | None, int | No
     return duration, max(0, duration - round(receive * 1000))
 
 
-def entry_to_exchange(
-    entry: dict[str, Any], *, source: str | None, fallback: datetime, file: str = ""
-) -> Exchange:
+def _started(entry: dict[str, Any]) -> datetime:
+    """When the request started: without it, replay at the recorded pace and the tape's
+    time partitions would rest on an invented time, so the entry is skipped."""
+    value = entry.get("startedDateTime")
+    moment = parse_started(value)
+    if moment is None:
+        if value is None:
+            raise _EntryProblem("no startedDateTime")
+        raise _EntryProblem(f"startedDateTime {_quote(value)} is not an ISO 8601 date and time")
+    return moment
+
+
+def entry_to_exchange(entry: dict[str, Any], *, source: str | None, file: str = "") -> Exchange:
     """One HAR entry as an Exchange; raises _EntryProblem when it cannot be one."""
     request = _obj(entry.get("request"))
     method = str(request.get("method") or "").strip().upper()
@@ -316,7 +349,7 @@ def entry_to_exchange(
         headers = (*headers, ("Cookie", pairs))
     body, body_size, truncated = _request_body(request, headers)
     response, error = _response(entry)
-    recorded_at = parse_started(entry.get("startedDateTime")) or fallback
+    recorded_at = _started(entry)
     duration, ttfb = _timing(entry, response is not None)
 
     tags: dict[str, str] = {"import.file": file} if file else {}

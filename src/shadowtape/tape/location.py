@@ -40,6 +40,11 @@ def safe_segment(source: str) -> str:
     return cleaned.lstrip(".") or "default"
 
 
+def is_uri(location: str) -> bool:
+    """Whether a location is a filesystem URI (s3://, gs://, file://) rather than a path."""
+    return bool(_URI.match(location))
+
+
 def is_part_name(name: str) -> bool:
     base = name.rsplit("/", 1)[-1]
     return base.endswith(".parquet") and not base.startswith((".", "_"))
@@ -55,6 +60,21 @@ def resolve_root(location: str | os.PathLike[str]) -> tuple[pafs.FileSystem, str
             raise TapeError(f"{text}: cannot open this tape location ({exc})") from None
         return fs, path
     return pafs.LocalFileSystem(), os.path.abspath(text)
+
+
+def tape_root(part: PartFile) -> str:
+    """The folder a part's tape starts at: above its source=/date=/hour= folders, or the
+    part's own folder when it is not in that layout."""
+    path = part.path.replace(os.sep, "/")
+    match = _PARTITION.search(path)
+    if match:
+        return path[: match.start()] or "/"
+    return path.rsplit("/", 1)[0] or "/"
+
+
+def in_partition(path: str) -> bool:
+    """Whether a path lies in a tape's source=/date=/hour= partition folder."""
+    return _PARTITION.search(path.replace(os.sep, "/")) is not None
 
 
 def _partition_info(path: str) -> tuple[str | None, datetime | None]:

@@ -2,8 +2,9 @@
 
 Nothing loads a whole tape: parts are read one at a time, in record batches, with the
 filter pushed down and body columns left on disk unless asked for. Every part's footer is
-checked before its rows are read, so a corrupt, alien or too-new file fails with a
-message that names it.
+checked before its rows are read (version, and every required column with a compatible
+type), so a corrupt, alien, altered or too-new file fails with a message that names it
+instead of reading as rows of nulls.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from shadowtape.tape.schema import (
     SCHEMA,
     SCHEMA_MAJOR,
     VERSION_KEY,
+    column_problem,
     from_batch,
 )
 
@@ -66,7 +68,8 @@ def read_part_info(part: PartFile) -> PartInfo:
                     f"{part.path}: empty file, not a tape part; a writer may have died "
                     "before writing it; remove it"
                 )
-            meta = pq.ParquetFile(handle).metadata
+            file = pq.ParquetFile(handle)
+            meta, schema = file.metadata, file.schema_arrow
     except TapeFormatError:
         raise
     except (pa.ArrowException, OSError) as exc:
@@ -81,13 +84,20 @@ def read_part_info(part: PartFile) -> PartInfo:
         )
     text = version.decode(errors="replace")
     try:
-        major = int(text.split(".", 1)[0])
+        major, _, minor = text.partition(".")
+        numbers = int(major), int(minor.partition(".")[0] or 0)
     except ValueError:
         raise TapeFormatError(f"{part.path}: unreadable tape schema version {text!r}") from None
-    if major > SCHEMA_MAJOR:
+    if numbers[0] > SCHEMA_MAJOR:
         raise TapeVersionError(
             f"{part.path}: written with tape schema {text}, newer than this shadowtape reads "
             f"({SCHEMA_MAJOR}.x); upgrade shadowtape to read it"
+        )
+    problem = column_problem(schema, numbers[1])
+    if problem is not None:
+        raise TapeFormatError(
+            f"{part.path}: not a valid tape part: {problem} (tape schema {text}); move it "
+            "aside: it was not written by shadowtape, or was changed since"
         )
     try:
         dropped = int(kv.get(DROPPED_KEY, b"0"))

@@ -63,6 +63,106 @@ SCHEMA = pa.schema(
 BODY_COLUMNS = ("request_body", "response_body")
 COLUMNS = tuple(SCHEMA.names)
 
+#: Columns that may be all null, so another writer may give them Arrow's null type.
+NULLABLE = frozenset(
+    {
+        "status",
+        "reason",
+        "response_http_version",
+        "response_headers",
+        "response_body",
+        "response_body_size",
+        "response_body_truncated",
+        "error_kind",
+        "error_message",
+        "duration_us",
+        "ttfb_us",
+    }
+)
+
+#: The minor version that added a column, for columns added after 1.0 (none yet). A file
+#: of an older minor version lacks them legitimately, and they read as null.
+ADDED_IN_MINOR: dict[str, int] = {}
+
+
+def required_columns(minor: int) -> tuple[str, ...]:
+    """The columns every part of schema 1.<minor> (or newer) must hold."""
+    return tuple(name for name in COLUMNS if ADDED_IN_MINOR.get(name, 0) <= minor)
+
+
+_t = pa.types
+#: Scalar types that hold the same kind of value, whatever their width or layout.
+_KINDS = {
+    "text": (_t.is_string, _t.is_large_string, _t.is_string_view),
+    "bytes": (_t.is_binary, _t.is_large_binary, _t.is_binary_view),
+    "integer": (_t.is_integer,),
+    "timestamp": (_t.is_timestamp,),
+    "bool": (_t.is_boolean,),
+}
+
+
+def _kind(type_: pa.DataType) -> str | None:
+    return next((k for k, tests in _KINDS.items() if any(is_(type_) for is_ in tests)), None)
+
+
+def _compatible(actual: pa.DataType, expected: pa.DataType) -> bool:
+    """Whether a column of type ``actual`` reads as ``expected`` without changing meaning:
+    the same kind of value in any width or layout (large_string, int64 ports, timestamps
+    in ns or another zone). Arrow would cast anything else too, into nonsense (a number
+    where the path belongs), so it is refused."""
+    if actual.equals(expected):
+        return True
+    if _t.is_dictionary(actual):
+        return _compatible(actual.value_type, expected)
+    if _t.is_map(expected):
+        return bool(
+            _t.is_map(actual)
+            and _compatible(actual.key_type, expected.key_type)
+            and _compatible(actual.item_type, expected.item_type)
+        )
+    if _t.is_list(expected):
+        return bool(_t.is_list(actual) or _t.is_large_list(actual)) and _compatible(
+            actual.value_type, expected.value_type
+        )
+    if _t.is_struct(expected):
+        if not _t.is_struct(actual):
+            return False
+        indices = [actual.get_field_index(f.name) for f in expected]
+        return all(
+            i >= 0 and _compatible(actual.field(i).type, f.type)
+            for i, f in zip(indices, expected, strict=True)
+        )
+    kind = _kind(expected)
+    return kind is not None and _kind(actual) == kind
+
+
+def column_problem(schema: pa.Schema, minor: int) -> str | None:
+    """What is wrong with a part's columns for schema 1.<minor>, or None when nothing is.
+
+    Checked before any row is read: a missing column would otherwise read as null for
+    every row (an empty path replays as GET /) and a wrong type would be cast into
+    nonsense.
+    """
+    missing = [name for name in required_columns(minor) if name not in schema.names]
+    if len(missing) == 1:
+        return f"the required column {missing[0]} is missing"
+    if missing:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        return f"the required columns {', '.join(missing[:3])}{more} are missing"
+    for name in COLUMNS:
+        found = schema.get_all_field_indices(name)
+        if not found:
+            continue
+        if len(found) > 1:
+            return f"column {name} appears {len(found)} times"
+        actual = schema.field(found[0]).type
+        if pa.types.is_null(actual) and name in NULLABLE:
+            continue
+        expected = SCHEMA.field(name).type
+        if not _compatible(actual, expected):
+            return f"column {name} is {actual} where the format has {expected}"
+    return None
+
 
 class _Absent:
     """Stands in for a missing response or error so column extraction stays branch-free."""
