@@ -194,3 +194,26 @@ def test_a_full_disk_is_counted_never_raised_and_earlier_parts_still_read(tmp_pa
         # Every part left on the full disk still reads, and nothing written before is lost.
         assert TapeReader(disk / "tapes").count() == stats.written >= kept
         assert list((disk / "tapes").rglob("*.tmp")) == [], "failed parts are cleaned up"
+
+
+def test_an_exchange_arrow_cannot_hold_costs_only_itself(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One exchange from a library caller with a value no column holds (a path with a
+    lone surrogate, a status past any integer) used to lose its whole part."""
+    with caplog.at_level(logging.WARNING, logger="shadowtape.tape"):
+        writer = TapeWriter(tmp_path / "tapes", row_group_rows=4)
+        good = [exchange(path=f"/ok/{i}") for i in range(6)]
+        bad = [exchange(path="/caf\udcff"), exchange(status=10**12)]
+        for item in [*good[:3], bad[0], *good[3:], bad[1]]:
+            assert writer.write(item, block=True)
+        assert writer.close(timeout=10)
+    assert writer.stats.written == 6 and writer.stats.failed == 2
+    paths = [
+        row["path"]
+        for batch in TapeReader(tmp_path / "tapes").batches()
+        for row in batch.to_pylist()
+    ]
+    assert sorted(paths) == sorted(e.request.path for e in good)
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "shadowtape.tape"]
+    assert "cannot store an exchange in tape part" in warning

@@ -49,7 +49,7 @@ class PartInfo:
 def _damaged(part: PartFile, exc: BaseException) -> TapeFormatError:
     return TapeFormatError(
         f"{part.path}: not a readable tape part, corrupt or truncated ({_reason(exc)}); "
-        "move it aside or restore it, the other parts still read"
+        "move it aside (or restore it) and run again: the other parts read"
     )
 
 

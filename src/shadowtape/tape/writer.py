@@ -60,6 +60,14 @@ class _Marker:
     done: threading.Event
 
 
+def _convertible(exchange: Exchange) -> bool:
+    try:
+        to_batch([exchange])
+    except Exception:
+        return False
+    return True
+
+
 class _Part:
     """One open part file: a partition's rows until the part rolls."""
 
@@ -88,14 +96,26 @@ class _Part:
     def size(self) -> int:
         return int(self.stream.tell())
 
-    def write_pending(self) -> None:
+    def write_pending(self) -> tuple[int, Exception | None]:
+        """Write the pending rows as a row group. Returns how many were left out because
+        Arrow could not hold them, and why: one such exchange must not cost the others,
+        nor the part (only a failed write does)."""
         if not self.pending:
-            return
-        batch = to_batch(self.pending)
-        self.writer.write_batch(batch, row_group_size=len(self.pending))
-        self.rows += len(self.pending)
+            return 0, None
+        rows, error = self.pending, None
+        try:
+            batch = to_batch(rows)
+        except Exception as exc:
+            error = exc
+            rows = [exchange for exchange in rows if _convertible(exchange)]
+            batch = to_batch(rows) if rows else None
+        if batch is not None:
+            self.writer.write_batch(batch, row_group_size=len(rows))
+            self.rows += len(rows)
+        left_out = len(self.pending) - len(rows)
         self.pending = []
         self.pending_bytes = 0
+        return left_out, error
 
     def close(self, dropped: int) -> None:
         self.writer.add_key_value_metadata({DROPPED_KEY: str(dropped).encode()})
@@ -309,7 +329,7 @@ class TapeWriter:
 
     def _write_group(self, key: _Key, part: _Part) -> None:
         try:
-            part.write_pending()
+            self._left_out(part, *part.write_pending())
         except Exception as exc:
             self._abandon(key, part, exc)
             return
@@ -318,7 +338,7 @@ class TapeWriter:
 
     def _close_part(self, key: _Key, part: _Part) -> None:
         try:
-            part.write_pending()
+            self._left_out(part, *part.write_pending())
             with self._drop_lock:
                 dropped = self._dropped - self._dropped_reported
                 self._dropped_reported = self._dropped
@@ -329,6 +349,10 @@ class TapeWriter:
         self._parts.pop(key, None)
         self._written += part.rows
         self._parts_closed += 1
+
+    def _left_out(self, part: _Part, count: int, error: Exception | None) -> None:
+        if count:
+            self._fail(count, f"cannot store an exchange in tape part {part.final}: {error}")
 
     def _abandon(self, key: _Key, part: _Part, exc: Exception) -> None:
         # Every row of an unclosed part is lost with it; count them all as failed.
