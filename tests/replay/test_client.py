@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import gzip
 import ipaddress
 import socket
@@ -12,12 +13,13 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from shadowtape.exchange import ErrorKind
-from shadowtape.replay.client import ReplayClient
+from shadowtape.replay.client import ReplayClient, classify
 from shadowtape.replay.targets import Outgoing
 from tests.replay.aserver import Arrival, aserve
 from tests.servers import Reply, free_port
@@ -32,6 +34,46 @@ async def test_refused() -> None:
     async with ReplayClient(timeout=2) as client:
         reply = await client.fetch(_get(f"http://127.0.0.1:{free_port()}/"))
     assert reply.status is None and reply.error_kind is ErrorKind.REFUSED
+
+
+@pytest.mark.anyio
+async def test_refused_by_every_address_of_a_host() -> None:
+    # A name with two addresses (localhost is often ::1 and 127.0.0.1), nothing listening.
+    loop = asyncio.get_running_loop()
+    resolve = loop.getaddrinfo
+
+    async def two(host: object, port: object, *args: Any, **kwargs: Any) -> list[Any]:
+        one = await resolve("127.0.0.1", port, *args, **kwargs)
+        return one + await resolve("127.0.0.2", port, *args, **kwargs)
+
+    loop.getaddrinfo = two  # type: ignore[method-assign]
+    try:
+        async with ReplayClient(timeout=2) as client:
+            reply = await client.fetch(_get(f"http://two.test:{free_port()}/"))
+    finally:
+        del loop.getaddrinfo
+    assert reply.error_kind is ErrorKind.REFUSED, reply.error_message
+    assert reply.error_message is not None
+    assert "127.0.0.1" in reply.error_message and "127.0.0.2" in reply.error_message
+
+
+def test_connect_failures_of_several_addresses_take_the_kind_they_share() -> None:
+    refused = ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed ('::1', 80)")
+    unreachable = OSError(errno.ENETUNREACH, "Network is unreachable")
+    # An address this host cannot even use says nothing about the target.
+    unusable = OSError(errno.EADDRNOTAVAIL, "Cannot assign requested address")
+    group = ExceptionGroup("create_connection failed", [refused, unreachable, unusable])
+    assert classify(group)[0] is ErrorKind.REFUSED
+    assert "Cannot assign requested address" in classify(group)[1]
+    reset = ConnectionResetError(errno.ECONNRESET, "reset")
+    assert classify(ExceptionGroup("x", [refused, reset]))[0] is ErrorKind.OTHER
+    assert classify(ExceptionGroup("x", [refused])) == classify(refused)
+    # Python 3.11 has no all_errors: one OSError names every failure in its message.
+    merged = OSError(
+        "Multiple exceptions: [Errno 111] Connect call failed ('::1', 80, 0, 0), "
+        "[Errno 111] Connect call failed ('127.0.0.1', 80)"
+    )
+    assert classify(merged)[0] is ErrorKind.REFUSED
 
 
 @pytest.mark.anyio

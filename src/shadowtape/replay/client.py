@@ -23,9 +23,12 @@ from __future__ import annotations
 import asyncio
 import errno
 import functools
+import re
 import ssl
+import sys
 import time
 import zlib
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import httptools
@@ -40,6 +43,8 @@ from shadowtape.replay.targets import Outgoing
 _REFUSED = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH}
 _RESET = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED}
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+_MERGED = "Multiple exceptions: "
+_ERRNO = re.compile(r"\[Errno (\d+)\]")
 _DECODE_STEP = 256 * 1024
 #: Seconds between deadline checks (at most a tenth of the timeout).
 WATCH_STEP = 0.05
@@ -123,7 +128,13 @@ class ClosedError(ConnectionError):
 
 def classify(exc: BaseException) -> tuple[ErrorKind, str]:
     """The kind of a transport error: every exception the client can raise maps here."""
+    if isinstance(exc, BaseExceptionGroup):  # connecting failed at every address
+        return _every_address(exc.exceptions)
     message = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+    if isinstance(exc, OSError) and exc.errno is None and str(exc).startswith(_MERGED):
+        # Python 3.11 (no all_errors) names each address's failure in one message.
+        members = [OSError(int(n), "") for n in _ERRNO.findall(str(exc))]
+        return _every_address(members)[0] if members else ErrorKind.OTHER, message
     if isinstance(exc, TimeoutError):
         return ErrorKind.TIMEOUT, message
     if isinstance(exc, ssl.SSLError | ssl.CertificateError):
@@ -141,6 +152,20 @@ def classify(exc: BaseException) -> tuple[ErrorKind, str]:
     if isinstance(exc, OSError) and exc.errno in _RESET:
         return ErrorKind.RESET, message
     return ErrorKind.OTHER, message
+
+
+def _every_address(members: Sequence[BaseException]) -> tuple[ErrorKind, str]:
+    """The kind the failures at each of a host's addresses share. An address this host
+    cannot use (no IPv6 route for ::1, say) says nothing of the target, so an ``other``
+    yields to the kind the rest share."""
+    found = [classify(exc) for exc in members]
+    kinds = {kind for kind, _ in found}
+    if len(kinds) > 1:
+        kinds.discard(ErrorKind.OTHER)
+    kind = kinds.pop() if len(kinds) == 1 else ErrorKind.OTHER
+    if len(found) == 1:
+        return kind, found[0][1]
+    return kind, "every address failed: " + "; ".join(message for _, message in found)
 
 
 class _Body:
@@ -397,7 +422,10 @@ class ReplayClient:
         scheme, host, port = key
         loop = asyncio.get_running_loop()
         context = self._ssl_context() if scheme == "https" else None
-        _, conn = await loop.create_connection(
+        connect = loop.create_connection
+        if sys.version_info >= (3, 12):  # each address's failure, for classify to read
+            connect = functools.partial(loop.create_connection, all_errors=True)
+        _, conn = await connect(
             lambda: _Connection(self.body_cap),
             host,
             port,
