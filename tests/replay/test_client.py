@@ -372,6 +372,9 @@ async def test_response_heads_are_read_however_they_arrive() -> None:
          b"Content-Length: " + str(len(gz)).encode() + b"\r\n\r\n" + gz],
         # No headers at all, the body delimited by the end of the connection.
         [b"HTTP/1.1 200 OK\r\n\r\n", b"until close"],
+        # A transfer coding that is not chunked last: delimited by the end too, and kept
+        # as it came (only content codings are decoded).
+        [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", gz],
         # Lines ending in a bare LF: not HTTP/1.1 as llhttp reads it.
         [b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok"],
     ]  # fmt: skip
@@ -382,7 +385,7 @@ async def test_response_heads_are_read_however_they_arrive() -> None:
             replies = [await client.fetch(_get(url)) for _ in answers]
     finally:
         sock.close()
-    slow, interim, zipped, bare, lf = replies
+    slow, interim, zipped, bare, coded, lf = replies
     assert (slow.status, slow.body) == (200, b"ok"), slow.error_message
     assert slow.headers == (("X-A", "1"), ("X-B", "two words"), ("Content-Length", "2"))
     assert (interim.status, interim.reason) == (201, "Created"), interim.error_message
@@ -390,4 +393,5 @@ async def test_response_heads_are_read_however_they_arrive() -> None:
     assert zipped.body == b"zipped", zipped.error_message
     assert zipped.headers is not None and ("X-Raw", "caf\ufffd") in zipped.headers
     assert (bare.body, bare.headers) == (b"until close", ())
+    assert (coded.status, coded.body) == (200, gz), coded.error_message
     assert lf.status is None and lf.error_kind is ErrorKind.PROTOCOL, lf

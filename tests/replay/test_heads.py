@@ -83,6 +83,20 @@ def test_framing_reads_length_and_encoding_whatever_their_case() -> None:
     assert framing(b"HTTP/1.1 200 OK\r\nX-Content-Length: 3") == (False, "")
 
 
+def test_a_transfer_encoding_frames_the_body_only_when_its_final_coding_is_chunked() -> None:
+    # RFC 9112 section 6.3: otherwise the body ends when the connection does. llhttp reads
+    # the last coding of the last Transfer-Encoding line, as these do.
+    def framed(*lines: bytes) -> bool:
+        return framing(b"\r\n".join([b"HTTP/1.1 200 OK", *lines]))[0]
+
+    assert framed(b"Transfer-Encoding: gzip, chunked")
+    assert framed(b"Transfer-Encoding: gzip", b"transfer-encoding: Chunked \t")
+    assert not framed(b"Transfer-Encoding: identity")
+    assert not framed(b"Transfer-Encoding: chunked, gzip", b"X: 1")
+    assert not framed(b"Transfer-Encoding: chunked", b"Transfer-Encoding: gzip")
+    assert not framed(b"Transfer-Encoding: chunked;q=1")
+
+
 def test_a_head_made_from_strings_reads_back_the_same() -> None:
     headers = (("Content-Type", "text/plain"), ("X-Name", "Zoë"))
     head = encode_head(200, "OK", headers)

@@ -11,9 +11,10 @@ API: ``ReplayClient.send`` takes an ``httpx.Request`` and ``Reply.to_httpx`` giv
 ``httpx.Response``; the replayer's hot path passes plain values.
 
 What it does: HTTP/1.1 over TCP or TLS, keep-alive connections in a pool bounded by
-``max_connections``, Content-Length and chunked bodies and bodies that end at close,
-gzip and deflate decoded as they arrive and capped (the full size still counted), a
-timeout per request from connect to last byte. What it never does: follow a redirect
+``max_connections``, Content-Length and chunked bodies and bodies that end at close
+(also after a transfer coding other than chunked, kept as it came), gzip and deflate
+decoded as they arrive and capped (the full size still counted), a timeout per request
+from connect to last byte. What it never does: follow a redirect
 (a redirect is a response to compare), keep cookies, use a proxy from the environment
 (nothing may reach a host that was not named), add headers of its own.
 """
