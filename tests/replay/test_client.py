@@ -11,6 +11,7 @@ import ssl
 import struct
 import threading
 import time
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -395,3 +396,34 @@ async def test_response_heads_are_read_however_they_arrive() -> None:
     assert (bare.body, bare.headers) == (b"until close", ())
     assert (coded.status, coded.body) == (200, gz), coded.error_message
     assert lf.status is None and lf.error_kind is ErrorKind.PROTOCOL, lf
+
+
+def _deflated(data: bytes, wbits: int) -> bytes:
+    encoder = zlib.compressobj(wbits=wbits)
+    return encoder.compress(data) + encoder.flush()
+
+
+@pytest.mark.anyio
+async def test_deflate_bodies_are_read_with_or_without_the_zlib_wrapper() -> None:
+    # Content-Encoding: deflate means zlib (RFC 9110 section 8.4.1.2), but some servers
+    # send raw deflate; httpx and mitmproxy read both, and so does the client.
+    text = b"deflated " * 50
+    wrapped, raw = _deflated(text, zlib.MAX_WBITS), _deflated(text, -zlib.MAX_WBITS)
+
+    def answer(body: bytes, cut: int) -> list[bytes]:
+        head = b"HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nContent-Length: %d\r\n\r\n"
+        return [head % len(body) + body[:cut], body[cut:]]
+
+    # Cut after one byte of the body too: the two bytes that tell them apart come apart.
+    answers = [answer(wrapped, 10), answer(raw, 10), answer(wrapped, 1), answer(raw, 1)]
+    answers.append(answer(b"\x78\x9cnot deflate at all", 5))
+    sock = _raw_server(answers)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    try:
+        async with ReplayClient(timeout=3) as client:
+            replies = [await client.fetch(_get(url)) for _ in answers]
+    finally:
+        sock.close()
+    *good, bad = replies
+    assert [(r.body, r.body_size) for r in good] == [(text, len(text))] * 4, good
+    assert bad.error_kind is ErrorKind.PROTOCOL, bad

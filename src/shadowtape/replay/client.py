@@ -177,7 +177,7 @@ class _Body:
         self.kept: list[bytes] = []
         self.kept_size = 0
         self.size = 0
-        self.decoder: zlib._Decompress | None = None
+        self.decoder: zlib._Decompress | _Deflate | None = None
         self.encoded = False
 
     def start(self, encoding: str) -> None:
@@ -185,7 +185,7 @@ class _Body:
         if encoding in ("gzip", "x-gzip"):
             self.decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif encoding == "deflate":
-            self.decoder = zlib.decompressobj()
+            self.decoder = _Deflate(self)
         elif encoding not in ("", "identity"):
             self.encoded = True  # an encoding we did not ask for: kept as it came
 
@@ -210,6 +210,36 @@ class _Body:
         if self.decoder is not None:
             self._keep(self.decoder.flush())
         return b"".join(self.kept), self.size, self.size > self.kept_size
+
+
+class _Deflate:
+    """Content-Encoding: deflate is a zlib stream (RFC 9110 section 8.4.1.2), but some
+    servers send raw deflate, which httpx and mitmproxy read too. The first two bytes tell
+    them apart (a zlib header, RFC 1950: method 8, a window of at most 32 KB, a multiple of
+    31); from then on the body is fed to zlib directly."""
+
+    def __init__(self, body: _Body) -> None:
+        self.body = body
+        self.first = b""  # until there are two bytes
+        self.decoder: zlib._Decompress | None = None
+        self.unconsumed_tail = b""
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        if self.decoder is None:
+            data = self.first + data
+            if len(data) < 2:
+                self.first = data
+                return b""
+            cmf = data[0]
+            wrapped = cmf & 0x0F == 8 and cmf >> 4 <= 7 and int.from_bytes(data[:2]) % 31 == 0
+            self.decoder = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+            self.body.decoder = self.decoder
+        out = self.decoder.decompress(data, max_length)
+        self.unconsumed_tail = self.decoder.unconsumed_tail
+        return out
+
+    def flush(self) -> bytes:
+        return b"" if self.decoder is None else self.decoder.flush()
 
 
 class _Connection(asyncio.Protocol):
