@@ -398,6 +398,79 @@ async def test_response_heads_are_read_however_they_arrive() -> None:
     assert lf.status is None and lf.error_kind is ErrorKind.PROTOCOL, lf
 
 
+def _scripted_server(scripts: list[list[bytes]]) -> tuple[socket.socket, list[list[bytes]]]:
+    """A raw keep-alive server: connection i answers its requests with scripts[i] in
+    order (each answer one send), then reads until the client closes. Returns the
+    listening socket and the request lines each connection saw."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    sock.settimeout(5)
+    seen: list[list[bytes]] = []
+
+    def serve(conn: socket.socket, answers: list[bytes], lines: list[bytes]) -> None:
+        with conn:
+            conn.settimeout(5)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            try:
+                for answer in answers:
+                    request = b""
+                    while b"\r\n\r\n" not in request:
+                        data = conn.recv(65536)
+                        if not data:
+                            return
+                        request += data
+                    lines.append(request.split(b"\r\n", 1)[0])
+                    conn.sendall(answer)
+                while conn.recv(65536):
+                    pass
+            except OSError:
+                return
+
+    def run() -> None:
+        for answers in scripts:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            lines: list[bytes] = []
+            seen.append(lines)
+            threading.Thread(target=serve, args=(conn, answers, lines), daemon=True).start()
+
+    threading.Thread(target=run, daemon=True).start()
+    return sock, seen
+
+
+@pytest.mark.anyio
+async def test_a_response_to_head_ends_with_its_head_and_keeps_its_connection() -> None:
+    scripts = [
+        [
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n",  # a length, no body
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nX-Length: none\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 9\r\n\r\n",
+        ],
+        [b"HTTP/1.0 200 OK\r\nContent-Length: 9\r\n\r\n"],  # HTTP/1.0: closed after
+        [
+            b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        ],
+    ]
+    methods = ["HEAD", "HEAD", "HEAD", "GET", "HEAD", "HEAD", "HEAD", "GET"]
+    sock, seen = _scripted_server(scripts)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    try:
+        async with ReplayClient(timeout=3) as client:
+            replies = [await client.fetch(Outgoing(m, url, (("Host", "x"),), b"")) for m in methods]
+    finally:
+        sock.close()
+    assert [(r.status, r.body) for r in replies] == [
+        (200, b"ok" if m == "GET" else b"") for m in methods
+    ], replies
+    assert [len(lines) for lines in seen] == [5, 1, 2]
+
+
 def _deflated(data: bytes, wbits: int) -> bytes:
     encoder = zlib.compressobj(wbits=wbits)
     return encoder.compress(data) + encoder.flush()

@@ -11,6 +11,7 @@ from shadowtape.replay.heads import (
     encode_head,
     framing,
     headers_column,
+    persistent,
     split_head,
 )
 
@@ -95,6 +96,18 @@ def test_a_transfer_encoding_frames_the_body_only_when_its_final_coding_is_chunk
     assert not framed(b"Transfer-Encoding: chunked, gzip", b"X: 1")
     assert not framed(b"Transfer-Encoding: chunked", b"Transfer-Encoding: gzip")
     assert not framed(b"Transfer-Encoding: chunked;q=1")
+
+
+def test_a_connection_persists_as_rfc_9112_says() -> None:
+    def persists(version: bytes, *lines: bytes) -> bool:
+        return persistent(b"\r\n".join([b"HTTP/" + version + b" 200 OK", *lines]))
+
+    assert persists(b"1.1") and persists(b"1.1", b"Connection: Keep-Alive")
+    assert not persists(b"1.1", b"Connection: upgrade, Close")
+    assert not persists(b"1.1", b"Connection: keep-alive", b"connection:close ")
+    assert persists(b"1.1", b"Proxy-Connection: close", b"X-Connection: close")
+    assert not persists(b"1.0") and persists(b"1.0", b"Connection: keep-alive")
+    assert not persists(b"1.0", b"Connection: keep-alive, close")
 
 
 def test_a_head_made_from_strings_reads_back_the_same() -> None:

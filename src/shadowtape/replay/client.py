@@ -36,7 +36,7 @@ import httptools
 import httpx
 
 from shadowtape.exchange import ErrorKind
-from shadowtape.replay.heads import decode_head, framing, split_head
+from shadowtape.replay.heads import decode_head, framing, persistent, split_head
 from shadowtape.replay.jobs import serialize
 from shadowtape.replay.slots import Slots
 from shadowtape.replay.targets import Outgoing
@@ -125,6 +125,10 @@ class ProtocolError(Exception):
 
 class ClosedError(ConnectionError):
     """The target closed the connection before the response was complete."""
+
+
+class _HeadEnd(Exception):
+    """Stops llhttp at the end of a response to HEAD (it cannot be told there is no body)."""
 
 
 def classify(exc: BaseException) -> tuple[ErrorKind, str]:
@@ -258,8 +262,7 @@ class _Connection(asyncio.Protocol):
 
     def _reset(self, head: bool) -> None:
         # llhttp reads the next response on a kept-alive connection with the same parser;
-        # only after a response to HEAD (whose body it was told about but never saw) does
-        # it need a new one.
+        # only after a response to HEAD (where it was stopped) does it need a new one.
         if not self._fresh:
             self.parser = httptools.HttpResponseParser(self)
         self._fresh = not head
@@ -293,13 +296,10 @@ class _Connection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
-            self._fail(exc.__context__ or exc)
-            return
+            if not isinstance(exc.__context__, _HeadEnd):
+                self._fail(exc.__context__ or exc)
         except httptools.HttpParserError as exc:
             self._fail(ProtocolError(f"malformed response: {exc}"))
-            return
-        if self.head and self.headers_done and not self.complete:
-            self._done()  # a response to HEAD has no body, whatever its headers say
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -331,6 +331,12 @@ class _Connection(asyncio.Protocol):
         if split is None:  # the parser saw the end of the head, so this cannot happen
             raise ProtocolError("the response head does not end with a blank line")
         self.response_head, self._before = split[0], b""
+        if self.head:
+            # A response to HEAD ends with its head, whatever its headers say (RFC 9112
+            # section 6.3). Bytes after it answer nothing: the connection is not reused.
+            self.keep_alive = not split[1] and persistent(self.response_head)
+            self._done()
+            raise _HeadEnd  # llhttp would read on for the body the headers announce
         framed, encoding = framing(self.response_head)
         if encoding:
             self.body.start(encoding)

@@ -59,6 +59,23 @@ def framing(head: bytes) -> tuple[bool, str]:
     return framed, head[start : None if end < 0 else end].decode("latin-1").strip()
 
 
+def persistent(head: bytes) -> bool:
+    """Whether the connection stays open after this response (RFC 9112 section 9.3): not
+    if a Connection header lists close; else from HTTP/1.1 on, and in HTTP/1.0 if one
+    lists keep-alive. llhttp says so only of a response whose end it saw, which a
+    response to HEAD does not show it."""
+    low = head.lower()
+    options: set[bytes] = set()
+    at = low.find(b"\nconnection:")
+    while at >= 0:
+        value = _value(low, at + len(b"\nconnection:"))
+        options.update(option.strip(_SPACE) for option in value.split(b","))
+        at = low.find(b"\nconnection:", at + 1)
+    if b"close" in options:
+        return False
+    return low[5:8] >= b"1.1" or b"keep-alive" in options  # after "http/"
+
+
 def _value(head: bytes, start: int) -> bytes:
     end = head.find(b"\r\n", start)
     return head[start : None if end < 0 else end]
