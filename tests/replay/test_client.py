@@ -471,6 +471,32 @@ async def test_a_response_to_head_ends_with_its_head_and_keeps_its_connection() 
     assert [len(lines) for lines in seen] == [5, 1, 2]
 
 
+@pytest.mark.anyio
+async def test_a_whole_response_stands_when_more_follows_but_its_connection_is_not_reused() -> None:
+    # What comes after a whole response answers nothing that was asked: the response is
+    # kept, and the connection closed, as the next request could get the stray answer.
+    hi = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
+    scripts = [
+        [hi + b"EXTRA"],  # a body longer than its Content-Length
+        [hi + b"HTTP/1.1 201 Created\r\nContent-Length: 3\r\n\r\nbye"],
+        [hi + b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"],
+        [hi],  # to HEAD: a body it should not have
+        [hi + b"\r\n", hi],  # an empty line between responses is allowed (RFC 9112 2.2)
+    ]
+    methods = ["GET", "GET", "GET", "HEAD", "GET", "GET"]
+    sock, seen = _scripted_server(scripts)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    try:
+        async with ReplayClient(timeout=3) as client:
+            replies = [await client.fetch(Outgoing(m, url, (("Host", "x"),), b"")) for m in methods]
+    finally:
+        sock.close()
+    assert [(r.status, r.reason, r.body) for r in replies] == [
+        (200, "OK", b"" if m == "HEAD" else b"hi") for m in methods
+    ], replies
+    assert [len(lines) for lines in seen] == [1, 1, 1, 1, 2]
+
+
 def _deflated(data: bytes, wbits: int) -> bytes:
     encoder = zlib.compressobj(wbits=wbits)
     return encoder.compress(data) + encoder.flush()

@@ -12,6 +12,7 @@ from shadowtape.replay.heads import (
     framing,
     headers_column,
     persistent,
+    reason_phrase,
     split_head,
 )
 
@@ -96,6 +97,12 @@ def test_a_transfer_encoding_frames_the_body_only_when_its_final_coding_is_chunk
     assert not framed(b"Transfer-Encoding: chunked, gzip", b"X: 1")
     assert not framed(b"Transfer-Encoding: chunked", b"Transfer-Encoding: gzip")
     assert not framed(b"Transfer-Encoding: chunked;q=1")
+
+
+def test_the_reason_phrase_is_the_rest_of_the_status_line() -> None:
+    assert reason_phrase(NGINX) == "OK"
+    assert reason_phrase(b"HTTP/1.1 404 Not  Found \r\nX: 1") == "Not  Found "
+    assert reason_phrase(b"HTTP/1.1 204") == reason_phrase(b"HTTP/1.1 204 ") == ""
 
 
 def test_a_connection_persists_as_rfc_9112_says() -> None:

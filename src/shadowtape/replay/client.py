@@ -14,9 +14,11 @@ What it does: HTTP/1.1 over TCP or TLS, keep-alive connections in a pool bounded
 ``max_connections``, Content-Length and chunked bodies and bodies that end at close
 (also after a transfer coding other than chunked, kept as it came), gzip and deflate
 decoded as they arrive and capped (the full size still counted), a timeout per request
-from connect to last byte. What it never does: follow a redirect
-(a redirect is a response to compare), keep cookies, use a proxy from the environment
-(nothing may reach a host that was not named), add headers of its own.
+from connect to last byte. A response followed by bytes nobody asked for (a body longer
+than its Content-Length, a second response) stands, and its connection is closed, not
+reused. What it never does: follow a redirect (a redirect is a response to compare), keep
+cookies, use a proxy from the environment (nothing may reach a host that was not named),
+add headers of its own.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import httptools
 import httpx
 
 from shadowtape.exchange import ErrorKind
-from shadowtape.replay.heads import decode_head, framing, persistent, split_head
+from shadowtape.replay.heads import decode_head, framing, persistent, reason_phrase, split_head
 from shadowtape.replay.jobs import serialize
 from shadowtape.replay.slots import Slots
 from shadowtape.replay.targets import Outgoing
@@ -258,6 +260,7 @@ class _Connection(asyncio.Protocol):
         self._waiter: asyncio.Future[None] | None = None
         self.parser = httptools.HttpResponseParser(self)
         self._fresh = True
+        self.status = 0
         self._reset(head=False)
 
     def _reset(self, head: bool) -> None:
@@ -326,10 +329,11 @@ class _Connection(asyncio.Protocol):
         status = self.parser.get_status_code()
         if status < 200:
             return
-        self.headers_done = True
         split = split_head(self._before)
-        if split is None:  # the parser saw the end of the head, so this cannot happen
-            raise ProtocolError("the response head does not end with a blank line")
+        if split is None:  # the head was cut already: this response was whole, llhttp read on
+            raise ProtocolError("another response followed the one asked for")
+        self.status = status  # not read from llhttp later: a stray head after it changes it
+        self.headers_done = True
         self.response_head, self._before = split[0], b""
         if self.head:
             # A response to HEAD ends with its head, whatever its headers say (RFC 9112
@@ -350,6 +354,8 @@ class _Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         if self.parser.get_status_code() < 200:  # 1xx: the real response follows
+            if self.complete:
+                raise ProtocolError("an interim response followed the one asked for")
             self.reason, self.headers_done = "", False
             split = split_head(self._before)
             self._before = split[1] if split is not None else b""
@@ -367,10 +373,23 @@ class _Connection(asyncio.Protocol):
             self._waiter.set_result(None)
 
     def _fail(self, exc: BaseException) -> None:
+        if self.complete:
+            self._overrun()
+            return
         self.error = exc
         self.close()
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+
+    def _overrun(self) -> None:
+        """The server sent more than the whole response it had sent (a body longer than
+        its Content-Length, another response): the response stands, but what follows it
+        answers nothing asked and the next request could be paired with it, so the
+        connection is closed instead of reused. A stray status line may have been read
+        into the reason; the head still has it."""
+        self.keep_alive = False
+        self.reason = reason_phrase(self.response_head)
+        self.close()
 
     def close(self) -> None:
         self.closed = True
@@ -525,7 +544,7 @@ class ReplayClient:
         return Reply(
             sent=sent,
             ended=ended,
-            status=conn.parser.get_status_code(),
+            status=conn.status,
             reason=conn.reason,
             head=conn.response_head,
             body=body,
@@ -540,7 +559,8 @@ class ReplayClient:
         while True:
             await asyncio.sleep(step)
             now = time.monotonic()
-            for conn in [c for c in self._busy if c.deadline <= now]:
+            # A response that is whole stands, though its task has not run yet.
+            for conn in [c for c in self._busy if c.deadline <= now and not c.complete]:
                 self._busy.discard(conn)
                 conn._fail(TimeoutError(f"no complete response within {self.timeout:g} s"))
 

@@ -59,6 +59,12 @@ def framing(head: bytes) -> tuple[bool, str]:
     return framed, head[start : None if end < 0 else end].decode("latin-1").strip()
 
 
+def reason_phrase(head: bytes) -> str:
+    """The reason phrase in a head's status line (llhttp has checked its shape)."""
+    parts = head.split(b"\r\n", 1)[0].split(b" ", 2)
+    return parts[2].decode("latin-1") if len(parts) > 2 else ""
+
+
 def persistent(head: bytes) -> bool:
     """Whether the connection stays open after this response (RFC 9112 section 9.3): not
     if a Connection header lists close; else from HTTP/1.1 on, and in HTTP/1.0 if one
