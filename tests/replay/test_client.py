@@ -328,6 +328,57 @@ async def test_a_kept_alive_connection_reset_by_the_server_is_retried_for_safe_m
     ]
 
 
+CONNECT_DELAY = 0.5
+
+
+def _slow_to_connect(client: ReplayClient) -> None:
+    """Each new connection of ``client`` takes CONNECT_DELAY longer to open."""
+    connect = client._connect
+
+    async def slow(key: tuple[str, str, int]) -> Any:
+        await asyncio.sleep(CONNECT_DELAY)
+        return await connect(key)
+
+    client._connect = slow  # type: ignore[method-assign]
+
+
+@pytest.mark.anyio
+async def test_service_time_starts_when_the_request_leaves() -> None:
+    # Not when the client began: connecting, a retry after a stale connection and the
+    # wait for a free connection come first (the corrected latency, from the schedule,
+    # still counts them), so a fresh connection on one side and a reused one on the
+    # other do not skew the comparison.
+    async def app(_: Arrival) -> Reply:
+        await asyncio.sleep(0.15)
+        return Reply(200, body=b"ok")
+
+    with aserve(app) as server:
+        async with ReplayClient(timeout=5, max_connections=1) as client:
+            _slow_to_connect(client)
+            began = time.monotonic()
+            first = await client.fetch(_get(server.url + "/"))
+            assert first.ended - began >= CONNECT_DELAY
+            assert first.sent - began >= CONNECT_DELAY and first.ended - first.sent < 0.45
+            # Two at once over one connection: the second waits for the first.
+            began = time.monotonic()
+            both = await asyncio.gather(*(client.fetch(_get(server.url + "/")) for _ in "ab"))
+            assert max(r.ended for r in both) - began >= 0.3
+            assert all(r.status == 200 and r.ended - r.sent < 0.28 for r in both), both
+
+    sock, _ = _closing_server(answers=2)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    try:
+        async with ReplayClient(timeout=5) as client:
+            await client.fetch(_get(url))
+            _slow_to_connect(client)
+            began = time.monotonic()
+            again = await client.fetch(_get(url))  # reset on reuse, sent again
+    finally:
+        sock.close()
+    assert again.status == 200 and again.sent - began >= CONNECT_DELAY, again
+    assert again.ended - again.sent < 0.25
+
+
 def _raw_server(answers: list[list[bytes]]) -> socket.socket:
     """A raw server: connection i reads one request and writes answers[i] a piece at a
     time (each piece its own send, flushed by TCP_NODELAY and a short pause), then

@@ -56,7 +56,10 @@ CONNECT_AHEAD_TIMEOUT = 2.0
 
 
 class Reply:
-    """What one target answered, or why it did not. Times are ``time.monotonic()``.
+    """What one target answered, or why it did not. Times are ``time.monotonic()``:
+    ``sent`` when the request left (after any wait for a connection, connecting, or a
+    stale connection), or when the client began if it never left; ``ended`` when the
+    last byte of the response was read, or when the request failed.
 
     Headers are kept as the head that came (``head``: status line and header lines, as
     bytes) and decoded only when read (heads.py): the results thread parses a column of
@@ -526,12 +529,21 @@ class ReplayClient:
         deadline = sent + self.timeout
         if self._watchdog is None:
             self._watchdog = asyncio.get_running_loop().create_task(self._watch())
+        # ``sent`` moves to when the request leaves: waiting for a slot, connecting and a
+        # stale connection are the client's time, not the target's (the timeout counts
+        # them all, and the corrected latency counts from the schedule).
         try:
-            if not self._slots.take_now():  # waiting for one counts against the timeout
+            if not self._slots.take_now():
                 async with asyncio.timeout(self.timeout):
                     await self._slots.take()
+                sent = time.monotonic()
             try:
-                conn = await self._exchange(key, data, method, deadline)
+                conn = await self._reuse(key, data, method, deadline)
+                if conn is None:
+                    async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                        conn = await self._connect(key)
+                    sent = time.monotonic()
+                    await self._on_new(key, conn, data, method, deadline)
             finally:
                 self._slots.give()
         except asyncio.CancelledError:
@@ -572,10 +584,11 @@ class ReplayClient:
         finally:
             self._busy.discard(conn)
 
-    async def _exchange(
+    async def _reuse(
         self, key: tuple[str, str, int], data: bytes, method: str, deadline: float
-    ) -> _Connection:
-        head = method == "HEAD"
+    ) -> _Connection | None:
+        """Sends on an idle connection to ``key``; None if there is none, or if the server
+        had closed the one tried and the request may go again on a new one."""
         idle = self._idle.get(key)
         if idle is None:
             idle = self._idle[key] = []
@@ -585,32 +598,39 @@ class ReplayClient:
                 self._all.discard(conn)
                 continue
             try:
-                await self._on(conn, head, data, deadline)
+                await self._on(conn, method == "HEAD", data, deadline)
             except (ClosedError, ConnectionResetError, BrokenPipeError):
                 # A kept-alive connection the server had closed (or closed as the request
                 # arrived, which resets it): nothing was answered, so a safe request may
-                # go again on a new connection.
+                # go again, on a new connection (the others idle here are older).
                 self._all.discard(conn)
                 conn.close()
                 if conn.received or method not in _SAFE:
                     raise
-                continue
+                return None
             except BaseException:
                 self._all.discard(conn)
                 conn.close()
                 raise
             self._release(key, conn)
             return conn
-        async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-            conn = await self._connect(key)
+        return None
+
+    async def _on_new(
+        self,
+        key: tuple[str, str, int],
+        conn: _Connection,
+        data: bytes,
+        method: str,
+        deadline: float,
+    ) -> None:
         try:
-            await self._on(conn, head, data, deadline)
+            await self._on(conn, method == "HEAD", data, deadline)
         except BaseException:
             self._all.discard(conn)
             conn.close()
             raise
         self._release(key, conn)
-        return conn
 
     def _release(self, key: tuple[str, str, int], conn: _Connection) -> None:
         if conn.reusable:
