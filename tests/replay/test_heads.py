@@ -11,6 +11,8 @@ from shadowtape.replay.heads import (
     encode_head,
     framing,
     headers_column,
+    persistent,
+    reason_phrase,
     split_head,
 )
 
@@ -81,6 +83,38 @@ def test_framing_reads_length_and_encoding_whatever_their_case() -> None:
     assert framing(b"HTTP/1.1 200 OK\r\nCONTENT-ENCODING:  gzip \r\nX: 1") == (False, "gzip")
     # A header that only ends with the name is not it.
     assert framing(b"HTTP/1.1 200 OK\r\nX-Content-Length: 3") == (False, "")
+
+
+def test_a_transfer_encoding_frames_the_body_only_when_its_final_coding_is_chunked() -> None:
+    # RFC 9112 section 6.3: otherwise the body ends when the connection does. llhttp reads
+    # the last coding of the last Transfer-Encoding line, as these do.
+    def framed(*lines: bytes) -> bool:
+        return framing(b"\r\n".join([b"HTTP/1.1 200 OK", *lines]))[0]
+
+    assert framed(b"Transfer-Encoding: gzip, chunked")
+    assert framed(b"Transfer-Encoding: gzip", b"transfer-encoding: Chunked \t")
+    assert not framed(b"Transfer-Encoding: identity")
+    assert not framed(b"Transfer-Encoding: chunked, gzip", b"X: 1")
+    assert not framed(b"Transfer-Encoding: chunked", b"Transfer-Encoding: gzip")
+    assert not framed(b"Transfer-Encoding: chunked;q=1")
+
+
+def test_the_reason_phrase_is_the_rest_of_the_status_line() -> None:
+    assert reason_phrase(NGINX) == "OK"
+    assert reason_phrase(b"HTTP/1.1 404 Not  Found \r\nX: 1") == "Not  Found "
+    assert reason_phrase(b"HTTP/1.1 204") == reason_phrase(b"HTTP/1.1 204 ") == ""
+
+
+def test_a_connection_persists_as_rfc_9112_says() -> None:
+    def persists(version: bytes, *lines: bytes) -> bool:
+        return persistent(b"\r\n".join([b"HTTP/" + version + b" 200 OK", *lines]))
+
+    assert persists(b"1.1") and persists(b"1.1", b"Connection: Keep-Alive")
+    assert not persists(b"1.1", b"Connection: upgrade, Close")
+    assert not persists(b"1.1", b"Connection: keep-alive", b"connection:close ")
+    assert persists(b"1.1", b"Proxy-Connection: close", b"X-Connection: close")
+    assert not persists(b"1.0") and persists(b"1.0", b"Connection: keep-alive")
+    assert not persists(b"1.0", b"Connection: keep-alive, close")
 
 
 def test_a_head_made_from_strings_reads_back_the_same() -> None:

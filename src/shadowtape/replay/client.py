@@ -11,11 +11,14 @@ API: ``ReplayClient.send`` takes an ``httpx.Request`` and ``Reply.to_httpx`` giv
 ``httpx.Response``; the replayer's hot path passes plain values.
 
 What it does: HTTP/1.1 over TCP or TLS, keep-alive connections in a pool bounded by
-``max_connections``, Content-Length and chunked bodies and bodies that end at close,
-gzip and deflate decoded as they arrive and capped (the full size still counted), a
-timeout per request from connect to last byte. What it never does: follow a redirect
-(a redirect is a response to compare), keep cookies, use a proxy from the environment
-(nothing may reach a host that was not named), add headers of its own.
+``max_connections``, Content-Length and chunked bodies and bodies that end at close
+(also after a transfer coding other than chunked, kept as it came), gzip and deflate
+decoded as they arrive and capped (the full size still counted), a timeout per request
+from connect to last byte. A response followed by bytes nobody asked for (a body longer
+than its Content-Length, a second response) stands, and its connection is closed, not
+reused. What it never does: follow a redirect (a redirect is a response to compare), keep
+cookies, use a proxy from the environment (nothing may reach a host that was not named),
+add headers of its own.
 """
 
 from __future__ import annotations
@@ -23,16 +26,19 @@ from __future__ import annotations
 import asyncio
 import errno
 import functools
+import re
 import ssl
+import sys
 import time
 import zlib
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import httptools
 import httpx
 
 from shadowtape.exchange import ErrorKind
-from shadowtape.replay.heads import decode_head, framing, split_head
+from shadowtape.replay.heads import decode_head, framing, persistent, reason_phrase, split_head
 from shadowtape.replay.jobs import serialize
 from shadowtape.replay.slots import Slots
 from shadowtape.replay.targets import Outgoing
@@ -40,6 +46,8 @@ from shadowtape.replay.targets import Outgoing
 _REFUSED = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH}
 _RESET = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED}
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+_MERGED = "Multiple exceptions: "
+_ERRNO = re.compile(r"\[Errno (\d+)\]")
 _DECODE_STEP = 256 * 1024
 #: Seconds between deadline checks (at most a tenth of the timeout).
 WATCH_STEP = 0.05
@@ -48,7 +56,10 @@ CONNECT_AHEAD_TIMEOUT = 2.0
 
 
 class Reply:
-    """What one target answered, or why it did not. Times are ``time.monotonic()``.
+    """What one target answered, or why it did not. Times are ``time.monotonic()``:
+    ``sent`` when the request left (after any wait for a connection, connecting, or a
+    stale connection), or when the client began if it never left; ``ended`` when the
+    last byte of the response was read, or when the request failed.
 
     Headers are kept as the head that came (``head``: status line and header lines, as
     bytes) and decoded only when read (heads.py): the results thread parses a column of
@@ -121,9 +132,19 @@ class ClosedError(ConnectionError):
     """The target closed the connection before the response was complete."""
 
 
+class _HeadEnd(Exception):
+    """Stops llhttp at the end of a response to HEAD (it cannot be told there is no body)."""
+
+
 def classify(exc: BaseException) -> tuple[ErrorKind, str]:
     """The kind of a transport error: every exception the client can raise maps here."""
+    if isinstance(exc, BaseExceptionGroup):  # connecting failed at every address
+        return _every_address(exc.exceptions)
     message = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+    if isinstance(exc, OSError) and exc.errno is None and str(exc).startswith(_MERGED):
+        # Python 3.11 (no all_errors) names each address's failure in one message.
+        members = [OSError(int(n), "") for n in _ERRNO.findall(str(exc))]
+        return _every_address(members)[0] if members else ErrorKind.OTHER, message
     if isinstance(exc, TimeoutError):
         return ErrorKind.TIMEOUT, message
     if isinstance(exc, ssl.SSLError | ssl.CertificateError):
@@ -143,6 +164,20 @@ def classify(exc: BaseException) -> tuple[ErrorKind, str]:
     return ErrorKind.OTHER, message
 
 
+def _every_address(members: Sequence[BaseException]) -> tuple[ErrorKind, str]:
+    """The kind the failures at each of a host's addresses share. An address this host
+    cannot use (no IPv6 route for ::1, say) says nothing of the target, so an ``other``
+    yields to the kind the rest share."""
+    found = [classify(exc) for exc in members]
+    kinds = {kind for kind, _ in found}
+    if len(kinds) > 1:
+        kinds.discard(ErrorKind.OTHER)
+    kind = kinds.pop() if len(kinds) == 1 else ErrorKind.OTHER
+    if len(found) == 1:
+        return kind, found[0][1]
+    return kind, "every address failed: " + "; ".join(message for _, message in found)
+
+
 class _Body:
     """A response body as it arrives: decoded, capped, its full size counted."""
 
@@ -151,7 +186,7 @@ class _Body:
         self.kept: list[bytes] = []
         self.kept_size = 0
         self.size = 0
-        self.decoder: zlib._Decompress | None = None
+        self.decoder: zlib._Decompress | _Deflate | None = None
         self.encoded = False
 
     def start(self, encoding: str) -> None:
@@ -159,7 +194,7 @@ class _Body:
         if encoding in ("gzip", "x-gzip"):
             self.decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif encoding == "deflate":
-            self.decoder = zlib.decompressobj()
+            self.decoder = _Deflate(self)
         elif encoding not in ("", "identity"):
             self.encoded = True  # an encoding we did not ask for: kept as it came
 
@@ -186,6 +221,36 @@ class _Body:
         return b"".join(self.kept), self.size, self.size > self.kept_size
 
 
+class _Deflate:
+    """Content-Encoding: deflate is a zlib stream (RFC 9110 section 8.4.1.2), but some
+    servers send raw deflate, which httpx and mitmproxy read too. The first two bytes tell
+    them apart (a zlib header, RFC 1950: method 8, a window of at most 32 KB, a multiple of
+    31); from then on the body is fed to zlib directly."""
+
+    def __init__(self, body: _Body) -> None:
+        self.body = body
+        self.first = b""  # until there are two bytes
+        self.decoder: zlib._Decompress | None = None
+        self.unconsumed_tail = b""
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        if self.decoder is None:
+            data = self.first + data
+            if len(data) < 2:
+                self.first = data
+                return b""
+            cmf = data[0]
+            wrapped = cmf & 0x0F == 8 and cmf >> 4 <= 7 and int.from_bytes(data[:2]) % 31 == 0
+            self.decoder = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+            self.body.decoder = self.decoder
+        out = self.decoder.decompress(data, max_length)
+        self.unconsumed_tail = self.decoder.unconsumed_tail
+        return out
+
+    def flush(self) -> bytes:
+        return b"" if self.decoder is None else self.decoder.flush()
+
+
 class _Connection(asyncio.Protocol):
     """One keep-alive HTTP/1.1 connection: one request at a time."""
 
@@ -198,12 +263,12 @@ class _Connection(asyncio.Protocol):
         self._waiter: asyncio.Future[None] | None = None
         self.parser = httptools.HttpResponseParser(self)
         self._fresh = True
+        self.status = 0
         self._reset(head=False)
 
     def _reset(self, head: bool) -> None:
         # llhttp reads the next response on a kept-alive connection with the same parser;
-        # only after a response to HEAD (whose body it was told about but never saw) does
-        # it need a new one.
+        # only after a response to HEAD (where it was stopped) does it need a new one.
         if not self._fresh:
             self.parser = httptools.HttpResponseParser(self)
         self._fresh = not head
@@ -237,13 +302,10 @@ class _Connection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
-            self._fail(exc.__context__ or exc)
-            return
+            if not isinstance(exc.__context__, _HeadEnd):
+                self._fail(exc.__context__ or exc)
         except httptools.HttpParserError as exc:
             self._fail(ProtocolError(f"malformed response: {exc}"))
-            return
-        if self.head and self.headers_done and not self.complete:
-            self._done()  # a response to HEAD has no body, whatever its headers say
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -270,11 +332,18 @@ class _Connection(asyncio.Protocol):
         status = self.parser.get_status_code()
         if status < 200:
             return
-        self.headers_done = True
         split = split_head(self._before)
-        if split is None:  # the parser saw the end of the head, so this cannot happen
-            raise ProtocolError("the response head does not end with a blank line")
+        if split is None:  # the head was cut already: this response was whole, llhttp read on
+            raise ProtocolError("another response followed the one asked for")
+        self.status = status  # not read from llhttp later: a stray head after it changes it
+        self.headers_done = True
         self.response_head, self._before = split[0], b""
+        if self.head:
+            # A response to HEAD ends with its head, whatever its headers say (RFC 9112
+            # section 6.3). Bytes after it answer nothing: the connection is not reused.
+            self.keep_alive = not split[1] and persistent(self.response_head)
+            self._done()
+            raise _HeadEnd  # llhttp would read on for the body the headers announce
         framed, encoding = framing(self.response_head)
         if encoding:
             self.body.start(encoding)
@@ -288,6 +357,8 @@ class _Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         if self.parser.get_status_code() < 200:  # 1xx: the real response follows
+            if self.complete:
+                raise ProtocolError("an interim response followed the one asked for")
             self.reason, self.headers_done = "", False
             split = split_head(self._before)
             self._before = split[1] if split is not None else b""
@@ -305,10 +376,23 @@ class _Connection(asyncio.Protocol):
             self._waiter.set_result(None)
 
     def _fail(self, exc: BaseException) -> None:
+        if self.complete:
+            self._overrun()
+            return
         self.error = exc
         self.close()
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+
+    def _overrun(self) -> None:
+        """The server sent more than the whole response it had sent (a body longer than
+        its Content-Length, another response): the response stands, but what follows it
+        answers nothing asked and the next request could be paired with it, so the
+        connection is closed instead of reused. A stray status line may have been read
+        into the reason; the head still has it."""
+        self.keep_alive = False
+        self.reason = reason_phrase(self.response_head)
+        self.close()
 
     def close(self) -> None:
         self.closed = True
@@ -397,7 +481,10 @@ class ReplayClient:
         scheme, host, port = key
         loop = asyncio.get_running_loop()
         context = self._ssl_context() if scheme == "https" else None
-        _, conn = await loop.create_connection(
+        connect = loop.create_connection
+        if sys.version_info >= (3, 12):  # each address's failure, for classify to read
+            connect = functools.partial(loop.create_connection, all_errors=True)
+        _, conn = await connect(
             lambda: _Connection(self.body_cap),
             host,
             port,
@@ -442,12 +529,21 @@ class ReplayClient:
         deadline = sent + self.timeout
         if self._watchdog is None:
             self._watchdog = asyncio.get_running_loop().create_task(self._watch())
+        # ``sent`` moves to when the request leaves: waiting for a slot, connecting and a
+        # stale connection are the client's time, not the target's (the timeout counts
+        # them all, and the corrected latency counts from the schedule).
         try:
-            if not self._slots.take_now():  # waiting for one counts against the timeout
+            if not self._slots.take_now():
                 async with asyncio.timeout(self.timeout):
                     await self._slots.take()
+                sent = time.monotonic()
             try:
-                conn = await self._exchange(key, data, method, deadline)
+                conn = await self._reuse(key, data, method, deadline)
+                if conn is None:
+                    async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                        conn = await self._connect(key)
+                    sent = time.monotonic()
+                    await self._on_new(key, conn, data, method, deadline)
             finally:
                 self._slots.give()
         except asyncio.CancelledError:
@@ -460,7 +556,7 @@ class ReplayClient:
         return Reply(
             sent=sent,
             ended=ended,
-            status=conn.parser.get_status_code(),
+            status=conn.status,
             reason=conn.reason,
             head=conn.response_head,
             body=body,
@@ -475,7 +571,8 @@ class ReplayClient:
         while True:
             await asyncio.sleep(step)
             now = time.monotonic()
-            for conn in [c for c in self._busy if c.deadline <= now]:
+            # A response that is whole stands, though its task has not run yet.
+            for conn in [c for c in self._busy if c.deadline <= now and not c.complete]:
                 self._busy.discard(conn)
                 conn._fail(TimeoutError(f"no complete response within {self.timeout:g} s"))
 
@@ -487,10 +584,11 @@ class ReplayClient:
         finally:
             self._busy.discard(conn)
 
-    async def _exchange(
+    async def _reuse(
         self, key: tuple[str, str, int], data: bytes, method: str, deadline: float
-    ) -> _Connection:
-        head = method == "HEAD"
+    ) -> _Connection | None:
+        """Sends on an idle connection to ``key``; None if there is none, or if the server
+        had closed the one tried and the request may go again on a new one."""
         idle = self._idle.get(key)
         if idle is None:
             idle = self._idle[key] = []
@@ -500,32 +598,39 @@ class ReplayClient:
                 self._all.discard(conn)
                 continue
             try:
-                await self._on(conn, head, data, deadline)
+                await self._on(conn, method == "HEAD", data, deadline)
             except (ClosedError, ConnectionResetError, BrokenPipeError):
                 # A kept-alive connection the server had closed (or closed as the request
                 # arrived, which resets it): nothing was answered, so a safe request may
-                # go again on a new connection.
+                # go again, on a new connection (the others idle here are older).
                 self._all.discard(conn)
                 conn.close()
                 if conn.received or method not in _SAFE:
                     raise
-                continue
+                return None
             except BaseException:
                 self._all.discard(conn)
                 conn.close()
                 raise
             self._release(key, conn)
             return conn
-        async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-            conn = await self._connect(key)
+        return None
+
+    async def _on_new(
+        self,
+        key: tuple[str, str, int],
+        conn: _Connection,
+        data: bytes,
+        method: str,
+        deadline: float,
+    ) -> None:
         try:
-            await self._on(conn, head, data, deadline)
+            await self._on(conn, method == "HEAD", data, deadline)
         except BaseException:
             self._all.discard(conn)
             conn.close()
             raise
         self._release(key, conn)
-        return conn
 
     def _release(self, key: tuple[str, str, int], conn: _Connection) -> None:
         if conn.reusable:
