@@ -192,7 +192,10 @@ def parse_header(text: str, environ: dict[str, str] | None = None) -> tuple[str,
     name = name.strip()
     if not sep or not name or any(ch in name for ch in " \t\r\n"):
         raise ConfigError(f"--header {text!r} is not 'Name: value'")
-    expanded = expand_env(value.strip(), environ)
+    try:
+        expanded = expand_env(value.strip(), environ)
+    except ConfigError as exc:  # name the whole header, not only its value
+        raise ConfigError(str(exc).replace(repr(value.strip()), repr(text.strip()), 1)) from None
     if "\r" in expanded or "\n" in expanded:
         raise ConfigError(f"--header {name}: the value must be one line")
     return name, expanded
