@@ -242,6 +242,9 @@ def test_http2_flows_are_recorded_like_any_other() -> None:
         ("shadowtape_queue", 0),
         ("shadowtape_include_path", ["(unclosed"]),
         ("shadowtape_rules", "/nonexistent/rules.toml"),
+        ("shadowtape_worker", "fork"),
+        ("shadowtape_compression", "zip"),
+        ("shadowtape_log_interval", 0),
     ],
 )
 def test_bad_option_values_are_refused_with_options_error(
