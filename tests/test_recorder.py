@@ -267,6 +267,15 @@ def test_a_tape_location_that_is_a_file_is_refused(tmp_path: Path) -> None:
         recorder.done()
 
 
+def test_a_misspelt_recorder_option_is_refused_not_ignored() -> None:
+    recorder = Recorder()
+    with taddons.context(recorder) as tctx:
+        tctx.options.set("shadowtape_sampel=0.1", defer=True)  # as --set leaves it
+        with pytest.raises(exceptions.OptionsError, match="did you mean shadowtape_sample"):
+            tctx.configure(recorder, shadowtape_source="s")
+        recorder.done()
+
+
 def test_without_tapes_the_addon_is_passive() -> None:
     recorder = Recorder()
     with taddons.context(recorder):

@@ -14,6 +14,7 @@ and the failures are counted and logged once per interval.
 
 from __future__ import annotations
 
+import difflib
 import gc
 import json
 import logging
@@ -84,9 +85,41 @@ class RecorderStats:
     sender_us: float = 0.0
 
 
+class _BadOption(exceptions.OptionsError):
+    """A wrong shadowtape_* value: the user's mistake, so its message is all mitmdump shows."""
+
+
+class _OneLine(logging.Filter):
+    """Log a _BadOption that mitmproxy's script loader reports as its message alone.
+
+    mitmproxy loads scripts after it has read the command line, so an OptionsError from a
+    script's ``configure`` does not get the one line mitmproxy prints for its own options:
+    the loader logs it with a traceback. The record stays an error, so mitmdump still stops.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, _BadOption):
+            record.msg, record.args, record.exc_info, record.exc_text = str(exc), (), None, None
+        return True
+
+
+_ONE_LINE = _OneLine()
+
+
 def _bad(message: str) -> exceptions.OptionsError:
     """mitmproxy's OptionsError: refuses the value (and rolls back a change at run time)."""
-    return exceptions.OptionsError(message)  # type: ignore[no-untyped-call]
+    return _BadOption(message)  # type: ignore[no-untyped-call]
+
+
+def _unknown(opts: Any) -> None:
+    """A shadowtape_* name no option has is a typo, which mitmproxy would silently ignore."""
+    typos = sorted(name for name in opts.deferred if name.startswith("shadowtape_"))
+    if typos:
+        known = [name for name in sorted(opts.keys()) if name.startswith("shadowtape_")]
+        close = difflib.get_close_matches(typos[0], known, n=1)
+        hint = f"did you mean {close[0]}?" if close else "see them with mitmdump --options"
+        raise _bad(f"{typos[0]}: the recorder has no such option; {hint}")
 
 
 class Recorder:
@@ -110,6 +143,7 @@ class Recorder:
     # -- mitmproxy lifecycle ------------------------------------------------------------------
 
     def load(self, loader: Any) -> None:
+        logging.getLogger("mitmproxy.addons.script").addFilter(_ONE_LINE)
         add = loader.add_option
         add(
             "shadowtape_tapes",
@@ -235,6 +269,8 @@ class Recorder:
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
         first = self.filter is None
+        if first:
+            _unknown(opts)
         # Every value is checked before anything is built: a refused one starts no worker.
         try:
             selection = (
