@@ -1,6 +1,6 @@
 """`shadowtape record`: starts mitmdump, records, stops cleanly on Ctrl-C; a port, a tape
 path, a recorder value or a --set that cannot be used is one line on stderr and exit 2,
-before mitmdump starts."""
+before mitmdump starts; a failure of mitmdump itself is one line with its own reason."""
 
 from __future__ import annotations
 
@@ -254,3 +254,25 @@ def test_the_command_knows_every_option_mitmdump_has(tmp_path: Path) -> None:
 
         known = set(mitmdump_options().keys())
     assert known == names
+
+
+def test_a_failed_start_is_explained_by_what_mitmdump_said(tmp_path: Path) -> None:
+    """Whatever stops mitmdump at start, the one line is its reason, not its closing words."""
+    flows = tmp_path / "flows"
+    flows.write_bytes(b"not a flow file")  # mitmdump reads it when it starts, and fails
+    line = _one_line_exit_2(
+        [
+            "record",
+            "--upstream",
+            "http://127.0.0.1:9",
+            "--listen",
+            str(free_port()),
+            "--tapes",
+            str(tmp_path / "tapes"),
+            "--set",
+            f"rfile={flows}",
+        ],
+        before_start=False,
+    )
+    assert f"Failed to read {flows}: Invalid data format." in line
+    assert "logged during startup" not in line

@@ -15,6 +15,7 @@ import contextlib
 import difflib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -306,11 +307,16 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+#: How mitmdump's log lines start (its termlog), and how it says an error stopped it.
+_STAMP = re.compile(r"\[\d\d:\d\d:\d\d\.\d+\] ")
+_CLOSING = ("Error logged during startup", "Errors logged during startup")
+
+
 class _Output:
     """mitmdump's lines, passed through; the last ones are kept to explain a failure."""
 
     def __init__(self, stream: IO[bytes], write: Any) -> None:
-        self.last: deque[str] = deque(maxlen=20)
+        self.last: deque[str] = deque(maxlen=200)
         self._write = write
         self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
         self._thread.start()
@@ -326,10 +332,24 @@ class _Output:
         self._thread.join(timeout)
 
     def reason(self) -> str:
-        for line in reversed(self.last):
-            if line.strip() and not line.startswith(" "):
-                return line.split(": ", 1)[-1] if line.startswith("/") else line
-        return "mitmdump exited"
+        """Why mitmdump stopped, in one line, from what it printed.
+
+        That is its last log line, with the exception a traceback under it ends in, and
+        not the "Error logged during startup, exiting..." it closes with.
+        """
+        lines = [line for line in self.last if line.strip() and not line.startswith(_CLOSING)]
+        logged = [i for i, line in enumerate(lines) if _STAMP.match(line)]
+        start = logged[-1] + 1 if logged else 0
+        ending = next((line for line in reversed(lines[start:]) if line[0] != " "), "")
+        if not logged:
+            if not ending:
+                return "mitmdump exited"
+            # mitmdump prints a refused option of its own as "PATH/mitmdump: MESSAGE".
+            return ending.split(": ", 1)[-1] if ending.startswith("/") else ending
+        message = _STAMP.sub("", lines[logged[-1]], count=1)
+        if ending and ending.split(": ", 1)[-1] not in message:
+            message = f"{message}: {ending}"
+        return message
 
 
 def _read_stats(path: str) -> dict[str, Any]:
