@@ -242,6 +242,9 @@ def test_http2_flows_are_recorded_like_any_other() -> None:
         ("shadowtape_queue", 0),
         ("shadowtape_include_path", ["(unclosed"]),
         ("shadowtape_rules", "/nonexistent/rules.toml"),
+        ("shadowtape_worker", "fork"),
+        ("shadowtape_compression", "zip"),
+        ("shadowtape_log_interval", 0),
     ],
 )
 def test_bad_option_values_are_refused_with_options_error(
@@ -261,6 +264,15 @@ def test_a_tape_location_that_is_a_file_is_refused(tmp_path: Path) -> None:
     with taddons.context(recorder) as tctx:
         with pytest.raises(exceptions.OptionsError, match="is a file"):
             tctx.configure(recorder, shadowtape_tapes=str(file))
+        recorder.done()
+
+
+def test_a_misspelt_recorder_option_is_refused_not_ignored() -> None:
+    recorder = Recorder()
+    with taddons.context(recorder) as tctx:
+        tctx.options.set("shadowtape_sampel=0.1", defer=True)  # as --set leaves it
+        with pytest.raises(exceptions.OptionsError, match="did you mean shadowtape_sample"):
+            tctx.configure(recorder, shadowtape_source="s")
         recorder.done()
 
 

@@ -14,24 +14,22 @@ and the failures are counted and logged once per interval.
 
 from __future__ import annotations
 
+import difflib
 import gc
 import json
 import logging
 import os
-import random
-import re
 import socket
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from fnmatch import translate
 from typing import Any, Optional
 
 from mitmproxy import ctx, exceptions
-from mitmproxy.utils import human
 
-from shadowtape.errors import SanitizeError, TapeError
+from shadowtape import recorder_options
+from shadowtape.errors import ConfigError, TapeError
 from shadowtape.recorder_capture import capture
 from shadowtape.recorder_worker import Handoff, HandoffStats, Settings, WriterFactory, default_key
 
@@ -87,79 +85,41 @@ class RecorderStats:
     sender_us: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class _Filter:
-    sample: float
-    include_host: re.Pattern[str] | None
-    exclude_host: re.Pattern[str] | None
-    include_path: re.Pattern[str] | None
-    exclude_path: re.Pattern[str] | None
-    include_method: frozenset[bytes]
-    exclude_method: frozenset[bytes]
+class _BadOption(exceptions.OptionsError):
+    """A wrong shadowtape_* value: the user's mistake, so its message is all mitmdump shows."""
 
-    def wants(self, flow: Any) -> bool:
-        request = flow.request
-        method = request.data.method
-        if self.include_method and method not in self.include_method:
-            return False
-        if method in self.exclude_method:
-            return False
-        if self.include_host or self.exclude_host:
-            host = request.pretty_host.lower()
-            if self.include_host and not self.include_host.match(host):
-                return False
-            if self.exclude_host and self.exclude_host.match(host):
-                return False
-        if self.include_path or self.exclude_path:
-            path = request.data.path.split(b"?", 1)[0].decode("utf-8", "replace")
-            if self.include_path and not self.include_path.search(path):
-                return False
-            if self.exclude_path and self.exclude_path.search(path):
-                return False
-        return self.sample >= 1.0 or random.random() < self.sample
+
+class _OneLine(logging.Filter):
+    """Log a _BadOption that mitmproxy's script loader reports as its message alone.
+
+    mitmproxy loads scripts after it has read the command line, so an OptionsError from a
+    script's ``configure`` does not get the one line mitmproxy prints for its own options:
+    the loader logs it with a traceback. The record stays an error, so mitmdump still stops.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, _BadOption):
+            record.msg, record.args, record.exc_info, record.exc_text = str(exc), (), None, None
+        return True
+
+
+_ONE_LINE = _OneLine()
 
 
 def _bad(message: str) -> exceptions.OptionsError:
-    """mitmproxy's OptionsError, which mitmdump prints as one line and exits on."""
-    return exceptions.OptionsError(message)  # type: ignore[no-untyped-call]
+    """mitmproxy's OptionsError: refuses the value (and rolls back a change at run time)."""
+    return _BadOption(message)  # type: ignore[no-untyped-call]
 
 
-def _hosts(globs: Sequence[str]) -> re.Pattern[str] | None:
-    if not globs:
-        return None
-    return re.compile("|".join(translate(g.strip().lower()) for g in globs))
-
-
-def _paths(name: str, regexes: Sequence[str]) -> re.Pattern[str] | None:
-    if not regexes:
-        return None
-    for regex in regexes:
-        try:
-            re.compile(regex)
-        except re.error as exc:
-            raise _bad(f"{name}: {regex!r} is not a valid regex ({exc})") from None
-    return re.compile("|".join(f"(?:{r})" for r in regexes))
-
-
-def _size(name: str, value: str) -> int:
-    try:
-        size = human.parse_size(value)
-    except ValueError:
-        size = None
-    if size is None or size <= 0:
-        raise _bad(f"{name}: {value!r} is not a size; use bytes or a k/m/g suffix, e.g. 1m")
-    return size
-
-
-def _sample(value: str) -> float:
-    text = value.strip()
-    try:
-        rate = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-    except ValueError:
-        rate = -1.0
-    if not 0.0 < rate <= 1.0:
-        raise _bad(f"shadowtape_sample: {value!r} is not a rate in (0, 1]; use e.g. 0.1 or 10%")
-    return rate
+def _unknown(opts: Any) -> None:
+    """A shadowtape_* name no option has is a typo, which mitmproxy would silently ignore."""
+    typos = sorted(name for name in opts.deferred if name.startswith("shadowtape_"))
+    if typos:
+        known = [name for name in sorted(opts.keys()) if name.startswith("shadowtape_")]
+        close = difflib.get_close_matches(typos[0], known, n=1)
+        hint = f"did you mean {close[0]}?" if close else "see them with mitmdump --options"
+        raise _bad(f"{typos[0]}: the recorder has no such option; {hint}")
 
 
 class Recorder:
@@ -168,7 +128,7 @@ class Recorder:
     def __init__(self, *, writer_factory: WriterFactory | None = None) -> None:
         self.writer_factory = writer_factory
         self.handoff: Handoff | None = None
-        self.filter: _Filter | None = None
+        self.filter: recorder_options.Selection | None = None
         self._raw_cap = 4 * 1024 * 1024
         self._key: bytes | None = None
         self._seen = 0
@@ -183,6 +143,7 @@ class Recorder:
     # -- mitmproxy lifecycle ------------------------------------------------------------------
 
     def load(self, loader: Any) -> None:
+        logging.getLogger("mitmproxy.addons.script").addFilter(_ONE_LINE)
         add = loader.add_option
         add(
             "shadowtape_tapes",
@@ -272,7 +233,7 @@ class Recorder:
             "Parquet compression of tape parts. zstd is small and fast to read; 'none' "
             "leaves values readable in the raw file, which tests use to prove no secret "
             "reaches disk.",
-            choices=["zstd", "snappy", "gzip", "lz4", "brotli", "none"],
+            choices=list(recorder_options.COMPRESSIONS),
         )
         add(
             "shadowtape_queue",
@@ -288,7 +249,7 @@ class Recorder:
             "Where sanitizing and writing run: 'process' (a worker process on another core, "
             "so the proxy keeps its CPU) or 'thread' (in the proxy's process, competing "
             "with it for the Python GIL).",
-            choices=["process", "thread"],
+            choices=list(recorder_options.WORKERS),
         )
         add(
             "shadowtape_stats_file",
@@ -307,58 +268,40 @@ class Recorder:
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
-        if updated & FILTER_OPTIONS or self.filter is None:
-            self.filter = _Filter(
-                sample=_sample(opts.shadowtape_sample),
-                include_host=_hosts(opts.shadowtape_include_host),
-                exclude_host=_hosts(opts.shadowtape_exclude_host),
-                include_path=_paths("shadowtape_include_path", opts.shadowtape_include_path),
-                exclude_path=_paths("shadowtape_exclude_path", opts.shadowtape_exclude_path),
-                include_method=frozenset(
-                    m.strip().upper().encode() for m in opts.shadowtape_include_method
-                ),
-                exclude_method=frozenset(
-                    m.strip().upper().encode() for m in opts.shadowtape_exclude_method
-                ),
+        first = self.filter is None
+        if first:
+            _unknown(opts)
+        # Every value is checked before anything is built: a refused one starts no worker.
+        try:
+            selection = (
+                recorder_options.selection(opts) if updated & FILTER_OPTIONS or first else None
             )
-        if updated & WORKER_OPTIONS:
-            settings = self._settings()
-            mode = opts.shadowtape_worker
-            if opts.shadowtape_queue < 1:
-                raise _bad("shadowtape_queue must be at least 1")
+            limits = recorder_options.limits(opts) if updated & WORKER_OPTIONS else None
+        except ConfigError as exc:
+            raise _bad(str(exc)) from None
+        settings = self._settings(limits) if limits is not None else None
+        if selection is not None:
+            self.filter = selection
+        if limits is not None:
             self._close_handoff()
             if settings is not None:
-                self.handoff = Handoff(settings, mode=mode, queue_size=opts.shadowtape_queue)
+                self.handoff = Handoff(settings, mode=limits.worker, queue_size=limits.queue)
                 log.info(
                     "shadowtape: recording to %s as source %r (%s worker)",
                     settings.tapes,
                     settings.source,
-                    mode,
+                    limits.worker,
                 )
         if self.handoff is not None or opts.shadowtape_stats_file:
             self._start_ticker()
 
-    def _settings(self) -> Settings | None:
+    def _settings(self, limits: recorder_options.Limits) -> Settings | None:
         opts = ctx.options
-        max_body = _size("shadowtape_max_body", opts.shadowtape_max_body)
-        roll_bytes = _size("shadowtape_roll_bytes", opts.shadowtape_roll_bytes)
-        if opts.shadowtape_roll_rows < 1 or opts.shadowtape_roll_age < 1:
-            raise _bad("shadowtape_roll_rows and shadowtape_roll_age must be at least 1")
-        if opts.shadowtape_log_interval < 1:
-            raise _bad("shadowtape_log_interval must be at least 1 second")
-        rules = opts.shadowtape_rules or None
-        if rules:
-            from shadowtape.sanitize import Sanitizer
-
-            try:
-                Sanitizer.from_file(rules, key=b"check")
-            except (SanitizeError, OSError) as exc:
-                raise _bad(f"shadowtape_rules: {exc}") from None
         tapes = opts.shadowtape_tapes
         if not tapes:
             return None
         _check_tapes(tapes)
-        self._raw_cap = max(4 * max_body, 4 * 1024 * 1024)
+        self._raw_cap = max(4 * limits.max_body, 4 * 1024 * 1024)
         if self._key is None:
             self._key, random_key = default_key()
             if random_key:
@@ -370,14 +313,14 @@ class Recorder:
         return Settings(
             tapes=tapes,
             source=opts.shadowtape_source or socket.gethostname(),
-            max_body=max_body,
+            max_body=limits.max_body,
             key=self._key,
-            rules=rules,
-            roll_rows=opts.shadowtape_roll_rows,
-            roll_bytes=roll_bytes,
-            roll_age=float(opts.shadowtape_roll_age),
-            log_interval=float(opts.shadowtape_log_interval),
-            compression=opts.shadowtape_compression,
+            rules=limits.rules,
+            roll_rows=limits.roll_rows,
+            roll_bytes=limits.roll_bytes,
+            roll_age=float(limits.roll_age),
+            log_interval=float(limits.log_interval),
+            compression=limits.compression,
             writer_factory=self.writer_factory,
         )
 

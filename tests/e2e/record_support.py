@@ -166,6 +166,34 @@ def proxy(
             stats_file.unlink(missing_ok=True)
 
 
+def run_mitmdump(options: dict[str, str], timeout: float = 30.0) -> tuple[int, str, str]:
+    """mitmdump with the Recorder and these --set options, until it exits: (code, out, err).
+
+    For options that must stop it at start; one that does not is killed at ``timeout``.
+    """
+    cmd = [MITMDUMP, "--mode", "reverse:http://127.0.0.1:9", "--listen-host", "127.0.0.1"]
+    cmd += ["--listen-port", str(free_port()), "-s", SCRIPT]
+    for name, value in {"termlog_verbosity": "warn", **options}.items():
+        cmd += ["--set", f"{name}={value}"]
+    pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    environ = dict(os.environ, SHADOWTAPE_SANITIZE_KEY="e2e-test-key", PYTHONPATH=pythonpath)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=environ,
+        cwd=str(ROOT),
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        out, err = proc.communicate()
+    return proc.returncode, out.decode(), err.decode()
+
+
 def read_tapes(tapes: Path) -> list[Exchange]:
     """Every exchange in every part: raises if any part on disk does not read."""
     if not tapes.exists():

@@ -1,18 +1,21 @@
 """`shadowtape record`: run mitmdump as a reverse proxy with the Recorder in front of a service.
 
 Everything that can be checked before mitmdump starts is (the upstream URL, the listen
-address being free, the tape folder being writable), so a mistake costs one line and
-exit 2, not a half-started proxy. mitmdump runs in its own session: a Ctrl-C reaches only
-this command, which turns it (and SIGTERM) into one SIGTERM for mitmdump, waits for the
-recorder to close every part, and exits 0.
+address being free, the tape folder being writable, every option mitmdump and the
+recorder will get), so a mistake costs one line and exit 2, not a half-started proxy.
+mitmdump runs in its own session: a Ctrl-C reaches only this command, which turns it (and
+SIGTERM) into one SIGTERM for mitmdump, waits for the recorder to close every part, and
+exits 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -76,7 +79,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="OPTION=VALUE",
-        help="pass a mitmproxy option through (repeatable), e.g. --set keep_host_header=true",
+        help="pass a mitmproxy option through (repeatable; it replaces this command's own "
+        "value for that option), e.g. --set keep_host_header=true",
     )
 
 
@@ -147,9 +151,30 @@ def mitmdump_binary() -> str:
     return found
 
 
-def mitmdump_command(args: argparse.Namespace, host: str, port: int, stats: str) -> list[str]:
-    from shadowtape import recorder_script
+#: The flag each recorder option comes from, to name it in an error.
+FLAGS = {
+    "shadowtape_tapes": "--tapes",
+    "shadowtape_source": "--source",
+    "shadowtape_sample": "--sample",
+    "shadowtape_max_body": "--max-body",
+    "shadowtape_rules": "--rules",
+    "shadowtape_roll_rows": "--roll-rows",
+    "shadowtape_roll_bytes": "--roll-bytes",
+    "shadowtape_roll_age": "--roll-age",
+    **{
+        f"shadowtape_{verb}_{kind}": f"--{verb}-{kind}"
+        for kind in ("host", "path", "method")
+        for verb in ("include", "exclude")
+    },
+}
 
+
+def mitmdump_settings(args: argparse.Namespace, stats: str) -> list[str]:
+    """The OPTION=VALUE settings mitmdump gets: the flags', then --set's.
+
+    A --set of an option this command sets replaces its value; list options (the
+    include and exclude filters) take the values of both.
+    """
     options = {
         "shadowtape_tapes": args.tapes,
         "shadowtape_source": args.source,
@@ -164,6 +189,19 @@ def mitmdump_command(args: argparse.Namespace, host: str, port: int, stats: str)
     }
     if args.rules:
         options["shadowtape_rules"] = args.rules
+    # mitmproxy refuses two values for one option, so a --set replaces this command's own.
+    given = {setting.partition("=")[0] for setting in args.extra}
+    settings = [f"{name}={value}" for name, value in options.items() if name not in given]
+    for kind in ("host", "path", "method"):
+        for verb in ("include", "exclude"):
+            for value in getattr(args, f"{verb}_{kind}"):
+                settings.append(f"shadowtape_{verb}_{kind}={value}")
+    return settings + list(args.extra)
+
+
+def mitmdump_command(args: argparse.Namespace, host: str, port: int, stats: str) -> list[str]:
+    from shadowtape import recorder_script
+
     cmd = [
         mitmdump_binary(),
         "--mode",
@@ -175,15 +213,90 @@ def mitmdump_command(args: argparse.Namespace, host: str, port: int, stats: str)
         "-s",
         recorder_script.__file__,
     ]
-    for name, value in options.items():
-        cmd += ["--set", f"{name}={value}"]
-    for kind in ("host", "path", "method"):
-        for verb in ("include", "exclude"):
-            for value in getattr(args, f"{verb}_{kind}"):
-                cmd += ["--set", f"shadowtape_{verb}_{kind}={value}"]
-    for extra in args.extra:
-        cmd += ["--set", extra]
+    for setting in mitmdump_settings(args, stats):
+        cmd += ["--set", setting]
     return cmd
+
+
+class _Declarations:
+    """Stands in for mitmproxy's Loader: takes the options addons declare, nothing else."""
+
+    def __init__(self, opts: Any) -> None:
+        self.opts = opts
+
+    def add_option(
+        self, name: str, typespec: Any, default: Any, help: str, choices: Any = None
+    ) -> None:
+        if name not in self.opts:
+            self.opts.add_option(name, typespec, default, help, choices)
+
+    def add_command(self, path: str, func: Any) -> None:
+        pass
+
+
+def mitmdump_options() -> Any:
+    """mitmdump's options with the Recorder's, declared as mitmdump declares them, unset.
+
+    What ``mitmdump -s SCRIPT --options`` lists, without starting a process; mitmdump
+    itself keeps a --set name that nothing declares for later and ignores it.
+    """
+    from mitmproxy import log, options
+    from mitmproxy.addonmanager import traverse
+    from mitmproxy.addons import default_addons, dumper, keepserving, readfile
+
+    from shadowtape.recorder import Recorder
+
+    opts = options.Options()
+    declarations = _Declarations(opts)
+    addons = [
+        *default_addons(),  # type: ignore[no-untyped-call]
+        dumper.Dumper(),
+        keepserving.KeepServing(),
+        readfile.ReadFileStdin(),  # type: ignore[no-untyped-call]
+        Recorder(),
+    ]
+    for addon in traverse(addons):  # type: ignore[no-untyped-call]
+        if hasattr(addon, "load"):
+            addon.load(declarations)
+    # mitmdump's TermLog declares this one; making a TermLog here would install a log handler.
+    opts.add_option("termlog_verbosity", str, "info", "Log verbosity.", choices=log.LogLevels)
+    return opts
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse now, in one line naming the flag, what mitmdump or the recorder would refuse.
+
+    The values go through mitmproxy's own parsing and then through the recorder's checks
+    (``recorder_options``), the code the addon runs at start, so the two cannot disagree.
+    """
+    from mitmproxy import exceptions
+
+    from shadowtape import recorder_options
+
+    opts = mitmdump_options()
+    for setting in args.extra:
+        name, equals, _ = setting.partition("=")
+        form = "" if equals else "expected OPTION=VALUE, and "
+        if name not in opts:
+            close = difflib.get_close_matches(name, sorted(opts.keys()), n=1)
+            hint = f"did you mean {close[0]}?" if close else "mitmdump --options lists them"
+            raise ConfigError(f"--set {setting}: {form}mitmdump has no option {name!r}; {hint}")
+        try:
+            opts.set(setting)
+        except exceptions.OptionsError as exc:
+            form = "" if equals else "expected OPTION=VALUE; "
+            raise ConfigError(f"--set {setting}: {form}{exc}") from None
+    try:
+        opts.set(*mitmdump_settings(args, "stats.json"))  # all at once: list options add up
+    except exceptions.OptionsError as exc:
+        raise ConfigError(str(exc)) from None
+    given = {setting.partition("=")[0] for setting in args.extra}
+
+    def flag(option: str) -> str:
+        return f"--set {option}" if option in given or option not in FLAGS else FLAGS[option]
+
+    recorder_options.selection(opts, flag)
+    recorder_options.limits(opts, flag)
 
 
 def _die_with_parent() -> None:
@@ -194,11 +307,16 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+#: How mitmdump's log lines start (its termlog), and how it says an error stopped it.
+_STAMP = re.compile(r"\[\d\d:\d\d:\d\d\.\d+\] ")
+_CLOSING = ("Error logged during startup", "Errors logged during startup")
+
+
 class _Output:
     """mitmdump's lines, passed through; the last ones are kept to explain a failure."""
 
     def __init__(self, stream: IO[bytes], write: Any) -> None:
-        self.last: deque[str] = deque(maxlen=20)
+        self.last: deque[str] = deque(maxlen=200)
         self._write = write
         self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
         self._thread.start()
@@ -214,10 +332,24 @@ class _Output:
         self._thread.join(timeout)
 
     def reason(self) -> str:
-        for line in reversed(self.last):
-            if line.strip() and not line.startswith(" "):
-                return line.split(": ", 1)[-1] if line.startswith("/") else line
-        return "mitmdump exited"
+        """Why mitmdump stopped, in one line, from what it printed.
+
+        That is its last log line, with the exception a traceback under it ends in, and
+        not the "Error logged during startup, exiting..." it closes with.
+        """
+        lines = [line for line in self.last if line.strip() and not line.startswith(_CLOSING)]
+        logged = [i for i, line in enumerate(lines) if _STAMP.match(line)]
+        start = logged[-1] + 1 if logged else 0
+        ending = next((line for line in reversed(lines[start:]) if line[0] != " "), "")
+        if not logged:
+            if not ending:
+                return "mitmdump exited"
+            # mitmdump prints a refused option of its own as "PATH/mitmdump: MESSAGE".
+            return ending.split(": ", 1)[-1] if ending.startswith("/") else ending
+        message = _STAMP.sub("", lines[logged[-1]], count=1)
+        if ending and ending.split(": ", 1)[-1] not in message:
+            message = f"{message}: {ending}"
+        return message
 
 
 def _read_stats(path: str) -> dict[str, Any]:
@@ -252,10 +384,9 @@ def _wait_listening(host: str, port: int, proc: subprocess.Popen[bytes]) -> bool
 def run(args: argparse.Namespace) -> int:
     upstream = check_upstream(args.upstream)
     host, port = parse_listen(args.listen)
+    check_options(args)
     check_listen(host, port)
     check_tapes(args.tapes)
-    if args.rules and not os.path.isfile(args.rules):
-        raise ConfigError(f"--rules {args.rules}: no such file")
     from rich.console import Console
 
     console = Console(highlight=False, soft_wrap=True)
