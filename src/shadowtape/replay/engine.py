@@ -82,6 +82,9 @@ FLUSH_EVERY = 1.0
 STOP_GRACE = 1.0
 #: Sends planned closer together than this (a timer's step) are waited for by yielding.
 SPIN_GAP_S = 0.001
+#: Behind schedule, the dispatcher lets the loop turn at least this often (seconds), so
+#: that replies are read between sends that are all due at once.
+BURST_S = 0.0002
 #: After this many requests, a target that refused every connection is warned about.
 DEAD_AFTER = 20
 #: The interpreter's switch interval while a run goes (the default is 5 ms). The reader
@@ -424,6 +427,7 @@ class Run:
         wall0, mono0 = time.time(), time.monotonic()
         last_due = -1.0
         feed = self.feed
+        turn = time.monotonic()  # when the dispatcher last let the loop turn
         # The schedule starts with the first exchange, once the feed has read ahead and
         # each target has a connection open (connecting is not what is being paced).
         await asyncio.gather(
@@ -450,8 +454,11 @@ class Run:
                 # with the replies that came in meanwhile handled in between.
                 while due - time.monotonic() > CHORE_GAP_S and self._chore():
                     await asyncio.sleep(0)
+                    turn = time.monotonic()
                 if timer.precise:
-                    await timer.until(due)
+                    if due > time.monotonic():
+                        await timer.until(due)
+                        turn = time.monotonic()
                 else:
                     # The loop's timers wake up to 1 ms late (epoll counts in
                     # milliseconds), so sends closer together than that are waited
@@ -460,8 +467,10 @@ class Run:
                     if due - last_due < SPIN_GAP_S and wait < SPIN_GAP_S:
                         while time.monotonic() < due:
                             await asyncio.sleep(0)
+                            turn = time.monotonic()
                     elif wait > 0:
                         await asyncio.sleep(wait)
+                        turn = time.monotonic()
                     last_due = due
             if not slots.take_now():
                 # Every slot is busy (--pace asap, or a slow target): do a chore while
@@ -469,6 +478,12 @@ class Run:
                 self._chore()
                 if not slots.take_now():
                     await slots.take()
+                    turn = time.monotonic()
+            elif time.monotonic() - turn > BURST_S:
+                # Behind schedule every send is due at once: the replies that came in
+                # meanwhile are read now and then, not after the whole burst has left.
+                await asyncio.sleep(0)
+                turn = time.monotonic()
             # Counted only now: an exchange still waiting at a stop was not reached.
             self.selected += 1
             if due is None:
