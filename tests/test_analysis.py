@@ -199,12 +199,14 @@ def test_partial_runs_are_refused_unless_allowed(
     whole = runs["recorded"][0]
     killed = _copy_run(whole, tmp_path / "killed", finished_at=None)
     failed = _copy_run(whole, tmp_path / "failed", error="cannot write results: disk full")
+    stopped = _copy_run(whole, tmp_path / "stopped", interrupted=True)
     lost = _copy_run(whole, tmp_path / "lost")
     shutil.rmtree(lost / "results")
     shard1, shard2 = (str(d) for d in runs["live"])
     cases = {
         "did not finish": [str(killed)],
         "failed: cannot write results: disk full": [str(failed)],
+        "was stopped (Ctrl-C or SIGTERM) before its selection ended": [str(stopped)],
         "has 0 result rows where its run.json counts": [str(lost)],
         "(given twice)": [shard1, shard1, shard2],
         "shard 2/2 of the replay is missing": [shard1],
@@ -222,6 +224,10 @@ def test_partial_runs_are_refused_unless_allowed(
     summary = (tmp_path / "r" / "summary.md").read_text()
     assert "Partial results: shard 2/2 of the replay is missing." in summary
     assert make_report(runs["live"])["incomplete"] == []
+    # Allowed, a run given twice is still read once: a partial picture, not a doubled one.
+    twice = make_report([*runs["live"], runs["live"][0]], allow_partial=True)
+    assert twice["totals"]["exchanges"] == make_report(runs["live"])["totals"]["exchanges"]
+    assert any("(given twice)" in problem for problem in twice["incomplete"])
 
 
 def test_a_foreign_parquet_file_in_results_is_named(

@@ -75,6 +75,17 @@ def test_nothing_is_written_into_a_tape_folder(tape: Path, tmp_path: Path) -> No
     assert TapeReader([tape, other]).count() == 2 * DEMO_COUNT
 
 
+def test_a_har_may_go_beside_a_loose_part_file(tape: Path, tmp_path: Path) -> None:
+    """A part copied out of its tape's layout: its folder is no tape."""
+    [part] = tape.rglob("*.parquet")
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    shutil.copy(part, loose / "p.parquet")
+    done = shadowtape("export", "har", str(loose / "p.parquet"), "--out", str(loose / "p.har"))
+    assert done.returncode == 0, done.stderr
+    assert (loose / "p.har").stat().st_size > 0
+
+
 def test_an_existing_file_is_kept_unless_force(tape: Path, tmp_path: Path) -> None:
     out = tmp_path / "capture.har"
     out.write_text("my notes")

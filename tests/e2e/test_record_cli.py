@@ -215,6 +215,10 @@ def test_a_wrong_recorder_value_is_refused_before_anything_starts(
         ("flow_detail", "--set flow_detail: expected OPTION=VALUE"),
         ("keep_host_header=maybe", "--set keep_host_header=maybe: Failed to parse option"),
         ("connection_strategy", "--set connection_strategy: expected OPTION=VALUE"),
+        # The command's own: a --set would be overridden by its flags, or break its counts.
+        ("listen_port=9999", "this command sets listen_port itself; use --listen"),
+        ("shadowtape_tapes=/tmp/x", "sets shadowtape_tapes itself; use --tapes"),
+        ("shadowtape_stats_file=/tmp/s", "sets shadowtape_stats_file itself"),
     ],
 )
 def test_an_unknown_or_malformed_set_is_refused_before_anything_starts(

@@ -85,6 +85,37 @@ def test_the_feed_stops_between_other_shards_jobs_when_the_next_read_would_wait(
     assert feed.pump(budget=10.0) is False  # nothing at hand: the loop goes on
 
 
+class _ManyOtherShards(_OtherShards):
+    """Thousands of other shards' jobs, every read at hand, then one of this shard."""
+
+    def poll(self) -> Job | None:  # type: ignore[override]
+        self.polled += 1
+        if self.polled > 5_000:
+            raise StopIteration
+        return None
+
+    def ready(self) -> bool:
+        return True
+
+
+@pytest.mark.anyio
+async def test_waiting_for_the_next_job_lets_the_loop_turn_while_skipping() -> None:
+    turns = 0
+
+    async def other_work() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await anyio.sleep(0)
+
+    feed = Feed(_ManyOtherShards())  # type: ignore[arg-type]
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(other_work)
+        assert await feed.next() is None
+        tg.cancel_scope.cancel()
+    assert turns > 10  # replies would have been read meanwhile
+
+
 def test_missing_tape_fails_before_anything_starts(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="no such file"):
         selected([str(tmp_path / "nope")], TapeFilter())

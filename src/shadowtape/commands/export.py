@@ -53,7 +53,13 @@ def check_out(out: str, tapes: Sequence[str], parts: Sequence[PartFile], *, forc
             "name the HAR file .har"
         )
     roots = {os.path.realpath(t) for t in tapes if os.path.isdir(t)}
-    roots |= {os.path.realpath(tape_root(p)) for p in parts if p.filesystem.type_name == "local"}
+    # The tape above each part in the source=/date=/hour= layout; a loose part file's
+    # folder is no tape (a .har beside it is not taken for a part: see above).
+    roots |= {
+        os.path.realpath(tape_root(p))
+        for p in parts
+        if p.filesystem.type_name == "local" and in_partition(p.path)
+    }
     for root in sorted(roots):
         if os.path.commonpath([root, target]) == root:
             raise ConfigError(

@@ -263,6 +263,18 @@ def mitmdump_options() -> Any:
     return opts
 
 
+#: mitmdump options this command sets from its own flags (or needs for itself): a --set
+#: of one would be overridden, or would break the live counts.
+_OWNED = {
+    "mode": "use --upstream",
+    "listen_host": "use --listen HOST:PORT",
+    "listen_port": "use --listen HOST:PORT",
+    "scripts": "the recorder addon is the script; run mitmdump -s yourself for others",
+    "shadowtape_tapes": "use --tapes",
+    "shadowtape_stats_file": "the live counts are read from it",
+}
+
+
 def check_options(args: argparse.Namespace) -> None:
     """Refuse now, in one line naming the flag, what mitmdump or the recorder would refuse.
 
@@ -277,6 +289,8 @@ def check_options(args: argparse.Namespace) -> None:
     for setting in args.extra:
         name, equals, _ = setting.partition("=")
         form = "" if equals else "expected OPTION=VALUE, and "
+        if name in _OWNED:
+            raise ConfigError(f"--set {setting}: this command sets {name} itself; {_OWNED[name]}")
         if name not in opts:
             close = difflib.get_close_matches(name, sorted(opts.keys()), n=1)
             hint = f"did you mean {close[0]}?" if close else "mitmdump --options lists them"

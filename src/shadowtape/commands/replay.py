@@ -211,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
     if info["interrupted"]:
         print(
             f"shadowtape replay: interrupted; the results so far are kept in {run_dir} "
-            f"('shadowtape report {run_dir}' reports them)",
+            f"('shadowtape report {run_dir} --allow-partial' reports them)",
             file=sys.stderr,
         )
         return 130

@@ -114,7 +114,8 @@ def analyze(
     a partial picture raise ConfigError unless `allow_partial`."""
     settings = settings or AnalysisSettings()
     runs = [results.read_run(d) for d in run_dirs]
-    incomplete = results.incomplete(run_dirs, runs)
+    incomplete, keep = results.incomplete(run_dirs, runs)
+    run_dirs, runs = [run_dirs[i] for i in keep], [runs[i] for i in keep]
     if incomplete and not allow_partial:
         raise ConfigError(
             f"the results are partial: {'; '.join(incomplete)}. Replay again, or report what "

@@ -47,6 +47,8 @@ _REFUSED = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH}
 _RESET = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED}
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 _MERGED = "Multiple exceptions: "
+#: asyncio's create_connection reports every address's failure (Python 3.12+).
+_ALL_ERRORS = sys.version_info >= (3, 12)
 _ERRNO = re.compile(r"\[Errno (\d+)\]")
 _DECODE_STEP = 256 * 1024
 #: Seconds between deadline checks (at most a tenth of the timeout).
@@ -482,7 +484,8 @@ class ReplayClient:
         loop = asyncio.get_running_loop()
         context = self._ssl_context() if scheme == "https" else None
         connect = loop.create_connection
-        if sys.version_info >= (3, 12):  # each address's failure, for classify to read
+        if _ALL_ERRORS and isinstance(loop, asyncio.BaseEventLoop):
+            # Each address's failure, for classify to read (uvloop has no such argument).
             connect = functools.partial(loop.create_connection, all_errors=True)
         _, conn = await connect(
             lambda: _Connection(self.body_cap),

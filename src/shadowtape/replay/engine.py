@@ -161,8 +161,8 @@ class Run:
         self._tasks: set[asyncio.Task[None]] = set()
         #: What ended the dispatcher early, other than a stop or a write failure.
         self.broken: Exception | None = None
-        #: Set by stop() while the run waits for its last replies.
-        self._stopping: asyncio.Future[None] | None = None
+        #: Cancels the requests still in flight, STOP_GRACE after the first stop.
+        self._grace: asyncio.TimerHandle | None = None
         self._feed: asyncio.Task[None] | None = None
         self._converting: Generator[None, None, Piece] | None = None
         self.collector = Collector()
@@ -300,43 +300,44 @@ class Run:
             return None
         if isinstance(error, ShadowtapeError):
             return str(error)
+        if isinstance(error, OSError) and error.strerror:
+            where = f"{error.filename}: " if error.filename else ""
+            return f"{where}{error.strerror}"
         return f"internal error: {type(error).__name__}: {error}"
 
     def stop(self) -> None:
-        """Stop dispatching; a second stop cancels requests in flight at once."""
+        """Stop dispatching; requests in flight get STOP_GRACE to finish, or none at a
+        second stop."""
         self._stops += 1
         self.interrupted = True
         if self._feed is not None and not self._feed.done():
             self._feed.cancel()
-        if self._stopping is not None and not self._stopping.done():
-            self._stopping.set_result(None)  # a stop while the last replies come in
         if self._stops > 1:
-            for task in list(self._tasks):
-                task.cancel()
+            self._cancel_all()
+        else:
+            self._give_grace()
+
+    def _give_grace(self) -> None:
+        if self._grace is None:
+            self._grace = asyncio.get_running_loop().call_later(STOP_GRACE, self._cancel_all)
+
+    def _cancel_all(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
 
     async def _drain(self) -> None:
-        if not self._tasks:
-            return
-        if self.failure is not None:  # nothing more can be written: stop now
-            for task in self._tasks:
-                task.cancel()
-        else:
-            if not self.interrupted and self.broken is None:
-                # Everything was sent; a stop while the replies come in gets the same
-                # grace as a stop during the run, not the whole --timeout.
-                self._stopping = asyncio.get_running_loop().create_future()
-                everything: asyncio.Future[Any] = asyncio.ensure_future(
-                    asyncio.wait(set(self._tasks))
-                )
-                await asyncio.wait(
-                    {everything, self._stopping}, return_when=asyncio.FIRST_COMPLETED
-                )
-                everything.cancel()  # ends the wait only, never the requests
-            if (self.interrupted or self.broken is not None) and self._tasks:
-                _, pending = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE)
-                for task in pending:
-                    task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Wait for the requests in flight: all of them after a whole run, STOP_GRACE
+        after a stop or an error (from the stop, or from now), none when results cannot
+        be written."""
+        if self.failure is not None:
+            self._cancel_all()
+        elif self.broken is not None:
+            self._give_grace()
+        try:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        finally:
+            if self._grace is not None:
+                self._grace.cancel()
 
     def _step(self, rows: int = RESULT_ROWS) -> bool:
         """One step of converting finished rows: a column of up to ``rows`` rows.
@@ -363,6 +364,8 @@ class Run:
             self.failure = exc
             if self._feed is not None and not self._feed.done():
                 self._feed.cancel()
+            else:  # already waiting for the last replies: they can no longer be kept
+                self._cancel_all()
 
     def _flush(self) -> None:
         while self._step():

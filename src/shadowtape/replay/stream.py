@@ -302,6 +302,8 @@ class Feed:
                 return None
             if not self.pump():
                 await asyncio.sleep(READ_WAIT_S)  # the prefetch thread is reading
+            elif not self._ready:
+                await asyncio.sleep(0)  # a slice of other shards' jobs: let replies in
         return self.take()
 
     async def fill(self, timeout: float = READY_TIMEOUT) -> None:

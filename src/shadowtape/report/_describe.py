@@ -244,7 +244,7 @@ def run_warnings(report: Report) -> list[str]:
         name = str(run.get("run_id") or "run")
         if run.get("shard"):
             name += f" (shard {run['shard']})"
-        if run.get("interrupted"):
+        if run.get("interrupted") and "incomplete" not in report:  # newer reports say it there
             warnings.append(f"{name} was interrupted: not every selected exchange was replayed.")
         schedule = run.get("schedule") or {}
         if schedule.get("fell_behind"):
