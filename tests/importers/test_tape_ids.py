@@ -9,7 +9,7 @@ import orjson
 
 from shadowtape.exchange import Exchange, Request, Response
 from shadowtape.importers import ImportSummary, export_har, import_file
-from shadowtape.importers.tape_ids import TapeIds
+from shadowtape.importers.tape_ids import HOURS_KEPT, TapeIds
 from shadowtape.sanitize import Sanitizer
 from shadowtape.tape import TapeReader, TapeWriter
 
@@ -52,6 +52,18 @@ def test_the_ids_a_tape_holds_are_found_in_any_source_of_their_hour(tmp_path: Pa
     assert not ids.holds(fresh)
     ids.add(fresh)
     assert ids.holds(fresh)
+
+
+def test_only_the_last_hours_are_held_and_an_hour_left_behind_is_read_again(
+    tmp_path: Path,
+) -> None:
+    """A day's export back into a busy tape would otherwise hold every hour's ids."""
+    hours = [_exchange(60 * h) for h in range(HOURS_KEPT + 3)]
+    _tape(tmp_path / "tapes", hours)
+    ids = TapeIds(str(tmp_path / "tapes"))
+    assert all(ids.holds(e) for e in hours)
+    assert len(ids._hours) == HOURS_KEPT
+    assert ids.holds(hours[0])  # read again from the tape
 
 
 def test_an_export_imported_twice_is_written_once(tmp_path: Path) -> None:
