@@ -169,19 +169,23 @@ def wire_headers(
     return tuple(headers)
 
 
-def expand_env(value: str, environ: dict[str, str] | None = None) -> str:
-    """Expand $VAR and ${VAR} from the environment; $$ is a literal $."""
+def expand_env(
+    value: str, environ: dict[str, str] | None = None, *, header: str | None = None
+) -> str:
+    """Expand $VAR and ${VAR} from the environment; $$ is a literal $. Errors quote
+    ``header`` (the whole 'Name: value'), else the value."""
     env = dict(os.environ) if environ is None else environ
+    quoted = repr(value if header is None else header)
     try:
         return string.Template(value).substitute(env)
     except KeyError as exc:
         raise ConfigError(
-            f"--header {value!r} uses ${exc.args[0]}, which is not set in the environment; "
+            f"--header {quoted} uses ${exc.args[0]}, which is not set in the environment; "
             "export it or write $$ for a literal $"
         ) from None
     except ValueError:
         raise ConfigError(
-            f"--header {value!r}: a $ must start a variable name ($VAR or ${{VAR}}); "
+            f"--header {quoted}: a $ must start a variable name ($VAR or ${{VAR}}); "
             "write $$ for a literal $"
         ) from None
 
@@ -192,10 +196,7 @@ def parse_header(text: str, environ: dict[str, str] | None = None) -> tuple[str,
     name = name.strip()
     if not sep or not name or any(ch in name for ch in " \t\r\n"):
         raise ConfigError(f"--header {text!r} is not 'Name: value'")
-    try:
-        expanded = expand_env(value.strip(), environ)
-    except ConfigError as exc:  # name the whole header, not only its value
-        raise ConfigError(str(exc).replace(repr(value.strip()), repr(text.strip()), 1)) from None
+    expanded = expand_env(value.strip(), environ, header=text.strip())
     if "\r" in expanded or "\n" in expanded:
         raise ConfigError(f"--header {name}: the value must be one line")
     return name, expanded
