@@ -116,39 +116,33 @@ def _one_line_exit_2(args: list[str], *, before_start: bool = True) -> str:
     return lines[0]
 
 
+def _refused_args(listen: str, tapes: Path, *flags: str) -> list[str]:
+    """`record` in front of a port nothing answers on: only refusals are tested here."""
+    return [
+        "record",
+        "--upstream",
+        "http://127.0.0.1:9",
+        "--listen",
+        listen,
+        "--tapes",
+        str(tapes),
+        *flags,
+    ]
+
+
 def test_a_busy_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        line = _one_line_exit_2(
-            [
-                "record",
-                "--upstream",
-                "http://127.0.0.1:9",
-                "--listen",
-                f"127.0.0.1:{port}",
-                "--tapes",
-                str(tmp_path / "tapes"),
-            ]
-        )
+        line = _one_line_exit_2(_refused_args(f"127.0.0.1:{port}", tmp_path / "tapes"))
     assert f"127.0.0.1:{port}" in line and "in use" in line
 
 
 def test_an_unwritable_tape_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    line = _one_line_exit_2(
-        [
-            "record",
-            "--upstream",
-            "http://127.0.0.1:9",
-            "--listen",
-            str(free_port()),
-            "--tapes",
-            str(blocker / "tapes"),
-        ]
-    )
+    line = _one_line_exit_2(_refused_args(str(free_port()), blocker / "tapes"))
     assert "--tapes" in line and "cannot write there" in line
 
 
@@ -187,18 +181,7 @@ def test_a_wrong_recorder_value_is_refused_before_anything_starts(
             text = rules[flag]
             if text is not None:
                 Path(flags[i]).write_text(text)
-    line = _one_line_exit_2(
-        [
-            "record",
-            "--upstream",
-            "http://127.0.0.1:9",
-            "--listen",
-            str(free_port()),
-            "--tapes",
-            str(tmp_path / "tapes"),
-            *flags,
-        ]
-    )
+    line = _one_line_exit_2(_refused_args(str(free_port()), tmp_path / "tapes", *flags))
     assert line.startswith("shadowtape record: error: ")
     assert says in line
     if flags[0] == "--rules":
@@ -224,19 +207,7 @@ def test_a_wrong_recorder_value_is_refused_before_anything_starts(
 def test_an_unknown_or_malformed_set_is_refused_before_anything_starts(
     tmp_path: Path, setting: str, says: str
 ) -> None:
-    line = _one_line_exit_2(
-        [
-            "record",
-            "--upstream",
-            "http://127.0.0.1:9",
-            "--listen",
-            str(free_port()),
-            "--tapes",
-            str(tmp_path / "tapes"),
-            "--set",
-            setting,
-        ]
-    )
+    line = _one_line_exit_2(_refused_args(str(free_port()), tmp_path / "tapes", "--set", setting))
     assert says in line
 
 
@@ -265,17 +236,7 @@ def test_a_failed_start_is_explained_by_what_mitmdump_said(tmp_path: Path) -> No
     flows = tmp_path / "flows"
     flows.write_bytes(b"not a flow file")  # mitmdump reads it when it starts, and fails
     line = _one_line_exit_2(
-        [
-            "record",
-            "--upstream",
-            "http://127.0.0.1:9",
-            "--listen",
-            str(free_port()),
-            "--tapes",
-            str(tmp_path / "tapes"),
-            "--set",
-            f"rfile={flows}",
-        ],
+        _refused_args(str(free_port()), tmp_path / "tapes", "--set", f"rfile={flows}"),
         before_start=False,
     )
     assert f"Failed to read {flows}: Invalid data format." in line
