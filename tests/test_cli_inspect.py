@@ -42,6 +42,15 @@ def test_inspect_json_reports_counts_a_script_can_use(tape: Path) -> None:
     assert summary["methods"] == {"GET": 31}
 
 
+def test_a_sample_is_written_as_a_fraction_or_a_percentage(tape: Path) -> None:
+    # As `record --sample 10%` takes it.
+    counts = [
+        json.loads(shadowtape("inspect", "--json", str(tape), "--sample", rate).stdout)
+        for rate in ("0.5", "50%")
+    ]
+    assert counts[0] == counts[1] and 0 < counts[0]["exchanges"] < 31
+
+
 def test_inspect_prints_a_summary_for_people(tape: Path) -> None:
     result = shadowtape("inspect", str(tape), "--status", "5xx")
     assert result.returncode == 0, result.stderr
@@ -110,6 +119,7 @@ def test_usage_errors_and_missing_paths_exit_2_with_one_line(tmp_path: Path) -> 
         ["inspect", str(tmp_path), "--status", "2xxx"],
         ["inspect", str(tmp_path), "--status", "299-200"],
         ["inspect", str(tmp_path), "--top", "0"],
+        ["inspect", str(tmp_path), "--sample", "150%"],
     ):
         result = shadowtape(*args)
         assert result.returncode == 2, args

@@ -19,6 +19,7 @@ from typing import Any
 from mitmproxy.utils import human
 
 from shadowtape.errors import ConfigError, SanitizeError
+from shadowtape.tape.filters import parse_rate
 
 Namer = Callable[[str], str]
 
@@ -115,14 +116,7 @@ def limits(opts: Any, name: Namer = _as_is) -> Limits:
 
 
 def sample(name: str, value: str) -> float:
-    text = value.strip()
-    try:
-        rate = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-    except ValueError:
-        rate = -1.0
-    if not 0.0 < rate <= 1.0:
-        raise ConfigError(f"{name}: {value!r} is not a rate in (0, 1]; use e.g. 0.1 or 10%")
-    return rate
+    return parse_rate(name, value)
 
 
 def size(name: str, value: str) -> int:

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from shadowtape.errors import ConfigError
 from shadowtape.tape import TapeFilter, parse_statuses
+from shadowtape.tape.filters import parse_rate
 
 T = TypeVar("T")
 
@@ -65,8 +66,20 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--id", action="append", default=[], dest="ids", help="keep this exchange id"
     )
-    group.add_argument("--sample", type=float, help="keep this fraction, chosen by id (0-1]")
+    group.add_argument(
+        "--sample",
+        type=_rate,
+        metavar="RATE",
+        help="keep this fraction, chosen by id: 0.1 or 10%%",
+    )
     group.add_argument("--limit", type=int, help="keep at most this many exchanges")
+
+
+def _rate(text: str) -> float:
+    try:
+        return parse_rate("--sample", text)
+    except ConfigError as exc:  # argparse words it: "argument --sample: ..."
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--sample: ")) from None
 
 
 def selection_filter(args: argparse.Namespace) -> TapeFilter:

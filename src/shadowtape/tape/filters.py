@@ -50,6 +50,18 @@ def parse_statuses(spec: str | Iterable[str | int]) -> tuple[tuple[int, int], ..
     return tuple(ranges)
 
 
+def parse_rate(name: str, value: str) -> float:
+    """A sampling rate in (0, 1], written 0.1 or 10%; ``name`` is the flag or option."""
+    text = value.strip()
+    try:
+        rate = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        rate = -1.0
+    if not 0.0 < rate <= 1.0:
+        raise ConfigError(f"{name}: {value!r} is not a rate in (0, 1]; use e.g. 0.1 or 10%")
+    return rate
+
+
 def glob_to_regex(pattern: str) -> str:
     """A path glob as an anchored RE2 regex: * stays in a segment, ** crosses them."""
     out = ["^"]
