@@ -210,6 +210,11 @@ def test_partial_runs_are_refused_unless_allowed(
         "has 0 result rows where its run.json counts": [str(lost)],
         "(given twice)": [shard1, shard1, shard2],
         "shard 2/2 of the replay is missing": [shard1],
+        # Two whole replays of one tape are not shards: every exchange would count twice.
+        "is a whole replay, not a shard": [
+            str(whole),
+            str(_copy_run(whole, tmp_path / "again", run_id="other")),
+        ],
     }
     for said, dirs in cases.items():
         done = shadowtape("report", *dirs, "--out", str(tmp_path / "r"), "--fail-on", "none")

@@ -27,6 +27,9 @@ def test_a_misspelled_flag_is_the_commands_error_with_the_flag_it_meant() -> Non
     assert len(done.stderr.strip().splitlines()) == 1
     far = shadowtape("inspect", str(DEMO_TAPE), "--bogus")
     assert far.returncode == 2 and "did you mean" not in far.stderr
+    # Never taken as an abbreviation: here it would switch on mutating requests.
+    short = shadowtape("replay", str(DEMO_TAPE), "--candidate", "http://127.0.0.1:1", "--allow")
+    assert short.returncode == 2 and "did you mean --allow-mutating?" in short.stderr
 
 
 def test_a_closed_pipe_is_not_read_as_regressions() -> None:

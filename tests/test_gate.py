@@ -60,6 +60,12 @@ def test_an_empty_fail_on_is_refused_not_a_gate_that_never_fails(value: str) -> 
         parse_fail_on(value)
 
 
+def test_a_gate_that_compared_nothing_fails_unless_told_never_to() -> None:
+    assert evaluate([endpoint("GET /d")], DEFAULT_FAIL_ON, compared=0)["passed"] is False
+    assert evaluate([endpoint("GET /d")], DEFAULT_FAIL_ON, compared=5)["passed"] is True
+    assert evaluate([endpoint("GET /d")], parse_fail_on("none"), compared=0)["passed"] is True
+
+
 def test_a_swallowed_error_counts_as_a_status_regression() -> None:
     gate = evaluate([endpoint("GET /f", ("swallowed_error", "status", 2))], parse_fail_on("status"))
     assert gate["passed"] is False

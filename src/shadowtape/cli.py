@@ -35,6 +35,11 @@ class _Parser(argparse.ArgumentParser):
     #: The subcommands' parsers, by name (on the top-level parser).
     commands: dict[str, argparse.ArgumentParser]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # No abbreviations: `replay --allow` would quietly mean --allow-mutating.
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
@@ -44,7 +49,9 @@ class _Parser(argparse.ArgumentParser):
         if extra:
             command = getattr(self, "commands", {}).get(getattr(parsed, "command", None), self)
             flags = [flag for action in command._actions for flag in action.option_strings]
-            close = difflib.get_close_matches(extra[0].split("=", 1)[0], flags, n=1, cutoff=0.8)
+            word = extra[0].split("=", 1)[0]
+            starts = [flag for flag in flags if word.startswith("--") and flag.startswith(word)]
+            close = starts[:1] or difflib.get_close_matches(word, flags, n=1, cutoff=0.8)
             hint = f"; did you mean {close[0]}?" if close else ""
             command.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
         return parsed

@@ -78,11 +78,24 @@ def _kinds(fail_on: Iterable[str]) -> dict[str, str]:
 
 
 def evaluate(
-    endpoints: Iterable[Mapping[str, object]], fail_on: Sequence[str]
+    endpoints: Iterable[Mapping[str, object]],
+    fail_on: Sequence[str],
+    *,
+    compared: int | None = None,
 ) -> dict[str, object]:
-    """The report's "gate" object: passed, the words used, and one reason per failure."""
+    """The report's "gate" object: passed, the words used, and one reason per failure.
+
+    ``compared``: how many exchanges were compared in all. A gate that checked nothing
+    (a dead baseline, every request skipped, a run killed before its first row) fails,
+    unless it is told never to (``none``): passing would claim what was not verified.
+    """
     selected = _kinds(fail_on)
     reasons: list[str] = []
+    if compared == 0 and fail_on:
+        reasons.append(
+            "nothing was compared: no replayed exchange had both a baseline and a "
+            "candidate answer, so nothing was verified (see what the report could not verify)"
+        )
     for endpoint in endpoints:
         per_word: dict[str, list[Mapping[str, object]]] = {}
         for finding in endpoint.get("findings", ()):  # type: ignore[attr-defined]

@@ -65,6 +65,9 @@ def test_nothing_is_written_into_a_tape_folder(tape: Path, tmp_path: Path) -> No
         str(tape / "x.har"): f"is inside the tape {tape}",
         str(part.parent / "x.har"): f"is inside the tape {tape}",
         str(other / part.relative_to(tape).parent / ".x.har"): "inside a tape's partition",
+        # Another tape, not the one exported: its root, and its source= folder.
+        str(other / "x.har"): f"is inside the tape {other}",
+        str(other / part.relative_to(tape).parts[0] / "x.har"): "inside a tape's partition",
     }
     before = _snapshot(tape), _snapshot(other)
     for out, says in cases.items():

@@ -124,6 +124,23 @@ def test_a_secondary_that_does_not_answer_excuses_nothing(tmp_path: Path) -> Non
         assert why["too_few_samples"]["location"] == "noise"  # no A/A pair was usable
 
 
+def test_a_live_baseline_that_does_not_answer_is_compared_with_nothing(tmp_path: Path) -> None:
+    """Compared, a dead baseline passed a dead candidate (both refused: equal) and made
+    a working one a fixed error; the gate then passed on nothing verified."""
+    ok = side(body={"a": 1})
+    dead = side(status=None, body=None, headers=[], error_kind="refused", error_message="no")
+    rows = [row(n, "/both-dead", dead, dead, ok) for n in range(30)]
+    rows += [row(100 + n, "/cand-ok", dead, ok, ok) for n in range(30)]
+    run = {"results_version": "1.0", "run_id": "t", "baseline": "live"}
+    report = make_report(write(tmp_path / "run", rows, run))
+    for ep in report["endpoints"]:
+        assert ep["compared"] == 0 and ep["findings"] == []
+        (failed,) = [u for u in ep["unverified"] if u["reason"] == "baseline_failed"]
+        assert failed["count"] == 30 and failed["location"] == "baseline"
+    assert report["gate"]["passed"] is False
+    assert report["gate"]["reasons"][0].startswith("nothing was compared")
+
+
 def test_what_cannot_be_verified_is_listed(tmp_path: Path) -> None:
     cut = side(body=b'{"a": 1', body_truncated=True)
     png = [("Content-Type", "image/png")]

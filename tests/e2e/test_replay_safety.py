@@ -131,8 +131,9 @@ def test_a_dead_target_gives_error_rows_and_a_finished_run(
     dead = f"http://127.0.0.1:{free_port()}"
     run_dir = replay(tape, candidate=dead, out=tmp_path / "run", timeout=2, repeat_sample=0)
     # Said once, early (after 20 requests), not only in the counts at the end.
-    (warning,) = [r.getMessage() for r in caplog.records if "refused all" in r.getMessage()]
-    assert warning.startswith(f"the candidate at {dead} refused all of the first 20")
+    (warning,) = [r.getMessage() for r in caplog.records if "failed all" in r.getMessage()]
+    assert warning.startswith(f"the candidate at {dead} failed all of the first 20 requests")
+    assert "(refused: " in warning
     rows = _rows(run_dir)
     assert len(rows) == 30
     assert {r["candidate_error_kind"] for r in rows} == {"refused"}

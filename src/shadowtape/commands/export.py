@@ -7,6 +7,7 @@ import os
 import stat
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from shadowtape.commands._selection import add_selection_arguments, selection_filter
 from shadowtape.errors import ConfigError, ShadowtapeError
@@ -44,7 +45,8 @@ def check_out(out: str, tapes: Sequence[str], parts: Sequence[PartFile], *, forc
     target = os.path.realpath(out)
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
-        raise ConfigError(f"--out {out}: the folder {folder} does not exist")
+        state = "is not a folder" if os.path.exists(folder) else "does not exist"
+        raise ConfigError(f"--out {out}: {folder} {state}")
     if os.path.isdir(target):
         raise ConfigError(f"--out {out}: is a folder; give the name of the HAR file to write")
     if target.lower().endswith(".parquet"):
@@ -66,7 +68,13 @@ def check_out(out: str, tapes: Sequence[str], parts: Sequence[PartFile], *, forc
                 f"--out {out}: is inside the tape {root}; write the HAR file outside it, "
                 "so the tape holds only its parts"
             )
-    if in_partition(target):
+    if any(name.startswith("source=") for name in os.listdir(folder)):
+        raise ConfigError(
+            f"--out {out}: is inside the tape {folder}; write the HAR file outside it, "
+            "so the tape holds only its parts"
+        )
+    # A tape's source=... folder holds only its partitions: a file there is in a tape.
+    if in_partition(target) or any(part.startswith("source=") for part in Path(folder).parts):
         raise ConfigError(
             f"--out {out}: is inside a tape's partition folder; write the HAR file outside the tape"
         )

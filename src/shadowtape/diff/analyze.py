@@ -118,8 +118,8 @@ def analyze(
     run_dirs, runs = [run_dirs[i] for i in keep], [runs[i] for i in keep]
     if incomplete and not allow_partial:
         raise ConfigError(
-            f"the results are partial: {'; '.join(incomplete)}. Replay again, or report what "
-            "there is with --allow-partial"
+            f"the results are partial: {'; '.join(incomplete)}. Replay what is missing, give "
+            "each run (or shard) once, or report what there is with --allow-partial"
         )
     templater = Templater(routes)
     for methods, paths in results.read_paths(run_dirs):
@@ -191,6 +191,11 @@ def _row(
     cand = _side(batch, "candidate", i)
     if not base.present or not cand.present:
         ep.notes["missing_response"] += 1
+        return
+    if not recorded and base.error_kind is not None:
+        # A live baseline that did not answer is no measure of the candidate: compared,
+        # a dead baseline would pass a dead candidate, and excuse every error as fixed.
+        ep.notes["baseline_failed"] += 1
         return
     ep.compared += 1
     comparison = compare(base, cand, settings.diff)

@@ -48,7 +48,9 @@ def build_report(
             "unverified": verdicts.count("unverified"),
             "findings": sum(_count_of(e["findings"]) for e in endpoints),
         },
-        "gate": evaluate(endpoints, fail_on),
+        "gate": evaluate(
+            endpoints, fail_on, compared=sum(_count_of(e.get("compared")) for e in endpoints)
+        ),
         "skipped": dict(analysis.skipped),
         "settings": {
             "ignored_headers": sorted(policy.ignore - policy.compare),
@@ -315,6 +317,11 @@ def _other_unverified(ep: EndpointStats, settings: AnalysisSettings) -> list[dic
         ("binary_body", "binary bodies are compared by size and digest only"),
         ("missing_response", "a baseline or candidate response is missing from the results"),
         (
+            "baseline_failed",
+            "the live baseline did not answer (refused, reset, timeout or protocol error), "
+            "so these requests were not compared: is it running?",
+        ),
+        (
             "secondary_failed",
             "the secondary did not answer (refused, reset, timeout or protocol error), so "
             "these requests measured no noise: is it running?",
@@ -356,7 +363,11 @@ def _other_unverified(ep: EndpointStats, settings: AnalysisSettings) -> list[dic
     return out
 
 
-_NOTE_LOCATIONS = {"missing_response": "response", "secondary_failed": "secondary"}
+_NOTE_LOCATIONS = {
+    "missing_response": "response",
+    "baseline_failed": "baseline",
+    "secondary_failed": "secondary",
+}
 
 
 def _ms(value: float) -> float | None:

@@ -119,10 +119,19 @@ def incomplete(
                         f"{run_dir} has {found} result rows where its run.json counts "
                         f"{expected}: parts of results/ are missing"
                     )
+    if len(keep) > 1:
+        for position in keep:
+            if not str(runs[position].get("shard") or ""):
+                problems.append(
+                    f"{run_dirs[position]} is a whole replay, not a shard: merged with other "
+                    "runs, the exchanges they share would count twice"
+                )
     for total, taken in sorted(shards.items()):
         missing = [f"{i}/{total}" for i in range(1, total + 1) if i not in taken]
-        if missing:
-            problems.append(f"shard {', '.join(missing)} of the replay is missing")
+        if len(missing) == 1:
+            problems.append(f"shard {missing[0]} of the replay is missing")
+        elif missing:
+            problems.append(f"shards {', '.join(missing)} of the replay are missing")
     return problems, keep
 
 

@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 from shadowtape.errors import ReplayError, ShadowtapeError
-from shadowtape.exchange import ErrorKind
 from shadowtape.ids import new_id
 from shadowtape.replay.client import ReplayClient, Reply
 from shadowtape.replay.collector import Collector
@@ -153,7 +152,8 @@ class Run:
         self.selected = 0
         self.replayed = 0
         self.errors = 0
-        self._refused: Counter[str] = Counter()
+        self._failed: Counter[str] = Counter()
+        self._last_error: dict[str, str] = {}
         self.interrupted = False
         self.started_at = datetime.now(UTC)
         self.last_lag_us = 0
@@ -537,20 +537,22 @@ class Run:
         self._add(job, None, scheduled_us, lag_us, due, replies)
 
     def _check_alive(self, replies: dict[str, Reply]) -> None:
-        """Say early when a target refuses every connection: a run against a build that
-        is not up would otherwise take the whole schedule to say so."""
+        """Say early when a target answers nothing (refused, unknown name, TLS, ...): a
+        run against a build that is not up would otherwise take the whole schedule."""
         for role, reply in replies.items():
-            if reply.error_kind == ErrorKind.REFUSED:
-                self._refused[role] += 1
+            if reply.error_kind is not None:
+                self._failed[role] += 1
+                self._last_error[role] = f"{reply.error_kind}: {reply.error_message}"
         if self.replayed == DEAD_AFTER:
-            for role, count in self._refused.items():
+            for role, count in self._failed.items():
                 if count >= DEAD_AFTER and role in self.targets:
                     log.warning(
-                        "the %s at %s refused all of the first %d connections: is it running? "
-                        "(Ctrl-C stops the replay and keeps what was done)",
+                        "the %s at %s failed all of the first %d requests (%s): is it "
+                        "running? (Ctrl-C stops the replay and keeps what was done)",
                         role,
                         self.targets[role].origin,
                         DEAD_AFTER,
+                        self._last_error[role],
                     )
 
     async def _send(self, job: Job, clients: dict[str, ReplayClient]) -> dict[str, Reply]:

@@ -43,6 +43,7 @@ REASON_LABELS: dict[str, str] = {
     "volatile_value": "volatile value",
     "not_exercised": "not exercised",
     "secondary_failed": "secondary failed",
+    "baseline_failed": "baseline failed",
 }
 
 VERDICTS = ("regression", "unverified", "ok")
