@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -228,6 +229,10 @@ def test_partial_runs_are_refused_unless_allowed(
     assert report["incomplete"] == ["shard 2/2 of the replay is missing"]
     summary = (tmp_path / "r" / "summary.md").read_text()
     assert "Partial results: shard 2/2 of the replay is missing." in summary
+    junit = ET.parse(tmp_path / "r" / "junit.xml").getroot()  # what a CI test tab shows
+    assert "Partial results: shard 2/2" in (junit.findtext(".//testsuite/system-err") or "")
+    props = {p.get("name"): p.get("value") for p in junit.iter("property")}
+    assert props["shadowtape.incomplete.1"] == "shard 2/2 of the replay is missing"
     assert make_report(runs["live"])["incomplete"] == []
     # Allowed, a run given twice is still read once: a partial picture, not a doubled one.
     twice = make_report([*runs["live"], runs["live"][0]], allow_partial=True)

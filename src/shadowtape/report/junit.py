@@ -4,11 +4,13 @@ One <testcase> per endpoint (classname: the method, name: the endpoint). A regre
 is a <failure> whose message lists the findings and whose text gives, per finding, the
 location, both values, how often and example exchange ids. An unverified endpoint is
 <skipped> with its reasons. Every case's <system-out> holds the three lists: checked,
-flagged, could not verify, so nothing that was ignored is hidden.
+flagged, could not verify, so nothing that was ignored is hidden. What weakens the whole
+run (partial results, a run behind schedule) is the suite's <system-err>, and partial
+results are also properties (``shadowtape.incomplete.N``).
 
 The layout is the common subset those tools read (the Ant/Jenkins schema): testsuites >
 testsuite (name, tests, failures, errors, skipped, time, timestamp, hostname) >
-properties, testcase (name, classname, time) > failure | skipped, system-out.
+properties, testcase (name, classname, time) > failure | skipped, system-out; system-err.
 """
 
 from __future__ import annotations
@@ -68,6 +70,9 @@ def build(report: Mapping[str, Any]) -> ET.Element:
         ET.SubElement(props, "property", {"name": _x(name), "value": _x(value)})
     for ep in eps:
         _testcase(suite, ep)
+    warnings = d.run_warnings(report)
+    if warnings:  # partial results, a run behind schedule: where CI shows a suite's output
+        ET.SubElement(suite, "system-err").text = _x("\n".join(warnings))
     return root
 
 
@@ -138,6 +143,8 @@ def _properties(report: Mapping[str, Any]) -> list[tuple[str, str]]:
     props.append(("shadowtape.runs", ",".join(str(r.get("run_id")) for r in runs)))
     for i, reason in enumerate(gate.get("reasons") or ()):
         props.append((f"shadowtape.gate.reason.{i + 1}", str(reason)))
+    for i, problem in enumerate(report.get("incomplete") or ()):
+        props.append((f"shadowtape.incomplete.{i + 1}", str(problem)))
     return props
 
 
