@@ -241,3 +241,21 @@ def test_a_failed_start_is_explained_by_what_mitmdump_said(tmp_path: Path) -> No
     )
     assert f"Failed to read {flows}: Invalid data format." in line
     assert "logged during startup" not in line
+
+
+def test_a_failed_start_shows_no_traceback_of_mitmdumps(tmp_path: Path) -> None:
+    """An option mitmdump takes but one of its addons then fails on: its traceback stays
+    out of the output, the one error line names the cause."""
+    done = subprocess.run(
+        [
+            *SHADOWTAPE,
+            *_refused_args(str(free_port()), tmp_path / "tapes", "--set", "ignore_hosts=("),
+        ],
+        capture_output=True,
+        env=_env(),
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert b"Traceback" not in done.stdout + done.stderr
+    assert not done.stdout.strip(), done.stdout.decode()
+    assert b"missing ), unterminated subpattern" in done.stderr

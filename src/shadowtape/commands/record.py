@@ -327,11 +327,14 @@ _CLOSING = ("Error logged during startup", "Errors logged during startup")
 
 
 class _Output:
-    """mitmdump's lines, passed through; the last ones are kept to explain a failure."""
+    """mitmdump's lines, passed through once it has started (a failed start is one line
+    of its reason, not its traceback); the last ones are kept to explain a failure."""
 
     def __init__(self, stream: IO[bytes], write: Any) -> None:
         self.last: deque[str] = deque(maxlen=200)
         self._write = write
+        self._held: list[str] | None = []
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
         self._thread.start()
 
@@ -340,7 +343,18 @@ class _Output:
             line = raw.decode("utf-8", "replace").rstrip()
             if line:
                 self.last.append(line)
+                with self._lock:
+                    if self._held is not None:
+                        self._held.append(line)
+                        continue
                 self._write(line)
+
+    def release(self) -> None:
+        """mitmdump started: show what it said so far, and pass the rest through."""
+        with self._lock:
+            held, self._held = self._held or [], None
+        for line in held:
+            self._write(line)
 
     def join(self, timeout: float) -> None:
         self._thread.join(timeout)
@@ -426,6 +440,7 @@ def run(args: argparse.Namespace) -> int:
                 _terminate(proc)
                 output.join(5)
                 raise ConfigError(f"mitmdump did not start: {output.reason()}")
+            output.release()
             source = args.source or socket.gethostname()
             key = (
                 "with the key from SHADOWTAPE_SANITIZE_KEY"
