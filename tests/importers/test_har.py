@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from shadowtape.exchange import ErrorKind, Exchange
@@ -421,6 +421,7 @@ def _put(entry: dict[str, Any], place: list[str], value: Any) -> None:
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(changes=st.lists(st.lists(st.tuples(_PLACES, _JSON), max_size=4), min_size=1, max_size=3))
+@example(changes=[[(["_shadowtape", "seal"], "\x80")]])  # a forged seal, not ASCII
 def test_any_entry_becomes_an_exchange_or_a_reasoned_skip(
     tmp_path: Path, changes: list[list[tuple[list[str], Any]]]
 ) -> None:

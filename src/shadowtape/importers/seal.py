@@ -48,4 +48,6 @@ def is_sealed(entry: dict[str, Any]) -> bool:
     key = _key()
     if key is None or not isinstance(extra, dict) or not isinstance(extra.get(_FIELD), str):
         return False
-    return hmac.compare_digest(extra[_FIELD], _digest(key, entry))
+    # As bytes: compare_digest refuses a str with non-ASCII characters (a forged seal).
+    given = extra[_FIELD].encode("utf-8", "surrogatepass")
+    return hmac.compare_digest(given, _digest(key, entry).encode())
