@@ -482,9 +482,10 @@ class Run:
                 if not slots.take_now():
                     await slots.take()
                     turn = time.monotonic()
-            elif time.monotonic() - turn > BURST_S:
+            elif due is not None and time.monotonic() - turn > BURST_S:
                 # Behind schedule every send is due at once: the replies that came in
                 # meanwhile are read now and then, not after the whole burst has left.
+                # (With --pace asap the slots pace the sends, and waiting for one turns.)
                 await asyncio.sleep(0)
                 turn = time.monotonic()
             # Counted only now: an exchange still waiting at a stop was not reached.
