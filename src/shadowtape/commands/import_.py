@@ -7,9 +7,9 @@ import argparse
 import functools
 import os
 import sys
-import tempfile
 
-from shadowtape.errors import ConfigError, ShadowtapeError
+from shadowtape.commands._tapes import check_writable
+from shadowtape.errors import ShadowtapeError
 from shadowtape.importers import READERS, CaptureError, import_file
 from shadowtape.sanitize import Rules, Sanitizer
 from shadowtape.tape import TapeWriter
@@ -47,26 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def check_tapes(tapes: str) -> None:
-    """Refuse a --tapes that cannot become a tape folder, before anything is read: else
-    every write fails in the writer's thread, with warnings before the error."""
-    if is_uri(tapes):
-        return
-    path = os.path.abspath(tapes)
-    existing = path
-    while not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    if not os.path.isdir(existing):
-        where = "" if existing == path else f" ({existing} is a file)"
-        raise ConfigError(
-            f"--tapes {tapes}: not a folder{where}; give a tape folder, new or existing"
-        )
-    try:
-        os.rmdir(tempfile.mkdtemp(prefix=".shadowtape-check-", dir=existing))
-    except OSError as exc:
-        raise ConfigError(
-            f"--tapes {tapes}: cannot write in {existing} ({exc.strerror or exc}); give a "
-            "writable folder"
-        ) from None
+    if not is_uri(tapes):
+        check_writable(tapes)
 
 
 def run(args: argparse.Namespace) -> int:

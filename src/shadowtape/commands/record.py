@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from shadowtape.commands._tapes import check_writable
 from shadowtape.errors import ConfigError, ShadowtapeError
 
 NAME = "record"
@@ -125,20 +126,13 @@ def check_upstream(url: str) -> str:
 
 
 def check_tapes(tapes: str) -> None:
-    """A local tape folder must exist (it is created) and take a file."""
+    """A URI must resolve; a local folder must be one, or be makeable, and writable."""
     if "://" in tapes:
         from shadowtape.tape.location import resolve_root
 
         resolve_root(tapes)
         return
-    try:
-        os.makedirs(tapes, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=tapes, prefix=".shadowtape-check-"):
-            pass
-    except OSError as exc:
-        raise ConfigError(
-            f"--tapes {tapes}: cannot write there ({exc.strerror or exc}); choose a writable folder"
-        ) from None
+    check_writable(tapes)
 
 
 def mitmdump_binary() -> str:
