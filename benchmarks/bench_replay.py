@@ -181,6 +181,23 @@ def _tape(folder: Path, count: int, path: str) -> Path:
     return folder
 
 
+def _asap(tape: Path, url: str, out: Path, limit: int | None = None) -> tuple[float, Path]:
+    """Replay requests/s with ``--pace asap``, and the run folder."""
+    started = time.perf_counter()
+    run_dir = replay(
+        tape,
+        candidate=url,
+        out=out,
+        pace="asap",
+        concurrency=IN_FLIGHT,
+        repeat_sample=0,
+        progress="off",
+        filter=TapeFilter(limit=limit),
+    )
+    elapsed = time.perf_counter() - started
+    return read_run(run_dir)["counts"]["replayed"] / elapsed, run_dir
+
+
 def _ms(values: pa.ChunkedArray, q: float) -> float:
     return float(pc.quantile(values, q=q)[0].as_py()) / 1000
 
@@ -204,18 +221,8 @@ def main() -> None:
         replay_rates, wrk_rates, errors = [], [], 0
         for round_ in range(ROUNDS):
             wrk_rates.append(_wrk(url, IN_FLIGHT, WRK_SECONDS)[0])
-            started = time.perf_counter()
-            run_dir = replay(
-                tape,
-                candidate=nginx.url,
-                out=root / f"asap-{round_}",
-                pace="asap",
-                concurrency=IN_FLIGHT,
-                repeat_sample=0,
-                progress="off",
-            )
-            elapsed = time.perf_counter() - started
-            replay_rates.append(read_run(run_dir)["counts"]["replayed"] / elapsed)
+            rate, run_dir = _asap(tape, nginx.url, root / f"asap-{round_}")
+            replay_rates.append(rate)
             errors += sum(
                 1
                 for b in read_results(run_dir, columns=["candidate_error_kind"])
@@ -240,18 +247,7 @@ def main() -> None:
         seconds = 4
         rounds_, halves = [], []
         for round_ in range(ROUNDS):
-            started = time.perf_counter()
-            run_dir = replay(
-                tape,
-                candidate=nginx.url,
-                out=root / f"max-{round_}",
-                pace="asap",
-                concurrency=IN_FLIGHT,
-                repeat_sample=0,
-                progress="off",
-                filter=TapeFilter(limit=MAX_PROBE),
-            )
-            half = read_run(run_dir)["counts"]["replayed"] / (time.perf_counter() - started) / 2
+            half = _asap(tape, nginx.url, root / f"max-{round_}", limit=MAX_PROBE)[0] / 2
             halves.append(half)
             _, server = _wrk(url, 1, 2)
             with _WakeProbe() as probe:
