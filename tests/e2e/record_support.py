@@ -136,17 +136,7 @@ def proxy(
         for name, value in settings.items():
             for item in value if isinstance(value, list) else [value]:
                 cmd += ["--set", f"{name}={item}"]
-    pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    environ = dict(os.environ, SHADOWTAPE_SANITIZE_KEY=key, PYTHONPATH=pythonpath, **(env or {}))
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env=environ,
-        cwd=str(ROOT),
-        start_new_session=True,
-    )
+    proc = _spawn(cmd, key, subprocess.STDOUT, env)
     lines: list[str] = []
     pump = threading.Thread(target=_pump, args=(proc, lines), daemon=True)
     pump.start()
@@ -175,23 +165,31 @@ def run_mitmdump(options: dict[str, str], timeout: float = 30.0) -> tuple[int, s
     cmd += ["--listen-port", str(free_port()), "-s", SCRIPT]
     for name, value in {"termlog_verbosity": "warn", **options}.items():
         cmd += ["--set", f"{name}={value}"]
-    pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    environ = dict(os.environ, SHADOWTAPE_SANITIZE_KEY="e2e-test-key", PYTHONPATH=pythonpath)
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        env=environ,
-        cwd=str(ROOT),
-        start_new_session=True,
-    )
+    proc = _spawn(cmd, "e2e-test-key", subprocess.PIPE)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         kill_group(proc)
         out, err = proc.communicate()
     return proc.returncode, out.decode(), err.decode()
+
+
+def _spawn(
+    cmd: list[str], key: str, stderr: int, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """mitmdump in its own session (so its whole group can be killed), importing this
+    checkout's shadowtape."""
+    pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    environ = dict(os.environ, SHADOWTAPE_SANITIZE_KEY=key, PYTHONPATH=pythonpath, **(env or {}))
+    return subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        stdin=subprocess.DEVNULL,
+        env=environ,
+        cwd=str(ROOT),
+        start_new_session=True,
+    )
 
 
 def read_tapes(tapes: Path) -> list[Exchange]:
