@@ -21,7 +21,7 @@ from typing import Any
 
 from shadowtape import __version__, commands
 from shadowtape.config import Config, apply_config, load_config
-from shadowtape.errors import ShadowtapeError
+from shadowtape.errors import ShadowtapeError, os_error_line
 
 ORDER = ("record", "replay", "report", "inspect", "import", "export")
 EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -158,9 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # answer, not a bug.
         if debug:
             raise
-        where = f"{exc.filename}: " if exc.filename else ""
         print(
-            f"shadowtape {args.command}: error: {where}{exc.strerror or exc}; check the path, "
+            f"shadowtape {args.command}: error: {os_error_line(exc)}; check the path, "
             "its permissions and the free space",
             file=sys.stderr,
         )

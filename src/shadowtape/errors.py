@@ -46,3 +46,9 @@ class ReplayError(ShadowtapeError):
 
 class SanitizeError(ShadowtapeError):
     """A sanitizing rule or rules file cannot be loaded."""
+
+
+def os_error_line(exc: OSError) -> str:
+    """An OSError as the machine's answer about a path: 'PATH: Not a directory'."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"

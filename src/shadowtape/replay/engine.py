@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shadowtape.errors import ReplayError, ShadowtapeError
+from shadowtape.errors import ReplayError, ShadowtapeError, os_error_line
 from shadowtape.ids import new_id
 from shadowtape.replay.client import ReplayClient, Reply
 from shadowtape.replay.collector import Collector
@@ -301,8 +301,7 @@ class Run:
         if isinstance(error, ShadowtapeError):
             return str(error)
         if isinstance(error, OSError) and error.strerror:
-            where = f"{error.filename}: " if error.filename else ""
-            return f"{where}{error.strerror}"
+            return os_error_line(error)
         return f"internal error: {type(error).__name__}: {error}"
 
     def stop(self) -> None:
