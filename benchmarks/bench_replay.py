@@ -34,6 +34,7 @@ from benchmarks.nginx import serve_json
 from shadowtape import Exchange, Request, TapeFilter, TapeWriter
 from shadowtape.replay import read_results, read_run, replay
 from shadowtape.replay.client import ReplayClient
+from shadowtape.replay.loop import loop_factory
 from shadowtape.replay.targets import Outgoing
 
 IN_FLIGHT = 32
@@ -210,8 +211,14 @@ def main() -> None:
         url = nginx.url + nginx.path
         root = Path(tmp)
 
-        print(f"clients at {IN_FLIGHT} in flight, {CLIENT_SECONDS:.1f} s each:")
-        for name, rate in asyncio.run(_clients(url)).items():
+        factory = loop_factory()
+        print(
+            f"clients at {IN_FLIGHT} in flight, {CLIENT_SECONDS:.1f} s each, on the replay's"
+            f" event loop ({factory.__module__.split('.')[0]}):"
+        )
+        with asyncio.Runner(loop_factory=factory) as runner:
+            clients = runner.run(_clients(url))
+        for name, rate in clients.items():
             print(f"  {name:<48} {'-' if rate is None else f'{rate:8,.0f} req/s'}")
 
         # Three rounds of each, interleaved, medians compared: this VM's speed drifts by

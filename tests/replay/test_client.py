@@ -26,6 +26,17 @@ from tests.replay.aserver import Arrival, aserve
 from tests.servers import Reply, free_port
 
 
+@pytest.fixture(
+    params=[
+        pytest.param(("asyncio", {}), id="asyncio"),
+        pytest.param(("asyncio", {"use_uvloop": True}), id="uvloop"),
+    ]
+)
+def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, bool]]:
+    """Every client test runs on both loops a replay may run on (replay/loop.py)."""
+    return request.param  # type: ignore[no-any-return]
+
+
 def _get(url: str) -> Outgoing:
     return Outgoing("GET", url, (("Host", "x"),), b"")
 
@@ -41,6 +52,8 @@ async def test_refused() -> None:
 async def test_refused_by_every_address_of_a_host() -> None:
     # A name with two addresses (localhost is often ::1 and 127.0.0.1), nothing listening.
     loop = asyncio.get_running_loop()
+    if not isinstance(loop, asyncio.BaseEventLoop):
+        pytest.skip("uvloop resolves names in libuv, not through loop.getaddrinfo")
     resolve = loop.getaddrinfo
 
     async def two(host: object, port: object, *args: Any, **kwargs: Any) -> list[Any]:

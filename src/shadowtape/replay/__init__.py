@@ -16,6 +16,7 @@ from pathlib import Path
 from shadowtape.errors import ConfigError
 from shadowtape.ids import new_id
 from shadowtape.replay.engine import Run
+from shadowtape.replay.loop import loop_factory
 from shadowtape.replay.options import Pace, ReplayOptions, Shard
 from shadowtape.replay.progress import make_progress
 from shadowtape.replay.results import read_results, read_run
@@ -130,13 +131,14 @@ def replay(
         repeat_sample=repeat_sample,
         verify_tls=verify_tls,
     )
-    return asyncio.run(
-        replay_async(
-            tapes,
-            options,
-            out=out,
-            progress=progress,
-            progress_interval=progress_interval,
-            handle_signals=handle_signals,
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        return runner.run(
+            replay_async(
+                tapes,
+                options,
+                out=out,
+                progress=progress,
+                progress_interval=progress_interval,
+                handle_signals=handle_signals,
+            )
         )
-    )
