@@ -156,7 +156,7 @@ async def _clients(url: str) -> dict[str, float | None]:
         async def send_ours(i: int) -> None:
             await replay_client.fetch(outgoing)
 
-        results["shadowtape ReplayClient (asyncio + httptools)"] = await _closed_loop(
+        results["shadowtape ReplayClient (httptools)"] = await _closed_loop(
             send_ours, CLIENT_SECONDS
         )
     return results
