@@ -16,7 +16,13 @@ from pathlib import Path
 from shadowtape.errors import ConfigError
 from shadowtape.ids import new_id
 from shadowtape.replay.engine import Run
-from shadowtape.replay.options import Pace, ReplayOptions, Shard
+from shadowtape.replay.options import (
+    DEFAULT_REPEAT_SAMPLE,
+    DEFAULT_SPEED,
+    Pace,
+    ReplayOptions,
+    Shard,
+)
 from shadowtape.replay.progress import make_progress
 from shadowtape.replay.results import read_results, read_run
 from shadowtape.replay.stream import selected
@@ -88,7 +94,7 @@ def replay(
     secondary: str | None = None,
     out: str | os.PathLike[str] | None = None,
     pace: str | Pace = Pace.RECORDED,
-    speed: float = 1.0,
+    speed: float = DEFAULT_SPEED,
     rate: float | None = None,
     concurrency: int = 64,
     timeout: float = 30.0,
@@ -97,7 +103,7 @@ def replay(
     headers: Iterable[str | tuple[str, str]] = (),
     filter: TapeFilter | None = None,
     shard: str | Shard | None = None,
-    repeat_sample: float = 0.1,
+    repeat_sample: float = DEFAULT_REPEAT_SAMPLE,
     verify_tls: bool = True,
     progress: str = "off",
     progress_interval: float = 10.0,
@@ -106,6 +112,9 @@ def replay(
     """Replay the selected exchanges of ``tapes``; return the run folder.
 
     ``headers`` are 'Name: value' strings ($VAR expanded from the environment) or pairs.
+    ``speed`` applies to the recorded pace only (not with ``rate`` or ``pace="asap"``),
+    ``repeat_sample`` to the recorded baseline only: a value that would do nothing is a
+    ConfigError, like any other bad option.
     ``progress`` is "auto", "bar", "lines" or "off". With ``handle_signals``, Ctrl-C and
     SIGTERM stop the run cleanly (the results so far are kept, run.json says
     ``interrupted``), when called from the main thread.
