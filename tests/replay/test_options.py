@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 from pathlib import Path
 
 import pytest
@@ -74,13 +75,14 @@ def test_the_python_api_refuses_a_speed_with_pace_asap_before_anything_starts(
     assert not (tmp_path / "run").exists()
 
 
-def test_the_command_line_defaults_are_the_options_defaults() -> None:
-    """Only a value the user set can conflict, so the command line must pass the very
-    defaults ReplayOptions has when a flag is not given."""
+def test_the_command_line_and_api_defaults_are_the_options_defaults() -> None:
+    """Only a value the user set can conflict, so the command line and replay() must
+    pass the very defaults ReplayOptions has when a flag is not given."""
     args, defaults = _args(), ReplayOptions(candidate="http://127.0.0.1:1")
-    assert Pace.parse(args.pace) is defaults.pace
+    api = inspect.signature(replay).parameters
+    assert Pace.parse(args.pace) is defaults.pace is api["pace"].default
     for name in ("speed", "rate", "concurrency", "timeout", "repeat_sample", "baseline"):
-        assert getattr(args, name) == getattr(defaults, name), name
+        assert getattr(args, name) == getattr(defaults, name) == api[name].default, name
 
 
 def test_pace_lists_valid_values() -> None:

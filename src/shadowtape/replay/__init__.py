@@ -16,13 +16,7 @@ from pathlib import Path
 from shadowtape.errors import ConfigError
 from shadowtape.ids import new_id
 from shadowtape.replay.engine import Run
-from shadowtape.replay.options import (
-    DEFAULT_REPEAT_SAMPLE,
-    DEFAULT_SPEED,
-    Pace,
-    ReplayOptions,
-    Shard,
-)
+from shadowtape.replay.options import Pace, ReplayOptions, Shard
 from shadowtape.replay.progress import make_progress
 from shadowtape.replay.results import read_results, read_run
 from shadowtape.replay.stream import selected
@@ -94,7 +88,7 @@ def replay(
     secondary: str | None = None,
     out: str | os.PathLike[str] | None = None,
     pace: str | Pace = Pace.RECORDED,
-    speed: float = DEFAULT_SPEED,
+    speed: float = 1.0,
     rate: float | None = None,
     concurrency: int = 64,
     timeout: float = 30.0,
@@ -103,7 +97,7 @@ def replay(
     headers: Iterable[str | tuple[str, str]] = (),
     filter: TapeFilter | None = None,
     shard: str | Shard | None = None,
-    repeat_sample: float = DEFAULT_REPEAT_SAMPLE,
+    repeat_sample: float = 0.1,
     verify_tls: bool = True,
     progress: str = "off",
     progress_interval: float = 10.0,
