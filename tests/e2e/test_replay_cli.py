@@ -98,6 +98,23 @@ def test_selection_flags_and_filter_map_onto_the_tape_filter(tmp_path: Path) -> 
         (["--candidate", "http://127.0.0.1:1", "--shard", "5/4"], "shard"),
         (["--candidate", "http://127.0.0.1:1", "--header", "X: $NOPE_NOT_SET"], "NOPE_NOT_SET"),
         (["--candidate", "http://127.0.0.1:1", "--pace", "asap", "--rate", "5"], "contradict"),
+        (
+            ["--candidate", "http://127.0.0.1:1", "--pace", "asap", "--speed", "2"],
+            "--speed applies to --pace recorded only (with --pace asap requests go as fast as "
+            "--concurrency allows): drop --speed",
+        ),
+        (["--candidate", "http://127.0.0.1:1", "--rate", "5", "--speed", "2"], "drop --speed"),
+        (
+            ["--candidate", "http://127.0.0.1:1", "--pace", "recorded", "--rate", "5"],
+            "--pace recorded keeps the recorded gaps and --rate replaces them",
+        ),
+        (
+            [
+                *("--candidate", "http://127.0.0.1:1", "--baseline", "http://127.0.0.1:2"),
+                *("--repeat-sample", "0.5"),
+            ],
+            "drop --repeat-sample",
+        ),
         (["--candidate", "http://127.0.0.1:1", "--filter", "colour=red"], "KEY=VALUE"),
     ],
 )

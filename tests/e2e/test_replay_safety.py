@@ -45,7 +45,7 @@ def test_mutating_methods_are_never_sent_without_the_flag(tmp_path: Path) -> Non
     assert received == ["GET", "GET", "HEAD", "OPTIONS"]
     info = read_run(run_dir)
     assert info["skipped"] == {"mutating": 4}
-    assert info["counts"] == {"selected": 8, "replayed": 4, "skipped": 4}
+    assert info["counts"] == {"selected": 8, "replayed": 4, "skipped": 4, "errors": 0}
     rows = _rows(run_dir)
     assert len(rows) == 8  # skipped exchanges keep a row, with the reason
     assert {r["method"] for r in rows if r["skip_reason"] == "mutating"} == {

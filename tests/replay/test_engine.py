@@ -1,8 +1,10 @@
-"""The run's ending: what happens to requests already sent when it stops or fails."""
+"""The run's ending: what happens to requests already sent when it stops or fails, and
+what the progress view says about it."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from shadowtape.errors import TapeFormatError
 from shadowtape.replay import read_results, read_run, replay
 from shadowtape.replay.engine import STOP_GRACE, Run
 from shadowtape.replay.options import Pace, ReplayOptions
+from shadowtape.replay.progress import PlainProgress
 from shadowtape.replay.stream import selected
 from shadowtape.tape import TapeFilter
 from tests.replay.aserver import Arrival, aserve
@@ -79,3 +82,50 @@ def test_a_stop_while_the_last_replies_come_in_waits_only_the_grace(tmp_path: Pa
     info = read_run(tmp_path / "run")
     assert info["interrupted"] is True and info["skipped"] == {"interrupted": 3}
     assert len(_rows(tmp_path / "run")) == 3
+
+
+@pytest.mark.parametrize(
+    ("pace", "pacing"),
+    [(Pace.ASAP, {}), (Pace.RECORDED, {"speed": 2.0}), (Pace.RECORDED, {"rate": 500.0})],
+)
+def test_the_progress_lines_agree_with_run_json(
+    tmp_path: Path, pace: Pace, pacing: dict[str, float]
+) -> None:
+    """Errors are exchanges some target sent no response to, in both places; lag is shown
+    only for a schedule, and the last line gives the run's p99 and maximum, as run.json."""
+
+    async def flaky(arrival: Arrival) -> Reply | None:
+        n = int(arrival.path.rsplit("/", 1)[1])
+        if n % 10 == 0:
+            return None  # reset: no response, an error
+        if n % 10 == 1:
+            return Reply(503, body=b"down")  # a response (the report judges it)
+        return Reply(200, body=b"{}")
+
+    tape = write_tape(tmp_path / "tape", [ex(f"/i/{i}", at=i * 0.002) for i in range(100)])
+    out = io.StringIO()
+    with aserve(flaky) as server:
+        options = ReplayOptions(
+            candidate=server.url, pace=pace, concurrency=4, repeat_sample=0, **pacing
+        )
+        run = Run(
+            selected([str(tape)], TapeFilter()),
+            options,
+            tmp_path / "run",
+            tapes=[str(tape)],
+            progress=PlainProgress(out, interval=0.05),
+        )
+        asyncio.run(run.run(handle_signals=False))
+    lines = out.getvalue().splitlines()
+    info = read_run(tmp_path / "run")
+    assert lines[-1].startswith("shadowtape replay: 100 replayed (")
+    if pace is Pace.ASAP:
+        assert not any("lag" in line for line in lines)  # no schedule, nothing late
+    else:
+        schedule = info["schedule"]
+        assert lines[-1].endswith(
+            f"lag p99 {schedule['p99_lag_ms']:.1f} ms, max {schedule['max_lag_ms']:.1f} ms"
+        )
+    failed = [r for r in _rows(tmp_path / "run") if r["candidate_error_kind"] is not None]
+    assert ", 10 errors, 0 skipped" in lines[-1]
+    assert info["counts"]["errors"] == len(failed) == 10

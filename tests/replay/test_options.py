@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 from pathlib import Path
 
 import pytest
 
 from shadowtape.commands import replay as command
 from shadowtape.errors import ConfigError
-from shadowtape.replay import run_folder
+from shadowtape.replay import replay, run_folder
 from shadowtape.replay.options import Pace, ReplayOptions
+from tests.replay.helpers import ex, write_tape
+
+LIVE = "http://127.0.0.1:2"
 
 
 @pytest.mark.parametrize(
@@ -27,6 +31,58 @@ from shadowtape.replay.options import Pace, ReplayOptions
 def test_bad_options_are_config_errors(changes: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
         ReplayOptions(candidate="http://127.0.0.1:1", **changes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"pace": Pace.ASAP, "speed": 2.0}, "--speed applies to --pace recorded only"),
+        ({"pace": Pace.ASAP, "speed": 0.5}, "drop --speed"),
+        ({"rate": 10.0, "speed": 2.0}, "--speed divides the recorded gaps, which --rate"),
+        ({"baseline": LIVE, "repeat_sample": 0.5}, "--repeat-sample applies to --baseline"),
+    ],
+)
+def test_a_flag_that_would_do_nothing_in_the_chosen_mode_is_refused(
+    changes: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message) as refused:
+        ReplayOptions(candidate="http://127.0.0.1:1", **changes)  # type: ignore[arg-type]
+    assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"pace": Pace.ASAP},
+        {"pace": Pace.ASAP, "speed": 1.0},  # the default: nothing to ignore
+        {"rate": 10.0},
+        {"speed": 4.0},
+        {"baseline": LIVE},
+        {"baseline": LIVE, "repeat_sample": 0},  # no repeats: what a live baseline does
+        {"repeat_sample": 0.5},
+    ],
+)
+def test_defaults_and_flags_that_apply_are_accepted(changes: dict[str, object]) -> None:
+    ReplayOptions(candidate="http://127.0.0.1:1", **changes)  # type: ignore[arg-type]
+
+
+def test_the_python_api_refuses_a_speed_with_pace_asap_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    tape = write_tape(tmp_path / "tape", [ex()])
+    with pytest.raises(ConfigError, match="--speed applies to --pace recorded only"):
+        replay(tape, candidate="http://127.0.0.1:1", pace="asap", speed=2, out=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_command_line_and_api_defaults_are_the_options_defaults() -> None:
+    """Only a value the user set can conflict, so the command line and replay() must
+    pass the very defaults ReplayOptions has when a flag is not given."""
+    args, defaults = _args(), ReplayOptions(candidate="http://127.0.0.1:1")
+    api = inspect.signature(replay).parameters
+    assert Pace.parse(args.pace) is defaults.pace is api["pace"].default
+    for name in ("speed", "rate", "concurrency", "timeout", "repeat_sample", "baseline"):
+        assert getattr(args, name) == getattr(defaults, name) == api[name].default, name
 
 
 def test_pace_lists_valid_values() -> None:

@@ -21,6 +21,26 @@ from shadowtape.tape import TapeFilter, parse_statuses
 NAME = "replay"
 HELP = "replay recorded requests against a candidate (and a baseline) and record the results"
 
+#: ReplayOptions' defaults (a test keeps them equal; importing shadowtape.replay here would
+#: slow every command's start) for the flags that choose the pacing.
+PACING = {"pace": "recorded", "speed": 1.0, "rate": None}
+REPEAT_SAMPLE = 0.1
+
+
+class _Given(argparse.Action):
+    """Stores the value and notes that the flag was given on the command line, where a
+    config file's value is only a default."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        namespace._given = {*getattr(namespace, "_given", ()), self.dest}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -31,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     targets.add_argument("--candidate", required=True, metavar="URL", help="the build under test")
     targets.add_argument(
         "--baseline",
+        action=_Given,
         default="recorded",
         metavar="recorded|URL",
         help="compare with the recorded responses (default) or a live baseline, sent the "
@@ -49,15 +70,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     pacing = parser.add_argument_group("pacing")
     pacing.add_argument(
         "--pace",
-        default="recorded",
+        action=_Given,
+        default=PACING["pace"],
         choices=("recorded", "asap"),
         help="keep the recorded gaps (default), or send as fast as --concurrency allows",
     )
     pacing.add_argument(
-        "--speed", type=float, default=1.0, metavar="X", help="divide recorded gaps by X"
+        "--speed",
+        action=_Given,
+        type=float,
+        default=PACING["speed"],
+        metavar="X",
+        help="divide recorded gaps by X (--pace recorded only)",
     )
     pacing.add_argument(
-        "--rate", type=float, metavar="R", help="a fixed rate, requests/s, open loop"
+        "--rate",
+        action=_Given,
+        type=float,
+        default=PACING["rate"],
+        metavar="R",
+        help="a fixed rate, requests/s, open loop, instead of the recorded gaps",
     )
     pacing.add_argument(
         "--concurrency", type=int, default=64, metavar="N", help="requests in flight at most"
@@ -105,8 +137,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     select.add_argument(
         "--repeat-sample",
+        action=_Given,
         type=float,
-        default=0.1,
+        default=REPEAT_SAMPLE,
         metavar="F",
         help="with the recorded baseline, send this fraction of safe requests to the "
         "candidate twice, to measure noise (default 0.1)",
@@ -162,6 +195,33 @@ def build_filter(args: argparse.Namespace) -> TapeFilter:
     return selection_filter(merged)
 
 
+def _pacing(args: argparse.Namespace) -> dict[str, Any]:
+    """--pace, --speed and --rate as ReplayOptions gets them.
+
+    The three make one choice: given on the command line, they replace a config file's
+    pacing as a whole (its speed = 4 does not make --pace asap a contradiction). What is
+    left to combine, ReplayOptions checks, wherever it came from."""
+    given: set[str] = getattr(args, "_given", set())
+    chosen = {name: getattr(args, name) for name in PACING}
+    if not given & PACING.keys():
+        return chosen
+    if {"pace", "rate"} <= given and args.pace == "recorded":
+        raise ConfigError(
+            "--pace recorded keeps the recorded gaps and --rate replaces them with a fixed "
+            "rate: give one of them"
+        )
+    return {name: chosen[name] if name in given else PACING[name] for name in PACING}
+
+
+def _repeat_sample(args: argparse.Namespace) -> float:
+    """--repeat-sample, less a config file's when the command line names a live baseline
+    (which measures noise with --secondary instead)."""
+    given: set[str] = getattr(args, "_given", set())
+    if "baseline" in given and args.baseline != "recorded" and "repeat_sample" not in given:
+        return REPEAT_SAMPLE
+    return float(args.repeat_sample)
+
+
 def _write_reports(run_dir: Path, args: argparse.Namespace) -> int:
     """Analyze the run and write report.json, report.html, junit.xml and summary.md into
     it, with the same analysis flags as `shadowtape report`; the gate's exit code."""
@@ -185,9 +245,6 @@ def run(args: argparse.Namespace) -> int:
         baseline=args.baseline,
         secondary=args.secondary,
         out=args.out,
-        pace=args.pace,
-        speed=args.speed,
-        rate=args.rate,
         concurrency=args.concurrency,
         timeout=args.timeout,
         allow_mutating=args.allow_mutating,
@@ -195,9 +252,10 @@ def run(args: argparse.Namespace) -> int:
         headers=args.header,
         filter=build_filter(args),
         shard=args.shard,
-        repeat_sample=args.repeat_sample,
+        repeat_sample=_repeat_sample(args),
         verify_tls=not args.insecure,
         progress=args.progress,
+        **_pacing(args),
     )
     info = read_run(run_dir)
     counts = info["counts"]

@@ -212,6 +212,7 @@ class Run:
                 "selected": self.selected,
                 "replayed": self.replayed,
                 "skipped": sum(self.skipped.values()),
+                "errors": self.errors,
             },
             "skipped": dict(sorted(self.skipped.items())),
             "schedule": self.lag.summary(),
@@ -281,7 +282,7 @@ class Run:
             except OSError:
                 if self.failure is None:
                     raise
-            self.progress.close(self._snapshot())
+            self.progress.close(self._snapshot(final=True))
             if self.lag.fell_behind and self.options.pace is not Pace.ASAP:
                 log.warning(
                     "the replay fell behind schedule (p99 lag %.1f ms, max %.1f ms): latency "
@@ -378,13 +379,23 @@ class Run:
             return self._step()
         return self.feed.pump()
 
-    def _snapshot(self) -> Snapshot:
+    def _snapshot(self, final: bool = False) -> Snapshot:
+        """What progress shows: lag only against a schedule (with --pace asap a request
+        is due when a slot frees up), and at the end the run's figures, run.json's."""
+        if not self.options.paced:
+            lag, p99, peak = None, None, None
+        elif final:
+            lag, (p99, peak) = None, self.lag.figures_ms()
+        else:
+            lag, p99, peak = self.last_lag_us / 1000, None, None
         return Snapshot(
             done=self.replayed,
             selected=self.selected,
             skipped=sum(self.skipped.values()),
             errors=self.errors,
-            lag_ms=self.last_lag_us / 1000,
+            lag_ms=lag,
+            lag_p99_ms=p99,
+            lag_max_ms=peak,
         )
 
     async def _tick(self) -> None:

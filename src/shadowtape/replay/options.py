@@ -15,6 +15,10 @@ from shadowtape.tape import TapeFilter
 
 #: Bodies are kept up to this many bytes per response (the size is always recorded).
 DEFAULT_BODY_CAP = 1024 * 1024
+#: Recorded gaps as they were.
+DEFAULT_SPEED = 1.0
+#: With the recorded baseline, one safe request in ten goes to the candidate twice.
+DEFAULT_REPEAT_SAMPLE = 0.1
 
 
 class Pace(StrEnum):
@@ -61,8 +65,8 @@ class ReplayOptions:
     baseline: str = "recorded"
     secondary: str | None = None
     pace: Pace = Pace.RECORDED
-    #: Recorded gaps are divided by this (2.0 replays twice as fast).
-    speed: float = 1.0
+    #: Recorded gaps are divided by this (2.0 replays twice as fast); --pace recorded only.
+    speed: float = DEFAULT_SPEED
     #: A fixed rate in requests per second, open loop; overrides the recorded gaps.
     rate: float | None = None
     #: Requests in flight at most (each counts once, whatever the number of targets).
@@ -76,7 +80,7 @@ class ReplayOptions:
     filter: TapeFilter = field(default_factory=TapeFilter)
     shard: Shard | None = None
     #: Fraction of safe requests sent to the candidate a second time (recorded baseline).
-    repeat_sample: float = 0.1
+    repeat_sample: float = DEFAULT_REPEAT_SAMPLE
     body_cap: int = DEFAULT_BODY_CAP
     #: Verify TLS certificates of https targets.
     verify_tls: bool = True
@@ -88,6 +92,7 @@ class ReplayOptions:
             raise ConfigError(f"--rate must be a positive number of requests/s, not {self.rate}")
         if self.rate is not None and self.pace is Pace.ASAP:
             raise ConfigError("--rate and --pace asap contradict each other; choose one")
+        self._refuse_unused()
         if not 1 <= self.concurrency <= 10_000:
             raise ConfigError(f"--concurrency must be between 1 and 10000, not {self.concurrency}")
         if not math.isfinite(self.timeout) or self.timeout <= 0:
@@ -102,6 +107,33 @@ class ReplayOptions:
         if self.body_cap < 0:
             raise ConfigError(f"body cap must be >= 0 bytes, not {self.body_cap}")
 
+    def _refuse_unused(self) -> None:
+        """A flag that would do nothing in the chosen mode is a mistake about the mode:
+        say so rather than run something other than what was asked. Only a value that
+        would change something counts (a speed of 1, a repeat sample of 0), and the
+        defaults, which cannot be told from the same values given."""
+        if self.speed != DEFAULT_SPEED and self.rate is not None:
+            raise ConfigError(
+                "--speed divides the recorded gaps, which --rate replaces with a fixed rate: "
+                "drop --speed (or drop --rate to keep the recorded gaps)"
+            )
+        if self.speed != DEFAULT_SPEED and self.pace is Pace.ASAP:
+            raise ConfigError(
+                "--speed applies to --pace recorded only (with --pace asap requests go as "
+                "fast as --concurrency allows): drop --speed"
+            )
+        if self.live_baseline and self.repeat_sample not in (0, DEFAULT_REPEAT_SAMPLE):
+            raise ConfigError(
+                "--repeat-sample applies to --baseline recorded only (with a live baseline, "
+                "--secondary measures noise): drop --repeat-sample"
+            )
+
     @property
     def live_baseline(self) -> bool:
         return self.baseline != "recorded"
+
+    @property
+    def paced(self) -> bool:
+        """Send times are planned (--pace recorded, or --rate), so a send can be late;
+        with --pace asap a request is due when a slot frees up."""
+        return self.rate is not None or self.pace is Pace.RECORDED

@@ -1,6 +1,9 @@
 """Progress while replaying: a rich bar on a terminal, plain periodic lines otherwise.
 
-Both go to stderr, so stdout stays for the one line saying where the results went.
+Both go to stderr, so stdout stays for the one line saying where the results went. Their
+figures mean what run.json's do, and the last one shown is run.json's own: the errors are
+its ``counts.errors``, the lag its ``schedule`` (p99 and maximum). Without a schedule
+(--pace asap) no lag is shown: a request is due when a slot frees up, so none is late.
 """
 
 from __future__ import annotations
@@ -27,10 +30,24 @@ class Snapshot:
     done: int
     selected: int
     skipped: int
+    #: Exchanges sent that a target gave no response to (refused, reset, timeout, ...).
+    #: An error status is a response: the report judges it.
     errors: int
-    #: How late the latest sends started, in milliseconds.
-    lag_ms: float
+    #: How late the latest sends started, in milliseconds; None without a schedule.
+    lag_ms: float | None
     total: int | None = None
+    #: At the end of a scheduled run: the run's p99 and maximum lag, instead of the latest.
+    lag_p99_ms: float | None = None
+    lag_max_ms: float | None = None
+
+
+def lag_text(snap: Snapshot) -> str:
+    """The lag as shown, or "" when there is no schedule to be late against."""
+    if snap.lag_p99_ms is not None and snap.lag_max_ms is not None:
+        return f"lag p99 {snap.lag_p99_ms:.1f} ms, max {snap.lag_max_ms:.1f} ms"
+    if snap.lag_ms is None:
+        return ""
+    return f"lag {snap.lag_ms:.1f} ms"
 
 
 class ProgressView(Protocol):
@@ -65,9 +82,10 @@ class PlainProgress:
 
     def _line(self, snap: Snapshot, rate: float) -> str:
         of = f"/{snap.total}" if snap.total is not None else ""
+        lag = lag_text(snap)
         return (
             f"shadowtape replay: {snap.done}{of} replayed ({rate:.0f} req/s), "
-            f"{snap.errors} errors, {snap.skipped} skipped, lag {snap.lag_ms:.1f} ms"
+            f"{snap.errors} errors, {snap.skipped} skipped{f', {lag}' if lag else ''}"
         )
 
     def update(self, snap: Snapshot) -> None:
@@ -79,7 +97,7 @@ class PlainProgress:
 
 
 class RichProgress:
-    """A live bar with rate, errors and schedule lag."""
+    """A live bar with rate, errors and schedule lag (when there is a schedule)."""
 
     interval = 0.25
 
@@ -92,7 +110,7 @@ class RichProgress:
             MofNCompleteColumn(),
             TextColumn(
                 "{task.fields[rate]:>6.0f} req/s  [red]{task.fields[errors]} errors[/]  "
-                "{task.fields[skipped]} skipped  lag {task.fields[lag]:.1f} ms"
+                "{task.fields[skipped]} skipped  {task.fields[lag]}"
             ),
             TimeElapsedColumn(),
             console=console or Console(stderr=True),
@@ -100,7 +118,7 @@ class RichProgress:
         )
         self._progress.start()
         self._task: TaskID = self._progress.add_task(
-            "replay", total=None, rate=0.0, errors=0, skipped=0, lag=0.0
+            "replay", total=None, rate=0.0, errors=0, skipped=0, lag=""
         )
 
     def update(self, snap: Snapshot) -> None:
@@ -111,7 +129,7 @@ class RichProgress:
             rate=self._rate.tick(snap.done),
             errors=snap.errors,
             skipped=snap.skipped,
-            lag=snap.lag_ms,
+            lag=lag_text(snap),
         )
 
     def close(self, snap: Snapshot) -> None:

@@ -119,9 +119,11 @@ class LagStats:
     def fell_behind(self) -> bool:
         return self.percentile(0.99) > BEHIND_MS * 1000
 
+    def figures_ms(self) -> tuple[float, float]:
+        """p99 and maximum lag in milliseconds, as run.json (and the last progress line)
+        give them."""
+        return round(self.percentile(0.99) / 1000, 3), round(self.max_us / 1000, 3)
+
     def summary(self) -> dict[str, object]:
-        return {
-            "max_lag_ms": round(self.max_us / 1000, 3),
-            "p99_lag_ms": round(self.percentile(0.99) / 1000, 3),
-            "fell_behind": self.fell_behind,
-        }
+        p99, most = self.figures_ms()
+        return {"max_lag_ms": most, "p99_lag_ms": p99, "fell_behind": self.fell_behind}
