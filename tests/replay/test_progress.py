@@ -32,3 +32,17 @@ def test_without_a_schedule_no_lag_is_shown() -> None:
     bar = RichProgress(Console(file=out, force_terminal=True, width=120))
     bar.close(snap)
     assert "0 errors" in out.getvalue() and "lag" not in out.getvalue()
+
+
+def test_the_last_line_gives_the_whole_runs_rate() -> None:
+    """The last interval is only what was left of one: its rate would read low."""
+    now = [100.0]
+    out = io.StringIO()
+    view = PlainProgress(out, interval=10, clock=lambda: now[0])
+    now[0] = 110.0
+    view.update(Snapshot(done=5_000, selected=5_000, skipped=0, errors=0, lag_ms=None))
+    now[0] = 110.5  # 100 more in the last half second of a 10.5 s run
+    view.close(Snapshot(done=5_100, selected=5_100, skipped=0, errors=0, lag_ms=None))
+    going, last = out.getvalue().splitlines()
+    assert "(500 req/s)" in going
+    assert "5100 replayed (486 req/s on average)" in last

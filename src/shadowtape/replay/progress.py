@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
@@ -59,32 +60,45 @@ class ProgressView(Protocol):
 
 
 class _Rate:
-    def __init__(self) -> None:
-        self._last = time.monotonic()
+    """Requests/s over the last interval, and over the whole run for the last line (the
+    last interval is only what was left of one, and reads low)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._start = self._last = clock()
         self._done = 0
         self.value = 0.0
 
     def tick(self, done: int) -> float:
-        now = time.monotonic()
+        now = self._clock()
         if now - self._last > 0:
             self.value = (done - self._done) / (now - self._last)
         self._last, self._done = now, done
         return self.value
 
+    def average(self, done: int) -> float:
+        elapsed = self._clock() - self._start
+        return done / elapsed if elapsed > 0 else 0.0
+
 
 class PlainProgress:
     """One line every ``interval`` seconds, for CI logs."""
 
-    def __init__(self, stream: TextIO | None = None, interval: float = 10.0) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        interval: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stream = stream or sys.stderr
         self.interval = interval
-        self._rate = _Rate()
+        self._rate = _Rate(clock)
 
-    def _line(self, snap: Snapshot, rate: float) -> str:
+    def _line(self, snap: Snapshot, rate: float, per: str = "req/s") -> str:
         of = f"/{snap.total}" if snap.total is not None else ""
         lag = lag_text(snap)
         return (
-            f"shadowtape replay: {snap.done}{of} replayed ({rate:.0f} req/s), "
+            f"shadowtape replay: {snap.done}{of} replayed ({rate:.0f} {per}), "
             f"{snap.errors} errors, {snap.skipped} skipped{f', {lag}' if lag else ''}"
         )
 
@@ -93,7 +107,8 @@ class PlainProgress:
 
     def close(self, snap: Snapshot) -> None:
         if snap.done or snap.skipped:  # a run that failed before it began: its error says it
-            self.update(snap)
+            line = self._line(snap, self._rate.average(snap.done), "req/s on average")
+            print(line, file=self.stream, flush=True)
 
 
 class RichProgress:
@@ -121,19 +136,19 @@ class RichProgress:
             "replay", total=None, rate=0.0, errors=0, skipped=0, lag=""
         )
 
-    def update(self, snap: Snapshot) -> None:
+    def update(self, snap: Snapshot, rate: float | None = None) -> None:
         self._progress.update(
             self._task,
             completed=snap.done + snap.skipped,
             total=snap.total,
-            rate=self._rate.tick(snap.done),
+            rate=self._rate.tick(snap.done) if rate is None else rate,
             errors=snap.errors,
             skipped=snap.skipped,
             lag=lag_text(snap),
         )
 
     def close(self, snap: Snapshot) -> None:
-        self.update(snap)
+        self.update(snap, rate=self._rate.average(snap.done))
         self._progress.stop()
 
 
