@@ -148,6 +148,8 @@ class Run:
         self.feed = Feed(jobs, prepare=prepare)
         self.rows = ResultRows()
         self.lag = LagStats()
+        #: Sends have due times (not --pace asap): read per request, so kept here.
+        self._paced = options.paced
         self.skipped: Counter[str] = Counter()
         self.selected = 0
         self.replayed = 0
@@ -283,7 +285,7 @@ class Run:
                 if self.failure is None:
                     raise
             self.progress.close(self._snapshot(final=True))
-            if self.lag.fell_behind and self.options.pace is not Pace.ASAP:
+            if self.lag.fell_behind and self._paced:
                 log.warning(
                     "the replay fell behind schedule (p99 lag %.1f ms, max %.1f ms): latency "
                     "figures include the wait; lower --speed/--rate or shard the replay",
@@ -382,7 +384,7 @@ class Run:
     def _snapshot(self, final: bool = False) -> Snapshot:
         """What progress shows: lag only against a schedule (with --pace asap a request
         is due when a slot frees up), and at the end the run's figures, run.json's."""
-        if not self.options.paced:
+        if not self._paced:
             lag, p99, peak = None, None, None
         elif final:
             lag, (p99, peak) = None, self.lag.figures_ms()
@@ -531,7 +533,7 @@ class Run:
             started = time.monotonic()
             lag_us = max(0, round((started - due) * 1e6))
             self.last_lag_us = lag_us
-            if self.options.rate is not None or self.options.pace is Pace.RECORDED:
+            if self._paced:
                 self.lag.add(lag_us)
             replies = await self._send(job, clients)
         except asyncio.CancelledError:

@@ -38,10 +38,6 @@ class Schedule:
         self._count = 0
         self._last = 0.0
 
-    @property
-    def paced(self) -> bool:
-        return self.rate is not None or self.pace is Pace.RECORDED
-
     def begin(self, now: float | None = None) -> None:
         self.start = (time.monotonic() if now is None else now) + LEAD_S
         self._last = self.start
