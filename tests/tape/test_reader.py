@@ -93,6 +93,19 @@ def test_time_and_source_filters_prune_whole_partitions(tape: Path) -> None:
     )
 
 
+def test_a_source_name_that_is_not_a_path_segment_is_found_by_its_own_name(
+    tmp_path: Path,
+) -> None:
+    # `record --source team/edge`: the partition folder cannot hold the slash, the rows do.
+    with TapeWriter(tmp_path, source="team/edge") as writer:
+        writer.write(exchange(path="/a", source="team/edge"))
+    with TapeWriter(tmp_path, source="team_edge") as writer:
+        writer.write(exchange(path="/b", source="team_edge"))
+    assert [p.name for p in tmp_path.iterdir()] == ["source=team_edge"]
+    assert paths(TapeReader(tmp_path, filter=TapeFilter(sources=("team/edge",)))) == ["/a"]
+    assert paths(TapeReader(tmp_path, filter=TapeFilter(sources=("team_edge",)))) == ["/b"]
+
+
 def test_sampling_is_deterministic_and_roughly_proportional(tmp_path: Path) -> None:
     with TapeWriter(tmp_path) as writer:
         for i in range(4_000):
