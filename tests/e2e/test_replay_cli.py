@@ -126,6 +126,7 @@ def test_bad_input_is_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
     assert not (tmp_path / "run").exists()  # nothing started
 
 

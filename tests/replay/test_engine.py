@@ -86,10 +86,10 @@ def test_a_stop_while_the_last_replies_come_in_waits_only_the_grace(tmp_path: Pa
 
 @pytest.mark.parametrize(
     ("pace", "pacing"),
-    [(Pace.ASAP, {}), (Pace.RECORDED, {"speed": 2.0}), (Pace.RECORDED, {"rate": 500.0})],
+    [(Pace.ASAP, {}), (Pace.RECORDED, {"speed": 2.0}), (None, {"rate": 500.0})],
 )
 def test_the_progress_lines_agree_with_run_json(
-    tmp_path: Path, pace: Pace, pacing: dict[str, float]
+    tmp_path: Path, pace: Pace | None, pacing: dict[str, float]
 ) -> None:
     """Errors are exchanges some target sent no response to, in both places; lag is shown
     only for a schedule, and the last line gives the run's p99 and maximum, as run.json."""

@@ -186,8 +186,8 @@ class Run:
             "baseline": str(self.baseline) if self.baseline else "recorded",
             "secondary": str(self.secondary) if self.secondary else None,
             "settings": {
-                "pace": "rate" if o.rate is not None else o.pace.value,
-                "speed": o.speed if o.rate is None and o.pace is Pace.RECORDED else None,
+                "pace": "rate" if o.rate is not None else (o.pace or Pace.RECORDED).value,
+                "speed": o.speed if o.rate is None and o.pace is not Pace.ASAP else None,
                 "rate": o.rate,
                 "concurrency": o.concurrency,
                 "timeout": o.timeout,
@@ -421,7 +421,9 @@ class Run:
 
     async def _dispatch(self, clients: dict[str, ReplayClient]) -> None:
         options = self.options
-        schedule = Schedule(pace=options.pace, speed=options.speed, rate=options.rate)
+        schedule = Schedule(
+            pace=options.pace or Pace.RECORDED, speed=options.speed, rate=options.rate
+        )
         slots = Slots(options.concurrency)
         loop = asyncio.get_running_loop()
         timer = DueTimer(loop)

@@ -64,7 +64,9 @@ class ReplayOptions:
     #: "recorded", or the URL of a live baseline.
     baseline: str = "recorded"
     secondary: str | None = None
-    pace: Pace = Pace.RECORDED
+    #: None when not chosen: the recorded gaps, unless ``rate`` replaces them (a pace
+    #: that is given, recorded included, contradicts a rate).
+    pace: Pace | None = None
     #: Recorded gaps are divided by this (2.0 replays twice as fast); --pace recorded only.
     speed: float = DEFAULT_SPEED
     #: A fixed rate in requests per second, open loop; overrides the recorded gaps.
@@ -92,6 +94,11 @@ class ReplayOptions:
             raise ConfigError(f"--rate must be a positive number of requests/s, not {self.rate}")
         if self.rate is not None and self.pace is Pace.ASAP:
             raise ConfigError("--rate and --pace asap contradict each other; choose one")
+        if self.rate is not None and self.pace is Pace.RECORDED:
+            raise ConfigError(
+                "--pace recorded keeps the recorded gaps and --rate replaces them with a fixed "
+                "rate: give one of them"
+            )
         self._refuse_unused()
         if not 1 <= self.concurrency <= 10_000:
             raise ConfigError(f"--concurrency must be between 1 and 10000, not {self.concurrency}")
@@ -134,6 +141,6 @@ class ReplayOptions:
 
     @property
     def paced(self) -> bool:
-        """Send times are planned (--pace recorded, or --rate), so a send can be late;
+        """Send times are planned (the recorded gaps, or --rate), so a send can be late;
         with --pace asap a request is due when a slot frees up."""
-        return self.rate is not None or self.pace is Pace.RECORDED
+        return self.pace is not Pace.ASAP
