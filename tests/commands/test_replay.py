@@ -11,7 +11,7 @@ from shadowtape.cli import main
 from shadowtape.commands import replay as command
 from shadowtape.replay import read_run
 from tests.replay.helpers import ex, write_tape
-from tests.servers import Reply, serve
+from tests.servers import Reply, self_signed, serve
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "replayer" / "shadowtape.toml"
 
@@ -99,6 +99,17 @@ def test_a_live_baseline_on_the_command_line_sets_the_files_repeat_sample_aside(
     assert info["baseline"] == baseline.url and info["settings"]["repeat_sample"] is None
 
 
+@pytest.mark.parametrize(("config", "flags"), [("insecure = true\n", []), ("", ["--insecure"])])
+def test_insecure_from_the_file_or_the_command_line_reaches_a_self_signed_https_candidate(
+    tmp_path: Path, config: str, flags: list[str]
+) -> None:
+    with serve(_ok, tls=self_signed(tmp_path)) as server:
+        assert _replay(tmp_path, config, "--candidate", server.url, *flags) == 0
+    info = read_run(tmp_path / "run")
+    assert info["settings"]["verify_tls"] is False
+    assert info["counts"] == {"selected": 3, "replayed": 3, "skipped": 0, "errors": 0}
+
+
 @pytest.mark.parametrize(
     ("config", "flags", "message"),
     [
@@ -111,6 +122,12 @@ def test_a_live_baseline_on_the_command_line_sets_the_files_repeat_sample_aside(
         ),
         ("speed = 2.0\n", ["--pace", "asap", "--speed", "3"], "drop --speed"),
         ('baseline = "http://127.0.0.1:2"\n', ["--repeat-sample", "0.5"], "drop --repeat-sample"),
+        ("insecure = true\n", [], "--insecure only matters for https:// targets"),
+        (
+            'baseline = "http://127.0.0.1:2"\ninsecure = true\n',
+            ["--secondary", "http://127.0.0.1:3"],
+            "drop --insecure",
+        ),
     ],
 )
 def test_a_conflict_in_the_file_or_on_the_command_line_is_one_line_and_exit_2(

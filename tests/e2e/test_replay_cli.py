@@ -116,6 +116,11 @@ def test_selection_flags_and_filter_map_onto_the_tape_filter(tmp_path: Path) -> 
             "drop --repeat-sample",
         ),
         (["--candidate", "http://127.0.0.1:1", "--filter", "colour=red"], "KEY=VALUE"),
+        (
+            ["--candidate", "http://127.0.0.1:1", "--insecure"],
+            "--insecure only matters for https:// targets; none of "
+            "--candidate/--baseline/--secondary is https: drop --insecure",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

@@ -43,6 +43,16 @@ def test_bad_options_are_config_errors(changes: dict[str, object]) -> None:
         # Only a pace given says "the recorded gaps"; left unset, it lets a rate in.
         ({"pace": Pace.RECORDED, "rate": 10.0}, "--pace recorded keeps the recorded gaps"),
         ({"baseline": LIVE, "repeat_sample": 0.5}, "--repeat-sample applies to --baseline"),
+        # No certificate to verify: every target is http.
+        (
+            {"verify_tls": False},
+            "--insecure only matters for https:// targets; none of "
+            "--candidate/--baseline/--secondary is https: drop --insecure",
+        ),
+        (
+            {"baseline": LIVE, "secondary": "http://127.0.0.1:3", "verify_tls": False},
+            "drop --insecure",
+        ),
     ],
 )
 def test_a_flag_that_would_do_nothing_in_the_chosen_mode_is_refused(
@@ -67,6 +77,34 @@ def test_a_flag_that_would_do_nothing_in_the_chosen_mode_is_refused(
 )
 def test_defaults_and_flags_that_apply_are_accepted(changes: dict[str, object]) -> None:
     ReplayOptions(candidate="http://127.0.0.1:1", **changes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "targets",
+    [
+        {"candidate": "https://127.0.0.1:1"},
+        {"candidate": "HTTPS://127.0.0.1:1"},
+        {"candidate": "http://127.0.0.1:1", "baseline": "https://127.0.0.1:2"},
+        {"candidate": "http://127.0.0.1:1", "baseline": LIVE, "secondary": "https://127.0.0.1:3"},
+    ],
+)
+def test_insecure_is_accepted_when_any_target_is_https(targets: dict[str, str]) -> None:
+    assert not ReplayOptions(verify_tls=False, **targets).verify_tls
+
+
+def test_insecure_refuses_a_bad_target_url_first() -> None:
+    """A URL that is not one says so, rather than that it is not https."""
+    with pytest.raises(ConfigError, match="is not an http:// or https:// URL"):
+        ReplayOptions(candidate="localhost:8080", verify_tls=False)
+
+
+def test_the_python_api_refuses_verify_tls_false_without_an_https_target(
+    tmp_path: Path,
+) -> None:
+    tape = write_tape(tmp_path / "tape", [ex()])
+    with pytest.raises(ConfigError, match="drop --insecure"):
+        replay(tape, candidate="http://127.0.0.1:1", verify_tls=False, out=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
 
 
 def test_the_python_api_refuses_a_speed_with_pace_asap_before_anything_starts(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from shadowtape.errors import ConfigError
+from shadowtape.replay.targets import Target
 from shadowtape.tape import TapeFilter
 
 #: Bodies are kept up to this many bytes per response (the size is always recorded).
@@ -84,7 +85,7 @@ class ReplayOptions:
     #: Fraction of safe requests sent to the candidate a second time (recorded baseline).
     repeat_sample: float = DEFAULT_REPEAT_SAMPLE
     body_cap: int = DEFAULT_BODY_CAP
-    #: Verify TLS certificates of https targets.
+    #: Verify TLS certificates of https targets (False with no https target is refused).
     verify_tls: bool = True
 
     def __post_init__(self) -> None:
@@ -134,6 +135,19 @@ class ReplayOptions:
                 "--repeat-sample applies to --baseline recorded only (with a live baseline, "
                 "--secondary measures noise): drop --repeat-sample"
             )
+        if not self.verify_tls and not any(
+            Target.parse(url, role=role).scheme == "https" for role, url in self._targets()
+        ):
+            raise ConfigError(
+                "--insecure only matters for https:// targets; none of "
+                "--candidate/--baseline/--secondary is https: drop --insecure"
+            )
+
+    def _targets(self) -> list[tuple[str, str]]:
+        """(role, URL) of each target that is sent requests."""
+        baseline = [("baseline", self.baseline)] if self.live_baseline else []
+        secondary = [("secondary", self.secondary)] if self.secondary else []
+        return [("candidate", self.candidate), *baseline, *secondary]
 
     @property
     def live_baseline(self) -> bool:
