@@ -217,7 +217,8 @@ class Run:
                 "errors": self.errors,
             },
             "skipped": dict(sorted(self.skipped.items())),
-            "schedule": self.lag.summary(),
+            # With --pace asap nothing is due at a set time, so nothing can be late.
+            "schedule": self.lag.summary() if self._paced else None,
             "interrupted": self.interrupted,
             "error": self._error_line(),
             "shard": str(o.shard) if o.shard else None,
