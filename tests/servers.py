@@ -2,17 +2,22 @@
 
 ``LoopbackServer(app)`` runs a threading HTTP/1.1 server whose handler calls
 ``app(request) -> Reply``; every request it received is kept in ``.received``, so a test
-can assert on what reached the server, not on what the client meant to send.
+can assert on what reached the server, not on what the client meant to send. Given a
+certificate and key (``self_signed(folder)`` makes a throwaway pair), it serves https.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 
 @dataclass
@@ -47,7 +52,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class LoopbackServer:
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, tls: tuple[Path, Path] | None = None) -> None:
         self.app = app
         self.received: list[Received] = []
         self._lock = threading.Lock()
@@ -86,6 +91,11 @@ class LoopbackServer:
         self._server = _Server(("127.0.0.1", 0), Handler)
         self.port = int(self._server.server_address[1])
         self.url = f"http://127.0.0.1:{self.port}"
+        if tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self.url = f"https://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def start(self) -> LoopbackServer:
@@ -99,9 +109,45 @@ class LoopbackServer:
 
 
 @contextmanager
-def serve(app: App) -> Iterator[LoopbackServer]:
-    server = LoopbackServer(app).start()
+def serve(app: App, tls: tuple[Path, Path] | None = None) -> Iterator[LoopbackServer]:
+    server = LoopbackServer(app, tls).start()
     try:
         yield server
     finally:
         server.stop()
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1, made with the cryptography package."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path

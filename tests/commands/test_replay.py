@@ -11,7 +11,7 @@ from shadowtape.cli import main
 from shadowtape.commands import replay as command
 from shadowtape.replay import read_run
 from tests.replay.helpers import ex, write_tape
-from tests.servers import Reply, serve
+from tests.servers import Reply, self_signed, serve
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "replayer" / "shadowtape.toml"
 
@@ -63,6 +63,8 @@ def _replay(tmp_path: Path, config: str | Path, *flags: str) -> int:
         ("speed = 4.0\n", ["--rate", "500"], ("rate", None, 500.0)),
         ("rate = 500.0\n", ["--pace", "asap"], ("asap", None, None)),
         ("rate = 500.0\n", ["--pace", "recorded"], ("recorded", 1.0, None)),
+        ('pace = "recorded"\n', ["--rate", "500"], ("rate", None, 500.0)),
+        ("rate = 500.0\n", [], ("rate", None, 500.0)),
         ('pace = "asap"\n', ["--speed", "8"], ("recorded", 8.0, None)),
         ("speed = 4.0\n", [], ("recorded", 4.0, None)),
         ("speed = 4.0\n", ["--concurrency", "8"], ("recorded", 4.0, None)),
@@ -97,12 +99,35 @@ def test_a_live_baseline_on_the_command_line_sets_the_files_repeat_sample_aside(
     assert info["baseline"] == baseline.url and info["settings"]["repeat_sample"] is None
 
 
+@pytest.mark.parametrize(("config", "flags"), [("insecure = true\n", []), ("", ["--insecure"])])
+def test_insecure_from_the_file_or_the_command_line_reaches_a_self_signed_https_candidate(
+    tmp_path: Path, config: str, flags: list[str]
+) -> None:
+    with serve(_ok, tls=self_signed(tmp_path)) as server:
+        assert _replay(tmp_path, config, "--candidate", server.url, *flags) == 0
+    info = read_run(tmp_path / "run")
+    assert info["settings"]["verify_tls"] is False
+    assert info["counts"] == {"selected": 3, "replayed": 3, "skipped": 0, "errors": 0}
+
+
 @pytest.mark.parametrize(
     ("config", "flags", "message"),
     [
         ('pace = "asap"\nspeed = 2.0\n', [], "drop --speed"),
+        # The file's two keys make the choice the two flags would: one too many.
+        (
+            'pace = "recorded"\nrate = 500.0\n',
+            [],
+            "--pace recorded keeps the recorded gaps and --rate replaces them",
+        ),
         ("speed = 2.0\n", ["--pace", "asap", "--speed", "3"], "drop --speed"),
         ('baseline = "http://127.0.0.1:2"\n', ["--repeat-sample", "0.5"], "drop --repeat-sample"),
+        ("insecure = true\n", [], "--insecure only matters for https:// targets"),
+        (
+            'baseline = "http://127.0.0.1:2"\ninsecure = true\n',
+            ["--secondary", "http://127.0.0.1:3"],
+            "drop --insecure",
+        ),
     ],
 )
 def test_a_conflict_in_the_file_or_on_the_command_line_is_one_line_and_exit_2(
@@ -116,4 +141,5 @@ def test_a_conflict_in_the_file_or_on_the_command_line_is_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
     assert not (tmp_path / "run").exists()

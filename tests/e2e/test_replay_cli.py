@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 
 from shadowtape.cli import main
@@ -116,6 +117,11 @@ def test_selection_flags_and_filter_map_onto_the_tape_filter(tmp_path: Path) -> 
             "drop --repeat-sample",
         ),
         (["--candidate", "http://127.0.0.1:1", "--filter", "colour=red"], "KEY=VALUE"),
+        (
+            ["--candidate", "http://127.0.0.1:1", "--insecure"],
+            "--insecure only matters for https:// targets; none of "
+            "--candidate/--baseline/--secondary is https: drop --insecure",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -126,7 +132,28 @@ def test_bad_input_is_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
     assert not (tmp_path / "run").exists()  # nothing started
+
+
+@pytest.mark.parametrize(
+    ("pacing", "schedule"),
+    [(["--pace", "asap"], None), ([], {"max_lag_ms", "p99_lag_ms", "fell_behind"})],
+)
+def test_run_json_has_a_schedule_only_when_sends_were_planned_and_report_reads_both(
+    tmp_path: Path, pacing: list[str], schedule: set[str] | None
+) -> None:
+    tape = write_tape(tmp_path / "tape", [ex(f"/a/{i}", at=i * 0.001) for i in range(5)])
+    run_dir = tmp_path / "run"
+    # The recorded answer, so that the gate passes and exit 0 means the report was written.
+    with serve(lambda _: Reply(200, body=b'{"recorded":true}')) as server:
+        flags = ["--candidate", server.url, "--out", str(run_dir), "--progress", "off"]
+        assert main(["replay", str(tape), *flags, *pacing]) == 0
+    written = read_run(run_dir)["schedule"]
+    assert (written if written is None else set(written)) == schedule
+    assert main(["report", str(run_dir)]) == 0
+    runs = orjson.loads((run_dir / "report.json").read_bytes())["runs"]
+    assert [run["schedule"] for run in runs] == [written]
 
 
 def test_missing_tape_and_used_out_folder(

@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import errno
 import gzip
-import ipaddress
 import socket
 import ssl
 import struct
 import threading
 import time
 import zlib
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from shadowtape.exchange import ErrorKind
 from shadowtape.replay.client import ReplayClient, classify
 from shadowtape.replay.targets import Outgoing
 from tests.replay.aserver import Arrival, aserve
-from tests.servers import Reply, free_port
+from tests.servers import Reply, free_port, self_signed
 
 
 @pytest.fixture(
@@ -223,45 +221,9 @@ async def test_chunked_head_and_body_until_close() -> None:
     assert until_close.body == b"until-close", until_close.error_message
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    """A throwaway certificate for 127.0.0.1, made with the cryptography package."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 @pytest.mark.anyio
 async def test_tls_targets_verify_certificates_unless_told_not_to(tmp_path: Path) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
 

@@ -8,9 +8,10 @@ import pytest
 
 from shadowtape.commands import replay as command
 from shadowtape.errors import ConfigError
-from shadowtape.replay import replay, run_folder
+from shadowtape.replay import read_run, replay, run_folder
 from shadowtape.replay.options import Pace, ReplayOptions
 from tests.replay.helpers import ex, write_tape
+from tests.servers import Reply, serve
 
 LIVE = "http://127.0.0.1:2"
 
@@ -39,7 +40,19 @@ def test_bad_options_are_config_errors(changes: dict[str, object]) -> None:
         ({"pace": Pace.ASAP, "speed": 2.0}, "--speed applies to --pace recorded only"),
         ({"pace": Pace.ASAP, "speed": 0.5}, "drop --speed"),
         ({"rate": 10.0, "speed": 2.0}, "--speed divides the recorded gaps, which --rate"),
+        # Only a pace given says "the recorded gaps"; left unset, it lets a rate in.
+        ({"pace": Pace.RECORDED, "rate": 10.0}, "--pace recorded keeps the recorded gaps"),
         ({"baseline": LIVE, "repeat_sample": 0.5}, "--repeat-sample applies to --baseline"),
+        # No certificate to verify: every target is http.
+        (
+            {"verify_tls": False},
+            "--insecure only matters for https:// targets; none of "
+            "--candidate/--baseline/--secondary is https: drop --insecure",
+        ),
+        (
+            {"baseline": LIVE, "secondary": "http://127.0.0.1:3", "verify_tls": False},
+            "drop --insecure",
+        ),
     ],
 )
 def test_a_flag_that_would_do_nothing_in_the_chosen_mode_is_refused(
@@ -66,6 +79,34 @@ def test_defaults_and_flags_that_apply_are_accepted(changes: dict[str, object]) 
     ReplayOptions(candidate="http://127.0.0.1:1", **changes)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    "targets",
+    [
+        {"candidate": "https://127.0.0.1:1"},
+        {"candidate": "HTTPS://127.0.0.1:1"},
+        {"candidate": "http://127.0.0.1:1", "baseline": "https://127.0.0.1:2"},
+        {"candidate": "http://127.0.0.1:1", "baseline": LIVE, "secondary": "https://127.0.0.1:3"},
+    ],
+)
+def test_insecure_is_accepted_when_any_target_is_https(targets: dict[str, str]) -> None:
+    assert not ReplayOptions(verify_tls=False, **targets).verify_tls
+
+
+def test_insecure_refuses_a_bad_target_url_first() -> None:
+    """A URL that is not one says so, rather than that it is not https."""
+    with pytest.raises(ConfigError, match="is not an http:// or https:// URL"):
+        ReplayOptions(candidate="localhost:8080", verify_tls=False)
+
+
+def test_the_python_api_refuses_verify_tls_false_without_an_https_target(
+    tmp_path: Path,
+) -> None:
+    tape = write_tape(tmp_path / "tape", [ex()])
+    with pytest.raises(ConfigError, match="drop --insecure"):
+        replay(tape, candidate="http://127.0.0.1:1", verify_tls=False, out=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
 def test_the_python_api_refuses_a_speed_with_pace_asap_before_anything_starts(
     tmp_path: Path,
 ) -> None:
@@ -75,12 +116,37 @@ def test_the_python_api_refuses_a_speed_with_pace_asap_before_anything_starts(
     assert not (tmp_path / "run").exists()
 
 
+def test_the_python_api_refuses_pace_recorded_with_a_rate_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    tape = write_tape(tmp_path / "tape", [ex()])
+    with pytest.raises(ConfigError, match="--pace recorded keeps the recorded gaps") as refused:
+        replay(
+            tape, candidate="http://127.0.0.1:1", pace="recorded", rate=100, out=tmp_path / "run"
+        )
+    assert "\n" not in str(refused.value)
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_python_api_takes_a_rate_with_the_pace_left_unset(tmp_path: Path) -> None:
+    tape = write_tape(tmp_path / "tape", [ex(f"/a/{i}", at=i * 0.001) for i in range(3)])
+    with serve(lambda _: Reply(200, body=b"{}")) as server:
+        run_dir = replay(
+            tape, candidate=server.url, rate=100, repeat_sample=0, out=tmp_path / "run"
+        )
+    info = read_run(run_dir)
+    assert info["counts"]["replayed"] == len(server.received) == 3
+    settings = info["settings"]
+    assert (settings["pace"], settings["speed"], settings["rate"]) == ("rate", None, 100.0)
+
+
 def test_the_command_line_and_api_defaults_are_the_options_defaults() -> None:
     """Only a value the user set can conflict, so the command line and replay() must
-    pass the very defaults ReplayOptions has when a flag is not given."""
+    pass the very defaults ReplayOptions has when a flag is not given (for the pace,
+    None: not chosen, so that a "recorded" given can be told from it)."""
     args, defaults = _args(), ReplayOptions(candidate="http://127.0.0.1:1")
     api = inspect.signature(replay).parameters
-    assert Pace.parse(args.pace) is defaults.pace is api["pace"].default
+    assert args.pace is defaults.pace is api["pace"].default is None
     for name in ("speed", "rate", "concurrency", "timeout", "repeat_sample", "baseline"):
         assert getattr(args, name) == getattr(defaults, name) == api[name].default, name
 

@@ -15,7 +15,10 @@ from shadowtape.report import html, junit, markdown, terminal
 EMPTY: dict[str, Any] = {"report_version": "1.0", "gate": {"passed": True}, "endpoints": []}
 SPARSE: dict[str, Any] = {
     "report_version": "1.0",
-    "runs": [{"run_id": "r1", "candidate": "http://127.0.0.1:1", "interrupted": True}],
+    # A --pace asap run has no schedule: run.json's is null.
+    "runs": [
+        {"run_id": "r1", "candidate": "http://127.0.0.1:1", "interrupted": True, "schedule": None}
+    ],
     "totals": None,
     "gate": {"passed": False, "reasons": ["the run was interrupted"]},
     "endpoints": [

@@ -22,8 +22,10 @@ NAME = "replay"
 HELP = "replay recorded requests against a candidate (and a baseline) and record the results"
 
 #: ReplayOptions' defaults (a test keeps them equal; importing shadowtape.replay here would
-#: slow every command's start) for the flags that choose the pacing.
-PACING = {"pace": "recorded", "speed": 1.0, "rate": None}
+#: slow every command's start) for the flags that choose the pacing. A pace of None is
+#: "not chosen" (the recorded gaps, unless a rate replaces them): a config file's or the
+#: command line's "recorded" is a choice, and contradicts a rate.
+PACING = {"pace": None, "speed": 1.0, "rate": None}
 REPEAT_SAMPLE = 0.1
 
 
@@ -200,16 +202,12 @@ def _pacing(args: argparse.Namespace) -> dict[str, Any]:
 
     The three make one choice: given on the command line, they replace a config file's
     pacing as a whole (its speed = 4 does not make --pace asap a contradiction). What is
-    left to combine, ReplayOptions checks, wherever it came from."""
+    left to combine (--pace recorded with --rate, both on the command line or both in
+    the file), ReplayOptions checks, wherever it came from."""
     given: set[str] = getattr(args, "_given", set())
     chosen = {name: getattr(args, name) for name in PACING}
     if not given & PACING.keys():
         return chosen
-    if {"pace", "rate"} <= given and args.pace == "recorded":
-        raise ConfigError(
-            "--pace recorded keeps the recorded gaps and --rate replaces them with a fixed "
-            "rate: give one of them"
-        )
     return {name: chosen[name] if name in given else PACING[name] for name in PACING}
 
 

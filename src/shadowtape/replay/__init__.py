@@ -88,7 +88,7 @@ def replay(
     baseline: str = "recorded",
     secondary: str | None = None,
     out: str | os.PathLike[str] | None = None,
-    pace: str | Pace = Pace.RECORDED,
+    pace: str | Pace | None = None,
     speed: float = 1.0,
     rate: float | None = None,
     concurrency: int = 64,
@@ -107,9 +107,11 @@ def replay(
     """Replay the selected exchanges of ``tapes``; return the run folder.
 
     ``headers`` are 'Name: value' strings ($VAR expanded from the environment) or pairs.
-    ``speed`` applies to the recorded pace only (not with ``rate`` or ``pace="asap"``),
-    ``repeat_sample`` to the recorded baseline only: a value that would do nothing is a
-    ConfigError, like any other bad option.
+    ``pace`` left at None keeps the recorded gaps, unless ``rate`` replaces them (a pace
+    given with ``rate``, "recorded" included, is a contradiction). ``speed`` applies to
+    the recorded pace only (not with ``rate`` or ``pace="asap"``), ``repeat_sample`` to
+    the recorded baseline only: a value that would do nothing is a ConfigError, like any
+    other bad option.
     ``progress`` is "auto", "bar", "lines" or "off". With ``handle_signals``, Ctrl-C and
     SIGTERM stop the run cleanly (the results so far are kept, run.json says
     ``interrupted``), when called from the main thread.

@@ -186,8 +186,8 @@ class Run:
             "baseline": str(self.baseline) if self.baseline else "recorded",
             "secondary": str(self.secondary) if self.secondary else None,
             "settings": {
-                "pace": "rate" if o.rate is not None else o.pace.value,
-                "speed": o.speed if o.rate is None and o.pace is Pace.RECORDED else None,
+                "pace": "rate" if o.rate is not None else (o.pace or Pace.RECORDED).value,
+                "speed": o.speed if o.rate is None and o.pace is not Pace.ASAP else None,
                 "rate": o.rate,
                 "concurrency": o.concurrency,
                 "timeout": o.timeout,
@@ -217,7 +217,8 @@ class Run:
                 "errors": self.errors,
             },
             "skipped": dict(sorted(self.skipped.items())),
-            "schedule": self.lag.summary(),
+            # With --pace asap nothing is due at a set time, so nothing can be late.
+            "schedule": self.lag.summary() if self._paced else None,
             "interrupted": self.interrupted,
             "error": self._error_line(),
             "shard": str(o.shard) if o.shard else None,
@@ -421,7 +422,9 @@ class Run:
 
     async def _dispatch(self, clients: dict[str, ReplayClient]) -> None:
         options = self.options
-        schedule = Schedule(pace=options.pace, speed=options.speed, rate=options.rate)
+        schedule = Schedule(
+            pace=options.pace or Pace.RECORDED, speed=options.speed, rate=options.rate
+        )
         slots = Slots(options.concurrency)
         loop = asyncio.get_running_loop()
         timer = DueTimer(loop)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from shadowtape.errors import ConfigError
+from shadowtape.replay.targets import Target
 from shadowtape.tape import TapeFilter
 
 #: Bodies are kept up to this many bytes per response (the size is always recorded).
@@ -64,7 +65,9 @@ class ReplayOptions:
     #: "recorded", or the URL of a live baseline.
     baseline: str = "recorded"
     secondary: str | None = None
-    pace: Pace = Pace.RECORDED
+    #: None when not chosen: the recorded gaps, unless ``rate`` replaces them (a pace
+    #: that is given, recorded included, contradicts a rate).
+    pace: Pace | None = None
     #: Recorded gaps are divided by this (2.0 replays twice as fast); --pace recorded only.
     speed: float = DEFAULT_SPEED
     #: A fixed rate in requests per second, open loop; overrides the recorded gaps.
@@ -82,7 +85,7 @@ class ReplayOptions:
     #: Fraction of safe requests sent to the candidate a second time (recorded baseline).
     repeat_sample: float = DEFAULT_REPEAT_SAMPLE
     body_cap: int = DEFAULT_BODY_CAP
-    #: Verify TLS certificates of https targets.
+    #: Verify TLS certificates of https targets (False with no https target is refused).
     verify_tls: bool = True
 
     def __post_init__(self) -> None:
@@ -92,6 +95,11 @@ class ReplayOptions:
             raise ConfigError(f"--rate must be a positive number of requests/s, not {self.rate}")
         if self.rate is not None and self.pace is Pace.ASAP:
             raise ConfigError("--rate and --pace asap contradict each other; choose one")
+        if self.rate is not None and self.pace is Pace.RECORDED:
+            raise ConfigError(
+                "--pace recorded keeps the recorded gaps and --rate replaces them with a fixed "
+                "rate: give one of them"
+            )
         self._refuse_unused()
         if not 1 <= self.concurrency <= 10_000:
             raise ConfigError(f"--concurrency must be between 1 and 10000, not {self.concurrency}")
@@ -127,6 +135,19 @@ class ReplayOptions:
                 "--repeat-sample applies to --baseline recorded only (with a live baseline, "
                 "--secondary measures noise): drop --repeat-sample"
             )
+        if not self.verify_tls and not any(
+            Target.parse(url, role=role).scheme == "https" for role, url in self._targets()
+        ):
+            raise ConfigError(
+                "--insecure only matters for https:// targets; none of "
+                "--candidate/--baseline/--secondary is https: drop --insecure"
+            )
+
+    def _targets(self) -> list[tuple[str, str]]:
+        """(role, URL) of each target that is sent requests."""
+        baseline = [("baseline", self.baseline)] if self.live_baseline else []
+        secondary = [("secondary", self.secondary)] if self.secondary else []
+        return [("candidate", self.candidate), *baseline, *secondary]
 
     @property
     def live_baseline(self) -> bool:
@@ -134,6 +155,6 @@ class ReplayOptions:
 
     @property
     def paced(self) -> bool:
-        """Send times are planned (--pace recorded, or --rate), so a send can be late;
+        """Send times are planned (the recorded gaps, or --rate), so a send can be late;
         with --pace asap a request is due when a slot frees up."""
-        return self.rate is not None or self.pace is Pace.RECORDED
+        return self.pace is not Pace.ASAP
