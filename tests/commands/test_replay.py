@@ -122,10 +122,10 @@ def test_insecure_from_the_file_or_the_command_line_reaches_a_self_signed_https_
         ),
         ("speed = 2.0\n", ["--pace", "asap", "--speed", "3"], "drop --speed"),
         ('baseline = "http://127.0.0.1:2"\n', ["--repeat-sample", "0.5"], "drop --repeat-sample"),
-        ("insecure = true\n", [], "--insecure only matters for https:// targets"),
+        ("", ["--insecure"], "--insecure only matters for https:// targets"),
         (
-            'baseline = "http://127.0.0.1:2"\ninsecure = true\n',
-            ["--secondary", "http://127.0.0.1:3"],
+            'baseline = "http://127.0.0.1:2"\n',
+            ["--secondary", "http://127.0.0.1:3", "--insecure"],
             "drop --insecure",
         ),
     ],
@@ -143,3 +143,26 @@ def test_a_conflict_in_the_file_or_on_the_command_line_is_one_line_and_exit_2(
     assert message in err and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
     assert not (tmp_path / "run").exists()
+
+
+def test_insecure_with_the_files_own_http_targets_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = _replay(tmp_path, 'candidate = "http://127.0.0.1:1"\ninsecure = true\n')
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--insecure only matters for https:// targets" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
+
+
+def test_the_files_insecure_is_set_aside_for_an_http_candidate_named_on_the_command_line(
+    tmp_path: Path,
+) -> None:
+    # The file's staging candidate is https with a self-signed certificate; this run
+    # points at a local http build instead, where the file's insecure means nothing.
+    config = 'candidate = "https://staging.invalid"\ninsecure = true\n'
+    with serve(_ok) as server:
+        assert _replay(tmp_path, config, "--candidate", server.url) == 0
+    info = read_run(tmp_path / "run")
+    assert info["candidate"] == server.url and info["settings"]["verify_tls"] is True
+    assert info["counts"]["replayed"] == 3

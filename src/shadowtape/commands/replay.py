@@ -44,13 +44,31 @@ class _Given(argparse.Action):
         namespace._given = {*getattr(namespace, "_given", ()), self.dest}
 
 
+class _GivenFlag(_Given):
+    """``store_true`` that also notes it was given on the command line."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=False, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        super().__call__(parser, namespace, True, option_string)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "tapes", nargs="+", metavar="TAPES", help="tape files, folders, globs or URIs"
     )
     add_analysis_arguments(parser.add_argument_group("report and gate (as shadowtape report)"))  # type: ignore[arg-type]
     targets = parser.add_argument_group("targets")
-    targets.add_argument("--candidate", required=True, metavar="URL", help="the build under test")
+    targets.add_argument(
+        "--candidate", action=_Given, required=True, metavar="URL", help="the build under test"
+    )
     targets.add_argument(
         "--baseline",
         action=_Given,
@@ -61,6 +79,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     targets.add_argument(
         "--secondary",
+        action=_Given,
         metavar="URL",
         help="a second instance of the baseline build, to measure what varies on its own",
     )
@@ -112,7 +131,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     safety.add_argument(
         "--insecure",
-        action="store_true",
+        action=_GivenFlag,
         help="do not verify the TLS certificates of https targets (self-signed staging)",
     )
     safety.add_argument(
@@ -220,6 +239,18 @@ def _repeat_sample(args: argparse.Namespace) -> float:
     return float(args.repeat_sample)
 
 
+def _verify_tls(args: argparse.Namespace) -> bool:
+    """Not --insecure; but a config file's ``insecure``, meant for the file's own https
+    targets, is set aside when the command line names targets none of which is https
+    (ReplayOptions refuses --insecure where it would do nothing)."""
+    given: set[str] = getattr(args, "_given", set())
+    if args.insecure and "insecure" not in given and given & {"candidate", "baseline", "secondary"}:
+        urls = (args.candidate, args.baseline, args.secondary)
+        if not any(url and url.lower().startswith("https://") for url in urls):
+            return True
+    return not args.insecure
+
+
 def _write_reports(run_dir: Path, args: argparse.Namespace) -> int:
     """Analyze the run and write report.json, report.html, junit.xml and summary.md into
     it, with the same analysis flags as `shadowtape report`; the gate's exit code."""
@@ -251,7 +282,7 @@ def run(args: argparse.Namespace) -> int:
         filter=build_filter(args),
         shard=args.shard,
         repeat_sample=_repeat_sample(args),
-        verify_tls=not args.insecure,
+        verify_tls=_verify_tls(args),
         progress=args.progress,
         **_pacing(args),
     )
