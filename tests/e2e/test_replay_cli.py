@@ -138,7 +138,20 @@ def test_bad_input_is_one_line_and_exit_2(
 
 @pytest.mark.parametrize(
     ("pacing", "schedule"),
-    [(["--pace", "asap"], None), ([], {"max_lag_ms", "p99_lag_ms", "fell_behind"})],
+    [
+        (["--pace", "asap"], None),
+        (
+            [],
+            {
+                "max_lag_ms",
+                "p99_lag_ms",
+                "fell_behind",
+                "order_waits",
+                "p99_order_wait_ms",
+                "max_order_wait_ms",
+            },
+        ),
+    ],
 )
 def test_run_json_has_a_schedule_only_when_sends_were_planned_and_report_reads_both(
     tmp_path: Path, pacing: list[str], schedule: set[str] | None

@@ -125,7 +125,14 @@ def test_the_progress_lines_agree_with_run_json(
         assert info["schedule"] is None  # not a schedule of zeros
     else:
         schedule = info["schedule"]
-        assert set(schedule) == {"max_lag_ms", "p99_lag_ms", "fell_behind"}
+        assert set(schedule) == {
+            "max_lag_ms",
+            "p99_lag_ms",
+            "fell_behind",
+            "order_waits",
+            "p99_order_wait_ms",
+            "max_order_wait_ms",
+        }
         assert lines[-1].endswith(
             f"lag p99 {schedule['p99_lag_ms']:.1f} ms, max {schedule['max_lag_ms']:.1f} ms"
         )

@@ -84,7 +84,7 @@ def test_rows_round_trip_with_corrected_and_uncorrected_latency(tmp_path: Path) 
 def test_parts_carry_the_results_version(tmp_path: Path) -> None:
     _write(tmp_path)
     (part,) = (tmp_path / "results").glob("part-*.parquet")
-    assert pq.ParquetFile(part).schema_arrow.metadata[b"shadowtape.results_version"] == b"1.0"
+    assert pq.ParquetFile(part).schema_arrow.metadata[b"shadowtape.results_version"] == b"1.1"
 
 
 def test_a_newer_major_version_is_refused(tmp_path: Path) -> None:

@@ -42,6 +42,7 @@ from shadowtape.replay.options import Pace, ReplayOptions
 from shadowtape.replay.ordering import Sequencer
 from shadowtape.replay.progress import NoProgress, ProgressView, Snapshot
 from shadowtape.replay.results import (
+    RESULTS_VERSION,
     Piece,
     ResultRows,
     ResultsWriter,
@@ -147,7 +148,11 @@ class Run:
         )
         self.feed = Feed(jobs, prepare=prepare)
         self.rows = ResultRows()
+        #: How late the replayer itself started sends: the pace it could keep...
         self.lag = LagStats()
+        #: ...apart from sends held for an earlier request that shares their state, which
+        #: wait for the target, not for the replayer.
+        self.waits = LagStats(warn=False)
         #: Sends have due times (not --pace asap): read per request, so kept here.
         self._paced = options.paced
         self.skipped: Counter[str] = Counter()
@@ -177,7 +182,7 @@ class Run:
     def run_info(self, finished: bool) -> dict[str, Any]:
         o, f = self.options, self.options.filter
         return {
-            "results_version": "1.0",
+            "results_version": RESULTS_VERSION,
             "run_id": self.run_id,
             "started_at": _iso(self.started_at),
             "finished_at": _iso(datetime.now(UTC)) if finished else None,
@@ -218,7 +223,7 @@ class Run:
             },
             "skipped": dict(sorted(self.skipped.items())),
             # With --pace asap nothing is due at a set time, so nothing can be late.
-            "schedule": self.lag.summary() if self._paced else None,
+            "schedule": self._schedule() if self._paced else None,
             "interrupted": self.interrupted,
             "error": self._error_line(),
             "shard": str(o.shard) if o.shard else None,
@@ -293,10 +298,29 @@ class Run:
                     self.lag.percentile(0.99) / 1000,
                     self.lag.max_us / 1000,
                 )
+            if self._paced and self.waits.fell_behind and self.waits.count * 100 >= self.replayed:
+                log.warning(
+                    "%d requests waited for an earlier one that shares their state (session, "
+                    "client, idempotency key; p99 %.1f ms, max %.1f ms): the target answered "
+                    "those earlier requests more slowly than the recorded gaps between them, "
+                    "and the later ones' latency figures include the wait",
+                    self.waits.count,
+                    self.waits.percentile(0.99) / 1000,
+                    self.waits.max_us / 1000,
+                )
         if self.failure is not None:
             raise self.failure
         if self.broken is not None:
             raise self.broken
+
+    def _schedule(self) -> dict[str, Any]:
+        p99, most = self.waits.figures_ms()
+        return {
+            **self.lag.summary(),
+            "order_waits": self.waits.count,
+            "p99_order_wait_ms": p99,
+            "max_order_wait_ms": most,
+        }
 
     def _error_line(self) -> str | None:
         error = self.failure or self.broken
@@ -531,13 +555,20 @@ class Run:
         before: list[asyncio.Future[None]],
     ) -> None:
         try:
+            # The replayer's own lateness is counted before any wait for an earlier request
+            # that shares state: that one waits for the target. lag_us has both.
+            late_us = max(0, round((time.monotonic() - due) * 1e6)) if before else 0
             for earlier in before:
                 await earlier
             started = time.monotonic()
             lag_us = max(0, round((started - due) * 1e6))
-            self.last_lag_us = lag_us
+            if before:
+                self.waits.add(lag_us - late_us)
+            else:
+                late_us = lag_us
+            self.last_lag_us = late_us
             if self._paced:
-                self.lag.add(lag_us)
+                self.lag.add(late_us)
             replies = await self._send(job, clients)
         except asyncio.CancelledError:
             self.skipped["interrupted"] += 1

@@ -33,7 +33,7 @@ from shadowtape.replay.heads import HEADERS, encode_head, headers_column
 from shadowtape.replay.jobs import Job
 from shadowtape.replay.priority import lower_this_thread
 
-RESULTS_VERSION = "1.0"
+RESULTS_VERSION = "1.1"
 RESULTS_MAJOR = 1
 VERSION_KEY = b"shadowtape.results_version"
 TARGETS = ("baseline", "candidate", "secondary", "repeat")

@@ -76,15 +76,18 @@ def _micros(at: datetime) -> int:
 
 
 class LagStats:
-    """How late sends started: exact maximum, p99 from a bounded random sample."""
+    """How late sends started: exact maximum, p99 from a bounded random sample.
 
-    def __init__(self, sample_size: int = 20_000) -> None:
+    ``warn``: say so, once, when one starts WARN_LAG_MS late. Off for waits that are the
+    traffic's own (a request waiting for an earlier one that shares its state)."""
+
+    def __init__(self, sample_size: int = 20_000, *, warn: bool = True) -> None:
         self.count = 0
         self.max_us = 0
         self._sample: list[int] = []
         self._size = sample_size
         self._random = random.Random(0)
-        self._warned = False
+        self._warned = not warn
 
     def add(self, lag_us: int) -> None:
         self.count += 1
