@@ -136,25 +136,9 @@ def test_bad_input_is_one_line_and_exit_2(
     assert not (tmp_path / "run").exists()  # nothing started
 
 
-@pytest.mark.parametrize(
-    ("pacing", "schedule"),
-    [
-        (["--pace", "asap"], None),
-        (
-            [],
-            {
-                "max_lag_ms",
-                "p99_lag_ms",
-                "fell_behind",
-                "order_waits",
-                "p99_order_wait_ms",
-                "max_order_wait_ms",
-            },
-        ),
-    ],
-)
+@pytest.mark.parametrize(("pacing", "planned"), [(["--pace", "asap"], False), ([], True)])
 def test_run_json_has_a_schedule_only_when_sends_were_planned_and_report_reads_both(
-    tmp_path: Path, pacing: list[str], schedule: set[str] | None
+    tmp_path: Path, pacing: list[str], planned: bool
 ) -> None:
     tape = write_tape(tmp_path / "tape", [ex(f"/a/{i}", at=i * 0.001) for i in range(5)])
     run_dir = tmp_path / "run"
@@ -163,7 +147,8 @@ def test_run_json_has_a_schedule_only_when_sends_were_planned_and_report_reads_b
         flags = ["--candidate", server.url, "--out", str(run_dir), "--progress", "off"]
         assert main(["replay", str(tape), *flags, *pacing]) == 0
     written = read_run(run_dir)["schedule"]
-    assert (written if written is None else set(written)) == schedule
+    # Its keys are test_engine's; here, whether there is one.
+    assert (written is not None and written["fell_behind"] is False) is planned
     assert main(["report", str(run_dir)]) == 0
     runs = orjson.loads((run_dir / "report.json").read_bytes())["runs"]
     assert [run["schedule"] for run in runs] == [written]

@@ -30,8 +30,8 @@ REPEAT_SAMPLE = 0.1
 
 
 class _Given(argparse.Action):
-    """Stores the value and notes that the flag was given on the command line, where a
-    config file's value is only a default."""
+    """Stores the value (``const`` for a flag with ``nargs=0``) and notes that the flag
+    was given on the command line, where a config file's value is only a default."""
 
     def __call__(
         self,
@@ -40,24 +40,8 @@ class _Given(argparse.Action):
         values: Any,
         option_string: str | None = None,
     ) -> None:
-        setattr(namespace, self.dest, values)
+        setattr(namespace, self.dest, self.const if self.nargs == 0 else values)
         namespace._given = {*getattr(namespace, "_given", ()), self.dest}
-
-
-class _GivenFlag(_Given):
-    """``store_true`` that also notes it was given on the command line."""
-
-    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=False, **kwargs)
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: Any,
-        option_string: str | None = None,
-    ) -> None:
-        super().__call__(parser, namespace, True, option_string)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -131,7 +115,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     safety.add_argument(
         "--insecure",
-        action=_GivenFlag,
+        action=_Given,
+        nargs=0,
+        const=True,
+        default=False,
         help="do not verify the TLS certificates of https targets (self-signed staging)",
     )
     safety.add_argument(
