@@ -10,16 +10,13 @@ import pytest
 from shadowtape.errors import ReplayError
 from shadowtape.exchange import ErrorKind
 from shadowtape.replay.client import Reply
+from shadowtape.replay.gather import Entry, ResultRows, piece_of
 from shadowtape.replay.results import (
     SCHEMA,
-    Entry,
-    ResultRows,
     ResultsWriter,
-    piece_of,
     read_results,
     read_run,
     result_parts,
-    results_batch,
     write_run_json,
 )
 from shadowtape.replay.stream import selected
@@ -36,7 +33,7 @@ def _write(run_dir: Path) -> None:
         ],
     )
     skipped, done = list(selected([str(tape)], TapeFilter()))
-    rows = ResultRows()
+    rows = ResultRows("run1", live_baseline=False)
     rows.add(skipped, "mutating")
     ok = Reply(
         sent=10.5,
@@ -52,7 +49,7 @@ def _write(run_dir: Path) -> None:
     failed = Reply(sent=10.0, ended=10.2, error_kind=ErrorKind.RESET, error_message="reset")
     rows.add(done, None, 1_000_000, 500_000, 10.0, {"candidate": ok, "repeat": failed})
     writer = ResultsWriter(run_dir)
-    writer.put(results_batch(rows.take(), "run1", live_baseline=False))
+    writer.put(rows.take())
     writer.close()
     write_run_json(run_dir, {"results_version": "1.0", "run_id": "run1"})
 

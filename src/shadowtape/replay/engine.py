@@ -3,14 +3,13 @@
 One dispatcher walks the tape in recorded order: it skips what safety rules out (a row
 with the reason), waits until the next request is due, takes one of ``concurrency``
 slots and starts the request. While it waits it does the run's chores, a step of tens
-of microseconds at a time: garbage collection (collector.py), decoding jobs ahead
-(stream.Feed) and converting finished replies to Arrow a column at a time
-(results.piece_steps). Making Python objects holds the GIL; on threads, that work made
-the loop wait for the GIL at every wake-up. Threads now do only what runs mostly without
-the GIL: reading Parquet, taking the recorded rows, writing results. With no gap
-between sends (an overloaded replay) the chores still get done, a step per finished
-request. Before the clock starts the feed fills its read-ahead and each target gets
-one connection, so neither counts as schedule lag.
+of microseconds at a time: garbage collection (collector.py) and decoding jobs ahead
+(stream.Feed). Making Python objects holds the GIL; on threads, that work made the loop
+wait for the GIL at every wake-up. Threads do only what runs mostly without the GIL:
+reading Parquet, wrapping the finished rows (gathered on the loop into buffers Arrow
+takes as they are, gather.py), taking the recorded rows, writing results. Before the
+clock starts the feed fills its read-ahead and each target gets one connection, so
+neither counts as schedule lag.
 Requests run as tasks; one that shares state with an earlier one waits for it first.
 Stopping (Ctrl-C, SIGTERM) halts the dispatcher, lets requests in flight finish for a
 moment, then cancels the rest, and always leaves every result so far on disk with
@@ -27,7 +26,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Coroutine, Generator, Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,18 +36,12 @@ from shadowtape.errors import ReplayError, ShadowtapeError, os_error_line
 from shadowtape.ids import new_id
 from shadowtape.replay.client import ReplayClient, Reply
 from shadowtape.replay.collector import Collector
+from shadowtape.replay.gather import ResultRows
 from shadowtape.replay.jobs import Job, Preparer
 from shadowtape.replay.options import Pace, ReplayOptions
 from shadowtape.replay.ordering import Sequencer
 from shadowtape.replay.progress import NoProgress, ProgressView, Snapshot
-from shadowtape.replay.results import (
-    RESULTS_VERSION,
-    Piece,
-    ResultRows,
-    ResultsWriter,
-    piece_steps,
-    write_run_json,
-)
+from shadowtape.replay.results import RESULTS_VERSION, ResultsWriter, write_run_json
 from shadowtape.replay.schedule import LagStats, Schedule
 from shadowtape.replay.slots import Slots
 from shadowtape.replay.stream import Feed
@@ -57,16 +50,8 @@ from shadowtape.replay.timer import DueTimer
 
 log = logging.getLogger("shadowtape.replay")
 
-#: Finished rows converted to Arrow at a time, a column per chore, and handed to the
-#: writer thread, which gathers them into larger row groups. Small, so that a chore in a
-#: gap between sends stays short (tens of microseconds)...
-RESULT_ROWS = 32
-#: ...and larger when there is no gap and a step is forced (a column's fixed cost is
-#: then spread over more rows).
-FORCED_ROWS = 128
-#: Finished rows held before they are converted whatever the schedule (a replay that
-#: never has a gap between sends)...
-RESULT_FORCE = 512
+#: Finished rows handed to the writer thread at a time...
+HAND_OVER_ROWS = 512
 #: ...or when they hold this many body bytes, to bound memory.
 GROUP_BYTES = 16 * 1024 * 1024
 #: Chores are done only while the next send is at least this far off (a chore takes
@@ -147,7 +132,7 @@ class Run:
             repeat_sample=0.0 if options.live_baseline else options.repeat_sample,
         )
         self.feed = Feed(jobs, prepare=prepare)
-        self.rows = ResultRows()
+        self.rows = ResultRows(self.run_id, options.live_baseline)
         #: How late the replayer itself started sends: the pace it could keep...
         self.lag = LagStats()
         #: ...apart from sends held for an earlier request that shares their state, which
@@ -171,7 +156,6 @@ class Run:
         #: Cancels the requests still in flight, STOP_GRACE after the first stop.
         self._grace: asyncio.TimerHandle | None = None
         self._feed: asyncio.Task[None] | None = None
-        self._converting: Generator[None, None, Piece] | None = None
         self.collector = Collector()
         self._stops = 0
         #: Why results can no longer be written (a full disk): the run stops, and says so.
@@ -280,7 +264,7 @@ class Run:
             for sig in signals:
                 loop.remove_signal_handler(sig)
             self.feed.stop()
-            self._flush()
+            self._hand_over()
             try:
                 self._writer.close()
             except ReplayError as exc:
@@ -366,24 +350,14 @@ class Run:
             if self._grace is not None:
                 self._grace.cancel()
 
-    def _step(self, rows: int = RESULT_ROWS) -> bool:
-        """One step of converting finished rows: a column of up to ``rows`` rows.
-        False when there was nothing to convert."""
-        if self._converting is None:
-            if not len(self.rows) or self._writer is None:
-                return False
-            entries = self.rows.take(rows)
-            self._converting = piece_steps(entries, self.run_id, self.options.live_baseline)
+    def _hand_over(self) -> None:
+        """Give the finished rows to the writer thread: a swap of buffers."""
+        if not len(self.rows) or self._writer is None or self.failure is not None:
+            return
         try:
-            next(self._converting)
-        except StopIteration as done:
-            self._converting = None
-            assert self._writer is not None
-            try:
-                self._writer.put(done.value)
-            except ReplayError as exc:
-                self._fail(exc)
-        return True
+            self._writer.put(self.rows.take())
+        except ReplayError as exc:
+            self._fail(exc)
 
     def _fail(self, exc: ReplayError) -> None:
         """Results cannot be written any more: stop sending, and end the run with this."""
@@ -394,17 +368,9 @@ class Run:
             else:  # already waiting for the last replies: they can no longer be kept
                 self._cancel_all()
 
-    def _flush(self) -> None:
-        while self._step():
-            pass
-
     def _chore(self) -> bool:
         """One short step of the run's background work; False when there is none."""
-        if self.collector.step():
-            return True
-        if self._converting is not None or len(self.rows) >= RESULT_ROWS:
-            return self._step()
-        return self.feed.pump()
+        return self.collector.step() or self.feed.pump()
 
     def _snapshot(self, final: bool = False) -> Snapshot:
         """What progress shows: lag only against a schedule (with --pace asap a request
@@ -431,14 +397,7 @@ class Run:
             await asyncio.sleep(min(FLUSH_EVERY, self.progress.interval))
             now = time.monotonic()
             if now - last_flush >= FLUSH_EVERY:
-                # What finished before now, not what keeps finishing meanwhile: that
-                # would keep this loop going in pieces of a few rows each.
-                left = len(self.rows)
-                while self._converting is not None or left > 0:
-                    if self._converting is None:
-                        left -= min(left, RESULT_ROWS)
-                    self._step()
-                    await asyncio.sleep(0)
+                self._hand_over()
                 last_flush = now
             if now - last_view >= self.progress.interval:
                 self.progress.update(self._snapshot())
@@ -627,9 +586,6 @@ class Run:
     ) -> None:
         rows = self.rows
         rows.add(job, skip_reason, scheduled_us, lag_us, due, replies)
-        # Converted whatever the schedule when too many wait (a replay with no gaps
-        # between sends): a step per row added (a column of FORCED_ROWS rows) drains
-        # them faster than they come, and no send waits for a whole piece.
-        if len(rows) >= RESULT_FORCE or rows.body_bytes >= GROUP_BYTES:
-            self._step(FORCED_ROWS)
+        if len(rows) >= HAND_OVER_ROWS or rows.body_bytes >= GROUP_BYTES:
+            self._hand_over()
         self.collector.step(force=True)

@@ -2,12 +2,11 @@
 
 docs/results-format.md documents every column and key; change both together. Bump the
 minor version for added columns, the major version for anything an older reader would
-misread. Finished exchanges are gathered on the event loop (one append each). The
-replies are converted to Arrow there too, a column at a time between sends
-(``piece_steps``); one background thread gathers them into row groups, takes the request
-and the recorded response from the tape's own rows in Arrow (``assemble``) and writes
-them. A part is written under a dot-name and renamed when closed, so a reader, or an
-interrupted run, only ever shows whole files.
+misread. Finished exchanges are gathered on the event loop straight into buffers Arrow
+can take over (gather.py); one background thread wraps them as Arrow arrays, gathers them
+into row groups, takes the request and the recorded response from the tape's own rows in
+Arrow (``assemble``) and writes them. A part is written under a dot-name and renamed when
+closed, so a reader, or an interrupted run, only ever shows whole files.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +27,8 @@ import pyarrow.parquet as pq
 
 from shadowtape.errors import ReplayError
 from shadowtape.ids import new_id
-from shadowtape.replay.client import Reply
-from shadowtape.replay.heads import HEADERS, encode_head, headers_column
-from shadowtape.replay.jobs import Job
+from shadowtape.replay.gather import Gathered, Piece
+from shadowtape.replay.heads import HEADERS, headers_column
 from shadowtape.replay.priority import lower_this_thread
 
 RESULTS_VERSION = "1.1"
@@ -77,10 +75,6 @@ SCHEMA = pa.schema(_FIELDS, metadata={VERSION_KEY: RESULTS_VERSION.encode()})
 COLUMNS = tuple(SCHEMA.names)
 
 
-#: (job, skip reason, scheduled at (us since the epoch), lag (us), due (monotonic s),
-#: replies by target): everything a result row is made of, gathered on the event loop.
-Entry = tuple[Job, str | None, int | None, int | None, float | None, dict[str, Reply] | None]
-
 #: Results columns copied from the tape's row, and the tape column each comes from.
 _FROM_REQUEST = {
     "exchange_id": "id",
@@ -110,141 +104,6 @@ _FROM_RECORDING = {
 }
 
 _RECORDED_COLUMNS = list(dict.fromkeys(_FROM_RECORDING.values()))
-
-_NONE: dict[str, Reply] = {}
-
-
-class ResultRows:
-    """Finished exchanges, gathered with one append each; ``take()`` hands them over."""
-
-    def __init__(self) -> None:
-        self.entries: list[Entry] = []
-        #: Body bytes held, so a buffer of large bodies is handed over early.
-        self.body_bytes = 0
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def take(self, limit: int | None = None) -> list[Entry]:
-        """The oldest ``limit`` entries (all by default), removed."""
-        if limit is None or limit >= len(self.entries):
-            taken, self.entries, self.body_bytes = self.entries, [], 0
-            return taken
-        taken = self.entries[:limit]
-        del self.entries[:limit]
-        self.body_bytes -= sum(_body_bytes(e[5]) for e in taken)
-        return taken
-
-    def add(
-        self,
-        job: Job,
-        skip_reason: str | None,
-        scheduled_at_us: int | None = None,
-        lag_us: int | None = None,
-        due: float | None = None,
-        replies: dict[str, Reply] | None = None,
-    ) -> None:
-        """One row. ``due`` is the monotonic time the request was due: latencies count
-        from it (corrected) and from each reply's own send time (uncorrected)."""
-        self.entries.append((job, skip_reason, scheduled_at_us, lag_us, due, replies))
-        if replies:
-            self.body_bytes += _body_bytes(replies)
-
-
-def _body_bytes(replies: dict[str, Reply] | None) -> int:
-    return sum(len(r.body) for r in replies.values() if r.body) if replies else 0
-
-
-def _head(reply: Reply) -> bytes | None:
-    if reply.head is not None:
-        return reply.head
-    if reply.headers is None:
-        return None
-    return encode_head(reply.status, reply.reason, reply.headers)
-
-
-class Piece:
-    """Finished rows, half converted on the event loop: the replies as Arrow arrays
-    (converting Python objects holds the GIL throughout, so it is done there between
-    sends) and where each row's exchange sits in the tape's batches. ``assemble`` takes
-    those rows on the writer thread with Arrow calls only: a Python loop there held the
-    GIL for a millisecond at a time, and every send due meanwhile waited for it."""
-
-    __slots__ = ("batches", "columns", "live_baseline", "n", "nbytes", "rows", "run_id")
-
-    def __init__(
-        self,
-        run_id: str,
-        live_baseline: bool,
-        batches: list[pa.RecordBatch],
-        rows: pa.Array,
-        columns: dict[str, pa.Array],
-        nbytes: int,
-    ) -> None:
-        self.run_id = run_id
-        self.live_baseline = live_baseline
-        #: The tape batches the rows point into, each once...
-        self.batches = batches
-        #: ...and each row's index into them, laid end to end.
-        self.rows = rows
-        self.n = len(rows)
-        self.columns = columns
-        #: The reply bodies' bytes (``nbytes`` of every column walks each buffer, under
-        #: the GIL, on the writer thread).
-        self.nbytes = nbytes
-
-
-def piece_steps(
-    entries: list[Entry], run_id: str, live_baseline: bool
-) -> Generator[None, None, Piece]:
-    """The loop's half of converting ``entries``, one column per step (tens of
-    microseconds each for a hundred rows), so that the loop can answer in between."""
-    batches: list[pa.RecordBatch] = []
-    bases: dict[int, int] = {}
-    total = 0
-    rows: list[int] = []
-    for entry in entries:
-        job = entry[0]
-        base = bases.get(id(job.batch))
-        if base is None:
-            base = bases[id(job.batch)] = total
-            batches.append(job.batch)
-            total += job.batch.num_rows
-        rows.append(base + job.row)
-    row_array = pa.array(rows, pa.int64())
-    yield
-    columns: dict[str, pa.Array] = {}
-    for name, index, kind in (
-        ("skip_reason", 1, pa.string()),
-        ("scheduled_at", 2, pa.int64()),
-        ("lag_us", 3, pa.int64()),
-    ):
-        columns[name] = pa.array([e[index] for e in entries], kind)
-        yield
-    for target in TARGETS:
-        if target == "baseline" and not live_baseline:
-            continue
-        replies = [(e[5] or _NONE).get(target) for e in entries]
-        if any(replies):
-            for name, array in _reply_columns(target, replies, entries):
-                columns[name] = array
-                yield
-    # The bodies' bytes, read off their Arrow buffers (not summed again in Python).
-    nbytes = sum(
-        array.get_total_buffer_size() for name, array in columns.items() if name.endswith("_body")
-    )
-    return Piece(run_id, live_baseline, batches, row_array, columns, nbytes)
-
-
-def piece_of(entries: list[Entry], run_id: str, live_baseline: bool) -> Piece:
-    """``piece_steps`` all at once."""
-    steps = piece_steps(entries, run_id, live_baseline)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            piece: Piece = done.value
-            return piece
 
 
 def assemble(pieces: list[Piece]) -> pa.RecordBatch:
@@ -306,49 +165,10 @@ def assemble(pieces: list[Piece]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
 
 
-def results_batch(entries: list[Entry], run_id: str, live_baseline: bool) -> pa.RecordBatch:
-    """Entries as one record batch in SCHEMA (both halves at once)."""
-    return assemble([piece_of(entries, run_id, live_baseline)])
-
-
 @functools.lru_cache(maxsize=8)
 def _nulls(n: int) -> list[pa.Array]:
     """An all-null column of each type (a run fills the same few batch sizes)."""
     return [pa.nulls(n, field.type) for field in SCHEMA]
-
-
-#: Stands in for a target that got no request in that row: every field is null.
-_NO_REPLY = Reply(sent=0.0, ended=0.0)
-
-
-def _reply_columns(
-    target: str, replies: list[Reply | None], entries: list[Entry]
-) -> Iterator[tuple[str, pa.Array]]:
-    """One target's columns, one at a time."""
-    got = [_NO_REPLY if r is None else r for r in replies]
-    yield f"{target}_status", pa.array([r.status for r in got], pa.int32())
-    yield f"{target}_reason", pa.array([r.reason for r in got], pa.string())
-    # The heads as they came: the writer thread parses them (heads.headers_column).
-    yield f"{target}_headers", pa.array([_head(r) for r in got], pa.binary())
-    yield f"{target}_body", pa.array([r.body for r in got], pa.binary())
-    yield f"{target}_body_size", pa.array([r.body_size for r in got], pa.int64())
-    yield f"{target}_body_truncated", pa.array([r.body_truncated for r in got], pa.bool_())
-    kinds = [r.error_kind.value if r.error_kind else None for r in got]
-    yield f"{target}_error_kind", pa.array(kinds, pa.string())
-    yield f"{target}_error_message", pa.array([r.error_message for r in got], pa.string())
-    # The repeat is sent after the candidate answered: it has no schedule, and neither
-    # has a request sent as soon as a slot was free.
-    starts = [
-        r.sent if e[4] is None or target == "repeat" else e[4]
-        for r, e in zip(got, entries, strict=True)
-    ]
-    latency = [
-        None if r is _NO_REPLY else round((r.ended - start) * 1e6)
-        for r, start in zip(got, starts, strict=True)
-    ]
-    yield f"{target}_latency_us", pa.array(latency, pa.int64())
-    service = [None if r is _NO_REPLY else round((r.ended - r.sent) * 1e6) for r in got]
-    yield f"{target}_service_us", pa.array(service, pa.int64())
 
 
 _STOP = object()
@@ -363,8 +183,9 @@ QUEUE_PIECES = 64
 class ResultsWriter:
     """Writes DIR/results/part-*.parquet from one background thread.
 
-    It takes record batches, or pieces (``piece_steps``), and does everything else off the
-    event loop: gather into row groups, assemble the pieces, compress, write, rename.
+    It takes record batches, or rows gathered on the loop (gather.py), and does everything
+    else off the event loop: wrap them as Arrow, gather into row groups, assemble, compress,
+    write, rename.
     """
 
     def __init__(
@@ -398,7 +219,7 @@ class ResultsWriter:
         self._thread = threading.Thread(target=self._run, name="shadowtape-results", daemon=True)
         self._thread.start()
 
-    def put(self, rows: pa.RecordBatch | Piece) -> None:
+    def put(self, rows: pa.RecordBatch | Piece | Gathered) -> None:
         """Hand over rows; blocks only when the thread is far behind."""
         if self.error is not None:
             raise ReplayError(f"cannot write results under {self.folder}: {self.error}")
@@ -434,6 +255,8 @@ class ResultsWriter:
                 elif item is None:  # a quiet second
                     self._write_pending()
                 else:
+                    if isinstance(item, Gathered):  # wrapped here, off the event loop
+                        item = item.piece()
                     if isinstance(item, Piece):
                         self._pieces.append(item)
                         self._pending_rows += item.n
