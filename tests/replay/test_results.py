@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -177,3 +178,37 @@ def test_a_slow_trickle_of_rows_reaches_closed_parts_while_the_run_goes(
     finally:
         writer.close()
     assert sum(pq.read_metadata(p).num_rows for p in result_parts(tmp_path / "run")) == 12
+
+
+def test_put_waits_while_the_thread_is_behind_by_too_many_body_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory stays bounded with large bodies: the loop waits for the writer thread once
+    the bodies handed over and not yet taken reach QUEUE_BYTES, and none is lost."""
+    release = threading.Event()
+    # The thread's first step: held, so that it takes nothing until released.
+    monkeypatch.setattr("shadowtape.replay.results.lower_this_thread", lambda: release.wait(10))
+    monkeypatch.setattr("shadowtape.replay.results.QUEUE_BYTES", 3_000_000)
+    tape = write_tape(tmp_path / "tape", [ex("/0")])
+    (job,) = list(selected([str(tape)], TapeFilter()))
+    writer = ResultsWriter(tmp_path / "run")
+    handed: list[int] = []
+
+    def hand_over() -> None:
+        for i in range(5):
+            rows = ResultRows("run1")
+            body = bytes(1_000_000)
+            reply = Reply(sent=1.0, ended=1.5, status=200, body=body, body_size=len(body))
+            rows.add(job, None, 1, 0, 1.0, {"candidate": reply})
+            writer.put(rows.take())
+            handed.append(i)
+
+    thread = threading.Thread(target=hand_over)
+    thread.start()
+    time.sleep(0.5)
+    assert len(handed) == 3  # 3 MB waiting: the fourth waits for room
+    release.set()
+    thread.join(5)
+    assert len(handed) == 5
+    writer.close()
+    assert sum(pq.read_metadata(p).num_rows for p in result_parts(tmp_path / "run")) == 5

@@ -175,9 +175,18 @@ _STOP = object()
 _ROLL = object()
 #: Rows handed over are written at least this often (seconds), however few.
 WRITE_EVERY_S = 5.0
-#: Pieces the writer thread may be behind before ``put`` waits (the loop hands over a few
-#: dozen rows at a time).
+#: Hand-overs the writer thread may be behind before ``put`` waits...
 QUEUE_PIECES = 64
+#: ...or reply bodies' bytes: with large bodies a few hand-overs already hold this much.
+QUEUE_BYTES = 64 * 1024 * 1024
+
+
+def _body_bytes(item: object) -> int:
+    if isinstance(item, Gathered):
+        return item.body_bytes
+    if isinstance(item, Piece | pa.RecordBatch):
+        return int(item.nbytes)
+    return 0
 
 
 class ResultsWriter:
@@ -207,6 +216,9 @@ class ResultsWriter:
         self.rows_written = 0
         self.error: BaseException | None = None
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_PIECES)
+        #: Body bytes handed over and not yet taken by the thread.
+        self._queued_bytes = 0
+        self._room = threading.Condition()
         self._pending: list[pa.RecordBatch] = []
         self._pieces: list[Piece] = []
         self._pending_rows = 0
@@ -223,6 +235,12 @@ class ResultsWriter:
         """Hand over rows; blocks only when the thread is far behind."""
         if self.error is not None:
             raise ReplayError(f"cannot write results under {self.folder}: {self.error}")
+        size = _body_bytes(rows)
+        with self._room:
+            # One hand-over larger than the budget still goes, alone.
+            while self._queued_bytes and self._queued_bytes + size > QUEUE_BYTES:
+                self._room.wait()
+            self._queued_bytes += size
         self._queue.put(rows)
 
     def roll(self) -> None:
@@ -242,6 +260,11 @@ class ResultsWriter:
                 item = self._queue.get(timeout=1.0)
             except queue.Empty:
                 item = None
+            size = _body_bytes(item)
+            if size:
+                with self._room:
+                    self._queued_bytes -= size
+                    self._room.notify()
             try:
                 if item is _STOP:
                     self._write_pending()
