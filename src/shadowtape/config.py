@@ -118,10 +118,10 @@ def _hint(word: str, choices: list[str]) -> str:
 
 def _convert(where: str, command: str, key: str, action: argparse.Action, value: Any) -> Any:
     label = f"{where}: [{command}] {key}"
-    if isinstance(action, argparse._StoreTrueAction | argparse._StoreFalseAction):
+    if action.nargs == 0 and isinstance(action.const, bool):  # a flag (store_true, ...)
         if not isinstance(value, bool):
             raise ConfigError(f"{label} must be true or false, not {value!r}")
-        return value if isinstance(action, argparse._StoreTrueAction) else not value
+        return action.const if value else action.default
     if isinstance(action, argparse._AppendAction):
         items = value if isinstance(value, list) else [value]
         return [_one(label, action, item) for item in items]

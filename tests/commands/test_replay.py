@@ -123,6 +123,7 @@ def test_insecure_from_the_file_or_the_command_line_reaches_a_self_signed_https_
         ("speed = 2.0\n", ["--pace", "asap", "--speed", "3"], "drop --speed"),
         ('baseline = "http://127.0.0.1:2"\n', ["--repeat-sample", "0.5"], "drop --repeat-sample"),
         ("", ["--insecure"], "--insecure only matters for https:// targets"),
+        ('insecure = "false"\n', [], "[replay] insecure must be true or false"),
         (
             'baseline = "http://127.0.0.1:2"\n',
             ["--secondary", "http://127.0.0.1:3", "--insecure"],

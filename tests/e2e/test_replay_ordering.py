@@ -130,7 +130,7 @@ def test_a_wait_for_an_earlier_request_of_the_session_is_not_the_replayer_fallin
             break
     assert schedule["fell_behind"] is False, schedule
     assert schedule["max_lag_ms"] < 100 and schedule["order_waits"] >= 20
-    assert 150 <= schedule["max_order_wait_ms"] <= 300
+    assert 150 <= schedule["max_order_wait_ms"] < 1000  # ~200: 300 ms less the 100 ms gap
     # Each row's lag_us still has the whole delay its latency counts from.
     rows = {
         path: lag

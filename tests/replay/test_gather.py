@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -162,3 +163,23 @@ def test_rows_taken_leave_an_empty_gathering_and_count_their_bodies() -> None:
     piece = taken.piece()
     assert piece.n == 2 and piece.run_id == "run1"
     assert piece.columns["candidate_status"].to_pylist() == [200, None]
+
+
+def test_a_row_that_fails_halfway_is_taken_back_and_the_others_stand() -> None:
+    job = _jobs()[0]
+    rows = ResultRows("run1", live_baseline=False)
+    good = Reply(sent=1.0, ended=1.5, status=200, reason="OK", body=b"ok", body_size=2)
+    rows.add(job, None, 1, 0, 1.0, {"candidate": good})
+    # A status past int32 fails after the row's first columns were appended.
+    bad = Reply(sent=1.0, ended=1.5, status=2**31, reason="?", body=b"xx", body_size=2)
+    with pytest.raises(OverflowError):
+        rows.add(job, None, 2, 0, 1.0, {"candidate": good, "repeat": bad})
+    rows.add(job, "mutating")
+    assert len(rows) == 2 and rows.body_bytes == 2
+    piece = rows.take().piece()
+    for array in piece.columns.values():
+        array.validate(full=True)
+        assert len(array) == 2
+    assert piece.columns["scheduled_at"].to_pylist() == [1, None]
+    assert piece.columns["candidate_body"].to_pylist() == [b"ok", None]
+    assert piece.columns["repeat_status"].to_pylist() == [None, None]

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from shadowtape.commands._selection import (
     add_selection_arguments,
@@ -233,7 +234,7 @@ def _verify_tls(args: argparse.Namespace) -> bool:
     given: set[str] = getattr(args, "_given", set())
     if args.insecure and "insecure" not in given and given & {"candidate", "baseline", "secondary"}:
         urls = (args.candidate, args.baseline, args.secondary)
-        if not any(url and url.lower().startswith("https://") for url in urls):
+        if not any(url and urlsplit(str(url).strip()).scheme.lower() == "https" for url in urls):
             return True
     return not args.insecure
 

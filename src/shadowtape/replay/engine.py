@@ -286,7 +286,7 @@ class Run:
                 log.warning(
                     "%d requests waited for an earlier one that shares their state (session, "
                     "client, idempotency key; p99 %.1f ms, max %.1f ms): the target answered "
-                    "those earlier requests more slowly than the recorded gaps between them, "
+                    "those earlier requests more slowly than the scheduled gaps between them, "
                     "and the later ones' latency figures include the wait",
                     self.waits.count,
                     self.waits.percentile(0.99) / 1000,

@@ -79,6 +79,12 @@ class _Ints:
             self.kind, n, [_bitmap(self.valid, self.nulls), pa.py_buffer(self.values)], self.nulls
         )
 
+    def cut(self, n: int) -> None:
+        """Back to the first ``n`` values (a row that failed halfway is taken back)."""
+        del self.values[n:]
+        del self.valid[n:]
+        self.nulls = self.valid.count(0)
+
 
 class _Bools(_Ints):
     def __init__(self, nulls: int = 0) -> None:
@@ -113,6 +119,14 @@ class _Bytes:
             self.data += value
             self.valid.append(1)
         self.offsets.append(len(self.data))
+
+    def cut(self, n: int) -> None:
+        """Back to the first ``n`` values (a row that failed halfway is taken back)."""
+        if len(self.valid) > n:
+            del self.data[self.offsets[n] :]
+            del self.offsets[n + 1 :]
+            del self.valid[n:]
+            self.nulls = self.valid.count(0)
 
     def add_text(self, value: str | None) -> None:
         self.add(None if value is None else value.encode("utf-8", "replace"))
@@ -187,6 +201,12 @@ class _Target:
             column.add(None)
         for text in (self.reason, self.headers, self.body, self.error_kind, self.error_message):
             text.add(None)
+
+    def cut(self, n: int) -> None:
+        for column in (self.status, self.size, self.truncated, self.latency, self.service):
+            column.cut(n)
+        for text in (self.reason, self.headers, self.body, self.error_kind, self.error_message):
+            text.cut(n)
 
     def columns(self, target: str) -> dict[str, pa.Array]:
         return {
@@ -280,7 +300,33 @@ class ResultRows:
         replies: dict[str, Reply] | None = None,
     ) -> None:
         """One row. ``due`` is the monotonic time the request was due: latencies count
-        from it (corrected) and from each reply's own send time (uncorrected)."""
+        from it (corrected) and from each reply's own send time (uncorrected). A row that
+        fails halfway (a value its column cannot hold) is taken back whole, so the rows
+        before and after it still line up."""
+        rows = self._rows
+        n, body_bytes = rows.n, rows.body_bytes
+        try:
+            self._add(job, skip_reason, scheduled_at_us, lag_us, due, replies)
+        except BaseException:
+            del rows.rows[n:]
+            rows.skip.cut(n)
+            rows.scheduled.cut(n)
+            rows.lag.cut(n)
+            for target in rows.targets.values():
+                target.cut(n)
+            rows.body_bytes = body_bytes
+            raise
+        rows.n += 1
+
+    def _add(
+        self,
+        job: Job,
+        skip_reason: str | None,
+        scheduled_at_us: int | None,
+        lag_us: int | None,
+        due: float | None,
+        replies: dict[str, Reply] | None,
+    ) -> None:
         rows = self._rows
         batch = job.batch
         base = self._bases.get(id(batch))
@@ -307,7 +353,6 @@ class ResultRows:
             for target, gathered in targets.items():
                 if not replies or target not in replies:
                     gathered.skip()
-        rows.n += 1
 
 
 def piece_of(entries: list[Entry], run_id: str, live_baseline: bool) -> Piece:

@@ -16,6 +16,9 @@ from shadowtape.tape import TapeFilter
 
 #: Bodies are kept up to this many bytes per response (the size is always recorded).
 DEFAULT_BODY_CAP = 1024 * 1024
+#: Results gather bodies with 32-bit offsets (gather.py): a hand-over of 16 MB plus one
+#: row's bodies (four targets at most) stays well under 2 GiB.
+MAX_BODY_CAP = 256 * 1024 * 1024
 #: Recorded gaps as they were.
 DEFAULT_SPEED = 1.0
 #: With the recorded baseline, one safe request in ten goes to the candidate twice.
@@ -112,8 +115,10 @@ class ReplayOptions:
                 "--secondary needs a live --baseline URL: it is a second instance of the "
                 "baseline build (against the recorded baseline, --repeat-sample measures noise)"
             )
-        if self.body_cap < 0:
-            raise ConfigError(f"body cap must be >= 0 bytes, not {self.body_cap}")
+        if not 0 <= self.body_cap <= MAX_BODY_CAP:
+            raise ConfigError(
+                f"body cap must be between 0 and {MAX_BODY_CAP} bytes, not {self.body_cap}"
+            )
 
     def _refuse_unused(self) -> None:
         """A flag that would do nothing in the chosen mode is a mistake about the mode:
