@@ -92,11 +92,8 @@ class _Bools(_Ints):
 
     def array(self) -> pa.Array:
         n = len(self.valid)
-        values = pa.Array.from_buffers(pa.int8(), n, [None, pa.py_buffer(self.values)])
-        bits = values.cast(pa.bool_()).buffers()[1]
-        return pa.Array.from_buffers(
-            pa.bool_(), n, [_bitmap(self.valid, self.nulls), bits], self.nulls
-        )
+        bits = [_bitmap(self.valid, self.nulls), _bits(self.values)]
+        return pa.Array.from_buffers(pa.bool_(), n, bits, self.nulls)
 
 
 class _Bytes:
@@ -141,19 +138,38 @@ class _Bytes:
         return pa.Array.from_buffers(self.kind, n, buffers, self.nulls)
 
 
+def _bits(flags: bytearray | array[int]) -> pa.Buffer:
+    """A byte per row (0 or 1) as Arrow's bit per row."""
+    as_bytes = pa.Array.from_buffers(pa.int8(), len(flags), [None, pa.py_buffer(flags)])
+    bits: pa.Buffer = as_bytes.cast(pa.bool_()).buffers()[1]
+    return bits
+
+
 def _bitmap(valid: bytearray, nulls: int) -> pa.Buffer | None:
-    """Arrow's validity bitmap from a byte per row (None when nothing is null)."""
-    if not nulls:
-        return None
-    flags = pa.Array.from_buffers(pa.int8(), len(valid), [None, pa.py_buffer(valid)])
-    bitmap: pa.Buffer = flags.cast(pa.bool_()).buffers()[1]
-    return bitmap
+    """Arrow's validity bitmap (None when nothing is null)."""
+    return _bits(valid) if nulls else None
+
+
+#: A target's result columns, after its name (candidate_status, ...).
+_TARGET_COLUMNS = (
+    "status",
+    "reason",
+    "headers",
+    "body",
+    "body_size",
+    "body_truncated",
+    "error_kind",
+    "error_message",
+    "latency_us",
+    "service_us",
+)
 
 
 class _Target:
     """One target's columns (candidate, baseline, secondary, repeat)."""
 
     __slots__ = (
+        "_all",
         "body",
         "error_kind",
         "error_message",
@@ -178,6 +194,19 @@ class _Target:
         self.error_message = _Bytes(pa.string(), nulls)
         self.latency = _Ints("q", pa.int64(), nulls)
         self.service = _Ints("q", pa.int64(), nulls)
+        #: Every column, in _TARGET_COLUMNS' order.
+        self._all: tuple[_Ints | _Bytes, ...] = (
+            self.status,
+            self.reason,
+            self.headers,
+            self.body,
+            self.size,
+            self.truncated,
+            self.error_kind,
+            self.error_message,
+            self.latency,
+            self.service,
+        )
 
     def add(self, reply: Reply, start: float) -> None:
         self.status.add(reply.status)
@@ -197,29 +226,17 @@ class _Target:
 
     def skip(self) -> None:
         """No request went to this target in this row: every field is null."""
-        for column in (self.status, self.size, self.truncated, self.latency, self.service):
+        for column in self._all:
             column.add(None)
-        for text in (self.reason, self.headers, self.body, self.error_kind, self.error_message):
-            text.add(None)
 
     def cut(self, n: int) -> None:
-        for column in (self.status, self.size, self.truncated, self.latency, self.service):
+        for column in self._all:
             column.cut(n)
-        for text in (self.reason, self.headers, self.body, self.error_kind, self.error_message):
-            text.cut(n)
 
     def columns(self, target: str) -> dict[str, pa.Array]:
         return {
-            f"{target}_status": self.status.array(),
-            f"{target}_reason": self.reason.array(),
-            f"{target}_headers": self.headers.array(),
-            f"{target}_body": self.body.array(),
-            f"{target}_body_size": self.size.array(),
-            f"{target}_body_truncated": self.truncated.array(),
-            f"{target}_error_kind": self.error_kind.array(),
-            f"{target}_error_message": self.error_message.array(),
-            f"{target}_latency_us": self.latency.array(),
-            f"{target}_service_us": self.service.array(),
+            f"{target}_{name}": column.array()
+            for name, column in zip(_TARGET_COLUMNS, self._all, strict=True)
         }
 
 
