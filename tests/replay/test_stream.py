@@ -122,20 +122,11 @@ def test_missing_tape_fails_before_anything_starts(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_the_feed_yields_every_job_in_order_and_prepares_each_once(
-    tmp_path: Path,
-) -> None:
+async def test_the_feed_yields_every_job_in_order(tmp_path: Path) -> None:
     write_tape(tmp_path, [ex(f"/{i}", at=i * 0.001) for i in range(3000)])
-    prepared: list[str] = []
-
-    def prepare(job: Job) -> Job:
-        prepared.append(job.path)
-        return job
-
-    feed = Feed(selected([str(tmp_path)], TapeFilter()), prepare=prepare)
+    feed = Feed(selected([str(tmp_path)], TapeFilter()))
     got = [e.path async for e in feed]
     assert got == [f"/{i}" for i in range(3000)]
-    assert prepared == got
     assert feed.finished
 
 

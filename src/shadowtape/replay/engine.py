@@ -3,10 +3,11 @@
 One dispatcher walks the tape in recorded order: it skips what safety rules out (a row
 with the reason), waits until the next request is due, takes one of ``concurrency``
 slots and starts the request. While it waits it does the run's chores, a step of tens
-of microseconds at a time: garbage collection (collector.py) and decoding jobs ahead
-(stream.Feed). Making Python objects holds the GIL; on threads, that work made the loop
-wait for the GIL at every wake-up. Threads do only what runs mostly without the GIL:
-reading Parquet, wrapping the finished rows (gathered on the loop into buffers Arrow
+of microseconds at a time: garbage collection (collector.py) and taking jobs ahead out
+of the batches the reader threads prepared (stream.Feed). Making Python objects holds
+the GIL; on threads, that work made the loop wait for the GIL at every wake-up. Threads
+do only what runs mostly without the GIL: reading Parquet and preparing each batch's
+requests (jobs.py), wrapping the finished rows (gathered on the loop into buffers Arrow
 takes as they are, gather.py), taking the recorded rows, writing results. Before the
 clock starts the feed fills its read-ahead and each target gets one connection, so
 neither counts as schedule lag.
@@ -37,14 +38,14 @@ from shadowtape.ids import new_id
 from shadowtape.replay.client import ReplayClient, Reply
 from shadowtape.replay.collector import Collector
 from shadowtape.replay.gather import ResultRows
-from shadowtape.replay.jobs import Job, Preparer
+from shadowtape.replay.jobs import Job, Plan
 from shadowtape.replay.options import Pace, ReplayOptions
 from shadowtape.replay.ordering import Sequencer
 from shadowtape.replay.progress import NoProgress, ProgressView, Snapshot
 from shadowtape.replay.results import RESULTS_VERSION, ResultsWriter, write_run_json
 from shadowtape.replay.schedule import LagStats, Schedule
 from shadowtape.replay.slots import Slots
-from shadowtape.replay.stream import Feed
+from shadowtape.replay.stream import Feed, Selection
 from shadowtape.replay.targets import Target
 from shadowtape.replay.timer import DueTimer
 
@@ -124,14 +125,16 @@ class Run:
         if self.secondary is not None:
             targets["secondary"] = self.secondary
         self.targets = targets
-        prepare = Preparer(
+        plan = Plan(
             targets,
             allow_mutating=options.allow_mutating,
             keep_host=options.keep_host,
             extra=options.headers,
             repeat_sample=0.0 if options.live_baseline else options.repeat_sample,
         )
-        self.feed = Feed(jobs, prepare=prepare)
+        if isinstance(jobs, Selection):  # its reader threads prepare the requests
+            jobs.plan = plan
+        self.feed = Feed(jobs)
         self.rows = ResultRows(self.run_id, options.live_baseline)
         #: How late the replayer itself started sends: the pace it could keep...
         self.lag = LagStats()

@@ -1,105 +1,99 @@
-"""A recorded request made ready to send: decoded once, checked once, serialized once.
+"""A recorded request made ready to send: checked once, serialized once, on a reader thread.
 
-The replayer never rebuilds a whole Exchange: a Job holds what sending needs (the request
-line, headers and body, the state keys, the skip reason, the bytes for each target), and
-points at its row in the tape's record batch. The result row takes the request and the
-recorded response from that row, column by column in Arrow, so the recorded side never
-round-trips through Python objects. Jobs are made on the event loop in short slices
-between sends (stream.Feed), ahead of the schedule.
+The replayer never rebuilds a whole Exchange. Each record batch a reader thread reads is
+prepared there, whole, with Arrow compute functions (``Prepared``): the skip reason, the
+request bytes for each target (batchwire.py) and the state keys (batchkeys.py). Those let
+go of the GIL while they work, so the event loop is not kept waiting. The loop then takes
+one ``Job`` at a time, a few microseconds each, read straight out of the prepared
+columns' buffers: no column is converted to Python lists on the loop. It used to convert
+16 rows at a time there (about 100 us that could not be split, at 6 us a request), and
+at 11,000 requests/s that made sends late and replies read late.
+
+A Job points at its row in the batch: the result row takes the request and the recorded
+response from there, column by column in Arrow, so the recorded side never round-trips
+through Python objects.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from shadowtape.replay.ordering import keys_for, shard_key_of
-from shadowtape.replay.safety import SAFE_METHODS, is_safe_method, skip_reason_of
-from shadowtape.replay.targets import Target, wire_headers
+from shadowtape.replay._ref_tmp import keys_column, skip_column, wire_column
+from shadowtape.replay.ordering import shard_key_of
+from shadowtape.replay.safety import SAFE_METHODS, SkipReason, is_safe_method
+from shadowtape.replay.targets import Target
 from shadowtape.tape.filters import sample_keep
 from shadowtape.tape.schema import header_tuples
 
-#: Rows converted to Python at a time. A slice costs about 70 us plus 2 us a row and
-#: cannot be split, so a send due meanwhile waits for it: this bounds that wait.
-DECODE_ROWS = 16
 Headers = tuple[tuple[str, str], ...]
 #: (scheme, host, port) of a target, and the bytes of one request to it.
 Wire = tuple[tuple[str, str, int], bytes]
+#: Skip reasons by their code in a prepared batch (-1: sent).
+_REASONS = tuple(reason.value for reason in SkipReason)
+_REASON_SET = pa.array(_REASONS, pa.string())
+_NOT_SKIPPED = pa.scalar(-1, pa.int8())
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How requests are prepared: the targets, by role, and the safety settings."""
+
+    targets: dict[str, Target] = field(default_factory=dict)
+    allow_mutating: bool = False
+    keep_host: bool = False
+    extra: Headers = ()
+    #: The share of safe requests the candidate gets twice (the repeat sample).
+    repeat_sample: float = 0.0
 
 
 class Job:
     """One selected exchange on its way to the targets."""
 
-    __slots__ = (
-        "_keys",
-        "at_us",
-        "batch",
-        "body",
-        "body_size",
-        "body_truncated",
-        "headers",
-        "host",
-        "id",
-        "keys",
-        "method",
-        "path",
-        "port",
-        "query",
-        "repeat",
-        "row",
-        "scheme",
-        "skip",
-        "tags",
-        "wires",
-    )
+    __slots__ = ("at_us", "batch", "id", "keys", "method", "repeat", "row", "size", "skip", "wires")
 
-    def __init__(
-        self,
-        batch: pa.RecordBatch,
-        row: int,
-        id: str,
-        at_us: int,
-        method: str,
-        scheme: str,
-        host: str,
-        port: int,
-        path: str,
-        query: str,
-        headers: Headers,
-        body: bytes,
-        body_size: int,
-        body_truncated: bool,
-        tags: dict[str, str],
-    ) -> None:
-        self.batch = batch
-        self.row = row
-        self.id = id
-        self.at_us = at_us
-        self.method = method
-        self.scheme = scheme
-        self.host = host
-        self.port = port
-        self.path = path
-        self.query = query
-        self.headers = headers
-        self.body = body
-        self.body_size = body_size
-        self.body_truncated = body_truncated
-        self.tags = tags
-        self._keys: list[str] | None = None
-        #: Why it is not sent (a SkipReason value), set by ``Preparer``.
-        self.skip: str | None = None
-        #: The keys it shares state by (ordering.py).
-        self.keys: list[str] = []
-        #: Whether the candidate gets it a second time (the repeat sample).
-        self.repeat = False
-        #: Role -> (origin, request bytes), for the roles it is sent to.
-        self.wires: dict[str, Wire] = {}
+    batch: pa.RecordBatch
+    row: int
+    id: str
+    at_us: int
+    method: str
+    #: Why it is not sent (a SkipReason value), or None.
+    skip: str | None
+    #: The keys it shares state by (ordering.py).
+    keys: list[str]
+    #: Role -> (origin, request bytes), for the roles it is sent to.
+    wires: dict[str, Wire]
+    #: Whether the candidate gets it a second time (the repeat sample).
+    repeat: bool
+    #: Bytes it holds (its requests), to bound the read-ahead.
+    size: int
 
     def __repr__(self) -> str:
         return f"Job({self.method} {self.path} id={self.id})"
+
+    def _value(self, column: str) -> Any:
+        return self.batch.column(column)[self.row].as_py()
+
+    # Read from the batch when asked (tests, messages): sending needs none of them.
+    @property
+    def path(self) -> str:
+        return self._value("path") or "/"
+
+    @property
+    def query(self) -> str:
+        return self._value("query") or ""
+
+    @property
+    def body(self) -> bytes:
+        return self._value("request_body") or b""
+
+    @property
+    def headers(self) -> Headers:
+        return header_tuples(self.batch.column("request_headers").slice(self.row, 1))[0]
 
     def header(self, name: str) -> str | None:
         lower = name.lower()
@@ -108,62 +102,115 @@ class Job:
                 return value
         return None
 
-    def state_keys(self) -> list[str]:
-        """Worked out once: sharding needs them first, then the Preparer."""
-        if self._keys is None:
-            self._keys = keys_for(self.headers, self.tags)
-        return self._keys
-
     def shard_key(self) -> str:
-        return shard_key_of(self.state_keys(), self.id)
+        return shard_key_of(self.keys, self.id)
 
 
-def _tags(column: pa.Array) -> list[dict[str, str]]:
-    offsets = column.offsets
-    if len(column) == 0 or offsets[0].as_py() == offsets[len(column)].as_py():
-        return [{} for _ in range(len(column))]
-    return [dict(items) if items else {} for items in column.to_pylist()]
+class _Texts:
+    """A string or binary Arrow array read one row at a time from its buffers, without
+    making the whole column's Python list (rows read must not be null)."""
+
+    __slots__ = ("_data", "_offsets")
+
+    def __init__(self, array: pa.Array) -> None:
+        _, offsets, data = array.buffers()[:3]
+        large = pa.types.is_large_binary(array.type) or pa.types.is_large_string(array.type)
+        view = memoryview(offsets).cast("q" if large else "i")
+        self._offsets = view[array.offset : array.offset + len(array) + 1]
+        self._data = memoryview(data) if data is not None else memoryview(b"")
+
+    def bytes(self, i: int) -> bytes:
+        return bytes(self._data[self._offsets[i] : self._offsets[i + 1]])
+
+    def text(self, i: int) -> str:
+        return str(self._data[self._offsets[i] : self._offsets[i + 1]], "utf-8")
 
 
-def jobs_from_batch(batch: pa.RecordBatch) -> Iterator[Job]:
-    """The batch's rows as Jobs, converted ``DECODE_ROWS`` at a time."""
-    for start in range(0, batch.num_rows, DECODE_ROWS):
-        part = batch.slice(start, DECODE_ROWS)
+def _numbers(array: pa.Array, kind: Literal["b", "i", "q"]) -> memoryview[int]:
+    """A fixed-width Arrow array without nulls as a Python sequence over its buffer."""
+    view = memoryview(array.buffers()[1]).cast(kind)
+    return view[array.offset : array.offset + len(array)]
 
-        def col(name: str, part: pa.RecordBatch = part) -> list[Any]:
-            values: list[Any] = part.column(name).to_pylist()
-            return values
 
-        ids, methods, schemes, hosts, ports = (
-            col("id"),
-            col("method"),
-            col("scheme"),
-            col("host"),
-            col("port"),
+class Prepared:
+    """One record batch prepared for sending (on a reader thread), taken a Job at a time
+    on the loop."""
+
+    __slots__ = (
+        "_at", "_ids", "_key_rows", "_keys", "_methods", "_repeat", "_skips", "_wires",
+        "batch", "n",
+    )  # fmt: skip
+
+    def __init__(self, batch: pa.RecordBatch, plan: Plan) -> None:
+        self.batch = batch
+        self.n = batch.num_rows
+        self._at = _numbers(pc.fill_null(batch.column("recorded_at").view(pa.int64()), _ZERO), "q")
+        skip = skip_column(batch, allow_mutating=plan.allow_mutating)
+        codes = pc.fill_null(pc.index_in(skip, value_set=_REASON_SET).cast(pa.int8()), _NOT_SKIPPED)
+        self._skips = _numbers(codes, "b")
+        self._methods = _Texts(pc.fill_null(batch.column("method"), _EMPTY))
+        self._ids = _Texts(pc.fill_null(batch.column("id"), _EMPTY))
+        keys = keys_column(batch.column("request_headers"), batch.column("tags"))
+        self._key_rows = _numbers(keys.offsets, "i")
+        self._keys = _Texts(keys.flatten())
+        send = pc.is_null(skip)
+        self._wires = [
+            (role, target.key, _Texts(wire_column(
+                batch, target, keep_host=plan.keep_host, extra=plan.extra, send=send
+            )))
+            for role, target in plan.targets.items()
+        ]  # fmt: skip
+        self._repeat = plan.repeat_sample
+
+    def job(self, i: int) -> Job:
+        job = Job.__new__(Job)
+        job.batch, job.row = self.batch, i
+        job.at_us = self._at[i]
+        job.method = _method(self._methods.bytes(i))
+        job.id = self._ids.text(i)
+        first, end = self._key_rows[i], self._key_rows[i + 1]
+        job.keys = [self._keys.text(k) for k in range(first, end)] if end > first else []
+        code = self._skips[i]
+        job.size = 0
+        job.repeat = False
+        if code >= 0:
+            job.skip = _REASONS[code]
+            job.wires = {}
+            return job
+        job.skip = None
+        wires = job.wires = {}
+        for role, key, texts in self._wires:
+            data = wires[role] = (key, texts.bytes(i))
+            job.size += len(data[1])
+        rate = self._repeat
+        job.repeat = (
+            rate > 0 and is_safe_method(job.method) and sample_keep(f"repeat:{job.id}", rate)
         )
-        at = part.column("recorded_at").view(pa.int64()).to_pylist()  # a cast costs 25 us
-        paths, queries, bodies = col("path"), col("query"), col("request_body")
-        sizes, truncated = col("request_body_size"), col("request_body_truncated")
-        headers = header_tuples(part.column("request_headers"))
-        tags = _tags(part.column("tags"))
-        for i in range(part.num_rows):
-            yield Job(
-                batch,
-                start + i,
-                ids[i],
-                at[i],
-                methods[i] or "",
-                schemes[i] or "http",
-                hosts[i] or "",
-                ports[i] or 0,
-                paths[i] or "/",
-                queries[i] or "",
-                headers[i],
-                bodies[i] or b"",
-                sizes[i] or 0,
-                bool(truncated[i]),
-                tags[i],
-            )
+        return job
+
+    def jobs(self) -> Iterator[Job]:
+        for i in range(self.n):
+            yield self.job(i)
+
+
+_ZERO = pa.scalar(0, pa.int64())
+_EMPTY = pa.scalar("", pa.string())
+#: Methods as str, one object each (a tape holds a handful).
+_METHODS: dict[bytes, str] = {}
+
+
+def _method(raw: bytes) -> str:
+    method = _METHODS.get(raw)
+    if method is None:
+        method = raw.decode("utf-8")
+        if len(_METHODS) < 256:
+            _METHODS[raw] = method
+    return method
+
+
+def jobs_from_batch(batch: pa.RecordBatch, plan: Plan | None = None) -> Iterator[Job]:
+    """The batch's rows as Jobs (prepared for ``plan``'s targets: none by default)."""
+    return Prepared(batch, plan or Plan()).jobs()
 
 
 def serialize(method: str, target: str, headers: Headers, body: bytes) -> bytes:
@@ -174,43 +221,3 @@ def serialize(method: str, target: str, headers: Headers, body: bytes) -> bytes:
         lines.append(f"Content-Length: {len(body)}")
     head = "\r\n".join(lines).encode("utf-8") + b"\r\n\r\n"
     return head + body if body else head
-
-
-class Preparer:
-    """Checks each job and serializes it for every target, as the feed decodes it."""
-
-    def __init__(
-        self,
-        targets: dict[str, Target],
-        *,
-        allow_mutating: bool,
-        keep_host: bool,
-        extra: Headers,
-        repeat_sample: float,
-    ) -> None:
-        self.targets = targets
-        self.allow_mutating = allow_mutating
-        self.keep_host = keep_host
-        self.extra = extra
-        self.repeat_sample = repeat_sample
-
-    def __call__(self, job: Job) -> Job:
-        reason = skip_reason_of(
-            job.method, job.path, job.query, job.headers, job.body, job.body_size,
-            job.body_truncated, allow_mutating=self.allow_mutating,
-        )  # fmt: skip
-        if reason is not None:
-            job.skip = reason.value
-            return job
-        job.keys = job.state_keys()
-        target_path = f"{job.path}?{job.query}" if job.query else job.path
-        for role, target in self.targets.items():
-            headers = wire_headers(job, target, keep_host=self.keep_host, extra=self.extra)
-            data = serialize(job.method, target.prefix + target_path, headers, job.body)
-            job.wires[role] = (target.key, data)
-        job.repeat = (
-            self.repeat_sample > 0
-            and is_safe_method(job.method)
-            and sample_keep(f"repeat:{job.id}", self.repeat_sample)
-        )
-        return job

@@ -5,13 +5,13 @@ sources are merged by ``recorded_at``, and a small reorder window straightens ex
 a recorder wrote slightly out of order. Memory stays bounded by a few record batches per
 source whatever the tape's size.
 
-Threads: a prefetch thread per source reads record batches (pyarrow, which releases the
-GIL while it reads and decompresses). Everything that makes Python objects (decoding,
-merging, sharding, preparing each job for sending) runs on the event loop in slices of
-a few dozen microseconds, in the gaps between sends (``Feed``). It used to run on a feed
-thread, and that thread made the loop wait for the GIL at every wake-up: under load
-each send and each reply paid up to a switch interval, the loop fell behind, and the p99
-latency grew to several milliseconds.
+Threads: a prefetch thread per source reads record batches and prepares each for sending
+(jobs.Prepared), both with pyarrow, which lets go of the GIL while it works. What makes
+Python objects (a Job per row, merging, sharding) runs on the event loop in slices of a
+few dozen microseconds, in the gaps between sends (``Feed``), at a few microseconds a
+job. It used to run on a feed thread, and that thread made the loop wait for the GIL at
+every wake-up: under load each send and each reply paid up to a switch interval, the
+loop fell behind, and the p99 latency grew to several milliseconds.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequenc
 import pyarrow as pa
 
 from shadowtape.errors import ReplayError
-from shadowtape.replay.jobs import Job, jobs_from_batch
+from shadowtape.replay.jobs import Job, Plan, Prepared
 from shadowtape.replay.options import Shard
 from shadowtape.replay.ordering import shard_of
 from shadowtape.tape import TapeFilter, TapeReader
@@ -41,11 +41,11 @@ REORDER_WINDOW = 256
 BATCH_ROWS = 1024
 #: Record batches read ahead per source (bodies included: keep it small).
 PREFETCH = 4
-#: Jobs decoded ahead of the schedule (seconds at production rates)...
+#: Jobs taken ahead of the schedule (seconds at production rates)...
 AHEAD_JOBS = 1024
 #: ...or fewer, when their request bodies reach this many bytes.
 AHEAD_BYTES = 16 * 1024 * 1024
-#: Seconds of decoding per slice: short enough that a send due meanwhile leaves on time.
+#: Seconds of taking jobs per slice: short enough that a send due meanwhile leaves on time.
 PUMP_S = 0.00005
 #: Seconds between looks when the read-ahead is empty and the tape is still being read.
 READ_WAIT_S = 0.0005
@@ -56,10 +56,18 @@ _DONE = object()
 
 
 class Prefetch:
-    """Runs an iterator of record batches on a thread, a few batches ahead."""
+    """Runs an iterator of record batches on a thread, a few batches ahead, and prepares
+    each there."""
 
-    def __init__(self, batches: Iterator[pa.RecordBatch], depth: int = PREFETCH) -> None:
+    def __init__(
+        self,
+        batches: Iterator[pa.RecordBatch],
+        depth: int = PREFETCH,
+        *,
+        plan: Plan | None = None,
+    ) -> None:
         self._batches = batches
+        self._plan = plan or Plan()
         self._queue: queue.Queue[object] = queue.Queue(depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="shadowtape-reader", daemon=True)
@@ -83,7 +91,7 @@ class Prefetch:
     def _run(self) -> None:
         try:
             for batch in self._batches:
-                if not self._put(batch):
+                if batch.num_rows and not self._put(Prepared(batch, self._plan)):
                     return
         except BaseException as exc:  # re-raised on the consumer's side
             self._put(exc)
@@ -99,7 +107,7 @@ class Prefetch:
                 continue
         return False
 
-    def __iter__(self) -> Iterator[pa.RecordBatch]:
+    def __iter__(self) -> Iterator[Prepared]:
         self.start()
         while True:
             try:
@@ -117,16 +125,16 @@ class Prefetch:
             if isinstance(item, BaseException):
                 self._exhausted = True
                 raise item
-            assert isinstance(item, pa.RecordBatch)
+            assert isinstance(item, Prepared)
             yield item
 
     def stop(self) -> None:
         self._stop.set()
 
 
-def _decoded(batches: Iterable[pa.RecordBatch]) -> Iterator[Job]:
-    for batch in batches:
-        yield from jobs_from_batch(batch)
+def _decoded(batches: Iterable[Prepared]) -> Iterator[Job]:
+    for prepared in batches:
+        yield from prepared.jobs()
 
 
 def _at(job: Job) -> int:
@@ -147,13 +155,18 @@ class Selection:
     """Every selected exchange of one shard, in recorded order, as a plain iterator.
 
     The tapes are found when it is made, so a wrong location fails before anything is
-    sent; reading starts on the first ``next()`` or ``ready()``. ``stop()`` ends the
-    reader threads.
+    sent; reading starts on the first ``next()`` or ``ready()``, and the reader threads
+    prepare each job for ``plan`` (which may be set until then). ``stop()`` ends them.
     """
 
     def __init__(
-        self, tapes: Sequence[str], tape_filter: TapeFilter, shard: Shard | None = None
+        self,
+        tapes: Sequence[str],
+        tape_filter: TapeFilter,
+        shard: Shard | None = None,
+        plan: Plan | None = None,
     ) -> None:
+        self.plan = plan or Plan()
         unlimited = dataclasses.replace(tape_filter, limit=None)
         self.reader = TapeReader(list(tapes), filter=unlimited, batch_size=BATCH_ROWS)
         self.limit = tape_filter.limit
@@ -169,7 +182,7 @@ class Selection:
         for parts in by_source.values():
             sub = copy.copy(self.reader)
             sub.parts = parts  # type: ignore[assignment]
-            prefetch = Prefetch(sub.batches())
+            prefetch = Prefetch(sub.batches(), plan=self.plan)
             prefetch.start()
             self._prefetches.append(prefetch)
             decoded = _decoded(prefetch)
@@ -212,32 +225,34 @@ class Selection:
 
 
 def selected(
-    tapes: Sequence[str], tape_filter: TapeFilter, shard: Shard | None = None
+    tapes: Sequence[str],
+    tape_filter: TapeFilter,
+    shard: Shard | None = None,
+    plan: Plan | None = None,
 ) -> Selection:
-    return Selection(tapes, tape_filter, shard)
+    return Selection(tapes, tape_filter, shard, plan)
 
 
 class Feed:
-    """A selection's jobs for the event loop, decoded and prepared on it in short slices.
+    """A selection's jobs for the event loop, taken out of the prepared batches on it in
+    short slices.
 
-    ``pump()`` decodes and prepares jobs for a slice of time and keeps them in a bounded
-    read-ahead; the engine calls it in the gaps between sends (and at once when the
-    read-ahead runs dry). Parquet is read on the prefetch threads, which hold the GIL
-    only briefly; converting to Python objects holds it throughout, so it is done here,
-    a slice at a time, rather than on a thread that would make the loop wait for the GIL
-    at every wake-up.
+    ``pump()`` takes jobs for a slice of time and keeps them in a bounded read-ahead; the
+    engine calls it in the gaps between sends (and at once when the read-ahead runs dry).
+    Parquet is read and prepared on the prefetch threads, which hold the GIL only
+    briefly; making Python objects holds it throughout, so it is done here, a slice at a
+    time, rather than on a thread that would make the loop wait for the GIL at every
+    wake-up.
     """
 
     def __init__(
         self,
         items: Iterator[Job],
         *,
-        prepare: Callable[[Job], Job] | None = None,
         ahead: int = AHEAD_JOBS,
         ahead_bytes: int = AHEAD_BYTES,
     ) -> None:
         self._items = items
-        self._prepare = prepare
         self._ahead = ahead
         self._ahead_bytes = ahead_bytes
         self._ready: deque[Job] = deque()
@@ -257,13 +272,13 @@ class Feed:
         )
 
     def pump(self, budget: float = PUMP_S) -> bool:
-        """Decode and prepare jobs for about ``budget`` seconds (at least one job), while
+        """Take jobs for about ``budget`` seconds (at least one job), while
         the read-ahead has room. False when there was nothing to do without waiting for
         the tape to be read."""
         if not self.wants() or not self._readable():
             return False
         end = time.perf_counter() + budget
-        prepare, ready, poll = self._prepare, self._ready, self._poll
+        ready, poll = self._ready, self._poll
         try:
             while True:
                 try:
@@ -275,12 +290,10 @@ class Feed:
                     if time.perf_counter() >= end or not self._readable():
                         return True
                     continue
-                if prepare is not None:
-                    job = prepare(job)
                 ready.append(job)
-                # The recorded response stays in the batch the job points at (counted by
-                # the reader's read-ahead): the request is what the job adds.
-                self._bytes += 2 * len(job.body)
+                # The recorded exchange stays in the batch the job points at (counted by
+                # the reader's read-ahead): the requests' bytes are what the job adds.
+                self._bytes += job.size
                 if time.perf_counter() >= end or not self.wants():
                     return True
         except BaseException:
@@ -292,7 +305,7 @@ class Feed:
         if not self._ready:
             return None
         job = self._ready.popleft()
-        self._bytes -= 2 * len(job.body)
+        self._bytes -= job.size
         return job
 
     async def next(self) -> Job | None:
