@@ -18,7 +18,9 @@ from shadowtape.exchange import Exchange
 from shadowtape.replay.options import Shard
 
 #: Cookie names that carry a session (matched case-insensitively, anywhere in the name).
-SESSION_COOKIE = re.compile(r"sess|sid|auth|token|login|user", re.IGNORECASE)
+#: ASCII case only: cookie names are tokens, and Unicode folding (a long s for "s", a dotted
+#: capital I for "i") differs between Python's re and the RE2 that batchkeys.py uses.
+SESSION_COOKIE = re.compile(r"sess|sid|auth|token|login|user", re.IGNORECASE | re.ASCII)
 #: Exchange tags a recorder may set with the client's identity or address.
 CLIENT_TAGS = ("client", "client_ip", "client_addr", "peer")
 
@@ -28,11 +30,13 @@ _WANTED = frozenset({"cookie", "authorization", "x-forwarded-for", "x-real-ip", 
 
 def _state_headers(headers: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
     """The headers that carry state, by lower-case name, in one pass (this runs for
-    every request)."""
+    every request). Names compare in ASCII case only: they are tokens, and Unicode
+    lower-casing differs between Python and Arrow (a dotted capital I); a name that is not
+    ASCII is none of the wanted ones."""
     found: dict[str, list[str]] = {}
     for name, value in headers:
         lower = name.lower()
-        if lower in _WANTED:
+        if lower in _WANTED and name.isascii():
             found.setdefault(lower, []).append(value)
     return found
 
