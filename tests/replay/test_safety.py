@@ -11,6 +11,13 @@ def test_safe_methods_are_sent(method: str) -> None:
     assert skip_reason(Request(method=method, host="h", path="/"), allow_mutating=False) is None
 
 
+@pytest.mark.parametrize("method", ["OPTION\u017f", "G\u00c9T", "G3T", ""])
+def test_a_method_is_ascii_letters_or_malformed(method: str) -> None:
+    # "OPTION\u017f".upper() == "OPTIONS": Unicode case mapping must not make a method safe.
+    request = Request(method=method, host="h", path="/")
+    assert skip_reason(request, allow_mutating=True) is SkipReason.MALFORMED
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "TRACE", "PURGE"])
 def test_other_methods_need_the_flag(method: str) -> None:
     request = Request(method=method, host="h", path="/x")

@@ -55,6 +55,18 @@ def test_build_rewrites_host_drops_hop_headers_and_applies_user_headers() -> Non
     )
 
 
+def test_header_names_match_ignoring_ascii_case_only() -> None:
+    # "\u212a" (Kelvin) lowercases to "k" in Python, but no server reads it as a "K".
+    request = Request(
+        method="GET",
+        host="h",
+        path="/",
+        headers=(("CONNECTION", "close"), ("\u212aeep-Alive", "1"), ("HOST", "a.b")),
+    )
+    out = build(request, Target.parse("http://t"), keep_host=True, extra=(("x-A", "2"),))
+    assert out.headers == (("Host", "a.b"), ("\u212aeep-Alive", "1"), ("x-A", "2"))
+
+
 def test_keep_host_sends_the_recorded_host_to_the_target_address() -> None:
     request = Request(method="GET", host="api.prod.test", path="/", headers=(("host", "a.b"),))
     out = build(request, Target.parse("http://127.0.0.1:9000"), keep_host=True)

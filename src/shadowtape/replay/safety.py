@@ -26,7 +26,8 @@ class SkipReason(StrEnum):
 
 
 def is_safe_method(method: str) -> bool:
-    return method.upper() in SAFE_METHODS
+    # ASCII only: str.upper is Unicode-aware ("OPTION\u017f".upper() == "OPTIONS").
+    return method.isascii() and method.upper() in SAFE_METHODS
 
 
 def skip_reason(request: Request, *, allow_mutating: bool) -> SkipReason | None:
@@ -55,9 +56,11 @@ def skip_reason_of(
     allow_mutating: bool,
 ) -> SkipReason | None:
     """``skip_reason`` on the parts of a request (the replayer's jobs hold no Request)."""
-    method = method.upper()
-    if not method.isalpha():
+    # A method is a token: ASCII letters only. str.isalpha and str.upper are Unicode-aware
+    # (they passed "OPTION\u017f", with a long s, as OPTIONS); batchwire.py checks alike.
+    if not (method.isascii() and method.isalpha()):
         return SkipReason.MALFORMED
+    method = method.upper()
     if method not in SAFE_METHODS and not allow_mutating:
         return SkipReason.MUTATING
     if method == "CONNECT" or not path.startswith("/"):

@@ -40,6 +40,14 @@ HOP_HEADERS = frozenset(
 #: The encodings the client decodes; a recorded Accept-Encoding is narrowed to these, since
 #: bodies are compared decoded and an encoding we cannot decode would hide the body.
 ACCEPT_ENCODING = "gzip, deflate"
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def ascii_lower(name: str) -> str:
+    """A header name as compared: names are tokens, equal ignoring ASCII case (RFC 9110
+    section 5.1). str.lower also maps other letters ("\u212a" Kelvin to "k") and Arrow's
+    utf8_lower does not map them all alike; batchwire.py compares with ascii_lower."""
+    return name.lower() if name.isascii() else name.translate(_ASCII_LOWER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +126,9 @@ class RecordedRequest(Protocol):
     @property
     def headers(self) -> tuple[tuple[str, str], ...]: ...
 
-    def header(self, name: str) -> str | None: ...
-
 
 def recorded_host(request: RecordedRequest) -> str:
-    value = request.header("host")
+    value = next((v for n, v in request.headers if ascii_lower(n) == "host"), None)
     if value:
         return value
     default = (request.scheme, request.port) in (("http", 80), ("https", 443), ("http", 0))
@@ -150,19 +156,19 @@ def wire_headers(
 ) -> tuple[tuple[str, str], ...]:
     """The headers sent to ``target``: Host rewritten (unless kept), hop-by-hop headers
     dropped, Accept-Encoding narrowed to what the client decodes, ``extra`` applied."""
-    replaced = {name.lower() for name, _ in extra} if extra else ()
+    replaced = {ascii_lower(name) for name, _ in extra} if extra else ()
     headers: list[tuple[str, str]] = [
         ("Host", recorded_host(request) if keep_host else target.netloc)
     ]
     for name, value in request.headers:
-        lower = name.lower()
+        lower = name.lower() if name.isascii() else name.translate(_ASCII_LOWER)  # ascii_lower
         if lower in HOP_HEADERS or lower in replaced:
             continue
         if lower == "accept-encoding":
             value = ACCEPT_ENCODING
         headers.append((name, value))
     for name, value in extra:
-        if name.lower() == "host":
+        if ascii_lower(name) == "host":
             headers[0] = ("Host", value)
         else:
             headers.append((name, value))
