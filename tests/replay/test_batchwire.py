@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shadowtape.replay.batchwire import skip_column, wire_column
-from shadowtape.replay.jobs import Preparer, jobs_from_batch
 from shadowtape.replay.targets import Target
 from shadowtape.tape.schema import SCHEMA
+from tests.replay.reference import Preparer, jobs_from_batch
 
 Headers = tuple[tuple[str, str], ...]
 

@@ -23,8 +23,8 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shadowtape.replay._ref_tmp import skip_column, wire_column
 from shadowtape.replay.batchkeys import keys_column
+from shadowtape.replay.batchwire import skip_column, wire_column
 from shadowtape.replay.ordering import shard_key_of
 from shadowtape.replay.safety import SAFE_METHODS, SkipReason, is_safe_method
 from shadowtape.replay.targets import Target
