@@ -182,7 +182,7 @@ class Preparer:
     def __call__(self, job: RowJob) -> RowJob:
         reason = skip_reason_of(
             job.method, job.path, job.query, job.headers, job.body, job.body_size,
-            job.body_truncated, allow_mutating=self.allow_mutating,
+            job.body_truncated, allow_mutating=self.allow_mutating, host=job.host,
         )  # fmt: skip
         if reason is not None:
             job.skip = reason.value

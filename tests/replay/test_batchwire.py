@@ -195,9 +195,11 @@ def _row(draw: st.DrawFn) -> dict[str, Any]:
             }
         )
     )
-    where = draw(st.sampled_from(["nowhere", "path", "query", "name", "value"]))
+    where = draw(st.sampled_from(["nowhere", "path", "query", "host", "name", "value"]))
     if where in ("path", "query"):
         row[where] = "/" + draw(_one_odd)
+    elif where == "host":
+        row[where] = draw(_one_odd)
     elif where != "nowhere":
         headers = row["request_headers"] = row["request_headers"] or [{"name": "A", "value": ""}]
         headers[draw(st.integers(0, len(headers) - 1))][where] = draw(_one_odd)

@@ -47,3 +47,13 @@ def test_unsafe_requests_are_skipped_with_their_reason(
     request_: Request, reason: SkipReason
 ) -> None:
     assert skip_reason(request_, allow_mutating=True) is reason
+
+
+def test_a_recorded_host_with_a_line_break_is_malformed() -> None:
+    """With --keep-host and no Host header the recorded host goes on the wire: a line
+    break there would start a header of its own."""
+    request = Request(method="GET", host="api.test\r\nX-Injected: 1", path="/")
+    assert skip_reason(request, allow_mutating=False) is SkipReason.MALFORMED
+    assert (
+        skip_reason(Request(method="GET", host="api.test", path="/"), allow_mutating=False) is None
+    )

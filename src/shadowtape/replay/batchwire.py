@@ -40,7 +40,7 @@ _ZERO, _ZERO64, _DEL = _i(0), pa.scalar(0, pa.int64()), pa.scalar(0x7F, pa.uint8
 _NO_BYTES = pa.scalar(b"", _BYTES)
 _SAFE = pa.array(sorted(SAFE_METHODS), _STR)
 _DEFAULT_HTTP_PORTS = pa.array([0, 80], _I32)
-#: What skip_reason_of refuses in the path, the query and a header name (all below "!"
+#: What skip_reason_of refuses in the path, the query, the host and a header name (all below "!"
 #: but DEL), and in a header value (all below 14).
 _BAD, _BAD_VALUE = r"[ \t\r\n\x00\x7f]", r"[\r\n\x00]"
 
@@ -58,6 +58,9 @@ def skip_column(batch: pa.RecordBatch, *, allow_mutating: bool) -> pa.Array:
     malformed = _either(
         _matching(path, _BAD, 0x21, dels=True),
         _matching(pc.fill_null(batch.column("query"), _EMPTY), _BAD, 0x21, dels=True),
+    )
+    malformed = _either(
+        malformed, _matching(pc.fill_null(batch.column("host"), _EMPTY), _BAD, 0x21, dels=True)
     )
     if bad_header is not None:
         malformed = _either(malformed, _any_per_row(headers, bad_header))

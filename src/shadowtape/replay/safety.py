@@ -41,6 +41,7 @@ def skip_reason(request: Request, *, allow_mutating: bool) -> SkipReason | None:
         request.body_size,
         request.body_truncated,
         allow_mutating=allow_mutating,
+        host=request.host,
     )
 
 
@@ -54,8 +55,11 @@ def skip_reason_of(
     body_truncated: bool,
     *,
     allow_mutating: bool,
+    host: str = "",
 ) -> SkipReason | None:
-    """``skip_reason`` on the parts of a request (the replayer's jobs hold no Request)."""
+    """``skip_reason`` on the parts of a request (the replayer's jobs hold no Request).
+    The recorded ``host`` goes on the wire with --keep-host when no Host header was
+    recorded, so it is checked like the path."""
     # A method is a token: ASCII letters only. str.isalpha and str.upper are Unicode-aware
     # (they passed "OPTION\u017f", with a long s, as OPTIONS); batchwire.py checks alike.
     if not (method.isascii() and method.isalpha()):
@@ -65,7 +69,11 @@ def skip_reason_of(
         return SkipReason.MUTATING
     if method == "CONNECT" or not path.startswith("/"):
         return SkipReason.UNSAFE_HOST
-    if _BAD_CHARS.intersection(path) or _BAD_CHARS.intersection(query):
+    if (
+        _BAD_CHARS.intersection(path)
+        or _BAD_CHARS.intersection(query)
+        or _BAD_CHARS.intersection(host)
+    ):
         return SkipReason.MALFORMED
     for name, value in headers:
         if "\r" in value or "\n" in value or "\x00" in value or _BAD_CHARS.intersection(name):
