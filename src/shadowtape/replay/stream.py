@@ -140,20 +140,30 @@ class Prefetch:
 
 
 def _coalesced(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """Batches read end to end, PREPARE_ROWS or PREPARE_BYTES at a time."""
+    """Batches read end to end, PREPARE_ROWS or PREPARE_BYTES at a time. The rows read
+    before a damaged part are still given, then its error."""
     held: list[pa.RecordBatch] = []
     rows = size = 0
-    for batch in batches:
-        if not batch.num_rows:
-            continue
-        held.append(batch)
-        rows += batch.num_rows
-        size += batch.nbytes
-        if rows >= PREPARE_ROWS or size >= PREPARE_BYTES:
-            yield held[0] if len(held) == 1 else pa.concat_batches(held)
-            held, rows, size = [], 0, 0
+    try:
+        for batch in batches:
+            if not batch.num_rows:
+                continue
+            held.append(batch)
+            rows += batch.num_rows
+            size += batch.nbytes
+            if rows >= PREPARE_ROWS or size >= PREPARE_BYTES:
+                yield _joined(held)
+                held, rows, size = [], 0, 0
+    except Exception:
+        if held:
+            yield _joined(held)
+        raise
     if held:
-        yield held[0] if len(held) == 1 else pa.concat_batches(held)
+        yield _joined(held)
+
+
+def _joined(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    return batches[0] if len(batches) == 1 else pa.concat_batches(batches)
 
 
 def _decoded(batches: Iterable[Prepared]) -> Iterator[Job]:
