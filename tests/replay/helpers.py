@@ -6,7 +6,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from shadowtape import Exchange, Request, Response, TapeWriter
+from shadowtape import Exchange, Request, Response, TapeFilter, TapeWriter
+from shadowtape.replay import stream
+from shadowtape.replay.jobs import Job
 
 T0 = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
 
@@ -46,3 +48,16 @@ def write_tape(folder: Path, exchanges: Iterable[Exchange]) -> Path:
         for exchange in exchanges:
             assert writer.write(exchange)
     return folder
+
+
+def jobs_in_batches(tape: Path, rows: int) -> list[Job]:
+    """The tape's jobs, read and prepared ``rows`` at a time, so that they point into
+    several tape batches, as in a long replay."""
+    saved = stream.PREPARE_ROWS
+    stream.PREPARE_ROWS = rows
+    try:
+        reader = stream.selected([str(tape)], TapeFilter())
+        reader.reader.batch_size = rows
+        return list(reader)
+    finally:
+        stream.PREPARE_ROWS = saved

@@ -18,9 +18,7 @@ from shadowtape.replay.gather import Entry, ResultRows, piece_of
 from shadowtape.replay.heads import encode_head
 from shadowtape.replay.jobs import Job
 from shadowtape.replay.results import TARGETS
-from shadowtape.replay.stream import selected
-from shadowtape.tape import TapeFilter
-from tests.replay.helpers import ex, write_tape
+from tests.replay.helpers import ex, jobs_in_batches, write_tape
 
 
 @functools.cache
@@ -28,9 +26,9 @@ def _jobs() -> list[Job]:
     """Jobs in three tape batches, so rows point into several."""
     folder = Path(tempfile.mkdtemp(prefix="gather-"))
     tape = write_tape(folder / "tape", [ex(f"/{i}", at=i) for i in range(6)])
-    reader = selected([str(tape)], TapeFilter())
-    reader.reader.batch_size = 2
-    return list(reader)
+    jobs = jobs_in_batches(tape, 2)
+    assert len({id(job.batch) for job in jobs}) == 3
+    return jobs
 
 
 _text = st.one_of(st.none(), st.text(max_size=12))

@@ -22,7 +22,7 @@ from shadowtape.replay.results import (
 )
 from shadowtape.replay.stream import selected
 from shadowtape.tape import TapeFilter
-from tests.replay.helpers import ex, write_tape
+from tests.replay.helpers import ex, jobs_in_batches, write_tape
 
 
 def _write(run_dir: Path) -> None:
@@ -109,9 +109,7 @@ def test_pieces_from_several_tape_batches_are_assembled_in_order(tmp_path: Path)
         [ex(f"/{i}", at=i, status=200 + i, method="POST" if i == 2 else "GET") for i in range(6)],
     )
     # Small batches, so the pieces point into several of them.
-    reader = selected([str(tape)], TapeFilter())
-    reader.reader.batch_size = 2
-    jobs = list(reader)
+    jobs = jobs_in_batches(tape, 2)
     assert len({id(job.batch) for job in jobs}) == 3
 
     def reply(status: int) -> Reply:

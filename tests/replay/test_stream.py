@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import itertools
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from rich.console import Console
 
 from shadowtape.errors import ReplayError, TapeFormatError
+from shadowtape.replay import stream
 from shadowtape.replay.jobs import Job
 from shadowtape.replay.options import Shard
 from shadowtape.replay.progress import (
@@ -237,3 +239,22 @@ def test_a_reader_thread_that_dies_is_an_error_not_a_wait_for_ever(
     threading.Thread(target=consume, daemon=True).start()
     assert done.wait(10), "the consumer waited for ever"
     assert errors and "reader thread stopped" in str(errors[0])
+
+
+def test_rows_are_prepared_in_bounded_batches_and_keep_their_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches read end to end are prepared up to PREPARE_ROWS, or fewer once they hold
+    PREPARE_BYTES: memory stays bounded with large bodies."""
+    write_tape(tmp_path, [ex(f"/{i}", at=i * 0.001, body=b"x" * 1000) for i in range(3000)])
+    whole = list(selected([str(tmp_path)], TapeFilter()))
+    assert len({id(job.batch) for job in whole}) == 1  # 3,000 rows < PREPARE_ROWS
+    monkeypatch.setattr(stream, "PREPARE_BYTES", 200_000)
+    bounded = list(selected([str(tmp_path)], TapeFilter()))
+    sizes = Counter(id(job.batch) for job in bounded).values()
+    assert len(sizes) == 3 and max(sizes) <= stream.BATCH_ROWS
+    assert (
+        [job.path for job in bounded]
+        == [job.path for job in whole]
+        == [f"/{i}" for i in range(3000)]
+    )

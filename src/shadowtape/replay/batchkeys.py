@@ -159,7 +159,8 @@ def _prefixed(prefix: str, values: pa.Array) -> pa.Array:
 def _counting(count: int) -> pa.Array:
     """0, 1, ..., count - 1 (a slice of one array, grown as needed)."""
     global _counted
-    if len(_counted) < count:
-        size = max(count, 2 * len(_counted), 4096)
-        _counted = pc.cumulative_sum(pa.repeat(_ONE, size), start=_MINUS_ONE)
-    return _counted.slice(0, count)
+    counted = _counted  # one reader thread per tape source: another may replace it
+    if len(counted) < count:
+        size = max(count, 2 * len(counted), 4096)
+        counted = _counted = pc.cumulative_sum(pa.repeat(_ONE, size), start=_MINUS_ONE)
+    return counted.slice(0, count)
