@@ -46,6 +46,9 @@ WRK_SECONDS = 3
 ROUNDS = 3
 #: Requests of the asap run that measures the maximum before each latency round.
 MAX_PROBE = 20_000
+#: A round whose host noise floor (p99 wake-up lateness) is above this many ms was
+#: measured on a host too busy to say anything about the replayer's own tail.
+QUIET_MS = 0.5
 
 
 #: Sleeps 1 ms at a time until SIGTERM, then prints its wake-up lateness p50 and p99 (ms).
@@ -319,6 +322,12 @@ def main() -> None:
         print(
             f"  host noise floor, p99 lateness of a process waking every 1 ms beside the"
             f" replay, by round, ms: {wakes}"
+        )
+        quiet = [v for v, r in zip(over99, rounds_, strict=True) if r[3].p99 <= QUIET_MS]
+        print(
+            f"  quiet rounds (noise floor <= {QUIET_MS} ms): {len(quiet)} of {ROUNDS}"
+            + (f", overhead p99 <= 1 ms in {sum(v <= 1 for v in quiet)}" if quiet else "")
+            + "; in a noisy round the host, not the replayer, sets the tail"
         )
 
 
