@@ -3,8 +3,8 @@
 Before jobs were prepared a batch at a time on the reader thread (jobs.Prepared with
 batchwire.py and batchkeys.py), the event loop decoded rows into Python objects and
 prepared each request in Python with the per-request rules (safety.skip_reason_of,
-targets.wire_headers, ordering.keys_for). This is that path, unchanged: the tests check
-that the batch functions make exactly what it made.
+targets.wire_headers, ordering.keys_for). This is that path, calling those rules as they
+are now: the tests check that the batch functions make exactly what it makes.
 """
 
 from __future__ import annotations

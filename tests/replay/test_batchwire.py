@@ -1,5 +1,5 @@
 """A batch's skip reasons and request bytes, worked out in Arrow, equal what the Preparer
-makes of each row's Job in Python (the reference, and what the replayer runs today)."""
+makes of each row's Job in Python (reference.py: the path the replayer used to run)."""
 
 from __future__ import annotations
 

@@ -249,6 +249,10 @@ def test_rows_are_prepared_in_bounded_batches_and_keep_their_order(
     write_tape(tmp_path, [ex(f"/{i}", at=i * 0.001, body=b"x" * 1000) for i in range(3000)])
     whole = list(selected([str(tmp_path)], TapeFilter()))
     assert len({id(job.batch) for job in whole}) == 1  # 3,000 rows < PREPARE_ROWS
+    monkeypatch.setattr(stream, "PREPARE_ROWS", 1000)
+    capped = list(selected([str(tmp_path)], TapeFilter()))
+    assert list(Counter(id(job.batch) for job in capped).values()) == [1000, 1000, 1000]
+    monkeypatch.setattr(stream, "PREPARE_ROWS", 4096)
     monkeypatch.setattr(stream, "PREPARE_BYTES", 200_000)
     bounded = list(selected([str(tmp_path)], TapeFilter()))
     sizes = Counter(id(job.batch) for job in bounded).values()

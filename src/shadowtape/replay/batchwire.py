@@ -2,9 +2,10 @@
 
 This runs on the reader thread, so that the event loop never makes these Python objects
 (a Job per row, its headers and its bytes, made between sends). Each compute kernel lets
-go of the GIL, so the thread mostly runs beside the loop. The results equal what
-``Preparer`` makes from ``jobs_from_batch``'s Jobs (``skip_reason_of``, ``wire_headers``
-and ``serialize``), byte for byte; tests/replay/test_batchwire.py holds them to it.
+go of the GIL, so the thread mostly runs beside the loop. The results equal what the
+per-request rules make of each row (``skip_reason_of``, ``wire_headers`` and
+``serialize``), byte for byte; tests/replay/test_batchwire.py holds them to it, against
+the per-row Python path the replayer used to run (tests/replay/reference.py).
 
 Kernels that work string by string cost tens of nanoseconds a string, so the common case
 avoids them: the characters safety refuses are looked for in all of a column's bytes at
@@ -135,7 +136,7 @@ def wire_column(
 
 
 def _or(column: pa.Array, default: pa.Scalar | pa.Array) -> pa.Array:
-    """``value or default``, as jobs_from_batch reads a column: an empty path is "/"."""
+    """``value or default``, as a row's Python value is read: an empty path is "/"."""
     column = pc.fill_null(column, default)
     return pc.if_else(pc.equal(column, _EMPTY), default, column)
 

@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Coroutine, Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,7 +100,7 @@ class Run:
 
     def __init__(
         self,
-        jobs: Iterator[Job],
+        jobs: Selection,
         options: ReplayOptions,
         run_dir: Path,
         *,
@@ -132,8 +132,7 @@ class Run:
             extra=options.headers,
             repeat_sample=0.0 if options.live_baseline else options.repeat_sample,
         )
-        if isinstance(jobs, Selection):  # its reader threads prepare the requests
-            jobs.plan = plan
+        jobs.plan = plan  # the selection's reader threads prepare the requests for it
         self.feed = Feed(jobs)
         self.rows = ResultRows(self.run_id, options.live_baseline)
         #: How late the replayer itself started sends: the pace it could keep...
@@ -441,7 +440,7 @@ class Run:
         while True:
             job = feed.take()
             if job is None:
-                # The read-ahead ran dry (the loop never had a gap): decode now.
+                # The read-ahead ran dry (the loop never had a gap): take one now.
                 job = await feed.next()
                 if job is None:
                     break

@@ -40,10 +40,11 @@ REORDER_WINDOW = 256
 #: Rows per record batch read.
 BATCH_ROWS = 1024
 #: Rows prepared at a time (jobs.Prepared), from batches read end to end, or fewer when
-#: they hold PREPARE_BYTES. Preparing takes about 130 Arrow calls whatever the rows, and
-#: each takes the GIL back from a busy loop, up to a switch interval later: at 1,024
-#: rows a batch, a reader at 12,000 requests/s fell behind, and the loop with it (p99
-#: latency 10-16 ms; 0.5-1.4 ms at 4,096 rows, in interleaved runs).
+#: they and the requests made of them for each target come to PREPARE_BYTES. Preparing
+#: takes about 130 Arrow calls whatever the rows, and each takes the GIL back from a busy
+#: loop, up to a switch interval later: at 1,024 rows a batch, a reader at 12,000
+#: requests/s fell behind, and the loop with it (p99 latency 10-16 ms; 0.5-1.4 ms at
+#: 4,096 rows, in interleaved runs).
 PREPARE_ROWS = 4096
 PREPARE_BYTES = 32 * 1024 * 1024
 #: Prepared batches read ahead per source (bodies included: keep it small).
@@ -97,7 +98,8 @@ class Prefetch:
 
     def _run(self) -> None:
         try:
-            for batch in _coalesced(self._batches):
+            weight = 1 + len(self._plan.targets)  # the batch, and a request per target
+            for batch in _coalesced(self._batches, weight):
                 if not self._put(Prepared(batch, self._plan)):
                     return
         except BaseException as exc:  # re-raised on the consumer's side
@@ -139,21 +141,22 @@ class Prefetch:
         self._stop.set()
 
 
-def _coalesced(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """Batches read end to end, PREPARE_ROWS or PREPARE_BYTES at a time. The rows read
-    before a damaged part are still given, then its error."""
+def _coalesced(batches: Iterable[pa.RecordBatch], weight: int = 1) -> Iterator[pa.RecordBatch]:
+    """Batches read end to end, at most PREPARE_ROWS at a time, fewer once ``weight``
+    times their bytes come to PREPARE_BYTES. The rows read before a damaged part are
+    still given, then its error."""
     held: list[pa.RecordBatch] = []
     rows = size = 0
     try:
         for batch in batches:
-            if not batch.num_rows:
-                continue
-            held.append(batch)
-            rows += batch.num_rows
-            size += batch.nbytes
-            if rows >= PREPARE_ROWS or size >= PREPARE_BYTES:
-                yield _joined(held)
-                held, rows, size = [], 0, 0
+            while batch.num_rows:
+                part, batch = batch.slice(0, PREPARE_ROWS - rows), batch.slice(PREPARE_ROWS - rows)
+                held.append(part)
+                rows += part.num_rows
+                size += part.nbytes * weight
+                if rows >= PREPARE_ROWS or size >= PREPARE_BYTES:
+                    joined, held, rows, size = _joined(held), [], 0, 0
+                    yield joined
     except Exception:
         if held:
             yield _joined(held)
@@ -176,11 +179,18 @@ def _at(job: Job) -> int:
 
 
 def _reordered(items: Iterator[Job], window: int) -> Iterator[Job]:
+    """``items`` straightened within ``window``; those held back when the tape turns out
+    damaged are still given, then the error."""
     heap: list[tuple[int, int, Job]] = []
-    for seq, item in enumerate(items):
-        heapq.heappush(heap, (item.at_us, seq, item))
-        if len(heap) > window:
+    try:
+        for seq, item in enumerate(items):
+            heapq.heappush(heap, (item.at_us, seq, item))
+            if len(heap) > window:
+                yield heapq.heappop(heap)[2]
+    except Exception:
+        while heap:
             yield heapq.heappop(heap)[2]
+        raise
     while heap:
         yield heapq.heappop(heap)[2]
 
@@ -193,6 +203,16 @@ class Selection:
     prepare each job for ``plan`` (which may be set until then). ``stop()`` ends them.
     """
 
+    @property
+    def plan(self) -> Plan:
+        return self._plan
+
+    @plan.setter
+    def plan(self, plan: Plan) -> None:
+        if self._items is not None:
+            raise RuntimeError("the selection is being read: its jobs are prepared already")
+        self._plan = plan
+
     def __init__(
         self,
         tapes: Sequence[str],
@@ -200,7 +220,7 @@ class Selection:
         shard: Shard | None = None,
         plan: Plan | None = None,
     ) -> None:
-        self.plan = plan or Plan()
+        self._plan = plan or Plan()
         unlimited = dataclasses.replace(tape_filter, limit=None)
         self.reader = TapeReader(list(tapes), filter=unlimited, batch_size=BATCH_ROWS)
         self.limit = tape_filter.limit
@@ -248,7 +268,7 @@ class Selection:
 
     def ready(self) -> bool:
         """Whether ``next()`` can go without waiting for a read: each source has a batch
-        (or its end) at hand. Conservative: the next job may be decoded already."""
+        (or its end) at hand. Conservative: the next job may be at hand already."""
         if self._items is None:
             self._items = self._build()
         return all(prefetch.ready() for prefetch in self._prefetches)
@@ -295,6 +315,8 @@ class Feed:
         self._poll: Callable[[], Job | None] = getattr(items, "poll", items.__next__)
         #: The selection has ended (or failed, or was stopped): nothing more to read.
         self.finished = False
+        #: Why it failed (a damaged tape), told once the jobs read before are taken.
+        self._error: Exception | None = None
 
     def __len__(self) -> int:
         return len(self._ready)
@@ -330,21 +352,29 @@ class Feed:
                 self._bytes += job.size
                 if time.perf_counter() >= end or not self.wants():
                     return True
+        except Exception as exc:
+            self.stop()
+            self._error = exc
+            return True
         except BaseException:
             self.stop()
             raise
 
     def take(self) -> Job | None:
-        """The next ready job, if there is one."""
+        """The next ready job, if there is one; the selection's error once none is left."""
         if not self._ready:
+            if self._error is not None:
+                raise self._error
             return None
         job = self._ready.popleft()
         self._bytes -= job.size
         return job
 
     async def next(self) -> Job | None:
-        """The next job, decoded now if none is ready; None at the end."""
+        """The next job, taken now if none is ready; None at the end."""
         while not self._ready:
+            if self._error is not None:
+                raise self._error
             if self.finished:
                 return None
             if not self.pump():
