@@ -111,5 +111,5 @@ def test_a_job_points_at_its_row_and_reads_the_request_from_it() -> None:
     (job,) = Prepared(batch.slice(1), Plan()).jobs()
     assert job.row == 0 and job.batch.num_rows == 1
     assert (job.path, job.query, job.body) == ("/b", "q=1", b"x")
-    assert job.header("cookie") == "sid=7" and job.keys == ["cookie:sid=7"]
+    assert job.headers == (("Cookie", "sid=7"),) and job.keys == ["cookie:sid=7"]
     assert job.wires == {}  # no targets in the plan: nothing to send to

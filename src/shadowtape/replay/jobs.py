@@ -96,13 +96,6 @@ class Job:
     def headers(self) -> Headers:
         return header_tuples(self.batch.column("request_headers").slice(self.row, 1))[0]
 
-    def header(self, name: str) -> str | None:
-        lower = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lower:
-                return value
-        return None
-
     def shard_key(self) -> str:
         return shard_key_of(self.keys, self.id)
 
