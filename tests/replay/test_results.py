@@ -210,3 +210,30 @@ def test_put_waits_while_the_thread_is_behind_by_too_many_body_bytes(
     assert len(handed) == 5
     writer.close()
     assert sum(pq.read_metadata(p).num_rows for p in result_parts(tmp_path / "run")) == 5
+
+
+def test_a_results_thread_that_died_is_an_error_not_a_wait_for_ever(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug that kills the writer thread (simulated: its first step raises) reaches the
+    replay as an error once it would wait for room, and again at close."""
+
+    def crash() -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("shadowtape.replay.results.lower_this_thread", crash)
+    monkeypatch.setattr("shadowtape.replay.results.QUEUE_BYTES", 1_500_000)
+    monkeypatch.setattr(threading, "excepthook", lambda args: None)  # expected: quiet
+    (job,) = list(selected([str(write_tape(tmp_path / "tape", [ex("/0")]))], TapeFilter()))
+    writer = ResultsWriter(tmp_path / "run")
+    body = bytes(1_000_000)
+    reply = Reply(sent=1.0, ended=1.5, status=200, body=body, body_size=len(body))
+    started = time.monotonic()
+    with pytest.raises(ReplayError, match="results thread stopped unexpectedly"):
+        for _ in range(3):
+            rows = ResultRows("run1")
+            rows.add(job, None, 1, 0, 1.0, {"candidate": reply})
+            writer.put(rows.take())
+    assert time.monotonic() - started < 5
+    with pytest.raises(ReplayError, match="stopped unexpectedly"):
+        writer.close()

@@ -179,6 +179,8 @@ WRITE_EVERY_S = 5.0
 QUEUE_PIECES = 64
 #: ...or reply bodies' bytes: with large bodies a few hand-overs already hold this much.
 QUEUE_BYTES = 64 * 1024 * 1024
+#: Seconds between looks at whether the thread still runs, while ``put`` waits for it.
+ALIVE_CHECK_S = 0.5
 
 
 def _body_bytes(item: object) -> int:
@@ -228,6 +230,8 @@ class ResultsWriter:
         self._part_rows = 0
         self._opened = 0.0
         self._last_write = time.monotonic()
+        #: The thread wrote everything handed over and closed its part, as asked.
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="shadowtape-results", daemon=True)
         self._thread.start()
 
@@ -239,19 +243,36 @@ class ResultsWriter:
         with self._room:
             # One hand-over larger than the budget still goes, alone.
             while self._queued_bytes and self._queued_bytes + size > QUEUE_BYTES:
-                self._room.wait()
+                self._check_alive()
+                self._room.wait(ALIVE_CHECK_S)
             self._queued_bytes += size
-        self._queue.put(rows)
+        while True:
+            try:
+                self._queue.put(rows, timeout=ALIVE_CHECK_S)
+                return
+            except queue.Full:
+                self._check_alive()
+
+    def _check_alive(self) -> None:
+        """A thread that died of a bug would never make room: say so, not wait for ever."""
+        if not self._thread.is_alive():
+            raise ReplayError(
+                f"cannot write results under {self.folder}: the results thread stopped"
+                " unexpectedly (a bug: please report it); rows written so far are kept"
+            )
 
     def roll(self) -> None:
         """Write what was handed over and close the part, so all of it is readable."""
         self._queue.put(_ROLL)
 
     def close(self) -> None:
-        self._queue.put(_STOP)
-        self._thread.join()
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join()
         if self.error is not None:
             raise ReplayError(f"cannot write results under {self.folder}: {self.error}")
+        if not self._closed:
+            self._check_alive()
 
     def _run(self) -> None:
         lower_this_thread()  # priority.py: the loop's replies come first
@@ -271,6 +292,7 @@ class ResultsWriter:
                     if self.rows_written == 0:  # an empty run still has its schema on disk
                         self._write(SCHEMA.empty_table())
                     self._close_part()
+                    self._closed = True
                     return
                 if item is _ROLL:
                     self._write_pending()
