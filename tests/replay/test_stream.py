@@ -13,7 +13,7 @@ from rich.console import Console
 
 from shadowtape.errors import ReplayError, TapeFormatError
 from shadowtape.replay import stream
-from shadowtape.replay.jobs import Job
+from shadowtape.replay.jobs import Job, Plan
 from shadowtape.replay.options import Shard
 from shadowtape.replay.progress import (
     NoProgress,
@@ -23,7 +23,7 @@ from shadowtape.replay.progress import (
     make_progress,
 )
 from shadowtape.replay.stream import Feed, selected
-from shadowtape.tape import TapeFilter
+from shadowtape.tape import TapeFilter, TapeReader
 from tests.replay.helpers import ex, write_tape
 
 
@@ -262,3 +262,27 @@ def test_rows_are_prepared_in_bounded_batches_and_keep_their_order(
         == [job.path for job in whole]
         == [f"/{i}" for i in range(3000)]
     )
+
+
+def test_the_requests_made_for_each_target_count_toward_a_prepared_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch prepared for three targets holds its requests three times over: it is cut
+    at a third of the rows that one target would allow."""
+    write_tape(tmp_path, [ex(f"/{i}", at=i * 0.001, body=b"x" * 1000) for i in range(3000)])
+    batches = list(TapeReader([str(tmp_path)], batch_size=500).batches())
+    sizes = [b.nbytes for b in batches]
+    assert max(sizes) < 1.1 * min(sizes)  # alike, so the cuts below are where they fall
+    monkeypatch.setattr(stream, "PREPARE_BYTES", int(2.5 * max(sizes)))
+    one = [b.num_rows for b in stream._coalesced(batches, weight=1)]
+    three = [b.num_rows for b in stream._coalesced(batches, weight=3)]
+    assert one == [1500, 1500] and three == [500] * 6
+
+
+def test_a_selection_is_prepared_for_one_plan_set_before_it_is_read(tmp_path: Path) -> None:
+    write_tape(tmp_path, [ex("/a")])
+    selection = selected([str(tmp_path)], TapeFilter())
+    selection.plan = Plan(allow_mutating=True)  # before reading: taken
+    assert [job.skip for job in selection] == [None]
+    with pytest.raises(RuntimeError, match="prepared already"):
+        selection.plan = Plan()
