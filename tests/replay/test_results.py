@@ -11,7 +11,8 @@ import pytest
 from shadowtape.errors import ReplayError
 from shadowtape.exchange import ErrorKind
 from shadowtape.replay.client import Reply
-from shadowtape.replay.gather import Entry, ResultRows, piece_of
+from shadowtape.replay.gather import Entry, Gathered, ResultRows, piece_of
+from shadowtape.replay.jobs import Job
 from shadowtape.replay.results import (
     SCHEMA,
     ResultsWriter,
@@ -178,6 +179,15 @@ def test_a_slow_trickle_of_rows_reaches_closed_parts_while_the_run_goes(
     assert sum(pq.read_metadata(p).num_rows for p in result_parts(tmp_path / "run")) == 12
 
 
+def _megabyte_row(job: Job) -> Gathered:
+    """One finished row whose reply body is a megabyte."""
+    rows = ResultRows("run1")
+    body = bytes(1_000_000)
+    reply = Reply(sent=1.0, ended=1.5, status=200, body=body, body_size=len(body))
+    rows.add(job, None, 1, 0, 1.0, {"candidate": reply})
+    return rows.take()
+
+
 def test_put_waits_while_the_thread_is_behind_by_too_many_body_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -194,11 +204,7 @@ def test_put_waits_while_the_thread_is_behind_by_too_many_body_bytes(
 
     def hand_over() -> None:
         for i in range(5):
-            rows = ResultRows("run1")
-            body = bytes(1_000_000)
-            reply = Reply(sent=1.0, ended=1.5, status=200, body=body, body_size=len(body))
-            rows.add(job, None, 1, 0, 1.0, {"candidate": reply})
-            writer.put(rows.take())
+            writer.put(_megabyte_row(job))
             handed.append(i)
 
     thread = threading.Thread(target=hand_over)
@@ -226,14 +232,10 @@ def test_a_results_thread_that_died_is_an_error_not_a_wait_for_ever(
     monkeypatch.setattr(threading, "excepthook", lambda args: None)  # expected: quiet
     (job,) = list(selected([str(write_tape(tmp_path / "tape", [ex("/0")]))], TapeFilter()))
     writer = ResultsWriter(tmp_path / "run")
-    body = bytes(1_000_000)
-    reply = Reply(sent=1.0, ended=1.5, status=200, body=body, body_size=len(body))
     started = time.monotonic()
     with pytest.raises(ReplayError, match="results thread stopped unexpectedly"):
         for _ in range(3):
-            rows = ResultRows("run1")
-            rows.add(job, None, 1, 0, 1.0, {"candidate": reply})
-            writer.put(rows.take())
+            writer.put(_megabyte_row(job))
     assert time.monotonic() - started < 5
     with pytest.raises(ReplayError, match="stopped unexpectedly"):
         writer.close()
