@@ -32,7 +32,7 @@ from benchmarks.nginx import serve_json
 
 ROOT = Path(__file__).resolve().parent.parent
 MITMDUMP = ROOT / ".venv" / "bin" / "mitmdump"
-SCRIPT = ROOT / "src" / "shadowtape" / "recorder_script.py"
+SCRIPT = ROOT / "src" / "shadowtape" / "record" / "script.py"
 GC_PROBE = Path(__file__).resolve().parent / "recorder_gc_probe.py"
 CONNECTIONS = 16
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "10"))
@@ -217,7 +217,7 @@ def _hook_microbenchmark() -> float:
         from mitmproxy.test import taddons, tflow
 
     from benchmarks.nginx import two_kb_json
-    from shadowtape.recorder import Recorder
+    from shadowtape.record.addon import Recorder
 
     recorder = Recorder()
     flows = []

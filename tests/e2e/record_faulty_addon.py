@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from shadowtape.recorder import Recorder
+from shadowtape.record.addon import Recorder
 from tests.e2e import record_support
 
 addons = [Recorder(writer_factory=getattr(record_support, os.environ["SHADOWTAPE_TEST_WRITER"]))]

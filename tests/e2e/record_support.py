@@ -31,7 +31,7 @@ from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 MITMDUMP = str(Path(sys.executable).parent / "mitmdump")
-SCRIPT = str(ROOT / "src" / "shadowtape" / "recorder_script.py")
+SCRIPT = str(ROOT / "src" / "shadowtape" / "record" / "script.py")
 FAULTY_SCRIPT = str(Path(__file__).resolve().parent / "record_faulty_addon.py")
 
 

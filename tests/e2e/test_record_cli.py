@@ -225,7 +225,7 @@ def test_the_command_knows_every_option_mitmdump_has(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         # mitmproxy 12.2's flowfilter still calls pyparsing's deprecated camelCase API on import.
         warnings.simplefilter("ignore", DeprecationWarning)
-        from shadowtape.commands.record import mitmdump_options
+        from shadowtape.record.launcher import mitmdump_options
 
         known = set(mitmdump_options().keys())
     assert known == names

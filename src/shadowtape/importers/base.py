@@ -9,13 +9,12 @@ put a raw credential on a tape by forgetting a step.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from shadowtape.errors import TapeError
-from shadowtape.exchange import ErrorKind, Exchange
+from shadowtape.exchange import Exchange
 from shadowtape.importers.tape_ids import TapeIds
 from shadowtape.sanitize import Sanitizer
 from shadowtape.tape import TapeWriter
@@ -139,23 +138,3 @@ def _flush(writer: TapeWriter) -> None:
             f"{writer.root}: {stats.failed + stats.dropped} exchanges could not be written "
             "(see the warnings above); check the disk and permissions, then import again"
         )
-
-
-_KINDS: tuple[tuple[re.Pattern[str], ErrorKind], ...] = (
-    (
-        re.compile(r"refused|connect call failed|unreachable|ERR_CONNECTION_FAILED", re.I),
-        ErrorKind.REFUSED,
-    ),
-    (re.compile(r"timed? ?out|timeout", re.I), ErrorKind.TIMEOUT),
-    (re.compile(r"\breset\b|ERR_CONNECTION_RESET|ERR_CONNECTION_CLOSED", re.I), ErrorKind.RESET),
-    (re.compile(r"\btls\b|\bssl\b|certificate|ERR_CERT", re.I), ErrorKind.TLS),
-    (re.compile(r"protocol|malformed|invalid http|ERR_HTTP2", re.I), ErrorKind.PROTOCOL),
-)
-
-
-def classify_error(message: str) -> ErrorKind:
-    """An ErrorKind for a capture tool's error text (mitmproxy, Chrome's net::ERR_*)."""
-    for pattern, kind in _KINDS:
-        if pattern.search(message):
-            return kind
-    return ErrorKind.OTHER

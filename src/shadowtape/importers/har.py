@@ -30,9 +30,10 @@ import orjson
 from shadowtape.errors import CaptureError
 from shadowtape.exchange import ErrorKind, Exchange, ExchangeError, Request, Response
 from shadowtape.ids import new_id
-from shadowtape.importers.base import Exported, Item, Skipped, classify_error
+from shadowtape.importers.base import Exported, Item, Skipped
 from shadowtape.importers.bodies import decode_base64, text_to_bytes
 from shadowtape.importers.seal import is_sealed
+from shadowtape.record.capture import error_kind
 
 _M = TypeVar("_M", Request, Response)
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -276,7 +277,7 @@ def _response(entry: dict[str, Any]) -> tuple[Response | None, ExchangeError | N
         message = str(response.get("_error") or response.get("statusText") or "").strip()
         given = "no status" if status is None else f"status {_quote(status)}"
         message = message or f"no response ({given} in the HAR)"
-        return None, ExchangeError(kind=classify_error(message), message=message)
+        return None, ExchangeError(kind=error_kind(message), message=message)
     headers = _headers(response.get("headers"))
     content = _obj(response.get("content"))
     content_type = _content_type(headers, content.get("mimeType"))

@@ -11,105 +11,47 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from shadowtape.errors import CaptureError
-from shadowtape.exchange import Exchange, ExchangeError, Request, Response
-from shadowtape.ids import new_id
-from shadowtape.importers.base import Item, Skipped, classify_error
+from shadowtape.exchange import Exchange
+from shadowtape.importers.base import Item, Skipped
 from shadowtape.importers.har import read_har
+from shadowtape.record.capture import capture, to_exchange
 
 _TOO_OLD = re.compile(
     r"mitmproxy (\S+) cannot read files with flow format version \((\d+), (\d+)\)"
 )
 _HAR_STARTS = (b"{", b"\xef\xbb\xbf", b"\x1f\x8b", b"\x78")
+#: No cap: a dump's bodies are imported whole.
+_WHOLE = sys.maxsize
 
 if TYPE_CHECKING:
     from mitmproxy import http
 
 
-def _text(value: bytes) -> str:
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return value.decode("latin-1")
-
-
-def _headers(headers: http.Headers) -> tuple[tuple[str, str], ...]:
-    return tuple((_text(name), _text(value)) for name, value in headers.fields)
-
-
-def _body(message: http.Message, side: str, notes: dict[str, str]) -> bytes:
-    """The decoded body; as recorded (and noted) when its Content-Encoding is broken."""
-    if message.raw_content is None:
-        return b""
-    try:
-        return message.get_content(strict=True) or b""
-    except ValueError:
-        encoding = message.headers.get("content-encoding", "")
-        notes[f"mitm.{side}_body"] = f"not decodable as {encoding}; stored as recorded"
-        return message.raw_content
-
-
-def _us(start: float | None, end: float | None) -> int | None:
-    if not start or not end or end < start:
-        return None
-    return round((end - start) * 1_000_000)
-
-
 def flow_to_exchange(flow: http.HTTPFlow, *, source: str) -> Exchange | Skipped:
-    """One HTTP flow as an Exchange, or a Skipped saying why it is not one."""
-    req = flow.request
-    if not req.timestamp_start:
+    """One HTTP flow as an Exchange, or a Skipped saying why it is not one.
+
+    The flow goes through the recorder's own capture (record.capture), so it becomes the
+    Exchange it would have been recorded as; what only a dump holds becomes a tag.
+    """
+    if not flow.request.timestamp_start:
         return Skipped("no request (a placeholder flow from an old dump format)")
     notes: dict[str, str] = {}
-    path, _, query = req.path.partition("?")
-    request = Request(
-        method=req.method.upper(),
-        scheme=req.scheme,
-        host=req.host,
-        port=req.port,
-        path=path or "/",
-        query=query,
-        http_version=req.http_version,
-        headers=_headers(req.headers),
-        body=(body := _body(req, "request", notes)),
-        body_size=len(body),
-    )
-    response = None
-    resp = flow.response
-    if resp is not None:
-        resp_body = _body(resp, "response", notes)
-        response = Response(
-            status=resp.status_code,
-            reason=resp.reason,
-            http_version=resp.http_version,
-            headers=_headers(resp.headers),
-            body=resp_body,
-            body_size=len(resp_body),
-        )
-    error = None
-    if flow.error is not None:
-        if response is None:
-            error = ExchangeError(kind=classify_error(flow.error.msg), message=flow.error.msg)
-        else:
-            notes["mitm.error"] = flow.error.msg  # e.g. a stream cancelled after the headers
+    exchange = to_exchange(capture(flow, _WHOLE), source=source, max_body=_WHOLE, notes=notes)
+    tags = {f"mitm.{name}": note for name, note in notes.items()}
+    if flow.error is None:
+        # Still waiting for its response when the dump was written: no error happened.
+        exchange = exchange.replace(error=None)
+    elif flow.response is not None:
+        tags["mitm.error"] = flow.error.msg  # e.g. a stream cancelled after the headers
+        exchange = exchange.replace(error=None)
     if flow.websocket is not None:
-        notes["websocket.messages"] = str(len(flow.websocket.messages))
-    started = datetime.fromtimestamp(req.timestamp_start, UTC)
-    return Exchange(
-        id=new_id(int(req.timestamp_start * 1000)),
-        recorded_at=started,
-        source=source,
-        request=request,
-        response=response,
-        error=error,
-        duration_us=_us(req.timestamp_start, resp.timestamp_end if resp else None),
-        ttfb_us=_us(req.timestamp_start, resp.timestamp_start if resp else None),
-        tags=notes,
-    )
+        tags["websocket.messages"] = str(len(flow.websocket.messages))
+    return exchange.replace(tags=tags) if tags else exchange
 
 
 def _is_har(path: str | os.PathLike[str]) -> bool:

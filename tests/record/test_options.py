@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from shadowtape.errors import ConfigError
-from shadowtape.recorder_options import limits, selection
+from shadowtape.record.options import limits, selection
 
 DEFAULTS: dict[str, Any] = {
     "shadowtape_sample": "1",

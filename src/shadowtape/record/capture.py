@@ -6,6 +6,11 @@ flow already holds (bytes, header tuples, floats): no decoding, no copying, no p
 bodies (gzip, deflate, br, zstd, through mitmproxy's own decoder), caps them, turns
 timestamps into durations and error messages into error kinds.
 
+This is the only flow -> Exchange code: the mitmproxy dump importer runs the same two
+steps, so a flow imported from a dump is the Exchange it would have been recorded as.
+``error_kind`` holds the one table of error messages (mitmproxy's, and Chrome's
+``net::ERR_*`` codes in HAR files) to error kinds.
+
 A ``Captured`` holds raw values (secrets included): it crosses only an in-memory pipe to
 the worker and is sanitized there before anything can reach a writer.
 """
@@ -118,7 +123,16 @@ def capture(flow: Any, raw_cap: int) -> Captured:
 
 # -- off the event loop -------------------------------------------------------------------
 
-_ERROR_KINDS: tuple[tuple[ErrorKind, re.Pattern[str]], ...] = (
+#: The one table of error messages to kinds, first match wins; ``error_kind`` reads it.
+ERROR_KINDS: tuple[tuple[ErrorKind, re.Pattern[str]], ...] = (
+    # Chrome's net::ERR_* codes (HAR files) first, by name: the words below would read
+    # some of them wrongly (ERR_CERT_AUTHORITY_INVALID is not a protocol error).
+    (ErrorKind.REFUSED, re.compile(r"\bERR_\w*(?:REFUSED|UNREACHABLE)|\bERR_CONNECTION_FAILED")),
+    (ErrorKind.RESET, re.compile(r"\bERR_CONNECTION_(?:RESET|CLOSED)")),
+    (ErrorKind.TLS, re.compile(r"\bERR_CERT")),
+    (ErrorKind.PROTOCOL, re.compile(r"\bERR_\w*(?:PROTOCOL|MALFORMED)|\bERR_HTTP2")),
+    (ErrorKind.OTHER, re.compile(r"\bERR_[A-Z0-9_]+")),
+    # mitmproxy's messages (and any other text).
     (ErrorKind.TLS, re.compile(r"tls|ssl|certificate|handshake", re.I)),
     (ErrorKind.TIMEOUT, re.compile(r"timed? ?out|timeout", re.I)),
     (
@@ -146,8 +160,8 @@ _ERROR_KINDS: tuple[tuple[ErrorKind, re.Pattern[str]], ...] = (
 
 
 def error_kind(message: str) -> ErrorKind:
-    """Map a mitmproxy error message onto the error kinds the replayer also uses."""
-    for kind, pattern in _ERROR_KINDS:
+    """The kind of a capture's error message (mitmproxy's, or a browser's in a HAR file)."""
+    for kind, pattern in ERROR_KINDS:
         if pattern.search(message):
             return kind
     return ErrorKind.OTHER
@@ -196,14 +210,19 @@ def _prefix_decoder(encoding: str) -> Callable[[bytes], bytes] | None:
 
 
 def decode_body(
-    raw: bytes | None, raw_size: int, fields: RawHeaders, max_body: int
+    raw: bytes | None,
+    raw_size: int,
+    fields: RawHeaders,
+    max_body: int,
+    *,
+    undecodable: Callable[[str], None] | None = None,
 ) -> tuple[bytes, int, bool]:
     """(body kept, decoded size, truncated) for a wire body, decoded and capped.
 
     A body that does not decode as its Content-Encoding claims is kept as it came, like
-    mitmproxy's ``get_content(strict=False)``. A streamed body (None) is empty and
-    truncated. When the hook cut a huge body, its decoded size is unknown and the wire
-    size is reported.
+    mitmproxy's ``get_content(strict=False)``, and ``undecodable`` is told the encoding.
+    A streamed body (None) is empty and truncated. When the hook cut a huge body, its
+    decoded size is unknown and the wire size is reported.
     """
     if raw is None:
         return b"", 0, True
@@ -223,10 +242,12 @@ def decode_body(
 
             try:
                 decoded = mitm_encoding.decode(raw, encoding)
-                if isinstance(decoded, bytes):
-                    body = decoded
             except ValueError:
-                body = raw
+                decoded = None
+            if isinstance(decoded, bytes):
+                body = decoded
+            elif undecodable is not None:
+                undecodable(encoding)
     size = raw_size if cut else len(body)
     size = max(size, len(body))
     if len(body) > max_body:
@@ -240,12 +261,26 @@ def _us(start: float | None, end: float | None) -> int | None:
     return max(0, round((end - start) * 1_000_000))
 
 
-def to_exchange(c: Captured, *, source: str, max_body: int) -> Exchange:
-    """Build the (still raw, unsanitized) Exchange from a capture."""
+def to_exchange(
+    c: Captured, *, source: str, max_body: int, notes: dict[str, str] | None = None
+) -> Exchange:
+    """Build the (still raw, unsanitized) Exchange from a capture.
+
+    ``notes``, when given, gets a line per body kept as it came because it did not
+    decode (``request_body``, ``response_body``); the dump importer tags them.
+    """
+
+    def noted(side: str) -> Callable[[str], None] | None:
+        if notes is None:
+            return None
+        return lambda encoding: notes.__setitem__(
+            f"{side}_body", f"not decodable as {encoding}; stored as recorded"
+        )
+
     target = _text(c.path)
     path, _, query = target.partition("?")
     rq_body, rq_size, rq_cut = decode_body(
-        c.request_raw, c.request_raw_size, c.request_headers, max_body
+        c.request_raw, c.request_raw_size, c.request_headers, max_body, undecodable=noted("request")
     )
     scheme = c.scheme.decode("ascii", "replace") or "http"
     request = Request(
@@ -264,7 +299,11 @@ def to_exchange(c: Captured, *, source: str, max_body: int) -> Exchange:
     response = None
     if c.status is not None:
         rs_body, rs_size, rs_cut = decode_body(
-            c.response_raw, c.response_raw_size, c.response_headers, max_body
+            c.response_raw,
+            c.response_raw_size,
+            c.response_headers,
+            max_body,
+            undecodable=noted("response"),
         )
         response = Response(
             status=c.status,

@@ -2,14 +2,14 @@
 
 Run it in front of a service as a reverse proxy::
 
-    mitmdump -s "$(python -m shadowtape.recorder_script)" --mode reverse:http://127.0.0.1:8080 \\
+    mitmdump -s "$(python -m shadowtape.record.script)" --mode reverse:http://127.0.0.1:8080 \\
         --set shadowtape_tapes=/var/lib/shadowtape/tapes
 
 The proxy never waits for the recorder: the ``response`` and ``error`` hooks only take
-references to what the flow holds and queue them (``recorder_capture.capture``);
-decoding, sanitizing and writing happen in a worker process (``recorder_worker``). When
-recording fails (tape folder gone, disk full, worker dead, queue full) the traffic goes on,
-and the failures are counted and logged once per interval.
+references to what the flow holds and queue them (``capture.capture``); decoding,
+sanitizing and writing happen in a worker process (``worker``). When recording fails
+(tape folder gone, disk full, worker dead, queue full) the traffic goes on, and the
+failures are counted and logged once per interval.
 """
 
 from __future__ import annotations
@@ -22,46 +22,19 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Optional
+from typing import Any
 
 from mitmproxy import ctx, exceptions
 
-from shadowtape import recorder_options
 from shadowtape.errors import ConfigError, TapeError
-from shadowtape.recorder_capture import capture
-from shadowtape.recorder_worker import Handoff, HandoffStats, Settings, WriterFactory, default_key
+from shadowtape.record import options
+from shadowtape.record.capture import capture
+from shadowtape.record.options import FILTER_OPTIONS, WORKER_OPTIONS
+from shadowtape.record.worker import Handoff, HandoffStats, Settings, WriterFactory, default_key
 
 log = logging.getLogger("shadowtape.recorder")
 
-#: Options whose change needs a new worker (everything but the filters and reporting).
-WORKER_OPTIONS = frozenset(
-    {
-        "shadowtape_tapes",
-        "shadowtape_source",
-        "shadowtape_max_body",
-        "shadowtape_rules",
-        "shadowtape_roll_rows",
-        "shadowtape_roll_bytes",
-        "shadowtape_roll_age",
-        "shadowtape_queue",
-        "shadowtape_worker",
-        "shadowtape_log_interval",
-        "shadowtape_compression",
-    }
-)
-FILTER_OPTIONS = frozenset(
-    {
-        "shadowtape_sample",
-        "shadowtape_include_host",
-        "shadowtape_exclude_host",
-        "shadowtape_include_path",
-        "shadowtape_exclude_path",
-        "shadowtape_include_method",
-        "shadowtape_exclude_method",
-    }
-)
 _RECORDED = "shadowtape_recorded"
 _FROZEN = False
 STATS_EVERY = 1.0
@@ -128,7 +101,7 @@ class Recorder:
     def __init__(self, *, writer_factory: WriterFactory | None = None) -> None:
         self.writer_factory = writer_factory
         self.handoff: Handoff | None = None
-        self.filter: recorder_options.Selection | None = None
+        self.filter: options.Selection | None = None
         self._raw_cap = 4 * 1024 * 1024
         self._key: bytes | None = None
         self._seen = 0
@@ -144,127 +117,7 @@ class Recorder:
 
     def load(self, loader: Any) -> None:
         logging.getLogger("mitmproxy.addons.script").addFilter(_ONE_LINE)
-        add = loader.add_option
-        add(
-            "shadowtape_tapes",
-            Optional[str],  # noqa: UP045 - mitmproxy 11 compares typespecs to Optional[str]
-            None,
-            "Where shadowtape writes tapes: a folder (created when missing) or a pyarrow "
-            "filesystem URI such as s3://bucket/tapes. Parts land under "
-            "source=NAME/date=YYYY-MM-DD/hour=HH/. Recording is off while this is unset.",
-        )
-        add(
-            "shadowtape_source",
-            str,
-            "",
-            "The source name stored with every exchange and used as the tape partition "
-            "(source=NAME); empty means this machine's host name (the pod name in Kubernetes).",
-        )
-        add(
-            "shadowtape_sample",
-            str,
-            "1",
-            "Fraction of matching flows to record, in (0, 1], as a number or a percentage "
-            "(0.1 or 10%). Sampling is random per flow and applied after the filters.",
-        )
-        for kind, what in (
-            (
-                "host",
-                "host name globs (e.g. *.example.com), matched case-insensitively "
-                "against the Host the client asked for",
-            ),
-            ("path", "regular expressions searched in the request path (without the query)"),
-            ("method", "HTTP methods (e.g. GET, POST)"),
-        ):
-            add(
-                f"shadowtape_include_{kind}",
-                Sequence[str],
-                [],
-                f"Record only flows matching one of these {what}. Empty records all. "
-                "Repeat --set to give several.",
-            )
-            add(
-                f"shadowtape_exclude_{kind}",
-                Sequence[str],
-                [],
-                f"Never record flows matching one of these {what}; exclusion wins over "
-                "inclusion. Repeat --set to give several.",
-            )
-        add(
-            "shadowtape_max_body",
-            str,
-            "1m",
-            "Bytes of each decoded body kept in the tape (k/m/g suffixes allowed). Longer "
-            "bodies are cut to this size and flagged truncated with their full size kept; "
-            "bodies mitmproxy streams (see stream_large_bodies) are recorded empty and "
-            "flagged truncated.",
-        )
-        add(
-            "shadowtape_rules",
-            Optional[str],  # noqa: UP045 - mitmproxy 11 compares typespecs to Optional[str]
-            None,
-            "A TOML file of extra sanitizing rules (header names, JSON paths, key patterns, "
-            "regexes) and allow-listed fields. The built-in rules always apply. The key for "
-            "pseudonyms comes from the SHADOWTAPE_SANITIZE_KEY environment variable.",
-        )
-        add(
-            "shadowtape_roll_rows",
-            int,
-            100_000,
-            "Close the current tape part and start a new one after this many exchanges.",
-        )
-        add(
-            "shadowtape_roll_bytes",
-            str,
-            "128m",
-            "Close the current tape part after it reaches this size on disk (k/m/g suffixes).",
-        )
-        add(
-            "shadowtape_roll_age",
-            int,
-            60,
-            "Close the current tape part after this many seconds, so exchanges become "
-            "readable at least this often; a crash loses at most this window.",
-        )
-        add(
-            "shadowtape_compression",
-            str,
-            "zstd",
-            "Parquet compression of tape parts. zstd is small and fast to read; 'none' "
-            "leaves values readable in the raw file, which tests use to prove no secret "
-            "reaches disk.",
-            choices=list(recorder_options.COMPRESSIONS),
-        )
-        add(
-            "shadowtape_queue",
-            int,
-            10_000,
-            "How many exchanges may wait in the proxy's memory for the recorder's worker; "
-            "beyond that new ones are dropped and counted rather than slowing traffic.",
-        )
-        add(
-            "shadowtape_worker",
-            str,
-            "process",
-            "Where sanitizing and writing run: 'process' (a worker process on another core, "
-            "so the proxy keeps its CPU) or 'thread' (in the proxy's process, competing "
-            "with it for the Python GIL).",
-            choices=list(recorder_options.WORKERS),
-        )
-        add(
-            "shadowtape_stats_file",
-            Optional[str],  # noqa: UP045 - mitmproxy 11 compares typespecs to Optional[str]
-            None,
-            "Write the recorder's counters as JSON to this file every second (replaced "
-            "atomically); `shadowtape record` reads it for its live line.",
-        )
-        add(
-            "shadowtape_log_interval",
-            int,
-            10,
-            "Seconds between two warnings about the same recording problem (dropped or "
-            "failed exchanges); each warning says how many since the last one.",
-        )
+        options.declare(loader)
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
@@ -273,10 +126,8 @@ class Recorder:
             _unknown(opts)
         # Every value is checked before anything is built: a refused one starts no worker.
         try:
-            selection = (
-                recorder_options.selection(opts) if updated & FILTER_OPTIONS or first else None
-            )
-            limits = recorder_options.limits(opts) if updated & WORKER_OPTIONS else None
+            selection = options.selection(opts) if updated & FILTER_OPTIONS or first else None
+            limits = options.limits(opts) if updated & WORKER_OPTIONS else None
         except ConfigError as exc:
             raise _bad(str(exc)) from None
         settings = self._settings(limits) if limits is not None else None
@@ -295,7 +146,7 @@ class Recorder:
         if self.handoff is not None or opts.shadowtape_stats_file:
             self._start_ticker()
 
-    def _settings(self, limits: recorder_options.Limits) -> Settings | None:
+    def _settings(self, limits: options.Limits) -> Settings | None:
         opts = ctx.options
         tapes = opts.shadowtape_tapes
         if not tapes:
@@ -327,10 +178,10 @@ class Recorder:
     def running(self) -> None:
         """Once mitmdump is up: move every object made so far out of the garbage collector.
 
-        Importing this addon's dependencies (pyarrow above all) adds hundreds of thousands
-        of objects that live as long as the process, and every full collection, run on
-        the proxy's event loop, would walk them again: measured, about 6 % of mitmdump's
-        throughput. ``gc.freeze()`` (after one last collection) spares the proxy that.
+        Importing this addon's dependencies adds hundreds of thousands of objects that
+        live as long as the process, and every full collection, run on the proxy's event
+        loop, would walk them again (benchmarks/README.md, "Recorder", has the cost).
+        ``gc.freeze()`` (after one last collection) spares the proxy that.
         """
         global _FROZEN
         if not _FROZEN:

@@ -11,8 +11,8 @@ thread batches the deque every 100 milliseconds and passes each batch to a
   A worker that dies is counted, logged and restarted; a stuck one only fills the pipe,
   after which captures are dropped and counted; or
 - on the sender **thread** itself (``mode="thread"``): no second process, but every
-  microsecond of sanitizing is taken from the proxy's GIL. benchmarks/bench_recorder.py
-  measures both.
+  microsecond of sanitizing is taken from the proxy's GIL (benchmarks/bench_recorder.py
+  compares the two).
 
 Every capture handed over ends in exactly one counter: written, dropped or failed (or
 still queued).
@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from shadowtape.exchange import Exchange
-from shadowtape.recorder_capture import Captured, to_exchange
+from shadowtape.record.capture import Captured, to_exchange
 
 log = logging.getLogger("shadowtape.recorder")
 
@@ -240,8 +240,8 @@ def _clean_sys_path() -> Iterator[None]:
     """Hide shadowtape's own folder from the spawned worker's sys.path.
 
     mitmproxy puts a script's folder on sys.path while loading it, and a spawned process
-    copies sys.path; with recorder_script.py that folder is the package itself, whose
-    ``inspect`` module would then shadow the standard library's.
+    copies sys.path; with record/script.py that folder is this package, whose modules
+    would then shadow any module of the same bare name (``options``, ``worker``, ...).
     """
     package = os.path.dirname(os.path.abspath(__file__))
     saved = sys.path[:]

@@ -1,0 +1,441 @@
+"""The recorder's options: the one table of them, and what their values mean.
+
+``OPTIONS`` lists every ``shadowtape_*`` option once (name, type, default, help, and the
+``shadowtape record`` flag when there is one); the addon declares them from it
+(``declare``), knows from it what a change rebuilds (``WORKER_OPTIONS``,
+``FILTER_OPTIONS``), and the command adds its flags from it (``add_flags``).
+
+``selection`` and ``limits`` parse and check the values. The addon calls them on
+mitmproxy's options when it is configured, and ``shadowtape record`` on the options it is
+about to hand to mitmdump, so the command refuses before anything starts exactly what the
+addon would refuse. A wrong value is a ConfigError naming the option as the caller's user
+wrote it (``name``): ``--max-body`` for the command, ``shadowtape_max_body`` for mitmdump.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fnmatch import translate
+from typing import Any, Literal, Optional
+
+from shadowtape.errors import ConfigError, SanitizeError
+from shadowtape.tape.filters import parse_rate
+
+Namer = Callable[[str], str]
+
+WORKERS = ("process", "thread")
+COMPRESSIONS = ("zstd", "snappy", "gzip", "lz4", "brotli", "none")
+
+#: What a change of the option rebuilds: the worker, the filter, or nothing (reporting).
+Scope = Literal["worker", "filter", "report"]
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """How ``shadowtape record`` offers an option: its flag and one line of help."""
+
+    name: str
+    help: str
+    metavar: str | None = None
+    required: bool = False
+
+    @property
+    def dest(self) -> str:
+        return self.name.removeprefix("--").replace("-", "_")
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One recorder option, as mitmproxy declares it and ``shadowtape record`` offers it."""
+
+    name: str
+    typespec: Any
+    default: Any
+    #: One paragraph, shown by ``mitmdump --options``.
+    help: str
+    scope: Scope
+    choices: tuple[str, ...] | None = None
+    #: The command's flag for it; None when only ``--set`` gives it.
+    flag: Flag | None = None
+
+    @property
+    def repeated(self) -> bool:
+        """A list option: each ``--set`` (or flag) adds a value."""
+        return bool(self.typespec == Sequence[str])
+
+
+def _filters() -> list[Option]:
+    made = []
+    for kind, what, example in (
+        (
+            "host",
+            "host name globs (e.g. *.example.com), matched case-insensitively "
+            "against the Host the client asked for",
+            "*.example.com",
+        ),
+        ("path", "regular expressions searched in the request path (without the query)", "^/api/"),
+        ("method", "HTTP methods (e.g. GET, POST)", "GET"),
+    ):
+        for verb, help in (
+            (
+                "include",
+                f"Record only flows matching one of these {what}. Empty records all. "
+                "Repeat --set to give several.",
+            ),
+            (
+                "exclude",
+                f"Never record flows matching one of these {what}; exclusion wins over "
+                "inclusion. Repeat --set to give several.",
+            ),
+        ):
+            made.append(
+                Option(
+                    f"shadowtape_{verb}_{kind}",
+                    Sequence[str],
+                    [],
+                    help,
+                    "filter",
+                    flag=Flag(
+                        f"--{verb}-{kind}",
+                        f"{verb} flows by {kind} (e.g. {example}; repeatable)",
+                        metavar=kind.upper(),
+                    ),
+                )
+            )
+    return made
+
+
+# Optional[str], not str | None: mitmproxy 11 compares typespecs to Optional[str].
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "shadowtape_tapes",
+        Optional[str],  # noqa: UP045
+        None,
+        "Where shadowtape writes tapes: a folder (created when missing) or a pyarrow "
+        "filesystem URI such as s3://bucket/tapes. Parts land under "
+        "source=NAME/date=YYYY-MM-DD/hour=HH/. Recording is off while this is unset.",
+        "worker",
+        flag=Flag(
+            "--tapes", "tape folder (created) or filesystem URI", metavar="DIR", required=True
+        ),
+    ),
+    Option(
+        "shadowtape_source",
+        str,
+        "",
+        "The source name stored with every exchange and used as the tape partition "
+        "(source=NAME); empty means this machine's host name (the pod name in Kubernetes).",
+        "worker",
+        flag=Flag("--source", "source name (default: this host's name)"),
+    ),
+    Option(
+        "shadowtape_sample",
+        str,
+        "1",
+        "Fraction of matching flows to record, in (0, 1], as a number or a percentage "
+        "(0.1 or 10%). Sampling is random per flow and applied after the filters.",
+        "filter",
+        flag=Flag("--sample", "share of flows to record: 0.1 or 10%%"),
+    ),
+    *_filters(),
+    Option(
+        "shadowtape_max_body",
+        str,
+        "1m",
+        "Bytes of each decoded body kept in the tape (k/m/g suffixes allowed). Longer "
+        "bodies are cut to this size and flagged truncated with their full size kept; "
+        "bodies mitmproxy streams (see stream_large_bodies) are recorded empty and "
+        "flagged truncated.",
+        "worker",
+        flag=Flag("--max-body", "decoded bytes kept per body (1m)"),
+    ),
+    Option(
+        "shadowtape_rules",
+        Optional[str],  # noqa: UP045
+        None,
+        "A TOML file of extra sanitizing rules (header names, JSON paths, key patterns, "
+        "regexes) and allow-listed fields. The built-in rules always apply. The key for "
+        "pseudonyms comes from the SHADOWTAPE_SANITIZE_KEY environment variable.",
+        "worker",
+        flag=Flag("--rules", "extra sanitizing rules (TOML)", metavar="FILE"),
+    ),
+    Option(
+        "shadowtape_roll_rows",
+        int,
+        100_000,
+        "Close the current tape part and start a new one after this many exchanges.",
+        "worker",
+        flag=Flag("--roll-rows", "exchanges per part"),
+    ),
+    Option(
+        "shadowtape_roll_bytes",
+        str,
+        "128m",
+        "Close the current tape part after it reaches this size on disk (k/m/g suffixes).",
+        "worker",
+        flag=Flag("--roll-bytes", "bytes per part (128m)"),
+    ),
+    Option(
+        "shadowtape_roll_age",
+        int,
+        60,
+        "Close the current tape part after this many seconds, so exchanges become "
+        "readable at least this often; a crash loses at most this window.",
+        "worker",
+        flag=Flag("--roll-age", "seconds before a part is closed (60)"),
+    ),
+    Option(
+        "shadowtape_compression",
+        str,
+        "zstd",
+        "Parquet compression of tape parts. zstd is small and fast to read; 'none' "
+        "leaves values readable in the raw file, which tests use to prove no secret "
+        "reaches disk.",
+        "worker",
+        choices=COMPRESSIONS,
+    ),
+    Option(
+        "shadowtape_queue",
+        int,
+        10_000,
+        "How many exchanges may wait in the proxy's memory for the recorder's worker; "
+        "beyond that new ones are dropped and counted rather than slowing traffic.",
+        "worker",
+    ),
+    Option(
+        "shadowtape_worker",
+        str,
+        "process",
+        "Where sanitizing and writing run: 'process' (a worker process on another core, "
+        "so the proxy keeps its CPU) or 'thread' (in the proxy's process, competing "
+        "with it for the Python GIL).",
+        "worker",
+        choices=WORKERS,
+    ),
+    Option(
+        "shadowtape_stats_file",
+        Optional[str],  # noqa: UP045
+        None,
+        "Write the recorder's counters as JSON to this file every second (replaced "
+        "atomically); `shadowtape record` reads it for its live line.",
+        "report",
+    ),
+    Option(
+        "shadowtape_log_interval",
+        int,
+        10,
+        "Seconds between two warnings about the same recording problem (dropped or "
+        "failed exchanges); each warning says how many since the last one.",
+        "worker",
+    ),
+)
+
+#: Options whose change needs a new worker (everything but the filters and reporting).
+WORKER_OPTIONS = frozenset(o.name for o in OPTIONS if o.scope == "worker")
+FILTER_OPTIONS = frozenset(o.name for o in OPTIONS if o.scope == "filter")
+#: The flag each option comes from, to name it in an error.
+FLAGS = {o.name: o.flag.name for o in OPTIONS if o.flag is not None}
+
+
+def declare(loader: Any) -> None:
+    """Declare every option with mitmproxy's loader (the addon's ``load``)."""
+    for o in OPTIONS:
+        default = list(o.default) if o.repeated else o.default
+        choices = list(o.choices) if o.choices is not None else None
+        loader.add_option(o.name, o.typespec, default, o.help, choices=choices)
+
+
+def add_flags(parser: argparse.ArgumentParser) -> None:
+    """``shadowtape record``'s flag for every option that has one."""
+    for o in OPTIONS:
+        flag = o.flag
+        if flag is None:
+            continue
+        extra: dict[str, Any] = {"help": flag.help}
+        if flag.metavar is not None:
+            extra["metavar"] = flag.metavar
+        if flag.required:
+            extra["required"] = True
+        elif o.repeated:
+            extra |= {"action": "append", "default": []}
+        else:
+            extra["default"] = o.default
+        if o.typespec is int:
+            extra["type"] = int
+        parser.add_argument(flag.name, **extra)
+
+
+def settings(values: argparse.Namespace, replaced: set[str]) -> list[str]:
+    """The ``OPTION=VALUE`` settings for mitmdump from the command's flags.
+
+    An option in ``replaced`` (given by ``--set``) is left out, except a list option,
+    which takes the values of both; so is a flag left unset.
+    """
+    scalars, lists = [], []
+    for o in OPTIONS:
+        if o.flag is None:
+            continue
+        value = getattr(values, o.flag.dest)
+        if o.repeated:
+            lists += [f"{o.name}={item}" for item in value]
+        elif o.name not in replaced and _given(value, o):
+            scalars.append(f"{o.name}={value}")
+    return scalars + lists
+
+
+def _given(value: object, option: Option) -> bool:
+    # An empty --rules means no file, as mitmproxy reads an empty optional value.
+    return value is not None and (value != "" or option.default is not None)
+
+
+def _as_is(option: str) -> str:
+    return option
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which flows are recorded: the filter and sample options, parsed."""
+
+    sample: float
+    include_host: re.Pattern[str] | None
+    exclude_host: re.Pattern[str] | None
+    include_path: re.Pattern[str] | None
+    exclude_path: re.Pattern[str] | None
+    include_method: frozenset[bytes]
+    exclude_method: frozenset[bytes]
+
+    def wants(self, flow: Any) -> bool:
+        request = flow.request
+        method = request.data.method
+        if self.include_method and method not in self.include_method:
+            return False
+        if method in self.exclude_method:
+            return False
+        if self.include_host or self.exclude_host:
+            host = request.pretty_host.lower()
+            if self.include_host and not self.include_host.match(host):
+                return False
+            if self.exclude_host and self.exclude_host.match(host):
+                return False
+        if self.include_path or self.exclude_path:
+            path = request.data.path.split(b"?", 1)[0].decode("utf-8", "replace")
+            if self.include_path and not self.include_path.search(path):
+                return False
+            if self.exclude_path and self.exclude_path.search(path):
+                return False
+        return self.sample >= 1.0 or random.random() < self.sample
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How the worker records: sizes, part rolling, queue, rules, worker and compression."""
+
+    max_body: int
+    roll_rows: int
+    roll_bytes: int
+    roll_age: int
+    queue: int
+    log_interval: int
+    rules: str | None
+    worker: str
+    compression: str
+
+
+def selection(opts: Any, name: Namer = _as_is) -> Selection:
+    """The filter options of ``opts`` (mitmproxy's options, typed), or a ConfigError."""
+    return Selection(
+        sample=sample(name("shadowtape_sample"), opts.shadowtape_sample),
+        include_host=hosts(opts.shadowtape_include_host),
+        exclude_host=hosts(opts.shadowtape_exclude_host),
+        include_path=paths(name("shadowtape_include_path"), opts.shadowtape_include_path),
+        exclude_path=paths(name("shadowtape_exclude_path"), opts.shadowtape_exclude_path),
+        include_method=methods(opts.shadowtape_include_method),
+        exclude_method=methods(opts.shadowtape_exclude_method),
+    )
+
+
+def limits(opts: Any, name: Namer = _as_is) -> Limits:
+    """The worker options of ``opts`` (mitmproxy's options, typed), or a ConfigError."""
+    rules = opts.shadowtape_rules or None
+    if rules:
+        check_rules(name("shadowtape_rules"), rules)
+    return Limits(
+        max_body=size(name("shadowtape_max_body"), opts.shadowtape_max_body),
+        roll_rows=at_least_one(name("shadowtape_roll_rows"), opts.shadowtape_roll_rows),
+        roll_bytes=size(name("shadowtape_roll_bytes"), opts.shadowtape_roll_bytes),
+        roll_age=at_least_one(name("shadowtape_roll_age"), opts.shadowtape_roll_age, "seconds"),
+        queue=at_least_one(name("shadowtape_queue"), opts.shadowtape_queue),
+        log_interval=at_least_one(
+            name("shadowtape_log_interval"), opts.shadowtape_log_interval, "seconds"
+        ),
+        rules=rules,
+        worker=one_of(name("shadowtape_worker"), opts.shadowtape_worker, WORKERS),
+        compression=one_of(
+            name("shadowtape_compression"), opts.shadowtape_compression, COMPRESSIONS
+        ),
+    )
+
+
+def sample(name: str, value: str) -> float:
+    return parse_rate(name, value)
+
+
+def size(name: str, value: str) -> int:
+    from mitmproxy.utils import human  # here: `shadowtape --help` does not load mitmproxy
+
+    try:
+        parsed = human.parse_size(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed <= 0:
+        raise ConfigError(f"{name}: {value!r} is not a size; use bytes or a k/m/g suffix, e.g. 1m")
+    return int(parsed)
+
+
+def at_least_one(name: str, value: int, unit: str = "") -> int:
+    if value < 1:
+        what = f"a whole number of {unit}" if unit else "a whole number"
+        raise ConfigError(f"{name}: {value} is too small; use {what}, at least 1")
+    return value
+
+
+def one_of(name: str, value: str, choices: Sequence[str]) -> str:
+    # mitmproxy lists an option's choices in its help but does not enforce them.
+    if value not in choices:
+        raise ConfigError(f"{name}: {value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def hosts(globs: Sequence[str]) -> re.Pattern[str] | None:
+    if not globs:
+        return None
+    return re.compile("|".join(translate(g.strip().lower()) for g in globs))
+
+
+def paths(name: str, regexes: Sequence[str]) -> re.Pattern[str] | None:
+    if not regexes:
+        return None
+    for regex in regexes:
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise ConfigError(f"{name}: {regex!r} is not a valid regex ({exc})") from None
+    return re.compile("|".join(f"(?:{r})" for r in regexes))
+
+
+def methods(names: Sequence[str]) -> frozenset[bytes]:
+    return frozenset(m.strip().upper().encode() for m in names)
+
+
+def check_rules(name: str, path: str) -> None:
+    """Load the rules file as the worker will, so a file it could not use is refused now."""
+    from shadowtape.sanitize import Sanitizer
+
+    try:
+        Sanitizer.from_file(path, key=b"check")
+    except SanitizeError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
