@@ -6,7 +6,8 @@ The modules, in the order a flow meets them:
 - ``addon``: the mitmproxy addon, whose hooks only capture a flow and hand it off;
 - ``options``: the one table of the recorder's options, and what their values mean;
 - ``capture``: flow to Exchange, and the error-kind table (the mitm importer uses both);
-- ``worker``: the hand-off off the proxy's loop, and the worker that sanitizes and writes;
+- ``handoff``: the bounded queue off the proxy's loop, and the worker process behind it;
+- ``worker``: what the worker runs: capture to Exchange, sanitized, to the tape writer;
 - ``launcher`` and ``supervisor``: what ``shadowtape record`` checks and starts mitmdump
   with, and how it runs, watches and stops that process.
 

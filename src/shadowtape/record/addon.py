@@ -30,8 +30,9 @@ from mitmproxy import ctx, exceptions
 from shadowtape.errors import ConfigError, TapeError
 from shadowtape.record import options
 from shadowtape.record.capture import capture
+from shadowtape.record.handoff import Handoff, HandoffStats
 from shadowtape.record.options import FILTER_OPTIONS, WORKER_OPTIONS
-from shadowtape.record.worker import Handoff, HandoffStats, Settings, WriterFactory, default_key
+from shadowtape.record.worker import Settings, WriterFactory, default_key
 
 log = logging.getLogger("shadowtape.recorder")
 

@@ -1,36 +1,20 @@
-"""The recorder's hand-off: captures leave the proxy's event loop here and never come back.
+"""The recorder's worker: captures in, sanitized exchanges out to the tape writer.
 
-The proxy side (``Handoff.put``) appends to a bounded deque and returns: it never blocks
-and never raises; when the deque is full the capture is dropped and counted. A sender
-thread batches the deque every 100 milliseconds and passes each batch to a
-``Pipeline`` (sanitize, then ``TapeWriter``), either
-
-- in a worker **process** (default): the batch is pickled onto an in-memory pipe, so
-  decoding, sanitizing, Arrow conversion and Parquet writing run on another core and do
-  not compete with the proxy for its GIL. Raw values cross only the pipe, never disk.
-  A worker that dies is counted, logged and restarted; a stuck one only fills the pipe,
-  after which captures are dropped and counted; or
-- on the sender **thread** itself (``mode="thread"``): no second process, but every
-  microsecond of sanitizing is taken from the proxy's GIL (benchmarks/bench_recorder.py
-  compares the two).
-
-Every capture handed over ends in exactly one counter: written, dropped or failed (or
-still queued).
+``Pipeline`` is the only place a live capture becomes an Exchange (``capture.to_exchange``),
+and it sanitizes it before anything else can see it; every capture ends in one of its
+counters, which it shares with the proxy side (``handoff``). ``worker_main`` runs it in
+the worker process, at a lower CPU priority than the proxy.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import pickle
 import signal
-import sys
-import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterator, MutableSequence
+from collections.abc import Callable, MutableSequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -41,11 +25,7 @@ log = logging.getLogger("shadowtape.recorder")
 
 #: Slots of the counters a pipeline shares with the proxy side.
 RECEIVED, WRITTEN, DROPPED, FAILED, PARTS, QUEUED = range(6)
-_SLOTS = 6
-BATCH_WAIT = 0.1
-ALIVE_EVERY = 0.5
-BATCH_MAX = 512
-RESTART_BACKOFF = 5.0
+SLOTS = 6
 WORKER_NICE = 10
 REFRESH_EVERY = 0.25
 
@@ -79,21 +59,6 @@ class Settings:
     log_interval: float = 10.0
     #: A module-level callable (importable by the worker) building the writer.
     writer_factory: WriterFactory | None = field(default=None, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class HandoffStats:
-    """Counters since the recorder started (all workers, including dead ones)."""
-
-    handed: int
-    written: int
-    dropped: int
-    failed: int
-    parts: int
-    queued: int
-    restarts: int
-    #: CPU seconds the sender thread has used (in the proxy's process, off its loop).
-    sender_cpu: float = 0.0
 
 
 class _Throttle:
@@ -233,258 +198,6 @@ def worker_main(conn: Any, settings: Settings, counters: MutableSequence[int]) -
         counters[RECEIVED] += len(batch)
         pipeline.handle(batch)
     pipeline.close(timeout=None)
-
-
-@contextlib.contextmanager
-def _clean_sys_path() -> Iterator[None]:
-    """Hide shadowtape's own folder from the spawned worker's sys.path.
-
-    mitmproxy puts a script's folder on sys.path while loading it, and a spawned process
-    copies sys.path; with record/script.py that folder is this package, whose modules
-    would then shadow any module of the same bare name (``options``, ``worker``, ...).
-    """
-    package = os.path.dirname(os.path.abspath(__file__))
-    saved = sys.path[:]
-    cleaned = [p for p in saved if os.path.abspath(p or os.curdir) != package]
-    if len(cleaned) == len(saved):
-        yield
-        return
-    sys.path[:] = cleaned
-    try:
-        yield
-    finally:
-        sys.path[:] = saved
-
-
-class _ProcessBackend:
-    """One worker process behind a one-way pipe; replaced when it dies."""
-
-    def __init__(self, settings: Settings) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.counters: MutableSequence[int] = ctx.Array("q", _SLOTS, lock=False)
-        reader, self.conn = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(
-            target=worker_main,
-            args=(reader, settings, self.counters),
-            name="shadowtape-recorder-worker",
-            daemon=True,
-        )
-        with _clean_sys_path():
-            self.process.start()
-        reader.close()
-        self.sent = 0
-
-    def send(self, batch: list[Captured]) -> None:
-        # As plain tuples: pickling a NamedTuple costs about four times as much.
-        plain = [tuple(captured) for captured in batch]
-        self.conn.send_bytes(pickle.dumps(plain, protocol=pickle.HIGHEST_PROTOCOL))
-        self.sent += len(batch)
-
-    def alive(self) -> bool:
-        return self.process.is_alive()
-
-    def lost(self) -> int:
-        """Captures sent to this worker that no counter accounts for (after it died)."""
-        c = self.counters
-        return max(0, self.sent - c[WRITTEN] - c[DROPPED] - c[FAILED])
-
-    def finish(self, timeout: float) -> bool:
-        with contextlib.suppress(OSError):
-            self.conn.send_bytes(b"")
-        with contextlib.suppress(OSError):
-            self.conn.close()
-        self.process.join(timeout)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(5)
-            return False
-        return True
-
-    def kill(self) -> None:
-        with contextlib.suppress(OSError):
-            self.conn.close()
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(5)
-
-
-class _ThreadBackend:
-    """The pipeline on the sender thread, in the proxy's process."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.counters: MutableSequence[int] = [0] * _SLOTS
-        self.pipeline = Pipeline(settings, self.counters)
-        self.sent = 0
-
-    def send(self, batch: list[Captured]) -> None:
-        self.sent += len(batch)
-        self.counters[RECEIVED] += len(batch)
-        self.pipeline.handle(batch)
-
-    def alive(self) -> bool:
-        return True
-
-    def lost(self) -> int:
-        return 0
-
-    def finish(self, timeout: float) -> bool:
-        self.pipeline.close(timeout)
-        return True
-
-    def kill(self) -> None:
-        self.pipeline.close(0)
-
-
-class Handoff:
-    """The proxy's side: ``put`` never blocks; a sender thread feeds the pipeline."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        mode: str = "process",
-        queue_size: int = 10_000,
-    ) -> None:
-        if mode not in ("process", "thread"):
-            raise ValueError(f"unknown worker mode {mode!r}; valid modes: process, thread")
-        self.settings = settings
-        self.mode = mode
-        self._queue: deque[Captured] = deque()
-        self._queue_size = queue_size
-        self._wake = threading.Event()
-        self._closing = False
-        self._handed = 0
-        self._dropped = 0
-        self._failed = 0
-        # Totals of workers that are gone, so counters never go backwards.
-        self._past = [0] * _SLOTS
-        self._restarts = 0
-        self._sender_cpu = 0.0
-        self._checked = 0.0
-        self._last_start = 0.0
-        self._backend: _ProcessBackend | _ThreadBackend | None = None
-        self._backend_lock = threading.Lock()
-        self._start_backend()
-        self._thread = threading.Thread(target=self._run, name="shadowtape-handoff", daemon=True)
-        self._thread.start()
-
-    # -- the proxy's side ---------------------------------------------------------------------
-
-    def put(self, captured: Captured) -> bool:
-        """Queue one capture; False (and counted) when the queue is full or closed."""
-        queue = self._queue
-        if self._closing or len(queue) >= self._queue_size:
-            self._dropped += 1
-            return False
-        queue.append(captured)
-        self._handed += 1
-        if len(queue) >= BATCH_MAX:
-            self._wake.set()
-        return True
-
-    @property
-    def stats(self) -> HandoffStats:
-        counters = self._backend.counters if self._backend is not None else [0] * _SLOTS
-        past = self._past
-        return HandoffStats(
-            handed=self._handed,
-            written=past[WRITTEN] + counters[WRITTEN],
-            dropped=self._dropped + past[DROPPED] + counters[DROPPED],
-            failed=self._failed + past[FAILED] + counters[FAILED],
-            parts=past[PARTS] + counters[PARTS],
-            queued=len(self._queue) + counters[QUEUED] + self._in_flight(),
-            restarts=self._restarts,
-            sender_cpu=self._sender_cpu,
-        )
-
-    def _in_flight(self) -> int:
-        backend = self._backend
-        if isinstance(backend, _ProcessBackend):
-            c = backend.counters
-            return max(0, backend.sent - c[RECEIVED])
-        return 0
-
-    def close(self, timeout: float = 30.0) -> bool:
-        """Send everything queued, let the pipeline close its parts, stop. True when clean."""
-        self._closing = True
-        self._wake.set()
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    # -- the sender thread --------------------------------------------------------------------
-
-    def _start_backend(self) -> None:
-        self._last_start = time.monotonic()
-        try:
-            if self.mode == "process":
-                self._backend = _ProcessBackend(self.settings)
-            else:
-                self._backend = _ThreadBackend(self.settings)
-        except Exception as exc:
-            self._backend = None
-            log.warning("cannot start the recorder's %s worker: %s", self.mode, exc)
-
-    def _retire_backend(self, reason: str) -> None:
-        backend = self._backend
-        if backend is None:
-            return
-        lost = backend.lost()
-        for slot in (WRITTEN, DROPPED, FAILED, PARTS):
-            self._past[slot] += backend.counters[slot]
-        self._failed += lost
-        self._backend = None
-        backend.kill()
-        log.warning("the recorder's worker %s; %d exchanges lost with it; restarting", reason, lost)
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait(BATCH_WAIT)
-            self._wake.clear()
-            closing = self._closing
-            self._drain()
-            self._sender_cpu = time.thread_time()
-            if closing and not self._queue:
-                break
-        self._finish()
-        self._sender_cpu = time.thread_time()
-
-    def _drain(self) -> None:
-        queue = self._queue
-        while queue:
-            batch: list[Captured] = []
-            while queue and len(batch) < BATCH_MAX:
-                batch.append(queue.popleft())
-            self._send(batch)
-        backend = self._backend
-        now = time.monotonic()
-        if backend is not None and now - self._checked >= ALIVE_EVERY:
-            self._checked = now
-            if not backend.alive():
-                self._retire_backend("died")
-        if self._backend is None and time.monotonic() - self._last_start >= RESTART_BACKOFF:
-            self._restarts += 1
-            self._start_backend()
-
-    def _send(self, batch: list[Captured]) -> None:
-        backend = self._backend
-        if backend is None:
-            self._failed += len(batch)
-            return
-        try:
-            backend.send(batch)
-        except Exception as exc:
-            self._failed += len(batch)
-            self._retire_backend(f"cannot take exchanges ({type(exc).__name__}: {exc})")
-
-    def _finish(self) -> None:
-        backend = self._backend
-        if backend is None:
-            return
-        clean = backend.finish(timeout=25.0)
-        if not clean:
-            self._retire_backend("did not finish in time")
-        else:
-            self._failed += backend.lost()
 
 
 def default_key() -> tuple[bytes, bool]:

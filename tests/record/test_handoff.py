@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 
 from shadowtape.record.capture import capture
-from shadowtape.record.worker import Handoff, Settings
+from shadowtape.record.handoff import Handoff
+from shadowtape.record.worker import Settings
 from tests.record.support import make_flow, read_tapes
 
 
 def test_a_dead_worker_process_is_counted_and_replaced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("shadowtape.record.worker.RESTART_BACKOFF", 0.1)
+    monkeypatch.setattr("shadowtape.record.handoff.RESTART_BACKOFF", 0.1)
     settings = Settings(tapes=str(tmp_path / "tapes"), source="s", max_body=1 << 20, key=b"k")
     handoff = Handoff(settings, mode="process", queue_size=1000)
     try:
