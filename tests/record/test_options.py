@@ -1,114 +1,40 @@
-"""The Recorder's option values: what is accepted, and what a refusal tells the user.
-
-The same functions run in the addon and in `shadowtape record`; the name a refusal
-gives is the caller's (a flag or a mitmproxy option), so both are exercised here.
-"""
+"""The one option table: mitmproxy's declarations and `shadowtape record`'s flags agree with it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+import warnings
 
-import pytest
+with warnings.catch_warnings():
+    # mitmproxy 12.2's flowfilter still calls pyparsing's deprecated camelCase API on import.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from mitmproxy.test import taddons
 
-from shadowtape.errors import ConfigError
-from shadowtape.record.options import limits, selection
-
-DEFAULTS: dict[str, Any] = {
-    "shadowtape_sample": "1",
-    "shadowtape_include_host": [],
-    "shadowtape_exclude_host": [],
-    "shadowtape_include_path": [],
-    "shadowtape_exclude_path": [],
-    "shadowtape_include_method": [],
-    "shadowtape_exclude_method": [],
-    "shadowtape_max_body": "1m",
-    "shadowtape_rules": None,
-    "shadowtape_roll_rows": 100_000,
-    "shadowtape_roll_bytes": "128m",
-    "shadowtape_roll_age": 60,
-    "shadowtape_queue": 10_000,
-    "shadowtape_log_interval": 10,
-    "shadowtape_worker": "process",
-    "shadowtape_compression": "zstd",
-}
+from shadowtape.cli import build_parser
+from shadowtape.record.addon import Recorder
+from shadowtape.record.options import FILTER_OPTIONS, FLAGS, OPTIONS, WORKER_OPTIONS
 
 
-def _opts(**values: Any) -> SimpleNamespace:
-    return SimpleNamespace(**(DEFAULTS | values))
+def test_the_addon_declares_every_option_of_the_table_with_its_default() -> None:
+    recorder = Recorder()
+    with taddons.context(recorder) as tctx:
+        names = set(tctx.options.keys())
+        declared = {name for name in names if name.startswith("shadowtape_")}
+        assert declared == {o.name for o in OPTIONS}
+        for o in OPTIONS:
+            assert getattr(tctx.options, o.name) == o.default, o.name
+        recorder.done()
 
 
-def _flag(option: str) -> str:
-    return "--" + option.removeprefix("shadowtape_").replace("_", "-")
+def test_the_command_offers_a_flag_with_the_same_default_for_each_flagged_option() -> None:
+    parser = build_parser()
+    args = parser.parse_args(["record", "--upstream", "http://127.0.0.1:1", "--tapes", "t"])
+    for o in OPTIONS:
+        if o.flag is not None and not o.flag.required:
+            assert getattr(args, o.flag.dest) == o.default, o.flag.name
+    assert set(FLAGS) == {o.name for o in OPTIONS if o.flag is not None}
 
 
-def test_accepted_values_are_parsed() -> None:
-    chosen = selection(
-        _opts(
-            shadowtape_sample="10%",
-            shadowtape_include_path=["^/api/", "^/v2/"],
-            shadowtape_include_method=[" get", "Post"],
-        )
-    )
-    assert chosen.sample == pytest.approx(0.1)
-    assert chosen.include_path is not None and chosen.include_path.search("/v2/x")
-    assert chosen.include_method == {b"GET", b"POST"}
-    parsed = limits(_opts(shadowtape_max_body="2k", shadowtape_roll_bytes="1g"))
-    assert (parsed.max_body, parsed.roll_bytes) == (2048, 1 << 30)
-    assert (parsed.worker, parsed.compression, parsed.rules) == ("process", "zstd", None)
-
-
-BAD = [
-    ("shadowtape_sample", "abc", "0.1 or 10%"),
-    ("shadowtape_sample", "2", "(0, 1]"),
-    ("shadowtape_sample", "0%", "(0, 1]"),
-    ("shadowtape_include_path", ["["], "not a valid regex"),
-    ("shadowtape_exclude_path", ["ok", "(x"], "not a valid regex"),
-    ("shadowtape_max_body", "big", "k/m/g suffix"),
-    ("shadowtape_roll_bytes", "0", "k/m/g suffix"),
-    ("shadowtape_roll_rows", -1, "at least 1"),
-    ("shadowtape_roll_age", 0, "seconds, at least 1"),
-    ("shadowtape_queue", 0, "at least 1"),
-    ("shadowtape_log_interval", 0, "seconds, at least 1"),
-    ("shadowtape_worker", "fork", "process, thread"),
-    ("shadowtape_compression", "zip", "zstd, snappy"),
-]
-
-
-@pytest.mark.parametrize(("option", "value", "accepted"), BAD)
-def test_a_wrong_value_is_refused_naming_the_option_the_value_and_what_is_accepted(
-    option: str, value: object, accepted: str
-) -> None:
-    shown = value[-1] if isinstance(value, list) else value
-    for name, expected in ((lambda o: o, option), (_flag, _flag(option))):
-        with pytest.raises(ConfigError) as refused:
-            selection(_opts(**{option: value}), name)
-            limits(_opts(**{option: value}), name)
-        message = str(refused.value)
-        assert message.startswith(f"{expected}: ")
-        assert str(shown) in message and accepted in message
-        assert "\n" not in message
-
-
-@pytest.mark.parametrize(
-    ("text", "problem"),
-    [
-        ("[redact\nheaders = 1", "not valid TOML"),
-        ('[redact]\nheaders = ["x"]\nnope = 1\n', "unknown key 'nope'"),
-        ('[detectors]\nemail = "off"\n', "must be true or false"),
-    ],
-)
-def test_a_rules_file_the_worker_could_not_use_is_refused(
-    tmp_path: Path, text: str, problem: str
-) -> None:
-    rules = tmp_path / "rules.toml"
-    rules.write_text(text)
-    with pytest.raises(ConfigError, match=f"^--rules: .*{problem}") as refused:
-        limits(_opts(shadowtape_rules=str(rules)), _flag)
-    assert str(rules) in str(refused.value)
-
-
-def test_a_missing_rules_file_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"^shadowtape_rules: cannot read .*missing\.toml"):
-        limits(_opts(shadowtape_rules=str(tmp_path / "missing.toml")))
+def test_a_change_rebuilds_the_worker_or_the_filter_never_both() -> None:
+    assert not WORKER_OPTIONS & FILTER_OPTIONS
+    assert {"shadowtape_tapes", "shadowtape_max_body"} <= WORKER_OPTIONS
+    assert {"shadowtape_sample", "shadowtape_include_host"} <= FILTER_OPTIONS

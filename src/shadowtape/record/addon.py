@@ -28,7 +28,7 @@ from typing import Any
 from mitmproxy import ctx, exceptions
 
 from shadowtape.errors import ConfigError, TapeError
-from shadowtape.record import options
+from shadowtape.record import options, values
 from shadowtape.record.capture import capture
 from shadowtape.record.handoff import Handoff, HandoffStats
 from shadowtape.record.options import FILTER_OPTIONS, WORKER_OPTIONS
@@ -102,7 +102,7 @@ class Recorder:
     def __init__(self, *, writer_factory: WriterFactory | None = None) -> None:
         self.writer_factory = writer_factory
         self.handoff: Handoff | None = None
-        self.filter: options.Selection | None = None
+        self.filter: values.Selection | None = None
         self._raw_cap = 4 * 1024 * 1024
         self._key: bytes | None = None
         self._seen = 0
@@ -127,8 +127,8 @@ class Recorder:
             _unknown(opts)
         # Every value is checked before anything is built: a refused one starts no worker.
         try:
-            selection = options.selection(opts) if updated & FILTER_OPTIONS or first else None
-            limits = options.limits(opts) if updated & WORKER_OPTIONS else None
+            selection = values.selection(opts) if updated & FILTER_OPTIONS or first else None
+            limits = values.limits(opts) if updated & WORKER_OPTIONS else None
         except ConfigError as exc:
             raise _bad(str(exc)) from None
         settings = self._settings(limits) if limits is not None else None
@@ -147,7 +147,7 @@ class Recorder:
         if self.handoff is not None or opts.shadowtape_stats_file:
             self._start_ticker()
 
-    def _settings(self, limits: options.Limits) -> Settings | None:
+    def _settings(self, limits: values.Limits) -> Settings | None:
         opts = ctx.options
         tapes = opts.shadowtape_tapes
         if not tapes:

@@ -4,7 +4,7 @@ Everything that can be checked before mitmdump starts is (the upstream URL, the 
 address being free, the tape folder being writable, every option mitmdump and the
 recorder will get), so a mistake costs one line and exit 2, not a half-started proxy.
 The options are checked by mitmproxy's own parsing and then by the recorder's
-(``options.selection`` and ``options.limits``, the code the addon runs at start), so the
+(``values.selection`` and ``values.limits``, the code the addon runs at start), so the
 command and the addon cannot disagree.
 """
 
@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from shadowtape.commands._tapes import check_writable
 from shadowtape.errors import ConfigError
-from shadowtape.record import options as recorder_options
+from shadowtape.record import options, values
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +118,7 @@ def mitmdump_settings(args: argparse.Namespace, stats: str) -> list[str]:
     given = {setting.partition("=")[0] for setting in args.extra}
     own = {"shadowtape_stats_file": stats, "termlog_verbosity": "warn", "flow_detail": "0"}
     return [
-        *recorder_options.settings(args, given),
+        *options.settings(args, given),
         *(f"{name}={value}" for name, value in own.items() if name not in given),
         *args.extra,
     ]
@@ -151,13 +151,14 @@ def mitmdump_options() -> Any:
     log handler) declare their options through mitmproxy's own Loader. mitmdump itself
     keeps a --set name that nothing declares for later and ignores it.
     """
-    from mitmproxy import log, options
+    from mitmproxy import log
     from mitmproxy.addonmanager import Loader, traverse
     from mitmproxy.addons import default_addons, dumper, keepserving, readfile
+    from mitmproxy.options import Options
 
     from shadowtape.record.addon import Recorder
 
-    opts = options.Options()
+    opts = Options()
     # The Loader's master, reduced to what declaring needs: the options (commands are not).
     master = SimpleNamespace(options=opts, commands=SimpleNamespace(add=lambda *_: None))
     loader = Loader(master)  # type: ignore[no-untyped-call]
@@ -212,10 +213,10 @@ def check_options(args: argparse.Namespace) -> None:
     except exceptions.OptionsError as exc:
         raise ConfigError(str(exc)) from None
     given = {setting.partition("=")[0] for setting in args.extra}
-    flags = recorder_options.FLAGS
+    flags = options.FLAGS
 
     def flag(option: str) -> str:
         return f"--set {option}" if option in given or option not in flags else flags[option]
 
-    recorder_options.selection(opts, flag)
-    recorder_options.limits(opts, flag)
+    values.selection(opts, flag)
+    values.limits(opts, flag)
