@@ -8,12 +8,11 @@ import functools
 import os
 import sys
 
-from shadowtape.commands._tapes import check_writable
 from shadowtape.errors import ShadowtapeError
 from shadowtape.importers import READERS, CaptureError, import_file
 from shadowtape.sanitize import Rules, Sanitizer
 from shadowtape.tape import TapeWriter
-from shadowtape.tape.location import is_uri
+from shadowtape.tape.location import check_writable, is_uri
 
 NAME = "import"
 HELP = "Import HAR files, mitmproxy dumps or GoReplay captures as sanitized tapes."

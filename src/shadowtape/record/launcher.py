@@ -21,9 +21,9 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
-from shadowtape.commands._tapes import check_writable
 from shadowtape.errors import ConfigError
 from shadowtape.record import options, values
+from shadowtape.tape.location import check_writable
 
 
 @dataclass(frozen=True, slots=True)

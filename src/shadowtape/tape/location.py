@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-from shadowtape.errors import TapeError
+from shadowtape.errors import ConfigError, TapeError
 
 _URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _PARTITION = re.compile(r"(?:^|/)source=([^/]*)/date=(\d{4}-\d{2}-\d{2})/hour=(\d{2})/")
@@ -161,3 +162,23 @@ def _discover_uri(uri: str) -> list[PartFile]:
         and not any(seg.startswith((".", "_")) for seg in i.path[len(path) :].split("/")[:-1])
     )
     return [_part(fs, name) for name in names]
+
+
+def check_writable(tapes: str) -> None:
+    """Refuse a local --tapes that cannot become a tape folder: a file, or a place where
+    nothing can be written. Nothing is created, so a refused command leaves no folder;
+    else every write would fail later, in a writer's thread, warning by warning."""
+    path = os.path.abspath(tapes)
+    existing = path
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if existing == path and not os.path.isdir(path):
+        raise ConfigError(f"--tapes {tapes}: not a folder; give a tape folder, new or existing")
+    try:
+        if not os.path.isdir(existing):
+            raise NotADirectoryError(0, f"{existing} is a file")
+        os.rmdir(tempfile.mkdtemp(prefix=".shadowtape-check-", dir=existing))
+    except OSError as exc:
+        raise ConfigError(
+            f"--tapes {tapes}: cannot write there ({exc.strerror or exc}); give a writable folder"
+        ) from None
