@@ -19,9 +19,9 @@ from shadowtape.replay.engine import Run
 from shadowtape.replay.loop import loop_factory
 from shadowtape.replay.options import Pace, ReplayOptions, Shard
 from shadowtape.replay.progress import make_progress
-from shadowtape.replay.results import read_results, read_run
 from shadowtape.replay.stream import selected
 from shadowtape.replay.targets import parse_header
+from shadowtape.results.reader import read_results, read_run
 from shadowtape.tape import TapeFilter
 
 __all__ = [

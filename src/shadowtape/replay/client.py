@@ -38,10 +38,11 @@ import httptools
 import httpx
 
 from shadowtape.exchange import ErrorKind
-from shadowtape.replay.heads import decode_head, framing, persistent, reason_phrase, split_head
+from shadowtape.replay.heads import framing, persistent, reason_phrase, split_head
 from shadowtape.replay.jobs import serialize
 from shadowtape.replay.slots import Slots
 from shadowtape.replay.targets import Outgoing
+from shadowtape.results.heads import decode_head
 
 _REFUSED = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH}
 _RESET = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED}

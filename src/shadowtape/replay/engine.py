@@ -37,17 +37,18 @@ from shadowtape.errors import ReplayError, ShadowtapeError, os_error_line
 from shadowtape.ids import new_id
 from shadowtape.replay.client import ReplayClient, Reply
 from shadowtape.replay.collector import Collector
-from shadowtape.replay.gather import ResultRows
 from shadowtape.replay.jobs import Job, Plan
 from shadowtape.replay.options import Pace, ReplayOptions
 from shadowtape.replay.ordering import Sequencer
 from shadowtape.replay.progress import NoProgress, ProgressView, Snapshot
-from shadowtape.replay.results import RESULTS_VERSION, ResultsWriter, write_run_json
 from shadowtape.replay.schedule import LagStats, Schedule
 from shadowtape.replay.slots import Slots
 from shadowtape.replay.stream import Feed, Selection
 from shadowtape.replay.targets import Target
 from shadowtape.replay.timer import DueTimer
+from shadowtape.results.rows import ResultRows
+from shadowtape.results.schema import RESULTS_VERSION
+from shadowtape.results.writer import ResultsWriter, write_run_json
 
 log = logging.getLogger("shadowtape.replay")
 

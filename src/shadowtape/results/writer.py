@@ -1,12 +1,10 @@
-"""The results of a run: Parquet parts under DIR/results/ and DIR/run.json.
+"""Writes a run folder: Parquet parts under DIR/results/ and DIR/run.json.
 
-docs/results-format.md documents every column and key; change both together. Bump the
-minor version for added columns, the major version for anything an older reader would
-misread. Finished exchanges are gathered on the event loop straight into buffers Arrow
-can take over (gather.py); one background thread wraps them as Arrow arrays, gathers them
-into row groups, takes the request and the recorded response from the tape's own rows in
-Arrow (``assemble``) and writes them. A part is written under a dot-name and renamed when
-closed, so a reader, or an interrupted run, only ever shows whole files.
+One background thread takes the rows the event loop gathered (rows.py), wraps them as
+Arrow arrays, gathers them into row groups, takes the request and the recorded response
+from the tape's own rows in Arrow (``assemble``) and writes them. A part is written under
+a dot-name and renamed when closed, so a reader, or an interrupted run, only ever shows
+whole files.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,53 +24,11 @@ import pyarrow.parquet as pq
 
 from shadowtape.errors import ReplayError
 from shadowtape.ids import new_id
-from shadowtape.replay.gather import Gathered, Piece
-from shadowtape.replay.heads import HEADERS, headers_column
-from shadowtape.replay.priority import lower_this_thread
-
-RESULTS_VERSION = "1.1"
-RESULTS_MAJOR = 1
-VERSION_KEY = b"shadowtape.results_version"
-TARGETS = ("baseline", "candidate", "secondary", "repeat")
-
-TIMESTAMP = pa.timestamp("us", tz="UTC")
-
-_FIELDS: list[tuple[str, pa.DataType]] = [
-    ("run_id", pa.string()),
-    ("exchange_id", pa.string()),
-    ("recorded_at", TIMESTAMP),
-    ("source", pa.string()),
-    ("method", pa.string()),
-    ("scheme", pa.string()),
-    ("host", pa.string()),
-    ("path", pa.string()),
-    ("query", pa.string()),
-    ("request_headers", HEADERS),
-    ("request_body", pa.binary()),
-    ("redactions", pa.list_(pa.string())),
-    ("skip_reason", pa.string()),
-    ("baseline_mode", pa.string()),
-    ("scheduled_at", TIMESTAMP),
-    ("lag_us", pa.int64()),
-]
-_TARGET_FIELDS: list[tuple[str, pa.DataType]] = [
-    ("status", pa.int32()),
-    ("reason", pa.string()),
-    ("headers", HEADERS),
-    ("body", pa.binary()),
-    ("body_size", pa.int64()),
-    ("body_truncated", pa.bool_()),
-    ("error_kind", pa.string()),
-    ("error_message", pa.string()),
-    ("latency_us", pa.int64()),
-    ("service_us", pa.int64()),
-]
-for _target in TARGETS:
-    _FIELDS.extend((f"{_target}_{name}", kind) for name, kind in _TARGET_FIELDS)
-
-SCHEMA = pa.schema(_FIELDS, metadata={VERSION_KEY: RESULTS_VERSION.encode()})
-COLUMNS = tuple(SCHEMA.names)
-
+from shadowtape.results.heads import headers_column
+from shadowtape.results.priority import lower_this_thread
+from shadowtape.results.rows import Gathered, Piece
+from shadowtape.results.schema import SCHEMA
+from shadowtape.tape.schema import HEADERS
 
 #: Results columns copied from the tape's row, and the tape column each comes from.
 _FROM_REQUEST = {
@@ -194,7 +149,7 @@ def _body_bytes(item: object) -> int:
 class ResultsWriter:
     """Writes DIR/results/part-*.parquet from one background thread.
 
-    It takes record batches, or rows gathered on the loop (gather.py), and does everything
+    It takes record batches, or rows gathered on the loop (rows.py), and does everything
     else off the event loop: wrap them as Arrow, gather into row groups, assemble, compress,
     write, rename.
     """
@@ -370,59 +325,3 @@ def write_run_json(run_dir: Path, data: dict[str, Any]) -> None:
     temp = run_dir / ".run.json.tmp"
     temp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
     os.replace(temp, run_dir / "run.json")
-
-
-def read_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    path = Path(run_dir) / "run.json"
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ReplayError(f"{run_dir}: not a replay run folder (no run.json)") from None
-    except (OSError, ValueError) as exc:
-        raise ReplayError(f"{path}: unreadable run.json ({exc})") from None
-    if not isinstance(data, dict):
-        raise ReplayError(f"{path}: run.json is not a JSON object")
-    return data
-
-
-def result_parts(run_dir: str | os.PathLike[str]) -> list[Path]:
-    folder = Path(run_dir) / "results"
-    if not folder.is_dir():
-        raise ReplayError(f"{run_dir}: not a replay run folder (no results/ inside)")
-    return sorted(p for p in folder.glob("part-*.parquet") if not p.name.startswith("."))
-
-
-def _check_version(path: Path, file: pq.ParquetFile) -> None:
-    kv = file.schema_arrow.metadata or {}
-    version = kv.get(VERSION_KEY)
-    if version is None:
-        raise ReplayError(f"{path}: not a shadowtape results file (no results version)")
-    text = version.decode(errors="replace")
-    try:
-        major = int(text.split(".", 1)[0])
-    except ValueError:
-        raise ReplayError(f"{path}: unreadable results version {text!r}") from None
-    if major > RESULTS_MAJOR:
-        raise ReplayError(
-            f"{path}: results version {text} is newer than this shadowtape reads "
-            f"({RESULTS_MAJOR}.x); upgrade shadowtape"
-        )
-
-
-def read_results(
-    run_dirs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
-    *,
-    columns: list[str] | None = None,
-    batch_size: int = 4_096,
-) -> Iterator[pa.RecordBatch]:
-    """Stream the result rows of one or more run folders (the shards of one replay)."""
-    if isinstance(run_dirs, str | os.PathLike):
-        run_dirs = [run_dirs]
-    for run_dir in run_dirs:
-        for path in result_parts(run_dir):
-            try:
-                file = pq.ParquetFile(path)
-                _check_version(path, file)
-                yield from file.iter_batches(batch_size=batch_size, columns=columns)
-            except (pa.ArrowException, OSError) as exc:
-                raise ReplayError(f"{path}: unreadable results part ({exc})") from None

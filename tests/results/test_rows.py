@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from shadowtape.exchange import ErrorKind
 from shadowtape.replay.client import Reply
-from shadowtape.replay.gather import Entry, ResultRows, piece_of
-from shadowtape.replay.heads import encode_head
 from shadowtape.replay.jobs import Job
-from shadowtape.replay.results import TARGETS
+from shadowtape.results.heads import encode_head
+from shadowtape.results.rows import Entry, ResultRows, piece_of
+from shadowtape.results.schema import TARGETS
 from tests.replay.helpers import ex, jobs_in_batches, write_tape
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from shadowtape.replay.priority import NICER, lower_this_thread
-from shadowtape.replay.results import ResultsWriter
+from shadowtape.results.priority import NICER, lower_this_thread
+from shadowtape.results.writer import ResultsWriter
 
 IDLE = getattr(os, "SCHED_IDLE", None)
 

@@ -11,17 +11,12 @@ import pytest
 from shadowtape.errors import ReplayError
 from shadowtape.exchange import ErrorKind
 from shadowtape.replay.client import Reply
-from shadowtape.replay.gather import Entry, Gathered, ResultRows, piece_of
 from shadowtape.replay.jobs import Job
-from shadowtape.replay.results import (
-    SCHEMA,
-    ResultsWriter,
-    read_results,
-    read_run,
-    result_parts,
-    write_run_json,
-)
 from shadowtape.replay.stream import selected
+from shadowtape.results.reader import read_results, read_run, result_parts
+from shadowtape.results.rows import Entry, Gathered, ResultRows, piece_of
+from shadowtape.results.schema import SCHEMA
+from shadowtape.results.writer import ResultsWriter, write_run_json
 from shadowtape.tape import TapeFilter
 from tests.replay.helpers import ex, jobs_in_batches, write_tape
 
@@ -86,21 +81,6 @@ def test_parts_carry_the_results_version(tmp_path: Path) -> None:
     assert pq.ParquetFile(part).schema_arrow.metadata[b"shadowtape.results_version"] == b"1.1"
 
 
-def test_a_newer_major_version_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "results").mkdir()
-    table = pa.table({"x": [1]}).replace_schema_metadata({"shadowtape.results_version": "2.0"})
-    pq.write_table(table, tmp_path / "results" / "part-1.parquet")
-    with pytest.raises(ReplayError, match="newer"):
-        list(read_results(tmp_path))
-
-
-def test_not_a_run_folder(tmp_path: Path) -> None:
-    with pytest.raises(ReplayError, match="not a replay run folder"):
-        list(read_results(tmp_path))
-    with pytest.raises(ReplayError, match=r"run\.json"):
-        read_run(tmp_path)
-
-
 def test_pieces_from_several_tape_batches_are_assembled_in_order(tmp_path: Path) -> None:
     """The writer gathers pieces into one row group: each row keeps its own request and
     recorded response, a target missing from one piece is null there, and a skipped row
@@ -161,7 +141,7 @@ def test_a_slow_trickle_of_rows_reaches_closed_parts_while_the_run_goes(
 ) -> None:
     """A replay at a few requests a second hands over a few rows at a time, never a
     quiet second: its rows must still reach a closed (readable) part on time."""
-    monkeypatch.setattr("shadowtape.replay.results.WRITE_EVERY_S", 0.2)
+    monkeypatch.setattr("shadowtape.results.writer.WRITE_EVERY_S", 0.2)
     tape = write_tape(tmp_path / "tape", [ex(f"/{i}") for i in range(12)])
     jobs = list(selected([str(tape)], TapeFilter()))
     writer = ResultsWriter(tmp_path / "run", part_age=0.5)
@@ -195,8 +175,8 @@ def test_put_waits_while_the_thread_is_behind_by_too_many_body_bytes(
     the bodies handed over and not yet taken reach QUEUE_BYTES, and none is lost."""
     release = threading.Event()
     # The thread's first step: held, so that it takes nothing until released.
-    monkeypatch.setattr("shadowtape.replay.results.lower_this_thread", lambda: release.wait(10))
-    monkeypatch.setattr("shadowtape.replay.results.QUEUE_BYTES", 3_000_000)
+    monkeypatch.setattr("shadowtape.results.writer.lower_this_thread", lambda: release.wait(10))
+    monkeypatch.setattr("shadowtape.results.writer.QUEUE_BYTES", 3_000_000)
     tape = write_tape(tmp_path / "tape", [ex("/0")])
     (job,) = list(selected([str(tape)], TapeFilter()))
     writer = ResultsWriter(tmp_path / "run")
@@ -227,8 +207,8 @@ def test_a_results_thread_that_died_is_an_error_not_a_wait_for_ever(
     def crash() -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("shadowtape.replay.results.lower_this_thread", crash)
-    monkeypatch.setattr("shadowtape.replay.results.QUEUE_BYTES", 1_500_000)
+    monkeypatch.setattr("shadowtape.results.writer.lower_this_thread", crash)
+    monkeypatch.setattr("shadowtape.results.writer.QUEUE_BYTES", 1_500_000)
     monkeypatch.setattr(threading, "excepthook", lambda args: None)  # expected: quiet
     (job,) = list(selected([str(write_tape(tmp_path / "tape", [ex("/0")]))], TapeFilter()))
     writer = ResultsWriter(tmp_path / "run")

@@ -1,32 +1,70 @@
-"""Finished exchanges, gathered on the event loop straight into buffers Arrow can take.
+"""Result rows as the event loop gathers them: typed buffers Arrow takes over without a copy.
 
-Each finished exchange appends its values to typed buffers (``array``, ``bytearray``): a
-few microseconds, and nothing is left to convert on the loop. The results thread wraps
-those buffers as Arrow arrays without copying (``Gathered.piece``). Before, the loop kept
-a Python tuple per row and converted a column of rows at a time between sends; at
-thousands of requests a second there were no gaps between sends, and those conversions
-(tens to hundreds of microseconds each, never split) were what the sends due meanwhile
-waited for most (measured: most of the top 1% of late sends at 9,000 requests/s).
+Each finished exchange appends its values to ``array`` and ``bytearray`` buffers, a few
+microseconds, leaving nothing to convert on the loop; the results thread wraps them as
+Arrow arrays (``Gathered.piece``). A row points at its request in the tape's own record
+batch (``Source``), which the writer takes from there (writer.assemble).
 """
 
 from __future__ import annotations
 
 from array import array
+from collections.abc import Mapping
+from typing import Protocol
 
 import pyarrow as pa
 
-from shadowtape.replay.client import Reply
-from shadowtape.replay.heads import encode_head
-from shadowtape.replay.jobs import Job
+from shadowtape.exchange import ErrorKind
+from shadowtape.results.heads import encode_head
+from shadowtape.results.schema import TARGET_FIELDS
+
+
+class Source(Protocol):
+    """Where a row's exchange sits in the tape: a replay's job."""
+
+    @property
+    def batch(self) -> pa.RecordBatch: ...
+    @property
+    def row(self) -> int: ...
+
+
+class Response(Protocol):
+    """What one target answered (or why it did not): a replay client's reply."""
+
+    @property
+    def status(self) -> int | None: ...
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def head(self) -> bytes | None: ...
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...] | None: ...
+    @property
+    def body(self) -> bytes | None: ...
+    @property
+    def body_size(self) -> int | None: ...
+    @property
+    def body_truncated(self) -> bool | None: ...
+    @property
+    def error_kind(self) -> ErrorKind | None: ...
+    @property
+    def error_message(self) -> str | None: ...
+    @property
+    def sent(self) -> float: ...
+    @property
+    def ended(self) -> float: ...
+
 
 #: (job, skip reason, scheduled at (us since the epoch), lag (us), due (monotonic s),
 #: replies by target): everything a result row is made of.
-Entry = tuple[Job, str | None, int | None, int | None, float | None, dict[str, Reply] | None]
+Entry = tuple[
+    Source, str | None, int | None, int | None, float | None, Mapping[str, Response] | None
+]
 
 
 class Piece:
     """Finished rows as Arrow arrays, and where each row's exchange sits in the tape's
-    batches. ``results.assemble`` takes those rows on the writer thread with Arrow calls
+    batches. ``writer.assemble`` takes those rows on the writer thread with Arrow calls
     only: a Python loop there held the GIL for a millisecond at a time, and every send
     due meanwhile waited for it."""
 
@@ -151,18 +189,7 @@ def _bitmap(valid: bytearray, nulls: int) -> pa.Buffer | None:
 
 
 #: A target's result columns, after its name (candidate_status, ...).
-_TARGET_COLUMNS = (
-    "status",
-    "reason",
-    "headers",
-    "body",
-    "body_size",
-    "body_truncated",
-    "error_kind",
-    "error_message",
-    "latency_us",
-    "service_us",
-)
+_TARGET_COLUMNS = tuple(name for name, _ in TARGET_FIELDS)
 
 
 class _Target:
@@ -208,7 +235,7 @@ class _Target:
             self.service,
         )
 
-    def add(self, reply: Reply, start: float) -> None:
+    def add(self, reply: Response, start: float) -> None:
         self.status.add(reply.status)
         self.reason.add_text(reply.reason)
         head = reply.head
@@ -309,12 +336,12 @@ class ResultRows:
 
     def add(
         self,
-        job: Job,
+        job: Source,
         skip_reason: str | None,
         scheduled_at_us: int | None = None,
         lag_us: int | None = None,
         due: float | None = None,
-        replies: dict[str, Reply] | None = None,
+        replies: Mapping[str, Response] | None = None,
     ) -> None:
         """One row. ``due`` is the monotonic time the request was due: latencies count
         from it (corrected) and from each reply's own send time (uncorrected). A row that
@@ -337,12 +364,12 @@ class ResultRows:
 
     def _add(
         self,
-        job: Job,
+        job: Source,
         skip_reason: str | None,
         scheduled_at_us: int | None,
         lag_us: int | None,
         due: float | None,
-        replies: dict[str, Reply] | None,
+        replies: Mapping[str, Response] | None,
     ) -> None:
         rows = self._rows
         batch = job.batch
