@@ -14,10 +14,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from shadowtape.replay.jobs import Headers, Wire, serialize
-from shadowtape.replay.ordering import keys_for, shard_key_of
-from shadowtape.replay.safety import is_safe_method, skip_reason_of
-from shadowtape.replay.targets import Target, wire_headers
+from shadowtape.replay.prepare.jobs import Headers, Wire, serialize
+from shadowtape.replay.rules.ordering import keys_for, shard_key_of
+from shadowtape.replay.rules.safety import is_safe_method, skip_reason_of
+from shadowtape.replay.rules.targets import Target, wire_headers
 from shadowtape.tape.filters import sample_keep
 from shadowtape.tape.schema import header_tuples
 

@@ -14,9 +14,9 @@ import pytest
 from shadowtape.errors import TapeFormatError
 from shadowtape.replay import read_results, read_run, replay
 from shadowtape.replay.engine import STOP_GRACE, Run
-from shadowtape.replay.options import Pace, ReplayOptions
+from shadowtape.replay.prepare.stream import selected
 from shadowtape.replay.progress import PlainProgress
-from shadowtape.replay.stream import selected
+from shadowtape.replay.rules.options import Pace, ReplayOptions
 from shadowtape.tape import TapeFilter
 from tests.replay.aserver import Arrival, aserve
 from tests.replay.helpers import ex, write_tape

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shadowtape.exchange import ErrorKind
-from shadowtape.replay.client import Reply
-from shadowtape.replay.jobs import Job
+from shadowtape.replay.http.client import Reply
+from shadowtape.replay.prepare.jobs import Job
 from shadowtape.results.heads import encode_head
 from shadowtape.results.rows import Entry, ResultRows, piece_of
 from shadowtape.results.schema import TARGETS

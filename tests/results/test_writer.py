@@ -10,9 +10,9 @@ import pytest
 
 from shadowtape.errors import ReplayError
 from shadowtape.exchange import ErrorKind
-from shadowtape.replay.client import Reply
-from shadowtape.replay.jobs import Job
-from shadowtape.replay.stream import selected
+from shadowtape.replay.http.client import Reply
+from shadowtape.replay.prepare.jobs import Job
+from shadowtape.replay.prepare.stream import selected
 from shadowtape.results.reader import read_results, read_run, result_parts
 from shadowtape.results.rows import Entry, Gathered, ResultRows, piece_of
 from shadowtape.results.schema import SCHEMA

@@ -16,11 +16,11 @@ from pathlib import Path
 from shadowtape.errors import ConfigError
 from shadowtape.ids import new_id
 from shadowtape.replay.engine import Run
-from shadowtape.replay.loop import loop_factory
-from shadowtape.replay.options import Pace, ReplayOptions, Shard
+from shadowtape.replay.prepare.stream import selected
 from shadowtape.replay.progress import make_progress
-from shadowtape.replay.stream import selected
-from shadowtape.replay.targets import parse_header
+from shadowtape.replay.rules.options import Pace, ReplayOptions, Shard
+from shadowtape.replay.rules.targets import parse_header
+from shadowtape.replay.timing.loop import loop_factory
 from shadowtape.results.reader import read_results, read_run
 from shadowtape.tape import TapeFilter
 

@@ -35,17 +35,17 @@ from typing import Any
 
 from shadowtape.errors import ReplayError, ShadowtapeError, os_error_line
 from shadowtape.ids import new_id
-from shadowtape.replay.client import ReplayClient, Reply
-from shadowtape.replay.collector import Collector
-from shadowtape.replay.jobs import Job, Plan
-from shadowtape.replay.options import Pace, ReplayOptions
-from shadowtape.replay.ordering import Sequencer
+from shadowtape.replay.http.client import ReplayClient, Reply
+from shadowtape.replay.prepare.jobs import Job, Plan
+from shadowtape.replay.prepare.stream import Feed, Selection
 from shadowtape.replay.progress import NoProgress, ProgressView, Snapshot
-from shadowtape.replay.schedule import LagStats, Schedule
-from shadowtape.replay.slots import Slots
-from shadowtape.replay.stream import Feed, Selection
-from shadowtape.replay.targets import Target
-from shadowtape.replay.timer import DueTimer
+from shadowtape.replay.rules.options import Pace, ReplayOptions
+from shadowtape.replay.rules.ordering import Sequencer
+from shadowtape.replay.rules.schedule import LagStats, Schedule
+from shadowtape.replay.rules.targets import Target
+from shadowtape.replay.timing.collector import Collector
+from shadowtape.replay.timing.slots import Slots
+from shadowtape.replay.timing.timer import DueTimer
 from shadowtape.results.rows import ResultRows
 from shadowtape.results.schema import RESULTS_VERSION
 from shadowtape.results.writer import ResultsWriter, write_run_json

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from shadowtape.replay.options import Pace
-from shadowtape.replay.schedule import LEAD_S, LagStats, Schedule
+from shadowtape.replay.rules.options import Pace
+from shadowtape.replay.rules.schedule import LEAD_S, LagStats, Schedule
 from tests.replay.helpers import T0
 
 

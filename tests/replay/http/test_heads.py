@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shadowtape.replay.heads import framing, persistent, reason_phrase, split_head
+from shadowtape.replay.http.heads import framing, persistent, reason_phrase, split_head
 
 NGINX = (
     b"HTTP/1.1 200 OK\r\nServer: nginx\r\nDate: Sun, 22 Nov 2026 10:00:00 GMT\r\n"

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from shadowtape.errors import ConfigError
-from shadowtape.replay.targets import Target
+from shadowtape.replay.rules.targets import Target
 from shadowtape.tape import TapeFilter
 
 #: Bodies are kept up to this many bytes per response (the size is always recorded).
 DEFAULT_BODY_CAP = 1024 * 1024
-#: Results gather bodies with 32-bit offsets (gather.py): a hand-over of 16 MB plus one
-#: row's bodies (four targets at most) stays well under 2 GiB.
+#: Results gather bodies with 32-bit offsets (shadowtape.results.rows): a hand-over of
+#: 16 MB plus one row's bodies (four targets at most) stays well under 2 GiB.
 MAX_BODY_CAP = 256 * 1024 * 1024
 #: Recorded gaps as they were.
 DEFAULT_SPEED = 1.0

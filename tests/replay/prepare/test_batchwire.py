@@ -9,8 +9,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shadowtape.replay.batchwire import skip_column, wire_column
-from shadowtape.replay.targets import Target
+from shadowtape.replay.prepare.batchwire import skip_column, wire_column
+from shadowtape.replay.rules.targets import Target
 from shadowtape.tape.schema import SCHEMA
 from tests.replay.reference import Preparer, jobs_from_batch
 

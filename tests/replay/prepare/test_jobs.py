@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shadowtape import Exchange
-from shadowtape.replay.jobs import Plan, Prepared, serialize
-from shadowtape.replay.ordering import state_keys
-from shadowtape.replay.safety import is_safe_method, skip_reason
-from shadowtape.replay.targets import Target, wire_headers
+from shadowtape.replay.prepare.jobs import Plan, Prepared, serialize
+from shadowtape.replay.rules.ordering import state_keys
+from shadowtape.replay.rules.safety import is_safe_method, skip_reason
+from shadowtape.replay.rules.targets import Target, wire_headers
 from shadowtape.tape.filters import sample_keep
 from shadowtape.tape.schema import to_batch
 from tests.replay.helpers import T0, ex

@@ -38,10 +38,10 @@ import httptools
 import httpx
 
 from shadowtape.exchange import ErrorKind
-from shadowtape.replay.heads import framing, persistent, reason_phrase, split_head
-from shadowtape.replay.jobs import serialize
-from shadowtape.replay.slots import Slots
-from shadowtape.replay.targets import Outgoing
+from shadowtape.replay.http.heads import framing, persistent, reason_phrase, split_head
+from shadowtape.replay.prepare.jobs import serialize
+from shadowtape.replay.rules.targets import Outgoing
+from shadowtape.replay.timing.slots import Slots
 from shadowtape.results.heads import decode_head
 
 _REFUSED = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH}
@@ -65,8 +65,9 @@ class Reply:
     last byte of the response was read, or when the request failed.
 
     Headers are kept as the head that came (``head``: status line and header lines, as
-    bytes) and decoded only when read (heads.py): the results thread parses a column of
-    heads with Arrow, and the event loop makes no Python object per header.
+    bytes) and decoded only when read (shadowtape.results.heads): the results thread
+    parses a column of heads with Arrow, and the event loop makes no Python object per
+    header.
     """
 
     __slots__ = (

@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from shadowtape.exchange import ErrorKind
-from shadowtape.replay.client import ReplayClient, classify
-from shadowtape.replay.targets import Outgoing
+from shadowtape.replay.http.client import ReplayClient, classify
+from shadowtape.replay.rules.targets import Outgoing
 from tests.replay.aserver import Arrival, aserve
 from tests.servers import Reply, free_port, self_signed
 
@@ -31,7 +31,7 @@ from tests.servers import Reply, free_port, self_signed
     ]
 )
 def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, bool]]:
-    """Every client test runs on both loops a replay may run on (replay/loop.py)."""
+    """Every client test runs on both loops a replay may run on (replay/timing/loop.py)."""
     return request.param  # type: ignore[no-any-return]
 
 

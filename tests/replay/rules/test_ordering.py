@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shadowtape.replay.options import Shard
-from shadowtape.replay.ordering import Sequencer, in_shard, shard_key, state_keys
+from shadowtape.replay.rules.options import Shard
+from shadowtape.replay.rules.ordering import Sequencer, in_shard, shard_key, state_keys
 from tests.replay.helpers import ex
 
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from shadowtape.replay.timer import DueTimer
+from shadowtape.replay.timing.timer import DueTimer
 
 
 @pytest.mark.anyio

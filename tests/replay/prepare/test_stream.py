@@ -12,9 +12,9 @@ import pytest
 from rich.console import Console
 
 from shadowtape.errors import ReplayError, TapeFormatError
-from shadowtape.replay import stream
-from shadowtape.replay.jobs import Job, Plan
-from shadowtape.replay.options import Shard
+from shadowtape.replay.prepare import stream
+from shadowtape.replay.prepare.jobs import Job, Plan
+from shadowtape.replay.prepare.stream import Feed, selected
 from shadowtape.replay.progress import (
     NoProgress,
     PlainProgress,
@@ -22,7 +22,7 @@ from shadowtape.replay.progress import (
     Snapshot,
     make_progress,
 )
-from shadowtape.replay.stream import Feed, selected
+from shadowtape.replay.rules.options import Shard
 from shadowtape.tape import TapeFilter, TapeReader
 from tests.replay.helpers import ex, write_tape
 
@@ -218,7 +218,7 @@ def test_a_reader_thread_that_dies_is_an_error_not_a_wait_for_ever(
 ) -> None:
     """A bug that kills the reader thread outside its own error handling (simulated
     here: the thread's body raises at once) reaches the consumer as an error."""
-    from shadowtape.replay import stream
+    from shadowtape.replay.prepare import stream
 
     def crash(self: stream.Prefetch) -> None:
         raise RuntimeError("a bug")

@@ -23,11 +23,11 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shadowtape.replay.batchkeys import keys_column
-from shadowtape.replay.batchwire import skip_column, wire_column
-from shadowtape.replay.ordering import shard_key_of
-from shadowtape.replay.safety import SAFE_METHODS, SkipReason, is_safe_method
-from shadowtape.replay.targets import Target
+from shadowtape.replay.prepare.batchkeys import keys_column
+from shadowtape.replay.prepare.batchwire import skip_column, wire_column
+from shadowtape.replay.rules.ordering import shard_key_of
+from shadowtape.replay.rules.safety import SAFE_METHODS, SkipReason, is_safe_method
+from shadowtape.replay.rules.targets import Target
 from shadowtape.tape.filters import sample_keep
 from shadowtape.tape.schema import header_tuples
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 
 from shadowtape.exchange import Exchange
-from shadowtape.replay.options import Shard
+from shadowtape.replay.rules.options import Shard
 
 #: Cookie names that carry a session (matched case-insensitively, anywhere in the name).
 #: ASCII case only: cookie names are tokens, and Unicode folding (a long s for "s", a dotted

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from shadowtape.replay.slots import Slots
+from shadowtape.replay.timing.slots import Slots
 
 
 def test_a_waiter_cancelled_as_a_slot_frees_up_leaves_the_slot_free() -> None:

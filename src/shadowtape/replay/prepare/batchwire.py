@@ -17,8 +17,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shadowtape.replay.safety import SAFE_METHODS, SkipReason
-from shadowtape.replay.targets import ACCEPT_ENCODING, HOP_HEADERS, Target, ascii_lower
+from shadowtape.replay.rules.safety import SAFE_METHODS, SkipReason
+from shadowtape.replay.rules.targets import ACCEPT_ENCODING, HOP_HEADERS, Target, ascii_lower
 
 _STR = pa.string()
 _BYTES = pa.large_binary()
@@ -26,7 +26,7 @@ _I32 = pa.int32()
 
 
 # Arrow scalars throughout: a Python int given to a compute function costs a failed
-# import of dateutil each time (see heads.py).
+# import of dateutil each time (see shadowtape.results.heads).
 def _s(text: str) -> pa.Scalar:
     return pa.scalar(text, _STR)
 

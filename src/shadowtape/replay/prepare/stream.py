@@ -30,9 +30,9 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequenc
 import pyarrow as pa
 
 from shadowtape.errors import ReplayError
-from shadowtape.replay.jobs import Job, Plan, Prepared
-from shadowtape.replay.options import Shard
-from shadowtape.replay.ordering import shard_of
+from shadowtape.replay.prepare.jobs import Job, Plan, Prepared
+from shadowtape.replay.rules.options import Shard
+from shadowtape.replay.rules.ordering import shard_of
 from shadowtape.tape import TapeFilter, TapeReader
 
 #: Exchanges held back to put a slightly out-of-order tape back in order.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shadowtape.replay.ordering import CLIENT_TAGS, SESSION_COOKIE
+from shadowtape.replay.rules.ordering import CLIENT_TAGS, SESSION_COOKIE
 
 KEYS = pa.list_(pa.string())
 

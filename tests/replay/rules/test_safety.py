@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from shadowtape import Request
-from shadowtape.replay.safety import SkipReason, skip_reason
+from shadowtape.replay.rules.safety import SkipReason, skip_reason
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "get"])

@@ -10,8 +10,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shadowtape.replay.batchkeys import KEYS, WHITESPACE, keys_column
-from shadowtape.replay.ordering import CLIENT_TAGS, SESSION_COOKIE, keys_for
+from shadowtape.replay.prepare.batchkeys import KEYS, WHITESPACE, keys_column
+from shadowtape.replay.rules.ordering import CLIENT_TAGS, SESSION_COOKIE, keys_for
 from shadowtape.tape.schema import HEADERS, SCHEMA, header_tuples
 
 TAGS = SCHEMA.field("tags").type

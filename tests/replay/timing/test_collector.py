@@ -3,7 +3,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from shadowtape.replay.collector import Collector
+from shadowtape.replay.timing.collector import Collector
 
 
 class _Node:

@@ -14,7 +14,7 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-from shadowtape.replay.options import Pace
+from shadowtape.replay.rules.options import Pace
 
 log = logging.getLogger("shadowtape.replay")
 

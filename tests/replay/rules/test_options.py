@@ -9,7 +9,7 @@ import pytest
 from shadowtape.commands import replay as command
 from shadowtape.errors import ConfigError
 from shadowtape.replay import read_run, replay, run_folder
-from shadowtape.replay.options import Pace, ReplayOptions
+from shadowtape.replay.rules.options import Pace, ReplayOptions
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Reply, serve
 
