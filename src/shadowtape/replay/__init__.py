@@ -16,6 +16,7 @@ from pathlib import Path
 from shadowtape.errors import ConfigError
 from shadowtape.ids import new_id
 from shadowtape.replay.engine import Run
+from shadowtape.replay.prepare.jobs import Plan
 from shadowtape.replay.prepare.stream import selected
 from shadowtape.replay.progress import make_progress
 from shadowtape.replay.rules.options import Pace, ReplayOptions, Shard
@@ -68,7 +69,7 @@ async def replay_async(
     names = [os.fspath(t) for t in tapes]
     if not names:
         raise ConfigError("no tapes given: name one or more tape files or folders")
-    jobs = selected(names, options.filter, options.shard)
+    jobs = selected(names, options.filter, options.shard, Plan.of(options))
     run_dir = run_folder(out, options.shard)
     run = Run(
         jobs,

@@ -36,13 +36,12 @@ from typing import Any
 from shadowtape.errors import ReplayError, ShadowtapeError, os_error_line
 from shadowtape.ids import new_id
 from shadowtape.replay.http.client import ReplayClient, Reply
-from shadowtape.replay.prepare.jobs import Job, Plan
+from shadowtape.replay.prepare.jobs import Job
 from shadowtape.replay.prepare.stream import Feed, Selection
 from shadowtape.replay.progress import NoProgress, ProgressView, Snapshot
 from shadowtape.replay.rules.options import Pace, ReplayOptions
 from shadowtape.replay.rules.ordering import Sequencer
 from shadowtape.replay.rules.schedule import LagStats, Schedule
-from shadowtape.replay.rules.targets import Target
 from shadowtape.replay.timing.collector import Collector
 from shadowtape.replay.timing.slots import Slots
 from shadowtape.replay.timing.timer import DueTimer
@@ -112,28 +111,12 @@ class Run:
         self.run_dir = run_dir
         self.tapes = [str(t) for t in tapes]
         self.progress = progress or NoProgress()
-        self.candidate = Target.parse(options.candidate, role="candidate")
-        self.baseline = (
-            Target.parse(options.baseline, role="baseline") if options.live_baseline else None
-        )
-        self.secondary = (
-            Target.parse(options.secondary, role="secondary") if options.secondary else None
-        )
+        #: The targets by role, as the selection's reader threads prepare requests for them.
+        self.targets = jobs.plan.targets
+        self.candidate = self.targets["candidate"]
+        self.baseline = self.targets.get("baseline")
+        self.secondary = self.targets.get("secondary")
         self.run_id = new_id()
-        targets = {"candidate": self.candidate}
-        if self.baseline is not None:
-            targets["baseline"] = self.baseline
-        if self.secondary is not None:
-            targets["secondary"] = self.secondary
-        self.targets = targets
-        plan = Plan(
-            targets,
-            allow_mutating=options.allow_mutating,
-            keep_host=options.keep_host,
-            extra=options.headers,
-            repeat_sample=0.0 if options.live_baseline else options.repeat_sample,
-        )
-        jobs.plan = plan  # the selection's reader threads prepare the requests for it
         self.feed = Feed(jobs)
         self.rows = ResultRows(self.run_id, options.live_baseline)
         #: How late the replayer itself started sends: the pace it could keep...

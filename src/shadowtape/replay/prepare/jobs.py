@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from shadowtape.replay.prepare.batchkeys import keys_column
 from shadowtape.replay.prepare.batchwire import skip_column, wire_column
+from shadowtape.replay.rules.options import ReplayOptions
 from shadowtape.replay.rules.ordering import shard_key_of
 from shadowtape.replay.rules.safety import SAFE_METHODS, SkipReason, is_safe_method
 from shadowtape.replay.rules.targets import Target
@@ -50,6 +51,22 @@ class Plan:
     extra: Headers = ()
     #: The share of safe requests the candidate gets twice (the repeat sample).
     repeat_sample: float = 0.0
+
+    @classmethod
+    def of(cls, options: ReplayOptions) -> Plan:
+        """The plan a run with ``options`` sends by: its targets parsed, by role."""
+        targets = {"candidate": Target.parse(options.candidate, role="candidate")}
+        if options.live_baseline:
+            targets["baseline"] = Target.parse(options.baseline, role="baseline")
+        if options.secondary:
+            targets["secondary"] = Target.parse(options.secondary, role="secondary")
+        return cls(
+            targets,
+            allow_mutating=options.allow_mutating,
+            keep_host=options.keep_host,
+            extra=options.headers,
+            repeat_sample=0.0 if options.live_baseline else options.repeat_sample,
+        )
 
 
 class Job:

@@ -17,14 +17,13 @@ loop fell behind, and the p99 latency grew to several milliseconds.
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
 import heapq
 import itertools
 import queue
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 
 import pyarrow as pa
@@ -200,18 +199,13 @@ class Selection:
 
     The tapes are found when it is made, so a wrong location fails before anything is
     sent; reading starts on the first ``next()`` or ``ready()``, and the reader threads
-    prepare each job for ``plan`` (which may be set until then). ``stop()`` ends them.
+    prepare each job for ``plan``. ``stop()`` ends them.
     """
 
     @property
     def plan(self) -> Plan:
+        """What the reader threads prepare each job for (fixed when the selection is made)."""
         return self._plan
-
-    @plan.setter
-    def plan(self, plan: Plan) -> None:
-        if self._items is not None:
-            raise RuntimeError("the selection is being read: its jobs are prepared already")
-        self._plan = plan
 
     def __init__(
         self,
@@ -229,13 +223,9 @@ class Selection:
         self._items: Iterator[Job | None] | None = None
 
     def _build(self) -> Iterator[Job | None]:
-        by_source: dict[str | None, list[object]] = defaultdict(list)
-        for part in self.reader.parts:
-            by_source[part.source].append(part)
         streams = []
-        for parts in by_source.values():
-            sub = copy.copy(self.reader)
-            sub.parts = parts  # type: ignore[assignment]
+        for source in self.reader.sources():
+            sub = self.reader.for_source(source)
             prefetch = Prefetch(sub.batches(), plan=self.plan)
             prefetch.start()
             self._prefetches.append(prefetch)
