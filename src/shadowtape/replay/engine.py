@@ -2,19 +2,12 @@
 
 One dispatcher walks the tape in recorded order: it skips what safety rules out (a row
 with the reason), waits until the next request is due, takes one of ``concurrency``
-slots and starts the request. While it waits it does the run's chores, a step of tens
-of microseconds at a time: garbage collection (collector.py) and taking jobs ahead out
-of the batches the reader threads prepared (stream.Feed). Making Python objects holds
-the GIL; on threads, that work made the loop wait for the GIL at every wake-up. Threads
-do only what runs mostly without the GIL: reading Parquet and preparing each batch's
-requests (jobs.py), wrapping the finished rows (gathered on the loop into buffers Arrow
-takes as they are, gather.py), taking the recorded rows, writing results. Before the
-clock starts the feed fills its read-ahead and each target gets one connection, so
-neither counts as schedule lag.
-Requests run as tasks; one that shares state with an earlier one waits for it first.
-Stopping (Ctrl-C, SIGTERM) halts the dispatcher, lets requests in flight finish for a
-moment, then cancels the rest, and always leaves every result so far on disk with
-run.json saying the run was interrupted.
+slots and starts the request; requests that share state wait for the earlier ones. While
+it waits it does the run's chores a few tens of microseconds at a time (collection, taking
+prepared jobs from the feed). Threads do only what runs mostly without the GIL: reading
+and preparing batches (prepare/), and writing results (shadowtape.results). Stopping
+(Ctrl-C, SIGTERM) halts the dispatcher, lets requests in flight finish for a moment,
+cancels the rest, and leaves every result so far on disk, run.json saying so.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shadowtape.replay.prepare.batchkeys import KEYS, WHITESPACE, keys_column
-from shadowtape.replay.rules.ordering import CLIENT_TAGS, SESSION_COOKIE, keys_for
+from shadowtape.replay.rules.ordering import CLIENT_TAGS, SESSION_COOKIE
 from shadowtape.tape.schema import HEADERS, SCHEMA, header_tuples
+from tests.replay.reference import keys_for
 
 TAGS = SCHEMA.field("tags").type
 Headers = list[tuple[str, str]] | None

@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 
 from shadowtape import Exchange
 from shadowtape.replay.prepare.jobs import Plan, Prepared, serialize
-from shadowtape.replay.rules.ordering import state_keys
-from shadowtape.replay.rules.safety import is_safe_method, skip_reason
-from shadowtape.replay.rules.targets import Target, wire_headers
+from shadowtape.replay.rules.safety import is_safe_method
+from shadowtape.replay.rules.targets import Target
 from shadowtape.tape.filters import sample_keep
 from shadowtape.tape.schema import to_batch
 from tests.replay.helpers import T0, ex
+from tests.replay.reference import skip_reason, state_keys, wire_headers
 
 _TARGETS = {
     "candidate": Target.parse("http://127.0.0.1:8081/v2", role="candidate"),

@@ -7,8 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shadowtape.replay.rules.options import Shard
-from shadowtape.replay.rules.ordering import Sequencer, in_shard, shard_key, state_keys
+from shadowtape.replay.rules.ordering import Sequencer
 from tests.replay.helpers import ex
+from tests.replay.reference import in_shard, shard_key, state_keys
 
 
 def test_state_keys_name_idempotency_session_and_client() -> None:

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from shadowtape import Request
-from shadowtape.replay.rules.safety import SkipReason, skip_reason
+from shadowtape.replay.rules.safety import SkipReason
+from tests.replay.reference import skip_reason
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "get"])

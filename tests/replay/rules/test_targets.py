@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from shadowtape import Request
 from shadowtape.errors import ConfigError
 from shadowtape.replay.http.client import _split
-from shadowtape.replay.rules.safety import skip_reason
-from shadowtape.replay.rules.targets import Target, build, expand_env, parse_header
+from shadowtape.replay.rules.targets import Target, expand_env, parse_header
+from tests.replay.reference import build, skip_reason
 
 
 def test_target_parse_keeps_scheme_host_port_and_prefix() -> None:

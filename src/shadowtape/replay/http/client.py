@@ -1,24 +1,18 @@
-"""The HTTP client the replayer sends with, and the one place transport errors get a kind.
+"""The lean HTTP/1.1 client the replayer sends with, and the one place transport errors get
+a kind.
 
-Measured here at 32 requests in flight against a loopback nginx (benchmarks/bench_replay.py
-repeats it): one shared httpx ``AsyncClient`` ~500 requests/s, one httpx client per worker
-~1,900, httpx over the httpx-aiohttp transport ~2,600, aiohttp ~11,000, and a lean
-HTTP/1.1 client on asyncio with httptools (llhttp, the parser uvicorn uses) ~45,000 (one
-parser per connection, headers kept as bytes, one deadline timer for all requests). The
-replayer needs none of what makes the general clients slower (cookies, redirects, proxies,
-auth, multipart), so it sends with the lean one: this module. httpx's types stay at the
-API: ``ReplayClient.send`` takes an ``httpx.Request`` and ``Reply.to_httpx`` gives an
-``httpx.Response``; the replayer's hot path passes plain values.
+The replayer needs none of what makes general clients slower (cookies, redirects, proxies,
+auth, multipart); this one is many times faster than httpx here (benchmarks/README.md,
+"Replay"). httpx's types stay at the API: ``ReplayClient.send`` takes an
+``httpx.Request`` and ``Reply.to_httpx`` gives an ``httpx.Response``.
 
-What it does: HTTP/1.1 over TCP or TLS, keep-alive connections in a pool bounded by
-``max_connections``, Content-Length and chunked bodies and bodies that end at close
-(also after a transfer coding other than chunked, kept as it came), gzip and deflate
-decoded as they arrive and capped (the full size still counted), a timeout per request
-from connect to last byte. A response followed by bytes nobody asked for (a body longer
-than its Content-Length, a second response) stands, and its connection is closed, not
-reused. What it never does: follow a redirect (a redirect is a response to compare), keep
-cookies, use a proxy from the environment (nothing may reach a host that was not named),
-add headers of its own.
+It does HTTP/1.1 over TCP or TLS, keep-alive connections in a pool bounded by
+``max_connections``, Content-Length, chunked and close-delimited bodies, gzip and deflate
+decoded as they arrive and capped (the full size still counted), one timeout per request
+from connect to last byte; a connection that sent bytes nobody asked for is closed, not
+reused. It never follows a redirect (a redirect is a response to compare), keeps cookies,
+uses a proxy from the environment (nothing may reach a host that was not named), or adds
+headers of its own.
 """
 
 from __future__ import annotations

@@ -1,12 +1,10 @@
-"""The state keys of a whole batch of requests, computed with Arrow compute functions.
+"""The state keys of a whole batch of requests, computed with Arrow on the reader thread.
 
-``ordering.keys_for`` reads one request's headers and tags as Python objects; on the event
-loop, per request, that meant building those objects between sends. ``keys_column`` gives
-the same keys for a tape batch at once and runs on the reader thread, so the loop never
-makes these objects, and each kernel lets go of the GIL while the loop keeps sending. It
-reads a request as ``keys_for`` does, to the key (tests/replay/test_batchkeys.py checks
-it on random batches): header names and session cookie names in ASCII case, cookies and
-the client address trimmed of what ``str.strip`` trims, the last of repeated tags.
+The same keys, in the same order, as the per-request rule (tests/replay/reference.py's
+``keys_for``; tests/replay/prepare/test_batchkeys.py checks it on random batches): header
+names and session cookie names in ASCII case, cookies and the client address trimmed of
+what ``str.strip`` trims, the last of repeated tags. The event loop makes none of these
+objects, and each kernel lets go of the GIL.
 """
 
 from __future__ import annotations

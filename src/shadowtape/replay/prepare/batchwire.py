@@ -1,15 +1,11 @@
-"""Skip reasons and request bytes for a whole record batch, in Arrow compute functions.
+"""Skip reasons and request bytes for a whole record batch, in Arrow, on the reader thread.
 
-This runs on the reader thread, so that the event loop never makes these Python objects
-(a Job per row, its headers and its bytes, made between sends). Each compute kernel lets
-go of the GIL, so the thread mostly runs beside the loop. The results equal what the
-per-request rules make of each row (``skip_reason_of``, ``wire_headers`` and
-``serialize``), byte for byte; tests/replay/test_batchwire.py holds them to it, against
-the per-row Python path the replayer used to run (tests/replay/reference.py).
-
-Kernels that work string by string cost tens of nanoseconds a string, so the common case
-avoids them: the characters safety refuses are looked for in all of a column's bytes at
-once, and only a column that holds one is searched string by string.
+They equal, byte for byte, what the per-request rules make of each row
+(tests/replay/reference.py: ``skip_reason_of``, ``wire_headers``, ``serialize``);
+tests/replay/prepare/test_batchwire.py holds them to it. The event loop never makes a
+Python object per header, and each kernel lets go of the GIL. The characters safety
+refuses are looked for in a column's bytes at once; only a column that holds one is
+searched string by string (string-by-string kernels cost tens of ns a string).
 """
 
 from __future__ import annotations

@@ -1,17 +1,10 @@
 """A recorded request made ready to send: checked once, serialized once, on a reader thread.
 
-The replayer never rebuilds a whole Exchange. Each record batch a reader thread reads is
-prepared there, whole, with Arrow compute functions (``Prepared``): the skip reason, the
-request bytes for each target (batchwire.py) and the state keys (batchkeys.py). Those let
-go of the GIL while they work, so the event loop is not kept waiting. The loop then takes
-one ``Job`` at a time, a few microseconds each, read straight out of the prepared
-columns' buffers: no column is converted to Python lists on the loop. It used to convert
-16 rows at a time there (about 100 us that could not be split, at 6 us a request), and
-at 11,000 requests/s that made sends late and replies read late.
-
-A Job points at its row in the batch: the result row takes the request and the recorded
-response from there, column by column in Arrow, so the recorded side never round-trips
-through Python objects.
+Each record batch is prepared whole with Arrow (``Prepared``): the skip reason and the
+request bytes for each target (batchwire.py) and the state keys (batchkeys.py). The loop
+then takes one ``Job`` at a time, read straight out of the prepared columns' buffers, so
+no column becomes Python lists on the loop. A Job points at its row in the batch: the
+result row takes the request and the recorded response from there, in Arrow.
 """
 
 from __future__ import annotations

@@ -1,17 +1,13 @@
 """The exchanges to replay, streamed from tapes in recorded order, as Jobs (jobs.py).
 
-Parts of one source are already in time order (by partition, then by part name); several
-sources are merged by ``recorded_at``, and a small reorder window straightens exchanges
-a recorder wrote slightly out of order. Memory stays bounded by a few record batches per
-source whatever the tape's size.
+Each source's parts are already in time order; several sources are merged by
+``recorded_at``, and a small reorder window straightens exchanges a recorder wrote
+slightly out of order. Memory stays bounded by a few record batches per source.
 
-Threads: a prefetch thread per source reads record batches and prepares each for sending
-(jobs.Prepared), both with pyarrow, which lets go of the GIL while it works. What makes
-Python objects (a Job per row, merging, sharding) runs on the event loop in slices of a
-few dozen microseconds, in the gaps between sends (``Feed``), at a few microseconds a
-job. It used to run on a feed thread, and that thread made the loop wait for the GIL at
-every wake-up: under load each send and each reply paid up to a switch interval, the
-loop fell behind, and the p99 latency grew to several milliseconds.
+A prefetch thread per source reads and prepares batches with pyarrow, which lets go of the
+GIL. What makes Python objects (a Job per row, merging, sharding) runs on the event loop
+in short slices between sends (``Feed``): on a thread it made the loop wait for the GIL at
+every wake-up.
 """
 
 from __future__ import annotations

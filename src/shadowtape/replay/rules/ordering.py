@@ -2,9 +2,9 @@
 
 Two requests share state when they carry the same Idempotency-Key, the same session
 cookie, or come from the same client (the same Authorization, the recorded client
-address). Under concurrency, a request waits until every earlier request it shares a key
-with has finished, so a cart is read after it was written, as in production; requests
-that share nothing run freely.
+address); prepare/batchkeys.py finds those keys. Under concurrency a request waits until
+every earlier request it shares a key with has finished (``Sequencer``), so a cart is
+read after it was written; requests that share nothing run freely.
 """
 
 from __future__ import annotations
@@ -12,10 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import Mapping
-
-from shadowtape.exchange import Exchange
-from shadowtape.replay.rules.options import Shard
 
 #: Cookie names that carry a session (matched case-insensitively, anywhere in the name).
 #: ASCII case only: cookie names are tokens, and Unicode folding (a long s for "s", a dotted
@@ -23,75 +19,6 @@ from shadowtape.replay.rules.options import Shard
 SESSION_COOKIE = re.compile(r"sess|sid|auth|token|login|user", re.IGNORECASE | re.ASCII)
 #: Exchange tags a recorder may set with the client's identity or address.
 CLIENT_TAGS = ("client", "client_ip", "client_addr", "peer")
-
-
-_WANTED = frozenset({"cookie", "authorization", "x-forwarded-for", "x-real-ip", "idempotency-key"})
-
-
-def _state_headers(headers: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
-    """The headers that carry state, by lower-case name, in one pass (this runs for
-    every request). Names compare in ASCII case only: they are tokens, and Unicode
-    lower-casing differs between Python and Arrow (a dotted capital I); a name that is not
-    ASCII is none of the wanted ones."""
-    found: dict[str, list[str]] = {}
-    for name, value in headers:
-        lower = name.lower()
-        if lower in _WANTED and name.isascii():
-            found.setdefault(lower, []).append(value)
-    return found
-
-
-def _keys(tags: Mapping[str, str], found: dict[str, list[str]]) -> list[str]:
-    keys = []
-    for line in found.get("cookie", ()):
-        for item in line.split(";"):
-            name, sep, value = item.strip().partition("=")
-            if sep and name and SESSION_COOKIE.search(name):
-                keys.append(f"cookie:{name}={value}")
-    if "authorization" in found:
-        keys.append(f"auth:{found['authorization'][0]}")
-    for tag in CLIENT_TAGS:
-        if tags.get(tag):
-            keys.append(f"client:{tags[tag]}")
-            break
-    else:
-        forwarded = found.get("x-forwarded-for") or found.get("x-real-ip")
-        if forwarded:
-            keys.append(f"client:{forwarded[0].split(',')[0].strip()}")
-    return keys
-
-
-def client_keys(exchange: Exchange) -> list[str]:
-    """Keys naming who sent the request: session cookies, credentials, client address."""
-    return _keys(exchange.tags, _state_headers(exchange.request.headers))
-
-
-def state_keys(exchange: Exchange) -> list[str]:
-    """Every key this request shares state by; requests with a key in common stay ordered."""
-    return keys_for(exchange.request.headers, exchange.tags)
-
-
-def keys_for(headers: tuple[tuple[str, str], ...], tags: Mapping[str, str]) -> list[str]:
-    """``state_keys`` from a request's headers and its exchange's tags."""
-    found = _state_headers(headers)
-    if not found and not tags:
-        return []
-    keys = _keys(tags, found)
-    if "idempotency-key" in found:
-        keys.append(f"idem:{found['idempotency-key'][0]}")
-    return keys
-
-
-def shard_key(exchange: Exchange) -> str:
-    """What decides the shard: one key per request, the most lasting identity it carries.
-
-    The client's address first (the same before and after a login, with or without
-    credentials), then its session cookie, its credentials, its idempotency key; else
-    the exchange alone. The choice does not depend on header or cookie order. Requests
-    linked only through a less lasting key (one with and one without the client address)
-    can still land in different shards: a perfect split needs the whole tape's links.
-    """
-    return shard_key_of(state_keys(exchange), exchange.id)
 
 
 def shard_key_of(keys: list[str], exchange_id: str) -> str:
@@ -116,10 +43,6 @@ def shard_of(key: str, count: int) -> int:
     """The 1-based shard of a key: stable across runs, machines and Python versions."""
     digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") % count + 1
-
-
-def in_shard(exchange: Exchange, shard: Shard | None) -> bool:
-    return shard is None or shard_of(shard_key(exchange), shard.count) == shard.index
 
 
 class Sequencer:

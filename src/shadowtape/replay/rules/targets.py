@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import string
 from dataclasses import dataclass, field
-from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -112,67 +111,6 @@ class Outgoing:
 
     def to_httpx(self) -> httpx.Request:
         return httpx.Request(self.method, self.url, headers=list(self.headers), content=self.body)
-
-
-class RecordedRequest(Protocol):
-    """What building a request reads: a Request, or a replay Job."""
-
-    @property
-    def scheme(self) -> str: ...
-    @property
-    def host(self) -> str: ...
-    @property
-    def port(self) -> int: ...
-    @property
-    def headers(self) -> tuple[tuple[str, str], ...]: ...
-
-
-def recorded_host(request: RecordedRequest) -> str:
-    value = next((v for n, v in request.headers if ascii_lower(n) == "host"), None)
-    if value:
-        return value
-    default = (request.scheme, request.port) in (("http", 80), ("https", 443), ("http", 0))
-    return request.host if default else f"{request.host}:{request.port}"
-
-
-def build(
-    request: Request,
-    target: Target,
-    *,
-    keep_host: bool = False,
-    extra: tuple[tuple[str, str], ...] = (),
-) -> Outgoing:
-    """The request to send to ``target`` for a recorded request."""
-    headers = wire_headers(request, target, keep_host=keep_host, extra=extra)
-    return Outgoing(request.method, target.url_for(request), headers, request.body)
-
-
-def wire_headers(
-    request: RecordedRequest,
-    target: Target,
-    *,
-    keep_host: bool = False,
-    extra: tuple[tuple[str, str], ...] = (),
-) -> tuple[tuple[str, str], ...]:
-    """The headers sent to ``target``: Host rewritten (unless kept), hop-by-hop headers
-    dropped, Accept-Encoding narrowed to what the client decodes, ``extra`` applied."""
-    replaced = {ascii_lower(name) for name, _ in extra} if extra else ()
-    headers: list[tuple[str, str]] = [
-        ("Host", recorded_host(request) if keep_host else target.netloc)
-    ]
-    for name, value in request.headers:
-        lower = name.lower() if name.isascii() else name.translate(_ASCII_LOWER)  # ascii_lower
-        if lower in HOP_HEADERS or lower in replaced:
-            continue
-        if lower == "accept-encoding":
-            value = ACCEPT_ENCODING
-        headers.append((name, value))
-    for name, value in extra:
-        if ascii_lower(name) == "host":
-            headers[0] = ("Host", value)
-        else:
-            headers.append((name, value))
-    return tuple(headers)
 
 
 def expand_env(

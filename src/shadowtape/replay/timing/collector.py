@@ -1,16 +1,12 @@
 """Garbage collection once in a while, in a gap between sends, not wherever the
 interpreter decides.
 
-The interpreter collects its youngest generation every few thousand allocations,
-wherever the program is. During a replay those young objects are the jobs read ahead and
-the replies waiting to be written: alive, tens of thousands of them, so each collection
-scanned them for 2-5 ms and found nothing (measured: not one object freed in a whole run,
-against a live server or a dead one; a replay's objects die by reference counting).
-At thousands of requests a second that was several pauses a second, and every send due
-meanwhile left late. So during a run automatic collection is off, the objects that
-existed before it are frozen (never scanned), and the engine collects everything else
-every ``every`` seconds, in a gap between sends if one comes within ``grace`` seconds,
-as a bound on whatever a cycle might leak. Everything is restored when the run ends.
+A replay's objects die by reference counting; automatic collections only scanned the
+jobs read ahead and the replies waiting to be written, for milliseconds, while sends
+fell due (benchmarks/README.md, "Replay"). So during a run automatic collection is off,
+the objects from before it are frozen, and the engine collects every ``every`` seconds,
+in a gap between sends if one comes within ``grace`` seconds, as a bound on whatever a
+cycle might leak. Everything is restored when the run ends.
 """
 
 from __future__ import annotations

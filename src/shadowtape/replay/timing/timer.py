@@ -1,11 +1,9 @@
 """Waiting until a send is due, to the tens of microseconds.
 
-asyncio's timers wake up to a millisecond late: epoll takes its timeout in whole
-milliseconds, rounded up. At a few thousand requests a second that lateness was most of
-the replayer's measured overhead. On Linux with Python 3.13+ a timerfd set to the due
-time (CLOCK_MONOTONIC, which ``time.monotonic()`` reads) wakes the loop through epoll
-as a readable file, as precisely as the kernel schedules; elsewhere the loop's own timer
-is used.
+asyncio's timers wake up to a millisecond late (epoll takes whole milliseconds, rounded
+up). On Linux with Python 3.13+ a timerfd set to the due time (CLOCK_MONOTONIC, which
+``time.monotonic()`` reads) wakes the loop through epoll, as precisely as the kernel
+schedules; elsewhere the loop's own timer is used.
 """
 
 from __future__ import annotations
