@@ -99,6 +99,7 @@ async def test_reset() -> None:
     assert reply.error_kind is ErrorKind.RESET, reply.error_message
 
 
+@pytest.mark.timing
 @pytest.mark.anyio
 async def test_timeout() -> None:
     async def slow(_: Arrival) -> Reply:
@@ -317,6 +318,7 @@ def _slow_to_connect(client: ReplayClient) -> None:
     client._connect = slow  # type: ignore[method-assign]
 
 
+@pytest.mark.timing
 @pytest.mark.anyio
 async def test_service_time_starts_when_the_request_leaves() -> None:
     # Not when the client began: connecting, a retry after a stale connection and the

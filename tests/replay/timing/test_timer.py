@@ -12,6 +12,7 @@ import pytest
 from shadowtape.replay.timing.timer import DueTimer
 
 
+@pytest.mark.timing
 @pytest.mark.anyio
 async def test_waits_end_at_the_due_time_not_a_millisecond_later() -> None:
     timer = DueTimer(asyncio.get_running_loop())
