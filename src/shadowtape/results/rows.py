@@ -22,37 +22,26 @@ from shadowtape.results.schema import TARGET_FIELDS
 class Source(Protocol):
     """Where a row's exchange sits in the tape: a replay's job."""
 
-    @property
-    def batch(self) -> pa.RecordBatch: ...
-    @property
-    def row(self) -> int: ...
+    batch: pa.RecordBatch
+    row: int
 
 
 class Response(Protocol):
     """What one target answered (or why it did not): a replay client's reply."""
 
-    @property
-    def status(self) -> int | None: ...
-    @property
-    def reason(self) -> str | None: ...
-    @property
-    def head(self) -> bytes | None: ...
+    status: int | None
+    reason: str | None
+    head: bytes | None
+    body: bytes | None
+    body_size: int | None
+    body_truncated: bool | None
+    error_kind: ErrorKind | None
+    error_message: str | None
+    sent: float
+    ended: float
+
     @property
     def headers(self) -> tuple[tuple[str, str], ...] | None: ...
-    @property
-    def body(self) -> bytes | None: ...
-    @property
-    def body_size(self) -> int | None: ...
-    @property
-    def body_truncated(self) -> bool | None: ...
-    @property
-    def error_kind(self) -> ErrorKind | None: ...
-    @property
-    def error_message(self) -> str | None: ...
-    @property
-    def sent(self) -> float: ...
-    @property
-    def ended(self) -> float: ...
 
 
 #: (job, skip reason, scheduled at (us since the epoch), lag (us), due (monotonic s),
