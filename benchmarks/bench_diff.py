@@ -210,9 +210,9 @@ import sys, time
 from pathlib import Path
 started = time.perf_counter()
 if sys.argv[1] == "read":
-    from shadowtape.diff import results
+    from shadowtape.results import reader
     n = 0
-    for batch in results.read_batches([Path(sys.argv[2])]):
+    for batch in reader.read_batches([Path(sys.argv[2])]):
         n += len(batch["exchange_id"])
 else:
     from shadowtape.report import make_report

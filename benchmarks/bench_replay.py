@@ -36,9 +36,9 @@ import pyarrow.compute as pc
 from benchmarks.nginx import serve_json
 from shadowtape import Exchange, Request, TapeFilter, TapeWriter
 from shadowtape.replay import read_results, read_run, replay
-from shadowtape.replay.client import ReplayClient
-from shadowtape.replay.loop import loop_factory
-from shadowtape.replay.targets import Outgoing
+from shadowtape.replay.http.client import ReplayClient
+from shadowtape.replay.rules.targets import Outgoing
+from shadowtape.replay.timing.loop import loop_factory
 
 IN_FLIGHT = 32
 CLIENT_SECONDS = 1.5

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from shadowtape.errors import ConfigError, TapeVersionError
+from shadowtape.errors import RunFolderError
 from shadowtape.report import make_report, write_reports
 from tests.trio.expect import by_endpoint, check_report
 from tests.trio.results import run_live, run_recorded
@@ -136,9 +136,9 @@ def test_results_from_a_newer_shadowtape_are_refused(
     table = pq.read_table(source / "results" / "part-00000.parquet")
     table = table.replace_schema_metadata({b"shadowtape.results_version": b"2.0"})
     pq.write_table(table, run / "results" / "part-00000.parquet")
-    with pytest.raises(TapeVersionError, match="newer than this shadowtape reads"):
+    with pytest.raises(RunFolderError, match="newer than this shadowtape reads"):
         make_report([run])
-    with pytest.raises(ConfigError, match="not a run folder"):
+    with pytest.raises(RunFolderError, match="not a run folder"):
         make_report([tmp_path])
 
 

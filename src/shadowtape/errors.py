@@ -7,6 +7,7 @@
     ├── CaptureError             a HAR, mitmproxy or GoReplay capture is unreadable
     ├── ConfigError              a flag, option or config file is wrong
     ├── ReplayError              a replay cannot start (bad target, unsafe request)
+    │   └── RunFolderError       a run folder (what a replay wrote) cannot be read
     └── SanitizeError            a sanitizing rule cannot be loaded
 
 Errors from pyarrow, httpx and mitmproxy are translated at the boundary where they
@@ -42,6 +43,10 @@ class ConfigError(ShadowtapeError):
 
 class ReplayError(ShadowtapeError):
     """A replay cannot start or continue."""
+
+
+class RunFolderError(ReplayError):
+    """A run folder is missing, foreign, damaged or written by a newer shadowtape."""
 
 
 class SanitizeError(ShadowtapeError):

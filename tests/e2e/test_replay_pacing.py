@@ -44,18 +44,15 @@ def _off_schedule_ms(at: dict[int, float], planned: list[float]) -> list[float]:
     return sorted(abs(at[i] - planned[i] - origin) * 1000 for i in at)
 
 
-#: Timing on a shared 2-core VM whose host takes CPU away in bursts (a CI run once had
-#: the replay and the test server both stall for 25-50 ms, twice in a row): further
-#: attempts forgive bursts from elsewhere; a replayer that cannot pace fails them all.
-ATTEMPTS = 3
+# Timing on a shared 2-core VM whose host takes CPU away in bursts (a CI run once had the
+# replay and the test server both stall for 25-50 ms, twice in a row): the ``timing``
+# marker runs such a test again; a replayer that cannot pace fails every run.
 
 
+@pytest.mark.timing
 def test_recorded_gaps_are_kept_within_milliseconds_at_200_per_second(tmp_path: Path) -> None:
-    for attempt in range(ATTEMPTS):
-        errors_ms, info = _pacing_errors_ms(tmp_path / str(attempt))
-        median, p90 = statistics.median(errors_ms), errors_ms[int(0.9 * len(errors_ms))]
-        if median < 2.0 and p90 < 4.0:
-            break
+    errors_ms, info = _pacing_errors_ms(tmp_path)
+    median, p90 = statistics.median(errors_ms), errors_ms[int(0.9 * len(errors_ms))]
     assert median < 2.0 and p90 < 4.0, errors_ms[-20:]
     assert info["counts"] == {"selected": 300, "replayed": 300, "skipped": 0, "errors": 0}
 
@@ -74,6 +71,7 @@ def _errors_ms(arrivals: list[Arrival], planned: list[float]) -> list[float]:
     return _off_schedule_ms(at, planned)
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("mode", ["speed", "rate"])
 def test_speed_compresses_recorded_gaps_and_rate_ignores_them(tmp_path: Path, mode: str) -> None:
     """--speed 2 halves the uneven recorded gaps; --rate 200 sends every 5 ms whatever the
@@ -81,19 +79,16 @@ def test_speed_compresses_recorded_gaps_and_rate_ignores_them(tmp_path: Path, mo
     tape, offsets = _uneven_tape(tmp_path / "tape", 100)
     planned = [o / 2 for o in offsets] if mode == "speed" else [i / 200 for i in range(100)]
     pacing: dict[str, float] = {"speed": 2.0} if mode == "speed" else {"rate": 200.0}
-    for attempt in range(ATTEMPTS):
-        with aserve() as server:
-            replay(
-                tape,
-                candidate=server.url,
-                out=tmp_path / f"run{attempt}",
-                repeat_sample=0,
-                **pacing,  # type: ignore[arg-type]
-            )
-            errors_ms = _errors_ms(server.arrivals, planned)
-        median, p90 = statistics.median(errors_ms), errors_ms[90]
-        if median < 2.0 and p90 < 4.0:
-            break
+    with aserve() as server:
+        replay(
+            tape,
+            candidate=server.url,
+            out=tmp_path / "run",
+            repeat_sample=0,
+            **pacing,  # type: ignore[arg-type]
+        )
+        errors_ms = _errors_ms(server.arrivals, planned)
+    median, p90 = statistics.median(errors_ms), errors_ms[90]
     assert median < 2.0 and p90 < 4.0, errors_ms[-10:]
 
 

@@ -174,6 +174,7 @@ def test_a_resetting_target_gives_reset_rows(tmp_path: Path) -> None:
     assert sum(k == (None, "reset") for k in kinds.values()) == 10
 
 
+@pytest.mark.timing
 def test_live_baseline_and_secondary_get_the_same_request_at_the_same_moment(
     tmp_path: Path,
 ) -> None:

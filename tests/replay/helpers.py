@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from shadowtape import Exchange, Request, Response, TapeFilter, TapeWriter
-from shadowtape.replay import stream
-from shadowtape.replay.jobs import Job
+from shadowtape.replay.prepare import stream
+from shadowtape.replay.prepare.jobs import Job
 
 T0 = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
 

@@ -1,23 +1,32 @@
-"""The replayer's per-request Python path, kept as the reference for the batch functions.
+"""The replay's rules one request at a time, in Python: the reference the batch code is
+checked against.
 
-Before jobs were prepared a batch at a time on the reader thread (jobs.Prepared with
-batchwire.py and batchkeys.py), the event loop decoded rows into Python objects and
-prepared each request in Python with the per-request rules (safety.skip_reason_of,
-targets.wire_headers, ordering.keys_for). This is that path, calling those rules as they
-are now: the tests check that the batch functions make exactly what it makes.
+The replayer prepares a whole record batch at once with Arrow (prepare/jobs.py,
+batchwire.py, batchkeys.py). This holds the same rules written per request (the skip
+reason, the headers on the wire, the state keys, the shard), which the replayer used to
+run, and the per-row path that applied them; the tests check that the batch functions
+make exactly what they make.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol
 
 import pyarrow as pa
 
-from shadowtape.replay.jobs import Headers, Wire, serialize
-from shadowtape.replay.ordering import keys_for, shard_key_of
-from shadowtape.replay.safety import is_safe_method, skip_reason_of
-from shadowtape.replay.targets import Target, wire_headers
+from shadowtape.exchange import Exchange, Request
+from shadowtape.replay.prepare.jobs import Headers, Wire, serialize
+from shadowtape.replay.rules.options import Shard
+from shadowtape.replay.rules.ordering import CLIENT_TAGS, SESSION_COOKIE, shard_key_of, shard_of
+from shadowtape.replay.rules.safety import SAFE_METHODS, SkipReason, is_safe_method
+from shadowtape.replay.rules.targets import (
+    ACCEPT_ENCODING,
+    HOP_HEADERS,
+    Outgoing,
+    Target,
+    ascii_lower,
+)
 from shadowtape.tape.filters import sample_keep
 from shadowtape.tape.schema import header_tuples
 
@@ -199,3 +208,191 @@ class Preparer:
             and sample_keep(f"repeat:{job.id}", self.repeat_sample)
         )
         return job
+
+
+# -- The per-request rules: what the batch functions make, one request at a time ------------
+
+
+_BAD_CHARS = frozenset(" \t\r\n\x00\x7f")
+
+
+def skip_reason(request: Request, *, allow_mutating: bool) -> SkipReason | None:
+    """Why this request must not be sent, or None when it may be."""
+    return skip_reason_of(
+        request.method,
+        request.path,
+        request.query,
+        request.headers,
+        request.body,
+        request.body_size,
+        request.body_truncated,
+        allow_mutating=allow_mutating,
+        host=request.host,
+    )
+
+
+def skip_reason_of(
+    method: str,
+    path: str,
+    query: str,
+    headers: tuple[tuple[str, str], ...],
+    body: bytes,
+    body_size: int,
+    body_truncated: bool,
+    *,
+    allow_mutating: bool,
+    host: str = "",
+) -> SkipReason | None:
+    """``skip_reason`` on the parts of a request (the replayer's jobs hold no Request).
+    The recorded ``host`` goes on the wire with --keep-host when no Host header was
+    recorded, so it is checked like the path."""
+    # A method is a token: ASCII letters only. str.isalpha and str.upper are Unicode-aware
+    # (they passed "OPTION\u017f", with a long s, as OPTIONS); batchwire.py checks alike.
+    if not (method.isascii() and method.isalpha()):
+        return SkipReason.MALFORMED
+    method = method.upper()
+    if method not in SAFE_METHODS and not allow_mutating:
+        return SkipReason.MUTATING
+    if method == "CONNECT" or not path.startswith("/"):
+        return SkipReason.UNSAFE_HOST
+    if (
+        _BAD_CHARS.intersection(path)
+        or _BAD_CHARS.intersection(query)
+        or _BAD_CHARS.intersection(host)
+    ):
+        return SkipReason.MALFORMED
+    for name, value in headers:
+        if "\r" in value or "\n" in value or "\x00" in value or _BAD_CHARS.intersection(name):
+            return SkipReason.MALFORMED
+    if body_truncated and body_size > len(body):
+        return SkipReason.TRUNCATED_BODY
+    return None
+
+
+class RecordedRequest(Protocol):
+    """What building a request reads: a Request, or a replay Job."""
+
+    @property
+    def scheme(self) -> str: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]: ...
+
+
+def recorded_host(request: RecordedRequest) -> str:
+    value = next((v for n, v in request.headers if ascii_lower(n) == "host"), None)
+    if value:
+        return value
+    default = (request.scheme, request.port) in (("http", 80), ("https", 443), ("http", 0))
+    return request.host if default else f"{request.host}:{request.port}"
+
+
+def build(
+    request: Request,
+    target: Target,
+    *,
+    keep_host: bool = False,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> Outgoing:
+    """The request to send to ``target`` for a recorded request."""
+    headers = wire_headers(request, target, keep_host=keep_host, extra=extra)
+    return Outgoing(request.method, target.url_for(request), headers, request.body)
+
+
+def wire_headers(
+    request: RecordedRequest,
+    target: Target,
+    *,
+    keep_host: bool = False,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> tuple[tuple[str, str], ...]:
+    """The headers sent to ``target``: Host rewritten (unless kept), hop-by-hop headers
+    dropped, Accept-Encoding narrowed to what the client decodes, ``extra`` applied."""
+    replaced = {ascii_lower(name) for name, _ in extra} if extra else ()
+    headers: list[tuple[str, str]] = [
+        ("Host", recorded_host(request) if keep_host else target.netloc)
+    ]
+    for name, value in request.headers:
+        lower = ascii_lower(name)
+        if lower in HOP_HEADERS or lower in replaced:
+            continue
+        if lower == "accept-encoding":
+            value = ACCEPT_ENCODING
+        headers.append((name, value))
+    for name, value in extra:
+        if ascii_lower(name) == "host":
+            headers[0] = ("Host", value)
+        else:
+            headers.append((name, value))
+    return tuple(headers)
+
+
+_WANTED = frozenset({"cookie", "authorization", "x-forwarded-for", "x-real-ip", "idempotency-key"})
+
+
+def _state_headers(headers: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
+    """The headers that carry state, by lower-case name, in one pass (this runs for
+    every request). Names compare in ASCII case only: they are tokens, and Unicode
+    lower-casing differs between Python and Arrow (a dotted capital I); a name that is not
+    ASCII is none of the wanted ones."""
+    found: dict[str, list[str]] = {}
+    for name, value in headers:
+        lower = name.lower()
+        if lower in _WANTED and name.isascii():
+            found.setdefault(lower, []).append(value)
+    return found
+
+
+def _keys(tags: Mapping[str, str], found: dict[str, list[str]]) -> list[str]:
+    keys = []
+    for line in found.get("cookie", ()):
+        for item in line.split(";"):
+            name, sep, value = item.strip().partition("=")
+            if sep and name and SESSION_COOKIE.search(name):
+                keys.append(f"cookie:{name}={value}")
+    if "authorization" in found:
+        keys.append(f"auth:{found['authorization'][0]}")
+    for tag in CLIENT_TAGS:
+        if tags.get(tag):
+            keys.append(f"client:{tags[tag]}")
+            break
+    else:
+        forwarded = found.get("x-forwarded-for") or found.get("x-real-ip")
+        if forwarded:
+            keys.append(f"client:{forwarded[0].split(',')[0].strip()}")
+    return keys
+
+
+def state_keys(exchange: Exchange) -> list[str]:
+    """Every key this request shares state by; requests with a key in common stay ordered."""
+    return keys_for(exchange.request.headers, exchange.tags)
+
+
+def keys_for(headers: tuple[tuple[str, str], ...], tags: Mapping[str, str]) -> list[str]:
+    """``state_keys`` from a request's headers and its exchange's tags."""
+    found = _state_headers(headers)
+    if not found and not tags:
+        return []
+    keys = _keys(tags, found)
+    if "idempotency-key" in found:
+        keys.append(f"idem:{found['idempotency-key'][0]}")
+    return keys
+
+
+def shard_key(exchange: Exchange) -> str:
+    """What decides the shard: one key per request, the most lasting identity it carries.
+
+    The client's address first (the same before and after a login, with or without
+    credentials), then its session cookie, its credentials, its idempotency key; else
+    the exchange alone. The choice does not depend on header or cookie order. Requests
+    linked only through a less lasting key (one with and one without the client address)
+    can still land in different shards: a perfect split needs the whole tape's links.
+    """
+    return shard_key_of(state_keys(exchange), exchange.id)
+
+
+def in_shard(exchange: Exchange, shard: Shard | None) -> bool:
+    return shard is None or shard_of(shard_key(exchange), shard.count) == shard.index

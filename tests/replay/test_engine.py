@@ -14,9 +14,10 @@ import pytest
 from shadowtape.errors import TapeFormatError
 from shadowtape.replay import read_results, read_run, replay
 from shadowtape.replay.engine import STOP_GRACE, Run
-from shadowtape.replay.options import Pace, ReplayOptions
+from shadowtape.replay.prepare.jobs import Plan
+from shadowtape.replay.prepare.stream import selected
 from shadowtape.replay.progress import PlainProgress
-from shadowtape.replay.stream import selected
+from shadowtape.replay.rules.options import Pace, ReplayOptions
 from shadowtape.tape import TapeFilter
 from tests.replay.aserver import Arrival, aserve
 from tests.replay.helpers import ex, write_tape
@@ -70,7 +71,8 @@ def test_a_stop_while_the_last_replies_come_in_waits_only_the_grace(tmp_path: Pa
         options = ReplayOptions(
             candidate=server.url, pace=Pace.ASAP, concurrency=4, timeout=20, repeat_sample=0
         )
-        run = Run(selected([str(tape)], TapeFilter()), options, tmp_path / "run", tapes=[str(tape)])
+        jobs = selected([str(tape)], TapeFilter(), plan=Plan.of(options))
+        run = Run(jobs, options, tmp_path / "run", tapes=[str(tape)])
 
         async def main() -> float:
             started = time.monotonic()
@@ -111,7 +113,7 @@ def test_the_progress_lines_agree_with_run_json(
             candidate=server.url, pace=pace, concurrency=4, repeat_sample=0, **pacing
         )
         run = Run(
-            selected([str(tape)], TapeFilter()),
+            selected([str(tape)], TapeFilter(), plan=Plan.of(options)),
             options,
             tmp_path / "run",
             tapes=[str(tape)],

@@ -93,6 +93,19 @@ def test_time_and_source_filters_prune_whole_partitions(tape: Path) -> None:
     )
 
 
+def test_a_reader_splits_into_one_reader_per_source(tape: Path) -> None:
+    """Each source's parts read as their own stream, with the reader's filter."""
+    reader = TapeReader(tape, filter=TapeFilter(methods=("GET",)), batch_size=2)
+    assert reader.sources() == ["billing", "edge"]  # in the order the parts are found
+    billing, edge = (reader.for_source(source) for source in reader.sources())
+    assert [p.source for p in edge.parts] == ["edge", "edge"]
+    assert edge.batch_size == 2 and edge.filter == reader.filter
+    assert paths(billing) == ["/api/orders/7/items"]
+    assert sorted(paths(edge) + paths(billing)) == paths(reader)
+    assert len(reader.parts) == 3  # the whole reader is untouched
+    assert reader.for_source("nowhere").parts == []
+
+
 def test_a_source_name_that_is_not_a_path_segment_is_found_by_its_own_name(
     tmp_path: Path,
 ) -> None:

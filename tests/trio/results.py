@@ -1,4 +1,4 @@
-"""Write replay results (CONTRACTS.md B) by calling the trio with httpx.
+"""Write replay results (docs/results-format.md) by calling the trio with httpx.
 
 The replayer writes this format too; this small writer (sharing only the replayer's schema)
 lets the analysis be tested on real responses from real servers, in live and
@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shadowtape.ids import new_id
-from shadowtape.replay.results import SCHEMA, TARGETS
+from shadowtape.results.schema import SCHEMA, TARGETS
 from tests.trio.service import Trio
 
 Row = dict[str, Any]

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shadowtape.diff import results
 from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings, Side, compare
 from shadowtape.diff.latency import LatencySample, LatencySettings
 from shadowtape.diff.model import Difference, Kind, pattern_of
@@ -23,6 +22,8 @@ from shadowtape.diff.noise import NoiseModel, NoiseSettings
 from shadowtape.diff.templating import Route, Templater
 from shadowtape.diff.volatile import both_volatile, same_but_volatile_text
 from shadowtape.errors import ConfigError
+from shadowtape.results.completeness import incomplete as incomplete_runs
+from shadowtape.results.reader import read_batches, read_paths, read_run
 
 #: Full example exchanges kept per endpoint while streaming (the report shows fewer).
 EXAMPLE_SLOTS = 6
@@ -99,7 +100,7 @@ class Analysis:
     exercised: set[Route]
     rows: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
-    #: Why the runs are a partial picture (results.incomplete), when allowed.
+    #: Why the runs are a partial picture (results.completeness), when allowed.
     incomplete: list[str] = field(default_factory=list)
 
 
@@ -113,8 +114,8 @@ def analyze(
     """Aggregate the results of `run_dirs` (shards of one run are merged). Runs that are
     a partial picture raise ConfigError unless `allow_partial`."""
     settings = settings or AnalysisSettings()
-    runs = [results.read_run(d) for d in run_dirs]
-    incomplete, keep = results.incomplete(run_dirs, runs)
+    runs = [read_run(d) for d in run_dirs]
+    incomplete, keep = incomplete_runs(run_dirs, runs)
     run_dirs, runs = [run_dirs[i] for i in keep], [runs[i] for i in keep]
     if incomplete and not allow_partial:
         raise ConfigError(
@@ -122,7 +123,7 @@ def analyze(
             "each run (or shard) once, or report what there is with --allow-partial"
         )
     templater = Templater(routes)
-    for methods, paths in results.read_paths(run_dirs):
+    for methods, paths in read_paths(run_dirs):
         for method, path in zip(methods, paths, strict=True):
             templater.observe(method or "", path or "/")
     templater.freeze()
@@ -133,7 +134,7 @@ def analyze(
         exercised=templater.exercised,
         incomplete=incomplete,
     )
-    for batch in results.read_batches(run_dirs):
+    for batch in read_batches(run_dirs):
         _batch(out, batch, templater, settings)
     return out
 

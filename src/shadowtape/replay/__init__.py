@@ -2,7 +2,28 @@
 at production pacing, and write one result row per exchange.
 
 ``replay(...)`` is the Python entry point (the ``shadowtape replay`` command calls it);
-``read_results(run_dirs)`` streams what a run wrote. docs/results-format.md has the format.
+``read_results(run_dirs)`` streams what a run wrote (shadowtape.results; the format is in
+docs/results-format.md). A request goes rules -> prepare -> engine -> http -> results.
+
+    engine.py             the run: dispatches in recorded order, paces, stops, writes run.json
+    progress.py           progress on stderr (a bar on a terminal, plain lines otherwise)
+    rules/options.py      what a run is asked to do (ReplayOptions, Pace, Shard), validated
+    rules/targets.py      targets and the only place an outgoing URL and Host are built
+    rules/safety.py       which requests may be sent, and the skip reasons of the others
+    rules/ordering.py     requests that share state: kept in order, and in one shard
+    rules/schedule.py     when each request is due, and how late the replayer ran
+    prepare/stream.py     the selection: tapes read per source, merged, sharded, fed to the loop
+    prepare/jobs.py       a batch of requests prepared to send (Plan, Prepared, Job)
+    prepare/batchwire.py  skip reasons and request bytes of a whole batch, in Arrow
+    prepare/batchkeys.py  state keys of a whole batch, in Arrow
+    http/client.py        the lean HTTP/1.1 client and its connection pool; error kinds
+    http/heads.py         a response head as it arrives: its end, framing, persistence
+    timing/loop.py        the event loop (uvloop where installed)
+    timing/timer.py       waking when a send is due, to tens of microseconds
+    timing/slots.py       the in-flight limit, cheap on the hot path
+    timing/collector.py   garbage collection in the gaps between sends
+
+Nothing here is imported by shadowtape.results, shadowtape.diff or shadowtape.report.
 """
 
 from __future__ import annotations
@@ -16,12 +37,13 @@ from pathlib import Path
 from shadowtape.errors import ConfigError
 from shadowtape.ids import new_id
 from shadowtape.replay.engine import Run
-from shadowtape.replay.loop import loop_factory
-from shadowtape.replay.options import Pace, ReplayOptions, Shard
+from shadowtape.replay.prepare.jobs import Plan
+from shadowtape.replay.prepare.stream import selected
 from shadowtape.replay.progress import make_progress
-from shadowtape.replay.results import read_results, read_run
-from shadowtape.replay.stream import selected
-from shadowtape.replay.targets import parse_header
+from shadowtape.replay.rules.options import Pace, ReplayOptions, Shard
+from shadowtape.replay.rules.targets import parse_header
+from shadowtape.replay.timing.loop import loop_factory
+from shadowtape.results.reader import read_results, read_run
 from shadowtape.tape import TapeFilter
 
 __all__ = [
@@ -68,7 +90,7 @@ async def replay_async(
     names = [os.fspath(t) for t in tapes]
     if not names:
         raise ConfigError("no tapes given: name one or more tape files or folders")
-    jobs = selected(names, options.filter, options.shard)
+    jobs = selected(names, options.filter, options.shard, Plan.of(options))
     run_dir = run_folder(out, options.shard)
     run = Run(
         jobs,

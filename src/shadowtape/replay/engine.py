@@ -2,19 +2,12 @@
 
 One dispatcher walks the tape in recorded order: it skips what safety rules out (a row
 with the reason), waits until the next request is due, takes one of ``concurrency``
-slots and starts the request. While it waits it does the run's chores, a step of tens
-of microseconds at a time: garbage collection (collector.py) and taking jobs ahead out
-of the batches the reader threads prepared (stream.Feed). Making Python objects holds
-the GIL; on threads, that work made the loop wait for the GIL at every wake-up. Threads
-do only what runs mostly without the GIL: reading Parquet and preparing each batch's
-requests (jobs.py), wrapping the finished rows (gathered on the loop into buffers Arrow
-takes as they are, gather.py), taking the recorded rows, writing results. Before the
-clock starts the feed fills its read-ahead and each target gets one connection, so
-neither counts as schedule lag.
-Requests run as tasks; one that shares state with an earlier one waits for it first.
-Stopping (Ctrl-C, SIGTERM) halts the dispatcher, lets requests in flight finish for a
-moment, then cancels the rest, and always leaves every result so far on disk with
-run.json saying the run was interrupted.
+slots and starts the request; requests that share state wait for the earlier ones. While
+it waits it does the run's chores a few tens of microseconds at a time (collection, taking
+prepared jobs from the feed). Threads do only what runs mostly without the GIL: reading
+and preparing batches (prepare/), and writing results (shadowtape.results). Stopping
+(Ctrl-C, SIGTERM) halts the dispatcher, lets requests in flight finish for a moment,
+cancels the rest, and leaves every result so far on disk, run.json saying so.
 """
 
 from __future__ import annotations
@@ -35,19 +28,19 @@ from typing import Any
 
 from shadowtape.errors import ReplayError, ShadowtapeError, os_error_line
 from shadowtape.ids import new_id
-from shadowtape.replay.client import ReplayClient, Reply
-from shadowtape.replay.collector import Collector
-from shadowtape.replay.gather import ResultRows
-from shadowtape.replay.jobs import Job, Plan
-from shadowtape.replay.options import Pace, ReplayOptions
-from shadowtape.replay.ordering import Sequencer
+from shadowtape.replay.http.client import ReplayClient, Reply
+from shadowtape.replay.prepare.jobs import Job
+from shadowtape.replay.prepare.stream import Feed, Selection
 from shadowtape.replay.progress import NoProgress, ProgressView, Snapshot
-from shadowtape.replay.results import RESULTS_VERSION, ResultsWriter, write_run_json
-from shadowtape.replay.schedule import LagStats, Schedule
-from shadowtape.replay.slots import Slots
-from shadowtape.replay.stream import Feed, Selection
-from shadowtape.replay.targets import Target
-from shadowtape.replay.timer import DueTimer
+from shadowtape.replay.rules.options import Pace, ReplayOptions
+from shadowtape.replay.rules.ordering import Sequencer
+from shadowtape.replay.rules.schedule import LagStats, Schedule
+from shadowtape.replay.timing.collector import Collector
+from shadowtape.replay.timing.slots import Slots
+from shadowtape.replay.timing.timer import DueTimer
+from shadowtape.results.rows import ResultRows
+from shadowtape.results.schema import RESULTS_VERSION
+from shadowtape.results.writer import ResultsWriter, write_run_json
 
 log = logging.getLogger("shadowtape.replay")
 
@@ -111,28 +104,12 @@ class Run:
         self.run_dir = run_dir
         self.tapes = [str(t) for t in tapes]
         self.progress = progress or NoProgress()
-        self.candidate = Target.parse(options.candidate, role="candidate")
-        self.baseline = (
-            Target.parse(options.baseline, role="baseline") if options.live_baseline else None
-        )
-        self.secondary = (
-            Target.parse(options.secondary, role="secondary") if options.secondary else None
-        )
+        #: The targets by role, as the selection's reader threads prepare requests for them.
+        self.targets = jobs.plan.targets
+        self.candidate = self.targets["candidate"]
+        self.baseline = self.targets.get("baseline")
+        self.secondary = self.targets.get("secondary")
         self.run_id = new_id()
-        targets = {"candidate": self.candidate}
-        if self.baseline is not None:
-            targets["baseline"] = self.baseline
-        if self.secondary is not None:
-            targets["secondary"] = self.secondary
-        self.targets = targets
-        plan = Plan(
-            targets,
-            allow_mutating=options.allow_mutating,
-            keep_host=options.keep_host,
-            extra=options.headers,
-            repeat_sample=0.0 if options.live_baseline else options.repeat_sample,
-        )
-        jobs.plan = plan  # the selection's reader threads prepare the requests for it
         self.feed = Feed(jobs)
         self.rows = ResultRows(self.run_id, options.live_baseline)
         #: How late the replayer itself started sends: the pace it could keep...

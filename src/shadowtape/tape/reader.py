@@ -9,6 +9,7 @@ instead of reading as rows of nulls.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -124,6 +125,18 @@ class TapeReader:
         self.parts: list[PartFile] = [
             part for part in found if self.filter.may_contain(part.source, part.hour_start)
         ]
+
+    def sources(self) -> list[str | None]:
+        """The sources the parts belong to (their ``source=`` partition folder, None for a
+        part outside one), in the order their first part is read."""
+        return list(dict.fromkeys(part.source for part in self.parts))
+
+    def for_source(self, source: str | None) -> TapeReader:
+        """A reader of one source's parts only, with this reader's filter and batch size:
+        each source's parts are in time order, so a source reads as one ordered stream."""
+        reader = copy.copy(self)
+        reader.parts = [part for part in self.parts if part.source == source]
+        return reader
 
     def part_infos(self) -> Iterator[PartInfo]:
         for part in self.parts:

@@ -1,0 +1,1 @@
+"""Reading the selection and preparing each batch's requests, on reader threads."""

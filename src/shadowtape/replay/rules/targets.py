@@ -1,0 +1,146 @@
+"""Targets and the requests sent to them: the only place an outgoing URL is built.
+
+A target is a base URL named by the user. Every outgoing URL is the target's scheme, host
+and port followed by the recorded path and query, so no recorded value (an absolute URL,
+a Host header) can steer a request to another host. The Host header is rewritten to the
+target unless asked to keep the recorded one; user headers replace recorded ones.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import httpx
+
+from shadowtape.errors import ConfigError
+from shadowtape.exchange import Request
+
+#: Recorded headers that describe one hop or one body encoding, never forwarded as is.
+HOP_HEADERS = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authorization",
+        "proxy-authenticate",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",
+        "host",
+        "expect",
+        "http2-settings",
+    }
+)
+#: The encodings the client decodes; a recorded Accept-Encoding is narrowed to these, since
+#: bodies are compared decoded and an encoding we cannot decode would hide the body.
+ACCEPT_ENCODING = "gzip, deflate"
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def ascii_lower(name: str) -> str:
+    """A header name as compared: names are tokens, equal ignoring ASCII case (RFC 9110
+    section 5.1). str.lower also maps other letters ("\u212a" Kelvin to "k") and Arrow's
+    utf8_lower does not map them all alike; batchwire.py compares with ascii_lower."""
+    return name.lower() if name.isascii() else name.translate(_ASCII_LOWER)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A base URL requests are sent to: scheme, host, port and an optional path prefix."""
+
+    scheme: str
+    host: str
+    port: int
+    prefix: str = ""
+    #: host[:port] as sent in Host (the port left out when it is the scheme's default).
+    netloc: str = field(init=False, compare=False, repr=False)
+    #: scheme://netloc. Both are worked out once: they are used for every request.
+    origin: str = field(init=False, compare=False, repr=False)
+    #: (scheme, host, port): what the client pools connections by.
+    key: tuple[str, str, int] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = (self.scheme, self.port) in (("http", 80), ("https", 443))
+        netloc = host if default else f"{host}:{self.port}"
+        object.__setattr__(self, "netloc", netloc)
+        object.__setattr__(self, "origin", f"{self.scheme}://{netloc}")
+        object.__setattr__(self, "key", (self.scheme, self.host, self.port))
+
+    @classmethod
+    def parse(cls, url: str, *, role: str = "target") -> Target:
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                f"--{role} {url!r} is not an http:// or https:// URL with a host, "
+                "e.g. http://127.0.0.1:8080"
+            )
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise ConfigError(
+                f"--{role} {url!r}: give scheme, host, port and an optional path prefix only "
+                "(no user, query or fragment); add credentials with --header"
+            )
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise ConfigError(f"--{role} {url!r}: the port is not a number 1-65535") from None
+        return cls(parts.scheme, parts.hostname, port, parts.path.rstrip("/"))
+
+    def __str__(self) -> str:
+        return self.origin + self.prefix
+
+    def url_for(self, request: Request) -> str:
+        """The URL on this target for a recorded request (whose path is origin-form)."""
+        target = f"{request.path}?{request.query}" if request.query else request.path
+        return f"{self.origin}{self.prefix}{target}"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One request as it goes on the wire: plain values, cheap to build at any rate."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    def to_httpx(self) -> httpx.Request:
+        return httpx.Request(self.method, self.url, headers=list(self.headers), content=self.body)
+
+
+def expand_env(
+    value: str, environ: dict[str, str] | None = None, *, header: str | None = None
+) -> str:
+    """Expand $VAR and ${VAR} from the environment; $$ is a literal $. Errors quote
+    ``header`` (the whole 'Name: value'), else the value."""
+    env = dict(os.environ) if environ is None else environ
+    quoted = repr(value if header is None else header)
+    try:
+        return string.Template(value).substitute(env)
+    except KeyError as exc:
+        raise ConfigError(
+            f"--header {quoted} uses ${exc.args[0]}, which is not set in the environment; "
+            "export it or write $$ for a literal $"
+        ) from None
+    except ValueError:
+        raise ConfigError(
+            f"--header {quoted}: a $ must start a variable name ($VAR or ${{VAR}}); "
+            "write $$ for a literal $"
+        ) from None
+
+
+def parse_header(text: str, environ: dict[str, str] | None = None) -> tuple[str, str]:
+    """'Name: value' from the command line, with $VAR expanded in the value."""
+    name, sep, value = text.partition(":")
+    name = name.strip()
+    if not sep or not name or any(ch in name for ch in " \t\r\n"):
+        raise ConfigError(f"--header {text!r} is not 'Name: value'")
+    expanded = expand_env(value.strip(), environ, header=text.strip())
+    if "\r" in expanded or "\n" in expanded:
+        raise ConfigError(f"--header {name}: the value must be one line")
+    return name, expanded

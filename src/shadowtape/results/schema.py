@@ -1,0 +1,60 @@
+"""The results' Arrow schema and version: the one copy the writer and the reader share.
+
+docs/results-format.md documents every column and key; change both together. Bump the
+minor version for added columns, the major version for anything an older reader would
+misread.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from shadowtape.tape.schema import HEADERS
+
+RESULTS_VERSION = "1.1"
+RESULTS_MAJOR = 1
+#: Parquet key-value metadata of every part, and run.json's key, holding the version.
+VERSION_KEY = b"shadowtape.results_version"
+TARGETS = ("baseline", "candidate", "secondary", "repeat")
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+_FIELDS: list[tuple[str, pa.DataType]] = [
+    ("run_id", pa.string()),
+    ("exchange_id", pa.string()),
+    ("recorded_at", TIMESTAMP),
+    ("source", pa.string()),
+    ("method", pa.string()),
+    ("scheme", pa.string()),
+    ("host", pa.string()),
+    ("path", pa.string()),
+    ("query", pa.string()),
+    ("request_headers", HEADERS),
+    ("request_body", pa.binary()),
+    ("redactions", pa.list_(pa.string())),
+    ("skip_reason", pa.string()),
+    ("baseline_mode", pa.string()),
+    ("scheduled_at", TIMESTAMP),
+    ("lag_us", pa.int64()),
+]
+#: Each target's columns, after its name (candidate_status, ...).
+TARGET_FIELDS: list[tuple[str, pa.DataType]] = [
+    ("status", pa.int32()),
+    ("reason", pa.string()),
+    ("headers", HEADERS),
+    ("body", pa.binary()),
+    ("body_size", pa.int64()),
+    ("body_truncated", pa.bool_()),
+    ("error_kind", pa.string()),
+    ("error_message", pa.string()),
+    ("latency_us", pa.int64()),
+    ("service_us", pa.int64()),
+]
+for _target in TARGETS:
+    _FIELDS.extend((f"{_target}_{name}", kind) for name, kind in TARGET_FIELDS)
+
+SCHEMA = pa.schema(_FIELDS, metadata={VERSION_KEY: RESULTS_VERSION.encode()})
+COLUMNS = tuple(SCHEMA.names)
+#: Columns every results part has, whatever its minor version: without them a Parquet
+#: file in results/ is not ours.
+REQUIRED = ("exchange_id", "method", "path")
