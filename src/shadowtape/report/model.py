@@ -1,0 +1,404 @@
+"""The report as types: what report.json holds (docs/report-format.md), one class per object.
+
+The builder makes a ``Report``, every renderer reads one, and ``to_json`` turns it into
+the documented structure with the same keys in the same order, so report.json is the
+model serialized. Example values (a finding's ``baseline``, a run's ``run.json``) stay
+JSON values: they are data from traffic and from the replayer, not the report's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+#: A JSON value as parsed: None, bool, int, float, str, list or dict.
+JSON = object
+#: Percentile name ("p50", "p95", "p99") -> milliseconds (null when not measured).
+Percentiles = Mapping[str, float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A difference the noise model did not explain, at one location of one endpoint."""
+
+    kind: str
+    location: str
+    message: str = ""
+    baseline: JSON = None
+    candidate: JSON = None
+    count: int | None = None
+    #: count / compared; for latency, the ratio candidate / baseline of the percentile.
+    rate: float | None = None
+    exchange_ids: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "location": self.location,
+            "message": self.message,
+            "baseline": self.baseline,
+            "candidate": self.candidate,
+            "count": self.count,
+            "rate": self.rate,
+            "exchange_ids": list(self.exchange_ids),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Unverified:
+    """Something the report could not verify, and why (``reason``)."""
+
+    reason: str
+    location: str = ""
+    count: int | None = None
+    rate: float | None = None
+    detail: str = ""
+    #: Noise only: the noise group and the A/A pairs measured.
+    kind: str | None = None
+    pairs: int | None = None
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "reason": self.reason,
+            "location": self.location,
+            "count": self.count,
+            "rate": self.rate,
+        }
+        if self.kind is not None or self.pairs is not None:
+            out["kind"] = self.kind
+            out["pairs"] = self.pairs
+        out["detail"] = self.detail
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    """A latency ratio candidate / baseline with its bootstrap interval."""
+
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {"value": self.value, "low": self.low, "high": self.high}
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    """Latency counts: ``len(edges_ms) + 1`` bins per side."""
+
+    edges_ms: tuple[float, ...] = ()
+    baseline: tuple[int, ...] = ()
+    candidate: tuple[int, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "edges_ms": list(self.edges_ms),
+            "baseline": list(self.baseline),
+            "candidate": list(self.candidate),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """An endpoint's latency: percentiles per side, ratios when comparable, a histogram."""
+
+    comparable: bool
+    pairs: int | None = None
+    baseline: Percentiles = field(default_factory=dict)
+    candidate: Percentiles = field(default_factory=dict)
+    #: None when not comparable (a recorded baseline).
+    ratio: Mapping[str, Ratio] | None = None
+    #: The live secondary's percentiles, None without one.
+    secondary: Percentiles | None = None
+    histogram: Histogram | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "comparable": self.comparable,
+            "pairs": self.pairs,
+            "baseline": dict(self.baseline),
+            "candidate": dict(self.candidate),
+            "ratio": None
+            if self.ratio is None
+            else {name: r.to_json() for name, r in self.ratio.items()},
+            "secondary": None if self.secondary is None else dict(self.secondary),
+            "histogram": None if self.histogram is None else self.histogram.to_json(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleRequest:
+    method: str = ""
+    url: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "method": self.method,
+            "url": self.url,
+            "headers": [[n, v] for n, v in self.headers],
+            "body": self.body,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleResponse:
+    """One side's answer; ``error`` is ``"<kind>: <message>"`` when it failed."""
+
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "status": self.status,
+            "headers": [[n, v] for n, v in self.headers],
+            "body": self.body,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One exchange that shows findings: the request and both answers, bodies as text."""
+
+    exchange_id: str
+    request: ExampleRequest = field(default_factory=ExampleRequest)
+    baseline: ExampleResponse = field(default_factory=ExampleResponse)
+    candidate: ExampleResponse = field(default_factory=ExampleResponse)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "exchange_id": self.exchange_id,
+            "request": self.request.to_json(),
+            "baseline": self.baseline.to_json(),
+            "candidate": self.candidate.to_json(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One method and route: its verdict and the three lists (checked, findings, unverified)."""
+
+    endpoint: str
+    method: str = ""
+    route: str = ""
+    requests: int = 0
+    replayed: int | None = None
+    compared: int | None = None
+    #: "regression", "unverified" or "ok".
+    verdict: str = ""
+    checked: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    unverified: tuple[Unverified, ...] = ()
+    latency: Latency | None = None
+    examples: tuple[Example, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "endpoint": self.endpoint,
+            "method": self.method,
+            "route": self.route,
+            "requests": self.requests,
+            "replayed": self.replayed,
+            "compared": self.compared,
+            "verdict": self.verdict,
+            "checked": list(self.checked),
+            "findings": [f.to_json() for f in self.findings],
+            "unverified": [u.to_json() for u in self.unverified],
+            "latency": None if self.latency is None else self.latency.to_json(),
+            "examples": [x.to_json() for x in self.examples],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GateOutcome:
+    """Whether the run passes ``--fail-on``, and one reason per failing endpoint and word."""
+
+    passed: bool
+    fail_on: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {"passed": self.passed, "fail_on": list(self.fail_on), "reasons": list(self.reasons)}
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    exchanges: int = 0
+    replayed: int = 0
+    skipped: int = 0
+    endpoints: int = 0
+    regression: int = 0
+    ok: int = 0
+    unverified: int = 0
+    findings: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "exchanges": self.exchanges,
+            "replayed": self.replayed,
+            "skipped": self.skipped,
+            "endpoints": self.endpoints,
+            "regression": self.regression,
+            "ok": self.ok,
+            "unverified": self.unverified,
+            "findings": self.findings,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ToleranceSettings:
+    absolute: float = 0.0
+    relative: float = 0.0
+
+    def to_json(self) -> dict[str, object]:
+        return {"absolute": self.absolute, "relative": self.relative}
+
+
+@dataclass(frozen=True, slots=True)
+class NoiseSettings:
+    relative: float = 0.0
+    absolute: float = 0.0
+    alpha: float = 0.0
+    min_pairs: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "relative": self.relative,
+            "absolute": self.absolute,
+            "alpha": self.alpha,
+            "min_pairs": self.min_pairs,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LatencySettings:
+    ratio: float = 0.0
+    min_ms: float = 0.0
+    confidence: float | None = None
+    min_pairs: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ratio": self.ratio,
+            "min_ms": self.min_ms,
+            "confidence": self.confidence,
+            "min_pairs": self.min_pairs,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the analysis used: ignored and compared headers, tolerance, noise, latency."""
+
+    ignored_headers: tuple[str, ...] = ()
+    ignored_header_parts: tuple[str, ...] = ()
+    compared_headers: tuple[str, ...] = ()
+    tolerance: ToleranceSettings = field(default_factory=ToleranceSettings)
+    noise: NoiseSettings = field(default_factory=NoiseSettings)
+    latency: LatencySettings = field(default_factory=LatencySettings)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ignored_headers": list(self.ignored_headers),
+            "ignored_header_parts": list(self.ignored_header_parts),
+            "compared_headers": list(self.compared_headers),
+            "tolerance": self.tolerance.to_json(),
+            "noise": self.noise.to_json(),
+            "latency": self.latency.to_json(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """One merged run folder's ``run.json``, kept whole (the report copies it as written),
+    with typed access to the fields the renderers show."""
+
+    raw: Mapping[str, object] = field(default_factory=dict)
+
+    def _str(self, key: str) -> str | None:
+        value = self.raw.get(key)
+        return str(value) if value else None
+
+    @property
+    def run_id(self) -> str | None:
+        return self._str("run_id")
+
+    @property
+    def candidate(self) -> str | None:
+        return self._str("candidate")
+
+    @property
+    def baseline(self) -> str | None:
+        return self._str("baseline")
+
+    @property
+    def secondary(self) -> str | None:
+        return self._str("secondary")
+
+    @property
+    def shard(self) -> str | None:
+        return self._str("shard")
+
+    @property
+    def started_at(self) -> str | None:
+        value = self.raw.get("started_at")
+        return value if isinstance(value, str) else None
+
+    @property
+    def finished_at(self) -> str | None:
+        value = self.raw.get("finished_at")
+        return value if isinstance(value, str) else None
+
+    @property
+    def interrupted(self) -> bool:
+        return bool(self.raw.get("interrupted"))
+
+    @property
+    def schedule(self) -> Mapping[str, object]:
+        value = self.raw.get("schedule")
+        return value if isinstance(value, Mapping) else {}
+
+    def to_json(self) -> Mapping[str, object]:
+        return self.raw
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """report.json: the runs, totals, the gate, the settings and one entry per endpoint."""
+
+    report_version: str
+    generated_at: str = ""
+    runs: tuple[RunInfo, ...] = ()
+    #: Why the runs are a partial picture; None in reports older than the field.
+    incomplete: tuple[str, ...] | None = ()
+    totals: Totals = field(default_factory=Totals)
+    gate: GateOutcome = field(default_factory=lambda: GateOutcome(passed=False))
+    skipped: Mapping[str, int] = field(default_factory=dict)
+    settings: Settings | None = None
+    #: Regressions first, then unverified, then ok.
+    endpoints: tuple[Endpoint, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        """The documented structure, keys in the documented order."""
+        out: dict[str, object] = {
+            "report_version": self.report_version,
+            "generated_at": self.generated_at,
+            "runs": [run.to_json() for run in self.runs],
+        }
+        if self.incomplete is not None:
+            out["incomplete"] = list(self.incomplete)
+        out["totals"] = self.totals.to_json()
+        out["gate"] = self.gate.to_json()
+        out["skipped"] = dict(self.skipped)
+        if self.settings is not None:
+            out["settings"] = self.settings.to_json()
+        out["endpoints"] = [e.to_json() for e in self.endpoints]
+        return out
+
+    def by_verdict(self, verdict: str) -> list[Endpoint]:
+        return [e for e in self.endpoints if e.verdict == verdict]
