@@ -1,8 +1,9 @@
-"""Turn the streamed aggregates into the report.json structure (CONTRACTS.md C).
+"""Build the typed ``Report`` from the differ's streamed aggregates (``diff.analyze``).
 
 This is where the noise model decides: each (location, kind) the candidate disagreed on
 becomes a finding, or an "unverified" entry (noise, volatile value, redacted), and every
-location the baselines disagreed on is listed as noise with its measured rate.
+location the baselines disagreed on is listed as noise with its measured rate. The
+messages, rounding and order here are what report.json says, so they live in one place.
 """
 
 from __future__ import annotations
@@ -16,7 +17,24 @@ from shadowtape.diff.json import dumps
 from shadowtape.diff.latency import EDGES_MS, PERCENTILES, analyze_latency
 from shadowtape.diff.model import Kind, noise_group
 from shadowtape.diff.volatile import same_but_volatile_text, shape
-from shadowtape.gate import evaluate
+from shadowtape.report.gate import evaluate
+from shadowtape.report.load import load_example
+from shadowtape.report.model import (
+    Endpoint,
+    Example,
+    Finding,
+    Histogram,
+    Latency,
+    LatencySettings,
+    NoiseSettings,
+    Ratio,
+    Report,
+    RunInfo,
+    Settings,
+    ToleranceSettings,
+    Totals,
+    Unverified,
+)
 
 REPORT_VERSION = "1.0"
 _ORDER = {"regression": 0, "unverified": 1, "ok": 2}
@@ -24,64 +42,54 @@ _VALUE_CAP = 2_000
 _NOT_REGRESSIONS = frozenset({Kind.FIXED_ERROR})
 
 
-def build_report(
-    analysis: Analysis, settings: AnalysisSettings, fail_on: Sequence[str]
-) -> dict[str, object]:
+def build_report(analysis: Analysis, settings: AnalysisSettings, fail_on: Sequence[str]) -> Report:
+    """The report of `analysis`, its gate evaluated with the words of `fail_on`."""
     endpoints = [_endpoint(ep, settings) for ep in analysis.endpoints.values()]
     endpoints.extend(_not_exercised(analysis))
-    endpoints.sort(key=lambda e: (_ORDER[str(e["verdict"])], str(e["route"]), str(e["method"])))
-    verdicts = [str(e["verdict"]) for e in endpoints]
+    endpoints.sort(key=lambda e: (_ORDER[e.verdict], e.route, e.method))
+    verdicts = [e.verdict for e in endpoints]
     skipped = sum(analysis.skipped.values())
     policy = settings.diff.headers
-    return {
-        "report_version": REPORT_VERSION,
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "runs": analysis.runs,
-        "incomplete": analysis.incomplete,
-        "totals": {
-            "exchanges": analysis.rows,
-            "replayed": analysis.rows - skipped,
-            "skipped": skipped,
-            "endpoints": len(endpoints),
-            "regression": verdicts.count("regression"),
-            "ok": verdicts.count("ok"),
-            "unverified": verdicts.count("unverified"),
-            "findings": sum(_count_of(e["findings"]) for e in endpoints),
-        },
-        "gate": evaluate(
-            endpoints, fail_on, compared=sum(_count_of(e.get("compared")) for e in endpoints)
+    return Report(
+        report_version=REPORT_VERSION,
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        runs=tuple(RunInfo(run) for run in analysis.runs),
+        incomplete=tuple(analysis.incomplete),
+        totals=Totals(
+            exchanges=analysis.rows,
+            replayed=analysis.rows - skipped,
+            skipped=skipped,
+            endpoints=len(endpoints),
+            regression=verdicts.count("regression"),
+            ok=verdicts.count("ok"),
+            unverified=verdicts.count("unverified"),
+            findings=sum(len(e.findings) for e in endpoints),
         ),
-        "skipped": dict(analysis.skipped),
-        "settings": {
-            "ignored_headers": sorted(policy.ignore - policy.compare),
-            "ignored_header_parts": list(policy.ignore_parts),
-            "compared_headers": sorted(policy.compare),
-            "tolerance": {
-                "absolute": settings.diff.tolerance.absolute,
-                "relative": settings.diff.tolerance.relative,
-            },
-            "noise": {
-                "relative": settings.noise.relative,
-                "absolute": settings.noise.absolute,
-                "alpha": settings.noise.alpha,
-                "min_pairs": settings.noise.min_pairs,
-            },
-            "latency": {
-                "ratio": settings.latency.ratio,
-                "min_ms": settings.latency.min_ms,
-                "confidence": settings.latency.confidence,
-                "min_pairs": settings.latency.min_pairs,
-            },
-        },
-        "endpoints": endpoints,
-    }
-
-
-def _count_of(value: object) -> int:
-    """A count stored in the report: an int, or the length of a list."""
-    if isinstance(value, list):
-        return len(value)
-    return value if isinstance(value, int) else 0
+        gate=evaluate(endpoints, fail_on, compared=sum(e.compared or 0 for e in endpoints)),
+        skipped=dict(analysis.skipped),
+        settings=Settings(
+            ignored_headers=tuple(sorted(policy.ignore - policy.compare)),
+            ignored_header_parts=tuple(policy.ignore_parts),
+            compared_headers=tuple(sorted(policy.compare)),
+            tolerance=ToleranceSettings(
+                absolute=settings.diff.tolerance.absolute,
+                relative=settings.diff.tolerance.relative,
+            ),
+            noise=NoiseSettings(
+                relative=settings.noise.relative,
+                absolute=settings.noise.absolute,
+                alpha=settings.noise.alpha,
+                min_pairs=settings.noise.min_pairs,
+            ),
+            latency=LatencySettings(
+                ratio=settings.latency.ratio,
+                min_ms=settings.latency.min_ms,
+                confidence=settings.latency.confidence,
+                min_pairs=settings.latency.min_pairs,
+            ),
+        ),
+        endpoints=tuple(endpoints),
+    )
 
 
 def _value(value: object) -> object:
@@ -178,10 +186,10 @@ def _promote_volatile(stats: LocStats) -> None:
     stats.volatile = 0
 
 
-def _endpoint(ep: EndpointStats, settings: AnalysisSettings) -> dict[str, object]:
+def _endpoint(ep: EndpointStats, settings: AnalysisSettings) -> Endpoint:
     compared = ep.compared
-    findings: list[dict[str, object]] = []
-    unverified: list[dict[str, object]] = []
+    findings: list[Finding] = []
+    unverified: list[Unverified] = []
     finding_keys: set[tuple[str, str]] = set()
     noise_hidden: dict[tuple[str, str], int] = {}
     for (pattern, kind), stats in sorted(ep.ab.items()):
@@ -194,50 +202,48 @@ def _endpoint(ep: EndpointStats, settings: AnalysisSettings) -> dict[str, object
         elif stats.count:
             location = stats.locations[0] if len(stats.locations) == 1 else pattern
             findings.append(
-                {
-                    "kind": stats.kind,
-                    "location": location,
-                    "message": _message(stats, location, compared),
-                    "baseline": _value(stats.baseline),
-                    "candidate": _value(stats.candidate),
-                    "count": stats.count,
-                    "rate": round(stats.count / compared, 4) if compared else None,
-                    "exchange_ids": stats.exchange_ids,
-                }
+                Finding(
+                    kind=stats.kind,
+                    location=location,
+                    message=_message(stats, location, compared),
+                    baseline=_value(stats.baseline),
+                    candidate=_value(stats.candidate),
+                    count=stats.count,
+                    rate=round(stats.count / compared, 4) if compared else None,
+                    exchange_ids=tuple(stats.exchange_ids),
+                )
             )
             finding_keys.add((pattern, kind))
         if stats.volatile and (pattern, noise_group(kind)) not in noise_hidden:
             unverified.append(
-                {
-                    "reason": "volatile_value",
-                    "location": pattern,
-                    "count": stats.volatile,
-                    "rate": round(stats.volatile / compared, 4) if compared else None,
-                    "detail": "values differ but both sides look like a "
+                Unverified(
+                    reason="volatile_value",
+                    location=pattern,
+                    count=stats.volatile,
+                    rate=round(stats.volatile / compared, 4) if compared else None,
+                    detail="values differ but both sides look like a "
                     f"{_shape_word(stats.volatile_example)}, which may be regenerated on "
                     "every response",
-                }
+                )
             )
         if stats.redacted:
             unverified.append(
-                {
-                    "reason": "redacted",
-                    "location": pattern,
-                    "count": stats.redacted,
-                    "rate": round(stats.redacted / compared, 4) if compared else None,
-                    "detail": "the recorded value was replaced by a pseudonym when the tape "
+                Unverified(
+                    reason="redacted",
+                    location=pattern,
+                    count=stats.redacted,
+                    rate=round(stats.redacted / compared, 4) if compared else None,
+                    detail="the recorded value was replaced by a pseudonym when the tape "
                     "was sanitized",
-                }
+                )
             )
     unverified[:0] = _noise_entries(ep, noise_hidden)
     unverified.extend(_other_unverified(ep, settings))
     latency, latency_findings, latency_notes, latency_checked = _latency(ep, settings)
     findings.extend(latency_findings)
     unverified.extend(latency_notes)
-    findings.sort(
-        key=lambda f: (f["kind"] == Kind.LATENCY, -_count_of(f["count"]), str(f["location"]))
-    )
-    regressions = [f for f in findings if f["kind"] not in _NOT_REGRESSIONS]
+    findings.sort(key=lambda f: (f.kind == Kind.LATENCY, -(f.count or 0), f.location))
+    regressions = [f for f in findings if f.kind not in _NOT_REGRESSIONS]
     if regressions:
         verdict = "regression"
     elif compared == 0:
@@ -248,20 +254,20 @@ def _endpoint(ep: EndpointStats, settings: AnalysisSettings) -> dict[str, object
     if latency_checked:
         checked.append("latency")
     shown = _examples(ep, finding_keys, settings.examples)
-    return {
-        "endpoint": f"{ep.method} {ep.route}",
-        "method": ep.method,
-        "route": ep.route,
-        "requests": ep.requests,
-        "replayed": ep.replayed,
-        "compared": compared,
-        "verdict": verdict,
-        "checked": checked,
-        "findings": findings,
-        "unverified": unverified,
-        "latency": latency,
-        "examples": shown,
-    }
+    return Endpoint(
+        endpoint=f"{ep.method} {ep.route}",
+        method=ep.method,
+        route=ep.route,
+        requests=ep.requests,
+        replayed=ep.replayed,
+        compared=compared,
+        verdict=verdict,
+        checked=tuple(checked),
+        findings=tuple(findings),
+        unverified=tuple(unverified),
+        latency=latency,
+        examples=shown,
+    )
 
 
 def _shape_word(value: object) -> str:
@@ -274,43 +280,41 @@ def _shape_word(value: object) -> str:
     return {"epoch": "epoch time", "ulid": "ULID", "uuid": "UUID"}.get(word, word)
 
 
-def _noise_entries(
-    ep: EndpointStats, hidden: dict[tuple[str, str], int]
-) -> list[dict[str, object]]:
+def _noise_entries(ep: EndpointStats, hidden: dict[tuple[str, str], int]) -> list[Unverified]:
     sources = " and ".join(sorted(ep.noise_sources)) or "A/A pairs"
-    out: list[dict[str, object]] = []
+    out: list[Unverified] = []
     for pattern, group, n, pairs in ep.noise.locations():
         count = hidden.get((pattern, group), 0)
         rate = n / pairs
         cand = f"; baseline and candidate in {count} of {ep.compared}" if ep.compared else ""
         out.append(
-            {
-                "reason": "noise",
-                "location": pattern,
-                "count": count,
-                "rate": round(rate, 4),
-                "kind": group,
-                "pairs": pairs,
-                "detail": f"varies on its own: {n} of {pairs} A/A pairs disagree here "
+            Unverified(
+                reason="noise",
+                location=pattern,
+                count=count,
+                rate=round(rate, 4),
+                kind=group,
+                pairs=pairs,
+                detail=f"varies on its own: {n} of {pairs} A/A pairs disagree here "
                 f"({sources}){cand}",
-            }
+            )
         )
     return out
 
 
-def _other_unverified(ep: EndpointStats, settings: AnalysisSettings) -> list[dict[str, object]]:
-    out: list[dict[str, object]] = []
+def _other_unverified(ep: EndpointStats, settings: AnalysisSettings) -> list[Unverified]:
+    out: list[Unverified] = []
     mutating = ep.skipped.get("mutating", 0)
     if mutating:
         out.append(
-            {
-                "reason": "skipped_mutating",
-                "location": "request",
-                "count": mutating,
-                "rate": round(mutating / ep.requests, 4),
-                "detail": "not replayed: the method changes state and mutating requests "
+            Unverified(
+                reason="skipped_mutating",
+                location="request",
+                count=mutating,
+                rate=round(mutating / ep.requests, 4),
+                detail="not replayed: the method changes state and mutating requests "
                 "were not allowed",
-            }
+            )
         )
     for note, detail in (
         ("truncated_body", "a body was cut at the capture limit, so the bodies were not compared"),
@@ -330,35 +334,35 @@ def _other_unverified(ep: EndpointStats, settings: AnalysisSettings) -> list[dic
         if ep.notes.get(note):
             reason = note if note != "missing_response" else "too_few_samples"
             out.append(
-                {
-                    "reason": reason,
-                    "location": _NOTE_LOCATIONS.get(note, "body"),
-                    "count": ep.notes[note],
-                    "rate": round(ep.notes[note] / ep.replayed, 4) if ep.replayed else None,
-                    "detail": detail,
-                }
+                Unverified(
+                    reason=reason,
+                    location=_NOTE_LOCATIONS.get(note, "body"),
+                    count=ep.notes[note],
+                    rate=round(ep.notes[note] / ep.replayed, 4) if ep.replayed else None,
+                    detail=detail,
+                )
             )
     for loc, count in sorted(ep.request_redactions.items()):
         out.append(
-            {
-                "reason": "redacted",
-                "location": loc,
-                "count": count,
-                "rate": round(count / ep.requests, 4),
-                "detail": "the replayed request carried a pseudonym here; responses that depend "
+            Unverified(
+                reason="redacted",
+                location=loc,
+                count=count,
+                rate=round(count / ep.requests, 4),
+                detail="the replayed request carried a pseudonym here; responses that depend "
                 "on the real value cannot be verified",
-            }
+            )
         )
     if ep.compared and ep.noise.pairs < settings.noise.min_pairs:
         out.append(
-            {
-                "reason": "too_few_samples",
-                "location": "noise",
-                "count": ep.noise.pairs,
-                "rate": None,
-                "detail": f"noise measured on only {ep.noise.pairs} A/A pairs (want "
+            Unverified(
+                reason="too_few_samples",
+                location="noise",
+                count=ep.noise.pairs,
+                rate=None,
+                detail=f"noise measured on only {ep.noise.pairs} A/A pairs (want "
                 f"{settings.noise.min_pairs}); differences that vary on their own may be flagged",
-            }
+            )
         )
     return out
 
@@ -376,90 +380,91 @@ def _ms(value: float) -> float | None:
 
 def _latency(
     ep: EndpointStats, settings: AnalysisSettings
-) -> tuple[dict[str, object] | None, list[dict[str, object]], list[dict[str, object]], bool]:
+) -> tuple[Latency | None, list[Finding], list[Unverified], bool]:
     comparable = ep.recorded == 0
     result = analyze_latency(
         ep.latency, settings.latency, compare=comparable, noise=ep.latency_noise
     )
     if result is None:
         return None, [], [], False
-    report: dict[str, object] = {
-        "comparable": comparable,
-        "pairs": result.pairs,
-        "baseline": {name: _ms(result.baseline_ms[name]) for name, _ in PERCENTILES},
-        "candidate": {name: _ms(result.candidate_ms[name]) for name, _ in PERCENTILES},
-        "ratio": {
-            name: {"value": _finite(r.value), "low": _finite(r.low), "high": _finite(r.high)}
+    secondary_ms = result.secondary_ms
+    latency = Latency(
+        comparable=comparable,
+        pairs=result.pairs,
+        baseline={name: _ms(result.baseline_ms[name]) for name, _ in PERCENTILES},
+        candidate={name: _ms(result.candidate_ms[name]) for name, _ in PERCENTILES},
+        ratio={
+            name: Ratio(value=_finite(r.value), low=_finite(r.low), high=_finite(r.high))
             for name, r in result.ratio.items()
         }
         if comparable
         else None,
-        "secondary": None
-        if result.secondary_ms is None
-        else {name: _ms(result.secondary_ms[name]) for name, _ in PERCENTILES},
-        "histogram": {
-            "edges_ms": EDGES_MS,
-            "baseline": ep.latency.hist_baseline,
-            "candidate": ep.latency.hist_candidate,
-        },
-    }
+        secondary=None
+        if secondary_ms is None
+        else {name: _ms(secondary_ms[name]) for name, _ in PERCENTILES},
+        histogram=Histogram(
+            edges_ms=tuple(EDGES_MS),
+            baseline=tuple(ep.latency.hist_baseline),
+            candidate=tuple(ep.latency.hist_candidate),
+        ),
+    )
     if not comparable:
-        note = {
-            "reason": "latency_not_comparable",
-            "location": "latency",
-            "count": result.pairs,
-            "rate": None,
-            "detail": "the baseline is a recording from production, measured on other machines "
+        note = Unverified(
+            reason="latency_not_comparable",
+            location="latency",
+            count=result.pairs,
+            rate=None,
+            detail="the baseline is a recording from production, measured on other machines "
             "under other load, so latency is shown but not compared",
-        }
-        return report, [], [note], False
+        )
+        return latency, [], [note], False
     if result.pairs < settings.latency.min_pairs:
-        note = {
-            "reason": "too_few_samples",
-            "location": "latency",
-            "count": result.pairs,
-            "rate": None,
-            "detail": f"only {result.pairs} latency pairs (want {settings.latency.min_pairs})",
-        }
-        return report, [], [note], False
+        note = Unverified(
+            reason="too_few_samples",
+            location="latency",
+            count=result.pairs,
+            rate=None,
+            detail=f"only {result.pairs} latency pairs (want {settings.latency.min_pairs})",
+        )
+        return latency, [], [note], False
     findings = []
     for name in result.regressions:
         r = result.ratio[name]
         b, c = result.baseline_ms[name], result.candidate_ms[name]
         findings.append(
-            {
-                "kind": Kind.LATENCY.value,
-                "location": f"latency:{name}",
-                "message": f"{name} latency rose from {b:.1f} ms to {c:.1f} ms (x{r.value:.2f}, "
+            Finding(
+                kind=Kind.LATENCY.value,
+                location=f"latency:{name}",
+                message=f"{name} latency rose from {b:.1f} ms to {c:.1f} ms (x{r.value:.2f}, "
                 f"{settings.latency.confidence:.0%} CI x{r.low:.2f} to x{r.high:.2f}) over "
                 f"{result.pairs} paired requests",
-                "baseline": round(b, 3),
-                "candidate": round(c, 3),
-                "count": result.pairs,
-                "rate": _finite(r.value),
-                "exchange_ids": [],
-            }
+                baseline=round(b, 3),
+                candidate=round(c, 3),
+                count=result.pairs,
+                rate=_finite(r.value),
+                exchange_ids=(),
+            )
         )
-    return report, findings, [], True
+    return latency, findings, [], True
 
 
 def _finite(value: float) -> float | None:
     return round(value, 4) if math.isfinite(value) else None
 
 
-def _examples(ep: EndpointStats, keys: set[tuple[str, str]], limit: int) -> list[dict[str, object]]:
-    chosen: list[dict[str, object]] = []
+def _examples(ep: EndpointStats, keys: set[tuple[str, str]], limit: int) -> tuple[Example, ...]:
+    chosen: list[Example] = []
     covered: set[tuple[str, str]] = set()
     for shows, data in ep.examples.values():
         relevant = (shows & keys) - covered
         if relevant and len(chosen) < limit:
-            chosen.append(data)
+            chosen.append(load_example(data))
             covered |= relevant
-    return chosen
+    return tuple(chosen)
 
 
-def _not_exercised(analysis: Analysis) -> list[dict[str, object]]:
-    out: list[dict[str, object]] = []
+def _not_exercised(analysis: Analysis) -> list[Endpoint]:
+    out: list[Endpoint] = []
     seen = {(e.method, e.route) for e in analysis.endpoints.values()}
     for route in analysis.routes:
         if route in analysis.exercised:
@@ -469,28 +474,28 @@ def _not_exercised(analysis: Analysis) -> list[dict[str, object]]:
             continue
         seen.add((method, route.template))
         out.append(
-            {
-                "endpoint": f"{method} {route.template}",
-                "method": method,
-                "route": route.template,
-                "requests": 0,
-                "replayed": 0,
-                "compared": 0,
-                "verdict": "unverified",
-                "checked": [],
-                "findings": [],
-                "unverified": [
-                    {
-                        "reason": "not_exercised",
-                        "location": "endpoint",
-                        "count": 0,
-                        "rate": None,
-                        "detail": "the API description lists this operation but the tape "
+            Endpoint(
+                endpoint=f"{method} {route.template}",
+                method=method,
+                route=route.template,
+                requests=0,
+                replayed=0,
+                compared=0,
+                verdict="unverified",
+                checked=(),
+                findings=(),
+                unverified=(
+                    Unverified(
+                        reason="not_exercised",
+                        location="endpoint",
+                        count=0,
+                        rate=None,
+                        detail="the API description lists this operation but the tape "
                         "never exercised it",
-                    }
-                ],
-                "latency": None,
-                "examples": [],
-            }
+                    ),
+                ),
+                latency=None,
+                examples=(),
+            )
         )
     return out
