@@ -1,12 +1,15 @@
 """The report: the typed model, built from the analysis, gated, written in every format.
 
-``model`` holds the types (one per object of report.json), ``build`` makes a ``Report``
-from the differ's aggregates, ``gate`` decides the exit code, ``load`` reads report.json
-back, and one module per format renders it. ``write_reports`` is what ``shadowtape
-replay`` and ``shadowtape report`` call. Renderers are found through a small registry of
-modules (``html``, ``junit``, ``markdown``, each with ``render(report, out_dir) -> Path``;
-``terminal`` with ``render(report, console)``); a renderer that is not installed is
-skipped, so report.json is always written.
+``model`` holds the types (one per object of report.json); ``build`` makes a ``Report``
+from the differ's aggregates (with ``_latency`` and ``_unverified``); ``gate`` decides the
+exit code; ``load`` reads report.json back; one module per format renders it
+(``json_report``, ``html``, ``junit``, ``markdown``, ``terminal``; ``_describe`` holds the
+words they share).
+
+``write_reports`` is what ``shadowtape replay`` and ``shadowtape report`` call. Renderers
+are found through a small registry of modules (``html``, ``junit``, ``markdown``, each
+with ``render(report, out_dir) -> Path``; ``terminal`` with ``render(report, console)``);
+a renderer that is not installed is skipped, so report.json is always written.
 """
 
 from __future__ import annotations

@@ -3,35 +3,33 @@
 This is where the noise model decides: each (location, kind) the candidate disagreed on
 becomes a finding, or an "unverified" entry (noise, volatile value, redacted), and every
 location the baselines disagreed on is listed as noise with its measured rate. The
-messages, rounding and order here are what report.json says, so they live in one place.
+finding messages, the verdicts and the order of endpoints live here; an endpoint's
+latency is ``_latency``'s and the other "could not verify" entries are ``_unverified``'s.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from shadowtape.diff.analyze import Analysis, AnalysisSettings, EndpointStats, LocStats
 from shadowtape.diff.json import dumps
-from shadowtape.diff.latency import EDGES_MS, PERCENTILES, analyze_latency
 from shadowtape.diff.model import Kind, noise_group
-from shadowtape.diff.volatile import same_but_volatile_text, shape
+from shadowtape.diff.volatile import shape
+from shadowtape.report._latency import endpoint_latency
+from shadowtape.report._unverified import noise_entries, other_unverified, shape_word
 from shadowtape.report.gate import evaluate
 from shadowtape.report.load import load_example
 from shadowtape.report.model import (
     Endpoint,
     Example,
     Finding,
-    Histogram,
-    Latency,
-    LatencySettings,
-    NoiseSettings,
-    Ratio,
     Report,
+    ReportedLatency,
+    ReportedNoise,
+    ReportedTolerance,
     RunInfo,
     Settings,
-    ToleranceSettings,
     Totals,
     Unverified,
 )
@@ -71,17 +69,17 @@ def build_report(analysis: Analysis, settings: AnalysisSettings, fail_on: Sequen
             ignored_headers=tuple(sorted(policy.ignore - policy.compare)),
             ignored_header_parts=tuple(policy.ignore_parts),
             compared_headers=tuple(sorted(policy.compare)),
-            tolerance=ToleranceSettings(
+            tolerance=ReportedTolerance(
                 absolute=settings.diff.tolerance.absolute,
                 relative=settings.diff.tolerance.relative,
             ),
-            noise=NoiseSettings(
+            noise=ReportedNoise(
                 relative=settings.noise.relative,
                 absolute=settings.noise.absolute,
                 alpha=settings.noise.alpha,
                 min_pairs=settings.noise.min_pairs,
             ),
-            latency=LatencySettings(
+            latency=ReportedLatency(
                 ratio=settings.latency.ratio,
                 min_ms=settings.latency.min_ms,
                 confidence=settings.latency.confidence,
@@ -222,7 +220,7 @@ def _endpoint(ep: EndpointStats, settings: AnalysisSettings) -> Endpoint:
                     count=stats.volatile,
                     rate=round(stats.volatile / compared, 4) if compared else None,
                     detail="values differ but both sides look like a "
-                    f"{_shape_word(stats.volatile_example)}, which may be regenerated on "
+                    f"{shape_word(stats.volatile_example)}, which may be regenerated on "
                     "every response",
                 )
             )
@@ -237,9 +235,9 @@ def _endpoint(ep: EndpointStats, settings: AnalysisSettings) -> Endpoint:
                     "was sanitized",
                 )
             )
-    unverified[:0] = _noise_entries(ep, noise_hidden)
-    unverified.extend(_other_unverified(ep, settings))
-    latency, latency_findings, latency_notes, latency_checked = _latency(ep, settings)
+    unverified[:0] = noise_entries(ep, noise_hidden)
+    unverified.extend(other_unverified(ep, settings))
+    latency, latency_findings, latency_notes, latency_checked = endpoint_latency(ep, settings)
     findings.extend(latency_findings)
     unverified.extend(latency_notes)
     findings.sort(key=lambda f: (f.kind == Kind.LATENCY, -(f.count or 0), f.location))
@@ -268,188 +266,6 @@ def _endpoint(ep: EndpointStats, settings: AnalysisSettings) -> Endpoint:
         latency=latency,
         examples=shown,
     )
-
-
-def _shape_word(value: object) -> str:
-    if isinstance(value, str) and shape(value) is None and same_but_volatile_text(value, value):
-        return "text line holding a timestamp, id or token"
-    word = shape(value) or "generated value"
-    for prefix in ("token", "hex"):
-        if word.startswith(prefix):
-            return "random token" if prefix == "token" else "hex token"
-    return {"epoch": "epoch time", "ulid": "ULID", "uuid": "UUID"}.get(word, word)
-
-
-def _noise_entries(ep: EndpointStats, hidden: dict[tuple[str, str], int]) -> list[Unverified]:
-    sources = " and ".join(sorted(ep.noise_sources)) or "A/A pairs"
-    out: list[Unverified] = []
-    for pattern, group, n, pairs in ep.noise.locations():
-        count = hidden.get((pattern, group), 0)
-        rate = n / pairs
-        cand = f"; baseline and candidate in {count} of {ep.compared}" if ep.compared else ""
-        out.append(
-            Unverified(
-                reason="noise",
-                location=pattern,
-                count=count,
-                rate=round(rate, 4),
-                kind=group,
-                pairs=pairs,
-                detail=f"varies on its own: {n} of {pairs} A/A pairs disagree here "
-                f"({sources}){cand}",
-            )
-        )
-    return out
-
-
-def _other_unverified(ep: EndpointStats, settings: AnalysisSettings) -> list[Unverified]:
-    out: list[Unverified] = []
-    mutating = ep.skipped.get("mutating", 0)
-    if mutating:
-        out.append(
-            Unverified(
-                reason="skipped_mutating",
-                location="request",
-                count=mutating,
-                rate=round(mutating / ep.requests, 4),
-                detail="not replayed: the method changes state and mutating requests "
-                "were not allowed",
-            )
-        )
-    for note, detail in (
-        ("truncated_body", "a body was cut at the capture limit, so the bodies were not compared"),
-        ("binary_body", "binary bodies are compared by size and digest only"),
-        ("missing_response", "a baseline or candidate response is missing from the results"),
-        (
-            "baseline_failed",
-            "the live baseline did not answer (refused, reset, timeout or protocol error), "
-            "so these requests were not compared: is it running?",
-        ),
-        (
-            "secondary_failed",
-            "the secondary did not answer (refused, reset, timeout or protocol error), so "
-            "these requests measured no noise: is it running?",
-        ),
-    ):
-        if ep.notes.get(note):
-            reason = note if note != "missing_response" else "too_few_samples"
-            out.append(
-                Unverified(
-                    reason=reason,
-                    location=_NOTE_LOCATIONS.get(note, "body"),
-                    count=ep.notes[note],
-                    rate=round(ep.notes[note] / ep.replayed, 4) if ep.replayed else None,
-                    detail=detail,
-                )
-            )
-    for loc, count in sorted(ep.request_redactions.items()):
-        out.append(
-            Unverified(
-                reason="redacted",
-                location=loc,
-                count=count,
-                rate=round(count / ep.requests, 4),
-                detail="the replayed request carried a pseudonym here; responses that depend "
-                "on the real value cannot be verified",
-            )
-        )
-    if ep.compared and ep.noise.pairs < settings.noise.min_pairs:
-        out.append(
-            Unverified(
-                reason="too_few_samples",
-                location="noise",
-                count=ep.noise.pairs,
-                rate=None,
-                detail=f"noise measured on only {ep.noise.pairs} A/A pairs (want "
-                f"{settings.noise.min_pairs}); differences that vary on their own may be flagged",
-            )
-        )
-    return out
-
-
-_NOTE_LOCATIONS = {
-    "missing_response": "response",
-    "baseline_failed": "baseline",
-    "secondary_failed": "secondary",
-}
-
-
-def _ms(value: float) -> float | None:
-    return None if math.isnan(value) else round(value, 3)
-
-
-def _latency(
-    ep: EndpointStats, settings: AnalysisSettings
-) -> tuple[Latency | None, list[Finding], list[Unverified], bool]:
-    comparable = ep.recorded == 0
-    result = analyze_latency(
-        ep.latency, settings.latency, compare=comparable, noise=ep.latency_noise
-    )
-    if result is None:
-        return None, [], [], False
-    secondary_ms = result.secondary_ms
-    latency = Latency(
-        comparable=comparable,
-        pairs=result.pairs,
-        baseline={name: _ms(result.baseline_ms[name]) for name, _ in PERCENTILES},
-        candidate={name: _ms(result.candidate_ms[name]) for name, _ in PERCENTILES},
-        ratio={
-            name: Ratio(value=_finite(r.value), low=_finite(r.low), high=_finite(r.high))
-            for name, r in result.ratio.items()
-        }
-        if comparable
-        else None,
-        secondary=None
-        if secondary_ms is None
-        else {name: _ms(secondary_ms[name]) for name, _ in PERCENTILES},
-        histogram=Histogram(
-            edges_ms=tuple(EDGES_MS),
-            baseline=tuple(ep.latency.hist_baseline),
-            candidate=tuple(ep.latency.hist_candidate),
-        ),
-    )
-    if not comparable:
-        note = Unverified(
-            reason="latency_not_comparable",
-            location="latency",
-            count=result.pairs,
-            rate=None,
-            detail="the baseline is a recording from production, measured on other machines "
-            "under other load, so latency is shown but not compared",
-        )
-        return latency, [], [note], False
-    if result.pairs < settings.latency.min_pairs:
-        note = Unverified(
-            reason="too_few_samples",
-            location="latency",
-            count=result.pairs,
-            rate=None,
-            detail=f"only {result.pairs} latency pairs (want {settings.latency.min_pairs})",
-        )
-        return latency, [], [note], False
-    findings = []
-    for name in result.regressions:
-        r = result.ratio[name]
-        b, c = result.baseline_ms[name], result.candidate_ms[name]
-        findings.append(
-            Finding(
-                kind=Kind.LATENCY.value,
-                location=f"latency:{name}",
-                message=f"{name} latency rose from {b:.1f} ms to {c:.1f} ms (x{r.value:.2f}, "
-                f"{settings.latency.confidence:.0%} CI x{r.low:.2f} to x{r.high:.2f}) over "
-                f"{result.pairs} paired requests",
-                baseline=round(b, 3),
-                candidate=round(c, 3),
-                count=result.pairs,
-                rate=_finite(r.value),
-                exchange_ids=(),
-            )
-        )
-    return latency, findings, [], True
-
-
-def _finite(value: float) -> float | None:
-    return round(value, 4) if math.isfinite(value) else None
 
 
 def _examples(ep: EndpointStats, keys: set[tuple[str, str]], limit: int) -> tuple[Example, ...]:

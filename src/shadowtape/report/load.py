@@ -22,13 +22,13 @@ from shadowtape.report.model import (
     GateOutcome,
     Histogram,
     Latency,
-    LatencySettings,
-    NoiseSettings,
     Ratio,
     Report,
+    ReportedLatency,
+    ReportedNoise,
+    ReportedTolerance,
     RunInfo,
     Settings,
-    ToleranceSettings,
     Totals,
     Unverified,
 )
@@ -112,16 +112,16 @@ def _settings(d: Mapping[str, object]) -> Settings:
         ignored_headers=tuple(_strs(d.get("ignored_headers"))),
         ignored_header_parts=tuple(_strs(d.get("ignored_header_parts"))),
         compared_headers=tuple(_strs(d.get("compared_headers"))),
-        tolerance=ToleranceSettings(
+        tolerance=ReportedTolerance(
             absolute=_num(tol.get("absolute")) or 0.0, relative=_num(tol.get("relative")) or 0.0
         ),
-        noise=NoiseSettings(
+        noise=ReportedNoise(
             relative=_num(noise.get("relative")) or 0.0,
             absolute=_num(noise.get("absolute")) or 0.0,
             alpha=_num(noise.get("alpha")) or 0.0,
             min_pairs=_int(noise.get("min_pairs")),
         ),
-        latency=LatencySettings(
+        latency=ReportedLatency(
             ratio=_num(lat.get("ratio")) or 0.0,
             min_ms=_num(lat.get("min_ms")) or 0.0,
             confidence=_num(lat.get("confidence")),

@@ -129,6 +129,8 @@ class Latency:
 
 @dataclass(frozen=True, slots=True)
 class ExampleRequest:
+    """The replayed request; ``url`` is the path and query."""
+
     method: str = ""
     url: str = ""
     headers: tuple[tuple[str, str], ...] = ()
@@ -228,6 +230,8 @@ class GateOutcome:
 
 @dataclass(frozen=True, slots=True)
 class Totals:
+    """Counts over the whole run: rows, endpoints by verdict, findings."""
+
     exchanges: int = 0
     replayed: int = 0
     skipped: int = 0
@@ -251,7 +255,9 @@ class Totals:
 
 
 @dataclass(frozen=True, slots=True)
-class ToleranceSettings:
+class ReportedTolerance:
+    """The number tolerance the bodies were compared with."""
+
     absolute: float = 0.0
     relative: float = 0.0
 
@@ -260,7 +266,9 @@ class ToleranceSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class NoiseSettings:
+class ReportedNoise:
+    """The noise model's thresholds (see docs/report-format.md)."""
+
     relative: float = 0.0
     absolute: float = 0.0
     alpha: float = 0.0
@@ -276,7 +284,9 @@ class NoiseSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class LatencySettings:
+class ReportedLatency:
+    """The latency thresholds and the bootstrap's confidence level."""
+
     ratio: float = 0.0
     min_ms: float = 0.0
     confidence: float | None = None
@@ -298,9 +308,9 @@ class Settings:
     ignored_headers: tuple[str, ...] = ()
     ignored_header_parts: tuple[str, ...] = ()
     compared_headers: tuple[str, ...] = ()
-    tolerance: ToleranceSettings = field(default_factory=ToleranceSettings)
-    noise: NoiseSettings = field(default_factory=NoiseSettings)
-    latency: LatencySettings = field(default_factory=LatencySettings)
+    tolerance: ReportedTolerance = field(default_factory=ReportedTolerance)
+    noise: ReportedNoise = field(default_factory=ReportedNoise)
+    latency: ReportedLatency = field(default_factory=ReportedLatency)
 
     def to_json(self) -> dict[str, object]:
         return {
