@@ -21,7 +21,7 @@ def test_missing_and_mistyped_fields_get_empty_values() -> None:
             "totals": None,
             "runs": [{"run_id": "r1", "interrupted": True, "schedule": None}, "junk"],
             "endpoints": [
-                {"endpoint": "GET /x", "findings": [{"kind": "status"}], "latency": {}},
+                {"endpoint": "GET /x", "findings": [{"kind": "status"}], "latency": {"pairs": "x"}},
                 "junk",
             ],
         }
@@ -31,7 +31,8 @@ def test_missing_and_mistyped_fields_get_empty_values() -> None:
     assert report.runs[0].interrupted and report.runs[0].schedule == {}
     (ep,) = report.endpoints
     assert ep.findings[0].kind == "status" and ep.findings[0].count is None
-    assert ep.compared is None and ep.latency is not None and ep.latency.histogram is None
+    assert ep.compared is None and ep.latency is not None and ep.latency.pairs is None
+    assert ep.latency.comparable is False and ep.latency.histogram is None
 
 
 def test_an_absent_incomplete_field_stays_absent() -> None:

@@ -1,15 +1,17 @@
 """The report as types: what report.json holds (docs/report-format.md), one class per object.
 
 The builder makes a ``Report``, every renderer reads one, and ``to_json`` turns it into
-the documented structure with the same keys in the same order, so report.json is the
-model serialized. Example values (a finding's ``baseline``, a run's ``run.json``) stay
-JSON values: they are data from traffic and from the replayer, not the report's own.
+the documented structure: each class's fields are its keys, declared in the documented
+order (tuples become lists), so report.json is the model serialized. Example values (a
+finding's ``baseline``, a run's ``run.json``) stay JSON values: they are data from
+traffic and from the replayer, not the report's own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
 
 #: A JSON value as parsed: None, bool, int, float, str, list or dict.
 JSON = object
@@ -17,8 +19,28 @@ JSON = object
 Percentiles = Mapping[str, float | None]
 
 
+def _json(value: object) -> object:
+    if isinstance(value, _Serialized):
+        return value.to_json()
+    if isinstance(value, tuple):
+        return [_json(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _json(v) for k, v in value.items()}
+    return value
+
+
+class _Serialized:
+    """Serialized field by field, in declaration order."""
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    def to_json(self) -> Mapping[str, object]:
+        return {f.name: _json(getattr(self, f.name)) for f in fields(self)}
+
+
 @dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(_Serialized):
     """A difference the noise model did not explain, at one location of one endpoint."""
 
     kind: str
@@ -31,21 +53,9 @@ class Finding:
     rate: float | None = None
     exchange_ids: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "kind": self.kind,
-            "location": self.location,
-            "message": self.message,
-            "baseline": self.baseline,
-            "candidate": self.candidate,
-            "count": self.count,
-            "rate": self.rate,
-            "exchange_ids": list(self.exchange_ids),
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class Unverified:
+class Unverified(_Serialized):
     """Something the report could not verify, and why (``reason``)."""
 
     reason: str
@@ -72,35 +82,25 @@ class Unverified:
 
 
 @dataclass(frozen=True, slots=True)
-class Ratio:
+class Ratio(_Serialized):
     """A latency ratio candidate / baseline with its bootstrap interval."""
 
     value: float | None
     low: float | None = None
     high: float | None = None
 
-    def to_json(self) -> dict[str, object]:
-        return {"value": self.value, "low": self.low, "high": self.high}
-
 
 @dataclass(frozen=True, slots=True)
-class Histogram:
+class Histogram(_Serialized):
     """Latency counts: ``len(edges_ms) + 1`` bins per side."""
 
     edges_ms: tuple[float, ...] = ()
     baseline: tuple[int, ...] = ()
     candidate: tuple[int, ...] = ()
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "edges_ms": list(self.edges_ms),
-            "baseline": list(self.baseline),
-            "candidate": list(self.candidate),
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class Latency:
+class Latency(_Serialized):
     """An endpoint's latency: percentiles per side, ratios when comparable, a histogram."""
 
     comparable: bool
@@ -113,22 +113,9 @@ class Latency:
     secondary: Percentiles | None = None
     histogram: Histogram | None = None
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "comparable": self.comparable,
-            "pairs": self.pairs,
-            "baseline": dict(self.baseline),
-            "candidate": dict(self.candidate),
-            "ratio": None
-            if self.ratio is None
-            else {name: r.to_json() for name, r in self.ratio.items()},
-            "secondary": None if self.secondary is None else dict(self.secondary),
-            "histogram": None if self.histogram is None else self.histogram.to_json(),
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class ExampleRequest:
+class ExampleRequest(_Serialized):
     """The replayed request; ``url`` is the path and query."""
 
     method: str = ""
@@ -136,17 +123,9 @@ class ExampleRequest:
     headers: tuple[tuple[str, str], ...] = ()
     body: str | None = None
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "method": self.method,
-            "url": self.url,
-            "headers": [[n, v] for n, v in self.headers],
-            "body": self.body,
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class ExampleResponse:
+class ExampleResponse(_Serialized):
     """One side's answer; ``error`` is ``"<kind>: <message>"`` when it failed."""
 
     status: int | None = None
@@ -154,17 +133,9 @@ class ExampleResponse:
     body: str | None = None
     error: str | None = None
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "status": self.status,
-            "headers": [[n, v] for n, v in self.headers],
-            "body": self.body,
-            "error": self.error,
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class Example:
+class Example(_Serialized):
     """One exchange that shows findings: the request and both answers, bodies as text."""
 
     exchange_id: str
@@ -172,17 +143,9 @@ class Example:
     baseline: ExampleResponse = field(default_factory=ExampleResponse)
     candidate: ExampleResponse = field(default_factory=ExampleResponse)
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "exchange_id": self.exchange_id,
-            "request": self.request.to_json(),
-            "baseline": self.baseline.to_json(),
-            "candidate": self.candidate.to_json(),
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class Endpoint:
+class Endpoint(_Serialized):
     """One method and route: its verdict and the three lists (checked, findings, unverified)."""
 
     endpoint: str
@@ -199,37 +162,18 @@ class Endpoint:
     latency: Latency | None = None
     examples: tuple[Example, ...] = ()
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "endpoint": self.endpoint,
-            "method": self.method,
-            "route": self.route,
-            "requests": self.requests,
-            "replayed": self.replayed,
-            "compared": self.compared,
-            "verdict": self.verdict,
-            "checked": list(self.checked),
-            "findings": [f.to_json() for f in self.findings],
-            "unverified": [u.to_json() for u in self.unverified],
-            "latency": None if self.latency is None else self.latency.to_json(),
-            "examples": [x.to_json() for x in self.examples],
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class GateOutcome:
+class GateOutcome(_Serialized):
     """Whether the run passes ``--fail-on``, and one reason per failing endpoint and word."""
 
     passed: bool
     fail_on: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, object]:
-        return {"passed": self.passed, "fail_on": list(self.fail_on), "reasons": list(self.reasons)}
-
 
 @dataclass(frozen=True, slots=True)
-class Totals:
+class Totals(_Serialized):
     """Counts over the whole run: rows, endpoints by verdict, findings."""
 
     exchanges: int = 0
@@ -241,32 +185,17 @@ class Totals:
     unverified: int = 0
     findings: int = 0
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "exchanges": self.exchanges,
-            "replayed": self.replayed,
-            "skipped": self.skipped,
-            "endpoints": self.endpoints,
-            "regression": self.regression,
-            "ok": self.ok,
-            "unverified": self.unverified,
-            "findings": self.findings,
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class ReportedTolerance:
+class ReportedTolerance(_Serialized):
     """The number tolerance the bodies were compared with."""
 
     absolute: float = 0.0
     relative: float = 0.0
 
-    def to_json(self) -> dict[str, object]:
-        return {"absolute": self.absolute, "relative": self.relative}
-
 
 @dataclass(frozen=True, slots=True)
-class ReportedNoise:
+class ReportedNoise(_Serialized):
     """The noise model's thresholds (see docs/report-format.md)."""
 
     relative: float = 0.0
@@ -274,17 +203,9 @@ class ReportedNoise:
     alpha: float = 0.0
     min_pairs: int = 0
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "relative": self.relative,
-            "absolute": self.absolute,
-            "alpha": self.alpha,
-            "min_pairs": self.min_pairs,
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class ReportedLatency:
+class ReportedLatency(_Serialized):
     """The latency thresholds and the bootstrap's confidence level."""
 
     ratio: float = 0.0
@@ -292,17 +213,9 @@ class ReportedLatency:
     confidence: float | None = None
     min_pairs: int = 0
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "ratio": self.ratio,
-            "min_ms": self.min_ms,
-            "confidence": self.confidence,
-            "min_pairs": self.min_pairs,
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(_Serialized):
     """What the analysis used: ignored and compared headers, tolerance, noise, latency."""
 
     ignored_headers: tuple[str, ...] = ()
@@ -312,19 +225,9 @@ class Settings:
     noise: ReportedNoise = field(default_factory=ReportedNoise)
     latency: ReportedLatency = field(default_factory=ReportedLatency)
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "ignored_headers": list(self.ignored_headers),
-            "ignored_header_parts": list(self.ignored_header_parts),
-            "compared_headers": list(self.compared_headers),
-            "tolerance": self.tolerance.to_json(),
-            "noise": self.noise.to_json(),
-            "latency": self.latency.to_json(),
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class RunInfo:
+class RunInfo(_Serialized):
     """One merged run folder's ``run.json``, kept whole (the report copies it as written),
     with typed access to the fields the renderers show."""
 
@@ -378,14 +281,14 @@ class RunInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class Report:
+class Report(_Serialized):
     """report.json: the runs, totals, the gate, the settings and one entry per endpoint."""
 
     report_version: str
     generated_at: str = ""
     runs: tuple[RunInfo, ...] = ()
     #: Why the runs are a partial picture; None in reports older than the field.
-    incomplete: tuple[str, ...] | None = ()
+    incomplete: tuple[str, ...] | None = None
     totals: Totals = field(default_factory=Totals)
     gate: GateOutcome = field(default_factory=lambda: GateOutcome(passed=False))
     skipped: Mapping[str, int] = field(default_factory=dict)
