@@ -12,6 +12,7 @@ import math
 from shadowtape.diff.analyze import AnalysisSettings, EndpointStats
 from shadowtape.diff.latency import EDGES_MS, PERCENTILES, analyze_latency
 from shadowtape.diff.model import Kind
+from shadowtape.report._unverified import entry
 from shadowtape.report.model import Finding, Histogram, Latency, Ratio, Unverified
 
 
@@ -52,23 +53,19 @@ def endpoint_latency(
         ),
     )
     if not comparable:
-        note = Unverified(
-            reason="latency_not_comparable",
-            location="latency",
-            count=result.pairs,
-            rate=None,
-            detail="the baseline is a recording from production, measured on other machines "
-            "under other load, so latency is shown but not compared",
+        detail = (
+            "the baseline is a recording from production, measured on other machines under "
+            "other load, so latency is shown but not compared"
         )
-        return latency, [], [note], False
+        return (
+            latency,
+            [],
+            [entry("latency_not_comparable", "latency", result.pairs, detail)],
+            False,
+        )
     if result.pairs < settings.latency.min_pairs:
-        note = Unverified(
-            reason="too_few_samples",
-            location="latency",
-            count=result.pairs,
-            rate=None,
-            detail=f"only {result.pairs} latency pairs (want {settings.latency.min_pairs})",
-        )
+        detail = f"only {result.pairs} latency pairs (want {settings.latency.min_pairs})"
+        note = entry("too_few_samples", "latency", result.pairs, detail)
         return latency, [], [note], False
     findings = []
     for name in result.regressions:

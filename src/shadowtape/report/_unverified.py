@@ -10,6 +10,13 @@ from shadowtape.diff.volatile import same_but_volatile_text, shape
 from shadowtape.report.model import Unverified
 
 
+def entry(reason: str, location: str, count: int, detail: str, *, of: int = 0) -> Unverified:
+    """An entry whose rate is `count` out of `of`, rounded as report.json holds rates;
+    no rate when `of` is 0 (or not given: a count of pairs or of requests not sent)."""
+    rate = round(count / of, 4) if of else None
+    return Unverified(reason=reason, location=location, count=count, rate=rate, detail=detail)
+
+
 def shape_word(value: object) -> str:
     """How a volatile value is named in its entry's sentence ("UUID", "random token")."""
     if isinstance(value, str) and shape(value) is None and same_but_volatile_text(value, value):
@@ -51,16 +58,8 @@ def other_unverified(ep: EndpointStats, settings: AnalysisSettings) -> list[Unve
     out: list[Unverified] = []
     mutating = ep.skipped.get("mutating", 0)
     if mutating:
-        out.append(
-            Unverified(
-                reason="skipped_mutating",
-                location="request",
-                count=mutating,
-                rate=round(mutating / ep.requests, 4),
-                detail="not replayed: the method changes state and mutating requests "
-                "were not allowed",
-            )
-        )
+        detail = "not replayed: the method changes state and mutating requests were not allowed"
+        out.append(entry("skipped_mutating", "request", mutating, detail, of=ep.requests))
     for note, detail in (
         ("truncated_body", "a body was cut at the capture limit, so the bodies were not compared"),
         ("binary_body", "binary bodies are compared by size and digest only"),
@@ -78,37 +77,20 @@ def other_unverified(ep: EndpointStats, settings: AnalysisSettings) -> list[Unve
     ):
         if ep.notes.get(note):
             reason = note if note != "missing_response" else "too_few_samples"
-            out.append(
-                Unverified(
-                    reason=reason,
-                    location=_NOTE_LOCATIONS.get(note, "body"),
-                    count=ep.notes[note],
-                    rate=round(ep.notes[note] / ep.replayed, 4) if ep.replayed else None,
-                    detail=detail,
-                )
-            )
+            location = _NOTE_LOCATIONS.get(note, "body")
+            out.append(entry(reason, location, ep.notes[note], detail, of=ep.replayed))
+    redacted = (
+        "the replayed request carried a pseudonym here; responses that depend on the real "
+        "value cannot be verified"
+    )
     for loc, count in sorted(ep.request_redactions.items()):
-        out.append(
-            Unverified(
-                reason="redacted",
-                location=loc,
-                count=count,
-                rate=round(count / ep.requests, 4),
-                detail="the replayed request carried a pseudonym here; responses that depend "
-                "on the real value cannot be verified",
-            )
-        )
+        out.append(entry("redacted", loc, count, redacted, of=ep.requests))
     if ep.compared and ep.noise.pairs < settings.noise.min_pairs:
-        out.append(
-            Unverified(
-                reason="too_few_samples",
-                location="noise",
-                count=ep.noise.pairs,
-                rate=None,
-                detail=f"noise measured on only {ep.noise.pairs} A/A pairs (want "
-                f"{settings.noise.min_pairs}); differences that vary on their own may be flagged",
-            )
+        detail = (
+            f"noise measured on only {ep.noise.pairs} A/A pairs (want "
+            f"{settings.noise.min_pairs}); differences that vary on their own may be flagged"
         )
+        out.append(entry("too_few_samples", "noise", ep.noise.pairs, detail))
     return out
 
 

@@ -17,7 +17,7 @@ from shadowtape.diff.json import dumps
 from shadowtape.diff.model import Kind, noise_group
 from shadowtape.diff.volatile import shape
 from shadowtape.report._latency import endpoint_latency
-from shadowtape.report._unverified import noise_entries, other_unverified, shape_word
+from shadowtape.report._unverified import entry, noise_entries, other_unverified, shape_word
 from shadowtape.report.gate import evaluate
 from shadowtape.report.load import load_example
 from shadowtape.report.model import (
@@ -38,6 +38,7 @@ REPORT_VERSION = "1.0"
 _ORDER = {"regression": 0, "unverified": 1, "ok": 2}
 _VALUE_CAP = 2_000
 _NOT_REGRESSIONS = frozenset({Kind.FIXED_ERROR})
+_NOT_EXERCISED = "the API description lists this operation but the tape never exercised it"
 
 
 def build_report(analysis: Analysis, settings: AnalysisSettings, fail_on: Sequence[str]) -> Report:
@@ -108,45 +109,42 @@ def _short(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+#: A finding's sentence per kind, before "in N of M requests". {b} and {c} are the example
+#: values as they are, {short_b} and {short_c} as short JSON ("absent" for None).
+_SENTENCES: dict[str, str] = {
+    Kind.STATUS: "status changed from {b} to {c}",
+    Kind.NEW_ERROR: "the candidate failed ({c}) where the baseline succeeded ({b})",
+    Kind.SWALLOWED_ERROR: "the baseline failed ({b}) but the candidate answered {c}: an error "
+    "swallowed into a success",
+    Kind.FIXED_ERROR: "the baseline failed ({b}) where the candidate succeeded ({c})",
+    Kind.BODY_MISSING: "{location} is missing from the candidate (was {short_b})",
+    Kind.BODY_EXTRA: "{location} is new in the candidate ({short_c})",
+    Kind.BODY_TYPE: "{location} changed type from {short_b} to {short_c}",
+    Kind.BODY_VALUE: "{location} changed from {short_b} to {short_c}",
+    Kind.ARRAY_LENGTH: "array {location} changed length from {b} to {c}",
+    Kind.ARRAY_ORDER: "array {location} has its elements in a different order",
+    Kind.TEXT: "text at {location} changed",
+    Kind.DIGEST: "the body changed (was {b}, now {c})",
+}
+
+
 def _message(stats: LocStats, location: str, compared: int) -> str:
     b, c = stats.baseline, stats.candidate
     share = f"in {stats.count} of {compared} requests"
-    kind = stats.kind
-    if kind == Kind.STATUS:
-        return f"status changed from {b} to {c} {share}"
-    if kind == Kind.NEW_ERROR:
-        return f"the candidate failed ({c}) where the baseline succeeded ({b}) {share}"
-    if kind == Kind.SWALLOWED_ERROR:
-        return (
-            f"the baseline failed ({b}) but the candidate answered {c}: an error swallowed "
-            f"into a success {share}"
-        )
-    if kind == Kind.FIXED_ERROR:
-        return f"the baseline failed ({b}) where the candidate succeeded ({c}) {share}"
-    if kind == Kind.HEADER:
+    if stats.kind == Kind.HEADER:
         name = location.removeprefix("header:")
         if b is None:
             return f"header {name} is new in the candidate ({_short(c)}) {share}"
         if c is None:
             return f"header {name} is missing from the candidate (was {_short(b)}) {share}"
         return f"header {name} changed from {_short(b)} to {_short(c)} {share}"
-    if kind == Kind.BODY_MISSING:
-        return f"{location} is missing from the candidate (was {_short(b)}) {share}"
-    if kind == Kind.BODY_EXTRA:
-        return f"{location} is new in the candidate ({_short(c)}) {share}"
-    if kind == Kind.BODY_TYPE:
-        return f"{location} changed type from {_short(b)} to {_short(c)} {share}"
-    if kind == Kind.BODY_VALUE:
-        return f"{location} changed from {_short(b)} to {_short(c)} {share}"
-    if kind == Kind.ARRAY_LENGTH:
-        return f"array {location} changed length from {b} to {c} {share}"
-    if kind == Kind.ARRAY_ORDER:
-        return f"array {location} has its elements in a different order {share}"
-    if kind == Kind.TEXT:
-        return f"text at {location} changed {share}"
-    if kind == Kind.DIGEST:
-        return f"the body changed (was {b}, now {c}) {share}"
-    return f"{location}: {kind} {share}"
+    sentence = _SENTENCES.get(stats.kind)
+    if sentence is None:
+        return f"{location}: {stats.kind} {share}"
+    values: dict[str, object] = {"b": b, "c": c, "location": location}
+    if "{short_" in sentence:  # only these values are JSON: a status may not dump
+        values |= {"short_b": _short(b), "short_c": _short(c)}
+    return f"{sentence.format_map(values)} {share}"
 
 
 def _stable(
@@ -213,28 +211,14 @@ def _endpoint(ep: EndpointStats, settings: AnalysisSettings) -> Endpoint:
             )
             finding_keys.add((pattern, kind))
         if stats.volatile and (pattern, noise_group(kind)) not in noise_hidden:
-            unverified.append(
-                Unverified(
-                    reason="volatile_value",
-                    location=pattern,
-                    count=stats.volatile,
-                    rate=round(stats.volatile / compared, 4) if compared else None,
-                    detail="values differ but both sides look like a "
-                    f"{shape_word(stats.volatile_example)}, which may be regenerated on "
-                    "every response",
-                )
+            detail = (
+                f"values differ but both sides look like a {shape_word(stats.volatile_example)}"
+                ", which may be regenerated on every response"
             )
+            unverified.append(entry("volatile_value", pattern, stats.volatile, detail, of=compared))
         if stats.redacted:
-            unverified.append(
-                Unverified(
-                    reason="redacted",
-                    location=pattern,
-                    count=stats.redacted,
-                    rate=round(stats.redacted / compared, 4) if compared else None,
-                    detail="the recorded value was replaced by a pseudonym when the tape "
-                    "was sanitized",
-                )
-            )
+            detail = "the recorded value was replaced by a pseudonym when the tape was sanitized"
+            unverified.append(entry("redacted", pattern, stats.redacted, detail, of=compared))
     unverified[:0] = noise_entries(ep, noise_hidden)
     unverified.extend(other_unverified(ep, settings))
     latency, latency_findings, latency_notes, latency_checked = endpoint_latency(ep, settings)
@@ -300,16 +284,7 @@ def _not_exercised(analysis: Analysis) -> list[Endpoint]:
                 verdict="unverified",
                 checked=(),
                 findings=(),
-                unverified=(
-                    Unverified(
-                        reason="not_exercised",
-                        location="endpoint",
-                        count=0,
-                        rate=None,
-                        detail="the API description lists this operation but the tape "
-                        "never exercised it",
-                    ),
-                ),
+                unverified=(entry("not_exercised", "endpoint", 0, _NOT_EXERCISED),),
                 latency=None,
                 examples=(),
             )
