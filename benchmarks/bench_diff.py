@@ -217,9 +217,9 @@ if sys.argv[1] == "read":
 else:
     from shadowtape.report import make_report
     report = make_report([Path(sys.argv[2])])
-    n = report["totals"]["exchanges"]
-    totals = report["totals"]
-    print("endpoints", totals["endpoints"], "findings", totals["findings"], file=sys.stderr)
+    n = report.totals.exchanges
+    totals = report.totals
+    print("endpoints", totals.endpoints, "findings", totals.findings, file=sys.stderr)
 # VmHWM is this process's own peak: ru_maxrss would include the parent's, kept over exec.
 hwm = next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]
 print(n, time.perf_counter() - started, hwm)

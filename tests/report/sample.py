@@ -1,4 +1,7 @@
-"""Realistic report.json dicts (CONTRACTS.md C) for the renderer tests.
+"""Realistic report.json dicts (docs/report-format.md) for the renderer tests.
+
+The renderers read the typed report: tests mutate these dicts and hand them over through
+``shadowtape.report.load_report``, as a report.json read back from disk would be.
 
 `sample_report()` has every kind of finding and every unverified reason somewhere,
 bodies with non-ASCII text and planted HTML/JS, and latency histograms. `many_endpoints()`

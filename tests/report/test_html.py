@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shadowtape.report import html
+from shadowtape.report.load import load_report
 from tests.report import chromium
 from tests.report.sample import NON_ASCII, XSS, many_endpoints, passing_report, sample_report
 
@@ -27,12 +28,12 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture(scope="module")
 def page_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return html.render(sample_report(), tmp_path_factory.mktemp("html"))
+    return html.render(load_report(sample_report()), tmp_path_factory.mktemp("html"))
 
 
 @pytest.fixture(scope="module")
 def big_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return html.render(many_endpoints(500), tmp_path_factory.mktemp("html500"))
+    return html.render(load_report(many_endpoints(500)), tmp_path_factory.mktemp("html500"))
 
 
 def _text(page: chromium.Page) -> str:
@@ -193,7 +194,7 @@ def test_headless_cli_dump_dom_and_screenshot(
 
 
 def test_passing_report_says_so(tmp_path: Path) -> None:
-    text = html.render(passing_report(), tmp_path).read_text(encoding="utf-8")
+    text = html.render(load_report(passing_report()), tmp_path).read_text(encoding="utf-8")
     assert '<section class="gate passed"' in text
     assert "Gate passed: 0 of 5 endpoints with regressions, 3 unverified" in text
     assert "<title>shadowtape: passed</title>" in text
@@ -206,7 +207,7 @@ def test_minimal_report_renders(tmp_path: Path) -> None:
         "gate": {"passed": True},
         "endpoints": [{"endpoint": "GET /x", "verdict": "ok"}],
     }
-    text = html.render(report, tmp_path).read_text(encoding="utf-8")
+    text = html.render(load_report(report), tmp_path).read_text(encoding="utf-8")
     assert "GET /x" in text and "Gate passed" in text
 
 
@@ -289,12 +290,12 @@ def test_no_text_from_the_report_becomes_markup(name: str, body: str) -> None:
     ep["examples"][0]["candidate"]["body"] = body
     ep["examples"][0]["candidate"]["headers"] = [[name, body]]
     parser = _Tags()
-    parser.feed(html.page(report))
+    parser.feed(html.page(load_report(report)))
     assert set(parser.tags) <= ALLOWED_TAGS
     assert parser.tags.count("script") == 1
     assert not {a for a in parser.attrs if a.startswith("on")}
 
 
 def test_each_renderer_leaves_no_temporary_file(tmp_path: Path, report: dict[str, Any]) -> None:
-    html.render(report, tmp_path)
+    html.render(load_report(report), tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from shadowtape.report import junit
 from shadowtape.report._describe import REASON_LABELS
+from shadowtape.report.load import load_report
 from tests.report.sample import NON_ASCII, XSS, many_endpoints, passing_report
 
 # The common (Ant / Jenkins junit-10.xsd) layout: allowed attributes and child order.
@@ -22,7 +23,7 @@ CASE_CHILDREN = ["skipped", "error", "failure", "system-out", "system-err"]
 
 
 def _parse(report: dict[str, Any], tmp_path: Path) -> ET.Element:
-    path = junit.render(report, tmp_path)
+    path = junit.render(load_report(report), tmp_path)
     assert path.name == "junit.xml"
     assert path.read_bytes().startswith(b"<?xml version='1.0' encoding='utf-8'?>")
     return ET.parse(path).getroot()
@@ -131,7 +132,7 @@ def test_any_text_gives_well_formed_xml(name: str, value: str) -> None:
             "unverified": [{"reason": "noise", "location": value, "detail": value}],
         },
     )
-    root = ET.fromstring(ET.tostring(junit.build(report), encoding="utf-8"))
+    root = ET.fromstring(ET.tostring(junit.build(load_report(report)), encoding="utf-8"))
     failure = root.find(".//failure")
     assert failure is not None
     assert len(failure.attrib["message"]) <= junit.MESSAGE_LIMIT

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shadowtape.report import markdown
+from shadowtape.report.load import load_report
 from tests.report.sample import NON_ASCII, many_endpoints, passing_report
 
 ALLOWED_HTML = re.compile(r"</?(details|summary|sub)>")
@@ -60,7 +61,7 @@ def _check_tables(text: str) -> None:
 
 
 def test_layout(report: dict[str, Any], tmp_path: Path) -> None:
-    path = markdown.render(report, tmp_path)
+    path = markdown.render(load_report(report), tmp_path)
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines()
     assert lines[0] == (
@@ -81,7 +82,7 @@ def test_layout(report: dict[str, Any], tmp_path: Path) -> None:
 
 
 def test_passing(tmp_path: Path) -> None:
-    text = markdown.render(passing_report(), tmp_path).read_text(encoding="utf-8")
+    text = markdown.render(load_report(passing_report()), tmp_path).read_text(encoding="utf-8")
     assert text.startswith("### :white_check_mark: shadowtape: Gate passed")
     assert "Regressions" not in text
 
@@ -91,15 +92,15 @@ def test_large_reports_are_cut_to_fit_github_limits() -> None:
     for ep in report["endpoints"]:
         for f in ep["findings"]:
             f["candidate"] = "x" * 5000
-    full = markdown.summary(report)
+    full = markdown.summary(load_report(report))
     assert len(full.encode()) <= markdown.GITHUB_STEP_SUMMARY_LIMIT
     assert "more endpoints with regressions." in full
     assert re.search(r"\| and [\d,]+ more \|", full)
     _check_tables(full)
-    comment = markdown.summary(report, max_bytes=markdown.GITHUB_COMMENT_LIMIT)
+    comment = markdown.summary(load_report(report), max_bytes=markdown.GITHUB_COMMENT_LIMIT)
     assert len(comment.encode()) <= markdown.GITHUB_COMMENT_LIMIT
     assert comment.splitlines()[0].startswith("### :x: shadowtape: Gate failed")
-    tiny = markdown.summary(report, max_bytes=300)
+    tiny = markdown.summary(load_report(report), max_bytes=300)
     assert len(tiny.encode()) <= 300 and tiny.startswith("### :x:")
 
 
@@ -119,7 +120,7 @@ def test_any_text_keeps_tables_intact(name: str, value: str) -> None:
         },
     )
     report["gate"] = {"passed": False, "reasons": [value]}
-    text = markdown.summary(report)
+    text = markdown.summary(load_report(report))
     _check_tables(text)
     assert text.splitlines()[0].startswith("### :x: shadowtape: Gate failed")
     _check_markup(text)

@@ -11,6 +11,7 @@ import pytest
 from rich.console import Console
 
 from shadowtape.report import html, junit, markdown, terminal
+from shadowtape.report.load import load_report
 
 EMPTY: dict[str, Any] = {"report_version": "1.0", "gate": {"passed": True}, "endpoints": []}
 SPARSE: dict[str, Any] = {
@@ -36,11 +37,11 @@ SPARSE: dict[str, Any] = {
 
 @pytest.mark.parametrize("report", [EMPTY, SPARSE], ids=["empty", "sparse"])
 def test_every_format_renders(report: dict[str, Any], tmp_path: Path) -> None:
-    page = html.render(report, tmp_path).read_text(encoding="utf-8")
-    root = ET.parse(junit.render(report, tmp_path)).getroot()
-    summary = markdown.render(report, tmp_path).read_text(encoding="utf-8")
+    page = html.render(load_report(report), tmp_path).read_text(encoding="utf-8")
+    root = ET.parse(junit.render(load_report(report), tmp_path)).getroot()
+    summary = markdown.render(load_report(report), tmp_path).read_text(encoding="utf-8")
     out = io.StringIO()
-    terminal.render(report, Console(file=out, width=100))
+    terminal.render(load_report(report), Console(file=out, width=100))
     n = len(report["endpoints"])
     assert root.attrib["tests"] == str(n)
     for ep in report["endpoints"]:

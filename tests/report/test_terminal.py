@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 
 from shadowtape.report import terminal
+from shadowtape.report.load import load_report
 from tests.report.sample import NON_ASCII, many_endpoints, passing_report
 
 X = "\u00d7"  # the multiplication sign in counts
@@ -17,7 +18,7 @@ def _plain(report: dict[str, Any], width: int = 100) -> str:
     out = io.StringIO()
     console = Console(file=out, width=width)  # a StringIO is not a terminal
     assert not console.is_terminal
-    terminal.render(report, console)
+    terminal.render(load_report(report), console)
     return out.getvalue()
 
 
@@ -67,7 +68,7 @@ def test_markup_in_traffic_prints_literally(report: dict[str, Any]) -> None:
 def test_on_a_terminal_it_has_colour_and_symbols(report: dict[str, Any]) -> None:
     out = io.StringIO()
     console = Console(file=out, width=100, force_terminal=True, color_system="standard")
-    terminal.render(report, console)
+    terminal.render(load_report(report), console)
     text = out.getvalue()
     assert "\x1b[" in text and "✗ " in text and "✓ " in text
 

@@ -16,7 +16,7 @@ from shadowtape.commands._selection import (
 )
 from shadowtape.commands.report import add_analysis_arguments, analysis_options
 from shadowtape.errors import ConfigError
-from shadowtape.gate import parse_fail_on
+from shadowtape.report.gate import parse_fail_on
 from shadowtape.tape import TapeFilter, parse_statuses
 
 NAME = "replay"

@@ -18,7 +18,7 @@ from shadowtape.diff.json import Tolerance
 from shadowtape.diff.latency import LatencySettings
 from shadowtape.diff.noise import NoiseSettings
 from shadowtape.errors import ConfigError
-from shadowtape.gate import DEFAULT_FAIL_ON
+from shadowtape.report.gate import DEFAULT_FAIL_ON
 
 NAME = "report"
 HELP = "analyze replay results (merging shards) and write report.json, HTML, JUnit and Markdown"

@@ -1,13 +1,12 @@
 """The differ: compare responses, learn noise, template endpoints, compare latency.
 
-``compare`` judges one pair of responses; ``analyze`` streams whole runs into aggregates
-and ``build_report`` turns them into the report.json structure.
+``compare`` judges one pair of responses; ``analyze`` streams whole runs into aggregates,
+which ``shadowtape.report`` turns into the report. The differ never imports the report.
 """
 
 from __future__ import annotations
 
 from shadowtape.diff.analyze import Analysis, AnalysisSettings, analyze
-from shadowtape.diff.build import REPORT_VERSION, build_report
 from shadowtape.diff.compare import Comparison, DiffSettings, Side, compare
 from shadowtape.diff.headers import HeaderPolicy
 from shadowtape.diff.json import Tolerance
@@ -17,7 +16,6 @@ from shadowtape.diff.noise import NoiseModel, NoiseSettings
 from shadowtape.diff.templating import Route, Templater, load_openapi, load_routes
 
 __all__ = [
-    "REPORT_VERSION",
     "Analysis",
     "AnalysisSettings",
     "Comparison",
@@ -33,7 +31,6 @@ __all__ = [
     "Templater",
     "Tolerance",
     "analyze",
-    "build_report",
     "compare",
     "load_openapi",
     "load_routes",

@@ -5,7 +5,7 @@ endpoint templates; the second compares every replayed pair (baseline vs candida
 every A/A pair (baseline vs secondary, candidate vs repeat, identical requests within the
 tape) and keeps, per endpoint, counts per location, a bounded latency sample and a few
 example exchanges. Nothing keeps all rows, so a million results fit in well under 1 GB.
-``shadowtape.diff.build`` turns the aggregates into the report.json structure.
+``shadowtape.report.build`` turns the aggregates into the typed report.
 """
 
 from __future__ import annotations

@@ -1,4 +1,10 @@
-"""The report: analyze run folders, write report.json, render every other format, gate.
+"""The report: the typed model, built from the analysis, gated, written in every format.
+
+``model`` holds the types (one per object of report.json); ``build`` makes a ``Report``
+from the differ's aggregates (with ``_latency`` and ``_unverified``); ``gate`` decides the
+exit code; ``load`` reads report.json back; one module per format renders it
+(``json_report``, ``html``, ``junit``, ``markdown``, ``terminal``; ``_describe`` holds the
+words they share).
 
 ``write_reports`` is what ``shadowtape replay`` and ``shadowtape report`` call. Renderers
 are found through a small registry of modules (``html``, ``junit``, ``markdown``, each
@@ -16,11 +22,13 @@ from types import ModuleType
 from typing import Any
 
 from shadowtape.diff.analyze import AnalysisSettings, analyze
-from shadowtape.diff.build import build_report
 from shadowtape.diff.templating import Route, load_openapi, load_routes
 from shadowtape.errors import ConfigError
-from shadowtape.gate import parse_fail_on
 from shadowtape.report import json_report
+from shadowtape.report.build import REPORT_VERSION, build_report
+from shadowtape.report.gate import parse_fail_on
+from shadowtape.report.load import load_report, read_report
+from shadowtape.report.model import Report
 
 log = logging.getLogger("shadowtape.report")
 
@@ -47,8 +55,8 @@ def make_report(
     openapi: Path | None = None,
     settings: AnalysisSettings | None = None,
     allow_partial: bool = False,
-) -> dict[str, object]:
-    """Analyze `run_dirs` (shards merged) into the report.json structure. Runs that are a
+) -> Report:
+    """Analyze `run_dirs` (shards merged) into the report. Runs that are a
     partial picture (killed, failed, parts or shards missing) raise ConfigError unless
     `allow_partial`; then the report says what is missing."""
     if not run_dirs:
@@ -109,9 +117,15 @@ def write_reports(
 
                 console = Console()
             module.render(report, console)
-    gate = report["gate"]
-    assert isinstance(gate, dict)
-    return 0 if gate["passed"] else 1
+    return 0 if report.gate.passed else 1
 
 
-__all__ = ["ALL_FORMATS", "make_report", "write_reports"]
+__all__ = [
+    "ALL_FORMATS",
+    "REPORT_VERSION",
+    "Report",
+    "load_report",
+    "make_report",
+    "read_report",
+    "write_reports",
+]

@@ -10,11 +10,11 @@ so that a histogram spanning 0.1 ms to 100 s still shows where the requests are.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from html import escape
-from typing import Any
 
 from shadowtape.report._describe import DASH, ms
+from shadowtape.report.model import Latency
 
 WIDTH, HEIGHT = 640, 190
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 22, 34
@@ -22,14 +22,15 @@ Bin = tuple[float, float]  # (low, high) in ms; high may be inf
 INFINITY = "\u221e"
 
 
-def histogram_svg(latency: Mapping[str, Any], label: str) -> str:
+def histogram_svg(latency: Latency, label: str) -> str:
     """The SVG for one endpoint's latency histogram, or '' when there is none to draw."""
-    hist = latency.get("histogram")
-    if not isinstance(hist, Mapping):
+    hist = latency.histogram
+    if hist is None:
         return ""
-    edges = _numbers(hist.get("edges_ms"))
-    names = [n for n in ("baseline", "candidate") if _numbers(hist.get(n))]
-    series = [_numbers(hist.get(n)) for n in names]
+    edges = _numbers(hist.edges_ms)
+    counts = {"baseline": _numbers(hist.baseline), "candidate": _numbers(hist.candidate)}
+    names = [n for n in ("baseline", "candidate") if counts[n]]
+    series = [counts[n] for n in names]
     if len(edges) < 2 or not series or len({len(c) for c in series}) != 1:
         return ""
     bins = _bins(edges, len(series[0]))
@@ -54,7 +55,7 @@ def _bins(edges: Sequence[float], n: int) -> list[Bin] | None:
 
 
 def _draw(
-    latency: Mapping[str, Any], label: str, bins: list[Bin], series: list[tuple[str, list[float]]]
+    latency: Latency, label: str, bins: list[Bin], series: list[tuple[str, list[float]]]
 ) -> str:
     peak = max(max(counts) for _, counts in series) or 1
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -94,7 +95,7 @@ def _draw(
             f'text-anchor="{anchor}">{escape(_edge(value))}</text>'
         )
     for name, _ in series:
-        side = latency.get(name) or {}
+        side = latency.baseline if name == "baseline" else latency.candidate
         for pct in ("p50", "p95"):
             x = _position(side.get(pct), bins)
             if x is None:
@@ -116,13 +117,11 @@ def _edge(value: float) -> str:
     return INFINITY if math.isinf(value) else ms(value)
 
 
-def _numbers(values: Any) -> list[float]:
-    if not isinstance(values, Sequence) or isinstance(values, str):
-        return []
-    return [float(v) if isinstance(v, int | float) else 0.0 for v in values]
+def _numbers(values: Sequence[float]) -> list[float]:
+    return [float(v) for v in values]
 
 
-def _position(value: Any, bins: Sequence[Bin]) -> float | None:
+def _position(value: float | None, bins: Sequence[Bin]) -> float | None:
     """Where `value` falls, in bin units, or None when outside the drawn bins."""
     if not isinstance(value, int | float) or not bins[0][0] <= value:
         return None

@@ -9,56 +9,49 @@ text from the exchange goes through `html.escape`: bodies are untrusted.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from html import escape
-from typing import Any
 
 from shadowtape.report._body_lines import Line, body_lines, covers
 from shadowtape.report._describe import kind_label
+from shadowtape.report.model import Example, ExampleRequest, ExampleResponse, Finding
 
 CONTEXT = 3
 MAX_FOLDED = 400
 
 
-def e(value: Any) -> str:
+def e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def example_html(
-    example: Mapping[str, Any], findings: Sequence[Mapping[str, Any]], anchor: str
-) -> str:
-    exchange_id = str(example.get("exchange_id") or "")
-    mine = [f for f in findings if exchange_id in (f.get("exchange_ids") or ())] or list(findings)
-    request = example.get("request") or {}
-    base = example.get("baseline") or {}
-    cand = example.get("candidate") or {}
+def example_html(example: Example, findings: Sequence[Finding], anchor: str) -> str:
+    exchange_id = example.exchange_id
+    mine = [f for f in findings if exchange_id in f.exchange_ids] or list(findings)
+    request, base, cand = example.request, example.baseline, example.candidate
     parts = [
         f'<article class="example" id="{e(anchor)}">',
         '<header class="ex-head">',
-        f'<code class="req">{e(request.get("method") or "")} {e(request.get("url") or "")}</code>',
+        f'<code class="req">{e(request.method)} {e(request.url)}</code>',
         f'<span class="muted">exchange <code>{e(exchange_id)}</code></span>',
         "</header>",
         _meta_table(base, cand, mine),
         _headers_block(base, cand, mine),
         _request_block(request),
-        _body_table(base.get("body"), cand.get("body"), mine),
+        _body_table(base.body, cand.body, mine),
         "</article>",
     ]
     return "".join(parts)
 
 
-def _locations(findings: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+def _locations(findings: Sequence[Finding]) -> list[tuple[str, str]]:
     out = []
     for f in findings:
-        location = str(f.get("location") or "")
-        message = str(f.get("message") or kind_label(str(f.get("kind", ""))))
-        out.append((location, f"{kind_label(str(f.get('kind', '')))}: {message}"))
+        message = f.message or kind_label(f.kind)
+        out.append((f.location, f"{kind_label(f.kind)}: {message}"))
     return out
 
 
-def _meta_table(
-    base: Mapping[str, Any], cand: Mapping[str, Any], findings: Sequence[Mapping[str, Any]]
-) -> str:
+def _meta_table(base: ExampleResponse, cand: ExampleResponse, findings: Sequence[Finding]) -> str:
     locs = _locations(findings)
     status_hit = [m for loc, m in locs if loc in ("status", "error")]
     rows = [
@@ -67,15 +60,15 @@ def _meta_table(
             _status(base),
             _status(cand),
             status_hit,
-            base.get("status") != cand.get("status"),
+            base.status != cand.status,
         )
     ]
-    if base.get("error") or cand.get("error"):
+    if base.error or cand.error:
         rows.append(
             _pair_row(
                 "error",
-                str(base.get("error") or ""),
-                str(cand.get("error") or ""),
+                base.error or "",
+                cand.error or "",
                 status_hit,
                 True,
             )
@@ -86,9 +79,8 @@ def _meta_table(
     )
 
 
-def _status(side: Mapping[str, Any]) -> str:
-    status = side.get("status")
-    return "no response" if status is None else str(status)
+def _status(side: ExampleResponse) -> str:
+    return "no response" if side.status is None else str(side.status)
 
 
 def _pair_row(label: str, left: str, right: str, hits: Sequence[str], differs: bool) -> str:
@@ -101,10 +93,10 @@ def _pair_row(label: str, left: str, right: str, hits: Sequence[str], differs: b
 
 
 def _headers_block(
-    base: Mapping[str, Any], cand: Mapping[str, Any], findings: Sequence[Mapping[str, Any]]
+    base: ExampleResponse, cand: ExampleResponse, findings: Sequence[Finding]
 ) -> str:
-    left = _header_map(base.get("headers"))
-    right = _header_map(cand.get("headers"))
+    left = _header_map(base.headers)
+    right = _header_map(cand.headers)
     if not left and not right:
         return ""
     hits: dict[str, list[str]] = {}
@@ -130,18 +122,17 @@ def _headers_block(
     )
 
 
-def _header_map(headers: Any) -> dict[str, str]:
+def _header_map(headers: Sequence[tuple[str, str]]) -> dict[str, str]:
     out: dict[str, str] = {}
-    for pair in headers or ():
-        if isinstance(pair, Sequence) and not isinstance(pair, str) and len(pair) == 2:
-            name = str(pair[0]).lower()
-            out[name] = f"{out[name]}, {pair[1]}" if name in out else str(pair[1])
+    for raw_name, value in headers:
+        name = raw_name.lower()
+        out[name] = f"{out[name]}, {value}" if name in out else value
     return out
 
 
-def _request_block(request: Mapping[str, Any]) -> str:
-    headers = _header_map(request.get("headers"))
-    body = request.get("body")
+def _request_block(request: ExampleRequest) -> str:
+    headers = _header_map(request.headers)
+    body = request.body
     if not headers and not body:
         return ""
     rows = "".join(
@@ -154,9 +145,7 @@ def _request_block(request: Mapping[str, Any]) -> str:
     )
 
 
-def _body_table(
-    base_body: str | None, cand_body: str | None, findings: Sequence[Mapping[str, Any]]
-) -> str:
+def _body_table(base_body: str | None, cand_body: str | None, findings: Sequence[Finding]) -> str:
     left, right = body_lines(base_body), body_lines(cand_body)
     if not left and not right:
         return '<p class="muted">No body on either side.</p>'

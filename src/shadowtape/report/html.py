@@ -18,11 +18,11 @@ from functools import cache
 from html import escape
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from shadowtape.report import _describe as d
 from shadowtape.report._charts import histogram_svg
 from shadowtape.report._html_diff import example_html
+from shadowtape.report.model import Endpoint, Finding, Ratio, Report, Unverified
 
 FILENAME = "report.html"
 MAX_EXAMPLES = 3
@@ -30,11 +30,11 @@ SHOWN = 10
 OPEN_REGRESSIONS = 5
 
 
-def e(value: Any) -> str:
+def e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def render(report: Mapping[str, Any], out_dir: Path) -> Path:
+def render(report: Report, out_dir: Path) -> Path:
     """Write report.html into out_dir and return its path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / FILENAME
@@ -44,15 +44,15 @@ def render(report: Mapping[str, Any], out_dir: Path) -> Path:
     return path
 
 
-def page(report: Mapping[str, Any]) -> str:
+def page(report: Report) -> str:
     css, js = _asset("_report.css"), _asset("_report.js")
     csp = (
         "default-src 'none'; "
         f"style-src {_hash(css)}; script-src {_hash(js)}; img-src data:; "
         "base-uri 'none'; form-action 'none'"
     )
-    eps = d.endpoints(report)
-    title = f"shadowtape: {'passed' if d.gate_passed(report) else 'FAILED'}"
+    eps = report.endpoints
+    title = f"shadowtape: {'passed' if report.gate.passed else 'FAILED'}"
     body = [
         _header(report),
         _gate(report),
@@ -92,18 +92,17 @@ def _anchor(i: int) -> str:
     return f"ep-{i}"
 
 
-def _opens(ep: Mapping[str, Any], i: int) -> bool:
-    return ep.get("verdict") == "regression" and i < OPEN_REGRESSIONS
+def _opens(ep: Endpoint, i: int) -> bool:
+    return ep.verdict == "regression" and i < OPEN_REGRESSIONS
 
 
-def _header(report: Mapping[str, Any]) -> str:
-    runs = [r for r in report.get("runs") or () if isinstance(r, Mapping)]
-    ids = list(dict.fromkeys(str(r.get("run_id")) for r in runs if r.get("run_id")))
+def _header(report: Report) -> str:
+    ids = list(dict.fromkeys(r.run_id for r in report.runs if r.run_id))
     targets = " · ".join(f"{label} <code>{e(v)}</code>" for label, v in d.run_targets(report))
-    meta = f"generated {e(report.get('generated_at') or '')}"
+    meta = f"generated {e(report.generated_at)}"
     if ids:
         meta += f" · {'runs' if len(ids) > 1 else 'run'} <code>{e(', '.join(ids))}</code>"
-    shards = sum(1 for r in runs if r.get("shard"))
+    shards = sum(1 for r in report.runs if r.shard)
     if shards:
         meta += f" ({d.plural(shards, 'shard')})"
     return (
@@ -113,11 +112,10 @@ def _header(report: Mapping[str, Any]) -> str:
     )
 
 
-def _gate(report: Mapping[str, Any]) -> str:
-    gate = report.get("gate") or {}
-    passed = d.gate_passed(report)
-    reasons = [f"<li>{e(r)}</li>" for r in gate.get("reasons") or ()]
-    fail_on = ", ".join(str(x) for x in gate.get("fail_on") or ())
+def _gate(report: Report) -> str:
+    passed = report.gate.passed
+    reasons = [f"<li>{e(r)}</li>" for r in report.gate.reasons]
+    fail_on = ", ".join(report.gate.fail_on)
     return (
         f'<section class="gate {"passed" if passed else "failed"}" id="gate">'
         f"<strong>{e(d.gate_line(report))}</strong>"
@@ -127,68 +125,67 @@ def _gate(report: Mapping[str, Any]) -> str:
     )
 
 
-def _totals(report: Mapping[str, Any]) -> str:
-    totals = report.get("totals") or {}
+def _totals(report: Report) -> str:
+    t = report.totals
     cards = [
-        ("exchanges", "exchanges", ""),
-        ("replayed", "replayed", ""),
-        ("skipped", "skipped", ""),
-        ("endpoints", "endpoints", ""),
-        ("regression", "with regressions", "tone-bad"),
-        ("unverified", "unverified", "tone-warn"),
-        ("ok", "ok", "tone-good"),
-        ("findings", "findings", "tone-bad"),
+        (t.exchanges, "exchanges", ""),
+        (t.replayed, "replayed", ""),
+        (t.skipped, "skipped", ""),
+        (t.endpoints, "endpoints", ""),
+        (t.regression, "with regressions", "tone-bad"),
+        (t.unverified, "unverified", "tone-warn"),
+        (t.ok, "ok", "tone-good"),
+        (t.findings, "findings", "tone-bad"),
     ]
     html = ['<section class="cards">']
-    for key, label, tone in cards:
-        value = totals.get(key)
+    for value, label, tone in cards:
         tone_cls = tone if tone and value else ""
-        n = f"{value:,}" if isinstance(value, int) else d.DASH
+        n = f"{value:,}"
         html.append(
             f'<div class="card {tone_cls}"><div class="n">{n}</div>'
             f'<div class="l">{label}</div></div>'
         )
     html.append("</section>")
-    skipped = report.get("skipped") or {}
+    skipped = report.skipped
     if skipped:
-        text = ", ".join(f"{d.plural(int(n), 'request')} {k}" for k, n in skipped.items())
+        text = ", ".join(f"{d.plural(n, 'request')} {k}" for k, n in skipped.items())
         html.append(f'<p class="muted">Not replayed: {e(text)}.</p>')
     return "".join(html)
 
 
-def _three_lists(report: Mapping[str, Any], eps: Sequence[Mapping[str, Any]]) -> str:
+def _three_lists(report: Report, eps: Sequence[Endpoint]) -> str:
     checked: dict[str, int] = {}
     for ep in eps:
-        for aspect in ep.get("checked") or ():
-            checked[str(aspect)] = checked.get(str(aspect), 0) + 1
+        for aspect in ep.checked:
+            checked[aspect] = checked.get(aspect, 0) + 1
     checked_items = [
         f"<li><b>{e(k)}</b> on {d.plural(n, 'endpoint')}</li>" for k, n in checked.items()
     ]
-    ok = [i for i, ep in enumerate(eps) if ep.get("verdict") == "ok"]
+    ok = [i for i, ep in enumerate(eps) if ep.verdict == "ok"]
     checked_items.append(f"<li>{d.plural(len(ok), 'endpoint')} passed every check</li>")
 
     flagged = []
     for i, ep in enumerate(eps):
-        fs = d.findings(ep)
+        fs = ep.findings
         if not fs:
             continue
         kinds: dict[str, int] = {}
         for f in fs:
-            kinds[str(f.get("kind"))] = kinds.get(str(f.get("kind")), 0) + 1
+            kinds[f.kind] = kinds.get(f.kind, 0) + 1
         chips = "".join(
             f'<span class="chip">{e(d.kind_label(k))}{f" {d.TIMES}{n}" if n > 1 else ""}</span>'
             for k, n in kinds.items()
         )
         flagged.append(
-            f'<li><a href="#{_anchor(i)}"><code>{e(ep.get("endpoint"))}</code></a> {chips}</li>'
+            f'<li><a href="#{_anchor(i)}"><code>{e(ep.endpoint)}</code></a> {chips}</li>'
         )
 
     by_reason: dict[str, list[str]] = {}
     for i, ep in enumerate(eps):
-        for u in d.unverified(ep):
+        for u in ep.unverified:
             loc = d.shown_location(u)
-            link = f'<a href="#{_anchor(i)}"><code>{e(ep.get("endpoint"))}</code></a>'
-            by_reason.setdefault(str(u.get("reason")), []).append(
+            link = f'<a href="#{_anchor(i)}"><code>{e(ep.endpoint)}</code></a>'
+            by_reason.setdefault(u.reason, []).append(
                 link + (f" <code>{e(loc)}</code>" if loc else "")
             )
     unverified = []
@@ -225,31 +222,31 @@ def _list_with_more(items: Sequence[str], shown: int) -> str:
     return html
 
 
-def _search_text(ep: Mapping[str, Any]) -> str:
-    bits = [str(ep.get("endpoint") or ""), str(ep.get("verdict") or "")]
-    for f in d.findings(ep):
-        bits += [str(f.get("kind") or ""), str(f.get("location") or "")]
-    for u in d.unverified(ep):
-        bits += [str(u.get("reason") or ""), str(u.get("location") or "")]
+def _search_text(ep: Endpoint) -> str:
+    bits = [ep.endpoint, ep.verdict]
+    for f in ep.findings:
+        bits += [f.kind, f.location]
+    for u in ep.unverified:
+        bits += [u.reason, u.location]
     return " ".join(bits).lower()
 
 
-def _overview(eps: Sequence[Mapping[str, Any]]) -> str:
+def _overview(eps: Sequence[Endpoint]) -> str:
     boxes = "".join(
         f'<label><input type="checkbox" data-verdict="{v}" checked> {v}</label>' for v in d.VERDICTS
     )
     rows = []
     for i, ep in enumerate(eps):
-        verdict = str(ep.get("verdict") or "")
-        lat = ep.get("latency") or {}
-        ratio = lat.get("ratio") or {} if lat.get("comparable") else {}
+        verdict = ep.verdict
+        lat = ep.latency
+        ratio = (lat.ratio or {}) if lat is not None and lat.comparable else {}
         rows.append(
             f'<tr data-ep data-verdict="{e(verdict)}" data-text="{e(_search_text(ep))}">'
             f'<td><span class="badge {e(verdict)}">{e(verdict)}</span></td>'
-            f'<td class="ep"><a href="#{_anchor(i)}"><code>{e(ep.get("endpoint"))}</code></a></td>'
-            f'<td class="num">{_int(ep.get("requests"))}</td>'
-            f'<td class="num">{len(d.findings(ep)):,}</td>'
-            f'<td class="num">{len(d.unverified(ep)):,}</td>'
+            f'<td class="ep"><a href="#{_anchor(i)}"><code>{e(ep.endpoint)}</code></a></td>'
+            f'<td class="num">{_int(ep.requests)}</td>'
+            f'<td class="num">{len(ep.findings):,}</td>'
+            f'<td class="num">{len(ep.unverified):,}</td>'
             f"{_ratio_cell(ep, ratio, 'p50')}{_ratio_cell(ep, ratio, 'p95')}</tr>"
         )
     return (
@@ -267,29 +264,26 @@ def _overview(eps: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def _requests(ep: Mapping[str, Any]) -> str:
-    text = d.plural(int(ep.get("requests") or 0), "request")
-    compared = ep.get("compared")
-    if isinstance(compared, int) and compared != ep.get("requests"):
-        text += f", {compared:,} compared"
+def _requests(ep: Endpoint) -> str:
+    text = d.plural(ep.requests, "request")
+    if ep.compared is not None and ep.compared != ep.requests:
+        text += f", {ep.compared:,} compared"
     return text
 
 
-def _ratio_cell(ep: Mapping[str, Any], ratio: Mapping[str, Any], pct: str) -> str:
-    flagged = any(
-        f.get("kind") == "latency" and f.get("location") == f"latency:{pct}" for f in d.findings(ep)
-    )
+def _ratio_cell(ep: Endpoint, ratio: Mapping[str, Ratio], pct: str) -> str:
+    flagged = any(f.kind == "latency" and f.location == f"latency:{pct}" for f in ep.findings)
     text = d.ratio_text(ratio.get(pct)) if ratio else d.DASH
     return f'<td class="num{" bad" if flagged else ""}">{e(text)}</td>'
 
 
-def _int(value: Any) -> str:
+def _int(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else d.DASH
 
 
-def _endpoint(ep: Mapping[str, Any], i: int, *, open_: bool, ci: str) -> str:
-    verdict = str(ep.get("verdict") or "")
-    fs, us = d.findings(ep), d.unverified(ep)
+def _endpoint(ep: Endpoint, i: int, *, open_: bool, ci: str) -> str:
+    verdict = ep.verdict
+    fs, us = ep.findings, ep.unverified
     counts = []
     if fs:
         counts.append(d.plural(len(fs), "finding"))
@@ -297,11 +291,11 @@ def _endpoint(ep: Mapping[str, Any], i: int, *, open_: bool, ci: str) -> str:
         counts.append(f"{len(us):,} unverified")
     summary = (
         f'<summary><span class="badge {e(verdict)}">{e(verdict)}</span>'
-        f"<code>{e(ep.get('endpoint'))}</code>"
+        f"<code>{e(ep.endpoint)}</code>"
         f'<span class="muted">{_requests(ep)}'
         f"{' · ' + ', '.join(counts) if counts else ''}</span></summary>"
     )
-    flagged = ", ".join(d.kind_label(str(f.get("kind"))) for f in fs) or "nothing"
+    flagged = ", ".join(d.kind_label(f.kind) for f in fs) or "nothing"
     could_not = ", ".join(d.unverified_text(u) for u in us) or "nothing"
     three = (
         '<dl class="three">'
@@ -309,12 +303,12 @@ def _endpoint(ep: Mapping[str, Any], i: int, *, open_: bool, ci: str) -> str:
         f"<dt>flagged</dt><dd>{e(flagged)}</dd>"
         f"<dt>could not verify</dt><dd>{e(could_not)}</dd></dl>"
     )
-    examples = [x for x in ep.get("examples") or () if isinstance(x, Mapping)][:MAX_EXAMPLES]
-    ex_anchor = {str(x.get("exchange_id")): f"{_anchor(i)}-ex-{k}" for k, x in enumerate(examples)}
+    examples = ep.examples[:MAX_EXAMPLES]
+    ex_anchor = {x.exchange_id: f"{_anchor(i)}-ex-{k}" for k, x in enumerate(examples)}
     parts = [three, _findings_table(fs, ex_anchor), _unverified_table(us), _latency(ep, ci)]
     if examples:
         parts.append(f"<h3>Example exchanges ({len(examples)})</h3>")
-        parts += [example_html(x, fs, ex_anchor[str(x.get("exchange_id"))]) for x in examples]
+        parts += [example_html(x, fs, ex_anchor[x.exchange_id]) for x in examples]
     return (
         f'<details class="endpoint {e(verdict)}" id="{_anchor(i)}" data-ep '
         f'data-verdict="{e(verdict)}" data-text="{e(_search_text(ep))}"{" open" if open_ else ""}>'
@@ -322,12 +316,12 @@ def _endpoint(ep: Mapping[str, Any], i: int, *, open_: bool, ci: str) -> str:
     )
 
 
-def _findings_table(fs: Sequence[Mapping[str, Any]], ex_anchor: Mapping[str, str]) -> str:
+def _findings_table(fs: Sequence[Finding], ex_anchor: Mapping[str, str]) -> str:
     if not fs:
         return ""
     rows = []
     for f in fs:
-        ids = [str(x) for x in f.get("exchange_ids") or ()]
+        ids = f.exchange_ids
         links = ", ".join(
             f'<a href="#{ex_anchor[x]}"><code>{e(x)}</code></a>'
             if x in ex_anchor
@@ -335,12 +329,12 @@ def _findings_table(fs: Sequence[Mapping[str, Any]], ex_anchor: Mapping[str, str
             for x in ids[:3]
         ) + (f" +{len(ids) - 3}" if len(ids) > 3 else "")
         rows.append(
-            f"<tr><td>{e(d.kind_label(str(f.get('kind'))))}</td>"
-            f'<td class="loc"><code>{e(f.get("location") or "")}</code></td>'
-            f"<td>{e(f.get('message') or '')}</td>"
-            f'<td class="val"><code>{e(d.value_text(f.get("baseline"), 200))}</code></td>'
-            f'<td class="val"><code>{e(d.value_text(f.get("candidate"), 200))}</code></td>'
-            f'<td class="num">{_int(f.get("count"))}</td>'
+            f"<tr><td>{e(d.kind_label(f.kind))}</td>"
+            f'<td class="loc"><code>{e(f.location)}</code></td>'
+            f"<td>{e(f.message)}</td>"
+            f'<td class="val"><code>{e(d.value_text(f.baseline, 200))}</code></td>'
+            f'<td class="val"><code>{e(d.value_text(f.candidate, 200))}</code></td>'
+            f'<td class="num">{_int(f.count)}</td>'
             f'<td class="num">{e(d.rate_text(f))}</td><td>{links}</td></tr>'
         )
     return (
@@ -352,15 +346,15 @@ def _findings_table(fs: Sequence[Mapping[str, Any]], ex_anchor: Mapping[str, str
     )
 
 
-def _unverified_table(us: Sequence[Mapping[str, Any]]) -> str:
+def _unverified_table(us: Sequence[Unverified]) -> str:
     if not us:
         return ""
     rows = "".join(
-        f"<tr><td>{e(d.reason_label(str(u.get('reason'))))}</td>"
-        f'<td class="loc"><code>{e(u.get("location") or "")}</code></td>'
-        f'<td class="num">{_int(u.get("count"))}</td>'
-        f'<td class="num">{e(d.percent(u.get("rate")))}</td>'
-        f"<td>{e(u.get('detail') or '')}</td></tr>"
+        f"<tr><td>{e(d.reason_label(u.reason))}</td>"
+        f'<td class="loc"><code>{e(u.location)}</code></td>'
+        f'<td class="num">{_int(u.count)}</td>'
+        f'<td class="num">{e(d.percent(u.rate))}</td>'
+        f"<td>{e(u.detail)}</td></tr>"
         for u in us
     )
     return (
@@ -370,14 +364,14 @@ def _unverified_table(us: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def _latency(ep: Mapping[str, Any], ci: str) -> str:
-    lat = ep.get("latency")
-    if not isinstance(lat, Mapping):
+def _latency(ep: Endpoint, ci: str) -> str:
+    lat = ep.latency
+    if lat is None:
         return ""
-    comparable = bool(lat.get("comparable"))
-    base, cand = lat.get("baseline") or {}, lat.get("candidate") or {}
-    ratio = lat.get("ratio") or {}
-    if not base and not cand and not lat.get("histogram"):
+    comparable = lat.comparable
+    base, cand = lat.baseline, lat.candidate
+    ratio = lat.ratio or {}
+    if not base and not cand and lat.histogram is None:
         return '<h3>Latency</h3><p class="muted">Not measured.</p>'
     rows = "".join(
         f'<tr><th>{p}</th><td class="num">{e(d.ms(base.get(p)))}</td>'
@@ -387,14 +381,14 @@ def _latency(ep: Mapping[str, Any], ci: str) -> str:
         for p in ("p50", "p95", "p99")
     )
     ratio_head = f'<th class="num">ratio ({e(ci)})</th>' if comparable else ""
-    pairs = lat.get("pairs")
+    pairs = lat.pairs
     table = (
         '<div><table class="pct"><thead><tr><th></th><th class="num">baseline</th>'
         f'<th class="num">candidate</th>{ratio_head}</tr></thead>'
         f"<tbody>{rows}</tbody></table>"
         + (
             f'<p class="muted">{d.plural(pairs, "paired request")}.</p>'
-            if isinstance(pairs, int)
+            if pairs is not None
             else ""
         )
         + (
@@ -405,7 +399,7 @@ def _latency(ep: Mapping[str, Any], ci: str) -> str:
         )
         + "</div>"
     )
-    svg = histogram_svg(lat, f"Latency histogram for {ep.get('endpoint')}")
+    svg = histogram_svg(lat, f"Latency histogram for {ep.endpoint}")
     legend = (
         '<div class="legend"><span class="sw baseline"></span>baseline'
         '<span class="sw candidate"></span>candidate</div>'
@@ -414,13 +408,13 @@ def _latency(ep: Mapping[str, Any], ci: str) -> str:
     return f'<h3>Latency</h3><div class="lat">{table}{chart}</div>'
 
 
-def _settings(report: Mapping[str, Any]) -> str:
+def _settings(report: Report) -> str:
     """What the analysis was told to ignore or tolerate: part of being honest."""
-    settings = report.get("settings")
-    if not isinstance(settings, Mapping) or not settings:
+    if report.settings is None:
         return ""
     rows = "".join(
-        f"<tr><th>{e(k)}</th><td><code>{e(_json(v))}</code></td></tr>" for k, v in settings.items()
+        f"<tr><th>{e(k)}</th><td><code>{e(_json(v))}</code></td></tr>"
+        for k, v in report.settings.to_json().items()
     )
     return (
         '<details class="settings"><summary>Analysis settings (ignored headers, tolerances, '
@@ -428,20 +422,19 @@ def _settings(report: Mapping[str, Any]) -> str:
     )
 
 
-def _json(value: Any) -> str:
+def _json(value: object) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) or "none"
     return d.value_text(value, 10_000)
 
 
-def _confidence(report: Mapping[str, Any]) -> str:
-    latency = (report.get("settings") or {}).get("latency") or {}
-    level = latency.get("confidence") if isinstance(latency, Mapping) else None
-    return f"{level:.0%} CI" if isinstance(level, int | float) and 0 < level < 1 else "CI"
+def _confidence(report: Report) -> str:
+    level = None if report.settings is None else report.settings.latency.confidence
+    return f"{level:.0%} CI" if level is not None and 0 < level < 1 else "CI"
 
 
-def _footer(report: Mapping[str, Any]) -> str:
-    version = e(report.get("report_version") or "?")
+def _footer(report: Report) -> str:
+    version = e(report.report_version or "?")
     return (
         f"<footer>report format {version} · the full data is in report.json beside this file"
         "</footer>"

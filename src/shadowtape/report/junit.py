@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from shadowtape.report import _describe as d
+from shadowtape.report.model import Endpoint, Finding, Report
 
 FILENAME = "junit.xml"
 MESSAGE_LIMIT = 1000
@@ -31,7 +30,7 @@ MESSAGE_LIMIT = 1000
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def render(report: Mapping[str, Any], out_dir: Path) -> Path:
+def render(report: Report, out_dir: Path) -> Path:
     """Write junit.xml into out_dir and return its path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / FILENAME
@@ -43,10 +42,10 @@ def render(report: Mapping[str, Any], out_dir: Path) -> Path:
     return path
 
 
-def build(report: Mapping[str, Any]) -> ET.Element:
-    eps = d.endpoints(report)
-    failures = sum(ep.get("verdict") == "regression" for ep in eps)
-    skipped = sum(ep.get("verdict") == "unverified" for ep in eps)
+def build(report: Report) -> ET.Element:
+    eps = report.endpoints
+    failures = sum(ep.verdict == "regression" for ep in eps)
+    skipped = sum(ep.verdict == "unverified" for ep in eps)
     counts = {
         "tests": str(len(eps)),
         "failures": str(failures),
@@ -61,7 +60,7 @@ def build(report: Mapping[str, Any]) -> ET.Element:
         {
             "name": "shadowtape replay",
             **counts,
-            "timestamp": _timestamp(report.get("generated_at")),
+            "timestamp": _timestamp(report.generated_at),
             "hostname": _hostname(report),
         },
     )
@@ -76,15 +75,15 @@ def build(report: Mapping[str, Any]) -> ET.Element:
     return root
 
 
-def _testcase(suite: ET.Element, ep: Mapping[str, Any]) -> None:
-    method = str(ep.get("method") or str(ep.get("endpoint") or "").partition(" ")[0] or "ANY")
+def _testcase(suite: ET.Element, ep: Endpoint) -> None:
+    method = ep.method or ep.endpoint.partition(" ")[0] or "ANY"
     case = ET.SubElement(
         suite,
         "testcase",
-        {"name": _x(ep.get("endpoint") or ""), "classname": _x(method), "time": "0"},
+        {"name": _x(ep.endpoint), "classname": _x(method), "time": "0"},
     )
-    fs, us = d.findings(ep), d.unverified(ep)
-    verdict = ep.get("verdict")
+    fs, us = ep.findings, ep.unverified
+    verdict = ep.verdict
     if verdict == "regression":
         message = f"{d.plural(len(fs), 'finding')}: " + "; ".join(d.finding_text(f, 40) for f in fs)
         failure = ET.SubElement(
@@ -102,65 +101,59 @@ def _testcase(suite: ET.Element, ep: Mapping[str, Any]) -> None:
     out.text = _x(_three_lists(ep))
 
 
-def _finding_block(f: Mapping[str, Any]) -> str:
-    lines = [
-        f"{d.kind_label(str(f.get('kind')))} [{f.get('kind')}] at {f.get('location') or '-'}"
-        f"{d.count_suffix(f)}"
-    ]
-    if f.get("message"):
-        lines.append(f"  {f['message']}")
-    lines.append(f"  baseline:  {d.value_text(f.get('baseline'), 500)}")
-    lines.append(f"  candidate: {d.value_text(f.get('candidate'), 500)}")
-    ids = [str(x) for x in f.get("exchange_ids") or ()]
+def _finding_block(f: Finding) -> str:
+    lines = [f"{d.kind_label(f.kind)} [{f.kind}] at {f.location or '-'}{d.count_suffix(f)}"]
+    if f.message:
+        lines.append(f"  {f.message}")
+    lines.append(f"  baseline:  {d.value_text(f.baseline, 500)}")
+    lines.append(f"  candidate: {d.value_text(f.candidate, 500)}")
+    ids = f.exchange_ids
     if ids:
         lines.append(f"  examples:  {', '.join(ids)}")
     return "\n".join(lines)
 
 
-def _three_lists(ep: Mapping[str, Any]) -> str:
-    lines = [f"{ep.get('endpoint')}: {d.plural(int(ep.get('requests') or 0), 'request')}"]
+def _three_lists(ep: Endpoint) -> str:
+    lines = [f"{ep.endpoint}: {d.plural(ep.requests, 'request')}"]
     lines.append(f"checked: {d.checked_text(ep)}")
-    fs = d.findings(ep)
+    fs = ep.findings
     lines.append("flagged:" + ("" if fs else " nothing"))
     lines += [f"  - {d.finding_text(f)}" for f in fs]
-    us = d.unverified(ep)
+    us = ep.unverified
     lines.append("could not verify:" + ("" if us else " nothing"))
     for u in us:
-        detail = f": {u['detail']}" if u.get("detail") else ""
+        detail = f": {u.detail}" if u.detail else ""
         lines.append(f"  - {d.unverified_text(u)}{detail}")
     return "\n".join(lines)
 
 
-def _properties(report: Mapping[str, Any]) -> list[tuple[str, str]]:
-    gate = report.get("gate") or {}
+def _properties(report: Report) -> list[tuple[str, str]]:
+    gate = report.gate
     props = [
-        ("shadowtape.report_version", str(report.get("report_version") or "")),
-        ("shadowtape.gate", "passed" if d.gate_passed(report) else "failed"),
-        ("shadowtape.gate.fail_on", ",".join(str(x) for x in gate.get("fail_on") or ())),
+        ("shadowtape.report_version", report.report_version),
+        ("shadowtape.gate", "passed" if gate.passed else "failed"),
+        ("shadowtape.gate.fail_on", ",".join(gate.fail_on)),
     ]
     props += [(f"shadowtape.{label}", value) for label, value in d.run_targets(report)]
-    runs = [r for r in report.get("runs") or () if isinstance(r, Mapping)]
-    props.append(("shadowtape.runs", ",".join(str(r.get("run_id")) for r in runs)))
-    for i, reason in enumerate(gate.get("reasons") or ()):
-        props.append((f"shadowtape.gate.reason.{i + 1}", str(reason)))
-    for i, problem in enumerate(report.get("incomplete") or ()):
-        props.append((f"shadowtape.incomplete.{i + 1}", str(problem)))
+    props.append(("shadowtape.runs", ",".join(str(r.raw.get("run_id")) for r in report.runs)))
+    for i, reason in enumerate(gate.reasons):
+        props.append((f"shadowtape.gate.reason.{i + 1}", reason))
+    for i, problem in enumerate(report.incomplete or ()):
+        props.append((f"shadowtape.incomplete.{i + 1}", problem))
     return props
 
 
-def _duration(report: Mapping[str, Any]) -> float:
+def _duration(report: Report) -> float:
     total = 0.0
-    for run in report.get("runs") or ():
-        if not isinstance(run, Mapping):
-            continue
-        start, end = _parse(run.get("started_at")), _parse(run.get("finished_at"))
+    for run in report.runs:
+        start, end = _parse(run.started_at), _parse(run.finished_at)
         if start and end:
             total += max((end - start).total_seconds(), 0.0)
     return total
 
 
-def _parse(value: Any) -> datetime | None:
-    if not isinstance(value, str):
+def _parse(value: str | None) -> datetime | None:
+    if not value:
         return None
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -168,7 +161,7 @@ def _parse(value: Any) -> datetime | None:
         return None
 
 
-def _timestamp(value: Any) -> str:
+def _timestamp(value: str) -> str:
     """ISO 8601 without a zone, as the Ant schema wants (the report's times are UTC)."""
     parsed = _parse(value) or datetime.now(UTC)
     if parsed.tzinfo is not None:
@@ -180,7 +173,7 @@ def _seconds(value: float) -> str:
     return f"{value:.3f}"
 
 
-def _hostname(report: Mapping[str, Any]) -> str:
+def _hostname(report: Report) -> str:
     for label, value in d.run_targets(report):
         if label == "candidate":
             host = urlsplit(value.split(",")[0].strip()).hostname
@@ -189,5 +182,5 @@ def _hostname(report: Mapping[str, Any]) -> str:
     return "localhost"
 
 
-def _x(value: Any) -> str:
+def _x(value: object) -> str:
     return _NOT_XML.sub("\ufffd", str(value))

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from shadowtape.report import _describe as d
+from shadowtape.report.model import Endpoint, Report
 
 FILENAME = "summary.md"
 GITHUB_STEP_SUMMARY_LIMIT = 1024 * 1024
@@ -38,9 +37,7 @@ class _Caps:
     reasons: int = 20
 
 
-def render(
-    report: Mapping[str, Any], out_dir: Path, *, max_bytes: int = GITHUB_STEP_SUMMARY_LIMIT
-) -> Path:
+def render(report: Report, out_dir: Path, *, max_bytes: int = GITHUB_STEP_SUMMARY_LIMIT) -> Path:
     """Write summary.md into out_dir and return its path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / FILENAME
@@ -50,7 +47,7 @@ def render(
     return path
 
 
-def summary(report: Mapping[str, Any], *, max_bytes: int = GITHUB_STEP_SUMMARY_LIMIT) -> str:
+def summary(report: Report, *, max_bytes: int = GITHUB_STEP_SUMMARY_LIMIT) -> str:
     """The Markdown text, shrunk until it fits in max_bytes of UTF-8."""
     caps = _Caps()
     while True:
@@ -71,7 +68,7 @@ def summary(report: Mapping[str, Any], *, max_bytes: int = GITHUB_STEP_SUMMARY_L
         )
 
 
-def _render(report: Mapping[str, Any], caps: _Caps) -> str:
+def _render(report: Report, caps: _Caps) -> str:
     parts = [_head(report, caps), _regressions(report, caps), _unverified(report, caps)]
     parts.append(_ok(report, caps))
     parts.append(
@@ -81,27 +78,27 @@ def _render(report: Mapping[str, Any], caps: _Caps) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _head(report: Mapping[str, Any], caps: _Caps) -> str:
-    icon = ":white_check_mark:" if d.gate_passed(report) else ":x:"
+def _head(report: Report, caps: _Caps) -> str:
+    icon = ":white_check_mark:" if report.gate.passed else ":x:"
     lines = [f"### {icon} shadowtape: {_text(d.gate_line(report))}", ""]
-    reasons = [str(r) for r in (report.get("gate") or {}).get("reasons") or ()]
+    reasons = report.gate.reasons
     lines += [f"- {_text(r)}" for r in reasons[: caps.reasons]]
     if len(reasons) > caps.reasons:
         lines.append(f"- and {len(reasons) - caps.reasons:,} more")
     if reasons:
         lines.append("")
-    totals = report.get("totals") or {}
-    keys = ("exchanges", "replayed", "skipped", "endpoints", "regression", "unverified", "ok")
+    t = report.totals
     labels = ("exchanges", "replayed", "skipped", "endpoints", "regressions", "unverified", "ok")
     lines.append("| " + " | ".join(labels) + " | findings |")
-    lines.append("|" + "---:|" * (len(keys) + 1))
-    values = [_int(totals.get(k)) for k in (*keys, "findings")]
+    lines.append("|" + "---:|" * (len(labels) + 1))
+    numbers = (t.exchanges, t.replayed, t.skipped, t.endpoints, t.regression, t.unverified, t.ok)
+    values = [_int(n) for n in (*numbers, t.findings)]
     lines.append("| " + " | ".join(values) + " |")
     lines.append("")
     targets = " · ".join(f"{label} {_code(v, table=False)}" for label, v in d.run_targets(report))
     if targets:
         lines += [targets, ""]
-    skipped = report.get("skipped") or {}
+    skipped = report.skipped
     if skipped:
         text = ", ".join(f"{_int(n)} {_text(str(k))}" for k, n in skipped.items())
         lines += [f"Not replayed: {text}.", ""]
@@ -109,27 +106,27 @@ def _head(report: Mapping[str, Any], caps: _Caps) -> str:
     return "\n".join(lines)
 
 
-def _regressions(report: Mapping[str, Any], caps: _Caps) -> str:
-    eps = d.by_verdict(report, "regression")
+def _regressions(report: Report, caps: _Caps) -> str:
+    eps = report.by_verdict("regression")
     if not eps:
         return ""
     lines = [f"#### Regressions on {d.plural(len(eps), 'endpoint')}", ""]
     for ep in eps[: caps.endpoints]:
-        fs = d.findings(ep)
+        fs = ep.findings
         lines.append(
-            f"**{_code(ep.get('endpoint'), table=False)}** · {_requests(ep)}"
+            f"**{_code(ep.endpoint, table=False)}** · {_requests(ep)}"
             f" · checked: {_text(d.checked_text(ep))}"
         )
         lines.append("")
         lines.append("| finding | location | baseline | candidate | count | rate | example |")
         lines.append("|---|---|---|---|---:|---:|---|")
         for f in fs[: caps.findings]:
-            ids = [str(x) for x in f.get("exchange_ids") or ()]
+            ids = f.exchange_ids
             lines.append(
-                f"| {_text(d.kind_label(str(f.get('kind'))))} | {_code(f.get('location') or '')} "
-                f"| {_code(d.value_text(f.get('baseline'), caps.value))} "
-                f"| {_code(d.value_text(f.get('candidate'), caps.value))} "
-                f"| {_int(f.get('count'))} | {d.rate_text(f)} "
+                f"| {_text(d.kind_label(f.kind))} | {_code(f.location)} "
+                f"| {_code(d.value_text(f.baseline, caps.value))} "
+                f"| {_code(d.value_text(f.candidate, caps.value))} "
+                f"| {_int(f.count)} | {d.rate_text(f)} "
                 f"| {_code(ids[0]) if ids else ''} |"
             )
         if len(fs) > caps.findings:
@@ -140,12 +137,12 @@ def _regressions(report: Mapping[str, Any], caps: _Caps) -> str:
     return "\n".join(lines)
 
 
-def _unverified(report: Mapping[str, Any], caps: _Caps) -> str:
-    rows = [(ep, u) for ep in d.endpoints(report) for u in d.unverified(ep)]
+def _unverified(report: Report, caps: _Caps) -> str:
+    rows = [(ep, u) for ep in report.endpoints for u in ep.unverified]
     if not rows:
         return ""
-    n_eps = len({str(ep.get("endpoint")) for ep, _ in rows})
-    noise = sum(u.get("reason") == "noise" for _, u in rows)
+    n_eps = len({ep.endpoint for ep, _ in rows})
+    noise = sum(u.reason == "noise" for _, u in rows)
     lines = [
         f"<details><summary>Could not verify: {d.plural(len(rows), 'item')} on "
         f"{d.plural(n_eps, 'endpoint')} ({noise:,} noise)</summary>",
@@ -155,9 +152,9 @@ def _unverified(report: Mapping[str, Any], caps: _Caps) -> str:
     ]
     for ep, u in rows[: caps.unverified]:
         lines.append(
-            f"| {_code(ep.get('endpoint'))} | {_text(d.reason_label(str(u.get('reason'))))} "
-            f"| {_code(u.get('location') or '')} | {_int(u.get('count'))} "
-            f"| {d.percent(u.get('rate'))} | {_text(d.shorten(str(u.get('detail') or ''), 160))} |"
+            f"| {_code(ep.endpoint)} | {_text(d.reason_label(u.reason))} "
+            f"| {_code(u.location)} | {_int(u.count)} "
+            f"| {d.percent(u.rate)} | {_text(d.shorten(u.detail, 160))} |"
         )
     if len(rows) > caps.unverified:
         lines.append(f"| and {len(rows) - caps.unverified:,} more | | | | | |")
@@ -165,14 +162,14 @@ def _unverified(report: Mapping[str, Any], caps: _Caps) -> str:
     return "\n".join(lines)
 
 
-def _ok(report: Mapping[str, Any], caps: _Caps) -> str:
-    eps = d.by_verdict(report, "ok")
+def _ok(report: Report, caps: _Caps) -> str:
+    eps = report.by_verdict("ok")
     if not eps:
         return ""
     lines = [f"<details><summary>Passed: {d.plural(len(eps), 'endpoint')}</summary>", ""]
     for ep in eps[: caps.ok]:
         lines.append(
-            f"- {_code(ep.get('endpoint'), table=False)}: {_requests(ep)},"
+            f"- {_code(ep.endpoint, table=False)}: {_requests(ep)},"
             f" checked {_text(d.checked_text(ep))}"
         )
     if len(eps) > caps.ok:
@@ -181,15 +178,15 @@ def _ok(report: Mapping[str, Any], caps: _Caps) -> str:
     return "\n".join(lines)
 
 
-def _requests(ep: Mapping[str, Any]) -> str:
-    return d.plural(int(ep.get("requests") or 0), "request")
+def _requests(ep: Endpoint) -> str:
+    return d.plural(ep.requests, "request")
 
 
-def _int(value: Any) -> str:
+def _int(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else "-"
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     """Prose: Markdown and HTML escaped, one line, mentions defused."""
     text = " ".join(str(value).split())
     text = _SPECIAL.sub(r"\\\1", text)
@@ -197,7 +194,7 @@ def _text(value: Any) -> str:
     return text.replace("@", "@\u200b")
 
 
-def _code(value: Any, *, table: bool = True) -> str:
+def _code(value: object, *, table: bool = True) -> str:
     """Code: a backtick span outside tables; in a table cell, <code> with entities.
 
     Inside cells, GitHub splits on any pipe not escaped by a backslash, and a backslash

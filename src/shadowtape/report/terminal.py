@@ -13,13 +13,11 @@ here with a hanging indent and no trailing padding, so CI logs stay clean.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from rich.console import Console
 from rich.text import Text
 
 from shadowtape.report import _describe as d
+from shadowtape.report.model import Endpoint, Finding, Report, Unverified
 
 MAX_FINDINGS = 8
 MAX_OK = 20
@@ -29,22 +27,22 @@ STYLES = {"regression": "bold red", "unverified": "yellow", "ok": "green"}
 SYMBOLS = {"regression": "✗ ", "unverified": "? ", "ok": "✓ "}
 
 
-def render(report: Mapping[str, Any], console: Console) -> None:
+def render(report: Report, console: Console) -> None:
     """Print the summary of `report` to `console`."""
     console.print(_hang(console, Text(), _header(report), 2))
-    eps = [ep for ep in d.endpoints(report) if ep.get("verdict") != "ok"]
+    eps = [ep for ep in report.endpoints if ep.verdict != "ok"]
     for ep in eps[:MAX_DETAILED]:
         console.print(_endpoint(ep, console))
     rest = eps[MAX_DETAILED:]
     if rest:
         counts = ", ".join(
-            f"{sum(e.get('verdict') == v for e in rest):,} {v}"
+            f"{sum(e.verdict == v for e in rest):,} {v}"
             for v in ("regression", "unverified")
-            if any(e.get("verdict") == v for e in rest)
+            if any(e.verdict == v for e in rest)
         )
         more = Text(f"and {d.plural(len(rest), 'more endpoint')} ({counts}): see report.html")
         console.print(_hang(console, Text("  "), more, 2))
-    ok = d.by_verdict(report, "ok")
+    ok = report.by_verdict("ok")
     for ep in ok[:MAX_OK]:
         console.print(_endpoint(ep, console))
     if len(ok) > MAX_OK:
@@ -56,35 +54,35 @@ def render(report: Mapping[str, Any], console: Console) -> None:
     console.print(_gate(report, console))
 
 
-def _header(report: Mapping[str, Any]) -> Text:
-    totals = report.get("totals") or {}
+def _header(report: Report) -> Text:
+    totals = report.totals
     text = Text("shadowtape", "bold")
     for label, value in d.run_targets(report):
         text.append(f" · {label} ", "dim").append(value)
     text.append(" · ", "dim")
     bits = [
-        d.plural(int(totals.get("exchanges") or 0), "exchange"),
-        f"{int(totals.get('replayed') or 0):,} replayed",
-        f"{int(totals.get('skipped') or 0):,} skipped",
+        d.plural(totals.exchanges, "exchange"),
+        f"{totals.replayed:,} replayed",
+        f"{totals.skipped:,} skipped",
     ]
-    skipped = report.get("skipped") or {}
+    skipped = report.skipped
     if skipped:
         bits[-1] += " (" + ", ".join(f"{k} {n:,}" for k, n in skipped.items()) + ")"
-    bits.append(d.plural(int(totals.get("endpoints") or len(d.endpoints(report))), "endpoint"))
+    bits.append(d.plural(totals.endpoints or len(report.endpoints), "endpoint"))
     text.append(", ".join(bits), "dim")
     return text
 
 
-def _endpoint(ep: Mapping[str, Any], console: Console) -> Text:
-    verdict = str(ep.get("verdict") or "")
+def _endpoint(ep: Endpoint, console: Console) -> Text:
+    verdict = ep.verdict
     style = STYLES.get(verdict, "")
     head = Text()
     if console.is_terminal:
         head.append(SYMBOLS.get(verdict, "  "), style)
-    head.append(str(ep.get("endpoint") or ""), "bold")
+    head.append(ep.endpoint, "bold")
     head.append(f"  {verdict}", style)
-    head.append(f" · {d.plural(int(ep.get('requests') or 0), 'request')}", "dim")
-    fs, us = d.findings(ep), d.unverified(ep)
+    head.append(f" · {d.plural(ep.requests, 'request')}", "dim")
+    fs, us = ep.findings, ep.unverified
     rows: list[tuple[str, list[Text]]] = []
     if verdict == "ok" and not fs:
         head.append(f" · checked {d.checked_text(ep)}", "dim")
@@ -103,11 +101,11 @@ def _endpoint(ep: Mapping[str, Any], console: Console) -> Text:
     return Text("\n").join(lines)
 
 
-def _unverified(items: list[Mapping[str, Any]]) -> list[Text]:
+def _unverified(items: tuple[Unverified, ...]) -> list[Text]:
     """One line per reason, its locations listed: noise on ten fields stays one line."""
-    by_reason: dict[str, list[Mapping[str, Any]]] = {}
+    by_reason: dict[str, list[Unverified]] = {}
     for u in items:
-        by_reason.setdefault(str(u.get("reason") or ""), []).append(u)
+        by_reason.setdefault(u.reason, []).append(u)
     out = []
     for reason, group in by_reason.items():
         text = Text(d.reason_label(reason), "yellow")
@@ -130,27 +128,26 @@ def _hang(console: Console, prefix: Text, body: Text, indent: int) -> Text:
     return Text("\n").join(out)
 
 
-def _finding(f: Mapping[str, Any]) -> Text:
-    text = Text(d.kind_label(str(f.get("kind"))), "red")
+def _finding(f: Finding) -> Text:
+    text = Text(d.kind_label(f.kind), "red")
     location = d.finding_location(f)
     if location:
         text.append(" at ").append(location, "bold")
-    if "baseline" in f or "candidate" in f:
-        text.append(": ").append(d.value_text(f.get("baseline"), 40), "dim")
-        text.append(" → ").append(d.value_text(f.get("candidate"), 40))
+    text.append(": ").append(d.value_text(f.baseline, 40), "dim")
+    text.append(" → ").append(d.value_text(f.candidate, 40))
     text.append(d.count_suffix(f), "dim")
-    ids = [str(x) for x in f.get("exchange_ids") or ()]
+    ids = f.exchange_ids
     if ids:
         text.append(f" e.g. {ids[0]}", "dim")
     return text
 
 
-def _gate(report: Mapping[str, Any], console: Console) -> Text:
-    passed = d.gate_passed(report)
+def _gate(report: Report, console: Console) -> Text:
+    passed = report.gate.passed
     line = _hang(
         console, Text(), Text(d.gate_line(report), "bold green" if passed else "bold red"), 2
     )
-    reasons = [str(r) for r in (report.get("gate") or {}).get("reasons") or ()]
+    reasons = report.gate.reasons
     if passed or not reasons:
         return line
     shown = [_hang(console, Text("  - "), Text(r), 4) for r in reasons[:10]]

@@ -2,7 +2,8 @@
 
 Categories name groups of finding kinds; a kind's own name works too. The default fails on
 any new error, any status, header or body regression the noise model did not explain, and
-any latency regression. ``none`` never fails (report only).
+any latency regression. ``none`` never fails (report only). ``evaluate`` reads the typed
+endpoints and gives the report's ``GateOutcome``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from shadowtape.errors import ConfigError
+from shadowtape.report.model import Endpoint, Finding, GateOutcome
 
 CATEGORIES: Mapping[str, frozenset[str]] = {
     "new_error": frozenset({"new_error"}),
@@ -78,12 +80,12 @@ def _kinds(fail_on: Iterable[str]) -> dict[str, str]:
 
 
 def evaluate(
-    endpoints: Iterable[Mapping[str, object]],
+    endpoints: Iterable[Endpoint],
     fail_on: Sequence[str],
     *,
     compared: int | None = None,
-) -> dict[str, object]:
-    """The report's "gate" object: passed, the words used, and one reason per failure.
+) -> GateOutcome:
+    """The report's gate: passed, the words used, and one reason per failure.
 
     ``compared``: how many exchanges were compared in all. A gate that checked nothing
     (a dead baseline, every request skipped, a run killed before its first row) fails,
@@ -97,21 +99,21 @@ def evaluate(
             "candidate answer, so nothing was verified (see what the report could not verify)"
         )
     for endpoint in endpoints:
-        per_word: dict[str, list[Mapping[str, object]]] = {}
-        for finding in endpoint.get("findings", ()):  # type: ignore[attr-defined]
-            word = selected.get(str(finding["kind"]))
+        per_word: dict[str, list[Finding]] = {}
+        for finding in endpoint.findings:
+            word = selected.get(finding.kind)
             if word is not None:
                 per_word.setdefault(word, []).append(finding)
         for word, found in per_word.items():
-            reasons.append(f"{endpoint['endpoint']}: {_describe(word, found)}")
-    return {"passed": not reasons, "fail_on": list(fail_on), "reasons": reasons}
+            reasons.append(f"{endpoint.endpoint}: {_describe(word, found)}")
+    return GateOutcome(passed=not reasons, fail_on=tuple(fail_on), reasons=tuple(reasons))
 
 
-def _describe(word: str, found: list[Mapping[str, object]]) -> str:
+def _describe(word: str, found: list[Finding]) -> str:
     if word == "latency":
-        where = ", ".join(str(f["location"]).removeprefix("latency:") for f in found)
+        where = ", ".join(f.location.removeprefix("latency:") for f in found)
         return f"latency regression at {where}"
-    total = sum(int(f.get("count") or 0) for f in found)  # type: ignore[call-overload]
+    total = sum(f.count or 0 for f in found)
     label = _LABELS.get(word, f"{word} findings")
-    where = ", ".join(sorted({str(f["location"]) for f in found})[:3])
+    where = ", ".join(sorted({f.location for f in found})[:3])
     return f"{total} {label} ({where})"

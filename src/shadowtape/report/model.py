@@ -1,0 +1,317 @@
+"""The report as types: what report.json holds (docs/report-format.md), one class per object.
+
+The builder makes a ``Report``, every renderer reads one, and ``to_json`` turns it into
+the documented structure: each class's fields are its keys, declared in the documented
+order (tuples become lists), so report.json is the model serialized. Example values (a
+finding's ``baseline``, a run's ``run.json``) stay JSON values: they are data from
+traffic and from the replayer, not the report's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+#: A JSON value as parsed: None, bool, int, float, str, list or dict.
+JSON = object
+#: Percentile name ("p50", "p95", "p99") -> milliseconds (null when not measured).
+Percentiles = Mapping[str, float | None]
+
+
+def _json(value: object) -> object:
+    if isinstance(value, _Serialized):
+        return value.to_json()
+    if isinstance(value, tuple):
+        return [_json(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _json(v) for k, v in value.items()}
+    return value
+
+
+class _Serialized:
+    """Serialized field by field, in declaration order."""
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    def to_json(self) -> Mapping[str, object]:
+        return {f.name: _json(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding(_Serialized):
+    """A difference the noise model did not explain, at one location of one endpoint."""
+
+    kind: str
+    location: str
+    message: str = ""
+    baseline: JSON = None
+    candidate: JSON = None
+    count: int | None = None
+    #: count / compared; for latency, the ratio candidate / baseline of the percentile.
+    rate: float | None = None
+    exchange_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Unverified(_Serialized):
+    """Something the report could not verify, and why (``reason``)."""
+
+    reason: str
+    location: str = ""
+    count: int | None = None
+    rate: float | None = None
+    detail: str = ""
+    #: Noise only: the noise group and the A/A pairs measured.
+    kind: str | None = None
+    pairs: int | None = None
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "reason": self.reason,
+            "location": self.location,
+            "count": self.count,
+            "rate": self.rate,
+        }
+        if self.kind is not None or self.pairs is not None:
+            out["kind"] = self.kind
+            out["pairs"] = self.pairs
+        out["detail"] = self.detail
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio(_Serialized):
+    """A latency ratio candidate / baseline with its bootstrap interval."""
+
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram(_Serialized):
+    """Latency counts: ``len(edges_ms) + 1`` bins per side."""
+
+    edges_ms: tuple[float, ...] = ()
+    baseline: tuple[int, ...] = ()
+    candidate: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Latency(_Serialized):
+    """An endpoint's latency: percentiles per side, ratios when comparable, a histogram."""
+
+    comparable: bool
+    pairs: int | None = None
+    baseline: Percentiles = field(default_factory=dict)
+    candidate: Percentiles = field(default_factory=dict)
+    #: None when not comparable (a recorded baseline).
+    ratio: Mapping[str, Ratio] | None = None
+    #: The live secondary's percentiles, None without one.
+    secondary: Percentiles | None = None
+    histogram: Histogram | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleRequest(_Serialized):
+    """The replayed request; ``url`` is the path and query."""
+
+    method: str = ""
+    url: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleResponse(_Serialized):
+    """One side's answer; ``error`` is ``"<kind>: <message>"`` when it failed."""
+
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Example(_Serialized):
+    """One exchange that shows findings: the request and both answers, bodies as text."""
+
+    exchange_id: str
+    request: ExampleRequest = field(default_factory=ExampleRequest)
+    baseline: ExampleResponse = field(default_factory=ExampleResponse)
+    candidate: ExampleResponse = field(default_factory=ExampleResponse)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint(_Serialized):
+    """One method and route: its verdict and the three lists (checked, findings, unverified)."""
+
+    endpoint: str
+    method: str = ""
+    route: str = ""
+    requests: int = 0
+    replayed: int | None = None
+    compared: int | None = None
+    #: "regression", "unverified" or "ok".
+    verdict: str = ""
+    checked: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    unverified: tuple[Unverified, ...] = ()
+    latency: Latency | None = None
+    examples: tuple[Example, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GateOutcome(_Serialized):
+    """Whether the run passes ``--fail-on``, and one reason per failing endpoint and word."""
+
+    passed: bool
+    fail_on: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Totals(_Serialized):
+    """Counts over the whole run: rows, endpoints by verdict, findings."""
+
+    exchanges: int = 0
+    replayed: int = 0
+    skipped: int = 0
+    endpoints: int = 0
+    regression: int = 0
+    ok: int = 0
+    unverified: int = 0
+    findings: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedTolerance(_Serialized):
+    """The number tolerance the bodies were compared with."""
+
+    absolute: float = 0.0
+    relative: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedNoise(_Serialized):
+    """The noise model's thresholds (see docs/report-format.md)."""
+
+    relative: float = 0.0
+    absolute: float = 0.0
+    alpha: float = 0.0
+    min_pairs: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedLatency(_Serialized):
+    """The latency thresholds and the bootstrap's confidence level."""
+
+    ratio: float = 0.0
+    min_ms: float = 0.0
+    confidence: float | None = None
+    min_pairs: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Settings(_Serialized):
+    """What the analysis used: ignored and compared headers, tolerance, noise, latency."""
+
+    ignored_headers: tuple[str, ...] = ()
+    ignored_header_parts: tuple[str, ...] = ()
+    compared_headers: tuple[str, ...] = ()
+    tolerance: ReportedTolerance = field(default_factory=ReportedTolerance)
+    noise: ReportedNoise = field(default_factory=ReportedNoise)
+    latency: ReportedLatency = field(default_factory=ReportedLatency)
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo(_Serialized):
+    """One merged run folder's ``run.json``, kept whole (the report copies it as written),
+    with typed access to the fields the renderers show."""
+
+    raw: Mapping[str, object] = field(default_factory=dict)
+
+    def _str(self, key: str) -> str | None:
+        value = self.raw.get(key)
+        return str(value) if value else None
+
+    @property
+    def run_id(self) -> str | None:
+        return self._str("run_id")
+
+    @property
+    def candidate(self) -> str | None:
+        return self._str("candidate")
+
+    @property
+    def baseline(self) -> str | None:
+        return self._str("baseline")
+
+    @property
+    def secondary(self) -> str | None:
+        return self._str("secondary")
+
+    @property
+    def shard(self) -> str | None:
+        return self._str("shard")
+
+    @property
+    def started_at(self) -> str | None:
+        value = self.raw.get("started_at")
+        return value if isinstance(value, str) else None
+
+    @property
+    def finished_at(self) -> str | None:
+        value = self.raw.get("finished_at")
+        return value if isinstance(value, str) else None
+
+    @property
+    def interrupted(self) -> bool:
+        return bool(self.raw.get("interrupted"))
+
+    @property
+    def schedule(self) -> Mapping[str, object]:
+        value = self.raw.get("schedule")
+        return value if isinstance(value, Mapping) else {}
+
+    def to_json(self) -> Mapping[str, object]:
+        return self.raw
+
+
+@dataclass(frozen=True, slots=True)
+class Report(_Serialized):
+    """report.json: the runs, totals, the gate, the settings and one entry per endpoint."""
+
+    report_version: str
+    generated_at: str = ""
+    runs: tuple[RunInfo, ...] = ()
+    #: Why the runs are a partial picture; None in reports older than the field.
+    incomplete: tuple[str, ...] | None = None
+    totals: Totals = field(default_factory=Totals)
+    gate: GateOutcome = field(default_factory=lambda: GateOutcome(passed=False))
+    skipped: Mapping[str, int] = field(default_factory=dict)
+    settings: Settings | None = None
+    #: Regressions first, then unverified, then ok.
+    endpoints: tuple[Endpoint, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        """The documented structure, keys in the documented order."""
+        out: dict[str, object] = {
+            "report_version": self.report_version,
+            "generated_at": self.generated_at,
+            "runs": [run.to_json() for run in self.runs],
+        }
+        if self.incomplete is not None:
+            out["incomplete"] = list(self.incomplete)
+        out["totals"] = self.totals.to_json()
+        out["gate"] = self.gate.to_json()
+        out["skipped"] = dict(self.skipped)
+        if self.settings is not None:
+            out["settings"] = self.settings.to_json()
+        out["endpoints"] = [e.to_json() for e in self.endpoints]
+        return out
+
+    def by_verdict(self, verdict: str) -> list[Endpoint]:
+        return [e for e in self.endpoints if e.verdict == verdict]
