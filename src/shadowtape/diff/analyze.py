@@ -3,8 +3,10 @@
 Two passes over the results: the first reads only methods and paths and learns the
 endpoint templates; the second compares every replayed pair (baseline vs candidate) and
 every A/A pair (baseline vs secondary, candidate vs repeat, identical requests within the
-tape) and keeps, per endpoint, counts per location, a bounded latency sample and a few
-example exchanges. Nothing keeps all rows, so a million results fit in well under 1 GB.
+tape with no write to their collection between them) and keeps, per endpoint, counts per
+location, a bounded latency sample and a few example exchanges. Each side's own origin is
+masked first (``diff.origins``); retries of an Idempotency-Key are checked, not learned
+(``diff.retries``). Nothing keeps all rows, so a million results fit in well under 1 GB.
 ``shadowtape.report.build`` turns the aggregates into the typed report.
 """
 
@@ -13,12 +15,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings, Side, compare
 from shadowtape.diff.latency import LatencySample, LatencySettings
 from shadowtape.diff.model import Difference, Kind, pattern_of
 from shadowtape.diff.noise import NoiseModel, NoiseSettings
+from shadowtape.diff.origins import Origins, mask
+from shadowtape.diff.retries import Retries, idempotency_key
+from shadowtape.diff.state import MUTATING, Writes
+from shadowtape.diff.subsets import features
 from shadowtape.diff.templating import Route, Templater
 from shadowtape.diff.volatile import both_volatile, same_but_volatile_text
 from shadowtape.errors import ConfigError
@@ -32,6 +39,11 @@ MAX_LOCATIONS = 400
 #: Identical requests remembered per endpoint to learn noise from repeats in the tape.
 MEMO_SLOTS = 32
 MEMO_BODY = 16 * 1024
+#: Identical-request A/A pairs per endpoint waiting for the tape's writes to be known.
+PENDING_SLOTS = 2_000
+#: A send that started this late (waiting for an earlier request, or the replayer behind
+#: its schedule) did not meet the load production saw: its latency is not verifiable.
+LAG_US = 10_000
 BODY_CAP = 16 * 1024
 _VALUE_KINDS = (Kind.BODY_VALUE, Kind.HEADER)
 
@@ -88,8 +100,14 @@ class EndpointStats:
     examples: dict[str, tuple[set[tuple[str, str]], dict[str, object]]] = field(
         default_factory=dict
     )
-    memo: dict[tuple[object, ...], tuple[Side, Side]] = field(default_factory=dict)
+    memo: dict[tuple[object, ...], tuple[Side, Side, int]] = field(default_factory=dict)
+    #: Identical-request pairs: (first and second recorded time, baseline and candidate
+    #: differences), learned once the tape's writes are known (``diff.state``).
+    pending: list[tuple[int, int, list[Difference], list[Difference]]] = field(default_factory=list)
     noise_sources: set[str] = field(default_factory=set)
+    #: Compared requests sent at least LAG_US late, and the largest lag seen (µs).
+    lagged: int = 0
+    max_lag_us: int = 0
 
 
 @dataclass(slots=True)
@@ -102,6 +120,9 @@ class Analysis:
     skipped: Counter[str] = field(default_factory=Counter)
     #: Why the runs are a partial picture (results.completeness), when allowed.
     incomplete: list[str] = field(default_factory=list)
+    origins: Origins = field(default_factory=Origins)
+    writes: Writes = field(default_factory=Writes)
+    retries: Retries = field(default_factory=Retries)
 
 
 def analyze(
@@ -133,13 +154,34 @@ def analyze(
         routes=list(routes),
         exercised=templater.exercised,
         incomplete=incomplete,
+        origins=Origins.of_runs(runs),
     )
     for batch in read_batches(run_dirs):
         _batch(out, batch, templater, settings)
+    _learn_identical_requests(out)
     return out
 
 
-def _side(batch: dict[str, list[object]], target: str, i: int) -> Side:
+def _learn_identical_requests(out: Analysis) -> None:
+    """Identical requests with no recorded write to their collection between them are
+    A/A pairs; the others read a state that had changed."""
+    for ep in out.endpoints.values():
+        for first, second, base_diffs, cand_diffs in ep.pending:
+            if out.writes.between(ep.route, first, second):
+                ep.notes["state_changed"] += 1
+                continue
+            ep.noise.observe(base_diffs)
+            ep.noise.observe(cand_diffs, candidate=True)
+            ep.noise_sources.add("identical requests")
+        ep.pending.clear()
+
+
+def _side(batch: dict[str, list[object]], target: str, i: int, out: Analysis) -> Side:
+    origins = out.origins.of(batch, target, i)
+    return mask(_raw_side(batch, target, i), origins)
+
+
+def _raw_side(batch: dict[str, list[object]], target: str, i: int) -> Side:
     return Side(
         status=batch[f"{target}_status"][i],  # type: ignore[arg-type]
         headers=batch[f"{target}_headers"][i] or (),  # type: ignore[arg-type]
@@ -170,16 +212,30 @@ def _batch(
             )
         ep.requests += 1
         skip = batch["skip_reason"][i]
+        if method.upper() in MUTATING and (not skip or batch["baseline_mode"][i] == "recorded"):
+            out.writes.add(route, _recorded_us(batch, i, out.rows))
         if skip:
             ep.skipped[str(skip)] += 1
             out.skipped[str(skip)] += 1
             continue
         ep.replayed += 1
-        _row(ep, batch, i, settings)
+        _row(ep, batch, i, settings, out)
+
+
+def _recorded_us(batch: dict[str, list[object]], i: int, ordinal: int) -> int:
+    """When the request was recorded, in µs; its position in the stream when unknown."""
+    at = batch["recorded_at"][i]
+    if isinstance(at, datetime):
+        return int(at.timestamp() * 1_000_000)
+    return ordinal
 
 
 def _row(
-    ep: EndpointStats, batch: dict[str, list[object]], i: int, settings: AnalysisSettings
+    ep: EndpointStats,
+    batch: dict[str, list[object]],
+    i: int,
+    settings: AnalysisSettings,
+    out: Analysis,
 ) -> None:
     exchange_id = str(batch["exchange_id"][i])
     recorded = batch["baseline_mode"][i] == "recorded"
@@ -188,8 +244,8 @@ def _row(
     else:
         ep.live += 1
     redacted = _redactions(ep, batch["redactions"][i])  # type: ignore[arg-type]
-    base = _side(batch, "baseline", i)
-    cand = _side(batch, "candidate", i)
+    base = _side(batch, "baseline", i, out)
+    cand = _side(batch, "candidate", i, out)
     if not base.present or not cand.present:
         ep.notes["missing_response"] += 1
         return
@@ -202,6 +258,11 @@ def _row(
     comparison = compare(base, cand, settings.diff)
     for note in set(comparison.notes):
         ep.notes[note] += 1
+    key = idempotency_key(batch["request_headers"][i])  # type: ignore[arg-type]
+    if key is not None:
+        retry = out.retries.check(f"{ep.method} {ep.route}", key, base, cand)
+        if retry is not None:
+            comparison.differences.append(retry)
     if comparison.differences:
         _count(ep, comparison.differences, redacted, exchange_id, batch, i)
 
@@ -211,23 +272,38 @@ def _row(
     # A pair with a transport error on either side measures a target that did not answer,
     # not what an answer varies in: a dead secondary would excuse every candidate error.
     if has_secondary:
-        secondary = _side(batch, "secondary", i)
+        secondary = _side(batch, "secondary", i, out)
         if secondary.error_kind is not None:
             ep.notes["secondary_failed"] += 1
         elif base.error_kind is None:
             ep.noise.observe(compare(base, secondary, settings.diff).differences)
             ep.noise_sources.add("secondary")
     if batch["repeat_status"][i] is not None or batch["repeat_error_kind"][i] is not None:
-        repeat = _side(batch, "repeat", i)
+        repeat = _side(batch, "repeat", i, out)
         if repeat.error_kind is None and cand.error_kind is None:
             ep.noise.observe(compare(cand, repeat, settings.diff).differences, candidate=True)
             ep.noise_sources.add("repeat")
-    if not has_secondary:
-        _identical_requests(ep, batch, i, base, cand, settings)
+    if not has_secondary and key is None:  # a retry is checked above, never an A/A pair
+        at = _recorded_us(batch, i, out.rows)
+        _identical_requests(ep, batch, i, base, cand, at, settings)
 
     b_us, c_us = batch["baseline_latency_us"][i], batch["candidate_latency_us"][i]
     if b_us is not None and c_us is not None:
-        ep.latency.add(int(b_us), int(c_us))  # type: ignore[call-overload]
+        service = batch["baseline_service_us"][i]
+        body = batch["request_body"][i]
+        ep.latency.add(
+            int(b_us),  # type: ignore[call-overload]
+            int(c_us),  # type: ignore[call-overload]
+            service_us=int(service) if isinstance(service, int) else None,
+            features=features(
+                batch["query"][i],  # type: ignore[arg-type]
+                len(body) if isinstance(body, bytes | bytearray) else None,
+            ),
+        )
+        lag = batch["lag_us"][i]
+        if isinstance(lag, int) and lag >= LAG_US and not recorded:
+            ep.lagged += 1
+            ep.max_lag_us = max(ep.max_lag_us, lag)
     s_us = batch["secondary_latency_us"][i]
     if b_us is not None and s_us is not None:
         ep.latency_noise.add(int(b_us), int(s_us))  # type: ignore[call-overload]
@@ -239,22 +315,30 @@ def _identical_requests(
     i: int,
     base: Side,
     cand: Side,
+    at: int,
     settings: AnalysisSettings,
 ) -> None:
-    """Compare responses to a request identical to an earlier one: A/A pairs from the tape."""
+    """Compare responses to a request identical to the last one like it: A/A pairs from
+    the tape, learned at the end if no write came between them (``diff.state``)."""
     if len(base.body) > MEMO_BODY or len(cand.body) > MEMO_BODY:
         return
     if base.error_kind is not None or cand.error_kind is not None:
         return  # no answer: nothing measured about what answers vary in
     key = (batch["method"][i], batch["path"][i], batch["query"][i], batch["request_body"][i])
     earlier = ep.memo.get(key)
-    if earlier is None:
-        if len(ep.memo) < MEMO_SLOTS:
-            ep.memo[key] = (base, cand)
+    if earlier is None and len(ep.memo) >= MEMO_SLOTS:
         return
-    ep.noise.observe(compare(earlier[0], base, settings.diff).differences)
-    ep.noise.observe(compare(earlier[1], cand, settings.diff).differences, candidate=True)
-    ep.noise_sources.add("identical requests")
+    ep.memo[key] = (base, cand, at)
+    if earlier is None or len(ep.pending) >= PENDING_SLOTS:
+        return
+    ep.pending.append(
+        (
+            earlier[2],
+            at,
+            compare(earlier[0], base, settings.diff).differences,
+            compare(earlier[1], cand, settings.diff).differences,
+        )
+    )
 
 
 def _redactions(ep: EndpointStats, redactions: list[str] | None) -> set[str]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from shadowtape.diff.json import dumps
-from shadowtape.report.model import Endpoint, Finding, Ratio, Report, Unverified
+from shadowtape.report.model import Endpoint, Finding, Ratio, Report, ServiceFinding, Unverified
 
 KIND_LABELS: dict[str, str] = {
     "status": "status changed",
     "header": "header changed",
+    "header_missing": "header missing",
+    "header_extra": "header added",
     "body_missing": "field missing",
     "body_extra": "field added",
     "body_type": "type changed",
@@ -26,6 +28,7 @@ KIND_LABELS: dict[str, str] = {
     "swallowed_error": "error swallowed",
     "fixed_error": "error fixed",
     "latency": "slower",
+    "duplicate_delivery": "retry answered differently",
 }
 
 REASON_LABELS: dict[str, str] = {
@@ -40,6 +43,7 @@ REASON_LABELS: dict[str, str] = {
     "not_exercised": "not exercised",
     "secondary_failed": "secondary failed",
     "baseline_failed": "baseline failed",
+    "latency_lag": "latency sent late",
 }
 
 VERDICTS = ("regression", "unverified", "ok")
@@ -133,6 +137,24 @@ def finding_text(finding: Finding, limit: int = 60) -> str:
     return text + count_suffix(finding)
 
 
+def service_text(item: ServiceFinding, limit: int = 60) -> str:
+    """'header missing at header:x-powered-by: "Express" → null (240 times, 100%) on 12
+    endpoints'."""
+    text = kind_label(item.kind) + f" at {item.location}"
+    text += f": {value_text(item.baseline, limit)} → {value_text(item.candidate, limit)}"
+    return text + count_suffix(item) + f" on {plural(len(item.endpoints), 'endpoint')}"
+
+
+def service_refs(report: Report, endpoint: Endpoint) -> list[str]:
+    """What an endpoint's service-wide findings say, one line each, with their id."""
+    out = []
+    for id_ in endpoint.service_findings:
+        shared = report.service_finding(id_)
+        label = f"{kind_label(shared.kind)} at {shared.location}" if shared else ""
+        out.append(f"service-wide ({id_}){': ' + label if label else ''}")
+    return out
+
+
 def unverified_text(item: Unverified) -> str:
     """'noise at $.request_id (varies in 36% of A/A pairs, 12 differences set aside)'."""
     location = shown_location(item)
@@ -165,7 +187,7 @@ def shown_location(item: Unverified) -> str:
     return location
 
 
-def count_suffix(item: Finding | Unverified) -> str:
+def count_suffix(item: Finding | ServiceFinding | Unverified) -> str:
     bits = []
     if item.count is not None:
         bits.append(f"{item.count:,} pairs" if _is_latency(item) else f"{item.count:,}{TIMES}")
@@ -175,14 +197,14 @@ def count_suffix(item: Finding | Unverified) -> str:
     return f" ({', '.join(bits)})" if bits else ""
 
 
-def rate_text(item: Finding | Unverified) -> str:
+def rate_text(item: Finding | ServiceFinding | Unverified) -> str:
     """How often, as a percentage; for a latency finding the rate is the ratio (x1.60)."""
     if _is_latency(item):
         return f"{TIMES}{item.rate:.2f}" if item.rate is not None else ""
     return percent(item.rate)
 
 
-def _is_latency(item: Finding | Unverified) -> bool:
+def _is_latency(item: Finding | ServiceFinding | Unverified) -> bool:
     return isinstance(item, Finding) and item.kind == "latency"
 
 

@@ -4,7 +4,8 @@ This is where the noise model decides: each (location, kind) the candidate disag
 becomes a finding, or an "unverified" entry (noise, volatile value, redacted), and every
 location the baselines disagreed on is listed as noise with its measured rate. The
 finding messages, the verdicts and the order of endpoints live here; an endpoint's
-latency is ``_latency``'s and the other "could not verify" entries are ``_unverified``'s.
+latency is ``_latency``'s, the other "could not verify" entries are ``_unverified``'s and
+the findings shared by most endpoints are gathered by ``_service``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from shadowtape.diff.json import dumps
 from shadowtape.diff.model import Kind, noise_group
 from shadowtape.diff.volatile import shape
 from shadowtape.report._latency import endpoint_latency
+from shadowtape.report._service import service_wide
 from shadowtape.report._unverified import entry, noise_entries, other_unverified, shape_word
 from shadowtape.report.gate import evaluate
 from shadowtape.report.load import load_example
@@ -34,7 +36,7 @@ from shadowtape.report.model import (
     Unverified,
 )
 
-REPORT_VERSION = "1.0"
+REPORT_VERSION = "1.1"
 _ORDER = {"regression": 0, "unverified": 1, "ok": 2}
 _VALUE_CAP = 2_000
 _NOT_REGRESSIONS = frozenset({Kind.FIXED_ERROR})
@@ -46,6 +48,7 @@ def build_report(analysis: Analysis, settings: AnalysisSettings, fail_on: Sequen
     endpoints = [_endpoint(ep, settings) for ep in analysis.endpoints.values()]
     endpoints.extend(_not_exercised(analysis))
     endpoints.sort(key=lambda e: (_ORDER[e.verdict], e.route, e.method))
+    endpoints, services = service_wide(endpoints)
     verdicts = [e.verdict for e in endpoints]
     skipped = sum(analysis.skipped.values())
     policy = settings.diff.headers
@@ -62,9 +65,14 @@ def build_report(analysis: Analysis, settings: AnalysisSettings, fail_on: Sequen
             regression=verdicts.count("regression"),
             ok=verdicts.count("ok"),
             unverified=verdicts.count("unverified"),
-            findings=sum(len(e.findings) for e in endpoints),
+            findings=sum(len(e.findings) for e in endpoints) + len(services),
         ),
-        gate=evaluate(endpoints, fail_on, compared=sum(e.compared or 0 for e in endpoints)),
+        gate=evaluate(
+            endpoints,
+            fail_on,
+            compared=sum(e.compared or 0 for e in endpoints),
+            service=services,
+        ),
         skipped=dict(analysis.skipped),
         settings=Settings(
             ignored_headers=tuple(sorted(policy.ignore - policy.compare)),
@@ -87,6 +95,7 @@ def build_report(analysis: Analysis, settings: AnalysisSettings, fail_on: Sequen
                 min_pairs=settings.latency.min_pairs,
             ),
         ),
+        service_findings=tuple(services),
         endpoints=tuple(endpoints),
     )
 
@@ -125,13 +134,17 @@ _SENTENCES: dict[str, str] = {
     Kind.ARRAY_ORDER: "array {location} has its elements in a different order",
     Kind.TEXT: "text at {location} changed",
     Kind.DIGEST: "the body changed (was {b}, now {c})",
+    Kind.DUPLICATE_DELIVERY: "a retried request (same Idempotency-Key) was answered unlike "
+    "production answered it: production {b}, the candidate {c}",
 }
 
 
 def _message(stats: LocStats, location: str, compared: int) -> str:
     b, c = stats.baseline, stats.candidate
     share = f"in {stats.count} of {compared} requests"
-    if stats.kind == Kind.HEADER:
+    if stats.kind == Kind.DUPLICATE_DELIVERY:
+        return f"{_SENTENCES[stats.kind].format(b=_retry(b), c=_retry(c))} {share}"
+    if stats.kind in _HEADER_KINDS:
         name = location.removeprefix("header:")
         if b is None:
             return f"header {name} is new in the candidate ({_short(c)}) {share}"
@@ -145,6 +158,22 @@ def _message(stats: LocStats, location: str, compared: int) -> str:
     if "{short_" in sentence:  # only these values are JSON: a status may not dump
         values |= {"short_b": _short(b), "short_c": _short(c)}
     return f"{sentence.format_map(values)} {share}"
+
+
+_HEADER_KINDS = frozenset({Kind.HEADER, Kind.HEADER_MISSING, Kind.HEADER_EXTRA})
+
+
+def _retry(answer: object) -> str:
+    """How a side answered a retry, in words: "201, the same resource, marked ..."."""
+    if not isinstance(answer, dict):
+        return _short(answer)
+    bits = [str(answer.get("status"))]
+    same = answer.get("same_resource")
+    if same is not None:
+        bits.append("the same resource" if same else "a new resource")
+    marker = answer.get("replay_marker")
+    bits.append(f"marked {marker!r}" if marker else "no replay marker")
+    return "(" + ", ".join(bits) + ")"
 
 
 def _stable(
@@ -228,8 +257,8 @@ def _endpoint(ep: EndpointStats, settings: AnalysisSettings) -> Endpoint:
     regressions = [f for f in findings if f.kind not in _NOT_REGRESSIONS]
     if regressions:
         verdict = "regression"
-    elif compared == 0:
-        verdict = "unverified"
+    elif compared == 0 or any(u.reason == "latency_lag" for u in latency_notes):
+        verdict = "unverified"  # latency sent late: "ok" would claim what was not measured
     else:
         verdict = "ok"
     checked = ["status", "headers", "body"] if compared else []

@@ -1,9 +1,11 @@
 """The gate: which findings fail the run (exit 1), from ``--fail-on``.
 
 Categories name groups of finding kinds; a kind's own name works too. The default fails on
-any new error, any status, header or body regression the noise model did not explain, and
-any latency regression. ``none`` never fails (report only). ``evaluate`` reads the typed
-endpoints and gives the report's ``GateOutcome``.
+any new error, any status, header or body regression the noise model did not explain, any
+latency regression and any retry answered unlike production answered it. A service-wide
+finding (one change on most endpoints) is counted once, not once per endpoint. ``none``
+never fails (report only). ``evaluate`` reads the typed endpoints and gives the report's
+``GateOutcome``.
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from shadowtape.errors import ConfigError
-from shadowtape.report.model import Endpoint, Finding, GateOutcome
+from shadowtape.report.model import Endpoint, Finding, GateOutcome, ServiceFinding
 
 CATEGORIES: Mapping[str, frozenset[str]] = {
     "new_error": frozenset({"new_error"}),
     "status": frozenset({"status", "swallowed_error"}),
-    "headers": frozenset({"header"}),
+    "headers": frozenset({"header", "header_missing", "header_extra"}),
     "body": frozenset(
         {
             "body_missing",
@@ -30,9 +32,17 @@ CATEGORIES: Mapping[str, frozenset[str]] = {
         }
     ),
     "latency": frozenset({"latency"}),
+    "duplicate_delivery": frozenset({"duplicate_delivery"}),
     "fixed_error": frozenset({"fixed_error"}),
 }
-DEFAULT_FAIL_ON: tuple[str, ...] = ("new_error", "status", "headers", "body", "latency")
+DEFAULT_FAIL_ON: tuple[str, ...] = (
+    "new_error",
+    "status",
+    "headers",
+    "body",
+    "latency",
+    "duplicate_delivery",
+)
 _KINDS = frozenset().union(*CATEGORIES.values())
 _LABELS = {
     "new_error": "new errors",
@@ -40,6 +50,7 @@ _LABELS = {
     "headers": "header differences",
     "body": "body differences",
     "latency": "latency regressions",
+    "duplicate_delivery": "retries answered unlike production",
     "fixed_error": "fixed errors",
 }
 
@@ -84,6 +95,7 @@ def evaluate(
     fail_on: Sequence[str],
     *,
     compared: int | None = None,
+    service: Iterable[ServiceFinding] = (),
 ) -> GateOutcome:
     """The report's gate: passed, the words used, and one reason per failure.
 
@@ -98,6 +110,13 @@ def evaluate(
             "nothing was compared: no replayed exchange had both a baseline and a "
             "candidate answer, so nothing was verified (see what the report could not verify)"
         )
+    for shared in service:
+        word = selected.get(shared.kind)
+        if word is not None:
+            reasons.append(
+                f"service-wide on {len(shared.endpoints)} endpoints ({shared.id}): "
+                f"{_describe(word, [shared])}"
+            )
     for endpoint in endpoints:
         per_word: dict[str, list[Finding]] = {}
         for finding in endpoint.findings:
@@ -109,7 +128,7 @@ def evaluate(
     return GateOutcome(passed=not reasons, fail_on=tuple(fail_on), reasons=tuple(reasons))
 
 
-def _describe(word: str, found: list[Finding]) -> str:
+def _describe(word: str, found: Sequence[Finding | ServiceFinding]) -> str:
     if word == "latency":
         where = ", ".join(f.location.removeprefix("latency:") for f in found)
         return f"latency regression at {where}"

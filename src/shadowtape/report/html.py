@@ -58,12 +58,19 @@ def page(report: Report) -> str:
         _gate(report),
         _totals(report),
         *(f'<p class="warn">{e(w)}</p>' for w in d.run_warnings(report)),
+        _service(report),
         _three_lists(report, eps),
         _settings(report),
         _overview(eps),
         '<h2 id="endpoints">Endpoints</h2>',
         *(
-            _endpoint(ep, i, open_=_opens(ep, i), ci=_confidence(report))
+            _endpoint(
+                ep,
+                i,
+                open_=_opens(ep, i),
+                ci=_confidence(report),
+                shared=d.service_refs(report, ep),
+            )
             for i, ep in enumerate(eps)
         ),
         _footer(report),
@@ -281,7 +288,29 @@ def _int(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else d.DASH
 
 
-def _endpoint(ep: Endpoint, i: int, *, open_: bool, ci: str) -> str:
+def _service(report: Report) -> str:
+    """Changes seen on most endpoints, each once, with the endpoints they cover."""
+    shared = report.service_findings
+    if not shared:
+        return ""
+    rows = [
+        f'<tr id="{e(f.id)}"><td><code>{e(f.id)}</code></td><td>{e(d.kind_label(f.kind))}</td>'
+        f'<td class="loc"><code>{e(f.location)}</code></td><td>{e(f.message)}</td>'
+        f'<td class="val"><code>{e(d.value_text(f.baseline, 200))}</code></td>'
+        f'<td class="val"><code>{e(d.value_text(f.candidate, 200))}</code></td>'
+        f'<td class="num">{_int(f.count)}</td>'
+        f"<td>{e(', '.join(f.endpoints))}</td></tr>"
+        for f in shared
+    ]
+    return (
+        f"<h2>Service-wide ({len(shared):,})</h2>"
+        '<table class="findings"><thead><tr><th>id</th><th>kind</th><th>location</th>'
+        '<th>what</th><th>baseline</th><th>candidate</th><th class="num">count</th>'
+        "<th>endpoints</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def _endpoint(ep: Endpoint, i: int, *, open_: bool, ci: str, shared: Sequence[str] = ()) -> str:
     verdict = ep.verdict
     fs, us = ep.findings, ep.unverified
     counts = []
@@ -295,7 +324,7 @@ def _endpoint(ep: Endpoint, i: int, *, open_: bool, ci: str) -> str:
         f'<span class="muted">{_requests(ep)}'
         f"{' · ' + ', '.join(counts) if counts else ''}</span></summary>"
     )
-    flagged = ", ".join(d.kind_label(f.kind) for f in fs) or "nothing"
+    flagged = ", ".join([*shared, *(d.kind_label(f.kind) for f in fs)]) or "nothing"
     could_not = ", ".join(d.unverified_text(u) for u in us) or "nothing"
     three = (
         '<dl class="three">'

@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from shadowtape.report import _describe as d
-from shadowtape.report.model import Endpoint, Finding, Report
+from shadowtape.report.model import Endpoint, Finding, Report, ServiceFinding
 
 FILENAME = "junit.xml"
 MESSAGE_LIMIT = 1000
@@ -44,10 +44,11 @@ def render(report: Report, out_dir: Path) -> Path:
 
 def build(report: Report) -> ET.Element:
     eps = report.endpoints
-    failures = sum(ep.verdict == "regression" for ep in eps)
+    shared = report.service_findings
+    failures = sum(ep.verdict == "regression" for ep in eps) + len(shared)
     skipped = sum(ep.verdict == "unverified" for ep in eps)
     counts = {
-        "tests": str(len(eps)),
+        "tests": str(len(eps) + len(shared)),
         "failures": str(failures),
         "errors": "0",
         "skipped": str(skipped),
@@ -67,15 +68,31 @@ def build(report: Report) -> ET.Element:
     props = ET.SubElement(suite, "properties")
     for name, value in _properties(report):
         ET.SubElement(props, "property", {"name": _x(name), "value": _x(value)})
+    for item in shared:
+        _service_case(suite, item)
     for ep in eps:
-        _testcase(suite, ep)
+        _testcase(suite, ep, d.service_refs(report, ep))
     warnings = d.run_warnings(report)
     if warnings:  # partial results, a run behind schedule: where CI shows a suite's output
         ET.SubElement(suite, "system-err").text = _x("\n".join(warnings))
     return root
 
 
-def _testcase(suite: ET.Element, ep: Endpoint) -> None:
+def _service_case(suite: ET.Element, item: ServiceFinding) -> None:
+    """A change on most endpoints: one failing test case, its endpoints listed."""
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        {"name": _x(f"service-wide ({item.id})"), "classname": "service", "time": "0"},
+    )
+    message = d.service_text(item, 40)
+    failure = ET.SubElement(
+        case, "failure", {"message": _x(d.shorten(message, MESSAGE_LIMIT)), "type": "regression"}
+    )
+    failure.text = _x(item.message + "\nendpoints: " + ", ".join(item.endpoints))
+
+
+def _testcase(suite: ET.Element, ep: Endpoint, shared: list[str]) -> None:
     method = ep.method or ep.endpoint.partition(" ")[0] or "ANY"
     case = ET.SubElement(
         suite,
@@ -85,13 +102,14 @@ def _testcase(suite: ET.Element, ep: Endpoint) -> None:
     fs, us = ep.findings, ep.unverified
     verdict = ep.verdict
     if verdict == "regression":
-        message = f"{d.plural(len(fs), 'finding')}: " + "; ".join(d.finding_text(f, 40) for f in fs)
+        texts = shared + [d.finding_text(f, 40) for f in fs]
+        message = f"{d.plural(len(texts), 'finding')}: " + "; ".join(texts)
         failure = ET.SubElement(
             case,
             "failure",
             {"message": _x(d.shorten(message, MESSAGE_LIMIT)), "type": "regression"},
         )
-        failure.text = _x("\n\n".join(_finding_block(f) for f in fs))
+        failure.text = _x("\n\n".join([*shared, *(_finding_block(f) for f in fs)]))
     elif verdict == "unverified":
         message = "could not verify: " + (
             "; ".join(d.unverified_text(u) for u in us) or "no reason given"

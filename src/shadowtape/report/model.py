@@ -55,6 +55,27 @@ class Finding(_Serialized):
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceFinding(_Serialized):
+    """One change that showed on most endpoints, reported once: one cause, one finding.
+
+    The endpoints it covers list its ``id`` in their ``service_findings`` instead of
+    repeating it among their own findings."""
+
+    id: str
+    kind: str
+    location: str
+    message: str = ""
+    baseline: JSON = None
+    candidate: JSON = None
+    #: Requests where it happened, over all the endpoints it covers.
+    count: int | None = None
+    #: count / the compared requests of those endpoints.
+    rate: float | None = None
+    endpoints: tuple[str, ...] = ()
+    exchange_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Unverified(_Serialized):
     """Something the report could not verify, and why (``reason``)."""
 
@@ -161,6 +182,8 @@ class Endpoint(_Serialized):
     unverified: tuple[Unverified, ...] = ()
     latency: Latency | None = None
     examples: tuple[Example, ...] = ()
+    #: Ids of the service-wide findings that cover this endpoint (``Report.service_findings``).
+    service_findings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +316,8 @@ class Report(_Serialized):
     gate: GateOutcome = field(default_factory=lambda: GateOutcome(passed=False))
     skipped: Mapping[str, int] = field(default_factory=dict)
     settings: Settings | None = None
+    #: Changes seen on most endpoints, each once (``ServiceFinding``).
+    service_findings: tuple[ServiceFinding, ...] = ()
     #: Regressions first, then unverified, then ok.
     endpoints: tuple[Endpoint, ...] = ()
 
@@ -310,8 +335,12 @@ class Report(_Serialized):
         out["skipped"] = dict(self.skipped)
         if self.settings is not None:
             out["settings"] = self.settings.to_json()
+        out["service_findings"] = [f.to_json() for f in self.service_findings]
         out["endpoints"] = [e.to_json() for e in self.endpoints]
         return out
 
     def by_verdict(self, verdict: str) -> list[Endpoint]:
         return [e for e in self.endpoints if e.verdict == verdict]
+
+    def service_finding(self, id_: str) -> ServiceFinding | None:
+        return next((f for f in self.service_findings if f.id == id_), None)

@@ -30,9 +30,14 @@ SYMBOLS = {"regression": "✗ ", "unverified": "? ", "ok": "✓ "}
 def render(report: Report, console: Console) -> None:
     """Print the summary of `report` to `console`."""
     console.print(_hang(console, Text(), _header(report), 2))
+    for shared in report.service_findings:
+        head = Text(f"service-wide ({shared.id}) ", "bold red")
+        body = Text(d.service_text(shared), "red")
+        body.append(": " + ", ".join(shared.endpoints), "dim")
+        console.print(_hang(console, head, body, 4))
     eps = [ep for ep in report.endpoints if ep.verdict != "ok"]
     for ep in eps[:MAX_DETAILED]:
-        console.print(_endpoint(ep, console))
+        console.print(_endpoint(report, ep, console))
     rest = eps[MAX_DETAILED:]
     if rest:
         counts = ", ".join(
@@ -44,7 +49,7 @@ def render(report: Report, console: Console) -> None:
         console.print(_hang(console, Text("  "), more, 2))
     ok = report.by_verdict("ok")
     for ep in ok[:MAX_OK]:
-        console.print(_endpoint(ep, console))
+        console.print(_endpoint(report, ep, console))
     if len(ok) > MAX_OK:
         console.print(
             Text(f"  and {len(ok) - MAX_OK:,} more endpoints that passed every check", "dim")
@@ -73,7 +78,7 @@ def _header(report: Report) -> Text:
     return text
 
 
-def _endpoint(ep: Endpoint, console: Console) -> Text:
+def _endpoint(report: Report, ep: Endpoint, console: Console) -> Text:
     verdict = ep.verdict
     style = STYLES.get(verdict, "")
     head = Text()
@@ -84,10 +89,11 @@ def _endpoint(ep: Endpoint, console: Console) -> Text:
     head.append(f" · {d.plural(ep.requests, 'request')}", "dim")
     fs, us = ep.findings, ep.unverified
     rows: list[tuple[str, list[Text]]] = []
+    shared = [Text(line, "red") for line in d.service_refs(report, ep)]
     if verdict == "ok" and not fs:
         head.append(f" · checked {d.checked_text(ep)}", "dim")
     else:
-        flagged = [_finding(f) for f in fs[:MAX_FINDINGS]]
+        flagged = shared + [_finding(f) for f in fs[:MAX_FINDINGS]]
         if len(fs) > MAX_FINDINGS:
             flagged.append(Text(f"and {len(fs) - MAX_FINDINGS:,} more (see report.html)", "dim"))
         rows += [("checked", [Text(d.checked_text(ep))]), ("flagged", flagged or [Text("nothing")])]
