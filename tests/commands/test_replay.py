@@ -99,6 +99,22 @@ def test_a_live_baseline_on_the_command_line_sets_the_files_repeat_sample_aside(
     assert info["baseline"] == baseline.url and info["settings"]["repeat_sample"] is None
 
 
+@pytest.mark.parametrize(
+    ("config", "flags", "expected"),
+    [
+        ("", [], "recorded"),
+        ('ordering = "strict"\n', [], "strict"),
+        ('ordering = "strict"\n', ["--ordering", "none"], "none"),
+    ],
+)
+def test_the_ordering_comes_from_the_file_or_the_command_line(
+    tmp_path: Path, config: str, flags: list[str], expected: str
+) -> None:
+    with serve(_ok) as server:
+        assert _replay(tmp_path, config, "--candidate", server.url, *flags) == 0
+    assert read_run(tmp_path / "run")["settings"]["ordering"] == expected
+
+
 @pytest.mark.parametrize(("config", "flags"), [("insecure = true\n", []), ("", ["--insecure"])])
 def test_insecure_from_the_file_or_the_command_line_reaches_a_self_signed_https_candidate(
     tmp_path: Path, config: str, flags: list[str]
@@ -124,6 +140,7 @@ def test_insecure_from_the_file_or_the_command_line_reaches_a_self_signed_https_
         ('baseline = "http://127.0.0.1:2"\n', ["--repeat-sample", "0.5"], "drop --repeat-sample"),
         ("", ["--insecure"], "--insecure only matters for https:// targets"),
         ('insecure = "false"\n', [], "[replay] insecure must be true or false"),
+        ('ordering = "loose"\n', [], "[replay] ordering: 'loose' is not one of recorded, strict"),
         (
             'baseline = "http://127.0.0.1:2"\n',
             ["--secondary", "http://127.0.0.1:3", "--insecure"],

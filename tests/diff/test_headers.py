@@ -50,3 +50,17 @@ def test_the_ignore_list_is_configurable() -> None:
     a, b = [("Server", "a"), ("X-Build", "1")], [("Server", "b"), ("X-Build", "2")]
     policy = DEFAULT_POLICY.with_changes(ignore=["X-Build"], compare=["Server"])
     assert [d.location for d in diff_headers(a, b, policy)] == ["header:server"]
+
+
+def test_transport_headers_are_not_header_differences_by_default() -> None:
+    # A live baseline that gzips and a candidate that does not: the bodies are compared
+    # decoded, so how they crossed the wire is no regression.
+    a = [
+        ("Content-Type", "application/json"),
+        ("Content-Encoding", "gzip"),
+        ("Transfer-Encoding", "chunked"),
+    ]
+    b = [("Content-Type", "application/json"), ("Content-Length", "1200")]
+    assert diff_headers(a, b) == []
+    policy = DEFAULT_POLICY.with_changes(compare=["Content-Encoding"])
+    assert [d.location for d in diff_headers(a, b, policy)] == ["header:content-encoding"]

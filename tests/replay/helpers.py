@@ -24,8 +24,10 @@ def ex(
     body: bytes = b"",
     source: str = "edge",
     query: str = "",
+    duration: float = 0.001234,
+    response_body: bytes = b'{"recorded":true}',
 ) -> Exchange:
-    """An exchange recorded ``at`` seconds after T0."""
+    """An exchange recorded ``at`` seconds after T0, answered ``duration`` s later."""
     return Exchange(
         request=Request(
             method=method,
@@ -36,10 +38,10 @@ def ex(
             body=body,
             body_size=len(body),
         ),
-        response=Response(status=status, body=b'{"recorded":true}', body_size=17),
+        response=Response(status=status, body=response_body, body_size=len(response_body)),
         recorded_at=T0 + timedelta(seconds=at),
         source=source,
-        duration_us=1234,
+        duration_us=round(duration * 1e6),
     )
 
 

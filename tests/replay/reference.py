@@ -21,7 +21,6 @@ from shadowtape.replay.rules.options import Shard
 from shadowtape.replay.rules.ordering import CLIENT_TAGS, SESSION_COOKIE, shard_key_of, shard_of
 from shadowtape.replay.rules.safety import SAFE_METHODS, SkipReason, is_safe_method
 from shadowtape.replay.rules.targets import (
-    ACCEPT_ENCODING,
     HOP_HEADERS,
     Outgoing,
     Target,
@@ -310,7 +309,7 @@ def wire_headers(
     extra: tuple[tuple[str, str], ...] = (),
 ) -> tuple[tuple[str, str], ...]:
     """The headers sent to ``target``: Host rewritten (unless kept), hop-by-hop headers
-    dropped, Accept-Encoding narrowed to what the client decodes, ``extra`` applied."""
+    dropped, ``extra`` applied; the rest as recorded."""
     replaced = {ascii_lower(name) for name, _ in extra} if extra else ()
     headers: list[tuple[str, str]] = [
         ("Host", recorded_host(request) if keep_host else target.netloc)
@@ -319,8 +318,6 @@ def wire_headers(
         lower = ascii_lower(name)
         if lower in HOP_HEADERS or lower in replaced:
             continue
-        if lower == "accept-encoding":
-            value = ACCEPT_ENCODING
         headers.append((name, value))
     for name, value in extra:
         if ascii_lower(name) == "host":

@@ -78,7 +78,7 @@ def test_rows_round_trip_with_corrected_and_uncorrected_latency(tmp_path: Path) 
 def test_parts_carry_the_results_version(tmp_path: Path) -> None:
     _write(tmp_path)
     (part,) = (tmp_path / "results").glob("part-*.parquet")
-    assert pq.ParquetFile(part).schema_arrow.metadata[b"shadowtape.results_version"] == b"1.1"
+    assert pq.ParquetFile(part).schema_arrow.metadata[b"shadowtape.results_version"] == b"1.2"
 
 
 def test_pieces_from_several_tape_batches_are_assembled_in_order(tmp_path: Path) -> None:

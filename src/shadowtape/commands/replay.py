@@ -28,6 +28,7 @@ HELP = "replay recorded requests against a candidate (and a baseline) and record
 #: command line's "recorded" is a choice, and contradicts a rate.
 PACING = {"pace": None, "speed": 1.0, "rate": None}
 REPEAT_SAMPLE = 0.1
+ORDERING = "recorded"
 
 
 class _Given(argparse.Action):
@@ -99,6 +100,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     pacing.add_argument(
         "--concurrency", type=int, default=64, metavar="N", help="requests in flight at most"
+    )
+    pacing.add_argument(
+        "--ordering",
+        default=ORDERING,
+        choices=("recorded", "strict", "none"),
+        help="requests that share state (session, client, idempotency key) wait for an "
+        "earlier one only if it had finished before they started in the recording "
+        "(recorded, the default; retries of an idempotency key always wait), for every "
+        "earlier one (strict: one at a time), or never (none)",
     )
     pacing.add_argument(
         "--timeout", type=float, default=30.0, metavar="S", help="seconds per request"
@@ -263,6 +273,7 @@ def run(args: argparse.Namespace) -> int:
         secondary=args.secondary,
         out=args.out,
         concurrency=args.concurrency,
+        ordering=args.ordering,
         timeout=args.timeout,
         allow_mutating=args.allow_mutating,
         keep_host=args.keep_host,

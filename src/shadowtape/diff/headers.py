@@ -1,8 +1,9 @@
 """Header comparison: names case-insensitive, volatile headers ignored by default.
 
-Headers that change on every response (Date, Server, request and trace ids, caching ages,
-hop-by-hop and length headers, whose effect the body comparison already covers) are left
-out unless the user asks for them. Set-Cookie is compared per cookie name, without the
+Headers that change on every response (Date, Server, request and trace ids, caching ages)
+and the transport headers (Content-Encoding, Transfer-Encoding, Content-Length and the
+other hop-by-hop ones: bodies are compared decoded, so their effect is the body's) are
+left out unless the user asks for them. Set-Cookie is compared per cookie name, without the
 expiry attributes, which move with the clock.
 """
 
@@ -22,6 +23,7 @@ DEFAULT_IGNORED = frozenset(
         "last-modified",
         "etag",
         "content-length",
+        "content-encoding",
         "transfer-encoding",
         "connection",
         "keep-alive",

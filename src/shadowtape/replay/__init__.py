@@ -10,8 +10,10 @@ docs/results-format.md). A request goes rules -> prepare -> engine -> http -> re
     rules/options.py      what a run is asked to do (ReplayOptions, Pace, Shard), validated
     rules/targets.py      targets and the only place an outgoing URL and Host are built
     rules/safety.py       which requests may be sent, and the skip reasons of the others
-    rules/ordering.py     requests that share state: kept in order, and in one shard
+    rules/ordering.py     requests that share state: kept in the order the recording
+                          shows (--ordering), and in one shard
     rules/schedule.py     when each request is due, and how late the replayer ran
+    rules/inflight.py     mean requests in flight, recorded and achieved
     prepare/stream.py     the selection: tapes read per source, merged, sharded, fed to the loop
     prepare/jobs.py       a batch of requests prepared to send (Plan, Prepared, Job)
     prepare/batchwire.py  skip reasons and request bytes of a whole batch, in Arrow
@@ -40,13 +42,14 @@ from shadowtape.replay.engine import Run
 from shadowtape.replay.prepare.jobs import Plan
 from shadowtape.replay.prepare.stream import selected
 from shadowtape.replay.progress import make_progress
-from shadowtape.replay.rules.options import Pace, ReplayOptions, Shard
+from shadowtape.replay.rules.options import Ordering, Pace, ReplayOptions, Shard
 from shadowtape.replay.rules.targets import parse_header
 from shadowtape.replay.timing.loop import loop_factory
 from shadowtape.results.reader import read_results, read_run
 from shadowtape.tape import TapeFilter
 
 __all__ = [
+    "Ordering",
     "Pace",
     "ReplayOptions",
     "Shard",
@@ -114,6 +117,7 @@ def replay(
     speed: float = 1.0,
     rate: float | None = None,
     concurrency: int = 64,
+    ordering: str | Ordering = Ordering.RECORDED,
     timeout: float = 30.0,
     allow_mutating: bool = False,
     keep_host: bool = False,
@@ -134,6 +138,9 @@ def replay(
     the recorded pace only (not with ``rate`` or ``pace="asap"``), ``repeat_sample`` to
     the recorded baseline only: a value that would do nothing is a ConfigError, like any
     other bad option.
+    ``ordering`` says which requests that share state (a session, a client, an
+    idempotency key) wait for one another: "recorded" (the default) those that did not
+    overlap in the recording, "strict" all of them, in recorded order, "none" none.
     ``progress`` is "auto", "bar", "lines" or "off". With ``handle_signals``, Ctrl-C and
     SIGTERM stop the run cleanly (the results so far are kept, run.json says
     ``interrupted``), when called from the main thread.
@@ -149,6 +156,7 @@ def replay(
         speed=speed,
         rate=rate,
         concurrency=concurrency,
+        ordering=Ordering.parse(ordering) if isinstance(ordering, str) else ordering,
         timeout=timeout,
         allow_mutating=allow_mutating,
         keep_host=keep_host,

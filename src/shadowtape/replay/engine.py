@@ -2,12 +2,14 @@
 
 One dispatcher walks the tape in recorded order: it skips what safety rules out (a row
 with the reason), waits until the next request is due, takes one of ``concurrency``
-slots and starts the request; requests that share state wait for the earlier ones. While
-it waits it does the run's chores a few tens of microseconds at a time (collection, taking
-prepared jobs from the feed). Threads do only what runs mostly without the GIL: reading
-and preparing batches (prepare/), and writing results (shadowtape.results). Stopping
-(Ctrl-C, SIGTERM) halts the dispatcher, lets requests in flight finish for a moment,
-cancels the rest, and leaves every result so far on disk, run.json saying so.
+slots and starts the request; requests that share state wait for the earlier ones that
+``--ordering`` names (by default those that had finished, in the recording, before they
+started). While it waits it does the run's chores a few tens of microseconds at a time
+(collection, taking prepared jobs from the feed). Threads do only what runs mostly
+without the GIL: reading and preparing batches (prepare/), and writing results
+(shadowtape.results). Stopping (Ctrl-C, SIGTERM) halts the dispatcher, lets requests in
+flight finish for a moment, cancels the rest, and leaves every result so far on disk,
+run.json saying so.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from shadowtape.replay.http.client import ReplayClient, Reply
 from shadowtape.replay.prepare.jobs import Job
 from shadowtape.replay.prepare.stream import Feed, Selection
 from shadowtape.replay.progress import NoProgress, ProgressView, Snapshot
-from shadowtape.replay.rules.options import Pace, ReplayOptions
+from shadowtape.replay.rules.inflight import InFlight
+from shadowtape.replay.rules.options import Ordering, Pace, ReplayOptions
 from shadowtape.replay.rules.ordering import Sequencer
 from shadowtape.replay.rules.schedule import LagStats, Schedule
 from shadowtape.replay.timing.collector import Collector
@@ -117,6 +120,10 @@ class Run:
         #: ...apart from sends held for an earlier request that shares their state, which
         #: wait for the target, not for the replayer.
         self.waits = LagStats(warn=False)
+        #: Requests in flight in the recording (recorded us) and in the replay (monotonic
+        #: s), over the exchanges sent.
+        self.recorded_flight = InFlight()
+        self.replay_flight = InFlight()
         #: Sends have due times (not --pace asap): read per request, so kept here.
         self._paced = options.paced
         self.skipped: Counter[str] = Counter()
@@ -158,6 +165,7 @@ class Run:
                 "speed": o.speed if o.rate is None and o.pace is not Pace.ASAP else None,
                 "rate": o.rate,
                 "concurrency": o.concurrency,
+                "ordering": o.ordering.value,
                 "timeout": o.timeout,
                 "allow_mutating": o.allow_mutating,
                 "keep_host": o.keep_host,
@@ -185,6 +193,10 @@ class Run:
                 "errors": self.errors,
             },
             "skipped": dict(sorted(self.skipped.items())),
+            "in_flight": {
+                "recorded_mean": self.recorded_flight.mean(),
+                "achieved_mean": self.replay_flight.mean(),
+            },
             # With --pace asap nothing is due at a set time, so nothing can be late.
             "schedule": self._schedule() if self._paced else None,
             "interrupted": self.interrupted,
@@ -403,7 +415,8 @@ class Run:
         loop: asyncio.AbstractEventLoop,
         timer: DueTimer,
     ) -> None:
-        sequencer = Sequencer()
+        ordering = self.options.ordering
+        sequencer = Sequencer(ordering) if ordering is not Ordering.NONE else None
         wall0, mono0 = time.time(), time.monotonic()
         last_due = -1.0
         feed = self.feed
@@ -470,7 +483,10 @@ class Run:
             if due is None:
                 due = time.monotonic()
             keys = job.keys
-            before, mine = sequencer.enter(keys) if keys else ([], None)
+            if keys and sequencer is not None:
+                before, mine = sequencer.enter(keys, job.at_us, job.end_us)
+            else:
+                before, mine = [], None
             scheduled_us = round((wall0 + (due - mono0)) * 1e6)
             # Started eagerly: the request goes out now, not on the loop's next turn.
             task = _start(loop, self._one(job, clients, due, scheduled_us, before))
@@ -478,7 +494,7 @@ class Run:
 
             def done(t: asyncio.Task[None], keys: list[str] = keys, mine: Any = mine) -> None:
                 self._tasks.discard(t)
-                if mine is not None:
+                if mine is not None and sequencer is not None:
                     sequencer.leave(keys, mine)
                 slots.give()
 
@@ -508,6 +524,8 @@ class Run:
             if self._paced:
                 self.lag.add(late_us)
             replies = await self._send(job, clients)
+            self.replay_flight.add(started, time.monotonic())
+            self.recorded_flight.add(job.at_us, job.end_us)
         except asyncio.CancelledError:
             self.skipped["interrupted"] += 1
             self._add(job, "interrupted")

@@ -1,7 +1,7 @@
 """A response's head (status line and header lines) as stored bytes, read as header pairs.
 
 The client keeps each head as one slice of what it received, with no Python object per
-header (a callback per header cost about 7 us a response on the event loop).
+header (why: benchmarks/README.md, "Response heads kept as bytes").
 ``headers_column`` parses a whole column of heads with Arrow compute functions on the
 results thread, where they let go of the GIL; ``decode_head`` reads one head in Python,
 for the API. Both read a head the same way: names as latin-1 (they are tokens), values as

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from shadowtape.tape.schema import HEADERS
 
-RESULTS_VERSION = "1.1"
+RESULTS_VERSION = "1.2"
 RESULTS_MAJOR = 1
 #: Parquet key-value metadata of every part, and run.json's key, holding the version.
 VERSION_KEY = b"shadowtape.results_version"

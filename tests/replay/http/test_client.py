@@ -554,3 +554,33 @@ async def test_deflate_bodies_are_read_with_or_without_the_zlib_wrapper() -> Non
     *good, bad = replies
     assert [(r.body, r.body_size) for r in good] == [(text, len(text))] * 4, good
     assert bad.error_kind is ErrorKind.PROTOCOL, bad
+
+
+@pytest.mark.anyio
+async def test_brotli_and_zstd_bodies_are_decoded_too() -> None:
+    # The recorded Accept-Encoding goes as it was, so a target may pick br or zstd: the
+    # body is compared decoded, whatever the encoding.
+    import brotli
+    import zstandard
+
+    text = b"encoded " * 100
+    bodies = [
+        ("br", brotli.compress(text)),
+        ("zstd", zstandard.ZstdCompressor().compress(text)),
+        ("br", b"not brotli"),
+    ]
+    answers = [
+        [b"HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %d\r\n\r\n%s"
+         % (coding.encode(), len(body), body)]
+        for coding, body in bodies
+    ]  # fmt: skip
+    sock = _raw_server(answers)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    try:
+        async with ReplayClient(timeout=3) as client:
+            replies = [await client.fetch(_get(url)) for _ in answers]
+    finally:
+        sock.close()
+    *good, bad = replies
+    assert [(r.body, r.body_size) for r in good] == [(text, len(text))] * 2, good
+    assert bad.error_kind is ErrorKind.PROTOCOL, bad

@@ -89,7 +89,7 @@ def test_a_get_is_sent_to_the_target_with_its_headers_cleaned() -> None:
     assert skip == [None]
     assert wire == [
         b"GET /v2/items?a=1 HTTP/1.1\r\nHost: candidate.test:8080\r\n"
-        b"Accept-Encoding: gzip, deflate\r\nAccept: */*\r\nx-token: mine\r\n\r\n"
+        b"Accept-Encoding: br, zstd\r\nAccept: */*\r\nx-token: mine\r\n\r\n"
     ]
 
 

@@ -35,6 +35,7 @@ _exchanges = st.builds(
     headers=st.lists(st.tuples(_names, _values), max_size=4),
     body=st.binary(max_size=20),
     query=st.sampled_from(["", "q=1", "x=é&y"]),
+    duration=st.sampled_from([0.0, 0.001234, 2.5]),
 )
 
 
@@ -60,6 +61,9 @@ def _expected(exchange: Exchange, plan: Plan) -> dict[str, object]:
     return {
         "id": exchange.id,
         "at_us": (exchange.recorded_at - T0) // timedelta(microseconds=1) + _T0_US,
+        "end_us": (exchange.recorded_at - T0) // timedelta(microseconds=1)
+        + _T0_US
+        + (exchange.duration_us or 0),
         "method": request.method,
         "skip": None if reason is None else reason.value,
         "keys": state_keys(exchange),
@@ -96,7 +100,7 @@ def test_each_row_of_a_batch_or_a_slice_becomes_the_job_the_rules_make(
     batch = to_batch(exchanges).slice(start)
     prepared = Prepared(batch, plan)
     got = [
-        {name: getattr(job, name) for name in ("id", "at_us", "method", "skip", "keys")}
+        {name: getattr(job, name) for name in ("id", "at_us", "end_us", "method", "skip", "keys")}
         | {"wires": job.wires, "repeat": job.repeat}
         for job in prepared.jobs()
     ]

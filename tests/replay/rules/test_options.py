@@ -9,7 +9,7 @@ import pytest
 from shadowtape.commands import replay as command
 from shadowtape.errors import ConfigError
 from shadowtape.replay import read_run, replay, run_folder
-from shadowtape.replay.rules.options import Pace, ReplayOptions
+from shadowtape.replay.rules.options import Ordering, Pace, ReplayOptions
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Reply, serve
 
@@ -149,6 +149,7 @@ def test_the_command_line_and_api_defaults_are_the_options_defaults() -> None:
     assert args.pace is defaults.pace is api["pace"].default is None
     for name in ("speed", "rate", "concurrency", "timeout", "repeat_sample", "baseline"):
         assert getattr(args, name) == getattr(defaults, name) == api[name].default, name
+    assert args.ordering == defaults.ordering == api["ordering"].default == "recorded"
 
 
 def test_pace_lists_valid_values() -> None:
@@ -198,3 +199,12 @@ def test_run_folder(tmp_path: Path) -> None:
         run_folder(tmp_path / "full")
     default = run_folder(None)
     assert default.parent == Path("shadowtape-runs") and default.name[:8].isdigit()
+
+
+def test_the_ordering_is_parsed_wherever_it_is_given(tmp_path: Path) -> None:
+    assert _args("--ordering", "strict").ordering == "strict"
+    assert ReplayOptions(candidate=LIVE, ordering="none").ordering is Ordering.NONE  # type: ignore[arg-type]
+    tape = write_tape(tmp_path / "tape", [ex()])
+    with pytest.raises(ConfigError, match="valid orderings: recorded, strict, none"):
+        replay(tape, candidate=LIVE, ordering="loose", out=tmp_path / "run")
+    assert not (tmp_path / "run").exists()

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shadowtape.replay.rules.options import Shard
+from shadowtape.errors import ConfigError
+from shadowtape.replay.rules.options import Ordering, Shard
 from shadowtape.replay.rules.ordering import Sequencer
 from tests.replay.helpers import ex
 from tests.replay.reference import in_shard, shard_key, state_keys
@@ -92,3 +93,59 @@ async def test_sequencer_runs_requests_sharing_a_key_in_order() -> None:
     await asyncio.gather(one(0, ["k"], 0.05), one(1, ["k"], 0), one(2, ["other"], 0))
     assert order == [2, 0, 1]
     assert len(seq) == 0
+
+
+async def _waits(seq: Sequencer, requests: list[tuple[list[str], int, int]]) -> list[int]:
+    """How many futures each request (keys, recorded start, end; in order) waits for
+    that are not done yet, all entered before any finishes."""
+    return [len([f for f in seq.enter(k, s, e)[0] if not f.done()]) for k, s, e in requests]
+
+
+@pytest.mark.anyio
+async def test_recorded_ordering_waits_only_for_what_had_finished_in_the_recording() -> None:
+    seq = Sequencer(Ordering.RECORDED)
+    waits = await _waits(
+        seq,
+        [
+            (["auth:t"], 0, 100),  # 0
+            (["auth:t"], 10, 50),  # 1: overlaps 0
+            (["auth:t"], 60, 70),  # 2: after 1 ended, 0 still open: waits for 1
+            (["auth:t"], 100, 120),  # 3: after 0, 1 and 2 ended: one future for all
+            (["auth:u"], 100, 120),  # another client: free
+        ],
+    )
+    assert waits == [0, 0, 1, 1, 0]
+
+
+@pytest.mark.anyio
+async def test_recorded_ordering_releases_a_request_once_all_it_waits_for_are_done() -> None:
+    seq = Sequencer(Ordering.RECORDED)
+    a, b = seq.enter(["k"], 0, 10), seq.enter(["k"], 5, 20)
+    before, mine = seq.enter(["k"], 30, 40)
+    (after,) = before
+    seq.leave(["k"], a[1])
+    await asyncio.sleep(0)
+    assert not after.done()
+    seq.leave(["k"], b[1])
+    await asyncio.sleep(0)
+    assert after.done()
+    seq.leave(["k"], mine)
+    assert len(seq) == 0
+
+
+@pytest.mark.anyio
+async def test_an_idempotency_key_keeps_its_order_even_when_the_requests_overlapped() -> None:
+    seq = Sequencer(Ordering.RECORDED)
+    assert await _waits(seq, [(["idem:k"], 0, 100), (["idem:k"], 10, 50)]) == [0, 1]
+
+
+@pytest.mark.anyio
+async def test_strict_ordering_waits_for_every_earlier_request() -> None:
+    seq = Sequencer(Ordering.STRICT)
+    assert await _waits(seq, [(["auth:t"], 0, 100), (["auth:t"], 10, 50)]) == [0, 1]
+
+
+def test_ordering_lists_valid_values() -> None:
+    with pytest.raises(ConfigError, match="recorded, strict, none"):
+        Ordering.parse("loose")
+    assert Ordering.parse("none") is Ordering.NONE

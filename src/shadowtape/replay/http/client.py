@@ -7,12 +7,13 @@ auth, multipart); this one is many times faster than httpx here (benchmarks/READ
 ``httpx.Request`` and ``Reply.to_httpx`` gives an ``httpx.Response``.
 
 It does HTTP/1.1 over TCP or TLS, keep-alive connections in a pool bounded by
-``max_connections``, Content-Length, chunked and close-delimited bodies, gzip and deflate
-decoded as they arrive and capped (the full size still counted), one timeout per request
-from connect to last byte; a connection that sent bytes nobody asked for is closed, not
-reused. It never follows a redirect (a redirect is a response to compare), keeps cookies,
-uses a proxy from the environment (nothing may reach a host that was not named), or adds
-headers of its own.
+``max_connections``, Content-Length, chunked and close-delimited bodies, decoded as they
+arrive whatever their Content-Encoding (gzip, deflate, br, zstd: the recorded request's
+Accept-Encoding is sent as it was, so the target picks) and capped (the full size still
+counted), one timeout per request from connect to last byte; a connection that sent
+bytes nobody asked for is closed, not reused. It never follows a redirect (a redirect is
+a response to compare), keeps cookies, uses a proxy from the environment (nothing may
+reach a host that was not named), or adds headers of its own.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from __future__ import annotations
 import asyncio
 import errno
 import functools
+import importlib
 import re
 import ssl
 import sys
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import httptools
@@ -184,7 +187,7 @@ class _Body:
         self.kept: list[bytes] = []
         self.kept_size = 0
         self.size = 0
-        self.decoder: zlib._Decompress | _Deflate | None = None
+        self.decoder: zlib._Decompress | _Deflate | _Whole | None = None
         self.encoded = False
 
     def start(self, encoding: str) -> None:
@@ -193,8 +196,10 @@ class _Body:
             self.decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif encoding == "deflate":
             self.decoder = _Deflate(self)
+        elif encoding in _OTHER_CODINGS:
+            self.decoder = _Whole(_OTHER_CODINGS[encoding]())
         elif encoding not in ("", "identity"):
-            self.encoded = True  # an encoding we did not ask for: kept as it came
+            self.encoded = True  # an encoding nobody decodes: kept as it came
 
     def _keep(self, data: bytes) -> None:
         self.size += len(data)
@@ -247,6 +252,43 @@ class _Deflate:
 
     def flush(self) -> bytes:
         return b"" if self.decoder is None else self.decoder.flush()
+
+
+class _Whole:
+    """A decoder zlib does not provide (br, zstd), from the libraries mitmproxy decodes
+    them with; its errors are raised as zlib.error, the client's one decoding error."""
+
+    unconsumed_tail = b""
+
+    def __init__(self, process: Callable[[bytes], bytes]) -> None:
+        self._process = process
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        try:
+            return self._process(data)
+        except Exception as exc:
+            raise zlib.error(f"{type(exc).__name__}: {exc}") from None
+
+    def flush(self) -> bytes:
+        return b""
+
+
+def _brotli() -> Callable[[bytes], bytes]:
+    process: Callable[[bytes], bytes] = importlib.import_module("brotli").Decompressor().process
+    return process
+
+
+def _zstd() -> Callable[[bytes], bytes]:
+    module: Any = importlib.import_module("zstandard")
+    process: Callable[[bytes], bytes] = module.ZstdDecompressor().decompressobj().decompress
+    return process
+
+
+#: Content-Encodings decoded with a library other than zlib (both come with mitmproxy).
+_OTHER_CODINGS: dict[str, Callable[[], Callable[[bytes], bytes]]] = {
+    "br": _brotli,
+    "zstd": _zstd,
+}
 
 
 class _Connection(asyncio.Protocol):

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shadowtape.replay.rules.safety import SAFE_METHODS, SkipReason
-from shadowtape.replay.rules.targets import ACCEPT_ENCODING, HOP_HEADERS, Target, ascii_lower
+from shadowtape.replay.rules.targets import HOP_HEADERS, Target, ascii_lower
 
 _STR = pa.string()
 _BYTES = pa.large_binary()
@@ -103,9 +103,7 @@ def wire_column(
     lower = pc.ascii_lower(names)
     dropped = pa.array(sorted(HOP_HEADERS | {ascii_lower(name) for name, _ in extra}), _STR)
     kept = pc.invert(pc.is_in(lower, value_set=dropped))
-    narrowed = pc.equal(lower, _s("accept-encoding")).filter(kept)
-    kept_values = pc.if_else(narrowed, _s(ACCEPT_ENCODING), values.filter(kept))
-    lines = pc.binary_join_element_wise(names.filter(kept), kept_values, _s(": "))
+    lines = pc.binary_join_element_wise(names.filter(kept), values.filter(kept), _s(": "))
     rows = pa.ListArray.from_arrays(_per_row(headers, _running_count(kept)), lines)
     recorded = pc.binary_join(rows, _s("\r\n"))
 

@@ -65,12 +65,17 @@ class Plan:
 class Job:
     """One selected exchange on its way to the targets."""
 
-    __slots__ = ("at_us", "batch", "id", "keys", "method", "repeat", "row", "size", "skip", "wires")
+    __slots__ = (
+        "at_us", "batch", "end_us", "id", "keys", "method", "repeat", "row", "size", "skip",
+        "wires",
+    )  # fmt: skip
 
     batch: pa.RecordBatch
     row: int
     id: str
+    #: When the recorded request started, and when its response had ended (Unix us).
     at_us: int
+    end_us: int
     method: str
     #: Why it is not sent (a SkipReason value), or None.
     skip: str | None
@@ -141,14 +146,16 @@ class Prepared:
     on the loop."""
 
     __slots__ = (
-        "_at", "_ids", "_key_rows", "_keys", "_methods", "_repeat", "_skips", "_wires",
+        "_at", "_end", "_ids", "_key_rows", "_keys", "_methods", "_repeat", "_skips", "_wires",
         "batch", "n",
     )  # fmt: skip
 
     def __init__(self, batch: pa.RecordBatch, plan: Plan) -> None:
         self.batch = batch
         self.n = batch.num_rows
-        self._at = _numbers(pc.fill_null(batch.column("recorded_at").view(pa.int64()), _ZERO), "q")
+        at = pc.fill_null(batch.column("recorded_at").view(pa.int64()), _ZERO)
+        self._at = _numbers(at, "q")
+        self._end = _numbers(pc.add(at, pc.fill_null(batch.column("duration_us"), _ZERO)), "q")
         skip = skip_column(batch, allow_mutating=plan.allow_mutating)
         codes = pc.fill_null(pc.index_in(skip, value_set=_REASON_SET).cast(pa.int8()), _NOT_SKIPPED)
         self._skips = _numbers(codes, "b")
@@ -170,6 +177,7 @@ class Prepared:
         job = Job.__new__(Job)
         job.batch, job.row = self.batch, i
         job.at_us = self._at[i]
+        job.end_us = self._end[i]
         job.method = _method(self._methods.bytes(i))
         job.id = self._ids.text(i)
         first, end = self._key_rows[i], self._key_rows[i + 1]

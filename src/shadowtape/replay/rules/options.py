@@ -40,6 +40,27 @@ class Pace(StrEnum):
             raise ConfigError(f"unknown pace {value!r}; valid paces: {valid}") from None
 
 
+class Ordering(StrEnum):
+    """Which requests that share state (rules/ordering.py) wait for one another."""
+
+    #: An earlier request is waited for only if it had finished, in the recording, before
+    #: the later one started; requests that overlapped in production may overlap here.
+    #: Requests with the same Idempotency-Key always keep their order.
+    RECORDED = "recorded"
+    #: Every request waits for the one before it that shares a key (one at a time).
+    STRICT = "strict"
+    #: No request waits for another.
+    NONE = "none"
+
+    @classmethod
+    def parse(cls, value: str) -> Ordering:
+        try:
+            return cls(value)
+        except ValueError:
+            valid = ", ".join(o.value for o in cls)
+            raise ConfigError(f"unknown ordering {value!r}; valid orderings: {valid}") from None
+
+
 @dataclass(frozen=True, slots=True)
 class Shard:
     """Shard ``index`` of ``count`` (1-based, as written on the command line: 1/4 .. 4/4)."""
@@ -77,6 +98,8 @@ class ReplayOptions:
     rate: float | None = None
     #: Requests in flight at most (each counts once, whatever the number of targets).
     concurrency: int = 64
+    #: Which requests that share state wait for one another.
+    ordering: Ordering = Ordering.RECORDED
     #: Seconds per request, connect to last byte.
     timeout: float = 30.0
     allow_mutating: bool = False
@@ -92,6 +115,8 @@ class ReplayOptions:
     verify_tls: bool = True
 
     def __post_init__(self) -> None:
+        if not isinstance(self.ordering, Ordering):
+            object.__setattr__(self, "ordering", Ordering.parse(str(self.ordering)))
         if not math.isfinite(self.speed) or self.speed <= 0:
             raise ConfigError(f"--speed must be a positive number, not {self.speed}")
         if self.rate is not None and (not math.isfinite(self.rate) or self.rate <= 0):

@@ -3,7 +3,9 @@
 A target is a base URL named by the user. Every outgoing URL is the target's scheme, host
 and port followed by the recorded path and query, so no recorded value (an absolute URL,
 a Host header) can steer a request to another host. The Host header is rewritten to the
-target unless asked to keep the recorded one; user headers replace recorded ones.
+target unless asked to keep the recorded one; user headers replace recorded ones. Nothing
+else changes but hop-by-hop headers: what the client negotiated (Accept-Encoding, Accept,
+...) goes as it was recorded, so the targets answer what production was asked.
 """
 
 from __future__ import annotations
@@ -36,9 +38,6 @@ HOP_HEADERS = frozenset(
         "http2-settings",
     }
 )
-#: The encodings the client decodes; a recorded Accept-Encoding is narrowed to these, since
-#: bodies are compared decoded and an encoding we cannot decode would hide the body.
-ACCEPT_ENCODING = "gzip, deflate"
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
