@@ -154,6 +154,10 @@ def live_run(
                 put(row, target, future.result())
 
         with ThreadPoolExecutor(in_flight) as senders:
+            # Open the connections first, as the replayer does before its schedule starts:
+            # connecting is not the service's latency.
+            warm = [Req("GET", traffic[0].target, traffic[0].headers)] * in_flight * 2
+            list(senders.map(lambda r: [call(client, u, r) for u in targets.values()], warm))
             list(senders.map(one, zip(rows, traffic, strict=True)))
     return report_of(out, rec, candidate=candidate, baseline=baseline, secondary=secondary)
 

@@ -6,8 +6,10 @@ features: every query parameter's value, the range of a numeric parameter with m
 values (quartile bins of the sample), and its body-size class. Every feature value held
 by enough requests is a subset, tested against the endpoint's other requests on the
 paired differences (candidate minus baseline): a one-sided Mann-Whitney test, with Holm's
-correction for the number of subsets tried. A subset is flagged when that test is
-significant and its median difference is large (``latency.large``).
+correction for the number of subsets tried, at ``ALPHA``: stricter than the endpoint's own
+test, because every endpoint of a service is searched and a gate must not fail on chance.
+A subset is flagged when that test is significant and its median difference is large
+(``latency.large``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from urllib.parse import parse_qsl
 
 from shadowtape.diff.latency import Features, LatencySample, LatencySettings, large, percentile
 
+#: Family-wise error rate of one endpoint's subset search (Holm).
+ALPHA = 0.001
 #: A subset, and the rest, need at least this many requests to be tested.
 MIN_SUBSET = 5
 #: Distinct values above which a numeric parameter is cut into quartile bins instead.
@@ -85,9 +89,8 @@ def slow_subsets(
         inside = set(members)
         rest = [diffs[i] for i in range(n) if i not in inside]
         tested.append((name, members, mann_whitney_greater([diffs[i] for i in members], rest)))
-    alpha = 1 - settings.confidence
     found: list[SlowSubset] = []
-    for name, members, p in holm(tested, alpha):
+    for name, members, p in holm(tested, ALPHA):
         shift = percentile(sorted(diffs[i] for i in members), 0.5)
         if large(shift - noise_ms, sample.reference_ms(0.5, members), settings):
             found.append(SlowSubset(name, len(members), n, round(shift, 3), p))
