@@ -63,7 +63,10 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 
 def value_text(value: object, limit: int = 80) -> str:
-    """A JSON value as one short line: strings keep their quotes so "1" differs from 1."""
+    """A JSON value as one short line: strings keep their quotes so "1" differs from 1.
+    How a side answered a retry (a ``duplicate_delivery`` value) is put in words."""
+    if isinstance(value, dict) and value.keys() == _RETRY_KEYS:
+        return shorten(retry_text(value), limit)
     if value is None:
         text = "null"
     else:
@@ -72,6 +75,19 @@ def value_text(value: object, limit: int = 80) -> str:
         except TypeError:
             text = repr(value)
     return shorten(text, limit)
+
+
+_RETRY_KEYS = {"status", "same_resource", "replay_marker"}
+
+
+def retry_text(answer: dict[str, object]) -> str:
+    """In words: 201, same id, idempotent-replayed: true (or: new id, no replay marker)."""
+    bits = [str(answer.get("status"))]
+    same = answer.get("same_resource")
+    if same is not None:
+        bits.append("same id" if same else "new id")
+    bits.append(str(answer.get("replay_marker") or "no replay marker"))
+    return ", ".join(bits)
 
 
 def shorten(text: str, limit: int) -> str:
