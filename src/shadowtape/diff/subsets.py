@@ -68,6 +68,9 @@ class SlowSubset:
     shift_ms: float
     #: Holm-adjusted one-sided p-value.
     p_value: float
+    #: The subset's p50 on each side.
+    baseline_ms: float = 0.0
+    candidate_ms: float = 0.0
 
     def describe(self) -> str:
         return f"{self.name}: +{self.shift_ms:.0f} ms at p50, {self.size} of {self.of} requests"
@@ -93,7 +96,9 @@ def slow_subsets(
     for name, members, p in holm(tested, ALPHA):
         shift = percentile(sorted(diffs[i] for i in members), 0.5)
         if large(shift - noise_ms, sample.reference_ms(0.5, members), settings):
-            found.append(SlowSubset(name, len(members), n, round(shift, 3), p))
+            base = percentile(sorted(sample.pairs[i][0] / 1000 for i in members), 0.5)
+            cand = percentile(sorted(sample.pairs[i][1] / 1000 for i in members), 0.5)
+            found.append(SlowSubset(name, len(members), n, round(shift, 3), p, base, cand))
     found.sort(key=lambda s: (-s.shift_ms, s.name))
     return found
 

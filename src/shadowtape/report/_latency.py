@@ -123,10 +123,12 @@ def _subset_findings(
                 message=f"{subset.describe()} (paired: candidate minus baseline on the same "
                 f"requests; slower than the endpoint's other requests, p={subset.p_value:.2g} "
                 "after Holm's correction for the subsets tried)",
-                baseline=None,
-                candidate=round(subset.shift_ms, 3),
+                baseline=round(subset.baseline_ms, 3),
+                candidate=round(subset.candidate_ms, 3),
                 count=subset.size,
-                rate=None,
+                rate=_finite(subset.candidate_ms / subset.baseline_ms)
+                if subset.baseline_ms > 0
+                else None,
                 exchange_ids=(),
             )
         )
