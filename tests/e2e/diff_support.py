@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -39,6 +40,9 @@ class Recorder:
     """Rows in the order production saw them, recorded_at 1 ms apart."""
 
     run_id: str = field(default_factory=new_id)
+    #: The recorded request's origin: where production was.
+    scheme: str = "https"
+    host: str = "api.example.test"
     start: datetime = field(default_factory=lambda: datetime.now(UTC))
     rows: list[Row] = field(default_factory=list)
 
@@ -52,8 +56,8 @@ class Recorder:
             recorded_at=at,
             source="test",
             method=req.method,
-            scheme="https",
-            host="api.example.test",
+            scheme=self.scheme,
+            host=self.host,
             path=path,
             query=query,
             request_headers=list(req.headers),
@@ -115,7 +119,8 @@ def recorded_run(
 ) -> dict[str, Any]:
     """Record `traffic` from production, then replay it in order to the candidate (writes
     included, as with --allow-mutating); the report, as report.json holds it."""
-    rec = Recorder()
+    origin = urlsplit(production)
+    rec = Recorder(scheme=origin.scheme, host=origin.netloc)
     with httpx.Client(timeout=5) as client:
         rows = []
         for req in traffic:

@@ -164,6 +164,20 @@ def test_an_echo_of_the_own_address_is_equal_and_a_dropped_location_is_flagged(
         assert ("header_missing", "header:location") in kinds(report, "GET /api/things/{id}")
 
 
+@pytest.mark.parametrize("drop", [False, True], ids=["echo", "dropped"])
+def test_against_the_recording_an_echo_is_equal_and_a_dropped_location_is_flagged(
+    tmp_path: Path, drop: bool
+) -> None:
+    traffic = things_traffic() * 2  # identical requests: A/A pairs from the tape
+    with servers(things_app(drop_location=False), things_app(drop_location=drop)) as (p, c):
+        report = recorded_run(tmp_path / "run", p.url, c.url, traffic)
+    found = kinds(report, "GET /api/things/{id}")
+    if not drop:
+        assert found == set(), found
+    else:
+        assert found == {("header_missing", "header:location")}, found
+
+
 # --- one change on every endpoint -----------------------------------------------------
 
 
