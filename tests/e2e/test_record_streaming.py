@@ -264,3 +264,83 @@ def test_a_streamed_compressed_body_is_recorded_decoded_or_dropped(tmp_path: Pat
     assert dropped.response.body == b""
     assert dropped.response.body_size == len(garbage)
     assert "response.body: dropped (not decodable as gzip)" in dropped.redactions
+
+
+UPLOAD = 50 * MiB
+
+
+def _count_body(conn: socket.socket, head: bytes) -> None:
+    """Read the request's body (Content-Length or chunked) and answer with its size."""
+    header, _, rest = head.partition(b"\r\n\r\n")
+    chunked = b"transfer-encoding: chunked" in header.lower()
+    size, buffer = 0, rest
+    if not chunked:
+        length = int(header.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        size = len(buffer)
+        while size < length:
+            size += len(conn.recv(1 << 20))
+    else:
+        while True:
+            while b"\r\n" not in buffer:
+                buffer += conn.recv(1 << 20)
+            line, _, buffer = buffer.partition(b"\r\n")
+            n = int(line, 16)
+            while len(buffer) < n + 2:
+                buffer += conn.recv(1 << 20)
+            size += n
+            buffer = buffer[n + 2 :]
+            if n == 0:
+                break
+    answer = str(size).encode()
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(answer), answer))
+
+
+def _upload(port: int, path: str, chunked: bool) -> bytes:
+    framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {UPLOAD}"
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: svc\r\nContent-Type: application/octet-stream\r\n"
+            f"{framing}\r\nConnection: close\r\n\r\n".encode()
+        )
+        block = _chunk(PATTERN) if chunked else PATTERN
+        for _ in range(UPLOAD // len(PATTERN)):
+            sock.sendall(block)
+        if chunked:
+            sock.sendall(b"0\r\n\r\n")
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_large_uploads_stream_to_the_service_with_a_capped_copy_recorded(
+    tmp_path: Path,
+) -> None:
+    tapes = tmp_path / "tapes"
+    peak = 0.0
+    with raw_upstream(_count_body) as up, proxy(up, tapes) as p:
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.wait(0.05):
+                peak = max(peak, _rss_mb(p.proc.pid))
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            answers = [_upload(p.port, "/length", False), _upload(p.port, "/chunked", True)]
+        finally:
+            done.set()
+            sampler.join()
+        assert p.stop() == 0
+    print(f"\nmitmdump VmRSS peak {peak:.0f} MB during two 50 MB uploads")
+    for answer in answers:
+        assert answer.startswith(b"HTTP/1.1 200 ")
+        assert answer.endswith(str(UPLOAD).encode())
+    assert peak < 300
+    recorded = {ex.request.path: ex.request for ex in read_tapes(tapes)}
+    for path in ("/length", "/chunked"):
+        request = recorded[path]
+        assert request.body_truncated and request.body_size == UPLOAD
+        assert request.body == (PATTERN * 16)[:MiB]
