@@ -8,20 +8,26 @@ import pytest
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
+    from mitmproxy import http
     from mitmproxy.test import tflow, tutils
 
-from shadowtape.record.stream import Tap, plan, request_bodyless, response_bodyless
+from shadowtape.record.stream import Tap, plan_request, plan_response
 
 CAP, WIRE = 1000, 4000
 
 
-def _response(**headers: str) -> object:
+def _flow(**headers: str) -> http.HTTPFlow:
     f = tflow.tflow(resp=True)
     assert f.response is not None
     f.response.headers.clear()
     for name, value in headers.items():
         f.response.headers[name.replace("_", "-")] = value
-    return f.response
+    return f
+
+
+def _tap(message: http.Message) -> Tap:
+    assert isinstance(message.stream, Tap)
+    return message.stream
 
 
 @pytest.mark.parametrize(
@@ -37,52 +43,66 @@ def _response(**headers: str) -> object:
 def test_large_and_unknown_length_bodies_get_a_tap(
     headers: dict[str, str], keep: int, hold: int
 ) -> None:
-    response = _response(**headers)
-    plan(response, CAP, WIRE)
-    tap = response.stream  # type: ignore[attr-defined]
-    assert isinstance(tap, Tap)
+    f = _flow(**headers)
+    plan_response(f, CAP, WIRE)
+    assert f.response is not None
+    tap = _tap(f.response)
     assert (tap.keep, tap.hold) == (keep, hold)
 
 
 @pytest.mark.parametrize("length", ["0", "1000", "not a number"])
 def test_a_known_length_up_to_the_cap_keeps_mitmproxys_path(length: str) -> None:
-    response = _response(content_length=length)
-    plan(response, CAP, WIRE)
-    assert response.stream is False  # type: ignore[attr-defined]
+    f = _flow(content_length=length)
+    plan_response(f, CAP, WIRE)
+    assert f.response is not None and f.response.stream is False
 
 
-def test_bodyless_messages_and_other_addons_streams_are_left_alone() -> None:
-    response = _response()
-    plan(response, CAP, WIRE, bodyless=True)
-    assert response.stream is False  # type: ignore[attr-defined]
+@pytest.mark.parametrize("status", [101, 204, 304])
+def test_responses_without_a_body_are_left_alone(status: int) -> None:
+    f = _flow(content_length="5000")
+    assert f.response is not None
+    f.response.status_code = status
+    plan_response(f, CAP, WIRE)
+    assert f.response.stream is False
+    f.response.status_code = 200
+    f.request.method = "HEAD"
+    plan_response(f, CAP, WIRE)
+    assert f.response.stream is False
+
+
+def test_other_addons_streams_are_left_alone_and_mitmproxys_gets_a_copy() -> None:
+    f = _flow()
+    assert f.response is not None
 
     def theirs(chunk: bytes) -> bytes:
         return chunk
 
-    response.stream = theirs  # type: ignore[attr-defined]
-    plan(response, CAP, WIRE)
-    assert response.stream is theirs  # type: ignore[attr-defined]
-    response.stream = True  # type: ignore[attr-defined]
-    plan(response, CAP, WIRE)  # mitmproxy's stream_large_bodies: a copy is kept all the same
-    assert isinstance(response.stream, Tap)  # type: ignore[attr-defined]
+    f.response.stream = theirs
+    plan_response(f, CAP, WIRE)
+    assert f.response.stream is theirs
+    f.response.stream = True  # mitmproxy's stream_large_bodies
+    plan_response(f, CAP, WIRE)
+    assert _tap(f.response).hold == 0
 
 
-def test_which_messages_have_no_body() -> None:
-    get = tflow.tflow(req=tutils.treq(method=b"GET", content=b""), resp=True)
-    get.request.headers.clear()
-    assert request_bodyless(get.request)
-    get.request.headers["transfer-encoding"] = "chunked"
-    assert not request_bodyless(get.request)
-    get.request.http_version = "HTTP/2.0"
-    del get.request.headers["transfer-encoding"]
-    assert not request_bodyless(get.request)
-    assert get.response is not None
-    for status, bodyless in ((200, False), (204, True), (304, True), (101, True)):
-        get.response.status_code = status
-        assert response_bodyless(get) is bodyless
-    get.response.status_code = 200
-    get.request.method = "HEAD"
-    assert response_bodyless(get)
+def test_a_request_streams_when_its_headers_frame_a_large_or_unknown_body() -> None:
+    f = tflow.tflow(req=tutils.treq(method=b"POST", content=b""))
+    f.request.headers.clear()
+    plan_request(f.request, CAP, WIRE)
+    assert f.request.stream is False  # HTTP/1 without framing headers: no body
+    f.request.headers["content-length"] = "1001"
+    plan_request(f.request, CAP, WIRE)
+    assert _tap(f.request).hold == 0
+    f.request.stream = False
+    del f.request.headers["content-length"]
+    f.request.headers["transfer-encoding"] = "chunked"
+    plan_request(f.request, CAP, WIRE)
+    assert _tap(f.request).hold == CAP
+    f.request.stream = False
+    del f.request.headers["transfer-encoding"]
+    f.request.http_version = "HTTP/2.0"  # the body's end is a frame flag, not a header
+    plan_request(f.request, CAP, WIRE)
+    assert _tap(f.request).hold == CAP
 
 
 def test_a_passing_tap_sends_every_chunk_at_once_and_keeps_the_first_bytes() -> None:

@@ -208,10 +208,7 @@ class Recorder:
             return
         started = time.perf_counter_ns()
         try:
-            request = flow.request
-            stream.plan(
-                request, self._max_body, self._raw_cap, bodyless=stream.request_bodyless(request)
-            )
+            stream.plan_request(flow.request, self._max_body, self._raw_cap)
         except Exception as exc:  # recording never breaks a flow
             self._plan_failed(exc)
         self._hook_ns += time.perf_counter_ns() - started
@@ -221,12 +218,7 @@ class Recorder:
             return
         started = time.perf_counter_ns()
         try:
-            stream.plan(
-                flow.response,
-                self._max_body,
-                self._raw_cap,
-                bodyless=stream.response_bodyless(flow),
-            )
+            stream.plan_response(flow, self._max_body, self._raw_cap)
         except Exception as exc:  # recording never breaks a flow
             self._plan_failed(exc)
         self._hook_ns += time.perf_counter_ns() - started

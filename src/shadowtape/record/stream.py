@@ -2,9 +2,9 @@
 
 Left alone, mitmproxy reads a whole body into memory before it sends any of it on: a
 100 MB download costs the proxy 100 MB, and a server-sent event reaches the client only
-when its stream ends. The ``requestheaders`` and ``responseheaders`` hooks call ``plan``,
-which decides from the headers alone, so small bodies of known length keep mitmproxy's
-usual path and cost nothing more:
+when its stream ends. The ``requestheaders`` and ``responseheaders`` hooks call
+``plan_request`` and ``plan_response``, which decide from the headers alone, so small
+bodies of known length keep mitmproxy's usual path and cost one pass over the headers:
 
 - a Content-Length above the body cap (``shadowtape_max_body``): streamed as it arrives;
 - no Content-Length and a streaming content type (``text/event-stream``, NDJSON, gRPC,
@@ -24,11 +24,11 @@ from typing import Any
 
 #: Content types whose bodies are a series of messages, each due at the client at once.
 STREAMING_TYPES = (
-    "text/event-stream",
-    "application/x-ndjson",
-    "application/stream+json",
-    "application/grpc",
-    "multipart/x-mixed-replace",
+    b"text/event-stream",
+    b"application/x-ndjson",
+    b"application/stream+json",
+    b"application/grpc",
+    b"multipart/x-mixed-replace",
 )
 _NO_BODY_STATUS = frozenset({204, 304})
 
@@ -78,11 +78,31 @@ class Tap:
         return bytes(self.kept[: self.sent])
 
 
-def plan(message: Any, cap: int, wire_cap: int, *, bodyless: bool = False) -> None:
+def plan_request(request: Any, cap: int, wire_cap: int) -> None:
+    """The ``requestheaders`` hook's decision: the rule in this module's docstring.
+
+    An HTTP/1 request with neither Content-Length nor Transfer-Encoding has no body.
+    """
+    _plan(request, cap, wire_cap, request.data.http_version.startswith(b"HTTP/1"))
+
+
+def plan_response(flow: Any, cap: int, wire_cap: int) -> None:
+    """The ``responseheaders`` hook's decision: the rule in this module's docstring."""
+    response = flow.response
+    status = response.data.status_code
+    if status < 200 or status in _NO_BODY_STATUS or flow.request.data.method == b"HEAD":
+        _plan(response, cap, wire_cap, framed=False, bodyless=True)
+    else:
+        _plan(response, cap, wire_cap, framed=False)
+
+
+def _plan(message: Any, cap: int, wire_cap: int, framed: bool, *, bodyless: bool = False) -> None:
     """Give ``message`` (a request or response at its headers) a Tap when it should stream.
 
     ``cap`` is the body cap, ``wire_cap`` what is kept of a content-encoded body.
-    ``bodyless`` says the message has no body whatever its headers say (a HEAD response).
+    ``framed``: the message has a body only when its headers frame one (HTTP/1 requests).
+    ``bodyless``: it has none whatever its headers say (a HEAD response). The headers are
+    read in one pass over their raw fields: this runs for every flow.
     """
     stream = message.stream
     if stream:
@@ -91,8 +111,16 @@ def plan(message: Any, cap: int, wire_cap: int, *, bodyless: bool = False) -> No
         return  # another addon's callable is left alone
     if bodyless:
         return
-    headers = message.data.headers
-    length = headers.get("content-length")
+    length = kind = None
+    chunked = False
+    for name, value in message.data.headers.fields:
+        name = name.lower()
+        if name == b"content-length":
+            length = value
+        elif name == b"content-type":
+            kind = value
+        elif name == b"transfer-encoding":
+            chunked = True
     if length is not None:
         try:
             if int(length) <= cap:
@@ -101,26 +129,10 @@ def plan(message: Any, cap: int, wire_cap: int, *, bodyless: bool = False) -> No
             return  # mitmproxy refuses or reads it its own way
         message.stream = Tap(_keep(message, cap, wire_cap))
         return
-    kind = headers.get("content-type", "").lower()
-    hold = 0 if kind.startswith(STREAMING_TYPES) else cap
+    if framed and not chunked:
+        return
+    hold = 0 if kind is not None and kind.lower().startswith(STREAMING_TYPES) else cap
     message.stream = Tap(_keep(message, cap, wire_cap), hold)
-
-
-def request_bodyless(request: Any) -> bool:
-    """An HTTP/1 request with neither Content-Length nor Transfer-Encoding has no body."""
-    data = request.data
-    if not data.http_version.startswith(b"HTTP/1"):
-        return False
-    for name, _ in data.headers.fields:  # one pass: the hook runs for every request
-        name = name.lower()
-        if name == b"content-length" or name == b"transfer-encoding":
-            return False
-    return True
-
-
-def response_bodyless(flow: Any) -> bool:
-    status = flow.response.data.status_code
-    return status < 200 or status in _NO_BODY_STATUS or flow.request.data.method == b"HEAD"
 
 
 def _keep(message: Any, cap: int, wire_cap: int) -> int:
