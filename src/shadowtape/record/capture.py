@@ -68,9 +68,10 @@ def capture(flow: Any, raw_cap: int) -> Captured:
     Reads ``Message.data`` (the plain dataclass behind mitmproxy's request and response,
     the same in mitmproxy 11 and 12) to skip the properties' per-access decoding. A body
     streamed through a ``Tap`` is the Tap's copy of what was sent on, and its size the
-    bytes sent. A response that failed before the proxy sent its headers on never reached
-    the client, which got mitmproxy's own error response instead: it is recorded as the
-    error alone, like a connection that failed before any response.
+    bytes sent. A response that failed mid-body without streaming was never sent on (the
+    proxy sends a buffered response once it is whole): the client got mitmproxy's own
+    502 instead, so it is recorded as the error alone, like a connection that failed
+    before any response.
     """
     request = flow.request
     rq = request.data
@@ -242,10 +243,10 @@ def decode_body(
     A whole body that does not decode as its Content-Encoding claims is kept as it came,
     like mitmproxy's ``get_content(strict=False)``, and ``undecodable`` is told the
     encoding. A cut one (the hook or a Tap kept only its first bytes), or a ``streamed``
-    one, that does not decode is dropped, empty and truncated, and ``dropped`` is told the
-    encoding: its raw bytes never reach the sanitizer. A streamed body nothing kept (None) is empty
-    and truncated. When a body was cut, its decoded size is unknown and the wire size is
-    reported.
+    one, that does not decode is dropped, empty and truncated, and ``dropped`` is told
+    the encoding: its raw bytes never reach the sanitizer. A streamed body of which
+    nothing was kept (None) is empty and truncated. When a body was cut, its decoded size
+    is unknown and the wire size is reported.
     """
     if raw is None:
         return b"", 0, True
@@ -312,7 +313,7 @@ def to_exchange(
         def dropped(encoding: str) -> None:
             removed.append(f"{side}.body: dropped (not decodable as {encoding})")
             if notes is not None:
-                notes[f"{side}_body"] = f"cut body not decodable as {encoding}; dropped"
+                notes[f"{side}_body"] = f"not decodable as {encoding}; dropped"
 
         return dropped
 
