@@ -179,7 +179,11 @@ DOWNLOAD = 100 * MiB
 
 
 def _download(conn: socket.socket, head: bytes) -> None:
-    chunked = b"/chunked" in head.split(b"\r\n", 1)[0]
+    line = head.split(b"\r\n", 1)[0]
+    if b"/warm-up" in line:
+        conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+        return
+    chunked = b"/chunked" in line
     framing = b"Transfer-Encoding: chunked" if chunked else f"Content-Length: {DOWNLOAD}".encode()
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n" + framing)
     conn.sendall(b"\r\n\r\n")
