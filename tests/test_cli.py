@@ -22,7 +22,7 @@ def test_a_misspelled_flag_is_the_commands_error_with_the_flag_it_meant() -> Non
         "replay", str(DEMO_TAPE), "--candidate", "http://127.0.0.1:1", "--concurency", "4"
     )
     assert done.returncode == 2
-    assert done.stderr.startswith("shadowtape replay: error: unrecognized arguments")
+    assert done.stderr.startswith("shadowtape replay: error: unrecognized argument --concurency")
     assert "did you mean --concurrency?" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     far = shadowtape("inspect", str(DEMO_TAPE), "--bogus")

@@ -17,6 +17,18 @@ from shadowtape.inspect import summarize
 NAME = "inspect"
 HELP = "Summarize tapes: exchanges, time range, methods, statuses, paths, redactions, errors."
 
+EXAMPLES = """
+  # What a tape holds:
+  shadowtape inspect tapes/
+
+  # The server errors of an incident's window, and their ids (for shadowtape show):
+  shadowtape inspect tapes/ --since 2026-11-21T09:58Z --until 2026-11-21T10:05Z \\
+      --status 5xx --ids
+
+  # For a script:
+  shadowtape inspect tapes/ --json | jq .methods
+"""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
