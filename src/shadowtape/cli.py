@@ -26,7 +26,7 @@ from shadowtape import __version__, commands
 from shadowtape.config import Config, apply_config, load_config
 from shadowtape.errors import ShadowtapeError, os_error_line
 
-ORDER = ("record", "replay", "report", "inspect", "import", "export")
+ORDER = ("record", "replay", "report", "show", "inspect", "import", "export")
 EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 #: 128 + SIGPIPE, as a shell reports a command whose reader closed the pipe.
 EXIT_BROKEN_PIPE = 141
