@@ -213,12 +213,15 @@ def test_the_incident_recipe_replays_exactly_a_time_window_or_a_list_of_ids(
             .replace("2026-11-21T10:05Z", until)
             .replace("http://127.0.0.1:8080", stack.candidate.url)
             .replace("--id 01JD3Q5... --id 01JD3Q6...", " ".join(f"--id {i}" for i in ids))
+            .replace("01JD3Q5...", ids[0])
         )
         command += " --progress off" if " replay " in f" {command} " else ""
         result = subprocess.run(
             command, shell=True, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
         )
         assert result.returncode in (0, 1), (command, result.stderr[-2000:])
+        if command.startswith("shadowtape show"):
+            assert "candidate (" in result.stdout and ids[0] in result.stdout
 
     by_window = json.loads((tmp_path / "incident-run" / "run.json").read_text())
     expected = sum(
