@@ -117,7 +117,7 @@ def test_every_default_is_shown() -> None:
             if not action.option_strings or default in (None, False, [], argparse.SUPPRESS):
                 continue
             shown = formatter._get_help_string(action)  # type: ignore[attr-defined]
-            assert "default" in shown, (name, action.option_strings)
+            assert "default" in shown or f"({default})" in shown, (name, action.option_strings)
     help_text = shadowtape("replay", "--help").stdout
     assert "--concurrency N       requests in flight at most (default: 64)" in help_text
     assert "(default: 20)" in help_text  # --abort-after

@@ -99,18 +99,20 @@ class _Help(argparse.RawDescriptionHelpFormatter):
         default = action.default
         if not action.option_strings or "default" in text or text == argparse.SUPPRESS:
             return text
+        if f"({default})" in text:  # said already, as record's option table does: "(1m)"
+            return text
         if default is None or default is False or default == [] or default is argparse.SUPPRESS:
             return text
         return f"{text} (default: %(default)s)"
 
 
 _EXIT_CODES = """exit codes:
-  0    all is well (the gate passed)
-  1    the gate found regressions
+  0    all is well
+  1    the gate found regressions (replay, report)
   2    the run could not say: a usage or input error, a selection that matched no
        exchanges, a target that answered none of its first requests
   3    an internal error (a bug: please report it)
-  130  interrupted (the results so far are kept)"""
+  130  interrupted (a replay keeps the results so far)"""
 
 _EPILOG = f"""examples:
   shadowtape record --upstream http://127.0.0.1:8080 --listen 8081 --tapes tapes/

@@ -66,7 +66,12 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
         "--source", action="append", default=[], help="keep this source (repeatable)"
     )
     group.add_argument(
-        "--id", action="append", default=[], dest="ids", help="keep this exchange id"
+        "--id",
+        action="append",
+        default=[],
+        dest="ids",
+        metavar="ID",
+        help="keep this exchange id (repeatable)",
     )
     group.add_argument(
         "--sample",
