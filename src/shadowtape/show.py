@@ -103,6 +103,9 @@ def _recorded(shown: Shown, tapes: list[str], *, quiet: bool) -> None:
         if not quiet:
             raise
         shown.tapes_problem = f"{exc}; give --tapes to show the recording"
+        return
+    if shown.recorded is None:
+        shown.tapes_problem = f"not in {', '.join(tapes) or 'any tape'}"
 
 
 def _side(row: dict[str, Any], role: str) -> Side:

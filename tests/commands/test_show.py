@@ -117,3 +117,14 @@ def test_an_unknown_id_or_no_place_is_one_line_and_exit_2(
     assert len(done.stderr.strip().splitlines()) == 1
     bare = shadowtape("show", "01NOSUCHEXCHANGE", cwd=run_dir.parent)
     assert bare.returncode == 2 and "name a run folder or the tapes" in bare.stderr
+
+
+def test_tapes_that_do_not_hold_the_exchange_are_said_so(
+    run: tuple[Path, Path, list[str]], tmp_path: Path
+) -> None:
+    _, run_dir, ids = run
+    other = write_tape(tmp_path / "other", [ex("/elsewhere")])
+    done = shadowtape("show", ids[1], "run", "--tapes", str(other), cwd=run_dir.parent)
+    assert done.returncode == 0, done.stderr
+    assert f"the recording: not in {other}" in done.stdout
+    assert "1 difference" in done.stdout
