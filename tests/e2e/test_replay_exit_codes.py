@@ -162,3 +162,15 @@ def test_the_installed_command_says_it_in_one_line(tmp_path: Path) -> None:
         "connection refused on all of its 3 requests; is it running?"
     )
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_negative_abort_after_is_refused_before_anything_is_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = _replay(
+        capsys, _tape(tmp_path / "tape", n=1), "--candidate", "http://127.0.0.1:1",
+        "--abort-after", "-1", "--out", str(tmp_path / "run"),
+    )  # fmt: skip
+    assert code == 2
+    assert "--abort-after must be 0 (never stop early) or more, not -1" in err
+    assert not (tmp_path / "run").exists()
