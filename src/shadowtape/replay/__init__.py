@@ -7,6 +7,7 @@ docs/results-format.md). A request goes rules -> prepare -> engine -> http -> re
 
     engine.py             the run: dispatches in recorded order, paces, stops, writes run.json
     progress.py           progress on stderr (a bar on a terminal, plain lines otherwise)
+    watch.py              a target that answers none of its first requests stops the run
     rules/options.py      what a run is asked to do (ReplayOptions, Pace, Shard), validated
     rules/targets.py      targets and the only place an outgoing URL and Host are built
     rules/safety.py       which requests may be sent, and the skip reasons of the others
@@ -42,7 +43,13 @@ from shadowtape.replay.engine import Run
 from shadowtape.replay.prepare.jobs import Plan
 from shadowtape.replay.prepare.stream import selected
 from shadowtape.replay.progress import make_progress
-from shadowtape.replay.rules.options import Ordering, Pace, ReplayOptions, Shard
+from shadowtape.replay.rules.options import (
+    DEFAULT_ABORT_AFTER,
+    Ordering,
+    Pace,
+    ReplayOptions,
+    Shard,
+)
 from shadowtape.replay.rules.targets import parse_header
 from shadowtape.replay.timing.loop import loop_factory
 from shadowtape.results.reader import read_results, read_run
@@ -126,6 +133,7 @@ def replay(
     shard: str | Shard | None = None,
     repeat_sample: float = 0.1,
     verify_tls: bool = True,
+    abort_after: int = DEFAULT_ABORT_AFTER,
     progress: str = "off",
     progress_interval: float = 10.0,
     handle_signals: bool = True,
@@ -141,6 +149,8 @@ def replay(
     ``ordering`` says which requests that share state (a session, a client, an
     idempotency key) wait for one another: "recorded" (the default) those that did not
     overlap in the recording, "strict" all of them, in recorded order, "none" none.
+    A target that answers none of its first ``abort_after`` requests
+    (refused, reset, timed out) stops the run with a TargetDownError; 0 never stops.
     ``progress`` is "auto", "bar", "lines" or "off". With ``handle_signals``, Ctrl-C and
     SIGTERM stop the run cleanly (the results so far are kept, run.json says
     ``interrupted``), when called from the main thread.
@@ -165,6 +175,7 @@ def replay(
         shard=Shard.parse(shard) if isinstance(shard, str) else shard,
         repeat_sample=repeat_sample,
         verify_tls=verify_tls,
+        abort_after=abort_after,
     )
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         return runner.run(
