@@ -66,11 +66,13 @@ class _Replay:
         run = self.config.stash.get(_RUN, None)
         if run is None:
             return
+        from shadowtape.report._describe import plural
+
         totals = run.report.totals
         terminalreporter.write_sep("-", "shadowtape")
         terminalreporter.write_line(
-            f"{totals.replayed} of {totals.exchanges} exchanges replayed to "
-            f"{run.candidate}; {totals.endpoints} endpoints: {totals.regression} "
+            f"{totals.replayed:,} of {plural(totals.exchanges, 'exchange')} replayed to "
+            f"{run.candidate}; {plural(totals.endpoints, 'endpoint')}: {totals.regression} "
             f"regressed, {totals.unverified} not verified, {totals.ok} ok"
         )
         terminalreporter.write_line(f"reports in {run.run_dir}")
@@ -100,10 +102,23 @@ class ShadowtapeTapes(pytest.Collector):
 
 
 class EndpointRegression(Exception):
-    """An endpoint's findings fail the gate."""
+    """The gate fails an endpoint (or the whole run); the message says why."""
 
 
-class EndpointItem(pytest.Item):
+class _ShadowtapeItem(pytest.Item):
+    """An item of the replay: its failure is the text it raised, and it is placed at
+    the tape."""
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, EndpointRegression):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return _where(self.config), 0, f"shadowtape: {self.name}"
+
+
+class EndpointItem(_ShadowtapeItem):
     def __init__(self, *, endpoint: Endpoint, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.endpoint = endpoint
@@ -119,16 +134,8 @@ class EndpointItem(pytest.Item):
             # Reported at the item, not at this line.
             raise pytest.skip.Exception(skip_reason(self.endpoint), _use_item_location=True)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, EndpointRegression):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style=style)
 
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return _where(self.config), 0, f"shadowtape: {self.name}"
-
-
-class WholeRunItem(pytest.Item):
+class WholeRunItem(_ShadowtapeItem):
     """The gate's reasons that are about the whole run ("nothing was compared")."""
 
     def __init__(self, *, reasons: list[str], **kwargs: Any) -> None:
@@ -137,14 +144,6 @@ class WholeRunItem(pytest.Item):
 
     def runtest(self) -> None:
         raise EndpointRegression("\n".join(self.reasons))
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, EndpointRegression):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style=style)
-
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return _where(self.config), 0, f"shadowtape: {self.name}"
 
 
 def _where(config: pytest.Config) -> Path:
