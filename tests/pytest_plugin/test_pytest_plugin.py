@@ -40,6 +40,35 @@ def test_an_app_replayed_against_its_own_recording_passes(
     result.assert_outcomes(passed=2, skipped=1)
 
 
+def test_the_headers_a_server_adds_are_never_compared_with_an_app(
+    pytester: pytest.Pytester, shop_tape: Path, shop_server: str
+) -> None:
+    """Asked to compare Date and Server, an in-process app still passes: it has no server
+    to add them. A live server is compared on them (its Date is then a volatile value)."""
+    compare = ("--shadowtape-compare-header", "date", "--shadowtape-compare-header", "server")
+    result = run(pytester, shop_tape, "--shadowtape-app", APP, *compare, "--shadowtape-out", "a")
+    result.assert_outcomes(passed=2, skipped=1)
+    settings = orjson.loads((pytester.path / "a" / "report.json").read_bytes())["settings"]
+    assert settings["compared_headers"] == []
+    assert {"date", "server", "connection", "transfer-encoding", "keep-alive"} <= set(
+        settings["ignored_headers"]
+    )
+    live = run(
+        pytester,
+        shop_tape,
+        "--shadowtape-candidate",
+        shop_server,
+        *compare,
+        "--shadowtape-out",
+        "b",
+    )
+    report = orjson.loads((pytester.path / "b" / "report.json").read_bytes())
+    assert report["settings"]["compared_headers"] == ["date", "server"]
+    health = next(e for e in report["endpoints"] if e["endpoint"] == "GET /api/health")
+    assert "header:date" in {u["location"] for u in health["unverified"]}
+    live.assert_outcomes(passed=2, skipped=1)
+
+
 def test_a_changed_app_fails_the_endpoint_with_its_finding(
     pytester: pytest.Pytester, shop_tape: Path
 ) -> None:
