@@ -156,13 +156,16 @@ def failure_text(endpoint: Endpoint, outcome: GateOutcome, run: ShadowtapeRun) -
     example exchange id."""
     from shadowtape.report._describe import finding_text
 
+    shown = {e.exchange_id: f"{e.request.method} {e.request.url}" for e in endpoint.examples}
     lines = list(outcome.reasons)
     for finding in endpoint.findings:
         lines.append(f"  {finding_text(finding, limit=200)}")
         if finding.exchange_ids:
+            first = finding.exchange_ids[0]
+            request = f": {shown[first]}" if first in shown else ""
             more = len(finding.exchange_ids) - 1
             also = f" (and {more} more)" if more > 0 else ""
-            lines.append(f"    e.g. exchange {finding.exchange_ids[0]}{also}")
+            lines.append(f"    e.g. exchange {first}{request}{also}")
     lines.append(f"report: {run.run_dir / 'report.html'}")
     return "\n".join(lines)
 

@@ -79,7 +79,7 @@ def test_a_changed_app_fails_the_endpoint_with_its_finding(
     text = result.stdout.str()
     failure = text[text.index(f"shadowtape: {PRODUCTS} _") :]
     assert "$.price" in failure and "20" in failure and "99" in failure
-    example = re.search(r"e\.g\. exchange (\w+)", failure)
+    example = re.search(r"e\.g\. exchange (\w+): GET /api/products/2 \(and 1 more\)", failure)
     assert example is not None
     report = orjson.loads(next(pytester.path.glob("shadowtape-runs/*/report.json")).read_bytes())
     ids = {i for e in report["endpoints"] for f in e["findings"] for i in f["exchange_ids"]}
