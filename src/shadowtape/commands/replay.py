@@ -282,11 +282,15 @@ def _verify_tls(args: argparse.Namespace) -> bool:
 def _write_reports(run_dir: Path, args: argparse.Namespace) -> int:
     """Analyze the run and write report.json, report.html, junit.xml and summary.md into
     it, with the same analysis flags as `shadowtape report`; the gate's exit code."""
+    from rich.console import Console
+
     from shadowtape.report import write_reports
 
     # A shard's own report covers that shard only (and says so); the merged report is
     # `shadowtape report` on every shard's folder.
-    return int(write_reports([run_dir], allow_partial=True, **analysis_options(args)))
+    return int(
+        write_reports([run_dir], allow_partial=True, console=Console(), **analysis_options(args))
+    )
 
 
 def run(args: argparse.Namespace) -> int:

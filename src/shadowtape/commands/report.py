@@ -169,11 +169,14 @@ def analysis_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from shadowtape.report import write_reports
 
     return write_reports(
         list(args.run_dirs),
         out_dir=args.out,
         allow_partial=args.allow_partial,
+        console=Console(),  # the library prints nothing; the command prints the summary
         **analysis_options(args),
     )

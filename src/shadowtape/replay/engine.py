@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +30,7 @@ from typing import Any
 
 from shadowtape.errors import ReplayError, ShadowtapeError, TargetDownError, os_error_line
 from shadowtape.ids import new_id
-from shadowtape.replay.http.client import ReplayClient, Reply
+from shadowtape.replay.http.client import ReplayClient, Reply, Sender
 from shadowtape.replay.prepare.jobs import Job
 from shadowtape.replay.prepare.stream import Feed, Selection
 from shadowtape.replay.progress import NoProgress, ProgressView, Snapshot
@@ -101,8 +101,12 @@ class Run:
         *,
         tapes: Sequence[str],
         progress: ProgressView | None = None,
+        senders: Mapping[str, Callable[[], Sender]] | None = None,
     ) -> None:
         self.options = options
+        #: Role -> what makes its client, for a target that is not a URL (an in-process
+        #: app, replay/http/inprocess.py); the others get the lean client.
+        self.senders = senders or {}
         self.run_dir = run_dir
         self.tapes = [str(t) for t in tapes]
         self.progress = progress or NoProgress()
@@ -225,10 +229,13 @@ class Run:
                     signals.append(sig)
         try:
             async with AsyncExitStack() as stack:
-                clients = {}
+                clients: dict[str, Sender] = {}
                 for role in self.targets:
+                    make = self.senders.get(role)
                     clients[role] = await stack.enter_async_context(
-                        ReplayClient(
+                        make()
+                        if make is not None
+                        else ReplayClient(
                             max_connections=self.options.concurrency,
                             timeout=self.options.timeout,
                             body_cap=self.options.body_cap,
@@ -399,7 +406,7 @@ class Run:
                 self.progress.update(self._snapshot())
                 last_view = now
 
-    async def _dispatch(self, clients: dict[str, ReplayClient]) -> None:
+    async def _dispatch(self, clients: dict[str, Sender]) -> None:
         options = self.options
         schedule = Schedule(
             pace=options.pace or Pace.RECORDED, speed=options.speed, rate=options.rate
@@ -414,7 +421,7 @@ class Run:
 
     async def _dispatch_with(
         self,
-        clients: dict[str, ReplayClient],
+        clients: dict[str, Sender],
         schedule: Schedule,
         slots: Slots,
         loop: asyncio.AbstractEventLoop,
@@ -508,7 +515,7 @@ class Run:
     async def _one(
         self,
         job: Job,
-        clients: dict[str, ReplayClient],
+        clients: dict[str, Sender],
         due: float,
         scheduled_us: int,
         before: list[asyncio.Future[None]],
@@ -551,7 +558,7 @@ class Run:
             if self._feed is not None and not self._feed.done():
                 self._feed.cancel()
 
-    async def _send(self, job: Job, clients: dict[str, ReplayClient]) -> dict[str, Reply]:
+    async def _send(self, job: Job, clients: dict[str, Sender]) -> dict[str, Reply]:
         wires, method = job.wires, job.method
         if len(wires) > 1:  # a live baseline (and secondary): sent at the same moment
             answers = await asyncio.gather(
