@@ -47,6 +47,8 @@ VALUE_FLAGS = (
     "speed",
     "rate",
     "concurrency",
+    "ordering",
+    "abort-after",
     "timeout",
     "header",
     "repeat-sample",
