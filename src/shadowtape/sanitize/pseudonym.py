@@ -97,6 +97,8 @@ class Pseudonymizer:
         so a URL-encoded value stays validly encoded.
         """
         escaped = _escapes(value) if "%" in value else frozenset()
+        if escaped and not any(c.isalnum() for i, c in enumerate(value) if i not in escaped):
+            escaped = frozenset()  # escapes alone ("%00"): shape them rather than digest
         alphabet = _hex_alphabet(_ESCAPE.sub("", value) if escaped else value)
         for attempt in range(16):
             stream = self._stream(seed, domain, attempt, len(value))
