@@ -13,7 +13,9 @@ import re
 from typing import TYPE_CHECKING
 
 import orjson
+import re2
 
+from shadowtape.sanitize.detectors import SPACE
 from shadowtape.sanitize.names import ascii_lower
 
 if TYPE_CHECKING:
@@ -46,6 +48,16 @@ _ELEMENT = re.compile(
 _INPUT = re.compile(r"<input\b[^<>]*+>", re.IGNORECASE)
 _ATTR = re.compile(r"""\b(?P<k>name|value)\s*+=\s*+(?:"(?P<dq>[^"]*+)"|'(?P<sq>[^']*+)')""", re.I)
 _BLANKS = re.compile(r"[ \t\-]*+")
+#: Where a value follows a separator (one character of it is enough): a name that does
+#: not end at one of these has no value for _PAIR, _ASSIGN or _LINE. Found in one pass.
+_NOT_SPACE = "[^" + SPACE[1:]
+_SEPARATORS = re2.compile(
+    rf"{SPACE}*:{SPACE}*[\"\-\p{{Nd}}]|[ \t]*:[ \t]+{_NOT_SPACE[:-1]}\"'#{{\[]|=[^=&<>;,{SPACE[1:]}"
+)
+#: The longest name any of those patterns reads from a start (``:`` ends them all).
+_NAME_RUN = re.compile(r"[\w.\-]*+")
+#: Below this many candidates, trying each is cheaper than finding separators first.
+_MANY_STARTS = 64
 
 
 #: Characters of a field name, lower-cased: walking back over them from a hint finds
@@ -81,7 +93,9 @@ def scan_fields(text: str, ctx: Context, location: str, *, kind: bool) -> str:
     if not starts:
         return text
     where = f"{location}:{FIELD_KIND}" if kind else location
-    finder = _Finder(text, lowered, ctx, where)
+    finder = _Finder(
+        text, lowered, ctx, where, prefilter=hints is not None and len(starts) > _MANY_STARTS
+    )
     for start in starts:
         finder.at(start)
     return finder.apply()
@@ -128,7 +142,9 @@ class _Finder:
     ``password=`` repeated is one value, not one per repeat.
     """
 
-    def __init__(self, text: str, lowered: str, ctx: Context, where: str) -> None:
+    def __init__(
+        self, text: str, lowered: str, ctx: Context, where: str, *, prefilter: bool
+    ) -> None:
         self.text = text
         self.lowered = lowered
         self.ctx = ctx
@@ -143,6 +159,9 @@ class _Finder:
         self._first_blank_end: dict[int, int] = {}
         self._run = (0, 0)
         self._inputs: dict[int, Edit | None] = {}
+        self._values: set[int] | None = None
+        if prefilter:
+            self._values = {m.start() for m in _SEPARATORS.finditer(text)}
 
     def secret(self, name: str) -> bool:
         policy = self.ctx.policy
@@ -158,7 +177,7 @@ class _Finder:
             and start + _NAME_REACH < won_end
             and before != "<"
             and not _is_separator(text[won_end - 1])
-        ):
+        ) and self._may_have_value(start, before):
             if before == '"':
                 self._pair(_PAIR.match(text, start - 1))
             self._pair(_PAIR.match(text, start))
@@ -171,6 +190,19 @@ class _Finder:
             tag = self.lowered.rfind("<input", max(0, start - _TAG_REACH), start)
             if tag >= 0:
                 self._input(tag)
+
+    def _may_have_value(self, start: int, before: str) -> bool:
+        """Can a name at ``start`` be followed by a value? (False only when it cannot.)"""
+        values = self._values
+        if values is None or before == "<":
+            return True
+        name = _NAME_RUN.match(self.text, start)
+        if name is not None and name.end() in values:
+            return True
+        if before == '"':  # "name": the separator follows the closing quote
+            close = self.text.find('"', start, start + _NAME_REACH)
+            return close >= 0 and close + 1 in values
+        return False
 
     def apply(self) -> str:
         if not self.edits:
