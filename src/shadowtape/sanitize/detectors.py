@@ -14,7 +14,7 @@ in that pattern is bounded, so a start costs a few dozen steps, whatever follows
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -80,13 +80,37 @@ _FIXED_LENGTH = frozenset({"AKIA", "AIza"})
 _API_KEY_TEXT = "|".join(f"(?:{regex})" for regex, _ in _API_KEY_FAMILIES)
 _PRIVATE_KEY_TEXT = r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"
 
-#: Card numbers need look-arounds RE2 lacks: anchored at one candidate, over a window.
+#: Card numbers need look-arounds RE2 lacks; every quantifier in it is bounded.
 CARD = re.compile(_CARD_TEXT)
-JWT = re2.compile(_JWT_TEXT)
 _EMAIL_FULL = re2.compile(_EMAIL_TEXT)
 _CARD_FULL = re2.compile(r"\d(?:[ \-]?\d){12,18}")
 _JWT_FULL = re2.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
 _API_KEY_FULL = re2.compile(_API_KEY_TEXT)
+
+
+class LinearPattern:
+    """An RE2 pattern. ASCII text is searched as bytes: RE2's str mode re-encodes the
+    text and maps offsets at every match, which costs more than the search itself."""
+
+    def __init__(self, regex: str, options: object | None = None) -> None:
+        args = () if options is None else (options,)
+        self._text = re2.compile(regex, *args)
+        self._bytes = re2.compile(regex.encode(), *args)
+        self.groupindex: dict[str, int] = dict(self._text.groupindex)
+
+    def finditer(self, text: str) -> Iterator[Match]:
+        if text.isascii():
+            found: Iterator[Match] = self._bytes.finditer(text.encode("ascii"))
+        else:
+            found = self._text.finditer(text)
+        return found
+
+    def match(self, text: str) -> Match | None:
+        found: Match | None = self._text.match(text)
+        return found
+
+
+JWT = LinearPattern(_JWT_TEXT)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -162,6 +186,9 @@ class Match(Protocol):
 
 class Pattern(Protocol):
     """A compiled regex: an RE2 one for the built-in detectors and users' patterns."""
+
+    @property
+    def groupindex(self) -> Mapping[str, int]: ...
 
     def finditer(self, text: str) -> Iterator[Match]: ...
 
@@ -240,7 +267,7 @@ def _card_prefilter(text: str) -> bool:
 
 
 #: An address, URL-encoded ("%40") or not, matched in one pass.
-_EMAIL_IN_TEXT = re2.compile(_EMAIL_LOCAL + "(?:@|%40)" + _EMAIL_DOMAIN)
+_EMAIL_IN_TEXT = LinearPattern(_EMAIL_LOCAL + "(?:@|%40)" + _EMAIL_DOMAIN)
 
 
 def _email_spans(text: str) -> Spans:
@@ -250,8 +277,8 @@ def _email_spans(text: str) -> Spans:
 
 def _key_family(regex: str, hints: tuple[str, ...]) -> tuple[Pattern, tuple[str, ...], bool]:
     if hints[0] in _FIXED_LENGTH:  # the character after it, if any, is read too
-        return re2.compile(f"({regex})(?:[^0-9A-Za-z]|$)"), hints, True
-    return re2.compile(regex), hints, False
+        return LinearPattern(f"({regex})(?:[^0-9A-Za-z]|$)"), hints, True
+    return LinearPattern(regex), hints, False
 
 
 _KEY_FAMILIES = tuple(_key_family(regex, hints) for regex, hints in _API_KEY_FAMILIES)
@@ -271,9 +298,9 @@ def _api_key_spans(text: str) -> Spans:
 
 
 BUILTIN: tuple[Detector, ...] = (
-    Detector("private_key", re2.compile(_PRIVATE_KEY_TEXT), ("-----BEGIN",)),
+    Detector("private_key", LinearPattern(_PRIVATE_KEY_TEXT), ("-----BEGIN",)),
     Detector("jwt", JWT, ("eyJ",)),
-    Detector("bearer", re2.compile(_BEARER_TEXT), ("earer", "EARER"), group=1),
+    Detector("bearer", LinearPattern(_BEARER_TEXT), ("earer", "EARER"), group=1),
     Detector(
         "api_key",
         hints=tuple(hint for _, hints in _API_KEY_FAMILIES for hint in hints),
@@ -291,12 +318,10 @@ def compile_user(regex: str) -> Pattern:
     """A user's pattern, compiled by RE2 (``re2.error`` when it is not RE2 syntax)."""
     options = re2.Options()
     options.log_errors = False
-    compiled: Pattern = re2.compile(regex, options)
-    return compiled
+    return LinearPattern(regex, options)
 
 
 def custom(kind: str, pattern: Pattern) -> Detector:
     """A user detector: the group named ``secret`` if the regex has one, else the match."""
-    groups: dict[str, int] = getattr(pattern, "groupindex", {})
-    group = groups.get("secret", 0)
+    group = pattern.groupindex.get("secret", 0)
     return Detector(kind, pattern, group=group, echo=True)
