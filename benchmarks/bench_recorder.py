@@ -209,7 +209,7 @@ def _stats(path: Path) -> dict[str, float]:
 
 
 def _hook_microbenchmark() -> float:
-    """The hook alone, in this process: microseconds per flow for a 2 KB JSON exchange."""
+    """The hooks alone, in this process: microseconds per flow for a 2 KB JSON exchange."""
     import warnings
 
     with warnings.catch_warnings():
@@ -235,6 +235,8 @@ def _hook_microbenchmark() -> float:
                 f.metadata.clear()
             started = time.perf_counter()
             for f in flows:
+                recorder.requestheaders(f)
+                recorder.responseheaders(f)
                 recorder.response(f)
             best = min(best, (time.perf_counter() - started) / len(flows))
             time.sleep(0.2)

@@ -125,3 +125,27 @@ def test_usage_errors_and_missing_paths_exit_2_with_one_line(tmp_path: Path) -> 
         assert result.returncode == 2, args
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_inspect_ids_lists_every_exchange_kept_and_json_has_their_ids(
+    tape: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shadowtape import TapeReader, inspect
+
+    errors = sorted(
+        e.id for e in TapeReader(tape).exchanges() if e.response and e.response.status == 500
+    )
+    listed = shadowtape("inspect", str(tape), "--status", "5xx", "--ids")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert sorted(line.split()[0] for line in lines) == errors
+    assert all(line.endswith("  500") and " GET /api/items/" in line for line in lines)
+
+    summary = json.loads(shadowtape("inspect", "--json", str(tape), "--status", "5xx").stdout)
+    assert sorted(summary["ids"]) == errors and summary["ids_omitted"] == 0
+    # The summary holds the first ids only, and says how many it left out; --ids, all.
+    monkeypatch.setattr(inspect, "MAX_IDS", 5)
+    capped = inspect.summarize([str(tape)], max_ids=5)
+    assert len(capped["ids"]) == 5 and capped["ids_omitted"] == 26
+    every = json.loads(shadowtape("inspect", "--json", "--ids", str(tape)).stdout)
+    assert len(every["ids"]) == 31 and every["ids_omitted"] == 0

@@ -1,6 +1,12 @@
 """shadowtape: record production HTTP traffic, sanitized, and replay it in shadow mode.
 
 This module is the public API; everything else is private and may change.
+
+    run_dir = shadowtape.replay("tapes/", candidate="http://127.0.0.1:8080", pace="asap")
+    report = shadowtape.analyze(run_dir)        # the typed Report
+    report.write("reports/", formats=("json", "summary"))
+
+(docs/python-api.md). ``candidate`` may also be an ASGI or WSGI app, replayed in-process.
 """
 
 from __future__ import annotations
@@ -22,12 +28,21 @@ from shadowtape.exchange import ErrorKind, Exchange, ExchangeError, Request, Res
 from shadowtape.sanitize import Sanitizer
 
 if _typing.TYPE_CHECKING:
+    from shadowtape.replay import replay
+    from shadowtape.report import Report, analyze
     from shadowtape.tape import TapeFilter, TapeReader, TapeWriter, WriterStats
 
-# The tape names load on first use: they bring in pyarrow, which the recorder's proxy
-# process must not pay for (its garbage collector would keep re-scanning those objects).
+# The tape, replay and report names load on first use: they bring in pyarrow, which the
+# recorder's proxy process must not pay for (its garbage collector would keep re-scanning
+# those objects). ``shadowtape.replay`` is also the subpackage, made callable for this.
 _LAZY = {
-    name: "shadowtape.tape" for name in ("TapeFilter", "TapeReader", "TapeWriter", "WriterStats")
+    **{
+        name: "shadowtape.tape"
+        for name in ("TapeFilter", "TapeReader", "TapeWriter", "WriterStats")
+    },
+    "replay": "shadowtape.replay",
+    "analyze": "shadowtape.report",
+    "Report": "shadowtape.report",
 }
 
 
@@ -48,6 +63,7 @@ __all__ = [
     "Exchange",
     "ExchangeError",
     "ReplayError",
+    "Report",
     "Request",
     "Response",
     "SanitizeError",
@@ -61,4 +77,6 @@ __all__ = [
     "TapeWriter",
     "WriterStats",
     "__version__",
+    "analyze",
+    "replay",
 ]

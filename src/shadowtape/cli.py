@@ -1,9 +1,11 @@
 """The `shadowtape` command: parses arguments, dispatches, and turns errors into one line.
 
 Each subcommand lives in its own module under ``shadowtape.commands`` and exposes
-``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``; this module finds
-them, so adding a command touches nothing here. Exit codes: 0 all is well, 1 the gate
-found regressions, 2 usage or input errors, 3 an internal error (a bug: please report).
+``NAME``, ``HELP``, ``EXAMPLES`` (shown under --help), ``add_arguments(parser)`` and
+``run(args) -> int``; this module finds them, so adding a command touches nothing here.
+Exit codes (docs/exit-codes.md): 0 all is well, 1 the gate found regressions, 2 the run
+could not say (usage or input errors, a selection that matched nothing, a target that
+answered nothing), 3 an internal error (a bug: please report).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import importlib
 import logging
 import os
 import pkgutil
+import re
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -23,7 +26,7 @@ from shadowtape import __version__, commands
 from shadowtape.config import Config, apply_config, load_config
 from shadowtape.errors import ShadowtapeError, os_error_line
 
-ORDER = ("record", "replay", "report", "inspect", "import", "export")
+ORDER = ("record", "replay", "report", "show", "inspect", "import", "export")
 EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 #: 128 + SIGPIPE, as a shell reports a command whose reader closed the pipe.
 EXIT_BROKEN_PIPE = 141
@@ -41,20 +44,85 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        unknown = _UNKNOWN_COMMAND.match(message)
+        if unknown:
+            word, names = unknown.group(1), list(getattr(self, "commands", {}))
+            close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else f"; commands: {', '.join(names)}"
+            message = f"unknown command '{word}'{hint}"
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> tuple[Any, list[str]]:
+        """A subcommand's unknown flag is its first error (before "--candidate is
+        required", which a mistyped --candidat would otherwise get)."""
+        if args is not None and not self._subparsers:
+            flags = {flag for action in self._actions for flag in action.option_strings}
+            for arg in args:
+                if arg == "--":
+                    break
+                word = arg.split("=", 1)[0]
+                if word.startswith("--") and len(word) > 2 and word not in flags:
+                    self._unknown(word)
+        return super().parse_known_args(args, namespace)
+
     def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
-        """Unknown flags are the subcommand's error, with the flag it probably meant."""
+        """Unknown arguments are the subcommand's error, with the flag it probably meant."""
         parsed, extra = self.parse_known_args(args, namespace)
         if extra:
             command = getattr(self, "commands", {}).get(getattr(parsed, "command", None), self)
-            flags = [flag for action in command._actions for flag in action.option_strings]
-            word = extra[0].split("=", 1)[0]
-            starts = [flag for flag in flags if word.startswith("--") and flag.startswith(word)]
-            close = starts[:1] or difflib.get_close_matches(word, flags, n=1, cutoff=0.8)
-            hint = f"; did you mean {close[0]}?" if close else ""
-            command.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
+            if extra[0].startswith("--"):
+                command._unknown(extra[0].split("=", 1)[0])
+            command.error(f"unrecognized arguments: {' '.join(extra)}")
         return parsed
+
+    def _unknown(self, word: str) -> None:
+        """One line for a flag this command does not have, with the one it probably meant."""
+        flags = [flag for action in self._actions for flag in action.option_strings]
+        starts = [flag for flag in flags if flag.startswith(word)]
+        close = starts[:1] or difflib.get_close_matches(word, flags, n=1, cutoff=0.75)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        self.error(f"unrecognized argument {word}{hint}")
+
+
+#: argparse's words for a subcommand it does not know.
+_UNKNOWN_COMMAND = re.compile(r"argument COMMAND: invalid choice: '([^']*)'")
+
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Examples kept as written; every flag's default said, unless its help says it or
+    there is none to say (a flag that is off, a value that is not set)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if not action.option_strings or "default" in text or text == argparse.SUPPRESS:
+            return text
+        if f"({default})" in text:  # said already, as record's option table does: "(1m)"
+            return text
+        if default is None or default is False or default == [] or default is argparse.SUPPRESS:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+_EXIT_CODES = """exit codes:
+  0    all is well
+  1    the gate found regressions (replay, report)
+  2    the run could not say: a usage or input error, a selection that matched no
+       exchanges, a target that answered none of its first requests
+  3    an internal error (a bug: please report it)
+  130  interrupted (a replay keeps the results so far)"""
+
+_EPILOG = f"""examples:
+  shadowtape record --upstream http://127.0.0.1:8080 --listen 8081 --tapes tapes/
+  shadowtape inspect tapes/ --since 2026-11-21T09:58Z --status 5xx
+  shadowtape replay tapes/ --candidate http://127.0.0.1:8081 --pace asap --limit 5000
+  shadowtape show 01JD3Q5K7Y9W2X4V6T8R0P1M3N shadowtape-runs/<run>/
+
+'shadowtape COMMAND --help' lists a command's flags with their defaults and examples.
+
+{_EXIT_CODES}"""
 
 
 def _modules() -> list[ModuleType]:
@@ -73,6 +141,8 @@ def build_parser(config: Config | None = None) -> argparse.ArgumentParser:
         prog="shadowtape",
         description="Record production HTTP traffic, sanitized, and replay it against a "
         "candidate build in shadow mode.",
+        epilog=_EPILOG,
+        formatter_class=_Help,
     )
     parser.add_argument("--version", action="version", version=f"shadowtape {__version__}")
     parser.add_argument(
@@ -88,10 +158,28 @@ def build_parser(config: Config | None = None) -> argparse.ArgumentParser:
     sub.required = True
     commands: dict[str, argparse.ArgumentParser] = {}
     for module in _modules():
-        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
-        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
-        command.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS)
+        command = sub.add_parser(
+            module.NAME,
+            help=module.HELP,
+            description=module.HELP,
+            usage=getattr(module, "USAGE", None),
+            epilog=f"examples:\n{module.EXAMPLES.strip(chr(10))}\n\n{_EXIT_CODES}",
+            formatter_class=_Help,
+        )
         module.add_arguments(command)
+        # After the command's own flags, so its usage line starts with what it needs.
+        command.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="show tracebacks and debug logs on errors",
+        )
+        command.add_argument(
+            "--config",
+            metavar="FILE",
+            default=argparse.SUPPRESS,
+            help=f"configuration file; its [{module.NAME}] table sets this command's flag defaults",
+        )
         command.set_defaults(_run=module.run)
         commands[module.NAME] = command
     if config is not None:

@@ -7,7 +7,8 @@
     ├── CaptureError             a HAR, mitmproxy or GoReplay capture is unreadable
     ├── ConfigError              a flag, option or config file is wrong
     ├── ReplayError              a replay cannot start (bad target, unsafe request)
-    │   └── RunFolderError       a run folder (what a replay wrote) cannot be read
+    │   ├── RunFolderError       a run folder (what a replay wrote) cannot be read
+    │   └── TargetDownError      a target answered none of its first requests
     └── SanitizeError            a sanitizing rule cannot be loaded
 
 Errors from pyarrow, httpx and mitmproxy are translated at the boundary where they
@@ -47,6 +48,16 @@ class ReplayError(ShadowtapeError):
 
 class RunFolderError(ReplayError):
     """A run folder is missing, foreign, damaged or written by a newer shadowtape."""
+
+
+class TargetDownError(ReplayError):
+    """A target answered none of the first requests of a run (refused, reset, timed
+    out): the run stopped early, since judging it would only list new errors."""
+
+    def __init__(self, message: str, *, role: str, origin: str) -> None:
+        super().__init__(message)
+        self.role = role
+        self.origin = origin
 
 
 class SanitizeError(ShadowtapeError):

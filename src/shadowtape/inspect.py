@@ -1,12 +1,14 @@
 """A tape's summary: what a person (or a script, as JSON) wants to know before using it.
 
 Computed in one streaming pass over the scalar columns, so it works on tapes of any size.
+The summary's ids are the first ``max_ids`` of the selection; ``listing`` streams them all,
+one line per exchange, for ``inspect --ids``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +18,7 @@ import pyarrow.compute as pc
 from shadowtape.tape import TapeFilter, TapeReader
 
 _COLUMNS = [
+    "id",
     "recorded_at",
     "source",
     "method",
@@ -36,10 +39,19 @@ def _count(counter: Counter[str], array: pa.Array) -> None:
         counter["" if value is None else str(value)] += int(item["counts"])
 
 
+#: Ids the summary lists at most unless asked for more (all of them: ``max_ids=None``).
+MAX_IDS = 1000
+
+
 def summarize(
-    locations: Sequence[str], *, filter: TapeFilter | None = None, top: int = 10
+    locations: Sequence[str],
+    *,
+    filter: TapeFilter | None = None,
+    top: int = 10,
+    max_ids: int | None = MAX_IDS,
 ) -> dict[str, Any]:
-    """The summary of every exchange in `locations` that `filter` keeps."""
+    """The summary of every exchange in `locations` that `filter` keeps, with the first
+    ``max_ids`` of their ids (every id with None)."""
     reader = TapeReader(list(locations), filter=filter)
     infos = list(reader.part_infos())
     total = 0
@@ -52,7 +64,11 @@ def summarize(
     redactions: Counter[str] = Counter()
     errors: Counter[str] = Counter()
     request_bytes = response_bytes = truncated = 0
+    ids: list[str] = []
     for batch in reader.batches(columns=_COLUMNS):
+        if max_ids is None or len(ids) < max_ids:
+            room = batch.num_rows if max_ids is None else max_ids - len(ids)
+            ids.extend(batch.column("id").slice(0, room).to_pylist())
         total += batch.num_rows
         times = pc.min_max(batch.column("recorded_at")).as_py()
         if times["min"] is not None:
@@ -104,4 +120,18 @@ def summarize(
         "redactions": dict(redactions.most_common()),
         "errors": dict(errors.most_common()),
         "dropped_while_recording": sum(info.dropped for info in infos),
+        "ids": ids,
+        "ids_omitted": total - len(ids),
     }
+
+
+def listing(
+    locations: Sequence[str], *, filter: TapeFilter | None = None
+) -> Iterator[tuple[str, datetime, str, str, int | None]]:
+    """(id, recorded_at, method, path with query, status) of each exchange kept, as read."""
+    reader = TapeReader(list(locations), filter=filter)
+    columns = ["id", "recorded_at", "method", "path", "query", "status"]
+    for batch in reader.batches(columns=columns):
+        rows = zip(*(batch.column(name).to_pylist() for name in columns), strict=True)
+        for id_, at, method, path, query, status in rows:
+            yield id_, at, method, f"{path}?{query}" if query else path, status

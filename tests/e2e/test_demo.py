@@ -1,8 +1,11 @@
-"""`make demo` stops everything it started, also when interrupted with Ctrl-C mid-run."""
+"""`make demo` flags exactly its planted gaps, and stops everything it started, also when
+interrupted with Ctrl-C mid-run."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.demo.gaps import GAPS
 from tests.procfs import alive, descendants
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,3 +54,34 @@ def test_ctrl_c_mid_recording_stops_every_process_the_demo_started(tmp_path: Pat
     while any(alive(pid) for pid in started) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert [pid for pid in started if alive(pid)] == []
+
+
+def _route(endpoint: str) -> str:
+    """``GET /api/inventory/{sku}`` and ``GET /api/inventory/{id}`` name one route."""
+    return re.sub(r"\{\w+\}", "{}", endpoint)
+
+
+@pytest.mark.timeout(420)
+def test_a_short_demo_flags_exactly_the_planted_gaps(tmp_path: Path) -> None:
+    demo = subprocess.run(
+        [sys.executable, "scripts/demo.py"],
+        cwd=ROOT,
+        env={**os.environ, "DEMO_SECONDS": "30", "DEMO_RUNS_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
+    assert "the gate FAILED, as it should" in demo.stdout
+    (report_file,) = tmp_path.glob("demo-*/replay/report.json")
+    report = json.loads(report_file.read_text())
+    flagged = {
+        _route(e["endpoint"]): e for e in report["endpoints"] if e["verdict"] == "regression"
+    }
+    assert set(flagged) == {_route(gap.endpoint) for gap in GAPS}
+    # The race: another user's profile, only where the staff app's requests overlapped.
+    race = flagged[_route("GET /api/users/{id}")]
+    assert {(f["kind"], f["location"]) for f in race["findings"]} >= {
+        ("body_value", "$.id"),
+        ("body_value", "$.name"),
+    }

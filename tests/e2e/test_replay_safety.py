@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from shadowtape.errors import TargetDownError
 from shadowtape.replay import read_results, read_run, replay
 from tests.replay.aserver import Arrival, aserve
 from tests.replay.helpers import ex, write_tape
@@ -124,22 +125,36 @@ def test_host_is_rewritten_and_headers_replaced(
     assert headers["Authorization"] == "Bearer tok-123"
 
 
-def test_a_dead_target_gives_error_rows_and_a_finished_run(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_dead_target_stops_the_run_early_and_keeps_its_error_rows(tmp_path: Path) -> None:
     tape = write_tape(tmp_path / "tape", [ex(f"/d/{i}", at=i * 0.001) for i in range(30)])
     dead = f"http://127.0.0.1:{free_port()}"
-    run_dir = replay(tape, candidate=dead, out=tmp_path / "run", timeout=2, repeat_sample=0)
-    # Said once, early (after 20 requests), not only in the counts at the end.
-    (warning,) = [r.getMessage() for r in caplog.records if "failed all" in r.getMessage()]
-    assert warning.startswith(f"the candidate at {dead} failed all of the first 20 requests")
-    assert "(refused: " in warning
+    with pytest.raises(TargetDownError) as raised:
+        replay(tape, candidate=dead, out=tmp_path / "run", timeout=2, repeat_sample=0)
+    # Said once, early (after 20 requests), in one line naming the target.
+    message = f"candidate {dead}: connection refused on all of its first 20 requests"
+    assert str(raised.value).startswith(message)
+    assert raised.value.role == "candidate" and raised.value.origin == dead
+    rows = _rows(tmp_path / "run")
+    sent = [r for r in rows if r["skip_reason"] is None]
+    assert 20 <= len(sent) <= 30
+    assert {r["candidate_error_kind"] for r in sent} == {"refused"}
+    assert all(r["candidate_status"] is None and r["baseline_status"] == 200 for r in sent)
+    info = read_run(tmp_path / "run")
+    assert info["interrupted"] is False and info["finished_at"]
+    assert info["error"] == str(raised.value)
+
+
+def test_abort_after_zero_replays_a_dead_target_to_the_end(tmp_path: Path) -> None:
+    tape = write_tape(tmp_path / "tape", [ex(f"/d/{i}", at=i * 0.001) for i in range(30)])
+    dead = f"http://127.0.0.1:{free_port()}"
+    run_dir = replay(
+        tape, candidate=dead, out=tmp_path / "run", timeout=2, repeat_sample=0, abort_after=0
+    )
     rows = _rows(run_dir)
     assert len(rows) == 30
     assert {r["candidate_error_kind"] for r in rows} == {"refused"}
-    assert all(r["candidate_status"] is None and r["baseline_status"] == 200 for r in rows)
     info = read_run(run_dir)
-    assert info["interrupted"] is False and info["finished_at"]
+    assert info["interrupted"] is False and info["error"] is None
 
 
 def test_a_slow_target_gives_timeout_rows_within_the_timeout(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from shadowtape.record.capture import (
     error_kind,
     to_exchange,
 )
+from shadowtape.record.stream import Tap
 from tests.record.support import make_flow
 
 
@@ -229,3 +230,56 @@ def test_an_answered_flow_is_the_same_exchange_recorded_live_and_imported_from_a
     live, imported = _recorded_and_imported(make_flow(encoding="gzip"), tmp_path)
     assert live.response is not None and live.response.body == b'{"ok": true}'
     assert imported == live
+
+
+def test_a_response_that_failed_before_it_was_sent_on_is_recorded_as_the_error() -> None:
+    """Not streamed: the client got mitmproxy's own 502, not the upstream's status."""
+    f = make_flow()
+    assert f.response is not None
+    f.response.raw_content = None
+    f.error = flow.Error("peer closed connection without sending complete message body")
+    ex = to_exchange(capture(f, 1 << 22), source="s", max_body=1 << 20)
+    assert ex.response is None
+    assert ex.error is not None and ex.error.kind is ErrorKind.RESET
+
+
+def test_a_streamed_response_cut_by_an_error_keeps_what_was_sent() -> None:
+    f = make_flow()
+    assert f.response is not None
+    f.response.raw_content = None
+    tap = Tap(keep=4)
+    f.response.stream = tap
+    tap(b"abcdef")
+    f.error = flow.Error("peer closed connection without sending complete message body")
+    ex = to_exchange(capture(f, 1 << 22), source="s", max_body=1 << 20)
+    assert ex.response is not None and ex.response.status == 200
+    assert (ex.response.body, ex.response.body_size) == (b"abcd", 6)
+    assert ex.response.body_truncated
+    assert ex.error is not None and ex.error.kind is ErrorKind.RESET
+
+
+def test_a_streamed_body_that_does_not_decode_is_dropped_with_a_redaction() -> None:
+    f = make_flow()
+    assert f.response is not None
+    f.response.headers["Content-Encoding"] = "gzip"
+    f.response.raw_content = None
+    tap = Tap(keep=100)
+    f.response.stream = tap
+    tap(b"not gzip at all")
+    tap(b"")
+    ex = to_exchange(capture(f, 1 << 22), source="s", max_body=1 << 20)
+    assert ex.response is not None
+    assert (ex.response.body, ex.response.body_size) == (b"", 15)
+    assert ex.response.body_truncated
+    assert "response.body: dropped (not decodable as gzip)" in ex.redactions
+
+
+def test_a_cut_body_that_does_not_decode_is_dropped_never_kept_raw() -> None:
+    dropped: list[str] = []
+    fields = ((b"content-encoding", b"gzip, gzip"),)
+    assert decode_body(b"\x1f\x8b\x08" * 10, 10_000, fields, 100, dropped=dropped.append) == (
+        b"",
+        10_000,
+        True,
+    )
+    assert dropped == ["gzip, gzip"]

@@ -8,10 +8,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
-from shadowtape import TapeReader, TapeWriter
+from shadowtape import ExchangeError, Request, Response, TapeReader, TapeWriter
 from shadowtape.errors import TapeError
+from shadowtape.tape.schema import SCHEMA, STATISTICS_COLUMNS
 from tests.tape.helpers import exchange
 
 
@@ -217,3 +219,46 @@ def test_an_exchange_arrow_cannot_hold_costs_only_itself(
     assert sorted(paths) == sorted(e.request.path for e in good)
     (warning,) = [r.getMessage() for r in caplog.records if r.name == "shadowtape.tape"]
     assert "cannot store an exchange in tape part" in warning
+
+
+PLANTED = "planted-Zq9xW4"
+
+
+def test_no_footer_repeats_a_request_or_response_value(tmp_path: Path) -> None:
+    """Min/max statistics would copy values into the footer, which is never compressed:
+    only columns that cannot hold a request or response value keep them."""
+    headers = (("X-Planted", PLANTED),)
+    planted = exchange().replace(
+        request=Request(
+            method=f"M{PLANTED}",
+            host=f"{PLANTED}.test",
+            path=f"/{PLANTED}",
+            query=f"q={PLANTED}",
+            headers=headers,
+            body=PLANTED.encode(),
+        ),
+        response=Response(status=200, reason=PLANTED, headers=headers, body=PLANTED.encode()),
+        error=ExchangeError(kind="reset", message=PLANTED),
+        redactions=(PLANTED,),
+        tags={PLANTED: PLANTED},
+    )
+    with TapeWriter(tmp_path) as writer:
+        writer.write(planted)
+        writer.write(exchange())
+    (part,) = parts(tmp_path)
+    data = part.read_bytes()
+    footer_size = int.from_bytes(data[-8:-4], "little")
+    footer = data[-8 - footer_size : -8]
+    assert PLANTED.encode() not in footer
+    metadata = pq.ParquetFile(part).metadata
+    safe = set(STATISTICS_COLUMNS)
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        for index in range(row_group.num_columns):
+            column = row_group.column(index)
+            top = column.path_in_schema.split(".")[0]
+            assert top in SCHEMA.names
+            if top in safe:
+                assert column.is_stats_set, column.path_in_schema
+            else:
+                assert not column.is_stats_set, column.path_in_schema

@@ -43,7 +43,9 @@ time_type = _argtype(parse_time)
 
 
 def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("selection")
+    group = parser.add_argument_group(
+        "selection", "every exchange unless these narrow it (all of them must match)"
+    )
     group.add_argument(
         "--method", action="append", default=[], help="keep this method (repeatable)"
     )
@@ -64,7 +66,12 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
         "--source", action="append", default=[], help="keep this source (repeatable)"
     )
     group.add_argument(
-        "--id", action="append", default=[], dest="ids", help="keep this exchange id"
+        "--id",
+        action="append",
+        default=[],
+        dest="ids",
+        metavar="ID",
+        help="keep this exchange id (repeatable)",
     )
     group.add_argument(
         "--sample",
@@ -72,7 +79,9 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="RATE",
         help="keep this fraction, chosen by id: 0.1 or 10%%",
     )
-    group.add_argument("--limit", type=int, help="keep at most this many exchanges")
+    group.add_argument(
+        "--limit", type=int, metavar="N", help="keep at most this many exchanges, the first ones"
+    )
 
 
 def _rate(text: str) -> float:

@@ -17,6 +17,14 @@ from shadowtape.tape.location import PartFile, in_partition, tape_root
 
 NAME = "export"
 HELP = "Export tapes as HAR 1.2 (readable by browsers' devtools, HAR viewers, mitmproxy)."
+
+EXAMPLES = """
+  # An incident's failing requests, for a HAR viewer:
+  shadowtape export har tapes/ --status 5xx --since 2026-11-21T09:58Z --out incident.har
+
+  # One exchange, to standard output:
+  shadowtape export har tapes/ --id 01JD3Q5K7Y9W2X4V6T8R0P1M3N --out - | jq .log.entries
+"""
 STDOUT = "-"
 
 

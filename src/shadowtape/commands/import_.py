@@ -17,6 +17,15 @@ from shadowtape.tape.location import check_writable, is_uri
 NAME = "import"
 HELP = "Import HAR files, mitmproxy dumps or GoReplay captures as sanitized tapes."
 
+EXAMPLES = """
+  # A HAR saved from the browser's devtools:
+  SHADOWTAPE_SANITIZE_KEY=... shadowtape import har session.har --tapes tapes/
+
+  # A mitmproxy dump and a GoReplay capture, named as their own sources:
+  shadowtape import mitm flows.mitm --tapes tapes/ --source staging-proxy
+  shadowtape import gor requests.gor --tapes tapes/ --source gor
+"""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

@@ -12,25 +12,59 @@ from rich.table import Table
 
 from shadowtape.commands._selection import add_selection_arguments, selection_filter
 from shadowtape.errors import ConfigError
-from shadowtape.inspect import summarize
+from shadowtape.inspect import MAX_IDS, listing, summarize
 
 NAME = "inspect"
 HELP = "Summarize tapes: exchanges, time range, methods, statuses, paths, redactions, errors."
+
+EXAMPLES = """
+  # What a tape holds:
+  shadowtape inspect tapes/
+
+  # The server errors of an incident's window, and their ids (for shadowtape show):
+  shadowtape inspect tapes/ --since 2026-11-21T09:58Z --until 2026-11-21T10:05Z \\
+      --status 5xx --ids
+
+  # For a script:
+  shadowtape inspect tapes/ --json | jq .methods
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "tapes", nargs="+", metavar="TAPES", help="tape files, folders, globs or URIs"
     )
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-    parser.add_argument("--top", type=int, default=10, help="how many top paths to list")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the summary as JSON, with the first 1000 ids (all of them with --ids)",
+    )
+    parser.add_argument(
+        "--ids",
+        dest="list_ids",
+        action="store_true",
+        help="list every exchange kept, one a line: id, time, method, path, status "
+        "(for shadowtape show ID)",
+    )
+    parser.add_argument(
+        "--top", type=int, default=10, metavar="N", help="how many top paths to list"
+    )
     add_selection_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise ConfigError(f"--top must be 1 or more, not {args.top}")
-    summary = summarize(args.tapes, filter=selection_filter(args), top=args.top)
+    if args.list_ids and not args.json:
+        for id_, at, method, target, status in listing(args.tapes, filter=selection_filter(args)):
+            print(f"{id_}  {at.isoformat()}  {method} {target}  {status or '-'}")
+        return 0
+    summary = summarize(
+        args.tapes,
+        filter=selection_filter(args),
+        top=args.top,
+        max_ids=None if args.list_ids else MAX_IDS,
+    )
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
         return 0

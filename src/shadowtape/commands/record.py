@@ -14,6 +14,15 @@ from shadowtape.record import options
 NAME = "record"
 HELP = "record live traffic: a reverse proxy in front of a service, writing sanitized tapes"
 
+EXAMPLES = """
+  # In front of a service on :8080, clients connect to :8081, tapes under ./tapes:
+  SHADOWTAPE_SANITIZE_KEY=... shadowtape record --upstream http://127.0.0.1:8080 \\
+      --listen 8081 --tapes tapes/
+
+  # Keep one exchange in ten, straight into object storage:
+  shadowtape record --upstream http://127.0.0.1:8080 --tapes s3://acme-tapes/api/ --sample 10%
+"""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

@@ -15,7 +15,7 @@ from shadowtape.commands._selection import (
     selection_filter,
 )
 from shadowtape.commands.report import add_analysis_arguments, analysis_options
-from shadowtape.errors import ConfigError
+from shadowtape.errors import ConfigError, ReplayError
 from shadowtape.report.gate import parse_fail_on
 from shadowtape.tape import TapeFilter, parse_statuses
 
@@ -29,6 +29,22 @@ HELP = "replay recorded requests against a candidate (and a baseline) and record
 PACING = {"pace": None, "speed": 1.0, "rate": None}
 REPEAT_SAMPLE = 0.1
 ORDERING = "recorded"
+ABORT_AFTER = 20
+
+USAGE = "%(prog)s TAPES [TAPES ...] --candidate URL [--baseline recorded|URL] [options]"
+EXAMPLES = """
+  # A pull request's build against what production answered, as fast as it takes:
+  shadowtape replay tapes/ --candidate http://127.0.0.1:8081 --pace asap --limit 5000
+
+  # Against a live baseline (main) and a second one to measure noise, 10x the recorded pace:
+  shadowtape replay tapes/ --candidate http://127.0.0.1:8081 \\
+      --baseline http://127.0.0.1:8082 --secondary http://127.0.0.1:8083 --speed 10
+
+  # An incident's window only, with a staging credential:
+  shadowtape replay tapes/ --candidate http://127.0.0.1:8081 --out incident-run \\
+      --since 2026-11-21T09:58Z --until 2026-11-21T10:05Z \\
+      --header 'Authorization: Bearer $STAGING_TOKEN'
+"""
 
 
 class _Given(argparse.Action):
@@ -47,10 +63,7 @@ class _Given(argparse.Action):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "tapes", nargs="+", metavar="TAPES", help="tape files, folders, globs or URIs"
-    )
-    add_analysis_arguments(parser.add_argument_group("report and gate (as shadowtape report)"))  # type: ignore[arg-type]
+    # The targets first: what a replay needs besides its tapes.
     targets = parser.add_argument_group("targets")
     targets.add_argument(
         "--candidate", action=_Given, required=True, metavar="URL", help="the build under test"
@@ -74,6 +87,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="the run folder (new or empty); default: a new folder under ./shadowtape-runs/",
     )
+    targets.add_argument(
+        "--abort-after",
+        type=int,
+        default=ABORT_AFTER,
+        metavar="N",
+        help="stop the run (exit 2) when a target answers none of its first N requests "
+        "(refused, reset, timed out): it is not running, and judging it would only list "
+        "new errors; 0 never stops (default: %(default)s)",
+    )
+    parser.add_argument(
+        "tapes", nargs="+", metavar="TAPES", help="tape files, folders, globs or URIs"
+    )
     pacing = parser.add_argument_group("pacing")
     pacing.add_argument(
         "--pace",
@@ -96,7 +121,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=PACING["rate"],
         metavar="R",
-        help="a fixed rate, requests/s, open loop, instead of the recorded gaps",
+        help="a fixed rate, requests/s, open loop, instead of the recorded gaps "
+        "(default: the recorded gaps)",
     )
     pacing.add_argument(
         "--concurrency", type=int, default=64, metavar="N", help="requests in flight at most"
@@ -117,12 +143,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     safety.add_argument(
         "--allow-mutating",
         action="store_true",
-        help="also send methods other than GET, HEAD and OPTIONS",
+        help="also send methods other than GET, HEAD and OPTIONS (default: skip them)",
     )
     safety.add_argument(
         "--keep-host",
         action="store_true",
-        help="send the recorded Host header instead of the target's",
+        help="send the recorded Host header instead of the target's (default: the target's)",
     )
     safety.add_argument(
         "--insecure",
@@ -130,7 +156,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs=0,
         const=True,
         default=False,
-        help="do not verify the TLS certificates of https targets (self-signed staging)",
+        help="do not verify the TLS certificates of https targets (self-signed staging; "
+        "default: verify)",
     )
     safety.add_argument(
         "--header",
@@ -152,7 +179,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     select.add_argument(
         "--shard",
         metavar="I/N",
-        help="replay shard I of N; requests that share state stay in one shard",
+        help="replay shard I of N; requests that share state stay in one shard "
+        "(default: the whole selection)",
     )
     select.add_argument(
         "--repeat-sample",
@@ -163,11 +191,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with the recorded baseline, send this fraction of safe requests to the "
         "candidate twice, to measure noise (default 0.1)",
     )
-    parser.add_argument(
+    add_analysis_arguments(parser.add_argument_group("report and gate (as shadowtape report)"))  # type: ignore[arg-type]
+    output = parser.add_argument_group("output")
+    output.add_argument(
         "--progress",
         default="auto",
         choices=("auto", "bar", "lines", "off"),
-        help="a bar on a terminal, periodic lines otherwise (auto)",
+        help="a bar on a terminal, periodic lines otherwise (default: auto)",
     )
 
 
@@ -252,11 +282,15 @@ def _verify_tls(args: argparse.Namespace) -> bool:
 def _write_reports(run_dir: Path, args: argparse.Namespace) -> int:
     """Analyze the run and write report.json, report.html, junit.xml and summary.md into
     it, with the same analysis flags as `shadowtape report`; the gate's exit code."""
+    from rich.console import Console
+
     from shadowtape.report import write_reports
 
     # A shard's own report covers that shard only (and says so); the merged report is
     # `shadowtape report` on every shard's folder.
-    return int(write_reports([run_dir], allow_partial=True, **analysis_options(args)))
+    return int(
+        write_reports([run_dir], allow_partial=True, console=Console(), **analysis_options(args))
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -282,6 +316,7 @@ def run(args: argparse.Namespace) -> int:
         shard=args.shard,
         repeat_sample=_repeat_sample(args),
         verify_tls=_verify_tls(args),
+        abort_after=args.abort_after,
         progress=args.progress,
         **_pacing(args),
     )
@@ -301,4 +336,27 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    nothing = _nothing_to_judge(info, args)
+    if nothing is not None:
+        raise ReplayError(nothing)
     return _write_reports(run_dir, args)
+
+
+def _nothing_to_judge(info: dict[str, Any], args: argparse.Namespace) -> str | None:
+    """Why a run that sent nothing has no verdict: a gate that fails "0 of 0 endpoints"
+    would block a pull request for the wrong reason. A shard of a small selection may
+    be empty; its merged report is what judges."""
+    counts, skipped = info["counts"], info["skipped"]
+    if counts["selected"] == 0 and not args.shard:
+        return (
+            "the selection matched no exchanges; 'shadowtape inspect TAPES' with the same "
+            "selection flags shows what the tapes hold"
+        )
+    mutating = skipped.get("mutating", 0)
+    if counts["replayed"] == 0 and 0 < mutating == counts["selected"]:
+        return (
+            f"every selected request ({mutating}) is mutating (not GET, HEAD or OPTIONS) and "
+            "was not sent; add --allow-mutating to send them, against a build whose side "
+            "effects are safe"
+        )
+    return None

@@ -23,6 +23,17 @@ from shadowtape.report.gate import DEFAULT_FAIL_ON
 NAME = "report"
 HELP = "analyze replay results (merging shards) and write report.json, HTML, JUnit and Markdown"
 
+EXAMPLES = """
+  # Rebuild the reports of a run, with learned routes replaced by the API's own:
+  shadowtape report shadowtape-runs/20261121T100000Z-a1b2c3 --openapi openapi.yaml
+
+  # Merge the shards of a sharded replay into one report, failing on new errors only:
+  shadowtape report runs/shard-* --out merged/ --fail-on new_error
+
+  # A run that was interrupted: report what it did, and say what is missing:
+  shadowtape report incident-run --allow-partial
+"""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -158,11 +169,14 @@ def analysis_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from shadowtape.report import write_reports
 
     return write_reports(
         list(args.run_dirs),
         out_dir=args.out,
         allow_partial=args.allow_partial,
+        console=Console(),  # the library prints nothing; the command prints the summary
         **analysis_options(args),
     )

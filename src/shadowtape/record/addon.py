@@ -6,7 +6,8 @@ Run it in front of a service as a reverse proxy::
         --set shadowtape_tapes=/var/lib/shadowtape/tapes
 
 The proxy never waits for the recorder: the ``response`` and ``error`` hooks only take
-references to what the flow holds and queue them (``capture.capture``); decoding,
+references to what the flow holds and queue them (``capture.capture``); large and
+streaming bodies are streamed through with a capped copy kept (``stream``); decoding,
 sanitizing and writing happen in a worker process (``worker``). When recording fails
 (tape folder gone, disk full, worker dead, queue full) the traffic goes on, and the
 failures are counted and logged once per interval.
@@ -28,7 +29,7 @@ from typing import Any
 from mitmproxy import ctx, exceptions
 
 from shadowtape.errors import ConfigError, TapeError
-from shadowtape.record import options, values
+from shadowtape.record import options, stream, values
 from shadowtape.record.capture import capture
 from shadowtape.record.handoff import Handoff, HandoffStats
 from shadowtape.record.options import FILTER_OPTIONS, WORKER_OPTIONS
@@ -104,6 +105,7 @@ class Recorder:
         self.handoff: Handoff | None = None
         self.filter: values.Selection | None = None
         self._raw_cap = 4 * 1024 * 1024
+        self._max_body = 1024 * 1024
         self._key: bytes | None = None
         self._seen = 0
         self._skipped = 0
@@ -154,6 +156,7 @@ class Recorder:
             return None
         _check_tapes(tapes)
         self._raw_cap = max(4 * limits.max_body, 4 * 1024 * 1024)
+        self._max_body = limits.max_body
         if self._key is None:
             self._key, random_key = default_key()
             if random_key:
@@ -199,6 +202,31 @@ class Recorder:
         self._tick(final=True)
 
     # -- the hooks: the only code on the proxy's path -----------------------------------------
+
+    def requestheaders(self, flow: Any) -> None:
+        if self.handoff is None:
+            return
+        started = time.perf_counter_ns()
+        try:
+            stream.plan_request(flow.request, self._max_body, self._raw_cap)
+        except Exception as exc:  # recording never breaks a flow
+            self._plan_failed(exc)
+        self._hook_ns += time.perf_counter_ns() - started
+
+    def responseheaders(self, flow: Any) -> None:
+        if self.handoff is None:
+            return
+        started = time.perf_counter_ns()
+        try:
+            stream.plan_response(flow, self._max_body, self._raw_cap)
+        except Exception as exc:  # recording never breaks a flow
+            self._plan_failed(exc)
+        self._hook_ns += time.perf_counter_ns() - started
+
+    def _plan_failed(self, exc: Exception) -> None:
+        self._capture_failed += 1
+        if self._capture_failed == 1:
+            log.warning("shadowtape: cannot stream a body: %s", exc)
 
     def response(self, flow: Any) -> None:
         self._record(flow)

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 from shadowtape.exchange import ErrorKind, Exchange, ExchangeError, Request, Response
 from shadowtape.ids import new_id
+from shadowtape.record.stream import Tap
 
 RawHeaders = tuple[tuple[bytes, bytes], ...]
 
@@ -39,9 +40,11 @@ class Captured(NamedTuple):
     path: bytes
     http_version: bytes
     request_headers: RawHeaders
-    #: The body as it crossed the wire (still content-encoded); None when streamed.
+    #: The body as it crossed the wire (still content-encoded), or what a Tap kept of it;
+    #: None when streamed with nothing kept.
     request_raw: bytes | None
-    #: Length of the wire body; larger than len(request_raw) when the hook cut it.
+    #: Length of the wire body (bytes sent on, when streamed); larger than
+    #: len(request_raw) when it was cut.
     request_raw_size: int
     request_start: float
     status: int | None
@@ -54,27 +57,30 @@ class Captured(NamedTuple):
     response_end: float | None
     error: str | None
     error_at: float | None
+    #: The bodies went through a Tap (``stream``): one that does not decode is dropped.
+    request_streamed: bool = False
+    response_streamed: bool = False
 
 
 def capture(flow: Any, raw_cap: int) -> Captured:
     """Take what an Exchange needs from an HTTPFlow; O(1), no copies below ``raw_cap``.
 
     Reads ``Message.data`` (the plain dataclass behind mitmproxy's request and response,
-    the same in mitmproxy 11 and 12) to skip the properties' per-access decoding.
+    the same in mitmproxy 11 and 12) to skip the properties' per-access decoding. A body
+    streamed through a ``Tap`` is the Tap's copy of what was sent on, and its size the
+    bytes sent. A response that failed mid-body without streaming was never sent on (the
+    proxy sends a buffered response once it is whole): the client got mitmproxy's own
+    502 instead, so it is recorded as the error alone, like a connection that failed
+    before any response.
     """
-    rq = flow.request.data
-    raw = rq.content
-    rq_size = len(raw) if raw is not None else 0
-    if rq_size > raw_cap:
-        raw = raw[:raw_cap]
+    request = flow.request
+    rq = request.data
+    raw, rq_size = _body(request.stream, rq.content, raw_cap)
     resp = flow.response
     err = flow.error
-    if resp is not None:
+    if resp is not None and (err is None or resp.stream):
         rs = resp.data
-        body = rs.content
-        rs_size = len(body) if body is not None else 0
-        if rs_size > raw_cap:
-            body = body[:raw_cap]
+        body, rs_size = _body(resp.stream, rs.content, raw_cap)
         return Captured(
             rq.method,
             rq.scheme,
@@ -96,6 +102,8 @@ def capture(flow: Any, raw_cap: int) -> Captured:
             rs.timestamp_end,
             err.msg if err is not None else None,
             err.timestamp if err is not None else None,
+            isinstance(request.stream, Tap),
+            isinstance(resp.stream, Tap),
         )
     return Captured(
         rq.method,
@@ -118,7 +126,18 @@ def capture(flow: Any, raw_cap: int) -> Captured:
         None,
         err.msg if err is not None else "no response",
         err.timestamp if err is not None else None,
+        isinstance(request.stream, Tap),
     )
+
+
+def _body(stream: Any, content: bytes | None, raw_cap: int) -> tuple[bytes | None, int]:
+    """(wire body kept, wire size) of a message: its content, or its Tap's copy."""
+    if isinstance(stream, Tap):
+        return stream.body, stream.sent
+    if content is None:
+        return None, 0
+    size = len(content)
+    return (content[:raw_cap] if size > raw_cap else content), size
 
 
 # -- off the event loop -------------------------------------------------------------------
@@ -216,13 +235,18 @@ def decode_body(
     max_body: int,
     *,
     undecodable: Callable[[str], None] | None = None,
+    dropped: Callable[[str], None] | None = None,
+    streamed: bool = False,
 ) -> tuple[bytes, int, bool]:
     """(body kept, decoded size, truncated) for a wire body, decoded and capped.
 
-    A body that does not decode as its Content-Encoding claims is kept as it came, like
-    mitmproxy's ``get_content(strict=False)``, and ``undecodable`` is told the encoding.
-    A streamed body (None) is empty and truncated. When the hook cut a huge body, its
-    decoded size is unknown and the wire size is reported.
+    A whole body that does not decode as its Content-Encoding claims is kept as it came,
+    like mitmproxy's ``get_content(strict=False)``, and ``undecodable`` is told the
+    encoding. A cut one (the hook or a Tap kept only its first bytes), or a ``streamed``
+    one, that does not decode is dropped, empty and truncated, and ``dropped`` is told
+    the encoding: its raw bytes never reach the sanitizer. A streamed body of which
+    nothing was kept (None) is empty and truncated. When a body was cut, its decoded size
+    is unknown and the wire size is reported.
     """
     if raw is None:
         return b"", 0, True
@@ -230,24 +254,29 @@ def decode_body(
     cut = raw_size > len(raw)
     body = raw
     if encoding and encoding != "identity":
+        decoded: bytes | None = None
         if cut:
             decoder = _prefix_decoder(encoding)
-            if decoder is not None:
-                try:
-                    body = decoder(raw)
-                except Exception:
-                    body = raw
+            try:
+                decoded = decoder(raw) if decoder is not None else None
+            except Exception:
+                decoded = None
         else:
             from mitmproxy.net import encoding as mitm_encoding
 
             try:
-                decoded = mitm_encoding.decode(raw, encoding)
+                whole = mitm_encoding.decode(raw, encoding)
             except ValueError:
-                decoded = None
-            if isinstance(decoded, bytes):
-                body = decoded
-            elif undecodable is not None:
-                undecodable(encoding)
+                whole = None
+            decoded = whole if isinstance(whole, bytes) else None
+        if decoded is not None:
+            body = decoded
+        elif cut or streamed:
+            if dropped is not None:
+                dropped(encoding)
+            return b"", raw_size, True
+        elif undecodable is not None:
+            undecodable(encoding)
     size = raw_size if cut else len(body)
     size = max(size, len(body))
     if len(body) > max_body:
@@ -267,8 +296,11 @@ def to_exchange(
     """Build the (still raw, unsanitized) Exchange from a capture.
 
     ``notes``, when given, gets a line per body kept as it came because it did not
-    decode (``request_body``, ``response_body``); the dump importer tags them.
+    decode (``request_body``, ``response_body``); the dump importer tags them. A cut body
+    or streamed body that did not decode is dropped, with a redaction saying so
+    (``response.body: dropped (not decodable as gzip)``) and a note.
     """
+    removed: list[str] = []
 
     def noted(side: str) -> Callable[[str], None] | None:
         if notes is None:
@@ -277,10 +309,24 @@ def to_exchange(
             f"{side}_body", f"not decodable as {encoding}; stored as recorded"
         )
 
+    def drop(side: str) -> Callable[[str], None]:
+        def dropped(encoding: str) -> None:
+            removed.append(f"{side}.body: dropped (not decodable as {encoding})")
+            if notes is not None:
+                notes[f"{side}_body"] = f"not decodable as {encoding}; dropped"
+
+        return dropped
+
     target = _text(c.path)
     path, _, query = target.partition("?")
     rq_body, rq_size, rq_cut = decode_body(
-        c.request_raw, c.request_raw_size, c.request_headers, max_body, undecodable=noted("request")
+        c.request_raw,
+        c.request_raw_size,
+        c.request_headers,
+        max_body,
+        undecodable=noted("request"),
+        dropped=drop("request"),
+        streamed=c.request_streamed,
     )
     scheme = c.scheme.decode("ascii", "replace") or "http"
     request = Request(
@@ -304,6 +350,8 @@ def to_exchange(
             c.response_headers,
             max_body,
             undecodable=noted("response"),
+            dropped=drop("response"),
+            streamed=c.response_streamed,
         )
         response = Response(
             status=c.status,
@@ -330,4 +378,5 @@ def to_exchange(
         source=source,
         duration_us=_us(c.request_start, end),
         ttfb_us=_us(c.request_start, c.response_start),
+        redactions=tuple(removed),
     )

@@ -135,9 +135,11 @@ OPTIONS: tuple[Option, ...] = (
         str,
         "1m",
         "Bytes of each decoded body kept in the tape (k/m/g suffixes allowed). Longer "
-        "bodies are cut to this size and flagged truncated with their full size kept; "
-        "bodies mitmproxy streams (see stream_large_bodies) are recorded empty and "
-        "flagged truncated.",
+        "bodies are cut to this size and flagged truncated with their full size kept. "
+        "It is also where the proxy starts streaming: a body announced longer, or of "
+        "unknown length and past this size, goes on to the other side as it arrives, "
+        "and only a copy of its first bytes is recorded; server-sent events always "
+        "stream.",
         "worker",
         flag=Flag("--max-body", "decoded bytes kept per body (1m)"),
     ),

@@ -1,12 +1,15 @@
 """Shadow replay: send recorded requests to a candidate (and a live baseline), safely,
 at production pacing, and write one result row per exchange.
 
-``replay(...)`` is the Python entry point (the ``shadowtape replay`` command calls it);
+``replay(...)`` is the Python entry point (the ``shadowtape replay`` command calls it;
+``shadowtape.replay(...)`` calls it too: this module is callable); a target is a URL, or
+an ASGI or WSGI app replayed in-process (http/inprocess.py);
 ``read_results(run_dirs)`` streams what a run wrote (shadowtape.results; the format is in
 docs/results-format.md). A request goes rules -> prepare -> engine -> http -> results.
 
     engine.py             the run: dispatches in recorded order, paces, stops, writes run.json
     progress.py           progress on stderr (a bar on a terminal, plain lines otherwise)
+    watch.py              a target that answers none of its first requests stops the run
     rules/options.py      what a run is asked to do (ReplayOptions, Pace, Shard), validated
     rules/targets.py      targets and the only place an outgoing URL and Host are built
     rules/safety.py       which requests may be sent, and the skip reasons of the others
@@ -19,6 +22,7 @@ docs/results-format.md). A request goes rules -> prepare -> engine -> http -> re
     prepare/batchwire.py  skip reasons and request bytes of a whole batch, in Arrow
     prepare/batchkeys.py  state keys of a whole batch, in Arrow
     http/client.py        the lean HTTP/1.1 client and its connection pool; error kinds
+    http/inprocess.py     the client for an ASGI or WSGI app target, through httpx's transports
     http/heads.py         a response head as it arrives: its end, framing, persistence
     timing/loop.py        the event loop (uvloop where installed)
     timing/timer.py       waking when a send is due, to tens of microseconds
@@ -31,24 +35,36 @@ Nothing here is imported by shadowtape.results, shadowtape.diff or shadowtape.re
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
-from collections.abc import Iterable, Sequence
+import sys
+import types
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from shadowtape.errors import ConfigError
 from shadowtape.ids import new_id
 from shadowtape.replay.engine import Run
+from shadowtape.replay.http.client import Sender
+from shadowtape.replay.http.inprocess import APP_URL, App, AppClient
 from shadowtape.replay.prepare.jobs import Plan
 from shadowtape.replay.prepare.stream import selected
 from shadowtape.replay.progress import make_progress
-from shadowtape.replay.rules.options import Ordering, Pace, ReplayOptions, Shard
+from shadowtape.replay.rules.options import (
+    DEFAULT_ABORT_AFTER,
+    Ordering,
+    Pace,
+    ReplayOptions,
+    Shard,
+)
 from shadowtape.replay.rules.targets import parse_header
 from shadowtape.replay.timing.loop import loop_factory
 from shadowtape.results.reader import read_results, read_run
 from shadowtape.tape import TapeFilter
 
 __all__ = [
+    "App",
     "Ordering",
     "Pace",
     "ReplayOptions",
@@ -88,8 +104,10 @@ async def replay_async(
     progress: str = "off",
     progress_interval: float = 10.0,
     handle_signals: bool = False,
+    apps: Mapping[str, App] | None = None,
 ) -> Path:
-    """``replay`` for callers already inside an event loop."""
+    """``replay`` for callers already inside an event loop. ``apps``: role -> the
+    in-process app that role's target stands for (its URL in ``options`` is APP_URL)."""
     names = [os.fspath(t) for t in tapes]
     if not names:
         raise ConfigError("no tapes given: name one or more tape files or folders")
@@ -101,17 +119,33 @@ async def replay_async(
         run_dir,
         tapes=names,
         progress=make_progress(progress, progress_interval),
+        senders=_senders(apps or {}, options),
     )
     await run.run(handle_signals=handle_signals)
     return run_dir
 
 
+def _senders(apps: Mapping[str, App], options: ReplayOptions) -> dict[str, Callable[[], Sender]]:
+    return {
+        role: functools.partial(AppClient, app, timeout=options.timeout, body_cap=options.body_cap)
+        for role, app in apps.items()
+    }
+
+
+def _target(role: str, value: str | App | None, apps: dict[str, App]) -> str | None:
+    """A target's URL; an app is noted in ``apps`` and sent to at APP_URL."""
+    if value is None or isinstance(value, str):
+        return value
+    apps[role] = value
+    return APP_URL
+
+
 def replay(
     tapes: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     *,
-    candidate: str,
-    baseline: str = "recorded",
-    secondary: str | None = None,
+    candidate: str | App,
+    baseline: str | App = "recorded",
+    secondary: str | App | None = None,
     out: str | os.PathLike[str] | None = None,
     pace: str | Pace | None = None,
     speed: float = 1.0,
@@ -126,11 +160,16 @@ def replay(
     shard: str | Shard | None = None,
     repeat_sample: float = 0.1,
     verify_tls: bool = True,
+    abort_after: int = DEFAULT_ABORT_AFTER,
     progress: str = "off",
     progress_interval: float = 10.0,
     handle_signals: bool = True,
 ) -> Path:
     """Replay the selected exchanges of ``tapes``; return the run folder.
+
+    ``candidate``, ``baseline`` and ``secondary`` are URLs, or ASGI or WSGI apps, which
+    are replayed in-process (through httpx's transports: no server, no socket). The
+    baseline "recorded" compares with the recorded responses.
 
     ``headers`` are 'Name: value' strings ($VAR expanded from the environment) or pairs.
     ``pace`` left at None keeps the recorded gaps, unless ``rate`` replaces them (a pace
@@ -141,6 +180,8 @@ def replay(
     ``ordering`` says which requests that share state (a session, a client, an
     idempotency key) wait for one another: "recorded" (the default) those that did not
     overlap in the recording, "strict" all of them, in recorded order, "none" none.
+    A target that answers none of its first ``abort_after`` requests
+    (refused, reset, timed out) stops the run with a TargetDownError; 0 never stops.
     ``progress`` is "auto", "bar", "lines" or "off". With ``handle_signals``, Ctrl-C and
     SIGTERM stop the run cleanly (the results so far are kept, run.json says
     ``interrupted``), when called from the main thread.
@@ -148,10 +189,11 @@ def replay(
     if isinstance(tapes, str | os.PathLike):
         tapes = [tapes]
     pairs = tuple(parse_header(h) if isinstance(h, str) else (h[0], h[1]) for h in headers)
+    apps: dict[str, App] = {}
     options = ReplayOptions(
-        candidate=candidate,
-        baseline=baseline,
-        secondary=secondary,
+        candidate=_target("candidate", candidate, apps) or "",
+        baseline=_target("baseline", baseline, apps) or "recorded",
+        secondary=_target("secondary", secondary, apps),
         pace=Pace.parse(pace) if isinstance(pace, str) else pace,
         speed=speed,
         rate=rate,
@@ -165,6 +207,7 @@ def replay(
         shard=Shard.parse(shard) if isinstance(shard, str) else shard,
         repeat_sample=repeat_sample,
         verify_tls=verify_tls,
+        abort_after=abort_after,
     )
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         return runner.run(
@@ -175,5 +218,18 @@ def replay(
                 progress=progress,
                 progress_interval=progress_interval,
                 handle_signals=handle_signals,
+                apps=apps,
             )
         )
+
+
+class _CallableModule(types.ModuleType):
+    """``shadowtape.replay(...)`` is this module's ``replay``: importing a submodule sets
+    the package's attribute of that name to the module, so the module itself is made
+    callable (a module may change its class: Python data model, "Customizing module
+    attribute access")."""
+
+    __call__ = staticmethod(replay)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -22,15 +22,15 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shadowtape.errors import ReplayError, ShadowtapeError, os_error_line
+from shadowtape.errors import ReplayError, ShadowtapeError, TargetDownError, os_error_line
 from shadowtape.ids import new_id
-from shadowtape.replay.http.client import ReplayClient, Reply
+from shadowtape.replay.http.client import ReplayClient, Reply, Sender
 from shadowtape.replay.prepare.jobs import Job
 from shadowtape.replay.prepare.stream import Feed, Selection
 from shadowtape.replay.progress import NoProgress, ProgressView, Snapshot
@@ -41,6 +41,7 @@ from shadowtape.replay.rules.schedule import LagStats, Schedule
 from shadowtape.replay.timing.collector import Collector
 from shadowtape.replay.timing.slots import Slots
 from shadowtape.replay.timing.timer import DueTimer
+from shadowtape.replay.watch import TargetWatch
 from shadowtape.results.rows import ResultRows
 from shadowtape.results.schema import RESULTS_VERSION
 from shadowtape.results.writer import ResultsWriter, write_run_json
@@ -67,8 +68,6 @@ SPIN_GAP_S = 0.001
 #: Behind schedule, the dispatcher lets the loop turn at least this often (seconds), so
 #: that replies are read between sends that are all due at once.
 BURST_S = 0.0002
-#: After this many requests, a target that refused every connection is warned about.
-DEAD_AFTER = 20
 #: The interpreter's switch interval while a run goes (the default is 5 ms). The reader
 #: and writer threads run a little Python between their Arrow calls; when the loop wakes
 #: meanwhile, it waits for the GIL up to this long. Restored when the run ends.
@@ -102,8 +101,12 @@ class Run:
         *,
         tapes: Sequence[str],
         progress: ProgressView | None = None,
+        senders: Mapping[str, Callable[[], Sender]] | None = None,
     ) -> None:
         self.options = options
+        #: Role -> what makes its client, for a target that is not a URL (an in-process
+        #: app, replay/http/inprocess.py); the others get the lean client.
+        self.senders = senders or {}
         self.run_dir = run_dir
         self.tapes = [str(t) for t in tapes]
         self.progress = progress or NoProgress()
@@ -130,8 +133,12 @@ class Run:
         self.selected = 0
         self.replayed = 0
         self.errors = 0
-        self._failed: Counter[str] = Counter()
-        self._last_error: dict[str, str] = {}
+        #: A target that answers none of its first requests stops the run (replay/watch.py).
+        self.watch = TargetWatch(
+            {role: target.origin for role, target in self.targets.items()},
+            options.abort_after,
+            self._abandon,
+        )
         self.interrupted = False
         self.started_at = datetime.now(UTC)
         self.last_lag_us = 0
@@ -222,10 +229,13 @@ class Run:
                     signals.append(sig)
         try:
             async with AsyncExitStack() as stack:
-                clients = {}
+                clients: dict[str, Sender] = {}
                 for role in self.targets:
+                    make = self.senders.get(role)
                     clients[role] = await stack.enter_async_context(
-                        ReplayClient(
+                        make()
+                        if make is not None
+                        else ReplayClient(
                             max_connections=self.options.concurrency,
                             timeout=self.options.timeout,
                             body_cap=self.options.body_cap,
@@ -238,13 +248,15 @@ class Run:
                     try:
                         await self._feed
                     except asyncio.CancelledError:
-                        if not self.interrupted and self.failure is None:
+                        if not self.interrupted and self.failure is None and self.broken is None:
                             raise
                     except Exception as exc:
                         # A tape that turns out damaged mid-run (or a bug): the requests
                         # already sent still get their rows, then the error is told.
                         self.broken = exc
                     await self._drain()
+                    if self.broken is None and not self.interrupted:
+                        self.broken = self.watch.at_end()
                 finally:
                     ticker.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -394,7 +406,7 @@ class Run:
                 self.progress.update(self._snapshot())
                 last_view = now
 
-    async def _dispatch(self, clients: dict[str, ReplayClient]) -> None:
+    async def _dispatch(self, clients: dict[str, Sender]) -> None:
         options = self.options
         schedule = Schedule(
             pace=options.pace or Pace.RECORDED, speed=options.speed, rate=options.rate
@@ -409,7 +421,7 @@ class Run:
 
     async def _dispatch_with(
         self,
-        clients: dict[str, ReplayClient],
+        clients: dict[str, Sender],
         schedule: Schedule,
         slots: Slots,
         loop: asyncio.AbstractEventLoop,
@@ -503,7 +515,7 @@ class Run:
     async def _one(
         self,
         job: Job,
-        clients: dict[str, ReplayClient],
+        clients: dict[str, Sender],
         due: float,
         scheduled_us: int,
         before: list[asyncio.Future[None]],
@@ -535,30 +547,18 @@ class Run:
             if reply.error_kind is not None:
                 self.errors += 1
                 break
-        if self.replayed <= DEAD_AFTER:
-            self._check_alive(replies)
+        if self.watch.watching:
+            self.watch.observe(replies)
         self._add(job, None, scheduled_us, lag_us, due, replies)
 
-    def _check_alive(self, replies: dict[str, Reply]) -> None:
-        """Say early when a target answers nothing (refused, unknown name, TLS, ...): a
-        run against a build that is not up would otherwise take the whole schedule."""
-        for role, reply in replies.items():
-            if reply.error_kind is not None:
-                self._failed[role] += 1
-                self._last_error[role] = f"{reply.error_kind}: {reply.error_message}"
-        if self.replayed == DEAD_AFTER:
-            for role, count in self._failed.items():
-                if count >= DEAD_AFTER and role in self.targets:
-                    log.warning(
-                        "the %s at %s failed all of the first %d requests (%s): is it "
-                        "running? (Ctrl-C stops the replay and keeps what was done)",
-                        role,
-                        self.targets[role].origin,
-                        DEAD_AFTER,
-                        self._last_error[role],
-                    )
+    def _abandon(self, error: TargetDownError) -> None:
+        """A target answers nothing: stop dispatching, as a stop does, and end with this."""
+        if self.broken is None and self.failure is None:
+            self.broken = error
+            if self._feed is not None and not self._feed.done():
+                self._feed.cancel()
 
-    async def _send(self, job: Job, clients: dict[str, ReplayClient]) -> dict[str, Reply]:
+    async def _send(self, job: Job, clients: dict[str, Sender]) -> dict[str, Reply]:
         wires, method = job.wires, job.method
         if len(wires) > 1:  # a live baseline (and secondary): sent at the same moment
             answers = await asyncio.gather(

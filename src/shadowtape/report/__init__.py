@@ -6,22 +6,27 @@ exit code; ``load`` reads report.json back; one module per format renders it
 (``json_report``, ``html``, ``junit``, ``markdown``, ``terminal``; ``_describe`` holds the
 words they share).
 
-``write_reports`` is what ``shadowtape replay`` and ``shadowtape report`` call. Renderers
-are found through a small registry of modules (``html``, ``junit``, ``markdown``, each
-with ``render(report, out_dir) -> Path``; ``terminal`` with ``render(report, console)``);
-a renderer that is not installed is skipped, so report.json is always written.
+``analyze(run_dirs) -> Report`` and ``Report.write(out_dir, formats=...)`` are the
+Python API (``shadowtape.analyze``); ``write_reports`` is what ``shadowtape replay`` and
+``shadowtape report`` call. None of them prints: the terminal summary is rendered only
+into a console the caller gives (the CLI gives stdout's). Renderers are found through a
+small registry of modules (``html``, ``junit``, ``markdown``, each with
+``render(report, out_dir) -> Path``; ``terminal`` with ``render(report, console)``); a
+renderer that is not installed is skipped, so report.json is always written.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from shadowtape.diff.analyze import AnalysisSettings, analyze
+from shadowtape.diff.analyze import AnalysisSettings
+from shadowtape.diff.analyze import analyze as analyze_runs
 from shadowtape.diff.templating import Route, load_openapi, load_routes
 from shadowtape.errors import ConfigError
 from shadowtape.report import json_report
@@ -34,7 +39,11 @@ log = logging.getLogger("shadowtape.report")
 
 #: File renderers, by format name, in the order they run.
 FILE_RENDERERS = ("html", "junit", "markdown")
-ALL_FORMATS = ("json", *FILE_RENDERERS, "terminal")
+#: The files a report is written as: report.json, report.html, junit.xml, summary.md.
+FILE_FORMATS = ("json", *FILE_RENDERERS)
+ALL_FORMATS = (*FILE_FORMATS, "terminal")
+#: Other names a format is known by.
+_ALIASES = {"summary": "markdown", "md": "markdown", "xml": "junit"}
 
 
 def _renderer(name: str) -> ModuleType | None:
@@ -70,10 +79,66 @@ def make_report(
     if openapi is not None:
         user_routes.extend(load_openapi(openapi))
     settings = settings or AnalysisSettings()
-    analysis = analyze(
+    analysis = analyze_runs(
         list(run_dirs), settings=settings, routes=user_routes, allow_partial=allow_partial
     )
     return build_report(analysis, settings, words)
+
+
+def analyze(
+    run_dirs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    fail_on: str | Sequence[str] | None = None,
+    routes: Path | Sequence[Route] | None = None,
+    openapi: Path | None = None,
+    settings: AnalysisSettings | None = None,
+    allow_partial: bool = False,
+) -> Report:
+    """The typed report of a run folder (or of a run's shard folders, merged): what
+    ``shadowtape report`` writes, as a ``Report``. ``fail_on`` sets the gate
+    (``report.gate.passed``); the rest is ``make_report``'s."""
+    if isinstance(run_dirs, str | os.PathLike):
+        run_dirs = [run_dirs]
+    return make_report(
+        [Path(d) for d in run_dirs],
+        fail_on=fail_on,
+        routes=routes,
+        openapi=openapi,
+        settings=settings,
+        allow_partial=allow_partial,
+    )
+
+
+def write_report(
+    report: Report, out_dir: str | os.PathLike[str], formats: Sequence[str] = FILE_FORMATS
+) -> dict[str, Path]:
+    """Write ``report`` into ``out_dir`` (created if missing) in ``formats`` ("json",
+    "html", "junit", "markdown" or "summary"); the path written per format. A format
+    whose renderer is not installed is skipped (logged). ``Report.write`` calls this."""
+    chosen = []
+    for name in formats:
+        name = _ALIASES.get(name, name)
+        if name not in FILE_FORMATS:
+            valid = ", ".join([*FILE_FORMATS, *_ALIASES])
+            raise ConfigError(f"report format {name!r} is not a file format; valid: {valid}")
+        chosen.append(name)
+    target = Path(out_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    return _write_files(report, target, dict.fromkeys(chosen))
+
+
+def _write_files(
+    report: Report, target: Path, formats: Sequence[str] | dict[str, None]
+) -> dict[str, Path]:
+    written: dict[str, Path] = {}
+    if "json" in formats:
+        written["json"] = json_report.render(report, target)
+    for name in formats:
+        if name not in ("json", "terminal"):
+            module = _renderer(name)
+            if module is not None:
+                written[name] = module.render(report, target)
+    return written
 
 
 def write_reports(
@@ -84,14 +149,16 @@ def write_reports(
     routes: Path | Sequence[Route] | None = None,
     openapi: Path | None = None,
     settings: AnalysisSettings | None = None,
-    formats: Sequence[str] = ALL_FORMATS,
+    formats: Sequence[str] = FILE_FORMATS,
     console: Any = None,
     allow_partial: bool = False,
 ) -> int:
     """Analyze, write report.json (and every available format) and return the gate's exit code.
 
     Reports go to `out_dir`, else into the (first) run folder. 0: the gate passed; 1: it
-    failed. Bad input raises a ShadowtapeError, which the CLI turns into exit 2.
+    failed. Bad input raises a ShadowtapeError, which the CLI turns into exit 2. The
+    terminal summary goes to `console` (a rich Console) when one is given; nothing is
+    printed otherwise.
     """
     report = make_report(
         run_dirs,
@@ -102,30 +169,23 @@ def write_reports(
         allow_partial=allow_partial,
     )
     target = out_dir if out_dir is not None else run_dirs[0]
-    if "json" in formats:
-        json_report.render(report, target)
-    for name in formats:
-        if name not in ("json", "terminal"):
-            module = _renderer(name)
-            if module is not None:
-                module.render(report, target)
-    if "terminal" in formats:
+    _write_files(report, target, formats)
+    if console is not None:
         module = _renderer("terminal")
         if module is not None:
-            if console is None:
-                from rich.console import Console
-
-                console = Console()
             module.render(report, console)
     return 0 if report.gate.passed else 1
 
 
 __all__ = [
     "ALL_FORMATS",
+    "FILE_FORMATS",
     "REPORT_VERSION",
     "Report",
+    "analyze",
     "load_report",
     "make_report",
     "read_report",
+    "write_report",
     "write_reports",
 ]

@@ -9,8 +9,10 @@ traffic and from the replayer, not the report's own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any, ClassVar
 
 #: A JSON value as parsed: None, bool, int, float, str, list or dict.
@@ -344,3 +346,15 @@ class Report(_Serialized):
 
     def service_finding(self, id_: str) -> ServiceFinding | None:
         return next((f for f in self.service_findings if f.id == id_), None)
+
+    def write(
+        self,
+        out_dir: str | os.PathLike[str],
+        formats: Sequence[str] = ("json", "html", "junit", "markdown"),
+    ) -> dict[str, Path]:
+        """Write this report into ``out_dir`` as report.json, report.html, junit.xml and
+        summary.md (``formats``: any of "json", "html", "junit", "markdown"/"summary");
+        the path written per format."""
+        from shadowtape.report import write_report
+
+        return write_report(self, out_dir, formats)

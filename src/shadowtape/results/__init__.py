@@ -5,7 +5,7 @@
     rows.py          result rows gathered on the event loop into buffers Arrow takes over
     writer.py        the results thread: assembles rows, writes Parquet parts and run.json
     priority.py      that thread's place below the event loop
-    reader.py        the one reader: run.json, result parts, versions checked
+    reader.py        the one reader: run.json, result parts, one exchange's row; versions checked
     completeness.py  whether run folders make a whole picture (finished, every shard once)
 
 docs/results-format.md documents the format. This package imports neither replay nor

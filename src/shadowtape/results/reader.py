@@ -147,6 +147,24 @@ def read_results(
         yield from _batches(part, handle, batch_size, columns)
 
 
+def read_row(run_dirs: RunDirs, exchange_id: str) -> dict[str, Any] | None:
+    """The result row of one exchange (headers as lists of pairs), or None; read with
+    the id pushed down to the parts' statistics, so a lookup does not read every body."""
+    for part in _all_parts(run_dirs):
+        _open(part)
+        try:
+            table = pq.read_table(part, filters=[("exchange_id", "=", exchange_id)])
+        except (pa.ArrowException, OSError) as exc:
+            raise RunFolderError(f"{part}: unreadable results part ({exc})") from None
+        if table.num_rows:
+            row: dict[str, Any] = table.slice(0, 1).to_pylist()[0]
+            for name, value in row.items():
+                if name.endswith("headers") and value is not None:
+                    row[name] = [(h["name"], h["value"]) for h in value]
+            return row
+    return None
+
+
 def rows_in(run_dir: Path) -> int:
     """The rows of a run folder's closed parts, from their footers."""
     return sum(_open(part)[0].metadata.num_rows for part in _parts(run_dir))

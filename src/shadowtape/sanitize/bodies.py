@@ -11,7 +11,8 @@ alone except for known secrets found again in it. Bodies reach the sanitizer dec
 from __future__ import annotations
 
 import codecs
-import re
+
+import re2
 
 from shadowtape.sanitize import urls
 from shadowtape.sanitize.context import ECHO_KIND, Context
@@ -93,9 +94,9 @@ def sanitize_body(body: bytes, content_type: str, ctx: Context, base: str) -> by
 
 
 #: The characters a secret cut short at the end of a truncated body is made of.
-_TAIL = re.compile(rb"[A-Za-z0-9._%+\-@=/:~]{4,}\Z")
+_TAIL = re2.compile(rb"[A-Za-z0-9._%+\-@=/:~]{4,}\z")
 #: ... or a card number cut short: digit groups split by spaces or dashes.
-_TAIL_DIGITS = re.compile(rb"[0-9][0-9 \-]{4,30}\Z")
+_TAIL_DIGITS = re2.compile(rb"[0-9][0-9 \-]{4,30}\z")
 
 
 def cut_tail(body: bytes, ctx: Context, base: str) -> bytes:

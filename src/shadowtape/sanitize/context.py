@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import quote, quote_plus, unquote
+from urllib.parse import unquote
 
 from shadowtape.sanitize.detectors import Detector
+from shadowtape.sanitize.percent import quote, quote_plus
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy
 from shadowtape.sanitize.textfields import scan_fields

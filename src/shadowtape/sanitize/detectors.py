@@ -4,14 +4,21 @@ Each detector is a compiled regex plus literal *hints*: cheap substring tests th
 pass before the regex runs at all (no ``@`` means no e-mail), so a body with nothing
 suspicious costs a handful of ``in`` checks. Shape tests (``is_email`` and friends) are
 used by the pseudonymizer to keep a replacement in the same format as the original.
+
+Every byte scanned here may come from an attacker, so each detector runs in time linear
+in its input: searches use RE2 (``re2``: no backtracking) or scan by hand from a literal.
+Card numbers need look-arounds RE2 lacks and stay with Python's ``re``: every quantifier
+in that pattern is bounded, so a start costs a few dozen steps, whatever follows it.
 """
 
 from __future__ import annotations
 
 import re
-import string
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Protocol
+
+import re2
 
 _EMAIL_LOCAL = r"[A-Za-z0-9._%+\-]+"
 _EMAIL_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
@@ -28,7 +35,9 @@ _CARD_TEXT = (
     r"(?![\w])(?!\.[0-9])"
 )
 _JWT_TEXT = r"eyJ[A-Za-z0-9_\-]{2,}\.eyJ[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*"
-_BEARER_TEXT = r"(?i:\bbearer)\s+([A-Za-z0-9\-._~+/]{16,}=*)"
+#: Python's ``\s`` for str, spelled for RE2 (whose ``\s`` is ASCII only).
+SPACE = r"[\t-\r\x1c-\x20\x85\p{Z}]"
+_BEARER_TEXT = r"(?i:\bbearer)" + SPACE + r"+([A-Za-z0-9\-._~+/]{16,}=*)"
 #: Known key formats: (prefix, rest). The prefix is kept in a pseudonym.
 API_KEY_PREFIXES = (
     "sk_live_",
@@ -54,6 +63,8 @@ API_KEY_PREFIXES = (
     "sk-",
 )
 #: Key formats and the literal hints that must occur before the regex is worth running.
+#: A key may not be followed by a letter or digit: the open-ended formats end where their
+#: alphabet (which holds every letter and digit) does; the fixed-length ones say so.
 _API_KEY_FAMILIES = (
     (r"(?:s|r)k_(?:live|test)_[0-9A-Za-z]{10,}", ("k_live_", "k_test_")),
     (r"whsec_[0-9A-Za-z+/=]{16,}", ("whsec_",)),
@@ -64,16 +75,42 @@ _API_KEY_FAMILIES = (
     (r"AIza[0-9A-Za-z_\-]{35}", ("AIza",)),
     (r"sk-(?:proj-|ant-)?[0-9A-Za-z_\-]{20,}", ("sk-",)),
 )
+#: The formats of fixed length, whose end RE2 must check by reading one character more.
+_FIXED_LENGTH = frozenset({"AKIA", "AIza"})
 _API_KEY_TEXT = "|".join(f"(?:{regex})" for regex, _ in _API_KEY_FAMILIES)
-_KEY_AFTER = r"(?![0-9A-Za-z])"
 _PRIVATE_KEY_TEXT = r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"
 
+#: Card numbers need look-arounds RE2 lacks; every quantifier in it is bounded.
 CARD = re.compile(_CARD_TEXT)
-JWT = re.compile(_JWT_TEXT)
-_EMAIL_FULL = re.compile(_EMAIL_TEXT + r"\Z")
-_CARD_FULL = re.compile(r"\d(?:[ \-]?\d){12,18}\Z")
-_JWT_FULL = re.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*\Z")
-_API_KEY_FULL = re.compile(f"(?:{_API_KEY_TEXT})\\Z")
+_EMAIL_FULL = re2.compile(_EMAIL_TEXT)
+_CARD_FULL = re2.compile(r"\d(?:[ \-]?\d){12,18}")
+_JWT_FULL = re2.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
+_API_KEY_FULL = re2.compile(_API_KEY_TEXT)
+
+
+class LinearPattern:
+    """An RE2 pattern. ASCII text is searched as bytes: RE2's str mode re-encodes the
+    text and maps offsets at every match, which costs more than the search itself."""
+
+    def __init__(self, regex: str, options: object | None = None) -> None:
+        args = () if options is None else (options,)
+        self._text = re2.compile(regex, *args)
+        self._bytes = re2.compile(regex.encode(), *args)
+        self.groupindex: dict[str, int] = dict(self._text.groupindex)
+
+    def finditer(self, text: str) -> Iterator[Match]:
+        if text.isascii():
+            found: Iterator[Match] = self._bytes.finditer(text.encode("ascii"))
+        else:
+            found = self._text.finditer(text)
+        return found
+
+    def match(self, text: str) -> Match | None:
+        found: Match | None = self._text.match(text)
+        return found
+
+
+JWT = LinearPattern(_JWT_TEXT)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -115,11 +152,11 @@ def card_digits(text: str) -> str | None:
 
 
 def is_card(text: str) -> bool:
-    return _CARD_FULL.match(text) is not None and card_digits(text) is not None
+    return _CARD_FULL.fullmatch(text) is not None and card_digits(text) is not None
 
 
 def is_email(text: str) -> bool:
-    return _EMAIL_FULL.match(text) is not None and _email_tld_ok(text)
+    return _EMAIL_FULL.fullmatch(text) is not None and _email_tld_ok(text)
 
 
 def _email_tld_ok(text: str) -> bool:
@@ -127,12 +164,12 @@ def _email_tld_ok(text: str) -> bool:
 
 
 def is_jwt(text: str) -> bool:
-    return text.startswith("eyJ") and _JWT_FULL.match(text) is not None
+    return text.startswith("eyJ") and _JWT_FULL.fullmatch(text) is not None
 
 
 def api_key_prefix(text: str) -> str | None:
     """The known prefix of an API key (kept in its pseudonym), or None if not a key."""
-    if _API_KEY_FULL.match(text) is None:
+    if _API_KEY_FULL.fullmatch(text) is None:
         return None
     for prefix in API_KEY_PREFIXES:
         if text.startswith(prefix):
@@ -141,6 +178,21 @@ def api_key_prefix(text: str) -> str | None:
 
 
 Spans = Iterator[tuple[int, int]]
+
+
+class Match(Protocol):
+    def span(self, group: int = 0) -> tuple[int, int]: ...
+
+
+class Pattern(Protocol):
+    """A compiled regex: an RE2 one for the built-in detectors and users' patterns."""
+
+    @property
+    def groupindex(self) -> Mapping[str, int]: ...
+
+    def finditer(self, text: str) -> Iterator[Match]: ...
+
+    def match(self, text: str) -> Match | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +207,7 @@ class Detector:
     """
 
     kind: str
-    pattern: re.Pattern[str] | None = None
+    pattern: Pattern | None = None
     hints: tuple[str, ...] = ()
     group: int = 0
     accept: Callable[[str], bool] | None = None
@@ -214,51 +266,30 @@ def _card_prefilter(text: str) -> bool:
     return any(candidate in shape for candidate in _CARD_SHAPES)
 
 
-_LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "._%+-")
-_DOMAIN = re.compile(_EMAIL_DOMAIN)
+#: An address, URL-encoded ("%40") or not, matched in one pass.
+_EMAIL_IN_TEXT = LinearPattern(_EMAIL_LOCAL + "(?:@|%40)" + _EMAIL_DOMAIN)
 
 
 def _email_spans(text: str) -> Spans:
-    """Found from each "@" (or "%40") outwards: a regex would try every position."""
-    last_end = 0
-    positions = sorted(
-        (i, len(sep))
-        for sep in (("@", "%40") if "%40" in text else ("@",))
-        for i in _find_all(text, sep)
-    )
-    for at, size in positions:
-        if at < last_end:
-            continue
-        start = at
-        while start > last_end and text[start - 1] in _LOCAL_CHARS:
-            start -= 1
-        if start == at:
-            continue
-        domain = _DOMAIN.match(text, at + size)
-        if domain is None:
-            continue
-        last_end = domain.end()
-        yield start, last_end
+    for found in _EMAIL_IN_TEXT.finditer(text):
+        yield found.span()
 
 
-def _find_all(text: str, literal: str) -> Iterator[int]:
-    at = text.find(literal)
-    while at >= 0:
-        yield at
-        at = text.find(literal, at + 1)
+def _key_family(regex: str, hints: tuple[str, ...]) -> tuple[Pattern, tuple[str, ...], bool]:
+    if hints[0] in _FIXED_LENGTH:  # the character after it, if any, is read too
+        return LinearPattern(f"({regex})(?:[^0-9A-Za-z]|$)"), hints, True
+    return LinearPattern(regex), hints, False
 
 
-_KEY_FAMILIES = tuple(
-    (re.compile(f"(?:{regex}){_KEY_AFTER}"), hints) for regex, hints in _API_KEY_FAMILIES
-)
+_KEY_FAMILIES = tuple(_key_family(regex, hints) for regex, hints in _API_KEY_FAMILIES)
 
 
 def _api_key_spans(text: str) -> Spans:
     """Each key family starts with a literal, so its regex jumps between candidates."""
     found: list[tuple[int, int]] = []
-    for pattern, hints in _KEY_FAMILIES:
+    for pattern, hints, fixed in _KEY_FAMILIES:
         if any(map(text.__contains__, hints)):
-            found.extend(m.span() for m in pattern.finditer(text))
+            found.extend(m.span(1 if fixed else 0) for m in pattern.finditer(text))
     last_end = 0
     for start, end in sorted(found):
         if start >= last_end:
@@ -267,9 +298,9 @@ def _api_key_spans(text: str) -> Spans:
 
 
 BUILTIN: tuple[Detector, ...] = (
-    Detector("private_key", re.compile(_PRIVATE_KEY_TEXT), ("-----BEGIN",)),
+    Detector("private_key", LinearPattern(_PRIVATE_KEY_TEXT), ("-----BEGIN",)),
     Detector("jwt", JWT, ("eyJ",)),
-    Detector("bearer", re.compile(_BEARER_TEXT), ("earer", "EARER"), group=1),
+    Detector("bearer", LinearPattern(_BEARER_TEXT), ("earer", "EARER"), group=1),
     Detector(
         "api_key",
         hints=tuple(hint for _, hints in _API_KEY_FAMILIES for hint in hints),
@@ -283,7 +314,14 @@ BUILTIN: tuple[Detector, ...] = (
 BUILTIN_KINDS = tuple(detector.kind for detector in BUILTIN)
 
 
-def custom(kind: str, pattern: re.Pattern[str]) -> Detector:
+def compile_user(regex: str) -> Pattern:
+    """A user's pattern, compiled by RE2 (``re2.error`` when it is not RE2 syntax)."""
+    options = re2.Options()
+    options.log_errors = False
+    return LinearPattern(regex, options)
+
+
+def custom(kind: str, pattern: Pattern) -> Detector:
     """A user detector: the group named ``secret`` if the regex has one, else the match."""
     group = pattern.groupindex.get("secret", 0)
     return Detector(kind, pattern, group=group, echo=True)

@@ -13,8 +13,11 @@ import binascii
 import re
 from urllib.parse import unquote
 
+import re2
+
 from shadowtape.sanitize import urls
 from shadowtape.sanitize.context import Context, Scope
+from shadowtape.sanitize.detectors import SPACE
 
 Pairs = list[tuple[str, str]]
 
@@ -38,10 +41,11 @@ _SCHEMES = frozenset(
         "sso-key",
     }
 )
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9\-]*)(\s+)(\S[\s\S]*)")
+_SCHEME = re2.compile(rf"([A-Za-z][A-Za-z0-9\-]*)({SPACE}+)([^{SPACE[1:-1]}][\s\S]*)")
 #: Headers whose value is a URL: parsed, so ``?token=`` and encoded secrets are found.
 _URL_HEADERS = frozenset({"location", "content-location", "referer", "origin"})
-#: Folded Set-Cookie values ("a=1; Path=/, b=2"): split before each "name=".
+#: Folded Set-Cookie values ("a=1; Path=/, b=2"): split before each "name=". The look-ahead
+#: stops at the first of ``;,=`` or a blank, so each comma costs at most its own item.
 _FOLD = re.compile(r",\s*(?=[^;,=\s]+=)")
 
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 import math
-import re
 
 import orjson
+import re2
 
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.detectors import luhn_ok
 from shadowtape.sanitize.jsonpath import PathElement, render
 
 JsonValue = object
-_LONG_DIGITS = re.compile(r"[0-9]{19}")
+_LONG_DIGITS = re2.compile(r"[0-9]{19}")
 
 
 def sanitize_json(text: str, ctx: Context, base: str) -> str | None:

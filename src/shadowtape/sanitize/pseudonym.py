@@ -96,7 +96,11 @@ class Pseudonymizer:
         Percent-escapes (``%3A``) are kept as they are, like the punctuation they encode,
         so a URL-encoded value stays validly encoded.
         """
+        if value.isascii():
+            return self._shape_ascii(value, seed, domain)
         escaped = _escapes(value) if "%" in value else frozenset()
+        if escaped and not any(c.isalnum() for i, c in enumerate(value) if i not in escaped):
+            escaped = frozenset()  # escapes alone ("%00"): shape them rather than digest
         alphabet = _hex_alphabet(_ESCAPE.sub("", value) if escaped else value)
         for attempt in range(16):
             stream = self._stream(seed, domain, attempt, len(value))
@@ -113,6 +117,23 @@ class Pseudonymizer:
             if out != value:
                 return out
         # Nothing to shape (only punctuation and spaces): fall back to a plain digest.
+        return self._stream(seed, domain, 99, 16).hex()[: max(8, len(value))]
+
+    def _shape_ascii(self, value: str, seed: str, domain: str) -> str:
+        """``_shape`` for ASCII text, whole-value operations only (a long value is cheap)."""
+        marked = value
+        if "%" in value:
+            marked = _ESCAPE.sub("\x00\x00\x00", value)  # escapes are kept, like punctuation
+            if _ALNUM.search(marked) is None:
+                marked = value  # escapes alone ("%00"): shape them rather than digest
+        alphabet = _hex_alphabet_ascii(_ESCAPE.sub("", value) if marked is not value else value)
+        classes = marked.encode("ascii")
+        original = int.from_bytes(value.encode("ascii"))
+        for attempt in range(16):
+            stream = self._stream(seed, domain, attempt, len(value))
+            out = _select(original, classes, stream, alphabet)
+            if out != value:
+                return out
         return self._stream(seed, domain, 99, 16).hex()[: max(8, len(value))]
 
     def _email(self, value: str) -> str:
@@ -139,6 +160,61 @@ class Pseudonymizer:
 def _escapes(value: str) -> frozenset[int]:
     """Indexes of the characters of ``%XX`` escapes."""
     return frozenset(i for m in _ESCAPE.finditer(value) for i in range(m.start(), m.end()))
+
+
+_ALNUM = re.compile(r"[0-9A-Za-z]")
+_NOT_HEX_LETTER = re.compile(r"[G-Zg-z]")
+_DROP_HEX = str.maketrans(dict.fromkeys(_HEX_LOWER + _HEX_UPPER))
+
+
+def _table(alphabet: str) -> bytes:
+    """Stream byte -> the character of ``alphabet`` it picks (as _map_char does)."""
+    return bytes(ord(alphabet[b % len(alphabet)]) for b in range(256))
+
+
+def _mask(chars: str) -> bytes:
+    """Character -> 0xFF if it is one of ``chars``, else 0."""
+    return bytes(0xFF if chr(c) in chars else 0 for c in range(256))
+
+
+_PICK = {
+    "digit": (_table(_DIGITS), _mask(_DIGITS)),
+    "lower": (_table(_LOWER), _mask(_LOWER)),
+    "upper": (_table(_UPPER), _mask(_UPPER)),
+}
+_PICK_HEX = {
+    _HEX_LOWER: (_table(_HEX_LOWER), _mask(_HEX_LOWER + _HEX_UPPER)),
+    _HEX_UPPER: (_table(_HEX_UPPER), _mask(_HEX_LOWER + _HEX_UPPER)),
+}
+
+
+def _select(original: int, classes: bytes, stream: bytes, alphabet: str | None) -> str:
+    """Each character of a class replaced by the stream's pick, the rest kept.
+
+    Byte strings as big integers: masks select, per position, the stream's character or
+    the original one, in a few whole-value operations.
+    """
+    picks = [_PICK_HEX[alphabet]] if alphabet is not None else list(_PICK.values())
+    out = 0
+    kept = -1
+    for table, mask in picks:
+        where = int.from_bytes(classes.translate(mask))
+        out |= int.from_bytes(stream.translate(table)) & where
+        kept &= ~where
+    return (out | (original & kept)).to_bytes(len(classes)).decode("ascii")
+
+
+def _hex_alphabet_ascii(value: str) -> str | None:
+    """``_hex_alphabet`` for ASCII text."""
+    if _NOT_HEX_LETTER.search(value) is not None:
+        return None
+    if len(value) - len(value.translate(_DROP_HEX)) < 8:
+        return None
+    has_lower = any(c in value for c in "abcdef")
+    has_upper = any(c in value for c in "ABCDEF")
+    if has_lower == has_upper:
+        return None
+    return _HEX_LOWER if has_lower else _HEX_UPPER
 
 
 def _hex_alphabet(value: str) -> str | None:

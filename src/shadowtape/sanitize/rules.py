@@ -8,12 +8,13 @@ switched off by name. ``Policy`` is the compiled result the sanitizer runs with.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+import re2
 
 from shadowtape.errors import SanitizeError
 from shadowtape.sanitize import detectors
@@ -240,10 +241,15 @@ class Policy:
         found = [d for d in detectors.BUILTIN if d.kind not in rules.disabled_detectors]
         for pattern in rules.redact_patterns:
             try:
-                compiled = re.compile(pattern.regex)
-            except re.error as exc:
+                compiled = detectors.compile_user(pattern.regex)
+            except re2.error as exc:
+                reason = (
+                    exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+                )
                 raise SanitizeError(
-                    f"{where}: pattern {pattern.name!r} is not a valid regex: {exc}"
+                    f"{where}: pattern {pattern.name!r} is not a valid regex: {reason} "
+                    "(patterns use RE2 syntax, which runs in linear time: no look-arounds "
+                    "or back-references)"
                 ) from None
             if compiled.match(""):
                 raise SanitizeError(f"{where}: pattern {pattern.name!r} matches empty text")

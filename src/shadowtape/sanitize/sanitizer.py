@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import TypeVar
+
+import re2
 
 from shadowtape.errors import SanitizeError
 from shadowtape.exchange import Exchange, ExchangeError
@@ -282,7 +283,7 @@ class Sanitizer:
 #: More redaction locations than this in one exchange (a list of 5,000 users, each with a
 #: password) are listed per field rather than per array element: "$.users[*].password".
 MAX_LOCATIONS = 100
-_INDEX = re.compile(r"\[\d+\]")
+_INDEX = re2.compile(r"\[[0-9]+\]")
 
 
 def _collapse(locations: dict[str, None]) -> list[str]:

@@ -8,11 +8,14 @@ rules as parsed fields, so a body that does not parse loses nothing but its stru
 
 from __future__ import annotations
 
+import heapq
 import re
 from typing import TYPE_CHECKING
 
 import orjson
+import re2
 
+from shadowtape.sanitize.detectors import SPACE
 from shadowtape.sanitize.names import ascii_lower
 
 if TYPE_CHECKING:
@@ -20,35 +23,55 @@ if TYPE_CHECKING:
 
 FIELD_KIND = "field"
 
+# Each pattern is tried anchored at a candidate name, never searched for, and every
+# quantifier is bounded or possessive (``*+``: never gives back), so one try reads its
+# name, separator and value once; _Finder keeps tries from reading the same text again.
+
 #: "name": "value" in JSON (also cut short), name: "value" in GraphQL or JavaScript.
 _PAIR = re.compile(
-    r'(?:"(?P<k>[^"\\\n]{1,100})"|(?<![\w"\-.])(?P<b>[A-Za-z_][\w\-]{0,63}))\s*:\s*'
-    r'(?:"(?P<s>(?:[^"\\\n]|\\.)*)(?:"|\Z)|(?P<n>-?\d[\d.eE+\-]{0,30})(?![\w.]))'
+    r'(?:"(?P<k>[^"\\\n]{1,100})"|(?<![\w"\-.])(?P<b>[A-Za-z_][\w\-]{0,63}+))\s*+:\s*+'
+    r'(?:"(?P<s>(?:[^"\\\n]++|\\.)*+)(?:"|\Z)|(?P<n>-?\d[\d.eE+\-]{0,30})(?![\w.]))'
 )
-#: name: value on a line of its own (YAML, logs, headers in a text dump).
+#: name: value on a line of its own (YAML, logs, headers in a text dump); the value is
+#: the rest of the line (see _Finder._line), trailing blanks left out.
 _LINE = re.compile(
-    r"^[ \t]*(?:-[ \t]+)?(?P<k>[A-Za-z_][\w.\-]{0,63})[ \t]*:[ \t]+"
-    r"""(?P<v>[^\s"'#{\[][^\r\n]*?)[ \t]*$""",
-    re.MULTILINE,
+    r"[ \t]*+(?:-[ \t]++)?(?P<k>[A-Za-z_][\w.\-]{0,63}+)[ \t]*+:[ \t]++"
+    r"""(?=[^\s"'#{\[])"""
 )
-_ASSIGN = re.compile(
-    r"(?<![\w\-.%])(?P<k>[A-Za-z_][\w.\-]{0,63})=(?!=)"
-    r"""(?:"(?P<dq>[^"\n]*)"|'(?P<sq>[^'\n]*)'|(?P<v>[^&\s"'<>;,]+))"""
-)
+#: name=value, then the value: quoted, or a run of _RUN characters.
+_ASSIGN = re.compile(r"(?<![\w\-.%])(?P<k>[A-Za-z_][\w.\-]{0,63}+)=(?!=)")
+_QUOTED = {'"': re.compile(r'"([^"\n]*+)"'), "'": re.compile(r"'([^'\n]*+)'")}
+_RUN = re.compile(r"""[^&\s"'<>;,]++""")
 _ELEMENT = re.compile(
-    r"<(?P<k>[A-Za-z_][\w.\-:]{0,63})(?:\s[^<>]*)?>(?P<v>[^<]{1,4096})</(?P=k)\s*>"
+    r"<(?P<k>[A-Za-z_][\w.\-:]{0,63}+)(?:\s[^<>]*+)?>(?P<v>[^<]{1,4096}+)</(?P=k)\s*+>"
 )
-_INPUT = re.compile(r"<input\b[^<>]*>", re.IGNORECASE)
-_ATTR = re.compile(r"""\b(?P<k>name|value)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""", re.I)
+_INPUT = re.compile(r"<input\b[^<>]*+>", re.IGNORECASE)
+_ATTR = re.compile(r"""\b(?P<k>name|value)\s*+=\s*+(?:"(?P<dq>[^"]*+)"|'(?P<sq>[^']*+)')""", re.I)
+_BLANKS = re.compile(r"[ \t\-]*+")
+#: Where a value follows a separator (one character of it is enough): a name that does
+#: not end at one of these has no value for _PAIR, _ASSIGN or _LINE. Found in one pass.
+_NOT_SPACE = "[^" + SPACE[1:]
+_SEPARATORS = re2.compile(
+    rf"{SPACE}*:{SPACE}*[\"\-\p{{Nd}}]|[ \t]*:[ \t]+{_NOT_SPACE[:-1]}\"'#{{\[]|=[^=&<>;,{SPACE[1:]}"
+)
+_SEPARATORS_BYTES = re2.compile(_SEPARATORS.pattern.encode())
+#: The longest name any of those patterns reads from a start (``:`` ends them all).
+_NAME_RUN = re.compile(r"[\w.\-]*+")
+#: Below this many candidates, trying each is cheaper than finding separators first.
+_MANY_STARTS = 64
 
 
 #: Characters of a field name, lower-cased: walking back over them from a hint finds
 #: where the name starts. A second start stops at "." and ":" ("obj.password").
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-.:")
-_IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+_NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-.:"
+_IDENT_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-"
 #: An <input> tag is looked for this far before a hint found in its name attribute.
 _TAG_REACH = 400
+#: No name (with its quotes) is longer: a name starting further back than this from the
+#: end of a replaced value cannot reach past it.
+_NAME_REACH = 102
 
+#: (start, end, how): how the value is replaced ("json" string, "number", "text").
 Edit = tuple[int, int, str]
 
 
@@ -65,41 +88,88 @@ def scan_fields(text: str, ctx: Context, location: str, *, kind: bool) -> str:
     lowered = ascii_lower(text)
     hints = policy.secret_field.hints
     if hints is None:  # a rule without a literal word: try everywhere
-        starts: set[int] = set(range(len(text)))
+        starts: list[int] = list(range(len(text)))
     else:
         starts = _name_starts(lowered, hints)
     if not starts:
         return text
     where = f"{location}:{FIELD_KIND}" if kind else location
-    finder = _Finder(text, lowered, ctx, where)
-    for start in sorted(starts):
+    finder = _Finder(
+        text, lowered, ctx, where, prefilter=hints is not None and len(starts) > _MANY_STARTS
+    )
+    for start in starts:
         finder.at(start)
     return finder.apply()
 
 
-def _name_starts(lowered: str, hints: tuple[str, ...]) -> set[int]:
+def _name_starts(lowered: str, hints: tuple[str, ...]) -> list[int]:
+    """Where names holding a hint start, in order.
+
+    Each hint occurrence is walked back to the start of its name; a stretch already
+    walked is not walked again (a name made of hints repeated is one stretch).
+    """
+    found = sorted(at for hint in hints for at in _find_all(lowered, hint, len(hint)))
     starts: set[int] = set()
-    for hint in hints:
-        at = lowered.find(hint)
-        while at >= 0:
-            for chars in (_NAME_CHARS, _IDENT_CHARS):
-                start = at
-                while start > 0 and lowered[start - 1] in chars:
-                    start -= 1
-                starts.add(start)
-            at = lowered.find(hint, at + len(hint))
-    return starts
+    for chars in (_NAME_CHARS, _IDENT_CHARS):
+        run_start = walked = 0  # lowered[run_start:walked] is all ``chars``
+        for at in found:
+            kept = len(lowered[walked:at].rstrip(chars))
+            if kept:
+                run_start = walked + kept
+            walked = at
+            starts.add(run_start)
+    return sorted(starts)
+
+
+def _find_all(text: str, literal: str, step: int) -> list[int]:
+    out = []
+    at = text.find(literal)
+    while at >= 0:
+        out.append(at)
+        at = text.find(literal, at + step)
+    return out
+
+
+def _value_starts(text: str) -> set[int]:
+    """Where _SEPARATORS match (as bytes when ASCII: RE2 reads str slower, match by match)."""
+    if text.isascii():
+        return {m.start() for m in _SEPARATORS_BYTES.finditer(text.encode("ascii"))}
+    return {m.start() for m in _SEPARATORS.finditer(text)}
+
+
+def _is_separator(char: str) -> bool:
+    return char.isspace() or char in ":=\"'"
 
 
 class _Finder:
-    """Tries each pattern at a candidate name start and collects the edits to make."""
+    """Tries each pattern at a candidate name start and collects the edits to make.
 
-    def __init__(self, text: str, lowered: str, ctx: Context, where: str) -> None:
+    Candidates come in order. Edits are only collected (a value is replaced in apply,
+    once it is known which edits win), and a candidate inside a value already certain
+    to be replaced is skipped when nothing it could find would reach past that value:
+    ``password=`` repeated is one value, not one per repeat.
+    """
+
+    def __init__(
+        self, text: str, lowered: str, ctx: Context, where: str, *, prefilter: bool
+    ) -> None:
         self.text = text
         self.lowered = lowered
         self.ctx = ctx
         self.where = where
         self.edits: dict[int, Edit] = {}
+        self._pending: list[int] = []
+        # An <input>'s value may come before its name: edits settle this far behind.
+        self._reach = _TAG_REACH + len("<input") if "<input" in lowered else 0
+        self._won = (-1, -1)  # the last edit certain to be applied
+        self._line_start = 0
+        self._line_scanned = 0
+        self._first_blank_end: dict[int, int] = {}
+        self._run = (0, 0)
+        self._inputs: dict[int, Edit | None] = {}
+        self._values: set[int] | None = None
+        if prefilter:
+            self._values = _value_starts(text)
 
     def secret(self, name: str) -> bool:
         policy = self.ctx.policy
@@ -108,84 +178,158 @@ class _Finder:
     def at(self, start: int) -> None:
         text = self.text
         before = text[start - 1] if start > 0 else ""
-        if before == '"':
-            self._pair(_PAIR.match(text, start - 1))
-        self._pair(_PAIR.match(text, start))
-        self._assign(_ASSIGN.match(text, start))
-        line_start = text.rfind("\n", 0, start) + 1
-        if text[line_start:start].strip(" \t-") == "":
-            self._line(_LINE.match(text, line_start))
-        if before == "<":
-            self._element(_ELEMENT.match(text, start - 1))
-        tag = self.lowered.rfind("<input", max(0, start - _TAG_REACH), start)
-        if tag >= 0:
-            self._input(_INPUT.match(text, tag))
+        self._settle(start - self._reach)
+        won_start, won_end = self._won
+        if not (
+            won_start < start
+            and start + _NAME_REACH < won_end
+            and before != "<"
+            and not _is_separator(text[won_end - 1])
+        ) and self._may_have_value(start, before):
+            if before == '"':
+                self._pair(_PAIR.match(text, start - 1))
+            self._pair(_PAIR.match(text, start))
+            self._assign(start)
+            if start <= self._first_blank_end_of(self._line_of(start)):
+                self._line(_LINE.match(text, self._line_of(start)))
+            if before == "<":
+                self._element(_ELEMENT.match(text, start - 1))
+        if self._reach:
+            tag = self.lowered.rfind("<input", max(0, start - _TAG_REACH), start)
+            if tag >= 0:
+                self._input(tag)
+
+    def _may_have_value(self, start: int, before: str) -> bool:
+        """Can a name at ``start`` be followed by a value? (False only when it cannot.)"""
+        values = self._values
+        if values is None or before == "<":
+            return True
+        name = _NAME_RUN.match(self.text, start)
+        if name is not None and name.end() in values:
+            return True
+        if before == '"':  # "name": the separator follows the closing quote
+            close = self.text.find('"', start, start + _NAME_REACH)
+            return close >= 0 and close + 1 in values
+        return False
 
     def apply(self) -> str:
         if not self.edits:
             return self.text
         pieces: list[str] = []
         done = 0
-        for start, end, new in sorted(self.edits.values()):
+        for start, end, how in sorted(self.edits.values()):
             if start < done:
                 continue
-            pieces += (self.text[done:start], new)
+            pieces += (self.text[done:start], self._replace(self.text[start:end], how))
             done = end
         pieces.append(self.text[done:])
         return "".join(pieces)
 
-    def _edit(self, start: int, end: int, new: str) -> None:
+    def _replace(self, value: str, how: str) -> str:
+        if how == "json":
+            return _json_string_secret(value, self.ctx, self.where)
+        new = self.ctx.secret(value, self.where)
+        if how == "number" and new.startswith("0") and len(new) > 1:
+            new = "1" + new[1:]
+        return new
+
+    def _settle(self, before: int) -> None:
+        """Decide the edits starting before ``before``: none still to come can start there."""
+        pending = self._pending
+        while pending and pending[0] < before:
+            start, end, _ = self.edits[heapq.heappop(pending)]
+            if start >= self._won[1]:
+                self._won = (start, end)
+
+    def _line_of(self, start: int) -> int:
+        found = self.text.rfind("\n", self._line_scanned, start)
+        if found >= 0:
+            self._line_start = found + 1
+        self._line_scanned = max(self._line_scanned, start)
+        return self._line_start
+
+    def _first_blank_end_of(self, line_start: int) -> int:
+        """Where the blanks and dashes that open a line end."""
+        end = self._first_blank_end.get(line_start)
+        if end is None:
+            found = _BLANKS.match(self.text, line_start)
+            end = self._first_blank_end[line_start] = found.end() if found else line_start
+        return end
+
+    def _edit(self, start: int, end: int, how: str) -> None:
         # Where two patterns read a value at the same place, the longer reading wins:
         # "password: 4045 0000 0000 0009" is a line's whole value, not the number 4045
         # (which left twelve digits of a card on disk).
         known = self.edits.get(start)
         if end > start and (known is None or end > known[1]):
-            self.edits[start] = (start, end, new)
+            if known is None:
+                heapq.heappush(self._pending, start)
+            self.edits[start] = (start, end, how)
 
     def _pair(self, found: re.Match[str] | None) -> None:
         if found is None or not self.secret(found.group("k") or found.group("b")):
             return
         group = "s" if found.group("s") is not None else "n"
-        value = found.group(group)
-        if not value:
-            return
-        if group == "s":
-            new = _json_string_secret(value, self.ctx, self.where)
-        else:
-            new = self.ctx.secret(value, self.where)
-            if new.startswith("0") and len(new) > 1:
-                new = "1" + new[1:]
-        self._edit(*found.span(group), new)
+        if found.group(group):
+            self._edit(*found.span(group), "json" if group == "s" else "number")
 
     def _line(self, found: re.Match[str] | None) -> None:
-        if found is not None and self.secret(found.group("k")):
-            self._edit(*found.span("v"), self.ctx.secret(found.group("v"), self.where))
-
-    def _assign(self, found: re.Match[str] | None) -> None:
         if found is None or not self.secret(found.group("k")):
             return
-        group = next(g for g in ("dq", "sq", "v") if found.group(g) is not None)
-        self._edit(*found.span(group), self.ctx.secret(found.group(group), self.where))
+        text = self.text
+        value_start = found.end()
+        eol = text.find("\n", value_start)
+        if eol < 0:
+            eol = len(text)
+        if text.find("\r", value_start, eol) >= 0:  # "$" is only before "\n"
+            return
+        self._edit(value_start, value_start + len(text[value_start:eol].rstrip(" \t")), "text")
+
+    def _assign(self, start: int) -> None:
+        text = self.text
+        found = _ASSIGN.match(text, start)
+        if found is None or not self.secret(found.group("k")):
+            return
+        value_start = found.end()
+        quote = text[value_start : value_start + 1]
+        if quote in _QUOTED:
+            quoted = _QUOTED[quote].match(text, value_start)
+            if quoted is not None:
+                self._edit(*quoted.span(1), "text")
+            return
+        run_from, run_end = self._run
+        if not run_from <= value_start < run_end:
+            run = _RUN.match(text, value_start)
+            run_end = run.end() if run is not None else value_start
+            self._run = (value_start, run_end)
+        self._edit(value_start, run_end, "text")
 
     def _element(self, found: re.Match[str] | None) -> None:
         if found is None or not self.secret(found.group("k").rpartition(":")[2]):
             return
         if found.group("v").strip():
-            self._edit(*found.span("v"), self.ctx.secret(found.group("v"), self.where))
+            self._edit(*found.span("v"), "text")
 
-    def _input(self, found: re.Match[str] | None) -> None:
+    def _input(self, tag: int) -> None:
+        if tag not in self._inputs:
+            self._inputs[tag] = self._read_input(tag)
+        edit = self._inputs[tag]
+        if edit is not None:
+            self._edit(*edit)
+
+    def _read_input(self, tag: int) -> Edit | None:
+        found = _INPUT.match(self.text, tag)
         if found is None:
-            return
+            return None
         attrs = {m.group("k").lower(): m for m in _ATTR.finditer(found.group(0))}
         name, value = attrs.get("name"), attrs.get("value")
         if name is None or value is None:
-            return
+            return None
         if not self.secret(name.group("dq") if name.group("dq") is not None else name.group("sq")):
-            return
+            return None
         group = "dq" if value.group("dq") is not None else "sq"
         start, end = value.span(group)
-        offset = found.start()
-        self._edit(start + offset, end + offset, self.ctx.secret(value.group(group), self.where))
+        return start + tag, end + tag, "text"
 
 
 def _json_string_secret(escaped: str, ctx: Context, where: str) -> str:

@@ -8,9 +8,10 @@ both as they are and percent-decoded, because a secret is as often encoded as no
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import quote, quote_plus, unquote, unquote_plus
+from urllib.parse import unquote, unquote_plus
 
 from shadowtape.sanitize.context import Context, Scope
+from shadowtape.sanitize.percent import quote, quote_plus
 
 #: Characters left unencoded when a replaced value is written back into a URL.
 _SAFE = "@:!$'()*,-._~"

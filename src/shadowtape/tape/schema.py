@@ -59,6 +59,23 @@ SCHEMA = pa.schema(
     metadata={VERSION_KEY: SCHEMA_VERSION.encode()},
 )
 
+#: The only columns whose min/max statistics a part's footer keeps: none can hold a
+#: request or response value (the footer is not compressed, so statistics would repeat
+#: values in clear). Filters still push down on the others, reading their pages instead.
+STATISTICS_COLUMNS = (
+    "id",
+    "recorded_at",
+    "source",
+    "port",
+    "request_body_size",
+    "request_body_truncated",
+    "status",
+    "response_body_size",
+    "response_body_truncated",
+    "duration_us",
+    "ttfb_us",
+)
+
 #: Columns holding bodies: left out of reads that do not need them.
 BODY_COLUMNS = ("request_body", "response_body")
 COLUMNS = tuple(SCHEMA.names)

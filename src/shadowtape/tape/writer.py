@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from shadowtape.exchange import Exchange
 from shadowtape.ids import new_id
 from shadowtape.tape.location import resolve_root, safe_segment
-from shadowtape.tape.schema import DROPPED_KEY, SCHEMA, to_batch
+from shadowtape.tape.schema import DROPPED_KEY, SCHEMA, STATISTICS_COLUMNS, to_batch
 
 log = logging.getLogger("shadowtape.tape")
 
@@ -80,7 +80,10 @@ class _Part:
         self.stream = fs.open_output_stream(self.temp)
         try:
             self.writer = pq.ParquetWriter(
-                self.stream, SCHEMA, compression=compression, write_statistics=True
+                self.stream,
+                SCHEMA,
+                compression=compression,
+                write_statistics=list(STATISTICS_COLUMNS),
             )
         except BaseException:
             self.stream.close()

@@ -147,7 +147,15 @@ def test_the_command_line_and_api_defaults_are_the_options_defaults() -> None:
     args, defaults = _args(), ReplayOptions(candidate="http://127.0.0.1:1")
     api = inspect.signature(replay).parameters
     assert args.pace is defaults.pace is api["pace"].default is None
-    for name in ("speed", "rate", "concurrency", "timeout", "repeat_sample", "baseline"):
+    for name in (
+        "speed",
+        "rate",
+        "concurrency",
+        "timeout",
+        "repeat_sample",
+        "baseline",
+        "abort_after",
+    ):
         assert getattr(args, name) == getattr(defaults, name) == api[name].default, name
     assert args.ordering == defaults.ordering == api["ordering"].default == "recorded"
 

@@ -28,7 +28,7 @@ import sys
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httptools
@@ -470,6 +470,19 @@ def _split(url: str) -> tuple[tuple[str, str, int], str]:
     if cut < 0:
         return _origin_key(url), "/"
     return _origin_key(url[:cut]), url[cut:]
+
+
+class Sender(Protocol):
+    """What the engine sends with: this module's ``ReplayClient``, or an in-process app's
+    ``AppClient`` (inprocess.py) for an app target."""
+
+    async def __aenter__(self) -> Sender: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+    async def connect_ahead(self, origin: str) -> bool: ...
+
+    async def fetch_wire(self, key: tuple[str, str, int], data: bytes, method: str) -> Reply: ...
 
 
 class ReplayClient:

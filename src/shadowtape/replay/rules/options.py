@@ -23,6 +23,8 @@ MAX_BODY_CAP = 256 * 1024 * 1024
 DEFAULT_SPEED = 1.0
 #: With the recorded baseline, one safe request in ten goes to the candidate twice.
 DEFAULT_REPEAT_SAMPLE = 0.1
+#: A target that answers none of its first this many requests stops the run (0: never).
+DEFAULT_ABORT_AFTER = 20
 
 
 class Pace(StrEnum):
@@ -113,6 +115,8 @@ class ReplayOptions:
     body_cap: int = DEFAULT_BODY_CAP
     #: Verify TLS certificates of https targets (False with no https target is refused).
     verify_tls: bool = True
+    #: Stop the run when a target answers none of its first this many requests; 0 never.
+    abort_after: int = DEFAULT_ABORT_AFTER
 
     def __post_init__(self) -> None:
         if not isinstance(self.ordering, Ordering):
@@ -133,6 +137,10 @@ class ReplayOptions:
             raise ConfigError(f"--concurrency must be between 1 and 10000, not {self.concurrency}")
         if not math.isfinite(self.timeout) or self.timeout <= 0:
             raise ConfigError(f"--timeout must be a positive number of seconds, not {self.timeout}")
+        if self.abort_after < 0:
+            raise ConfigError(
+                f"--abort-after must be 0 (never stop early) or more, not {self.abort_after}"
+            )
         if not 0 <= self.repeat_sample <= 1:
             raise ConfigError(f"--repeat-sample must be between 0 and 1, not {self.repeat_sample}")
         if self.secondary is not None and not self.live_baseline:

@@ -1,0 +1,216 @@
+"""Hostile inputs for the sanitizer's time bound: bodies built to make a scanner backtrack.
+
+Each *opening* is the start of something a detector or field rule looks for (an e-mail's
+``%40``, ``password=``, ``eyJ``, a PEM ``BEGIN`` line...), repeated, padded or left
+unterminated so that a scanner which restarts at every offset, or backtracks over a long
+run, takes quadratic time. Each *carrier* puts a payload where the sanitizer reads it:
+a body of every kind it handles, a header value, a URL header, the query, the path.
+``cases(size)`` is every opening in every carrier, each about ``size`` bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from shadowtape import Exchange, Request, Response
+
+#: The recorder's default body cap (``shadowtape_max_body``, "1m").
+BODY_CAP = 1024 * 1024
+
+
+def _repeat(unit: str, size: int) -> str:
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+def _pad(head: str, pad: str, size: int, tail: str = "") -> str:
+    return head + pad * max(0, size - len(head) - len(tail)) + tail
+
+
+def _nested_url(size: int) -> str:
+    """A secret-named pair URL-encoded again and again, then repeated to size."""
+    unit = "password=a@b.example&token=eyJhbGciOi.eyJzdWIi.x"
+    for _ in range(6):
+        unit = quote(unit, safe="")
+    return _repeat(unit + "&", size)
+
+
+def _nested_json(size: int) -> str:
+    """JSON stringified inside strings eight deep, repeated to size."""
+    unit: object = {"password": "hunter22", "email": "a@b.example"}
+    for _ in range(8):
+        unit = json.dumps(unit)
+    return _repeat(json.dumps({"v": unit}) + " ", size)
+
+
+def _pem(size: int) -> str:
+    line = base64.b64encode(bytes(range(48))).decode() + "\n"
+    return _pad("-----BEGIN RSA PRIVATE KEY-----\n", line, size)
+
+
+#: Name -> payload of (about) ``size`` characters.
+OPENINGS: dict[str, Callable[[int], str]] = {
+    "a%40 repeated": lambda n: _repeat("a%40", n),
+    "@ repeated": lambda n: _repeat("a@", n),
+    "e-mail domain labels": lambda n: _pad("a@", "a1.", n, "1"),
+    "password= repeated": lambda n: _repeat("password=", n),
+    "password: repeated": lambda n: _repeat("password:", n),
+    "password: then spaces": lambda n: _pad("password:", " ", n),
+    "password: x then spaces": lambda n: _pad("password: x", " ", n),
+    "password: x then tabs": lambda n: _pad("password: x", "\t", n, "\r"),
+    "password then spaces then colon": lambda n: _pad('"password"', " ", n, ': "x"'),
+    "quoted password: repeated": lambda n: _repeat('"password":', n),
+    "quoted password: open quote": lambda n: _repeat('"password": "', n),
+    "password newlines": lambda n: _repeat("password\n", n),
+    "- password: lines": lambda n: _repeat("- password: x\n", n),
+    "spaces": lambda n: " " * n,
+    "tabs": lambda n: "\t" * n,
+    "newlines": lambda n: "\n" * n,
+    "CRLF": lambda n: "\r\n" * (n // 2),
+    "token=&": lambda n: _repeat("token=&", n),
+    "eyJ repeated": lambda n: _repeat("eyJ", n),
+    "eyJ. repeated": lambda n: _repeat("eyJab.", n),
+    "JWT head, no third dot": lambda n: _pad("eyJab.eyJ", "a", n),
+    "PEM BEGIN, no END": _pem,
+    "PEM BEGIN repeated": lambda n: _repeat("-----BEGIN PRIVATE KEY-----\n", n),
+    "Bearer repeated": lambda n: _repeat("Bearer ", n),
+    "bearer then spaces": lambda n: _pad("bearer", " ", n),
+    "sk- repeated": lambda n: _repeat("sk-", n),
+    "sk_live_ repeated": lambda n: _repeat("sk_live_", n),
+    "AKIA repeated": lambda n: _repeat("AKIA", n),
+    "AIza repeated": lambda n: _repeat("AIza", n),
+    "xoxb- short runs": lambda n: _repeat("xoxb-abc ", n),
+    "card groups": lambda n: _repeat("4111 1111 1111 ", n),
+    "card digits": lambda n: "4" * n,
+    "card dashes": lambda n: _repeat("4-", n),
+    "<input repeated": lambda n: _repeat("<input ", n),
+    "<input name=password open": lambda n: _repeat('<input name="password" value="', n),
+    "<password> open": lambda n: _repeat("<password>x", n),
+    "</ repeated": lambda n: _repeat("</", n),
+    "open quote": lambda n: '"' + "a" * (n - 1),
+    "open brackets": lambda n: "[" * (n // 2) + "{" * (n // 2),
+    "JSON nesting": lambda n: _repeat('{"a":', n),
+    "backslash-u": lambda n: _repeat("\\u00", n),
+    "percent-encoded repeatedly": _nested_url,
+    "JSON stringified repeatedly": _nested_json,
+    "%25 repeated": lambda n: _repeat("%25", n),
+    "= repeated": lambda n: "=" * n,
+    "; repeated": lambda n: _repeat("a;", n),
+    "plus repeated": lambda n: "+" * n,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    opening: str
+    carrier: str
+    exchange: Exchange
+
+    @property
+    def name(self) -> str:
+        return f"{self.opening} / {self.carrier}"
+
+    @property
+    def size(self) -> int:
+        request, response = self.exchange.request, self.exchange.response
+        assert response is not None
+        heads = sum(len(n) + len(v) for n, v in (*request.headers, *response.headers))
+        return (
+            len(request.body) + len(response.body) + heads + len(request.path) + len(request.query)
+        )
+
+    def scannable(self) -> bytes:
+        """Every byte the sanitizer reads, for the reference ``bytes.find`` scan."""
+        request, response = self.exchange.request, self.exchange.response
+        assert response is not None
+        heads = "\n".join(f"{n}: {v}" for n, v in (*request.headers, *response.headers))
+        text = f"{request.path}?{request.query}\n{heads}\n".encode()
+        return text + request.body + response.body
+
+
+def _exchange(
+    *,
+    request_headers: tuple[tuple[str, str], ...] = (),
+    response_headers: tuple[tuple[str, str], ...] = (),
+    request_body: bytes = b"",
+    response_body: bytes = b"",
+    path: str = "/submit",
+    query: str = "",
+) -> Exchange:
+    return Exchange(
+        request=Request(
+            "POST",
+            "api.example.test",
+            path=path,
+            query=query,
+            headers=request_headers,
+            body=request_body,
+            body_size=len(request_body),
+        ),
+        response=Response(
+            200,
+            "OK",
+            headers=response_headers,
+            body=response_body,
+            body_size=len(response_body),
+        ),
+    )
+
+
+def _body(content_type: str, wrap: Callable[[str], str]) -> Callable[[str], Exchange]:
+    def build(payload: str) -> Exchange:
+        data = wrap(payload).encode("utf-8", "surrogatepass")
+        return _exchange(request_headers=(("Content-Type", content_type),), request_body=data)
+
+    return build
+
+
+def _response_body(content_type: str) -> Callable[[str], Exchange]:
+    def build(payload: str) -> Exchange:
+        data = payload.encode("utf-8", "surrogatepass")
+        return _exchange(response_headers=(("Content-Type", content_type),), response_body=data)
+
+    return build
+
+
+def _multipart(payload: str) -> str:
+    return (
+        "--b0undary\r\n"
+        'Content-Disposition: form-data; name="note"; filename="note.txt"\r\n'
+        "Content-Type: text/plain\r\n\r\n"
+        f"{payload}\r\n--b0undary--\r\n"
+    )
+
+
+def _csv(payload: str) -> str:
+    return "id,password,note\r\n" + "1,x," + payload.replace("\n", " ") + "\r\n"
+
+
+#: Name -> how a payload reaches the sanitizer.
+CARRIERS: dict[str, Callable[[str], Exchange]] = {
+    "JSON string": _body("application/json", lambda p: json.dumps({"note": p})),
+    "JSON raw": _body("application/json", lambda p: p),
+    "form": _body("application/x-www-form-urlencoded", lambda p: p),
+    "form value": _body("application/x-www-form-urlencoded", lambda p: "note=" + quote(p)),
+    "text": _body("text/plain", lambda p: p),
+    "html response": _response_body("text/html; charset=utf-8"),
+    "multipart": _body("multipart/form-data; boundary=b0undary", _multipart),
+    "csv": _body("text/csv", _csv),
+    "header": lambda p: _exchange(request_headers=(("X-Note", p),)),
+    "Location header": lambda p: _exchange(
+        response_headers=(("Location", "https://example.test/next?note=" + p),)
+    ),
+    "query": lambda p: _exchange(query="note=" + p),
+    "path": lambda p: _exchange(path="/files/" + p),
+}
+
+
+def cases(size: int) -> Iterator[Case]:
+    """Every opening in every carrier, each payload ``size`` characters long."""
+    for opening, make in OPENINGS.items():
+        payload = make(size)
+        for carrier, build in CARRIERS.items():
+            yield Case(opening, carrier, build(payload))
