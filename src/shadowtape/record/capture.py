@@ -62,6 +62,14 @@ class Captured(NamedTuple):
     response_streamed: bool = False
 
 
+#: Captured's response fields in order (status, reason, http_version, headers, raw body,
+#: raw size, start, end), and the ones a flow without a response gets.
+_Response = tuple[
+    int | None, bytes, bytes, RawHeaders, bytes | None, int, float | None, float | None
+]
+_NO_RESPONSE: _Response = (None, b"", b"", (), None, 0, None, None)
+
+
 def capture(flow: Any, raw_cap: int) -> Captured:
     """Take what an Exchange needs from an HTTPFlow; O(1), no copies below ``raw_cap``.
 
@@ -81,17 +89,7 @@ def capture(flow: Any, raw_cap: int) -> Captured:
     if resp is not None and (err is None or resp.stream):
         rs = resp.data
         body, rs_size = _body(resp.stream, rs.content, raw_cap)
-        return Captured(
-            rq.method,
-            rq.scheme,
-            rq.host,
-            rq.port,
-            rq.path,
-            rq.http_version,
-            rq.headers.fields,
-            raw,
-            rq_size,
-            rq.timestamp_start,
+        response: _Response = (
             rs.status_code,
             rs.reason,
             rs.http_version,
@@ -100,11 +98,13 @@ def capture(flow: Any, raw_cap: int) -> Captured:
             rs_size,
             rs.timestamp_start,
             rs.timestamp_end,
-            err.msg if err is not None else None,
-            err.timestamp if err is not None else None,
-            isinstance(request.stream, Tap),
-            isinstance(resp.stream, Tap),
         )
+        error = err.msg if err is not None else None
+        streamed = isinstance(resp.stream, Tap)
+    else:
+        response = _NO_RESPONSE
+        error = err.msg if err is not None else "no response"
+        streamed = False
     return Captured(
         rq.method,
         rq.scheme,
@@ -116,17 +116,11 @@ def capture(flow: Any, raw_cap: int) -> Captured:
         raw,
         rq_size,
         rq.timestamp_start,
-        None,
-        b"",
-        b"",
-        (),
-        None,
-        0,
-        None,
-        None,
-        err.msg if err is not None else "no response",
+        *response,
+        error,
         err.timestamp if err is not None else None,
         isinstance(request.stream, Tap),
+        streamed,
     )
 
 
