@@ -2,9 +2,7 @@
 
 ``proxy(...)`` runs ``mitmdump`` in reverse-proxy mode in front of a loopback upstream,
 with or without the Recorder, in its own process group so a test can kill the proxy and
-its worker together; it is always stopped, also when the test fails. The writer factories
-below are imported by the recorder's worker process (the tests put the repository on
-PYTHONPATH) to inject failures a real disk cannot be made to produce on demand.
+its worker together; it is always stopped, also when the test fails.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from shadowtape.exchange import Exchange
-from shadowtape.tape import TapeReader, TapeWriter
+from shadowtape.tape import TapeReader
 from tests.procfs import children
 from tests.servers import free_port
 
@@ -202,36 +200,3 @@ def read_tapes(tapes: Path) -> list[Exchange]:
 def worker_pids(proc: subprocess.Popen[bytes]) -> list[int]:
     """The recorder's worker processes: children of mitmdump."""
     return children(proc.pid)
-
-
-# -- writer factories for the worker process (see record_faulty_addon.py) ---------------------
-
-
-class ThrowingWriter:
-    """Stands in for a writer with a bug: every write raises."""
-
-    class stats:
-        written = dropped = failed = parts = queued = 0
-
-    def write(self, exchange: Exchange) -> bool:
-        raise RuntimeError("injected writer failure")
-
-    def close(self, timeout: float | None = None) -> bool:
-        return True
-
-
-def throwing_writer(settings: Any) -> ThrowingWriter:
-    return ThrowingWriter()
-
-
-def slow_writer(settings: Any) -> TapeWriter:
-    """A real TapeWriter behind a worker that cannot keep up (a stalled disk)."""
-    writer = TapeWriter(settings.tapes, source=settings.source, max_age=settings.roll_age)
-    original = writer.write
-
-    def write(exchange: Exchange) -> bool:
-        time.sleep(0.05)
-        return original(exchange)
-
-    writer.write = write  # type: ignore[method-assign]
-    return writer
