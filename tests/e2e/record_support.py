@@ -11,12 +11,13 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,3 +201,46 @@ def read_tapes(tapes: Path) -> list[Exchange]:
 def worker_pids(proc: subprocess.Popen[bytes]) -> list[int]:
     """The recorder's worker processes: children of mitmdump."""
     return children(proc.pid)
+
+
+# -- raw upstreams ----------------------------------------------------------------------------
+
+Handler = Callable[[socket.socket, bytes], None]
+
+
+@contextmanager
+def raw_upstream(handler: Handler) -> Iterator[str]:
+    """A loopback server calling ``handler(conn, request_head)`` per connection."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                head += data
+            with suppress(OSError):
+                handler(conn, head)
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        server.close()
+
+
+def reset_on_close(conn: socket.socket) -> None:
+    """Make closing ``conn`` send a TCP RST instead of a FIN."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -11,58 +11,18 @@ import gzip
 import os
 import random
 import socket
-import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.record_support import proxy, read_tapes
+from tests.e2e.record_support import proxy, raw_upstream, read_tapes, reset_on_close
 
 pytestmark = pytest.mark.e2e
 
 MiB = 1024 * 1024
-Handler = Callable[[socket.socket, bytes], None]
-
-
-@contextmanager
-def raw_upstream(handler: Handler) -> Iterator[str]:
-    """A loopback server calling ``handler(conn, request_head)`` per connection."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-
-    def serve(conn: socket.socket) -> None:
-        with conn:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                data = conn.recv(65536)
-                if not data:
-                    return
-                head += data
-            with suppress(OSError):
-                handler(conn, head)
-
-    def accept() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    finally:
-        server.close()
-
-
-def _reset(conn: socket.socket) -> None:
-    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
 def _chunk(data: bytes) -> bytes:
@@ -94,7 +54,7 @@ def _cut(conn: socket.socket, head: bytes) -> None:
     for i in range(0, sent, len(PATTERN)):
         conn.sendall(PATTERN[: sent - i])
     time.sleep(0.3)
-    _reset(conn)
+    reset_on_close(conn)
 
 
 def test_a_reset_mid_body_of_a_buffered_response_is_recorded_as_the_502_error(
