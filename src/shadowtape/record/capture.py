@@ -311,16 +311,23 @@ def to_exchange(
 
         return dropped
 
+    def body(
+        side: str, raw: bytes | None, raw_size: int, fields: RawHeaders, streamed: bool
+    ) -> tuple[bytes, int, bool]:
+        return decode_body(
+            raw,
+            raw_size,
+            fields,
+            max_body,
+            undecodable=noted(side),
+            dropped=drop(side),
+            streamed=streamed,
+        )
+
     target = _text(c.path)
     path, _, query = target.partition("?")
-    rq_body, rq_size, rq_cut = decode_body(
-        c.request_raw,
-        c.request_raw_size,
-        c.request_headers,
-        max_body,
-        undecodable=noted("request"),
-        dropped=drop("request"),
-        streamed=c.request_streamed,
+    rq_body, rq_size, rq_cut = body(
+        "request", c.request_raw, c.request_raw_size, c.request_headers, c.request_streamed
     )
     scheme = c.scheme.decode("ascii", "replace") or "http"
     request = Request(
@@ -338,14 +345,12 @@ def to_exchange(
     )
     response = None
     if c.status is not None:
-        rs_body, rs_size, rs_cut = decode_body(
+        rs_body, rs_size, rs_cut = body(
+            "response",
             c.response_raw,
             c.response_raw_size,
             c.response_headers,
-            max_body,
-            undecodable=noted("response"),
-            dropped=drop("response"),
-            streamed=c.response_streamed,
+            c.response_streamed,
         )
         response = Response(
             status=c.status,
