@@ -62,6 +62,14 @@ class Captured(NamedTuple):
     response_streamed: bool = False
 
 
+#: Captured's response fields in order (status, reason, http_version, headers, raw body,
+#: raw size, start, end), and the ones a flow without a response gets.
+_Response = tuple[
+    int | None, bytes, bytes, RawHeaders, bytes | None, int, float | None, float | None
+]
+_NO_RESPONSE: _Response = (None, b"", b"", (), None, 0, None, None)
+
+
 def capture(flow: Any, raw_cap: int) -> Captured:
     """Take what an Exchange needs from an HTTPFlow; O(1), no copies below ``raw_cap``.
 
@@ -81,17 +89,7 @@ def capture(flow: Any, raw_cap: int) -> Captured:
     if resp is not None and (err is None or resp.stream):
         rs = resp.data
         body, rs_size = _body(resp.stream, rs.content, raw_cap)
-        return Captured(
-            rq.method,
-            rq.scheme,
-            rq.host,
-            rq.port,
-            rq.path,
-            rq.http_version,
-            rq.headers.fields,
-            raw,
-            rq_size,
-            rq.timestamp_start,
+        response: _Response = (
             rs.status_code,
             rs.reason,
             rs.http_version,
@@ -100,11 +98,13 @@ def capture(flow: Any, raw_cap: int) -> Captured:
             rs_size,
             rs.timestamp_start,
             rs.timestamp_end,
-            err.msg if err is not None else None,
-            err.timestamp if err is not None else None,
-            isinstance(request.stream, Tap),
-            isinstance(resp.stream, Tap),
         )
+        error = err.msg if err is not None else None
+        streamed = isinstance(resp.stream, Tap)
+    else:
+        response = _NO_RESPONSE
+        error = err.msg if err is not None else "no response"
+        streamed = False
     return Captured(
         rq.method,
         rq.scheme,
@@ -116,17 +116,11 @@ def capture(flow: Any, raw_cap: int) -> Captured:
         raw,
         rq_size,
         rq.timestamp_start,
-        None,
-        b"",
-        b"",
-        (),
-        None,
-        0,
-        None,
-        None,
-        err.msg if err is not None else "no response",
+        *response,
+        error,
         err.timestamp if err is not None else None,
         isinstance(request.stream, Tap),
+        streamed,
     )
 
 
@@ -317,16 +311,23 @@ def to_exchange(
 
         return dropped
 
+    def body(
+        side: str, raw: bytes | None, raw_size: int, fields: RawHeaders, streamed: bool
+    ) -> tuple[bytes, int, bool]:
+        return decode_body(
+            raw,
+            raw_size,
+            fields,
+            max_body,
+            undecodable=noted(side),
+            dropped=drop(side),
+            streamed=streamed,
+        )
+
     target = _text(c.path)
     path, _, query = target.partition("?")
-    rq_body, rq_size, rq_cut = decode_body(
-        c.request_raw,
-        c.request_raw_size,
-        c.request_headers,
-        max_body,
-        undecodable=noted("request"),
-        dropped=drop("request"),
-        streamed=c.request_streamed,
+    rq_body, rq_size, rq_cut = body(
+        "request", c.request_raw, c.request_raw_size, c.request_headers, c.request_streamed
     )
     scheme = c.scheme.decode("ascii", "replace") or "http"
     request = Request(
@@ -344,14 +345,12 @@ def to_exchange(
     )
     response = None
     if c.status is not None:
-        rs_body, rs_size, rs_cut = decode_body(
+        rs_body, rs_size, rs_cut = body(
+            "response",
             c.response_raw,
             c.response_raw_size,
             c.response_headers,
-            max_body,
-            undecodable=noted("response"),
-            dropped=drop("response"),
-            streamed=c.response_streamed,
+            c.response_streamed,
         )
         response = Response(
             status=c.status,

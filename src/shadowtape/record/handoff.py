@@ -55,8 +55,9 @@ RESTART_BACKOFF = 5.0
 
 
 @dataclass(frozen=True, slots=True)
-class HandoffStats:
-    """Counters since the recorder started (all workers, including dead ones)."""
+class Counters:
+    """Where the captures handed over went, since the recorder started (all workers,
+    including dead ones); the recorder's own stats extend them."""
 
     handed: int
     written: int
@@ -65,6 +66,12 @@ class HandoffStats:
     parts: int
     queued: int
     restarts: int
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffStats(Counters):
+    """The counters, and what the sender thread cost."""
+
     #: CPU seconds the sender thread has used (in the proxy's process, off its loop).
     sender_cpu: float = 0.0
 

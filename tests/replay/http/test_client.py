@@ -19,6 +19,7 @@ import pytest
 
 from shadowtape.exchange import ErrorKind
 from shadowtape.replay.http.client import ReplayClient, classify
+from shadowtape.replay.http.client import Reply as ClientReply
 from shadowtape.replay.rules.targets import Outgoing
 from tests.replay.aserver import Arrival, aserve
 from tests.servers import Reply, free_port, self_signed
@@ -382,6 +383,17 @@ def _raw_server(answers: list[list[bytes]]) -> socket.socket:
     return sock
 
 
+async def _fetch_each(sock: socket.socket, methods: list[str]) -> list[ClientReply]:
+    """One request per method, in turn, to the raw server listening on ``sock`` (closed
+    after): the replies."""
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    try:
+        async with ReplayClient(timeout=3) as client:
+            return [await client.fetch(Outgoing(m, url, (("Host", "x"),), b"")) for m in methods]
+    finally:
+        sock.close()
+
+
 @pytest.mark.anyio
 async def test_response_heads_are_read_however_they_arrive() -> None:
     gz = gzip.compress(b"zipped")
@@ -407,13 +419,7 @@ async def test_response_heads_are_read_however_they_arrive() -> None:
         # Lines ending in a bare LF: not HTTP/1.1 as llhttp reads it.
         [b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok"],
     ]  # fmt: skip
-    sock = _raw_server(answers)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    try:
-        async with ReplayClient(timeout=3) as client:
-            replies = [await client.fetch(_get(url)) for _ in answers]
-    finally:
-        sock.close()
+    replies = await _fetch_each(_raw_server(answers), ["GET"] * len(answers))
     slow, interim, zipped, bare, coded, lf = replies
     assert (slow.status, slow.body) == (200, b"ok"), slow.error_message
     assert slow.headers == (("X-A", "1"), ("X-B", "two words"), ("Content-Length", "2"))
@@ -487,12 +493,7 @@ async def test_a_response_to_head_ends_with_its_head_and_keeps_its_connection() 
     ]
     methods = ["HEAD", "HEAD", "HEAD", "GET", "HEAD", "HEAD", "HEAD", "GET"]
     sock, seen = _scripted_server(scripts)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    try:
-        async with ReplayClient(timeout=3) as client:
-            replies = [await client.fetch(Outgoing(m, url, (("Host", "x"),), b"")) for m in methods]
-    finally:
-        sock.close()
+    replies = await _fetch_each(sock, methods)
     assert [(r.status, r.body) for r in replies] == [
         (200, b"ok" if m == "GET" else b"") for m in methods
     ], replies
@@ -513,12 +514,7 @@ async def test_a_whole_response_stands_when_more_follows_but_its_connection_is_n
     ]
     methods = ["GET", "GET", "GET", "HEAD", "GET", "GET"]
     sock, seen = _scripted_server(scripts)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    try:
-        async with ReplayClient(timeout=3) as client:
-            replies = [await client.fetch(Outgoing(m, url, (("Host", "x"),), b"")) for m in methods]
-    finally:
-        sock.close()
+    replies = await _fetch_each(sock, methods)
     assert [(r.status, r.reason, r.body) for r in replies] == [
         (200, "OK", b"" if m == "HEAD" else b"hi") for m in methods
     ], replies
@@ -544,13 +540,7 @@ async def test_deflate_bodies_are_read_with_or_without_the_zlib_wrapper() -> Non
     # Cut after one byte of the body too: the two bytes that tell them apart come apart.
     answers = [answer(wrapped, 10), answer(raw, 10), answer(wrapped, 1), answer(raw, 1)]
     answers.append(answer(b"\x78\x9cnot deflate at all", 5))
-    sock = _raw_server(answers)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    try:
-        async with ReplayClient(timeout=3) as client:
-            replies = [await client.fetch(_get(url)) for _ in answers]
-    finally:
-        sock.close()
+    replies = await _fetch_each(_raw_server(answers), ["GET"] * len(answers))
     *good, bad = replies
     assert [(r.body, r.body_size) for r in good] == [(text, len(text))] * 4, good
     assert bad.error_kind is ErrorKind.PROTOCOL, bad
@@ -574,13 +564,7 @@ async def test_brotli_and_zstd_bodies_are_decoded_too() -> None:
          % (coding.encode(), len(body), body)]
         for coding, body in bodies
     ]  # fmt: skip
-    sock = _raw_server(answers)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    try:
-        async with ReplayClient(timeout=3) as client:
-            replies = [await client.fetch(_get(url)) for _ in answers]
-    finally:
-        sock.close()
+    replies = await _fetch_each(_raw_server(answers), ["GET"] * len(answers))
     *good, bad = replies
     assert [(r.body, r.body_size) for r in good] == [(text, len(text))] * 2, good
     assert bad.error_kind is ErrorKind.PROTOCOL, bad
