@@ -40,7 +40,10 @@ def arm() -> bool:
 
 
 class TimerDeadline(Deadline):
-    """A Deadline whose guard interrupts the step it wraps when time runs out."""
+    """A Deadline whose guard interrupts the step it wraps when time runs out.
+
+    Only on the main thread, after ``arm()``: the timer's handler runs there.
+    """
 
     @contextlib.contextmanager
     def guard(self) -> Iterator[None]:
@@ -49,8 +52,8 @@ class TimerDeadline(Deadline):
         if left <= 0:
             raise OverBudget()
         _armed = True
-        signal.setitimer(signal.ITIMER_REAL, left)
         try:
+            signal.setitimer(signal.ITIMER_REAL, left)
             yield
         finally:
             _armed = False
