@@ -169,6 +169,7 @@ class Recorder:
             roll_age=float(limits.roll_age),
             log_interval=float(limits.log_interval),
             compression=limits.compression,
+            budget=limits.budget,
             writer_factory=self.writer_factory,
         )
 
