@@ -157,12 +157,24 @@ def test_mutating_requests_are_probed_with_the_flag(tmp_path: Path) -> None:
 
 
 def test_nothing_goes_to_the_recorded_host(tmp_path: Path) -> None:
-    # The tape's requests name api.prod.test; the probe sends to the candidate only, with
-    # the candidate's Host.
-    with service(racy=False) as candidate:
-        _run(tmp_path, candidate.url)
+    # The tape names a host that is listening (the decoy), in its requests' host and Host
+    # header; the probe sends to the candidate only, with the candidate's Host.
+    with service(racy=False) as decoy, service(racy=False) as candidate:
+        where = f"127.0.0.1:{decoy.port}"
+        recorded = [
+            ex(f"/api/users/{i}", at=i * 0.01, host=where, headers=[("Host", where)])
+            for i in range(1, 9)
+        ]
+        tape = write_tape(tmp_path / "tape", recorded)
+        main(
+            ["replay", str(tape), "--candidate", candidate.url, "--out", str(tmp_path / "run"),
+             "--pace", "asap", "--progress", "off", "--probe", "concurrency"]
+        )  # fmt: skip
         hosts = {v for a in candidate.arrivals for n, v in a.headers if n.lower() == "host"}
+        probed = len(candidate.arrivals)
+    assert decoy.arrivals == []
     assert hosts == {f"127.0.0.1:{candidate.port}"}
+    assert probed > len(recorded)
 
 
 def test_a_failing_target_stops_the_probe_with_the_reason(tmp_path: Path) -> None:

@@ -141,6 +141,8 @@ async def _probe(
         return await sender.send(seed, probe=NAME, endpoint=entry.endpoint, stage=stage)
 
     alone = [await send(seed, "alone") for seed in seeds]
+    if sender.check() is not None:  # failing alone: nothing to learn at once
+        return []
     order = [i % len(seeds) for i in range(max(len(seeds), concurrency))]
     at_once: list[tuple[int, tuple[str, Reply]]] = []
     for start in range(0, len(order), concurrency):
