@@ -18,13 +18,13 @@ from contextlib import contextmanager
 
 import orjson
 
-from tests.replay.aserver import Arrival, AsyncServer, aserve
+from tests.replay.aserver import Arrival, AsyncServer, Handler, aserve
 from tests.servers import Reply
 
 JSON = [("Content-Type", "application/json")]
 
 
-def handler(*, racy: bool):  # type: ignore[no-untyped-def]
+def handler(*, racy: bool) -> Handler:
     shared = {"user": ""}
     counter = itertools.count()
 
