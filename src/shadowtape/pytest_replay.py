@@ -63,6 +63,9 @@ VALUE_FLAGS = (
     "noise-absolute",
     "latency-ratio",
     "latency-ms",
+    "probe",
+    "probe-sample",
+    "probe-concurrency",
 )
 #: ... and those that take none.
 SWITCH_FLAGS = ("allow-mutating", "keep-host", "insecure")
@@ -236,6 +239,7 @@ def start_replay(config: pytest.Config) -> ShadowtapeRun:
             progress="off",
             handle_signals=False,
         )
+        _probe(args, options, candidate, baseline, run_dir)
         report = make_report([run_dir], allow_partial=True, **options)
     except ShadowtapeError as exc:
         raise pytest.UsageError(f"shadowtape: {plugin_flags(str(exc))}") from None
@@ -245,6 +249,29 @@ def start_replay(config: pytest.Config) -> ShadowtapeRun:
         report=report,
         tapes=tuple(Path(t) for t in args.tapes),
         candidate=name,
+    )
+
+
+def _probe(
+    args: argparse.Namespace, options: dict[str, Any], candidate: Any, baseline: Any, run_dir: Path
+) -> None:
+    """Run the probes asked for (--shadowtape-probe) on the targets, URLs or apps."""
+    from shadowtape.commands.replay import probe_options as options_of
+    from shadowtape.replay.http.inprocess import APP_URL
+
+    probing = options_of(args, options)
+    if probing is None:
+        return
+    from shadowtape.probe import run_probes
+
+    targets = {"candidate": candidate, "baseline": baseline}
+    apps = {role: app for role, app in targets.items() if not isinstance(app, str)}
+    urls = {role: APP_URL if role in apps else value for role, value in targets.items()}
+    run_probes(
+        run_dir,
+        dataclasses.replace(
+            probing, candidate=urls["candidate"], baseline=urls["baseline"], apps=apps
+        ),
     )
 
 

@@ -216,3 +216,25 @@ def test_the_flags_are_those_of_shadowtape_replay() -> None:
     } - {"help"}
     offered = {*pytest_replay.VALUE_FLAGS, *pytest_replay.SWITCH_FLAGS, *pytest_replay.OWN_FLAGS}
     assert flags == offered
+
+
+def test_the_concurrency_probe_runs_on_an_in_process_app(
+    pytester: pytest.Pytester, shop_tape: Path
+) -> None:
+    result = run(
+        pytester,
+        shop_tape,
+        "--shadowtape-app",
+        APP,
+        "--shadowtape-probe",
+        "concurrency",
+        "--shadowtape-probe-concurrency",
+        "4",
+        "--shadowtape-out",
+        "probed",
+    )
+    result.assert_outcomes(passed=2, skipped=1)
+    report = orjson.loads((pytester.path / "probed" / "report.json").read_bytes())
+    (probe,) = report["probes"]
+    assert probe["findings"] == [] and probe["sent"]["candidate"] > 0
+    assert "race" in report["gate"]["fail_on"]

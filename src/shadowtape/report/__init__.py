@@ -30,6 +30,7 @@ from shadowtape.diff.analyze import analyze as analyze_runs
 from shadowtape.diff.templating import Route, load_openapi, load_routes
 from shadowtape.errors import ConfigError
 from shadowtape.report import json_report
+from shadowtape.report._probes import with_probes
 from shadowtape.report.build import REPORT_VERSION, build_report
 from shadowtape.report.gate import parse_fail_on
 from shadowtape.report.load import load_report, read_report
@@ -82,7 +83,8 @@ def make_report(
     analysis = analyze_runs(
         list(run_dirs), settings=settings, routes=user_routes, allow_partial=allow_partial
     )
-    return build_report(analysis, settings, words)
+    report = build_report(analysis, settings, words)
+    return with_probes(report, list(run_dirs))
 
 
 def analyze(

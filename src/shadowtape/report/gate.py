@@ -5,7 +5,8 @@ any new error, any status, header or body regression the noise model did not exp
 latency regression and any retry answered unlike production answered it. A service-wide
 finding (one change on most endpoints) is counted once, not once per endpoint. ``none``
 never fails (report only). ``evaluate`` reads the typed endpoints and gives the report's
-``GateOutcome``.
+``GateOutcome``; ``probe_reasons`` adds the probes' findings (``race``), which the default
+includes when a probe ran.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from shadowtape.errors import ConfigError
-from shadowtape.report.model import Endpoint, Finding, GateOutcome, ServiceFinding
+from shadowtape.report.model import (
+    Endpoint,
+    Finding,
+    GateOutcome,
+    ProbeRun,
+    ServiceFinding,
+)
 
 CATEGORIES: Mapping[str, frozenset[str]] = {
     "new_error": frozenset({"new_error"}),
@@ -34,6 +41,7 @@ CATEGORIES: Mapping[str, frozenset[str]] = {
     "latency": frozenset({"latency"}),
     "duplicate_delivery": frozenset({"duplicate_delivery"}),
     "fixed_error": frozenset({"fixed_error"}),
+    "race": frozenset({"race"}),
 }
 DEFAULT_FAIL_ON: tuple[str, ...] = (
     "new_error",
@@ -43,6 +51,8 @@ DEFAULT_FAIL_ON: tuple[str, ...] = (
     "latency",
     "duplicate_delivery",
 )
+#: Added to the default when a probe ran (a run without probes has no such findings).
+PROBE_FAIL_ON: tuple[str, ...] = ("race",)
 _KINDS = frozenset().union(*CATEGORIES.values())
 _LABELS = {
     "new_error": "new errors",
@@ -52,6 +62,7 @@ _LABELS = {
     "latency": "latency regressions",
     "duplicate_delivery": "retries answered unlike production",
     "fixed_error": "fixed errors",
+    "race": "races (answered differently under concurrency than alone)",
 }
 
 
@@ -126,6 +137,22 @@ def evaluate(
         for word, found in per_word.items():
             reasons.append(f"{endpoint.endpoint}: {_describe(word, found)}")
     return GateOutcome(passed=not reasons, fail_on=tuple(fail_on), reasons=tuple(reasons))
+
+
+def probe_reasons(probes: Iterable[ProbeRun], fail_on: Sequence[str]) -> list[str]:
+    """The gate's reasons from probe findings: the candidate's own only (a race the live
+    baseline shows too is not the candidate's to answer for)."""
+    selected = _kinds(fail_on)
+    per: dict[tuple[str, str], list[str]] = {}
+    for probe in probes:
+        for finding in probe.findings:
+            word = selected.get(finding.kind)
+            if word is not None and finding.gated:
+                per.setdefault((finding.endpoint, word), []).append(finding.location)
+    return [
+        f"{endpoint}: {len(where)} {_LABELS.get(word, word)} ({', '.join(sorted(where)[:3])})"
+        for (endpoint, word), where in per.items()
+    ]
 
 
 def _describe(word: str, found: Sequence[Finding | ServiceFinding]) -> str:

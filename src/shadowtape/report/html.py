@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from shadowtape.report import _describe as d
+from shadowtape.report import _probes
 from shadowtape.report._charts import histogram_svg
 from shadowtape.report._html_diff import example_html
 from shadowtape.report.model import Endpoint, Finding, Ratio, Report, Unverified
@@ -60,6 +61,7 @@ def page(report: Report) -> str:
         *(f'<p class="warn">{e(w)}</p>' for w in d.run_warnings(report)),
         _service(report),
         _three_lists(report, eps),
+        _probes.html(report),
         _settings(report),
         _overview(eps),
         '<h2 id="endpoints">Endpoints</h2>',

@@ -22,7 +22,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from shadowtape.report import _describe as d
-from shadowtape.report.model import Endpoint, Finding, Report, ServiceFinding
+from shadowtape.report import _probes
+from shadowtape.report.model import Endpoint, Finding, ProbeRun, Report, ServiceFinding
 
 FILENAME = "junit.xml"
 MESSAGE_LIMIT = 1000
@@ -45,10 +46,12 @@ def render(report: Report, out_dir: Path) -> Path:
 def build(report: Report) -> ET.Element:
     eps = report.endpoints
     shared = report.service_findings
+    probes = report.probes or ()
     failures = sum(ep.verdict == "regression" for ep in eps) + len(shared)
+    failures += sum(any(f.gated for f in p.findings) for p in probes)
     skipped = sum(ep.verdict == "unverified" for ep in eps)
     counts = {
-        "tests": str(len(eps) + len(shared)),
+        "tests": str(len(eps) + len(shared) + len(probes)),
         "failures": str(failures),
         "errors": "0",
         "skipped": str(skipped),
@@ -72,6 +75,8 @@ def build(report: Report) -> ET.Element:
         _service_case(suite, item)
     for ep in eps:
         _testcase(suite, ep, d.service_refs(report, ep))
+    for probe in probes:
+        _probe_case(suite, probe)
     warnings = d.run_warnings(report)
     if warnings:  # partial results, a run behind schedule: where CI shows a suite's output
         ET.SubElement(suite, "system-err").text = _x("\n".join(warnings))
@@ -90,6 +95,21 @@ def _service_case(suite: ET.Element, item: ServiceFinding) -> None:
         case, "failure", {"message": _x(d.shorten(message, MESSAGE_LIMIT)), "type": "regression"}
     )
     failure.text = _x(item.message + "\nendpoints: " + ", ".join(item.endpoints))
+
+
+def _probe_case(suite: ET.Element, probe: ProbeRun) -> None:
+    """A probe: one test case, failing on the candidate's own findings."""
+    case = ET.SubElement(
+        suite, "testcase", {"name": _x(f"probe {probe.name}"), "classname": "probe", "time": "0"}
+    )
+    gated = [f for f in probe.findings if f.gated]
+    if gated:
+        message = "; ".join(_probes.finding_text(f) for f in gated)
+        failure = ET.SubElement(
+            case, "failure", {"message": _x(d.shorten(message, MESSAGE_LIMIT)), "type": "race"}
+        )
+        failure.text = _x("\n".join(_probes.finding_text(f) for f in gated))
+    ET.SubElement(case, "system-out").text = _x("\n".join(_probes.lines(probe)))
 
 
 def _testcase(suite: ET.Element, ep: Endpoint, shared: list[str]) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from shadowtape.report import _describe as d
+from shadowtape.report import _probes
 from shadowtape.report.model import Endpoint, Report
 
 FILENAME = "summary.md"
@@ -70,6 +71,7 @@ def summary(report: Report, *, max_bytes: int = GITHUB_STEP_SUMMARY_LIMIT) -> st
 
 def _render(report: Report, caps: _Caps) -> str:
     parts = [_head(report, caps), _service(report, caps), _regressions(report, caps)]
+    parts.append(_probes.markdown(report))
     parts.append(_unverified(report, caps))
     parts.append(_ok(report, caps))
     parts.append(

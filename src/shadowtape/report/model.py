@@ -306,6 +306,57 @@ class RunInfo(_Serialized):
 
 
 @dataclass(frozen=True, slots=True)
+class ProbeFinding(_Serialized):
+    """A gap a probe provoked on one target: ``race`` (concurrency), with its example."""
+
+    probe: str
+    kind: str
+    #: "candidate" or "baseline": the target that answered so.
+    target: str
+    endpoint: str
+    location: str = ""
+    message: str = ""
+    #: The value at ``location`` in the answer given alone, and given under the probe.
+    alone_value: JSON = None
+    concurrent_value: JSON = None
+    count: int | None = None
+    rate: float | None = None
+    #: A candidate finding on an endpoint where the live baseline does the same: not gated.
+    in_baseline: bool = False
+    #: The probe exchanges (probes/exchanges.jsonl): the answer alone, the answer at once.
+    exchange_ids: tuple[str, ...] = ()
+    request: ExampleRequest = field(default_factory=ExampleRequest)
+    #: The recorded exchange the probe request was made from.
+    seed: str = ""
+    alone: ExampleResponse = field(default_factory=ExampleResponse)
+    concurrent: ExampleResponse = field(default_factory=ExampleResponse)
+
+    @property
+    def gated(self) -> bool:
+        """Whether the gate may fail on it: the candidate's own, not the baseline's too."""
+        return self.target == "candidate" and not self.in_baseline
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeRun(_Serialized):
+    """One probe of the run: what it sent, what it found, what it could not verify."""
+
+    name: str
+    targets: tuple[str, ...] = ()
+    settings: Mapping[str, int] = field(default_factory=dict)
+    #: Endpoints probed.
+    endpoints: int = 0
+    #: Probe requests sent, per target.
+    sent: Mapping[str, int] = field(default_factory=dict)
+    findings: tuple[ProbeFinding, ...] = ()
+    unverified: tuple[Unverified, ...] = ()
+    #: Why the probe stopped early on a target, if it did.
+    stopped: tuple[str, ...] = ()
+    #: The exchange log, relative to the run folder.
+    exchanges: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Report(_Serialized):
     """report.json: the runs, totals, the gate, the settings and one entry per endpoint."""
 
@@ -322,6 +373,8 @@ class Report(_Serialized):
     service_findings: tuple[ServiceFinding, ...] = ()
     #: Regressions first, then unverified, then ok.
     endpoints: tuple[Endpoint, ...] = ()
+    #: The probes that ran (``--probe``); None when none ran.
+    probes: tuple[ProbeRun, ...] | None = None
 
     def to_json(self) -> dict[str, object]:
         """The documented structure, keys in the documented order."""
@@ -339,6 +392,8 @@ class Report(_Serialized):
             out["settings"] = self.settings.to_json()
         out["service_findings"] = [f.to_json() for f in self.service_findings]
         out["endpoints"] = [e.to_json() for e in self.endpoints]
+        if self.probes is not None:
+            out["probes"] = [p.to_json() for p in self.probes]
         return out
 
     def by_verdict(self, verdict: str) -> list[Endpoint]:

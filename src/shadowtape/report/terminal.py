@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 from shadowtape.report import _describe as d
+from shadowtape.report import _probes
 from shadowtape.report.model import Endpoint, Finding, Report, Unverified
 
 MAX_FINDINGS = 8
@@ -54,6 +55,9 @@ def render(report: Report, console: Console) -> None:
         console.print(
             Text(f"  and {len(ok) - MAX_OK:,} more endpoints that passed every check", "dim")
         )
+    for probe in report.probes or ():
+        for line in _probes.lines(probe):
+            console.print(_hang(console, Text(), Text(line), 4))
     for warning in d.run_warnings(report):
         console.print(_hang(console, Text("warning: ", "yellow"), Text(warning, "yellow"), 9))
     console.print(_gate(report, console))
