@@ -20,6 +20,7 @@ import os
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
+from dataclasses import field as default
 from typing import TypeVar
 
 import re2
@@ -55,6 +56,8 @@ class Draft:
     error_message: str
     request_truncated: bool = False
     response_truncated: bool = False
+    #: Tags, names and values (an import's notes, timings and comments land here).
+    tags: list[tuple[str, str]] = default(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,13 @@ def _error(d: Draft, ctx: Context) -> None:
     d.error_message = ctx.text(d.error_message, "error.message", fields=True)
 
 
+def _tags(d: Draft, ctx: Context) -> None:
+    d.tags = [
+        (ctx.text(name, "tags", fields=True), ctx.text(value, "tags", fields=True))
+        for name, value in d.tags
+    ]
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         "request headers",
@@ -121,6 +131,7 @@ STEPS: tuple[Step, ...] = (
     Step("request body", _request_body, lambda d: [d.request_body]),
     Step("response body", _response_body, lambda d: [d.response_body]),
     Step("error", _error, lambda d: [d.error_message]),
+    Step("tags", _tags, lambda d: [part for pair in d.tags for part in pair]),
 )
 
 
@@ -193,6 +204,7 @@ class Sanitizer:
             error_message=error.message if error is not None else "",
             request_truncated=request.body_truncated,
             response_truncated=response is not None and response.body_truncated,
+            tags=list(exchange.tags.items()),
         )
         ctx = Context(self._policy, self._pseudo)
         starts = []
@@ -240,6 +252,7 @@ class Sanitizer:
             response=new_response,
             error=new_error,
             redactions=exchange.redactions + added,
+            tags=dict(draft.tags),
         )
 
     def _fail_closed(self, exchange: Exchange) -> Exchange:
@@ -271,11 +284,14 @@ class Sanitizer:
         if error is not None:
             locations.append("error.message")
             error = ExchangeError(kind=error.kind, message=pseudo(error.message))
+        if exchange.tags:
+            locations.append("tags")
         known = set(exchange.redactions)
         return exchange.replace(
             request=new_request,
             response=response,
             error=error,
+            tags={name: pseudo(value) for name, value in exchange.tags.items()},
             redactions=exchange.redactions + tuple(w for w in locations if w not in known),
         )
 
