@@ -100,6 +100,28 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "= repeated": lambda n: "=" * n,
     "; repeated": lambda n: _repeat("a;", n),
     "plus repeated": lambda n: "+" * n,
+    # Issue 18: text-body, XML, token-format and PII openings.
+    "--password repeated": lambda n: _repeat("--password ", n),
+    "-Ddb.password= repeated": lambda n: _repeat("-Ddb.password=", n),
+    "password then spaces then =": lambda n: _pad("password", " ", n, "= x"),
+    "password = then spaces": lambda n: _pad("password =", " ", n, "x"),
+    "export password= lines": lambda n: _repeat("export password = x\r\n", n),
+    "<meta name=csrf-token open": lambda n: _repeat("<meta name=csrf-token content=", n),
+    "<entry key=password> open": lambda n: _repeat('<entry key="password">x', n),
+    "CDATA open": lambda n: _repeat("<password><![CDATA[", n),
+    "PGP BEGIN, no END": lambda n: _pad("-----BEGIN PGP PRIVATE KEY BLOCK-----\n", "QUJD\n", n),
+    "PEM BEGIN then # repeated": lambda n: _repeat("-----BEGIN PRIVATE KEY-----#", n),
+    "PEM END repeated": lambda n: _repeat("-----END PRIVATE KEY-----", n),
+    "ya29. repeated": lambda n: _repeat("ya29.", n),
+    "SG. repeated": lambda n: _repeat("SG.abc", n),
+    "npm_ repeated": lambda n: _repeat("npm_", n),
+    "postgres://u: repeated": lambda n: _repeat("postgres://u:", n),
+    ":// then userinfo run": lambda n: _pad("redis://u:", "p", n),
+    "AccountKey= repeated": lambda n: _repeat("AccountKey=", n),
+    "slack hook repeated": lambda n: _repeat("hooks.slack.com/services/", n),
+    "IBAN groups": lambda n: _repeat("DE89 3704 ", n),
+    "SSN-like": lambda n: _repeat("123-45-", n),
+    "plus digits": lambda n: _repeat("+1234567", n),
 }
 
 
