@@ -306,7 +306,6 @@ class _Finder:
     def _line(self, found: re.Match[str] | None) -> None:
         if found is None or not self.secret(found.group("k")):
             return
-        text = self.text
         value_start = found.end()
         self._edit(value_start, self._line_end(value_start), "text")
 
@@ -339,10 +338,11 @@ class _Finder:
             return
         line = self._line_of(start)
         opened = _LINE_OPENERS.match(text, line)
-        if (found.group("sp") or found.group("sp2")) and opened is not None:
-            if opened.end() == start:  # INI, .env, properties: the rest of the line
-                self._edit(value_start, self._line_end(value_start), "text")
-                return
+        blanks = found.group("sp") or found.group("sp2")
+        if blanks and opened is not None and opened.end() == start:
+            # INI, .env, properties: the rest of the line
+            self._edit(value_start, self._line_end(value_start), "text")
+            return
         run_from, run_end = self._run
         if not run_from <= value_start < run_end:
             run = _RUN.match(text, value_start)
