@@ -166,6 +166,10 @@ class Context:
             return True
         return any(d.finds(text, self.outputs) for d in scope.detectors)
 
+    def detect(self, text: str, detector: Detector, location: str) -> str:
+        """Replace what one detector finds in ``text`` (``text`` itself when nothing)."""
+        return self._detect(text, detector, location)
+
     def _detect(self, text: str, detector: Detector, location: str) -> str:
         """Replace what one detector finds; pseudonyms made in this call are left alone."""
         pieces: list[str] = []

@@ -322,8 +322,8 @@ def _api_key_spans(text: str) -> Spans:
 _KEY_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 _KEY_END = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 #: What follows a BEGIN line whose END never comes (a key cut by the body cap): armour
-#: headers ("Proc-Type: 4,ENCRYPTED") and base64 lines. Possessive: read once.
-_KEY_BODY = re.compile(r"[A-Za-z0-9+/=\s,:\-]*+")
+#: headers ("Proc-Type: 4,ENCRYPTED"), base64 lines, JSON-escaped line ends. Possessive.
+_KEY_BODY = re.compile(r"[A-Za-z0-9+/=\s,:\\\-]*+")
 
 
 def _private_key_spans(text: str) -> Spans:

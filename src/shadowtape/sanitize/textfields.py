@@ -128,6 +128,12 @@ def may_hold_fields(text: str) -> bool:
     return "=" in text or ":" in text or "</" in text or " -" in text or text.startswith("-")
 
 
+def may_hold_text_fields(document: str) -> bool:
+    """Could a string inside this JSON document hold a field (``token=...``, ``<secret>``,
+    ``password: x`` as YAML, ``--password x``)? False only when none can."""
+    return "=" in document or "</" in document or ": " in document or " -" in document
+
+
 def _name_starts(lowered: str, hints: tuple[str, ...]) -> list[int]:
     """Where names holding a hint start, in order.
 
@@ -193,6 +199,7 @@ class _Finder:
         self._first_blank_end: dict[int, int] = {}
         self._run = (0, 0)
         self._inputs: dict[int, Edit | None] = {}
+        self._valued_tags: dict[int, bool] = {}
         self._values: set[int] | None = None
         if prefilter:
             self._values = _value_starts(text)
@@ -220,8 +227,6 @@ class _Finder:
                 self._flag(_FLAG.match(text, start))
             if start <= self._first_blank_end_of(self._line_of(start)):
                 self._line(_LINE.match(text, self._line_of(start)))
-            elif before == "\r":  # a line ended by CR alone
-                self._line(_LINE.match(text, start))
             if before == "<":
                 self._element(_ELEMENT.match(text, start - 1))
         if self._reach:
@@ -272,7 +277,11 @@ class _Finder:
                 self._won = (start, end)
 
     def _line_of(self, start: int) -> int:
-        found = self.text.rfind("\n", self._line_scanned, start)
+        """Where the line holding ``start`` begins (after LF, or CR alone)."""
+        found = max(
+            self.text.rfind("\n", self._line_scanned, start),
+            self.text.rfind("\r", self._line_scanned, start),
+        )
         if found >= 0:
             self._line_start = found + 1
         self._line_scanned = max(self._line_scanned, start)
@@ -328,7 +337,7 @@ class _Finder:
         value_start = found.end()
         quote = text[value_start : value_start + 1]
         if quote in _QUOTED:
-            if found.group("k").lower() == "key" and self._in_tag(start):
+            if found.group("k").lower() == "key" and self._names_a_field(start):
                 return  # <add key="ApiKey" value=...>: the attribute names a field
             quoted = _QUOTED[quote].match(text, value_start)
             if quoted is not None:
@@ -350,12 +359,28 @@ class _Finder:
             self._run = (value_start, run_end)
         self._edit(value_start, run_end, "text")
 
-    def _in_tag(self, start: int) -> bool:
+    def _names_a_field(self, start: int) -> bool:
+        """Is ``start`` inside a tag that also has a value attribute (read once a tag)?"""
+        lowered = self.lowered
         reach = max(0, start - _TAG_REACH)
-        return self.lowered.rfind("<", reach, start) > self.lowered.rfind(">", reach, start)
+        tag = lowered.rfind("<", reach, start)
+        if tag < 0 or lowered.rfind(">", reach, start) > tag:
+            return False
+        known = self._valued_tags.get(tag)
+        if known is None:
+            found = _TAG.match(self.text, tag)
+            known = found is not None and any(
+                m.group("k").lower() in _VALUING for m in _ATTR.finditer(found.group(0))
+            )
+            self._valued_tags[tag] = known
+        return known
 
     def _flag(self, found: re.Match[str] | None) -> None:
-        if found is None or not self.secret(found.group("k")):
+        if found is None:
+            return
+        name = found.group("k")
+        java_property = found.group("d") == "-" and name.startswith("D")  # -Dname=value
+        if not (self.secret(name) or (java_property and self.secret(name[1:]))):
             return
         text = self.text
         value_start = found.end()
