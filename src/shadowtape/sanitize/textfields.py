@@ -47,7 +47,9 @@ _ASSIGN = re.compile(
     r"(?<![\w\-.%])(?P<k>[A-Za-z_][\w.\-]{0,63}+)(?P<sp>[ \t]*+)=(?!=)(?P<sp2>[ \t]*+)"
 )
 #: A command-line flag: --name=value, --name value, -Dname=value (a start at its dashes).
-_FLAG = re.compile(r"(?<![\w\-.%])-{1,2}+(?P<k>[A-Za-z_][\w.\-]{0,63}+)(?:=|[ \t]++)(?=[^\s\-=])")
+_FLAG = re.compile(
+    r"(?<![\w\-.%])(?P<d>-{1,2}+)(?P<k>[A-Za-z_][\w.\-]{0,63}+)(?:=|[ \t]++)(?=[^\s\-=])"
+)
 #: An assignment is a whole line's (INI, .env, properties) when only these open the line.
 _LINE_OPENERS = re.compile(r"[ \t]*+(?:export[ \t]++|set[ \t]++)?")
 _QUOTED = {'"': re.compile(r'"([^"\n]*+)"'), "'": re.compile(r"'([^'\n]*+)'")}
