@@ -7,6 +7,7 @@ survive sanitizing, in any field of the exchange or its Arrow batch.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Callable
 from urllib.parse import quote, quote_plus
@@ -181,3 +182,28 @@ def test_named_values_never_survive_in_any_format(
         name = "password"  # an element name holds no "." or "-" here
     body, content_type = NAMED[format_](name, value)
     _assert_no_leak(_exchange(body.encode(), content_type), secret)
+
+
+def test_a_key_block_cut_by_the_body_cap_is_removed_from_its_begin_line() -> None:
+    line = "MIIEpAIBAAKCAQEA7bq98s1xAbCdEfGh"
+    body = (
+        "config:\n  tls: |\n    -----BEGIN RSA PRIVATE KEY-----\n"
+        f"    {line}\n    {line}\n    {line[:11]}"
+    )
+    exchange = _exchange(body.encode(), "application/yaml")
+    cut = exchange.replace(
+        response=dataclasses.replace(exchange.response, body_truncated=True, body_size=9999)
+    )  # type: ignore[arg-type]
+    out = SANITIZER.sanitize(cut)
+    assert out.response is not None
+    assert out.response.body.startswith(b"config:\n  tls: |\n    ")
+    assert b"BEGIN RSA" not in out.response.body and line[:11].encode() not in out.response.body
+
+
+def test_tags_go_through_the_sanitizer() -> None:
+    exchange = _exchange(b"", "text/plain").replace(
+        tags={"har.timings": '{"comment": "token=TagTok4718xq"}', "import.file": "a.har"}
+    )
+    out = SANITIZER.sanitize(exchange)
+    assert "TagTok4718xq" not in out.tags["har.timings"]
+    assert out.tags["import.file"] == "a.har" and "tags" in out.redactions
