@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
+import msgpack  # type: ignore[import-untyped]
+
 from shadowtape import Exchange, Request, Response
 
 #: The recorder's default body cap (``shadowtape_max_body``, "1m").
@@ -226,6 +228,11 @@ CARRIERS: dict[str, Callable[[str], Exchange]] = {
         response_headers=(("Location", "https://example.test/next?note=" + p),)
     ),
     "query": lambda p: _exchange(query="note=" + p),
+    "protobuf": _body("application/x-protobuf", lambda p: "\udcff\x08\x96\x01\x12\x80" + p + "\x00"),
+    "msgpack": lambda p: _exchange(
+        request_headers=(("Content-Type", "application/msgpack"),),
+        request_body=msgpack.packb({"note": p}),
+    ),
     "path": lambda p: _exchange(path="/files/" + p),
 }
 
