@@ -167,8 +167,9 @@ def parse_message(payload: bytes) -> _Message:
             # GoReplay cuts long payloads: keep what there is and say it is cut.
             truncated, size = True, int(length)
     coding = (header_value(frozen, "content-encoding") or "").strip().lower()
-    if codings(coding) and body and note is None:
-        decoded = decode(body, coding, partial=truncated)
+    if codings(coding) and body:
+        # A chunked body that did not dechunk cannot be decoded either.
+        decoded = decode(body, coding, partial=truncated) if note is None else None
         if decoded is None:  # never stored as captured: the sanitizer could not read it
             note = f"body not decodable as {coding}; dropped"
             return _Message(start_line, frozen, b"", size, True, note, dropped=coding)
