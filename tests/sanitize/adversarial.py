@@ -228,7 +228,8 @@ CARRIERS: dict[str, Callable[[str], Exchange]] = {
         response_headers=(("Location", "https://example.test/next?note=" + p),)
     ),
     "query": lambda p: _exchange(query="note=" + p),
-    "protobuf": _body("application/x-protobuf", lambda p: "\udcff\x08\x96\x01\x12\x80" + p + "\x00"),
+    # Not valid UTF-8 (a lone surrogate), so it takes the binary path.
+    "protobuf": _body("application/x-protobuf", lambda p: f"\udcff\x08\x96\x12\x80{p}\x00"),
     "msgpack": lambda p: _exchange(
         request_headers=(("Content-Type", "application/msgpack"),),
         request_body=msgpack.packb({"note": p}),
