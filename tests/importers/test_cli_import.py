@@ -419,3 +419,22 @@ def test_no_planted_secret_reaches_any_byte_of_an_imported_tape(
             raw = form.encode()
             assert not any(raw in text for text in texts), f"{name} in a decoded value"
             assert not any(raw in data for data in files), f"{name} in a tape file's bytes"
+
+
+def test_redactions_of_an_untrusted_export_are_sanitized(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entry = {
+        "startedDateTime": "2026-01-01T00:00:00.000Z",
+        "time": 1,
+        "request": {"method": "GET", "url": "https://api.test/a", "headers": []},
+        "response": {"status": 204, "headers": [], "content": {}},
+        "_shadowtape": {"redactions": ["request.path", "password=RedactionPw4721xq"]},
+    }
+    path = tmp_path / "edited.har"
+    path.write_bytes(orjson.dumps({"log": {"version": "1.2", "entries": [entry]}}))
+    code, _, err = _run(capsys, "import", "har", str(path), "--tapes", str(tmp_path / "t"))
+    assert code == 0, err
+    [ex] = list(TapeReader(tmp_path / "t"))
+    assert "request.path" in ex.redactions
+    assert not any("RedactionPw4721xq" in r for r in ex.redactions)
