@@ -8,7 +8,10 @@ used by the pseudonymizer to keep a replacement in the same format as the origin
 Every byte scanned here may come from an attacker, so each detector runs in time linear
 in its input: searches use RE2 (``re2``: no backtracking) or scan by hand from a literal.
 Card numbers need look-arounds RE2 lacks and stay with Python's ``re``: every quantifier
-in that pattern is bounded, so a start costs a few dozen steps, whatever follows it.
+in that pattern is bounded, so a start costs a few dozen steps, whatever follows it. Key
+blocks are found from their literal BEGIN and END lines (each END looked for once) with
+anchored, bounded or possessive ``re`` patterns. Where a checksum exists it is checked
+(Luhn for cards, mod-97 for IBANs, the SSA's rules for SSNs), so look-alikes stay.
 """
 
 from __future__ import annotations
