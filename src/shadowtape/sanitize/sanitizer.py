@@ -26,6 +26,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
+from dataclasses import field as default
 from typing import TypeVar
 
 import re2
@@ -64,6 +65,8 @@ class Draft:
     #: The body was dropped for the time budget (its size is kept, its bytes are not).
     request_dropped: bool = False
     response_dropped: bool = False
+    #: Tags, names and values (an import's notes, timings and comments land here).
+    tags: list[tuple[str, str]] = default(default_factory=list)
 
 
 class OverBudget(BaseException):
@@ -141,6 +144,13 @@ def _error(d: Draft, ctx: Context) -> None:
     d.error_message = ctx.text(d.error_message, "error.message", fields=True)
 
 
+def _tags(d: Draft, ctx: Context) -> None:
+    d.tags = [
+        (ctx.text(name, "tags", fields=True), ctx.text(value, "tags", fields=True))
+        for name, value in d.tags
+    ]
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         "request headers",
@@ -159,6 +169,7 @@ STEPS: tuple[Step, ...] = (
     Step("request body", _request_body, lambda d: [d.request_body], body="request"),
     Step("response body", _response_body, lambda d: [d.response_body], body="response"),
     Step("error", _error, lambda d: [d.error_message]),
+    Step("tags", _tags, lambda d: [part for pair in d.tags for part in pair]),
 )
 
 
@@ -232,6 +243,7 @@ class Sanitizer:
             error_message=error.message if error is not None else "",
             request_truncated=request.body_truncated,
             response_truncated=response is not None and response.body_truncated,
+            tags=list(exchange.tags.items()),
         )
         ctx = Context(self._policy, self._pseudo)
         starts = []
@@ -273,6 +285,7 @@ class Sanitizer:
             response=new_response,
             error=new_error,
             redactions=exchange.redactions + added,
+            tags=dict(draft.tags),
         )
 
     def _fail_closed(self, exchange: Exchange) -> Exchange:
@@ -304,11 +317,14 @@ class Sanitizer:
         if error is not None:
             locations.append("error.message")
             error = ExchangeError(kind=error.kind, message=pseudo(error.message))
+        if exchange.tags:
+            locations.append("tags")
         known = set(exchange.redactions)
         return exchange.replace(
             request=new_request,
             response=response,
             error=error,
+            tags={name: pseudo(value) for name, value in exchange.tags.items()},
             redactions=exchange.redactions + tuple(w for w in locations if w not in known),
         )
 
