@@ -45,6 +45,11 @@ def call(client: httpx.Client, base: str, method: str, target: str) -> dict[str,
             "latency_us": elapsed,
             "service_us": elapsed,
         }
+    return answered(response, started)
+
+
+def answered(response: httpx.Response, started: float) -> dict[str, Any]:
+    """A response's columns (without the prefix), timed from ``started`` (perf_counter)."""
     elapsed = round((time.perf_counter() - started) * 1e6)
     return {
         "status": response.status_code,
