@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from shadowtape.cli import main
+from tests.commands.helpers import shadowtape
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Received, Reply, serve
 
@@ -38,16 +37,6 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, li
         )
     assert code == 1  # /p/2 is a regression
     return tape, tmp_path / "run", [e.id for e in exchanges]
-
-
-def shadowtape(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "shadowtape", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-    )
 
 
 def test_show_with_a_run_folder_gives_the_recording_the_answers_and_the_diff(
