@@ -22,7 +22,7 @@ from shadowtape.replay.http.client import ReplayClient, classify
 from shadowtape.replay.http.client import Reply as ClientReply
 from shadowtape.replay.rules.targets import Outgoing
 from tests.replay.aserver import Arrival, aserve
-from tests.servers import Reply, free_port, self_signed
+from tests.servers import Reply, free_port, read_head, self_signed
 
 
 @pytest.fixture(
@@ -448,12 +448,9 @@ def _scripted_server(scripts: list[list[bytes]]) -> tuple[socket.socket, list[li
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             try:
                 for answer in answers:
-                    request = b""
-                    while b"\r\n\r\n" not in request:
-                        data = conn.recv(65536)
-                        if not data:
-                            return
-                        request += data
+                    request = read_head(conn)
+                    if request is None:
+                        return
                     lines.append(request.split(b"\r\n", 1)[0])
                     conn.sendall(answer)
                 while conn.recv(65536):
