@@ -21,7 +21,7 @@ from shadowtape.exchange import ErrorKind
 from shadowtape.replay.http.client import ReplayClient, classify
 from shadowtape.replay.http.client import Reply as ClientReply
 from shadowtape.replay.rules.targets import Outgoing
-from tests.replay.aserver import Arrival, aserve
+from tests.replay.aserver import Arrival, Handler, aserve
 from tests.servers import Reply, free_port, read_head, self_signed
 
 
@@ -38,6 +38,15 @@ def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, bool]]
 
 def _get(url: str) -> Outgoing:
     return Outgoing("GET", url, (("Host", "x"),), b"")
+
+
+def _answering(reply: Reply) -> Handler:
+    """A server handler that answers every request with ``reply`` (after its delay)."""
+
+    async def handler(_: Arrival) -> Reply:
+        return reply
+
+    return handler
 
 
 @pytest.mark.anyio
@@ -103,10 +112,7 @@ async def test_reset() -> None:
 @pytest.mark.timing
 @pytest.mark.anyio
 async def test_timeout() -> None:
-    async def slow(_: Arrival) -> Reply:
-        return Reply(200, delay=1.0)
-
-    with aserve(slow) as server:
+    with aserve(_answering(Reply(200, delay=1.0))) as server:
         async with ReplayClient(timeout=0.2) as client:
             reply = await client.fetch(_get(server.url + "/"))
     assert reply.error_kind is ErrorKind.TIMEOUT
@@ -169,11 +175,7 @@ async def test_httpx_types_at_the_api() -> None:
 
 @pytest.mark.anyio
 async def test_connections_are_kept_alive_and_bounded() -> None:
-    async def slow(_: Arrival) -> Reply:
-        await asyncio.sleep(0.02)
-        return Reply(200, body=b"{}")
-
-    with aserve(slow) as server:
+    with aserve(_answering(Reply(200, body=b"{}", delay=0.02))) as server:
         async with ReplayClient(max_connections=4) as client:
             for _ in range(5):
                 assert (await client.fetch(_get(server.url + "/"))).status == 200
@@ -326,11 +328,7 @@ async def test_service_time_starts_when_the_request_leaves() -> None:
     # wait for a free connection come first (the corrected latency, from the schedule,
     # still counts them), so a fresh connection on one side and a reused one on the
     # other do not skew the comparison.
-    async def app(_: Arrival) -> Reply:
-        await asyncio.sleep(0.15)
-        return Reply(200, body=b"ok")
-
-    with aserve(app) as server:
+    with aserve(_answering(Reply(200, body=b"ok", delay=0.15))) as server:
         async with ReplayClient(timeout=5, max_connections=1) as client:
             _slow_to_connect(client)
             began = time.monotonic()
