@@ -11,6 +11,7 @@ import struct
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -255,33 +256,44 @@ async def test_tls_targets_verify_certificates_unless_told_not_to(tmp_path: Path
     assert lenient.status == 200 and lenient.body == b"ok"
 
 
-def _closing_server(answers: int) -> tuple[socket.socket, list[bytes]]:
-    """A raw server: each connection answers one request with keep-alive, then resets
-    on the next one without answering (a server closing an idle connection as a request
-    arrives). Returns the listening socket and the request lines it saw."""
+def _raw_loopback(handle: Callable[[socket.socket, int], None], connections: int) -> socket.socket:
+    """A raw server's listening socket on 127.0.0.1 (accepts time out after 5 s): a thread
+    hands its connections, the first ``connections`` in turn, to ``handle(conn, i)``
+    until the socket is closed."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen()
     sock.settimeout(5)
-    seen: list[bytes] = []
 
     def run() -> None:
-        for _ in range(answers):
+        for i in range(connections):
             try:
                 conn, _ = sock.accept()
             except OSError:
                 return
-            with conn:
-                conn.settimeout(5)
-                seen.append(conn.recv(65536).split(b"\r\n", 1)[0])
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                data = conn.recv(65536)
-                if data:
-                    seen.append(data.split(b"\r\n", 1)[0] + b" (reset)")
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            handle(conn, i)
 
     threading.Thread(target=run, daemon=True).start()
-    return sock, seen
+    return sock
+
+
+def _closing_server(answers: int) -> tuple[socket.socket, list[bytes]]:
+    """A raw server: each connection answers one request with keep-alive, then resets
+    on the next one without answering (a server closing an idle connection as a request
+    arrives). Returns the listening socket and the request lines it saw."""
+    seen: list[bytes] = []
+
+    def answer_then_reset(conn: socket.socket, _: int) -> None:
+        with conn:
+            conn.settimeout(5)
+            seen.append(conn.recv(65536).split(b"\r\n", 1)[0])
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            data = conn.recv(65536)
+            if data:
+                seen.append(data.split(b"\r\n", 1)[0] + b" (reset)")
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    return _raw_loopback(answer_then_reset, answers), seen
 
 
 @pytest.mark.anyio
@@ -359,26 +371,16 @@ def _raw_server(answers: list[list[bytes]]) -> socket.socket:
     """A raw server: connection i reads one request and writes answers[i] a piece at a
     time (each piece its own send, flushed by TCP_NODELAY and a short pause), then
     closes."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    sock.settimeout(5)
 
-    def run() -> None:
-        for pieces in answers:
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                conn.recv(65536)
-                for piece in pieces:
-                    conn.sendall(piece)
-                    time.sleep(0.002)
+    def answer_in_pieces(conn: socket.socket, i: int) -> None:
+        with conn:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn.recv(65536)
+            for piece in answers[i]:
+                conn.sendall(piece)
+                time.sleep(0.002)
 
-    threading.Thread(target=run, daemon=True).start()
-    return sock
+    return _raw_loopback(answer_in_pieces, len(answers))
 
 
 async def _fetch_each(sock: socket.socket, methods: list[str]) -> list[ClientReply]:
@@ -434,10 +436,6 @@ def _scripted_server(scripts: list[list[bytes]]) -> tuple[socket.socket, list[li
     """A raw keep-alive server: connection i answers its requests with scripts[i] in
     order (each answer one send), then reads until the client closes. Returns the
     listening socket and the request lines each connection saw."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    sock.settimeout(5)
     seen: list[list[bytes]] = []
 
     def serve(conn: socket.socket, answers: list[bytes], lines: list[bytes]) -> None:
@@ -456,18 +454,12 @@ def _scripted_server(scripts: list[list[bytes]]) -> tuple[socket.socket, list[li
             except OSError:
                 return
 
-    def run() -> None:
-        for answers in scripts:
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                return
-            lines: list[bytes] = []
-            seen.append(lines)
-            threading.Thread(target=serve, args=(conn, answers, lines), daemon=True).start()
+    def start(conn: socket.socket, i: int) -> None:
+        lines: list[bytes] = []
+        seen.append(lines)
+        threading.Thread(target=serve, args=(conn, scripts[i], lines), daemon=True).start()
 
-    threading.Thread(target=run, daemon=True).start()
-    return sock, seen
+    return _raw_loopback(start, len(scripts)), seen
 
 
 @pytest.mark.anyio
