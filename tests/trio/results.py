@@ -29,18 +29,10 @@ def call(client: httpx.Client, base: str, method: str, target: str) -> dict[str,
     started = time.perf_counter()
     try:
         response = client.request(method, base + target)
-    except httpx.TimeoutException as exc:
-        elapsed = round((time.perf_counter() - started) * 1e6)
-        return {
-            "error_kind": "timeout",
-            "error_message": str(exc),
-            "latency_us": elapsed,
-            "service_us": elapsed,
-        }
     except httpx.TransportError as exc:
         elapsed = round((time.perf_counter() - started) * 1e6)
         return {
-            "error_kind": "refused",
+            "error_kind": "timeout" if isinstance(exc, httpx.TimeoutException) else "refused",
             "error_message": str(exc),
             "latency_us": elapsed,
             "service_us": elapsed,
