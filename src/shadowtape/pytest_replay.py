@@ -206,7 +206,7 @@ def _targets(config: pytest.Config) -> tuple[Any, Any, str]:
 
 def start_replay(config: pytest.Config) -> ShadowtapeRun:
     """Replay as the flags say, write the reports into the run folder, and return it."""
-    from shadowtape.commands.replay import build_filter
+    from shadowtape.commands.replay import sending
     from shadowtape.commands.report import analysis_options
     from shadowtape.errors import ShadowtapeError
     from shadowtape.replay import replay
@@ -224,20 +224,9 @@ def start_replay(config: pytest.Config) -> ShadowtapeRun:
             candidate=candidate,
             baseline=baseline,
             out=config.getoption("shadowtape_out"),
-            pace=args.pace,
-            speed=args.speed,
-            rate=args.rate,
-            concurrency=args.concurrency,
-            timeout=args.timeout,
-            allow_mutating=args.allow_mutating,
-            keep_host=args.keep_host,
-            headers=args.header,
-            filter=build_filter(args),
-            shard=args.shard,
-            repeat_sample=args.repeat_sample,
-            verify_tls=not args.insecure,
             progress="off",
             handle_signals=False,
+            **sending(args),
         )
         _probe(args, options, candidate, baseline, run_dir)
         report = make_report([run_dir], allow_partial=True, **options)

@@ -22,7 +22,7 @@ import httpx
 from shadowtape.ids import new_id
 from shadowtape.report import make_report
 from shadowtape.results.schema import SCHEMA
-from tests.trio.results import write
+from tests.trio.results import answered, write
 
 Row = dict[str, Any]
 
@@ -76,17 +76,7 @@ def call(client: httpx.Client, base: str, req: Req) -> dict[str, Any]:
     response = client.request(
         req.method, base + req.target, headers=list(req.headers), content=req.body or None
     )
-    elapsed = round((time.perf_counter() - started) * 1e6)
-    return {
-        "status": response.status_code,
-        "reason": response.reason_phrase,
-        "headers": list(response.headers.multi_items()),
-        "body": response.content,
-        "body_size": len(response.content),
-        "body_truncated": False,
-        "latency_us": elapsed,
-        "service_us": elapsed,
-    }
+    return answered(response, started)
 
 
 def put(row: Row, target: str, columns: dict[str, Any]) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 from shadowtape.exchange import Exchange
 from shadowtape.tape import TapeReader
 from tests.procfs import children
-from tests.servers import free_port
+from tests.servers import free_port, read_head
 
 ROOT = Path(__file__).resolve().parents[2]
 MITMDUMP = str(Path(sys.executable).parent / "mitmdump")
@@ -217,12 +217,9 @@ def raw_upstream(handler: Handler) -> Iterator[str]:
 
     def serve(conn: socket.socket) -> None:
         with conn:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                data = conn.recv(65536)
-                if not data:
-                    return
-                head += data
+            head = read_head(conn)
+            if head is None:
+                return
             with suppress(OSError):
                 handler(conn, head)
 

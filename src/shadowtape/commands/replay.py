@@ -307,6 +307,23 @@ def _verify_tls(args: argparse.Namespace) -> bool:
     return not args.insecure
 
 
+def sending(args: argparse.Namespace) -> dict[str, Any]:
+    """How the flags say to send the requests (which, at what pace, with what safety), as
+    ``replay()``'s keyword arguments; the pytest plugin replays with them too."""
+    return {
+        "concurrency": args.concurrency,
+        "timeout": args.timeout,
+        "allow_mutating": args.allow_mutating,
+        "keep_host": args.keep_host,
+        "headers": args.header,
+        "filter": build_filter(args),
+        "shard": args.shard,
+        "repeat_sample": _repeat_sample(args),
+        "verify_tls": _verify_tls(args),
+        **_pacing(args),
+    }
+
+
 def _write_reports(run_dir: Path, args: argparse.Namespace) -> int:
     """Analyze the run and write report.json, report.html, junit.xml and summary.md into
     it, with the same analysis flags as `shadowtape report`; the gate's exit code."""
@@ -335,19 +352,10 @@ def run(args: argparse.Namespace) -> int:
         baseline=args.baseline,
         secondary=args.secondary,
         out=args.out,
-        concurrency=args.concurrency,
         ordering=args.ordering,
-        timeout=args.timeout,
-        allow_mutating=args.allow_mutating,
-        keep_host=args.keep_host,
-        headers=args.header,
-        filter=build_filter(args),
-        shard=args.shard,
-        repeat_sample=_repeat_sample(args),
-        verify_tls=_verify_tls(args),
         abort_after=args.abort_after,
         progress=args.progress,
-        **_pacing(args),
+        **sending(args),
     )
     info = read_run(run_dir)
     counts = info["counts"]

@@ -11,6 +11,7 @@ import struct
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,8 @@ from shadowtape.exchange import ErrorKind
 from shadowtape.replay.http.client import ReplayClient, classify
 from shadowtape.replay.http.client import Reply as ClientReply
 from shadowtape.replay.rules.targets import Outgoing
-from tests.replay.aserver import Arrival, aserve
-from tests.servers import Reply, free_port, self_signed
+from tests.replay.aserver import Arrival, Handler, aserve
+from tests.servers import Reply, free_port, read_head, self_signed
 
 
 @pytest.fixture(
@@ -38,6 +39,15 @@ def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, bool]]
 
 def _get(url: str) -> Outgoing:
     return Outgoing("GET", url, (("Host", "x"),), b"")
+
+
+def _answering(reply: Reply) -> Handler:
+    """A server handler that answers every request with ``reply`` (after its delay)."""
+
+    async def handler(_: Arrival) -> Reply:
+        return reply
+
+    return handler
 
 
 @pytest.mark.anyio
@@ -103,10 +113,7 @@ async def test_reset() -> None:
 @pytest.mark.timing
 @pytest.mark.anyio
 async def test_timeout() -> None:
-    async def slow(_: Arrival) -> Reply:
-        return Reply(200, delay=1.0)
-
-    with aserve(slow) as server:
+    with aserve(_answering(Reply(200, delay=1.0))) as server:
         async with ReplayClient(timeout=0.2) as client:
             reply = await client.fetch(_get(server.url + "/"))
     assert reply.error_kind is ErrorKind.TIMEOUT
@@ -169,11 +176,7 @@ async def test_httpx_types_at_the_api() -> None:
 
 @pytest.mark.anyio
 async def test_connections_are_kept_alive_and_bounded() -> None:
-    async def slow(_: Arrival) -> Reply:
-        await asyncio.sleep(0.02)
-        return Reply(200, body=b"{}")
-
-    with aserve(slow) as server:
+    with aserve(_answering(Reply(200, body=b"{}", delay=0.02))) as server:
         async with ReplayClient(max_connections=4) as client:
             for _ in range(5):
                 assert (await client.fetch(_get(server.url + "/"))).status == 200
@@ -253,33 +256,44 @@ async def test_tls_targets_verify_certificates_unless_told_not_to(tmp_path: Path
     assert lenient.status == 200 and lenient.body == b"ok"
 
 
-def _closing_server(answers: int) -> tuple[socket.socket, list[bytes]]:
-    """A raw server: each connection answers one request with keep-alive, then resets
-    on the next one without answering (a server closing an idle connection as a request
-    arrives). Returns the listening socket and the request lines it saw."""
+def _raw_loopback(handle: Callable[[socket.socket, int], None], connections: int) -> socket.socket:
+    """A raw server's listening socket on 127.0.0.1 (accepts time out after 5 s): a thread
+    hands its connections, the first ``connections`` in turn, to ``handle(conn, i)``
+    until the socket is closed."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen()
     sock.settimeout(5)
-    seen: list[bytes] = []
 
     def run() -> None:
-        for _ in range(answers):
+        for i in range(connections):
             try:
                 conn, _ = sock.accept()
             except OSError:
                 return
-            with conn:
-                conn.settimeout(5)
-                seen.append(conn.recv(65536).split(b"\r\n", 1)[0])
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                data = conn.recv(65536)
-                if data:
-                    seen.append(data.split(b"\r\n", 1)[0] + b" (reset)")
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            handle(conn, i)
 
     threading.Thread(target=run, daemon=True).start()
-    return sock, seen
+    return sock
+
+
+def _closing_server(answers: int) -> tuple[socket.socket, list[bytes]]:
+    """A raw server: each connection answers one request with keep-alive, then resets
+    on the next one without answering (a server closing an idle connection as a request
+    arrives). Returns the listening socket and the request lines it saw."""
+    seen: list[bytes] = []
+
+    def answer_then_reset(conn: socket.socket, _: int) -> None:
+        with conn:
+            conn.settimeout(5)
+            seen.append(conn.recv(65536).split(b"\r\n", 1)[0])
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            data = conn.recv(65536)
+            if data:
+                seen.append(data.split(b"\r\n", 1)[0] + b" (reset)")
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    return _raw_loopback(answer_then_reset, answers), seen
 
 
 @pytest.mark.anyio
@@ -326,11 +340,7 @@ async def test_service_time_starts_when_the_request_leaves() -> None:
     # wait for a free connection come first (the corrected latency, from the schedule,
     # still counts them), so a fresh connection on one side and a reused one on the
     # other do not skew the comparison.
-    async def app(_: Arrival) -> Reply:
-        await asyncio.sleep(0.15)
-        return Reply(200, body=b"ok")
-
-    with aserve(app) as server:
+    with aserve(_answering(Reply(200, body=b"ok", delay=0.15))) as server:
         async with ReplayClient(timeout=5, max_connections=1) as client:
             _slow_to_connect(client)
             began = time.monotonic()
@@ -361,26 +371,16 @@ def _raw_server(answers: list[list[bytes]]) -> socket.socket:
     """A raw server: connection i reads one request and writes answers[i] a piece at a
     time (each piece its own send, flushed by TCP_NODELAY and a short pause), then
     closes."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    sock.settimeout(5)
 
-    def run() -> None:
-        for pieces in answers:
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                conn.recv(65536)
-                for piece in pieces:
-                    conn.sendall(piece)
-                    time.sleep(0.002)
+    def answer_in_pieces(conn: socket.socket, i: int) -> None:
+        with conn:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn.recv(65536)
+            for piece in answers[i]:
+                conn.sendall(piece)
+                time.sleep(0.002)
 
-    threading.Thread(target=run, daemon=True).start()
-    return sock
+    return _raw_loopback(answer_in_pieces, len(answers))
 
 
 async def _fetch_each(sock: socket.socket, methods: list[str]) -> list[ClientReply]:
@@ -436,10 +436,6 @@ def _scripted_server(scripts: list[list[bytes]]) -> tuple[socket.socket, list[li
     """A raw keep-alive server: connection i answers its requests with scripts[i] in
     order (each answer one send), then reads until the client closes. Returns the
     listening socket and the request lines each connection saw."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    sock.settimeout(5)
     seen: list[list[bytes]] = []
 
     def serve(conn: socket.socket, answers: list[bytes], lines: list[bytes]) -> None:
@@ -448,12 +444,9 @@ def _scripted_server(scripts: list[list[bytes]]) -> tuple[socket.socket, list[li
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             try:
                 for answer in answers:
-                    request = b""
-                    while b"\r\n\r\n" not in request:
-                        data = conn.recv(65536)
-                        if not data:
-                            return
-                        request += data
+                    request = read_head(conn)
+                    if request is None:
+                        return
                     lines.append(request.split(b"\r\n", 1)[0])
                     conn.sendall(answer)
                 while conn.recv(65536):
@@ -461,18 +454,12 @@ def _scripted_server(scripts: list[list[bytes]]) -> tuple[socket.socket, list[li
             except OSError:
                 return
 
-    def run() -> None:
-        for answers in scripts:
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                return
-            lines: list[bytes] = []
-            seen.append(lines)
-            threading.Thread(target=serve, args=(conn, answers, lines), daemon=True).start()
+    def start(conn: socket.socket, i: int) -> None:
+        lines: list[bytes] = []
+        seen.append(lines)
+        threading.Thread(target=serve, args=(conn, scripts[i], lines), daemon=True).start()
 
-    threading.Thread(target=run, daemon=True).start()
-    return sock, seen
+    return _raw_loopback(start, len(scripts)), seen
 
 
 @pytest.mark.anyio
