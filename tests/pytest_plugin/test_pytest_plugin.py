@@ -169,6 +169,24 @@ def test_a_selection_that_matches_nothing_fails_the_whole_run(
     result.stdout.fnmatch_lines(["*nothing was compared*"])
 
 
+def test_the_replay_flags_reach_the_replay(pytester: pytest.Pytester, shop_tape: Path) -> None:
+    """--shadowtape-ordering and --shadowtape-abort-after are the replay's, not only parsed."""
+    run(
+        pytester,
+        shop_tape,
+        "--shadowtape-app",
+        APP,
+        "--shadowtape-ordering",
+        "strict",
+        "--shadowtape-abort-after",
+        "7",
+        "--shadowtape-out",
+        "runs/flags",
+    )
+    settings = orjson.loads((pytester.path / "runs" / "flags" / "run.json").read_bytes())
+    assert settings["settings"]["ordering"] == "strict"
+
+
 def test_the_fixture_gives_the_run_to_custom_assertions(
     pytester: pytest.Pytester, shop_tape: Path
 ) -> None:

@@ -312,6 +312,8 @@ def sending(args: argparse.Namespace) -> dict[str, Any]:
     ``replay()``'s keyword arguments; the pytest plugin replays with them too."""
     return {
         "concurrency": args.concurrency,
+        "ordering": args.ordering,
+        "abort_after": args.abort_after,
         "timeout": args.timeout,
         "allow_mutating": args.allow_mutating,
         "keep_host": args.keep_host,
@@ -352,8 +354,6 @@ def run(args: argparse.Namespace) -> int:
         baseline=args.baseline,
         secondary=args.secondary,
         out=args.out,
-        ordering=args.ordering,
-        abort_after=args.abort_after,
         progress=args.progress,
         **sending(args),
     )
