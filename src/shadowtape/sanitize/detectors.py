@@ -289,6 +289,13 @@ def _card_prefilter(text: str) -> bool:
     return any(candidate in shape for candidate in _CARD_SHAPES)
 
 
+def holds_card(text: str) -> bool:
+    """Whether the card detector would find a card number anywhere in ``text``."""
+    return _card_prefilter(text) and any(
+        card_digits(match.group(0)) is not None for match in CARD.finditer(text)
+    )
+
+
 #: An address, URL-encoded ("%40") or not, matched in one pass.
 _EMAIL_IN_TEXT = LinearPattern(_EMAIL_LOCAL + "(?:@|%40)" + _EMAIL_DOMAIN)
 
