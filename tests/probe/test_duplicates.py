@@ -40,18 +40,24 @@ NOTES = [
 ITEMS = [ex(f"/api/items/{i}", at=0.2 + i * 0.01) for i in range(1, 4)]
 
 
-def payments(*, honours_keys: bool, racy: bool = False) -> Handler:
+def payments(*, honours_keys: bool, racy: bool = False, adds_up: bool = False) -> Handler:
     """``POST /api/charges`` charges (a new id each time), or, when ``honours_keys``,
     answers a key it has seen with the stored answer and ``Idempotent-Replayed: true``
     (when ``racy``, checking the key before an await and storing it after: two deliveries
-    at once both charge). ``POST /api/notes`` creates a note (a new id, the time) in every
-    build."""
+    at once both charge; when ``adds_up``, the stored answer's amount grows with each
+    delivery: same id, charged again). ``POST /api/notes`` creates a note (a new id, the
+    time) in every build."""
     stored: dict[str, bytes] = {}
 
     async def handle(arrival: Arrival) -> Reply:
         path = arrival.path.split("?", 1)[0]
         if path == "/api/charges":
             key = next((v for n, v in arrival.headers if n.lower() == "idempotency-key"), "")
+            if honours_keys and key in stored and adds_up:
+                doc = orjson.loads(stored[key])
+                doc["amount"] += orjson.loads(arrival.body)["amount"]
+                stored[key] = orjson.dumps(doc)
+                return Reply(200, [*JSON, ("Idempotent-Replayed", "true")], stored[key])
             if honours_keys and key in stored:
                 return Reply(200, [*JSON, ("Idempotent-Replayed", "true")], stored[key])
             if racy:
@@ -148,6 +154,20 @@ def test_a_key_check_that_races_is_flagged_at_once_only(tmp_path: Path) -> None:
     assert {(f["endpoint"], f["location"]) for f in found} == {
         ("POST /api/charges", "at once: second delivery")
     }
+
+
+def test_a_second_delivery_that_adds_up_in_the_body_is_flagged(tmp_path: Path) -> None:
+    with (
+        aserve(payments(honours_keys=True, adds_up=True)) as candidate,
+        aserve(payments(honours_keys=True)) as baseline,
+    ):
+        _, report = _run(tmp_path, candidate.url, "--baseline", baseline.url, "--allow-mutating")
+    found = _probe(report)["findings"]
+    assert isinstance(found, list)
+    # Same status, same id, same marker: only the body tells, at a location the first
+    # deliveries agree on (the ids and times they differ in are left out).
+    assert {f["location"] for f in found} == {"in a row: $.amount", "at once: $.amount"}
+    assert found[0]["baseline_value"] == 1 and found[0]["candidate_value"] == 2
 
 
 def test_a_build_identical_to_the_baseline_is_not_flagged(tmp_path: Path) -> None:
