@@ -216,9 +216,14 @@ def test_a_recorded_baseline_judges_keyed_requests_alone(tmp_path: Path) -> None
         _, report = _run(tmp_path, candidate.url, "--allow-mutating")
     probe = _probe(report)
     assert probe["targets"] == ["candidate"]
-    (found,) = probe["findings"]
-    assert found["endpoint"] == "POST /api/charges"
-    assert found["compared"] is False and "not compared" in found["message"]
+    found = probe["findings"]
+    assert isinstance(found, list)
+    assert {(f["endpoint"], f["location"]) for f in found} == {
+        ("POST /api/charges", "in a row: second delivery"),
+        ("POST /api/charges", "at once: second delivery"),
+    }
+    assert all(f["compared"] is False and "not compared" in f["message"] for f in found)
+    assert found[0]["count"] == len(CHARGES)
     reasons = {u["location"]: u["reason"] for u in probe["unverified"]}
     assert reasons["POST /api/notes"] == "needs_live_baseline"
 

@@ -10,9 +10,9 @@ What the second delivery did is read as the differ reads a recorded retry
 the differ, ignoring the locations at which the two targets' *first* deliveries of the
 endpoint differ (ids, timestamps). A candidate whose second delivery does something else
 than the live baseline's is a ``duplicate_delivery`` finding. With a recorded baseline a
-seed with a key is still judged alone: a second delivery in a row that answers 2xx with a
-new resource id is a finding marked not compared; every other seed is unverified
-(``needs_live_baseline``).
+seed with a key is still judged alone: a second delivery (in a row or at once) answered
+2xx like the first but with another resource id is a finding marked not compared; every
+other seed is unverified (``needs_live_baseline``).
 """
 
 from __future__ import annotations
@@ -140,23 +140,23 @@ def _cannot_probe(
 ) -> dict[str, object] | None:
     if seeds:
         return None
-    mutating = entry.skipped.get("mutating", 0)
-    if mutating and not allow_mutating:
-        return _unverified(
-            entry.endpoint,
-            "mutating_not_allowed",
-            "its requests are mutating and were not sent; --allow-mutating probes them",
-            mutating,
-        )
-    if not any(is_mutating(s) for s in entry.seeds) and not mutating:
+    # An endpoint is named by its method: its requests are all mutating or none is.
+    if entry.endpoint.split(" ", 1)[0].upper() not in MUTATING:
         return _unverified(
             entry.endpoint,
             "no_mutating_requests",
             "a second delivery matters for POST, PUT, PATCH and DELETE only",
         )
+    if not allow_mutating:
+        return _unverified(
+            entry.endpoint,
+            "mutating_not_allowed",
+            "its requests are mutating and were not sent; --allow-mutating probes them",
+            entry.skipped.get("mutating", 0) or None,
+        )
     skipped = ", ".join(f"{n} {why}" for why, n in sorted(entry.skipped.items()))
     return _unverified(
-        entry.endpoint, "not_sent", f"the replay sent none of its mutating requests ({skipped})"
+        entry.endpoint, "not_sent", f"the replay sent none of its requests ({skipped})"
     )
 
 
@@ -285,36 +285,36 @@ def _add(
 def _alone(
     entry: EndpointSample, seeds: list[Seed], cand: list[list[Pair]]
 ) -> list[dict[str, object]]:
-    """Without a live baseline: a keyed second delivery in a row that answers 2xx with a
-    new resource id created a second resource, whatever the baseline would have done."""
-    found: dict[str, object] | None = None
-    count = 0
+    """Without a live baseline: two deliveries of one Idempotency-Key (in a row or at once)
+    both answered 2xx with different resource ids created a second resource, whatever the
+    baseline would have done."""
+    found: dict[str, dict[str, object]] = {}
     for seed, pairs in zip(seeds, cand, strict=True):
-        pair = pairs[0]
-        first, second = side(pair.first[1]), side(pair.second[1])
-        made = resource_id(first), resource_id(second)
-        if not (_ok(first) and _ok(second) and None not in made and made[0] != made[1]):
-            continue
-        count += 1
-        if found is None:
-            found = _finding(
+        for pair in pairs:
+            first, second = side(pair.first[1]), side(pair.second[1])
+            made = resource_id(first), resource_id(second)
+            if not (_ok(first) and _ok(second) and None not in made and made[0] != made[1]):
+                continue
+            known = found.get(pair.mode)
+            if known is not None:
+                known["count"] = int(str(known["count"])) + 1
+                continue
+            found[pair.mode] = _finding(
                 entry,
                 seed,
-                location=f"{IN_A_ROW}: second delivery",
+                location=f"{pair.mode}: second delivery",
                 message=(
-                    f"the second {seed.method} with the same Idempotency-Key created a second "
-                    f"resource (not compared: no live baseline): {first.status} with "
-                    f"{_short(made[0])}, then {second.status} with {_short(made[1])}"
+                    f"the second {seed.method} {_delivered(pair.mode)}, with the same "
+                    "Idempotency-Key, created a second resource (not compared: no live "
+                    f"baseline): {first.status} with id {_short(made[0])}, "
+                    f"{second.status} with id {_short(made[1])}"
                 ),
-                values=(None, retry_answer(first, second)),
+                values=(None, _what(pair)),
                 ids={"candidate first": pair.first[0], "candidate second": pair.second[0]},
                 answers=(pair.first[1], pair.second[1]),
                 compared=False,
             )
-    if found is None:
-        return []
-    found["count"] = count
-    return [found]
+    return list(found.values())
 
 
 def _ok(answer: Side) -> bool:
