@@ -106,3 +106,38 @@ def test_every_format_shows_the_probe(tmp_path: Path) -> None:
     assert case.find("failure") is not None
     page = html.page(report)
     assert 'id="probes"' in page and "A1, C1" in page
+
+
+def test_a_duplicate_delivery_fails_the_default_gate_and_reads_back(tmp_path: Path) -> None:
+    finding = {
+        **_finding(),
+        "probe": "duplicates",
+        "kind": "duplicate_delivery",
+        "endpoint": "POST /api/charges",
+        "location": "in a row: second delivery",
+        "message": "the second POST in a row created a second resource",
+        "baseline_value": {"status": 200, "same_resource": True, "replay_marker": None},
+        "candidate_value": {"status": 201, "same_resource": False, "replay_marker": None},
+        "compared": True,
+        "exchange_ids": ["B1", "B2", "C1", "C2"],
+        "exchange_labels": [
+            "baseline first",
+            "baseline second",
+            "candidate first",
+            "candidate second",
+        ],
+    }
+    report = with_probes(_report(), [_run(tmp_path, finding)])
+    assert not report.gate.passed
+    assert report.gate.reasons[0].startswith("POST /api/charges: 1 ")
+    again = load_report(orjson.loads(orjson.dumps(report.to_json())))
+    assert again.probes == report.probes
+    assert again.probes is not None
+    read = again.probes[0].findings[0]
+    assert read.compared and read.candidate_value == finding["candidate_value"]
+    assert (
+        "[baseline first, baseline second, candidate first, candidate second: B1, B2, C1, C2]"
+        in (markdown.summary(report))
+    )
+    assert "candidate, second delivery" in html.page(report)
+    assert not with_probes(_report(("race",)), [_run(tmp_path / "b", finding)]).gate.reasons

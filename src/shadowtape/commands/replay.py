@@ -202,7 +202,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAMES",
         help="after the replay, provoke what production has not hit yet on a sample of each "
         "endpoint's requests: concurrency (each request alone, then K at once: a 'race' "
-        "when a target answers differently at once); comma list or repeated "
+        "when a target answers differently at once), duplicates (each mutating request twice "
+        "in a row and twice at once, with --allow-mutating: a 'duplicate_delivery' when the "
+        "candidate's second delivery does what the baseline's did not); comma list or repeated "
         "(default: no probes)",
     )
     probes.add_argument(

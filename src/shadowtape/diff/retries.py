@@ -66,13 +66,13 @@ class Retries:
             if len(self.first) < MAX_KEYS:
                 self.first[(endpoint, key)] = (base, cand)
             return None
-        b, c = _answer(earlier[0], base), _answer(earlier[1], cand)
+        b, c = retry_answer(earlier[0], base), retry_answer(earlier[1], cand)
         if b == c:
             return None
         return Difference(Kind.DUPLICATE_DELIVERY, "retry", b, c)
 
 
-def _answer(first: Side, retry: Side) -> dict[str, object]:
+def retry_answer(first: Side, retry: Side) -> dict[str, object]:
     """What a retry's answer says: its status, whether it is the first answer's resource,
     and its replay marker."""
     first_id, retry_id = resource_id(first), resource_id(retry)

@@ -10,6 +10,7 @@ folder; the report reads them from there (report/_probes.py).
     sender.py       sending a seed to one target, the exchange log, stopping a failing target
     verdict.py      an answer at once unlike the answer alone, beyond the endpoint's noise
     concurrency.py  the concurrency probe: alone, K at once, alone again; ``race`` findings
+    duplicates.py   the duplicates probe: mutating requests twice; ``duplicate_delivery``
 
 ``run_probes(run_dir, options)`` is the entry point (``shadowtape replay --probe`` calls it).
 """
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import orjson
 
-from shadowtape.probe import concurrency
+from shadowtape.probe import concurrency, duplicates
 from shadowtape.probe.options import Probe, ProbeOptions, parse_probes
 from shadowtape.probe.sample import sample
 from shadowtape.probe.sender import ExchangeLog, TargetSender
@@ -83,6 +84,15 @@ async def run_probes_async(run_dir: Path, options: ProbeOptions) -> Path:
                     settings=options.diff,
                 )
                 results.append(outcome.to_json())
+            if Probe.DUPLICATES in options.probes:
+                dup = await duplicates.run(
+                    samples,
+                    senders,
+                    sample_size=options.sample,
+                    allow_mutating=options.allow_mutating,
+                    settings=options.diff,
+                )
+                results.append(dup.to_json())
     finally:
         log.close()
     path = folder / SUMMARY

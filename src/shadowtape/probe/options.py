@@ -23,6 +23,7 @@ class Probe(StrEnum):
     """The probes this build has; the error for an unknown name lists them."""
 
     CONCURRENCY = "concurrency"
+    DUPLICATES = "duplicates"
 
 
 def parse_probes(values: Iterable[str] | str | None) -> tuple[Probe, ...]:

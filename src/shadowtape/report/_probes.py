@@ -5,7 +5,8 @@
 merged), adds the probes' findings to the gate (``race`` is in the default ``--fail-on``
 when a probe ran), and gives each renderer its section: plain lines for the terminal,
 JUnit and Markdown, and an HTML block. A race the live baseline shows too is listed as
-the baseline's and does not fail the gate.
+the baseline's and does not fail the gate. A ``duplicate_delivery`` is gated with the
+replay's retries (the default ``--fail-on`` has it already).
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ from shadowtape.report.model import GateOutcome, ProbeFinding, ProbeRun, Report
 #: Where a run folder holds the probes' summary.
 SUMMARY = Path("probes") / "probes.json"
 MAX_SHOWN = 20
+#: What a finding's two answers (``alone``, ``concurrent``) are, per kind.
+_HEADINGS = {
+    "race": ("alone", "at once"),
+    "duplicate_delivery": ("candidate, first delivery", "candidate, second delivery"),
+}
 
 
 def read_probes(run_dirs: Sequence[Path]) -> tuple[ProbeRun, ...] | None:
@@ -80,7 +86,8 @@ def with_probes(report: Report, run_dirs: Sequence[Path]) -> Report:
 def finding_text(f: ProbeFinding) -> str:
     where = f"{f.endpoint} on the {f.target}"
     ids = ", ".join(f.exchange_ids)
-    return f"{f.kind} · {where}: {f.message}" + (f" [alone, at once: {ids}]" if ids else "")
+    labels = ", ".join(f.exchange_labels) or "alone, at once"
+    return f"{f.kind} · {where}: {f.message}" + (f" [{labels}: {ids}]" if ids else "")
 
 
 def sent_text(probe: ProbeRun) -> str:
@@ -139,8 +146,10 @@ def html(report: Report) -> str:
                 f"<details><summary>{e(finding_text(f))}</summary>"
                 f"<p>request <code>{e(f.request.method)} {e(f.request.url)}</code>"
                 f" (seed <code>{e(f.seed)}</code>)</p>"
-                f"<h4>alone</h4><pre>{e(_answer(f.alone))}</pre>"
-                f"<h4>at once</h4><pre>{e(_answer(f.concurrent))}</pre></details>"
+                f"<h4>{_HEADINGS.get(f.kind, _HEADINGS['race'])[0]}</h4>"
+                f"<pre>{e(_answer(f.alone))}</pre>"
+                f"<h4>{_HEADINGS.get(f.kind, _HEADINGS['race'])[1]}</h4>"
+                f"<pre>{e(_answer(f.concurrent))}</pre></details>"
             )
         if probe.unverified:
             out.append("<h4>could not verify</h4><ul>")

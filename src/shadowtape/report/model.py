@@ -307,7 +307,8 @@ class RunInfo(_Serialized):
 
 @dataclass(frozen=True, slots=True)
 class ProbeFinding(_Serialized):
-    """A gap a probe provoked on one target: ``race`` (concurrency), with its example."""
+    """A gap a probe provoked on one target: ``race`` (concurrency), ``duplicate_delivery``
+    (duplicates), with its example; ``alone``/``concurrent`` hold the two answers shown."""
 
     probe: str
     kind: str
@@ -323,8 +324,15 @@ class ProbeFinding(_Serialized):
     rate: float | None = None
     #: A candidate finding on an endpoint where the live baseline does the same: not gated.
     in_baseline: bool = False
-    #: The probe exchanges (probes/exchanges.jsonl): the answer alone, the answer at once.
+    #: ``duplicate_delivery``: what the second delivery did on each target (None: no
+    #: live baseline, then ``compared`` is False).
+    baseline_value: JSON = None
+    candidate_value: JSON = None
+    compared: bool = True
+    #: The probe exchanges (probes/exchanges.jsonl): the answer alone, the answer at once,
+    #: or as ``exchange_labels`` names them.
     exchange_ids: tuple[str, ...] = ()
+    exchange_labels: tuple[str, ...] = ()
     request: ExampleRequest = field(default_factory=ExampleRequest)
     #: The recorded exchange the probe request was made from.
     seed: str = ""
