@@ -17,12 +17,14 @@ from shadowtape.replay.http.inprocess import App
 
 DEFAULT_SAMPLE = 20
 DEFAULT_CONCURRENCY = 16
+DEFAULT_SHAPES = 40
 
 
 class Probe(StrEnum):
     """The probes this build has; the error for an unknown name lists them."""
 
     CONCURRENCY = "concurrency"
+    SHAPES = "shapes"
 
 
 def parse_probes(values: Iterable[str] | str | None) -> tuple[Probe, ...]:
@@ -52,6 +54,8 @@ class ProbeOptions:
     sample: int = DEFAULT_SAMPLE
     #: Requests in flight at once in the concurrent round.
     concurrency: int = DEFAULT_CONCURRENCY
+    #: At most this many mutants per endpoint in the shapes probe.
+    shapes: int = DEFAULT_SHAPES
     timeout: float = 30.0
     allow_mutating: bool = False
     keep_host: bool = False
@@ -73,6 +77,8 @@ class ProbeOptions:
             raise ConfigError(
                 f"--probe-concurrency {self.concurrency}: give 2 or more requests at once"
             )
+        if self.shapes < 1:
+            raise ConfigError(f"--probe-shapes {self.shapes}: give 1 or more mutants")
 
     @property
     def targets(self) -> dict[str, str]:

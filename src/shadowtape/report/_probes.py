@@ -25,6 +25,9 @@ from shadowtape.report.model import GateOutcome, ProbeFinding, ProbeRun, Report
 #: Where a run folder holds the probes' summary.
 SUMMARY = Path("probes") / "probes.json"
 MAX_SHOWN = 20
+#: The two answers of a finding's example, by kind: (``alone``, ``concurrent``) named.
+_ANSWERS = {"shape": ("baseline", "candidate")}
+_ALONE_AT_ONCE = ("alone", "at once")
 
 
 def read_probes(run_dirs: Sequence[Path]) -> tuple[ProbeRun, ...] | None:
@@ -80,7 +83,8 @@ def with_probes(report: Report, run_dirs: Sequence[Path]) -> Report:
 def finding_text(f: ProbeFinding) -> str:
     where = f"{f.endpoint} on the {f.target}"
     ids = ", ".join(f.exchange_ids)
-    return f"{f.kind} · {where}: {f.message}" + (f" [alone, at once: {ids}]" if ids else "")
+    names = ", ".join(_ANSWERS.get(f.kind, _ALONE_AT_ONCE))
+    return f"{f.kind} · {where}: {f.message}" + (f" [{names}: {ids}]" if ids else "")
 
 
 def sent_text(probe: ProbeRun) -> str:
@@ -135,12 +139,13 @@ def html(report: Report) -> str:
         if not probe.findings:
             out.append("<p>found nothing</p>")
         for f in probe.findings[:MAX_SHOWN]:
+            first, second = _ANSWERS.get(f.kind, _ALONE_AT_ONCE)
             out.append(
                 f"<details><summary>{e(finding_text(f))}</summary>"
                 f"<p>request <code>{e(f.request.method)} {e(f.request.url)}</code>"
                 f" (seed <code>{e(f.seed)}</code>)</p>"
-                f"<h4>alone</h4><pre>{e(_answer(f.alone))}</pre>"
-                f"<h4>at once</h4><pre>{e(_answer(f.concurrent))}</pre></details>"
+                f"<h4>{first}</h4><pre>{e(_answer(f.alone))}</pre>"
+                f"<h4>{second}</h4><pre>{e(_answer(f.concurrent))}</pre></details>"
             )
         if probe.unverified:
             out.append("<h4>could not verify</h4><ul>")
