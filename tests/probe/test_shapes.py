@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from shadowtape.cli import main
-from tests.replay.aserver import Arrival, AsyncServer, aserve
+from tests.replay.aserver import Arrival, AsyncServer, Handler, aserve
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Reply
 
@@ -42,7 +42,7 @@ ORDERS = [
 ]
 
 
-def handler(*, crashes_past_the_end: bool = False, mangles: bool = False) -> object:
+def handler(*, crashes_past_the_end: bool = False, mangles: bool = False) -> Handler:
     async def handle(arrival: Arrival) -> Reply:
         path, _, query = arrival.path.partition("?")
         params = dict(parse_qsl(query, keep_blank_values=True))
@@ -102,8 +102,8 @@ def _findings(report: dict[str, object]) -> dict[tuple[str, str], dict[str, obje
 
 def test_a_page_past_the_end_that_crashes_the_candidate_is_a_shape(tmp_path: Path) -> None:
     with (
-        aserve(handler(crashes_past_the_end=True)) as candidate,  # type: ignore[arg-type]
-        aserve(handler()) as baseline,  # type: ignore[arg-type]
+        aserve(handler(crashes_past_the_end=True)) as candidate,
+        aserve(handler()) as baseline,
     ):
         code, report = _run(tmp_path, candidate.url, "--baseline", baseline.url)
     assert code == 1
@@ -121,8 +121,8 @@ def test_a_page_past_the_end_that_crashes_the_candidate_is_a_shape(tmp_path: Pat
 
 def test_a_candidate_that_mangles_non_ascii_names_is_a_shape(tmp_path: Path) -> None:
     with (
-        aserve(handler(mangles=True)) as candidate,  # type: ignore[arg-type]
-        aserve(handler()) as baseline,  # type: ignore[arg-type]
+        aserve(handler(mangles=True)) as candidate,
+        aserve(handler()) as baseline,
     ):
         code, report = _run(tmp_path, candidate.url, "--baseline", baseline.url)
     assert code == 1
@@ -139,8 +139,8 @@ def test_a_candidate_that_mangles_non_ascii_names_is_a_shape(tmp_path: Path) -> 
 def test_a_clean_candidate_like_the_baseline_is_not_flagged(tmp_path: Path, mutating: bool) -> None:
     flags = ["--allow-mutating"] if mutating else []
     with (
-        aserve(handler()) as candidate,  # type: ignore[arg-type]
-        aserve(handler()) as baseline,  # type: ignore[arg-type]
+        aserve(handler()) as candidate,
+        aserve(handler()) as baseline,
     ):
         code, report = _run(tmp_path, candidate.url, "--baseline", baseline.url, *flags)
         random = [a for a in candidate.arrivals if a.path.startswith("/api/random/")]
@@ -153,8 +153,8 @@ def test_a_clean_candidate_like_the_baseline_is_not_flagged(tmp_path: Path, muta
 
 def test_mutating_requests_are_not_mutated_without_the_flag(tmp_path: Path) -> None:
     with (
-        aserve(handler()) as candidate,  # type: ignore[arg-type]
-        aserve(handler()) as baseline,  # type: ignore[arg-type]
+        aserve(handler()) as candidate,
+        aserve(handler()) as baseline,
     ):
         _, report = _run(tmp_path, candidate.url, "--baseline", baseline.url)
         posts = [a for s in (candidate, baseline) for a in s.arrivals if a.method != "GET"]
@@ -165,8 +165,8 @@ def test_mutating_requests_are_not_mutated_without_the_flag(tmp_path: Path) -> N
 
 def test_at_most_n_mutants_per_endpoint_are_sent(tmp_path: Path) -> None:
     with (
-        aserve(handler()) as candidate,  # type: ignore[arg-type]
-        aserve(handler()) as baseline,  # type: ignore[arg-type]
+        aserve(handler()) as candidate,
+        aserve(handler()) as baseline,
     ):
         _, report = _run(tmp_path, candidate.url, "--baseline", baseline.url, "--probe-shapes", "3")
         items = _sent(candidate, "/api/items")
@@ -177,7 +177,7 @@ def test_at_most_n_mutants_per_endpoint_are_sent(tmp_path: Path) -> None:
 
 
 def test_a_recorded_baseline_sends_nothing_and_says_why(tmp_path: Path) -> None:
-    with aserve(handler(crashes_past_the_end=True)) as candidate:  # type: ignore[arg-type]
+    with aserve(handler(crashes_past_the_end=True)) as candidate:
         _, report = _run(tmp_path, candidate.url, "--repeat-sample", "0")
         sent = len(candidate.arrivals)
     probe = _probe(report)
@@ -188,9 +188,9 @@ def test_a_recorded_baseline_sends_nothing_and_says_why(tmp_path: Path) -> None:
 
 def test_only_the_named_targets_receive_anything(tmp_path: Path) -> None:
     with (
-        aserve(handler()) as decoy,  # type: ignore[arg-type]
-        aserve(handler()) as candidate,  # type: ignore[arg-type]
-        aserve(handler()) as baseline,  # type: ignore[arg-type]
+        aserve(handler()) as decoy,
+        aserve(handler()) as candidate,
+        aserve(handler()) as baseline,
     ):
         where = f"127.0.0.1:{decoy.port}"
         recorded = [
@@ -212,3 +212,25 @@ def test_only_the_named_targets_receive_anything(tmp_path: Path) -> None:
 
 def _sent(server: AsyncServer, path: str) -> int:
     return sum(1 for a in server.arrivals if a.path.split("?")[0] == path)
+
+
+def test_a_candidate_failing_most_probe_requests_is_stopped_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    replayed = len(ITEMS) + len(GREET) + len(RANDOM)
+
+    async def breaks_after_the_replay(arrival: Arrival) -> Reply | None:
+        if len(broken.arrivals) <= replayed:
+            return await handler()(arrival)
+        return Reply(503, JSON, b"{}")
+
+    with (
+        aserve(breaks_after_the_replay) as broken,
+        aserve(handler()) as baseline,
+    ):
+        _, report = _run(tmp_path, broken.url, "--baseline", baseline.url, "--fail-on", "none")
+        sent = len(broken.arrivals) - replayed
+    probe = _probe(report)
+    assert probe["stopped"] and "stopped early" in probe["stopped"][0]
+    assert sent < 20  # stopped on the first endpoint, not 3 endpoints of mutants
+    assert "target_failing" in {u["reason"] for u in probe["unverified"]}
