@@ -66,6 +66,7 @@ VALUE_FLAGS = (
     "probe",
     "probe-sample",
     "probe-concurrency",
+    "probe-shapes",
 )
 #: ... and those that take none.
 SWITCH_FLAGS = ("allow-mutating", "keep-host", "insecure")

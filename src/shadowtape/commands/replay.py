@@ -33,6 +33,7 @@ ABORT_AFTER = 20
 #: shadowtape.probe's defaults (a test keeps them equal).
 PROBE_SAMPLE = 20
 PROBE_CONCURRENCY = 16
+PROBE_SHAPES = 40
 
 USAGE = "%(prog)s TAPES [TAPES ...] --candidate URL [--baseline recorded|URL] [options]"
 EXAMPLES = """
@@ -204,7 +205,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "endpoint's requests: concurrency (each request alone, then K at once: a 'race' "
         "when a target answers differently at once), duplicates (each mutating request twice "
         "in a row and twice at once, with --allow-mutating: a 'duplicate_delivery' when the "
-        "candidate's second delivery does what the baseline's did not); comma list or repeated "
+        "candidate's second delivery does what the baseline's did not), shapes (one "
+        "parameter at a time moved to an edge the recording has not reached: a 'shape' when the candidate "
+        "answers unlike the live baseline); comma list or repeated "
         "(default: no probes)",
     )
     probes.add_argument(
@@ -220,6 +223,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=PROBE_CONCURRENCY,
         metavar="K",
         help="requests at once in the concurrency probe (default: %(default)s)",
+    )
+    probes.add_argument(
+        "--probe-shapes",
+        type=int,
+        default=PROBE_SHAPES,
+        metavar="N",
+        help="at most N mutants per endpoint in the shapes probe (default: %(default)s)",
     )
     add_analysis_arguments(parser.add_argument_group("report and gate (as shadowtape report)"))  # type: ignore[arg-type]
     output = parser.add_argument_group("output")
@@ -404,6 +414,7 @@ def probe_options(args: argparse.Namespace, analysis: dict[str, Any]) -> Any:
         baseline=args.baseline,
         sample=args.probe_sample,
         concurrency=args.probe_concurrency,
+        shapes=args.probe_shapes,
         timeout=args.timeout,
         allow_mutating=args.allow_mutating,
         keep_host=args.keep_host,
