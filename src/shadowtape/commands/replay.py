@@ -206,8 +206,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "when a target answers differently at once), duplicates (each mutating request twice "
         "in a row and twice at once, with --allow-mutating: a 'duplicate_delivery' when the "
         "candidate's second delivery does what the baseline's did not), shapes (one "
-        "parameter at a time moved to an edge the recording has not reached: a 'shape' when the candidate "
-        "answers unlike the live baseline); comma list or repeated "
+        "parameter at a time moved to an edge the recording has not reached: a 'shape' when "
+        "the candidate answers unlike the live baseline); comma list or repeated "
         "(default: no probes)",
     )
     probes.add_argument(
