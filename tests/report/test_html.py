@@ -52,12 +52,15 @@ def test_page_loads_without_console_errors_or_network(
 def test_summary_comes_first_then_every_endpoint(browser: chromium.Page, page_path: Path) -> None:
     browser.goto(page_path.as_uri())
     text = _text(browser)
-    gate = text.index("Gate failed: 3 of 8 endpoints with regressions, 3 unverified")
-    assert gate < text.index("Checked") < text.index("Flagged") < text.index("Could not verify")
+    gate = text.index(
+        "Gate failed: 3 of 8 endpoints with regressions; 1,236 exchanges: 130 regressed, "
+        "1,009 equal, 90 noise only, 3 unverified (baseline failed 3), 4 skipped (mutating 4)"
+    )
+    assert gate < text.index("Checked") < text.index("Flagged") < text.index("Caveats")
     for ep in sample_report()["endpoints"]:
         assert text.count(ep["endpoint"]) >= 2, ep["endpoint"]  # table row and section
-    assert text.index("Could not verify") < text.index("Endpoints")
-    for words in ("1,240", "exchanges", "mutating requests not sent", "not exercised"):
+    assert text.index("Caveats") < text.index("Endpoints")
+    for words in ("1,236", "exchanges", "mutating requests not sent", "not exercised"):
         assert words in text
     sections = browser.evaluate(
         "[...document.querySelectorAll('details.endpoint')].map(d => [d.id, d.open])"
@@ -125,7 +128,11 @@ def test_filter_box_and_verdict_toggles_narrow_500_endpoints(
     assert time.monotonic() - started < 20
     assert log.errors() == []
     assert browser.evaluate("document.getElementById('shown').textContent") == "all 500 endpoints"
-    assert browser.evaluate("document.querySelectorAll('details.endpoint[open]').length") == 5
+    regressions = sum(e["verdict"] == "regression" for e in many_endpoints(500)["endpoints"])
+    assert browser.evaluate("document.querySelectorAll('details.endpoint[open]').length") == 50
+    assert browser.evaluate("document.getElementById('collapsed').textContent").startswith(
+        f"{regressions - 50} more regressions, collapsed"
+    )
     visible = (
         "[...document.querySelectorAll('[data-ep]')]"
         ".filter(e => !e.hidden && e.tagName === 'TR').map(e => e.dataset.verdict)"
@@ -196,7 +203,10 @@ def test_headless_cli_dump_dom_and_screenshot(
 def test_passing_report_says_so(tmp_path: Path) -> None:
     text = html.render(load_report(passing_report()), tmp_path).read_text(encoding="utf-8")
     assert '<section class="gate passed"' in text
-    assert "Gate passed: 0 of 5 endpoints with regressions, 3 unverified" in text
+    assert (
+        "Gate passed: 0 of 5 endpoints with regressions; 691 exchanges: 0 regressed, 594 equal, "
+        "90 noise only, 3 unverified (baseline failed 3), 4 skipped (mutating 4)"
+    ) in text
     assert "<title>shadowtape: passed</title>" in text
 
 

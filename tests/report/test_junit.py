@@ -82,13 +82,14 @@ def test_one_case_per_endpoint_with_findings_as_failures(
         elif ep["verdict"] == "unverified":
             assert skipped is not None and failure is None
             message = skipped.attrib["message"]
-            assert message.startswith("could not verify: ")
+            assert message.startswith("nothing was compared: ")
             for u in ep["unverified"]:
                 assert REASON_LABELS[u["reason"]] in message
         else:
             assert failure is None and skipped is None
         out = case.findtext("system-out") or ""
-        assert "checked:" in out and "flagged:" in out and "could not verify:" in out
+        assert "checked:" in out and "flagged:" in out and "caveats:" in out
+        assert out.startswith(f"{ep['endpoint']}: {ep['requests']:,} exchange")
 
 
 def test_values_survive_escaping(report: dict[str, Any], tmp_path: Path) -> None:
