@@ -309,3 +309,59 @@ def test_no_text_from_the_report_becomes_markup(name: str, body: str) -> None:
 def test_each_renderer_leaves_no_temporary_file(tmp_path: Path, report: dict[str, Any]) -> None:
     html.render(load_report(report), tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+
+
+DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "runs" / "demo"
+
+
+@pytest.fixture(scope="module")
+def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from shadowtape.report import make_report
+
+    return html.render(make_report([DEMO]), tmp_path_factory.mktemp("demo"))
+
+
+def test_demo_banner_cards_and_caveats_agree(browser: chromium.Page, demo_path: Path) -> None:
+    from shadowtape.report import make_report
+
+    report = make_report([DEMO])
+    assert report.ledger is not None
+    log = browser.goto(demo_path.as_uri())
+    assert log.errors() == []
+    gate = browser.evaluate("document.getElementById('gate').innerText")
+    assert f"{report.ledger.unverified_total} unverified" in gate
+    cards = browser.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('#ledger .card')]"
+        ".map(c => [c.dataset.bucket, c.querySelector('.n').textContent]))"
+    )
+    assert cards["unverified"] == str(report.ledger.unverified_total)
+    buckets = ("regressed", "equal", "noise only", "unverified", "skipped")
+    assert sum(int(cards[b].replace(",", "")) for b in buckets) == int(cards["exchanges"])
+    text = _text(browser)
+    assert "could not verify" not in text.lower()
+    # Redacted request fields: listed once for the run, none at or over 100% twice over.
+    assert text.count("redacted at request.cookie.session") == 1
+    assert all(int(p) <= 100 for p in re.findall(r"(\d+)%", text))
+
+
+def test_demo_every_regression_is_open_with_an_example_inline(
+    browser: chromium.Page, demo_path: Path
+) -> None:
+    browser.goto(demo_path.as_uri())
+    state = browser.evaluate(
+        "[...document.querySelectorAll('details.endpoint')].map(d => [d.dataset.verdict, d.open])"
+    )
+    assert [open_ for verdict, open_ in state if verdict == "regression"] == [True] * 7
+    assert browser.evaluate("document.getElementById('collapsed')") is None
+    first = browser.evaluate(
+        "document.querySelector('details.endpoint tr.inline-example').innerText"
+    )
+    assert "GET /api/inventory/" in first
+    assert "baseline 503 · candidate 200" in first
+    assert "status: 503 → 200" in first
+    assert re.search(r"shadowtape show \w{26} RUN_DIR", first)
+    latency = browser.evaluate(
+        "[...document.querySelectorAll('tr.inline-example')].map(r => r.innerText)"
+        ".find(t => t.includes(' ms → '))"
+    )
+    assert latency and "shadowtape show" in latency

@@ -129,3 +129,16 @@ def test_any_text_keeps_tables_intact(name: str, value: str) -> None:
     _check_tables(text)
     assert text.splitlines()[0].startswith("### :x: shadowtape: Gate failed")
     _check_markup(text)
+
+
+def test_latency_figures_carry_their_unit(report: dict[str, Any], tmp_path: Path) -> None:
+    text = html.unescape(markdown.render(load_report(report), tmp_path).read_text("utf-8"))
+    row = next(line for line in text.splitlines() if "<code>latency:p95</code>" in line)
+    assert "<code>9.20 ms</code>" in row and "<code>15.1 ms</code>" in row
+
+
+def test_the_ledger_per_endpoint_adds_up(report: dict[str, Any], tmp_path: Path) -> None:
+    text = markdown.render(load_report(report), tmp_path).read_text(encoding="utf-8")
+    assert "<details><summary>Ledger: where each of 1,236 exchanges went" in text
+    head = "| endpoint | exchanges | regressed | equal | noise only | unverified | skipped |"
+    assert head in text

@@ -107,3 +107,8 @@ def test_many_findings_are_capped(report: dict[str, Any]) -> None:
     text = _plain(report)
     assert "$.f7:" in text and "$.f8:" not in text
     assert "and 22 more (see report.html)" in text
+
+
+def test_latency_figures_carry_their_unit(report: dict[str, Any]) -> None:
+    text = _plain(report, width=160)
+    assert f"slower at latency:p95: 9.20 ms → 15.1 ms (400 pairs, {X}1.64)" in text

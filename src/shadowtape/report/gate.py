@@ -153,18 +153,13 @@ def parse_share(value: str | float | None, flag: str = "--max-unverified") -> fl
     """A share as ``20%``, ``0.2`` or ``20`` (percent when above 1); None stays None."""
     if value is None:
         return None
-    if isinstance(value, int | float):
-        number = float(value)
-    else:
-        text = value.strip()
-        percent = text.endswith("%")
-        try:
-            number = float(text.rstrip("%").strip())
-        except ValueError:
-            raise ConfigError(f"{flag}: {value!r} is not a share such as 20% or 0.2") from None
-        if percent:
-            number /= 100
-    if number > 1:
+    text = str(value).strip()
+    percent = text.endswith("%")
+    try:
+        number = float(text.rstrip("%").strip())
+    except ValueError:
+        raise ConfigError(f"{flag}: {value!r} is not a share such as 20% or 0.2") from None
+    if percent or number > 1:
         number /= 100
     if not 0 <= number <= 1:
         raise ConfigError(f"{flag} must be between 0% and 100% (got {value!r})")
