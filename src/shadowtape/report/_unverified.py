@@ -1,5 +1,5 @@
-"""The report's "could not verify" entries that do not come from one compared location:
-measured noise, skipped mutating requests, truncated or binary bodies, dead targets and
+"""The report's caveats (``Endpoint.unverified``) that do not come from one compared
+location: measured noise, skipped mutating requests, truncated or binary bodies, dead targets and
 too few A/A pairs, each with a sentence saying why (redacted request fields are the
 run's, listed once: ``_ledger``).
 """

@@ -4,7 +4,7 @@ This is where the noise model decides: each (location, kind) the candidate disag
 becomes a finding, or an "unverified" entry (noise, volatile value, redacted), and every
 location the baselines disagreed on is listed as noise with its measured rate. The
 finding messages, the verdicts and the order of endpoints live here; an endpoint's
-latency is ``_latency``'s, the other "could not verify" entries are ``_unverified``'s and
+latency is ``_latency``'s, the other caveats are ``_unverified``'s, the ledger ``_ledger``'s and
 the findings shared by most endpoints are gathered by ``_service``.
 """
 

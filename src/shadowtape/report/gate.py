@@ -116,7 +116,7 @@ def evaluate(
     if compared == 0 and fail_on:
         reasons.append(
             "nothing was compared: no replayed exchange had both a baseline and a "
-            "candidate answer, so nothing was verified (see what the report could not verify)"
+            "candidate answer, so nothing was verified (see the ledger's unverified and skipped)"
         )
     if max_unverified is not None and ledger is not None and ledger.selected:
         share = ledger.not_verified / ledger.selected

@@ -79,7 +79,7 @@ class ServiceFinding(_Serialized):
 
 @dataclass(frozen=True, slots=True)
 class Unverified(_Serialized):
-    """Something the report could not verify, and why (``reason``)."""
+    """A caveat: something set aside or only partly checked, and why (``reason``)."""
 
     reason: str
     location: str = ""
