@@ -251,3 +251,12 @@ def test_a_foreign_parquet_file_in_results_is_named(
     done = shadowtape("report", str(run))
     assert done.returncode == 2
     assert "part-zz.parquet: not a shadowtape results file (no column" in done.stderr
+
+
+def test_the_ledger_adds_up_on_the_trio(runs: dict[str, list[Path]]) -> None:
+    from tests.report.test_ledger import check_adds_up
+
+    for mode in ("live", "recorded"):
+        report = make_report(runs[mode])
+        check_adds_up(report)
+        assert report.ledger is not None and report.ledger.regressed > 0

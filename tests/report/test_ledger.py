@@ -29,7 +29,7 @@ def _buckets(ledger: Ledger) -> int:
     return ledger.regressed + ledger.equal + ledger.noise + ledger.not_verified
 
 
-def _check_adds_up(report: Report) -> None:
+def check_adds_up(report: Report) -> None:
     assert report.ledger is not None
     assert report.ledger.selected == report.totals.exchanges
     assert _buckets(report.ledger) == report.ledger.selected
@@ -46,7 +46,7 @@ def _check_adds_up(report: Report) -> None:
 
 def test_the_demo_ledger_adds_up_per_endpoint_and_in_total() -> None:
     report = make_report([DEMO])
-    _check_adds_up(report)
+    check_adds_up(report)
     assert report.ledger is not None
     # The demo's planted regressions are exchanges in the regressed bucket.
     by_name = {ep.endpoint: ep.ledger for ep in report.endpoints}
@@ -109,7 +109,7 @@ def _run(tmp_path: Path) -> Path:
 
 def test_unverified_and_skipped_have_their_reasons(tmp_path: Path) -> None:
     report = make_report([_run(tmp_path)], fail_on="none")
-    _check_adds_up(report)
+    check_adds_up(report)
     assert report.ledger == Ledger(
         selected=10,
         equal=6,
