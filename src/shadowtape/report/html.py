@@ -230,7 +230,7 @@ def _three_lists(report: Report, eps: Sequence[Endpoint]) -> str:
     if report.redactions:
         where = [f"<li>{e(d.unverified_text(r))}</li>" for r in report.redactions]
         unverified.append(
-            f"<li><b>redacted in requests</b>, every endpoint ({len(where):,})"
+            f"<li><b>redacted in requests</b>, over the whole run ({len(where):,})"
             f"{_list_with_more(where, 5)}</li>"
         )
     n_unverified = sum(len(w) for w in by_reason.values()) + len(report.redactions)

@@ -59,7 +59,8 @@ def render(report: Report, console: Console) -> None:
         redacted = ", ".join(
             f"{r.location} ({d.percent(r.rate) or f'{r.count:,}'})" for r in report.redactions
         )
-        console.print(_hang(console, Text("redacted in requests: ", "yellow"), Text(redacted), 4))
+        line = Text("redacted in requests: ", "yellow") + Text(redacted)
+        console.print(_hang(console, Text(), line, 4))
     for warning in d.run_warnings(report):
         console.print(_hang(console, Text("warning: ", "yellow"), Text(warning, "yellow"), 9))
     console.print(_gate(report, console))
