@@ -323,6 +323,7 @@ def _row(
                 batch["query"][i],  # type: ignore[arg-type]
                 len(body) if isinstance(body, bytes | bytearray) else None,
             ),
+            exchange_id=exchange_id,
         )
         lag = batch["lag_us"][i]
         if isinstance(lag, int) and lag >= LAG_US and not recorded:

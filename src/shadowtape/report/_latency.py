@@ -136,7 +136,7 @@ def _subset_findings(
                 rate=_finite(subset.candidate_ms / subset.baseline_ms)
                 if subset.baseline_ms > 0
                 else None,
-                exchange_ids=(),
+                exchange_ids=subset.examples,
             )
         )
     return out
