@@ -53,6 +53,7 @@ VALUE_FLAGS = (
     "header",
     "repeat-sample",
     "fail-on",
+    "max-unverified",
     "routes",
     "openapi",
     "ignore-header",

@@ -70,7 +70,7 @@ def test_a_candidate_race_fails_the_default_gate(tmp_path: Path) -> None:
     assert report.gate.fail_on == (*DEFAULT_FAIL_ON, *PROBE_FAIL_ON)
     assert "race" in PROBE_FAIL_ON
     assert report.gate.reasons == (
-        "GET /api/users/{id}: 1 races (answered differently under concurrency than alone) ($.id)",
+        "GET /api/users/{id}: 1 race (answered differently under concurrency than alone) ($.id)",
     )
 
 
@@ -156,7 +156,7 @@ def test_a_shape_fails_the_default_gate_and_names_its_two_answers(tmp_path: Path
     report = with_probes(_report(), [_run(tmp_path, shape)])
     assert "shape" in report.gate.fail_on
     assert report.gate.reasons == (
-        "GET /api/users/{id}: 1 shape findings (a mutated request answered unlike the "
+        "GET /api/users/{id}: 1 shape finding (a mutated request answered unlike the "
         "baseline answered it) (query page)",
     )
     assert "[baseline, candidate: A1, C1]" in markdown.summary(report)
