@@ -5,9 +5,11 @@ it; and SIGTERM leaving the tape readable."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -50,9 +52,11 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obj
     cert, key = self_signed(folder)
     tapes = folder / "tapes"
     with serve(_inventory) as inventory, serve(_payments, tls=(cert, key)) as payments:
-        with deps_proxy(tapes, "record", "--upstream-ca", str(cert)) as proxy:
+        faulted = f"host={inventory.url.removeprefix('http://')},status=503,paths=/faulted"
+        with deps_proxy(tapes, "record", "--upstream-ca", str(cert), "--fault", faulted) as proxy:
             with client(proxy) as http:
                 answers = _service_calls(http, inventory.url, payments.url)
+                fault_status = http.get(f"{inventory.url}/faulted").status_code
             code = proxy.stop()
             output = proxy.output()
         seen = (len(inventory.received), len(payments.received))
@@ -64,6 +68,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obj
         "code": code,
         "output": output,
         "seen": seen,
+        "fault_status": fault_status,
     }
 
 
@@ -71,7 +76,9 @@ def test_record_passes_calls_through_and_writes_a_readable_tape(
     recorded: dict[str, object],
 ) -> None:
     assert recorded["code"] == 0, recorded["output"]
+    # The faulted call never reached the dependency, and is not in the tape.
     assert recorded["seen"] == (2, 1)
+    assert recorded["fault_status"] == 503
     answers = recorded["answers"]
     assert isinstance(answers, list)
     assert [status for status, _ in answers] == [200, 200, 201]
@@ -172,8 +179,40 @@ def test_each_fault_kind_is_what_the_service_sees(tmp_path: Path) -> None:
         assert slow.status_code == 200 and slow_took >= 1.0
         assert fast.status_code == 200 and fast_took < 1.0
     calls = read_calls(str(tapes / "_deps" / "svc.calls.jsonl"))
-    assert [c["fault"] for c in calls if c["fault"]] == rules[:1] + rules[1:3] + rules[3:]
+    assert [c["fault"] for c in calls if c["fault"]] == rules
+    matches = ["fault", "forwarded", "fault", "fault", "forwarded", "forwarded"]
+    assert [c["match"] for c in calls] == matches
+    assert calls[1]["scheme"] == "https" and calls[1]["status"] == 201
     assert read_tapes(tapes) == []
+
+
+def test_sigterm_while_a_call_is_held_stops_with_the_tape_readable(tmp_path: Path) -> None:
+    tapes = tmp_path / "tapes"
+    with serve(_inventory) as inventory:
+        rule = f"host={inventory.url.removeprefix('http://')},timeout,paths=/slow"
+        with deps_proxy(tapes, "record", "--fault", rule) as proxy, client(proxy) as http:
+            assert http.get(f"{inventory.url}/items/1").status_code == 200
+            held = threading.Thread(
+                target=lambda: suppress_errors(lambda: http.get(f"{inventory.url}/slow")),
+                daemon=True,
+            )
+            held.start()
+            time.sleep(0.5)
+            started = time.monotonic()
+            assert proxy.stop() == 0, proxy.output()
+            assert time.monotonic() - started < 30
+    assert [e.request.path for e in read_tapes(tapes)] == ["/items/1"]
+    calls = read_calls(str(proxy.calls))
+    assert [(c["path"], c["match"]) for c in calls] == [
+        ("/items/1", "forwarded"),
+        ("/slow", "fault"),
+    ]
+    assert calls[1]["error"] == "held by a fault when the proxy stopped"
+
+
+def suppress_errors(call: Callable[[], object]) -> None:
+    with contextlib.suppress(httpx.HTTPError):
+        call()
 
 
 def test_faults_apply_in_mock_mode_too(recorded: dict[str, object]) -> None:

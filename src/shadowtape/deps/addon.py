@@ -20,7 +20,7 @@ from typing import Any, Optional
 from mitmproxy import ctx, exceptions, http
 
 from shadowtape.deps import calls, faults
-from shadowtape.deps.match import Matcher, Quality
+from shadowtape.deps.match import Matcher
 from shadowtape.deps.mocks import Recorded, read
 from shadowtape.deps.modes import DepsMode
 from shadowtape.errors import ConfigError
@@ -33,6 +33,7 @@ _MATCH = "shadowtape_match"
 _RECORDED_ID = "shadowtape_recorded_id"
 _LOGGED = "shadowtape_logged"
 _STOPPED = "shadowtape_stopped"
+_DELAYED = "shadowtape_delayed"
 UNMATCHED_HEADER = "X-Shadowtape-Unmatched"
 FAULT_HEADER = "X-Shadowtape-Fault"
 #: Response headers a mock does not copy from the recording: the body is stored decoded,
@@ -137,6 +138,7 @@ class DepsProxy:
             if rule.kind is not faults.FaultKind.DELAY:
                 self._kill(flow)
                 return
+            flow.metadata[_DELAYED] = True
             if not flow.live:
                 return
         if self.matcher is not None:
@@ -181,9 +183,9 @@ class DepsProxy:
         rq, rs = flow.request, flow.response
         end = rs.timestamp_end if rs is not None and rs.timestamp_end else time.time()
         fault = flow.metadata.get(_FAULT)
-        match = flow.metadata.get(_MATCH) or (calls.FAULT if fault else calls.FORWARDED)
-        if fault and match != Quality.UNMATCHED and rs is not None and FAULT_HEADER in rs.headers:
-            match = calls.FAULT
+        # A delayed call goes on to be mocked or forwarded, and says which.
+        ended_by_fault = fault and not flow.metadata.get(_DELAYED)
+        match = flow.metadata.get(_MATCH) or (calls.FAULT if ended_by_fault else calls.FORWARDED)
         path, _, query = rq.path.partition("?")
         self.log.write(
             calls.Call(
