@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import shutil
 import socket
 import sys
@@ -33,9 +34,25 @@ class Launch:
     args: argparse.Namespace
     host: str
     port: int
+    label: str = "shadowtape record"
 
     def command(self, stats_file: str) -> list[str]:
         return mitmdump_command(self.args, self.host, self.port, stats_file)
+
+    def banner(self) -> str:
+        source = self.args.source or socket.gethostname()
+        return (
+            f"shadowtape record: listening on http://{self.host}:{self.port} -> "
+            f"{self.args.upstream}; recording to {self.args.tapes} as source {source!r}, "
+            f"sanitized {key_note()}; Ctrl-C to stop"
+        )
+
+
+def key_note() -> str:
+    """How pseudonyms are keyed, for the line a recording command starts with."""
+    if os.environ.get("SHADOWTAPE_SANITIZE_KEY"):
+        return "with the key from SHADOWTAPE_SANITIZE_KEY"
+    return "with a random key (set SHADOWTAPE_SANITIZE_KEY for stable pseudonyms)"
 
 
 def prepare(args: argparse.Namespace) -> Launch:

@@ -10,6 +10,7 @@ what it printed.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -22,10 +23,9 @@ import tempfile
 import threading
 import time
 from collections import deque
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from shadowtape.errors import ConfigError, ShadowtapeError
-from shadowtape.record.launcher import Launch
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 60.0
@@ -128,10 +128,31 @@ def _wait_listening(host: str, port: int, proc: subprocess.Popen[bytes]) -> bool
     return False
 
 
-def supervise(launch: Launch) -> int:
+class Supervised(Protocol):
+    """What ``supervise`` runs: ``record.launcher.Launch``, or the deps proxy's."""
+
+    @property
+    def args(self) -> argparse.Namespace: ...
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def label(self) -> str:
+        """The command's name in its lines ("shadowtape record")."""
+        ...
+
+    def command(self, stats_file: str) -> list[str]: ...
+
+    def banner(self) -> str: ...
+
+
+def supervise(launch: Supervised) -> int:
     """Run mitmdump until a signal or its own exit; 0 when it stopped as asked."""
     args, host, port = launch.args, launch.host, launch.port
-    upstream = args.upstream
     from rich.console import Console
 
     console = Console(highlight=False, soft_wrap=True)
@@ -158,19 +179,8 @@ def supervise(launch: Launch) -> int:
                 output.join(5)
                 raise ConfigError(f"mitmdump did not start: {output.reason()}")
             output.release()
-            source = args.source or socket.gethostname()
-            key = (
-                "with the key from SHADOWTAPE_SANITIZE_KEY"
-                if os.environ.get("SHADOWTAPE_SANITIZE_KEY")
-                else "with a random key (set SHADOWTAPE_SANITIZE_KEY for stable pseudonyms)"
-            )
-            console.print(
-                f"shadowtape record: listening on http://{host}:{port} -> {upstream}; "
-                f"recording to {args.tapes} as source {source!r}, sanitized {key}; "
-                "Ctrl-C to stop",
-                markup=False,
-            )
-            _watch(proc, stop, stats_file, console)
+            console.print(launch.banner(), markup=False)
+            _watch(proc, stop, stats_file, console, launch.label)
             code = _terminate(proc)
         finally:
             for sig, handler in previous.items():
@@ -180,7 +190,7 @@ def supervise(launch: Launch) -> int:
         output.join(5)
         stats = _read_stats(stats_file)
         console.print(
-            f"shadowtape record: stopped; {_counts(stats)}; tapes in {args.tapes}", markup=False
+            f"{launch.label}: stopped; {_counts(stats)}; tapes in {args.tapes}", markup=False
         )
         if code not in (0, -signal.SIGTERM) and not stop.is_set():
             raise ShadowtapeError(f"mitmdump stopped unexpectedly (exit {code}): {output.reason()}")
@@ -209,7 +219,11 @@ def _lost(stats: dict[str, Any]) -> str:
 
 
 def _watch(
-    proc: subprocess.Popen[bytes], stop: threading.Event, stats_file: str, console: Any
+    proc: subprocess.Popen[bytes],
+    stop: threading.Event,
+    stats_file: str,
+    console: Any,
+    label: str,
 ) -> None:
     """Show the counts until a signal or mitmdump's exit: live on a terminal, else plain lines."""
     if console.is_terminal:
@@ -223,7 +237,7 @@ def _watch(
     while not stop.wait(0.25) and proc.poll() is None:
         if time.monotonic() - last >= PLAIN_EVERY:
             last = time.monotonic()
-            print(f"shadowtape record: {_counts(_read_stats(stats_file))}", flush=True)
+            print(f"{label}: {_counts(_read_stats(stats_file))}", flush=True)
 
 
 def _terminate(proc: subprocess.Popen[bytes]) -> int:
