@@ -66,6 +66,7 @@ VALUE_FLAGS = (
     "probe",
     "probe-sample",
     "probe-concurrency",
+    "probe-scale-max",
 )
 #: ... and those that take none.
 SWITCH_FLAGS = ("allow-mutating", "keep-host", "insecure")

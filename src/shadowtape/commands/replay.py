@@ -33,6 +33,7 @@ ABORT_AFTER = 20
 #: shadowtape.probe's defaults (a test keeps them equal).
 PROBE_SAMPLE = 20
 PROBE_CONCURRENCY = 16
+PROBE_SCALE_MAX = 10_000
 
 USAGE = "%(prog)s TAPES [TAPES ...] --candidate URL [--baseline recorded|URL] [options]"
 EXAMPLES = """
@@ -202,7 +203,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAMES",
         help="after the replay, provoke what production has not hit yet on a sample of each "
         "endpoint's requests: concurrency (each request alone, then K at once: a 'race' "
-        "when a target answers differently at once); comma list or repeated "
+        "when a target answers differently at once), scale (sizes x1, x4, x16: "
+        "'superlinear' when the candidate's latency grows faster); comma list or repeated "
         "(default: no probes)",
     )
     probes.add_argument(
@@ -218,6 +220,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=PROBE_CONCURRENCY,
         metavar="K",
         help="requests at once in the concurrency probe (default: %(default)s)",
+    )
+    probes.add_argument(
+        "--probe-scale-max",
+        type=int,
+        default=PROBE_SCALE_MAX,
+        metavar="N",
+        help="the largest size (limit, count, body array length) the scale probe asks for "
+        "(default: %(default)s)",
     )
     add_analysis_arguments(parser.add_argument_group("report and gate (as shadowtape report)"))  # type: ignore[arg-type]
     output = parser.add_argument_group("output")
@@ -394,6 +404,7 @@ def probe_options(args: argparse.Namespace, analysis: dict[str, Any]) -> Any:
         baseline=args.baseline,
         sample=args.probe_sample,
         concurrency=args.probe_concurrency,
+        scale_max=args.probe_scale_max,
         timeout=args.timeout,
         allow_mutating=args.allow_mutating,
         keep_host=args.keep_host,

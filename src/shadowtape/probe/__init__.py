@@ -10,6 +10,9 @@ folder; the report reads them from there (report/_probes.py).
     sender.py       sending a seed to one target, the exchange log, stopping a failing target
     verdict.py      an answer at once unlike the answer alone, beyond the endpoint's noise
     concurrency.py  the concurrency probe: alone, K at once, alone again; ``race`` findings
+    scale.py        the scale probe: sizes x1, x4, x16; ``superlinear`` and ``new_error`` findings
+    sizing.py       the parameters that size the work (limit, count, body arrays), resized
+    growth.py       the log-log fit of latency on size, with its confidence interval
 
 ``run_probes(run_dir, options)`` is the entry point (``shadowtape replay --probe`` calls it).
 """
@@ -22,7 +25,7 @@ from pathlib import Path
 
 import orjson
 
-from shadowtape.probe import concurrency
+from shadowtape.probe import concurrency, scale
 from shadowtape.probe.options import Probe, ProbeOptions, parse_probes
 from shadowtape.probe.sample import sample
 from shadowtape.probe.sender import ExchangeLog, TargetSender
@@ -83,6 +86,11 @@ async def run_probes_async(run_dir: Path, options: ProbeOptions) -> Path:
                     settings=options.diff,
                 )
                 results.append(outcome.to_json())
+            if Probe.SCALE in options.probes:
+                grown = await scale.run(
+                    samples, senders, scale_max=options.scale_max, sample_size=options.sample
+                )
+                results.append(grown.to_json())
     finally:
         log.close()
     path = folder / SUMMARY

@@ -17,12 +17,15 @@ from shadowtape.replay.http.inprocess import App
 
 DEFAULT_SAMPLE = 20
 DEFAULT_CONCURRENCY = 16
+#: The scale probe sends no size above this.
+DEFAULT_SCALE_MAX = 10_000
 
 
 class Probe(StrEnum):
     """The probes this build has; the error for an unknown name lists them."""
 
     CONCURRENCY = "concurrency"
+    SCALE = "scale"
 
 
 def parse_probes(values: Iterable[str] | str | None) -> tuple[Probe, ...]:
@@ -52,6 +55,8 @@ class ProbeOptions:
     sample: int = DEFAULT_SAMPLE
     #: Requests in flight at once in the concurrent round.
     concurrency: int = DEFAULT_CONCURRENCY
+    #: The largest size the scale probe asks for.
+    scale_max: int = DEFAULT_SCALE_MAX
     timeout: float = 30.0
     allow_mutating: bool = False
     keep_host: bool = False
@@ -73,6 +78,8 @@ class ProbeOptions:
             raise ConfigError(
                 f"--probe-concurrency {self.concurrency}: give 2 or more requests at once"
             )
+        if self.scale_max < 2:
+            raise ConfigError(f"--probe-scale-max {self.scale_max}: give 2 or more")
 
     @property
     def targets(self) -> dict[str, str]:

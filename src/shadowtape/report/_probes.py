@@ -2,7 +2,7 @@
 
 ``shadowtape replay --probe`` writes ``probes/probes.json`` into the run folder
 (shadowtape.probe); this module reads it into the report's ``ProbeRun`` types (shards
-merged), adds the probes' findings to the gate (``race`` is in the default ``--fail-on``
+merged), adds the probes' findings to the gate (their kinds join the default ``--fail-on``
 when a probe ran), and gives each renderer its section: plain lines for the terminal,
 JUnit and Markdown, and an HTML block. A race the live baseline shows too is listed as
 the baseline's and does not fail the gate.
@@ -77,10 +77,16 @@ def with_probes(report: Report, run_dirs: Sequence[Path]) -> Report:
     return dataclasses.replace(report, probes=probes, gate=gate)
 
 
+#: What a probe's two example answers are, by probe (the concurrency probe's by default).
+ANSWERS = {"scale": ("at the reference size", "at the largest size")}
+_ANSWERS = ("alone", "at once")
+
+
 def finding_text(f: ProbeFinding) -> str:
     where = f"{f.endpoint} on the {f.target}"
     ids = ", ".join(f.exchange_ids)
-    return f"{f.kind} · {where}: {f.message}" + (f" [alone, at once: {ids}]" if ids else "")
+    names = ", ".join(ANSWERS.get(f.probe, _ANSWERS))
+    return f"{f.kind} · {where}: {f.message}" + (f" [{names}: {ids}]" if ids else "")
 
 
 def sent_text(probe: ProbeRun) -> str:
@@ -135,12 +141,13 @@ def html(report: Report) -> str:
         if not probe.findings:
             out.append("<p>found nothing</p>")
         for f in probe.findings[:MAX_SHOWN]:
+            first, second = ANSWERS.get(f.probe, _ANSWERS)
             out.append(
                 f"<details><summary>{e(finding_text(f))}</summary>"
                 f"<p>request <code>{e(f.request.method)} {e(f.request.url)}</code>"
                 f" (seed <code>{e(f.seed)}</code>)</p>"
-                f"<h4>alone</h4><pre>{e(_answer(f.alone))}</pre>"
-                f"<h4>at once</h4><pre>{e(_answer(f.concurrent))}</pre></details>"
+                f"<h4>{e(first)}</h4><pre>{e(_answer(f.alone))}</pre>"
+                f"<h4>{e(second)}</h4><pre>{e(_answer(f.concurrent))}</pre></details>"
             )
         if probe.unverified:
             out.append("<h4>could not verify</h4><ul>")

@@ -42,6 +42,7 @@ CATEGORIES: Mapping[str, frozenset[str]] = {
     "duplicate_delivery": frozenset({"duplicate_delivery"}),
     "fixed_error": frozenset({"fixed_error"}),
     "race": frozenset({"race"}),
+    "superlinear": frozenset({"superlinear"}),
 }
 DEFAULT_FAIL_ON: tuple[str, ...] = (
     "new_error",
@@ -52,7 +53,7 @@ DEFAULT_FAIL_ON: tuple[str, ...] = (
     "duplicate_delivery",
 )
 #: Added to the default when a probe ran (a run without probes has no such findings).
-PROBE_FAIL_ON: tuple[str, ...] = ("race",)
+PROBE_FAIL_ON: tuple[str, ...] = ("race", "superlinear")
 _KINDS = frozenset().union(*CATEGORIES.values())
 _LABELS = {
     "new_error": "new errors",
@@ -63,6 +64,7 @@ _LABELS = {
     "duplicate_delivery": "retries answered unlike production",
     "fixed_error": "fixed errors",
     "race": "races (answered differently under concurrency than alone)",
+    "superlinear": "superlinear growth (latency grows faster with size than the baseline's)",
 }
 
 
