@@ -67,7 +67,7 @@ def test_no_probes_leaves_the_report_as_it_was(tmp_path: Path) -> None:
 def test_a_candidate_race_fails_the_default_gate(tmp_path: Path) -> None:
     report = with_probes(_report(), [_run(tmp_path, _finding())])
     assert not report.gate.passed
-    assert report.gate.fail_on == (*DEFAULT_FAIL_ON, "race")
+    assert report.gate.fail_on == (*DEFAULT_FAIL_ON, "race", "superlinear")
     assert report.gate.reasons == (
         "GET /api/users/{id}: 1 races (answered differently under concurrency than alone) ($.id)",
     )
@@ -106,3 +106,26 @@ def test_every_format_shows_the_probe(tmp_path: Path) -> None:
     assert case.find("failure") is not None
     page = html.page(report)
     assert 'id="probes"' in page and "A1, C1" in page
+
+
+def test_a_superlinear_candidate_fails_the_default_gate_and_names_its_answers(
+    tmp_path: Path,
+) -> None:
+    found = {
+        **_finding(),
+        "probe": "scale",
+        "kind": "superlinear",
+        "endpoint": "GET /api/items",
+        "location": "limit",
+        "message": "latency ~ n^2.0 against the baseline's n^1.0 in `limit`; 250 ms at limit=640",
+        "alone_value": {"slope": 1.0, "low": 0.9, "high": 1.1, "points": 18},
+        "concurrent_value": {"slope": 2.0, "low": 1.9, "high": 2.1, "points": 18},
+    }
+    report = with_probes(_report(), [_run(tmp_path, found)])
+    assert not report.gate.passed
+    assert report.gate.reasons == (
+        "GET /api/items: 1 superlinear growth (latency grows faster with size than the "
+        "baseline's) (limit)",
+    )
+    assert "[at the reference size, at the largest size: A1, C1]" in markdown.summary(report)
+    assert "<h4>at the largest size</h4>" in html.page(report)
