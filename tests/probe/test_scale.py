@@ -199,3 +199,36 @@ def test_sizes_are_capped(tmp_path: Path) -> None:
         _run(tmp_path, candidate.url, "--baseline", baseline.url, "--probe-scale-max", "100")
         received = (_largest(candidate, "/api/items"), _largest(baseline, "/api/items"))
     assert received == (100, 100)
+
+
+def test_a_baseline_as_quadratic_as_the_candidate_is_no_finding(tmp_path: Path) -> None:
+    with service(quadratic=True) as candidate, service(quadratic=True) as baseline:
+        _, report = _run(tmp_path, candidate.url, "--baseline", baseline.url)
+    assert _probe(report)["findings"] == []
+
+
+def test_body_arrays_are_amplified_only_with_allow_mutating(tmp_path: Path) -> None:
+    with service() as candidate:
+        _, report = _run(tmp_path, candidate.url, "--allow-mutating")
+        lengths = sorted(
+            {len(orjson.loads(a.body)["items"]) for a in candidate.arrivals if a.method == "POST"}
+        )
+    assert lengths == [3, 12, 48]
+    assert "POST /api/batch" not in {u["location"] for u in _probe(report)["unverified"]}
+
+
+def test_a_failing_target_stops_the_probe_with_the_reason(tmp_path: Path) -> None:
+    served = {"n": 0}
+
+    async def breaks_after_the_replay(arrival: Arrival) -> Reply:
+        served["n"] += 1
+        await asyncio.sleep(0)
+        return Reply(200, body=b"{}") if served["n"] <= 6 else Reply(503, body=b"{}")
+
+    with aserve(breaks_after_the_replay) as candidate:
+        _, report = _run(tmp_path, candidate.url, "--fail-on", "none", paths=("/api/items",))
+        sent = len(candidate.arrivals)
+    probe = _probe(report)
+    assert probe["stopped"] and "stopped early" in probe["stopped"][0]
+    # The replay's 6, then two rounds of 9 (the rule judges after 10 requests), no more.
+    assert sent - 6 == 2 * 3 * 3
