@@ -226,7 +226,8 @@ def test_a_failing_target_stops_the_probe_with_the_reason(tmp_path: Path) -> Non
         return Reply(200, body=b"{}") if served["n"] <= 6 else Reply(503, body=b"{}")
 
     with aserve(breaks_after_the_replay) as candidate:
-        _, report = _run(tmp_path, candidate.url, "--fail-on", "none", paths=("/api/items",))
+        flags = ("--fail-on", "none", "--repeat-sample", "0")  # the replay sends 6 exactly
+        _, report = _run(tmp_path, candidate.url, *flags, paths=("/api/items",))
         sent = len(candidate.arrivals)
     probe = _probe(report)
     assert probe["stopped"] and "stopped early" in probe["stopped"][0]
