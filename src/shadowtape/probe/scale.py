@@ -11,7 +11,8 @@ materially slower at the largest size (``MATERIAL_MS`` and ``MATERIAL_RATIO``); 
 live baseline, when its slope is ``ALONE_SLOPE`` or more and above 1 at the lower bound
 (marked as not compared). An answer that fails (5xx, reset, timeout) at a size where the
 baseline answered, or, without one, where the candidate answered the recorded size, is a
-``new_error``. Failed answers are left out of the fit.
+``new_error``. Failed answers are left out of the fit, and so are repetitions the host
+slowed down (far slower than the fastest of the same request and size).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ SLOPE_GAP = 0.25
 ALONE_SLOPE = 1.5
 MATERIAL_MS = 20.0
 MATERIAL_RATIO = 1.5
+SPIKE = 1.5
+SPIKE_MS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,14 +194,24 @@ async def _measure(plan: _Plan, sender: TargetSender) -> list[_Point]:
     return points
 
 
+def _timed(points: Sequence[_Point]) -> list[_Point]:
+    """The answers whose latency measures the work: not failed, and not slowed by the host.
+    Interference only ever adds time, so a repetition far slower than the fastest of the
+    same request and size (``SPIKE`` times, plus ``SPIKE_MS``) is left out."""
+    fastest: dict[tuple[int, int], float] = {}
+    good = [p for p in points if not failed(p.reply)]
+    for p in good:
+        key = (p.seed, p.round)
+        fastest[key] = min(fastest.get(key, p.ms), p.ms)
+    return [p for p in good if p.ms <= SPIKE * fastest[(p.seed, p.round)] + SPIKE_MS]
+
+
 def _fit(plan: _Plan, points: Sequence[_Point]) -> Fit | None:
-    return fit(
-        [(p.size, p.ms / 1000) for p in points if p.round in plan.fitted and not failed(p.reply)]
-    )
+    return fit([(p.size, p.ms / 1000) for p in _timed(points) if p.round in plan.fitted])
 
 
 def _median_ms(points: Sequence[_Point], size: int) -> float | None:
-    found = [p.ms for p in points if p.size == size and not failed(p.reply)]
+    found = [p.ms for p in _timed(points) if p.size == size]
     return statistics.median(found) if found else None
 
 
