@@ -307,7 +307,9 @@ class RunInfo(_Serialized):
 
 @dataclass(frozen=True, slots=True)
 class ProbeFinding(_Serialized):
-    """A gap a probe provoked on one target: ``race`` (concurrency), with its example."""
+    """A gap a probe provoked on one target: ``race`` (concurrency), ``superlinear`` or
+    ``new_error`` (scale), with its example. The scale probe's ``alone`` is the answer at
+    the reference size, its ``concurrent`` the candidate's at the largest size."""
 
     probe: str
     kind: str
