@@ -1,13 +1,15 @@
-"""What ``--probe concurrency`` adds to a replay of the demo tape: run time and requests.
+"""What ``--probe concurrency`` and ``--probe scale`` add to a replay of the demo tape: run
+time and requests.
 
 Starts the demo stack, records BENCH_PROBE_SECONDS (default 20) of demo traffic through
 ``shadowtape record``, replays it as ``make demo`` does (candidate and live baseline, 4x the
 recorded pace, mutating requests allowed), then runs the concurrency probe on the run
-folder, and prints both times and the probe's request counts.
+folder, then the scale probe, and prints the times and each probe's request counts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import socket
@@ -89,6 +91,10 @@ def main() -> None:
         summary = run_probes(run_dir, options)
         probe_s = time.perf_counter() - started
         (probe,) = orjson.loads(summary.read_bytes())["probes"]
+        started = time.perf_counter()
+        summary = run_probes(run_dir, dataclasses.replace(options, probes=(Probe.SCALE,)))
+        scale_s = time.perf_counter() - started
+        (scale,) = orjson.loads(summary.read_bytes())["probes"]
     sent = probe["sent"]
     total = sum(sent.values())
     print(
@@ -102,6 +108,15 @@ def main() -> None:
     )
     races = sorted({(f["endpoint"], f["target"]) for f in probe["findings"]})
     print(f"findings: {races or 'none'}")
+    sent = scale["sent"]
+    total = sum(sent.values())
+    print(
+        f"scale probe: +{scale_s:.1f} s ({scale_s / replay_s:.0%} of the replay), "
+        f"{scale['endpoints']} endpoints, {total:,} requests "
+        f"({', '.join(f'{n:,} to the {role}' for role, n in sent.items())})"
+    )
+    grown = sorted({(f["endpoint"], f["kind"], f["location"]) for f in scale["findings"]})
+    print(f"findings: {grown or 'none'}")
 
 
 if __name__ == "__main__":

@@ -68,6 +68,7 @@ VALUE_FLAGS = (
     "probe-sample",
     "probe-concurrency",
     "probe-shapes",
+    "probe-scale-max",
 )
 #: ... and those that take none.
 SWITCH_FLAGS = ("allow-mutating", "keep-host", "insecure")

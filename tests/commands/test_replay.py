@@ -193,7 +193,7 @@ def test_probes_come_from_the_file_and_are_checked_before_the_replay(tmp_path: P
         assert _replay(tmp_path, config, "--candidate", server.url) == 0
         summary = orjson.loads((tmp_path / "run" / "probes" / "probes.json").read_bytes())
         assert summary["probes"][0]["settings"] == {"sample": 20, "concurrency": 4}
-        flags = ("--candidate", server.url, "--probe", "scale")
+        flags = ("--candidate", server.url, "--probe", "bogus")
         assert _replay(tmp_path / "b", "", *flags) == 2  # a one-line error, no replay
         assert not (tmp_path / "b" / "run").exists()
 

@@ -9,6 +9,7 @@ from shadowtape.errors import ConfigError
 from shadowtape.probe.options import (
     DEFAULT_CONCURRENCY,
     DEFAULT_SAMPLE,
+    DEFAULT_SCALE_MAX,
     Probe,
     ProbeOptions,
     parse_probes,
@@ -21,8 +22,8 @@ def test_probe_names_are_comma_lists_or_repeated() -> None:
 
 
 def test_an_unknown_probe_names_the_valid_ones() -> None:
-    with pytest.raises(ConfigError, match=r"unknown probe 'scale'; valid: concurrency"):
-        parse_probes("concurrency,scale")
+    with pytest.raises(ConfigError, match=r"unknown probe 'bogus'; valid: concurrency"):
+        parse_probes("concurrency,bogus")
 
 
 def test_the_commands_defaults_are_the_probes() -> None:
@@ -30,6 +31,7 @@ def test_the_commands_defaults_are_the_probes() -> None:
         DEFAULT_SAMPLE,
         DEFAULT_CONCURRENCY,
     )
+    assert command.PROBE_SCALE_MAX == DEFAULT_SCALE_MAX
 
 
 @pytest.mark.parametrize(("sample", "concurrency"), [(1, 16), (20, 1)])

@@ -35,10 +35,12 @@ def _finding(target: str = "candidate", in_baseline: bool = False) -> dict[str, 
     }
 
 
-def _run(folder: Path, *findings: dict[str, object], sent: int = 60) -> Path:
+def _run(
+    folder: Path, *findings: dict[str, object], sent: int = 60, name: str = "concurrency"
+) -> Path:
     (folder / "probes").mkdir(parents=True)
     probe = {
-        "name": "concurrency",
+        "name": name,
         "targets": ["candidate", "baseline"],
         "settings": {"sample": 20, "concurrency": 16},
         "endpoints": 1,
@@ -161,3 +163,29 @@ def test_a_shape_fails_the_default_gate_and_names_its_two_answers(tmp_path: Path
     )
     assert "[baseline, candidate: A1, C1]" in markdown.summary(report)
     assert "<h4>baseline</h4>" in html.page(report)
+
+
+def test_a_superlinear_candidate_fails_the_default_gate_and_names_its_answers(
+    tmp_path: Path,
+) -> None:
+    found = {
+        **_finding(),
+        "probe": "scale",
+        "kind": "superlinear",
+        "endpoint": "GET /api/items",
+        "location": "limit",
+        "message": "latency ~ n^2.0 against the baseline's n^1.0 in `limit`; 250 ms at limit=640",
+        "alone_value": {"slope": 1.0, "low": 0.9, "high": 1.1, "points": 18},
+        "concurrent_value": {"slope": 2.0, "low": 1.9, "high": 2.1, "points": 18},
+    }
+    report = with_probes(_report(), [_run(tmp_path, found, name="scale")])
+    assert not report.gate.passed
+    assert report.gate.reasons == (
+        "GET /api/items: 1 superlinear growth (latency grows faster with size than the "
+        "baseline's) (limit)",
+    )
+    assert "[at the reference size, at the largest size: A1, C1]" in markdown.summary(report)
+    assert "<h4>at the largest size</h4>" in html.page(report)
+    case = next(c for c in junit.build(report).iter("testcase") if c.get("name") == "probe scale")
+    failure = case.find("failure")
+    assert failure is not None and failure.get("type") == "superlinear"

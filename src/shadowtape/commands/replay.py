@@ -34,6 +34,7 @@ ABORT_AFTER = 20
 PROBE_SAMPLE = 20
 PROBE_CONCURRENCY = 16
 PROBE_SHAPES = 40
+PROBE_SCALE_MAX = 10_000
 
 USAGE = "%(prog)s TAPES [TAPES ...] --candidate URL [--baseline recorded|URL] [options]"
 EXAMPLES = """
@@ -207,7 +208,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "in a row and twice at once, with --allow-mutating: a 'duplicate_delivery' when the "
         "candidate's second delivery does what the baseline's did not), shapes (one "
         "parameter at a time moved to an edge the recording has not reached: a 'shape' when "
-        "the candidate answers unlike the live baseline); comma list or repeated "
+        "the candidate answers unlike the live baseline), "
+        "scale (sizes x1, x4, x16: "
+        "'superlinear' when the candidate's latency grows faster); comma list or repeated "
         "(default: no probes)",
     )
     probes.add_argument(
@@ -230,6 +233,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=PROBE_SHAPES,
         metavar="N",
         help="at most N mutants per endpoint in the shapes probe (default: %(default)s)",
+    )
+    probes.add_argument(
+        "--probe-scale-max",
+        type=int,
+        default=PROBE_SCALE_MAX,
+        metavar="N",
+        help="the largest size (limit, count, body array length) the scale probe asks for "
+        "(default: %(default)s)",
     )
     add_analysis_arguments(parser.add_argument_group("report and gate (as shadowtape report)"))  # type: ignore[arg-type]
     output = parser.add_argument_group("output")
@@ -415,6 +426,7 @@ def probe_options(args: argparse.Namespace, analysis: dict[str, Any]) -> Any:
         sample=args.probe_sample,
         concurrency=args.probe_concurrency,
         shapes=args.probe_shapes,
+        scale_max=args.probe_scale_max,
         timeout=args.timeout,
         allow_mutating=args.allow_mutating,
         keep_host=args.keep_host,

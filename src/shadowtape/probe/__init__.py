@@ -13,6 +13,9 @@ folder; the report reads them from there (report/_probes.py).
     duplicates.py   the duplicates probe: mutating requests twice; ``duplicate_delivery``
     mutants.py      a seed with one parameter moved to an edge its recording has not reached
     shapes.py       the shapes probe: mutants to the candidate and the live baseline; ``shape``
+    scale.py        the scale probe: sizes x1, x4, x16; ``superlinear`` and ``new_error`` findings
+    sizing.py       the parameters that size the work (limit, count, body arrays), resized
+    growth.py       the log-log fit of latency on size, with its confidence interval
 
 ``run_probes(run_dir, options)`` is the entry point (``shadowtape replay --probe`` calls it).
 """
@@ -25,7 +28,7 @@ from pathlib import Path
 
 import orjson
 
-from shadowtape.probe import concurrency, duplicates, shapes
+from shadowtape.probe import concurrency, duplicates, scale, shapes
 from shadowtape.probe.options import Probe, ProbeOptions, parse_probes
 from shadowtape.probe.sample import sample
 from shadowtape.probe.sender import ExchangeLog, TargetSender
@@ -105,6 +108,11 @@ async def run_probes_async(run_dir: Path, options: ProbeOptions) -> Path:
                     settings=options.diff,
                 )
                 results.append(shaped.to_json())
+            if Probe.SCALE in options.probes:
+                grown = await scale.run(
+                    samples, senders, scale_max=options.scale_max, sample_size=options.sample
+                )
+                results.append(grown.to_json())
     finally:
         log.close()
     path = folder / SUMMARY

@@ -18,6 +18,8 @@ from shadowtape.replay.http.inprocess import App
 DEFAULT_SAMPLE = 20
 DEFAULT_CONCURRENCY = 16
 DEFAULT_SHAPES = 40
+#: The scale probe sends no size above this.
+DEFAULT_SCALE_MAX = 10_000
 
 
 class Probe(StrEnum):
@@ -26,6 +28,7 @@ class Probe(StrEnum):
     CONCURRENCY = "concurrency"
     DUPLICATES = "duplicates"
     SHAPES = "shapes"
+    SCALE = "scale"
 
 
 def parse_probes(values: Iterable[str] | str | None) -> tuple[Probe, ...]:
@@ -57,6 +60,8 @@ class ProbeOptions:
     concurrency: int = DEFAULT_CONCURRENCY
     #: At most this many mutants per endpoint in the shapes probe.
     shapes: int = DEFAULT_SHAPES
+    #: The largest size the scale probe asks for.
+    scale_max: int = DEFAULT_SCALE_MAX
     timeout: float = 30.0
     allow_mutating: bool = False
     keep_host: bool = False
@@ -80,6 +85,8 @@ class ProbeOptions:
             )
         if self.shapes < 1:
             raise ConfigError(f"--probe-shapes {self.shapes}: give 1 or more mutants")
+        if self.scale_max < 2:
+            raise ConfigError(f"--probe-scale-max {self.scale_max}: give 2 or more")
 
     @property
     def targets(self) -> dict[str, str]:

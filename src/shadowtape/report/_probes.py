@@ -2,7 +2,7 @@
 
 ``shadowtape replay --probe`` writes ``probes/probes.json`` into the run folder
 (shadowtape.probe); this module reads it into the report's ``ProbeRun`` types (shards
-merged), adds the probes' findings to the gate (``race`` is in the default ``--fail-on``
+merged), adds the probes' findings to the gate (their kinds join the default ``--fail-on``
 when a probe ran), and gives each renderer its section: plain lines for the terminal,
 JUnit and Markdown, and an HTML block. A race the live baseline shows too is listed as
 the baseline's and does not fail the gate. A ``duplicate_delivery`` is gated with the
@@ -26,12 +26,6 @@ from shadowtape.report.model import GateOutcome, ProbeFinding, ProbeRun, Report
 #: Where a run folder holds the probes' summary.
 SUMMARY = Path("probes") / "probes.json"
 MAX_SHOWN = 20
-#: What a finding's two answers (``alone``, ``concurrent``) are, per kind.
-_HEADINGS = {
-    "race": ("alone", "at once"),
-    "duplicate_delivery": ("candidate, first delivery", "candidate, second delivery"),
-    "shape": ("baseline", "candidate"),
-}
 
 
 def read_probes(run_dirs: Sequence[Path]) -> tuple[ProbeRun, ...] | None:
@@ -84,10 +78,24 @@ def with_probes(report: Report, run_dirs: Sequence[Path]) -> Report:
     return dataclasses.replace(report, probes=probes, gate=gate)
 
 
+#: What a finding's two example answers (``alone``, ``concurrent``) are, by probe.
+_ANSWERS = {
+    "concurrency": ("alone", "at once"),
+    "duplicates": ("candidate, first delivery", "candidate, second delivery"),
+    "shapes": ("baseline", "candidate"),
+    "scale": ("at the reference size", "at the largest size"),
+}
+
+
+def answers(f: ProbeFinding) -> tuple[str, str]:
+    """The names of a finding's two example answers (the concurrency probe's by default)."""
+    return _ANSWERS.get(f.probe, _ANSWERS["concurrency"])
+
+
 def finding_text(f: ProbeFinding) -> str:
     where = f"{f.endpoint} on the {f.target}"
     ids = ", ".join(f.exchange_ids)
-    labels = ", ".join(f.exchange_labels or _HEADINGS.get(f.kind, _HEADINGS["race"]))
+    labels = ", ".join(f.exchange_labels or answers(f))
     return f"{f.kind} · {where}: {f.message}" + (f" [{labels}: {ids}]" if ids else "")
 
 
@@ -143,13 +151,13 @@ def html(report: Report) -> str:
         if not probe.findings:
             out.append("<p>found nothing</p>")
         for f in probe.findings[:MAX_SHOWN]:
-            first, second = _HEADINGS.get(f.kind, _HEADINGS["race"])
+            first, second = answers(f)
             out.append(
                 f"<details><summary>{e(finding_text(f))}</summary>"
                 f"<p>request <code>{e(f.request.method)} {e(f.request.url)}</code>"
                 f" (seed <code>{e(f.seed)}</code>)</p>"
-                f"<h4>{first}</h4><pre>{e(_answer(f.alone))}</pre>"
-                f"<h4>{second}</h4><pre>{e(_answer(f.concurrent))}</pre></details>"
+                f"<h4>{e(first)}</h4><pre>{e(_answer(f.alone))}</pre>"
+                f"<h4>{e(second)}</h4><pre>{e(_answer(f.concurrent))}</pre></details>"
             )
         if probe.unverified:
             out.append("<h4>could not verify</h4><ul>")

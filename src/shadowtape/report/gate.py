@@ -44,6 +44,7 @@ CATEGORIES: Mapping[str, frozenset[str]] = {
     "fixed_error": frozenset({"fixed_error"}),
     "race": frozenset({"race"}),
     "shape": frozenset({"shape"}),
+    "superlinear": frozenset({"superlinear"}),
 }
 DEFAULT_FAIL_ON: tuple[str, ...] = (
     "new_error",
@@ -54,7 +55,7 @@ DEFAULT_FAIL_ON: tuple[str, ...] = (
     "duplicate_delivery",
 )
 #: Added to the default when a probe ran (a run without probes has no such findings).
-PROBE_FAIL_ON: tuple[str, ...] = ("race", "shape")
+PROBE_FAIL_ON: tuple[str, ...] = ("race", "shape", "superlinear")
 _KINDS = frozenset().union(*CATEGORIES.values())
 #: word -> (one, many)
 _LABELS = {
@@ -75,6 +76,10 @@ _LABELS = {
     "shape": (
         "shape finding (a mutated request answered unlike the baseline answered it)",
         "shape findings (a mutated request answered unlike the baseline answered it)",
+    ),
+    "superlinear": (
+        "superlinear growth (latency grows faster with size than the baseline's)",
+        "superlinear growths (latency grows faster with size than the baseline's)",
     ),
 }
 

@@ -109,7 +109,12 @@ def _probe_case(suite: ET.Element, probe: ProbeRun) -> None:
     if gated:
         message = "; ".join(_probes.finding_text(f) for f in gated)
         failure = ET.SubElement(
-            case, "failure", {"message": _x(d.shorten(message, MESSAGE_LIMIT)), "type": "race"}
+            case,
+            "failure",
+            {
+                "message": _x(d.shorten(message, MESSAGE_LIMIT)),
+                "type": ",".join(sorted({f.kind for f in gated})),
+            },
         )
         failure.text = _x("\n".join(_probes.finding_text(f) for f in gated))
     ET.SubElement(case, "system-out").text = _x("\n".join(_probes.lines(probe)))

@@ -346,7 +346,9 @@ class RunInfo(_Serialized):
 @dataclass(frozen=True, slots=True)
 class ProbeFinding(_Serialized):
     """A gap a probe provoked on one target: ``race`` (concurrency), ``duplicate_delivery``
-    (duplicates), with its example; ``alone``/``concurrent`` hold the two answers shown."""
+    (duplicates), ``shape`` (shapes), ``superlinear`` or ``new_error`` (scale), with its
+    example; ``alone``/``concurrent`` hold the two answers shown (for scale: the answer at
+    the reference size, and the candidate's at the largest size)."""
 
     probe: str
     kind: str
