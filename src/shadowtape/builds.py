@@ -109,21 +109,20 @@ class Build:
                 )
             time.sleep(0.05)
 
-    def stop(self, grace: float) -> None:
-        """SIGTERM to the build's process group, SIGKILL to what is left after ``grace``."""
+    def send(self, sig: signal.Signals) -> None:
+        """``sig`` to the build's process group (noting first whether it had exited)."""
         if self.process is None:
             return
-        self.exited = self.process.poll()
-        group = self.process.pid
-        _signal_group(group, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        while _group_alive(group, self.process) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if _group_alive(group, self.process):
-            _signal_group(group, signal.SIGKILL)
-            self.process.wait()
-            while _group_alive(group, self.process) and time.monotonic() < deadline + grace:
-                time.sleep(0.02)
+        if self.exited is None:
+            self.exited = self.process.poll()
+        _signal_group(self.process.pid, sig)
+
+    def running(self) -> bool:
+        return self.process is not None and _group_alive(self.process.pid, self.process)
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.poll()
         if self._output is not None:
             self._output.close()
 
@@ -169,6 +168,23 @@ def _group_alive(group: int, leader: subprocess.Popen[bytes]) -> bool:
         if int(fields[2]) == group and fields[0] != "Z":
             return True
     return False
+
+
+def stop(builds: Sequence[Build], grace: float = GRACE) -> None:
+    """SIGTERM to each build's process group, SIGKILL to what is left after ``grace``."""
+    for build in builds:
+        build.send(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while any(b.running() for b in builds) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for build in builds:
+        if build.running():
+            build.send(signal.SIGKILL)
+    deadline = time.monotonic() + grace
+    while any(b.running() for b in builds) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for build in builds:
+        build.close()
 
 
 def free_port() -> int:
@@ -225,11 +241,14 @@ def launched(
     with _terminate_raises(), ExitStack() as stack:
         failed = False
         try:
+            extra: list[dict[str, str]] = []
             for build in builds:
-                environment: dict[str, str] = {}
+                extra.append({})
                 for make in environments:
-                    environment.update(stack.enter_context(make(build.role)))
-                stack.callback(build.stop, grace)
+                    extra[-1].update(stack.enter_context(make(build.role)))
+            # Left first: the builds stop before what they need beside them.
+            stack.callback(stop, builds, grace)
+            for build, environment in zip(builds, extra, strict=True):
                 build.start(environment)
             deadline = time.monotonic() + timeout
             for build in builds:

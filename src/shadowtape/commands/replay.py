@@ -99,15 +99,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="a second instance of the baseline build, to measure what varies on its own",
     )
-    for role in ROLES:
+    targets.add_argument(
+        "--candidate-cmd",
+        action=_Given,
+        metavar="CMD",
+        help="launch the candidate here instead of naming its URL: a shell command that "
+        "serves on {port} (also $PORT), started on a free loopback port before the replay "
+        "and stopped, with its children, after it; its output goes to builds/candidate.log "
+        "in the run folder",
+    )
+    for role in ROLES[1:]:
         targets.add_argument(
             f"--{role}-cmd",
             action=_Given,
             metavar="CMD",
-            help=f"launch the {role} build here instead of naming its URL: a shell command "
-            "that serves on {port} (also $PORT), started on a free loopback port before the "
-            "replay and stopped, with its children, after it; its output goes to "
-            f"builds/{role}.log in the run folder",
+            help=f"launch the {role} here, as --candidate-cmd",
         )
     targets.add_argument(
         "--build-timeout",
