@@ -39,8 +39,8 @@ ROLES = ("candidate", "baseline", "secondary")
 _URL_DEFAULTS = {"candidate": None, "baseline": "recorded", "secondary": None}
 
 USAGE = (
-    "%(prog)s TAPES [TAPES ...] (--candidate URL | --candidate-cmd CMD) "
-    "[--baseline recorded|URL | --baseline-cmd CMD] [options]"
+    "%(prog)s TAPES [TAPES ...] --candidate URL [--baseline recorded|URL] [options]\n"
+    "       %(prog)s TAPES [TAPES ...] --candidate-cmd CMD [--baseline-cmd CMD] [options]"
 )
 EXAMPLES = """
   # A pull request's build against what production answered, as fast as it takes:
