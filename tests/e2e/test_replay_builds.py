@@ -225,4 +225,6 @@ def test_sigterm_to_shadowtape_stops_the_builds(tmp_path: Path, when: str) -> No
             proc.wait()
     assert proc.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
+    # While replaying, the replay's own handler stops the run (and keeps its results).
+    assert ("the results so far are kept" in stderr) == (when == "replaying")
     assert _gone(pids)
