@@ -53,6 +53,7 @@ VALUE_FLAGS = (
     "header",
     "repeat-sample",
     "fail-on",
+    "max-unverified",
     "routes",
     "openapi",
     "ignore-header",
@@ -66,6 +67,7 @@ VALUE_FLAGS = (
     "probe",
     "probe-sample",
     "probe-concurrency",
+    "probe-shapes",
 )
 #: ... and those that take none.
 SWITCH_FLAGS = ("allow-mutating", "keep-host", "insecure")

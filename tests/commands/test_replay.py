@@ -196,3 +196,12 @@ def test_probes_come_from_the_file_and_are_checked_before_the_replay(tmp_path: P
         flags = ("--candidate", server.url, "--probe", "scale")
         assert _replay(tmp_path / "b", "", *flags) == 2  # a one-line error, no replay
         assert not (tmp_path / "b" / "run").exists()
+
+
+def test_the_shapes_cap_comes_from_the_file(tmp_path: Path) -> None:
+    with serve(_ok) as server, serve(_ok) as baseline:
+        config = 'probe = ["shapes"]\nprobe-shapes = 7\n'
+        flags = ("--candidate", server.url, "--baseline", baseline.url)
+        assert _replay(tmp_path, config, *flags) == 0
+        summary = orjson.loads((tmp_path / "run" / "probes" / "probes.json").read_bytes())
+    assert summary["probes"][0]["settings"]["shapes"] == 7

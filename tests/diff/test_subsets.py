@@ -31,6 +31,7 @@ def endpoint(seed: int, *, planted_ms: float = 0.0, n: int = 105, slow: int = 8)
             round(cand * 1000),
             service_us=round((base - shared_wait) * 1000),
             features=features(f"q=term{rng.randrange(40)}&limit={limit}", 0),
+            exchange_id=f"ex{i:03d}",
         )
     return sample
 
@@ -43,6 +44,9 @@ def test_a_planted_slowdown_on_a_subset_is_found_and_named() -> None:
     assert 20 <= subset.shift_ms <= 28
     assert subset.describe().startswith("limit=500: +2")
     assert subset.describe().endswith("ms at p50, 8 of 105 requests")
+    # Its examples are its own slowest pairs: among the first 8, the limit=500 ones.
+    assert len(subset.examples) == 5
+    assert all(int(x.removeprefix("ex")) < 8 for x in subset.examples)
     # Shared waits of up to half a second do not hide it, nor make the endpoint slower.
     result = analyze_latency(endpoint(1, planted_ms=24), S)
     assert result is not None and result.regressions == []

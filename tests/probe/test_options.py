@@ -50,3 +50,12 @@ def test_a_recorded_baseline_is_never_sent_to() -> None:
         probes=(Probe.CONCURRENCY,), candidate="http://127.0.0.1:1", baseline="http://127.0.0.1:2"
     )
     assert live.targets == {"candidate": "http://127.0.0.1:1", "baseline": "http://127.0.0.1:2"}
+
+
+def test_the_shapes_cap_defaults_as_the_command_and_is_at_least_one() -> None:
+    from shadowtape.probe.options import DEFAULT_SHAPES
+
+    assert parse_probes("shapes") == (Probe.SHAPES,)
+    assert command.PROBE_SHAPES == DEFAULT_SHAPES
+    with pytest.raises(ConfigError, match="--probe-shapes 0"):
+        ProbeOptions(probes=(Probe.SHAPES,), candidate="http://127.0.0.1:1", shapes=0)

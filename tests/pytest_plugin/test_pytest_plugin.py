@@ -187,6 +187,15 @@ def test_the_replay_flags_reach_the_replay(pytester: pytest.Pytester, shop_tape:
     assert settings["settings"]["ordering"] == "strict"
 
 
+def test_max_unverified_fails_the_whole_run_when_too_little_was_verified(
+    pytester: pytest.Pytester, shop_tape: Path
+) -> None:
+    # Without --shadowtape-allow-mutating the POSTs are skipped: not verified.
+    result = run(pytester, shop_tape, "--shadowtape-app", APP, "--shadowtape-max-unverified", "0%")
+    assert outcomes(result)["whole run"] == "FAILED"
+    result.stdout.fnmatch_lines(["*were not verified (unverified or skipped)*"])
+
+
 def test_the_fixture_gives_the_run_to_custom_assertions(
     pytester: pytest.Pytester, shop_tape: Path
 ) -> None:

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from shadowtape.report import html, junit, markdown, terminal
 from shadowtape.report._probes import read_probes, with_probes
-from shadowtape.report.gate import DEFAULT_FAIL_ON
+from shadowtape.report.gate import DEFAULT_FAIL_ON, PROBE_FAIL_ON
 from shadowtape.report.load import load_report
 from shadowtape.report.model import GateOutcome, Report
 
@@ -67,9 +67,10 @@ def test_no_probes_leaves_the_report_as_it_was(tmp_path: Path) -> None:
 def test_a_candidate_race_fails_the_default_gate(tmp_path: Path) -> None:
     report = with_probes(_report(), [_run(tmp_path, _finding())])
     assert not report.gate.passed
-    assert report.gate.fail_on == (*DEFAULT_FAIL_ON, "race")
+    assert report.gate.fail_on == (*DEFAULT_FAIL_ON, *PROBE_FAIL_ON)
+    assert "race" in PROBE_FAIL_ON
     assert report.gate.reasons == (
-        "GET /api/users/{id}: 1 races (answered differently under concurrency than alone) ($.id)",
+        "GET /api/users/{id}: 1 race (answered differently under concurrency than alone) ($.id)",
     )
 
 
@@ -141,3 +142,22 @@ def test_a_duplicate_delivery_fails_the_default_gate_and_reads_back(tmp_path: Pa
     )
     assert "candidate, second delivery" in html.page(report)
     assert not with_probes(_report(("race",)), [_run(tmp_path / "b", finding)]).gate.reasons
+
+
+def test_a_shape_fails_the_default_gate_and_names_its_two_answers(tmp_path: Path) -> None:
+    shape = {
+        **_finding(),
+        "probe": "shapes",
+        "kind": "shape",
+        "location": "query page",
+        "message": "page=4, past the last page seen (3): 500 on the candidate, "
+        "200 with an empty list on the baseline",
+    }
+    report = with_probes(_report(), [_run(tmp_path, shape)])
+    assert "shape" in report.gate.fail_on
+    assert report.gate.reasons == (
+        "GET /api/users/{id}: 1 shape finding (a mutated request answered unlike the "
+        "baseline answered it) (query page)",
+    )
+    assert "[baseline, candidate: A1, C1]" in markdown.summary(report)
+    assert "<h4>baseline</h4>" in html.page(report)

@@ -34,6 +34,7 @@ ABORT_AFTER = 20
 #: shadowtape.probe's defaults (a test keeps them equal).
 PROBE_SAMPLE = 20
 PROBE_CONCURRENCY = 16
+PROBE_SHAPES = 40
 #: The targets a build can be launched for (--candidate-cmd ...), with their URL's default.
 ROLES = ("candidate", "baseline", "secondary")
 _URL_DEFAULTS = {"candidate": None, "baseline": "recorded", "secondary": None}
@@ -241,7 +242,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "endpoint's requests: concurrency (each request alone, then K at once: a 'race' "
         "when a target answers differently at once), duplicates (each mutating request twice "
         "in a row and twice at once, with --allow-mutating: a 'duplicate_delivery' when the "
-        "candidate's second delivery does what the baseline's did not); comma list or repeated "
+        "candidate's second delivery does what the baseline's did not), shapes (one "
+        "parameter at a time moved to an edge the recording has not reached: a 'shape' when "
+        "the candidate answers unlike the live baseline); comma list or repeated "
         "(default: no probes)",
     )
     probes.add_argument(
@@ -257,6 +260,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=PROBE_CONCURRENCY,
         metavar="K",
         help="requests at once in the concurrency probe (default: %(default)s)",
+    )
+    probes.add_argument(
+        "--probe-shapes",
+        type=int,
+        default=PROBE_SHAPES,
+        metavar="N",
+        help="at most N mutants per endpoint in the shapes probe (default: %(default)s)",
     )
     add_analysis_arguments(parser.add_argument_group("report and gate (as shadowtape report)"))  # type: ignore[arg-type]
     output = parser.add_argument_group("output")
@@ -499,6 +509,7 @@ def probe_options(args: argparse.Namespace, analysis: dict[str, Any]) -> Any:
         baseline=args.baseline,
         sample=args.probe_sample,
         concurrency=args.probe_concurrency,
+        shapes=args.probe_shapes,
         timeout=args.timeout,
         allow_mutating=args.allow_mutating,
         keep_host=args.keep_host,

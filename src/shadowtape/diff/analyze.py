@@ -45,6 +45,10 @@ PENDING_SLOTS = 2_000
 #: its schedule) did not meet the load production saw: its latency is not verifiable.
 LAG_US = 10_000
 BODY_CAP = 16 * 1024
+#: Distinct outcomes kept per endpoint for the ledger; rarer ones fold into OVERFLOW.
+OUTCOME_SLOTS = 2_048
+#: Slowest latency pairs (candidate minus baseline) kept per endpoint as examples.
+SLOWEST_SLOTS = 5
 _VALUE_KINDS = (Kind.BODY_VALUE, Kind.HEADER)
 
 
@@ -108,6 +112,16 @@ class EndpointStats:
     #: Compared requests sent at least LAG_US late, and the largest lag seen (µs).
     lagged: int = 0
     max_lag_us: int = 0
+    #: The ledger: how many compared exchanges showed each outcome, a frozenset of the
+    #: (location pattern, kind, how) keys they differed at ("count", "volatile" or
+    #: "redacted"); the empty set is an exchange that compared equal.
+    outcomes: Counter[frozenset[tuple[str, str, str]]] = field(default_factory=Counter)
+    #: Replayed exchanges that could not be compared, by reason.
+    not_compared: Counter[str] = field(default_factory=Counter)
+    #: The candidate's latency over the replayed exchanges, in µs.
+    candidate_us: int = 0
+    #: The slowest pairs: (candidate minus baseline µs, exchange id), slowest first.
+    slowest: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -246,13 +260,18 @@ def _row(
     redacted = _redactions(ep, batch["redactions"][i])  # type: ignore[arg-type]
     base = _side(batch, "baseline", i, out)
     cand = _side(batch, "candidate", i, out)
+    c_us = batch["candidate_latency_us"][i]
+    if isinstance(c_us, int):
+        ep.candidate_us += c_us
     if not base.present or not cand.present:
         ep.notes["missing_response"] += 1
+        ep.not_compared["missing_response"] += 1
         return
     if not recorded and base.error_kind is not None:
         # A live baseline that did not answer is no measure of the candidate: compared,
         # a dead baseline would pass a dead candidate, and excuse every error as fixed.
         ep.notes["baseline_failed"] += 1
+        ep.not_compared["baseline_failed"] += 1
         return
     ep.compared += 1
     comparison = compare(base, cand, settings.diff)
@@ -263,8 +282,12 @@ def _row(
         retry = out.retries.check(f"{ep.method} {ep.route}", key, base, cand)
         if retry is not None:
             comparison.differences.append(retry)
+    outcome: frozenset[tuple[str, str, str]] = frozenset()
     if comparison.differences:
-        _count(ep, comparison.differences, redacted, exchange_id, batch, i)
+        outcome = _count(ep, comparison.differences, redacted, exchange_id, batch, i)
+    if outcome not in ep.outcomes and len(ep.outcomes) >= OUTCOME_SLOTS:
+        outcome = OVERFLOW
+    ep.outcomes[outcome] += 1
 
     has_secondary = (
         batch["secondary_status"][i] is not None or batch["secondary_error_kind"][i] is not None
@@ -287,8 +310,9 @@ def _row(
         at = _recorded_us(batch, i, out.rows)
         _identical_requests(ep, batch, i, base, cand, at, settings)
 
-    b_us, c_us = batch["baseline_latency_us"][i], batch["candidate_latency_us"][i]
+    b_us = batch["baseline_latency_us"][i]
     if b_us is not None and c_us is not None:
+        _slowest(ep, int(c_us) - int(b_us), exchange_id)  # type: ignore[call-overload]
         service = batch["baseline_service_us"][i]
         body = batch["request_body"][i]
         ep.latency.add(
@@ -299,6 +323,7 @@ def _row(
                 batch["query"][i],  # type: ignore[arg-type]
                 len(body) if isinstance(body, bytes | bytearray) else None,
             ),
+            exchange_id=exchange_id,
         )
         lag = batch["lag_us"][i]
         if isinstance(lag, int) and lag >= LAG_US and not recorded:
@@ -307,6 +332,18 @@ def _row(
     s_us = batch["secondary_latency_us"][i]
     if b_us is not None and s_us is not None:
         ep.latency_noise.add(int(b_us), int(s_us))  # type: ignore[call-overload]
+
+
+#: The outcome rarer exchanges fold into once OUTCOME_SLOTS are taken: counted as
+#: regressed when the endpoint has findings, else as differing only by noise.
+OVERFLOW: frozenset[tuple[str, str, str]] = frozenset({("$…", "*", "count")})
+
+
+def _slowest(ep: EndpointStats, shift_us: int, exchange_id: str) -> None:
+    if len(ep.slowest) < SLOWEST_SLOTS or shift_us > ep.slowest[-1][0]:
+        ep.slowest.append((shift_us, exchange_id))
+        ep.slowest.sort(key=lambda pair: -pair[0])
+        del ep.slowest[SLOWEST_SLOTS:]
 
 
 def _identical_requests(
@@ -342,11 +379,13 @@ def _identical_requests(
 
 
 def _redactions(ep: EndpointStats, redactions: list[str] | None) -> set[str]:
-    """Response locations redacted on the tape, in differ words; counts request ones."""
+    """Response locations redacted on the tape, in differ words; counts request ones,
+    each once per exchange (two redacted fields of one body are one redacted body)."""
     found: set[str] = set()
+    in_request: set[str] = set()
     for loc in redactions or ():
         if loc.startswith("request."):
-            ep.request_redactions[loc.split("$", 1)[0] if "$" in loc else loc] += 1
+            in_request.add(loc.split("$", 1)[0] if "$" in loc else loc)
         elif loc.startswith("response.body$"):
             found.add(loc[len("response.body") :])
         elif loc.startswith("response.header."):
@@ -355,6 +394,7 @@ def _redactions(ep: EndpointStats, redactions: list[str] | None) -> set[str]:
             found.add("header:set-cookie:" + loc[len("response.set-cookie.") :])
         elif loc.startswith("response.body"):
             found.add("body")
+    ep.request_redactions.update(in_request)
     return found
 
 
@@ -376,13 +416,15 @@ def _count(
     exchange_id: str,
     batch: dict[str, list[object]],
     i: int,
-) -> None:
+) -> frozenset[tuple[str, str, str]]:
+    """Count the row's differences; its outcome for the ledger."""
     per_row: dict[tuple[str, str], Difference] = {}
     for d in differences:
         key = (pattern_of(d.location), str(d.kind))
         if key not in per_row:
             per_row[key] = d
     new_keys: set[tuple[str, str]] = set()
+    outcome: set[tuple[str, str, str]] = set()
     for key, d in per_row.items():
         stats = ep.ab.get(key)
         if stats is None:
@@ -393,6 +435,7 @@ def _count(
                 stats = ep.ab[key] = LocStats(kind=str(d.kind))
         if _is_redacted(d, redacted):
             stats.redacted += 1
+            outcome.add((*key, "redacted"))
             continue
         if (d.kind in _VALUE_KINDS and both_volatile(d.baseline, d.candidate)) or (
             d.kind == Kind.TEXT and same_but_volatile_text(d.baseline, d.candidate)
@@ -404,7 +447,9 @@ def _count(
                 stats.volatile_ids.append(exchange_id)
             if d.location not in stats.volatile_locations and len(stats.volatile_locations) < 3:
                 stats.volatile_locations.append(d.location)
+            outcome.add((*key, "volatile"))
             continue
+        outcome.add((*key, "count"))
         stats.count += 1
         if d.location not in stats.locations and len(stats.locations) < 3:
             stats.locations.append(d.location)
@@ -416,6 +461,7 @@ def _count(
             new_keys.add(key)
     if new_keys and len(ep.examples) < EXAMPLE_SLOTS:
         ep.examples[exchange_id] = (new_keys | set(per_row), example(batch, i))
+    return frozenset(outcome)
 
 
 def _text(body: object) -> str | None:

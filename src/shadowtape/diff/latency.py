@@ -46,14 +46,15 @@ class LatencySettings:
 class LatencySample:
     """Baseline and candidate latencies of one endpoint's requests, in microseconds.
 
-    ``pairs[i]`` has the baseline's service time in ``service[i]`` (None when unknown)
-    and the request's features in ``features[i]``."""
+    ``pairs[i]`` has the baseline's service time in ``service[i]`` (None when unknown),
+    the request's features in ``features[i]`` and its exchange id in ``ids[i]``."""
 
     seed: int = 0
     seen: int = 0
     pairs: list[tuple[int, int]] = field(default_factory=list)
     service: list[int | None] = field(default_factory=list)
     features: list[Features] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
     hist_baseline: list[int] = field(default_factory=lambda: [0] * (len(EDGES_MS) + 1))
     hist_candidate: list[int] = field(default_factory=lambda: [0] * (len(EDGES_MS) + 1))
     _rng: random.Random = field(default_factory=random.Random)
@@ -68,18 +69,21 @@ class LatencySample:
         *,
         service_us: int | None = None,
         features: Features = (),
+        exchange_id: str = "",
     ) -> None:
         self.seen += 1
         if len(self.pairs) < RESERVOIR:
             self.pairs.append((baseline_us, candidate_us))
             self.service.append(service_us)
             self.features.append(features)
+            self.ids.append(exchange_id)
         else:
             j = self._rng.randrange(self.seen)
             if j < RESERVOIR:
                 self.pairs[j] = (baseline_us, candidate_us)
                 self.service[j] = service_us
                 self.features[j] = features
+                self.ids[j] = exchange_id
         self.hist_baseline[bisect.bisect_right(EDGES_MS, baseline_us / 1000)] += 1
         self.hist_candidate[bisect.bisect_right(EDGES_MS, candidate_us / 1000)] += 1
 

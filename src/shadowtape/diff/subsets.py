@@ -28,6 +28,8 @@ ALPHA = 0.001
 MIN_SUBSET = 5
 #: Distinct values above which a numeric parameter is cut into quartile bins instead.
 MAX_VALUES = 12
+#: Example exchanges named per slow subset.
+EXAMPLES = 5
 #: Subsets tried per endpoint at most (the most common first).
 MAX_SUBSETS = 40
 _BODY_CLASSES = (
@@ -71,6 +73,8 @@ class SlowSubset:
     #: The subset's p50 on each side.
     baseline_ms: float = 0.0
     candidate_ms: float = 0.0
+    #: Exchange ids of its slowest pairs (candidate minus baseline), slowest first.
+    examples: tuple[str, ...] = ()
 
     def describe(self) -> str:
         return f"{self.name}: +{self.shift_ms:.0f} ms at p50, {self.size} of {self.of} requests"
@@ -98,7 +102,11 @@ def slow_subsets(
         if large(shift - noise_ms, sample.reference_ms(0.5, members), settings):
             base = percentile(sorted(sample.pairs[i][0] / 1000 for i in members), 0.5)
             cand = percentile(sorted(sample.pairs[i][1] / 1000 for i in members), 0.5)
-            found.append(SlowSubset(name, len(members), n, round(shift, 3), p, base, cand))
+            slowest = sorted(members, key=lambda i: -diffs[i])[:EXAMPLES]
+            ids = tuple(sample.ids[i] for i in slowest if i < len(sample.ids) and sample.ids[i])
+            found.append(
+                SlowSubset(name, len(members), n, round(shift, 3), p, base, cand, examples=ids)
+            )
     found.sort(key=lambda s: (-s.shift_ms, s.name))
     return found
 

@@ -11,6 +11,8 @@ folder; the report reads them from there (report/_probes.py).
     verdict.py      an answer at once unlike the answer alone, beyond the endpoint's noise
     concurrency.py  the concurrency probe: alone, K at once, alone again; ``race`` findings
     duplicates.py   the duplicates probe: mutating requests twice; ``duplicate_delivery``
+    mutants.py      a seed with one parameter moved to an edge its recording has not reached
+    shapes.py       the shapes probe: mutants to the candidate and the live baseline; ``shape``
 
 ``run_probes(run_dir, options)`` is the entry point (``shadowtape replay --probe`` calls it).
 """
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import orjson
 
-from shadowtape.probe import concurrency, duplicates
+from shadowtape.probe import concurrency, duplicates, shapes
 from shadowtape.probe.options import Probe, ProbeOptions, parse_probes
 from shadowtape.probe.sample import sample
 from shadowtape.probe.sender import ExchangeLog, TargetSender
@@ -93,6 +95,16 @@ async def run_probes_async(run_dir: Path, options: ProbeOptions) -> Path:
                     settings=options.diff,
                 )
                 results.append(dup.to_json())
+            if Probe.SHAPES in options.probes:
+                shaped = await shapes.run(
+                    samples,
+                    senders,
+                    cap=options.shapes,
+                    sample_size=options.sample,
+                    allow_mutating=options.allow_mutating,
+                    settings=options.diff,
+                )
+                results.append(shaped.to_json())
     finally:
         log.close()
     path = folder / SUMMARY

@@ -17,6 +17,7 @@ from shadowtape.replay.http.inprocess import App
 
 DEFAULT_SAMPLE = 20
 DEFAULT_CONCURRENCY = 16
+DEFAULT_SHAPES = 40
 
 
 class Probe(StrEnum):
@@ -24,6 +25,7 @@ class Probe(StrEnum):
 
     CONCURRENCY = "concurrency"
     DUPLICATES = "duplicates"
+    SHAPES = "shapes"
 
 
 def parse_probes(values: Iterable[str] | str | None) -> tuple[Probe, ...]:
@@ -53,6 +55,8 @@ class ProbeOptions:
     sample: int = DEFAULT_SAMPLE
     #: Requests in flight at once in the concurrent round.
     concurrency: int = DEFAULT_CONCURRENCY
+    #: At most this many mutants per endpoint in the shapes probe.
+    shapes: int = DEFAULT_SHAPES
     timeout: float = 30.0
     allow_mutating: bool = False
     keep_host: bool = False
@@ -74,6 +78,8 @@ class ProbeOptions:
             raise ConfigError(
                 f"--probe-concurrency {self.concurrency}: give 2 or more requests at once"
             )
+        if self.shapes < 1:
+            raise ConfigError(f"--probe-shapes {self.shapes}: give 1 or more mutants")
 
     @property
     def targets(self) -> dict[str, str]:

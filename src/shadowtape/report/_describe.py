@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from shadowtape.diff.json import dumps
-from shadowtape.report.model import Endpoint, Finding, Ratio, Report, ServiceFinding, Unverified
+from shadowtape.report.model import (
+    Endpoint,
+    Finding,
+    Ledger,
+    Ratio,
+    Report,
+    ServiceFinding,
+    Unverified,
+)
 
 KIND_LABELS: dict[str, str] = {
     "status": "status changed",
@@ -44,6 +52,8 @@ REASON_LABELS: dict[str, str] = {
     "secondary_failed": "secondary failed",
     "baseline_failed": "baseline failed",
     "latency_lag": "latency sent late",
+    "missing_response": "response missing",
+    "mutating": "mutating",
 }
 
 VERDICTS = ("regression", "unverified", "ok")
@@ -123,18 +133,49 @@ def ratio_text(ratio: Ratio | None) -> str:
     return text
 
 
-def gate_line(report: Report) -> str:
-    """The one line CI readers look at first."""
+#: The ledger's buckets in the order every format shows them: (field, words).
+LEDGER_BUCKETS = (
+    ("regressed", "regressed"),
+    ("equal", "equal"),
+    ("noise", "noise only"),
+    ("unverified", "unverified"),
+    ("skipped", "skipped"),
+)
+
+
+def ledger_counts(ledger: Ledger) -> list[tuple[str, int, str]]:
+    """(bucket, count, reasons) per bucket; reasons as "baseline failed 3" or ""."""
+    out = []
+    for name, words in LEDGER_BUCKETS:
+        value = getattr(ledger, name)
+        if isinstance(value, int):
+            out.append((words, value, ""))
+        else:
+            reasons = ", ".join(f"{reason_label(k)} {n:,}" for k, n in value.items() if n)
+            out.append((words, sum(value.values()), reasons))
+    return out
+
+
+def ledger_text(ledger: Ledger) -> str:
+    """'307 exchanges: 117 regressed, 5 equal, 185 noise only, 2 unverified (baseline
+    failed 2), 0 skipped': every bucket, always, so the counts visibly add up."""
+    bits = [
+        f"{n:,} {words}" + (f" ({why})" if why else "") for words, n, why in ledger_counts(ledger)
+    ]
+    return f"{plural(ledger.selected, 'exchange')}: {', '.join(bits)}"
+
+
+def gate_line(report: Report, *, ledger: bool = True) -> str:
+    """The one line CI readers look at first; with the run's ledger unless `ledger` is
+    False (the terminal prints the ledger on a line of its own)."""
     totals = report.totals
     n_endpoints = totals.endpoints or len(report.endpoints)
     regressions = totals.regression or len(report.by_verdict("regression"))
-    unverified_n = totals.unverified or len(report.by_verdict("unverified"))
     passed = report.gate.passed
     head = "Gate passed" if passed else "Gate failed"
-    text = (
-        f"{head}: {regressions:,} of {plural(n_endpoints, 'endpoint')} with regressions, "
-        f"{unverified_n:,} unverified"
-    )
+    text = f"{head}: {regressions:,} of {plural(n_endpoints, 'endpoint')} with regressions"
+    if ledger and report.ledger is not None:
+        text += f"; {ledger_text(report.ledger)}"
     reasons = report.gate.reasons
     if not passed and reasons and regressions == 0:
         text += f" ({plural(len(reasons), 'reason')}: {reasons[0]})"
@@ -149,8 +190,16 @@ def finding_text(finding: Finding, limit: int = 60) -> str:
     """'value changed at $.price: 10 → "10" (3x, 25%)'."""
     location = finding_location(finding)
     text = kind_label(finding.kind) + (f" at {location}" if location else "")
-    text += f": {value_text(finding.baseline, limit)} → {value_text(finding.candidate, limit)}"
-    return text + count_suffix(finding)
+    b, c = (
+        finding_value(finding, finding.baseline, limit),
+        finding_value(finding, finding.candidate, limit),
+    )
+    return text + f": {b} → {c}" + count_suffix(finding)
+
+
+def finding_value(finding: Finding, value: object, limit: int = 60) -> str:
+    """One side's value of a finding: milliseconds carry their unit."""
+    return ms(value) if finding.kind == "latency" else value_text(value, limit)
 
 
 def service_text(item: ServiceFinding, limit: int = 60) -> str:

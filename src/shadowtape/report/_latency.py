@@ -71,7 +71,7 @@ def endpoint_latency(
         detail = f"only {result.pairs} latency pairs (want {settings.latency.min_pairs})"
         note = entry("too_few_samples", "latency", result.pairs, detail)
         return latency, [], [note], False
-    findings = _findings(result, settings) + _subset_findings(ep, result, settings)
+    findings = _findings(result, settings, _slowest(ep)) + _subset_findings(ep, result, settings)
     if not findings and ep.compared and ep.lagged / ep.compared >= LAG_SHARE:
         return latency, [], [_lagged(ep)], False
     return latency, findings, [], True
@@ -81,7 +81,14 @@ def endpoint_latency(
 LAG_SHARE = 0.25
 
 
-def _findings(result: LatencyResult, settings: AnalysisSettings) -> list[Finding]:
+def _slowest(ep: EndpointStats) -> tuple[str, ...]:
+    """The exchanges of the slowest pairs (candidate minus baseline), slowest first."""
+    return tuple(exchange_id for _, exchange_id in ep.slowest)
+
+
+def _findings(
+    result: LatencyResult, settings: AnalysisSettings, slowest: tuple[str, ...]
+) -> list[Finding]:
     findings = []
     for name in result.regressions:
         r = result.ratio[name]
@@ -101,7 +108,7 @@ def _findings(result: LatencyResult, settings: AnalysisSettings) -> list[Finding
                 candidate=round(c, 3),
                 count=result.pairs,
                 rate=_finite(r.value),
-                exchange_ids=(),
+                exchange_ids=slowest,
             )
         )
     return findings
@@ -129,7 +136,7 @@ def _subset_findings(
                 rate=_finite(subset.candidate_ms / subset.baseline_ms)
                 if subset.baseline_ms > 0
                 else None,
-                exchange_ids=(),
+                exchange_ids=subset.examples,
             )
         )
     return out

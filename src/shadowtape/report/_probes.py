@@ -30,6 +30,7 @@ MAX_SHOWN = 20
 _HEADINGS = {
     "race": ("alone", "at once"),
     "duplicate_delivery": ("candidate, first delivery", "candidate, second delivery"),
+    "shape": ("baseline", "candidate"),
 }
 
 
@@ -86,7 +87,7 @@ def with_probes(report: Report, run_dirs: Sequence[Path]) -> Report:
 def finding_text(f: ProbeFinding) -> str:
     where = f"{f.endpoint} on the {f.target}"
     ids = ", ".join(f.exchange_ids)
-    labels = ", ".join(f.exchange_labels) or "alone, at once"
+    labels = ", ".join(f.exchange_labels or _HEADINGS.get(f.kind, _HEADINGS["race"]))
     return f"{f.kind} · {where}: {f.message}" + (f" [{labels}: {ids}]" if ids else "")
 
 
@@ -142,14 +143,13 @@ def html(report: Report) -> str:
         if not probe.findings:
             out.append("<p>found nothing</p>")
         for f in probe.findings[:MAX_SHOWN]:
+            first, second = _HEADINGS.get(f.kind, _HEADINGS["race"])
             out.append(
                 f"<details><summary>{e(finding_text(f))}</summary>"
                 f"<p>request <code>{e(f.request.method)} {e(f.request.url)}</code>"
                 f" (seed <code>{e(f.seed)}</code>)</p>"
-                f"<h4>{_HEADINGS.get(f.kind, _HEADINGS['race'])[0]}</h4>"
-                f"<pre>{e(_answer(f.alone))}</pre>"
-                f"<h4>{_HEADINGS.get(f.kind, _HEADINGS['race'])[1]}</h4>"
-                f"<pre>{e(_answer(f.concurrent))}</pre></details>"
+                f"<h4>{first}</h4><pre>{e(_answer(f.alone))}</pre>"
+                f"<h4>{second}</h4><pre>{e(_answer(f.concurrent))}</pre></details>"
             )
         if probe.unverified:
             out.append("<h4>could not verify</h4><ul>")

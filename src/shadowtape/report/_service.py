@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from shadowtape.diff.json import dumps
+from shadowtape.report._describe import plural
 from shadowtape.report.gate import CATEGORIES
 from shadowtape.report.model import Endpoint, Finding, ServiceFinding
 
@@ -71,7 +72,7 @@ def service_wide(
                 kind=first.kind,
                 location=first.location,
                 message=f"{_SHARE.sub('', first.message)} on {len(members)} of "
-                f"{len(compared)} endpoints ({count:,} of {requests:,} requests)",
+                f"{len(compared)} endpoints ({count:,} of {plural(requests, 'request')})",
                 baseline=first.baseline,
                 candidate=first.candidate,
                 count=count,

@@ -3,8 +3,11 @@
 One <testcase> per endpoint (classname: the method, name: the endpoint). A regression
 is a <failure> whose message lists the findings and whose text gives, per finding, the
 location, both values, how often and example exchange ids. An unverified endpoint is
-<skipped> with its reasons. Every case's <system-out> holds the three lists: checked,
-flagged, could not verify, so nothing that was ignored is hidden. What weakens the whole
+<skipped> with its reasons. Every case's <system-out> holds its ledger (where each of
+its exchanges went) and the three lists: checked, flagged, caveats, so nothing that was
+ignored is hidden. A case's time is the candidate's latencies summed over the endpoint's
+replayed exchanges (report.json ``candidate_time_ms``); the suite's is the runs' wall
+time. The run's ledger and its redacted request fields are suite properties. What weakens the whole
 run (partial results, a run behind schedule) is the suite's <system-err>, and partial
 results are also properties (``shadowtape.incomplete.N``).
 
@@ -117,7 +120,7 @@ def _testcase(suite: ET.Element, ep: Endpoint, shared: list[str]) -> None:
     case = ET.SubElement(
         suite,
         "testcase",
-        {"name": _x(ep.endpoint), "classname": _x(method), "time": "0"},
+        {"name": _x(ep.endpoint), "classname": _x(method), "time": _seconds(_case_time(ep))},
     )
     fs, us = ep.findings, ep.unverified
     verdict = ep.verdict
@@ -131,7 +134,7 @@ def _testcase(suite: ET.Element, ep: Endpoint, shared: list[str]) -> None:
         )
         failure.text = _x("\n\n".join([*shared, *(_finding_block(f) for f in fs)]))
     elif verdict == "unverified":
-        message = "could not verify: " + (
+        message = "nothing was compared: " + (
             "; ".join(d.unverified_text(u) for u in us) or "no reason given"
         )
         ET.SubElement(case, "skipped", {"message": _x(d.shorten(message, MESSAGE_LIMIT))})
@@ -143,22 +146,27 @@ def _finding_block(f: Finding) -> str:
     lines = [f"{d.kind_label(f.kind)} [{f.kind}] at {f.location or '-'}{d.count_suffix(f)}"]
     if f.message:
         lines.append(f"  {f.message}")
-    lines.append(f"  baseline:  {d.value_text(f.baseline, 500)}")
-    lines.append(f"  candidate: {d.value_text(f.candidate, 500)}")
+    lines.append(f"  baseline:  {d.finding_value(f, f.baseline, 500)}")
+    lines.append(f"  candidate: {d.finding_value(f, f.candidate, 500)}")
     ids = f.exchange_ids
     if ids:
         lines.append(f"  examples:  {', '.join(ids)}")
     return "\n".join(lines)
 
 
+def _case_time(ep: Endpoint) -> float:
+    return (ep.candidate_time_ms or 0.0) / 1000
+
+
 def _three_lists(ep: Endpoint) -> str:
-    lines = [f"{ep.endpoint}: {d.plural(ep.requests, 'request')}"]
+    ledger = d.ledger_text(ep.ledger) if ep.ledger is not None else d.plural(ep.requests, "request")
+    lines = [f"{ep.endpoint}: {ledger}"]
     lines.append(f"checked: {d.checked_text(ep)}")
     fs = ep.findings
     lines.append("flagged:" + ("" if fs else " nothing"))
     lines += [f"  - {d.finding_text(f)}" for f in fs]
     us = ep.unverified
-    lines.append("could not verify:" + ("" if us else " nothing"))
+    lines.append("caveats:" + ("" if us else " none"))
     for u in us:
         detail = f": {u.detail}" if u.detail else ""
         lines.append(f"  - {d.unverified_text(u)}{detail}")
@@ -174,6 +182,10 @@ def _properties(report: Report) -> list[tuple[str, str]]:
     ]
     props += [(f"shadowtape.{label}", value) for label, value in d.run_targets(report)]
     props.append(("shadowtape.runs", ",".join(str(r.raw.get("run_id")) for r in report.runs)))
+    if report.ledger is not None:
+        props.append(("shadowtape.ledger", d.ledger_text(report.ledger)))
+    for i, r in enumerate(report.redactions):
+        props.append((f"shadowtape.redacted.{i + 1}", d.unverified_text(r)))
     for i, reason in enumerate(gate.reasons):
         props.append((f"shadowtape.gate.reason.{i + 1}", reason))
     for i, problem in enumerate(report.incomplete or ()):

@@ -1,8 +1,9 @@
 """summary.md: GitHub-flavoured Markdown for CI step summaries and pull-request comments.
 
-The gate line comes first, then a totals table, then each regressed endpoint with its
-findings; what could not be verified (noise included) and the endpoints that passed sit
-in collapsed <details>. GitHub refuses step summaries over 1 MiB (and PR comments over
+The gate line comes first, then the ledger (where every selected exchange went), then
+each regressed endpoint with its findings; the ledger per endpoint, the caveats (noise,
+volatile values, redactions: what was set aside) and the endpoints that passed sit in
+collapsed <details>. GitHub refuses step summaries over 1 MiB (and PR comments over
 65,536 characters): long lists are cut with "and N more", and the caps shrink until the
 text fits `max_bytes`.
 
@@ -71,6 +72,7 @@ def summary(report: Report, *, max_bytes: int = GITHUB_STEP_SUMMARY_LIMIT) -> st
 
 def _render(report: Report, caps: _Caps) -> str:
     parts = [_head(report, caps), _service(report, caps), _regressions(report, caps)]
+    parts.append(_ledger(report, caps))
     parts.append(_probes.markdown(report))
     parts.append(_unverified(report, caps))
     parts.append(_ok(report, caps))
@@ -91,11 +93,19 @@ def _head(report: Report, caps: _Caps) -> str:
     if reasons:
         lines.append("")
     t = report.totals
-    labels = ("exchanges", "replayed", "skipped", "endpoints", "regressions", "unverified", "ok")
-    lines.append("| " + " | ".join(labels) + " | findings |")
-    lines.append("|" + "---:|" * (len(labels) + 1))
-    numbers = (t.exchanges, t.replayed, t.skipped, t.endpoints, t.regression, t.unverified, t.ok)
-    values = [_int(n) for n in (*numbers, t.findings)]
+    if report.ledger is not None:
+        counts = d.ledger_counts(report.ledger)
+        labels = ["exchanges", *(words for words, _, _ in counts)]
+        values = [_int(report.ledger.selected), *(_int(n) for _, n, _ in counts)]
+    else:
+        labels, values = (
+            ["exchanges", "replayed", "skipped"],
+            [_int(n) for n in (t.exchanges, t.replayed, t.skipped)],
+        )
+    labels += ["endpoints", "with regressions", "findings"]
+    values += [_int(n) for n in (t.endpoints, t.regression, t.findings)]
+    lines.append("| " + " | ".join(labels) + " |")
+    lines.append("|" + "---:|" * len(labels))
     lines.append("| " + " | ".join(values) + " |")
     lines.append("")
     targets = " · ".join(f"{label} {_code(v, table=False)}" for label, v in d.run_targets(report))
@@ -155,8 +165,8 @@ def _regressions(report: Report, caps: _Caps) -> str:
             ids = f.exchange_ids
             lines.append(
                 f"| {_text(d.kind_label(f.kind))} | {_code(f.location)} "
-                f"| {_code(d.value_text(f.baseline, caps.value))} "
-                f"| {_code(d.value_text(f.candidate, caps.value))} "
+                f"| {_code(d.finding_value(f, f.baseline, caps.value))} "
+                f"| {_code(d.finding_value(f, f.candidate, caps.value))} "
                 f"| {_int(f.count)} | {d.rate_text(f)} "
                 f"| {_code(ids[0]) if ids else ''} |"
             )
@@ -168,22 +178,53 @@ def _regressions(report: Report, caps: _Caps) -> str:
     return "\n".join(lines)
 
 
+def _ledger(report: Report, caps: _Caps) -> str:
+    """Every endpoint's buckets, which add up to its requests."""
+    eps = [ep for ep in report.endpoints if ep.ledger is not None]
+    if not eps:
+        return ""
+    words = [w for _, w in d.LEDGER_BUCKETS]
+    selected = sum(ep.ledger.selected for ep in eps if ep.ledger is not None)
+    lines = [
+        f"<details><summary>Ledger: where each of {d.plural(selected, 'exchange')} went, "
+        "per endpoint</summary>",
+        "",
+        "| endpoint | exchanges | " + " | ".join(words) + " |",
+        "|---|" + "---:|" * (len(words) + 1),
+    ]
+    for ep in eps[: caps.ok]:
+        assert ep.ledger is not None
+        cells = [
+            _int(n) + (f" ({_text(why)})" if why else "")
+            for _, n, why in d.ledger_counts(ep.ledger)
+        ]
+        lines.append(
+            f"| {_code(ep.endpoint)} | {_int(ep.ledger.selected)} | " + " | ".join(cells) + " |"
+        )
+    if len(eps) > caps.ok:
+        lines.append(f"| and {len(eps) - caps.ok:,} more |" + " |" * (len(words) + 1))
+    lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
 def _unverified(report: Report, caps: _Caps) -> str:
-    rows = [(ep, u) for ep in report.endpoints for u in ep.unverified]
+    rows = [(ep.endpoint, u) for ep in report.endpoints for u in ep.unverified]
+    rows += [("every endpoint", u) for u in report.redactions]
     if not rows:
         return ""
-    n_eps = len({ep.endpoint for ep, _ in rows})
+    n_eps = len({ep for ep, u in rows if u not in report.redactions})
     noise = sum(u.reason == "noise" for _, u in rows)
     lines = [
-        f"<details><summary>Could not verify: {d.plural(len(rows), 'item')} on "
-        f"{d.plural(n_eps, 'endpoint')} ({noise:,} noise)</summary>",
+        f"<details><summary>Caveats: {d.plural(len(rows), 'item')} on "
+        f"{d.plural(n_eps, 'endpoint')} ({noise:,} noise), redacted request fields once "
+        "for the run</summary>",
         "",
         "| endpoint | reason | location | count | rate | why |",
         "|---|---|---|---:|---:|---|",
     ]
-    for ep, u in rows[: caps.unverified]:
+    for name, u in rows[: caps.unverified]:
         lines.append(
-            f"| {_code(ep.endpoint)} | {_text(d.reason_label(u.reason))} "
+            f"| {_code(name)} | {_text(d.reason_label(u.reason))} "
             f"| {_code(u.location)} | {_int(u.count)} "
             f"| {d.percent(u.rate)} | {_text(d.shorten(u.detail, 160))} |"
         )

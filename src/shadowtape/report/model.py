@@ -79,7 +79,7 @@ class ServiceFinding(_Serialized):
 
 @dataclass(frozen=True, slots=True)
 class Unverified(_Serialized):
-    """Something the report could not verify, and why (``reason``)."""
+    """A caveat: something set aside or only partly checked, and why (``reason``)."""
 
     reason: str
     location: str = ""
@@ -168,6 +168,38 @@ class Example(_Serialized):
 
 
 @dataclass(frozen=True, slots=True)
+class Ledger(_Serialized):
+    """Where every selected exchange went: exactly one bucket each, so the buckets sum
+    to ``selected``. Caveats (a redacted credential in the request, measured noise) are
+    listed beside the ledger, not in it."""
+
+    selected: int = 0
+    #: At least one difference that is a finding.
+    regressed: int = 0
+    #: Compared, no difference at all.
+    equal: int = 0
+    #: Compared, differences all explained: measured noise, volatile values, redacted.
+    noise: int = 0
+    #: Replayed but not compared, by reason (``missing_response``, ``baseline_failed``).
+    unverified: Mapping[str, int] = field(default_factory=dict)
+    #: Not replayed, by reason (``mutating``, ``unsafe_host``, ...).
+    skipped: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def unverified_total(self) -> int:
+        return sum(self.unverified.values())
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+    @property
+    def not_verified(self) -> int:
+        """Exchanges whose answers were not checked: unverified or skipped."""
+        return self.unverified_total + self.skipped_total
+
+
+@dataclass(frozen=True, slots=True)
 class Endpoint(_Serialized):
     """One method and route: its verdict and the three lists (checked, findings, unverified)."""
 
@@ -177,6 +209,10 @@ class Endpoint(_Serialized):
     requests: int = 0
     replayed: int | None = None
     compared: int | None = None
+    #: None in reports older than the ledger (1.2).
+    ledger: Ledger | None = None
+    #: The candidate's latencies summed over the replayed exchanges (junit's time).
+    candidate_time_ms: float | None = None
     #: "regression", "unverified" or "ok".
     verdict: str = ""
     checked: tuple[str, ...] = ()
@@ -195,6 +231,8 @@ class GateOutcome(_Serialized):
     passed: bool
     fail_on: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    #: ``--max-unverified``: the largest share of not verified exchanges that passes.
+    max_unverified: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,8 +412,12 @@ class Report(_Serialized):
     #: Why the runs are a partial picture; None in reports older than the field.
     incomplete: tuple[str, ...] | None = None
     totals: Totals = field(default_factory=Totals)
+    #: The run's ledger, the endpoints' summed; None in reports older than 1.2.
+    ledger: Ledger | None = None
     gate: GateOutcome = field(default_factory=lambda: GateOutcome(passed=False))
     skipped: Mapping[str, int] = field(default_factory=dict)
+    #: Redacted request locations over the whole run, each once (reason ``redacted``).
+    redactions: tuple[Unverified, ...] = ()
     settings: Settings | None = None
     #: Changes seen on most endpoints, each once (``ServiceFinding``).
     service_findings: tuple[ServiceFinding, ...] = ()
@@ -394,8 +436,11 @@ class Report(_Serialized):
         if self.incomplete is not None:
             out["incomplete"] = list(self.incomplete)
         out["totals"] = self.totals.to_json()
+        if self.ledger is not None:
+            out["ledger"] = self.ledger.to_json()
         out["gate"] = self.gate.to_json()
         out["skipped"] = dict(self.skipped)
+        out["redactions"] = [r.to_json() for r in self.redactions]
         if self.settings is not None:
             out["settings"] = self.settings.to_json()
         out["service_findings"] = [f.to_json() for f in self.service_findings]

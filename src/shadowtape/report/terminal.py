@@ -1,4 +1,5 @@
-"""The terminal summary: per endpoint, what was checked, flagged and could not be verified.
+"""The terminal summary: the ledger, and per endpoint what was checked, flagged and the
+caveats (what was set aside or only partly checked, and why).
 
 Regressed and unverified endpoints are listed with their three lists (findings capped
 per endpoint, endpoints capped at MAX_DETAILED, each cut said with "and N more");
@@ -55,9 +56,15 @@ def render(report: Report, console: Console) -> None:
         console.print(
             Text(f"  and {len(ok) - MAX_OK:,} more endpoints that passed every check", "dim")
         )
+    if report.redactions:
+        redacted = ", ".join(
+            f"{r.location} ({d.percent(r.rate) or f'{r.count:,}'})" for r in report.redactions
+        )
+        line = Text("redacted in requests: ", "yellow") + Text(redacted)
+        console.print(_hang(console, Text(), line, 4))
     for probe in report.probes or ():
-        for line in _probes.lines(probe):
-            console.print(_hang(console, Text(), Text(line), 4))
+        for said in _probes.lines(probe):
+            console.print(_hang(console, Text(), Text(said), 4))
     for warning in d.run_warnings(report):
         console.print(_hang(console, Text("warning: ", "yellow"), Text(warning, "yellow"), 9))
     console.print(_gate(report, console))
@@ -100,9 +107,11 @@ def _endpoint(report: Report, ep: Endpoint, console: Console) -> Text:
         flagged = shared + [_finding(f) for f in fs[:MAX_FINDINGS]]
         if len(fs) > MAX_FINDINGS:
             flagged.append(Text(f"and {len(fs) - MAX_FINDINGS:,} more (see report.html)", "dim"))
+        if ep.ledger is not None:
+            rows.append(("exchanges", [Text(d.ledger_text(ep.ledger).split(": ", 1)[1])]))
         rows += [("checked", [Text(d.checked_text(ep))]), ("flagged", flagged or [Text("nothing")])]
     if us or rows:
-        rows.append(("could not verify", _unverified(us) or [Text("nothing")]))
+        rows.append(("caveats", _unverified(us) or [Text("none")]))
     lines = [_hang(console, Text(), head, 4)]
     for label, items in rows:
         for i, item in enumerate(items):
@@ -143,8 +152,8 @@ def _finding(f: Finding) -> Text:
     location = d.finding_location(f)
     if location:
         text.append(" at ").append(location, "bold")
-    text.append(": ").append(d.value_text(f.baseline, 40), "dim")
-    text.append(" → ").append(d.value_text(f.candidate, 40))
+    text.append(": ").append(d.finding_value(f, f.baseline, 40), "dim")
+    text.append(" → ").append(d.finding_value(f, f.candidate, 40))
     text.append(d.count_suffix(f), "dim")
     ids = f.exchange_ids
     if ids:
@@ -155,8 +164,13 @@ def _finding(f: Finding) -> Text:
 def _gate(report: Report, console: Console) -> Text:
     passed = report.gate.passed
     line = _hang(
-        console, Text(), Text(d.gate_line(report), "bold green" if passed else "bold red"), 2
+        console,
+        Text(),
+        Text(d.gate_line(report, ledger=False), "bold green" if passed else "bold red"),
+        2,
     )
+    if report.ledger is not None:
+        line = _hang(console, Text(), Text(d.ledger_text(report.ledger)), 2) + Text("\n") + line
     reasons = report.gate.reasons
     if passed or not reasons:
         return line
