@@ -73,7 +73,17 @@ VALUE_FLAGS = (
 #: ... and those that take none.
 SWITCH_FLAGS = ("allow-mutating", "keep-host", "insecure")
 #: ``shadowtape replay``'s flags the plugin has its own form of (or no use for).
-OWN_FLAGS = ("candidate", "baseline", "secondary", "out", "progress")
+OWN_FLAGS = (
+    "candidate",
+    "baseline",
+    "secondary",
+    "candidate-cmd",
+    "baseline-cmd",
+    "secondary-cmd",
+    "build-timeout",
+    "out",
+    "progress",
+)
 #: The plugin's defaults where they differ from the command's.
 TEST_DEFAULTS = {"pace": "asap", "concurrency": "1"}
 #: Response headers the recording's server added, not the app: an in-process app has no

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from shadowtape.builds import STARTUP_TIMEOUT, Build, BuildCommand, launched, plan
 from shadowtape.commands._selection import (
     add_selection_arguments,
     parse_time,
@@ -35,8 +36,14 @@ PROBE_SAMPLE = 20
 PROBE_CONCURRENCY = 16
 PROBE_SHAPES = 40
 PROBE_SCALE_MAX = 10_000
+#: The targets a build can be launched for (--candidate-cmd ...), with their URL's default.
+ROLES = ("candidate", "baseline", "secondary")
+_URL_DEFAULTS = {"candidate": None, "baseline": "recorded", "secondary": None}
 
-USAGE = "%(prog)s TAPES [TAPES ...] --candidate URL [--baseline recorded|URL] [options]"
+USAGE = (
+    "%(prog)s TAPES [TAPES ...] --candidate URL [--baseline recorded|URL] [options]\n"
+    "       %(prog)s TAPES [TAPES ...] --candidate-cmd CMD [--baseline-cmd CMD] [options]"
+)
 EXAMPLES = """
   # A pull request's build against what production answered, as fast as it takes:
   shadowtape replay tapes/ --candidate http://127.0.0.1:8081 --pace asap --limit 5000
@@ -49,6 +56,10 @@ EXAMPLES = """
   shadowtape replay tapes/ --candidate http://127.0.0.1:8081 --out incident-run \\
       --since 2026-11-21T09:58Z --until 2026-11-21T10:05Z \\
       --header 'Authorization: Bearer $STAGING_TOKEN'
+
+  # A CI job in one command: launch both builds on free ports, replay, stop them:
+  shadowtape replay tapes/ --candidate-cmd './pr-build/serve --port {port}' \\
+      --baseline-cmd 'env APP_ENV=ci ./main-build/serve --port {port}' --pace asap
 """
 
 
@@ -71,7 +82,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # The targets first: what a replay needs besides its tapes.
     targets = parser.add_argument_group("targets")
     targets.add_argument(
-        "--candidate", action=_Given, required=True, metavar="URL", help="the build under test"
+        "--candidate",
+        action=_Given,
+        metavar="URL",
+        help="the build under test, running (or --candidate-cmd)",
     )
     targets.add_argument(
         "--baseline",
@@ -86,6 +100,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action=_Given,
         metavar="URL",
         help="a second instance of the baseline build, to measure what varies on its own",
+    )
+    targets.add_argument(
+        "--candidate-cmd",
+        action=_Given,
+        metavar="CMD",
+        help="launch the candidate here instead of naming its URL: a shell command that "
+        "serves on {port} (also $PORT), started on a free loopback port before the replay "
+        "and stopped, with its children, after it; its output goes to builds/candidate.log "
+        "in the run folder",
+    )
+    for role in ROLES[1:]:
+        targets.add_argument(
+            f"--{role}-cmd",
+            action=_Given,
+            metavar="CMD",
+            help=f"launch the {role} here, as --candidate-cmd",
+        )
+    targets.add_argument(
+        "--build-timeout",
+        type=float,
+        default=STARTUP_TIMEOUT,
+        metavar="S",
+        help="seconds a launched build may take to accept connections (default: %(default)s)",
     )
     targets.add_argument(
         "--out",
@@ -323,7 +360,7 @@ def _verify_tls(args: argparse.Namespace) -> bool:
     targets, is set aside when the command line names targets none of which is https
     (ReplayOptions refuses --insecure where it would do nothing)."""
     given: set[str] = getattr(args, "_given", set())
-    if args.insecure and "insecure" not in given and given & {"candidate", "baseline", "secondary"}:
+    if args.insecure and "insecure" not in given and given & {*ROLES, *_COMMANDS}:
         urls = (args.candidate, args.baseline, args.secondary)
         if not any(url and urlsplit(str(url).strip()).scheme.lower() == "https" for url in urls):
             return True
@@ -363,13 +400,71 @@ def _write_reports(run_dir: Path, args: argparse.Namespace) -> int:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    from shadowtape.replay import read_run, replay
+_COMMANDS = tuple(f"{role}_cmd" for role in ROLES)
 
+
+def build_commands(args: argparse.Namespace) -> list[BuildCommand]:
+    """The builds to launch (--candidate-cmd ...). A target is named once: by its URL or
+    by its command; given at different levels, the command line's replaces the config
+    file's; a candidate is needed."""
+    given: set[str] = getattr(args, "_given", set())
+    commands = []
+    for role in ROLES:
+        url, command = getattr(args, role), getattr(args, f"{role}_cmd")
+        if command is None:
+            continue
+        if role in given or url != _URL_DEFAULTS[role]:
+            if (role in given) == (f"{role}_cmd" in given):
+                raise ConfigError(
+                    f"--{role} {url} and --{role}-cmd both name the {role}: give its URL "
+                    "(a running build) or its command (launched here), not both"
+                )
+            if role in given:
+                continue
+        setattr(args, role, _URL_DEFAULTS[role])
+        commands.append(BuildCommand(role, command))
+    if args.candidate is None and not any(c.role == "candidate" for c in commands):
+        raise ConfigError(
+            "give the candidate: --candidate URL (a running build) or "
+            "--candidate-cmd 'CMD ... {port}' (launched here)"
+        )
+    return commands
+
+
+def _planned(args: argparse.Namespace) -> list[Build]:
+    """The builds to launch, each on its port, their URLs in ``args`` as the targets and
+    their logs in the run folder, which is chosen now (``args.out``)."""
+    commands = build_commands(args)
+    if not commands:
+        return []
+    from shadowtape.replay import Shard, run_folder
+
+    run_dir = run_folder(args.out, Shard.parse(args.shard) if args.shard else None)
+    builds = plan(commands, run_dir)
+    for build in builds:
+        setattr(args, build.role, build.url)
+    args.out = run_dir
+    return builds
+
+
+def run(args: argparse.Namespace) -> int:
     # Check the report's and the probes' flags before a long replay, not after it.
     analysis = analysis_options(args)
     parse_fail_on(args.fail_on)
+    builds = _planned(args)
     probing = probe_options(args, analysis)
+
+    with launched(builds, timeout=args.build_timeout):
+        outcome = _replay_and_probe(args, probing)
+    if isinstance(outcome, int):
+        return outcome
+    return _write_reports(outcome, args)
+
+
+def _replay_and_probe(args: argparse.Namespace, probing: Any) -> Path | int:
+    """The replay, then the probes: the run folder, or the exit code of an interrupted
+    run. What needs the targets running; the reports do not."""
+    from shadowtape.replay import read_run, replay
 
     run_dir = replay(
         args.tapes,
@@ -403,7 +498,7 @@ def run(args: argparse.Namespace) -> int:
         from shadowtape.probe import run_probes
 
         run_probes(run_dir, probing)
-    return _write_reports(run_dir, args)
+    return run_dir
 
 
 def probe_options(args: argparse.Namespace, analysis: dict[str, Any]) -> Any:

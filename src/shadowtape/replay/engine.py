@@ -221,12 +221,15 @@ class Run:
         switch = sys.getswitchinterval()
         sys.setswitchinterval(min(switch, SWITCH_INTERVAL))
         self.collector.start()
-        signals = []
+        # The handlers there were before the run are put back after it (a caller's, such
+        # as shadowtape.builds' that stops the launched builds on SIGTERM).
+        signals: dict[signal.Signals, Any] = {}
         if handle_signals and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
+                previous = signal.getsignal(sig)
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(sig, self.stop)
-                    signals.append(sig)
+                    signals[sig] = previous
         try:
             async with AsyncExitStack() as stack:
                 clients: dict[str, Sender] = {}
@@ -264,8 +267,10 @@ class Run:
         finally:
             sys.setswitchinterval(switch)
             self.collector.stop()
-            for sig in signals:
+            for sig, previous in signals.items():
                 loop.remove_signal_handler(sig)
+                if previous is not None:
+                    signal.signal(sig, previous)
             self.feed.stop()
             self._hand_over()
             try:
