@@ -42,7 +42,7 @@ def test_card_numbers_as_json_numbers() -> None:
 def test_keys_holding_secrets_are_replaced() -> None:
     out, where = run({"ann@example.com": {"role": "admin"}})
     assert out == {PSEUDO("ann@example.com"): {"role": "admin"}}
-    assert where == ['response.body$["ann@example.com"]']
+    assert where == ["response.body$"]  # the key's object: a location never holds a value
 
 
 def test_escaped_secrets_are_found() -> None:

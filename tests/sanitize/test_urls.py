@@ -58,4 +58,6 @@ def test_urls_in_headers_userinfo_query_and_fragment() -> None:
         "response.header.location",
     )
     assert "pa55word" not in out and "tok123456" not in out
-    assert out.startswith("https://ann:") and "@app.test/cb?code=1&state=x#access_token=" in out
+    # The whole userinfo and the OAuth code and state are credentials too (issue 18).
+    assert out.startswith(f"https://{PSEUDO('ann')}:")
+    assert f"@app.test/cb?code={PSEUDO('1')}&state={PSEUDO('x')}#access_token=" in out
