@@ -210,8 +210,10 @@ def quoted_lines(text: str, ctx: Context, location: str) -> str:
         start = colon
         while start > 0 and colon - start < _NAME_REACH and text[start - 1] in _NAME_CHARS:
             start -= 1
+        if start < colon and text[start] in "nrt" and text[start - 1 : start] == "\\":
+            start += 1  # "\r\nCookie:" in a repr: the n belongs to the escape
         name = text[start:colon]
-        if name and (start == 0 or text[start - 1] not in _NAME_CHARS):
+        if name:
             kind = kind_of(name)
             if kind in _SECRET_KINDS:
                 value_start = colon + 1

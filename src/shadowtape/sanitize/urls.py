@@ -12,6 +12,8 @@ from collections.abc import Callable
 from itertools import pairwise
 from urllib.parse import unquote, unquote_plus
 
+import re2
+
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.names import normalise, words
 from shadowtape.sanitize.percent import quote, quote_plus
@@ -48,6 +50,7 @@ ENTROPY_MIN_SWITCHES = 0.3
 ENTROPY_MIN_BITS = 3.5
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~+=/")
 _HEX = frozenset("0123456789abcdefABCDEF-")
+_SEPARATOR = re2.compile(r"[\-_.~+=/]")
 #: Percent-decoding is repeated at most this many times (a value URL-encoded twice).
 MAX_DECODE = 3
 
@@ -160,20 +163,25 @@ def _plain_word(segment: str) -> bool:
 def high_entropy(segment: str) -> bool:
     """Does a path segment look like a random token rather than an id, a slug or a word?
 
-    Tokens (base62 or base64url, 20 characters or more) switch between upper case, lower
-    case and digits often and spread over many characters; slugs and camel-case names
-    switch rarely; UUIDs and other hex ids (resource ids far more often than secrets)
-    are left alone, as are numbers.
+    Tokens (base62 or base64url, 20 characters or more) hold digits, switch between upper
+    case, lower case and digits often and spread over many characters; slugs (mostly
+    words between separators) and camel-case names do not; UUIDs and other hex ids
+    (resource ids far more often than secrets) are left alone, as are numbers.
     """
+    stem, dot, extension = segment.rpartition(".")
+    if dot and 0 < len(extension) <= 5 and extension.isalnum() and extension.islower():
+        segment = stem  # a file name: "<content hash>.js"
     if len(segment) < ENTROPY_MIN_LENGTH or len(segment) > 4096:
         return False
     if not set(segment) <= _TOKEN_CHARS or set(segment) <= _HEX:
         return False
-    classes = [_class(c) for c in segment]
-    if len(set(classes) - {3}) < 2:
+    if _slug(segment):
+        return False
+    classes = [k for k in map(_class, segment) if k != 3]
+    if 0 not in classes or len(set(classes)) < 2:  # camelCase names have no digits
         return False
     switches = sum(a != b for a, b in pairwise(classes))
-    if switches < ENTROPY_MIN_SWITCHES * (len(segment) - 1):
+    if switches < ENTROPY_MIN_SWITCHES * (len(classes) - 1):
         return False
     counts: dict[str, int] = {}
     for char in segment:
@@ -181,6 +189,14 @@ def high_entropy(segment: str) -> bool:
     size = len(segment)
     bits = -sum(n / size * math.log2(n / size) for n in counts.values())
     return bits >= ENTROPY_MIN_BITS
+
+
+def _slug(segment: str) -> bool:
+    """Words joined by separators (``how-to-Use-HTTP2-in-2024``): most parts are words."""
+    parts = [p for p in _SEPARATOR.split(segment) if p]
+    if len(parts) < 3:
+        return False
+    return sum(p.isalpha() for p in parts) * 3 >= len(parts) * 2
 
 
 def _class(char: str) -> int:
