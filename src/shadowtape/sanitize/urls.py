@@ -193,7 +193,7 @@ def high_entropy(segment: str) -> bool:
 
 def _slug(segment: str) -> bool:
     """Words joined by separators (``how-to-Use-HTTP2-in-2024``): most parts are words."""
-    parts = [p for p in _SEPARATOR.split(segment) if p]
+    parts: list[str] = [p for p in _SEPARATOR.split(segment) if p]
     if len(parts) < 3:
         return False
     return sum(p.isalpha() for p in parts) * 3 >= len(parts) * 2
