@@ -224,7 +224,8 @@ def quoted_lines(text: str, ctx: Context, location: str) -> str:
                 value = text[value_start:end].rstrip()
                 if value:
                     end = value_start + len(value)
-                    pieces += (text[done:value_start], _header_value(kind, name, value, ctx))
+                    new = _header_value(kind, f"{location}.header.{name.lower()}", value, ctx)
+                    pieces += (text[done:value_start], new)
                     done = end
                     colon = text.find(":", end)
                     continue
@@ -236,8 +237,7 @@ def quoted_lines(text: str, ctx: Context, location: str) -> str:
     return "".join(pieces)
 
 
-def _header_value(kind: str, name: str, value: str, ctx: Context) -> str:
-    where = f"quoted.header.{name.lower()}"
+def _header_value(kind: str, where: str, value: str, ctx: Context) -> str:
     if kind == "cookie":
         return cookies(value, ctx, where)
     if kind == "set-cookie":
