@@ -264,17 +264,18 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 def test_sanitize_rules_file_applies_to_imports(
     corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The cnn.com capture has a widget id in a bare `key=` parameter, left alone by the
-    default rules; a rules file can name it."""
+    """The cnn.com capture has a widget id in a `widgetJSId=` parameter, left alone by the
+    default rules; a rules file can name it. (Its bare `key=` parameter, which this test
+    used before, is redacted by default since issue 18: URL keys are credentials.)"""
     har = str(corpus / "har" / "haralyzer__cnn.har")
 
     def holds_widget_key(tapes: Path) -> bool:
-        return any("NANOWDGT01" in e.request.query for e in TapeReader(tapes))
+        return any("widgetJSId=HOP_11" in e.request.query for e in TapeReader(tapes))
 
     assert _run(capsys, "import", "har", har, "--tapes", str(tmp_path / "plain"))[0] == 0
     assert holds_widget_key(tmp_path / "plain")
     rules = tmp_path / "rules.toml"
-    rules.write_text('[redact]\nkeys = ["key"]\n')
+    rules.write_text('[redact]\nkeys = ["widgetJSId"]\n')
     code, _, err = _run(
         capsys,
         "import",

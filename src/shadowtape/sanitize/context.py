@@ -93,7 +93,8 @@ class Context:
                 added.append(key)
         self.order.append(tuple(added))
         self._echo_keys = None
-        self._echo_index = None
+        if self._echo_index is not None:
+            self._echo_index.add(added)
 
     def _index(self) -> EchoIndex:
         if self._echo_index is None:

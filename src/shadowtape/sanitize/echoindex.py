@@ -6,10 +6,9 @@ escaped in a page, JSON-escaped in a string, base64-encoded in a blob. ``forms``
 those forms with the matching form of the pseudonym, so an echo is replaced by the
 replacement a reader would expect in that place.
 
-``EchoIndex`` searches for all of them in one pass per group of about 8 KiB of search
-strings: RE2 alternations of literals (linear in the text, no backtracking), grouped so
-each automaton stays small enough for RE2's DFA. There is no cap on how many secrets
-one exchange may hold.
+``EchoIndex`` searches for all of them in one left-to-right pass, a dict look-up per
+position (see EchoIndex), so there is no cap on how many secrets one exchange may hold
+and no search costs more than a pass over its text.
 """
 
 from __future__ import annotations
@@ -17,15 +16,17 @@ from __future__ import annotations
 import base64
 import html
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable
 from functools import lru_cache
 
 import re2
 
 from shadowtape.sanitize.percent import quote, quote_plus
 
-#: Search strings per RE2 alternation, counted in characters (keeps its DFA in memory).
-GROUP_CHARS = 8_192
+#: Search strings are looked up by their first WIDTH characters (all are that long).
+WIDTH = 6
+#: Search strings sharing a prefix tried one by one, up to this many.
+BUCKET_LIST = 8
 #: Base64 forms are only searched for values this long (shorter ones collide).
 BASE64_MIN = 8
 
@@ -40,17 +41,22 @@ def _options() -> re2.Options:
 _OPTIONS = _options()
 
 
+#: Characters no encoding below changes (besides base64).
+_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+
+
 @lru_cache(maxsize=4_096)
 def forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
     """A secret as it may appear elsewhere, and its replacement in the same encoding."""
     found = {value: out}
     add = found.setdefault
-    for encode in (quote, quote_plus):
-        add(encode(value, safe=""), encode(out, safe=""))
-    add(html.escape(value, quote=True), html.escape(out, quote=True))
-    add(html.escape(value, quote=False), html.escape(out, quote=False))
-    add(json.dumps(value)[1:-1], json.dumps(out)[1:-1])
-    add(json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(out, ensure_ascii=False)[1:-1])
+    if not (value.isascii() and set(value) <= _PLAIN):
+        for encode in (quote, quote_plus):
+            add(encode(value, safe=""), encode(out, safe=""))
+        add(html.escape(value, quote=True), html.escape(out, quote=True))
+        add(html.escape(value, quote=False), html.escape(out, quote=False))
+        add(json.dumps(value)[1:-1], json.dumps(out)[1:-1])
+        add(json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(out, ensure_ascii=False)[1:-1])
     if len(value) >= BASE64_MIN:
         raw, new = value.encode("utf-8", "surrogatepass"), out.encode("utf-8", "surrogatepass")
         for b64 in (base64.b64encode, base64.urlsafe_b64encode):
@@ -60,72 +66,105 @@ def forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
     return tuple((key, rep) for key, rep in found.items() if key)
 
 
-class EchoIndex:
-    """Search strings -> replacements, searched in one pass per group (built lazily)."""
+class _Bucket:
+    """The search strings that share their first WIDTH characters, longest first.
 
-    __slots__ = ("_bytes", "_echo", "_text")
+    A few are tried one by one; past BUCKET_LIST (secrets made to share a prefix), they
+    are tried at once with an anchored RE2 alternation, so a position costs at most the
+    length of the longest string, however many share its prefix.
+    """
+
+    __slots__ = ("_pattern", "keys")
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self._pattern: re2._Regexp | None = None
+
+    def add(self, key: str) -> None:
+        self.keys.append(key)
+        self.keys.sort(key=len, reverse=True)
+        self._pattern = None
+
+    def match(self, text: str, at: int) -> str | None:
+        if len(self.keys) <= BUCKET_LIST:
+            for key in self.keys:
+                if text.startswith(key, at):
+                    return key
+            return None
+        if self._pattern is None:
+            self._pattern = re2.compile("|".join(map(re2.escape, self.keys)), _OPTIONS)
+        found = self._pattern.match(text, at)
+        return None if found is None else str(found.group(0))
+
+
+class EchoIndex:
+    """Search strings -> replacements, found in one left-to-right pass over a text.
+
+    Every search string is at least WIDTH characters long (context.ECHO_MIN), so each
+    position of a text is looked up by the WIDTH characters that start there: one dict
+    look-up per position, whatever the number of secrets. Strings are added as they are
+    found, between searches, at no more cost than a dict insert.
+    """
+
+    __slots__ = ("_buckets", "_echo", "_short")
 
     def __init__(self, echo: dict[str, str]) -> None:
         self._echo = echo
-        self._text: list[re2._Regexp] | None = None
-        self._bytes: list[re2._Regexp] | None = None
+        self._buckets: dict[str, _Bucket] = {}
+        self._short: list[str] = []
+        self.add(echo)
 
-    def _groups(self) -> Iterator[str]:
-        keys = sorted(self._echo, key=len, reverse=True)
-        group: list[str] = []
-        size = 0
+    def add(self, keys: Iterable[str]) -> None:
         for key in keys:
-            escaped = re2.escape(key)
-            if group and size + len(escaped) > GROUP_CHARS:
-                yield "|".join(group)
-                group, size = [], 0
-            group.append(escaped)
-            size += len(escaped) + 1
-        if group:
-            yield "|".join(group)
+            if len(key) < WIDTH:
+                self._short.append(key)
+                continue
+            bucket = self._buckets.get(key[:WIDTH])
+            if bucket is None:
+                bucket = self._buckets[key[:WIDTH]] = _Bucket()
+            bucket.add(key)
 
-    def _text_patterns(self) -> list[re2._Regexp]:
-        if self._text is None:
-            self._text = [re2.compile(p, _OPTIONS) for p in self._groups()]
-        return self._text
-
-    def _bytes_patterns(self) -> list[re2._Regexp]:
-        if self._bytes is None:
-            self._bytes = [
-                re2.compile(p.encode("utf-8", "surrogatepass"), _OPTIONS) for p in self._groups()
-            ]
-        return self._bytes
+    def _find(self, text: str, start: int) -> tuple[int, str] | None:
+        get = self._buckets.get
+        for at in range(start, len(text) - WIDTH + 1):
+            bucket = get(text[at : at + WIDTH])
+            if bucket is not None:
+                key = bucket.match(text, at)
+                if key is not None:
+                    return at, key
+        return None
 
     def contains(self, text: str) -> bool:
-        if text.isascii():
-            raw = text.encode("ascii")
-            return any(p.search(raw) is not None for p in self._bytes_patterns())
-        return any(p.search(text) is not None for p in self._text_patterns())
+        if self._short and any(map(text.__contains__, self._short)):
+            return True
+        return self._find(text, 0) is not None
 
     def sub(self, text: str) -> str:
         echo = self._echo
-        if text.isascii():
-            raw = text.encode("ascii")
-            new = self._sub_bytes(raw, _bytes_lookup(echo))
-            return new.decode("utf-8", "surrogatepass") if new is not raw else text
-        for pattern in self._text_patterns():
-            if pattern.search(text) is not None:
-                text = pattern.sub(lambda m: echo[m.group(0)], text)
+        pieces: list[str] = []
+        done = 0
+        found = self._find(text, 0)
+        while found is not None:
+            at, key = found
+            pieces += (text[done:at], echo[key])
+            done = at + len(key)
+            found = self._find(text, done)
+        if pieces:
+            pieces.append(text[done:])
+            text = "".join(pieces)
+        for key in sorted(self._short, key=len, reverse=True):
+            if key in text:
+                text = text.replace(key, echo[key])
         return text
 
     def sub_bytes(self, data: bytes) -> bytes:
-        return self._sub_bytes(data, _bytes_lookup(self._echo))
-
-    def _sub_bytes(self, data: bytes, lookup: Callable[[bytes], bytes]) -> bytes:
-        for pattern in self._bytes_patterns():
-            if pattern.search(data) is not None:
-                data = pattern.sub(lambda m: lookup(m.group(0)), data)
-        return data
-
-
-def _bytes_lookup(echo: dict[str, str]) -> Callable[[bytes], bytes]:
-    def lookup(found: bytes) -> bytes:
-        key = found.decode("utf-8", "surrogatepass")
-        return echo[key].encode("utf-8", "surrogatepass")
-
-    return lookup
+        """Bytes that are not text: searched as Latin-1, each string as its UTF-8 bytes."""
+        as_latin1 = {
+            key.encode("utf-8", "surrogatepass").decode("latin-1"): value.encode(
+                "utf-8", "surrogatepass"
+            ).decode("latin-1")
+            for key, value in self._echo.items()
+        }
+        text = data.decode("latin-1")
+        new = EchoIndex(as_latin1).sub(text)
+        return data if new == text else new.encode("latin-1")

@@ -42,6 +42,8 @@ PATH_TRIGGERS = frozenset(
         "magic", "activate", "activation", "otp", "passwordless", "recover", "recovery",
     }
 )  # fmt: skip
+#: Segments longer than this are not read for trigger words (names are cached by value).
+_TRIGGER_REACH = 64
 #: A high-entropy segment is at least this long (shorter ones are ids, codes, words).
 ENTROPY_MIN_LENGTH = 20
 #: ... changes between upper case, lower case and digits at least this often ...
@@ -80,8 +82,12 @@ def params(
     *,
     plus: bool = True,
     scope: Scope | None = None,
+    depth: int = 1,
 ) -> str:
-    """A query string or form body: secret-named values replaced, the rest scanned."""
+    """A query string or form body: secret-named values replaced, the rest scanned.
+
+    ``depth``: how many times the text was percent-decoded already (see component).
+    """
     if not text:
         return text
     policy = ctx.policy
@@ -107,8 +113,10 @@ def params(
         if not scan:
             continue
         where = location(name)
-        new_name = component(raw_name, ctx, where, plus=plus, scope=scope)
-        new_value = component(raw_value, ctx, where, plus=plus, scope=scope) if eq else ""
+        new_name = component(raw_name, ctx, where, plus=plus, scope=scope, depth=depth)
+        new_value = (
+            component(raw_value, ctx, where, plus=plus, scope=scope, depth=depth) if eq else ""
+        )
         if new_name != raw_name or new_value != raw_value:
             pairs[i] = f"{new_name}{eq}{new_value}"
             changed = True
@@ -142,7 +150,9 @@ def path(text: str, ctx: Context, location: str, *, scope: Scope | None = None) 
             new = head
         else:
             new = component(head, ctx, location, plus=False, scope=scope)
-        after_trigger = any(word in PATH_TRIGGERS for word in words(decoded))
+        after_trigger = len(decoded) <= _TRIGGER_REACH and any(
+            word in PATH_TRIGGERS for word in words(decoded)
+        )
         if semi:
             new += ";" + ";".join(
                 params(p, ctx, lambda _name: location, plus=False, scope=scope)
@@ -293,7 +303,9 @@ def _inner_url(text: str, ctx: Context, location: str, scope: Scope | None, dept
         head, question, query = text.partition("?")
         if not question:
             head, query = "", text
-        return head + question + params(query, ctx, lambda _name: location, scope=scope)
+        return (
+            head + question + params(query, ctx, lambda _name: location, scope=scope, depth=depth)
+        )
     return component(text, ctx, location, plus=False, scope=scope, depth=depth)
 
 
