@@ -64,3 +64,14 @@ def test_index_bytes_and_non_ascii() -> None:
     assert index.contains("a naïve-secret b") and not index.contains("nothing here")
     assert index.sub("é plain-secret naïve-secret") == "é YYYYYYYYYYYY XXXXXXXXXXXX"
     assert index.sub_bytes("naïve-secret".encode()) == b"XXXXXXXXXXXX"
+
+
+def test_shared_prefixes_long_strings_and_the_longest_match() -> None:
+    echo = {f"tok{i:06d}": f"TOK{i:06d}" for i in range(2000)}
+    echo["tok000001-and-more"] = "LONGER-REPLACED!!"
+    long_key = "L" + "x" * 200
+    echo[long_key] = "R" * 201
+    index = EchoIndex(echo)
+    text = f"a tok000001-and-more b tok001999c {long_key}! tok00"
+    assert index.sub(text) == f"a LONGER-REPLACED!! b TOK001999c {'R' * 201}! tok00"
+    assert index.contains("xx" + long_key) and not index.contains("L" + "x" * 150)

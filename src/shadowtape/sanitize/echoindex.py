@@ -14,6 +14,7 @@ and no search costs more than a pass over its text.
 from __future__ import annotations
 
 import base64
+import bisect
 import html
 import json
 from collections.abc import Iterable
@@ -25,8 +26,8 @@ from shadowtape.sanitize.percent import quote, quote_plus
 
 #: Search strings are looked up by their first WIDTH characters (all are that long).
 WIDTH = 6
-#: Search strings sharing a prefix tried one by one, up to this many.
-BUCKET_LIST = 8
+#: Trie levels (WIDTH characters each); longer search strings are compared whole.
+MAX_DEPTH = 16
 #: Base64 forms are only searched for values this long (shorter ones collide).
 BASE64_MIN = 8
 
@@ -66,51 +67,36 @@ def forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
     return tuple((key, rep) for key, rep in found.items() if key)
 
 
-class _Bucket:
-    """The search strings that share their first WIDTH characters, longest first.
+class _Node:
+    """A trie node: search strings go down WIDTH characters per level."""
 
-    A few are tried one by one; past BUCKET_LIST (secrets made to share a prefix), they
-    are tried at once with an anchored RE2 alternation, so a position costs at most the
-    length of the longest string, however many share its prefix.
-    """
-
-    __slots__ = ("_pattern", "keys")
+    __slots__ = ("children", "ends", "long")
 
     def __init__(self) -> None:
-        self.keys: list[str] = []
-        self._pattern: re2._Regexp | None = None
-
-    def add(self, key: str) -> None:
-        self.keys.append(key)
-        self.keys.sort(key=len, reverse=True)
-        self._pattern = None
-
-    def match(self, text: str, at: int) -> str | None:
-        if len(self.keys) <= BUCKET_LIST:
-            for key in self.keys:
-                if text.startswith(key, at):
-                    return key
-            return None
-        if self._pattern is None:
-            self._pattern = re2.compile("|".join(map(re2.escape, self.keys)), _OPTIONS)
-        found = self._pattern.match(text, at)
-        return None if found is None else str(found.group(0))
+        self.children: dict[str, _Node] = {}
+        #: The rest of a search string shorter than WIDTH (possibly "") -> the string.
+        self.ends: dict[str, str] = {}
+        #: At the deepest level: strings longer than the trie, checked whole, longest first.
+        self.long: list[str] = []
 
 
 class EchoIndex:
     """Search strings -> replacements, found in one left-to-right pass over a text.
 
-    Every search string is at least WIDTH characters long (context.ECHO_MIN), so each
-    position of a text is looked up by the WIDTH characters that start there: one dict
-    look-up per position, whatever the number of secrets. Strings are added as they are
-    found, between searches, at no more cost than a dict insert.
+    Every search string is at least WIDTH characters long (context.ECHO_MIN), so the
+    strings form a trie with WIDTH characters per edge: each position of a text costs a
+    dict look-up, and one more per WIDTH characters of a string that starts there, up
+    to MAX_DEPTH levels; longer strings are compared whole once their first
+    WIDTH * MAX_DEPTH characters matched. Strings sharing a prefix (``tok0001``,
+    ``tok0002``...) cost no more than one. Adding a string, between searches, costs a
+    few dict inserts.
     """
 
-    __slots__ = ("_buckets", "_echo", "_short")
+    __slots__ = ("_echo", "_root", "_short")
 
     def __init__(self, echo: dict[str, str]) -> None:
         self._echo = echo
-        self._buckets: dict[str, _Bucket] = {}
+        self._root = _Node()
         self._short: list[str] = []
         self.add(echo)
 
@@ -119,17 +105,48 @@ class EchoIndex:
             if len(key) < WIDTH:
                 self._short.append(key)
                 continue
-            bucket = self._buckets.get(key[:WIDTH])
-            if bucket is None:
-                bucket = self._buckets[key[:WIDTH]] = _Bucket()
-            bucket.add(key)
+            node = self._root
+            at = 0
+            depth = 0
+            while len(key) - at >= WIDTH and depth < MAX_DEPTH:
+                chunk = key[at : at + WIDTH]
+                child = node.children.get(chunk)
+                if child is None:
+                    child = node.children[chunk] = _Node()
+                node, at, depth = child, at + WIDTH, depth + 1
+            if len(key) - at < WIDTH:
+                node.ends[key[at:]] = key
+            else:
+                bisect.insort(node.long, key, key=lambda k: -len(k))
+
+    def _match(self, text: str, start: int) -> str | None:
+        """The longest search string that starts at ``start``, if any."""
+        node = self._root
+        at = start
+        best = None
+        for _ in range(MAX_DEPTH):
+            child = node.children.get(text[at : at + WIDTH])
+            if child is None:
+                break
+            node, at = child, at + WIDTH
+            ends = node.ends
+            if ends:
+                for size in range(min(WIDTH - 1, len(text) - at), -1, -1):
+                    key = ends.get(text[at : at + size])
+                    if key is not None:
+                        best = key
+                        break
+        else:
+            for key in node.long:
+                if text.startswith(key, start):
+                    return key
+        return best
 
     def _find(self, text: str, start: int) -> tuple[int, str] | None:
-        get = self._buckets.get
+        get = self._root.children.get
         for at in range(start, len(text) - WIDTH + 1):
-            bucket = get(text[at : at + WIDTH])
-            if bucket is not None:
-                key = bucket.match(text, at)
+            if get(text[at : at + WIDTH]) is not None:
+                key = self._match(text, at)
                 if key is not None:
                     return at, key
         return None

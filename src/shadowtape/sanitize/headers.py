@@ -56,7 +56,7 @@ _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 #: The longest header name quoted_lines reads back from a colon.
 _NAME_REACH = 64
 #: A quoted header value ends at a line end, a quote or a backslash (``\r\n`` in a repr).
-_VALUE = re2.compile(r"[^\r\n'\"\\]*")
+_STOP_CHARS = "\r\n'\"\\"
 _BASE64 = re2.compile(r"[A-Za-z0-9+/]+={0,2}|[A-Za-z0-9\-_]+={0,2}")
 #: Base64 values shorter than this are not tried as JSON.
 _BASE64_MIN = 12
@@ -203,6 +203,7 @@ def quoted_lines(text: str, ctx: Context, location: str) -> str:
     if ":" not in text:
         return text
     kind_of = ctx.policy.header_kind
+    stops = _Stops(text)
     pieces: list[str] = []
     done = 0
     colon = text.find(":")
@@ -219,8 +220,7 @@ def quoted_lines(text: str, ctx: Context, location: str) -> str:
                 value_start = colon + 1
                 while value_start < len(text) and text[value_start] in " \t":
                     value_start += 1
-                found = _VALUE.match(text, value_start)
-                end = found.end() if found is not None else value_start
+                end = stops.end(value_start)
                 value = text[value_start:end].rstrip()
                 if value:
                     end = value_start + len(value)
@@ -235,6 +235,28 @@ def quoted_lines(text: str, ctx: Context, location: str) -> str:
     pieces.append(text[done:])
     ctx.record(location)
     return "".join(pieces)
+
+
+class _Stops:
+    """Where a quoted header value ends: the next line end, quote or backslash.
+
+    The next occurrence of each stop character is remembered, and looked for again only
+    once a value starts past it: positions only grow, so each character is read once.
+    """
+
+    __slots__ = ("_next", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._next = dict.fromkeys(_STOP_CHARS, -1)
+
+    def end(self, start: int) -> int:
+        text, found = self._text, self._next
+        for char, at in found.items():
+            if at != len(text) and at < start:
+                at = text.find(char, start)
+                found[char] = len(text) if at < 0 else at
+        return min(found.values())
 
 
 def _header_value(kind: str, where: str, value: str, ctx: Context) -> str:
