@@ -4,7 +4,8 @@
    (baseline and secondary) and the candidate shop, which carries planted assumption gaps;
 2. record a minute of generated production-shaped traffic through `shadowtape record`,
    a reverse proxy in front of the baseline, as a sidecar would in production;
-3. replay the tape against baseline, secondary and candidate side by side;
+3. replay the tape against baseline, secondary and candidate side by side, then probe
+   each endpoint with its requests alone and 16 at once (`--probe concurrency`);
 4. print the summary and say where the HTML report is.
 
 Everything started here is stopped on success, on failure and on Ctrl-C.
@@ -115,6 +116,9 @@ def main() -> int:
                     # Safe here: the demo services are ours and throwaway. Never against
                     # anything that talks to real payment providers.
                     "--allow-mutating",
+                    # Then provoke what the traffic did not: each endpoint's requests
+                    # alone, then 16 at once, on the candidate and the baseline.
+                    "--probe", "concurrency",
                     "--out", str(run / "replay"),
                 ),
                 env=env,

@@ -40,6 +40,18 @@ class Reply:
 App = Callable[[Received], Reply]
 
 
+def read_head(conn: socket.socket) -> bytes | None:
+    """A raw server's read of one request: bytes from ``conn`` until the blank line after
+    the headers (with whatever arrived along with it), or None if the peer closes first."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        data = conn.recv(65536)
+        if not data:
+            return None
+        head += data
+    return head
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Self
 
 from shadowtape.ids import new_id
+from shadowtape.modes import parse_mode
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -53,11 +54,7 @@ class ErrorKind(StrEnum):
 
     @classmethod
     def parse(cls, value: str) -> ErrorKind:
-        try:
-            return cls(value)
-        except ValueError:
-            valid = ", ".join(kind.value for kind in cls)
-            raise ValueError(f"unknown error kind {value!r}; valid kinds: {valid}") from None
+        return parse_mode(cls, value, noun="error kind", plural="kinds")
 
 
 @dataclass(frozen=True, slots=True)

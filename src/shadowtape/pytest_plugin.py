@@ -127,7 +127,10 @@ class EndpointItem(_ShadowtapeItem):
         from shadowtape.report.gate import evaluate
 
         run = self.config.stash[_RUN]
-        outcome = evaluate([self.endpoint], run.report.gate.fail_on)
+        shared = [run.report.service_finding(i) for i in self.endpoint.service_findings]
+        outcome = evaluate(
+            [self.endpoint], run.report.gate.fail_on, service=[f for f in shared if f]
+        )
         if not outcome.passed:
             raise EndpointRegression(failure_text(self.endpoint, outcome, run))
         if self.endpoint.verdict == "unverified":

@@ -53,6 +53,7 @@ VALUE_FLAGS = (
     "header",
     "repeat-sample",
     "fail-on",
+    "max-unverified",
     "routes",
     "openapi",
     "ignore-header",
@@ -63,6 +64,10 @@ VALUE_FLAGS = (
     "noise-absolute",
     "latency-ratio",
     "latency-ms",
+    "probe",
+    "probe-sample",
+    "probe-concurrency",
+    "probe-shapes",
 )
 #: ... and those that take none.
 SWITCH_FLAGS = ("allow-mutating", "keep-host", "insecure")
@@ -203,7 +208,7 @@ def _targets(config: pytest.Config) -> tuple[Any, Any, str]:
 
 def start_replay(config: pytest.Config) -> ShadowtapeRun:
     """Replay as the flags say, write the reports into the run folder, and return it."""
-    from shadowtape.commands.replay import build_filter
+    from shadowtape.commands.replay import sending
     from shadowtape.commands.report import analysis_options
     from shadowtape.errors import ShadowtapeError
     from shadowtape.replay import replay
@@ -221,21 +226,11 @@ def start_replay(config: pytest.Config) -> ShadowtapeRun:
             candidate=candidate,
             baseline=baseline,
             out=config.getoption("shadowtape_out"),
-            pace=args.pace,
-            speed=args.speed,
-            rate=args.rate,
-            concurrency=args.concurrency,
-            timeout=args.timeout,
-            allow_mutating=args.allow_mutating,
-            keep_host=args.keep_host,
-            headers=args.header,
-            filter=build_filter(args),
-            shard=args.shard,
-            repeat_sample=args.repeat_sample,
-            verify_tls=not args.insecure,
             progress="off",
             handle_signals=False,
+            **sending(args),
         )
+        _probe(args, options, candidate, baseline, run_dir)
         report = make_report([run_dir], allow_partial=True, **options)
     except ShadowtapeError as exc:
         raise pytest.UsageError(f"shadowtape: {plugin_flags(str(exc))}") from None
@@ -245,6 +240,29 @@ def start_replay(config: pytest.Config) -> ShadowtapeRun:
         report=report,
         tapes=tuple(Path(t) for t in args.tapes),
         candidate=name,
+    )
+
+
+def _probe(
+    args: argparse.Namespace, options: dict[str, Any], candidate: Any, baseline: Any, run_dir: Path
+) -> None:
+    """Run the probes asked for (--shadowtape-probe) on the targets, URLs or apps."""
+    from shadowtape.commands.replay import probe_options as options_of
+    from shadowtape.replay.http.inprocess import APP_URL
+
+    probing = options_of(args, options)
+    if probing is None:
+        return
+    from shadowtape.probe import run_probes
+
+    targets = {"candidate": candidate, "baseline": baseline}
+    apps = {role: app for role, app in targets.items() if not isinstance(app, str)}
+    urls = {role: APP_URL if role in apps else value for role, value in targets.items()}
+    run_probes(
+        run_dir,
+        dataclasses.replace(
+            probing, candidate=urls["candidate"], baseline=urls["baseline"], apps=apps
+        ),
     )
 
 

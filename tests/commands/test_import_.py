@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import orjson
 import pytest
 
 from shadowtape import TapeReader
+from tests.commands import helpers
 
 ENTRY = {
     "startedDateTime": "2024-01-02T03:04:05.123Z",
@@ -27,13 +27,7 @@ def shadowtape(
     env = {k: v for k, v in os.environ.items() if k != "SHADOWTAPE_SANITIZE_KEY"}
     if key is not None:
         env["SHADOWTAPE_SANITIZE_KEY"] = key
-    return subprocess.run(
-        [sys.executable, "-m", "shadowtape", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+    return helpers.shadowtape(*args, env=env)
 
 
 def one_line(result: subprocess.CompletedProcess[str]) -> str:

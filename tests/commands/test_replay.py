@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 
 from shadowtape.cli import main
@@ -184,3 +185,23 @@ def test_the_files_insecure_is_set_aside_for_an_http_candidate_named_on_the_comm
     info = read_run(tmp_path / "run")
     assert info["candidate"] == server.url and info["settings"]["verify_tls"] is True
     assert info["counts"]["replayed"] == 3
+
+
+def test_probes_come_from_the_file_and_are_checked_before_the_replay(tmp_path: Path) -> None:
+    with serve(_ok) as server:
+        config = 'probe = ["concurrency"]\nprobe-concurrency = 4\n'
+        assert _replay(tmp_path, config, "--candidate", server.url) == 0
+        summary = orjson.loads((tmp_path / "run" / "probes" / "probes.json").read_bytes())
+        assert summary["probes"][0]["settings"] == {"sample": 20, "concurrency": 4}
+        flags = ("--candidate", server.url, "--probe", "scale")
+        assert _replay(tmp_path / "b", "", *flags) == 2  # a one-line error, no replay
+        assert not (tmp_path / "b" / "run").exists()
+
+
+def test_the_shapes_cap_comes_from_the_file(tmp_path: Path) -> None:
+    with serve(_ok) as server, serve(_ok) as baseline:
+        config = 'probe = ["shapes"]\nprobe-shapes = 7\n'
+        flags = ("--candidate", server.url, "--baseline", baseline.url)
+        assert _replay(tmp_path, config, *flags) == 0
+        summary = orjson.loads((tmp_path / "run" / "probes" / "probes.json").read_bytes())
+    assert summary["probes"][0]["settings"]["shapes"] == 7

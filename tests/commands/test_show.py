@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from shadowtape.cli import main
+from tests.commands.helpers import shadowtape
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Received, Reply, serve
 
@@ -40,23 +39,18 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, li
     return tape, tmp_path / "run", [e.id for e in exchanges]
 
 
-def shadowtape(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "shadowtape", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-    )
+def shown(run_dir: Path, *args: str) -> str:
+    """``shadowtape show ARGS`` from the run folder's parent, which must succeed: its output."""
+    done = shadowtape("show", *args, cwd=run_dir.parent)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def test_show_with_a_run_folder_gives_the_recording_the_answers_and_the_diff(
     run: tuple[Path, Path, list[str]],
 ) -> None:
     _, run_dir, ids = run
-    done = shadowtape("show", ids[1], "run", cwd=run_dir.parent)
-    assert done.returncode == 0, done.stderr
-    out = done.stdout
+    out = shown(run_dir, ids[1], "run")
     assert out.startswith(f"exchange {ids[1]}\n")
     assert "GET http://api.prod.test/p/2 HTTP/1.1" in out  # as recorded, from the tapes
     assert "recorded response\n  200" in out
@@ -72,17 +66,15 @@ def test_show_with_a_run_folder_gives_the_recording_the_answers_and_the_diff(
 
 def test_an_exchange_the_run_did_not_send_says_why(run: tuple[Path, Path, list[str]]) -> None:
     _, run_dir, ids = run
-    done = shadowtape("show", ids[2], str(run_dir), cwd=run_dir.parent)
-    assert done.returncode == 0, done.stderr
-    assert "not sent: mutating (--allow-mutating sends it)" in done.stdout
-    assert '{"qty":1}' in done.stdout
+    out = shown(run_dir, ids[2], str(run_dir))
+    assert "not sent: mutating (--allow-mutating sends it)" in out
+    assert '{"qty":1}' in out
 
 
 def test_show_with_tapes_only_and_as_json(run: tuple[Path, Path, list[str]]) -> None:
     tape, run_dir, ids = run
-    done = shadowtape("show", ids[0], str(tape), cwd=run_dir.parent)
-    assert done.returncode == 0, done.stderr
-    assert "recorded response" in done.stdout and "run " not in done.stdout
+    out = shown(run_dir, ids[0], str(tape))
+    assert "recorded response" in out and "run " not in out
 
     data = json.loads(shadowtape("show", ids[1], "run", "--json", cwd=run_dir.parent).stdout)
     assert data["id"] == ids[1]
@@ -99,10 +91,9 @@ def test_a_run_whose_tapes_moved_still_shows_its_answers_and_takes_tapes(
     tape, run_dir, ids = run
     moved = tmp_path / "moved"
     shutil.move(tape, moved)
-    done = shadowtape("show", ids[1], "run", cwd=run_dir.parent)
-    assert done.returncode == 0, done.stderr
-    assert "give --tapes to show the recording" in done.stdout
-    assert "1 difference" in done.stdout
+    out = shown(run_dir, ids[1], "run")
+    assert "give --tapes to show the recording" in out
+    assert "1 difference" in out
     found = shadowtape("show", ids[1], "run", "--tapes", str(moved), cwd=run_dir.parent)
     assert "recorded response" in found.stdout
 
@@ -124,7 +115,6 @@ def test_tapes_that_do_not_hold_the_exchange_are_said_so(
 ) -> None:
     _, run_dir, ids = run
     other = write_tape(tmp_path / "other", [ex("/elsewhere")])
-    done = shadowtape("show", ids[1], "run", "--tapes", str(other), cwd=run_dir.parent)
-    assert done.returncode == 0, done.stderr
-    assert f"the recording: not in {other}" in done.stdout
-    assert "1 difference" in done.stdout
+    out = shown(run_dir, ids[1], "run", "--tapes", str(other))
+    assert f"the recording: not in {other}" in out
+    assert "1 difference" in out

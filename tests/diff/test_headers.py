@@ -32,8 +32,8 @@ def test_changed_missing_and_new_headers() -> None:
     found = {(d.kind, d.location, d.baseline, d.candidate) for d in diff_headers(a, b)}
     assert found == {
         (Kind.HEADER, "header:cache-control", "max-age=60", "no-store"),
-        (Kind.HEADER, "header:x-old", "1", None),
-        (Kind.HEADER, "header:x-new", None, "2"),
+        (Kind.HEADER_MISSING, "header:x-old", "1", None),
+        (Kind.HEADER_EXTRA, "header:x-new", None, "2"),
     }
 
 

@@ -2,9 +2,7 @@
 
 ``proxy(...)`` runs ``mitmdump`` in reverse-proxy mode in front of a loopback upstream,
 with or without the Recorder, in its own process group so a test can kill the proxy and
-its worker together; it is always stopped, also when the test fails. The writer factories
-below are imported by the recorder's worker process (the tests put the repository on
-PYTHONPATH) to inject failures a real disk cannot be made to produce on demand.
+its worker together; it is always stopped, also when the test fails.
 """
 
 from __future__ import annotations
@@ -13,21 +11,22 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from shadowtape.exchange import Exchange
-from shadowtape.tape import TapeReader, TapeWriter
+from shadowtape.tape import TapeReader
 from tests.procfs import children
-from tests.servers import free_port
+from tests.servers import free_port, read_head
 
 ROOT = Path(__file__).resolve().parents[2]
 MITMDUMP = str(Path(sys.executable).parent / "mitmdump")
@@ -204,34 +203,41 @@ def worker_pids(proc: subprocess.Popen[bytes]) -> list[int]:
     return children(proc.pid)
 
 
-# -- writer factories for the worker process (see record_faulty_addon.py) ---------------------
+# -- raw upstreams ----------------------------------------------------------------------------
+
+Handler = Callable[[socket.socket, bytes], None]
 
 
-class ThrowingWriter:
-    """Stands in for a writer with a bug: every write raises."""
+@contextmanager
+def raw_upstream(handler: Handler) -> Iterator[str]:
+    """A loopback server calling ``handler(conn, request_head)`` per connection."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
 
-    class stats:
-        written = dropped = failed = parts = queued = 0
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            head = read_head(conn)
+            if head is None:
+                return
+            with suppress(OSError):
+                handler(conn, head)
 
-    def write(self, exchange: Exchange) -> bool:
-        raise RuntimeError("injected writer failure")
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
 
-    def close(self, timeout: float | None = None) -> bool:
-        return True
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        server.close()
 
 
-def throwing_writer(settings: Any) -> ThrowingWriter:
-    return ThrowingWriter()
-
-
-def slow_writer(settings: Any) -> TapeWriter:
-    """A real TapeWriter behind a worker that cannot keep up (a stalled disk)."""
-    writer = TapeWriter(settings.tapes, source=settings.source, max_age=settings.roll_age)
-    original = writer.write
-
-    def write(exchange: Exchange) -> bool:
-        time.sleep(0.05)
-        return original(exchange)
-
-    writer.write = write  # type: ignore[method-assign]
-    return writer
+def reset_on_close(conn: socket.socket) -> None:
+    """Make closing ``conn`` send a TCP RST instead of a FIN."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -14,7 +14,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -43,6 +43,21 @@ def shell_env(**extra: str) -> dict[str, str]:
     """The job's shell: shadowtape on PATH (this venv), the sanitize key set."""
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     return {**os.environ, "PATH": path, "SHADOWTAPE_SANITIZE_KEY": "ci", **extra}
+
+
+def job_env(variables: Mapping[str, object], candidate: str, **extra: str) -> dict[str, str]:
+    """A replay job's shell: its variables, then the candidate, the demo tape, its window
+    and a token, then ``extra``."""
+    return shell_env(
+        **{
+            **{k: str(v) for k, v in variables.items()},
+            "CANDIDATE_URL": candidate,
+            "TAPES": str(TAPE),
+            "REPLAY_WINDOW": demo_window(),
+            "STAGING_TOKEN": "ci-token",
+            **extra,
+        }
+    )
 
 
 def steps() -> dict[str, dict[str, object]]:
@@ -89,19 +104,13 @@ def test_the_workflow_replay_step_fails_on_the_gate_and_feeds_the_summary(
     stack: DemoStack, tmp_path: Path
 ) -> None:
     found = steps()
-    job_env = {k: str(v) for k, v in found["_env"].items()}  # type: ignore[union-attr]
     assert_bounded(str(found["replay"]["run"]), found["_job"]["timeout-minutes"])  # type: ignore[index]
     summary_file = tmp_path / "step-summary.md"
-    env = shell_env(
-        **{
-            **job_env,
-            "CANDIDATE_URL": stack.candidate.url,
-            "TAPES": str(TAPE),
-            "RUN_DIR": str(tmp_path / "run"),
-            "GITHUB_STEP_SUMMARY": str(summary_file),
-            "REPLAY_WINDOW": demo_window(),
-            "STAGING_TOKEN": "ci-token",
-        }
+    env = job_env(
+        found["_env"],
+        stack.candidate.url,
+        RUN_DIR=str(tmp_path / "run"),
+        GITHUB_STEP_SUMMARY=str(summary_file),
     )
     replay = run_script(str(found["replay"]["run"]), env, tmp_path)
     # The candidate carries planted gaps: the gate fails the step, and says why.
@@ -129,16 +138,11 @@ def test_the_workflow_says_why_when_the_candidate_is_not_running(tmp_path: Path)
     """Exit 2 and one line, not a failed gate; the summary points at the log."""
     found = steps()
     summary_file = tmp_path / "step-summary.md"
-    env = shell_env(
-        **{
-            **{k: str(v) for k, v in found["_env"].items()},  # type: ignore[union-attr]
-            "CANDIDATE_URL": f"http://127.0.0.1:{free_port()}",
-            "TAPES": str(TAPE),
-            "RUN_DIR": str(tmp_path / "run"),
-            "GITHUB_STEP_SUMMARY": str(summary_file),
-            "REPLAY_WINDOW": demo_window(),
-            "STAGING_TOKEN": "ci-token",
-        }
+    env = job_env(
+        found["_env"],
+        f"http://127.0.0.1:{free_port()}",
+        RUN_DIR=str(tmp_path / "run"),
+        GITHUB_STEP_SUMMARY=str(summary_file),
     )
     replay = run_script(str(found["replay"]["run"]), env, tmp_path)
     assert replay.returncode == 2
@@ -160,15 +164,7 @@ def test_the_gitlab_job_replays_the_same_way_and_reports_junit(
     fetch, replay_script = job["script"]
     assert "aws s3 sync" in fetch and "date=%F/hour=%H" in fetch
     assert_bounded(replay_script, float(job["timeout"].split()[0]))
-    env = shell_env(
-        **{
-            **variables,
-            "CANDIDATE_URL": stack.candidate.url,
-            "TAPES": str(TAPE),
-            "REPLAY_WINDOW": demo_window(),
-            "STAGING_TOKEN": "ci-token",
-        }
-    )
+    env = job_env(variables, stack.candidate.url)
     # RUN_DIR as the job sets it, relative to the job's folder: the artifacts name it.
     replay = run_script(replay_script, env, tmp_path)
     assert replay.returncode == 1, replay.stderr[-2000:]

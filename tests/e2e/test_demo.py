@@ -85,3 +85,10 @@ def test_a_short_demo_flags_exactly_the_planted_gaps(tmp_path: Path) -> None:
         ("body_value", "$.id"),
         ("body_value", "$.name"),
     }
+    # The concurrency probe provokes the race without the staff app's overlap, on the
+    # candidate only, and flags nothing else.
+    (probe,) = report["probes"]
+    assert {(f["endpoint"], f["target"], f["kind"]) for f in probe["findings"]} == {
+        ("GET /api/users/{id}", "candidate", "race")
+    }
+    assert probe["stopped"] == []

@@ -11,58 +11,18 @@ import gzip
 import os
 import random
 import socket
-import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.record_support import proxy, read_tapes
+from tests.e2e.record_support import proxy, raw_upstream, read_tapes, reset_on_close
 
 pytestmark = pytest.mark.e2e
 
 MiB = 1024 * 1024
-Handler = Callable[[socket.socket, bytes], None]
-
-
-@contextmanager
-def raw_upstream(handler: Handler) -> Iterator[str]:
-    """A loopback server calling ``handler(conn, request_head)`` per connection."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-
-    def serve(conn: socket.socket) -> None:
-        with conn:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                data = conn.recv(65536)
-                if not data:
-                    return
-                head += data
-            with suppress(OSError):
-                handler(conn, head)
-
-    def accept() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    finally:
-        server.close()
-
-
-def _reset(conn: socket.socket) -> None:
-    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
 def _chunk(data: bytes) -> bytes:
@@ -94,7 +54,7 @@ def _cut(conn: socket.socket, head: bytes) -> None:
     for i in range(0, sent, len(PATTERN)):
         conn.sendall(PATTERN[: sent - i])
     time.sleep(0.3)
-    _reset(conn)
+    reset_on_close(conn)
 
 
 def test_a_reset_mid_body_of_a_buffered_response_is_recorded_as_the_502_error(
@@ -175,6 +135,28 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
+class PeakRss:
+    """Samples a process's VmRSS every 50 ms while its ``with`` block runs; ``mb`` is the peak."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.mb = 0.0
+        self._done = threading.Event()
+        self._sampler = threading.Thread(target=self._sample)
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.05):
+            self.mb = max(self.mb, _rss_mb(self.pid))
+
+    def __enter__(self) -> PeakRss:
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._sampler.join()
+
+
 DOWNLOAD = 100 * MiB
 
 
@@ -196,11 +178,10 @@ def _download(conn: socket.socket, head: bytes) -> None:
 
 def test_three_concurrent_100_mb_downloads_keep_the_proxy_small(tmp_path: Path) -> None:
     tapes = tmp_path / "tapes"
-    peak, sizes = 0.0, {}
+    sizes: dict[str, int] = {}
     with raw_upstream(_download) as up, proxy(up, tapes) as p:
         _get(p.port, "/warm-up")  # a first flow loads what every flow needs
         start = _rss_mb(p.proc.pid)
-        done = threading.Event()
 
         def fetch(path: str) -> None:
             sizes[path] = len(_get(p.port, path).split(b"\r\n\r\n", 1)[1])
@@ -208,18 +189,10 @@ def test_three_concurrent_100_mb_downloads_keep_the_proxy_small(tmp_path: Path) 
         threads = [threading.Thread(target=fetch, args=(f"/{n}",)) for n in ("a", "b", "chunked")]
         for thread in threads:
             thread.start()
-
-        def sample() -> None:
-            nonlocal peak
-            while not done.wait(0.05):
-                peak = max(peak, _rss_mb(p.proc.pid))
-
-        sampler = threading.Thread(target=sample)
-        sampler.start()
-        for thread in threads:
-            thread.join(120)
-        done.set()
-        sampler.join()
+        with PeakRss(p.proc.pid) as rss:
+            for thread in threads:
+                thread.join(120)
+        peak = rss.mb
         assert p.stop() == 0
     print(f"\nmitmdump VmRSS: {start:.0f} MB before, peak {peak:.0f} MB during 3 x 100 MB")
     assert sizes["/a"] == sizes["/b"] == DOWNLOAD
@@ -321,22 +294,10 @@ def test_large_uploads_stream_to_the_service_with_a_capped_copy_recorded(
     tmp_path: Path,
 ) -> None:
     tapes = tmp_path / "tapes"
-    peak = 0.0
     with raw_upstream(_count_body) as up, proxy(up, tapes) as p:
-        done = threading.Event()
-
-        def sample() -> None:
-            nonlocal peak
-            while not done.wait(0.05):
-                peak = max(peak, _rss_mb(p.proc.pid))
-
-        sampler = threading.Thread(target=sample)
-        sampler.start()
-        try:
+        with PeakRss(p.proc.pid) as rss:
             answers = [_upload(p.port, "/length", False), _upload(p.port, "/chunked", True)]
-        finally:
-            done.set()
-            sampler.join()
+        peak = rss.mb
         assert p.stop() == 0
     print(f"\nmitmdump VmRSS peak {peak:.0f} MB during two 50 MB uploads")
     for answer in answers:

@@ -12,13 +12,11 @@ import gzip
 import json
 import re
 import socket
-import struct
-import threading
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.record_support import proxy, read_tapes
+from tests.e2e.record_support import proxy, raw_upstream, read_tapes, reset_on_close
 from tests.servers import Received, Reply, free_port, serve
 
 pytestmark = pytest.mark.e2e
@@ -132,32 +130,18 @@ LAZY = {"connection_strategy": "lazy"}
 def test_upstream_failures_are_recorded_with_their_error_kind(tmp_path: Path) -> None:
     """Refused and reset connections become exchanges with an error, not responses."""
     closed_port = free_port()  # nothing listens there
-    with socket.socket() as resetting:
-        resetting.bind(("127.0.0.1", 0))
-        resetting.listen()
-
-        def accept_and_reset() -> None:
-            while True:
-                try:
-                    conn, _ = resetting.accept()
-                except OSError:
-                    return
-                conn.recv(65536)
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                conn.close()  # RST, no response
-
-        threading.Thread(target=accept_and_reset, daemon=True).start()
-        reset_url = f"http://127.0.0.1:{resetting.getsockname()[1]}"
-        with (
-            # Lazy: mitmdump reads the request before it connects upstream, so a failed
-            # connection is a flow with an error (eager fails before any request exists).
-            proxy(f"http://127.0.0.1:{closed_port}", tmp_path / "refused", options=LAZY) as refused,
-            proxy(reset_url, tmp_path / "reset", options=LAZY) as reset,
-        ):
-            for p in (refused, reset):
-                status = _fetch(p.port, REQUESTS[0]).split(b" ", 2)[1]
-                assert status == b"502"
-                assert p.stop() == 0
+    with (
+        # The resetting upstream reads the request and sends a RST, no response.
+        raw_upstream(lambda conn, _: reset_on_close(conn)) as reset_url,
+        # Lazy: mitmdump reads the request before it connects upstream, so a failed
+        # connection is a flow with an error (eager fails before any request exists).
+        proxy(f"http://127.0.0.1:{closed_port}", tmp_path / "refused", options=LAZY) as refused,
+        proxy(reset_url, tmp_path / "reset", options=LAZY) as reset,
+    ):
+        for p in (refused, reset):
+            status = _fetch(p.port, REQUESTS[0]).split(b" ", 2)[1]
+            assert status == b"502"
+            assert p.stop() == 0
     for name, kind in (("refused", "refused"), ("reset", "reset")):
         (ex,) = read_tapes(tmp_path / name)
         assert ex.response is None

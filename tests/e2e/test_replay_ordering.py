@@ -11,12 +11,28 @@ from pathlib import Path
 
 import pytest
 
-from shadowtape.replay import read_results, read_run, replay
+from shadowtape.replay import read_results, read_run
 from tests.replay.aserver import Arrival, aserve
-from tests.replay.helpers import ex, write_tape
+from tests.replay.helpers import ex, replay_to, write_tape
 from tests.servers import Reply
 
 pytestmark = pytest.mark.e2e
+
+
+class InFlight:
+    """Counts the requests a server is in the middle of (``with`` around each), and the
+    most there were at once."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.most = 0
+
+    def __enter__(self) -> None:
+        self.now += 1
+        self.most = max(self.most, self.now)
+
+    def __exit__(self, *exc: object) -> None:
+        self.now -= 1
 
 
 def test_state_sharing_requests_stay_in_order_at_concurrency_32(tmp_path: Path) -> None:
@@ -35,30 +51,19 @@ def test_state_sharing_requests_stay_in_order_at_concurrency_32(tmp_path: Path) 
             exchanges.append(ex(f"/u/{user}/{step}", at=len(exchanges) * 0.0001, headers=[header]))
     tape = write_tape(tmp_path / "tape", exchanges)
     rng = random.Random(7)
-    in_flight = 0
-    most = 0
+    flight = InFlight()
 
     async def app(a: Arrival) -> Reply:
-        nonlocal in_flight, most
-        in_flight += 1
-        most = max(most, in_flight)
-        # Early steps are slow, so a replayer that ignored state would reorder them.
-        await asyncio.sleep(rng.uniform(0.004, 0.012) if a.path.endswith("/0") else 0.001)
-        in_flight -= 1
+        with flight:
+            # Early steps are slow, so a replayer that ignored state would reorder them.
+            await asyncio.sleep(rng.uniform(0.004, 0.012) if a.path.endswith("/0") else 0.001)
         return Reply(200, body=b"{}")
 
     with aserve(app) as server:
-        replay(
-            tape,
-            candidate=server.url,
-            out=tmp_path / "run",
-            pace="asap",
-            concurrency=32,
-            repeat_sample=0,
-        )
+        replay_to(server.url, tape, tmp_path / "run", pace="asap", concurrency=32)
         paths = [a.path for a in server.arrivals]
     assert len(paths) == 320
-    assert most >= 16  # the requests really ran concurrently
+    assert flight.most >= 16  # the requests really ran concurrently
     for user in range(40):
         steps = [int(p.rsplit("/", 1)[1]) for p in paths if p.startswith(f"/u/{user}/")]
         assert steps == list(range(8)), (user, steps)
@@ -67,29 +72,18 @@ def test_state_sharing_requests_stay_in_order_at_concurrency_32(tmp_path: Path) 
 def test_asap_keeps_exactly_concurrency_requests_in_flight(tmp_path: Path) -> None:
     # Recorded a minute apart: --pace asap ignores the gaps, --concurrency bounds the load.
     tape = write_tape(tmp_path / "tape", [ex(f"/a/{i}", at=i * 60.0) for i in range(60)])
-    in_flight = 0
-    most = 0
+    flight = InFlight()
 
     async def app(_: Arrival) -> Reply:
-        nonlocal in_flight, most
-        in_flight += 1
-        most = max(most, in_flight)
-        await asyncio.sleep(0.01)
-        in_flight -= 1
+        with flight:
+            await asyncio.sleep(0.01)
         return Reply(200, body=b"{}")
 
     with aserve(app) as server:
-        run_dir = replay(
-            tape,
-            candidate=server.url,
-            out=tmp_path / "run",
-            pace="asap",
-            concurrency=4,
-            repeat_sample=0,
-        )
+        run_dir = replay_to(server.url, tape, tmp_path / "run", pace="asap", concurrency=4)
         received = len(server.arrivals)
     assert received == 60
-    assert most == 4
+    assert flight.most == 4
     info = read_run(run_dir)
     assert info["settings"]["pace"] == "asap" and info["schedule"] is None
 
@@ -119,13 +113,12 @@ def test_a_wait_for_an_earlier_request_of_the_session_is_not_the_replayer_fallin
         return Reply(200, body=b"{}")
 
     with aserve(app) as server, caplog.at_level(logging.WARNING, "shadowtape.replay"):
-        run_dir = replay(
+        run_dir = replay_to(
+            server.url,
             tape,
-            candidate=server.url,
-            out=tmp_path / "run",
+            tmp_path / "run",
             rate=200,
             concurrency=64,  # the waiting requests hold slots too
-            repeat_sample=0,
         )
     schedule = read_run(run_dir)["schedule"]
     assert schedule["fell_behind"] is False, schedule
@@ -172,17 +165,18 @@ class RacyServer:
 
     def __init__(self) -> None:
         self.current = ""
-        self.in_flight = 0
-        self.most = 0
+        self.flight = InFlight()
 
     async def __call__(self, a: Arrival) -> Reply:
-        self.in_flight += 1
-        self.most = max(self.most, self.in_flight)
-        self.current = a.path.partition("n=")[2]
-        await asyncio.sleep(TOOK)
-        answer = self.current
-        self.in_flight -= 1
+        with self.flight:
+            self.current = a.path.partition("n=")[2]
+            await asyncio.sleep(TOOK)
+            answer = self.current
         return Reply(200, [("Content-Type", "application/json")], b'{"n":%s}' % answer.encode())
+
+    @property
+    def most(self) -> int:
+        return self.flight.most
 
 
 def _race(tmp_path: Path, count: int, ordering: str) -> tuple[RacyServer, dict[str, object], int]:
@@ -190,13 +184,8 @@ def _race(tmp_path: Path, count: int, ordering: str) -> tuple[RacyServer, dict[s
     tape = _one_client_tape(tmp_path / f"tape-{ordering}", count)
     app = RacyServer()
     with aserve(app) as server:
-        run_dir = replay(
-            tape,
-            candidate=server.url,
-            out=tmp_path / f"run-{ordering}",
-            ordering=ordering,
-            concurrency=64,
-            repeat_sample=0,
+        run_dir = replay_to(
+            server.url, tape, tmp_path / f"run-{ordering}", ordering=ordering, concurrency=64
         )
     wrong = 0
     for batch in read_results(run_dir, columns=["query", "candidate_body"]):
@@ -254,13 +243,8 @@ def test_a_write_then_a_read_of_one_session_keep_their_order(
         return Reply(200, body=carts.get(a.path, b"empty"))
 
     with aserve(app) as server:
-        run_dir = replay(
-            tape,
-            candidate=server.url,
-            out=tmp_path / "run",
-            ordering=ordering,
-            allow_mutating=True,
-            repeat_sample=0,
+        run_dir = replay_to(
+            server.url, tape, tmp_path / "run", ordering=ordering, allow_mutating=True
         )
     reads = {
         path: body
@@ -294,13 +278,7 @@ def test_retries_of_an_idempotency_key_keep_their_order_even_when_they_overlappe
         return Reply(201, body=b"{}")
 
     with aserve(app) as server:
-        replay(
-            tape,
-            candidate=server.url,
-            out=tmp_path / "run",
-            allow_mutating=True,
-            repeat_sample=0,
-        )
+        replay_to(server.url, tape, tmp_path / "run", allow_mutating=True)
     for k in range(4):
         mine = [event for event, key in events if key == f"pay-{k}"]
         assert mine == ["start", "end", "start", "end"], (k, events)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from shadowtape.replay import read_results, read_run, replay
+from shadowtape.replay import read_results, read_run
 from tests.replay.aserver import Arrival, aserve
-from tests.replay.helpers import ex, write_tape
+from tests.replay.helpers import ex, replay_to, write_tape
 from tests.servers import Reply
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +30,7 @@ def _pacing_errors_ms(tmp: Path) -> tuple[list[float], dict[str, object]]:
         t += 0.002 if i % 2 else 0.008
     tape = write_tape(tmp / "tape", [ex(f"/p/{i}", at=o) for i, o in enumerate(offsets)])
     with aserve() as server:
-        run_dir = replay(tape, candidate=server.url, out=tmp / "run", repeat_sample=0)
+        run_dir = replay_to(server.url, tape, tmp / "run")
         arrivals = {int(a.path.rsplit("/", 1)[1]): a.at for a in server.arrivals}
     assert len(arrivals) == 300
     return _off_schedule_ms(arrivals, offsets), read_run(run_dir)
@@ -80,13 +80,7 @@ def test_speed_compresses_recorded_gaps_and_rate_ignores_them(tmp_path: Path, mo
     planned = [o / 2 for o in offsets] if mode == "speed" else [i / 200 for i in range(100)]
     pacing: dict[str, float] = {"speed": 2.0} if mode == "speed" else {"rate": 200.0}
     with aserve() as server:
-        replay(
-            tape,
-            candidate=server.url,
-            out=tmp_path / "run",
-            repeat_sample=0,
-            **pacing,  # type: ignore[arg-type]
-        )
+        replay_to(server.url, tape, tmp_path / "run", **pacing)
         errors_ms = _errors_ms(server.arrivals, planned)
     median, p90 = statistics.median(errors_ms), errors_ms[90]
     assert median < 2.0 and p90 < 4.0, errors_ms[-10:]
@@ -105,14 +99,7 @@ def test_a_target_that_freezes_shows_in_corrected_latency_only(
         return Reply(200, body=b"{}", delay=1.0 if a.path == "/p/40" else 0.0)
 
     with aserve(app) as server, caplog.at_level(logging.WARNING, "shadowtape.replay"):
-        run_dir = replay(
-            tape,
-            candidate=server.url,
-            out=tmp_path / "run",
-            rate=100,
-            concurrency=1,
-            repeat_sample=0,
-        )
+        run_dir = replay_to(server.url, tape, tmp_path / "run", rate=100, concurrency=1)
     table = _table(run_dir)
     corrected = table.column("candidate_latency_us").to_pylist()
     uncorrected = table.column("candidate_service_us").to_pylist()

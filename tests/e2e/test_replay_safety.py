@@ -11,7 +11,7 @@ import pytest
 from shadowtape.errors import TargetDownError
 from shadowtape.replay import read_results, read_run, replay
 from tests.replay.aserver import Arrival, aserve
-from tests.replay.helpers import ex, write_tape
+from tests.replay.helpers import ex, replay_to, write_tape
 from tests.servers import Reply, free_port, serve
 
 pytestmark = pytest.mark.e2e
@@ -41,7 +41,7 @@ def _mixed_tape(folder: Path) -> Path:
 def test_mutating_methods_are_never_sent_without_the_flag(tmp_path: Path) -> None:
     tape = _mixed_tape(tmp_path / "tape")
     with serve(_ok) as server:
-        run_dir = replay(tape, candidate=server.url, out=tmp_path / "run", repeat_sample=0)
+        run_dir = replay_to(server.url, tape, tmp_path / "run")
         received = sorted(r.method for r in server.received)
     assert received == ["GET", "GET", "HEAD", "OPTIONS"]
     info = read_run(run_dir)
@@ -60,13 +60,7 @@ def test_mutating_methods_are_never_sent_without_the_flag(tmp_path: Path) -> Non
 def test_mutating_methods_are_sent_with_the_flag(tmp_path: Path) -> None:
     tape = _mixed_tape(tmp_path / "tape")
     with serve(_ok) as server:
-        replay(
-            tape,
-            candidate=server.url,
-            out=tmp_path / "run",
-            allow_mutating=True,
-            repeat_sample=1.0,
-        )
+        replay_to(server.url, tape, tmp_path / "run", allow_mutating=True, repeat_sample=1.0)
         received = sorted(r.method for r in server.received)
         bodies = {r.method: r.body for r in server.received}
     # Safe methods twice (the repeat sample), mutating ones exactly once: never repeated.
@@ -91,9 +85,7 @@ def test_nothing_reaches_a_host_that_was_not_named(
         )
         monkeypatch.setenv("HTTP_PROXY", unnamed.url)
         monkeypatch.setenv("http_proxy", unnamed.url)
-        run_dir = replay(
-            tape, candidate=named.url, out=tmp_path / "run", keep_host=True, repeat_sample=0
-        )
+        run_dir = replay_to(named.url, tape, tmp_path / "run", keep_host=True)
         assert unnamed.received == []
         # (http.server folds a leading "//" into "/" on its side; it did reach the target.)
         paths = sorted(r.path for r in named.received)
@@ -112,12 +104,8 @@ def test_host_is_rewritten_and_headers_replaced(
         [ex("/h", headers=[("Host", "api.prod.test"), ("Authorization", "Bearer REDACTED")])],
     )
     with serve(_ok) as server:
-        replay(
-            tape,
-            candidate=server.url,
-            out=tmp_path / "run",
-            headers=["Authorization: Bearer $STAGING_TOKEN"],
-            repeat_sample=0,
+        replay_to(
+            server.url, tape, tmp_path / "run", headers=["Authorization: Bearer $STAGING_TOKEN"]
         )
         (got,) = server.received
     headers = dict(got.headers)
@@ -129,7 +117,7 @@ def test_a_dead_target_stops_the_run_early_and_keeps_its_error_rows(tmp_path: Pa
     tape = write_tape(tmp_path / "tape", [ex(f"/d/{i}", at=i * 0.001) for i in range(30)])
     dead = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(TargetDownError) as raised:
-        replay(tape, candidate=dead, out=tmp_path / "run", timeout=2, repeat_sample=0)
+        replay_to(dead, tape, tmp_path / "run", timeout=2)
     # Said once, early (after 20 requests), in one line naming the target.
     message = f"candidate {dead}: connection refused on all of its first 20 requests"
     assert str(raised.value).startswith(message)
@@ -147,9 +135,7 @@ def test_a_dead_target_stops_the_run_early_and_keeps_its_error_rows(tmp_path: Pa
 def test_abort_after_zero_replays_a_dead_target_to_the_end(tmp_path: Path) -> None:
     tape = write_tape(tmp_path / "tape", [ex(f"/d/{i}", at=i * 0.001) for i in range(30)])
     dead = f"http://127.0.0.1:{free_port()}"
-    run_dir = replay(
-        tape, candidate=dead, out=tmp_path / "run", timeout=2, repeat_sample=0, abort_after=0
-    )
+    run_dir = replay_to(dead, tape, tmp_path / "run", timeout=2, abort_after=0)
     rows = _rows(run_dir)
     assert len(rows) == 30
     assert {r["candidate_error_kind"] for r in rows} == {"refused"}
@@ -182,7 +168,7 @@ def test_a_resetting_target_gives_reset_rows(tmp_path: Path) -> None:
 
     tape = write_tape(tmp_path / "tape", [ex(f"/r/{i}", at=i * 0.002) for i in range(20)])
     with aserve(flaky) as server:
-        run_dir = replay(tape, candidate=server.url, out=tmp_path / "run", repeat_sample=0)
+        run_dir = replay_to(server.url, tape, tmp_path / "run")
     kinds = {r["path"]: (r["candidate_status"], r["candidate_error_kind"]) for r in _rows(run_dir)}
     assert kinds["/r/0"] == (200, None)
     assert kinds["/r/1"] == (None, "reset")

@@ -3,6 +3,8 @@ the promise that no credential in these files reaches a tape."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -264,16 +266,17 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 def test_sanitize_rules_file_applies_to_imports(
     corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The cnn.com capture has a widget id in a `widgetJSId=` parameter, left alone by the
-    default rules; a rules file can name it. (Its bare `key=` parameter, which this test
-    used before, is redacted by default since issue 18: URL keys are credentials.)"""
+    """The cnn.com capture has a widget id in a bare `key=` parameter: since issue 18 a
+    bare `key` is secret by default (an API key's usual name). Its `widgetJSId=` is left
+    alone by the default rules; a rules file can name it."""
     har = str(corpus / "har" / "haralyzer__cnn.har")
 
-    def holds_widget_key(tapes: Path) -> bool:
-        return any("widgetJSId=HOP_11" in e.request.query for e in TapeReader(tapes))
+    def holds(tapes: Path, value: str) -> bool:
+        return any(value in e.request.query for e in TapeReader(tapes))
 
     assert _run(capsys, "import", "har", har, "--tapes", str(tmp_path / "plain"))[0] == 0
-    assert holds_widget_key(tmp_path / "plain")
+    assert not holds(tmp_path / "plain", "NANOWDGT01")
+    assert holds(tmp_path / "plain", "HOP_11")
     rules = tmp_path / "rules.toml"
     rules.write_text('[redact]\nkeys = ["widgetJSId"]\n')
     code, _, err = _run(
@@ -287,7 +290,7 @@ def test_sanitize_rules_file_applies_to_imports(
         str(rules),
     )
     assert code == 0, err
-    assert not holds_widget_key(tmp_path / "strict")
+    assert not holds(tmp_path / "strict", "HOP_11")
     rules.write_text("[redact\n")
     code, out, err = _run(
         capsys, "import", "har", har, "--tapes", str(tmp_path / "x"), "--sanitize-rules", str(rules)
@@ -393,3 +396,125 @@ def test_import_har_plants_issue_18_secrets_and_none_reach_disk(
         assert not [s for s in planted if s.encode() in raw], path
     for exchange in TapeReader(tapes):
         assert not [s for s in planted if s in repr(exchange)]
+
+
+def test_no_planted_secret_reaches_any_byte_of_an_imported_tape(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 18: secrets planted in an x-gzip body, a .env text body, an XML attribute, a
+    PEM key cut short, HAR comments, a page title, the timings and exporter tags of a HAR
+    never reach a tape, decoded or as bytes."""
+    planted = {
+        "gzip": "GzipPw4711xq",
+        "env": "EnvPw4712xq",
+        "xml": "XmlAttrPw4713xq",
+        "comment": "CommentTok4714xq",
+        "log_comment": "LogCommentTok4715xq",
+        "title": "TitleTok4716xq",
+        "timing": "TimingTok4717xq",
+        "tag": "TagTok4718xq",
+        "pem": "MIIEpAIBAAKCAQEA4719xqPEMLINE",
+        "db": "DbUrlPw4720xq",
+    }
+    gzipped = gzip.compress(f"user=ann&password={planted['gzip']}".encode())
+    entry = {
+        "startedDateTime": "2026-01-01T00:00:00.000Z",
+        "time": 12,
+        "comment": f"token={planted['comment']}",
+        "pageref": "page_1",
+        "request": {
+            "method": "POST",
+            "url": "https://api.test/config",
+            "httpVersion": "HTTP/1.1",
+            "headers": [{"name": "Content-Type", "value": "text/plain"}],
+            "postData": {
+                "mimeType": "text/plain",
+                "text": f"export DB_PASSWORD={planted['env']}\r\n"
+                f"DATABASE=postgres://app:{planted['db']}@db.test/app\r\n",
+            },
+        },
+        "response": {
+            "status": 200,
+            "statusText": "OK",
+            "httpVersion": "HTTP/1.1",
+            "headers": [
+                {"name": "Content-Type", "value": "application/x-www-form-urlencoded"},
+                {"name": "Content-Encoding", "value": "x-gzip"},
+            ],
+            "content": {
+                "mimeType": "application/x-www-form-urlencoded",
+                "encoding": "base64",
+                "text": base64.b64encode(gzipped).decode(),
+            },
+        },
+        "timings": {"send": 1, "wait": 10, "receive": 1, "comment": f"token={planted['timing']}"},
+        "_shadowtape": {"tags": {"note": f"api_key={planted['tag']}"}},
+    }
+    xml_entry = {
+        **{k: v for k, v in entry.items() if k not in ("_shadowtape", "comment")},
+        "request": {"method": "GET", "url": "https://api.test/x", "headers": []},
+        "response": {
+            "status": 200,
+            "headers": [{"name": "Content-Type", "value": "application/xml"}],
+            "content": {
+                "mimeType": "application/xml",
+                "text": f'<cfg><db host="h" password="{planted["xml"]}"/>'
+                f"<key>-----BEGIN RSA PRIVATE KEY-----\n{planted['pem']}\nAAAA",
+            },
+        },
+    }
+    har = {
+        "log": {
+            "version": "1.2",
+            "creator": {"name": "test", "version": "1"},
+            "comment": f"password: {planted['log_comment']}",
+            "pages": [
+                {
+                    "id": "page_1",
+                    "startedDateTime": "2026-01-01T00:00:00.000Z",
+                    "title": f"reset token={planted['title']}",
+                    "pageTimings": {},
+                }
+            ],
+            "entries": [entry, xml_entry],
+        }
+    }
+    path = tmp_path / "planted.har"
+    path.write_bytes(orjson.dumps(har))
+    tapes = tmp_path / "tapes"
+    code, _, err = _run(capsys, "import", "har", str(path), "--tapes", str(tapes))
+    assert code == 0, err
+    exchanges = list(TapeReader(tapes))
+    assert len(exchanges) == 2
+    gzip_exchange = next(e for e in exchanges if e.request.method == "POST")
+    assert gzip_exchange.response is not None
+    assert gzip_exchange.response.body.startswith(b"user=ann&password=")  # decoded, then hidden
+    texts = [repr(e).encode() for e in exchanges]
+    texts += [e.request.body for e in exchanges] + [
+        e.response.body for e in exchanges if e.response
+    ]
+    files = [p.read_bytes() for p in tapes.rglob("*") if p.is_file()]
+    for name, value in planted.items():
+        for form in {value, value[: len(value) // 2 + 4]}:
+            raw = form.encode()
+            assert not any(raw in text for text in texts), f"{name} in a decoded value"
+            assert not any(raw in data for data in files), f"{name} in a tape file's bytes"
+
+
+def test_redactions_of_an_untrusted_export_are_sanitized(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entry = {
+        "startedDateTime": "2026-01-01T00:00:00.000Z",
+        "time": 1,
+        "request": {"method": "GET", "url": "https://api.test/a", "headers": []},
+        "response": {"status": 204, "headers": [], "content": {}},
+        "_shadowtape": {"redactions": ["request.path", "password=RedactionPw4721xq"]},
+    }
+    path = tmp_path / "edited.har"
+    path.write_bytes(orjson.dumps({"log": {"version": "1.2", "entries": [entry]}}))
+    code, _, err = _run(capsys, "import", "har", str(path), "--tapes", str(tmp_path / "t"))
+    assert code == 0, err
+    [ex] = list(TapeReader(tmp_path / "t"))
+    assert "request.path" in ex.redactions
+    assert not any("RedactionPw4721xq" in r for r in ex.redactions)

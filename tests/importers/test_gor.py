@@ -138,3 +138,17 @@ def test_a_capture_cut_inside_its_last_record_skips_it_and_says_so(
     assert [(i.reason, i.where) for i in items if isinstance(i, Skipped)] == [
         ("cut short: the file ends before its end marker", "record 1 (line 8)")
     ]
+
+
+def test_x_gzip_is_decoded_and_an_undecodable_body_dropped(tmp_path: Path) -> None:
+    secret = gzip.compress(b"password=hunter22")
+    ok = b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Encoding: x-gzip\r\n\r\n" + secret
+    bad = b"POST /b HTTP/1.1\r\nHost: h\r\nContent-Encoding: gzip\r\n\r\nnot gzip at all"
+    cut = b"PUT /c HTTP/1.1\r\nHost: h\r\nContent-Encoding: gzip\r\nContent-Length: 999\r\n\r\n"
+    path = _capture(tmp_path, [("1 a1 1", ok), ("1 b1 2", bad), ("1 c1 3", cut + secret[:20])])
+    a, b, c = [i for i in read_gor(path) if isinstance(i, Exchange)]
+    assert a.request.body == b"password=hunter22"
+    # Never stored as captured: the sanitizer cannot read compressed bytes.
+    assert (b.request.body, b.request.body_truncated) == (b"", True)
+    assert b.redactions == ("request.body: dropped (not decodable as gzip)",)
+    assert b"gzip" not in c.request.body and c.request.body_truncated  # a cut one, decoded

@@ -169,6 +169,33 @@ def test_a_selection_that_matches_nothing_fails_the_whole_run(
     result.stdout.fnmatch_lines(["*nothing was compared*"])
 
 
+def test_the_replay_flags_reach_the_replay(pytester: pytest.Pytester, shop_tape: Path) -> None:
+    """--shadowtape-ordering and --shadowtape-abort-after are the replay's, not only parsed."""
+    run(
+        pytester,
+        shop_tape,
+        "--shadowtape-app",
+        APP,
+        "--shadowtape-ordering",
+        "strict",
+        "--shadowtape-abort-after",
+        "7",
+        "--shadowtape-out",
+        "runs/flags",
+    )
+    settings = orjson.loads((pytester.path / "runs" / "flags" / "run.json").read_bytes())
+    assert settings["settings"]["ordering"] == "strict"
+
+
+def test_max_unverified_fails_the_whole_run_when_too_little_was_verified(
+    pytester: pytest.Pytester, shop_tape: Path
+) -> None:
+    # Without --shadowtape-allow-mutating the POSTs are skipped: not verified.
+    result = run(pytester, shop_tape, "--shadowtape-app", APP, "--shadowtape-max-unverified", "0%")
+    assert outcomes(result)["whole run"] == "FAILED"
+    result.stdout.fnmatch_lines(["*were not verified (unverified or skipped)*"])
+
+
 def test_the_fixture_gives_the_run_to_custom_assertions(
     pytester: pytest.Pytester, shop_tape: Path
 ) -> None:
@@ -216,3 +243,25 @@ def test_the_flags_are_those_of_shadowtape_replay() -> None:
     } - {"help"}
     offered = {*pytest_replay.VALUE_FLAGS, *pytest_replay.SWITCH_FLAGS, *pytest_replay.OWN_FLAGS}
     assert flags == offered
+
+
+def test_the_concurrency_probe_runs_on_an_in_process_app(
+    pytester: pytest.Pytester, shop_tape: Path
+) -> None:
+    result = run(
+        pytester,
+        shop_tape,
+        "--shadowtape-app",
+        APP,
+        "--shadowtape-probe",
+        "concurrency",
+        "--shadowtape-probe-concurrency",
+        "4",
+        "--shadowtape-out",
+        "probed",
+    )
+    result.assert_outcomes(passed=2, skipped=1)
+    report = orjson.loads((pytester.path / "probed" / "report.json").read_bytes())
+    (probe,) = report["probes"]
+    assert probe["findings"] == [] and probe["sent"]["candidate"] > 0
+    assert "race" in report["gate"]["fail_on"]

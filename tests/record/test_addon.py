@@ -20,11 +20,9 @@ with warnings.catch_warnings():
     from mitmproxy import exceptions, flow
     from mitmproxy.test import taddons, tflow
 
-from shadowtape.exchange import Exchange
 from shadowtape.record.addon import Recorder
-from shadowtape.record.worker import Settings
-from shadowtape.tape import TapeWriter
 from tests.record.support import SECRET, make_flow, read_tapes
+from tests.record.writers import slow_writer, throwing_writer
 
 
 @pytest.fixture
@@ -203,39 +201,10 @@ def test_the_hook_never_raises_on_a_flow_it_cannotread_tapes(
 # -- failures never reach the proxy -----------------------------------------------------------
 
 
-class _ThrowingWriter:
-    """A writer whose every write raises: stands in for a writer with a bug."""
-
-    stats = type("S", (), {"written": 0, "dropped": 0, "failed": 0, "parts": 0, "queued": 0})()
-
-    def write(self, exchange: Exchange) -> bool:
-        raise RuntimeError("disk on fire")
-
-    def close(self, timeout: float | None = None) -> bool:
-        return True
-
-
-def _throwing_writer(settings: Settings) -> _ThrowingWriter:
-    return _ThrowingWriter()
-
-
-def _slow_writer(settings: Settings) -> TapeWriter:
-    """A real TapeWriter whose caller stalls: stands in for a worker that cannot keep up."""
-    writer = TapeWriter(settings.tapes, source=settings.source)
-    original = writer.write
-
-    def write(exchange: Exchange) -> bool:
-        time.sleep(0.05)
-        return original(exchange)
-
-    writer.write = write  # type: ignore[method-assign]
-    return writer
-
-
 def test_a_writer_that_throws_is_counted_and_logged_not_raised(
     recorder_in: Callable[..., tuple[Recorder, Any]], caplog: pytest.LogCaptureFixture
 ) -> None:
-    recorder, _ = recorder_in(writer_factory=_throwing_writer)
+    recorder, _ = recorder_in(writer_factory=throwing_writer)
     for _ in range(3):
         recorder.response(make_flow())
     recorder.done()
@@ -246,7 +215,7 @@ def test_a_writer_that_throws_is_counted_and_logged_not_raised(
 def test_a_full_queue_drops_and_counts_without_waiting(
     recorder_in: Callable[..., tuple[Recorder, Any]],
 ) -> None:
-    recorder, _ = recorder_in(writer_factory=_slow_writer, shadowtape_queue=5)
+    recorder, _ = recorder_in(writer_factory=slow_writer, shadowtape_queue=5)
     started = time.perf_counter()
     for _ in range(200):
         recorder.response(make_flow())

@@ -89,12 +89,39 @@ def test_decode_body_handles_every_encoding(encode: Callable[[bytes], bytes], na
     )
 
 
-def test_a_body_that_does_not_decode_is_kept_as_it_came() -> None:
-    assert decode_body(b"not gzip", 8, ((b"content-encoding", b"gzip"),), 100) == (
-        b"not gzip",
-        8,
-        False,
-    )
+def test_a_body_that_does_not_decode_is_dropped_never_kept_raw() -> None:
+    # It used to be kept as it came: a password in it reached the tape still compressed.
+    dropped: list[str] = []
+    fields = ((b"content-encoding", b"gzip"),)
+    assert decode_body(b"not gzip", 8, fields, 100, dropped=dropped.append) == (b"", 8, True)
+    assert dropped == ["gzip"]
+
+
+@pytest.mark.parametrize(
+    ("encoded", "header"),
+    [
+        (gzip.compress(b"password=hunter2"), "x-gzip"),
+        (gzip.compress(gzip.compress(b"password=hunter2")), "gzip, gzip"),
+        (gzip.compress(b"password=") + gzip.compress(b"hunter2"), "gzip"),
+        (zlib.compress(b"password=hunter2"), "deflate"),
+        (zlib.compress(b"password=hunter2")[2:-4], "deflate"),
+        (brotli.compress(gzip.compress(b"password=hunter2")), "gzip, br"),
+        (zstandard.ZstdCompressor().compress(b"password=hunter2"), "zstd"),
+        (b"password=hunter2", "identity"),
+    ],
+)
+def test_decode_body_undoes_aliases_stacks_members_and_raw_deflate(
+    encoded: bytes, header: str
+) -> None:
+    fields = ((b"Content-Encoding", header.encode()),)
+    assert decode_body(encoded, len(encoded), fields, 100) == (b"password=hunter2", 16, False)
+
+
+def test_an_unknown_coding_is_dropped() -> None:
+    dropped: list[str] = []
+    fields = ((b"Content-Encoding", b"compress"),)
+    assert decode_body(b"password=x", 10, fields, 100, dropped=dropped.append)[0] == b""
+    assert dropped == ["compress"]
 
 
 def test_a_streamed_body_is_recorded_empty_and_truncated() -> None:

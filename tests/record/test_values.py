@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "shadowtape_log_interval": 10,
     "shadowtape_worker": "process",
     "shadowtape_compression": "zstd",
+    "shadowtape_sanitize_budget": "250ms",
 }
 
 
@@ -57,6 +58,14 @@ def test_accepted_values_are_parsed() -> None:
     parsed = limits(_opts(shadowtape_max_body="2k", shadowtape_roll_bytes="1g"))
     assert (parsed.max_body, parsed.roll_bytes) == (2048, 1 << 30)
     assert (parsed.worker, parsed.compression, parsed.rules) == ("process", "zstd", None)
+    assert parsed.budget == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("250", 0.25), ("5ms", 0.005), (" 1.5s", 1.5), ("0.5 ms", 0.0005)]
+)
+def test_a_sanitize_budget_is_milliseconds_or_seconds(text: str, seconds: float) -> None:
+    assert limits(_opts(shadowtape_sanitize_budget=text)).budget == pytest.approx(seconds)
 
 
 BAD = [
@@ -73,6 +82,9 @@ BAD = [
     ("shadowtape_log_interval", 0, "seconds, at least 1"),
     ("shadowtape_worker", "fork", "process, thread"),
     ("shadowtape_compression", "zip", "zstd, snappy"),
+    ("shadowtape_sanitize_budget", "0", "e.g. 250ms or 1.5s"),
+    ("shadowtape_sanitize_budget", "fast", "milliseconds or a unit"),
+    ("shadowtape_sanitize_budget", "2m", "milliseconds or a unit"),
 ]
 
 

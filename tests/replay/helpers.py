@@ -1,12 +1,15 @@
-"""Tapes for replay tests, written with the real TapeWriter into a tmp folder."""
+"""Tapes for replay tests, written with the real TapeWriter into a tmp folder, and the
+replay of one to a single candidate."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from shadowtape import Exchange, Request, Response, TapeFilter, TapeWriter
+from shadowtape.replay import replay
 from shadowtape.replay.prepare import stream
 from shadowtape.replay.prepare.jobs import Job
 
@@ -50,6 +53,12 @@ def write_tape(folder: Path, exchanges: Iterable[Exchange]) -> Path:
         for exchange in exchanges:
             assert writer.write(exchange)
     return folder
+
+
+def replay_to(candidate: str, tape: Path, out: Path, **options: Any) -> Path:
+    """``replay`` of ``tape`` to ``candidate`` alone, into ``out``; no request is repeated
+    unless ``repeat_sample`` is given, so the target sees each one once."""
+    return replay(tape, candidate=candidate, out=out, **{"repeat_sample": 0, **options})
 
 
 def jobs_in_batches(tape: Path, rows: int) -> list[Job]:

@@ -445,8 +445,10 @@ def sample_report() -> dict[str, Any]:
         "examples": [],
     }
     eps = [greeting, orders, profile, create, pdf, delete, search, health]
+    for ep in eps:
+        ep["ledger"] = _ledger(ep)
     return {
-        "report_version": "1.0",
+        "report_version": "1.2",
         "generated_at": "2026-11-21T20:05:00Z",
         "runs": [copy.deepcopy(RUN)],
         "totals": {
@@ -459,6 +461,7 @@ def sample_report() -> dict[str, Any]:
             "unverified": 3,
             "findings": sum(len(e["findings"]) for e in eps),
         },
+        "ledger": _total_ledger(eps),
         "gate": {
             "passed": False,
             "fail_on": ["new_error", "status", "headers", "body", "latency"],
@@ -480,6 +483,40 @@ def sample_report() -> dict[str, Any]:
     }
 
 
+def _ledger(ep: dict[str, Any]) -> dict[str, Any]:
+    """A ledger that adds up to the endpoint's requests, from its findings and entries."""
+    requests = ep["requests"]
+    compared = ep.get("compared", requests)
+    skipped = sum(u["count"] for u in ep["unverified"] if u["reason"] == "skipped_mutating")
+    unverified = max(requests - compared - skipped, 0)
+    counts = [f["count"] for f in ep["findings"] if f["kind"] != "latency"]
+    regressed = min(compared, max(counts, default=0))
+    noise = [u["count"] for u in ep["unverified"] if u["reason"] == "noise"]
+    explained = min(compared - regressed, max(noise, default=0))
+    return {
+        "selected": requests,
+        "regressed": regressed,
+        "equal": compared - regressed - explained,
+        "noise": explained,
+        "unverified": {"baseline_failed": unverified} if unverified else {},
+        "skipped": {"mutating": skipped} if skipped else {},
+    }
+
+
+def _total_ledger(eps: list[dict[str, Any]]) -> dict[str, Any]:
+    total: dict[str, Any] = {"selected": 0, "regressed": 0, "equal": 0, "noise": 0}
+    unverified: dict[str, int] = {}
+    skipped: dict[str, int] = {}
+    for ep in eps:
+        for key in total:
+            total[key] += ep["ledger"][key]
+        for reason, n in ep["ledger"]["unverified"].items():
+            unverified[reason] = unverified.get(reason, 0) + n
+        for reason, n in ep["ledger"]["skipped"].items():
+            skipped[reason] = skipped.get(reason, 0) + n
+    return {**total, "unverified": unverified, "skipped": skipped}
+
+
 def passing_report() -> dict[str, Any]:
     """Only the ok and unverified endpoints: the gate passes."""
     report = sample_report()
@@ -487,6 +524,7 @@ def passing_report() -> dict[str, Any]:
     report["gate"] = {"passed": True, "fail_on": report["gate"]["fail_on"], "reasons": []}
     totals = report["totals"]
     totals.update(endpoints=len(report["endpoints"]), regression=0, findings=0)
+    report["ledger"] = _total_ledger(report["endpoints"])
     return report
 
 
@@ -510,6 +548,7 @@ def many_endpoints(n: int = 500) -> dict[str, Any]:
         unverified=sum(e["verdict"] == "unverified" for e in eps),
         findings=sum(len(e["findings"]) for e in eps),
     )
+    report["ledger"] = _total_ledger(eps)
     report["gate"]["reasons"] = [
         f"{e['endpoint']}: {len(e['findings'])} regressions"
         for e in eps

@@ -62,7 +62,7 @@ def test_recorded_mode_learns_noise_from_repeats_and_identical_requests(
 def test_gate_and_report_file(runs: dict[str, list[Path]], tmp_path: Path) -> None:
     assert write_reports(runs["live"], out_dir=tmp_path, formats=("json",)) == 1
     report = orjson.loads((tmp_path / "report.json").read_bytes())
-    assert report["report_version"] == "1.0" and report["gate"]["passed"] is False
+    assert report["report_version"] == "1.2" and report["gate"]["passed"] is False
     assert "GET /api/orders/{id}: 12 new errors (status)" in report["gate"]["reasons"]
     assert write_reports(runs["live"], out_dir=tmp_path, fail_on="none", formats=("json",)) == 0
     assert (
@@ -251,3 +251,12 @@ def test_a_foreign_parquet_file_in_results_is_named(
     done = shadowtape("report", str(run))
     assert done.returncode == 2
     assert "part-zz.parquet: not a shadowtape results file (no column" in done.stderr
+
+
+def test_the_ledger_adds_up_on_the_trio(runs: dict[str, list[Path]]) -> None:
+    from tests.report.test_ledger import check_adds_up
+
+    for mode in ("live", "recorded"):
+        report = make_report(runs[mode])
+        check_adds_up(report)
+        assert report.ledger is not None and report.ledger.regressed > 0

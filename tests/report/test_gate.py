@@ -73,3 +73,22 @@ def test_a_swallowed_error_counts_as_a_status_regression() -> None:
 def test_unknown_words_list_the_valid_ones() -> None:
     with pytest.raises(ConfigError, match=r"unknown kind 'statuz'; valid: new_error, status"):
         parse_fail_on("statuz")
+
+
+def test_one_is_singular() -> None:
+    gate = evaluate([endpoint("GET /e", ("new_error", "status", 1))], DEFAULT_FAIL_ON)
+    assert gate.reasons == ("GET /e: 1 new error (status)",)
+
+
+def test_max_unverified_counts_unverified_and_skipped_over_the_selection() -> None:
+    from shadowtape.report.gate import parse_share
+    from shadowtape.report.model import Ledger
+
+    ledger = Ledger(selected=10, equal=7, unverified={"baseline_failed": 1}, skipped={"x": 2})
+    assert evaluate([], (), ledger=ledger, max_unverified=0.3).passed is True
+    failed = evaluate([], (), ledger=ledger, max_unverified=0.2)
+    assert failed.passed is False and failed.max_unverified == 0.2
+    assert parse_share("20%") == parse_share("0.2") == parse_share("20") == 0.2
+    assert parse_share(None) is None
+    with pytest.raises(ConfigError, match="--max-unverified"):
+        parse_share("150%")

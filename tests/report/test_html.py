@@ -52,12 +52,15 @@ def test_page_loads_without_console_errors_or_network(
 def test_summary_comes_first_then_every_endpoint(browser: chromium.Page, page_path: Path) -> None:
     browser.goto(page_path.as_uri())
     text = _text(browser)
-    gate = text.index("Gate failed: 3 of 8 endpoints with regressions, 3 unverified")
-    assert gate < text.index("Checked") < text.index("Flagged") < text.index("Could not verify")
+    gate = text.index(
+        "Gate failed: 3 of 8 endpoints with regressions; 1,236 exchanges: 130 regressed, "
+        "1,009 equal, 90 noise only, 3 unverified (baseline failed 3), 4 skipped (mutating 4)"
+    )
+    assert gate < text.index("Checked") < text.index("Flagged") < text.index("Caveats")
     for ep in sample_report()["endpoints"]:
         assert text.count(ep["endpoint"]) >= 2, ep["endpoint"]  # table row and section
-    assert text.index("Could not verify") < text.index("Endpoints")
-    for words in ("1,240", "exchanges", "mutating requests not sent", "not exercised"):
+    assert text.index("Caveats") < text.index("Endpoints")
+    for words in ("1,236", "exchanges", "mutating requests not sent", "not exercised"):
         assert words in text
     sections = browser.evaluate(
         "[...document.querySelectorAll('details.endpoint')].map(d => [d.id, d.open])"
@@ -125,7 +128,11 @@ def test_filter_box_and_verdict_toggles_narrow_500_endpoints(
     assert time.monotonic() - started < 20
     assert log.errors() == []
     assert browser.evaluate("document.getElementById('shown').textContent") == "all 500 endpoints"
-    assert browser.evaluate("document.querySelectorAll('details.endpoint[open]').length") == 5
+    regressions = sum(e["verdict"] == "regression" for e in many_endpoints(500)["endpoints"])
+    assert browser.evaluate("document.querySelectorAll('details.endpoint[open]').length") == 50
+    assert browser.evaluate("document.getElementById('collapsed').textContent").startswith(
+        f"{regressions - 50} more regressions, collapsed"
+    )
     visible = (
         "[...document.querySelectorAll('[data-ep]')]"
         ".filter(e => !e.hidden && e.tagName === 'TR').map(e => e.dataset.verdict)"
@@ -196,7 +203,10 @@ def test_headless_cli_dump_dom_and_screenshot(
 def test_passing_report_says_so(tmp_path: Path) -> None:
     text = html.render(load_report(passing_report()), tmp_path).read_text(encoding="utf-8")
     assert '<section class="gate passed"' in text
-    assert "Gate passed: 0 of 5 endpoints with regressions, 3 unverified" in text
+    assert (
+        "Gate passed: 0 of 5 endpoints with regressions; 691 exchanges: 0 regressed, 594 equal, "
+        "90 noise only, 3 unverified (baseline failed 3), 4 skipped (mutating 4)"
+    ) in text
     assert "<title>shadowtape: passed</title>" in text
 
 
@@ -299,3 +309,59 @@ def test_no_text_from_the_report_becomes_markup(name: str, body: str) -> None:
 def test_each_renderer_leaves_no_temporary_file(tmp_path: Path, report: dict[str, Any]) -> None:
     html.render(load_report(report), tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+
+
+DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "runs" / "demo"
+
+
+@pytest.fixture(scope="module")
+def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from shadowtape.report import make_report
+
+    return html.render(make_report([DEMO]), tmp_path_factory.mktemp("demo"))
+
+
+def test_demo_banner_cards_and_caveats_agree(browser: chromium.Page, demo_path: Path) -> None:
+    from shadowtape.report import make_report
+
+    report = make_report([DEMO])
+    assert report.ledger is not None
+    log = browser.goto(demo_path.as_uri())
+    assert log.errors() == []
+    gate = browser.evaluate("document.getElementById('gate').innerText")
+    assert f"{report.ledger.unverified_total} unverified" in gate
+    cards = browser.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('#ledger .card')]"
+        ".map(c => [c.dataset.bucket, c.querySelector('.n').textContent]))"
+    )
+    assert cards["unverified"] == str(report.ledger.unverified_total)
+    buckets = ("regressed", "equal", "noise only", "unverified", "skipped")
+    assert sum(int(cards[b].replace(",", "")) for b in buckets) == int(cards["exchanges"])
+    text = _text(browser)
+    assert "could not verify" not in text.lower()
+    # Redacted request fields: listed once for the run, none at or over 100% twice over.
+    assert text.count("redacted at request.cookie.session") == 1
+    assert all(int(p) <= 100 for p in re.findall(r"(\d+)%", text))
+
+
+def test_demo_every_regression_is_open_with_an_example_inline(
+    browser: chromium.Page, demo_path: Path
+) -> None:
+    browser.goto(demo_path.as_uri())
+    state = browser.evaluate(
+        "[...document.querySelectorAll('details.endpoint')].map(d => [d.dataset.verdict, d.open])"
+    )
+    assert [open_ for verdict, open_ in state if verdict == "regression"] == [True] * 7
+    assert browser.evaluate("document.getElementById('collapsed')") is None
+    first = browser.evaluate(
+        "document.querySelector('details.endpoint tr.inline-example').innerText"
+    )
+    assert "GET /api/inventory/" in first
+    assert "baseline 503 · candidate 200" in first
+    assert "status: 503 → 200" in first
+    assert re.search(r"shadowtape show \w{26} RUN_DIR", first)
+    latency = browser.evaluate(
+        "[...document.querySelectorAll('tr.inline-example')].map(r => r.innerText)"
+        ".find(t => t.includes(' ms → '))"
+    )
+    assert latency and "shadowtape show" in latency

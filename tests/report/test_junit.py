@@ -82,13 +82,14 @@ def test_one_case_per_endpoint_with_findings_as_failures(
         elif ep["verdict"] == "unverified":
             assert skipped is not None and failure is None
             message = skipped.attrib["message"]
-            assert message.startswith("could not verify: ")
+            assert message.startswith("nothing was compared: ")
             for u in ep["unverified"]:
                 assert REASON_LABELS[u["reason"]] in message
         else:
             assert failure is None and skipped is None
         out = case.findtext("system-out") or ""
-        assert "checked:" in out and "flagged:" in out and "could not verify:" in out
+        assert "checked:" in out and "flagged:" in out and "caveats:" in out
+        assert out.startswith(f"{ep['endpoint']}: {ep['requests']:,} exchange")
 
 
 def test_values_survive_escaping(report: dict[str, Any], tmp_path: Path) -> None:
@@ -137,3 +138,19 @@ def test_any_text_gives_well_formed_xml(name: str, value: str) -> None:
     assert failure is not None
     assert len(failure.attrib["message"]) <= junit.MESSAGE_LIMIT
     assert "<script>window.__xss = 1</script>" in (failure.text or "")
+
+
+def test_case_times_are_the_candidates_replay_time(tmp_path: Path) -> None:
+    from shadowtape.report import make_report
+    from tests.report.test_json_report import RUN
+
+    report = make_report([RUN])
+    root = ET.parse(junit.render(report, tmp_path)).getroot()
+    times = {c.get("name"): float(c.get("time") or 0) for c in root.iter("testcase")}
+    for ep in report.endpoints:
+        assert ep.candidate_time_ms is not None and ep.candidate_time_ms > 0
+        assert times[ep.endpoint] == round(ep.candidate_time_ms / 1000, 3)
+    out = next(c for c in root.iter("testcase") if c.get("name") == "GET /api/search")
+    latency = next(f for f in report.endpoints if f.endpoint == "GET /api/search").findings[0]
+    assert "ms" in (out.findtext("failure") or "")
+    assert latency.exchange_ids and latency.exchange_ids[0] in (out.findtext("failure") or "")

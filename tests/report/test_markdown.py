@@ -65,17 +65,22 @@ def test_layout(report: dict[str, Any], tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines()
     assert lines[0] == (
-        "### :x: shadowtape: Gate failed: 3 of 8 endpoints with regressions, 3 unverified"
+        "### :x: shadowtape: Gate failed: 3 of 8 endpoints with regressions; 1,236 exchanges: "
+        "130 regressed, 1,009 equal, 90 noise only, 3 unverified (baseline failed 3), 4 skipped "
+        "(mutating 4)"
     )
-    assert "| 1,240 | 1,236 | 4 | 8 | 3 | 3 | 2 | 8 |" in lines
-    assert text.index("#### Regressions on 3 endpoints") < text.index("<details><summary>Could")
+    assert "| 1,236 | 130 | 1,009 | 90 | 3 | 4 | 8 | 3 | 8 |" in lines
+    assert text.index("#### Regressions on 3 endpoints") < text.index("<details><summary>Cave")
     decoded = html.unescape(text)
     for ep in report["endpoints"][:3]:
         assert f"**`{ep['endpoint']}`**" in text
         for f in ep["findings"]:
             assert f"<code>{f['location']}</code>" in decoded
     assert f'<code>"{NON_ASCII}"</code>' in decoded
-    assert "<details><summary>Could not verify: 10 items on 7 endpoints (2 noise)</summary>" in text
+    assert (
+        "<details><summary>Caveats: 10 items on 7 endpoints (2 noise), redacted request fields "
+        "once for the run</summary>"
+    ) in text
     assert "<details><summary>Passed: 2 endpoints</summary>" in text
     _check_tables(text)
     _check_markup(text)
@@ -124,3 +129,16 @@ def test_any_text_keeps_tables_intact(name: str, value: str) -> None:
     _check_tables(text)
     assert text.splitlines()[0].startswith("### :x: shadowtape: Gate failed")
     _check_markup(text)
+
+
+def test_latency_figures_carry_their_unit(report: dict[str, Any], tmp_path: Path) -> None:
+    text = html.unescape(markdown.render(load_report(report), tmp_path).read_text("utf-8"))
+    row = next(line for line in text.splitlines() if "<code>latency:p95</code>" in line)
+    assert "<code>9.20 ms</code>" in row and "<code>15.1 ms</code>" in row
+
+
+def test_the_ledger_per_endpoint_adds_up(report: dict[str, Any], tmp_path: Path) -> None:
+    text = markdown.render(load_report(report), tmp_path).read_text(encoding="utf-8")
+    assert "<details><summary>Ledger: where each of 1,236 exchanges went" in text
+    head = "| endpoint | exchanges | regressed | equal | noise only | unverified | skipped |"
+    assert head in text

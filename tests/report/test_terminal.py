@@ -33,16 +33,22 @@ def test_three_lists_per_endpoint(report: dict[str, Any]) -> None:
     assert "    flagged           value changed at $.greeting:" in block
     assert f'type changed at $.items[3].price: 13.5 → "13.50" (12{X}, 10%)' in block
     assert (
-        "    could not verify  noise at $.request_id (varies in 100% of A/A pairs, 120 "
+        "    caveats           noise at $.request_id (varies in 100% of A/A pairs, 120 "
         "candidate differences set aside)"
     ) in block
     assert NON_ASCII in text
     assert "POST /api/orders  unverified · 4 requests" in lines
     i = lines.index("POST /api/orders  unverified · 4 requests")
-    assert lines[i + 3] == f"    could not verify  mutating requests not sent (4{X}, 100%)"
+    ledger = "0 regressed, 0 equal, 0 noise only, 0 unverified, 4 skipped (mutating 4)"
+    assert lines[i + 1] == f"    exchanges         {ledger}"
+    assert lines[i + 4] == f"    caveats           mutating requests not sent (4{X}, 100%)"
     assert "GET /healthz  ok · 84 requests · checked status, headers, body, latency" in lines
     # The gate is the last thing printed, with its reasons.
-    gate = lines.index("Gate failed: 3 of 8 endpoints with regressions, 3 unverified")
+    gate = lines.index("Gate failed: 3 of 8 endpoints with regressions")
+    assert lines[gate - 1] == (
+        "1,236 exchanges: 130 regressed, 1,009 equal, 90 noise only, 3 unverified (baseline "
+        "failed 3), 4 skipped (mutating 4)"
+    )
     assert lines[gate + 1 :] == [f"  - {r}" for r in report["gate"]["reasons"]]
 
 
@@ -75,7 +81,11 @@ def test_on_a_terminal_it_has_colour_and_symbols(report: dict[str, Any]) -> None
 
 def test_passing_and_long_reports_stay_compact() -> None:
     text = _plain(passing_report())
-    assert text.splitlines()[-1] == "Gate passed: 0 of 5 endpoints with regressions, 3 unverified"
+    assert text.splitlines()[-1] == "Gate passed: 0 of 5 endpoints with regressions"
+    assert " ".join(text.split()).endswith(
+        "691 exchanges: 0 regressed, 594 equal, 90 noise only, 3 unverified (baseline failed 3), "
+        "4 skipped (mutating 4) Gate passed: 0 of 5 endpoints with regressions"
+    )
     big = many_endpoints(500)
     ok = sum(e["verdict"] == "ok" for e in big["endpoints"])
     text = _plain(big)
@@ -97,3 +107,8 @@ def test_many_findings_are_capped(report: dict[str, Any]) -> None:
     text = _plain(report)
     assert "$.f7:" in text and "$.f8:" not in text
     assert "and 22 more (see report.html)" in text
+
+
+def test_latency_figures_carry_their_unit(report: dict[str, Any]) -> None:
+    text = _plain(report, width=160)
+    assert f"slower at latency:p95: 9.20 ms → 15.1 ms (400 pairs, {X}1.64)" in text

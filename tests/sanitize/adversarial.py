@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
+import msgpack  # type: ignore[import-untyped]
+
 from shadowtape import ErrorKind, Exchange, ExchangeError, Request, Response
 
 #: The recorder's default body cap (``shadowtape_max_body``, "1m").
@@ -122,6 +124,28 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "GraphQL bindings": lambda n: _repeat("login(password: $p) ", n),
     "distinct secrets": _distinct_secrets,
     "<url> repeated": lambda n: _repeat("<https://a.test/reset/x>; ", n),
+    # Issue 18: text-body, XML, token-format and PII openings.
+    "--password repeated": lambda n: _repeat("--password ", n),
+    "-Ddb.password= repeated": lambda n: _repeat("-Ddb.password=", n),
+    "password then spaces then =": lambda n: _pad("password", " ", n, "= x"),
+    "password = then spaces": lambda n: _pad("password =", " ", n, "x"),
+    "export password= lines": lambda n: _repeat("export password = x\r\n", n),
+    "<meta name=csrf-token open": lambda n: _repeat("<meta name=csrf-token content=", n),
+    "<entry key=password> open": lambda n: _repeat('<entry key="password">x', n),
+    "CDATA open": lambda n: _repeat("<password><![CDATA[", n),
+    "PGP BEGIN, no END": lambda n: _pad("-----BEGIN PGP PRIVATE KEY BLOCK-----\n", "QUJD\n", n),
+    "PEM BEGIN then # repeated": lambda n: _repeat("-----BEGIN PRIVATE KEY-----#", n),
+    "PEM END repeated": lambda n: _repeat("-----END PRIVATE KEY-----", n),
+    "ya29. repeated": lambda n: _repeat("ya29.", n),
+    "SG. repeated": lambda n: _repeat("SG.abc", n),
+    "npm_ repeated": lambda n: _repeat("npm_", n),
+    "postgres://u: repeated": lambda n: _repeat("postgres://u:", n),
+    ":// then userinfo run": lambda n: _pad("redis://u:", "p", n),
+    "AccountKey= repeated": lambda n: _repeat("AccountKey=", n),
+    "slack hook repeated": lambda n: _repeat("hooks.slack.com/services/", n),
+    "IBAN groups": lambda n: _repeat("DE89 3704 ", n),
+    "SSN-like": lambda n: _repeat("123-45-", n),
+    "plus digits": lambda n: _repeat("+1234567", n),
 }
 
 
@@ -237,6 +261,12 @@ CARRIERS: dict[str, Callable[[str], Exchange]] = {
         response_headers=(("Location", "https://example.test/next?note=" + p),)
     ),
     "query": lambda p: _exchange(query="note=" + p),
+    # Not valid UTF-8 (a lone surrogate), so it takes the binary path.
+    "protobuf": _body("application/x-protobuf", lambda p: f"\udcff\x08\x96\x12\x80{p}\x00"),
+    "msgpack": lambda p: _exchange(
+        request_headers=(("Content-Type", "application/msgpack"),),
+        request_body=msgpack.packb({"note": p}),
+    ),
     "path": lambda p: _exchange(path="/files/" + p),
     "Link header": lambda p: _exchange(response_headers=(("Link", p),)),
     "reason phrase": lambda p: _exchange(reason=p),

@@ -10,11 +10,13 @@ from shadowtape.sanitize.detectors import (
     BUILTIN,
     api_key_prefix,
     card_digits,
+    iban_ok,
     is_card,
     is_email,
     is_jwt,
     luhn_check_digit,
     luhn_ok,
+    ssn_ok,
 )
 from tests.sanitize.planted import aws_keys, cards, emails, github_tokens, jwts, stripe_keys
 
@@ -102,3 +104,101 @@ def test_hints_never_hide_a_match(text: str) -> None:
     for detector in BUILTIN:
         if not detector.may_occur(text):
             assert not detector.finds(text.replace("\x00", ""))
+
+
+# -- Issue 18: key blocks, token formats, PII ----------------------------------------------
+
+_PEM_LINE = "MIIEpAIBAAKCAQEA7bq98s1xAbC"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "secret"),
+    [
+        (
+            "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQdGBF4x\n=ab\n"
+            "-----END PGP PRIVATE KEY BLOCK-----",
+            "private_key",
+            "lQdGBF4x",
+        ),
+        (
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n"
+            "-----END OPENSSH PRIVATE KEY-----",
+            "private_key",
+            "b3BlbnNzaC1rZXk",
+        ),
+        (
+            f"cut: -----BEGIN RSA PRIVATE KEY-----\n{_PEM_LINE}\n{_PEM_LINE}",
+            "private_key",
+            _PEM_LINE,
+        ),
+        (
+            f'{{"k": "-----BEGIN EC PRIVATE KEY-----\\n{_PEM_LINE}\\n{_PEM_LINE[:9]}',
+            "private_key",
+            _PEM_LINE,
+        ),
+        (
+            "eyJhbGciOiJSU0EtT0FFUCJ9.OKOawDo13gRp2oja.48V1_ALb6US04U3b.5eym8TW_c8SuK0lt.XFBoMYUZodetZdvT",
+            "jwe",
+            "5eym8TW_c8SuK0lt",
+        ),
+        ("ya29.a0AfH6SMBx1234567890abcdefghij", "api_key", "ya29.a0AfH6SMBx1234567890abcdefghij"),
+        ("npm_" + "a1" * 18, "api_key", "npm_" + "a1" * 18),
+        ("SG." + "a" * 22 + "." + "b" * 43, "api_key", "SG." + "a" * 22),
+        ("glpat-ABCdef123456ghiJKL789", "api_key", "glpat-ABCdef123456ghiJKL789"),
+        (
+            "https://hooks.slack.com/services/T0001/B0002/XXXXXXXXXXXXXXXXXXXXXXXX",
+            "webhook",
+            "XXXXXXXXXXXXXXXXXXXXXXXX",
+        ),
+        ("postgres://app:s3cr3tPass@db.test:5432/app", "url_password", "s3cr3tPass"),
+        ("mongodb+srv://admin:hunter22@cluster0.example.net/x", "url_password", "hunter22"),
+        ("redis://:pw12345x@cache:6379/0", "url_password", "pw12345x"),
+        (
+            "Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=r;SharedAccessKey=abc123+/=;",
+            "connection",
+            "abc123+/=",
+        ),
+        (
+            "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=Zm9vYmFy==;EndpointSuffix=x",
+            "connection",
+            "Zm9vYmFy==",
+        ),
+        ("IBAN DE89 3704 0044 0532 0130 00 on file", "iban", "3704 0044 0532"),
+        ("IBAN GB82WEST12345698765432 on file", "iban", "GB82WEST12345698765432"),
+        ("SSN 123-45-6789.", "ssn", "123-45-6789"),
+        ("call +4915112345678 now", "phone", "+4915112345678"),
+    ],
+)
+def test_issue_18_formats_are_found(text: str, kind: str, secret: str) -> None:
+    detector = next(d for d in BUILTIN if d.kind == kind)
+    assert detector.finds(text)
+    assert secret in "".join(
+        text[a:b] for a, b in detector.spans(text) if detector.accepts(text[a:b])
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("DE89 3704 0044 0532 0130 01", "iban"),  # fails mod-97
+        ("666-12-3456 000-12-3456 912-12-3456 123-00-4567 123-45-0000", "ssn"),
+        ("1e+10000000 and 2024+12345678x and a+12345678", "phone"),
+        ("https://user@host.test/ and http://host:8080/", "url_password"),
+        ("-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----", "private_key"),
+    ],
+)
+def test_issue_18_lookalikes_are_not_found(text: str, kind: str) -> None:
+    detector = next(d for d in BUILTIN if d.kind == kind)
+    assert not detector.finds(text)
+
+
+def test_iban_and_ssn_checks() -> None:
+    assert iban_ok("GB82 WEST 1234 5698 7654 32") and not iban_ok("GB82 WEST 1234 5698 7654 33")
+    assert ssn_ok("078-05-1120") and not ssn_ok("666-05-1120")
+
+
+def test_a_key_block_cut_short_is_removed_from_its_begin_line() -> None:
+    detector = next(d for d in BUILTIN if d.kind == "private_key")
+    text = f"x\n-----BEGIN RSA PRIVATE KEY-----\n{_PEM_LINE}\n{_PEM_LINE[:7]}"
+    [(start, end)] = list(detector.spans(text))
+    assert (start, end) == (2, len(text))

@@ -98,14 +98,14 @@ def test_json_stringified_once_twice_and_three_times() -> None:
 def test_name_value_pair_objects() -> None:
     doc = [
         {"name": "DB_PASSWORD", "value": "s3cret-db-pass"},
-        {"Key": "api_key", "Value": "k-1234567890"},
+        {"field": "api_key", "Value": "k-1234567890"},
         {"Name": "X-Auth-Token", "Value": "t-1234567890"},
         {"name": "DB_HOST", "value": "db.internal"},
     ]
     out, where = run(doc)
     assert out == [
         {"name": "DB_PASSWORD", "value": PSEUDO("s3cret-db-pass")},
-        {"Key": "api_key", "Value": PSEUDO("k-1234567890")},
+        {"field": "api_key", "Value": PSEUDO("k-1234567890")},
         {"Name": "X-Auth-Token", "Value": PSEUDO("t-1234567890")},
         {"name": "DB_HOST", "value": "db.internal"},
     ]

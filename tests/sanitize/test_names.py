@@ -48,6 +48,15 @@ def test_words(name: str, expected: tuple[str, ...]) -> None:
         "iban",
         "jsessionid",
         "X-Amz-Signature",
+        # Issue 18: one list for every format.
+        "key",
+        "code",
+        "db_pass",
+        "AccountKey",
+        "csrf",
+        "_xsrf",
+        "code_verifier",
+        "Ddb.password",
     ],
 )
 def test_secret_names(name: str) -> None:
@@ -55,7 +64,22 @@ def test_secret_names(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["id", "name", "tokens_used", "classname", "discard", "keyboard", "secretary", "pins"]
+    "name",
+    [
+        "id",
+        "name",
+        "tokens_used",
+        "classname",
+        "discard",
+        "keyboard",
+        "secretary",
+        "pins",
+        # "=key" and "=code" are whole names only.
+        "sort_key",
+        "status_code",
+        "zip_code",
+        "keys",
+    ],
 )
 def test_ordinary_names(name: str) -> None:
     assert not DEFAULT.matches(name)

@@ -86,7 +86,7 @@ def test_a_detector_can_be_switched_off() -> None:
         ("[redact]\npatterns = [{name = 'x', regex = '('}]", "not a valid regex"),
         ("[redact]\npatterns = [{name = 'x', regex = 'a*'}]", "matches empty text"),
         ("[redact]\npatterns = [{name = 'x'}]", "needs exactly a name and a regex"),
-        ("[detectors]\nphone = false", "unknown key 'phone'"),
+        ("[detectors]\nfax = false", "unknown key 'fax'"),
         ("[detectors]\nemail = 'no'", "must be true or false"),
         ("allow = 3", "must be a table"),
     ],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import orjson
@@ -10,7 +12,7 @@ import pytest
 
 from shadowtape import ErrorKind, Exchange, ExchangeError, Request, Response, SanitizeError
 from shadowtape.sanitize import ENV_KEY, Sanitizer
-from shadowtape.sanitize.sanitizer import Step
+from shadowtape.sanitize.sanitizer import Deadline, OverBudget, Step
 
 
 def login(password: str = "hunter2hunter2") -> Exchange:
@@ -228,3 +230,60 @@ def test_redaction_locations_never_hold_a_value() -> None:
     assert out.redactions
     for where in out.redactions:
         assert "ann.lee" not in where and "bob" not in where, where
+
+
+def test_an_expired_deadline_drops_the_bodies_and_still_sanitizes_the_rest() -> None:
+    exchange = login()
+    out = Sanitizer(key=b"k").sanitize(exchange, deadline=Deadline(0.0))
+    for side, before, after in (
+        ("request", exchange.request, out.request),
+        ("response", exchange.response, out.response),
+    ):
+        assert before is not None and after is not None
+        assert after.body == b"" and after.body_truncated
+        assert after.body_size == before.body_size
+        assert after.header("Content-Length") == before.header("Content-Length")
+        assert f"{side}.body: dropped (sanitize budget)" in out.redactions
+    assert "request.cookie.sid" in out.redactions
+    assert "abcdef123456" not in repr(out) and b"hunter2" not in out.request.body
+
+
+def test_a_live_deadline_changes_nothing() -> None:
+    exchange = login()
+    sanitizer = Sanitizer(key=b"k")
+    assert sanitizer.sanitize(exchange, deadline=Deadline.after(60)) == sanitizer.sanitize(exchange)
+
+
+class _StopsTheFirstBody(Deadline):
+    """Interrupts the first body step as a timer would, once the step has done its work."""
+
+    def __init__(self) -> None:
+        super().__init__(float("inf"))
+        self.guarded = 0
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        self.guarded += 1
+        yield
+        if self.guarded == 1:
+            raise OverBudget()
+
+
+def test_a_body_step_interrupted_by_its_deadline_drops_that_body_only() -> None:
+    exchange = login()
+    deadline = _StopsTheFirstBody()
+    out = Sanitizer(key=b"k").sanitize(exchange, deadline=deadline)
+    assert out.request.body == b"" and out.request.body_truncated
+    # What the interrupted step found inside the dropped body is not listed.
+    assert out.redactions == (
+        "request.header.x-earlier",
+        "request.cookie.sid",
+        "request.body: dropped (sanitize budget)",
+    )
+    assert out.response == exchange.response
+
+
+def test_an_empty_body_is_not_dropped() -> None:
+    exchange = login().replace(response=None)
+    out = Sanitizer(key=b"k").sanitize(exchange, deadline=Deadline(0.0))
+    assert not any(where.startswith("response.") for where in out.redactions)

@@ -83,3 +83,49 @@ def test_only_names_around_hints_are_tried_in_large_text() -> None:
     c = Context(Policy.build(), PSEUDO)
     out = scan_fields(text, c, "response.body.text", kind=True)
     assert "hunter22" not in out and len(out) == len(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("password: hunter22\r\nuser: bob\r\n", "hunter22"),  # CRLF lines
+        ("user: bob\rpassword: hunter22\rnext: 1", "hunter22"),  # CR alone
+        ("[db]\npassword = hunter two22\nhost = x\n", "hunter two22"),  # INI
+        ("export API_KEY=abc123xyz\nOTHER=1\n", "abc123xyz"),  # .env
+        ("db.password = s3cr3t value\n", "s3cr3t value"),  # Java properties
+        ("app --db-password=abc123xyz --v", "abc123xyz"),
+        ("app --db-password abc123xyz --v", "abc123xyz"),
+        ("app --db-password 'abc 123xyz' --v", "abc 123xyz"),
+        ("java -Ddb.password=abc123xyz -jar x", "abc123xyz"),
+        ("java -Dpassword=abc123xyz -jar x", "abc123xyz"),
+        ('password = "abc123xyz";', "abc123xyz"),  # source code
+        ("API_KEY='abc123xyz'", "abc123xyz"),
+        ("const apiKey = 'abc123xyz';", "abc123xyz"),
+        ("<input type=hidden name=csrf_token value=abc123xyz>", "abc123xyz"),  # unquoted
+        ('<meta name="csrf-token" content="abc123xyz">', "abc123xyz"),
+        ('<add key="ApiKey" value="abc123xyz"/>', "abc123xyz"),  # .NET config
+        ('<entry key="password">abc123xyz</entry>', "abc123xyz"),
+        ("<password><![CDATA[abc123xyz]]></password>", "abc123xyz"),
+        ('<creds password = "abc123xyz" />', "abc123xyz"),  # attribute, blanks
+        ('<db key="abc123xyz" host="x"/>', "abc123xyz"),  # "key" is itself a secret name
+    ],
+)
+def test_text_formats_of_issue_18(text: str, secret: str) -> None:
+    c = Context(Policy.build(), PSEUDO)
+    out = scan_fields(text, c, "response.body.text", kind=True)
+    assert secret not in out, out
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ('<add key="ApiKey" value="abc123xyz"/>', 'key="ApiKey"'),  # the name stays
+        ('<input name="password" type="password"> Remember me<br>', "Remember me"),
+        ("status_code: 200\nsort_key: name\n", "status_code: 200\nsort_key: name\n"),
+        ("app --verbose now", "app --verbose now"),
+        ("password = \nnext = 1", "next = 1"),
+    ],
+)
+def test_issue_18_rules_keep_what_is_not_a_value(text: str, kept: str) -> None:
+    c = Context(Policy.build(), PSEUDO)
+    assert kept in scan_fields(text, c, "response.body.text", kind=True)

@@ -29,22 +29,19 @@ def call(client: httpx.Client, base: str, method: str, target: str) -> dict[str,
     started = time.perf_counter()
     try:
         response = client.request(method, base + target)
-    except httpx.TimeoutException as exc:
-        elapsed = round((time.perf_counter() - started) * 1e6)
-        return {
-            "error_kind": "timeout",
-            "error_message": str(exc),
-            "latency_us": elapsed,
-            "service_us": elapsed,
-        }
     except httpx.TransportError as exc:
         elapsed = round((time.perf_counter() - started) * 1e6)
         return {
-            "error_kind": "refused",
+            "error_kind": "timeout" if isinstance(exc, httpx.TimeoutException) else "refused",
             "error_message": str(exc),
             "latency_us": elapsed,
             "service_us": elapsed,
         }
+    return answered(response, started)
+
+
+def answered(response: httpx.Response, started: float) -> dict[str, Any]:
+    """A response's columns (without the prefix), timed from ``started`` (perf_counter)."""
     elapsed = round((time.perf_counter() - started) * 1e6)
     return {
         "status": response.status_code,

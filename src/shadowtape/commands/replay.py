@@ -30,6 +30,10 @@ PACING = {"pace": None, "speed": 1.0, "rate": None}
 REPEAT_SAMPLE = 0.1
 ORDERING = "recorded"
 ABORT_AFTER = 20
+#: shadowtape.probe's defaults (a test keeps them equal).
+PROBE_SAMPLE = 20
+PROBE_CONCURRENCY = 16
+PROBE_SHAPES = 40
 
 USAGE = "%(prog)s TAPES [TAPES ...] --candidate URL [--baseline recorded|URL] [options]"
 EXAMPLES = """
@@ -191,6 +195,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with the recorded baseline, send this fraction of safe requests to the "
         "candidate twice, to measure noise (default 0.1)",
     )
+    probes = parser.add_argument_group("probes")
+    probes.add_argument(
+        "--probe",
+        action="append",
+        default=[],
+        metavar="NAMES",
+        help="after the replay, provoke what production has not hit yet on a sample of each "
+        "endpoint's requests: concurrency (each request alone, then K at once: a 'race' "
+        "when a target answers differently at once), duplicates (each mutating request twice "
+        "in a row and twice at once, with --allow-mutating: a 'duplicate_delivery' when the "
+        "candidate's second delivery does what the baseline's did not), shapes (one "
+        "parameter at a time moved to an edge the recording has not reached: a 'shape' when "
+        "the candidate answers unlike the live baseline); comma list or repeated "
+        "(default: no probes)",
+    )
+    probes.add_argument(
+        "--probe-sample",
+        type=int,
+        default=PROBE_SAMPLE,
+        metavar="N",
+        help="probe at most N distinct requests per endpoint (default: %(default)s)",
+    )
+    probes.add_argument(
+        "--probe-concurrency",
+        type=int,
+        default=PROBE_CONCURRENCY,
+        metavar="K",
+        help="requests at once in the concurrency probe (default: %(default)s)",
+    )
+    probes.add_argument(
+        "--probe-shapes",
+        type=int,
+        default=PROBE_SHAPES,
+        metavar="N",
+        help="at most N mutants per endpoint in the shapes probe (default: %(default)s)",
+    )
     add_analysis_arguments(parser.add_argument_group("report and gate (as shadowtape report)"))  # type: ignore[arg-type]
     output = parser.add_argument_group("output")
     output.add_argument(
@@ -279,6 +319,25 @@ def _verify_tls(args: argparse.Namespace) -> bool:
     return not args.insecure
 
 
+def sending(args: argparse.Namespace) -> dict[str, Any]:
+    """How the flags say to send the requests (which, at what pace, with what safety), as
+    ``replay()``'s keyword arguments; the pytest plugin replays with them too."""
+    return {
+        "concurrency": args.concurrency,
+        "ordering": args.ordering,
+        "abort_after": args.abort_after,
+        "timeout": args.timeout,
+        "allow_mutating": args.allow_mutating,
+        "keep_host": args.keep_host,
+        "headers": args.header,
+        "filter": build_filter(args),
+        "shard": args.shard,
+        "repeat_sample": _repeat_sample(args),
+        "verify_tls": _verify_tls(args),
+        **_pacing(args),
+    }
+
+
 def _write_reports(run_dir: Path, args: argparse.Namespace) -> int:
     """Analyze the run and write report.json, report.html, junit.xml and summary.md into
     it, with the same analysis flags as `shadowtape report`; the gate's exit code."""
@@ -296,9 +355,10 @@ def _write_reports(run_dir: Path, args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from shadowtape.replay import read_run, replay
 
-    # Check the report's flags before a long replay, not after it.
-    analysis_options(args)
+    # Check the report's and the probes' flags before a long replay, not after it.
+    analysis = analysis_options(args)
     parse_fail_on(args.fail_on)
+    probing = probe_options(args, analysis)
 
     run_dir = replay(
         args.tapes,
@@ -306,19 +366,8 @@ def run(args: argparse.Namespace) -> int:
         baseline=args.baseline,
         secondary=args.secondary,
         out=args.out,
-        concurrency=args.concurrency,
-        ordering=args.ordering,
-        timeout=args.timeout,
-        allow_mutating=args.allow_mutating,
-        keep_host=args.keep_host,
-        headers=args.header,
-        filter=build_filter(args),
-        shard=args.shard,
-        repeat_sample=_repeat_sample(args),
-        verify_tls=_verify_tls(args),
-        abort_after=args.abort_after,
         progress=args.progress,
-        **_pacing(args),
+        **sending(args),
     )
     info = read_run(run_dir)
     counts = info["counts"]
@@ -339,7 +388,41 @@ def run(args: argparse.Namespace) -> int:
     nothing = _nothing_to_judge(info, args)
     if nothing is not None:
         raise ReplayError(nothing)
+    if probing is not None:
+        from shadowtape.probe import run_probes
+
+        run_probes(run_dir, probing)
     return _write_reports(run_dir, args)
+
+
+def probe_options(args: argparse.Namespace, analysis: dict[str, Any]) -> Any:
+    """The probes' options from --probe and its flags (None without --probe), checked."""
+    from shadowtape.probe.options import ProbeOptions, parse_probes
+
+    probes = parse_probes(args.probe)
+    if not probes:
+        return None
+    from shadowtape.diff.templating import load_openapi, load_routes
+    from shadowtape.replay.rules.targets import parse_header
+
+    routes = [*load_routes(args.routes)] if args.routes else []
+    if args.openapi:
+        routes.extend(load_openapi(args.openapi))
+    return ProbeOptions(
+        probes=probes,
+        candidate=args.candidate,
+        baseline=args.baseline,
+        sample=args.probe_sample,
+        concurrency=args.probe_concurrency,
+        shapes=args.probe_shapes,
+        timeout=args.timeout,
+        allow_mutating=args.allow_mutating,
+        keep_host=args.keep_host,
+        headers=tuple(parse_header(h) for h in args.header),
+        verify_tls=_verify_tls(args),
+        routes=tuple(routes),
+        diff=analysis["settings"].diff,
+    )
 
 
 def _nothing_to_judge(info: dict[str, Any], args: argparse.Namespace) -> str | None:

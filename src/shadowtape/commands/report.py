@@ -18,7 +18,7 @@ from shadowtape.diff.json import Tolerance
 from shadowtape.diff.latency import LatencySettings
 from shadowtape.diff.noise import NoiseSettings
 from shadowtape.errors import ConfigError
-from shadowtape.report.gate import DEFAULT_FAIL_ON
+from shadowtape.report.gate import DEFAULT_FAIL_ON, parse_share
 
 NAME = "report"
 HELP = "analyze replay results (merging shards) and write report.json, HTML, JUnit and Markdown"
@@ -58,8 +58,14 @@ def add_analysis_arguments(parser: argparse.ArgumentParser) -> None:
         default=",".join(DEFAULT_FAIL_ON),
         metavar="KINDS",
         help="comma-separated finding kinds that fail the run (exit 1): new_error, status, "
-        "headers, body, latency, fixed_error, or a finding kind; 'all' or 'none' "
-        "(default: %(default)s)",
+        "headers, body, latency, duplicate_delivery, fixed_error, race (probes), or a "
+        "finding kind; 'all' or 'none' (default: %(default)s, and race when a probe ran)",
+    )
+    parser.add_argument(
+        "--max-unverified",
+        metavar="SHARE",
+        help="fail the run (exit 1) when more than this share of the selected exchanges "
+        "could not be verified (unverified or skipped), e.g. 20%% or 0.2 (default: no limit)",
     )
     parser.add_argument(
         "--routes",
@@ -162,6 +168,7 @@ def analysis_options(args: argparse.Namespace) -> dict[str, Any]:
     )
     return {
         "fail_on": args.fail_on,
+        "max_unverified": parse_share(args.max_unverified),
         "routes": args.routes,
         "openapi": args.openapi,
         "settings": settings,

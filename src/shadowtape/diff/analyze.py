@@ -3,8 +3,10 @@
 Two passes over the results: the first reads only methods and paths and learns the
 endpoint templates; the second compares every replayed pair (baseline vs candidate) and
 every A/A pair (baseline vs secondary, candidate vs repeat, identical requests within the
-tape) and keeps, per endpoint, counts per location, a bounded latency sample and a few
-example exchanges. Nothing keeps all rows, so a million results fit in well under 1 GB.
+tape with no write to their collection between them) and keeps, per endpoint, counts per
+location, a bounded latency sample and a few example exchanges. Each side's own origin is
+masked first (``diff.origins``); retries of an Idempotency-Key are checked, not learned
+(``diff.retries``). Nothing keeps all rows, so a million results fit in well under 1 GB.
 ``shadowtape.report.build`` turns the aggregates into the typed report.
 """
 
@@ -13,12 +15,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings, Side, compare
 from shadowtape.diff.latency import LatencySample, LatencySettings
 from shadowtape.diff.model import Difference, Kind, pattern_of
 from shadowtape.diff.noise import NoiseModel, NoiseSettings
+from shadowtape.diff.origins import Origins, mask
+from shadowtape.diff.retries import Retries, idempotency_key
+from shadowtape.diff.state import MUTATING, Writes
+from shadowtape.diff.subsets import features
 from shadowtape.diff.templating import Route, Templater
 from shadowtape.diff.volatile import both_volatile, same_but_volatile_text
 from shadowtape.errors import ConfigError
@@ -32,7 +39,16 @@ MAX_LOCATIONS = 400
 #: Identical requests remembered per endpoint to learn noise from repeats in the tape.
 MEMO_SLOTS = 32
 MEMO_BODY = 16 * 1024
+#: Identical-request A/A pairs per endpoint waiting for the tape's writes to be known.
+PENDING_SLOTS = 2_000
+#: A send that started this late (waiting for an earlier request, or the replayer behind
+#: its schedule) did not meet the load production saw: its latency is not verifiable.
+LAG_US = 10_000
 BODY_CAP = 16 * 1024
+#: Distinct outcomes kept per endpoint for the ledger; rarer ones fold into OVERFLOW.
+OUTCOME_SLOTS = 2_048
+#: Slowest latency pairs (candidate minus baseline) kept per endpoint as examples.
+SLOWEST_SLOTS = 5
 _VALUE_KINDS = (Kind.BODY_VALUE, Kind.HEADER)
 
 
@@ -88,8 +104,24 @@ class EndpointStats:
     examples: dict[str, tuple[set[tuple[str, str]], dict[str, object]]] = field(
         default_factory=dict
     )
-    memo: dict[tuple[object, ...], tuple[Side, Side]] = field(default_factory=dict)
+    memo: dict[tuple[object, ...], tuple[Side, Side, int]] = field(default_factory=dict)
+    #: Identical-request pairs: (first and second recorded time, baseline and candidate
+    #: differences), learned once the tape's writes are known (``diff.state``).
+    pending: list[tuple[int, int, list[Difference], list[Difference]]] = field(default_factory=list)
     noise_sources: set[str] = field(default_factory=set)
+    #: Compared requests sent at least LAG_US late, and the largest lag seen (µs).
+    lagged: int = 0
+    max_lag_us: int = 0
+    #: The ledger: how many compared exchanges showed each outcome, a frozenset of the
+    #: (location pattern, kind, how) keys they differed at ("count", "volatile" or
+    #: "redacted"); the empty set is an exchange that compared equal.
+    outcomes: Counter[frozenset[tuple[str, str, str]]] = field(default_factory=Counter)
+    #: Replayed exchanges that could not be compared, by reason.
+    not_compared: Counter[str] = field(default_factory=Counter)
+    #: The candidate's latency over the replayed exchanges, in µs.
+    candidate_us: int = 0
+    #: The slowest pairs: (candidate minus baseline µs, exchange id), slowest first.
+    slowest: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -102,6 +134,9 @@ class Analysis:
     skipped: Counter[str] = field(default_factory=Counter)
     #: Why the runs are a partial picture (results.completeness), when allowed.
     incomplete: list[str] = field(default_factory=list)
+    origins: Origins = field(default_factory=Origins)
+    writes: Writes = field(default_factory=Writes)
+    retries: Retries = field(default_factory=Retries)
 
 
 def analyze(
@@ -133,13 +168,34 @@ def analyze(
         routes=list(routes),
         exercised=templater.exercised,
         incomplete=incomplete,
+        origins=Origins.of_runs(runs),
     )
     for batch in read_batches(run_dirs):
         _batch(out, batch, templater, settings)
+    _learn_identical_requests(out)
     return out
 
 
-def _side(batch: dict[str, list[object]], target: str, i: int) -> Side:
+def _learn_identical_requests(out: Analysis) -> None:
+    """Identical requests with no recorded write to their collection between them are
+    A/A pairs; the others read a state that had changed."""
+    for ep in out.endpoints.values():
+        for first, second, base_diffs, cand_diffs in ep.pending:
+            if out.writes.between(ep.route, first, second):
+                ep.notes["state_changed"] += 1
+                continue
+            ep.noise.observe(base_diffs)
+            ep.noise.observe(cand_diffs, candidate=True)
+            ep.noise_sources.add("identical requests")
+        ep.pending.clear()
+
+
+def _side(batch: dict[str, list[object]], target: str, i: int, out: Analysis) -> Side:
+    origins = out.origins.of(batch, target, i)
+    return mask(_raw_side(batch, target, i), origins)
+
+
+def _raw_side(batch: dict[str, list[object]], target: str, i: int) -> Side:
     return Side(
         status=batch[f"{target}_status"][i],  # type: ignore[arg-type]
         headers=batch[f"{target}_headers"][i] or (),  # type: ignore[arg-type]
@@ -170,16 +226,30 @@ def _batch(
             )
         ep.requests += 1
         skip = batch["skip_reason"][i]
+        if method.upper() in MUTATING and (not skip or batch["baseline_mode"][i] == "recorded"):
+            out.writes.add(route, _recorded_us(batch, i, out.rows))
         if skip:
             ep.skipped[str(skip)] += 1
             out.skipped[str(skip)] += 1
             continue
         ep.replayed += 1
-        _row(ep, batch, i, settings)
+        _row(ep, batch, i, settings, out)
+
+
+def _recorded_us(batch: dict[str, list[object]], i: int, ordinal: int) -> int:
+    """When the request was recorded, in µs; its position in the stream when unknown."""
+    at = batch["recorded_at"][i]
+    if isinstance(at, datetime):
+        return int(at.timestamp() * 1_000_000)
+    return ordinal
 
 
 def _row(
-    ep: EndpointStats, batch: dict[str, list[object]], i: int, settings: AnalysisSettings
+    ep: EndpointStats,
+    batch: dict[str, list[object]],
+    i: int,
+    settings: AnalysisSettings,
+    out: Analysis,
 ) -> None:
     exchange_id = str(batch["exchange_id"][i])
     recorded = batch["baseline_mode"][i] == "recorded"
@@ -188,22 +258,36 @@ def _row(
     else:
         ep.live += 1
     redacted = _redactions(ep, batch["redactions"][i])  # type: ignore[arg-type]
-    base = _side(batch, "baseline", i)
-    cand = _side(batch, "candidate", i)
+    base = _side(batch, "baseline", i, out)
+    cand = _side(batch, "candidate", i, out)
+    c_us = batch["candidate_latency_us"][i]
+    if isinstance(c_us, int):
+        ep.candidate_us += c_us
     if not base.present or not cand.present:
         ep.notes["missing_response"] += 1
+        ep.not_compared["missing_response"] += 1
         return
     if not recorded and base.error_kind is not None:
         # A live baseline that did not answer is no measure of the candidate: compared,
         # a dead baseline would pass a dead candidate, and excuse every error as fixed.
         ep.notes["baseline_failed"] += 1
+        ep.not_compared["baseline_failed"] += 1
         return
     ep.compared += 1
     comparison = compare(base, cand, settings.diff)
     for note in set(comparison.notes):
         ep.notes[note] += 1
+    key = idempotency_key(batch["request_headers"][i])  # type: ignore[arg-type]
+    if key is not None:
+        retry = out.retries.check(f"{ep.method} {ep.route}", key, base, cand)
+        if retry is not None:
+            comparison.differences.append(retry)
+    outcome: frozenset[tuple[str, str, str]] = frozenset()
     if comparison.differences:
-        _count(ep, comparison.differences, redacted, exchange_id, batch, i)
+        outcome = _count(ep, comparison.differences, redacted, exchange_id, batch, i)
+    if outcome not in ep.outcomes and len(ep.outcomes) >= OUTCOME_SLOTS:
+        outcome = OVERFLOW
+    ep.outcomes[outcome] += 1
 
     has_secondary = (
         batch["secondary_status"][i] is not None or batch["secondary_error_kind"][i] is not None
@@ -211,26 +295,55 @@ def _row(
     # A pair with a transport error on either side measures a target that did not answer,
     # not what an answer varies in: a dead secondary would excuse every candidate error.
     if has_secondary:
-        secondary = _side(batch, "secondary", i)
+        secondary = _side(batch, "secondary", i, out)
         if secondary.error_kind is not None:
             ep.notes["secondary_failed"] += 1
         elif base.error_kind is None:
             ep.noise.observe(compare(base, secondary, settings.diff).differences)
             ep.noise_sources.add("secondary")
     if batch["repeat_status"][i] is not None or batch["repeat_error_kind"][i] is not None:
-        repeat = _side(batch, "repeat", i)
+        repeat = _side(batch, "repeat", i, out)
         if repeat.error_kind is None and cand.error_kind is None:
             ep.noise.observe(compare(cand, repeat, settings.diff).differences, candidate=True)
             ep.noise_sources.add("repeat")
-    if not has_secondary:
-        _identical_requests(ep, batch, i, base, cand, settings)
+    if not has_secondary and key is None:  # a retry is checked above, never an A/A pair
+        at = _recorded_us(batch, i, out.rows)
+        _identical_requests(ep, batch, i, base, cand, at, settings)
 
-    b_us, c_us = batch["baseline_latency_us"][i], batch["candidate_latency_us"][i]
+    b_us = batch["baseline_latency_us"][i]
     if b_us is not None and c_us is not None:
-        ep.latency.add(int(b_us), int(c_us))  # type: ignore[call-overload]
+        _slowest(ep, int(c_us) - int(b_us), exchange_id)  # type: ignore[call-overload]
+        service = batch["baseline_service_us"][i]
+        body = batch["request_body"][i]
+        ep.latency.add(
+            int(b_us),  # type: ignore[call-overload]
+            int(c_us),  # type: ignore[call-overload]
+            service_us=int(service) if isinstance(service, int) else None,
+            features=features(
+                batch["query"][i],  # type: ignore[arg-type]
+                len(body) if isinstance(body, bytes | bytearray) else None,
+            ),
+            exchange_id=exchange_id,
+        )
+        lag = batch["lag_us"][i]
+        if isinstance(lag, int) and lag >= LAG_US and not recorded:
+            ep.lagged += 1
+            ep.max_lag_us = max(ep.max_lag_us, lag)
     s_us = batch["secondary_latency_us"][i]
     if b_us is not None and s_us is not None:
         ep.latency_noise.add(int(b_us), int(s_us))  # type: ignore[call-overload]
+
+
+#: The outcome rarer exchanges fold into once OUTCOME_SLOTS are taken: counted as
+#: regressed when the endpoint has findings, else as differing only by noise.
+OVERFLOW: frozenset[tuple[str, str, str]] = frozenset({("$…", "*", "count")})
+
+
+def _slowest(ep: EndpointStats, shift_us: int, exchange_id: str) -> None:
+    if len(ep.slowest) < SLOWEST_SLOTS or shift_us > ep.slowest[-1][0]:
+        ep.slowest.append((shift_us, exchange_id))
+        ep.slowest.sort(key=lambda pair: -pair[0])
+        del ep.slowest[SLOWEST_SLOTS:]
 
 
 def _identical_requests(
@@ -239,30 +352,40 @@ def _identical_requests(
     i: int,
     base: Side,
     cand: Side,
+    at: int,
     settings: AnalysisSettings,
 ) -> None:
-    """Compare responses to a request identical to an earlier one: A/A pairs from the tape."""
+    """Compare responses to a request identical to the last one like it: A/A pairs from
+    the tape, learned at the end if no write came between them (``diff.state``)."""
     if len(base.body) > MEMO_BODY or len(cand.body) > MEMO_BODY:
         return
     if base.error_kind is not None or cand.error_kind is not None:
         return  # no answer: nothing measured about what answers vary in
     key = (batch["method"][i], batch["path"][i], batch["query"][i], batch["request_body"][i])
     earlier = ep.memo.get(key)
-    if earlier is None:
-        if len(ep.memo) < MEMO_SLOTS:
-            ep.memo[key] = (base, cand)
+    if earlier is None and len(ep.memo) >= MEMO_SLOTS:
         return
-    ep.noise.observe(compare(earlier[0], base, settings.diff).differences)
-    ep.noise.observe(compare(earlier[1], cand, settings.diff).differences, candidate=True)
-    ep.noise_sources.add("identical requests")
+    ep.memo[key] = (base, cand, at)
+    if earlier is None or len(ep.pending) >= PENDING_SLOTS:
+        return
+    ep.pending.append(
+        (
+            earlier[2],
+            at,
+            compare(earlier[0], base, settings.diff).differences,
+            compare(earlier[1], cand, settings.diff).differences,
+        )
+    )
 
 
 def _redactions(ep: EndpointStats, redactions: list[str] | None) -> set[str]:
-    """Response locations redacted on the tape, in differ words; counts request ones."""
+    """Response locations redacted on the tape, in differ words; counts request ones,
+    each once per exchange (two redacted fields of one body are one redacted body)."""
     found: set[str] = set()
+    in_request: set[str] = set()
     for loc in redactions or ():
         if loc.startswith("request."):
-            ep.request_redactions[loc.split("$", 1)[0] if "$" in loc else loc] += 1
+            in_request.add(loc.split("$", 1)[0] if "$" in loc else loc)
         elif loc.startswith("response.body$"):
             found.add(loc[len("response.body") :])
         elif loc.startswith("response.header."):
@@ -271,6 +394,7 @@ def _redactions(ep: EndpointStats, redactions: list[str] | None) -> set[str]:
             found.add("header:set-cookie:" + loc[len("response.set-cookie.") :])
         elif loc.startswith("response.body"):
             found.add("body")
+    ep.request_redactions.update(in_request)
     return found
 
 
@@ -292,13 +416,15 @@ def _count(
     exchange_id: str,
     batch: dict[str, list[object]],
     i: int,
-) -> None:
+) -> frozenset[tuple[str, str, str]]:
+    """Count the row's differences; its outcome for the ledger."""
     per_row: dict[tuple[str, str], Difference] = {}
     for d in differences:
         key = (pattern_of(d.location), str(d.kind))
         if key not in per_row:
             per_row[key] = d
     new_keys: set[tuple[str, str]] = set()
+    outcome: set[tuple[str, str, str]] = set()
     for key, d in per_row.items():
         stats = ep.ab.get(key)
         if stats is None:
@@ -309,6 +435,7 @@ def _count(
                 stats = ep.ab[key] = LocStats(kind=str(d.kind))
         if _is_redacted(d, redacted):
             stats.redacted += 1
+            outcome.add((*key, "redacted"))
             continue
         if (d.kind in _VALUE_KINDS and both_volatile(d.baseline, d.candidate)) or (
             d.kind == Kind.TEXT and same_but_volatile_text(d.baseline, d.candidate)
@@ -320,7 +447,9 @@ def _count(
                 stats.volatile_ids.append(exchange_id)
             if d.location not in stats.volatile_locations and len(stats.volatile_locations) < 3:
                 stats.volatile_locations.append(d.location)
+            outcome.add((*key, "volatile"))
             continue
+        outcome.add((*key, "count"))
         stats.count += 1
         if d.location not in stats.locations and len(stats.locations) < 3:
             stats.locations.append(d.location)
@@ -332,6 +461,7 @@ def _count(
             new_keys.add(key)
     if new_keys and len(ep.examples) < EXAMPLE_SLOTS:
         ep.examples[exchange_id] = (new_keys | set(per_row), example(batch, i))
+    return frozenset(outcome)
 
 
 def _text(body: object) -> str | None:

@@ -121,19 +121,22 @@ def diff_headers(
                 xa, xb = ca.get(cookie), cb.get(cookie)
                 where = f"header:set-cookie:{cookie}"
                 if xa is None or xb is None:
-                    out.append(Difference(Kind.HEADER, where, xa and xa[0], xb and xb[0]))
+                    out.append(_presence(where, xa and xa[0], xb and xb[0]))
                     continue
                 if xa[0] != xb[0]:
                     out.append(Difference(Kind.HEADER, where, xa[0], xb[0]))
                 if xa[1] != xb[1]:
                     out.append(Difference(Kind.HEADER, f"{where}:attributes", xa[1], xb[1]))
             continue
-        out.append(
-            Difference(
-                Kind.HEADER,
-                f"header:{name}",
-                ", ".join(va) if va is not None else None,
-                ", ".join(vb) if vb is not None else None,
-            )
-        )
+        joined_a = ", ".join(va) if va is not None else None
+        joined_b = ", ".join(vb) if vb is not None else None
+        if va is None or vb is None:
+            out.append(_presence(f"header:{name}", joined_a, joined_b))
+        else:
+            out.append(Difference(Kind.HEADER, f"header:{name}", joined_a, joined_b))
     return out
+
+
+def _presence(where: str, a: str | None, b: str | None) -> Difference:
+    """A header on one side only: its own kind, so that it has its own noise rate."""
+    return Difference(Kind.HEADER_MISSING if b is None else Kind.HEADER_EXTRA, where, a, b)

@@ -1,13 +1,16 @@
-"""Paired latency comparison per endpoint: percentiles, ratio, bootstrap confidence.
+"""Paired latency comparison per endpoint: percentiles, paired shifts, bootstrap confidence.
 
-Each replayed request gives a (baseline, candidate) pair measured under the same load, so
-the pairs are resampled together (a paired bootstrap), which cancels much of the shared
-jitter. Memory stays bounded: a seeded reservoir keeps a uniform sample of the pairs for
-the percentiles and the bootstrap, and a fixed log-spaced histogram counts every pair.
-A change is flagged only when it is large (ratio and milliseconds, at p50 or p95) and
-significant (the confidence interval of the ratio lies above 1). With a secondary, the
-baseline-vs-secondary difference at the same percentile is measured too, and the
-candidate must exceed the thresholds by that much more: latency noise, measured.
+Each replayed request gives a (baseline, candidate) pair sent at the same moment, so the
+comparison is made on the pairs: the p50 shift is the median of the per-request
+differences (candidate minus baseline), so that a wait both targets shared cancels out,
+and the p95 shift is the difference of the two sides' p95 over the same requests. Memory
+stays bounded: a seeded reservoir keeps a uniform sample of the pairs (with each request's
+features, for ``diff.subsets``), and a fixed log-spaced histogram counts every pair.
+A shift is flagged only when it is large (at least ``min_ms`` and ``ratio - 1`` of the
+baseline's own service time) and significant (its bootstrap confidence interval lies
+above 0). With a secondary, the baseline-vs-secondary shift is measured the same way and
+the candidate must exceed the thresholds by that much more: latency noise, measured.
+The ratio of the percentiles is still reported, with its paired bootstrap interval.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ BOOTSTRAP = 200
 PERCENTILES = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
 #: Histogram edges in ms: 0.1 ms to ~100 s, four bins per doubling.
 EDGES_MS = [round(0.1 * 2 ** (i / 4), 4) for i in range(0, 81)]
+#: A request's features (``diff.subsets``): ("q:limit", "500") or ("body", "1-16 KB").
+Features = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +44,17 @@ class LatencySettings:
 
 @dataclass(slots=True)
 class LatencySample:
-    """Baseline and candidate latencies of one endpoint's requests, in microseconds."""
+    """Baseline and candidate latencies of one endpoint's requests, in microseconds.
+
+    ``pairs[i]`` has the baseline's service time in ``service[i]`` (None when unknown),
+    the request's features in ``features[i]`` and its exchange id in ``ids[i]``."""
 
     seed: int = 0
     seen: int = 0
     pairs: list[tuple[int, int]] = field(default_factory=list)
+    service: list[int | None] = field(default_factory=list)
+    features: list[Features] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
     hist_baseline: list[int] = field(default_factory=lambda: [0] * (len(EDGES_MS) + 1))
     hist_candidate: list[int] = field(default_factory=lambda: [0] * (len(EDGES_MS) + 1))
     _rng: random.Random = field(default_factory=random.Random)
@@ -51,19 +62,47 @@ class LatencySample:
     def __post_init__(self) -> None:
         self._rng.seed(self.seed)
 
-    def add(self, baseline_us: int, candidate_us: int) -> None:
+    def add(
+        self,
+        baseline_us: int,
+        candidate_us: int,
+        *,
+        service_us: int | None = None,
+        features: Features = (),
+        exchange_id: str = "",
+    ) -> None:
         self.seen += 1
         if len(self.pairs) < RESERVOIR:
             self.pairs.append((baseline_us, candidate_us))
+            self.service.append(service_us)
+            self.features.append(features)
+            self.ids.append(exchange_id)
         else:
             j = self._rng.randrange(self.seen)
             if j < RESERVOIR:
                 self.pairs[j] = (baseline_us, candidate_us)
+                self.service[j] = service_us
+                self.features[j] = features
+                self.ids[j] = exchange_id
         self.hist_baseline[bisect.bisect_right(EDGES_MS, baseline_us / 1000)] += 1
         self.hist_candidate[bisect.bisect_right(EDGES_MS, candidate_us / 1000)] += 1
 
     def add_candidate_only(self, candidate_us: int) -> None:
         self.hist_candidate[bisect.bisect_right(EDGES_MS, candidate_us / 1000)] += 1
+
+    def differences_ms(self) -> list[float]:
+        """Candidate minus baseline per kept pair, in ms."""
+        return [(c - b) / 1000 for b, c in self.pairs]
+
+    def reference_ms(self, q: float, indices: Sequence[int] | None = None) -> float:
+        """The baseline's own time at quantile `q`: its service time where known (a wait
+        before sending is not the baseline's), else its latency."""
+        chosen = range(len(self.pairs)) if indices is None else indices
+        values = []
+        for i in chosen:
+            service = self.service[i] if i < len(self.service) else None
+            values.append((service if service is not None else self.pairs[i][0]) / 1000)
+        return percentile(sorted(values), q)
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
@@ -84,6 +123,15 @@ class Ratio:
 
 
 @dataclass(frozen=True, slots=True)
+class Shift:
+    """How much slower the candidate is at a percentile, in ms, with its interval."""
+
+    value: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True, slots=True)
 class LatencyResult:
     pairs: int
     baseline_ms: dict[str, float]
@@ -93,6 +141,8 @@ class LatencyResult:
     regressions: list[str]
     #: The secondary's percentiles (A/A), when measured on enough pairs.
     secondary_ms: dict[str, float] | None = None
+    #: The paired shift per judged percentile (p50: median of the differences).
+    shift: dict[str, Shift] = field(default_factory=dict)
 
 
 def analyze_latency(
@@ -102,7 +152,7 @@ def analyze_latency(
     compare: bool = True,
     noise: LatencySample | None = None,
 ) -> LatencyResult | None:
-    """Percentiles of both sides and their ratio; None with no pairs at all.
+    """Percentiles of both sides, their ratio and paired shift; None with no pairs at all.
 
     With `compare` False (a recorded baseline) only the percentiles are computed.
     """
@@ -119,32 +169,44 @@ def analyze_latency(
     ratios: dict[str, Ratio] = {}
     for name, _ in PERCENTILES:
         value = _ratio(cand_ms[name], base_ms[name])
-        low, high = boot.get(name, (value, value))
+        low, high = boot.ratio.get(name, (value, value))
         ratios[name] = Ratio(value, low, high)
+    shifts = {
+        name: Shift(_shift(sample.pairs, q), *boot.shift.get(name, (0.0, 0.0)))
+        for name, q in PERCENTILES[:2]
+    }
     sec_ms: dict[str, float] | None = None
-    aa_ratio = {name: 1.0 for name, _ in PERCENTILES}
     aa_ms = {name: 0.0 for name, _ in PERCENTILES}
     if noise is not None and len(noise.pairs) >= settings.min_pairs:
-        nb = sorted(p[0] for p in noise.pairs)
         ns = sorted(p[1] for p in noise.pairs)
         sec_ms = {name: percentile(ns, q) / 1000 for name, q in PERCENTILES}
-        for name, q in PERCENTILES:
-            base_q = percentile(nb, q) / 1000
-            aa_ratio[name] = max(1.0, _ratio(sec_ms[name], base_q))
-            aa_ms[name] = max(0.0, sec_ms[name] - base_q)
+        for name, q in PERCENTILES[:2]:
+            aa_ms[name] = max(0.0, _shift(noise.pairs, q))
     flagged: list[str] = []
     if n >= settings.min_pairs:
         for name, q in PERCENTILES[:2]:
             if n * (1 - q) < _TAIL_SAMPLES:
                 continue  # too few samples above this percentile to estimate it
-            r = ratios[name]
-            if (
-                r.value >= settings.ratio * aa_ratio[name]
-                and cand_ms[name] - base_ms[name] >= settings.min_ms + aa_ms[name]
-                and r.low > 1.0
-            ):
+            shift = shifts[name]
+            if shift.low > 0 and large(shift.value - aa_ms[name], sample.reference_ms(q), settings):
                 flagged.append(name)
-    return LatencyResult(n, base_ms, cand_ms, ratios, flagged, sec_ms)
+    return LatencyResult(n, base_ms, cand_ms, ratios, flagged, sec_ms, shifts)
+
+
+def large(shift_ms: float, reference_ms: float, settings: LatencySettings) -> bool:
+    """At least ``min_ms``, and at least ``ratio - 1`` of the baseline's own time."""
+    if math.isnan(reference_ms):
+        reference_ms = 0.0
+    return shift_ms >= max(settings.min_ms, (settings.ratio - 1) * reference_ms)
+
+
+def _shift(pairs: Sequence[tuple[int, int]], q: float) -> float:
+    """p50: the median of the paired differences; a tail: the difference of the tails."""
+    if q == 0.5:
+        return percentile(sorted((c - b) / 1000 for b, c in pairs), 0.5)
+    base = sorted(p[0] for p in pairs)
+    cand = sorted(p[1] for p in pairs)
+    return (percentile(cand, q) - percentile(base, q)) / 1000
 
 
 def _ratio(candidate: float, baseline: float) -> float:
@@ -153,25 +215,33 @@ def _ratio(candidate: float, baseline: float) -> float:
     return candidate / baseline
 
 
-def _bootstrap(
-    pairs: list[tuple[int, int]], confidence: float, rng: random.Random
-) -> dict[str, tuple[float, float]]:
+@dataclass(slots=True)
+class _Intervals:
+    ratio: dict[str, tuple[float, float]] = field(default_factory=dict)
+    shift: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+def _bootstrap(pairs: list[tuple[int, int]], confidence: float, rng: random.Random) -> _Intervals:
     if len(pairs) > BOOTSTRAP_PAIRS:
         pairs = rng.sample(pairs, BOOTSTRAP_PAIRS)
     n = len(pairs)
+    out = _Intervals()
     if n < 2:
-        return {}
-    draws: dict[str, list[float]] = {name: [] for name, _ in PERCENTILES}
+        return out
+    ratios: dict[str, list[float]] = {name: [] for name, _ in PERCENTILES}
+    shifts: dict[str, list[float]] = {name: [] for name, _ in PERCENTILES[:2]}
     indices = range(n)
     for _ in range(BOOTSTRAP):
-        chosen = rng.choices(indices, k=n)
-        base = sorted(pairs[i][0] for i in chosen)
-        cand = sorted(pairs[i][1] for i in chosen)
+        chosen = [pairs[i] for i in rng.choices(indices, k=n)]
+        base = sorted(p[0] for p in chosen)
+        cand = sorted(p[1] for p in chosen)
         for name, q in PERCENTILES:
-            draws[name].append(_ratio(percentile(cand, q), percentile(base, q)))
+            ratios[name].append(_ratio(percentile(cand, q), percentile(base, q)))
+        for name, q in PERCENTILES[:2]:
+            shifts[name].append(_shift(chosen, q))
     tail = (1 - confidence) / 2
-    out: dict[str, tuple[float, float]] = {}
-    for name, values in draws.items():
-        values.sort()
-        out[name] = (percentile(values, tail), percentile(values, 1 - tail))
+    for target, draws in ((out.ratio, ratios), (out.shift, shifts)):
+        for name, values in draws.items():
+            values.sort()
+            target[name] = (percentile(values, tail), percentile(values, 1 - tail))
     return out

@@ -17,6 +17,9 @@ class Kind(StrEnum):
 
     STATUS = "status"
     HEADER = "header"
+    #: A header the baseline sent and the candidate did not, and the reverse.
+    HEADER_MISSING = "header_missing"
+    HEADER_EXTRA = "header_extra"
     BODY_MISSING = "body_missing"
     BODY_EXTRA = "body_extra"
     BODY_TYPE = "body_type"
@@ -29,13 +32,18 @@ class Kind(StrEnum):
     SWALLOWED_ERROR = "swallowed_error"
     FIXED_ERROR = "fixed_error"
     LATENCY = "latency"
+    #: A retried request (same Idempotency-Key) answered unlike production answered it.
+    DUPLICATE_DELIVERY = "duplicate_delivery"
 
 
 #: Kinds that are compared as one when deciding noise: a field that comes and goes between
-#: two baselines is noise whether the candidate drops it or adds it.
+#: two baselines is noise whether the candidate drops it or adds it. A header that comes and
+#: goes has its own group: a header whose value varies does not excuse its absence.
 _NOISE_GROUP = {
     Kind.BODY_MISSING: "presence",
     Kind.BODY_EXTRA: "presence",
+    Kind.HEADER_MISSING: "header_presence",
+    Kind.HEADER_EXTRA: "header_presence",
     Kind.NEW_ERROR: "status",
     Kind.SWALLOWED_ERROR: "status",
     Kind.FIXED_ERROR: "status",

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from shadowtape.errors import TapeError
-from shadowtape.exchange import Exchange
+from shadowtape.exchange import Exchange, Request
 from shadowtape.importers.tape_ids import TapeIds
 from shadowtape.sanitize import Sanitizer
 from shadowtape.tape import TapeWriter
@@ -89,6 +89,21 @@ def dedupe(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
+def _scrub_redactions(exchange: Exchange, sanitizer: Sanitizer) -> Exchange:
+    """Redactions restored from an export that is not trusted are text from the file:
+    they go through the sanitizer too (as tags of an empty exchange) before they are kept."""
+    if not exchange.redactions:
+        return exchange
+    probe = Exchange(
+        request=Request("GET", "import.invalid"),
+        tags={str(i): text for i, text in enumerate(exchange.redactions)},
+    )
+    scrubbed = sanitizer.sanitize(probe).tags
+    return exchange.replace(
+        redactions=tuple(scrubbed[str(i)] for i in range(len(exchange.redactions)))
+    )
+
+
 def write_items(
     items: Iterable[Item],
     writer: TapeWriter,
@@ -115,9 +130,12 @@ def write_items(
                 continue
             known.add(item.exchange)
             trusted = item.sealed and trust_sealed
-            clean = item.exchange if trusted else sanitizer.sanitize(item.exchange)
+            if trusted:
+                clean = item.exchange
+            else:
+                clean = sanitizer.sanitize(_scrub_redactions(item.exchange, sanitizer))
         else:
-            clean = sanitizer.sanitize(item)
+            clean = sanitizer.sanitize(_scrub_redactions(item, sanitizer))
         if len(clean.redactions) != len(set(clean.redactions)):
             clean = clean.replace(redactions=dedupe(clean.redactions))
         if not writer.write(clean, block=True):

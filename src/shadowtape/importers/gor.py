@@ -20,12 +20,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from mitmproxy.net import encoding
-
 from shadowtape.errors import CaptureError
 from shadowtape.exchange import Exchange, Headers, Request, Response, header_value
 from shadowtape.ids import new_id
 from shadowtape.importers.base import Item, Skipped
+from shadowtape.record.coding import codings, decode
 
 MARKER = "🐵🙈🙉".encode()
 #: A request waits this long (capture time) for its response before it is written alone.
@@ -52,6 +51,8 @@ class _Message:
     body_size: int
     truncated: bool
     note: str | None
+    #: The Content-Encoding the body did not decode as: the body was dropped.
+    dropped: str | None = None
 
 
 def _records(path: str | os.PathLike[str]) -> Iterator[_Record | Skipped]:
@@ -166,14 +167,15 @@ def parse_message(payload: bytes) -> _Message:
             # GoReplay cuts long payloads: keep what there is and say it is cut.
             truncated, size = True, int(length)
     coding = (header_value(frozen, "content-encoding") or "").strip().lower()
-    if coding and coding != "identity" and body and not truncated and note is None:
-        try:
-            decoded = encoding.decode(body, coding)
-            if isinstance(decoded, bytes):
-                body = decoded
-                size = len(body)
-        except ValueError:
-            note = f"body not decodable as {coding}; stored as captured"
+    if codings(coding) and body:
+        # A chunked body that did not dechunk cannot be decoded either.
+        decoded = decode(body, coding, partial=truncated) if note is None else None
+        if decoded is None:  # never stored as captured: the sanitizer could not read it
+            note = f"body not decodable as {coding}; dropped"
+            return _Message(start_line, frozen, b"", size, True, note, dropped=coding)
+        body = decoded
+        if not truncated:
+            size = len(body)
     return _Message(start_line, frozen, body, size, truncated, note)
 
 
@@ -211,6 +213,7 @@ def _exchange(request: _Record, response: _Record | None, source: str, file: str
     if message.note:
         tags["gor.request_body"] = message.note
     resp = None
+    resp_message: _Message | None = None
     duration = None
     if response is not None:
         try:
@@ -221,6 +224,7 @@ def _exchange(request: _Record, response: _Record | None, source: str, file: str
         except ValueError as exc:
             tags["gor.response"] = f"unparsable, dropped ({exc})"
         else:
+            resp_message = parsed
             resp = Response(
                 status=status,
                 reason=parsed.start_line[2].strip() if len(parsed.start_line) > 2 else "",
@@ -236,8 +240,14 @@ def _exchange(request: _Record, response: _Record | None, source: str, file: str
                 duration = response.latency_ns // 1000
     seconds, nanos = divmod(request.timestamp_ns, 1_000_000_000)
     started = datetime.fromtimestamp(seconds, UTC) + timedelta(microseconds=nanos // 1000)
+    dropped = [
+        f"{side}.body: dropped (not decodable as {parsed_as.dropped})"
+        for side, parsed_as in (("request", message), ("response", resp_message))
+        if parsed_as is not None and parsed_as.dropped
+    ]
     return Exchange(
         id=new_id(request.timestamp_ns // 1_000_000),
+        redactions=tuple(dropped),
         recorded_at=started,
         source=source,
         request=Request(

@@ -34,6 +34,7 @@ from shadowtape.importers.base import Exported, Item, Skipped
 from shadowtape.importers.bodies import decode_base64, text_to_bytes
 from shadowtape.importers.seal import is_sealed
 from shadowtape.record.capture import error_kind
+from shadowtape.record.coding import codings, decode
 
 _M = TypeVar("_M", Request, Response)
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -251,6 +252,7 @@ def _request_body(
                 raise _EntryProblem(f"request body: {exc}") from None
         else:
             body = text_to_bytes(text, content_type)
+        body = _undo_coding(body, headers)
         return body, len(body), False
     params = _list(post.get("params"))
     if params and "x-www-form-urlencoded" in (content_type or "").lower():
@@ -265,6 +267,16 @@ def _request_body(
         # The capture knew there was a body but did not keep it: say so, do not invent it.
         return b"", int(declared), True
     return b"", 0, False
+
+
+def _undo_coding(body: bytes, headers: tuple[tuple[str, str], ...]) -> bytes:
+    """HAR holds decoded bodies, but some writers keep the compressed bytes (in base64):
+    those are decoded, or the sanitizer could not read them (an ``x-gzip`` password)."""
+    header = ", ".join(v for n, v in headers if n.lower() == "content-encoding")
+    if not body or not codings(header):
+        return body
+    decoded = decode(body, header)
+    return body if decoded is None else decoded
 
 
 def _response(entry: dict[str, Any]) -> tuple[Response | None, ExchangeError | None]:
@@ -292,6 +304,7 @@ def _response(entry: dict[str, Any]) -> tuple[Response | None, ExchangeError | N
                 raise _EntryProblem(f"response body: {exc}") from None
         else:
             body = text_to_bytes(text, content_type)
+        body = _undo_coding(body, headers)
         body_size = len(body)
     else:
         body = b""

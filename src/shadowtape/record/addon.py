@@ -31,7 +31,7 @@ from mitmproxy import ctx, exceptions
 from shadowtape.errors import ConfigError, TapeError
 from shadowtape.record import options, stream, values
 from shadowtape.record.capture import capture
-from shadowtape.record.handoff import Handoff, HandoffStats
+from shadowtape.record.handoff import Counters, Handoff, HandoffStats
 from shadowtape.record.options import FILTER_OPTIONS, WORKER_OPTIONS
 from shadowtape.record.worker import Settings, WriterFactory, default_key
 
@@ -43,18 +43,11 @@ STATS_EVERY = 1.0
 
 
 @dataclass(frozen=True, slots=True)
-class RecorderStats:
+class RecorderStats(Counters):
     """Counters since the recorder started; ``hook_us`` is the mean in-hook cost per flow."""
 
     seen: int
     skipped: int
-    handed: int
-    written: int
-    dropped: int
-    failed: int
-    parts: int
-    queued: int
-    restarts: int
     hook_us: float
     #: The sender thread's CPU per handed-over flow (in the proxy's process, off its loop).
     sender_us: float = 0.0
@@ -176,6 +169,7 @@ class Recorder:
             roll_age=float(limits.roll_age),
             log_interval=float(limits.log_interval),
             compression=limits.compression,
+            budget=limits.budget,
             writer_factory=self.writer_factory,
         )
 

@@ -18,13 +18,13 @@ the worker and is sanitized there before anything can reach a writer.
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from shadowtape.exchange import ErrorKind, Exchange, ExchangeError, Request, Response
 from shadowtape.ids import new_id
+from shadowtape.record import coding
 from shadowtape.record.stream import Tap
 
 RawHeaders = tuple[tuple[bytes, bytes], ...]
@@ -62,6 +62,14 @@ class Captured(NamedTuple):
     response_streamed: bool = False
 
 
+#: Captured's response fields in order (status, reason, http_version, headers, raw body,
+#: raw size, start, end), and the ones a flow without a response gets.
+_Response = tuple[
+    int | None, bytes, bytes, RawHeaders, bytes | None, int, float | None, float | None
+]
+_NO_RESPONSE: _Response = (None, b"", b"", (), None, 0, None, None)
+
+
 def capture(flow: Any, raw_cap: int) -> Captured:
     """Take what an Exchange needs from an HTTPFlow; O(1), no copies below ``raw_cap``.
 
@@ -81,17 +89,7 @@ def capture(flow: Any, raw_cap: int) -> Captured:
     if resp is not None and (err is None or resp.stream):
         rs = resp.data
         body, rs_size = _body(resp.stream, rs.content, raw_cap)
-        return Captured(
-            rq.method,
-            rq.scheme,
-            rq.host,
-            rq.port,
-            rq.path,
-            rq.http_version,
-            rq.headers.fields,
-            raw,
-            rq_size,
-            rq.timestamp_start,
+        response: _Response = (
             rs.status_code,
             rs.reason,
             rs.http_version,
@@ -100,11 +98,13 @@ def capture(flow: Any, raw_cap: int) -> Captured:
             rs_size,
             rs.timestamp_start,
             rs.timestamp_end,
-            err.msg if err is not None else None,
-            err.timestamp if err is not None else None,
-            isinstance(request.stream, Tap),
-            isinstance(resp.stream, Tap),
         )
+        error = err.msg if err is not None else None
+        streamed = isinstance(resp.stream, Tap)
+    else:
+        response = _NO_RESPONSE
+        error = err.msg if err is not None else "no response"
+        streamed = False
     return Captured(
         rq.method,
         rq.scheme,
@@ -116,17 +116,11 @@ def capture(flow: Any, raw_cap: int) -> Captured:
         raw,
         rq_size,
         rq.timestamp_start,
-        None,
-        b"",
-        b"",
-        (),
-        None,
-        0,
-        None,
-        None,
-        err.msg if err is not None else "no response",
+        *response,
+        error,
         err.timestamp if err is not None else None,
         isinstance(request.stream, Tap),
+        streamed,
     )
 
 
@@ -204,79 +198,36 @@ def _content_encoding(fields: RawHeaders) -> str:
     return ""
 
 
-def _prefix_decoder(encoding: str) -> Callable[[bytes], bytes] | None:
-    """A decoder that accepts a cut-off stream (what the hook keeps of a huge body)."""
-    if encoding in ("gzip", "x-gzip"):
-        return lambda data: zlib.decompressobj(47).decompress(data)
-    if encoding == "deflate":
-
-        def inflate(data: bytes) -> bytes:
-            try:
-                return zlib.decompressobj().decompress(data)
-            except zlib.error:
-                return zlib.decompressobj(-15).decompress(data)
-
-        return inflate
-    if encoding == "br":
-        import brotli  # type: ignore[import-untyped]
-
-        return lambda data: bytes(brotli.Decompressor().process(data))
-    if encoding == "zstd":
-        import zstandard
-
-        return lambda data: bytes(zstandard.ZstdDecompressor().decompressobj().decompress(data))
-    return None
-
-
 def decode_body(
     raw: bytes | None,
     raw_size: int,
     fields: RawHeaders,
     max_body: int,
     *,
-    undecodable: Callable[[str], None] | None = None,
     dropped: Callable[[str], None] | None = None,
     streamed: bool = False,
 ) -> tuple[bytes, int, bool]:
     """(body kept, decoded size, truncated) for a wire body, decoded and capped.
 
-    A whole body that does not decode as its Content-Encoding claims is kept as it came,
-    like mitmproxy's ``get_content(strict=False)``, and ``undecodable`` is told the
-    encoding. A cut one (the hook or a Tap kept only its first bytes), or a ``streamed``
-    one, that does not decode is dropped, empty and truncated, and ``dropped`` is told
-    the encoding: its raw bytes never reach the sanitizer. A streamed body of which
-    nothing was kept (None) is empty and truncated. When a body was cut, its decoded size
-    is unknown and the wire size is reported.
+    Every coding of Content-Encoding is undone (record.coding). A body that does not
+    decode as it claims, whole, cut (the hook or a Tap kept only its first bytes) or
+    ``streamed``, is dropped, empty and truncated, and ``dropped`` is told the encoding:
+    its raw bytes never reach the sanitizer, which could not read them, nor a tape. A
+    streamed body of which nothing was kept (None) is empty and truncated. When a body
+    was cut, its decoded size is unknown and the wire size is reported.
     """
     if raw is None:
         return b"", 0, True
     encoding = _content_encoding(fields)
     cut = raw_size > len(raw)
     body = raw
-    if encoding and encoding != "identity":
-        decoded: bytes | None = None
-        if cut:
-            decoder = _prefix_decoder(encoding)
-            try:
-                decoded = decoder(raw) if decoder is not None else None
-            except Exception:
-                decoded = None
-        else:
-            from mitmproxy.net import encoding as mitm_encoding
-
-            try:
-                whole = mitm_encoding.decode(raw, encoding)
-            except ValueError:
-                whole = None
-            decoded = whole if isinstance(whole, bytes) else None
-        if decoded is not None:
-            body = decoded
-        elif cut or streamed:
+    if coding.codings(encoding):
+        decoded = coding.decode(raw, encoding, partial=cut)
+        if decoded is None:
             if dropped is not None:
                 dropped(encoding)
             return b"", raw_size, True
-        elif undecodable is not None:
-            undecodable(encoding)
+        body = decoded
     size = raw_size if cut else len(body)
     size = max(size, len(body))
     if len(body) > max_body:
@@ -295,19 +246,11 @@ def to_exchange(
 ) -> Exchange:
     """Build the (still raw, unsanitized) Exchange from a capture.
 
-    ``notes``, when given, gets a line per body kept as it came because it did not
-    decode (``request_body``, ``response_body``); the dump importer tags them. A cut body
-    or streamed body that did not decode is dropped, with a redaction saying so
-    (``response.body: dropped (not decodable as gzip)``) and a note.
+    A body that did not decode is dropped, with a redaction saying so
+    (``response.body: dropped (not decodable as gzip)``); ``notes``, when given, gets a
+    line for it too (``request_body``, ``response_body``): the dump importer tags them.
     """
     removed: list[str] = []
-
-    def noted(side: str) -> Callable[[str], None] | None:
-        if notes is None:
-            return None
-        return lambda encoding: notes.__setitem__(
-            f"{side}_body", f"not decodable as {encoding}; stored as recorded"
-        )
 
     def drop(side: str) -> Callable[[str], None]:
         def dropped(encoding: str) -> None:
@@ -317,16 +260,22 @@ def to_exchange(
 
         return dropped
 
+    def body(
+        side: str, raw: bytes | None, raw_size: int, fields: RawHeaders, streamed: bool
+    ) -> tuple[bytes, int, bool]:
+        return decode_body(
+            raw,
+            raw_size,
+            fields,
+            max_body,
+            dropped=drop(side),
+            streamed=streamed,
+        )
+
     target = _text(c.path)
     path, _, query = target.partition("?")
-    rq_body, rq_size, rq_cut = decode_body(
-        c.request_raw,
-        c.request_raw_size,
-        c.request_headers,
-        max_body,
-        undecodable=noted("request"),
-        dropped=drop("request"),
-        streamed=c.request_streamed,
+    rq_body, rq_size, rq_cut = body(
+        "request", c.request_raw, c.request_raw_size, c.request_headers, c.request_streamed
     )
     scheme = c.scheme.decode("ascii", "replace") or "http"
     request = Request(
@@ -344,14 +293,12 @@ def to_exchange(
     )
     response = None
     if c.status is not None:
-        rs_body, rs_size, rs_cut = decode_body(
+        rs_body, rs_size, rs_cut = body(
+            "response",
             c.response_raw,
             c.response_raw_size,
             c.response_headers,
-            max_body,
-            undecodable=noted("response"),
-            dropped=drop("response"),
-            streamed=c.response_streamed,
+            c.response_streamed,
         )
         response = Response(
             status=c.status,

@@ -15,7 +15,9 @@ thread batches the deque every 100 milliseconds and passes each batch to a
   compares the two).
 
 Every capture handed over ends in exactly one counter: written, dropped or failed (or
-still queued).
+still queued). ``close`` tells the worker to stop at once (it closes its parts and starts
+its grace, see ``worker``), then sends what is queued and waits ``FINISH_TIMEOUT``; a
+worker still busy then is killed, and what it had not written is counted as failed.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from shadowtape.record.worker import (
     QUEUED,
     RECEIVED,
     SLOTS,
+    STOP_GRACE,
     WRITTEN,
     Pipeline,
     Settings,
@@ -52,11 +55,14 @@ BATCH_WAIT = 0.1
 ALIVE_EVERY = 0.5
 BATCH_MAX = 512
 RESTART_BACKOFF = 5.0
+#: How long closing waits for the worker: its stop grace, then time to close its parts.
+FINISH_TIMEOUT = STOP_GRACE + 5.0
 
 
 @dataclass(frozen=True, slots=True)
-class HandoffStats:
-    """Counters since the recorder started (all workers, including dead ones)."""
+class Counters:
+    """Where the captures handed over went, since the recorder started (all workers,
+    including dead ones); the recorder's own stats extend them."""
 
     handed: int
     written: int
@@ -65,6 +71,12 @@ class HandoffStats:
     parts: int
     queued: int
     restarts: int
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffStats(Counters):
+    """The counters, and what the sender thread cost."""
+
     #: CPU seconds the sender thread has used (in the proxy's process, off its loop).
     sender_cpu: float = 0.0
 
@@ -96,10 +108,11 @@ class _ProcessBackend:
     def __init__(self, settings: Settings) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.counters: MutableSequence[int] = ctx.Array("q", SLOTS, lock=False)
+        self.stopping = ctx.Event()
         reader, self.conn = ctx.Pipe(duplex=False)
         self.process = ctx.Process(
             target=worker_main,
-            args=(reader, settings, self.counters),
+            args=(reader, settings, self.counters, self.stopping),
             name="shadowtape-recorder-worker",
             daemon=True,
         )
@@ -147,7 +160,8 @@ class _ThreadBackend:
 
     def __init__(self, settings: Settings) -> None:
         self.counters: MutableSequence[int] = [0] * SLOTS
-        self.pipeline = Pipeline(settings, self.counters)
+        self.stopping = threading.Event()
+        self.pipeline = Pipeline(settings, self.counters, stopping=self.stopping)
         self.sent = 0
 
     def send(self, batch: list[Captured]) -> None:
@@ -238,9 +252,12 @@ class Handoff:
             return max(0, backend.sent - c[RECEIVED])
         return 0
 
-    def close(self, timeout: float = 30.0) -> bool:
+    def close(self, timeout: float = FINISH_TIMEOUT + 5.0) -> bool:
         """Send everything queued, let the pipeline close its parts, stop. True when clean."""
         self._closing = True
+        backend = self._backend
+        if backend is not None:
+            backend.stopping.set()
         self._wake.set()
         self._thread.join(timeout)
         return not self._thread.is_alive()
@@ -314,7 +331,8 @@ class Handoff:
         backend = self._backend
         if backend is None:
             return
-        clean = backend.finish(timeout=25.0)
+        backend.stopping.set()
+        clean = backend.finish(timeout=FINISH_TIMEOUT)
         if not clean:
             self._retire_backend("did not finish in time")
         else:

@@ -144,6 +144,18 @@ OPTIONS: tuple[Option, ...] = (
         flag=Flag("--max-body", "decoded bytes kept per body (1m)"),
     ),
     Option(
+        "shadowtape_sanitize_budget",
+        str,
+        "250ms",
+        "Time the worker may spend sanitizing one exchange, in milliseconds or with a "
+        "unit (250, 250ms, 1.5s). A body not sanitized in time is dropped, and the "
+        "exchange is written without it and with the redaction 'request.body: dropped "
+        "(sanitize budget)' (or response.body), so a hostile body costs about this much "
+        "and never delays the exchanges behind it by more.",
+        "worker",
+        flag=Flag("--sanitize-budget", "sanitizing time per exchange (250ms)", metavar="TIME"),
+    ),
+    Option(
         "shadowtape_rules",
         Optional[str],  # noqa: UP045
         None,

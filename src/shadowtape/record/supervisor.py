@@ -2,8 +2,10 @@
 
 mitmdump runs in its own session: a Ctrl-C reaches only this command, which turns it (and
 SIGTERM) into one SIGTERM for mitmdump, waits for the recorder to close every part, and
-exits 0. While it runs, the recorder's counters (its stats file) are shown; when it fails
-to start or stops on its own, the reason is one line of what it printed.
+exits 0 when every exchange handed to the recorder is on disk; else it says in one line
+how many are not, and why, and exits 2. While it runs, the recorder's counters (its stats
+file) are shown; when it fails to start or stops on its own, the reason is one line of
+what it printed.
 """
 
 from __future__ import annotations
@@ -182,7 +184,28 @@ def supervise(launch: Launch) -> int:
         )
         if code not in (0, -signal.SIGTERM) and not stop.is_set():
             raise ShadowtapeError(f"mitmdump stopped unexpectedly (exit {code}): {output.reason()}")
+        lost = _lost(stats)
+        if lost:
+            raise ShadowtapeError(lost)
     return 0
+
+
+def _lost(stats: dict[str, Any]) -> str:
+    """Why not every exchange handed to the recorder is on disk, in one line; "" if all are.
+
+    Flows dropped before the hand-off (the proxy's queue full) were never handed over.
+    """
+    handed, written = int(stats.get("handed", 0)), int(stats.get("written", 0))
+    if handed <= written:
+        return ""
+    if stats.get("final"):
+        why = (
+            f"{stats.get('failed', 0)} failed (tape or worker errors, or a worker that did "
+            "not finish within the shutdown grace: the warnings above say which)"
+        )
+    else:
+        why = f"mitmdump did not finish within {STOP_TIMEOUT:.0f} s and was killed"
+    return f"{handed - written} of {handed} recorded exchanges are not on disk; {why}"
 
 
 def _watch(

@@ -74,6 +74,8 @@ class Limits:
     rules: str | None
     worker: str
     compression: str
+    #: Seconds of sanitizing per exchange.
+    budget: float = 0.25
 
 
 def selection(opts: Any, name: Namer = _as_is) -> Selection:
@@ -108,6 +110,7 @@ def limits(opts: Any, name: Namer = _as_is) -> Limits:
         compression=one_of(
             name("shadowtape_compression"), opts.shadowtape_compression, COMPRESSIONS
         ),
+        budget=duration(name("shadowtape_sanitize_budget"), opts.shadowtape_sanitize_budget),
     )
 
 
@@ -125,6 +128,23 @@ def size(name: str, value: str) -> int:
     if parsed is None or parsed <= 0:
         raise ConfigError(f"{name}: {value!r} is not a size; use bytes or a k/m/g suffix, e.g. 1m")
     return int(parsed)
+
+
+_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(ms|s)?\s*")
+
+
+def duration(name: str, value: str) -> float:
+    """Seconds from milliseconds (``250``, ``250ms``) or seconds (``1.5s``); positive."""
+    found = _DURATION.fullmatch(value)
+    seconds = 0.0
+    if found:
+        number = float(found.group(1))
+        seconds = number if found.group(2) == "s" else number / 1000
+    if seconds <= 0:
+        raise ConfigError(
+            f"{name}: {value!r} is not a duration; use milliseconds or a unit, e.g. 250ms or 1.5s"
+        )
+    return seconds
 
 
 def at_least_one(name: str, value: int, unit: str = "") -> int:

@@ -4,15 +4,24 @@
 and it sanitizes it before anything else can see it; every capture ends in one of its
 counters, which it shares with the proxy side (``handoff``). ``worker_main`` runs it in
 the worker process, at a lower CPU priority than the proxy.
+
+Each exchange gets ``Settings.budget`` seconds of sanitizing (``budget``): a body it has
+no time for is dropped with a redaction, so one hostile exchange delays the ones behind it
+by about the budget, never more. When the proxy asks it to stop (``stopping``), the
+pipeline closes the parts written so far at once, and an exchange it reaches more than
+``STOP_GRACE`` seconds later is written with its bodies dropped: it still finishes
+within the proxy's shutdown wait, and a kill after that loses only what it had not written.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import pickle
 import signal
+import threading
 import time
 from collections.abc import Callable, MutableSequence
 from dataclasses import dataclass, field
@@ -28,6 +37,9 @@ RECEIVED, WRITTEN, DROPPED, FAILED, PARTS, QUEUED = range(6)
 SLOTS = 6
 WORKER_NICE = 10
 REFRESH_EVERY = 0.25
+#: Seconds after a stop request during which bodies are still sanitized; the proxy waits
+#: this long plus a margin for the parts to close (handoff.FINISH_TIMEOUT).
+STOP_GRACE = 20.0
 
 
 class Writer(Protocol):
@@ -57,6 +69,9 @@ class Settings:
     writer_queue: int = 100_000
     compression: str = "zstd"
     log_interval: float = 10.0
+    #: Seconds of sanitizing per exchange before its remaining bodies are dropped.
+    budget: float = 0.25
+    stop_grace: float = STOP_GRACE
     #: A module-level callable (importable by the worker) building the writer.
     writer_factory: WriterFactory | None = field(default=None, compare=False)
 
@@ -92,8 +107,20 @@ def _tape_writer(settings: Settings) -> Writer:
 class Pipeline:
     """Capture -> Exchange -> sanitized Exchange -> writer; counts every outcome."""
 
-    def __init__(self, settings: Settings, counters: MutableSequence[int]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        counters: MutableSequence[int],
+        *,
+        stopping: Any = None,
+        timer: bool = False,
+    ) -> None:
+        """``stopping``: an Event the proxy sets to ask for a stop; ``timer``: interrupt a
+        body step at its deadline (only on a process's main thread, see ``budget``)."""
+        # Here, not at the top: the proxy's process imports this module, not the sanitizer.
+        from shadowtape.record.budget import TimerDeadline
         from shadowtape.sanitize import Sanitizer
+        from shadowtape.sanitize.sanitizer import Deadline
 
         self.settings = settings
         self.counters = counters
@@ -106,7 +133,24 @@ class Pipeline:
         self._throttle = _Throttle(settings.log_interval)
         self._writer_throttle = _Throttle(settings.log_interval)
         self._refreshed = 0.0
+        self._deadline = TimerDeadline if timer else Deadline
+        self._stop_by = math.inf
         self._open_writer()
+        if stopping is not None:
+            threading.Thread(
+                target=self._on_stop, args=(stopping,), name="shadowtape-stop", daemon=True
+            ).start()
+
+    def _on_stop(self, stopping: Any) -> None:
+        """On a stop request: start the grace, and close what is written so far."""
+        stopping.wait()
+        self._stop_by = time.monotonic() + self.settings.stop_grace
+        # A writer of a test or a plugin may have no flush: it is closed at the end anyway.
+        flush = getattr(self.writer, "flush", None)
+        if flush is not None:
+            with contextlib.suppress(Exception):
+                flush(self.settings.stop_grace)
+        self.refresh()
 
     def _open_writer(self) -> None:
         factory = self.settings.writer_factory or _tape_writer
@@ -129,7 +173,8 @@ class Pipeline:
                 raw = to_exchange(captured, source=settings.source, max_body=settings.max_body)
                 # The only place an Exchange is made, and it is sanitized before anything
                 # else can see it.
-                clean = self.sanitizer.sanitize(raw)
+                at = min(time.monotonic() + settings.budget, self._stop_by)
+                clean = self.sanitizer.sanitize(raw, deadline=self._deadline(at))
                 self.writer.write(clean)
             except Exception as exc:
                 self._fail(f"{type(exc).__name__}: {exc}")
@@ -167,7 +212,9 @@ class Pipeline:
         self.refresh()
 
 
-def worker_main(conn: Any, settings: Settings, counters: MutableSequence[int]) -> None:
+def worker_main(
+    conn: Any, settings: Settings, counters: MutableSequence[int], stopping: Any = None
+) -> None:
     """The worker process: batches in from the pipe, parts out to the tapes.
 
     It runs at a lower CPU priority than the proxy, ignores SIGINT (a Ctrl-C in a
@@ -183,7 +230,9 @@ def worker_main(conn: Any, settings: Settings, counters: MutableSequence[int]) -
     logging.basicConfig(
         level=logging.WARNING, format="shadowtape recorder worker: %(levelname)s: %(message)s"
     )
-    pipeline = Pipeline(settings, counters)
+    from shadowtape.record import budget
+
+    pipeline = Pipeline(settings, counters, stopping=stopping, timer=budget.arm())
     while True:
         try:
             if not conn.poll(0.5):

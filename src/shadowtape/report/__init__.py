@@ -30,8 +30,9 @@ from shadowtape.diff.analyze import analyze as analyze_runs
 from shadowtape.diff.templating import Route, load_openapi, load_routes
 from shadowtape.errors import ConfigError
 from shadowtape.report import json_report
+from shadowtape.report._probes import with_probes
 from shadowtape.report.build import REPORT_VERSION, build_report
-from shadowtape.report.gate import parse_fail_on
+from shadowtape.report.gate import parse_fail_on, parse_share
 from shadowtape.report.load import load_report, read_report
 from shadowtape.report.model import Report
 
@@ -60,6 +61,7 @@ def make_report(
     run_dirs: Sequence[Path],
     *,
     fail_on: str | Sequence[str] | None = None,
+    max_unverified: str | float | None = None,
     routes: Path | Sequence[Route] | None = None,
     openapi: Path | None = None,
     settings: AnalysisSettings | None = None,
@@ -71,6 +73,7 @@ def make_report(
     if not run_dirs:
         raise ConfigError("no run folders given: name the folder(s) 'shadowtape replay' wrote")
     words = parse_fail_on(fail_on)
+    share = parse_share(max_unverified)
     user_routes: list[Route] = []
     if isinstance(routes, Path):
         user_routes.extend(load_routes(routes))
@@ -82,26 +85,30 @@ def make_report(
     analysis = analyze_runs(
         list(run_dirs), settings=settings, routes=user_routes, allow_partial=allow_partial
     )
-    return build_report(analysis, settings, words)
+    report = build_report(analysis, settings, words, max_unverified=share)
+    return with_probes(report, list(run_dirs))
 
 
 def analyze(
     run_dirs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
     fail_on: str | Sequence[str] | None = None,
+    max_unverified: str | float | None = None,
     routes: Path | Sequence[Route] | None = None,
     openapi: Path | None = None,
     settings: AnalysisSettings | None = None,
     allow_partial: bool = False,
 ) -> Report:
     """The typed report of a run folder (or of a run's shard folders, merged): what
-    ``shadowtape report`` writes, as a ``Report``. ``fail_on`` sets the gate
-    (``report.gate.passed``); the rest is ``make_report``'s."""
+    ``shadowtape report`` writes, as a ``Report``. ``fail_on`` and ``max_unverified``
+    (the largest share of exchanges not verified that passes: ``"20%"`` or ``0.2``) set
+    the gate (``report.gate.passed``); the rest is ``make_report``'s."""
     if isinstance(run_dirs, str | os.PathLike):
         run_dirs = [run_dirs]
     return make_report(
         [Path(d) for d in run_dirs],
         fail_on=fail_on,
+        max_unverified=max_unverified,
         routes=routes,
         openapi=openapi,
         settings=settings,
@@ -146,6 +153,7 @@ def write_reports(
     *,
     out_dir: Path | None = None,
     fail_on: str | Sequence[str] | None = None,
+    max_unverified: str | float | None = None,
     routes: Path | Sequence[Route] | None = None,
     openapi: Path | None = None,
     settings: AnalysisSettings | None = None,
@@ -163,6 +171,7 @@ def write_reports(
     report = make_report(
         run_dirs,
         fail_on=fail_on,
+        max_unverified=max_unverified,
         routes=routes,
         openapi=openapi,
         settings=settings,

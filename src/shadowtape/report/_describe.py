@@ -9,11 +9,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from shadowtape.diff.json import dumps
-from shadowtape.report.model import Endpoint, Finding, Ratio, Report, Unverified
+from shadowtape.report.model import (
+    Endpoint,
+    Finding,
+    Ledger,
+    Ratio,
+    Report,
+    ServiceFinding,
+    Unverified,
+)
 
 KIND_LABELS: dict[str, str] = {
     "status": "status changed",
     "header": "header changed",
+    "header_missing": "header missing",
+    "header_extra": "header added",
     "body_missing": "field missing",
     "body_extra": "field added",
     "body_type": "type changed",
@@ -26,6 +36,7 @@ KIND_LABELS: dict[str, str] = {
     "swallowed_error": "error swallowed",
     "fixed_error": "error fixed",
     "latency": "slower",
+    "duplicate_delivery": "retry answered differently",
 }
 
 REASON_LABELS: dict[str, str] = {
@@ -40,6 +51,9 @@ REASON_LABELS: dict[str, str] = {
     "not_exercised": "not exercised",
     "secondary_failed": "secondary failed",
     "baseline_failed": "baseline failed",
+    "latency_lag": "latency sent late",
+    "missing_response": "response missing",
+    "mutating": "mutating",
 }
 
 VERDICTS = ("regression", "unverified", "ok")
@@ -59,7 +73,10 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 
 def value_text(value: object, limit: int = 80) -> str:
-    """A JSON value as one short line: strings keep their quotes so "1" differs from 1."""
+    """A JSON value as one short line: strings keep their quotes so "1" differs from 1.
+    How a side answered a retry (a ``duplicate_delivery`` value) is put in words."""
+    if isinstance(value, dict) and value.keys() == _RETRY_KEYS:
+        return shorten(retry_text(value), limit)
     if value is None:
         text = "null"
     else:
@@ -68,6 +85,19 @@ def value_text(value: object, limit: int = 80) -> str:
         except TypeError:
             text = repr(value)
     return shorten(text, limit)
+
+
+_RETRY_KEYS = {"status", "same_resource", "replay_marker"}
+
+
+def retry_text(answer: dict[str, object]) -> str:
+    """In words: 201, same id, idempotent-replayed: true (or: new id, no replay marker)."""
+    bits = [str(answer.get("status"))]
+    same = answer.get("same_resource")
+    if same is not None:
+        bits.append("same id" if same else "new id")
+    bits.append(str(answer.get("replay_marker") or "no replay marker"))
+    return ", ".join(bits)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -103,18 +133,49 @@ def ratio_text(ratio: Ratio | None) -> str:
     return text
 
 
-def gate_line(report: Report) -> str:
-    """The one line CI readers look at first."""
+#: The ledger's buckets in the order every format shows them: (field, words).
+LEDGER_BUCKETS = (
+    ("regressed", "regressed"),
+    ("equal", "equal"),
+    ("noise", "noise only"),
+    ("unverified", "unverified"),
+    ("skipped", "skipped"),
+)
+
+
+def ledger_counts(ledger: Ledger) -> list[tuple[str, int, str]]:
+    """(bucket, count, reasons) per bucket; reasons as "baseline failed 3" or ""."""
+    out = []
+    for name, words in LEDGER_BUCKETS:
+        value = getattr(ledger, name)
+        if isinstance(value, int):
+            out.append((words, value, ""))
+        else:
+            reasons = ", ".join(f"{reason_label(k)} {n:,}" for k, n in value.items() if n)
+            out.append((words, sum(value.values()), reasons))
+    return out
+
+
+def ledger_text(ledger: Ledger) -> str:
+    """'307 exchanges: 117 regressed, 5 equal, 185 noise only, 2 unverified (baseline
+    failed 2), 0 skipped': every bucket, always, so the counts visibly add up."""
+    bits = [
+        f"{n:,} {words}" + (f" ({why})" if why else "") for words, n, why in ledger_counts(ledger)
+    ]
+    return f"{plural(ledger.selected, 'exchange')}: {', '.join(bits)}"
+
+
+def gate_line(report: Report, *, ledger: bool = True) -> str:
+    """The one line CI readers look at first; with the run's ledger unless `ledger` is
+    False (the terminal prints the ledger on a line of its own)."""
     totals = report.totals
     n_endpoints = totals.endpoints or len(report.endpoints)
     regressions = totals.regression or len(report.by_verdict("regression"))
-    unverified_n = totals.unverified or len(report.by_verdict("unverified"))
     passed = report.gate.passed
     head = "Gate passed" if passed else "Gate failed"
-    text = (
-        f"{head}: {regressions:,} of {plural(n_endpoints, 'endpoint')} with regressions, "
-        f"{unverified_n:,} unverified"
-    )
+    text = f"{head}: {regressions:,} of {plural(n_endpoints, 'endpoint')} with regressions"
+    if ledger and report.ledger is not None:
+        text += f"; {ledger_text(report.ledger)}"
     reasons = report.gate.reasons
     if not passed and reasons and regressions == 0:
         text += f" ({plural(len(reasons), 'reason')}: {reasons[0]})"
@@ -129,8 +190,34 @@ def finding_text(finding: Finding, limit: int = 60) -> str:
     """'value changed at $.price: 10 → "10" (3x, 25%)'."""
     location = finding_location(finding)
     text = kind_label(finding.kind) + (f" at {location}" if location else "")
-    text += f": {value_text(finding.baseline, limit)} → {value_text(finding.candidate, limit)}"
-    return text + count_suffix(finding)
+    b, c = (
+        finding_value(finding, finding.baseline, limit),
+        finding_value(finding, finding.candidate, limit),
+    )
+    return text + f": {b} → {c}" + count_suffix(finding)
+
+
+def finding_value(finding: Finding, value: object, limit: int = 60) -> str:
+    """One side's value of a finding: milliseconds carry their unit."""
+    return ms(value) if finding.kind == "latency" else value_text(value, limit)
+
+
+def service_text(item: ServiceFinding, limit: int = 60) -> str:
+    """'header missing at header:x-powered-by: "Express" → null (240 times, 100%) on 12
+    endpoints'."""
+    text = kind_label(item.kind) + f" at {item.location}"
+    text += f": {value_text(item.baseline, limit)} → {value_text(item.candidate, limit)}"
+    return text + count_suffix(item) + f" on {plural(len(item.endpoints), 'endpoint')}"
+
+
+def service_refs(report: Report, endpoint: Endpoint) -> list[str]:
+    """What an endpoint's service-wide findings say, one line each, with their id."""
+    out = []
+    for id_ in endpoint.service_findings:
+        shared = report.service_finding(id_)
+        label = f"{kind_label(shared.kind)} at {shared.location}" if shared else ""
+        out.append(f"service-wide ({id_}){': ' + label if label else ''}")
+    return out
 
 
 def unverified_text(item: Unverified) -> str:
@@ -165,7 +252,7 @@ def shown_location(item: Unverified) -> str:
     return location
 
 
-def count_suffix(item: Finding | Unverified) -> str:
+def count_suffix(item: Finding | ServiceFinding | Unverified) -> str:
     bits = []
     if item.count is not None:
         bits.append(f"{item.count:,} pairs" if _is_latency(item) else f"{item.count:,}{TIMES}")
@@ -175,14 +262,14 @@ def count_suffix(item: Finding | Unverified) -> str:
     return f" ({', '.join(bits)})" if bits else ""
 
 
-def rate_text(item: Finding | Unverified) -> str:
+def rate_text(item: Finding | ServiceFinding | Unverified) -> str:
     """How often, as a percentage; for a latency finding the rate is the ratio (x1.60)."""
     if _is_latency(item):
         return f"{TIMES}{item.rate:.2f}" if item.rate is not None else ""
     return percent(item.rate)
 
 
-def _is_latency(item: Finding | Unverified) -> bool:
+def _is_latency(item: Finding | ServiceFinding | Unverified) -> bool:
     return isinstance(item, Finding) and item.kind == "latency"
 
 

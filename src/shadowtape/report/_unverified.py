@@ -1,6 +1,7 @@
-"""The report's "could not verify" entries that do not come from one compared location:
-measured noise, skipped mutating requests, truncated or binary bodies, dead targets,
-redacted request fields and too few A/A pairs, each with a sentence saying why.
+"""The report's caveats (``Endpoint.unverified``) that do not come from one compared
+location: measured noise, skipped mutating requests, truncated or binary bodies, dead targets and
+too few A/A pairs, each with a sentence saying why (redacted request fields are the
+run's, listed once: ``_ledger``).
 """
 
 from __future__ import annotations
@@ -53,8 +54,7 @@ def noise_entries(ep: EndpointStats, hidden: dict[tuple[str, str], int]) -> list
 
 
 def other_unverified(ep: EndpointStats, settings: AnalysisSettings) -> list[Unverified]:
-    """Skipped mutating requests, the per-row notes, redacted request fields, and too few
-    A/A pairs to measure noise."""
+    """Skipped mutating requests, the per-row notes and too few A/A pairs to measure noise."""
     out: list[Unverified] = []
     mutating = ep.skipped.get("mutating", 0)
     if mutating:
@@ -79,12 +79,6 @@ def other_unverified(ep: EndpointStats, settings: AnalysisSettings) -> list[Unve
             reason = note if note != "missing_response" else "too_few_samples"
             location = _NOTE_LOCATIONS.get(note, "body")
             out.append(entry(reason, location, ep.notes[note], detail, of=ep.replayed))
-    redacted = (
-        "the replayed request carried a pseudonym here; responses that depend on the real "
-        "value cannot be verified"
-    )
-    for loc, count in sorted(ep.request_redactions.items()):
-        out.append(entry("redacted", loc, count, redacted, of=ep.requests))
     if ep.compared and ep.noise.pairs < settings.noise.min_pairs:
         detail = (
             f"noise measured on only {ep.noise.pairs} A/A pairs (want "

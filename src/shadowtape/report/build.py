@@ -4,7 +4,8 @@ This is where the noise model decides: each (location, kind) the candidate disag
 becomes a finding, or an "unverified" entry (noise, volatile value, redacted), and every
 location the baselines disagreed on is listed as noise with its measured rate. The
 finding messages, the verdicts and the order of endpoints live here; an endpoint's
-latency is ``_latency``'s and the other "could not verify" entries are ``_unverified``'s.
+latency is ``_latency``'s, the other caveats are ``_unverified``'s, the ledger ``_ledger``'s and
+the findings shared by most endpoints are gathered by ``_service``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from shadowtape.diff.analyze import Analysis, AnalysisSettings, EndpointStats, L
 from shadowtape.diff.json import dumps
 from shadowtape.diff.model import Kind, noise_group
 from shadowtape.diff.volatile import shape
+from shadowtape.report._describe import plural
 from shadowtape.report._latency import endpoint_latency
+from shadowtape.report._ledger import endpoint_ledger, request_redactions, total_ledger
+from shadowtape.report._service import service_wide
 from shadowtape.report._unverified import entry, noise_entries, other_unverified, shape_word
 from shadowtape.report.gate import evaluate
 from shadowtape.report.load import load_example
@@ -24,6 +28,7 @@ from shadowtape.report.model import (
     Endpoint,
     Example,
     Finding,
+    Ledger,
     Report,
     ReportedLatency,
     ReportedNoise,
@@ -34,21 +39,30 @@ from shadowtape.report.model import (
     Unverified,
 )
 
-REPORT_VERSION = "1.0"
+REPORT_VERSION = "1.2"
 _ORDER = {"regression": 0, "unverified": 1, "ok": 2}
 _VALUE_CAP = 2_000
 _NOT_REGRESSIONS = frozenset({Kind.FIXED_ERROR})
 _NOT_EXERCISED = "the API description lists this operation but the tape never exercised it"
 
 
-def build_report(analysis: Analysis, settings: AnalysisSettings, fail_on: Sequence[str]) -> Report:
-    """The report of `analysis`, its gate evaluated with the words of `fail_on`."""
+def build_report(
+    analysis: Analysis,
+    settings: AnalysisSettings,
+    fail_on: Sequence[str],
+    *,
+    max_unverified: float | None = None,
+) -> Report:
+    """The report of `analysis`, its gate evaluated with the words of `fail_on` and the
+    largest share of not verified exchanges that passes (`max_unverified`)."""
     endpoints = [_endpoint(ep, settings) for ep in analysis.endpoints.values()]
     endpoints.extend(_not_exercised(analysis))
     endpoints.sort(key=lambda e: (_ORDER[e.verdict], e.route, e.method))
+    endpoints, services = service_wide(endpoints)
     verdicts = [e.verdict for e in endpoints]
     skipped = sum(analysis.skipped.values())
     policy = settings.diff.headers
+    ledger = total_ledger(e.ledger for e in endpoints)
     return Report(
         report_version=REPORT_VERSION,
         generated_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -62,10 +76,19 @@ def build_report(analysis: Analysis, settings: AnalysisSettings, fail_on: Sequen
             regression=verdicts.count("regression"),
             ok=verdicts.count("ok"),
             unverified=verdicts.count("unverified"),
-            findings=sum(len(e.findings) for e in endpoints),
+            findings=sum(len(e.findings) for e in endpoints) + len(services),
         ),
-        gate=evaluate(endpoints, fail_on, compared=sum(e.compared or 0 for e in endpoints)),
+        ledger=ledger,
+        gate=evaluate(
+            endpoints,
+            fail_on,
+            compared=sum(e.compared or 0 for e in endpoints),
+            service=services,
+            ledger=ledger,
+            max_unverified=max_unverified,
+        ),
         skipped=dict(analysis.skipped),
+        redactions=request_redactions(analysis),
         settings=Settings(
             ignored_headers=tuple(sorted(policy.ignore - policy.compare)),
             ignored_header_parts=tuple(policy.ignore_parts),
@@ -87,6 +110,7 @@ def build_report(analysis: Analysis, settings: AnalysisSettings, fail_on: Sequen
                 min_pairs=settings.latency.min_pairs,
             ),
         ),
+        service_findings=tuple(services),
         endpoints=tuple(endpoints),
     )
 
@@ -125,13 +149,17 @@ _SENTENCES: dict[str, str] = {
     Kind.ARRAY_ORDER: "array {location} has its elements in a different order",
     Kind.TEXT: "text at {location} changed",
     Kind.DIGEST: "the body changed (was {b}, now {c})",
+    Kind.DUPLICATE_DELIVERY: "a retried request (same Idempotency-Key) was answered unlike "
+    "production answered it: production {b}, the candidate {c}",
 }
 
 
 def _message(stats: LocStats, location: str, compared: int) -> str:
     b, c = stats.baseline, stats.candidate
-    share = f"in {stats.count} of {compared} requests"
-    if stats.kind == Kind.HEADER:
+    share = f"in {stats.count} of {plural(compared, 'request')}"
+    if stats.kind == Kind.DUPLICATE_DELIVERY:
+        return f"{_SENTENCES[stats.kind].format(b=_retry(b), c=_retry(c))} {share}"
+    if stats.kind in _HEADER_KINDS:
         name = location.removeprefix("header:")
         if b is None:
             return f"header {name} is new in the candidate ({_short(c)}) {share}"
@@ -145,6 +173,22 @@ def _message(stats: LocStats, location: str, compared: int) -> str:
     if "{short_" in sentence:  # only these values are JSON: a status may not dump
         values |= {"short_b": _short(b), "short_c": _short(c)}
     return f"{sentence.format_map(values)} {share}"
+
+
+_HEADER_KINDS = frozenset({Kind.HEADER, Kind.HEADER_MISSING, Kind.HEADER_EXTRA})
+
+
+def _retry(answer: object) -> str:
+    """How a side answered a retry, in words: "201, the same resource, marked ..."."""
+    if not isinstance(answer, dict):
+        return _short(answer)
+    bits = [str(answer.get("status"))]
+    same = answer.get("same_resource")
+    if same is not None:
+        bits.append("the same resource" if same else "a new resource")
+    marker = answer.get("replay_marker")
+    bits.append(f"marked {marker!r}" if marker else "no replay marker")
+    return "(" + ", ".join(bits) + ")"
 
 
 def _stable(
@@ -188,9 +232,11 @@ def _endpoint(ep: EndpointStats, settings: AnalysisSettings) -> Endpoint:
     unverified: list[Unverified] = []
     finding_keys: set[tuple[str, str]] = set()
     noise_hidden: dict[tuple[str, str], int] = {}
+    promoted: set[tuple[str, str]] = set()
     for (pattern, kind), stats in sorted(ep.ab.items()):
         if stats.volatile and _stable(ep, pattern, kind, stats, settings):
             _promote_volatile(stats)
+            promoted.add((pattern, kind))
         total = stats.count + stats.volatile
         if total and ep.noise.is_noise(pattern, kind, total, compared):
             group_key = (pattern, noise_group(kind))
@@ -226,10 +272,11 @@ def _endpoint(ep: EndpointStats, settings: AnalysisSettings) -> Endpoint:
     unverified.extend(latency_notes)
     findings.sort(key=lambda f: (f.kind == Kind.LATENCY, -(f.count or 0), f.location))
     regressions = [f for f in findings if f.kind not in _NOT_REGRESSIONS]
+    ledger = endpoint_ledger(ep, finding_keys, promoted, has_findings=bool(findings))
     if regressions:
         verdict = "regression"
-    elif compared == 0:
-        verdict = "unverified"
+    elif compared == 0 or any(u.reason == "latency_lag" for u in latency_notes):
+        verdict = "unverified"  # latency sent late: "ok" would claim what was not measured
     else:
         verdict = "ok"
     checked = ["status", "headers", "body"] if compared else []
@@ -243,6 +290,8 @@ def _endpoint(ep: EndpointStats, settings: AnalysisSettings) -> Endpoint:
         requests=ep.requests,
         replayed=ep.replayed,
         compared=compared,
+        ledger=ledger,
+        candidate_time_ms=round(ep.candidate_us / 1000, 3),
         verdict=verdict,
         checked=tuple(checked),
         findings=tuple(findings),
@@ -281,6 +330,8 @@ def _not_exercised(analysis: Analysis) -> list[Endpoint]:
                 requests=0,
                 replayed=0,
                 compared=0,
+                ledger=Ledger(),
+                candidate_time_ms=0.0,
                 verdict="unverified",
                 checked=(),
                 findings=(),

@@ -1,9 +1,12 @@
 """The gate: which findings fail the run (exit 1), from ``--fail-on``.
 
 Categories name groups of finding kinds; a kind's own name works too. The default fails on
-any new error, any status, header or body regression the noise model did not explain, and
-any latency regression. ``none`` never fails (report only). ``evaluate`` reads the typed
-endpoints and gives the report's ``GateOutcome``.
+any new error, any status, header or body regression the noise model did not explain, any
+latency regression and any retry answered unlike production answered it. A service-wide
+finding (one change on most endpoints) is counted once, not once per endpoint. ``none``
+never fails (report only). ``evaluate`` reads the typed endpoints and gives the report's
+``GateOutcome``; ``probe_reasons`` adds the probes' findings (``race``), which the default
+includes when a probe ran.
 """
 
 from __future__ import annotations
@@ -11,12 +14,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from shadowtape.errors import ConfigError
-from shadowtape.report.model import Endpoint, Finding, GateOutcome
+from shadowtape.report.model import (
+    Endpoint,
+    Finding,
+    GateOutcome,
+    Ledger,
+    ProbeRun,
+    ServiceFinding,
+)
 
 CATEGORIES: Mapping[str, frozenset[str]] = {
     "new_error": frozenset({"new_error"}),
     "status": frozenset({"status", "swallowed_error"}),
-    "headers": frozenset({"header"}),
+    "headers": frozenset({"header", "header_missing", "header_extra"}),
     "body": frozenset(
         {
             "body_missing",
@@ -30,17 +40,42 @@ CATEGORIES: Mapping[str, frozenset[str]] = {
         }
     ),
     "latency": frozenset({"latency"}),
+    "duplicate_delivery": frozenset({"duplicate_delivery"}),
     "fixed_error": frozenset({"fixed_error"}),
+    "race": frozenset({"race"}),
+    "shape": frozenset({"shape"}),
 }
-DEFAULT_FAIL_ON: tuple[str, ...] = ("new_error", "status", "headers", "body", "latency")
+DEFAULT_FAIL_ON: tuple[str, ...] = (
+    "new_error",
+    "status",
+    "headers",
+    "body",
+    "latency",
+    "duplicate_delivery",
+)
+#: Added to the default when a probe ran (a run without probes has no such findings).
+PROBE_FAIL_ON: tuple[str, ...] = ("race", "shape")
 _KINDS = frozenset().union(*CATEGORIES.values())
+#: word -> (one, many)
 _LABELS = {
-    "new_error": "new errors",
-    "status": "status regressions",
-    "headers": "header differences",
-    "body": "body differences",
-    "latency": "latency regressions",
-    "fixed_error": "fixed errors",
+    "new_error": ("new error", "new errors"),
+    "status": ("status regression", "status regressions"),
+    "headers": ("header difference", "header differences"),
+    "body": ("body difference", "body differences"),
+    "latency": ("latency regression", "latency regressions"),
+    "duplicate_delivery": (
+        "retry answered unlike production",
+        "retries answered unlike production",
+    ),
+    "fixed_error": ("fixed error", "fixed errors"),
+    "race": (
+        "race (answered differently under concurrency than alone)",
+        "races (answered differently under concurrency than alone)",
+    ),
+    "shape": (
+        "shape finding (a mutated request answered unlike the baseline answered it)",
+        "shape findings (a mutated request answered unlike the baseline answered it)",
+    ),
 }
 
 
@@ -84,20 +119,40 @@ def evaluate(
     fail_on: Sequence[str],
     *,
     compared: int | None = None,
+    service: Iterable[ServiceFinding] = (),
+    ledger: Ledger | None = None,
+    max_unverified: float | None = None,
 ) -> GateOutcome:
     """The report's gate: passed, the words used, and one reason per failure.
 
     ``compared``: how many exchanges were compared in all. A gate that checked nothing
     (a dead baseline, every request skipped, a run killed before its first row) fails,
     unless it is told never to (``none``): passing would claim what was not verified.
+    ``max_unverified``: the largest share of the ``ledger``'s selection that may be
+    unverified or skipped; more fails the gate, so a run that checked little cannot pass.
     """
     selected = _kinds(fail_on)
     reasons: list[str] = []
     if compared == 0 and fail_on:
         reasons.append(
             "nothing was compared: no replayed exchange had both a baseline and a "
-            "candidate answer, so nothing was verified (see what the report could not verify)"
+            "candidate answer, so nothing was verified (see the ledger's unverified and skipped)"
         )
+    if max_unverified is not None and ledger is not None and ledger.selected:
+        share = ledger.not_verified / ledger.selected
+        if share > max_unverified:
+            reasons.append(
+                f"{ledger.not_verified:,} of {ledger.selected:,} exchanges ({share:.0%}) were "
+                f"not verified (unverified or skipped), more than --max-unverified "
+                f"{max_unverified:.0%}"
+            )
+    for shared in service:
+        word = selected.get(shared.kind)
+        if word is not None:
+            reasons.append(
+                f"service-wide on {len(shared.endpoints)} endpoints ({shared.id}): "
+                f"{_describe(word, [shared])}"
+            )
     for endpoint in endpoints:
         per_word: dict[str, list[Finding]] = {}
         for finding in endpoint.findings:
@@ -106,14 +161,56 @@ def evaluate(
                 per_word.setdefault(word, []).append(finding)
         for word, found in per_word.items():
             reasons.append(f"{endpoint.endpoint}: {_describe(word, found)}")
-    return GateOutcome(passed=not reasons, fail_on=tuple(fail_on), reasons=tuple(reasons))
+    return GateOutcome(
+        passed=not reasons,
+        fail_on=tuple(fail_on),
+        reasons=tuple(reasons),
+        max_unverified=max_unverified,
+    )
 
 
-def _describe(word: str, found: list[Finding]) -> str:
+def parse_share(value: str | float | None, flag: str = "--max-unverified") -> float | None:
+    """A share as ``20%``, ``0.2`` or ``20`` (percent when above 1); None stays None."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    percent = text.endswith("%")
+    try:
+        number = float(text.rstrip("%").strip())
+    except ValueError:
+        raise ConfigError(f"{flag}: {value!r} is not a share such as 20% or 0.2") from None
+    if percent or number > 1:
+        number /= 100
+    if not 0 <= number <= 1:
+        raise ConfigError(f"{flag} must be between 0% and 100% (got {value!r})")
+    return number
+
+
+def probe_reasons(probes: Iterable[ProbeRun], fail_on: Sequence[str]) -> list[str]:
+    """The gate's reasons from probe findings: the candidate's own only (a race the live
+    baseline shows too is not the candidate's to answer for)."""
+    selected = _kinds(fail_on)
+    per: dict[tuple[str, str], list[str]] = {}
+    for probe in probes:
+        for finding in probe.findings:
+            word = selected.get(finding.kind)
+            if word is not None and finding.gated:
+                per.setdefault((finding.endpoint, word), []).append(finding.location)
+    return [
+        f"{endpoint}: {_counted(word, len(where), where)}"
+        for (endpoint, word), where in per.items()
+    ]
+
+
+def _counted(word: str, total: int, where: Iterable[str]) -> str:
+    """``3 body differences ($.a, $.b)``: the count, its label in the right number, and the
+    first three places."""
+    one, many = _LABELS.get(word, (f"{word} finding", f"{word} findings"))
+    return f"{total} {one if total == 1 else many} ({', '.join(sorted(set(where))[:3])})"
+
+
+def _describe(word: str, found: Sequence[Finding | ServiceFinding]) -> str:
     if word == "latency":
         where = ", ".join(f.location.removeprefix("latency:") for f in found)
         return f"latency regression at {where}"
-    total = sum(f.count or 0 for f in found)
-    label = _LABELS.get(word, f"{word} findings")
-    where = ", ".join(sorted({f.location for f in found})[:3])
-    return f"{total} {label} ({where})"
+    return _counted(word, sum(f.count or 0 for f in found), (f.location for f in found))

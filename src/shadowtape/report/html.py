@@ -1,8 +1,10 @@
 """report.html: one self-contained page a reviewer can open from CI artifacts or e-mail.
 
-Summary first (gate, totals, the three lists), then an endpoint table with a filter box,
-then one collapsible section per endpoint: findings, what could not be verified,
-latency with a histogram, and side-by-side diffs of example exchanges.
+Summary first (gate, the ledger, the three lists), then an endpoint table with a filter
+box, then one collapsible section per endpoint (every regression open): its ledger,
+findings each with an example inline and the ``shadowtape show`` command for the rest,
+the caveats (what was set aside and why), latency with a histogram, and side-by-side
+diffs of example exchanges.
 
 Nothing is fetched: CSS, script and charts are inline, and a Content-Security-Policy
 allows only this page's own style and script (by hash), so even a body that slipped
@@ -20,14 +22,17 @@ from importlib import resources
 from pathlib import Path
 
 from shadowtape.report import _describe as d
+from shadowtape.report import _probes
 from shadowtape.report._charts import histogram_svg
 from shadowtape.report._html_diff import example_html
-from shadowtape.report.model import Endpoint, Finding, Ratio, Report, Unverified
+from shadowtape.report._inline_example import inline_example
+from shadowtape.report.model import Endpoint, Example, Finding, Ratio, Report, Unverified
 
 FILENAME = "report.html"
 MAX_EXAMPLES = 3
 SHOWN = 10
-OPEN_REGRESSIONS = 5
+#: Regressions shown open; beyond this many the page says how many more are collapsed.
+OPEN_REGRESSIONS = 50
 
 
 def e(value: object) -> str:
@@ -58,12 +63,21 @@ def page(report: Report) -> str:
         _gate(report),
         _totals(report),
         *(f'<p class="warn">{e(w)}</p>' for w in d.run_warnings(report)),
+        _service(report),
         _three_lists(report, eps),
+        _probes.html(report),
         _settings(report),
         _overview(eps),
         '<h2 id="endpoints">Endpoints</h2>',
+        _collapsed_note(eps),
         *(
-            _endpoint(ep, i, open_=_opens(ep, i), ci=_confidence(report))
+            _endpoint(
+                ep,
+                i,
+                open_=_opens(ep, i),
+                ci=_confidence(report),
+                shared=d.service_refs(report, ep),
+            )
             for i, ep in enumerate(eps)
         ),
         _footer(report),
@@ -96,6 +110,17 @@ def _opens(ep: Endpoint, i: int) -> bool:
     return ep.verdict == "regression" and i < OPEN_REGRESSIONS
 
 
+def _collapsed_note(eps: Sequence[Endpoint]) -> str:
+    """Regressions are listed first; say how many of them are not open."""
+    more = sum(ep.verdict == "regression" for i, ep in enumerate(eps) if not _opens(ep, i))
+    if not more:
+        return ""
+    return (
+        f'<p class="warn" id="collapsed">{d.plural(more, "more regression")}, collapsed: '
+        "open them with “expand all”.</p>"
+    )
+
+
 def _header(report: Report) -> str:
     ids = list(dict.fromkeys(r.run_id for r in report.runs if r.run_id))
     targets = " · ".join(f"{label} <code>{e(v)}</code>" for label, v in d.run_targets(report))
@@ -125,27 +150,39 @@ def _gate(report: Report) -> str:
     )
 
 
+_TONES = {"regressed": "tone-bad", "equal": "tone-good", "unverified": "tone-warn"}
+
+
 def _totals(report: Report) -> str:
     t = report.totals
-    cards = [
-        (t.exchanges, "exchanges", ""),
-        (t.replayed, "replayed", ""),
-        (t.skipped, "skipped", ""),
+    cards: list[tuple[int, str, str]]
+    if report.ledger is not None:
+        cards = [(report.ledger.selected, "exchanges", "")]
+        cards += [(n, w, _TONES.get(w, "")) for w, n, _ in d.ledger_counts(report.ledger)]
+    else:
+        cards = [(t.exchanges, "exchanges", ""), (t.replayed, "replayed", "")]
+        cards.append((t.skipped, "skipped", ""))
+    cards += [
         (t.endpoints, "endpoints", ""),
         (t.regression, "with regressions", "tone-bad"),
-        (t.unverified, "unverified", "tone-warn"),
-        (t.ok, "ok", "tone-good"),
         (t.findings, "findings", "tone-bad"),
     ]
-    html = ['<section class="cards">']
+    html = ['<section class="cards" id="ledger">']
     for value, label, tone in cards:
         tone_cls = tone if tone and value else ""
         n = f"{value:,}"
         html.append(
-            f'<div class="card {tone_cls}"><div class="n">{n}</div>'
-            f'<div class="l">{label}</div></div>'
+            f'<div class="card {tone_cls}" data-bucket="{e(label)}"><div class="n">{n}</div>'
+            f'<div class="l">{e(label)}</div></div>'
         )
     html.append("</section>")
+    reasons = (
+        [f"{w}: {why}" for w, _, why in d.ledger_counts(report.ledger) if why]
+        if report.ledger
+        else []
+    )
+    if reasons:
+        html.append(f'<p class="muted">{e("; ".join(reasons))}.</p>')
     skipped = report.skipped
     if skipped:
         text = ", ".join(f"{d.plural(n, 'request')} {k}" for k, n in skipped.items())
@@ -192,14 +229,20 @@ def _three_lists(report: Report, eps: Sequence[Endpoint]) -> str:
     for reason, where in by_reason.items():
         inner = _list_with_more([f"<li>{w}</li>" for w in where], 5)
         unverified.append(f"<li><b>{e(d.reason_label(reason))}</b> ({len(where):,}){inner}</li>")
-    n_unverified = sum(len(w) for w in by_reason.values())
+    if report.redactions:
+        where = [f"<li>{e(d.unverified_text(r))}</li>" for r in report.redactions]
+        unverified.append(
+            f"<li><b>redacted in requests</b>, over the whole run ({len(where):,})"
+            f"{_list_with_more(where, 5)}</li>"
+        )
+    n_unverified = sum(len(w) for w in by_reason.values()) + len(report.redactions)
     return (
         '<h2>Summary</h2><section class="lists">'
         '<div class="panel"><h3>Checked</h3><ul>' + "".join(checked_items) + "</ul></div>"
-        f'<div class="panel"><h3>Flagged ({len(flagged):,} endpoints)</h3>'
+        f'<div class="panel"><h3>Flagged ({d.plural(len(flagged), "endpoint")})</h3>'
         + (_list_with_more(flagged, SHOWN) if flagged else '<p class="empty-note">Nothing.</p>')
         + "</div>"
-        f'<div class="panel"><h3>Could not verify ({n_unverified:,})</h3>'
+        f'<div class="panel" id="caveats"><h3>Caveats ({n_unverified:,})</h3>'
         + (
             f"<ul>{''.join(unverified)}</ul>"
             if unverified
@@ -246,7 +289,7 @@ def _overview(eps: Sequence[Endpoint]) -> str:
             f'<td class="ep"><a href="#{_anchor(i)}"><code>{e(ep.endpoint)}</code></a></td>'
             f'<td class="num">{_int(ep.requests)}</td>'
             f'<td class="num">{len(ep.findings):,}</td>'
-            f'<td class="num">{len(ep.unverified):,}</td>'
+            f'<td class="num">{_int(ep.ledger.unverified_total if ep.ledger else None)}</td>'
             f"{_ratio_cell(ep, ratio, 'p50')}{_ratio_cell(ep, ratio, 'p95')}</tr>"
         )
     return (
@@ -281,31 +324,56 @@ def _int(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else d.DASH
 
 
-def _endpoint(ep: Endpoint, i: int, *, open_: bool, ci: str) -> str:
+def _service(report: Report) -> str:
+    """Changes seen on most endpoints, each once, with the endpoints they cover."""
+    shared = report.service_findings
+    if not shared:
+        return ""
+    rows = [
+        f'<tr id="{e(f.id)}"><td><code>{e(f.id)}</code></td><td>{e(d.kind_label(f.kind))}</td>'
+        f'<td class="loc"><code>{e(f.location)}</code></td><td>{e(f.message)}</td>'
+        f'<td class="val"><code>{e(d.value_text(f.baseline, 200))}</code></td>'
+        f'<td class="val"><code>{e(d.value_text(f.candidate, 200))}</code></td>'
+        f'<td class="num">{_int(f.count)}</td>'
+        f"<td>{e(', '.join(f.endpoints))}</td></tr>"
+        for f in shared
+    ]
+    return (
+        f"<h2>Service-wide ({len(shared):,})</h2>"
+        '<table class="findings"><thead><tr><th>id</th><th>kind</th><th>location</th>'
+        '<th>what</th><th>baseline</th><th>candidate</th><th class="num">count</th>'
+        "<th>endpoints</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def _endpoint(ep: Endpoint, i: int, *, open_: bool, ci: str, shared: Sequence[str] = ()) -> str:
     verdict = ep.verdict
     fs, us = ep.findings, ep.unverified
     counts = []
     if fs:
         counts.append(d.plural(len(fs), "finding"))
     if us:
-        counts.append(f"{len(us):,} unverified")
+        counts.append(d.plural(len(us), "caveat"))
     summary = (
         f'<summary><span class="badge {e(verdict)}">{e(verdict)}</span>'
         f"<code>{e(ep.endpoint)}</code>"
         f'<span class="muted">{_requests(ep)}'
         f"{' · ' + ', '.join(counts) if counts else ''}</span></summary>"
     )
-    flagged = ", ".join(d.kind_label(f.kind) for f in fs) or "nothing"
-    could_not = ", ".join(d.unverified_text(u) for u in us) or "nothing"
+    flagged = ", ".join([*shared, *(d.kind_label(f.kind) for f in fs)]) or "nothing"
+    could_not = ", ".join(d.unverified_text(u) for u in us) or "none"
+    ledger = d.ledger_text(ep.ledger) if ep.ledger is not None else _requests(ep)
     three = (
         '<dl class="three">'
+        f'<dt>exchanges</dt><dd class="ledger">{e(ledger)}</dd>'
         f"<dt>checked</dt><dd>{e(d.checked_text(ep))}</dd>"
         f"<dt>flagged</dt><dd>{e(flagged)}</dd>"
-        f"<dt>could not verify</dt><dd>{e(could_not)}</dd></dl>"
+        f"<dt>caveats</dt><dd>{e(could_not)}</dd></dl>"
     )
     examples = ep.examples[:MAX_EXAMPLES]
     ex_anchor = {x.exchange_id: f"{_anchor(i)}-ex-{k}" for k, x in enumerate(examples)}
-    parts = [three, _findings_table(fs, ex_anchor), _unverified_table(us), _latency(ep, ci)]
+    table = _findings_table(fs, ex_anchor, {x.exchange_id: x for x in ep.examples})
+    parts = [three, table, _unverified_table(us), _latency(ep, ci)]
     if examples:
         parts.append(f"<h3>Example exchanges ({len(examples)})</h3>")
         parts += [example_html(x, fs, ex_anchor[x.exchange_id]) for x in examples]
@@ -316,7 +384,9 @@ def _endpoint(ep: Endpoint, i: int, *, open_: bool, ci: str) -> str:
     )
 
 
-def _findings_table(fs: Sequence[Finding], ex_anchor: Mapping[str, str]) -> str:
+def _findings_table(
+    fs: Sequence[Finding], ex_anchor: Mapping[str, str], examples: Mapping[str, Example]
+) -> str:
     if not fs:
         return ""
     rows = []
@@ -332,10 +402,11 @@ def _findings_table(fs: Sequence[Finding], ex_anchor: Mapping[str, str]) -> str:
             f"<tr><td>{e(d.kind_label(f.kind))}</td>"
             f'<td class="loc"><code>{e(f.location)}</code></td>'
             f"<td>{e(f.message)}</td>"
-            f'<td class="val"><code>{e(d.value_text(f.baseline, 200))}</code></td>'
-            f'<td class="val"><code>{e(d.value_text(f.candidate, 200))}</code></td>'
+            f'<td class="val"><code>{e(d.finding_value(f, f.baseline, 200))}</code></td>'
+            f'<td class="val"><code>{e(d.finding_value(f, f.candidate, 200))}</code></td>'
             f'<td class="num">{_int(f.count)}</td>'
             f'<td class="num">{e(d.rate_text(f))}</td><td>{links}</td></tr>'
+            + inline_example(f, examples)
         )
     return (
         '<h3>Flagged</h3><table class="findings"><thead><tr><th>kind</th><th>location</th>'
@@ -358,7 +429,7 @@ def _unverified_table(us: Sequence[Unverified]) -> str:
         for u in us
     )
     return (
-        '<h3>Could not verify</h3><table class="unv"><thead><tr><th>reason</th><th>location</th>'
+        '<h3>Caveats</h3><table class="unv"><thead><tr><th>reason</th><th>location</th>'
         '<th class="num">count</th><th class="num">rate</th><th>why</th></tr></thead>'
         f"<tbody>{rows}</tbody></table>"
     )
@@ -395,7 +466,7 @@ def _latency(ep: Endpoint, ci: str) -> str:
             ""
             if comparable
             else '<p class="muted">Shown, not compared: these latencies were not measured '
-            "under the same conditions (see could not verify).</p>"
+            "under the same conditions (see caveats).</p>"
         )
         + "</div>"
     )

@@ -3,8 +3,11 @@
 One <testcase> per endpoint (classname: the method, name: the endpoint). A regression
 is a <failure> whose message lists the findings and whose text gives, per finding, the
 location, both values, how often and example exchange ids. An unverified endpoint is
-<skipped> with its reasons. Every case's <system-out> holds the three lists: checked,
-flagged, could not verify, so nothing that was ignored is hidden. What weakens the whole
+<skipped> with its reasons. Every case's <system-out> holds its ledger (where each of
+its exchanges went) and the three lists: checked, flagged, caveats, so nothing that was
+ignored is hidden. A case's time is the candidate's latencies summed over the endpoint's
+replayed exchanges (report.json ``candidate_time_ms``); the suite's is the runs' wall
+time. The run's ledger and its redacted request fields are suite properties. What weakens the whole
 run (partial results, a run behind schedule) is the suite's <system-err>, and partial
 results are also properties (``shadowtape.incomplete.N``).
 
@@ -22,7 +25,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from shadowtape.report import _describe as d
-from shadowtape.report.model import Endpoint, Finding, Report
+from shadowtape.report import _probes
+from shadowtape.report.model import Endpoint, Finding, ProbeRun, Report, ServiceFinding
 
 FILENAME = "junit.xml"
 MESSAGE_LIMIT = 1000
@@ -44,10 +48,13 @@ def render(report: Report, out_dir: Path) -> Path:
 
 def build(report: Report) -> ET.Element:
     eps = report.endpoints
-    failures = sum(ep.verdict == "regression" for ep in eps)
+    shared = report.service_findings
+    probes = report.probes or ()
+    failures = sum(ep.verdict == "regression" for ep in eps) + len(shared)
+    failures += sum(any(f.gated for f in p.findings) for p in probes)
     skipped = sum(ep.verdict == "unverified" for ep in eps)
     counts = {
-        "tests": str(len(eps)),
+        "tests": str(len(eps) + len(shared) + len(probes)),
         "failures": str(failures),
         "errors": "0",
         "skipped": str(skipped),
@@ -67,33 +74,67 @@ def build(report: Report) -> ET.Element:
     props = ET.SubElement(suite, "properties")
     for name, value in _properties(report):
         ET.SubElement(props, "property", {"name": _x(name), "value": _x(value)})
+    for item in shared:
+        _service_case(suite, item)
     for ep in eps:
-        _testcase(suite, ep)
+        _testcase(suite, ep, d.service_refs(report, ep))
+    for probe in probes:
+        _probe_case(suite, probe)
     warnings = d.run_warnings(report)
     if warnings:  # partial results, a run behind schedule: where CI shows a suite's output
         ET.SubElement(suite, "system-err").text = _x("\n".join(warnings))
     return root
 
 
-def _testcase(suite: ET.Element, ep: Endpoint) -> None:
+def _service_case(suite: ET.Element, item: ServiceFinding) -> None:
+    """A change on most endpoints: one failing test case, its endpoints listed."""
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        {"name": _x(f"service-wide ({item.id})"), "classname": "service", "time": "0"},
+    )
+    message = d.service_text(item, 40)
+    failure = ET.SubElement(
+        case, "failure", {"message": _x(d.shorten(message, MESSAGE_LIMIT)), "type": "regression"}
+    )
+    failure.text = _x(item.message + "\nendpoints: " + ", ".join(item.endpoints))
+
+
+def _probe_case(suite: ET.Element, probe: ProbeRun) -> None:
+    """A probe: one test case, failing on the candidate's own findings."""
+    case = ET.SubElement(
+        suite, "testcase", {"name": _x(f"probe {probe.name}"), "classname": "probe", "time": "0"}
+    )
+    gated = [f for f in probe.findings if f.gated]
+    if gated:
+        message = "; ".join(_probes.finding_text(f) for f in gated)
+        failure = ET.SubElement(
+            case, "failure", {"message": _x(d.shorten(message, MESSAGE_LIMIT)), "type": "race"}
+        )
+        failure.text = _x("\n".join(_probes.finding_text(f) for f in gated))
+    ET.SubElement(case, "system-out").text = _x("\n".join(_probes.lines(probe)))
+
+
+def _testcase(suite: ET.Element, ep: Endpoint, shared: list[str]) -> None:
     method = ep.method or ep.endpoint.partition(" ")[0] or "ANY"
     case = ET.SubElement(
         suite,
         "testcase",
-        {"name": _x(ep.endpoint), "classname": _x(method), "time": "0"},
+        {"name": _x(ep.endpoint), "classname": _x(method), "time": _seconds(_case_time(ep))},
     )
     fs, us = ep.findings, ep.unverified
     verdict = ep.verdict
     if verdict == "regression":
-        message = f"{d.plural(len(fs), 'finding')}: " + "; ".join(d.finding_text(f, 40) for f in fs)
+        texts = shared + [d.finding_text(f, 40) for f in fs]
+        message = f"{d.plural(len(texts), 'finding')}: " + "; ".join(texts)
         failure = ET.SubElement(
             case,
             "failure",
             {"message": _x(d.shorten(message, MESSAGE_LIMIT)), "type": "regression"},
         )
-        failure.text = _x("\n\n".join(_finding_block(f) for f in fs))
+        failure.text = _x("\n\n".join([*shared, *(_finding_block(f) for f in fs)]))
     elif verdict == "unverified":
-        message = "could not verify: " + (
+        message = "nothing was compared: " + (
             "; ".join(d.unverified_text(u) for u in us) or "no reason given"
         )
         ET.SubElement(case, "skipped", {"message": _x(d.shorten(message, MESSAGE_LIMIT))})
@@ -105,22 +146,27 @@ def _finding_block(f: Finding) -> str:
     lines = [f"{d.kind_label(f.kind)} [{f.kind}] at {f.location or '-'}{d.count_suffix(f)}"]
     if f.message:
         lines.append(f"  {f.message}")
-    lines.append(f"  baseline:  {d.value_text(f.baseline, 500)}")
-    lines.append(f"  candidate: {d.value_text(f.candidate, 500)}")
+    lines.append(f"  baseline:  {d.finding_value(f, f.baseline, 500)}")
+    lines.append(f"  candidate: {d.finding_value(f, f.candidate, 500)}")
     ids = f.exchange_ids
     if ids:
         lines.append(f"  examples:  {', '.join(ids)}")
     return "\n".join(lines)
 
 
+def _case_time(ep: Endpoint) -> float:
+    return (ep.candidate_time_ms or 0.0) / 1000
+
+
 def _three_lists(ep: Endpoint) -> str:
-    lines = [f"{ep.endpoint}: {d.plural(ep.requests, 'request')}"]
+    ledger = d.ledger_text(ep.ledger) if ep.ledger is not None else d.plural(ep.requests, "request")
+    lines = [f"{ep.endpoint}: {ledger}"]
     lines.append(f"checked: {d.checked_text(ep)}")
     fs = ep.findings
     lines.append("flagged:" + ("" if fs else " nothing"))
     lines += [f"  - {d.finding_text(f)}" for f in fs]
     us = ep.unverified
-    lines.append("could not verify:" + ("" if us else " nothing"))
+    lines.append("caveats:" + ("" if us else " none"))
     for u in us:
         detail = f": {u.detail}" if u.detail else ""
         lines.append(f"  - {d.unverified_text(u)}{detail}")
@@ -136,6 +182,10 @@ def _properties(report: Report) -> list[tuple[str, str]]:
     ]
     props += [(f"shadowtape.{label}", value) for label, value in d.run_targets(report)]
     props.append(("shadowtape.runs", ",".join(str(r.raw.get("run_id")) for r in report.runs)))
+    if report.ledger is not None:
+        props.append(("shadowtape.ledger", d.ledger_text(report.ledger)))
+    for i, r in enumerate(report.redactions):
+        props.append((f"shadowtape.redacted.{i + 1}", d.unverified_text(r)))
     for i, reason in enumerate(gate.reasons):
         props.append((f"shadowtape.gate.reason.{i + 1}", reason))
     for i, problem in enumerate(report.incomplete or ()):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin, get
 
 import orjson
 
-from shadowtape.report.model import Example, Report, RunInfo
+from shadowtape.report.model import Example, ProbeRun, Report, RunInfo
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -45,6 +45,11 @@ def load_report(data: object) -> Report:
 def load_example(data: object) -> Example:
     """One example exchange, as the analysis or report.json holds it."""
     return _read(Example, data)
+
+
+def load_probe(data: object) -> ProbeRun:
+    """One probe's section, as probes/probes.json or report.json holds it."""
+    return _read(ProbeRun, data)
 
 
 @cache

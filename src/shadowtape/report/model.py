@@ -57,8 +57,29 @@ class Finding(_Serialized):
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceFinding(_Serialized):
+    """One change that showed on most endpoints, reported once: one cause, one finding.
+
+    The endpoints it covers list its ``id`` in their ``service_findings`` instead of
+    repeating it among their own findings."""
+
+    id: str
+    kind: str
+    location: str
+    message: str = ""
+    baseline: JSON = None
+    candidate: JSON = None
+    #: Requests where it happened, over all the endpoints it covers.
+    count: int | None = None
+    #: count / the compared requests of those endpoints.
+    rate: float | None = None
+    endpoints: tuple[str, ...] = ()
+    exchange_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Unverified(_Serialized):
-    """Something the report could not verify, and why (``reason``)."""
+    """A caveat: something set aside or only partly checked, and why (``reason``)."""
 
     reason: str
     location: str = ""
@@ -147,6 +168,38 @@ class Example(_Serialized):
 
 
 @dataclass(frozen=True, slots=True)
+class Ledger(_Serialized):
+    """Where every selected exchange went: exactly one bucket each, so the buckets sum
+    to ``selected``. Caveats (a redacted credential in the request, measured noise) are
+    listed beside the ledger, not in it."""
+
+    selected: int = 0
+    #: At least one difference that is a finding.
+    regressed: int = 0
+    #: Compared, no difference at all.
+    equal: int = 0
+    #: Compared, differences all explained: measured noise, volatile values, redacted.
+    noise: int = 0
+    #: Replayed but not compared, by reason (``missing_response``, ``baseline_failed``).
+    unverified: Mapping[str, int] = field(default_factory=dict)
+    #: Not replayed, by reason (``mutating``, ``unsafe_host``, ...).
+    skipped: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def unverified_total(self) -> int:
+        return sum(self.unverified.values())
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+    @property
+    def not_verified(self) -> int:
+        """Exchanges whose answers were not checked: unverified or skipped."""
+        return self.unverified_total + self.skipped_total
+
+
+@dataclass(frozen=True, slots=True)
 class Endpoint(_Serialized):
     """One method and route: its verdict and the three lists (checked, findings, unverified)."""
 
@@ -156,6 +209,10 @@ class Endpoint(_Serialized):
     requests: int = 0
     replayed: int | None = None
     compared: int | None = None
+    #: None in reports older than the ledger (1.2).
+    ledger: Ledger | None = None
+    #: The candidate's latencies summed over the replayed exchanges (junit's time).
+    candidate_time_ms: float | None = None
     #: "regression", "unverified" or "ok".
     verdict: str = ""
     checked: tuple[str, ...] = ()
@@ -163,6 +220,8 @@ class Endpoint(_Serialized):
     unverified: tuple[Unverified, ...] = ()
     latency: Latency | None = None
     examples: tuple[Example, ...] = ()
+    #: Ids of the service-wide findings that cover this endpoint (``Report.service_findings``).
+    service_findings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +231,8 @@ class GateOutcome(_Serialized):
     passed: bool
     fail_on: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    #: ``--max-unverified``: the largest share of not verified exchanges that passes.
+    max_unverified: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +344,65 @@ class RunInfo(_Serialized):
 
 
 @dataclass(frozen=True, slots=True)
+class ProbeFinding(_Serialized):
+    """A gap a probe provoked on one target: ``race`` (concurrency), ``duplicate_delivery``
+    (duplicates), with its example; ``alone``/``concurrent`` hold the two answers shown."""
+
+    probe: str
+    kind: str
+    #: "candidate" or "baseline": the target that answered so.
+    target: str
+    endpoint: str
+    location: str = ""
+    message: str = ""
+    #: The value at ``location`` in the answer given alone, and given under the probe.
+    alone_value: JSON = None
+    concurrent_value: JSON = None
+    count: int | None = None
+    rate: float | None = None
+    #: A candidate finding on an endpoint where the live baseline does the same: not gated.
+    in_baseline: bool = False
+    #: ``duplicate_delivery``: what the second delivery did on each target (None: no
+    #: live baseline, then ``compared`` is False).
+    baseline_value: JSON = None
+    candidate_value: JSON = None
+    compared: bool = True
+    #: The probe exchanges (probes/exchanges.jsonl): the answer alone, the answer at once,
+    #: or as ``exchange_labels`` names them.
+    exchange_ids: tuple[str, ...] = ()
+    exchange_labels: tuple[str, ...] = ()
+    request: ExampleRequest = field(default_factory=ExampleRequest)
+    #: The recorded exchange the probe request was made from.
+    seed: str = ""
+    alone: ExampleResponse = field(default_factory=ExampleResponse)
+    concurrent: ExampleResponse = field(default_factory=ExampleResponse)
+
+    @property
+    def gated(self) -> bool:
+        """Whether the gate may fail on it: the candidate's own, not the baseline's too."""
+        return self.target == "candidate" and not self.in_baseline
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeRun(_Serialized):
+    """One probe of the run: what it sent, what it found, what it could not verify."""
+
+    name: str
+    targets: tuple[str, ...] = ()
+    settings: Mapping[str, int] = field(default_factory=dict)
+    #: Endpoints probed.
+    endpoints: int = 0
+    #: Probe requests sent, per target.
+    sent: Mapping[str, int] = field(default_factory=dict)
+    findings: tuple[ProbeFinding, ...] = ()
+    unverified: tuple[Unverified, ...] = ()
+    #: Why the probe stopped early on a target, if it did.
+    stopped: tuple[str, ...] = ()
+    #: The exchange log, relative to the run folder.
+    exchanges: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Report(_Serialized):
     """report.json: the runs, totals, the gate, the settings and one entry per endpoint."""
 
@@ -292,11 +412,19 @@ class Report(_Serialized):
     #: Why the runs are a partial picture; None in reports older than the field.
     incomplete: tuple[str, ...] | None = None
     totals: Totals = field(default_factory=Totals)
+    #: The run's ledger, the endpoints' summed; None in reports older than 1.2.
+    ledger: Ledger | None = None
     gate: GateOutcome = field(default_factory=lambda: GateOutcome(passed=False))
     skipped: Mapping[str, int] = field(default_factory=dict)
+    #: Redacted request locations over the whole run, each once (reason ``redacted``).
+    redactions: tuple[Unverified, ...] = ()
     settings: Settings | None = None
+    #: Changes seen on most endpoints, each once (``ServiceFinding``).
+    service_findings: tuple[ServiceFinding, ...] = ()
     #: Regressions first, then unverified, then ok.
     endpoints: tuple[Endpoint, ...] = ()
+    #: The probes that ran (``--probe``); None when none ran.
+    probes: tuple[ProbeRun, ...] | None = None
 
     def to_json(self) -> dict[str, object]:
         """The documented structure, keys in the documented order."""
@@ -308,15 +436,24 @@ class Report(_Serialized):
         if self.incomplete is not None:
             out["incomplete"] = list(self.incomplete)
         out["totals"] = self.totals.to_json()
+        if self.ledger is not None:
+            out["ledger"] = self.ledger.to_json()
         out["gate"] = self.gate.to_json()
         out["skipped"] = dict(self.skipped)
+        out["redactions"] = [r.to_json() for r in self.redactions]
         if self.settings is not None:
             out["settings"] = self.settings.to_json()
+        out["service_findings"] = [f.to_json() for f in self.service_findings]
         out["endpoints"] = [e.to_json() for e in self.endpoints]
+        if self.probes is not None:
+            out["probes"] = [p.to_json() for p in self.probes]
         return out
 
     def by_verdict(self, verdict: str) -> list[Endpoint]:
         return [e for e in self.endpoints if e.verdict == verdict]
+
+    def service_finding(self, id_: str) -> ServiceFinding | None:
+        return next((f for f in self.service_findings if f.id == id_), None)
 
     def write(
         self,

@@ -1,4 +1,5 @@
-"""The terminal summary: per endpoint, what was checked, flagged and could not be verified.
+"""The terminal summary: the ledger, and per endpoint what was checked, flagged and the
+caveats (what was set aside or only partly checked, and why).
 
 Regressed and unverified endpoints are listed with their three lists (findings capped
 per endpoint, endpoints capped at MAX_DETAILED, each cut said with "and N more");
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from shadowtape.report import _describe as d
+from shadowtape.report import _probes
 from shadowtape.report.model import Endpoint, Finding, Report, Unverified
 
 MAX_FINDINGS = 8
@@ -30,9 +32,14 @@ SYMBOLS = {"regression": "✗ ", "unverified": "? ", "ok": "✓ "}
 def render(report: Report, console: Console) -> None:
     """Print the summary of `report` to `console`."""
     console.print(_hang(console, Text(), _header(report), 2))
+    for shared in report.service_findings:
+        head = Text(f"service-wide ({shared.id}) ", "bold red")
+        body = Text(d.service_text(shared), "red")
+        body.append(": " + ", ".join(shared.endpoints), "dim")
+        console.print(_hang(console, head, body, 4))
     eps = [ep for ep in report.endpoints if ep.verdict != "ok"]
     for ep in eps[:MAX_DETAILED]:
-        console.print(_endpoint(ep, console))
+        console.print(_endpoint(report, ep, console))
     rest = eps[MAX_DETAILED:]
     if rest:
         counts = ", ".join(
@@ -44,11 +51,20 @@ def render(report: Report, console: Console) -> None:
         console.print(_hang(console, Text("  "), more, 2))
     ok = report.by_verdict("ok")
     for ep in ok[:MAX_OK]:
-        console.print(_endpoint(ep, console))
+        console.print(_endpoint(report, ep, console))
     if len(ok) > MAX_OK:
         console.print(
             Text(f"  and {len(ok) - MAX_OK:,} more endpoints that passed every check", "dim")
         )
+    if report.redactions:
+        redacted = ", ".join(
+            f"{r.location} ({d.percent(r.rate) or f'{r.count:,}'})" for r in report.redactions
+        )
+        line = Text("redacted in requests: ", "yellow") + Text(redacted)
+        console.print(_hang(console, Text(), line, 4))
+    for probe in report.probes or ():
+        for said in _probes.lines(probe):
+            console.print(_hang(console, Text(), Text(said), 4))
     for warning in d.run_warnings(report):
         console.print(_hang(console, Text("warning: ", "yellow"), Text(warning, "yellow"), 9))
     console.print(_gate(report, console))
@@ -73,7 +89,7 @@ def _header(report: Report) -> Text:
     return text
 
 
-def _endpoint(ep: Endpoint, console: Console) -> Text:
+def _endpoint(report: Report, ep: Endpoint, console: Console) -> Text:
     verdict = ep.verdict
     style = STYLES.get(verdict, "")
     head = Text()
@@ -84,15 +100,18 @@ def _endpoint(ep: Endpoint, console: Console) -> Text:
     head.append(f" · {d.plural(ep.requests, 'request')}", "dim")
     fs, us = ep.findings, ep.unverified
     rows: list[tuple[str, list[Text]]] = []
+    shared = [Text(line, "red") for line in d.service_refs(report, ep)]
     if verdict == "ok" and not fs:
         head.append(f" · checked {d.checked_text(ep)}", "dim")
     else:
-        flagged = [_finding(f) for f in fs[:MAX_FINDINGS]]
+        flagged = shared + [_finding(f) for f in fs[:MAX_FINDINGS]]
         if len(fs) > MAX_FINDINGS:
             flagged.append(Text(f"and {len(fs) - MAX_FINDINGS:,} more (see report.html)", "dim"))
+        if ep.ledger is not None:
+            rows.append(("exchanges", [Text(d.ledger_text(ep.ledger).split(": ", 1)[1])]))
         rows += [("checked", [Text(d.checked_text(ep))]), ("flagged", flagged or [Text("nothing")])]
     if us or rows:
-        rows.append(("could not verify", _unverified(us) or [Text("nothing")]))
+        rows.append(("caveats", _unverified(us) or [Text("none")]))
     lines = [_hang(console, Text(), head, 4)]
     for label, items in rows:
         for i, item in enumerate(items):
@@ -133,8 +152,8 @@ def _finding(f: Finding) -> Text:
     location = d.finding_location(f)
     if location:
         text.append(" at ").append(location, "bold")
-    text.append(": ").append(d.value_text(f.baseline, 40), "dim")
-    text.append(" → ").append(d.value_text(f.candidate, 40))
+    text.append(": ").append(d.finding_value(f, f.baseline, 40), "dim")
+    text.append(" → ").append(d.finding_value(f, f.candidate, 40))
     text.append(d.count_suffix(f), "dim")
     ids = f.exchange_ids
     if ids:
@@ -145,8 +164,13 @@ def _finding(f: Finding) -> Text:
 def _gate(report: Report, console: Console) -> Text:
     passed = report.gate.passed
     line = _hang(
-        console, Text(), Text(d.gate_line(report), "bold green" if passed else "bold red"), 2
+        console,
+        Text(),
+        Text(d.gate_line(report, ledger=False), "bold green" if passed else "bold red"),
+        2,
     )
+    if report.ledger is not None:
+        line = _hang(console, Text(), Text(d.ledger_text(report.ledger)), 2) + Text("\n") + line
     reasons = report.gate.reasons
     if passed or not reasons:
         return line

@@ -25,7 +25,11 @@ RunDirs = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
 #: The columns the analysis reads: per row...
 _ROW_FIELDS = (
+    "run_id",
     "exchange_id",
+    "recorded_at",
+    "scheme",
+    "host",
     "method",
     "path",
     "query",
@@ -34,6 +38,7 @@ _ROW_FIELDS = (
     "redactions",
     "skip_reason",
     "baseline_mode",
+    "lag_us",
 )
 #: ...and per target.
 _TARGET_FIELDS = (
@@ -44,6 +49,7 @@ _TARGET_FIELDS = (
     "error_kind",
     "error_message",
     "latency_us",
+    "service_us",
 )
 _PASS = "pass the folder 'shadowtape replay' wrote"
 

@@ -1,11 +1,12 @@
 """Bodies by declared content type, with a text scan as the fallback for everything.
 
-JSON is walked (jsonbody.py), form bodies are split into pairs (urls.py), multipart
-bodies into parts (multipart.py), CSV columns are read by their header (csvbody.py),
-and any other body that decodes as text (HTML, XML, plain, a body that does not parse
-as its declared type) is scanned as free text. A body that is not text at all is left
-alone except for known secrets found again in it. Bodies reach the sanitizer decoded
-(no Content-Encoding applied).
+JSON is walked (jsonbody.py), MessagePack converted to JSON and walked (msgpackbody.py),
+form bodies are split into pairs (urls.py), multipart bodies into parts (multipart.py),
+CSV columns are read by their header (csvbody.py), and any other body that decodes as
+text (HTML, XML, YAML, plain, a body that does not parse as its declared type) is
+scanned as free text. A body that is not text at all is scanned byte by byte for known
+secrets and token formats (binary.py). Bodies reach the sanitizer decoded (no
+Content-Encoding applied).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import codecs
 import re2
 
 from shadowtape.sanitize import urls
-from shadowtape.sanitize.context import ECHO_KIND, Context
+from shadowtape.sanitize.binary import sanitize_binary
+from shadowtape.sanitize.context import Context
 from shadowtape.sanitize.csvbody import CSV_TYPES, sanitize_csv
 from shadowtape.sanitize.jsonbody import sanitize_json
+from shadowtape.sanitize.msgpackbody import MSGPACK_TYPES, sanitize_msgpack
 from shadowtape.sanitize.multipart import sanitize_multipart
 
 FORM = "application/x-www-form-urlencoded"
@@ -83,9 +86,14 @@ def sanitize_body(body: bytes, content_type: str, ctx: Context, base: str) -> by
         out = sanitize_multipart(body, params["boundary"], ctx, base, sanitize_body)
         if out is not None:
             return out
+    if mime in MSGPACK_TYPES:
+        packed = sanitize_msgpack(body, ctx, base)
+        if packed is not None:
+            return packed
+        return sanitize_binary(body, ctx, base)
     decoded = _decode(body, mime, params.get("charset", ""))
     if decoded is None:
-        return ctx.echo_bytes(body, f"{base}.binary:{ECHO_KIND}") if ctx.echo else body
+        return sanitize_binary(body, ctx, base)
     text, charset = decoded
     new = _sanitize_text(text, mime, ctx, base)
     if new is text or new == text:

@@ -16,7 +16,7 @@ from shadowtape.sanitize.detectors import Detector
 from shadowtape.sanitize.echoindex import EchoIndex, forms
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy
-from shadowtape.sanitize.textfields import scan_fields
+from shadowtape.sanitize.textfields import may_hold_fields, scan_fields
 
 #: Shorter values found in a secret position are replaced there but not searched for
 #: elsewhere: "1", "en" or "true" would otherwise be replaced all over the exchange.
@@ -166,9 +166,13 @@ class Context:
                 return True
         if self.echo_only:
             return False
-        if scope.fields and ("=" in text or ":" in text or "</" in text):
+        if scope.fields and may_hold_fields(text):
             return True
         return any(d.finds(text, self.outputs) for d in scope.detectors)
+
+    def detect(self, text: str, detector: Detector, location: str) -> str:
+        """Replace what one detector finds in ``text`` (``text`` itself when nothing)."""
+        return self._detect(text, detector, location)
 
     def _detect(self, text: str, detector: Detector, location: str) -> str:
         """Replace what one detector finds; pseudonyms made in this call are left alone."""

@@ -8,7 +8,10 @@ used by the pseudonymizer to keep a replacement in the same format as the origin
 Every byte scanned here may come from an attacker, so each detector runs in time linear
 in its input: searches use RE2 (``re2``: no backtracking) or scan by hand from a literal.
 Card numbers need look-arounds RE2 lacks and stay with Python's ``re``: every quantifier
-in that pattern is bounded, so a start costs a few dozen steps, whatever follows it.
+in that pattern is bounded, so a start costs a few dozen steps, whatever follows it. Key
+blocks are found from their literal BEGIN and END lines (each END looked for once) with
+anchored, bounded or possessive ``re`` patterns. Where a checksum exists it is checked
+(Luhn for cards, mod-97 for IBANs, the SSA's rules for SSNs), so look-alikes stay.
 """
 
 from __future__ import annotations
@@ -61,6 +64,18 @@ API_KEY_PREFIXES = (
     "ASIA",
     "AIza",
     "sk-",
+    # Formats added for issue 18 (the detect-secrets and gitleaks rule sets).
+    "ya29.",
+    "npm_",
+    "SG.",
+    "glpat-",
+    "shpat_",
+    "shpss_",
+    "shpca_",
+    "shppa_",
+    "pypi-",
+    "hf_",
+    "dop_v1_",
 )
 #: Key formats and the literal hints that must occur before the regex is worth running.
 #: A key may not be followed by a letter or digit: the open-ended formats end where their
@@ -74,11 +89,19 @@ _API_KEY_FAMILIES = (
     (r"A(?:KI|SI)A[0-9A-Z]{16}", ("AKIA", "ASIA")),
     (r"AIza[0-9A-Za-z_\-]{35}", ("AIza",)),
     (r"sk-(?:proj-|ant-)?[0-9A-Za-z_\-]{20,}", ("sk-",)),
+    # Formats added for issue 18 (the detect-secrets and gitleaks rule sets).
+    (r"ya29\.[0-9A-Za-z_\-]{20,}", ("ya29.",)),
+    (r"npm_[0-9A-Za-z]{36}", ("npm_",)),
+    (r"SG\.[0-9A-Za-z_\-]{22}\.[0-9A-Za-z_\-]{43}", ("SG.",)),
+    (r"glpat-[0-9A-Za-z_\-]{20,}", ("glpat-",)),
+    (r"shp(?:at|ss|ca|pa)_[0-9a-fA-F]{32}", ("shpat_", "shpss_", "shpca_", "shppa_")),
+    (r"pypi-AgEIcHlwaS5vcmc[0-9A-Za-z_\-]{50,}", ("pypi-",)),
+    (r"hf_[0-9A-Za-z]{34,}", ("hf_",)),
+    (r"dop_v1_[0-9a-f]{64}", ("dop_v1_",)),
 )
 #: The formats of fixed length, whose end RE2 must check by reading one character more.
-_FIXED_LENGTH = frozenset({"AKIA", "AIza"})
+_FIXED_LENGTH = frozenset({"AKIA", "AIza", "npm_", "SG.", "shpat_", "dop_v1_"})
 _API_KEY_TEXT = "|".join(f"(?:{regex})" for regex, _ in _API_KEY_FAMILIES)
-_PRIVATE_KEY_TEXT = r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"
 
 #: Card numbers need look-arounds RE2 lacks; every quantifier in it is bounded.
 CARD = re.compile(_CARD_TEXT)
@@ -266,6 +289,13 @@ def _card_prefilter(text: str) -> bool:
     return any(candidate in shape for candidate in _CARD_SHAPES)
 
 
+def holds_card(text: str) -> bool:
+    """Whether the card detector would find a card number anywhere in ``text``."""
+    return _card_prefilter(text) and any(
+        card_digits(match.group(0)) is not None for match in CARD.finditer(text)
+    )
+
+
 #: An address, URL-encoded ("%40") or not, matched in one pass.
 _EMAIL_IN_TEXT = LinearPattern(_EMAIL_LOCAL + "(?:@|%40)" + _EMAIL_DOMAIN)
 
@@ -297,8 +327,119 @@ def _api_key_spans(text: str) -> Spans:
             yield start, end
 
 
+# -- Issue 18: key blocks, token formats and PII with checksums --------------------------
+
+_KEY_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
+_KEY_END = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
+#: What follows a BEGIN line whose END never comes (a key cut by the body cap): armour
+#: headers ("Proc-Type: 4,ENCRYPTED"), base64 lines, JSON-escaped line ends. Possessive.
+_KEY_BODY = re.compile(r"[A-Za-z0-9+/=\s,:\\\-]*+")
+
+
+def _private_key_spans(text: str) -> Spans:
+    """PEM, OpenSSH and PGP private key blocks, from BEGIN to END.
+
+    A block with no END (cut short) runs to the end of its base64 lines. Each END is
+    looked for once: BEGIN lines repeated without one cost one scan, not one each.
+    """
+    at = text.find("-----BEGIN")
+    end_at = -2  # -2: not searched yet; -1: no END after the last search start
+    while at >= 0:
+        begin = _KEY_BEGIN.match(text, at)
+        if begin is None:
+            at = text.find("-----BEGIN", at + 10)
+            continue
+        if end_at == -2 or (0 <= end_at < begin.end()):
+            found = _KEY_END.search(text, begin.end()) if "-----END" in text else None
+            end_at = found.start() if found is not None else -1
+            end_stop = found.end() if found is not None else -1
+        if end_at >= 0:
+            stop = end_stop
+        else:
+            body = _KEY_BODY.match(text, begin.end())
+            stop = body.end() if body else begin.end()
+            while stop > begin.end() and text[stop - 1].isspace():
+                stop -= 1
+        yield at, stop
+        at = text.find("-----BEGIN", stop)
+
+
+#: JWE (compact): a JOSE header, then key, IV, ciphertext and tag (the key may be empty).
+_JWE_TEXT = (
+    r"eyJ[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]{8,}"
+    r"\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"
+)
+#: Webhook URLs whose path is the credential: the path after the fixed part is replaced.
+_WEBHOOK_TEXT = (
+    r"hooks\.slack\.com/(?:services|workflows)/([A-Za-z0-9_/\-]{16,})"
+    r"|discord(?:app)?\.com/api/webhooks/([0-9]+/[A-Za-z0-9_\-]{20,})"
+)
+#: A password in a URL's userinfo: postgres://user:pass@host, redis://:pass@host...
+_URL_PASSWORD_TEXT = (
+    r"[A-Za-z][A-Za-z0-9+.\-]{0,20}://[^:/?#@\s\"'<>]{0,256}:([^/?#@\s\"'<>]{1,256})@"
+)
+#: Azure (and other) connection strings: Key=value; pairs whose key names a secret.
+_CONNECTION_TEXT = (
+    r"(?i:AccountKey|SharedAccessKey|SharedAccessSignature|SharedSecret)=([^;\"'\s<>]+)"
+)
+_CONNECTION_HINTS = ("Key=", "key=", "KEY=", "Signature=", "signature=", "Secret=", "secret=")
+
+#: IBAN: country, check digits, then 11-30 letters and digits, maybe in groups of four.
+_IBAN_TEXT = r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"
+#: US SSN, dashed (nine bare digits are too often something else).
+_SSN_TEXT = r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b"
+#: E.164: "+", then 8 to 15 digits, not part of a longer number or word.
+_PHONE_TEXT = r"(?:^|[^A-Za-z0-9+%])(\+[1-9][0-9]{7,14})(?:[^0-9]|$)"
+
+#: Upper-case letters become "A", digits "0", anything else ".": an IBAN's start shows up.
+_IBAN_SHAPE = bytes(
+    ord("A") if 65 <= c <= 90 else ord("0") if 48 <= c <= 57 else ord(".") for c in range(256)
+)
+
+
+_WEBHOOK = LinearPattern(_WEBHOOK_TEXT)
+
+
+def _webhook_spans(text: str) -> Spans:
+    for found in _WEBHOOK.finditer(text):
+        start, end = found.span(1)
+        yield (start, end) if start >= 0 else found.span(2)
+
+
+def iban_ok(text: str) -> bool:
+    """The ISO 13616 mod-97 check every real IBAN passes (length 15 to 34)."""
+    compact = text.replace(" ", "")
+    if not 15 <= len(compact) <= 34 or not compact.isascii() or not compact.isalnum():
+        return False
+    moved = compact[4:] + compact[:4]
+    total = 0
+    for char in moved:
+        total = (total * (100 if char.isalpha() else 10) + int(char, 36)) % 97
+    return total == 1
+
+
+def ssn_ok(text: str) -> bool:
+    """SSA rules: area not 000, 666 nor 9xx; group not 00; serial not 0000."""
+    area, group, serial = text.split("-")
+    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
+
+
+def _iban_prefilter(text: str) -> bool:
+    return b"AA00" in text.encode("utf-8", "surrogatepass").translate(_IBAN_SHAPE)
+
+
+def _ssn_prefilter(text: str) -> bool:
+    return b"000-00-0000" in text.encode("utf-8", "surrogatepass").translate(_DIGIT_SHAPE)
+
+
+#: The detectors that find token formats (also run over binary bodies, byte by byte).
+TOKEN_KINDS = frozenset(
+    {"private_key", "jwe", "jwt", "bearer", "api_key", "webhook", "url_password", "connection"}
+)
+
 BUILTIN: tuple[Detector, ...] = (
-    Detector("private_key", LinearPattern(_PRIVATE_KEY_TEXT), ("-----BEGIN",)),
+    Detector("private_key", hints=("-----BEGIN",), finder=_private_key_spans),
+    Detector("jwe", LinearPattern(_JWE_TEXT), ("eyJ",)),
     Detector("jwt", JWT, ("eyJ",)),
     Detector("bearer", LinearPattern(_BEARER_TEXT), ("earer", "EARER"), group=1),
     Detector(
@@ -306,8 +447,15 @@ BUILTIN: tuple[Detector, ...] = (
         hints=tuple(hint for _, hints in _API_KEY_FAMILIES for hint in hints),
         finder=_api_key_spans,
     ),
+    Detector("url_password", LinearPattern(_URL_PASSWORD_TEXT), ("://",), group=1),
     Detector("email", hints=("@", "%40"), accept=_email_tld_ok, finder=_email_spans),
     Detector("card", CARD, accept=_card_accept, prefilter=_card_prefilter),
+    # Issue 18: token formats and PII with checksums.
+    Detector("webhook", hints=("hooks.slack.com", "/api/webhooks/"), finder=_webhook_spans),
+    Detector("connection", LinearPattern(_CONNECTION_TEXT), _CONNECTION_HINTS, group=1),
+    Detector("iban", LinearPattern(_IBAN_TEXT), accept=iban_ok, prefilter=_iban_prefilter),
+    Detector("ssn", LinearPattern(_SSN_TEXT), accept=ssn_ok, prefilter=_ssn_prefilter),
+    Detector("phone", LinearPattern(_PHONE_TEXT), ("+",), group=1),
 )
 
 #: The names accepted in the rules file's [detectors] table.

@@ -18,6 +18,7 @@ import re2
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.detectors import luhn_ok
 from shadowtape.sanitize.jsonpath import PathElement, render
+from shadowtape.sanitize.textfields import may_hold_text_fields
 
 JsonValue = object
 _LONG_DIGITS = re2.compile(r"[0-9]{19}")
@@ -69,7 +70,7 @@ def _needs_walk(text: str, ctx: Context, scope: Scope) -> bool:
         return True
     if not scope.fields:
         return False
-    if "=" in text or "</" in text:  # a value may hold "token=..." or "<secret>"
+    if may_hold_text_fields(text):  # a value may hold "token=...", "<secret>", "pwd: x"
         return True
     # A secret name as a value (name/value pairs, GraphQL arguments) or stringified JSON.
     if "alue" in text or "ALUE" in text or '"variables"' in text or '\\"' in text:

@@ -7,7 +7,9 @@ the name's words that ends the name, or is followed only by words that keep it s
 (``hash``, ``value``, ``number``, digits...). So ``token`` matches ``refresh_token``,
 ``X-Auth-Token`` and ``token_hash`` but not ``tokens_used`` nor ``token_type``, and
 ``card`` matches ``card_number`` but not ``discard`` nor ``card_brand``. A pattern with
-``*`` or ``?`` is a glob over the whole normalised name (words joined by ``_``).
+``*`` or ``?`` is a glob over the whole normalised name (words joined by ``_``); one that
+starts with ``=`` matches the whole name only (``=code`` matches ``code``, not
+``status_code``).
 
 Header names follow the issue's wider rule: a header is secret when its lower-cased name
 *contains* one of a few words (``key`` matches ``x-cache-key``, hence the allow-list).
@@ -70,7 +72,10 @@ class NameMatcher:
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self.patterns = tuple(patterns)
-        self._runs = tuple(words(p) for p in self.patterns if not _is_glob(p))
+        self._runs = tuple(
+            words(p) for p in self.patterns if not _is_glob(p) and not p.startswith("=")
+        )
+        self._wholes = frozenset(words(p) for p in self.patterns if p.startswith("="))
         self._globs = tuple(
             re.compile(fnmatch.translate(normalise_glob(p))) for p in self.patterns if _is_glob(p)
         )
@@ -82,6 +87,8 @@ class NameMatcher:
 
     def _match(self, name: str) -> bool:
         name_words = words(name)
+        if name_words in self._wholes:
+            return True
         if any(_has_run(name_words, run) for run in self._runs):
             return True
         if self._globs:

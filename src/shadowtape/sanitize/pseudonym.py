@@ -25,6 +25,7 @@ from functools import lru_cache
 from shadowtape.sanitize.detectors import (
     api_key_prefix,
     card_digits,
+    holds_card,
     is_card,
     is_email,
     is_jwt,
@@ -91,7 +92,9 @@ class Pseudonymizer:
         return block[:size] if size <= len(block) else hashlib.shake_256(block).digest(size)
 
     def _shape(self, value: str, seed: str, domain: str) -> str:
-        """Replace every letter and digit by one of its class; never return ``value``.
+        """Replace every letter and digit by one of its class; never return ``value``, nor
+        text in which the card detector would find a card number (a pseudonym sanitized
+        again, as a late echo is, must stay as it is, whatever the key).
 
         Percent-escapes (``%3A``) are kept as they are, like the punctuation they encode,
         so a URL-encoded value stays validly encoded.
@@ -114,7 +117,7 @@ class Pseudonymizer:
                     _map_char(char, byte, alphabet)
                     for char, byte in zip(value, stream, strict=True)
                 )
-            if out != value:
+            if out != value and not holds_card(out):
                 return out
         # Nothing to shape (only punctuation and spaces): fall back to a plain digest.
         return self._stream(seed, domain, 99, 16).hex()[: max(8, len(value))]
@@ -132,7 +135,7 @@ class Pseudonymizer:
         for attempt in range(16):
             stream = self._stream(seed, domain, attempt, len(value))
             out = _select(original, classes, stream, alphabet)
-            if out != value:
+            if out != value and not holds_card(out):
                 return out
         return self._stream(seed, domain, 99, 16).hex()[: max(8, len(value))]
 

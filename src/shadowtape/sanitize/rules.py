@@ -80,6 +80,33 @@ SECRET_FIELDS = (
     "iban",
     "account_number",
     "routing_number",
+    # Issue 18: one list for every format (forms, multipart, CSV, XML, text, JSON).
+    # "=key" and "=code" match the whole name only: "key" and "code" alone are an API
+    # key and an OAuth code, while "sort_key" or "status_code" hold nothing secret.
+    "pass",
+    "=key",
+    "=code",
+    "auth_code",
+    "authorization_code",
+    "verification_code",
+    "recovery_code",
+    "backup_code",
+    "mfa_code",
+    "code_verifier",
+    "csrf",
+    "xsrf",
+    "account_key",
+    "encryption_key",
+    "signing_key",
+    "master_key",
+    "ssh_key",
+    "license_key",
+    "shared_access_key",
+    "connection_string",
+    "database_url",
+    "dsn",
+    "mnemonic",
+    "seed_phrase",
 )
 
 _TABLES: dict[str, tuple[str, ...]] = {

@@ -12,21 +12,28 @@ body's length changed.
 A sanitizer never raises on traffic. If a step fails on input nobody foresaw, the
 exchange is *failed closed*: bodies dropped (flagged truncated), path, query and header
 values replaced wholesale, so a bug costs detail, never a leaked secret.
+
+A ``Deadline`` bounds one call's time: a body whose step has not started (or, when the
+deadline's ``guard`` interrupts it, not finished) by then is dropped with the redaction
+``request.body: dropped (sanitize budget)``; everything else is still sanitized.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
+from dataclasses import field as default
 from typing import TypeVar
 
 import re2
 
 from shadowtape.errors import SanitizeError
-from shadowtape.exchange import Exchange, ExchangeError
+from shadowtape.exchange import Exchange, ExchangeError, Request, Response
 from shadowtape.sanitize import bodies, headers, urls
 from shadowtape.sanitize.context import EXACT_ECHO, Context
 from shadowtape.sanitize.pseudonym import Pseudonymizer
@@ -57,6 +64,38 @@ class Draft:
     reason: str = ""
     request_truncated: bool = False
     response_truncated: bool = False
+    #: The body was dropped for the time budget (its size is kept, its bytes are not).
+    request_dropped: bool = False
+    response_dropped: bool = False
+    #: Tags, names and values (an import's notes, timings and comments land here).
+    tags: list[tuple[str, str]] = default(default_factory=list)
+
+
+class OverBudget(BaseException):
+    """Raised by a ``Deadline.guard`` to stop a body step; a BaseException, so no step's
+    ``except Exception`` swallows it."""
+
+
+class Deadline:
+    """When one sanitize call must be done (``time.monotonic()``).
+
+    Checked before every step and every body; ``guard`` wraps each body step and may
+    interrupt it by raising OverBudget (the recorder's worker process does, with a timer).
+    """
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        return cls(time.monotonic() + seconds)
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self.at
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        yield
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +108,8 @@ class Step:
     #: True when the step echoes every secret it finds itself (it finds them all first):
     #: then only secrets found by later steps can be missing from its fields.
     finds_first: bool = False
+    #: "request" or "response" for a body step: what a deadline drops instead of running it.
+    body: str | None = None
 
 
 def _request_headers(d: Draft, ctx: Context) -> None:
@@ -114,6 +155,13 @@ def _recorder_text(text: str, ctx: Context, location: str) -> str:
     return ctx.text(headers.quoted_lines(text, ctx, location), location, fields=True)
 
 
+def _tags(d: Draft, ctx: Context) -> None:
+    d.tags = [
+        (ctx.text(name, "tags", fields=True), ctx.text(value, "tags", fields=True))
+        for name, value in d.tags
+    ]
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         "request headers",
@@ -129,10 +177,11 @@ STEPS: tuple[Step, ...] = (
     ),
     Step("query", _query, lambda d: [d.query]),
     Step("path", _path, lambda d: [d.path]),
-    Step("request body", _request_body, lambda d: [d.request_body]),
-    Step("response body", _response_body, lambda d: [d.response_body]),
+    Step("request body", _request_body, lambda d: [d.request_body], body="request"),
+    Step("response body", _response_body, lambda d: [d.response_body], body="response"),
     Step("error", _error, lambda d: [d.error_message]),
     Step("reason", _reason, lambda d: [d.reason]),
+    Step("tags", _tags, lambda d: [part for pair in d.tags for part in pair]),
 )
 
 
@@ -177,13 +226,14 @@ class Sanitizer:
         """The pseudonym this sanitizer gives ``value`` (for joins and for tests)."""
         return self._pseudo(value)
 
-    def sanitize(self, exchange: Exchange) -> Exchange:
+    def sanitize(self, exchange: Exchange, *, deadline: Deadline | None = None) -> Exchange:
         """A new Exchange with secrets replaced and their locations added to redactions.
 
-        When nothing needed replacing, the (immutable) input itself is returned.
+        When nothing needed replacing, the (immutable) input itself is returned. With a
+        ``deadline``, a body not sanitized by then is dropped (see the module's docstring).
         """
         try:
-            return self._sanitize(exchange)
+            return self._sanitize(exchange, deadline)
         except Exception as exc:  # never fail the caller; never let a raw value through
             log.error(
                 "sanitizing exchange %s failed (%s); its bodies, path, query and header "
@@ -193,7 +243,7 @@ class Sanitizer:
             )
             return self._fail_closed(exchange)
 
-    def _sanitize(self, exchange: Exchange) -> Exchange:
+    def _sanitize(self, exchange: Exchange, deadline: Deadline | None) -> Exchange:
         request, response, error = exchange.request, exchange.response, exchange.error
         draft = Draft(
             request_headers=list(request.headers),
@@ -206,27 +256,27 @@ class Sanitizer:
             reason=response.reason if response is not None else "",
             request_truncated=request.body_truncated,
             response_truncated=response is not None and response.body_truncated,
+            tags=list(exchange.tags.items()),
         )
         ctx = Context(self._policy, self._pseudo)
         starts = []
         for step in self.steps:
             if step.finds_first:
-                step.run(draft, ctx)
+                _run(step, draft, ctx, deadline)
                 starts.append(len(ctx.order))
             else:
                 starts.append(len(ctx.order))
-                step.run(draft, ctx)
-        _late_echo(self.steps, starts, draft, ctx)
+                _run(step, draft, ctx, deadline)
+        _late_echo(self.steps, starts, draft, ctx, deadline)
         if not ctx.redactions:
             return exchange
-        _fix_length(draft.request_headers, request.body, draft.request_body, request.body_truncated)
+        body = _body(draft.request_headers, request, draft.request_body, draft.request_dropped)
         new_request = _replace(
             request,
             headers=tuple(draft.request_headers),
             path=draft.path,
             query=draft.query,
-            body=draft.request_body,
-            body_size=request.body_size + len(draft.request_body) - len(request.body),
+            **body,
         )
         new_response = response
         if response is not None and (
@@ -234,15 +284,11 @@ class Sanitizer:
             or tuple(draft.response_headers) != response.headers
             or draft.reason != response.reason
         ):
-            _fix_length(
-                draft.response_headers, response.body, draft.response_body, response.body_truncated
+            body = _body(
+                draft.response_headers, response, draft.response_body, draft.response_dropped
             )
             new_response = _replace(
-                response,
-                headers=tuple(draft.response_headers),
-                reason=draft.reason,
-                body=draft.response_body,
-                body_size=response.body_size + len(draft.response_body) - len(response.body),
+                response, headers=tuple(draft.response_headers), reason=draft.reason, **body
             )
         new_error = error
         if error is not None and draft.error_message != error.message:
@@ -256,6 +302,7 @@ class Sanitizer:
             response=new_response,
             error=new_error,
             redactions=exchange.redactions + added,
+            tags=dict(draft.tags),
         )
 
     def _fail_closed(self, exchange: Exchange) -> Exchange:
@@ -288,11 +335,14 @@ class Sanitizer:
         if error is not None:
             locations.append("error.message")
             error = ExchangeError(kind=error.kind, message=pseudo(error.message))
+        if exchange.tags:
+            locations.append("tags")
         known = set(exchange.redactions)
         return exchange.replace(
             request=new_request,
             response=response,
             error=error,
+            tags={name: pseudo(value) for name, value in exchange.tags.items()},
             redactions=exchange.redactions + tuple(w for w in locations if w not in known),
         )
 
@@ -324,7 +374,52 @@ def _replace(obj: T, **changes: object) -> T:
     return cls(**values)
 
 
-def _late_echo(steps: Sequence[Step], starts: list[int], draft: Draft, ctx: Context) -> None:
+#: The redaction of a body dropped because its exchange ran out of time.
+DROPPED_FOR_BUDGET = "{}.body: dropped (sanitize budget)"
+
+
+def _run(step: Step, draft: Draft, ctx: Context, deadline: Deadline | None) -> None:
+    """Run one step; a body step only within the deadline, else its body is dropped."""
+    if step.body is None or deadline is None:
+        step.run(draft, ctx)
+        return
+    if getattr(draft, f"{step.body}_dropped"):
+        return
+    if not deadline.expired():
+        try:
+            with deadline.guard():
+                step.run(draft, ctx)
+            return
+        except OverBudget:
+            pass
+    _drop_body(draft, ctx, step.body)
+
+
+def _drop_body(draft: Draft, ctx: Context, side: str) -> None:
+    if not getattr(draft, f"{side}_body"):
+        return
+    setattr(draft, f"{side}_body", b"")
+    setattr(draft, f"{side}_dropped", True)
+    # Locations a step interrupted half-way recorded inside the body are moot now.
+    prefix = f"{side}.body"
+    for where in [w for w in ctx.redactions if w.startswith(prefix)]:
+        del ctx.redactions[where]
+    ctx.record(DROPPED_FOR_BUDGET.format(side))
+
+
+def _body(
+    pairs: list[tuple[str, str]], before: Request | Response, body: bytes, dropped: bool
+) -> dict[str, object]:
+    """The new body fields of a request or response; corrects Content-Length in ``pairs``."""
+    if dropped:
+        return {"body": b"", "body_truncated": True}
+    _fix_length(pairs, before.body, body, before.body_truncated)
+    return {"body": body, "body_size": before.body_size + len(body) - len(before.body)}
+
+
+def _late_echo(
+    steps: Sequence[Step], starts: list[int], draft: Draft, ctx: Context, deadline: Deadline | None
+) -> None:
     """Run again, echo only, each step whose fields hold a secret found after it started."""
     if not ctx.order:
         return
@@ -332,7 +427,7 @@ def _late_echo(steps: Sequence[Step], starts: list[int], draft: Draft, ctx: Cont
     for step, start in zip(steps, starts, strict=True):
         later = [key for keys in ctx.order[start:] for key in keys]
         if later and _holds(step.fields(draft), later):
-            step.run(draft, ctx)
+            _run(step, draft, ctx, deadline)
 
 
 def _holds(fields: Sequence[str | bytes], keys: list[str]) -> bool:

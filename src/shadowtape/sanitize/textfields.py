@@ -1,9 +1,12 @@
 """Secret-named fields inside free text that could not be parsed as a structure.
 
-A truncated or malformed JSON body, an HTML page, an XML document or a log line still
-carries ``"password": "..."``, ``token=...``, ``<secret>...</secret>`` or
-``<input name="csrf_token" value="...">``. These are found by name, with the same name
-rules as parsed fields, so a body that does not parse loses nothing but its structure.
+A truncated or malformed JSON body, an HTML page, an XML document, a YAML, INI, ``.env``
+or properties file, a command line, source code or a log line still carries
+``"password": "..."``, ``token=...``, ``password = "..."``, ``--db-password x``,
+``<secret>...</secret>`` (CDATA too) or ``<input name=csrf_token value=...>`` (and
+``<meta name="csrf-token" content="...">``, ``<add key="ApiKey" value="..."/>``). These
+are found by name, with the same name rules as parsed fields, so a body that does not
+parse loses nothing but its structure. Lines may end in LF, CRLF or CR.
 """
 
 from __future__ import annotations
@@ -38,21 +41,41 @@ _LINE = re.compile(
     r"[ \t]*+(?:-[ \t]++)?(?P<k>[A-Za-z_][\w.\-]{0,63}+)[ \t]*+:[ \t]++"
     r"""(?=[^\s"'#{\[])"""
 )
-#: name=value, then the value: quoted, or a run of _RUN characters.
-_ASSIGN = re.compile(r"(?<![\w\-.%])(?P<k>[A-Za-z_][\w.\-]{0,63}+)=(?!=)")
+#: name=value, then the value: quoted, or a run of _RUN characters. Blanks around "="
+#: (INI, source code) are read once each (possessive), however many there are.
+_ASSIGN = re.compile(
+    r"(?<![\w\-.%])(?P<k>[A-Za-z_][\w.\-]{0,63}+)(?P<sp>[ \t]*+)=(?!=)(?P<sp2>[ \t]*+)"
+)
+#: A command-line flag: --name=value, --name value, -Dname=value (a start at its dashes).
+_FLAG = re.compile(
+    r"(?<![\w\-.%])(?P<d>-{1,2}+)(?P<k>[A-Za-z_][\w.\-]{0,63}+)(?:=|[ \t]++)(?=[^\s\-=])"
+)
+#: An assignment is a whole line's (INI, .env, properties) when only these open the line.
+_LINE_OPENERS = re.compile(r"[ \t]*+(?:export[ \t]++|set[ \t]++)?")
 _QUOTED = {'"': re.compile(r'"([^"\n]*+)"'), "'": re.compile(r"'([^'\n]*+)'")}
 _RUN = re.compile(r"""[^&\s"'<>;,]++""")
+#: A run for a command-line value: up to the next blank or quote.
+_WORD = re.compile(r"""[^\s"'<>]++""")
 _ELEMENT = re.compile(
-    r"<(?P<k>[A-Za-z_][\w.\-:]{0,63}+)(?:\s[^<>]*+)?>(?P<v>[^<]{1,4096}+)</(?P=k)\s*+>"
+    r"<(?P<k>[A-Za-z_][\w.\-:]{0,63}+)(?:\s[^<>]*+)?>"
+    r"(?:<!\[CDATA\[(?P<c>[^\]]{1,4096}+)\]\]>|(?P<v>[^<]{1,4096}+))</(?P=k)\s*+>"
 )
-_INPUT = re.compile(r"<input\b[^<>]*+>", re.IGNORECASE)
-_ATTR = re.compile(r"""\b(?P<k>name|value)\s*+=\s*+(?:"(?P<dq>[^"]*+)"|'(?P<sq>[^']*+)')""", re.I)
+_TAG = re.compile(r"<[A-Za-z][\w.\-:]{0,63}+\b[^<>]*+>")
+_ATTR = re.compile(
+    r"""(?<![\w\-])(?P<k>name|key|property|value|content)\s*+=\s*+"""
+    r"""(?:"(?P<dq>[^"]*+)"|'(?P<sq>[^']*+)'|(?P<uq>[^\s"'<>=`]++))""",
+    re.I,
+)
+#: The attributes that name a field, and those that hold its value.
+_NAMING = ("name", "key", "property")
+_VALUING = ("value", "content")
 _BLANKS = re.compile(r"[ \t\-]*+")
 #: Where a value follows a separator (one character of it is enough): a name that does
 #: not end at one of these has no value for _PAIR, _ASSIGN or _LINE. Found in one pass.
 _NOT_SPACE = "[^" + SPACE[1:]
 _SEPARATORS = re2.compile(
-    rf"{SPACE}*:{SPACE}*[\"\-\p{{Nd}}]|[ \t]*:[ \t]+{_NOT_SPACE[:-1]}\"'#{{\[]|=[^=&<>;,{SPACE[1:]}"
+    rf"{SPACE}*:{SPACE}*[\"\-\p{{Nd}}]|[ \t]*:[ \t]+{_NOT_SPACE[:-1]}\"'#{{\[]"
+    rf"|[ \t]*=[ \t]*[^=&<>;,{SPACE[1:]}"
 )
 _SEPARATORS_BYTES = re2.compile(_SEPARATORS.pattern.encode())
 #: The longest name any of those patterns reads from a start (``:`` ends them all).
@@ -83,7 +106,7 @@ def scan_fields(text: str, ctx: Context, location: str, *, kind: bool) -> str:
     tried there: a large script or stylesheet costs a few ``find`` calls.
     """
     policy = ctx.policy
-    if not ("=" in text or ":" in text or "</" in text):
+    if not may_hold_fields(text):
         return text
     lowered = ascii_lower(text)
     hints = policy.secret_field.hints
@@ -100,6 +123,17 @@ def scan_fields(text: str, ctx: Context, location: str, *, kind: bool) -> str:
     for start in starts:
         finder.at(start)
     return finder.apply()
+
+
+def may_hold_fields(text: str) -> bool:
+    """False only when no pattern here can find a field in ``text`` (a quick test)."""
+    return "=" in text or ":" in text or "</" in text or " -" in text or text.startswith("-")
+
+
+def may_hold_text_fields(document: str) -> bool:
+    """Could a string inside this JSON document hold a field (``token=...``, ``<secret>``,
+    ``password: x`` as YAML, ``--password x``)? False only when none can."""
+    return "=" in document or "</" in document or ": " in document or " -" in document
 
 
 def _name_starts(lowered: str, hints: tuple[str, ...]) -> list[int]:
@@ -159,14 +193,15 @@ class _Finder:
         self.where = where
         self.edits: dict[int, Edit] = {}
         self._pending: list[int] = []
-        # An <input>'s value may come before its name: edits settle this far behind.
-        self._reach = _TAG_REACH + len("<input") if "<input" in lowered else 0
+        # A tag's value attribute may come before its name: edits settle this far behind.
+        self._reach = _TAG_REACH + 1 if "<" in lowered else 0
         self._won = (-1, -1)  # the last edit certain to be applied
         self._line_start = 0
         self._line_scanned = 0
         self._first_blank_end: dict[int, int] = {}
         self._run = (0, 0)
         self._inputs: dict[int, Edit | None] = {}
+        self._valued_tags: dict[int, bool] = {}
         self._values: set[int] | None = None
         if prefilter:
             self._values = _value_starts(text)
@@ -190,19 +225,21 @@ class _Finder:
                 self._pair(_PAIR.match(text, start - 1))
             self._pair(_PAIR.match(text, start))
             self._assign(start)
+            if text.startswith("-", start):
+                self._flag(_FLAG.match(text, start))
             if start <= self._first_blank_end_of(self._line_of(start)):
                 self._line(_LINE.match(text, self._line_of(start)))
             if before == "<":
                 self._element(_ELEMENT.match(text, start - 1))
         if self._reach:
-            tag = self.lowered.rfind("<input", max(0, start - _TAG_REACH), start)
+            tag = self.lowered.rfind("<", max(0, start - _TAG_REACH), start)
             if tag >= 0:
                 self._input(tag)
 
     def _may_have_value(self, start: int, before: str) -> bool:
         """Can a name at ``start`` be followed by a value? (False only when it cannot.)"""
         values = self._values
-        if values is None or before == "<":
+        if values is None or before == "<" or self.text.startswith("-", start):
             return True
         name = _NAME_RUN.match(self.text, start)
         if name is not None and name.end() in values:
@@ -242,7 +279,11 @@ class _Finder:
                 self._won = (start, end)
 
     def _line_of(self, start: int) -> int:
-        found = self.text.rfind("\n", self._line_scanned, start)
+        """Where the line holding ``start`` begins (after LF, or CR alone)."""
+        found = max(
+            self.text.rfind("\n", self._line_scanned, start),
+            self.text.rfind("\r", self._line_scanned, start),
+        )
         if found >= 0:
             self._line_start = found + 1
         self._line_scanned = max(self._line_scanned, start)
@@ -276,14 +317,19 @@ class _Finder:
     def _line(self, found: re.Match[str] | None) -> None:
         if found is None or not self.secret(found.group("k")):
             return
-        text = self.text
         value_start = found.end()
+        self._edit(value_start, self._line_end(value_start), "text")
+
+    def _line_end(self, value_start: int) -> int:
+        """Where the value starting at ``value_start`` ends: at CR or LF, blanks left out."""
+        text = self.text
         eol = text.find("\n", value_start)
         if eol < 0:
             eol = len(text)
-        if text.find("\r", value_start, eol) >= 0:  # "$" is only before "\n"
-            return
-        self._edit(value_start, value_start + len(text[value_start:eol].rstrip(" \t")), "text")
+        cr = text.find("\r", value_start, eol)
+        if cr >= 0:
+            eol = cr
+        return value_start + len(text[value_start:eol].rstrip(" \t"))
 
     def _assign(self, start: int) -> None:
         text = self.text
@@ -293,9 +339,20 @@ class _Finder:
         value_start = found.end()
         quote = text[value_start : value_start + 1]
         if quote in _QUOTED:
+            if found.group("k").lower() == "key" and self._names_a_field(start):
+                return  # <add key="ApiKey" value=...>: the attribute names a field
             quoted = _QUOTED[quote].match(text, value_start)
             if quoted is not None:
                 self._edit(*quoted.span(1), "text")
+            return
+        if value_start < len(text) and text[value_start] in "\r\n":
+            return
+        line = self._line_of(start)
+        opened = _LINE_OPENERS.match(text, line)
+        blanks = found.group("sp") or found.group("sp2")
+        if blanks and opened is not None and opened.end() == start:
+            # INI, .env, properties: the rest of the line
+            self._edit(value_start, self._line_end(value_start), "text")
             return
         run_from, run_end = self._run
         if not run_from <= value_start < run_end:
@@ -304,11 +361,47 @@ class _Finder:
             self._run = (value_start, run_end)
         self._edit(value_start, run_end, "text")
 
+    def _names_a_field(self, start: int) -> bool:
+        """Is ``start`` inside a tag that also has a value attribute (read once a tag)?"""
+        lowered = self.lowered
+        reach = max(0, start - _TAG_REACH)
+        tag = lowered.rfind("<", reach, start)
+        if tag < 0 or lowered.rfind(">", reach, start) > tag:
+            return False
+        known = self._valued_tags.get(tag)
+        if known is None:
+            found = _TAG.match(self.text, tag)
+            known = found is not None and any(
+                m.group("k").lower() in _VALUING for m in _ATTR.finditer(found.group(0))
+            )
+            self._valued_tags[tag] = known
+        return known
+
+    def _flag(self, found: re.Match[str] | None) -> None:
+        if found is None:
+            return
+        name = found.group("k")
+        java_property = found.group("d") == "-" and name.startswith("D")  # -Dname=value
+        if not (self.secret(name) or (java_property and self.secret(name[1:]))):
+            return
+        text = self.text
+        value_start = found.end()
+        quote = text[value_start : value_start + 1]
+        if quote in _QUOTED:
+            quoted = _QUOTED[quote].match(text, value_start)
+            if quoted is not None:
+                self._edit(*quoted.span(1), "text")
+            return
+        word = _WORD.match(text, value_start)
+        if word is not None:
+            self._edit(value_start, word.end(), "text")
+
     def _element(self, found: re.Match[str] | None) -> None:
         if found is None or not self.secret(found.group("k").rpartition(":")[2]):
             return
-        if found.group("v").strip():
-            self._edit(*found.span("v"), "text")
+        group = "c" if found.group("c") is not None else "v"
+        if found.group(group).strip():
+            self._edit(*found.span(group), "text")
 
     def _input(self, tag: int) -> None:
         if tag not in self._inputs:
@@ -318,18 +411,48 @@ class _Finder:
             self._edit(*edit)
 
     def _read_input(self, tag: int) -> Edit | None:
-        found = _INPUT.match(self.text, tag)
+        """A tag naming a secret field in an attribute (``<input name=...>``, ``<meta
+        name=... content=...>``, ``<add key=... value=...>``): its value attribute, or
+        when it has none, the element's text up to the next tag."""
+        found = _TAG.match(self.text, tag)
         if found is None:
             return None
         attrs = {m.group("k").lower(): m for m in _ATTR.finditer(found.group(0))}
-        name, value = attrs.get("name"), attrs.get("value")
-        if name is None or value is None:
+        name = next((attrs[k] for k in _NAMING if k in attrs), None)
+        if name is None or not self.secret(_attr_value(name)):
             return None
-        if not self.secret(name.group("dq") if name.group("dq") is not None else name.group("sq")):
-            return None
-        group = "dq" if value.group("dq") is not None else "sq"
+        value = next((attrs[k] for k in _VALUING if k in attrs), None)
+        if value is None:
+            if found.group(0).endswith("/>") or _tag_name(found.group(0)) in _VOID:
+                return None
+            content = _CONTENT.match(self.text, found.end())
+            if content is None or not content.group(0).strip():
+                return None
+            return found.end(), content.end(), "text"
+        group = next(g for g in ("dq", "sq", "uq") if value.group(g) is not None)
         start, end = value.span(group)
         return start + tag, end + tag, "text"
+
+
+_CONTENT = re.compile(r"[^<]{1,4096}+")
+#: HTML elements without content: what follows them is not their value.
+_VOID = frozenset(
+    {"input", "meta", "link", "img", "br", "hr", "param", "source", "area", "base", "col"}
+)
+
+
+def _tag_name(tag: str) -> str:
+    end = 1
+    while end < len(tag) and (tag[end].isalnum() or tag[end] in "_.-:"):
+        end += 1
+    return tag[1:end].lower()
+
+
+def _attr_value(found: re.Match[str]) -> str:
+    for group in ("dq", "sq", "uq"):
+        if found.group(group) is not None:
+            return found.group(group)
+    return ""  # pragma: no cover - the pattern always sets one
 
 
 def _json_string_secret(escaped: str, ctx: Context, where: str) -> str:

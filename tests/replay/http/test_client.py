@@ -11,6 +11,7 @@ import struct
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ import pytest
 
 from shadowtape.exchange import ErrorKind
 from shadowtape.replay.http.client import ReplayClient, classify
+from shadowtape.replay.http.client import Reply as ClientReply
 from shadowtape.replay.rules.targets import Outgoing
-from tests.replay.aserver import Arrival, aserve
-from tests.servers import Reply, free_port, self_signed
+from tests.replay.aserver import Arrival, Handler, aserve
+from tests.servers import Reply, free_port, read_head, self_signed
 
 
 @pytest.fixture(
@@ -37,6 +39,15 @@ def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, bool]]
 
 def _get(url: str) -> Outgoing:
     return Outgoing("GET", url, (("Host", "x"),), b"")
+
+
+def _answering(reply: Reply) -> Handler:
+    """A server handler that answers every request with ``reply`` (after its delay)."""
+
+    async def handler(_: Arrival) -> Reply:
+        return reply
+
+    return handler
 
 
 @pytest.mark.anyio
@@ -102,10 +113,7 @@ async def test_reset() -> None:
 @pytest.mark.timing
 @pytest.mark.anyio
 async def test_timeout() -> None:
-    async def slow(_: Arrival) -> Reply:
-        return Reply(200, delay=1.0)
-
-    with aserve(slow) as server:
+    with aserve(_answering(Reply(200, delay=1.0))) as server:
         async with ReplayClient(timeout=0.2) as client:
             reply = await client.fetch(_get(server.url + "/"))
     assert reply.error_kind is ErrorKind.TIMEOUT
@@ -168,11 +176,7 @@ async def test_httpx_types_at_the_api() -> None:
 
 @pytest.mark.anyio
 async def test_connections_are_kept_alive_and_bounded() -> None:
-    async def slow(_: Arrival) -> Reply:
-        await asyncio.sleep(0.02)
-        return Reply(200, body=b"{}")
-
-    with aserve(slow) as server:
+    with aserve(_answering(Reply(200, body=b"{}", delay=0.02))) as server:
         async with ReplayClient(max_connections=4) as client:
             for _ in range(5):
                 assert (await client.fetch(_get(server.url + "/"))).status == 200
@@ -252,33 +256,44 @@ async def test_tls_targets_verify_certificates_unless_told_not_to(tmp_path: Path
     assert lenient.status == 200 and lenient.body == b"ok"
 
 
-def _closing_server(answers: int) -> tuple[socket.socket, list[bytes]]:
-    """A raw server: each connection answers one request with keep-alive, then resets
-    on the next one without answering (a server closing an idle connection as a request
-    arrives). Returns the listening socket and the request lines it saw."""
+def _raw_loopback(handle: Callable[[socket.socket, int], None], connections: int) -> socket.socket:
+    """A raw server's listening socket on 127.0.0.1 (accepts time out after 5 s): a thread
+    hands its connections, the first ``connections`` in turn, to ``handle(conn, i)``
+    until the socket is closed."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen()
     sock.settimeout(5)
-    seen: list[bytes] = []
 
     def run() -> None:
-        for _ in range(answers):
+        for i in range(connections):
             try:
                 conn, _ = sock.accept()
             except OSError:
                 return
-            with conn:
-                conn.settimeout(5)
-                seen.append(conn.recv(65536).split(b"\r\n", 1)[0])
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                data = conn.recv(65536)
-                if data:
-                    seen.append(data.split(b"\r\n", 1)[0] + b" (reset)")
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            handle(conn, i)
 
     threading.Thread(target=run, daemon=True).start()
-    return sock, seen
+    return sock
+
+
+def _closing_server(answers: int) -> tuple[socket.socket, list[bytes]]:
+    """A raw server: each connection answers one request with keep-alive, then resets
+    on the next one without answering (a server closing an idle connection as a request
+    arrives). Returns the listening socket and the request lines it saw."""
+    seen: list[bytes] = []
+
+    def answer_then_reset(conn: socket.socket, _: int) -> None:
+        with conn:
+            conn.settimeout(5)
+            seen.append(conn.recv(65536).split(b"\r\n", 1)[0])
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            data = conn.recv(65536)
+            if data:
+                seen.append(data.split(b"\r\n", 1)[0] + b" (reset)")
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    return _raw_loopback(answer_then_reset, answers), seen
 
 
 @pytest.mark.anyio
@@ -325,11 +340,7 @@ async def test_service_time_starts_when_the_request_leaves() -> None:
     # wait for a free connection come first (the corrected latency, from the schedule,
     # still counts them), so a fresh connection on one side and a reused one on the
     # other do not skew the comparison.
-    async def app(_: Arrival) -> Reply:
-        await asyncio.sleep(0.15)
-        return Reply(200, body=b"ok")
-
-    with aserve(app) as server:
+    with aserve(_answering(Reply(200, body=b"ok", delay=0.15))) as server:
         async with ReplayClient(timeout=5, max_connections=1) as client:
             _slow_to_connect(client)
             began = time.monotonic()
@@ -360,26 +371,27 @@ def _raw_server(answers: list[list[bytes]]) -> socket.socket:
     """A raw server: connection i reads one request and writes answers[i] a piece at a
     time (each piece its own send, flushed by TCP_NODELAY and a short pause), then
     closes."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    sock.settimeout(5)
 
-    def run() -> None:
-        for pieces in answers:
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                conn.recv(65536)
-                for piece in pieces:
-                    conn.sendall(piece)
-                    time.sleep(0.002)
+    def answer_in_pieces(conn: socket.socket, i: int) -> None:
+        with conn:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn.recv(65536)
+            for piece in answers[i]:
+                conn.sendall(piece)
+                time.sleep(0.002)
 
-    threading.Thread(target=run, daemon=True).start()
-    return sock
+    return _raw_loopback(answer_in_pieces, len(answers))
+
+
+async def _fetch_each(sock: socket.socket, methods: list[str]) -> list[ClientReply]:
+    """One request per method, in turn, to the raw server listening on ``sock`` (closed
+    after): the replies."""
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    try:
+        async with ReplayClient(timeout=3) as client:
+            return [await client.fetch(Outgoing(m, url, (("Host", "x"),), b"")) for m in methods]
+    finally:
+        sock.close()
 
 
 @pytest.mark.anyio
@@ -407,13 +419,7 @@ async def test_response_heads_are_read_however_they_arrive() -> None:
         # Lines ending in a bare LF: not HTTP/1.1 as llhttp reads it.
         [b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok"],
     ]  # fmt: skip
-    sock = _raw_server(answers)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    try:
-        async with ReplayClient(timeout=3) as client:
-            replies = [await client.fetch(_get(url)) for _ in answers]
-    finally:
-        sock.close()
+    replies = await _fetch_each(_raw_server(answers), ["GET"] * len(answers))
     slow, interim, zipped, bare, coded, lf = replies
     assert (slow.status, slow.body) == (200, b"ok"), slow.error_message
     assert slow.headers == (("X-A", "1"), ("X-B", "two words"), ("Content-Length", "2"))
@@ -430,10 +436,6 @@ def _scripted_server(scripts: list[list[bytes]]) -> tuple[socket.socket, list[li
     """A raw keep-alive server: connection i answers its requests with scripts[i] in
     order (each answer one send), then reads until the client closes. Returns the
     listening socket and the request lines each connection saw."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    sock.settimeout(5)
     seen: list[list[bytes]] = []
 
     def serve(conn: socket.socket, answers: list[bytes], lines: list[bytes]) -> None:
@@ -442,12 +444,9 @@ def _scripted_server(scripts: list[list[bytes]]) -> tuple[socket.socket, list[li
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             try:
                 for answer in answers:
-                    request = b""
-                    while b"\r\n\r\n" not in request:
-                        data = conn.recv(65536)
-                        if not data:
-                            return
-                        request += data
+                    request = read_head(conn)
+                    if request is None:
+                        return
                     lines.append(request.split(b"\r\n", 1)[0])
                     conn.sendall(answer)
                 while conn.recv(65536):
@@ -455,18 +454,12 @@ def _scripted_server(scripts: list[list[bytes]]) -> tuple[socket.socket, list[li
             except OSError:
                 return
 
-    def run() -> None:
-        for answers in scripts:
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                return
-            lines: list[bytes] = []
-            seen.append(lines)
-            threading.Thread(target=serve, args=(conn, answers, lines), daemon=True).start()
+    def start(conn: socket.socket, i: int) -> None:
+        lines: list[bytes] = []
+        seen.append(lines)
+        threading.Thread(target=serve, args=(conn, scripts[i], lines), daemon=True).start()
 
-    threading.Thread(target=run, daemon=True).start()
-    return sock, seen
+    return _raw_loopback(start, len(scripts)), seen
 
 
 @pytest.mark.anyio
@@ -487,12 +480,7 @@ async def test_a_response_to_head_ends_with_its_head_and_keeps_its_connection() 
     ]
     methods = ["HEAD", "HEAD", "HEAD", "GET", "HEAD", "HEAD", "HEAD", "GET"]
     sock, seen = _scripted_server(scripts)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    try:
-        async with ReplayClient(timeout=3) as client:
-            replies = [await client.fetch(Outgoing(m, url, (("Host", "x"),), b"")) for m in methods]
-    finally:
-        sock.close()
+    replies = await _fetch_each(sock, methods)
     assert [(r.status, r.body) for r in replies] == [
         (200, b"ok" if m == "GET" else b"") for m in methods
     ], replies
@@ -513,12 +501,7 @@ async def test_a_whole_response_stands_when_more_follows_but_its_connection_is_n
     ]
     methods = ["GET", "GET", "GET", "HEAD", "GET", "GET"]
     sock, seen = _scripted_server(scripts)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    try:
-        async with ReplayClient(timeout=3) as client:
-            replies = [await client.fetch(Outgoing(m, url, (("Host", "x"),), b"")) for m in methods]
-    finally:
-        sock.close()
+    replies = await _fetch_each(sock, methods)
     assert [(r.status, r.reason, r.body) for r in replies] == [
         (200, "OK", b"" if m == "HEAD" else b"hi") for m in methods
     ], replies
@@ -544,13 +527,7 @@ async def test_deflate_bodies_are_read_with_or_without_the_zlib_wrapper() -> Non
     # Cut after one byte of the body too: the two bytes that tell them apart come apart.
     answers = [answer(wrapped, 10), answer(raw, 10), answer(wrapped, 1), answer(raw, 1)]
     answers.append(answer(b"\x78\x9cnot deflate at all", 5))
-    sock = _raw_server(answers)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    try:
-        async with ReplayClient(timeout=3) as client:
-            replies = [await client.fetch(_get(url)) for _ in answers]
-    finally:
-        sock.close()
+    replies = await _fetch_each(_raw_server(answers), ["GET"] * len(answers))
     *good, bad = replies
     assert [(r.body, r.body_size) for r in good] == [(text, len(text))] * 4, good
     assert bad.error_kind is ErrorKind.PROTOCOL, bad
@@ -574,13 +551,7 @@ async def test_brotli_and_zstd_bodies_are_decoded_too() -> None:
          % (coding.encode(), len(body), body)]
         for coding, body in bodies
     ]  # fmt: skip
-    sock = _raw_server(answers)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    try:
-        async with ReplayClient(timeout=3) as client:
-            replies = [await client.fetch(_get(url)) for _ in answers]
-    finally:
-        sock.close()
+    replies = await _fetch_each(_raw_server(answers), ["GET"] * len(answers))
     *good, bad = replies
     assert [(r.body, r.body_size) for r in good] == [(text, len(text))] * 2, good
     assert bad.error_kind is ErrorKind.PROTOCOL, bad

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from shadowtape import Request
 from shadowtape.errors import ConfigError
 from shadowtape.replay.http.client import _split
-from shadowtape.replay.rules.targets import Target, expand_env, parse_header
+from shadowtape.replay.rules.targets import Target, expand_env, outgoing, parse_header
 from tests.replay.reference import build, skip_reason
 
 
@@ -104,3 +104,47 @@ def test_no_recorded_value_moves_a_request_off_its_target(
     assert _split(out.url)[0] == ("http", "127.0.0.1", 9000)
     parts = urlsplit(out.url)
     assert (parts.hostname, parts.port) == ("127.0.0.1", 9000)
+
+
+@given(
+    path=st.text(min_size=0, max_size=40),
+    query=st.text(max_size=20),
+    host_header=st.text(max_size=30),
+    keep_host=st.booleans(),
+)
+def test_outgoing_builds_what_the_replay_builds(
+    path: str, query: str, host_header: str, keep_host: bool
+) -> None:
+    """The per-request builder the probes use makes the replay's request, and never one
+    off the target."""
+    headers = (("Host", host_header), ("Connection", "close"), ("X-A", "1"))
+    request = Request(method="GET", host="evil.test", path=path, query=query, headers=headers)
+    if skip_reason(request, allow_mutating=False) is not None:
+        return
+    target = Target.parse("http://127.0.0.1:9000/pre")
+    extra = (("x-a", "2"),)
+    out = outgoing(
+        target,
+        method="GET",
+        path=path,
+        query=query,
+        headers=headers,
+        body=b"",
+        recorded_host="evil.test",
+        keep_host=keep_host,
+        extra=extra,
+    )
+    assert out == build(request, target, keep_host=keep_host, extra=extra)
+    assert _split(out.url)[0] == ("http", "127.0.0.1", 9000)
+
+
+def test_outgoing_refuses_a_path_that_names_a_host() -> None:
+    with pytest.raises(ValueError, match="origin-form"):
+        outgoing(
+            Target.parse("http://127.0.0.1:9000"),
+            method="GET",
+            path="http://evil.test/",
+            query="",
+            headers=(),
+            body=b"",
+        )

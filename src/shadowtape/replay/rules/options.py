@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from shadowtape.errors import ConfigError
+from shadowtape.modes import parse_mode
 from shadowtape.replay.rules.targets import Target
 from shadowtape.tape import TapeFilter
 
@@ -35,11 +36,7 @@ class Pace(StrEnum):
 
     @classmethod
     def parse(cls, value: str) -> Pace:
-        try:
-            return cls(value)
-        except ValueError:
-            valid = ", ".join(p.value for p in cls)
-            raise ConfigError(f"unknown pace {value!r}; valid paces: {valid}") from None
+        return parse_mode(cls, value, noun="pace", plural="paces", error=ConfigError)
 
 
 class Ordering(StrEnum):
@@ -56,11 +53,7 @@ class Ordering(StrEnum):
 
     @classmethod
     def parse(cls, value: str) -> Ordering:
-        try:
-            return cls(value)
-        except ValueError:
-            valid = ", ".join(o.value for o in cls)
-            raise ConfigError(f"unknown ordering {value!r}; valid orderings: {valid}") from None
+        return parse_mode(cls, value, noun="ordering", plural="orderings", error=ConfigError)
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,6 +112,40 @@ class Outgoing:
         return httpx.Request(self.method, self.url, headers=list(self.headers), content=self.body)
 
 
+def outgoing(
+    target: Target,
+    *,
+    method: str,
+    path: str,
+    query: str,
+    headers: tuple[tuple[str, str], ...],
+    body: bytes,
+    recorded_host: str = "",
+    keep_host: bool = False,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> Outgoing:
+    """One recorded request as sent to ``target``, built per request (the replay builds
+    whole batches in Arrow, prepare/batchwire.py, by the same rule): the target's origin
+    and prefix before the recorded origin-form path, Host rewritten unless kept, hop-by-hop
+    headers dropped, ``extra`` (the user's headers) replacing recorded ones."""
+    if not path.startswith("/"):
+        raise ValueError(f"not an origin-form path: {path!r}")
+    replaced = {ascii_lower(name) for name, _ in extra}
+    kept = next((v for n, v in headers if ascii_lower(n) == "host"), None) or recorded_host
+    wire: list[tuple[str, str]] = [("Host", kept if keep_host and kept else target.netloc)]
+    for name, value in headers:
+        lower = ascii_lower(name)
+        if lower not in HOP_HEADERS and lower not in replaced:
+            wire.append((name, value))
+    for name, value in extra:
+        if ascii_lower(name) == "host":
+            wire[0] = ("Host", value)
+        else:
+            wire.append((name, value))
+    url = f"{target.origin}{target.prefix}{path}{'?' + query if query else ''}"
+    return Outgoing(method, url, tuple(wire), body)
+
+
 def expand_env(
     value: str, environ: dict[str, str] | None = None, *, header: str | None = None
 ) -> str:

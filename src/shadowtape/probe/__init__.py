@@ -1,0 +1,112 @@
+"""Probes: provoke, on recorded requests, the gaps production has not hit yet.
+
+Probes run after the plain replay, on seeds taken from what it sent, to the same targets
+with the same safety rules, and write ``probes/probes.json`` (what each probe sent, found
+and could not verify) and ``probes/exchanges.jsonl`` (every probe exchange) into the run
+folder; the report reads them from there (report/_probes.py).
+
+    options.py      what a probe run is asked to do (ProbeOptions), the probe names
+    sample.py       the seeds: up to N sent requests per endpoint, templated as the report does
+    sender.py       sending a seed to one target, the exchange log, stopping a failing target
+    verdict.py      an answer at once unlike the answer alone, beyond the endpoint's noise
+    concurrency.py  the concurrency probe: alone, K at once, alone again; ``race`` findings
+    duplicates.py   the duplicates probe: mutating requests twice; ``duplicate_delivery``
+    mutants.py      a seed with one parameter moved to an edge its recording has not reached
+    shapes.py       the shapes probe: mutants to the candidate and the live baseline; ``shape``
+
+``run_probes(run_dir, options)`` is the entry point (``shadowtape replay --probe`` calls it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import orjson
+
+from shadowtape.probe import concurrency, duplicates, shapes
+from shadowtape.probe.options import Probe, ProbeOptions, parse_probes
+from shadowtape.probe.sample import sample
+from shadowtape.probe.sender import ExchangeLog, TargetSender
+from shadowtape.replay.http.client import ReplayClient, Sender
+from shadowtape.replay.http.inprocess import AppClient
+from shadowtape.replay.timing.loop import loop_factory
+
+__all__ = ["Probe", "ProbeOptions", "parse_probes", "run_probes"]
+
+#: The probes' folder in a run folder, and its summary file.
+FOLDER = "probes"
+SUMMARY = "probes.json"
+
+
+def run_probes(run_dir: Path, options: ProbeOptions) -> Path:
+    """Run ``options.probes`` against the targets of the run in ``run_dir``; the path of
+    the probes.json written."""
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        return runner.run(run_probes_async(run_dir, options))
+
+
+async def run_probes_async(run_dir: Path, options: ProbeOptions) -> Path:
+    folder = run_dir / FOLDER
+    samples = sample(
+        [run_dir],
+        per_endpoint=options.sample,
+        allow_mutating=options.allow_mutating,
+        routes=options.routes,
+    )
+    log = ExchangeLog(folder)
+    results: list[dict[str, object]] = []
+    try:
+        async with AsyncExitStack() as stack:
+            senders = []
+            for role, url in options.targets.items():
+                client: Sender
+                if role in options.apps:
+                    client = AppClient(options.apps[role], timeout=options.timeout)
+                else:
+                    client = ReplayClient(
+                        max_connections=options.concurrency,
+                        timeout=options.timeout,
+                        verify_tls=options.verify_tls,
+                    )
+                await stack.enter_async_context(client)
+                senders.append(
+                    TargetSender(
+                        role, url, client, log, keep_host=options.keep_host, headers=options.headers
+                    )
+                )
+            if Probe.CONCURRENCY in options.probes:
+                outcome = await concurrency.run(
+                    samples,
+                    senders,
+                    concurrency=options.concurrency,
+                    sample_size=options.sample,
+                    allow_mutating=options.allow_mutating,
+                    settings=options.diff,
+                )
+                results.append(outcome.to_json())
+            if Probe.DUPLICATES in options.probes:
+                dup = await duplicates.run(
+                    samples,
+                    senders,
+                    sample_size=options.sample,
+                    allow_mutating=options.allow_mutating,
+                    settings=options.diff,
+                )
+                results.append(dup.to_json())
+            if Probe.SHAPES in options.probes:
+                shaped = await shapes.run(
+                    samples,
+                    senders,
+                    cap=options.shapes,
+                    sample_size=options.sample,
+                    allow_mutating=options.allow_mutating,
+                    settings=options.diff,
+                )
+                results.append(shaped.to_json())
+    finally:
+        log.close()
+    path = folder / SUMMARY
+    path.write_bytes(orjson.dumps({"probes": results}, option=orjson.OPT_INDENT_2))
+    return path

@@ -1,0 +1,389 @@
+"""The ``duplicates`` probe: each sampled mutating request delivered twice, on each target.
+
+Per seed (a POST, PUT, PATCH or DELETE the replay sent) and per target, two pairs: the
+request twice in a row (``first``, ``second``), then a fresh copy twice at once
+(``at_once``). A seed with an ``Idempotency-Key`` keeps one, made fresh per pair (the
+recorded key with a suffix, a new UUID for a UUID key) and the same on every target, so
+each pair is its key's first two deliveries there; a seed without one is sent as recorded.
+What the second delivery did is read as the differ reads a recorded retry
+(diff/retries.py: status, same resource, replay marker), and its body is compared with
+the differ, ignoring the locations at which the two targets' *first* deliveries of the
+endpoint differ (ids, timestamps). A candidate whose second delivery does something else
+than the live baseline's is a ``duplicate_delivery`` finding. With a recorded baseline a
+seed with a key is still judged alone: a second delivery (in a row or at once) answered
+2xx like the first but with another resource id is a finding marked not compared; every
+other seed is unverified (``needs_live_baseline``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import orjson
+
+from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings, Side, compare
+from shadowtape.diff.retries import idempotency_key, resource_id, retry_answer
+from shadowtape.ids import new_id
+from shadowtape.probe.sample import EndpointSample, Seed
+from shadowtape.probe.sender import TargetSender, response_json
+from shadowtape.probe.verdict import Location, location_of, side
+from shadowtape.replay.http.client import Reply
+
+NAME = "duplicates"
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+IN_A_ROW = "in a row"
+AT_ONCE = "at once"
+#: Example values in a finding are cut to this many characters.
+VALUE_CHARS = 200
+
+Sent = tuple[str, Reply]
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """Two deliveries of one request to one target."""
+
+    mode: str
+    first: Sent
+    second: Sent
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the probe did and found, in report.json's shape for a probe (plain JSON)."""
+
+    sample: int
+    targets: list[str]
+    endpoints: int = 0
+    sent: dict[str, int] = field(default_factory=dict)
+    findings: list[dict[str, object]] = field(default_factory=list)
+    unverified: list[dict[str, object]] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": NAME,
+            "targets": self.targets,
+            "settings": {"sample": self.sample},
+            "endpoints": self.endpoints,
+            "sent": self.sent,
+            "findings": self.findings,
+            "unverified": self.unverified,
+            "stopped": self.stopped,
+            "exchanges": "probes/exchanges.jsonl",
+        }
+
+
+def is_mutating(seed: Seed) -> bool:
+    return seed.method.upper() in MUTATING
+
+
+async def run(
+    samples: Sequence[EndpointSample],
+    senders: Sequence[TargetSender],
+    *,
+    sample_size: int,
+    allow_mutating: bool,
+    settings: DiffSettings = DEFAULT_SETTINGS,
+) -> Outcome:
+    outcome = Outcome(sample_size, [s.role for s in senders])
+    live_baseline = any(s.role == "baseline" for s in senders)
+    for entry in samples:
+        seeds = [s for s in entry.seeds if is_mutating(s)] if allow_mutating else []
+        why = _cannot_probe(entry, seeds, allow_mutating)
+        if why is None and not live_baseline:
+            keyed = [s for s in seeds if idempotency_key(s.headers) is not None]
+            if len(keyed) < len(seeds):
+                why = _unverified(
+                    entry.endpoint,
+                    "needs_live_baseline",
+                    "what a second delivery should do without an Idempotency-Key needs a "
+                    "live baseline to compare with",
+                    len(seeds) - len(keyed),
+                )
+            seeds = keyed
+        if why is not None:
+            outcome.unverified.append(why)
+        if not seeds:
+            continue
+        live = [s for s in senders if s.stopped is None]
+        if not live or (live_baseline and len(live) < len(senders)):
+            outcome.unverified.append(
+                _unverified(entry.endpoint, "target_failing", "the probe stopped early")
+            )
+            continue
+        outcome.endpoints += 1
+        pairs: dict[str, list[list[Pair]]] = {}
+        keys = [_fresh_keys(seed) for seed in seeds]
+        for sender in live:
+            pairs[sender.role] = [
+                await _deliver(entry.endpoint, seed, sender, key)
+                for seed, key in zip(seeds, keys, strict=True)
+            ]
+            stopped = sender.check()
+            if stopped is not None and stopped not in outcome.stopped:
+                outcome.stopped.append(stopped)
+        if live_baseline:
+            found = _compared(entry, seeds, pairs["baseline"], pairs["candidate"], settings)
+        else:
+            found = _alone(entry, seeds, pairs["candidate"])
+        outcome.findings.extend(found)
+    outcome.sent = {s.role: s.sent for s in senders}
+    return outcome
+
+
+def _cannot_probe(
+    entry: EndpointSample, seeds: list[Seed], allow_mutating: bool
+) -> dict[str, object] | None:
+    if seeds:
+        return None
+    # An endpoint is named by its method: its requests are all mutating or none is.
+    if entry.endpoint.split(" ", 1)[0].upper() not in MUTATING:
+        return _unverified(
+            entry.endpoint,
+            "no_mutating_requests",
+            "a second delivery matters for POST, PUT, PATCH and DELETE only",
+        )
+    if not allow_mutating:
+        return _unverified(
+            entry.endpoint,
+            "mutating_not_allowed",
+            "its requests are mutating and were not sent; --allow-mutating probes them",
+            entry.skipped.get("mutating", 0) or None,
+        )
+    skipped = ", ".join(f"{n} {why}" for why, n in sorted(entry.skipped.items()))
+    return _unverified(
+        entry.endpoint, "not_sent", f"the replay sent none of its requests ({skipped})"
+    )
+
+
+def _unverified(
+    endpoint: str, reason: str, detail: str, count: int | None = None
+) -> dict[str, object]:
+    return {"reason": reason, "location": endpoint, "count": count, "detail": detail}
+
+
+def _fresh_keys(seed: Seed) -> tuple[Seed, Seed]:
+    """The seed for the pair in a row and the one at once: each with its own fresh
+    Idempotency-Key when the seed has one (the same on every target), else as recorded."""
+    key = idempotency_key(seed.headers)
+    if key is None:
+        return seed, seed
+    return _with_key(seed, _fresh(key)), _with_key(seed, _fresh(key))
+
+
+def _fresh(key: str) -> str:
+    try:
+        uuid.UUID(key)
+    except ValueError:
+        return f"{key}-probe-{new_id()}"
+    return str(uuid.uuid4())
+
+
+def _with_key(seed: Seed, key: str) -> Seed:
+    headers = tuple(
+        (name, key if name.lower() == "idempotency-key" else value) for name, value in seed.headers
+    )
+    return replace(seed, headers=headers)
+
+
+async def _deliver(
+    endpoint: str, seed: Seed, sender: TargetSender, keys: tuple[Seed, Seed]
+) -> list[Pair]:
+    """The seed twice in a row, then (a fresh copy) twice at once, to one target."""
+    in_a_row, at_once = keys
+
+    async def send(copy: Seed, stage: str) -> Sent:
+        return await sender.send(copy, probe=NAME, endpoint=endpoint, stage=stage)
+
+    first = await send(in_a_row, "first")
+    second = await send(in_a_row, "second")
+    both = await asyncio.gather(send(at_once, "at_once"), send(at_once, "at_once"))
+    return [Pair(IN_A_ROW, first, second), Pair(AT_ONCE, both[0], both[1])]
+
+
+def _what(pair: Pair) -> dict[str, object]:
+    """What the second delivery did (diff/retries.py's reading of a retry); for a pair sent
+    at once, neither is second: the reading that sorts first, so the order does not count."""
+    a, b = side(pair.first[1]), side(pair.second[1])
+    if pair.mode == IN_A_ROW:
+        return retry_answer(a, b)
+    readings = [retry_answer(a, b), retry_answer(b, a)]
+    return min(readings, key=lambda r: orjson.dumps(r, option=orjson.OPT_SORT_KEYS))
+
+
+def _compared(
+    entry: EndpointSample,
+    seeds: list[Seed],
+    base: list[list[Pair]],
+    cand: list[list[Pair]],
+    settings: DiffSettings,
+) -> list[dict[str, object]]:
+    # Where the two targets' first deliveries differ, the second ones may too.
+    varies: set[Location] = set()
+    for b_pairs, c_pairs in zip(base, cand, strict=True):
+        for b, c in zip(b_pairs, c_pairs, strict=True):
+            first = compare(side(b.first[1]), side(c.first[1]), settings).differences
+            varies.update(location_of(d) for d in first)
+    groups: dict[tuple[str, str], dict[str, object]] = {}
+    for seed, b_pairs, c_pairs in zip(seeds, base, cand, strict=True):
+        for b, c in zip(b_pairs, c_pairs, strict=True):
+            b_did, c_did = _what(b), _what(c)
+            if b_did != c_did:
+                _add(groups, (b.mode, "second delivery"), entry, seed, b, c, b_did, c_did)
+                continue
+            second = compare(side(b.second[1]), side(c.second[1]), settings).differences
+            for diff in second:
+                if location_of(diff) in varies:
+                    continue
+                where = (b.mode, diff.location)
+                _add(groups, where, entry, seed, b, c, diff.baseline, diff.candidate)
+    return list(groups.values())
+
+
+def _add(
+    groups: dict[tuple[str, str], dict[str, object]],
+    where: tuple[str, str],
+    entry: EndpointSample,
+    seed: Seed,
+    b: Pair,
+    c: Pair,
+    b_value: object,
+    c_value: object,
+) -> None:
+    found = groups.get(where)
+    if found is not None:
+        found["count"] = int(str(found["count"])) + 1
+        return
+    mode, location = where
+    if location == "second delivery":
+        said = f"baseline {_say(b_value)}, candidate {_say(c_value)}"
+    else:
+        b_text, c_text = _short(b_value), _short(c_value)
+        said = f"{location} was {b_text} on the baseline, {c_text} on the candidate"
+    verb = _verb(c_value, b_value) if location == "second delivery" else "was answered differently"
+    groups[where] = _finding(
+        entry,
+        seed,
+        location=f"{mode}: {location}",
+        message=f"the second {seed.method} {_delivered(mode)} {verb}: {said}",
+        values=(b_value, c_value),
+        ids={
+            "baseline first": b.first[0],
+            "baseline second": b.second[0],
+            "candidate first": c.first[0],
+            "candidate second": c.second[0],
+        },
+        answers=(c.first[1], c.second[1]),
+        compared=True,
+    )
+
+
+def _alone(
+    entry: EndpointSample, seeds: list[Seed], cand: list[list[Pair]]
+) -> list[dict[str, object]]:
+    """Without a live baseline: two deliveries of one Idempotency-Key (in a row or at once)
+    both answered 2xx with different resource ids created a second resource, whatever the
+    baseline would have done."""
+    found: dict[str, dict[str, object]] = {}
+    for seed, pairs in zip(seeds, cand, strict=True):
+        for pair in pairs:
+            first, second = side(pair.first[1]), side(pair.second[1])
+            made = resource_id(first), resource_id(second)
+            if not (_ok(first) and _ok(second) and None not in made and made[0] != made[1]):
+                continue
+            known = found.get(pair.mode)
+            if known is not None:
+                known["count"] = int(str(known["count"])) + 1
+                continue
+            found[pair.mode] = _finding(
+                entry,
+                seed,
+                location=f"{pair.mode}: second delivery",
+                message=(
+                    f"the second {seed.method} {_delivered(pair.mode)}, with the same "
+                    "Idempotency-Key, created a second resource (not compared: no live "
+                    f"baseline): {first.status} with id {_short(made[0])}, "
+                    f"{second.status} with id {_short(made[1])}"
+                ),
+                values=(None, _what(pair)),
+                ids={"candidate first": pair.first[0], "candidate second": pair.second[0]},
+                answers=(pair.first[1], pair.second[1]),
+                compared=False,
+            )
+    return list(found.values())
+
+
+def _ok(answer: Side) -> bool:
+    return answer.error_kind is None and answer.status is not None and 200 <= answer.status < 300
+
+
+def _finding(
+    entry: EndpointSample,
+    seed: Seed,
+    *,
+    location: str,
+    message: str,
+    values: tuple[object, object],
+    ids: dict[str, str],
+    answers: tuple[Reply, Reply],
+    compared: bool,
+) -> dict[str, object]:
+    return {
+        "probe": NAME,
+        "kind": "duplicate_delivery",
+        "target": "candidate",
+        "endpoint": entry.endpoint,
+        "location": location,
+        "message": message,
+        "baseline_value": values[0],
+        "candidate_value": values[1],
+        "count": 1,
+        "compared": compared,
+        "exchange_ids": list(ids.values()),
+        "exchange_labels": list(ids),
+        "request": {
+            "method": seed.method,
+            "url": seed.url,
+            "headers": [list(h) for h in seed.headers],
+            "body": seed.body.decode("utf-8", errors="replace") or None,
+        },
+        "seed": seed.exchange_id,
+        # The candidate's two deliveries, in the fields the report shows a probe's answers.
+        "alone": response_json(answers[0], 4096),
+        "concurrent": response_json(answers[1], 4096),
+    }
+
+
+def _say(value: object) -> str:
+    """A second delivery's reading in words: "200 with the same id (idempotent-replayed: true)"."""
+    if not isinstance(value, dict):
+        return _short(value)
+    same = value.get("same_resource")
+    resource = {True: "the same id", False: "a new id", None: "no id"}
+    text = f"{value.get('status')} with {resource.get(same, 'no id')}"
+    marker = value.get("replay_marker")
+    return f"{text} ({marker})" if marker else text
+
+
+def _verb(candidate: object, baseline: object) -> str:
+    if (
+        isinstance(candidate, dict)
+        and isinstance(baseline, dict)
+        and candidate.get("same_resource") is False
+        and baseline.get("same_resource") is not False
+    ):
+        return "created a second resource"
+    return "was answered differently"
+
+
+def _delivered(mode: str) -> str:
+    return "in a row" if mode == IN_A_ROW else "sent at once with the first"
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"

@@ -1,0 +1,280 @@
+"""The ``shapes`` probe: each endpoint's seeds with one parameter moved to an edge, sent to
+the candidate and the live baseline, the baseline's answer the reference.
+
+Per endpoint, the mutants (mutants.py, at most ``cap``) are made from the sampled seeds.
+Noise first: each seed a mutant comes from is sent twice to each target, and a location
+(as verdict.py names it) that differs between the two answers, or between the two targets'
+answers to the unmutated seed (the plain replay's finding, not a shape's), is not counted.
+Then each mutant goes to the baseline and the candidate. A candidate that fails (5xx,
+reset, timeout) where the baseline answered, or answers differently at a counted location,
+is a ``shape`` finding on the mutated parameter; a difference is confirmed by asking the
+baseline once more, so a value the baseline varies on its own (an error's request id) is
+not taken for one. Both failing is not a finding, nor a candidate answering where the
+baseline failed. Without a live baseline nothing is sent (``needs_live_baseline``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import orjson
+
+from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings, Side, compare
+from shadowtape.diff.model import Difference, Kind
+from shadowtape.probe.mutants import Mutant, Parameter, mutants
+from shadowtape.probe.sample import EndpointSample, Seed
+from shadowtape.probe.sender import TargetSender, response_json
+from shadowtape.probe.verdict import Location, location_of, side, unstable
+from shadowtape.replay.http.client import Reply
+from shadowtape.replay.rules.safety import is_safe_method
+
+NAME = "shapes"
+#: Example values in a finding are cut to this many characters.
+VALUE_CHARS = 200
+#: Other values of a parameter named in a finding's message.
+MORE_SHOWN = 4
+
+Answer = tuple[str, Reply]
+
+
+@dataclass(slots=True)
+class _Group:
+    """The mutants of one parameter the candidate answered unlike the baseline."""
+
+    mutant: Mutant
+    gap: Difference
+    baseline: Answer
+    candidate: Answer
+    shown: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the probe did and found, in report.json's shape for a probe (plain JSON)."""
+
+    cap: int
+    sample: int
+    targets: list[str]
+    endpoints: int = 0
+    mutants: int = 0
+    sent: dict[str, int] = field(default_factory=dict)
+    findings: list[dict[str, object]] = field(default_factory=list)
+    unverified: list[dict[str, object]] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": NAME,
+            "targets": self.targets,
+            "settings": {"sample": self.sample, "shapes": self.cap, "mutants": self.mutants},
+            "endpoints": self.endpoints,
+            "sent": self.sent,
+            "findings": self.findings,
+            "unverified": self.unverified,
+            "stopped": self.stopped,
+            "exchanges": "probes/exchanges.jsonl",
+        }
+
+
+async def run(
+    samples: Sequence[EndpointSample],
+    senders: Sequence[TargetSender],
+    *,
+    cap: int,
+    sample_size: int,
+    allow_mutating: bool,
+    settings: DiffSettings = DEFAULT_SETTINGS,
+) -> Outcome:
+    outcome = Outcome(cap, sample_size, [s.role for s in senders])
+    before = {s.role: s.sent for s in senders}
+    roles = {s.role: s for s in senders}
+    candidate, baseline = roles["candidate"], roles.get("baseline")
+    if baseline is None:
+        outcome.unverified.append(
+            _unverified(
+                "every endpoint",
+                "needs_live_baseline",
+                "a mutant's reference answer is the live baseline's; the recording has none "
+                "(give --baseline URL)",
+                len(samples),
+            )
+        )
+        outcome.sent = {s.role: 0 for s in senders}
+        return outcome
+    for entry in samples:
+        seeds = [s for s in entry.seeds if allow_mutating or is_safe_method(s.method)]
+        why = _cannot_probe(entry, seeds, allow_mutating)
+        if why is None and (candidate.stopped or baseline.stopped):
+            why = _unverified(entry.endpoint, "target_failing", "the probe stopped early")
+        made = mutants(entry.endpoint, seeds, cap) if why is None else []
+        if why is None and not made:
+            why = _unverified(
+                entry.endpoint,
+                "no_parameters",
+                "nothing to mutate: no query or path parameter and no JSON body field",
+            )
+        if why is not None:
+            outcome.unverified.append(why)
+            continue
+        outcome.endpoints += 1
+        outcome.mutants += len(made)
+        groups, tried = await _probe(entry.endpoint, made, candidate, baseline, settings)
+        outcome.findings += [_finding(entry.endpoint, g, tried[p]) for p, g in groups.items()]
+        for sender in (candidate, baseline):
+            stopped = sender.check()
+            if stopped is not None and stopped not in outcome.stopped:
+                outcome.stopped.append(stopped)
+    outcome.sent = {s.role: s.sent - before[s.role] for s in senders}
+    return outcome
+
+
+def _cannot_probe(
+    entry: EndpointSample, seeds: Sequence[Seed], allow_mutating: bool
+) -> dict[str, object] | None:
+    if seeds:
+        return None
+    mutating = entry.skipped.get("mutating", 0)
+    if mutating and not allow_mutating:
+        return _unverified(
+            entry.endpoint,
+            "mutating_not_allowed",
+            "its requests are mutating and were not sent; --allow-mutating probes them",
+            mutating,
+        )
+    skipped = ", ".join(f"{n} {why}" for why, n in sorted(entry.skipped.items()))
+    return _unverified(
+        entry.endpoint, "not_sent", f"the replay sent none of its requests ({skipped})"
+    )
+
+
+def _unverified(
+    endpoint: str, reason: str, detail: str, count: int | None = None
+) -> dict[str, object]:
+    return {"reason": reason, "location": endpoint, "count": count, "detail": detail}
+
+
+async def _probe(
+    endpoint: str,
+    made: Sequence[Mutant],
+    candidate: TargetSender,
+    baseline: TargetSender,
+    settings: DiffSettings,
+) -> tuple[dict[Parameter, _Group], dict[Parameter, int]]:
+    async def send(sender: TargetSender, seed: Seed, stage: str) -> Answer:
+        return await sender.send(seed, probe=NAME, endpoint=endpoint, stage=stage)
+
+    varies: set[Location] = set()
+    for seed in dict.fromkeys(m.origin for m in made):
+        first: dict[str, Reply] = {}
+        for sender in (baseline, candidate):
+            one, two = await send(sender, seed, "seed"), await send(sender, seed, "seed_again")
+            varies |= unstable([(side(one[1]), side(two[1]))], settings)
+            first[sender.role] = one[1]
+        diffs = compare(side(first["baseline"]), side(first["candidate"]), settings)
+        varies |= {location_of(d) for d in diffs.differences}
+    groups: dict[Parameter, _Group] = {}
+    tried: dict[Parameter, int] = {}
+    for mutant in made:
+        if candidate.check() is not None or baseline.check() is not None:
+            break
+        base = await send(baseline, mutant.seed, "mutant")
+        cand = await send(candidate, mutant.seed, "mutant")
+        tried[mutant.parameter] = tried.get(mutant.parameter, 0) + 1
+        gap = _gap(side(base[1]), side(cand[1]), varies, settings)
+        if gap is not None and gap.kind != Kind.NEW_ERROR:
+            again = await send(baseline, mutant.seed, "mutant_again")
+            varies |= unstable([(side(base[1]), side(again[1]))], settings)
+            gap = _gap(side(base[1]), side(cand[1]), varies, settings)
+        if gap is None:
+            continue
+        group = groups.get(mutant.parameter)
+        if group is None:
+            group = groups[mutant.parameter] = _Group(mutant, gap, base, cand)
+        group.shown.append(mutant.shown)
+    return groups, tried
+
+
+def _gap(
+    baseline: Side, candidate: Side, varies: set[Location], settings: DiffSettings
+) -> Difference | None:
+    """How the candidate's answer to a mutant falls short of the baseline's, if it does."""
+    if baseline.failed:
+        return None  # both failing alike, or the candidate answering better
+    if candidate.failed:
+        return Difference(Kind.NEW_ERROR, "status", baseline.outcome(), candidate.outcome())
+    for diff in compare(baseline, candidate, settings).differences:
+        if location_of(diff) not in varies:
+            return diff
+    return None
+
+
+def _finding(endpoint: str, group: _Group, tried: int) -> dict[str, object]:
+    mutant, gap = group.mutant, group.gap
+    base, cand = group.baseline[1], group.candidate[1]
+    head = f"{mutant.shown}, {mutant.why}"
+    if gap.location == "status":
+        message = f"{head}: {_answer(cand)} on the candidate, {_answer(base)} on the baseline"
+    else:
+        message = (
+            f"{head}: {gap.location} was {_short(gap.candidate)} on the candidate, "
+            f"{_short(gap.baseline)} on the baseline"
+        )
+    count = len(group.shown)
+    if count > 1:
+        more = ", ".join(group.shown[1 : 1 + MORE_SHOWN])
+        message += f" ({count} of {tried} edge values of {mutant.parameter.label}; also {more})"
+    seed = mutant.seed
+    return {
+        "probe": NAME,
+        "kind": "shape",
+        "target": "candidate",
+        "endpoint": endpoint,
+        "location": mutant.parameter.label,
+        "message": message,
+        # The reference (the baseline's answer to the mutant), and the candidate's.
+        "alone_value": _cut(gap.baseline),
+        "concurrent_value": _cut(gap.candidate),
+        "count": count,
+        "rate": round(count / tried, 4),
+        "in_baseline": False,
+        "exchange_ids": [group.baseline[0], group.candidate[0]],
+        "request": {
+            "method": seed.method,
+            "url": seed.url,
+            "headers": [list(h) for h in seed.headers],
+            "body": seed.body.decode("utf-8", errors="replace") or None,
+        },
+        "seed": seed.exchange_id,
+        "alone": response_json(base, 4096),
+        "concurrent": response_json(cand, 4096),
+        "parameter": mutant.parameter.label,
+        "value": mutant.shown,
+        "mutation": mutant.why,
+    }
+
+
+def _answer(reply: Reply) -> str:
+    """``500``, ``reset``, ``200 with an empty list``."""
+    if reply.error_kind is not None:
+        return reply.error_kind.value
+    try:
+        doc = orjson.loads(reply.body or b"")
+    except orjson.JSONDecodeError:
+        return str(reply.status)
+    if isinstance(doc, dict):
+        doc = next((v for v in doc.values() if isinstance(v, list)), doc)
+    if isinstance(doc, list):
+        return f"{reply.status} with " + (f"a list of {len(doc)}" if doc else "an empty list")
+    return str(reply.status)
+
+
+def _cut(value: object) -> object:
+    if isinstance(value, str) and len(value) > VALUE_CHARS:
+        return value[: VALUE_CHARS - 1] + "…"
+    return value
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"

@@ -1,0 +1,49 @@
+"""Each side's own origin is masked before diffing."""
+
+from __future__ import annotations
+
+from shadowtape.diff.compare import Side, compare
+from shadowtape.diff.origins import Origins, mask, spellings
+
+
+def test_spellings_with_and_without_the_default_port() -> None:
+    assert spellings("http://127.0.0.1:8001/base") == ("http://127.0.0.1:8001",)
+    assert spellings("https://API.example.test") == (
+        "https://api.example.test:443",
+        "https://api.example.test",
+    )
+    assert spellings("recorded") == ()
+
+
+def test_echoes_of_each_own_address_compare_equal_and_a_dropped_one_does_not() -> None:
+    a = Side(
+        200,
+        [("Location", "http://127.0.0.1:8001/x/1")],
+        b'{"self":"http:\\/\\/127.0.0.1:8001/x/1"}',
+    )
+    b = Side(
+        200, [("Location", "HTTP://127.0.0.1:9002/x/1")], b'{"self":"http://127.0.0.1:9002/x/1"}'
+    )
+    ma = mask(a, spellings("http://127.0.0.1:8001"))
+    mb = mask(b, spellings("http://127.0.0.1:9002"))
+    assert compare(ma, mb).differences == []
+    dropped = mask(Side(200, [], b.body), spellings("http://127.0.0.1:9002"))
+    assert [d.kind for d in compare(ma, dropped).differences] == ["header_missing"]
+
+
+def test_origins_per_run_and_the_recorded_origin() -> None:
+    origins = Origins.of_runs(
+        [{"run_id": "r1", "candidate": "http://127.0.0.1:9002", "baseline": "recorded"}]
+    )
+    batch = {
+        "run_id": ["r1"],
+        "scheme": ["https"],
+        "host": ["api.example.test"],
+        "baseline_mode": ["recorded"],
+    }
+    assert origins.of(batch, "baseline", 0) == (
+        "https://api.example.test:443",
+        "https://api.example.test",
+    )
+    assert "http://127.0.0.1:9002" in origins.of(batch, "candidate", 0)
+    assert "http://127.0.0.1:9002" in origins.of(batch, "repeat", 0)

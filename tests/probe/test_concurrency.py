@@ -1,0 +1,194 @@
+"""The concurrency probe end to end: `shadowtape replay --probe concurrency` against real
+loopback services, a planted race flagged, clean and random endpoints not, safely."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import orjson
+import pytest
+
+from shadowtape.cli import main
+from shadowtape.report import read_report
+from tests.probe.service import service
+from tests.replay.aserver import Arrival, AsyncServer, aserve
+from tests.replay.helpers import ex, write_tape
+from tests.servers import Reply
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),  # as tests/commands/
+]
+
+USERS = [ex(f"/api/users/{i}", at=i * 0.01) for i in range(1, 9)]
+RANDOM = [ex(f"/api/random/{i}", at=0.1 + i * 0.01) for i in range(1, 9)]
+ORDERS = [
+    ex("/api/orders", method="POST", at=0.2 + i * 0.01, body=b'{"sku":%d}' % i) for i in range(3)
+]
+ONLY = [ex("/api/only/1", at=0.3)]
+
+
+def _tape(tmp_path: Path) -> Path:
+    return write_tape(tmp_path / "tape", [*USERS, *RANDOM, *ORDERS, *ONLY])
+
+
+def _run(tmp_path: Path, candidate: str, *flags: str) -> tuple[int, dict[str, object]]:
+    code = main(
+        [
+            "replay",
+            str(_tape(tmp_path)),
+            "--candidate",
+            candidate,
+            "--out",
+            str(tmp_path / "run"),
+            "--pace",
+            "asap",
+            # One at a time: the race is left for the probe to provoke.
+            "--concurrency",
+            "1",
+            "--progress",
+            "off",
+            "--probe",
+            "concurrency",
+            "--probe-concurrency",
+            "8",
+            *flags,
+        ]
+    )
+    report = orjson.loads((tmp_path / "run" / "report.json").read_bytes())
+    return code, report
+
+
+def _findings(report: dict[str, object]) -> list[dict[str, object]]:
+    probes = report["probes"]
+    assert isinstance(probes, list)
+    (probe,) = probes
+    return list(probe["findings"])
+
+
+def _probe_arrivals(server: AsyncServer, path: str) -> int:
+    return sum(1 for a in server.arrivals if a.path.startswith(path))
+
+
+def test_a_planted_race_is_flagged_on_the_candidate(tmp_path: Path) -> None:
+    with service(racy=True) as candidate, service(racy=False) as baseline:
+        code, report = _run(tmp_path, candidate.url, "--baseline", baseline.url)
+    assert code == 1
+    found = _findings(report)
+    assert found, "the race was not found"
+    assert {f["endpoint"] for f in found} == {"GET /api/users/{id}"}
+    assert {f["target"] for f in found} == {"candidate"}
+    race = found[0]
+    assert race["kind"] == "race"
+    assert not race["in_baseline"]
+    assert race["alone_value"] != race["concurrent_value"]
+    assert len(race["exchange_ids"]) == 2
+    assert any("race" in r for r in report["gate"]["reasons"])
+    assert "race" in report["gate"]["fail_on"]
+    # Both answers of the example are in the exchange log.
+    log = [
+        orjson.loads(line)
+        for line in (tmp_path / "run" / "probes" / "exchanges.jsonl").read_bytes().splitlines()
+    ]
+    ids = {r["exchange_id"]: r for r in log}
+    alone, at_once = (ids[i] for i in race["exchange_ids"])
+    assert (alone["round"], at_once["round"]) == ("alone", "concurrent")
+    # The report reads back with its probes, and every format shows them.
+    typed = read_report(tmp_path / "run" / "report.json")
+    assert typed.probes is not None and typed.probes[0].findings[0].gated
+    assert "Probes" in (tmp_path / "run" / "summary.md").read_text()
+    assert "probe concurrency" in (tmp_path / "run" / "junit.xml").read_text()
+    assert 'id="probes"' in (tmp_path / "run" / "report.html").read_text()
+
+
+def test_a_recorded_baseline_probes_the_candidate_alone(tmp_path: Path) -> None:
+    with service(racy=True) as candidate:
+        _, report = _run(tmp_path, candidate.url)
+    found = _findings(report)
+    assert {(f["endpoint"], f["target"]) for f in found} == {("GET /api/users/{id}", "candidate")}
+    assert report["probes"][0]["targets"] == ["candidate"]
+
+
+@pytest.mark.parametrize("baseline", [True, False], ids=["live-baseline", "recorded-baseline"])
+def test_a_clean_build_is_not_flagged_even_where_answers_are_random(
+    tmp_path: Path, baseline: bool
+) -> None:
+    with service(racy=False) as candidate, service(racy=False) as base:
+        flags = ["--baseline", base.url] if baseline else []
+        _, report = _run(tmp_path, candidate.url, *flags, "--fail-on", "race")
+        probed = _probe_arrivals(candidate, "/api/random/")
+    assert _findings(report) == []
+    assert report["gate"]["passed"] is True
+    assert probed > len(RANDOM)  # the random endpoint was probed, not left out
+    probe = report["probes"][0]
+    assert probe["endpoints"] == 2
+    reasons = {u["location"]: u["reason"] for u in probe["unverified"]}
+    assert reasons == {
+        "POST /api/orders": "mutating_not_allowed",
+        "GET /api/only/{id}": "too_few_samples",
+    }
+
+
+def test_a_baseline_that_races_too_is_reported_as_the_baselines(tmp_path: Path) -> None:
+    with service(racy=True) as candidate, service(racy=True) as baseline:
+        code, report = _run(tmp_path, candidate.url, "--baseline", baseline.url)
+    found = _findings(report)
+    assert {f["target"] for f in found} == {"candidate", "baseline"}
+    assert all(f["in_baseline"] for f in found if f["target"] == "candidate")
+    assert not any("race" in r for r in report["gate"]["reasons"])
+    assert code == 0
+
+
+def test_mutating_requests_are_not_probed_without_the_flag(tmp_path: Path) -> None:
+    with service(racy=False) as candidate, service(racy=False) as baseline:
+        _run(tmp_path, candidate.url, "--baseline", baseline.url)
+        posts = [a for s in (candidate, baseline) for a in s.arrivals if a.method != "GET"]
+    assert posts == []
+
+
+def test_mutating_requests_are_probed_with_the_flag(tmp_path: Path) -> None:
+    with service(racy=False) as candidate:
+        _, report = _run(tmp_path, candidate.url, "--allow-mutating")
+        posts = _probe_arrivals(candidate, "/api/orders")
+    # The replay sent 3; the probe: alone twice and 8 at once.
+    assert posts == 3 + 3 + 8 + 3
+    assert _findings(report) == []
+
+
+def test_nothing_goes_to_the_recorded_host(tmp_path: Path) -> None:
+    # The tape names a host that is listening (the decoy), in its requests' host and Host
+    # header; the probe sends to the candidate only, with the candidate's Host.
+    with service(racy=False) as decoy, service(racy=False) as candidate:
+        where = f"127.0.0.1:{decoy.port}"
+        recorded = [
+            ex(f"/api/users/{i}", at=i * 0.01, host=where, headers=[("Host", where)])
+            for i in range(1, 9)
+        ]
+        tape = write_tape(tmp_path / "tape", recorded)
+        main(
+            ["replay", str(tape), "--candidate", candidate.url, "--out", str(tmp_path / "run"),
+             "--pace", "asap", "--progress", "off", "--probe", "concurrency"]
+        )  # fmt: skip
+        hosts = {v for a in candidate.arrivals for n, v in a.headers if n.lower() == "host"}
+        probed = len(candidate.arrivals)
+    assert decoy.arrivals == []
+    assert hosts == {f"127.0.0.1:{candidate.port}"}
+    assert probed > len(recorded)
+
+
+def test_a_failing_target_stops_the_probe_with_the_reason(tmp_path: Path) -> None:
+    served = {"n": 0}
+
+    async def breaks_after_the_replay(arrival: Arrival) -> Reply:
+        served["n"] += 1
+        await asyncio.sleep(0)
+        return Reply(200, body=b"{}") if served["n"] <= 20 else Reply(503, body=b"{}")
+
+    with aserve(breaks_after_the_replay) as candidate:
+        _, report = _run(tmp_path, candidate.url, "--fail-on", "none")
+        sent = len(candidate.arrivals)
+    probe = report["probes"][0]
+    assert probe["stopped"] and "stopped early" in probe["stopped"][0]
+    # Stopped after the first endpoint: far fewer than both endpoints' rounds.
+    assert sent - 20 < 2 * (8 + 8 + 8)

@@ -1,0 +1,236 @@
+"""The shapes probe end to end: `shadowtape replay --probe shapes` against real loopback
+services; a page past the end and a mangled non-ASCII name flagged, a clean build (random
+ids and timestamps included) not, the cap and the safety rules held."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import orjson
+import pytest
+
+from shadowtape.cli import main
+from tests.replay.aserver import Arrival, AsyncServer, Handler, aserve
+from tests.replay.helpers import ex, write_tape
+from tests.servers import Reply
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),  # as tests/commands/
+]
+
+JSON = [("Content-Type", "application/json")]
+#: Three pages of items; the recording reads pages 1 to 3.
+PAGES = 3
+ITEMS = [ex("/api/items", at=i * 0.01, query=f"page={i}") for i in range(1, PAGES + 1)]
+GREET = [
+    ex("/api/greet", at=0.1 + i * 0.01, query=f"name={n}") for i, n in enumerate(["ada", "bob"])
+]
+RANDOM = [ex(f"/api/random/{i}", at=0.2 + i * 0.01) for i in range(1, 4)]
+ORDERS = [
+    ex(
+        "/api/orders",
+        method="POST",
+        at=0.3 + i * 0.01,
+        body=b'{"sku":%d,"customer":{"name":"ada"}}' % i,
+        headers=[("Content-Type", "application/json")],
+    )
+    for i in range(1, 3)
+]
+
+
+def handler(*, crashes_past_the_end: bool = False, mangles: bool = False) -> Handler:
+    async def handle(arrival: Arrival) -> Reply:
+        path, _, query = arrival.path.partition("?")
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        parts = path.strip("/").split("/")
+        if path == "/api/items":
+            raw = params.get("page", "1")
+            if not raw.lstrip("-").isdigit() or int(raw) < 1:
+                return Reply(400, JSON, b'{"error":"bad page"}')
+            page = int(raw)
+            if page > PAGES and crashes_past_the_end:
+                return Reply(500, JSON, b'{"error":"IndexError"}')
+            items = [page * 10 + i for i in range(3)] if page <= PAGES else []
+            return Reply(200, JSON, orjson.dumps({"page": page, "items": items}))
+        if path == "/api/greet":
+            name = params.get("name", "")
+            if mangles:
+                name = name.encode("utf-8").decode("latin-1")
+            return Reply(200, JSON, orjson.dumps({"greeting": f"hello {name}"}))
+        if parts[:2] == ["api", "random"]:
+            ident = parts[2] if len(parts) > 2 else ""
+            body = {"id": ident, "token": str(uuid.uuid4()), "at": time.time()}
+            return Reply(200, JSON, orjson.dumps(body))
+        if path == "/api/orders":
+            try:
+                doc = orjson.loads(arrival.body)
+            except orjson.JSONDecodeError:
+                return Reply(400, JSON, b'{"error":"bad json"}')
+            error = {"error": "bad order", "request_id": str(uuid.uuid4())}
+            if not isinstance(doc, dict) or not isinstance(doc.get("sku"), int):
+                return Reply(422, JSON, orjson.dumps(error))
+            return Reply(201, JSON, orjson.dumps({"order": str(uuid.uuid4()), "sku": doc["sku"]}))
+        return Reply(404, JSON, b'{"error":"not found"}')
+
+    return handle
+
+
+def _run(tmp_path: Path, candidate: str, *flags: str) -> tuple[int, dict[str, object]]:
+    tape = write_tape(tmp_path / "tape", [*ITEMS, *GREET, *RANDOM, *ORDERS])
+    code = main(
+        ["replay", str(tape), "--candidate", candidate, "--out", str(tmp_path / "run"),
+         "--pace", "asap", "--progress", "off", "--probe", "shapes", *flags]
+    )  # fmt: skip
+    return code, orjson.loads((tmp_path / "run" / "report.json").read_bytes())
+
+
+def _probe(report: dict[str, object]) -> dict[str, object]:
+    probes = report["probes"]
+    assert isinstance(probes, list)
+    (probe,) = probes
+    assert probe["name"] == "shapes"
+    return dict(probe)
+
+
+def _findings(report: dict[str, object]) -> dict[tuple[str, str], dict[str, object]]:
+    return {(f["endpoint"], f["location"]): f for f in _probe(report)["findings"]}
+
+
+def test_a_page_past_the_end_that_crashes_the_candidate_is_a_shape(tmp_path: Path) -> None:
+    with (
+        aserve(handler(crashes_past_the_end=True)) as candidate,
+        aserve(handler()) as baseline,
+    ):
+        code, report = _run(tmp_path, candidate.url, "--baseline", baseline.url)
+    assert code == 1
+    found = _findings(report)
+    assert set(found) == {("GET /api/items", "query page")}
+    shape = found["GET /api/items", "query page"]
+    assert shape["kind"] == "shape" and shape["target"] == "candidate"
+    message = str(shape["message"])
+    assert message.startswith("page=4, past the last page seen (3): 500 on the candidate")
+    assert "200 with an empty list on the baseline" in message
+    assert any("shape" in r and "query page" in r for r in report["gate"]["reasons"])
+    assert "shape" in report["gate"]["fail_on"]
+    assert "[baseline, candidate:" in (tmp_path / "run" / "summary.md").read_text()
+
+
+def test_a_candidate_that_mangles_non_ascii_names_is_a_shape(tmp_path: Path) -> None:
+    with (
+        aserve(handler(mangles=True)) as candidate,
+        aserve(handler()) as baseline,
+    ):
+        code, report = _run(tmp_path, candidate.url, "--baseline", baseline.url)
+    assert code == 1
+    found = _findings(report)
+    assert set(found) == {("GET /api/greet", "query name")}
+    shape = found["GET /api/greet", "query name"]
+    assert str(shape["message"]).startswith("name=Łukasz, a non-ASCII string: $.greeting was")
+    assert shape["alone_value"] == "hello Łukasz"
+    assert shape["concurrent_value"] != "hello Łukasz"
+    assert shape["count"] >= 4  # every non-ASCII value, not the ASCII ones
+
+
+@pytest.mark.parametrize("mutating", [False, True], ids=["safe-only", "allow-mutating"])
+def test_a_clean_candidate_like_the_baseline_is_not_flagged(tmp_path: Path, mutating: bool) -> None:
+    flags = ["--allow-mutating"] if mutating else []
+    with (
+        aserve(handler()) as candidate,
+        aserve(handler()) as baseline,
+    ):
+        code, report = _run(tmp_path, candidate.url, "--baseline", baseline.url, *flags)
+        random = [a for a in candidate.arrivals if a.path.startswith("/api/random/")]
+    probe = _probe(report)
+    assert probe["findings"] == []
+    assert code == 0 and report["gate"]["passed"] is True
+    assert len(random) > len(RANDOM) + 2  # the random endpoint was probed, not left out
+    assert probe["endpoints"] == (4 if mutating else 3)
+
+
+def test_mutating_requests_are_not_mutated_without_the_flag(tmp_path: Path) -> None:
+    with (
+        aserve(handler()) as candidate,
+        aserve(handler()) as baseline,
+    ):
+        _, report = _run(tmp_path, candidate.url, "--baseline", baseline.url)
+        posts = [a for s in (candidate, baseline) for a in s.arrivals if a.method != "GET"]
+    assert posts == []
+    reasons = {u["location"]: u["reason"] for u in _probe(report)["unverified"]}
+    assert reasons == {"POST /api/orders": "mutating_not_allowed"}
+
+
+def test_at_most_n_mutants_per_endpoint_are_sent(tmp_path: Path) -> None:
+    with (
+        aserve(handler()) as candidate,
+        aserve(handler()) as baseline,
+    ):
+        _, report = _run(tmp_path, candidate.url, "--baseline", baseline.url, "--probe-shapes", "3")
+        items = _sent(candidate, "/api/items")
+    # The replay's 3 pages, each seed the mutants come from twice (one: page=1), 3 mutants.
+    assert items == len(ITEMS) + 2 + 3
+    probe = _probe(report)
+    assert probe["settings"] == {"sample": 20, "shapes": 3, "mutants": 9}
+
+
+def test_a_recorded_baseline_sends_nothing_and_says_why(tmp_path: Path) -> None:
+    with aserve(handler(crashes_past_the_end=True)) as candidate:
+        _, report = _run(tmp_path, candidate.url, "--repeat-sample", "0")
+        sent = len(candidate.arrivals)
+    probe = _probe(report)
+    assert sent == len(ITEMS) + len(GREET) + len(RANDOM)  # the replay's own, nothing more
+    assert probe["findings"] == []
+    assert [u["reason"] for u in probe["unverified"]] == ["needs_live_baseline"]
+
+
+def test_only_the_named_targets_receive_anything(tmp_path: Path) -> None:
+    with (
+        aserve(handler()) as decoy,
+        aserve(handler()) as candidate,
+        aserve(handler()) as baseline,
+    ):
+        where = f"127.0.0.1:{decoy.port}"
+        recorded = [
+            ex("/api/items", at=i * 0.01, query=f"page={i}", host=where, headers=[("Host", where)])
+            for i in range(1, 4)
+        ]
+        tape = write_tape(tmp_path / "tape", recorded)
+        main(
+            ["replay", str(tape), "--candidate", candidate.url, "--baseline", baseline.url,
+             "--out", str(tmp_path / "run"), "--pace", "asap", "--progress", "off",
+             "--probe", "shapes"]
+        )  # fmt: skip
+        hosts = {v for a in candidate.arrivals for n, v in a.headers if n.lower() == "host"}
+        probed = len(candidate.arrivals)
+    assert decoy.arrivals == []
+    assert hosts == {f"127.0.0.1:{candidate.port}"}
+    assert probed > len(recorded)
+
+
+def _sent(server: AsyncServer, path: str) -> int:
+    return sum(1 for a in server.arrivals if a.path.split("?")[0] == path)
+
+
+def test_a_candidate_failing_most_probe_requests_is_stopped_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    replayed = len(ITEMS) + len(GREET) + len(RANDOM)
+
+    async def breaks_after_the_replay(arrival: Arrival) -> Reply | None:
+        if len(broken.arrivals) <= replayed:
+            return await handler()(arrival)
+        return Reply(503, JSON, b"{}")
+
+    with (
+        aserve(breaks_after_the_replay) as broken,
+        aserve(handler()) as baseline,
+    ):
+        _, report = _run(tmp_path, broken.url, "--baseline", baseline.url, "--fail-on", "none")
+        sent = len(broken.arrivals) - replayed
+    probe = _probe(report)
+    assert probe["stopped"] and "stopped early" in probe["stopped"][0]
+    assert sent < 20  # stopped on the first endpoint, not 3 endpoints of mutants
+    assert "target_failing" in {u["reason"] for u in probe["unverified"]}

@@ -1,0 +1,36 @@
+"""MessagePack bodies, sanitized like JSON."""
+
+from __future__ import annotations
+
+import msgpack  # type: ignore[import-untyped]
+
+from shadowtape.sanitize.bodies import sanitize_body
+from shadowtape.sanitize.context import Context
+from shadowtape.sanitize.msgpackbody import sanitize_msgpack
+from shadowtape.sanitize.pseudonym import Pseudonymizer
+from shadowtape.sanitize.rules import Policy
+
+
+def _ctx() -> Context:
+    return Context(Policy.build(), Pseudonymizer(b"k"))
+
+
+def test_secret_fields_and_detected_values_are_replaced() -> None:
+    body = msgpack.packb({"user": "ann", "password": "hunter22", "note": "mail ann@corp.example"})
+    out = sanitize_body(body, "application/msgpack", _ctx(), "request.body")
+    doc = msgpack.unpackb(out)
+    assert doc["user"] == "ann"
+    assert doc["password"] != "hunter22" and "ann@corp.example" not in doc["note"]
+
+
+def test_an_unchanged_document_is_returned_as_is() -> None:
+    body = msgpack.packb({"user": "ann", "n": [1, 2.5]})
+    assert sanitize_msgpack(body, _ctx(), "request.body") is body
+
+
+def test_what_json_cannot_hold_is_scanned_as_bytes() -> None:
+    key = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    body = msgpack.packb({"raw": b"\x00\xff", "token": key}, use_bin_type=True)
+    assert sanitize_msgpack(body, _ctx(), "request.body") is None
+    out = sanitize_body(body, "application/x-msgpack", _ctx(), "request.body")
+    assert key.encode() not in out and len(out) == len(body)
