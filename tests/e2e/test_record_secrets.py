@@ -1,5 +1,9 @@
 """No secret reaches disk: secrets planted in every position, through a real mitmdump.
 
+The second test plants issue 18's places: a Bearer token echoed in WWW-Authenticate, a
+reset token in a Location and a Link, a key in the upstream's reason phrase, an e-mail
+address as a JSON key, the 18th of 18 cookies echoed in another header.
+
 Each example runs one proxy for many generated requests (starting mitmdump per request
 would take minutes): secrets go into headers, cookies, query strings, JSON at any depth,
 form and multipart fields and gzip-compressed bodies, on the request side and on the
@@ -12,7 +16,7 @@ from __future__ import annotations
 import gzip
 import json
 import string
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
@@ -20,6 +24,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.record_support import proxy, read_tapes
+from tests.e2e.test_record_streaming import raw_upstream
 from tests.servers import Received, Reply, serve
 
 pytestmark = pytest.mark.e2e
@@ -134,3 +139,95 @@ def test_no_planted_secret_reaches_disk(
         leaked = [f"{pos}:{s}" for s, pos in secrets.items() if s in text]
         assert not leaked, f"{ex.request.method} {ex.request.target} read back with {leaked}"
         assert ex.redactions, f"{ex.request.target} has no redactions listed"
+
+
+# -- issue 18: headers, URLs, the reason phrase, JSON keys --------------------------------
+
+tokens = st.text(string.ascii_letters + string.digits, min_size=16, max_size=32).filter(
+    lambda t: sum(c.isdigit() for c in t) >= 3 and sum(c.isalpha() for c in t) >= 3
+)
+addresses = st.tuples(
+    st.text(string.ascii_lowercase, min_size=4, max_size=10),
+    st.text(string.ascii_lowercase, min_size=4, max_size=10),
+).map(lambda t: f"{t[0]}.x7@{t[1]}.example")
+stripe_keys = st.text(string.ascii_letters + string.digits, min_size=24, max_size=24).map(
+    lambda t: "sk_live_" + t
+)
+
+
+def _raw_reply(head: bytes) -> bytes:
+    """The upstream's answer, written byte for byte (a reason phrase of its own)."""
+    lines = head.decode("latin-1").split("\r\n")
+    target = lines[0].split(" ")[1]
+    plant = {
+        k.lower(): v for k, _, v in (line.partition(": ") for line in lines[1:] if ": " in line)
+    }
+    status, extra, body = "200 OK", [], b"ok"
+    if target.startswith("/protected"):
+        token = plant["authorization"].split(" ", 1)[1]
+        status = "401 Unauthorized"
+        extra.append(f'WWW-Authenticate: Bearer realm="api", error="invalid_token" t="{token}"')
+    elif target.startswith("/forgot"):
+        token = plant["x-plant"]
+        status = "302 Found"
+        extra.append(f"Location: https://app.test/password/reset/{token}")
+        extra.append(f"Link: <https://app.test/verify/{token}>; rel=next")
+    elif target.startswith("/revoked"):
+        status = f"403 Key {plant['x-plant']} revoked"
+    elif target.startswith("/users"):
+        body = json.dumps({plant["x-plant"]: {"role": "admin"}}).encode()
+        extra.append("Content-Type: application/json")
+    head_out = [f"HTTP/1.1 {status}", *extra, f"Content-Length: {len(body)}", "Connection: close"]
+    return ("\r\n".join(head_out) + "\r\n\r\n").encode("latin-1") + body
+
+
+@settings(
+    max_examples=2,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    token=tokens,
+    reset=tokens,
+    key=stripe_keys,
+    address=addresses,
+    cookies=st.lists(tokens, min_size=18, max_size=18, unique=True),
+)
+def test_headers_urls_reason_and_json_keys_never_reach_disk(
+    token: str,
+    reset: str,
+    key: str,
+    address: str,
+    cookies: list[str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    tapes = tmp_path_factory.mktemp("secrets18") / "tapes"
+    with (
+        raw_upstream(lambda conn, head: conn.sendall(_raw_reply(head))) as upstream,
+        proxy(upstream, tapes, options={"shadowtape_compression": "none"}) as p,
+    ):
+        with httpx.Client(base_url=p.url, timeout=10) as client:
+            jar = "; ".join(f"c{i}={value}" for i, value in enumerate(cookies))
+            answers = [
+                client.get("/protected", headers={"Authorization": f"Bearer {token}"}),
+                client.get("/forgot", headers={"X-Plant": reset}),
+                client.get("/revoked", headers={"X-Plant": key}),
+                client.post("/users", json={address: {"n": 1}}, headers={"X-Plant": address}),
+                client.get("/a", headers={"Cookie": jar, "X-Trace": f"echo:{cookies[-1]}."}),
+            ]
+        assert [a.status_code for a in answers] == [401, 302, 403, 200, 200]
+        assert answers[2].reason_phrase == f"Key {key} revoked"  # the client got it unchanged
+        assert p.stop() == 0
+    planted = [token, reset, key, address, *cookies]
+    files = [path for path in tapes.rglob("*") if path.is_file()]
+    assert files, "nothing was written"
+    for path in files:
+        raw = path.read_bytes()
+        leaked = [s for s in planted if s.encode() in raw or quote(s).encode() in raw]
+        assert not leaked, f"{path.name} holds raw secrets {leaked}"
+    exchanges = read_tapes(tapes)
+    assert len(exchanges) == 5
+    for ex in exchanges:
+        leaked = [s for s in planted if s in repr(ex)]
+        assert not leaked, f"{ex.request.target} read back with {leaked}"

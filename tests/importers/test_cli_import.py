@@ -318,6 +318,86 @@ def test_resanitize_sanitizes_a_sealed_export_again(
     assert all(a != b for a, b in zip(again, auth(tmp_path / "one"), strict=True))
 
 
+def test_import_har_plants_issue_18_secrets_and_none_reach_disk(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Headers, URLs, the reason phrase, error messages and JSON keys of a HAR capture go
+    through the same sanitizer: no planted value reaches any byte under the tape folder."""
+    token, reset, code_ = "Zq9vR2xT7mPa4KwE8sLd", "rst8Kq2LmZ0pWx4Yb7", "auth9Code2Xy7Q"
+    key, address, cookie = (
+        "sk_live_a1B2c3D4e5F6g7H8i9J0k1L2",
+        "ann.lee@corp.example",
+        "ck7Yz3Qw9Pl2",
+    )
+    body = orjson.dumps(
+        {address: {"role": "admin"}, "env": [{"name": "DB_PASSWORD", "value": cookie}]}
+    )
+
+    def entry(url: str, status: int, reason: str, headers: list[dict[str, str]]) -> object:
+        return {
+            "startedDateTime": "2026-01-01T00:00:00.000Z",
+            "time": 1,
+            "request": {
+                "method": "POST",
+                "url": url,
+                "httpVersion": "HTTP/1.1",
+                "headers": [
+                    {"name": "Authorization", "value": f"Bearer {token}"},
+                    {"name": "Cookie", "value": f"sid={cookie}"},
+                    {"name": "Content-Type", "value": "application/json"},
+                ],
+                "queryString": [],
+                "cookies": [],
+                "headersSize": -1,
+                "bodySize": len(body),
+                "postData": {"mimeType": "application/json", "text": body.decode()},
+            },
+            "response": {
+                "status": status,
+                "statusText": reason,
+                "httpVersion": "HTTP/1.1",
+                "headers": headers,
+                "cookies": [],
+                "content": {"size": 0, "mimeType": "text/plain", "text": ""},
+                "redirectURL": "",
+                "headersSize": -1,
+                "bodySize": 0,
+            },
+            "cache": {},
+            "timings": {"send": 0, "wait": 1, "receive": 0},
+        }
+
+    entries = [
+        entry(
+            f"https://app.test/password/reset/{reset}?code={code_}&state=s{code_}",
+            401,
+            f"Key {key} revoked",
+            [
+                {"name": "WWW-Authenticate", "value": f'Bearer error="invalid_token" t="{token}"'},
+                {
+                    "name": "Location",
+                    "value": f"https://app.test/verify/{reset}#access_token={token}",
+                },
+                {"name": "Link", "value": f"<https://app.test/invite/{reset}>; rel=next"},
+            ],
+        ),
+        entry(f"https://app.test/x;jsessionid={cookie}", 0, f"X-Api-Key: {token}", []),
+    ]
+    har = tmp_path / "planted.har"
+    har.write_bytes(orjson.dumps({"log": {"version": "1.2", "entries": entries}}))
+    tapes = tmp_path / "tapes"
+    code, _, err = _run(capsys, "import", "har", str(har), "--tapes", str(tapes))
+    assert code == 0, err
+    planted = [token, reset, code_, key, address, cookie]
+    files = [p for p in tapes.rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        raw = path.read_bytes()
+        assert not [s for s in planted if s.encode() in raw], path
+    for exchange in TapeReader(tapes):
+        assert not [s for s in planted if s in repr(exchange)]
+
+
 def test_no_planted_secret_reaches_any_byte_of_an_imported_tape(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

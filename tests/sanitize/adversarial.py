@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import msgpack  # type: ignore[import-untyped]
 
-from shadowtape import Exchange, Request, Response
+from shadowtape import ErrorKind, Exchange, ExchangeError, Request, Response
 
 #: The recorder's default body cap (``shadowtape_max_body``, "1m").
 BODY_CAP = 1024 * 1024
@@ -54,6 +54,19 @@ def _pem(size: int) -> str:
 
 
 #: Name -> payload of (about) ``size`` characters.
+def _distinct_secrets(n: int) -> str:
+    """Secret-named pairs with a different value each: hundreds of echo search strings."""
+    out = []
+    size = 0
+    i = 0
+    while size < n:
+        item = f"password=tok{i:08d}x&note=tok{i // 2:08d}x&"
+        out.append(item)
+        size += len(item)
+        i += 1
+    return "".join(out)[:n]
+
+
 OPENINGS: dict[str, Callable[[int], str]] = {
     "a%40 repeated": lambda n: _repeat("a%40", n),
     "@ repeated": lambda n: _repeat("a@", n),
@@ -102,6 +115,15 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "= repeated": lambda n: "=" * n,
     "; repeated": lambda n: _repeat("a;", n),
     "plus repeated": lambda n: "+" * n,
+    "/reset/ repeated": lambda n: _repeat("/reset/", n),
+    "(S( repeated": lambda n: _repeat("(S(", n),
+    "token-like segments": lambda n: _repeat("/Zq9vR2xT7mPa4KwE8sLd", n),
+    "X-Api-Key: repeated": lambda n: _repeat("X-Api-Key: ", n),
+    "Authorization: then spaces": lambda n: _pad("Authorization:", " ", n),
+    "name/value pairs": lambda n: _repeat('{"name": "password", "value": "x"}, ', n),
+    "GraphQL bindings": lambda n: _repeat("login(password: $p) ", n),
+    "distinct secrets": _distinct_secrets,
+    "<url> repeated": lambda n: _repeat("<https://a.test/reset/x>; ", n),
     # Issue 18: text-body, XML, token-format and PII openings.
     "--password repeated": lambda n: _repeat("--password ", n),
     "-Ddb.password= repeated": lambda n: _repeat("-Ddb.password=", n),
@@ -142,8 +164,15 @@ class Case:
         request, response = self.exchange.request, self.exchange.response
         assert response is not None
         heads = sum(len(n) + len(v) for n, v in (*request.headers, *response.headers))
+        error = self.exchange.error
+        texts = len(response.reason) + (len(error.message) if error is not None else 0)
         return (
-            len(request.body) + len(response.body) + heads + len(request.path) + len(request.query)
+            len(request.body)
+            + len(response.body)
+            + heads
+            + len(request.path)
+            + len(request.query)
+            + texts
         )
 
     def scannable(self) -> bytes:
@@ -151,7 +180,8 @@ class Case:
         request, response = self.exchange.request, self.exchange.response
         assert response is not None
         heads = "\n".join(f"{n}: {v}" for n, v in (*request.headers, *response.headers))
-        text = f"{request.path}?{request.query}\n{heads}\n".encode()
+        error = self.exchange.error.message if self.exchange.error is not None else ""
+        text = f"{request.path}?{request.query}\n{heads}\n{response.reason}\n{error}\n".encode()
         return text + request.body + response.body
 
 
@@ -163,6 +193,8 @@ def _exchange(
     response_body: bytes = b"",
     path: str = "/submit",
     query: str = "",
+    reason: str = "OK",
+    error: str = "",
 ) -> Exchange:
     return Exchange(
         request=Request(
@@ -176,11 +208,12 @@ def _exchange(
         ),
         response=Response(
             200,
-            "OK",
+            reason,
             headers=response_headers,
             body=response_body,
             body_size=len(response_body),
         ),
+        error=ExchangeError(ErrorKind.OTHER, error) if error else None,
     )
 
 
@@ -235,6 +268,9 @@ CARRIERS: dict[str, Callable[[str], Exchange]] = {
         request_body=msgpack.packb({"note": p}),
     ),
     "path": lambda p: _exchange(path="/files/" + p),
+    "Link header": lambda p: _exchange(response_headers=(("Link", p),)),
+    "reason phrase": lambda p: _exchange(reason=p),
+    "error message": lambda p: _exchange(error=p),
 }
 
 

@@ -44,7 +44,7 @@ def test_echo_only_mode_replaces_nothing_new() -> None:
     assert not c.redactions
 
 
-def test_with_many_secrets_echo_matches_whole_tokens_in_one_pass() -> None:
+def test_with_many_secrets_echo_still_finds_each_one_anywhere() -> None:
     c = ctx()
     values = [f"tok{i:05d}secret" for i in range(EXACT_ECHO + 10)]
     for value in values:
@@ -52,8 +52,9 @@ def test_with_many_secrets_echo_matches_whole_tokens_in_one_pass() -> None:
     text = f"a {values[0]} /s/{values[-1]}/x k={values[5]}== {values[7]}x"
     out = c.text(text, "response.body.text", kind=True)
     assert out == (
-        f"a {PSEUDO(values[0])} /s/{PSEUDO(values[-1])}/x k={PSEUDO(values[5])}== {values[7]}x"
-    )  # the last one is not a whole token: a documented limit
+        f"a {PSEUDO(values[0])} /s/{PSEUDO(values[-1])}/x k={PSEUDO(values[5])}== "
+        f"{PSEUDO(values[7])}x"
+    )  # the last one is not a whole token: found all the same (this asserted a leak)
     assert c.echo_bytes(f"\x00{values[1]}\xff".encode("latin-1"), "b") == (
         f"\x00{PSEUDO(values[1])}\xff".encode("latin-1")
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 
+import orjson
+
 from shadowtape.sanitize.context import Context
-from shadowtape.sanitize.headers import cookies, credential, sanitize, set_cookies
+from shadowtape.sanitize.headers import cookies, credential, quoted_lines, sanitize, set_cookies
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy, Rules
 
@@ -95,3 +97,91 @@ def test_a_cookie_value_is_echoed_into_later_headers() -> None:
     headers = [("Cookie", "sid=s3cr3t-session"), ("Referer", "https://a.test/x/s3cr3t-session")]
     sanitize(headers, c, "request")
     assert headers[1][1] == f"https://a.test/x/{PSEUDO('s3cr3t-session')}"
+
+
+def test_detectors_and_echo_run_over_allow_listed_headers() -> None:
+    c = ctx()
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9P"
+    headers = [
+        ("Authorization", "Bearer Zq9vR2xT7mPa4KwE8sLd"),
+        (
+            "WWW-Authenticate",
+            'Bearer realm="api", error="invalid_token" hint="Zq9vR2xT7mPa4KwE8sLd"',
+        ),
+        ("Proxy-Authenticate", f"Bearer {jwt}"),
+    ]
+    sanitize(headers, c, "response")
+    assert "Zq9vR2xT7mPa4KwE8sLd" not in headers[1][1]
+    assert headers[1][1].startswith('Bearer realm="api", error="invalid_token"')
+    assert jwt not in headers[2][1]
+    assert {"response.header.www-authenticate", "response.header.proxy-authenticate"} <= set(
+        c.redactions
+    )
+
+
+def test_base64_encoded_json_in_a_header_is_sanitized_and_re_encoded() -> None:
+    c = ctx()
+    doc = {"user": "ann", "password": "hunter2hunter2"}
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        encoded = encode(orjson.dumps(doc)).decode()
+        headers = [("X-Client-Context", encoded)]
+        sanitize(headers, c, "request")
+        decoded = orjson.loads(base64.b64decode(headers[0][1] + "=" * (-len(headers[0][1]) % 4)))
+        assert decoded == {"user": "ann", "password": PSEUDO("hunter2hunter2")}
+    plain = [("X-Request-Id", "c2hhZG93dGFwZS1yZXF1ZXN0")]  # base64, not JSON: kept
+    sanitize(plain, c, "request")
+    assert plain[0][1] == "c2hhZG93dGFwZS1yZXF1ZXN0"
+
+
+def test_websocket_subprotocol_tokens() -> None:
+    c = ctx()
+    headers = [
+        ("Sec-WebSocket-Protocol", "graphql-ws, access_token, opaque-token-123456"),
+        ("Sec-WebSocket-Protocol", "base64url.bearer.authorization.k8s.io.b3BhcXVlLXRva2Vu"),
+    ]
+    sanitize(headers, c, "request")
+    assert headers[0][1] == f"graphql-ws, access_token, {PSEUDO('opaque-token-123456')}"
+    assert headers[1][1] == (f"base64url.bearer.authorization.k8s.io.{PSEUDO('b3BhcXVlLXRva2Vu')}")
+
+
+def test_link_and_refresh_urls_are_parsed_like_location() -> None:
+    c = ctx()
+    headers = [
+        ("Link", "<https://app.test/reset/rst-Token-0042x>; rel=next, </plain>; rel=prev"),
+        ("Refresh", "0; url=https://app.test/cb?code=auth-code-77&lang=en"),
+        ("Content-Location", "/password/reset/abc-Def-123456"),
+    ]
+    sanitize(headers, c, "response")
+    assert headers[0][1] == (
+        f"<https://app.test/reset/{PSEUDO('rst-Token-0042x')}>; rel=next, </plain>; rel=prev"
+    )
+    assert headers[1][1] == f"0; url=https://app.test/cb?code={PSEUDO('auth-code-77')}&lang=en"
+    assert headers[2][1] == f"/password/reset/{PSEUDO('abc-Def-123456')}"
+
+
+def test_header_lines_quoted_in_a_text() -> None:
+    c = ctx()
+    text = (
+        "invalid header line b'X-Api-Key: k-123456789\\r\\nCookie: sid=s-123456; t=dark' "
+        "then\nAuthorization: Bearer tok-987654321\nContent-Type: text/plain"
+    )
+    out = quoted_lines(text, c, "error.message")
+    assert out == (
+        f"invalid header line b'X-Api-Key: {PSEUDO('k-123456789')}\\r\\n"
+        f"Cookie: sid={PSEUDO('s-123456')}; t={PSEUDO('dark')}' "
+        f"then\nAuthorization: Bearer {PSEUDO('tok-987654321')}\nContent-Type: text/plain"
+    )
+    assert "error.message" in c.redactions
+
+
+def test_many_cookies_each_echoed_anywhere() -> None:
+    # The 18th of 18 cookies, echoed next to other token characters, was left raw once
+    # the cookies' search strings passed the exact-echo limit.
+    c = ctx()
+    values = [f"v{i:02d}/Ab+cD%2Fe=f{i:02d}x" for i in range(18)]
+    headers = [
+        ("Cookie", "; ".join(f"c{i}={v}" for i, v in enumerate(values))),
+        ("X-Trace", f"seen {values[17]}.{values[3]}"),
+    ]
+    sanitize(headers, c, "request")
+    assert all(v not in headers[1][1] for v in values)

@@ -42,7 +42,7 @@ def test_card_numbers_as_json_numbers() -> None:
 def test_keys_holding_secrets_are_replaced() -> None:
     out, where = run({"ann@example.com": {"role": "admin"}})
     assert out == {PSEUDO("ann@example.com"): {"role": "admin"}}
-    assert where == ['response.body$["ann@example.com"]']
+    assert where == ["response.body$"]  # the key's object: a location never holds a value
 
 
 def test_escaped_secrets_are_found() -> None:
@@ -78,3 +78,66 @@ def test_indented_documents_stay_indented() -> None:
 
 def test_not_json_is_none() -> None:
     assert sanitize_json('{"password": ', Context(Policy.build(), PSEUDO), "x") is None
+
+
+def test_json_stringified_once_twice_and_three_times() -> None:
+    inner = {"user": "ann", "password": "hunter2hunter2"}
+    for times in (1, 2, 3):
+        value: object = inner
+        for _ in range(times):
+            value = json.dumps(value)
+        out, where = run({"payload": {"data": value}})
+        assert isinstance(out, dict)
+        text = out["payload"]["data"]
+        for _ in range(times):
+            text = json.loads(text)
+        assert text == {"user": "ann", "password": PSEUDO("hunter2hunter2")}, times
+        assert where == ["response.body$.payload.data.password"]
+
+
+def test_name_value_pair_objects() -> None:
+    doc = [
+        {"name": "DB_PASSWORD", "value": "s3cret-db-pass"},
+        {"field": "api_key", "Value": "k-1234567890"},
+        {"Name": "X-Auth-Token", "Value": "t-1234567890"},
+        {"name": "DB_HOST", "value": "db.internal"},
+    ]
+    out, where = run(doc)
+    assert out == [
+        {"name": "DB_PASSWORD", "value": PSEUDO("s3cret-db-pass")},
+        {"field": "api_key", "Value": PSEUDO("k-1234567890")},
+        {"Name": "X-Auth-Token", "Value": PSEUDO("t-1234567890")},
+        {"name": "DB_HOST", "value": "db.internal"},
+    ]
+    assert where == [
+        "response.body$[0].value",
+        "response.body$[1].Value",
+        "response.body$[2].Value",
+    ]
+
+
+def test_graphql_variables_bound_to_secret_arguments() -> None:
+    doc = {
+        "query": "mutation L($p: String!, $u: String!) { login(user: $u, password: $p) { ok } }",
+        "variables": {"p": "hunter2hunter2", "u": "ann"},
+    }
+    out, where = run(doc)
+    assert isinstance(out, dict)
+    assert out["variables"] == {"p": PSEUDO("hunter2hunter2"), "u": "ann"}
+    assert where == ["response.body$.variables.p"]
+
+
+def test_any_whitespace_before_the_colon() -> None:
+    c = Context(Policy.build(), PSEUDO)
+    text = '{"password"' + " " * 40 + ': "hunter2hunter2", "n": 1}'
+    out = sanitize_json(text, c, "request.body")
+    assert out is not None and "hunter2hunter2" not in out
+
+
+def test_a_location_never_holds_a_key_that_is_a_value() -> None:
+    out, where = run({"users": {"ann@example.com": {"password": "hunter2hunter2"}}})
+    assert out == {"users": {PSEUDO("ann@example.com"): {"password": PSEUDO("hunter2hunter2")}}}
+    assert where == [
+        "response.body$.users",
+        f'response.body$.users["{PSEUDO("ann@example.com")}"].password',
+    ]

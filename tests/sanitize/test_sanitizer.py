@@ -194,6 +194,44 @@ def test_a_truncated_body_does_not_end_with_part_of_a_secret(cut: bytes) -> None
     assert out.redactions
 
 
+def test_the_reason_phrase_and_quoted_header_lines_in_errors() -> None:
+    key = "sk_live_" + "a1B2c3D4e5F6g7H8i9J0"
+    exchange = Exchange(
+        request=Request("GET", "api.test", path="/x"),
+        response=Response(403, reason=f"Key {key} revoked"),
+        error=ExchangeError(
+            kind=ErrorKind.PROTOCOL,
+            message="invalid header line b'X-Api-Key: k-1234567890\\r\\n'",
+        ),
+    )
+    out = Sanitizer(key=b"k").sanitize(exchange)
+    assert out.response is not None and key not in out.response.reason
+    assert out.response.reason.startswith("Key sk_live_") and out.response.reason.endswith(
+        " revoked"
+    )
+    assert out.error is not None and "k-1234567890" not in out.error.message
+    assert {"response.reason", "error.message"} <= set(out.redactions)
+
+
+def test_redaction_locations_never_hold_a_value() -> None:
+    body = orjson.dumps({"ann.lee@corp.test": {"role": "admin"}, "x": 1})
+    exchange = Exchange(
+        request=Request(
+            "POST",
+            "api.test",
+            path="/x",
+            query="bob%40corp.test=1",
+            headers=(("Content-Type", "application/json"),),
+            body=body,
+            body_size=len(body),
+        ),
+    )
+    out = Sanitizer(key=b"k").sanitize(exchange)
+    assert out.redactions
+    for where in out.redactions:
+        assert "ann.lee" not in where and "bob" not in where, where
+
+
 def test_an_expired_deadline_drops_the_bodies_and_still_sanitizes_the_rest() -> None:
     exchange = login()
     out = Sanitizer(key=b"k").sanitize(exchange, deadline=Deadline(0.0))

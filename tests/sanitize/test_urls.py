@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from shadowtape.sanitize.context import Context
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy
-from shadowtape.sanitize.urls import params, path, url
+from shadowtape.sanitize.urls import high_entropy, params, path, secret_param, url
 
 PSEUDO = Pseudonymizer(b"k")
 
@@ -58,6 +58,69 @@ def test_urls_in_headers_userinfo_query_and_fragment() -> None:
         "response.header.location",
     )
     assert "pa55word" not in out and "tok123456" not in out
-    assert out.startswith("https://ann:") and "@app.test/cb?code=" in out
-    # An OAuth code is secret (issue 18: one name list for every format).
-    assert "code=1&" not in out and "&state=x#access_token=" in out
+    # The whole userinfo and the OAuth code and state are credentials too (issue 18).
+    assert out.startswith(f"https://{PSEUDO('ann')}:")
+    assert f"@app.test/cb?code={PSEUDO('1')}&state={PSEUDO('x')}#access_token=" in out
+
+
+def test_segments_after_trigger_words_are_credentials() -> None:
+    c = ctx()
+    for trigger in ("reset", "verify", "token", "invite", "confirm", "unsubscribe", "magic"):
+        assert (
+            path(f"/a/{trigger}/tok9912", c, "request.path") == f"/a/{trigger}/{PSEUDO('tok9912')}"
+        )
+    out = path("/users/password-reset/9f86d081884c7d65/done", c, "request.path")
+    assert out == f"/users/password-reset/{PSEUDO('9f86d081884c7d65')}/done"
+    # A plain word after a trigger is an endpoint, not a token.
+    assert path("/auth/verify/email", c, "request.path") == "/auth/verify/email"
+    assert path("/api/token/refresh", c, "request.path") == "/api/token/refresh"
+
+
+def test_high_entropy_segments_but_not_ids_slugs_or_uuids() -> None:
+    c = ctx()
+    token = "Zq9vR2xT7mPa4KwE8sLdQ"
+    assert high_entropy(token)
+    assert path(f"/s/{token}/home", c, "request.path") == f"/s/{PSEUDO(token)}/home"
+    kept = [
+        "/items/123456789012345678901234",
+        "/orders/3fa85f64-5717-4562-b3fc-2c963f66afa6",
+        "/blog/how-to-Use-HTTP2-in-2024-with-Python",
+        "/users/getUserProfileSettingsById",
+        "/assets/0a1b2c3d4e5f60718293a4b5c6d7e8f9.js",
+        "/v1/CustomerAccountSummaryReport2024",
+    ]
+    for text in kept:
+        assert path(text, c, "request.path") == text, text
+
+
+def test_cookieless_sessions_and_jsessionid() -> None:
+    c = ctx()
+    out = path("/(S(lit3py55t21z5v55vlm25s55))/orders.aspx", c, "request.path")
+    assert out == f"/(S({PSEUDO('lit3py55t21z5v55vlm25s55')}))/orders.aspx"
+    out = path("/app/cart;jsessionid=A1B2C3D4E5F6", c, "request.path")
+    assert out == f"/app/cart;jsessionid={PSEUDO('A1B2C3D4E5F6')}"
+
+
+def test_oauth_saml_and_webhook_parameters() -> None:
+    c = ctx()
+    names = ["code", "state", "code_verifier", "SAMLResponse", "SAMLRequest", "RelayState"]
+    names += ["hmac", "signature", "key", "id_token", "X-Amz-Signature"]
+    for name in names:
+        out = params(f"{name}=v-{name}-1234&zip_code=12345", c, lambda n: f"q.{n}")
+        assert out == f"{name}={PSEUDO(f'v-{name}-1234')}&zip_code=12345", name
+    assert secret_param("SAMLResponse") and not secret_param("country_code")
+
+
+def test_values_url_encoded_twice() -> None:
+    c = ctx()
+    inner = "/cb?password=hunter2hunter2&x=1"
+    twice = quote(quote(inner, safe=""), safe="")
+    out = params(f"next={twice}", c, lambda n: f"q.{n}")
+    assert "hunter2hunter2" not in out and "hunter2hunter2" not in unquote(unquote(out))
+    assert PSEUDO("hunter2hunter2") in unquote(unquote(out))
+
+
+def test_userinfo_is_replaced_whole() -> None:
+    c = ctx()
+    out = url("https://deploy-bot:s3cret-pass@git.test/repo", c, "response.header.location")
+    assert out == f"https://{PSEUDO('deploy-bot')}:{PSEUDO('s3cret-pass')}@git.test/repo"

@@ -2,19 +2,18 @@
 
 Every replacement goes through here, so three promises hold in one place: a value gets
 the same pseudonym wherever it is (``secret``/``detected``), a value found in a secret
-position is replaced wherever else it occurs in the exchange (``echo``), and every
+position is replaced wherever else it occurs in the exchange, in any of the encodings of
+echoindex.forms (``echo``), and every
 replacement is recorded by location, never by value.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import unquote
 
 from shadowtape.sanitize.detectors import Detector
-from shadowtape.sanitize.percent import quote, quote_plus
+from shadowtape.sanitize.echoindex import EchoIndex, forms
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy
 from shadowtape.sanitize.textfields import may_hold_fields, scan_fields
@@ -24,19 +23,16 @@ from shadowtape.sanitize.textfields import may_hold_fields, scan_fields
 ECHO_MIN = 6
 #: The kind recorded for a secret-position value found again somewhere else.
 ECHO_KIND = "secret"
-#: Up to this many search strings, echo finds a secret anywhere (substring search, one
-#: pass per string). Beyond it (a body holding hundreds of tokens), searching each string
-#: for each secret would cost their product, so echo matches whole tokens instead: runs
-#: of letters, digits and ``-_.~+/=%`` as split at ``/ = : @``, in one pass.
+#: Up to this many search strings, echo searches for each one in turn (``str.replace``);
+#: beyond it, all at once (echoindex.EchoIndex). Both find a secret anywhere, whole.
 EXACT_ECHO = 32
-_TOKEN = re.compile(r"[A-Za-z0-9\-_.~+/=%:@]+")
-_TOKEN_SPLIT = re.compile(r"([/=:@]+)")
 
 
 class Context:
     """Mutable, per call; never shared between threads."""
 
     __slots__ = (
+        "_echo_index",
         "_echo_keys",
         "echo",
         "echo_only",
@@ -66,6 +62,7 @@ class Context:
         #: Set for the final pass: only echo; values in secret positions are done.
         self.echo_only = False
         self._echo_keys: list[str] | None = None
+        self._echo_index: EchoIndex | None = None
 
     # -- recording -------------------------------------------------------------------
 
@@ -84,18 +81,25 @@ class Context:
         return out
 
     def remember(self, value: str, out: str) -> None:
-        """Search for ``value`` (and its URL-encoded forms) everywhere else too."""
+        """Search for ``value`` (and its encoded forms) everywhere else too."""
         if len(value) < ECHO_MIN or value in self.secrets:
             return
         self.outputs.add(out)
         self.secrets[value] = out
         added = []
-        for key, replacement in _forms(value, out):
+        for key, replacement in forms(value, out):
             if key not in self.echo:
                 self.echo[key] = replacement
                 added.append(key)
         self.order.append(tuple(added))
         self._echo_keys = None
+        if self._echo_index is not None:
+            self._echo_index.add(added)
+
+    def _index(self) -> EchoIndex:
+        if self._echo_index is None:
+            self._echo_index = EchoIndex(self.echo)
+        return self._echo_index
 
     def detected(self, value: str, location: str) -> str:
         """Replace a value a detector found in free text (not searched for elsewhere)."""
@@ -156,7 +160,7 @@ class Context:
         """Could ``text(text, ..., scope=scope)`` change anything? (Cheap; no location.)"""
         if scope.echo and self.echo:
             if len(self.echo) > EXACT_ECHO:
-                if self._echo_tokens(text, self.echo) != text:
+                if self._index().contains(text):
                     return True
             elif any(map(text.__contains__, self.echo)):
                 return True
@@ -192,31 +196,43 @@ class Context:
         pieces.append(text[done:])
         return "".join(pieces)
 
+    def clean_location(self, location: str) -> str:
+        """``location`` with every known secret and detected value in it pseudonymized.
+
+        Locations are built from names (a JSON key, a query parameter, a cookie name), and
+        a name can itself be a secret or an e-mail address: a location never holds one.
+        """
+        if self.echo and self.has_echo(location):
+            location = self._swap(location)
+        for detector in self.policy.detectors:
+            if detector.may_occur(location):
+                pieces: list[str] = []
+                done = 0
+                for start, end in detector.spans(location):
+                    value = location[start:end]
+                    if value in self.outputs or not detector.accepts(value):
+                        continue
+                    pieces += (location[done:start], self.pseudo(value))
+                    done = end
+                if pieces:
+                    location = "".join(pieces) + location[done:]
+        return location
+
     def has_echo(self, text: str) -> bool:
         """Does ``text`` hold a known secret? (With very many, it answers yes.)"""
         if not self.echo:
             return False
         if len(self.echo) > EXACT_ECHO:
-            return True
+            return self._index().contains(text)
         return any(map(text.__contains__, self.echo))
 
     def echo_bytes(self, data: bytes, location: str) -> bytes:
         """Echo known secrets in bytes that are not text (a binary body)."""
         if len(self.echo) > EXACT_ECHO:
-            as_text = data.decode("latin-1")
-            swapped = self._echo_tokens(
-                as_text,
-                {
-                    k.encode("utf-8", "surrogatepass").decode("latin-1"): v.encode(
-                        "utf-8", "surrogatepass"
-                    ).decode("latin-1")
-                    for k, v in self.echo.items()
-                },
-            )
-            if swapped != as_text:
+            swapped = self._index().sub_bytes(data)
+            if swapped != data:
                 self.record(location)
-                return swapped.encode("latin-1")
-            return data
+            return swapped
         for key in sorted(self.echo, key=len, reverse=True):
             raw = key.encode("utf-8", "surrogatepass")
             if raw in data:
@@ -225,12 +241,18 @@ class Context:
         return data
 
     def _echo_text(self, text: str, location: str) -> str:
+        new = self._swap(text)
+        if new != text:
+            self.record(location)
+        return new
+
+    def _swap(self, text: str) -> str:
+        """``text`` with every search string replaced (longest first), nothing recorded."""
         whole = self.echo.get(text)
         if whole is not None:
-            self.record(location)
             return whole
         if len(self.echo) > EXACT_ECHO:
-            new = self._echo_tokens(text, self.echo)
+            new = self._index().sub(text)
         else:
             if self._echo_keys is None:
                 self._echo_keys = sorted(self.echo, key=len, reverse=True)
@@ -238,40 +260,7 @@ class Context:
             for key in self._echo_keys:
                 if key in new:
                     new = new.replace(key, self.echo[key])
-        if new != text:
-            self.record(location)
         return new
-
-    @staticmethod
-    def _echo_tokens(text: str, echo: dict[str, str]) -> str:
-        def swap(found: re.Match[str]) -> str:
-            token = found.group(0)
-            whole = echo.get(token)
-            if whole is not None:
-                return whole
-            parts = _TOKEN_SPLIT.split(token)
-            changed = False
-            for i in range(0, len(parts), 2):
-                part = parts[i]
-                padded = part + parts[i + 1] if i + 1 < len(parts) else part
-                if part in echo:
-                    parts[i] = echo[part]
-                    changed = True
-                elif padded in echo:  # base64 padding: "abc==" split as "abc", "=="
-                    parts[i], parts[i + 1] = echo[padded], ""
-                    changed = True
-            return "".join(parts) if changed else token
-
-        return _TOKEN.sub(swap, text)
-
-
-@lru_cache(maxsize=4_096)
-def _forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
-    """A secret as it may appear elsewhere (as is, URL-encoded) and its replacements."""
-    forms = {value: out}
-    for encode in (quote, quote_plus):
-        forms.setdefault(encode(value, safe=""), encode(out, safe=""))
-    return tuple(forms.items())
 
 
 @dataclass(frozen=True, slots=True)

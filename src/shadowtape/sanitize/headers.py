@@ -11,11 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from urllib.parse import unquote
 
 import re2
 
-from shadowtape.sanitize import urls
+from shadowtape.sanitize import jsonbody, urls
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.detectors import SPACE
 
@@ -44,6 +45,23 @@ _SCHEMES = frozenset(
 _SCHEME = re2.compile(rf"([A-Za-z][A-Za-z0-9\-]*)({SPACE}+)([^{SPACE[1:-1]}][\s\S]*)")
 #: Headers whose value is a URL: parsed, so ``?token=`` and encoded secrets are found.
 _URL_HEADERS = frozenset({"location", "content-location", "referer", "origin"})
+#: Headers that hold URLs among other things: ``Link: <url>; rel=next``, ``Refresh: 0;
+#: url=...``. Each URL in them is parsed like a Location.
+_URL_LIST_HEADERS = frozenset({"link", "refresh"})
+_LINK_URL = re2.compile(r"<([^<>]*)>")
+_REFRESH_URL = re2.compile(r"(?i:url)[ \t]*=[ \t]*['\"]?([^'\"\s;]+)")
+#: Header kinds whose value is a credential when quoted in a text (an error message).
+_SECRET_KINDS = frozenset({"secret", "cookie", "set-cookie"})
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+#: The longest header name quoted_lines reads back from a colon.
+_NAME_REACH = 64
+#: A quoted header value ends at a line end, a quote or a backslash (``\r\n`` in a repr).
+_STOP_CHARS = "\r\n'\"\\"
+_BASE64 = re2.compile(r"[A-Za-z0-9+/]+={0,2}|[A-Za-z0-9\-_]+={0,2}")
+#: Base64 values shorter than this are not tried as JSON.
+_BASE64_MIN = 12
+#: Kubernetes-style bearer token subprotocol: the rest of the item is the token.
+_WS_TOKEN_PREFIX = "base64url.bearer.authorization.k8s.io."
 #: Folded Set-Cookie values ("a=1; Path=/, b=2"): split before each "name=". The look-ahead
 #: stops at the first of ``;,=`` or a blank, so each comma costs at most its own item.
 _FOLD = re.compile(r",\s*(?=[^;,=\s]+=)")
@@ -55,7 +73,7 @@ def secret_positions(headers: Pairs, ctx: Context, side: str) -> list[int]:
     rest: list[int] = []
     for i, (name, value) in enumerate(headers):
         kind = kind_of(name)
-        if kind == "other":
+        if kind == "other" or kind == "allowed":  # allowed: still scanned by detectors
             rest.append(i)
         elif kind == "cookie":
             headers[i] = (name, cookies(value, ctx, f"{side}.cookie"))
@@ -67,36 +85,186 @@ def secret_positions(headers: Pairs, ctx: Context, side: str) -> list[int]:
 
 
 def free_text(headers: Pairs, indexes: list[int], ctx: Context, side: str) -> None:
-    """Scan the values of headers that are not secret themselves."""
+    """Scan the values of headers that are not secret themselves.
+
+    Every value goes through the value detectors and echo matching, whatever its name:
+    an allow-listed header (``WWW-Authenticate``) is only spared name-based rules.
+    """
     static_scope = ctx.policy.static_scope
+    kind_of = ctx.policy.header_kind
     any_echo = bool(ctx.echo) and ctx.has_echo("\n".join(headers[i][1] for i in indexes))
     for i in indexes:
         name, value = headers[i]
         if not value:
             continue
         lowered = name.lower()
-        is_url = lowered in _URL_HEADERS
+        where = f"{side}.header.{lowered}"
+        allowed = kind_of(name) == "allowed"
+        if not allowed:
+            value = _special(lowered, value, ctx, where)
+        is_url = lowered in _URL_HEADERS and not allowed
         # The common case, inlined: most values were seen before and hold nothing.
         found, named = static_scope(value)
         has_echo = any_echo and ctx.has_echo(value)
+        if allowed:
+            if found or has_echo:
+                value = ctx.text(value, where, scope=Scope(found, has_echo, False))
+            if value != headers[i][1]:
+                headers[i] = (name, value)
+            continue
         if is_url:
             encoded = "%" in value or "+" in value or "@" in value
-            if not (found or has_echo or named or encoded):
-                continue
             scope = Scope(found, has_echo, named)
             if encoded:
                 scope = urls.scope_of(value, ctx, fields=True)
-        else:
-            if not (found or has_echo or (named and "=" in value)):
-                continue
-            scope = Scope(found, has_echo, named)
-        where = f"{side}.header.{lowered}"
-        if is_url:
             new = urls.url(value, ctx, where, scope=scope)
+        elif found or has_echo or (named and "=" in value):
+            new = ctx.text(value, where, fields="=" in value, scope=Scope(found, has_echo, named))
         else:
-            new = ctx.text(value, where, fields="=" in value, scope=scope)
-        if new != value:
+            new = value
+        if new != headers[i][1]:
             headers[i] = (name, new)
+
+
+def _special(lowered: str, value: str, ctx: Context, where: str) -> str:
+    """Formats inside a header value: URL lists, subprotocols, base64-encoded JSON."""
+    if lowered in _URL_LIST_HEADERS:
+        pattern = _LINK_URL if lowered == "link" else _REFRESH_URL
+        return _sub_group(pattern, value, lambda url: urls.url(url, ctx, where))
+    if lowered == "sec-websocket-protocol":
+        return _subprotocols(value, ctx, where)
+    return _base64_json(value, ctx, where)
+
+
+def _sub_group(pattern: re2._Regexp, value: str, change: Callable[[str], str]) -> str:
+    pieces: list[str] = []
+    done = 0
+    for found in pattern.finditer(value):
+        start, end = found.span(1)
+        pieces += (value[done:start], change(value[start:end]))
+        done = end
+    if not pieces:
+        return value
+    pieces.append(value[done:])
+    return "".join(pieces)
+
+
+def _subprotocols(value: str, ctx: Context, where: str) -> str:
+    """``access_token, <token>`` and ``base64url.bearer.authorization.k8s.io.<token>``."""
+    items = value.split(",")
+    secret_name = False
+    for i, item in enumerate(items):
+        stripped = item.strip()
+        if not stripped:
+            continue
+        if stripped.startswith(_WS_TOKEN_PREFIX):
+            token = stripped[len(_WS_TOKEN_PREFIX) :]
+            items[i] = item.replace(stripped, _WS_TOKEN_PREFIX + ctx.secret(token, where))
+        elif secret_name:
+            items[i] = item.replace(stripped, ctx.secret(stripped, where))
+        secret_name = ctx.policy.secret_field.matches(stripped) or stripped.lower() in (
+            "bearer",
+            "authorization",
+        )
+    return ",".join(items)
+
+
+def _base64_json(value: str, ctx: Context, where: str) -> str:
+    """A header value that is base64-encoded JSON: decoded, sanitized as JSON, re-encoded."""
+    stripped = value.strip()
+    if len(stripped) < _BASE64_MIN or _BASE64.fullmatch(stripped) is None:
+        return value
+    urlsafe = "-" in stripped or "_" in stripped
+    padded = stripped.endswith("=")
+    try:
+        raw = (base64.urlsafe_b64decode if urlsafe else base64.b64decode)(
+            stripped + "=" * (-len(stripped) % 4)
+        )
+        text = raw.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return value
+    if text.lstrip()[:1] not in ("{", "["):
+        return value
+    new = jsonbody.sanitize_json(text, ctx, f"{where}:base64")
+    if new is None or new == text:
+        return value
+    encoded = (base64.urlsafe_b64encode if urlsafe else base64.b64encode)(new.encode()).decode()
+    if not padded:
+        encoded = encoded.rstrip("=")
+    return value.replace(stripped, encoded)
+
+
+def quoted_lines(text: str, ctx: Context, location: str) -> str:
+    """``Authorization: Bearer x`` quoted in a text (an error message): the value replaced.
+
+    Each colon is read back to the start of its header name (at most _NAME_REACH
+    characters), and a replaced value is not read again, so a text costs one pass.
+    """
+    if ":" not in text:
+        return text
+    kind_of = ctx.policy.header_kind
+    stops = _Stops(text)
+    pieces: list[str] = []
+    done = 0
+    colon = text.find(":")
+    while colon >= 0:
+        start = colon
+        while start > 0 and colon - start < _NAME_REACH and text[start - 1] in _NAME_CHARS:
+            start -= 1
+        if start < colon and text[start] in "nrt" and text[start - 1 : start] == "\\":
+            start += 1  # "\r\nCookie:" in a repr: the n belongs to the escape
+        name = text[start:colon]
+        if name:
+            kind = kind_of(name)
+            if kind in _SECRET_KINDS:
+                value_start = colon + 1
+                while value_start < len(text) and text[value_start] in " \t":
+                    value_start += 1
+                end = stops.end(value_start)
+                value = text[value_start:end].rstrip()
+                if value:
+                    end = value_start + len(value)
+                    new = _header_value(kind, f"{location}.header.{name.lower()}", value, ctx)
+                    pieces += (text[done:value_start], new)
+                    done = end
+                    colon = text.find(":", end)
+                    continue
+        colon = text.find(":", colon + 1)
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    ctx.record(location)
+    return "".join(pieces)
+
+
+class _Stops:
+    """Where a quoted header value ends: the next line end, quote or backslash.
+
+    The next occurrence of each stop character is remembered, and looked for again only
+    once a value starts past it: positions only grow, so each character is read once.
+    """
+
+    __slots__ = ("_next", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._next = dict.fromkeys(_STOP_CHARS, -1)
+
+    def end(self, start: int) -> int:
+        text, found = self._text, self._next
+        for char, at in found.items():
+            if at != len(text) and at < start:
+                at = text.find(char, start)
+                found[char] = len(text) if at < 0 else at
+        return min(found.values())
+
+
+def _header_value(kind: str, where: str, value: str, ctx: Context) -> str:
+    if kind == "cookie":
+        return cookies(value, ctx, where)
+    if kind == "set-cookie":
+        return set_cookies(value, ctx, where)
+    return credential(value, ctx, where)
 
 
 def sanitize(headers: Pairs, ctx: Context, side: str) -> None:

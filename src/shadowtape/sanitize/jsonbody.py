@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 
 import orjson
 import re2
@@ -21,6 +22,14 @@ from shadowtape.sanitize.textfields import may_hold_text_fields
 
 JsonValue = object
 _LONG_DIGITS = re2.compile(r"[0-9]{19}")
+#: Keys that name the field of a name/value pair object, and keys that hold its value:
+#: ``{"name": "DB_PASSWORD", "value": "..."}``, ``{"Key": "api_key", "Value": "..."}``.
+PAIR_NAMES = frozenset({"name", "key", "field", "variable", "param", "parameter", "header"})
+PAIR_VALUES = frozenset({"value", "val", "values", "data", "content"})
+#: GraphQL: an argument bound to a variable, ``login(password: $p)``.
+_GRAPHQL_BINDING = re2.compile(r"([A-Za-z_][A-Za-z0-9_]*)[\s,]*:[\s,]*\$([A-Za-z_][A-Za-z0-9_]*)")
+#: A string is parsed as JSON (stringified JSON) at most this many times within itself.
+MAX_STRINGIFIED = 8
 
 
 def sanitize_json(text: str, ctx: Context, base: str) -> str | None:
@@ -63,6 +72,9 @@ def _needs_walk(text: str, ctx: Context, scope: Scope) -> bool:
         return False
     if may_hold_text_fields(text):  # a value may hold "token=...", "<secret>", "pwd: x"
         return True
+    # A secret name as a value (name/value pairs, GraphQL arguments) or stringified JSON.
+    if "alue" in text or "ALUE" in text or '"variables"' in text or '\\"' in text:
+        return True
     return ctx.policy.json_keys_may_match(text)
 
 
@@ -76,7 +88,7 @@ def _escapes_hide(text: str) -> bool:
 
 
 class _Walker:
-    __slots__ = ("base", "ctx", "has_paths", "path", "policy", "scan", "scope")
+    __slots__ = ("base", "ctx", "has_paths", "nested", "path", "policy", "scan", "scope")
 
     def __init__(self, ctx: Context, base: str, scope: Scope) -> None:
         self.ctx = ctx
@@ -86,6 +98,7 @@ class _Walker:
         self.scope = scope
         self.scan = not scope.empty
         self.has_paths = bool(self.policy.secret_paths or self.policy.allowed_paths)
+        self.nested = 0
 
     def location(self) -> str:
         return self.base + render(self.path)
@@ -96,6 +109,9 @@ class _Walker:
                 return self.ctx.secret(node, self.location()) if node else node
             if not self.scan or not self.ctx.touches(node, self.scope):
                 return node
+            stringified = self._stringified(node)
+            if stringified is not None:
+                return stringified
             return self.ctx.text(node, self.location(), fields=True, scope=self.scope)
         if isinstance(node, dict):
             return self._object(node, secret)
@@ -109,23 +125,75 @@ class _Walker:
             return self._float(node)
         return node
 
-    def _object(self, node: dict[str, JsonValue], secret: bool) -> dict[str, JsonValue]:
+    def _stringified(self, node: str) -> str | None:
+        """A string holding JSON (stringified once or more): walked, then written back."""
+        head = node.lstrip()[:1]
+        if head not in ("{", "[", '"') or self.nested >= MAX_STRINGIFIED:
+            return None
+        try:
+            inner = orjson.loads(node)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(inner, dict | list | str) or (head == '"') != isinstance(inner, str):
+            return None
+        before = self.ctx.replaced
+        self.nested += 1
+        try:
+            if isinstance(inner, str):
+                new: JsonValue = self.walk(inner, False)
+            else:
+                new = self.walk(inner, False)
+        finally:
+            self.nested -= 1
+        if self.ctx.replaced == before:
+            return node
+        return orjson.dumps(new).decode()
+
+    def _object(
+        self, node: dict[str, JsonValue], secret: bool, extra: frozenset[str] = frozenset()
+    ) -> dict[str, JsonValue]:
         out: dict[str, JsonValue] = {}
         policy = self.policy
+        pair_secret = self._pair_value_keys(node)
+        graphql = _graphql_secrets(node, policy.secret_field.matches)
         for key, value in node.items():
-            self.path.append(key)
+            if self.scan and self.ctx.touches(key, self.scope):
+                key = self.ctx.text(key, self.location(), scope=self.scope)  # the parent's
+            self.path.append(key)  # the sanitized key: a location never holds a value
             try:
                 if policy.allowed_field.matches(key) or self._path_allowed():
                     out[key] = value
                     continue
-                is_secret = secret or policy.secret_field.matches(key) or self._path_is_secret()
-                new_value = self.walk(value, is_secret)
-                if self.scan and self.ctx.touches(key, self.scope):
-                    key = self.ctx.text(key, self.location(), scope=self.scope)
-                out[key] = new_value
+                is_secret = (
+                    secret
+                    or key in extra
+                    or key in pair_secret
+                    or policy.secret_field.matches(key)
+                    or self._path_is_secret()
+                )
+                if graphql and key == "variables" and isinstance(value, dict):
+                    out[key] = self._object(value, is_secret, graphql)
+                else:
+                    out[key] = self.walk(value, is_secret)
             finally:
                 self.path.pop()
         return out
+
+    def _pair_value_keys(self, node: dict[str, JsonValue]) -> frozenset[str]:
+        """The value keys of a name/value pair object whose name looks secret."""
+        if len(node) > 8:
+            return frozenset()
+        policy = self.policy
+        named = any(
+            isinstance(value, str)
+            and key.lower() in PAIR_NAMES
+            and policy.secret_field.matches(value)
+            and not policy.allowed_field.matches(value)
+            for key, value in node.items()
+        )
+        if not named:
+            return frozenset()
+        return frozenset(key for key in node if key.lower() in PAIR_VALUES)
 
     def _array(self, node: list[JsonValue], secret: bool) -> list[JsonValue]:
         out = []
@@ -163,3 +231,15 @@ class _Walker:
 
     def _path_allowed(self) -> bool:
         return self.has_paths and any(p.matches(self.path) for p in self.policy.allowed_paths)
+
+
+def _graphql_secrets(node: dict[str, JsonValue], secret: Callable[[str], bool]) -> frozenset[str]:
+    """Variables bound to secret-named arguments in a GraphQL request object."""
+    query, variables = node.get("query"), node.get("variables")
+    if not isinstance(query, str) or not isinstance(variables, dict) or "$" not in query:
+        return frozenset()
+    return frozenset(
+        found.group(2)
+        for found in _GRAPHQL_BINDING.finditer(query)
+        if secret(found.group(1)) and found.group(2) in variables
+    )

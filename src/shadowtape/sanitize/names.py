@@ -112,7 +112,10 @@ class NameMatcher:
                 close = lowered.find('"', start + len(hint))
                 if close < 0 or lowered[close - 1] == "\\":
                     return True
-                if lowered[close + 1 : close + 40].lstrip()[:1] == ":":
+                after = close + 1  # any whitespace before the colon, read once
+                while after < len(lowered) and lowered[after].isspace():
+                    after += 1
+                if lowered[after : after + 1] == ":":
                     open_ = lowered.rfind('"', 0, start)
                     if open_ < 0 or lowered[open_ - 1] == "\\":
                         return True

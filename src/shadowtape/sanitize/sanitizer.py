@@ -1,7 +1,8 @@
 """The Sanitizer: an Exchange in, a new Exchange with every secret pseudonymized out.
 
 It runs a fixed list of small steps, in order, on a mutable copy (a ``Draft``): request
-headers, response headers, query, path, request body, response body, error message. Each
+headers, response headers, query, path, request body, response body, error message,
+reason phrase (the last two also for header lines quoted in them). Each
 step replaces what it finds and remembers values found in secret positions; because a
 later step can find a secret that an earlier step's fields also hold (a token in a
 response body that was in the request path), the steps that came before are run again
@@ -60,6 +61,7 @@ class Draft:
     request_body: bytes
     response_body: bytes
     error_message: str
+    reason: str = ""
     request_truncated: bool = False
     response_truncated: bool = False
     #: The body was dropped for the time budget (its size is kept, its bytes are not).
@@ -141,7 +143,16 @@ def _response_body(d: Draft, ctx: Context) -> None:
 
 
 def _error(d: Draft, ctx: Context) -> None:
-    d.error_message = ctx.text(d.error_message, "error.message", fields=True)
+    d.error_message = _recorder_text(d.error_message, ctx, "error.message")
+
+
+def _reason(d: Draft, ctx: Context) -> None:
+    d.reason = _recorder_text(d.reason, ctx, "response.reason")
+
+
+def _recorder_text(text: str, ctx: Context, location: str) -> str:
+    """A text the recorder writes (an error, a reason phrase): quoted header lines too."""
+    return ctx.text(headers.quoted_lines(text, ctx, location), location, fields=True)
 
 
 def _tags(d: Draft, ctx: Context) -> None:
@@ -169,6 +180,7 @@ STEPS: tuple[Step, ...] = (
     Step("request body", _request_body, lambda d: [d.request_body], body="request"),
     Step("response body", _response_body, lambda d: [d.response_body], body="response"),
     Step("error", _error, lambda d: [d.error_message]),
+    Step("reason", _reason, lambda d: [d.reason]),
     Step("tags", _tags, lambda d: [part for pair in d.tags for part in pair]),
 )
 
@@ -241,6 +253,7 @@ class Sanitizer:
             request_body=request.body,
             response_body=response.body if response is not None else b"",
             error_message=error.message if error is not None else "",
+            reason=response.reason if response is not None else "",
             request_truncated=request.body_truncated,
             response_truncated=response is not None and response.body_truncated,
             tags=list(exchange.tags.items()),
@@ -269,16 +282,20 @@ class Sanitizer:
         if response is not None and (
             draft.response_body is not response.body
             or tuple(draft.response_headers) != response.headers
+            or draft.reason != response.reason
         ):
             body = _body(
                 draft.response_headers, response, draft.response_body, draft.response_dropped
             )
-            new_response = _replace(response, headers=tuple(draft.response_headers), **body)
+            new_response = _replace(
+                response, headers=tuple(draft.response_headers), reason=draft.reason, **body
+            )
         new_error = error
         if error is not None and draft.error_message != error.message:
             new_error = ExchangeError(kind=error.kind, message=draft.error_message)
         known = set(exchange.redactions)
-        added = tuple(where for where in _collapse(ctx.redactions) if where not in known)
+        clean = dict.fromkeys(ctx.clean_location(where) for where in ctx.redactions)
+        added = tuple(where for where in _collapse(clean) if where not in known)
         return _replace(
             exchange,
             request=new_request,
@@ -306,9 +323,10 @@ class Sanitizer:
         )
         response = exchange.response
         if response is not None:
-            locations += ["response.headers", "response.body"]
+            locations += ["response.headers", "response.reason", "response.body"]
             response = replace(
                 response,
+                reason=pseudo(response.reason) if response.reason else "",
                 headers=scrub(response.headers),
                 body=b"",
                 body_truncated=response.body_truncated or bool(response.body),
