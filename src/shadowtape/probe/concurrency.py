@@ -1,12 +1,15 @@
-"""The ``concurrency`` probe: each endpoint's seeds alone, then K at once, then alone again.
+"""The ``concurrency`` probe: each endpoint's seeds alone, then K at once, then the same K
+one at a time.
 
 Per endpoint and per target (the candidate, and a live baseline), one seed at a time
-(``alone``), then the seeds K at once (``concurrent``: the seeds cycled to fill K, in
-waves of K, so different requests overlap), then one at a time again (``again``). An
-answer given at once that differs from its seed's alone answer at a location that was
-stable alone (verdict.py) is a ``race`` on that target. A candidate race on an endpoint
-where the live baseline races too is the baseline's as well, and is reported as such, not
-gated. What could not be probed is listed with the reason.
+(``alone``: each seed's reference answer), then the seeds K at once (``concurrent``: the
+seeds cycled to fill K, in waves of K, so different requests overlap), then the same K
+requests one at a time (``again``). A location at which answers at once differ from their
+seed's reference significantly more often than the sequential answers do is a ``race`` on
+that target (verdict.py). A candidate race on an endpoint where the live baseline races too
+is the baseline's as well: reported, not gated. Answers at once that
+say the target was overloaded (429, 503, a transport error) are not compared; they are
+listed as ``overloaded``, with what could not be probed and why.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings
 from shadowtape.probe.sample import MIN_SEEDS, EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender, response_json
-from shadowtape.probe.verdict import Race, races, side, unstable
+from shadowtape.probe.verdict import Location, Tally, races, side, suspects, tally
 from shadowtape.replay.http.client import Reply
 
 NAME = "concurrency"
@@ -27,14 +30,13 @@ VALUE_CHARS = 200
 
 
 @dataclass(slots=True)
-class _Group:
-    """The races of one target and endpoint at one location."""
+class _Probed:
+    """One target's answers on one endpoint: each answer at once with its seed's reference,
+    and the tally of the differences per location."""
 
-    race: Race
-    seed: Seed
-    alone: tuple[str, Reply]
-    concurrent: tuple[str, Reply]
-    count: int = 0
+    role: str
+    pairs: list[tuple[Seed, tuple[str, Reply], tuple[str, Reply]]]
+    tally: Tally
 
 
 @dataclass(slots=True)
@@ -74,6 +76,7 @@ async def run(
     settings: DiffSettings = DEFAULT_SETTINGS,
 ) -> Outcome:
     outcome = Outcome(concurrency, sample_size, [s.role for s in senders])
+    probed_endpoints: list[tuple[EndpointSample, dict[str, _Probed]]] = []
     for entry in samples:
         why = _cannot_probe(entry, allow_mutating)
         if why is not None:
@@ -86,18 +89,30 @@ async def run(
             )
             continue
         outcome.endpoints += 1
-        found: dict[str, list[_Group]] = {}
+        found: dict[str, _Probed] = {}
         for sender in live:
-            found[sender.role] = await _probe(entry, sender, concurrency, settings)
+            probed = await _probe(entry, sender, concurrency, settings)
+            if probed is not None:
+                found[sender.role] = probed
+                if probed.tally.overloaded:
+                    outcome.unverified.append(_overload(entry, probed, concurrency))
             stopped = sender.check()
             if stopped is not None and stopped not in outcome.stopped:
                 outcome.stopped.append(stopped)
-        baseline_raced = bool(found.get("baseline"))
-        for role, groups in found.items():
-            for group in groups:
-                outcome.findings.append(
-                    _finding(entry, role, group, len(entry.seeds), concurrency, baseline_raced)
-                )
+        probed_endpoints.append((entry, found))
+    tests = {
+        role: sum(
+            len(suspects(found[role].tally)) for _, found in probed_endpoints if role in found
+        )
+        for role in outcome.targets
+    }
+    for entry, found in probed_endpoints:
+        baseline = found.get("baseline")
+        baseline_raced = baseline is not None and bool(races(baseline.tally, tests["baseline"]))
+        for role, probed in found.items():
+            for where in races(probed.tally, tests[role]):
+                in_baseline = role == "candidate" and baseline_raced
+                outcome.findings.append(_finding(entry, probed, where, concurrency, in_baseline))
     outcome.sent = {s.role: s.sent for s in senders}
     return outcome
 
@@ -134,7 +149,7 @@ def _unverified(
 
 async def _probe(
     entry: EndpointSample, sender: TargetSender, concurrency: int, settings: DiffSettings
-) -> list[_Group]:
+) -> _Probed | None:
     seeds = entry.seeds
 
     async def send(seed: Seed, stage: str) -> tuple[str, Reply]:
@@ -142,41 +157,53 @@ async def _probe(
 
     alone = [await send(seed, "alone") for seed in seeds]
     if sender.check() is not None:  # failing alone: nothing to learn at once
-        return []
+        return None
     order = [i % len(seeds) for i in range(max(len(seeds), concurrency))]
-    at_once: list[tuple[int, tuple[str, Reply]]] = []
+    at_once: list[tuple[str, Reply]] = []
     for start in range(0, len(order), concurrency):
         wave = order[start : start + concurrency]
-        replies = await asyncio.gather(*(send(seeds[i], "concurrent") for i in wave))
-        at_once.extend(zip(wave, replies, strict=True))
-    again = [await send(seed, "again") for seed in seeds]
-    pairs = ((side(a[1]), side(b[1])) for a, b in zip(alone, again, strict=True))
-    varies = unstable(pairs, settings)
-    groups: dict[tuple[str, str], _Group] = {}
-    for index, answer in at_once:
-        for race in races(side(alone[index][1]), side(answer[1]), varies, settings):
-            group = groups.get(race.location)
-            if group is None:
-                group = groups[race.location] = _Group(race, seeds[index], alone[index], answer)
-            group.count += 1
-    return list(groups.values())
+        at_once.extend(await asyncio.gather(*(send(seeds[i], "concurrent") for i in wave)))
+    again = [await send(seeds[i], "again") for i in order]
+    counted = tally(
+        ((side(alone[i][1]), side(a[1])) for i, a in zip(order, again, strict=True)),
+        ((side(alone[i][1]), side(a[1])) for i, a in zip(order, at_once, strict=True)),
+        settings,
+    )
+    pairs = [(seeds[i], alone[i], a) for i, a in zip(order, at_once, strict=True)]
+    return _Probed(sender.role, pairs, counted)
+
+
+def _overload(entry: EndpointSample, probed: _Probed, concurrency: int) -> dict[str, object]:
+    sent = len(probed.pairs)
+    alone = probed.tally.overloaded_sequential
+    return _unverified(
+        entry.endpoint,
+        "overloaded",
+        f"overloaded at {concurrency} at once: the {probed.role} answered "
+        f"{probed.tally.overloaded} of {sent} requests at once with 429, 503 or a transport "
+        f"error ({alone} of {sent} one at a time); those answers were not compared",
+        probed.tally.overloaded,
+    )
 
 
 def _finding(
     entry: EndpointSample,
-    role: str,
-    group: _Group,
-    seeds: int,
+    probed: _Probed,
+    where: Location,
     concurrency: int,
-    baseline_raced: bool,
+    in_baseline: bool,
 ) -> dict[str, object]:
-    diff = group.race.difference
-    sent = max(seeds, concurrency)
-    in_baseline = role == "candidate" and baseline_raced
+    count = probed.tally.at[where]
+    assert count.example is not None  # a race has answers at once that differ
+    index, diff = count.example
+    seed, alone, concurrent = probed.pairs[index]
+    role = probed.role
+    compared, sequential = probed.tally.concurrent, probed.tally.sequential
     message = (
         f"answered differently with {concurrency} requests at once than alone: "
         f"{diff.location} was {_short(diff.baseline)} alone, {_short(diff.candidate)} at once "
-        f"({group.count} of {sent} concurrent answers)"
+        f"({count.concurrent} of {compared} answers at once differed there, "
+        f"{count.sequential} of {sequential} one at a time)"
     )
     if role == "baseline":
         message = f"the baseline races too: {message}"
@@ -191,19 +218,19 @@ def _finding(
         "message": message,
         "alone_value": diff.baseline,
         "concurrent_value": diff.candidate,
-        "count": group.count,
-        "rate": round(group.count / sent, 4),
+        "count": count.concurrent,
+        "rate": round(probed.tally.rate(where), 4),
         "in_baseline": in_baseline,
-        "exchange_ids": [group.alone[0], group.concurrent[0]],
+        "exchange_ids": [alone[0], concurrent[0]],
         "request": {
-            "method": group.seed.method,
-            "url": group.seed.url,
-            "headers": [list(h) for h in group.seed.headers],
-            "body": group.seed.body.decode("utf-8", errors="replace") or None,
+            "method": seed.method,
+            "url": seed.url,
+            "headers": [list(h) for h in seed.headers],
+            "body": seed.body.decode("utf-8", errors="replace") or None,
         },
-        "seed": group.seed.exchange_id,
-        "alone": response_json(group.alone[1], 4096),
-        "concurrent": response_json(group.concurrent[1], 4096),
+        "seed": seed.exchange_id,
+        "alone": response_json(alone[1], 4096),
+        "concurrent": response_json(concurrent[1], 4096),
     }
 
 

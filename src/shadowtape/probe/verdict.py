@@ -1,21 +1,24 @@
-"""Whether an answer given under concurrency differs from the answer given alone, beyond
-what the endpoint varies on its own.
+"""Whether answers given under concurrency differ from the answers given alone more often
+than the endpoint's answers differ on their own.
 
-The rule: each seed is sent alone twice, once before and once after the concurrent round
-(``alone`` and ``again``). A location (noise group and JSON path pattern, as the differ
-names it) whose value differs between the two alone answers of *any* seed of the endpoint
-varies on its own there: ids, timestamps, counters, random order. Because the two alone
-rounds bracket the concurrent one in time, a value that drifts with the clock has drifted
-by the second alone round too. Only differences at locations that were stable alone count:
-a concurrent answer that differs from its own seed's alone answer at such a location is a
-race on that target. The comparison is the differ's own (diff/compare.py), so a race is
-described in the report's words.
+The rule: each seed's first answer alone is its reference. The same requests are then sent
+K at once and, as many again, one at a time (the sequential round). At each location (noise
+group and JSON path pattern, as the differ names it) we count how many answers at once and
+how many sequential answers differ from their seed's reference. A location is a race only
+if the at-once count is at least ``MIN_DIFFERING`` and significantly above the sequential
+count (one-sided Fisher exact test, at ``ALPHA`` divided by the number of locations
+suspects). So a field that varies only sometimes (a replica name, a cache flag, the order of
+a small set, a clock) varies about as often in both rounds and is not a race, however
+often it shows. Answers that say the target is overloaded (429, 503, a transport error)
+are set aside and reported as overload, not compared. The comparison is the differ's own
+(diff/compare.py), so a race is described in the report's words.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from math import comb
 
 from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings, Side, compare
 from shadowtape.diff.model import Difference, noise_group, pattern_of
@@ -23,6 +26,12 @@ from shadowtape.replay.http.client import Reply
 
 #: (noise group, location pattern) of a difference.
 Location = tuple[str, str]
+#: The family-wise false-alarm rate of the race test, per target and probe run.
+ALPHA = 0.01
+#: A race needs at least this many answers at once that differ.
+MIN_DIFFERING = 2
+#: Statuses that say "too much at once" rather than a wrong answer.
+OVERLOAD_STATUSES = frozenset({429, 503})
 
 
 def side(reply: Reply) -> Side:
@@ -37,6 +46,11 @@ def side(reply: Reply) -> Side:
     )
 
 
+def overloaded(answer: Side) -> bool:
+    """An answer that says the target shed load: 429, 503 or a transport error."""
+    return answer.error_kind is not None or answer.status in OVERLOAD_STATUSES
+
+
 def location_of(diff: Difference) -> Location:
     return noise_group(diff.kind), pattern_of(diff.location)
 
@@ -44,31 +58,112 @@ def location_of(diff: Difference) -> Location:
 def unstable(
     pairs: Iterable[tuple[Side, Side]], settings: DiffSettings = DEFAULT_SETTINGS
 ) -> set[Location]:
-    """The locations at which some seed's two alone answers differ."""
+    """The locations at which some pair's two answers differ (the shapes probe's rule)."""
     out: set[Location] = set()
     for first, again in pairs:
         out.update(location_of(d) for d in compare(first, again, settings).differences)
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class Race:
-    """One concurrent answer unlike its seed's alone answer, at a stable location."""
+def differences(
+    reference: Side, answer: Side, settings: DiffSettings = DEFAULT_SETTINGS
+) -> dict[Location, Difference]:
+    """The first difference of ``answer`` from ``reference`` at each location."""
+    out: dict[Location, Difference] = {}
+    for diff in compare(reference, answer, settings).differences:
+        out.setdefault(location_of(diff), diff)
+    return out
 
-    difference: Difference
-    location: Location
+
+@dataclass(slots=True)
+class Count:
+    """At one location: how many answers at once and sequential answers differed."""
+
+    concurrent: int = 0
+    sequential: int = 0
+    #: The first answer at once that differed: its index among the answers, and how.
+    example: tuple[int, Difference] | None = None
 
 
-def races(
-    alone: Side,
-    concurrent: Side,
-    varies: set[Location],
+@dataclass(slots=True)
+class Tally:
+    """One target's answers on one endpoint, counted per location."""
+
+    #: Answers compared (not overloaded, with a reference that was not either).
+    concurrent: int = 0
+    sequential: int = 0
+    #: Answers at once, and sequential ones, set aside as overloaded.
+    overloaded: int = 0
+    overloaded_sequential: int = 0
+    at: dict[Location, Count] = field(default_factory=dict)
+
+    def p_value(self, location: Location) -> float:
+        count = self.at.get(location, Count())
+        return fisher_greater(count.concurrent, self.concurrent, count.sequential, self.sequential)
+
+    def rate(self, location: Location) -> float:
+        count = self.at.get(location, Count())
+        return count.concurrent / self.concurrent if self.concurrent else 0.0
+
+
+def tally(
+    sequential: Iterable[tuple[Side, Side]],
+    concurrent: Iterable[tuple[Side, Side]],
     settings: DiffSettings = DEFAULT_SETTINGS,
-) -> list[Race]:
-    """The differences of ``concurrent`` from ``alone`` that noise does not explain."""
-    found = []
-    for diff in compare(alone, concurrent, settings).differences:
-        where = location_of(diff)
-        if where not in varies:
-            found.append(Race(diff, where))
-    return found
+) -> Tally:
+    """Count, per location, the (reference, answer) pairs of each round that differ."""
+    out = Tally()
+    for reference, answer in sequential:
+        if overloaded(reference):
+            continue
+        if overloaded(answer):
+            out.overloaded_sequential += 1
+            continue
+        out.sequential += 1
+        for where in differences(reference, answer, settings):
+            out.at.setdefault(where, Count()).sequential += 1
+    for index, (reference, answer) in enumerate(concurrent):
+        if overloaded(reference):
+            continue
+        if overloaded(answer):
+            out.overloaded += 1
+            continue
+        out.concurrent += 1
+        for where, diff in differences(reference, answer, settings).items():
+            count = out.at.setdefault(where, Count())
+            count.concurrent += 1
+            if count.example is None:
+                count.example = (index, diff)
+    return out
+
+
+def suspects(tally: Tally, alpha: float = ALPHA) -> list[Location]:
+    """The locations that could be a race: enough answers at once differ there, and the
+    test could reach ``alpha`` at all (a location that differs in nearly every answer of
+    both rounds cannot, and does not dilute the others' correction; Tarone's rule)."""
+    out = []
+    for where, c in tally.at.items():
+        hits = c.concurrent + c.sequential
+        best = min(hits, tally.concurrent)
+        floor = fisher_greater(best, tally.concurrent, hits - best, tally.sequential)
+        if c.concurrent >= MIN_DIFFERING and floor < alpha:
+            out.append(where)
+    return out
+
+
+def races(tally: Tally, tests: int, alpha: float = ALPHA) -> list[Location]:
+    """The locations at which answers at once differ significantly more often than
+    sequential ones, with ``alpha`` shared by ``tests`` locations (Bonferroni)."""
+    level = alpha / max(tests, 1)
+    return [where for where in suspects(tally, alpha) if tally.p_value(where) < level]
+
+
+def fisher_greater(a: int, n1: int, b: int, n2: int) -> float:
+    """One-sided Fisher exact test: the chance that ``a`` or more of ``n1`` differ in the
+    first group when ``a + b`` of the ``n1 + n2`` differ and the rate is the same."""
+    total, hits = n1 + n2, a + b
+    if n1 <= 0 or hits == 0:
+        return 1.0
+    whole = comb(total, hits)
+    top = min(n1, hits)
+    return sum(comb(n1, k) * comb(n2, hits - k) for k in range(a, top + 1)) / whole
