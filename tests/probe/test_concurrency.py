@@ -4,12 +4,18 @@ loopback services, a planted race flagged, clean and random endpoints not, safel
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import orjson
 import pytest
 
 from shadowtape.cli import main
+from shadowtape.probe import concurrency
+from shadowtape.probe.sample import EndpointSample, Seed
+from shadowtape.probe.sender import TargetSender
+from shadowtape.replay.http.client import Reply as Got
 from shadowtape.report import read_report
 from tests.probe.service import service
 from tests.replay.aserver import Arrival, AsyncServer, aserve
@@ -21,6 +27,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),  # as tests/commands/
 ]
 
+JSON = (("Content-Type", "application/json"),)
 USERS = [ex(f"/api/users/{i}", at=i * 0.01) for i in range(1, 9)]
 RANDOM = [ex(f"/api/random/{i}", at=0.1 + i * 0.01) for i in range(1, 9)]
 ORDERS = [
@@ -192,3 +199,61 @@ def test_a_failing_target_stops_the_probe_with_the_reason(tmp_path: Path) -> Non
     assert probe["stopped"] and "stopped early" in probe["stopped"][0]
     # Stopped after the first endpoint: far fewer than both endpoints' rounds.
     assert sent - 20 < 2 * (8 + 8 + 8)
+
+
+class _Fake:
+    """A target answering from a function of the seed and the round, on no socket."""
+
+    def __init__(self, role: str, answer: Callable[[Seed, str], object]) -> None:
+        self.role, self.answer, self.sent, self.stopped = role, answer, 0, None
+
+    async def send(self, seed: Seed, *, probe: str, endpoint: str, stage: str) -> tuple[str, Got]:
+        self.sent += 1
+        await asyncio.sleep(0)
+        body = orjson.dumps(self.answer(seed, stage))
+        return f"{self.role}-{self.sent}", Got(0, 0, 200, "OK", JSON, body, len(body))
+
+    def check(self) -> None:
+        return None
+
+
+def _fake_run(*senders: _Fake) -> concurrency.Outcome:
+    seeds = [Seed(f"s{i}", "GET", "h", "/items", f"id={i}", (), b"") for i in range(3)]
+    return asyncio.run(
+        concurrency.run(
+            [EndpointSample("GET /items", seeds)],
+            cast("list[TargetSender]", list(senders)),
+            concurrency=16,
+            sample_size=20,
+            allow_mutating=False,
+        )
+    )
+
+
+def test_a_baseline_race_elsewhere_does_not_excuse_the_candidates() -> None:
+    def base(seed: Seed, stage: str) -> object:
+        return {
+            "id": seed.query,
+            "balance": 100,
+            "served_by": "b" if stage == "concurrent" else "a",
+        }
+
+    def cand(seed: Seed, stage: str) -> object:
+        return {"id": seed.query, "balance": 90 if stage == "concurrent" else 100, "served_by": "a"}
+
+    found = _fake_run(_Fake("candidate", cand), _Fake("baseline", base)).findings
+    assert {(f["target"], f["location"], f["in_baseline"]) for f in found} == {
+        ("candidate", "$.balance", False),
+        ("baseline", "$.served_by", False),
+    }
+
+
+def test_a_baseline_race_at_the_same_location_is_shared() -> None:
+    def racy(seed: Seed, stage: str) -> object:
+        return {"id": seed.query, "balance": 90 if stage == "concurrent" else 100}
+
+    found = _fake_run(_Fake("candidate", racy), _Fake("baseline", racy)).findings
+    assert {(f["target"], f["location"], f["in_baseline"]) for f in found} == {
+        ("candidate", "$.balance", True),
+        ("baseline", "$.balance", False),
+    }

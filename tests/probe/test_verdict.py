@@ -11,9 +11,11 @@ import pytest
 
 from shadowtape.diff.compare import Side
 from shadowtape.probe.verdict import (
+    ALPHA,
     Tally,
     fisher_greater,
     races,
+    shared,
     suspects,
     tally,
 )
@@ -128,3 +130,39 @@ def test_noise_that_shows_only_sometimes_is_not_a_race(
     # The test's false-alarm rate is at most ALPHA (1%) per run: at most 2% of 200 runs.
     alarms = sum(bool(_found(_rounds(make(random.Random(run)), seeds=seeds))) for run in range(200))
     assert alarms <= 4
+
+
+def test_a_race_at_another_location_than_the_baselines_is_the_candidates() -> None:
+    def base(i: int, stage: str) -> Side:
+        return _side({"balance": 100, "served_by": "b" if stage == "concurrent" else "a"})
+
+    def cand(i: int, stage: str) -> Side:
+        return _side({"balance": 90 if stage == "concurrent" else 100, "served_by": "a"})
+
+    candidate, baseline = _rounds(cand), _rounds(base)
+    (where,) = races(candidate, len(suspects(candidate)))
+    assert where[1] == "$.balance"
+    assert not shared(candidate, baseline, where)
+
+
+def test_a_race_the_baseline_shows_as_often_is_shared() -> None:
+    def racy(i: int, stage: str) -> Side:
+        return _side({"balance": 90 if stage == "concurrent" and i % 4 else 100})
+
+    candidate, baseline = _rounds(racy), _rounds(racy)
+    (where,) = races(candidate, 1)
+    assert shared(candidate, baseline, where)
+
+
+def test_a_race_the_baseline_shows_far_less_often_is_the_candidates() -> None:
+    def always(i: int, stage: str) -> Side:
+        return _side({"balance": 90 if stage == "concurrent" else 100})
+
+    def rarely(i: int, stage: str) -> Side:
+        return _side({"balance": 90 if stage == "concurrent" and i < 2 else 100})
+
+    candidate = _rounds(always, seeds=32, k=32)
+    baseline = _rounds(rarely, seeds=32, k=32)
+    (where,) = races(candidate, 1)
+    assert baseline.at[where].concurrent == 2
+    assert not shared(candidate, baseline, where, alpha=ALPHA)

@@ -6,8 +6,8 @@ Per endpoint and per target (the candidate, and a live baseline), one seed at a 
 seeds cycled to fill K, in waves of K, so different requests overlap), then the same K
 requests one at a time (``again``). A location at which answers at once differ from their
 seed's reference significantly more often than the sequential answers do is a ``race`` on
-that target (verdict.py). A candidate race on an endpoint where the live baseline races too
-is the baseline's as well: reported, not gated. Answers at once that
+that target (verdict.py). A candidate race at a location where the live baseline races too,
+at a comparable rate, is the baseline's as well: reported, not gated. Answers at once that
 say the target was overloaded (429, 503, a transport error) are not compared; they are
 listed as ``overloaded``, with what could not be probed and why.
 """
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings
 from shadowtape.probe.sample import MIN_SEEDS, EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender, response_json
-from shadowtape.probe.verdict import Location, Tally, races, side, suspects, tally
+from shadowtape.probe.verdict import Location, Tally, races, shared, side, suspects, tally
 from shadowtape.replay.http.client import Reply
 
 NAME = "concurrency"
@@ -108,10 +108,13 @@ async def run(
     }
     for entry, found in probed_endpoints:
         baseline = found.get("baseline")
-        baseline_raced = baseline is not None and bool(races(baseline.tally, tests["baseline"]))
         for role, probed in found.items():
             for where in races(probed.tally, tests[role]):
-                in_baseline = role == "candidate" and baseline_raced
+                in_baseline = (
+                    role == "candidate"
+                    and baseline is not None
+                    and shared(probed.tally, baseline.tally, where)
+                )
                 outcome.findings.append(_finding(entry, probed, where, concurrency, in_baseline))
     outcome.sent = {s.role: s.sent for s in senders}
     return outcome
@@ -208,7 +211,7 @@ def _finding(
     if role == "baseline":
         message = f"the baseline races too: {message}"
     elif in_baseline:
-        message += "; the baseline races on this endpoint too"
+        message += "; the baseline races there too, as often"
     return {
         "probe": NAME,
         "kind": "race",

@@ -158,6 +158,20 @@ def races(tally: Tally, tests: int, alpha: float = ALPHA) -> list[Location]:
     return [where for where in suspects(tally, alpha) if tally.p_value(where) < level]
 
 
+def shared(candidate: Tally, baseline: Tally, location: Location, alpha: float = ALPHA) -> bool:
+    """Whether the baseline races at ``location`` too, at a comparable rate: its own
+    answers at once differ there significantly more than its sequential ones, and not
+    significantly less often than the candidate's answers at once."""
+    mine = baseline.at.get(location, Count())
+    if mine.concurrent < MIN_DIFFERING or baseline.p_value(location) >= alpha:
+        return False
+    theirs = candidate.at.get(location, Count())
+    lower = fisher_greater(
+        theirs.concurrent, candidate.concurrent, mine.concurrent, baseline.concurrent
+    )
+    return lower >= alpha
+
+
 def fisher_greater(a: int, n1: int, b: int, n2: int) -> float:
     """One-sided Fisher exact test: the chance that ``a`` or more of ``n1`` differ in the
     first group when ``a + b`` of the ``n1 + n2`` differ and the rate is the same."""
