@@ -4,6 +4,7 @@ loopback services, a planted race flagged, clean and random endpoints not, safel
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import cast
@@ -18,7 +19,7 @@ from shadowtape.probe.sender import TargetSender
 from shadowtape.replay.http.client import Reply as Got
 from shadowtape.report import read_report
 from tests.probe.service import service
-from tests.replay.aserver import Arrival, AsyncServer, aserve
+from tests.replay.aserver import Arrival, AsyncServer, Handler, aserve
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Reply
 
@@ -199,6 +200,53 @@ def test_a_failing_target_stops_the_probe_with_the_reason(tmp_path: Path) -> Non
     assert probe["stopped"] and "stopped early" in probe["stopped"][0]
     # Stopped after the first endpoint: far fewer than both endpoints' rounds.
     assert sent - 20 < 2 * (8 + 8 + 8)
+
+
+def _sometimes(seed: int) -> Handler:
+    """A clean service whose answers vary only sometimes: one answer in ten from replica b,
+    and a set of two tags in random order."""
+    rng = random.Random(seed)
+
+    async def handle(arrival: Arrival) -> Reply:
+        await asyncio.sleep(0.005)
+        body = {
+            "path": arrival.path,
+            "served_by": "b" if rng.random() < 0.1 else "a",
+            "tags": rng.sample(["x", "y"], 2),
+        }
+        return Reply(200, [("Content-Type", "application/json")], orjson.dumps(body))
+
+    return handle
+
+
+def test_noise_that_shows_only_sometimes_is_not_a_race(tmp_path: Path) -> None:
+    with aserve(_sometimes(1)) as candidate, aserve(_sometimes(2)) as baseline:
+        _, report = _run(tmp_path, candidate.url, "--baseline", baseline.url, "--fail-on", "race")
+    assert _findings(report) == []
+    assert report["gate"]["passed"] is True
+
+
+def test_overload_at_once_is_reported_as_overload_not_a_race(tmp_path: Path) -> None:
+    busy = {"now": 0}
+
+    async def sheds_load(arrival: Arrival) -> Reply:
+        busy["now"] += 1
+        try:
+            await asyncio.sleep(0.01)
+            if busy["now"] > 2:
+                return Reply(503, [("Content-Type", "application/json")], b'{"error":"busy"}')
+            return Reply(200, [("Content-Type", "application/json")], b'{"ok":true}')
+        finally:
+            busy["now"] -= 1
+
+    with aserve(sheds_load) as candidate:
+        _, report = _run(tmp_path, candidate.url, "--fail-on", "race")
+    assert _findings(report) == []
+    assert report["gate"]["passed"] is True
+    probe = report["probes"][0]
+    overloaded = {u["location"]: u for u in probe["unverified"] if u["reason"] == "overloaded"}
+    assert set(overloaded) == {"GET /api/users/{id}", "GET /api/random/{id}"}
+    assert "at 8 at once the candidate answered" in overloaded["GET /api/users/{id}"]["detail"]
 
 
 class _Fake:

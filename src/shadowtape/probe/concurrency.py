@@ -182,9 +182,9 @@ def _overload(entry: EndpointSample, probed: _Probed, concurrency: int) -> dict[
     return _unverified(
         entry.endpoint,
         "overloaded",
-        f"overloaded at {concurrency} at once: the {probed.role} answered "
-        f"{probed.tally.overloaded} of {sent} requests at once with 429, 503 or a transport "
-        f"error ({alone} of {sent} one at a time); those answers were not compared",
+        f"at {concurrency} at once the {probed.role} answered {probed.tally.overloaded} of "
+        f"{sent} requests with 429, 503 or a transport error ({alone} of {sent} one at a "
+        "time); those answers were not compared",
         probed.tally.overloaded,
     )
 
