@@ -337,3 +337,14 @@ def test_a_second_resource_created_at_once_is_flagged_truthfully() -> None:
         baseline = message.split("baseline ", 1)[1].split(", candidate")[0]
         assert baseline.count("201 with id") == 1
         assert "409" in baseline or "200 with id" in baseline
+
+
+def test_an_in_progress_answer_is_not_said_to_have_made_a_resource() -> None:
+    rng = random.Random(2)
+    told: list[object] = []
+    for _ in range(10):
+        found = _duplicates(_Keyed("candidate", rng, doubles=True), _Keyed("baseline", rng))
+        told += [f["baseline_value"] for f in found]
+    in_progress = [v for v in told if isinstance(v, dict) and v["status"] == 409]
+    assert in_progress, "the baseline never answered 409: the test proves nothing"
+    assert all(v["same_resource"] is None for v in in_progress)

@@ -238,7 +238,10 @@ def _what(pair: Pair) -> dict[str, object]:
     """What the second delivery did (diff/retries.py's reading of a retry); for a pair sent
     at once, the one not read as first (``_ordered``)."""
     first, second = _ordered(pair)
-    return retry_answer(side(first[1]), side(second[1]))
+    reading = retry_answer(side(first[1]), side(second[1]))
+    if resource_id(side(second[1])) is None:
+        reading["same_resource"] = None  # an answer naming no resource made no new one
+    return reading
 
 
 def _two_resources(pair: Pair) -> bool:
