@@ -5,14 +5,19 @@ a clean build (random ids and all) not, nothing mutating sent without the flag."
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 import uuid
 from pathlib import Path
+from typing import Any, cast
 
 import orjson
 import pytest
 
 from shadowtape.cli import main
+from shadowtape.probe import duplicates
+from shadowtape.probe.sample import EndpointSample, Seed
+from shadowtape.replay.http.client import Reply as ClientReply
 from shadowtape.report import read_report
 from tests.replay.aserver import Arrival, AsyncServer, Handler, aserve
 from tests.replay.helpers import ex, write_tape
@@ -261,3 +266,85 @@ def test_the_probe_sends_only_to_the_named_targets(tmp_path: Path) -> None:
     assert decoy.arrivals == []
     assert hosts == {f"127.0.0.1:{cand.port}"}
     assert probed == 2 + 4 * 2
+
+
+# The rules for a pair sent at once, on fake targets (no sockets): which delivery wins is
+# timing, so only a second resource tells a candidate apart.
+
+
+class _Keyed:
+    """A keyed ``POST``: the first delivery of a key creates (201, a new id); a duplicate
+    sent at once is told 409 "in progress" or gets the stored answer, at random (like a
+    Stripe-style service), or, when ``doubles``, creates again."""
+
+    def __init__(self, role: str, rng: random.Random, *, doubles: bool = False) -> None:
+        self.role, self.rng, self.doubles = role, rng, doubles
+        self.sent, self.stopped = 0, None
+        self.keys: dict[str, dict[str, object]] = {}
+
+    async def send(self, seed: Seed, *, probe: str, endpoint: str, stage: str) -> tuple[str, Any]:
+        self.sent += 1
+        key = dict((k.lower(), v) for k, v in seed.headers)["idempotency-key"]
+        created = {"id": f"ch_{self.rng.randrange(10**9)}"}
+        if key not in self.keys or (stage == "at_once" and self.doubles):
+            self.keys.setdefault(key, created)
+            status, body = 201, created
+        elif stage == "at_once" and self.rng.random() < 0.5:
+            status, body = 409, {"error": "request in progress"}
+        else:
+            status, body = 200, self.keys[key]
+        raw = orjson.dumps(body)
+        return f"{self.role}-{self.sent}", ClientReply(0, 0, status, "", tuple(JSON), raw, len(raw))
+
+    def check(self) -> None:
+        return None
+
+
+KEYED = [
+    Seed(f"s{i}", "POST", "h", "/charges", "", (("Idempotency-Key", f"k{i}"),), b'{"a":1}')
+    for i in range(5)
+]
+
+
+def _duplicates(candidate: _Keyed, baseline: _Keyed) -> list[dict[str, object]]:
+    outcome = asyncio.run(
+        duplicates.run(
+            [EndpointSample("POST /charges", list(KEYED))],
+            cast(Any, [candidate, baseline]),
+            sample_size=5,
+            allow_mutating=True,
+        )
+    )
+    return outcome.findings
+
+
+def test_in_progress_or_replay_at_random_on_identical_targets_is_not_flagged() -> None:
+    rng = random.Random(0)
+    for _ in range(20):
+        assert _duplicates(_Keyed("candidate", rng), _Keyed("baseline", rng)) == []
+
+
+def test_a_second_resource_created_at_once_is_flagged_truthfully() -> None:
+    rng = random.Random(1)
+    for _ in range(5):
+        found = _duplicates(_Keyed("candidate", rng, doubles=True), _Keyed("baseline", rng))
+        assert [f["location"] for f in found] == ["at once: second delivery"]
+        message = str(found[0]["message"])
+        assert "created a second resource" in message
+        # Both answers of each pair, as they were: the candidate's two 201s with two ids.
+        said = message.split("candidate ", 1)[1]
+        assert said.count("201 with id") == 2
+        baseline = message.split("baseline ", 1)[1].split(", candidate")[0]
+        assert baseline.count("201 with id") == 1
+        assert "409" in baseline or "200 with id" in baseline
+
+
+def test_an_in_progress_answer_is_not_said_to_have_made_a_resource() -> None:
+    rng = random.Random(2)
+    told: list[object] = []
+    for _ in range(10):
+        found = _duplicates(_Keyed("candidate", rng, doubles=True), _Keyed("baseline", rng))
+        told += [f["baseline_value"] for f in found]
+    in_progress = [v for v in told if isinstance(v, dict) and v["status"] == 409]
+    assert in_progress, "the baseline never answered 409: the test proves nothing"
+    assert all(v["same_resource"] is None for v in in_progress)

@@ -8,7 +8,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shadowtape.probe.mutants import LONG, MISSING, Mutant, mutants, parameters
+from shadowtape.probe.mutants import LONG, MISSING, STRINGS, Mutant, mutants, parameters
 from shadowtape.probe.sample import Seed
 
 
@@ -113,3 +113,26 @@ def test_every_mutant_body_is_json_and_the_cap_holds(doc: dict[str, object], cap
         changed = json.loads(m.seed.body)
         assert isinstance(changed, dict)
         assert sum(changed.get(k, MISSING) != v for k, v in doc.items()) <= 1
+
+
+def test_a_number_too_long_to_be_a_quantity_is_mutated_as_a_string() -> None:
+    # 5,000 digits: past int()'s conversion limit; a numeric token, not a quantity.
+    made = mutants(
+        "GET /lookup",
+        [seed("/lookup", "ref=" + "7" * 5000, n=1), seed("/lookup", "ref=12", n=2)],
+        40,
+    )
+    assert [m.why for m in made] == [why for _, why in STRINGS]
+    path = mutants("GET /cards/{id}", [seed("/cards/" + "4" * 5000)], 40)
+    assert {m.why for m in path} == {why for _, why in STRINGS}
+    # In a body a huge integer keeps its JSON edges only, and a deep body is not JSON.
+    body = b'{"n":' + b"9" * 4000 + b"}"
+    made = mutants("POST /x", [seed("/x", body=body, method="POST")], 40)
+    assert [m.why for m in made] == [
+        "null",
+        "an empty array",
+        "an empty object",
+        "the field missing",
+    ]
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert mutants("POST /y", [seed("/y", body=deep, method="POST")], 40) == []

@@ -4,15 +4,21 @@ ids and timestamps included) not, the cap and the safety rules held."""
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
 import uuid
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 import orjson
 import pytest
 
 from shadowtape.cli import main
+from shadowtape.probe import shapes
+from shadowtape.probe.sample import EndpointSample, Seed
+from shadowtape.replay.http.client import Reply as ClientReply
 from tests.replay.aserver import Arrival, AsyncServer, Handler, aserve
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Reply
@@ -234,3 +240,65 @@ def test_a_candidate_failing_most_probe_requests_is_stopped_with_the_reason(
     assert probe["stopped"] and "stopped early" in probe["stopped"][0]
     assert sent < 20  # stopped on the first endpoint, not 3 endpoints of mutants
     assert "target_failing" in {u["reason"] for u in probe["unverified"]}
+
+
+# A candidate failure is confirmed before it is a finding, on fake targets (no sockets).
+
+
+class _Search:
+    """``GET /search``: 200 with the query echoed; ``flaky`` of all requests answered with
+    a transient 503; when ``crashes_past``, a 500 for any ``page`` past it."""
+
+    def __init__(
+        self, role: str, rng: random.Random, flaky: float = 0.0, crashes_past: int | None = None
+    ) -> None:
+        self.role, self.rng, self.flaky, self.crashes_past = role, rng, flaky, crashes_past
+        self.sent, self.stopped = 0, None
+
+    async def send(self, seed: Seed, *, probe: str, endpoint: str, stage: str) -> tuple[str, Any]:
+        self.sent += 1
+        page = dict(parse_qsl(seed.query)).get("page", "1")
+        status, body = 200, {"q": seed.query, "items": []}
+        if self.crashes_past is not None and page.isdigit() and int(page) > self.crashes_past:
+            status, body = 500, {"error": "IndexError"}
+        if self.rng.random() < self.flaky:
+            status, body = 503, {"error": "busy"}
+        raw = orjson.dumps(body)
+        return f"{self.role}-{self.sent}", ClientReply(0, 0, status, "", tuple(JSON), raw, len(raw))
+
+    def check(self) -> None:
+        return None
+
+
+SEARCHES = [
+    Seed(f"s{i}", "GET", "h", "/search", f"q=a{i}&page={i}&limit=20&sort=name", (), b"")
+    for i in range(1, 4)
+]
+
+
+def _shapes(candidate: _Search, baseline: _Search) -> list[dict[str, object]]:
+    outcome = asyncio.run(
+        shapes.run(
+            [EndpointSample("GET /search", list(SEARCHES))],
+            cast(Any, [candidate, baseline]),
+            cap=40,
+            sample_size=3,
+            allow_mutating=False,
+        )
+    )
+    return outcome.findings
+
+
+def test_a_candidate_with_transient_503s_is_not_a_shape() -> None:
+    rng = random.Random(0)
+    for _ in range(20):
+        assert _shapes(_Search("candidate", rng, flaky=0.05), _Search("baseline", rng)) == []
+
+
+def test_a_failure_that_repeats_is_still_a_shape_on_a_flaky_candidate() -> None:
+    rng = random.Random(1)
+    for _ in range(5):
+        candidate = _Search("candidate", rng, flaky=0.05, crashes_past=3)
+        found = _shapes(candidate, _Search("baseline", rng))
+        assert [f["location"] for f in found] == ["query page"]
+        assert str(found[0]["message"]).startswith("page=4, past the last page seen (3): 5")

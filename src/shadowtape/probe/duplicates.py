@@ -8,8 +8,12 @@ each pair is its key's first two deliveries there; a seed without one is sent as
 What the second delivery did is read as the differ reads a recorded retry
 (diff/retries.py: status, same resource, replay marker), and its body is compared with
 the differ, ignoring the locations at which the two targets' *first* deliveries of the
-endpoint differ (ids, timestamps). A candidate whose second delivery does something else
-than the live baseline's is a ``duplicate_delivery`` finding. With a recorded baseline a
+endpoint differ (ids, timestamps). A candidate whose second delivery in a row does
+something else than the live baseline's is a ``duplicate_delivery`` finding. At once,
+which delivery wins and whether the other is told "in progress" (409) or gets the replay
+is timing, on both targets: a pair at once is flagged only when the candidate's made a
+second resource (both 2xx, two ids) and the baseline's did not; when both pairs read
+alike, their duplicates' bodies are compared as in a row. With a recorded baseline a
 seed with a key is still judged alone: a second delivery (in a row or at once) answered
 2xx like the first but with another resource id is a finding marked not compared; every
 other seed is unverified (``needs_live_baseline``).
@@ -205,14 +209,56 @@ async def _deliver(
     return [Pair(IN_A_ROW, first, second), Pair(AT_ONCE, both[0], both[1])]
 
 
+def _ordered(pair: Pair) -> tuple[Sent, Sent]:
+    """The pair's deliveries, the one read as first before the other. In a row, as sent.
+    At once neither is first: the one that looks like the original (2xx, no replay
+    marker) is put first, so the other is read as the duplicate on every target alike."""
+    if pair.mode == IN_A_ROW:
+        return pair.first, pair.second
+    one, two = pair.first, pair.second
+    if _rank(side(two[1])) < _rank(side(one[1])):
+        return two, one
+    if _rank(side(one[1])) == _rank(side(two[1])):
+        a, b = side(one[1]), side(two[1])
+        if _sorting(retry_answer(b, a)) < _sorting(retry_answer(a, b)):
+            return two, one
+    return one, two
+
+
+def _rank(answer: Side) -> tuple[int, int, str]:
+    marked = retry_answer(answer, answer)["replay_marker"] is not None
+    return (0 if _ok(answer) else 1, 1 if marked else 0, str(answer.outcome()))
+
+
+def _sorting(reading: dict[str, object]) -> bytes:
+    return orjson.dumps(reading, option=orjson.OPT_SORT_KEYS)
+
+
 def _what(pair: Pair) -> dict[str, object]:
     """What the second delivery did (diff/retries.py's reading of a retry); for a pair sent
-    at once, neither is second: the reading that sorts first, so the order does not count."""
+    at once, the one not read as first (``_ordered``)."""
+    first, second = _ordered(pair)
+    reading = retry_answer(side(first[1]), side(second[1]))
+    if resource_id(side(second[1])) is None:
+        reading["same_resource"] = None  # an answer naming no resource made no new one
+    return reading
+
+
+def _two_resources(pair: Pair) -> bool:
+    """Both deliveries answered 2xx, each with its own resource id: a second resource."""
     a, b = side(pair.first[1]), side(pair.second[1])
-    if pair.mode == IN_A_ROW:
-        return retry_answer(a, b)
-    readings = [retry_answer(a, b), retry_answer(b, a)]
-    return min(readings, key=lambda r: orjson.dumps(r, option=orjson.OPT_SORT_KEYS))
+    made = resource_id(a), resource_id(b)
+    return _ok(a) and _ok(b) and None not in made and made[0] != made[1]
+
+
+def _pair_words(pair: Pair) -> str:
+    """Both answers of a pair in words: "201 with id 'ch_1' and 409"."""
+    return " and ".join(_answer_words(side(s[1])) for s in _ordered(pair))
+
+
+def _answer_words(answer: Side) -> str:
+    made = resource_id(answer) if _ok(answer) else None
+    return f"{answer.outcome()}" + (f" with id {_short(made)}" if made is not None else "")
 
 
 def _compared(
@@ -226,16 +272,27 @@ def _compared(
     varies: set[Location] = set()
     for b_pairs, c_pairs in zip(base, cand, strict=True):
         for b, c in zip(b_pairs, c_pairs, strict=True):
-            first = compare(side(b.first[1]), side(c.first[1]), settings).differences
+            b_first, c_first = side(_ordered(b)[0][1]), side(_ordered(c)[0][1])
+            if b.mode == AT_ONCE and b_first.outcome() != c_first.outcome():
+                continue  # which delivery won is timing: not a reference for the ids
+            first = compare(b_first, c_first, settings).differences
             varies.update(location_of(d) for d in first)
     groups: dict[tuple[str, str], dict[str, object]] = {}
     for seed, b_pairs, c_pairs in zip(seeds, base, cand, strict=True):
         for b, c in zip(b_pairs, c_pairs, strict=True):
             b_did, c_did = _what(b), _what(c)
-            if b_did != c_did:
+            if b.mode == AT_ONCE and _two_resources(c) and not _two_resources(b):
                 _add(groups, (b.mode, "second delivery"), entry, seed, b, c, b_did, c_did)
                 continue
-            second = compare(side(b.second[1]), side(c.second[1]), settings).differences
+            if b_did != c_did:
+                if b.mode == AT_ONCE:
+                    # Which delivery wins, and whether the other is told "in progress" or
+                    # gets the replay, is timing on both targets: only a second resource
+                    # (above) tells a candidate apart.
+                    continue
+                _add(groups, (b.mode, "second delivery"), entry, seed, b, c, b_did, c_did)
+                continue
+            second = compare(side(_ordered(b)[1][1]), side(_ordered(c)[1][1]), settings).differences
             for diff in second:
                 if location_of(diff) in varies:
                     continue
@@ -259,12 +316,18 @@ def _add(
         found["count"] = int(str(found["count"])) + 1
         return
     mode, location = where
-    if location == "second delivery":
+    if location == "second delivery" and mode == AT_ONCE:
+        # Only a second resource is flagged at once (``_compared``): both pairs told whole.
+        said = f"baseline {_pair_words(b)}, candidate {_pair_words(c)}"
+        verb = "created a second resource"
+    elif location == "second delivery":
         said = f"baseline {_say(b_value)}, candidate {_say(c_value)}"
+        verb = _verb(c_value, b_value)
     else:
         b_text, c_text = _short(b_value), _short(c_value)
         said = f"{location} was {b_text} on the baseline, {c_text} on the candidate"
-    verb = _verb(c_value, b_value) if location == "second delivery" else "was answered differently"
+        verb = "was answered differently"
+    (b_first, b_second), (c_first, c_second) = _ordered(b), _ordered(c)
     groups[where] = _finding(
         entry,
         seed,
@@ -272,12 +335,12 @@ def _add(
         message=f"the second {seed.method} {_delivered(mode)} {verb}: {said}",
         values=(b_value, c_value),
         ids={
-            "baseline first": b.first[0],
-            "baseline second": b.second[0],
-            "candidate first": c.first[0],
-            "candidate second": c.second[0],
+            "baseline first": b_first[0],
+            "baseline second": b_second[0],
+            "candidate first": c_first[0],
+            "candidate second": c_second[0],
         },
-        answers=(c.first[1], c.second[1]),
+        answers=(c_first[1], c_second[1]),
         compared=True,
     )
 
@@ -362,9 +425,11 @@ def _say(value: object) -> str:
     """A second delivery's reading in words: "200 with the same id (idempotent-replayed: true)"."""
     if not isinstance(value, dict):
         return _short(value)
-    same = value.get("same_resource")
+    same, status = value.get("same_resource"), value.get("status")
     resource = {True: "the same id", False: "a new id", None: "no id"}
-    text = f"{value.get('status')} with {resource.get(same, 'no id')}"
+    text = f"{status} with {resource.get(same, 'no id')}"
+    if not (isinstance(status, int) and 200 <= status < 300):
+        text = str(status)  # an error answer made no resource, whatever its body holds
     marker = value.get("replay_marker")
     return f"{text} ({marker})" if marker else text
 
@@ -375,6 +440,8 @@ def _verb(candidate: object, baseline: object) -> str:
         and isinstance(baseline, dict)
         and candidate.get("same_resource") is False
         and baseline.get("same_resource") is not False
+        and isinstance(status := candidate.get("status"), int)
+        and 200 <= status < 300
     ):
         return "created a second resource"
     return "was answered differently"

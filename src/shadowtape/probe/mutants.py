@@ -3,7 +3,8 @@
 The parameters of an endpoint are its query parameters, the path parameters its route
 template names (``/users/{id}``) and its JSON body fields (top level and one level
 nested). Each parameter's kind is inferred from the values the sampled seeds recorded
-(numbers, strings, other JSON), and its edge values are those of its kind the recording
+(numbers, strings, other JSON; a value of more than 18 digits is an id, not a number),
+and its edge values are those of its kind the recording
 has not reached: past the largest number seen (for a page or offset: past the last page
 seen), zero, negative, 2**31 and 2**63; empty, very long, non-ASCII, mixed-script,
 right-to-left and emoji strings; for a body field also null, an empty array, an empty
@@ -32,6 +33,9 @@ _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 _INTEGER = re.compile(r"^-?\d+$")
 #: A shown value is cut to this many characters.
 SHOWN = 40
+#: A value with more digits is an id or a token, not a quantity: it is mutated as a string
+#: (a body field: as JSON only). Far below int()'s 4,300-digit conversion limit.
+MAX_DIGITS = 18
 
 
 class _Missing:
@@ -112,7 +116,7 @@ class Mutant:
 
 def mutants(endpoint: str, seeds: Sequence[Seed], cap: int) -> list[Mutant]:
     """At most ``cap`` mutants of ``seeds`` (the sample of ``endpoint``), in their order."""
-    per = [list(_values(seen)) for seen in parameters(endpoint, seeds)]
+    per = [values for seen in parameters(endpoint, seeds) if (values := _guarded(seen))]
     out: list[Mutant] = []
     for rank in range(max((len(p) for p in per), default=0)):
         for values in per:
@@ -145,6 +149,15 @@ def parameters(endpoint: str, seeds: Sequence[Seed]) -> list[_Seen]:
                     for inner, item in value.items():
                         note(Parameter("body", (key, inner)), seed, item)
     return list(found.values())
+
+
+def _guarded(seen: _Seen) -> list[Mutant]:
+    """A parameter's mutants; none when a recorded value is beyond what they handle, so
+    one odd value never stops the probe (a parameter without mutants is not probed)."""
+    try:
+        return list(_values(seen))
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError):
+        return []
 
 
 def _values(seen: _Seen) -> Iterator[Mutant]:
@@ -184,10 +197,16 @@ def _as_number(value: object, where: str) -> int | float | None:
     if where == "body":
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None
+        if isinstance(value, int) and abs(value) >= 10**MAX_DIGITS:
+            return None
         return value
-    if isinstance(value, str) and _NUMBER.match(value):
+    if isinstance(value, str) and _NUMBER.match(value) and _digits(value) <= MAX_DIGITS:
         return int(value) if _INTEGER.match(value) else float(value)
     return None
+
+
+def _digits(text: str) -> int:
+    return sum(c.isdigit() for c in text)
 
 
 def _key(value: object, where: str) -> str | None:
@@ -258,5 +277,5 @@ def _json(body: bytes) -> object:
         return None
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or beyond what a parser handles
         return None

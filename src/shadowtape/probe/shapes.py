@@ -9,14 +9,18 @@ Then each mutant goes to the baseline and the candidate. A candidate that fails 
 reset, timeout) where the baseline answered, or answers differently at a counted location,
 is a ``shape`` finding on the mutated parameter; a difference is confirmed by asking the
 baseline once more, so a value the baseline varies on its own (an error's request id) is
-not taken for one. Both failing is not a finding, nor a candidate answering where the
+not taken for one. A candidate failure is confirmed by sending the mutant twice more: it
+counts only if every one fails, and not when the unmutated seed fails on the candidate too
+(both of its noise sends, or 2 of 3 asked again then): a transient 5xx or reset is no
+shape. Both failing is not a finding, nor a candidate answering where the
 baseline failed. Without a live baseline nothing is sent (``needs_live_baseline``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import orjson
 
@@ -34,6 +38,14 @@ NAME = "shapes"
 VALUE_CHARS = 200
 #: Other values of a parameter named in a finding's message.
 MORE_SHOWN = 4
+#: A candidate failure is asked again this many times, and is a finding when it fails at
+#: least ``FAILS_NEEDED`` times of the ``1 + CONFIRM``. 2 of 3 still flags ~1 endpoint in
+#: 100 of a candidate with 1% transient 503s (measured); 3 of 3 none, and a failure that
+#: depends on the input (what a shape is) repeats anyway.
+CONFIRM = 2
+FAILS_NEEDED = 3
+#: Each seed is sent this many times to each target before its mutants (the noise round).
+SEED_TRIES = 2
 
 Answer = tuple[str, Reply]
 
@@ -165,13 +177,21 @@ async def _probe(
         return await sender.send(seed, probe=NAME, endpoint=endpoint, stage=stage)
 
     varies: set[Location] = set()
+    # How often the candidate failed (5xx, reset, timeout) each seed unmutated: failing it
+    # always, or again when asked, its failing a mutant says nothing of the parameter.
+    fails: dict[Seed, int] = {}
     for seed in dict.fromkeys(m.origin for m in made):
-        first: dict[str, Reply] = {}
+        first: dict[str, Side] = {}
         for sender in (baseline, candidate):
             one, two = await send(sender, seed, "seed"), await send(sender, seed, "seed_again")
-            varies |= unstable([(side(one[1]), side(two[1]))], settings)
-            first[sender.role] = one[1]
-        diffs = compare(side(first["baseline"]), side(first["candidate"]), settings)
+            a, b = side(one[1]), side(two[1])
+            if a.failed == b.failed:
+                varies |= unstable([(a, b)], settings)
+            # A transient failure is not how the answer varies: the other answer is kept.
+            first[sender.role] = b if a.failed and not b.failed else a
+            if sender is candidate:
+                fails[seed] = int(a.failed) + int(b.failed)
+        diffs = compare(first["baseline"], first["candidate"], settings)
         varies |= {location_of(d) for d in diffs.differences}
     groups: dict[Parameter, _Group] = {}
     tried: dict[Parameter, int] = {}
@@ -181,6 +201,17 @@ async def _probe(
         base = await send(baseline, mutant.seed, "mutant")
         cand = await send(candidate, mutant.seed, "mutant")
         tried[mutant.parameter] = tried.get(mutant.parameter, 0) + 1
+        if side(cand[1]).failed and not side(base[1]).failed:
+            if fails.get(mutant.origin, 0) >= SEED_TRIES:
+                continue
+            cand = await _failing(cand, partial(send, candidate, mutant.seed, "mutant_again"))
+            if side(cand[1]).failed:
+                # The unmutated request asked again, as the mutant was: failing as often,
+                # the candidate is failing at the moment, not on the mutated parameter.
+                plain = [await send(candidate, mutant.origin, "seed_again") for _ in range(3)]
+                if sum(side(p[1]).failed for p in plain) >= 2:
+                    fails[mutant.origin] = SEED_TRIES
+                    continue
         gap = _gap(side(base[1]), side(cand[1]), varies, settings)
         if gap is not None and gap.kind != Kind.NEW_ERROR:
             again = await send(baseline, mutant.seed, "mutant_again")
@@ -193,6 +224,24 @@ async def _probe(
             group = groups[mutant.parameter] = _Group(mutant, gap, base, cand)
         group.shown.append(mutant.shown)
     return groups, tried
+
+
+async def _failing(failed: Answer, resend: Callable[[], Awaitable[Answer]]) -> Answer:
+    """A candidate failure confirmed: the mutant sent ``CONFIRM`` times more, the failure
+    kept if it repeats (``FAILS_NEEDED`` of all), else the first answer that did not fail
+    (a transient 5xx or reset is no shape)."""
+    fails, answered = 1, None
+    for tries in range(CONFIRM):
+        if fails + CONFIRM - tries < FAILS_NEEDED:
+            break  # cannot reach FAILS_NEEDED any more
+        again = await resend()
+        if side(again[1]).failed:
+            fails += 1
+        else:
+            answered = answered or again
+        if fails >= FAILS_NEEDED:
+            return failed
+    return answered or failed
 
 
 def _gap(
