@@ -101,3 +101,19 @@ def test_holm_and_the_rank_test() -> None:
     assert [name for name, _, _ in holm(tested, 0.05)] == ["a", "b"]  # adjusted: 0.003, 0.04, 0.06
     assert mann_whitney_greater([10, 11, 12, 13, 14], [1, 2, 3, 4, 5, 6]) < 0.01
     assert mann_whitney_greater([1, 2, 3], [10, 11, 12]) > 0.9
+
+
+def test_a_candidate_pause_on_one_burst_is_not_a_slow_subset() -> None:
+    """A cron client's 20 requests, sent together, meet a 30-request candidate pause (GC):
+    no subset is slower in general, and the endpoint is not either."""
+    rng = random.Random(3)
+    sample = LatencySample(seed=1)
+    for i in range(400):
+        cron = 200 <= i < 220
+        query = "source=cron&limit=50" if cron else f"source=web&limit={rng.choice(LIMITS)}"
+        base = rng.lognormvariate(0, 0.3) * 20_000
+        cand = rng.lognormvariate(0, 0.3) * 20_000 + (60_000 if 195 <= i < 225 else 0)
+        sample.add(int(base), int(cand), features=features(query, 0), exchange_id=f"e{i}")
+    assert slow_subsets(sample, S) == []
+    result = analyze_latency(sample, S)
+    assert result is not None and result.regressions == []

@@ -10,7 +10,9 @@ A shift is flagged only when it is large (at least ``min_ms`` and ``ratio - 1`` 
 baseline's own service time) and significant by an exact paired test: p50 by a sign test
 on the differences, p95 by a sign test on the pairs where one side only lies above the
 pooled p95 (judged only with ``_TAIL_SAMPLES`` pairs above it). Within a pair the two sides
-are exchangeable when the builds are identical, which makes both tests exact. The
+are exchangeable when the builds are identical, which makes both tests exact. A pause of
+the candidate (GC) slows a burst of consecutive requests only, so the test is repeated
+without each few neighbouring blocks of time (``bursts``) and the largest p counts. The
 p-values are corrected with Holm over the endpoint here, and over the whole run by
 ``report._latency``; the bootstrap only describes the intervals shown. With a secondary,
 the baseline-vs-secondary shift is measured the same way and the candidate must exceed
@@ -33,6 +35,11 @@ BOOTSTRAP_PAIRS = 1_000
 _TAIL_SAMPLES = 10
 #: Family-wise error rate of one endpoint's percentile tests (Holm); a run uses its own.
 ALPHA = 0.01
+#: Blocks of consecutive requests (replay order) at most, each of at least BLOCK_SIZE.
+BLOCKS = 8
+BLOCK_SIZE = 10
+#: Neighbouring blocks a burst may span (at most half of them).
+BURST_BLOCKS = 2
 BOOTSTRAP = 200
 PERCENTILES = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
 #: Histogram edges in ms: 0.1 ms to ~100 s, four bins per doubling.
@@ -204,13 +211,43 @@ def analyze_latency(
         for name, q in PERCENTILES[:2]:
             if q > 0.5 and n * (1 - q) < _TAIL_SAMPLES:
                 continue  # too few samples above this percentile: not judged
-            p_values[name] = paired_p(sample.pairs, q)
+            p_values[name] = without_a_burst(sample, q)
             if large(shifts[name].value - aa_ms[name], sample.reference_ms(q), settings):
                 big.append(name)
     adjusted = holm_adjust(list(p_values.values()))
     significant = {name for name, p in zip(p_values, adjusted, strict=True) if p <= ALPHA}
     flagged = [name for name in big if name in significant]
     return LatencyResult(n, base_ms, cand_ms, ratios, flagged, sec_ms, shifts, p_values, big)
+
+
+def time_blocks(sample: LatencySample) -> list[list[int]]:
+    """Indices of the kept pairs cut into blocks of consecutive arrival, equal counts."""
+    n = len(sample.pairs)
+    order = sample.order if len(sample.order) == n else list(range(n))
+    ranked = sorted(range(n), key=lambda i: order[i])
+    count = max(1, min(BLOCKS, n // BLOCK_SIZE))
+    return [ranked[b * n // count : (b + 1) * n // count] for b in range(count)]
+
+
+def bursts(blocks: Sequence[list[int]]) -> list[list[list[int]]]:
+    """The blocks left without each window of neighbouring blocks a burst may span; just
+    the blocks when there are too few to leave any out."""
+    width = min(BURST_BLOCKS, len(blocks) // 2)
+    if len(blocks) < 4:
+        return [list(blocks)]
+    return [
+        [block for k, block in enumerate(blocks) if not b <= k < b + width]
+        for b in range(len(blocks) - width + 1)
+    ]
+
+
+def without_a_burst(sample: LatencySample, q: float) -> float:
+    """The largest `paired_p` over the sample without any burst of neighbouring blocks:
+    an excess confined to one burst of requests is not significant."""
+    worst = 0.0
+    for kept in bursts(time_blocks(sample)):
+        worst = max(worst, paired_p([sample.pairs[i] for block in kept for i in block], q))
+    return worst
 
 
 def paired_p(pairs: Sequence[tuple[int, int]], q: float) -> float:

@@ -8,8 +8,9 @@ by enough requests is a subset, tested against the endpoint's other requests on 
 paired differences (candidate minus baseline). Requests recorded together replay together,
 so a short pause of the candidate (GC, compaction) can land on one parameter value's
 burst: the test is blocked in time (van Elteren: a one-sided rank-sum test within each
-block of consecutive requests, combined), and the subset must be slower than the rest in
-at least two blocks that are not neighbours. Holm's correction covers the subsets tried
+block of consecutive requests, combined), repeated without each burst of neighbouring
+blocks (``latency.bursts``, the largest p counts), and the subset must be slower than the
+rest in at least two blocks that are not neighbours. Holm's correction covers the subsets tried
 (``ALPHA`` here; ``report._latency`` puts them in the run's family). A subset is flagged
 when significant and its median difference is large (``latency.large``).
 """
@@ -26,13 +27,16 @@ from shadowtape.diff.latency import (
     Features,
     LatencySample,
     LatencySettings,
+    bursts,
     holm_adjust,
     large,
     percentile,
+    time_blocks,
 )
 
-#: Family-wise error rate of one endpoint's subset search (Holm).
-ALPHA = 0.001
+#: Family-wise error rate of one endpoint's subset search alone (Holm); a run corrects
+#: every endpoint's tests together (``report._latency``).
+ALPHA = 0.01
 #: A subset, and the rest, need at least this many requests to be tested.
 MIN_SUBSET = 5
 #: Distinct values above which a numeric parameter is cut into quartile bins instead.
@@ -41,9 +45,6 @@ MAX_VALUES = 12
 EXAMPLES = 5
 #: Subsets tried per endpoint at most (the most common first).
 MAX_SUBSETS = 40
-#: Blocks of consecutive requests (replay order) at most, each of at least BLOCK_SIZE.
-BLOCKS = 8
-BLOCK_SIZE = 10
 _BODY_CLASSES = (
     (0, "empty"),
     (1024, "under 1 KB"),
@@ -123,14 +124,14 @@ def subset_tests(
     if n < 2 * MIN_SUBSET:
         return [], []
     diffs = sample.differences_ms()
-    blocks = _blocks(sample, n)
+    blocks = time_blocks(sample)
     candidates: list[SlowSubset] = []
     p_values: list[float] = []
     for name, members in _subsets(sample.features):
         if not MIN_SUBSET <= len(members) <= n - MIN_SUBSET:
             continue
         inside = set(members)
-        p = van_elteren_greater(diffs, inside, blocks)
+        p = max(van_elteren_greater(diffs, inside, kept) for kept in bursts(blocks))
         p_values.append(p)
         shift = percentile(sorted(diffs[i] for i in members), 0.5)
         if not large(shift - noise_ms, sample.reference_ms(0.5, members), settings):
@@ -145,14 +146,6 @@ def subset_tests(
             SlowSubset(name, len(members), n, round(shift, 3), p, base, cand, examples=ids)
         )
     return candidates, p_values
-
-
-def _blocks(sample: LatencySample, n: int) -> list[list[int]]:
-    """Kept pairs cut into blocks of consecutive arrival (equal counts)."""
-    order = sample.order if len(sample.order) == n else list(range(n))
-    ranked = sorted(range(n), key=lambda i: order[i])
-    count = max(1, min(BLOCKS, n // BLOCK_SIZE))
-    return [ranked[b * n // count : (b + 1) * n // count] for b in range(count)]
 
 
 def _apart(diffs: Sequence[float], inside: set[int], blocks: list[list[int]]) -> bool:
