@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import random
 
-from shadowtape.diff.latency import RESERVOIR, LatencySample, LatencySettings, analyze_latency
+from shadowtape.diff.latency import (
+    RESERVOIR,
+    LatencySample,
+    LatencySettings,
+    analyze_latency,
+    holm_adjust,
+    paired_p,
+    sign_test,
+)
 
 S = LatencySettings()
 
@@ -18,7 +26,7 @@ def sample(pairs: list[tuple[int, int]]) -> LatencySample:
 
 def test_a_large_consistent_slowdown_is_flagged_with_a_confidence_interval() -> None:
     rng = random.Random(1)
-    pairs = [(b, b + 30_000) for b in (rng.randint(2_000, 4_000) for _ in range(60))]
+    pairs = [(b, b + 30_000) for b in (rng.randint(2_000, 4_000) for _ in range(200))]
     result = analyze_latency(sample(pairs), S)
     assert result is not None and result.regressions == ["p50", "p95"]
     assert 1.0 < result.ratio["p50"].low <= result.ratio["p50"].value <= result.ratio["p50"].high
@@ -43,10 +51,27 @@ def test_memory_is_bounded() -> None:
 
 def test_a_slowdown_the_secondary_shows_too_is_noise() -> None:
     rng = random.Random(3)
-    base = [rng.randint(2_000, 4_000) for _ in range(60)]
+    base = [rng.randint(2_000, 4_000) for _ in range(200)]
     slow = sample([(b, b + 10_000) for b in base])
     assert analyze_latency(slow, S).regressions == ["p50", "p95"]  # type: ignore[union-attr]
     secondary = sample([(b, b + 9_000) for b in base])
     result = analyze_latency(slow, S, noise=secondary)
     assert result is not None and result.regressions == []
     assert result.secondary_ms is not None and result.secondary_ms["p50"] > 10
+
+
+def test_a_tail_is_judged_only_with_ten_samples_above_it() -> None:
+    rng = random.Random(4)
+    pairs = [(b, b + 30_000) for b in (rng.randint(2_000, 4_000) for _ in range(199))]
+    result = analyze_latency(sample(pairs), S)
+    assert result is not None and result.regressions == ["p50"]
+    assert set(result.p_values) == {"p50"}  # p95: not judged on 199 pairs
+
+
+def test_the_paired_tests_are_exact() -> None:
+    assert sign_test(0, 10) == 1.0
+    assert sign_test(10, 10) == 2**-10
+    assert sign_test(9, 10) == 11 / 1024
+    assert holm_adjust([0.04, 0.001, 0.02]) == [0.04, 0.003, 0.04]
+    same = [(1_000 + i, 1_000 + i) for i in range(300)]
+    assert paired_p(same, 0.5) == 1.0 and paired_p(same, 0.95) == 1.0

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
+import shadowtape.diff.latency as latency_module
 from shadowtape.diff.analyze import AnalysisSettings, EndpointStats
 from shadowtape.diff.latency import LatencySample
 from shadowtape.diff.noise import NoiseModel
-from shadowtape.report._latency import endpoint_latency
+from shadowtape.diff.subsets import features
+from shadowtape.report._latency import endpoint_latency, judge_run
 from shadowtape.report.build import _endpoint as build_endpoint
 
 SETTINGS = AnalysisSettings()
@@ -46,3 +50,50 @@ def test_a_few_late_sends_leave_latency_checked() -> None:
 def test_an_endpoint_whose_latency_was_not_verified_is_not_ok() -> None:
     endpoint = build_endpoint(stats(lagged=90), SETTINGS)
     assert endpoint.verdict == "unverified" and "latency" not in endpoint.checked
+
+
+def simulated_run(seed: int, endpoints: int = 12) -> list[EndpointStats]:
+    """Identical builds: independent heavy-tailed jitter on both sides, waits both shared,
+    and one candidate-only pause (GC) on a burst of one endpoint's requests that a cron
+    client sent together."""
+    rng = random.Random(seed)
+    out = []
+    paused = rng.randrange(endpoints)
+    for e in range(endpoints):
+        ep = EndpointStats(
+            method="GET", route=f"/e{e}", noise=NoiseModel(), latency=LatencySample(seed=e)
+        )
+        n = rng.choice((150, 250, 400)) if e == paused else rng.choice((40, 80, 150, 250))
+        median = rng.uniform(2, 40)
+        sigma = rng.uniform(0.3, 0.8)
+        burst = rng.randrange(n - 20)
+        for i in range(n):
+            cron = e == paused and burst <= i < burst + 20
+            query = "source=cron&limit=50" if cron else f"source=web&limit={rng.choice(LIMITS)}"
+            wait = rng.uniform(0, 300) if rng.random() < 0.3 else 0.0
+            base = median * rng.lognormvariate(0, sigma)
+            cand = median * rng.lognormvariate(0, sigma) + (60.0 if cron else 0.0)
+            ep.latency.add(
+                round((wait + base) * 1000),
+                round((wait + cand) * 1000),
+                service_us=round(base * 1000),
+                features=features(query, 0),
+            )
+        ep.compared = ep.live = ep.replayed = ep.requests = n
+        out.append(ep)
+    return out
+
+
+LIMITS = (10, 20, 50)
+
+
+@pytest.mark.parametrize("chunk", range(4))
+def test_identical_builds_raise_no_latency_finding_in_a_run(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """200 runs of 12 endpoints each: the run-wide correction keeps every run clean."""
+    monkeypatch.setattr(latency_module, "BOOTSTRAP", 2)  # intervals only; not the verdict
+    for seed in range(chunk * 50, chunk * 50 + 50):
+        run = judge_run(simulated_run(seed), SETTINGS)
+        found = {k: (r.regressions, s) for k, (r, s) in run.judged.items() if r.regressions or s}
+        assert found == {}, seed

@@ -5,11 +5,14 @@ uploads over a megabyte) hides in an endpoint's p50. Each request is described b
 features: every query parameter's value, the range of a numeric parameter with many
 values (quartile bins of the sample), and its body-size class. Every feature value held
 by enough requests is a subset, tested against the endpoint's other requests on the
-paired differences (candidate minus baseline): a one-sided Mann-Whitney test, with Holm's
-correction for the number of subsets tried, at ``ALPHA``: stricter than the endpoint's own
-test, because every endpoint of a service is searched and a gate must not fail on chance.
-A subset is flagged when that test is significant and its median difference is large
-(``latency.large``).
+paired differences (candidate minus baseline). Requests recorded together replay together,
+so a short pause of the candidate (GC, compaction) can land on one parameter value's
+burst: the test is blocked in time (van Elteren: a one-sided rank-sum test within each
+block of consecutive requests, combined), repeated without each burst of neighbouring
+blocks (``latency.bursts``, the largest p counts), and the subset must be slower than the
+rest in at least two blocks that are not neighbours. Holm's correction covers the subsets tried
+(``ALPHA`` here; ``report._latency`` puts them in the run's family). A subset is flagged
+when significant and its median difference is large (``latency.large``).
 """
 
 from __future__ import annotations
@@ -17,13 +20,23 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl
 
-from shadowtape.diff.latency import Features, LatencySample, LatencySettings, large, percentile
+from shadowtape.diff.latency import (
+    Features,
+    LatencySample,
+    LatencySettings,
+    bursts,
+    holm_adjust,
+    large,
+    percentile,
+    time_blocks,
+)
 
-#: Family-wise error rate of one endpoint's subset search (Holm).
-ALPHA = 0.001
+#: Family-wise error rate of one endpoint's subset search alone (Holm); a run corrects
+#: every endpoint's tests together (``report._latency``).
+ALPHA = 0.01
 #: A subset, and the rest, need at least this many requests to be tested.
 MIN_SUBSET = 5
 #: Distinct values above which a numeric parameter is cut into quartile bins instead.
@@ -84,31 +97,87 @@ def slow_subsets(
     sample: LatencySample, settings: LatencySettings, *, noise_ms: float = 0.0
 ) -> list[SlowSubset]:
     """Subsets of `sample` slower than the rest by a large and significant amount."""
+    candidates, p_values = subset_tests(sample, settings, noise_ms=noise_ms)
+    by_p: dict[float, float] = {}
+    for p, adjusted in zip(p_values, holm_adjust(p_values), strict=True):
+        by_p[p] = max(by_p.get(p, 0.0), adjusted)  # equal p-values: the largest adjustment
+    return flag(candidates, by_p, ALPHA)
+
+
+def flag(
+    candidates: Sequence[SlowSubset], adjusted: dict[float, float], alpha: float
+) -> list[SlowSubset]:
+    """The candidates whose adjusted p-value (by raw p-value) is at most `alpha`."""
+    found = [
+        replace(s, p_value=adjusted[s.p_value]) for s in candidates if adjusted[s.p_value] <= alpha
+    ]
+    found.sort(key=lambda s: (-s.shift_ms, s.name))
+    return found
+
+
+def subset_tests(
+    sample: LatencySample, settings: LatencySettings, *, noise_ms: float = 0.0
+) -> tuple[list[SlowSubset], list[float]]:
+    """(candidates, p-values): the subsets whose excess is large and holds in two blocks
+    apart, with their raw p-value; and the raw p-value of every subset tested."""
     n = len(sample.pairs)
     if n < 2 * MIN_SUBSET:
-        return []
+        return [], []
     diffs = sample.differences_ms()
-    groups = _subsets(sample.features)
-    tested: list[tuple[str, list[int], float]] = []
-    for name, members in groups:
+    blocks = time_blocks(sample)
+    candidates: list[SlowSubset] = []
+    p_values: list[float] = []
+    for name, members in _subsets(sample.features):
         if not MIN_SUBSET <= len(members) <= n - MIN_SUBSET:
             continue
         inside = set(members)
-        rest = [diffs[i] for i in range(n) if i not in inside]
-        tested.append((name, members, mann_whitney_greater([diffs[i] for i in members], rest)))
-    found: list[SlowSubset] = []
-    for name, members, p in holm(tested, ALPHA):
+        p = max(van_elteren_greater(diffs, inside, kept) for kept in bursts(blocks))
+        p_values.append(p)
         shift = percentile(sorted(diffs[i] for i in members), 0.5)
-        if large(shift - noise_ms, sample.reference_ms(0.5, members), settings):
-            base = percentile(sorted(sample.pairs[i][0] / 1000 for i in members), 0.5)
-            cand = percentile(sorted(sample.pairs[i][1] / 1000 for i in members), 0.5)
-            slowest = sorted(members, key=lambda i: -diffs[i])[:EXAMPLES]
-            ids = tuple(sample.ids[i] for i in slowest if i < len(sample.ids) and sample.ids[i])
-            found.append(
-                SlowSubset(name, len(members), n, round(shift, 3), p, base, cand, examples=ids)
-            )
-    found.sort(key=lambda s: (-s.shift_ms, s.name))
-    return found
+        if not large(shift - noise_ms, sample.reference_ms(0.5, members), settings):
+            continue
+        if not _apart(diffs, inside, blocks):
+            continue
+        base = percentile(sorted(sample.pairs[i][0] / 1000 for i in members), 0.5)
+        cand = percentile(sorted(sample.pairs[i][1] / 1000 for i in members), 0.5)
+        slowest = sorted(members, key=lambda i: -diffs[i])[:EXAMPLES]
+        ids = tuple(sample.ids[i] for i in slowest if i < len(sample.ids) and sample.ids[i])
+        candidates.append(
+            SlowSubset(name, len(members), n, round(shift, 3), p, base, cand, examples=ids)
+        )
+    return candidates, p_values
+
+
+def _apart(diffs: Sequence[float], inside: set[int], blocks: list[list[int]]) -> bool:
+    """Whether the subset's median difference exceeds the rest's in two blocks that are
+    not neighbours: one burst of requests, however slow, is not enough."""
+    slower: list[int] = []
+    for b, block in enumerate(blocks):
+        mine = sorted(diffs[i] for i in block if i in inside)
+        rest = sorted(diffs[i] for i in block if i not in inside)
+        if mine and rest and percentile(mine, 0.5) > percentile(rest, 0.5):
+            slower.append(b)
+    return len(slower) >= 2 and slower[-1] - slower[0] >= 2
+
+
+def van_elteren_greater(diffs: Sequence[float], inside: set[int], blocks: list[list[int]]) -> float:
+    """One-sided p-value that the members of `inside` have larger values than the rest,
+    ranked within each block (van Elteren's weights, normal approximation)."""
+    num = 0.0
+    var = 0.0
+    for block in blocks:
+        x = [diffs[i] for i in block if i in inside]
+        y = [diffs[i] for i in block if i not in inside]
+        if not x or not y:
+            continue
+        excess, v = _rank_sum(x, y)
+        weight = 1 / (len(block) + 1)
+        num += excess * weight
+        var += v * weight * weight
+    if var <= 0:
+        return 1.0
+    z = num / math.sqrt(var)
+    return 0.5 * math.erfc(z / math.sqrt(2))
 
 
 def _subsets(all_features: Sequence[Features]) -> list[tuple[str, list[int]]]:
@@ -186,9 +255,18 @@ def holm(
 def mann_whitney_greater(x: Sequence[float], y: Sequence[float]) -> float:
     """One-sided p-value that `x` tends to be larger than `y` (normal approximation with
     tie and continuity corrections)."""
-    n1, n2 = len(x), len(y)
-    if not n1 or not n2:
+    if not x or not y:
         return 1.0
+    excess, var = _rank_sum(x, y)
+    if var <= 0:
+        return 1.0
+    z = (excess - 0.5) / math.sqrt(var)
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def _rank_sum(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
+    """(U minus its mean, its variance with ties) of `x` against `y`."""
+    n1, n2 = len(x), len(y)
     combined = sorted([(v, 0) for v in x] + [(v, 1) for v in y])
     ranks_x = 0.0
     ties = 0.0
@@ -204,8 +282,5 @@ def mann_whitney_greater(x: Sequence[float], y: Sequence[float]) -> float:
         i = j + 1
     u = ranks_x - n1 * (n1 + 1) / 2
     n = n1 + n2
-    var = n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1)))
-    if var <= 0:
-        return 1.0
-    z = (u - n1 * n2 / 2 - 0.5) / math.sqrt(var)
-    return 0.5 * math.erfc(z / math.sqrt(2))
+    var = n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1))) if n > 1 else 0.0
+    return u - n1 * n2 / 2, var

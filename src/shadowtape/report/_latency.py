@@ -1,6 +1,9 @@
 """An endpoint's latency in the report: percentiles, ratios, the histogram, and a finding
 when the candidate's paired requests are slower beyond both thresholds and the noise
-(``diff.latency`` decides), or a subset of them is (``diff.subsets``). When many sends
+(``diff.latency`` tests), or a subset of them is (``diff.subsets``). One run compares many
+endpoints, so every test of the run (each endpoint's p50 and p95, each subset tried) is one
+family under Holm's correction at ``RUN_ALPHA`` (``judge_run``): identical builds must not
+fail a run by chance, however many endpoints it has. When many sends
 started late (waiting for an earlier request, or a replayer behind schedule), latency is
 listed as not verified instead of passing.
 
@@ -11,13 +14,64 @@ report.json has always held them.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
 from shadowtape.diff.analyze import LAG_US, AnalysisSettings, EndpointStats
-from shadowtape.diff.latency import EDGES_MS, PERCENTILES, LatencyResult, analyze_latency
+from shadowtape.diff.latency import (
+    EDGES_MS,
+    PERCENTILES,
+    LatencyResult,
+    analyze_latency,
+    holm_adjust,
+)
 from shadowtape.diff.model import Kind
-from shadowtape.diff.subsets import slow_subsets
+from shadowtape.diff.subsets import SlowSubset, flag, subset_tests
 from shadowtape.report._unverified import entry
 from shadowtape.report.model import Finding, Histogram, Latency, Ratio, Unverified
+
+#: Family-wise error rate of all the latency tests of one run (Holm).
+RUN_ALPHA = 0.01
+
+
+@dataclass(slots=True)
+class RunLatency:
+    """Each compared endpoint's latency result and slow subsets, as the run's Holm step
+    judged them, by (method, route)."""
+
+    judged: dict[tuple[str, str], tuple[LatencyResult, list[SlowSubset]]] = field(
+        default_factory=dict
+    )
+
+
+def judge_run(endpoints: Iterable[EndpointStats], settings: AnalysisSettings) -> RunLatency:
+    """Test every comparable endpoint, then correct all their p-values together."""
+    tested: list[tuple[tuple[str, str], LatencyResult, list[SlowSubset], list[float]]] = []
+    family: list[float] = []
+    for ep in endpoints:
+        if ep.recorded != 0:
+            continue
+        result = analyze_latency(ep.latency, settings.latency, noise=ep.latency_noise)
+        if result is None or result.pairs < settings.latency.min_pairs:
+            continue
+        noise_ms = max(0.0, _median_shift(ep)) if result.secondary_ms is not None else 0.0
+        subsets, subset_p = subset_tests(ep.latency, settings.latency, noise_ms=noise_ms)
+        tested.append(((ep.method, ep.route), result, subsets, subset_p))
+        family.extend(result.p_values.values())
+        family.extend(subset_p)
+    adjusted = iter(holm_adjust(family))
+    run = RunLatency()
+    for key, result, subsets, subset_p in tested:
+        by_name = {name: next(adjusted) for name in result.p_values}
+        by_p: dict[float, float] = {}
+        for p in subset_p:  # equal p-values: the largest adjustment, to stay conservative
+            by_p[p] = max(by_p.get(p, 0.0), next(adjusted))
+        regressions = [name for name in result.large if by_name[name] <= RUN_ALPHA]
+        run.judged[key] = (
+            replace(result, regressions=regressions),
+            flag(subsets, by_p, RUN_ALPHA),
+        )
+    return run
 
 
 def _ms(value: float) -> float | None:
@@ -25,14 +79,23 @@ def _ms(value: float) -> float | None:
 
 
 def endpoint_latency(
-    ep: EndpointStats, settings: AnalysisSettings
+    ep: EndpointStats, settings: AnalysisSettings, run: RunLatency | None = None
 ) -> tuple[Latency | None, list[Finding], list[Unverified], bool]:
     """(latency, findings, notes, checked); None when no request had both latencies.
-    `checked` says whether latency was compared, which puts it in the endpoint's list."""
+    `checked` says whether latency was compared, which puts it in the endpoint's list.
+    `run` holds the run's judgement (``judge_run``); without it the endpoint is its own."""
     comparable = ep.recorded == 0
-    result = analyze_latency(
-        ep.latency, settings.latency, compare=comparable, noise=ep.latency_noise
-    )
+    if run is None:
+        run = judge_run([ep], settings)
+    judged = run.judged.get((ep.method, ep.route))
+    subsets: list[SlowSubset] = []
+    if judged is not None:
+        result: LatencyResult | None = judged[0]
+        subsets = judged[1]
+    else:
+        result = analyze_latency(
+            ep.latency, settings.latency, compare=comparable, noise=ep.latency_noise
+        )
     if result is None:
         return None, [], [], False
     secondary_ms = result.secondary_ms
@@ -71,7 +134,7 @@ def endpoint_latency(
         detail = f"only {result.pairs} latency pairs (want {settings.latency.min_pairs})"
         note = entry("too_few_samples", "latency", result.pairs, detail)
         return latency, [], [note], False
-    findings = _findings(result, settings, _slowest(ep)) + _subset_findings(ep, result, settings)
+    findings = _findings(result, settings, _slowest(ep)) + _subset_findings(subsets)
     if not findings and ep.compared and ep.lagged / ep.compared >= LAG_SHARE:
         return latency, [], [_lagged(ep)], False
     return latency, findings, [], True
@@ -114,22 +177,17 @@ def _findings(
     return findings
 
 
-def _subset_findings(
-    ep: EndpointStats, result: LatencyResult, settings: AnalysisSettings
-) -> list[Finding]:
+def _subset_findings(subsets: list[SlowSubset]) -> list[Finding]:
     """One finding per slow subset, named by its feature: ``limit=500: +24 ms at p50``."""
-    noise_ms = 0.0
-    if result.secondary_ms is not None:
-        noise_ms = max(0.0, _median_shift(ep))
     out = []
-    for subset in slow_subsets(ep.latency, settings.latency, noise_ms=noise_ms):
+    for subset in subsets:
         out.append(
             Finding(
                 kind=Kind.LATENCY.value,
                 location=f"latency:p50 {subset.name}",
                 message=f"{subset.describe()} (paired: candidate minus baseline on the same "
                 f"requests; slower than the endpoint's other requests, p={subset.p_value:.2g} "
-                "after Holm's correction for the subsets tried)",
+                "after Holm's correction over the run's latency tests)",
                 baseline=round(subset.baseline_ms, 3),
                 candidate=round(subset.candidate_ms, 3),
                 count=subset.size,

@@ -18,7 +18,7 @@ from shadowtape.diff.json import dumps
 from shadowtape.diff.model import Kind, noise_group
 from shadowtape.diff.volatile import shape
 from shadowtape.report._describe import plural
-from shadowtape.report._latency import endpoint_latency
+from shadowtape.report._latency import RunLatency, endpoint_latency, judge_run
 from shadowtape.report._ledger import endpoint_ledger, request_redactions, total_ledger
 from shadowtape.report._service import service_wide
 from shadowtape.report._unverified import entry, noise_entries, other_unverified, shape_word
@@ -55,7 +55,8 @@ def build_report(
 ) -> Report:
     """The report of `analysis`, its gate evaluated with the words of `fail_on` and the
     largest share of not verified exchanges that passes (`max_unverified`)."""
-    endpoints = [_endpoint(ep, settings) for ep in analysis.endpoints.values()]
+    run_latency = judge_run(analysis.endpoints.values(), settings)
+    endpoints = [_endpoint(ep, settings, run_latency) for ep in analysis.endpoints.values()]
     endpoints.extend(_not_exercised(analysis))
     endpoints.sort(key=lambda e: (_ORDER[e.verdict], e.route, e.method))
     endpoints, services = service_wide(endpoints)
@@ -226,7 +227,9 @@ def _promote_volatile(stats: LocStats) -> None:
     stats.volatile = 0
 
 
-def _endpoint(ep: EndpointStats, settings: AnalysisSettings) -> Endpoint:
+def _endpoint(
+    ep: EndpointStats, settings: AnalysisSettings, run_latency: RunLatency | None = None
+) -> Endpoint:
     compared = ep.compared
     findings: list[Finding] = []
     unverified: list[Unverified] = []
@@ -267,7 +270,9 @@ def _endpoint(ep: EndpointStats, settings: AnalysisSettings) -> Endpoint:
             unverified.append(entry("redacted", pattern, stats.redacted, detail, of=compared))
     unverified[:0] = noise_entries(ep, noise_hidden)
     unverified.extend(other_unverified(ep, settings))
-    latency, latency_findings, latency_notes, latency_checked = endpoint_latency(ep, settings)
+    latency, latency_findings, latency_notes, latency_checked = endpoint_latency(
+        ep, settings, run_latency
+    )
     findings.extend(latency_findings)
     unverified.extend(latency_notes)
     findings.sort(key=lambda f: (f.kind == Kind.LATENCY, -(f.count or 0), f.location))
