@@ -3,7 +3,7 @@
 Two passes over the results: the first reads only methods and paths and learns the
 endpoint templates; the second compares every replayed pair (baseline vs candidate) and
 every A/A pair (baseline vs secondary, candidate vs repeat, identical requests within the
-tape with no write to their collection between them) and keeps, per endpoint, counts per
+tape with no write to their host between them) and keeps, per endpoint, counts per
 location, a bounded latency sample and a few example exchanges. Each side's own origin is
 masked first (``diff.origins``); retries of an Idempotency-Key are checked, not learned
 (``diff.retries``). Nothing keeps all rows, so a million results fit in well under 1 GB.
@@ -105,9 +105,11 @@ class EndpointStats:
         default_factory=dict
     )
     memo: dict[tuple[object, ...], tuple[Side, Side, int]] = field(default_factory=dict)
-    #: Identical-request pairs: (first and second recorded time, baseline and candidate
-    #: differences), learned once the tape's writes are known (``diff.state``).
-    pending: list[tuple[int, int, list[Difference], list[Difference]]] = field(default_factory=list)
+    #: Identical-request pairs: (host, first and second recorded time, baseline and
+    #: candidate differences), learned once the tape's writes are known (``diff.state``).
+    pending: list[tuple[str, int, int, list[Difference], list[Difference]]] = field(
+        default_factory=list
+    )
     noise_sources: set[str] = field(default_factory=set)
     #: Compared requests sent at least LAG_US late, and the largest lag seen (µs).
     lagged: int = 0
@@ -177,11 +179,11 @@ def analyze(
 
 
 def _learn_identical_requests(out: Analysis) -> None:
-    """Identical requests with no recorded write to their collection between them are
-    A/A pairs; the others read a state that had changed."""
+    """Identical requests with no recorded write to their host between them are A/A
+    pairs; the others read a state that may have changed."""
     for ep in out.endpoints.values():
-        for first, second, base_diffs, cand_diffs in ep.pending:
-            if out.writes.between(ep.route, first, second):
+        for host, first, second, base_diffs, cand_diffs in ep.pending:
+            if out.writes.between(host, first, second):
                 ep.notes["state_changed"] += 1
                 continue
             ep.noise.observe(base_diffs)
@@ -227,7 +229,7 @@ def _batch(
         ep.requests += 1
         skip = batch["skip_reason"][i]
         if method.upper() in MUTATING and (not skip or batch["baseline_mode"][i] == "recorded"):
-            out.writes.add(route, _recorded_us(batch, i, out.rows))
+            out.writes.add(str(batch["host"][i] or ""), _recorded_us(batch, i, out.rows))
         if skip:
             ep.skipped[str(skip)] += 1
             out.skipped[str(skip)] += 1
@@ -361,7 +363,13 @@ def _identical_requests(
         return
     if base.error_kind is not None or cand.error_kind is not None:
         return  # no answer: nothing measured about what answers vary in
-    key = (batch["method"][i], batch["path"][i], batch["query"][i], batch["request_body"][i])
+    key = (
+        batch["host"][i],
+        batch["method"][i],
+        batch["path"][i],
+        batch["query"][i],
+        batch["request_body"][i],
+    )
     earlier = ep.memo.get(key)
     if earlier is None and len(ep.memo) >= MEMO_SLOTS:
         return
@@ -370,6 +378,7 @@ def _identical_requests(
         return
     ep.pending.append(
         (
+            str(batch["host"][i] or ""),
             earlier[2],
             at,
             compare(earlier[0], base, settings.diff).differences,
