@@ -282,8 +282,10 @@ def _row(
     key = idempotency_key(batch["request_headers"][i])  # type: ignore[arg-type]
     if key is not None:
         retry = out.retries.check(f"{ep.method} {ep.route}", key, base, cand)
-        if retry is not None:
+        if isinstance(retry, Difference):
             comparison.differences.append(retry)
+        elif retry is not None:
+            ep.notes[retry] += 1
     outcome: frozenset[tuple[str, str, str]] = frozenset()
     if comparison.differences:
         outcome = _count(ep, comparison.differences, redacted, exchange_id, batch, i)
