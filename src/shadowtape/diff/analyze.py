@@ -338,8 +338,8 @@ def _row(
         ep.latency_noise.add(int(b_us), int(s_us))  # type: ignore[call-overload]
 
 
-#: The outcome rarer exchanges fold into once OUTCOME_SLOTS are taken: counted as
-#: regressed when the endpoint has findings, else as differing only by noise.
+#: The outcome rarer exchanges fold into once OUTCOME_SLOTS are taken: the ledger counts
+#: them as unverified ``unclassified`` (report._ledger), not as a guessed bucket.
 OVERFLOW: frozenset[tuple[str, str, str]] = frozenset({("$…", "*", "count")})
 
 
