@@ -24,7 +24,7 @@ from shadowtape.diff.model import Difference, Kind, pattern_of
 from shadowtape.diff.noise import NoiseModel, NoiseSettings
 from shadowtape.diff.origins import Origins, mask
 from shadowtape.diff.retries import Retries, idempotency_key
-from shadowtape.diff.state import MUTATING, Writes
+from shadowtape.diff.state import MUTATING, Change, Writes
 from shadowtape.diff.subsets import features
 from shadowtape.diff.templating import Route, Templater
 from shadowtape.diff.volatile import both_volatile, same_but_volatile_text
@@ -180,16 +180,32 @@ def analyze(
 
 def _learn_identical_requests(out: Analysis) -> None:
     """Identical requests with no recorded write to their host between them are A/A
-    pairs; the others read a state that may have changed."""
+    pairs. Across a write to their collection they read a changed state; across one
+    elsewhere on the host they may have, and are kept only when they differ at most in
+    the order of a list or in values shaped like ids and times (which are presumed
+    volatile anyway): any other value changed there may be that write's doing."""
     for ep in out.endpoints.values():
         for host, first, second, base_diffs, cand_diffs in ep.pending:
-            if out.writes.between(host, first, second):
+            change = out.writes.between(host, ep.route, first, second)
+            if change is Change.RELATED or (
+                change is Change.ELSEWHERE
+                and not all(_shape_only(d) for d in (*base_diffs, *cand_diffs))
+            ):
                 ep.notes["state_changed"] += 1
                 continue
             ep.noise.observe(base_diffs)
             ep.noise.observe(cand_diffs, candidate=True)
             ep.noise_sources.add("identical requests")
         ep.pending.clear()
+
+
+def _shape_only(d: Difference) -> bool:
+    """A reordered list, or a value both sides write in a volatile shape."""
+    if d.kind == Kind.ARRAY_ORDER:
+        return True
+    if d.kind in _VALUE_KINDS:
+        return both_volatile(d.baseline, d.candidate)
+    return d.kind == Kind.TEXT and same_but_volatile_text(d.baseline, d.candidate)
 
 
 def _side(batch: dict[str, list[object]], target: str, i: int, out: Analysis) -> Side:
@@ -229,7 +245,8 @@ def _batch(
         ep.requests += 1
         skip = batch["skip_reason"][i]
         if method.upper() in MUTATING and (not skip or batch["baseline_mode"][i] == "recorded"):
-            out.writes.add(str(batch["host"][i] or ""), _recorded_us(batch, i, out.rows))
+            host = str(batch["host"][i] or "")
+            out.writes.add(host, route, _recorded_us(batch, i, out.rows))
         if skip:
             ep.skipped[str(skip)] += 1
             out.skipped[str(skip)] += 1
