@@ -193,8 +193,7 @@ def _learn_identical_requests(out: Analysis) -> None:
             ):
                 ep.notes["state_changed"] += 1
                 continue
-            ep.noise.observe(base_diffs)
-            ep.noise.observe(cand_diffs, candidate=True)
+            ep.noise.observe_both(base_diffs, cand_diffs)
             ep.noise_sources.add("identical requests")
         ep.pending.clear()
 
