@@ -18,7 +18,8 @@ from shadowtape.diff.compare import Side
 from shadowtape.diff.json import NotJSON, parse
 from shadowtape.diff.model import Difference, Kind
 
-#: Keys remembered at most (about 200 bytes each); a retry comes soon after its first.
+#: Keys remembered at most (three small values per side each); a retry comes soon after
+#: its first request.
 MAX_KEYS = 50_000
 _KEY_HEADER = "idempotency-key"
 
