@@ -203,3 +203,27 @@ def test_examples_and_ids_stay_bounded(tmp_path: Path) -> None:
     assert len(entry["examples"]) == 3
     body = entry["examples"][0]["baseline"]["body"]
     assert len(body) < 17_000 and "cut: " in body
+
+
+def test_a_write_to_another_resource_between_identical_reads_is_a_state_change(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from shadowtape.diff.analyze import analyze
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    at = [t0 + timedelta(seconds=s) for s in range(3)]
+    rows = [
+        row(0, "/users/7", side(body={"balance": 10}), side(body={"balance": 10})),
+        row(1, "/orders", side(status=201, body={"id": 1}), side(status=201, body={"id": 1})),
+        row(2, "/users/7", side(body={"balance": 5}), side(body={"balance": 5})),
+    ]
+    for r, when in zip(rows, at, strict=True):
+        r.update(host="api.example.com", scheme="https", recorded_at=when)
+    rows[1]["method"] = "POST"
+    run = {"results_version": "1.0", "run_id": "t", "baseline": "recorded"}
+    analysis = analyze(write(tmp_path / "run", rows, run))
+    ep = analysis.endpoints["GET /users/{id}"]
+    assert ep.notes["state_changed"] == 1
+    assert ep.noise.pairs == 0

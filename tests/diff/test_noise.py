@@ -53,3 +53,39 @@ def test_a_candidate_that_fails_now_and_then_is_not_excused_by_its_own_repeats()
     assert model.rate("status", Kind.NEW_ERROR) == 0.0
     assert not model.is_noise("status", Kind.NEW_ERROR, 20, 40)
     assert model.is_noise("$.ts", Kind.BODY_VALUE, 40, 40)
+
+
+def _stale_candidate(p: float, seed: int = 0) -> tuple[NoiseModel, int]:
+    """An intermittently stale candidate: baseline pairs always agree on $.balance; the
+    candidate serves a stale one with probability `p` (the review's cand_aa case)."""
+    import random
+
+    rng = random.Random(seed)
+    model = NoiseModel()
+    stale = [Difference(Kind.BODY_VALUE, "$.balance", 1, 2)]
+    for _ in range(200):
+        a, b = rng.random() < p, rng.random() < p
+        model.observe_both([], stale if a != b else [])
+    return model, sum(rng.random() < p for _ in range(1000))
+
+
+def test_candidate_pairs_do_not_excuse_where_the_baselines_are_steady() -> None:
+    for p in (0.05, 0.1):
+        model, ab = _stale_candidate(p)
+        assert model.rate("$.balance", Kind.BODY_VALUE) > 0
+        assert not model.is_noise("$.balance", Kind.BODY_VALUE, ab, 1000), p
+
+
+def test_candidate_pairs_excuse_where_the_baselines_vary_too() -> None:
+    model = NoiseModel()
+    ts = [Difference(Kind.BODY_VALUE, "$.ts")]
+    for n in range(40):
+        model.observe_both(ts if n % 4 == 0 else [], ts)
+    assert model.is_noise("$.ts", Kind.BODY_VALUE, 40, 40)
+
+
+def test_one_identical_request_is_one_pair() -> None:
+    model = NoiseModel()
+    model.observe_both([], [Difference(Kind.BODY_VALUE, "$.x")])
+    assert (model.pairs, model.baseline_pairs) == (1, 1)
+    assert model.rate("$.x", Kind.BODY_VALUE) == 1.0

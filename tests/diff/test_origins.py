@@ -47,3 +47,33 @@ def test_origins_per_run_and_the_recorded_origin() -> None:
     )
     assert "http://127.0.0.1:9002" in origins.of(batch, "candidate", 0)
     assert "http://127.0.0.1:9002" in origins.of(batch, "repeat", 0)
+
+
+def test_with_the_recorded_host_kept_only_the_recorded_origin_is_masked() -> None:
+    run = {
+        "run_id": "r1",
+        "baseline": "http://localhost:8081",
+        "candidate": "http://localhost:8080",
+        "settings": {"keep_host": True},
+    }
+    origins = Origins.of_runs([run])
+    batch = {
+        "run_id": ["r1"],
+        "scheme": ["https"],
+        "host": ["api.example.com"],
+        "baseline_mode": ["live"],
+    }
+    assert origins.of(batch, "candidate", 0) == (
+        "https://api.example.com:443",
+        "https://api.example.com",
+    )
+    json = (("Content-Type", "application/json"),)
+    good = Side(201, (*json, ("Location", "https://api.example.com/o/7")), b"{}")
+    # The candidate ignores Host and links to its bind address: broken in production.
+    bad = Side(201, (*json, ("Location", "http://localhost:8080/o/7")), b"{}")
+    base = mask(good, origins.of(batch, "baseline", 0))
+    cand = mask(bad, origins.of(batch, "candidate", 0))
+    assert [d.kind for d in compare(base, cand).differences] == ["header"]
+    # Without the setting, each target's own address is still masked.
+    plain = Origins.of_runs([{**run, "settings": {"keep_host": False}}])
+    assert "http://localhost:8080" in plain.of(batch, "candidate", 0)

@@ -1,8 +1,8 @@
-"""Identical requests are A/A pairs only with no write to their collection between them."""
+"""Identical requests are A/A pairs only with no write between them."""
 
 from __future__ import annotations
 
-from shadowtape.diff.state import Writes, collection
+from shadowtape.diff.state import Change, Writes, collection
 
 
 def test_the_collection_is_the_route_without_a_trailing_id() -> None:
@@ -14,11 +14,25 @@ def test_the_collection_is_the_route_without_a_trailing_id() -> None:
 
 def test_a_write_between_two_reads_to_the_same_or_a_related_collection() -> None:
     writes = Writes()
-    writes.add("/api/items", 100)
-    writes.add("/api/users/{id}", 300)
-    assert writes.between("/api/items", 50, 150)
-    assert writes.between("/api/items/{id}", 150, 50)  # order does not matter
-    assert not writes.between("/api/items", 150, 400)
-    assert not writes.between("/api/items", 100, 200)  # the write is not between
-    assert writes.between("/api/users/{id}/orders", 200, 400)  # a collection it holds
-    assert not writes.between("/api/orders", 0, 1_000)
+    writes.add("h", "/api/items", 100)
+    writes.add("h", "/api/users/{id}", 300)
+    assert writes.between("h", "/api/items", 50, 150) is Change.RELATED
+    assert writes.between("H", "/api/items/{id}", 150, 50) is Change.RELATED  # any order
+    assert writes.between("h", "/api/items", 100, 200) is Change.NONE  # not between
+    assert writes.between("h", "/api/users/{id}/orders", 200, 400) is Change.RELATED
+    assert writes.between("other", "/api/items", 50, 150) is Change.NONE
+
+
+def test_a_write_to_another_resource_on_the_host_may_have_changed_the_read() -> None:
+    # POST /orders debits the balance GET /users/{id} shows: no route says so.
+    writes = Writes()
+    writes.add("api.example.com", "/orders", 2_000)
+    assert writes.between("api.example.com", "/users/{id}", 1_000, 3_000) is Change.ELSEWHERE
+    assert writes.between("api.example.com", "/users/{id}", 3_000, 4_000) is Change.NONE
+
+
+def test_write_times_are_kept_compactly() -> None:
+    writes = Writes()
+    for t in range(1_000):
+        writes.add("h", "/a", t)
+    assert writes.times[("h", "/a")].itemsize == 8

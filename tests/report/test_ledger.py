@@ -177,3 +177,23 @@ def test_a_redacted_request_field_is_listed_once_and_at_most_100_percent(
         ("request.header.authorization", 4, 1.0),
     ]
     assert all(u.reason != "redacted" for ep in report.endpoints for u in ep.unverified)
+
+
+def test_outcomes_past_the_cap_are_unclassified_not_guessed() -> None:
+    from collections import Counter
+
+    from shadowtape.diff.analyze import OVERFLOW, EndpointStats
+    from shadowtape.diff.latency import LatencySample
+    from shadowtape.diff.noise import NoiseModel
+    from shadowtape.report._ledger import endpoint_ledger
+
+    ep = EndpointStats(method="GET", route="/u", noise=NoiseModel(), latency=LatencySample())
+    ep.outcomes = Counter({frozenset({(f"$.s.u{i}", "body_value", "count")}): 1 for i in range(3)})
+    ep.outcomes[OVERFLOW] = 50
+    ep.outcomes[frozenset()] = 10
+    ep.requests = 63
+    # the endpoint's only finding is a latency one: no exchange differs at a finding key
+    ledger = endpoint_ledger(ep, set(), set(), has_findings=True)
+    assert (ledger.regressed, ledger.equal, ledger.noise) == (0, 10, 3)
+    assert ledger.unverified == {"unclassified": 50}
+    assert ledger.regressed + ledger.equal + ledger.noise + ledger.unverified_total == 63

@@ -3,7 +3,7 @@
 Two passes over the results: the first reads only methods and paths and learns the
 endpoint templates; the second compares every replayed pair (baseline vs candidate) and
 every A/A pair (baseline vs secondary, candidate vs repeat, identical requests within the
-tape with no write to their collection between them) and keeps, per endpoint, counts per
+tape with no write to their host between them) and keeps, per endpoint, counts per
 location, a bounded latency sample and a few example exchanges. Each side's own origin is
 masked first (``diff.origins``); retries of an Idempotency-Key are checked, not learned
 (``diff.retries``). Nothing keeps all rows, so a million results fit in well under 1 GB.
@@ -24,7 +24,7 @@ from shadowtape.diff.model import Difference, Kind, pattern_of
 from shadowtape.diff.noise import NoiseModel, NoiseSettings
 from shadowtape.diff.origins import Origins, mask
 from shadowtape.diff.retries import Retries, idempotency_key
-from shadowtape.diff.state import MUTATING, Writes
+from shadowtape.diff.state import MUTATING, Change, Writes
 from shadowtape.diff.subsets import features
 from shadowtape.diff.templating import Route, Templater
 from shadowtape.diff.volatile import both_volatile, same_but_volatile_text
@@ -105,9 +105,11 @@ class EndpointStats:
         default_factory=dict
     )
     memo: dict[tuple[object, ...], tuple[Side, Side, int]] = field(default_factory=dict)
-    #: Identical-request pairs: (first and second recorded time, baseline and candidate
-    #: differences), learned once the tape's writes are known (``diff.state``).
-    pending: list[tuple[int, int, list[Difference], list[Difference]]] = field(default_factory=list)
+    #: Identical-request pairs: (host, first and second recorded time, baseline and
+    #: candidate differences), learned once the tape's writes are known (``diff.state``).
+    pending: list[tuple[str, int, int, list[Difference], list[Difference]]] = field(
+        default_factory=list
+    )
     noise_sources: set[str] = field(default_factory=set)
     #: Compared requests sent at least LAG_US late, and the largest lag seen (µs).
     lagged: int = 0
@@ -177,17 +179,32 @@ def analyze(
 
 
 def _learn_identical_requests(out: Analysis) -> None:
-    """Identical requests with no recorded write to their collection between them are
-    A/A pairs; the others read a state that had changed."""
+    """Identical requests with no recorded write to their host between them are A/A
+    pairs. Across a write to their collection they read a changed state; across one
+    elsewhere on the host they may have, and are kept only when they differ at most in
+    the order of a list or in values shaped like ids and times (which are presumed
+    volatile anyway): any other value changed there may be that write's doing."""
     for ep in out.endpoints.values():
-        for first, second, base_diffs, cand_diffs in ep.pending:
-            if out.writes.between(ep.route, first, second):
+        for host, first, second, base_diffs, cand_diffs in ep.pending:
+            change = out.writes.between(host, ep.route, first, second)
+            if change is Change.RELATED or (
+                change is Change.ELSEWHERE
+                and not all(_shape_only(d) for d in (*base_diffs, *cand_diffs))
+            ):
                 ep.notes["state_changed"] += 1
                 continue
-            ep.noise.observe(base_diffs)
-            ep.noise.observe(cand_diffs, candidate=True)
+            ep.noise.observe_both(base_diffs, cand_diffs)
             ep.noise_sources.add("identical requests")
         ep.pending.clear()
+
+
+def _shape_only(d: Difference) -> bool:
+    """A reordered list, or a value both sides write in a volatile shape."""
+    if d.kind == Kind.ARRAY_ORDER:
+        return True
+    if d.kind in _VALUE_KINDS:
+        return both_volatile(d.baseline, d.candidate)
+    return d.kind == Kind.TEXT and same_but_volatile_text(d.baseline, d.candidate)
 
 
 def _side(batch: dict[str, list[object]], target: str, i: int, out: Analysis) -> Side:
@@ -227,7 +244,8 @@ def _batch(
         ep.requests += 1
         skip = batch["skip_reason"][i]
         if method.upper() in MUTATING and (not skip or batch["baseline_mode"][i] == "recorded"):
-            out.writes.add(route, _recorded_us(batch, i, out.rows))
+            host = str(batch["host"][i] or "")
+            out.writes.add(host, route, _recorded_us(batch, i, out.rows))
         if skip:
             ep.skipped[str(skip)] += 1
             out.skipped[str(skip)] += 1
@@ -280,8 +298,10 @@ def _row(
     key = idempotency_key(batch["request_headers"][i])  # type: ignore[arg-type]
     if key is not None:
         retry = out.retries.check(f"{ep.method} {ep.route}", key, base, cand)
-        if retry is not None:
+        if isinstance(retry, Difference):
             comparison.differences.append(retry)
+        elif retry is not None:
+            ep.notes[retry] += 1
     outcome: frozenset[tuple[str, str, str]] = frozenset()
     if comparison.differences:
         outcome = _count(ep, comparison.differences, redacted, exchange_id, batch, i)
@@ -334,8 +354,8 @@ def _row(
         ep.latency_noise.add(int(b_us), int(s_us))  # type: ignore[call-overload]
 
 
-#: The outcome rarer exchanges fold into once OUTCOME_SLOTS are taken: counted as
-#: regressed when the endpoint has findings, else as differing only by noise.
+#: The outcome rarer exchanges fold into once OUTCOME_SLOTS are taken: the ledger counts
+#: them as unverified ``unclassified`` (report._ledger), not as a guessed bucket.
 OVERFLOW: frozenset[tuple[str, str, str]] = frozenset({("$…", "*", "count")})
 
 
@@ -361,7 +381,13 @@ def _identical_requests(
         return
     if base.error_kind is not None or cand.error_kind is not None:
         return  # no answer: nothing measured about what answers vary in
-    key = (batch["method"][i], batch["path"][i], batch["query"][i], batch["request_body"][i])
+    key = (
+        batch["host"][i],
+        batch["method"][i],
+        batch["path"][i],
+        batch["query"][i],
+        batch["request_body"][i],
+    )
     earlier = ep.memo.get(key)
     if earlier is None and len(ep.memo) >= MEMO_SLOTS:
         return
@@ -370,6 +396,7 @@ def _identical_requests(
         return
     ep.pending.append(
         (
+            str(batch["host"][i] or ""),
             earlier[2],
             at,
             compare(earlier[0], base, settings.diff).differences,

@@ -9,10 +9,15 @@ Fisher exact test, or a two-proportion z-test on large counts). A location that 
 never disagreed on is not noise, whatever the thresholds say.
 
 The A/A pairs come from a live secondary, from the candidate called twice ("repeat"), and
-from repeated identical requests within a tape. They are counted per endpoint and per
-(location pattern, noise group). Pairs of two candidate responses teach which fields vary
-on their own, but never excuse errors or status changes: a candidate that fails now and
-then is the regression itself, so the "status" group learns from baseline pairs only.
+from repeated identical requests within a tape (one pair per request: its baseline and
+candidate answers each compared with the earlier ones). They are counted per endpoint and
+per (location pattern, noise group). Pairs of two candidate responses never excuse on
+their own: a candidate that serves a stale value now and then, or fails now and then, is
+the regression itself. So the "status" group learns from baseline pairs only, and a
+location the baseline pairs measured as steady (enough of them, none disagreeing there)
+is not noise however often the candidate disagrees with itself; candidate pairs only
+excuse where the baselines vary too, or where too few baseline pairs say otherwise (then
+the report lists the location as noise, a caveat).
 """
 
 from __future__ import annotations
@@ -46,17 +51,30 @@ class NoiseModel:
     #: Pairs of two baseline responses (secondary, identical requests): the status group's.
     baseline_pairs: int = 0
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: What the baseline pairs alone disagreed on.
+    baseline_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def observe(self, differences: Iterable[Difference], *, candidate: bool = False) -> None:
         """Count one A/A pair; each (pattern, group) at most once per pair. `candidate`:
         both responses came from the candidate."""
-        self.pairs += 1
-        keys = {(pattern_of(d.location), noise_group(d.kind)) for d in differences}
         if candidate:
-            keys = {key for key in keys if key[1] != _STATUS}
+            self.observe_both(None, differences)
         else:
+            self.observe_both(differences, None)
+
+    def observe_both(
+        self, baseline: Iterable[Difference] | None, candidate: Iterable[Difference] | None
+    ) -> None:
+        """Count one A/A pair measured on the baseline (`baseline`: two baseline answers'
+        differences), the candidate (`candidate`: two candidate answers'), or both, as
+        for one repeated request of the tape; None: not measured on that side."""
+        base = _keys(baseline or ())
+        cand = {key for key in _keys(candidate or ()) if key[1] != _STATUS}
+        self.pairs += 1
+        if baseline is not None:
             self.baseline_pairs += 1
-        self.counts.update(keys)
+        self.baseline_counts.update(base)
+        self.counts.update(base | cand)
 
     def pairs_for(self, group: str) -> int:
         return self.baseline_pairs if group == _STATUS else self.pairs
@@ -69,8 +87,10 @@ class NoiseModel:
     def is_noise(self, pattern: str, kind: str, count: int, compared: int) -> bool:
         """Whether `count` candidate disagreements in `compared` pairs are explained by noise."""
         group = noise_group(kind)
-        noisy = self.counts[(pattern, group)]
-        return is_noise(count, compared, noisy, self.pairs_for(group), self.settings)
+        key = (pattern, group)
+        if not self.baseline_counts[key] and self.baseline_pairs >= self.settings.min_pairs:
+            return False  # the baselines are steady here: the candidate's variation is its own
+        return is_noise(count, compared, self.counts[key], self.pairs_for(group), self.settings)
 
     def locations(self) -> list[tuple[str, str, int, int]]:
         """Every (pattern, group, count, pairs) A and A' disagreed on, most frequent first."""
@@ -79,6 +99,10 @@ class NoiseModel:
 
 
 _STATUS = "status"
+
+
+def _keys(differences: Iterable[Difference]) -> set[tuple[str, str]]:
+    return {(pattern_of(d.location), noise_group(d.kind)) for d in differences}
 
 
 def is_noise(d_ab: int, n_ab: int, d_aa: int, n_aa: int, settings: NoiseSettings) -> bool:

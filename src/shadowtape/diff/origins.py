@@ -5,6 +5,11 @@ answers with its own ``scheme://host:port``. The baseline, the candidate and the
 each have their own, so such echoes always differ, and learning them as noise would also
 excuse a header the candidate dropped. Every origin a side may echo is replaced by one
 placeholder in its header values and body before the two sides are compared.
+
+Except with ``--keep-host`` (run.json's ``settings.keep_host``): then every target was
+sent the recorded Host and a correct one links to the recorded origin, so only that one
+is masked, on both sides. A target that links to its own bind address instead ignores
+Host, and is broken in production: that difference stays.
 """
 
 from __future__ import annotations
@@ -84,26 +89,40 @@ class Origins:
     by_run: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     #: Every run's, merged: for rows whose run id no run.json names (shards).
     merged: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Runs replayed with the recorded Host kept (and None for rows no run.json names,
+    #: when any run was).
+    keep_host: frozenset[str | None] = frozenset()
 
     @classmethod
     def of_runs(cls, runs: Iterable[Mapping[str, object]]) -> Origins:
         by_run: dict[str, dict[str, tuple[str, ...]]] = {}
         merged: dict[str, list[str]] = {}
+        keep_host: set[str | None] = set()
         for run in runs:
             targets = _targets(run)
-            by_run[str(run.get("run_id") or "")] = targets
+            run_id = str(run.get("run_id") or "")
+            by_run[run_id] = targets
             for role, found in targets.items():
                 merged.setdefault(role, []).extend(found)
-        return cls(by_run, {role: origins_of(found) for role, found in merged.items()})
+            settings = run.get("settings")
+            if isinstance(settings, Mapping) and settings.get("keep_host") is True:
+                keep_host.update((run_id, None))
+        merged_origins = {role: origins_of(found) for role, found in merged.items()}
+        return cls(by_run, merged_origins, frozenset(keep_host))
 
     def of(self, batch: Mapping[str, Sequence[object]], target: str, i: int) -> tuple[str, ...]:
         """What `target`'s answer in row `i` may echo: its own origin and the recorded
-        request's (a target sent the recorded Host echoes that one)."""
+        request's (a target sent the recorded Host echoes that one); only the recorded
+        one when the run kept the recorded Host."""
         recorded = _recorded(batch, i)
         if target == "baseline" and batch["baseline_mode"][i] == "recorded":
             return recorded
+        run_id = str(batch["run_id"][i] or "")
+        known = self.by_run.get(run_id)
+        if (run_id if known is not None else None) in self.keep_host:
+            return recorded  # sent the recorded Host: its own origin is a wrong link
         role = "candidate" if target == "repeat" else target
-        own = self.by_run.get(str(batch["run_id"][i] or ""), self.merged).get(role, ())
+        own = (known if known is not None else self.merged).get(role, ())
         return tuple(sorted({*own, *recorded}, key=len, reverse=True))
 
 

@@ -1,21 +1,33 @@
 """Which identical requests may be compared as A/A pairs: none with a write between them.
 
 Two identical requests answer alike only while the state they read stays put. A recorded
-mutating request (POST, PUT, PATCH, DELETE) to the same collection between them (the
-route's collection prefix: the templated route without a trailing ``{id}`` segment)
-changes what they read: comparing their answers would learn a real change as noise.
-The analysis streams rows in the order they were replayed, not recorded, so identical
-request pairs wait here until every mutation's recorded time is known, and are kept
-only when none falls between them.
+mutating request (POST, PUT, PATCH, DELETE) between them may have changed what they
+read, and comparing their answers would learn a real change as noise. A write to the
+same collection (the route's prefix without a trailing ``{id}``) surely did; a write
+elsewhere on the same host may have (``POST /orders`` debits the balance
+``GET /users/{id}`` shows, and no route name says so). The analysis streams rows in the
+order they were replayed, not recorded, so identical request pairs wait here until every
+mutation's recorded time is known.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
+import enum
+from array import array
 from dataclasses import dataclass, field
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class Change(enum.Enum):
+    """What was written between two reads."""
+
+    NONE = "none"
+    #: A write to the host, none to the read's collection: may have changed what it reads.
+    ELSEWHERE = "elsewhere"
+    #: A write to the read's collection, or one it holds or that holds it.
+    RELATED = "related"
 
 
 def collection(route: str) -> str:
@@ -35,30 +47,40 @@ def _related(a: str, b: str) -> bool:
     return short == "/" or long.startswith(short + "/")
 
 
+def _any_between(values: array[int], lo: int, hi: int) -> bool:
+    i = bisect.bisect_right(values, lo)
+    return i < len(values) and values[i] < hi
+
+
 @dataclass(slots=True)
 class Writes:
-    """When the tape wrote to each collection (recorded times, in µs)."""
+    """When the tape wrote, per host and collection (recorded times in µs, 8 bytes each)."""
 
-    times: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    times: dict[tuple[str, str], array[int]] = field(default_factory=dict)
     _sorted: bool = True
 
-    def add(self, route: str, at_us: int) -> None:
-        self.times[collection(route)].append(at_us)
+    def add(self, host: str, route: str, at_us: int) -> None:
+        key = (host.lower(), collection(route))
+        values = self.times.get(key)
+        if values is None:
+            values = self.times[key] = array("q")
+        values.append(at_us)
         self._sorted = False
 
-    def between(self, route: str, first_us: int, second_us: int) -> bool:
-        """Whether a write to `route`'s collection (or one it holds, or that holds it) was
-        recorded strictly after `first_us` and before `second_us`."""
+    def between(self, host: str, route: str, first_us: int, second_us: int) -> Change:
+        """What was written to `host` strictly after `first_us` and before `second_us`
+        (in either order), as seen by a read of `route`."""
         if not self._sorted:
-            for values in self.times.values():
-                values.sort()
+            for key, found in self.times.items():
+                self.times[key] = array("q", sorted(found))
             self._sorted = True
         lo, hi = min(first_us, second_us), max(first_us, second_us)
-        own = collection(route)
-        for name, values in self.times.items():
-            if not _related(own, name):
+        own, host = collection(route), host.lower()
+        change = Change.NONE
+        for (where, name), values in self.times.items():
+            if where != host or not _any_between(values, lo, hi):
                 continue
-            i = bisect.bisect_right(values, lo)
-            if i < len(values) and values[i] < hi:
-                return True
-        return False
+            if _related(own, name):
+                return Change.RELATED
+            change = Change.ELSEWHERE
+        return change

@@ -5,8 +5,9 @@ total, and the run's redacted request locations, listed once beside it.
 The differ keeps, per endpoint, how many exchanges showed each outcome (the keys they
 differed at); once the noise model has decided which keys are findings, an outcome
 with a finding key is ``regressed`` and one whose differences were all explained is
-``noise``. Buckets are counted from the differ's own counts, so they sum to the
-selection by construction.
+``noise``. An outcome the differ did not keep (it keeps OUTCOME_SLOTS per endpoint) is
+counted as unverified ``unclassified`` rather than guessed. Buckets are counted from
+the differ's own counts, so they sum to the selection by construction.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from shadowtape.diff.analyze import OVERFLOW, Analysis, EndpointStats
 from shadowtape.report._unverified import entry
 from shadowtape.report.model import Ledger, Unverified
 
+#: The ledger's word for exchanges whose outcome was not kept (past the differ's
+#: OUTCOME_SLOTS): compared, but which bucket they belong in is not known.
+UNCLASSIFIED = "unclassified"
 _REDACTED = (
     "the replayed request carried a pseudonym here; responses that depend on the real "
     "value cannot be verified"
@@ -33,12 +37,12 @@ def endpoint_ledger(
 ) -> Ledger:
     """The endpoint's ledger: `finding_keys` are the (pattern, kind) that became findings,
     `promoted` those whose volatile-looking differences were counted as ordinary ones."""
-    regressed = equal = noise = 0
+    regressed = equal = noise = unclassified = 0
     for outcome, n in ep.outcomes.items():
         if not outcome:
             equal += n
         elif outcome == OVERFLOW:
-            regressed, noise = (regressed + n, noise) if has_findings else (regressed, noise + n)
+            unclassified += n
         elif any(
             (pattern, kind) in finding_keys
             and (how == "count" or (how == "volatile" and (pattern, kind) in promoted))
@@ -52,7 +56,7 @@ def endpoint_ledger(
         regressed=regressed,
         equal=equal,
         noise=noise,
-        unverified=dict(sorted(ep.not_compared.items())),
+        unverified=dict(sorted((ep.not_compared + Counter({UNCLASSIFIED: unclassified})).items())),
         skipped=dict(sorted(ep.skipped.items())),
     )
 

@@ -74,6 +74,11 @@ def other_unverified(ep: EndpointStats, settings: AnalysisSettings) -> list[Unve
             "the secondary did not answer (refused, reset, timeout or protocol error), so "
             "these requests measured no noise: is it running?",
         ),
+        (
+            "retry_untracked",
+            "a retried request (same Idempotency-Key) whose first answer was no longer "
+            "remembered, so the retry was not checked",
+        ),
     ):
         if ep.notes.get(note):
             reason = note if note != "missing_response" else "too_few_samples"
@@ -92,4 +97,5 @@ _NOTE_LOCATIONS = {
     "missing_response": "response",
     "baseline_failed": "baseline",
     "secondary_failed": "secondary",
+    "retry_untracked": "retry",
 }
