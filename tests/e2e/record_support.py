@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from shadowtape.exchange import Exchange
 from shadowtape.tape import TapeReader
 from tests.procfs import children
@@ -75,6 +77,19 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
     with suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(10)
+
+
+def wait_answering(url: str, proc: subprocess.Popen[bytes]) -> None:
+    """Send GET ``url`` until the proxy ``proc`` answers it (it is recorded like any other)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(url, timeout=5)
+            return
+        except httpx.TransportError:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the proxy did not start"
+            time.sleep(0.1)
 
 
 def _pump(proc: subprocess.Popen[bytes], lines: list[str]) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.record_support import ROOT, kill_group, read_tapes
+from tests.e2e.record_support import ROOT, kill_group, read_tapes, wait_answering
 from tests.servers import Received, Reply, free_port, serve
 
 pytestmark = pytest.mark.e2e
@@ -85,15 +85,7 @@ def _record(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/warmup", timeout=5)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.communicate()
-                assert time.monotonic() < deadline, "the proxy did not start"
-                time.sleep(0.1)
+        wait_answering(f"{url}/warmup", proc)
         yield proc, url
     finally:
         if proc.poll() is None:

@@ -17,7 +17,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.record_support import MITMDUMP, ROOT, SCRIPT, kill_group, read_tapes
+from tests.e2e.record_support import (
+    MITMDUMP,
+    ROOT,
+    SCRIPT,
+    kill_group,
+    read_tapes,
+    wait_answering,
+)
 from tests.servers import App, Received, Reply, free_port, serve
 
 pytestmark = pytest.mark.e2e
@@ -54,15 +61,7 @@ def _record(tmp_path: Path, app: App, paths: list[str], *flags: str) -> tuple[st
             start_new_session=True,
         )
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
-                    break
-                except httpx.TransportError:
-                    assert proc.poll() is None, proc.communicate()
-                    assert time.monotonic() < deadline, "the proxy did not start"
-                    time.sleep(0.1)
+            wait_answering(f"http://127.0.0.1:{port}/", proc)
             for path in paths:
                 assert httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5).status_code == 200
             proc.send_signal(signal.SIGINT)
