@@ -98,6 +98,26 @@ def _pump(proc: subprocess.Popen[bytes], lines: list[str]) -> None:
         lines.append(raw.decode("utf-8", "replace").rstrip())
 
 
+@contextmanager
+def pumped(proc: subprocess.Popen[bytes], *, grace: float) -> Iterator[list[str]]:
+    """The lines ``proc`` prints on stdout, read by a thread while the block runs; after it,
+    ``proc`` is stopped: SIGTERM, ``grace`` seconds to exit, then its whole group killed."""
+    lines: list[str] = []
+    pump = threading.Thread(target=_pump, args=(proc, lines), daemon=True)
+    pump.start()
+    try:
+        yield lines
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            with suppress(subprocess.TimeoutExpired):
+                proc.wait(grace)
+        kill_group(proc)
+        pump.join(5)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
 def _wait_listening(port: int, proc: subprocess.Popen[bytes], lines: list[str]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -151,21 +171,11 @@ def proxy(
             for item in value if isinstance(value, list) else [value]:
                 cmd += ["--set", f"{name}={item}"]
     proc = _spawn(cmd, key, subprocess.STDOUT, env)
-    lines: list[str] = []
-    pump = threading.Thread(target=_pump, args=(proc, lines), daemon=True)
-    pump.start()
     try:
-        _wait_listening(port, proc, lines)
-        yield Proxy(proc, port, f"http://127.0.0.1:{port}", tapes, stats_file, lines)
+        with pumped(proc, grace=40) as lines:
+            _wait_listening(port, proc, lines)
+            yield Proxy(proc, port, f"http://127.0.0.1:{port}", tapes, stats_file, lines)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            with suppress(subprocess.TimeoutExpired):
-                proc.wait(40)
-        kill_group(proc)
-        pump.join(5)
-        if proc.stdout is not None:
-            proc.stdout.close()
         if stats_file is not None:
             stats_file.unlink(missing_ok=True)
 
