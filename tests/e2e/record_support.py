@@ -79,17 +79,50 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(10)
 
 
-def wait_answering(url: str, proc: subprocess.Popen[bytes]) -> None:
-    """Send GET ``url`` until the proxy ``proc`` answers it (it is recorded like any other)."""
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(url, timeout=5)
-            return
-        except httpx.TransportError:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the proxy did not start"
-            time.sleep(0.1)
+@contextmanager
+def record_command(
+    upstream: str, tapes: Path, *flags: str, port: int, key: str, warmup: str = "/"
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`shadowtape record` on ``port`` in front of ``upstream``, stdout and stderr piped,
+    once it answers GET ``warmup`` (recorded like any request); killed after the block
+    unless it has exited, its pipes closed."""
+    env = dict(os.environ, SHADOWTAPE_SANITIZE_KEY=key, PYTHONPATH=str(ROOT / "src"))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shadowtape",
+            "record",
+            "--upstream",
+            upstream,
+            "--listen",
+            str(port),
+            "--tapes",
+            str(tapes),
+            *flags,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}{warmup}", timeout=5)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the proxy did not start"
+                time.sleep(0.1)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            kill_group(proc)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def _pump(proc: subprocess.Popen[bytes], lines: list[str]) -> None:
