@@ -12,16 +12,15 @@ import signal
 import ssl
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from tests.e2e.record_support import ROOT, kill_group
+from tests.e2e.record_support import ROOT, pumped
 from tests.servers import free_port
 
 
@@ -48,12 +47,6 @@ class DepsProxy:
         return "\n".join(self.lines)
 
 
-def _pump(proc: subprocess.Popen[bytes], lines: list[str]) -> None:
-    assert proc.stdout is not None
-    for raw in proc.stdout:
-        lines.append(raw.decode("utf-8", "replace").rstrip())
-
-
 @contextmanager
 def deps_proxy(tapes: Path, mode: str, *flags: str) -> Iterator[DepsProxy]:
     port = free_port()
@@ -68,10 +61,7 @@ def deps_proxy(tapes: Path, mode: str, *flags: str) -> Iterator[DepsProxy]:
         env=env,
         start_new_session=True,
     )
-    lines: list[str] = []
-    pump = threading.Thread(target=_pump, args=(proc, lines), daemon=True)
-    pump.start()
-    try:
+    with pumped(proc, grace=60) as lines:
         deadline = time.monotonic() + 40
         while not any("Ctrl-C to stop" in line for line in lines):
             assert proc.poll() is None, "\n".join(lines)
@@ -80,15 +70,6 @@ def deps_proxy(tapes: Path, mode: str, *flags: str) -> Iterator[DepsProxy]:
             )
             time.sleep(0.05)
         yield DepsProxy(proc, f"http://127.0.0.1:{port}", tapes, lines)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            with suppress(subprocess.TimeoutExpired):
-                proc.wait(60)
-        kill_group(proc)
-        pump.join(5)
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 def client(proxy: DepsProxy, timeout: float = 10.0) -> httpx.Client:

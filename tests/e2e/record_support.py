@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from shadowtape.exchange import Exchange
 from shadowtape.tape import TapeReader
 from tests.procfs import children
@@ -77,10 +79,76 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(10)
 
 
+@contextmanager
+def record_command(
+    upstream: str, tapes: Path, *flags: str, port: int, key: str, warmup: str = "/"
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`shadowtape record` on ``port`` in front of ``upstream``, stdout and stderr piped,
+    once it answers GET ``warmup`` (recorded like any request); killed after the block
+    unless it has exited, its pipes closed."""
+    env = dict(os.environ, SHADOWTAPE_SANITIZE_KEY=key, PYTHONPATH=str(ROOT / "src"))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shadowtape",
+            "record",
+            "--upstream",
+            upstream,
+            "--listen",
+            str(port),
+            "--tapes",
+            str(tapes),
+            *flags,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}{warmup}", timeout=5)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the proxy did not start"
+                time.sleep(0.1)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            kill_group(proc)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
 def _pump(proc: subprocess.Popen[bytes], lines: list[str]) -> None:
     assert proc.stdout is not None
     for raw in proc.stdout:
         lines.append(raw.decode("utf-8", "replace").rstrip())
+
+
+@contextmanager
+def pumped(proc: subprocess.Popen[bytes], *, grace: float) -> Iterator[list[str]]:
+    """The lines ``proc`` prints on stdout, read by a thread while the block runs; after it,
+    ``proc`` is stopped: SIGTERM, ``grace`` seconds to exit, then its whole group killed."""
+    lines: list[str] = []
+    pump = threading.Thread(target=_pump, args=(proc, lines), daemon=True)
+    pump.start()
+    try:
+        yield lines
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            with suppress(subprocess.TimeoutExpired):
+                proc.wait(grace)
+        kill_group(proc)
+        pump.join(5)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def _wait_listening(port: int, proc: subprocess.Popen[bytes], lines: list[str]) -> None:
@@ -136,21 +204,11 @@ def proxy(
             for item in value if isinstance(value, list) else [value]:
                 cmd += ["--set", f"{name}={item}"]
     proc = _spawn(cmd, key, subprocess.STDOUT, env)
-    lines: list[str] = []
-    pump = threading.Thread(target=_pump, args=(proc, lines), daemon=True)
-    pump.start()
     try:
-        _wait_listening(port, proc, lines)
-        yield Proxy(proc, port, f"http://127.0.0.1:{port}", tapes, stats_file, lines)
+        with pumped(proc, grace=40) as lines:
+            _wait_listening(port, proc, lines)
+            yield Proxy(proc, port, f"http://127.0.0.1:{port}", tapes, stats_file, lines)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            with suppress(subprocess.TimeoutExpired):
-                proc.wait(40)
-        kill_group(proc)
-        pump.join(5)
-        if proc.stdout is not None:
-            proc.stdout.close()
         if stats_file is not None:
             stats_file.unlink(missing_ok=True)
 

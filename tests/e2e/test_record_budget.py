@@ -9,11 +9,9 @@ saying why, and no byte of any tape file holds the secret planted in them.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.record_support import ROOT, kill_group, read_tapes
+from tests.e2e.record_support import read_tapes, record_command
 from tests.servers import Received, Reply, free_port, serve
 
 pytestmark = pytest.mark.e2e
@@ -61,46 +59,11 @@ def _record(
     tapes: Path, upstream: str, *flags: str
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     port = free_port()
-    env = dict(os.environ, SHADOWTAPE_SANITIZE_KEY="budget-key", PYTHONPATH=str(ROOT / "src"))
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "shadowtape",
-            "record",
-            "--upstream",
-            upstream,
-            "--listen",
-            str(port),
-            "--tapes",
-            str(tapes),
-            "--set",
-            "shadowtape_compression=none",
-            *flags,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/warmup", timeout=5)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.communicate()
-                assert time.monotonic() < deadline, "the proxy did not start"
-                time.sleep(0.1)
-        yield proc, url
-    finally:
-        if proc.poll() is None:
-            kill_group(proc)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+    flags = ("--set", "shadowtape_compression=none", *flags)
+    with record_command(
+        upstream, tapes, *flags, port=port, key="budget-key", warmup="/warmup"
+    ) as proc:
+        yield proc, f"http://127.0.0.1:{port}"
 
 
 def _ordinary(client: httpx.Client, start: int, count: int) -> set[str]:

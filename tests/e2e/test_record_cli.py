@@ -17,7 +17,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.record_support import MITMDUMP, ROOT, SCRIPT, kill_group, read_tapes
+from tests.e2e.record_support import (
+    MITMDUMP,
+    ROOT,
+    SCRIPT,
+    read_tapes,
+    record_command,
+)
 from tests.servers import App, Received, Reply, free_port, serve
 
 pytestmark = pytest.mark.e2e
@@ -35,44 +41,16 @@ def _record(tmp_path: Path, app: App, paths: list[str], *flags: str) -> tuple[st
     Returns stdout and stderr after asserting the command exited 0.
     """
     port = free_port()
-    with serve(app) as upstream:
-        proc = subprocess.Popen(
-            [
-                *SHADOWTAPE,
-                "record",
-                "--upstream",
-                upstream.url,
-                "--listen",
-                str(port),
-                "--tapes",
-                str(tmp_path / "tapes"),
-                *flags,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=_env(),
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
-                    break
-                except httpx.TransportError:
-                    assert proc.poll() is None, proc.communicate()
-                    assert time.monotonic() < deadline, "the proxy did not start"
-                    time.sleep(0.1)
-            for path in paths:
-                assert httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5).status_code == 200
-            proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=60)
-        finally:
-            if proc.poll() is None:
-                kill_group(proc)
-            for stream in (proc.stdout, proc.stderr):
-                if stream is not None:
-                    stream.close()
+    with (
+        serve(app) as upstream,
+        record_command(
+            upstream.url, tmp_path / "tapes", *flags, port=port, key="cli-test-key"
+        ) as proc,
+    ):
+        for path in paths:
+            assert httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5).status_code == 200
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err.decode()
     assert f"listening on http://127.0.0.1:{port} -> {upstream.url}" in out.decode()
     return out.decode(), err.decode()

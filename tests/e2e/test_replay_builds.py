@@ -49,23 +49,16 @@ def _gone(pids: set[int], within: float = 5.0) -> bool:
     return not any(alive(pid) for pid in pids)
 
 
-def test_a_ci_job_in_one_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _replay(tmp_path: Path, candidate_cmd: str, *flags: str) -> int:
+    """`shadowtape replay` of a fresh tape to the build ``candidate_cmd``, into tmp_path/run."""
     tape = _tape(tmp_path / "tape")
     out = tmp_path / "run"
-    code = main(
-        [
-            "replay",
-            str(tape),
-            "--candidate-cmd",
-            _with_grandchild(tmp_path),
-            "--baseline-cmd",
-            SERVE,
-            "--pace",
-            "asap",
-            "--out",
-            str(out),
-        ]
-    )
+    return main(["replay", str(tape), "--candidate-cmd", candidate_cmd, *flags, "--out", str(out)])
+
+
+def test_a_ci_job_in_one_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    code = _replay(tmp_path, _with_grandchild(tmp_path), "--baseline-cmd", SERVE, "--pace", "asap")
     assert code == 0, capsys.readouterr()
     info = read_run(out)
     assert info["counts"]["replayed"] == 5
@@ -82,18 +75,8 @@ def test_a_ci_job_in_one_command(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_a_failing_gate_still_stops_the_builds(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tape = _tape(tmp_path / "tape")
-    code = main(
-        [
-            "replay",
-            str(tape),
-            "--candidate-cmd",
-            _with_grandchild(tmp_path, f"env BUILD_STATUS=500 {SERVE}"),
-            "--pace",
-            "asap",
-            "--out",
-            str(tmp_path / "run"),
-        ]
+    code = _replay(
+        tmp_path, _with_grandchild(tmp_path, f"env BUILD_STATUS=500 {SERVE}"), "--pace", "asap"
     )
     assert code == 1, capsys.readouterr()
     assert _gone(_pids(tmp_path))
@@ -102,16 +85,7 @@ def test_a_failing_gate_still_stops_the_builds(
 def test_a_build_that_exits_at_once_is_one_line_with_its_output_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(
-        [
-            "replay",
-            str(_tape(tmp_path / "tape")),
-            "--candidate-cmd",
-            "echo 'Error: address already in use' >&2; exit 7",
-            "--out",
-            str(tmp_path / "run"),
-        ]
-    )
+    code = _replay(tmp_path, "echo 'Error: address already in use' >&2; exit 7")
     err = capsys.readouterr().err
     assert code == 2
     assert "candidate| Error: address already in use" in err
@@ -123,18 +97,7 @@ def test_a_build_that_exits_at_once_is_one_line_with_its_output_and_exit_2(
 def test_a_build_that_never_listens_times_out(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(
-        [
-            "replay",
-            str(_tape(tmp_path / "tape")),
-            "--candidate-cmd",
-            _with_grandchild(tmp_path, "sleep 1000"),
-            "--build-timeout",
-            "0.5",
-            "--out",
-            str(tmp_path / "run"),
-        ]
-    )
+    code = _replay(tmp_path, _with_grandchild(tmp_path, "sleep 1000"), "--build-timeout", "0.5")
     assert code == 2
     assert "did not listen on port" in capsys.readouterr().err
     assert _gone(_pids(tmp_path))

@@ -74,6 +74,13 @@ def _latency(
     }
 
 
+def _answer(
+    status: int | None, headers: list[list[str]], body: str | None, error: str | None = None
+) -> dict[str, Any]:
+    """One side of an example: what a target answered, or the error instead."""
+    return {"status": status, "headers": headers, "body": body, "error": error}
+
+
 def _json_body(greeting: str, price: float, items: int) -> str:
     """A pretty-printed JSON body, as a service would send it."""
     doc = {
@@ -160,20 +167,14 @@ def sample_report() -> dict[str, Any]:
                     "headers": [["accept", "application/json"], ["authorization", "Bearer ~a1"]],
                     "body": None,
                 },
-                "baseline": {
-                    "status": 200,
-                    "headers": headers_b,
-                    "body": _json_body(NON_ASCII, 10.5, 5),
-                    "error": None,
-                },
-                "candidate": {
-                    "status": 200,
-                    "headers": headers_c,
-                    "body": _json_body("Hello <b>friend</b> & co", 10.5, 5).replace(
+                "baseline": _answer(200, headers_b, _json_body(NON_ASCII, 10.5, 5)),
+                "candidate": _answer(
+                    200,
+                    headers_c,
+                    _json_body("Hello <b>friend</b> & co", 10.5, 5).replace(
                         '"price": 13.5', '"price": "13.50"'
                     ),
-                    "error": None,
-                },
+                ),
             }
         ],
     }
@@ -238,34 +239,24 @@ def sample_report() -> dict[str, Any]:
             {
                 "exchange_id": ids[10],
                 "request": {"method": "GET", "url": "/api/orders/9", "headers": [], "body": None},
-                "baseline": {
-                    "status": 200,
-                    "headers": [["content-type", "application/json"]],
-                    "body": _json_body("hi", 1.0, 4),
-                    "error": None,
-                },
-                "candidate": {
-                    "status": 500,
-                    "headers": [["content-type", "text/html"]],
-                    "body": f"<html><body><h1>Internal Server Error</h1><p>{XSS}</p></body></html>",
-                    "error": None,
-                },
+                "baseline": _answer(
+                    200, [["content-type", "application/json"]], _json_body("hi", 1.0, 4)
+                ),
+                "candidate": _answer(
+                    500,
+                    [["content-type", "text/html"]],
+                    f"<html><body><h1>Internal Server Error</h1><p>{XSS}</p></body></html>",
+                ),
             },
             {
                 "exchange_id": ids[13],
                 "request": {"method": "GET", "url": "/api/orders/12", "headers": [], "body": None},
-                "baseline": {
-                    "status": 200,
-                    "headers": [["content-type", "application/json"]],
-                    "body": _json_body("hi", 1.0, 4),
-                    "error": None,
-                },
-                "candidate": {
-                    "status": 200,
-                    "headers": [["content-type", "application/json"]],
-                    "body": _json_body("hi", 1.0, 3),
-                    "error": None,
-                },
+                "baseline": _answer(
+                    200, [["content-type", "application/json"]], _json_body("hi", 1.0, 4)
+                ),
+                "candidate": _answer(
+                    200, [["content-type", "application/json"]], _json_body("hi", 1.0, 3)
+                ),
             },
         ],
     }
@@ -313,29 +304,14 @@ def sample_report() -> dict[str, Any]:
             {
                 "exchange_id": ids[20],
                 "request": {"method": "GET", "url": "/api/profile", "headers": [], "body": None},
-                "baseline": {
-                    "status": 503,
-                    "headers": [],
-                    "body": "upstream unavailable",
-                    "error": None,
-                },
-                "candidate": {"status": 200, "headers": [], "body": "{}", "error": None},
+                "baseline": _answer(503, [], "upstream unavailable"),
+                "candidate": _answer(200, [], "{}"),
             },
             {
                 "exchange_id": ids[21],
                 "request": {"method": "GET", "url": "/api/profile", "headers": [], "body": None},
-                "baseline": {
-                    "status": 200,
-                    "headers": [],
-                    "body": '{"name": "Ada"}',
-                    "error": None,
-                },
-                "candidate": {
-                    "status": None,
-                    "headers": [],
-                    "body": None,
-                    "error": "timeout: no response within 10 s",
-                },
+                "baseline": _answer(200, [], '{"name": "Ada"}'),
+                "candidate": _answer(None, [], None, error="timeout: no response within 10 s"),
             },
         ],
     }

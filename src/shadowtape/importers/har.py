@@ -245,14 +245,7 @@ def _request_body(
     text = post.get("text")
     declared = _num(request.get("bodySize"))
     if isinstance(text, str) and text:
-        if post.get("encoding") == "base64":
-            try:
-                body = decode_base64(text)
-            except ValueError as exc:
-                raise _EntryProblem(f"request body: {exc}") from None
-        else:
-            body = text_to_bytes(text, content_type)
-        body = _undo_coding(body, headers)
+        body = _body(text, post.get("encoding"), content_type, headers, "request body")
         return body, len(body), False
     params = _list(post.get("params"))
     if params and "x-www-form-urlencoded" in (content_type or "").lower():
@@ -267,6 +260,25 @@ def _request_body(
         # The capture knew there was a body but did not keep it: say so, do not invent it.
         return b"", int(declared), True
     return b"", 0, False
+
+
+def _body(
+    text: str,
+    encoding: object,
+    content_type: str | None,
+    headers: tuple[tuple[str, str], ...],
+    what: str,
+) -> bytes:
+    """The bytes of a body HAR gives as ``text``: base64 or text in its content type, with
+    any content coding undone; ``what`` names it in the error."""
+    if encoding == "base64":
+        try:
+            body = decode_base64(text)
+        except ValueError as exc:
+            raise _EntryProblem(f"{what}: {exc}") from None
+    else:
+        body = text_to_bytes(text, content_type)
+    return _undo_coding(body, headers)
 
 
 def _undo_coding(body: bytes, headers: tuple[tuple[str, str], ...]) -> bytes:
@@ -297,14 +309,7 @@ def _response(entry: dict[str, Any]) -> tuple[Response | None, ExchangeError | N
     size = _num(content.get("size"))
     truncated = False
     if isinstance(text, str):
-        if content.get("encoding") == "base64":
-            try:
-                body = decode_base64(text)
-            except ValueError as exc:
-                raise _EntryProblem(f"response body: {exc}") from None
-        else:
-            body = text_to_bytes(text, content_type)
-        body = _undo_coding(body, headers)
+        body = _body(text, content.get("encoding"), content_type, headers, "response body")
         body_size = len(body)
     else:
         body = b""

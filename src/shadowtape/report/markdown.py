@@ -136,8 +136,7 @@ def _service(report: Report, caps: _Caps) -> str:
             f"| {_code(d.value_text(f.candidate, caps.value))} "
             f"| {_int(f.count)} | {_code(names)}{_text(more)} |"
         )
-    if len(shared) > caps.findings:
-        lines.append(f"| and {len(shared) - caps.findings:,} more | | | | | | |")
+    lines += _more_row(len(shared), caps.findings, columns=7)
     lines.append("")
     return "\n".join(lines)
 
@@ -170,8 +169,7 @@ def _regressions(report: Report, caps: _Caps) -> str:
                 f"| {_int(f.count)} | {d.rate_text(f)} "
                 f"| {_code(ids[0]) if ids else ''} |"
             )
-        if len(fs) > caps.findings:
-            lines.append(f"| and {len(fs) - caps.findings:,} more | | | | | | |")
+        lines += _more_row(len(fs), caps.findings, columns=7)
         lines.append("")
     if len(eps) > caps.endpoints:
         lines += [f"and {len(eps) - caps.endpoints:,} more endpoints with regressions.", ""]
@@ -201,8 +199,7 @@ def _ledger(report: Report, caps: _Caps) -> str:
         lines.append(
             f"| {_code(ep.endpoint)} | {_int(ep.ledger.selected)} | " + " | ".join(cells) + " |"
         )
-    if len(eps) > caps.ok:
-        lines.append(f"| and {len(eps) - caps.ok:,} more |" + " |" * (len(words) + 1))
+    lines += _more_row(len(eps), caps.ok, columns=len(words) + 2)
     lines += ["", "</details>", ""]
     return "\n".join(lines)
 
@@ -228,8 +225,7 @@ def _unverified(report: Report, caps: _Caps) -> str:
             f"| {_code(u.location)} | {_int(u.count)} "
             f"| {d.percent(u.rate)} | {_text(d.shorten(u.detail, 160))} |"
         )
-    if len(rows) > caps.unverified:
-        lines.append(f"| and {len(rows) - caps.unverified:,} more | | | | | |")
+    lines += _more_row(len(rows), caps.unverified, columns=6)
     lines += ["", "</details>", ""]
     return "\n".join(lines)
 
@@ -248,6 +244,13 @@ def _ok(report: Report, caps: _Caps) -> str:
         lines.append(f"- and {len(eps) - caps.ok:,} more")
     lines += ["", "</details>", ""]
     return "\n".join(lines)
+
+
+def _more_row(total: int, shown: int, *, columns: int) -> list[str]:
+    """The table row saying how many of ``total`` rows were left out, if any were."""
+    if total <= shown:
+        return []
+    return [f"| and {total - shown:,} more |" + " |" * (columns - 1)]
 
 
 def _requests(ep: Endpoint) -> str:

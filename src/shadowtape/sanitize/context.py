@@ -9,6 +9,7 @@ replacement is recorded by location, never by value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -176,12 +177,8 @@ class Context:
 
     def _detect(self, text: str, detector: Detector, location: str) -> str:
         """Replace what one detector finds; pseudonyms made in this call are left alone."""
-        pieces: list[str] = []
-        done = 0
-        for start, end in detector.spans(text):
-            value = text[start:end]
-            if value in self.outputs or not detector.accepts(value):
-                continue
+
+        def replace(value: str) -> str:
             if "%40" in value and detector.kind == "email":  # "@" URL-encoded
                 out = self.detected(unquote(value), location).replace("@", "%40")
                 self.outputs.add(out)
@@ -189,7 +186,20 @@ class Context:
                 out = self.detected(value, location)
                 if detector.echo:
                     self.remember(value, out)
-            pieces += (text[done:start], out)
+            return out
+
+        return self._replace_found(text, detector, replace)
+
+    def _replace_found(self, text: str, detector: Detector, replace: Callable[[str], str]) -> str:
+        """``text`` with each value ``detector`` finds and accepts replaced by ``replace``;
+        pseudonyms already made (``outputs``) are left alone."""
+        pieces: list[str] = []
+        done = 0
+        for start, end in detector.spans(text):
+            value = text[start:end]
+            if value in self.outputs or not detector.accepts(value):
+                continue
+            pieces += (text[done:start], replace(value))
             done = end
         if not pieces:
             return text
@@ -206,16 +216,7 @@ class Context:
             location = self._swap(location)
         for detector in self.policy.detectors:
             if detector.may_occur(location):
-                pieces: list[str] = []
-                done = 0
-                for start, end in detector.spans(location):
-                    value = location[start:end]
-                    if value in self.outputs or not detector.accepts(value):
-                        continue
-                    pieces += (location[done:start], self.pseudo(value))
-                    done = end
-                if pieces:
-                    location = "".join(pieces) + location[done:]
+                location = self._replace_found(location, detector, self.pseudo)
         return location
 
     def has_echo(self, text: str) -> bool:
