@@ -16,9 +16,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings
+from shadowtape.probe.outcome import (
+    Outcome,
+    mutating_not_allowed,
+    not_sent,
+    stopped_early,
+    unverified,
+)
 from shadowtape.probe.sample import MIN_SEEDS, EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender, response_json
 from shadowtape.probe.verdict import Location, Tally, races, shared, side, suspects, tally
@@ -39,33 +46,6 @@ class _Probed:
     tally: Tally
 
 
-@dataclass(slots=True)
-class Outcome:
-    """What the probe did and found, in report.json's shape for a probe (plain JSON)."""
-
-    concurrency: int
-    sample: int
-    targets: list[str]
-    endpoints: int = 0
-    sent: dict[str, int] = field(default_factory=dict)
-    findings: list[dict[str, object]] = field(default_factory=list)
-    unverified: list[dict[str, object]] = field(default_factory=list)
-    stopped: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "name": NAME,
-            "targets": self.targets,
-            "settings": {"sample": self.sample, "concurrency": self.concurrency},
-            "endpoints": self.endpoints,
-            "sent": self.sent,
-            "findings": self.findings,
-            "unverified": self.unverified,
-            "stopped": self.stopped,
-            "exchanges": "probes/exchanges.jsonl",
-        }
-
-
 async def run(
     samples: Sequence[EndpointSample],
     senders: Sequence[TargetSender],
@@ -75,7 +55,7 @@ async def run(
     allow_mutating: bool,
     settings: DiffSettings = DEFAULT_SETTINGS,
 ) -> Outcome:
-    outcome = Outcome(concurrency, sample_size, [s.role for s in senders])
+    outcome = Outcome.start(NAME, senders, sample=sample_size, concurrency=concurrency)
     probed_endpoints: list[tuple[EndpointSample, dict[str, _Probed]]] = []
     for entry in samples:
         why = _cannot_probe(entry, allow_mutating)
@@ -84,9 +64,7 @@ async def run(
             continue
         live = [s for s in senders if s.stopped is None]
         if not live:
-            outcome.unverified.append(
-                _unverified(entry.endpoint, "target_failing", "the probe stopped early")
-            )
+            outcome.unverified.append(stopped_early(entry.endpoint))
             continue
         outcome.endpoints += 1
         found: dict[str, _Probed] = {}
@@ -96,9 +74,7 @@ async def run(
                 found[sender.role] = probed
                 if probed.tally.overloaded:
                     outcome.unverified.append(_overload(entry, probed, concurrency))
-            stopped = sender.check()
-            if stopped is not None and stopped not in outcome.stopped:
-                outcome.stopped.append(stopped)
+            outcome.check(sender)
         probed_endpoints.append((entry, found))
     tests = {
         role: sum(
@@ -125,29 +101,15 @@ def _cannot_probe(entry: EndpointSample, allow_mutating: bool) -> dict[str, obje
         return None
     mutating = entry.skipped.get("mutating", 0)
     if not entry.seeds and mutating and not allow_mutating:
-        return _unverified(
-            entry.endpoint,
-            "mutating_not_allowed",
-            "its requests are mutating and were not sent; --allow-mutating probes them",
-            mutating,
-        )
+        return mutating_not_allowed(entry, mutating)
     if not entry.seeds:
-        skipped = ", ".join(f"{n} {why}" for why, n in sorted(entry.skipped.items()))
-        return _unverified(
-            entry.endpoint, "not_sent", f"the replay sent none of its requests ({skipped})"
-        )
-    return _unverified(
+        return not_sent(entry)
+    return unverified(
         entry.endpoint,
         "too_few_samples",
         f"{len(entry.seeds)} distinct request sent; a race needs {MIN_SEEDS} or more",
         len(entry.seeds),
     )
-
-
-def _unverified(
-    endpoint: str, reason: str, detail: str, count: int | None = None
-) -> dict[str, object]:
-    return {"reason": reason, "location": endpoint, "count": count, "detail": detail}
 
 
 async def _probe(
@@ -179,7 +141,7 @@ async def _probe(
 def _overload(entry: EndpointSample, probed: _Probed, concurrency: int) -> dict[str, object]:
     sent = len(probed.pairs)
     alone = probed.tally.overloaded_sequential
-    return _unverified(
+    return unverified(
         entry.endpoint,
         "overloaded",
         f"at {concurrency} at once the {probed.role} answered {probed.tally.overloaded} of "

@@ -24,13 +24,20 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import orjson
 
 from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings, Side, compare
 from shadowtape.diff.retries import idempotency_key, resource_id, retry_answer
 from shadowtape.ids import new_id
+from shadowtape.probe.outcome import (
+    Outcome,
+    mutating_not_allowed,
+    not_sent,
+    stopped_early,
+    unverified,
+)
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender, response_json
 from shadowtape.probe.verdict import Location, location_of, side
@@ -55,32 +62,6 @@ class Pair:
     second: Sent
 
 
-@dataclass(slots=True)
-class Outcome:
-    """What the probe did and found, in report.json's shape for a probe (plain JSON)."""
-
-    sample: int
-    targets: list[str]
-    endpoints: int = 0
-    sent: dict[str, int] = field(default_factory=dict)
-    findings: list[dict[str, object]] = field(default_factory=list)
-    unverified: list[dict[str, object]] = field(default_factory=list)
-    stopped: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "name": NAME,
-            "targets": self.targets,
-            "settings": {"sample": self.sample},
-            "endpoints": self.endpoints,
-            "sent": self.sent,
-            "findings": self.findings,
-            "unverified": self.unverified,
-            "stopped": self.stopped,
-            "exchanges": "probes/exchanges.jsonl",
-        }
-
-
 def is_mutating(seed: Seed) -> bool:
     return seed.method.upper() in MUTATING
 
@@ -93,7 +74,7 @@ async def run(
     allow_mutating: bool,
     settings: DiffSettings = DEFAULT_SETTINGS,
 ) -> Outcome:
-    outcome = Outcome(sample_size, [s.role for s in senders])
+    outcome = Outcome.start(NAME, senders, sample=sample_size)
     live_baseline = any(s.role == "baseline" for s in senders)
     for entry in samples:
         seeds = [s for s in entry.seeds if is_mutating(s)] if allow_mutating else []
@@ -101,7 +82,7 @@ async def run(
         if why is None and not live_baseline:
             keyed = [s for s in seeds if idempotency_key(s.headers) is not None]
             if len(keyed) < len(seeds):
-                why = _unverified(
+                why = unverified(
                     entry.endpoint,
                     "needs_live_baseline",
                     "what a second delivery should do without an Idempotency-Key needs a "
@@ -115,9 +96,7 @@ async def run(
             continue
         live = [s for s in senders if s.stopped is None]
         if not live or (live_baseline and len(live) < len(senders)):
-            outcome.unverified.append(
-                _unverified(entry.endpoint, "target_failing", "the probe stopped early")
-            )
+            outcome.unverified.append(stopped_early(entry.endpoint))
             continue
         outcome.endpoints += 1
         pairs: dict[str, list[list[Pair]]] = {}
@@ -127,9 +106,7 @@ async def run(
                 await _deliver(entry.endpoint, seed, sender, key)
                 for seed, key in zip(seeds, keys, strict=True)
             ]
-            stopped = sender.check()
-            if stopped is not None and stopped not in outcome.stopped:
-                outcome.stopped.append(stopped)
+            outcome.check(sender)
         if live_baseline:
             found = _compared(entry, seeds, pairs["baseline"], pairs["candidate"], settings)
         else:
@@ -146,28 +123,14 @@ def _cannot_probe(
         return None
     # An endpoint is named by its method: its requests are all mutating or none is.
     if entry.endpoint.split(" ", 1)[0].upper() not in MUTATING:
-        return _unverified(
+        return unverified(
             entry.endpoint,
             "no_mutating_requests",
             "a second delivery matters for POST, PUT, PATCH and DELETE only",
         )
     if not allow_mutating:
-        return _unverified(
-            entry.endpoint,
-            "mutating_not_allowed",
-            "its requests are mutating and were not sent; --allow-mutating probes them",
-            entry.skipped.get("mutating", 0) or None,
-        )
-    skipped = ", ".join(f"{n} {why}" for why, n in sorted(entry.skipped.items()))
-    return _unverified(
-        entry.endpoint, "not_sent", f"the replay sent none of its requests ({skipped})"
-    )
-
-
-def _unverified(
-    endpoint: str, reason: str, detail: str, count: int | None = None
-) -> dict[str, object]:
-    return {"reason": reason, "location": endpoint, "count": count, "detail": detail}
+        return mutating_not_allowed(entry, entry.skipped.get("mutating", 0) or None)
+    return not_sent(entry)
 
 
 def _fresh_keys(seed: Seed) -> tuple[Seed, Seed]:

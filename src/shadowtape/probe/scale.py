@@ -19,9 +19,16 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from shadowtape.probe.growth import Fit, fit, steeper_by
+from shadowtape.probe.outcome import (
+    Outcome,
+    mutating_not_allowed,
+    not_sent,
+    stopped_early,
+    unverified,
+)
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender, failed, response_json
 from shadowtape.probe.sizing import SizeParameter, find_parameters, resize, size_of
@@ -54,33 +61,6 @@ class _Point:
         return (self.reply.ended - self.reply.sent) * 1000
 
 
-@dataclass(slots=True)
-class Outcome:
-    """What the probe did and found, in report.json's shape for a probe (plain JSON)."""
-
-    scale_max: int
-    sample: int
-    targets: list[str]
-    endpoints: int = 0
-    sent: dict[str, int] = field(default_factory=dict)
-    findings: list[dict[str, object]] = field(default_factory=list)
-    unverified: list[dict[str, object]] = field(default_factory=list)
-    stopped: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "name": NAME,
-            "targets": self.targets,
-            "settings": {"sample": self.sample, "scale_max": self.scale_max, "repeats": REPEATS},
-            "endpoints": self.endpoints,
-            "sent": self.sent,
-            "findings": self.findings,
-            "unverified": self.unverified,
-            "stopped": self.stopped,
-            "exchanges": "probes/exchanges.jsonl",
-        }
-
-
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """What one size parameter of an endpoint is probed with."""
@@ -110,7 +90,7 @@ async def run(
     scale_max: int,
     sample_size: int,
 ) -> Outcome:
-    outcome = Outcome(scale_max, sample_size, [s.role for s in senders])
+    outcome = Outcome.start(NAME, senders, sample=sample_size, scale_max=scale_max, repeats=REPEATS)
     before = {s.role: s.sent for s in senders}
     for entry in samples:
         plans, why = _plans(entry, scale_max)
@@ -120,26 +100,16 @@ async def run(
             continue
         live = [s for s in senders if s.stopped is None]
         if not live:
-            outcome.unverified.append(
-                _unverified(entry.endpoint, "target_failing", "the probe stopped early")
-            )
+            outcome.unverified.append(stopped_early(entry.endpoint))
             continue
         outcome.endpoints += 1
         for plan in plans:
             measured = {s.role: await _measure(plan, s) for s in live if s.stopped is None}
             for sender in live:
-                stopped = sender.check()
-                if stopped is not None and stopped not in outcome.stopped:
-                    outcome.stopped.append(stopped)
+                outcome.check(sender)
             outcome.findings.extend(_judge(plan, measured))
     outcome.sent = {s.role: s.sent - before[s.role] for s in senders}
     return outcome
-
-
-def _unverified(
-    endpoint: str, reason: str, detail: str, count: int | None = None
-) -> dict[str, object]:
-    return {"reason": reason, "location": endpoint, "count": count, "detail": detail}
 
 
 def _plans(entry: EndpointSample, scale_max: int) -> tuple[list[_Plan], dict[str, object] | None]:
@@ -147,15 +117,12 @@ def _plans(entry: EndpointSample, scale_max: int) -> tuple[list[_Plan], dict[str
     if not entry.seeds:
         mutating = entry.skipped.get("mutating", 0)
         if mutating:
-            detail = "its requests are mutating and were not sent; --allow-mutating probes them"
-            return [], _unverified(entry.endpoint, "mutating_not_allowed", detail, mutating)
-        skipped = ", ".join(f"{n} {why}" for why, n in sorted(entry.skipped.items()))
-        detail = f"the replay sent none of its requests ({skipped})"
-        return [], _unverified(entry.endpoint, "not_sent", detail)
+            return [], mutating_not_allowed(entry, mutating)
+        return [], not_sent(entry)
     parameters = find_parameters(entry.seeds)
     if not parameters:
         detail = "no numeric size parameter (limit, count, ...) or JSON array in its requests"
-        return [], _unverified(entry.endpoint, "no_size_parameter", detail)
+        return [], unverified(entry.endpoint, "no_size_parameter", detail)
     plans: list[_Plan] = []
     capped: list[str] = []
     for parameter in parameters[:PARAMETERS]:
@@ -168,7 +135,7 @@ def _plans(entry: EndpointSample, scale_max: int) -> tuple[list[_Plan], dict[str
         plans.append(_Plan(entry.endpoint, parameter, seeds, sizes, fitted))
     if capped:
         detail = f"{', '.join(capped)} already at --probe-scale-max {scale_max}"
-        return plans, _unverified(entry.endpoint, "size_at_cap", detail)
+        return plans, unverified(entry.endpoint, "size_at_cap", detail)
     return plans, None
 
 

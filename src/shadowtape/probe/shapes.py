@@ -27,6 +27,13 @@ import orjson
 from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings, Side, compare
 from shadowtape.diff.model import Difference, Kind
 from shadowtape.probe.mutants import Mutant, Parameter, mutants
+from shadowtape.probe.outcome import (
+    Outcome,
+    mutating_not_allowed,
+    not_sent,
+    stopped_early,
+    unverified,
+)
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender, response_json
 from shadowtape.probe.verdict import Location, location_of, side, unstable
@@ -61,34 +68,6 @@ class _Group:
     shown: list[str] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class Outcome:
-    """What the probe did and found, in report.json's shape for a probe (plain JSON)."""
-
-    cap: int
-    sample: int
-    targets: list[str]
-    endpoints: int = 0
-    mutants: int = 0
-    sent: dict[str, int] = field(default_factory=dict)
-    findings: list[dict[str, object]] = field(default_factory=list)
-    unverified: list[dict[str, object]] = field(default_factory=list)
-    stopped: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "name": NAME,
-            "targets": self.targets,
-            "settings": {"sample": self.sample, "shapes": self.cap, "mutants": self.mutants},
-            "endpoints": self.endpoints,
-            "sent": self.sent,
-            "findings": self.findings,
-            "unverified": self.unverified,
-            "stopped": self.stopped,
-            "exchanges": "probes/exchanges.jsonl",
-        }
-
-
 async def run(
     samples: Sequence[EndpointSample],
     senders: Sequence[TargetSender],
@@ -98,13 +77,13 @@ async def run(
     allow_mutating: bool,
     settings: DiffSettings = DEFAULT_SETTINGS,
 ) -> Outcome:
-    outcome = Outcome(cap, sample_size, [s.role for s in senders])
+    outcome = Outcome.start(NAME, senders, sample=sample_size, shapes=cap, mutants=0)
     before = {s.role: s.sent for s in senders}
     roles = {s.role: s for s in senders}
     candidate, baseline = roles["candidate"], roles.get("baseline")
     if baseline is None:
         outcome.unverified.append(
-            _unverified(
+            unverified(
                 "every endpoint",
                 "needs_live_baseline",
                 "a mutant's reference answer is the live baseline's; the recording has none "
@@ -114,14 +93,15 @@ async def run(
         )
         outcome.sent = {s.role: 0 for s in senders}
         return outcome
+    made_total = 0
     for entry in samples:
         seeds = [s for s in entry.seeds if allow_mutating or is_safe_method(s.method)]
         why = _cannot_probe(entry, seeds, allow_mutating)
         if why is None and (candidate.stopped or baseline.stopped):
-            why = _unverified(entry.endpoint, "target_failing", "the probe stopped early")
+            why = stopped_early(entry.endpoint)
         made = mutants(entry.endpoint, seeds, cap) if why is None else []
         if why is None and not made:
-            why = _unverified(
+            why = unverified(
                 entry.endpoint,
                 "no_parameters",
                 "nothing to mutate: no query or path parameter and no JSON body field",
@@ -130,13 +110,12 @@ async def run(
             outcome.unverified.append(why)
             continue
         outcome.endpoints += 1
-        outcome.mutants += len(made)
+        made_total += len(made)
         groups, tried = await _probe(entry.endpoint, made, candidate, baseline, settings)
         outcome.findings += [_finding(entry.endpoint, g, tried[p]) for p, g in groups.items()]
         for sender in (candidate, baseline):
-            stopped = sender.check()
-            if stopped is not None and stopped not in outcome.stopped:
-                outcome.stopped.append(stopped)
+            outcome.check(sender)
+    outcome.settings["mutants"] = made_total
     outcome.sent = {s.role: s.sent - before[s.role] for s in senders}
     return outcome
 
@@ -148,22 +127,8 @@ def _cannot_probe(
         return None
     mutating = entry.skipped.get("mutating", 0)
     if mutating and not allow_mutating:
-        return _unverified(
-            entry.endpoint,
-            "mutating_not_allowed",
-            "its requests are mutating and were not sent; --allow-mutating probes them",
-            mutating,
-        )
-    skipped = ", ".join(f"{n} {why}" for why, n in sorted(entry.skipped.items()))
-    return _unverified(
-        entry.endpoint, "not_sent", f"the replay sent none of its requests ({skipped})"
-    )
-
-
-def _unverified(
-    endpoint: str, reason: str, detail: str, count: int | None = None
-) -> dict[str, object]:
-    return {"reason": reason, "location": endpoint, "count": count, "detail": detail}
+        return mutating_not_allowed(entry, mutating)
+    return not_sent(entry)
 
 
 async def _probe(

@@ -1,0 +1,82 @@
+"""What a probe reports: its ``Outcome`` (probes.json's shape) and why an endpoint went unverified.
+
+Every probe counts the same things (endpoints probed, requests sent per target, findings,
+endpoints it could not verify, targets stopped as failing) and differs only in its name and
+settings, so they share this one record and the reasons they all give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from shadowtape.probe.sample import EndpointSample
+from shadowtape.probe.sender import TargetSender
+
+#: Where the probes' exchanges are written, relative to the run folder.
+EXCHANGES = "probes/exchanges.jsonl"
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a probe did and found, in report.json's shape for a probe (plain JSON)."""
+
+    name: str
+    targets: list[str]
+    settings: dict[str, object]
+    endpoints: int = 0
+    sent: dict[str, int] = field(default_factory=dict)
+    findings: list[dict[str, object]] = field(default_factory=list)
+    unverified: list[dict[str, object]] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, name: str, senders: Sequence[TargetSender], **settings: object) -> Outcome:
+        """An empty outcome of probe ``name`` against ``senders``, run with ``settings``."""
+        return cls(name, [s.role for s in senders], settings)
+
+    def check(self, sender: TargetSender) -> None:
+        """Note ``sender``'s target as stopped once it is failing."""
+        stopped = sender.check()
+        if stopped is not None and stopped not in self.stopped:
+            self.stopped.append(stopped)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "targets": self.targets,
+            "settings": self.settings,
+            "endpoints": self.endpoints,
+            "sent": self.sent,
+            "findings": self.findings,
+            "unverified": self.unverified,
+            "stopped": self.stopped,
+            "exchanges": EXCHANGES,
+        }
+
+
+def unverified(
+    endpoint: str, reason: str, detail: str, count: int | None = None
+) -> dict[str, object]:
+    """Why ``endpoint`` could not be probed, in probes.json's shape."""
+    return {"reason": reason, "location": endpoint, "count": count, "detail": detail}
+
+
+def stopped_early(endpoint: str) -> dict[str, object]:
+    return unverified(endpoint, "target_failing", "the probe stopped early")
+
+
+def mutating_not_allowed(entry: EndpointSample, count: int | None) -> dict[str, object]:
+    return unverified(
+        entry.endpoint,
+        "mutating_not_allowed",
+        "its requests are mutating and were not sent; --allow-mutating probes them",
+        count,
+    )
+
+
+def not_sent(entry: EndpointSample) -> dict[str, object]:
+    skipped = ", ".join(f"{n} {why}" for why, n in sorted(entry.skipped.items()))
+    return unverified(
+        entry.endpoint, "not_sent", f"the replay sent none of its requests ({skipped})"
+    )
