@@ -24,14 +24,18 @@ folder; the report reads them from there (report/_probes.py).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import TypedDict
 
 import orjson
 
+from shadowtape.diff.compare import DiffSettings
 from shadowtape.probe import concurrency, duplicates, scale, shapes
 from shadowtape.probe.options import Probe, ProbeOptions, parse_probes
-from shadowtape.probe.sample import sample
+from shadowtape.probe.outcome import Outcome
+from shadowtape.probe.sample import EndpointSample, sample
 from shadowtape.probe.sender import ExchangeLog, TargetSender
 from shadowtape.replay.http.client import ReplayClient, Sender
 from shadowtape.replay.http.inprocess import AppClient
@@ -80,42 +84,38 @@ async def run_probes_async(run_dir: Path, options: ProbeOptions) -> Path:
                         role, url, client, log, keep_host=options.keep_host, headers=options.headers
                     )
                 )
-            if Probe.CONCURRENCY in options.probes:
-                outcome = await concurrency.run(
-                    samples,
-                    senders,
-                    concurrency=options.concurrency,
-                    sample_size=options.sample,
-                    allow_mutating=options.allow_mutating,
-                    settings=options.diff,
-                )
-                results.append(outcome.to_json())
-            if Probe.DUPLICATES in options.probes:
-                dup = await duplicates.run(
-                    samples,
-                    senders,
-                    sample_size=options.sample,
-                    allow_mutating=options.allow_mutating,
-                    settings=options.diff,
-                )
-                results.append(dup.to_json())
-            if Probe.SHAPES in options.probes:
-                shaped = await shapes.run(
-                    samples,
-                    senders,
-                    cap=options.shapes,
-                    sample_size=options.sample,
-                    allow_mutating=options.allow_mutating,
-                    settings=options.diff,
-                )
-                results.append(shaped.to_json())
-            if Probe.SCALE in options.probes:
-                grown = await scale.run(
-                    samples, senders, scale_max=options.scale_max, sample_size=options.sample
-                )
-                results.append(grown.to_json())
+            for probe, start in _runs(samples, senders, options).items():
+                if probe in options.probes:
+                    results.append((await start()).to_json())
     finally:
         log.close()
     path = folder / SUMMARY
     path.write_bytes(orjson.dumps({"probes": results}, option=orjson.OPT_INDENT_2))
     return path
+
+
+class _Shared(TypedDict):
+    """The settings every probe but ``scale`` is run with."""
+
+    sample_size: int
+    allow_mutating: bool
+    settings: DiffSettings
+
+
+def _runs(
+    samples: Sequence[EndpointSample], senders: Sequence[TargetSender], options: ProbeOptions
+) -> dict[Probe, Callable[[], Awaitable[Outcome]]]:
+    """Each probe's run, in the order they run and are reported."""
+    shared = _Shared(
+        sample_size=options.sample, allow_mutating=options.allow_mutating, settings=options.diff
+    )
+    return {
+        Probe.CONCURRENCY: lambda: concurrency.run(
+            samples, senders, concurrency=options.concurrency, **shared
+        ),
+        Probe.DUPLICATES: lambda: duplicates.run(samples, senders, **shared),
+        Probe.SHAPES: lambda: shapes.run(samples, senders, cap=options.shapes, **shared),
+        Probe.SCALE: lambda: scale.run(
+            samples, senders, scale_max=options.scale_max, sample_size=options.sample
+        ),
+    }
