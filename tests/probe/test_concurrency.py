@@ -14,11 +14,13 @@ import pytest
 
 from shadowtape.cli import main
 from shadowtape.probe import concurrency
+from shadowtape.probe.outcome import Outcome
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender
 from shadowtape.replay.http.client import Reply as Got
 from shadowtape.report import read_report
 from tests.probe.service import service
+from tests.probe.support import probe_report, replay
 from tests.replay.aserver import Arrival, AsyncServer, Handler, aserve
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Reply
@@ -42,37 +44,13 @@ def _tape(tmp_path: Path) -> Path:
 
 
 def _run(tmp_path: Path, candidate: str, *flags: str) -> tuple[int, dict[str, object]]:
-    code = main(
-        [
-            "replay",
-            str(_tape(tmp_path)),
-            "--candidate",
-            candidate,
-            "--out",
-            str(tmp_path / "run"),
-            "--pace",
-            "asap",
-            # One at a time: the race is left for the probe to provoke.
-            "--concurrency",
-            "1",
-            "--progress",
-            "off",
-            "--probe",
-            "concurrency",
-            "--probe-concurrency",
-            "8",
-            *flags,
-        ]
-    )
-    report = orjson.loads((tmp_path / "run" / "report.json").read_bytes())
-    return code, report
+    # One at a time: the race is left for the probe to provoke.
+    flags = ("--concurrency", "1", "--probe-concurrency", "8", *flags)
+    return replay(_tape(tmp_path), tmp_path / "run", candidate, "concurrency", *flags)
 
 
 def _findings(report: dict[str, object]) -> list[dict[str, object]]:
-    probes = report["probes"]
-    assert isinstance(probes, list)
-    (probe,) = probes
-    return list(probe["findings"])
+    return list(probe_report(report, "concurrency")["findings"])
 
 
 def _probe_arrivals(server: AsyncServer, path: str) -> int:
@@ -265,7 +243,7 @@ class _Fake:
         return None
 
 
-def _fake_run(*senders: _Fake) -> concurrency.Outcome:
+def _fake_run(*senders: _Fake) -> Outcome:
     seeds = [Seed(f"s{i}", "GET", "h", "/items", f"id={i}", (), b"") for i in range(3)]
     return asyncio.run(
         concurrency.run(

@@ -19,6 +19,7 @@ from shadowtape.probe import duplicates
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.replay.http.client import Reply as ClientReply
 from shadowtape.report import read_report
+from tests.probe.support import probe_report, replay
 from tests.replay.aserver import Arrival, AsyncServer, Handler, aserve
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Reply
@@ -84,20 +85,7 @@ def payments(*, honours_keys: bool, racy: bool = False, adds_up: bool = False) -
 
 def _run(tmp_path: Path, candidate: str, *flags: str) -> tuple[int, dict[str, object]]:
     tape = write_tape(tmp_path / "tape", [*CHARGES, *NOTES, *ITEMS])
-    code = main(
-        ["replay", str(tape), "--candidate", candidate, "--out", str(tmp_path / "run"),
-         "--pace", "asap", "--concurrency", "1", "--progress", "off",
-         "--probe", "duplicates", *flags]
-    )  # fmt: skip
-    return code, orjson.loads((tmp_path / "run" / "report.json").read_bytes())
-
-
-def _probe(report: dict[str, object]) -> dict[str, object]:
-    probes = report["probes"]
-    assert isinstance(probes, list)
-    (probe,) = probes
-    assert probe["name"] == "duplicates"
-    return dict(probe)
+    return replay(tape, tmp_path / "run", candidate, "duplicates", "--concurrency", "1", *flags)
 
 
 def _posts(server: AsyncServer, path: str = "/api/") -> int:
@@ -111,7 +99,7 @@ def test_a_candidate_that_charges_twice_is_flagged(tmp_path: Path) -> None:
     ):
         code, report = _run(tmp_path, candidate.url, "--baseline", baseline.url, "--allow-mutating")
     assert code == 1
-    probe = _probe(report)
+    probe = probe_report(report, "duplicates")
     found = probe["findings"]
     assert isinstance(found, list) and found, "the duplicate charge was not found"
     assert {f["endpoint"] for f in found} == {"POST /api/charges"}
@@ -154,7 +142,7 @@ def test_a_key_check_that_races_is_flagged_at_once_only(tmp_path: Path) -> None:
         aserve(payments(honours_keys=True)) as baseline,
     ):
         _, report = _run(tmp_path, candidate.url, "--baseline", baseline.url, "--allow-mutating")
-    found = _probe(report)["findings"]
+    found = probe_report(report, "duplicates")["findings"]
     assert isinstance(found, list)
     assert {(f["endpoint"], f["location"]) for f in found} == {
         ("POST /api/charges", "at once: second delivery")
@@ -167,7 +155,7 @@ def test_a_second_delivery_that_adds_up_in_the_body_is_flagged(tmp_path: Path) -
         aserve(payments(honours_keys=True)) as baseline,
     ):
         _, report = _run(tmp_path, candidate.url, "--baseline", baseline.url, "--allow-mutating")
-    found = _probe(report)["findings"]
+    found = probe_report(report, "duplicates")["findings"]
     assert isinstance(found, list)
     # Same status, same id, same marker: only the body tells, at a location the first
     # deliveries agree on (the ids and times they differ in are left out).
@@ -190,7 +178,7 @@ def test_a_build_identical_to_the_baseline_is_not_flagged(tmp_path: Path) -> Non
             "duplicate_delivery",
         )
         probed = _posts(candidate, "/api/notes")
-    probe = _probe(report)
+    probe = probe_report(report, "duplicates")
     assert probe["findings"] == []
     assert code == 0 and report["gate"]["passed"] is True
     # Each seed: twice in a row and twice at once, after the replay's own.
@@ -206,7 +194,7 @@ def test_nothing_mutating_is_sent_without_the_flag(tmp_path: Path) -> None:
         _, report = _run(tmp_path, candidate.url, "--baseline", baseline.url)
         posts = _posts(candidate) + _posts(baseline)
     assert posts == 0
-    probe = _probe(report)
+    probe = probe_report(report, "duplicates")
     assert probe["findings"] == [] and probe["endpoints"] == 0
     reasons = {u["location"]: u["reason"] for u in probe["unverified"]}
     assert reasons == {
@@ -219,7 +207,7 @@ def test_nothing_mutating_is_sent_without_the_flag(tmp_path: Path) -> None:
 def test_a_recorded_baseline_judges_keyed_requests_alone(tmp_path: Path) -> None:
     with aserve(payments(honours_keys=False)) as candidate:
         _, report = _run(tmp_path, candidate.url, "--allow-mutating")
-    probe = _probe(report)
+    probe = probe_report(report, "duplicates")
     assert probe["targets"] == ["candidate"]
     found = probe["findings"]
     assert isinstance(found, list)
@@ -238,7 +226,7 @@ def test_a_recorded_baseline_does_not_flag_a_candidate_that_honours_keys(
 ) -> None:
     with aserve(payments(honours_keys=True)) as candidate:
         _, report = _run(tmp_path, candidate.url, "--allow-mutating")
-    assert _probe(report)["findings"] == []
+    assert probe_report(report, "duplicates")["findings"] == []
 
 
 def test_the_probe_sends_only_to_the_named_targets(tmp_path: Path) -> None:

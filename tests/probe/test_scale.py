@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 import pytest
 
-from shadowtape.cli import main
+from tests.probe.support import probe_report, replay
 from tests.replay.aserver import Arrival, AsyncServer, Handler, aserve
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Reply
@@ -79,34 +79,8 @@ def _tape(tmp_path: Path, *paths: str) -> Path:
 def _run(
     tmp_path: Path, candidate: str, *flags: str, paths: tuple[str, ...] = ("/api/items",)
 ) -> tuple[int, dict[str, object]]:
-    code = main(
-        [
-            "replay",
-            str(_tape(tmp_path, *paths)),
-            "--candidate",
-            candidate,
-            "--out",
-            str(tmp_path / "run"),
-            "--pace",
-            "asap",
-            "--concurrency",
-            "1",
-            "--progress",
-            "off",
-            "--probe",
-            "scale",
-            *flags,
-        ]
-    )
-    return code, orjson.loads((tmp_path / "run" / "report.json").read_bytes())
-
-
-def _probe(report: dict[str, object]) -> dict[str, object]:
-    probes = report["probes"]
-    assert isinstance(probes, list)
-    (probe,) = probes
-    assert probe["name"] == "scale"
-    return dict(probe)
+    tape = _tape(tmp_path, *paths)
+    return replay(tape, tmp_path / "run", candidate, "scale", "--concurrency", "1", *flags)
 
 
 def _largest(server: AsyncServer, path: str) -> int:
@@ -121,7 +95,7 @@ def test_a_quadratic_candidate_is_superlinear_in_limit(tmp_path: Path) -> None:
     with service(quadratic=True) as candidate, service() as baseline:
         code, report = _run(tmp_path, candidate.url, "--baseline", baseline.url)
         largest = _largest(candidate, "/api/items")
-    probe = _probe(report)
+    probe = probe_report(report, "scale")
     (found,) = probe["findings"]
     assert found["kind"] == "superlinear"
     assert found["endpoint"] == "GET /api/items"
@@ -150,7 +124,7 @@ def test_without_a_live_baseline_a_quadratic_slope_is_flagged_not_compared(
 ) -> None:
     with service(quadratic=True) as candidate:
         _, report = _run(tmp_path, candidate.url)
-    (found,) = _probe(report)["findings"]
+    (found,) = probe_report(report, "scale")["findings"]
     assert found["kind"] == "superlinear"
     assert "not compared" in found["message"]
     assert found["alone_value"] is None
@@ -166,7 +140,7 @@ def test_slow_linear_constant_and_clean_endpoints_are_not_flagged(
         flags = ["--baseline", base.url] if baseline else []
         _, report = _run(tmp_path, candidate.url, *flags, paths=paths)
         posts = [a for s in (candidate, base) for a in s.arrivals if a.method != "GET"]
-    probe = _probe(report)
+    probe = probe_report(report, "scale")
     assert probe["findings"] == []
     assert probe["endpoints"] == 3
     reasons = {u["location"]: u["reason"] for u in probe["unverified"]}
@@ -184,7 +158,7 @@ def test_a_500_at_x16_where_the_baseline_answered_is_a_new_error(tmp_path: Path)
         code, report = _run(
             tmp_path, candidate.url, "--baseline", baseline.url, paths=("/api/boom",)
         )
-    (found,) = _probe(report)["findings"]
+    (found,) = probe_report(report, "scale")["findings"]
     assert found["kind"] == "new_error"
     assert found["location"] == "limit"
     assert "500 at limit=640 (x16" in found["message"]
@@ -204,7 +178,7 @@ def test_sizes_are_capped(tmp_path: Path) -> None:
 def test_a_baseline_as_quadratic_as_the_candidate_is_no_finding(tmp_path: Path) -> None:
     with service(quadratic=True) as candidate, service(quadratic=True) as baseline:
         _, report = _run(tmp_path, candidate.url, "--baseline", baseline.url)
-    assert _probe(report)["findings"] == []
+    assert probe_report(report, "scale")["findings"] == []
 
 
 def test_body_arrays_are_amplified_only_with_allow_mutating(tmp_path: Path) -> None:
@@ -214,7 +188,9 @@ def test_body_arrays_are_amplified_only_with_allow_mutating(tmp_path: Path) -> N
             {len(orjson.loads(a.body)["items"]) for a in candidate.arrivals if a.method == "POST"}
         )
     assert lengths == [3, 12, 48]
-    assert "POST /api/batch" not in {u["location"] for u in _probe(report)["unverified"]}
+    assert "POST /api/batch" not in {
+        u["location"] for u in probe_report(report, "scale")["unverified"]
+    }
 
 
 def test_a_failing_target_stops_the_probe_with_the_reason(tmp_path: Path) -> None:
@@ -229,7 +205,7 @@ def test_a_failing_target_stops_the_probe_with_the_reason(tmp_path: Path) -> Non
         flags = ("--fail-on", "none", "--repeat-sample", "0")  # the replay sends 6 exactly
         _, report = _run(tmp_path, candidate.url, *flags, paths=("/api/items",))
         sent = len(candidate.arrivals)
-    probe = _probe(report)
+    probe = probe_report(report, "scale")
     assert probe["stopped"] and "stopped early" in probe["stopped"][0]
     # The replay's 6, then two rounds of 9 (the rule judges after 10 requests), no more.
     assert sent - 6 == 2 * 3 * 3

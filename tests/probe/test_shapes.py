@@ -19,6 +19,7 @@ from shadowtape.cli import main
 from shadowtape.probe import shapes
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.replay.http.client import Reply as ClientReply
+from tests.probe.support import probe_report, replay
 from tests.replay.aserver import Arrival, AsyncServer, Handler, aserve
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Reply
@@ -87,23 +88,11 @@ def handler(*, crashes_past_the_end: bool = False, mangles: bool = False) -> Han
 
 def _run(tmp_path: Path, candidate: str, *flags: str) -> tuple[int, dict[str, object]]:
     tape = write_tape(tmp_path / "tape", [*ITEMS, *GREET, *RANDOM, *ORDERS])
-    code = main(
-        ["replay", str(tape), "--candidate", candidate, "--out", str(tmp_path / "run"),
-         "--pace", "asap", "--progress", "off", "--probe", "shapes", *flags]
-    )  # fmt: skip
-    return code, orjson.loads((tmp_path / "run" / "report.json").read_bytes())
-
-
-def _probe(report: dict[str, object]) -> dict[str, object]:
-    probes = report["probes"]
-    assert isinstance(probes, list)
-    (probe,) = probes
-    assert probe["name"] == "shapes"
-    return dict(probe)
+    return replay(tape, tmp_path / "run", candidate, "shapes", *flags)
 
 
 def _findings(report: dict[str, object]) -> dict[tuple[str, str], dict[str, object]]:
-    return {(f["endpoint"], f["location"]): f for f in _probe(report)["findings"]}
+    return {(f["endpoint"], f["location"]): f for f in probe_report(report, "shapes")["findings"]}
 
 
 def test_a_page_past_the_end_that_crashes_the_candidate_is_a_shape(tmp_path: Path) -> None:
@@ -150,7 +139,7 @@ def test_a_clean_candidate_like_the_baseline_is_not_flagged(tmp_path: Path, muta
     ):
         code, report = _run(tmp_path, candidate.url, "--baseline", baseline.url, *flags)
         random = [a for a in candidate.arrivals if a.path.startswith("/api/random/")]
-    probe = _probe(report)
+    probe = probe_report(report, "shapes")
     assert probe["findings"] == []
     assert code == 0 and report["gate"]["passed"] is True
     assert len(random) > len(RANDOM) + 2  # the random endpoint was probed, not left out
@@ -165,7 +154,7 @@ def test_mutating_requests_are_not_mutated_without_the_flag(tmp_path: Path) -> N
         _, report = _run(tmp_path, candidate.url, "--baseline", baseline.url)
         posts = [a for s in (candidate, baseline) for a in s.arrivals if a.method != "GET"]
     assert posts == []
-    reasons = {u["location"]: u["reason"] for u in _probe(report)["unverified"]}
+    reasons = {u["location"]: u["reason"] for u in probe_report(report, "shapes")["unverified"]}
     assert reasons == {"POST /api/orders": "mutating_not_allowed"}
 
 
@@ -178,7 +167,7 @@ def test_at_most_n_mutants_per_endpoint_are_sent(tmp_path: Path) -> None:
         items = _sent(candidate, "/api/items")
     # The replay's 3 pages, each seed the mutants come from twice (one: page=1), 3 mutants.
     assert items == len(ITEMS) + 2 + 3
-    probe = _probe(report)
+    probe = probe_report(report, "shapes")
     assert probe["settings"] == {"sample": 20, "shapes": 3, "mutants": 9}
 
 
@@ -186,7 +175,7 @@ def test_a_recorded_baseline_sends_nothing_and_says_why(tmp_path: Path) -> None:
     with aserve(handler(crashes_past_the_end=True)) as candidate:
         _, report = _run(tmp_path, candidate.url, "--repeat-sample", "0")
         sent = len(candidate.arrivals)
-    probe = _probe(report)
+    probe = probe_report(report, "shapes")
     assert sent == len(ITEMS) + len(GREET) + len(RANDOM)  # the replay's own, nothing more
     assert probe["findings"] == []
     assert [u["reason"] for u in probe["unverified"]] == ["needs_live_baseline"]
@@ -236,7 +225,7 @@ def test_a_candidate_failing_most_probe_requests_is_stopped_with_the_reason(
     ):
         _, report = _run(tmp_path, broken.url, "--baseline", baseline.url, "--fail-on", "none")
         sent = len(broken.arrivals) - replayed
-    probe = _probe(report)
+    probe = probe_report(report, "shapes")
     assert probe["stopped"] and "stopped early" in probe["stopped"][0]
     assert sent < 20  # stopped on the first endpoint, not 3 endpoints of mutants
     assert "target_failing" in {u["reason"] for u in probe["unverified"]}
