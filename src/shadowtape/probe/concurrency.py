@@ -21,19 +21,19 @@ from dataclasses import dataclass
 from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings
 from shadowtape.probe.outcome import (
     Outcome,
+    example,
     mutating_not_allowed,
     not_sent,
+    short,
     stopped_early,
     unverified,
 )
 from shadowtape.probe.sample import MIN_SEEDS, EndpointSample, Seed
-from shadowtape.probe.sender import TargetSender, response_json
+from shadowtape.probe.sender import TargetSender
 from shadowtape.probe.verdict import Location, Tally, races, shared, side, suspects, tally
 from shadowtape.replay.http.client import Reply
 
 NAME = "concurrency"
-#: Example values in a finding are cut to this many characters.
-VALUE_CHARS = 200
 
 
 @dataclass(slots=True)
@@ -166,7 +166,7 @@ def _finding(
     compared, sequential = probed.tally.concurrent, probed.tally.sequential
     message = (
         f"answered differently with {concurrency} requests at once than alone: "
-        f"{diff.location} was {_short(diff.baseline)} alone, {_short(diff.candidate)} at once "
+        f"{diff.location} was {short(diff.baseline)} alone, {short(diff.candidate)} at once "
         f"({count.concurrent} of {compared} answers at once differed there, "
         f"{count.sequential} of {sequential} one at a time)"
     )
@@ -187,18 +187,5 @@ def _finding(
         "rate": round(probed.tally.rate(where), 4),
         "in_baseline": in_baseline,
         "exchange_ids": [alone[0], concurrent[0]],
-        "request": {
-            "method": seed.method,
-            "url": seed.url,
-            "headers": [list(h) for h in seed.headers],
-            "body": seed.body.decode("utf-8", errors="replace") or None,
-        },
-        "seed": seed.exchange_id,
-        "alone": response_json(alone[1], 4096),
-        "concurrent": response_json(concurrent[1], 4096),
+        **example(seed, alone[1], concurrent[1]),
     }
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"

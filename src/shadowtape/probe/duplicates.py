@@ -33,13 +33,15 @@ from shadowtape.diff.retries import idempotency_key, resource_id, retry_answer
 from shadowtape.ids import new_id
 from shadowtape.probe.outcome import (
     Outcome,
+    example,
     mutating_not_allowed,
     not_sent,
+    short,
     stopped_early,
     unverified,
 )
 from shadowtape.probe.sample import EndpointSample, Seed
-from shadowtape.probe.sender import TargetSender, response_json
+from shadowtape.probe.sender import TargetSender
 from shadowtape.probe.verdict import Location, location_of, side
 from shadowtape.replay.http.client import Reply
 
@@ -47,8 +49,6 @@ NAME = "duplicates"
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IN_A_ROW = "in a row"
 AT_ONCE = "at once"
-#: Example values in a finding are cut to this many characters.
-VALUE_CHARS = 200
 
 Sent = tuple[str, Reply]
 
@@ -221,7 +221,7 @@ def _pair_words(pair: Pair) -> str:
 
 def _answer_words(answer: Side) -> str:
     made = resource_id(answer) if _ok(answer) else None
-    return f"{answer.outcome()}" + (f" with id {_short(made)}" if made is not None else "")
+    return f"{answer.outcome()}" + (f" with id {short(made)}" if made is not None else "")
 
 
 def _compared(
@@ -287,7 +287,7 @@ def _add(
         said = f"baseline {_say(b_value)}, candidate {_say(c_value)}"
         verb = _verb(c_value, b_value)
     else:
-        b_text, c_text = _short(b_value), _short(c_value)
+        b_text, c_text = short(b_value), short(c_value)
         said = f"{location} was {b_text} on the baseline, {c_text} on the candidate"
         verb = "was answered differently"
     (b_first, b_second), (c_first, c_second) = _ordered(b), _ordered(c)
@@ -332,8 +332,8 @@ def _alone(
                 message=(
                     f"the second {seed.method} {_delivered(pair.mode)}, with the same "
                     "Idempotency-Key, created a second resource (not compared: no live "
-                    f"baseline): {first.status} with id {_short(made[0])}, "
-                    f"{second.status} with id {_short(made[1])}"
+                    f"baseline): {first.status} with id {short(made[0])}, "
+                    f"{second.status} with id {short(made[1])}"
                 ),
                 values=(None, _what(pair)),
                 ids={"candidate first": pair.first[0], "candidate second": pair.second[0]},
@@ -371,23 +371,15 @@ def _finding(
         "compared": compared,
         "exchange_ids": list(ids.values()),
         "exchange_labels": list(ids),
-        "request": {
-            "method": seed.method,
-            "url": seed.url,
-            "headers": [list(h) for h in seed.headers],
-            "body": seed.body.decode("utf-8", errors="replace") or None,
-        },
-        "seed": seed.exchange_id,
         # The candidate's two deliveries, in the fields the report shows a probe's answers.
-        "alone": response_json(answers[0], 4096),
-        "concurrent": response_json(answers[1], 4096),
+        **example(seed, answers[0], answers[1]),
     }
 
 
 def _say(value: object) -> str:
     """A second delivery's reading in words: "200 with the same id (idempotent-replayed: true)"."""
     if not isinstance(value, dict):
-        return _short(value)
+        return short(value)
     same, status = value.get("same_resource"), value.get("status")
     resource = {True: "the same id", False: "a new id", None: "no id"}
     text = f"{status} with {resource.get(same, 'no id')}"
@@ -412,8 +404,3 @@ def _verb(candidate: object, baseline: object) -> str:
 
 def _delivered(mode: str) -> str:
     return "in a row" if mode == IN_A_ROW else "sent at once with the first"
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"

@@ -1,8 +1,10 @@
-"""What a probe reports: its ``Outcome`` (probes.json's shape) and why an endpoint went unverified.
+"""What a probe reports: its ``Outcome`` (probes.json's shape), the example a finding
+carries, and why an endpoint went unverified.
 
 Every probe counts the same things (endpoints probed, requests sent per target, findings,
 endpoints it could not verify, targets stopped as failing) and differs only in its name and
-settings, so they share this one record and the reasons they all give.
+settings, so they share this one record, the fields the report shows a finding's example
+in, and the reasons they all give.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from shadowtape.probe.sample import EndpointSample
-from shadowtape.probe.sender import TargetSender
+from shadowtape.probe.sample import EndpointSample, Seed
+from shadowtape.probe.sender import TargetSender, response_json
+from shadowtape.replay.http.client import Reply
 
 #: Where the probes' exchanges are written, relative to the run folder.
 EXCHANGES = "probes/exchanges.jsonl"
+#: A value quoted in a finding's message is cut to this many characters.
+VALUE_CHARS = 200
 
 
 @dataclass(slots=True)
@@ -80,3 +85,25 @@ def not_sent(entry: EndpointSample) -> dict[str, object]:
     return unverified(
         entry.endpoint, "not_sent", f"the replay sent none of its requests ({skipped})"
     )
+
+
+def example(seed: Seed, alone: Reply, concurrent: Reply) -> dict[str, object]:
+    """A finding's example: the seed's request and the two answers compared, in the fields
+    the report shows a probe's answers (``alone`` and ``concurrent``, whatever the probe)."""
+    return {
+        "request": {
+            "method": seed.method,
+            "url": seed.url,
+            "headers": [list(h) for h in seed.headers],
+            "body": seed.body.decode("utf-8", errors="replace") or None,
+        },
+        "seed": seed.exchange_id,
+        "alone": response_json(alone, 4096),
+        "concurrent": response_json(concurrent, 4096),
+    }
+
+
+def short(value: object) -> str:
+    """``value`` as a message quotes it, cut to ``VALUE_CHARS``."""
+    text = repr(value)
+    return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"

@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from shadowtape.probe.growth import Fit, fit, steeper_by
 from shadowtape.probe.outcome import (
     Outcome,
+    example,
     mutating_not_allowed,
     not_sent,
     stopped_early,
     unverified,
 )
 from shadowtape.probe.sample import EndpointSample, Seed
-from shadowtape.probe.sender import TargetSender, failed, response_json
+from shadowtape.probe.sender import TargetSender, failed
 from shadowtape.probe.sizing import SizeParameter, find_parameters, resize, size_of
 from shadowtape.replay.http.client import Reply
 
@@ -319,13 +320,5 @@ def _finding(
         "count": count,
         "in_baseline": False,
         "exchange_ids": [reference.exchange_id, amplified.exchange_id],
-        "request": {
-            "method": seed.method,
-            "url": seed.url,
-            "headers": [list(h) for h in seed.headers],
-            "body": seed.body.decode("utf-8", errors="replace") or None,
-        },
-        "seed": seed.exchange_id,
-        "alone": response_json(reference.reply, 4096),
-        "concurrent": response_json(amplified.reply, 4096),
+        **example(seed, reference.reply, amplified.reply),
     }

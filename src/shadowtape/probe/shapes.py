@@ -28,21 +28,22 @@ from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings, Side, compar
 from shadowtape.diff.model import Difference, Kind
 from shadowtape.probe.mutants import Mutant, Parameter, mutants
 from shadowtape.probe.outcome import (
+    VALUE_CHARS,
     Outcome,
+    example,
     mutating_not_allowed,
     not_sent,
+    short,
     stopped_early,
     unverified,
 )
 from shadowtape.probe.sample import EndpointSample, Seed
-from shadowtape.probe.sender import TargetSender, response_json
+from shadowtape.probe.sender import TargetSender
 from shadowtape.probe.verdict import Location, location_of, side, unstable
 from shadowtape.replay.http.client import Reply
 from shadowtape.replay.rules.safety import is_safe_method
 
 NAME = "shapes"
-#: Example values in a finding are cut to this many characters.
-VALUE_CHARS = 200
 #: Other values of a parameter named in a finding's message.
 MORE_SHOWN = 4
 #: A candidate failure is asked again this many times, and is a finding when it fails at
@@ -231,8 +232,8 @@ def _finding(endpoint: str, group: _Group, tried: int) -> dict[str, object]:
         message = f"{head}: {_answer(cand)} on the candidate, {_answer(base)} on the baseline"
     else:
         message = (
-            f"{head}: {gap.location} was {_short(gap.candidate)} on the candidate, "
-            f"{_short(gap.baseline)} on the baseline"
+            f"{head}: {gap.location} was {short(gap.candidate)} on the candidate, "
+            f"{short(gap.baseline)} on the baseline"
         )
     count = len(group.shown)
     if count > 1:
@@ -253,15 +254,7 @@ def _finding(endpoint: str, group: _Group, tried: int) -> dict[str, object]:
         "rate": round(count / tried, 4),
         "in_baseline": False,
         "exchange_ids": [group.baseline[0], group.candidate[0]],
-        "request": {
-            "method": seed.method,
-            "url": seed.url,
-            "headers": [list(h) for h in seed.headers],
-            "body": seed.body.decode("utf-8", errors="replace") or None,
-        },
-        "seed": seed.exchange_id,
-        "alone": response_json(base, 4096),
-        "concurrent": response_json(cand, 4096),
+        **example(seed, base, cand),
         "parameter": mutant.parameter.label,
         "value": mutant.shown,
         "mutation": mutant.why,
@@ -287,8 +280,3 @@ def _cut(value: object) -> object:
     if isinstance(value, str) and len(value) > VALUE_CHARS:
         return value[: VALUE_CHARS - 1] + "…"
     return value
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
