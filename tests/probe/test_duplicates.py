@@ -92,12 +92,18 @@ def _posts(server: AsyncServer, path: str = "/api/") -> int:
     return sum(1 for a in server.arrivals if a.method != "GET" and a.path.startswith(path))
 
 
-def test_a_candidate_that_charges_twice_is_flagged(tmp_path: Path) -> None:
+def _against_honest(tmp_path: Path, **candidate: bool) -> tuple[int, dict[str, object]]:
+    """The duplicates probe, mutating requests allowed, on a candidate built with
+    ``candidate`` beside a baseline that honours Idempotency-Keys."""
     with (
-        aserve(payments(honours_keys=False)) as candidate,
+        aserve(payments(**candidate)) as cand,
         aserve(payments(honours_keys=True)) as baseline,
     ):
-        code, report = _run(tmp_path, candidate.url, "--baseline", baseline.url, "--allow-mutating")
+        return _run(tmp_path, cand.url, "--baseline", baseline.url, "--allow-mutating")
+
+
+def test_a_candidate_that_charges_twice_is_flagged(tmp_path: Path) -> None:
+    code, report = _against_honest(tmp_path, honours_keys=False)
     assert code == 1
     probe = probe_report(report, "duplicates")
     found = probe["findings"]
@@ -137,11 +143,7 @@ def test_a_candidate_that_charges_twice_is_flagged(tmp_path: Path) -> None:
 
 
 def test_a_key_check_that_races_is_flagged_at_once_only(tmp_path: Path) -> None:
-    with (
-        aserve(payments(honours_keys=True, racy=True)) as candidate,
-        aserve(payments(honours_keys=True)) as baseline,
-    ):
-        _, report = _run(tmp_path, candidate.url, "--baseline", baseline.url, "--allow-mutating")
+    _, report = _against_honest(tmp_path, honours_keys=True, racy=True)
     found = probe_report(report, "duplicates")["findings"]
     assert isinstance(found, list)
     assert {(f["endpoint"], f["location"]) for f in found} == {
@@ -150,11 +152,7 @@ def test_a_key_check_that_races_is_flagged_at_once_only(tmp_path: Path) -> None:
 
 
 def test_a_second_delivery_that_adds_up_in_the_body_is_flagged(tmp_path: Path) -> None:
-    with (
-        aserve(payments(honours_keys=True, adds_up=True)) as candidate,
-        aserve(payments(honours_keys=True)) as baseline,
-    ):
-        _, report = _run(tmp_path, candidate.url, "--baseline", baseline.url, "--allow-mutating")
+    _, report = _against_honest(tmp_path, honours_keys=True, adds_up=True)
     found = probe_report(report, "duplicates")["findings"]
     assert isinstance(found, list)
     # Same status, same id, same marker: only the body tells, at a location the first

@@ -95,12 +95,14 @@ def _findings(report: dict[str, object]) -> dict[tuple[str, str], dict[str, obje
     return {(f["endpoint"], f["location"]): f for f in probe_report(report, "shapes")["findings"]}
 
 
+def _against_clean(tmp_path: Path, **planted: bool) -> tuple[int, dict[str, object]]:
+    """The shapes probe on a candidate with ``planted`` faults beside a clean baseline."""
+    with aserve(handler(**planted)) as candidate, aserve(handler()) as baseline:
+        return _run(tmp_path, candidate.url, "--baseline", baseline.url)
+
+
 def test_a_page_past_the_end_that_crashes_the_candidate_is_a_shape(tmp_path: Path) -> None:
-    with (
-        aserve(handler(crashes_past_the_end=True)) as candidate,
-        aserve(handler()) as baseline,
-    ):
-        code, report = _run(tmp_path, candidate.url, "--baseline", baseline.url)
+    code, report = _against_clean(tmp_path, crashes_past_the_end=True)
     assert code == 1
     found = _findings(report)
     assert set(found) == {("GET /api/items", "query page")}
@@ -115,11 +117,7 @@ def test_a_page_past_the_end_that_crashes_the_candidate_is_a_shape(tmp_path: Pat
 
 
 def test_a_candidate_that_mangles_non_ascii_names_is_a_shape(tmp_path: Path) -> None:
-    with (
-        aserve(handler(mangles=True)) as candidate,
-        aserve(handler()) as baseline,
-    ):
-        code, report = _run(tmp_path, candidate.url, "--baseline", baseline.url)
+    code, report = _against_clean(tmp_path, mangles=True)
     assert code == 1
     found = _findings(report)
     assert set(found) == {("GET /api/greet", "query name")}
