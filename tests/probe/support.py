@@ -1,13 +1,16 @@
-"""What the probe tests share: a replay with one probe through the CLI, and that probe's
-part of the report it wrote."""
+"""What the probe tests share: a replay with one probe through the CLI, that probe's part
+of the report it wrote, and a target that starts failing once the replay is done."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import orjson
 
 from shadowtape.cli import main
+from tests.replay.aserver import Arrival, Handler
+from tests.servers import Reply
 
 
 def replay(
@@ -29,3 +32,15 @@ def probe_report(report: dict[str, object], name: str) -> dict[str, object]:
     (probe,) = probes
     assert probe["name"] == name
     return dict(probe)
+
+
+def breaks_after(served: int) -> Handler:
+    """A handler that answers ``{}`` to the first ``served`` requests and 503 from then on."""
+    count = {"n": 0}
+
+    async def handle(arrival: Arrival) -> Reply:
+        count["n"] += 1
+        await asyncio.sleep(0)
+        return Reply(200, body=b"{}") if count["n"] <= served else Reply(503, body=b"{}")
+
+    return handle

@@ -12,7 +12,6 @@ from typing import cast
 import orjson
 import pytest
 
-from shadowtape.cli import main
 from shadowtape.probe import concurrency
 from shadowtape.probe.outcome import Outcome
 from shadowtape.probe.sample import EndpointSample, Seed
@@ -20,7 +19,7 @@ from shadowtape.probe.sender import TargetSender
 from shadowtape.replay.http.client import Reply as Got
 from shadowtape.report import read_report
 from tests.probe.service import service
-from tests.probe.support import probe_report, replay
+from tests.probe.support import breaks_after, probe_report, replay
 from tests.replay.aserver import Arrival, AsyncServer, Handler, aserve
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Reply
@@ -152,10 +151,7 @@ def test_nothing_goes_to_the_recorded_host(tmp_path: Path) -> None:
             for i in range(1, 9)
         ]
         tape = write_tape(tmp_path / "tape", recorded)
-        main(
-            ["replay", str(tape), "--candidate", candidate.url, "--out", str(tmp_path / "run"),
-             "--pace", "asap", "--progress", "off", "--probe", "concurrency"]
-        )  # fmt: skip
+        replay(tape, tmp_path / "run", candidate.url, "concurrency")
         hosts = {v for a in candidate.arrivals for n, v in a.headers if n.lower() == "host"}
         probed = len(candidate.arrivals)
     assert decoy.arrivals == []
@@ -164,14 +160,7 @@ def test_nothing_goes_to_the_recorded_host(tmp_path: Path) -> None:
 
 
 def test_a_failing_target_stops_the_probe_with_the_reason(tmp_path: Path) -> None:
-    served = {"n": 0}
-
-    async def breaks_after_the_replay(arrival: Arrival) -> Reply:
-        served["n"] += 1
-        await asyncio.sleep(0)
-        return Reply(200, body=b"{}") if served["n"] <= 20 else Reply(503, body=b"{}")
-
-    with aserve(breaks_after_the_replay) as candidate:
+    with aserve(breaks_after(20)) as candidate:
         _, report = _run(tmp_path, candidate.url, "--fail-on", "none")
         sent = len(candidate.arrivals)
     probe = report["probes"][0]

@@ -14,7 +14,6 @@ from typing import Any, cast
 import orjson
 import pytest
 
-from shadowtape.cli import main
 from shadowtape.probe import duplicates
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.replay.http.client import Reply as ClientReply
@@ -243,10 +242,7 @@ def test_the_probe_sends_only_to_the_named_targets(tmp_path: Path) -> None:
             for i in range(2)
         ]
         tape = write_tape(tmp_path / "tape", recorded)
-        main(
-            ["replay", str(tape), "--candidate", cand.url, "--out", str(tmp_path / "run"),
-             "--pace", "asap", "--progress", "off", "--probe", "duplicates", "--allow-mutating"]
-        )  # fmt: skip
+        replay(tape, tmp_path / "run", cand.url, "duplicates", "--allow-mutating")
         hosts = {v for a in cand.arrivals for n, v in a.headers if n.lower() == "host"}
         probed = len(cand.arrivals)
     assert decoy.arrivals == []

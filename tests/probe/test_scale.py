@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 import pytest
 
-from tests.probe.support import probe_report, replay
+from tests.probe.support import breaks_after, probe_report, replay
 from tests.replay.aserver import Arrival, AsyncServer, Handler, aserve
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Reply
@@ -194,14 +194,7 @@ def test_body_arrays_are_amplified_only_with_allow_mutating(tmp_path: Path) -> N
 
 
 def test_a_failing_target_stops_the_probe_with_the_reason(tmp_path: Path) -> None:
-    served = {"n": 0}
-
-    async def breaks_after_the_replay(arrival: Arrival) -> Reply:
-        served["n"] += 1
-        await asyncio.sleep(0)
-        return Reply(200, body=b"{}") if served["n"] <= 6 else Reply(503, body=b"{}")
-
-    with aserve(breaks_after_the_replay) as candidate:
+    with aserve(breaks_after(6)) as candidate:
         flags = ("--fail-on", "none", "--repeat-sample", "0")  # the replay sends 6 exactly
         _, report = _run(tmp_path, candidate.url, *flags, paths=("/api/items",))
         sent = len(candidate.arrivals)

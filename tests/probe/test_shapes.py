@@ -15,7 +15,6 @@ from urllib.parse import parse_qsl
 import orjson
 import pytest
 
-from shadowtape.cli import main
 from shadowtape.probe import shapes
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.replay.http.client import Reply as ClientReply
@@ -191,11 +190,7 @@ def test_only_the_named_targets_receive_anything(tmp_path: Path) -> None:
             for i in range(1, 4)
         ]
         tape = write_tape(tmp_path / "tape", recorded)
-        main(
-            ["replay", str(tape), "--candidate", candidate.url, "--baseline", baseline.url,
-             "--out", str(tmp_path / "run"), "--pace", "asap", "--progress", "off",
-             "--probe", "shapes"]
-        )  # fmt: skip
+        replay(tape, tmp_path / "run", candidate.url, "shapes", "--baseline", baseline.url)
         hosts = {v for a in candidate.arrivals for n, v in a.headers if n.lower() == "host"}
         probed = len(candidate.arrivals)
     assert decoy.arrivals == []
