@@ -9,7 +9,8 @@ folder; the report reads them from there (report/_probes.py).
     sample.py       the seeds: up to N sent requests per endpoint, templated as the report does
     sender.py       sending a seed to one target, the exchange log, stopping a failing target
     verdict.py      an answer at once unlike the answer alone, beyond the endpoint's noise
-    outcome.py      what every probe reports (Outcome) and why an endpoint went unverified
+    outcome.py      what every probe reports (Outcome) and the example a finding carries
+    unverified.py   why a probe could not verify an endpoint, the reasons every probe gives
     concurrency.py  the concurrency probe: alone, K at once, alone again; ``race`` findings
     duplicates.py   the duplicates probe: mutating requests twice; ``duplicate_delivery``
     mutants.py      a seed with one parameter moved to an edge its recording has not reached

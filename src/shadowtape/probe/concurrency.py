@@ -19,17 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings
-from shadowtape.probe.outcome import (
-    Outcome,
-    example,
-    mutating_not_allowed,
-    not_sent,
-    short,
-    stopped_early,
-    unverified,
-)
+from shadowtape.probe.outcome import Outcome, example, short
 from shadowtape.probe.sample import MIN_SEEDS, EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender
+from shadowtape.probe.unverified import mutating_not_allowed, not_sent, stopped_early, unverified
 from shadowtape.probe.verdict import Location, Tally, races, shared, side, suspects, tally
 from shadowtape.replay.http.client import Reply
 

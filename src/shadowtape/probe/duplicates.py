@@ -31,17 +31,10 @@ import orjson
 from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings, Side, compare
 from shadowtape.diff.retries import idempotency_key, resource_id, retry_answer
 from shadowtape.ids import new_id
-from shadowtape.probe.outcome import (
-    Outcome,
-    example,
-    mutating_not_allowed,
-    not_sent,
-    short,
-    stopped_early,
-    unverified,
-)
+from shadowtape.probe.outcome import Outcome, example, short
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender
+from shadowtape.probe.unverified import mutating_not_allowed, not_sent, stopped_early, unverified
 from shadowtape.probe.verdict import Location, location_of, side
 from shadowtape.replay.http.client import Reply
 

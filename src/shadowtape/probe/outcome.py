@@ -1,10 +1,10 @@
-"""What a probe reports: its ``Outcome`` (probes.json's shape), the example a finding
-carries, and why an endpoint went unverified.
+"""What a probe reports: its ``Outcome`` (probes.json's shape) and the example a finding
+carries.
 
 Every probe counts the same things (endpoints probed, requests sent per target, findings,
 endpoints it could not verify, targets stopped as failing) and differs only in its name and
-settings, so they share this one record, the fields the report shows a finding's example
-in, and the reasons they all give.
+settings, so they share this one record and the fields the report shows a finding's
+example in.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from shadowtape.probe.sample import EndpointSample, Seed
+from shadowtape.probe.sample import Seed
 from shadowtape.probe.sender import TargetSender, response_json
 from shadowtape.replay.http.client import Reply
 
@@ -58,33 +58,6 @@ class Outcome:
             "stopped": self.stopped,
             "exchanges": EXCHANGES,
         }
-
-
-def unverified(
-    endpoint: str, reason: str, detail: str, count: int | None = None
-) -> dict[str, object]:
-    """Why ``endpoint`` could not be probed, in probes.json's shape."""
-    return {"reason": reason, "location": endpoint, "count": count, "detail": detail}
-
-
-def stopped_early(endpoint: str) -> dict[str, object]:
-    return unverified(endpoint, "target_failing", "the probe stopped early")
-
-
-def mutating_not_allowed(entry: EndpointSample, count: int | None) -> dict[str, object]:
-    return unverified(
-        entry.endpoint,
-        "mutating_not_allowed",
-        "its requests are mutating and were not sent; --allow-mutating probes them",
-        count,
-    )
-
-
-def not_sent(entry: EndpointSample) -> dict[str, object]:
-    skipped = ", ".join(f"{n} {why}" for why, n in sorted(entry.skipped.items()))
-    return unverified(
-        entry.endpoint, "not_sent", f"the replay sent none of its requests ({skipped})"
-    )
 
 
 def example(seed: Seed, alone: Reply, concurrent: Reply) -> dict[str, object]:

@@ -22,17 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shadowtape.probe.growth import Fit, fit, steeper_by
-from shadowtape.probe.outcome import (
-    Outcome,
-    example,
-    mutating_not_allowed,
-    not_sent,
-    stopped_early,
-    unverified,
-)
+from shadowtape.probe.outcome import Outcome, example
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender, failed
 from shadowtape.probe.sizing import SizeParameter, find_parameters, resize, size_of
+from shadowtape.probe.unverified import mutating_not_allowed, not_sent, stopped_early, unverified
 from shadowtape.replay.http.client import Reply
 
 NAME = "scale"

@@ -27,18 +27,10 @@ import orjson
 from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings, Side, compare
 from shadowtape.diff.model import Difference, Kind
 from shadowtape.probe.mutants import Mutant, Parameter, mutants
-from shadowtape.probe.outcome import (
-    VALUE_CHARS,
-    Outcome,
-    example,
-    mutating_not_allowed,
-    not_sent,
-    short,
-    stopped_early,
-    unverified,
-)
+from shadowtape.probe.outcome import VALUE_CHARS, Outcome, example, short
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender
+from shadowtape.probe.unverified import mutating_not_allowed, not_sent, stopped_early, unverified
 from shadowtape.probe.verdict import Location, location_of, side, unstable
 from shadowtape.replay.http.client import Reply
 from shadowtape.replay.rules.safety import is_safe_method
