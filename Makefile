@@ -13,9 +13,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
+# Two workers for everything but the timing tests, which then run alone on a quiet machine.
 test: install
 	scripts/ensure-chromium
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 -m "not timing"
+	$(PY) -m pytest -q -p no:cacheprovider -m timing
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks fixtures scripts

@@ -212,6 +212,7 @@ def test_a_writer_that_throws_is_counted_and_logged_not_raised(
     assert "disk on fire" in caplog.text
 
 
+@pytest.mark.timing
 def test_a_full_queue_drops_and_counts_without_waiting(
     recorder_in: Callable[..., tuple[Recorder, Any]],
 ) -> None:
@@ -226,6 +227,7 @@ def test_a_full_queue_drops_and_counts_without_waiting(
     assert stats.written + stats.dropped + stats.failed == 200
 
 
+@pytest.mark.timing
 def test_the_hook_is_cheap_and_never_waits(
     recorder_in: Callable[..., tuple[Recorder, Any]],
 ) -> None:
