@@ -43,10 +43,11 @@ def test_a_build_serves_on_its_port_with_the_replayers_environment(
 ) -> None:
     monkeypatch.setenv("BUILD_STATUS", "201")
     builds = _builds(tmp_path, f"env FOO=bar {SERVE}")
+    before = descendants(os.getpid())  # a fixture's server may already run here
     with launched(builds) as running:
         assert running[0].url == f"http://127.0.0.1:{builds[0].port}"
         assert _get(running[0]) == (201, "bar")
-        started = descendants(os.getpid())
+        started = descendants(os.getpid()) - before
         assert started
     assert _gone(started)
     assert "serving on" in (tmp_path / "run" / "builds" / "candidate.log").read_text()
@@ -139,9 +140,9 @@ def test_children_are_stopped_when_the_run_fails_or_is_interrupted(
 
 def test_a_build_that_ignores_sigterm_is_killed_after_the_grace(tmp_path: Path) -> None:
     builds = _builds(tmp_path, f"trap '' TERM; sleep 1000 & exec {SERVE}")
-    started = descendants(os.getpid())
+    before = descendants(os.getpid())  # a fixture's server may already run here
     with launched(builds, grace=0.3):
-        started = descendants(os.getpid())
+        started = descendants(os.getpid()) - before
     assert _gone(started, within=2)
 
 

@@ -32,10 +32,11 @@ def test_every_runtime_dependency_is_imported_by_the_package() -> None:
     required = {
         _normalized(re.split(r"[<>=!~;\[ ]", dep, maxsplit=1)[0]) for dep in project["dependencies"]
     }
+    imported = _imported_modules()
     used = {
         _normalized(dist)
         for module, dists in packages_distributions().items()
-        if module in _imported_modules()
+        if module in imported
         for dist in dists
     }
     assert required - used == set(), "runtime dependencies nothing in src/ imports"

@@ -136,6 +136,7 @@ def test_a_writer_that_fails_reports_it_at_close_and_stops(tmp_path: Path) -> No
         writer.close()
 
 
+@pytest.mark.timing
 def test_a_slow_trickle_of_rows_reaches_closed_parts_while_the_run_goes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
