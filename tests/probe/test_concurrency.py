@@ -272,3 +272,28 @@ def test_a_baseline_race_at_the_same_location_is_shared() -> None:
         ("candidate", "$.balance", True),
         ("baseline", "$.balance", False),
     }
+
+
+def test_one_race_at_several_locations_is_one_finding() -> None:
+    """Another user's record leaking in changes every field at once: one cause, one
+    finding naming every location, not one finding per field."""
+
+    def racy(seed: Seed, stage: str) -> object:
+        leaked = stage == "concurrent"
+        return {
+            "id": "other" if leaked else seed.query,
+            "name": "Other" if leaked else "Ann",
+            "email": "o@x" if leaked else "a@x",
+        }
+
+    def steady(seed: Seed, stage: str) -> object:
+        return {"id": seed.query, "name": "Ann", "email": "a@x"}
+
+    found = _fake_run(_Fake("candidate", racy), _Fake("baseline", steady)).findings
+    assert len(found) == 1, found
+    (race,) = found
+    assert race["target"] == "candidate" and not race["in_baseline"]
+    assert sorted(race["locations"]) == ["$.email", "$.id", "$.name"]
+    assert race["location"] in race["locations"]
+    others = [p for p in race["locations"] if p != race["location"]]
+    assert all(p in str(race["message"]) for p in others)

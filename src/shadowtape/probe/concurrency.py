@@ -78,13 +78,16 @@ async def run(
     for entry, found in probed_endpoints:
         baseline = found.get("baseline")
         for role, probed in found.items():
+            groups: dict[bool, list[Location]] = {}
             for where in races(probed.tally, tests[role]):
                 in_baseline = (
                     role == "candidate"
                     and baseline is not None
                     and shared(probed.tally, baseline.tally, where)
                 )
-                outcome.findings.append(_finding(entry, probed, where, concurrency, in_baseline))
+                groups.setdefault(in_baseline, []).append(where)
+            for in_baseline, places in groups.items():
+                outcome.findings.append(_finding(entry, probed, places, concurrency, in_baseline))
     outcome.sent = {s.role: s.sent for s in senders}
     return outcome
 
@@ -147,21 +150,26 @@ def _overload(entry: EndpointSample, probed: _Probed, concurrency: int) -> dict[
 def _finding(
     entry: EndpointSample,
     probed: _Probed,
-    where: Location,
+    places: Sequence[Location],
     concurrency: int,
     in_baseline: bool,
 ) -> dict[str, object]:
+    """One finding for every racing location of one target on one endpoint (one cause,
+    one finding), its example taken where answers at once differed most often."""
+    where = max(places, key=lambda p: probed.tally.at[p].concurrent)
     count = probed.tally.at[where]
     assert count.example is not None  # a race has answers at once that differ
     index, diff = count.example
     seed, alone, concurrent = probed.pairs[index]
     role = probed.role
     compared, sequential = probed.tally.concurrent, probed.tally.sequential
+    others = [_shown(probed, p) for p in places if p != where]
+    also = f"; also at {', '.join(others)}" if others else ""
     message = (
         f"answered differently with {concurrency} requests at once than alone: "
         f"{diff.location} was {short(diff.baseline)} alone, {short(diff.candidate)} at once "
         f"({count.concurrent} of {compared} answers at once differed there, "
-        f"{count.sequential} of {sequential} one at a time)"
+        f"{count.sequential} of {sequential} one at a time){also}"
     )
     if role == "baseline":
         message = f"the baseline races too: {message}"
@@ -173,6 +181,7 @@ def _finding(
         "target": role,
         "endpoint": entry.endpoint,
         "location": diff.location,
+        "locations": [diff.location, *others],
         "message": message,
         "alone_value": diff.baseline,
         "concurrent_value": diff.candidate,
@@ -182,3 +191,9 @@ def _finding(
         "exchange_ids": [alone[0], concurrent[0]],
         **example(seed, alone[1], concurrent[1]),
     }
+
+
+def _shown(probed: _Probed, where: Location) -> str:
+    """A racing location as its example names it (``$.name``)."""
+    example = probed.tally.at[where].example
+    return example[1].location if example is not None else str(where[1])
