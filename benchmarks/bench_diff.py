@@ -215,8 +215,8 @@ if sys.argv[1] == "read":
     for batch in reader.read_batches([Path(sys.argv[2])]):
         n += len(batch["exchange_id"])
 else:
-    from shadowtape.report import make_report
-    report = make_report([Path(sys.argv[2])])
+    from shadowtape.report import analyze
+    report = analyze([Path(sys.argv[2])])
     n = report.totals.exchanges
     totals = report.totals
     print("endpoints", totals.endpoints, "findings", totals.findings, file=sys.stderr)

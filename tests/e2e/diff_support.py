@@ -2,7 +2,7 @@
 
 Each test plays "production" against a baseline service while recording (or sends each
 request to a live baseline, secondary and candidate at the same moment), writes the rows
-with ``tests.trio.results.write`` and reads the report through ``make_report``: the
+with ``tests.trio.results.write`` and reads the report through ``analyze``: the
 comparison is tested on real answers without the replay engine in between.
 """
 
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from shadowtape.ids import new_id
-from shadowtape.report import make_report
+from shadowtape.report import analyze
 from shadowtape.results.schema import SCHEMA
 from tests.trio.results import answered, write
 
@@ -162,7 +162,7 @@ def report_of(
 ) -> dict[str, Any]:
     meta = run_json(rec, candidate=candidate, baseline=baseline, secondary=secondary)
     dirs = write(out, rec.rows, meta)
-    return make_report(dirs).to_json()  # type: ignore[return-value]
+    return analyze(dirs).to_json()  # type: ignore[return-value]
 
 
 def endpoint(report: dict[str, Any], name: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import pytest
 from rich.console import Console
 
 from shadowtape.report import _describe as d
-from shadowtape.report import make_report, terminal
+from shadowtape.report import analyze, terminal
 from shadowtape.report.model import Ledger, Report
 from tests.trio.results import SCHEMA, write
 
@@ -45,7 +45,7 @@ def check_adds_up(report: Report) -> None:
 
 
 def test_the_demo_ledger_adds_up_per_endpoint_and_in_total() -> None:
-    report = make_report([DEMO])
+    report = analyze([DEMO])
     check_adds_up(report)
     assert report.ledger is not None
     # The demo's planted regressions are exchanges in the regressed bucket.
@@ -56,7 +56,7 @@ def test_the_demo_ledger_adds_up_per_endpoint_and_in_total() -> None:
 
 
 def test_every_format_says_the_same_counts(tmp_path: Path) -> None:
-    report = make_report([DEMO])
+    report = analyze([DEMO])
     assert report.ledger is not None
     line = d.ledger_text(report.ledger)
     assert line.startswith("307 exchanges: ")
@@ -108,7 +108,7 @@ def _run(tmp_path: Path) -> Path:
 
 
 def test_unverified_and_skipped_have_their_reasons(tmp_path: Path) -> None:
-    report = make_report([_run(tmp_path)], fail_on="none")
+    report = analyze([_run(tmp_path)], fail_on="none")
     check_adds_up(report)
     assert report.ledger == Ledger(
         selected=10,
@@ -122,7 +122,7 @@ def test_unverified_and_skipped_have_their_reasons(tmp_path: Path) -> None:
 def test_max_unverified_fails_a_run_that_checked_too_little(
     tmp_path: Path, share: str, passed: bool
 ) -> None:
-    report = make_report([_run(tmp_path)], fail_on="none", max_unverified=share)
+    report = analyze([_run(tmp_path)], fail_on="none", max_unverified=share)
     assert report.gate.passed is passed
     if not passed:
         assert report.gate.reasons == (
@@ -171,7 +171,7 @@ def test_a_redacted_request_field_is_listed_once_and_at_most_100_percent(
     both = ["request.body$.card", "request.body$.cvc", "request.header.authorization"]
     rows = [_row(n, f"/a{n % 2}", redactions=both) for n in range(4)]
     run = {"results_version": "1.0", "run_id": "t", "baseline": "live"}
-    report = make_report(write(tmp_path / "run", rows, run))
+    report = analyze(write(tmp_path / "run", rows, run))
     assert [(r.location, r.count, r.rate) for r in report.redactions] == [
         ("request.body", 4, 1.0),
         ("request.header.authorization", 4, 1.0),
