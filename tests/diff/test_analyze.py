@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from shadowtape.report import analyze
-from tests.trio.results import SCHEMA, write
+from tests.trio.results import numbered_row, put, write
 
 JSON = [("Content-Type", "application/json")]
 
@@ -41,24 +41,13 @@ def row(
     secondary: dict[str, Any] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {name: None for name in SCHEMA.names}
-    out.update(
-        exchange_id=f"ex{n:05d}",
-        method="GET",
-        path=path,
-        query="",
-        request_body=b"",
-        request_headers=[],
-        redactions=[],
-        baseline_mode="live" if secondary else "recorded",
-    )
+    out = numbered_row(n, path, mode="live" if secondary else "recorded")
     for name, values in (
         ("baseline", baseline),
         ("candidate", candidate),
         ("secondary", secondary),
     ):
-        for key, value in (values or {}).items():
-            out[f"{name}_{key}"] = value
+        put(out, name, values or {})
     out.update(extra)
     return out
 

@@ -21,8 +21,7 @@ import httpx
 
 from shadowtape.ids import new_id
 from shadowtape.report import analyze
-from shadowtape.results.schema import SCHEMA
-from tests.trio.results import answered, write
+from tests.trio.results import answered, blank_row, put, write
 
 Row = dict[str, Any]
 
@@ -49,8 +48,7 @@ class Recorder:
     def row(self, req: Req, mode: str) -> Row:
         path, _, query = req.target.partition("?")
         at = self.start + timedelta(milliseconds=len(self.rows))
-        row: Row = {name: None for name in SCHEMA.names}
-        row.update(
+        row = blank_row(
             run_id=self.run_id,
             exchange_id=new_id(),
             recorded_at=at,
@@ -77,11 +75,6 @@ def call(client: httpx.Client, base: str, req: Req) -> dict[str, Any]:
         req.method, base + req.target, headers=list(req.headers), content=req.body or None
     )
     return answered(response, started)
-
-
-def put(row: Row, target: str, columns: dict[str, Any]) -> None:
-    for name, value in columns.items():
-        row[f"{target}_{name}"] = value
 
 
 def run_json(rec: Recorder, *, candidate: str, baseline: str, secondary: str | None) -> Row:

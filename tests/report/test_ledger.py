@@ -18,7 +18,7 @@ from rich.console import Console
 from shadowtape.report import _describe as d
 from shadowtape.report import analyze, terminal
 from shadowtape.report.model import Ledger, Report
-from tests.trio.results import SCHEMA, write
+from tests.trio.results import numbered_row, put, write
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "fixtures" / "runs" / "demo"
@@ -78,21 +78,10 @@ def test_every_format_says_the_same_counts(tmp_path: Path) -> None:
 
 
 def _row(n: int, path: str, **extra: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {name: None for name in SCHEMA.names}
+    out = numbered_row(n, path, mode="live")
     answer = {"status": 200, "headers": JSON, "body": b'{"x": 1}', "latency_us": 1000}
-    out.update(
-        exchange_id=f"ex{n:05d}",
-        method="GET",
-        path=path,
-        query="",
-        request_body=b"",
-        request_headers=[],
-        redactions=[],
-        baseline_mode="live",
-    )
     for side in ("baseline", "candidate", "secondary"):
-        for key, value in answer.items():
-            out[f"{side}_{key}"] = value
+        put(out, side, answer)
     out.update(extra)
     return out
 
