@@ -20,12 +20,7 @@ from shadowtape.replay.prepare.jobs import Headers, Wire, serialize
 from shadowtape.replay.rules.options import Shard
 from shadowtape.replay.rules.ordering import CLIENT_TAGS, SESSION_COOKIE, shard_key_of, shard_of
 from shadowtape.replay.rules.safety import SAFE_METHODS, SkipReason, is_safe_method
-from shadowtape.replay.rules.targets import (
-    HOP_HEADERS,
-    Outgoing,
-    Target,
-    ascii_lower,
-)
+from shadowtape.replay.rules.targets import Outgoing, Target, ascii_lower, sent_headers
 from shadowtape.tape.filters import sample_keep
 from shadowtape.tape.schema import header_tuples
 
@@ -310,21 +305,8 @@ def wire_headers(
 ) -> tuple[tuple[str, str], ...]:
     """The headers sent to ``target``: Host rewritten (unless kept), hop-by-hop headers
     dropped, ``extra`` applied; the rest as recorded."""
-    replaced = {ascii_lower(name) for name, _ in extra} if extra else ()
-    headers: list[tuple[str, str]] = [
-        ("Host", recorded_host(request) if keep_host else target.netloc)
-    ]
-    for name, value in request.headers:
-        lower = ascii_lower(name)
-        if lower in HOP_HEADERS or lower in replaced:
-            continue
-        headers.append((name, value))
-    for name, value in extra:
-        if ascii_lower(name) == "host":
-            headers[0] = ("Host", value)
-        else:
-            headers.append((name, value))
-    return tuple(headers)
+    host = recorded_host(request) if keep_host else target.netloc
+    return sent_headers(request.headers, host, extra)
 
 
 _WANTED = frozenset({"cookie", "authorization", "x-forwarded-for", "x-real-ip", "idempotency-key"})
