@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from benchmarks.nginx import two_kb_json
 from shadowtape.diff.json import diff_bytes
+from shadowtape.results.schema import SCHEMA, TARGETS, VERSION_KEY
 
 ROWS = int(os.environ.get("BENCH_DIFF_ROWS", "1000000"))
 CHUNK = 20_000
@@ -130,7 +131,7 @@ def _chunk(base: int, rng: random.Random, bodies: list[bytes], schema: pa.Schema
         "candidate": (cand_bodies, lat_c),
         "secondary": (secondary, lat_b),
     }
-    for target in ("baseline", "candidate", "secondary", "repeat"):
+    for target in TARGETS:
         body, lat = sides.get(target, ([None] * n, [None] * n))
         present = [b is not None for b in body]
         cols[f"{target}_status"] = pa.array([200 if p else None for p in present], pa.int32())
@@ -159,31 +160,34 @@ def _masked(hdr: pa.Array, present: list[bool]) -> pa.Array:
     )
 
 
+#: The columns of a results-1.0 run folder that the analysis reads, typed as the replayer
+#: writes them.
+_COLUMNS = (
+    "run_id",
+    "exchange_id",
+    "method",
+    "path",
+    "query",
+    "request_headers",
+    "request_body",
+    "redactions",
+    "skip_reason",
+    "baseline_mode",
+)
+_TARGET_COLUMNS = (
+    "status",
+    "headers",
+    "body",
+    "body_truncated",
+    "error_kind",
+    "error_message",
+    "latency_us",
+)
+
+
 def generate(folder: Path, rows: int) -> None:
-    hdr_type = pa.list_(pa.struct([("name", pa.string()), ("value", pa.string())]))
-    fields = [
-        ("run_id", pa.string()),
-        ("exchange_id", pa.string()),
-        ("method", pa.string()),
-        ("path", pa.string()),
-        ("query", pa.string()),
-        ("request_headers", hdr_type),
-        ("request_body", pa.binary()),
-        ("redactions", pa.list_(pa.string())),
-        ("skip_reason", pa.string()),
-        ("baseline_mode", pa.string()),
-    ]
-    for t in ("baseline", "candidate", "secondary", "repeat"):
-        fields += [
-            (f"{t}_status", pa.int32()),
-            (f"{t}_headers", hdr_type),
-            (f"{t}_body", pa.binary()),
-            (f"{t}_body_truncated", pa.bool_()),
-            (f"{t}_error_kind", pa.string()),
-            (f"{t}_error_message", pa.string()),
-            (f"{t}_latency_us", pa.int64()),
-        ]
-    schema = pa.schema(fields, metadata={b"shadowtape.results_version": b"1.0"})
+    names = [*_COLUMNS, *(f"{t}_{name}" for t in TARGETS for name in _TARGET_COLUMNS)]
+    schema = pa.schema([SCHEMA.field(name) for name in names], metadata={VERSION_KEY: b"1.0"})
     rng = random.Random(7)
     body = orjson.loads(two_kb_json())
     bodies = []
@@ -215,8 +219,8 @@ if sys.argv[1] == "read":
     for batch in reader.read_batches([Path(sys.argv[2])]):
         n += len(batch["exchange_id"])
 else:
-    from shadowtape.report import make_report
-    report = make_report([Path(sys.argv[2])])
+    from shadowtape.report import analyze
+    report = analyze([Path(sys.argv[2])])
     n = report.totals.exchanges
     totals = report.totals
     print("endpoints", totals.endpoints, "findings", totals.findings, file=sys.stderr)

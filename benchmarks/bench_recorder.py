@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.loopback import free_port, wait_listening
 from benchmarks.nginx import serve_json
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,12 +54,6 @@ class Sample:
     side_threads_us: float
     #: Time the garbage collector ran on the proxy's loop, per flow.
     gc_us: float
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _cpu_seconds(pid: int, task: str | None = None) -> float:
@@ -119,19 +113,6 @@ def _wrk(url: str, seconds: int) -> tuple[float, float]:
     return rps, p99
 
 
-def _wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("mitmdump exited at start")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("mitmdump did not start listening")
-
-
 @dataclass
 class Running:
     variant: str
@@ -142,7 +123,7 @@ class Running:
 
 
 def _start(variant: str, upstream: str, path: str, tmp: Path) -> Running:
-    port = _free_port()
+    port = free_port()
     cmd = [
         str(MITMDUMP),
         "-q",
@@ -169,7 +150,7 @@ def _start(variant: str, upstream: str, path: str, tmp: Path) -> Running:
         ]
     env = dict(os.environ, SHADOWTAPE_SANITIZE_KEY="bench-key", BENCH_GC_PROBE=str(gc_file))
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
-    _wait_port(port, proc)
+    wait_listening(port, proc, "mitmdump", timeout=20)
     return Running(variant, proc, f"http://127.0.0.1:{port}{path}", stats_file, gc_file)
 
 

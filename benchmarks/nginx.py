@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from benchmarks.loopback import free_port, wait_listening
 
 
 @dataclass(frozen=True)
@@ -21,12 +21,6 @@ class Nginx:
     port: int
     #: Path of the JSON file, relative to the server root.
     path: str = "/item.json"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def nginx_binary() -> str:
@@ -39,7 +33,7 @@ def nginx_binary() -> str:
 @contextmanager
 def serve_json(workers: int = 1) -> Iterator[Nginx]:
     """Start nginx with `workers` worker processes; stop it on exit, whatever happens."""
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="shadowtape-nginx-") as root:
         www = os.path.join(root, "www")
         os.makedirs(www)
@@ -74,15 +68,7 @@ http {{
         os.makedirs(os.path.join(root, "tmp"))
         proc = subprocess.Popen([nginx_binary(), "-c", conf, "-p", root])
         try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise RuntimeError("nginx did not start") from None
-                    time.sleep(0.05)
+            wait_listening(port, proc, "nginx", timeout=10)
             yield Nginx(url=f"http://127.0.0.1:{port}", port=port)
         finally:
             proc.terminate()

@@ -64,7 +64,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class LoopbackServer:
-    def __init__(self, app: App, tls: tuple[Path, Path] | None = None) -> None:
+    def __init__(self, app: App, tls: tuple[Path, Path] | None = None, *, port: int = 0) -> None:
         self.app = app
         self.received: list[Received] = []
         self._lock = threading.Lock()
@@ -100,7 +100,7 @@ class LoopbackServer:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", port), Handler)
         self.port = int(self._server.server_address[1])
         self.url = f"http://127.0.0.1:{self.port}"
         if tls is not None:
@@ -121,8 +121,10 @@ class LoopbackServer:
 
 
 @contextmanager
-def serve(app: App, tls: tuple[Path, Path] | None = None) -> Iterator[LoopbackServer]:
-    server = LoopbackServer(app, tls).start()
+def serve(
+    app: App, tls: tuple[Path, Path] | None = None, *, port: int = 0
+) -> Iterator[LoopbackServer]:
+    server = LoopbackServer(app, tls, port=port).start()
     try:
         yield server
     finally:

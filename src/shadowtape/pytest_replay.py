@@ -224,7 +224,7 @@ def start_replay(config: pytest.Config) -> ShadowtapeRun:
     from shadowtape.errors import ShadowtapeError
     from shadowtape.replay import replay
     from shadowtape.replay.http.inprocess import APP_URL
-    from shadowtape.report import make_report
+    from shadowtape.report import analyze
 
     try:
         candidate, baseline, name = _targets(config)
@@ -242,7 +242,7 @@ def start_replay(config: pytest.Config) -> ShadowtapeRun:
             **sending(args),
         )
         _probe(args, options, candidate, baseline, run_dir)
-        report = make_report([run_dir], allow_partial=True, **options)
+        report = analyze([run_dir], allow_partial=True, **options)
     except ShadowtapeError as exc:
         raise pytest.UsageError(f"shadowtape: {plugin_flags(str(exc))}") from None
     report.write(run_dir)

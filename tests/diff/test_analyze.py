@@ -9,8 +9,8 @@ from typing import Any
 
 import orjson
 
-from shadowtape.report import make_report
-from tests.trio.results import SCHEMA, write
+from shadowtape.report import analyze
+from tests.trio.results import numbered_row, put, write
 
 JSON = [("Content-Type", "application/json")]
 
@@ -41,24 +41,13 @@ def row(
     secondary: dict[str, Any] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {name: None for name in SCHEMA.names}
-    out.update(
-        exchange_id=f"ex{n:05d}",
-        method="GET",
-        path=path,
-        query="",
-        request_body=b"",
-        request_headers=[],
-        redactions=[],
-        baseline_mode="live" if secondary else "recorded",
-    )
+    out = numbered_row(n, path, mode="live" if secondary else "recorded")
     for name, values in (
         ("baseline", baseline),
         ("candidate", candidate),
         ("secondary", secondary),
     ):
-        for key, value in (values or {}).items():
-            out[f"{name}_{key}"] = value
+        put(out, name, values or {})
     out.update(extra)
     return out
 
@@ -66,7 +55,7 @@ def row(
 def report(tmp_path: Path, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     run = {"results_version": "1.0", "run_id": "t", "baseline": "live"}
     dirs = write(tmp_path / "run", rows, run)
-    return {e["endpoint"]: e for e in make_report(dirs).to_json()["endpoints"]}
+    return {e["endpoint"]: e for e in analyze(dirs).to_json()["endpoints"]}
 
 
 def test_noise_is_judged_by_rate_and_significance(tmp_path: Path) -> None:
@@ -132,7 +121,7 @@ def test_a_live_baseline_that_does_not_answer_is_compared_with_nothing(tmp_path:
     rows = [row(n, "/both-dead", dead, dead, ok) for n in range(30)]
     rows += [row(100 + n, "/cand-ok", dead, ok, ok) for n in range(30)]
     run = {"results_version": "1.0", "run_id": "t", "baseline": "live"}
-    report = make_report(write(tmp_path / "run", rows, run)).to_json()
+    report = analyze(write(tmp_path / "run", rows, run)).to_json()
     for ep in report["endpoints"]:
         assert ep["compared"] == 0 and ep["findings"] == []
         (failed,) = [u for u in ep["unverified"] if u["reason"] == "baseline_failed"]
@@ -180,7 +169,7 @@ def test_what_cannot_be_verified_is_listed(tmp_path: Path) -> None:
     assert ("redacted", "header:x-owner") in reasons["GET /me"]
     # A redacted request field is the run's, listed once: not on every endpoint.
     assert ("redacted", "request.header.authorization") not in reasons["GET /me"]
-    redactions = make_report([tmp_path / "run"]).redactions
+    redactions = analyze([tmp_path / "run"]).redactions
     assert [(r.location, r.count) for r in redactions] == [("request.header.authorization", 1)]
     assert endpoints["GET /me"]["verdict"] == "ok"
     assert endpoints["GET /write"]["verdict"] == "unverified"

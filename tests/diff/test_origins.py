@@ -31,16 +31,21 @@ def test_echoes_of_each_own_address_compare_equal_and_a_dropped_one_does_not() -
     assert [d.kind for d in compare(ma, dropped).differences] == ["header_missing"]
 
 
+def _batch(host: str, baseline_mode: str) -> dict[str, list[str]]:
+    """One result row of run r1, recorded from https://``host``, as the analysis reads it."""
+    return {
+        "run_id": ["r1"],
+        "scheme": ["https"],
+        "host": [host],
+        "baseline_mode": [baseline_mode],
+    }
+
+
 def test_origins_per_run_and_the_recorded_origin() -> None:
     origins = Origins.of_runs(
         [{"run_id": "r1", "candidate": "http://127.0.0.1:9002", "baseline": "recorded"}]
     )
-    batch = {
-        "run_id": ["r1"],
-        "scheme": ["https"],
-        "host": ["api.example.test"],
-        "baseline_mode": ["recorded"],
-    }
+    batch = _batch("api.example.test", "recorded")
     assert origins.of(batch, "baseline", 0) == (
         "https://api.example.test:443",
         "https://api.example.test",
@@ -57,12 +62,7 @@ def test_with_the_recorded_host_kept_only_the_recorded_origin_is_masked() -> Non
         "settings": {"keep_host": True},
     }
     origins = Origins.of_runs([run])
-    batch = {
-        "run_id": ["r1"],
-        "scheme": ["https"],
-        "host": ["api.example.com"],
-        "baseline_mode": ["live"],
-    }
+    batch = _batch("api.example.com", "live")
     assert origins.of(batch, "candidate", 0) == (
         "https://api.example.com:443",
         "https://api.example.com",

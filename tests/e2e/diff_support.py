@@ -2,7 +2,7 @@
 
 Each test plays "production" against a baseline service while recording (or sends each
 request to a live baseline, secondary and candidate at the same moment), writes the rows
-with ``tests.trio.results.write`` and reads the report through ``make_report``: the
+with ``tests.trio.results.write`` and reads the report through ``analyze``: the
 comparison is tested on real answers without the replay engine in between.
 """
 
@@ -20,9 +20,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from shadowtape.ids import new_id
-from shadowtape.report import make_report
-from shadowtape.results.schema import SCHEMA
-from tests.trio.results import answered, write
+from shadowtape.report import analyze
+from tests.trio.results import answered, blank_row, put, write
 
 Row = dict[str, Any]
 
@@ -49,8 +48,7 @@ class Recorder:
     def row(self, req: Req, mode: str) -> Row:
         path, _, query = req.target.partition("?")
         at = self.start + timedelta(milliseconds=len(self.rows))
-        row: Row = {name: None for name in SCHEMA.names}
-        row.update(
+        row = blank_row(
             run_id=self.run_id,
             exchange_id=new_id(),
             recorded_at=at,
@@ -77,11 +75,6 @@ def call(client: httpx.Client, base: str, req: Req) -> dict[str, Any]:
         req.method, base + req.target, headers=list(req.headers), content=req.body or None
     )
     return answered(response, started)
-
-
-def put(row: Row, target: str, columns: dict[str, Any]) -> None:
-    for name, value in columns.items():
-        row[f"{target}_{name}"] = value
 
 
 def run_json(rec: Recorder, *, candidate: str, baseline: str, secondary: str | None) -> Row:
@@ -162,7 +155,7 @@ def report_of(
 ) -> dict[str, Any]:
     meta = run_json(rec, candidate=candidate, baseline=baseline, secondary=secondary)
     dirs = write(out, rec.rows, meta)
-    return make_report(dirs).to_json()  # type: ignore[return-value]
+    return analyze(dirs).to_json()  # type: ignore[return-value]
 
 
 def endpoint(report: dict[str, Any], name: str) -> dict[str, Any]:

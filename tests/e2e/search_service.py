@@ -9,43 +9,28 @@ from __future__ import annotations
 
 import random
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from subprocess import Popen
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from tests.servers import free_port
+from tests.servers import Received, Reply, free_port, serve
 
 
 def main(port: int, slow: bool) -> None:
     rng = random.Random()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
+    def search(request: Received) -> Reply:
+        limit = parse_qs(urlsplit(request.path).query).get("limit", ["10"])[0]
+        delay = 0.002 + rng.uniform(0, 0.002) + (0.025 if slow and limit == "500" else 0)
+        return Reply(200, [("Content-Type", "application/json")], b'{"hits": []}', delay)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            limit = parse_qs(urlsplit(self.path).query).get("limit", ["10"])[0]
-            delay = 0.002 + rng.uniform(0, 0.002) + (0.025 if slow and limit == "500" else 0)
-            time.sleep(delay)
-            body = b'{"hits": []}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
-    server.request_queue_size = 256
-    server.serve_forever()
+    with serve(search, port=port):
+        threading.Event().wait()  # until the test terminates this process
 
 
 @contextmanager

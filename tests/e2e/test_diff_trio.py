@@ -97,11 +97,9 @@ def replay(tape: Path, out: Path, *targets: str) -> tuple[int, dict[str, object]
     return done.returncode, orjson.loads((out / "report.json").read_bytes())
 
 
-def test_live_baseline_and_secondary(recorded: tuple[Trio, Path], tmp_path: Path) -> None:
-    t, tape = recorded
-    code, report = replay(
-        tape,
-        tmp_path / "run",
+def live(t: Trio) -> tuple[str, ...]:
+    """The flags of a replay against the trio's live baseline and secondary."""
+    return (
         "--candidate",
         t.candidate.url,
         "--baseline",
@@ -109,6 +107,11 @@ def test_live_baseline_and_secondary(recorded: tuple[Trio, Path], tmp_path: Path
         "--secondary",
         t.secondary.url,
     )
+
+
+def test_live_baseline_and_secondary(recorded: tuple[Trio, Path], tmp_path: Path) -> None:
+    t, tape = recorded
+    code, report = replay(tape, tmp_path / "run", *live(t))
     assert code == 1
     check_report(report, live=True)  # type: ignore[arg-type]
     assert report["gate"]["passed"] is False  # type: ignore[index]
@@ -139,17 +142,9 @@ def test_shards_replayed_apart_are_merged_by_shadowtape_report(
     recorded: tuple[Trio, Path], tmp_path: Path
 ) -> None:
     t, tape = recorded
-    targets = (
-        "--candidate",
-        t.candidate.url,
-        "--baseline",
-        t.baseline.url,
-        "--secondary",
-        t.secondary.url,
-    )
     shards = [tmp_path / "shard1", tmp_path / "shard2"]
     for i, out in enumerate(shards, start=1):
-        replay(tape, out, *targets, "--shard", f"{i}/2")
+        replay(tape, out, *live(t), "--shard", f"{i}/2")
     done = subprocess.run(
         [
             sys.executable,

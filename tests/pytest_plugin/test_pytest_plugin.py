@@ -19,6 +19,11 @@ def run(pytester: pytest.Pytester, tape: Path, *args: str) -> pytest.RunResult:
     return pytester.runpytest("-rs", "-v", "--shadowtape", str(tape), *args)
 
 
+def run_app(pytester: pytest.Pytester, tape: Path, *args: str, app: str = APP) -> pytest.RunResult:
+    """``run`` with an in-process app as the candidate (the shop's unless given)."""
+    return run(pytester, tape, "--shadowtape-app", app, *args)
+
+
 def outcomes(result: pytest.RunResult) -> dict[str, str]:
     """Item name -> PASSED / FAILED / SKIPPED, from -v output."""
     found = re.findall(
@@ -31,7 +36,7 @@ def outcomes(result: pytest.RunResult) -> dict[str, str]:
 def test_an_app_replayed_against_its_own_recording_passes(
     pytester: pytest.Pytester, shop_tape: Path, app: str
 ) -> None:
-    result = run(pytester, shop_tape, "--shadowtape-app", app)
+    result = run_app(pytester, shop_tape, app=app)
     assert outcomes(result) == {
         PRODUCTS: "PASSED",
         "GET /api/health": "PASSED",
@@ -46,7 +51,7 @@ def test_the_headers_a_server_adds_are_never_compared_with_an_app(
     """Asked to compare Date and Server, an in-process app still passes: it has no server
     to add them. A live server is compared on them (its Date is then a volatile value)."""
     compare = ("--shadowtape-compare-header", "date", "--shadowtape-compare-header", "server")
-    result = run(pytester, shop_tape, "--shadowtape-app", APP, *compare, "--shadowtape-out", "a")
+    result = run_app(pytester, shop_tape, *compare, "--shadowtape-out", "a")
     result.assert_outcomes(passed=2, skipped=1)
     settings = orjson.loads((pytester.path / "a" / "report.json").read_bytes())["settings"]
     assert settings["compared_headers"] == []
@@ -72,7 +77,7 @@ def test_the_headers_a_server_adds_are_never_compared_with_an_app(
 def test_a_changed_app_fails_the_endpoint_with_its_finding(
     pytester: pytest.Pytester, shop_tape: Path
 ) -> None:
-    result = run(pytester, shop_tape, "--shadowtape-app", "tests.pytest_plugin.shop:app_v2")
+    result = run_app(pytester, shop_tape, app="tests.pytest_plugin.shop:app_v2")
     assert outcomes(result)[PRODUCTS] == "FAILED"
     assert outcomes(result)["GET /api/health"] == "PASSED"
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -89,13 +94,11 @@ def test_a_changed_app_fails_the_endpoint_with_its_finding(
 def test_an_unverifiable_endpoint_is_skipped_with_the_reason(
     pytester: pytest.Pytester, shop_tape: Path
 ) -> None:
-    result = run(pytester, shop_tape, "--shadowtape-app", APP)
+    result = run_app(pytester, shop_tape)
     result.stdout.fnmatch_lines(["SKIPPED*POST /api/orders*--shadowtape-allow-mutating*"])
-    sent = run(
+    sent = run_app(
         pytester,
         shop_tape,
-        "--shadowtape-app",
-        APP,
         "--shadowtape-allow-mutating",
         "--shadowtape-out",
         "sent",
@@ -113,26 +116,23 @@ def test_a_live_candidate_by_url(
 def test_a_live_baseline_app_beside_the_candidate(
     pytester: pytest.Pytester, shop_tape: Path
 ) -> None:
-    result = run(
+    result = run_app(
         pytester,
         shop_tape,
-        "--shadowtape-app",
-        "tests.pytest_plugin.shop:wsgi_app_v2",
         "--shadowtape-baseline-app",
         APP,
         "--shadowtape-fail-on",
         "body",
+        app="tests.pytest_plugin.shop:wsgi_app_v2",
     )
     assert outcomes(result)[PRODUCTS] == "FAILED"
     assert outcomes(result)["GET /api/health"] == "PASSED"
 
 
 def test_selection_and_report_flags(pytester: pytest.Pytester, shop_tape: Path) -> None:
-    result = run(
+    result = run_app(
         pytester,
         shop_tape,
-        "--shadowtape-app",
-        APP,
         "--shadowtape-path",
         "/api/health",
         "--shadowtape-out",
@@ -153,7 +153,7 @@ def test_selection_and_report_flags(pytester: pytest.Pytester, shop_tape: Path) 
 def test_a_bad_flag_value_is_a_usage_error_in_the_plugin_s_words(
     pytester: pytest.Pytester, shop_tape: Path
 ) -> None:
-    result = run(pytester, shop_tape, "--shadowtape-app", APP, "--shadowtape-limit", "many")
+    result = run_app(pytester, shop_tape, "--shadowtape-limit", "many")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--shadowtape-limit*many*"])
     neither = run(pytester, shop_tape)
@@ -164,18 +164,16 @@ def test_a_bad_flag_value_is_a_usage_error_in_the_plugin_s_words(
 def test_a_selection_that_matches_nothing_fails_the_whole_run(
     pytester: pytest.Pytester, shop_tape: Path
 ) -> None:
-    result = run(pytester, shop_tape, "--shadowtape-app", APP, "--shadowtape-method", "PATCH")
+    result = run_app(pytester, shop_tape, "--shadowtape-method", "PATCH")
     assert outcomes(result) == {"whole run": "FAILED"}
     result.stdout.fnmatch_lines(["*nothing was compared*"])
 
 
 def test_the_replay_flags_reach_the_replay(pytester: pytest.Pytester, shop_tape: Path) -> None:
     """--shadowtape-ordering and --shadowtape-abort-after are the replay's, not only parsed."""
-    run(
+    run_app(
         pytester,
         shop_tape,
-        "--shadowtape-app",
-        APP,
         "--shadowtape-ordering",
         "strict",
         "--shadowtape-abort-after",
@@ -191,7 +189,7 @@ def test_max_unverified_fails_the_whole_run_when_too_little_was_verified(
     pytester: pytest.Pytester, shop_tape: Path
 ) -> None:
     # Without --shadowtape-allow-mutating the POSTs are skipped: not verified.
-    result = run(pytester, shop_tape, "--shadowtape-app", APP, "--shadowtape-max-unverified", "0%")
+    result = run_app(pytester, shop_tape, "--shadowtape-max-unverified", "0%")
     assert outcomes(result)["whole run"] == "FAILED"
     result.stdout.fnmatch_lines(["*were not verified (unverified or skipped)*"])
 
@@ -208,7 +206,7 @@ def test_the_fixture_gives_the_run_to_custom_assertions(
             assert (shadowtape_replay.run_dir / "report.json").exists()
         """
     )
-    result = run(pytester, shop_tape, "--shadowtape-app", APP)
+    result = run_app(pytester, shop_tape)
     result.assert_outcomes(passed=3, skipped=1)
 
 
@@ -248,11 +246,9 @@ def test_the_flags_are_those_of_shadowtape_replay() -> None:
 def test_the_concurrency_probe_runs_on_an_in_process_app(
     pytester: pytest.Pytester, shop_tape: Path
 ) -> None:
-    result = run(
+    result = run_app(
         pytester,
         shop_tape,
-        "--shadowtape-app",
-        APP,
         "--shadowtape-probe",
         "concurrency",
         "--shadowtape-probe-concurrency",

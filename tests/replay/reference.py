@@ -11,6 +11,7 @@ make exactly what they make.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -20,86 +21,41 @@ from shadowtape.replay.prepare.jobs import Headers, Wire, serialize
 from shadowtape.replay.rules.options import Shard
 from shadowtape.replay.rules.ordering import CLIENT_TAGS, SESSION_COOKIE, shard_key_of, shard_of
 from shadowtape.replay.rules.safety import SAFE_METHODS, SkipReason, is_safe_method
-from shadowtape.replay.rules.targets import (
-    HOP_HEADERS,
-    Outgoing,
-    Target,
-    ascii_lower,
-)
+from shadowtape.replay.rules.targets import Outgoing, Target, ascii_lower, sent_headers
 from shadowtape.tape.filters import sample_keep
 from shadowtape.tape.schema import header_tuples
 
 DECODE_ROWS = 16
 
 
+@dataclass(slots=True, eq=False, repr=False)
 class RowJob:
     """One row decoded into Python objects, as the replayer used to make them."""
 
-    __slots__ = (
-        "_keys",
-        "at_us",
-        "batch",
-        "body",
-        "body_size",
-        "body_truncated",
-        "headers",
-        "host",
-        "id",
-        "keys",
-        "method",
-        "path",
-        "port",
-        "query",
-        "repeat",
-        "row",
-        "scheme",
-        "skip",
-        "tags",
-        "wires",
-    )
-
-    def __init__(
-        self,
-        batch: pa.RecordBatch,
-        row: int,
-        id: str,
-        at_us: int,
-        method: str,
-        scheme: str,
-        host: str,
-        port: int,
-        path: str,
-        query: str,
-        headers: Headers,
-        body: bytes,
-        body_size: int,
-        body_truncated: bool,
-        tags: dict[str, str],
-    ) -> None:
-        self.batch = batch
-        self.row = row
-        self.id = id
-        self.at_us = at_us
-        self.method = method
-        self.scheme = scheme
-        self.host = host
-        self.port = port
-        self.path = path
-        self.query = query
-        self.headers = headers
-        self.body = body
-        self.body_size = body_size
-        self.body_truncated = body_truncated
-        self.tags = tags
-        self._keys: list[str] | None = None
-        #: Why it is not sent (a SkipReason value), set by ``Preparer``.
-        self.skip: str | None = None
-        #: The keys it shares state by (ordering.py).
-        self.keys: list[str] = []
-        #: Whether the candidate gets it a second time (the repeat sample).
-        self.repeat = False
-        #: Role -> (origin, request bytes), for the roles it is sent to.
-        self.wires: dict[str, Wire] = {}
+    batch: pa.RecordBatch
+    row: int
+    id: str
+    at_us: int
+    method: str
+    scheme: str
+    host: str
+    port: int
+    path: str
+    query: str
+    headers: Headers
+    body: bytes
+    body_size: int
+    body_truncated: bool
+    tags: dict[str, str]
+    _keys: list[str] | None = field(default=None, init=False)
+    #: Why it is not sent (a SkipReason value), set by ``Preparer``.
+    skip: str | None = field(default=None, init=False)
+    #: The keys it shares state by (ordering.py).
+    keys: list[str] = field(default_factory=list, init=False)
+    #: Whether the candidate gets it a second time (the repeat sample).
+    repeat: bool = field(default=False, init=False)
+    #: Role -> (origin, request bytes), for the roles it is sent to.
+    wires: dict[str, Wire] = field(default_factory=dict, init=False)
 
     def __repr__(self) -> str:
         return f"Job({self.method} {self.path} id={self.id})"
@@ -169,23 +125,16 @@ def jobs_from_batch(batch: pa.RecordBatch) -> Iterator[RowJob]:
             )
 
 
+@dataclass(frozen=True, eq=False)
 class Preparer:
     """Checks each job and serializes it for every target, as the feed decodes it."""
 
-    def __init__(
-        self,
-        targets: dict[str, Target],
-        *,
-        allow_mutating: bool,
-        keep_host: bool,
-        extra: Headers,
-        repeat_sample: float,
-    ) -> None:
-        self.targets = targets
-        self.allow_mutating = allow_mutating
-        self.keep_host = keep_host
-        self.extra = extra
-        self.repeat_sample = repeat_sample
+    targets: dict[str, Target]
+    _: KW_ONLY
+    allow_mutating: bool
+    keep_host: bool
+    extra: Headers
+    repeat_sample: float
 
     def __call__(self, job: RowJob) -> RowJob:
         reason = skip_reason_of(
@@ -310,21 +259,8 @@ def wire_headers(
 ) -> tuple[tuple[str, str], ...]:
     """The headers sent to ``target``: Host rewritten (unless kept), hop-by-hop headers
     dropped, ``extra`` applied; the rest as recorded."""
-    replaced = {ascii_lower(name) for name, _ in extra} if extra else ()
-    headers: list[tuple[str, str]] = [
-        ("Host", recorded_host(request) if keep_host else target.netloc)
-    ]
-    for name, value in request.headers:
-        lower = ascii_lower(name)
-        if lower in HOP_HEADERS or lower in replaced:
-            continue
-        headers.append((name, value))
-    for name, value in extra:
-        if ascii_lower(name) == "host":
-            headers[0] = ("Host", value)
-        else:
-            headers.append((name, value))
-    return tuple(headers)
+    host = recorded_host(request) if keep_host else target.netloc
+    return sent_headers(request.headers, host, extra)
 
 
 _WANTED = frozenset({"cookie", "authorization", "x-forwarded-for", "x-real-ip", "idempotency-key"})

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from shadowtape.errors import RunFolderError
-from shadowtape.report import make_report, write_reports
+from shadowtape.report import analyze, write_reports
 from tests.trio.expect import by_endpoint, check_report
 from tests.trio.results import run_live, run_recorded
 from tests.trio.service import traffic, trio
@@ -35,7 +35,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list[Pa
 
 
 def test_live_mode_finds_every_planted_difference_and_no_noise(runs: dict[str, list[Path]]) -> None:
-    report = make_report(runs["live"]).to_json()
+    report = analyze(runs["live"]).to_json()
     check_report(report, live=True)
     assert len(report["runs"]) == 2  # both shards merged
     assert report["totals"]["exchanges"] == len(traffic())
@@ -47,7 +47,7 @@ def test_live_mode_finds_every_planted_difference_and_no_noise(runs: dict[str, l
 def test_recorded_mode_learns_noise_from_repeats_and_identical_requests(
     runs: dict[str, list[Path]],
 ) -> None:
-    report = make_report(runs["recorded"]).to_json()
+    report = analyze(runs["recorded"]).to_json()
     check_report(report, live=False)
     account = by_endpoint(report)["GET /api/account/{id}"]
     redacted = [u for u in account["unverified"] if u["reason"] == "redacted"]
@@ -85,7 +85,7 @@ def test_openapi_operations_never_exercised_are_listed(
             }
         )
     )
-    report = make_report(runs["recorded"], openapi=spec).to_json()
+    report = analyze(runs["recorded"], openapi=spec).to_json()
     endpoints = by_endpoint(report)
     assert endpoints["GET /api/users/{userId}/greeting"]["verdict"] == "regression"
     purge = endpoints["POST /api/admin/purge"]
@@ -138,9 +138,9 @@ def test_results_from_a_newer_shadowtape_are_refused(
     table = table.replace_schema_metadata({b"shadowtape.results_version": b"2.0"})
     pq.write_table(table, run / "results" / "part-00000.parquet")
     with pytest.raises(RunFolderError, match="newer than this shadowtape reads"):
-        make_report([run])
+        analyze([run])
     with pytest.raises(RunFolderError, match="not a run folder"):
-        make_report([tmp_path])
+        analyze([tmp_path])
 
 
 def _finding_kinds(report: dict[str, Any]) -> set[str]:
@@ -153,7 +153,7 @@ def test_numeric_tolerance_and_header_options(runs: dict[str, list[Path]]) -> No
     settings = AnalysisSettings(
         diff=DiffSettings(headers=HeaderPolicy().with_changes(ignore=["cache-control"]))
     )
-    report = make_report(runs["recorded"], settings=settings).to_json()
+    report = analyze(runs["recorded"], settings=settings).to_json()
     assert by_endpoint(report)["GET /api/cache/{id}"]["verdict"] == "ok"
     assert "header" not in _finding_kinds(report)
 
@@ -165,7 +165,7 @@ def test_without_noise_measurements_volatile_values_are_unverified_not_regressio
         # No repeats, and only the first request of each kind: nothing to learn noise from.
         once = [(m, p) for m, p in traffic(1) if "/7" in p or p == "/api/clock"][:16]
         dirs = run_recorded(t, tmp_path / "run", once, repeat_every=10**6)
-    greeting = by_endpoint(make_report(dirs).to_json())["GET /api/users/{id}/greeting"]
+    greeting = by_endpoint(analyze(dirs).to_json())["GET /api/users/{id}/greeting"]
     flagged = {f["location"] for f in greeting["findings"]}
     assert "$.greeting" in flagged
     assert not flagged & {"$.generated_at", "$.request_id", "$.token", "header:x-nonce"}
@@ -234,12 +234,10 @@ def test_partial_runs_are_refused_unless_allowed(
     assert "Partial results: shard 2/2" in (junit.findtext(".//testsuite/system-err") or "")
     props = {p.get("name"): p.get("value") for p in junit.iter("property")}
     assert props["shadowtape.incomplete.1"] == "shard 2/2 of the replay is missing"
-    assert make_report(runs["live"]).to_json()["incomplete"] == []
+    assert analyze(runs["live"]).to_json()["incomplete"] == []
     # Allowed, a run given twice is still read once: a partial picture, not a doubled one.
-    twice = make_report([*runs["live"], runs["live"][0]], allow_partial=True).to_json()
-    assert (
-        twice["totals"]["exchanges"] == make_report(runs["live"]).to_json()["totals"]["exchanges"]
-    )
+    twice = analyze([*runs["live"], runs["live"][0]], allow_partial=True).to_json()
+    assert twice["totals"]["exchanges"] == analyze(runs["live"]).to_json()["totals"]["exchanges"]
     assert any("(given twice)" in problem for problem in twice["incomplete"])
 
 
@@ -257,6 +255,6 @@ def test_the_ledger_adds_up_on_the_trio(runs: dict[str, list[Path]]) -> None:
     from tests.report.test_ledger import check_adds_up
 
     for mode in ("live", "recorded"):
-        report = make_report(runs[mode])
+        report = analyze(runs[mode])
         check_adds_up(report)
         assert report.ledger is not None and report.ledger.regressed > 0

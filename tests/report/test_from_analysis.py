@@ -1,7 +1,7 @@
 """Every renderer on real reports: the analysis run on the trio's real responses.
 
 The sample reports are written by hand from docs/report-format.md; these come from
-`shadowtape.report.make_report` over results of real HTTP calls (tests/trio), in live and
+`shadowtape.report.analyze` over results of real HTTP calls (tests/trio), in live and
 recorded-baseline modes, so a drift between what the analysis writes and what the
 renderers read shows up here.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from shadowtape.report import Report, html, junit, make_report, markdown, terminal
+from shadowtape.report import Report, analyze, html, junit, markdown, terminal
 from tests.report import chromium
 from tests.trio.results import run_live, run_recorded
 from tests.trio.service import traffic, trio
@@ -31,7 +31,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Repo
     with trio() as t:
         live = run_live(t, root / "live", traffic(), shards=2)
         recorded = run_recorded(t, root / "recorded", traffic())
-    yield {"live": make_report(live), "recorded": make_report(recorded)}
+    yield {"live": analyze(live), "recorded": analyze(recorded)}
 
 
 @pytest.mark.parametrize("mode", MODES)

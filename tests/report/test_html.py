@@ -316,15 +316,15 @@ DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "runs" / "demo"
 
 @pytest.fixture(scope="module")
 def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from shadowtape.report import make_report
+    from shadowtape.report import analyze
 
-    return html.render(make_report([DEMO]), tmp_path_factory.mktemp("demo"))
+    return html.render(analyze([DEMO]), tmp_path_factory.mktemp("demo"))
 
 
 def test_demo_banner_cards_and_caveats_agree(browser: chromium.Page, demo_path: Path) -> None:
-    from shadowtape.report import make_report
+    from shadowtape.report import analyze
 
-    report = make_report([DEMO])
+    report = analyze([DEMO])
     assert report.ledger is not None
     log = browser.goto(demo_path.as_uri())
     assert log.errors() == []

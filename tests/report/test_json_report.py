@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import shadowtape.report.build as build
-from shadowtape.report import json_report, make_report
+from shadowtape.report import analyze, json_report
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "fixtures" / "runs" / "demo"
@@ -31,7 +31,7 @@ def test_report_json_matches_the_golden_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(build, "datetime", _FixedClock)
-    written = json_report.render(make_report([RUN]), tmp_path).read_bytes()
+    written = json_report.render(analyze([RUN]), tmp_path).read_bytes()
     if os.environ.get("REGENERATE_GOLDEN"):
         GOLDEN.write_bytes(written)
     assert written == GOLDEN.read_bytes()

@@ -141,10 +141,10 @@ def test_any_text_gives_well_formed_xml(name: str, value: str) -> None:
 
 
 def test_case_times_are_the_candidates_replay_time(tmp_path: Path) -> None:
-    from shadowtape.report import make_report
+    from shadowtape.report import analyze
     from tests.report.test_json_report import RUN
 
-    report = make_report([RUN])
+    report = analyze([RUN])
     root = ET.parse(junit.render(report, tmp_path)).getroot()
     times = {c.get("name"): float(c.get("time") or 0) for c in root.iter("testcase")}
     for ep in report.endpoints:

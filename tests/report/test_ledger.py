@@ -16,9 +16,9 @@ import pytest
 from rich.console import Console
 
 from shadowtape.report import _describe as d
-from shadowtape.report import make_report, terminal
+from shadowtape.report import analyze, terminal
 from shadowtape.report.model import Ledger, Report
-from tests.trio.results import SCHEMA, write
+from tests.trio.results import numbered_row, put, write
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "fixtures" / "runs" / "demo"
@@ -45,7 +45,7 @@ def check_adds_up(report: Report) -> None:
 
 
 def test_the_demo_ledger_adds_up_per_endpoint_and_in_total() -> None:
-    report = make_report([DEMO])
+    report = analyze([DEMO])
     check_adds_up(report)
     assert report.ledger is not None
     # The demo's planted regressions are exchanges in the regressed bucket.
@@ -56,7 +56,7 @@ def test_the_demo_ledger_adds_up_per_endpoint_and_in_total() -> None:
 
 
 def test_every_format_says_the_same_counts(tmp_path: Path) -> None:
-    report = make_report([DEMO])
+    report = analyze([DEMO])
     assert report.ledger is not None
     line = d.ledger_text(report.ledger)
     assert line.startswith("307 exchanges: ")
@@ -78,21 +78,10 @@ def test_every_format_says_the_same_counts(tmp_path: Path) -> None:
 
 
 def _row(n: int, path: str, **extra: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {name: None for name in SCHEMA.names}
+    out = numbered_row(n, path, mode="live")
     answer = {"status": 200, "headers": JSON, "body": b'{"x": 1}', "latency_us": 1000}
-    out.update(
-        exchange_id=f"ex{n:05d}",
-        method="GET",
-        path=path,
-        query="",
-        request_body=b"",
-        request_headers=[],
-        redactions=[],
-        baseline_mode="live",
-    )
     for side in ("baseline", "candidate", "secondary"):
-        for key, value in answer.items():
-            out[f"{side}_{key}"] = value
+        put(out, side, answer)
     out.update(extra)
     return out
 
@@ -108,7 +97,7 @@ def _run(tmp_path: Path) -> Path:
 
 
 def test_unverified_and_skipped_have_their_reasons(tmp_path: Path) -> None:
-    report = make_report([_run(tmp_path)], fail_on="none")
+    report = analyze([_run(tmp_path)], fail_on="none")
     check_adds_up(report)
     assert report.ledger == Ledger(
         selected=10,
@@ -122,7 +111,7 @@ def test_unverified_and_skipped_have_their_reasons(tmp_path: Path) -> None:
 def test_max_unverified_fails_a_run_that_checked_too_little(
     tmp_path: Path, share: str, passed: bool
 ) -> None:
-    report = make_report([_run(tmp_path)], fail_on="none", max_unverified=share)
+    report = analyze([_run(tmp_path)], fail_on="none", max_unverified=share)
     assert report.gate.passed is passed
     if not passed:
         assert report.gate.reasons == (
@@ -171,7 +160,7 @@ def test_a_redacted_request_field_is_listed_once_and_at_most_100_percent(
     both = ["request.body$.card", "request.body$.cvc", "request.header.authorization"]
     rows = [_row(n, f"/a{n % 2}", redactions=both) for n in range(4)]
     run = {"results_version": "1.0", "run_id": "t", "baseline": "live"}
-    report = make_report(write(tmp_path / "run", rows, run))
+    report = analyze(write(tmp_path / "run", rows, run))
     assert [(r.location, r.count, r.rate) for r in report.redactions] == [
         ("request.body", 4, 1.0),
         ("request.header.authorization", 4, 1.0),

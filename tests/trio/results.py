@@ -55,11 +55,38 @@ def answered(response: httpx.Response, started: float) -> dict[str, Any]:
     }
 
 
+def blank_row(**columns: Any) -> Row:
+    """A results row: every column None but the ones given."""
+    row: Row = dict.fromkeys(SCHEMA.names)
+    row.update(columns)
+    return row
+
+
+def numbered_row(n: int, path: str, *, mode: str) -> Row:
+    """Exchange ``ex{n:05d}``: a GET of ``path`` without query, headers, body or
+    redactions, and no target's columns yet (the hand-made rows of the analysis tests)."""
+    return blank_row(
+        exchange_id=f"ex{n:05d}",
+        method="GET",
+        path=path,
+        query="",
+        request_body=b"",
+        request_headers=[],
+        redactions=[],
+        baseline_mode=mode,
+    )
+
+
+def put(row: Row, target: str, columns: dict[str, Any]) -> None:
+    """Set ``target``'s columns (``columns`` names them without the prefix)."""
+    for name, value in columns.items():
+        row[f"{target}_{name}"] = value
+
+
 def _row(run_id: str, method: str, target: str, mode: str) -> Row:
     path, _, query = target.partition("?")
     now = datetime.now(UTC)
-    row: Row = {name: None for name in SCHEMA.names}
-    row.update(
+    return blank_row(
         run_id=run_id,
         exchange_id=new_id(),
         recorded_at=now,
@@ -76,12 +103,6 @@ def _row(run_id: str, method: str, target: str, mode: str) -> Row:
         scheduled_at=now,
         lag_us=0,
     )
-    return row
-
-
-def _put(row: Row, target: str, columns: dict[str, Any]) -> None:
-    for name, value in columns.items():
-        row[f"{target}_{name}"] = value
 
 
 def write(run_dir: Path, rows: list[Row], run: dict[str, Any], *, shards: int = 1) -> list[Path]:
@@ -153,7 +174,7 @@ def run_live(
                     ("candidate", trio.candidate),
                     ("secondary", trio.secondary),
                 ):
-                    _put(row, name, call(client, server.url, method, target))
+                    put(row, name, call(client, server.url, method, target))
             rows.append(row)
     return write(
         run_dir,
@@ -183,7 +204,7 @@ def run_recorded(
         for method, target in traffic:  # "production": recorded first
             row = _row(run_id, method, target, "recorded")
             if method in ("GET", "HEAD", "OPTIONS"):
-                _put(row, "baseline", call(client, trio.baseline.url, method, target))
+                put(row, "baseline", call(client, trio.baseline.url, method, target))
                 _pseudonymize(row)
             else:
                 row["skip_reason"] = "mutating"
@@ -194,8 +215,8 @@ def run_recorded(
             if row["skip_reason"]:
                 continue
             target = row["path"] + (f"?{row['query']}" if row["query"] else "")
-            _put(row, "candidate", call(client, trio.candidate.url, row["method"], target))
+            put(row, "candidate", call(client, trio.candidate.url, row["method"], target))
             safe += 1
             if safe % repeat_every == 0:
-                _put(row, "repeat", call(client, trio.candidate.url, row["method"], target))
+                put(row, "repeat", call(client, trio.candidate.url, row["method"], target))
     return write(run_dir, rows, _run_json(run_id, trio, "recorded", None, rows))

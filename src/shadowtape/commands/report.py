@@ -95,60 +95,46 @@ def add_analysis_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="compare this header even though it is ignored by default (repeatable)",
     )
-    parser.add_argument(
-        "--tolerance",
-        type=float,
-        default=0.0,
-        metavar="X",
-        help="numbers within X of each other are equal (default: exact)",
-    )
-    parser.add_argument(
-        "--relative-tolerance",
-        type=float,
-        default=0.0,
-        metavar="R",
-        help="numbers within a fraction R of each other are equal",
-    )
-    parser.add_argument(
+    for flag, default, metavar, text in _NUMBERS:
+        parser.add_argument(flag, type=float, default=default, metavar=metavar, help=text)
+
+
+#: The numeric knobs of the comparison: flag, default, metavar, help. None may be negative.
+_NUMBERS: tuple[tuple[str, float, str, str], ...] = (
+    ("--tolerance", 0.0, "X", "numbers within X of each other are equal (default: exact)"),
+    ("--relative-tolerance", 0.0, "R", "numbers within a fraction R of each other are equal"),
+    (
         "--noise-relative",
-        type=float,
-        default=NoiseSettings().relative,
-        metavar="R",
-        help="a location is a regression only if the candidate disagrees more than (1+R) times "
+        NoiseSettings().relative,
+        "R",
+        "a location is a regression only if the candidate disagrees more than (1+R) times "
         "as often as the baselines do (default: %(default)s)",
-    )
-    parser.add_argument(
+    ),
+    (
         "--noise-absolute",
-        type=float,
-        default=NoiseSettings().absolute,
-        metavar="A",
-        help="... and by more than A in absolute rate (default: %(default)s)",
-    )
-    parser.add_argument(
+        NoiseSettings().absolute,
+        "A",
+        "... and by more than A in absolute rate (default: %(default)s)",
+    ),
+    (
         "--latency-ratio",
-        type=float,
-        default=LatencySettings().ratio,
-        metavar="R",
-        help="flag latency when p50 or p95 grows by this factor ... (default: %(default)s)",
-    )
-    parser.add_argument(
+        LatencySettings().ratio,
+        "R",
+        "flag latency when p50 or p95 grows by this factor ... (default: %(default)s)",
+    ),
+    (
         "--latency-ms",
-        type=float,
-        default=LatencySettings().min_ms,
-        metavar="MS",
-        help="... and by at least this many milliseconds (default: %(default)s)",
-    )
+        LatencySettings().min_ms,
+        "MS",
+        "... and by at least this many milliseconds (default: %(default)s)",
+    ),
+)
 
 
 def analysis_options(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments for ``write_reports`` from the flags of ``add_analysis_arguments``."""
-    for value, flag in (
-        (args.tolerance, "--tolerance"),
-        (args.relative_tolerance, "--relative-tolerance"),
-        (args.noise_relative, "--noise-relative"),
-        (args.noise_absolute, "--noise-absolute"),
-        (args.latency_ms, "--latency-ms"),
-    ):
+    for flag, *_ in _NUMBERS:
+        value = getattr(args, flag[2:].replace("-", "_"))
         if value < 0:
             raise ConfigError(f"{flag} must not be negative (got {value})")
     if not args.latency_ratio >= 1:

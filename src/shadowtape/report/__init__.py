@@ -57,38 +57,6 @@ def _renderer(name: str) -> ModuleType | None:
         return None
 
 
-def make_report(
-    run_dirs: Sequence[Path],
-    *,
-    fail_on: str | Sequence[str] | None = None,
-    max_unverified: str | float | None = None,
-    routes: Path | Sequence[Route] | None = None,
-    openapi: Path | None = None,
-    settings: AnalysisSettings | None = None,
-    allow_partial: bool = False,
-) -> Report:
-    """Analyze `run_dirs` (shards merged) into the report. Runs that are a
-    partial picture (killed, failed, parts or shards missing) raise ConfigError unless
-    `allow_partial`; then the report says what is missing."""
-    if not run_dirs:
-        raise ConfigError("no run folders given: name the folder(s) 'shadowtape replay' wrote")
-    words = parse_fail_on(fail_on)
-    share = parse_share(max_unverified)
-    user_routes: list[Route] = []
-    if isinstance(routes, Path):
-        user_routes.extend(load_routes(routes))
-    elif routes:
-        user_routes.extend(routes)
-    if openapi is not None:
-        user_routes.extend(load_openapi(openapi))
-    settings = settings or AnalysisSettings()
-    analysis = analyze_runs(
-        list(run_dirs), settings=settings, routes=user_routes, allow_partial=allow_partial
-    )
-    report = build_report(analysis, settings, words, max_unverified=share)
-    return with_probes(report, list(run_dirs))
-
-
 def analyze(
     run_dirs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
@@ -102,18 +70,29 @@ def analyze(
     """The typed report of a run folder (or of a run's shard folders, merged): what
     ``shadowtape report`` writes, as a ``Report``. ``fail_on`` and ``max_unverified``
     (the largest share of exchanges not verified that passes: ``"20%"`` or ``0.2``) set
-    the gate (``report.gate.passed``); the rest is ``make_report``'s."""
+    the gate (``report.gate.passed``). Runs that are a partial picture (killed, failed,
+    parts or shards missing) raise ConfigError unless ``allow_partial``; then the report
+    says what is missing."""
     if isinstance(run_dirs, str | os.PathLike):
         run_dirs = [run_dirs]
-    return make_report(
-        [Path(d) for d in run_dirs],
-        fail_on=fail_on,
-        max_unverified=max_unverified,
-        routes=routes,
-        openapi=openapi,
-        settings=settings,
-        allow_partial=allow_partial,
+    if not run_dirs:
+        raise ConfigError("no run folders given: name the folder(s) 'shadowtape replay' wrote")
+    folders = [Path(d) for d in run_dirs]
+    words = parse_fail_on(fail_on)
+    share = parse_share(max_unverified)
+    user_routes: list[Route] = []
+    if isinstance(routes, Path):
+        user_routes.extend(load_routes(routes))
+    elif routes:
+        user_routes.extend(routes)
+    if openapi is not None:
+        user_routes.extend(load_openapi(openapi))
+    settings = settings or AnalysisSettings()
+    analysis = analyze_runs(
+        folders, settings=settings, routes=user_routes, allow_partial=allow_partial
     )
+    report = build_report(analysis, settings, words, max_unverified=share)
+    return with_probes(report, folders)
 
 
 def write_report(
@@ -168,7 +147,7 @@ def write_reports(
     terminal summary goes to `console` (a rich Console) when one is given; nothing is
     printed otherwise.
     """
-    report = make_report(
+    report = analyze(
         run_dirs,
         fail_on=fail_on,
         max_unverified=max_unverified,
@@ -193,7 +172,6 @@ __all__ = [
     "Report",
     "analyze",
     "load_report",
-    "make_report",
     "read_report",
     "write_report",
     "write_reports",

@@ -130,9 +130,20 @@ def outgoing(
     headers dropped, ``extra`` (the user's headers) replacing recorded ones."""
     if not path.startswith("/"):
         raise ValueError(f"not an origin-form path: {path!r}")
-    replaced = {ascii_lower(name) for name, _ in extra}
     kept = next((v for n, v in headers if ascii_lower(n) == "host"), None) or recorded_host
-    wire: list[tuple[str, str]] = [("Host", kept if keep_host and kept else target.netloc)]
+    wire = sent_headers(headers, kept if keep_host and kept else target.netloc, extra)
+    url = f"{target.origin}{target.prefix}{path}{'?' + query if query else ''}"
+    return Outgoing(method, url, wire, body)
+
+
+def sent_headers(
+    headers: tuple[tuple[str, str], ...], host: str, extra: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    """The recorded ``headers`` as they go on the wire, one request at a time: Host first
+    (``host``), hop-by-hop headers and those ``extra`` replaces dropped, then ``extra``
+    (its Host, if any, taking the first place)."""
+    replaced = {ascii_lower(name) for name, _ in extra}
+    wire: list[tuple[str, str]] = [("Host", host)]
     for name, value in headers:
         lower = ascii_lower(name)
         if lower not in HOP_HEADERS and lower not in replaced:
@@ -142,8 +153,7 @@ def outgoing(
             wire[0] = ("Host", value)
         else:
             wire.append((name, value))
-    url = f"{target.origin}{target.prefix}{path}{'?' + query if query else ''}"
-    return Outgoing(method, url, tuple(wire), body)
+    return tuple(wire)
 
 
 def expand_env(
