@@ -135,6 +135,7 @@ class Preparer:
     keep_host: bool
     extra: Headers
     repeat_sample: float
+    traceparent: bool = False
 
     def __call__(self, job: RowJob) -> RowJob:
         reason = skip_reason_of(
@@ -147,7 +148,13 @@ class Preparer:
         job.keys = job.state_keys()
         target_path = f"{job.path}?{job.query}" if job.query else job.path
         for role, target in self.targets.items():
-            headers = wire_headers(job, target, keep_host=self.keep_host, extra=self.extra)
+            headers = wire_headers(
+                job,
+                target,
+                keep_host=self.keep_host,
+                extra=self.extra,
+                traceparent=self.traceparent,
+            )
             data = serialize(job.method, target.prefix + target_path, headers, job.body)
             job.wires[role] = (target.key, data)
         job.repeat = (
@@ -256,11 +263,13 @@ def wire_headers(
     *,
     keep_host: bool = False,
     extra: tuple[tuple[str, str], ...] = (),
+    traceparent: bool = False,
 ) -> tuple[tuple[str, str], ...]:
     """The headers sent to ``target``: Host rewritten (unless kept), hop-by-hop headers
-    dropped, ``extra`` applied; the rest as recorded."""
+    dropped, ``extra`` applied; the rest as recorded. With ``traceparent`` (and none in
+    ``extra``), the recorded one is dropped and a placeholder goes first."""
     host = recorded_host(request) if keep_host else target.netloc
-    return sent_headers(request.headers, host, extra)
+    return sent_headers(request.headers, host, extra, traceparent=traceparent)
 
 
 _WANTED = frozenset({"cookie", "authorization", "x-forwarded-for", "x-real-ip", "idempotency-key"})

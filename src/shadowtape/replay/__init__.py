@@ -16,6 +16,7 @@ docs/results-format.md). A request goes rules -> prepare -> engine -> http -> re
     rules/ordering.py     requests that share state: kept in the order the recording
                           shows (--ordering), and in one shard
     rules/schedule.py     when each request is due, and how late the replayer ran
+    rules/tracing.py      the fresh W3C traceparent each request carries, per target
     rules/inflight.py     mean requests in flight, recorded and achieved
     prepare/stream.py     the selection: tapes read per source, merged, sharded, fed to the loop
     prepare/jobs.py       a batch of requests prepared to send (Plan, Prepared, Job)
@@ -43,7 +44,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shadowtape.builds import LOGS as BUILD_LOGS
+from shadowtape.builds import BESIDE, LOGS
 from shadowtape.errors import ConfigError
 from shadowtape.ids import new_id
 from shadowtape.replay.engine import Run
@@ -83,11 +84,12 @@ RUNS_ROOT = Path("shadowtape-runs")
 
 def run_folder(out: str | os.PathLike[str] | None, shard: Shard | None = None) -> Path:
     """The run folder: ``out`` (which must be new or empty, but for the launched builds'
-    logs), or a new timestamped folder under ./shadowtape-runs/."""
+    logs and their deps proxies' files), or a new timestamped folder under
+    ./shadowtape-runs/."""
     if out is not None:
         path = Path(out)
         if path.exists() and (
-            not path.is_dir() or any(entry.name != BUILD_LOGS for entry in path.iterdir())
+            not path.is_dir() or any(entry.name not in (LOGS, BESIDE) for entry in path.iterdir())
         ):
             raise ConfigError(
                 f"--out {path}: already exists and is not an empty folder; give a new folder "
@@ -164,6 +166,7 @@ def replay(
     repeat_sample: float = 0.1,
     verify_tls: bool = True,
     abort_after: int = DEFAULT_ABORT_AFTER,
+    traceparent: bool = True,
     progress: str = "off",
     progress_interval: float = 10.0,
     handle_signals: bool = True,
@@ -185,6 +188,8 @@ def replay(
     overlap in the recording, "strict" all of them, in recorded order, "none" none.
     A target that answers none of its first ``abort_after`` requests
     (refused, reset, timed out) stops the run with a TargetDownError; 0 never stops.
+    ``traceparent`` sends a W3C traceparent with a fresh trace id on every request to
+    every target (in place of the recorded one, its trace flags kept).
     ``progress`` is "auto", "bar", "lines" or "off". With ``handle_signals``, Ctrl-C and
     SIGTERM stop the run cleanly (the results so far are kept, run.json says
     ``interrupted``), when called from the main thread.
@@ -211,6 +216,7 @@ def replay(
         repeat_sample=repeat_sample,
         verify_tls=verify_tls,
         abort_after=abort_after,
+        traceparent=traceparent,
     )
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         return runner.run(

@@ -4,8 +4,9 @@ A target is a base URL named by the user. Every outgoing URL is the target's sch
 and port followed by the recorded path and query, so no recorded value (an absolute URL,
 a Host header) can steer a request to another host. The Host header is rewritten to the
 target unless asked to keep the recorded one; user headers replace recorded ones. Nothing
-else changes but hop-by-hop headers: what the client negotiated (Accept-Encoding, Accept,
-...) goes as it was recorded, so the targets answer what production was asked.
+else changes but hop-by-hop headers and the traceparent (tracing.py): what the client
+negotiated (Accept-Encoding, Accept, ...) goes as it was recorded, so the targets answer
+what production was asked.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import httpx
 
 from shadowtape.errors import ConfigError
 from shadowtape.exchange import Request
+from shadowtape.replay.rules import tracing
 
 #: Recorded headers that describe one hop or one body encoding, never forwarded as is.
 HOP_HEADERS = frozenset(
@@ -123,26 +125,40 @@ def outgoing(
     recorded_host: str = "",
     keep_host: bool = False,
     extra: tuple[tuple[str, str], ...] = (),
+    traceparent: bool = False,
 ) -> Outgoing:
     """One recorded request as sent to ``target``, built per request (the replay builds
     whole batches in Arrow, prepare/batchwire.py, by the same rule): the target's origin
     and prefix before the recorded origin-form path, Host rewritten unless kept, hop-by-hop
-    headers dropped, ``extra`` (the user's headers) replacing recorded ones."""
+    headers dropped, ``extra`` (the user's headers) replacing recorded ones. With
+    ``traceparent``, the recorded one is replaced by a placeholder, first, that the client
+    fills with fresh ids as it sends (tracing.py)."""
     if not path.startswith("/"):
         raise ValueError(f"not an origin-form path: {path!r}")
     kept = next((v for n, v in headers if ascii_lower(n) == "host"), None) or recorded_host
-    wire = sent_headers(headers, kept if keep_host and kept else target.netloc, extra)
+    host = kept if keep_host and kept else target.netloc
+    wire = sent_headers(headers, host, extra, traceparent=traceparent)
     url = f"{target.origin}{target.prefix}{path}{'?' + query if query else ''}"
     return Outgoing(method, url, wire, body)
 
 
 def sent_headers(
-    headers: tuple[tuple[str, str], ...], host: str, extra: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...],
+    host: str,
+    extra: tuple[tuple[str, str], ...],
+    *,
+    traceparent: bool = False,
 ) -> tuple[tuple[str, str], ...]:
     """The recorded ``headers`` as they go on the wire, one request at a time: Host first
     (``host``), hop-by-hop headers and those ``extra`` replaces dropped, then ``extra``
-    (its Host, if any, taking the first place)."""
+    (its Host, if any, taking the first place). With ``traceparent`` (and none in
+    ``extra``: a user's wins), the recorded one is dropped and a placeholder goes first."""
     replaced = {ascii_lower(name) for name, _ in extra}
+    trace: list[tuple[str, str]] = []
+    if traceparent and tracing.HEADER not in replaced:
+        recorded = next((v for n, v in headers if ascii_lower(n) == tracing.HEADER), None)
+        trace = [(tracing.HEADER, tracing.placeholder(tracing.flags_of(recorded)))]
+        replaced.add(tracing.HEADER)
     wire: list[tuple[str, str]] = [("Host", host)]
     for name, value in headers:
         lower = ascii_lower(name)
@@ -153,7 +169,7 @@ def sent_headers(
             wire[0] = ("Host", value)
         else:
             wire.append((name, value))
-    return tuple(wire)
+    return (*trace, *wire)
 
 
 def expand_env(
