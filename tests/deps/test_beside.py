@@ -4,6 +4,7 @@ build's environment gets, that calls go through it, and that it is gone afterwar
 from __future__ import annotations
 
 import os
+import ssl
 from pathlib import Path
 
 import httpx
@@ -28,18 +29,25 @@ def test_a_passthrough_proxy_for_one_build(tmp_path: Path, monkeypatch: pytest.M
         children = descendants(os.getpid())
         proxy = environment["HTTP_PROXY"]
         ca = str(tmp_path / "run" / "deps" / "mitmproxy" / "mitmproxy-ca-cert.pem")
+        bundle = str(tmp_path / "run" / "deps" / "ca-bundle.pem")
         assert environment == {
             "HTTP_PROXY": proxy,
             "HTTPS_PROXY": proxy,
             "http_proxy": proxy,
             "https_proxy": proxy,
-            "SSL_CERT_FILE": ca,
-            "REQUESTS_CA_BUNDLE": ca,
+            "SSL_CERT_FILE": bundle,
+            "REQUESTS_CA_BUNDLE": bundle,
             "NODE_EXTRA_CA_CERTS": ca,
             "NO_PROXY": "",
             "no_proxy": "",
         }
         assert Path(ca).exists() and proxy.startswith("http://127.0.0.1:")
+        # The bundle trusts the proxy and, still, what the system trusts.
+        trusted = Path(bundle).read_bytes()
+        assert trusted.startswith(Path(ca).read_bytes().rstrip(b"\n"))
+        system = ssl.get_default_verify_paths().cafile
+        if system and os.path.isfile(system):
+            assert Path(system).read_bytes() in trusted
         with httpx.Client(proxy=proxy, trust_env=False) as client:
             answer = client.get(f"{dependency.url}/stock")
         # The replayer's own environment is untouched.

@@ -20,6 +20,7 @@ import contextlib
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -42,6 +43,10 @@ STOP_TIMEOUT = 30.0
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
 #: Emptied: a loopback dependency must go through the proxy like any other.
 NO_PROXY_VARIABLES = ("NO_PROXY", "no_proxy")
+#: The one CA variable that adds to a client's store instead of replacing it (Node.js).
+NODE_EXTRA = "NODE_EXTRA_CA_CERTS"
+#: Beside the proxies: mitmproxy's CA and the system's trusted CAs in one file.
+BUNDLE = "ca-bundle.pem"
 
 
 @dataclass(slots=True)
@@ -108,9 +113,11 @@ class DepsBeside:
                 "faults": faults,
             }
             ca = str(self.ca_cert)
+            bundle = str(trust_bundle(self.ca_cert, self.folder / BUNDLE))
             yield {
                 **dict.fromkeys(PROXY_VARIABLES, proxy),
-                **dict.fromkeys(CA_VARIABLES, ca),
+                **dict.fromkeys(CA_VARIABLES, bundle),
+                NODE_EXTRA: ca,
                 **dict.fromkeys(NO_PROXY_VARIABLES, ""),
             }
         finally:
@@ -139,6 +146,29 @@ class DepsBeside:
                     f"{self.timeout:g} s: its output is in {log}"
                 )
             time.sleep(0.05)
+
+
+def trust_bundle(ca_cert: Path, out: Path) -> Path:
+    """``out``: mitmproxy's CA followed by the trust store the replayer itself uses (its
+    ``SSL_CERT_FILE``, else OpenSSL's default file), so that a build whose client reads
+    ``SSL_CERT_FILE`` or ``REQUESTS_CA_BUNDLE`` trusts the proxy and can still verify a TLS
+    connection that does not go through it (a database, a client ignoring the proxy)."""
+    paths = ssl.get_default_verify_paths()
+    system = next(
+        (
+            Path(f)
+            for f in (os.environ.get("SSL_CERT_FILE"), paths.cafile, paths.openssl_cafile)
+            if f and os.path.isfile(f) and Path(f).resolve() != out.resolve()
+        ),
+        None,
+    )
+    pem = ca_cert.read_bytes().rstrip(b"\n") + b"\n"
+    if system is not None:
+        pem += system.read_bytes()
+    temporary = out.with_suffix(".tmp")
+    temporary.write_bytes(pem)
+    os.replace(temporary, out)
+    return out
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
