@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
@@ -65,7 +66,7 @@ def record(folder: Path, base_url: str) -> Path:
                 response=Response(
                     status=answer.status_code,
                     reason=answer.reason_phrase,
-                    headers=tuple(answer.headers.multi_items()),
+                    headers=_dated(answer.headers.multi_items(), T0 + timedelta(seconds=i)),
                     body=answer.content,
                     body_size=len(answer.content),
                 ),
@@ -75,3 +76,11 @@ def record(folder: Path, base_url: str) -> Path:
             )
             assert tape.write(exchange)
     return folder
+
+
+def _dated(headers: list[tuple[str, str]], when: datetime) -> tuple[tuple[str, str], ...]:
+    """The server's headers with its Date set to when the exchange was recorded: a tape is
+    from the past, so a replay's Date always differs (recorded now, it could fall in the
+    same second as the replay and compare equal)."""
+    date = format_datetime(when, usegmt=True)
+    return tuple((n, date if n.lower() == "date" else v) for n, v in headers)
