@@ -147,6 +147,18 @@ def attribute(run_dirs: Sequence[Path], runs: Sequence[dict[str, object]]) -> At
     return out
 
 
+def by_trace_id(calls: Sequence[dict[str, object]]) -> dict[str, list[DependencyCall]]:
+    """The calls of one calls log that carry a trace id, by trace id: for requests that
+    are not in the results (a probe's), whose trace ids their sender knows."""
+    templaters = _templaters([(Path(), "", list(calls))])
+    out: dict[str, list[DependencyCall]] = {}
+    for call in calls:
+        tid = trace_id(call.get("traceparent"))
+        if tid is not None:
+            out.setdefault(tid, []).append(_ledger_call(call, templaters))
+    return out
+
+
 def _templaters(raw: list[tuple[Path, str, list[dict[str, object]]]]) -> dict[str, Templater]:
     """One templater per dependency (host:port): its paths are templated among its own."""
     templaters: dict[str, Templater] = {}
