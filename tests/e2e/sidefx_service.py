@@ -10,7 +10,8 @@ launched build gets), and carry the incoming ``traceparent``'s trace id with a n
 id per call, as OpenTelemetry-instrumented services do (``--no-trace``: none). With
 ``--dedup`` an order repeating an ``Idempotency-Key`` charges nothing (answered alike);
 with ``--refund`` each order also calls ``POST PAYMENTS_URL/refunds``. A dependency's
-error status is taken as an answer. It prints ``listening`` once it listens.
+error status is taken as an answer. ``$SHOP_DELAY`` seconds pass before each order's calls
+(so that many are in flight at once). It prints ``listening`` once it listens.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,6 +54,7 @@ def main() -> None:
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             parent = self.headers.get("traceparent") if traced else None
+            time.sleep(float(os.environ.get("SHOP_DELAY", "0")))
             _call("GET", f"{payments}/limits", parent)
             key = self.headers.get("Idempotency-Key")
             with lock:

@@ -104,6 +104,29 @@ def test_a_candidate_that_charges_twice_fails_on_its_side_effects(tmp_path: Path
     assert logs["baseline"]["mode"] == "passthrough"
 
 
+@pytest.mark.timing
+def test_calls_are_attributed_by_trace_id_with_16_requests_in_flight(tmp_path: Path) -> None:
+    slow = f"env SHOP_DELAY=0.2 {SHOP}"
+    with serve(_payments) as payments:
+        report = _replay(
+            tmp_path,
+            f"{slow} {payments.url} 1",
+            f"{slow} {payments.url} 2",
+            "--pace",
+            "asap",
+            "--concurrency",
+            "16",
+            n=32,
+        )
+    logs = {log["role"]: log for log in report["side_effects"]["logs"]}
+    assert logs["candidate"]["calls"] == logs["candidate"]["by_trace"] == 32 * 3
+    assert logs["baseline"]["calls"] == logs["baseline"]["by_trace"] == 32 * 2
+    (finding,) = _side_effects(report)
+    assert finding["count"] == 32  # every request, none mixed up with its neighbours
+    run = orjson.loads((tmp_path / "run" / "run.json").read_bytes())
+    assert run["in_flight"]["achieved_mean"] > 8  # the requests really overlapped
+
+
 def test_equal_builds_have_equal_side_effects(tmp_path: Path) -> None:
     with serve(_payments) as payments:
         same = f"{SHOP} {payments.url} 1"
