@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from shadowtape.diff.attribution import DependencyCall
 from shadowtape.diff.sidefx import differences
-from shadowtape.report import make_report
+from shadowtape.report import analyze
 from shadowtape.report.model import Report
 from tests.diff.deps_runs import Request, made, write_run
 
@@ -27,7 +27,7 @@ def _requests(
 
 
 def _report(tmp_path: Path, requests: list[Request], **kw: Any) -> Report:
-    return make_report([write_run(tmp_path / "run", requests, **kw)])
+    return analyze([write_run(tmp_path / "run", requests, **kw)])
 
 
 def _side_effects(report: Report) -> list[Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 from rich.console import Console
 
-from shadowtape.report import make_report, read_report, terminal
+from shadowtape.report import analyze, read_report, terminal
 from tests.diff.deps_runs import Request, made, write_run
 
 UNMATCHED = "GET 127.0.0.1:8081/items/{id}"
@@ -33,7 +33,7 @@ def _run(tmp_path: Path) -> Path:
 
 
 def test_every_format_shows_the_ledger_and_what_could_not_be_verified(tmp_path: Path) -> None:
-    report = make_report([_run(tmp_path)])
+    report = analyze([_run(tmp_path)])
     written = report.write(tmp_path / "out")
 
     data = orjson.loads(written["json"].read_bytes())
@@ -74,6 +74,6 @@ def test_every_format_shows_the_ledger_and_what_could_not_be_verified(tmp_path: 
 
 def test_a_run_without_launched_builds_has_no_section(tmp_path: Path) -> None:
     run_dir = write_run(tmp_path / "run", [Request(1, 0, 10)], logs=())
-    report = make_report([run_dir])
+    report = analyze([run_dir])
     assert report.side_effects is None
     assert "side_effects" not in report.to_json()
