@@ -10,6 +10,7 @@ further only piles up errors.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
@@ -86,8 +87,22 @@ class TargetSender:
         #: Why the probes stopped sending to this target; None while they go on.
         self.stopped: str | None = None
 
-    async def send(self, seed: Seed, *, probe: str, endpoint: str, stage: str) -> tuple[str, Reply]:
-        """Send ``seed``; the probe exchange id and the reply (never raises for transport)."""
+    async def send(
+        self,
+        seed: Seed,
+        *,
+        probe: str,
+        endpoint: str,
+        stage: str,
+        extra: tuple[tuple[str, str], ...] = (),
+        counted: bool = True,
+        note: Mapping[str, object] | None = None,
+    ) -> tuple[str, Reply]:
+        """Send ``seed``; the probe exchange id and the reply (never raises for transport).
+
+        ``extra`` headers replace the seed's (a probe's own ``traceparent``); an answer not
+        ``counted`` does not count towards stopping a failing target (one a probe made
+        fail on purpose); ``note`` is added to the exchange's log line."""
         request = outgoing(
             self.target,
             method=seed.method,
@@ -97,15 +112,16 @@ class TargetSender:
             body=seed.body,
             recorded_host=seed.host,
             keep_host=self.keep_host,
-            extra=self.headers,
+            extra=(*self.headers, *extra),
         )
         data = serialize(
             request.method, request.url[len(self.target.origin) :], request.headers, request.body
         )
         reply = await self.client.fetch_wire(self.target.key, data, request.method)
         exchange_id = new_id()
-        self.sent += 1
-        self.failed += failed(reply)
+        if counted:
+            self.sent += 1
+            self.failed += failed(reply)
         self.log.write(
             {
                 "exchange_id": exchange_id,
@@ -118,6 +134,7 @@ class TargetSender:
                 "url": seed.url,
                 "latency_ms": round_ms(reply.ended - reply.sent),
                 "response": response_json(reply),
+                **(note or {}),
             }
         )
         return exchange_id, reply
