@@ -6,7 +6,9 @@ with the standard library's urllib, which takes ``HTTP_PROXY`` from the environm
 deps proxy). When the inventory fails (a 5xx, a reset, a timeout), ``HANDLING`` says what
 the shop answers: ``reports`` a 503 (inventory 5xx) or a 502 (no answer), ``swallows`` a
 200 with ``{"in_stock": 0}``. ``--client-timeout`` is urllib's timeout for the call (none
-by default: the call waits as long as the inventory does). ``--propagate`` passes the
+by default: the call waits as long as the inventory does). ``--fail-every N`` answers
+every Nth item request with a 500 whatever the inventory did (a flaky build, but never
+three in a row). ``--propagate`` passes the
 request's ``traceparent`` on to the inventory call, as OpenTelemetry-instrumented services
 do. ``GET /health`` calls nothing; ``GET /_seen`` lists what the inventory calls got
 (``200``, ``503``, ``timeout``, ``reset``), so a test can tell each fault reached it.
@@ -15,6 +17,7 @@ do. ``GET /health`` calls nothing; ``GET /_seen`` lists what the inventory calls
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import urllib.error
 import urllib.request
@@ -50,7 +53,9 @@ def main() -> None:
     parser.add_argument("handling", choices=["reports", "swallows"])
     parser.add_argument("--client-timeout", type=float, default=None)
     parser.add_argument("--propagate", action="store_true")
+    parser.add_argument("--fail-every", type=int, default=0)
     args = parser.parse_args()
+    served = itertools.count(1)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -76,6 +81,8 @@ def main() -> None:
             trace = self.headers.get("traceparent") if args.propagate else None
             status, got = _stock(f"{args.inventory}/stock/{sku}", args.client_timeout, trace)
             SEEN.append(str(status) if status is not None else str(got))
+            if args.fail_every and next(served) % args.fail_every == 0:
+                return self._answer(500, {"error": "flaky"})
             if status == 200:
                 return self._answer(200, {"sku": sku, "in_stock": got})
             if args.handling == "swallows":

@@ -15,9 +15,11 @@ endpoint:
    or Ctrl-C). A timeout holds the call ``HOLD_MARGIN`` seconds past the probe's request
    timeout, so a build without a client timeout of its own shows as hanging.
 3. Each pair is judged (handling.py). A finding needs the same gap on every seed sent, at
-   least ``MIN_SEEDS`` of them (the round stops at the first seed without it), and both
-   builds answering normally again once the fault is cleared: a flaky build, or one the
-   round left broken, is not blamed on the fault.
+   least ``MIN_SEEDS`` of them (the round stops at the first seed without it), the same
+   gap again when the first ``MIN_SEEDS`` are sent once more under the fault, and both
+   builds answering every one of them normally once the fault is cleared: a flaky build
+   (one 5xx in three fails no round), or one the round left broken, is not blamed on
+   the fault.
 
 Answers under a fault do not count towards stopping a failing target (failing is what
 was asked of them); the sends without a fault do.
@@ -259,36 +261,24 @@ class _Prober:
     ) -> None:
         rule = dep.rule(fault)
         sent: list[_Sent] = []
+        again: list[_Sent] = []
         try:
             for link in self.links.values():
                 link.set([rule])
-            for found in seeds:
-                answers, _ = await self._both(found.seed, endpoint, "fault", rule)
-                base, cand = answers["baseline"], answers["candidate"]
-                seen = gap(base[1], cand[1], found.answers["baseline"][1])
-                sent.append(_Sent(found, base, cand, seen))
-                if seen is None or seen is not sent[0].gap:
-                    break
+            sent = await self._under(rule, endpoint, seeds, "fault")
+            if _consistent(sent):
+                confirm = [s.found for s in sent[:MIN_SEEDS]]
+                again = await self._under(rule, endpoint, confirm, "fault_again")
         finally:
             for link in self.links.values():
                 link.clear()
-        kinds = {s.gap for s in sent}
-        verdict = "handled alike"
-        if len(kinds) == 1 and None not in kinds and len(sent) >= MIN_SEEDS:
-            first = sent[0]
-            recovered, _ = await self._both(first.found.seed, endpoint, "recovered")
-            broken = [role for role, (_, reply) in recovered.items() if failed(reply)]
-            if broken:
-                verdict = (
-                    f"not confirmed: the {' and the '.join(broken)} failed once the fault "
-                    "was cleared"
-                )
-            else:
-                assert first.gap is not None
-                verdict = first.gap.kind + (" (hung)" if first.gap is Gap.HANG else "")
-                self.outcome.findings.append(self._finding(endpoint, dep, label, rule, sent))
-        elif len(kinds) > 1 and None not in kinds:
-            verdict = "not confirmed: the seeds differed"
+        verdict = await self._verdict(endpoint, sent, again)
+        if verdict is None:
+            gap_seen = sent[0].gap
+            assert gap_seen is not None
+            verdict = gap_seen.kind + (" (hung)" if gap_seen is Gap.HANG else "")
+            self.outcome.findings.append(self._finding(endpoint, dep, label, rule, sent))
+        every = [*sent, *again]
         self.outcome.rounds.append(
             {
                 "endpoint": endpoint,
@@ -296,12 +286,48 @@ class _Prober:
                 "calls": seeds[0].called[dep],
                 "fault": label,
                 "rule": rule,
-                "sent": len(sent),
-                "baseline": _answers([s.baseline[1] for s in sent], self.timeout),
-                "candidate": _answers([s.candidate[1] for s in sent], self.timeout),
+                "sent": len(every),
+                "baseline": _answers([s.baseline[1] for s in every], self.timeout),
+                "candidate": _answers([s.candidate[1] for s in every], self.timeout),
                 "verdict": verdict,
             }
         )
+
+    async def _under(
+        self, rule: str, endpoint: str, seeds: Sequence[_Found], stage: str
+    ) -> list[_Sent]:
+        """``seeds`` to both builds while ``rule`` is on, one at a time, judged; stops at
+        the first without the first one's gap (the gap cannot hold on every seed then)."""
+        sent: list[_Sent] = []
+        for found in seeds:
+            answers, _ = await self._both(found.seed, endpoint, stage, rule)
+            base, cand = answers["baseline"], answers["candidate"]
+            sent.append(
+                _Sent(found, base, cand, gap(base[1], cand[1], found.answers["baseline"][1]))
+            )
+            if sent[-1].gap is None or sent[-1].gap is not sent[0].gap:
+                break
+        return sent
+
+    async def _verdict(self, endpoint: str, sent: list[_Sent], again: list[_Sent]) -> str | None:
+        """Why a round is no finding, or None when it is one: the same gap on every seed
+        (``MIN_SEEDS`` or more), again when asked again, and both builds answering every
+        seed normally once the fault is cleared."""
+        if not sent or sent[0].gap is None:
+            return "handled alike"
+        if not _consistent(sent):
+            same = sum(s.gap is sent[0].gap for s in sent)
+            return f"not confirmed: {same} of {len(sent)} requests showed it"
+        if not _consistent(again) or again[0].gap is not sent[0].gap:
+            return "not confirmed: it did not repeat when asked again"
+        broken: set[str] = set()
+        for s in sent:
+            answers, _ = await self._both(s.found.seed, endpoint, "recovered")
+            broken |= {role for role, (_, reply) in answers.items() if failed(reply)}
+        if broken:
+            roles = " and the ".join(sorted(broken))
+            return f"not confirmed: the {roles} failed without the fault"
+        return None
 
     def _finding(
         self, endpoint: str, dep: Dependency, label: str, rule: str, sent: Sequence[_Sent]
@@ -340,6 +366,12 @@ class _Prober:
             "calls": asked,
             "hung": first.gap is Gap.HANG,
         }
+
+
+def _consistent(sent: Sequence[_Sent]) -> bool:
+    """The same gap on every seed sent, and enough of them."""
+    first = sent[0].gap if sent else None
+    return first is not None and len(sent) >= MIN_SEEDS and all(s.gap is first for s in sent)
 
 
 def _answers(replies: Sequence[Reply], timeout: float) -> str:
