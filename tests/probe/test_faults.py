@@ -257,12 +257,16 @@ def test_a_candidate_without_a_client_timeout_hangs(tmp_path: Path, deps: Deps) 
 
 
 def test_without_deps_proxies_nothing_is_sent_and_the_report_says_why(tmp_path: Path) -> None:
+    """Builds given by URL have no deps proxy of the replay's; the probe is asked for in
+    the configuration file (``probe = ["faults"]``)."""
     tape = write_tape(tmp_path / "tape", [*ITEMS, *HEALTH])
+    config = tmp_path / "shadowtape.toml"
+    config.write_text('[replay]\nprobe = ["faults"]\n')
     with serve(_inventory) as candidate, serve(_inventory) as baseline:
         code = main(
             ["replay", str(tape), "--candidate", candidate.url, "--baseline", baseline.url,
              "--out", str(tmp_path / "run"), "--pace", "asap", "--progress", "off",
-             "--probe", "faults"]
+             "--config", str(config)]
         )  # fmt: skip
         received = len(candidate.received)
     report = orjson.loads((tmp_path / "run" / "report.json").read_bytes())
@@ -315,3 +319,19 @@ def test_faults_are_cleared_when_the_probe_is_cancelled(tmp_path: Path, deps: De
     assert held == [f"host={deps.dependency},timeout={TIMEOUT + 2:g}s"]
     for role in ("baseline", "candidate"):
         assert json.loads(deps.files(role).faults.read_text()) == []
+
+
+def test_with_the_recorded_baseline_nothing_is_sent(tmp_path: Path) -> None:
+    tape = write_tape(tmp_path / "tape", ITEMS)
+    with serve(_inventory) as candidate:
+        code = main(
+            ["replay", str(tape), "--candidate", candidate.url, "--out", str(tmp_path / "run"),
+             "--pace", "asap", "--progress", "off", "--probe", "faults"]
+        )  # fmt: skip
+        received = len(candidate.received)
+    probe = probe_report(orjson.loads((tmp_path / "run" / "report.json").read_bytes()), "faults")
+    (why,) = probe["unverified"]
+    assert (why["reason"], why["count"]) == ("needs_live_baseline", 1)
+    assert probe["sent"] == {"candidate": 0}
+    assert received == len(ITEMS)  # the replay's requests only
+    assert code == 1  # the replay's body differences from the recording, not the probe's
