@@ -56,6 +56,8 @@ def test_a_request_caused_the_calls_with_its_trace_id() -> None:
     assert [c["port"] for c in caused(calls, TRACE)] == [1]
     # A service that does not propagate: every call while it was the only one in flight.
     assert [c["port"] for c in caused([_call(2), _call(3)], TRACE)] == [2, 3]
+    # Sent without a traceparent (--no-traceparent): by time, every call.
+    assert [c["port"] for c in caused(calls, None)] == [1, 2, 3]
 
 
 def test_trace_ids() -> None:

@@ -186,8 +186,14 @@ def test_a_candidate_answering_200_where_the_baseline_reports_the_503_is_flagged
     assert after == {"sku": "2", "in_stock": 2}
     for role in ("baseline", "candidate"):
         assert json.loads(deps.files(role).faults.read_text()) == []
-    last = read(str(deps.proxies["candidate"].calls))[-1]
-    assert (last["status"], last["fault"]) == (200, None)
+    calls = read(str(deps.proxies["candidate"].calls))
+    assert (calls[-1]["status"], calls[-1]["fault"]) == (200, None)
+    # The candidate propagates trace context: its calls were told apart by trace id.
+    traced = {str(c["traceparent"]).split("-")[1] for c in calls if c["traceparent"]}
+    log = (tmp_path / "run/probes/exchanges.jsonl").read_bytes().splitlines()
+    sent = [orjson.loads(line) for line in log]
+    discovered = [e for e in sent if e["round"] == "discover" and e["target"] == "candidate"]
+    assert [e["trace_id"] in traced for e in discovered if "/items/" in e["url"]] == [True] * 4
 
 
 def test_a_candidate_that_handles_failures_like_the_baseline_is_not_flagged(
@@ -328,10 +334,9 @@ def test_with_the_recorded_baseline_nothing_is_sent(tmp_path: Path) -> None:
             ["replay", str(tape), "--candidate", candidate.url, "--out", str(tmp_path / "run"),
              "--pace", "asap", "--progress", "off", "--probe", "faults"]
         )  # fmt: skip
-        received = len(candidate.received)
     probe = probe_report(orjson.loads((tmp_path / "run" / "report.json").read_bytes()), "faults")
     (why,) = probe["unverified"]
     assert (why["reason"], why["count"]) == ("needs_live_baseline", 1)
     assert probe["sent"] == {"candidate": 0}
-    assert received == len(ITEMS)  # the replay's requests only
+    assert (tmp_path / "run" / "probes" / "exchanges.jsonl").read_bytes() == b""
     assert code == 1  # the replay's body differences from the recording, not the probe's

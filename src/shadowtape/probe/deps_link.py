@@ -114,11 +114,11 @@ def trace_id(traceparent: object) -> str | None:
     return parts[1].lower() if len(parts) >= 4 and len(parts[1]) == 32 else None
 
 
-def caused(calls: Iterable[dict[str, object]], trace: str) -> list[dict[str, object]]:
+def caused(calls: Iterable[dict[str, object]], trace: str | None) -> list[dict[str, object]]:
     """The calls one request made: those with its trace id if any carry it, else all of
     them (the request was the only one in flight on that build)."""
     calls = list(calls)
-    mine = [c for c in calls if trace_id(c.get("traceparent")) == trace]
+    mine = [c for c in calls if trace and trace_id(c.get("traceparent")) == trace]
     return mine or calls
 
 

@@ -6,9 +6,10 @@ It needs a live baseline and a deps proxy in front of each build (builds launche
 endpoint:
 
 1. Which dependencies it calls: up to ``DISCOVER`` of its seeds, each sent alone to each
-   build (one request in flight per build) with a fresh ``traceparent``, and the calls
-   each build's proxy logged for it (deps_link.py). A seed both builds answer normally (no
-   5xx, no transport error) is usable; the others are never sent under a fault.
+   build (one request in flight per build; each carries a fresh ``traceparent`` unless
+   ``--no-traceparent``), and the calls each build's proxy logged for it (deps_link.py).
+   A seed both builds answer normally (no 5xx, no transport error) is usable; the
+   others are never sent under a fault.
 2. For each dependency (host and port) and each fault, the rule is set on both proxies,
    scoped to that host:port; the first ``SEEDS`` usable seeds that called it are sent to
    both builds at once, one seed at a time; the rule is cleared (always, also on an error
@@ -28,7 +29,6 @@ was asked of them); the sends without a fault do.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -220,7 +220,7 @@ class _Prober:
                 await self._round(name, dep, label, fault, calling[:SEEDS])
 
     async def _send(
-        self, role: str, seed: Seed, endpoint: str, stage: str, trace: str, rule: str | None
+        self, role: str, seed: Seed, endpoint: str, stage: str, rule: str | None
     ) -> Answer:
         self.sent[role] += 1
         return await self.builds[role].send(
@@ -228,29 +228,27 @@ class _Prober:
             probe=NAME,
             endpoint=endpoint,
             stage=stage,
-            extra=(("traceparent", f"00-{trace}-{os.urandom(8).hex()}-01"),),
             counted=rule is None,
             note={"fault": rule} if rule else None,
         )
 
     async def _both(
         self, seed: Seed, endpoint: str, stage: str, rule: str | None = None
-    ) -> tuple[dict[str, Answer], dict[str, str]]:
-        """``seed`` to both builds at once (one request in flight on each), each with a
-        fresh trace id; the answers and the trace ids, by role."""
-        traces = {role: os.urandom(16).hex() for role in self.builds}
+    ) -> dict[str, Answer]:
+        """``seed`` to both builds at once (one request in flight on each)."""
+        roles = list(self.builds)
         sent = await asyncio.gather(
-            *(self._send(role, seed, endpoint, stage, traces[role], rule) for role in traces)
+            *(self._send(role, seed, endpoint, stage, rule) for role in roles)
         )
-        return dict(zip(traces, sent, strict=True)), traces
+        return dict(zip(roles, sent, strict=True))
 
     async def _discover(self, endpoint: str, seed: Seed) -> _Found:
         for link in self.links.values():
             link.skip()
-        answers, traces = await self._both(seed, endpoint, "discover")
+        answers = await self._both(seed, endpoint, "discover")
         found = _Found(seed, answers)
         for role, link in self.links.items():
-            for call in caused(link.since(), traces[role]):
+            for call in caused(link.since(), answers[role][1].trace_id):
                 dep = dependency(call)
                 if dep is not None:
                     found.called.setdefault(dep, shown(call))
@@ -300,7 +298,7 @@ class _Prober:
         the first without the first one's gap (the gap cannot hold on every seed then)."""
         sent: list[_Sent] = []
         for found in seeds:
-            answers, _ = await self._both(found.seed, endpoint, stage, rule)
+            answers = await self._both(found.seed, endpoint, stage, rule)
             base, cand = answers["baseline"], answers["candidate"]
             sent.append(
                 _Sent(found, base, cand, gap(base[1], cand[1], found.answers["baseline"][1]))
@@ -322,7 +320,7 @@ class _Prober:
             return "not confirmed: it did not repeat when asked again"
         broken: set[str] = set()
         for s in sent:
-            answers, _ = await self._both(s.found.seed, endpoint, "recovered")
+            answers = await self._both(s.found.seed, endpoint, "recovered")
             broken |= {role for role, (_, reply) in answers.items() if failed(reply)}
         if broken:
             roles = " and the ".join(sorted(broken))

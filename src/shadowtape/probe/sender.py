@@ -75,6 +75,7 @@ class TargetSender:
         *,
         keep_host: bool,
         headers: tuple[tuple[str, str], ...],
+        traceparent: bool = True,
     ) -> None:
         self.role = role
         self.target = Target.parse(url, role=role)
@@ -82,6 +83,7 @@ class TargetSender:
         self.log = log
         self.keep_host = keep_host
         self.headers = headers
+        self.traceparent = traceparent
         self.sent = 0
         self.failed = 0
         #: Why the probes stopped sending to this target; None while they go on.
@@ -94,15 +96,13 @@ class TargetSender:
         probe: str,
         endpoint: str,
         stage: str,
-        extra: tuple[tuple[str, str], ...] = (),
         counted: bool = True,
         note: Mapping[str, object] | None = None,
     ) -> tuple[str, Reply]:
         """Send ``seed``; the probe exchange id and the reply (never raises for transport).
 
-        ``extra`` headers replace the seed's (a probe's own ``traceparent``); an answer not
-        ``counted`` does not count towards stopping a failing target (one a probe made
-        fail on purpose); ``note`` is added to the exchange's log line."""
+        An answer not ``counted`` does not count towards stopping a failing target (one a
+        probe made fail on purpose); ``note`` is added to the exchange's log line."""
         request = outgoing(
             self.target,
             method=seed.method,
@@ -112,7 +112,8 @@ class TargetSender:
             body=seed.body,
             recorded_host=seed.host,
             keep_host=self.keep_host,
-            extra=(*self.headers, *extra),
+            extra=self.headers,
+            traceparent=self.traceparent,
         )
         data = serialize(
             request.method, request.url[len(self.target.origin) :], request.headers, request.body
@@ -133,6 +134,7 @@ class TargetSender:
                 "method": seed.method,
                 "url": seed.url,
                 "latency_ms": round_ms(reply.ended - reply.sent),
+                "trace_id": reply.trace_id,
                 "response": response_json(reply),
                 **(note or {}),
             }
