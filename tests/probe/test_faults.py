@@ -40,7 +40,7 @@ pytestmark = [
 
 SERVICE = Path(__file__).with_name("fault_service.py")
 #: The probe's request timeout; a timeout fault holds the call 2 s past it.
-TIMEOUT = 3.0
+TIMEOUT = 4.0
 ITEMS = [ex(f"/items/{sku}", at=sku * 0.01) for sku in range(1, 5)]
 HEALTH = [ex("/health", at=0.1 + i * 0.01) for i in range(3)]
 ORDERS = [ex("/orders", method="POST", at=0.2, body=b'{"sku":1}')]
@@ -150,7 +150,7 @@ def _seen(service: str) -> list[str]:
     return list(httpx.get(f"{service}/_seen", trust_env=False).json())
 
 
-CLIENT_TIMEOUT = ("--client-timeout", "1")
+CLIENT_TIMEOUT = ("--client-timeout", "2")
 
 
 def test_a_candidate_answering_200_where_the_baseline_reports_the_503_is_flagged(
