@@ -340,3 +340,28 @@ def test_with_the_recorded_baseline_nothing_is_sent(tmp_path: Path) -> None:
     assert probe["sent"] == {"candidate": 0}
     assert (tmp_path / "run" / "probes" / "exchanges.jsonl").read_bytes() == b""
     assert code == 1  # the replay's body differences from the recording, not the probe's
+
+
+def test_launched_builds_get_their_proxies_probed_in_one_command(tmp_path: Path) -> None:
+    """`shadowtape replay --candidate-cmd … --baseline-cmd … --probe faults`: the probe
+    finds each build's deps proxy in run.json and flags the swallowed 503."""
+    tape = write_tape(tmp_path / "tape", [*ITEMS, *HEALTH])
+    run = tmp_path / "run"
+
+    def build(handling: str) -> str:
+        return f"{sys.executable} {SERVICE} {{port}} {inventory.url} {handling} --client-timeout 2"
+
+    with serve(_inventory) as inventory:
+        code = main(
+            ["replay", str(tape), "--candidate-cmd", build("swallows"),
+             "--baseline-cmd", build("reports"), "--out", str(run), "--pace", "asap",
+             "--progress", "off", "--timeout", str(TIMEOUT), "--probe", "faults"]
+        )  # fmt: skip
+    dependency = f"127.0.0.1:{inventory.port}"
+    report = orjson.loads((run / "report.json").read_bytes())
+    found = _findings(report)
+    assert set(found) == {f"{dependency} {fault}" for fault in ("503", "timeout", "reset")}
+    assert {f["kind"] for f in found.values()} == {"swallowed_error"}
+    assert code == 1
+    for role in ("baseline", "candidate"):
+        assert json.loads((run / "deps" / f"{role}.faults.json").read_text()) == []
