@@ -243,6 +243,22 @@ def test_a_flaky_candidate_that_degrades_like_the_baseline_is_not_flagged(
     assert {"503", "timeout", "reset"} <= set(flaked)
 
 
+def test_a_candidate_failing_without_any_fault_is_not_probed(tmp_path: Path, deps: Deps) -> None:
+    """Every request fails on the candidate already: nothing to learn from a fault, so
+    none is set, and the report says why."""
+    with (
+        serve(lambda _: Reply(503, body=b"{}")) as candidate,
+        _service(deps.proxies["baseline"], deps.inventory.url, "reports") as baseline,
+    ):
+        _, report = _probe(tmp_path, deps, baseline, candidate.url)
+    probe = probe_report(report, "faults")
+    unverified = {u["location"]: u["reason"] for u in probe["unverified"]}
+    assert unverified["GET /items/{id}"] == "failing_without_fault"
+    assert probe["findings"] == [] and probe["rounds"] == []
+    log = (tmp_path / "run/probes/exchanges.jsonl").read_bytes().splitlines()
+    assert {orjson.loads(line)["round"] for line in log} == {"discover"}
+
+
 @pytest.mark.timing
 def test_a_candidate_without_a_client_timeout_hangs(tmp_path: Path, deps: Deps) -> None:
     with _builds(deps, baseline=("reports", *CLIENT_TIMEOUT), candidate=("reports",)) as (
