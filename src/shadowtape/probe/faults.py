@@ -356,7 +356,7 @@ class _Prober:
             "rate": 1.0,
             "in_baseline": False,
             "exchange_ids": [first.baseline[0], first.candidate[0]],
-            "exchange_labels": ["baseline, dependency failing", "candidate, dependency failing"],
+            "exchange_labels": ["baseline under the fault", "candidate under the fault"],
             **example(first.found.seed, base, cand),
             "dependency": dep.label,
             "fault": label,
