@@ -121,10 +121,12 @@ def _builds(
         yield base, cand
 
 
-def _probe(tmp_path: Path, deps: Deps, baseline: str, candidate: str) -> tuple[int, dict]:
+def _probe(
+    tmp_path: Path, deps: Deps, baseline: str, candidate: str, tape: list | None = None
+) -> tuple[int, dict]:
     """Replay the tape to both builds, run the faults probe with their proxies, report;
     the report's exit code and report.json."""
-    tape = write_tape(tmp_path / "tape", [*ITEMS, *HEALTH, *ORDERS])
+    tape = write_tape(tmp_path / "tape", tape or [*ITEMS, *HEALTH, *ORDERS])
     run = tmp_path / "run"
     main(
         ["replay", str(tape), "--candidate", candidate, "--baseline", baseline, "--out", str(run),
@@ -257,6 +259,15 @@ def test_a_candidate_failing_without_any_fault_is_not_probed(tmp_path: Path, dep
     assert probe["findings"] == [] and probe["rounds"] == []
     log = (tmp_path / "run/probes/exchanges.jsonl").read_bytes().splitlines()
     assert {orjson.loads(line)["round"] for line in log} == {"discover"}
+
+
+def test_one_request_calling_a_dependency_is_too_few(tmp_path: Path, deps: Deps) -> None:
+    with _builds(deps, baseline=("reports",), candidate=("swallows",)) as (baseline, candidate):
+        _, report = _probe(tmp_path, deps, baseline, candidate, tape=[ITEMS[0], *HEALTH])
+    probe = probe_report(report, "faults")
+    (why,) = [u for u in probe["unverified"] if u["reason"] == "too_few_samples"]
+    assert why["location"] == f"GET /items/{{id}} → {deps.dependency}" and why["count"] == 1
+    assert probe["findings"] == [] and probe["rounds"] == []
 
 
 @pytest.mark.timing

@@ -103,7 +103,7 @@ async def run(
     roles = {s.role: s for s in senders}
     baseline = roles.get("baseline")
     why = _cannot_run(baseline, links)
-    if why is not None or baseline is None:
+    if why is not None or baseline is None:  # (no baseline is a reason: for mypy)
         reason, detail = why or ("needs_live_baseline", "")
         outcome.unverified.append(unverified("every endpoint", reason, detail, len(samples)))
         outcome.sent = {s.role: 0 for s in senders}
@@ -185,8 +185,8 @@ class _Prober:
                 unverified(
                     name,
                     "no_dependency_calls",
-                    f"none of its {len(found)} requests sent alone made an outbound call "
-                    "through the deps proxy",
+                    f"no outbound call went through the deps proxy for any of its requests "
+                    f"sent alone ({len(found)})",
                     len(found),
                 )
             )
@@ -196,8 +196,8 @@ class _Prober:
                 unverified(
                     name,
                     "failing_without_fault",
-                    f"no request of the {len(found)} sent alone was answered without a 5xx "
-                    "or transport error by both builds",
+                    f"no request of those sent alone ({len(found)}) was answered without a "
+                    "5xx or transport error by both builds",
                     len(found),
                 )
             )
@@ -210,8 +210,8 @@ class _Prober:
                     unverified(
                         f"{name} → {dep.label}",
                         "too_few_samples",
-                        f"{len(calling)} request answered normally called it; a finding "
-                        f"needs {MIN_SEEDS} or more",
+                        f"requests that called it and both builds answered normally: "
+                        f"{len(calling)}; a finding needs {MIN_SEEDS} or more",
                         len(calling),
                     )
                 )
