@@ -218,7 +218,10 @@ def test_a_swallowed_error_fails_the_default_gate_and_every_format_shows_its_rou
         data["probes"][0]["rounds"] = mine
         summary.write_bytes(orjson.dumps(data))
     report = with_probes(_report(), shards)
-    assert report.gate.reasons == ("GET /api/users/{id}: 1 status regression (127.0.0.1:8010 503)",)
+    assert report.gate.reasons == (
+        "GET /api/users/{id}: 1 swallowed error (a success where the baseline reported a "
+        "failing dependency) (127.0.0.1:8010 503)",
+    )
     (probe,) = report.probes or ()
     assert [(r.fault, r.verdict) for r in probe.rounds] == [
         ("503", "swallowed_error"),
