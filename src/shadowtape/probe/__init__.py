@@ -17,6 +17,9 @@ folder; the report reads them from there (report/_probes.py).
     mutants.py      a seed with one parameter moved to an edge its recording has not reached
     shapes.py       the shapes probe: mutants to the candidate and the live baseline; ``shape``
     scale.py        the scale probe: sizes x1, x4, x16; ``superlinear`` and ``new_error`` findings
+    faults.py       the faults probe: each dependency failing in turn; ``swallowed_error``
+    handling.py     how a build handled a failing dependency, against the live baseline
+    deps_link.py    a build's deps proxy: the fault switch and the calls each request caused
     sizing.py       the parameters that size the work (limit, count, body arrays), resized
     growth.py       the log-log fit of latency on size, with its confidence interval
 
@@ -26,7 +29,7 @@ folder; the report reads them from there (report/_probes.py).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TypedDict
@@ -34,8 +37,9 @@ from typing import TypedDict
 import orjson
 
 from shadowtape.diff.compare import DiffSettings
-from shadowtape.probe import concurrency, duplicates, scale, shapes
+from shadowtape.probe import concurrency, duplicates, faults, scale, shapes
 from shadowtape.probe.calls import BuildCalls
+from shadowtape.probe.deps_link import DepsLink
 from shadowtape.probe.options import Probe, ProbeOptions, parse_probes
 from shadowtape.probe.outcome import Outcome
 from shadowtape.probe.sample import EndpointSample, sample
@@ -43,6 +47,7 @@ from shadowtape.probe.sender import ExchangeLog, TargetSender
 from shadowtape.replay.http.client import ReplayClient, Sender
 from shadowtape.replay.http.inprocess import AppClient
 from shadowtape.replay.timing.loop import loop_factory
+from shadowtape.results.deps import deps_proxies
 
 __all__ = ["Probe", "ProbeOptions", "parse_probes", "run_probes"]
 
@@ -93,7 +98,9 @@ async def run_probes_async(run_dir: Path, options: ProbeOptions) -> Path:
                         traceparent=options.traceparent,
                     )
                 )
-            for probe, start in _runs(samples, senders, options, run_dir).items():
+            deps = options.deps or deps_proxies(run_dir)
+            links = {role: DepsLink(role, files) for role, files in deps.items()}
+            for probe, start in _runs(samples, senders, options, links, run_dir).items():
                 if probe in options.probes:
                     results.append((await start()).to_json())
     finally:
@@ -115,6 +122,7 @@ def _runs(
     samples: Sequence[EndpointSample],
     senders: Sequence[TargetSender],
     options: ProbeOptions,
+    links: Mapping[str, DepsLink],
     run_dir: Path,
 ) -> dict[Probe, Callable[[], Awaitable[Outcome]]]:
     """Each probe's run, in the order they run and are reported."""
@@ -131,5 +139,13 @@ def _runs(
         Probe.SHAPES: lambda: shapes.run(samples, senders, cap=options.shapes, **shared),
         Probe.SCALE: lambda: scale.run(
             samples, senders, scale_max=options.scale_max, sample_size=options.sample
+        ),
+        Probe.FAULTS: lambda: faults.run(
+            samples,
+            senders,
+            links=links,
+            timeout=options.timeout,
+            sample_size=options.sample,
+            allow_mutating=options.allow_mutating,
         ),
     }
