@@ -3,7 +3,8 @@
 ``deps_proxy(...)`` starts the command on a free loopback port, waits until it listens and
 has printed its banner, and always stops it (SIGTERM, then the whole group).
 ``client(proxy)`` is an httpx client using it for http and https, trusting its CA.
-``service(proxy, inventory, payments)`` runs deps_service.py with the proxy's variables.
+``service(proxy, inventory, payments)`` runs deps_service.py with the proxy's variables;
+``behind_proxy(script, ...)`` runs any such test service script.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,19 +85,32 @@ def client(proxy: DepsProxy, timeout: float = 10.0) -> httpx.Client:
 @contextmanager
 def service(proxy: DepsProxy, inventory: str, payments: str) -> Iterator[str]:
     """deps_service.py on a free port, its calls through ``proxy``; its URL."""
+    with behind_proxy(
+        SERVICE,
+        inventory,
+        payments,
+        env={
+            "HTTP_PROXY": proxy.url,
+            "HTTPS_PROXY": proxy.url,
+            "SSL_CERT_FILE": str(proxy.ca),
+            "REQUESTS_CA_BUNDLE": str(proxy.ca),
+        },
+    ) as url:
+        yield url
+
+
+@contextmanager
+def behind_proxy(script: Path, *args: str, env: Mapping[str, str]) -> Iterator[str]:
+    """``python SCRIPT PORT ARGS...`` on a free port, in its own session, with the
+    environment's proxy variables replaced by ``env``; its URL once it printed
+    ``listening``. Its whole group is stopped on the way out."""
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")}
-    env |= {
-        "HTTP_PROXY": proxy.url,
-        "HTTPS_PROXY": proxy.url,
-        "SSL_CERT_FILE": str(proxy.ca),
-        "REQUESTS_CA_BUNDLE": str(proxy.ca),
-    }
+    clean = {key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")}
     proc = subprocess.Popen(
-        [sys.executable, str(SERVICE), str(port), inventory, payments],
+        [sys.executable, str(script), str(port), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env=env,
+        env=clean | dict(env),
         start_new_session=True,
     )
     try:
