@@ -4,7 +4,8 @@
 has printed its banner, and always stops it (SIGTERM, then the whole group).
 ``client(proxy)`` is an httpx client using it for http and https, trusting its CA.
 ``service(proxy, inventory, payments)`` runs deps_service.py with the proxy's variables;
-``behind_proxy(script, ...)`` runs any such test service script.
+``behind_proxy(script, ...)`` runs any such test service script. ``record_order(...)``
+records deps_service.py's calls to two real dependencies.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.record_support import ROOT, kill_group, pumped
-from tests.servers import free_port
+from tests.servers import Received, Reply, free_port, self_signed, serve
 
 SERVICE = Path(__file__).with_name("deps_service.py")
 
@@ -122,3 +123,28 @@ def behind_proxy(script: Path, *args: str, env: Mapping[str, str]) -> Iterator[s
         proc.wait(10)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def _inventory(request: Received) -> Reply:
+    return Reply(200, [("Content-Type", "application/json")], b'{"stock": 3}')
+
+
+def _payments(request: Received) -> Reply:
+    return Reply(201, [("Content-Type", "application/json")], b'{"charged": 42}')
+
+
+def record_order(folder: Path, tapes: Path) -> tuple[tuple[str, str], bytes]:
+    """deps_service.py's ``GET /order`` through a record-mode proxy into ``tapes``, with
+    its real dependencies (inventory over http, payments over https with a self-signed
+    certificate made in ``folder``), stopped on return: their URLs and the answer."""
+    cert, key = self_signed(folder)
+    with serve(_inventory) as inventory, serve(_payments, tls=(cert, key)) as payments:
+        urls = (inventory.url, payments.url)
+        with (
+            deps_proxy(tapes, "record", "--upstream-ca", str(cert)) as proxy,
+            service(proxy, *urls) as url,
+        ):
+            answer = httpx.get(f"{url}/order", timeout=20, trust_env=False)
+            assert proxy.stop() == 0, proxy.output()
+    assert answer.status_code == 200, answer.text
+    return urls, answer.content

@@ -14,16 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from shadowtape.cli import main
 from shadowtape.deps.calls import read as read_calls
 from shadowtape.replay import read_results, read_run
 from shadowtape.results import deps_proxies
-from tests.e2e.deps_support import SERVICE, deps_proxy, service
+from tests.e2e.deps_support import SERVICE, record_order
 from tests.replay.helpers import ex, write_tape
-from tests.servers import Received, Reply, self_signed, serve
 
 pytestmark = [
     pytest.mark.e2e,
@@ -34,29 +32,13 @@ pytestmark = [
 ORDERS = 4
 
 
-def _inventory(request: Received) -> Reply:
-    return Reply(200, [("Content-Type", "application/json")], b'{"stock": 3}')
-
-
-def _payments(request: Received) -> Reply:
-    return Reply(201, [("Content-Type", "application/json")], b'{"charged": 42}')
-
-
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The service's dependency calls recorded, its own traffic as a tape; the real
     dependencies are stopped once this returns."""
     folder = tmp_path_factory.mktemp("deps-builds")
-    cert, key = self_signed(folder)
     deps = folder / "deps-tapes"
-    with serve(_inventory) as inventory, serve(_payments, tls=(cert, key)) as payments:
-        urls = (inventory.url, payments.url)
-        with (
-            deps_proxy(deps, "record", "--upstream-ca", str(cert)) as proxy,
-            service(proxy, *urls) as url,
-        ):
-            answer = httpx.get(f"{url}/order", timeout=20, trust_env=False).content
-            assert proxy.stop() == 0, proxy.output()
+    urls, answer = record_order(folder, deps)
     assert json.loads(answer)["charge"] == {"status": 201, "body": '{"charged": 42}'}
     tape = write_tape(
         folder / "tape",
