@@ -48,6 +48,13 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     yield {"deps": deps, "tape": tape, "answer": answer, "command": command}
 
 
+def _replay(recorded: dict[str, Any], out: Path, *flags: str) -> int:
+    """``shadowtape replay`` of the recorded tape with the service launched as the
+    candidate, into ``out``."""
+    tape, command = str(recorded["tape"]), recorded["command"]
+    return main(["replay", tape, "--candidate-cmd", command, *flags, "--out", str(out)])
+
+
 def _ours(marker: str) -> list[str]:
     """Command lines of running processes that mention ``marker``."""
     found = []
@@ -79,10 +86,9 @@ def test_builds_are_answered_by_their_own_mocks_with_the_dependencies_stopped(
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     out = tmp_path / "run"
-    command = recorded["command"]
-    code = main(
-        ["replay", str(recorded["tape"]), "--candidate-cmd", command, "--baseline-cmd", command,
-         "--deps", str(recorded["deps"]), "--pace", "asap", "--out", str(out)]
+    code = _replay(
+        recorded, out, "--baseline-cmd", recorded["command"], "--deps", str(recorded["deps"]),
+        "--pace", "asap",
     )  # fmt: skip
     assert code == 0, capsys.readouterr()
     rows = [row for batch in read_results([out]) for row in batch.to_pylist()]
@@ -127,11 +133,9 @@ def test_a_failed_replay_leaves_no_proxy_running(
     recorded: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "run"
-    code = main(
-        ["replay", str(recorded["tape"]), "--candidate-cmd", recorded["command"],
-         "--baseline-cmd", "echo broken; exit 3", "--deps", str(recorded["deps"]),
-         "--out", str(out)]
-    )  # fmt: skip
+    code = _replay(
+        recorded, out, "--baseline-cmd", "echo broken; exit 3", "--deps", str(recorded["deps"])
+    )
     assert code == 2
     assert "the baseline build exited (code 3)" in capsys.readouterr().err
     # Both proxies had started (before the builds), and both are gone.
@@ -156,10 +160,7 @@ def test_deps_tapes_without_recorded_calls_is_the_mock_s_own_error(
     recorded: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "run"
-    code = main(
-        ["replay", str(recorded["tape"]), "--candidate-cmd", recorded["command"],
-         "--deps", str(recorded["tape"]), "--out", str(out)]
-    )  # fmt: skip
+    code = _replay(recorded, out, "--deps", str(recorded["tape"]))
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
