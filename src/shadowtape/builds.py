@@ -96,21 +96,19 @@ class Build:
         """Return once the port accepts a connection; ReplayError if the build exits
         first or the deadline passes."""
         assert self.process is not None
-        while True:
-            code = self.process.poll()
-            if code is not None:
-                raise ReplayError(
-                    f"the {self.role} build exited (code {code}) before listening on port "
-                    f"{self.port}: {self._told()}"
-                )
-            with contextlib.suppress(OSError), socket.create_connection((HOST, self.port), 0.5):
-                return
-            if time.monotonic() >= deadline:
-                raise ReplayError(
-                    f"the {self.role} build did not listen on port {self.port} within "
-                    f"{timeout:g} s (--build-timeout): {self._told()}"
-                )
-            time.sleep(0.05)
+        await_listening(
+            self.process,
+            self.port,
+            deadline,
+            exited=lambda code: ReplayError(
+                f"the {self.role} build exited (code {code}) before listening on port "
+                f"{self.port}: {self._told()}"
+            ),
+            late=lambda: ReplayError(
+                f"the {self.role} build did not listen on port {self.port} within "
+                f"{timeout:g} s (--build-timeout): {self._told()}"
+            ),
+        )
 
     def send(self, sig: signal.Signals) -> None:
         """``sig`` to the build's process group (noting first whether it had exited)."""
@@ -143,6 +141,30 @@ class Build:
             if self.tail()
             else f"it wrote no output ({self.log})"
         )
+
+
+def await_listening(
+    process: subprocess.Popen[bytes],
+    port: int,
+    deadline: float,
+    *,
+    exited: Callable[[int], Exception],
+    late: Callable[[], Exception],
+    ready: Callable[[], bool] = lambda: True,
+) -> None:
+    """Return once ``ready()`` and ``port`` on loopback accepts a connection; raise
+    ``exited(code)`` if ``process`` exits first, ``late()`` once ``deadline`` (monotonic)
+    has passed. Builds and the deps proxies beside them are waited for alike."""
+    while True:
+        code = process.poll()
+        if code is not None:
+            raise exited(code)
+        if ready():
+            with contextlib.suppress(OSError), socket.create_connection((HOST, port), 0.5):
+                return
+        if time.monotonic() >= deadline:
+            raise late()
+        time.sleep(0.05)
 
 
 def _signal_group(group: int, sig: signal.Signals) -> None:

@@ -16,7 +16,8 @@ import os
 import sys
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from deps_serving import ServiceHandler, serve
 
 
 def _child(traceparent: str | None) -> str | None:
@@ -50,12 +51,7 @@ def _call(url: str, body: bytes | None = None, traceparent: str | None = None) -
 def main() -> None:
     port, inventory, payments = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: object) -> None:
-            pass
-
+    class Handler(ServiceHandler):
         def do_GET(self) -> None:
             trace = self.headers.get("traceparent")
             order = {
@@ -64,16 +60,9 @@ def main() -> None:
                     f"{payments}/charges", json.dumps({"amount": 42}).encode(), traceparent=trace
                 ),
             }
-            body = json.dumps(order).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.answer_json(200, json.dumps(order).encode())
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    print("listening", flush=True)
-    server.serve_forever()
+    serve(port, Handler)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 ``deps_proxy(...)`` starts the command on a free loopback port, waits until it listens and
 has printed its banner, and always stops it (SIGTERM, then the whole group).
 ``client(proxy)`` is an httpx client using it for http and https, trusting its CA.
-``service(proxy, inventory, payments)`` runs deps_service.py with the proxy's variables.
+``service(proxy, inventory, payments)`` runs deps_service.py with the proxy's variables;
+``behind_proxy(script, ...)`` runs any such test service script. ``record_order(...)``
+records deps_service.py's calls to two real dependencies.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +24,7 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.record_support import ROOT, kill_group, pumped
-from tests.servers import free_port
+from tests.servers import Received, Reply, free_port, self_signed, serve
 
 SERVICE = Path(__file__).with_name("deps_service.py")
 
@@ -84,19 +86,32 @@ def client(proxy: DepsProxy, timeout: float = 10.0) -> httpx.Client:
 @contextmanager
 def service(proxy: DepsProxy, inventory: str, payments: str) -> Iterator[str]:
     """deps_service.py on a free port, its calls through ``proxy``; its URL."""
+    with behind_proxy(
+        SERVICE,
+        inventory,
+        payments,
+        env={
+            "HTTP_PROXY": proxy.url,
+            "HTTPS_PROXY": proxy.url,
+            "SSL_CERT_FILE": str(proxy.ca),
+            "REQUESTS_CA_BUNDLE": str(proxy.ca),
+        },
+    ) as url:
+        yield url
+
+
+@contextmanager
+def behind_proxy(script: Path, *args: str, env: Mapping[str, str]) -> Iterator[str]:
+    """``python SCRIPT PORT ARGS...`` on a free port, in its own session, with the
+    environment's proxy variables replaced by ``env``; its URL once it printed
+    ``listening``. Its whole group is stopped on the way out."""
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")}
-    env |= {
-        "HTTP_PROXY": proxy.url,
-        "HTTPS_PROXY": proxy.url,
-        "SSL_CERT_FILE": str(proxy.ca),
-        "REQUESTS_CA_BUNDLE": str(proxy.ca),
-    }
+    clean = {key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")}
     proc = subprocess.Popen(
-        [sys.executable, str(SERVICE), str(port), inventory, payments],
+        [sys.executable, str(script), str(port), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env=env,
+        env=clean | dict(env),
         start_new_session=True,
     )
     try:
@@ -108,3 +123,28 @@ def service(proxy: DepsProxy, inventory: str, payments: str) -> Iterator[str]:
         proc.wait(10)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def _inventory(request: Received) -> Reply:
+    return Reply(200, [("Content-Type", "application/json")], b'{"stock": 3}')
+
+
+def _payments(request: Received) -> Reply:
+    return Reply(201, [("Content-Type", "application/json")], b'{"charged": 42}')
+
+
+def record_order(folder: Path, tapes: Path) -> tuple[tuple[str, str], bytes]:
+    """deps_service.py's ``GET /order`` through a record-mode proxy into ``tapes``, with
+    its real dependencies (inventory over http, payments over https with a self-signed
+    certificate made in ``folder``), stopped on return: their URLs and the answer."""
+    cert, key = self_signed(folder)
+    with serve(_inventory) as inventory, serve(_payments, tls=(cert, key)) as payments:
+        urls = (inventory.url, payments.url)
+        with (
+            deps_proxy(tapes, "record", "--upstream-ca", str(cert)) as proxy,
+            service(proxy, *urls) as url,
+        ):
+            answer = httpx.get(f"{url}/order", timeout=20, trust_env=False)
+            assert proxy.stop() == 0, proxy.output()
+    assert answer.status_code == 200, answer.text
+    return urls, answer.content

@@ -22,7 +22,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from deps_serving import ServiceHandler, serve
 
 
 def _call(method: str, url: str, traceparent: str | None) -> None:
@@ -45,12 +46,7 @@ def main() -> None:
     seen: set[str] = set()
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: object) -> None:
-            pass
-
+    class Handler(ServiceHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             parent = self.headers.get("traceparent") if traced else None
@@ -65,16 +61,9 @@ def main() -> None:
                 _call("POST", f"{payments}/charges", parent)
             if refund:
                 _call("POST", f"{payments}/refunds", parent)
-            body = b'{"order":"accepted"}'
-            self.send_response(201)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.answer_json(201, b'{"order":"accepted"}')
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    print("listening", flush=True)
-    server.serve_forever()
+    serve(port, Handler)
 
 
 if __name__ == "__main__":

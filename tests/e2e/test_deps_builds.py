@@ -14,16 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from shadowtape.cli import main
 from shadowtape.deps.calls import read as read_calls
 from shadowtape.replay import read_results, read_run
 from shadowtape.results import deps_proxies
-from tests.e2e.deps_support import SERVICE, deps_proxy, service
+from tests.e2e.deps_support import SERVICE, record_order
 from tests.replay.helpers import ex, write_tape
-from tests.servers import Received, Reply, self_signed, serve
 
 pytestmark = [
     pytest.mark.e2e,
@@ -34,29 +32,13 @@ pytestmark = [
 ORDERS = 4
 
 
-def _inventory(request: Received) -> Reply:
-    return Reply(200, [("Content-Type", "application/json")], b'{"stock": 3}')
-
-
-def _payments(request: Received) -> Reply:
-    return Reply(201, [("Content-Type", "application/json")], b'{"charged": 42}')
-
-
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The service's dependency calls recorded, its own traffic as a tape; the real
     dependencies are stopped once this returns."""
     folder = tmp_path_factory.mktemp("deps-builds")
-    cert, key = self_signed(folder)
     deps = folder / "deps-tapes"
-    with serve(_inventory) as inventory, serve(_payments, tls=(cert, key)) as payments:
-        urls = (inventory.url, payments.url)
-        with (
-            deps_proxy(deps, "record", "--upstream-ca", str(cert)) as proxy,
-            service(proxy, *urls) as url,
-        ):
-            answer = httpx.get(f"{url}/order", timeout=20, trust_env=False).content
-            assert proxy.stop() == 0, proxy.output()
+    urls, answer = record_order(folder, deps)
     assert json.loads(answer)["charge"] == {"status": 201, "body": '{"charged": 42}'}
     tape = write_tape(
         folder / "tape",
@@ -64,6 +46,13 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     )
     command = f"{sys.executable} {SERVICE} {{port}} {urls[0]} {urls[1]}"
     yield {"deps": deps, "tape": tape, "answer": answer, "command": command}
+
+
+def _replay(recorded: dict[str, Any], out: Path, *flags: str) -> int:
+    """``shadowtape replay`` of the recorded tape with the service launched as the
+    candidate, into ``out``."""
+    tape, command = str(recorded["tape"]), recorded["command"]
+    return main(["replay", tape, "--candidate-cmd", command, *flags, "--out", str(out)])
 
 
 def _ours(marker: str) -> list[str]:
@@ -97,10 +86,9 @@ def test_builds_are_answered_by_their_own_mocks_with_the_dependencies_stopped(
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     out = tmp_path / "run"
-    command = recorded["command"]
-    code = main(
-        ["replay", str(recorded["tape"]), "--candidate-cmd", command, "--baseline-cmd", command,
-         "--deps", str(recorded["deps"]), "--pace", "asap", "--out", str(out)]
+    code = _replay(
+        recorded, out, "--baseline-cmd", recorded["command"], "--deps", str(recorded["deps"]),
+        "--pace", "asap",
     )  # fmt: skip
     assert code == 0, capsys.readouterr()
     rows = [row for batch in read_results([out]) for row in batch.to_pylist()]
@@ -145,11 +133,9 @@ def test_a_failed_replay_leaves_no_proxy_running(
     recorded: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "run"
-    code = main(
-        ["replay", str(recorded["tape"]), "--candidate-cmd", recorded["command"],
-         "--baseline-cmd", "echo broken; exit 3", "--deps", str(recorded["deps"]),
-         "--out", str(out)]
-    )  # fmt: skip
+    code = _replay(
+        recorded, out, "--baseline-cmd", "echo broken; exit 3", "--deps", str(recorded["deps"])
+    )
     assert code == 2
     assert "the baseline build exited (code 3)" in capsys.readouterr().err
     # Both proxies had started (before the builds), and both are gone.
@@ -174,10 +160,7 @@ def test_deps_tapes_without_recorded_calls_is_the_mock_s_own_error(
     recorded: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "run"
-    code = main(
-        ["replay", str(recorded["tape"]), "--candidate-cmd", recorded["command"],
-         "--deps", str(recorded["tape"]), "--out", str(out)]
-    )  # fmt: skip
+    code = _replay(recorded, out, "--deps", str(recorded["tape"]))
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err

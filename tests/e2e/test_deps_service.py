@@ -12,18 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.deps_support import deps_proxy, service
-from tests.servers import Received, Reply, self_signed, serve
+from tests.e2e.deps_support import deps_proxy, record_order, service
 
 pytestmark = pytest.mark.e2e
-
-
-def _inventory(request: Received) -> Reply:
-    return Reply(200, [("Content-Type", "application/json")], b'{"stock": 3}')
-
-
-def _payments(request: Received) -> Reply:
-    return Reply(201, [("Content-Type", "application/json")], b'{"charged": 42}')
 
 
 def _order(service: str) -> dict[str, Any]:
@@ -33,16 +24,9 @@ def _order(service: str) -> dict[str, Any]:
 
 
 def test_record_then_mock_then_faults_as_the_service_sees_them(tmp_path: Path) -> None:
-    cert, key = self_signed(tmp_path)
     tapes = tmp_path / "tapes"
-    with serve(_inventory) as inventory, serve(_payments, tls=(cert, key)) as payments:
-        urls = (inventory.url, payments.url)
-        with (
-            deps_proxy(tapes, "record", "--upstream-ca", str(cert)) as proxy,
-            service(proxy, *urls) as url,
-        ):
-            recorded = _order(url)
-            assert proxy.stop() == 0, proxy.output()
+    urls, answer = record_order(tmp_path, tapes)
+    recorded = json.loads(answer)
     assert recorded == {
         "stock": {"status": 200, "body": '{"stock": 3}'},
         "charge": {"status": 201, "body": '{"charged": 42}'},
@@ -52,8 +36,8 @@ def test_record_then_mock_then_faults_as_the_service_sees_them(tmp_path: Path) -
     with deps_proxy(tapes, "mock") as proxy, service(proxy, *urls) as url:
         assert _order(url) == recorded
 
-    inventory_host = inventory.url.removeprefix("http://")
-    payments_host = payments.url.removeprefix("https://")
+    inventory_host = urls[0].removeprefix("http://")
+    payments_host = urls[1].removeprefix("https://")
     seen: dict[str, dict[str, Any]] = {}
     for kind, rule in [
         ("status", f"host={inventory_host},status=503"),

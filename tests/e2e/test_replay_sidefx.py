@@ -4,8 +4,6 @@ twice answers exactly like the baseline; only the side-effect ledger shows it.""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,13 +14,13 @@ import orjson
 import pytest
 
 from shadowtape.cli import main
-from tests.e2e.deps_support import DepsProxy, deps_proxy
-from tests.e2e.record_support import kill_group
+from tests.e2e.deps_support import DepsProxy, behind_proxy, deps_proxy
 from tests.replay.helpers import ex, write_tape
-from tests.servers import Received, Reply, free_port, serve
+from tests.servers import Received, Reply, serve
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOP = f"{sys.executable} {ROOT / 'tests' / 'e2e' / 'sidefx_service.py'} {{port}}"
+SHOP_SCRIPT = ROOT / "tests" / "e2e" / "sidefx_service.py"
+SHOP = f"{sys.executable} {SHOP_SCRIPT} {{port}}"
 
 pytestmark = [
     pytest.mark.e2e,
@@ -194,21 +192,8 @@ def test_builds_that_both_dedup_have_no_duplicate_delivery(tmp_path: Path) -> No
 @contextmanager
 def _shop(proxy: DepsProxy, payments: str) -> Iterator[str]:
     """The shop (one charge an order), its calls through ``proxy``; its URL."""
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")}
-    env["HTTP_PROXY"] = proxy.url
-    cmd = [sys.executable, str(ROOT / "tests" / "e2e" / "sidefx_service.py"), str(port)]
-    proc = subprocess.Popen(
-        [*cmd, payments, "1"], stdout=subprocess.PIPE, env=env, start_new_session=True
-    )
-    try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == b"listening"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        kill_group(proc)
-        proc.wait(10)
-        if proc.stdout is not None:
-            proc.stdout.close()
+    with behind_proxy(SHOP_SCRIPT, payments, "1", env={"HTTP_PROXY": proxy.url}) as url:
+        yield url
 
 
 def test_mocked_dependencies_list_unmatched_calls_and_catch_an_extra_one(tmp_path: Path) -> None:

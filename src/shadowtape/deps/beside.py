@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shadowtape.builds import BESIDE, HOST, free_port
+from shadowtape.builds import BESIDE, HOST, await_listening, free_port
 from shadowtape.deps.control import clear_faults
 from shadowtape.deps.launcher import CA_FILE, CA_VARIABLES
 from shadowtape.deps.modes import DepsMode
@@ -126,26 +125,27 @@ class DepsBeside:
     def _wait(self, role: str, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
         """Until the proxy listens and the CA is on disk; a proxy that exits first is
         one line: its own reason (a mock without recorded calls, ...)."""
-        deadline = time.monotonic() + self.timeout
-        while True:
-            code = process.poll()
-            if code is not None:
-                reason = _last_line(log).removeprefix("shadowtape deps: error: ")
-                if reason.startswith("--tapes "):  # what replay calls --deps
-                    reason = "--deps " + reason.removeprefix("--tapes ")
-                raise ConfigError(
-                    f"the deps proxy for the {role} did not start: "
-                    f"{reason or f'it exited with code {code}'}"
-                )
-            if self.ca_cert.exists():
-                with contextlib.suppress(OSError), socket.create_connection((HOST, port), 0.5):
-                    return
-            if time.monotonic() >= deadline:
-                raise ReplayError(
-                    f"the deps proxy for the {role} did not listen on port {port} within "
-                    f"{self.timeout:g} s: its output is in {log}"
-                )
-            time.sleep(0.05)
+
+        def exited(code: int) -> ConfigError:
+            reason = _last_line(log).removeprefix("shadowtape deps: error: ")
+            if reason.startswith("--tapes "):  # what replay calls --deps
+                reason = "--deps " + reason.removeprefix("--tapes ")
+            return ConfigError(
+                f"the deps proxy for the {role} did not start: "
+                f"{reason or f'it exited with code {code}'}"
+            )
+
+        await_listening(
+            process,
+            port,
+            time.monotonic() + self.timeout,
+            exited=exited,
+            late=lambda: ReplayError(
+                f"the deps proxy for the {role} did not listen on port {port} within "
+                f"{self.timeout:g} s: its output is in {log}"
+            ),
+            ready=self.ca_cert.exists,
+        )
 
 
 def trust_bundle(ca_cert: Path, out: Path) -> Path:
