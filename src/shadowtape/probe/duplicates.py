@@ -107,9 +107,10 @@ async def run(
             ]
             outcome.check(sender)
         if live_baseline:
-            found = _compared(entry, seeds, pairs["baseline"], pairs["candidate"], settings)
+            both = _side_by_side(seeds, pairs["baseline"], pairs["candidate"])
+            found = _compared(entry, both, settings)
             if calls is not None:
-                found += _outbound(entry, seeds, pairs["baseline"], pairs["candidate"], calls)
+                found += _outbound(entry, both, calls)
         else:
             found = _alone(entry, seeds, pairs["candidate"])
         outcome.findings.extend(found)
@@ -225,43 +226,48 @@ def _answer_words(answer: Side) -> str:
     return f"{answer.outcome()}" + (f" with id {short(made)}" if made is not None else "")
 
 
+def _side_by_side(
+    seeds: list[Seed], base: list[list[Pair]], cand: list[list[Pair]]
+) -> list[tuple[Seed, Pair, Pair]]:
+    """Each seed's pairs on the baseline beside the same pairs on the candidate."""
+    return [
+        (seed, b, c)
+        for seed, b_pairs, c_pairs in zip(seeds, base, cand, strict=True)
+        for b, c in zip(b_pairs, c_pairs, strict=True)
+    ]
+
+
 def _compared(
-    entry: EndpointSample,
-    seeds: list[Seed],
-    base: list[list[Pair]],
-    cand: list[list[Pair]],
-    settings: DiffSettings,
+    entry: EndpointSample, both: list[tuple[Seed, Pair, Pair]], settings: DiffSettings
 ) -> list[dict[str, object]]:
     # Where the two targets' first deliveries differ, the second ones may too.
     varies: set[Location] = set()
-    for b_pairs, c_pairs in zip(base, cand, strict=True):
-        for b, c in zip(b_pairs, c_pairs, strict=True):
-            b_first, c_first = side(_ordered(b)[0][1]), side(_ordered(c)[0][1])
-            if b.mode == AT_ONCE and b_first.outcome() != c_first.outcome():
-                continue  # which delivery won is timing: not a reference for the ids
-            first = compare(b_first, c_first, settings).differences
-            varies.update(location_of(d) for d in first)
+    for _seed, b, c in both:
+        b_first, c_first = side(_ordered(b)[0][1]), side(_ordered(c)[0][1])
+        if b.mode == AT_ONCE and b_first.outcome() != c_first.outcome():
+            continue  # which delivery won is timing: not a reference for the ids
+        first = compare(b_first, c_first, settings).differences
+        varies.update(location_of(d) for d in first)
     groups: dict[tuple[str, str], dict[str, object]] = {}
-    for seed, b_pairs, c_pairs in zip(seeds, base, cand, strict=True):
-        for b, c in zip(b_pairs, c_pairs, strict=True):
-            b_did, c_did = _what(b), _what(c)
-            if b.mode == AT_ONCE and _two_resources(c) and not _two_resources(b):
-                _add(groups, (b.mode, "second delivery"), entry, seed, b, c, b_did, c_did)
+    for seed, b, c in both:
+        b_did, c_did = _what(b), _what(c)
+        if b.mode == AT_ONCE and _two_resources(c) and not _two_resources(b):
+            _add(groups, (b.mode, "second delivery"), entry, seed, b, c, b_did, c_did)
+            continue
+        if b_did != c_did:
+            if b.mode == AT_ONCE:
+                # Which delivery wins, and whether the other is told "in progress" or
+                # gets the replay, is timing on both targets: only a second resource
+                # (above) tells a candidate apart.
                 continue
-            if b_did != c_did:
-                if b.mode == AT_ONCE:
-                    # Which delivery wins, and whether the other is told "in progress" or
-                    # gets the replay, is timing on both targets: only a second resource
-                    # (above) tells a candidate apart.
-                    continue
-                _add(groups, (b.mode, "second delivery"), entry, seed, b, c, b_did, c_did)
+            _add(groups, (b.mode, "second delivery"), entry, seed, b, c, b_did, c_did)
+            continue
+        second = compare(side(_ordered(b)[1][1]), side(_ordered(c)[1][1]), settings).differences
+        for diff in second:
+            if location_of(diff) in varies:
                 continue
-            second = compare(side(_ordered(b)[1][1]), side(_ordered(c)[1][1]), settings).differences
-            for diff in second:
-                if location_of(diff) in varies:
-                    continue
-                where = (b.mode, diff.location)
-                _add(groups, where, entry, seed, b, c, diff.baseline, diff.candidate)
+            where = (b.mode, diff.location)
+            _add(groups, where, entry, seed, b, c, diff.baseline, diff.candidate)
     return list(groups.values())
 
 
@@ -291,72 +297,50 @@ def _add(
         b_text, c_text = short(b_value), short(c_value)
         said = f"{location} was {b_text} on the baseline, {c_text} on the candidate"
         verb = "was answered differently"
-    (b_first, b_second), (c_first, c_second) = _ordered(b), _ordered(c)
-    groups[where] = _finding(
+    groups[where] = _compared_finding(
         entry,
         seed,
+        (b, c),
         location=f"{mode}: {location}",
         message=f"the second {seed.method} {_delivered(mode)} {verb}: {said}",
         values=(b_value, c_value),
-        ids={
-            "baseline first": b_first[0],
-            "baseline second": b_second[0],
-            "candidate first": c_first[0],
-            "candidate second": c_second[0],
-        },
-        answers=(c_first[1], c_second[1]),
-        compared=True,
     )
 
 
 def _outbound(
-    entry: EndpointSample,
-    seeds: list[Seed],
-    base: list[list[Pair]],
-    cand: list[list[Pair]],
-    calls: BuildCalls,
+    entry: EndpointSample, both: list[tuple[Seed, Pair, Pair]], calls: BuildCalls
 ) -> list[dict[str, object]]:
     """Second deliveries whose outbound calls that change something differ between the
     builds: in a row, the second delivery's calls; at once, both deliveries' together."""
     groups: dict[tuple[str, str], dict[str, object]] = {}
-    for seed, b_pairs, c_pairs in zip(seeds, base, cand, strict=True):
-        for b, c in zip(b_pairs, c_pairs, strict=True):
-            b_made = calls.effects("baseline", _caused(b))
-            c_made = calls.effects("candidate", _caused(c))
-            if b_made is None or c_made is None:
-                return []  # no calls logs, or no trace context: nothing to compare
-            for name in sorted(b_made.keys() | c_made.keys()):
-                if b_made[name] == c_made[name]:
-                    continue
-                known = groups.get((b.mode, name))
-                if known is not None:
-                    known["count"] = int(str(known["count"])) + 1
-                    continue
-                said = (
-                    f"{name}: {_calls(b_made[name])} on the baseline, "
-                    f"{c_made[name]} on the candidate"
-                )
-                who = (
-                    f"the second {seed.method} in a row"
-                    if b.mode == IN_A_ROW
-                    else f"two {seed.method}s sent at once"
-                )
-                (b_first, b_second), (c_first, c_second) = _ordered(b), _ordered(c)
-                groups[(b.mode, name)] = _finding(
-                    entry,
-                    seed,
-                    location=f"{b.mode}: {name}",
-                    message=f"{who} made other outbound calls: {said}",
-                    values=(b_made[name], c_made[name]),
-                    ids={
-                        "baseline first": b_first[0],
-                        "baseline second": b_second[0],
-                        "candidate first": c_first[0],
-                        "candidate second": c_second[0],
-                    },
-                    answers=(c_first[1], c_second[1]),
-                    compared=True,
-                )
+    for seed, b, c in both:
+        b_made = calls.effects("baseline", _caused(b))
+        c_made = calls.effects("candidate", _caused(c))
+        if b_made is None or c_made is None:
+            return []  # no calls logs, or no trace context: nothing to compare
+        for name in sorted(b_made.keys() | c_made.keys()):
+            if b_made[name] == c_made[name]:
+                continue
+            known = groups.get((b.mode, name))
+            if known is not None:
+                known["count"] = int(str(known["count"])) + 1
+                continue
+            said = (
+                f"{name}: {_calls(b_made[name])} on the baseline, {c_made[name]} on the candidate"
+            )
+            who = (
+                f"the second {seed.method} in a row"
+                if b.mode == IN_A_ROW
+                else f"two {seed.method}s sent at once"
+            )
+            groups[(b.mode, name)] = _compared_finding(
+                entry,
+                seed,
+                (b, c),
+                location=f"{b.mode}: {name}",
+                message=f"{who} made other outbound calls: {said}",
+                values=(b_made[name], c_made[name]),
+            )
     return list(groups.values())
 
 
@@ -435,6 +419,35 @@ def _finding(
         # The candidate's two deliveries, in the fields the report shows a probe's answers.
         **example(seed, answers[0], answers[1]),
     }
+
+
+def _compared_finding(
+    entry: EndpointSample,
+    seed: Seed,
+    pairs: tuple[Pair, Pair],
+    *,
+    location: str,
+    message: str,
+    values: tuple[object, object],
+) -> dict[str, object]:
+    """A finding from the baseline's and the candidate's pair of one seed: all four
+    deliveries named, each pair's first (``_ordered``) before its second."""
+    (b_first, b_second), (c_first, c_second) = _ordered(pairs[0]), _ordered(pairs[1])
+    return _finding(
+        entry,
+        seed,
+        location=location,
+        message=message,
+        values=values,
+        ids={
+            "baseline first": b_first[0],
+            "baseline second": b_second[0],
+            "candidate first": c_first[0],
+            "candidate second": c_second[0],
+        },
+        answers=(c_first[1], c_second[1]),
+        compared=True,
+    )
 
 
 def _say(value: object) -> str:
