@@ -22,7 +22,7 @@ from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings
 from shadowtape.probe.outcome import Outcome, example, short
 from shadowtape.probe.sample import MIN_SEEDS, EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender
-from shadowtape.probe.unverified import mutating_not_allowed, not_sent, stopped_early, unverified
+from shadowtape.probe.unverified import mutating_not_allowed, not_sent, unverified
 from shadowtape.probe.verdict import Location, Tally, races, shared, side, suspects, tally
 from shadowtape.replay.http.client import Reply
 
@@ -55,11 +55,9 @@ async def run(
         if why is not None:
             outcome.unverified.append(why)
             continue
-        live = [s for s in senders if s.stopped is None]
+        live = outcome.begin(entry.endpoint, senders)
         if not live:
-            outcome.unverified.append(stopped_early(entry.endpoint))
             continue
-        outcome.endpoints += 1
         found: dict[str, _Probed] = {}
         for sender in live:
             probed = await _probe(entry, sender, concurrency, settings)

@@ -39,7 +39,7 @@ from shadowtape.probe.calls import BuildCalls
 from shadowtape.probe.outcome import Outcome, example, short
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender
-from shadowtape.probe.unverified import mutating_not_allowed, not_sent, stopped_early, unverified
+from shadowtape.probe.unverified import mutating_not_allowed, not_sent, unverified
 from shadowtape.probe.verdict import Location, location_of, side
 from shadowtape.replay.http.client import Reply
 
@@ -93,11 +93,9 @@ async def run(
             outcome.unverified.append(why)
         if not seeds:
             continue
-        live = [s for s in senders if s.stopped is None]
-        if not live or (live_baseline and len(live) < len(senders)):
-            outcome.unverified.append(stopped_early(entry.endpoint))
+        live = outcome.begin(entry.endpoint, senders, every=live_baseline)
+        if not live:
             continue
-        outcome.endpoints += 1
         pairs: dict[str, list[list[Pair]]] = {}
         keys = [_fresh_keys(seed) for seed in seeds]
         for sender in live:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from shadowtape.probe.sample import Seed
 from shadowtape.probe.sender import TargetSender, response_json
+from shadowtape.probe.unverified import stopped_early
 from shadowtape.replay.http.client import Reply
 
 #: Where the probes' exchanges are written, relative to the run folder.
@@ -48,6 +49,19 @@ class Outcome:
         stopped = sender.check()
         if stopped is not None and stopped not in self.stopped:
             self.stopped.append(stopped)
+
+    def begin(
+        self, endpoint: str, senders: Sequence[TargetSender], *, every: bool = False
+    ) -> list[TargetSender]:
+        """The senders whose targets still answer, to probe ``endpoint`` with; the endpoint
+        counts as probed. When none do (or, with ``every``, not all), it is noted as
+        stopped early instead and none is returned."""
+        live = [s for s in senders if s.stopped is None]
+        if not live or (every and len(live) < len(senders)):
+            self.unverified.append(stopped_early(endpoint))
+            return []
+        self.endpoints += 1
+        return live
 
     def to_json(self) -> dict[str, object]:
         rounds = {"rounds": self.rounds} if self.rounds else {}

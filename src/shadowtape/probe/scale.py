@@ -26,7 +26,7 @@ from shadowtape.probe.outcome import Outcome, example
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender, failed
 from shadowtape.probe.sizing import SizeParameter, find_parameters, resize, size_of
-from shadowtape.probe.unverified import mutating_not_allowed, not_sent, stopped_early, unverified
+from shadowtape.probe.unverified import mutating_not_allowed, not_sent, unverified
 from shadowtape.replay.http.client import Reply
 
 NAME = "scale"
@@ -93,11 +93,9 @@ async def run(
             outcome.unverified.append(why)
         if not plans:
             continue
-        live = [s for s in senders if s.stopped is None]
+        live = outcome.begin(entry.endpoint, senders)
         if not live:
-            outcome.unverified.append(stopped_early(entry.endpoint))
             continue
-        outcome.endpoints += 1
         for plan in plans:
             measured = {s.role: await _measure(plan, s) for s in live if s.stopped is None}
             for sender in live:
