@@ -158,23 +158,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("recorded", "asap"),
         help="keep the recorded gaps (default), or send as fast as --concurrency allows",
     )
-    pacing.add_argument(
-        "--speed",
-        action=_Given,
-        type=float,
-        default=PACING["speed"],
-        metavar="X",
-        help="divide recorded gaps by X (--pace recorded only)",
-    )
-    pacing.add_argument(
-        "--rate",
-        action=_Given,
-        type=float,
-        default=PACING["rate"],
-        metavar="R",
-        help="a fixed rate, requests/s, open loop, instead of the recorded gaps "
-        "(default: the recorded gaps)",
-    )
+    for name, metavar, text in _PACING_NUMBERS:
+        pacing.add_argument(
+            f"--{name}",
+            action=_Given,
+            type=float,
+            default=PACING[name],
+            metavar=metavar,
+            help=text,
+        )
     pacing.add_argument(
         "--concurrency", type=int, default=64, metavar="N", help="requests in flight at most"
     )
@@ -270,35 +262,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "'new_error' when it fails or hangs where the baseline degraded); comma list or "
         "repeated (default: no probes)",
     )
-    probes.add_argument(
-        "--probe-sample",
-        type=int,
-        default=PROBE_SAMPLE,
-        metavar="N",
-        help="probe at most N distinct requests per endpoint (default: %(default)s)",
-    )
-    probes.add_argument(
-        "--probe-concurrency",
-        type=int,
-        default=PROBE_CONCURRENCY,
-        metavar="K",
-        help="requests at once in the concurrency probe (default: %(default)s)",
-    )
-    probes.add_argument(
-        "--probe-shapes",
-        type=int,
-        default=PROBE_SHAPES,
-        metavar="N",
-        help="at most N mutants per endpoint in the shapes probe (default: %(default)s)",
-    )
-    probes.add_argument(
-        "--probe-scale-max",
-        type=int,
-        default=PROBE_SCALE_MAX,
-        metavar="N",
-        help="the largest size (limit, count, body array length) the scale probe asks for "
-        "(default: %(default)s)",
-    )
+    for flag, default, metavar, text in _PROBE_NUMBERS:
+        probes.add_argument(flag, type=int, default=default, metavar=metavar, help=text)
     add_analysis_arguments(parser.add_argument_group("report and gate (as shadowtape report)"))  # type: ignore[arg-type]
     output = parser.add_argument_group("output")
     output.add_argument(
@@ -308,6 +273,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a bar on a terminal, periodic lines otherwise (default: auto)",
     )
 
+
+#: The pacing numbers given instead of the recorded gaps: name (in PACING), metavar, help.
+_PACING_NUMBERS = (
+    ("speed", "X", "divide recorded gaps by X (--pace recorded only)"),
+    (
+        "rate",
+        "R",
+        "a fixed rate, requests/s, open loop, instead of the recorded gaps "
+        "(default: the recorded gaps)",
+    ),
+)
+
+#: The probes' sizes: flag, default, metavar, help.
+_PROBE_NUMBERS = (
+    (
+        "--probe-sample",
+        PROBE_SAMPLE,
+        "N",
+        "probe at most N distinct requests per endpoint (default: %(default)s)",
+    ),
+    (
+        "--probe-concurrency",
+        PROBE_CONCURRENCY,
+        "K",
+        "requests at once in the concurrency probe (default: %(default)s)",
+    ),
+    (
+        "--probe-shapes",
+        PROBE_SHAPES,
+        "N",
+        "at most N mutants per endpoint in the shapes probe (default: %(default)s)",
+    ),
+    (
+        "--probe-scale-max",
+        PROBE_SCALE_MAX,
+        "N",
+        "the largest size (limit, count, body array length) the scale probe asks for "
+        "(default: %(default)s)",
+    ),
+)
 
 #: --filter KEY -> (the selection flag's dest, whether it repeats)
 _FILTER_KEYS = {
