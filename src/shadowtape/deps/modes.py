@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from shadowtape.errors import ConfigError
-from shadowtape.modes import parse_mode
+from shadowtape.modes import Mode
 
 
-class DepsMode(StrEnum):
+class DepsMode(Mode, noun="deps mode", plural="modes", error=ConfigError):
     RECORD = "record"
     MOCK = "mock"
     PASSTHROUGH = "passthrough"
-
-    @classmethod
-    def parse(cls, value: str) -> DepsMode:
-        return parse_mode(cls, value, noun="deps mode", plural="modes", error=ConfigError)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from shadowtape.errors import ConfigError
-from shadowtape.modes import parse_mode
+from shadowtape.modes import Mode
 from shadowtape.replay.rules.targets import Target
 from shadowtape.tape import TapeFilter
 
@@ -28,18 +27,14 @@ DEFAULT_REPEAT_SAMPLE = 0.1
 DEFAULT_ABORT_AFTER = 20
 
 
-class Pace(StrEnum):
+class Pace(Mode, noun="pace", plural="paces", error=ConfigError):
     """How send times are chosen."""
 
     RECORDED = "recorded"
     ASAP = "asap"
 
-    @classmethod
-    def parse(cls, value: str) -> Pace:
-        return parse_mode(cls, value, noun="pace", plural="paces", error=ConfigError)
 
-
-class Ordering(StrEnum):
+class Ordering(Mode, noun="ordering", plural="orderings", error=ConfigError):
     """Which requests that share state (rules/ordering.py) wait for one another."""
 
     #: An earlier request is waited for only if it had finished, in the recording, before
@@ -50,10 +45,6 @@ class Ordering(StrEnum):
     STRICT = "strict"
     #: No request waits for another.
     NONE = "none"
-
-    @classmethod
-    def parse(cls, value: str) -> Ordering:
-        return parse_mode(cls, value, noun="ordering", plural="orderings", error=ConfigError)
 
 
 @dataclass(frozen=True, slots=True)
