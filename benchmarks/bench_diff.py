@@ -90,7 +90,9 @@ def _headers(n: int, names: list[tuple[str, str]]) -> pa.Array:
     return pa.ListArray.from_arrays(offsets, pa.array(flat, struct))
 
 
-def _chunk(base: int, rng: random.Random, bodies: list[bytes], schema: pa.Schema) -> pa.RecordBatch:
+def _chunk(base: int, rng: random.Random, bodies: list[bytes]) -> pa.RecordBatch:
+    """Synthetic results: the columns of a results-1.0 run folder that the analysis reads,
+    typed as the replayer writes them."""
     n = CHUNK
     paths = [
         f"/api/{('items', 'users', 'orders', 'carts')[i % 4]}/{rng.randrange(10**6)}"
@@ -151,7 +153,8 @@ def _chunk(base: int, rng: random.Random, bodies: list[bytes], schema: pa.Schema
         cols[f"{target}_latency_us"] = pa.array(
             [v if p else None for v, p in zip(lat, present, strict=True)], pa.int64()
         )
-    return pa.RecordBatch.from_arrays([cols[f.name] for f in schema], schema=schema)
+    schema = pa.schema([SCHEMA.field(name) for name in cols], metadata={VERSION_KEY: b"1.0"})
+    return pa.RecordBatch.from_arrays(list(cols.values()), schema=schema)
 
 
 def _masked(hdr: pa.Array, present: list[bool]) -> pa.Array:
@@ -160,34 +163,7 @@ def _masked(hdr: pa.Array, present: list[bool]) -> pa.Array:
     )
 
 
-#: The columns of a results-1.0 run folder that the analysis reads, typed as the replayer
-#: writes them.
-_COLUMNS = (
-    "run_id",
-    "exchange_id",
-    "method",
-    "path",
-    "query",
-    "request_headers",
-    "request_body",
-    "redactions",
-    "skip_reason",
-    "baseline_mode",
-)
-_TARGET_COLUMNS = (
-    "status",
-    "headers",
-    "body",
-    "body_truncated",
-    "error_kind",
-    "error_message",
-    "latency_us",
-)
-
-
 def generate(folder: Path, rows: int) -> None:
-    names = [*_COLUMNS, *(f"{t}_{name}" for t in TARGETS for name in _TARGET_COLUMNS)]
-    schema = pa.schema([SCHEMA.field(name) for name in names], metadata={VERSION_KEY: b"1.0"})
     rng = random.Random(7)
     body = orjson.loads(two_kb_json())
     bodies = []
@@ -198,9 +174,9 @@ def generate(folder: Path, rows: int) -> None:
     (folder / "run.json").write_text(
         json.dumps({"results_version": "1.0", "run_id": "bench", "baseline": "live"})
     )
-    batch = _chunk(0, rng, bodies, schema)
+    batch = _chunk(0, rng, bodies)
     with pq.ParquetWriter(
-        folder / "results" / "part-00000.parquet", schema, compression="zstd"
+        folder / "results" / "part-00000.parquet", batch.schema, compression="zstd"
     ) as writer:
         for start in range(0, rows, CHUNK):
             # Reuse one generated chunk with fresh ids: generation stays quick.
