@@ -1,6 +1,7 @@
-"""A build's deps proxy as the faults probe reads it: the calls logged since the last look
+"""A build's deps proxy as the probes read it: the calls logged since the last look
 (whole lines only), the calls one request caused (by trace id, else all), dependencies
-told apart by host and port, and fault rules scoped to one of them. The switch itself is
+told apart by host and port, fault rules scoped to one of them, and a probe request's
+outbound calls read from a launched build's calls log by trace id. The switch itself is
 tested against a real proxy in test_faults.py."""
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ from shadowtape.probe.deps_link import (
     DepsPaths,
     caused,
     dependency,
+    launched,
+    outbound,
     trace_id,
 )
+from shadowtape.replay.http.client import Reply
+from tests.diff.deps_runs import Request, made, trace, write_run
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 
@@ -86,3 +91,30 @@ def test_a_faults_file_that_cannot_be_written_is_one_clear_error(tmp_path: Path)
     link = DepsLink("candidate", DepsPaths(calls=tmp_path / "calls.jsonl", faults=missing))
     with pytest.raises(ReplayError, match=r"cannot write the candidate's deps proxy faults file"):
         link.set(["host=127.0.0.1:8081,reset"])
+
+
+def _reply(tid: str | None) -> Reply:
+    return Reply(sent=0.0, ended=0.0, status=201, trace_id=tid)
+
+
+def test_the_calls_a_request_caused_are_counted_by_its_trace_id(tmp_path: Path) -> None:
+    read = made("GET", "payments.internal", 80, "/limits", 200)
+    requests = [
+        Request(1, 0, 10, calls={"candidate": [read, made(), made()]}),
+        Request(2, 20, 30, calls={"candidate": [made(status=503), made()]}),
+    ]
+    links = launched(write_run(tmp_path / "run", requests, targets=("candidate",)))
+    first = outbound(links, "candidate", [_reply(trace(1, "candidate"))])
+    assert first == {"POST payments.internal/charges": 2}  # the read is no side effect
+    both = outbound(
+        links, "candidate", [_reply(trace(1, "candidate")), _reply(trace(2, "candidate"))]
+    )
+    assert both == {"POST payments.internal/charges": 3}  # the 503 was a failed attempt
+    assert outbound(links, "candidate", [_reply("f" * 32)]) == {}
+
+
+def test_nothing_is_counted_without_a_log_or_a_trace_id(tmp_path: Path) -> None:
+    run_dir = write_run(tmp_path / "run", [Request(1, 0, 10)], targets=("candidate",))
+    links = launched(run_dir)
+    assert outbound(links, "baseline", [_reply(trace(1, "baseline"))]) is None
+    assert outbound(links, "candidate", [_reply(None)]) is None

@@ -13,13 +13,13 @@ folder; the report reads them from there (report/_probes.py).
     unverified.py   why a probe could not verify an endpoint, the reasons every probe gives
     concurrency.py  the concurrency probe: alone, K at once, alone again; ``race`` findings
     duplicates.py   the duplicates probe: mutating requests twice; ``duplicate_delivery``
-    calls.py        the outbound calls a probe request caused on a launched build
     mutants.py      a seed with one parameter moved to an edge its recording has not reached
     shapes.py       the shapes probe: mutants to the candidate and the live baseline; ``shape``
     scale.py        the scale probe: sizes x1, x4, x16; ``superlinear`` and ``new_error`` findings
     faults.py       the faults probe: each dependency failing in turn; ``swallowed_error``
     handling.py     how a build handled a failing dependency, against the live baseline
     deps_link.py    a build's deps proxy: the fault switch and the calls each request caused
+                    (the faults probe), the outbound calls by trace id (the duplicates probe)
     sizing.py       the parameters that size the work (limit, count, body arrays), resized
     growth.py       the log-log fit of latency on size, with its confidence interval
 
@@ -38,8 +38,7 @@ import orjson
 
 from shadowtape.diff.compare import DiffSettings
 from shadowtape.probe import concurrency, duplicates, faults, scale, shapes
-from shadowtape.probe.calls import BuildCalls
-from shadowtape.probe.deps_link import DepsLink
+from shadowtape.probe.deps_link import DepsLink, launched
 from shadowtape.probe.options import Probe, ProbeOptions, parse_probes
 from shadowtape.probe.outcome import Outcome
 from shadowtape.probe.sample import EndpointSample, sample
@@ -134,7 +133,7 @@ def _runs(
             samples, senders, concurrency=options.concurrency, **shared
         ),
         Probe.DUPLICATES: lambda: duplicates.run(
-            samples, senders, calls=BuildCalls(run_dir), **shared
+            samples, senders, calls=launched(run_dir), **shared
         ),
         Probe.SHAPES: lambda: shapes.run(samples, senders, cap=options.shapes, **shared),
         Probe.SCALE: lambda: scale.run(

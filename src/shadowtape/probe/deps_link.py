@@ -1,28 +1,37 @@
-"""A build's deps proxy as the faults probe works it: a fault switch and its calls log.
+"""A build's deps proxy as the probes work it: a fault switch and its calls log.
 
 A build with its own ``shadowtape deps`` proxy (launched with ``--candidate-cmd`` ...)
-has two files the probe goes through, never the proxy itself: the faults file the
+has two files the probes go through, never the proxy itself: the faults file the
 running proxy re-reads (``deps.control``: ``write_faults``/``clear_faults``; the rules
 apply from its next call on) and the calls log it appends one JSON line to per call
 (``deps.calls``, fields in docs/deps.md). ``DepsLink`` sets and clears rules, and reads
-the calls logged since it last looked. ``caused`` picks the calls one request made: those
-carrying its trace id when the service propagates ``traceparent``, else every new call
-(the probe sends one request at a time to a build while it looks). A dependency is a
-host *and* a port: two services on one loopback address are two dependencies.
+the calls logged since it last looked (the faults probe). ``caused`` picks the calls one
+request made: those carrying its trace id when the service propagates ``traceparent``,
+else every new call (the faults probe sends one request at a time to a build while it
+looks). A dependency is a host *and* a port: two services on one loopback address are
+two dependencies. ``outbound`` counts the calls that change something some requests
+caused, by their trace ids, over the whole log (the duplicates probe); without a log or
+trace context there is nothing to count (None).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import orjson
 
+from shadowtape.deps.calls import read
 from shadowtape.deps.control import write_faults
+from shadowtape.diff.attribution import by_trace_id
+from shadowtape.diff.sidefx import effects
 from shadowtape.errors import ReplayError
+from shadowtape.replay.http.client import Reply
+from shadowtape.results.deps import deps_proxies
 
 
 class DepsFiles(Protocol):
@@ -109,11 +118,37 @@ class DepsLink:
                 out.append(call)
         return out
 
+    def effects(self, replies: Iterable[Reply]) -> Counter[str] | None:
+        """The calls that change something the dependency took, for these requests
+        (``diff.sidefx.effects``); None when one has no trace id or the log cannot be read.
+        The whole log is read again on each ask: it grows while the probes run."""
+        ids = [reply.trace_id for reply in replies]
+        if None in ids:
+            return None
+        try:
+            traced = by_trace_id(read(str(self.calls_path)))
+        except (OSError, UnicodeDecodeError):
+            return None
+        return effects(call for tid in ids if tid is not None for call in traced.get(tid, ()))
+
     def _size(self) -> int:
         try:
             return os.path.getsize(self.calls_path)
         except OSError:
             return 0
+
+
+def launched(run_dir: Path) -> dict[str, DepsLink]:
+    """Role -> a link to its deps proxy, for the builds the run launched (run.json ``deps``)."""
+    return {role: DepsLink(role, proxy) for role, proxy in deps_proxies(run_dir).items()}
+
+
+def outbound(
+    links: Mapping[str, DepsLink], role: str, replies: Iterable[Reply]
+) -> Counter[str] | None:
+    """``DepsLink.effects`` of ``role``'s link; None when ``role`` has none."""
+    link = links.get(role)
+    return None if link is None else link.effects(replies)
 
 
 def trace_id(traceparent: object) -> str | None:

@@ -17,7 +17,7 @@ alike, their duplicates' bodies are compared as in a row. With a recorded baseli
 seed with a key is still judged alone: a second delivery (in a row or at once) answered
 2xx like the first but with another resource id is a finding marked not compared; every
 other seed is unverified (``needs_live_baseline``). When both builds were launched with
-a deps proxy, the outbound calls each delivery caused are compared too (``probe.calls``):
+a deps proxy, the outbound calls each delivery caused are compared too (``probe.deps_link``):
 a second delivery in a row that makes a call that changes something (a second
 ``POST /charges``) on one build and not on the other is a ``duplicate_delivery``; at once,
 both deliveries' calls together.
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import orjson
@@ -35,7 +35,7 @@ import orjson
 from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings, Side, compare
 from shadowtape.diff.retries import idempotency_key, resource_id, retry_answer
 from shadowtape.ids import new_id
-from shadowtape.probe.calls import BuildCalls
+from shadowtape.probe.deps_link import DepsLink, outbound
 from shadowtape.probe.outcome import Outcome, example, short
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender
@@ -71,7 +71,7 @@ async def run(
     sample_size: int,
     allow_mutating: bool,
     settings: DiffSettings = DEFAULT_SETTINGS,
-    calls: BuildCalls | None = None,
+    calls: Mapping[str, DepsLink] | None = None,
 ) -> Outcome:
     outcome = Outcome.start(NAME, senders, sample=sample_size)
     live_baseline = any(s.role == "baseline" for s in senders)
@@ -306,14 +306,14 @@ def _add(
 
 
 def _outbound(
-    entry: EndpointSample, both: list[tuple[Seed, Pair, Pair]], calls: BuildCalls
+    entry: EndpointSample, both: list[tuple[Seed, Pair, Pair]], calls: Mapping[str, DepsLink]
 ) -> list[dict[str, object]]:
     """Second deliveries whose outbound calls that change something differ between the
     builds: in a row, the second delivery's calls; at once, both deliveries' together."""
     groups: dict[tuple[str, str], dict[str, object]] = {}
     for seed, b, c in both:
-        b_made = calls.effects("baseline", _caused(b))
-        c_made = calls.effects("candidate", _caused(c))
+        b_made = outbound(calls, "baseline", _caused(b))
+        c_made = outbound(calls, "candidate", _caused(c))
         if b_made is None or c_made is None:
             return []  # no calls logs, or no trace context: nothing to compare
         for name in sorted(b_made.keys() | c_made.keys()):
