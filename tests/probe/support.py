@@ -1,10 +1,12 @@
 """What the probe tests share: a replay with one probe through the CLI, that probe's part
-of the report it wrote, and a target that starts failing once the replay is done."""
+of the report it wrote, the probe exchanges it logged, and a target that starts failing
+once the replay is done."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -32,6 +34,12 @@ def probe_report(report: dict[str, object], name: str) -> dict[str, object]:
     (probe,) = probes
     assert probe["name"] == name
     return dict(probe)
+
+
+def probe_exchanges(run_dir: Path) -> list[dict[str, Any]]:
+    """The probe exchanges of the run in ``run_dir`` (probes/exchanges.jsonl), in order."""
+    log = (run_dir / "probes" / "exchanges.jsonl").read_bytes()
+    return [orjson.loads(line) for line in log.splitlines()]
 
 
 def breaks_after(served: int) -> Handler:

@@ -19,7 +19,7 @@ from shadowtape.probe.sender import TargetSender
 from shadowtape.replay.http.client import Reply as Got
 from shadowtape.report import read_report
 from tests.probe.service import service
-from tests.probe.support import breaks_after, probe_report, replay
+from tests.probe.support import breaks_after, probe_exchanges, probe_report, replay
 from tests.replay.aserver import Arrival, AsyncServer, Handler, aserve
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Reply
@@ -72,11 +72,7 @@ def test_a_planted_race_is_flagged_on_the_candidate(tmp_path: Path) -> None:
     assert any("race" in r for r in report["gate"]["reasons"])
     assert "race" in report["gate"]["fail_on"]
     # Both answers of the example are in the exchange log.
-    log = [
-        orjson.loads(line)
-        for line in (tmp_path / "run" / "probes" / "exchanges.jsonl").read_bytes().splitlines()
-    ]
-    ids = {r["exchange_id"]: r for r in log}
+    ids = {r["exchange_id"]: r for r in probe_exchanges(tmp_path / "run")}
     alone, at_once = (ids[i] for i in race["exchange_ids"])
     assert (alone["round"], at_once["round"]) == ("alone", "concurrent")
     # The report reads back with its probes, and every format shows them.

@@ -18,7 +18,7 @@ from shadowtape.probe import duplicates
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.replay.http.client import Reply as ClientReply
 from shadowtape.report import read_report
-from tests.probe.support import probe_report, replay
+from tests.probe.support import probe_exchanges, probe_report, replay
 from tests.replay.aserver import Arrival, AsyncServer, Handler, aserve
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Reply
@@ -118,11 +118,7 @@ def test_a_candidate_that_charges_twice_is_flagged(tmp_path: Path) -> None:
     assert in_a_row["compared"] is True
     # Both deliveries on each side, in the exchange log.
     assert len(in_a_row["exchange_ids"]) == 4
-    log = [
-        orjson.loads(line)
-        for line in (tmp_path / "run" / "probes" / "exchanges.jsonl").read_bytes().splitlines()
-    ]
-    ids = {r["exchange_id"]: r for r in log}
+    ids = {r["exchange_id"]: r for r in probe_exchanges(tmp_path / "run")}
     rows = [ids[i] for i in in_a_row["exchange_ids"]]
     assert [(r["target"], r["round"]) for r in rows] == [
         ("baseline", "first"),

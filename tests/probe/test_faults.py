@@ -29,7 +29,7 @@ from shadowtape.probe import Probe, ProbeOptions, run_probes
 from shadowtape.probe.deps_link import DepsPaths
 from tests.e2e.deps_support import DepsProxy, deps_proxy
 from tests.e2e.record_support import kill_group
-from tests.probe.support import probe_report
+from tests.probe.support import probe_exchanges, probe_report
 from tests.replay.helpers import ex, write_tape
 from tests.servers import LoopbackServer, Received, Reply, free_port, serve
 
@@ -192,8 +192,7 @@ def test_a_candidate_answering_200_where_the_baseline_reports_the_503_is_flagged
     assert (calls[-1]["status"], calls[-1]["fault"]) == (200, None)
     # The candidate propagates trace context: its calls were told apart by trace id.
     traced = {str(c["traceparent"]).split("-")[1] for c in calls if c["traceparent"]}
-    log = (tmp_path / "run/probes/exchanges.jsonl").read_bytes().splitlines()
-    sent = [orjson.loads(line) for line in log]
+    sent = probe_exchanges(tmp_path / "run")
     discovered = [e for e in sent if e["round"] == "discover" and e["target"] == "candidate"]
     assert [e["trace_id"] in traced for e in discovered if "/items/" in e["url"]] == [True] * 4
 
@@ -257,8 +256,7 @@ def test_a_candidate_failing_without_any_fault_is_not_probed(tmp_path: Path, dep
     unverified = {u["location"]: u["reason"] for u in probe["unverified"]}
     assert unverified["GET /items/{id}"] == "failing_without_fault"
     assert probe["findings"] == [] and probe["rounds"] == []
-    log = (tmp_path / "run/probes/exchanges.jsonl").read_bytes().splitlines()
-    assert {orjson.loads(line)["round"] for line in log} == {"discover"}
+    assert {e["round"] for e in probe_exchanges(tmp_path / "run")} == {"discover"}
 
 
 def test_one_request_calling_a_dependency_is_too_few(tmp_path: Path, deps: Deps) -> None:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 import pytest
 
-from tests.probe.support import breaks_after, probe_report, replay
+from tests.probe.support import breaks_after, probe_exchanges, probe_report, replay
 from tests.replay.aserver import Arrival, AsyncServer, Handler, aserve
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Reply
@@ -108,11 +108,7 @@ def test_a_quadratic_candidate_is_superlinear_in_limit(tmp_path: Path) -> None:
     assert "superlinear" in report["gate"]["fail_on"]
     assert any("superlinear" in r for r in report["gate"]["reasons"])
     assert largest == 16 * max(LIMITS)
-    log = [
-        orjson.loads(line)
-        for line in (tmp_path / "run" / "probes" / "exchanges.jsonl").read_bytes().splitlines()
-    ]
-    ids = {r["exchange_id"]: r for r in log}
+    ids = {r["exchange_id"]: r for r in probe_exchanges(tmp_path / "run")}
     reference, amplified = (ids[i] for i in found["exchange_ids"])
     assert (reference["target"], amplified["target"]) == ("baseline", "candidate")
     assert amplified["url"] == reference["url"] == f"/api/items?limit={largest}"
