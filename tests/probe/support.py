@@ -1,16 +1,20 @@
 """What the probe tests share: a replay with one probe through the CLI, that probe's part
-of the report it wrote, the probe exchanges it logged, and a target that starts failing
-once the replay is done."""
+of the report it wrote, the probe exchanges it logged, a target that starts failing once
+the replay is done, and fake targets (no sockets) to run a probe's rules against."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
 from shadowtape.cli import main
+from shadowtape.probe.outcome import Outcome
+from shadowtape.probe.sample import EndpointSample, Seed
+from shadowtape.replay.http.client import Reply as ClientReply
 from tests.replay.aserver import Arrival, Handler
 from tests.servers import Reply
 
@@ -52,3 +56,40 @@ def breaks_after(served: int) -> Handler:
         return Reply(200, body=b"{}") if count["n"] <= served else Reply(503, body=b"{}")
 
     return handle
+
+
+class FakeTarget:
+    """A target on no socket, sent to as a probe sends to a ``TargetSender``: it answers
+    JSON with the status and body ``answer`` gives, counts what it is sent, never stops."""
+
+    def __init__(self, role: str) -> None:
+        self.role, self.sent, self.stopped = role, 0, None
+
+    def answer(self, seed: Seed, stage: str) -> tuple[int, object]:
+        raise NotImplementedError
+
+    async def send(
+        self, seed: Seed, *, probe: str, endpoint: str, stage: str
+    ) -> tuple[str, ClientReply]:
+        self.sent += 1
+        status, body = self.answer(seed, stage)
+        raw = orjson.dumps(body)
+        headers = (("Content-Type", "application/json"),)
+        return f"{self.role}-{self.sent}", ClientReply(0, 0, status, "", headers, raw, len(raw))
+
+    def check(self) -> None:
+        return None
+
+
+def fake_findings(
+    run: Callable[..., Awaitable[Outcome]],
+    endpoint: str,
+    seeds: Sequence[Seed],
+    targets: Sequence[FakeTarget],
+    **settings: object,
+) -> list[dict[str, object]]:
+    """The findings of the probe ``run`` on one endpoint's ``seeds``, sent to ``targets``."""
+    outcome = asyncio.run(
+        run([EndpointSample(endpoint, list(seeds))], cast(Any, list(targets)), **settings)
+    )
+    return outcome.findings

@@ -9,16 +9,20 @@ import random
 import time
 import uuid
 from pathlib import Path
-from typing import Any, cast
 
 import orjson
 import pytest
 
 from shadowtape.probe import duplicates
-from shadowtape.probe.sample import EndpointSample, Seed
-from shadowtape.replay.http.client import Reply as ClientReply
+from shadowtape.probe.sample import Seed
 from shadowtape.report import read_report
-from tests.probe.support import probe_exchanges, probe_report, replay
+from tests.probe.support import (
+    FakeTarget,
+    fake_findings,
+    probe_exchanges,
+    probe_report,
+    replay,
+)
 from tests.replay.aserver import Arrival, AsyncServer, Handler, aserve
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Reply
@@ -250,32 +254,25 @@ def test_the_probe_sends_only_to_the_named_targets(tmp_path: Path) -> None:
 # timing, so only a second resource tells a candidate apart.
 
 
-class _Keyed:
+class _Keyed(FakeTarget):
     """A keyed ``POST``: the first delivery of a key creates (201, a new id); a duplicate
     sent at once is told 409 "in progress" or gets the stored answer, at random (like a
     Stripe-style service), or, when ``doubles``, creates again."""
 
     def __init__(self, role: str, rng: random.Random, *, doubles: bool = False) -> None:
-        self.role, self.rng, self.doubles = role, rng, doubles
-        self.sent, self.stopped = 0, None
+        super().__init__(role)
+        self.rng, self.doubles = rng, doubles
         self.keys: dict[str, dict[str, object]] = {}
 
-    async def send(self, seed: Seed, *, probe: str, endpoint: str, stage: str) -> tuple[str, Any]:
-        self.sent += 1
+    def answer(self, seed: Seed, stage: str) -> tuple[int, object]:
         key = dict((k.lower(), v) for k, v in seed.headers)["idempotency-key"]
         created = {"id": f"ch_{self.rng.randrange(10**9)}"}
         if key not in self.keys or (stage == "at_once" and self.doubles):
             self.keys.setdefault(key, created)
-            status, body = 201, created
-        elif stage == "at_once" and self.rng.random() < 0.5:
-            status, body = 409, {"error": "request in progress"}
-        else:
-            status, body = 200, self.keys[key]
-        raw = orjson.dumps(body)
-        return f"{self.role}-{self.sent}", ClientReply(0, 0, status, "", tuple(JSON), raw, len(raw))
-
-    def check(self) -> None:
-        return None
+            return 201, created
+        if stage == "at_once" and self.rng.random() < 0.5:
+            return 409, {"error": "request in progress"}
+        return 200, self.keys[key]
 
 
 KEYED = [
@@ -285,15 +282,14 @@ KEYED = [
 
 
 def _duplicates(candidate: _Keyed, baseline: _Keyed) -> list[dict[str, object]]:
-    outcome = asyncio.run(
-        duplicates.run(
-            [EndpointSample("POST /charges", list(KEYED))],
-            cast(Any, [candidate, baseline]),
-            sample_size=5,
-            allow_mutating=True,
-        )
+    return fake_findings(
+        duplicates.run,
+        "POST /charges",
+        KEYED,
+        (candidate, baseline),
+        sample_size=5,
+        allow_mutating=True,
     )
-    return outcome.findings
 
 
 def test_in_progress_or_replay_at_random_on_identical_targets_is_not_flagged() -> None:

@@ -4,21 +4,18 @@ ids and timestamps included) not, the cap and the safety rules held."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 import uuid
 from pathlib import Path
-from typing import Any, cast
 from urllib.parse import parse_qsl
 
 import orjson
 import pytest
 
 from shadowtape.probe import shapes
-from shadowtape.probe.sample import EndpointSample, Seed
-from shadowtape.replay.http.client import Reply as ClientReply
-from tests.probe.support import probe_report, replay
+from shadowtape.probe.sample import Seed
+from tests.probe.support import FakeTarget, fake_findings, probe_report, replay
 from tests.replay.aserver import Arrival, AsyncServer, Handler, aserve
 from tests.replay.helpers import ex, write_tape
 from tests.servers import Reply
@@ -227,29 +224,24 @@ def test_a_candidate_failing_most_probe_requests_is_stopped_with_the_reason(
 # A candidate failure is confirmed before it is a finding, on fake targets (no sockets).
 
 
-class _Search:
+class _Search(FakeTarget):
     """``GET /search``: 200 with the query echoed; ``flaky`` of all requests answered with
     a transient 503; when ``crashes_past``, a 500 for any ``page`` past it."""
 
     def __init__(
         self, role: str, rng: random.Random, flaky: float = 0.0, crashes_past: int | None = None
     ) -> None:
-        self.role, self.rng, self.flaky, self.crashes_past = role, rng, flaky, crashes_past
-        self.sent, self.stopped = 0, None
+        super().__init__(role)
+        self.rng, self.flaky, self.crashes_past = rng, flaky, crashes_past
 
-    async def send(self, seed: Seed, *, probe: str, endpoint: str, stage: str) -> tuple[str, Any]:
-        self.sent += 1
+    def answer(self, seed: Seed, stage: str) -> tuple[int, object]:
         page = dict(parse_qsl(seed.query)).get("page", "1")
         status, body = 200, {"q": seed.query, "items": []}
         if self.crashes_past is not None and page.isdigit() and int(page) > self.crashes_past:
             status, body = 500, {"error": "IndexError"}
         if self.rng.random() < self.flaky:
             status, body = 503, {"error": "busy"}
-        raw = orjson.dumps(body)
-        return f"{self.role}-{self.sent}", ClientReply(0, 0, status, "", tuple(JSON), raw, len(raw))
-
-    def check(self) -> None:
-        return None
+        return status, body
 
 
 SEARCHES = [
@@ -259,16 +251,15 @@ SEARCHES = [
 
 
 def _shapes(candidate: _Search, baseline: _Search) -> list[dict[str, object]]:
-    outcome = asyncio.run(
-        shapes.run(
-            [EndpointSample("GET /search", list(SEARCHES))],
-            cast(Any, [candidate, baseline]),
-            cap=40,
-            sample_size=3,
-            allow_mutating=False,
-        )
+    return fake_findings(
+        shapes.run,
+        "GET /search",
+        SEARCHES,
+        (candidate, baseline),
+        cap=40,
+        sample_size=3,
+        allow_mutating=False,
     )
-    return outcome.findings
 
 
 def test_a_candidate_with_transient_503s_is_not_a_shape() -> None:
