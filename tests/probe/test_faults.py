@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,11 +25,10 @@ from shadowtape.cli import main
 from shadowtape.deps.calls import read
 from shadowtape.probe import Probe, ProbeOptions, run_probes
 from shadowtape.probe.deps_link import DepsPaths
-from tests.e2e.deps_support import DepsProxy, deps_proxy
-from tests.e2e.record_support import kill_group
+from tests.e2e.deps_support import DepsProxy, behind_proxy, deps_proxy
 from tests.probe.support import probe_exchanges, probe_report
 from tests.replay.helpers import ex, write_tape
-from tests.servers import LoopbackServer, Received, Reply, free_port, serve
+from tests.servers import LoopbackServer, Received, Reply, serve
 
 pytestmark = [
     pytest.mark.e2e,
@@ -88,24 +85,9 @@ def _proxy(tapes: Path) -> Iterator[DepsProxy]:
 @contextmanager
 def _service(proxy: DepsProxy, inventory: str, handling: str, *flags: str) -> Iterator[str]:
     """fault_service.py with ``proxy`` as its HTTP_PROXY; its URL."""
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")}
-    env |= {"HTTP_PROXY": proxy.url, "HTTPS_PROXY": proxy.url}
-    proc = subprocess.Popen(
-        [sys.executable, str(SERVICE), str(port), inventory, handling, *flags],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == b"listening"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        kill_group(proc)
-        if proc.stdout is not None:
-            proc.stdout.close()
+    env = {"HTTP_PROXY": proxy.url, "HTTPS_PROXY": proxy.url}
+    with behind_proxy(SERVICE, inventory, handling, *flags, env=env) as url:
+        yield url
 
 
 @contextmanager
