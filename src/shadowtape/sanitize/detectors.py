@@ -6,20 +6,19 @@ suspicious costs a handful of ``in`` checks. Shape tests (``is_email`` and frien
 used by the pseudonymizer to keep a replacement in the same format as the original.
 
 Every byte scanned here may come from an attacker, so each detector runs in time linear
-in its input: searches use RE2 (``re2``: no backtracking) or scan by hand from a literal.
-Card numbers need look-arounds RE2 lacks and stay with Python's ``re``: every quantifier
-in that pattern is bounded, so a start costs a few dozen steps, whatever follows it. Key
-blocks are found from their literal BEGIN and END lines (each END looked for once) with
-anchored, bounded or possessive ``re`` patterns. Where a checksum exists it is checked
+in its input: searches use RE2 (``re2``: no backtracking) or scan by hand from a literal;
+Python's ``re`` is not used here. Card numbers need look-arounds RE2 lacks: RE2 finds
+candidates in one pass and ``_card_spans`` checks the rest by hand, a bounded look each.
+Key blocks are found from their literal BEGIN and END lines (each END looked for once),
+each line matched by RE2 in a bounded window. Where a checksum exists it is checked
 (Luhn for cards, mod-97 for IBANs, the SSA's rules for SSNs), so look-alikes stay.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import re2
 
@@ -29,13 +28,6 @@ _EMAIL_TEXT = _EMAIL_LOCAL + "@" + _EMAIL_DOMAIN
 #: File names such as ``logo@2x.png`` look like e-mail addresses; these endings are not TLDs.
 _NOT_TLDS = frozenset(
     {"png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "ico", "css", "js", "map", "json"}
-)
-#: Contiguous digits, or groups of four (Amex: 4-6-5) split by one space or dash.
-_CARD_TEXT = (
-    r"[2-6](?<![\w.][2-6])(?:[0-9]{12,18}"
-    r"|[0-9]{3}([ \-])[0-9]{4}\1[0-9]{4}\1[0-9]{4}(?:\1[0-9]{3})?"
-    r"|(?<=3)[0-9]{3}([ \-])[0-9]{6}\2[0-9]{5})"
-    r"(?![\w])(?!\.[0-9])"
 )
 _JWT_TEXT = r"eyJ[A-Za-z0-9_\-]{2,}\.eyJ[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*"
 #: Python's ``\s`` for str, spelled for RE2 (whose ``\s`` is ASCII only).
@@ -103,8 +95,6 @@ _API_KEY_FAMILIES = (
 _FIXED_LENGTH = frozenset({"AKIA", "AIza", "npm_", "SG.", "shpat_", "dop_v1_"})
 _API_KEY_TEXT = "|".join(f"(?:{regex})" for regex, _ in _API_KEY_FAMILIES)
 
-#: Card numbers need look-arounds RE2 lacks; every quantifier in it is bounded.
-CARD = re.compile(_CARD_TEXT)
 _EMAIL_FULL = re2.compile(_EMAIL_TEXT)
 _CARD_FULL = re2.compile(r"\d(?:[ \-]?\d){12,18}")
 _JWT_FULL = re2.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
@@ -124,16 +114,65 @@ class LinearPattern:
     def finditer(self, text: str) -> Iterator[Match]:
         if text.isascii():
             found: Iterator[Match] = self._bytes.finditer(text.encode("ascii"))
-        else:
-            found = self._text.finditer(text)
-        return found
+            return found
+        return _str_matches(self._text, text)
 
     def match(self, text: str) -> Match | None:
-        found: Match | None = self._text.match(text)
-        return found
+        return match_str(self._text, text)
+
+
+#: Lone surrogates (text decoded with surrogateescape) become U+FFFD, one character for
+#: one: RE2 takes UTF-8, which cannot hold them; neither is a word, digit nor space.
+_SURROGATES = dict.fromkeys(range(0xD800, 0xE000), 0xFFFD)
+
+
+def _str_matches(pattern: Any, text: str) -> Iterator[Match]:
+    found = pattern.finditer(text)
+    try:
+        first = next(found, None)
+    except UnicodeEncodeError:
+        found = pattern.finditer(text.translate(_SURROGATES))
+        first = next(found, None)
+    if first is not None:
+        yield first
+        yield from found
+
+
+def fullmatch_str(pattern: Any, text: str) -> Match | None:
+    """``pattern.fullmatch(text)`` for an RE2 pattern compiled from a str, surrogates too
+    (spans are those of ``text``: one character replaced by one)."""
+    try:
+        found: Match | None = pattern.fullmatch(text)
+    except UnicodeEncodeError:
+        found = pattern.fullmatch(text.translate(_SURROGATES))
+    return found
+
+
+def match_str(pattern: Any, text: str) -> Match | None:
+    """``pattern.match(text)`` for an RE2 pattern compiled from a str, surrogates too."""
+    try:
+        found: Match | None = pattern.match(text)
+    except UnicodeEncodeError:
+        found = pattern.match(text.translate(_SURROGATES))
+    return found
 
 
 JWT = LinearPattern(_JWT_TEXT)
+#: A card number's candidates for RE2: after a start of text or a character that is not
+#: part of a word nor a ".", 13-19 digits, 4-4-4-4(-3) groups or Amex 4-6-5 groups. What
+#: RE2 cannot say (one separator throughout, what may follow) ``_card_spans`` checks.
+_CARD_CANDIDATE = LinearPattern(
+    r"(?:^|[^\pL\pN_.])([2-6](?:[0-9]{12,18}"
+    r"|[0-9]{3}[ \-][0-9]{4}[ \-][0-9]{4}[ \-][0-9]{4}(?:[ \-][0-9]{3})?)"
+    r"|3[0-9]{3}[ \-][0-9]{6}[ \-][0-9]{5})"
+)
+#: The same, anchored at a start inside a candidate that did not hold (a bounded window).
+_CARD_AT = re2.compile(
+    r"[2-6](?:[0-9]{12,18}|[0-9]{3}[ \-][0-9]{4}[ \-][0-9]{4}[ \-][0-9]{4}(?:[ \-][0-9]{3})?)"
+    r"|3[0-9]{3}[ \-][0-9]{6}[ \-][0-9]{5}"
+)
+#: The longest candidate: 4-4-4-4-3 digits and four separators.
+_CARD_REACH = 23
 
 
 def luhn_ok(digits: str) -> bool:
@@ -175,11 +214,11 @@ def card_digits(text: str) -> str | None:
 
 
 def is_card(text: str) -> bool:
-    return _CARD_FULL.fullmatch(text) is not None and card_digits(text) is not None
+    return fullmatch_str(_CARD_FULL, text) is not None and card_digits(text) is not None
 
 
 def is_email(text: str) -> bool:
-    return _EMAIL_FULL.fullmatch(text) is not None and _email_tld_ok(text)
+    return fullmatch_str(_EMAIL_FULL, text) is not None and _email_tld_ok(text)
 
 
 def _email_tld_ok(text: str) -> bool:
@@ -187,12 +226,12 @@ def _email_tld_ok(text: str) -> bool:
 
 
 def is_jwt(text: str) -> bool:
-    return text.startswith("eyJ") and _JWT_FULL.fullmatch(text) is not None
+    return text.startswith("eyJ") and fullmatch_str(_JWT_FULL, text) is not None
 
 
 def api_key_prefix(text: str) -> str | None:
     """The known prefix of an API key (kept in its pseudonym), or None if not a key."""
-    if _API_KEY_FULL.fullmatch(text) is None:
+    if fullmatch_str(_API_KEY_FULL, text) is None:
         return None
     for prefix in API_KEY_PREFIXES:
         if text.startswith(prefix):
@@ -292,8 +331,74 @@ def _card_prefilter(text: str) -> bool:
 def holds_card(text: str) -> bool:
     """Whether the card detector would find a card number anywhere in ``text``."""
     return _card_prefilter(text) and any(
-        card_digits(match.group(0)) is not None for match in CARD.finditer(text)
+        card_digits(text[start:end]) is not None for start, end in _card_spans(text)
     )
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _card_end(text: str, start: int, end: int) -> int:
+    """Where the card number RE2 found at ``start:end`` ends, or -1 if it is none.
+
+    The rules RE2 cannot check: the groups share one separator (a fifth group that does
+    not, or that a word follows, is left out), and no word character follows, nor "."
+    and a digit.
+    """
+    sep = text[start + 4]
+    if sep in " -":
+        if end - start == 17:  # Amex: 4-6-5
+            if text[start + 11] != sep:
+                return -1
+        elif text[start + 9] != sep or text[start + 14] != sep:
+            return -1
+        elif end - start == 23:
+            if text[start + 19] == sep and _free_after(text, end):
+                return end
+            end = start + 19
+    return end if _free_after(text, end) else -1
+
+
+def _free_after(text: str, end: int) -> bool:
+    if end >= len(text):
+        return True
+    char = text[end]
+    if _is_word(char):
+        return False
+    return not (char == "." and end + 1 < len(text) and "0" <= text[end + 1] <= "9")
+
+
+def _card_inside(text: str, start: int, end: int, after: int) -> tuple[int, int] | None:
+    """A card number starting after a separator of a candidate that did not hold (its
+    first digit then follows a space or dash), at or after ``after``; bounded work."""
+    for at in range(start + 1, end):
+        if at < after or text[at - 1] not in " -" or not "2" <= text[at] <= "6":
+            continue
+        found = match_str(_CARD_AT, text[at : at + _CARD_REACH])
+        if found is not None:
+            stop = _card_end(text, at, at + found.span()[1])
+            if stop >= 0:
+                return at, stop
+    return None
+
+
+def _card_spans(text: str) -> Spans:
+    """Card numbers as Python's ``re`` found them with look-arounds and a back reference
+    (the test keeps that pattern as the oracle), from RE2's candidates: one pass, and a
+    bounded look inside a candidate that did not hold."""
+    last = 0
+    for found in _CARD_CANDIDATE.finditer(text):
+        start, end = found.span(1)
+        stop = _card_end(text, start, end) if start >= last else -1
+        if stop >= 0:
+            last = stop
+            yield start, stop
+            continue
+        inner = _card_inside(text, start, end, last)
+        if inner is not None:
+            last = inner[1]
+            yield inner
 
 
 #: An address, URL-encoded ("%40") or not, matched in one pass.
@@ -329,36 +434,73 @@ def _api_key_spans(text: str) -> Spans:
 
 # -- Issue 18: key blocks, token formats and PII with checksums --------------------------
 
-_KEY_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
-_KEY_END = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
+_KEY_LINE = r"[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
+_KEY_BEGIN = re2.compile("-----BEGIN " + _KEY_LINE)
+_KEY_END = re2.compile("-----END " + _KEY_LINE)
+#: The longest BEGIN or END line: each is matched in a window this long.
+_KEY_LINE_REACH = len("-----BEGIN ") + 40 + len("PRIVATE KEY BLOCK-----")
 #: What follows a BEGIN line whose END never comes (a key cut by the body cap): armour
-#: headers ("Proc-Type: 4,ENCRYPTED"), base64 lines, JSON-escaped line ends. Possessive.
-_KEY_BODY = re.compile(r"[A-Za-z0-9+/=\s,:\\\-]*+")
+#: headers ("Proc-Type: 4,ENCRYPTED"), base64 lines, JSON-escaped line ends, any
+#: whitespace Python's str.isspace knows.
+_KEY_BODY = re2.compile(
+    r"[A-Za-z0-9+/=,:\\\-\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}"
+    r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*"
+)
+#: The key body is read in pieces this long (RE2 re-encodes what it is given).
+_KEY_BODY_STEP = 64 * 1024
+
+
+def _key_line(pattern: Any, text: str, at: int) -> int:
+    """The end of the BEGIN or END line at ``at``, or -1: a bounded window, once."""
+    found = match_str(pattern, text[at : at + _KEY_LINE_REACH])
+    return -1 if found is None else at + found.span()[1]
+
+
+def _key_end(text: str, start: int) -> tuple[int, int]:
+    """(start, end) of the first END line at or after ``start``, or (-1, -1)."""
+    at = text.find("-----END ", start)
+    while at >= 0:
+        stop = _key_line(_KEY_END, text, at)
+        if stop >= 0:
+            return at, stop
+        at = text.find("-----END ", at + 9)
+    return -1, -1
+
+
+def _key_body_end(text: str, start: int) -> int:
+    """Where the run of key-body characters from ``start`` ends."""
+    at = start
+    while True:
+        piece = text[at : at + _KEY_BODY_STEP]
+        body = match_str(_KEY_BODY, piece)
+        length = 0 if body is None else body.span()[1]
+        at += length
+        if length < len(piece) or not piece:
+            return at
 
 
 def _private_key_spans(text: str) -> Spans:
     """PEM, OpenSSH and PGP private key blocks, from BEGIN to END.
 
     A block with no END (cut short) runs to the end of its base64 lines. Each END is
-    looked for once: BEGIN lines repeated without one cost one scan, not one each.
+    looked for once: BEGIN lines repeated without one cost one scan, not one each. Lines
+    are matched by RE2 in bounded windows, the body in bounded pieces.
     """
     at = text.find("-----BEGIN")
     end_at = -2  # -2: not searched yet; -1: no END after the last search start
+    end_stop = -1
     while at >= 0:
-        begin = _KEY_BEGIN.match(text, at)
-        if begin is None:
+        begin_end = _key_line(_KEY_BEGIN, text, at)
+        if begin_end < 0:
             at = text.find("-----BEGIN", at + 10)
             continue
-        if end_at == -2 or (0 <= end_at < begin.end()):
-            found = _KEY_END.search(text, begin.end()) if "-----END" in text else None
-            end_at = found.start() if found is not None else -1
-            end_stop = found.end() if found is not None else -1
+        if end_at == -2 or (0 <= end_at < begin_end):
+            end_at, end_stop = _key_end(text, begin_end) if "-----END" in text else (-1, -1)
         if end_at >= 0:
             stop = end_stop
         else:
-            body = _KEY_BODY.match(text, begin.end())
-            stop = body.end() if body else begin.end()
-            while stop > begin.end() and text[stop - 1].isspace():
+            stop = _key_body_end(text, begin_end)
+            while stop > begin_end and text[stop - 1].isspace():
                 stop -= 1
         yield at, stop
         at = text.find("-----BEGIN", stop)
@@ -449,7 +591,7 @@ BUILTIN: tuple[Detector, ...] = (
     ),
     Detector("url_password", LinearPattern(_URL_PASSWORD_TEXT), ("://",), group=1),
     Detector("email", hints=("@", "%40"), accept=_email_tld_ok, finder=_email_spans),
-    Detector("card", CARD, accept=_card_accept, prefilter=_card_prefilter),
+    Detector("card", accept=_card_accept, prefilter=_card_prefilter, finder=_card_spans),
     # Issue 18: token formats and PII with checksums.
     Detector("webhook", hints=("hooks.slack.com", "/api/webhooks/"), finder=_webhook_spans),
     Detector("connection", LinearPattern(_CONNECTION_TEXT), _CONNECTION_HINTS, group=1),
