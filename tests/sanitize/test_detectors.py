@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from shadowtape.sanitize.detectors import (
     BUILTIN,
-    _card_spans,
     _private_key_spans,
     api_key_prefix,
     card_digits,
@@ -208,27 +207,7 @@ def test_a_key_block_cut_short_is_removed_from_its_begin_line() -> None:
     assert (start, end) == (2, len(text))
 
 
-# -- Card numbers and key blocks without Python's re: the patterns they replaced are the
-# oracles (look-arounds and a back reference for cards; BEGIN, END and body for keys).
-
-_CARD_ORACLE = re.compile(
-    r"[2-6](?<![\w.][2-6])(?:[0-9]{12,18}"
-    r"|[0-9]{3}([ \-])[0-9]{4}\1[0-9]{4}\1[0-9]{4}(?:\1[0-9]{3})?"
-    r"|(?<=3)[0-9]{3}([ \-])[0-9]{6}\2[0-9]{5})"
-    r"(?![\w])(?!\.[0-9])"
-)
-_CARD_PIECES = st.sampled_from(
-    [
-        *("4111", "2111", "3782", "822463", "10005", "111", "4111111111111111"),
-        *" -.x_\n9é\u0663\u00b2\u00a0",
-    ]
-)
-
-
-@given(st.lists(_CARD_PIECES, max_size=16).map("".join))
-def test_card_spans_are_those_of_the_look_around_pattern(text: str) -> None:
-    assert list(_card_spans(text)) == [m.span() for m in _CARD_ORACLE.finditer(text)]
-
+# -- Key blocks without Python's re: the patterns they replaced are the oracle.
 
 _BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 _END = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
