@@ -12,6 +12,7 @@ from shadowtape.exchange import Exchange
 from shadowtape.importers import CaptureError, Skipped, read_gor
 from shadowtape.importers.gor import MARKER
 from tests.importers.conftest import GOR_FILE
+from tests.record.bombs import bombs
 
 
 def test_corpus_capture(corpus: Path) -> None:
@@ -152,3 +153,14 @@ def test_x_gzip_is_decoded_and_an_undecodable_body_dropped(tmp_path: Path) -> No
     assert (b.request.body, b.request.body_truncated) == (b"", True)
     assert b.redactions == ("request.body: dropped (not decodable as gzip)",)
     assert b"gzip" not in c.request.body and c.request.body_truncated  # a cut one, decoded
+
+
+def test_a_decompression_bomb_is_dropped_saying_so(tmp_path: Path) -> None:
+    header, bomb = bombs()["zstd-zstd-1GiB"]
+    head = f"POST /bomb HTTP/1.1\r\nHost: h\r\nContent-Encoding: {header}\r\n\r\n"
+    path = _capture(tmp_path, [("1 a1 1", head.encode() + bomb), ("1 b1 2", REQ)])
+    bombed, ordinary = [i for i in read_gor(path) if isinstance(i, Exchange)]
+    assert (bombed.request.body, bombed.request.body_truncated) == (b"", True)
+    assert bombed.redactions == ("request.body: dropped (decompressed size over limit)",)
+    assert bombed.tags["gor.request_body"] == "body decompressed size over limit; dropped"
+    assert ordinary.request.path == "/a"

@@ -21,6 +21,7 @@ from shadowtape.importers.bodies import charset_of
 from shadowtape.importers.har import http_version
 from shadowtape.tape import to_batch
 from tests.importers.conftest import HAR_COUNTS
+from tests.record.bombs import bombs
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -446,3 +447,23 @@ def test_any_entry_becomes_an_exchange_or_a_reasoned_skip(
     to_batch(
         [i.exchange if isinstance(i, Exported) else i for i in items if not isinstance(i, Skipped)]
     )
+
+
+def test_a_compressed_body_that_is_a_decompression_bomb_is_dropped(tmp_path: Path) -> None:
+    header, bomb = bombs()["gzip-gzip-1GiB"]
+    entry = _entry()
+    entry["response"]["headers"] = [{"name": "Content-Encoding", "value": header}]
+    entry["response"]["content"] = {
+        "size": 1 << 30,
+        "mimeType": "text/plain",
+        "text": base64.b64encode(bomb).decode(),
+        "encoding": "base64",
+    }
+    path = tmp_path / "bomb.har"
+    path.write_bytes(_har([entry]))
+    [ex] = list(read_har(path))
+    assert isinstance(ex, Exchange) and ex.response is not None
+    assert (ex.response.body, ex.response.body_truncated) == (b"", True)
+    assert ex.response.body_size == 1 << 30
+    assert ex.redactions == ("response.body: dropped (decompressed size over limit)",)
+    assert ex.request.body == b"a+b=c%26d"  # the rest of the entry is intact

@@ -31,6 +31,8 @@ from shadowtape.record.capture import (
     to_exchange,
 )
 from shadowtape.record.stream import Tap
+from shadowtape.sanitize import Sanitizer
+from tests.record.bombs import bombs
 from tests.record.support import make_flow
 
 
@@ -94,18 +96,18 @@ def test_a_body_that_does_not_decode_is_dropped_never_kept_raw() -> None:
     dropped: list[str] = []
     fields = ((b"content-encoding", b"gzip"),)
     assert decode_body(b"not gzip", 8, fields, 100, dropped=dropped.append) == (b"", 8, True)
-    assert dropped == ["gzip"]
+    assert dropped == ["not decodable as gzip"]
 
 
 @pytest.mark.parametrize(
     ("encoded", "header"),
     [
-        (gzip.compress(b"password=hunter2"), "x-gzip"),
-        (gzip.compress(gzip.compress(b"password=hunter2")), "gzip, gzip"),
-        (gzip.compress(b"password=") + gzip.compress(b"hunter2"), "gzip"),
+        (gzip.compress(b"password=hunter2", mtime=0), "x-gzip"),
+        (gzip.compress(gzip.compress(b"password=hunter2", mtime=0), mtime=0), "gzip, gzip"),
+        (gzip.compress(b"password=", mtime=0) + gzip.compress(b"hunter2", mtime=0), "gzip"),
         (zlib.compress(b"password=hunter2"), "deflate"),
         (zlib.compress(b"password=hunter2")[2:-4], "deflate"),
-        (brotli.compress(gzip.compress(b"password=hunter2")), "gzip, br"),
+        (brotli.compress(gzip.compress(b"password=hunter2", mtime=0)), "gzip, br"),
         (zstandard.ZstdCompressor().compress(b"password=hunter2"), "zstd"),
         (b"password=hunter2", "identity"),
     ],
@@ -121,7 +123,7 @@ def test_an_unknown_coding_is_dropped() -> None:
     dropped: list[str] = []
     fields = ((b"Content-Encoding", b"compress"),)
     assert decode_body(b"password=x", 10, fields, 100, dropped=dropped.append)[0] == b""
-    assert dropped == ["compress"]
+    assert dropped == ["not decodable as compress"]
 
 
 def test_a_streamed_body_is_recorded_empty_and_truncated() -> None:
@@ -309,4 +311,43 @@ def test_a_cut_body_that_does_not_decode_is_dropped_never_kept_raw() -> None:
         10_000,
         True,
     )
-    assert dropped == ["gzip, gzip"]
+    assert dropped == ["not decodable as gzip, gzip"]
+
+
+@pytest.mark.parametrize("kind", sorted(bombs()))
+def test_a_decompression_bomb_is_dropped_with_a_redaction_through_the_sanitizer(
+    kind: str,
+) -> None:
+    header, bomb = bombs()[kind]
+    f = make_flow(path="/upload?x=1")
+    assert f.response is not None
+    for message in (f.request, f.response):
+        message.headers["Content-Encoding"] = header
+        message.raw_content = bomb
+    raw = to_exchange(capture(f, 4 << 20), source="s", max_body=1 << 20)
+    clean = Sanitizer(key=b"bomb-key").sanitize(raw)
+    assert clean.response is not None and clean.response.status == 200
+    for side, message in (("request", clean.request), ("response", clean.response)):
+        assert (message.body, message.body_truncated) == (b"", True)
+        assert message.body_size == len(bomb)  # the wire size: the decoded one is unknown
+        assert message.header("content-encoding") == header
+        assert f"{side}.body: dropped (decompressed size over limit)" in clean.redactions
+    assert clean.request.path == "/upload"  # the rest of the exchange is intact
+
+
+def test_a_large_ordinary_body_under_the_limit_is_still_cut_and_kept() -> None:
+    # 20 MB of JSON-like text gzipped: over the body cap, under the 32 MiB limit.
+    body = b'{"rows": [' + b'{"id": 12345, "name": "ordinary"}, ' * 570_000 + b"{}]}"
+    f = make_flow(body=body, encoding="gzip")
+    ex = to_exchange(capture(f, 4 << 20), source="s", max_body=1 << 20)
+    assert ex.response is not None
+    assert ex.response.body == body[: 1 << 20]
+    assert (ex.response.body_size, ex.response.body_truncated) == (len(body), True)
+    assert not ex.redactions
+
+
+def test_the_limit_follows_a_body_cap_above_it() -> None:
+    header, bomb = bombs()["gzip-members-64MiB"]
+    fields = ((b"Content-Encoding", header.encode()),)
+    body, size, cut = decode_body(bomb, len(bomb), fields, 64 << 20)
+    assert (len(body), size, cut) == (64 << 20, 64 << 20, False)

@@ -16,7 +16,7 @@ from shadowtape.replay.prepare.stream import selected
 from shadowtape.results.reader import read_results, read_run, result_parts
 from shadowtape.results.rows import Entry, Gathered, ResultRows, piece_of
 from shadowtape.results.schema import SCHEMA
-from shadowtape.results.writer import ResultsWriter, write_run_json
+from shadowtape.results.writer import STATISTICS_COLUMNS, ResultsWriter, write_run_json
 from shadowtape.tape import TapeFilter
 from tests.replay.helpers import ex, jobs_in_batches, write_tape
 
@@ -224,3 +224,57 @@ def test_a_results_thread_that_died_is_an_error_not_a_wait_for_ever(
     assert time.monotonic() - started < 5
     with pytest.raises(ReplayError, match="stopped unexpectedly"):
         writer.close()
+
+
+PLANTED = "planted-Zq9xW4"
+
+
+def test_no_footer_repeats_a_request_or_response_value(tmp_path: Path) -> None:
+    """Min/max statistics would copy values into the footer, which is never compressed:
+    only columns that cannot hold a recorded or replayed value keep them (as in tapes)."""
+    planted = ex(
+        f"/{PLANTED}",
+        method=f"M{PLANTED}",
+        host=f"{PLANTED}.test",
+        query=f"q={PLANTED}",
+        headers=[("X-Planted", PLANTED)],
+        body=PLANTED.encode(),
+        response_body=PLANTED.encode(),
+    )
+    planted = planted.replace(redactions=(PLANTED,))
+    tape = write_tape(tmp_path / "tape", [planted])
+    [job] = list(selected([str(tape)], TapeFilter()))
+    reply = Reply(
+        sent=1.0,
+        ended=1.5,
+        status=200,
+        reason=PLANTED,
+        head=f"HTTP/1.1 200 {PLANTED}\r\nX-Planted: {PLANTED}".encode(),
+        body=PLANTED.encode(),
+        body_size=len(PLANTED),
+        body_truncated=False,
+    )
+    failed = Reply(sent=1.0, ended=1.2, error_kind=ErrorKind.RESET, error_message=PLANTED)
+    rows = ResultRows("run1", live_baseline=True)
+    replies = {"baseline": reply, "candidate": reply, "secondary": failed, "repeat": failed}
+    rows.add(job, None, 1_000_000, 500_000, 1.0, replies)
+    writer = ResultsWriter(tmp_path)
+    writer.put(rows.take())
+    writer.close()
+    (part,) = (tmp_path / "results").glob("part-*.parquet")
+    [row] = pq.read_table(part).to_pylist()
+    holding = {name for name, value in row.items() if PLANTED in repr(value)}
+    assert {"path", "request_body", "candidate_body", "secondary_error_message"} <= holding
+    data = part.read_bytes()
+    footer_size = int.from_bytes(data[-8:-4], "little")
+    assert PLANTED.encode() not in data[-8 - footer_size : -8]
+    metadata = pq.ParquetFile(part).metadata
+    safe = set(STATISTICS_COLUMNS)
+    assert not safe & holding
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        for index in range(row_group.num_columns):
+            column = row_group.column(index)
+            top = column.path_in_schema.split(".")[0]
+            assert top in SCHEMA.names
+            assert column.is_stats_set == (top in safe), column.path_in_schema

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from shadowtape.sanitize.detectors import (
     BUILTIN,
+    _private_key_spans,
     api_key_prefix,
     card_digits,
     iban_ok,
@@ -202,3 +205,48 @@ def test_a_key_block_cut_short_is_removed_from_its_begin_line() -> None:
     text = f"x\n-----BEGIN RSA PRIVATE KEY-----\n{_PEM_LINE}\n{_PEM_LINE[:7]}"
     [(start, end)] = list(detector.spans(text))
     assert (start, end) == (2, len(text))
+
+
+# -- Key blocks without Python's re: the patterns they replaced are the oracle.
+
+_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
+_END = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
+_BODY = re.compile(r"[A-Za-z0-9+/=\s,:\\\-]*+")
+
+
+def _key_oracle(text: str) -> list[tuple[int, int]]:
+    spans, at = [], 0
+    while (begin := _BEGIN.search(text, at)) is not None:
+        end = _END.search(text, begin.end())
+        if end is not None:
+            stop = end.end()
+        else:
+            body = _BODY.match(text, begin.end())
+            stop = body.end() if body else begin.end()
+            while stop > begin.end() and text[stop - 1].isspace():
+                stop -= 1
+        spans.append((begin.start(), stop))
+        at = stop
+    return spans
+
+
+_KEY_PIECES = st.sampled_from(
+    [
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+        "-----END PRIVATE KEY-----",
+        "-----END PGP PRIVATE KEY BLOCK-----",
+        "-----BEGIN ",
+        "-----END ",
+        "PRIVATE KEY",
+        "MIIE",
+        "AAAA==",
+        "Proc-Type: 4,ENCRYPTED",
+        *"\n\r \u2003\v#x\\é",
+    ]
+)
+
+
+@given(st.lists(_KEY_PIECES, max_size=14).map("".join))
+def test_key_block_spans_are_those_of_the_begin_end_patterns(text: str) -> None:
+    assert list(_private_key_spans(text)) == _key_oracle(text)

@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import orjson
 import pytest
@@ -287,3 +288,61 @@ def test_an_empty_body_is_not_dropped() -> None:
     exchange = login().replace(response=None)
     out = Sanitizer(key=b"k").sanitize(exchange, deadline=Deadline(0.0))
     assert not any(where.startswith("response.") for where in out.redactions)
+
+
+def _users(count: int) -> Exchange:
+    users = [{"email": f"user{i}@example.com", "password": f"pw{i:08d}"} for i in range(count)]
+    body = orjson.dumps({"users": users})
+    return Exchange(
+        request=Request("POST", "api.test", headers=(("Content-Type", "application/json"),)),
+        response=Response(
+            200, headers=(("Content-Type", "application/json"),), body=body, body_size=len(body)
+        ),
+    )
+
+
+def test_a_body_needing_more_redactions_than_the_limit_is_dropped_whole() -> None:
+    exchange = _users(501)  # 1,002 replacements
+    out = Sanitizer(key=b"k").sanitize(exchange)
+    assert out.response is not None
+    assert (out.response.body, out.response.body_truncated) == (b"", True)
+    assert out.response.body_size == len(exchange.response.body)  # type: ignore[union-attr]
+    assert out.redactions == ("response.body: dropped (over 1000 redactions)",)
+    assert out.response.headers == exchange.response.headers  # type: ignore[union-attr]
+
+
+def test_a_body_within_the_limit_is_sanitized_as_usual() -> None:
+    exchange = _users(500)  # 1,000 replacements
+    out = Sanitizer(key=b"k").sanitize(exchange)
+    assert out.response is not None and out.response.body
+    assert b"user7@example.com" not in out.response.body and b"pw00000007" not in out.response.body
+    assert "response.body$.users[*].password" in out.redactions
+
+
+def test_the_limit_is_a_sanitizer_setting_and_holds_for_request_bodies_too() -> None:
+    users = _users(20)
+    body = users.response.body  # type: ignore[union-attr]
+    exchange = users.replace(request=replace(users.request, body=body, body_size=len(body)))
+    out = Sanitizer(key=b"k", max_redactions=10).sanitize(exchange)
+    assert out.request.body == b"" and out.response is not None and out.response.body == b""
+    assert out.redactions == (
+        "request.body: dropped (over 10 redactions)",
+        "response.body: dropped (over 10 redactions)",
+    )
+
+
+def test_a_header_needing_more_redactions_than_the_limit_fails_the_exchange_closed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    value = "; ".join(f"password=pw{i:08d}" for i in range(1001))
+    users = _users(2)
+    exchange = users.replace(
+        request=replace(users.request, headers=(("X-Note", value), ("Content-Type", "x/y")))
+    )
+    with caplog.at_level(logging.WARNING, logger="shadowtape.sanitize"):
+        out = Sanitizer(key=b"k").sanitize(exchange)
+    assert "pw00000007" not in str(out.request.headers)
+    assert out.request.headers[1] == ("Content-Type", "x/y")  # framing kept
+    assert out.response is not None and out.response.body == b""
+    assert "exchange: replaced wholesale (over 1000 redactions in one field)" in out.redactions
+    assert "more than 1000 replacements" in caplog.text and "pw0000" not in caplog.text

@@ -24,7 +24,7 @@ from shadowtape.errors import CaptureError
 from shadowtape.exchange import Exchange, Headers, Request, Response, header_value
 from shadowtape.ids import new_id
 from shadowtape.importers.base import Item, Skipped
-from shadowtape.record.coding import codings, decode
+from shadowtape.record.coding import Undecodable, codings, decode
 
 MARKER = "🐵🙈🙉".encode()
 #: A request waits this long (capture time) for its response before it is written alone.
@@ -51,7 +51,7 @@ class _Message:
     body_size: int
     truncated: bool
     note: str | None
-    #: The Content-Encoding the body did not decode as: the body was dropped.
+    #: Why the body was dropped (``not decodable as gzip``, ``decompressed size over limit``).
     dropped: str | None = None
 
 
@@ -169,13 +169,15 @@ def parse_message(payload: bytes) -> _Message:
     coding = (header_value(frozen, "content-encoding") or "").strip().lower()
     if codings(coding) and body:
         # A chunked body that did not dechunk cannot be decoded either.
-        decoded = decode(body, coding, partial=truncated) if note is None else None
-        if decoded is None:  # never stored as captured: the sanitizer could not read it
-            note = f"body not decodable as {coding}; dropped"
-            return _Message(start_line, frozen, b"", size, True, note, dropped=coding)
-        body = decoded
+        try:
+            if note is not None:
+                raise Undecodable(f"not decodable as {coding}")
+            body, decoded = decode(body, coding, partial=truncated)
+        except Undecodable as exc:  # never stored as captured: the sanitizer could not read it
+            note = f"body {exc}; dropped"
+            return _Message(start_line, frozen, b"", size, True, note, dropped=str(exc))
         if not truncated:
-            size = len(body)
+            size = decoded
     return _Message(start_line, frozen, body, size, truncated, note)
 
 
@@ -241,7 +243,7 @@ def _exchange(request: _Record, response: _Record | None, source: str, file: str
     seconds, nanos = divmod(request.timestamp_ns, 1_000_000_000)
     started = datetime.fromtimestamp(seconds, UTC) + timedelta(microseconds=nanos // 1000)
     dropped = [
-        f"{side}.body: dropped (not decodable as {parsed_as.dropped})"
+        f"{side}.body: dropped ({parsed_as.dropped})"
         for side, parsed_as in (("request", message), ("response", resp_message))
         if parsed_as is not None and parsed_as.dropped
     ]

@@ -34,7 +34,7 @@ from shadowtape.importers.base import Exported, Item, Skipped
 from shadowtape.importers.bodies import decode_base64, text_to_bytes
 from shadowtape.importers.seal import is_sealed
 from shadowtape.record.capture import error_kind
-from shadowtape.record.coding import codings, decode
+from shadowtape.record.coding import TooLarge, Undecodable, codings, decode
 
 _M = TypeVar("_M", Request, Response)
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -238,7 +238,7 @@ def _split_url(url: Any) -> tuple[str, str, int, str, str]:
 
 
 def _request_body(
-    request: dict[str, Any], headers: tuple[tuple[str, str], ...]
+    request: dict[str, Any], headers: tuple[tuple[str, str], ...], removed: list[str]
 ) -> tuple[bytes, int, bool]:
     post = _obj(request.get("postData"))
     content_type = _content_type(headers, post.get("mimeType"))
@@ -246,6 +246,9 @@ def _request_body(
     declared = _num(request.get("bodySize"))
     if isinstance(text, str) and text:
         body = _body(text, post.get("encoding"), content_type, headers, "request body")
+        if body is None:
+            removed.append(f"request.body: dropped ({TooLarge.REASON})")
+            return b"", int(declared) if declared and declared > 0 else 0, True
         return body, len(body), False
     params = _list(post.get("params"))
     if params and "x-www-form-urlencoded" in (content_type or "").lower():
@@ -268,9 +271,10 @@ def _body(
     content_type: str | None,
     headers: tuple[tuple[str, str], ...],
     what: str,
-) -> bytes:
+) -> bytes | None:
     """The bytes of a body HAR gives as ``text``: base64 or text in its content type, with
-    any content coding undone; ``what`` names it in the error."""
+    any content coding undone; ``what`` names it in the error. None: the body expands past
+    ``coding.LIMIT`` (a decompression bomb) and is dropped."""
     if encoding == "base64":
         try:
             body = decode_base64(text)
@@ -281,17 +285,25 @@ def _body(
     return _undo_coding(body, headers)
 
 
-def _undo_coding(body: bytes, headers: tuple[tuple[str, str], ...]) -> bytes:
+def _undo_coding(body: bytes, headers: tuple[tuple[str, str], ...]) -> bytes | None:
     """HAR holds decoded bodies, but some writers keep the compressed bytes (in base64):
-    those are decoded, or the sanitizer could not read them (an ``x-gzip`` password)."""
+    those are decoded, or the sanitizer could not read them (an ``x-gzip`` password).
+    A body that does not decode is kept as it is (it was decoded already); one that
+    expands past the limit gives None."""
     header = ", ".join(v for n, v in headers if n.lower() == "content-encoding")
     if not body or not codings(header):
         return body
-    decoded = decode(body, header)
-    return body if decoded is None else decoded
+    try:
+        return decode(body, header).body
+    except TooLarge:
+        return None
+    except Undecodable:
+        return body
 
 
-def _response(entry: dict[str, Any]) -> tuple[Response | None, ExchangeError | None]:
+def _response(
+    entry: dict[str, Any], removed: list[str]
+) -> tuple[Response | None, ExchangeError | None]:
     response = _obj(entry.get("response"))
     status = response.get("status")
     code = _status(status)
@@ -309,8 +321,12 @@ def _response(entry: dict[str, Any]) -> tuple[Response | None, ExchangeError | N
     size = _num(content.get("size"))
     truncated = False
     if isinstance(text, str):
-        body = _body(text, content.get("encoding"), content_type, headers, "response body")
-        body_size = len(body)
+        decoded = _body(text, content.get("encoding"), content_type, headers, "response body")
+        if decoded is None:
+            removed.append(f"response.body: dropped ({TooLarge.REASON})")
+            body, body_size, truncated = b"", int(size) if size and size > 0 else 0, True
+        else:
+            body, body_size = decoded, len(decoded)
     else:
         body = b""
         body_size = int(size) if size and size > 0 else 0
@@ -366,8 +382,9 @@ def entry_to_exchange(entry: dict[str, Any], *, source: str | None, file: str = 
         # Some writers list cookies only in the cookies array; replay needs the header.
         pairs = "; ".join(f"{c['name']}={c.get('value') or ''}" for c in cookies)
         headers = (*headers, ("Cookie", pairs))
-    body, body_size, truncated = _request_body(request, headers)
-    response, error = _response(entry)
+    removed: list[str] = []
+    body, body_size, truncated = _request_body(request, headers, removed)
+    response, error = _response(entry, removed)
     recorded_at = _started(entry)
     duration, ttfb = _timing(entry, response is not None)
 
@@ -402,6 +419,7 @@ def entry_to_exchange(entry: dict[str, Any], *, source: str | None, file: str = 
         duration_us=duration,
         ttfb_us=ttfb,
         tags=tags,
+        redactions=tuple(removed),
     )
     extra = entry.get("_shadowtape")
     if isinstance(extra, dict) or "_shadowtape_id" in entry:
@@ -420,7 +438,8 @@ def _restore(
         changes["source"] = extra["source"]
     if isinstance(extra.get("tags"), dict):  # the tags, exactly
         changes["tags"] = {str(k): str(v) for k, v in extra["tags"].items()}
-    changes["redactions"] = tuple(str(r) for r in _list(extra.get("redactions")))
+    stored = tuple(str(r) for r in _list(extra.get("redactions")))
+    changes["redactions"] = stored + tuple(r for r in exchange.redactions if r not in stored)
     if "error" in extra:
         stored = extra["error"]
         changes["error"] = None

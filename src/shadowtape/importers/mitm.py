@@ -19,13 +19,14 @@ from shadowtape.errors import CaptureError
 from shadowtape.exchange import Exchange
 from shadowtape.importers.base import Item, Skipped
 from shadowtape.importers.har import read_har
+from shadowtape.record import coding
 from shadowtape.record.capture import capture, to_exchange
 
 _TOO_OLD = re.compile(
     r"mitmproxy (\S+) cannot read files with flow format version \((\d+), (\d+)\)"
 )
 _HAR_STARTS = (b"{", b"\xef\xbb\xbf", b"\x1f\x8b", b"\x78")
-#: No cap: a dump's bodies are imported whole.
+#: No cap: a dump's bodies are imported whole (a content-encoded one up to coding.LIMIT).
 _WHOLE = sys.maxsize
 
 if TYPE_CHECKING:
@@ -41,7 +42,9 @@ def flow_to_exchange(flow: http.HTTPFlow, *, source: str) -> Exchange | Skipped:
     if not flow.request.timestamp_start:
         return Skipped("no request (a placeholder flow from an old dump format)")
     notes: dict[str, str] = {}
-    exchange = to_exchange(capture(flow, _WHOLE), source=source, max_body=_WHOLE, notes=notes)
+    exchange = to_exchange(
+        capture(flow, _WHOLE), source=source, max_body=_WHOLE, notes=notes, limit=coding.LIMIT
+    )
     tags = {f"mitm.{name}": note for name, note in notes.items()}
     if flow.error is None:
         # Still waiting for its response when the dump was written: no error happened.

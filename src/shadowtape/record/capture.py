@@ -206,33 +206,39 @@ def decode_body(
     *,
     dropped: Callable[[str], None] | None = None,
     streamed: bool = False,
+    limit: int | None = None,
 ) -> tuple[bytes, int, bool]:
     """(body kept, decoded size, truncated) for a wire body, decoded and capped.
 
-    Every coding of Content-Encoding is undone (record.coding). A body that does not
-    decode as it claims, whole, cut (the hook or a Tap kept only its first bytes) or
-    ``streamed``, is dropped, empty and truncated, and ``dropped`` is told the encoding:
-    its raw bytes never reach the sanitizer, which could not read them, nor a tape. A
-    streamed body of which nothing was kept (None) is empty and truncated. When a body
-    was cut, its decoded size is unknown and the wire size is reported.
+    Every coding of Content-Encoding is undone (record.coding), keeping the first
+    ``max_body`` bytes. A body that does not decode as it claims, whole, cut (the hook or a
+    Tap kept only its first bytes) or ``streamed``, or that expands past ``limit`` (a
+    decompression bomb; default ``coding.LIMIT`` or ``max_body`` if larger), is dropped,
+    empty and truncated, and ``dropped`` is told why (``not decodable as gzip``,
+    ``decompressed size over limit``): its raw bytes never reach the sanitizer, which
+    could not read them, nor a tape. A streamed body of which nothing was kept (None) is
+    empty and truncated. When a body was cut, its decoded size is unknown and the wire
+    size is reported.
     """
     if raw is None:
         return b"", 0, True
     encoding = _content_encoding(fields)
     cut = raw_size > len(raw)
-    body = raw
-    if coding.codings(encoding):
-        decoded = coding.decode(raw, encoding, partial=cut)
-        if decoded is None:
-            if dropped is not None:
-                dropped(encoding)
-            return b"", raw_size, True
-        body = decoded
-    size = raw_size if cut else len(body)
-    size = max(size, len(body))
-    if len(body) > max_body:
-        return body[:max_body], size, True
-    return body, size, cut
+    if not coding.codings(encoding):
+        size = max(raw_size, len(raw))
+        if len(raw) > max_body:
+            return raw[:max_body], size, True
+        return raw, size, cut
+    if limit is None:
+        limit = max(coding.LIMIT, max_body)
+    try:
+        body, decoded = coding.decode(raw, encoding, partial=cut, keep=max_body, limit=limit)
+    except coding.Undecodable as exc:
+        if dropped is not None:
+            dropped(str(exc))
+        return b"", raw_size, True
+    size = max(raw_size if cut else decoded, len(body))
+    return body, size, cut or decoded > len(body)
 
 
 def _us(start: float | None, end: float | None) -> int | None:
@@ -242,21 +248,27 @@ def _us(start: float | None, end: float | None) -> int | None:
 
 
 def to_exchange(
-    c: Captured, *, source: str, max_body: int, notes: dict[str, str] | None = None
+    c: Captured,
+    *,
+    source: str,
+    max_body: int,
+    notes: dict[str, str] | None = None,
+    limit: int | None = None,
 ) -> Exchange:
     """Build the (still raw, unsanitized) Exchange from a capture.
 
-    A body that did not decode is dropped, with a redaction saying so
-    (``response.body: dropped (not decodable as gzip)``); ``notes``, when given, gets a
-    line for it too (``request_body``, ``response_body``): the dump importer tags them.
+    A body that did not decode, or decoded past ``limit`` (see ``decode_body``), is
+    dropped, with a redaction saying so (``response.body: dropped (not decodable as
+    gzip)``, ``... (decompressed size over limit)``); ``notes``, when given, gets a line
+    for it too (``request_body``, ``response_body``): the dump importer tags them.
     """
     removed: list[str] = []
 
     def drop(side: str) -> Callable[[str], None]:
-        def dropped(encoding: str) -> None:
-            removed.append(f"{side}.body: dropped (not decodable as {encoding})")
+        def dropped(reason: str) -> None:
+            removed.append(f"{side}.body: dropped ({reason})")
             if notes is not None:
-                notes[f"{side}_body"] = f"not decodable as {encoding}; dropped"
+                notes[f"{side}_body"] = f"{reason}; dropped"
 
         return dropped
 
@@ -270,6 +282,7 @@ def to_exchange(
             max_body,
             dropped=drop(side),
             streamed=streamed,
+            limit=limit,
         )
 
     target = _text(c.path)

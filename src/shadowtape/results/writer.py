@@ -27,9 +27,33 @@ from shadowtape.ids import new_id
 from shadowtape.results.heads import headers_column
 from shadowtape.results.priority import lower_this_thread
 from shadowtape.results.rows import Gathered, Piece
-from shadowtape.results.schema import SCHEMA
+from shadowtape.results.schema import SCHEMA, TARGETS
 from shadowtape.tape.schema import HEADERS
 
+#: The only columns whose min/max statistics a part's footer keeps: none can hold a
+#: recorded or replayed value (the footer is not compressed, so statistics would repeat
+#: request and response values in clear, as the tapes' footers do not either).
+STATISTICS_COLUMNS = (
+    "run_id",
+    "exchange_id",
+    "recorded_at",
+    "source",
+    "baseline_mode",
+    "scheduled_at",
+    "lag_us",
+    *(
+        f"{target}_{name}"
+        for target in TARGETS
+        for name in (
+            "status",
+            "body_size",
+            "body_truncated",
+            "error_kind",
+            "latency_us",
+            "service_us",
+        )
+    ),
+)
 #: Results columns copied from the tape's row, and the tape column each comes from.
 _FROM_REQUEST = {
     "exchange_id": "id",
@@ -299,7 +323,9 @@ class ResultsWriter:
             name = f"part-{new_id()}.parquet"
             self._final = self.folder / name
             self._temp = self.folder / f".{name}.tmp"
-            self._writer = pq.ParquetWriter(self._temp, SCHEMA, compression="zstd")
+            self._writer = pq.ParquetWriter(
+                self._temp, SCHEMA, compression="zstd", write_statistics=list(STATISTICS_COLUMNS)
+            )
             self._opened = time.monotonic()
             self._part_rows = 0
         self._writer.write_table(table, row_group_size=max(1, table.num_rows))

@@ -9,6 +9,7 @@ replacement is recorded by location, never by value.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -29,6 +30,11 @@ ECHO_KIND = "secret"
 EXACT_ECHO = 32
 
 
+class TooManyRedactions(BaseException):
+    """Raised by ``Context.record`` past ``Context.limit``: the sanitizer drops the body
+    being sanitized. A BaseException, so no step's ``except Exception`` swallows it."""
+
+
 class Context:
     """Mutable, per call; never shared between threads."""
 
@@ -37,6 +43,7 @@ class Context:
         "_echo_keys",
         "echo",
         "echo_only",
+        "limit",
         "order",
         "outputs",
         "policy",
@@ -64,12 +71,24 @@ class Context:
         self.echo_only = False
         self._echo_keys: list[str] | None = None
         self._echo_index: EchoIndex | None = None
+        #: ``record`` raises TooManyRedactions once ``replaced`` passes this (set by the
+        #: sanitizer around a body step).
+        self.limit = sys.maxsize
 
     # -- recording -------------------------------------------------------------------
 
     def record(self, location: str) -> None:
         self.redactions[location] = None
         self.replaced += 1
+        if self.replaced > self.limit:
+            raise TooManyRedactions
+
+    def expect(self, count: int) -> None:
+        """Raise TooManyRedactions now if ``count`` more replacements would pass the
+        limit: a scanner that finds every value before replacing any calls this as it
+        finds them, so a body packed with fields stops early."""
+        if self.replaced + count > self.limit:
+            raise TooManyRedactions
 
     def secret(self, value: str, location: str) -> str:
         """Replace a value found in a secret position and remember it for echo."""

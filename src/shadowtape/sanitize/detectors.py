@@ -7,11 +7,11 @@ used by the pseudonymizer to keep a replacement in the same format as the origin
 
 Every byte scanned here may come from an attacker, so each detector runs in time linear
 in its input: searches use RE2 (``re2``: no backtracking) or scan by hand from a literal.
-Card numbers need look-arounds RE2 lacks and stay with Python's ``re``: every quantifier
-in that pattern is bounded, so a start costs a few dozen steps, whatever follows it. Key
-blocks are found from their literal BEGIN and END lines (each END looked for once) with
-anchored, bounded or possessive ``re`` patterns. Where a checksum exists it is checked
-(Luhn for cards, mod-97 for IBANs, the SSA's rules for SSNs), so look-alikes stay.
+Card numbers need look-arounds RE2 lacks and stay with one Python ``re`` pattern whose
+quantifiers are all bounded (see ``CARD``). Key blocks are found from their literal
+BEGIN and END lines (each END looked for once), each line matched by RE2 in a bounded
+window. Where a checksum exists it is checked (Luhn for cards, mod-97 for IBANs, the
+SSA's rules for SSNs), so look-alikes stay.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import re2
 
@@ -29,13 +29,6 @@ _EMAIL_TEXT = _EMAIL_LOCAL + "@" + _EMAIL_DOMAIN
 #: File names such as ``logo@2x.png`` look like e-mail addresses; these endings are not TLDs.
 _NOT_TLDS = frozenset(
     {"png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "ico", "css", "js", "map", "json"}
-)
-#: Contiguous digits, or groups of four (Amex: 4-6-5) split by one space or dash.
-_CARD_TEXT = (
-    r"[2-6](?<![\w.][2-6])(?:[0-9]{12,18}"
-    r"|[0-9]{3}([ \-])[0-9]{4}\1[0-9]{4}\1[0-9]{4}(?:\1[0-9]{3})?"
-    r"|(?<=3)[0-9]{3}([ \-])[0-9]{6}\2[0-9]{5})"
-    r"(?![\w])(?!\.[0-9])"
 )
 _JWT_TEXT = r"eyJ[A-Za-z0-9_\-]{2,}\.eyJ[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*"
 #: Python's ``\s`` for str, spelled for RE2 (whose ``\s`` is ASCII only).
@@ -103,8 +96,6 @@ _API_KEY_FAMILIES = (
 _FIXED_LENGTH = frozenset({"AKIA", "AIza", "npm_", "SG.", "shpat_", "dop_v1_"})
 _API_KEY_TEXT = "|".join(f"(?:{regex})" for regex, _ in _API_KEY_FAMILIES)
 
-#: Card numbers need look-arounds RE2 lacks; every quantifier in it is bounded.
-CARD = re.compile(_CARD_TEXT)
 _EMAIL_FULL = re2.compile(_EMAIL_TEXT)
 _CARD_FULL = re2.compile(r"\d(?:[ \-]?\d){12,18}")
 _JWT_FULL = re2.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
@@ -124,16 +115,62 @@ class LinearPattern:
     def finditer(self, text: str) -> Iterator[Match]:
         if text.isascii():
             found: Iterator[Match] = self._bytes.finditer(text.encode("ascii"))
-        else:
-            found = self._text.finditer(text)
-        return found
+            return found
+        return _str_matches(self._text, text)
 
     def match(self, text: str) -> Match | None:
-        found: Match | None = self._text.match(text)
-        return found
+        return match_str(self._text, text)
+
+
+#: Lone surrogates (text decoded with surrogateescape) become U+FFFD, one character for
+#: one: RE2 takes UTF-8, which cannot hold them; neither is a word, digit nor space.
+_SURROGATES = dict.fromkeys(range(0xD800, 0xE000), 0xFFFD)
+
+
+def _str_matches(pattern: Any, text: str) -> Iterator[Match]:
+    found = pattern.finditer(text)
+    try:
+        first = next(found, None)
+    except UnicodeEncodeError:
+        found = pattern.finditer(text.translate(_SURROGATES))
+        first = next(found, None)
+    if first is not None:
+        yield first
+        yield from found
+
+
+def fullmatch_str(pattern: Any, text: str) -> Match | None:
+    """``pattern.fullmatch(text)`` for an RE2 pattern compiled from a str, surrogates too
+    (spans are those of ``text``: one character replaced by one)."""
+    try:
+        found: Match | None = pattern.fullmatch(text)
+    except UnicodeEncodeError:
+        found = pattern.fullmatch(text.translate(_SURROGATES))
+    return found
+
+
+def match_str(pattern: Any, text: str) -> Match | None:
+    """``pattern.match(text)`` for an RE2 pattern compiled from a str, surrogates too."""
+    try:
+        found: Match | None = pattern.match(text)
+    except UnicodeEncodeError:
+        found = pattern.match(text.translate(_SURROGATES))
+    return found
 
 
 JWT = LinearPattern(_JWT_TEXT)
+#: Card numbers need look-arounds and a back reference, which RE2 lacks, so this one
+#: pattern stays with Python's ``re``. Every quantifier in it is bounded, so a try costs
+#: a few dozen steps whatever follows, and a try starts only at a [2-6] after a
+#: character that is not part of a word: linear. (RE2 candidates checked in Python were
+#: measured 5 to 15 times slower on card-dense text: google-re2 builds each match object
+#: in Python.)
+CARD = re.compile(
+    r"[2-6](?<![\w.][2-6])(?:[0-9]{12,18}"
+    r"|[0-9]{3}([ \-])[0-9]{4}\1[0-9]{4}\1[0-9]{4}(?:\1[0-9]{3})?"
+    r"|(?<=3)[0-9]{3}([ \-])[0-9]{6}\2[0-9]{5})"
+    r"(?![\w])(?!\.[0-9])"
+)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -175,11 +212,11 @@ def card_digits(text: str) -> str | None:
 
 
 def is_card(text: str) -> bool:
-    return _CARD_FULL.fullmatch(text) is not None and card_digits(text) is not None
+    return fullmatch_str(_CARD_FULL, text) is not None and card_digits(text) is not None
 
 
 def is_email(text: str) -> bool:
-    return _EMAIL_FULL.fullmatch(text) is not None and _email_tld_ok(text)
+    return fullmatch_str(_EMAIL_FULL, text) is not None and _email_tld_ok(text)
 
 
 def _email_tld_ok(text: str) -> bool:
@@ -187,12 +224,12 @@ def _email_tld_ok(text: str) -> bool:
 
 
 def is_jwt(text: str) -> bool:
-    return text.startswith("eyJ") and _JWT_FULL.fullmatch(text) is not None
+    return text.startswith("eyJ") and fullmatch_str(_JWT_FULL, text) is not None
 
 
 def api_key_prefix(text: str) -> str | None:
     """The known prefix of an API key (kept in its pseudonym), or None if not a key."""
-    if _API_KEY_FULL.fullmatch(text) is None:
+    if fullmatch_str(_API_KEY_FULL, text) is None:
         return None
     for prefix in API_KEY_PREFIXES:
         if text.startswith(prefix):
@@ -329,36 +366,73 @@ def _api_key_spans(text: str) -> Spans:
 
 # -- Issue 18: key blocks, token formats and PII with checksums --------------------------
 
-_KEY_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
-_KEY_END = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
+_KEY_LINE = r"[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
+_KEY_BEGIN = re2.compile("-----BEGIN " + _KEY_LINE)
+_KEY_END = re2.compile("-----END " + _KEY_LINE)
+#: The longest BEGIN or END line: each is matched in a window this long.
+_KEY_LINE_REACH = len("-----BEGIN ") + 40 + len("PRIVATE KEY BLOCK-----")
 #: What follows a BEGIN line whose END never comes (a key cut by the body cap): armour
-#: headers ("Proc-Type: 4,ENCRYPTED"), base64 lines, JSON-escaped line ends. Possessive.
-_KEY_BODY = re.compile(r"[A-Za-z0-9+/=\s,:\\\-]*+")
+#: headers ("Proc-Type: 4,ENCRYPTED"), base64 lines, JSON-escaped line ends, any
+#: whitespace Python's str.isspace knows.
+_KEY_BODY = re2.compile(
+    r"[A-Za-z0-9+/=,:\\\-\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}"
+    r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*"
+)
+#: The key body is read in pieces this long (RE2 re-encodes what it is given).
+_KEY_BODY_STEP = 64 * 1024
+
+
+def _key_line(pattern: Any, text: str, at: int) -> int:
+    """The end of the BEGIN or END line at ``at``, or -1: a bounded window, once."""
+    found = match_str(pattern, text[at : at + _KEY_LINE_REACH])
+    return -1 if found is None else at + found.span()[1]
+
+
+def _key_end(text: str, start: int) -> tuple[int, int]:
+    """(start, end) of the first END line at or after ``start``, or (-1, -1)."""
+    at = text.find("-----END ", start)
+    while at >= 0:
+        stop = _key_line(_KEY_END, text, at)
+        if stop >= 0:
+            return at, stop
+        at = text.find("-----END ", at + 9)
+    return -1, -1
+
+
+def _key_body_end(text: str, start: int) -> int:
+    """Where the run of key-body characters from ``start`` ends."""
+    at = start
+    while True:
+        piece = text[at : at + _KEY_BODY_STEP]
+        body = match_str(_KEY_BODY, piece)
+        length = 0 if body is None else body.span()[1]
+        at += length
+        if length < len(piece) or not piece:
+            return at
 
 
 def _private_key_spans(text: str) -> Spans:
     """PEM, OpenSSH and PGP private key blocks, from BEGIN to END.
 
     A block with no END (cut short) runs to the end of its base64 lines. Each END is
-    looked for once: BEGIN lines repeated without one cost one scan, not one each.
+    looked for once: BEGIN lines repeated without one cost one scan, not one each. Lines
+    are matched by RE2 in bounded windows, the body in bounded pieces.
     """
     at = text.find("-----BEGIN")
     end_at = -2  # -2: not searched yet; -1: no END after the last search start
+    end_stop = -1
     while at >= 0:
-        begin = _KEY_BEGIN.match(text, at)
-        if begin is None:
+        begin_end = _key_line(_KEY_BEGIN, text, at)
+        if begin_end < 0:
             at = text.find("-----BEGIN", at + 10)
             continue
-        if end_at == -2 or (0 <= end_at < begin.end()):
-            found = _KEY_END.search(text, begin.end()) if "-----END" in text else None
-            end_at = found.start() if found is not None else -1
-            end_stop = found.end() if found is not None else -1
+        if end_at == -2 or (0 <= end_at < begin_end):
+            end_at, end_stop = _key_end(text, begin_end) if "-----END" in text else (-1, -1)
         if end_at >= 0:
             stop = end_stop
         else:
-            body = _KEY_BODY.match(text, begin.end())
-            stop = body.end() if body else begin.end()
-            while stop > begin.end() and text[stop - 1].isspace():
+            stop = _key_body_end(text, begin_end)
+            while stop > begin_end and text[stop - 1].isspace():
                 stop -= 1
         yield at, stop
         at = text.find("-----BEGIN", stop)

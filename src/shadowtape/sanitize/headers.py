@@ -18,7 +18,7 @@ import re2
 
 from shadowtape.sanitize import jsonbody, urls
 from shadowtape.sanitize.context import Context, Scope
-from shadowtape.sanitize.detectors import SPACE
+from shadowtape.sanitize.detectors import SPACE, fullmatch_str
 
 Pairs = list[tuple[str, str]]
 
@@ -172,7 +172,7 @@ def _subprotocols(value: str, ctx: Context, where: str) -> str:
 def _base64_json(value: str, ctx: Context, where: str) -> str:
     """A header value that is base64-encoded JSON: decoded, sanitized as JSON, re-encoded."""
     stripped = value.strip()
-    if len(stripped) < _BASE64_MIN or _BASE64.fullmatch(stripped) is None:
+    if len(stripped) < _BASE64_MIN or fullmatch_str(_BASE64, stripped) is None:
         return value
     urlsafe = "-" in stripped or "_" in stripped
     padded = stripped.endswith("=")
@@ -274,10 +274,12 @@ def sanitize(headers: Pairs, ctx: Context, side: str) -> None:
 
 def credential(value: str, ctx: Context, location: str) -> str:
     """``Bearer abc`` -> ``Bearer <pseudonym>``; anything else is replaced whole."""
-    found = _SCHEME.fullmatch(value)
-    if found is None or found.group(1).lower() not in _SCHEMES:
+    found = fullmatch_str(_SCHEME, value)
+    if found is None:
         return ctx.secret(value, location)
-    scheme, space, secret = found.groups()
+    scheme, space, secret = (value[slice(*found.span(group))] for group in (1, 2, 3))
+    if scheme.lower() not in _SCHEMES:
+        return ctx.secret(value, location)
     if scheme.lower() == "basic":
         _remember_basic_password(secret, ctx)
     return f"{scheme}{space}{ctx.secret(secret, location)}"

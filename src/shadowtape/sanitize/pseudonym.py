@@ -70,7 +70,7 @@ class Pseudonymizer:
 
     def digest(self, data: bytes) -> str:
         """A hex pseudonym for raw bytes that are not text (a binary secret)."""
-        return hmac.new(self._key, b"bytes\x00" + data, hashlib.sha256).hexdigest()[:32]
+        return hmac.digest(self._key, b"bytes\x00" + data, "sha256").hex()[:32]
 
     def _compute(self, value: str) -> str:
         if not value:
@@ -88,7 +88,7 @@ class Pseudonymizer:
 
     def _stream(self, seed: str, domain: str, attempt: int, size: int) -> bytes:
         message = f"{domain}\x00{attempt}\x00{seed}".encode("utf-8", "surrogatepass")
-        block = hmac.new(self._key, message, hashlib.sha256).digest()
+        block = hmac.digest(self._key, message, "sha256")
         return block[:size] if size <= len(block) else hashlib.shake_256(block).digest(size)
 
     def _shape(self, value: str, seed: str, domain: str) -> str:

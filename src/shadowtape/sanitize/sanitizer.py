@@ -16,6 +16,13 @@ values replaced wholesale, so a bug costs detail, never a leaked secret.
 A ``Deadline`` bounds one call's time: a body whose step has not started (or, when the
 deadline's ``guard`` interrupts it, not finished) by then is dropped with the redaction
 ``request.body: dropped (sanitize budget)``; everything else is still sanitized.
+
+A body that needs more than ``MAX_BODY_REDACTIONS`` replacements in one pass is dropped
+too (``request.body: dropped (over 1000 redactions)``): each replacement is a keyed
+pseudonym made in Python, so a body packed with secrets would cost far more per byte
+than any other; dropped, it costs at most that many, and nothing in it reaches a tape.
+A header, the URL, the reason phrase or the error message needing that many fails the
+exchange closed.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import contextlib
 import logging
 import os
 import secrets
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
@@ -35,7 +43,7 @@ import re2
 from shadowtape.errors import SanitizeError
 from shadowtape.exchange import Exchange, ExchangeError, Request, Response
 from shadowtape.sanitize import bodies, headers, urls
-from shadowtape.sanitize.context import EXACT_ECHO, Context
+from shadowtape.sanitize.context import EXACT_ECHO, Context, TooManyRedactions
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy, Rules
 
@@ -48,6 +56,8 @@ _PROCESS_KEY = secrets.token_bytes(32)
 _FRAMING = frozenset(
     {"content-type", "content-length", "content-encoding", "transfer-encoding", "date"}
 )
+#: Replacements one body may need in one pass before it is dropped whole.
+MAX_BODY_REDACTIONS = 1000
 
 
 @dataclass(slots=True)
@@ -208,11 +218,19 @@ def resolve_key(key: bytes | None) -> bytes:
 class Sanitizer:
     """Replaces secrets in exchanges with keyed pseudonyms. Thread-safe, no I/O."""
 
-    def __init__(self, key: bytes | None = None, rules: Rules | None = None) -> None:
+    def __init__(
+        self,
+        key: bytes | None = None,
+        rules: Rules | None = None,
+        *,
+        max_redactions: int = MAX_BODY_REDACTIONS,
+    ) -> None:
+        """``max_redactions``: replacements one body may need before it is dropped whole."""
         self.rules = rules or Rules()
         self._policy = Policy.build(self.rules)
         self._pseudo = Pseudonymizer(resolve_key(key))
         self.steps = STEPS
+        self.max_redactions = max_redactions
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], key: bytes | None = None) -> Sanitizer:
@@ -234,6 +252,15 @@ class Sanitizer:
         """
         try:
             return self._sanitize(exchange, deadline)
+        except TooManyRedactions:
+            log.warning(
+                "exchange %s has a header, URL or message needing more than %d "
+                "replacements; its bodies, path, query and header values were replaced "
+                "wholesale",
+                exchange.id,
+                self.max_redactions,
+            )
+            return self._fail_closed(exchange, OVER_REDACTIONS.format(self.max_redactions))
         except Exception as exc:  # never fail the caller; never let a raw value through
             log.error(
                 "sanitizing exchange %s failed (%s); its bodies, path, query and header "
@@ -262,12 +289,12 @@ class Sanitizer:
         starts = []
         for step in self.steps:
             if step.finds_first:
-                _run(step, draft, ctx, deadline)
+                _run(step, draft, ctx, deadline, self.max_redactions)
                 starts.append(len(ctx.order))
             else:
                 starts.append(len(ctx.order))
-                _run(step, draft, ctx, deadline)
-        _late_echo(self.steps, starts, draft, ctx, deadline)
+                _run(step, draft, ctx, deadline, self.max_redactions)
+        _late_echo(self.steps, starts, draft, ctx, deadline, self.max_redactions)
         if not ctx.redactions:
             return exchange
         body = _body(draft.request_headers, request, draft.request_body, draft.request_dropped)
@@ -305,7 +332,9 @@ class Sanitizer:
             tags=dict(draft.tags),
         )
 
-    def _fail_closed(self, exchange: Exchange) -> Exchange:
+    def _fail_closed(self, exchange: Exchange, why: str | None = None) -> Exchange:
+        """Bodies dropped, everything else replaced wholesale; ``why`` is added to the
+        redactions when given."""
         pseudo = self._pseudo
 
         def scrub(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
@@ -337,6 +366,8 @@ class Sanitizer:
             error = ExchangeError(kind=error.kind, message=pseudo(error.message))
         if exchange.tags:
             locations.append("tags")
+        if why is not None:
+            locations.append(why)
         known = set(exchange.redactions)
         return exchange.replace(
             request=new_request,
@@ -376,26 +407,52 @@ def _replace(obj: T, **changes: object) -> T:
 
 #: The redaction of a body dropped because its exchange ran out of time.
 DROPPED_FOR_BUDGET = "{}.body: dropped (sanitize budget)"
+#: The redaction of a body dropped for needing more (``{}``: the side, then the limit).
+DROPPED_FOR_REDACTIONS = "{}.body: dropped (over {} redactions)"
+#: The redaction of an exchange failed closed because another field needed more.
+OVER_REDACTIONS = "exchange: replaced wholesale (over {} redactions in one field)"
 
 
-def _run(step: Step, draft: Draft, ctx: Context, deadline: Deadline | None) -> None:
-    """Run one step; a body step only within the deadline, else its body is dropped."""
-    if step.body is None or deadline is None:
-        step.run(draft, ctx)
+def _run(
+    step: Step,
+    draft: Draft,
+    ctx: Context,
+    deadline: Deadline | None,
+    max_redactions: int = MAX_BODY_REDACTIONS,
+) -> None:
+    """Run one step; a body step only within the deadline and the redaction limit, else
+    its body is dropped."""
+    if step.body is None:
+        # Past the limit here, TooManyRedactions reaches Sanitizer.sanitize: the exchange
+        # is failed closed (a path or header value cannot be dropped like a body).
+        ctx.limit = ctx.replaced + max_redactions
+        try:
+            step.run(draft, ctx)
+        finally:
+            ctx.limit = sys.maxsize
         return
     if getattr(draft, f"{step.body}_dropped"):
         return
-    if not deadline.expired():
+    reason = DROPPED_FOR_BUDGET.format(step.body)
+    if deadline is None or not deadline.expired():
+        ctx.limit = ctx.replaced + max_redactions
         try:
-            with deadline.guard():
+            if deadline is None:
                 step.run(draft, ctx)
+            else:
+                with deadline.guard():
+                    step.run(draft, ctx)
             return
         except OverBudget:
             pass
-    _drop_body(draft, ctx, step.body)
+        except TooManyRedactions:
+            reason = DROPPED_FOR_REDACTIONS.format(step.body, max_redactions)
+        finally:
+            ctx.limit = sys.maxsize
+    _drop_body(draft, ctx, step.body, reason)
 
 
-def _drop_body(draft: Draft, ctx: Context, side: str) -> None:
+def _drop_body(draft: Draft, ctx: Context, side: str, reason: str) -> None:
     if not getattr(draft, f"{side}_body"):
         return
     setattr(draft, f"{side}_body", b"")
@@ -404,7 +461,7 @@ def _drop_body(draft: Draft, ctx: Context, side: str) -> None:
     prefix = f"{side}.body"
     for where in [w for w in ctx.redactions if w.startswith(prefix)]:
         del ctx.redactions[where]
-    ctx.record(DROPPED_FOR_BUDGET.format(side))
+    ctx.record(reason)
 
 
 def _body(
@@ -418,7 +475,12 @@ def _body(
 
 
 def _late_echo(
-    steps: Sequence[Step], starts: list[int], draft: Draft, ctx: Context, deadline: Deadline | None
+    steps: Sequence[Step],
+    starts: list[int],
+    draft: Draft,
+    ctx: Context,
+    deadline: Deadline | None,
+    max_redactions: int,
 ) -> None:
     """Run again, echo only, each step whose fields hold a secret found after it started."""
     if not ctx.order:
@@ -427,7 +489,7 @@ def _late_echo(
     for step, start in zip(steps, starts, strict=True):
         later = [key for keys in ctx.order[start:] for key in keys]
         if later and _holds(step.fields(draft), later):
-            _run(step, draft, ctx, deadline)
+            _run(step, draft, ctx, deadline, max_redactions)
 
 
 def _holds(fields: Sequence[str | bytes], keys: list[str]) -> bool:

@@ -305,6 +305,7 @@ class _Finder:
         if end > start and (known is None or end > known[1]):
             if known is None:
                 heapq.heappush(self._pending, start)
+                self.ctx.expect(len(self.edits) + 1)
             self.edits[start] = (start, end, how)
 
     def _pair(self, found: re.Match[str] | None) -> None:
