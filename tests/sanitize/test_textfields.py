@@ -98,6 +98,8 @@ def test_only_names_around_hints_are_tried_in_large_text() -> None:
         ("app --db-password 'abc 123xyz' --v", "abc 123xyz"),
         ("java -Ddb.password=abc123xyz -jar x", "abc123xyz"),
         ("java -Dpassword=abc123xyz -jar x", "abc123xyz"),
+        ("java -Dpassword=-00000000AAA -jar x", "-00000000AAA"),  # a value with a dash
+        ("app --db-password=--abc123xyz --v", "--abc123xyz"),
         ('password = "abc123xyz";', "abc123xyz"),  # source code
         ("API_KEY='abc123xyz'", "abc123xyz"),
         ("const apiKey = 'abc123xyz';", "abc123xyz"),
@@ -123,6 +125,7 @@ def test_text_formats_of_issue_18(text: str, secret: str) -> None:
         ('<input name="password" type="password"> Remember me<br>', "Remember me"),
         ("status_code: 200\nsort_key: name\n", "status_code: 200\nsort_key: name\n"),
         ("app --verbose now", "app --verbose now"),
+        ("app --password --verbose", "--verbose"),  # after a blank, a dash is a flag
         ("password = \nnext = 1", "next = 1"),
     ],
 )
