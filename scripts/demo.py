@@ -4,8 +4,10 @@
    (baseline and secondary) and the candidate shop, which carries planted assumption gaps;
 2. record a minute of generated production-shaped traffic through `shadowtape record`,
    a reverse proxy in front of the baseline, as a sidecar would in production;
-3. replay the tape against baseline, secondary and candidate side by side, then probe
-   each endpoint with its requests alone and 16 at once (`--probe concurrency`);
+3. replay the tape against baseline, secondary and candidate side by side, then provoke
+   what the recorded traffic never did, with every probe on: requests 16 at once
+   (concurrency), each payment and order delivered twice (duplicates), sizes x4 and x16
+   (scale), parameters at their edges (shapes);
 4. print the summary and say where the HTML report is.
 
 Everything started here is stopped on success, on failure and on Ctrl-C.
@@ -116,9 +118,9 @@ def main() -> int:
                     # Safe here: the demo services are ours and throwaway. Never against
                     # anything that talks to real payment providers.
                     "--allow-mutating",
-                    # Then provoke what the traffic did not: each endpoint's requests
-                    # alone, then 16 at once, on the candidate and the baseline.
-                    "--probe", "concurrency",
+                    # Then provoke, on the candidate and the baseline alike, what the
+                    # traffic did not: overlap, a second delivery, bigger sizes, edges.
+                    "--probe", "concurrency,duplicates,scale,shapes",
                     "--out", str(run / "replay"),
                 ),
                 env=env,

@@ -1,5 +1,6 @@
-"""`make demo` flags exactly its planted gaps, and stops everything it started, also when
-interrupted with Ctrl-C mid-run."""
+"""`make demo` flags exactly its planted gaps, each by the replay or probe that should find
+it (fixtures/demo/gaps.py), and stops everything it started, also when interrupted with
+Ctrl-C mid-run."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from fixtures.demo.gaps import GAPS
+from fixtures.demo.gaps import GAPS, REPLAY
 from tests.procfs import alive, descendants
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +63,20 @@ def _route(endpoint: str) -> str:
     return re.sub(r"\{\w+\}", "{}", endpoint)
 
 
+def _found(report: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(source, route, kind) of every finding: the plain replay's regressions and each
+    probe's findings."""
+    found = {
+        (REPLAY, _route(e["endpoint"]), f["kind"])
+        for e in report["endpoints"]
+        if e["verdict"] == "regression"
+        for f in e["findings"]
+    }
+    for probe in report["probes"]:
+        found |= {(probe["name"], _route(f["endpoint"]), f["kind"]) for f in probe["findings"]}
+    return found
+
+
 @pytest.mark.timeout(420)
 def test_a_short_demo_flags_exactly_the_planted_gaps(tmp_path: Path) -> None:
     demo = subprocess.run(
@@ -75,20 +91,23 @@ def test_a_short_demo_flags_exactly_the_planted_gaps(tmp_path: Path) -> None:
     assert "the gate FAILED, as it should" in demo.stdout
     (report_file,) = tmp_path.glob("demo-*/replay/report.json")
     report = json.loads(report_file.read_text())
-    flagged = {
-        _route(e["endpoint"]): e for e in report["endpoints"] if e["verdict"] == "regression"
-    }
-    assert set(flagged) == {_route(gap.endpoint) for gap in GAPS}
+    expected = {(d.source, _route(gap.endpoint), d.kind) for gap in GAPS for d in gap.detections}
+    assert _found(report) == expected
     # The race: another user's profile, only where the staff app's requests overlapped.
-    race = flagged[_route("GET /api/users/{id}")]
+    (race,) = (e for e in report["endpoints"] if _route(e["endpoint"]) == "GET /api/users/{}")
     assert {(f["kind"], f["location"]) for f in race["findings"]} >= {
         ("body_value", "$.id"),
         ("body_value", "$.name"),
     }
-    # The concurrency probe provokes the race without the staff app's overlap, on the
-    # candidate only, and flags nothing else.
-    (probe,) = report["probes"]
-    assert {(f["endpoint"], f["target"], f["kind"]) for f in probe["findings"]} == {
-        ("GET /api/users/{id}", "candidate", "race")
-    }
-    assert probe["stopped"] == []
+    probes = {probe["name"]: probe for probe in report["probes"]}
+    assert set(probes) == {"concurrency", "duplicates", "scale", "shapes"}
+    assert [p["stopped"] for p in probes.values()] == [[]] * len(probes)
+    # Every finding a probe made is on the candidate: the baseline, under the same
+    # provocation, did nothing a finding is made of.
+    assert {f["target"] for p in probes.values() for f in p["findings"]} == {"candidate"}
+    # The quadratic cart: the candidate's latency grows about as n^2 with the order's lines,
+    # the baseline's linearly at most (the fixed cost of a request flattens both).
+    (growth,) = (f for f in probes["scale"]["findings"] if f["kind"] == "superlinear")
+    assert growth["location"] == "body items[]"
+    candidate, baseline = growth["concurrent_value"]["slope"], growth["alone_value"]["slope"]
+    assert candidate >= 1.5 and baseline <= 1.2, (candidate, baseline)
