@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,22 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
 
 
-def test_ctrl_c_mid_recording_stops_every_process_the_demo_started(tmp_path: Path) -> None:
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _interrupted(
+    tmp_path: Path, seconds: str, step: str, started_enough: Callable[[set[int]], bool]
+) -> None:
+    """Run the demo, Ctrl-C it once ``step`` is printed and ``started_enough`` holds for
+    its processes, and check that it says so, exits 130 and leaves none of them running."""
     demo = subprocess.Popen(
         [sys.executable, "scripts/demo.py"],
         cwd=ROOT,
-        env={**os.environ, "DEMO_SECONDS": "60", "DEMO_RUNS_DIR": str(tmp_path)},
+        env={**os.environ, "DEMO_SECONDS": seconds, "DEMO_RUNS_DIR": str(tmp_path)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -36,17 +48,16 @@ def test_ctrl_c_mid_recording_stops_every_process_the_demo_started(tmp_path: Pat
     started: set[int] = set()
     try:
         for line in demo.stdout:
-            if "Recording" in line:
+            if step in line:
                 break
-        # services, recorder (and its mitmdump worker) and traffic generator are up
-        deadline = time.monotonic() + 20
-        while len(started) < 6 and time.monotonic() < deadline:
+        deadline = time.monotonic() + 30
+        while not started_enough(started) and time.monotonic() < deadline:
             started |= descendants(demo.pid)
-            time.sleep(0.5)
-        assert len(started) >= 6, started
+            time.sleep(0.3)
+        assert started_enough(started), [_cmdline(pid) for pid in started]
         demo.send_signal(signal.SIGINT)
         output = demo.stdout.read()
-        assert demo.wait(60) == 130, output
+        assert demo.wait(90) == 130, output
         assert "interrupted" in output
     finally:
         if demo.poll() is None:
@@ -55,7 +66,19 @@ def test_ctrl_c_mid_recording_stops_every_process_the_demo_started(tmp_path: Pat
     deadline = time.monotonic() + 10
     while any(alive(pid) for pid in started) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert [pid for pid in started if alive(pid)] == []
+    assert [_cmdline(pid) for pid in started if alive(pid)] == []
+
+
+def test_ctrl_c_mid_recording_stops_every_process_the_demo_started(tmp_path: Path) -> None:
+    # services, dependency recorder, recorder (each with its mitmdump worker) and traffic
+    _interrupted(tmp_path, "60", "Recording", lambda started: len(started) >= 8)
+
+
+def test_ctrl_c_mid_replay_stops_the_builds_the_replay_launched(tmp_path: Path) -> None:
+    def builds_up(started: set[int]) -> bool:
+        return sum("fixtures.demo.shop" in _cmdline(pid) for pid in started) >= 3
+
+    _interrupted(tmp_path, "5", "Replaying", builds_up)
 
 
 def _route(endpoint: str) -> str:
