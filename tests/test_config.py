@@ -85,3 +85,34 @@ def test_config_errors_name_the_file_and_the_key(project: Path, text: str, says:
     assert len(lines) == 1, result.stderr
     assert str(project / "shadowtape.toml") in lines[0]
     assert says in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("table", "argv", "sent"),
+    [
+        ("", [], True),
+        ("traceparent = false\n", [], False),
+        ("traceparent = false\n", ["--traceparent"], True),
+        ("", ["--no-traceparent"], False),
+    ],
+)
+def test_traceparent_is_on_unless_the_file_or_a_flag_turns_it_off(
+    tmp_path: Path, table: str, argv: list[str], sent: bool
+) -> None:
+    from shadowtape.cli import build_parser
+    from shadowtape.commands.replay import sending
+    from shadowtape.config import load_config
+
+    path = tmp_path / "shadowtape.toml"
+    path.write_text("[replay]\n" + table)
+    args = build_parser(load_config(path)).parse_args(
+        ["replay", "tapes", "--candidate", "http://127.0.0.1:1", *argv]
+    )
+    assert sending(args)["traceparent"] is sent
+
+
+def test_traceparent_in_the_file_must_be_true_or_false(project: Path) -> None:
+    (project / "shadowtape.toml").write_text('[replay]\ntraceparent = "no"\n')
+    result = run(project, "replay", "tapes", "--candidate", "http://127.0.0.1:1")
+    assert result.returncode == 2
+    assert "[replay] traceparent must be true or false" in result.stderr

@@ -118,6 +118,10 @@ def _hint(word: str, choices: list[str]) -> str:
 
 def _convert(where: str, command: str, key: str, action: argparse.Action, value: Any) -> Any:
     label = f"{where}: [{command}] {key}"
+    if isinstance(action, argparse.BooleanOptionalAction):  # --x / --no-x: x = true|false
+        if not isinstance(value, bool):
+            raise ConfigError(f"{label} must be true or false, not {value!r}")
+        return value if key.replace("_", "-") == action.dest.replace("_", "-") else not value
     if action.nargs == 0 and isinstance(action.const, bool):  # a flag (store_true, ...)
         if not isinstance(value, bool):
             raise ConfigError(f"{label} must be true or false, not {value!r}")

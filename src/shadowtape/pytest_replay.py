@@ -71,7 +71,7 @@ VALUE_FLAGS = (
     "probe-scale-max",
 )
 #: ... and those that take none.
-SWITCH_FLAGS = ("allow-mutating", "keep-host", "insecure")
+SWITCH_FLAGS = ("allow-mutating", "keep-host", "insecure", "no-traceparent")
 #: ``shadowtape replay``'s flags the plugin has its own form of (or no use for).
 OWN_FLAGS = (
     "candidate",
@@ -83,6 +83,7 @@ OWN_FLAGS = (
     "build-timeout",
     "out",
     "progress",
+    "traceparent",  # the default; --shadowtape-no-traceparent turns it off
 )
 #: The plugin's defaults where they differ from the command's.
 TEST_DEFAULTS = {"pace": "asap", "concurrency": "1"}

@@ -63,3 +63,15 @@ def test_mock_reads_only_deps_sources(tmp_path: Path) -> None:
     ]
     launch = prepare(_args(tmp_path, "--mode", "mock"))
     assert "answering from 1 recorded calls" in launch.banner()
+
+
+def test_a_faults_file_is_passed_on_and_checked_when_present(tmp_path: Path) -> None:
+    rules = tmp_path / "svc.faults.json"
+    launch = prepare(_args(tmp_path, "--faults-file", str(rules)))
+    cmd = launch.command(str(tmp_path / "stats.json"))
+    assert f"shadowtape_deps_faults_file={rules}" in cmd
+    rules.write_text('["host=a"]')
+    with pytest.raises(ConfigError, match="no fault given"):
+        prepare(_args(tmp_path, "--faults-file", str(rules)))
+    with pytest.raises(ConfigError, match="its folder does not exist"):
+        prepare(_args(tmp_path, "--faults-file", str(tmp_path / "nowhere" / "f.json")))

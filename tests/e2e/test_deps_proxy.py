@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from shadowtape.deps.calls import read as read_calls
+from shadowtape.deps.control import clear_faults, write_faults
 from tests.e2e.deps_support import client, deps_proxy
 from tests.e2e.record_support import read_tapes
 from tests.servers import Received, Reply, self_signed, serve
@@ -224,3 +225,27 @@ def test_faults_apply_in_mock_mode_too(recorded: dict[str, object]) -> None:
         first = http.get(f"{inventory}/items/1?fields=stock")
         second = http.get(f"{inventory}/items/2")
     assert (first.status_code, second.status_code) == (200, 503)
+
+
+def test_a_faults_file_turns_a_fault_on_and_off_without_a_restart(tmp_path: Path) -> None:
+    tapes = tmp_path / "tapes"
+    rules = tmp_path / "svc.faults.json"
+    with serve(_inventory) as inventory:
+        rule = f"host={inventory.url.removeprefix('http://')},status=503"
+        with (
+            deps_proxy(tapes, "passthrough", "--faults-file", str(rules)) as proxy,
+            client(proxy) as http,
+        ):
+            before = http.get(f"{inventory.url}/items/1")
+            write_faults(rules, [rule])
+            faulted = http.get(f"{inventory.url}/items/1")
+            rules.write_text("[not json")
+            kept = http.get(f"{inventory.url}/items/1")
+            clear_faults(rules)
+            after = http.get(f"{inventory.url}/items/1")
+            assert proxy.stop() == 0, proxy.output()
+    statuses = [r.status_code for r in (before, faulted, kept, after)]
+    assert statuses == [200, 503, 503, 200]
+    assert faulted.headers["X-Shadowtape-Fault"] == rule
+    assert "keeping the previous 1 rule(s)" in proxy.output()
+    assert [c["fault"] for c in read_calls(str(proxy.calls))] == [None, rule, rule, None]

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from shadowtape.exchange import Exchange, Request
 from shadowtape.replay.prepare.jobs import Headers, Wire, serialize
+from shadowtape.replay.rules import tracing
 from shadowtape.replay.rules.options import Shard
 from shadowtape.replay.rules.ordering import CLIENT_TAGS, SESSION_COOKIE, shard_key_of, shard_of
 from shadowtape.replay.rules.safety import SAFE_METHODS, SkipReason, is_safe_method
@@ -180,8 +181,10 @@ class Preparer:
         keep_host: bool,
         extra: Headers,
         repeat_sample: float,
+        traceparent: bool = False,
     ) -> None:
         self.targets = targets
+        self.traceparent = traceparent
         self.allow_mutating = allow_mutating
         self.keep_host = keep_host
         self.extra = extra
@@ -198,7 +201,13 @@ class Preparer:
         job.keys = job.state_keys()
         target_path = f"{job.path}?{job.query}" if job.query else job.path
         for role, target in self.targets.items():
-            headers = wire_headers(job, target, keep_host=self.keep_host, extra=self.extra)
+            headers = wire_headers(
+                job,
+                target,
+                keep_host=self.keep_host,
+                extra=self.extra,
+                traceparent=self.traceparent,
+            )
             data = serialize(job.method, target.prefix + target_path, headers, job.body)
             job.wires[role] = (target.key, data)
         job.repeat = (
@@ -307,10 +316,17 @@ def wire_headers(
     *,
     keep_host: bool = False,
     extra: tuple[tuple[str, str], ...] = (),
+    traceparent: bool = False,
 ) -> tuple[tuple[str, str], ...]:
     """The headers sent to ``target``: Host rewritten (unless kept), hop-by-hop headers
-    dropped, ``extra`` applied; the rest as recorded."""
-    replaced = {ascii_lower(name) for name, _ in extra} if extra else ()
+    dropped, ``extra`` applied; the rest as recorded. With ``traceparent`` (and none in
+    ``extra``), the recorded one is dropped and a placeholder goes first."""
+    replaced = {ascii_lower(name) for name, _ in extra}
+    trace: list[tuple[str, str]] = []
+    if traceparent and "traceparent" not in replaced:
+        recorded = next((v for n, v in request.headers if ascii_lower(n) == "traceparent"), None)
+        trace = [("traceparent", tracing.placeholder(tracing.flags_of(recorded)))]
+        replaced.add("traceparent")
     headers: list[tuple[str, str]] = [
         ("Host", recorded_host(request) if keep_host else target.netloc)
     ]
@@ -324,7 +340,7 @@ def wire_headers(
             headers[0] = ("Host", value)
         else:
             headers.append((name, value))
-    return tuple(headers)
+    return (*trace, *headers)
 
 
 _WANTED = frozenset({"cookie", "authorization", "x-forwarded-for", "x-real-ip", "idempotency-key"})

@@ -43,6 +43,7 @@ _ok = st.builds(
     body=st.one_of(st.none(), st.binary(max_size=300)),
     body_size=st.one_of(st.none(), st.integers(0, 2**40)),
     body_truncated=st.one_of(st.none(), st.booleans()),
+    trace_id=st.one_of(st.none(), st.text("0123456789abcdef", min_size=32, max_size=32)),
 )
 _failed = st.builds(
     Reply,
@@ -50,6 +51,7 @@ _failed = st.builds(
     ended=st.floats(10, 20),
     error_kind=st.sampled_from(list(ErrorKind)),
     error_message=_text,
+    trace_id=st.one_of(st.none(), st.text("0123456789abcdef", min_size=32, max_size=32)),
 )
 _replies = st.dictionaries(st.sampled_from(TARGETS), st.one_of(_ok, _failed), max_size=4)
 
@@ -92,6 +94,7 @@ def _fields(r: Reply, due: float | None, target: str) -> dict[str, object]:
         "error_message": r.error_message,
         "latency_us": round((r.ended - start) * 1e6),
         "service_us": round((r.ended - r.sent) * 1e6),
+        "trace_id": r.trace_id,
     }
 
 
@@ -106,6 +109,7 @@ _KINDS = {
     "error_message": pa.string(),
     "latency_us": pa.int64(),
     "service_us": pa.int64(),
+    "trace_id": pa.string(),
 }
 
 

@@ -42,6 +42,7 @@ def _write(run_dir: Path) -> None:
         body=b"hi",
         body_size=2,
         body_truncated=False,
+        trace_id="4bf92f3577b34da6a3ce929d0e0e4736",
     )
     failed = Reply(sent=10.0, ended=10.2, error_kind=ErrorKind.RESET, error_message="reset")
     rows.add(done, None, 1_000_000, 500_000, 10.0, {"candidate": ok, "repeat": failed})
@@ -69,6 +70,9 @@ def test_rows_round_trip_with_corrected_and_uncorrected_latency(tmp_path: Path) 
     assert done["candidate_service_us"] == 250_000  # from the actual send
     assert done["repeat_error_kind"] == "reset" and done["repeat_status"] is None
     assert done["repeat_latency_us"] == done["repeat_service_us"] == 200_000
+    # The trace id sent; none to the repeat here, and none to the recorded baseline.
+    assert done["candidate_trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert done["repeat_trace_id"] is None and done["baseline_trace_id"] is None
     assert done["request_headers"] == [{"name": "X", "value": "y"}]
     assert done["path"] == "/ok" and skipped["path"] == "/skipped"
     assert skipped["request_headers"] == [] and skipped["method"] == "POST"
@@ -78,7 +82,7 @@ def test_rows_round_trip_with_corrected_and_uncorrected_latency(tmp_path: Path) 
 def test_parts_carry_the_results_version(tmp_path: Path) -> None:
     _write(tmp_path)
     (part,) = (tmp_path / "results").glob("part-*.parquet")
-    assert pq.ParquetFile(part).schema_arrow.metadata[b"shadowtape.results_version"] == b"1.2"
+    assert pq.ParquetFile(part).schema_arrow.metadata[b"shadowtape.results_version"] == b"1.3"
 
 
 def test_pieces_from_several_tape_batches_are_assembled_in_order(tmp_path: Path) -> None:

@@ -53,6 +53,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "reset, delay=2s; with rate=0.5 or paths=/api/*); repeatable",
     )
     parser.add_argument(
+        "--faults-file",
+        default="",
+        metavar="PATH",
+        help="more fault rules, a JSON list of --fault rules re-read whenever the file "
+        "changes (missing: none); e.g. written with shadowtape.deps.control.write_faults",
+    )
+    parser.add_argument(
         "--name",
         default="",
         metavar="NAME",

@@ -208,6 +208,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="'NAME: VALUE'",
         help="add or replace a header on every request; $VAR expands from the environment",
     )
+    safety.add_argument(
+        "--traceparent",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="send a W3C traceparent with a fresh trace id on every request to every target, "
+        "in place of the recorded one (its trace flags kept), so the calls a build makes can "
+        "be told apart by request (default: on; config: traceparent = false)",
+    )
     add_selection_arguments(parser)
     select = parser.add_argument_group("selection, continued")
     select.add_argument(
@@ -382,6 +390,7 @@ def sending(args: argparse.Namespace) -> dict[str, Any]:
         "shard": args.shard,
         "repeat_sample": _repeat_sample(args),
         "verify_tls": _verify_tls(args),
+        "traceparent": bool(args.traceparent),
         **_pacing(args),
     }
 
@@ -527,6 +536,7 @@ def probe_options(args: argparse.Namespace, analysis: dict[str, Any]) -> Any:
         keep_host=args.keep_host,
         headers=tuple(parse_header(h) for h in args.header),
         verify_tls=_verify_tls(args),
+        traceparent=bool(args.traceparent),
         routes=tuple(routes),
         diff=analysis["settings"].diff,
     )

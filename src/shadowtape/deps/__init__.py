@@ -2,6 +2,8 @@
 
 - ``modes``: record, mock, passthrough.
 - ``faults``: the ``--fault`` grammar and which rule applies to a call.
+- ``control``: runtime fault control: the ``--faults-file`` a running proxy re-reads, and
+  ``write_faults`` / ``clear_faults`` to change it.
 - ``mocks``: the recorded ``deps:*`` calls a mock answers from, read before the proxy starts.
 - ``match``: the fallback order a live call is matched to recorded ones in.
 - ``calls``: the calls log, one JSON line per call (what the ledger and attribution read).

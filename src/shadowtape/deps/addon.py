@@ -2,8 +2,10 @@
 
 It runs in mitmdump's regular (forward) proxy mode beside the ``Recorder``
 (``DepsRecorder``, which records what a dependency really answered: never a fault or a
-mock). Per call, in the ``request`` hook: a matching ``--fault`` rule is applied (a
-delay goes on to the rest; a status, a reset or a timeout ends the call there); in mock
+mock). Per call, in the ``request`` hook: the first matching fault rule (``--fault``
+rules, then those of the ``--faults-file``, which ``control`` re-reads when it changes)
+is applied (a delay goes on to the rest; a status, a reset or a timeout ends the call
+there); in mock
 mode the call is answered from the recorded calls (``match``) or with a 502 carrying
 ``X-Shadowtape-Unmatched: 1``, and the real host is never contacted. Every call ends as
 one line in the calls log (``calls``).
@@ -19,7 +21,7 @@ from typing import Any, Optional
 
 from mitmproxy import ctx, exceptions, http
 
-from shadowtape.deps import calls, faults
+from shadowtape.deps import calls, control, faults
 from shadowtape.deps.match import Matcher
 from shadowtape.deps.mocks import Recorded, read
 from shadowtape.deps.modes import DepsMode
@@ -52,6 +54,7 @@ class DepsProxy:
         self.mode = DepsMode.PASSTHROUGH
         self.rules: tuple[faults.FaultRule, ...] = ()
         self.matcher: Matcher | None = None
+        self.faults_file: control.FaultsFile | None = None
         self.log: calls.CallsLog | None = None
         #: Calls a timeout or delay fault holds: logged at stop if still held then.
         self._held: set[http.HTTPFlow] = set()
@@ -71,6 +74,13 @@ class DepsProxy:
             [],
             "Fault rules (host=NAME[:PORT],status=CODE|timeout|reset|delay=DURATION"
             "[,rate=SHARE][,paths=GLOB]); repeat --set to give several.",
+        )
+        loader.add_option(
+            "shadowtape_deps_faults_file",
+            Optional[str],  # noqa: UP045
+            None,
+            "A JSON list of fault rules, re-read whenever it changes; its rules come after "
+            "shadowtape_deps_fault's. Missing: none; bad: the previous ones are kept.",
         )
         loader.add_option(
             "shadowtape_deps_mocks",
@@ -97,6 +107,9 @@ class DepsProxy:
                 self.rules = faults.parse_all(list(opts.shadowtape_deps_fault))
             except ConfigError as exc:
                 raise _bad(str(exc)) from None
+        if "shadowtape_deps_faults_file" in updated:
+            path = opts.shadowtape_deps_faults_file
+            self.faults_file = control.FaultsFile(path) if path else None
         if updated & {"shadowtape_deps_mode", "shadowtape_deps_mocks"}:
             self.matcher = None
             if self.mode is DepsMode.MOCK:
@@ -119,7 +132,10 @@ class DepsProxy:
 
     async def request(self, flow: http.HTTPFlow) -> None:
         rq = flow.request
-        rule = faults.choose(self.rules, rq.host, rq.port, rq.path.split("?", 1)[0])
+        rules = self.rules
+        if self.faults_file is not None:
+            rules += self.faults_file.rules()
+        rule = faults.choose(rules, rq.host, rq.port, rq.path.split("?", 1)[0])
         if rule is not None:
             flow.metadata[_FAULT] = rule.text
             if rule.kind is faults.FaultKind.STATUS:

@@ -16,7 +16,7 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shadowtape.deps import faults
+from shadowtape.deps import control, faults
 from shadowtape.deps.mocks import SOURCE_PREFIX, Recorded, dump, load
 from shadowtape.deps.modes import DepsMode
 from shadowtape.errors import ConfigError
@@ -49,6 +49,8 @@ class DepsLaunch:
     confdir: str
     calls: str
     rules: tuple[faults.FaultRule, ...]
+    #: The ``--faults-file`` (absolute), or "" for none.
+    faults_file: str = ""
     recorded: list[Recorded] = field(default_factory=list)
     label: str = "shadowtape deps"
 
@@ -71,6 +73,8 @@ class DepsLaunch:
             "shadowtape_deps_name": self.name,
             "shadowtape_deps_calls": self.calls,
         }
+        if self.faults_file:
+            settings["shadowtape_deps_faults_file"] = self.faults_file
         if self.mode is DepsMode.RECORD:
             settings |= {"shadowtape_tapes": self.args.tapes, "shadowtape_source": self.source}
             if self.args.rules:
@@ -112,6 +116,8 @@ class DepsLaunch:
             DepsMode.PASSTHROUGH: "forwarding",
         }[self.mode]
         faulted = f"; {len(self.rules)} fault rule(s)" if self.rules else ""
+        if self.faults_file:
+            faulted += f"; fault rules also from {self.faults_file}"
         trust = " ".join(f"{name}={self.ca_cert}" for name in CA_VARIABLES)
         return (
             f"shadowtape deps ({self.mode.value}): proxy on {proxy}; {what}{faulted}; "
@@ -152,4 +158,18 @@ def prepare(args: argparse.Namespace) -> DepsLaunch:
     for flag, path in (("--upstream-ca", args.upstream_ca), ("--rules", args.rules)):
         if path and not os.path.isfile(path):
             raise ConfigError(f"{flag} {path}: no such file")
-    return DepsLaunch(args, host, port, mode, name, confdir, calls, rules, recorded)
+    faults_file = _faults_file(args.faults_file)
+    return DepsLaunch(args, host, port, mode, name, confdir, calls, rules, faults_file, recorded)
+
+
+def _faults_file(given: str) -> str:
+    """The ``--faults-file`` as an absolute path; one that exists must already be valid,
+    and its folder must exist (the file itself may come later)."""
+    if not given:
+        return ""
+    path = os.path.abspath(given)
+    if not os.path.isdir(os.path.dirname(path)):
+        raise ConfigError(f"--faults-file {given}: its folder does not exist")
+    if os.path.exists(path):
+        control.parse_file(path)
+    return path

@@ -82,7 +82,13 @@ async def run_probes_async(run_dir: Path, options: ProbeOptions) -> Path:
                 await stack.enter_async_context(client)
                 senders.append(
                     TargetSender(
-                        role, url, client, log, keep_host=options.keep_host, headers=options.headers
+                        role,
+                        url,
+                        client,
+                        log,
+                        keep_host=options.keep_host,
+                        headers=options.headers,
+                        traceparent=options.traceparent,
                     )
                 )
             for probe, start in _runs(samples, senders, options).items():

@@ -67,6 +67,8 @@ class ProbeOptions:
     keep_host: bool = False
     headers: tuple[tuple[str, str], ...] = ()
     verify_tls: bool = True
+    #: A fresh traceparent on every probe request, as the replay sends.
+    traceparent: bool = True
     #: The user's routes, so endpoints are named as the report names them.
     routes: tuple[Route, ...] = field(default_factory=tuple)
     #: How answers are compared (the report's tolerance and header policy).

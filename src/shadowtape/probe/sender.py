@@ -74,6 +74,7 @@ class TargetSender:
         *,
         keep_host: bool,
         headers: tuple[tuple[str, str], ...],
+        traceparent: bool = True,
     ) -> None:
         self.role = role
         self.target = Target.parse(url, role=role)
@@ -81,6 +82,7 @@ class TargetSender:
         self.log = log
         self.keep_host = keep_host
         self.headers = headers
+        self.traceparent = traceparent
         self.sent = 0
         self.failed = 0
         #: Why the probes stopped sending to this target; None while they go on.
@@ -98,6 +100,7 @@ class TargetSender:
             recorded_host=seed.host,
             keep_host=self.keep_host,
             extra=self.headers,
+            traceparent=self.traceparent,
         )
         data = serialize(
             request.method, request.url[len(self.target.origin) :], request.headers, request.body

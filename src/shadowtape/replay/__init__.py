@@ -16,6 +16,7 @@ docs/results-format.md). A request goes rules -> prepare -> engine -> http -> re
     rules/ordering.py     requests that share state: kept in the order the recording
                           shows (--ordering), and in one shard
     rules/schedule.py     when each request is due, and how late the replayer ran
+    rules/tracing.py      the fresh W3C traceparent each request carries, per target
     rules/inflight.py     mean requests in flight, recorded and achieved
     prepare/stream.py     the selection: tapes read per source, merged, sharded, fed to the loop
     prepare/jobs.py       a batch of requests prepared to send (Plan, Prepared, Job)
@@ -164,6 +165,7 @@ def replay(
     repeat_sample: float = 0.1,
     verify_tls: bool = True,
     abort_after: int = DEFAULT_ABORT_AFTER,
+    traceparent: bool = True,
     progress: str = "off",
     progress_interval: float = 10.0,
     handle_signals: bool = True,
@@ -185,6 +187,8 @@ def replay(
     overlap in the recording, "strict" all of them, in recorded order, "none" none.
     A target that answers none of its first ``abort_after`` requests
     (refused, reset, timed out) stops the run with a TargetDownError; 0 never stops.
+    ``traceparent`` sends a W3C traceparent with a fresh trace id on every request to
+    every target (in place of the recorded one, its trace flags kept).
     ``progress`` is "auto", "bar", "lines" or "off". With ``handle_signals``, Ctrl-C and
     SIGTERM stop the run cleanly (the results so far are kept, run.json says
     ``interrupted``), when called from the main thread.
@@ -211,6 +215,7 @@ def replay(
         repeat_sample=repeat_sample,
         verify_tls=verify_tls,
         abort_after=abort_after,
+        traceparent=traceparent,
     )
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         return runner.run(

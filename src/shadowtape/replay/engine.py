@@ -180,6 +180,7 @@ class Run:
                 "repeat_sample": o.repeat_sample if not o.live_baseline else None,
                 "body_cap": o.body_cap,
                 "verify_tls": o.verify_tls,
+                "traceparent": o.traceparent,
                 "filters": {
                     "methods": list(f.methods),
                     "hosts": list(f.hosts),

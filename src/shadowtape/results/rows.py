@@ -37,6 +37,8 @@ class Response(Protocol):
     body_truncated: bool | None
     error_kind: ErrorKind | None
     error_message: str | None
+    #: The trace id of the traceparent sent, if one was.
+    trace_id: str | None
     sent: float
     ended: float
 
@@ -195,6 +197,7 @@ class _Target:
         "service",
         "size",
         "status",
+        "trace_id",
         "truncated",
     )
 
@@ -210,6 +213,7 @@ class _Target:
         self.error_message = _Bytes(pa.string(), nulls)
         self.latency = _Ints("q", pa.int64(), nulls)
         self.service = _Ints("q", pa.int64(), nulls)
+        self.trace_id = _Bytes(pa.string(), nulls)
         #: Every column, in _TARGET_COLUMNS' order.
         self._all: tuple[_Ints | _Bytes, ...] = (
             self.status,
@@ -222,6 +226,7 @@ class _Target:
             self.error_message,
             self.latency,
             self.service,
+            self.trace_id,
         )
 
     def add(self, reply: Response, start: float) -> None:
@@ -239,6 +244,7 @@ class _Target:
         self.error_message.add_text(reply.error_message)
         self.latency.add(round((reply.ended - start) * 1e6))
         self.service.add(round((reply.ended - reply.sent) * 1e6))
+        self.trace_id.add_text(reply.trace_id)
 
     def skip(self) -> None:
         """No request went to this target in this row: every field is null."""

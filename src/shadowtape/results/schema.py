@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from shadowtape.tape.schema import HEADERS
 
-RESULTS_VERSION = "1.2"
+RESULTS_VERSION = "1.3"
 RESULTS_MAJOR = 1
 #: Parquet key-value metadata of every part, and run.json's key, holding the version.
 VERSION_KEY = b"shadowtape.results_version"
@@ -49,6 +49,8 @@ TARGET_FIELDS: list[tuple[str, pa.DataType]] = [
     ("error_message", pa.string()),
     ("latency_us", pa.int64()),
     ("service_us", pa.int64()),
+    # The trace id of the traceparent sent (1.3); null when none was.
+    ("trace_id", pa.string()),
 ]
 for _target in TARGETS:
     _FIELDS.extend((f"{_target}_{name}", kind) for name, kind in TARGET_FIELDS)

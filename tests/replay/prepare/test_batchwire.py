@@ -32,6 +32,7 @@ def _reference(
     allow_mutating: bool,
     keep_host: bool,
     extra: Headers,
+    traceparent: bool = False,
 ) -> tuple[list[str | None], list[bytes | None]]:
     prepare = Preparer(
         {"candidate": target},
@@ -39,6 +40,7 @@ def _reference(
         keep_host=keep_host,
         extra=extra,
         repeat_sample=0.0,
+        traceparent=traceparent,
     )
     jobs = [prepare(job) for job in jobs_from_batch(batch)]
     wires = [job.wires["candidate"][1] if "candidate" in job.wires else None for job in jobs]
@@ -52,16 +54,21 @@ def _both(
     allow_mutating: bool = False,
     keep_host: bool = False,
     extra: Headers = (),
+    traceparent: bool = False,
 ) -> tuple[list[str | None], list[bytes | None]]:
     skip = skip_column(batch, allow_mutating=allow_mutating)
-    wire = wire_column(batch, target, keep_host=keep_host, extra=extra, send=skip.is_null())
+    wire = wire_column(
+        batch, target, keep_host=keep_host, extra=extra, send=skip.is_null(),
+        traceparent=traceparent,
+    )  # fmt: skip
     skip.validate(full=True)
     wire.validate(full=True)
     assert wire.type == pa.large_binary()
     got = skip.to_pylist(), wire.to_pylist()
     assert got == _reference(
-        batch, target, allow_mutating=allow_mutating, keep_host=keep_host, extra=extra
-    )
+        batch, target, allow_mutating=allow_mutating, keep_host=keep_host, extra=extra,
+        traceparent=traceparent,
+    )  # fmt: skip
     return got
 
 
@@ -98,6 +105,23 @@ def test_a_post_carries_its_body_and_length_and_can_keep_its_host() -> None:
     assert _both(batch, TARGET) == (["mutating"], [None])
     _, wire = _both(batch, TARGET, allow_mutating=True, keep_host=True)
     assert wire == [b"POST /v2/ HTTP/1.1\r\nHost: a.test:81\r\nContent-Length: 2\r\n\r\n{}"]
+
+
+def test_the_recorded_traceparent_gives_way_to_a_placeholder_with_its_flags() -> None:
+    recorded = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+    rows = [
+        {"request_headers": [{"name": "traceparent", "value": recorded}]},
+        {"request_headers": [{"name": "Traceparent", "value": "garbage"}]},
+        {"request_headers": []},
+    ]
+    _, wires = _both(_batch(rows), TARGET, traceparent=True)
+    zeros = "00-" + "0" * 32 + "-" + "0" * 16
+    assert [w.split(b"\r\n")[1] if w else None for w in wires] == [
+        f"traceparent: {zeros}-00".encode(),
+        f"traceparent: {zeros}-01".encode(),
+        f"traceparent: {zeros}-01".encode(),
+    ]
+    assert all(w is not None and w.count(b"raceparent") == 1 for w in wires)
 
 
 def test_each_unsafe_row_gets_its_reason_and_no_bytes() -> None:
@@ -165,8 +189,16 @@ _METHODS = ["GET", "get", "Get", "HEAD", "OPTIONS", "POST", "PUT", "DELETE", "CO
             "connect", "G3T", "GE T", "G\u00c9T", "OPTION\u017f", "", None]  # fmt: skip
 _NAMES = ["Host", "HOST", "host", "Connection", "KEEP-ALIVE", "Transfer-Encoding",
           "content-length", "Te", "Accept-Encoding", "accept-encoding", "X-Token", "x-token",
-          "Cookie", "\u212aeep-alive", "Proxy-Author\u0130zation"]  # fmt: skip
-_VALUES = ["", "h.test", "a.test:81", "gzip, br"]
+          "Cookie", "\u212aeep-alive", "Proxy-Author\u0130zation", "traceparent",
+          "TraceParent"]  # fmt: skip
+_VALUES = ["", "h.test", "a.test:81", "gzip, br",
+           "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+           "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03",
+           "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+           "00-00000000000000000000000000000000-00f067aa0ba902b7-00",
+           "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-00",
+           "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-00",
+           "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-x"]  # fmt: skip
 
 
 @st.composite
@@ -215,7 +247,9 @@ _targets = st.builds(
 )
 _extra = st.lists(
     st.tuples(
-        st.sampled_from(["Host", "HOST", "X-Token", "accept-encoding", "Connection", "X-New"]),
+        st.sampled_from(
+            ["Host", "HOST", "X-Token", "accept-encoding", "Connection", "X-New", "Traceparent"]
+        ),
         st.sampled_from(["v", "h.example", "\u00e9"]),
     ),
     max_size=3,
@@ -232,8 +266,16 @@ def _batches(draw: st.DrawFn) -> pa.RecordBatch:
 
 
 @settings(max_examples=300, deadline=None)
-@given(_batches(), _targets, st.booleans(), st.booleans(), _extra)
+@given(_batches(), _targets, st.booleans(), st.booleans(), _extra, st.booleans())
 def test_batch_columns_equal_what_the_preparer_makes_of_each_job(
-    batch: pa.RecordBatch, target: Target, allow_mutating: bool, keep_host: bool, extra: Headers
+    batch: pa.RecordBatch,
+    target: Target,
+    allow_mutating: bool,
+    keep_host: bool,
+    extra: Headers,
+    traceparent: bool,
 ) -> None:
-    _both(batch, target, allow_mutating=allow_mutating, keep_host=keep_host, extra=extra)
+    _both(
+        batch, target, allow_mutating=allow_mutating, keep_host=keep_host, extra=extra,
+        traceparent=traceparent,
+    )  # fmt: skip

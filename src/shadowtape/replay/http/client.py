@@ -37,6 +37,7 @@ import httpx
 from shadowtape.exchange import ErrorKind
 from shadowtape.replay.http.heads import framing, persistent, reason_phrase, split_head
 from shadowtape.replay.prepare.jobs import serialize
+from shadowtape.replay.rules import tracing
 from shadowtape.replay.rules.targets import Outgoing
 from shadowtape.replay.timing.slots import Slots
 from shadowtape.results.heads import decode_head
@@ -79,6 +80,7 @@ class Reply:
         "reason",
         "sent",
         "status",
+        "trace_id",
     )
 
     def __init__(
@@ -94,6 +96,7 @@ class Reply:
         error_kind: ErrorKind | None = None,
         error_message: str | None = None,
         head: bytes | None = None,
+        trace_id: str | None = None,
     ) -> None:
         self.sent = sent
         self.ended = ended
@@ -106,6 +109,8 @@ class Reply:
         self.body_truncated = body_truncated
         self.error_kind = error_kind
         self.error_message = error_message
+        #: The trace id of the traceparent the request carried (rules/tracing.py).
+        self.trace_id = trace_id
 
     @property
     def headers(self) -> tuple[tuple[str, str], ...] | None:
@@ -578,7 +583,9 @@ class ReplayClient:
         return await self.fetch_wire(key, data, out.method)
 
     async def fetch_wire(self, key: tuple[str, str, int], data: bytes, method: str) -> Reply:
-        """``fetch`` for a request already serialized (the replayer's hot path)."""
+        """``fetch`` for a request already serialized (the replayer's hot path); its
+        traceparent placeholder, if any, gets fresh ids (rules/tracing.py)."""
+        data, trace_id = tracing.fill(data)
         sent = time.monotonic()
         deadline = sent + self.timeout
         if self._watchdog is None:
@@ -604,7 +611,13 @@ class ReplayClient:
             raise
         except Exception as exc:
             kind, message = classify(exc)
-            return Reply(sent=sent, ended=time.monotonic(), error_kind=kind, error_message=message)
+            return Reply(
+                sent=sent,
+                ended=time.monotonic(),
+                error_kind=kind,
+                error_message=message,
+                trace_id=trace_id,
+            )
         ended = conn.completed_at or time.monotonic()
         body, size, truncated = conn.body.finish()
         return Reply(
@@ -616,6 +629,7 @@ class ReplayClient:
             body=body,
             body_size=size,
             body_truncated=truncated,
+            trace_id=trace_id,
         )
 
     async def _watch(self) -> None:

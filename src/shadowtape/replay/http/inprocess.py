@@ -27,6 +27,7 @@ import httpx
 from shadowtape.errors import ConfigError, ReplayError
 from shadowtape.exchange import ErrorKind
 from shadowtape.replay.http.client import Reply
+from shadowtape.replay.rules import tracing
 from shadowtape.replay.rules.targets import Outgoing
 
 log = logging.getLogger("shadowtape.replay")
@@ -136,7 +137,10 @@ class AppClient:
         return await self._send(out.to_httpx())
 
     async def fetch_wire(self, key: tuple[str, str, int], data: bytes, method: str) -> Reply:
-        return await self._send(_parse_wire(key, data))
+        data, trace_id = tracing.fill(data)
+        reply = await self._send(_parse_wire(key, data))
+        reply.trace_id = trace_id
+        return reply
 
     async def _send(self, request: httpx.Request) -> Reply:
         sent = time.monotonic()

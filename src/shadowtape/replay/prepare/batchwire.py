@@ -13,6 +13,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shadowtape.replay.rules import tracing
 from shadowtape.replay.rules.safety import SAFE_METHODS, SkipReason
 from shadowtape.replay.rules.targets import HOP_HEADERS, Target, ascii_lower
 
@@ -87,8 +88,10 @@ def wire_column(
     keep_host: bool,
     extra: tuple[tuple[str, str], ...],
     send: pa.BooleanArray,
+    traceparent: bool = False,
 ) -> pa.LargeBinaryArray:
-    """null where send is false; else the exact request bytes for that target"""
+    """null where send is false; else the exact request bytes for that target (with
+    ``traceparent``, a placeholder traceparent first, tracing.py)"""
     # A null method makes its row's head null, and then its bytes: rows not sent cost
     # no copy of their body.
     method = pc.if_else(send, pc.fill_null(batch.column("method"), _EMPTY), _NO_STR)
@@ -101,7 +104,12 @@ def wire_column(
     headers = _headers(batch)
     names, values = _names_values(headers)
     lower = pc.ascii_lower(names)
-    dropped = pa.array(sorted(HOP_HEADERS | {ascii_lower(name) for name, _ in extra}), _STR)
+    dropped_names = HOP_HEADERS | {ascii_lower(name) for name, _ in extra}
+    trace: pa.Scalar | pa.Array = _EMPTY
+    if traceparent and tracing.HEADER not in dropped_names:  # a user's traceparent wins
+        dropped_names |= {tracing.HEADER}
+        trace = _trace_line(headers, pc.equal(lower, _s(tracing.HEADER)), values)
+    dropped = pa.array(sorted(dropped_names), _STR)
     kept = pc.invert(pc.is_in(lower, value_set=dropped))
     lines = pc.binary_join_element_wise(names.filter(kept), values.filter(kept), _s(": "))
     rows = pa.ListArray.from_arrays(_per_row(headers, _running_count(kept)), lines)
@@ -119,7 +127,7 @@ def wire_column(
     head = pc.binary_join_element_wise(
         method, _s(" " + target.prefix), _or(batch.column("path"), _SLASH),
         pc.if_else(has_query, _s("?"), _EMPTY), query,
-        _s(" HTTP/1.1\r\nHost: "), host,
+        _s(" HTTP/1.1"), trace, _s("\r\nHost: "), host,
         pc.if_else(pc.greater(pc.list_value_length(rows), _ZERO), _s("\r\n"), _EMPTY), recorded,
         _s(extra_lines),
         pc.if_else(with_length, _s("\r\nContent-Length: "), _EMPTY),
@@ -201,6 +209,32 @@ def _any_per_row(headers: pa.ListArray, mask: pa.Array) -> pa.Array:
     """Whether any of each row's entries holds in ``mask``."""
     before, after = _before_after(headers, mask)
     return pc.greater(after, before)
+
+
+_TRACE_PREFIX = _s(f"\r\n{tracing.HEADER}: " + tracing.placeholder(""))
+_DEFAULT_FLAGS = _s(tracing.DEFAULT_FLAGS)
+
+
+def _trace_line(headers: pa.ListArray, is_trace: pa.Array, values: pa.Array) -> pa.Array:
+    """For each row, the placeholder traceparent line (tracing.py), with the flags of its
+    first recorded traceparent when that is valid (``tracing.flags_of``), else 01."""
+    before, after = _before_after(headers, is_trace)
+    nth = pc.if_else(pc.greater(after, before), before, pa.scalar(None, _I32))
+    first = pc.take(values, pc.take(pc.indices_nonzero(is_trace), nth))
+    valid = pc.and_not(
+        pc.match_substring_regex(first, tracing.VALID),
+        pc.or_(
+            pc.starts_with(first, "ff"),
+            pc.or_(
+                pc.match_substring(first, f"-{tracing.ZERO_TRACE}-"),
+                pc.match_substring(first, f"-{tracing.ZERO_SPAN}-"),
+            ),
+        ),
+    )
+    flags = pc.if_else(
+        pc.fill_null(valid, _FALSE), pc.utf8_slice_codeunits(first, -2), _DEFAULT_FLAGS
+    )
+    return pc.binary_join_element_wise(_TRACE_PREFIX, flags, _EMPTY)
 
 
 def _recorded_host(

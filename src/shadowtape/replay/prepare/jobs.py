@@ -44,6 +44,8 @@ class Plan:
     extra: Headers = ()
     #: The share of safe requests the candidate gets twice (the repeat sample).
     repeat_sample: float = 0.0
+    #: Whether each request carries a fresh traceparent (rules/tracing.py).
+    traceparent: bool = False
 
     @classmethod
     def of(cls, options: ReplayOptions) -> Plan:
@@ -59,6 +61,7 @@ class Plan:
             keep_host=options.keep_host,
             extra=options.headers,
             repeat_sample=0.0 if options.live_baseline else options.repeat_sample,
+            traceparent=options.traceparent,
         )
 
 
@@ -167,7 +170,8 @@ class Prepared:
         send = pc.is_null(skip)
         self._wires = [
             (role, target.key, _Texts(wire_column(
-                batch, target, keep_host=plan.keep_host, extra=plan.extra, send=send
+                batch, target, keep_host=plan.keep_host, extra=plan.extra, send=send,
+                traceparent=plan.traceparent,
             )))
             for role, target in plan.targets.items()
         ]  # fmt: skip

@@ -110,6 +110,8 @@ class ReplayOptions:
     verify_tls: bool = True
     #: Stop the run when a target answers none of its first this many requests; 0 never.
     abort_after: int = DEFAULT_ABORT_AFTER
+    #: Send a fresh W3C traceparent on every request (rules/tracing.py).
+    traceparent: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.ordering, Ordering):

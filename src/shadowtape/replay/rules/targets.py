@@ -4,8 +4,9 @@ A target is a base URL named by the user. Every outgoing URL is the target's sch
 and port followed by the recorded path and query, so no recorded value (an absolute URL,
 a Host header) can steer a request to another host. The Host header is rewritten to the
 target unless asked to keep the recorded one; user headers replace recorded ones. Nothing
-else changes but hop-by-hop headers: what the client negotiated (Accept-Encoding, Accept,
-...) goes as it was recorded, so the targets answer what production was asked.
+else changes but hop-by-hop headers and the traceparent (tracing.py): what the client
+negotiated (Accept-Encoding, Accept, ...) goes as it was recorded, so the targets answer
+what production was asked.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import httpx
 
 from shadowtape.errors import ConfigError
 from shadowtape.exchange import Request
+from shadowtape.replay.rules import tracing
 
 #: Recorded headers that describe one hop or one body encoding, never forwarded as is.
 HOP_HEADERS = frozenset(
@@ -123,14 +125,22 @@ def outgoing(
     recorded_host: str = "",
     keep_host: bool = False,
     extra: tuple[tuple[str, str], ...] = (),
+    traceparent: bool = False,
 ) -> Outgoing:
     """One recorded request as sent to ``target``, built per request (the replay builds
     whole batches in Arrow, prepare/batchwire.py, by the same rule): the target's origin
     and prefix before the recorded origin-form path, Host rewritten unless kept, hop-by-hop
-    headers dropped, ``extra`` (the user's headers) replacing recorded ones."""
+    headers dropped, ``extra`` (the user's headers) replacing recorded ones. With
+    ``traceparent``, the recorded one is replaced by a placeholder, first, that the client
+    fills with fresh ids as it sends (tracing.py)."""
     if not path.startswith("/"):
         raise ValueError(f"not an origin-form path: {path!r}")
     replaced = {ascii_lower(name) for name, _ in extra}
+    trace: list[tuple[str, str]] = []
+    if traceparent and tracing.HEADER not in replaced:  # a user's traceparent wins
+        recorded = next((v for n, v in headers if ascii_lower(n) == tracing.HEADER), None)
+        trace = [(tracing.HEADER, tracing.placeholder(tracing.flags_of(recorded)))]
+        replaced.add(tracing.HEADER)
     kept = next((v for n, v in headers if ascii_lower(n) == "host"), None) or recorded_host
     wire: list[tuple[str, str]] = [("Host", kept if keep_host and kept else target.netloc)]
     for name, value in headers:
@@ -143,7 +153,7 @@ def outgoing(
         else:
             wire.append((name, value))
     url = f"{target.origin}{target.prefix}{path}{'?' + query if query else ''}"
-    return Outgoing(method, url, tuple(wire), body)
+    return Outgoing(method, url, (*trace, *wire), body)
 
 
 def expand_env(
