@@ -255,8 +255,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "parameter at a time moved to an edge the recording has not reached: a 'shape' when "
         "the candidate answers unlike the live baseline), "
         "scale (sizes x1, x4, x16: "
-        "'superlinear' when the candidate's latency grows faster); comma list or repeated "
-        "(default: no probes)",
+        "'superlinear' when the candidate's latency grows faster), faults (each dependency "
+        "an endpoint calls failing in turn on both launched builds: 'swallowed_error' when "
+        "the candidate answers a success where the baseline reported the failure, "
+        "'new_error' when it fails or hangs where the baseline degraded); comma list or "
+        "repeated (default: no probes)",
     )
     probes.add_argument(
         "--probe-sample",

@@ -16,6 +16,9 @@ folder; the report reads them from there (report/_probes.py).
     mutants.py      a seed with one parameter moved to an edge its recording has not reached
     shapes.py       the shapes probe: mutants to the candidate and the live baseline; ``shape``
     scale.py        the scale probe: sizes x1, x4, x16; ``superlinear`` and ``new_error`` findings
+    faults.py       the faults probe: each dependency failing in turn; ``swallowed_error``
+    handling.py     how a build handled a failing dependency, against the live baseline
+    deps_link.py    a build's deps proxy: the fault switch and the calls each request caused
     sizing.py       the parameters that size the work (limit, count, body arrays), resized
     growth.py       the log-log fit of latency on size, with its confidence interval
 
@@ -25,7 +28,7 @@ folder; the report reads them from there (report/_probes.py).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TypedDict
@@ -33,7 +36,8 @@ from typing import TypedDict
 import orjson
 
 from shadowtape.diff.compare import DiffSettings
-from shadowtape.probe import concurrency, duplicates, scale, shapes
+from shadowtape.probe import concurrency, duplicates, faults, scale, shapes
+from shadowtape.probe.deps_link import DepsLink
 from shadowtape.probe.options import Probe, ProbeOptions, parse_probes
 from shadowtape.probe.outcome import Outcome
 from shadowtape.probe.sample import EndpointSample, sample
@@ -91,7 +95,8 @@ async def run_probes_async(run_dir: Path, options: ProbeOptions) -> Path:
                         traceparent=options.traceparent,
                     )
                 )
-            for probe, start in _runs(samples, senders, options).items():
+            links = {role: DepsLink(role, files) for role, files in options.deps.items()}
+            for probe, start in _runs(samples, senders, options, links).items():
                 if probe in options.probes:
                     results.append((await start()).to_json())
     finally:
@@ -110,7 +115,10 @@ class _Shared(TypedDict):
 
 
 def _runs(
-    samples: Sequence[EndpointSample], senders: Sequence[TargetSender], options: ProbeOptions
+    samples: Sequence[EndpointSample],
+    senders: Sequence[TargetSender],
+    options: ProbeOptions,
+    links: Mapping[str, DepsLink],
 ) -> dict[Probe, Callable[[], Awaitable[Outcome]]]:
     """Each probe's run, in the order they run and are reported."""
     shared = _Shared(
@@ -124,5 +132,13 @@ def _runs(
         Probe.SHAPES: lambda: shapes.run(samples, senders, cap=options.shapes, **shared),
         Probe.SCALE: lambda: scale.run(
             samples, senders, scale_max=options.scale_max, sample_size=options.sample
+        ),
+        Probe.FAULTS: lambda: faults.run(
+            samples,
+            senders,
+            links=links,
+            timeout=options.timeout,
+            sample_size=options.sample,
+            allow_mutating=options.allow_mutating,
         ),
     }

@@ -13,6 +13,7 @@ from enum import StrEnum
 from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings
 from shadowtape.diff.templating import Route
 from shadowtape.errors import ConfigError
+from shadowtape.probe.deps_link import DepsFiles
 from shadowtape.replay.http.inprocess import App
 
 DEFAULT_SAMPLE = 20
@@ -29,6 +30,7 @@ class Probe(StrEnum):
     DUPLICATES = "duplicates"
     SHAPES = "shapes"
     SCALE = "scale"
+    FAULTS = "faults"
 
 
 def parse_probes(values: Iterable[str] | str | None) -> tuple[Probe, ...]:
@@ -75,6 +77,9 @@ class ProbeOptions:
     diff: DiffSettings = DEFAULT_SETTINGS
     #: Role -> the in-process app that role's URL (APP_URL) stands for.
     apps: Mapping[str, App] = field(default_factory=dict)
+    #: Role -> the deps proxy in front of that build (the faults probe's fault switch and
+    #: calls log); empty: those of the run folder's run.json, if the builds were launched.
+    deps: Mapping[str, DepsFiles] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.sample < 2:

@@ -34,6 +34,9 @@ class Outcome:
     findings: list[dict[str, object]] = field(default_factory=list)
     unverified: list[dict[str, object]] = field(default_factory=list)
     stopped: list[str] = field(default_factory=list)
+    #: What a probe sent, one row per round (the faults probe: endpoint x dependency x
+    #: fault, each build's answers and the verdict); in probes.json only when there are any.
+    rounds: list[dict[str, object]] = field(default_factory=list)
 
     @classmethod
     def start(cls, name: str, senders: Sequence[TargetSender], **settings: object) -> Outcome:
@@ -47,6 +50,7 @@ class Outcome:
             self.stopped.append(stopped)
 
     def to_json(self) -> dict[str, object]:
+        rounds = {"rounds": self.rounds} if self.rounds else {}
         return {
             "name": self.name,
             "targets": self.targets,
@@ -57,6 +61,7 @@ class Outcome:
             "unverified": self.unverified,
             "stopped": self.stopped,
             "exchanges": EXCHANGES,
+            **rounds,
         }
 
 

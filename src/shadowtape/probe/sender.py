@@ -10,6 +10,7 @@ further only piles up errors.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
@@ -88,8 +89,20 @@ class TargetSender:
         #: Why the probes stopped sending to this target; None while they go on.
         self.stopped: str | None = None
 
-    async def send(self, seed: Seed, *, probe: str, endpoint: str, stage: str) -> tuple[str, Reply]:
-        """Send ``seed``; the probe exchange id and the reply (never raises for transport)."""
+    async def send(
+        self,
+        seed: Seed,
+        *,
+        probe: str,
+        endpoint: str,
+        stage: str,
+        counted: bool = True,
+        note: Mapping[str, object] | None = None,
+    ) -> tuple[str, Reply]:
+        """Send ``seed``; the probe exchange id and the reply (never raises for transport).
+
+        An answer not ``counted`` does not count towards stopping a failing target (one a
+        probe made fail on purpose); ``note`` is added to the exchange's log line."""
         request = outgoing(
             self.target,
             method=seed.method,
@@ -107,8 +120,9 @@ class TargetSender:
         )
         reply = await self.client.fetch_wire(self.target.key, data, request.method)
         exchange_id = new_id()
-        self.sent += 1
-        self.failed += failed(reply)
+        if counted:
+            self.sent += 1
+            self.failed += failed(reply)
         self.log.write(
             {
                 "exchange_id": exchange_id,
@@ -120,7 +134,9 @@ class TargetSender:
                 "method": seed.method,
                 "url": seed.url,
                 "latency_ms": round_ms(reply.ended - reply.sent),
+                "trace_id": reply.trace_id,
                 "response": response_json(reply),
+                **(note or {}),
             }
         )
         return exchange_id, reply

@@ -21,7 +21,7 @@ import orjson
 from shadowtape.report import _describe as d
 from shadowtape.report.gate import DEFAULT_FAIL_ON, PROBE_FAIL_ON, probe_reasons
 from shadowtape.report.load import load_probe
-from shadowtape.report.model import GateOutcome, ProbeFinding, ProbeRun, Report
+from shadowtape.report.model import GateOutcome, ProbeFinding, ProbeRound, ProbeRun, Report
 
 #: Where a run folder holds the probes' summary.
 SUMMARY = Path("probes") / "probes.json"
@@ -57,6 +57,7 @@ def _merge(a: ProbeRun, b: ProbeRun) -> ProbeRun:
         findings=a.findings + b.findings,
         unverified=a.unverified + b.unverified,
         stopped=a.stopped + b.stopped,
+        rounds=a.rounds + b.rounds,
     )
 
 
@@ -84,6 +85,7 @@ _ANSWERS = {
     "duplicates": ("candidate, first delivery", "candidate, second delivery"),
     "shapes": ("baseline", "candidate"),
     "scale": ("at the reference size", "at the largest size"),
+    "faults": ("baseline, dependency failing", "candidate, dependency failing"),
 }
 
 
@@ -107,10 +109,23 @@ def sent_text(probe: ProbeRun) -> str:
     )
 
 
+def round_text(r: ProbeRound) -> str:
+    """``GET /items/{id} · 127.0.0.1:8081 503 (GET /stock/1): baseline 503 x3, candidate
+    200 x3: swallowed_error``"""
+    calls = f" ({r.calls})" if r.calls else ""
+    return (
+        f"{r.endpoint} · {r.dependency} {r.fault}{calls}: baseline {r.baseline}, "
+        f"candidate {r.candidate}: {r.verdict}"
+    )
+
+
 def lines(probe: ProbeRun) -> list[str]:
     """The probe's section as plain lines: what it sent, found, and could not verify."""
     out = [sent_text(probe)]
     out += [f"  {s}" for s in probe.stopped]
+    out += [f"  sent: {round_text(r)}" for r in probe.rounds[:MAX_SHOWN]]
+    if len(probe.rounds) > MAX_SHOWN:
+        out.append(f"  and {len(probe.rounds) - MAX_SHOWN:,} more rounds: see report.json")
     if not probe.findings:
         out.append("  found nothing")
     for f in probe.findings[:MAX_SHOWN]:
@@ -148,6 +163,7 @@ def html(report: Report) -> str:
     for probe in report.probes:
         out.append(f'<section class="probe"><h3>{e(sent_text(probe))}</h3>')
         out += [f'<p class="warn">{e(s)}</p>' for s in probe.stopped]
+        out += _rounds_table(probe)
         if not probe.findings:
             out.append("<p>found nothing</p>")
         for f in probe.findings[:MAX_SHOWN]:
@@ -169,6 +185,21 @@ def html(report: Report) -> str:
             out.append("</ul>")
         out.append("</section>")
     return "".join(out)
+
+
+def _rounds_table(probe: ProbeRun) -> list[str]:
+    if not probe.rounds:
+        return []
+    head = "".join(
+        f"<th>{h}</th>" for h in ("endpoint", "dependency", "fault", "baseline", "candidate", "")
+    )
+    rows = [
+        f"<tr><td><code>{escape(r.endpoint)}</code></td><td><code>{escape(r.dependency)}"
+        f"</code> {escape(r.calls)}</td><td>{escape(r.fault)}</td><td>{escape(r.baseline)}</td>"
+        f"<td>{escape(r.candidate)}</td><td>{escape(r.verdict)}</td></tr>"
+        for r in probe.rounds
+    ]
+    return ["<table><thead><tr>", head, "</tr></thead><tbody>", *rows, "</tbody></table>"]
 
 
 def _answer(response: object) -> str:

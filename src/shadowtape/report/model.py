@@ -386,6 +386,23 @@ class ProbeFinding(_Serialized):
 
 
 @dataclass(frozen=True, slots=True)
+class ProbeRound(_Serialized):
+    """One round of a probe (the faults probe: one dependency of an endpoint failing one
+    way on both builds): each build's answers in order, and the verdict."""
+
+    endpoint: str
+    dependency: str = ""
+    #: The call the endpoint made to it (``GET /stock/1``).
+    calls: str = ""
+    fault: str = ""
+    rule: str = ""
+    sent: int = 0
+    baseline: str = ""
+    candidate: str = ""
+    verdict: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ProbeRun(_Serialized):
     """One probe of the run: what it sent, what it found, what it could not verify."""
 
@@ -402,6 +419,8 @@ class ProbeRun(_Serialized):
     stopped: tuple[str, ...] = ()
     #: The exchange log, relative to the run folder.
     exchanges: str = ""
+    #: What it sent, round by round (the faults probe only).
+    rounds: tuple[ProbeRound, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,134 @@
+"""A build's deps proxy as the faults probe works it: a fault switch and its calls log.
+
+A build with its own ``shadowtape deps`` proxy (launched with ``--candidate-cmd`` ...)
+has two files the probe goes through, never the proxy itself: the faults file the
+running proxy re-reads (``deps.control``: ``write_faults``/``clear_faults``; the rules
+apply from its next call on) and the calls log it appends one JSON line to per call
+(``deps.calls``, fields in docs/deps.md). ``DepsLink`` sets and clears rules, and reads
+the calls logged since it last looked. ``caused`` picks the calls one request made: those
+carrying its trace id when the service propagates ``traceparent``, else every new call
+(the probe sends one request at a time to a build while it looks). A dependency is a
+host *and* a port: two services on one loopback address are two dependencies.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import orjson
+
+from shadowtape.deps.control import clear_faults, write_faults
+
+
+class DepsFiles(Protocol):
+    """Where a build's deps proxy takes fault rules from and logs its calls."""
+
+    @property
+    def calls(self) -> Path: ...
+
+    @property
+    def faults(self) -> Path: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DepsPaths:
+    """``DepsFiles`` given by hand (a proxy started with ``--calls`` and ``--faults-file``)."""
+
+    calls: Path
+    faults: Path
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Dependency:
+    """One dependency, as the calls log names it: host and port."""
+
+    host: str
+    port: int
+
+    @property
+    def label(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    def rule(self, fault: str) -> str:
+        """A ``--fault`` rule for this dependency only (``fault``: ``status=503``, ...)."""
+        return f"host={self.label},{fault}"
+
+
+class DepsLink:
+    """One build's deps proxy: its fault switch and the calls it logged since last read."""
+
+    def __init__(self, role: str, files: DepsFiles) -> None:
+        self.role = role
+        self.calls_path = Path(files.calls)
+        self.faults_path = Path(files.faults)
+        self._offset = self._size()
+
+    def set(self, rules: Sequence[str]) -> None:
+        write_faults(self.faults_path, rules)
+
+    def clear(self) -> None:
+        clear_faults(self.faults_path)
+
+    def skip(self) -> None:
+        """Forget the calls logged so far."""
+        self._offset = self._size()
+
+    def since(self) -> list[dict[str, object]]:
+        """The calls logged since the last look (whole lines only; a line being written
+        is read next time)."""
+        try:
+            with self.calls_path.open("rb") as handle:
+                handle.seek(self._offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return []
+        end = data.rfind(b"\n") + 1
+        self._offset += end
+        out = []
+        for line in data[:end].splitlines():
+            try:
+                call = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(call, dict):
+                out.append(call)
+        return out
+
+    def _size(self) -> int:
+        try:
+            return os.path.getsize(self.calls_path)
+        except OSError:
+            return 0
+
+
+def trace_id(traceparent: object) -> str | None:
+    """The trace id of a W3C ``traceparent`` (``00-TRACE-SPAN-FLAGS``), lowercased."""
+    if not isinstance(traceparent, str):
+        return None
+    parts = traceparent.strip().split("-")
+    return parts[1].lower() if len(parts) >= 4 and len(parts[1]) == 32 else None
+
+
+def caused(calls: Iterable[dict[str, object]], trace: str | None) -> list[dict[str, object]]:
+    """The calls one request made: those with its trace id if any carry it, else all of
+    them (the request was the only one in flight on that build)."""
+    calls = list(calls)
+    mine = [c for c in calls if trace and trace_id(c.get("traceparent")) == trace]
+    return mine or calls
+
+
+def dependency(call: dict[str, object]) -> Dependency | None:
+    host, port = call.get("host"), call.get("port")
+    if not isinstance(host, str) or not host or not isinstance(port, int):
+        return None
+    return Dependency(host.lower(), port)
+
+
+def shown(call: dict[str, object]) -> str:
+    """``GET /stock/1``: what a call asked, for a message."""
+    return f"{call.get('method') or '?'} {call.get('path') or '/'}"

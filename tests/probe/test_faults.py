@@ -1,0 +1,342 @@
+"""The faults probe end to end, with real processes: a shop service (fault_service.py) per
+build, each behind its own `shadowtape deps` proxy (passthrough, fault rules from a
+file), in front of one real inventory server. A candidate that answers 200 where the
+baseline reports the inventory's failure is a swallowed_error naming the dependency and
+the fault; an identical candidate is not flagged; a candidate without a client timeout
+hangs; the faults are cleared afterwards; without proxies or a live baseline nothing is
+sent and the report says why."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from shadowtape.cli import main
+from shadowtape.deps.calls import read
+from shadowtape.probe import Probe, ProbeOptions, run_probes
+from shadowtape.probe.deps_link import DepsPaths
+from tests.e2e.deps_support import DepsProxy, deps_proxy
+from tests.e2e.record_support import kill_group
+from tests.probe.support import probe_report
+from tests.replay.helpers import ex, write_tape
+from tests.servers import LoopbackServer, Received, Reply, free_port, serve
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),  # as tests/commands/
+]
+
+SERVICE = Path(__file__).with_name("fault_service.py")
+#: The probe's request timeout; a timeout fault holds the call 2 s past it.
+TIMEOUT = 3.0
+ITEMS = [ex(f"/items/{sku}", at=sku * 0.01) for sku in range(1, 5)]
+HEALTH = [ex("/health", at=0.1 + i * 0.01) for i in range(3)]
+ORDERS = [ex("/orders", method="POST", at=0.2, body=b'{"sku":1}')]
+
+
+def _inventory(request: Received) -> Reply:
+    sku = request.path.rsplit("/", 1)[-1]
+    return Reply(200, [("Content-Type", "application/json")], b'{"stock": %s}' % sku.encode())
+
+
+@dataclass
+class Deps:
+    """The inventory and each build's deps proxy, with its faults file."""
+
+    inventory: LoopbackServer
+    proxies: dict[str, DepsProxy]
+
+    def files(self, role: str) -> DepsPaths:
+        proxy = self.proxies[role]
+        return DepsPaths(calls=proxy.calls, faults=proxy.tapes / "faults.json")
+
+    @property
+    def dependency(self) -> str:
+        return f"127.0.0.1:{self.inventory.port}"
+
+
+@pytest.fixture(scope="module")
+def deps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deps]:
+    folder = tmp_path_factory.mktemp("deps")
+    with (
+        serve(_inventory) as inventory,
+        _proxy(folder / "baseline") as baseline,
+        _proxy(folder / "candidate") as candidate,
+    ):
+        yield Deps(inventory, {"baseline": baseline, "candidate": candidate})
+
+
+@contextmanager
+def _proxy(tapes: Path) -> Iterator[DepsProxy]:
+    tapes.mkdir()
+    with deps_proxy(tapes, "passthrough", "--faults-file", str(tapes / "faults.json")) as proxy:
+        yield proxy
+
+
+@contextmanager
+def _service(proxy: DepsProxy, inventory: str, handling: str, *flags: str) -> Iterator[str]:
+    """fault_service.py with ``proxy`` as its HTTP_PROXY; its URL."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")}
+    env |= {"HTTP_PROXY": proxy.url, "HTTPS_PROXY": proxy.url}
+    proc = subprocess.Popen(
+        [sys.executable, str(SERVICE), str(port), inventory, handling, *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == b"listening"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        kill_group(proc)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+@contextmanager
+def _builds(
+    deps: Deps, baseline: tuple[str, ...], candidate: tuple[str, ...]
+) -> Iterator[tuple[str, str]]:
+    """Both services, each behind its own proxy: (baseline URL, candidate URL)."""
+    inventory = deps.inventory.url
+    with (
+        _service(deps.proxies["baseline"], inventory, *baseline) as base,
+        _service(deps.proxies["candidate"], inventory, *candidate) as cand,
+    ):
+        yield base, cand
+
+
+def _probe(tmp_path: Path, deps: Deps, baseline: str, candidate: str) -> tuple[int, dict]:
+    """Replay the tape to both builds, run the faults probe with their proxies, report;
+    the report's exit code and report.json."""
+    tape = write_tape(tmp_path / "tape", [*ITEMS, *HEALTH, *ORDERS])
+    run = tmp_path / "run"
+    main(
+        ["replay", str(tape), "--candidate", candidate, "--baseline", baseline, "--out", str(run),
+         "--pace", "asap", "--progress", "off", "--timeout", str(TIMEOUT)]
+    )  # fmt: skip
+    options = ProbeOptions(
+        probes=(Probe.FAULTS,),
+        candidate=candidate,
+        baseline=baseline,
+        timeout=TIMEOUT,
+        deps={role: deps.files(role) for role in ("baseline", "candidate")},
+    )
+    run_probes(run, options)
+    code = main(["report", str(run)])
+    return code, orjson.loads((run / "report.json").read_bytes())
+
+
+def _findings(report: dict) -> dict[str, dict]:
+    return {f["location"]: f for f in probe_report(report, "faults")["findings"]}
+
+
+def _seen(service: str) -> list[str]:
+    return list(httpx.get(f"{service}/_seen", trust_env=False).json())
+
+
+CLIENT_TIMEOUT = ("--client-timeout", "1")
+
+
+def test_a_candidate_answering_200_where_the_baseline_reports_the_503_is_flagged(
+    tmp_path: Path, deps: Deps
+) -> None:
+    with _builds(
+        deps,
+        baseline=("reports", *CLIENT_TIMEOUT),
+        candidate=("swallows", *CLIENT_TIMEOUT, "--propagate"),
+    ) as (baseline, candidate):
+        code, report = _probe(tmp_path, deps, baseline, candidate)
+        seen = set(_seen(baseline))
+        after = httpx.get(f"{candidate}/items/2", trust_env=False).json()
+    dep = deps.dependency
+    found = _findings(report)
+    assert set(found) == {f"{dep} 503", f"{dep} timeout", f"{dep} reset"}
+    swallowed = found[f"{dep} 503"]
+    assert swallowed["kind"] == "swallowed_error" and swallowed["target"] == "candidate"
+    # Which sampled request comes first is the replay's order of completion.
+    assert re.fullmatch(
+        rf'{re.escape(dep)} 503 \(GET /stock/(\d)\): candidate 200 {{"sku": "\1", "in_stock": 0}}, '
+        r"baseline 503 \(on 3 of 3 requests\)",
+        str(swallowed["message"]),
+    ), swallowed["message"]
+    assert swallowed["count"] == 3
+    assert found[f"{dep} reset"]["alone_value"] == "502"  # the baseline: no answer from it
+    # Each fault reached the service, as the fault it is.
+    assert {"503", "timeout", "reset"} <= seen
+    # The gate fails on them, by default.
+    assert code == 1 and report["gate"]["passed"] is False
+    assert any(f"{dep} 503" in reason for reason in report["gate"]["reasons"])
+    # Cleared afterwards: the proxies pass calls through again, and the files say so.
+    assert after == {"sku": "2", "in_stock": 2}
+    for role in ("baseline", "candidate"):
+        assert json.loads(deps.files(role).faults.read_text()) == []
+    calls = read(str(deps.proxies["candidate"].calls))
+    assert (calls[-1]["status"], calls[-1]["fault"]) == (200, None)
+    # The candidate propagates trace context: its calls were told apart by trace id.
+    traced = {str(c["traceparent"]).split("-")[1] for c in calls if c["traceparent"]}
+    log = (tmp_path / "run/probes/exchanges.jsonl").read_bytes().splitlines()
+    sent = [orjson.loads(line) for line in log]
+    discovered = [e for e in sent if e["round"] == "discover" and e["target"] == "candidate"]
+    assert [e["trace_id"] in traced for e in discovered if "/items/" in e["url"]] == [True] * 4
+
+
+def test_a_candidate_that_handles_failures_like_the_baseline_is_not_flagged(
+    tmp_path: Path, deps: Deps
+) -> None:
+    with _builds(
+        deps,
+        baseline=("reports", *CLIENT_TIMEOUT),
+        candidate=("reports", *CLIENT_TIMEOUT, "--propagate"),
+    ) as (baseline, candidate):
+        code, report = _probe(tmp_path, deps, baseline, candidate)
+    probe = probe_report(report, "faults")
+    assert probe["findings"] == []
+    assert code == 0 and report["gate"]["passed"] is True
+    rounds = {(r["fault"], r["verdict"]) for r in probe["rounds"]}
+    assert rounds == {
+        ("503", "handled alike"),
+        ("timeout", "handled alike"),
+        ("reset", "handled alike"),
+    }
+    assert [r["candidate"] for r in probe["rounds"]] == ["503", "502", "502"]
+    unverified = {u["location"]: u["reason"] for u in probe["unverified"]}
+    assert unverified == {
+        "GET /health": "no_dependency_calls",
+        "POST /orders": "mutating_not_allowed",
+    }
+    assert probe["endpoints"] == 1
+
+
+def test_a_flaky_candidate_that_degrades_like_the_baseline_is_not_flagged(
+    tmp_path: Path, deps: Deps
+) -> None:
+    """Both answer 200 with no stock when the inventory fails; the candidate also fails
+    every third request on its own: no round may blame that on a fault."""
+    with _builds(
+        deps,
+        baseline=("swallows", *CLIENT_TIMEOUT),
+        candidate=("swallows", *CLIENT_TIMEOUT, "--fail-every", "3"),
+    ) as (baseline, candidate):
+        _, report = _probe(tmp_path, deps, baseline, candidate)
+        flaked = _seen(candidate)
+    probe = probe_report(report, "faults")
+    assert probe["findings"] == []
+    assert len(probe["rounds"]) == 3 and probe["endpoints"] == 1
+    # It did fail under the faults: a round saw it and did not count it.
+    assert any("500" in r["candidate"] for r in probe["rounds"]), probe["rounds"]
+    assert {"503", "timeout", "reset"} <= set(flaked)
+
+
+@pytest.mark.timing
+def test_a_candidate_without_a_client_timeout_hangs(tmp_path: Path, deps: Deps) -> None:
+    with _builds(deps, baseline=("reports", *CLIENT_TIMEOUT), candidate=("reports",)) as (
+        baseline,
+        candidate,
+    ):
+        code, report = _probe(tmp_path, deps, baseline, candidate)
+    dep = deps.dependency
+    found = _findings(report)
+    assert set(found) == {f"{dep} timeout"}
+    hang = found[f"{dep} timeout"]
+    assert hang["kind"] == "new_error"
+    assert (
+        f"the candidate hung (no answer within {TIMEOUT:g} s), the baseline answered 502"
+        in (hang["message"])
+    )
+    assert code == 1
+
+
+def test_without_deps_proxies_nothing_is_sent_and_the_report_says_why(tmp_path: Path) -> None:
+    """Builds given by URL have no deps proxy of the replay's; the probe is asked for in
+    the configuration file (``probe = ["faults"]``)."""
+    tape = write_tape(tmp_path / "tape", [*ITEMS, *HEALTH])
+    config = tmp_path / "shadowtape.toml"
+    config.write_text('[replay]\nprobe = ["faults"]\n')
+    with serve(_inventory) as candidate, serve(_inventory) as baseline:
+        code = main(
+            ["replay", str(tape), "--candidate", candidate.url, "--baseline", baseline.url,
+             "--out", str(tmp_path / "run"), "--pace", "asap", "--progress", "off",
+             "--config", str(config)]
+        )  # fmt: skip
+        received = len(candidate.received)
+    report = orjson.loads((tmp_path / "run" / "report.json").read_bytes())
+    probe = probe_report(report, "faults")
+    assert probe["sent"] == {"candidate": 0, "baseline": 0}
+    (why,) = probe["unverified"]
+    assert (why["reason"], why["location"]) == ("no_deps_proxy", "every endpoint")
+    assert "--candidate-cmd and --baseline-cmd" in why["detail"]
+    assert received == len(ITEMS) + len(HEALTH)  # the replay's requests only
+    assert code == 0
+    summary = (tmp_path / "run" / "summary.md").read_text()
+    assert "no deps proxy" in summary
+
+
+@pytest.mark.timing
+def test_faults_are_cleared_when_the_probe_is_cancelled(tmp_path: Path, deps: Deps) -> None:
+    with _builds(deps, baseline=("reports", *CLIENT_TIMEOUT), candidate=("reports",)) as (
+        baseline,
+        candidate,
+    ):
+        tape = write_tape(tmp_path / "tape", ITEMS)
+        run = tmp_path / "run"
+        main(
+            ["replay", str(tape), "--candidate", candidate, "--baseline", baseline,
+             "--out", str(run), "--pace", "asap", "--progress", "off"]
+        )  # fmt: skip
+        options = ProbeOptions(
+            probes=(Probe.FAULTS,),
+            candidate=candidate,
+            baseline=baseline,
+            timeout=TIMEOUT,
+            deps={role: deps.files(role) for role in ("baseline", "candidate")},
+        )
+        faults = deps.files("candidate").faults
+
+        async def cancel_in_the_timeout_round() -> list[str]:
+            from shadowtape.probe import run_probes_async
+
+            task = asyncio.create_task(run_probes_async(run, options))
+            while "timeout" not in (faults.read_text() if faults.exists() else ""):
+                assert not task.done()
+                await asyncio.sleep(0.05)
+            held = json.loads(faults.read_text())
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return list(held)
+
+        held = asyncio.run(cancel_in_the_timeout_round())
+    assert held == [f"host={deps.dependency},timeout={TIMEOUT + 2:g}s"]
+    for role in ("baseline", "candidate"):
+        assert json.loads(deps.files(role).faults.read_text()) == []
+
+
+def test_with_the_recorded_baseline_nothing_is_sent(tmp_path: Path) -> None:
+    tape = write_tape(tmp_path / "tape", ITEMS)
+    with serve(_inventory) as candidate:
+        code = main(
+            ["replay", str(tape), "--candidate", candidate.url, "--out", str(tmp_path / "run"),
+             "--pace", "asap", "--progress", "off", "--probe", "faults"]
+        )  # fmt: skip
+    probe = probe_report(orjson.loads((tmp_path / "run" / "report.json").read_bytes()), "faults")
+    (why,) = probe["unverified"]
+    assert (why["reason"], why["count"]) == ("needs_live_baseline", 1)
+    assert probe["sent"] == {"candidate": 0}
+    assert (tmp_path / "run" / "probes" / "exchanges.jsonl").read_bytes() == b""
+    assert code == 1  # the replay's body differences from the recording, not the probe's
