@@ -62,7 +62,7 @@ def test_recorded_mode_learns_noise_from_repeats_and_identical_requests(
 def test_gate_and_report_file(runs: dict[str, list[Path]], tmp_path: Path) -> None:
     assert write_reports(runs["live"], out_dir=tmp_path, formats=("json",)) == 1
     report = orjson.loads((tmp_path / "report.json").read_bytes())
-    assert report["report_version"] == "1.2" and report["gate"]["passed"] is False
+    assert report["report_version"] == "1.3" and report["gate"]["passed"] is False
     assert "GET /api/orders/{id}: 12 new errors (status)" in report["gate"]["reasons"]
     assert write_reports(runs["live"], out_dir=tmp_path, fail_on="none", formats=("json",)) == 0
     assert (

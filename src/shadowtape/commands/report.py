@@ -58,7 +58,8 @@ def add_analysis_arguments(parser: argparse.ArgumentParser) -> None:
         default=",".join(DEFAULT_FAIL_ON),
         metavar="KINDS",
         help="comma-separated finding kinds that fail the run (exit 1): new_error, status, "
-        "headers, body, latency, duplicate_delivery, fixed_error, race (probes), or a "
+        "headers, body, latency, duplicate_delivery, side_effect (launched builds' outbound "
+        "calls), fixed_error, race (probes), or a "
         "finding kind; 'all' or 'none' (default: %(default)s, and race when a probe ran)",
     )
     parser.add_argument(

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from shadowtape.diff import sidefx
+from shadowtape.diff.attribution import Attribution, DependencyCall, attribute
 from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings, Side, compare
 from shadowtape.diff.latency import LatencySample, LatencySettings
 from shadowtape.diff.model import Difference, Kind, pattern_of
@@ -124,6 +126,10 @@ class EndpointStats:
     candidate_us: int = 0
     #: The slowest pairs: (candidate minus baseline µs, exchange id), slowest first.
     slowest: list[tuple[int, str]] = field(default_factory=list)
+    #: Outbound calls per (call, status, target) (``diff.sidefx``), and the compared
+    #: exchanges whose baseline's and candidate's calls were compared.
+    calls: sidefx.CallCounts = field(default_factory=Counter)
+    side_effects_compared: int = 0
 
 
 @dataclass(slots=True)
@@ -139,6 +145,8 @@ class Analysis:
     origins: Origins = field(default_factory=Origins)
     writes: Writes = field(default_factory=Writes)
     retries: Retries = field(default_factory=Retries)
+    #: The launched builds' outbound calls, given to requests; None without a deps proxy.
+    attribution: Attribution | None = None
 
 
 def analyze(
@@ -171,6 +179,7 @@ def analyze(
         exercised=templater.exercised,
         incomplete=incomplete,
         origins=Origins.of_runs(runs),
+        attribution=attribute(run_dirs, runs),
     )
     for batch in read_batches(run_dirs):
         _batch(out, batch, templater, settings)
@@ -270,6 +279,7 @@ def _row(
     out: Analysis,
 ) -> None:
     exchange_id = str(batch["exchange_id"][i])
+    calls = _calls(ep, out.attribution, exchange_id)
     recorded = batch["baseline_mode"][i] == "recorded"
     if recorded:
         ep.recorded += 1
@@ -302,6 +312,9 @@ def _row(
             comparison.differences.append(retry)
         elif retry is not None:
             ep.notes[retry] += 1
+    if "baseline" in calls and "candidate" in calls and not (base.error_kind or cand.error_kind):
+        ep.side_effects_compared += 1
+        comparison.differences += sidefx.differences(calls["baseline"], calls["candidate"])
     outcome: frozenset[tuple[str, str, str]] = frozenset()
     if comparison.differences:
         outcome = _count(ep, comparison.differences, redacted, exchange_id, batch, i)
@@ -319,7 +332,10 @@ def _row(
         if secondary.error_kind is not None:
             ep.notes["secondary_failed"] += 1
         elif base.error_kind is None:
-            ep.noise.observe(compare(base, secondary, settings.diff).differences)
+            aa = compare(base, secondary, settings.diff).differences
+            if "baseline" in calls and "secondary" in calls:
+                aa += sidefx.differences(calls["baseline"], calls["secondary"])
+            ep.noise.observe(aa)
             ep.noise_sources.add("secondary")
     if batch["repeat_status"][i] is not None or batch["repeat_error_kind"][i] is not None:
         repeat = _side(batch, "repeat", i, out)
@@ -352,6 +368,22 @@ def _row(
     s_us = batch["secondary_latency_us"][i]
     if b_us is not None and s_us is not None:
         ep.latency_noise.add(int(b_us), int(s_us))  # type: ignore[call-overload]
+
+
+def _calls(
+    ep: EndpointStats, attribution: Attribution | None, exchange_id: str
+) -> dict[str, list[DependencyCall]]:
+    """Each target's outbound calls for one request, counted in the endpoint's ledger;
+    a target whose build had no calls log is absent."""
+    found: dict[str, list[DependencyCall]] = {}
+    if attribution is None:
+        return found
+    for target in ("baseline", "candidate", "secondary"):
+        calls = attribution.of(target, exchange_id)
+        if calls is not None:
+            found[target] = calls
+            sidefx.count(ep.calls, target, calls)
+    return found
 
 
 #: The outcome rarer exchanges fold into once OUTCOME_SLOTS are taken: the ledger counts

@@ -34,6 +34,9 @@ class Kind(StrEnum):
     LATENCY = "latency"
     #: A retried request (same Idempotency-Key) answered unlike production answered it.
     DUPLICATE_DELIVERY = "duplicate_delivery"
+    #: A request's outbound calls that changed something, made a different number of times
+    #: by the candidate than by the baseline (``diff.sidefx``).
+    SIDE_EFFECT = "side_effect"
 
 
 #: Kinds that are compared as one when deciding noise: a field that comes and goes between

@@ -13,6 +13,7 @@ folder; the report reads them from there (report/_probes.py).
     unverified.py   why a probe could not verify an endpoint, the reasons every probe gives
     concurrency.py  the concurrency probe: alone, K at once, alone again; ``race`` findings
     duplicates.py   the duplicates probe: mutating requests twice; ``duplicate_delivery``
+    calls.py        the outbound calls a probe request caused on a launched build
     mutants.py      a seed with one parameter moved to an edge its recording has not reached
     shapes.py       the shapes probe: mutants to the candidate and the live baseline; ``shape``
     scale.py        the scale probe: sizes x1, x4, x16; ``superlinear`` and ``new_error`` findings
@@ -37,6 +38,7 @@ import orjson
 
 from shadowtape.diff.compare import DiffSettings
 from shadowtape.probe import concurrency, duplicates, faults, scale, shapes
+from shadowtape.probe.calls import BuildCalls
 from shadowtape.probe.deps_link import DepsLink
 from shadowtape.probe.options import Probe, ProbeOptions, parse_probes
 from shadowtape.probe.outcome import Outcome
@@ -96,7 +98,7 @@ async def run_probes_async(run_dir: Path, options: ProbeOptions) -> Path:
                     )
                 )
             links = {role: DepsLink(role, files) for role, files in options.deps.items()}
-            for probe, start in _runs(samples, senders, options, links).items():
+            for probe, start in _runs(samples, senders, options, links, run_dir).items():
                 if probe in options.probes:
                     results.append((await start()).to_json())
     finally:
@@ -119,6 +121,7 @@ def _runs(
     senders: Sequence[TargetSender],
     options: ProbeOptions,
     links: Mapping[str, DepsLink],
+    run_dir: Path,
 ) -> dict[Probe, Callable[[], Awaitable[Outcome]]]:
     """Each probe's run, in the order they run and are reported."""
     shared = _Shared(
@@ -128,7 +131,9 @@ def _runs(
         Probe.CONCURRENCY: lambda: concurrency.run(
             samples, senders, concurrency=options.concurrency, **shared
         ),
-        Probe.DUPLICATES: lambda: duplicates.run(samples, senders, **shared),
+        Probe.DUPLICATES: lambda: duplicates.run(
+            samples, senders, calls=BuildCalls(run_dir), **shared
+        ),
         Probe.SHAPES: lambda: shapes.run(samples, senders, cap=options.shapes, **shared),
         Probe.SCALE: lambda: scale.run(
             samples, senders, scale_max=options.scale_max, sample_size=options.sample

@@ -16,7 +16,11 @@ second resource (both 2xx, two ids) and the baseline's did not; when both pairs 
 alike, their duplicates' bodies are compared as in a row. With a recorded baseline a
 seed with a key is still judged alone: a second delivery (in a row or at once) answered
 2xx like the first but with another resource id is a finding marked not compared; every
-other seed is unverified (``needs_live_baseline``).
+other seed is unverified (``needs_live_baseline``). When both builds were launched with
+a deps proxy, the outbound calls each delivery caused are compared too (``probe.calls``):
+a second delivery in a row that makes a call that changes something (a second
+``POST /charges``) on one build and not on the other is a ``duplicate_delivery``; at once,
+both deliveries' calls together.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import orjson
 from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings, Side, compare
 from shadowtape.diff.retries import idempotency_key, resource_id, retry_answer
 from shadowtape.ids import new_id
+from shadowtape.probe.calls import BuildCalls
 from shadowtape.probe.outcome import Outcome, example, short
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender
@@ -66,6 +71,7 @@ async def run(
     sample_size: int,
     allow_mutating: bool,
     settings: DiffSettings = DEFAULT_SETTINGS,
+    calls: BuildCalls | None = None,
 ) -> Outcome:
     outcome = Outcome.start(NAME, senders, sample=sample_size)
     live_baseline = any(s.role == "baseline" for s in senders)
@@ -102,6 +108,8 @@ async def run(
             outcome.check(sender)
         if live_baseline:
             found = _compared(entry, seeds, pairs["baseline"], pairs["candidate"], settings)
+            if calls is not None:
+                found += _outbound(entry, seeds, pairs["baseline"], pairs["candidate"], calls)
         else:
             found = _alone(entry, seeds, pairs["candidate"])
         outcome.findings.extend(found)
@@ -299,6 +307,63 @@ def _add(
         answers=(c_first[1], c_second[1]),
         compared=True,
     )
+
+
+def _outbound(
+    entry: EndpointSample,
+    seeds: list[Seed],
+    base: list[list[Pair]],
+    cand: list[list[Pair]],
+    calls: BuildCalls,
+) -> list[dict[str, object]]:
+    """Second deliveries whose outbound calls that change something differ between the
+    builds: in a row, the second delivery's calls; at once, both deliveries' together."""
+    groups: dict[tuple[str, str], dict[str, object]] = {}
+    for seed, b_pairs, c_pairs in zip(seeds, base, cand, strict=True):
+        for b, c in zip(b_pairs, c_pairs, strict=True):
+            b_made = calls.effects("baseline", _caused(b))
+            c_made = calls.effects("candidate", _caused(c))
+            if b_made is None or c_made is None:
+                return []  # no calls logs, or no trace context: nothing to compare
+            for name in sorted(b_made.keys() | c_made.keys()):
+                if b_made[name] == c_made[name]:
+                    continue
+                known = groups.get((b.mode, name))
+                if known is not None:
+                    known["count"] = int(str(known["count"])) + 1
+                    continue
+                said = (
+                    f"{name}: {_calls(b_made[name])} on the baseline, "
+                    f"{c_made[name]} on the candidate"
+                )
+                which = "made" if b.mode == IN_A_ROW else "and the first made"
+                (b_first, b_second), (c_first, c_second) = _ordered(b), _ordered(c)
+                groups[(b.mode, name)] = _finding(
+                    entry,
+                    seed,
+                    location=f"{b.mode}: {name}",
+                    message=f"the second {seed.method} {_delivered(b.mode)} {which} other "
+                    f"outbound calls: {said}",
+                    values=(b_made[name], c_made[name]),
+                    ids={
+                        "baseline first": b_first[0],
+                        "baseline second": b_second[0],
+                        "candidate first": c_first[0],
+                        "candidate second": c_second[0],
+                    },
+                    answers=(c_first[1], c_second[1]),
+                    compared=True,
+                )
+    return list(groups.values())
+
+
+def _caused(pair: Pair) -> list[Reply]:
+    """The deliveries whose calls are compared: in a row the second, at once both."""
+    return [pair.second[1]] if pair.mode == IN_A_ROW else [pair.first[1], pair.second[1]]
+
+
+def _calls(n: int) -> str:
+    return f"{n} call" if n == 1 else f"{n} calls"
 
 
 def _alone(

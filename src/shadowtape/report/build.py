@@ -21,6 +21,7 @@ from shadowtape.report._describe import plural
 from shadowtape.report._latency import RunLatency, endpoint_latency, judge_run
 from shadowtape.report._ledger import endpoint_ledger, request_redactions, total_ledger
 from shadowtape.report._service import service_wide
+from shadowtape.report._sidefx import side_effects
 from shadowtape.report._unverified import entry, noise_entries, other_unverified, shape_word
 from shadowtape.report.gate import evaluate
 from shadowtape.report.load import load_example
@@ -39,7 +40,7 @@ from shadowtape.report.model import (
     Unverified,
 )
 
-REPORT_VERSION = "1.2"
+REPORT_VERSION = "1.3"
 _ORDER = {"regression": 0, "unverified": 1, "ok": 2}
 _VALUE_CAP = 2_000
 _NOT_REGRESSIONS = frozenset({Kind.FIXED_ERROR})
@@ -113,6 +114,7 @@ def build_report(
         ),
         service_findings=tuple(services),
         endpoints=tuple(endpoints),
+        side_effects=side_effects(analysis),
     )
 
 
@@ -158,6 +160,9 @@ _SENTENCES: dict[str, str] = {
 def _message(stats: LocStats, location: str, compared: int) -> str:
     b, c = stats.baseline, stats.candidate
     share = f"in {stats.count} of {plural(compared, 'request')}"
+    if stats.kind == Kind.SIDE_EFFECT:  # "POST pay.internal/charges: 1 call on the baseline, …"
+        calls = plural(b, "call") if isinstance(b, int) else str(b)
+        return f"{location}: {calls} on the baseline, {c} on the candidate, {share}"
     if stats.kind == Kind.DUPLICATE_DELIVERY:
         return f"{_SENTENCES[stats.kind].format(b=_retry(b), c=_retry(c))} {share}"
     if stats.kind in _HEADER_KINDS:
@@ -285,6 +290,8 @@ def _endpoint(
     else:
         verdict = "ok"
     checked = ["status", "headers", "body"] if compared else []
+    if ep.side_effects_compared:
+        checked.append("side_effects")
     if latency_checked:
         checked.append("latency")
     shown = _examples(ep, finding_keys, settings.examples)

@@ -2,7 +2,8 @@
 
 Categories name groups of finding kinds; a kind's own name works too. The default fails on
 any new error, any status, header or body regression the noise model did not explain, any
-latency regression and any retry answered unlike production answered it. A service-wide
+latency regression, any retry answered unlike production answered it and any outbound
+call that changes something made a different number of times (``side_effect``). A service-wide
 finding (one change on most endpoints) is counted once, not once per endpoint. ``none``
 never fails (report only). ``evaluate`` reads the typed endpoints and gives the report's
 ``GateOutcome``; ``probe_reasons`` adds the probes' findings (``race``), which the default
@@ -45,6 +46,7 @@ CATEGORIES: Mapping[str, frozenset[str]] = {
     "race": frozenset({"race"}),
     "shape": frozenset({"shape"}),
     "superlinear": frozenset({"superlinear"}),
+    "side_effect": frozenset({"side_effect"}),
 }
 DEFAULT_FAIL_ON: tuple[str, ...] = (
     "new_error",
@@ -53,6 +55,7 @@ DEFAULT_FAIL_ON: tuple[str, ...] = (
     "body",
     "latency",
     "duplicate_delivery",
+    "side_effect",
 )
 #: Added to the default when a probe ran (a run without probes has no such findings).
 PROBE_FAIL_ON: tuple[str, ...] = ("race", "shape", "superlinear")
@@ -76,6 +79,10 @@ _LABELS = {
     "shape": (
         "shape finding (a mutated request answered unlike the baseline answered it)",
         "shape findings (a mutated request answered unlike the baseline answered it)",
+    ),
+    "side_effect": (
+        "request whose side effects differ",
+        "requests whose side effects differ",
     ),
     "superlinear": (
         "superlinear growth (latency grows faster with size than the baseline's)",

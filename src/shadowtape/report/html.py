@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from shadowtape.report import _describe as d
-from shadowtape.report import _probes
+from shadowtape.report import _probes, _sidefx
 from shadowtape.report._charts import histogram_svg
 from shadowtape.report._html_diff import example_html
 from shadowtape.report._inline_example import inline_example
@@ -66,6 +66,7 @@ def page(report: Report) -> str:
         _service(report),
         _three_lists(report, eps),
         _probes.html(report),
+        _sidefx.html(report),
         _settings(report),
         _overview(eps),
         '<h2 id="endpoints">Endpoints</h2>',
@@ -235,7 +236,13 @@ def _three_lists(report: Report, eps: Sequence[Endpoint]) -> str:
             f"<li><b>redacted in requests</b>, over the whole run ({len(where):,})"
             f"{_list_with_more(where, 5)}</li>"
         )
-    n_unverified = sum(len(w) for w in by_reason.values()) + len(report.redactions)
+    deps = [f"<li>{e(d.unverified_text(u))}: {e(u.detail)}</li>" for u in _sidefx.caveats(report)]
+    if deps:
+        unverified.append(
+            f'<li><b>outbound calls</b> (<a href="#side-effects">side effects</a>, '
+            f"{len(deps):,}){_list_with_more(deps, 5)}</li>"
+        )
+    n_unverified = sum(len(w) for w in by_reason.values()) + len(report.redactions) + len(deps)
     return (
         '<h2>Summary</h2><section class="lists">'
         '<div class="panel"><h3>Checked</h3><ul>' + "".join(checked_items) + "</ul></div>"

@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from shadowtape.report import _describe as d
-from shadowtape.report import _probes
+from shadowtape.report import _probes, _sidefx
 from shadowtape.report.model import Endpoint, Finding, ProbeRun, Report, ServiceFinding
 
 FILENAME = "junit.xml"
@@ -54,7 +54,7 @@ def build(report: Report) -> ET.Element:
     failures += sum(any(f.gated for f in p.findings) for p in probes)
     skipped = sum(ep.verdict == "unverified" for ep in eps)
     counts = {
-        "tests": str(len(eps) + len(shared) + len(probes)),
+        "tests": str(len(eps) + len(shared) + len(probes) + (report.side_effects is not None)),
         "failures": str(failures),
         "errors": "0",
         "skipped": str(skipped),
@@ -80,6 +80,11 @@ def build(report: Report) -> ET.Element:
         _testcase(suite, ep, d.service_refs(report, ep))
     for probe in probes:
         _probe_case(suite, probe)
+    if report.side_effects is not None:  # the findings fail their endpoints' cases
+        case = ET.SubElement(
+            suite, "testcase", {"name": "side effects", "classname": "deps", "time": "0"}
+        )
+        ET.SubElement(case, "system-out").text = _x("\n".join(_sidefx.lines(report)))
     warnings = d.run_warnings(report)
     if warnings:  # partial results, a run behind schedule: where CI shows a suite's output
         ET.SubElement(suite, "system-err").text = _x("\n".join(warnings))
@@ -191,6 +196,8 @@ def _properties(report: Report) -> list[tuple[str, str]]:
         props.append(("shadowtape.ledger", d.ledger_text(report.ledger)))
     for i, r in enumerate(report.redactions):
         props.append((f"shadowtape.redacted.{i + 1}", d.unverified_text(r)))
+    for i, u in enumerate(_sidefx.caveats(report)):
+        props.append((f"shadowtape.unverified.dependencies.{i + 1}", d.unverified_text(u)))
     for i, reason in enumerate(gate.reasons):
         props.append((f"shadowtape.gate.reason.{i + 1}", reason))
     for i, problem in enumerate(report.incomplete or ()):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from shadowtape.report import _describe as d
-from shadowtape.report import _probes
+from shadowtape.report import _probes, _sidefx
 from shadowtape.report.model import Endpoint, Report
 
 FILENAME = "summary.md"
@@ -74,6 +74,7 @@ def _render(report: Report, caps: _Caps) -> str:
     parts = [_head(report, caps), _service(report, caps), _regressions(report, caps)]
     parts.append(_ledger(report, caps))
     parts.append(_probes.markdown(report))
+    parts.append(_sidefx.markdown(report))
     parts.append(_unverified(report, caps))
     parts.append(_ok(report, caps))
     parts.append(
@@ -207,9 +208,11 @@ def _ledger(report: Report, caps: _Caps) -> str:
 def _unverified(report: Report, caps: _Caps) -> str:
     rows = [(ep.endpoint, u) for ep in report.endpoints for u in ep.unverified]
     rows += [("every endpoint", u) for u in report.redactions]
+    run_wide = len(rows)
+    rows += [("dependencies", u) for u in _sidefx.caveats(report)]
     if not rows:
         return ""
-    n_eps = len({ep for ep, u in rows if u not in report.redactions})
+    n_eps = len({ep for ep, _ in rows[: run_wide - len(report.redactions)]})
     noise = sum(u.reason == "noise" for _, u in rows)
     lines = [
         f"<details><summary>Caveats: {d.plural(len(rows), 'item')} on "

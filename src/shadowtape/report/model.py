@@ -424,6 +424,49 @@ class ProbeRun(_Serialized):
 
 
 @dataclass(frozen=True, slots=True)
+class DependencyCalls(_Serialized):
+    """A line of the side-effect ledger: how many times each target's build made one call
+    (``POST payments.internal/charges``) that got one status, for one endpoint's requests."""
+
+    endpoint: str
+    call: str
+    #: The dependency's status; None when the call got no answer.
+    status: int | None = None
+    #: target -> calls.
+    calls: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyLog(_Serialized):
+    """One launched build's calls log, and where its calls went."""
+
+    role: str
+    mode: str = ""
+    #: The calls log, relative to the run folder.
+    log: str = ""
+    calls: int = 0
+    #: Given to a request by the trace id they carried, or by time (one in flight).
+    by_trace: int = 0
+    by_time: int = 0
+    unattributed: int = 0
+    #: Before the target's first request or after its last answer.
+    outside: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SideEffects(_Serialized):
+    """The side-effect ledger: the launched builds' outbound calls per endpoint, and what
+    could not be verified (unattributed and unmatched calls). Its ``side_effect`` findings
+    are the endpoints' own."""
+
+    logs: tuple[DependencyLog, ...] = ()
+    #: Requests whose baseline's and candidate's calls were compared.
+    compared: int = 0
+    ledger: tuple[DependencyCalls, ...] = ()
+    unverified: tuple[Unverified, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Report(_Serialized):
     """report.json: the runs, totals, the gate, the settings and one entry per endpoint."""
 
@@ -446,6 +489,8 @@ class Report(_Serialized):
     endpoints: tuple[Endpoint, ...] = ()
     #: The probes that ran (``--probe``); None when none ran.
     probes: tuple[ProbeRun, ...] | None = None
+    #: The launched builds' outbound calls; None when no build had a deps proxy.
+    side_effects: SideEffects | None = None
 
     def to_json(self) -> dict[str, object]:
         """The documented structure, keys in the documented order."""
@@ -468,6 +513,8 @@ class Report(_Serialized):
         out["endpoints"] = [e.to_json() for e in self.endpoints]
         if self.probes is not None:
             out["probes"] = [p.to_json() for p in self.probes]
+        if self.side_effects is not None:
+            out["side_effects"] = self.side_effects.to_json()
         return out
 
     def by_verdict(self, verdict: str) -> list[Endpoint]:

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from shadowtape.report import _describe as d
-from shadowtape.report import _probes
+from shadowtape.report import _probes, _sidefx
 from shadowtape.report.model import Endpoint, Finding, Report, Unverified
 
 MAX_FINDINGS = 8
@@ -65,6 +65,8 @@ def render(report: Report, console: Console) -> None:
     for probe in report.probes or ():
         for said in _probes.lines(probe):
             console.print(_hang(console, Text(), Text(said), 4))
+    for said in _sidefx.lines(report):
+        console.print(_hang(console, Text(), Text(said), 4))
     for warning in d.run_warnings(report):
         console.print(_hang(console, Text("warning: ", "yellow"), Text(warning, "yellow"), 9))
     console.print(_gate(report, console))

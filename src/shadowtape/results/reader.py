@@ -188,11 +188,11 @@ def analysis_columns() -> list[str]:
 
 
 def read_batches(
-    run_dirs: Sequence[Path], batch_size: int = 2_048
+    run_dirs: Sequence[Path], batch_size: int = 2_048, columns: Sequence[str] | None = None
 ) -> Iterator[dict[str, list[object]]]:
-    """Batches of the analysis columns as Python lists (headers as lists of pairs); a
-    column an older part lacks is all None."""
-    wanted = analysis_columns()
+    """Batches of the analysis columns (or `columns`) as Python lists (headers as lists of
+    pairs); a column an older part lacks is all None."""
+    wanted = list(columns) if columns is not None else analysis_columns()
     for run_dir in run_dirs:
         for part in _parts(run_dir):
             handle, present = _open(part)
