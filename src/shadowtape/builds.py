@@ -42,6 +42,9 @@ GRACE = 5.0
 TAIL_LINES = 20
 #: The folder of the run folder that holds each build's output.
 LOGS = "builds"
+#: The folder of the run folder where what runs beside the builds (their deps proxies)
+#: keeps its files.
+BESIDE = "deps"
 
 #: Role -> the extra environment of one build, for as long as the build runs.
 BuildEnvironment = Callable[[str], AbstractContextManager[Mapping[str, str]]]

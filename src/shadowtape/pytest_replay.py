@@ -81,6 +81,7 @@ OWN_FLAGS = (
     "baseline-cmd",
     "secondary-cmd",
     "build-timeout",
+    "deps",
     "out",
     "progress",
     "traceparent",  # the default; --shadowtape-no-traceparent turns it off

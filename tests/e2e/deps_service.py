@@ -5,19 +5,33 @@ order looks up stock over the inventory URL and charges over the payments URL wi
 standard library's urllib, which takes ``HTTP_PROXY``/``HTTPS_PROXY`` and
 ``SSL_CERT_FILE`` from the environment: what ``shadowtape deps`` tells a service to set.
 The answer says what each dependency gave: its status and body, or the error kind.
+It propagates trace context as OpenTelemetry-instrumented services do: each outbound call
+carries the inbound ``traceparent``'s trace id and flags with a span id of its own.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-def _call(url: str, body: bytes | None = None) -> dict[str, object]:
+def _child(traceparent: str | None) -> str | None:
+    """The traceparent of an outbound call: the same trace, a new span."""
+    parts = (traceparent or "").split("-")
+    if len(parts) != 4 or len(parts[1]) != 32:
+        return None
+    return f"00-{parts[1]}-{os.urandom(8).hex()}-{parts[3]}"
+
+
+def _call(url: str, body: bytes | None = None, traceparent: str | None = None) -> dict[str, object]:
     request = urllib.request.Request(url, data=body, method="POST" if body else "GET")
+    child = _child(traceparent)
+    if child:
+        request.add_header("traceparent", child)
     if body:
         request.add_header("Content-Type", "application/json")
     try:
@@ -43,9 +57,12 @@ def main() -> None:
             pass
 
         def do_GET(self) -> None:
+            trace = self.headers.get("traceparent")
             order = {
-                "stock": _call(f"{inventory}/items/1?fields=stock"),
-                "charge": _call(f"{payments}/charges", json.dumps({"amount": 42}).encode()),
+                "stock": _call(f"{inventory}/items/1?fields=stock", traceparent=trace),
+                "charge": _call(
+                    f"{payments}/charges", json.dumps({"amount": 42}).encode(), traceparent=trace
+                ),
             }
             body = json.dumps(order).encode()
             self.send_response(200)

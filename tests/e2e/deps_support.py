@@ -3,6 +3,7 @@
 ``deps_proxy(...)`` starts the command on a free loopback port, waits until it listens and
 has printed its banner, and always stops it (SIGTERM, then the whole group).
 ``client(proxy)`` is an httpx client using it for http and https, trusting its CA.
+``service(proxy, inventory, payments)`` runs deps_service.py with the proxy's variables.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.record_support import ROOT, pumped
+from tests.e2e.record_support import ROOT, kill_group, pumped
 from tests.servers import free_port
+
+SERVICE = Path(__file__).with_name("deps_service.py")
 
 
 @dataclass
@@ -76,3 +79,32 @@ def client(proxy: DepsProxy, timeout: float = 10.0) -> httpx.Client:
     """A client whose http and https calls go through ``proxy``, trusting its CA."""
     trusted = ssl.create_default_context(cafile=str(proxy.ca))
     return httpx.Client(proxy=proxy.url, verify=trusted, timeout=timeout, trust_env=False)
+
+
+@contextmanager
+def service(proxy: DepsProxy, inventory: str, payments: str) -> Iterator[str]:
+    """deps_service.py on a free port, its calls through ``proxy``; its URL."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")}
+    env |= {
+        "HTTP_PROXY": proxy.url,
+        "HTTPS_PROXY": proxy.url,
+        "SSL_CERT_FILE": str(proxy.ca),
+        "REQUESTS_CA_BUNDLE": str(proxy.ca),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(SERVICE), str(port), inventory, payments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == b"listening"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        kill_group(proc)
+        proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -118,6 +118,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             help=f"launch the {role} here, as --candidate-cmd",
         )
     targets.add_argument(
+        "--deps",
+        metavar="DEPS_TAPES",
+        help="with launched builds: each build's outbound calls go through its own deps "
+        "proxy (HTTP_PROXY, HTTPS_PROXY and the CA variables set for it), answered from "
+        "the dependency calls recorded in DEPS_TAPES ('shadowtape deps --mode record'); "
+        "without --deps the proxies pass calls through; calls logs in deps/ of the run "
+        "folder",
+    )
+    targets.add_argument(
         "--build-timeout",
         type=float,
         default=STARTUP_TIMEOUT,
@@ -464,16 +473,40 @@ def run(args: argparse.Namespace) -> int:
     analysis = analysis_options(args)
     parse_fail_on(args.fail_on)
     builds = _planned(args)
+    if args.deps and not builds:
+        raise ConfigError(
+            f"--deps {args.deps} needs launched builds: give --candidate-cmd (and "
+            "--baseline-cmd, --secondary-cmd), so that each gets its own deps proxy"
+        )
     probing = probe_options(args, analysis)
 
-    with launched(builds, timeout=args.build_timeout):
-        outcome = _replay_and_probe(args, probing)
+    beside = _deps_beside(args) if builds else None
+    with launched(builds, timeout=args.build_timeout, environments=[beside] if beside else []):
+        try:
+            outcome = _replay_and_probe(args, probing, beside)
+        finally:
+            _note_deps(args.out, beside)
     if isinstance(outcome, int):
         return outcome
     return _write_reports(outcome, args)
 
 
-def _replay_and_probe(args: argparse.Namespace, probing: Any) -> Path | int:
+def _deps_beside(args: argparse.Namespace) -> Any:
+    """A deps proxy beside each launched build (mock over --deps, else passthrough)."""
+    from shadowtape.deps.beside import DepsBeside
+
+    return DepsBeside(Path(args.out), tapes=args.deps)
+
+
+def _note_deps(run_dir: Path, beside: Any) -> None:
+    """run.json's ``deps``: the proxies started beside the builds."""
+    if beside is not None:
+        from shadowtape.results.deps import note_deps
+
+        note_deps(run_dir, beside.started)
+
+
+def _replay_and_probe(args: argparse.Namespace, probing: Any, beside: Any = None) -> Path | int:
     """The replay, then the probes: the run folder, or the exit code of an interrupted
     run. What needs the targets running; the reports do not."""
     from shadowtape.replay import read_run, replay
@@ -487,6 +520,7 @@ def _replay_and_probe(args: argparse.Namespace, probing: Any) -> Path | int:
         progress=args.progress,
         **sending(args),
     )
+    _note_deps(run_dir, beside)  # before the probes, which read it
     info = read_run(run_dir)
     counts = info["counts"]
     skipped = ", ".join(f"{n} {reason}" for reason, n in info["skipped"].items())

@@ -10,4 +10,6 @@
 - ``addon``: the mitmproxy addon (faults, then mocks, then the log) and the Recorder that
   records only what a dependency really answered; ``script`` loads both into mitmdump.
 - ``launcher``: the checked command line mitmdump runs with (``record.supervisor`` runs it).
+- ``beside``: a ``shadowtape deps`` child process beside each build ``replay`` launches
+  (a ``builds.BuildEnvironment``), its variables in the build's environment.
 """

@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shadowtape.builds import LOGS as BUILD_LOGS
+from shadowtape.builds import BESIDE, LOGS
 from shadowtape.errors import ConfigError
 from shadowtape.ids import new_id
 from shadowtape.replay.engine import Run
@@ -84,11 +84,12 @@ RUNS_ROOT = Path("shadowtape-runs")
 
 def run_folder(out: str | os.PathLike[str] | None, shard: Shard | None = None) -> Path:
     """The run folder: ``out`` (which must be new or empty, but for the launched builds'
-    logs), or a new timestamped folder under ./shadowtape-runs/."""
+    logs and their deps proxies' files), or a new timestamped folder under
+    ./shadowtape-runs/."""
     if out is not None:
         path = Path(out)
         if path.exists() and (
-            not path.is_dir() or any(entry.name != BUILD_LOGS for entry in path.iterdir())
+            not path.is_dir() or any(entry.name not in (LOGS, BESIDE) for entry in path.iterdir())
         ):
             raise ConfigError(
                 f"--out {path}: already exists and is not an empty folder; give a new folder "

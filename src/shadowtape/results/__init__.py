@@ -7,6 +7,7 @@
     priority.py      that thread's place below the event loop
     reader.py        the one reader: run.json, result parts, one exchange's row; versions checked
     completeness.py  whether run folders make a whole picture (finished, every shard once)
+    deps.py          run.json's ``deps``: the deps proxy beside each launched build
 
 docs/results-format.md documents the format. This package imports neither replay nor
 diff: replay writes through it and diff reads through it.
@@ -14,7 +15,16 @@ diff: replay writes through it and diff reads through it.
 
 from __future__ import annotations
 
+from shadowtape.results.deps import DepsProxy, deps_proxies
 from shadowtape.results.reader import read_results, read_run
 from shadowtape.results.schema import RESULTS_VERSION, SCHEMA, TARGETS
 
-__all__ = ["RESULTS_VERSION", "SCHEMA", "TARGETS", "read_results", "read_run"]
+__all__ = [
+    "RESULTS_VERSION",
+    "SCHEMA",
+    "TARGETS",
+    "DepsProxy",
+    "deps_proxies",
+    "read_results",
+    "read_run",
+]
