@@ -1,16 +1,18 @@
 """`make demo`: the whole loop on the bundled shop, in about two minutes.
 
 1. start "production": the shop's dependencies (an inventory upstream and a payment
-   provider), a `shadowtape deps` proxy recording the shop's calls to them, and the baseline
-   shop, which reaches its dependencies through that proxy (HTTP_PROXY);
+   provider), a `shadowtape deps` proxy recording the shop's calls to them,
+   and the baseline shop, which reaches its dependencies through that proxy (HTTP_PROXY);
 2. record a minute of generated production-shaped traffic through `shadowtape record`, a
    reverse proxy in front of the baseline, as a sidecar would in production; then stop
-   production, everything recorded on disk;
+   production, dependencies included, everything recorded on disk;
 3. replay the tape with `shadowtape replay`, which launches the builds itself (candidate,
-   baseline and a second baseline, each by its command on a free port) and compares them,
-   then provokes what the traffic never did, with every probe on: requests 16 at once
-   (concurrency), each payment and order delivered twice (duplicates), sizes x4 and x16
-   (scale), parameters at their edges (shapes);
+   baseline and a second baseline, each by its command on a free port, each with its own
+   deps proxy answering from the recorded calls: `--deps`), compares their answers and the
+   calls they made (the side-effect ledger), then provokes what the traffic never did,
+   with every probe on: requests 16 at once (concurrency), each payment and order
+   delivered twice (duplicates), sizes x4 and x16 (scale), and parameters at their edges
+   (shapes);
 4. print the summary and say where the HTML report is.
 
 Everything started here is stopped on success, on failure and on Ctrl-C.
@@ -186,6 +188,9 @@ def main() -> int:
                 )  # fmt: skip
                 recorded = stop(recorder)
             baseline.stop()
+            # The replay never reaches them: each build's deps proxy answers from the tape.
+            inventory.stop()
+            provider.stop()
             if recorded != 0 or traffic.returncode != 0 or stop(deps) != 0:
                 print("demo: recording failed; see the messages above", file=sys.stderr)
                 return 2
@@ -196,8 +201,9 @@ def main() -> int:
             subprocess.run(shadowtape("inspect", str(deps_tapes)), check=True, env=env)
 
             say(
-                f"Replaying: `shadowtape replay` launches candidate, baseline and secondary "
-                f"({SPEED}x recorded pace), then probes ({PROBES})"
+                f"Replaying: `shadowtape replay` launches candidate, baseline and secondary, "
+                f"each with a deps proxy mocking its dependencies ({SPEED}x recorded pace), "
+                f"then probes ({PROBES})"
             )
             replay = subprocess.Popen(
                 shadowtape(
@@ -205,6 +211,9 @@ def main() -> int:
                     "--candidate-cmd", build_command("candidate", inventory.url, provider.url),
                     "--baseline-cmd", build_command("baseline", inventory.url, provider.url),
                     "--secondary-cmd", build_command("baseline", inventory.url, provider.url),
+                    # A deps proxy per build, answering the calls production made from the
+                    # recording (the real dependencies are stopped).
+                    "--deps", str(deps_tapes),
                     "--speed", SPEED,
                     # Safe here: the demo services are ours and throwaway. Never against
                     # anything that talks to real payment providers.

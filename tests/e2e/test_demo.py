@@ -122,6 +122,9 @@ def test_a_short_demo_flags_exactly_the_planted_gaps(tmp_path: Path) -> None:
         ("body_value", "$.id"),
         ("body_value", "$.name"),
     }
+    # Each build's outbound calls were answered from production's recording, each tied
+    # to the request that made it: nothing unmatched, nothing unattributed.
+    assert report["side_effects"]["unverified"] == []
     probes = {probe["name"]: probe for probe in report["probes"]}
     assert set(probes) == {"concurrency", "duplicates", "scale", "shapes"}
     assert [p["stopped"] for p in probes.values()] == [[]] * len(probes)
