@@ -88,8 +88,14 @@ def _none_left(marker: str, within: float = 10.0) -> list[str]:
 
 
 def test_builds_are_answered_by_their_own_mocks_with_the_dependencies_stopped(
-    recorded: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    recorded: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The builds' dependencies are on loopback: they go through the proxies all the same.
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     out = tmp_path / "run"
     command = recorded["command"]
     code = main(

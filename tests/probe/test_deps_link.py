@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from shadowtape.deps.faults import parse
+from shadowtape.errors import ReplayError
 from shadowtape.probe.deps_link import (
     Dependency,
     DepsLink,
@@ -76,3 +79,10 @@ def test_dependencies_are_host_and_port_and_rules_are_scoped_to_one() -> None:
     assert v6.label == "[::1]:9000"
     assert parse(v6.rule("reset")).matches("::1", 9000, "/")
     assert dependency({"host": "x"}) is None
+
+
+def test_a_faults_file_that_cannot_be_written_is_one_clear_error(tmp_path: Path) -> None:
+    missing = tmp_path / "gone" / "faults.json"
+    link = DepsLink("candidate", DepsPaths(calls=tmp_path / "calls.jsonl", faults=missing))
+    with pytest.raises(ReplayError, match=r"cannot write the candidate's deps proxy faults file"):
+        link.set(["host=127.0.0.1:8081,reset"])

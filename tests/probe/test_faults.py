@@ -40,7 +40,7 @@ pytestmark = [
 
 SERVICE = Path(__file__).with_name("fault_service.py")
 #: The probe's request timeout; a timeout fault holds the call 2 s past it.
-TIMEOUT = 3.0
+TIMEOUT = 4.0
 ITEMS = [ex(f"/items/{sku}", at=sku * 0.01) for sku in range(1, 5)]
 HEALTH = [ex("/health", at=0.1 + i * 0.01) for i in range(3)]
 ORDERS = [ex("/orders", method="POST", at=0.2, body=b'{"sku":1}')]
@@ -121,10 +121,12 @@ def _builds(
         yield base, cand
 
 
-def _probe(tmp_path: Path, deps: Deps, baseline: str, candidate: str) -> tuple[int, dict]:
+def _probe(
+    tmp_path: Path, deps: Deps, baseline: str, candidate: str, tape: list | None = None
+) -> tuple[int, dict]:
     """Replay the tape to both builds, run the faults probe with their proxies, report;
     the report's exit code and report.json."""
-    tape = write_tape(tmp_path / "tape", [*ITEMS, *HEALTH, *ORDERS])
+    tape = write_tape(tmp_path / "tape", tape or [*ITEMS, *HEALTH, *ORDERS])
     run = tmp_path / "run"
     main(
         ["replay", str(tape), "--candidate", candidate, "--baseline", baseline, "--out", str(run),
@@ -150,7 +152,7 @@ def _seen(service: str) -> list[str]:
     return list(httpx.get(f"{service}/_seen", trust_env=False).json())
 
 
-CLIENT_TIMEOUT = ("--client-timeout", "1")
+CLIENT_TIMEOUT = ("--client-timeout", "2")
 
 
 def test_a_candidate_answering_200_where_the_baseline_reports_the_503_is_flagged(
@@ -241,6 +243,31 @@ def test_a_flaky_candidate_that_degrades_like_the_baseline_is_not_flagged(
     # It did fail under the faults: a round saw it and did not count it.
     assert any("500" in r["candidate"] for r in probe["rounds"]), probe["rounds"]
     assert {"503", "timeout", "reset"} <= set(flaked)
+
+
+def test_a_candidate_failing_without_any_fault_is_not_probed(tmp_path: Path, deps: Deps) -> None:
+    """Every request fails on the candidate already: nothing to learn from a fault, so
+    none is set, and the report says why."""
+    with (
+        serve(lambda _: Reply(503, body=b"{}")) as candidate,
+        _service(deps.proxies["baseline"], deps.inventory.url, "reports") as baseline,
+    ):
+        _, report = _probe(tmp_path, deps, baseline, candidate.url)
+    probe = probe_report(report, "faults")
+    unverified = {u["location"]: u["reason"] for u in probe["unverified"]}
+    assert unverified["GET /items/{id}"] == "failing_without_fault"
+    assert probe["findings"] == [] and probe["rounds"] == []
+    log = (tmp_path / "run/probes/exchanges.jsonl").read_bytes().splitlines()
+    assert {orjson.loads(line)["round"] for line in log} == {"discover"}
+
+
+def test_one_request_calling_a_dependency_is_too_few(tmp_path: Path, deps: Deps) -> None:
+    with _builds(deps, baseline=("reports",), candidate=("swallows",)) as (baseline, candidate):
+        _, report = _probe(tmp_path, deps, baseline, candidate, tape=[ITEMS[0], *HEALTH])
+    probe = probe_report(report, "faults")
+    (why,) = [u for u in probe["unverified"] if u["reason"] == "too_few_samples"]
+    assert why["location"] == f"GET /items/{{id}} → {deps.dependency}" and why["count"] == 1
+    assert probe["findings"] == [] and probe["rounds"] == []
 
 
 @pytest.mark.timing
@@ -340,3 +367,28 @@ def test_with_the_recorded_baseline_nothing_is_sent(tmp_path: Path) -> None:
     assert probe["sent"] == {"candidate": 0}
     assert (tmp_path / "run" / "probes" / "exchanges.jsonl").read_bytes() == b""
     assert code == 1  # the replay's body differences from the recording, not the probe's
+
+
+def test_launched_builds_get_their_proxies_probed_in_one_command(tmp_path: Path) -> None:
+    """`shadowtape replay --candidate-cmd … --baseline-cmd … --probe faults`: the probe
+    finds each build's deps proxy in run.json and flags the swallowed 503."""
+    tape = write_tape(tmp_path / "tape", [*ITEMS, *HEALTH])
+    run = tmp_path / "run"
+
+    def build(handling: str) -> str:
+        return f"{sys.executable} {SERVICE} {{port}} {inventory.url} {handling} --client-timeout 2"
+
+    with serve(_inventory) as inventory:
+        code = main(
+            ["replay", str(tape), "--candidate-cmd", build("swallows"),
+             "--baseline-cmd", build("reports"), "--out", str(run), "--pace", "asap",
+             "--progress", "off", "--timeout", str(TIMEOUT), "--probe", "faults"]
+        )  # fmt: skip
+    dependency = f"127.0.0.1:{inventory.port}"
+    report = orjson.loads((run / "report.json").read_bytes())
+    found = _findings(report)
+    assert set(found) == {f"{dependency} {fault}" for fault in ("503", "timeout", "reset")}
+    assert {f["kind"] for f in found.values()} == {"swallowed_error"}
+    assert code == 1
+    for role in ("baseline", "candidate"):
+        assert json.loads((run / "deps" / f"{role}.faults.json").read_text()) == []

@@ -189,3 +189,57 @@ def test_a_superlinear_candidate_fails_the_default_gate_and_names_its_answers(
     case = next(c for c in junit.build(report).iter("testcase") if c.get("name") == "probe scale")
     failure = case.find("failure")
     assert failure is not None and failure.get("type") == "superlinear"
+
+
+def test_a_swallowed_error_fails_the_default_gate_and_every_format_shows_its_rounds(
+    tmp_path: Path,
+) -> None:
+    swallowed = {
+        **_finding(),
+        "probe": "faults",
+        "kind": "swallowed_error",
+        "location": "127.0.0.1:8010 503",
+        "message": "127.0.0.1:8010 503 (GET /stock/1): candidate 200, baseline 503",
+    }
+    rounds = [
+        {"endpoint": "GET /api/users/{id}", "dependency": "127.0.0.1:8010",
+         "calls": "GET /stock/1", "fault": fault, "rule": f"host=127.0.0.1:8010,{fault}",
+         "sent": 5 if fault == "503" else 1, "baseline": base, "candidate": cand,
+         "verdict": verdict}
+        for fault, base, cand, verdict in [
+            ("503", "503 x5", "200 x5", "swallowed_error"),
+            ("reset", "502", "502", "handled alike"),
+        ]
+    ]  # fmt: skip
+    shards = [_run(tmp_path / "a", swallowed, name="faults"), _run(tmp_path / "b", name="faults")]
+    for shard, mine in zip(shards, (rounds[:1], rounds[1:]), strict=True):
+        summary = shard / "probes" / "probes.json"
+        data = orjson.loads(summary.read_bytes())
+        data["probes"][0]["rounds"] = mine
+        summary.write_bytes(orjson.dumps(data))
+    report = with_probes(_report(), shards)
+    assert report.gate.reasons == (
+        "GET /api/users/{id}: 1 swallowed error (a success where the baseline reported a "
+        "failing dependency) (127.0.0.1:8010 503)",
+    )
+    (probe,) = report.probes or ()
+    assert [(r.fault, r.verdict) for r in probe.rounds] == [
+        ("503", "swallowed_error"),
+        ("reset", "handled alike"),
+    ]
+    sent = (
+        "sent: GET /api/users/{id} · 127.0.0.1:8010 503 (GET /stock/1): baseline 503 x5, "
+        "candidate 200 x5: swallowed_error"
+    )
+    assert sent in markdown.summary(report)
+    assert "[baseline under the fault, candidate under the fault: A1, C1]" in (
+        markdown.summary(report)
+    )
+    console = Console(record=True, width=200)
+    terminal.render(report, console)
+    assert sent in console.export_text()
+    page = html.page(report)
+    assert "<td>503 x5</td><td>200 x5</td><td>swallowed_error</td>" in page
+    assert "<h4>candidate under the fault</h4>" in page
+    again = load_report(orjson.loads(orjson.dumps(report.to_json())))
+    assert again.probes == report.probes

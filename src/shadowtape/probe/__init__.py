@@ -47,6 +47,7 @@ from shadowtape.probe.sender import ExchangeLog, TargetSender
 from shadowtape.replay.http.client import ReplayClient, Sender
 from shadowtape.replay.http.inprocess import AppClient
 from shadowtape.replay.timing.loop import loop_factory
+from shadowtape.results.deps import deps_proxies
 
 __all__ = ["Probe", "ProbeOptions", "parse_probes", "run_probes"]
 
@@ -97,7 +98,8 @@ async def run_probes_async(run_dir: Path, options: ProbeOptions) -> Path:
                         traceparent=options.traceparent,
                     )
                 )
-            links = {role: DepsLink(role, files) for role, files in options.deps.items()}
+            deps = options.deps or deps_proxies(run_dir)
+            links = {role: DepsLink(role, files) for role, files in deps.items()}
             for probe, start in _runs(samples, senders, options, links, run_dir).items():
                 if probe in options.probes:
                     results.append((await start()).to_json())

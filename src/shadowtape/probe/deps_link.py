@@ -21,7 +21,8 @@ from typing import Protocol
 
 import orjson
 
-from shadowtape.deps.control import clear_faults, write_faults
+from shadowtape.deps.control import write_faults
+from shadowtape.errors import ReplayError
 
 
 class DepsFiles(Protocol):
@@ -69,10 +70,19 @@ class DepsLink:
         self._offset = self._size()
 
     def set(self, rules: Sequence[str]) -> None:
-        write_faults(self.faults_path, rules)
+        self._write(rules)
 
     def clear(self) -> None:
-        clear_faults(self.faults_path)
+        self._write(())
+
+    def _write(self, rules: Sequence[str]) -> None:
+        try:
+            write_faults(self.faults_path, rules)
+        except OSError as exc:
+            raise ReplayError(
+                f"cannot write the {self.role}'s deps proxy faults file {self.faults_path}: "
+                f"{exc.strerror or exc}"
+            ) from None
 
     def skip(self) -> None:
         """Forget the calls logged so far."""

@@ -31,8 +31,10 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 
+from shadowtape.errors import ReplayError
 from shadowtape.probe.deps_link import Dependency, DepsLink, caused, dependency, shown
 from shadowtape.probe.handling import Gap, answer, failed, gap
 from shadowtape.probe.outcome import Outcome, example
@@ -101,7 +103,7 @@ async def run(
     roles = {s.role: s for s in senders}
     baseline = roles.get("baseline")
     why = _cannot_run(baseline, links)
-    if why is not None or baseline is None:
+    if why is not None or baseline is None:  # (no baseline is a reason: for mypy)
         reason, detail = why or ("needs_live_baseline", "")
         outcome.unverified.append(unverified("every endpoint", reason, detail, len(samples)))
         outcome.sent = {s.role: 0 for s in senders}
@@ -111,8 +113,9 @@ async def run(
         for entry in samples:
             await prober.endpoint(entry, allow_mutating)
     finally:
-        for link in links.values():
-            link.clear()
+        for link in links.values():  # each round clears its own; this is the backstop
+            with suppress(ReplayError):
+                link.clear()
     outcome.sent = dict(prober.sent)
     return outcome
 
@@ -182,8 +185,8 @@ class _Prober:
                 unverified(
                     name,
                     "no_dependency_calls",
-                    f"none of its {len(found)} requests sent alone made an outbound call "
-                    "through the deps proxy",
+                    f"no outbound call went through the deps proxy for any of its requests "
+                    f"sent alone ({len(found)})",
                     len(found),
                 )
             )
@@ -193,8 +196,8 @@ class _Prober:
                 unverified(
                     name,
                     "failing_without_fault",
-                    f"no request of the {len(found)} sent alone was answered without a 5xx "
-                    "or transport error by both builds",
+                    f"no request of those sent alone ({len(found)}) was answered without a "
+                    "5xx or transport error by both builds",
                     len(found),
                 )
             )
@@ -207,8 +210,8 @@ class _Prober:
                     unverified(
                         f"{name} → {dep.label}",
                         "too_few_samples",
-                        f"{len(calling)} request answered normally called it; a finding "
-                        f"needs {MIN_SEEDS} or more",
+                        f"requests that called it and both builds answered normally: "
+                        f"{len(calling)}; a finding needs {MIN_SEEDS} or more",
                         len(calling),
                     )
                 )
@@ -218,6 +221,8 @@ class _Prober:
                     out.unverified.append(stopped_early(f"{name} → {dep.label}"))
                     break
                 await self._round(name, dep, label, fault, calling[:SEEDS])
+        for sender in self.builds.values():
+            out.check(sender)
 
     async def _send(
         self, role: str, seed: Seed, endpoint: str, stage: str, rule: str | None
@@ -356,7 +361,7 @@ class _Prober:
             "rate": 1.0,
             "in_baseline": False,
             "exchange_ids": [first.baseline[0], first.candidate[0]],
-            "exchange_labels": ["baseline, dependency failing", "candidate, dependency failing"],
+            "exchange_labels": ["baseline under the fault", "candidate under the fault"],
             **example(first.found.seed, base, cand),
             "dependency": dep.label,
             "fault": label,

@@ -78,7 +78,7 @@ class ProbeOptions:
     #: Role -> the in-process app that role's URL (APP_URL) stands for.
     apps: Mapping[str, App] = field(default_factory=dict)
     #: Role -> the deps proxy in front of that build (the faults probe's fault switch and
-    #: calls log); empty: those of the run folder's run.json, if the builds were launched.
+    #: calls log); empty: those run.json notes (``deps_proxies``) for launched builds.
     deps: Mapping[str, DepsFiles] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

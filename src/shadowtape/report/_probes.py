@@ -85,7 +85,7 @@ _ANSWERS = {
     "duplicates": ("candidate, first delivery", "candidate, second delivery"),
     "shapes": ("baseline", "candidate"),
     "scale": ("at the reference size", "at the largest size"),
-    "faults": ("baseline, dependency failing", "candidate, dependency failing"),
+    "faults": ("baseline under the fault", "candidate under the fault"),
 }
 
 

@@ -64,6 +64,11 @@ _KINDS = frozenset().union(*CATEGORIES.values())
 _LABELS = {
     "new_error": ("new error", "new errors"),
     "status": ("status regression", "status regressions"),
+    # A probe's (faults) swallowed error is named for what it is, not by its word.
+    "swallowed_error": (
+        "swallowed error (a success where the baseline reported a failing dependency)",
+        "swallowed errors (a success where the baseline reported a failing dependency)",
+    ),
     "headers": ("header difference", "header differences"),
     "body": ("body difference", "body differences"),
     "latency": ("latency regression", "latency regressions"),
@@ -207,7 +212,8 @@ def probe_reasons(probes: Iterable[ProbeRun], fail_on: Sequence[str]) -> list[st
         for finding in probe.findings:
             word = selected.get(finding.kind)
             if word is not None and finding.gated:
-                per.setdefault((finding.endpoint, word), []).append(finding.location)
+                label = finding.kind if finding.kind in _LABELS else word
+                per.setdefault((finding.endpoint, label), []).append(finding.location)
     return [
         f"{endpoint}: {_counted(word, len(where), where)}"
         for (endpoint, word), where in per.items()
