@@ -3,9 +3,15 @@ finding (a mutating call made a different number of times) and what never does."
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shadowtape.diff.attribution import DependencyCall
+from shadowtape.diff.sidefx import differences
 from shadowtape.report import make_report
 from shadowtape.report.model import Report
 from tests.diff.deps_runs import Request, made, write_run
@@ -117,3 +123,35 @@ def test_without_the_baselines_calls_nothing_is_compared_and_it_says_so(tmp_path
     assert report.side_effects is not None and report.side_effects.compared == 0
     reasons = [u.reason for u in report.side_effects.unverified]
     assert reasons == ["side_effects_not_compared"]
+
+
+_CALLS = st.builds(
+    DependencyCall,
+    method=st.sampled_from(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
+    host=st.sampled_from(["payments.internal", "127.0.0.1:8081"]),
+    route=st.sampled_from(["/charges", "/refunds/{id}"]),
+    status=st.sampled_from([200, 201, 404, 409, 502, 503, None]),
+    took=st.booleans(),
+)
+
+
+@given(st.lists(_CALLS, max_size=12), st.randoms())
+def test_the_same_calls_in_any_order_are_never_a_side_effect(
+    calls: list[DependencyCall], rng: random.Random
+) -> None:
+    shuffled = list(calls)
+    rng.shuffle(shuffled)
+    assert differences(calls, shuffled) == []
+
+
+@given(st.lists(_CALLS, max_size=12), _CALLS)
+def test_one_more_call_is_a_side_effect_exactly_when_it_changes_something(
+    calls: list[DependencyCall], extra: DependencyCall
+) -> None:
+    found = differences(calls, [*calls, extra])
+    if extra.took and extra.method not in ("GET", "HEAD"):
+        (difference,) = found
+        assert difference.location == extra.name
+        assert difference.candidate == difference.baseline + 1  # type: ignore[operator]
+    else:
+        assert found == []

@@ -14,6 +14,7 @@ own builds. Calls are named with their route, templated as endpoints are (``diff
 
 from __future__ import annotations
 
+import os
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
@@ -24,6 +25,8 @@ from pathlib import Path
 
 from shadowtape.deps.calls import read as read_calls
 from shadowtape.diff.templating import Templater
+from shadowtape.results.deps import KEY as DEPS_KEY
+from shadowtape.results.deps import deps_proxies
 from shadowtape.results.reader import read_batches
 from shadowtape.results.schema import TARGETS
 
@@ -121,23 +124,18 @@ def attribute(run_dirs: Sequence[Path], runs: Sequence[dict[str, object]]) -> At
     raw: list[tuple[Path, str, list[dict[str, object]]]] = []
     out = Attribution()
     for run_dir, run in zip(run_dirs, runs, strict=True):
-        deps = run.get("deps")
-        if not isinstance(deps, dict):
+        if not run.get(DEPS_KEY):
             continue
-        for role, entry in deps.items():
-            if not isinstance(entry, dict):
-                continue
-            info = out.roles.setdefault(str(role), RoleCalls(role=str(role)))
-            info.mode = str(entry.get("mode") or info.mode)
-            info.log = str(entry.get("calls") or "")
+        for role, proxy in deps_proxies(run_dir).items():
+            info = out.roles.setdefault(role, RoleCalls(role=role))
+            info.mode = proxy.mode
+            info.log = os.path.relpath(proxy.calls, run_dir.absolute())
             try:
-                calls = read_calls(str(run_dir / info.log)) if info.log else None
+                calls = read_calls(str(proxy.calls))
             except (OSError, UnicodeDecodeError):
-                calls = None
-            if calls is None:
                 info.missing = True
                 continue
-            raw.append((run_dir, str(role), [c for c in calls if isinstance(c, dict)]))
+            raw.append((run_dir, role, [c for c in calls if isinstance(c, dict)]))
     if not out.roles:
         return None
     templaters = _templaters(raw)

@@ -13,35 +13,23 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-import orjson
-
 from shadowtape.deps.calls import read
 from shadowtape.diff.attribution import by_trace_id
 from shadowtape.diff.sidefx import effects
 from shadowtape.replay.http.client import Reply
+from shadowtape.results.deps import deps_proxies
 
 
 class BuildCalls:
     """The calls logs of a run folder's launched builds, per role."""
 
     def __init__(self, run_dir: Path) -> None:
-        self.run_dir = run_dir
-
-    def _log(self, role: str) -> Path | None:
-        try:
-            run = orjson.loads((self.run_dir / "run.json").read_bytes())
-        except (OSError, orjson.JSONDecodeError):
-            run = {}
-        deps = run.get("deps") if isinstance(run, dict) else None
-        entry = deps.get(role) if isinstance(deps, dict) else None
-        name = entry.get("calls") if isinstance(entry, dict) else None
-        path = self.run_dir / (name if isinstance(name, str) else f"deps/{role}.calls.jsonl")
-        return path if path.is_file() else None
+        self.logs = {role: proxy.calls for role, proxy in deps_proxies(run_dir).items()}
 
     def effects(self, role: str, replies: Iterable[Reply]) -> Counter[str] | None:
         """The calls that change something the dependency took, for these requests on
         `role` (``diff.sidefx.effects``); None without a calls log or a trace id."""
-        path = self._log(role)
+        path = self.logs.get(role)
         ids = [reply.trace_id for reply in replies]
         if path is None or None in ids:
             return None

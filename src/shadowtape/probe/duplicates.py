@@ -336,14 +336,17 @@ def _outbound(
                     f"{name}: {_calls(b_made[name])} on the baseline, "
                     f"{c_made[name]} on the candidate"
                 )
-                which = "made" if b.mode == IN_A_ROW else "and the first made"
+                who = (
+                    f"the second {seed.method} in a row"
+                    if b.mode == IN_A_ROW
+                    else f"two {seed.method}s sent at once"
+                )
                 (b_first, b_second), (c_first, c_second) = _ordered(b), _ordered(c)
                 groups[(b.mode, name)] = _finding(
                     entry,
                     seed,
                     location=f"{b.mode}: {name}",
-                    message=f"the second {seed.method} {_delivered(b.mode)} {which} other "
-                    f"outbound calls: {said}",
+                    message=f"{who} made other outbound calls: {said}",
                     values=(b_made[name], c_made[name]),
                     ids={
                         "baseline first": b_first[0],

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from html import escape
+from string import punctuation
 
 from shadowtape.diff.analyze import Analysis
 from shadowtape.diff.attribution import Attribution
@@ -150,7 +151,7 @@ def markdown(report: Report) -> str:
         for row in s.ledger[:MAX_SHOWN]:
             cells = " | ".join(f"{row.calls.get(t, 0):,}" for t in roles)
             status = row.status if row.status is not None else "-"
-            parts.append(f"| {_md(row.endpoint)} | {_md(row.call)} | {status} | {cells} |")
+            parts.append(f"| {_cell(row.endpoint)} | {_cell(row.call)} | {status} | {cells} |")
         if len(s.ledger) > MAX_SHOWN:
             parts.append(f"\nand {len(s.ledger) - MAX_SHOWN:,} more calls: see report.json")
     parts.append("")
@@ -159,6 +160,12 @@ def markdown(report: Report) -> str:
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+
+
+def _cell(text: str) -> str:
+    """Traffic's text in a table cell: code, every punctuation mark an entity (no pipe,
+    markup or mention survives)."""
+    return "<code>" + "".join(f"&#{ord(c)};" if c in punctuation else c for c in text) + "</code>"
 
 
 def html(report: Report) -> str:
