@@ -1,7 +1,7 @@
 """`make demo`: the whole loop on the bundled shop, in about two minutes.
 
-1. start "production": the shop's dependencies (an inventory upstream and a payment
-   provider), a `shadowtape deps` proxy recording the shop's calls to them,
+1. start "production": the shop's dependencies (an inventory upstream, healthy all along,
+   and a payment provider), a `shadowtape deps` proxy recording the shop's calls to them,
    and the baseline shop, which reaches its dependencies through that proxy (HTTP_PROXY);
 2. record a minute of generated production-shaped traffic through `shadowtape record`, a
    reverse proxy in front of the baseline, as a sidecar would in production; then stop
@@ -11,8 +11,8 @@
    deps proxy answering from the recorded calls: `--deps`), compares their answers and the
    calls they made (the side-effect ledger), then provokes what the traffic never did,
    with every probe on: requests 16 at once (concurrency), each payment and order
-   delivered twice (duplicates), sizes x4 and x16 (scale), and parameters at their edges
-   (shapes);
+   delivered twice (duplicates), sizes x4 and x16 (scale), parameters at their edges
+   (shapes), and each dependency failing in turn (faults);
 4. print the summary and say where the HTML report is.
 
 Everything started here is stopped on success, on failure and on Ctrl-C.
@@ -44,7 +44,7 @@ from fixtures.demo.processes import (  # noqa: E402
 
 SECONDS = float(os.environ.get("DEMO_SECONDS", "60"))
 SPEED = os.environ.get("DEMO_SPEED", "4")
-PROBES = "concurrency,duplicates,scale,shapes"
+PROBES = "concurrency,duplicates,scale,shapes,faults"
 #: Seconds a child gets to stop on SIGINT before it is killed.
 STOP_TIMEOUT = 30.0
 
@@ -135,8 +135,10 @@ def main() -> int:
     try:
         with ExitStack() as services:
             say("Starting production: inventory upstream, payment provider, the baseline shop")
+            # Production's inventory never failed while it was recorded: only the faults
+            # probe can show what a build does when it does.
             inventory = services.enter_context(
-                running(spawn("inventory", log=logs / "inventory.log"))
+                running(spawn("inventory", "--healthy", log=logs / "inventory.log"))
             )
             provider = services.enter_context(running(spawn("provider", log=logs / "provider.log")))
             deps_port = free_port()
@@ -219,7 +221,8 @@ def main() -> int:
                     # anything that talks to real payment providers.
                     "--allow-mutating",
                     # Then provoke, on the candidate and the baseline alike, what the
-                    # traffic did not: overlap, a second delivery, bigger sizes, edges.
+                    # traffic did not: overlap, a second delivery, bigger sizes, edges,
+                    # failing dependencies.
                     "--probe", PROBES,
                     "--out", str(run / "replay"),
                 ),

@@ -126,7 +126,7 @@ def test_a_short_demo_flags_exactly_the_planted_gaps(tmp_path: Path) -> None:
     # to the request that made it: nothing unmatched, nothing unattributed.
     assert report["side_effects"]["unverified"] == []
     probes = {probe["name"]: probe for probe in report["probes"]}
-    assert set(probes) == {"concurrency", "duplicates", "scale", "shapes"}
+    assert set(probes) == {"concurrency", "duplicates", "scale", "shapes", "faults"}
     assert [p["stopped"] for p in probes.values()] == [[]] * len(probes)
     # Every finding a probe made is on the candidate: the baseline, under the same
     # provocation, did nothing a finding is made of.
@@ -137,3 +137,7 @@ def test_a_short_demo_flags_exactly_the_planted_gaps(tmp_path: Path) -> None:
     assert growth["location"] == "body items[]"
     candidate, baseline = growth["concurrent_value"]["slope"], growth["alone_value"]["slope"]
     assert candidate >= 1.5 and baseline <= 1.2, (candidate, baseline)
+    # The swallowed 503 that production never had: the inventory failing every way the
+    # faults probe makes it fail is a success on the candidate.
+    swallowed = [f for f in probes["faults"]["findings"] if f["kind"] == "swallowed_error"]
+    assert {f["location"].split()[-1] for f in swallowed} == {"503", "timeout", "reset"}
