@@ -31,6 +31,17 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def _running_with(*needles: str) -> list[str]:
+    """Command lines of this machine's live processes that contain one of ``needles``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and alive(int(entry.name)):
+            cmdline = _cmdline(int(entry.name))
+            if any(needle in cmdline for needle in needles):
+                found.append(cmdline)
+    return found
+
+
 def _interrupted(
     tmp_path: Path, seconds: str, step: str, started_enough: Callable[[set[int]], bool]
 ) -> None:
@@ -112,6 +123,11 @@ def test_a_short_demo_flags_exactly_the_planted_gaps(tmp_path: Path) -> None:
     )
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     assert "the gate FAILED, as it should" in demo.stdout
+    # Nothing it started outlives it: no process names the run folder (recorders, deps
+    # proxies) or production's inventory URL (the shops, the launched builds included).
+    inventory = re.search(r"^  inventory +(http://\S+)", demo.stdout, re.MULTILINE)
+    assert inventory is not None, demo.stdout[:2000]
+    assert _running_with(str(tmp_path), inventory.group(1)) == []
     (report_file,) = tmp_path.glob("demo-*/replay/report.json")
     report = json.loads(report_file.read_text())
     expected = {(d.source, _route(gap.endpoint), d.kind) for gap in GAPS for d in gap.detections}
