@@ -5,7 +5,8 @@ serves on 127.0.0.1:PORT. Each item looks up its stock at ``INVENTORY_URL/stock/
 with the standard library's urllib, which takes ``HTTP_PROXY`` from the environment (the
 deps proxy). When the inventory fails (a 5xx, a reset, a timeout), ``HANDLING`` says what
 the shop answers: ``reports`` a 503 (inventory 5xx) or a 502 (no answer), ``swallows`` a
-200 with ``{"in_stock": 0}``. ``--client-timeout`` is urllib's timeout for the call (none
+200 with ``{"in_stock": 0}``; ``offline`` never asks the inventory (a build from before
+the dependency). ``--client-timeout`` is urllib's timeout for the call (none
 by default: the call waits as long as the inventory does). ``--fail-every N`` answers
 every Nth item request with a 500 whatever the inventory did (a flaky build, but never
 three in a row). ``--propagate`` passes the
@@ -50,7 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("port", type=int)
     parser.add_argument("inventory")
-    parser.add_argument("handling", choices=["reports", "swallows"])
+    parser.add_argument("handling", choices=["reports", "swallows", "offline"])
     parser.add_argument("--client-timeout", type=float, default=None)
     parser.add_argument("--propagate", action="store_true")
     parser.add_argument("--fail-every", type=int, default=0)
@@ -78,6 +79,8 @@ def main() -> None:
             if path == "/_seen":
                 return self._answer(200, SEEN)
             sku = path.rsplit("/", 1)[-1]
+            if args.handling == "offline":
+                return self._answer(200, {"sku": sku, "in_stock": None})
             trace = self.headers.get("traceparent") if args.propagate else None
             status, got = _stock(f"{args.inventory}/stock/{sku}", args.client_timeout, trace)
             SEEN.append(str(status) if status is not None else str(got))

@@ -270,6 +270,25 @@ def test_one_request_calling_a_dependency_is_too_few(tmp_path: Path, deps: Deps)
     assert probe["findings"] == [] and probe["rounds"] == []
 
 
+def test_a_dependency_only_the_candidate_calls_is_faulted_and_named(
+    tmp_path: Path, deps: Deps
+) -> None:
+    """The baseline answers without the inventory; the candidate now asks it and fails
+    when it fails: a new_error, which says the baseline never called it."""
+    with _builds(deps, baseline=("offline",), candidate=("reports", *CLIENT_TIMEOUT)) as (
+        baseline,
+        candidate,
+    ):
+        _, report = _probe(tmp_path, deps, baseline, candidate)
+    dep = deps.dependency
+    found = _findings(report)
+    assert set(found) == {f"{dep} 503", f"{dep} timeout", f"{dep} reset"}
+    assert {f["kind"] for f in found.values()} == {"new_error"}
+    message = str(found[f"{dep} 503"]["message"])
+    assert "candidate 503, baseline 200" in message
+    assert message.endswith("; only the candidate called it, without the fault")
+
+
 @pytest.mark.timing
 def test_a_candidate_without_a_client_timeout_hangs(tmp_path: Path, deps: Deps) -> None:
     with _builds(deps, baseline=("reports", *CLIENT_TIMEOUT), candidate=("reports",)) as (

@@ -73,6 +73,8 @@ class _Found:
     answers: dict[str, Answer]
     #: Dependency -> the first call to it (``GET /stock/1``).
     called: dict[Dependency, str] = field(default_factory=dict)
+    #: Dependency -> the builds that called it.
+    callers: dict[Dependency, set[str]] = field(default_factory=dict)
 
     @property
     def usable(self) -> bool:
@@ -257,6 +259,7 @@ class _Prober:
                 dep = dependency(call)
                 if dep is not None:
                     found.called.setdefault(dep, shown(call))
+                    found.callers.setdefault(dep, set()).add(role)
         return found
 
     async def _round(
@@ -348,6 +351,9 @@ class _Prober:
             quoted = _quoted(cand) if first.gap is Gap.SWALLOWED else ""
             message = f"{head}: candidate {said_cand}{quoted}, baseline {said_base}"
         message += f" (on {count} of {count} requests)"
+        alone = {role for s in sent for role in s.found.callers[dep]}
+        if len(alone) == 1:
+            message += f"; only the {alone.pop()} called it, without the fault"
         return {
             "probe": NAME,
             "kind": first.gap.kind,
