@@ -63,13 +63,13 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], name: str) -> Non
     deadline = time.monotonic() + 30
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"{name} exited early (exit {process.returncode})")
+            raise ServiceStartError(f"{name} exited early (exit {process.returncode})")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
         except OSError:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not start listening") from None
+                raise ServiceStartError(f"{name} did not start listening") from None
             time.sleep(0.1)
 
 
@@ -120,7 +120,13 @@ def build_command(build: str, inventory: str, provider: str) -> str:
     ).replace("PORT", "{port}")  # fmt: skip
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # SIGTERM (a CI job cancelled) stops everything the way Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     runs = Path(os.environ.get("DEMO_RUNS_DIR", ROOT / "shadowtape-runs"))
     run = runs / f"demo-{datetime.now():%Y%m%d-%H%M%S}"
     tapes, deps_tapes, logs = run / "tapes", run / "deps-tapes", run / "logs"
@@ -231,7 +237,7 @@ def main() -> int:
                 start_new_session=True,
             )  # fmt: skip
             replayed = finish(replay)
-    except (ServiceStartError, RuntimeError) as exc:
+    except ServiceStartError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -43,10 +43,15 @@ def _running_with(*needles: str) -> list[str]:
 
 
 def _interrupted(
-    tmp_path: Path, seconds: str, step: str, started_enough: Callable[[set[int]], bool]
+    tmp_path: Path,
+    seconds: str,
+    step: str,
+    started_enough: Callable[[set[int]], bool],
+    sig: signal.Signals = signal.SIGINT,
 ) -> None:
-    """Run the demo, Ctrl-C it once ``step`` is printed and ``started_enough`` holds for
-    its processes, and check that it says so, exits 130 and leaves none of them running."""
+    """Run the demo, Ctrl-C it (``sig``) once ``step`` is printed and ``started_enough``
+    holds for its processes, and check that it says so, exits 130 and leaves none of them
+    running."""
     demo = subprocess.Popen(
         [sys.executable, "scripts/demo.py"],
         cwd=ROOT,
@@ -66,7 +71,7 @@ def _interrupted(
             started |= descendants(demo.pid)
             time.sleep(0.3)
         assert started_enough(started), [_cmdline(pid) for pid in started]
-        demo.send_signal(signal.SIGINT)
+        demo.send_signal(sig)
         output = demo.stdout.read()
         assert demo.wait(90) == 130, output
         assert "interrupted" in output
@@ -80,9 +85,12 @@ def _interrupted(
     assert [_cmdline(pid) for pid in started if alive(pid)] == []
 
 
-def test_ctrl_c_mid_recording_stops_every_process_the_demo_started(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_mid_recording_stops_every_process_the_demo_started(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
     # services, dependency recorder, recorder (each with its mitmdump worker) and traffic
-    _interrupted(tmp_path, "60", "Recording", lambda started: len(started) >= 8)
+    _interrupted(tmp_path, "60", "Recording", lambda started: len(started) >= 8, sig)
 
 
 def test_ctrl_c_mid_replay_stops_the_builds_the_replay_launched(tmp_path: Path) -> None:
