@@ -1,11 +1,18 @@
 """`make demo`: the whole loop on the bundled shop, in about two minutes.
 
-1. start the demo services: a flaky inventory upstream, the baseline shop twice
-   (baseline and secondary) and the candidate shop, which carries planted assumption gaps;
-2. record a minute of generated production-shaped traffic through `shadowtape record`,
-   a reverse proxy in front of the baseline, as a sidecar would in production;
-3. replay the tape against baseline, secondary and candidate side by side, then probe
-   each endpoint with its requests alone and 16 at once (`--probe concurrency`);
+1. start "production": the shop's dependencies (an inventory upstream, healthy all along,
+   and a payment provider), a `shadowtape deps` proxy recording the shop's calls to them,
+   and the baseline shop, which reaches its dependencies through that proxy (HTTP_PROXY);
+2. record a minute of generated production-shaped traffic through `shadowtape record`, a
+   reverse proxy in front of the baseline, as a sidecar would in production; then stop
+   production, dependencies included, everything recorded on disk;
+3. replay the tape with `shadowtape replay`, which launches the builds itself (candidate,
+   baseline and a second baseline, each by its command on a free port, each with its own
+   deps proxy answering from the recorded calls: `--deps`), compares their answers and the
+   calls they made (the side-effect ledger), then provokes what the traffic never did,
+   with every probe on: requests 16 at once (concurrency), each payment and order
+   delivered twice (duplicates), sizes x4 and x16 (scale), parameters at their edges
+   (shapes), and each dependency failing in turn (faults);
 4. print the summary and say where the HTML report is.
 
 Everything started here is stopped on success, on failure and on Ctrl-C.
@@ -14,21 +21,32 @@ Everything started here is stopped on success, on failure and on Ctrl-C.
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fixtures.demo.processes import ServiceStartError, demo_stack  # noqa: E402
+from fixtures.demo.processes import (  # noqa: E402
+    PROXY_VARIABLES,
+    ServiceStartError,
+    running,
+    spawn,
+)
 
 SECONDS = float(os.environ.get("DEMO_SECONDS", "60"))
 SPEED = os.environ.get("DEMO_SPEED", "4")
+PROBES = "concurrency,duplicates,scale,shapes,faults"
+#: Seconds a child gets to stop on SIGINT before it is killed.
+STOP_TIMEOUT = 30.0
 
 
 def say(text: str) -> None:
@@ -41,17 +59,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
+def wait_for_port(port: int, process: subprocess.Popen[bytes], name: str) -> None:
+    deadline = time.monotonic() + 30
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"the recorder exited early (exit {process.returncode})")
+            raise ServiceStartError(f"{name} exited early (exit {process.returncode})")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
         except OSError:
             if time.monotonic() > deadline:
-                raise RuntimeError("the recorder did not start listening") from None
+                raise ServiceStartError(f"{name} did not start listening") from None
             time.sleep(0.1)
 
 
@@ -59,99 +77,187 @@ def shadowtape(*args: str) -> list[str]:
     return [sys.executable, "-m", "shadowtape", *args]
 
 
+def stop(process: subprocess.Popen[bytes]) -> int:
+    """SIGINT (as Ctrl-C would), then wait; killed if it does not stop in time."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+@contextmanager
+def child(
+    command: Sequence[str], env: Mapping[str, str], *, listen: int | None = None, name: str = ""
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A shadowtape command in its own session (a Ctrl-C reaches it once, from here),
+    ready when it listens on ``listen``, always stopped when the block is left."""
+    process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+    try:
+        if listen is not None:
+            wait_for_port(listen, process, name)
+        yield process
+    finally:
+        stop(process)
+
+
+def finish(process: subprocess.Popen[bytes]) -> int:
+    """Wait for a child to end on its own; on Ctrl-C, stop it (and what it started) first."""
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        stop(process)
+        raise
+
+
+def build_command(build: str, inventory: str, provider: str) -> str:
+    """How `shadowtape replay` starts one build: `{port}` is its free port."""
+    return shlex.join(
+        [sys.executable, "-m", "fixtures.demo.shop", "--build", build, "--port", "PORT",
+         "--upstream", inventory, "--payments", provider]
+    ).replace("PORT", "{port}")  # fmt: skip
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # SIGTERM (a CI job cancelled) stops everything the way Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     runs = Path(os.environ.get("DEMO_RUNS_DIR", ROOT / "shadowtape-runs"))
     run = runs / f"demo-{datetime.now():%Y%m%d-%H%M%S}"
-    tapes = run / "tapes"
-    (run / "logs").mkdir(parents=True)
-    # A fixed key for the demo so pseudonyms are stable across its steps; in production
-    # it comes from a secret store.
+    tapes, deps_tapes, logs = run / "tapes", run / "deps-tapes", run / "logs"
+    logs.mkdir(parents=True)
+    # Everything is on loopback: no proxy from the caller's environment. A fixed key for
+    # the demo so pseudonyms are stable across its steps; in production it comes from a
+    # secret store.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES},
         "SHADOWTAPE_SANITIZE_KEY": os.environ.get("SHADOWTAPE_SANITIZE_KEY", "demo-key"),
     }
-    recorder: subprocess.Popen[bytes] | None = None
     try:
-        say("Starting the demo shop: inventory upstream, baseline x2, candidate")
-        with demo_stack(log_dir=run / "logs") as stack:
-            for name in ("inventory", "baseline", "secondary", "candidate"):
-                print(f"  {name:<10} {getattr(stack, name).url}")
+        with ExitStack() as services:
+            say("Starting production: inventory upstream, payment provider, the baseline shop")
+            # Production's inventory never failed while it was recorded: only the faults
+            # probe can show what a build does when it does.
+            inventory = services.enter_context(
+                running(spawn("inventory", "--healthy", log=logs / "inventory.log"))
+            )
+            provider = services.enter_context(running(spawn("provider", log=logs / "provider.log")))
+            deps_port = free_port()
+            deps = services.enter_context(
+                child(
+                    shadowtape(
+                        "deps", "--mode", "record", "--listen", f"127.0.0.1:{deps_port}",
+                        "--tapes", str(deps_tapes), "--name", "shop",
+                    ),
+                    env,
+                    listen=deps_port,
+                    name="the dependency recorder",
+                )
+            )  # fmt: skip
+            proxy = f"http://127.0.0.1:{deps_port}"
+            baseline = services.enter_context(
+                running(
+                    spawn(
+                        "shop", "--build", "baseline",
+                        "--upstream", inventory.url, "--payments", provider.url,
+                        log=logs / "production.log",
+                        env={"HTTP_PROXY": proxy, "http_proxy": proxy},
+                    )
+                )
+            )  # fmt: skip
+            print(f"  {'inventory':<10} {inventory.url}")
+            print(f"  {'payments':<10} {provider.url}")
+            print(f"  {'baseline':<10} {baseline.url}  (its calls via `shadowtape deps` {proxy})")
 
             say(f"Recording {SECONDS:.0f} s of production-shaped traffic via `shadowtape record`")
             port = free_port()
-            recorder = subprocess.Popen(
+            with child(
                 shadowtape(
                     "record",
-                    "--upstream", stack.baseline.url,
+                    "--upstream", baseline.url,
                     "--listen", f"127.0.0.1:{port}",
                     "--tapes", str(tapes),
                     "--source", "shop",
                 ),
-                env=env,
-            )  # fmt: skip
-            wait_for_port(port, recorder)
-            traffic = subprocess.run(
-                [sys.executable, "-m", "fixtures.demo.traffic",
-                 "--target", f"http://127.0.0.1:{port}", "--duration", str(SECONDS)],
-                cwd=ROOT,
-                check=False,
-            )  # fmt: skip
-            recorder.send_signal(signal.SIGINT)
-            if recorder.wait(30) != 0 or traffic.returncode != 0:
+                env,
+                listen=port,
+                name="the recorder",
+            ) as recorder:  # fmt: skip
+                traffic = subprocess.run(
+                    [sys.executable, "-m", "fixtures.demo.traffic",
+                     "--target", f"http://127.0.0.1:{port}", "--duration", str(SECONDS)],
+                    cwd=ROOT,
+                    check=False,
+                )  # fmt: skip
+                recorded = stop(recorder)
+            baseline.stop()
+            # The replay never reaches them: each build's deps proxy answers from the tape.
+            inventory.stop()
+            provider.stop()
+            if recorded != 0 or traffic.returncode != 0 or stop(deps) != 0:
                 print("demo: recording failed; see the messages above", file=sys.stderr)
                 return 2
-            recorder = None
 
             say("The tape (sanitized: tokens, cookies and e-mails are pseudonyms)")
             subprocess.run(shadowtape("inspect", str(tapes), "--top", "6"), check=True, env=env)
+            say("The shop's calls to its dependencies, recorded by `shadowtape deps`")
+            subprocess.run(shadowtape("inspect", str(deps_tapes)), check=True, env=env)
 
-            say(f"Replaying against baseline, secondary and candidate ({SPEED}x recorded pace)")
-            replay = subprocess.run(
+            say(
+                f"Replaying: `shadowtape replay` launches candidate, baseline and secondary, "
+                f"each with a deps proxy mocking its dependencies ({SPEED}x recorded pace), "
+                f"then probes ({PROBES})"
+            )
+            replay = subprocess.Popen(
                 shadowtape(
                     "replay", str(tapes),
-                    "--candidate", stack.candidate.url,
-                    "--baseline", stack.baseline.url,
-                    "--secondary", stack.secondary.url,
+                    "--candidate-cmd", build_command("candidate", inventory.url, provider.url),
+                    "--baseline-cmd", build_command("baseline", inventory.url, provider.url),
+                    "--secondary-cmd", build_command("baseline", inventory.url, provider.url),
+                    # A deps proxy per build, answering the calls production made from the
+                    # recording (the real dependencies are stopped).
+                    "--deps", str(deps_tapes),
                     "--speed", SPEED,
                     # Safe here: the demo services are ours and throwaway. Never against
                     # anything that talks to real payment providers.
                     "--allow-mutating",
-                    # Then provoke what the traffic did not: each endpoint's requests
-                    # alone, then 16 at once, on the candidate and the baseline.
-                    "--probe", "concurrency",
+                    # Then provoke, on the candidate and the baseline alike, what the
+                    # traffic did not: overlap, a second delivery, bigger sizes, edges,
+                    # failing dependencies.
+                    "--probe", PROBES,
                     "--out", str(run / "replay"),
                 ),
                 env=env,
-                check=False,
+                cwd=ROOT,
+                start_new_session=True,
             )  # fmt: skip
+            replayed = finish(replay)
     except ServiceStartError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ndemo: interrupted; everything it started is stopped", file=sys.stderr)
         return 130
-    finally:
-        if recorder is not None and recorder.poll() is None:
-            recorder.send_signal(signal.SIGINT)
-            try:
-                recorder.wait(15)
-            except subprocess.TimeoutExpired:
-                recorder.kill()
 
     report = run / "replay" / "report.html"
-    if replay.returncode not in (0, 1) or not report.exists():
-        print(f"demo: the replay failed (exit {replay.returncode})", file=sys.stderr)
+    if replayed not in (0, 1) or not report.exists():
+        print(f"demo: the replay failed (exit {replayed})", file=sys.stderr)
         return 2
     say("Done")
     verdict = (
         "the gate FAILED, as it should: the candidate carries planted assumption gaps"
-        if replay.returncode == 1
+        if replayed == 1
         else "the gate passed (it should not have: the candidate carries planted gaps)"
     )
     print(f"  {verdict}")
     print(f"  HTML report: {_shown(report)}")
     print(f"  also: summary.md, junit.xml, report.json in {_shown(report.parent)}/")
-    return 0 if replay.returncode == 1 else 1
+    return 0 if replayed == 1 else 1
 
 
 def _shown(path: Path) -> Path:
