@@ -35,6 +35,12 @@ class TooManyRedactions(BaseException):
     being sanitized. A BaseException, so no step's ``except Exception`` swallows it."""
 
 
+class TooDense(BaseException):
+    """Raised by ``Context.spend`` past ``Context.work_limit``: the text being sanitized
+    holds more places to examine one by one than its size allows (see ``spend``). The
+    sanitizer drops the body, or fails the exchange closed for a header or URL."""
+
+
 class Context:
     """Mutable, per call; never shared between threads."""
 
@@ -51,6 +57,8 @@ class Context:
         "redactions",
         "replaced",
         "secrets",
+        "work",
+        "work_limit",
     )
 
     def __init__(self, policy: Policy, pseudo: Pseudonymizer) -> None:
@@ -74,6 +82,10 @@ class Context:
         #: ``record`` raises TooManyRedactions once ``replaced`` passes this (set by the
         #: sanitizer around a body step).
         self.limit = sys.maxsize
+        #: Work units spent so far, and where ``spend`` raises TooDense (set by the
+        #: sanitizer around each step, in proportion to what the step reads).
+        self.work = 0
+        self.work_limit = sys.maxsize
 
     # -- recording -------------------------------------------------------------------
 
@@ -89,6 +101,18 @@ class Context:
         finds them, so a body packed with fields stops early."""
         if self.replaced + count > self.limit:
             raise TooManyRedactions
+
+    def spend(self, units: int) -> None:
+        """Account for examining candidates one by one in Python; TooDense past the limit.
+
+        A unit is about a microsecond: a scanner spends one per cheap candidate (a hint
+        walked back to its name) and more per costly one (a pattern tried at a name, a
+        checksum). Spending *before* the loop, with a count taken by ``str.count`` or a
+        regex in C, fails a hostile text closed before any per-candidate work is done.
+        """
+        self.work += units
+        if self.work > self.work_limit:
+            raise TooDense
 
     def secret(self, value: str, location: str) -> str:
         """Replace a value found in a secret position and remember it for echo."""

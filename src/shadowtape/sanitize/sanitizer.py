@@ -23,6 +23,13 @@ pseudonym made in Python, so a body packed with secrets would cost far more per 
 than any other; dropped, it costs at most that many, and nothing in it reaches a tape.
 A header, the URL, the reason phrase or the error message needing that many fails the
 exchange closed.
+
+Work is bounded the same way, so that time stays linear in the input with a small
+constant: scanners count the candidates they examine one by one in Python
+(``Context.spend``), and a step may spend ``WORK_PER_KIB`` units per KiB it reads (at
+least ``WORK_FLOOR``). A body denser in candidates is dropped
+(``request.body: dropped (too dense to scan)``); a header, URL or message fails the
+exchange closed.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ import re2
 from shadowtape.errors import SanitizeError
 from shadowtape.exchange import Exchange, ExchangeError, Request, Response
 from shadowtape.sanitize import bodies, headers, urls
-from shadowtape.sanitize.context import EXACT_ECHO, Context, TooManyRedactions
+from shadowtape.sanitize.context import EXACT_ECHO, Context, TooDense, TooManyRedactions
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy, Rules
 
@@ -58,6 +65,10 @@ _FRAMING = frozenset(
 )
 #: Replacements one body may need in one pass before it is dropped whole.
 MAX_BODY_REDACTIONS = 1000
+#: Work units (``Context.spend``, about a microsecond each) a step may spend per KiB it
+#: reads, and at least: a text denser in candidates than this is dropped, not scanned.
+WORK_PER_KIB = 32
+WORK_FLOOR = 5000
 
 
 @dataclass(slots=True)
@@ -252,6 +263,13 @@ class Sanitizer:
         """
         try:
             return self._sanitize(exchange, deadline)
+        except TooDense:
+            log.warning(
+                "exchange %s has a header, URL or message too dense in candidates to "
+                "scan; its bodies, path, query and header values were replaced wholesale",
+                exchange.id,
+            )
+            return self._fail_closed(exchange, TOO_DENSE)
         except TooManyRedactions:
             log.warning(
                 "exchange %s has a header, URL or message needing more than %d "
@@ -411,6 +429,10 @@ DROPPED_FOR_BUDGET = "{}.body: dropped (sanitize budget)"
 DROPPED_FOR_REDACTIONS = "{}.body: dropped (over {} redactions)"
 #: The redaction of an exchange failed closed because another field needed more.
 OVER_REDACTIONS = "exchange: replaced wholesale (over {} redactions in one field)"
+#: The redaction of a body dropped for holding more candidates than its size allows.
+DROPPED_FOR_DENSITY = "{}.body: dropped (too dense to scan)"
+#: The redaction of an exchange failed closed because a header, URL or message did.
+TOO_DENSE = "exchange: replaced wholesale (a field too dense to scan)"
 
 
 def _run(
@@ -422,14 +444,15 @@ def _run(
 ) -> None:
     """Run one step; a body step only within the deadline and the redaction limit, else
     its body is dropped."""
+    ctx.work_limit = ctx.work + allowance(step.fields(draft))
     if step.body is None:
-        # Past the limit here, TooManyRedactions reaches Sanitizer.sanitize: the exchange
-        # is failed closed (a path or header value cannot be dropped like a body).
+        # Past a limit here, TooManyRedactions or TooDense reaches Sanitizer.sanitize: the
+        # exchange is failed closed (a path or header value cannot be dropped like a body).
         ctx.limit = ctx.replaced + max_redactions
         try:
             step.run(draft, ctx)
         finally:
-            ctx.limit = sys.maxsize
+            ctx.limit = ctx.work_limit = sys.maxsize
         return
     if getattr(draft, f"{step.body}_dropped"):
         return
@@ -445,11 +468,18 @@ def _run(
             return
         except OverBudget:
             pass
+        except TooDense:
+            reason = DROPPED_FOR_DENSITY.format(step.body)
         except TooManyRedactions:
             reason = DROPPED_FOR_REDACTIONS.format(step.body, max_redactions)
         finally:
-            ctx.limit = sys.maxsize
+            ctx.limit = ctx.work_limit = sys.maxsize
     _drop_body(draft, ctx, step.body, reason)
+
+
+def allowance(texts: Sequence[str | bytes]) -> int:
+    """The work units a step reading ``texts`` may spend."""
+    return max(WORK_FLOOR, sum(map(len, texts)) * WORK_PER_KIB // 1024)
 
 
 def _drop_body(draft: Draft, ctx: Context, side: str, reason: str) -> None:
