@@ -33,7 +33,7 @@ _NOT_TLDS = frozenset(
 _JWT_TEXT = r"eyJ[A-Za-z0-9_\-]{2,}\.eyJ[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*"
 #: Python's ``\s`` for str, spelled for RE2 (whose ``\s`` is ASCII only).
 SPACE = r"[\t-\r\x1c-\x20\x85\p{Z}]"
-_BEARER_TEXT = r"(?i:\bbearer)" + SPACE + r"+([A-Za-z0-9\-._~+/]{16,}=*)"
+_BEARER_TEXT = r"(?i:\bbearer)" + SPACE + r"+[A-Za-z0-9\-._~+/]{16,}=*"
 #: Known key formats: (prefix, rest). The prefix is kept in a pseudonym.
 API_KEY_PREFIXES = (
     "sk_live_",
@@ -243,6 +243,10 @@ Spans = Iterator[tuple[int, int]]
 #: Work units per candidate a detector examines in Python: a match object, a slice, a
 #: look in ``outputs`` and a check cost about a microsecond (a unit).
 DEFAULT_COST = 1
+#: A card candidate: a Python ``re`` match with look-arounds, then Luhn (~2 us).
+CARD_COST = 2
+#: An IBAN candidate: an RE2 match object (built in Python), then mod-97 (~2 us).
+IBAN_COST = 2
 
 
 class Match(Protocol):
@@ -380,14 +384,20 @@ def _email_spans(text: str) -> Spans:
         yield found.span()
 
 
+#: Fixed-length key formats: prefix -> length. Their pattern reads one character more
+#: (to check that the key ends there), which the span leaves out.
+_FIXED_SIZE = {"AKIA": 20, "ASIA": 20, "AIza": 39, "npm_": 40, "SG.": 69, "dop_v1_": 71}
+_FIXED_SIZE |= dict.fromkeys(("shpat_", "shpss_", "shpca_", "shppa_"), 38)
+
+
 def _key_alternative(regex: str, hints: tuple[str, ...]) -> str:
-    if hints[0] in _FIXED_LENGTH:  # the character after it, if any, is read too
-        return f"({regex})(?:[^0-9A-Za-z]|$)"
+    if hints[0] in _FIXED_LENGTH:
+        return f"(?:{regex})(?:[^0-9A-Za-z]|$)"
     return f"(?:{regex})"
 
 
-#: Every key family in one pattern (one pass); a fixed-length family is a group, whose
-#: span leaves out the character read after it.
+#: Every key family in one pattern, one RE2 pass. No capturing group: with one, RE2
+#: extracts it with its slow NFA over the whole match, which an attacker makes long.
 _API_KEYS = LinearPattern(
     "|".join(_key_alternative(regex, hints) for regex, hints in _API_KEY_FAMILIES)
 )
@@ -397,8 +407,13 @@ _API_KEY_HINTS = HintSet(tuple(hint for _, hints in _API_KEY_FAMILIES for hint i
 def _api_key_spans(text: str) -> Spans:
     """Each key family starts with a literal; all are searched for in one RE2 pass."""
     for found in _API_KEYS.finditer(text):
-        group = found.lastindex
-        yield found.span(group) if group else found.span()
+        start, end = found.span()
+        head = text[start : start + 7]
+        for prefix, size in _FIXED_SIZE.items():
+            if head.startswith(prefix):
+                end = start + size
+                break
+        yield start, end
 
 
 # -- Issue 18: key blocks, token formats and PII with checksums --------------------------
@@ -455,7 +470,7 @@ _URL_PASSWORD_TEXT = (
 )
 #: Azure (and other) connection strings: Key=value; pairs whose key names a secret.
 _CONNECTION_TEXT = (
-    r"(?i:AccountKey|SharedAccessKey|SharedAccessSignature|SharedSecret)=([^;\"'\s<>]+)"
+    r"(?i:AccountKey|SharedAccessKey|SharedAccessSignature|SharedSecret)=[^;\"'\s<>]+"
 )
 _CONNECTION_HINTS = ("Key=", "key=", "KEY=", "Signature=", "signature=", "Secret=", "secret=")
 
@@ -483,6 +498,26 @@ def _webhook_spans(text: str) -> Spans:
 
 #: Letters as ISO 13616 numbers them (A=10 ... Z=35), for one big-integer mod-97 in C.
 _IBAN_LETTERS = {ord(c): str(n) for n, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 10)}
+
+
+#: Bearer tokens and connection-string values are found without a capturing group (RE2
+#: would extract it with its NFA over a match an attacker makes long); where the value
+#: starts is found in C from the match's start.
+_BEARER = LinearPattern(_BEARER_TEXT)
+_CONNECTION = LinearPattern(_CONNECTION_TEXT)
+_SPACES = re.compile(r"\s*")  # one class repeated, nothing after it: no backtracking
+
+
+def _bearer_spans(text: str) -> Spans:
+    for found in _BEARER.finditer(text):
+        start, end = found.span()
+        yield _SPACES.match(text, start + len("bearer")).end(), end  # type: ignore[union-attr]
+
+
+def _connection_spans(text: str) -> Spans:
+    for found in _CONNECTION.finditer(text):
+        start, end = found.span()
+        yield text.index("=", start) + 1, end
 
 
 def iban_ok(text: str) -> bool:
@@ -517,20 +552,21 @@ BUILTIN: tuple[Detector, ...] = (
     Detector("private_key", hints=("-----BEGIN",), finder=_private_key_spans),
     Detector("jwe", LinearPattern(_JWE_TEXT), ("eyJ",)),
     Detector("jwt", JWT, ("eyJ",)),
-    Detector("bearer", LinearPattern(_BEARER_TEXT), ("earer", "EARER"), group=1),
+    Detector("bearer", hints=("earer", "EARER"), finder=_bearer_spans),
     Detector("api_key", prefilter=_API_KEY_HINTS, finder=_api_key_spans),
     Detector("url_password", LinearPattern(_URL_PASSWORD_TEXT), ("://",), group=1),
     Detector("email", hints=("@", "%40"), accept=_email_tld_ok, finder=_email_spans),
-    Detector("card", CARD, accept=_card_accept, prefilter=_card_prefilter),
+    Detector("card", CARD, accept=_card_accept, prefilter=_card_prefilter, cost=CARD_COST),
     # Issue 18: token formats and PII with checksums.
     Detector("webhook", hints=("hooks.slack.com", "/api/webhooks/"), finder=_webhook_spans),
+    Detector("connection", prefilter=HintSet(_CONNECTION_HINTS), finder=_connection_spans),
     Detector(
-        "connection",
-        LinearPattern(_CONNECTION_TEXT),
-        prefilter=HintSet(_CONNECTION_HINTS),
-        group=1,
+        "iban",
+        LinearPattern(_IBAN_TEXT),
+        accept=iban_ok,
+        prefilter=_iban_prefilter,
+        cost=IBAN_COST,
     ),
-    Detector("iban", LinearPattern(_IBAN_TEXT), accept=iban_ok, prefilter=_iban_prefilter),
     Detector("ssn", LinearPattern(_SSN_TEXT), accept=ssn_ok, prefilter=_ssn_prefilter),
     Detector("phone", LinearPattern(_PHONE_TEXT), ("+",), group=1),
 )
