@@ -27,6 +27,7 @@ from urllib.parse import urlencode, urlsplit
 
 import orjson
 
+from shadowtape.coding import TooLarge, Undecodable, codings, decode
 from shadowtape.errors import CaptureError
 from shadowtape.exchange import ErrorKind, Exchange, ExchangeError, Request, Response
 from shadowtape.ids import new_id
@@ -34,7 +35,6 @@ from shadowtape.importers.base import Exported, Item, Skipped
 from shadowtape.importers.bodies import decode_base64, text_to_bytes
 from shadowtape.importers.seal import is_sealed
 from shadowtape.record.capture import error_kind
-from shadowtape.record.coding import TooLarge, Undecodable, codings, decode
 
 _M = TypeVar("_M", Request, Response)
 DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -15,11 +15,11 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from shadowtape import coding
 from shadowtape.errors import CaptureError
 from shadowtape.exchange import Exchange
 from shadowtape.importers.base import Item, Skipped
 from shadowtape.importers.har import read_har
-from shadowtape.record import coding
 from shadowtape.record.capture import capture, to_exchange
 
 _TOO_OLD = re.compile(
