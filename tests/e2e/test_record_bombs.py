@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.bombs import bombs
 from tests.e2e.record_support import proxy, read_tapes
 from tests.procfs import descendants
-from tests.record.bombs import bombs
 from tests.servers import Received, Reply, serve
 
 pytestmark = pytest.mark.e2e
