@@ -26,6 +26,18 @@ DROPPED_KEY = b"shadowtape.dropped"
 HEADER = pa.struct([("name", pa.string()), ("value", pa.string())])
 HEADERS = pa.list_(HEADER)
 
+
+def message_fields(prefix: str) -> list[tuple[str, pa.DataType]]:
+    """A message's headers and body columns, each name after ``prefix``: the request's
+    and the response's here, and each replay target's answer in the results."""
+    return [
+        (f"{prefix}headers", HEADERS),
+        (f"{prefix}body", pa.binary()),
+        (f"{prefix}body_size", pa.int64()),
+        (f"{prefix}body_truncated", pa.bool_()),
+    ]
+
+
 SCHEMA = pa.schema(
     [
         ("id", pa.string()),
@@ -38,17 +50,11 @@ SCHEMA = pa.schema(
         ("path", pa.string()),
         ("query", pa.string()),
         ("http_version", pa.string()),
-        ("request_headers", HEADERS),
-        ("request_body", pa.binary()),
-        ("request_body_size", pa.int64()),
-        ("request_body_truncated", pa.bool_()),
+        *message_fields("request_"),
         ("status", pa.int32()),
         ("reason", pa.string()),
         ("response_http_version", pa.string()),
-        ("response_headers", HEADERS),
-        ("response_body", pa.binary()),
-        ("response_body_size", pa.int64()),
-        ("response_body_truncated", pa.bool_()),
+        *message_fields("response_"),
         ("error_kind", pa.string()),
         ("error_message", pa.string()),
         ("duration_us", pa.int64()),
@@ -276,19 +282,9 @@ def from_batch(batch: pa.RecordBatch | pa.Table) -> Iterator[Exchange]:
     ids, at, source = col("id"), col("recorded_at"), col("source")
     method, scheme, host, port = col("method"), col("scheme"), col("host"), col("port")
     path, query, version = col("path"), col("query"), col("http_version")
-    rq_h, rq_b, rq_s, rq_t = (
-        col("request_headers"),
-        col("request_body"),
-        col("request_body_size"),
-        col("request_body_truncated"),
-    )
+    rq_h, rq_b, rq_s, rq_t = (col(name) for name, _ in message_fields("request_"))
     status, reason, rs_v = col("status"), col("reason"), col("response_http_version")
-    rs_h, rs_b, rs_s, rs_t = (
-        col("response_headers"),
-        col("response_body"),
-        col("response_body_size"),
-        col("response_body_truncated"),
-    )
+    rs_h, rs_b, rs_s, rs_t = (col(name) for name, _ in message_fields("response_"))
     err_kind, err_msg = col("error_kind"), col("error_message")
     duration, ttfb, redactions, tags = (
         col("duration_us"),
