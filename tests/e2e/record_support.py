@@ -191,7 +191,7 @@ def proxy(
         for name, value in settings.items():
             for item in value if isinstance(value, list) else [value]:
                 cmd += ["--set", f"{name}={item}"]
-    proc = _spawn(cmd, key, subprocess.STDOUT, env)
+    proc = spawn(cmd, key, subprocess.STDOUT, env)
     try:
         with pumped(proc, grace=40) as lines:
             _wait_listening(port, proc, lines)
@@ -210,7 +210,7 @@ def run_mitmdump(options: dict[str, str], timeout: float = 30.0) -> tuple[int, s
     cmd += ["-s", SCRIPT]
     for name, value in {"termlog_verbosity": "warn", **options}.items():
         cmd += ["--set", f"{name}={value}"]
-    proc = _spawn(cmd, "e2e-test-key", subprocess.PIPE)
+    proc = spawn(cmd, "e2e-test-key", subprocess.PIPE)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -219,11 +219,11 @@ def run_mitmdump(options: dict[str, str], timeout: float = 30.0) -> tuple[int, s
     return proc.returncode, out.decode(), err.decode()
 
 
-def _spawn(
+def spawn(
     cmd: list[str], key: str, stderr: int, env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
-    """mitmdump in its own session (so its whole group can be killed), importing this
-    checkout's shadowtape."""
+    """mitmdump (or a shadowtape command) in its own session, so its whole group can be
+    killed, importing this checkout's shadowtape and tests."""
     pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     environ = dict(os.environ, SHADOWTAPE_SANITIZE_KEY=key, PYTHONPATH=pythonpath, **(env or {}))
     return subprocess.Popen(
