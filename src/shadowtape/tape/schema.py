@@ -38,30 +38,37 @@ def message_fields(prefix: str) -> list[tuple[str, pa.DataType]]:
     ]
 
 
+def _message(prefix: str, owner: str) -> list[tuple[str, pa.DataType, str, str]]:
+    return [(prefix + name, kind, owner, name) for name, kind in message_fields("")]
+
+
+#: Each column: its name, its type, and where an Exchange holds it (which object, which
+#: attribute; to_batch reads it from there).
+_COLUMNS: list[tuple[str, pa.DataType, str, str]] = [
+    ("id", pa.string(), "exchange", "id"),
+    ("recorded_at", pa.timestamp("us", tz="UTC"), "exchange", "recorded_at"),
+    ("source", pa.string(), "exchange", "source"),
+    ("method", pa.string(), "request", "method"),
+    ("scheme", pa.string(), "request", "scheme"),
+    ("host", pa.string(), "request", "host"),
+    ("port", pa.int32(), "request", "port"),
+    ("path", pa.string(), "request", "path"),
+    ("query", pa.string(), "request", "query"),
+    ("http_version", pa.string(), "request", "http_version"),
+    *_message("request_", "request"),
+    ("status", pa.int32(), "response", "status"),
+    ("reason", pa.string(), "response", "reason"),
+    ("response_http_version", pa.string(), "response", "http_version"),
+    *_message("response_", "response"),
+    ("error_kind", pa.string(), "error", "kind"),
+    ("error_message", pa.string(), "error", "message"),
+    ("duration_us", pa.int64(), "exchange", "duration_us"),
+    ("ttfb_us", pa.int64(), "exchange", "ttfb_us"),
+    ("redactions", pa.list_(pa.string()), "exchange", "redactions"),
+    ("tags", pa.map_(pa.string(), pa.string()), "exchange", "tags"),
+]
 SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("recorded_at", pa.timestamp("us", tz="UTC")),
-        ("source", pa.string()),
-        ("method", pa.string()),
-        ("scheme", pa.string()),
-        ("host", pa.string()),
-        ("port", pa.int32()),
-        ("path", pa.string()),
-        ("query", pa.string()),
-        ("http_version", pa.string()),
-        *message_fields("request_"),
-        ("status", pa.int32()),
-        ("reason", pa.string()),
-        ("response_http_version", pa.string()),
-        *message_fields("response_"),
-        ("error_kind", pa.string()),
-        ("error_message", pa.string()),
-        ("duration_us", pa.int64()),
-        ("ttfb_us", pa.int64()),
-        ("redactions", pa.list_(pa.string())),
-        ("tags", pa.map_(pa.string(), pa.string())),
-    ],
+    [(name, kind) for name, kind, _, _ in _COLUMNS],
     metadata={VERSION_KEY: SCHEMA_VERSION.encode()},
 )
 
@@ -197,36 +204,7 @@ class _Absent:
 _ABSENT = _Absent()
 
 #: column -> (which object, attribute): read column-wise with attrgetter, which runs in C.
-_SOURCES: dict[str, tuple[str, str]] = {
-    "id": ("exchange", "id"),
-    "recorded_at": ("exchange", "recorded_at"),
-    "source": ("exchange", "source"),
-    "method": ("request", "method"),
-    "scheme": ("request", "scheme"),
-    "host": ("request", "host"),
-    "port": ("request", "port"),
-    "path": ("request", "path"),
-    "query": ("request", "query"),
-    "http_version": ("request", "http_version"),
-    "request_headers": ("request", "headers"),
-    "request_body": ("request", "body"),
-    "request_body_size": ("request", "body_size"),
-    "request_body_truncated": ("request", "body_truncated"),
-    "status": ("response", "status"),
-    "reason": ("response", "reason"),
-    "response_http_version": ("response", "http_version"),
-    "response_headers": ("response", "headers"),
-    "response_body": ("response", "body"),
-    "response_body_size": ("response", "body_size"),
-    "response_body_truncated": ("response", "body_truncated"),
-    "error_kind": ("error", "kind"),
-    "error_message": ("error", "message"),
-    "duration_us": ("exchange", "duration_us"),
-    "ttfb_us": ("exchange", "ttfb_us"),
-    "redactions": ("exchange", "redactions"),
-    "tags": ("exchange", "tags"),
-}
-assert set(_SOURCES) == set(COLUMNS)
+_SOURCES = {name: (owner, attribute) for name, _, owner, attribute in _COLUMNS}
 
 
 def to_batch(exchanges: Sequence[Exchange]) -> pa.RecordBatch:
