@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import string
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
@@ -124,6 +123,30 @@ class NameMatcher:
                 start = lowered.find(hint, close)
         return False
 
+    def endings(self, between: str, rest: str) -> tuple[str | None, str | None] | None:
+        """How the names this matcher matches end, as RE2 patterns for lower-cased text.
+
+        (runs, wholes), each None when there is none: ``runs`` matches the end of every
+        name matched by a word run (the run, then only trailing words or digits),
+        ``wholes`` every name matched whole ("=key"). A superset: the case that splits
+        words is gone. ``between`` is a character class of what may stand between two
+        words (underscores, dots and dashes in a bare name); a glob contributes its
+        longest literal word followed by ``rest*``. None when a glob has no literal word:
+        then any name may match.
+        """
+        if self.hints is None:
+            return None
+        gap = f"{between}*"
+        trailing = "|".join(sorted(TRAILING))
+        runs = [gap.join(map(re.escape, run)) for run in self._runs if run]
+        ends = [f"(?:{'|'.join(runs)})(?:{gap}(?:{trailing}|[0-9]+))*{gap}"] if runs else []
+        ends += [f"{re.escape(w)}{rest}*" for w in _glob_words(self.patterns)]
+        wholes = [gap.join(map(re.escape, whole)) for whole in self._wholes if whole]
+        return (
+            "|".join(ends) or None,
+            f"{gap}(?:{'|'.join(wholes)}){gap}" if wholes else None,
+        )
+
     def may_occur(self, lowered_text: str) -> bool:
         """False only when no name in ``lowered_text`` can match (a fast pre-check)."""
         if self.hints is None:
@@ -145,6 +168,18 @@ def normalise_glob(pattern: str) -> str:
             trail = "_" if part[-1] in "-_." else ""
             out.append(lead + normalise(part) + trail)
     return "".join(out)
+
+
+def _glob_words(patterns: tuple[str, ...]) -> list[str]:
+    """The longest literal word of each glob (one that any name it matches holds)."""
+    out = []
+    for pattern in patterns:
+        if _is_glob(pattern):
+            literal = re.split(r"[*?]|\[[^\]]*\]", pattern)
+            candidates = [w for part in literal for w in words(part)]
+            if candidates:
+                out.append(max(candidates, key=len))
+    return out
 
 
 def _hints(patterns: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -190,17 +225,20 @@ class HeaderMatcher:
         return any(glob.match(lowered) for glob in self._globs)
 
 
-_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+#: The one character whose lower case is two characters ("i" and a combining dot).
+_DOTTED_I = "\u0130"
 
 
 def ascii_lower(text: str) -> str:
     """Lower-cased, with every index still pointing at the same character.
 
-    str.lower() keeps the length for nearly all text; where it does not ("İ" becomes two
-    characters), only ASCII letters are lowered, which is all the name hints need.
+    str.lower() keeps the length for all text but "İ", which becomes two characters: it
+    is lowered to the dotless i (U+0131) instead (a letter either way; the name hints are ASCII).
     """
     lowered = text.lower()
-    return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
+    if len(lowered) == len(text):
+        return lowered
+    return text.replace(_DOTTED_I, "\u0131").lower()
 
 
 def header_key(name: str) -> str:
