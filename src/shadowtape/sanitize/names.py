@@ -22,6 +22,8 @@ import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
+import re2
+
 _SPLIT = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_]+")
 _CACHE_SIZE = 8_192
 
@@ -80,6 +82,10 @@ class NameMatcher:
         )
         self.matches: Callable[[str], bool] = lru_cache(maxsize=_CACHE_SIZE)(self._match)
         self.hints = _hints(self.patterns)
+        self._hint_search = (
+            None if self.hints is None else re2.compile("|".join(map(re.escape, self.hints)))
+        )
+        self._json_keys = _json_keys_pattern(self)
 
     def __bool__(self) -> bool:
         return bool(self.patterns)
@@ -98,30 +104,13 @@ class NameMatcher:
     def in_json_keys(self, text: str) -> bool:
         """Does an object key of this JSON text match? A cheap test that never misses one.
 
-        Only keys around an occurrence of a hint are read and matched, so a hint that
-        occurs in values only ("shipping" holds "pin") costs a few ``find`` calls. Where
-        it cannot tell (an escaped quote nearby), the answer is yes.
+        One RE2 pass for a quoted string that ends the way a matching name ends (see
+        ``endings``) followed by a colon, so a hint that occurs in values only
+        ("shipping" holds "pin") costs nothing.
         """
-        if self.hints is None:
+        if self._json_keys is None:
             return bool(self.patterns)
-        lowered = ascii_lower(text)
-        for hint in self.hints:
-            start = lowered.find(hint)
-            while start >= 0:
-                close = lowered.find('"', start + len(hint))
-                if close < 0 or lowered[close - 1] == "\\":
-                    return True
-                after = close + 1  # any whitespace before the colon, read once
-                while after < len(lowered) and lowered[after].isspace():
-                    after += 1
-                if lowered[after : after + 1] == ":":
-                    open_ = lowered.rfind('"', 0, start)
-                    if open_ < 0 or lowered[open_ - 1] == "\\":
-                        return True
-                    if self.matches(text[open_ + 1 : close]):
-                        return True
-                start = lowered.find(hint, close)
-        return False
+        return self._json_keys.search(ascii_lower(text)) is not None
 
     def endings(self, between: str, rest: str) -> tuple[str | None, str | None] | None:
         """How the names this matcher matches end, as RE2 patterns for lower-cased text.
@@ -139,7 +128,7 @@ class NameMatcher:
         gap = f"{between}*"
         trailing = "|".join(sorted(TRAILING))
         runs = [gap.join(map(re.escape, run)) for run in self._runs if run]
-        ends = [f"(?:{'|'.join(runs)})(?:{gap}(?:{trailing}|[0-9]+))*{gap}"] if runs else []
+        ends = [f"(?:{'|'.join(runs)})(?:{gap}(?:{trailing}|\\pN+))*{gap}"] if runs else []
         ends += [f"{re.escape(w)}{rest}*" for w in _glob_words(self.patterns)]
         wholes = [gap.join(map(re.escape, whole)) for whole in self._wholes if whole]
         return (
@@ -149,9 +138,9 @@ class NameMatcher:
 
     def may_occur(self, lowered_text: str) -> bool:
         """False only when no name in ``lowered_text`` can match (a fast pre-check)."""
-        if self.hints is None:
+        if self._hint_search is None:
             return bool(self.patterns)
-        return any(map(lowered_text.__contains__, self.hints))
+        return self._hint_search.search(lowered_text) is not None
 
 
 def normalise_glob(pattern: str) -> str:
@@ -168,6 +157,26 @@ def normalise_glob(pattern: str) -> str:
             trail = "_" if part[-1] in "-_." else ""
             out.append(lead + normalise(part) + trail)
     return "".join(out)
+
+
+#: What may stand between two words of a quoted JSON key, and follow a glob's word.
+_JSON_KEY = (r"[^a-z0-9\"\n]", r"[^\"\n]")
+
+
+def _json_keys_pattern(matcher: NameMatcher) -> re2._Regexp | None:
+    """A quoted string ending the way a matching name ends, then a colon (None: any)."""
+    endings = matcher.endings(*_JSON_KEY)
+    if endings is None:
+        return None
+    runs, wholes = endings
+    keys = []
+    if runs is not None:
+        keys.append(f'"[^"\\n]*?(?:{runs})"')
+    if wholes is not None:
+        keys.append(f'"(?:{wholes})"')
+    if not keys:
+        return None
+    return re2.compile(f"(?:{'|'.join(keys)})[\\t-\\r\\x1c-\\x20\\x85\\p{{Z}}]*:")
 
 
 def _glob_words(patterns: tuple[str, ...]) -> list[str]:

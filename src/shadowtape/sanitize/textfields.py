@@ -46,11 +46,11 @@ _ASSIGN = re.compile(
     r"(?<![\w\-.%])(?P<k>[A-Za-z_][\w.\-]{0,63}+)(?P<sp>[ \t]*+)=(?!=)(?P<sp2>[ \t]*+)"
 )
 #: A command-line flag: --name=value, --name value, -Dname=value (a start at its dashes).
-#: After "=" the value may start with a dash (-Dpassword=-x1); after a blank a dash starts
-#: the next flag, not a value.
+#: The value may start with a dash (-Dpassword=-x1, --password -A00x1); after a blank, a
+#: word of letters and dashes (--verbose, -v) is the next flag, not a value.
 _FLAG = re.compile(
     r"(?<![\w\-.%])(?P<d>-{1,2}+)(?P<k>[A-Za-z_][\w.\-]{0,63}+)"
-    r"(?:=(?=[^\s=])|[ \t]++(?=[^\s\-=]))"
+    r"(?:=|[ \t]++(?!--?+[A-Za-z][A-Za-z\-]*+(?:[\s=]|\Z)))(?=[^\s=])"
 )
 #: An assignment is a whole line's (INI, .env, properties) when only these open the line.
 _LINE_OPENERS = re.compile(r"[ \t]*+(?:export[ \t]++|set[ \t]++)?")
