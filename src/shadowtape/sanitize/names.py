@@ -110,7 +110,7 @@ class NameMatcher:
         """
         if self._json_keys is None:
             return bool(self.patterns)
-        return self._json_keys.search(ascii_lower(text)) is not None
+        return self._json_keys.search(_utf8(ascii_lower(text))) is not None
 
     def endings(self, between: str, rest: str) -> tuple[str | None, str | None] | None:
         """How the names this matcher matches end, as RE2 patterns for lower-cased text.
@@ -140,7 +140,7 @@ class NameMatcher:
         """False only when no name in ``lowered_text`` can match (a fast pre-check)."""
         if self._hint_search is None:
             return bool(self.patterns)
-        return self._hint_search.search(lowered_text) is not None
+        return self._hint_search.search(_utf8(lowered_text)) is not None
 
 
 def normalise_glob(pattern: str) -> str:
@@ -176,7 +176,12 @@ def _json_keys_pattern(matcher: NameMatcher) -> re2._Regexp | None:
         keys.append(f'"(?:{wholes})"')
     if not keys:
         return None
-    return re2.compile(f"(?:{'|'.join(keys)})[\\t-\\r\\x1c-\\x20\\x85\\p{{Z}}]*:")
+    return re2.compile(f"(?:{'|'.join(keys)})[\\t-\\r\\x1c-\\x20\\x85\\p{{Z}}]*:".encode())
+
+
+def _utf8(text: str) -> bytes:
+    """RE2 reads UTF-8; a lone surrogate (from a JSON escape) is kept, not an error."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _glob_words(patterns: tuple[str, ...]) -> list[str]:
