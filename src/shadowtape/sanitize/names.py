@@ -83,7 +83,9 @@ class NameMatcher:
         self.matches: Callable[[str], bool] = lru_cache(maxsize=_CACHE_SIZE)(self._match)
         self.hints = _hints(self.patterns)
         self._hint_search = (
-            None if self.hints is None else re2.compile("|".join(map(re.escape, self.hints)))
+            None
+            if self.hints is None
+            else re2.compile("|".join(map(re.escape, self.hints)).encode())
         )
         self._json_keys = _json_keys_pattern(self)
 
