@@ -10,8 +10,9 @@ It does HTTP/1.1 over TCP or TLS, keep-alive connections in a pool bounded by
 ``max_connections``, Content-Length, chunked and close-delimited bodies, decoded as they
 arrive whatever their Content-Encoding (gzip, deflate, br, zstd and stacks of them: the
 recorded request's Accept-Encoding is sent as it was, so the target picks) and capped (the
-full size still counted; a body that decompresses past the limit is a ``protocol``
-error, shadowtape.coding), one timeout per request from connect to last byte; a connection that sent
+full size still counted; a body that decompresses past the limit is cut there and
+read no further, shadowtape.coding), one timeout per request from connect to last byte; a
+connection that sent
 bytes nobody asked for is closed, not reused. It never follows a redirect (a redirect is
 a response to compare), keeps cookies, uses a proxy from the environment (nothing may
 reach a host that was not named), or adds headers of its own.
@@ -186,9 +187,10 @@ def _every_address(members: Sequence[BaseException]) -> tuple[ErrorKind, str]:
 class _Body:
     """A response body as it arrives: decoded, capped, its full size counted.
 
-    Decoded with the bounded decoder (shadowtape.coding), stacks of codings included: a
-    build answering a decompression bomb fails the exchange with ``TooLarge`` once its
-    codings give more than ``limit`` bytes, and memory stays the cap plus one step."""
+    Decoded with the bounded decoder (shadowtape.coding), stacks of codings included: once
+    a build's codings give more than ``limit`` bytes (a decompression bomb, or a very large
+    answer) the rest is not decoded, and the body is what was kept, truncated, as the
+    recorder keeps such an answer's status. Memory stays the cap plus one step."""
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
@@ -196,6 +198,8 @@ class _Body:
         self.kept_size = 0
         self.size = 0
         self.decoding: coding.Decoding | None = None
+        #: The codings gave more than the limit: what follows is not decoded.
+        self.over = False
 
     def start(self, encoding: str) -> None:
         if coding.codings(encoding) and coding.known(encoding):
@@ -211,14 +215,19 @@ class _Body:
             self.kept_size += len(piece)
 
     def feed(self, data: bytes) -> None:
-        """Raises ``coding.Undecodable`` (``TooLarge`` past the limit)."""
+        """Raises ``coding.Undecodable`` when the body does not decode."""
         if self.decoding is None:
             self._keep(data)
-        else:
-            self.decoding.feed(data)
+        elif not self.over:
+            try:
+                self.decoding.feed(data)
+            except coding.TooLarge:
+                self.over = True
 
     def finish(self) -> tuple[bytes, int, bool]:
         """Raises ``coding.Undecodable`` when not one byte of a cut stream decodes."""
+        if self.decoding is not None and self.over:
+            return self.decoding.take(), self.decoding.size, True
         if self.decoding is not None:
             body, size = self.decoding.close(partial=True)
             return body, size, size > len(body)
@@ -227,18 +236,22 @@ class _Body:
 
 def limit(body_cap: int) -> int:
     """Decoded bytes a response may expand to: ``coding.LIMIT``, or the body cap if larger
-    (as the recorder allows); a larger one is a ``protocol`` error, as one that does not
-    decode is."""
+    (as the recorder allows); past it, decoding stops and the body is truncated."""
     return max(coding.LIMIT, body_cap)
 
 
-def decode_error(exc: coding.Undecodable, body_cap: int) -> ProtocolError:
-    """The protocol error of a body that does not decode, or decodes past the limit."""
-    if isinstance(exc, coding.TooLarge):
-        return ProtocolError(
-            f"the body decompresses to more than {limit(body_cap) >> 20} MiB, the limit "
-            "(a decompression bomb?): not read further"
-        )
+def decode_capped(raw: bytes, encoding: str, body_cap: int) -> tuple[bytes, int, bool]:
+    """A whole body decoded as ``_Body`` decodes one that arrives in pieces: (the first
+    ``body_cap`` bytes, the size decoded, truncated). Raises ``coding.Undecodable``."""
+    body = _Body(body_cap)
+    if raw:
+        body.start(encoding)
+    body.feed(raw)
+    return body.finish()
+
+
+def decode_error(exc: coding.Undecodable) -> ProtocolError:
+    """The protocol error of a body that does not decode."""
     return ProtocolError(f"the body does not decode: {exc}")
 
 
@@ -346,7 +359,7 @@ class _Connection(asyncio.Protocol):
         try:
             self.body.feed(body)
         except coding.Undecodable as exc:
-            self._fail(decode_error(exc, self.body_cap))
+            self._fail(decode_error(exc))
 
     def on_message_complete(self) -> None:
         if self.parser.get_status_code() < 200:  # 1xx: the real response follows
@@ -570,7 +583,7 @@ class ReplayClient:
         try:
             body, size, truncated = conn.body.finish()
         except coding.Undecodable as exc:
-            kind, message = classify(decode_error(exc, self.body_cap))
+            kind, message = classify(decode_error(exc))
             return Reply(sent, ended, error_kind=kind, error_message=message, trace_id=trace_id)
         return Reply(
             sent=sent,

@@ -27,7 +27,7 @@ import httpx
 from shadowtape import coding
 from shadowtape.errors import ConfigError, ReplayError
 from shadowtape.exchange import ErrorKind
-from shadowtape.replay.http.client import Reply, classify, decode_error, limit
+from shadowtape.replay.http.client import Reply, classify, decode_capped, decode_error
 from shadowtape.replay.rules import tracing
 from shadowtape.replay.rules.targets import Outgoing
 
@@ -172,11 +172,9 @@ class AppClient:
                 body_truncated=False,
             )
         try:
-            body, size = coding.decode(
-                raw, encoding, keep=self.body_cap, limit=limit(self.body_cap)
-            )
+            body, size, truncated = decode_capped(raw, encoding, self.body_cap)
         except coding.Undecodable as exc:
-            kind, message = classify(decode_error(exc, self.body_cap))
+            kind, message = classify(decode_error(exc))
             return Reply(sent, time.monotonic(), error_kind=kind, error_message=message)
         ended = time.monotonic()
         return Reply(
@@ -187,7 +185,7 @@ class AppClient:
             headers=headers,
             body=body,
             body_size=size,
-            body_truncated=size > len(body),
+            body_truncated=truncated,
         )
 
     async def _call(
