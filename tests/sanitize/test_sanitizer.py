@@ -346,3 +346,25 @@ def test_a_header_needing_more_redactions_than_the_limit_fails_the_exchange_clos
     assert out.response is not None and out.response.body == b""
     assert "exchange: replaced wholesale (over 1000 redactions in one field)" in out.redactions
     assert "more than 1000 replacements" in caplog.text and "pw0000" not in caplog.text
+
+
+def test_a_header_too_dense_to_scan_fails_closed_to_a_short_keyed_digest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Card-shaped groups packed into one header: more candidates than its size pays for.
+    value = "4111 1111 1111 1112 " * 60_000  # not one passes Luhn
+    users = _users(2)
+    exchange = users.replace(
+        request=replace(users.request, headers=(("X-Note", value), ("Content-Type", "x/y")))
+    )
+    sanitizer = Sanitizer(key=b"k")
+    with caplog.at_level(logging.WARNING, logger="shadowtape.sanitize"):
+        out = sanitizer.sanitize(exchange)
+    assert "exchange: replaced wholesale (a field too dense to scan)" in out.redactions
+    name, replaced = out.request.headers[0]
+    assert name == "X-Note" and "4111" not in replaced
+    # A megabyte is not shaped character by character: a 32-hex keyed digest stands in.
+    assert len(replaced) == 32 and int(replaced, 16) >= 0
+    assert sanitizer.sanitize(exchange).request.headers[0] == (name, replaced)
+    assert out.request.headers[1] == ("Content-Type", "x/y")
+    assert "too dense" in caplog.text and "4111" not in caplog.text
