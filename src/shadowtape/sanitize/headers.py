@@ -12,13 +12,13 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
-from urllib.parse import unquote
 
 import re2
 
 from shadowtape.sanitize import jsonbody, urls
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.detectors import SPACE, fullmatch_str
+from shadowtape.sanitize.percent import unquote
 
 Pairs = list[tuple[str, str]]
 
@@ -48,13 +48,24 @@ _URL_HEADERS = frozenset({"location", "content-location", "referer", "origin"})
 #: Headers that hold URLs among other things: ``Link: <url>; rel=next``, ``Refresh: 0;
 #: url=...``. Each URL in them is parsed like a Location.
 _URL_LIST_HEADERS = frozenset({"link", "refresh"})
-_LINK_URL = re2.compile(r"<([^<>]*)>")
+#: Python's re, so each URL costs no Python step to find: from a "<", the class stops at
+#: the next "<" or ">", so no character is read by more than one attempt.
+_LINK_URL = re.compile(r"<([^<>]*)>")
 _REFRESH_URL = re2.compile(r"(?i:url)[ \t]*=[ \t]*['\"]?([^'\"\s;]+)")
 #: Header kinds whose value is a credential when quoted in a text (an error message).
 _SECRET_KINDS = frozenset({"secret", "cookie", "set-cookie"})
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+_NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
 #: The longest header name quoted_lines reads back from a colon.
 _NAME_REACH = 64
+#: Header names before colons, read from the reversed text: from each colon, at most
+#: _NAME_REACH name characters (one bounded run; a colon is the literal it starts with).
+_REVERSED_NAME = re.compile(rf":([{_NAME_CHARS.replace('-', '')}\-]{{1,{_NAME_REACH}}})")
+_BLANKS = re.compile(r"[ \t]*")
+#: Work units (``Context.spend``, about a microsecond each): a distinct header name
+#: quoted in a text, matched against the header rules (~3 us), and each colon read once
+#: a text quotes a secret header (~2 us).
+QUOTED_NAME_COST = 3
+COLON_COST = 2
 #: A quoted header value ends at a line end, a quote or a backslash (``\r\n`` in a repr).
 _STOP_CHARS = "\r\n'\"\\"
 _BASE64 = re2.compile(r"[A-Za-z0-9+/]+={0,2}|[A-Za-z0-9\-_]+={0,2}")
@@ -130,13 +141,18 @@ def _special(lowered: str, value: str, ctx: Context, where: str) -> str:
     """Formats inside a header value: URL lists, subprotocols, base64-encoded JSON."""
     if lowered in _URL_LIST_HEADERS:
         pattern = _LINK_URL if lowered == "link" else _REFRESH_URL
-        return _sub_group(pattern, value, lambda url: urls.url(url, ctx, where))
+        # One scope for every URL in the value, and each URL paid for before any is read.
+        ctx.spend(value.count("<" if lowered == "link" else "=") * urls.URL_COST)
+        scope = urls.scope_of(value, ctx)
+        return _sub_group(pattern, value, lambda url: urls.url(url, ctx, where, scope=scope))
     if lowered == "sec-websocket-protocol":
         return _subprotocols(value, ctx, where)
     return _base64_json(value, ctx, where)
 
 
-def _sub_group(pattern: re2._Regexp, value: str, change: Callable[[str], str]) -> str:
+def _sub_group(
+    pattern: re.Pattern[str] | re2._Regexp, value: str, change: Callable[[str], str]
+) -> str:
     pieces: list[str] = []
     done = 0
     for found in pattern.finditer(value):
@@ -197,29 +213,34 @@ def _base64_json(value: str, ctx: Context, where: str) -> str:
 def quoted_lines(text: str, ctx: Context, location: str) -> str:
     """``Authorization: Bearer x`` quoted in a text (an error message): the value replaced.
 
-    Each colon is read back to the start of its header name (at most _NAME_REACH
-    characters), and a replaced value is not read again, so a text costs one pass.
+    The header names before every colon are found in C (on the reversed text) and
+    matched once each; only a text that quotes a secret header is then read colon by
+    colon, each colon back to the start of its name (at most _NAME_REACH characters),
+    and a replaced value is not read again, so a text costs one pass.
     """
     if ":" not in text:
         return text
     kind_of = ctx.policy.header_kind
+    names = set(_REVERSED_NAME.findall(text[::-1]))
+    ctx.spend(len(names) * QUOTED_NAME_COST)
+    if not any(_secret_kind(name[::-1], kind_of) for name in names):
+        return text
+    ctx.spend(text.count(":") * COLON_COST)
     stops = _Stops(text)
     pieces: list[str] = []
     done = 0
     colon = text.find(":")
     while colon >= 0:
-        start = colon
-        while start > 0 and colon - start < _NAME_REACH and text[start - 1] in _NAME_CHARS:
-            start -= 1
+        before = text[max(0, colon - _NAME_REACH) : colon]
+        start = colon - (len(before) - len(before.rstrip(_NAME_CHARS)))
         if start < colon and text[start] in "nrt" and text[start - 1 : start] == "\\":
             start += 1  # "\r\nCookie:" in a repr: the n belongs to the escape
         name = text[start:colon]
         if name:
             kind = kind_of(name)
             if kind in _SECRET_KINDS:
-                value_start = colon + 1
-                while value_start < len(text) and text[value_start] in " \t":
-                    value_start += 1
+                blanks = _BLANKS.match(text, colon + 1)
+                value_start = blanks.end() if blanks else colon + 1
                 end = stops.end(value_start)
                 value = text[value_start:end].rstrip()
                 if value:
@@ -235,6 +256,13 @@ def quoted_lines(text: str, ctx: Context, location: str) -> str:
     pieces.append(text[done:])
     ctx.record(location)
     return "".join(pieces)
+
+
+def _secret_kind(name: str, kind_of: Callable[[str], str]) -> bool:
+    """Is the name before a colon secret, with or without a first n, r or t (``\\n``)?"""
+    if kind_of(name) in _SECRET_KINDS:
+        return True
+    return len(name) > 1 and name[0] in "nrt" and kind_of(name[1:]) in _SECRET_KINDS
 
 
 class _Stops:

@@ -3,20 +3,24 @@
 Pairs are split by hand rather than with ``parse_qsl``, so that a pair nothing was found
 in is kept byte for byte (same encoding, same order, same repeats). Values are scanned
 both as they are and percent-decoded, because a secret is as often encoded as not.
+
+Pairs, path segments and matrix parameters are looked at one by one in Python, so each
+spends its cost (``Context.spend``) before the loop: a URL or form packed with thousands
+of them per kilobyte fails closed (a form body is dropped as too dense to scan) instead
+of costing a second. A text with no secret-looking name and nothing the detectors find
+is not split at all.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections import Counter
 from collections.abc import Callable
-from itertools import pairwise
-from urllib.parse import unquote, unquote_plus
-
-import re2
 
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.names import normalise, words
-from shadowtape.sanitize.percent import quote, quote_plus
+from shadowtape.sanitize.percent import quote, quote_plus, unquote
 
 #: Characters left unencoded when a replaced value is written back into a URL.
 _SAFE = "@:!$'()*,-._~"
@@ -52,22 +56,54 @@ ENTROPY_MIN_SWITCHES = 0.3
 ENTROPY_MIN_BITS = 3.5
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~+=/")
 _HEX = frozenset("0123456789abcdefABCDEF-")
-_SEPARATOR = re2.compile(r"[\-_.~+=/]")
+#: One character class, no nesting: linear in Python's ``re`` (C, no call per match).
+_SEPARATOR = re.compile(r"[\-_.~+=/]")
+#: Token characters -> their class (digit, upper, lower); separators are dropped.
+_CLASS_OF = str.maketrans(
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    "0" * 10 + "1" * 26 + "2" * 26,
+    "-_.~+=/",
+)
+_SWITCHES = ("01", "02", "10", "12", "20", "21")
 #: Percent-decoding is repeated at most this many times (a value URL-encoded twice).
 MAX_DECODE = 3
+#: Names longer than this are matched by their last this many characters (the words
+#: that end a name decide; matchers cache names by value).
+_NAME_REACH = 256
+#: A word each URL_SECRET_PARAMS name holds (lower-cased), for a whole-text pre-check.
+_PARAM_HINTS = tuple(sorted({max(words(p), key=len) for p in URL_SECRET_PARAMS}))
+
+#: Work units (``Context.spend``, about a microsecond each) for what is looked at one by
+#: one in Python, measured on the adversarial cases (tests/sanitize/adversarial.py):
+#: a query or form pair whose name is read (split, name checks: ~0.4 us) ...
+PAIRS_PER_UNIT = 2
+#: ... a pair, path segment or matrix parameter scanned by the detectors (~6 us) ...
+SCAN_COST = 6
+#: ... a path segment read for trigger words and tokens (~2 us) ...
+SEGMENT_COST = 2
+#: ... and a URL inside a header value (``Link: <url>``; parsed: ~10 us).
+URL_COST = 10
 
 
-def scope_of(text: str, ctx: Context, *, fields: bool = False) -> Scope:
-    """The scope of a URL part, percent-decoded forms included (up to MAX_DECODE times)."""
-    if "%" in text or "+" in text:
-        layers = [text]
-        for _ in range(MAX_DECODE):
-            decoded = unquote_plus(layers[-1])
-            if decoded == layers[-1]:
-                break
-            layers.append(decoded)
-        text = "\n".join(layers)
-    return ctx.scope(text, fields=fields)
+def scope_of(text: str, ctx: Context, *, fields: bool = False, plus: bool = True) -> Scope:
+    """The scope of a URL part, percent-decoded forms included (up to MAX_DECODE times).
+
+    ``plus=False`` for a path, where ``+`` is not a space.
+    """
+    return ctx.scope(_layers(text, plus), fields=fields)
+
+
+def _layers(text: str, plus: bool) -> str:
+    """``text`` and each of its percent-decoded forms, one per line."""
+    if "%" not in text and not (plus and "+" in text):
+        return text
+    layers = [text]
+    for _ in range(MAX_DECODE):
+        decoded = unquote(layers[-1], plus=plus)
+        if decoded == layers[-1]:
+            break
+        layers.append(decoded)
+    return "\n".join(layers)
 
 
 def secret_param(name: str) -> bool:
@@ -83,25 +119,32 @@ def params(
     plus: bool = True,
     scope: Scope | None = None,
     depth: int = 1,
+    sep: str = "&",
 ) -> str:
     """A query string or form body: secret-named values replaced, the rest scanned.
 
     ``depth``: how many times the text was percent-decoded already (see component).
+    ``sep``: what separates pairs (``;`` for a path segment's matrix parameters).
     """
     if not text:
         return text
     policy = ctx.policy
     if scope is None:
-        scope = scope_of(text, ctx, fields=True)
+        scope = scope_of(text, ctx, fields=True, plus=plus)
     scan = not scope.empty
-    pairs = text.split("&")
+    if not scan and not _may_name_secret(text, ctx, plus):
+        return text
+    count = text.count(sep) + 1
+    ctx.spend(count * SCAN_COST if scan else count // PAIRS_PER_UNIT)
+    pairs = text.split(sep)
     changed = False
     for i, pair in enumerate(pairs):
         raw_name, eq, raw_value = pair.partition("=")
         name = _decode(raw_name, plus)
-        if policy.allowed_field.matches(name):
+        key = name if len(name) <= _NAME_REACH else name[-_NAME_REACH:]
+        if policy.allowed_field.matches(key):
             continue
-        if eq and (policy.secret_field.matches(name) or secret_param(name)):
+        if eq and (policy.secret_field.matches(key) or secret_param(key)):
             if not raw_value:
                 continue
             value = _decode(raw_value, plus)
@@ -120,7 +163,17 @@ def params(
         if new_name != raw_name or new_value != raw_value:
             pairs[i] = f"{new_name}{eq}{new_value}"
             changed = True
-    return "&".join(pairs) if changed else text
+    return sep.join(pairs) if changed else text
+
+
+def _may_name_secret(text: str, ctx: Context, plus: bool) -> bool:
+    """Could a name in ``text`` (as sent or decoded once) be secret? Never misses one."""
+    lowered = text.lower()
+    if "%" in text or (plus and "+" in text):
+        lowered += "\n" + unquote(lowered, plus=plus)
+    if ctx.policy.secret_field.may_occur(lowered):
+        return True
+    return any(map(lowered.__contains__, _PARAM_HINTS))
 
 
 def path(text: str, ctx: Context, location: str, *, scope: Scope | None = None) -> str:
@@ -133,7 +186,8 @@ def path(text: str, ctx: Context, location: str, *, scope: Scope | None = None) 
     if not text:
         return text
     if scope is None:
-        scope = scope_of(text, ctx)
+        scope = scope_of(text, ctx, plus=False)
+    ctx.spend((text.count("/") + 1) * (SCAN_COST if not scope.empty else SEGMENT_COST))
     segments = text.split("/")
     changed = False
     after_trigger = False
@@ -154,14 +208,20 @@ def path(text: str, ctx: Context, location: str, *, scope: Scope | None = None) 
             word in PATH_TRIGGERS for word in words(decoded)
         )
         if semi:
-            new += ";" + ";".join(
-                params(p, ctx, lambda _name: location, plus=False, scope=scope)
-                for p in matrix.split(";")
-            )
+            new += ";" + _matrix(matrix, ctx, location, scope)
         if new != segment:
             segments[i] = new
             changed = True
     return "/".join(segments) if changed else text
+
+
+def _matrix(matrix: str, ctx: Context, location: str, scope: Scope) -> str:
+    """``;a=1;b=2`` after a segment: each parameter read like a query string."""
+    if "&" not in matrix:  # one pair per parameter: read them all at once
+        return params(matrix, ctx, lambda _name: location, plus=False, scope=scope, sep=";")
+    items = matrix.split(";")
+    ctx.spend(len(items) * SCAN_COST)
+    return ";".join(params(p, ctx, lambda _name: location, plus=False, scope=scope) for p in items)
 
 
 def _plain_word(segment: str) -> bool:
@@ -176,28 +236,27 @@ def high_entropy(segment: str) -> bool:
     Tokens (base62 or base64url, 20 characters or more) hold digits, switch between upper
     case, lower case and digits often and spread over many characters; slugs (mostly
     words between separators) and camel-case names do not; UUIDs and other hex ids
-    (resource ids far more often than secrets) are left alone, as are numbers.
+    (resource ids far more often than secrets) are left alone, as are numbers. Every
+    test is a whole-string operation in C: a segment costs no Python step per character.
     """
     stem, dot, extension = segment.rpartition(".")
     if dot and 0 < len(extension) <= 5 and extension.isalnum() and extension.islower():
         segment = stem  # a file name: "<content hash>.js"
     if len(segment) < ENTROPY_MIN_LENGTH or len(segment) > 4096:
         return False
-    if not set(segment) <= _TOKEN_CHARS or set(segment) <= _HEX:
+    chars = set(segment)
+    if not chars <= _TOKEN_CHARS or chars <= _HEX:
         return False
     if _slug(segment):
         return False
-    classes = [k for k in map(_class, segment) if k != 3]
-    if 0 not in classes or len(set(classes)) < 2:  # camelCase names have no digits
+    classes = segment.translate(_CLASS_OF)  # "0" digit, "1" upper, "2" lower
+    if "0" not in classes or len(set(classes)) < 2:  # camelCase names have no digits
         return False
-    switches = sum(a != b for a, b in pairwise(classes))
+    switches = sum(map(classes.count, _SWITCHES))
     if switches < ENTROPY_MIN_SWITCHES * (len(classes) - 1):
         return False
-    counts: dict[str, int] = {}
-    for char in segment:
-        counts[char] = counts.get(char, 0) + 1
     size = len(segment)
-    bits = -sum(n / size * math.log2(n / size) for n in counts.values())
+    bits = -sum(n / size * math.log2(n / size) for n in Counter(segment).values())
     return bits >= ENTROPY_MIN_BITS
 
 
@@ -209,20 +268,11 @@ def _slug(segment: str) -> bool:
     return sum(p.isalpha() for p in parts) * 3 >= len(parts) * 2
 
 
-def _class(char: str) -> int:
-    if char.isdigit():
-        return 0
-    if char.isupper():
-        return 1
-    if char.islower():
-        return 2
-    return 3
-
-
 def _cookieless(raw: str, ctx: Context, location: str) -> str:
     """``(S(id))`` or ``(S(id)F(ticket))``: each inner value replaced, the letters kept."""
     decoded = _decode(raw, False)
     inner = decoded[1:-1]
+    ctx.spend(inner.count("(") * SEGMENT_COST)
     pieces = []
     at = 0
     while at < len(inner):
@@ -310,9 +360,7 @@ def _inner_url(text: str, ctx: Context, location: str, scope: Scope | None, dept
 
 
 def _decode(raw: str, plus: bool) -> str:
-    if "%" not in raw and not (plus and "+" in raw):
-        return raw
-    return unquote_plus(raw) if plus else unquote(raw)
+    return unquote(raw, plus=plus)
 
 
 def _encode(value: str, plus: bool) -> str:
