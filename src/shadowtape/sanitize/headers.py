@@ -114,6 +114,11 @@ def free_text(headers: Pairs, indexes: list[int], ctx: Context, side: str) -> No
         if not allowed:
             value = _special(lowered, value, ctx, where)
         is_url = lowered in _URL_HEADERS and not allowed
+        if is_url and ("%" in value or "+" in value):  # its scope has the decoded forms
+            new = urls.url(value, ctx, where, scope=urls.scope_of(value, ctx, fields=True))
+            if new != headers[i][1]:
+                headers[i] = (name, new)
+            continue
         # The common case, inlined: most values were seen before and hold nothing.
         found, named = static_scope(value)
         has_echo = any_echo and ctx.has_echo(value)
@@ -124,11 +129,7 @@ def free_text(headers: Pairs, indexes: list[int], ctx: Context, side: str) -> No
                 headers[i] = (name, value)
             continue
         if is_url:
-            encoded = "%" in value or "+" in value or "@" in value
-            scope = Scope(found, has_echo, named)
-            if encoded:
-                scope = urls.scope_of(value, ctx, fields=True)
-            new = urls.url(value, ctx, where, scope=scope)
+            new = urls.url(value, ctx, where, scope=Scope(found, has_echo, named))
         elif found or has_echo or (named and "=" in value):
             new = ctx.text(value, where, fields="=" in value, scope=Scope(found, has_echo, named))
         else:
@@ -141,10 +142,16 @@ def _special(lowered: str, value: str, ctx: Context, where: str) -> str:
     """Formats inside a header value: URL lists, subprotocols, base64-encoded JSON."""
     if lowered in _URL_LIST_HEADERS:
         pattern = _LINK_URL if lowered == "link" else _REFRESH_URL
-        # One scope for every URL in the value, and each URL paid for before any is read.
+        # Each URL paid for before any is read, and one scope for all (the first needs it).
         ctx.spend(value.count("<" if lowered == "link" else "=") * urls.URL_COST)
-        scope = urls.scope_of(value, ctx)
-        return _sub_group(pattern, value, lambda url: urls.url(url, ctx, where, scope=scope))
+        scopes: list[Scope] = []
+
+        def change(url: str) -> str:
+            if not scopes:
+                scopes.append(urls.scope_of(value, ctx))
+            return urls.url(url, ctx, where, scope=scopes[0])
+
+        return _sub_group(pattern, value, change)
     if lowered == "sec-websocket-protocol":
         return _subprotocols(value, ctx, where)
     return _base64_json(value, ctx, where)

@@ -17,6 +17,9 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
+from functools import lru_cache
+
+import re2
 
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.names import normalise, words
@@ -168,12 +171,26 @@ def params(
 
 def _may_name_secret(text: str, ctx: Context, plus: bool) -> bool:
     """Could a name in ``text`` (as sent or decoded once) be secret? Never misses one."""
-    lowered = text.lower()
-    if "%" in text or (plus and "+" in text):
-        lowered += "\n" + unquote(lowered, plus=plus)
-    if ctx.policy.secret_field.may_occur(lowered):
+    hints = _hints(ctx.policy.secret_field.hints)
+    if hints is None:
         return True
-    return any(map(lowered.__contains__, _PARAM_HINTS))
+    if hints.search(text) is not None:
+        return True
+    decoded = _decode(text, plus)
+    return decoded is not text and hints.search(decoded) is not None
+
+
+@lru_cache(maxsize=8)
+def _hints(field_hints: tuple[str, ...] | None) -> re2._Regexp | None:
+    """One case-insensitive RE2 pass for every word a secret name must hold (None:
+    any name may be secret)."""
+    if field_hints is None:
+        return None
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False
+    words = sorted({*field_hints, *_PARAM_HINTS})
+    return re2.compile("|".join(map(re2.escape, words)), options)
 
 
 def path(text: str, ctx: Context, location: str, *, scope: Scope | None = None) -> str:
