@@ -78,14 +78,22 @@ _PARAM_HINTS = tuple(sorted({max(words(p), key=len) for p in URL_SECRET_PARAMS})
 
 #: Work units (``Context.spend``, about a microsecond each) for what is looked at one by
 #: one in Python, measured on the adversarial cases (tests/sanitize/adversarial.py):
-#: a query or form pair whose name is read (split, name checks: ~0.4 us) ...
+#: a query or form pair whose name is read (split, a dict look-up: ~0.3 us) ...
 PAIRS_PER_UNIT = 2
-#: ... a pair, path segment or matrix parameter scanned by the detectors (~6 us) ...
-SCAN_COST = 6
+#: ... a distinct pair name, decoded and matched against the name rules (~4 us) ...
+NAME_COST = 5
+#: ... a pair, path segment or matrix parameter scanned by the detectors (~25 us) ...
+SCAN_COST = 25
 #: ... a path segment read for trigger words and tokens (~2 us) ...
 SEGMENT_COST = 2
-#: ... and a URL inside a header value (``Link: <url>``; parsed: ~10 us).
+#: ... a URL inside a header value (``Link: <url>``; parsed: ~10 us) ...
 URL_COST = 10
+#: ... and the scope of a chunk of CHUNK pairs (a call per detector; their passes over
+#: the chunk are C, as over the whole text before).
+CHUNK_COST = 50
+#: Past this many pairs, a text with something to scan is scoped chunk by chunk, so
+#: that a large form with one e-mail address in it is not scanned pair by pair.
+CHUNK = 64
 
 
 def scope_of(text: str, ctx: Context, *, fields: bool = False, plus: bool = True) -> Scope:
@@ -131,23 +139,61 @@ def params(
     """
     if not text:
         return text
-    policy = ctx.policy
     if scope is None:
         scope = scope_of(text, ctx, fields=True, plus=plus)
     scan = not scope.empty
     if not scan and not _may_name_secret(text, ctx, plus):
         return text
     count = text.count(sep) + 1
+    if scan and count > CHUNK:
+        return _params_by_chunk(text, ctx, location, plus=plus, depth=depth, sep=sep)
     ctx.spend(count * SCAN_COST if scan else count // PAIRS_PER_UNIT)
     pairs = text.split(sep)
+    changed = _pairs(pairs, ctx, location, plus=plus, scope=scope, depth=depth)
+    return sep.join(pairs) if changed else text
+
+
+def _params_by_chunk(
+    text: str, ctx: Context, location: Callable[[str], str], *, plus: bool, depth: int, sep: str
+) -> str:
+    """Many pairs with something to scan somewhere: each CHUNK of pairs gets its own
+    scope, and only the pairs of a chunk where something was found are scanned."""
+    pairs = text.split(sep)
+    ctx.spend(len(pairs) // PAIRS_PER_UNIT + (len(pairs) // CHUNK + 1) * CHUNK_COST)
     changed = False
+    for first in range(0, len(pairs), CHUNK):
+        chunk = pairs[first : first + CHUNK]
+        scope = scope_of(sep.join(chunk), ctx, fields=True, plus=plus)
+        if not scope.empty:
+            ctx.spend(len(chunk) * SCAN_COST)
+        if _pairs(chunk, ctx, location, plus=plus, scope=scope, depth=depth):
+            pairs[first : first + CHUNK] = chunk
+            changed = True
+    return sep.join(pairs) if changed else text
+
+
+def _pairs(
+    pairs: list[str],
+    ctx: Context,
+    location: Callable[[str], str],
+    *,
+    plus: bool,
+    scope: Scope,
+    depth: int,
+) -> bool:
+    """Replace secret-named values in ``pairs`` and scan the rest (in place): changed?"""
+    scan = not scope.empty
+    changed = False
+    names: dict[str, tuple[str, str]] = {}  # raw name -> (decoded, verdict), for repeats
     for i, pair in enumerate(pairs):
         raw_name, eq, raw_value = pair.partition("=")
-        name = _decode(raw_name, plus)
-        key = name if len(name) <= _NAME_REACH else name[-_NAME_REACH:]
-        if policy.allowed_field.matches(key):
+        known = names.get(raw_name)
+        if known is None:
+            known = names[raw_name] = _name(raw_name, ctx, plus)
+        name, verdict = known
+        if verdict is _ALLOWED:
             continue
-        if eq and (policy.secret_field.matches(key) or secret_param(key)):
+        if eq and verdict is _SECRET:
             if not raw_value:
                 continue
             value = _decode(raw_value, plus)
@@ -166,7 +212,28 @@ def params(
         if new_name != raw_name or new_value != raw_value:
             pairs[i] = f"{new_name}{eq}{new_value}"
             changed = True
-    return sep.join(pairs) if changed else text
+    return changed
+
+
+_ALLOWED = "allowed"
+_SECRET = "secret"
+_OTHER = "other"
+
+
+def _name(raw: str, ctx: Context, plus: bool) -> tuple[str, str]:
+    """A pair's name decoded, and whether it is allowed, secret or neither."""
+    ctx.spend(NAME_COST)
+    name = _decode(raw, plus)
+    key = name if len(name) <= _NAME_REACH else name[-_NAME_REACH:]
+    policy = ctx.policy
+    if policy.allowed_field and policy.allowed_field.matches(key):
+        return name, _ALLOWED
+    hints = _name_hints(policy.secret_field.hints)
+    if hints is not None and hints.search(key) is None:
+        return name, _OTHER  # holds no word a secret name needs: no word split, no match
+    if policy.secret_field.matches(key) or secret_param(key):
+        return name, _SECRET
+    return name, _OTHER
 
 
 def _may_name_secret(text: str, ctx: Context, plus: bool) -> bool:
@@ -178,6 +245,16 @@ def _may_name_secret(text: str, ctx: Context, plus: bool) -> bool:
         return True
     decoded = _decode(text, plus)
     return decoded is not text and hints.search(decoded) is not None
+
+
+@lru_cache(maxsize=8)
+def _name_hints(field_hints: tuple[str, ...] | None) -> re.Pattern[str] | None:
+    """The same words for one name at a time: Python's re, no call overhead for short
+    names (literals only: each position tries each word once)."""
+    if field_hints is None:
+        return None
+    words = sorted({*field_hints, *_PARAM_HINTS}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, words)), re.IGNORECASE)
 
 
 @lru_cache(maxsize=8)
