@@ -62,8 +62,8 @@ _NAME_REACH = 64
 _REVERSED_NAME = re.compile(rf":([{_NAME_CHARS.replace('-', '')}\-]{{1,{_NAME_REACH}}})")
 _BLANKS = re.compile(r"[ \t]*")
 #: Work units (``Context.spend``, about a microsecond each): a distinct header name
-#: quoted in a text, matched against the header rules (~3 us), and each colon read once
-#: a text quotes a secret header (~2 us).
+#: quoted in a text, matched against the header rules (~3 us), and each colon after a
+#: secret header's name, read back to the start of the name (~2 us).
 QUOTED_NAME_COST = 3
 COLON_COST = 2
 #: A quoted header value ends at a line end, a quote or a backslash (``\r\n`` in a repr).
@@ -221,43 +221,48 @@ def quoted_lines(text: str, ctx: Context, location: str) -> str:
     """``Authorization: Bearer x`` quoted in a text (an error message): the value replaced.
 
     The header names before every colon are found in C (on the reversed text) and
-    matched once each; only a text that quotes a secret header is then read colon by
-    colon, each colon back to the start of its name (at most _NAME_REACH characters),
-    and a replaced value is not read again, so a text costs one pass.
+    matched once each; then only the colons after a secret header's name are read, each
+    back to the start of its name (at most _NAME_REACH characters), and a replaced value
+    is not read again, so a text costs one pass.
     """
     if ":" not in text:
         return text
     kind_of = ctx.policy.header_kind
     names = set(_REVERSED_NAME.findall(text[::-1]))
     ctx.spend(len(names) * QUOTED_NAME_COST)
-    if not any(_secret_kind(name[::-1], kind_of) for name in names):
+    secret = sorted(
+        {found for name in names for found in _secret_names(name[::-1], kind_of)},
+        key=len,
+        reverse=True,
+    )
+    if not secret:
         return text
-    ctx.spend(text.count(":") * COLON_COST)
     stops = _Stops(text)
     pieces: list[str] = []
     done = 0
-    colon = text.find(":")
-    while colon >= 0:
+    pattern = re.compile("|".join(re.escape(f"{name}:") for name in secret))
+    for found in pattern.finditer(text):
+        colon = found.end() - 1
+        if colon < done:
+            continue  # inside a value already replaced
+        ctx.spend(COLON_COST)
         before = text[max(0, colon - _NAME_REACH) : colon]
         start = colon - (len(before) - len(before.rstrip(_NAME_CHARS)))
         if start < colon and text[start] in "nrt" and text[start - 1 : start] == "\\":
             start += 1  # "\r\nCookie:" in a repr: the n belongs to the escape
         name = text[start:colon]
-        if name:
-            kind = kind_of(name)
-            if kind in _SECRET_KINDS:
-                blanks = _BLANKS.match(text, colon + 1)
-                value_start = blanks.end() if blanks else colon + 1
-                end = stops.end(value_start)
-                value = text[value_start:end].rstrip()
-                if value:
-                    end = value_start + len(value)
-                    new = _header_value(kind, f"{location}.header.{name.lower()}", value, ctx)
-                    pieces += (text[done:value_start], new)
-                    done = end
-                    colon = text.find(":", end)
-                    continue
-        colon = text.find(":", colon + 1)
+        kind = kind_of(name) if name else "other"
+        if kind not in _SECRET_KINDS:
+            continue
+        blanks = _BLANKS.match(text, colon + 1)
+        value_start = blanks.end() if blanks else colon + 1
+        end = stops.end(value_start)
+        value = text[value_start:end].rstrip()
+        if value:
+            end = value_start + len(value)
+            new = _header_value(kind, f"{location}.header.{name.lower()}", value, ctx)
+            pieces += (text[done:value_start], new)
+            done = end
     if not pieces:
         return text
     pieces.append(text[done:])
@@ -265,11 +270,13 @@ def quoted_lines(text: str, ctx: Context, location: str) -> str:
     return "".join(pieces)
 
 
-def _secret_kind(name: str, kind_of: Callable[[str], str]) -> bool:
-    """Is the name before a colon secret, with or without a first n, r or t (``\\n``)?"""
-    if kind_of(name) in _SECRET_KINDS:
-        return True
-    return len(name) > 1 and name[0] in "nrt" and kind_of(name[1:]) in _SECRET_KINDS
+def _secret_names(name: str, kind_of: Callable[[str], str]) -> list[str]:
+    """The secret header names a name read back from a colon may be: itself, or itself
+    without a first n, r or t (the end of a ``\\n`` escape)."""
+    out = [name] if kind_of(name) in _SECRET_KINDS else []
+    if len(name) > 1 and name[0] in "nrt" and kind_of(name[1:]) in _SECRET_KINDS:
+        out.append(name[1:])
+    return out
 
 
 class _Stops:

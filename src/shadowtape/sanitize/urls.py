@@ -93,7 +93,7 @@ URL_COST = 10
 CHUNK_COST = 50
 #: Past this many pairs, a text with something to scan is scoped chunk by chunk, so
 #: that a large form with one e-mail address in it is not scanned pair by pair.
-CHUNK = 64
+CHUNK = 256
 
 
 def scope_of(text: str, ctx: Context, *, fields: bool = False, plus: bool = True) -> Scope:
