@@ -154,7 +154,7 @@ def params(
     count = text.count(sep) + 1
     if scan and count > CHUNK:
         return _params_by_chunk(text, ctx, location, plus=plus, depth=depth, sep=sep)
-    ctx.spend(count * SCAN_COST if scan else count // PAIRS_PER_UNIT)
+    ctx.spend(count // PAIRS_PER_UNIT)  # and each pair scanned, as it is (see _pairs)
     pairs = text.split(sep)
     changed = _pairs(pairs, ctx, location, plus=plus, scope=scope, depth=depth)
     return sep.join(pairs) if changed else text
@@ -171,8 +171,6 @@ def _params_by_chunk(
     for first in range(0, len(pairs), CHUNK):
         chunk = pairs[first : first + CHUNK]
         scope = scope_of(sep.join(chunk), ctx, fields=True, plus=plus)
-        if not scope.empty:
-            ctx.spend(len(chunk) * SCAN_COST)
         if _pairs(chunk, ctx, location, plus=plus, scope=scope, depth=depth):
             pairs[first : first + CHUNK] = chunk
             changed = True
@@ -207,6 +205,7 @@ def _pairs(
                 pairs[i] = f"{raw_name}={_encode(new, plus)}"
                 changed = True
             continue
+        ctx.spend(SCAN_COST)
         where = location(name)
         new_name = component(raw_name, ctx, where, plus=plus, scope=scope, depth=depth)
         new_value = (
