@@ -143,7 +143,11 @@ def _special(lowered: str, value: str, ctx: Context, where: str) -> str:
     if lowered in _URL_LIST_HEADERS:
         pattern = _LINK_URL if lowered == "link" else _REFRESH_URL
         # Each URL paid for before any is read, and one scope for all (the first needs it).
-        ctx.spend(value.count("<" if lowered == "link" else "=") * urls.URL_COST)
+        if lowered == "link":
+            found = min(value.count("<"), value.count(">"))
+        else:
+            found = min(value.lower().count("url"), value.count("="))
+        ctx.spend(found * urls.URL_COST)
         scopes: list[Scope] = []
 
         def change(url: str) -> str:
