@@ -138,11 +138,13 @@ def params(
     scope: Scope | None = None,
     depth: int = 1,
     sep: str = "&",
+    scanned: bool = False,
 ) -> str:
     """A query string or form body: secret-named values replaced, the rest scanned.
 
     ``depth``: how many times the text was percent-decoded already (see component).
     ``sep``: what separates pairs (``;`` for a path segment's matrix parameters).
+    ``scanned``: the text as it is was scanned whole already (a decoded value).
     """
     if not text:
         return text
@@ -153,15 +155,24 @@ def params(
         return text
     count = text.count(sep) + 1
     if scan and count > CHUNK:
-        return _params_by_chunk(text, ctx, location, plus=plus, depth=depth, sep=sep)
+        return _params_by_chunk(
+            text, ctx, location, plus=plus, depth=depth, sep=sep, scanned=scanned
+        )
     ctx.spend(count // PAIRS_PER_UNIT)  # and each pair scanned, as it is (see _pairs)
     pairs = text.split(sep)
-    changed = _pairs(pairs, ctx, location, plus=plus, scope=scope, depth=depth)
+    changed = _pairs(pairs, ctx, location, plus=plus, scope=scope, depth=depth, scanned=scanned)
     return sep.join(pairs) if changed else text
 
 
 def _params_by_chunk(
-    text: str, ctx: Context, location: Callable[[str], str], *, plus: bool, depth: int, sep: str
+    text: str,
+    ctx: Context,
+    location: Callable[[str], str],
+    *,
+    plus: bool,
+    depth: int,
+    sep: str,
+    scanned: bool,
 ) -> str:
     """Many pairs with something to scan somewhere: each CHUNK of pairs gets its own
     scope, and only the pairs of a chunk where something was found are scanned."""
@@ -171,7 +182,7 @@ def _params_by_chunk(
     for first in range(0, len(pairs), CHUNK):
         chunk = pairs[first : first + CHUNK]
         scope = scope_of(sep.join(chunk), ctx, fields=True, plus=plus)
-        if _pairs(chunk, ctx, location, plus=plus, scope=scope, depth=depth):
+        if _pairs(chunk, ctx, location, plus=plus, scope=scope, depth=depth, scanned=scanned):
             pairs[first : first + CHUNK] = chunk
             changed = True
     return sep.join(pairs) if changed else text
@@ -185,6 +196,7 @@ def _pairs(
     plus: bool,
     scope: Scope,
     depth: int,
+    scanned: bool = False,
 ) -> bool:
     """Replace secret-named values in ``pairs`` and scan the rest (in place): changed?"""
     scan = not scope.empty
@@ -207,9 +219,13 @@ def _pairs(
             continue
         ctx.spend(SCAN_COST)
         where = location(name)
-        new_name = component(raw_name, ctx, where, plus=plus, scope=scope, depth=depth)
+        new_name = component(
+            raw_name, ctx, where, plus=plus, scope=scope, depth=depth, scanned=scanned
+        )
         new_value = (
-            component(raw_value, ctx, where, plus=plus, scope=scope, depth=depth) if eq else ""
+            component(raw_value, ctx, where, plus=plus, scope=scope, depth=depth, scanned=scanned)
+            if eq
+            else ""
         )
         if new_name != raw_name or new_value != raw_value:
             pairs[i] = f"{new_name}{eq}{new_value}"
@@ -437,15 +453,17 @@ def component(
     plus: bool,
     scope: Scope | None = None,
     depth: int = 1,
+    scanned: bool = False,
 ) -> str:
     """One percent-encoded component: scanned as is, then decoded if it is encoded.
 
     A decoded value that is still encoded (URL-encoded twice) is decoded again, up to
-    MAX_DECODE times; a change at any depth is encoded back as many times.
+    MAX_DECODE times; a change at any depth is encoded back as many times. ``scanned``:
+    the text as it is was scanned already (it is a decoded value, or part of one).
     """
     if not raw:
         return raw
-    out = ctx.text(raw, location, scope=scope)
+    out = raw if scanned else ctx.text(raw, location, scope=scope)
     if "%" in out or (plus and "+" in out):
         decoded = _decode(out, plus)
         if decoded != out:
@@ -464,10 +482,9 @@ def _inner_url(text: str, ctx: Context, location: str, scope: Scope | None, dept
         head, question, query = text.partition("?")
         if not question:
             head, query = "", text
-        return (
-            head + question + params(query, ctx, lambda _name: location, scope=scope, depth=depth)
-        )
-    return component(text, ctx, location, plus=False, scope=scope, depth=depth)
+        inner = params(query, ctx, lambda _name: location, scope=scope, depth=depth, scanned=True)
+        return head + question + inner
+    return component(text, ctx, location, plus=False, scope=scope, depth=depth, scanned=True)
 
 
 def _decode(raw: str, plus: bool) -> str:
