@@ -5,10 +5,11 @@ in is kept byte for byte (same encoding, same order, same repeats). Values are s
 both as they are and percent-decoded, because a secret is as often encoded as not.
 
 Pairs, path segments and matrix parameters are looked at one by one in Python, so each
-spends its cost (``Context.spend``) before the loop: a URL or form packed with thousands
-of them per kilobyte fails closed (a form body is dropped as too dense to scan) instead
-of costing a second. A text with no secret-looking name and nothing the detectors find
-is not split at all.
+spends its cost (``Context.spend``) before the loop, and a pair scanned by the detectors
+more as it is: a URL or form packed with thousands of them per kilobyte fails closed (a
+form body is dropped as too dense to scan) instead of costing a second. A text with no
+secret-looking name and nothing the detectors find is not split at all; a large form is
+scoped in chunks, so only the pairs near what was found are scanned one by one.
 """
 
 from __future__ import annotations
