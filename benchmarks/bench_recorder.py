@@ -29,9 +29,9 @@ from pathlib import Path
 
 from benchmarks.loopback import free_port, wait_listening
 from benchmarks.nginx import serve_json
+from shadowtape.record.launcher import mitmdump_listening
 
 ROOT = Path(__file__).resolve().parent.parent
-MITMDUMP = ROOT / ".venv" / "bin" / "mitmdump"
 SCRIPT = ROOT / "src" / "shadowtape" / "record" / "script.py"
 GC_PROBE = Path(__file__).resolve().parent / "recorder_gc_probe.py"
 CONNECTIONS = 16
@@ -124,16 +124,7 @@ class Running:
 
 def _start(variant: str, upstream: str, path: str, tmp: Path) -> Running:
     port = free_port()
-    cmd = [
-        str(MITMDUMP),
-        "-q",
-        "--mode",
-        f"reverse:{upstream}",
-        "--listen-host",
-        "127.0.0.1",
-        "--listen-port",
-        str(port),
-    ]
+    cmd = [*mitmdump_listening(f"reverse:{upstream}", "127.0.0.1", port), "-q"]
     stats_file = tmp / f"stats-{variant}.json"
     gc_file = tmp / f"gc-{variant}.json"
     cmd += ["-s", str(GC_PROBE)]

@@ -7,6 +7,8 @@ import socket
 import subprocess
 import time
 
+from shadowtape.builds import await_listening
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -17,13 +19,10 @@ def free_port() -> int:
 def wait_listening(port: int, proc: subprocess.Popen[bytes], name: str, *, timeout: float) -> None:
     """Return once ``proc`` accepts connections on ``port``; RuntimeError when it exits
     first or is not listening within ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{name} exited at start")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{name} did not start listening")
+    await_listening(
+        proc,
+        port,
+        time.monotonic() + timeout,
+        exited=lambda _: RuntimeError(f"{name} exited at start"),
+        late=lambda: RuntimeError(f"{name} did not start listening"),
+    )

@@ -41,6 +41,8 @@ from fixtures.demo.processes import (  # noqa: E402
     running,
     spawn,
 )
+from shadowtape.builds import await_listening  # noqa: E402
+from shadowtape.record.supervisor import terminate  # noqa: E402
 
 SECONDS = float(os.environ.get("DEMO_SECONDS", "60"))
 SPEED = os.environ.get("DEMO_SPEED", "4")
@@ -60,17 +62,13 @@ def free_port() -> int:
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], name: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise ServiceStartError(f"{name} exited early (exit {process.returncode})")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise ServiceStartError(f"{name} did not start listening") from None
-            time.sleep(0.1)
+    await_listening(
+        process,
+        port,
+        time.monotonic() + 30,
+        exited=lambda code: ServiceStartError(f"{name} exited early (exit {code})"),
+        late=lambda: ServiceStartError(f"{name} did not start listening"),
+    )
 
 
 def shadowtape(*args: str) -> list[str]:
@@ -79,13 +77,7 @@ def shadowtape(*args: str) -> list[str]:
 
 def stop(process: subprocess.Popen[bytes]) -> int:
     """SIGINT (as Ctrl-C would), then wait; killed if it does not stop in time."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-    try:
-        return process.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        return process.wait()
+    return terminate(process, signal.SIGINT, STOP_TIMEOUT)
 
 
 @contextmanager

@@ -30,6 +30,17 @@ def headers_from(pairs: Iterable[tuple[str, str]] | Mapping[str, str]) -> Header
     return tuple((str(name), str(value)) for name, value in items)
 
 
+#: The port a URL of each scheme leaves out.
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def authority(scheme: str, host: str, port: int | None) -> str:
+    """``host[:port]`` as a URL writes it: an IPv6 address in brackets, the scheme's
+    default port (or none) left out."""
+    name = f"[{host}]" if ":" in host else host
+    return name if port is None or DEFAULT_PORTS.get(scheme) == port else f"{name}:{port}"
+
+
 def header_values(headers: Headers, name: str) -> list[str]:
     """Every value of a header, case-insensitively, in order."""
     lowered = name.lower()
@@ -80,11 +91,9 @@ class Request:
 
     @property
     def url(self) -> str:
-        default = (self.scheme == "http" and self.port == 80) or (
-            self.scheme == "https" and self.port == 443
-        )
-        netloc = self.host if default else f"{self.host}:{self.port}"
-        return f"{self.scheme}://{netloc}{self.target}"
+        default = DEFAULT_PORTS.get(self.scheme) == self.port
+        location = self.host if default else f"{self.host}:{self.port}"
+        return f"{self.scheme}://{location}{self.target}"
 
     def header(self, name: str) -> str | None:
         return header_value(self.headers, name)

@@ -42,3 +42,11 @@ def test_repeated_calls_cycle_in_recorded_order() -> None:
     post = ("POST", "inventory.internal", 8080, "/items", "a=1&b=2", b"")
     served = [matcher.answer(*post)[0] for _ in range(5)]
     assert [s.id if s else None for s in served] == ["id1", "id2", "id1", "id2", "id1"]
+
+
+def test_a_body_that_could_not_be_decoded_is_never_compared() -> None:
+    # None: the call's body decoded past the limit (a bomb); an empty recorded body must
+    # not match it exactly.
+    matcher = Matcher([_call(1, body=b"")])
+    found, quality = matcher.answer("POST", "inventory.internal", 8080, "/items", "a=1&b=2", None)
+    assert (found and found.id, quality) == ("id1", Quality.NO_BODY)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.record_support import ROOT, kill_group, pumped
+from tests.e2e.record_support import kill_group, pumped, spawn
 from tests.servers import Received, Reply, free_port, self_signed, serve
 
 SERVICE = Path(__file__).with_name("deps_service.py")
@@ -55,17 +55,9 @@ class DepsProxy:
 @contextmanager
 def deps_proxy(tapes: Path, mode: str, *flags: str) -> Iterator[DepsProxy]:
     port = free_port()
-    env = dict(os.environ, SHADOWTAPE_SANITIZE_KEY="deps-test-key", PYTHONPATH=str(ROOT / "src"))
     cmd = [sys.executable, "-m", "shadowtape", "deps", "--listen", f"127.0.0.1:{port}"]
     cmd += ["--tapes", str(tapes), "--mode", mode, "--name", "svc", *flags]
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env=env,
-        start_new_session=True,
-    )
+    proc = spawn(cmd, "deps-test-key", subprocess.STDOUT)
     with pumped(proc, grace=60) as lines:
         deadline = time.monotonic() + 40
         while not any("Ctrl-C to stop" in line for line in lines):

@@ -25,7 +25,9 @@ from typing import Any
 
 import httpx
 
+from shadowtape.builds import await_listening
 from shadowtape.exchange import Exchange
+from shadowtape.record.launcher import mitmdump_listening
 from shadowtape.tape import TapeReader
 from tests.procfs import children
 from tests.servers import free_port, read_head
@@ -152,16 +154,13 @@ def pumped(proc: subprocess.Popen[bytes], *, grace: float) -> Iterator[list[str]
 
 
 def _wait_listening(port: int, proc: subprocess.Popen[bytes], lines: list[str]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("mitmdump exited at start:\n" + "\n".join(lines))
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("mitmdump did not start listening:\n" + "\n".join(lines))
+    await_listening(
+        proc,
+        port,
+        time.monotonic() + 30,
+        exited=lambda _: RuntimeError("mitmdump exited at start:\n" + "\n".join(lines)),
+        late=lambda: RuntimeError("mitmdump did not start listening:\n" + "\n".join(lines)),
+    )
 
 
 @contextmanager
@@ -176,19 +175,8 @@ def proxy(
 ) -> Iterator[Proxy]:
     """mitmdump in front of ``upstream``; with the Recorder unless ``tapes`` is None."""
     port = free_port()
-    cmd = [
-        MITMDUMP,
-        "--mode",
-        f"reverse:{upstream}",
-        "--listen-host",
-        "127.0.0.1",
-        "--listen-port",
-        str(port),
-        "--set",
-        "flow_detail=0",
-        "--set",
-        "termlog_verbosity=warn",
-    ]
+    cmd = mitmdump_listening(f"reverse:{upstream}", "127.0.0.1", port)
+    cmd += ["--set", "flow_detail=0", "--set", "termlog_verbosity=warn"]
     stats_file = None
     if tapes is not None and script is not None:
         # Beside the tapes only when that folder is usable: some tests break it on purpose.
@@ -203,7 +191,7 @@ def proxy(
         for name, value in settings.items():
             for item in value if isinstance(value, list) else [value]:
                 cmd += ["--set", f"{name}={item}"]
-    proc = _spawn(cmd, key, subprocess.STDOUT, env)
+    proc = spawn(cmd, key, subprocess.STDOUT, env)
     try:
         with pumped(proc, grace=40) as lines:
             _wait_listening(port, proc, lines)
@@ -218,11 +206,11 @@ def run_mitmdump(options: dict[str, str], timeout: float = 30.0) -> tuple[int, s
 
     For options that must stop it at start; one that does not is killed at ``timeout``.
     """
-    cmd = [MITMDUMP, "--mode", "reverse:http://127.0.0.1:9", "--listen-host", "127.0.0.1"]
-    cmd += ["--listen-port", str(free_port()), "-s", SCRIPT]
+    cmd = mitmdump_listening("reverse:http://127.0.0.1:9", "127.0.0.1", free_port())
+    cmd += ["-s", SCRIPT]
     for name, value in {"termlog_verbosity": "warn", **options}.items():
         cmd += ["--set", f"{name}={value}"]
-    proc = _spawn(cmd, "e2e-test-key", subprocess.PIPE)
+    proc = spawn(cmd, "e2e-test-key", subprocess.PIPE)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -231,11 +219,11 @@ def run_mitmdump(options: dict[str, str], timeout: float = 30.0) -> tuple[int, s
     return proc.returncode, out.decode(), err.decode()
 
 
-def _spawn(
+def spawn(
     cmd: list[str], key: str, stderr: int, env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
-    """mitmdump in its own session (so its whole group can be killed), importing this
-    checkout's shadowtape."""
+    """mitmdump (or a shadowtape command) in its own session, so its whole group can be
+    killed, importing this checkout's shadowtape and tests."""
     pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     environ = dict(os.environ, SHADOWTAPE_SANITIZE_KEY=key, PYTHONPATH=pythonpath, **(env or {}))
     return subprocess.Popen(

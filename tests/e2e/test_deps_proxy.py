@@ -6,6 +6,7 @@ it; and SIGTERM leaving the tape readable."""
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import threading
 import time
@@ -17,8 +18,10 @@ import pytest
 
 from shadowtape.deps.calls import read as read_calls
 from shadowtape.deps.control import clear_faults, write_faults
+from tests.bombs import MiB, gzip_member
 from tests.e2e.deps_support import client, deps_proxy
 from tests.e2e.record_support import read_tapes
+from tests.procfs import descendants
 from tests.servers import Received, Reply, self_signed, serve
 
 pytestmark = pytest.mark.e2e
@@ -249,3 +252,39 @@ def test_a_faults_file_turns_a_fault_on_and_off_without_a_restart(tmp_path: Path
     assert faulted.headers["X-Shadowtape-Fault"] == rule
     assert "keeping the previous 1 rule(s)" in proxy.output()
     assert [c["fault"] for c in read_calls(str(proxy.calls))] == [None, rule, rule, None]
+
+
+def _peak_rss(pids: set[int]) -> int:
+    """The largest peak resident size (VmHWM) among ``pids``, in bytes."""
+    peak = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) * 1024)
+    return peak
+
+
+def test_a_mock_compares_a_compressed_body_decoded_and_a_bomb_not_at_all(
+    recorded: dict[str, object],
+) -> None:
+    tapes = recorded["tapes"]
+    assert isinstance(tapes, Path)
+    charges = f"{recorded['payments']}/charges"
+    gzipped = gzip.compress(json.dumps({"amount": 42, "currency": "EUR"}).encode())
+    bomb = gzip_member(1024)  # about 1 MB that expands to 1 GiB
+    with deps_proxy(tapes, "mock") as proxy, client(proxy) as http:
+        pids = {proxy.proc.pid, *descendants(proxy.proc.pid)}
+        before = _peak_rss(pids)
+        same = http.post(charges, content=gzipped, headers={"Content-Encoding": "gzip"})
+        bombed = http.post(charges, content=bomb, headers={"Content-Encoding": "gzip"})
+        after = http.post(charges, json={"amount": 42, "currency": "EUR"})
+        peak = _peak_rss(pids)
+        assert proxy.stop() == 0, proxy.output()
+    # Decoding stopped at the 32 MiB limit: nowhere near the gigabyte.
+    assert peak - before < 200 * MiB, f"{before / MiB:.0f} -> {peak / MiB:.0f} MiB peak RSS"
+    # The bomb is answered (its body not compared), and the proxy goes on.
+    assert [r.status_code for r in (same, bombed, after)] == [201, 201, 201]
+    calls = read_calls(str(proxy.calls))[-3:]
+    assert [c["match"] for c in calls] == ["exact", "no_body", "exact"]
+    assert "is not compared (decompressed size over limit)" in proxy.output()

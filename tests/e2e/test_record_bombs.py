@@ -11,54 +11,17 @@ before and after are recorded whole.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.bombs import bombs
 from tests.e2e.record_support import proxy, read_tapes
-from tests.procfs import descendants
-from tests.record.bombs import bombs
+from tests.procfs import PeakRss
 from tests.servers import Received, Reply, serve
 
 pytestmark = pytest.mark.e2e
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-class _PeakRss:
-    """The peak of mitmdump's and its workers' resident memory together, sampled every 20 ms."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.mb = 0.0
-        self._done = threading.Event()
-        self._sampler = threading.Thread(target=self._sample)
-
-    def now(self) -> float:
-        return sum(_rss_mb(p) for p in {self.pid, *descendants(self.pid)})
-
-    def _sample(self) -> None:
-        while not self._done.wait(0.02):
-            self.mb = max(self.mb, self.now())
-
-    def __enter__(self) -> _PeakRss:
-        self._sampler.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._done.set()
-        self._sampler.join()
 
 
 def _upstream(request: Received) -> Reply:
@@ -89,7 +52,7 @@ def test_bombs_are_recorded_with_bodies_dropped_and_the_recorder_stays_small(
         httpx.Client(base_url=p.url, timeout=60) as client,
     ):
         ordinary = _ordinary(client, 0, 20)
-        rss = _PeakRss(p.proc.pid)
+        rss = PeakRss(p.proc.pid, interval=0.02, descendants=True)
         start = rss.now()
         with rss:  # until the recorder has written everything and exited
             for kind, (header, body) in kinds.items():

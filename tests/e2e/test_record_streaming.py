@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.record_support import proxy, raw_upstream, read_tapes, reset_on_close
+from tests.procfs import PeakRss, rss_mb
 
 pytestmark = pytest.mark.e2e
 
@@ -127,36 +128,6 @@ def test_server_sent_events_reach_the_client_as_they_are_sent(tmp_path: Path) ->
     assert not ex.response.body_truncated
 
 
-def _rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-class PeakRss:
-    """Samples a process's VmRSS every 50 ms while its ``with`` block runs; ``mb`` is the peak."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.mb = 0.0
-        self._done = threading.Event()
-        self._sampler = threading.Thread(target=self._sample)
-
-    def _sample(self) -> None:
-        while not self._done.wait(0.05):
-            self.mb = max(self.mb, _rss_mb(self.pid))
-
-    def __enter__(self) -> PeakRss:
-        self._sampler.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._done.set()
-        self._sampler.join()
-
-
 DOWNLOAD = 100 * MiB
 
 
@@ -181,7 +152,7 @@ def test_three_concurrent_100_mb_downloads_keep_the_proxy_small(tmp_path: Path) 
     sizes: dict[str, int] = {}
     with raw_upstream(_download) as up, proxy(up, tapes) as p:
         _get(p.port, "/warm-up")  # a first flow loads what every flow needs
-        start = _rss_mb(p.proc.pid)
+        start = rss_mb(p.proc.pid)
 
         def fetch(path: str) -> None:
             sizes[path] = len(_get(p.port, path).split(b"\r\n\r\n", 1)[1])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import gzip
 import re
+import tracemalloc
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -22,6 +23,7 @@ from shadowtape.importers import READERS, ImportSummary
 from shadowtape.importers.base import write_items
 from shadowtape.sanitize import Sanitizer
 from shadowtape.tape import TapeReader, TapeWriter
+from tests.bombs import MiB, deflate_blocks, gzip_members
 from tests.importers.conftest import GOR_FILE, HAR_COUNTS, MITM_COUNTS
 
 _SECRET_HEADER = re.compile(
@@ -518,3 +520,68 @@ def test_redactions_of_an_untrusted_export_are_sanitized(
     [ex] = list(TapeReader(tmp_path / "t"))
     assert "request.path" in ex.redactions
     assert not any("RedactionPw4721xq" in r for r in ex.redactions)
+
+
+def _bomb_file(tmp_path: Path, name: str) -> Path:
+    """A compressed "HAR" of about 1 MB that expands to 1 GiB of zeros: gzip members for
+    .har.gz, one zlib stream for .zhar (mitmproxy's compressed HAR)."""
+    path = tmp_path / name
+    if name.endswith(".zhar"):
+        path.write_bytes(deflate_blocks(1024))
+    else:
+        path.write_bytes(gzip_members(1024))
+    return path
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("har", "bomb.har.gz"), ("mitm", "bomb.zhar")])
+def test_a_compressed_har_bomb_is_refused_at_the_limit_in_bounded_memory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str, name: str
+) -> None:
+    path = _bomb_file(tmp_path, name)
+    assert path.stat().st_size < 2 * MiB
+    tapes = tmp_path / "tapes"
+    tracemalloc.start()
+    try:
+        code, out, err = _run(
+            capsys, "import", fmt, str(path), "--tapes", str(tapes), "--max-decompressed", "64m"
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert code == 2 and out == ""
+    assert err == (
+        f"shadowtape import: error: {path}: decompresses to more than 64 MiB, the limit (a "
+        "decompression bomb?); if it is a real capture, raise --max-decompressed or "
+        "decompress it first\n"
+    )
+    # The limit, and a step: not the gigabyte.
+    assert peak < 96 * MiB, f"{peak / MiB:.0f} MiB"
+    assert not list(tapes.rglob("*.parquet"))
+
+
+def test_a_compressed_har_imports_within_the_limit_and_is_refused_past_it(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (corpus / "har" / "harviewer__hars_www-cnn-com.har").read_bytes()
+    path = tmp_path / "cnn.har.gz"
+    path.write_bytes(gzip.compress(text))
+    code, out, err = _run(capsys, "import", "har", str(path), "--tapes", str(tmp_path / "a"))
+    assert (code, out) == (0, f"{path}: 22 exchanges imported, 0 skipped\n"), err
+    small = f"{len(text) - 1}"
+    argv = ["import", "har", str(path), "--tapes", str(tmp_path / "b")]
+    code, _, err = _run(capsys, *argv, "--max-decompressed", small)
+    assert code == 2 and f"decompresses to more than {small} bytes, the limit" in err
+    code, _, err = _run(capsys, *argv, "--max-decompressed", f"{len(text)}")
+    assert code == 0, err
+
+
+def test_a_bad_max_decompressed_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    har = tmp_path / "x.har"
+    har.write_bytes(b"{}")
+    code, out, err = _run(
+        capsys, "import", "har", str(har), "--tapes", str(tmp_path), "--max-decompressed", "lots"
+    )
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "--max-decompressed: 'lots' is not a size" in err

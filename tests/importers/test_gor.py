@@ -11,8 +11,8 @@ import pytest
 from shadowtape.exchange import Exchange
 from shadowtape.importers import CaptureError, Skipped, read_gor
 from shadowtape.importers.gor import MARKER
+from tests.bombs import bombs
 from tests.importers.conftest import GOR_FILE
-from tests.record.bombs import bombs
 
 
 def test_corpus_capture(corpus: Path) -> None:

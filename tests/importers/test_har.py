@@ -20,8 +20,8 @@ from shadowtape.importers.base import Exported
 from shadowtape.importers.bodies import charset_of
 from shadowtape.importers.har import http_version
 from shadowtape.tape import to_batch
+from tests.bombs import bombs
 from tests.importers.conftest import HAR_COUNTS
-from tests.record.bombs import bombs
 
 
 def _load(path: Path) -> dict[str, Any]:

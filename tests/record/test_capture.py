@@ -32,7 +32,7 @@ from shadowtape.record.capture import (
 )
 from shadowtape.record.stream import Tap
 from shadowtape.sanitize import Sanitizer
-from tests.record.bombs import bombs
+from tests.bombs import bombs
 from tests.record.support import make_flow
 
 

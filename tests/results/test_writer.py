@@ -19,6 +19,7 @@ from shadowtape.results.schema import SCHEMA
 from shadowtape.results.writer import STATISTICS_COLUMNS, ResultsWriter, write_run_json
 from shadowtape.tape import TapeFilter
 from tests.replay.helpers import ex, jobs_in_batches, write_tape
+from tests.tape.helpers import column_chunks, footer
 
 
 def _write(run_dir: Path) -> None:
@@ -265,16 +266,9 @@ def test_no_footer_repeats_a_request_or_response_value(tmp_path: Path) -> None:
     [row] = pq.read_table(part).to_pylist()
     holding = {name for name, value in row.items() if PLANTED in repr(value)}
     assert {"path", "request_body", "candidate_body", "secondary_error_message"} <= holding
-    data = part.read_bytes()
-    footer_size = int.from_bytes(data[-8:-4], "little")
-    assert PLANTED.encode() not in data[-8 - footer_size : -8]
-    metadata = pq.ParquetFile(part).metadata
+    assert PLANTED.encode() not in footer(part)
     safe = set(STATISTICS_COLUMNS)
     assert not safe & holding
-    for group in range(metadata.num_row_groups):
-        row_group = metadata.row_group(group)
-        for index in range(row_group.num_columns):
-            column = row_group.column(index)
-            top = column.path_in_schema.split(".")[0]
-            assert top in SCHEMA.names
-            assert column.is_stats_set == (top in safe), column.path_in_schema
+    for path, top, stats_set in column_chunks(part):
+        assert top in SCHEMA.names
+        assert stats_set == (top in safe), path

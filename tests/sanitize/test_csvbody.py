@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from shadowtape import Exchange, Request
+from shadowtape.sanitize import Sanitizer
 from shadowtape.sanitize.bodies import sanitize_body
 from shadowtape.sanitize.context import Context
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy
+from shadowtape.sanitize.sanitizer import DROPPED_FOR_DENSITY
 
 PSEUDO = Pseudonymizer(b"k")
 
@@ -33,3 +36,33 @@ def test_semicolons_and_no_secret_columns() -> None:
     )
     plain = b"id,name\n1,ann\n"
     assert sanitize_body(plain, "text/csv", Context(Policy.build(), PSEUDO), "r.body") is plain
+
+
+def _request(body: bytes) -> Exchange:
+    return Exchange(
+        request=Request(
+            "POST",
+            "api.test",
+            path="/export",
+            headers=(("Content-Type", "text/csv"),),
+            body=body,
+            body_size=len(body),
+        )
+    )
+
+
+def test_a_secret_column_over_a_million_empty_lines_is_dropped_as_too_dense() -> None:
+    body = b"id,password,note\r\n1,x," + b"\r " * (512 * 1024) + b"\r\n"
+    out = Sanitizer(key=b"k").sanitize(_request(body))
+    assert out.request.body == b""
+    assert DROPPED_FOR_DENSITY.format("request") in out.redactions
+
+
+def test_an_export_with_a_secret_column_is_rewritten_not_dropped() -> None:
+    rows = "".join(f"{i},user {i},pw-{i:06d}x,2026-12-0{i % 9 + 1}\n" for i in range(900))
+    body = ("id,name,api_key,created\n" + rows).encode()
+    out = Sanitizer(key=b"k").sanitize(_request(body))
+    assert DROPPED_FOR_DENSITY.format("request") not in out.redactions
+    assert out.request.body.startswith(b"id,name,api_key,created\n")
+    assert b"pw-000007x" not in out.request.body
+    assert out.request.body.count(b"\n") == 901

@@ -8,8 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shadowtape import Exchange, Request, Response
+from shadowtape.sanitize import Sanitizer
 from shadowtape.sanitize.detectors import (
     BUILTIN,
+    FINDS_TRIES,
     _private_key_spans,
     api_key_prefix,
     card_digits,
@@ -250,3 +253,87 @@ _KEY_PIECES = st.sampled_from(
 @given(st.lists(_KEY_PIECES, max_size=14).map("".join))
 def test_key_block_spans_are_those_of_the_begin_end_patterns(text: str) -> None:
     assert list(_private_key_spans(text)) == _key_oracle(text)
+
+
+# -- The work budget: a text packed with candidates is dropped, a real one is kept.
+
+_SANITIZER = Sanitizer(key=b"detector-density-key")
+_DENSE = "request.body: dropped (too dense to scan)"
+_SIZE = 256 * 1024
+
+
+def _posted(text: str, content_type: str = "text/plain") -> Exchange:
+    body = text.encode()
+    return Exchange(
+        request=Request(
+            "POST",
+            "api.example.test",
+            path="/upload",
+            headers=(("Content-Type", content_type),),
+            body=body,
+            body_size=len(body),
+        ),
+        response=Response(200, "OK"),
+    )
+
+
+def _repeat(unit: str) -> str:
+    return (unit * (_SIZE // len(unit) + 1))[:_SIZE]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _repeat("4111 1111 1111 "),  # a card-shaped candidate every 15 bytes, none valid
+        _repeat("4111 1111-2111 1111 1111 "),
+        _repeat("DE89 3704 "),  # IBAN-shaped candidates, none valid
+    ],
+    ids=["card groups", "card groups, mixed separators", "IBAN groups"],
+)
+def test_a_text_packed_with_candidates_is_dropped_as_too_dense(text: str) -> None:
+    out = _SANITIZER.sanitize(_posted(text))
+    assert _DENSE in out.redactions
+    assert out.request.body == b""
+
+
+def _order_export() -> str:
+    """Orders with 16-digit ids shaped like card numbers (some pass Luhn), as a shop
+    exports them."""
+    rows = ["order_id,created,customer,amount,currency,status"]
+    for i in range(4000):
+        order_id = f"{4000_0000_0000_0000 + i * 7919:016d}"
+        rows.append(
+            f"{order_id},2024-05-{i % 28 + 1:02d}T12:{i % 60:02d}:00Z,Zoë Martin {i},"
+            f"{i % 500 + 0.99:.2f},EUR,{'paid' if i % 3 else 'refunded'}"
+        )
+    return "\n".join(rows)
+
+
+def _time_series() -> str:
+    points = [
+        f'{{"ts":{1733539200000 + i * 60000},"value":{i % 97}.{i % 10}}}' for i in range(9000)
+    ]
+    return '{"metric":"cpu","points":[' + ",".join(points) + "]}"
+
+
+@pytest.mark.parametrize(
+    ("text", "content_type"),
+    [
+        (_order_export(), "text/csv"),
+        (_order_export(), "text/plain"),
+        (_time_series(), "text/plain"),
+    ],
+    ids=["order export as CSV", "order export as text", "millisecond time series"],
+)
+def test_real_number_heavy_bodies_are_not_dropped(text: str, content_type: str) -> None:
+    out = _SANITIZER.sanitize(_posted(text, content_type))
+    assert not any("dropped" in where for where in out.redactions), out.redactions[:3]
+    assert len(out.request.body) >= len(text.encode())
+
+
+def test_finds_answers_maybe_after_many_rejected_candidates() -> None:
+    """Without a budget, finds() stops early; the replacing pass decides, and spends."""
+    card = next(d for d in BUILTIN if d.kind == "card")
+    text = "4111 1111 1111 1112 " * (FINDS_TRIES + 1)  # none passes Luhn
+    assert card.finds(text)
+    assert not card.finds("4111 1111 1111 1112 " * (FINDS_TRIES - 1))

@@ -10,6 +10,7 @@ import sys
 
 from shadowtape.errors import ShadowtapeError
 from shadowtape.importers import READERS, CaptureError, import_file
+from shadowtape.record.values import size
 from shadowtape.sanitize import Rules, Sanitizer
 from shadowtape.tape import TapeWriter
 from shadowtape.tape.location import check_writable, is_uri
@@ -47,6 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "SHADOWTAPE_SANITIZE_KEY",
     )
     parser.add_argument(
+        "--max-decompressed",
+        metavar="SIZE",
+        default="4g",
+        help="what a gzip- or zlib-compressed HAR (.har.gz, .zhar) may decompress to, with a "
+        "k/m/g suffix; a larger one is refused as a likely decompression bomb (4g)",
+    )
+    parser.add_argument(
         "--resanitize",
         action="store_true",
         help="sanitize entries of an unchanged shadowtape HAR export again (by default they "
@@ -63,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     # Every input is checked before the sanitizer is made, since making it can warn (no
     # key set): a failing command says one thing, its error.
     rules = Rules.from_file(args.sanitize_rules) if args.sanitize_rules else None
+    max_decompressed = size("--max-decompressed", args.max_decompressed)
     missing = [f for f in args.files if not os.path.isfile(f)]
     if missing:
         raise CaptureError(f"{missing[0]}: no such file")
@@ -80,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
                     sanitizer,
                     source=args.source,
                     resanitize=args.resanitize,
+                    max_decompressed=max_decompressed,
                 )
             except ShadowtapeError as exc:
                 failed += 1

@@ -5,8 +5,8 @@ It runs in mitmdump's regular (forward) proxy mode beside the ``Recorder``
 mock). Per call, in the ``request`` hook: the first matching fault rule (``--fault``
 rules, then those of the ``--faults-file``, which ``control`` re-reads when it changes)
 is applied (a delay goes on to the rest; a status, a reset or a timeout ends the call
-there); in mock
-mode the call is answered from the recorded calls (``match``) or with a 502 carrying
+there); in mock mode the call is answered from the recorded calls (``match``; its body
+decoded within ``coding.LIMIT``, else not compared) or with a 502 carrying
 ``X-Shadowtape-Unmatched: 1``, and the real host is never contacted. Every call ends as
 one line in the calls log (``calls``).
 """
@@ -21,6 +21,7 @@ from typing import Any, Optional
 
 from mitmproxy import ctx, exceptions, http
 
+from shadowtape import coding
 from shadowtape.deps import calls, control, faults
 from shadowtape.deps.match import Matcher
 from shadowtape.deps.mocks import Recorded, read
@@ -163,9 +164,7 @@ class DepsProxy:
     def _mock(self, flow: http.HTTPFlow, matcher: Matcher) -> None:
         rq = flow.request
         path, _, query = rq.path.partition("?")
-        found, quality = matcher.answer(
-            rq.method, rq.host, rq.port, path, query, rq.get_content(strict=False) or b""
-        )
+        found, quality = matcher.answer(rq.method, rq.host, rq.port, path, query, _body(rq))
         flow.metadata[_MATCH] = quality.value
         if found is None:
             flow.response = http.Response.make(
@@ -223,6 +222,28 @@ class DepsProxy:
                 duration_ms=round((end - rq.timestamp_start) * 1000, 3),
             )
         )
+
+
+def _body(rq: http.Request) -> bytes | None:
+    """The call's body as the recording holds it (decoded), for matching; None when it does
+    not decode or decodes past ``coding.LIMIT`` (a decompression bomb): then it is not
+    compared. mitmproxy's own decoding (``get_content``) has no limit."""
+    raw = rq.raw_content or b""
+    header = ", ".join(rq.headers.get_all("content-encoding"))
+    if not coding.codings(header):
+        return raw
+    try:
+        return coding.decode(raw, header).body
+    except coding.Undecodable as exc:
+        log.warning(
+            "shadowtape deps: the body of %s %s:%s%s is not compared (%s)",
+            rq.method,
+            rq.host,
+            rq.port,
+            rq.path,
+            exc,
+        )
+        return None
 
 
 def _error(flow: http.HTTPFlow) -> str | None:

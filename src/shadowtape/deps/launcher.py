@@ -24,7 +24,7 @@ from shadowtape.record.launcher import (
     check_listen,
     check_tapes,
     key_note,
-    mitmdump_binary,
+    mitmdump_listening,
     parse_listen,
 )
 from shadowtape.tape.location import is_uri
@@ -89,17 +89,7 @@ class DepsLaunch:
             settings["ssl_insecure"] = "true"
         from shadowtape.deps import script
 
-        cmd = [
-            mitmdump_binary(),
-            "--mode",
-            "regular",
-            "--listen-host",
-            self.host,
-            "--listen-port",
-            str(self.port),
-            "-s",
-            script.__file__,
-        ]
+        cmd = [*mitmdump_listening("regular", self.host, self.port), "-s", script.__file__]
         for name, value in settings.items():
             cmd += ["--set", f"{name}={value}"]
         for rule in self.rules:

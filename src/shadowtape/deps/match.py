@@ -74,10 +74,12 @@ class Matcher:
                 self._index[(level, *key(level, *fields))].append(call)
 
     def answer(
-        self, method: str, host: str, port: int, path: str, query: str, body: bytes
+        self, method: str, host: str, port: int, path: str, query: str, body: bytes | None
     ) -> tuple[Recorded | None, Quality]:
-        for level in LEVELS:
-            index_key = (level, *key(level, method, host, port, path, query, body))
+        """The next recorded answer at the best level; ``body`` None (it could not be
+        decoded within the limit) is never compared, so ``no_body`` is the best."""
+        for level in LEVELS if body is not None else LEVELS[1:]:
+            index_key = (level, *key(level, method, host, port, path, query, body or b""))
             found = self._index.get(index_key)
             if found:
                 turn = self._next[index_key]

@@ -23,8 +23,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from shadowtape.deps.calls import FAULT
 from shadowtape.deps.calls import read as read_calls
+from shadowtape.deps.match import Quality
 from shadowtape.diff.templating import Templater
+from shadowtape.exchange import authority
 from shadowtape.results.deps import KEY as DEPS_KEY
 from shadowtape.results.deps import deps_proxies
 from shadowtape.results.reader import read_batches
@@ -33,10 +36,8 @@ from shadowtape.results.schema import TARGETS
 #: A call the dependency took: answered below 500, or asked of a mock that had no
 #: recording for it (the service made the call; the 502 is ours). A 5xx, no answer or an
 #: injected fault is a failed attempt, which a service may well retry.
-_OURS = frozenset({"unmatched"})
-_FAULT = "fault"
+_OURS = frozenset({Quality.UNMATCHED.value})
 _TRACEPARENT = re.compile(r"^\s*([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})", re.I)
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 #: Why a call went unattributed, as ``RoleCalls.unattributed`` counts it.
@@ -112,10 +113,7 @@ def trace_id(traceparent: object) -> str | None:
 
 
 def host_of(scheme: str, host: str, port: int | None) -> str:
-    name = f"[{host}]" if ":" in host else host
-    if port is None or _DEFAULT_PORTS.get(scheme.lower()) == port:
-        return name.lower()
-    return f"{name.lower()}:{port}"
+    return authority(scheme.lower(), host.lower(), port)
 
 
 def attribute(run_dirs: Sequence[Path], runs: Sequence[dict[str, object]]) -> Attribution | None:
@@ -191,7 +189,7 @@ def _ledger_call(call: dict[str, object], templaters: dict[str, Templater]) -> D
     status = call.get("status")
     status = status if isinstance(status, int) and not isinstance(status, bool) else None
     match = str(call.get("match") or "")
-    took = status is not None and match != _FAULT and (status < 500 or match in _OURS)
+    took = status is not None and match != FAULT and (status < 500 or match in _OURS)
     route = templaters[host].route(method, _path(call))
     return DependencyCall(method=method, host=host, route=route, status=status, took=took)
 

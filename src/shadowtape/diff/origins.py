@@ -19,9 +19,9 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from shadowtape.diff.compare import Side
+from shadowtape.exchange import DEFAULT_PORTS
 
 PLACEHOLDER = "{origin}"
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def spellings(url: str | None) -> tuple[str, ...]:
@@ -40,7 +40,7 @@ def spellings(url: str | None) -> tuple[str, ...]:
         port = parts.port
     except ValueError:
         return ()
-    default = _DEFAULT_PORTS.get(scheme)
+    default = DEFAULT_PORTS.get(scheme)
     out = [f"{scheme}://{host}:{port or default}"] if (port or default) else []
     if port is None or port == default:
         out.append(f"{scheme}://{host}")

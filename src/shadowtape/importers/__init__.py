@@ -34,6 +34,7 @@ def import_file(
     *,
     source: str | None = None,
     resanitize: bool = False,
+    max_decompressed: int | None = None,
 ) -> ImportSummary:
     """Import one capture file into the writer's tapes; every exchange is sanitized.
 
@@ -42,6 +43,8 @@ def import_file(
     be a function that makes one: it is called once the file is known to be a capture,
     so what making it logs (no key set) never precedes an error about the file. A file
     with nothing in it is a CaptureError: most likely a capture that never got written.
+    ``max_decompressed``: what a compressed HAR (har, and mitm's .zhar) may decompress to
+    (default ``har.MAX_DECOMPRESSED``).
     """
     try:
         reader = READERS[fmt]
@@ -55,7 +58,8 @@ def import_file(
         raise CaptureError(f"{label}: cannot read this file ({exc.strerror or exc})") from None
     if size == 0:
         raise CaptureError(f"{label}: empty file (0 bytes), nothing to import; {_CHECK}")
-    items = reader(path, source=source)
+    limits = {"max_decompressed": max_decompressed} if max_decompressed is not None else {}
+    items = reader(path, source=source, **(limits if fmt != "gor" else {}))
     first = next(items, None)  # the reader checks that this is a capture here
     if first is None:
         raise CaptureError(f"{label}: holds no requests, nothing to import; {_CHECK}")

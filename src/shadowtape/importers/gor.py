@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from shadowtape.coding import Undecodable, codings, decode
 from shadowtape.errors import CaptureError
 from shadowtape.exchange import Exchange, Headers, Request, Response, header_value
 from shadowtape.ids import new_id
 from shadowtape.importers.base import Item, Skipped
-from shadowtape.record.coding import Undecodable, codings, decode
 
 MARKER = "🐵🙈🙉".encode()
 #: A request waits this long (capture time) for its response before it is written alone.

@@ -3,9 +3,10 @@ Exchanges.
 
 Real HAR files bend the spec in many small ways: a UTF-8 byte-order mark (Fiddler),
 empty or "unknown" httpVersion, status 0 for requests that got no answer, timings of -1,
-bodies in base64, HTTP/2 pseudo-headers among the headers, zlib-compressed files
-(mitmproxy's .zhar). None of these stops an import; an entry that cannot be an exchange
-(a data: URL, no method) is skipped with a reason that names it.
+bodies in base64, HTTP/2 pseudo-headers among the headers, gzip- and zlib-compressed
+files (mitmproxy's .zhar, both decompressed as a stream up to ``MAX_DECOMPRESSED``). None
+of these stops an import; an entry that cannot be an exchange (a data: URL, no method) is
+skipped with a reason that names it.
 
 The file is parsed once with orjson; entries are converted and released one at a time.
 HAR fields that a tape cannot hold (the timings breakdown, the server address) are kept
@@ -16,17 +17,16 @@ field for, so tape -> HAR -> tape loses nothing.
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import os
 import re
-import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import orjson
 
+from shadowtape.coding import Decoding, TooLarge, Undecodable, codings, decode
 from shadowtape.errors import CaptureError
 from shadowtape.exchange import ErrorKind, Exchange, ExchangeError, Request, Response
 from shadowtape.ids import new_id
@@ -34,7 +34,6 @@ from shadowtape.importers.base import Exported, Item, Skipped
 from shadowtape.importers.bodies import decode_base64, text_to_bytes
 from shadowtape.importers.seal import is_sealed
 from shadowtape.record.capture import error_kind
-from shadowtape.record.coding import TooLarge, Undecodable, codings, decode
 
 _M = TypeVar("_M", Request, Response)
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -57,33 +56,76 @@ TAG_TIMINGS = "har.timings"
 TAG_SERVER_IP = "har.server_ip"
 
 
-def read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """The file's JSON text: zlib (.zhar) and gzip are undone, a UTF-8 BOM dropped."""
+#: Bytes a compressed HAR (``.har.gz``, ``.zhar``) may decompress to: a long session's HAR
+#: can run to gigabytes, but a few megabytes of gzip can expand to terabytes. The document
+#: is parsed whole, so this is also about the memory an import may take.
+MAX_DECOMPRESSED = 4 << 30
+#: Bytes of the file read (and decompressed) at a time.
+_CHUNK = 1 << 20
+
+
+def read_bytes(
+    path: str | os.PathLike[str], *, max_decompressed: int = MAX_DECOMPRESSED
+) -> bytes | bytearray:
+    """The file's JSON text: zlib (.zhar) and gzip are undone as a stream, up to
+    ``max_decompressed`` bytes (else CaptureError), a UTF-8 BOM dropped."""
     label = os.fspath(path)
+    data: bytes | bytearray
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            head = handle.read(2)
+            if head == b"\x1f\x8b":
+                data = _decompress(handle, head, "gzip", label, max_decompressed)
+            elif len(head) == 2 and head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0:
+                data = _decompress(handle, head, "deflate", label, max_decompressed)
+            else:
+                handle.seek(0)
+                data = handle.read()
     except OSError as exc:
         raise CaptureError(f"{label}: cannot read this file ({exc.strerror or exc})") from None
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise CaptureError(f"{label}: gzip-compressed but damaged ({exc})") from None
-    elif len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0:
-        try:
-            data = zlib.decompress(data)
-        except zlib.error as exc:
-            raise CaptureError(f"{label}: zlib-compressed HAR but damaged ({exc})") from None
     if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+        if isinstance(data, bytearray):
+            del data[:3]  # in place: no second copy of a large document
+        else:
+            data = data[3:]
     return data
 
 
-def load_entries(path: str | os.PathLike[str]) -> tuple[list[Any], str]:
+def _decompress(handle: BinaryIO, head: bytes, name: str, label: str, limit: int) -> bytearray:
+    """The rest of ``handle`` (which began with ``head``) with coding ``name`` undone."""
+    stream = Decoding(name, limit=limit)
+    out = bytearray()
+    what = "gzip-compressed" if name == "gzip" else "zlib-compressed HAR"
+    try:
+        piece = head
+        while piece:
+            stream.feed(piece)
+            out += stream.take()
+            piece = handle.read(_CHUNK)
+        stream.close()
+    except TooLarge:
+        raise CaptureError(
+            f"{label}: decompresses to more than {_size(limit)}, the limit (a decompression "
+            "bomb?); if it is a real capture, raise --max-decompressed or decompress it first"
+        ) from None
+    except Undecodable:
+        raise CaptureError(f"{label}: {what} but damaged (not decodable as {name})") from None
+    return out
+
+
+def _size(n: int) -> str:
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift} {unit}"
+    return f"{n} bytes"
+
+
+def load_entries(
+    path: str | os.PathLike[str], *, max_decompressed: int = MAX_DECOMPRESSED
+) -> tuple[list[Any], str]:
     """(entries, creator) of a HAR file, or CaptureError saying what is wrong with it."""
     label = os.fspath(path)
-    data = read_bytes(path)
+    data = read_bytes(path, max_decompressed=max_decompressed)
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -106,13 +148,18 @@ def load_entries(path: str | os.PathLike[str]) -> tuple[list[Any], str]:
     return entries, name
 
 
-def read_har(path: str | os.PathLike[str], *, source: str | None = None) -> Iterator[Item]:
+def read_har(
+    path: str | os.PathLike[str],
+    *,
+    source: str | None = None,
+    max_decompressed: int = MAX_DECOMPRESSED,
+) -> Iterator[Item]:
     """Every entry of a HAR file as an Exchange or a Skipped, in file order.
 
     ``source`` names the exchanges; without it, a source the exporter stored is kept,
-    else "import-har".
+    else "import-har". ``max_decompressed``: the limit of a compressed file.
     """
-    entries, _creator = load_entries(path)
+    entries, _creator = load_entries(path, max_decompressed=max_decompressed)
     tag_file = os.path.basename(os.fspath(path))
     for index in range(len(entries)):
         entry = entries[index]

@@ -15,11 +15,11 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from shadowtape import coding
 from shadowtape.errors import CaptureError
 from shadowtape.exchange import Exchange
 from shadowtape.importers.base import Item, Skipped
-from shadowtape.importers.har import read_har
-from shadowtape.record import coding
+from shadowtape.importers.har import MAX_DECOMPRESSED, read_har
 from shadowtape.record.capture import capture, to_exchange
 
 _TOO_OLD = re.compile(
@@ -63,8 +63,14 @@ def _is_har(path: str | os.PathLike[str]) -> bool:
     return head.startswith(_HAR_STARTS)
 
 
-def read_mitm(path: str | os.PathLike[str], *, source: str | None = None) -> Iterator[Item]:
-    """Every flow of a mitmproxy dump as an Exchange or a Skipped, in file order."""
+def read_mitm(
+    path: str | os.PathLike[str],
+    *,
+    source: str | None = None,
+    max_decompressed: int = MAX_DECOMPRESSED,
+) -> Iterator[Item]:
+    """Every flow of a mitmproxy dump as an Exchange or a Skipped, in file order; a HAR
+    (.zhar) is read as ``read_har`` reads it, within ``max_decompressed``."""
     # mitmproxy is imported here, not at module level: `shadowtape --help` stays fast.
     from mitmproxy import http
     from mitmproxy.exceptions import FlowReadException
@@ -73,7 +79,9 @@ def read_mitm(path: str | os.PathLike[str], *, source: str | None = None) -> Ite
     label = os.fspath(path)
     try:
         if _is_har(path):
-            yield from read_har(path, source=source or "import-mitm")
+            yield from read_har(
+                path, source=source or "import-mitm", max_decompressed=max_decompressed
+            )
             return
         handle = open(path, "rb")  # noqa: SIM115 - closed below, around a generator
     except OSError as exc:

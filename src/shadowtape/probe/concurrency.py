@@ -22,7 +22,7 @@ from shadowtape.diff.compare import DEFAULT_SETTINGS, DiffSettings
 from shadowtape.probe.outcome import Outcome, example, short
 from shadowtape.probe.sample import MIN_SEEDS, EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender
-from shadowtape.probe.unverified import mutating_not_allowed, not_sent, unverified
+from shadowtape.probe.unverified import no_seeds, unverified
 from shadowtape.probe.verdict import Location, Tally, races, shared, side, suspects, tally
 from shadowtape.replay.http.client import Reply
 
@@ -93,11 +93,8 @@ async def run(
 def _cannot_probe(entry: EndpointSample, allow_mutating: bool) -> dict[str, object] | None:
     if len(entry.seeds) >= MIN_SEEDS:
         return None
-    mutating = entry.skipped.get("mutating", 0)
-    if not entry.seeds and mutating and not allow_mutating:
-        return mutating_not_allowed(entry, mutating)
     if not entry.seeds:
-        return not_sent(entry)
+        return no_seeds(entry, allow_mutating)
     return unverified(
         entry.endpoint,
         "too_few_samples",

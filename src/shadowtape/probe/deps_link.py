@@ -27,7 +27,7 @@ import orjson
 
 from shadowtape.deps.calls import read
 from shadowtape.deps.control import write_faults
-from shadowtape.diff.attribution import by_trace_id
+from shadowtape.diff.attribution import by_trace_id, trace_id
 from shadowtape.diff.sidefx import effects
 from shadowtape.errors import ReplayError
 from shadowtape.replay.http.client import Reply
@@ -149,14 +149,6 @@ def outbound(
     """``DepsLink.effects`` of ``role``'s link; None when ``role`` has none."""
     link = links.get(role)
     return None if link is None else link.effects(replies)
-
-
-def trace_id(traceparent: object) -> str | None:
-    """The trace id of a W3C ``traceparent`` (``00-TRACE-SPAN-FLAGS``), lowercased."""
-    if not isinstance(traceparent, str):
-        return None
-    parts = traceparent.strip().split("-")
-    return parts[1].lower() if len(parts) >= 4 and len(parts[1]) == 32 else None
 
 
 def caused(calls: Iterable[dict[str, object]], trace: str | None) -> list[dict[str, object]]:

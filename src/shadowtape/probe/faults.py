@@ -40,7 +40,7 @@ from shadowtape.probe.handling import Gap, answer, failed, gap
 from shadowtape.probe.outcome import Outcome, example
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender
-from shadowtape.probe.unverified import mutating_not_allowed, not_sent, stopped_early, unverified
+from shadowtape.probe.unverified import no_seeds, stopped_early, unverified
 from shadowtape.replay.http.client import Reply
 from shadowtape.replay.rules.safety import is_safe_method
 
@@ -167,12 +167,7 @@ class _Prober:
         name, out = entry.endpoint, self.outcome
         seeds = [s for s in entry.seeds if allow_mutating or is_safe_method(s.method)]
         if not seeds:
-            mutating = entry.skipped.get("mutating", 0)
-            out.unverified.append(
-                mutating_not_allowed(entry, mutating)
-                if mutating and not allow_mutating
-                else not_sent(entry)
-            )
+            out.unverified.append(no_seeds(entry, allow_mutating))
             return
         if self.stopped():
             out.unverified.append(stopped_early(name))

@@ -26,7 +26,7 @@ from shadowtape.probe.outcome import Outcome, example
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender, failed
 from shadowtape.probe.sizing import SizeParameter, find_parameters, resize, size_of
-from shadowtape.probe.unverified import mutating_not_allowed, not_sent, unverified
+from shadowtape.probe.unverified import no_seeds, unverified
 from shadowtape.replay.http.client import Reply
 
 NAME = "scale"
@@ -108,10 +108,7 @@ async def run(
 def _plans(entry: EndpointSample, scale_max: int) -> tuple[list[_Plan], dict[str, object] | None]:
     """The endpoint's size parameters to probe, or why it cannot be probed."""
     if not entry.seeds:
-        mutating = entry.skipped.get("mutating", 0)
-        if mutating:
-            return [], mutating_not_allowed(entry, mutating)
-        return [], not_sent(entry)
+        return [], no_seeds(entry)
     parameters = find_parameters(entry.seeds)
     if not parameters:
         detail = "no numeric size parameter (limit, count, ...) or JSON array in its requests"

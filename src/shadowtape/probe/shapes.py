@@ -30,7 +30,7 @@ from shadowtape.probe.mutants import Mutant, Parameter, mutants
 from shadowtape.probe.outcome import VALUE_CHARS, Outcome, example, short
 from shadowtape.probe.sample import EndpointSample, Seed
 from shadowtape.probe.sender import TargetSender
-from shadowtape.probe.unverified import mutating_not_allowed, not_sent, stopped_early, unverified
+from shadowtape.probe.unverified import no_seeds, stopped_early, unverified
 from shadowtape.probe.verdict import Location, location_of, side, unstable
 from shadowtape.replay.http.client import Reply
 from shadowtape.replay.rules.safety import is_safe_method
@@ -89,7 +89,7 @@ async def run(
     made_total = 0
     for entry in samples:
         seeds = [s for s in entry.seeds if allow_mutating or is_safe_method(s.method)]
-        why = _cannot_probe(entry, seeds, allow_mutating)
+        why = None if seeds else no_seeds(entry, allow_mutating)
         if why is None and (candidate.stopped or baseline.stopped):
             why = stopped_early(entry.endpoint)
         made = mutants(entry.endpoint, seeds, cap) if why is None else []
@@ -111,17 +111,6 @@ async def run(
     outcome.settings["mutants"] = made_total
     outcome.sent = {s.role: s.sent - before[s.role] for s in senders}
     return outcome
-
-
-def _cannot_probe(
-    entry: EndpointSample, seeds: Sequence[Seed], allow_mutating: bool
-) -> dict[str, object] | None:
-    if seeds:
-        return None
-    mutating = entry.skipped.get("mutating", 0)
-    if mutating and not allow_mutating:
-        return mutating_not_allowed(entry, mutating)
-    return not_sent(entry)
 
 
 async def _probe(

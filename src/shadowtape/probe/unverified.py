@@ -26,6 +26,15 @@ def mutating_not_allowed(entry: EndpointSample, count: int | None) -> dict[str, 
     )
 
 
+def no_seeds(entry: EndpointSample, allow_mutating: bool = False) -> dict[str, object]:
+    """Why an endpoint with nothing to send was not probed: its requests were mutating and
+    not allowed, or the replay sent none of them."""
+    mutating = entry.skipped.get("mutating", 0)
+    if mutating and not allow_mutating:
+        return mutating_not_allowed(entry, mutating)
+    return not_sent(entry)
+
+
 def not_sent(entry: EndpointSample) -> dict[str, object]:
     skipped = ", ".join(f"{n} {why}" for why, n in sorted(entry.skipped.items()))
     return unverified(

@@ -113,28 +113,35 @@ def tally(
 ) -> Tally:
     """Count, per location, the (reference, answer) pairs of each round that differ."""
     out = Tally()
-    for reference, answer in sequential:
-        if overloaded(reference):
-            continue
-        if overloaded(answer):
-            out.overloaded_sequential += 1
-            continue
-        out.sequential += 1
+    counted, out.overloaded_sequential = _counted(sequential)
+    out.sequential = len(counted)
+    for _, reference, answer in counted:
         for where in differences(reference, answer, settings):
             out.at.setdefault(where, Count()).sequential += 1
-    for index, (reference, answer) in enumerate(concurrent):
-        if overloaded(reference):
-            continue
-        if overloaded(answer):
-            out.overloaded += 1
-            continue
-        out.concurrent += 1
+    counted, out.overloaded = _counted(concurrent)
+    out.concurrent = len(counted)
+    for index, reference, answer in counted:
         for where, diff in differences(reference, answer, settings).items():
             count = out.at.setdefault(where, Count())
             count.concurrent += 1
             if count.example is None:
                 count.example = (index, diff)
     return out
+
+
+def _counted(pairs: Iterable[tuple[Side, Side]]) -> tuple[list[tuple[int, Side, Side]], int]:
+    """The pairs a round counts, each with its place in the round, and how many were set
+    aside because the answer was overloaded (an overloaded reference drops the pair)."""
+    counted: list[tuple[int, Side, Side]] = []
+    set_aside = 0
+    for index, (reference, answer) in enumerate(pairs):
+        if overloaded(reference):
+            continue
+        if overloaded(answer):
+            set_aside += 1
+            continue
+        counted.append((index, reference, answer))
+    return counted, set_aside
 
 
 def suspects(tally: Tally, alpha: float = ALPHA) -> list[Location]:

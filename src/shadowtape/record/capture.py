@@ -22,9 +22,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from shadowtape import coding
 from shadowtape.exchange import ErrorKind, Exchange, ExchangeError, Request, Response
 from shadowtape.ids import new_id
-from shadowtape.record import coding
 from shadowtape.record.stream import Tap
 
 RawHeaders = tuple[tuple[bytes, bytes], ...]
@@ -210,7 +210,7 @@ def decode_body(
 ) -> tuple[bytes, int, bool]:
     """(body kept, decoded size, truncated) for a wire body, decoded and capped.
 
-    Every coding of Content-Encoding is undone (record.coding), keeping the first
+    Every coding of Content-Encoding is undone (shadowtape.coding), keeping the first
     ``max_body`` bytes. A body that does not decode as it claims, whole, cut (the hook or a
     Tap kept only its first bytes) or ``streamed``, or that expands past ``limit`` (a
     decompression bomb; default ``coding.LIMIT`` or ``max_body`` if larger), is dropped,

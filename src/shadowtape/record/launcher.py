@@ -141,20 +141,16 @@ def mitmdump_settings(args: argparse.Namespace, stats: str) -> list[str]:
     ]
 
 
+def mitmdump_listening(mode: str, host: str, port: int) -> list[str]:
+    """mitmdump in ``mode`` (``reverse:URL``, ``regular``) on host:port, before its addons
+    and settings: the recorder's, the deps proxy's and the tests' and benchmarks' alike."""
+    return [mitmdump_binary(), "--mode", mode, "--listen-host", host, "--listen-port", str(port)]
+
+
 def mitmdump_command(args: argparse.Namespace, host: str, port: int, stats: str) -> list[str]:
     from shadowtape.record import script
 
-    cmd = [
-        mitmdump_binary(),
-        "--mode",
-        f"reverse:{args.upstream}",
-        "--listen-host",
-        host,
-        "--listen-port",
-        str(port),
-        "-s",
-        script.__file__,
-    ]
+    cmd = [*mitmdump_listening(f"reverse:{args.upstream}", host, port), "-s", script.__file__]
     for setting in mitmdump_settings(args, stats):
         cmd += ["--set", setting]
     return cmd

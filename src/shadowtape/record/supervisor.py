@@ -175,18 +175,18 @@ def supervise(launch: Supervised) -> int:
         }
         try:
             if not _wait_listening(host, port, proc):
-                _terminate(proc)
+                terminate(proc)
                 output.join(5)
                 raise ConfigError(f"mitmdump did not start: {output.reason()}")
             output.release()
             console.print(launch.banner(), markup=False)
             _watch(proc, stop, stats_file, console, launch.label)
-            code = _terminate(proc)
+            code = terminate(proc)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             if proc.poll() is None:
-                _terminate(proc)
+                terminate(proc)
         output.join(5)
         stats = _read_stats(stats_file)
         console.print(
@@ -240,11 +240,16 @@ def _watch(
             print(f"{label}: {_counts(_read_stats(stats_file))}", flush=True)
 
 
-def _terminate(proc: subprocess.Popen[bytes]) -> int:
+def terminate(
+    proc: subprocess.Popen[bytes],
+    sig: signal.Signals = signal.SIGTERM,
+    timeout: float = STOP_TIMEOUT,
+) -> int:
+    """Signal ``proc`` and wait for its exit code; kill it if it does not exit in time."""
     if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
     try:
-        return proc.wait(STOP_TIMEOUT)
+        return proc.wait(timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         return proc.wait()

@@ -158,22 +158,14 @@ def _findings(
         shift = result.shift[name]
         b, c = result.baseline_ms[name], result.candidate_ms[name]
         how = "per request" if name == "p50" else "at the tail"
-        findings.append(
-            Finding(
-                kind=Kind.LATENCY.value,
-                location=f"latency:{name}",
-                message=f"{name} latency rose by {shift.value:+.1f} ms {how} (paired: "
-                f"candidate minus baseline on the same requests, "
-                f"{settings.latency.confidence:.0%} CI {shift.low:+.1f} to {shift.high:+.1f} "
-                f"ms), from {b:.1f} ms to {c:.1f} ms (x{r.value:.2f}) over {result.pairs} "
-                "paired requests",
-                baseline=round(b, 3),
-                candidate=round(c, 3),
-                count=result.pairs,
-                rate=_finite(r.value),
-                exchange_ids=slowest,
-            )
+        message = (
+            f"{name} latency rose by {shift.value:+.1f} ms {how} (paired: "
+            f"candidate minus baseline on the same requests, "
+            f"{settings.latency.confidence:.0%} CI {shift.low:+.1f} to {shift.high:+.1f} "
+            f"ms), from {b:.1f} ms to {c:.1f} ms (x{r.value:.2f}) over {result.pairs} "
+            "paired requests"
         )
+        findings.append(_finding(name, message, b, c, result.pairs, _finite(r.value), slowest))
     return findings
 
 
@@ -181,23 +173,38 @@ def _subset_findings(subsets: list[SlowSubset]) -> list[Finding]:
     """One finding per slow subset, named by its feature: ``limit=500: +24 ms at p50``."""
     out = []
     for subset in subsets:
-        out.append(
-            Finding(
-                kind=Kind.LATENCY.value,
-                location=f"latency:p50 {subset.name}",
-                message=f"{subset.describe()} (paired: candidate minus baseline on the same "
-                f"requests; slower than the endpoint's other requests, p={subset.p_value:.2g} "
-                "after Holm's correction over the run's latency tests)",
-                baseline=round(subset.baseline_ms, 3),
-                candidate=round(subset.candidate_ms, 3),
-                count=subset.size,
-                rate=_finite(subset.candidate_ms / subset.baseline_ms)
-                if subset.baseline_ms > 0
-                else None,
-                exchange_ids=subset.examples,
-            )
+        message = (
+            f"{subset.describe()} (paired: candidate minus baseline on the same "
+            f"requests; slower than the endpoint's other requests, p={subset.p_value:.2g} "
+            "after Holm's correction over the run's latency tests)"
         )
+        b, c = subset.baseline_ms, subset.candidate_ms
+        rate = _finite(c / b) if b > 0 else None
+        where = f"p50 {subset.name}"
+        out.append(_finding(where, message, b, c, subset.size, rate, subset.examples))
     return out
+
+
+def _finding(
+    where: str,
+    message: str,
+    baseline_ms: float,
+    candidate_ms: float,
+    count: int,
+    rate: float | None,
+    exchange_ids: tuple[str, ...],
+) -> Finding:
+    """A latency finding at ``latency:WHERE``, both builds' milliseconds to the microsecond."""
+    return Finding(
+        kind=Kind.LATENCY.value,
+        location=f"latency:{where}",
+        message=message,
+        baseline=round(baseline_ms, 3),
+        candidate=round(candidate_ms, 3),
+        count=count,
+        rate=rate,
+        exchange_ids=exchange_ids,
+    )
 
 
 def _median_shift(ep: EndpointStats) -> float:

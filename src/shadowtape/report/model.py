@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, ClassVar
+
+from shadowtape.diff.json import Tolerance
+from shadowtape.diff.latency import LatencySettings
+from shadowtape.diff.noise import NoiseSettings
 
 #: A JSON value as parsed: None, bool, int, float, str, list or dict.
 JSON = object
@@ -24,6 +28,8 @@ Percentiles = Mapping[str, float | None]
 def _json(value: object) -> object:
     if isinstance(value, _Serialized):
         return value.to_json()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _json(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, tuple):
         return [_json(v) for v in value]
     if isinstance(value, Mapping):
@@ -250,43 +256,16 @@ class Totals(_Serialized):
 
 
 @dataclass(frozen=True, slots=True)
-class ReportedTolerance(_Serialized):
-    """The number tolerance the bodies were compared with."""
-
-    absolute: float = 0.0
-    relative: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class ReportedNoise(_Serialized):
-    """The noise model's thresholds (see docs/report-format.md)."""
-
-    relative: float = 0.0
-    absolute: float = 0.0
-    alpha: float = 0.0
-    min_pairs: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ReportedLatency(_Serialized):
-    """The latency thresholds and the bootstrap's confidence level."""
-
-    ratio: float = 0.0
-    min_ms: float = 0.0
-    confidence: float | None = None
-    min_pairs: int = 0
-
-
-@dataclass(frozen=True, slots=True)
 class Settings(_Serialized):
     """What the analysis used: ignored and compared headers, tolerance, noise, latency."""
 
     ignored_headers: tuple[str, ...] = ()
     ignored_header_parts: tuple[str, ...] = ()
     compared_headers: tuple[str, ...] = ()
-    tolerance: ReportedTolerance = field(default_factory=ReportedTolerance)
-    noise: ReportedNoise = field(default_factory=ReportedNoise)
-    latency: ReportedLatency = field(default_factory=ReportedLatency)
+    #: The analysis's own settings, serialized field by field.
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    noise: NoiseSettings = field(default_factory=NoiseSettings)
+    latency: LatencySettings = field(default_factory=LatencySettings)
 
 
 @dataclass(frozen=True, slots=True)

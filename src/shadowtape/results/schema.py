@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from shadowtape.tape.schema import HEADERS
+from shadowtape.tape.schema import SCHEMA as TAPE_SCHEMA
+from shadowtape.tape.schema import message_fields
 
 RESULTS_VERSION = "1.3"
 RESULTS_MAJOR = 1
@@ -19,34 +20,28 @@ TARGETS = ("baseline", "candidate", "secondary", "repeat")
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
+
+def _tape(*names: str) -> list[tuple[str, pa.DataType]]:
+    """Columns a result row copies from its exchange, typed as the tape types them."""
+    return [(name, TAPE_SCHEMA.field(name).type) for name in names]
+
+
 _FIELDS: list[tuple[str, pa.DataType]] = [
     ("run_id", pa.string()),
     ("exchange_id", pa.string()),
-    ("recorded_at", TIMESTAMP),
-    ("source", pa.string()),
-    ("method", pa.string()),
-    ("scheme", pa.string()),
-    ("host", pa.string()),
-    ("path", pa.string()),
-    ("query", pa.string()),
-    ("request_headers", HEADERS),
-    ("request_body", pa.binary()),
-    ("redactions", pa.list_(pa.string())),
+    *_tape("recorded_at", "source", "method", "scheme", "host", "path", "query"),
+    *_tape("request_headers", "request_body", "redactions"),
     ("skip_reason", pa.string()),
     ("baseline_mode", pa.string()),
     ("scheduled_at", TIMESTAMP),
     ("lag_us", pa.int64()),
 ]
-#: Each target's columns, after its name (candidate_status, ...).
+#: Each target's columns, after its name (candidate_status, ...): its answer, typed as
+#: the tape's response columns, then how long it took.
 TARGET_FIELDS: list[tuple[str, pa.DataType]] = [
-    ("status", pa.int32()),
-    ("reason", pa.string()),
-    ("headers", HEADERS),
-    ("body", pa.binary()),
-    ("body_size", pa.int64()),
-    ("body_truncated", pa.bool_()),
-    ("error_kind", pa.string()),
-    ("error_message", pa.string()),
+    *_tape("status", "reason"),
+    *message_fields(""),
+    *_tape("error_kind", "error_message"),
     ("latency_us", pa.int64()),
     ("service_us", pa.int64()),
     # The trace id of the traceparent sent (1.3); null when none was.

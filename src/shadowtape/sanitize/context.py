@@ -239,6 +239,7 @@ class Context:
         pieces: list[str] = []
         done = 0
         for start, end in detector.spans(text):
+            self.spend(detector.cost)  # each candidate is examined here in Python
             value = text[start:end]
             if value in self.outputs or not detector.accepts(value):
                 continue

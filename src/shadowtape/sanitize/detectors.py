@@ -33,7 +33,7 @@ _NOT_TLDS = frozenset(
 _JWT_TEXT = r"eyJ[A-Za-z0-9_\-]{2,}\.eyJ[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*"
 #: Python's ``\s`` for str, spelled for RE2 (whose ``\s`` is ASCII only).
 SPACE = r"[\t-\r\x1c-\x20\x85\p{Z}]"
-_BEARER_TEXT = r"(?i:\bbearer)" + SPACE + r"+([A-Za-z0-9\-._~+/]{16,}=*)"
+_BEARER_TEXT = r"(?i:\bbearer)" + SPACE + r"+[A-Za-z0-9\-._~+/]{16,}=*"
 #: Known key formats: (prefix, rest). The prefix is kept in a pseudonym.
 API_KEY_PREFIXES = (
     "sk_live_",
@@ -173,16 +173,17 @@ CARD = re.compile(
 )
 
 
+#: Each digit's contribution when doubled (Luhn): 2*d, less 9 past 9.
+_DOUBLED = bytes.maketrans(b"0123456789", b"0246813579")
+
+
 def luhn_ok(digits: str) -> bool:
-    """The Luhn check that every real card number passes (and our pseudonyms fail)."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        digit = ord(char) - 48
-        if position % 2:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
+    """The Luhn check that every real card number passes (and our pseudonyms fail).
+
+    Table-driven, in C: the digits at odd places from the right summed as they are, the
+    others through ``_DOUBLED`` (ASCII codes, so 48 per digit is taken off)."""
+    raw = digits.encode("ascii", "replace")
+    total = sum(raw[-1::-2]) + sum(raw[-2::-2].translate(_DOUBLED)) - 48 * len(raw)
     return total % 10 == 0
 
 
@@ -239,9 +240,20 @@ def api_key_prefix(text: str) -> str | None:
 
 Spans = Iterator[tuple[int, int]]
 
+#: Work units per candidate a detector examines in Python: a match object, a slice, a
+#: look in ``outputs`` and a check cost about a microsecond (a unit).
+DEFAULT_COST = 1
+#: A card candidate: a Python ``re`` match with look-arounds, then Luhn (~2 us).
+CARD_COST = 2
+#: An IBAN candidate: an RE2 match object (built in Python), then mod-97 (~2 us).
+IBAN_COST = 2
+
 
 class Match(Protocol):
     def span(self, group: int = 0) -> tuple[int, int]: ...
+
+    @property
+    def lastindex(self) -> int | None: ...
 
 
 class Pattern(Protocol):
@@ -255,6 +267,27 @@ class Pattern(Protocol):
     def match(self, text: str) -> Match | None: ...
 
 
+#: ``finds`` gives up after this many rejected candidates and answers "maybe": it runs
+#: without a work budget (a memoised scope), so the one pass that examines every
+#: candidate is ``Context._replace_found``, which spends for each.
+FINDS_TRIES = 64
+
+
+class HintSet:
+    """Literal hints, any of which must occur: one RE2 pass over the UTF-8 bytes for
+    all of them (``in`` once per hint costs a full scan each, when none occurs)."""
+
+    __slots__ = ("_any", "hints")
+
+    def __init__(self, hints: tuple[str, ...]) -> None:
+        self.hints = hints
+        self._any = re2.compile("|".join(re.escape(h) for h in hints).encode())
+
+    def __call__(self, text: str) -> bool:
+        data = text.encode("ascii") if text.isascii() else text.encode("utf-8", "surrogatepass")
+        return self._any.search(data) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class Detector:
     """One kind of secret in free text.
@@ -262,8 +295,9 @@ class Detector:
     ``spans(text)`` yields where secrets are: by default the matches of ``pattern`` (its
     ``group``, 0 for the whole match), or whatever ``finder`` yields. ``hints``: literal
     substrings, one of which must occur before any search runs (empty: always search);
-    ``prefilter`` replaces them when no literal is required (card numbers). ``accept``:
-    a last check on each value (Luhn for cards).
+    ``prefilter`` replaces them when no literal is required (card numbers) or when there
+    are many (a ``HintSet``). ``accept``: a last check on each value (Luhn for cards).
+    ``cost``: the work units (``Context.spend``) each candidate span costs, measured.
     """
 
     kind: str
@@ -276,6 +310,7 @@ class Detector:
     #: Search for what it finds everywhere else in the exchange too (user patterns: a
     #: value found by its context, "order_secret=...", may also occur without it).
     echo: bool = False
+    cost: int = DEFAULT_COST
 
     def may_occur(self, text: str) -> bool:
         if self.prefilter is not None:
@@ -299,18 +334,25 @@ class Detector:
         return self.accept is None or self.accept(value)
 
     def finds(self, text: str, skip: set[str] | frozenset[str] = frozenset()) -> bool:
-        """Does ``text`` hold at least one accepted value (not in ``skip``)?"""
+        """Does ``text`` hold at least one accepted value (not in ``skip``)? Past
+        ``FINDS_TRIES`` rejected candidates: maybe, so True (the caller then scans it
+        under its work budget)."""
         if not self.may_occur(text):
             return False
+        tries = FINDS_TRIES
         for start, end in self.spans(text):
             value = text[start:end]
             if value not in skip and self.accepts(value):
+                return True
+            tries -= 1
+            if not tries:
                 return True
         return False
 
 
 def _card_accept(text: str) -> bool:
-    return card_digits(text) is not None
+    digits = text.replace(" ", "").replace("-", "")
+    return 13 <= len(digits) <= 19 and digits.isascii() and digits.isdigit() and luhn_ok(digits)
 
 
 #: Digits become "0", spaces and dashes stay, anything else becomes ".": a card number
@@ -342,100 +384,74 @@ def _email_spans(text: str) -> Spans:
         yield found.span()
 
 
-def _key_family(regex: str, hints: tuple[str, ...]) -> tuple[Pattern, tuple[str, ...], bool]:
-    if hints[0] in _FIXED_LENGTH:  # the character after it, if any, is read too
-        return LinearPattern(f"({regex})(?:[^0-9A-Za-z]|$)"), hints, True
-    return LinearPattern(regex), hints, False
+#: Fixed-length key formats: prefix -> length. Their pattern reads one character more
+#: (to check that the key ends there), which the span leaves out.
+_FIXED_SIZE = {"AKIA": 20, "ASIA": 20, "AIza": 39, "npm_": 40, "SG.": 69, "dop_v1_": 71}
+_FIXED_SIZE |= dict.fromkeys(("shpat_", "shpss_", "shpca_", "shppa_"), 38)
 
 
-_KEY_FAMILIES = tuple(_key_family(regex, hints) for regex, hints in _API_KEY_FAMILIES)
+def _key_alternative(regex: str, hints: tuple[str, ...]) -> str:
+    if hints[0] in _FIXED_LENGTH:
+        return f"(?:{regex})(?:[^0-9A-Za-z]|$)"
+    return f"(?:{regex})"
+
+
+#: Every key family in one pattern, one RE2 pass. No capturing group: with one, RE2
+#: extracts it with its slow NFA over the whole match, which an attacker makes long.
+_API_KEYS = LinearPattern(
+    "|".join(_key_alternative(regex, hints) for regex, hints in _API_KEY_FAMILIES)
+)
+_API_KEY_HINTS = HintSet(tuple(hint for _, hints in _API_KEY_FAMILIES for hint in hints))
 
 
 def _api_key_spans(text: str) -> Spans:
-    """Each key family starts with a literal, so its regex jumps between candidates."""
-    found: list[tuple[int, int]] = []
-    for pattern, hints, fixed in _KEY_FAMILIES:
-        if any(map(text.__contains__, hints)):
-            found.extend(m.span(1 if fixed else 0) for m in pattern.finditer(text))
-    last_end = 0
-    for start, end in sorted(found):
-        if start >= last_end:
-            last_end = end
-            yield start, end
+    """Each key family starts with a literal; all are searched for in one RE2 pass."""
+    for found in _API_KEYS.finditer(text):
+        start, end = found.span()
+        head = text[start : start + 7]
+        for prefix, size in _FIXED_SIZE.items():
+            if head.startswith(prefix):
+                end = start + size
+                break
+        yield start, end
 
 
 # -- Issue 18: key blocks, token formats and PII with checksums --------------------------
 
+#: BEGIN and END lines, with Python's ``re``: a search jumps between the literal starts
+#: in C, and a try backtracks over at most 40 characters (``{0,40}``), so it costs a
+#: bounded number of steps whatever follows; RE2 would cost a Python call per try.
 _KEY_LINE = r"[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
-_KEY_BEGIN = re2.compile("-----BEGIN " + _KEY_LINE)
-_KEY_END = re2.compile("-----END " + _KEY_LINE)
-#: The longest BEGIN or END line: each is matched in a window this long.
-_KEY_LINE_REACH = len("-----BEGIN ") + 40 + len("PRIVATE KEY BLOCK-----")
+_KEY_BEGIN = re.compile("-----BEGIN " + _KEY_LINE)
+_KEY_END = re.compile("-----END " + _KEY_LINE)
 #: What follows a BEGIN line whose END never comes (a key cut by the body cap): armour
 #: headers ("Proc-Type: 4,ENCRYPTED"), base64 lines, JSON-escaped line ends, any
-#: whitespace Python's str.isspace knows.
-_KEY_BODY = re2.compile(
-    r"[A-Za-z0-9+/=,:\\\-\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}"
-    r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*"
-)
-#: The key body is read in pieces this long (RE2 re-encodes what it is given).
-_KEY_BODY_STEP = 64 * 1024
-
-
-def _key_line(pattern: Any, text: str, at: int) -> int:
-    """The end of the BEGIN or END line at ``at``, or -1: a bounded window, once."""
-    found = match_str(pattern, text[at : at + _KEY_LINE_REACH])
-    return -1 if found is None else at + found.span()[1]
-
-
-def _key_end(text: str, start: int) -> tuple[int, int]:
-    """(start, end) of the first END line at or after ``start``, or (-1, -1)."""
-    at = text.find("-----END ", start)
-    while at >= 0:
-        stop = _key_line(_KEY_END, text, at)
-        if stop >= 0:
-            return at, stop
-        at = text.find("-----END ", at + 9)
-    return -1, -1
-
-
-def _key_body_end(text: str, start: int) -> int:
-    """Where the run of key-body characters from ``start`` ends."""
-    at = start
-    while True:
-        piece = text[at : at + _KEY_BODY_STEP]
-        body = match_str(_KEY_BODY, piece)
-        length = 0 if body is None else body.span()[1]
-        at += length
-        if length < len(piece) or not piece:
-            return at
+#: whitespace. One character class repeated with nothing after it: ``re`` never
+#: backtracks into it.
+_KEY_BODY = re.compile(r"[A-Za-z0-9+/=\s,:\\\-]*")
 
 
 def _private_key_spans(text: str) -> Spans:
     """PEM, OpenSSH and PGP private key blocks, from BEGIN to END.
 
     A block with no END (cut short) runs to the end of its base64 lines. Each END is
-    looked for once: BEGIN lines repeated without one cost one scan, not one each. Lines
-    are matched by RE2 in bounded windows, the body in bounded pieces.
+    looked for once: BEGIN lines repeated without one cost one scan, not one each.
     """
-    at = text.find("-----BEGIN")
-    end_at = -2  # -2: not searched yet; -1: no END after the last search start
-    end_stop = -1
-    while at >= 0:
-        begin_end = _key_line(_KEY_BEGIN, text, at)
-        if begin_end < 0:
-            at = text.find("-----BEGIN", at + 10)
-            continue
-        if end_at == -2 or (0 <= end_at < begin_end):
-            end_at, end_stop = _key_end(text, begin_end) if "-----END" in text else (-1, -1)
-        if end_at >= 0:
-            stop = end_stop
+    end: re.Match[str] | None = None
+    searched = -1  # where the last search for an END started (-1: none yet)
+    begin = _KEY_BEGIN.search(text)
+    while begin is not None:
+        begin_end = begin.end()
+        if searched < 0 or (end is not None and end.start() < begin_end):
+            end = _KEY_END.search(text, begin_end)
+            searched = begin_end
+        if end is not None:
+            stop = end.end()
         else:
-            stop = _key_body_end(text, begin_end)
-            while stop > begin_end and text[stop - 1].isspace():
-                stop -= 1
-        yield at, stop
-        at = text.find("-----BEGIN", stop)
+            body = _KEY_BODY.match(text, begin_end)
+            stop = begin_end + len(text[begin_end : body.end() if body else begin_end].rstrip())
+        yield begin.start(), stop
+        begin = _KEY_BEGIN.search(text, stop)
 
 
 #: JWE (compact): a JOSE header, then key, IV, ciphertext and tag (the key may be empty).
@@ -454,7 +470,7 @@ _URL_PASSWORD_TEXT = (
 )
 #: Azure (and other) connection strings: Key=value; pairs whose key names a secret.
 _CONNECTION_TEXT = (
-    r"(?i:AccountKey|SharedAccessKey|SharedAccessSignature|SharedSecret)=([^;\"'\s<>]+)"
+    r"(?i:AccountKey|SharedAccessKey|SharedAccessSignature|SharedSecret)=[^;\"'\s<>]+"
 )
 _CONNECTION_HINTS = ("Key=", "key=", "KEY=", "Signature=", "signature=", "Secret=", "secret=")
 
@@ -480,16 +496,37 @@ def _webhook_spans(text: str) -> Spans:
         yield (start, end) if start >= 0 else found.span(2)
 
 
+#: Letters as ISO 13616 numbers them (A=10 ... Z=35), for one big-integer mod-97 in C.
+_IBAN_LETTERS = {ord(c): str(n) for n, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 10)}
+
+
+#: Bearer tokens and connection-string values are found without a capturing group (RE2
+#: would extract it with its NFA over a match an attacker makes long); where the value
+#: starts is found in C from the match's start.
+_BEARER = LinearPattern(_BEARER_TEXT)
+_CONNECTION = LinearPattern(_CONNECTION_TEXT)
+_SPACES = re.compile(r"\s*")  # one class repeated, nothing after it: no backtracking
+
+
+def _bearer_spans(text: str) -> Spans:
+    for found in _BEARER.finditer(text):
+        start, end = found.span()
+        yield _SPACES.match(text, start + len("bearer")).end(), end  # type: ignore[union-attr]
+
+
+def _connection_spans(text: str) -> Spans:
+    for found in _CONNECTION.finditer(text):
+        start, end = found.span()
+        yield text.index("=", start) + 1, end
+
+
 def iban_ok(text: str) -> bool:
     """The ISO 13616 mod-97 check every real IBAN passes (length 15 to 34)."""
     compact = text.replace(" ", "")
     if not 15 <= len(compact) <= 34 or not compact.isascii() or not compact.isalnum():
         return False
-    moved = compact[4:] + compact[:4]
-    total = 0
-    for char in moved:
-        total = (total * (100 if char.isalpha() else 10) + int(char, 36)) % 97
-    return total == 1
+    moved = (compact[4:] + compact[:4]).upper().translate(_IBAN_LETTERS)
+    return int(moved) % 97 == 1
 
 
 def ssn_ok(text: str) -> bool:
@@ -515,19 +552,21 @@ BUILTIN: tuple[Detector, ...] = (
     Detector("private_key", hints=("-----BEGIN",), finder=_private_key_spans),
     Detector("jwe", LinearPattern(_JWE_TEXT), ("eyJ",)),
     Detector("jwt", JWT, ("eyJ",)),
-    Detector("bearer", LinearPattern(_BEARER_TEXT), ("earer", "EARER"), group=1),
-    Detector(
-        "api_key",
-        hints=tuple(hint for _, hints in _API_KEY_FAMILIES for hint in hints),
-        finder=_api_key_spans,
-    ),
+    Detector("bearer", hints=("earer", "EARER"), finder=_bearer_spans),
+    Detector("api_key", prefilter=_API_KEY_HINTS, finder=_api_key_spans),
     Detector("url_password", LinearPattern(_URL_PASSWORD_TEXT), ("://",), group=1),
     Detector("email", hints=("@", "%40"), accept=_email_tld_ok, finder=_email_spans),
-    Detector("card", CARD, accept=_card_accept, prefilter=_card_prefilter),
+    Detector("card", CARD, accept=_card_accept, prefilter=_card_prefilter, cost=CARD_COST),
     # Issue 18: token formats and PII with checksums.
     Detector("webhook", hints=("hooks.slack.com", "/api/webhooks/"), finder=_webhook_spans),
-    Detector("connection", LinearPattern(_CONNECTION_TEXT), _CONNECTION_HINTS, group=1),
-    Detector("iban", LinearPattern(_IBAN_TEXT), accept=iban_ok, prefilter=_iban_prefilter),
+    Detector("connection", prefilter=HintSet(_CONNECTION_HINTS), finder=_connection_spans),
+    Detector(
+        "iban",
+        LinearPattern(_IBAN_TEXT),
+        accept=iban_ok,
+        prefilter=_iban_prefilter,
+        cost=IBAN_COST,
+    ),
     Detector("ssn", LinearPattern(_SSN_TEXT), accept=ssn_ok, prefilter=_ssn_prefilter),
     Detector("phone", LinearPattern(_PHONE_TEXT), ("+",), group=1),
 )

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import string
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+
+import re2
 
 _SPLIT = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_]+")
 _CACHE_SIZE = 8_192
@@ -81,6 +82,12 @@ class NameMatcher:
         )
         self.matches: Callable[[str], bool] = lru_cache(maxsize=_CACHE_SIZE)(self._match)
         self.hints = _hints(self.patterns)
+        self._hint_search = (
+            None
+            if self.hints is None
+            else re2.compile("|".join(map(re.escape, self.hints)).encode())
+        )
+        self._json_keys = _json_keys_pattern(self)
 
     def __bool__(self) -> bool:
         return bool(self.patterns)
@@ -99,36 +106,43 @@ class NameMatcher:
     def in_json_keys(self, text: str) -> bool:
         """Does an object key of this JSON text match? A cheap test that never misses one.
 
-        Only keys around an occurrence of a hint are read and matched, so a hint that
-        occurs in values only ("shipping" holds "pin") costs a few ``find`` calls. Where
-        it cannot tell (an escaped quote nearby), the answer is yes.
+        One RE2 pass for a quoted string that ends the way a matching name ends (see
+        ``endings``) followed by a colon, so a hint that occurs in values only
+        ("shipping" holds "pin") costs nothing.
+        """
+        if self._json_keys is None:
+            return bool(self.patterns)
+        return self._json_keys.search(_utf8(ascii_lower(text))) is not None
+
+    def endings(self, between: str, rest: str) -> tuple[str | None, str | None] | None:
+        """How the names this matcher matches end, as RE2 patterns for lower-cased text.
+
+        (runs, wholes), each None when there is none: ``runs`` matches the end of every
+        name matched by a word run (the run, then only trailing words or digits),
+        ``wholes`` every name matched whole ("=key"). A superset: the case that splits
+        words is gone. ``between`` is a character class of what may stand between two
+        words (underscores, dots and dashes in a bare name); a glob contributes its
+        longest literal word followed by ``rest*``. None when a glob has no literal word:
+        then any name may match.
         """
         if self.hints is None:
-            return bool(self.patterns)
-        lowered = ascii_lower(text)
-        for hint in self.hints:
-            start = lowered.find(hint)
-            while start >= 0:
-                close = lowered.find('"', start + len(hint))
-                if close < 0 or lowered[close - 1] == "\\":
-                    return True
-                after = close + 1  # any whitespace before the colon, read once
-                while after < len(lowered) and lowered[after].isspace():
-                    after += 1
-                if lowered[after : after + 1] == ":":
-                    open_ = lowered.rfind('"', 0, start)
-                    if open_ < 0 or lowered[open_ - 1] == "\\":
-                        return True
-                    if self.matches(text[open_ + 1 : close]):
-                        return True
-                start = lowered.find(hint, close)
-        return False
+            return None
+        gap = f"{between}*"
+        trailing = "|".join(sorted(TRAILING))
+        runs = [gap.join(map(re.escape, run)) for run in self._runs if run]
+        ends = [f"(?:{'|'.join(runs)})(?:{gap}(?:{trailing}|\\pN+))*{gap}"] if runs else []
+        ends += [f"{re.escape(w)}{rest}*" for w in _glob_words(self.patterns)]
+        wholes = [gap.join(map(re.escape, whole)) for whole in self._wholes if whole]
+        return (
+            "|".join(ends) or None,
+            f"{gap}(?:{'|'.join(wholes)}){gap}" if wholes else None,
+        )
 
     def may_occur(self, lowered_text: str) -> bool:
         """False only when no name in ``lowered_text`` can match (a fast pre-check)."""
-        if self.hints is None:
+        if self._hint_search is None:
             return bool(self.patterns)
-        return any(map(lowered_text.__contains__, self.hints))
+        return self._hint_search.search(_utf8(lowered_text)) is not None
 
 
 def normalise_glob(pattern: str) -> str:
@@ -145,6 +159,43 @@ def normalise_glob(pattern: str) -> str:
             trail = "_" if part[-1] in "-_." else ""
             out.append(lead + normalise(part) + trail)
     return "".join(out)
+
+
+#: What may stand between two words of a quoted JSON key, and follow a glob's word.
+_JSON_KEY = (r"[^a-z0-9\"\n]", r"[^\"\n]")
+
+
+def _json_keys_pattern(matcher: NameMatcher) -> re2._Regexp | None:
+    """A quoted string ending the way a matching name ends, then a colon (None: any)."""
+    endings = matcher.endings(*_JSON_KEY)
+    if endings is None:
+        return None
+    runs, wholes = endings
+    keys = []
+    if runs is not None:
+        keys.append(f'"[^"\\n]*?(?:{runs})"')
+    if wholes is not None:
+        keys.append(f'"(?:{wholes})"')
+    if not keys:
+        return None
+    return re2.compile(f"(?:{'|'.join(keys)})[\\t-\\r\\x1c-\\x20\\x85\\p{{Z}}]*:".encode())
+
+
+def _utf8(text: str) -> bytes:
+    """RE2 reads UTF-8; a lone surrogate (from a JSON escape) is kept, not an error."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _glob_words(patterns: tuple[str, ...]) -> list[str]:
+    """The longest literal word of each glob (one that any name it matches holds)."""
+    out = []
+    for pattern in patterns:
+        if _is_glob(pattern):
+            literal = re.split(r"[*?]|\[[^\]]*\]", pattern)
+            candidates = [w for part in literal for w in words(part)]
+            if candidates:
+                out.append(max(candidates, key=len))
+    return out
 
 
 def _hints(patterns: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -190,17 +241,20 @@ class HeaderMatcher:
         return any(glob.match(lowered) for glob in self._globs)
 
 
-_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+#: The one character whose lower case is two characters ("i" and a combining dot).
+_DOTTED_I = "\u0130"
 
 
 def ascii_lower(text: str) -> str:
     """Lower-cased, with every index still pointing at the same character.
 
-    str.lower() keeps the length for nearly all text; where it does not ("İ" becomes two
-    characters), only ASCII letters are lowered, which is all the name hints need.
+    str.lower() keeps the length for all text but "İ", which becomes two characters: it
+    is lowered to the dotless i (U+0131) instead (a letter either way; the name hints are ASCII).
     """
     lowered = text.lower()
-    return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
+    if len(lowered) == len(text):
+        return lowered
+    return text.replace(_DOTTED_I, "\u0131").lower()
 
 
 def header_key(name: str) -> str:

@@ -16,9 +16,8 @@ import re
 from typing import TYPE_CHECKING
 
 import orjson
-import re2
 
-from shadowtape.sanitize.detectors import SPACE
+from shadowtape.sanitize import fieldstarts
 from shadowtape.sanitize.names import ascii_lower
 
 if TYPE_CHECKING:
@@ -47,11 +46,11 @@ _ASSIGN = re.compile(
     r"(?<![\w\-.%])(?P<k>[A-Za-z_][\w.\-]{0,63}+)(?P<sp>[ \t]*+)=(?!=)(?P<sp2>[ \t]*+)"
 )
 #: A command-line flag: --name=value, --name value, -Dname=value (a start at its dashes).
-#: After "=" the value may start with a dash (-Dpassword=-x1); after a blank a dash starts
-#: the next flag, not a value.
+#: The value may start with a dash (-Dpassword=-x1, --password -A00x1); after a blank, a
+#: word of letters and dashes (--verbose, -v) is the next flag, not a value.
 _FLAG = re.compile(
     r"(?<![\w\-.%])(?P<d>-{1,2}+)(?P<k>[A-Za-z_][\w.\-]{0,63}+)"
-    r"(?:=(?=[^\s=])|[ \t]++(?=[^\s\-=]))"
+    r"(?:=|[ \t]++(?!--?+[A-Za-z][A-Za-z\-]*+(?:[\s=]|\Z)))(?=[^\s=])"
 )
 #: An assignment is a whole line's (INI, .env, properties) when only these open the line.
 _LINE_OPENERS = re.compile(r"[ \t]*+(?:export[ \t]++|set[ \t]++)?")
@@ -73,25 +72,7 @@ _ATTR = re.compile(
 _NAMING = ("name", "key", "property")
 _VALUING = ("value", "content")
 _BLANKS = re.compile(r"[ \t\-]*+")
-#: Where a value follows a separator (one character of it is enough): a name that does
-#: not end at one of these has no value for _PAIR, _ASSIGN or _LINE. Found in one pass.
-_NOT_SPACE = "[^" + SPACE[1:]
-_SEPARATORS = re2.compile(
-    rf"{SPACE}*:{SPACE}*[\"\-\p{{Nd}}]|[ \t]*:[ \t]+{_NOT_SPACE[:-1]}\"'#{{\[]"
-    rf"|[ \t]*=[ \t]*[^=&<>;,{SPACE[1:]}"
-)
-_SEPARATORS_BYTES = re2.compile(_SEPARATORS.pattern.encode())
-#: The longest name any of those patterns reads from a start (``:`` ends them all).
-_NAME_RUN = re.compile(r"[\w.\-]*+")
-#: Below this many candidates, trying each is cheaper than finding separators first.
-_MANY_STARTS = 64
-
-
-#: Characters of a field name, lower-cased: walking back over them from a hint finds
-#: where the name starts. A second start stops at "." and ":" ("obj.password").
-_NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-.:"
-_IDENT_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-"
-#: An <input> tag is looked for this far before a hint found in its name attribute.
+#: A ``key="..."`` attribute's tag is looked for this far back (see _names_a_field).
 _TAG_REACH = 400
 #: No name (with its quotes) is longer: a name starting further back than this from the
 #: end of a replaced value cannot reach past it.
@@ -104,27 +85,16 @@ Edit = tuple[int, int, str]
 def scan_fields(text: str, ctx: Context, location: str, *, kind: bool) -> str:
     """Replace values of secret-named fields in ``text``; unchanged text is returned as is.
 
-    Rather than running every pattern over the whole text, each occurrence of a name hint
-    (see NameMatcher.hints) gives the start of a candidate name, and the patterns are only
-    tried there: a large script or stylesheet costs a few ``find`` calls.
+    Rather than running every pattern over the whole text, the patterns are only tried
+    where fieldstarts finds a name holding a hint (see NameMatcher.hints) that a value
+    can follow, and at tags naming such a field: a large script or stylesheet costs one
+    RE2 pass.
     """
-    policy = ctx.policy
     if not may_hold_fields(text):
         return text
     lowered = ascii_lower(text)
-    hints = policy.secret_field.hints
-    if hints is None:  # a rule without a literal word: try everywhere
-        starts: list[int] = list(range(len(text)))
-    else:
-        starts = _name_starts(lowered, hints)
-    if not starts:
-        return text
-    where = f"{location}:{FIELD_KIND}" if kind else location
-    finder = _Finder(
-        text, lowered, ctx, where, prefilter=hints is not None and len(starts) > _MANY_STARTS
-    )
-    for start in starts:
-        finder.at(start)
+    finder = _Finder(text, lowered, ctx, f"{location}:{FIELD_KIND}" if kind else location)
+    fieldstarts.try_candidates(lowered, ctx.policy.secret_field, ctx, finder)
     return finder.apply()
 
 
@@ -137,41 +107,6 @@ def may_hold_text_fields(document: str) -> bool:
     """Could a string inside this JSON document hold a field (``token=...``, ``<secret>``,
     ``password: x`` as YAML, ``--password x``)? False only when none can."""
     return "=" in document or "</" in document or ": " in document or " -" in document
-
-
-def _name_starts(lowered: str, hints: tuple[str, ...]) -> list[int]:
-    """Where names holding a hint start, in order.
-
-    Each hint occurrence is walked back to the start of its name; a stretch already
-    walked is not walked again (a name made of hints repeated is one stretch).
-    """
-    found = sorted(at for hint in hints for at in _find_all(lowered, hint, len(hint)))
-    starts: set[int] = set()
-    for chars in (_NAME_CHARS, _IDENT_CHARS):
-        run_start = walked = 0  # lowered[run_start:walked] is all ``chars``
-        for at in found:
-            kept = len(lowered[walked:at].rstrip(chars))
-            if kept:
-                run_start = walked + kept
-            walked = at
-            starts.add(run_start)
-    return sorted(starts)
-
-
-def _find_all(text: str, literal: str, step: int) -> list[int]:
-    out = []
-    at = text.find(literal)
-    while at >= 0:
-        out.append(at)
-        at = text.find(literal, at + step)
-    return out
-
-
-def _value_starts(text: str) -> set[int]:
-    """Where _SEPARATORS match (as bytes when ASCII: RE2 reads str slower, match by match)."""
-    if text.isascii():
-        return {m.start() for m in _SEPARATORS_BYTES.finditer(text.encode("ascii"))}
-    return {m.start() for m in _SEPARATORS.finditer(text)}
 
 
 def _is_separator(char: str) -> bool:
@@ -187,43 +122,41 @@ class _Finder:
     ``password=`` repeated is one value, not one per repeat.
     """
 
-    def __init__(
-        self, text: str, lowered: str, ctx: Context, where: str, *, prefilter: bool
-    ) -> None:
+    def __init__(self, text: str, lowered: str, ctx: Context, where: str) -> None:
         self.text = text
         self.lowered = lowered
         self.ctx = ctx
         self.where = where
         self.edits: dict[int, Edit] = {}
         self._pending: list[int] = []
-        # A tag's value attribute may come before its name: edits settle this far behind.
-        self._reach = _TAG_REACH + 1 if "<" in lowered else 0
         self._won = (-1, -1)  # the last edit certain to be applied
         self._line_start = 0
         self._line_scanned = 0
         self._first_blank_end: dict[int, int] = {}
         self._run = (0, 0)
-        self._inputs: dict[int, Edit | None] = {}
         self._valued_tags: dict[int, bool] = {}
-        self._values: set[int] | None = None
-        if prefilter:
-            self._values = _value_starts(text)
 
     def secret(self, name: str) -> bool:
         policy = self.ctx.policy
         return policy.secret_field.matches(name) and not policy.allowed_field.matches(name)
 
-    def at(self, start: int) -> None:
+    def at(self, start: int) -> bool:
+        """Try every pattern at a candidate name start; True when a value was found.
+
+        Starts come in order, after the tags: an edit before ``start`` is then known to
+        be applied or not.
+        """
+        known = len(self.edits)
         text = self.text
         before = text[start - 1] if start > 0 else ""
-        self._settle(start - self._reach)
+        self._settle(start)
         won_start, won_end = self._won
         if not (
             won_start < start
             and start + _NAME_REACH < won_end
             and before != "<"
             and not _is_separator(text[won_end - 1])
-        ) and self._may_have_value(start, before):
+        ):
             if before == '"':
                 self._pair(_PAIR.match(text, start - 1))
             self._pair(_PAIR.match(text, start))
@@ -234,23 +167,15 @@ class _Finder:
                 self._line(_LINE.match(text, self._line_of(start)))
             if before == "<":
                 self._element(_ELEMENT.match(text, start - 1))
-        if self._reach:
-            tag = self.lowered.rfind("<", max(0, start - _TAG_REACH), start)
-            if tag >= 0:
-                self._input(tag)
+        return len(self.edits) > known
 
-    def _may_have_value(self, start: int, before: str) -> bool:
-        """Can a name at ``start`` be followed by a value? (False only when it cannot.)"""
-        values = self._values
-        if values is None or before == "<" or self.text.startswith("-", start):
-            return True
-        name = _NAME_RUN.match(self.text, start)
-        if name is not None and name.end() in values:
-            return True
-        if before == '"':  # "name": the separator follows the closing quote
-            close = self.text.find('"', start, start + _NAME_REACH)
-            return close >= 0 and close + 1 in values
-        return False
+    def tag(self, tag: int) -> bool:
+        """A tag that may name a secret field in an attribute (``<input name=...>``);
+        True when it does."""
+        edit = self._read_input(tag)
+        if edit is not None:
+            self._edit(*edit)
+        return edit is not None
 
     def apply(self) -> str:
         if not self.edits:
@@ -406,13 +331,6 @@ class _Finder:
         group = "c" if found.group("c") is not None else "v"
         if found.group(group).strip():
             self._edit(*found.span(group), "text")
-
-    def _input(self, tag: int) -> None:
-        if tag not in self._inputs:
-            self._inputs[tag] = self._read_input(tag)
-        edit = self._inputs[tag]
-        if edit is not None:
-            self._edit(*edit)
 
     def _read_input(self, tag: int) -> Edit | None:
         """A tag naming a secret field in an attribute (``<input name=...>``, ``<meta

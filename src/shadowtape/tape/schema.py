@@ -26,36 +26,49 @@ DROPPED_KEY = b"shadowtape.dropped"
 HEADER = pa.struct([("name", pa.string()), ("value", pa.string())])
 HEADERS = pa.list_(HEADER)
 
+
+def message_fields(prefix: str) -> list[tuple[str, pa.DataType]]:
+    """A message's headers and body columns, each name after ``prefix``: the request's
+    and the response's here, and each replay target's answer in the results."""
+    return [
+        (f"{prefix}headers", HEADERS),
+        (f"{prefix}body", pa.binary()),
+        (f"{prefix}body_size", pa.int64()),
+        (f"{prefix}body_truncated", pa.bool_()),
+    ]
+
+
+def _message(prefix: str, owner: str) -> list[tuple[str, pa.DataType, str, str]]:
+    return [(prefix + name, kind, owner, name) for name, kind in message_fields("")]
+
+
+#: Each column: its name, its type, and where an Exchange holds it (which object, which
+#: attribute; to_batch reads it from there).
+_COLUMNS: list[tuple[str, pa.DataType, str, str]] = [
+    ("id", pa.string(), "exchange", "id"),
+    ("recorded_at", pa.timestamp("us", tz="UTC"), "exchange", "recorded_at"),
+    ("source", pa.string(), "exchange", "source"),
+    ("method", pa.string(), "request", "method"),
+    ("scheme", pa.string(), "request", "scheme"),
+    ("host", pa.string(), "request", "host"),
+    ("port", pa.int32(), "request", "port"),
+    ("path", pa.string(), "request", "path"),
+    ("query", pa.string(), "request", "query"),
+    ("http_version", pa.string(), "request", "http_version"),
+    *_message("request_", "request"),
+    ("status", pa.int32(), "response", "status"),
+    ("reason", pa.string(), "response", "reason"),
+    ("response_http_version", pa.string(), "response", "http_version"),
+    *_message("response_", "response"),
+    ("error_kind", pa.string(), "error", "kind"),
+    ("error_message", pa.string(), "error", "message"),
+    ("duration_us", pa.int64(), "exchange", "duration_us"),
+    ("ttfb_us", pa.int64(), "exchange", "ttfb_us"),
+    ("redactions", pa.list_(pa.string()), "exchange", "redactions"),
+    ("tags", pa.map_(pa.string(), pa.string()), "exchange", "tags"),
+]
 SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("recorded_at", pa.timestamp("us", tz="UTC")),
-        ("source", pa.string()),
-        ("method", pa.string()),
-        ("scheme", pa.string()),
-        ("host", pa.string()),
-        ("port", pa.int32()),
-        ("path", pa.string()),
-        ("query", pa.string()),
-        ("http_version", pa.string()),
-        ("request_headers", HEADERS),
-        ("request_body", pa.binary()),
-        ("request_body_size", pa.int64()),
-        ("request_body_truncated", pa.bool_()),
-        ("status", pa.int32()),
-        ("reason", pa.string()),
-        ("response_http_version", pa.string()),
-        ("response_headers", HEADERS),
-        ("response_body", pa.binary()),
-        ("response_body_size", pa.int64()),
-        ("response_body_truncated", pa.bool_()),
-        ("error_kind", pa.string()),
-        ("error_message", pa.string()),
-        ("duration_us", pa.int64()),
-        ("ttfb_us", pa.int64()),
-        ("redactions", pa.list_(pa.string())),
-        ("tags", pa.map_(pa.string(), pa.string())),
-    ],
+    [(name, kind) for name, kind, _, _ in _COLUMNS],
     metadata={VERSION_KEY: SCHEMA_VERSION.encode()},
 )
 
@@ -191,36 +204,7 @@ class _Absent:
 _ABSENT = _Absent()
 
 #: column -> (which object, attribute): read column-wise with attrgetter, which runs in C.
-_SOURCES: dict[str, tuple[str, str]] = {
-    "id": ("exchange", "id"),
-    "recorded_at": ("exchange", "recorded_at"),
-    "source": ("exchange", "source"),
-    "method": ("request", "method"),
-    "scheme": ("request", "scheme"),
-    "host": ("request", "host"),
-    "port": ("request", "port"),
-    "path": ("request", "path"),
-    "query": ("request", "query"),
-    "http_version": ("request", "http_version"),
-    "request_headers": ("request", "headers"),
-    "request_body": ("request", "body"),
-    "request_body_size": ("request", "body_size"),
-    "request_body_truncated": ("request", "body_truncated"),
-    "status": ("response", "status"),
-    "reason": ("response", "reason"),
-    "response_http_version": ("response", "http_version"),
-    "response_headers": ("response", "headers"),
-    "response_body": ("response", "body"),
-    "response_body_size": ("response", "body_size"),
-    "response_body_truncated": ("response", "body_truncated"),
-    "error_kind": ("error", "kind"),
-    "error_message": ("error", "message"),
-    "duration_us": ("exchange", "duration_us"),
-    "ttfb_us": ("exchange", "ttfb_us"),
-    "redactions": ("exchange", "redactions"),
-    "tags": ("exchange", "tags"),
-}
-assert set(_SOURCES) == set(COLUMNS)
+_SOURCES = {name: (owner, attribute) for name, _, owner, attribute in _COLUMNS}
 
 
 def to_batch(exchanges: Sequence[Exchange]) -> pa.RecordBatch:
@@ -276,19 +260,9 @@ def from_batch(batch: pa.RecordBatch | pa.Table) -> Iterator[Exchange]:
     ids, at, source = col("id"), col("recorded_at"), col("source")
     method, scheme, host, port = col("method"), col("scheme"), col("host"), col("port")
     path, query, version = col("path"), col("query"), col("http_version")
-    rq_h, rq_b, rq_s, rq_t = (
-        col("request_headers"),
-        col("request_body"),
-        col("request_body_size"),
-        col("request_body_truncated"),
-    )
+    rq_h, rq_b, rq_s, rq_t = (col(name) for name, _ in message_fields("request_"))
     status, reason, rs_v = col("status"), col("reason"), col("response_http_version")
-    rs_h, rs_b, rs_s, rs_t = (
-        col("response_headers"),
-        col("response_body"),
-        col("response_body_size"),
-        col("response_body_truncated"),
-    )
+    rs_h, rs_b, rs_s, rs_t = (col(name) for name, _ in message_fields("response_"))
     err_kind, err_msg = col("error_kind"), col("error_message")
     duration, ttfb, redactions, tags = (
         col("duration_us"),

@@ -8,9 +8,11 @@ auth, multipart); this one is many times faster than httpx here (benchmarks/READ
 
 It does HTTP/1.1 over TCP or TLS, keep-alive connections in a pool bounded by
 ``max_connections``, Content-Length, chunked and close-delimited bodies, decoded as they
-arrive whatever their Content-Encoding (gzip, deflate, br, zstd: the recorded request's
-Accept-Encoding is sent as it was, so the target picks) and capped (the full size still
-counted), one timeout per request from connect to last byte; a connection that sent
+arrive whatever their Content-Encoding (gzip, deflate, br, zstd and stacks of them: the
+recorded request's Accept-Encoding is sent as it was, so the target picks) and capped (the
+full size still counted; a body that decompresses past the limit is cut there and
+read no further, shadowtape.coding), one timeout per request from connect to last byte; a
+connection that sent
 bytes nobody asked for is closed, not reused. It never follows a redirect (a redirect is
 a response to compare), keeps cookies, uses a proxy from the environment (nothing may
 reach a host that was not named), or adds headers of its own.
@@ -21,19 +23,18 @@ from __future__ import annotations
 import asyncio
 import errno
 import functools
-import importlib
 import re
 import ssl
 import sys
 import time
-import zlib
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httptools
 import httpx
 
+from shadowtape import coding
 from shadowtape.exchange import ErrorKind
 from shadowtape.replay.http.heads import framing, persistent, reason_phrase, split_head
 from shadowtape.replay.prepare.jobs import serialize
@@ -49,7 +50,6 @@ _MERGED = "Multiple exceptions: "
 #: asyncio's create_connection reports every address's failure (Python 3.12+).
 _ALL_ERRORS = sys.version_info >= (3, 12)
 _ERRNO = re.compile(r"\[Errno (\d+)\]")
-_DECODE_STEP = 256 * 1024
 #: Seconds between deadline checks (at most a tenth of the timeout).
 WATCH_STEP = 0.05
 #: Seconds a connection opened ahead of the schedule may take.
@@ -155,7 +155,7 @@ def classify(exc: BaseException) -> tuple[ErrorKind, str]:
         return ErrorKind.TIMEOUT, message
     if isinstance(exc, ssl.SSLError | ssl.CertificateError):
         return ErrorKind.TLS, message
-    if isinstance(exc, ProtocolError | httptools.HttpParserError | zlib.error):
+    if isinstance(exc, ProtocolError | httptools.HttpParserError):
         return ErrorKind.PROTOCOL, message
     if isinstance(exc, ConnectionRefusedError):
         return ErrorKind.REFUSED, message
@@ -185,26 +185,26 @@ def _every_address(members: Sequence[BaseException]) -> tuple[ErrorKind, str]:
 
 
 class _Body:
-    """A response body as it arrives: decoded, capped, its full size counted."""
+    """A response body as it arrives: decoded, capped, its full size counted.
+
+    Decoded with the bounded decoder (shadowtape.coding), stacks of codings included: once
+    a build's codings give more than ``limit`` bytes (a decompression bomb, or a very large
+    answer) the rest is not decoded, and the body is what was kept, truncated, as the
+    recorder keeps such an answer's status. Memory stays the cap plus one step."""
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
         self.kept: list[bytes] = []
         self.kept_size = 0
         self.size = 0
-        self.decoder: zlib._Decompress | _Deflate | _Whole | None = None
-        self.encoded = False
+        self.decoding: coding.Decoding | None = None
+        #: The codings gave more than the limit: what follows is not decoded.
+        self.over = False
 
     def start(self, encoding: str) -> None:
-        encoding = encoding.strip().lower()
-        if encoding in ("gzip", "x-gzip"):
-            self.decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            self.decoder = _Deflate(self)
-        elif encoding in _OTHER_CODINGS:
-            self.decoder = _Whole(_OTHER_CODINGS[encoding]())
-        elif encoding not in ("", "identity"):
-            self.encoded = True  # an encoding nobody decodes: kept as it came
+        if coding.codings(encoding) and coding.known(encoding):
+            # An encoding nobody decodes is kept as it came.
+            self.decoding = coding.Decoding(encoding, keep=self.cap, limit=limit(self.cap))
 
     def _keep(self, data: bytes) -> None:
         self.size += len(data)
@@ -215,85 +215,44 @@ class _Body:
             self.kept_size += len(piece)
 
     def feed(self, data: bytes) -> None:
-        decoder = self.decoder
-        if decoder is None:
+        """Raises ``coding.Undecodable`` when the body does not decode."""
+        if self.decoding is None:
             self._keep(data)
-            return
-        while data:
-            self._keep(decoder.decompress(data, _DECODE_STEP))
-            data = decoder.unconsumed_tail
+        elif not self.over:
+            try:
+                self.decoding.feed(data)
+            except coding.TooLarge:
+                self.over = True
 
     def finish(self) -> tuple[bytes, int, bool]:
-        if self.decoder is not None:
-            self._keep(self.decoder.flush())
+        """Raises ``coding.Undecodable`` when not one byte of a cut stream decodes."""
+        if self.decoding is not None and self.over:
+            return self.decoding.take(), self.decoding.size, True
+        if self.decoding is not None:
+            body, size = self.decoding.close(partial=True)
+            return body, size, size > len(body)
         return b"".join(self.kept), self.size, self.size > self.kept_size
 
 
-class _Deflate:
-    """Content-Encoding: deflate is a zlib stream (RFC 9110 section 8.4.1.2), but some
-    servers send raw deflate, which httpx and mitmproxy read too. The first two bytes tell
-    them apart (a zlib header, RFC 1950: method 8, a window of at most 32 KB, a multiple of
-    31); from then on the body is fed to zlib directly."""
-
-    def __init__(self, body: _Body) -> None:
-        self.body = body
-        self.first = b""  # until there are two bytes
-        self.decoder: zlib._Decompress | None = None
-        self.unconsumed_tail = b""
-
-    def decompress(self, data: bytes, max_length: int) -> bytes:
-        if self.decoder is None:
-            data = self.first + data
-            if len(data) < 2:
-                self.first = data
-                return b""
-            cmf = data[0]
-            wrapped = cmf & 0x0F == 8 and cmf >> 4 <= 7 and int.from_bytes(data[:2]) % 31 == 0
-            self.decoder = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
-            self.body.decoder = self.decoder
-        out = self.decoder.decompress(data, max_length)
-        self.unconsumed_tail = self.decoder.unconsumed_tail
-        return out
-
-    def flush(self) -> bytes:
-        return b"" if self.decoder is None else self.decoder.flush()
+def limit(body_cap: int) -> int:
+    """Decoded bytes a response may expand to: ``coding.LIMIT``, or the body cap if larger
+    (as the recorder allows); past it, decoding stops and the body is truncated."""
+    return max(coding.LIMIT, body_cap)
 
 
-class _Whole:
-    """A decoder zlib does not provide (br, zstd), from the libraries mitmproxy decodes
-    them with; its errors are raised as zlib.error, the client's one decoding error."""
-
-    unconsumed_tail = b""
-
-    def __init__(self, process: Callable[[bytes], bytes]) -> None:
-        self._process = process
-
-    def decompress(self, data: bytes, max_length: int) -> bytes:
-        try:
-            return self._process(data)
-        except Exception as exc:
-            raise zlib.error(f"{type(exc).__name__}: {exc}") from None
-
-    def flush(self) -> bytes:
-        return b""
+def decode_capped(raw: bytes, encoding: str, body_cap: int) -> tuple[bytes, int, bool]:
+    """A whole body decoded as ``_Body`` decodes one that arrives in pieces: (the first
+    ``body_cap`` bytes, the size decoded, truncated). Raises ``coding.Undecodable``."""
+    body = _Body(body_cap)
+    if raw:
+        body.start(encoding)
+    body.feed(raw)
+    return body.finish()
 
 
-def _brotli() -> Callable[[bytes], bytes]:
-    process: Callable[[bytes], bytes] = importlib.import_module("brotli").Decompressor().process
-    return process
-
-
-def _zstd() -> Callable[[bytes], bytes]:
-    module: Any = importlib.import_module("zstandard")
-    process: Callable[[bytes], bytes] = module.ZstdDecompressor().decompressobj().decompress
-    return process
-
-
-#: Content-Encodings decoded with a library other than zlib (both come with mitmproxy).
-_OTHER_CODINGS: dict[str, Callable[[], Callable[[bytes], bytes]]] = {
-    "br": _brotli,
-    "zstd": _zstd,
-}
+def decode_error(exc: coding.Undecodable) -> ProtocolError:
+    """The protocol error of a body that does not decode."""
+    return ProtocolError(f"the body does not decode: {exc}")
 
 
 class _Connection(asyncio.Protocol):
@@ -395,10 +354,12 @@ class _Connection(asyncio.Protocol):
         self.until_close = not (framed or status in (204, 304))
 
     def on_body(self, body: bytes) -> None:
+        if self.error is not None:
+            return  # failed already (the rest of a bomb): nothing more is decoded
         try:
             self.body.feed(body)
-        except zlib.error as exc:
-            self._fail(ProtocolError(f"the body does not decode: {exc}"))
+        except coding.Undecodable as exc:
+            self._fail(decode_error(exc))
 
     def on_message_complete(self) -> None:
         if self.parser.get_status_code() < 200:  # 1xx: the real response follows
@@ -619,7 +580,11 @@ class ReplayClient:
                 trace_id=trace_id,
             )
         ended = conn.completed_at or time.monotonic()
-        body, size, truncated = conn.body.finish()
+        try:
+            body, size, truncated = conn.body.finish()
+        except coding.Undecodable as exc:
+            kind, message = classify(decode_error(exc))
+            return Reply(sent, ended, error_kind=kind, error_message=message, trace_id=trace_id)
         return Reply(
             sent=sent,
             ended=ended,

@@ -24,9 +24,10 @@ from typing import Any, Literal
 
 import httpx
 
+from shadowtape import coding
 from shadowtape.errors import ConfigError, ReplayError
 from shadowtape.exchange import ErrorKind
-from shadowtape.replay.http.client import Reply
+from shadowtape.replay.http.client import Reply, classify, decode_capped, decode_error
 from shadowtape.replay.rules import tracing
 from shadowtape.replay.rules.targets import Outgoing
 
@@ -146,7 +147,7 @@ class AppClient:
         sent = time.monotonic()
         try:
             async with asyncio.timeout(self.timeout):
-                status, headers, body = await self._call(request)
+                status, headers, raw, encoding = await self._call(request)
         except TimeoutError:
             message = f"TimeoutError: no complete response within {self.timeout:g} s"
             return Reply(
@@ -170,6 +171,11 @@ class AppClient:
                 body_size=len(body),
                 body_truncated=False,
             )
+        try:
+            body, size, truncated = decode_capped(raw, encoding, self.body_cap)
+        except coding.Undecodable as exc:
+            kind, message = classify(decode_error(exc))
+            return Reply(sent, time.monotonic(), error_kind=kind, error_message=message)
         ended = time.monotonic()
         return Reply(
             sent,
@@ -177,26 +183,33 @@ class AppClient:
             status=status,
             reason=httpx.codes.get_reason_phrase(status),
             headers=headers,
-            body=body[: self.body_cap],
-            body_size=len(body),
-            body_truncated=len(body) > self.body_cap,
+            body=body,
+            body_size=size,
+            body_truncated=truncated,
         )
 
-    async def _call(self, request: httpx.Request) -> tuple[int, tuple[tuple[str, str], ...], bytes]:
+    async def _call(
+        self, request: httpx.Request
+    ) -> tuple[int, tuple[tuple[str, str], ...], bytes, str]:
+        """(status, headers, the body as the app sent it, its Content-Encoding): the body
+        is decoded by the caller, within the limit, as the lean client decodes it."""
         if self._asgi is not None:
             response = await self._asgi.handle_async_request(request)
-            body = await response.aread()
+            raw = b"".join([piece async for piece in response.aiter_raw()])
         else:
             assert self._wsgi is not None
             response = await asyncio.to_thread(self._wsgi.handle_request, request)
-            body = await asyncio.to_thread(response.read)
+            raw = await asyncio.to_thread(lambda: b"".join(response.iter_raw()))
         headers = tuple(
             (name.decode("latin-1"), value.decode("latin-1"))
             for name, value in response.headers.raw
             # The body is kept decoded, as the lean client keeps it.
             if name.lower() != b"content-encoding"
         )
-        return response.status_code, headers, body
+        encoding = ", ".join(response.headers.get_list("content-encoding"))
+        if not coding.known(encoding):
+            encoding = ""  # an encoding nobody decodes: kept as it came
+        return response.status_code, headers, raw, encoding
 
 
 class _Lifespan:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from shadowtape.errors import ConfigError
-from shadowtape.exchange import Request
+from shadowtape.exchange import DEFAULT_PORTS, Request, authority
 from shadowtape.replay.rules import tracing
 
 #: Recorded headers that describe one hop or one body encoding, never forwarded as is.
@@ -66,11 +66,9 @@ class Target:
     key: tuple[str, str, int] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        default = (self.scheme, self.port) in (("http", 80), ("https", 443))
-        netloc = host if default else f"{host}:{self.port}"
-        object.__setattr__(self, "netloc", netloc)
-        object.__setattr__(self, "origin", f"{self.scheme}://{netloc}")
+        location = authority(self.scheme, self.host, self.port)
+        object.__setattr__(self, "netloc", location)
+        object.__setattr__(self, "origin", f"{self.scheme}://{location}")
         object.__setattr__(self, "key", (self.scheme, self.host, self.port))
 
     @classmethod
@@ -87,7 +85,7 @@ class Target:
                 "(no user, query or fragment); add credentials with --header"
             )
         try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
+            port = parts.port or DEFAULT_PORTS[parts.scheme]
         except ValueError:
             raise ConfigError(f"--{role} {url!r}: the port is not a number 1-65535") from None
         return cls(parts.scheme, parts.hostname, port, parts.path.rstrip("/"))

@@ -1,4 +1,6 @@
-"""Content-Encoding, undone within a limit: every coding a recorded or imported body may carry.
+"""Content-Encoding, undone within a limit: the one decoder for every body shadowtape reads
+from traffic (recorded, imported, a build's answer to the replayer, a call to a mocked
+dependency) and for compressed capture files.
 
 ``gzip`` and its alias ``x-gzip`` (several members too), ``deflate`` as zlib or raw
 (servers send both), ``br``, ``zstd`` (several frames too) and ``identity``, stacked in
@@ -11,6 +13,7 @@ body whose codings give more than ``limit`` bytes (at any stage of a stack) is r
 with ``TooLarge``. Time is linear in the bytes produced, which the limit bounds; memory is
 ``keep`` plus one step per coding. A body that does not decode as it claims raises
 ``Undecodable``: the caller drops it rather than store bytes the sanitizer cannot read.
+``decode`` takes a whole body; ``Decoding`` takes one as it arrives.
 """
 
 from __future__ import annotations
@@ -85,27 +88,74 @@ def decode(
     """
     if not data:  # a HEAD or 304 answer keeps its Content-Encoding: nothing to undo
         return Decoded(b"", 0)
+    stream = Decoding(header, keep=keep, limit=limit)
+    stream.feed(data)
+    return stream.close(partial=partial)
+
+
+def known(header: str) -> bool:
+    """Whether ``Decoding`` can undo every coding ``header`` names."""
     names = codings(header)
-    if len(names) > MAX_CODINGS:
-        raise Undecodable(f"not decodable as {header.strip().lower()}")
-    stages: list[_Stage] = []
-    for name in reversed(names):
-        make = _STAGES.get(name)
-        if make is None:
-            raise Undecodable(f"not decodable as {header.strip().lower()}")
-        stages.append(_Stage(make(), limit))
-    sink = _Sink(keep)
-    try:
-        _pump(stages, 0, data, sink)
-        complete = all(stage.decoder.done() for stage in stages)
-    except TooLarge:
-        raise
-    except Exception:  # zlib.error, brotli.error, zstandard.ZstdError...
-        raise Undecodable(f"not decodable as {header.strip().lower()}") from None
-    if not complete and (not partial or not sink.size):
-        # Cut short, or cut and not one byte of it decoded.
-        raise Undecodable(f"not decodable as {header.strip().lower()}")
-    return Decoded(b"".join(sink.kept), sink.size)
+    return len(names) <= MAX_CODINGS and all(name in _STAGES for name in names)
+
+
+class Decoding:
+    """A body's codings undone as its bytes arrive (a client reading a response): ``feed``
+    each piece, then ``close``. The same limits as ``decode``: ``TooLarge`` as soon as a
+    coding has given more than ``limit`` bytes, only the first ``keep`` bytes kept.
+
+    Raises ``Undecodable`` at once for a header naming a coding not known, or too many.
+    """
+
+    def __init__(self, header: str, *, keep: int = sys.maxsize, limit: int = LIMIT) -> None:
+        self.header = header.strip().lower()
+        self.limit = limit
+        names = codings(header)
+        if len(names) > MAX_CODINGS:
+            raise Undecodable(f"not decodable as {self.header}")
+        self._stages: list[_Stage] = []
+        for name in reversed(names):
+            make = _STAGES.get(name)
+            if make is None:
+                raise Undecodable(f"not decodable as {self.header}")
+            self._stages.append(_Stage(make(), limit))
+        self._sink = _Sink(keep)
+        self._fed = False
+
+    @property
+    def size(self) -> int:
+        """Decoded bytes so far."""
+        return self._sink.size
+
+    def feed(self, data: bytes) -> None:
+        """Undo the codings of the next piece of the body."""
+        if not data:
+            return
+        self._fed = True
+        try:
+            _pump(self._stages, 0, data, self._sink)
+        except TooLarge:
+            raise
+        except Exception:  # zlib.error, brotli.error, zstandard.ZstdError...
+            raise Undecodable(f"not decodable as {self.header}") from None
+
+    def take(self) -> bytes:
+        """The kept bytes decoded since the last ``take`` (a caller that keeps them itself,
+        so they are not held twice)."""
+        kept = self._sink.kept
+        self._sink.kept = []
+        return kept[0] if len(kept) == 1 else b"".join(kept)
+
+    def close(self, *, partial: bool = False) -> Decoded:
+        """The decoded body (what was not taken): ``partial`` as for ``decode``. A body
+        that was empty decodes to nothing."""
+        if not self._fed:
+            return Decoded(b"", 0)
+        complete = all(stage.decoder.done() for stage in self._stages)
+        if not complete and (not partial or not self._sink.size):
+            # Cut short, or cut and not one byte of it decoded.
+            raise Undecodable(f"not decodable as {self.header}")
+        return Decoded(self.take(), self._sink.size)
 
 
 class _Decoder:

@@ -45,6 +45,12 @@ def deflate_blocks(mib: int, *, raw: bool = False) -> bytes:
     return first + piece * (mib - 1)
 
 
+def gzip_member(mib: int) -> bytes:
+    """One gzip member of ``mib`` MiB of zeros, never ended: a decoder that reads only the
+    first member (mitmproxy's) meets all of it."""
+    return b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + deflate_blocks(mib, raw=True)
+
+
 @cache
 def brotli_zeros(mib: int) -> bytes:
     stream = brotli.Compressor(quality=5, lgwin=24)

@@ -14,16 +14,17 @@ import zstandard
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shadowtape.record import coding
-from shadowtape.record.coding import (
+from shadowtape import coding
+from shadowtape.coding import (
     MAX_CODINGS,
     Decoded,
+    Decoding,
     TooLarge,
     Undecodable,
     codings,
     decode,
 )
-from tests.record.bombs import MiB, bombs
+from tests.bombs import MiB, bombs
 
 ENCODERS = {
     "gzip": gzip.compress,
@@ -173,3 +174,54 @@ def test_any_stack_round_trips_and_keeps_its_prefix(
     for name in names:
         data = ENCODERS[name](data)
     assert decode(data, ", ".join(names), keep=keep) == Decoded(text[:keep], len(text))
+
+
+@given(
+    text=st.binary(max_size=5000),
+    names=st.lists(st.sampled_from(sorted(ENCODERS)), max_size=3),
+    cuts=st.lists(st.integers(min_value=0, max_value=6000), max_size=6),
+    keep=st.integers(min_value=0, max_value=6000),
+)
+def test_a_body_fed_in_pieces_decodes_as_it_does_whole(
+    text: bytes, names: list[str], cuts: list[int], keep: int
+) -> None:
+    data = text
+    for name in names:
+        data = ENCODERS[name](data)
+    stream = Decoding(", ".join(names), keep=keep)
+    at = 0
+    for cut in sorted(cuts):
+        stream.feed(data[at:cut])
+        at = max(at, cut)
+    stream.feed(data[at:])
+    assert stream.close() == Decoded(text[:keep], len(text))
+
+
+def test_taken_bytes_are_not_returned_again() -> None:
+    stream = Decoding("gzip")
+    stream.feed(gzip.compress(b"abc" * 1000))
+    assert stream.take() == b"abc" * 1000
+    assert stream.close() == Decoded(b"", 3000)
+
+
+def test_a_header_naming_an_unknown_coding_is_refused_before_any_byte() -> None:
+    with pytest.raises(Undecodable, match="not decodable as gzip, compress"):
+        Decoding("gzip, compress")
+    assert not coding.known("gzip, compress")
+    assert coding.known("x-gzip, br") and coding.known("identity")
+
+
+@pytest.mark.parametrize("kind", ["gzip-gzip-1GiB", "br-256MiB", "zstd-zstd-1GiB"])
+def test_a_bomb_arriving_in_pieces_is_refused_in_bounded_memory(kind: str) -> None:
+    header, data = bombs()[kind]
+    stream = Decoding(header, keep=MiB)
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooLarge):
+            for at in range(0, len(data), 1024):
+                stream.feed(data[at : at + 1024])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * MiB, f"{peak / MiB:.0f} MiB"
+    assert stream.size <= coding.LIMIT  # stopped at the limit, not at the gigabyte
