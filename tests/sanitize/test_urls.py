@@ -223,3 +223,10 @@ def test_a_paginated_link_header_is_sanitized() -> None:
 def test_high_entropy_reads_a_long_segment_without_a_step_per_character() -> None:
     token = "Zq9vR2xT7mPa4KwE8sLd" * 200  # 4,000 characters: still judged, and quickly
     assert high_entropy(token) and not high_entropy("a1" * 2100)  # past 4,096: not read
+
+
+def test_a_lone_surrogate_in_a_form_is_read_like_any_character() -> None:
+    c = ctx()
+    out = params("a=\udcff&password=\udcffhunter2%41", c, where)
+    assert out.startswith("a=\udcff&password=") and "hunter2" not in out
+    assert list(c.redactions) == ["request.query.password"]

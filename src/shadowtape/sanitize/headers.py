@@ -48,10 +48,11 @@ _URL_HEADERS = frozenset({"location", "content-location", "referer", "origin"})
 #: Headers that hold URLs among other things: ``Link: <url>; rel=next``, ``Refresh: 0;
 #: url=...``. Each URL in them is parsed like a Location.
 _URL_LIST_HEADERS = frozenset({"link", "refresh"})
-#: Python's re, so each URL costs no Python step to find: from a "<", the class stops at
-#: the next "<" or ">", so no character is read by more than one attempt.
+#: Python's re, so each URL costs no Python step to find (and a lone surrogate is text
+#: like any other): from a "<", the class stops at the next "<" or ">", and after a
+#: "url" each run is read once, so no character is read by more than one attempt.
 _LINK_URL = re.compile(r"<([^<>]*)>")
-_REFRESH_URL = re2.compile(r"(?i:url)[ \t]*=[ \t]*['\"]?([^'\"\s;]+)")
+_REFRESH_URL = re.compile(r"(?i:url)[ \t]*=[ \t]*['\"]?([^'\"\s;]+)")
 #: Header kinds whose value is a credential when quoted in a text (an error message).
 _SECRET_KINDS = frozenset({"secret", "cookie", "set-cookie"})
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
@@ -161,9 +162,7 @@ def _special(lowered: str, value: str, ctx: Context, where: str) -> str:
     return _base64_json(value, ctx, where)
 
 
-def _sub_group(
-    pattern: re.Pattern[str] | re2._Regexp, value: str, change: Callable[[str], str]
-) -> str:
+def _sub_group(pattern: re.Pattern[str], value: str, change: Callable[[str], str]) -> str:
     pieces: list[str] = []
     done = 0
     for found in pattern.finditer(value):

@@ -27,9 +27,9 @@ def _escapes(safe: str) -> tuple[tuple[str, str], ...]:
 
 
 def quote(value: str, safe: str = "/") -> str:
-    """``urllib.parse.quote(value, safe)``."""
+    """``urllib.parse.quote(value, safe)`` (a lone surrogate: its surrogatepass bytes)."""
     if not (value.isascii() and safe.isascii()):
-        return _quote(value, safe=safe)
+        return _quote(value, safe=safe, errors="surrogatepass")
     for char, escape in _escapes(safe):
         if char in value:
             value = value.replace(char, escape)

@@ -285,10 +285,12 @@ def _may_name_secret(text: str, ctx: Context, plus: bool) -> bool:
     hints = _hints(ctx.policy.secret_field.hints)
     if hints is None:
         return True
-    if hints.search(text) is not None:
+    if hints.search(text.encode("utf-8", "surrogatepass")) is not None:
         return True
     decoded = _decode(text, plus)
-    return decoded is not text and hints.search(decoded) is not None
+    return (
+        decoded is not text and hints.search(decoded.encode("utf-8", "surrogatepass")) is not None
+    )
 
 
 @lru_cache(maxsize=8)
