@@ -244,10 +244,10 @@ def quoted_lines(text: str, ctx: Context, location: str) -> str:
     pieces: list[str] = []
     done = 0
     pattern = re.compile("|".join(re.escape(f"{name}:") for name in secret))
-    for found in pattern.finditer(text):
+    at = 0
+    while (found := pattern.search(text, at)) is not None:
         colon = found.end() - 1
-        if colon < done:
-            continue  # inside a value already replaced
+        at = colon + 1  # the next search starts here, or past the value replaced below
         ctx.spend(COLON_COST)
         before = text[max(0, colon - _NAME_REACH) : colon]
         start = colon - (len(before) - len(before.rstrip(_NAME_CHARS)))
@@ -265,7 +265,7 @@ def quoted_lines(text: str, ctx: Context, location: str) -> str:
             end = value_start + len(value)
             new = _header_value(kind, f"{location}.header.{name.lower()}", value, ctx)
             pieces += (text[done:value_start], new)
-            done = end
+            done = at = end
     if not pieces:
         return text
     pieces.append(text[done:])
