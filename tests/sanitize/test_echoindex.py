@@ -6,8 +6,11 @@ import base64
 import html
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from shadowtape.sanitize.context import EXACT_ECHO, Context
-from shadowtape.sanitize.echoindex import EchoIndex, forms
+from shadowtape.sanitize.echoindex import LONG, WIDTH, EchoIndex, forms
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy
 
@@ -75,3 +78,58 @@ def test_shared_prefixes_long_strings_and_the_longest_match() -> None:
     text = f"a tok000001-and-more b tok001999c {long_key}! tok00"
     assert index.sub(text) == f"a LONGER-REPLACED!! b TOK001999c {'R' * 201}! tok00"
     assert index.contains("xx" + long_key) and not index.contains("L" + "x" * 150)
+
+
+def _reference(text: str, echo: dict[str, str]) -> str:
+    """Leftmost match, longest at that position, by brute force."""
+    out, at = [], 0
+    while at < len(text):
+        found = max((key for key in echo if text.startswith(key, at)), key=len, default=None)
+        if found is None:
+            out.append(text[at])
+            at += 1
+        else:
+            out.append(echo[found])
+            at += len(found)
+    return "".join(out)
+
+
+KEYS = st.lists(st.text(alphabet="abcé😀", min_size=WIDTH, max_size=14), min_size=40, max_size=120)
+
+
+@settings(max_examples=40, deadline=None)
+@given(KEYS, st.lists(st.sampled_from(["a", "b", "é", "x", "😀", "abc"]), max_size=400))
+def test_a_long_text_is_searched_with_patterns_as_the_trie_would(
+    keys: list[str], filler: list[str]
+) -> None:
+    echo = {key: f"<{i}>" for i, key in enumerate(keys)}
+    text = "".join(f"{part}{keys[i % len(keys)]}" for i, part in enumerate(filler))
+    text = text.ljust(LONG, "x")
+    index = EchoIndex(echo)
+    assert index.sub(text) == _reference(text, echo)
+    assert index.contains(text) == (_reference(text, echo) != text)
+    data = text.encode("utf-8")
+    assert index.sub_bytes(data) == _reference(text, echo).encode("utf-8")
+
+
+def test_strings_added_between_searches_are_found_and_compiling_is_paid_for() -> None:
+    spent: list[int] = []
+    echo = {f"sec{i:04d}-Tok": f"R{i:04d}" for i in range(40)}
+    index = EchoIndex(echo, spend=spent.append)
+    text = "lorem ipsum " * 400 + "sec0007-Tok"
+    assert index.sub(text).endswith("R0007") and spent
+    for i in range(40, 200):
+        echo[f"sec{i:04d}-Tok"] = f"R{i:04d}"
+        index.add([f"sec{i:04d}-Tok"])
+        assert index.sub(text + f"sec{i:04d}-Tok").endswith(f"R0007R{i:04d}")
+
+
+def test_many_cookies_echoed_in_a_large_body_are_replaced() -> None:
+    c = Context(Policy.build(), PSEUDO)
+    values = [f"Val{i:04d}xYz{i * 7919:08d}" for i in range(40)]
+    for value in values:
+        c.secret(value, "request.cookie.c")
+    assert len(c.echo) > EXACT_ECHO
+    text = "lorem ipsum dolor sit amet " * 40_000 + values[17] + " end"
+    out = c.text(text, "response.body.text", kind=True)
+    assert out.endswith(f"{PSEUDO(values[17])} end") and values[17] not in out

@@ -6,10 +6,13 @@ import base64
 
 import orjson
 
+from shadowtape import ErrorKind, Exchange, ExchangeError, Request
+from shadowtape.sanitize import Sanitizer
 from shadowtape.sanitize.context import Context
 from shadowtape.sanitize.headers import cookies, credential, quoted_lines, sanitize, set_cookies
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy, Rules
+from shadowtape.sanitize.sanitizer import TOO_DENSE
 
 PSEUDO = Pseudonymizer(b"k")
 
@@ -185,3 +188,30 @@ def test_many_cookies_each_echoed_anywhere() -> None:
     ]
     sanitize(headers, c, "request")
     assert all(v not in headers[1][1] for v in values)
+
+
+def test_an_error_message_packed_with_quoted_secret_headers_fails_closed() -> None:
+    message = "X-Api-Key:\n" * 90_000  # no value to replace: only colons to read
+    exchange = Exchange(
+        request=Request("GET", "api.test"),
+        error=ExchangeError(ErrorKind.OTHER, message),
+    )
+    out = Sanitizer(key=b"k").sanitize(exchange)
+    assert TOO_DENSE in out.redactions
+    assert out.error is not None and "X-Api-Key" not in out.error.message
+
+
+def test_a_long_error_message_quoting_one_header_is_sanitized() -> None:
+    dump = '{"id": 1, "name": "a", "status": "b"}, ' * 2000  # 80 KB, a colon every 13 bytes
+    message = f"upstream said: {dump} Authorization: Bearer abc.def-123456\r\n"
+    c = ctx()
+    out = quoted_lines(message, c, "error.message")
+    assert out == message.replace("abc.def-123456", PSEUDO("abc.def-123456"))
+    assert c.work < 5000  # the colons of a text quoting a secret header are paid for
+
+
+def test_a_text_quoting_no_secret_header_is_not_read_colon_by_colon() -> None:
+    c = ctx()
+    text = '{"id": 1, "name": "a"}, ' * 40_000
+    assert quoted_lines(text, c, "error.message") is text
+    assert c.work < 100  # three distinct names, no colon read one by one

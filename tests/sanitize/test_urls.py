@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote
 
+from shadowtape import Exchange, Request, Response
+from shadowtape.sanitize import Sanitizer
 from shadowtape.sanitize.context import Context
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy
+from shadowtape.sanitize.sanitizer import DROPPED_FOR_DENSITY, TOO_DENSE
 from shadowtape.sanitize.urls import high_entropy, params, path, secret_param, url
 
 PSEUDO = Pseudonymizer(b"k")
@@ -124,3 +127,106 @@ def test_userinfo_is_replaced_whole() -> None:
     c = ctx()
     out = url("https://deploy-bot:s3cret-pass@git.test/repo", c, "response.header.location")
     assert out == f"https://{PSEUDO('deploy-bot')}:{PSEUDO('s3cret-pass')}@git.test/repo"
+
+
+# -- the time bound: dense texts fail closed, ordinary ones of the same size do not ------
+
+MIB = 1024 * 1024
+FORM = "application/x-www-form-urlencoded"
+
+
+def _exchange(
+    *, body: str = "", path: str = "/submit", query: str = "", link: str = ""
+) -> Exchange:
+    data = body.encode()
+    return Exchange(
+        request=Request(
+            "POST",
+            "api.test",
+            path=path,
+            query=query,
+            headers=(("Content-Type", FORM),),
+            body=data,
+            body_size=len(data),
+        ),
+        response=Response(200, "OK", headers=(("Link", link),) if link else ()),
+    )
+
+
+def _sanitize(exchange: Exchange) -> Exchange:
+    return Sanitizer(key=b"k").sanitize(exchange)
+
+
+def test_a_form_packed_with_pairs_is_dropped_as_too_dense() -> None:
+    body = "token=&" * (MIB // 7) + "password=hunter2hunter2"
+    out = _sanitize(_exchange(body=body))
+    assert out.request.body == b"" and out.request.body_truncated
+    assert out.redactions == (DROPPED_FOR_DENSITY.format("request"),)
+
+
+def test_a_large_form_of_encoded_text_is_sanitized_not_dropped() -> None:
+    prose = quote("Zoë écrit à Ünïcödé — naïve café, emoji 😀. " * (MIB // 200))
+    body = f"csrf_token=Zq9vR2xT7mPa4KwE8sLd&email=ann%40example.com&comment={prose}"
+    out = _sanitize(_exchange(body=body))
+    assert out.request.body.endswith(f"comment={prose}".encode())
+    assert b"Zq9vR2xT7mPa4KwE8sLd" not in out.request.body and b"ann%40" not in out.request.body
+    assert out.redactions == ("request.body.form.csrf_token", "request.body.form.email")
+
+
+def test_a_large_form_with_one_email_is_scanned_chunk_by_chunk_not_dropped() -> None:
+    items = "&".join(f"order%5Bitems%5D%5B%5D=sku-{i:06d}x" for i in range(20_000))
+    out = _sanitize(_exchange(body=f"{items}&to=ann%40example.com&{items}"))
+    assert b"ann%40example.com" not in out.request.body
+    assert out.request.body.startswith(items.encode())
+    assert out.redactions == ("request.body.form.to",)
+
+
+def test_an_analytics_beacon_with_many_parameters_is_sanitized() -> None:
+    query = "&".join(f"p{i}=v{i}%20x" for i in range(100)) + "&uid=ann%40example.com"
+    out = _sanitize(_exchange(query=query))
+    assert out.request.query.startswith("p0=v0%20x&p1=v1%20x")
+    assert "ann%40example.com" not in out.request.query
+    assert out.redactions == ("request.query.uid",)
+
+
+def test_a_path_packed_with_segments_fails_the_exchange_closed() -> None:
+    out = _sanitize(_exchange(path="/files/" + "</" * (MIB // 2)))
+    assert TOO_DENSE in out.redactions and not out.request.path.startswith("/files/")
+
+
+def test_a_long_ordinary_path_is_sanitized_not_failed_closed() -> None:
+    segments = "/".join(f"seg{i}" for i in range(1000))
+    out = _sanitize(_exchange(path=f"/{segments}/reset/tok9912x"))
+    pseudonym = Sanitizer(key=b"k").pseudonym("tok9912x")
+    assert out.request.path == f"/{segments}/reset/{pseudonym}"
+    assert out.redactions == ("request.path",)
+
+
+def test_a_link_header_packed_with_urls_fails_the_exchange_closed() -> None:
+    out = _sanitize(_exchange(link="<https://a.test/reset/x>; " * (MIB // 26)))
+    assert TOO_DENSE in out.redactions
+    assert out.response is not None and "reset" not in out.response.headers[0][1]
+
+
+def test_a_paginated_link_header_is_sanitized() -> None:
+    link = ", ".join(
+        f'<https://api.test/items?page={i}&access_token=tok-{i}-secret>; rel="{rel}"'
+        for i, rel in enumerate(["first", "prev", "next", "last"])
+    )
+    out = _sanitize(_exchange(link=link))
+    assert out.response is not None
+    value = out.response.headers[0][1]
+    assert "secret" not in value and value.count("<https://api.test/items?page=") == 4
+    assert out.redactions == ("response.header.link",)
+
+
+def test_high_entropy_reads_a_long_segment_without_a_step_per_character() -> None:
+    token = "Zq9vR2xT7mPa4KwE8sLd" * 200  # 4,000 characters: still judged, and quickly
+    assert high_entropy(token) and not high_entropy("a1" * 2100)  # past 4,096: not read
+
+
+def test_a_lone_surrogate_in_a_form_is_read_like_any_character() -> None:
+    c = ctx()
+    out = params("a=\udcff&password=\udcffhunter2%41", c, where)
+    assert out.startswith("a=\udcff&password=") and "hunter2" not in out
+    assert list(c.redactions) == ["request.query.password"]

@@ -142,7 +142,7 @@ class Context:
 
     def _index(self) -> EchoIndex:
         if self._echo_index is None:
-            self._echo_index = EchoIndex(self.echo)
+            self._echo_index = EchoIndex(self.echo, spend=self.spend)
         return self._echo_index
 
     def detected(self, value: str, location: str) -> str:

@@ -6,9 +6,9 @@ escaped in a page, JSON-escaped in a string, base64-encoded in a blob. ``forms``
 those forms with the matching form of the pseudonym, so an echo is replaced by the
 replacement a reader would expect in that place.
 
-``EchoIndex`` searches for all of them in one left-to-right pass, a dict look-up per
-position (see EchoIndex), so there is no cap on how many secrets one exchange may hold
-and no search costs more than a pass over its text.
+``EchoIndex`` searches for all of them at once, so there is no cap on how many secrets
+one exchange may hold: a short text in one left-to-right pass with a dict look-up per
+position, a long one (a body) with RE2 patterns of the search strings, in C.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import base64
 import bisect
 import html
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import re2
@@ -30,12 +30,31 @@ WIDTH = 6
 MAX_DEPTH = 16
 #: Base64 forms are only searched for values this long (shorter ones collide).
 BASE64_MIN = 8
+#: Texts this long or longer are searched with RE2 patterns (one C pass per pattern);
+#: shorter ones with the trie (a dict look-up per position, in Python).
+LONG = 512
+#: Search strings added since the patterns were last compiled are looked for one by
+#: one (``bytes.find``) up to this many; past it they are compiled into a pattern, and
+#: patterns of similar size are merged (each string is compiled a logarithmic number of
+#: times, and a search runs a logarithmic number of patterns).
+PENDING = 32
+#: Work units (``Context.spend``, about a microsecond each): a search string compiled
+#: into a pattern (~10 us), and an echo found in a long text and replaced (~5 us).
+COMPILE_COST = 10
+MATCH_COST = 5
+#: The trie reads about this many characters in the time one string takes to compile:
+#: a long text still goes to the trie while compiling what is new would cost more.
+CHARS_PER_COMPILE = 64
 
 
 def _options() -> re2.Options:
     options = re2.Options()
     options.log_errors = False
-    options.max_mem = 32 << 20
+    options.max_mem = 64 << 20
+    # Byte-exact: patterns are search strings' UTF-8 bytes, texts their UTF-8 bytes
+    # (or a binary body), so a match is the same as a substring match on the text.
+    options.encoding = re2.Options.Encoding.LATIN1
+    options.longest_match = True
     return options
 
 
@@ -81,27 +100,38 @@ class _Node:
 
 
 class EchoIndex:
-    """Search strings -> replacements, found in one left-to-right pass over a text.
+    """Search strings -> replacements, found all at once, leftmost and longest first.
 
-    Every search string is at least WIDTH characters long (context.ECHO_MIN), so the
-    strings form a trie with WIDTH characters per edge: each position of a text costs a
-    dict look-up, and one more per WIDTH characters of a string that starts there, up
-    to MAX_DEPTH levels; longer strings are compared whole once their first
-    WIDTH * MAX_DEPTH characters matched. Strings sharing a prefix (``tok0001``,
-    ``tok0002``...) cost no more than one. Adding a string, between searches, costs a
-    few dict inserts.
+    A short text is searched in one left-to-right pass: every search string is at least
+    WIDTH characters long (context.ECHO_MIN), so the strings form a trie with WIDTH
+    characters per edge, and each position costs a dict look-up, and one more per WIDTH
+    characters of a string that starts there, up to MAX_DEPTH levels; longer strings
+    are compared whole once their first WIDTH * MAX_DEPTH characters matched.
+
+    A long text (LONG characters or more) would cost that per character in Python, so
+    it is searched in C: the search strings are compiled into RE2 patterns in batches
+    (see PENDING), each pattern runs over the text's UTF-8 bytes, and the earliest
+    match among them wins. Compiling and each echo found are paid for with ``spend``.
+    Adding a string, between searches, costs a few dict inserts.
     """
 
-    __slots__ = ("_echo", "_root", "_short")
+    __slots__ = ("_compiled", "_echo", "_keys", "_levels", "_root", "_short", "_spend")
 
-    def __init__(self, echo: dict[str, str]) -> None:
+    def __init__(self, echo: dict[str, str], spend: Callable[[int], None] | None = None) -> None:
         self._echo = echo
         self._root = _Node()
         self._short: list[str] = []
+        #: Every search string as UTF-8 bytes, in the order added ...
+        self._keys: list[bytes] = []
+        #: ... the first ``_compiled`` of them in patterns: (first, end, pattern).
+        self._levels: list[tuple[int, int, re2._Regexp]] = []
+        self._compiled = 0
+        self._spend = spend
         self.add(echo)
 
     def add(self, keys: Iterable[str]) -> None:
         for key in keys:
+            self._keys.append(key.encode("utf-8", "surrogatepass"))
             if len(key) < WIDTH:
                 self._short.append(key)
                 continue
@@ -154,9 +184,23 @@ class EchoIndex:
     def contains(self, text: str) -> bool:
         if self._short and any(map(text.__contains__, self._short)):
             return True
+        if self._long(text):
+            data = text.encode("utf-8", "surrogatepass")
+            return self._next(data, 0, self._searchers()) is not None
         return self._find(text, 0) is not None
 
+    def _long(self, text: str) -> bool:
+        """Search ``text`` with the patterns? (Else with the trie, in Python.)"""
+        if len(text) < LONG:
+            return False
+        new = len(self._keys) - self._compiled
+        return new <= PENDING or len(text) >= new * CHARS_PER_COMPILE
+
     def sub(self, text: str) -> str:
+        if self._long(text):
+            data = text.encode("utf-8", "surrogatepass")
+            new = self._sub_data(data)
+            return text if new is data else new.decode("utf-8", "surrogatepass")
         echo = self._echo
         pieces: list[str] = []
         done = 0
@@ -175,13 +219,87 @@ class EchoIndex:
         return text
 
     def sub_bytes(self, data: bytes) -> bytes:
-        """Bytes that are not text: searched as Latin-1, each string as its UTF-8 bytes."""
-        as_latin1 = {
-            key.encode("utf-8", "surrogatepass").decode("latin-1"): value.encode(
-                "utf-8", "surrogatepass"
-            ).decode("latin-1")
-            for key, value in self._echo.items()
-        }
-        text = data.decode("latin-1")
-        new = EchoIndex(as_latin1).sub(text)
-        return data if new == text else new.encode("latin-1")
+        """Bytes that are not text: each string is searched for as its UTF-8 bytes."""
+        return self._sub_data(data)
+
+    # -- long texts ------------------------------------------------------------------
+
+    def _searchers(self) -> list[re2._Regexp | bytes]:
+        """The patterns, then the strings not compiled yet (compiling them past PENDING)."""
+        if len(self._keys) - self._compiled > PENDING:
+            self._levels.append(self._compile(self._compiled, len(self._keys)))
+            self._compiled = len(self._keys)
+            levels = self._levels
+            while len(levels) >= 2 and _size(levels[-2]) <= _size(levels[-1]):
+                first, _end, _pattern = levels[-2]
+                levels[-2:] = [self._compile(first, levels[-1][1])]
+        return [pattern for _first, _end, pattern in self._levels] + self._keys[self._compiled :]
+
+    def _compile(self, first: int, end: int) -> tuple[int, int, re2._Regexp]:
+        if self._spend is not None:
+            self._spend((end - first) * COMPILE_COST)
+        keys = dict.fromkeys(self._keys[first:end])
+        pattern = re2.compile(b"|".join(map(re2.escape, keys)), _OPTIONS)
+        return first, end, pattern
+
+    def _next(
+        self, data: bytes, pos: int, searchers: list[re2._Regexp | bytes]
+    ) -> tuple[int, int] | None:
+        """The earliest (then longest) match at or after ``pos``."""
+        best: tuple[int, int] | None = None
+        for searcher in searchers:
+            found = _search(searcher, data, pos)
+            if found is not None and (
+                best is None or found[0] < best[0] or (found[0] == best[0] and found[1] > best[1])
+            ):
+                best = found
+        return best
+
+    def _sub_data(self, data: bytes) -> bytes:
+        """``data`` with every match replaced (the same object when there is none).
+
+        Each searcher's next match is remembered and looked for again only once the
+        search has moved past its start, so each searcher reads the data about once.
+        """
+        searchers = self._searchers()
+        ahead: list[tuple[int, int] | None] = [(-1, -1)] * len(searchers)
+        pieces: list[bytes] = []
+        done = 0
+        replaced = 0
+        while True:
+            best: tuple[int, int] | None = None
+            for i, searcher in enumerate(searchers):
+                found = ahead[i]
+                if found is not None and found[0] < done:
+                    found = ahead[i] = _search(searcher, data, done)
+                if found is not None and (
+                    best is None
+                    or found[0] < best[0]
+                    or (found[0] == best[0] and found[1] > best[1])
+                ):
+                    best = found
+            if best is None:
+                break
+            start, end = best
+            key = data[start:end].decode("utf-8", "surrogatepass")
+            pieces += (data[done:start], self._echo[key].encode("utf-8", "surrogatepass"))
+            done = end
+            replaced += 1
+            if self._spend is not None and replaced % 64 == 0:
+                self._spend(64 * MATCH_COST)
+        if not pieces:
+            return data
+        pieces.append(data[done:])
+        return b"".join(pieces)
+
+
+def _size(level: tuple[int, int, re2._Regexp]) -> int:
+    return level[1] - level[0]
+
+
+def _search(searcher: re2._Regexp | bytes, data: bytes, pos: int) -> tuple[int, int] | None:
+    if isinstance(searcher, bytes):
+        at = data.find(searcher, pos)
+        return None if at < 0 else (at, at + len(searcher))
+    found = searcher.search(data, pos)
+    return None if found is None else found.span()

@@ -12,13 +12,13 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
-from urllib.parse import unquote
 
 import re2
 
 from shadowtape.sanitize import jsonbody, urls
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.detectors import SPACE, fullmatch_str
+from shadowtape.sanitize.percent import unquote
 
 Pairs = list[tuple[str, str]]
 
@@ -48,13 +48,25 @@ _URL_HEADERS = frozenset({"location", "content-location", "referer", "origin"})
 #: Headers that hold URLs among other things: ``Link: <url>; rel=next``, ``Refresh: 0;
 #: url=...``. Each URL in them is parsed like a Location.
 _URL_LIST_HEADERS = frozenset({"link", "refresh"})
-_LINK_URL = re2.compile(r"<([^<>]*)>")
-_REFRESH_URL = re2.compile(r"(?i:url)[ \t]*=[ \t]*['\"]?([^'\"\s;]+)")
+#: Python's re, so each URL costs no Python step to find (and a lone surrogate is text
+#: like any other): from a "<", the class stops at the next "<" or ">", and after a
+#: "url" each run is read once, so no character is read by more than one attempt.
+_LINK_URL = re.compile(r"<([^<>]*)>")
+_REFRESH_URL = re.compile(r"(?i:url)[ \t]*=[ \t]*['\"]?([^'\"\s;]+)")
 #: Header kinds whose value is a credential when quoted in a text (an error message).
 _SECRET_KINDS = frozenset({"secret", "cookie", "set-cookie"})
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+_NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
 #: The longest header name quoted_lines reads back from a colon.
 _NAME_REACH = 64
+#: Header names before colons, read from the reversed text: from each colon, at most
+#: _NAME_REACH name characters (one bounded run; a colon is the literal it starts with).
+_REVERSED_NAME = re.compile(rf":([{_NAME_CHARS.replace('-', '')}\-]{{1,{_NAME_REACH}}})")
+_BLANKS = re.compile(r"[ \t]*")
+#: Work units (``Context.spend``, about a microsecond each): a distinct header name
+#: quoted in a text, matched against the header rules (~3 us), and each colon after a
+#: secret header's name, read back to the start of the name (~2 us).
+QUOTED_NAME_COST = 3
+COLON_COST = 2
 #: A quoted header value ends at a line end, a quote or a backslash (``\r\n`` in a repr).
 _STOP_CHARS = "\r\n'\"\\"
 _BASE64 = re2.compile(r"[A-Za-z0-9+/]+={0,2}|[A-Za-z0-9\-_]+={0,2}")
@@ -103,6 +115,11 @@ def free_text(headers: Pairs, indexes: list[int], ctx: Context, side: str) -> No
         if not allowed:
             value = _special(lowered, value, ctx, where)
         is_url = lowered in _URL_HEADERS and not allowed
+        if is_url and ("%" in value or "+" in value):  # its scope has the decoded forms
+            new = urls.url(value, ctx, where, scope=urls.scope_of(value, ctx, fields=True))
+            if new != headers[i][1]:
+                headers[i] = (name, new)
+            continue
         # The common case, inlined: most values were seen before and hold nothing.
         found, named = static_scope(value)
         has_echo = any_echo and ctx.has_echo(value)
@@ -113,11 +130,7 @@ def free_text(headers: Pairs, indexes: list[int], ctx: Context, side: str) -> No
                 headers[i] = (name, value)
             continue
         if is_url:
-            encoded = "%" in value or "+" in value or "@" in value
-            scope = Scope(found, has_echo, named)
-            if encoded:
-                scope = urls.scope_of(value, ctx, fields=True)
-            new = urls.url(value, ctx, where, scope=scope)
+            new = urls.url(value, ctx, where, scope=Scope(found, has_echo, named))
         elif found or has_echo or (named and "=" in value):
             new = ctx.text(value, where, fields="=" in value, scope=Scope(found, has_echo, named))
         else:
@@ -130,13 +143,26 @@ def _special(lowered: str, value: str, ctx: Context, where: str) -> str:
     """Formats inside a header value: URL lists, subprotocols, base64-encoded JSON."""
     if lowered in _URL_LIST_HEADERS:
         pattern = _LINK_URL if lowered == "link" else _REFRESH_URL
-        return _sub_group(pattern, value, lambda url: urls.url(url, ctx, where))
+        # Each URL paid for before any is read, and one scope for all (the first needs it).
+        if lowered == "link":
+            found = min(value.count("<"), value.count(">"))
+        else:
+            found = min(value.lower().count("url"), value.count("="))
+        ctx.spend(found * urls.URL_COST)
+        scopes: list[Scope] = []
+
+        def change(url: str) -> str:
+            if not scopes:
+                scopes.append(urls.scope_of(value, ctx))
+            return urls.url(url, ctx, where, scope=scopes[0])
+
+        return _sub_group(pattern, value, change)
     if lowered == "sec-websocket-protocol":
         return _subprotocols(value, ctx, where)
     return _base64_json(value, ctx, where)
 
 
-def _sub_group(pattern: re2._Regexp, value: str, change: Callable[[str], str]) -> str:
+def _sub_group(pattern: re.Pattern[str], value: str, change: Callable[[str], str]) -> str:
     pieces: list[str] = []
     done = 0
     for found in pattern.finditer(value):
@@ -197,44 +223,63 @@ def _base64_json(value: str, ctx: Context, where: str) -> str:
 def quoted_lines(text: str, ctx: Context, location: str) -> str:
     """``Authorization: Bearer x`` quoted in a text (an error message): the value replaced.
 
-    Each colon is read back to the start of its header name (at most _NAME_REACH
-    characters), and a replaced value is not read again, so a text costs one pass.
+    The header names before every colon are found in C (on the reversed text) and
+    matched once each; then only the colons after a secret header's name are read, each
+    back to the start of its name (at most _NAME_REACH characters), and a replaced value
+    is not read again, so a text costs one pass.
     """
     if ":" not in text:
         return text
     kind_of = ctx.policy.header_kind
+    names = set(_REVERSED_NAME.findall(text[::-1]))
+    ctx.spend(len(names) * QUOTED_NAME_COST)
+    secret = sorted(
+        {found for name in names for found in _secret_names(name[::-1], kind_of)},
+        key=len,
+        reverse=True,
+    )
+    if not secret:
+        return text
     stops = _Stops(text)
     pieces: list[str] = []
     done = 0
-    colon = text.find(":")
-    while colon >= 0:
-        start = colon
-        while start > 0 and colon - start < _NAME_REACH and text[start - 1] in _NAME_CHARS:
-            start -= 1
+    pattern = re.compile("|".join(re.escape(f"{name}:") for name in secret))
+    at = 0
+    while (found := pattern.search(text, at)) is not None:
+        colon = found.end() - 1
+        at = colon + 1  # the next search starts here, or past the value replaced below
+        ctx.spend(COLON_COST)
+        before = text[max(0, colon - _NAME_REACH) : colon]
+        start = colon - (len(before) - len(before.rstrip(_NAME_CHARS)))
         if start < colon and text[start] in "nrt" and text[start - 1 : start] == "\\":
             start += 1  # "\r\nCookie:" in a repr: the n belongs to the escape
         name = text[start:colon]
-        if name:
-            kind = kind_of(name)
-            if kind in _SECRET_KINDS:
-                value_start = colon + 1
-                while value_start < len(text) and text[value_start] in " \t":
-                    value_start += 1
-                end = stops.end(value_start)
-                value = text[value_start:end].rstrip()
-                if value:
-                    end = value_start + len(value)
-                    new = _header_value(kind, f"{location}.header.{name.lower()}", value, ctx)
-                    pieces += (text[done:value_start], new)
-                    done = end
-                    colon = text.find(":", end)
-                    continue
-        colon = text.find(":", colon + 1)
+        kind = kind_of(name) if name else "other"
+        if kind not in _SECRET_KINDS:
+            continue
+        blanks = _BLANKS.match(text, colon + 1)
+        value_start = blanks.end() if blanks else colon + 1
+        end = stops.end(value_start)
+        value = text[value_start:end].rstrip()
+        if value:
+            end = value_start + len(value)
+            new = _header_value(kind, f"{location}.header.{name.lower()}", value, ctx)
+            pieces += (text[done:value_start], new)
+            done = at = end
     if not pieces:
         return text
     pieces.append(text[done:])
     ctx.record(location)
     return "".join(pieces)
+
+
+def _secret_names(name: str, kind_of: Callable[[str], str]) -> list[str]:
+    """The secret header names a name read back from a colon may be: itself, or itself
+    without a first n, r or t (the end of a ``\\n`` escape)."""
+    out = [name] if kind_of(name) in _SECRET_KINDS else []
+    if len(name) > 1 and name[0] in "nrt" and kind_of(name[1:]) in _SECRET_KINDS:
+        out.append(name[1:])
+    return out
 
 
 class _Stops:

@@ -3,20 +3,31 @@
 Pairs are split by hand rather than with ``parse_qsl``, so that a pair nothing was found
 in is kept byte for byte (same encoding, same order, same repeats). Values are scanned
 both as they are and percent-decoded, because a secret is as often encoded as not.
+
+Pairs, path segments and matrix parameters are looked at one by one in Python, so each
+spends its cost (``Context.spend``) before the loop, and a pair scanned by the detectors
+more as it is: a URL or form packed with thousands of them per kilobyte fails closed (a
+form body is dropped as too dense to scan) instead of costing a second. A text with no
+secret-looking name and nothing the detectors find is not split at all; a large form is
+scoped in chunks, so only the pairs near what was found are scanned one by one.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
+import re
+from collections import Counter
 from collections.abc import Callable
-from itertools import pairwise
-from urllib.parse import unquote, unquote_plus
+from functools import lru_cache
+from itertools import accumulate, repeat
+from operator import itemgetter
 
 import re2
 
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.names import normalise, words
-from shadowtape.sanitize.percent import quote, quote_plus
+from shadowtape.sanitize.percent import quote, quote_plus, unquote
 
 #: Characters left unencoded when a replaced value is written back into a URL.
 _SAFE = "@:!$'()*,-._~"
@@ -52,22 +63,66 @@ ENTROPY_MIN_SWITCHES = 0.3
 ENTROPY_MIN_BITS = 3.5
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~+=/")
 _HEX = frozenset("0123456789abcdefABCDEF-")
-_SEPARATOR = re2.compile(r"[\-_.~+=/]")
+#: One character class, no nesting: linear in Python's ``re`` (C, no call per match).
+_SEPARATOR = re.compile(r"[\-_.~+=/]")
+#: Token characters -> their class (digit, upper, lower); separators are dropped.
+_CLASS_OF = str.maketrans(
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    "0" * 10 + "1" * 26 + "2" * 26,
+    "-_.~+=/",
+)
+_SWITCHES = ("01", "02", "10", "12", "20", "21")
 #: Percent-decoding is repeated at most this many times (a value URL-encoded twice).
 MAX_DECODE = 3
+#: Names longer than this are matched by their last this many characters (the words
+#: that end a name decide; matchers cache names by value).
+_NAME_REACH = 256
+#: A percent escape of a letter or digit: decoded, it could complete a word in a name.
+_WORD_ESCAPE = re.compile(rb"%(?:3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa])")
+#: A word each URL_SECRET_PARAMS name holds (lower-cased), for a whole-text pre-check.
+_PARAM_HINTS = tuple(sorted({max(words(p), key=len) for p in URL_SECRET_PARAMS}))
+
+#: Work units (``Context.spend``, about a microsecond each) for what is looked at one by
+#: one in Python, measured on the adversarial cases (tests/sanitize/adversarial.py):
+#: a query or form pair whose name is read (split, a dict look-up: ~0.3 us) ...
+PAIRS_PER_UNIT = 2
+#: ... a distinct pair name, told apart from the rest in one pass (~0.5 us) ...
+NAMES_PER_UNIT = 2
+#: ... a name holding a word secret names hold, decoded and matched (~5 us) ...
+NAME_COST = 5
+#: ... a pair, path segment or matrix parameter scanned by the detectors (~25 us) ...
+SCAN_COST = 25
+#: ... a path segment read for trigger words and tokens (~2 us) ...
+SEGMENT_COST = 2
+#: ... a URL inside a header value (``Link: <url>``; parsed: ~10 us) ...
+URL_COST = 10
+#: ... and the scope of a chunk of CHUNK pairs (a call per detector; their passes over
+#: the chunk are C, as over the whole text before).
+CHUNK_COST = 50
+#: Past this many pairs, a text with something to scan is scoped chunk by chunk, so
+#: that a large form with one e-mail address in it is not scanned pair by pair.
+CHUNK = 256
 
 
-def scope_of(text: str, ctx: Context, *, fields: bool = False) -> Scope:
-    """The scope of a URL part, percent-decoded forms included (up to MAX_DECODE times)."""
-    if "%" in text or "+" in text:
-        layers = [text]
-        for _ in range(MAX_DECODE):
-            decoded = unquote_plus(layers[-1])
-            if decoded == layers[-1]:
-                break
-            layers.append(decoded)
-        text = "\n".join(layers)
-    return ctx.scope(text, fields=fields)
+def scope_of(text: str, ctx: Context, *, fields: bool = False, plus: bool = True) -> Scope:
+    """The scope of a URL part, percent-decoded forms included (up to MAX_DECODE times).
+
+    ``plus=False`` for a path, where ``+`` is not a space.
+    """
+    return ctx.scope(_layers(text, plus), fields=fields)
+
+
+def _layers(text: str, plus: bool) -> str:
+    """``text`` and each of its percent-decoded forms, one per line."""
+    if "%" not in text and not (plus and "+" in text):
+        return text
+    layers = [text]
+    for _ in range(MAX_DECODE):
+        decoded = unquote(layers[-1], plus=plus)
+        if decoded == layers[-1]:
+            break
+        layers.append(decoded)
+    return "\n".join(layers)
 
 
 def secret_param(name: str) -> bool:
@@ -83,25 +138,78 @@ def params(
     plus: bool = True,
     scope: Scope | None = None,
     depth: int = 1,
+    sep: str = "&",
+    scanned: bool = False,
 ) -> str:
     """A query string or form body: secret-named values replaced, the rest scanned.
 
     ``depth``: how many times the text was percent-decoded already (see component).
+    ``sep``: what separates pairs (``;`` for a path segment's matrix parameters).
+    ``scanned``: the text as it is was scanned whole already (a decoded value).
     """
     if not text:
         return text
-    policy = ctx.policy
     if scope is None:
-        scope = scope_of(text, ctx, fields=True)
+        scope = scope_of(text, ctx, fields=True, plus=plus)
     scan = not scope.empty
-    pairs = text.split("&")
+    if not scan and not _may_name_secret(text, ctx, plus):
+        return text
+    count = text.count(sep) + 1
+    if scan and count > CHUNK:
+        return _params_by_chunk(
+            text, ctx, location, plus=plus, depth=depth, sep=sep, scanned=scanned
+        )
+    ctx.spend(count // PAIRS_PER_UNIT)  # and each pair scanned, as it is (see _pairs)
+    pairs = text.split(sep)
+    changed = _pairs(pairs, ctx, location, plus=plus, scope=scope, depth=depth, scanned=scanned)
+    return sep.join(pairs) if changed else text
+
+
+def _params_by_chunk(
+    text: str,
+    ctx: Context,
+    location: Callable[[str], str],
+    *,
+    plus: bool,
+    depth: int,
+    sep: str,
+    scanned: bool,
+) -> str:
+    """Many pairs with something to scan somewhere: each CHUNK of pairs gets its own
+    scope, and only the pairs of a chunk where something was found are scanned."""
+    pairs = text.split(sep)
+    ctx.spend(len(pairs) // PAIRS_PER_UNIT + (len(pairs) // CHUNK + 1) * CHUNK_COST)
     changed = False
+    for first in range(0, len(pairs), CHUNK):
+        chunk = pairs[first : first + CHUNK]
+        scope = scope_of(sep.join(chunk), ctx, fields=True, plus=plus)
+        if _pairs(chunk, ctx, location, plus=plus, scope=scope, depth=depth, scanned=scanned):
+            pairs[first : first + CHUNK] = chunk
+            changed = True
+    return sep.join(pairs) if changed else text
+
+
+def _pairs(
+    pairs: list[str],
+    ctx: Context,
+    location: Callable[[str], str],
+    *,
+    plus: bool,
+    scope: Scope,
+    depth: int,
+    scanned: bool = False,
+) -> bool:
+    """Replace secret-named values in ``pairs`` and scan the rest (in place): changed?"""
+    scan = not scope.empty
+    changed = False
+    verdicts = _verdicts(pairs, ctx, plus)
     for i, pair in enumerate(pairs):
         raw_name, eq, raw_value = pair.partition("=")
-        name = _decode(raw_name, plus)
-        if policy.allowed_field.matches(name):
+        verdict = verdicts[raw_name]
+        if verdict is _ALLOWED or not (scan or (eq and verdict is _SECRET)):
             continue
-        if eq and (policy.secret_field.matches(name) or secret_param(name)):
+        name = _decode(raw_name, plus)
+        if eq and verdict is _SECRET:
             if not raw_value:
                 continue
             value = _decode(raw_value, plus)
@@ -110,17 +218,92 @@ def params(
                 pairs[i] = f"{raw_name}={_encode(new, plus)}"
                 changed = True
             continue
-        if not scan:
-            continue
+        ctx.spend(SCAN_COST)
         where = location(name)
-        new_name = component(raw_name, ctx, where, plus=plus, scope=scope, depth=depth)
+        new_name = component(
+            raw_name, ctx, where, plus=plus, scope=scope, depth=depth, scanned=scanned
+        )
         new_value = (
-            component(raw_value, ctx, where, plus=plus, scope=scope, depth=depth) if eq else ""
+            component(raw_value, ctx, where, plus=plus, scope=scope, depth=depth, scanned=scanned)
+            if eq
+            else ""
         )
         if new_name != raw_name or new_value != raw_value:
             pairs[i] = f"{new_name}{eq}{new_value}"
             changed = True
-    return "&".join(pairs) if changed else text
+    return changed
+
+
+def _verdicts(pairs: list[str], ctx: Context, plus: bool) -> dict[str, str]:
+    """Each distinct raw name of ``pairs`` -> allowed, secret or other.
+
+    Names holding none of the words a secret name needs are told apart all at once:
+    one RE2 pass over the names joined, and only a name a word was found in is decoded
+    and matched against the rules. That holds for the decoded name too unless an escape
+    decodes to a letter or digit (then every name with an escape is matched one by one).
+    """
+    raws = list(dict.fromkeys(map(itemgetter(0), map(str.partition, pairs, repeat("=")))))
+    ctx.spend(len(raws) // NAMES_PER_UNIT)
+    verdicts = dict.fromkeys(raws, _OTHER)
+    policy = ctx.policy
+    hints = _hints(policy.secret_field.hints)
+    encoded = [raw.encode("utf-8", "surrogatepass") for raw in raws]
+    joined = b"\n".join(encoded)
+    if hints is None or policy.allowed_field or _WORD_ESCAPE.search(joined) is not None:
+        for raw in raws:
+            verdicts[raw] = _name(raw, ctx, plus)
+        return verdicts
+    ends = list(accumulate(len(raw) + 1 for raw in encoded))  # just past each "\n"
+    at = 0
+    while (found := hints.search(joined, at)) is not None:
+        index = bisect.bisect_right(ends, found.start())
+        verdicts[raws[index]] = _name(raws[index], ctx, plus)
+        at = ends[index]  # the next name
+    return verdicts
+
+
+_ALLOWED = "allowed"
+_SECRET = "secret"
+_OTHER = "other"
+
+
+def _name(raw: str, ctx: Context, plus: bool) -> str:
+    """Is a pair's name (decoded) allowed, secret or neither?"""
+    ctx.spend(NAME_COST)
+    name = _decode(raw, plus)
+    key = name if len(name) <= _NAME_REACH else name[-_NAME_REACH:]
+    policy = ctx.policy
+    if policy.allowed_field and policy.allowed_field.matches(key):
+        return _ALLOWED
+    if policy.secret_field.matches(key) or secret_param(key):
+        return _SECRET
+    return _OTHER
+
+
+def _may_name_secret(text: str, ctx: Context, plus: bool) -> bool:
+    """Could a name in ``text`` (as sent or decoded once) be secret? Never misses one."""
+    hints = _hints(ctx.policy.secret_field.hints)
+    if hints is None:
+        return True
+    if hints.search(text.encode("utf-8", "surrogatepass")) is not None:
+        return True
+    decoded = _decode(text, plus)
+    return (
+        decoded is not text and hints.search(decoded.encode("utf-8", "surrogatepass")) is not None
+    )
+
+
+@lru_cache(maxsize=8)
+def _hints(field_hints: tuple[str, ...] | None) -> re2._Regexp | None:
+    """One case-insensitive RE2 pass for every word a secret name must hold (None:
+    any name may be secret)."""
+    if field_hints is None:
+        return None
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False
+    words = sorted({*field_hints, *_PARAM_HINTS})
+    return re2.compile("|".join(map(re2.escape, words)), options)
 
 
 def path(text: str, ctx: Context, location: str, *, scope: Scope | None = None) -> str:
@@ -133,7 +316,8 @@ def path(text: str, ctx: Context, location: str, *, scope: Scope | None = None) 
     if not text:
         return text
     if scope is None:
-        scope = scope_of(text, ctx)
+        scope = scope_of(text, ctx, plus=False)
+    ctx.spend((text.count("/") + 1) * (SCAN_COST if not scope.empty else SEGMENT_COST))
     segments = text.split("/")
     changed = False
     after_trigger = False
@@ -154,14 +338,20 @@ def path(text: str, ctx: Context, location: str, *, scope: Scope | None = None) 
             word in PATH_TRIGGERS for word in words(decoded)
         )
         if semi:
-            new += ";" + ";".join(
-                params(p, ctx, lambda _name: location, plus=False, scope=scope)
-                for p in matrix.split(";")
-            )
+            new += ";" + _matrix(matrix, ctx, location, scope)
         if new != segment:
             segments[i] = new
             changed = True
     return "/".join(segments) if changed else text
+
+
+def _matrix(matrix: str, ctx: Context, location: str, scope: Scope) -> str:
+    """``;a=1;b=2`` after a segment: each parameter read like a query string."""
+    if "&" not in matrix:  # one pair per parameter: read them all at once
+        return params(matrix, ctx, lambda _name: location, plus=False, scope=scope, sep=";")
+    items = matrix.split(";")
+    ctx.spend(len(items) * SCAN_COST)
+    return ";".join(params(p, ctx, lambda _name: location, plus=False, scope=scope) for p in items)
 
 
 def _plain_word(segment: str) -> bool:
@@ -176,28 +366,27 @@ def high_entropy(segment: str) -> bool:
     Tokens (base62 or base64url, 20 characters or more) hold digits, switch between upper
     case, lower case and digits often and spread over many characters; slugs (mostly
     words between separators) and camel-case names do not; UUIDs and other hex ids
-    (resource ids far more often than secrets) are left alone, as are numbers.
+    (resource ids far more often than secrets) are left alone, as are numbers. Every
+    test is a whole-string operation in C: a segment costs no Python step per character.
     """
     stem, dot, extension = segment.rpartition(".")
     if dot and 0 < len(extension) <= 5 and extension.isalnum() and extension.islower():
         segment = stem  # a file name: "<content hash>.js"
     if len(segment) < ENTROPY_MIN_LENGTH or len(segment) > 4096:
         return False
-    if not set(segment) <= _TOKEN_CHARS or set(segment) <= _HEX:
+    chars = set(segment)
+    if not chars <= _TOKEN_CHARS or chars <= _HEX:
         return False
     if _slug(segment):
         return False
-    classes = [k for k in map(_class, segment) if k != 3]
-    if 0 not in classes or len(set(classes)) < 2:  # camelCase names have no digits
+    classes = segment.translate(_CLASS_OF)  # "0" digit, "1" upper, "2" lower
+    if "0" not in classes or len(set(classes)) < 2:  # camelCase names have no digits
         return False
-    switches = sum(a != b for a, b in pairwise(classes))
+    switches = sum(map(classes.count, _SWITCHES))
     if switches < ENTROPY_MIN_SWITCHES * (len(classes) - 1):
         return False
-    counts: dict[str, int] = {}
-    for char in segment:
-        counts[char] = counts.get(char, 0) + 1
     size = len(segment)
-    bits = -sum(n / size * math.log2(n / size) for n in counts.values())
+    bits = -sum(n / size * math.log2(n / size) for n in Counter(segment).values())
     return bits >= ENTROPY_MIN_BITS
 
 
@@ -209,20 +398,11 @@ def _slug(segment: str) -> bool:
     return sum(p.isalpha() for p in parts) * 3 >= len(parts) * 2
 
 
-def _class(char: str) -> int:
-    if char.isdigit():
-        return 0
-    if char.isupper():
-        return 1
-    if char.islower():
-        return 2
-    return 3
-
-
 def _cookieless(raw: str, ctx: Context, location: str) -> str:
     """``(S(id))`` or ``(S(id)F(ticket))``: each inner value replaced, the letters kept."""
     decoded = _decode(raw, False)
     inner = decoded[1:-1]
+    ctx.spend(inner.count("(") * SEGMENT_COST)
     pieces = []
     at = 0
     while at < len(inner):
@@ -276,15 +456,17 @@ def component(
     plus: bool,
     scope: Scope | None = None,
     depth: int = 1,
+    scanned: bool = False,
 ) -> str:
     """One percent-encoded component: scanned as is, then decoded if it is encoded.
 
     A decoded value that is still encoded (URL-encoded twice) is decoded again, up to
-    MAX_DECODE times; a change at any depth is encoded back as many times.
+    MAX_DECODE times; a change at any depth is encoded back as many times. ``scanned``:
+    the text as it is was scanned already (it is a decoded value, or part of one).
     """
     if not raw:
         return raw
-    out = ctx.text(raw, location, scope=scope)
+    out = raw if scanned else ctx.text(raw, location, scope=scope)
     if "%" in out or (plus and "+" in out):
         decoded = _decode(out, plus)
         if decoded != out:
@@ -303,16 +485,13 @@ def _inner_url(text: str, ctx: Context, location: str, scope: Scope | None, dept
         head, question, query = text.partition("?")
         if not question:
             head, query = "", text
-        return (
-            head + question + params(query, ctx, lambda _name: location, scope=scope, depth=depth)
-        )
-    return component(text, ctx, location, plus=False, scope=scope, depth=depth)
+        inner = params(query, ctx, lambda _name: location, scope=scope, depth=depth, scanned=True)
+        return head + question + inner
+    return component(text, ctx, location, plus=False, scope=scope, depth=depth, scanned=True)
 
 
 def _decode(raw: str, plus: bool) -> str:
-    if "%" not in raw and not (plus and "+" in raw):
-        return raw
-    return unquote_plus(raw) if plus else unquote(raw)
+    return unquote(raw, plus=plus)
 
 
 def _encode(value: str, plus: bool) -> str:
