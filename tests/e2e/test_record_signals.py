@@ -68,7 +68,11 @@ def test_sigterm_under_load_loses_no_answered_exchange(tmp_path: Path) -> None:
         proxy(upstream.url, tapes, options={"shadowtape_roll_age": 600}) as p,
     ):
         load = Load(p)
-        time.sleep(1.5)
+        # Until the load has got going (slow to start on a busy host), then a little more.
+        deadline = time.monotonic() + 30
+        while len(load.answered) <= 20 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
         signalled = time.monotonic()
         p.proc.send_signal(signal.SIGTERM)
         assert p.proc.wait(40) == 0
