@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import msgpack  # type: ignore[import-untyped]
 
 from shadowtape.sanitize.bodies import sanitize_body
@@ -34,3 +36,12 @@ def test_what_json_cannot_hold_is_scanned_as_bytes() -> None:
     assert sanitize_msgpack(body, _ctx(), "request.body") is None
     out = sanitize_body(body, "application/x-msgpack", _ctx(), "request.body")
     assert key.encode() not in out and len(out) == len(body)
+
+
+def test_values_json_cannot_write_are_kept_when_a_secret_is_replaced() -> None:
+    # The document is walked as decoded, not written as JSON and read back: NaN stays
+    # NaN (JSON would make it null) and the largest unsigned integer keeps every digit.
+    body = msgpack.packb({"password": "hunter22", "ratio": float("nan"), "id": 2**64 - 1})
+    doc = msgpack.unpackb(sanitize_msgpack(body, _ctx(), "request.body"))
+    assert doc["password"] != "hunter22"
+    assert math.isnan(doc["ratio"]) and doc["id"] == 2**64 - 1

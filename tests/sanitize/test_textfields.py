@@ -71,6 +71,18 @@ def test_a_value_that_starts_like_a_number_is_replaced_whole(key: bytes) -> None
     assert list(c.redactions) == ["request.body.text:field"]
 
 
+@pytest.mark.parametrize("end", ["", "\x0b", " \u3000", "\x85 "])
+def test_a_line_value_ends_before_its_trailing_blanks(end: str) -> None:
+    """Blanks after a line's value are not part of it; other whitespace is."""
+    c = Context(Policy.build(), PSEUDO)
+    text = f"password: hunter22{end}" + " \t" * 5000 + "\nuser: ann\n"
+    out = scan_fields(text, c, "request.body.text", kind=True)
+    value_end = len("password: hunter22" + end.rstrip(" "))
+    assert "hunter22" not in out
+    assert out[value_end:] == text[value_end:]
+    assert out[value_end - 1] not in " \t"
+
+
 def test_code_is_not_mistaken_for_fields() -> None:
     text = 'if (document.cookie == "") {}; var o = {cookieName: "sid", token_type: "Bearer"};'
     c = Context(Policy.build(), PSEUDO)

@@ -38,7 +38,8 @@ MAX_STRINGIFIED = 8
 def sanitize_json(text: str, ctx: Context, base: str) -> str | None:
     """The sanitized document, ``text`` itself if nothing changed, None if not JSON."""
     scope = ctx.scope(text)
-    if not _needs_walk(text, ctx, scope):
+    hidden = _Hidden(text)
+    if not _needs_walk(text, ctx, scope, hidden):
         return text
     # orjson reads integers beyond 64 bits as floats (losing digits) and rejects NaN: the
     # standard library reads both exactly, so it takes those documents.
@@ -53,23 +54,44 @@ def sanitize_json(text: str, ctx: Context, base: str) -> str | None:
             return None
     except (ValueError, RecursionError):
         return None
-    if _escapes_hide(text):
-        scope = Scope(ctx.policy.detectors, bool(ctx.echo), True)
-    before = ctx.replaced
-    try:
-        new = _Walker(ctx, base, scope).walk(data, False)
-    except RecursionError:
-        return None
-    if ctx.replaced == before:
+    new = _walked(data, ctx, base, scope, hidden())
+    if new is data:
         return text
+    if new is None:
+        return None
     indent = "\n " in text
     if big_numbers:
         return json.dumps(new, ensure_ascii=False, indent=2 if indent else None)
     return orjson.dumps(new, option=orjson.OPT_INDENT_2 if indent else 0).decode()
 
 
-def _needs_walk(text: str, ctx: Context, scope: Scope) -> bool:
-    if scope.detectors or scope.echo or ctx.policy.secret_paths or _escapes_hide(text):
+def sanitize_document(data: JsonValue, text: str, ctx: Context, base: str) -> JsonValue | None:
+    """``data`` (what ``text``, its JSON, reads as) sanitized: ``data`` itself when nothing
+    changed, None when too deep to walk. For a document decoded from another format
+    (MessagePack), which need not be written as JSON and read back."""
+    scope = ctx.scope(text)
+    hidden = _Hidden(text)
+    if not _needs_walk(text, ctx, scope, hidden):
+        return data
+    return _walked(data, ctx, base, scope, hidden())
+
+
+def _walked(
+    data: JsonValue, ctx: Context, base: str, scope: Scope, hidden: bool
+) -> JsonValue | None:
+    """The walked document, ``data`` itself when nothing was replaced, None if too deep."""
+    if hidden:
+        scope = Scope(ctx.policy.detectors, bool(ctx.echo), True)
+    before = ctx.replaced
+    try:
+        new = _Walker(ctx, base, scope).walk(data, False)
+    except RecursionError:
+        return None
+    return data if ctx.replaced == before else new
+
+
+def _needs_walk(text: str, ctx: Context, scope: Scope, hidden: _Hidden) -> bool:
+    if scope.detectors or scope.echo or ctx.policy.secret_paths or hidden():
         return True
     if not scope.fields:
         return False
@@ -79,6 +101,25 @@ def _needs_walk(text: str, ctx: Context, scope: Scope) -> bool:
     if "alue" in text or "ALUE" in text or '"variables"' in text or '\\"' in text:
         return True
     return ctx.policy.json_keys_may_match(text)
+
+
+class _Hidden:
+    """Can JSON escapes hide a secret from a scan of the raw text? Then scan every string.
+
+    Searched once, when first asked (a text of escaped tabs is a backslash every other
+    character: a megabyte of them is a few milliseconds).
+    """
+
+    __slots__ = ("_found", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._found: bool | None = None
+
+    def __call__(self) -> bool:
+        if self._found is None:
+            self._found = _escapes_hide(self._text)
+        return self._found
 
 
 def _escapes_hide(text: str) -> bool:

@@ -1,9 +1,10 @@
 """MessagePack bodies, sanitized like the JSON they map to.
 
-A document whose keys are all strings and whose values JSON can hold is converted to
-JSON, walked by jsonbody (the same field names, paths and detectors), and packed again
-only when something changed. A document JSON cannot hold (binary values, integer keys,
-extension types) is not converted: the caller scans its bytes instead (binary.py).
+A document whose keys are all strings and whose values JSON can hold is written as JSON
+for jsonbody's checks of the raw text, then walked by jsonbody as decoded (the same field
+names, paths and detectors; not read back from the JSON), and packed again only when
+something changed. A document JSON cannot hold (binary values, integer keys, extension
+types) is not converted: the caller scans its bytes instead (binary.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import msgpack  # type: ignore[import-untyped]
 import orjson
 
 from shadowtape.sanitize.context import Context
-from shadowtape.sanitize.jsonbody import sanitize_json
+from shadowtape.sanitize.jsonbody import sanitize_document
 
 MSGPACK_TYPES = frozenset(
     {"application/msgpack", "application/x-msgpack", "application/vnd.msgpack"}
@@ -26,8 +27,8 @@ def sanitize_msgpack(body: bytes, ctx: Context, base: str) -> bytes | None:
         text = orjson.dumps(document).decode()
     except (ValueError, TypeError, RecursionError, msgpack.UnpackException):
         return None  # orjson.JSONEncodeError and msgpack's ExtraData are ValueErrors
-    out = sanitize_json(text, ctx, base)
-    if out is None or out is text or out == text:
+    out = sanitize_document(document, text, ctx, base)
+    if out is None or out is document:
         return body
-    packed: bytes = msgpack.packb(orjson.loads(out), use_bin_type=True)
+    packed: bytes = msgpack.packb(out, use_bin_type=True)
     return packed
