@@ -29,7 +29,8 @@ def _repeat(unit: str, size: int) -> str:
 
 
 def _pad(head: str, pad: str, size: int, tail: str = "") -> str:
-    return head + pad * max(0, size - len(head) - len(tail)) + tail
+    """``head``, then ``pad`` repeated, then ``tail``: ``size`` characters in all."""
+    return head + _repeat(pad, max(0, size - len(head) - len(tail))) + tail
 
 
 def _nested_url(size: int) -> str:
