@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import html
 import json
+from urllib.parse import quote
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shadowtape.sanitize.context import EXACT_ECHO, Context
-from shadowtape.sanitize.echoindex import LONG, WIDTH, EchoIndex, forms
+from shadowtape.sanitize.echoindex import FORMS_REACH, LONG, WIDTH, EchoIndex, forms
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy
 
@@ -33,6 +34,17 @@ def test_forms_cover_url_html_json_and_base64() -> None:
         assert form in found, form
     assert found[b64] == base64.b64encode(out.encode()).decode()
     assert found[html.escape(value)] == html.escape(out)
+
+
+def test_a_long_value_keeps_its_encoded_forms_and_a_huge_one_is_searched_as_is() -> None:
+    saml = base64.b64encode(b"<samlp:Response>" * 2000).decode()  # 42 KB, with "+/="
+    assert len(saml) < FORMS_REACH and len(forms(saml, "x")) > 2
+    assert dict(forms(saml, "x"))[quote(saml, safe="")] == quote("x")
+    huge = "x&y " * (FORMS_REACH // 2)
+    assert forms(huge, "out") == ((huge, "out"),)
+    c = Context(Policy.build(), PSEUDO)
+    out = c.secret(huge, "request.header.x-api-key")
+    assert c.text(f"echo: {huge}.", "response.body") == f"echo: {out}."
 
 
 def test_an_echo_in_each_encoding_is_replaced() -> None:

@@ -189,6 +189,38 @@ def test_an_analytics_beacon_with_many_parameters_is_sanitized() -> None:
     assert out.redactions == ("request.query.uid",)
 
 
+def test_a_form_encoded_three_times_over_is_dropped_as_too_dense() -> None:
+    value = "password=a@b.example&token=eyJhbGciOi.eyJzdWIi.x"
+    for _ in range(3):
+        value = quote(value, safe="")
+    out = _sanitize(_exchange(body=f"note={value}&" * (MIB // (len(value) + 6))))
+    assert out.request.body == b"" and out.request.body_truncated
+    assert out.redactions == (DROPPED_FOR_DENSITY.format("request"),)
+
+
+def test_a_large_form_with_doubly_encoded_redirects_is_sanitized_not_dropped() -> None:
+    def event(i: int) -> str:
+        page = quote(f"https://shop.test/item{i}?q=blue shoes&p={i}", safe="")
+        return f"ev{i % 40}={quote(page, safe='') if i % 20 == 0 else page}"
+
+    events = "&".join(event(i) for i in range(MIB // 80))
+    body = f"{events}&next=" + quote(quote("/cb?email=ann@example.com", safe=""), safe="")
+    out = _sanitize(_exchange(body=body))
+    assert out.request.body.startswith(events.encode()) and b"ann" not in out.request.body
+    assert out.redactions == ("request.body.form.next",)
+
+
+def test_a_secret_three_layers_down_in_a_large_form_is_found() -> None:
+    text = quote("Zoë wrote a long note, with punctuation; and more. " * 40)
+    plain = "&".join(f"note{i}={text}" for i in range(100))
+    # Spaces encoded three times: the card number shows only in the third decoded layer.
+    thrice = quote(quote(quote("paid with 4111 1111 1111 1111", safe=""), safe=""), safe="")
+    out = _sanitize(_exchange(body=f"{plain}&next={thrice}&{plain}"))
+    assert thrice.encode() not in out.request.body
+    assert out.request.body.startswith(plain.encode()) and out.request.body.endswith(plain.encode())
+    assert out.redactions == ("request.body.form.next",)
+
+
 def test_a_path_packed_with_segments_fails_the_exchange_closed() -> None:
     out = _sanitize(_exchange(path="/files/" + "</" * (MIB // 2)))
     assert TOO_DENSE in out.redactions and not out.request.path.startswith("/files/")

@@ -12,10 +12,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from shadowtape.sanitize.detectors import Detector
 from shadowtape.sanitize.echoindex import EchoIndex, forms
+from shadowtape.sanitize.percent import unquote
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy
 from shadowtape.sanitize.textfields import may_hold_fields, scan_fields

@@ -30,6 +30,9 @@ WIDTH = 6
 MAX_DEPTH = 16
 #: Base64 forms are only searched for values this long (shorter ones collide).
 BASE64_MIN = 8
+#: A value longer than this is searched for only as it is: each encoded form would be a
+#: whole-text pass as long again (a megabyte "value" is the rest of a hostile text).
+FORMS_REACH = 64 * 1024
 #: Texts this long or longer are searched with RE2 patterns (one C pass per pattern);
 #: shorter ones with the trie (a dict look-up per position, in Python).
 LONG = 512
@@ -69,6 +72,8 @@ _PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 def forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
     """A secret as it may appear elsewhere, and its replacement in the same encoding."""
     found = {value: out}
+    if len(value) > FORMS_REACH:
+        return ((value, out),)
     add = found.setdefault
     if not (value.isascii() and set(value) <= _PLAIN):
         for encode in (quote, quote_plus):

@@ -48,8 +48,10 @@ _CLASSES = bytes(
     0x25 if i == 0x25 else ord("h") if chr(i) in "0123456789abcdefABCDEF" else ord(".")
     for i in range(256)
 )
-#: Bytes UTF-8 never holds: markers for "=" and for a "%" that starts no escape.
-_NEVER_UTF8 = (0xFF, 0xFE, 0xFD, 0xFC, 0xFB, 0xFA, 0xF9, 0xF8, 0xF7, 0xF6, 0xF5, 0xC1, 0xC0)
+#: An escape's "%" marked in its classes (0x18, "%" ^ "=") -> itself; the rest -> 0.
+_ESCAPE_MASK = bytes(0x18 if i == 0x18 else 0 for i in range(256))
+#: Each escape's "%" -> "=" (a table: cheaper than bytes.replace with many matches).
+_PERCENT_TO_EQUAL = bytes(0x3D if i == 0x25 else i for i in range(256))
 _SURROGATES = re.compile("[\ud800-\udfff]+")
 
 
@@ -76,56 +78,21 @@ def _unquote_utf8(data: bytes, text: str) -> str:
     of each ASCII run: a non-ASCII character starts with a lead byte, which ends any
     sequence the escapes before it left open, exactly where urllib's run ends.
     ``binascii.a2b_qp`` turns every ``=XX`` into its byte in C and copies the rest, so
-    each escape's ``%`` becomes ``=``; a literal ``=`` and a ``%`` that starts no escape
-    are first set to bytes nothing decodes to (see _marks), and set back after.
+    each escape's ``%`` becomes ``=`` once a literal ``=`` became ``=3D``; a ``%`` that
+    starts no escape is copied as it is.
     """
     classes = data.translate(_CLASSES)
     escapes = classes.count(b"%hh")
     if not escapes:
         return text
-    stray = classes.count(b"%") - escapes
-    equals = b"=" in data
-    if not stray and not equals:
-        return binascii.a2b_qp(data.replace(b"%", b"=")).decode("utf-8", "replace")
-    marks = _marks(data)
-    if stray:
-        # The stray "%" bytes, told apart from the escapes' by their classes: XOR with a
-        # mask that is 0x25 ^ mark there and 0 elsewhere (big integers: one C pass each).
-        mark = marks[1] if marks is not None else 0xFF
-        mask = classes.replace(b"%hh", b".hh").translate(_mask_table(mark))
-        data = (int.from_bytes(data) ^ int.from_bytes(mask)).to_bytes(len(data))
-    if marks is None:  # every marker is also an escape here: escape both instead
-        data = data.replace(b"=", b"=3D").replace(b"%", b"=").replace(b"\xff", b"=25")
-        return binascii.a2b_qp(data).decode("utf-8", "replace")
-    equal, percent = marks
-    data = data.translate(_swap_table(equal))
-    decoded = binascii.a2b_qp(data).translate(_unswap_table(equal, percent))
-    return decoded.decode("utf-8", "replace")
-
-
-def _marks(data: bytes) -> tuple[int, int] | None:
-    """Two bytes no escape in ``data`` decodes to (UTF-8 holds neither), if there are."""
-    lowered = data.lower()
-    free = (b for b in _NEVER_UTF8 if b"%%%02x" % b not in lowered)
-    first, second = next(free, None), next(free, None)
-    return None if first is None or second is None else (first, second)
-
-
-@lru_cache(maxsize=16)
-def _mask_table(mark: int) -> bytes:
-    return bytes(0x25 ^ mark if i == 0x25 else 0 for i in range(256))
-
-
-@lru_cache(maxsize=16)
-def _swap_table(equal: int) -> bytes:
-    """ "%" -> "=" (an escape for a2b_qp), "=" -> ``equal``."""
-    table = bytearray(range(256))
-    table[0x25], table[0x3D] = 0x3D, equal
-    return bytes(table)
-
-
-@lru_cache(maxsize=16)
-def _unswap_table(equal: int, percent: int) -> bytes:
-    table = bytearray(range(256))
-    table[equal], table[percent] = 0x3D, 0x25
-    return bytes(table)
+    stray = classes.count(b"%") > escapes
+    if b"=" in data:
+        data = data.replace(b"=", b"=3D")
+        classes = data.translate(_CLASSES) if stray else classes
+    if not stray:
+        return binascii.a2b_qp(data.translate(_PERCENT_TO_EQUAL)).decode("utf-8", "replace")
+    # Only each escape's "%" becomes "=" (a stray one is copied as it is): XOR with a mask
+    # that is "%" ^ "=" there and 0 elsewhere (big integers: one C pass each).
+    mask = classes.replace(b"%hh", b"\x18hh").translate(_ESCAPE_MASK)
+    data = (int.from_bytes(data) ^ int.from_bytes(mask)).to_bytes(len(data))
+    return binascii.a2b_qp(data).decode("utf-8", "replace")
