@@ -259,8 +259,13 @@ class Context:
         kept = made or []
         moved: list[tuple[int, int]] = []  # ``made`` in the returned text's offsets
         done = shift = at = 0
-        for start, end in detector.spans(text):
-            self.spend(detector.cost)  # each candidate is examined here in Python
+        found = detector.spans(text)
+        listed = isinstance(found, list)  # found in C: paid for before any is examined
+        if listed:
+            self.spend(len(found) * detector.cost)  # type: ignore[arg-type]
+        for start, end in found:
+            if not listed:
+                self.spend(detector.cost)  # each candidate is examined here in Python
             while at < len(kept) and kept[at][1] <= start:
                 moved.append((kept[at][0] + shift, kept[at][1] + shift))
                 at += 1
