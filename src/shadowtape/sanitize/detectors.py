@@ -388,16 +388,36 @@ _CARD_SHAPES = re2.compile(
 )
 
 
+def _card_start(text: str) -> int | None:
+    """Where ``CARD`` may first match (0 when unsure), or None: it cannot."""
+    if text.isascii():
+        found = _CARD_SHAPES.search(text.encode("ascii"))
+        return None if found is None else found.start()
+    return None if _CARD_SHAPES.search(text.encode("utf-8", "surrogatepass")) is None else 0
+
+
 def _card_prefilter(text: str) -> bool:
-    data = text.encode("ascii") if text.isascii() else text.encode("utf-8", "surrogatepass")
-    return _CARD_SHAPES.search(data) is not None
+    return _card_start(text) is not None
+
+
+class _CardSearch:
+    """``CARD``, starting where its shape first occurs: Python's ``re`` tries every digit,
+    so a megabyte of digits before the first card costs tens of milliseconds; RE2 skips
+    them in one. (A look-behind still sees the text before the start.)"""
+
+    groupindex: Mapping[str, int] = {}
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        start = _card_start(text)
+        return iter(()) if start is None else CARD.finditer(text, start)
+
+    def match(self, text: str) -> re.Match[str] | None:
+        return CARD.match(text)
 
 
 def holds_card(text: str) -> bool:
     """Whether the card detector would find a card number anywhere in ``text``."""
-    return _card_prefilter(text) and any(
-        card_digits(match.group(0)) is not None for match in CARD.finditer(text)
-    )
+    return any(card_digits(match.group(0)) is not None for match in _CardSearch().finditer(text))
 
 
 #: An address, URL-encoded ("%40") or not, matched in one pass.
@@ -585,7 +605,12 @@ BUILTIN: tuple[Detector, ...] = (
     Detector("url_password", LinearPattern(_URL_PASSWORD_TEXT), ("://",), group=1),
     Detector("email", hints=("@", "%40"), accept=_email_tld_ok, finder=_email_spans),
     Detector(
-        "card", CARD, accept=_card_accept, prefilter=_card_prefilter, listed=True, cost=CARD_COST
+        "card",
+        _CardSearch(),
+        accept=_card_accept,
+        prefilter=_card_prefilter,
+        listed=True,
+        cost=CARD_COST,
     ),
     # Issue 18: token formats and PII with checksums.
     Detector("webhook", hints=("hooks.slack.com", "/api/webhooks/"), finder=_webhook_spans),
