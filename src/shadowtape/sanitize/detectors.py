@@ -322,6 +322,13 @@ class Detector:
     #: ``pattern`` is a Python ``re`` one: ``spans`` lists every match's span in C.
     listed: bool = False
 
+    @property
+    def literals(self) -> tuple[str, ...]:
+        """The literals one of which must occur for ``may_occur`` (empty: not so simple)."""
+        if isinstance(self.prefilter, HintSet):
+            return self.prefilter.hints
+        return self.hints if self.prefilter is None else ()
+
     def may_occur(self, text: str) -> bool:
         if self.prefilter is not None:
             return self.prefilter(text)
@@ -362,6 +369,28 @@ class Detector:
             if not tries:
                 return True
         return False
+
+
+class Finders:
+    """Which of ``detectors`` find something in a text (``Detector.finds``). The literal
+    hints of all of them are looked for in one RE2 pass first: a text holding none (most
+    text) skips each of those detectors' own pass over it."""
+
+    __slots__ = ("_any", "_literal", "detectors")
+
+    def __init__(self, detectors: tuple[Detector, ...]) -> None:
+        self.detectors = detectors
+        self._literal = frozenset(i for i, d in enumerate(detectors) if d.literals)
+        hints = tuple(dict.fromkeys(h for d in detectors for h in d.literals))
+        self._any = HintSet(hints) if hints else None
+
+    def __call__(self, text: str) -> tuple[Detector, ...]:
+        literal = self._any is not None and self._any(text)
+        return tuple(
+            d
+            for i, d in enumerate(self.detectors)
+            if (literal or i not in self._literal) and d.finds(text)
+        )
 
 
 def _card_accept(text: str) -> bool:
