@@ -13,6 +13,7 @@ from shadowtape.sanitize import Sanitizer
 from shadowtape.sanitize.detectors import (
     BUILTIN,
     FINDS_TRIES,
+    Finders,
     _private_key_spans,
     api_key_prefix,
     card_digits,
@@ -337,3 +338,46 @@ def test_finds_answers_maybe_after_many_rejected_candidates() -> None:
     text = "4111 1111 1111 1112 " * (FINDS_TRIES + 1)  # none passes Luhn
     assert card.finds(text)
     assert not card.finds("4111 1111 1111 1112 " * (FINDS_TRIES - 1))
+
+
+@pytest.mark.parametrize("kind", ["card", "iban"])
+def test_a_dense_text_is_paid_for_before_any_candidate_is_checked(kind: str) -> None:
+    """Card and IBAN candidates are found in C and paid for all at once: a text with
+    more than its budget allows fails before the first checksum, not after thousands."""
+    from shadowtape.sanitize.context import Context, TooDense
+    from shadowtape.sanitize.pseudonym import Pseudonymizer
+    from shadowtape.sanitize.rules import Policy
+
+    detector = next(d for d in BUILTIN if d.kind == kind)
+    unit = "4111 1111 1111 1111 " if kind == "card" else "GB82 WEST 1234 5698 7654 32 "
+
+    def ctx() -> Context:
+        fresh = Context(Policy.build(), Pseudonymizer(b"k"))
+        fresh.work_limit = 100 * detector.cost
+        return fresh
+
+    dense = ctx()
+    with pytest.raises(TooDense):
+        dense.detect(unit * 101, detector, "x")  # every candidate valid: none replaced yet
+    assert dense.work == 101 * detector.cost and dense.replaced == 0
+    within = ctx()
+    assert unit not in within.detect(unit * 100, detector, "x")
+    assert within.replaced == 100
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=30),
+            cards(),
+            emails(),
+            jwts(),
+            stripe_keys,
+            st.sampled_from(["Bearer abcdefghijklmnopqrstu", "+14155550123", "DE89 3704"]),
+        ),
+        max_size=6,
+    ).map(" ".join)
+)
+def test_finders_agree_with_each_detector_on_its_own(text: str) -> None:
+    """One pass for every detector's literals skips only detectors that find nothing."""
+    assert Finders(BUILTIN)(text) == tuple(d for d in BUILTIN if d.finds(text))

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shadowtape.sanitize.detectors import holds_card, is_email, luhn_ok
-from shadowtape.sanitize.pseudonym import Pseudonymizer, _hex_alphabet
+from shadowtape.sanitize.pseudonym import SHAPED_MAX, Pseudonymizer, _hex_alphabet
 from tests.sanitize.planted import aws_keys, cards, emails, jwts, stripe_keys
 
 A = Pseudonymizer(b"key-a")
@@ -113,3 +113,14 @@ def test_a_pseudonym_never_holds_a_card_number() -> None:
     for key in (b"one", b"two"):
         pseudonymize = Pseudonymizer(key)
         assert not [v for v in values if holds_card(pseudonymize(v))]
+
+
+def test_a_value_too_long_to_shape_gets_keyed_letters() -> None:
+    block = "-----BEGIN RSA PRIVATE KEY-----\n" + "MIIEowIBAAKCAQEA0Z3VS5JJcds3\n" * 3000
+    assert len(block) > SHAPED_MAX
+    out = Pseudonymizer(b"k")(block)
+    assert len(out) == 32 and out.isascii() and out.isalpha() and out.islower()
+    assert out == Pseudonymizer(b"k")(block)  # keyed, deterministic
+    assert out != Pseudonymizer(b"other")(block) and out != Pseudonymizer(b"k")(block + "x")
+    short = block[: SHAPED_MAX - 1]
+    assert len(Pseudonymizer(b"k")(short)) == len(short)  # shaped up to the limit

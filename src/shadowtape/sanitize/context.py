@@ -194,10 +194,11 @@ class Context:
             text = scan_fields(text, self, location, kind=kind)
             if len(self.order) > known:  # a field's value may also occur elsewhere in text
                 text = self._echo_text(text, f"{location}:{ECHO_KIND}" if kind else location)
+        made: list[tuple[int, int]] = []  # where this loop put pseudonyms, in order
         for detector in self.policy.detectors if scope is None else scope.detectors:
             if detector.may_occur(text):
                 where = f"{location}:{detector.kind}" if kind else location
-                text = self._detect(text, detector, where)
+                text = self._detect(text, detector, where, made)
         return text
 
     def touches(self, text: str, scope: Scope) -> bool:
@@ -218,8 +219,15 @@ class Context:
         """Replace what one detector finds in ``text`` (``text`` itself when nothing)."""
         return self._detect(text, detector, location)
 
-    def _detect(self, text: str, detector: Detector, location: str) -> str:
-        """Replace what one detector finds; pseudonyms made in this call are left alone."""
+    def _detect(
+        self,
+        text: str,
+        detector: Detector,
+        location: str,
+        made: list[tuple[int, int]] | None = None,
+    ) -> str:
+        """Replace what one detector finds; pseudonyms made in this call are left alone
+        (``made``: see ``_replace_found``)."""
 
         def replace(value: str) -> str:
             if "%40" in value and detector.kind == "email":  # "@" URL-encoded
@@ -231,22 +239,51 @@ class Context:
                     self.remember(value, out)
             return out
 
-        return self._replace_found(text, detector, replace)
+        return self._replace_found(text, detector, replace, made)
 
-    def _replace_found(self, text: str, detector: Detector, replace: Callable[[str], str]) -> str:
+    def _replace_found(
+        self,
+        text: str,
+        detector: Detector,
+        replace: Callable[[str], str],
+        made: list[tuple[int, int]] | None = None,
+    ) -> str:
         """``text`` with each value ``detector`` finds and accepts replaced by ``replace``;
-        pseudonyms already made (``outputs``) are left alone."""
+        pseudonyms already made (``outputs``) are left alone.
+
+        ``made``: the (start, end) of each pseudonym earlier detectors put in ``text``,
+        updated here to the text returned. A candidate overlapping one is not a value of
+        the input but an accident of the key (a card read across an e-mail's pseudonym).
+        """
         pieces: list[str] = []
-        done = 0
-        for start, end in detector.spans(text):
-            self.spend(detector.cost)  # each candidate is examined here in Python
+        kept = made or []
+        moved: list[tuple[int, int]] = []  # ``made`` in the returned text's offsets
+        done = shift = at = 0
+        found = detector.spans(text)
+        listed = isinstance(found, list)  # found in C: paid for before any is examined
+        if listed:
+            self.spend(len(found) * detector.cost)  # type: ignore[arg-type]
+        for start, end in found:
+            if not listed:
+                self.spend(detector.cost)  # each candidate is examined here in Python
+            while at < len(kept) and kept[at][1] <= start:
+                moved.append((kept[at][0] + shift, kept[at][1] + shift))
+                at += 1
+            if at < len(kept) and kept[at][0] < end:
+                continue
             value = text[start:end]
             if value in self.outputs or not detector.accepts(value):
                 continue
-            pieces += (text[done:start], replace(value))
+            out = replace(value)
+            pieces += (text[done:start], out)
+            moved.append((start + shift, start + shift + len(out)))
+            shift += len(out) - (end - start)
             done = end
         if not pieces:
             return text
+        if made is not None:
+            moved += ((start + shift, end + shift) for start, end in kept[at:])
+            made[:] = moved
         pieces.append(text[done:])
         return "".join(pieces)
 

@@ -17,7 +17,7 @@ SSA's rules for SSNs), so look-alikes stay.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -239,13 +239,16 @@ def api_key_prefix(text: str) -> str | None:
 
 
 Spans = Iterator[tuple[int, int]]
+#: Spans found all at once, in C (``list(map(re.Match.span, ...))``): ``Detector.spans``
+#: hands such a list on, and ``Context._replace_found`` pays for all of it up front.
+Found = Iterable[tuple[int, int]]
 
 #: Work units per candidate a detector examines in Python: a match object, a slice, a
 #: look in ``outputs`` and a check cost about a microsecond (a unit).
 DEFAULT_COST = 1
-#: A card candidate: a Python ``re`` match with look-arounds, then Luhn (~2 us).
+#: A card candidate, found in C, then sliced, looked up and Luhn-checked (~2 us).
 CARD_COST = 2
-#: An IBAN candidate: an RE2 match object (built in Python), then mod-97 (~2 us).
+#: An IBAN candidate, found in C, then sliced, looked up and mod-97-checked (~2 us).
 IBAN_COST = 2
 
 
@@ -266,6 +269,9 @@ class Pattern(Protocol):
 
     def match(self, text: str) -> Match | None: ...
 
+
+#: A match's span, taken in C (``map`` over a method descriptor).
+_SPAN = re.Match.span
 
 #: ``finds`` gives up after this many rejected candidates and answers "maybe": it runs
 #: without a work budget (a memoised scope), so the one pass that examines every
@@ -298,6 +304,8 @@ class Detector:
     ``prefilter`` replaces them when no literal is required (card numbers) or when there
     are many (a ``HintSet``). ``accept``: a last check on each value (Luhn for cards).
     ``cost``: the work units (``Context.spend``) each candidate span costs, measured.
+    ``listed``: the spans are found in C, all at once, and paid for whole before the first
+    is examined: a text too dense in candidates fails before the Python loop, not in it.
     """
 
     kind: str
@@ -306,11 +314,20 @@ class Detector:
     group: int = 0
     accept: Callable[[str], bool] | None = None
     prefilter: Callable[[str], bool] | None = None
-    finder: Callable[[str], Spans] | None = None
+    finder: Callable[[str], Found] | None = None
     #: Search for what it finds everywhere else in the exchange too (user patterns: a
     #: value found by its context, "order_secret=...", may also occur without it).
     echo: bool = False
     cost: int = DEFAULT_COST
+    #: ``pattern`` is a Python ``re`` one: ``spans`` lists every match's span in C.
+    listed: bool = False
+
+    @property
+    def literals(self) -> tuple[str, ...]:
+        """The literals one of which must occur for ``may_occur`` (empty: not so simple)."""
+        if isinstance(self.prefilter, HintSet):
+            return self.prefilter.hints
+        return self.hints if self.prefilter is None else ()
 
     def may_occur(self, text: str) -> bool:
         if self.prefilter is not None:
@@ -319,11 +336,15 @@ class Detector:
             return True
         return any(map(text.__contains__, self.hints))
 
-    def spans(self, text: str) -> Spans:
+    def spans(self, text: str) -> Found:
         """(start, end) of each candidate value, in order, not overlapping."""
         if self.finder is not None:
-            yield from self.finder(text)
-            return
+            return self.finder(text)
+        if self.listed:
+            return list(map(_SPAN, self.pattern.finditer(text)))  # type: ignore[union-attr]
+        return self._pattern_spans(text)
+
+    def _pattern_spans(self, text: str) -> Spans:
         assert self.pattern is not None
         for found in self.pattern.finditer(text):
             start, end = found.span(self.group)
@@ -340,7 +361,7 @@ class Detector:
         if not self.may_occur(text):
             return False
         tries = FINDS_TRIES
-        for start, end in self.spans(text):
+        for start, end in self._pattern_spans(text) if self.listed else self.spans(text):
             value = text[start:end]
             if value not in skip and self.accepts(value):
                 return True
@@ -350,29 +371,82 @@ class Detector:
         return False
 
 
+class Finders:
+    """Which of ``detectors`` find something in a text (``Detector.finds``). The literal
+    hints of all of them are looked for in one RE2 pass first: a text holding none (most
+    text) skips each of those detectors' own pass over it."""
+
+    __slots__ = ("_any", "_literal", "detectors")
+
+    def __init__(self, detectors: tuple[Detector, ...]) -> None:
+        self.detectors = detectors
+        self._literal = frozenset(i for i, d in enumerate(detectors) if d.literals)
+        hints = tuple(dict.fromkeys(h for d in detectors for h in d.literals))
+        self._any = HintSet(hints) if hints else None
+
+    def __call__(self, text: str) -> tuple[Detector, ...]:
+        literal = self._any is not None and self._any(text)
+        return tuple(
+            d
+            for i, d in enumerate(self.detectors)
+            if (literal or i not in self._literal) and d.finds(text)
+        )
+
+
 def _card_accept(text: str) -> bool:
     digits = text.replace(" ", "").replace("-", "")
     return 13 <= len(digits) <= 19 and digits.isascii() and digits.isdigit() and luhn_ok(digits)
 
 
-#: Digits become "0", spaces and dashes stay, anything else becomes ".": a card number
-#: then shows up as a run that plain substring tests find, far faster than a regex scan.
+#: Digits become "0", spaces and dashes stay, anything else becomes ".": an SSN then
+#: shows up as a run that a plain substring test finds, far faster than a regex scan.
 _DIGIT_SHAPE = bytes(
     ord("0") if chr(c).isdigit() else c if c in b" -" else ord(".") for c in range(256)
 )
-_CARD_SHAPES = (b"0" * 13, b"0000 0000 0000", b"0000-0000-0000", b"0000 000000 0", b"0000-000000-0")
+#: Whatever ``CARD`` matches, without its look-arounds and back references, in one RE2
+#: pass over the UTF-8 bytes: a card starts after a byte that is no ASCII letter, digit,
+#: "_" or "." and ends before one that is no ASCII letter, digit or "_" (a superset: the
+#: bytes of other letters pass), so ``CARD``, a slower scan, runs only where one may be.
+_CARD_END = r"(?:[^0-9A-Za-z_]|$)"
+_CARD_SHAPES = re2.compile(
+    (
+        r"(?:^|[^0-9A-Za-z_.])(?:[2-6][0-9]{12,18}"
+        r"|[2-6][0-9]{3}[ \-][0-9]{4}[ \-][0-9]{4}[ \-][0-9]{4}"
+        r"|3[0-9]{3}[ \-][0-9]{6}[ \-][0-9]{5})" + _CARD_END
+    ).encode()
+)
+
+
+def _card_start(text: str) -> int | None:
+    """Where ``CARD`` may first match (0 when unsure), or None: it cannot."""
+    if text.isascii():
+        found = _CARD_SHAPES.search(text.encode("ascii"))
+        return None if found is None else found.start()
+    return None if _CARD_SHAPES.search(text.encode("utf-8", "surrogatepass")) is None else 0
 
 
 def _card_prefilter(text: str) -> bool:
-    shape = text.encode("utf-8", "surrogatepass").translate(_DIGIT_SHAPE)
-    return any(candidate in shape for candidate in _CARD_SHAPES)
+    return _card_start(text) is not None
+
+
+class _CardSearch:
+    """``CARD``, starting where its shape first occurs: Python's ``re`` tries every digit,
+    so a megabyte of digits before the first card costs tens of milliseconds; RE2 skips
+    them in one. (A look-behind still sees the text before the start.)"""
+
+    groupindex: Mapping[str, int] = {}
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        start = _card_start(text)
+        return iter(()) if start is None else CARD.finditer(text, start)
+
+    def match(self, text: str) -> re.Match[str] | None:
+        return CARD.match(text)
 
 
 def holds_card(text: str) -> bool:
     """Whether the card detector would find a card number anywhere in ``text``."""
-    return _card_prefilter(text) and any(
-        card_digits(match.group(0)) is not None for match in CARD.finditer(text)
-    )
+    return any(card_digits(match.group(0)) is not None for match in _CardSearch().finditer(text))
 
 
 #: An address, URL-encoded ("%40") or not, matched in one pass.
@@ -488,6 +562,9 @@ _IBAN_SHAPE = bytes(
 
 
 _WEBHOOK = LinearPattern(_WEBHOOK_TEXT)
+#: IBANs with Python's ``re``, so their spans are taken in C (RE2 builds each match in
+#: Python): the quantifiers are bounded, so a try backtracks over 40 characters at most.
+_IBAN = re.compile(_IBAN_TEXT, re.ASCII)
 
 
 def _webhook_spans(text: str) -> Spans:
@@ -556,17 +633,18 @@ BUILTIN: tuple[Detector, ...] = (
     Detector("api_key", prefilter=_API_KEY_HINTS, finder=_api_key_spans),
     Detector("url_password", LinearPattern(_URL_PASSWORD_TEXT), ("://",), group=1),
     Detector("email", hints=("@", "%40"), accept=_email_tld_ok, finder=_email_spans),
-    Detector("card", CARD, accept=_card_accept, prefilter=_card_prefilter, cost=CARD_COST),
+    Detector(
+        "card",
+        _CardSearch(),
+        accept=_card_accept,
+        prefilter=_card_prefilter,
+        listed=True,
+        cost=CARD_COST,
+    ),
     # Issue 18: token formats and PII with checksums.
     Detector("webhook", hints=("hooks.slack.com", "/api/webhooks/"), finder=_webhook_spans),
     Detector("connection", prefilter=HintSet(_CONNECTION_HINTS), finder=_connection_spans),
-    Detector(
-        "iban",
-        LinearPattern(_IBAN_TEXT),
-        accept=iban_ok,
-        prefilter=_iban_prefilter,
-        cost=IBAN_COST,
-    ),
+    Detector("iban", _IBAN, accept=iban_ok, prefilter=_iban_prefilter, listed=True, cost=IBAN_COST),
     Detector("ssn", LinearPattern(_SSN_TEXT), accept=ssn_ok, prefilter=_ssn_prefilter),
     Detector("phone", LinearPattern(_PHONE_TEXT), ("+",), group=1),
 )

@@ -18,7 +18,7 @@ import re2
 
 from shadowtape.errors import SanitizeError
 from shadowtape.sanitize import detectors
-from shadowtape.sanitize.detectors import Detector
+from shadowtape.sanitize.detectors import Detector, Finders
 from shadowtape.sanitize.jsonpath import JsonPath, JsonPathError
 from shadowtape.sanitize.memo import TextMemo
 from shadowtape.sanitize.names import HeaderMatcher, NameMatcher
@@ -239,12 +239,14 @@ class Policy:
     header_kind: Callable[[str], str] = field(init=False)
     #: Text -> (detectors that find something in it, may it hold a secret-named field).
     static_scope: TextMemo[tuple[tuple[Detector, ...], bool]] = field(init=False)
+    _finders: Finders = field(init=False, repr=False, compare=False)
     #: JSON text -> may one of its object keys be secret (see NameMatcher.in_json_keys).
     json_keys_may_match: TextMemo[bool] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "header_kind", lru_cache(maxsize=4_096)(self._header_kind))
         object.__setattr__(self, "static_scope", TextMemo(self._static_scope))
+        object.__setattr__(self, "_finders", Finders(self.detectors))
         object.__setattr__(
             self,
             "json_keys_may_match",
@@ -311,7 +313,7 @@ class Policy:
         return "other"
 
     def _static_scope(self, text: str) -> tuple[tuple[Detector, ...], bool]:
-        found = tuple(d for d in self.detectors if d.finds(text))
+        found = self._finders(text)
         return found, self.secret_field.may_occur(text.lower())
 
 
