@@ -42,6 +42,10 @@ def _running_with(*needles: str) -> list[str]:
     return found
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupted(
     tmp_path: Path,
     seconds: str,
@@ -59,6 +63,9 @@ def _interrupted(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # As from a terminal: a test run started in the background (``make test &``)
+        # ignores SIGINT, and a child would inherit that and never see this Ctrl-C.
+        preexec_fn=_sigint_default,
     )
     assert demo.stdout is not None
     started: set[int] = set()

@@ -3,8 +3,8 @@
 ``shadowtape record`` runs a real mitmdump with a 5 ms sanitize budget; bodies crafted to
 be slow to sanitize (issue 18: ``a%40`` repeated, ``password=`` repeated, a PEM BEGIN
 with no END, each at the body cap) go between 300 ordinary exchanges. After SIGTERM
-every exchange is on disk, the crafted ones without their bodies and with a redaction
-saying why, and no byte of any tape file holds the secret planted in them.
+every exchange is on disk, a crafted body over the budget dropped with a redaction saying
+why, and no byte of any tape file holds the secret planted in them.
 """
 
 from __future__ import annotations
@@ -100,12 +100,18 @@ def test_hostile_bodies_are_dropped_in_budget_and_sigterm_loses_nothing(tmp_path
     for name, (_, body) in CRAFTED.items():
         exchange = exchanges[f"/crafted/{name}"]
         assert exchange.response is not None
-        if name != "pem":  # 0.1 to 1 s of sanitizing each: always far past 5 ms
+        if name == "form":  # 15 ms or more of sanitizing on an idle host: past 5 ms
             assert exchange.request.body == b"" and exchange.response.body == b""
+            assert "request.body: dropped (sanitize budget)" in exchange.redactions
+        # The others may be sanitized within the budget now (the planted secret is then
+        # replaced: the files are checked below), or dropped saying why.
         for side, message in (("request", exchange.request), ("response", exchange.response)):
             if not message.body:
                 assert message.body_truncated and message.body_size == len(body)
-                assert f"{side}.body: dropped (sanitize budget)" in exchange.redactions
+                assert {
+                    f"{side}.body: dropped (sanitize budget)",
+                    f"{side}.body: dropped (too dense to scan)",
+                } & set(exchange.redactions), exchange.redactions
     assert not list(tapes.rglob(".*.tmp")), "a part was left open"
     for file in tapes.rglob("*"):
         if file.is_file():
