@@ -215,3 +215,17 @@ def test_a_text_quoting_no_secret_header_is_not_read_colon_by_colon() -> None:
     text = '{"id": 1, "name": "a"}, ' * 40_000
     assert quoted_lines(text, c, "error.message") is text
     assert c.work < 100  # three distinct names, no colon read one by one
+
+
+def test_base64_json_starts_with_one_of_the_characters_checked_first() -> None:
+    # The quick check before the RE2 match must let every base64 JSON document through:
+    # whatever whitespace (any str.isspace character) comes before its { or [.
+    from shadowtape.sanitize.headers import _JSON_BASE64_FIRST
+
+    for code in range(0x110000):
+        char = chr(code)
+        if not (char.isspace() or char in "{["):
+            continue
+        raw = (char + '"a":1}').encode("utf-8", "surrogatepass")
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            assert chr(encode(raw)[0]) in _JSON_BASE64_FIRST, hex(code)
