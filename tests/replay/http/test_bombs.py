@@ -13,6 +13,7 @@ import pytest
 from shadowtape.coding import LIMIT
 from shadowtape.replay import read_results
 from shadowtape.replay.http.client import ReplayClient
+from shadowtape.replay.http.client import Reply as Reply_
 from shadowtape.replay.http.inprocess import APP_URL, AppClient
 from shadowtape.replay.rules.targets import Outgoing
 from tests.bombs import MiB, bombs, gzip_members
@@ -35,17 +36,22 @@ def _bomb_server(received: Received) -> Reply:
     return Reply(headers=[("Content-Type", "application/json")], body=OK)
 
 
+async def _fetch_traced(client: ReplayClient | AppClient, url: str) -> tuple[Reply_, int]:
+    """The reply to a GET of ``url``, and the peak of memory traced while it was read."""
+    tracemalloc.start()
+    try:
+        reply = await client.fetch(Outgoing("GET", url, (), b""))
+        return reply, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_bomb_is_cut_at_the_limit_and_memory_stays_bounded(kind: str) -> None:
     with serve(_bomb_server) as server:
         async with ReplayClient(timeout=10) as client:
-            tracemalloc.start()
-            try:
-                reply = await client.fetch(Outgoing("GET", f"{server.url}/{kind}", (), b""))
-                peak = tracemalloc.get_traced_memory()[1]
-            finally:
-                tracemalloc.stop()
+            reply, peak = await _fetch_traced(client, f"{server.url}/{kind}")
             after = await client.fetch(Outgoing("GET", f"{server.url}/ok", (), b""))
     assert reply.error_kind is None, reply
     assert (reply.status, reply.body_truncated) == (200, True)
@@ -105,12 +111,7 @@ async def _bomb_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 @pytest.mark.parametrize("kind", ["gzip-gzip-1GiB", "br-256MiB"])
 async def test_an_in_process_app_answering_a_bomb_is_held_to_the_limit_too(kind: str) -> None:
     async with AppClient(_bomb_app) as client:
-        tracemalloc.start()
-        try:
-            reply = await client.fetch(Outgoing("GET", f"{APP_URL}/{kind}", (), b""))
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        reply, peak = await _fetch_traced(client, f"{APP_URL}/{kind}")
     assert reply.error_kind is None, reply
     assert (reply.status, reply.body_truncated) == (200, True)
     assert abs(reply.body_size - LIMIT) <= MiB, reply.body_size
