@@ -89,8 +89,7 @@ def _head(report: Report, caps: _Caps) -> str:
     lines = [f"### {icon} shadowtape: {_text(d.gate_line(report))}", ""]
     reasons = report.gate.reasons
     lines += [f"- {_text(r)}" for r in reasons[: caps.reasons]]
-    if len(reasons) > caps.reasons:
-        lines.append(f"- and {len(reasons) - caps.reasons:,} more")
+    lines += _more_item(len(reasons), caps.reasons)
     if reasons:
         lines.append("")
     t = report.totals
@@ -243,8 +242,7 @@ def _ok(report: Report, caps: _Caps) -> str:
             f"- {_code(ep.endpoint, table=False)}: {_requests(ep)},"
             f" checked {_text(d.checked_text(ep))}"
         )
-    if len(eps) > caps.ok:
-        lines.append(f"- and {len(eps) - caps.ok:,} more")
+    lines += _more_item(len(eps), caps.ok)
     lines += ["", "</details>", ""]
     return "\n".join(lines)
 
@@ -254,6 +252,13 @@ def _more_row(total: int, shown: int, *, columns: int) -> list[str]:
     if total <= shown:
         return []
     return [f"| and {total - shown:,} more |" + " |" * (columns - 1)]
+
+
+def _more_item(total: int, shown: int) -> list[str]:
+    """The list item saying how many of ``total`` items were left out, if any were."""
+    if total <= shown:
+        return []
+    return [f"- and {total - shown:,} more"]
 
 
 def _requests(ep: Endpoint) -> str:
