@@ -292,11 +292,8 @@ def _request_body(
     text = post.get("text")
     declared = _num(request.get("bodySize"))
     if isinstance(text, str) and text:
-        body = _body(text, post.get("encoding"), content_type, headers, "request body")
-        if body is None:
-            removed.append(f"request.body: dropped ({TooLarge.REASON})")
-            return b"", int(declared) if declared and declared > 0 else 0, True
-        return body, len(body), False
+        encoding = post.get("encoding")
+        return _body(text, encoding, content_type, headers, "request", declared, removed)
     params = _list(post.get("params"))
     if params and "x-www-form-urlencoded" in (content_type or "").lower():
         pairs = [
@@ -306,10 +303,18 @@ def _request_body(
         ]
         body = urlencode(pairs).encode("ascii")
         return body, len(body), False
-    if declared and declared > 0:
-        # The capture knew there was a body but did not keep it: say so, do not invent it.
-        return b"", int(declared), True
-    return b"", 0, False
+    return _not_kept(declared)
+
+
+def _declared(size: float | None) -> int:
+    return int(size) if size and size > 0 else 0
+
+
+def _not_kept(size: float | None) -> tuple[bytes, int, bool]:
+    """A body HAR gives no text for: none, or, when it declares a size, one the capture
+    knew of but did not keep: say so (truncated), do not invent it."""
+    declared = _declared(size)
+    return b"", declared, declared > 0
 
 
 def _body(
@@ -317,19 +322,26 @@ def _body(
     encoding: object,
     content_type: str | None,
     headers: tuple[tuple[str, str], ...],
-    what: str,
-) -> bytes | None:
-    """The bytes of a body HAR gives as ``text``: base64 or text in its content type, with
-    any content coding undone; ``what`` names it in the error. None: the body expands past
-    ``coding.LIMIT`` (a decompression bomb) and is dropped."""
+    where: str,
+    size: float | None,
+    removed: list[str],
+) -> tuple[bytes, int, bool]:
+    """The body HAR gives as ``text`` (base64 or text in its content type, with any content
+    coding undone), its size and whether it was cut; ``where`` ("request", "response")
+    names it. One that expands past ``coding.LIMIT`` (a decompression bomb) is dropped,
+    noted in ``removed``, its declared ``size`` kept."""
     if encoding == "base64":
         try:
-            body = decode_base64(text)
+            raw = decode_base64(text)
         except ValueError as exc:
-            raise _EntryProblem(f"{what}: {exc}") from None
+            raise _EntryProblem(f"{where} body: {exc}") from None
     else:
-        body = text_to_bytes(text, content_type)
-    return _undo_coding(body, headers)
+        raw = text_to_bytes(text, content_type)
+    body = _undo_coding(raw, headers)
+    if body is None:
+        removed.append(f"{where}.body: dropped ({TooLarge.REASON})")
+        return b"", _declared(size), True
+    return body, len(body), False
 
 
 def _undo_coding(body: bytes, headers: tuple[tuple[str, str], ...]) -> bytes | None:
@@ -366,18 +378,13 @@ def _response(
     content_type = _content_type(headers, content.get("mimeType"))
     text = content.get("text")
     size = _num(content.get("size"))
-    truncated = False
     if isinstance(text, str):
-        decoded = _body(text, content.get("encoding"), content_type, headers, "response body")
-        if decoded is None:
-            removed.append(f"response.body: dropped ({TooLarge.REASON})")
-            body, body_size, truncated = b"", int(size) if size and size > 0 else 0, True
-        else:
-            body, body_size = decoded, len(decoded)
+        encoding = content.get("encoding")
+        body, body_size, truncated = _body(
+            text, encoding, content_type, headers, "response", size, removed
+        )
     else:
-        body = b""
-        body_size = int(size) if size and size > 0 else 0
-        truncated = body_size > 0
+        body, body_size, truncated = _not_kept(size)
     return (
         Response(
             status=code,
