@@ -8,7 +8,8 @@ files (mitmproxy's .zhar, both decompressed as a stream up to ``MAX_DECOMPRESSED
 of these stops an import; an entry that cannot be an exchange (a data: URL, no method) is
 skipped with a reason that names it.
 
-The file is parsed once with orjson; entries are converted and released one at a time.
+The file is read as a stream (har_stream.py): checked whole first, then its entries
+parsed, converted and released one at a time.
 HAR fields that a tape cannot hold (the timings breakdown, the server address) are kept
 in tags, and a ``_shadowtape`` block written by the exporter restores what HAR has no
 field for, so tape -> HAR -> tape loses nothing.
@@ -21,17 +22,18 @@ import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import orjson
 
-from shadowtape.coding import Decoding, TooLarge, Undecodable, codings, decode
-from shadowtape.errors import CaptureError
+from shadowtape.coding import TooLarge, Undecodable, codings, decode
 from shadowtape.exchange import ErrorKind, Exchange, ExchangeError, Request, Response
 from shadowtape.ids import new_id
 from shadowtape.importers.base import Exported, Item, Skipped
 from shadowtape.importers.bodies import decode_base64, text_to_bytes
+from shadowtape.importers.har_stream import MAX_DECOMPRESSED as MAX_DECOMPRESSED
+from shadowtape.importers.har_stream import entries, outline
 from shadowtape.importers.seal import is_sealed
 from shadowtape.record.capture import error_kind
 
@@ -56,98 +58,6 @@ TAG_TIMINGS = "har.timings"
 TAG_SERVER_IP = "har.server_ip"
 
 
-#: Bytes a compressed HAR (``.har.gz``, ``.zhar``) may decompress to: a long session's HAR
-#: can run to gigabytes, but a few megabytes of gzip can expand to terabytes. The document
-#: is parsed whole, so this is also about the memory an import may take.
-MAX_DECOMPRESSED = 4 << 30
-#: Bytes of the file read (and decompressed) at a time.
-_CHUNK = 1 << 20
-
-
-def read_bytes(
-    path: str | os.PathLike[str], *, max_decompressed: int = MAX_DECOMPRESSED
-) -> bytes | bytearray:
-    """The file's JSON text: zlib (.zhar) and gzip are undone as a stream, up to
-    ``max_decompressed`` bytes (else CaptureError), a UTF-8 BOM dropped."""
-    label = os.fspath(path)
-    data: bytes | bytearray
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(2)
-            if head == b"\x1f\x8b":
-                data = _decompress(handle, head, "gzip", label, max_decompressed)
-            elif len(head) == 2 and head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0:
-                data = _decompress(handle, head, "deflate", label, max_decompressed)
-            else:
-                handle.seek(0)
-                data = handle.read()
-    except OSError as exc:
-        raise CaptureError(f"{label}: cannot read this file ({exc.strerror or exc})") from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        if isinstance(data, bytearray):
-            del data[:3]  # in place: no second copy of a large document
-        else:
-            data = data[3:]
-    return data
-
-
-def _decompress(handle: BinaryIO, head: bytes, name: str, label: str, limit: int) -> bytearray:
-    """The rest of ``handle`` (which began with ``head``) with coding ``name`` undone."""
-    stream = Decoding(name, limit=limit)
-    out = bytearray()
-    what = "gzip-compressed" if name == "gzip" else "zlib-compressed HAR"
-    try:
-        piece = head
-        while piece:
-            stream.feed(piece)
-            out += stream.take()
-            piece = handle.read(_CHUNK)
-        stream.close()
-    except TooLarge:
-        raise CaptureError(
-            f"{label}: decompresses to more than {_size(limit)}, the limit (a decompression "
-            "bomb?); if it is a real capture, raise --max-decompressed or decompress it first"
-        ) from None
-    except Undecodable:
-        raise CaptureError(f"{label}: {what} but damaged (not decodable as {name})") from None
-    return out
-
-
-def _size(n: int) -> str:
-    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
-        if n >= 1 << shift and n % (1 << shift) == 0:
-            return f"{n >> shift} {unit}"
-    return f"{n} bytes"
-
-
-def load_entries(
-    path: str | os.PathLike[str], *, max_decompressed: int = MAX_DECOMPRESSED
-) -> tuple[list[Any], str]:
-    """(entries, creator) of a HAR file, or CaptureError saying what is wrong with it."""
-    label = os.fspath(path)
-    data = read_bytes(path, max_decompressed=max_decompressed)
-    try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        hint = ""
-        if re.match(rb"\d+:", data):
-            hint = "; it looks like a mitmproxy dump: use 'shadowtape import mitm'"
-        elif re.match(rb"[123] \S+ \d+", data):
-            hint = "; it looks like a GoReplay capture: use 'shadowtape import gor'"
-        raise CaptureError(
-            f"{label}: not a HAR file, the JSON does not parse ({exc}){hint}"
-        ) from None
-    log = document.get("log") if isinstance(document, dict) else None
-    entries = log.get("entries") if isinstance(log, dict) else None
-    if not isinstance(entries, list):
-        raise CaptureError(f"{label}: not a HAR file (no log.entries list in the JSON)")
-    creator = log.get("creator") if isinstance(log, dict) else None
-    name = ""
-    if isinstance(creator, dict):
-        name = " ".join(str(creator.get(k) or "") for k in ("name", "version")).strip()
-    return entries, name
-
-
 def read_har(
     path: str | os.PathLike[str],
     *,
@@ -159,11 +69,10 @@ def read_har(
     ``source`` names the exchanges; without it, a source the exporter stored is kept,
     else "import-har". ``max_decompressed``: the limit of a compressed file.
     """
-    entries, _creator = load_entries(path, max_decompressed=max_decompressed)
+    found = outline(path, max_decompressed=max_decompressed)
     tag_file = os.path.basename(os.fspath(path))
-    for index in range(len(entries)):
-        entry = entries[index]
-        entries[index] = None  # release what is converted: memory stays one parse tree
+    stream = entries(path, found, max_decompressed=max_decompressed)
+    for index, entry in enumerate(stream):
         where = f"entry {index}"
         if not isinstance(entry, dict):
             yield Skipped("not a HAR entry (not a JSON object)", where)
