@@ -119,8 +119,16 @@ def test_a_value_too_long_to_shape_gets_keyed_letters() -> None:
     block = "-----BEGIN RSA PRIVATE KEY-----\n" + "MIIEowIBAAKCAQEA0Z3VS5JJcds3\n" * 3000
     assert len(block) > SHAPED_MAX
     out = Pseudonymizer(b"k")(block)
-    assert len(out) == 32 and out.isascii() and out.isalpha() and out.islower()
+    # The first character is punctuation, kept; then 32 keyed letters, nothing else.
+    assert out[0] == "-" and len(out) == 33 and out[1:].isascii()
+    assert out[1:].isalpha() and out[1:].islower() and "BEGIN" not in out
     assert out == Pseudonymizer(b"k")(block)  # keyed, deterministic
     assert out != Pseudonymizer(b"other")(block) and out != Pseudonymizer(b"k")(block + "x")
     short = block[: SHAPED_MAX - 1]
     assert len(Pseudonymizer(b"k")(short)) == len(short)  # shaped up to the limit
+
+
+def test_a_long_value_keeps_only_a_leading_punctuation_mark() -> None:
+    assert Pseudonymizer(b"k")("/" + "a" * SHAPED_MAX)[0] == "/"  # a path stays a path
+    out = Pseudonymizer(b"k")("a" * (SHAPED_MAX + 1))
+    assert len(out) == 32 and out.isalpha()

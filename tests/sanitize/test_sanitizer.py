@@ -348,7 +348,7 @@ def test_a_header_needing_more_redactions_than_the_limit_fails_the_exchange_clos
     assert "more than 1000 replacements" in caplog.text and "pw0000" not in caplog.text
 
 
-def test_a_header_too_dense_to_scan_fails_closed_to_a_short_keyed_digest(
+def test_a_header_too_dense_to_scan_fails_closed_to_a_short_keyed_stand_in(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # Card-shaped groups packed into one header: more candidates than its size pays for.
@@ -363,8 +363,10 @@ def test_a_header_too_dense_to_scan_fails_closed_to_a_short_keyed_digest(
     assert "exchange: replaced wholesale (a field too dense to scan)" in out.redactions
     name, replaced = out.request.headers[0]
     assert name == "X-Note" and "4111" not in replaced
-    # A megabyte is not shaped character by character: a 32-hex keyed digest stands in.
-    assert len(replaced) == 32 and int(replaced, 16) >= 0
+    # A megabyte is not shaped: its long form stands in, 32 keyed letters (it was a
+    # 32-hex digest of the fail-closed path's own until long values had one rule).
+    assert replaced == sanitizer.pseudonym(value)
+    assert len(replaced) == 32 and replaced.isalpha() and replaced.islower()
     assert sanitizer.sanitize(exchange).request.headers[0] == (name, replaced)
     assert out.request.headers[1] == ("Content-Type", "x/y")
     assert "too dense" in caplog.text and "4111" not in caplog.text
@@ -394,3 +396,44 @@ def test_a_detector_never_reads_across_a_pseudonym_made_in_the_same_call(key: by
     assert out.body[7:10] == b"%40"  # the e-mail's encoded "@" is left as it was
     assert out.body[5:-4].decode() == sanitizer.pseudonym("a0@000000000000.com").replace("@", "%40")
     assert sanitizer.sanitize(exchange).redactions == ("request.body.text:email",)
+
+
+def _too_dense(exchange: Exchange) -> Exchange:
+    """``exchange`` with a header packed with card-shaped groups: it fails closed."""
+    dense = ("X-Note", "4111 1111 1111 1112 " * 20_000)
+    return exchange.replace(
+        request=replace(exchange.request, headers=(*exchange.request.headers, dense))
+    )
+
+
+def test_a_long_value_gets_one_replacement_whether_found_or_failed_closed() -> None:
+    """One rule for long values: the API key a header rule replaces gets the same
+    stand-in when another header fails the exchange closed, and past the limit
+    a path keeps its leading slash, so the replayed request still has a target."""
+    long_key, long_path = "k" * 70_000, "/files/" + "a1" * 40_000
+    exchange = Exchange(
+        request=Request("GET", "api.test", path=long_path, headers=(("X-Api-Key", long_key),)),
+        response=Response(200),
+    )
+    sanitizer = Sanitizer(key=b"k")
+    found = sanitizer.sanitize(exchange).request.headers[0][1]
+    failed = sanitizer.sanitize(_too_dense(exchange))
+    assert "exchange: replaced wholesale (a field too dense to scan)" in failed.redactions
+    assert failed.request.headers[0] == ("X-Api-Key", found)
+    assert len(found) == 32 and found.isalpha() and found != sanitizer.pseudonym(long_key[1:])
+    path = failed.request.path
+    assert path.startswith("/") and len(path) == 33 and path[1:].isalpha()
+    assert path == Sanitizer(key=b"k").sanitize(_too_dense(exchange)).request.path
+    assert path != Sanitizer(key=b"other").sanitize(_too_dense(exchange)).request.path
+
+
+def test_a_value_failed_closed_keeps_its_shape_up_to_the_one_limit() -> None:
+    # 8 KiB: a long JWT or SAML response is shaped (same length and characters classes)
+    # whether a rule found it or its exchange failed closed.
+    cookie = "sid=" + "Ab1-" * 2_048
+    exchange = Exchange(
+        request=Request("GET", "api.test", path="/", headers=(("Cookie", cookie),)),
+        response=Response(200),
+    )
+    out = Sanitizer(key=b"k").sanitize(_too_dense(exchange)).request.headers[0][1]
+    assert len(out) == len(cookie) and out != cookie and out.count("-") == cookie.count("-")

@@ -11,8 +11,12 @@ punctuation is kept, an e-mail stays a valid e-mail (top-level domain kept), a c
 keeps its length, separators and first digit but fails Luhn, a JWT stays three
 dot-separated base64url parts (its header, which holds no secret, is kept), and a known
 API key keeps its prefix (``sk_live_``, ``AKIA``...). A pseudonym never equals its input.
-A value longer than ``SHAPED_MAX`` (a key block cut by the body cap, a megabyte "token")
-gets 32 keyed letters instead: shaping it would cost more than finding it did.
+A value longer than ``SHAPED_MAX`` (a key block cut by the body cap, a header failed
+closed) has no shape worth keeping: it gets ``long_form`` instead, bounded in size, keyed,
+made of letters only (no detector can take it for a card or a phone number when it is
+scanned again), with the value's first character kept when it is punctuation (a path
+keeps its ``/``, so a replayed request still has a valid target). This is the only rule
+for long values: every replacement, failed-closed values included, comes from here.
 """
 
 from __future__ import annotations
@@ -42,8 +46,15 @@ _HEX_UPPER = "0123456789ABCDEF"
 _HEX_CHARS = frozenset(_HEX_LOWER + _HEX_UPPER)
 _CACHE_SIZE = 16_384
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
-#: Values longer than this are not shaped (~30 ms per MiB) but digested (~2 ms per MiB).
+#: Values longer than this are not shaped but get ``long_form``. No real token, cookie or
+#: SAML response is that long (servers cap a header line well below it): past it, a
+#: value is a cut body or an attack, and its shape is of no use to a replay.
 SHAPED_MAX = 64 * 1024
+#: Keyed letters in ``long_form``.
+LONG_LETTERS = 32
+#: Values up to this long are cached: a cache of long values would hold megabytes alive.
+_CACHED_MAX = 1024
+_PUNCTUATION = frozenset(string.punctuation)
 
 
 class Pseudonymizer:
@@ -56,8 +67,17 @@ class Pseudonymizer:
         self._cached: Callable[[str], str] = lru_cache(maxsize=_CACHE_SIZE)(self._compute)
 
     def __call__(self, value: str) -> str:
-        """The pseudonym of a string value, shaped like it."""
-        return self._cached(value)
+        """The pseudonym of a string value, shaped like it (``long_form`` past SHAPED_MAX)."""
+        if len(value) <= _CACHED_MAX:
+            return self._cached(value)
+        return self._compute(value)
+
+    def long_form(self, value: str) -> str:
+        """What stands for a value too long to shape: its first character when that is
+        punctuation, then LONG_LETTERS keyed lower-case letters."""
+        data = b"long\x00" + value.encode("utf-8", "surrogatepass")
+        letters = "".join(_LOWER[b % 26] for b in hmac.digest(self._key, data, "sha256"))
+        return (value[0] if value[0] in _PUNCTUATION else "") + letters[:LONG_LETTERS]
 
     def number(self, value: int) -> int:
         """The pseudonym of an integer: same sign and number of digits, never equal."""
@@ -80,8 +100,7 @@ class Pseudonymizer:
         if not value:
             return value
         if len(value) > SHAPED_MAX:
-            data = b"long\x00" + value.encode("utf-8", "surrogatepass")
-            return "".join(_LOWER[b % 26] for b in hmac.digest(self._key, data, "sha256"))
+            return self.long_form(value)
         if "@" in value and is_email(value):
             return self._email(value)
         if value[0].isdigit() and is_card(value):
