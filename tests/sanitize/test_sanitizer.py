@@ -437,3 +437,40 @@ def test_a_value_failed_closed_keeps_its_shape_up_to_the_one_limit() -> None:
     )
     out = Sanitizer(key=b"k").sanitize(_too_dense(exchange)).request.headers[0][1]
     assert len(out) == len(cookie) and out != cookie and out.count("-") == cookie.count("-")
+
+
+def _note(body: str, *headers: tuple[str, str]) -> Exchange:
+    data = body.encode()
+    return Exchange(
+        request=Request(
+            "POST",
+            "api.test",
+            path="/notes",
+            headers=(("Content-Type", "text/plain"), *headers),
+            body=data,
+            body_size=len(data),
+        ),
+        response=Response(200),
+    )
+
+
+@pytest.mark.parametrize("key", [b"key-0", b"key-1"])
+def test_a_detector_never_reads_across_an_echoed_pseudonym(key: bytes) -> None:
+    # The cookie's value is echoed inside a run of digits; under key-0 its pseudonym
+    # made the run pass Luhn, and the card detector replaced it: key-dependent redactions.
+    exchange = _note("order 4111111111123456 x", ("Cookie", "sid=123456"))
+    sanitizer = Sanitizer(key=key)
+    out = sanitizer.sanitize(exchange)
+    assert out.redactions == ("request.cookie.sid", "request.body.text:secret")
+    assert out.request.body == f"order 4111111111{sanitizer.pseudonym('123456')} x".encode()
+
+
+@pytest.mark.parametrize("key", [b"key-24", b"key-25"])
+def test_a_detector_never_reads_across_a_field_value_s_pseudonym(key: bytes) -> None:
+    # The field's value is the first group; under key-24 its pseudonym and the groups
+    # after it passed Luhn, and the card detector replaced them all.
+    exchange = _note("pin=5105 1051 0510 5100\n")
+    sanitizer = Sanitizer(key=key)
+    out = sanitizer.sanitize(exchange)
+    assert out.redactions == ("request.body.text:field",)
+    assert out.request.body == f"pin={sanitizer.pseudonym('5105')} 1051 0510 5100\n".encode()

@@ -23,6 +23,7 @@ from functools import lru_cache
 import re2
 
 from shadowtape.sanitize.percent import quote, quote_plus
+from shadowtape.sanitize.splice import Edit, splice
 
 #: Search strings are looked up by their first WIDTH characters (all are that long).
 WIDTH = 6
@@ -202,30 +203,42 @@ class EchoIndex:
         return new <= PENDING or len(text) >= new * CHARS_PER_COMPILE
 
     def sub(self, text: str) -> str:
+        return splice(text, self.edits(text))
+
+    def edits(self, text: str) -> list[Edit]:
+        """Where search strings occur in ``text`` (leftmost, then longest) and their
+        replacements, in ``text``'s offsets."""
+        echo = self._echo
         if self._long(text):
             data = text.encode("utf-8", "surrogatepass")
-            new = self._sub_data(data)
-            return text if new is data else new.decode("utf-8", "surrogatepass")
-        echo = self._echo
-        pieces: list[str] = []
-        done = 0
-        found = self._find(text, 0)
-        while found is not None:
-            at, key = found
-            pieces += (text[done:at], echo[key])
-            done = at + len(key)
-            found = self._find(text, done)
-        if pieces:
-            pieces.append(text[done:])
-            text = "".join(pieces)
-        for key in sorted(self._short, key=len, reverse=True):
-            if key in text:
-                text = text.replace(key, echo[key])
-        return text
+            spans = self._spans(data)
+            if not spans:
+                return []
+            if len(data) != len(text):
+                spans = _char_spans(data, spans)
+            return [(start, end, echo[text[start:end]]) for start, end in spans]
+        found: list[Edit] = []
+        at = self._find(text, 0)
+        while at is not None:
+            start, key = at
+            found.append((start, start + len(key), echo[key]))
+            at = self._find(text, start + len(key))
+        if self._short:  # strings shorter than the trie's steps: all searched one by one
+            return scan(text, list(echo), echo)
+        return found
 
     def sub_bytes(self, data: bytes) -> bytes:
         """Bytes that are not text: each string is searched for as its UTF-8 bytes."""
-        return self._sub_data(data)
+        pieces: list[bytes] = []
+        done = 0
+        for start, end in self._spans(data):
+            key = data[start:end].decode("utf-8", "surrogatepass")
+            pieces += (data[done:start], self._echo[key].encode("utf-8", "surrogatepass"))
+            done = end
+        if not pieces:
+            return data
+        pieces.append(data[done:])
+        return b"".join(pieces)
 
     # -- long texts ------------------------------------------------------------------
 
@@ -260,15 +273,15 @@ class EchoIndex:
                 best = found
         return best
 
-    def _sub_data(self, data: bytes) -> bytes:
-        """``data`` with every match replaced (the same object when there is none).
+    def _spans(self, data: bytes) -> list[tuple[int, int]]:
+        """Where the search strings occur in ``data`` (leftmost, then longest).
 
         Each searcher's next match is remembered and looked for again only once the
         search has moved past its start, so each searcher reads the data about once.
         """
         searchers = self._searchers()
         ahead: list[tuple[int, int] | None] = [(-1, -1)] * len(searchers)
-        pieces: list[bytes] = []
+        spans: list[tuple[int, int]] = []
         done = 0
         replaced = 0
         while True:
@@ -285,17 +298,50 @@ class EchoIndex:
                     best = found
             if best is None:
                 break
-            start, end = best
-            key = data[start:end].decode("utf-8", "surrogatepass")
-            pieces += (data[done:start], self._echo[key].encode("utf-8", "surrogatepass"))
-            done = end
+            spans.append(best)
+            done = best[1]
             replaced += 1
             if self._spend is not None and replaced % 64 == 0:
                 self._spend(64 * MATCH_COST)
-        if not pieces:
-            return data
-        pieces.append(data[done:])
-        return b"".join(pieces)
+        return spans
+
+
+def scan(text: str, keys: list[str], echo: dict[str, str]) -> list[Edit]:
+    """Where ``keys`` occur in ``text``, leftmost then longest, none overlapping, with
+    their replacements: the next occurrence of each key is remembered and looked for
+    again (``str.find``, in C) once the scan has passed it."""
+    ahead = [text.find(key) for key in keys]
+    found: list[Edit] = []
+    done = 0
+    while True:
+        best = -1
+        for i, at in enumerate(ahead):
+            if 0 <= at < done:
+                at = ahead[i] = text.find(keys[i], done)
+            if at >= 0 and (
+                best < 0
+                or at < ahead[best]
+                or (at == ahead[best] and len(keys[i]) > len(keys[best]))
+            ):
+                best = i
+        if best < 0:
+            return found
+        at, key = ahead[best], keys[best]
+        found.append((at, at + len(key), echo[key]))
+        done = at + len(key)
+
+
+def _char_spans(data: bytes, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Byte spans of UTF-8 ``data`` (each on character boundaries) as character spans."""
+    out = []
+    byte = char = 0
+    for start, end in spans:
+        char += len(data[byte:start].decode("utf-8", "surrogatepass"))
+        size = len(data[start:end].decode("utf-8", "surrogatepass"))
+        out.append((char, char + size))
+        char += size
+        byte = end
+    return out
 
 
 def _size(level: tuple[int, int, re2._Regexp]) -> int:
