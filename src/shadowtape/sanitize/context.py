@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shadowtape.sanitize.detectors import Detector
+from shadowtape.sanitize.detectors import SET_REACH, Detector
 from shadowtape.sanitize.echoindex import EchoIndex, forms, scan
 from shadowtape.sanitize.percent import unquote
 from shadowtape.sanitize.pseudonym import Pseudonymizer
@@ -197,10 +197,16 @@ class Context:
             if len(self.order) > known:  # a field's value may also occur elsewhere in text
                 echo = f"{location}:{ECHO_KIND}" if kind else location
                 text = self._echo_text(text, echo, made)
-        for detector in self.policy.detectors if scope is None else scope.detectors:
-            if detector.may_occur(text):
-                where = f"{location}:{detector.kind}" if kind else location
-                text = self._detect(text, detector, where, made)
+        detectors = self.policy.detectors if scope is None else scope.detectors
+        if len(text) >= SET_REACH and len(detectors) > 1:
+            # Which may occur, told at once (a pseudonym put in by one cannot add a
+            # value for a later one: it would overlap what was made).
+            detectors = self.policy.occurring(text, detectors)
+        else:
+            detectors = tuple(d for d in detectors if d.may_occur(text))
+        for detector in detectors:
+            where = f"{location}:{detector.kind}" if kind else location
+            text = self._detect(text, detector, where, made)
         return text
 
     def touches(self, text: str, scope: Scope) -> bool:

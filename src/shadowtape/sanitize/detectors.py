@@ -354,11 +354,13 @@ class Detector:
     def accepts(self, value: str) -> bool:
         return self.accept is None or self.accept(value)
 
-    def finds(self, text: str, skip: set[str] | frozenset[str] = frozenset()) -> bool:
+    def finds(
+        self, text: str, skip: set[str] | frozenset[str] = frozenset(), *, known: bool = False
+    ) -> bool:
         """Does ``text`` hold at least one accepted value (not in ``skip``)? Past
         ``FINDS_TRIES`` rejected candidates: maybe, so True (the caller then scans it
-        under its work budget)."""
-        if not self.may_occur(text):
+        under its work budget). ``known``: ``may_occur`` is known to be true."""
+        if not known and not self.may_occur(text):
             return False
         tries = FINDS_TRIES
         for start, end in self._pattern_spans(text) if self.listed else self.spans(text):
@@ -371,26 +373,74 @@ class Detector:
         return False
 
 
+#: A text this long learns which detectors' literals it holds in one RE2::Set pass, not
+#: in one ``in`` pass per literal (a Set pass costs about two of those).
+SET_REACH = 4096
+
+
 class Finders:
     """Which of ``detectors`` find something in a text (``Detector.finds``). The literal
     hints of all of them are looked for in one RE2 pass first: a text holding none (most
-    text) skips each of those detectors' own pass over it."""
+    text) skips each of those detectors' own pass over it. A long text holding some is
+    read once more, by an RE2::Set of the literals, which says which ones it holds."""
 
-    __slots__ = ("_any", "_literal", "detectors")
+    __slots__ = ("_any", "_index", "_literal", "_owners", "_set", "detectors")
 
     def __init__(self, detectors: tuple[Detector, ...]) -> None:
         self.detectors = detectors
         self._literal = frozenset(i for i, d in enumerate(detectors) if d.literals)
+        self._index = {id(d): i for i, d in enumerate(detectors)}
         hints = tuple(dict.fromkeys(h for d in detectors for h in d.literals))
         self._any = HintSet(hints) if hints else None
+        #: Each literal -> the detectors it is a literal of.
+        self._owners = [
+            frozenset(i for i, d in enumerate(detectors) if h in d.literals) for h in hints
+        ]
+        self._set = _literal_set(hints) if hints else None
 
     def __call__(self, text: str) -> tuple[Detector, ...]:
+        found = self._occurring(text, self.detectors)
+        return tuple(d for d, known in found if d.finds(text, known=known))
+
+    def occurring(self, text: str, among: tuple[Detector, ...]) -> tuple[Detector, ...]:
+        """The detectors of ``among`` that may occur in ``text`` (``Detector.may_occur``)."""
+        return tuple(d for d, known in self._occurring(text, among) if known or d.may_occur(text))
+
+    def _occurring(self, text: str, among: tuple[Detector, ...]) -> list[tuple[Detector, bool]]:
+        """(detector, known): ``known`` when its literals are known to occur; the others
+        of ``among`` may occur, or not, as their own ``may_occur`` says."""
         literal = self._any is not None and self._any(text)
-        return tuple(
-            d
-            for i, d in enumerate(self.detectors)
-            if (literal or i not in self._literal) and d.finds(text)
-        )
+        held: frozenset[int] | None = None
+        if literal and len(text) >= SET_REACH:
+            held = self._held(text)
+        out = []
+        for d in among:
+            i = self._index[id(d)]
+            if i not in self._literal:
+                out.append((d, False))
+            elif held is not None:
+                if i in held:
+                    out.append((d, True))
+            elif literal:
+                out.append((d, False))
+        return out
+
+    def _held(self, text: str) -> frozenset[int] | None:
+        """The detectors whose literals occur in ``text`` (None: the Set failed)."""
+        assert self._set is not None
+        data = text.encode("ascii") if text.isascii() else text.encode("utf-8", "surrogatepass")
+        found = self._set.Match(data)
+        if not found:  # it holds a literal (``_any``): the Set ran out of memory
+            return None
+        return frozenset().union(*(self._owners[i] for i in found))
+
+
+def _literal_set(hints: tuple[str, ...]) -> re2.Set:
+    literals = re2.Set.SearchSet()
+    for hint in hints:
+        literals.Add(re.escape(hint).encode())
+    literals.Compile()
+    return literals
 
 
 def _card_accept(text: str) -> bool:
