@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import re2
 
@@ -448,11 +448,6 @@ def _card_accept(text: str) -> bool:
     return 13 <= len(digits) <= 19 and digits.isascii() and digits.isdigit() and luhn_ok(digits)
 
 
-#: Digits become "0", spaces and dashes stay, anything else becomes ".": an SSN then
-#: shows up as a run that a plain substring test finds, far faster than a regex scan.
-_DIGIT_SHAPE = bytes(
-    ord("0") if chr(c).isdigit() else c if c in b" -" else ord(".") for c in range(256)
-)
 #: Whatever ``CARD`` matches, without its look-arounds and back references, in one RE2
 #: pass over the UTF-8 bytes: a card starts after a byte that is no ASCII letter, digit,
 #: "_" or "." and ends before one that is no ASCII letter, digit or "_" (a superset: the
@@ -467,6 +462,26 @@ _CARD_SHAPES = re2.compile(
 )
 
 
+_T = TypeVar("_T")
+
+
+def _last_text(compute: Callable[[str], _T]) -> Callable[[str], _T]:
+    """``compute``, remembering its answer for the last text it was asked about: a text
+    is asked about by its scope, then again before its detectors run, then by them."""
+    last: list[tuple[str, _T]] = []
+
+    def remembered(text: str) -> _T:
+        known = last[0] if last else None  # one read: other threads may replace it
+        if known is not None and known[0] is text:
+            return known[1]
+        answer = compute(text)
+        last[:] = [(text, answer)]
+        return answer
+
+    return remembered
+
+
+@_last_text
 def _card_start(text: str) -> int | None:
     """Where ``CARD`` may first match (0 when unsure), or None: it cannot."""
     if text.isascii():
@@ -605,9 +620,11 @@ _SSN_TEXT = r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b"
 #: E.164: "+", then 8 to 15 digits, not part of a longer number or word.
 _PHONE_TEXT = r"(?:^|[^A-Za-z0-9+%])(\+[1-9][0-9]{7,14})(?:[^0-9]|$)"
 
-#: Upper-case letters become "A", digits "0", anything else ".": an IBAN's start shows up.
-_IBAN_SHAPE = bytes(
-    ord("A") if 65 <= c <= 90 else ord("0") if 48 <= c <= 57 else ord(".") for c in range(256)
+#: Upper-case ASCII letters become "A", digits "0", spaces and dashes stay, any other
+#: byte becomes ".": an IBAN's start ("AA00") and a dashed SSN ("000-00-0000") show up.
+_SHAPE = bytes(
+    ord("A") if 65 <= c <= 90 else ord("0") if 48 <= c <= 57 else c if c in b" -" else ord(".")
+    for c in range(256)
 )
 
 
@@ -662,12 +679,46 @@ def ssn_ok(text: str) -> bool:
     return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
 
 
+@_last_text
+def _shape(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass").translate(_SHAPE)
+
+
+#: An IBAN's shape (see _SHAPE): country and check digits, then two groups at least.
+_IBAN_SHAPE = re2.compile(rb"AA00 ?[A0]{4} ?[A0]{4}")
+
+
+@_last_text
+def _iban_start(text: str) -> int | None:
+    """Where ``_IBAN`` may first match (0 when unsure), or None: it cannot."""
+    shaped = _shape(text)
+    if b"AA00" not in shaped:
+        return None
+    found = _IBAN_SHAPE.search(shaped)
+    if found is None:
+        return None
+    return found.start() if len(shaped) == len(text) else 0
+
+
 def _iban_prefilter(text: str) -> bool:
-    return b"AA00" in text.encode("utf-8", "surrogatepass").translate(_IBAN_SHAPE)
+    return _iban_start(text) is not None
+
+
+class _IbanSearch:
+    """``_IBAN``, starting where an IBAN's shape first occurs (as _CardSearch does)."""
+
+    groupindex: Mapping[str, int] = {}
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        start = _iban_start(text)
+        return iter(()) if start is None else _IBAN.finditer(text, start)
+
+    def match(self, text: str) -> re.Match[str] | None:
+        return _IBAN.match(text)
 
 
 def _ssn_prefilter(text: str) -> bool:
-    return b"000-00-0000" in text.encode("utf-8", "surrogatepass").translate(_DIGIT_SHAPE)
+    return b"000-00-0000" in _shape(text)
 
 
 #: The detectors that find token formats (also run over binary bodies, byte by byte).
@@ -694,7 +745,14 @@ BUILTIN: tuple[Detector, ...] = (
     # Issue 18: token formats and PII with checksums.
     Detector("webhook", hints=("hooks.slack.com", "/api/webhooks/"), finder=_webhook_spans),
     Detector("connection", prefilter=HintSet(_CONNECTION_HINTS), finder=_connection_spans),
-    Detector("iban", _IBAN, accept=iban_ok, prefilter=_iban_prefilter, listed=True, cost=IBAN_COST),
+    Detector(
+        "iban",
+        _IbanSearch(),
+        accept=iban_ok,
+        prefilter=_iban_prefilter,
+        listed=True,
+        cost=IBAN_COST,
+    ),
     Detector("ssn", LinearPattern(_SSN_TEXT), accept=ssn_ok, prefilter=_ssn_prefilter),
     Detector("phone", LinearPattern(_PHONE_TEXT), ("+",), group=1),
 )
