@@ -268,10 +268,11 @@ class Context:
         kept = made or []
         moved: list[tuple[int, int]] = []  # ``made`` in the returned text's offsets
         done = shift = at = 0
-        found = detector.spans(text)
+        found = detector.spans(text, self.spend)
         listed = isinstance(found, list)  # found in C: paid for before any is examined
         if listed:
-            self.spend(len(found) * detector.cost)  # type: ignore[arg-type]
+            if not detector.listed:  # a finder's list: paid for here
+                self.spend(len(found) * detector.cost)  # type: ignore[arg-type]
             if detector.accept is not None:
                 found = _accepted(text, found, detector.accept)  # type: ignore[arg-type]
         for start, end in found:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Protocol, TypeVar
 
 import re2
@@ -272,6 +273,8 @@ class Pattern(Protocol):
 
 #: A match's span, taken in C (``map`` over a method descriptor).
 _SPAN = re.Match.span
+#: A listed detector's spans are found and paid for this many at a time.
+LISTED_BATCH = 4096
 
 #: ``finds`` gives up after this many rejected candidates and answers "maybe": it runs
 #: without a work budget (a memoised scope), so the one pass that examines every
@@ -336,12 +339,23 @@ class Detector:
             return True
         return any(map(text.__contains__, self.hints))
 
-    def spans(self, text: str) -> Found:
-        """(start, end) of each candidate value, in order, not overlapping."""
+    def spans(self, text: str, spend: Callable[[int], None] | None = None) -> Found:
+        """(start, end) of each candidate value, in order, not overlapping.
+
+        ``spend``: for a ``listed`` detector, called with the cost of each batch of
+        LISTED_BATCH spans before the next is found (all in C), so a text far too
+        dense is stopped before all of it is listed."""
         if self.finder is not None:
             return self.finder(text)
         if self.listed:
-            return list(map(_SPAN, self.pattern.finditer(text)))  # type: ignore[union-attr]
+            found = map(_SPAN, self.pattern.finditer(text))  # type: ignore[union-attr]
+            if spend is None:
+                return list(found)
+            listed: list[tuple[int, int]] = []
+            while batch := list(islice(found, LISTED_BATCH)):
+                spend(len(batch) * self.cost)
+                listed += batch
+            return listed
         return self._pattern_spans(text)
 
     def _pattern_spans(self, text: str) -> Spans:
