@@ -199,15 +199,15 @@ class Context:
                 echo = f"{location}:{ECHO_KIND}" if kind else location
                 text = self._echo_text(text, echo, made)
         detectors = self.policy.detectors if scope is None else scope.detectors
-        if len(text) >= SET_REACH and len(detectors) > 1:
+        told = len(text) >= SET_REACH and len(detectors) > 1
+        if told:
             # Which may occur, told at once (a pseudonym put in by one cannot add a
             # value for a later one: it would overlap what was made).
             detectors = self.policy.occurring(text, detectors)
-        else:
-            detectors = tuple(d for d in detectors if d.may_occur(text))
         for detector in detectors:
-            where = f"{location}:{detector.kind}" if kind else location
-            text = self._detect(text, detector, where, made)
+            if told or detector.may_occur(text):
+                where = f"{location}:{detector.kind}" if kind else location
+                text = self._detect(text, detector, where, made)
         return text
 
     def touches(self, text: str, scope: Scope) -> bool:
@@ -273,7 +273,7 @@ class Context:
         if listed:
             if not detector.listed:  # a finder's list: paid for here
                 self.spend(len(found) * detector.cost)  # type: ignore[arg-type]
-            if detector.accept is not None:
+            if found and detector.accept is not None:
                 found = _accepted(text, found, detector.accept)  # type: ignore[arg-type]
         for start, end in found:
             if not listed:

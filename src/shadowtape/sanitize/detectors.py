@@ -413,8 +413,15 @@ class Finders:
         self._set = _literal_set(hints) if hints else None
 
     def __call__(self, text: str) -> tuple[Detector, ...]:
-        found = self._occurring(text, self.detectors)
-        return tuple(d for d, known in found if d.finds(text, known=known))
+        if len(text) >= SET_REACH:
+            found = self._occurring(text, self.detectors)
+            return tuple(d for d, known in found if d.finds(text, known=known))
+        literal = self._any is not None and self._any(text)
+        return tuple(
+            d
+            for i, d in enumerate(self.detectors)
+            if (literal or i not in self._literal) and d.finds(text)
+        )
 
     def occurring(self, text: str, among: tuple[Detector, ...]) -> tuple[Detector, ...]:
         """The detectors of ``among`` that may occur in ``text`` (``Detector.may_occur``)."""
@@ -480,8 +487,9 @@ _T = TypeVar("_T")
 
 
 def _last_text(compute: Callable[[str], _T]) -> Callable[[str], _T]:
-    """``compute``, remembering its answer for the last text it was asked about: a text
-    is asked about by its scope, then again before its detectors run, then by them."""
+    """``compute``, remembering its answer for the last text it was asked about: a long
+    text is asked about by its scope, then again before its detectors run, then by them.
+    (Callers use it for texts of SET_REACH or more: a short one costs less than a call.)"""
     last: list[tuple[str, _T]] = []
 
     def remembered(text: str) -> _T:
@@ -495,7 +503,6 @@ def _last_text(compute: Callable[[str], _T]) -> Callable[[str], _T]:
     return remembered
 
 
-@_last_text
 def _card_start(text: str) -> int | None:
     """Where ``CARD`` may first match (0 when unsure), or None: it cannot."""
     if text.isascii():
@@ -504,8 +511,11 @@ def _card_start(text: str) -> int | None:
     return None if _CARD_SHAPES.search(text.encode("utf-8", "surrogatepass")) is None else 0
 
 
+_long_card_start = _last_text(_card_start)
+
+
 def _card_prefilter(text: str) -> bool:
-    return _card_start(text) is not None
+    return (_long_card_start if len(text) >= SET_REACH else _card_start)(text) is not None
 
 
 class _CardSearch:
@@ -516,7 +526,7 @@ class _CardSearch:
     groupindex: Mapping[str, int] = {}
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        start = _card_start(text)
+        start = (_long_card_start if len(text) >= SET_REACH else _card_start)(text)
         return iter(()) if start is None else CARD.finditer(text, start)
 
     def match(self, text: str) -> re.Match[str] | None:
@@ -693,19 +703,20 @@ def ssn_ok(text: str) -> bool:
     return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
 
 
-@_last_text
 def _shape(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass").translate(_SHAPE)
+
+
+_long_shape = _last_text(_shape)
 
 
 #: An IBAN's shape (see _SHAPE): country and check digits, then two groups at least.
 _IBAN_SHAPE = re2.compile(rb"AA00 ?[A0]{4} ?[A0]{4}")
 
 
-@_last_text
 def _iban_start(text: str) -> int | None:
     """Where ``_IBAN`` may first match (0 when unsure), or None: it cannot."""
-    shaped = _shape(text)
+    shaped = (_long_shape if len(text) >= SET_REACH else _shape)(text)
     if b"AA00" not in shaped:
         return None
     found = _IBAN_SHAPE.search(shaped)
@@ -714,8 +725,14 @@ def _iban_start(text: str) -> int | None:
     return found.start() if len(shaped) == len(text) else 0
 
 
+_long_iban_start = _last_text(_iban_start)
+
+
 def _iban_prefilter(text: str) -> bool:
-    return _iban_start(text) is not None
+    if len(text) >= SET_REACH:
+        return _long_iban_start(text) is not None
+    shaped = text.encode("utf-8", "surrogatepass").translate(_SHAPE)
+    return b"AA00" in shaped and _iban_start(text) is not None
 
 
 class _IbanSearch:
@@ -724,7 +741,7 @@ class _IbanSearch:
     groupindex: Mapping[str, int] = {}
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        start = _iban_start(text)
+        start = (_long_iban_start if len(text) >= SET_REACH else _iban_start)(text)
         return iter(()) if start is None else _IBAN.finditer(text, start)
 
     def match(self, text: str) -> re.Match[str] | None:
@@ -732,7 +749,9 @@ class _IbanSearch:
 
 
 def _ssn_prefilter(text: str) -> bool:
-    return b"000-00-0000" in _shape(text)
+    if len(text) >= SET_REACH:
+        return b"000-00-0000" in _long_shape(text)
+    return b"000-00-0000" in text.encode("utf-8", "surrogatepass").translate(_SHAPE)
 
 
 #: The detectors that find token formats (also run over binary bodies, byte by byte).
