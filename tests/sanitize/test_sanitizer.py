@@ -474,3 +474,18 @@ def test_a_detector_never_reads_across_a_field_value_s_pseudonym(key: bytes) -> 
     out = sanitizer.sanitize(exchange)
     assert out.redactions == ("request.body.text:field",)
     assert out.request.body == f"pin={sanitizer.pseudonym('5105')} 1051 0510 5100\n".encode()
+
+
+def test_echoes_are_paid_for_so_a_text_of_nothing_else_is_dropped() -> None:
+    """Each echo is found and replaced in Python: a body that is a cookie's value over
+    and over is dropped as too dense, while one echo per row of a listing is not."""
+    cookie = ("Cookie", "sid=s3cr3tv4lue")
+    dense = _note("s3cr3tv4lue" * 100_000, cookie)
+    out = Sanitizer(key=b"k").sanitize(dense)
+    assert "request.body: dropped (too dense to scan)" in out.redactions
+    assert out.request.body == b""
+    rows = "".join(f"row {i:05d} owner=s3cr3tv4lue status=paid\n" for i in range(20_000))
+    listing = Sanitizer(key=b"k").sanitize(_note(rows, cookie))
+    assert not any("dropped" in where for where in listing.redactions)
+    assert listing.request.body.count(b"s3cr3tv4lue") == 0
+    assert listing.request.body.count(b"status=paid\n") == 20_000
