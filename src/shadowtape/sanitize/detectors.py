@@ -518,24 +518,38 @@ def _card_prefilter(text: str) -> bool:
     return (_long_card_start if len(text) >= SET_REACH else _card_start)(text) is not None
 
 
-class _CardSearch:
-    """``CARD``, starting where its shape first occurs: Python's ``re`` tries every digit,
-    so a megabyte of digits before the first card costs tens of milliseconds; RE2 skips
-    them in one. (A look-behind still sees the text before the start.)"""
+class _SearchFrom:
+    """A Python ``re`` pattern, searched from where ``start`` says its shape first occurs
+    (None: nowhere). Python's ``re`` tries every position, so a megabyte of digits before
+    the first card costs tens of milliseconds; RE2 skips them in one. (A look-behind
+    still sees the text before the start.) ``long_start`` is ``start`` for long texts."""
 
     groupindex: Mapping[str, int] = {}
 
+    def __init__(
+        self,
+        pattern: re.Pattern[str],
+        start: Callable[[str], int | None],
+        long_start: Callable[[str], int | None],
+    ) -> None:
+        self._pattern = pattern
+        self._start = start
+        self._long_start = long_start
+
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        start = (_long_card_start if len(text) >= SET_REACH else _card_start)(text)
-        return iter(()) if start is None else CARD.finditer(text, start)
+        start = (self._long_start if len(text) >= SET_REACH else self._start)(text)
+        return iter(()) if start is None else self._pattern.finditer(text, start)
 
     def match(self, text: str) -> re.Match[str] | None:
-        return CARD.match(text)
+        return self._pattern.match(text)
+
+
+_CARD_SEARCH = _SearchFrom(CARD, _card_start, _long_card_start)
 
 
 def holds_card(text: str) -> bool:
     """Whether the card detector would find a card number anywhere in ``text``."""
-    return any(card_digits(match.group(0)) is not None for match in _CardSearch().finditer(text))
+    return any(card_digits(match.group(0)) is not None for match in _CARD_SEARCH.finditer(text))
 
 
 #: An address, URL-encoded ("%40") or not, matched in one pass.
@@ -735,19 +749,6 @@ def _iban_prefilter(text: str) -> bool:
     return b"AA00" in shaped and _iban_start(text) is not None
 
 
-class _IbanSearch:
-    """``_IBAN``, starting where an IBAN's shape first occurs (as _CardSearch does)."""
-
-    groupindex: Mapping[str, int] = {}
-
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        start = (_long_iban_start if len(text) >= SET_REACH else _iban_start)(text)
-        return iter(()) if start is None else _IBAN.finditer(text, start)
-
-    def match(self, text: str) -> re.Match[str] | None:
-        return _IBAN.match(text)
-
-
 def _ssn_prefilter(text: str) -> bool:
     if len(text) >= SET_REACH:
         return b"000-00-0000" in _long_shape(text)
@@ -769,7 +770,7 @@ BUILTIN: tuple[Detector, ...] = (
     Detector("email", hints=("@", "%40"), accept=_email_tld_ok, finder=_email_spans),
     Detector(
         "card",
-        _CardSearch(),
+        _CARD_SEARCH,
         accept=_card_accept,
         prefilter=_card_prefilter,
         listed=True,
@@ -780,7 +781,7 @@ BUILTIN: tuple[Detector, ...] = (
     Detector("connection", prefilter=HintSet(_CONNECTION_HINTS), finder=_connection_spans),
     Detector(
         "iban",
-        _IbanSearch(),
+        _SearchFrom(_IBAN, _iban_start, _long_iban_start),
         accept=iban_ok,
         prefilter=_iban_prefilter,
         listed=True,
