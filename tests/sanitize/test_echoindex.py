@@ -11,7 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shadowtape.sanitize.context import EXACT_ECHO, Context
-from shadowtape.sanitize.echoindex import FORMS_REACH, LONG, WIDTH, EchoIndex, forms
+from shadowtape.sanitize.echoindex import (
+    FORMS_CACHED,
+    FORMS_REACH,
+    LONG,
+    WIDTH,
+    EchoIndex,
+    _cached_forms,
+    forms,
+)
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy
 
@@ -149,3 +157,14 @@ def test_many_cookies_echoed_in_a_large_body_are_replaced() -> None:
     text = "lorem ipsum dolor sit amet " * 40_000 + values[17] + " end"
     out = c.text(text, "response.body.text", kind=True)
     assert out.endswith(f"{PSEUDO(values[17])} end") and values[17] not in out
+
+
+def test_the_forms_of_a_long_value_are_not_kept_in_the_cache() -> None:
+    """A recorder sees values an attacker chooses: caching a dozen encodings of each
+    megabyte value would hold gigabytes alive."""
+    before = _cached_forms.cache_info().currsize
+    long = "é" * (FORMS_CACHED + 1)
+    assert forms(long, "a" * len(long))[0] == (long, "a" * len(long))
+    assert _cached_forms.cache_info().currsize == before
+    forms("é" * FORMS_CACHED, "a" * FORMS_CACHED)
+    assert _cached_forms.cache_info().currsize == before + 1

@@ -132,3 +132,11 @@ def test_a_long_value_keeps_only_a_leading_punctuation_mark() -> None:
     assert Pseudonymizer(b"k")("/" + "a" * SHAPED_MAX)[0] == "/"  # a path stays a path
     out = Pseudonymizer(b"k")("a" * (SHAPED_MAX + 1))
     assert len(out) == 32 and out.isalpha()
+
+
+def test_only_short_values_are_kept_in_the_cache() -> None:
+    pseudonymize = Pseudonymizer(b"k")
+    pseudonymize("a" * 2048)
+    pseudonymize("short value")
+    assert pseudonymize._cached.cache_info().currsize == 1  # type: ignore[attr-defined]
+    assert pseudonymize("a" * 2048) == Pseudonymizer(b"k")("a" * 2048)

@@ -69,9 +69,19 @@ _OPTIONS = _options()
 _PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
 
 
-@lru_cache(maxsize=4_096)
+#: The forms of values up to this long are cached: a cache of long values would hold
+#: megabytes alive (each entry is a dozen encodings of its value).
+FORMS_CACHED = 256
+
+
 def forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
     """A secret as it may appear elsewhere, and its replacement in the same encoding."""
+    if len(value) <= FORMS_CACHED:
+        return _cached_forms(value, out)
+    return _forms(value, out)
+
+
+def _forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
     found = {value: out}
     if len(value) > FORMS_REACH:
         return ((value, out),)
@@ -90,6 +100,9 @@ def forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
             add(encoded, replaced)
             add(encoded.rstrip("="), replaced.rstrip("="))
     return tuple((key, rep) for key, rep in found.items() if key)
+
+
+_cached_forms = lru_cache(maxsize=4_096)(_forms)
 
 
 class _Node:
