@@ -134,9 +134,14 @@ def test_a_long_value_keeps_only_a_leading_punctuation_mark() -> None:
     assert len(out) == 32 and out.isalpha()
 
 
-def test_only_short_values_are_kept_in_the_cache() -> None:
+def test_long_values_are_kept_in_a_small_cache_of_their_own() -> None:
+    """A recorder sees values an attacker chooses: thousands of cached megabytes would
+    stay in memory, but a long token repeated in every request should be shaped once."""
     pseudonymize = Pseudonymizer(b"k")
-    pseudonymize("a" * 2048)
+    for i in range(100):
+        pseudonymize(f"{i:04d}" + "a" * 2048)
     pseudonymize("short value")
+    pseudonymize("b" * (SHAPED_MAX + 1))  # its long form is not cached at all
     assert pseudonymize._cached.cache_info().currsize == 1  # type: ignore[attr-defined]
-    assert pseudonymize("a" * 2048) == Pseudonymizer(b"k")("a" * 2048)
+    assert pseudonymize._cached_long.cache_info().currsize == 64  # type: ignore[attr-defined]
+    assert pseudonymize("0099" + "a" * 2048) == Pseudonymizer(b"k")("0099" + "a" * 2048)
