@@ -489,3 +489,26 @@ def test_echoes_are_paid_for_so_a_text_of_nothing_else_is_dropped() -> None:
     assert not any("dropped" in where for where in listing.redactions)
     assert listing.request.body.count(b"s3cr3tv4lue") == 0
     assert listing.request.body.count(b"status=paid\n") == 20_000
+
+
+def test_many_long_secrets_in_one_exchange_are_echoed_not_failed_closed() -> None:
+    """Hundreds of distinct secrets of kilobytes each: their echo patterns used to grow
+    past what RE2 compiles, and the whole exchange was failed closed."""
+    values = [f"{i:06d}" + "é«a" * 2000 for i in range(170)]
+    text = "".join(f"password={value}&" for value in values)
+    body = orjson.dumps({"note": text})
+    exchange = Exchange(
+        request=Request(
+            "POST",
+            "api.test",
+            path="/notes",
+            headers=(("Content-Type", "application/json"),),
+            body=body,
+            body_size=len(body),
+        ),
+        response=Response(200),
+    )
+    out = Sanitizer(key=b"k").sanitize(exchange)
+    assert out.redactions == ("request.body$.note",)
+    kept = orjson.loads(out.request.body)["note"]
+    assert kept.count("password=") == 170 and not any(value in kept for value in values)

@@ -19,6 +19,7 @@ import html
 import json
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import TypeAlias
 
 import re2
 
@@ -43,9 +44,15 @@ LONG = 512
 #: times, and a search runs a logarithmic number of patterns).
 PENDING = 32
 #: Work units (``Context.spend``, about a microsecond each): a search string compiled
-#: into a pattern (~10 us), and an echo found in a long text and replaced (~5 us).
+#: into a pattern (~10 us), and an echo found in a long text and replaced (~5 us), or
+#: a long search string's first bytes found without the rest.
 COMPILE_COST = 10
 MATCH_COST = 5
+#: A search string longer than this many bytes is compiled as its first PREFIX bytes,
+#: and checked whole where those occur: RE2 takes about 0.2 us a byte to compile, and
+#: its search slows down as the pattern grows, so a few secrets of kilobytes would
+#: otherwise cost more than the text they are searched in (and fail to compile).
+PREFIX = 64
 #: The trie reads about this many characters in the time one string takes to compile:
 #: a long text still goes to the trie while compiling what is new would cost more.
 CHARS_PER_COMPILE = 64
@@ -142,8 +149,8 @@ class EchoIndex:
         self._short: list[str] = []
         #: Every search string as UTF-8 bytes, in the order added ...
         self._keys: list[bytes] = []
-        #: ... the first ``_compiled`` of them in patterns: (first, end, pattern).
-        self._levels: list[tuple[int, int, re2._Regexp]] = []
+        #: ... the first ``_compiled`` of them in patterns: (first, end, searchers).
+        self._levels: list[tuple[int, int, list[Searcher]]] = []
         self._compiled = 0
         self._spend = spend
         self.add(echo)
@@ -255,27 +262,37 @@ class EchoIndex:
 
     # -- long texts ------------------------------------------------------------------
 
-    def _searchers(self) -> list[re2._Regexp | bytes]:
+    def _searchers(self) -> list[Searcher]:
         """The patterns, then the strings not compiled yet (compiling them past PENDING)."""
         if len(self._keys) - self._compiled > PENDING:
             self._levels.append(self._compile(self._compiled, len(self._keys)))
             self._compiled = len(self._keys)
             levels = self._levels
             while len(levels) >= 2 and _size(levels[-2]) <= _size(levels[-1]):
-                first, _end, _pattern = levels[-2]
+                first = levels[-2][0]
                 levels[-2:] = [self._compile(first, levels[-1][1])]
-        return [pattern for _first, _end, pattern in self._levels] + self._keys[self._compiled :]
+        searchers = [searcher for _first, _end, level in self._levels for searcher in level]
+        return searchers + self._keys[self._compiled :]
 
-    def _compile(self, first: int, end: int) -> tuple[int, int, re2._Regexp]:
+    def _compile(self, first: int, end: int) -> tuple[int, int, list[Searcher]]:
+        """Strings ``first`` to ``end``: those up to PREFIX bytes in one pattern, the
+        longer ones by their first PREFIX bytes in another."""
         if self._spend is not None:
             self._spend((end - first) * COMPILE_COST)
         keys = dict.fromkeys(self._keys[first:end])
-        pattern = re2.compile(b"|".join(map(re2.escape, keys)), _OPTIONS)
-        return first, end, pattern
+        whole = [key for key in keys if len(key) <= PREFIX]
+        longer: dict[bytes, list[bytes]] = {}
+        for key in keys:
+            if len(key) > PREFIX:
+                longer.setdefault(key[:PREFIX], []).append(key)
+        level: list[Searcher] = []
+        if whole:
+            level.append(_pattern(whole))
+        if longer:
+            level.append(_Prefixed(longer, self._spend))
+        return first, end, level
 
-    def _next(
-        self, data: bytes, pos: int, searchers: list[re2._Regexp | bytes]
-    ) -> tuple[int, int] | None:
+    def _next(self, data: bytes, pos: int, searchers: list[Searcher]) -> tuple[int, int] | None:
         """The earliest (then longest) match at or after ``pos``."""
         best: tuple[int, int] | None = None
         for searcher in searchers:
@@ -357,13 +374,48 @@ def _char_spans(data: bytes, spans: list[tuple[int, int]]) -> list[tuple[int, in
     return out
 
 
-def _size(level: tuple[int, int, re2._Regexp]) -> int:
+def _pattern(keys: list[bytes]) -> re2._Regexp:
+    return re2.compile(b"|".join(map(re2.escape, keys)), _OPTIONS)
+
+
+class _Prefixed:
+    """Search strings longer than PREFIX bytes, found by their first PREFIX bytes (one
+    pattern) and checked whole where those occur, longest first."""
+
+    __slots__ = ("_keys", "_pattern", "_spend")
+
+    def __init__(self, keys: dict[bytes, list[bytes]], spend: Callable[[int], None] | None):
+        self._keys = {prefix: sorted(same, key=len, reverse=True) for prefix, same in keys.items()}
+        self._pattern = _pattern(list(keys))
+        self._spend = spend
+
+    def search(self, data: bytes, pos: int) -> tuple[int, int] | None:
+        """The first string found whole at or after ``pos`` (longest at its start)."""
+        while (found := self._pattern.search(data, pos)) is not None:
+            start = found.start()
+            for key in self._keys[data[start : start + PREFIX]]:
+                if data.startswith(key, start):
+                    return start, start + len(key)
+            if self._spend is not None:
+                self._spend(MATCH_COST)  # the first bytes of a secret, not the secret
+            pos = start + 1
+        return None
+
+
+#: What searches a long text: a pattern, long strings by their first bytes, or a string
+#: not compiled yet.
+Searcher: TypeAlias = "re2._Regexp | _Prefixed | bytes"
+
+
+def _size(level: tuple[int, int, list[Searcher]]) -> int:
     return level[1] - level[0]
 
 
-def _search(searcher: re2._Regexp | bytes, data: bytes, pos: int) -> tuple[int, int] | None:
+def _search(searcher: Searcher, data: bytes, pos: int) -> tuple[int, int] | None:
     if isinstance(searcher, bytes):
         at = data.find(searcher, pos)
         return None if at < 0 else (at, at + len(searcher))
+    if isinstance(searcher, _Prefixed):
+        return searcher.search(data, pos)
     found = searcher.search(data, pos)
     return None if found is None else found.span()
