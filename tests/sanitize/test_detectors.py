@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -11,8 +12,11 @@ from hypothesis import strategies as st
 from shadowtape import Exchange, Request, Response
 from shadowtape.sanitize import Sanitizer
 from shadowtape.sanitize.detectors import (
+    _IBAN_TEXT,
     BUILTIN,
     FINDS_TRIES,
+    LISTED_BATCH,
+    SET_REACH,
     Finders,
     _private_key_spans,
     api_key_prefix,
@@ -381,3 +385,77 @@ def test_a_dense_text_is_paid_for_before_any_candidate_is_checked(kind: str) -> 
 def test_finders_agree_with_each_detector_on_its_own(text: str) -> None:
     """One pass for every detector's literals skips only detectors that find nothing."""
     assert Finders(BUILTIN)(text) == tuple(d for d in BUILTIN if d.finds(text))
+
+
+_PIECES = st.one_of(
+    st.text(max_size=30),
+    cards(),
+    emails(),
+    jwts(),
+    stripe_keys,
+    st.sampled_from(["Bearer abcdefghijklmnopqrstu", "+14155550123", "DE89 3704", "123-45-6789"]),
+)
+
+
+@given(st.lists(_PIECES, max_size=6).map(" ".join), st.booleans())
+def test_finders_agree_with_each_detector_on_long_texts_too(text: str, pad_first: bool) -> None:
+    """A long text is told which detectors' literals it holds by one RE2::Set pass: it
+    skips, and lets through, exactly the detectors their own tests would."""
+    padding = "x " * (SET_REACH // 2)
+    long = padding + text if pad_first else text + padding
+    finders = Finders(BUILTIN)
+    assert finders(long) == tuple(d for d in BUILTIN if d.finds(long))
+    assert finders.occurring(long, BUILTIN) == tuple(d for d in BUILTIN if d.may_occur(long))
+    assert finders.occurring(long, BUILTIN[3:5]) == tuple(
+        d for d in BUILTIN[3:5] if d.may_occur(long)
+    )
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["DE89 3704 0044 0532 0130 00", "GB82WEST12345698765432", "DE89"]),
+            st.text("AZ09 -x%é", max_size=12),
+        ),
+        max_size=12,
+    ).map("".join),
+    st.sampled_from([0, SET_REACH]),
+)
+def test_the_iban_search_starts_where_python_re_would_first_match(text: str, pad: int) -> None:
+    text = "." * pad + text
+    iban = next(d for d in BUILTIN if d.kind == "iban")
+    assert iban.pattern is not None
+    expected = [m.span() for m in re.finditer(_IBAN_TEXT, text, re.ASCII)]
+    assert [m.span() for m in iban.pattern.finditer(text)] == expected
+    assert iban.may_occur(text) or not expected
+
+
+def test_a_text_far_too_dense_stops_after_the_first_batch_of_candidates() -> None:
+    """Candidates are listed in batches, each paid for before the next is listed."""
+    from dataclasses import replace
+
+    from shadowtape.sanitize.context import Context, TooDense
+    from shadowtape.sanitize.pseudonym import Pseudonymizer
+    from shadowtape.sanitize.rules import Policy
+
+    card = next(d for d in BUILTIN if d.kind == "card")
+    assert card.pattern is not None
+    consumed = []
+
+    class Counting:
+        groupindex: dict[str, int] = {}
+
+        def finditer(self, text: str) -> Iterator[re.Match[str]]:
+            for found in card.pattern.finditer(text):  # type: ignore[union-attr]
+                consumed.append(found)
+                yield found
+
+        def match(self, text: str) -> re.Match[str] | None:
+            return None
+
+    counted = replace(card, pattern=Counting())
+    ctx = Context(Policy.build(), Pseudonymizer(b"k"))
+    ctx.work_limit = LISTED_BATCH * card.cost // 2
+    with pytest.raises(TooDense):
+        ctx.detect("4111 1111 1111 1112 " * (3 * LISTED_BATCH), counted, "x")
+    assert len(consumed) == LISTED_BATCH and ctx.replaced == 0

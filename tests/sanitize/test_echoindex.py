@@ -11,7 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shadowtape.sanitize.context import EXACT_ECHO, Context
-from shadowtape.sanitize.echoindex import FORMS_REACH, LONG, WIDTH, EchoIndex, forms
+from shadowtape.sanitize.echoindex import (
+    FORMS_CACHED,
+    FORMS_REACH,
+    LONG,
+    PENDING,
+    PREFIX,
+    WIDTH,
+    EchoIndex,
+    _cached_forms,
+    forms,
+    scan,
+)
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy
 
@@ -149,3 +160,37 @@ def test_many_cookies_echoed_in_a_large_body_are_replaced() -> None:
     text = "lorem ipsum dolor sit amet " * 40_000 + values[17] + " end"
     out = c.text(text, "response.body.text", kind=True)
     assert out.endswith(f"{PSEUDO(values[17])} end") and values[17] not in out
+
+
+def test_the_forms_of_a_long_value_are_not_kept_in_the_cache() -> None:
+    """A recorder sees values an attacker chooses: caching a dozen encodings of each
+    megabyte value would hold gigabytes alive."""
+    before = _cached_forms.cache_info().currsize
+    long = "é" * (FORMS_CACHED + 1)
+    assert forms(long, "a" * len(long))[0] == (long, "a" * len(long))
+    assert _cached_forms.cache_info().currsize == before
+    forms("é" * FORMS_CACHED, "a" * FORMS_CACHED)
+    assert _cached_forms.cache_info().currsize == before + 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 9), min_size=1, max_size=10, unique=True),
+    st.lists(st.tuples(st.integers(0, 79), st.integers(0, 130)), max_size=40),
+)
+def test_long_strings_are_found_by_their_first_bytes_and_checked_whole(
+    picks: list[int], pieces: list[tuple[int, int]]
+) -> None:
+    """Strings past PREFIX bytes are compiled by their first bytes only: what is found is
+    still each string whole, leftmost then longest, as one by one; a string's first
+    bytes without the rest are passed over, even where a shorter string starts."""
+    head = "s" * (PREFIX - 2)
+    keys = [f"{head}{i:02d}" + "x" * (i * 7) for i in range(10)]  # share their first bytes
+    keys += [f"k{i:03d}" + "y" * (i % 5) * 20 for i in range(70)]
+    chosen = [keys[i] for i in picks] + keys[10 : 11 + PENDING]  # past PENDING: compiled
+    echo = {key: "R" * len(key) for key in chosen}
+    index = EchoIndex(echo)
+    text = "".join(
+        (chosen[i % len(chosen)][: cut if cut < 130 else None]) + " " for i, cut in pieces
+    ).ljust(LONG * 8, ".")  # long enough to be searched with the compiled patterns
+    assert index.edits(text) == scan(text, list(echo), echo)

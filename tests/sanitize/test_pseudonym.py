@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import string
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from shadowtape.sanitize.detectors import holds_card, is_email, luhn_ok
-from shadowtape.sanitize.pseudonym import SHAPED_MAX, Pseudonymizer, _hex_alphabet
+from shadowtape.sanitize.pseudonym import SHAPED_MAX, Pseudonymizer, _hex_alphabet, _put_back
 from tests.sanitize.planted import aws_keys, cards, emails, jwts, stripe_keys
 
 A = Pseudonymizer(b"key-a")
@@ -119,8 +120,49 @@ def test_a_value_too_long_to_shape_gets_keyed_letters() -> None:
     block = "-----BEGIN RSA PRIVATE KEY-----\n" + "MIIEowIBAAKCAQEA0Z3VS5JJcds3\n" * 3000
     assert len(block) > SHAPED_MAX
     out = Pseudonymizer(b"k")(block)
-    assert len(out) == 32 and out.isascii() and out.isalpha() and out.islower()
+    # The first character is punctuation, kept; then 32 keyed letters, nothing else.
+    assert out[0] == "-" and len(out) == 33 and out[1:].isascii()
+    assert out[1:].isalpha() and out[1:].islower() and "BEGIN" not in out
     assert out == Pseudonymizer(b"k")(block)  # keyed, deterministic
     assert out != Pseudonymizer(b"other")(block) and out != Pseudonymizer(b"k")(block + "x")
     short = block[: SHAPED_MAX - 1]
     assert len(Pseudonymizer(b"k")(short)) == len(short)  # shaped up to the limit
+
+
+def test_a_long_value_keeps_only_a_leading_punctuation_mark() -> None:
+    assert Pseudonymizer(b"k")("/" + "a" * SHAPED_MAX)[0] == "/"  # a path stays a path
+    out = Pseudonymizer(b"k")("a" * (SHAPED_MAX + 1))
+    assert len(out) == 32 and out.isalpha()
+
+
+def test_long_values_are_kept_in_a_small_cache_of_their_own() -> None:
+    """A recorder sees values an attacker chooses: thousands of cached megabytes would
+    stay in memory, but a long token repeated in every request should be shaped once."""
+    pseudonymize = Pseudonymizer(b"k")
+    for i in range(100):
+        pseudonymize(f"{i:04d}" + "a" * 2048)
+    pseudonymize("short value")
+    pseudonymize("b" * (SHAPED_MAX + 1))  # its long form is not cached at all
+    assert pseudonymize._cached.cache_info().currsize == 1  # type: ignore[attr-defined]
+    assert pseudonymize._cached_long.cache_info().currsize == 64  # type: ignore[attr-defined]
+    assert pseudonymize("0099" + "a" * 2048) == Pseudonymizer(b"k")("0099" + "a" * 2048)
+
+
+@given(st.text(max_size=40), st.data())
+def test_characters_beyond_ascii_are_put_back_in_their_places(
+    marked: str, data: st.DataObject
+) -> None:
+    shaped = data.draw(
+        st.text(st.characters(max_codepoint=127), min_size=len(marked), max_size=len(marked))
+    )
+    expected = "".join(m if not m.isascii() else s for m, s in zip(marked, shaped, strict=True))
+    assert _put_back(shaped, marked) == expected
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_letters_beyond_ascii_become_lower_case_letters_and_the_rest_stays(value: str) -> None:
+    out = A._shape(value, value, "text")
+    if len(out) == len(value):  # not the digest of a value with nothing to shape
+        for before, after in zip(value, out, strict=True):
+            if not before.isascii():
+                assert after == before if not before.isalnum() else after in string.ascii_lowercase

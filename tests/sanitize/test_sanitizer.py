@@ -348,7 +348,7 @@ def test_a_header_needing_more_redactions_than_the_limit_fails_the_exchange_clos
     assert "more than 1000 replacements" in caplog.text and "pw0000" not in caplog.text
 
 
-def test_a_header_too_dense_to_scan_fails_closed_to_a_short_keyed_digest(
+def test_a_header_too_dense_to_scan_fails_closed_to_a_short_keyed_stand_in(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # Card-shaped groups packed into one header: more candidates than its size pays for.
@@ -363,8 +363,10 @@ def test_a_header_too_dense_to_scan_fails_closed_to_a_short_keyed_digest(
     assert "exchange: replaced wholesale (a field too dense to scan)" in out.redactions
     name, replaced = out.request.headers[0]
     assert name == "X-Note" and "4111" not in replaced
-    # A megabyte is not shaped character by character: a 32-hex keyed digest stands in.
-    assert len(replaced) == 32 and int(replaced, 16) >= 0
+    # A megabyte is not shaped: its long form stands in, 32 keyed letters (it was a
+    # 32-hex digest of the fail-closed path's own until long values had one rule).
+    assert replaced == sanitizer.pseudonym(value)
+    assert len(replaced) == 32 and replaced.isalpha() and replaced.islower()
     assert sanitizer.sanitize(exchange).request.headers[0] == (name, replaced)
     assert out.request.headers[1] == ("Content-Type", "x/y")
     assert "too dense" in caplog.text and "4111" not in caplog.text
@@ -394,3 +396,119 @@ def test_a_detector_never_reads_across_a_pseudonym_made_in_the_same_call(key: by
     assert out.body[7:10] == b"%40"  # the e-mail's encoded "@" is left as it was
     assert out.body[5:-4].decode() == sanitizer.pseudonym("a0@000000000000.com").replace("@", "%40")
     assert sanitizer.sanitize(exchange).redactions == ("request.body.text:email",)
+
+
+def _too_dense(exchange: Exchange) -> Exchange:
+    """``exchange`` with a header packed with card-shaped groups: it fails closed."""
+    dense = ("X-Note", "4111 1111 1111 1112 " * 20_000)
+    return exchange.replace(
+        request=replace(exchange.request, headers=(*exchange.request.headers, dense))
+    )
+
+
+def test_a_long_value_gets_one_replacement_whether_found_or_failed_closed() -> None:
+    """One rule for long values: the API key a header rule replaces gets the same
+    stand-in when another header fails the exchange closed, and past the limit
+    a path keeps its leading slash, so the replayed request still has a target."""
+    long_key, long_path = "k" * 70_000, "/files/" + "a1" * 40_000
+    exchange = Exchange(
+        request=Request("GET", "api.test", path=long_path, headers=(("X-Api-Key", long_key),)),
+        response=Response(200),
+    )
+    sanitizer = Sanitizer(key=b"k")
+    found = sanitizer.sanitize(exchange).request.headers[0][1]
+    failed = sanitizer.sanitize(_too_dense(exchange))
+    assert "exchange: replaced wholesale (a field too dense to scan)" in failed.redactions
+    assert failed.request.headers[0] == ("X-Api-Key", found)
+    assert len(found) == 32 and found.isalpha() and found != sanitizer.pseudonym(long_key[1:])
+    path = failed.request.path
+    assert path.startswith("/") and len(path) == 33 and path[1:].isalpha()
+    assert path == Sanitizer(key=b"k").sanitize(_too_dense(exchange)).request.path
+    assert path != Sanitizer(key=b"other").sanitize(_too_dense(exchange)).request.path
+
+
+def test_a_value_failed_closed_keeps_its_shape_up_to_the_one_limit() -> None:
+    # 8 KiB: a long JWT or SAML response is shaped (same length and characters classes)
+    # whether a rule found it or its exchange failed closed.
+    cookie = "sid=" + "Ab1-" * 2_048
+    exchange = Exchange(
+        request=Request("GET", "api.test", path="/", headers=(("Cookie", cookie),)),
+        response=Response(200),
+    )
+    out = Sanitizer(key=b"k").sanitize(_too_dense(exchange)).request.headers[0][1]
+    assert len(out) == len(cookie) and out != cookie and out.count("-") == cookie.count("-")
+
+
+def _note(body: str, *headers: tuple[str, str]) -> Exchange:
+    data = body.encode()
+    return Exchange(
+        request=Request(
+            "POST",
+            "api.test",
+            path="/notes",
+            headers=(("Content-Type", "text/plain"), *headers),
+            body=data,
+            body_size=len(data),
+        ),
+        response=Response(200),
+    )
+
+
+@pytest.mark.parametrize("key", [b"key-0", b"key-1"])
+def test_a_detector_never_reads_across_an_echoed_pseudonym(key: bytes) -> None:
+    # The cookie's value is echoed inside a run of digits; under key-0 its pseudonym
+    # made the run pass Luhn, and the card detector replaced it: key-dependent redactions.
+    exchange = _note("order 4111111111123456 x", ("Cookie", "sid=123456"))
+    sanitizer = Sanitizer(key=key)
+    out = sanitizer.sanitize(exchange)
+    assert out.redactions == ("request.cookie.sid", "request.body.text:secret")
+    assert out.request.body == f"order 4111111111{sanitizer.pseudonym('123456')} x".encode()
+
+
+@pytest.mark.parametrize("key", [b"key-24", b"key-25"])
+def test_a_detector_never_reads_across_a_field_value_s_pseudonym(key: bytes) -> None:
+    # The field's value is the first group; under key-24 its pseudonym and the groups
+    # after it passed Luhn, and the card detector replaced them all.
+    exchange = _note("pin=5105 1051 0510 5100\n")
+    sanitizer = Sanitizer(key=key)
+    out = sanitizer.sanitize(exchange)
+    assert out.redactions == ("request.body.text:field",)
+    assert out.request.body == f"pin={sanitizer.pseudonym('5105')} 1051 0510 5100\n".encode()
+
+
+def test_echoes_are_paid_for_so_a_text_of_nothing_else_is_dropped() -> None:
+    """Each echo is found and replaced in Python: a body that is a cookie's value over
+    and over is dropped as too dense, while one echo per row of a listing is not."""
+    cookie = ("Cookie", "sid=s3cr3tv4lue")
+    dense = _note("s3cr3tv4lue" * 100_000, cookie)
+    out = Sanitizer(key=b"k").sanitize(dense)
+    assert "request.body: dropped (too dense to scan)" in out.redactions
+    assert out.request.body == b""
+    rows = "".join(f"row {i:05d} owner=s3cr3tv4lue status=paid\n" for i in range(20_000))
+    listing = Sanitizer(key=b"k").sanitize(_note(rows, cookie))
+    assert not any("dropped" in where for where in listing.redactions)
+    assert listing.request.body.count(b"s3cr3tv4lue") == 0
+    assert listing.request.body.count(b"status=paid\n") == 20_000
+
+
+def test_many_long_secrets_in_one_exchange_are_echoed_not_failed_closed() -> None:
+    """Hundreds of distinct secrets of kilobytes each: their echo patterns used to grow
+    past what RE2 compiles, and the whole exchange was failed closed."""
+    values = [f"{i:06d}" + "é«a" * 2000 for i in range(170)]
+    text = "".join(f"password={value}&" for value in values)
+    body = orjson.dumps({"note": text})
+    exchange = Exchange(
+        request=Request(
+            "POST",
+            "api.test",
+            path="/notes",
+            headers=(("Content-Type", "application/json"),),
+            body=body,
+            body_size=len(body),
+        ),
+        response=Response(200),
+    )
+    out = Sanitizer(key=b"k").sanitize(exchange)
+    assert out.redactions == ("request.body$.note",)
+    kept = orjson.loads(out.request.body)["note"]
+    assert kept.count("password=") == 170 and not any(value in kept for value in values)

@@ -12,12 +12,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import compress, starmap
 
-from shadowtape.sanitize.detectors import Detector
-from shadowtape.sanitize.echoindex import EchoIndex, forms
+from shadowtape.sanitize.detectors import SET_REACH, Detector
+from shadowtape.sanitize.echoindex import EchoIndex, forms, scan
 from shadowtape.sanitize.percent import unquote
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy
+from shadowtape.sanitize.splice import Edit, Span, splice
 from shadowtape.sanitize.textfields import may_hold_fields, scan_fields
 
 #: Shorter values found in a secret position are replaced there but not searched for
@@ -185,18 +187,25 @@ class Context:
         """
         if not text:
             return text
+        made: list[Span] = []  # where pseudonyms were put in ``text`` so far, in order
         if self.echo and (scope is None or scope.echo):
-            text = self._echo_text(text, f"{location}:{ECHO_KIND}" if kind else location)
+            text = self._echo_text(text, f"{location}:{ECHO_KIND}" if kind else location, made)
         if self.echo_only:
             return text
         if fields and (scope is None or scope.fields):
             known = len(self.order)
-            text = scan_fields(text, self, location, kind=kind)
+            text = scan_fields(text, self, location, kind=kind, made=made)
             if len(self.order) > known:  # a field's value may also occur elsewhere in text
-                text = self._echo_text(text, f"{location}:{ECHO_KIND}" if kind else location)
-        made: list[tuple[int, int]] = []  # where this loop put pseudonyms, in order
-        for detector in self.policy.detectors if scope is None else scope.detectors:
-            if detector.may_occur(text):
+                echo = f"{location}:{ECHO_KIND}" if kind else location
+                text = self._echo_text(text, echo, made)
+        detectors = self.policy.detectors if scope is None else scope.detectors
+        told = len(text) >= SET_REACH and len(detectors) > 1
+        if told:
+            # Which may occur, told at once (a pseudonym put in by one cannot add a
+            # value for a later one: it would overlap what was made).
+            detectors = self.policy.occurring(text, detectors)
+        for detector in detectors:
+            if told or detector.may_occur(text):
                 where = f"{location}:{detector.kind}" if kind else location
                 text = self._detect(text, detector, where, made)
         return text
@@ -224,7 +233,7 @@ class Context:
         text: str,
         detector: Detector,
         location: str,
-        made: list[tuple[int, int]] | None = None,
+        made: list[Span] | None = None,
     ) -> str:
         """Replace what one detector finds; pseudonyms made in this call are left alone
         (``made``: see ``_replace_found``)."""
@@ -246,7 +255,7 @@ class Context:
         text: str,
         detector: Detector,
         replace: Callable[[str], str],
-        made: list[tuple[int, int]] | None = None,
+        made: list[Span] | None = None,
     ) -> str:
         """``text`` with each value ``detector`` finds and accepts replaced by ``replace``;
         pseudonyms already made (``outputs``) are left alone.
@@ -259,10 +268,13 @@ class Context:
         kept = made or []
         moved: list[tuple[int, int]] = []  # ``made`` in the returned text's offsets
         done = shift = at = 0
-        found = detector.spans(text)
+        found = detector.spans(text, self.spend)
         listed = isinstance(found, list)  # found in C: paid for before any is examined
         if listed:
-            self.spend(len(found) * detector.cost)  # type: ignore[arg-type]
+            if not detector.listed:  # a finder's list: paid for here
+                self.spend(len(found) * detector.cost)  # type: ignore[arg-type]
+            if found and detector.accept is not None:
+                found = _accepted(text, found, detector.accept)  # type: ignore[arg-type]
         for start, end in found:
             if not listed:
                 self.spend(detector.cost)  # each candidate is examined here in Python
@@ -322,27 +334,42 @@ class Context:
                 self.record(location)
         return data
 
-    def _echo_text(self, text: str, location: str) -> str:
-        new = self._swap(text)
+    def _echo_text(self, text: str, location: str, made: list[Span] | None = None) -> str:
+        edits = self._echo_edits(text)
+        if not edits:
+            return text
+        new = splice(text, edits, made)
         if new != text:
             self.record(location)
         return new
 
     def _swap(self, text: str) -> str:
-        """``text`` with every search string replaced (longest first), nothing recorded."""
+        """``text`` with every search string replaced, nothing recorded."""
+        return splice(text, self._echo_edits(text))
+
+    def _echo_edits(self, text: str) -> list[Edit]:
+        """Where search strings occur in ``text`` (leftmost, then longest), and their
+        replacements. Each occurrence is paid for (a unit per string looked for), counted
+        in C first."""
         whole = self.echo.get(text)
         if whole is not None:
-            return whole
+            return [(0, len(text), whole)]
         if len(self.echo) > EXACT_ECHO:
-            new = self._index().sub(text)
-        else:
-            if self._echo_keys is None:
-                self._echo_keys = sorted(self.echo, key=len, reverse=True)
-            new = text
-            for key in self._echo_keys:
-                if key in new:
-                    new = new.replace(key, self.echo[key])
-        return new
+            return self._index().edits(text)
+        if self._echo_keys is None:
+            self._echo_keys = list(self.echo)
+        present = [key for key in self._echo_keys if key in text]
+        if not present:
+            return []
+        self.spend(sum(map(text.count, present)) * len(present))
+        return scan(text, present, self.echo)
+
+
+def _accepted(text: str, found: list[Span], accept: Callable[[str], bool]) -> list[Span]:
+    """The spans whose value ``accept`` takes, checked in one ``map`` (a Python loop
+    costs more than most checks)."""
+    values = map(text.__getitem__, starmap(slice, found))
+    return list(compress(found, map(accept, values)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from itertools import islice
+from typing import Any, Protocol, TypeVar
 
 import re2
 
@@ -272,6 +273,8 @@ class Pattern(Protocol):
 
 #: A match's span, taken in C (``map`` over a method descriptor).
 _SPAN = re.Match.span
+#: A listed detector's spans are found and paid for this many at a time.
+LISTED_BATCH = 4096
 
 #: ``finds`` gives up after this many rejected candidates and answers "maybe": it runs
 #: without a work budget (a memoised scope), so the one pass that examines every
@@ -336,12 +339,23 @@ class Detector:
             return True
         return any(map(text.__contains__, self.hints))
 
-    def spans(self, text: str) -> Found:
-        """(start, end) of each candidate value, in order, not overlapping."""
+    def spans(self, text: str, spend: Callable[[int], None] | None = None) -> Found:
+        """(start, end) of each candidate value, in order, not overlapping.
+
+        ``spend``: for a ``listed`` detector, called with the cost of each batch of
+        LISTED_BATCH spans before the next is found (all in C), so a text far too
+        dense is stopped before all of it is listed."""
         if self.finder is not None:
             return self.finder(text)
         if self.listed:
-            return list(map(_SPAN, self.pattern.finditer(text)))  # type: ignore[union-attr]
+            found = map(_SPAN, self.pattern.finditer(text))  # type: ignore[union-attr]
+            if spend is None:
+                return list(found)
+            listed: list[tuple[int, int]] = []
+            while batch := list(islice(found, LISTED_BATCH)):
+                spend(len(batch) * self.cost)
+                listed += batch
+            return listed
         return self._pattern_spans(text)
 
     def _pattern_spans(self, text: str) -> Spans:
@@ -354,11 +368,13 @@ class Detector:
     def accepts(self, value: str) -> bool:
         return self.accept is None or self.accept(value)
 
-    def finds(self, text: str, skip: set[str] | frozenset[str] = frozenset()) -> bool:
+    def finds(
+        self, text: str, skip: set[str] | frozenset[str] = frozenset(), *, known: bool = False
+    ) -> bool:
         """Does ``text`` hold at least one accepted value (not in ``skip``)? Past
         ``FINDS_TRIES`` rejected candidates: maybe, so True (the caller then scans it
-        under its work budget)."""
-        if not self.may_occur(text):
+        under its work budget). ``known``: ``may_occur`` is known to be true."""
+        if not known and not self.may_occur(text):
             return False
         tries = FINDS_TRIES
         for start, end in self._pattern_spans(text) if self.listed else self.spans(text):
@@ -371,20 +387,35 @@ class Detector:
         return False
 
 
+#: A text this long learns which detectors' literals it holds in one RE2::Set pass, not
+#: in one ``in`` pass per literal (a Set pass costs about two of those).
+SET_REACH = 4096
+
+
 class Finders:
     """Which of ``detectors`` find something in a text (``Detector.finds``). The literal
     hints of all of them are looked for in one RE2 pass first: a text holding none (most
-    text) skips each of those detectors' own pass over it."""
+    text) skips each of those detectors' own pass over it. A long text holding some is
+    read once more, by an RE2::Set of the literals, which says which ones it holds."""
 
-    __slots__ = ("_any", "_literal", "detectors")
+    __slots__ = ("_any", "_index", "_literal", "_owners", "_set", "detectors")
 
     def __init__(self, detectors: tuple[Detector, ...]) -> None:
         self.detectors = detectors
         self._literal = frozenset(i for i, d in enumerate(detectors) if d.literals)
+        self._index = {id(d): i for i, d in enumerate(detectors)}
         hints = tuple(dict.fromkeys(h for d in detectors for h in d.literals))
         self._any = HintSet(hints) if hints else None
+        #: Each literal -> the detectors it is a literal of.
+        self._owners = [
+            frozenset(i for i, d in enumerate(detectors) if h in d.literals) for h in hints
+        ]
+        self._set = _literal_set(hints) if hints else None
 
     def __call__(self, text: str) -> tuple[Detector, ...]:
+        if len(text) >= SET_REACH:
+            found = self._occurring(text, self.detectors)
+            return tuple(d for d, known in found if d.finds(text, known=known))
         literal = self._any is not None and self._any(text)
         return tuple(
             d
@@ -392,17 +423,52 @@ class Finders:
             if (literal or i not in self._literal) and d.finds(text)
         )
 
+    def occurring(self, text: str, among: tuple[Detector, ...]) -> tuple[Detector, ...]:
+        """The detectors of ``among`` that may occur in ``text`` (``Detector.may_occur``)."""
+        return tuple(d for d, known in self._occurring(text, among) if known or d.may_occur(text))
+
+    def _occurring(self, text: str, among: tuple[Detector, ...]) -> list[tuple[Detector, bool]]:
+        """(detector, known): ``known`` when its literals are known to occur; the others
+        of ``among`` may occur, or not, as their own ``may_occur`` says."""
+        literal = self._any is not None and self._any(text)
+        held: frozenset[int] | None = None
+        if literal and len(text) >= SET_REACH:
+            held = self._held(text)
+        out = []
+        for d in among:
+            i = self._index[id(d)]
+            if i not in self._literal:
+                out.append((d, False))
+            elif held is not None:
+                if i in held:
+                    out.append((d, True))
+            elif literal:
+                out.append((d, False))
+        return out
+
+    def _held(self, text: str) -> frozenset[int] | None:
+        """The detectors whose literals occur in ``text`` (None: the Set failed)."""
+        assert self._set is not None
+        data = text.encode("ascii") if text.isascii() else text.encode("utf-8", "surrogatepass")
+        found = self._set.Match(data)
+        if not found:  # it holds a literal (``_any``): the Set ran out of memory
+            return None
+        return frozenset().union(*(self._owners[i] for i in found))
+
+
+def _literal_set(hints: tuple[str, ...]) -> re2.Set:
+    literals = re2.Set.SearchSet()
+    for hint in hints:
+        literals.Add(re.escape(hint).encode())
+    literals.Compile()
+    return literals
+
 
 def _card_accept(text: str) -> bool:
     digits = text.replace(" ", "").replace("-", "")
     return 13 <= len(digits) <= 19 and digits.isascii() and digits.isdigit() and luhn_ok(digits)
 
 
-#: Digits become "0", spaces and dashes stay, anything else becomes ".": an SSN then
-#: shows up as a run that a plain substring test finds, far faster than a regex scan.
-_DIGIT_SHAPE = bytes(
-    ord("0") if chr(c).isdigit() else c if c in b" -" else ord(".") for c in range(256)
-)
 #: Whatever ``CARD`` matches, without its look-arounds and back references, in one RE2
 #: pass over the UTF-8 bytes: a card starts after a byte that is no ASCII letter, digit,
 #: "_" or "." and ends before one that is no ASCII letter, digit or "_" (a superset: the
@@ -417,6 +483,26 @@ _CARD_SHAPES = re2.compile(
 )
 
 
+_T = TypeVar("_T")
+
+
+def _last_text(compute: Callable[[str], _T]) -> Callable[[str], _T]:
+    """``compute``, remembering its answer for the last text it was asked about: a long
+    text is asked about by its scope, then again before its detectors run, then by them.
+    (Callers use it for texts of SET_REACH or more: a short one costs less than a call.)"""
+    last: list[tuple[str, _T]] = []
+
+    def remembered(text: str) -> _T:
+        known = last[0] if last else None  # one read: other threads may replace it
+        if known is not None and known[0] is text:
+            return known[1]
+        answer = compute(text)
+        last[:] = [(text, answer)]
+        return answer
+
+    return remembered
+
+
 def _card_start(text: str) -> int | None:
     """Where ``CARD`` may first match (0 when unsure), or None: it cannot."""
     if text.isascii():
@@ -425,28 +511,45 @@ def _card_start(text: str) -> int | None:
     return None if _CARD_SHAPES.search(text.encode("utf-8", "surrogatepass")) is None else 0
 
 
+_long_card_start = _last_text(_card_start)
+
+
 def _card_prefilter(text: str) -> bool:
-    return _card_start(text) is not None
+    return (_long_card_start if len(text) >= SET_REACH else _card_start)(text) is not None
 
 
-class _CardSearch:
-    """``CARD``, starting where its shape first occurs: Python's ``re`` tries every digit,
-    so a megabyte of digits before the first card costs tens of milliseconds; RE2 skips
-    them in one. (A look-behind still sees the text before the start.)"""
+class _SearchFrom:
+    """A Python ``re`` pattern, searched from where ``start`` says its shape first occurs
+    (None: nowhere). Python's ``re`` tries every position, so a megabyte of digits before
+    the first card costs tens of milliseconds; RE2 skips them in one. (A look-behind
+    still sees the text before the start.) ``long_start`` is ``start`` for long texts."""
 
     groupindex: Mapping[str, int] = {}
 
+    def __init__(
+        self,
+        pattern: re.Pattern[str],
+        start: Callable[[str], int | None],
+        long_start: Callable[[str], int | None],
+    ) -> None:
+        self._pattern = pattern
+        self._start = start
+        self._long_start = long_start
+
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        start = _card_start(text)
-        return iter(()) if start is None else CARD.finditer(text, start)
+        start = (self._long_start if len(text) >= SET_REACH else self._start)(text)
+        return iter(()) if start is None else self._pattern.finditer(text, start)
 
     def match(self, text: str) -> re.Match[str] | None:
-        return CARD.match(text)
+        return self._pattern.match(text)
+
+
+_CARD_SEARCH = _SearchFrom(CARD, _card_start, _long_card_start)
 
 
 def holds_card(text: str) -> bool:
     """Whether the card detector would find a card number anywhere in ``text``."""
-    return any(card_digits(match.group(0)) is not None for match in _CardSearch().finditer(text))
+    return any(card_digits(match.group(0)) is not None for match in _CARD_SEARCH.finditer(text))
 
 
 #: An address, URL-encoded ("%40") or not, matched in one pass.
@@ -555,9 +658,11 @@ _SSN_TEXT = r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b"
 #: E.164: "+", then 8 to 15 digits, not part of a longer number or word.
 _PHONE_TEXT = r"(?:^|[^A-Za-z0-9+%])(\+[1-9][0-9]{7,14})(?:[^0-9]|$)"
 
-#: Upper-case letters become "A", digits "0", anything else ".": an IBAN's start shows up.
-_IBAN_SHAPE = bytes(
-    ord("A") if 65 <= c <= 90 else ord("0") if 48 <= c <= 57 else ord(".") for c in range(256)
+#: Upper-case ASCII letters become "A", digits "0", spaces and dashes stay, any other
+#: byte becomes ".": an IBAN's start ("AA00") and a dashed SSN ("000-00-0000") show up.
+_SHAPE = bytes(
+    ord("A") if 65 <= c <= 90 else ord("0") if 48 <= c <= 57 else c if c in b" -" else ord(".")
+    for c in range(256)
 )
 
 
@@ -612,12 +717,42 @@ def ssn_ok(text: str) -> bool:
     return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
 
 
+def _shape(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass").translate(_SHAPE)
+
+
+_long_shape = _last_text(_shape)
+
+
+#: An IBAN's shape (see _SHAPE): country and check digits, then two groups at least.
+_IBAN_SHAPE = re2.compile(rb"AA00 ?[A0]{4} ?[A0]{4}")
+
+
+def _iban_start(text: str) -> int | None:
+    """Where ``_IBAN`` may first match (0 when unsure), or None: it cannot."""
+    shaped = (_long_shape if len(text) >= SET_REACH else _shape)(text)
+    if b"AA00" not in shaped:
+        return None
+    found = _IBAN_SHAPE.search(shaped)
+    if found is None:
+        return None
+    return found.start() if len(shaped) == len(text) else 0
+
+
+_long_iban_start = _last_text(_iban_start)
+
+
 def _iban_prefilter(text: str) -> bool:
-    return b"AA00" in text.encode("utf-8", "surrogatepass").translate(_IBAN_SHAPE)
+    if len(text) >= SET_REACH:
+        return _long_iban_start(text) is not None
+    shaped = text.encode("utf-8", "surrogatepass").translate(_SHAPE)
+    return b"AA00" in shaped and _iban_start(text) is not None
 
 
 def _ssn_prefilter(text: str) -> bool:
-    return b"000-00-0000" in text.encode("utf-8", "surrogatepass").translate(_DIGIT_SHAPE)
+    if len(text) >= SET_REACH:
+        return b"000-00-0000" in _long_shape(text)
+    return b"000-00-0000" in text.encode("utf-8", "surrogatepass").translate(_SHAPE)
 
 
 #: The detectors that find token formats (also run over binary bodies, byte by byte).
@@ -635,7 +770,7 @@ BUILTIN: tuple[Detector, ...] = (
     Detector("email", hints=("@", "%40"), accept=_email_tld_ok, finder=_email_spans),
     Detector(
         "card",
-        _CardSearch(),
+        _CARD_SEARCH,
         accept=_card_accept,
         prefilter=_card_prefilter,
         listed=True,
@@ -644,7 +779,14 @@ BUILTIN: tuple[Detector, ...] = (
     # Issue 18: token formats and PII with checksums.
     Detector("webhook", hints=("hooks.slack.com", "/api/webhooks/"), finder=_webhook_spans),
     Detector("connection", prefilter=HintSet(_CONNECTION_HINTS), finder=_connection_spans),
-    Detector("iban", _IBAN, accept=iban_ok, prefilter=_iban_prefilter, listed=True, cost=IBAN_COST),
+    Detector(
+        "iban",
+        _SearchFrom(_IBAN, _iban_start, _long_iban_start),
+        accept=iban_ok,
+        prefilter=_iban_prefilter,
+        listed=True,
+        cost=IBAN_COST,
+    ),
     Detector("ssn", LinearPattern(_SSN_TEXT), accept=ssn_ok, prefilter=_ssn_prefilter),
     Detector("phone", LinearPattern(_PHONE_TEXT), ("+",), group=1),
 )

@@ -19,10 +19,12 @@ import html
 import json
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import TypeAlias
 
 import re2
 
 from shadowtape.sanitize.percent import quote, quote_plus
+from shadowtape.sanitize.splice import Edit, splice
 
 #: Search strings are looked up by their first WIDTH characters (all are that long).
 WIDTH = 6
@@ -42,9 +44,15 @@ LONG = 512
 #: times, and a search runs a logarithmic number of patterns).
 PENDING = 32
 #: Work units (``Context.spend``, about a microsecond each): a search string compiled
-#: into a pattern (~10 us), and an echo found in a long text and replaced (~5 us).
+#: into a pattern (~10 us), and an echo found in a long text and replaced (~5 us), or
+#: a long search string's first bytes found without the rest.
 COMPILE_COST = 10
 MATCH_COST = 5
+#: A search string longer than this many bytes is compiled as its first PREFIX bytes,
+#: and checked whole where those occur: RE2 takes about 0.2 us a byte to compile, and
+#: its search slows down as the pattern grows, so a few secrets of kilobytes would
+#: otherwise cost more than the text they are searched in (and fail to compile).
+PREFIX = 64
 #: The trie reads about this many characters in the time one string takes to compile:
 #: a long text still goes to the trie while compiling what is new would cost more.
 CHARS_PER_COMPILE = 64
@@ -68,9 +76,19 @@ _OPTIONS = _options()
 _PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
 
 
-@lru_cache(maxsize=4_096)
+#: The forms of values up to this long are cached: a cache of long values would hold
+#: megabytes alive (each entry is a dozen encodings of its value).
+FORMS_CACHED = 256
+
+
 def forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
     """A secret as it may appear elsewhere, and its replacement in the same encoding."""
+    if len(value) <= FORMS_CACHED:
+        return _cached_forms(value, out)
+    return _forms(value, out)
+
+
+def _forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
     found = {value: out}
     if len(value) > FORMS_REACH:
         return ((value, out),)
@@ -89,6 +107,9 @@ def forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
             add(encoded, replaced)
             add(encoded.rstrip("="), replaced.rstrip("="))
     return tuple((key, rep) for key, rep in found.items() if key)
+
+
+_cached_forms = lru_cache(maxsize=4_096)(_forms)
 
 
 class _Node:
@@ -128,8 +149,8 @@ class EchoIndex:
         self._short: list[str] = []
         #: Every search string as UTF-8 bytes, in the order added ...
         self._keys: list[bytes] = []
-        #: ... the first ``_compiled`` of them in patterns: (first, end, pattern).
-        self._levels: list[tuple[int, int, re2._Regexp]] = []
+        #: ... the first ``_compiled`` of them in patterns: (first, end, searchers).
+        self._levels: list[tuple[int, int, list[Searcher]]] = []
         self._compiled = 0
         self._spend = spend
         self.add(echo)
@@ -202,54 +223,76 @@ class EchoIndex:
         return new <= PENDING or len(text) >= new * CHARS_PER_COMPILE
 
     def sub(self, text: str) -> str:
+        return splice(text, self.edits(text))
+
+    def edits(self, text: str) -> list[Edit]:
+        """Where search strings occur in ``text`` (leftmost, then longest) and their
+        replacements, in ``text``'s offsets."""
+        echo = self._echo
         if self._long(text):
             data = text.encode("utf-8", "surrogatepass")
-            new = self._sub_data(data)
-            return text if new is data else new.decode("utf-8", "surrogatepass")
-        echo = self._echo
-        pieces: list[str] = []
-        done = 0
-        found = self._find(text, 0)
-        while found is not None:
-            at, key = found
-            pieces += (text[done:at], echo[key])
-            done = at + len(key)
-            found = self._find(text, done)
-        if pieces:
-            pieces.append(text[done:])
-            text = "".join(pieces)
-        for key in sorted(self._short, key=len, reverse=True):
-            if key in text:
-                text = text.replace(key, echo[key])
-        return text
+            spans = self._spans(data)
+            if not spans:
+                return []
+            if len(data) != len(text):
+                spans = _char_spans(data, spans)
+            return [(start, end, echo[text[start:end]]) for start, end in spans]
+        found: list[Edit] = []
+        at = self._find(text, 0)
+        while at is not None:
+            start, key = at
+            found.append((start, start + len(key), echo[key]))
+            at = self._find(text, start + len(key))
+        if self._short:  # strings shorter than the trie's steps: all searched one by one
+            return scan(text, list(echo), echo)
+        return found
 
     def sub_bytes(self, data: bytes) -> bytes:
         """Bytes that are not text: each string is searched for as its UTF-8 bytes."""
-        return self._sub_data(data)
+        pieces: list[bytes] = []
+        done = 0
+        for start, end in self._spans(data):
+            key = data[start:end].decode("utf-8", "surrogatepass")
+            pieces += (data[done:start], self._echo[key].encode("utf-8", "surrogatepass"))
+            done = end
+        if not pieces:
+            return data
+        pieces.append(data[done:])
+        return b"".join(pieces)
 
     # -- long texts ------------------------------------------------------------------
 
-    def _searchers(self) -> list[re2._Regexp | bytes]:
+    def _searchers(self) -> list[Searcher]:
         """The patterns, then the strings not compiled yet (compiling them past PENDING)."""
         if len(self._keys) - self._compiled > PENDING:
             self._levels.append(self._compile(self._compiled, len(self._keys)))
             self._compiled = len(self._keys)
             levels = self._levels
             while len(levels) >= 2 and _size(levels[-2]) <= _size(levels[-1]):
-                first, _end, _pattern = levels[-2]
+                first = levels[-2][0]
                 levels[-2:] = [self._compile(first, levels[-1][1])]
-        return [pattern for _first, _end, pattern in self._levels] + self._keys[self._compiled :]
+        searchers = [searcher for _first, _end, level in self._levels for searcher in level]
+        return searchers + self._keys[self._compiled :]
 
-    def _compile(self, first: int, end: int) -> tuple[int, int, re2._Regexp]:
+    def _compile(self, first: int, end: int) -> tuple[int, int, list[Searcher]]:
+        """Strings ``first`` to ``end``: those up to PREFIX bytes in one pattern, the
+        longer ones by their first PREFIX bytes in another."""
         if self._spend is not None:
             self._spend((end - first) * COMPILE_COST)
         keys = dict.fromkeys(self._keys[first:end])
-        pattern = re2.compile(b"|".join(map(re2.escape, keys)), _OPTIONS)
-        return first, end, pattern
+        whole = [key for key in keys if len(key) <= PREFIX]
+        longer: dict[bytes, list[bytes]] = {}
+        for key in keys:
+            if len(key) > PREFIX:
+                longer.setdefault(key[:PREFIX], []).append(key)
+        level: list[Searcher] = []
+        if whole:
+            level.append(_pattern(whole))
+        if longer:
+            level.append(_Prefixed(longer, self._spend))
+        return first, end, level
 
-    def _next(
-        self, data: bytes, pos: int, searchers: list[re2._Regexp | bytes]
-    ) -> tuple[int, int] | None:
+    def _next(self, data: bytes, pos: int, searchers: list[Searcher]) -> tuple[int, int] | None:
         """The earliest (then longest) match at or after ``pos``."""
         best: tuple[int, int] | None = None
         for searcher in searchers:
@@ -260,15 +303,15 @@ class EchoIndex:
                 best = found
         return best
 
-    def _sub_data(self, data: bytes) -> bytes:
-        """``data`` with every match replaced (the same object when there is none).
+    def _spans(self, data: bytes) -> list[tuple[int, int]]:
+        """Where the search strings occur in ``data`` (leftmost, then longest).
 
         Each searcher's next match is remembered and looked for again only once the
         search has moved past its start, so each searcher reads the data about once.
         """
         searchers = self._searchers()
         ahead: list[tuple[int, int] | None] = [(-1, -1)] * len(searchers)
-        pieces: list[bytes] = []
+        spans: list[tuple[int, int]] = []
         done = 0
         replaced = 0
         while True:
@@ -285,26 +328,94 @@ class EchoIndex:
                     best = found
             if best is None:
                 break
-            start, end = best
-            key = data[start:end].decode("utf-8", "surrogatepass")
-            pieces += (data[done:start], self._echo[key].encode("utf-8", "surrogatepass"))
-            done = end
+            spans.append(best)
+            done = best[1]
             replaced += 1
             if self._spend is not None and replaced % 64 == 0:
                 self._spend(64 * MATCH_COST)
-        if not pieces:
-            return data
-        pieces.append(data[done:])
-        return b"".join(pieces)
+        return spans
 
 
-def _size(level: tuple[int, int, re2._Regexp]) -> int:
+def scan(text: str, keys: list[str], echo: dict[str, str]) -> list[Edit]:
+    """Where ``keys`` occur in ``text``, leftmost then longest, none overlapping, with
+    their replacements: the next occurrence of each key is remembered and looked for
+    again (``str.find``, in C) once the scan has passed it."""
+    ahead = [text.find(key) for key in keys]
+    found: list[Edit] = []
+    done = 0
+    while True:
+        best = -1
+        for i, at in enumerate(ahead):
+            if 0 <= at < done:
+                at = ahead[i] = text.find(keys[i], done)
+            if at >= 0 and (
+                best < 0
+                or at < ahead[best]
+                or (at == ahead[best] and len(keys[i]) > len(keys[best]))
+            ):
+                best = i
+        if best < 0:
+            return found
+        at, key = ahead[best], keys[best]
+        found.append((at, at + len(key), echo[key]))
+        done = at + len(key)
+
+
+def _char_spans(data: bytes, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Byte spans of UTF-8 ``data`` (each on character boundaries) as character spans."""
+    out = []
+    byte = char = 0
+    for start, end in spans:
+        char += len(data[byte:start].decode("utf-8", "surrogatepass"))
+        size = len(data[start:end].decode("utf-8", "surrogatepass"))
+        out.append((char, char + size))
+        char += size
+        byte = end
+    return out
+
+
+def _pattern(keys: list[bytes]) -> re2._Regexp:
+    return re2.compile(b"|".join(map(re2.escape, keys)), _OPTIONS)
+
+
+class _Prefixed:
+    """Search strings longer than PREFIX bytes, found by their first PREFIX bytes (one
+    pattern) and checked whole where those occur, longest first."""
+
+    __slots__ = ("_keys", "_pattern", "_spend")
+
+    def __init__(self, keys: dict[bytes, list[bytes]], spend: Callable[[int], None] | None):
+        self._keys = {prefix: sorted(same, key=len, reverse=True) for prefix, same in keys.items()}
+        self._pattern = _pattern(list(keys))
+        self._spend = spend
+
+    def search(self, data: bytes, pos: int) -> tuple[int, int] | None:
+        """The first string found whole at or after ``pos`` (longest at its start)."""
+        while (found := self._pattern.search(data, pos)) is not None:
+            start = found.start()
+            for key in self._keys[data[start : start + PREFIX]]:
+                if data.startswith(key, start):
+                    return start, start + len(key)
+            if self._spend is not None:
+                self._spend(MATCH_COST)  # the first bytes of a secret, not the secret
+            pos = start + 1
+        return None
+
+
+#: What searches a long text: a pattern, long strings by their first bytes, or a string
+#: not compiled yet.
+Searcher: TypeAlias = "re2._Regexp | _Prefixed | bytes"
+
+
+def _size(level: tuple[int, int, list[Searcher]]) -> int:
     return level[1] - level[0]
 
 
-def _search(searcher: re2._Regexp | bytes, data: bytes, pos: int) -> tuple[int, int] | None:
+def _search(searcher: Searcher, data: bytes, pos: int) -> tuple[int, int] | None:
     if isinstance(searcher, bytes):
         at = data.find(searcher, pos)
         return None if at < 0 else (at, at + len(searcher))
+    if isinstance(searcher, _Prefixed):
+        return searcher.search(data, pos)
     found = searcher.search(data, pos)
     return None if found is None else found.span()

@@ -11,8 +11,12 @@ punctuation is kept, an e-mail stays a valid e-mail (top-level domain kept), a c
 keeps its length, separators and first digit but fails Luhn, a JWT stays three
 dot-separated base64url parts (its header, which holds no secret, is kept), and a known
 API key keeps its prefix (``sk_live_``, ``AKIA``...). A pseudonym never equals its input.
-A value longer than ``SHAPED_MAX`` (a key block cut by the body cap, a megabyte "token")
-gets 32 keyed letters instead: shaping it would cost more than finding it did.
+A value longer than ``SHAPED_MAX`` (a key block cut by the body cap, a header failed
+closed) has no shape worth keeping: it gets ``long_form`` instead, bounded in size, keyed,
+made of letters only (no detector can take it for a card or a phone number when it is
+scanned again), with the value's first character kept when it is punctuation (a path
+keeps its ``/``, so a replayed request still has a valid target). This is the only rule
+for long values: every replacement, failed-closed values included, comes from here.
 """
 
 from __future__ import annotations
@@ -39,11 +43,19 @@ _LOWER = string.ascii_lowercase
 _UPPER = string.ascii_uppercase
 _HEX_LOWER = "0123456789abcdef"
 _HEX_UPPER = "0123456789ABCDEF"
-_HEX_CHARS = frozenset(_HEX_LOWER + _HEX_UPPER)
 _CACHE_SIZE = 16_384
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
-#: Values longer than this are not shaped (~30 ms per MiB) but digested (~2 ms per MiB).
+#: Values longer than this are not shaped but get ``long_form``. No real token, cookie or
+#: SAML response is that long (servers cap a header line well below it): past it, a
+#: value is a cut body or an attack, and its shape is of no use to a replay.
 SHAPED_MAX = 64 * 1024
+#: Keyed letters in ``long_form``.
+LONG_LETTERS = 32
+#: Values up to this long are cached by the thousand; longer ones (up to SHAPED_MAX) by
+#: the dozen: a large cache of long values would hold gigabytes alive.
+_CACHED_MAX = 1024
+_CACHE_SIZE_LONG = 64
+_PUNCTUATION = frozenset(string.punctuation)
 
 
 class Pseudonymizer:
@@ -54,10 +66,22 @@ class Pseudonymizer:
             raise ValueError("a pseudonym key must not be empty")
         self._key = key
         self._cached: Callable[[str], str] = lru_cache(maxsize=_CACHE_SIZE)(self._compute)
+        self._cached_long: Callable[[str], str] = lru_cache(maxsize=_CACHE_SIZE_LONG)(self._compute)
 
     def __call__(self, value: str) -> str:
-        """The pseudonym of a string value, shaped like it."""
-        return self._cached(value)
+        """The pseudonym of a string value, shaped like it (``long_form`` past SHAPED_MAX)."""
+        if len(value) <= _CACHED_MAX:
+            return self._cached(value)
+        if len(value) <= SHAPED_MAX:
+            return self._cached_long(value)
+        return self.long_form(value)
+
+    def long_form(self, value: str) -> str:
+        """What stands for a value too long to shape: its first character when that is
+        punctuation, then LONG_LETTERS keyed lower-case letters."""
+        data = b"long\x00" + value.encode("utf-8", "surrogatepass")
+        letters = "".join(_LOWER[b % 26] for b in hmac.digest(self._key, data, "sha256"))
+        return (value[0] if value[0] in _PUNCTUATION else "") + letters[:LONG_LETTERS]
 
     def number(self, value: int) -> int:
         """The pseudonym of an integer: same sign and number of digits, never equal."""
@@ -80,8 +104,7 @@ class Pseudonymizer:
         if not value:
             return value
         if len(value) > SHAPED_MAX:
-            data = b"long\x00" + value.encode("utf-8", "surrogatepass")
-            return "".join(_LOWER[b % 26] for b in hmac.digest(self._key, data, "sha256"))
+            return self.long_form(value)
         if "@" in value and is_email(value):
             return self._email(value)
         if value[0].isdigit() and is_card(value):
@@ -104,46 +127,41 @@ class Pseudonymizer:
         again, as a late echo is, must stay as it is, whatever the key).
 
         Percent-escapes (``%3A``) are kept as they are, like the punctuation they encode,
-        so a URL-encoded value stays validly encoded.
+        so a URL-encoded value stays validly encoded. A letter or digit beyond ASCII
+        becomes a lower-case ASCII letter; any other character beyond ASCII is kept.
         """
         if value.isascii():
-            return self._shape_ascii(value, seed, domain)
-        escaped = _escapes(value) if "%" in value else frozenset()
-        if escaped and not any(c.isalnum() for i, c in enumerate(value) if i not in escaped):
-            escaped = frozenset()  # escapes alone ("%00"): shape them rather than digest
-        alphabet = _hex_alphabet(_ESCAPE.sub("", value) if escaped else value)
+            return self._shape_ascii(value, value, seed, domain)
+        # Shaped as ASCII, whole-value operations only: a letter or digit beyond ASCII
+        # stands as "z" (a lower-case letter, not hex), any other character as "\x00"
+        # (kept, like punctuation), and is put back afterwards.
+        marked = _NON_ASCII_ALNUM.sub("z", value)
+        if marked.isascii():
+            return self._shape_ascii(marked, value, seed, domain)
+        return self._shape_ascii(_NON_ASCII.sub("\x00", marked), value, seed, domain, marked)
+
+    def _shape_ascii(
+        self, text: str, value: str, seed: str, domain: str, kept: str | None = None
+    ) -> str:
+        """``_shape`` of ``value`` as ASCII ``text`` (``value`` itself, or marked as
+        ``_shape`` says); ``kept``: the characters beyond ASCII to put back, where
+        ``text`` has "\x00"."""
+        marked = text
+        if "%" in text:
+            marked = _ESCAPE.sub("\x00\x00\x00", text)  # escapes are kept, like punctuation
+            if _ALNUM.search(marked) is None:
+                marked = text  # escapes alone ("%00"): shape them rather than digest
+        alphabet = _hex_alphabet_ascii(_ESCAPE.sub("", text) if marked is not text else text)
+        classes = marked.encode("ascii")
+        original = int.from_bytes(text.encode("ascii"))
         for attempt in range(16):
-            stream = self._stream(seed, domain, attempt, len(value))
-            if escaped:
-                out = "".join(
-                    char if i in escaped else _map_char(char, byte, alphabet)
-                    for i, (char, byte) in enumerate(zip(value, stream, strict=True))
-                )
-            else:
-                out = "".join(
-                    _map_char(char, byte, alphabet)
-                    for char, byte in zip(value, stream, strict=True)
-                )
+            stream = self._stream(seed, domain, attempt, len(text))
+            out = _select(original, classes, stream, alphabet)
+            if kept is not None:
+                out = _put_back(out, kept)
             if out != value and not holds_card(out):
                 return out
         # Nothing to shape (only punctuation and spaces): fall back to a plain digest.
-        return self._stream(seed, domain, 99, 16).hex()[: max(8, len(value))]
-
-    def _shape_ascii(self, value: str, seed: str, domain: str) -> str:
-        """``_shape`` for ASCII text, whole-value operations only (a long value is cheap)."""
-        marked = value
-        if "%" in value:
-            marked = _ESCAPE.sub("\x00\x00\x00", value)  # escapes are kept, like punctuation
-            if _ALNUM.search(marked) is None:
-                marked = value  # escapes alone ("%00"): shape them rather than digest
-        alphabet = _hex_alphabet_ascii(_ESCAPE.sub("", value) if marked is not value else value)
-        classes = marked.encode("ascii")
-        original = int.from_bytes(value.encode("ascii"))
-        for attempt in range(16):
-            stream = self._stream(seed, domain, attempt, len(value))
-            out = _select(original, classes, stream, alphabet)
-            if out != value and not holds_card(out):
-                return out
         return self._stream(seed, domain, 99, 16).hex()[: max(8, len(value))]
 
     def _email(self, value: str) -> str:
@@ -167,18 +185,34 @@ class Pseudonymizer:
         return f"{header}.{self._shape(rest, value, 'jwt')}"
 
 
-def _escapes(value: str) -> frozenset[int]:
-    """Indexes of the characters of ``%XX`` escapes."""
-    return frozenset(i for m in _ESCAPE.finditer(value) for i in range(m.start(), m.end()))
-
-
 _ALNUM = re.compile(r"[0-9A-Za-z]")
+#: A letter or digit beyond ASCII (``str.isalnum``), and any character beyond ASCII.
+_NON_ASCII_ALNUM = re.compile(r"(?![\x00-\x7f])[^\W_]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _put_back(shaped: str, marked: str) -> str:
+    """``shaped`` (ASCII) with each character of ``marked`` (as long) beyond ASCII put
+    back in its place. As UTF-32 lanes in big integers: a lane of ``marked`` is at least
+    0x80 when adding 0x7FFFFF80 sets its top bit (a code point is below 0x110000, so no
+    carry leaves the lane), and that bit, moved down and multiplied by 0xFFFFFFFF,
+    selects the whole lane. A few whole-value operations, whatever the length."""
+    size = len(marked)
+    wide = int.from_bytes(marked.encode("utf-32-le", "surrogatepass"), "little")
+    bias = int.from_bytes(b"\x80\xff\xff\x7f" * size, "little")
+    tops = int.from_bytes(b"\x00\x00\x00\x80" * size, "little")
+    mask = (((wide + bias) & tops) >> 31) * 0xFFFFFFFF
+    narrow = int.from_bytes(shaped.encode("utf-32-le"), "little")
+    out = (wide & mask) | (narrow & ~mask)
+    return out.to_bytes(4 * size, "little").decode("utf-32-le", "surrogatepass")
+
+
 _NOT_HEX_LETTER = re.compile(r"[G-Zg-z]")
 _DROP_HEX = str.maketrans(dict.fromkeys(_HEX_LOWER + _HEX_UPPER))
 
 
 def _table(alphabet: str) -> bytes:
-    """Stream byte -> the character of ``alphabet`` it picks (as _map_char does)."""
+    """Stream byte -> the character of ``alphabet`` it picks."""
     return bytes(ord(alphabet[b % len(alphabet)]) for b in range(256))
 
 
@@ -228,34 +262,6 @@ def _hex_alphabet_ascii(value: str) -> str | None:
 
 
 def _hex_alphabet(value: str) -> str | None:
-    """Hex digests and UUIDs (8+ hex digits, letters from one case): the alphabet to keep."""
-    has_lower = has_upper = False
-    count = 0
-    for char in value:
-        if char in _HEX_CHARS:
-            count += 1
-            if char.isalpha():
-                has_lower |= char.islower()
-                has_upper |= char.isupper()
-        elif char.isalnum():
-            return None
-    if count < 8:
-        return None
-    if has_lower == has_upper:  # no letter at all, or mixed case: not hex
-        return None
-    return _HEX_LOWER if has_lower else _HEX_UPPER
-
-
-def _map_char(char: str, byte: int, alphabet: str | None) -> str:
-    if alphabet is not None and char in _HEX_CHARS:
-        return alphabet[byte % 16]
-    if "0" <= char <= "9":
-        return _DIGITS[byte % 10]
-    if "a" <= char <= "z":
-        return _LOWER[byte % 26]
-    if "A" <= char <= "Z":
-        return _UPPER[byte % 26]
-    if char.isalnum():
-        # Non-ASCII letters and digits would otherwise survive: map them into ASCII.
-        return _LOWER[byte % 26]
-    return char
+    """Hex digests and UUIDs (8+ hex digits, letters from one case): the alphabet to keep.
+    A letter or digit beyond ASCII is no hex digit."""
+    return None if _NON_ASCII_ALNUM.search(value) else _hex_alphabet_ascii(value)

@@ -312,6 +312,10 @@ class Policy:
             return "secret"
         return "other"
 
+    def occurring(self, text: str, among: tuple[Detector, ...]) -> tuple[Detector, ...]:
+        """The detectors of ``among`` that may occur in ``text`` (see Finders)."""
+        return self._finders.occurring(text, among)
+
     def _static_scope(self, text: str) -> tuple[tuple[Detector, ...], bool]:
         found = self._finders(text)
         return found, self.secret_field.may_occur(text.lower())

@@ -65,8 +65,6 @@ _FRAMING = frozenset(
 )
 #: Replacements one body may need in one pass before it is dropped whole.
 MAX_BODY_REDACTIONS = 1000
-#: A value failed closed longer than this is replaced by a digest, not a shaped pseudonym.
-WHOLESALE_SHAPED = 4096
 #: Work units (``Context.spend``, about a microsecond each) a step may spend per KiB it
 #: reads, and at least: a text denser in candidates than this is dropped, not scanned.
 WORK_PER_KIB = 32
@@ -352,18 +350,11 @@ class Sanitizer:
             tags=dict(draft.tags),
         )
 
-    def _wholesale(self, value: str) -> str:
-        """A value failed closed: its pseudonym, or past ``WHOLESALE_SHAPED`` characters a
-        keyed digest (shaping a megabyte costs more than the scan it replaces)."""
-        if len(value) <= WHOLESALE_SHAPED:
-            return self._pseudo(value)
-        digest = self._pseudo.digest(value.encode("utf-8", "surrogatepass"))
-        return "/" + digest if value.startswith("/") else digest
-
     def _fail_closed(self, exchange: Exchange, why: str | None = None) -> Exchange:
         """Bodies dropped, everything else replaced wholesale; ``why`` is added to the
-        redactions when given."""
-        pseudo = self._wholesale
+        redactions when given. A value gets its pseudonym, as anywhere else (past
+        pseudonym.SHAPED_MAX, its long form)."""
+        pseudo = self._pseudo
 
         def scrub(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
             return tuple((n, v if n.lower() in _FRAMING else pseudo(v)) for n, v in pairs)

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from shadowtape.sanitize import fieldstarts
+from shadowtape.sanitize import fieldstarts, splice
 from shadowtape.sanitize.names import ascii_lower
+from shadowtape.sanitize.splice import Span
 
 if TYPE_CHECKING:
     from shadowtape.sanitize.context import Context
@@ -88,8 +89,11 @@ _NOT_BLANK_SPACES = tuple(
 Edit = tuple[int, int, str]
 
 
-def scan_fields(text: str, ctx: Context, location: str, *, kind: bool) -> str:
+def scan_fields(
+    text: str, ctx: Context, location: str, *, kind: bool, made: list[Span] | None = None
+) -> str:
     """Replace values of secret-named fields in ``text``; unchanged text is returned as is.
+    ``made``: see splice.splice.
 
     Rather than running every pattern over the whole text, the patterns are only tried
     where fieldstarts finds a name holding a hint (see NameMatcher.hints) that a value
@@ -101,7 +105,7 @@ def scan_fields(text: str, ctx: Context, location: str, *, kind: bool) -> str:
     lowered = ascii_lower(text)
     finder = _Finder(text, lowered, ctx, f"{location}:{FIELD_KIND}" if kind else location)
     fieldstarts.try_candidates(lowered, ctx.policy.secret_field, ctx, finder)
-    return finder.apply()
+    return finder.apply(made)
 
 
 def may_hold_fields(text: str) -> bool:
@@ -183,18 +187,17 @@ class _Finder:
             self._edit(*edit)
         return edit is not None
 
-    def apply(self) -> str:
+    def apply(self, made: list[Span] | None = None) -> str:
         if not self.edits:
             return self.text
-        pieces: list[str] = []
+        replaced: list[splice.Edit] = []
         done = 0
         for start, end, how in sorted(self.edits.values()):
             if start < done:
                 continue
-            pieces += (self.text[done:start], self._replace(self.text[start:end], how))
+            replaced.append((start, end, self._replace(self.text[start:end], how)))
             done = end
-        pieces.append(self.text[done:])
-        return "".join(pieces)
+        return splice.splice(self.text, replaced, made)
 
     def _replace(self, value: str, how: str) -> str:
         if how == "json":

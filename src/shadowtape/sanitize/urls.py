@@ -526,22 +526,26 @@ def _inner_url(text: str, ctx: Context, location: str, scope: Scope | None, dept
 
 
 def _decode(raw: str, plus: bool) -> str:
-    """``raw`` percent-decoded; a long text decoded last is not decoded again (a URL
-    part's layers and its name check decode the same text)."""
+    """``raw`` percent-decoded; a long text decoded lately is not decoded again (a URL
+    part's layers and its name check decode the same text, with its later layers in
+    between)."""
     if len(raw) < _DECODED_REACH:
         return unquote(raw, plus=plus)
     global _decoded
-    last = _decoded
-    if last is not None and last[0] is raw and last[1] == plus:
-        return last[2]
+    recent = _decoded
+    for text, as_plus, out in recent:
+        if text is raw and as_plus == plus:
+            return out
     out = unquote(raw, plus=plus)
-    _decoded = (raw, plus, out)
+    _decoded = ((raw, plus, out), *recent[: _DECODED_KEPT - 1])
     return out
 
 
-#: Texts at least this long are remembered when decoded (the last one only).
+#: Texts at least this long are remembered when decoded (the last few only: one URL
+#: part's layers).
 _DECODED_REACH = 4096
-_decoded: tuple[str, bool, str] | None = None
+_DECODED_KEPT = 4
+_decoded: tuple[tuple[str, bool, str], ...] = ()
 
 
 def _encode(value: str, plus: bool) -> str:
