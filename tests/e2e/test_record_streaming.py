@@ -92,6 +92,7 @@ def test_a_reset_mid_body_of_a_streamed_response_is_recorded_as_the_client_got_i
     assert ex.response.body == got[:MiB]
 
 
+@pytest.mark.timing  # the first event's bound (0.5 s) is wall time
 def test_server_sent_events_reach_the_client_as_they_are_sent(tmp_path: Path) -> None:
     client_has_one = threading.Event()
     #: Whether the client had the first event before the upstream sent the second.
