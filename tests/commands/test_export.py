@@ -1,5 +1,7 @@
 """`shadowtape export har` as a user runs it: a real process, the demo tape, and a check
-that no --out ever costs recorded data."""
+that no --out ever costs recorded data. The many-paths check calls the command in this
+process (``cli.main``): its subject is which paths are refused, and a real process's exit
+code and single error line are held by the other tests here."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import orjson
 import pytest
 
 from shadowtape import TapeReader
+from shadowtape.cli import main
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "tapes" / "demo"
 DEMO_COUNT = 457
@@ -30,6 +33,17 @@ def one_line(result: subprocess.CompletedProcess[bytes]) -> str:
     assert result.stdout == b""
     lines = result.stderr.decode().strip().splitlines()
     assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def one_line_in_process(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    """``one_line`` of ``shadowtape ARGS`` run by ``cli.main`` in this process."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
     return lines[0]
 
 
@@ -54,7 +68,9 @@ def test_a_tape_part_is_never_overwritten(tape: Path) -> None:
     assert TapeReader(tape).count() == DEMO_COUNT
 
 
-def test_nothing_is_written_into_a_tape_folder(tape: Path, tmp_path: Path) -> None:
+def test_nothing_is_written_into_a_tape_folder(
+    tape: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Not into the tape being exported, nor a .parquet name into any folder, where the
     next read of that folder would fail on it."""
     other = tmp_path / "other"
@@ -72,7 +88,8 @@ def test_nothing_is_written_into_a_tape_folder(tape: Path, tmp_path: Path) -> No
     before = _snapshot(tape), _snapshot(other)
     for out, says in cases.items():
         for tapes in (str(tape), str(part), f"{tape}/**/*.parquet"):
-            line = one_line(shadowtape("export", "har", tapes, "--out", out, "--force"))
+            line = one_line_in_process(capsys, "export", "har", tapes, "--out", out, "--force")
+            assert line.startswith("shadowtape export: error: --out "), line
             assert says in line, line
     assert (_snapshot(tape), _snapshot(other)) == before
     assert TapeReader([tape, other]).count() == 2 * DEMO_COUNT

@@ -1,6 +1,10 @@
 """`shadowtape record`: starts mitmdump, records, stops cleanly on Ctrl-C; a port, a tape
 path, a recorder value or a --set that cannot be used is one line on stderr and exit 2,
-before mitmdump starts; a failure of mitmdump itself is one line with its own reason."""
+before mitmdump starts; a failure of mitmdump itself is one line with its own reason.
+
+The many wrong values and --set settings run the command in this process (``cli.main``),
+where starting any process fails the test; the refusals a real process makes (its exit
+code, its streams) are held by the port, tape path and upstream tests."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shadowtape.cli import main
 from tests.e2e.record_support import (
     MITMDUMP,
     ROOT,
@@ -94,6 +99,32 @@ def _one_line_exit_2(args: list[str], *, before_start: bool = True) -> str:
     return lines[0]
 
 
+def _refused_in_process(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """``_one_line_exit_2`` of a refusal made before mitmdump starts, run by ``cli.main`` in
+    this process, where starting mitmdump (or any process) fails the test."""
+
+    launched: list[object] = []
+
+    def started(*args: object, **kwargs: object) -> None:
+        launched.append(args)
+        raise AssertionError(f"a process was started: {args}")
+
+    monkeypatch.setenv("SHADOWTAPE_SANITIZE_KEY", "cli-test-key")
+    monkeypatch.setattr(subprocess, "Popen", started)
+    started_at = time.monotonic()
+    code = main(args)
+    out, err = capsys.readouterr()
+    assert launched == [], err
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert time.monotonic() - started_at < 20
+    assert not out.strip(), out
+    return lines[0]
+
+
 def _refused_args(listen: str, tapes: Path, *flags: str) -> list[str]:
     """`record` in front of a port nothing answers on: only refusals are tested here."""
     return [
@@ -149,8 +180,13 @@ def test_a_bad_upstream_is_one_line_and_exit_2(tmp_path: Path) -> None:
         (["--set", "shadowtape_worker=fork"], "--set shadowtape_worker: 'fork' is not one of"),
     ],
 )
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # mitmproxy's pyparsing use, as above
 def test_a_wrong_recorder_value_is_refused_before_anything_starts(
-    tmp_path: Path, flags: list[str], says: str
+    tmp_path: Path,
+    flags: list[str],
+    says: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rules = {"MALFORMED": "[redact\n", "INVALID": "[redact]\nnope = 1\n", "MISSING": None}
     for i, flag in enumerate(flags):
@@ -159,7 +195,9 @@ def test_a_wrong_recorder_value_is_refused_before_anything_starts(
             text = rules[flag]
             if text is not None:
                 Path(flags[i]).write_text(text)
-    line = _one_line_exit_2(_refused_args(str(free_port()), tmp_path / "tapes", *flags))
+    line = _refused_in_process(
+        _refused_args(str(free_port()), tmp_path / "tapes", *flags), capsys, monkeypatch
+    )
     assert line.startswith("shadowtape record: error: ")
     assert says in line
     if flags[0] == "--rules":
@@ -182,10 +220,16 @@ def test_a_wrong_recorder_value_is_refused_before_anything_starts(
         ("shadowtape_stats_file=/tmp/s", "sets shadowtape_stats_file itself"),
     ],
 )
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # mitmproxy's pyparsing use, as above
 def test_an_unknown_or_malformed_set_is_refused_before_anything_starts(
-    tmp_path: Path, setting: str, says: str
+    tmp_path: Path,
+    setting: str,
+    says: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    line = _one_line_exit_2(_refused_args(str(free_port()), tmp_path / "tapes", "--set", setting))
+    args = _refused_args(str(free_port()), tmp_path / "tapes", "--set", setting)
+    line = _refused_in_process(args, capsys, monkeypatch)
     assert says in line
 
 

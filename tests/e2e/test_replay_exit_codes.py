@@ -72,8 +72,10 @@ def test_a_target_that_resets_every_connection_is_named(
 def test_a_target_that_never_answers_is_stopped_within_the_timeouts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Ten times the timeout: never an answer to the replay. Not longer: the test server's
+    # stop waits for its pending replies, for up to 5 s.
     async def silent(_: Arrival) -> Reply:
-        return Reply(200, body=b"{}", delay=30.0)
+        return Reply(200, body=b"{}", delay=3.0)
 
     with aserve(silent) as server:
         started = time.monotonic()

@@ -104,21 +104,26 @@ def _builds(
 
 
 def _probe(
-    tmp_path: Path, deps: Deps, baseline: str, candidate: str, tape: list | None = None
+    tmp_path: Path,
+    deps: Deps,
+    baseline: str,
+    candidate: str,
+    tape: list | None = None,
+    timeout: float = TIMEOUT,
 ) -> tuple[int, dict]:
-    """Replay the tape to both builds, run the faults probe with their proxies, report;
-    the report's exit code and report.json."""
+    """Replay the tape to both builds, run the faults probe with their proxies (``timeout``
+    the request timeout of both), report; the report's exit code and report.json."""
     tape = write_tape(tmp_path / "tape", tape or [*ITEMS, *HEALTH, *ORDERS])
     run = tmp_path / "run"
     main(
         ["replay", str(tape), "--candidate", candidate, "--baseline", baseline, "--out", str(run),
-         "--pace", "asap", "--progress", "off", "--timeout", str(TIMEOUT)]
+         "--pace", "asap", "--progress", "off", "--timeout", str(timeout)]
     )  # fmt: skip
     options = ProbeOptions(
         probes=(Probe.FAULTS,),
         candidate=candidate,
         baseline=baseline,
-        timeout=TIMEOUT,
+        timeout=timeout,
         deps={role: deps.files(role) for role in ("baseline", "candidate")},
     )
     run_probes(run, options)
@@ -269,20 +274,26 @@ def test_a_dependency_only_the_candidate_calls_is_faulted_and_named(
     assert message.endswith("; only the candidate called it, without the fault")
 
 
+#: The hanging candidate costs the probe's timeout on each of the 5 requests of the
+#: timeout round: a shorter one than TIMEOUT here, still twice the baseline's own.
+HANG_TIMEOUT = 2.0
+
+
 @pytest.mark.timing
 def test_a_candidate_without_a_client_timeout_hangs(tmp_path: Path, deps: Deps) -> None:
-    with _builds(deps, baseline=("reports", *CLIENT_TIMEOUT), candidate=("reports",)) as (
+    baseline_timeout = ("--client-timeout", f"{HANG_TIMEOUT / 2:g}")
+    with _builds(deps, baseline=("reports", *baseline_timeout), candidate=("reports",)) as (
         baseline,
         candidate,
     ):
-        code, report = _probe(tmp_path, deps, baseline, candidate)
+        code, report = _probe(tmp_path, deps, baseline, candidate, timeout=HANG_TIMEOUT)
     dep = deps.dependency
     found = _findings(report)
     assert set(found) == {f"{dep} timeout"}
     hang = found[f"{dep} timeout"]
     assert hang["kind"] == "new_error"
     assert (
-        f"the candidate hung (no answer within {TIMEOUT:g} s), the baseline answered 502"
+        f"the candidate hung (no answer within {HANG_TIMEOUT:g} s), the baseline answered 502"
         in (hang["message"])
     )
     assert code == 1
