@@ -61,6 +61,12 @@ class AsyncServer:
         self._ready.set()
         self._loop.run_forever()
         self._server.close()
+        # Handlers still holding a reply back (a target that hangs) are cancelled, so
+        # stopping does not wait for them: each one closes its connection as it ends.
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self._loop.run_until_complete(self._server.wait_closed())
         self._loop.close()
 
