@@ -1,4 +1,6 @@
-"""`shadowtape inspect` as a user runs it: a real process, real files, exit codes."""
+"""`shadowtape inspect` as a user runs it: real files, exit codes. Most checks call the
+command in this process (``cli.main``); a real process still gives the JSON a script reads
+and a refusal's exit code, single stderr line and no traceback."""
 
 from __future__ import annotations
 
@@ -13,13 +15,27 @@ import pytest
 
 from shadowtape import TapeWriter
 from shadowtape.tape import SCHEMA, to_batch
+from tests.cli_in_process import InProcess
 from tests.tape.helpers import exchange
 
+pytestmark = [
+    # cli.main imports every command, and mitmproxy (imported by another command) uses
+    # pyparsing names that pyparsing 3.3 deprecates: not this command's warning to fix.
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+]
 
-def shadowtape(*args: str) -> subprocess.CompletedProcess[str]:
+
+def process(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m shadowtape ARGS``, a real process."""
     return subprocess.run(
         [sys.executable, "-m", "shadowtape", *args], capture_output=True, text=True, timeout=60
     )
+
+
+@pytest.fixture
+def shadowtape(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> InProcess:
+    """``shadowtape ARGS`` run by ``cli.main`` in this process."""
+    return InProcess(capsys, monkeypatch)
 
 
 @pytest.fixture
@@ -33,7 +49,7 @@ def tape(tmp_path: Path) -> Path:
 
 
 def test_inspect_json_reports_counts_a_script_can_use(tape: Path) -> None:
-    result = shadowtape("inspect", "--json", str(tape))
+    result = process("inspect", "--json", str(tape))
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["exchanges"] == 31
@@ -42,7 +58,9 @@ def test_inspect_json_reports_counts_a_script_can_use(tape: Path) -> None:
     assert summary["methods"] == {"GET": 31}
 
 
-def test_a_sample_is_written_as_a_fraction_or_a_percentage(tape: Path) -> None:
+def test_a_sample_is_written_as_a_fraction_or_a_percentage(
+    tape: Path, shadowtape: InProcess
+) -> None:
     # As `record --sample 10%` takes it.
     counts = [
         json.loads(shadowtape("inspect", "--json", str(tape), "--sample", rate).stdout)
@@ -51,7 +69,7 @@ def test_a_sample_is_written_as_a_fraction_or_a_percentage(tape: Path) -> None:
     assert counts[0] == counts[1] and 0 < counts[0]["exchanges"] < 31
 
 
-def test_inspect_prints_a_summary_for_people(tape: Path) -> None:
+def test_inspect_prints_a_summary_for_people(tape: Path, shadowtape: InProcess) -> None:
     result = shadowtape("inspect", str(tape), "--status", "5xx")
     assert result.returncode == 0, result.stderr
     assert "3 exchanges" in result.stdout
@@ -97,7 +115,7 @@ def _damage(tape: Path, path: Path, how: str) -> None:
     ],
 )
 def test_bad_files_give_one_line_naming_the_file_and_exit_2(
-    tape: Path, tmp_path: Path, how: str, says: str
+    tape: Path, tmp_path: Path, how: str, says: str, shadowtape: InProcess
 ) -> None:
     bad = tmp_path / "bad.parquet"
     _damage(tape, bad, how)
@@ -111,7 +129,13 @@ def test_bad_files_give_one_line_naming_the_file_and_exit_2(
         assert "Traceback" not in result.stderr
 
 
-def test_usage_errors_and_missing_paths_exit_2_with_one_line(tmp_path: Path) -> None:
+def test_usage_errors_and_missing_paths_exit_2_with_one_line(
+    tmp_path: Path, shadowtape: InProcess
+) -> None:
+    missing = process("inspect", str(tmp_path / "missing"))  # as a user's process ends
+    assert missing.returncode == 2
+    assert len(missing.stderr.strip().splitlines()) == 1, missing.stderr
+    assert "Traceback" not in missing.stderr
     for args in (
         ["inspect", str(tmp_path / "missing")],
         ["inspect", "--bogus", str(tmp_path)],
@@ -128,7 +152,7 @@ def test_usage_errors_and_missing_paths_exit_2_with_one_line(tmp_path: Path) -> 
 
 
 def test_inspect_ids_lists_every_exchange_kept_and_json_has_their_ids(
-    tape: Path, monkeypatch: pytest.MonkeyPatch
+    tape: Path, monkeypatch: pytest.MonkeyPatch, shadowtape: InProcess
 ) -> None:
     from shadowtape import TapeReader, inspect
 
