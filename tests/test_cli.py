@@ -1,5 +1,6 @@
 """The `shadowtape` command's own conventions: unknown flags, closed pipes, paths the
-machine refuses. Real processes, as users run them."""
+machine refuses. A closed pipe and one misspelled flag are real processes, as users run
+them (exit code, one stderr line); the other checks call ``cli.main`` in this process."""
 
 from __future__ import annotations
 
@@ -9,18 +10,37 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.cli_in_process import InProcess
+
+pytestmark = [
+    # cli.main imports every command, and mitmproxy (imported by another command) uses
+    # pyparsing names that pyparsing 3.3 deprecates: not this command's warning to fix.
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+]
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_TAPE = ROOT / "fixtures" / "tapes" / "demo"
 
 
-def shadowtape(*args: str) -> subprocess.CompletedProcess[str]:
+def process(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m shadowtape ARGS``, a real process."""
     return subprocess.run(
         [sys.executable, "-m", "shadowtape", *args], capture_output=True, text=True, timeout=60
     )
 
 
-def test_a_misspelled_flag_is_the_commands_error_with_the_flag_it_meant() -> None:
-    done = shadowtape(
+@pytest.fixture
+def shadowtape(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> InProcess:
+    """``shadowtape ARGS`` run by ``cli.main`` in this process."""
+    return InProcess(capsys, monkeypatch)
+
+
+def test_a_misspelled_flag_is_the_commands_error_with_the_flag_it_meant(
+    shadowtape: InProcess,
+) -> None:
+    done = process(
         "replay", str(DEMO_TAPE), "--candidate", "http://127.0.0.1:1", "--concurency", "4"
     )
     assert done.returncode == 2
@@ -50,7 +70,9 @@ def test_a_closed_pipe_is_not_read_as_regressions() -> None:
     assert b"Traceback" not in err and b"Exception ignored" not in err
 
 
-def test_a_path_the_machine_refuses_is_one_line_not_an_internal_error(tmp_path: Path) -> None:
+def test_a_path_the_machine_refuses_is_one_line_not_an_internal_error(
+    tmp_path: Path, shadowtape: InProcess
+) -> None:
     (tmp_path / "afile").write_text("")
     done = shadowtape(
         "replay", str(DEMO_TAPE), "--candidate", "http://127.0.0.1:1",
@@ -61,7 +83,7 @@ def test_a_path_the_machine_refuses_is_one_line_not_an_internal_error(tmp_path: 
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_a_mistyped_flag_is_named_before_a_missing_required_one() -> None:
+def test_a_mistyped_flag_is_named_before_a_missing_required_one(shadowtape: InProcess) -> None:
     done = shadowtape("replay", str(DEMO_TAPE), "--candidat", "http://127.0.0.1:1")
     assert done.returncode == 2
     assert done.stderr == (
@@ -70,7 +92,7 @@ def test_a_mistyped_flag_is_named_before_a_missing_required_one() -> None:
     )
 
 
-def test_a_mistyped_command_gets_the_closest_one() -> None:
+def test_a_mistyped_command_gets_the_closest_one(shadowtape: InProcess) -> None:
     done = shadowtape("replya", str(DEMO_TAPE))
     assert done.returncode == 2
     assert done.stderr.startswith(
@@ -109,7 +131,7 @@ def test_every_command_has_examples_that_parse() -> None:
             build_parser().parse_args(words)  # exits (and fails the test) if it does not parse
 
 
-def test_every_default_is_shown() -> None:
+def test_every_default_is_shown(shadowtape: InProcess) -> None:
     for name, command in _commands().items():
         formatter = command.formatter_class(prog=command.prog)
         for action in command._actions:
@@ -124,7 +146,7 @@ def test_every_default_is_shown() -> None:
     assert "exit codes:\n  0    all is well" in help_text
 
 
-def test_replay_help_starts_with_the_targets() -> None:
+def test_replay_help_starts_with_the_targets(shadowtape: InProcess) -> None:
     text = shadowtape("replay", "--help").stdout
     assert text.startswith("usage: shadowtape replay TAPES [TAPES ...] --candidate URL")
     groups = [line for line in text.splitlines() if line.endswith(":") and not line[0].isspace()]
