@@ -1,19 +1,41 @@
-"""Configuration as a user writes it: real files, the real CLI, flags winning over files."""
+"""Configuration as a user writes it: real files, the real CLI, flags winning over files.
+The CLI runs in this process (``cli.main``, in the project's folder); a wrong value in
+the file is also refused by a real process, with its exit code."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from shadowtape import TapeWriter
+from tests.cli_in_process import InProcess, Ran
 from tests.tape.helpers import exchange
 
+pytestmark = [
+    # cli.main imports every command, and mitmproxy (imported by another command) uses
+    # pyparsing names that pyparsing 3.3 deprecates: not this command's warning to fix.
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+]
 
-def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Ran]:
+    """``shadowtape ARGS`` run from the folder CWD by ``cli.main`` in this process."""
+    shadowtape = InProcess(capsys, monkeypatch)
+
+    def run(cwd: Path, *args: str) -> Ran:
+        return shadowtape(*args, cwd=cwd)
+
+    return run
+
+
+def process(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m shadowtape ARGS`` from the folder CWD, a real process."""
     return subprocess.run(
         [sys.executable, "-m", "shadowtape", *args],
         capture_output=True,
@@ -31,7 +53,9 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_shadowtape_toml_sets_defaults_and_flags_override_it(project: Path) -> None:
+def test_shadowtape_toml_sets_defaults_and_flags_override_it(
+    project: Path, run: Callable[..., Ran]
+) -> None:
     (project / "shadowtape.toml").write_text('[inspect]\njson = true\nstatus = "5xx"\ntop = 1\n')
     summary = json.loads(run(project, "inspect", "tapes").stdout)
     assert summary["exchanges"] == 3
@@ -40,7 +64,9 @@ def test_shadowtape_toml_sets_defaults_and_flags_override_it(project: Path) -> N
     assert overridden["exchanges"] == 9
 
 
-def test_pyproject_tool_table_is_found_from_a_subfolder(project: Path) -> None:
+def test_pyproject_tool_table_is_found_from_a_subfolder(
+    project: Path, run: Callable[..., Ran]
+) -> None:
     (project / "pyproject.toml").write_text(
         '[project]\nname = "x"\n\n[tool.shadowtape.inspect]\njson = true\nmethod = ["POST"]\n'
     )
@@ -50,7 +76,9 @@ def test_pyproject_tool_table_is_found_from_a_subfolder(project: Path) -> None:
     assert summary["exchanges"] == 0
 
 
-def test_config_flag_names_a_file_anywhere(project: Path, tmp_path: Path) -> None:
+def test_config_flag_names_a_file_anywhere(
+    project: Path, tmp_path: Path, run: Callable[..., Ran]
+) -> None:
     other = tmp_path / "elsewhere.toml"
     other.write_text("[inspect]\njson = true\nlimit = 5\n")
     for args in (
@@ -77,7 +105,9 @@ def test_config_flag_names_a_file_anywhere(project: Path, tmp_path: Path) -> Non
         ("speed = 2\n", "'speed = ...' is outside any table: put options under their command"),
     ],
 )
-def test_config_errors_name_the_file_and_the_key(project: Path, text: str, says: str) -> None:
+def test_config_errors_name_the_file_and_the_key(
+    project: Path, text: str, says: str, run: Callable[..., Ran]
+) -> None:
     (project / "shadowtape.toml").write_text(text)
     result = run(project, "inspect", "tapes")
     assert result.returncode == 2
@@ -113,6 +143,8 @@ def test_traceparent_is_on_unless_the_file_or_a_flag_turns_it_off(
 
 def test_traceparent_in_the_file_must_be_true_or_false(project: Path) -> None:
     (project / "shadowtape.toml").write_text('[replay]\ntraceparent = "no"\n')
-    result = run(project, "replay", "tapes", "--candidate", "http://127.0.0.1:1")
+    result = process(project, "replay", "tapes", "--candidate", "http://127.0.0.1:1")
     assert result.returncode == 2
     assert "[replay] traceparent must be true or false" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
