@@ -25,6 +25,13 @@ def test_quote_plus_is_urllibs(value: str, safe: str) -> None:
     assert quote_plus(value, safe) == urllib_quote_plus(value, safe=safe)
 
 
+def test_text_beyond_ascii_is_encoded_byte_by_byte_as_urllib_does() -> None:
+    value = "é«a/Zoë 😀%\x00~" * 50
+    for safe in ("", "/", "%", "]^\\"):
+        assert quote(value, safe) == urllib_quote(value, safe=safe)
+    assert quote("a\ud800b", safe="") == "a%ED%A0%80b"  # a lone surrogate: its bytes
+
+
 def test_a_percent_sign_is_encoded_once() -> None:
     assert quote("100%/a b", safe="") == "100%25%2Fa%20b"
 

@@ -5,8 +5,9 @@ escape (a megabyte of ``%25`` takes a fifth of a second, per decode). Sanitizing
 whole values (a secret's URL-encoded forms, a replaced value written back) and decodes
 whole URL parts up to three times, so both are done with a few whole-text C operations:
 ASCII text is encoded with one ``str.replace`` per distinct character to encode ("%"
-first, so no escape is encoded twice), and decoded by binascii's quoted-printable
-decoder once each escape's ``%`` is its ``=`` (see unquote).
+first, so no escape is encoded twice), other text as its UTF-8 bytes by a few
+translations (see _quote_bytes); text is decoded by binascii's quoted-printable decoder
+once each escape's ``%`` is its ``=`` (see unquote).
 """
 
 from __future__ import annotations
@@ -26,10 +27,35 @@ def _escapes(safe: str) -> tuple[tuple[str, str], ...]:
     return tuple((char, f"%{ord(char):02X}") for char in chars)
 
 
+@lru_cache(maxsize=16)
+def _byte_tables(safe: str) -> tuple[bytes, bytes, bytes]:
+    """Per byte: its first, second and third output byte; a byte kept as it is gives
+    itself and two NULs (a NUL is never kept: it is always escaped)."""
+    keep = {ord(char) for char in _ALWAYS_SAFE | set(safe)}
+    hexes = [f"{byte:02X}".encode("ascii") for byte in range(256)]
+    first = bytes(byte if byte in keep else 0x25 for byte in range(256))
+    second = bytes(0 if byte in keep else hexes[byte][0] for byte in range(256))
+    third = bytes(0 if byte in keep else hexes[byte][1] for byte in range(256))
+    return first, second, third
+
+
+def _quote_bytes(data: bytes, safe: str) -> str:
+    """Every byte as itself or its escape, by whole-text C operations: three translations
+    interleaved into three bytes per byte, then the NULs of the kept ones deleted."""
+    first, second, third = _byte_tables(safe)
+    out = bytearray(3 * len(data))
+    out[0::3] = data.translate(first)
+    out[1::3] = data.translate(second)
+    out[2::3] = data.translate(third)
+    return out.translate(None, b"\x00").decode("ascii")
+
+
 def quote(value: str, safe: str = "/") -> str:
     """``urllib.parse.quote(value, safe)`` (a lone surrogate: its surrogatepass bytes)."""
-    if not (value.isascii() and safe.isascii()):
+    if not safe.isascii():
         return _quote(value, safe=safe, errors="surrogatepass")
+    if not value.isascii():
+        return _quote_bytes(value.encode("utf-8", "surrogatepass"), safe)
     for char, escape in _escapes(safe):
         if char in value:
             value = value.replace(char, escape)
