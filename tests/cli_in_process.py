@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,3 +57,15 @@ class InProcess:
                 root.setLevel(level)
         out, err = self._capsys.readouterr()
         return Ran(code, out, err)
+
+
+def process(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m shadowtape ARGS`` (from the folder ``cwd``), a real process: where
+    the process itself (its exit code, its one stderr line) is what a test checks."""
+    return subprocess.run(
+        [sys.executable, "-m", "shadowtape", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_in_process import InProcess
+from tests.cli_in_process import InProcess, process
 
 pytestmark = [
     # cli.main imports every command, and mitmproxy (imported by another command) uses
@@ -22,13 +22,6 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_TAPE = ROOT / "fixtures" / "tapes" / "demo"
-
-
-def process(*args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m shadowtape ARGS``, a real process."""
-    return subprocess.run(
-        [sys.executable, "-m", "shadowtape", *args], capture_output=True, text=True, timeout=60
-    )
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ and a refusal's exit code, single stderr line and no traceback."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,7 +13,7 @@ import pytest
 
 from shadowtape import TapeWriter
 from shadowtape.tape import SCHEMA, to_batch
-from tests.cli_in_process import InProcess
+from tests.cli_in_process import InProcess, process
 from tests.tape.helpers import exchange
 
 pytestmark = [
@@ -23,13 +21,6 @@ pytestmark = [
     # pyparsing names that pyparsing 3.3 deprecates: not this command's warning to fix.
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
-
-
-def process(*args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m shadowtape ARGS``, a real process."""
-    return subprocess.run(
-        [sys.executable, "-m", "shadowtape", *args], capture_output=True, text=True, timeout=60
-    )
 
 
 @pytest.fixture

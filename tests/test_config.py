@@ -5,15 +5,13 @@ the file is also refused by a real process, with its exit code."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from shadowtape import TapeWriter
-from tests.cli_in_process import InProcess, Ran
+from tests.cli_in_process import InProcess, Ran, process
 from tests.tape.helpers import exchange
 
 pytestmark = [
@@ -32,17 +30,6 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
         return shadowtape(*args, cwd=cwd)
 
     return run
-
-
-def process(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m shadowtape ARGS`` from the folder CWD, a real process."""
-    return subprocess.run(
-        [sys.executable, "-m", "shadowtape", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=60,
-    )
 
 
 @pytest.fixture
@@ -143,7 +130,7 @@ def test_traceparent_is_on_unless_the_file_or_a_flag_turns_it_off(
 
 def test_traceparent_in_the_file_must_be_true_or_false(project: Path) -> None:
     (project / "shadowtape.toml").write_text('[replay]\ntraceparent = "no"\n')
-    result = process(project, "replay", "tapes", "--candidate", "http://127.0.0.1:1")
+    result = process("replay", "tapes", "--candidate", "http://127.0.0.1:1", cwd=project)
     assert result.returncode == 2
     assert "[replay] traceparent must be true or false" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
