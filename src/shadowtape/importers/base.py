@@ -9,11 +9,13 @@ put a raw credential on a tape by forgetting a step.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
-from shadowtape.errors import TapeError
+from shadowtape.errors import CaptureError, TapeError
 from shadowtape.exchange import Exchange, Request
 from shadowtape.importers.tape_ids import TapeIds
 from shadowtape.sanitize import Sanitizer
@@ -82,6 +84,15 @@ class ImportSummary:
                 reasons.append(f"{count} {reason}{at}")
             text += ": " + "; ".join(reasons)
         return text
+
+
+def open_capture(path: str | os.PathLike[str]) -> BinaryIO:
+    """A capture file opened to read (the caller closes it), or a CaptureError."""
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise CaptureError(f"{os.fspath(path)}: cannot read this file ({reason})") from None
 
 
 def dedupe(values: Iterable[str]) -> tuple[str, ...]:

@@ -24,7 +24,7 @@ from shadowtape.coding import Undecodable, codings, decode
 from shadowtape.errors import CaptureError
 from shadowtape.exchange import Exchange, Headers, Request, Response, header_value
 from shadowtape.ids import new_id
-from shadowtape.importers.base import Item, Skipped
+from shadowtape.importers.base import Item, Skipped, open_capture
 
 MARKER = "🐵🙈🙉".encode()
 #: A request waits this long (capture time) for its response before it is written alone.
@@ -57,11 +57,7 @@ class _Message:
 
 def _records(path: str | os.PathLike[str]) -> Iterator[_Record | Skipped]:
     label = os.fspath(path)
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below
-    except OSError as exc:
-        raise CaptureError(f"{label}: cannot read this file ({exc.strerror or exc})") from None
-    with handle:
+    with open_capture(path) as handle:
         lines: list[bytes] = []
         number = 0
         start_line = 1

@@ -29,6 +29,7 @@ import ijson  # type: ignore[import-untyped]
 
 from shadowtape.coding import Decoding, TooLarge, Undecodable
 from shadowtape.errors import CaptureError
+from shadowtape.importers.base import open_capture
 
 #: Bytes a compressed HAR (``.har.gz``, ``.zhar``) may decompress to: a long session's HAR
 #: can run to gigabytes, but a few megabytes of gzip can expand to terabytes. It is
@@ -361,10 +362,5 @@ def _huge(value: Any) -> bool:
 @contextmanager
 def _open(path: str | os.PathLike[str], limit: int) -> Iterator[_Text]:
     """The file's JSON text, the file closed after."""
-    label = os.fspath(path)
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below
-    except OSError as exc:
-        raise CaptureError(f"{label}: cannot read this file ({exc.strerror or exc})") from None
-    with handle:
-        yield _Text(handle, label, limit)
+    with open_capture(path) as handle:
+        yield _Text(handle, os.fspath(path), limit)
