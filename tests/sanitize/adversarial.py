@@ -55,17 +55,21 @@ def _pem(size: int) -> str:
 
 
 #: Name -> payload of (about) ``size`` characters.
-def _distinct_secrets(n: int) -> str:
-    """Secret-named pairs with a different value each: hundreds of echo search strings."""
+def _numbered(n: int, item: Callable[[int], str]) -> str:
+    """``item(0)``, ``item(1)``... joined, cut to ``n`` characters."""
     out = []
     size = 0
     i = 0
     while size < n:
-        item = f"password=tok{i:08d}x&note=tok{i // 2:08d}x&"
-        out.append(item)
-        size += len(item)
+        out.append(item(i))
+        size += len(out[-1])
         i += 1
     return "".join(out)[:n]
+
+
+def _distinct_secrets(n: int) -> str:
+    """Secret-named pairs with a different value each: hundreds of echo search strings."""
+    return _numbered(n, lambda i: f"password=tok{i:08d}x&note=tok{i // 2:08d}x&")
 
 
 OPENINGS: dict[str, Callable[[int], str]] = {
@@ -281,16 +285,8 @@ CARRIERS: dict[str, Callable[[str], Exchange]] = {
 def _long_secrets(unit: str) -> Callable[[int], str]:
     """Secret-named pairs, each a different value of 6,000 characters of ``unit``."""
 
-    def make(n: int) -> str:
-        out, size, i = [], 0, 0
-        while size < n:
-            item = f"password={i:06d}{unit * (6000 // len(unit))}&"
-            out.append(item)
-            size += len(item)
-            i += 1
-        return "".join(out)[:n]
-
-    return make
+    value = unit * (6000 // len(unit))
+    return lambda n: _numbered(n, lambda i: f"password={i:06d}{value}&")
 
 
 #: Hundreds of distinct secret values of kilobytes each. Each one found is remembered
