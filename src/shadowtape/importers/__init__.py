@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 
 from shadowtape.errors import CaptureError
-from shadowtape.importers.base import ImportSummary, Item, Skipped, write_items
+from shadowtape.importers.base import ImportSummary, Item, Skipped, unreadable, write_items
 from shadowtape.importers.export_har import export_har, write_har
 from shadowtape.importers.gor import read_gor
 from shadowtape.importers.har import read_har
@@ -55,7 +55,7 @@ def import_file(
     try:
         size = os.path.getsize(path)
     except OSError as exc:
-        raise CaptureError(f"{label}: cannot read this file ({exc.strerror or exc})") from None
+        raise unreadable(label, exc) from None
     if size == 0:
         raise CaptureError(f"{label}: empty file (0 bytes), nothing to import; {_CHECK}")
     limits = {"max_decompressed": max_decompressed} if max_decompressed is not None else {}

@@ -86,13 +86,17 @@ class ImportSummary:
         return text
 
 
+def unreadable(path: str | os.PathLike[str], exc: OSError) -> CaptureError:
+    """The error for a capture file the system would not open or read."""
+    return CaptureError(f"{os.fspath(path)}: cannot read this file ({exc.strerror or exc})")
+
+
 def open_capture(path: str | os.PathLike[str]) -> BinaryIO:
     """A capture file opened to read (the caller closes it), or a CaptureError."""
     try:
         return open(path, "rb")
     except OSError as exc:
-        reason = exc.strerror or exc
-        raise CaptureError(f"{os.fspath(path)}: cannot read this file ({reason})") from None
+        raise unreadable(path, exc) from None
 
 
 def dedupe(values: Iterable[str]) -> tuple[str, ...]:

@@ -29,7 +29,7 @@ import ijson  # type: ignore[import-untyped]
 
 from shadowtape.coding import Decoding, TooLarge, Undecodable
 from shadowtape.errors import CaptureError
-from shadowtape.importers.base import open_capture
+from shadowtape.importers.base import open_capture, unreadable
 
 #: Bytes a compressed HAR (``.har.gz``, ``.zhar``) may decompress to: a long session's HAR
 #: can run to gigabytes, but a few megabytes of gzip can expand to terabytes. It is
@@ -120,9 +120,7 @@ class _Text:
         try:
             return self._handle.read(size)
         except OSError as exc:
-            raise CaptureError(
-                f"{self.label}: cannot read this file ({exc.strerror or exc})"
-            ) from None
+            raise unreadable(self.label, exc) from None
 
     def _decompress(self, piece: bytes) -> None:
         assert self._decoding is not None

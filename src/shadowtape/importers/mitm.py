@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from shadowtape import coding
 from shadowtape.errors import CaptureError
 from shadowtape.exchange import Exchange
-from shadowtape.importers.base import Item, Skipped
+from shadowtape.importers.base import Item, Skipped, unreadable
 from shadowtape.importers.har import MAX_DECOMPRESSED, read_har
 from shadowtape.record.capture import capture, to_exchange
 
@@ -85,7 +85,7 @@ def read_mitm(
             return
         handle = open(path, "rb")  # noqa: SIM115 - closed below, around a generator
     except OSError as exc:
-        raise CaptureError(f"{label}: cannot read this file ({exc.strerror or exc})") from None
+        raise unreadable(label, exc) from None
     name = source or "import-mitm"
     tag_file = os.path.basename(label)
     index = 0
