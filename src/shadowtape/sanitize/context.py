@@ -264,10 +264,9 @@ class Context:
         updated here to the text returned. A candidate overlapping one is not a value of
         the input but an accident of the key (a card read across an e-mail's pseudonym).
         """
-        pieces: list[str] = []
         kept = made or []
-        moved: list[tuple[int, int]] = []  # ``made`` in the returned text's offsets
-        done = shift = at = 0
+        edits: list[Edit] = []
+        at = 0
         found = detector.spans(text, self.spend)
         listed = isinstance(found, list)  # found in C: paid for before any is examined
         if listed:
@@ -279,25 +278,14 @@ class Context:
             if not listed:
                 self.spend(detector.cost)  # each candidate is examined here in Python
             while at < len(kept) and kept[at][1] <= start:
-                moved.append((kept[at][0] + shift, kept[at][1] + shift))
                 at += 1
             if at < len(kept) and kept[at][0] < end:
                 continue
             value = text[start:end]
             if value in self.outputs or not detector.accepts(value):
                 continue
-            out = replace(value)
-            pieces += (text[done:start], out)
-            moved.append((start + shift, start + shift + len(out)))
-            shift += len(out) - (end - start)
-            done = end
-        if not pieces:
-            return text
-        if made is not None:
-            moved += ((start + shift, end + shift) for start, end in kept[at:])
-            made[:] = moved
-        pieces.append(text[done:])
-        return "".join(pieces)
+            edits.append((start, end, replace(value)))
+        return splice(text, edits, made)
 
     def clean_location(self, location: str) -> str:
         """``location`` with every known secret and detected value in it pseudonymized.
