@@ -53,6 +53,8 @@ WHERE = (
     "stringified",
     "json_key",
     "name_value",
+    "pair_list",
+    "plural_name",
     "graphql",
     "spaced_colon",
     "echo",
@@ -170,6 +172,12 @@ def planted(draw: st.DrawFn) -> tuple[Exchange, list[str]]:
         name = draw(st.sampled_from(["DB_PASSWORD", "api_key", "X-Auth-Token", "secret"]))
         keys = draw(st.sampled_from([("name", "value"), ("Key", "Value"), ("Name", "Value")]))
         doc["env"] = [{keys[0]: "HOST", keys[1]: "db"}, {keys[0]: name, keys[1]: plant(token)}]
+    if "pair_list" in where:
+        name = draw(st.sampled_from(["Authorization", "X-Auth-Token", "password", "apiKey"]))
+        doc["headers"] = [["Accept", "*/*"], [name, plant(token)]]
+    if "plural_name" in where:
+        name = draw(st.sampled_from(["passwords", "apiKeys", "secrets", "refresh_tokens"]))
+        doc[name] = draw(st.sampled_from([[plant(token)], {"db": plant(token)}]))
     if "graphql" in where:
         doc["query"] = 'mutation L($v: String!) { login(user: "ann", password: $v) { ok } }'
         doc["variables"] = {"v": plant(token)}
