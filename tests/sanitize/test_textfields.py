@@ -115,6 +115,12 @@ def test_only_names_around_hints_are_tried_in_large_text() -> None:
         ('password = "abc123xyz";', "abc123xyz"),  # source code
         ("API_KEY='abc123xyz'", "abc123xyz"),
         ("const apiKey = 'abc123xyz';", "abc123xyz"),
+        ("db:\n  password: 'abc123xyz'\n", "abc123xyz"),  # YAML single-quoted
+        ('spring.datasource.password: "abc123xyz"', "abc123xyz"),  # a dotted YAML key
+        ("{'password': 'abc123xyz', 'port': 1}", "abc123xyz"),  # a Python dict
+        ("$db = ['password' => 'abc123xyz'];", "abc123xyz"),  # PHP
+        ("{ :password => 'abc123xyz' }", "abc123xyz"),  # Ruby
+        ("{ password: 'abc\\'123xyz', }", "abc\\'123xyz"),  # JavaScript, an escape
         ("<input type=hidden name=csrf_token value=abc123xyz>", "abc123xyz"),  # unquoted
         ('<meta name="csrf-token" content="abc123xyz">', "abc123xyz"),
         ('<add key="ApiKey" value="abc123xyz"/>', "abc123xyz"),  # .NET config

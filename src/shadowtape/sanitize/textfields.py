@@ -30,10 +30,13 @@ FIELD_KIND = "field"
 # quantifier is bounded or possessive (``*+``: never gives back), so one try reads its
 # name, separator and value once; _Finder keeps tries from reading the same text again.
 
-#: "name": "value" in JSON (also cut short), name: "value" in GraphQL or JavaScript.
+#: "name": "value" in JSON (also cut short), name: "value" in GraphQL or JavaScript,
+#: 'name': 'value' and 'name' => 'value' in Python, PHP or Ruby, name: 'value' in YAML.
 _PAIR = re.compile(
-    r'(?:"(?P<k>[^"\\\n]{1,100})"|(?<![\w"\-.])(?P<b>[A-Za-z_][\w\-]{0,63}+))\s*+:\s*+'
-    r'(?:"(?P<s>(?:[^"\\\n]++|\\.)*+)(?:"|\Z)|(?P<n>-?\d[\d.eE+\-]{0,30})(?![\w.]))'
+    r"""(?:"(?P<k>[^"\\\n]{1,100})"|'(?P<q>[^'\\\n]{1,100})'"""
+    r"""|(?<![\w"'\-.])(?P<b>[A-Za-z_][\w.\-]{0,63}+))\s*+(?::|=>)\s*+"""
+    r"""(?:"(?P<s>(?:[^"\\\n]++|\\.)*+)(?:"|\Z)|'(?P<sq>(?:[^'\\\n]++|\\.)*+)(?:'|\Z)"""
+    r"""|(?P<n>-?\d[\d.eE+\-]{0,30})(?![\w.]))"""
 )
 #: name: value on a line of its own (YAML, logs, headers in a text dump); the value is
 #: the rest of the line (see _Finder._line), trailing blanks left out.
@@ -167,7 +170,7 @@ class _Finder:
             and before != "<"
             and not _is_separator(text[won_end - 1])
         ):
-            if before == '"':
+            if before in "\"'" and before:
                 self._pair(_PAIR.match(text, start - 1))
             self._pair(_PAIR.match(text, start))
             self._assign(start)
@@ -246,11 +249,14 @@ class _Finder:
             self.edits[start] = (start, end, how)
 
     def _pair(self, found: re.Match[str] | None) -> None:
-        if found is None or not self.secret(found.group("k") or found.group("b")):
+        if found is None or not self.secret(
+            found.group("k") or found.group("q") or found.group("b")
+        ):
             return
-        group = "s" if found.group("s") is not None else "n"
+        group = next(g for g in ("s", "sq", "n") if found.group(g) is not None)
         if found.group(group):
-            self._edit(*found.span(group), "json" if group == "s" else "number")
+            how = {"s": "json", "sq": "text", "n": "number"}[group]
+            self._edit(*found.span(group), how)
 
     def _line(self, found: re.Match[str] | None) -> None:
         if found is None or not self.secret(found.group("k")):
