@@ -40,6 +40,7 @@ WHERE = (
     "www_authenticate",
     "websocket",
     "base64_json_header",
+    "json_header",
     "many_cookies",
     "path_trigger",
     "cookieless",
@@ -124,6 +125,11 @@ def planted(draw: st.DrawFn) -> tuple[Exchange, list[str]]:
         doc = {"user": "ann", draw(st.sampled_from(["password", "apiKey"])): plant(token)}
         encoder = draw(st.sampled_from([base64.b64encode, base64.urlsafe_b64encode]))
         req.append(("X-Client-Context", encoder(orjson.dumps(doc)).decode()))
+    if "json_header" in where:
+        name = draw(st.sampled_from(["password", "apiKey", "client_secret"]))
+        fields = {"user": "ann", name: plant(token)}
+        value = draw(st.sampled_from([orjson.dumps(fields).decode(), f"{name}: {fields[name]}"]))
+        resp.append(("X-Debug-Context", value))
     if "many_cookies" in where:
         values = [plant(token) for _ in range(draw(st.integers(1, 24)))]
         req.append(("Cookie", "; ".join(f"c{i}={v}" for i, v in enumerate(values))))
