@@ -154,6 +154,11 @@ NAMED: dict[str, Callable[[str, str], tuple[str, str]]] = {
     "xml element": lambda n, v: (f"<cfg><{n}>{v}</{n}></cfg>", "application/xml"),
     "xml attribute": lambda n, v: (f'<cfg><db {n}="{v}" host="x"/></cfg>', "application/xml"),
     "xml cdata": lambda n, v: (f"<cfg><{n}><![CDATA[{v}]]></{n}></cfg>", "application/xml"),
+    "plist": lambda n, v: (f"<dict><key>{n}</key><string>{v}</string></dict>", "text/xml"),
+    "xml name/value elements": lambda n, v: (
+        f"<param><name>{n}</name>\n  <value>{v}</value></param>",
+        "application/xml",
+    ),
     "xml key/value": lambda n, v: (
         f'<appSettings><add key="{n}" value="{v}"/></appSettings>',
         "application/xml",

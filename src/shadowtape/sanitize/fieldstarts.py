@@ -98,6 +98,9 @@ def _patterns(matcher: NameMatcher) -> _Patterns:
             # <password>, <ns:secret>
             rf"<(?:{_NAME}*?{_alternatives(bare[0], None)}"
             rf"|(?:[a-z0-9_.\-]*:)?{_alternatives(None, bare[1])}){end}",
+            # <key>password</key><string>x</string> (a plist), <name>password</name><value>
+            rf">(?:{_NAME}*?{_alternatives(bare[0], None)}|{_alternatives(None, bare[1])})"
+            rf"[ \t]*</",
             # --password x, --db-password=x, -Ddb.password=x, --key x
             rf"(?:^|[^a-z0-9_\-])--?(?:[a-z0-9_.\-]*?{_alternatives(bare[0], None)}"
             rf"|d?{_alternatives(None, bare[1])})[= \t]",

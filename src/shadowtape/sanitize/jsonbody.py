@@ -18,14 +18,13 @@ import re2
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.detectors import luhn_ok
 from shadowtape.sanitize.jsonpath import PathElement, render
-from shadowtape.sanitize.names import ascii_lower
+from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower
 from shadowtape.sanitize.textfields import may_hold_text_fields
 
 JsonValue = object
 _LONG_DIGITS = re2.compile(r"[0-9]{19}")
-#: Keys that name the field of a name/value pair object, and keys that hold its value:
+#: Keys that hold the value of a name/value pair object (names.PAIR_NAMES name it):
 #: ``{"name": "DB_PASSWORD", "value": "..."}``, ``{"Key": "api_key", "Value": "..."}``.
-PAIR_NAMES = frozenset({"name", "key", "field", "variable", "param", "parameter", "header"})
 PAIR_VALUES = frozenset({"value", "val", "values", "data", "content"})
 #: The opening of a list of [name, value] pairs (``Object.entries``, a fetch ``headers``
 #: list, Python's dict items): ``[["Authorization", "Bearer …"]]``.
