@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator
+from functools import partial
+from itertools import chain as chain_items
+from itertools import compress, islice, repeat
+from operator import itemgetter
+from typing import Any, TypeAlias
 
 import orjson
 import re2
@@ -19,10 +25,11 @@ from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.detectors import luhn_ok
 from shadowtape.sanitize.jsonpath import PathElement, render
 from shadowtape.sanitize.names import ascii_lower
-from shadowtape.sanitize.textfields import may_hold_text_fields
+from shadowtape.sanitize.textfields import may_hold_fields, may_hold_text_fields
 
 JsonValue = object
-_LONG_DIGITS = re2.compile(r"[0-9]{19}")
+#: An integer of 19 digits or more (not the fraction of a float, which orjson reads).
+_LONG_DIGITS = re2.compile(r"(?:^|[^0-9.eE+\-])-?[0-9]{19}")
 #: Keys that name the field of a name/value pair object, and keys that hold its value:
 #: ``{"name": "DB_PASSWORD", "value": "..."}``, ``{"Key": "api_key", "Value": "..."}``.
 PAIR_NAMES = frozenset({"name", "key", "field", "variable", "param", "parameter", "header"})
@@ -35,13 +42,17 @@ _GRAPHQL_BINDING = re2.compile(r"([A-Za-z_][A-Za-z0-9_]*)[\s,]*:[\s,]*\$([A-Za-z
 #: A ``\\u`` or ``\\/`` escape can hide any secret; others only a Bearer scheme (in one
 #: RE2 pass: a text of escaped newlines is a backslash every other character).
 _HIDING_ESCAPES = re2.compile(rb"\\[u/]|earer|EARER")
+#: Escapes of control characters (``\\n``, ``\\t``, ``\\u001f``): where a string holds a
+#: blank, the text shows a letter or digit, so a card number after an escaped newline
+#: would not look like one. The detectors' scope is taken with each one a newline.
+_CONTROL_ESCAPES = re.compile(r"\\(?:[nrtbf]|u00[01][0-9A-Fa-f])")
 #: A string is parsed as JSON (stringified JSON) at most this many times within itself.
 MAX_STRINGIFIED = 8
 
 
 def sanitize_json(text: str, ctx: Context, base: str) -> str | None:
     """The sanitized document, ``text`` itself if nothing changed, None if not JSON."""
-    scope = ctx.scope(text)
+    scope = _scope(text, ctx)
     hidden = _Hidden(text)
     if not _needs_walk(text, ctx, scope, hidden):
         return text
@@ -58,7 +69,7 @@ def sanitize_json(text: str, ctx: Context, base: str) -> str | None:
             return None
     except (ValueError, RecursionError):
         return None
-    new = _walked(data, ctx, base, scope, hidden())
+    new = _walked(data, ctx, base, scope, hidden(), text)
     if new is data:
         return text
     if new is None:
@@ -73,25 +84,56 @@ def sanitize_document(data: JsonValue, text: str, ctx: Context, base: str) -> Js
     """``data`` (what ``text``, its JSON, reads as) sanitized: ``data`` itself when nothing
     changed, None when too deep to walk. For a document decoded from another format
     (MessagePack), which need not be written as JSON and read back."""
-    scope = ctx.scope(text)
+    scope = _scope(text, ctx)
     hidden = _Hidden(text)
     if not _needs_walk(text, ctx, scope, hidden):
         return data
-    return _walked(data, ctx, base, scope, hidden())
+    return _walked(data, ctx, base, scope, hidden(), text)
 
 
 def _walked(
-    data: JsonValue, ctx: Context, base: str, scope: Scope, hidden: bool
+    data: JsonValue, ctx: Context, base: str, scope: Scope, hidden: bool, text: str
 ) -> JsonValue | None:
     """The walked document, ``data`` itself when nothing was replaced, None if too deep."""
+    escaped = False
     if hidden:
-        scope = Scope(ctx.policy.detectors, bool(ctx.echo), True)
+        # Escapes may spell anything: the scope is taken again from the document
+        # written back without them. JSON in its strings may hold escapes of its own:
+        # that is walked with every detector (see _Walker.inner).
+        text = _unescaped(data)
+        if text:
+            scope = _scope(text, ctx, echo=bool(ctx.echo))
+            escaped = _escapes_hide(text)
+        else:
+            scope = Scope(ctx.policy.detectors, bool(ctx.echo), True)
+    # A string value may hold a secret name (a field, a pair's name) only if the text
+    # holds one in a value.
+    named = scope.fields and (not text or ctx.policy.secret_field.in_json_values(text))
     before = ctx.replaced
     try:
-        new = _Walker(ctx, base, scope).walk(data, False)
+        new = _Walker(ctx, base, scope, named, text, escaped).walk(data, False, None)
     except RecursionError:
         return None
     return data if ctx.replaced == before else new
+
+
+def _scope(text: str, ctx: Context, *, echo: bool | None = None) -> Scope:
+    """``ctx.scope(text)``, its detectors told from the text as its strings read
+    (``echo``: whether to echo, if not as ``text`` tells)."""
+    if ctx.echo_only or "\\" not in text:
+        scope = ctx.scope(text)
+        return scope if echo is None else Scope(scope.detectors, echo, scope.fields)
+    found, named = ctx.policy.static_scope(_CONTROL_ESCAPES.sub("\n", text))
+    return Scope(found, ctx.has_echo(text) if echo is None else echo, named)
+
+
+def _unescaped(data: JsonValue) -> str:
+    """``data`` written as JSON with no escapes but those JSON requires (orjson writes
+    no ``\\u`` but for control characters); empty if it cannot be."""
+    try:
+        return orjson.dumps(data).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return ""
 
 
 def _needs_walk(text: str, ctx: Context, scope: Scope, hidden: _Hidden) -> bool:
@@ -137,49 +179,171 @@ def _escapes_hide(text: str) -> bool:
     )
 
 
-class _Walker:
-    __slots__ = ("base", "ctx", "has_paths", "nested", "path", "policy", "scan", "scope")
+#: What a key (or a pair's name) is, decided once per distinct string in a document.
+_ALLOWED = 1
+_SECRET = 2
+_PAIR_NAME = 4
+_PAIR_VALUE = 8
+#: Work units (see Context.spend) for a name first seen in a document that may be
+#: secret (its words matched against every rule), for a string scanned for fields, and
+#: for a string parsed as JSON.
+NAME_UNITS = 2
+FIELD_SCAN_UNITS = 2
+STRINGIFIED_UNITS = 2
+#: An integer that may be a card number: 13 to 19 digits, 2 to 6 first (see _int).
+_CARD_INT = re2.compile(r"(?:^|[^0-9.\-])[2-6][0-9]{12}")
 
-    def __init__(self, ctx: Context, base: str, scope: Scope) -> None:
+#: The path to a node, as (parent's chain, key or index), None for the root: extended
+#: only where the walk goes down, and rendered only where something is replaced.
+Chain: TypeAlias = "tuple[Chain, PathElement] | None"
+
+
+class _Walker:
+    """Walks a parsed document, copying only what changed.
+
+    What can be decided once per document is: each distinct key (or pair name) is
+    classified once, and keys that are nothing special are remembered (``ordinary``);
+    the types of value that nothing can change in are known (``inert``), so an object or
+    list holding only those under ordinary keys is passed over in C; a string is
+    examined only for what may change in it (``_string``); a location is rendered only
+    for a replacement.
+    """
+
+    __slots__ = (
+        "base",
+        "cards",
+        "clean",
+        "ctx",
+        "echo_size",
+        "escaped",
+        "full",
+        "has_paths",
+        "inert",
+        "kinds",
+        "named",
+        "named_keys",
+        "nested",
+        "ordinary",
+        "plain",
+        "policy",
+        "scan_plain",
+        "scan_strings",
+        "special",
+    )
+
+    def __init__(
+        self, ctx: Context, base: str, scope: Scope, named: bool, text: str, escaped: bool
+    ) -> None:
+        """``text``: the document as JSON with no escapes that could hide a secret
+        (empty: unknown); ``escaped``: JSON inside its strings may have some."""
         self.ctx = ctx
+        self.escaped = escaped
         self.policy = ctx.policy
         self.base = base
-        self.path: list[PathElement] = []
-        self.scope = scope
-        self.scan = not scope.empty
+        self.full = scope
+        #: For keys, and for strings that cannot hold a secret-named field.
+        self.plain = Scope(scope.detectors, scope.echo, False)
+        self.scan_plain = not self.plain.empty
+        #: May a string value hold a secret name (a field in text, a pair's name)?
+        self.named = named
+        self.scan_strings = named or self.scan_plain
+        self.cards = not text or _CARD_INT.search(text) is not None
+        inert: set[type] = {float, bool, type(None)}
+        if not self.cards:
+            inert.add(int)
+        if not self.scan_strings:
+            inert.add(str)
+        self.inert = frozenset(inert)
         self.has_paths = bool(self.policy.secret_paths or self.policy.allowed_paths)
         self.nested = 0
+        self.kinds: dict[str, int] = {}
+        #: Strings that need nothing (while no secret is added to echo), and keys that
+        #: are nothing special and need nothing.
+        self.clean: set[str] = set()
+        self.ordinary: set[str] = set()
+        #: Keys known not to be ordinary, and those of them that are so by name alone.
+        self.special: set[str] = set()
+        self.named_keys: set[str] = set()
+        self.echo_size = len(ctx.echo)
 
-    def location(self) -> str:
-        return self.base + render(self.path)
+    def location(self, chain: Chain) -> str:
+        return self.base + render(_path(chain))
 
-    def walk(self, node: JsonValue, secret: bool) -> JsonValue:
+    def walk(self, node: JsonValue, secret: bool, chain: Chain) -> JsonValue:
+        """``node`` sanitized (``node`` itself when nothing changed); ``chain`` is its path."""
         if isinstance(node, str):
             if secret:
-                return self.ctx.secret(node, self.location()) if node else node
-            if not self.scan or not self.ctx.touches(node, self.scope):
-                return node
-            stringified = self._stringified(node)
-            if stringified is not None:
-                return stringified
-            return self.ctx.text(node, self.location(), fields=True, scope=self.scope)
+                return self.ctx.secret(node, self.location(chain)) if node else node
+            return self._string(node, chain)
         if isinstance(node, dict):
-            return self._object(node, secret)
+            return self._object(node, secret, chain)
         if isinstance(node, list):
-            return self._array(node, secret)
+            return self._array(node, secret, chain)
         if isinstance(node, bool) or node is None:
             return node
         if isinstance(node, int):
-            return self._int(node, secret)
+            return self._int(node, secret, chain)
         if isinstance(node, float) and secret and math.isfinite(node):
-            return self._float(node)
+            return self._float(node, chain)
         return node
 
-    def _stringified(self, node: str) -> str | None:
+    # -- strings and keys -------------------------------------------------------------
+
+    def _string(self, node: str, chain: Chain) -> str:
+        """A string that is not in a secret position (``chain``: its path)."""
+        if self._clean(node):
+            return node
+        # JSON inside a string, escaped in it: what its strings hold shows nowhere else.
+        escaped_json = "\\" in node and node.lstrip()[:1] in _JSON_HEADS
+        scope = self.plain
+        if escaped_json or (self.named and may_hold_fields(node) and self._may_name(node)):
+            scope = self.full
+        elif not self.scan_plain:
+            return node
+        ctx = self.ctx
+        touched = ctx.touches(node, scope)
+        if not (touched or escaped_json):
+            self.clean.add(node)
+            return node
+        stringified = self._stringified(node, chain)
+        if stringified is not None or not touched:
+            return node if stringified is None else stringified
+        if scope is self.full:
+            ctx.spend(FIELD_SCAN_UNITS)
+        return ctx.text(node, self.location(chain), fields=True, scope=scope)
+
+    def _may_name(self, node: str) -> bool:
+        """May ``node`` hold a secret-named field? A string holding JSON may hide one
+        behind an escape; one starting like JSON is parsed (``_stringified``)."""
+        return (
+            "\\" in node
+            or node.lstrip()[:1] in _JSON_HEADS
+            or self.policy.secret_field.may_match(node)
+        )
+
+    def _clean(self, node: str) -> bool:
+        """Was ``node`` found to need nothing (and no secret was added to echo since)?"""
+        if self.plain.echo and len(self.ctx.echo) != self.echo_size:
+            self.echo_size = len(self.ctx.echo)
+            self.clean.clear()
+            self.ordinary.clear()
+        return node in self.clean
+
+    def _key(self, key: str, chain: Chain) -> str:
+        """An object key, sanitized: it may itself be a secret or an e-mail address."""
+        if not self.scan_plain or self._clean(key):
+            return key
+        if not self.ctx.touches(key, self.plain):
+            self.clean.add(key)
+            return key
+        return self.ctx.text(key, self.location(chain), scope=self.plain)  # the parent's
+
+    def _stringified(self, node: str, chain: Chain) -> str | None:
         """A string holding JSON (stringified once or more): walked, then written back."""
         head = node.lstrip()[:1]
-        if head not in ("{", "[", '"') or self.nested >= MAX_STRINGIFIED:
+        if head not in _JSON_HEADS or self.nested >= MAX_STRINGIFIED:
             return None
+        self.ctx.spend(STRINGIFIED_UNITS)
         try:
             inner = orjson.loads(node)
         except orjson.JSONDecodeError:
@@ -187,117 +351,370 @@ class _Walker:
         if not isinstance(inner, dict | list | str) or (head == '"') != isinstance(inner, str):
             return None
         before = self.ctx.replaced
-        self.nested += 1
+        walker = self.inner(node)
+        walker.nested += 1
         try:
-            if isinstance(inner, str):
-                new: JsonValue = self.walk(inner, False)
-            else:
-                new = self.walk(inner, False)
+            new = walker.walk(inner, False, chain)
         finally:
-            self.nested -= 1
+            walker.nested -= 1
         if self.ctx.replaced == before:
             return node
         return orjson.dumps(new).decode()
 
-    def _object(
-        self, node: dict[str, JsonValue], secret: bool, extra: frozenset[str] = frozenset()
-    ) -> dict[str, JsonValue]:
-        out: dict[str, JsonValue] = {}
+    def inner(self, node: str) -> _Walker:
+        """Who walks the JSON inside ``node``: a walker that expects nothing and uses
+        every detector, when escapes inside it may hide what its strings hold."""
+        if not (self.escaped and "\\" in node):
+            return self
+        every = Scope(self.policy.detectors, bool(self.ctx.echo), True)
+        walker = _Walker(self.ctx, self.base, every, True, "", False)
+        walker.kinds = self.kinds
+        walker.nested = self.nested
+        return walker
+
+    def _kind(self, key: str) -> int:
+        """What ``key`` is (the _ALLOWED... flags), decided once per document."""
+        kind = self.kinds.get(key)
+        if kind is not None:
+            return kind
         policy = self.policy
-        pair_secret = self._pair_value_keys(node)
-        graphql = _graphql_secrets(node, policy.secret_field.matches)
-        for key, value in node.items():
-            if self.scan and self.ctx.touches(key, self.scope):
-                key = self.ctx.text(key, self.location(), scope=self.scope)  # the parent's
-            self.path.append(key)  # the sanitized key: a location never holds a value
-            try:
-                if policy.allowed_field.matches(key) or self._path_allowed():
-                    out[key] = value
-                    continue
-                is_secret = (
+        lowered = key.lower()
+        kind = _PAIR_NAME if lowered in PAIR_NAMES else 0
+        if lowered in PAIR_VALUES:
+            kind |= _PAIR_VALUE
+        if policy.allowed_field.may_match(key) and policy.allowed_field.matches(key):
+            kind |= _ALLOWED
+        if policy.secret_field.may_match(key):
+            self.ctx.spend(NAME_UNITS)
+            if policy.secret_field.matches(key):
+                kind |= _SECRET
+        self.kinds[key] = kind
+        if kind & ~_PAIR_NAME:
+            self.named_keys.add(key)
+        return kind
+
+    def _ordinary_keys(self, keys: Collection[str]) -> bool:
+        """Is each of ``keys`` ordinary: no rule names it, nothing in it is replaced?
+
+        The keys not seen before are classified at once (``_learn``), so that a
+        document of many distinct keys (the ids of a map) costs little more per key
+        than reading it.
+        """
+        if self.ordinary.issuperset(keys):
+            return True
+        unknown = set(keys).difference(self.ordinary, self.special)
+        if not unknown:
+            return False
+        self._learn(unknown)
+        ordinary = unknown.difference(self.named_keys)
+        if self.scan_plain:
+            touches, scope, clean = self.ctx.touches, self.plain, self.clean
+            ordinary = {key for key in ordinary if key in clean or not touches(key, scope)}
+            clean.update(ordinary)
+        self.ordinary.update(ordinary)
+        self.ordinary.discard("variables")
+        self.special.update(unknown.difference(self.ordinary))
+        return self.ordinary.issuperset(keys)
+
+    def _plain_rows(self, rows: list[Any]) -> tuple[str, ...] | None:
+        """Are the keys of all ``rows`` ordinary, or pair value keys (``"value"``)?
+        Then only their values may change, but in a row whose pair name (``"name"``)
+        is secret: the keys naming a secret in some row are returned (None: not so)."""
+        keys = _keys(rows)
+        if self._ordinary_keys(keys):
+            return ()
+        kinds, pairs = self.kinds, []
+        for key in keys.difference(self.ordinary):
+            kind = kinds[key]
+            if kind & ~(_PAIR_NAME | _PAIR_VALUE) or key == "variables":
+                return None
+            if self.scan_plain and key not in self.clean:
+                return None  # a key to replace
+            if kind & _PAIR_NAME:
+                pairs.append(key)
+        if len(pairs) == len(keys.difference(self.ordinary)):
+            return ()  # no value key: names name nothing
+        pairs += [key for key in keys.intersection(self.ordinary) if kinds[key] & _PAIR_NAME]
+        naming = []
+        for key in pairs:
+            names = set(map(dict.get, rows, repeat(key)))
+            names.discard(None)
+            self._learn([name for name in names if isinstance(name, str)])
+            if any(map(self._secret_name, names)):
+                naming.append(key)
+        return tuple(naming)
+
+    def _row(
+        self, row: dict[str, JsonValue], chain: Chain, naming: tuple[str, ...], quiet: bool
+    ) -> JsonValue:
+        """A row of ``_plain_rows``: an object, or only its values when it names no
+        secret (``quiet``: nothing in them changes)."""
+        if any(self._secret_name(row.get(key)) for key in naming):
+            return self._object(row, False, chain)
+        return row if quiet else self._values(row, chain)
+
+    def _learn(self, names: Collection[str]) -> None:
+        """Decide the kind of each of ``names`` not seen before: the hints of every rule
+        searched for in one pass over them all, the few that hold one matched alone."""
+        names = list(set(names).difference(self.kinds))
+        if not names:
+            return
+        lowered = list(map(str.lower, names))
+        special = set(compress(names, map(_PAIR_WORDS.__contains__, lowered)))
+        special.update(self.policy.secret_field.matching_any(lowered, names))
+        special.update(self.policy.allowed_field.matching_any(lowered, names))
+        self.kinds.update(dict.fromkeys(names, 0))
+        for name in special:
+            del self.kinds[name]
+            self._kind(name)
+
+    def _secret_name(self, name: JsonValue) -> bool:
+        return isinstance(name, str) and self._kind(name) & (_SECRET | _ALLOWED) == _SECRET
+
+    # -- objects and arrays -----------------------------------------------------------
+
+    def _object(
+        self,
+        node: dict[str, JsonValue],
+        secret: bool,
+        chain: Chain,
+        extra: frozenset[str] = frozenset(),
+    ) -> dict[str, JsonValue]:
+        """``extra``: keys secret besides those by name (GraphQL variables)."""
+        if not (secret or extra or self.has_paths) and self._ordinary_keys(node):
+            if self._inert_all(list(node.values())):
+                return node
+            return self._values(node, chain)
+        pair_secret: frozenset[str] | None = None
+        graphql = (
+            _graphql_secrets(node, self.policy.secret_field.matches)
+            if "variables" in node
+            else frozenset()
+        )
+        out: dict[str, JsonValue] | None = None
+        for done, (key, value) in enumerate(node.items()):
+            new_key = self._key(key, chain)
+            kind = self._kind(new_key)
+            if new_key is key and kind & ~_PAIR_NAME == 0 and key != "variables":
+                self.ordinary.add(key)
+            if kind & _ALLOWED or (self.has_paths and self._path_allowed(chain, new_key)):
+                new = value
+            else:
+                if kind & _PAIR_VALUE and pair_secret is None:
+                    pair_secret = self._pair_value_keys(node)
+                is_secret = bool(
                     secret
-                    or key in extra
-                    or key in pair_secret
-                    or policy.secret_field.matches(key)
-                    or self._path_is_secret()
+                    or kind & _SECRET
+                    or new_key in extra
+                    or (pair_secret is not None and new_key in pair_secret)
+                    or (self.has_paths and self._path_is_secret(chain, new_key))
                 )
-                if graphql and key == "variables" and isinstance(value, dict):
-                    out[key] = self._object(value, is_secret, graphql)
+                if graphql and new_key == "variables" and isinstance(value, dict):
+                    new = self._object(value, is_secret, (chain, new_key), graphql)
                 else:
-                    out[key] = self.walk(value, is_secret)
-            finally:
-                self.path.pop()
-        return out
+                    new = self.walk(value, is_secret, (chain, new_key))
+            if out is not None:
+                out[new_key] = new
+            elif new is not value or new_key is not key:
+                out = dict(islice(node.items(), done))
+                out[new_key] = new
+        return node if out is None else out
+
+    def _values(self, node: dict[str, JsonValue], chain: Chain) -> dict[str, JsonValue]:
+        """An object whose keys are ordinary: only its values may change."""
+        inert = self.inert
+        out: dict[str, JsonValue] | None = None
+        for key, value in node.items():
+            if not value or type(value) in inert:
+                continue
+            new = self._value(value, (chain, key))
+            if new is not value:
+                if out is None:
+                    out = dict(node)
+                out[key] = new
+        return node if out is None else out
+
+    def _value(self, value: JsonValue, chain: Chain) -> JsonValue:
+        """A value in no secret position (not empty, not inert), ``value`` itself when
+        nothing changed."""
+        kind = type(value)
+        if kind is str:
+            return self._string(value, chain)  # type: ignore[arg-type]
+        if kind is dict:
+            return self._object(value, False, chain)  # type: ignore[arg-type]
+        if kind is list:
+            return self._array(value, False, chain)  # type: ignore[arg-type]
+        return self.walk(value, False, chain)
 
     def _pair_value_keys(self, node: dict[str, JsonValue]) -> frozenset[str]:
         """The value keys of a name/value pair object whose name looks secret."""
         if len(node) > 8:
             return frozenset()
         named = any(
-            key.lower() in PAIR_NAMES and self._secret_name(value) for key, value in node.items()
+            self._kind(key) & _PAIR_NAME and self._secret_name(value) for key, value in node.items()
         )
         if not named:
             return frozenset()
-        return frozenset(key for key in node if key.lower() in PAIR_VALUES)
+        return frozenset(key for key in node if self._kind(key) & _PAIR_VALUE)
 
     def _array(
-        self, node: list[JsonValue], secret: bool, named_pair: bool = False
+        self, node: list[JsonValue], secret: bool, chain: Chain, named_pair: bool = False
     ) -> list[JsonValue]:
         """``named_pair``: ``node`` is a [name, value] pair whose name looks secret."""
-        pairs = not secret and _is_pair_list(node)
-        out = []
+        pairs = not secret and self.named and _is_pair_list(node)
+        if pairs and not self.has_paths:
+            names = set(map(itemgetter(0), node))  # type: ignore[arg-type]
+            self._learn(names)
+            pairs = any(map(self._secret_name, names))
+        if not (secret or named_pair or pairs or self.has_paths):
+            return self._items(node, chain)
+        out: list[JsonValue] | None = None
         for index, value in enumerate(node):
-            self.path.append(index)
-            try:
-                if self._path_allowed():
-                    out.append(value)
-                elif pairs and not self._path_is_secret():
-                    assert isinstance(value, list)
-                    out.append(self._array(value, False, self._secret_name(value[0])))
-                else:
-                    is_secret = secret or (named_pair and index == 1) or self._path_is_secret()
-                    out.append(self.walk(value, is_secret))
-            finally:
-                self.path.pop()
-        return out
+            if self.has_paths and self._path_allowed(chain, index):
+                new = value
+            elif pairs and not (self.has_paths and self._path_is_secret(chain, index)):
+                assert isinstance(value, list)
+                new = self._array(value, False, (chain, index), self._secret_name(value[0]))
+            else:
+                is_secret = (
+                    secret
+                    or (named_pair and index == 1)
+                    or (self.has_paths and self._path_is_secret(chain, index))
+                )
+                new = self.walk(value, is_secret, (chain, index))
+            if out is not None:
+                out.append(new)
+            elif new is not value:
+                out = node[:index]
+                out.append(new)
+        return node if out is None else out
 
-    def _secret_name(self, name: JsonValue) -> bool:
-        policy = self.policy
-        return (
-            isinstance(name, str)
-            and policy.secret_field.matches(name)
-            and not policy.allowed_field.matches(name)
-        )
+    def _items(self, node: list[JsonValue], chain: Chain) -> list[JsonValue]:
+        """A list in no secret position, not of pairs: only its items may change."""
+        types = set(map(type, node))
+        if types <= self.inert:
+            return node
+        walk: Callable[[Any, Chain], JsonValue] = self._value
+        indexes: Iterable[int] = range(len(node))
+        if types == _LIST:  # a table, a time series: read in C too
+            if self._inert_all(list(chain_items.from_iterable(node))):  # type: ignore[arg-type]
+                return node
+        elif types == _DICT and (naming := self._plain_rows(node)) is not None:
+            if not naming:
+                if self._inert_all(list(_values(node))):
+                    return node
+                walk = self._values
+            else:  # only the rows naming a secret, if nothing else in any row changes
+                quiet = self._inert_all(list(_values(node)))
+                walk = partial(self._row, naming=naming, quiet=quiet)
+                if quiet:
+                    indexes = self._naming_rows(node, naming)
+        elif self._inert_all(node):
+            return node
+        inert = self.inert
+        out: list[JsonValue] | None = None
+        for index in indexes:
+            value = node[index]
+            if not value or type(value) in inert:
+                continue
+            new = walk(value, (chain, index))
+            if new is not value:
+                if out is None:
+                    out = node.copy()
+                out[index] = new
+        return node if out is None else out
 
-    def _int(self, node: int, secret: bool) -> int:
+    def _naming_rows(self, rows: list[Any], naming: tuple[str, ...]) -> Iterable[int]:
+        """The indexes of the ``rows`` that may name a secret in one of the ``naming``
+        keys (told in C when every name is a string or nothing)."""
+        secret: set[object] = set()
+        columns = []
+        for key in naming:
+            column = list(map(dict.get, rows, repeat(key)))
+            if not set(map(type, column)) <= _NAME_TYPES:
+                return range(len(rows))
+            columns.append(column)
+            secret.update(filter(self._secret_name, set(column)))
+        flags = map(any, zip(*(map(secret.__contains__, c) for c in columns), strict=True))
+        return compress(range(len(rows)), flags)
+
+    def _inert_all(self, values: list[JsonValue]) -> bool:
+        """Can nothing change in any of ``values``? (No container among them; their
+        strings told at once when they cannot hold a field, in C.)"""
+        types = set(map(type, values))
+        if types <= self.inert:
+            return True
+        if self.scan_plain or not types - self.inert <= _STR:
+            return False
+        joined = "\x00".join(value for value in values if isinstance(value, str))
+        return not (may_hold_fields(joined) or "\x00-" in joined)
+
+    # -- numbers ----------------------------------------------------------------------
+
+    def _int(self, node: int, secret: bool, chain: Chain) -> int:
         if secret:
             if self.ctx.echo_only:
                 return node
-            self.ctx.record(self.location())
+            self.ctx.record(self.location(chain))
             return self.ctx.pseudo.number(node)
         if 10**12 <= node < 10**19:
             digits = str(node)
             if digits[0] in "23456" and luhn_ok(digits) and not self.ctx.echo_only:
-                return int(self.ctx.detected(digits, self.location()))
+                return int(self.ctx.detected(digits, self.location(chain)))
         return node
 
-    def _float(self, node: float) -> float:
+    def _float(self, node: float, chain: Chain) -> float:
         if self.ctx.echo_only:
             return node
-        self.ctx.record(self.location())
+        self.ctx.record(self.location(chain))
         return float(self.ctx.pseudo.number(int(node)))
 
-    def _path_is_secret(self) -> bool:
-        return self.has_paths and any(p.matches(self.path) for p in self.policy.secret_paths)
+    # -- rule paths -------------------------------------------------------------------
 
-    def _path_allowed(self) -> bool:
-        return self.has_paths and any(p.matches(self.path) for p in self.policy.allowed_paths)
+    def _path_is_secret(self, chain: Chain, last: PathElement) -> bool:
+        path = _path((chain, last))
+        return any(p.matches(path) for p in self.policy.secret_paths)
+
+    def _path_allowed(self, chain: Chain, last: PathElement) -> bool:
+        path = _path((chain, last))
+        return any(p.matches(path) for p in self.policy.allowed_paths)
+
+
+_JSON_HEADS = ("{", "[", '"')
+_NAME_TYPES = {str, type(None)}
+_LIST = {list}
+_DICT = {dict}
+_STR = {str}
+_PAIR_WORDS = PAIR_NAMES | PAIR_VALUES
+
+
+def _keys(objects: list[Any]) -> set[str]:
+    """The keys of ``objects`` (a list of dicts)."""
+    return set(chain_items.from_iterable(objects))
+
+
+def _values(objects: list[Any]) -> Iterator[JsonValue]:
+    """The values of ``objects`` (a list of dicts)."""
+    return chain_items.from_iterable(map(dict.values, objects))
+
+
+def _path(chain: Chain) -> list[PathElement]:
+    path: list[PathElement] = []
+    while chain is not None:
+        chain, element = chain
+        path.append(element)
+    path.reverse()
+    return path
 
 
 def _is_pair_list(node: list[JsonValue]) -> bool:
     """Is ``node`` a list of [name, value] pairs? Each item two long, a string first."""
-    return bool(node) and all(
-        isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) for item in node
+    return (
+        bool(node)
+        and type(node[0]) is list
+        and all(
+            isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) for item in node
+        )
     )
 
 
