@@ -21,6 +21,7 @@ from typing import Any, TypeAlias
 import orjson
 import re2
 
+from shadowtape.sanitize import fieldstarts
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.detectors import luhn_ok
 from shadowtape.sanitize.jsonpath import PathElement, render
@@ -246,7 +247,7 @@ class _Walker:
         self.scan_plain = not self.plain.empty
         #: May a string value hold a secret name (a field in text, a pair's name)?
         self.named = named
-        self.scan_strings = named or self.scan_plain
+        self.scan_strings = named or self.scan_plain or escaped
         self.cards = not text or _CARD_INT.search(text) is not None
         inert: set[type] = {float, bool, type(None)}
         if not self.cards:
@@ -647,7 +648,15 @@ class _Walker:
         if self.scan_plain or not types - self.inert <= _STR:
             return False
         joined = "\x00".join(value for value in values if isinstance(value, str))
-        return not (may_hold_fields(joined) or "\x00-" in joined)
+        if "\\" in joined and self.escaped:
+            return False  # JSON inside may hide anything (see inner)
+        if not (self.named and (may_hold_fields(joined) or "\x00-" in joined)):
+            return True
+        # Fields may be read in them (see _string), unless none has a candidate name
+        # and none is JSON that may hide one.
+        if "\\" in joined or _JSON_OPENING.search(joined) is not None:
+            return False
+        return not fieldstarts.any_candidate(ascii_lower(joined), self.policy.secret_field)
 
     # -- numbers ----------------------------------------------------------------------
 
@@ -682,6 +691,8 @@ class _Walker:
 
 _JSON_HEADS = ("{", "[", '"')
 _NAME_TYPES = {str, type(None)}
+#: A string (of several joined by NUL) that opens like JSON (see _stringified).
+_JSON_OPENING = re.compile(r'(?:^|\x00)\s*+[\[{"]')
 _LIST = {list}
 _DICT = {dict}
 _STR = {str}
