@@ -50,14 +50,16 @@ _PAIR_VALUE = 8
 NAME_UNITS = 2
 FIELD_SCAN_UNITS = 2
 STRINGIFIED_UNITS = 2
-#: ... and for a string read with every detector (JSON in a string, escaped in it).
-EVERY_UNITS = 4
+#: ... and for a document inside a string that is scoped on its own (Walker.inner).
+INNER_UNITS = 8
 #: An integer that may be a card number: 13 to 19 digits, 2 to 6 first (see _int).
 _CARD_INT = re2.compile(r"(?:^|[^0-9.\-])[2-6][0-9]{12}")
 
 #: The path to a node, as (parent's chain, key or index), None for the root: extended
 #: only where the walk goes down, and rendered only where something is replaced.
 Chain: TypeAlias = "tuple[Chain, PathElement] | None"
+#: Makes the walker of a document inside a string: (context, base, document).
+Reader: TypeAlias = "Callable[[Context, str, JsonValue], Walker]"
 
 
 class Walker:
@@ -71,11 +73,9 @@ class Walker:
         "base",
         "cards",
         "clean",
-        "costly",
         "ctx",
         "echo_size",
         "escaped",
-        "every",
         "full",
         "has_paths",
         "inert",
@@ -86,20 +86,29 @@ class Walker:
         "ordinary",
         "plain",
         "policy",
+        "reader",
         "scan_plain",
         "scan_strings",
         "special",
     )
 
     def __init__(
-        self, ctx: Context, base: str, scope: Scope, named: bool, text: str, escaped: bool
+        self,
+        ctx: Context,
+        base: str,
+        scope: Scope,
+        named: bool,
+        text: str,
+        escaped: bool,
+        *,
+        reader: Reader,
     ) -> None:
         """``text``: the document as JSON with no escapes that could hide a secret
-        (empty: unknown); ``escaped``: JSON inside its strings may have some."""
+        (empty: unknown); ``escaped``: JSON inside its strings may have some, and
+        ``reader`` makes the walker of such a document."""
         self.ctx = ctx
         self.escaped = escaped
-        self.every: Walker | None = None
-        self.costly = False
+        self.reader = reader
         self.policy = ctx.policy
         self.base = base
         self.full = scope
@@ -163,8 +172,6 @@ class Walker:
         elif not self.scan_plain:
             return node
         ctx = self.ctx
-        if self.costly:
-            ctx.spend(EVERY_UNITS)
         touched = ctx.touches(node, scope)
         if not (touched or escaped_json):
             self.clean.add(node)
@@ -215,7 +222,7 @@ class Walker:
         if not isinstance(inner, dict | list | str) or (head == '"') != isinstance(inner, str):
             return None
         before = self.ctx.replaced
-        walker = self.inner(node)
+        walker = self.inner(node, inner)
         walker.nested += 1
         try:
             new = walker.walk(inner, False, chain)
@@ -225,19 +232,17 @@ class Walker:
             return node
         return orjson.dumps(new).decode()
 
-    def inner(self, node: str) -> Walker:
-        """Who walks the JSON inside ``node``: when escapes inside it may hide what its
-        strings hold, a walker that expects nothing, uses every detector and charges
-        each string it reads for that (``EVERY_UNITS``)."""
+    def inner(self, node: str, data: JsonValue) -> Walker:
+        """Who walks ``data``, the JSON inside ``node``: when escapes in it may hide what
+        its strings hold, a walker of its own, scoped from it written back without them
+        (``reader``), and charged for that."""
         if not (self.escaped and "\\" in node):
             return self
-        if self.every is None:
-            scope = Scope(self.policy.detectors, True, True)
-            self.every = Walker(self.ctx, self.base, scope, True, "", False)
-            self.every.kinds = self.kinds
-            self.every.costly = True
-        self.every.nested = self.nested
-        return self.every
+        self.ctx.spend(INNER_UNITS)
+        walker = self.reader(self.ctx, self.base, data)
+        walker.kinds = self.kinds
+        walker.nested = self.nested
+        return walker
 
     def _kind(self, key: str) -> int:
         """What ``key`` is (the _ALLOWED... flags), decided once per document."""
@@ -513,14 +518,15 @@ class Walker:
             return True
         if self.scan_plain or not types - self.inert <= _STR:
             return False
-        joined = "\x00".join(value for value in values if isinstance(value, str))
+        strings = [value for value in values if isinstance(value, str)]
+        joined = "\x00".join(strings)
         if "\\" in joined and self.escaped:
             return False  # JSON inside may hide anything (see inner)
         if not (self.named and (may_hold_fields(joined) or "\x00-" in joined)):
             return True
         # Fields may be read in them (see _string), unless none has a candidate name
         # and none is JSON that may hide one.
-        if "\\" in joined or _JSON_OPENING.search(joined) is not None:
+        if "\\" in joined or any(map(_JSON_OPENING.match, strings)):
             return False
         return not fieldstarts.any_candidate(ascii_lower(joined), self.policy.secret_field)
 
@@ -557,8 +563,8 @@ class Walker:
 
 _JSON_HEADS = ("{", "[", '"')
 _NAME_TYPES = {str, type(None)}
-#: A string (of several joined by NUL) that opens like JSON (see _stringified).
-_JSON_OPENING = re.compile(r'(?:^|\x00)\s*+[\[{"]')
+#: A string that opens like JSON (see _stringified).
+_JSON_OPENING = re.compile(r'\s*+[\[{"]')
 _LIST = {list}
 _DICT = {dict}
 _STR = {str}

@@ -121,6 +121,8 @@ class NameMatcher:
         when it is not memoised: a search for the hints in C, linear in the name)."""
         if self._name_hints is None:
             return bool(self.patterns)
+        if len(name) > _SHORT_NAME and self._hint_search is not None:
+            return self._hint_search.search(_utf8(name.lower())) is not None
         return self._name_hints.search(name.lower()) is not None
 
     def matching_any(self, lowered: list[str], names: list[str]) -> list[str]:
@@ -228,6 +230,10 @@ def _json_keys_pattern(matcher: NameMatcher) -> re2._Regexp | None:
     if not keys:
         return None
     return re2.compile(f"(?:{'|'.join(keys)})[\\t-\\r\\x1c-\\x20\\x85\\p{{Z}}]*:".encode())
+
+
+#: Past this length a name (a long text tested as one) is searched by RE2, at DFA speed.
+_SHORT_NAME = 256
 
 
 def _name_hints(hints: tuple[str, ...] | None) -> re.Pattern[str] | None:
