@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
-from functools import partial
 from itertools import chain as chain_items
 from itertools import compress, islice, repeat
 from operator import itemgetter
@@ -288,42 +287,37 @@ class Walker:
         self.special.update(unknown.difference(self.ordinary))
         return self.ordinary.issuperset(keys)
 
-    def _plain_rows(self, rows: list[Any]) -> tuple[str, ...] | None:
-        """Are the keys of all ``rows`` ordinary, or pair value keys (``"value"``)?
-        Then only their values may change, but in a row whose pair name (``"name"``)
-        is secret: the keys naming a secret in some row are returned (None: not so)."""
+    def _rows(self, rows: list[Any]) -> set[int] | None:
+        """``rows`` (a list of objects) whose keys are all ordinary or pair value keys
+        (``"value"``): only their values may change, but for the rows whose pair name
+        (``"name"``) is secret, whose indexes are returned. None: not such rows."""
         keys = _keys(rows)
         if self._ordinary_keys(keys):
-            return ()
-        kinds, pairs = self.kinds, []
+            return set()
+        values = False
         for key in keys.difference(self.ordinary):
-            kind = kinds[key]
+            kind = self.kinds[key]
             if kind & ~(_PAIR_NAME | _PAIR_VALUE) or key == "variables":
                 return None
             if self.scan_plain and key not in self.clean:
                 return None  # a key to replace
-            if kind & _PAIR_NAME:
-                pairs.append(key)
-        if len(pairs) == len(keys.difference(self.ordinary)):
-            return ()  # no value key: names name nothing
-        pairs += [key for key in keys.intersection(self.ordinary) if kinds[key] & _PAIR_NAME]
-        naming = []
-        for key in pairs:
-            names = set(map(dict.get, rows, repeat(key)))
-            names.discard(None)
-            self._learn([name for name in names if isinstance(name, str)])
-            if any(map(self._secret_name, names)):
-                naming.append(key)
-        return tuple(naming)
-
-    def _row(
-        self, row: dict[str, JsonValue], chain: Chain, naming: tuple[str, ...], quiet: bool
-    ) -> JsonValue:
-        """A row of ``_plain_rows``: an object, or only its values when it names no
-        secret (``quiet``: nothing in them changes)."""
-        if any(self._secret_name(row.get(key)) for key in naming):
-            return self._object(row, False, chain)
-        return row if quiet else self._values(row, chain)
+            values = values or bool(kind & _PAIR_VALUE)
+        if not values:
+            return set()  # names that name nothing
+        marked: set[int] = set()
+        for key in keys:
+            if not self.kinds[key] & _PAIR_NAME:
+                continue
+            names = list(map(dict.get, rows, repeat(key)))
+            if not set(map(type, names)) <= _NAME_TYPES:
+                return None  # a name that is a list or an object
+            distinct = set(names)
+            distinct.discard(None)
+            self._learn(distinct)  # type: ignore[arg-type]
+            secret = set(filter(self._secret_name, distinct.intersection(self.named_keys)))
+            if secret:
+                marked.update(compress(range(len(rows)), map(secret.__contains__, names)))
+        return marked
 
     def _learn(self, names: Collection[str]) -> None:
         """Decide the kind of each of ``names`` not seen before: the hints of every rule
@@ -468,19 +462,16 @@ class Walker:
             return node
         walk: Callable[[Any, Chain], JsonValue] = self._value
         indexes: Iterable[int] = range(len(node))
+        marked: set[int] | None = set()
         if types == _LIST:  # a table, a time series: read in C too
             if self._inert_all(list(chain_items.from_iterable(node))):  # type: ignore[arg-type]
                 return node
-        elif types == _DICT and (naming := self._plain_rows(node)) is not None:
-            if not naming:
-                if not any(node) or self._inert_all(list(_values(node))):
+        elif types == _DICT and (marked := self._rows(node)) is not None:  # table rows
+            if not any(node) or self._inert_all(list(_values(node))):
+                if not marked:
                     return node
-                walk = self._values
-            else:  # only the rows naming a secret, if nothing else in any row changes
-                quiet = self._inert_all(list(_values(node)))
-                walk = partial(self._row, naming=naming, quiet=quiet)
-                if quiet:
-                    indexes = self._naming_rows(node, naming)
+                indexes = sorted(marked)  # only the rows naming a secret
+            walk = self._values
         elif self._inert_all(node):
             return node
         inert = self.inert
@@ -489,26 +480,17 @@ class Walker:
             value = node[index]
             if not value or type(value) in inert:
                 continue
-            new = walk(value, (chain, index))
-            if new is not value:
-                if out is None:
-                    out = node.copy()
-                out[index] = new
+            new: JsonValue
+            if marked and index in marked:
+                new = self._object(value, False, (chain, index))  # type: ignore[arg-type]
+            else:
+                new = walk(value, (chain, index))
+            if out is None:
+                if new is value:
+                    continue
+                out = node.copy()
+            out[index] = new
         return node if out is None else out
-
-    def _naming_rows(self, rows: list[Any], naming: tuple[str, ...]) -> Iterable[int]:
-        """The indexes of the ``rows`` that may name a secret in one of the ``naming``
-        keys (told in C when every name is a string or nothing)."""
-        secret: set[object] = set()
-        columns = []
-        for key in naming:
-            column = list(map(dict.get, rows, repeat(key)))
-            if not set(map(type, column)) <= _NAME_TYPES:
-                return range(len(rows))
-            columns.append(column)
-            secret.update(filter(self._secret_name, set(column)))
-        flags = map(any, zip(*(map(secret.__contains__, c) for c in columns), strict=True))
-        return compress(range(len(rows)), flags)
 
     def _inert_all(self, values: list[JsonValue]) -> bool:
         """Can nothing change in any of ``values``? (No container among them; their
