@@ -28,6 +28,7 @@ _PAIR_LIST = re2.compile(r'\[\s*\[\s*"')
 #: A ``\\u`` or ``\\/`` escape can hide any secret; others only a Bearer scheme (in one
 #: RE2 pass: a text of escaped newlines is a backslash every other character).
 _HIDING_ESCAPES = re2.compile(rb"\\[u/]|earer|EARER")
+_SHORT_TEXT = 4096
 #: An escaped control character (``\\n``, ``\\t``, ``\\u001f``) before what may start a
 #: value: where a string holds a blank, the text shows a letter or digit, so a card
 #: number after an escaped newline would not look like one. Looked for in one RE2 pass;
@@ -182,6 +183,8 @@ class _Hidden:
 
 def _escapes_hide(text: str) -> bool:
     """Can JSON escapes hide a secret from a scan of the raw text? Then scan every string."""
-    return (
-        "\\" in text and _HIDING_ESCAPES.search(text.encode("utf-8", "surrogatepass")) is not None
-    )
+    if "\\" not in text:
+        return False
+    if len(text) < _SHORT_TEXT:  # "in" costs less than a call into RE2
+        return "\\u" in text or "\\/" in text or "earer" in text or "EARER" in text
+    return _HIDING_ESCAPES.search(text.encode("utf-8", "surrogatepass")) is not None

@@ -50,7 +50,7 @@ NAME_UNITS = 2
 FIELD_SCAN_UNITS = 2
 STRINGIFIED_UNITS = 2
 #: ... and for a document inside a string that is scoped on its own (Walker.inner).
-INNER_UNITS = 8
+INNER_UNITS = 12
 #: An integer that may be a card number: 13 to 19 digits, 2 to 6 first (see _int).
 _CARD_INT = re2.compile(r"(?:^|[^0-9.\-])[2-6][0-9]{12}")
 
@@ -85,6 +85,7 @@ class Walker:
         "ordinary",
         "plain",
         "policy",
+        "prepaid",
         "reader",
         "scan_plain",
         "scan_strings",
@@ -108,6 +109,8 @@ class Walker:
         self.ctx = ctx
         self.escaped = escaped
         self.reader = reader
+        #: Work units paid for ahead (``_prepay``), drawn on before spending more.
+        self.prepaid = 0
         self.policy = ctx.policy
         self.base = base
         self.full = scope
@@ -213,7 +216,7 @@ class Walker:
         head = node.lstrip()[:1]
         if head not in _JSON_HEADS or self.nested >= MAX_STRINGIFIED:
             return None
-        self.ctx.spend(STRINGIFIED_UNITS)
+        self._charge(STRINGIFIED_UNITS)
         try:
             inner = orjson.loads(node)
         except orjson.JSONDecodeError:
@@ -237,7 +240,7 @@ class Walker:
         (``reader``), and charged for that."""
         if not (self.escaped and "\\" in node):
             return self
-        self.ctx.spend(INNER_UNITS)
+        self._charge(INNER_UNITS)
         walker = self.reader(self.ctx, self.base, data)
         walker.kinds = self.kinds
         walker.nested = self.nested
@@ -474,6 +477,8 @@ class Walker:
             walk = self._values
         elif self._inert_all(node):
             return node
+        elif self.escaped:
+            self._prepay(node)
         inert = self.inert
         out: list[JsonValue] | None = None
         for index in indexes:
@@ -491,6 +496,27 @@ class Walker:
                 out = node.copy()
             out[index] = new
         return node if out is None else out
+
+    def _prepay(self, items: list[JsonValue]) -> None:
+        """Pay ahead for the documents inside ``items`` scoped on their own (strings
+        opening like JSON and holding escapes), counted first: a list packed with
+        them is too dense before any is read."""
+        documents = sum(
+            1
+            for item in items
+            if isinstance(item, str) and "\\" in item and _JSON_OPENING.match(item)
+        )
+        units = documents * (STRINGIFIED_UNITS + INNER_UNITS)
+        if units:
+            self.ctx.spend(units)
+            self.prepaid += units
+
+    def _charge(self, units: int) -> None:
+        if self.prepaid >= units:
+            self.prepaid -= units
+        else:
+            self.ctx.spend(units - self.prepaid)
+            self.prepaid = 0
 
     def _inert_all(self, values: list[JsonValue]) -> bool:
         """Can nothing change in any of ``values``? (No container among them; their
