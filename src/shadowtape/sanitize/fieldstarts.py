@@ -135,7 +135,7 @@ def try_candidates(lowered: str, matcher: NameMatcher, ctx: Context, tries: Trie
     patterns = _patterns(matcher)
     data = lowered.encode("utf-8", "surrogatepass")
     ascii = len(data) == len(lowered)
-    meter = _Meter(ctx)
+    meter = Meter(ctx)
     if len(data) >= _SAMPLED:
         meter.prepay((_estimate(data, patterns.names) - (ctx.limit - ctx.replaced)) * NAME_UNITS)
     to_index = None if ascii else _Offsets(data)
@@ -151,8 +151,9 @@ def try_candidates(lowered: str, matcher: NameMatcher, ctx: Context, tries: Trie
             meter.charge(NAME_UNITS + START_UNITS * (len(starts) - 1))
 
 
-class _Meter:
-    """Charges work to a context, drawing first on what was paid up front."""
+class Meter:
+    """Charges work to a context, drawing first on what was paid up front (a scanner
+    that counts its candidates in C pays for them all before it examines any)."""
 
     __slots__ = ("ctx", "prepaid")
 

@@ -79,13 +79,13 @@ class Walker:
         "has_paths",
         "inert",
         "kinds",
+        "meter",
         "named",
         "named_keys",
         "nested",
         "ordinary",
         "plain",
         "policy",
-        "prepaid",
         "reader",
         "scan_plain",
         "scan_strings",
@@ -109,8 +109,8 @@ class Walker:
         self.ctx = ctx
         self.escaped = escaped
         self.reader = reader
-        #: Work units paid for ahead (``_prepay``), drawn on before spending more.
-        self.prepaid = 0
+        #: Charges the work budget, drawing first on what ``_prepay`` paid ahead.
+        self.meter = fieldstarts.Meter(ctx)
         self.policy = ctx.policy
         self.base = base
         self.full = scope
@@ -216,7 +216,7 @@ class Walker:
         head = node.lstrip()[:1]
         if head not in _JSON_HEADS or self.nested >= MAX_STRINGIFIED:
             return None
-        self._charge(STRINGIFIED_UNITS)
+        self.meter.charge(STRINGIFIED_UNITS)
         try:
             inner = orjson.loads(node)
         except orjson.JSONDecodeError:
@@ -240,7 +240,7 @@ class Walker:
         (``reader``), and charged for that."""
         if not (self.escaped and "\\" in node):
             return self
-        self._charge(INNER_UNITS)
+        self.meter.charge(INNER_UNITS)
         walker = self.reader(self.ctx, self.base, data)
         walker.kinds = self.kinds
         walker.nested = self.nested
@@ -506,17 +506,7 @@ class Walker:
             for item in items
             if isinstance(item, str) and "\\" in item and _JSON_OPENING.match(item)
         )
-        units = documents * (STRINGIFIED_UNITS + INNER_UNITS)
-        if units:
-            self.ctx.spend(units)
-            self.prepaid += units
-
-    def _charge(self, units: int) -> None:
-        if self.prepaid >= units:
-            self.prepaid -= units
-        else:
-            self.ctx.spend(units - self.prepaid)
-            self.prepaid = 0
+        self.meter.prepay(documents * (STRINGIFIED_UNITS + INNER_UNITS))
 
     def _inert_all(self, values: list[JsonValue]) -> bool:
         """Can nothing change in any of ``values``? (No container among them; their
