@@ -514,6 +514,13 @@ class Walker:
         types = set(map(type, values))
         if types <= self.inert:
             return True
+        if list in types:  # and one level down (the tags of each row)
+            lists = [value for value in values if type(value) is list]
+            values = [value for value in values if type(value) is not list]
+            values += chain_items.from_iterable(lists)
+            types = set(map(type, values))
+            if types <= self.inert:
+                return True
         if self.scan_plain or not types - self.inert <= _STR:
             return False
         strings = [value for value in values if isinstance(value, str)]
