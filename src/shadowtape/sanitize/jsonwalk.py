@@ -434,7 +434,7 @@ class Walker:
         if pairs and not self.has_paths:
             names = set(map(itemgetter(0), node))  # type: ignore[arg-type]
             self._learn(names)
-            pairs = any(map(self._secret_name, names))
+            pairs = any(map(self._secret_name, names.intersection(self.named_keys)))
         if not (secret or named_pair or pairs or self.has_paths):
             return self._items(node, chain)
         out: list[JsonValue] | None = None
