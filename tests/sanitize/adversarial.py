@@ -182,6 +182,9 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "JSON: strings with ':'": lambda n: _json_document(n, lambda i: f'"a:{i}"', '"password": "y"'),
     "JSON: name hints with ':'": lambda n: _json_document(n, lambda i: f'"tokens: {i}"', '"b": 1'),
     "JSON: escaped strings": lambda n: _json_document(n, lambda i: f'"\\u00e9:{i}"', '"pwd": "y"'),
+    "JSON: escaped strings, a big number": lambda n: _json_document(
+        n, lambda i: f'"\\u00e9:{i}"', '"pwd": "y", "n": 123456789012345678901234567890'
+    ),
     "JSON: stringified with escapes": lambda n: _json_document(
         n, lambda i: f'"{{\\"k\\": \\"\\\\u00e9:{i}\\"}}"', '"pwd": "y"'
     ),

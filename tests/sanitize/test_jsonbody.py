@@ -210,3 +210,17 @@ def test_json_in_a_string_with_escapes_of_its_own_is_read() -> None:
         decoded = json.loads(json.loads(out)["payload"])
         assert "ann@example.com" not in json.dumps(decoded)
         assert "4111111111111111" not in json.dumps(decoded)
+
+
+def test_escapes_beside_a_number_orjson_cannot_write() -> None:
+    """The scope is taken from the document written back without escapes; beyond 64
+    bits the standard library writes it (its numbers kept exact)."""
+    text = '{"n": 123456789012345678901234567890, "to": "ann\\u0040example.com", "z": "Zo\\u00eb"}'
+    c = Context(Policy.build(), PSEUDO)
+    out = sanitize_json(text, c, "b")
+    assert out is not None
+    assert json.loads(out) == {
+        "n": 123456789012345678901234567890,
+        "to": PSEUDO("ann@example.com"),
+        "z": "Zoë",
+    }

@@ -137,12 +137,18 @@ def _controls_read(text: str) -> str:
 
 
 def _unescaped(data: JsonValue) -> str:
-    """``data`` written as JSON with no escapes but those JSON requires (orjson writes
-    no ``\\u`` but for control characters); empty if it cannot be."""
+    """``data`` written as JSON with no escapes but those JSON requires (no ``\\u`` but
+    for control characters); empty if it cannot be."""
     try:
         return orjson.dumps(data).decode()
     except (TypeError, orjson.JSONEncodeError):
+        pass  # an integer beyond 64 bits: the standard library writes it
+    try:
+        text = json.dumps(data, ensure_ascii=False)
+        text.encode()  # a lone surrogate (UnicodeEncodeError): not a text to scope
+    except (TypeError, ValueError, RecursionError):
         return ""
+    return text
 
 
 def _needs_walk(text: str, ctx: Context, scope: Scope, hidden: _Hidden) -> bool:
