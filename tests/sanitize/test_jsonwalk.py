@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from shadowtape import Exchange, Request, Response
 from shadowtape.sanitize import Sanitizer
@@ -118,3 +120,50 @@ def test_a_document_is_not_changed_in_place() -> None:
     new = sanitize_document(data, text, Context(Policy.build(), PSEUDO), "b")
     assert data == doc
     assert new == {"rows": [{"id": 1, "password": PSEUDO("hunter2hunter2")}], "n": [1, 2]}
+
+
+#: Secrets a row can hide, each as (what the row holds, the secret that must not stay).
+NEEDLES: list[tuple[object, str]] = [
+    ({"id": 1, "api_token": "tok9f8e7d6c5b4a"}, "tok9f8e7d6c5b4a"),
+    ({"name": "DB_PASSWORD", "value": "hunter2hunter2"}, "hunter2hunter2"),
+    ([["Accept", "x"], ["Authorization", "sekret1234567"]], "sekret1234567"),
+    ({"id": 1, "note": "mail ann@example.com today"}, "ann@example.com"),
+    ({"id": 1, "note": "callback?token=abc123def456"}, "abc123def456"),
+    ({"id": 1, "payload": json.dumps({"password": "pw1234567890"})}, "pw1234567890"),
+    ({"id": 1, "note": "card\n4111111111111111"}, "4111111111111111"),
+    ({"id": 1, "tags": ["x", "Bearer abcdefghijklmnopq"]}, "abcdefghijklmnopq"),
+    ({"ann@example.org": 1}, "ann@example.org"),
+    ({"id": 4111111111111111}, "4111111111111111"),
+]
+
+
+def _row(i: int, shape: int) -> object:
+    """An ordinary row of one of a few shapes (objects, pairs, name/value, strings)."""
+    if shape == 0:
+        return {"id": i, "at": f"2026-01-01T00:00:{i % 60:02d}Z", "tags": ["a"], "ok": True}
+    if shape == 1:
+        return [f"X-Header-{i % 7}", f"v{i}"]
+    if shape == 2:
+        return {"name": f"FLAG_{i % 5}", "value": f"v{i}"}
+    return f"tokens: {i}"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    shape=st.integers(0, 3),
+    rows=st.integers(1, 400),
+    needle=st.sampled_from(NEEDLES),
+    at=st.floats(0, 1),
+    escaped=st.booleans(),
+)
+def test_a_secret_among_many_ordinary_rows_is_found_wherever_it_is(
+    shape: int, rows: int, needle: tuple[object, str], at: float, escaped: bool
+) -> None:
+    """Whatever is passed over in bulk, the one row that holds a secret is not."""
+    items = [_row(i, shape) for i in range(rows)]
+    items.insert(int(at * rows), needle[0])
+    doc = {"rows": items, "z": "Zoë"}
+    text = json.dumps(doc, ensure_ascii=escaped)  # escaped: "\u00eb", the scope re-taken
+    out = sanitize_json(text, Context(Policy.build(), PSEUDO), "b")
+    assert out is not None
+    assert needle[1] not in out and needle[1] not in json.dumps(json.loads(out))
