@@ -102,6 +102,14 @@ def test_a_list_of_pairs_with_one_secret_name() -> None:
     assert where == ["response.body$.headers[2000][1]"]
 
 
+def test_pairs_inside_a_list_of_lists() -> None:
+    """A table's rows are read in C one level down, but not past [name, value] pairs."""
+    doc = [[["Accept", "x"], ["Authorization", "sekret1234567"]], ["X-Header", "v0"]]
+    out, where = run(doc)
+    assert out == [[["Accept", "x"], ["Authorization", PSEUDO("sekret1234567")]], doc[1]]
+    assert where == ["response.body$[0][1][1]"]
+
+
 def test_a_field_in_text_among_many_strings_that_hold_none() -> None:
     """Strings holding a ':' or '=' but no secret-looking name are told apart in bulk;
     the one holding ``token=...`` is still read."""
@@ -148,7 +156,7 @@ def _row(i: int, shape: int) -> object:
     return f"tokens: {i}"
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     shape=st.integers(0, 3),
     rows=st.integers(1, 400),

@@ -514,7 +514,8 @@ class Walker:
         types = set(map(type, values))
         if types <= self.inert:
             return True
-        if list in types:  # and one level down (the tags of each row)
+        if list in types and not self.named:  # one level down (the tags of each row),
+            # where no list can be [name, value] pairs that name a secret
             lists = [value for value in values if type(value) is list]
             values = [value for value in values if type(value) is not list]
             values += chain_items.from_iterable(lists)
