@@ -40,7 +40,7 @@ _CONTROL_CODES = re.compile(r"\\u00[01][0-9A-Fa-f]")
 
 def sanitize_json(text: str, ctx: Context, base: str) -> str | None:
     """The sanitized document, ``text`` itself if nothing changed, None if not JSON."""
-    scope = _scope(text, ctx)
+    scope = _scope(text, ctx) if "\\" in text else ctx.scope(text)
     hidden = _Hidden(text)
     if not _needs_walk(text, ctx, scope, hidden):
         return text
@@ -72,7 +72,7 @@ def sanitize_document(data: JsonValue, text: str, ctx: Context, base: str) -> Js
     """``data`` (what ``text``, its JSON, reads as) sanitized: ``data`` itself when nothing
     changed, None when too deep to walk. For a document decoded from another format
     (MessagePack), which need not be written as JSON and read back."""
-    scope = _scope(text, ctx)
+    scope = _scope(text, ctx) if "\\" in text else ctx.scope(text)
     hidden = _Hidden(text)
     if not _needs_walk(text, ctx, scope, hidden):
         return data
