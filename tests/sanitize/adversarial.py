@@ -72,6 +72,17 @@ def _distinct_secrets(n: int) -> str:
     return _numbered(n, lambda i: f"password=tok{i:08d}x&note=tok{i // 2:08d}x&")
 
 
+def _json_document(n: int, item: Callable[[int], str], tail: str, brackets: str = "[]") -> str:
+    """A valid JSON document of about ``n`` characters: ``{"a": [item(0), ...], tail}``,
+    so that it is parsed and walked (the tail holds what makes it worth walking)."""
+    parts: list[str] = []
+    size = len(tail) + 12
+    while size < n:
+        parts.append(item(len(parts)))
+        size += len(parts[-1]) + 2
+    return f'{{"a": {brackets[0]}{", ".join(parts)}{brackets[1]}, {tail}}}'
+
+
 OPENINGS: dict[str, Callable[[int], str]] = {
     "a%40 repeated": lambda n: _repeat("a%40", n),
     "@ repeated": lambda n: _repeat("a@", n),
@@ -154,6 +165,29 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "IBAN groups": lambda n: _repeat("DE89 3704 ", n),
     "SSN-like": lambda n: _repeat("123-45-", n),
     "plus digits": lambda n: _repeat("+1234567", n),
+    # Dense JSON documents, valid as a whole ("JSON raw"), each with one secret-named
+    # key or value somewhere, so that the whole document is walked.
+    "JSON: tiny objects": lambda n: _json_document(
+        n, lambda i: '{"Accept": "x"}', '"password": "y"'
+    ),
+    "JSON: empty objects": lambda n: _json_document(n, lambda i: "{}", '"token": "y"'),
+    "JSON: zeros": lambda n: _json_document(n, lambda i: "0", '"secret": "y"'),
+    "JSON: [name, value] pairs": lambda n: _json_document(
+        n, lambda i: '["Accept", "x"]', '"b": "password"'
+    ),
+    "JSON: name/value objects": lambda n: _json_document(
+        n, lambda i: f'{{"name": "n{i}", "value": "x"}}', '"c": {"name": "password", "value": "s"}'
+    ),
+    "JSON: distinct keys": lambda n: _json_document(n, lambda i: f'"k{i}": 1', '"pin": 1', "{}"),
+    "JSON: strings with ':'": lambda n: _json_document(n, lambda i: f'"a:{i}"', '"password": "y"'),
+    "JSON: name hints with ':'": lambda n: _json_document(n, lambda i: f'"tokens: {i}"', '"b": 1'),
+    "JSON: escaped strings": lambda n: _json_document(n, lambda i: f'"\\u00e9:{i}"', '"pwd": "y"'),
+    "JSON: escaped strings, a big number": lambda n: _json_document(
+        n, lambda i: f'"\\u00e9:{i}"', '"pwd": "y", "n": 123456789012345678901234567890'
+    ),
+    "JSON: stringified with escapes": lambda n: _json_document(
+        n, lambda i: f'"{{\\"k\\": \\"\\\\u00e9:{i}\\"}}"', '"pwd": "y"'
+    ),
 }
 
 

@@ -184,3 +184,43 @@ def test_a_location_never_holds_a_key_that_is_a_value() -> None:
         "response.body$.users",
         f'response.body$.users["{PSEUDO("ann@example.com")}"].password',
     ]
+
+
+def test_a_detector_finds_a_value_after_an_escaped_blank() -> None:
+    """In the text a card after "\\n" reads "n4111...": the scope is told as it reads."""
+    for value, secret in [
+        ("x\n4111111111111111", "4111111111111111"),
+        ("call\t+14155552671", "14155552671"),
+        ("Bearer\tabcdefghijklmnop", "abcdefghijklmnop"),
+    ]:
+        c = Context(Policy.build(), PSEUDO)
+        out = sanitize_json(json.dumps({"a": value, "n": 1}), c, "b")
+        assert out is not None and secret not in out
+        assert list(c.redactions) == ["b$.a"]
+
+
+def test_json_in_a_string_with_escapes_of_its_own_is_read() -> None:
+    inner = json.dumps({"note": "x\n4111111111111111", "mail": "ann@example.com"})
+    hidden = json.dumps({"to": "ann@example.com"}, ensure_ascii=False).replace("@", "\\u0040")
+    for doc in ({"payload": inner}, {"payload": hidden, "name": "Zoë"}):
+        text = json.dumps(doc)  # ensure_ascii: the second one spells "ë" with \\u too
+        c = Context(Policy.build(), PSEUDO)
+        out = sanitize_json(text, c, "b")
+        assert out is not None
+        decoded = json.loads(json.loads(out)["payload"])
+        assert "ann@example.com" not in json.dumps(decoded)
+        assert "4111111111111111" not in json.dumps(decoded)
+
+
+def test_escapes_beside_a_number_orjson_cannot_write() -> None:
+    """The scope is taken from the document written back without escapes; beyond 64
+    bits the standard library writes it (its numbers kept exact)."""
+    text = '{"n": 123456789012345678901234567890, "to": "ann\\u0040example.com", "z": "Zo\\u00eb"}'
+    c = Context(Policy.build(), PSEUDO)
+    out = sanitize_json(text, c, "b")
+    assert out is not None
+    assert json.loads(out) == {
+        "n": 123456789012345678901234567890,
+        "to": PSEUDO("ann@example.com"),
+        "z": "Zoë",
+    }

@@ -116,6 +116,17 @@ def _patterns(matcher: NameMatcher) -> _Patterns:
     return _Patterns(re2.compile(names.encode()), re2.compile(tags.encode()))
 
 
+def any_candidate(lowered: str, matcher: NameMatcher) -> bool:
+    """Is there a candidate in ``lowered`` (``names.ascii_lower`` of a text)? Two RE2
+    passes at most; texts joined by a character outside names, such as NUL, have one
+    when any of them has (the separator reads as a start or end)."""
+    patterns = _patterns(matcher)
+    data = lowered.encode("utf-8", "surrogatepass")
+    if patterns.names.search(data) is not None:
+        return True
+    return "<" in lowered and patterns.tags.search(data) is not None
+
+
 class Tries(Protocol):
     """What tries the candidates (textfields' finder); each call says whether it found a
     value to replace."""
@@ -132,11 +143,12 @@ def try_candidates(lowered: str, matcher: NameMatcher, ctx: Context, tries: Trie
     patterns = _patterns(matcher)
     data = lowered.encode("utf-8", "surrogatepass")
     ascii = len(data) == len(lowered)
-    meter = _Meter(ctx)
+    meter = Meter(ctx)
     if len(data) >= _SAMPLED:
         meter.prepay((_estimate(data, patterns.names) - (ctx.limit - ctx.replaced)) * NAME_UNITS)
     to_index = None if ascii else _Offsets(data)
-    for found in patterns.tags.finditer(data):
+    tags = patterns.tags.finditer(data) if "<" in lowered else ()  # a tag opens with "<"
+    for found in tags:
         if not tries.tag(found.start() if to_index is None else to_index(found.start())):
             meter.charge(TAG_UNITS)
     for starts in _name_starts(data, lowered, patterns.names, None if ascii else _Offsets(data)):
@@ -147,8 +159,9 @@ def try_candidates(lowered: str, matcher: NameMatcher, ctx: Context, tries: Trie
             meter.charge(NAME_UNITS + START_UNITS * (len(starts) - 1))
 
 
-class _Meter:
-    """Charges work to a context, drawing first on what was paid up front."""
+class Meter:
+    """Charges work to a context, drawing first on what was paid up front (a scanner
+    that counts its candidates in C pays for them all before it examines any)."""
 
     __slots__ = ("ctx", "prepaid")
 

@@ -2,45 +2,45 @@
 
 A body with nothing suspicious is never parsed: cheap substring checks on the raw text
 (detector hints, key-name hints, known secrets) prove that walking it would change
-nothing, and the body is kept byte for byte. When something is replaced, the document is
-written back with orjson (two-space indent if the original was indented).
+nothing, and the body is kept byte for byte. Otherwise it is parsed and walked
+(jsonwalk), with what the raw text tells about it. When something is replaced, the
+document is written back with orjson (two-space indent if the original was indented).
 """
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable
+import re
 
 import orjson
 import re2
 
 from shadowtape.sanitize.context import Context, Scope
-from shadowtape.sanitize.detectors import luhn_ok
-from shadowtape.sanitize.jsonpath import PathElement, render
-from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower
+from shadowtape.sanitize.jsonwalk import JsonValue, Walker
+from shadowtape.sanitize.names import ascii_lower
 from shadowtape.sanitize.textfields import may_hold_text_fields
 
-JsonValue = object
-_LONG_DIGITS = re2.compile(r"[0-9]{19}")
-#: Keys that hold the value of a name/value pair object (names.PAIR_NAMES name it):
-#: ``{"name": "DB_PASSWORD", "value": "..."}``, ``{"Key": "api_key", "Value": "..."}``.
-PAIR_VALUES = frozenset({"value", "val", "values", "data", "content"})
+#: An integer of 19 digits or more (not the fraction of a float, which orjson reads).
+_LONG_DIGITS = re2.compile(r"(?:^|[^0-9.eE+\-])-?[0-9]{19}")
 #: The opening of a list of [name, value] pairs (``Object.entries``, a fetch ``headers``
 #: list, Python's dict items): ``[["Authorization", "Bearer …"]]``.
 _PAIR_LIST = re2.compile(r'\[\s*\[\s*"')
-#: GraphQL: an argument bound to a variable, ``login(password: $p)``.
-_GRAPHQL_BINDING = re2.compile(r"([A-Za-z_][A-Za-z0-9_]*)[\s,]*:[\s,]*\$([A-Za-z_][A-Za-z0-9_]*)")
 #: A ``\\u`` or ``\\/`` escape can hide any secret; others only a Bearer scheme (in one
 #: RE2 pass: a text of escaped newlines is a backslash every other character).
 _HIDING_ESCAPES = re2.compile(rb"\\[u/]|earer|EARER")
-#: A string is parsed as JSON (stringified JSON) at most this many times within itself.
-MAX_STRINGIFIED = 8
+_SHORT_TEXT = 4096
+#: An escaped control character (``\\n``, ``\\t``, ``\\u001f``) before what may start a
+#: value: where a string holds a blank, the text shows a letter or digit, so a card
+#: number after an escaped newline would not look like one. Looked for in one RE2 pass;
+#: where there is one, the detectors' scope is taken with each escape a newline.
+_CONTROL_BEFORE_VALUE = re2.compile(rb"\\(?:[nrtbf]|u00[01][0-9A-Fa-f])[0-9A-Za-z+%_\-]")
+_CONTROL_ESCAPES = ("\\n", "\\r", "\\t", "\\b", "\\f")
+_CONTROL_CODES = re.compile(r"\\u00[01][0-9A-Fa-f]")
 
 
 def sanitize_json(text: str, ctx: Context, base: str) -> str | None:
     """The sanitized document, ``text`` itself if nothing changed, None if not JSON."""
-    scope = ctx.scope(text)
+    scope = _scope(text, ctx) if "\\" in text else ctx.scope(text)
     hidden = _Hidden(text)
     if not _needs_walk(text, ctx, scope, hidden):
         return text
@@ -57,7 +57,7 @@ def sanitize_json(text: str, ctx: Context, base: str) -> str | None:
             return None
     except (ValueError, RecursionError):
         return None
-    new = _walked(data, ctx, base, scope, hidden())
+    new = _walked(data, ctx, base, scope, hidden(), text)
     if new is data:
         return text
     if new is None:
@@ -72,25 +72,83 @@ def sanitize_document(data: JsonValue, text: str, ctx: Context, base: str) -> Js
     """``data`` (what ``text``, its JSON, reads as) sanitized: ``data`` itself when nothing
     changed, None when too deep to walk. For a document decoded from another format
     (MessagePack), which need not be written as JSON and read back."""
-    scope = ctx.scope(text)
+    scope = _scope(text, ctx) if "\\" in text else ctx.scope(text)
     hidden = _Hidden(text)
     if not _needs_walk(text, ctx, scope, hidden):
         return data
-    return _walked(data, ctx, base, scope, hidden())
+    return _walked(data, ctx, base, scope, hidden(), text)
 
 
 def _walked(
-    data: JsonValue, ctx: Context, base: str, scope: Scope, hidden: bool
+    data: JsonValue, ctx: Context, base: str, scope: Scope, hidden: bool, text: str
 ) -> JsonValue | None:
     """The walked document, ``data`` itself when nothing was replaced, None if too deep."""
-    if hidden:
-        scope = Scope(ctx.policy.detectors, bool(ctx.echo), True)
     before = ctx.replaced
     try:
-        new = _Walker(ctx, base, scope).walk(data, False)
+        new = _walker(ctx, base, data, text, None if hidden else scope).walk(data, False, None)
     except RecursionError:
         return None
     return data if ctx.replaced == before else new
+
+
+def _walker(ctx: Context, base: str, data: JsonValue, text: str, scope: Scope | None) -> Walker:
+    """The walker of ``data``, read from ``text`` whose scope is ``scope``, or None when
+    escapes in ``text`` may hide what its strings hold: then the scope is taken again
+    from the document written back without them. JSON inside its strings may hold
+    escapes of its own: each such document is read the same way (see Walker.inner)."""
+    escaped = False
+    if scope is None:
+        text = _unescaped(data)
+        if text:
+            scope = _scope(text, ctx, echo=bool(ctx.echo))
+            escaped = _escapes_hide(text)
+        else:
+            scope = Scope(ctx.policy.detectors, bool(ctx.echo), True)
+    # A string value may hold a secret name (a field, a pair's name) only if the text
+    # holds one in a value.
+    named = scope.fields and (not text or ctx.policy.secret_field.in_json_values(text))
+    return Walker(ctx, base, scope, named, text, escaped, reader=_inner)
+
+
+def _inner(ctx: Context, base: str, data: JsonValue) -> Walker:
+    """The walker of a document inside a string, which escapes may hide things in."""
+    return _walker(ctx, base, data, "", None)
+
+
+def _scope(text: str, ctx: Context, *, echo: bool | None = None) -> Scope:
+    """``ctx.scope(text)``, its detectors told from the text as its strings read
+    (``echo``: whether to echo, if not as ``text`` tells)."""
+    if ctx.echo_only or "\\" not in text:
+        scope = ctx.scope(text)
+        return scope if echo is None else Scope(scope.detectors, echo, scope.fields)
+    found, named = ctx.policy.static_scope(_controls_read(text))
+    return Scope(found, ctx.has_echo(text) if echo is None else echo, named)
+
+
+def _controls_read(text: str) -> str:
+    """``text``, with each escaped control character a newline if one may stand right
+    before a value (``str.replace``: a megabyte of escaped newlines costs milliseconds)."""
+    if _CONTROL_BEFORE_VALUE.search(text.encode("utf-8", "surrogatepass")) is None:
+        return text
+    for escape in _CONTROL_ESCAPES:
+        if escape in text:
+            text = text.replace(escape, "\n")
+    return _CONTROL_CODES.sub("\n", text) if "\\u00" in text else text
+
+
+def _unescaped(data: JsonValue) -> str:
+    """``data`` written as JSON with no escapes but those JSON requires (no ``\\u`` but
+    for control characters); empty if it cannot be."""
+    try:
+        return orjson.dumps(data).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        pass  # an integer beyond 64 bits: the standard library writes it
+    try:
+        text = json.dumps(data, ensure_ascii=False)
+        text.encode()  # a lone surrogate (UnicodeEncodeError): not a text to scope
+    except (TypeError, ValueError, RecursionError):
+        return ""
+    return text
 
 
 def _needs_walk(text: str, ctx: Context, scope: Scope, hidden: _Hidden) -> bool:
@@ -131,182 +189,8 @@ class _Hidden:
 
 def _escapes_hide(text: str) -> bool:
     """Can JSON escapes hide a secret from a scan of the raw text? Then scan every string."""
-    return (
-        "\\" in text and _HIDING_ESCAPES.search(text.encode("utf-8", "surrogatepass")) is not None
-    )
-
-
-class _Walker:
-    __slots__ = ("base", "ctx", "has_paths", "nested", "path", "policy", "scan", "scope")
-
-    def __init__(self, ctx: Context, base: str, scope: Scope) -> None:
-        self.ctx = ctx
-        self.policy = ctx.policy
-        self.base = base
-        self.path: list[PathElement] = []
-        self.scope = scope
-        self.scan = not scope.empty
-        self.has_paths = bool(self.policy.secret_paths or self.policy.allowed_paths)
-        self.nested = 0
-
-    def location(self) -> str:
-        return self.base + render(self.path)
-
-    def walk(self, node: JsonValue, secret: bool) -> JsonValue:
-        if isinstance(node, str):
-            if secret:
-                return self.ctx.secret(node, self.location()) if node else node
-            if not self.scan or not self.ctx.touches(node, self.scope):
-                return node
-            stringified = self._stringified(node)
-            if stringified is not None:
-                return stringified
-            return self.ctx.text(node, self.location(), fields=True, scope=self.scope)
-        if isinstance(node, dict):
-            return self._object(node, secret)
-        if isinstance(node, list):
-            return self._array(node, secret)
-        if isinstance(node, bool) or node is None:
-            return node
-        if isinstance(node, int):
-            return self._int(node, secret)
-        if isinstance(node, float) and secret and math.isfinite(node):
-            return self._float(node)
-        return node
-
-    def _stringified(self, node: str) -> str | None:
-        """A string holding JSON (stringified once or more): walked, then written back."""
-        head = node.lstrip()[:1]
-        if head not in ("{", "[", '"') or self.nested >= MAX_STRINGIFIED:
-            return None
-        try:
-            inner = orjson.loads(node)
-        except orjson.JSONDecodeError:
-            return None
-        if not isinstance(inner, dict | list | str) or (head == '"') != isinstance(inner, str):
-            return None
-        before = self.ctx.replaced
-        self.nested += 1
-        try:
-            if isinstance(inner, str):
-                new: JsonValue = self.walk(inner, False)
-            else:
-                new = self.walk(inner, False)
-        finally:
-            self.nested -= 1
-        if self.ctx.replaced == before:
-            return node
-        return orjson.dumps(new).decode()
-
-    def _object(
-        self, node: dict[str, JsonValue], secret: bool, extra: frozenset[str] = frozenset()
-    ) -> dict[str, JsonValue]:
-        out: dict[str, JsonValue] = {}
-        policy = self.policy
-        pair_secret = self._pair_value_keys(node)
-        graphql = _graphql_secrets(node, policy.secret_field.matches)
-        for key, value in node.items():
-            if self.scan and self.ctx.touches(key, self.scope):
-                key = self.ctx.text(key, self.location(), scope=self.scope)  # the parent's
-            self.path.append(key)  # the sanitized key: a location never holds a value
-            try:
-                if policy.allowed_field.matches(key) or self._path_allowed():
-                    out[key] = value
-                    continue
-                is_secret = (
-                    secret
-                    or key in extra
-                    or key in pair_secret
-                    or policy.secret_field.matches(key)
-                    or self._path_is_secret()
-                )
-                if graphql and key == "variables" and isinstance(value, dict):
-                    out[key] = self._object(value, is_secret, graphql)
-                else:
-                    out[key] = self.walk(value, is_secret)
-            finally:
-                self.path.pop()
-        return out
-
-    def _pair_value_keys(self, node: dict[str, JsonValue]) -> frozenset[str]:
-        """The value keys of a name/value pair object whose name looks secret."""
-        if len(node) > 8:
-            return frozenset()
-        named = any(
-            key.lower() in PAIR_NAMES and self._secret_name(value) for key, value in node.items()
-        )
-        if not named:
-            return frozenset()
-        return frozenset(key for key in node if key.lower() in PAIR_VALUES)
-
-    def _array(
-        self, node: list[JsonValue], secret: bool, named_pair: bool = False
-    ) -> list[JsonValue]:
-        """``named_pair``: ``node`` is a [name, value] pair whose name looks secret."""
-        pairs = not secret and _is_pair_list(node)
-        out = []
-        for index, value in enumerate(node):
-            self.path.append(index)
-            try:
-                if self._path_allowed():
-                    out.append(value)
-                elif pairs and not self._path_is_secret():
-                    assert isinstance(value, list)
-                    out.append(self._array(value, False, self._secret_name(value[0])))
-                else:
-                    is_secret = secret or (named_pair and index == 1) or self._path_is_secret()
-                    out.append(self.walk(value, is_secret))
-            finally:
-                self.path.pop()
-        return out
-
-    def _secret_name(self, name: JsonValue) -> bool:
-        policy = self.policy
-        return (
-            isinstance(name, str)
-            and policy.secret_field.matches(name)
-            and not policy.allowed_field.matches(name)
-        )
-
-    def _int(self, node: int, secret: bool) -> int:
-        if secret:
-            if self.ctx.echo_only:
-                return node
-            self.ctx.record(self.location())
-            return self.ctx.pseudo.number(node)
-        if 10**12 <= node < 10**19:
-            digits = str(node)
-            if digits[0] in "23456" and luhn_ok(digits) and not self.ctx.echo_only:
-                return int(self.ctx.detected(digits, self.location()))
-        return node
-
-    def _float(self, node: float) -> float:
-        if self.ctx.echo_only:
-            return node
-        self.ctx.record(self.location())
-        return float(self.ctx.pseudo.number(int(node)))
-
-    def _path_is_secret(self) -> bool:
-        return self.has_paths and any(p.matches(self.path) for p in self.policy.secret_paths)
-
-    def _path_allowed(self) -> bool:
-        return self.has_paths and any(p.matches(self.path) for p in self.policy.allowed_paths)
-
-
-def _is_pair_list(node: list[JsonValue]) -> bool:
-    """Is ``node`` a list of [name, value] pairs? Each item two long, a string first."""
-    return bool(node) and all(
-        isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) for item in node
-    )
-
-
-def _graphql_secrets(node: dict[str, JsonValue], secret: Callable[[str], bool]) -> frozenset[str]:
-    """Variables bound to secret-named arguments in a GraphQL request object."""
-    query, variables = node.get("query"), node.get("variables")
-    if not isinstance(query, str) or not isinstance(variables, dict) or "$" not in query:
-        return frozenset()
-    return frozenset(
-        found.group(2)
-        for found in _GRAPHQL_BINDING.finditer(query)
-        if secret(found.group(1)) and found.group(2) in variables
-    )
+    if "\\" not in text:
+        return False
+    if len(text) < _SHORT_TEXT:  # "in" costs less than a call into RE2
+        return "\\u" in text or "\\/" in text or "earer" in text or "EARER" in text
+    return _HIDING_ESCAPES.search(text.encode("utf-8", "surrogatepass")) is not None

@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from itertools import accumulate, count
+from operator import add
 
 import re2
 
@@ -82,6 +85,12 @@ class NameMatcher:
         self._runs = tuple(
             words(p) for p in self.patterns if not _is_glob(p) and not p.startswith("=")
         )
+        #: Each run's first word -> the runs it starts: a name is tried only against the
+        #: runs that start with one of its words.
+        self._runs_by_first: dict[str, tuple[tuple[str, ...], ...]] = {}
+        for run in self._runs:
+            if run:
+                self._runs_by_first[run[0]] = (*self._runs_by_first.get(run[0], ()), run)
         self._wholes = frozenset(words(p) for p in self.patterns if p.startswith("="))
         self._globs = tuple(
             re.compile(fnmatch.translate(normalise_glob(p))) for p in self.patterns if _is_glob(p)
@@ -94,6 +103,8 @@ class NameMatcher:
             else re2.compile("|".join(map(re.escape, self.hints)).encode())
         )
         self._json_keys = _json_keys_pattern(self)
+        self._name_hints = _name_hints(self.hints)
+        self._json_values = _json_values_pattern(self.hints)
 
     def __bool__(self) -> bool:
         return bool(self.patterns)
@@ -102,12 +113,41 @@ class NameMatcher:
         name_words = words(name)
         if name_words in self._wholes:
             return True
-        if any(_has_run(name_words, run) for run in self._runs):
-            return True
+        runs = self._runs_by_first
+        for word in frozenset(name_words).intersection(runs):
+            if any(_has_run(name_words, run) for run in runs[word]):
+                return True
         if self._globs:
             joined = "_".join(name_words)
             return any(glob.match(joined) for glob in self._globs)
         return False
+
+    def may_match(self, name: str) -> bool:
+        """False only when ``matches(name)`` is (a test for one name, cheaper than that
+        when it is not memoised: a search for the hints in C, linear in the name)."""
+        if self._name_hints is None:
+            return bool(self.patterns)
+        if len(name) > _SHORT_NAME and self._hint_search is not None:
+            return self._hint_search.search(_utf8(name.lower())) is not None
+        return self._name_hints.search(name.lower()) is not None
+
+    def matching_any(self, lowered: list[str], names: list[str]) -> list[str]:
+        """The ``names`` that may match, given each one ``lowered``: one RE2 pass over
+        them all, the hints of the few that hold one placed afterwards."""
+        if not self.patterns:
+            return []
+        if self._hint_search is None:
+            return names
+        joined = "\x00".join(lowered)  # no hint holds the separator
+        data = _utf8(joined)
+        if self._hint_search.search(data) is None:
+            return []
+        sizes = map(len, lowered) if len(data) == len(joined) else map(len, map(_utf8, lowered))
+        ends = list(map(add, accumulate(sizes), count(1)))
+        found = dict.fromkeys(
+            bisect_right(ends, hint.start()) for hint in self._hint_search.finditer(data)
+        )
+        return [names[i] for i in found]
 
     def in_json_keys(self, text: str) -> bool:
         """Does an object key of this JSON text match? A cheap test that never misses one.
@@ -119,6 +159,17 @@ class NameMatcher:
         if self._json_keys is None:
             return bool(self.patterns)
         return self._json_keys.search(_utf8(ascii_lower(text))) is not None
+
+    def in_json_values(self, text: str) -> bool:
+        """Does a string value (not an object key) of this JSON text hold a hint? A cheap
+        test that never misses one, but for a hint spelled with ``\\u`` escapes.
+
+        One RE2 pass: a string that holds a hint, then what may follow a value (a
+        comma, a closing bracket, the end), never a colon.
+        """
+        if self._json_values is None:
+            return bool(self.patterns)
+        return self._json_values.search(_utf8(ascii_lower(text))) is not None
 
     def endings(self, between: str, rest: str) -> tuple[str | None, str | None] | None:
         """How the names this matcher matches end, as RE2 patterns for lower-cased text.
@@ -185,6 +236,42 @@ def _json_keys_pattern(matcher: NameMatcher) -> re2._Regexp | None:
     if not keys:
         return None
     return re2.compile(f"(?:{'|'.join(keys)})[\\t-\\r\\x1c-\\x20\\x85\\p{{Z}}]*:".encode())
+
+
+#: Past this length a name (a long text tested as one) is searched by RE2, at DFA speed.
+_SHORT_NAME = 256
+
+
+def _name_hints(hints: tuple[str, ...] | None) -> re.Pattern[str] | None:
+    """The hints as one alternation of literals for ``may_match`` (None: no such test).
+
+    Python's ``re`` on a short name costs less than a call into RE2, and a pattern of
+    literals only cannot backtrack. Only ASCII hints: a name is lowered whole there and
+    word by word in ``words``, which agree on every character that lowers to ASCII.
+    """
+    if not hints or not all(hint.isascii() for hint in hints):
+        return None
+    return re.compile("|".join(map(re.escape, hints)))
+
+
+def _json_values_pattern(hints: tuple[str, ...] | None) -> re2._Regexp | None:
+    """A JSON string holding a hint, followed as a value is (None: no such test).
+
+    Read byte by byte (Latin-1), so that any byte but a quote or backslash stands inside
+    a string, whatever the text's encoding; hence ASCII hints only. A search from a
+    string's closing quote reads what lies between strings as a string: punctuation,
+    numbers, ``true``, ``false`` and ``null``, which may hold no hint but a false one
+    (a superset: the test never misses a value that holds one).
+    """
+    if not hints or not all(hint.isascii() for hint in hints):
+        return None
+    inside = r'(?:[^"\\]|\\.)*'
+    found = "|".join(map(re.escape, hints))
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    options.dot_nl = True
+    pattern = f'"{inside}(?:{found}){inside}"[\\t\\n\\r ]*(?:[,\\]}}]|\\z)'
+    return re2.compile(pattern.encode(), options=options)
 
 
 def _utf8(text: str) -> bytes:

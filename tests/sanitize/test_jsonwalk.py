@@ -1,0 +1,177 @@
+"""Walking a JSON document only where something can change, and no less than that:
+ordinary megabytes kept, secrets among thousands of rows, pairs, keys and strings found."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shadowtape import Exchange, Request, Response
+from shadowtape.sanitize import Sanitizer
+from shadowtape.sanitize.context import Context
+from shadowtape.sanitize.jsonbody import sanitize_document, sanitize_json
+from shadowtape.sanitize.pseudonym import Pseudonymizer
+from shadowtape.sanitize.rules import Policy
+
+PSEUDO = Pseudonymizer(b"k")
+
+
+def run(doc: object) -> tuple[object, list[str]]:
+    c = Context(Policy.build(), PSEUDO)
+    out = sanitize_json(json.dumps(doc), c, "response.body")
+    assert out is not None
+    return json.loads(out), list(c.redactions)
+
+
+def _users(count: int) -> list[dict[str, object]]:
+    """Ordinary API rows: ids, names, distinct timestamps (a ':' in each), a text that
+    names a secret-looking word, numbers, a list."""
+    return [
+        {
+            "id": i,
+            "name": f"User {i}",
+            "created_at": f"2026-01-{i % 28 + 1:02d}T03:{i % 60:02d}:{i % 59:02d}Z",
+            "note": "reset your password from the settings page" if i % 50 == 0 else "",
+            "score": i / 7,
+            "tags": ["a", "b"],
+            "team_id": 17,
+            "last_login_ms": 1_700_000_000_000 + i,
+        }
+        for i in range(count)
+    ]
+
+
+def test_a_megabyte_of_ordinary_rows_with_a_pagination_token_is_kept() -> None:
+    """The token is replaced, nothing else is, and the body is not dropped as too dense
+    to scan (the work budget) however many rows there are."""
+    doc = {"users": _users(6500), "next_token": "tok_8f3a9c2e71d04b55"}
+    body = orjson.dumps(doc)
+    assert len(body) > 1024 * 1024
+    exchange = Exchange(
+        request=Request("GET", "api.example.test", path="/users"),
+        response=Response(
+            200,
+            headers=(("Content-Type", "application/json"),),
+            body=body,
+            body_size=len(body),
+        ),
+    )
+    out = Sanitizer(key=b"k" * 32).sanitize(exchange)
+    assert out.response is not None
+    assert out.redactions == ("response.body$.next_token",)
+    sanitized = orjson.loads(out.response.body)
+    assert sanitized["users"] == doc["users"]
+    assert sanitized["next_token"] not in ("", doc["next_token"])
+
+
+def test_among_many_rows_only_those_naming_a_secret_are_replaced() -> None:
+    rows: list[dict[str, object]] = [{"name": f"FLAG_{i}", "value": f"v{i}"} for i in range(3000)]
+    rows.insert(1234, {"name": "DB_PASSWORD", "value": "hunter2hunter2"})
+    out, where = run({"env": rows})
+    assert isinstance(out, dict)
+    expected = [dict(row) for row in rows]
+    expected[1234]["value"] = PSEUDO("hunter2hunter2")
+    assert out["env"] == expected
+    assert where == ["response.body$.env[1234].value"]
+
+
+def test_many_distinct_keys_and_a_secret_one() -> None:
+    """Keys are classified in bulk: a secret one is found among thousands (one spelled
+    with the Kelvin sign, which lowers to "k"), an e-mail key too."""
+    doc: dict[str, object] = {f"id_{i}": i for i in range(20000)}
+    doc["api_\u212aey"] = "sk-proj-abcdef"
+    doc["ann@example.com"] = 1
+    doc["shipping_pin_code_hint"] = "x"
+    out, where = run(doc)
+    assert isinstance(out, dict)
+    assert out["api_\u212aey"] == PSEUDO("sk-proj-abcdef")
+    assert "ann@example.com" not in out and PSEUDO("ann@example.com") in out
+    assert out["id_19999"] == 19999 and out["shipping_pin_code_hint"] == "x"
+    assert sorted(where) == ["response.body$", 'response.body$["api_\u212aey"]']
+
+
+def test_a_list_of_pairs_with_one_secret_name() -> None:
+    pairs = [[f"X-Header-{i}", f"v{i}"] for i in range(2000)] + [["Authorization", "abc123def"]]
+    out, where = run({"headers": pairs})
+    assert isinstance(out, dict)
+    assert out["headers"][:2000] == pairs[:2000]
+    assert out["headers"][2000] == ["Authorization", PSEUDO("abc123def")]
+    assert where == ["response.body$.headers[2000][1]"]
+
+
+def test_pairs_inside_a_list_of_lists() -> None:
+    """A table's rows are read in C one level down, but not past [name, value] pairs."""
+    doc = [[["Accept", "x"], ["Authorization", "sekret1234567"]], ["X-Header", "v0"]]
+    out, where = run(doc)
+    assert out == [[["Accept", "x"], ["Authorization", PSEUDO("sekret1234567")]], doc[1]]
+    assert where == ["response.body$[0][1][1]"]
+
+
+def test_a_field_in_text_among_many_strings_that_hold_none() -> None:
+    """Strings holding a ':' or '=' but no secret-looking name are told apart in bulk;
+    the one holding ``token=...`` is still read."""
+    strings = [f"tokens: {i}" for i in range(5000)] + ["callback?token=abc123def456"]
+    out, where = run({"log": strings, "id": 1})
+    assert isinstance(out, dict)
+    assert out["log"][:5000] == strings[:5000]
+    assert "abc123def456" not in out["log"][5000]
+    assert where == ["response.body$.log[5000]"]
+
+
+def test_a_document_is_not_changed_in_place() -> None:
+    doc = {"rows": [{"id": 1, "password": "hunter2hunter2"}], "n": [1, 2]}
+    text = json.dumps(doc)
+    data = json.loads(text)
+    new = sanitize_document(data, text, Context(Policy.build(), PSEUDO), "b")
+    assert data == doc
+    assert new == {"rows": [{"id": 1, "password": PSEUDO("hunter2hunter2")}], "n": [1, 2]}
+
+
+#: Secrets a row can hide, each as (what the row holds, the secret that must not stay).
+NEEDLES: list[tuple[object, str]] = [
+    ({"id": 1, "api_token": "tok9f8e7d6c5b4a"}, "tok9f8e7d6c5b4a"),
+    ({"name": "DB_PASSWORD", "value": "hunter2hunter2"}, "hunter2hunter2"),
+    ([["Accept", "x"], ["Authorization", "sekret1234567"]], "sekret1234567"),
+    ({"id": 1, "note": "mail ann@example.com today"}, "ann@example.com"),
+    ({"id": 1, "note": "callback?token=abc123def456"}, "abc123def456"),
+    ({"id": 1, "payload": json.dumps({"password": "pw1234567890"})}, "pw1234567890"),
+    ({"id": 1, "note": "card\n4111111111111111"}, "4111111111111111"),
+    ({"id": 1, "tags": ["x", "Bearer abcdefghijklmnopq"]}, "abcdefghijklmnopq"),
+    ({"ann@example.org": 1}, "ann@example.org"),
+    ({"id": 4111111111111111}, "4111111111111111"),
+]
+
+
+def _row(i: int, shape: int) -> object:
+    """An ordinary row of one of a few shapes (objects, pairs, name/value, strings)."""
+    if shape == 0:
+        return {"id": i, "at": f"2026-01-01T00:00:{i % 60:02d}Z", "tags": ["a"], "ok": True}
+    if shape == 1:
+        return [f"X-Header-{i % 7}", f"v{i}"]
+    if shape == 2:
+        return {"name": f"FLAG_{i % 5}", "value": f"v{i}"}
+    return f"tokens: {i}"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    shape=st.integers(0, 3),
+    rows=st.integers(1, 400),
+    needle=st.sampled_from(NEEDLES),
+    at=st.floats(0, 1),
+    escaped=st.booleans(),
+)
+def test_a_secret_among_many_ordinary_rows_is_found_wherever_it_is(
+    shape: int, rows: int, needle: tuple[object, str], at: float, escaped: bool
+) -> None:
+    """Whatever is passed over in bulk, the one row that holds a secret is not."""
+    items = [_row(i, shape) for i in range(rows)]
+    items.insert(int(at * rows), needle[0])
+    doc = {"rows": items, "z": "Zoë"}
+    text = json.dumps(doc, ensure_ascii=escaped)  # escaped: "\u00eb", the scope re-taken
+    out = sanitize_json(text, Context(Policy.build(), PSEUDO), "b")
+    assert out is not None
+    assert needle[1] not in out and needle[1] not in json.dumps(json.loads(out))
