@@ -26,8 +26,9 @@ import hmac
 import re
 import string
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 
+from shadowtape.sanitize.beyondascii import KEPT, LETTER, NON_ASCII, NON_ASCII_ALNUM, Marked
 from shadowtape.sanitize.detectors import (
     api_key_prefix,
     card_digits,
@@ -55,6 +56,9 @@ LONG_LETTERS = 32
 #: the dozen: a large cache of long values would hold gigabytes alive.
 _CACHED_MAX = 1024
 _CACHE_SIZE_LONG = 64
+#: Text beyond ASCII this long or longer is told apart by beyondascii.Marked, in a few
+#: whole-text operations; shorter text by two regular expressions (cheaper below it).
+WHOLE_TEXT = 512
 _PUNCTUATION = frozenset(string.punctuation)
 
 
@@ -135,17 +139,27 @@ class Pseudonymizer:
         # Shaped as ASCII, whole-value operations only: a letter or digit beyond ASCII
         # stands as "z" (a lower-case letter, not hex), any other character as "\x00"
         # (kept, like punctuation), and is put back afterwards.
-        marked = _NON_ASCII_ALNUM.sub("z", value)
-        if marked.isascii():
-            return self._shape_ascii(marked, value, seed, domain)
-        return self._shape_ascii(_NON_ASCII.sub("\x00", marked), value, seed, domain, marked)
+        if len(value) >= WHOLE_TEXT:
+            marked = Marked(value)
+            back = marked.put_back if marked.kept else None
+            return self._shape_ascii(marked.marked, value, seed, domain, back)
+        lettered = NON_ASCII_ALNUM.sub(LETTER, value)
+        if lettered.isascii():
+            return self._shape_ascii(lettered, value, seed, domain)
+        text = NON_ASCII.sub(KEPT, lettered)
+        return self._shape_ascii(text, value, seed, domain, partial(_put_back, marked=lettered))
 
     def _shape_ascii(
-        self, text: str, value: str, seed: str, domain: str, kept: str | None = None
+        self,
+        text: str,
+        value: str,
+        seed: str,
+        domain: str,
+        put_back: Callable[[str], str] | None = None,
     ) -> str:
         """``_shape`` of ``value`` as ASCII ``text`` (``value`` itself, or marked as
-        ``_shape`` says); ``kept``: the characters beyond ASCII to put back, where
-        ``text`` has "\x00"."""
+        ``_shape`` says); ``put_back``: puts the characters beyond ASCII that ``text``
+        holds as "\x00" back into a shaped text."""
         marked = text
         if "%" in text:
             marked = _ESCAPE.sub("\x00\x00\x00", text)  # escapes are kept, like punctuation
@@ -157,8 +171,8 @@ class Pseudonymizer:
         for attempt in range(16):
             stream = self._stream(seed, domain, attempt, len(text))
             out = _select(original, classes, stream, alphabet)
-            if kept is not None:
-                out = _put_back(out, kept)
+            if put_back is not None:
+                out = put_back(out)
             if out != value and not holds_card(out):
                 return out
         # Nothing to shape (only punctuation and spaces): fall back to a plain digest.
@@ -186,12 +200,9 @@ class Pseudonymizer:
 
 
 _ALNUM = re.compile(r"[0-9A-Za-z]")
-#: A letter or digit beyond ASCII (``str.isalnum``), and any character beyond ASCII.
-_NON_ASCII_ALNUM = re.compile(r"(?![\x00-\x7f])[^\W_]")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
-def _put_back(shaped: str, marked: str) -> str:
+def _put_back(shaped: str, *, marked: str) -> str:
     """``shaped`` (ASCII) with each character of ``marked`` (as long) beyond ASCII put
     back in its place. As UTF-32 lanes in big integers: a lane of ``marked`` is at least
     0x80 when adding 0x7FFFFF80 sets its top bit (a code point is below 0x110000, so no
@@ -207,7 +218,8 @@ def _put_back(shaped: str, marked: str) -> str:
     return out.to_bytes(4 * size, "little").decode("utf-32-le", "surrogatepass")
 
 
-_NOT_HEX_LETTER = re.compile(r"[G-Zg-z]")
+#: Every byte but the letters after F and f.
+_NOT_G_TO_Z = bytes(sorted(set(range(256)) - set(b"GHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz")))
 _DROP_HEX = str.maketrans(dict.fromkeys(_HEX_LOWER + _HEX_UPPER))
 
 
@@ -250,7 +262,7 @@ def _select(original: int, classes: bytes, stream: bytes, alphabet: str | None) 
 
 def _hex_alphabet_ascii(value: str) -> str | None:
     """``_hex_alphabet`` for ASCII text."""
-    if _NOT_HEX_LETTER.search(value) is not None:
+    if value.encode("utf-8", "surrogatepass").translate(None, _NOT_G_TO_Z):  # past F or f
         return None
     if len(value) - len(value.translate(_DROP_HEX)) < 8:
         return None
@@ -264,4 +276,4 @@ def _hex_alphabet_ascii(value: str) -> str | None:
 def _hex_alphabet(value: str) -> str | None:
     """Hex digests and UUIDs (8+ hex digits, letters from one case): the alphabet to keep.
     A letter or digit beyond ASCII is no hex digit."""
-    return None if _NON_ASCII_ALNUM.search(value) else _hex_alphabet_ascii(value)
+    return None if NON_ASCII_ALNUM.search(value) else _hex_alphabet_ascii(value)
