@@ -56,6 +56,14 @@ def _every() -> str:
     return lanes.decode("utf-32-le", "surrogatepass")
 
 
+def prepare() -> None:
+    """Import Arrow's compute functions and build the table now (about 0.2 s, once per
+    process), rather than in the exchange that first holds a long text beyond ASCII."""
+    import pyarrow.compute  # noqa: F401
+
+    _table()
+
+
 class Marked:
     """A text beyond ASCII as ASCII (``marked``), and how to put its kept characters back.
 

@@ -1,10 +1,4 @@
-"""Finding known secrets again: every encoded form of a value, and many values at once.
-
-A value found in a secret position (a cookie, a password field) may come back anywhere
-else in the exchange, and not always as it was sent: URL-encoded in a redirect, HTML-
-escaped in a page, JSON-escaped in a string, base64-encoded in a blob. ``forms`` lists
-those forms with the matching form of the pseudonym, so an echo is replaced by the
-replacement a reader would expect in that place.
+"""Finding known secrets again: many search strings at once (echoforms lists them).
 
 ``EchoIndex`` searches for all of them at once, so there is no cap on how many secrets
 one exchange may hold: a short text in one left-to-right pass with a dict look-up per
@@ -13,28 +7,18 @@ position, a long one (a body) with RE2 patterns of the search strings, in C.
 
 from __future__ import annotations
 
-import base64
 import bisect
-import html
-import json
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 from typing import TypeAlias
 
 import re2
 
-from shadowtape.sanitize.percent import quote, quote_plus
 from shadowtape.sanitize.splice import Edit, splice
 
 #: Search strings are looked up by their first WIDTH characters (all are that long).
 WIDTH = 6
 #: Trie levels (WIDTH characters each); longer search strings are compared whole.
 MAX_DEPTH = 16
-#: Base64 forms are only searched for values this long (shorter ones collide).
-BASE64_MIN = 8
-#: A value longer than this is searched for only as it is: each encoded form would be a
-#: whole-text pass as long again (a megabyte "value" is the rest of a hostile text).
-FORMS_REACH = 64 * 1024
 #: Texts this long or longer are searched with RE2 patterns (one C pass per pattern);
 #: shorter ones with the trie (a dict look-up per position, in Python).
 LONG = 512
@@ -72,46 +56,6 @@ def _options() -> re2.Options:
 _OPTIONS = _options()
 
 
-#: Characters no encoding below changes (besides base64).
-_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
-
-
-#: The forms of values up to this long are cached: a cache of long values would hold
-#: megabytes alive (each entry is a dozen encodings of its value).
-FORMS_CACHED = 256
-
-
-def forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
-    """A secret as it may appear elsewhere, and its replacement in the same encoding."""
-    if len(value) <= FORMS_CACHED:
-        return _cached_forms(value, out)
-    return _forms(value, out)
-
-
-def _forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
-    found = {value: out}
-    if len(value) > FORMS_REACH:
-        return ((value, out),)
-    add = found.setdefault
-    if not (value.isascii() and set(value) <= _PLAIN):
-        for encode in (quote, quote_plus):
-            add(encode(value, safe=""), encode(out, safe=""))
-        add(html.escape(value, quote=True), html.escape(out, quote=True))
-        add(html.escape(value, quote=False), html.escape(out, quote=False))
-        add(json.dumps(value)[1:-1], json.dumps(out)[1:-1])
-        add(json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(out, ensure_ascii=False)[1:-1])
-    if len(value) >= BASE64_MIN:
-        raw, new = value.encode("utf-8", "surrogatepass"), out.encode("utf-8", "surrogatepass")
-        for b64 in (base64.b64encode, base64.urlsafe_b64encode):
-            encoded, replaced = b64(raw).decode("ascii"), b64(new).decode("ascii")
-            add(encoded, replaced)
-            add(encoded.rstrip("="), replaced.rstrip("="))
-    return tuple((key, rep) for key, rep in found.items() if key)
-
-
-_cached_forms = lru_cache(maxsize=4_096)(_forms)
-
-
 class _Node:
     """A trie node: search strings go down WIDTH characters per level."""
 
@@ -138,15 +82,32 @@ class EchoIndex:
     it is searched in C: the search strings are compiled into RE2 patterns in batches
     (see PENDING), each pattern runs over the text's UTF-8 bytes, and the earliest
     match among them wins. Compiling and each echo found are paid for with ``spend``.
-    Adding a string, between searches, costs a few dict inserts.
+    Adding a string, between searches, costs a few dict inserts (the trie is grown when
+    a short text needs it). A string of LONG characters or more is never in the trie
+    (no shorter text can hold it): once there is one, a long text is always searched
+    with patterns.
     """
 
-    __slots__ = ("_compiled", "_echo", "_keys", "_levels", "_root", "_short", "_spend")
+    __slots__ = (
+        "_compiled",
+        "_echo",
+        "_giant",
+        "_keys",
+        "_levels",
+        "_root",
+        "_short",
+        "_spend",
+        "_untried",
+    )
 
     def __init__(self, echo: dict[str, str], spend: Callable[[int], None] | None = None) -> None:
         self._echo = echo
         self._root = _Node()
         self._short: list[str] = []
+        #: Strings added but not yet in the trie (``_grow``) ...
+        self._untried: list[str] = []
+        #: ... and whether any is LONG or longer: those are only searched with patterns.
+        self._giant = False
         #: Every search string as UTF-8 bytes, in the order added ...
         self._keys: list[bytes] = []
         #: ... the first ``_compiled`` of them in patterns: (first, end, searchers).
@@ -160,7 +121,15 @@ class EchoIndex:
             self._keys.append(key.encode("utf-8", "surrogatepass"))
             if len(key) < WIDTH:
                 self._short.append(key)
-                continue
+            elif len(key) < LONG:
+                self._untried.append(key)
+            else:
+                self._giant = True  # never in the trie: only a long text can hold it
+
+    def _grow(self) -> None:
+        """Put the strings added since into the trie (only a short text needs it: a body
+        of long secrets is searched with patterns, and never pays for their trie)."""
+        for key in self._untried:
             node = self._root
             at = 0
             depth = 0
@@ -174,6 +143,7 @@ class EchoIndex:
                 node.ends[key[at:]] = key
             else:
                 bisect.insort(node.long, key, key=lambda k: -len(k))
+        self._untried.clear()
 
     def _match(self, text: str, start: int) -> str | None:
         """The longest search string that starts at ``start``, if any."""
@@ -199,6 +169,8 @@ class EchoIndex:
         return best
 
     def _find(self, text: str, start: int) -> tuple[int, str] | None:
+        if self._untried:
+            self._grow()
         get = self._root.children.get
         for at in range(start, len(text) - WIDTH + 1):
             if get(text[at : at + WIDTH]) is not None:
@@ -220,7 +192,33 @@ class EchoIndex:
         if len(text) < LONG:
             return False
         new = len(self._keys) - self._compiled
-        return new <= PENDING or len(text) >= new * CHARS_PER_COMPILE
+        return self._giant or new <= PENDING or len(text) >= new * CHARS_PER_COMPILE
+
+    def occurring(self, text: str | bytes) -> set[str]:
+        """The search strings found in ``text`` (or in bytes, as their UTF-8 bytes),
+        overlapping ones too, but only the longest at each position. Each one found is
+        paid for."""
+        if isinstance(text, bytes) or self._long(text):
+            found = {key for key in self._short if key.encode("utf-8", "surrogatepass") in text}
+            data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+            for searcher in self._searchers():
+                pos = 0
+                while (hit := _search(searcher, data, pos)) is not None:
+                    found.add(data[hit[0] : hit[1]].decode("utf-8", "surrogatepass"))
+                    self._pay(MATCH_COST)
+                    pos = hit[0] + 1
+            return found
+        found = {key for key in self._short if key in text}
+        at = self._find(text, 0)
+        while at is not None:
+            found.add(at[1])
+            self._pay(MATCH_COST)
+            at = self._find(text, at[0] + 1)
+        return found
+
+    def _pay(self, units: int) -> None:
+        if self._spend is not None:
+            self._spend(units)
 
     def sub(self, text: str) -> str:
         return splice(text, self.edits(text))

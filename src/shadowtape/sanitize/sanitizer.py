@@ -49,7 +49,7 @@ import re2
 
 from shadowtape.errors import SanitizeError
 from shadowtape.exchange import Exchange, ExchangeError, Request, Response
-from shadowtape.sanitize import bodies, headers, urls
+from shadowtape.sanitize import beyondascii, bodies, headers, urls
 from shadowtape.sanitize.context import EXACT_ECHO, Context, TooDense, TooManyRedactions
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy, Rules
@@ -240,6 +240,7 @@ class Sanitizer:
         self.rules = rules or Rules()
         self._policy = Policy.build(self.rules)
         self._pseudo = Pseudonymizer(resolve_key(key))
+        beyondascii.prepare()
         self.steps = STEPS
         self.max_redactions = max_redactions
 
