@@ -197,7 +197,8 @@ class Context:
                 found = [h for h in self._deferred if h.encode("utf-8", "surrogatepass") in text]
         else:
             if self._heads is None:
-                self._heads = EchoIndex(dict.fromkeys(self._deferred, ""), spend=self.spend)
+                heads = dict.fromkeys(self._deferred, "")
+                self._heads = EchoIndex(heads, spend=self.spend, patterns=True)
             found = self._heads.occurring(text)
         for head in found:
             for deferred in self._deferred.pop(head, ()):

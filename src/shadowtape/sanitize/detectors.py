@@ -231,7 +231,7 @@ def is_jwt(text: str) -> bool:
 
 def api_key_prefix(text: str) -> str | None:
     """The known prefix of an API key (kept in its pseudonym), or None if not a key."""
-    if fullmatch_str(_API_KEY_FULL, text) is None:
+    if not text.startswith(API_KEY_PREFIXES) or fullmatch_str(_API_KEY_FULL, text) is None:
         return None
     for prefix in API_KEY_PREFIXES:
         if text.startswith(prefix):

@@ -94,20 +94,30 @@ class EchoIndex:
         "_giant",
         "_keys",
         "_levels",
+        "_patterns",
         "_root",
         "_short",
         "_spend",
         "_untried",
     )
 
-    def __init__(self, echo: dict[str, str], spend: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        echo: dict[str, str],
+        spend: Callable[[int], None] | None = None,
+        *,
+        patterns: bool = False,
+    ) -> None:
+        """``patterns``: search every text with patterns, a short one too (never grow a
+        trie: for strings that are searched for in long texts far more than in short)."""
         self._echo = echo
         self._root = _Node()
         self._short: list[str] = []
         #: Strings added but not yet in the trie (``_grow``) ...
         self._untried: list[str] = []
         #: ... and whether any is LONG or longer: those are only searched with patterns.
-        self._giant = False
+        self._giant = patterns
+        self._patterns = patterns
         #: Every search string as UTF-8 bytes, in the order added ...
         self._keys: list[bytes] = []
         #: ... the first ``_compiled`` of them in patterns: (first, end, searchers).
@@ -189,6 +199,8 @@ class EchoIndex:
 
     def _long(self, text: str) -> bool:
         """Search ``text`` with the patterns? (Else with the trie, in Python.)"""
+        if self._patterns:
+            return True
         if len(text) < LONG:
             return False
         new = len(self._keys) - self._compiled

@@ -50,6 +50,8 @@ _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 #: SAML response is that long (servers cap a header line well below it): past it, a
 #: value is a cut body or an attack, and its shape is of no use to a replay.
 SHAPED_MAX = 64 * 1024
+#: No card number is longer (19 digits and a separator between each two).
+_CARD_REACH = 37
 #: Keyed letters in ``long_form``.
 LONG_LETTERS = 32
 #: Values up to this long are cached by the thousand; longer ones (up to SHAPED_MAX) by
@@ -111,7 +113,7 @@ class Pseudonymizer:
             return self.long_form(value)
         if "@" in value and is_email(value):
             return self._email(value)
-        if value[0].isdigit() and is_card(value):
+        if value[0].isdigit() and len(value) <= _CARD_REACH and is_card(value):
             return self._card(value)
         if value.startswith("eyJ") and is_jwt(value):
             return self._jwt(value)
@@ -167,7 +169,7 @@ class Pseudonymizer:
                 marked = text  # escapes alone ("%00"): shape them rather than digest
         alphabet = _hex_alphabet_ascii(_ESCAPE.sub("", text) if marked is not text else text)
         classes = marked.encode("ascii")
-        original = int.from_bytes(text.encode("ascii"))
+        original = int.from_bytes(classes if marked is text else text.encode("ascii"))
         for attempt in range(16):
             stream = self._stream(seed, domain, attempt, len(text))
             out = _select(original, classes, stream, alphabet)
@@ -237,11 +239,11 @@ def _mask(chars: str) -> bytes:
     return bytes(0xFF if chr(c) in chars else 0 for c in range(256))
 
 
-_PICK = {
-    "digit": (_table(_DIGITS), _mask(_DIGITS)),
-    "lower": (_table(_LOWER), _mask(_LOWER)),
-    "upper": (_table(_UPPER), _mask(_UPPER)),
-}
+_DIGIT_PICK = _table(_DIGITS)
+_LOWER_PICK = _table(_LOWER)  # an upper-case pick is the lower-case one less 0x20
+_DIGIT_MASK = _mask(_DIGITS)
+_LETTER_MASK = _mask(_LOWER + _UPPER)
+_UPPER_BIT = bytes(0x20 if chr(c) in _UPPER else 0 for c in range(256))
 _PICK_HEX = {
     _HEX_LOWER: (_table(_HEX_LOWER), _mask(_HEX_LOWER + _HEX_UPPER)),
     _HEX_UPPER: (_table(_HEX_UPPER), _mask(_HEX_LOWER + _HEX_UPPER)),
@@ -254,14 +256,18 @@ def _select(original: int, classes: bytes, stream: bytes, alphabet: str | None) 
     Byte strings as big integers: masks select, per position, the stream's character or
     the original one, in a few whole-value operations.
     """
-    picks = [_PICK_HEX[alphabet]] if alphabet is not None else list(_PICK.values())
-    out = 0
-    kept = -1
-    for table, mask in picks:
+    if alphabet is not None:
+        table, mask = _PICK_HEX[alphabet]
         where = int.from_bytes(classes.translate(mask))
-        out |= int.from_bytes(stream.translate(table)) & where
-        kept &= ~where
-    return (out | (original & kept)).to_bytes(len(classes)).decode("ascii")
+        out = (int.from_bytes(stream.translate(table)) & where) | (original & ~where)
+    else:
+        digits = int.from_bytes(classes.translate(_DIGIT_MASK))
+        letters = int.from_bytes(classes.translate(_LETTER_MASK))
+        upper = int.from_bytes(classes.translate(_UPPER_BIT))
+        picked = int.from_bytes(stream.translate(_DIGIT_PICK)) & digits
+        picked |= (int.from_bytes(stream.translate(_LOWER_PICK)) & letters) ^ upper
+        out = picked | (original & ~(digits | letters))
+    return out.to_bytes(len(classes)).decode("ascii")
 
 
 def _hex_alphabet_ascii(value: str) -> str | None:

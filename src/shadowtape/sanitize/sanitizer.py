@@ -520,13 +520,17 @@ def _late_echo(
     ctx.echo_only = True
     for step, start in zip(steps, starts, strict=True):
         later = [key for keys in ctx.order[start:] for key in keys]
-        if later and _holds(step.fields(draft), later):
+        if later and _holds(step.fields(draft), later, ctx):
             _run(step, draft, ctx, deadline, max_redactions)
 
 
-def _holds(fields: Sequence[str | bytes], keys: list[str]) -> bool:
-    if len(keys) > EXACT_ECHO:  # too many to search for one by one: just run it again
-        return any(fields)
+def _holds(fields: Sequence[str | bytes], keys: list[str], ctx: Context) -> bool:
+    """May ``fields`` hold one of ``keys`` (search strings, or a deferred form's first
+    characters)? Past EXACT_ECHO keys, a text is searched for every known secret at
+    once (a step that found hundreds itself is not run again for nothing), and a body
+    (bytes, maybe encoded) is run again if it is not empty."""
+    if len(keys) > EXACT_ECHO:
+        return any(ctx.has_echo(field) if isinstance(field, str) else field for field in fields)
     encoded: list[bytes] | None = None
     for field in fields:
         if isinstance(field, str):
