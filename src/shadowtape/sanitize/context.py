@@ -32,9 +32,16 @@ ECHO_KIND = "secret"
 #: Up to this many search strings, echo searches for each one in turn (``str.replace``);
 #: beyond it, all at once (echoindex.EchoIndex). Both find a secret anywhere, whole.
 EXACT_ECHO = 32
-#: Work units (``spend``, about a microsecond each) per KiB of a long secret, for each of
-#: its deferred forms computed whole (the form and its pseudonym's, then indexed).
+#: Work units (``spend``, about a microsecond each) per KiB of a value given its
+#: pseudonym: shaped, remembered (the first characters of its forms), put back in its
+#: text. Beyond ASCII, about twice as much: its characters are told apart one by one.
+VALUE_PER_KIB = 16
+VALUE_BEYOND_ASCII_PER_KIB = 32
+#: Per KiB of a long secret, for each of its deferred forms computed whole (the form
+#: and its pseudonym's, then indexed).
 RESOLVE_PER_KIB = 16
+#: Per first characters of a deferred form compiled into a pattern (16 bytes at most).
+HEAD_COMPILE_COST = 3
 
 
 class TooManyRedactions(BaseException):
@@ -139,11 +146,18 @@ class Context:
         """Replace a value found in a secret position and remember it for echo."""
         if not value or self.echo_only or value in self.outputs:
             return value
-        out = self.pseudo(value)
+        out = self.pseudonym(value)
         self.outputs.add(out)
         self.record(location)
         self.remember(value, out)
         return out
+
+    def pseudonym(self, value: str) -> str:
+        """``value``'s pseudonym, paid for in proportion to its length (see VALUE_PER_KIB):
+        a text of long secrets costs what a text of as many candidates would."""
+        rate = VALUE_PER_KIB if value.isascii() else VALUE_BEYOND_ASCII_PER_KIB
+        self.spend(len(value) * rate // 1024)
+        return self.pseudo(value)
 
     def remember(self, value: str, out: str) -> None:
         """Search for ``value`` (and its encoded forms) everywhere else too."""
@@ -198,7 +212,9 @@ class Context:
         else:
             if self._heads is None:
                 heads = dict.fromkeys(self._deferred, "")
-                self._heads = EchoIndex(heads, spend=self.spend, patterns=True)
+                self._heads = EchoIndex(
+                    heads, spend=self.spend, patterns=True, compile_cost=HEAD_COMPILE_COST
+                )
             found = self._heads.occurring(text)
         for head in found:
             for deferred in self._deferred.pop(head, ()):
@@ -212,7 +228,7 @@ class Context:
 
     def detected(self, value: str, location: str) -> str:
         """Replace a value a detector found in free text (not searched for elsewhere)."""
-        out = self.pseudo(value)
+        out = self.pseudonym(value)
         self.outputs.add(out)
         self.record(location)
         return out
@@ -276,7 +292,8 @@ class Context:
     def touches(self, text: str, scope: Scope) -> bool:
         """Could ``text(text, ..., scope=scope)`` change anything? (Cheap; no location.)"""
         if scope.echo and self.echo:
-            self._resolve(text)
+            if self._deferred:
+                self._resolve(text)
             if len(self.echo) > EXACT_ECHO:
                 if self._index().contains(text):
                     return True
@@ -368,14 +385,16 @@ class Context:
         """Does ``text`` hold a known secret? (With very many, it answers yes.)"""
         if not self.echo:
             return False
-        self._resolve(text)
+        if self._deferred:
+            self._resolve(text)
         if len(self.echo) > EXACT_ECHO:
             return self._index().contains(text)
         return any(map(text.__contains__, self.echo))
 
     def echo_bytes(self, data: bytes, location: str) -> bytes:
         """Echo known secrets in bytes that are not text (a binary body)."""
-        self._resolve(data)
+        if self._deferred:
+            self._resolve(data)
         if len(self.echo) > EXACT_ECHO:
             swapped = self._index().sub_bytes(data)
             if swapped != data:
@@ -405,7 +424,8 @@ class Context:
         """Where search strings occur in ``text`` (leftmost, then longest), and their
         replacements. Each occurrence is paid for (a unit per string looked for), counted
         in C first."""
-        self._resolve(text)
+        if self._deferred:
+            self._resolve(text)
         whole = self.echo.get(text)
         if whole is not None:
             return [(0, len(text), whole)]

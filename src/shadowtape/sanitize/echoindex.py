@@ -89,6 +89,7 @@ class EchoIndex:
     """
 
     __slots__ = (
+        "_compile_cost",
         "_compiled",
         "_echo",
         "_giant",
@@ -107,10 +108,14 @@ class EchoIndex:
         spend: Callable[[int], None] | None = None,
         *,
         patterns: bool = False,
+        compile_cost: int = COMPILE_COST,
     ) -> None:
         """``patterns``: search every text with patterns, a short one too (never grow a
-        trie: for strings that are searched for in long texts far more than in short)."""
+        trie: for strings that are searched for in long texts far more than in short).
+        ``compile_cost``: work units per string compiled (for strings shorter than PREFIX
+        bytes, less: RE2 compiles about 0.15 us a byte)."""
         self._echo = echo
+        self._compile_cost = compile_cost
         self._root = _Node()
         self._short: list[str] = []
         #: Strings added but not yet in the trie (``_grow``) ...
@@ -288,7 +293,7 @@ class EchoIndex:
         """Strings ``first`` to ``end``: those up to PREFIX bytes in one pattern, the
         longer ones by their first PREFIX bytes in another."""
         if self._spend is not None:
-            self._spend((end - first) * COMPILE_COST)
+            self._spend((end - first) * self._compile_cost)
         keys = dict.fromkeys(self._keys[first:end])
         whole = [key for key in keys if len(key) <= PREFIX]
         longer: dict[bytes, list[bytes]] = {}

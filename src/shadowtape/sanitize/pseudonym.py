@@ -50,8 +50,12 @@ _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 #: SAML response is that long (servers cap a header line well below it): past it, a
 #: value is a cut body or an attack, and its shape is of no use to a replay.
 SHAPED_MAX = 64 * 1024
-#: No card number is longer (19 digits and a separator between each two).
+#: No card number is longer (19 digits and a separator between each two), nor has
+#: fewer digits.
 _CARD_REACH = 37
+_CARD_DIGITS = 13
+_DIGIT_BYTES = _DIGITS.encode()
+_HEX = (_DIGITS + "abcdefABCDEF").encode()
 #: Keyed letters in ``long_form``.
 LONG_LETTERS = 32
 #: Values up to this long are cached by the thousand; longer ones (up to SHAPED_MAX) by
@@ -169,13 +173,17 @@ class Pseudonymizer:
                 marked = text  # escapes alone ("%00"): shape them rather than digest
         alphabet = _hex_alphabet_ascii(_ESCAPE.sub("", text) if marked is not text else text)
         classes = marked.encode("ascii")
-        original = int.from_bytes(classes if marked is text else text.encode("ascii"))
+        data = classes if marked is text else text.encode("ascii")
+        original = int.from_bytes(data)
+        # A card number needs 13 digits: a digit of the result is one of the text's
+        # (hex: a digit or a letter a-f, which may become one).
+        digits = len(data) - len(data.translate(None, _DIGIT_BYTES if alphabet is None else _HEX))
         for attempt in range(16):
             stream = self._stream(seed, domain, attempt, len(text))
             out = _select(original, classes, stream, alphabet)
             # Told on the ASCII text: the characters put back are no letter, digit, "_",
             # "." or separator, so the card detector tells "\x00" from them no better.
-            if holds_card(out):
+            if digits >= _CARD_DIGITS and holds_card(out):
                 continue
             if put_back is not None:
                 out = put_back(out)
