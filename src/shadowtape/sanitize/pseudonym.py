@@ -278,9 +278,14 @@ def _select(original: int, classes: bytes, stream: bytes, alphabet: str | None) 
     return out.to_bytes(len(classes)).decode("ascii")
 
 
+def _past_f(text: str) -> bool:
+    """Does ``text`` hold a letter after F or f?"""
+    return bool(text.encode("utf-8", "surrogatepass").translate(None, _NOT_G_TO_Z))
+
+
 def _hex_alphabet_ascii(value: str) -> str | None:
     """``_hex_alphabet`` for ASCII text."""
-    if value.encode("utf-8", "surrogatepass").translate(None, _NOT_G_TO_Z):  # past F or f
+    if _past_f(value[:64]) or _past_f(value):  # most tokens tell in their first letters
         return None
     if len(value) - len(value.translate(_DROP_HEX)) < 8:
         return None
