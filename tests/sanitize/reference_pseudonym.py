@@ -1,252 +1,85 @@
-"""The pseudonyms as they were made before beyond-ASCII text was told apart in whole-
-text operations (shadowtape.sanitize.beyondascii): kept unchanged, as the reference that
-test_pseudonym_reference.py holds the faster code to. A pseudonym must not change when
-the code that makes it gets faster: tapes recorded before are joined with tapes after.
+"""Shaping as it was before long values were shaped in whole-text operations, kept as the
+reference that test_pseudonym_reference.py holds the faster code to: a pseudonym must
+not change when the code that makes it gets faster (tapes recorded before are joined
+with tapes recorded after).
+
+Only what changed is kept here (how characters beyond ASCII are told apart, how the
+shaped characters are selected, how a hex digest is told); the rest of the pseudonymizer
+is the current one (the put-back of short texts, unchanged, too).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import string
-from collections.abc import Callable
-from functools import lru_cache
 
-from shadowtape.sanitize.detectors import (
-    api_key_prefix,
-    card_digits,
-    holds_card,
-    is_card,
-    is_email,
-    is_jwt,
-    luhn_check_digit,
-)
+from shadowtape.sanitize import pseudonym
+from shadowtape.sanitize.detectors import holds_card
 
-_DIGITS = string.digits
-_LOWER = string.ascii_lowercase
-_UPPER = string.ascii_uppercase
-_HEX_LOWER = "0123456789abcdef"
-_HEX_UPPER = "0123456789ABCDEF"
-_CACHE_SIZE = 16_384
-_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
-#: Values longer than this are not shaped but get ``long_form``. No real token, cookie or
-#: SAML response is that long (servers cap a header line well below it): past it, a
-#: value is a cut body or an attack, and its shape is of no use to a replay.
-SHAPED_MAX = 64 * 1024
-#: Keyed letters in ``long_form``.
-LONG_LETTERS = 32
-#: Values up to this long are cached by the thousand; longer ones (up to SHAPED_MAX) by
-#: the dozen: a large cache of long values would hold gigabytes alive.
-_CACHED_MAX = 1024
-_CACHE_SIZE_LONG = 64
-_PUNCTUATION = frozenset(string.punctuation)
-
-
-class Pseudonymizer:
-    """Maps values to pseudonyms under one key. Thread-safe; results are cached."""
-
-    def __init__(self, key: bytes) -> None:
-        if not key:
-            raise ValueError("a pseudonym key must not be empty")
-        self._key = key
-        self._cached: Callable[[str], str] = lru_cache(maxsize=_CACHE_SIZE)(self._compute)
-        self._cached_long: Callable[[str], str] = lru_cache(maxsize=_CACHE_SIZE_LONG)(self._compute)
-
-    def __call__(self, value: str) -> str:
-        """The pseudonym of a string value, shaped like it (``long_form`` past SHAPED_MAX)."""
-        if len(value) <= _CACHED_MAX:
-            return self._cached(value)
-        if len(value) <= SHAPED_MAX:
-            return self._cached_long(value)
-        return self.long_form(value)
-
-    def long_form(self, value: str) -> str:
-        """What stands for a value too long to shape: its first character when that is
-        punctuation, then LONG_LETTERS keyed lower-case letters."""
-        data = b"long\x00" + value.encode("utf-8", "surrogatepass")
-        letters = "".join(_LOWER[b % 26] for b in hmac.digest(self._key, data, "sha256"))
-        return (value[0] if value[0] in _PUNCTUATION else "") + letters[:LONG_LETTERS]
-
-    def number(self, value: int) -> int:
-        """The pseudonym of an integer: same sign and number of digits, never equal."""
-        sign = -1 if value < 0 else 1
-        text = str(abs(value))
-        if len(text) == 1:
-            return sign * int(self._shape(text, text, "int")) if text != "0" else 0
-        out = self(text)
-        if out[0] == "0":
-            out = "1" + out[1:]
-        if out == text:  # "1" forced over a "0" could land back on the input
-            out = str(int(out) + 1)
-        return sign * int(out)
-
-    def digest(self, data: bytes) -> str:
-        """A hex pseudonym for raw bytes that are not text (a binary secret)."""
-        return hmac.digest(self._key, b"bytes\x00" + data, "sha256").hex()[:32]
-
-    def _compute(self, value: str) -> str:
-        if not value:
-            return value
-        if len(value) > SHAPED_MAX:
-            return self.long_form(value)
-        if "@" in value and is_email(value):
-            return self._email(value)
-        if value[0].isdigit() and is_card(value):
-            return self._card(value)
-        if value.startswith("eyJ") and is_jwt(value):
-            return self._jwt(value)
-        prefix = api_key_prefix(value)
-        if prefix is not None:
-            return prefix + self._shape(value[len(prefix) :], value, "key")
-        return self._shape(value, value, "text")
-
-    def _stream(self, seed: str, domain: str, attempt: int, size: int) -> bytes:
-        message = f"{domain}\x00{attempt}\x00{seed}".encode("utf-8", "surrogatepass")
-        block = hmac.digest(self._key, message, "sha256")
-        return block[:size] if size <= len(block) else hashlib.shake_256(block).digest(size)
-
-    def _shape(self, value: str, seed: str, domain: str) -> str:
-        """Replace every letter and digit by one of its class; never return ``value``, nor
-        text in which the card detector would find a card number (a pseudonym sanitized
-        again, as a late echo is, must stay as it is, whatever the key).
-
-        Percent-escapes (``%3A``) are kept as they are, like the punctuation they encode,
-        so a URL-encoded value stays validly encoded. A letter or digit beyond ASCII
-        becomes a lower-case ASCII letter; any other character beyond ASCII is kept.
-        """
-        if value.isascii():
-            return self._shape_ascii(value, value, seed, domain)
-        # Shaped as ASCII, whole-value operations only: a letter or digit beyond ASCII
-        # stands as "z" (a lower-case letter, not hex), any other character as "\x00"
-        # (kept, like punctuation), and is put back afterwards.
-        marked = _NON_ASCII_ALNUM.sub("z", value)
-        if marked.isascii():
-            return self._shape_ascii(marked, value, seed, domain)
-        return self._shape_ascii(_NON_ASCII.sub("\x00", marked), value, seed, domain, marked)
-
-    def _shape_ascii(
-        self, text: str, value: str, seed: str, domain: str, kept: str | None = None
-    ) -> str:
-        """``_shape`` of ``value`` as ASCII ``text`` (``value`` itself, or marked as
-        ``_shape`` says); ``kept``: the characters beyond ASCII to put back, where
-        ``text`` has "\x00"."""
-        marked = text
-        if "%" in text:
-            marked = _ESCAPE.sub("\x00\x00\x00", text)  # escapes are kept, like punctuation
-            if _ALNUM.search(marked) is None:
-                marked = text  # escapes alone ("%00"): shape them rather than digest
-        alphabet = _hex_alphabet_ascii(_ESCAPE.sub("", text) if marked is not text else text)
-        classes = marked.encode("ascii")
-        original = int.from_bytes(text.encode("ascii"))
-        for attempt in range(16):
-            stream = self._stream(seed, domain, attempt, len(text))
-            out = _select(original, classes, stream, alphabet)
-            if kept is not None:
-                out = _put_back(out, kept)
-            if out != value and not holds_card(out):
-                return out
-        # Nothing to shape (only punctuation and spaces): fall back to a plain digest.
-        return self._stream(seed, domain, 99, 16).hex()[: max(8, len(value))]
-
-    def _email(self, value: str) -> str:
-        local, _, domain = value.rpartition("@")
-        seed = value.lower()
-        labels = domain.split(".")
-        shaped = [self._shape(label, f"{seed}\x00{i}", "email") for i, label in enumerate(labels)]
-        return f"{self._shape(local, seed, 'email-local')}@{'.'.join([*shaped[:-1], labels[-1]])}"
-
-    def _card(self, value: str) -> str:
-        digits = card_digits(value) or ""
-        stream = self._stream(digits, "card", 0, len(digits))
-        body = digits[0] + "".join(_DIGITS[b % 10] for b in stream[1 : len(digits) - 1])
-        good = luhn_check_digit(body)
-        bad = (good + 1 + stream[-1] % 9) % 10
-        new_digits = iter(body + str(bad))
-        return "".join(next(new_digits) if char.isdigit() else char for char in value)
-
-    def _jwt(self, value: str) -> str:
-        header, _, rest = value.partition(".")
-        return f"{header}.{self._shape(rest, value, 'jwt')}"
-
-
-_ALNUM = re.compile(r"[0-9A-Za-z]")
-#: A letter or digit beyond ASCII (``str.isalnum``), and any character beyond ASCII.
 _NON_ASCII_ALNUM = re.compile(r"(?![\x00-\x7f])[^\W_]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
-
-
-def _put_back(shaped: str, marked: str) -> str:
-    """``shaped`` (ASCII) with each character of ``marked`` (as long) beyond ASCII put
-    back in its place. As UTF-32 lanes in big integers: a lane of ``marked`` is at least
-    0x80 when adding 0x7FFFFF80 sets its top bit (a code point is below 0x110000, so no
-    carry leaves the lane), and that bit, moved down and multiplied by 0xFFFFFFFF,
-    selects the whole lane. A few whole-value operations, whatever the length."""
-    size = len(marked)
-    wide = int.from_bytes(marked.encode("utf-32-le", "surrogatepass"), "little")
-    bias = int.from_bytes(b"\x80\xff\xff\x7f" * size, "little")
-    tops = int.from_bytes(b"\x00\x00\x00\x80" * size, "little")
-    mask = (((wide + bias) & tops) >> 31) * 0xFFFFFFFF
-    narrow = int.from_bytes(shaped.encode("utf-32-le"), "little")
-    out = (wide & mask) | (narrow & ~mask)
-    return out.to_bytes(4 * size, "little").decode("utf-32-le", "surrogatepass")
-
-
 _NOT_HEX_LETTER = re.compile(r"[G-Zg-z]")
-_DROP_HEX = str.maketrans(dict.fromkeys(_HEX_LOWER + _HEX_UPPER))
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_ALNUM = re.compile(r"[0-9A-Za-z]")
+_HEX = ("0123456789abcdef", "0123456789ABCDEF")
+
+
+class Pseudonymizer(pseudonym.Pseudonymizer):
+    """The current pseudonymizer, shaping as it did before."""
+
+    def _shape(self, value: str, seed: str, domain: str) -> str:
+        if value.isascii():
+            return self._shape_before(value, value, seed, domain)
+        marked = _NON_ASCII_ALNUM.sub("z", value)
+        if marked.isascii():
+            return self._shape_before(marked, value, seed, domain)
+        return self._shape_before(_NON_ASCII.sub("\x00", marked), value, seed, domain, marked)
+
+    def _shape_before(
+        self, text: str, value: str, seed: str, domain: str, kept: str | None = None
+    ) -> str:
+        escaped = _ESCAPE.sub("\x00\x00\x00", text) if "%" in text else text
+        if escaped is not text and _ALNUM.search(escaped) is None:
+            escaped = text
+        hexed = _ESCAPE.sub("", text) if escaped is not text else text
+        attempts = (self._stream(seed, domain, n, len(text)) for n in range(16))
+        for stream in attempts:
+            out = _select(int.from_bytes(text.encode("ascii")), escaped, stream, _alphabet(hexed))
+            out = out if kept is None else pseudonym._put_back(out, marked=kept)
+            if out != value and not holds_card(out):
+                return out
+        return self._stream(seed, domain, 99, 16).hex()[: max(8, len(value))]
 
 
 def _table(alphabet: str) -> bytes:
-    """Stream byte -> the character of ``alphabet`` it picks."""
     return bytes(ord(alphabet[b % len(alphabet)]) for b in range(256))
 
 
 def _mask(chars: str) -> bytes:
-    """Character -> 0xFF if it is one of ``chars``, else 0."""
     return bytes(0xFF if chr(c) in chars else 0 for c in range(256))
 
 
-_PICK = {
-    "digit": (_table(_DIGITS), _mask(_DIGITS)),
-    "lower": (_table(_LOWER), _mask(_LOWER)),
-    "upper": (_table(_UPPER), _mask(_UPPER)),
-}
-_PICK_HEX = {
-    _HEX_LOWER: (_table(_HEX_LOWER), _mask(_HEX_LOWER + _HEX_UPPER)),
-    _HEX_UPPER: (_table(_HEX_UPPER), _mask(_HEX_LOWER + _HEX_UPPER)),
-}
+_CLASSES = [
+    (_table(chars), _mask(chars))
+    for chars in (string.digits, string.ascii_lowercase, string.ascii_uppercase)
+]
+_HEX_CLASSES = {alphabet: (_table(alphabet), _mask(_HEX[0] + _HEX[1])) for alphabet in _HEX}
 
 
-def _select(original: int, classes: bytes, stream: bytes, alphabet: str | None) -> str:
-    """Each character of a class replaced by the stream's pick, the rest kept.
-
-    Byte strings as big integers: masks select, per position, the stream's character or
-    the original one, in a few whole-value operations.
-    """
-    picks = [_PICK_HEX[alphabet]] if alphabet is not None else list(_PICK.values())
-    out = 0
-    kept = -1
-    for table, mask in picks:
+def _select(original: int, marked: str, stream: bytes, alphabet: str | None) -> str:
+    classes = marked.encode("ascii")
+    out, kept = 0, -1
+    for table, mask in [_HEX_CLASSES[alphabet]] if alphabet is not None else _CLASSES:
         where = int.from_bytes(classes.translate(mask))
         out |= int.from_bytes(stream.translate(table)) & where
         kept &= ~where
     return (out | (original & kept)).to_bytes(len(classes)).decode("ascii")
 
 
-def _hex_alphabet_ascii(value: str) -> str | None:
-    """``_hex_alphabet`` for ASCII text."""
+def _alphabet(value: str) -> str | None:
     if _NOT_HEX_LETTER.search(value) is not None:
         return None
-    if len(value) - len(value.translate(_DROP_HEX)) < 8:
+    if len(value) - len(value.translate(str.maketrans(dict.fromkeys(_HEX[0] + _HEX[1])))) < 8:
         return None
-    has_lower = any(c in value for c in "abcdef")
-    has_upper = any(c in value for c in "ABCDEF")
-    if has_lower == has_upper:
-        return None
-    return _HEX_LOWER if has_lower else _HEX_UPPER
-
-
-def _hex_alphabet(value: str) -> str | None:
-    """Hex digests and UUIDs (8+ hex digits, letters from one case): the alphabet to keep.
-    A letter or digit beyond ASCII is no hex digit."""
-    return None if _NON_ASCII_ALNUM.search(value) else _hex_alphabet_ascii(value)
+    lower, upper = any(c in value for c in "abcdef"), any(c in value for c in "ABCDEF")
+    return None if lower == upper else _HEX[0] if lower else _HEX[1]
