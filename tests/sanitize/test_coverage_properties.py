@@ -124,6 +124,11 @@ def _upper(name: str) -> str:
     return normalise(name).upper()
 
 
+def _identifier(name: str) -> str:
+    """``db.password`` -> ``db_password``, as a variable or property in code."""
+    return name.replace(".", "_").replace("-", "_")
+
+
 #: Text formats that carry ``name``/``value`` pairs: (body, content type).
 NAMED: dict[str, Callable[[str, str], tuple[str, str]]] = {
     "yaml crlf": lambda n, v: (f"db:\r\n  {n}: {v}\r\n  host: x\r\n", "application/yaml"),
@@ -134,11 +139,12 @@ NAMED: dict[str, Callable[[str, str], tuple[str, str]]] = {
     "flag =": lambda n, v: (f"app --{n}={v} --verbose", "text/plain"),
     "flag space": lambda n, v: (f"app --{n} {v} --verbose", "text/plain"),
     "java -D": lambda n, v: (f"java -D{n}={v} -jar app.jar", "text/plain"),
-    "source double": lambda n, v: (
-        f'const {n.replace(".", "_").replace("-", "_")} = "{v}";',
-        "application/javascript",
-    ),
+    "source double": lambda n, v: (f'const {_identifier(n)} = "{v}";', "application/javascript"),
     "source single": lambda n, v: (f"{_upper(n)}='{v}'", "text/x-python"),
+    "yaml single-quoted": lambda n, v: (f"db:\n  {n}: '{v}'\n", "application/yaml"),
+    "python dict": lambda n, v: (f"cfg = {{'{n}': '{v}', 'port': 5432}}", "text/x-python"),
+    "php array": lambda n, v: (f"$cfg = ['{n}' => '{v}'];", "application/x-php"),
+    "js object single": lambda n, v: (f"x = {{ {_identifier(n)}: '{v}', }};", "text/javascript"),
     "input unquoted": lambda n, v: (
         f"<form><input type=hidden name={n} value={v}></form>",
         "text/html",
@@ -148,6 +154,11 @@ NAMED: dict[str, Callable[[str, str], tuple[str, str]]] = {
     "xml element": lambda n, v: (f"<cfg><{n}>{v}</{n}></cfg>", "application/xml"),
     "xml attribute": lambda n, v: (f'<cfg><db {n}="{v}" host="x"/></cfg>', "application/xml"),
     "xml cdata": lambda n, v: (f"<cfg><{n}><![CDATA[{v}]]></{n}></cfg>", "application/xml"),
+    "plist": lambda n, v: (f"<dict><key>{n}</key><string>{v}</string></dict>", "text/xml"),
+    "xml name/value elements": lambda n, v: (
+        f"<param><name>{n}</name>\n  <value>{v}</value></param>",
+        "application/xml",
+    ),
     "xml key/value": lambda n, v: (
         f'<appSettings><add key="{n}" value="{v}"/></appSettings>',
         "application/xml",

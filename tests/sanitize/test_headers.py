@@ -136,6 +136,21 @@ def test_base64_encoded_json_in_a_header_is_sanitized_and_re_encoded() -> None:
     assert plain[0][1] == "c2hhZG93dGFwZS1yZXF1ZXN0"
 
 
+def test_json_and_name_colon_value_in_a_header_are_sanitized() -> None:
+    # Colons, and a secret name, in values that hold no field: kept.
+    ordinary = [("Date", "Mon, 07 Dec 2026 06:00:00 GMT"), ("X-Note", "https://app.test/auth: ok")]
+    ordinary.append(("Server-Timing", 'auth;dur=12.3;desc="db: 4"'))
+    json_value = '{"user": "ann", "password": "hunter2hunter2"}'
+    secret = [("X-Debug-Context", json_value), ("X-Meta", "client_secret: s3cr3t-value")]
+    headers = secret + ordinary
+    c = ctx()
+    sanitize(headers, c, "response")
+    assert orjson.loads(headers[0][1]) == {"user": "ann", "password": PSEUDO("hunter2hunter2")}
+    assert headers[1] == ("X-Meta", f"client_secret: {PSEUDO('s3cr3t-value')}")
+    assert headers[2:] == ordinary
+    assert list(c.redactions) == ["response.header.x-debug-context", "response.header.x-meta"]
+
+
 def test_websocket_subprotocol_tokens() -> None:
     c = ctx()
     headers = [

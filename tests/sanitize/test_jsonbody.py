@@ -116,6 +116,49 @@ def test_name_value_pair_objects() -> None:
     ]
 
 
+def test_lists_of_name_value_pairs() -> None:
+    doc = {
+        "headers": [["Accept", "*/*"], ["Authorization", "Bearer abcdef123456"]],
+        "env": [["DB_PASSWORD", "s3cret-db-pass"], ["DB_HOST", "db.internal"]],
+    }
+    out, where = run(doc)
+    assert out == {
+        "headers": [["Accept", "*/*"], ["Authorization", PSEUDO("Bearer abcdef123456")]],
+        "env": [["DB_PASSWORD", PSEUDO("s3cret-db-pass")], ["DB_HOST", "db.internal"]],
+    }
+    assert where == ["response.body$.headers[1][1]", "response.body$.env[0][1]"]
+
+
+def test_a_list_that_is_not_all_pairs_keeps_its_names() -> None:
+    doc = {"required": ["password", "email"], "sort": [["pin", "asc"], "name"]}
+    out, where = run(doc)
+    assert out == doc
+    assert where == []
+
+
+def test_plural_names_that_hold_secrets_but_not_counts() -> None:
+    doc = {
+        "passwords": ["old-pass-1", "old-pass-2"],
+        "apiKeys": {"live": "k-1234567890"},
+        "max_tokens": 256,
+        "tokens": 1024,
+        "keys": ["id", "name"],
+    }
+    out, where = run(doc)
+    assert out == {
+        "passwords": [PSEUDO("old-pass-1"), PSEUDO("old-pass-2")],
+        "apiKeys": {"live": PSEUDO("k-1234567890")},
+        "max_tokens": 256,
+        "tokens": 1024,
+        "keys": ["id", "name"],
+    }
+    assert where == [
+        "response.body$.passwords[0]",
+        "response.body$.passwords[1]",
+        "response.body$.apiKeys.live",
+    ]
+
+
 def test_graphql_variables_bound_to_secret_arguments() -> None:
     doc = {
         "query": "mutation L($p: String!, $u: String!) { login(user: $u, password: $p) { ok } }",

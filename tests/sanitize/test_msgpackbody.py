@@ -32,10 +32,22 @@ def test_an_unchanged_document_is_returned_as_is() -> None:
 
 def test_what_json_cannot_hold_is_scanned_as_bytes() -> None:
     key = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
-    body = msgpack.packb({"raw": b"\x00\xff", "token": key}, use_bin_type=True)
+    body = msgpack.packb({1: b"\x00\xff", "token": key}, use_bin_type=True)  # an integer key
     assert sanitize_msgpack(body, _ctx(), "request.body") is None
     out = sanitize_body(body, "application/x-msgpack", _ctx(), "request.body")
     assert key.encode() not in out and len(out) == len(body)
+
+
+def test_binary_values_are_walked_like_strings_and_stay_binary() -> None:
+    secret = b"\xffZq8vR3xW9pLm2Tn7Kc4Y"
+    doc = {"a": [{"token": secret}], "raw": b"\x00\xff\x10", "note": "x"}
+    c = _ctx()
+    out = msgpack.unpackb(sanitize_msgpack(msgpack.packb(doc, use_bin_type=True), c, "r.body"))
+    token = out["a"][0]["token"]
+    assert isinstance(token, bytes) and len(token) == len(secret) and token != secret
+    assert b"Zq8vR3xW9pLm2Tn7Kc4Y" not in token
+    assert out["raw"] == b"\x00\xff\x10" and out["note"] == "x"
+    assert list(c.redactions) == ["r.body$.a[0].token"]
 
 
 def test_values_json_cannot_write_are_kept_when_a_secret_is_replaced() -> None:

@@ -40,6 +40,7 @@ WHERE = (
     "www_authenticate",
     "websocket",
     "base64_json_header",
+    "json_header",
     "many_cookies",
     "path_trigger",
     "cookieless",
@@ -53,6 +54,8 @@ WHERE = (
     "stringified",
     "json_key",
     "name_value",
+    "pair_list",
+    "plural_name",
     "graphql",
     "spaced_colon",
     "echo",
@@ -122,6 +125,11 @@ def planted(draw: st.DrawFn) -> tuple[Exchange, list[str]]:
         doc = {"user": "ann", draw(st.sampled_from(["password", "apiKey"])): plant(token)}
         encoder = draw(st.sampled_from([base64.b64encode, base64.urlsafe_b64encode]))
         req.append(("X-Client-Context", encoder(orjson.dumps(doc)).decode()))
+    if "json_header" in where:
+        name = draw(st.sampled_from(["password", "apiKey", "client_secret"]))
+        fields = {"user": "ann", name: plant(token)}
+        value = draw(st.sampled_from([orjson.dumps(fields).decode(), f"{name}: {fields[name]}"]))
+        resp.append(("X-Debug-Context", value))
     if "many_cookies" in where:
         values = [plant(token) for _ in range(draw(st.integers(1, 24)))]
         req.append(("Cookie", "; ".join(f"c{i}={v}" for i, v in enumerate(values))))
@@ -170,6 +178,12 @@ def planted(draw: st.DrawFn) -> tuple[Exchange, list[str]]:
         name = draw(st.sampled_from(["DB_PASSWORD", "api_key", "X-Auth-Token", "secret"]))
         keys = draw(st.sampled_from([("name", "value"), ("Key", "Value"), ("Name", "Value")]))
         doc["env"] = [{keys[0]: "HOST", keys[1]: "db"}, {keys[0]: name, keys[1]: plant(token)}]
+    if "pair_list" in where:
+        name = draw(st.sampled_from(["Authorization", "X-Auth-Token", "password", "apiKey"]))
+        doc["headers"] = [["Accept", "*/*"], [name, plant(token)]]
+    if "plural_name" in where:
+        name = draw(st.sampled_from(["passwords", "apiKeys", "secrets", "refresh_tokens"]))
+        doc[name] = draw(st.sampled_from([[plant(token)], {"db": plant(token)}]))
     if "graphql" in where:
         doc["query"] = 'mutation L($v: String!) { login(user: "ann", password: $v) { ok } }'
         doc["variables"] = {"v": plant(token)}

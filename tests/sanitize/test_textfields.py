@@ -115,6 +115,16 @@ def test_only_names_around_hints_are_tried_in_large_text() -> None:
         ('password = "abc123xyz";', "abc123xyz"),  # source code
         ("API_KEY='abc123xyz'", "abc123xyz"),
         ("const apiKey = 'abc123xyz';", "abc123xyz"),
+        ("db:\n  password: 'abc123xyz'\n", "abc123xyz"),  # YAML single-quoted
+        ('spring.datasource.password: "abc123xyz"', "abc123xyz"),  # a dotted YAML key
+        ("<dict><key>password</key><string>abc123xyz</string></dict>", "abc123xyz"),  # plist
+        ("<e><name>DB_PASSWORD</name>\n <value>abc123xyz</value></e>", "abc123xyz"),
+        ("<p><p:key>token</p:key><p:value><![CDATA[abc123xyz]]></p:value></p>", "abc123xyz"),
+        ("<req><key>abc123xyz</key><x>1</x></req>", "abc123xyz"),  # a key, not a name
+        ("{'password': 'abc123xyz', 'port': 1}", "abc123xyz"),  # a Python dict
+        ("$db = ['password' => 'abc123xyz'];", "abc123xyz"),  # PHP
+        ("{ :password => 'abc123xyz' }", "abc123xyz"),  # Ruby
+        ("{ password: 'abc\\'123xyz', }", "abc\\'123xyz"),  # JavaScript, an escape
         ("<input type=hidden name=csrf_token value=abc123xyz>", "abc123xyz"),  # unquoted
         ('<meta name="csrf-token" content="abc123xyz">', "abc123xyz"),
         ('<add key="ApiKey" value="abc123xyz"/>', "abc123xyz"),  # .NET config
@@ -139,6 +149,7 @@ def test_text_formats_of_issue_18(text: str, secret: str) -> None:
         ("app --verbose now", "app --verbose now"),
         ("app --password --verbose", "--verbose"),  # after a blank, a dash is a flag
         ("password = \nnext = 1", "next = 1"),
+        ("<dict><key>username</key><string>ann</string></dict>", "<key>username</key>"),
     ],
 )
 def test_issue_18_rules_keep_what_is_not_a_value(text: str, kept: str) -> None:

@@ -46,16 +46,17 @@ _WINDOW = 512
 #: The characters of a name run, lower-cased (a name starts where they do).
 _NAME = r"[a-z0-9_.:\-]"
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-.:"
-#: What may follow a name for a value to come: ``: "``, ``: -1``, ``: 12`` (JSON and
-#: code, blanks of any kind around the colon), ``: x`` (a line), ``=x`` and ``= x``. A
+#: What may follow a name for a value to come: ``: "``, ``: '``, ``: -1``, ``: 12``
+#: (JSON and code, blanks of any kind around the colon), ``: x`` (a line), ``=x`` and ``= x``. A
 #: superset of what textfields' patterns accept, so no value is missed.
 _SEP = (
-    rf"(?:{SPACE}*:{SPACE}*[\"\-\p{{Nd}}]|[ \t]*:[ \t]+[^\s\"'#{{\[]"
+    rf"(?:{SPACE}*:{SPACE}*[\"'\-\p{{Nd}}]|[ \t]*:[ \t]+[^\s\"'#{{\[]"
     r"|[ \t]*=(?:[^=\r\n \t]|[ \t]+[^\r\n \t]))"
 )
 #: What stands between two words of a name: in a bare name, in a quoted one, in a tag.
 _BARE = (r"[_.\-]", r"[a-z0-9_.\-]")
 _QUOTED = (r"[^a-z0-9\"\\\n]", r"[^\"\\\n]")
+_SINGLE_QUOTED = (r"[^a-z0-9'\\\n]", r"[^'\\\n]")
 _ATTRIBUTE = (r"[^a-z0-9\"'<>]", r"[^\"'<>\s]")
 #: Any name at all (a glob rule without a literal word).
 _ANY = r"[a-z0-9_][a-z0-9_.\-]*"
@@ -81,6 +82,7 @@ def _alternatives(runs: str | None, wholes: str | None, *, start: str = "") -> s
 def _patterns(matcher: NameMatcher) -> _Patterns:
     bare = matcher.endings(*_BARE) or (_ANY, None)
     quoted = matcher.endings(*_QUOTED) or (_ANY, None)
+    single = matcher.endings(*_SINGLE_QUOTED) or (_ANY, None)
     attribute = matcher.endings(*_ATTRIBUTE) or (_ANY, None)
     end = r"(?:[^a-z0-9_.:\-]|$)"
     names = "|".join(
@@ -90,9 +92,15 @@ def _patterns(matcher: NameMatcher) -> _Patterns:
             # "password": "x", "password hash": 1
             rf'"(?:[^"\\\n]*?{_alternatives(quoted[0], None)}|{_alternatives(None, quoted[1])})"'
             + _SEP,
+            # 'password': 'x', 'password' => 'x' (Python, PHP, Ruby, JavaScript)
+            rf"'(?:[^'\\\n]*?{_alternatives(single[0], None)}|{_alternatives(None, single[1])})'"
+            + rf"(?:{_SEP}|{SPACE}*=>)",
             # <password>, <ns:secret>
             rf"<(?:{_NAME}*?{_alternatives(bare[0], None)}"
             rf"|(?:[a-z0-9_.\-]*:)?{_alternatives(None, bare[1])}){end}",
+            # <key>password</key><string>x</string> (a plist), <name>password</name><value>
+            rf">(?:{_NAME}*?{_alternatives(bare[0], None)}|{_alternatives(None, bare[1])})"
+            rf"[ \t]*</",
             # --password x, --db-password=x, -Ddb.password=x, --key x
             rf"(?:^|[^a-z0-9_\-])--?(?:[a-z0-9_.\-]*?{_alternatives(bare[0], None)}"
             rf"|d?{_alternatives(None, bare[1])})[= \t]",

@@ -131,8 +131,10 @@ def free_text(headers: Pairs, indexes: list[int], ctx: Context, side: str) -> No
             continue
         if is_url:
             new = urls.url(value, ctx, where, scope=Scope(found, has_echo, named))
-        elif found or has_echo or (named and "=" in value):
-            new = ctx.text(value, where, fields="=" in value, scope=Scope(found, has_echo, named))
+        elif found or has_echo or (named and ("=" in value or ":" in value)):
+            # "=": token=x; ":": JSON ({"password": "x"}) or a quoted line (password: x)
+            fields = "=" in value or ":" in value
+            new = ctx.text(value, where, fields=fields, scope=Scope(found, has_echo, named))
         else:
             new = value
         if new != headers[i][1]:

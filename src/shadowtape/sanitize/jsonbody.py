@@ -18,14 +18,17 @@ import re2
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.detectors import luhn_ok
 from shadowtape.sanitize.jsonpath import PathElement, render
+from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower
 from shadowtape.sanitize.textfields import may_hold_text_fields
 
 JsonValue = object
 _LONG_DIGITS = re2.compile(r"[0-9]{19}")
-#: Keys that name the field of a name/value pair object, and keys that hold its value:
+#: Keys that hold the value of a name/value pair object (names.PAIR_NAMES name it):
 #: ``{"name": "DB_PASSWORD", "value": "..."}``, ``{"Key": "api_key", "Value": "..."}``.
-PAIR_NAMES = frozenset({"name", "key", "field", "variable", "param", "parameter", "header"})
 PAIR_VALUES = frozenset({"value", "val", "values", "data", "content"})
+#: The opening of a list of [name, value] pairs (``Object.entries``, a fetch ``headers``
+#: list, Python's dict items): ``[["Authorization", "Bearer …"]]``.
+_PAIR_LIST = re2.compile(r'\[\s*\[\s*"')
 #: GraphQL: an argument bound to a variable, ``login(password: $p)``.
 _GRAPHQL_BINDING = re2.compile(r"([A-Za-z_][A-Za-z0-9_]*)[\s,]*:[\s,]*\$([A-Za-z_][A-Za-z0-9_]*)")
 #: A ``\\u`` or ``\\/`` escape can hide any secret; others only a Bearer scheme (in one
@@ -100,7 +103,11 @@ def _needs_walk(text: str, ctx: Context, scope: Scope, hidden: _Hidden) -> bool:
     # A secret name as a value (name/value pairs, GraphQL arguments) or stringified JSON.
     if "alue" in text or "ALUE" in text or '"variables"' in text or '\\"' in text:
         return True
-    return ctx.policy.json_keys_may_match(text)
+    if ctx.policy.json_keys_may_match(text):
+        return True
+    return _PAIR_LIST.search(text) is not None and ctx.policy.secret_field.may_occur(
+        ascii_lower(text)
+    )
 
 
 class _Hidden:
@@ -225,30 +232,41 @@ class _Walker:
         """The value keys of a name/value pair object whose name looks secret."""
         if len(node) > 8:
             return frozenset()
-        policy = self.policy
         named = any(
-            isinstance(value, str)
-            and key.lower() in PAIR_NAMES
-            and policy.secret_field.matches(value)
-            and not policy.allowed_field.matches(value)
-            for key, value in node.items()
+            key.lower() in PAIR_NAMES and self._secret_name(value) for key, value in node.items()
         )
         if not named:
             return frozenset()
         return frozenset(key for key in node if key.lower() in PAIR_VALUES)
 
-    def _array(self, node: list[JsonValue], secret: bool) -> list[JsonValue]:
+    def _array(
+        self, node: list[JsonValue], secret: bool, named_pair: bool = False
+    ) -> list[JsonValue]:
+        """``named_pair``: ``node`` is a [name, value] pair whose name looks secret."""
+        pairs = not secret and _is_pair_list(node)
         out = []
         for index, value in enumerate(node):
             self.path.append(index)
             try:
                 if self._path_allowed():
                     out.append(value)
+                elif pairs and not self._path_is_secret():
+                    assert isinstance(value, list)
+                    out.append(self._array(value, False, self._secret_name(value[0])))
                 else:
-                    out.append(self.walk(value, secret or self._path_is_secret()))
+                    is_secret = secret or (named_pair and index == 1) or self._path_is_secret()
+                    out.append(self.walk(value, is_secret))
             finally:
                 self.path.pop()
         return out
+
+    def _secret_name(self, name: JsonValue) -> bool:
+        policy = self.policy
+        return (
+            isinstance(name, str)
+            and policy.secret_field.matches(name)
+            and not policy.allowed_field.matches(name)
+        )
 
     def _int(self, node: int, secret: bool) -> int:
         if secret:
@@ -273,6 +291,13 @@ class _Walker:
 
     def _path_allowed(self) -> bool:
         return self.has_paths and any(p.matches(self.path) for p in self.policy.allowed_paths)
+
+
+def _is_pair_list(node: list[JsonValue]) -> bool:
+    """Is ``node`` a list of [name, value] pairs? Each item two long, a string first."""
+    return bool(node) and all(
+        isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) for item in node
+    )
 
 
 def _graphql_secrets(node: dict[str, JsonValue], secret: Callable[[str], bool]) -> frozenset[str]:

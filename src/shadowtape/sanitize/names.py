@@ -55,6 +55,12 @@ TRAILING = frozenset(
 )  # fmt: skip
 
 
+#: Names of what names a field of a name/value pair, in every format: the keys of
+#: ``{"name": "DB_PASSWORD", "value": "..."}`` and the elements of
+#: ``<key>password</key><string>...</string>`` (a property list).
+PAIR_NAMES = frozenset({"name", "key", "field", "variable", "param", "parameter", "header"})
+
+
 def _has_run(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
     """Does ``needle`` occur in ``haystack`` followed only by TRAILING words or digits?"""
     size = len(needle)

@@ -107,6 +107,30 @@ SECRET_FIELDS = (
     "dsn",
     "mnemonic",
     "seed_phrase",
+    # Plurals that hold secrets, not counts: "passwords", "api_keys", "secrets". Not
+    # "tokens", "keys", "codes", "sessions" or "cards": "max_tokens": 256 is a number.
+    "passwords",
+    "passphrases",
+    "passcodes",
+    "secrets",
+    "api_keys",
+    "apikeys",
+    "access_keys",
+    "secret_keys",
+    "private_keys",
+    "access_tokens",
+    "refresh_tokens",
+    "id_tokens",
+    "auth_tokens",
+    "client_secrets",
+    "session_ids",
+    "card_numbers",
+    "account_numbers",
+    "recovery_codes",
+    "backup_codes",
+    "ssh_keys",
+    "signing_keys",
+    "encryption_keys",
 )
 
 _TABLES: dict[str, tuple[str, ...]] = {

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from shadowtape.sanitize import fieldstarts, splice
-from shadowtape.sanitize.names import ascii_lower
+from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower
 from shadowtape.sanitize.splice import Span
 
 if TYPE_CHECKING:
@@ -30,10 +30,13 @@ FIELD_KIND = "field"
 # quantifier is bounded or possessive (``*+``: never gives back), so one try reads its
 # name, separator and value once; _Finder keeps tries from reading the same text again.
 
-#: "name": "value" in JSON (also cut short), name: "value" in GraphQL or JavaScript.
+#: "name": "value" in JSON (also cut short), name: "value" in GraphQL or JavaScript,
+#: 'name': 'value' and 'name' => 'value' in Python, PHP or Ruby, name: 'value' in YAML.
 _PAIR = re.compile(
-    r'(?:"(?P<k>[^"\\\n]{1,100})"|(?<![\w"\-.])(?P<b>[A-Za-z_][\w\-]{0,63}+))\s*+:\s*+'
-    r'(?:"(?P<s>(?:[^"\\\n]++|\\.)*+)(?:"|\Z)|(?P<n>-?\d[\d.eE+\-]{0,30})(?![\w.]))'
+    r"""(?:"(?P<k>[^"\\\n]{1,100})"|'(?P<q>[^'\\\n]{1,100})'"""
+    r"""|(?<![\w"'\-.])(?P<b>[A-Za-z_][\w.\-]{0,63}+))\s*+(?::|=>)\s*+"""
+    r"""(?:"(?P<s>(?:[^"\\\n]++|\\.)*+)(?:"|\Z)|'(?P<sq>(?:[^'\\\n]++|\\.)*+)(?:'|\Z)"""
+    r"""|(?P<n>-?\d[\d.eE+\-]{0,30})(?![\w.]))"""
 )
 #: name: value on a line of its own (YAML, logs, headers in a text dump); the value is
 #: the rest of the line (see _Finder._line), trailing blanks left out.
@@ -66,6 +69,19 @@ _WORD = re.compile(f"[^{re.escape(SPACES)}\"'<>]++")
 _ELEMENT = re.compile(
     r"<(?P<k>[A-Za-z_][\w.\-:]{0,63}+)(?:\s[^<>]*+)?>"
     r"(?:<!\[CDATA\[(?P<c>[^\]]{1,4096}+)\]\]>|(?P<v>[^<]{1,4096}+))</(?P=k)\s*+>"
+)
+#: A name as an element's text, then the element holding its value:
+#: ``<key>password</key><string>...</string>`` (a property list) and
+#: ``<name>password</name><value>...</value>``; a start is at the name.
+_PAIR_ELEMENT = re.compile(
+    r"(?P<k>[A-Za-z_][\w.\-]{0,63}+)[ \t]*+</(?P<t>[A-Za-z_][\w.\-:]{0,63}+)>\s{0,256}+"
+    r"<(?P<vt>[A-Za-z_][\w.\-:]{0,63}+)(?:\s[^<>]{0,1024}+)?>"
+    r"(?:<!\[CDATA\[(?P<c>[^\]]{1,4096}+)\]\]>|(?P<v>[^<]{1,4096}+))</(?P=vt)\s*+>"
+)
+_NAME_TEXT = re.compile(r"[A-Za-z_][\w.\-]{0,63}")
+#: The elements that hold a named value: a property list's, and ``<value>``.
+_NEXT_ELEMENT = re.compile(
+    r"\s{0,256}+<(?:string|integer|real|true|false|date|data|dict|array|value|val)\b", re.I
 )
 _TAG = re.compile(r"<[A-Za-z][\w.\-:]{0,63}+\b[^<>]*+>")
 _ATTR = re.compile(
@@ -171,7 +187,7 @@ class _Finder:
             and before != "<"
             and not _is_separator(text[won_end - 1])
         ):
-            if before == '"':
+            if before in "\"'" and before:
                 self._pair(_PAIR.match(text, start - 1))
             self._pair(_PAIR.match(text, start))
             self._assign(start)
@@ -181,6 +197,8 @@ class _Finder:
                 self._line(_LINE.match(text, self._line_of(start)))
             if before == "<":
                 self._element(_ELEMENT.match(text, start - 1))
+            elif before == ">":
+                self._pair_element(_PAIR_ELEMENT.match(text, start))
         return len(self.edits) > known
 
     def tag(self, tag: int) -> bool:
@@ -250,11 +268,14 @@ class _Finder:
             self.edits[start] = (start, end, how)
 
     def _pair(self, found: re.Match[str] | None) -> None:
-        if found is None or not self.secret(found.group("k") or found.group("b")):
+        if found is None or not self.secret(
+            found.group("k") or found.group("q") or found.group("b")
+        ):
             return
-        group = "s" if found.group("s") is not None else "n"
+        group = next(g for g in ("s", "sq", "n") if found.group(g) is not None)
         if found.group(group):
-            self._edit(*found.span(group), "json" if group == "s" else "number")
+            how = {"s": "json", "sq": "text", "n": "number"}[group]
+            self._edit(*found.span(group), how)
 
     def _line(self, found: re.Match[str] | None) -> None:
         if found is None or not self.secret(found.group("k")):
@@ -347,11 +368,28 @@ class _Finder:
             self._edit(value_start, word.end(), "text")
 
     def _element(self, found: re.Match[str] | None) -> None:
-        if found is None or not self.secret(found.group("k").rpartition(":")[2]):
+        if found is None:
+            return
+        tag = found.group("k").rpartition(":")[2]
+        if not self.secret(tag) or (tag.lower() in PAIR_NAMES and self._names_a_value(found)):
             return
         group = "c" if found.group("c") is not None else "v"
         if found.group(group).strip():
             self._edit(*found.span(group), "text")
+
+    def _names_a_value(self, found: re.Match[str]) -> bool:
+        """Is this ``<key>name</key>`` the name of the element after it (a plist's dict)?"""
+        name = found.group("v")
+        return (
+            name is not None
+            and _NAME_TEXT.fullmatch(name) is not None
+            and _NEXT_ELEMENT.match(self.text, found.end()) is not None
+        )
+
+    def _pair_element(self, found: re.Match[str] | None) -> None:
+        if found is None or found.group("t").rpartition(":")[2].lower() not in PAIR_NAMES:
+            return
+        self._element(found)
 
     def _read_input(self, tag: int) -> Edit | None:
         """A tag naming a secret field in an attribute (``<input name=...>``, ``<meta
