@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import compress, starmap
 
 from shadowtape.sanitize.detectors import SET_REACH, Detector
-from shadowtape.sanitize.echoforms import Deferred, split
+from shadowtape.sanitize.echoforms import EAGER, Deferred, forms, split
 from shadowtape.sanitize.echoindex import LONG, EchoIndex, scan
 from shadowtape.sanitize.percent import unquote
 from shadowtape.sanitize.pseudonym import Pseudonymizer
@@ -155,8 +155,9 @@ class Context:
     def pseudonym(self, value: str) -> str:
         """``value``'s pseudonym, paid for in proportion to its length (see VALUE_PER_KIB):
         a text of long secrets costs what a text of as many candidates would."""
-        rate = VALUE_PER_KIB if value.isascii() else VALUE_BEYOND_ASCII_PER_KIB
-        self.spend(len(value) * rate // 1024)
+        if len(value) >= 64:  # a shorter one costs a unit at most
+            rate = VALUE_PER_KIB if value.isascii() else VALUE_BEYOND_ASCII_PER_KIB
+            self.spend(len(value) * rate // 1024)
         return self.pseudo(value)
 
     def remember(self, value: str, out: str) -> None:
@@ -165,6 +166,9 @@ class Context:
             return
         self.outputs.add(out)
         self.secrets[value] = out
+        if len(value) <= EAGER:
+            self.order.append(tuple(self._add(forms(value, out))))
+            return
         now, later = split(value, out)
         added = self._add(now)
         for deferred in later:

@@ -108,12 +108,6 @@ def _changed_by(value: str, special: bytes) -> tuple[Encoding, ...]:
     return tuple(found)
 
 
-def _encodings(value: str) -> tuple[Encoding, ...]:
-    plain = value.isascii() and not value.encode("ascii").translate(None, _PLAIN)
-    text = () if plain else _TEXT
-    return text + _BASE64 if len(value) >= BASE64_MIN else text
-
-
 def forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
     """A secret as it may appear elsewhere, and its replacement in the same encoding:
     the value itself first, then every form that differs from it."""
@@ -124,9 +118,16 @@ def forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
 
 def _forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
     found = {value: out}
-    for encode in _encodings(value):
-        for key, replacement in zip(encode(value), encode(out), strict=True):
-            found.setdefault(key, replacement)
+    add = found.setdefault
+    if not value.isascii() or value.encode("ascii").translate(None, _PLAIN):
+        for encode in _TEXT:
+            add(encode(value)[0], encode(out)[0])
+    if len(value) >= BASE64_MIN:  # as _b64 and _b64_url do, each value encoded once
+        raw, new = value.encode("utf-8", "surrogatepass"), out.encode("utf-8", "surrogatepass")
+        for b64 in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded, replaced = b64(raw).decode("ascii"), b64(new).decode("ascii")
+            add(encoded, replaced)
+            add(encoded.rstrip("="), replaced.rstrip("="))
     return tuple((key, rep) for key, rep in found.items() if key)
 
 

@@ -55,6 +55,9 @@ SHAPED_MAX = 64 * 1024
 _CARD_REACH = 37
 _CARD_DIGITS = 13
 _DIGIT_BYTES = _DIGITS.encode()
+#: Texts longer than this have their digits counted before the card check (a shorter
+#: one is checked: counting costs about what checking does).
+_COUNTED = 256
 _HEX = (_DIGITS + "abcdefABCDEF").encode()
 #: Keyed letters in ``long_form``.
 LONG_LETTERS = 32
@@ -176,8 +179,10 @@ class Pseudonymizer:
         data = classes if marked is text else text.encode("ascii")
         original = int.from_bytes(data)
         # A card number needs 13 digits: a digit of the result is one of the text's
-        # (hex: a digit or a letter a-f, which may become one).
-        digits = len(data) - len(data.translate(None, _DIGIT_BYTES if alphabet is None else _HEX))
+        # (hex: a digit or a letter a-f, which may become one). Counted in a long text.
+        digits = len(data)
+        if digits > _COUNTED:
+            digits -= len(data.translate(None, _DIGIT_BYTES if alphabet is None else _HEX))
         for attempt in range(16):
             stream = self._stream(seed, domain, attempt, len(text))
             out = _select(original, classes, stream, alphabet)
@@ -232,6 +237,7 @@ def _put_back(shaped: str, *, marked: str) -> str:
     return out.to_bytes(4 * size, "little").decode("utf-32-le", "surrogatepass")
 
 
+_NOT_HEX_LETTER = re.compile(r"[G-Zg-z]")
 #: Every byte but the letters after F and f.
 _NOT_G_TO_Z = bytes(sorted(set(range(256)) - set(b"GHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz")))
 _DROP_HEX = str.maketrans(dict.fromkeys(_HEX_LOWER + _HEX_UPPER))
@@ -285,7 +291,8 @@ def _past_f(text: str) -> bool:
 
 def _hex_alphabet_ascii(value: str) -> str | None:
     """``_hex_alphabet`` for ASCII text."""
-    if _past_f(value[:64]) or _past_f(value):  # most tokens tell in their first letters
+    # Most tokens hold a letter past F early; a long hex-like text is read in C.
+    if _NOT_HEX_LETTER.search(value, 0, 64) or (len(value) > 64 and _past_f(value)):
         return None
     if len(value) - len(value.translate(_DROP_HEX)) < 8:
         return None
