@@ -183,3 +183,15 @@ def test_long_strings_are_found_by_their_first_bytes_and_checked_whole(
         (chosen[i % len(chosen)][: cut if cut < 130 else None]) + " " for i, cut in pieces
     ).ljust(LONG * 8, ".")  # long enough to be searched with the compiled patterns
     assert index.edits(text) == scan(text, list(echo), echo)
+
+
+def test_strings_found_again_and_again_are_not_paid_for_again_and_again() -> None:
+    """A text that repeats search strings (a periodic secret, echoed) is searched by a
+    pattern compiled anew without them: every string is found, and what is paid stays
+    bounded by the strings, not by their repetitions."""
+    keys = [f"{i:03d}abcdefghijklm" for i in range(40)]
+    spent: list[int] = []
+    index = EchoIndex(dict.fromkeys(keys, ""), spend=spent.append, patterns=True)
+    text = keys[3] * 20_000 + keys[7] + keys[3] * 20_000 + keys[39]
+    assert index.occurring(text) == {keys[3], keys[7], keys[39]}
+    assert sum(spent) < 2_000  # 40,000 occurrences of one string

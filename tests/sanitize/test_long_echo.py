@@ -93,3 +93,30 @@ def test_a_long_cookie_echoed_base64_in_a_response_body_is_not_stored(size: int)
     stored = out.response.body.decode()
     assert _b64(secret) not in stored and quote(secret, safe="") not in stored
     assert secret not in dict(out.request.headers)["Cookie"]
+
+
+@pytest.mark.parametrize("size", [40, 5_000, 60_000])
+def test_a_secret_found_late_is_replaced_in_an_earlier_body_among_many(size: int) -> None:
+    """The response names secrets (more than are searched for one by one) that the
+    request body carried under innocent names: the request body is searched again."""
+    secrets = [_secret(size, seed=i) for i in range(EXACT_ECHO + 8)]
+    request = json.dumps({"notes": secrets[::7]}, ensure_ascii=False).encode()
+    response = json.dumps({f"token{i}": value for i, value in enumerate(secrets)}).encode()
+    headers = (("Content-Type", "application/json"),)
+    exchange = Exchange(
+        request=Request(
+            "POST",
+            "api.example.test",
+            path="/",
+            headers=headers,
+            body=request,
+            body_size=len(request),
+        ),
+        response=Response(200, "OK", headers=headers, body=response, body_size=len(response)),
+    )
+    out = Sanitizer(key=b"k").sanitize(exchange)
+    notes = json.loads(out.request.body)["notes"]
+    assert notes == [PSEUDO_K(value) for value in secrets[::7]]
+
+
+PSEUDO_K = Sanitizer(key=b"k").pseudonym

@@ -385,14 +385,16 @@ class Context:
                 location = self._replace_found(location, detector, self.pseudo)
         return location
 
-    def has_echo(self, text: str) -> bool:
-        """Does ``text`` hold a known secret? (With very many, it answers yes.)"""
+    def has_echo(self, text: str | bytes) -> bool:
+        """Does ``text`` hold a known secret (bytes: its UTF-8 bytes)?"""
         if not self.echo:
             return False
         if self._deferred:
             self._resolve(text)
         if len(self.echo) > EXACT_ECHO:
             return self._index().contains(text)
+        if isinstance(text, bytes):
+            return any(key.encode("utf-8", "surrogatepass") in text for key in self.echo)
         return any(map(text.__contains__, self.echo))
 
     def echo_bytes(self, data: bytes, location: str) -> bytes:

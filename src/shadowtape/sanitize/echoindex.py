@@ -32,6 +32,11 @@ PENDING = 32
 #: a long search string's first bytes found without the rest.
 COMPILE_COST = 10
 MATCH_COST = 5
+#: ... and a search string found by ``occurring`` (about a microsecond).
+HIT_COST = 1
+#: ``occurring`` compiles a pattern anew without the strings it found once it has found
+#: them again this many times.
+REPEATS = 32
 #: A search string longer than this many bytes is compiled as its first PREFIX bytes,
 #: and checked whole where those occur: RE2 takes about 0.2 us a byte to compile, and
 #: its search slows down as the pattern grows, so a few secrets of kilobytes would
@@ -194,7 +199,12 @@ class EchoIndex:
                     return at, key
         return None
 
-    def contains(self, text: str) -> bool:
+    def contains(self, text: str | bytes) -> bool:
+        """Does ``text`` hold a search string (bytes: as its UTF-8 bytes)?"""
+        if isinstance(text, bytes):
+            if any(key.encode("utf-8", "surrogatepass") in text for key in self._short):
+                return True
+            return self._next(text, 0, self._searchers()) is not None
         if self._short and any(map(text.__contains__, self._short)):
             return True
         if self._long(text):
@@ -213,25 +223,48 @@ class EchoIndex:
 
     def occurring(self, text: str | bytes) -> set[str]:
         """The search strings found in ``text`` (or in bytes, as their UTF-8 bytes),
-        overlapping ones too, but only the longest at each position. Each one found is
-        paid for."""
-        if isinstance(text, bytes) or self._long(text):
-            found = {key for key in self._short if key.encode("utf-8", "surrogatepass") in text}
-            data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
-            for searcher in self._searchers():
-                pos = 0
-                while (hit := _search(searcher, data, pos)) is not None:
-                    found.add(data[hit[0] : hit[1]].decode("utf-8", "surrogatepass"))
-                    self._pay(MATCH_COST)
-                    pos = hit[0] + 1
+        overlapping ones too, but only the longest at each position. Each occurrence
+        found is paid for (HIT_COST: a set insert, no replacement); a pattern that finds
+        the same strings again and again (a text that repeats them) is compiled anew
+        without them once it has found REPEATS occurrences of those it knows."""
+        if not (isinstance(text, bytes) or self._long(text)):
+            found = {key for key in self._short if key in text}
+            at = self._find(text, 0)
+            while at is not None:
+                found.add(at[1])
+                self._pay(HIT_COST)
+                at = self._find(text, at[0] + 1)
             return found
-        found = {key for key in self._short if key in text}
-        at = self._find(text, 0)
-        while at is not None:
-            found.add(at[1])
-            self._pay(MATCH_COST)
-            at = self._find(text, at[0] + 1)
-        return found
+        data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+        seen = {key for key in map(_utf8, self._short) if key in data}
+        self._searchers()  # compiles what is pending past PENDING
+        groups = [(self._keys[first:end], level) for first, end, level in self._levels]
+        groups += [([key], [key]) for key in self._keys[self._compiled :]]
+        for keys, level in groups:
+            for searcher in level:
+                self._occurring(data, searcher, keys, seen)
+        return {key.decode("utf-8", "surrogatepass") for key in seen}
+
+    def _occurring(
+        self, data: bytes, searcher: Searcher, keys: list[bytes], seen: set[bytes]
+    ) -> None:
+        """Add to ``seen`` what ``searcher`` (one of ``keys``' searchers) finds in ``data``."""
+        pos = 0
+        repeats = 0
+        while (hit := _search(searcher, data, pos)) is not None:
+            start, end = hit
+            self._pay(HIT_COST)
+            key = data[start:end]
+            if key not in seen:
+                seen.add(key)
+            elif (repeats := repeats + 1) >= REPEATS:
+                rest = _alike(searcher, keys, seen)
+                if not rest:
+                    return
+                self._pay(len(rest) * self._compile_cost)
+                searcher = _searcher_like(searcher, rest, self._spend)
+                repeats = 0
+            pos = start + 1
 
     def _pay(self, units: int) -> None:
         if self._spend is not None:
@@ -424,6 +457,31 @@ Searcher: TypeAlias = "re2._Regexp | _Prefixed | bytes"
 
 def _size(level: tuple[int, int, list[Searcher]]) -> int:
     return level[1] - level[0]
+
+
+def _utf8(key: str) -> bytes:
+    return key.encode("utf-8", "surrogatepass")
+
+
+def _alike(searcher: Searcher, keys: list[bytes], seen: set[bytes]) -> list[bytes]:
+    """The strings of ``keys`` that ``searcher`` looks for, but for those ``seen``."""
+    if isinstance(searcher, bytes):
+        return [] if searcher in seen else [searcher]
+    longer = isinstance(searcher, _Prefixed)
+    mine = (key for key in dict.fromkeys(keys) if (len(key) > PREFIX) == longer)
+    return [key for key in mine if key not in seen]
+
+
+def _searcher_like(
+    searcher: Searcher, keys: list[bytes], spend: Callable[[int], None] | None
+) -> Searcher:
+    """A searcher of the same kind as ``searcher`` for ``keys``."""
+    if isinstance(searcher, _Prefixed):
+        longer: dict[bytes, list[bytes]] = {}
+        for key in keys:
+            longer.setdefault(key[:PREFIX], []).append(key)
+        return _Prefixed(longer, spend)
+    return keys[0] if isinstance(searcher, bytes) else _pattern(keys)
 
 
 def _search(searcher: Searcher, data: bytes, pos: int) -> tuple[int, int] | None:

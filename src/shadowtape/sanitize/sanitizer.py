@@ -526,11 +526,11 @@ def _late_echo(
 
 def _holds(fields: Sequence[str | bytes], keys: list[str], ctx: Context) -> bool:
     """May ``fields`` hold one of ``keys`` (search strings, or a deferred form's first
-    characters)? Past EXACT_ECHO keys, a text is searched for every known secret at
-    once (a step that found hundreds itself is not run again for nothing), and a body
-    (bytes, maybe encoded) is run again if it is not empty."""
+    characters)? A body is searched as its bytes, for the UTF-8 bytes of each. Past
+    EXACT_ECHO keys, for every known secret at once (a step that found hundreds itself
+    is not run again for nothing)."""
     if len(keys) > EXACT_ECHO:
-        return any(ctx.has_echo(field) if isinstance(field, str) else field for field in fields)
+        return any(map(ctx.has_echo, fields))
     encoded: list[bytes] | None = None
     for field in fields:
         if isinstance(field, str):
