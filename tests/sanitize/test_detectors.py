@@ -459,3 +459,20 @@ def test_a_text_far_too_dense_stops_after_the_first_batch_of_candidates() -> Non
     with pytest.raises(TooDense):
         ctx.detect("4111 1111 1111 1112 " * (3 * LISTED_BATCH), counted, "x")
     assert len(consumed) == LISTED_BATCH and ctx.replaced == 0
+
+
+#: The URL-password pattern as it was: a scheme found from its first letter.
+_URL_PASSWORD_BEFORE = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.\-]{0,20}://[^:/?#@\s\"'<>]{0,256}:([^/?#@\s\"'<>]{1,256})@"
+)
+
+
+@given(st.lists(st.sampled_from(["a", "Z", "1", "+", ".", "-", ":", "/", "@", " ", "://"])))
+def test_url_passwords_are_found_where_they_were(parts: list[str]) -> None:
+    """The scheme is found from its last letter now (a DFA of one scheme start, not one
+    per letter): the same passwords, in the same places."""
+    text = "".join(parts)
+    detector = next(d for d in BUILTIN if d.kind == "url_password")
+    assert list(detector.spans(text)) == [
+        found.span(1) for found in _URL_PASSWORD_BEFORE.finditer(text)
+    ]

@@ -11,18 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shadowtape.sanitize.context import EXACT_ECHO, Context
-from shadowtape.sanitize.echoindex import (
-    FORMS_CACHED,
-    FORMS_REACH,
-    LONG,
-    PENDING,
-    PREFIX,
-    WIDTH,
-    EchoIndex,
-    _cached_forms,
-    forms,
-    scan,
-)
+from shadowtape.sanitize.echoforms import FORMS_CACHED, _cached_forms, forms
+from shadowtape.sanitize.echoindex import LONG, PENDING, PREFIX, WIDTH, EchoIndex, scan
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy
 
@@ -47,15 +37,14 @@ def test_forms_cover_url_html_json_and_base64() -> None:
     assert found[html.escape(value)] == html.escape(out)
 
 
-def test_a_long_value_keeps_its_encoded_forms_and_a_huge_one_is_searched_as_is() -> None:
+def test_a_long_value_keeps_its_encoded_forms() -> None:
     saml = base64.b64encode(b"<samlp:Response>" * 2000).decode()  # 42 KB, with "+/="
-    assert len(saml) < FORMS_REACH and len(forms(saml, "x")) > 2
     assert dict(forms(saml, "x"))[quote(saml, safe="")] == quote("x")
-    huge = "x&y " * (FORMS_REACH // 2)
-    assert forms(huge, "out") == ((huge, "out"),)
+    huge = "x&y " * (64 * 1024 // 2)
     c = Context(Policy.build(), PSEUDO)
     out = c.secret(huge, "request.header.x-api-key")
     assert c.text(f"echo: {huge}.", "response.body") == f"echo: {out}."
+    assert c.text(f"echo: {quote(huge)}.", "response.body") == f"echo: {quote(out)}."
 
 
 def test_an_echo_in_each_encoding_is_replaced() -> None:
@@ -194,3 +183,15 @@ def test_long_strings_are_found_by_their_first_bytes_and_checked_whole(
         (chosen[i % len(chosen)][: cut if cut < 130 else None]) + " " for i, cut in pieces
     ).ljust(LONG * 8, ".")  # long enough to be searched with the compiled patterns
     assert index.edits(text) == scan(text, list(echo), echo)
+
+
+def test_strings_found_again_and_again_are_not_paid_for_again_and_again() -> None:
+    """A text that repeats search strings (a periodic secret, echoed) is searched by a
+    pattern compiled anew without them: every string is found, and what is paid stays
+    bounded by the strings, not by their repetitions."""
+    keys = [f"{i:03d}abcdefghijklm" for i in range(40)]
+    spent: list[int] = []
+    index = EchoIndex(dict.fromkeys(keys, ""), spend=spent.append, patterns=True)
+    text = keys[3] * 20_000 + keys[7] + keys[3] * 20_000 + keys[39]
+    assert index.occurring(text) == {keys[3], keys[7], keys[39]}
+    assert sum(spent) < 2_000  # 40,000 occurrences of one string

@@ -156,7 +156,7 @@ def test_characters_beyond_ascii_are_put_back_in_their_places(
         st.text(st.characters(max_codepoint=127), min_size=len(marked), max_size=len(marked))
     )
     expected = "".join(m if not m.isascii() else s for m, s in zip(marked, shaped, strict=True))
-    assert _put_back(shaped, marked) == expected
+    assert _put_back(shaped, marked=marked) == expected
 
 
 @given(st.text(min_size=1, max_size=40))

@@ -7,7 +7,7 @@ import pytest
 from shadowtape.sanitize.context import Context
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy
-from shadowtape.sanitize.textfields import scan_fields
+from shadowtape.sanitize.textfields import _RUN, _WORD, SPACES, scan_fields
 
 PSEUDO = Pseudonymizer(b"k")
 
@@ -155,3 +155,13 @@ def test_text_formats_of_issue_18(text: str, secret: str) -> None:
 def test_issue_18_rules_keep_what_is_not_a_value(text: str, kept: str) -> None:
     c = Context(Policy.build(), PSEUDO)
     assert kept in scan_fields(text, c, "response.body.text", kind=True)
+
+
+def test_a_value_run_ends_at_every_blank_python_knows() -> None:
+    """The run and word classes list the blanks (faster than ``\\s``): the list must be
+    every character ``str.isspace`` names, whatever the Unicode version."""
+    blanks = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    assert "".join(blanks) == SPACES
+    for blank in blanks:
+        assert _RUN.match(f"a{blank}b").group() == "a"
+        assert _WORD.match(f"a{blank}b").group() == "a"

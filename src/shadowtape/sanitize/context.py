@@ -3,19 +3,21 @@
 Every replacement goes through here, so three promises hold in one place: a value gets
 the same pseudonym wherever it is (``secret``/``detected``), a value found in a secret
 position is replaced wherever else it occurs in the exchange, in any of the encodings of
-echoindex.forms (``echo``), and every
-replacement is recorded by location, never by value.
+echoforms (``echo``; a long value's encoded forms are computed once their first
+characters occur in a text, see ``_resolve``), and every replacement is recorded by
+location, never by value.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import compress, starmap
 
 from shadowtape.sanitize.detectors import SET_REACH, Detector
-from shadowtape.sanitize.echoindex import EchoIndex, forms, scan
+from shadowtape.sanitize.echoforms import EAGER, Deferred, forms, split
+from shadowtape.sanitize.echoindex import LONG, EchoIndex, scan
 from shadowtape.sanitize.percent import unquote
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy
@@ -30,6 +32,16 @@ ECHO_KIND = "secret"
 #: Up to this many search strings, echo searches for each one in turn (``str.replace``);
 #: beyond it, all at once (echoindex.EchoIndex). Both find a secret anywhere, whole.
 EXACT_ECHO = 32
+#: Work units (``spend``, about a microsecond each) per KiB of a value given its
+#: pseudonym: shaped, remembered (the first characters of its forms), put back in its
+#: text. Beyond ASCII, about twice as much: its characters are told apart one by one.
+VALUE_PER_KIB = 16
+VALUE_BEYOND_ASCII_PER_KIB = 32
+#: Per KiB of a long secret, for each of its deferred forms computed whole (the form
+#: and its pseudonym's, then indexed).
+RESOLVE_PER_KIB = 16
+#: Per first characters of a deferred form compiled into a pattern (16 bytes at most).
+HEAD_COMPILE_COST = 3
 
 
 class TooManyRedactions(BaseException):
@@ -47,8 +59,12 @@ class Context:
     """Mutable, per call; never shared between threads."""
 
     __slots__ = (
+        "_deferred",
+        "_deferred_count",
         "_echo_index",
         "_echo_keys",
+        "_heads",
+        "_resolved",
         "echo",
         "echo_only",
         "limit",
@@ -70,8 +86,18 @@ class Context:
         self.secrets: dict[str, str] = {}
         #: What to search for (each secret and its URL-encoded forms) -> replacement.
         self.echo: dict[str, str] = {}
-        #: For each secret, in order found: the search strings it added to ``echo``.
+        #: For each secret, in order found: the search strings it added to ``echo``, and
+        #: the first characters of its deferred forms.
         self.order: list[tuple[str, ...]] = []
+        #: A long secret's encoded forms not computed yet, by their first characters ...
+        self._deferred: dict[str, list[Deferred]] = {}
+        #: ... and those first characters searched for all at once, when there are many.
+        self._heads: EchoIndex | None = None
+        #: The last long text resolved, and how many deferred forms there were then (a
+        #: body is asked about more than once: is there an echo, then where, then again
+        #: after the last step).
+        self._resolved: tuple[str | bytes, int] = ("", 0)
+        self._deferred_count = 0
         #: Pseudonyms produced in this call: detectors leave them alone.
         self.outputs: set[str] = set()
         self.redactions: dict[str, None] = {}
@@ -120,11 +146,19 @@ class Context:
         """Replace a value found in a secret position and remember it for echo."""
         if not value or self.echo_only or value in self.outputs:
             return value
-        out = self.pseudo(value)
+        out = self.pseudonym(value)
         self.outputs.add(out)
         self.record(location)
         self.remember(value, out)
         return out
+
+    def pseudonym(self, value: str) -> str:
+        """``value``'s pseudonym, paid for in proportion to its length (see VALUE_PER_KIB):
+        a text of long secrets costs what a text of as many candidates would."""
+        if len(value) >= 64:  # a shorter one costs a unit at most
+            rate = VALUE_PER_KIB if value.isascii() else VALUE_BEYOND_ASCII_PER_KIB
+            self.spend(len(value) * rate // 1024)
+        return self.pseudo(value)
 
     def remember(self, value: str, out: str) -> None:
         """Search for ``value`` (and its encoded forms) everywhere else too."""
@@ -132,15 +166,64 @@ class Context:
             return
         self.outputs.add(out)
         self.secrets[value] = out
+        if len(value) <= EAGER:
+            self.order.append(tuple(self._add(forms(value, out))))
+            return
+        now, later = split(value, out)
+        added = self._add(now)
+        for deferred in later:
+            known = self._deferred.setdefault(deferred.head, [])
+            if not known and self._heads is not None:
+                self._heads.add((deferred.head,))
+            known.append(deferred)
+            added.append(deferred.head)
+            self._deferred_count += 1
+        self.order.append(tuple(added))
+
+    def _add(self, pairs: tuple[tuple[str, str], ...]) -> list[str]:
+        """Search for each new key of ``pairs`` (key, replacement) from now on."""
         added = []
-        for key, replacement in forms(value, out):
+        for key, replacement in pairs:
             if key not in self.echo:
                 self.echo[key] = replacement
                 added.append(key)
-        self.order.append(tuple(added))
-        self._echo_keys = None
-        if self._echo_index is not None:
-            self._echo_index.add(added)
+        if added:
+            self._echo_keys = None
+            if self._echo_index is not None:
+                self._echo_index.add(added)
+        return added
+
+    def _resolve(self, text: str | bytes) -> None:
+        """Compute whole each deferred form whose first characters occur in ``text`` and
+        search for it from now on (whether it occurs whole is for the search to say).
+        Each one computed is paid for, in proportion to its secret's length.
+
+        Only the longest of the first characters found at a position is resolved: a
+        shorter one there was cut short of a character that the longer one does not
+        have (see echoforms.HEAD), so its form cannot start there."""
+        if not self._deferred:
+            return
+        if len(text) >= LONG:
+            if self._resolved[0] is text and self._resolved[1] == self._deferred_count:
+                return
+            self._resolved = (text, self._deferred_count)
+        found: Iterable[str]
+        if self._heads is None and len(self._deferred) <= EXACT_ECHO:
+            if isinstance(text, str):
+                found = [head for head in self._deferred if head in text]
+            else:
+                found = [h for h in self._deferred if h.encode("utf-8", "surrogatepass") in text]
+        else:
+            if self._heads is None:
+                heads = dict.fromkeys(self._deferred, "")
+                self._heads = EchoIndex(
+                    heads, spend=self.spend, patterns=True, compile_cost=HEAD_COMPILE_COST
+                )
+            found = self._heads.occurring(text)
+        for head in found:
+            for deferred in self._deferred.pop(head, ()):
+                self.spend(len(deferred.value) * RESOLVE_PER_KIB // 1024)
+                self._add(deferred.forms())
 
     def _index(self) -> EchoIndex:
         if self._echo_index is None:
@@ -149,7 +232,7 @@ class Context:
 
     def detected(self, value: str, location: str) -> str:
         """Replace a value a detector found in free text (not searched for elsewhere)."""
-        out = self.pseudo(value)
+        out = self.pseudonym(value)
         self.outputs.add(out)
         self.record(location)
         return out
@@ -213,6 +296,8 @@ class Context:
     def touches(self, text: str, scope: Scope) -> bool:
         """Could ``text(text, ..., scope=scope)`` change anything? (Cheap; no location.)"""
         if scope.echo and self.echo:
+            if self._deferred:
+                self._resolve(text)
             if len(self.echo) > EXACT_ECHO:
                 if self._index().contains(text):
                     return True
@@ -300,16 +385,22 @@ class Context:
                 location = self._replace_found(location, detector, self.pseudo)
         return location
 
-    def has_echo(self, text: str) -> bool:
-        """Does ``text`` hold a known secret? (With very many, it answers yes.)"""
+    def has_echo(self, text: str | bytes) -> bool:
+        """Does ``text`` hold a known secret (bytes: its UTF-8 bytes)?"""
         if not self.echo:
             return False
+        if self._deferred:
+            self._resolve(text)
         if len(self.echo) > EXACT_ECHO:
             return self._index().contains(text)
+        if isinstance(text, bytes):
+            return any(key.encode("utf-8", "surrogatepass") in text for key in self.echo)
         return any(map(text.__contains__, self.echo))
 
     def echo_bytes(self, data: bytes, location: str) -> bytes:
         """Echo known secrets in bytes that are not text (a binary body)."""
+        if self._deferred:
+            self._resolve(data)
         if len(self.echo) > EXACT_ECHO:
             swapped = self._index().sub_bytes(data)
             if swapped != data:
@@ -339,6 +430,8 @@ class Context:
         """Where search strings occur in ``text`` (leftmost, then longest), and their
         replacements. Each occurrence is paid for (a unit per string looked for), counted
         in C first."""
+        if self._deferred:
+            self._resolve(text)
         whole = self.echo.get(text)
         if whole is not None:
             return [(0, len(text), whole)]

@@ -1,10 +1,4 @@
-"""Finding known secrets again: every encoded form of a value, and many values at once.
-
-A value found in a secret position (a cookie, a password field) may come back anywhere
-else in the exchange, and not always as it was sent: URL-encoded in a redirect, HTML-
-escaped in a page, JSON-escaped in a string, base64-encoded in a blob. ``forms`` lists
-those forms with the matching form of the pseudonym, so an echo is replaced by the
-replacement a reader would expect in that place.
+"""Finding known secrets again: many search strings at once (echoforms lists them).
 
 ``EchoIndex`` searches for all of them at once, so there is no cap on how many secrets
 one exchange may hold: a short text in one left-to-right pass with a dict look-up per
@@ -13,28 +7,18 @@ position, a long one (a body) with RE2 patterns of the search strings, in C.
 
 from __future__ import annotations
 
-import base64
 import bisect
-import html
-import json
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 from typing import TypeAlias
 
 import re2
 
-from shadowtape.sanitize.percent import quote, quote_plus
 from shadowtape.sanitize.splice import Edit, splice
 
 #: Search strings are looked up by their first WIDTH characters (all are that long).
 WIDTH = 6
 #: Trie levels (WIDTH characters each); longer search strings are compared whole.
 MAX_DEPTH = 16
-#: Base64 forms are only searched for values this long (shorter ones collide).
-BASE64_MIN = 8
-#: A value longer than this is searched for only as it is: each encoded form would be a
-#: whole-text pass as long again (a megabyte "value" is the rest of a hostile text).
-FORMS_REACH = 64 * 1024
 #: Texts this long or longer are searched with RE2 patterns (one C pass per pattern);
 #: shorter ones with the trie (a dict look-up per position, in Python).
 LONG = 512
@@ -48,6 +32,11 @@ PENDING = 32
 #: a long search string's first bytes found without the rest.
 COMPILE_COST = 10
 MATCH_COST = 5
+#: ... and a search string found by ``occurring`` (about a microsecond).
+HIT_COST = 1
+#: ``occurring`` compiles a pattern anew without the strings it found once it has found
+#: them again this many times.
+REPEATS = 32
 #: A search string longer than this many bytes is compiled as its first PREFIX bytes,
 #: and checked whole where those occur: RE2 takes about 0.2 us a byte to compile, and
 #: its search slows down as the pattern grows, so a few secrets of kilobytes would
@@ -70,46 +59,6 @@ def _options() -> re2.Options:
 
 
 _OPTIONS = _options()
-
-
-#: Characters no encoding below changes (besides base64).
-_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
-
-
-#: The forms of values up to this long are cached: a cache of long values would hold
-#: megabytes alive (each entry is a dozen encodings of its value).
-FORMS_CACHED = 256
-
-
-def forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
-    """A secret as it may appear elsewhere, and its replacement in the same encoding."""
-    if len(value) <= FORMS_CACHED:
-        return _cached_forms(value, out)
-    return _forms(value, out)
-
-
-def _forms(value: str, out: str) -> tuple[tuple[str, str], ...]:
-    found = {value: out}
-    if len(value) > FORMS_REACH:
-        return ((value, out),)
-    add = found.setdefault
-    if not (value.isascii() and set(value) <= _PLAIN):
-        for encode in (quote, quote_plus):
-            add(encode(value, safe=""), encode(out, safe=""))
-        add(html.escape(value, quote=True), html.escape(out, quote=True))
-        add(html.escape(value, quote=False), html.escape(out, quote=False))
-        add(json.dumps(value)[1:-1], json.dumps(out)[1:-1])
-        add(json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(out, ensure_ascii=False)[1:-1])
-    if len(value) >= BASE64_MIN:
-        raw, new = value.encode("utf-8", "surrogatepass"), out.encode("utf-8", "surrogatepass")
-        for b64 in (base64.b64encode, base64.urlsafe_b64encode):
-            encoded, replaced = b64(raw).decode("ascii"), b64(new).decode("ascii")
-            add(encoded, replaced)
-            add(encoded.rstrip("="), replaced.rstrip("="))
-    return tuple((key, rep) for key, rep in found.items() if key)
-
-
-_cached_forms = lru_cache(maxsize=4_096)(_forms)
 
 
 class _Node:
@@ -138,15 +87,47 @@ class EchoIndex:
     it is searched in C: the search strings are compiled into RE2 patterns in batches
     (see PENDING), each pattern runs over the text's UTF-8 bytes, and the earliest
     match among them wins. Compiling and each echo found are paid for with ``spend``.
-    Adding a string, between searches, costs a few dict inserts.
+    Adding a string, between searches, costs a few dict inserts (the trie is grown when
+    a short text needs it). A string of LONG characters or more is never in the trie
+    (no shorter text can hold it): once there is one, a long text is always searched
+    with patterns.
     """
 
-    __slots__ = ("_compiled", "_echo", "_keys", "_levels", "_root", "_short", "_spend")
+    __slots__ = (
+        "_compile_cost",
+        "_compiled",
+        "_echo",
+        "_giant",
+        "_keys",
+        "_levels",
+        "_patterns",
+        "_root",
+        "_short",
+        "_spend",
+        "_untried",
+    )
 
-    def __init__(self, echo: dict[str, str], spend: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        echo: dict[str, str],
+        spend: Callable[[int], None] | None = None,
+        *,
+        patterns: bool = False,
+        compile_cost: int = COMPILE_COST,
+    ) -> None:
+        """``patterns``: search every text with patterns, a short one too (never grow a
+        trie: for strings that are searched for in long texts far more than in short).
+        ``compile_cost``: work units per string compiled (for strings shorter than PREFIX
+        bytes, less: RE2 compiles about 0.15 us a byte)."""
         self._echo = echo
+        self._compile_cost = compile_cost
         self._root = _Node()
         self._short: list[str] = []
+        #: Strings added but not yet in the trie (``_grow``) ...
+        self._untried: list[str] = []
+        #: ... and whether any is LONG or longer: those are only searched with patterns.
+        self._giant = patterns
+        self._patterns = patterns
         #: Every search string as UTF-8 bytes, in the order added ...
         self._keys: list[bytes] = []
         #: ... the first ``_compiled`` of them in patterns: (first, end, searchers).
@@ -160,7 +141,15 @@ class EchoIndex:
             self._keys.append(key.encode("utf-8", "surrogatepass"))
             if len(key) < WIDTH:
                 self._short.append(key)
-                continue
+            elif len(key) < LONG:
+                self._untried.append(key)
+            else:
+                self._giant = True  # never in the trie: only a long text can hold it
+
+    def _grow(self) -> None:
+        """Put the strings added since into the trie (only a short text needs it: a body
+        of long secrets is searched with patterns, and never pays for their trie)."""
+        for key in self._untried:
             node = self._root
             at = 0
             depth = 0
@@ -174,6 +163,7 @@ class EchoIndex:
                 node.ends[key[at:]] = key
             else:
                 bisect.insort(node.long, key, key=lambda k: -len(k))
+        self._untried.clear()
 
     def _match(self, text: str, start: int) -> str | None:
         """The longest search string that starts at ``start``, if any."""
@@ -199,6 +189,8 @@ class EchoIndex:
         return best
 
     def _find(self, text: str, start: int) -> tuple[int, str] | None:
+        if self._untried:
+            self._grow()
         get = self._root.children.get
         for at in range(start, len(text) - WIDTH + 1):
             if get(text[at : at + WIDTH]) is not None:
@@ -207,7 +199,12 @@ class EchoIndex:
                     return at, key
         return None
 
-    def contains(self, text: str) -> bool:
+    def contains(self, text: str | bytes) -> bool:
+        """Does ``text`` hold a search string (bytes: as its UTF-8 bytes)?"""
+        if isinstance(text, bytes):
+            if any(key.encode("utf-8", "surrogatepass") in text for key in self._short):
+                return True
+            return self._next(text, 0, self._searchers()) is not None
         if self._short and any(map(text.__contains__, self._short)):
             return True
         if self._long(text):
@@ -217,10 +214,61 @@ class EchoIndex:
 
     def _long(self, text: str) -> bool:
         """Search ``text`` with the patterns? (Else with the trie, in Python.)"""
+        if self._patterns:
+            return True
         if len(text) < LONG:
             return False
         new = len(self._keys) - self._compiled
-        return new <= PENDING or len(text) >= new * CHARS_PER_COMPILE
+        return self._giant or new <= PENDING or len(text) >= new * CHARS_PER_COMPILE
+
+    def occurring(self, text: str | bytes) -> set[str]:
+        """The search strings found in ``text`` (or in bytes, as their UTF-8 bytes),
+        overlapping ones too, but only the longest at each position. Each occurrence
+        found is paid for (HIT_COST: a set insert, no replacement); a pattern that finds
+        the same strings again and again (a text that repeats them) is compiled anew
+        without them once it has found REPEATS occurrences of those it knows."""
+        if not (isinstance(text, bytes) or self._long(text)):
+            found = {key for key in self._short if key in text}
+            at = self._find(text, 0)
+            while at is not None:
+                found.add(at[1])
+                self._pay(HIT_COST)
+                at = self._find(text, at[0] + 1)
+            return found
+        data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+        seen = {key for key in map(_utf8, self._short) if key in data}
+        self._searchers()  # compiles what is pending past PENDING
+        groups = [(self._keys[first:end], level) for first, end, level in self._levels]
+        groups += [([key], [key]) for key in self._keys[self._compiled :]]
+        for keys, level in groups:
+            for searcher in level:
+                self._occurring(data, searcher, keys, seen)
+        return {key.decode("utf-8", "surrogatepass") for key in seen}
+
+    def _occurring(
+        self, data: bytes, searcher: Searcher, keys: list[bytes], seen: set[bytes]
+    ) -> None:
+        """Add to ``seen`` what ``searcher`` (one of ``keys``' searchers) finds in ``data``."""
+        pos = 0
+        repeats = 0
+        while (hit := _search(searcher, data, pos)) is not None:
+            start, end = hit
+            self._pay(HIT_COST)
+            key = data[start:end]
+            if key not in seen:
+                seen.add(key)
+            elif (repeats := repeats + 1) >= REPEATS:
+                rest = _alike(searcher, keys, seen)
+                if not rest:
+                    return
+                self._pay(len(rest) * self._compile_cost)
+                searcher = _searcher_like(searcher, rest, self._spend)
+                repeats = 0
+            pos = start + 1
+
+    def _pay(self, units: int) -> None:
+        if self._spend is not None:
+            self._spend(units)
 
     def sub(self, text: str) -> str:
         return splice(text, self.edits(text))
@@ -278,7 +326,7 @@ class EchoIndex:
         """Strings ``first`` to ``end``: those up to PREFIX bytes in one pattern, the
         longer ones by their first PREFIX bytes in another."""
         if self._spend is not None:
-            self._spend((end - first) * COMPILE_COST)
+            self._spend((end - first) * self._compile_cost)
         keys = dict.fromkeys(self._keys[first:end])
         whole = [key for key in keys if len(key) <= PREFIX]
         longer: dict[bytes, list[bytes]] = {}
@@ -409,6 +457,31 @@ Searcher: TypeAlias = "re2._Regexp | _Prefixed | bytes"
 
 def _size(level: tuple[int, int, list[Searcher]]) -> int:
     return level[1] - level[0]
+
+
+def _utf8(key: str) -> bytes:
+    return key.encode("utf-8", "surrogatepass")
+
+
+def _alike(searcher: Searcher, keys: list[bytes], seen: set[bytes]) -> list[bytes]:
+    """The strings of ``keys`` that ``searcher`` looks for, but for those ``seen``."""
+    if isinstance(searcher, bytes):
+        return [] if searcher in seen else [searcher]
+    longer = isinstance(searcher, _Prefixed)
+    mine = (key for key in dict.fromkeys(keys) if (len(key) > PREFIX) == longer)
+    return [key for key in mine if key not in seen]
+
+
+def _searcher_like(
+    searcher: Searcher, keys: list[bytes], spend: Callable[[int], None] | None
+) -> Searcher:
+    """A searcher of the same kind as ``searcher`` for ``keys``."""
+    if isinstance(searcher, _Prefixed):
+        longer: dict[bytes, list[bytes]] = {}
+        for key in keys:
+            longer.setdefault(key[:PREFIX], []).append(key)
+        return _Prefixed(longer, spend)
+    return keys[0] if isinstance(searcher, bytes) else _pattern(keys)
 
 
 def _search(searcher: Searcher, data: bytes, pos: int) -> tuple[int, int] | None:

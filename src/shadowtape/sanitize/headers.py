@@ -350,7 +350,7 @@ def _remember_basic_password(encoded: str, ctx: Context) -> None:
         return
     _user, colon, password = decoded.partition(":")
     if colon and password:
-        ctx.remember(password, ctx.pseudo(password))
+        ctx.remember(password, ctx.pseudonym(password))
 
 
 def cookies(value: str, ctx: Context, prefix: str) -> str:
@@ -389,7 +389,7 @@ def _cookie_pair(part: str, ctx: Context, prefix: str) -> str:
     if "%" in inner:
         decoded = unquote(inner)
         if decoded != inner:
-            ctx.remember(decoded, ctx.pseudo(decoded))
+            ctx.remember(decoded, ctx.pseudonym(decoded))
     start = raw.index(stripped)
     new_raw = raw[:start] + (f'"{new}"' if quoted else new) + raw[start + len(stripped) :]
     return f"{name}{eq}{new_raw}" if eq else new_raw

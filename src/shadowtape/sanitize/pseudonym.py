@@ -26,8 +26,9 @@ import hmac
 import re
 import string
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 
+from shadowtape.sanitize.beyondascii import KEPT, LETTER, NON_ASCII, NON_ASCII_ALNUM, Marked
 from shadowtape.sanitize.detectors import (
     api_key_prefix,
     card_digits,
@@ -49,12 +50,24 @@ _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 #: SAML response is that long (servers cap a header line well below it): past it, a
 #: value is a cut body or an attack, and its shape is of no use to a replay.
 SHAPED_MAX = 64 * 1024
+#: No card number is longer (19 digits and a separator between each two), nor has
+#: fewer digits.
+_CARD_REACH = 37
+_CARD_DIGITS = 13
+_DIGIT_BYTES = _DIGITS.encode()
+#: Texts longer than this have their digits counted before the card check (a shorter
+#: one is checked: counting costs about what checking does).
+_COUNTED = 256
+_HEX = (_DIGITS + "abcdefABCDEF").encode()
 #: Keyed letters in ``long_form``.
 LONG_LETTERS = 32
 #: Values up to this long are cached by the thousand; longer ones (up to SHAPED_MAX) by
 #: the dozen: a large cache of long values would hold gigabytes alive.
 _CACHED_MAX = 1024
 _CACHE_SIZE_LONG = 64
+#: Text beyond ASCII this long or longer is told apart by beyondascii.Marked, in a few
+#: whole-text operations; shorter text by two regular expressions (cheaper below it).
+WHOLE_TEXT = 512
 _PUNCTUATION = frozenset(string.punctuation)
 
 
@@ -107,7 +120,7 @@ class Pseudonymizer:
             return self.long_form(value)
         if "@" in value and is_email(value):
             return self._email(value)
-        if value[0].isdigit() and is_card(value):
+        if value[0].isdigit() and len(value) <= _CARD_REACH and is_card(value):
             return self._card(value)
         if value.startswith("eyJ") and is_jwt(value):
             return self._jwt(value)
@@ -135,17 +148,27 @@ class Pseudonymizer:
         # Shaped as ASCII, whole-value operations only: a letter or digit beyond ASCII
         # stands as "z" (a lower-case letter, not hex), any other character as "\x00"
         # (kept, like punctuation), and is put back afterwards.
-        marked = _NON_ASCII_ALNUM.sub("z", value)
-        if marked.isascii():
-            return self._shape_ascii(marked, value, seed, domain)
-        return self._shape_ascii(_NON_ASCII.sub("\x00", marked), value, seed, domain, marked)
+        if len(value) >= WHOLE_TEXT:
+            marked = Marked(value)
+            back = marked.put_back if marked.kept else None
+            return self._shape_ascii(marked.marked, value, seed, domain, back)
+        lettered = NON_ASCII_ALNUM.sub(LETTER, value)
+        if lettered.isascii():
+            return self._shape_ascii(lettered, value, seed, domain)
+        text = NON_ASCII.sub(KEPT, lettered)
+        return self._shape_ascii(text, value, seed, domain, partial(_put_back, marked=lettered))
 
     def _shape_ascii(
-        self, text: str, value: str, seed: str, domain: str, kept: str | None = None
+        self,
+        text: str,
+        value: str,
+        seed: str,
+        domain: str,
+        put_back: Callable[[str], str] | None = None,
     ) -> str:
         """``_shape`` of ``value`` as ASCII ``text`` (``value`` itself, or marked as
-        ``_shape`` says); ``kept``: the characters beyond ASCII to put back, where
-        ``text`` has "\x00"."""
+        ``_shape`` says); ``put_back``: puts the characters beyond ASCII that ``text``
+        holds as "\x00" back into a shaped text."""
         marked = text
         if "%" in text:
             marked = _ESCAPE.sub("\x00\x00\x00", text)  # escapes are kept, like punctuation
@@ -153,13 +176,23 @@ class Pseudonymizer:
                 marked = text  # escapes alone ("%00"): shape them rather than digest
         alphabet = _hex_alphabet_ascii(_ESCAPE.sub("", text) if marked is not text else text)
         classes = marked.encode("ascii")
-        original = int.from_bytes(text.encode("ascii"))
+        data = classes if marked is text else text.encode("ascii")
+        original = int.from_bytes(data)
+        # A card number needs 13 digits: a digit of the result is one of the text's
+        # (hex: a digit or a letter a-f, which may become one). Counted in a long text.
+        digits = len(data)
+        if digits > _COUNTED:
+            digits -= len(data.translate(None, _DIGIT_BYTES if alphabet is None else _HEX))
         for attempt in range(16):
             stream = self._stream(seed, domain, attempt, len(text))
             out = _select(original, classes, stream, alphabet)
-            if kept is not None:
-                out = _put_back(out, kept)
-            if out != value and not holds_card(out):
+            # Told on the ASCII text: the characters put back are no letter, digit, "_",
+            # "." or separator, so the card detector tells "\x00" from them no better.
+            if digits >= _CARD_DIGITS and holds_card(out):
+                continue
+            if put_back is not None:
+                out = put_back(out)
+            if out != value:
                 return out
         # Nothing to shape (only punctuation and spaces): fall back to a plain digest.
         return self._stream(seed, domain, 99, 16).hex()[: max(8, len(value))]
@@ -186,12 +219,9 @@ class Pseudonymizer:
 
 
 _ALNUM = re.compile(r"[0-9A-Za-z]")
-#: A letter or digit beyond ASCII (``str.isalnum``), and any character beyond ASCII.
-_NON_ASCII_ALNUM = re.compile(r"(?![\x00-\x7f])[^\W_]")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
-def _put_back(shaped: str, marked: str) -> str:
+def _put_back(shaped: str, *, marked: str) -> str:
     """``shaped`` (ASCII) with each character of ``marked`` (as long) beyond ASCII put
     back in its place. As UTF-32 lanes in big integers: a lane of ``marked`` is at least
     0x80 when adding 0x7FFFFF80 sets its top bit (a code point is below 0x110000, so no
@@ -208,6 +238,8 @@ def _put_back(shaped: str, marked: str) -> str:
 
 
 _NOT_HEX_LETTER = re.compile(r"[G-Zg-z]")
+#: Every byte but the letters after F and f.
+_NOT_G_TO_Z = bytes(sorted(set(range(256)) - set(b"GHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz")))
 _DROP_HEX = str.maketrans(dict.fromkeys(_HEX_LOWER + _HEX_UPPER))
 
 
@@ -221,11 +253,11 @@ def _mask(chars: str) -> bytes:
     return bytes(0xFF if chr(c) in chars else 0 for c in range(256))
 
 
-_PICK = {
-    "digit": (_table(_DIGITS), _mask(_DIGITS)),
-    "lower": (_table(_LOWER), _mask(_LOWER)),
-    "upper": (_table(_UPPER), _mask(_UPPER)),
-}
+_DIGIT_PICK = _table(_DIGITS)
+_LOWER_PICK = _table(_LOWER)  # an upper-case pick is the lower-case one less 0x20
+_DIGIT_MASK = _mask(_DIGITS)
+_LETTER_MASK = _mask(_LOWER + _UPPER)
+_UPPER_BIT = bytes(0x20 if chr(c) in _UPPER else 0 for c in range(256))
 _PICK_HEX = {
     _HEX_LOWER: (_table(_HEX_LOWER), _mask(_HEX_LOWER + _HEX_UPPER)),
     _HEX_UPPER: (_table(_HEX_UPPER), _mask(_HEX_LOWER + _HEX_UPPER)),
@@ -238,19 +270,29 @@ def _select(original: int, classes: bytes, stream: bytes, alphabet: str | None) 
     Byte strings as big integers: masks select, per position, the stream's character or
     the original one, in a few whole-value operations.
     """
-    picks = [_PICK_HEX[alphabet]] if alphabet is not None else list(_PICK.values())
-    out = 0
-    kept = -1
-    for table, mask in picks:
+    if alphabet is not None:
+        table, mask = _PICK_HEX[alphabet]
         where = int.from_bytes(classes.translate(mask))
-        out |= int.from_bytes(stream.translate(table)) & where
-        kept &= ~where
-    return (out | (original & kept)).to_bytes(len(classes)).decode("ascii")
+        out = (int.from_bytes(stream.translate(table)) & where) | (original & ~where)
+    else:
+        digits = int.from_bytes(classes.translate(_DIGIT_MASK))
+        letters = int.from_bytes(classes.translate(_LETTER_MASK))
+        upper = int.from_bytes(classes.translate(_UPPER_BIT))
+        picked = int.from_bytes(stream.translate(_DIGIT_PICK)) & digits
+        picked |= (int.from_bytes(stream.translate(_LOWER_PICK)) & letters) ^ upper
+        out = picked | (original & ~(digits | letters))
+    return out.to_bytes(len(classes)).decode("ascii")
+
+
+def _past_f(text: str) -> bool:
+    """Does ``text`` hold a letter after F or f?"""
+    return bool(text.encode("utf-8", "surrogatepass").translate(None, _NOT_G_TO_Z))
 
 
 def _hex_alphabet_ascii(value: str) -> str | None:
     """``_hex_alphabet`` for ASCII text."""
-    if _NOT_HEX_LETTER.search(value) is not None:
+    # Most tokens hold a letter past F early; a long hex-like text is read in C.
+    if _NOT_HEX_LETTER.search(value, 0, 64) or (len(value) > 64 and _past_f(value)):
         return None
     if len(value) - len(value.translate(_DROP_HEX)) < 8:
         return None
@@ -264,4 +306,4 @@ def _hex_alphabet_ascii(value: str) -> str | None:
 def _hex_alphabet(value: str) -> str | None:
     """Hex digests and UUIDs (8+ hex digits, letters from one case): the alphabet to keep.
     A letter or digit beyond ASCII is no hex digit."""
-    return None if _NON_ASCII_ALNUM.search(value) else _hex_alphabet_ascii(value)
+    return None if NON_ASCII_ALNUM.search(value) else _hex_alphabet_ascii(value)

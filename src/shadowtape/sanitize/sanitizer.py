@@ -49,7 +49,7 @@ import re2
 
 from shadowtape.errors import SanitizeError
 from shadowtape.exchange import Exchange, ExchangeError, Request, Response
-from shadowtape.sanitize import bodies, headers, urls
+from shadowtape.sanitize import beyondascii, bodies, headers, urls
 from shadowtape.sanitize.context import EXACT_ECHO, Context, TooDense, TooManyRedactions
 from shadowtape.sanitize.pseudonym import Pseudonymizer
 from shadowtape.sanitize.rules import Policy, Rules
@@ -240,6 +240,7 @@ class Sanitizer:
         self.rules = rules or Rules()
         self._policy = Policy.build(self.rules)
         self._pseudo = Pseudonymizer(resolve_key(key))
+        beyondascii.prepare()
         self.steps = STEPS
         self.max_redactions = max_redactions
 
@@ -519,13 +520,17 @@ def _late_echo(
     ctx.echo_only = True
     for step, start in zip(steps, starts, strict=True):
         later = [key for keys in ctx.order[start:] for key in keys]
-        if later and _holds(step.fields(draft), later):
+        if later and _holds(step.fields(draft), later, ctx):
             _run(step, draft, ctx, deadline, max_redactions)
 
 
-def _holds(fields: Sequence[str | bytes], keys: list[str]) -> bool:
-    if len(keys) > EXACT_ECHO:  # too many to search for one by one: just run it again
-        return any(fields)
+def _holds(fields: Sequence[str | bytes], keys: list[str], ctx: Context) -> bool:
+    """May ``fields`` hold one of ``keys`` (search strings, or a deferred form's first
+    characters)? A body is searched as its bytes, for the UTF-8 bytes of each. Past
+    EXACT_ECHO keys, for every known secret at once (a step that found hundreds itself
+    is not run again for nothing)."""
+    if len(keys) > EXACT_ECHO:
+        return any(map(ctx.has_echo, fields))
     encoded: list[bytes] | None = None
     for field in fields:
         if isinstance(field, str):
