@@ -1,11 +1,18 @@
 """Sanitizing: secrets are replaced by keyed pseudonyms before anything is stored.
 
 ``Sanitizer`` is the entry point (see docs/sanitizing.md). The modules, one idea each:
-``rules`` (defaults, the TOML rules file, the allow-list), ``names`` (which names look
-secret), ``detectors`` (what a secret looks like in text), ``pseudonym`` (keyed,
-format-preserving replacements), ``context`` (one call's state), ``headers``, ``urls``,
-``bodies``, ``jsonbody``, ``multipart``, ``textfields`` (where secrets are found) and
-``sanitizer`` (the steps, in order).
+
+- what is secret: ``rules`` (defaults, the TOML rules file, the allow-list), ``names``
+  (which names look secret), ``detectors`` (what a secret looks like in text);
+- what replaces it: ``pseudonym`` (keyed, format-preserving), ``beyondascii`` (letters
+  beyond ASCII told apart for a whole text), ``splice`` (where pseudonyms landed);
+- where it is found: ``headers``, ``urls``, ``percent``, ``bodies``, ``jsonbody`` and
+  ``jsonwalk``, ``jsonpath``, ``msgpackbody``, ``multipart``, ``csvbody``, ``binary``,
+  ``textfields`` and ``fieldstarts`` (fields in free text);
+- known secrets found again: ``echoforms`` (their encoded forms), ``echoindex`` (all of
+  them searched at once);
+- ``context`` (one call's state and work budget), ``memo`` (verdicts about repeated text)
+  and ``sanitizer`` (the steps, in order).
 """
 
 from __future__ import annotations
