@@ -7,6 +7,7 @@ is memoised can help). Each is the best of several rounds, alternated with the r
 Then the worst case: every hostile body of tests/sanitize/adversarial.py at the default
 body cap (hundreds of distinct long secrets among them), as time per MiB beside a plain
 ``bytes.find`` scan of the same bytes, against the target of 50 ms per MiB on one core.
+Each case is timed once; one near or over the target is timed again (best of four).
 """
 
 from __future__ import annotations
@@ -161,11 +162,26 @@ def _timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
+#: A case timed above this share of the target is timed again (see _settled).
+RETIME_ABOVE = 0.8
+RETIMES = 3
+
+
+def _settled(case: Case, first: tuple[float, float]) -> tuple[float, float]:
+    """A case near or over the target, timed RETIMES times more, each on a fresh
+    sanitizer (nothing memoised from the first run), keeping the best: one run of a
+    case is taken on a host that other programs share, and a spike there is not a cost
+    of the sanitizer."""
+    if first[0] <= TARGET_MS_PER_MIB * RETIME_ABOVE:
+        return first
+    return min([first, *(per_mib(case, Sanitizer(key=b"bench-key")) for _ in range(RETIMES))])
+
+
 def worst_case(size: int = BODY_CAP) -> None:
     # A hostile header or message fails its exchange closed, with a warning each time.
     logging.getLogger("shadowtape.sanitize").setLevel(logging.ERROR)
     sanitizer = Sanitizer(key=b"bench-key")
-    results = [(*per_mib(case, sanitizer), case.name) for case in cases(size)]
+    results = [(*_settled(case, per_mib(case, sanitizer)), case.name) for case in cases(size)]
     results.sort(reverse=True)
     print(f"\nhostile bodies of {size // 1024} KiB: {len(results)} cases, worst first")
     for sanitize, find, name in results[:10]:
