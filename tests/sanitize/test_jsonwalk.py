@@ -175,3 +175,41 @@ def test_a_secret_among_many_ordinary_rows_is_found_wherever_it_is(
     out = sanitize_json(text, Context(Policy.build(), PSEUDO), "b")
     assert out is not None
     assert needle[1] not in out and needle[1] not in json.dumps(json.loads(out))
+
+
+def test_a_key_known_secret_is_secret_again_in_json_with_escapes_of_its_own() -> None:
+    """A document inside a string, scoped on its own for its escapes, shares what the
+    outer one learned of each key: a key first seen outside stays secret inside."""
+    inner = json.dumps({"token": {"note": "café", "value": "tok_inner_5f3a9c2e"}})
+    doc = {"token": "tok_outer_8d1b7e40", "event": inner}
+    out, where = run(doc)
+    assert isinstance(out, dict)
+    assert "tok_inner_5f3a9c2e" not in out["event"]
+    assert json.loads(out["event"])["token"]["value"] == PSEUDO("tok_inner_5f3a9c2e")
+    assert sorted(where) == [
+        "response.body$.event.token.note",
+        "response.body$.event.token.value",
+        "response.body$.token",
+    ]
+
+
+def test_a_key_that_needs_nothing_does_not_clear_the_same_text_as_a_value() -> None:
+    """A key is read for what detectors find, a value for secret-named fields too: the
+    text of a key found clean is still read when it comes again as a value."""
+    text = "note: password=hunter2hunter2"
+    doc = {"contact": "ann@example.com", "seen": {text: 1}, "log": text}
+    out, where = run(doc)
+    assert isinstance(out, dict)
+    assert out["log"] == f"note: password={PSEUDO('hunter2hunter2')}"
+    assert "response.body$.log" in where
+
+
+def test_a_secret_found_earlier_does_not_hide_a_field_in_json_inside_a_string() -> None:
+    """A document inside a string with escapes of its own is scoped on its own, but
+    echoes known secrets only as the document around it does: a secret value that is
+    also a field's name ("password"), echoed first, would hide the field's value."""
+    doc = {"PASSWORD": "password", "env": json.dumps({"a": "café password=Rg4nwfRQ"})}
+    out, where = run(doc)
+    assert isinstance(out, dict)
+    assert "Rg4nwfRQ" not in out["env"]
+    assert sorted(where) == ["response.body$.PASSWORD", "response.body$.env.a"]

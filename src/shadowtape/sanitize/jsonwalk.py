@@ -56,8 +56,8 @@ _CARD_INT = re2.compile(r"(?:^|[^0-9.\-])[2-6][0-9]{12}")
 #: The path to a node, as (parent's chain, key or index), None for the root: extended
 #: only where the walk goes down, and rendered only where something is replaced.
 Chain: TypeAlias = "tuple[Chain, PathElement] | None"
-#: Makes the walker of a document inside a string: (context, base, document).
-Reader: TypeAlias = "Callable[[Context, str, JsonValue], Walker]"
+#: Makes the walker of a document inside a string: (context, base, document, echo).
+Reader: TypeAlias = "Callable[[Context, str, JsonValue, bool], Walker]"
 
 
 class Walker:
@@ -71,6 +71,7 @@ class Walker:
         "base",
         "cards",
         "clean",
+        "clean_keys",
         "ctx",
         "echo_size",
         "escaped",
@@ -129,9 +130,11 @@ class Walker:
         self.has_paths = bool(self.policy.secret_paths or self.policy.allowed_paths)
         self.nested = 0
         self.kinds: dict[str, int] = {}
-        #: Strings that need nothing (while no secret is added to echo), and keys that
-        #: are nothing special and need nothing.
+        #: While no secret is added to echo: the strings that need nothing as values, as
+        #: keys (a key is not read for fields: the same text may need something as a
+        #: value), and the keys that are nothing special and need nothing.
         self.clean: set[str] = set()
+        self.clean_keys: set[str] = set()
         self.ordinary: set[str] = set()
         #: Keys known not to be ordinary, and those of them that are so by name alone.
         self.special: set[str] = set()
@@ -163,7 +166,7 @@ class Walker:
 
     def _string(self, node: str, chain: Chain) -> str:
         """A string that is not in a secret position (``chain``: its path)."""
-        if self._clean(node):
+        if self._clean(node, self.clean):
             return node
         # JSON inside a string, escaped in it: what its strings hold shows nowhere else.
         escaped_json = "\\" in node and node.lstrip()[:1] in _JSON_HEADS
@@ -193,20 +196,27 @@ class Walker:
             or self.policy.secret_field.may_match(node)
         )
 
-    def _clean(self, node: str) -> bool:
-        """Was ``node`` found to need nothing (and no secret was added to echo since)?"""
+    def _clean(self, node: str, found: set[str]) -> bool:
+        """Is ``node`` in ``found`` (``clean`` or ``clean_keys``), found to need nothing
+        since the last secret was added to echo?"""
+        self._forget_if_echoed()
+        return node in found
+
+    def _forget_if_echoed(self) -> None:
+        """Forget what was found to need nothing if a secret was added to echo since:
+        it may occur in it."""
         if self.plain.echo and len(self.ctx.echo) != self.echo_size:
             self.echo_size = len(self.ctx.echo)
             self.clean.clear()
+            self.clean_keys.clear()
             self.ordinary.clear()
-        return node in self.clean
 
     def _key(self, key: str, chain: Chain) -> str:
         """An object key, sanitized: it may itself be a secret or an e-mail address."""
-        if not self.scan_plain or self._clean(key):
+        if not self.scan_plain or self._clean(key, self.clean_keys):
             return key
         if not self.ctx.touches(key, self.plain):
-            self.clean.add(key)
+            self.clean_keys.add(key)
             return key
         return self.ctx.text(key, self.location(chain), scope=self.plain)  # the parent's
 
@@ -240,8 +250,11 @@ class Walker:
         if not (self.escaped and "\\" in node):
             return self
         self.meter.charge(INNER_UNITS)
-        walker = self.reader(self.ctx, self.base, data)
+        walker = self.reader(self.ctx, self.base, data, self.full.echo)
+        # What each key is, learned once per document: the kinds and the keys special
+        # by name go together (a key in ``kinds`` is never classified again).
         walker.kinds = self.kinds
+        walker.named_keys = self.named_keys
         walker.nested = self.nested
         return walker
 
@@ -273,6 +286,7 @@ class Walker:
         document of many distinct keys (the ids of a map) costs little more per key
         than reading it.
         """
+        self._forget_if_echoed()
         if self.ordinary.issuperset(keys):
             return True
         unknown = set(keys).difference(self.ordinary, self.special)
@@ -281,7 +295,7 @@ class Walker:
         self._learn(unknown)
         ordinary = unknown.difference(self.named_keys)
         if self.scan_plain:
-            touches, scope, clean = self.ctx.touches, self.plain, self.clean
+            touches, scope, clean = self.ctx.touches, self.plain, self.clean_keys
             ordinary = {key for key in ordinary if key in clean or not touches(key, scope)}
             clean.update(ordinary)
         self.ordinary.update(ordinary)
@@ -301,7 +315,7 @@ class Walker:
             kind = self.kinds[key]
             if kind & ~(_PAIR_NAME | _PAIR_VALUE) or key == "variables":
                 return None
-            if self.scan_plain and key not in self.clean:
+            if self.scan_plain and key not in self.clean_keys:
                 return None  # a key to replace
             values = values or bool(kind & _PAIR_VALUE)
         if not values:
