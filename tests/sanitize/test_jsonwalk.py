@@ -213,3 +213,13 @@ def test_a_secret_found_earlier_does_not_hide_a_field_in_json_inside_a_string() 
     assert isinstance(out, dict)
     assert "Rg4nwfRQ" not in out["env"]
     assert sorted(where) == ["response.body$.PASSWORD", "response.body$.env.a"]
+
+
+def test_a_secret_number_near_the_largest_float_is_replaced() -> None:
+    """A pseudonym keeps a number's digits, which may lie past the largest float: the
+    body is kept all the same, with no value of the original."""
+    doc = {"pin": 1.5e308, "otp": -1.7e308, "id": 1}
+    out, where = run(doc)
+    assert isinstance(out, dict)
+    assert out["pin"] != doc["pin"] and out["otp"] != doc["otp"] and out["id"] == 1
+    assert sorted(where) == ["response.body$.otp", "response.body$.pin"]

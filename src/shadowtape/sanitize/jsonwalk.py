@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Callable, Collection, Iterable, Iterator
 from itertools import chain as chain_items
 from itertools import compress, islice, repeat
@@ -567,7 +568,11 @@ class Walker:
         if self.ctx.echo_only:
             return node
         self.ctx.record(self.location(chain))
-        return float(self.ctx.pseudo.number(int(node)))
+        number = self.ctx.pseudo.number(int(node))
+        if abs(number) > sys.float_info.max:  # as many digits, past the largest float
+            digits = str(abs(number))
+            number = (1 if number > 0 else -1) * int("10" + digits[2:])
+        return float(number)
 
     # -- rule paths -------------------------------------------------------------------
 
