@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 import re
 import sys
+from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable, Iterator
+from itertools import accumulate, compress, islice, repeat
 from itertools import chain as chain_items
-from itertools import compress, islice, repeat
 from operator import itemgetter
 from typing import Any, TypeAlias
 
@@ -491,8 +492,11 @@ class Walker:
             walk = self._values
         elif self._inert_all(node):
             return node
-        elif self.escaped:
-            self._prepay(node)
+        else:
+            if self.escaped:
+                self._prepay(node)
+            if types == _STR and not self.scan_plain:  # the lines of a log, say
+                indexes = sorted(self._strings_to_read(node))  # type: ignore[arg-type]
         inert = self.inert
         out: list[JsonValue] | None = None
         for index in indexes:
@@ -510,6 +514,36 @@ class Walker:
                 out = node.copy()
             out[index] = new
         return node if out is None else out
+
+    def _strings_to_read(self, strings: list[str]) -> set[int]:
+        """The indexes of ``strings`` in which ``_string`` may find something, where
+        no detector or echo applies (``scan_plain`` false): those holding an escape,
+        those holding JSON that holds a hint of a secret name (a key, a pair's name, a
+        field) or what may be a card number, and those a candidate field lies in; each
+        told in one pass over them all joined by NUL (see ``_inert_all``)."""
+        indexes = range(len(strings))
+        opening = list(compress(indexes, map(_JSON_OPENING.match, strings)))
+        read: set[int] = set()
+        if opening:
+            documents = list(map(strings.__getitem__, opening))
+            hinted = self.policy.secret_field.holding_hints(list(map(ascii_lower, documents)))
+            read.update(map(opening.__getitem__, hinted))
+            if self.cards:  # an integer in it may be a card number (see _int)
+                read.update(compress(opening, map(_CARD_INT.search, documents)))
+        joined = "\x00".join(strings)
+        if "\\" in joined:
+            read.update(compress(indexes, map(str.__contains__, strings, repeat("\\"))))
+        lowered = ascii_lower(joined)
+        if lowered.isascii():
+            sizes: Iterable[int] = map(len, strings)
+        else:  # spans are of UTF-8 bytes, of text lowered ("\u212a" is 3, "k" 1)
+            sizes = (len(_utf8(ascii_lower(item))) for item in strings)
+        starts = list(accumulate((size + 1 for size in sizes), initial=0))  # + 1: NUL
+        last = len(strings) - 1
+        for start, end in fieldstarts.candidate_spans(lowered, self.policy.secret_field):
+            first = bisect_right(starts, start) - 1
+            read.update(range(first, min(bisect_right(starts, end) - 1, last) + 1))
+        return read
 
     def _prepay(self, items: list[JsonValue]) -> None:
         """Pay ahead for the documents inside ``items`` scoped on their own (strings
@@ -593,6 +627,10 @@ _LIST = {list}
 _DICT = {dict}
 _STR = {str}
 _PAIR_WORDS = PAIR_NAMES | PAIR_VALUES
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _keys(objects: list[Any]) -> set[str]:
