@@ -316,3 +316,19 @@ def test_a_secret_line_among_ordinary_lines_is_found_wherever_it_is(
     out = sanitize_json(text, Context(Policy.build(), PSEUDO), "b")
     assert out is not None
     assert needle[1] not in json.dumps(json.loads(out), ensure_ascii=False)
+
+
+def test_short_stringified_documents_beside_an_e_mail_are_parsed_only_where_needed() -> None:
+    """With a detector in scope, a string holding JSON is parsed only if it may name a
+    secret or the detectors find something in it: the body is not too dense to scan."""
+    events = [json.dumps({"id": i, "v": f"x{i}"}) for i in range(30000)]
+    events[777] = json.dumps({"token": "tok_5f3a9c2e71d04b55"})
+    events[778] = json.dumps({"id": 778, "by": "ann@example.com"})
+    out, redactions = _sanitized_response({"events": events})
+    assert sorted(redactions) == [
+        "response.body$.events[777].token",
+        "response.body$.events[778].by",
+    ]
+    assert isinstance(out, dict)
+    assert out["events"][:777] == events[:777] and out["events"][779:] == events[779:]
+    assert "ann@example.com" not in out["events"][778]

@@ -190,13 +190,14 @@ class Walker:
         return ctx.text(node, self.location(chain), fields=True, scope=scope)
 
     def _may_name(self, node: str) -> bool:
-        """May ``node`` hold a secret-named field? A string holding JSON may hide one
-        behind an escape; one starting like JSON is parsed (``_stringified``)."""
-        return (
-            "\\" in node
-            or node.lstrip()[:1] in _JSON_HEADS
-            or self.policy.secret_field.may_match(node)
-        )
+        """May ``node`` change when read for fields and parsed as JSON? An escape may
+        hide a secret name; JSON is parsed (``_stringified``) even without one when a
+        rule path may reach into it or an integer in it may be a card number (_int)."""
+        if "\\" in node or self.policy.secret_field.may_match(node):
+            return True
+        if node.lstrip()[:1] not in _JSON_HEADS:
+            return False
+        return self.has_paths or (self.cards and _CARD_INT.search(node) is not None)
 
     def _clean(self, node: str, found: set[str]) -> bool:
         """Is ``node`` in ``found`` (``clean`` or ``clean_keys``), found to need nothing
