@@ -175,3 +175,160 @@ def test_a_secret_among_many_ordinary_rows_is_found_wherever_it_is(
     out = sanitize_json(text, Context(Policy.build(), PSEUDO), "b")
     assert out is not None
     assert needle[1] not in out and needle[1] not in json.dumps(json.loads(out))
+
+
+def test_a_key_known_secret_is_secret_again_in_json_with_escapes_of_its_own() -> None:
+    """A document inside a string, scoped on its own for its escapes, shares what the
+    outer one learned of each key: a key first seen outside stays secret inside."""
+    inner = json.dumps({"token": {"note": "café", "value": "tok_inner_5f3a9c2e"}})
+    doc = {"token": "tok_outer_8d1b7e40", "event": inner}
+    out, where = run(doc)
+    assert isinstance(out, dict)
+    assert "tok_inner_5f3a9c2e" not in out["event"]
+    assert json.loads(out["event"])["token"]["value"] == PSEUDO("tok_inner_5f3a9c2e")
+    assert sorted(where) == [
+        "response.body$.event.token.note",
+        "response.body$.event.token.value",
+        "response.body$.token",
+    ]
+
+
+def test_a_key_that_needs_nothing_does_not_clear_the_same_text_as_a_value() -> None:
+    """A key is read for what detectors find, a value for secret-named fields too: the
+    text of a key found clean is still read when it comes again as a value."""
+    text = "note: password=hunter2hunter2"
+    doc = {"contact": "ann@example.com", "seen": {text: 1}, "log": text}
+    out, where = run(doc)
+    assert isinstance(out, dict)
+    assert out["log"] == f"note: password={PSEUDO('hunter2hunter2')}"
+    assert "response.body$.log" in where
+
+
+def test_a_secret_found_earlier_does_not_hide_a_field_in_json_inside_a_string() -> None:
+    """A document inside a string with escapes of its own is scoped on its own, but
+    echoes known secrets only as the document around it does: a secret value that is
+    also a field's name ("password"), echoed first, would hide the field's value."""
+    doc = {"PASSWORD": "password", "env": json.dumps({"a": "café password=Rg4nwfRQ"})}
+    out, where = run(doc)
+    assert isinstance(out, dict)
+    assert "Rg4nwfRQ" not in out["env"]
+    assert sorted(where) == ["response.body$.PASSWORD", "response.body$.env.a"]
+
+
+def test_a_secret_number_near_the_largest_float_is_replaced() -> None:
+    """A pseudonym keeps a number's digits, which may lie past the largest float: the
+    body is kept all the same, with no value of the original."""
+    doc = {"pin": 1.5e308, "otp": -1.7e308, "id": 1}
+    out, where = run(doc)
+    assert isinstance(out, dict)
+    assert out["pin"] != doc["pin"] and out["otp"] != doc["otp"] and out["id"] == 1
+    assert sorted(where) == ["response.body$.otp", "response.body$.pin"]
+
+
+def _sanitized_response(doc: object) -> tuple[object, tuple[str, ...]]:
+    body = orjson.dumps(doc)
+    exchange = Exchange(
+        request=Request("GET", "api.example.test", path="/logs"),
+        response=Response(
+            200, headers=(("Content-Type", "application/json"),), body=body, body_size=len(body)
+        ),
+    )
+    out = Sanitizer(key=b"k" * 32).sanitize(exchange)
+    assert out.response is not None
+    return orjson.loads(out.response.body or b"null"), out.redactions
+
+
+def test_a_megabyte_of_short_log_lines_naming_secrets_in_prose_is_kept() -> None:
+    """Lines that mention a secret word by a ':' or '=' hold no field to read; only the
+    one that does is read, and the body is not dropped as too dense to scan."""
+    lines = [f"user {i}: password reset requested, ok=true" for i in range(25000)]
+    lines += [f"tokens: {i}" for i in range(20000)]
+    lines.insert(30000, "callback?token=abc123def456")
+    assert len(orjson.dumps(lines)) > 1024 * 1024
+    out, redactions = _sanitized_response({"log": lines})
+    assert redactions == ("response.body$.log[30000]",)
+    assert isinstance(out, dict)
+    assert out["log"][:30000] == lines[:30000] and out["log"][30001:] == lines[30001:]
+    assert "abc123def456" not in out["log"][30000]
+
+
+def test_a_megabyte_of_short_stringified_documents_with_one_secret_is_kept() -> None:
+    """Only the strings holding JSON that names a secret are parsed and walked."""
+    events = [json.dumps({"id": i, "v": f"x{i}"}) for i in range(30000)]
+    events[777] = json.dumps({"token": "tok_5f3a9c2e71d04b55"})
+    assert len(orjson.dumps(events)) > 1024 * 1024
+    out, redactions = _sanitized_response({"events": events})
+    assert redactions == ("response.body$.events[777].token",)
+    assert isinstance(out, dict)
+    assert out["events"][:777] == events[:777] and out["events"][778:] == events[778:]
+    assert json.loads(out["events"][777]) == {
+        "token": Sanitizer(key=b"k" * 32).pseudonym("tok_5f3a9c2e71d04b55")
+    }
+
+
+#: Lines among which one holds a secret; each as (the line, the secret).
+LINE_NEEDLES: list[tuple[str, str]] = [
+    ("callback?token=abc123def456", "abc123def456"),
+    ('{"password": "pw1234567890"}', "pw1234567890"),
+    ('cfg {"api_key": "k9f8e7d6c5b4"}', "k9f8e7d6c5b4"),
+    ("db:\n  password: s3cr3tvalue99\n", "s3cr3tvalue99"),
+    ("<password>xyzzy4242</password>", "xyzzy4242"),
+    ("run --password hunter2hunter2", "hunter2hunter2"),
+    ("--api-key k3yk3yk3yk3y", "k3yk3yk3yk3y"),
+    ('{"headers": [["Authorization", "Bearer-less 9a8b7c6d5e"]]}', "9a8b7c6d5e"),
+    ('{"name": "DB_PASSWORD", "value": "v4lu3v4lu3"}', "v4lu3v4lu3"),
+    ("[4111111111111111]", "4111111111111111"),
+    ('"token=quoted12345"', "quoted12345"),
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=st.lists(
+        st.sampled_from(
+            [
+                "user 7: password reset requested, ok=true",
+                "tokens: 12",
+                "\u212aey rotation: done",
+                "İstanbul: ok",
+                '{"id": 1, "v": "x"}',
+                "[1, 2]",
+                "- item",
+                "",
+                "plain",
+            ]
+        ),
+        max_size=60,
+    ),
+    needle=st.sampled_from(LINE_NEEDLES),
+    at=st.floats(0, 1),
+    before=st.sampled_from(["", "\u212a", "İ", "password=", "-"]),
+    escaped=st.booleans(),
+)
+def test_a_secret_line_among_ordinary_lines_is_found_wherever_it_is(
+    lines: list[str], needle: tuple[str, str], at: float, before: str, escaped: bool
+) -> None:
+    """The lines of a log are told apart in bulk; the one holding a secret is read
+    (``before``: a line right before it, which may shift offsets or run into it)."""
+    where = int(at * len(lines))
+    lines[where:where] = [before, needle[0]]
+    text = json.dumps({"log": lines}, ensure_ascii=escaped)
+    out = sanitize_json(text, Context(Policy.build(), PSEUDO), "b")
+    assert out is not None
+    assert needle[1] not in json.dumps(json.loads(out), ensure_ascii=False)
+
+
+def test_short_stringified_documents_beside_an_e_mail_are_parsed_only_where_needed() -> None:
+    """With a detector in scope, a string holding JSON is parsed only if it may name a
+    secret or the detectors find something in it: the body is not too dense to scan."""
+    events = [json.dumps({"id": i, "v": f"x{i}"}) for i in range(30000)]
+    events[777] = json.dumps({"token": "tok_5f3a9c2e71d04b55"})
+    events[778] = json.dumps({"id": 778, "by": "ann@example.com"})
+    out, redactions = _sanitized_response({"events": events})
+    assert sorted(redactions) == [
+        "response.body$.events[777].token",
+        "response.body$.events[778].by",
+    ]
+    assert isinstance(out, dict)
+    assert out["events"][:777] == events[:777] and out["events"][779:] == events[779:]
+    assert "ann@example.com" not in out["events"][778]

@@ -127,6 +127,19 @@ def any_candidate(lowered: str, matcher: NameMatcher) -> bool:
     return "<" in lowered and patterns.tags.search(data) is not None
 
 
+def candidate_spans(lowered: str, matcher: NameMatcher) -> Iterator[tuple[int, int]]:
+    """Where candidates lie in ``lowered`` (as any_candidate finds them), as spans of
+    its UTF-8 bytes: for texts joined by NUL, which of them hold one (a span that takes
+    in a separator may also mark the next text)."""
+    patterns = _patterns(matcher)
+    data = lowered.encode("utf-8", "surrogatepass")
+    for found in patterns.names.finditer(data):
+        yield found.span()
+    if "<" in lowered:
+        for found in patterns.tags.finditer(data):
+            yield found.span()
+
+
 class Tries(Protocol):
     """What tries the candidates (textfields' finder); each call says whether it found a
     value to replace."""

@@ -85,34 +85,40 @@ def _walked(
     """The walked document, ``data`` itself when nothing was replaced, None if too deep."""
     before = ctx.replaced
     try:
-        new = _walker(ctx, base, data, text, None if hidden else scope).walk(data, False, None)
+        walker = _walker(ctx, base, data, text, None if hidden else scope, echo=bool(ctx.echo))
+        new = walker.walk(data, False, None)
     except RecursionError:
         return None
     return data if ctx.replaced == before else new
 
 
-def _walker(ctx: Context, base: str, data: JsonValue, text: str, scope: Scope | None) -> Walker:
+def _walker(
+    ctx: Context, base: str, data: JsonValue, text: str, scope: Scope | None, *, echo: bool
+) -> Walker:
     """The walker of ``data``, read from ``text`` whose scope is ``scope``, or None when
     escapes in ``text`` may hide what its strings hold: then the scope is taken again
-    from the document written back without them. JSON inside its strings may hold
-    escapes of its own: each such document is read the same way (see Walker.inner)."""
+    from the document written back without them, echoing known secrets if ``echo``.
+    JSON inside its strings may hold escapes of its own: each such document is read the
+    same way (see Walker.inner)."""
     escaped = False
     if scope is None:
         text = _unescaped(data)
         if text:
-            scope = _scope(text, ctx, echo=bool(ctx.echo))
+            scope = _scope(text, ctx, echo=echo)
             escaped = _escapes_hide(text)
         else:
-            scope = Scope(ctx.policy.detectors, bool(ctx.echo), True)
+            scope = Scope(ctx.policy.detectors, echo, True)
     # A string value may hold a secret name (a field, a pair's name) only if the text
     # holds one in a value.
     named = scope.fields and (not text or ctx.policy.secret_field.in_json_values(text))
     return Walker(ctx, base, scope, named, text, escaped, reader=_inner)
 
 
-def _inner(ctx: Context, base: str, data: JsonValue) -> Walker:
-    """The walker of a document inside a string, which escapes may hide things in."""
-    return _walker(ctx, base, data, "", None)
+def _inner(ctx: Context, base: str, data: JsonValue, echo: bool) -> Walker:
+    """The walker of a document inside a string, which escapes may hide things in;
+    ``echo`` as in the document around it, whatever it found since: a secret echoed into
+    a field's name (``password=...``) would hide the field."""
+    return _walker(ctx, base, data, "", None, echo=echo)
 
 
 def _scope(text: str, ctx: Context, *, echo: bool | None = None) -> Scope:

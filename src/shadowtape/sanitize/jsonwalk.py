@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import math
 import re
+import sys
+from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable, Iterator
+from itertools import accumulate, compress, islice, repeat
 from itertools import chain as chain_items
-from itertools import compress, islice, repeat
 from operator import itemgetter
 from typing import Any, TypeAlias
 
@@ -56,8 +58,8 @@ _CARD_INT = re2.compile(r"(?:^|[^0-9.\-])[2-6][0-9]{12}")
 #: The path to a node, as (parent's chain, key or index), None for the root: extended
 #: only where the walk goes down, and rendered only where something is replaced.
 Chain: TypeAlias = "tuple[Chain, PathElement] | None"
-#: Makes the walker of a document inside a string: (context, base, document).
-Reader: TypeAlias = "Callable[[Context, str, JsonValue], Walker]"
+#: Makes the walker of a document inside a string: (context, base, document, echo).
+Reader: TypeAlias = "Callable[[Context, str, JsonValue, bool], Walker]"
 
 
 class Walker:
@@ -71,6 +73,7 @@ class Walker:
         "base",
         "cards",
         "clean",
+        "clean_keys",
         "ctx",
         "echo_size",
         "escaped",
@@ -129,9 +132,11 @@ class Walker:
         self.has_paths = bool(self.policy.secret_paths or self.policy.allowed_paths)
         self.nested = 0
         self.kinds: dict[str, int] = {}
-        #: Strings that need nothing (while no secret is added to echo), and keys that
-        #: are nothing special and need nothing.
+        #: While no secret is added to echo: the strings that need nothing as values, as
+        #: keys (a key is not read for fields: the same text may need something as a
+        #: value), and the keys that are nothing special and need nothing.
         self.clean: set[str] = set()
+        self.clean_keys: set[str] = set()
         self.ordinary: set[str] = set()
         #: Keys known not to be ordinary, and those of them that are so by name alone.
         self.special: set[str] = set()
@@ -163,7 +168,7 @@ class Walker:
 
     def _string(self, node: str, chain: Chain) -> str:
         """A string that is not in a secret position (``chain``: its path)."""
-        if self._clean(node):
+        if self._clean(node, self.clean):
             return node
         # JSON inside a string, escaped in it: what its strings hold shows nowhere else.
         escaped_json = "\\" in node and node.lstrip()[:1] in _JSON_HEADS
@@ -185,28 +190,36 @@ class Walker:
         return ctx.text(node, self.location(chain), fields=True, scope=scope)
 
     def _may_name(self, node: str) -> bool:
-        """May ``node`` hold a secret-named field? A string holding JSON may hide one
-        behind an escape; one starting like JSON is parsed (``_stringified``)."""
-        return (
-            "\\" in node
-            or node.lstrip()[:1] in _JSON_HEADS
-            or self.policy.secret_field.may_match(node)
-        )
+        """May ``node`` change when read for fields and parsed as JSON? An escape may
+        hide a secret name; JSON is parsed (``_stringified``) even without one when a
+        rule path may reach into it or an integer in it may be a card number (_int)."""
+        if "\\" in node or self.policy.secret_field.may_match(node):
+            return True
+        if node.lstrip()[:1] not in _JSON_HEADS:
+            return False
+        return self.has_paths or (self.cards and _CARD_INT.search(node) is not None)
 
-    def _clean(self, node: str) -> bool:
-        """Was ``node`` found to need nothing (and no secret was added to echo since)?"""
+    def _clean(self, node: str, found: set[str]) -> bool:
+        """Is ``node`` in ``found`` (``clean`` or ``clean_keys``), found to need nothing
+        since the last secret was added to echo?"""
+        self._forget_if_echoed()
+        return node in found
+
+    def _forget_if_echoed(self) -> None:
+        """Forget what was found to need nothing if a secret was added to echo since:
+        it may occur in it."""
         if self.plain.echo and len(self.ctx.echo) != self.echo_size:
             self.echo_size = len(self.ctx.echo)
             self.clean.clear()
+            self.clean_keys.clear()
             self.ordinary.clear()
-        return node in self.clean
 
     def _key(self, key: str, chain: Chain) -> str:
         """An object key, sanitized: it may itself be a secret or an e-mail address."""
-        if not self.scan_plain or self._clean(key):
+        if not self.scan_plain or self._clean(key, self.clean_keys):
             return key
         if not self.ctx.touches(key, self.plain):
-            self.clean.add(key)
+            self.clean_keys.add(key)
             return key
         return self.ctx.text(key, self.location(chain), scope=self.plain)  # the parent's
 
@@ -240,8 +253,11 @@ class Walker:
         if not (self.escaped and "\\" in node):
             return self
         self.meter.charge(INNER_UNITS)
-        walker = self.reader(self.ctx, self.base, data)
+        walker = self.reader(self.ctx, self.base, data, self.full.echo)
+        # What each key is, learned once per document: the kinds and the keys special
+        # by name go together (a key in ``kinds`` is never classified again).
         walker.kinds = self.kinds
+        walker.named_keys = self.named_keys
         walker.nested = self.nested
         return walker
 
@@ -273,6 +289,7 @@ class Walker:
         document of many distinct keys (the ids of a map) costs little more per key
         than reading it.
         """
+        self._forget_if_echoed()
         if self.ordinary.issuperset(keys):
             return True
         unknown = set(keys).difference(self.ordinary, self.special)
@@ -281,7 +298,7 @@ class Walker:
         self._learn(unknown)
         ordinary = unknown.difference(self.named_keys)
         if self.scan_plain:
-            touches, scope, clean = self.ctx.touches, self.plain, self.clean
+            touches, scope, clean = self.ctx.touches, self.plain, self.clean_keys
             ordinary = {key for key in ordinary if key in clean or not touches(key, scope)}
             clean.update(ordinary)
         self.ordinary.update(ordinary)
@@ -301,7 +318,7 @@ class Walker:
             kind = self.kinds[key]
             if kind & ~(_PAIR_NAME | _PAIR_VALUE) or key == "variables":
                 return None
-            if self.scan_plain and key not in self.clean:
+            if self.scan_plain and key not in self.clean_keys:
                 return None  # a key to replace
             values = values or bool(kind & _PAIR_VALUE)
         if not values:
@@ -476,8 +493,11 @@ class Walker:
             walk = self._values
         elif self._inert_all(node):
             return node
-        elif self.escaped:
-            self._prepay(node)
+        else:
+            if self.escaped:
+                self._prepay(node)
+            if types == _STR and not self.scan_plain:  # the lines of a log, say
+                indexes = sorted(self._strings_to_read(node))  # type: ignore[arg-type]
         inert = self.inert
         out: list[JsonValue] | None = None
         for index in indexes:
@@ -495,6 +515,36 @@ class Walker:
                 out = node.copy()
             out[index] = new
         return node if out is None else out
+
+    def _strings_to_read(self, strings: list[str]) -> set[int]:
+        """The indexes of ``strings`` in which ``_string`` may find something, where
+        no detector or echo applies (``scan_plain`` false): those holding an escape,
+        those holding JSON that holds a hint of a secret name (a key, a pair's name, a
+        field) or what may be a card number, and those a candidate field lies in; each
+        told in one pass over them all joined by NUL (see ``_inert_all``)."""
+        indexes = range(len(strings))
+        opening = list(compress(indexes, map(_JSON_OPENING.match, strings)))
+        read: set[int] = set()
+        if opening:
+            documents = list(map(strings.__getitem__, opening))
+            hinted = self.policy.secret_field.holding_hints(list(map(ascii_lower, documents)))
+            read.update(map(opening.__getitem__, hinted))
+            if self.cards:  # an integer in it may be a card number (see _int)
+                read.update(compress(opening, map(_CARD_INT.search, documents)))
+        joined = "\x00".join(strings)
+        if "\\" in joined:
+            read.update(compress(indexes, map(str.__contains__, strings, repeat("\\"))))
+        lowered = ascii_lower(joined)
+        if lowered.isascii():
+            sizes: Iterable[int] = map(len, strings)
+        else:  # spans are of UTF-8 bytes, of text lowered ("\u212a" is 3, "k" 1)
+            sizes = (len(_utf8(ascii_lower(item))) for item in strings)
+        starts = list(accumulate((size + 1 for size in sizes), initial=0))  # + 1: NUL
+        last = len(strings) - 1
+        for start, end in fieldstarts.candidate_spans(lowered, self.policy.secret_field):
+            first = bisect_right(starts, start) - 1
+            read.update(range(first, min(bisect_right(starts, end) - 1, last) + 1))
+        return read
 
     def _prepay(self, items: list[JsonValue]) -> None:
         """Pay ahead for the documents inside ``items`` scoped on their own (strings
@@ -553,7 +603,11 @@ class Walker:
         if self.ctx.echo_only:
             return node
         self.ctx.record(self.location(chain))
-        return float(self.ctx.pseudo.number(int(node)))
+        number = self.ctx.pseudo.number(int(node))
+        if abs(number) > sys.float_info.max:  # as many digits, past the largest float
+            digits = str(abs(number))
+            number = (1 if number > 0 else -1) * int("10" + digits[2:])
+        return float(number)
 
     # -- rule paths -------------------------------------------------------------------
 
@@ -574,6 +628,10 @@ _LIST = {list}
 _DICT = {dict}
 _STR = {str}
 _PAIR_WORDS = PAIR_NAMES | PAIR_VALUES
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _keys(objects: list[Any]) -> set[str]:

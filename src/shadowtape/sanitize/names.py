@@ -138,6 +138,13 @@ class NameMatcher:
             return []
         if self._hint_search is None:
             return names
+        return [names[i] for i in self.holding_hints(lowered)]
+
+    def holding_hints(self, lowered: list[str]) -> list[int]:
+        """The indexes of the texts in ``lowered`` (each lower-cased) that hold a hint,
+        in order (every index when there are no hints to look for): one RE2 pass."""
+        if self._hint_search is None:
+            return list(range(len(lowered))) if self.patterns else []
         joined = "\x00".join(lowered)  # no hint holds the separator
         data = _utf8(joined)
         if self._hint_search.search(data) is None:
@@ -147,7 +154,7 @@ class NameMatcher:
         found = dict.fromkeys(
             bisect_right(ends, hint.start()) for hint in self._hint_search.finditer(data)
         )
-        return [names[i] for i in found]
+        return list(found)
 
     def in_json_keys(self, text: str) -> bool:
         """Does an object key of this JSON text match? A cheap test that never misses one.
