@@ -95,6 +95,31 @@ def test_json_stringified_once_twice_and_three_times() -> None:
         assert where == ["response.body$.payload.data.password"]
 
 
+def test_code_and_key_keep_error_codes_and_names_but_not_credentials() -> None:
+    """``code`` and ``key`` are secret as whole names (an OAuth code, an API key), but
+    most often hold an error code or a setting's name, which the diff must compare."""
+    doc = {
+        "error": {"code": "invalid_request", "status": {"code": 404}},
+        "s3": {"Code": "NoSuchKey"},
+        "setting": {"key": "theme"},
+        "oauth": {"code": "SplxlOBeZQQYbYS6WxSbIA"},
+        "otp": {"code": "042917"},
+        "int_otp": {"code": 428917},
+        "api": {"key": "AIzaSyD-9tSrke72PouQMnMX"},
+        "nested": {"code": {"value": "x"}},
+    }
+    out, where = run(doc)
+    assert isinstance(out, dict)
+    assert out["error"] == doc["error"] and out["s3"] == doc["s3"]
+    assert out["setting"] == doc["setting"]
+    assert out["oauth"] == {"code": PSEUDO("SplxlOBeZQQYbYS6WxSbIA")}
+    assert out["otp"] == {"code": PSEUDO("042917")}
+    assert out["int_otp"] == {"code": PSEUDO.number(428917)}
+    assert out["api"] == {"key": PSEUDO("AIzaSyD-9tSrke72PouQMnMX")}
+    assert out["nested"] == {"code": {"value": PSEUDO("x")}}
+    assert len(where) == 5
+
+
 def test_name_value_pair_objects() -> None:
     doc = [
         {"name": "DB_PASSWORD", "value": "s3cret-db-pass"},

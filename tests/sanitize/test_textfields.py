@@ -121,6 +121,8 @@ def test_only_names_around_hints_are_tried_in_large_text() -> None:
         ("<e><name>DB_PASSWORD</name>\n <value>abc123xyz</value></e>", "abc123xyz"),
         ("<p><p:key>token</p:key><p:value><![CDATA[abc123xyz]]></p:value></p>", "abc123xyz"),
         ("<req><key>abc123xyz</key><x>1</x></req>", "abc123xyz"),  # a key, not a name
+        ("<Error><Code>abc123xyz</Code></Error>", "abc123xyz"),  # a code, not a symbol
+        ('{"code": "abc123xyz", "n": 1', "abc123xyz"),
         ("{'password': 'abc123xyz', 'port': 1}", "abc123xyz"),  # a Python dict
         ("$db = ['password' => 'abc123xyz'];", "abc123xyz"),  # PHP
         ("{ :password => 'abc123xyz' }", "abc123xyz"),  # Ruby
@@ -150,6 +152,9 @@ def test_text_formats_of_issue_18(text: str, secret: str) -> None:
         ("app --password --verbose", "--verbose"),  # after a blank, a dash is a flag
         ("password = \nnext = 1", "next = 1"),
         ("<dict><key>username</key><string>ann</string></dict>", "<key>username</key>"),
+        ("<Error><Code>NoSuchKey</Code></Error>", "<Code>NoSuchKey</Code>"),  # an error code
+        ('{"error": {"code": "invalid_request", "status": 404', '"code": "invalid_request"'),
+        ('{"code": 404, "message": "not found"', '"code": 404'),
     ],
 )
 def test_issue_18_rules_keep_what_is_not_a_value(text: str, kept: str) -> None:

@@ -27,7 +27,7 @@ from shadowtape.sanitize import fieldstarts
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.detectors import luhn_ok
 from shadowtape.sanitize.jsonpath import PathElement, render
-from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower
+from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol
 from shadowtape.sanitize.textfields import may_hold_fields
 
 JsonValue = object
@@ -44,6 +44,8 @@ _ALLOWED = 1
 _SECRET = 2
 _PAIR_NAME = 4
 _PAIR_VALUE = 8
+#: Secret as the whole name only (``code``, ``key``): not when its value is a symbol.
+_WHOLE = 16
 #: Work units (see Context.spend) for a name first seen in a document that may be
 #: secret (its words matched against every rule), for a string scanned for fields, and
 #: for a string parsed as JSON.
@@ -277,6 +279,8 @@ class Walker:
             self.ctx.spend(NAME_UNITS)
             if policy.secret_field.matches(key):
                 kind |= _SECRET
+                if policy.secret_field.whole_only(key):
+                    kind |= _WHOLE
         self.kinds[key] = kind
         if kind & ~_PAIR_NAME:
             self.named_keys.add(key)
@@ -389,7 +393,7 @@ class Walker:
                     pair_secret = self._pair_value_keys(node)
                 is_secret = bool(
                     secret
-                    or kind & _SECRET
+                    or (kind & _SECRET and not (kind & _WHOLE and is_symbol(value)))
                     or new_key in extra
                     or (pair_secret is not None and new_key in pair_secret)
                     or (self.has_paths and self._path_is_secret(chain, new_key))

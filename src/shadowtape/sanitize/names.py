@@ -77,6 +77,25 @@ def _has_run(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
     return False
 
 
+#: A constant's name: words of letters joined by ``_ . -``, one case a word
+#: (``invalid_request``, ``card-declined``, ``NOT_FOUND``, ``NoSuchKey``, ``Throttling``).
+_SYMBOL = re.compile(
+    r"[a-z]{2,}(?:[_.\-][a-z]+)*|[A-Z]{2,}(?:_[A-Z]+)+|(?:[A-Z][a-z]+){2,}|[A-Z][a-z]{2,}"
+)
+_SYMBOL_MAX = 64
+
+
+def is_symbol(value: object) -> bool:
+    """Is ``value`` the name of a constant or a small code, not a secret? Under a name
+    that is secret as the whole name only (``code``, ``key``), an error code
+    (``"code": "invalid_request"``, ``"code": 404``) or a settings key (``"key":
+    "theme"``) is what the field usually holds; a credential (an OAuth code, a one-time
+    code, an API key) has digits or no such shape."""
+    if isinstance(value, str):
+        return len(value) <= _SYMBOL_MAX and _SYMBOL.fullmatch(value) is not None
+    return type(value) is int and 0 <= value < 1000
+
+
 class NameMatcher:
     """Matches names against word-run patterns and globs; results are cached."""
 
@@ -121,6 +140,18 @@ class NameMatcher:
             joined = "_".join(name_words)
             return any(glob.match(joined) for glob in self._globs)
         return False
+
+    def whole_only(self, name: str) -> bool:
+        """Does ``name`` match only as a whole name (``=code``), by no run or glob?"""
+        name_words = words(name)
+        if name_words not in self._wholes:
+            return False
+        runs = self._runs_by_first
+        for word in frozenset(name_words).intersection(runs):
+            if any(_has_run(name_words, run) for run in runs[word]):
+                return False
+        joined = "_".join(name_words)
+        return not any(glob.match(joined) for glob in self._globs)
 
     def may_match(self, name: str) -> bool:
         """False only when ``matches(name)`` is (a test for one name, cheaper than that

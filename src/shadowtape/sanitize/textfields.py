@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from shadowtape.sanitize import fieldstarts, splice
-from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower
+from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol
 from shadowtape.sanitize.splice import Span
 
 if TYPE_CHECKING:
@@ -268,14 +268,19 @@ class _Finder:
             self.edits[start] = (start, end, how)
 
     def _pair(self, found: re.Match[str] | None) -> None:
-        if found is None or not self.secret(
-            found.group("k") or found.group("q") or found.group("b")
-        ):
+        name = found and (found.group("k") or found.group("q") or found.group("b"))
+        if found is None or not name or not self.secret(name):
             return
         group = next(g for g in ("s", "sq", "n") if found.group(g) is not None)
-        if found.group(group):
+        value = found.group(group)
+        number = group == "n" and value.isdigit() and len(value) <= 3  # is_symbol's size
+        if value and not self._symbol(name, int(value) if number else value):
             how = {"s": "json", "sq": "text", "n": "number"}[group]
             self._edit(*found.span(group), how)
+
+    def _symbol(self, name: str, value: str | int) -> bool:
+        """A constant's name or a small code under ``code`` or ``key`` (names.is_symbol)."""
+        return is_symbol(value) and self.ctx.policy.secret_field.whole_only(name)
 
     def _line(self, found: re.Match[str] | None) -> None:
         if found is None or not self.secret(found.group("k")):
@@ -374,7 +379,8 @@ class _Finder:
         if not self.secret(tag) or (tag.lower() in PAIR_NAMES and self._names_a_value(found)):
             return
         group = "c" if found.group("c") is not None else "v"
-        if found.group(group).strip():
+        value = found.group(group)
+        if value.strip() and not self._symbol(tag, value.strip()):
             self._edit(*found.span(group), "text")
 
     def _names_a_value(self, found: re.Match[str]) -> bool:
