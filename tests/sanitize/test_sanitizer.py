@@ -512,3 +512,33 @@ def test_many_long_secrets_in_one_exchange_are_echoed_not_failed_closed() -> Non
     assert out.redactions == ("request.body$.note",)
     kept = orjson.loads(out.request.body)["note"]
     assert kept.count("password=") == 170 and not any(value in kept for value in values)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/plain", "db:\n  new_password: {v}\n"),
+        ("text/plain", "export API_SECRET={v}\n"),
+        ("application/xml", "<cfg><new_password>{v}</new_password></cfg>"),
+        ("text/html", '<input name="new_password" value="{v}">'),
+    ],
+)
+@pytest.mark.parametrize("name_as_value", ["password", "secret"])
+def test_a_known_secret_that_is_a_name_never_hides_a_field(
+    content_type: str, body: str, name_as_value: str
+) -> None:
+    """A client whose cookie is the word "password" must not turn off the field scan of
+    the body: its echo once renamed ``new_password`` before the fields were read."""
+    value = "Xq7vR2mW9pLs"
+    text = body.format(v=value).encode()
+    exchange = Exchange(
+        request=Request(
+            "POST",
+            "api.test",
+            headers=(("Cookie", f"sid={name_as_value}"), ("Content-Type", content_type)),
+            body=text,
+            body_size=len(text),
+        )
+    )
+    out = Sanitizer(key=b"k").sanitize(exchange)
+    assert value.encode() not in out.request.body

@@ -271,16 +271,17 @@ class Context:
         if not text:
             return text
         made: list[Span] = []  # where pseudonyms were put in ``text`` so far, in order
-        if self.echo and (scope is None or scope.echo):
+        echo = bool(self.echo) and (scope is None or scope.echo)
+        # Fields first: an echo of a known secret that is also a name (a cookie whose
+        # value is "password") would rename the field and leave its value in clear.
+        if fields and not self.echo_only and (scope is None or scope.fields):
+            known = len(self.order)
+            text = scan_fields(text, self, location, kind=kind, made=made)
+            echo = echo or len(self.order) > known  # a field's value may occur elsewhere
+        if echo:
             text = self._echo_text(text, f"{location}:{ECHO_KIND}" if kind else location, made)
         if self.echo_only:
             return text
-        if fields and (scope is None or scope.fields):
-            known = len(self.order)
-            text = scan_fields(text, self, location, kind=kind, made=made)
-            if len(self.order) > known:  # a field's value may also occur elsewhere in text
-                echo = f"{location}:{ECHO_KIND}" if kind else location
-                text = self._echo_text(text, echo, made)
         detectors = self.policy.detectors if scope is None else scope.detectors
         told = len(text) >= SET_REACH and len(detectors) > 1
         if told:
