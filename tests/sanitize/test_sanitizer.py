@@ -518,6 +518,7 @@ def test_many_long_secrets_in_one_exchange_are_echoed_not_failed_closed() -> Non
     ("content_type", "body"),
     [
         ("text/plain", "db:\n  new_password: {v}\n"),
+        ("application/json", '{{"new_password": "{v}", "n": 1}}'),
         ("text/plain", "export API_SECRET={v}\n"),
         ("application/xml", "<cfg><new_password>{v}</new_password></cfg>"),
         ("text/html", '<input name="new_password" value="{v}">'),
@@ -528,7 +529,7 @@ def test_a_known_secret_that_is_a_name_never_hides_a_field(
     content_type: str, body: str, name_as_value: str
 ) -> None:
     """A client whose cookie is the word "password" must not turn off the field scan of
-    the body: its echo once renamed ``new_password`` before the fields were read."""
+    the body: its echo once renamed ``new_password`` before the name was read."""
     value = "Xq7vR2mW9pLs"
     text = body.format(v=value).encode()
     exchange = Exchange(

@@ -384,6 +384,8 @@ class Walker:
         for done, (key, value) in enumerate(node.items()):
             new_key = self._key(key, chain)
             kind = self._kind(new_key)
+            if new_key is not key:  # an echo may have renamed it: "new_password" -> "new_x"
+                kind |= self._kind(key) & (_SECRET | _WHOLE | _ALLOWED | _PAIR_VALUE)
             if new_key is key and kind & ~_PAIR_NAME == 0 and key != "variables":
                 self.ordinary.add(key)
             if kind & _ALLOWED or (self.has_paths and self._path_allowed(chain, new_key)):
