@@ -124,6 +124,15 @@ def _upper(name: str) -> str:
     return normalise(name).upper()
 
 
+#: A quote escaped in a JavaScript string.
+Q = '\\"'
+
+
+def _escaped(name: str, value: str, quote: str) -> str:
+    """A JSON object with its quotes written as ``quote`` (in HTML, in JavaScript)."""
+    return f"{{{quote}id{quote}: 1, {quote}{name}{quote}: {quote}{value}{quote}}}"
+
+
 def _identifier(name: str) -> str:
     """``db.password`` -> ``db_password``, as a variable or property in code."""
     return name.replace(".", "_").replace("-", "_")
@@ -154,6 +163,8 @@ NAMED: dict[str, Callable[[str, str], tuple[str, str]]] = {
     "xml element": lambda n, v: (f"<cfg><{n}>{v}</{n}></cfg>", "application/xml"),
     "xml attribute": lambda n, v: (f'<cfg><db {n}="{v}" host="x"/></cfg>', "application/xml"),
     "xml cdata": lambda n, v: (f"<cfg><{n}><![CDATA[{v}]]></{n}></cfg>", "application/xml"),
+    "json in an html attribute": lambda n, v: (f'<p x="{_escaped(n, v, "&quot;")}">', "text/html"),
+    "json in a js string": lambda n, v: (f'<script>f("{_escaped(n, v, Q)}")</script>', "text/html"),
     "plist": lambda n, v: (f"<dict><key>{n}</key><string>{v}</string></dict>", "text/xml"),
     "xml name/value elements": lambda n, v: (
         f"<param><name>{n}</name>\n  <value>{v}</value></param>",

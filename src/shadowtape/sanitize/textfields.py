@@ -110,7 +110,13 @@ Edit = tuple[int, int, str]
 
 
 def scan_fields(
-    text: str, ctx: Context, location: str, *, kind: bool, made: list[Span] | None = None
+    text: str,
+    ctx: Context,
+    location: str,
+    *,
+    kind: bool,
+    made: list[Span] | None = None,
+    unquote: bool = True,
 ) -> str:
     """Replace values of secret-named fields in ``text``; unchanged text is returned as is.
     ``made``: see splice.splice.
@@ -125,7 +131,28 @@ def scan_fields(
     lowered = ascii_lower(text)
     finder = _Finder(text, lowered, ctx, f"{location}:{FIELD_KIND}" if kind else location)
     fieldstarts.try_candidates(lowered, ctx.policy.secret_field, ctx, finder)
+    view = _unquoted(text) if unquote else None
+    if view is not None:
+        # JSON in an HTML attribute or a JavaScript string: its fields are read with
+        # their quotes put back, and the values found (now known secrets) are replaced
+        # in ``text`` by the echo that follows a field scan (context.text).
+        # Once: what is escaped twice is JSON stringified, which jsonwalk parses.
+        scan_fields(view, ctx, location, kind=kind, unquote=False)
     return finder.apply(made)
+
+
+#: Quotes written escaped, as JSON is in an HTML attribute (``&quot;``) or in a
+#: JavaScript string (``\"``).
+_ESCAPED_QUOTES = ("&quot;", "&#34;", "&#x22;", '\\"')
+
+
+def _unquoted(text: str) -> str | None:
+    """``text`` with its escaped quotes written plain, or None when it has none."""
+    if not any(quote in text for quote in _ESCAPED_QUOTES):
+        return None
+    for quote in _ESCAPED_QUOTES:
+        text = text.replace(quote, '"')
+    return text
 
 
 def may_hold_fields(text: str) -> bool:
