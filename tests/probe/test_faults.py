@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -139,7 +140,9 @@ def _seen(service: str) -> list[str]:
     return list(httpx.get(f"{service}/_seen", trust_env=False).json())
 
 
-CLIENT_TIMEOUT = ("--client-timeout", "2")
+#: The services' own timeout for their inventory call, which answers from loopback within
+#: milliseconds: every request the timeout round sends waits this long.
+CLIENT_TIMEOUT = ("--client-timeout", "1")
 
 
 def test_a_candidate_answering_200_where_the_baseline_reports_the_503_is_flagged(
@@ -276,7 +279,7 @@ def test_a_dependency_only_the_candidate_calls_is_faulted_and_named(
 
 #: The hanging candidate costs the probe's timeout on each of the 5 requests of the
 #: timeout round: a shorter one than TIMEOUT here, still twice the baseline's own.
-HANG_TIMEOUT = 2.0
+HANG_TIMEOUT = 1.0
 
 
 @pytest.mark.timing
@@ -386,7 +389,8 @@ def test_launched_builds_get_their_proxies_probed_in_one_command(tmp_path: Path)
     run = tmp_path / "run"
 
     def build(handling: str) -> str:
-        return f"{sys.executable} {SERVICE} {{port}} {inventory.url} {handling} --client-timeout 2"
+        flags = shlex.join(CLIENT_TIMEOUT)
+        return f"{sys.executable} {SERVICE} {{port}} {inventory.url} {handling} {flags}"
 
     with serve(_inventory) as inventory:
         code = main(
