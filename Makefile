@@ -14,10 +14,13 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # Two workers for everything but the timing tests, which then run alone on a quiet machine.
+# Bytecode is cached (in __pycache__, ignored by git) even where the environment turns it
+# off: the suite starts some 400 Python processes (mitmdump, the CLI, test services), and
+# each would compile shadowtape's sources again.
 test: install
 	scripts/ensure-chromium
-	$(PY) -m pytest -q -p no:cacheprovider -n 2 -m "not timing"
-	$(PY) -m pytest -q -p no:cacheprovider -m timing
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -p no:cacheprovider -n 2 -m "not timing"
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -p no:cacheprovider -m timing
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks fixtures scripts

@@ -11,9 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shlex
 import sys
+import time
+from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +40,7 @@ pytestmark = [
 
 SERVICE = Path(__file__).with_name("fault_service.py")
 #: The probe's request timeout; a timeout fault holds the call 2 s past it.
-TIMEOUT = 4.0
+TIMEOUT = 3.0
 ITEMS = [ex(f"/items/{sku}", at=sku * 0.01) for sku in range(1, 5)]
 HEALTH = [ex("/health", at=0.1 + i * 0.01) for i in range(3)]
 ORDERS = [ex("/orders", method="POST", at=0.2, body=b'{"sku":1}')]
@@ -82,12 +85,38 @@ def _proxy(tapes: Path) -> Iterator[DepsProxy]:
         yield proxy
 
 
+#: Calls made through each shared proxy by services that have stopped: its calls log
+#: holds them all once the proxy has finished each one (see _settle).
+_MADE: Counter[Path] = Counter()
+
+
 @contextmanager
 def _service(proxy: DepsProxy, inventory: str, handling: str, *flags: str) -> Iterator[str]:
     """fault_service.py with ``proxy`` as its HTTP_PROXY; its URL."""
     env = {"HTTP_PROXY": proxy.url, "HTTPS_PROXY": proxy.url}
     with behind_proxy(SERVICE, inventory, handling, *flags, env=env) as url:
-        yield url
+        try:
+            yield url
+        finally:
+            with suppress(httpx.HTTPError):
+                _MADE[proxy.calls] += len(_seen(url))
+
+
+def _settle(deps: Deps) -> None:
+    """Wait until each proxy has logged every call earlier tests made through it.
+
+    A timeout fault holds its call past the test that made it (the service gave up long
+    before); logged during a later test's probe, it would count as that test's call.
+    """
+    deadline = time.monotonic() + 30
+    for proxy in deps.proxies.values():
+        while _logged(proxy.calls) < _MADE[proxy.calls] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _logged(proxy.calls) >= _MADE[proxy.calls], proxy.output()
+
+
+def _logged(calls: Path) -> int:
+    return len(read(str(calls))) if calls.exists() else 0
 
 
 @contextmanager
@@ -126,6 +155,7 @@ def _probe(
         timeout=timeout,
         deps={role: deps.files(role) for role in ("baseline", "candidate")},
     )
+    _settle(deps)
     run_probes(run, options)
     code = main(["report", str(run)])
     return code, orjson.loads((run / "report.json").read_bytes())
@@ -139,7 +169,9 @@ def _seen(service: str) -> list[str]:
     return list(httpx.get(f"{service}/_seen", trust_env=False).json())
 
 
-CLIENT_TIMEOUT = ("--client-timeout", "2")
+#: The services' own timeout for their inventory call, which answers from loopback within
+#: milliseconds: every request the timeout round sends waits this long.
+CLIENT_TIMEOUT = ("--client-timeout", "1")
 
 
 def test_a_candidate_answering_200_where_the_baseline_reports_the_503_is_flagged(
@@ -276,7 +308,7 @@ def test_a_dependency_only_the_candidate_calls_is_faulted_and_named(
 
 #: The hanging candidate costs the probe's timeout on each of the 5 requests of the
 #: timeout round: a shorter one than TIMEOUT here, still twice the baseline's own.
-HANG_TIMEOUT = 2.0
+HANG_TIMEOUT = 1.0
 
 
 @pytest.mark.timing
@@ -386,7 +418,8 @@ def test_launched_builds_get_their_proxies_probed_in_one_command(tmp_path: Path)
     run = tmp_path / "run"
 
     def build(handling: str) -> str:
-        return f"{sys.executable} {SERVICE} {{port}} {inventory.url} {handling} --client-timeout 2"
+        flags = shlex.join(CLIENT_TIMEOUT)
+        return f"{sys.executable} {SERVICE} {{port}} {inventory.url} {handling} {flags}"
 
     with serve(_inventory) as inventory:
         code = main(

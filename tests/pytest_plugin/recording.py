@@ -36,7 +36,8 @@ class _Quiet(WSGIRequestHandler):
 def serve(app: Callable[..., Any]) -> Iterator[str]:
     """``app`` on a loopback port; its base URL."""
     server = make_server("127.0.0.1", 0, app, handler_class=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: serve_forever sees shutdown() only every poll_interval (0.5 s by default).
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

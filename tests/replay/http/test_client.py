@@ -327,7 +327,11 @@ def _slow_to_connect(client: ReplayClient) -> None:
     connect = client._connect
 
     async def slow(key: tuple[str, str, int]) -> Any:
-        await asyncio.sleep(CONNECT_DELAY)
+        # By time.monotonic(), as the replies' times are: uvloop's timers count whole
+        # milliseconds from the loop's cached clock, and can end a sleep that much early.
+        until = time.monotonic() + CONNECT_DELAY
+        while (left := until - time.monotonic()) > 0:
+            await asyncio.sleep(left)
         return await connect(key)
 
     client._connect = slow  # type: ignore[method-assign]
