@@ -93,6 +93,23 @@ def test_many_distinct_keys_and_a_secret_one() -> None:
     assert sorted(where) == ["response.body$", 'response.body$["api_\u212aey"]']
 
 
+def test_pair_objects_spelled_in_any_case_among_many_distinct_keys() -> None:
+    """Keys learned in bulk still tell a pair's name and value keys in any case."""
+    doc: dict[str, object] = {f"id_{i}": i for i in range(20000)}
+    doc["settings"] = [
+        {"nAmE": "db_password", "VALUE": "hunter22x"},
+        {"nAmE": "colour", "VALUE": "blue"},
+    ]
+    out, where = run(doc)
+    assert isinstance(out, dict)
+    assert out["settings"] == [
+        {"nAmE": "db_password", "VALUE": PSEUDO("hunter22x")},
+        {"nAmE": "colour", "VALUE": "blue"},
+    ]
+    assert out["id_19999"] == 19999
+    assert where == ["response.body$.settings[0].VALUE"]
+
+
 def test_a_list_of_pairs_with_one_secret_name() -> None:
     pairs = [[f"X-Header-{i}", f"v{i}"] for i in range(2000)] + [["Authorization", "abc123def"]]
     out, where = run({"headers": pairs})

@@ -15,7 +15,7 @@ import re
 import sys
 from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable, Iterator
-from itertools import accumulate, compress, islice, repeat
+from itertools import accumulate, compress, islice, product, repeat
 from itertools import chain as chain_items
 from operator import itemgetter
 from typing import Any, TypeAlias
@@ -296,7 +296,8 @@ class Walker:
         self._forget_if_echoed()
         if self.ordinary.issuperset(keys):
             return True
-        unknown = set(keys).difference(self.ordinary, self.special)
+        known = [seen for seen in (self.ordinary, self.special) if seen]
+        unknown = set(keys).difference(*known) if known else set(keys)  # no copy if none
         if not unknown:
             return False
         self._learn(unknown)
@@ -345,14 +346,25 @@ class Walker:
     def _learn(self, names: Collection[str]) -> None:
         """Decide the kind of each of ``names`` not seen before: the hints of every rule
         searched for in one pass over them all, the few that hold one matched alone."""
-        names = list(set(names).difference(self.kinds))
-        if not names:
+        fresh = names if isinstance(names, set) else set(names)
+        if self.kinds:
+            fresh = fresh.difference(self.kinds)
+        if not fresh:
             return
-        lowered = list(map(str.lower, names))
-        special = set(compress(names, map(_PAIR_WORDS.__contains__, lowered)))
-        special.update(self.policy.secret_field.matching_any(lowered, names))
-        special.update(self.policy.allowed_field.matching_any(lowered, names))
-        self.kinds.update(dict.fromkeys(names, 0))
+        names = list(fresh)
+        joined = "\x00".join(names)
+        secret, allowed = self.policy.secret_field, self.policy.allowed_field
+        if joined.isascii():  # lower-cased at once; a pair word in any case found in C
+            lowered = joined.lower()
+            special = fresh.intersection(_PAIR_SPELLINGS)
+            special.update(secret.matching_any_ascii(lowered, names))
+            special.update(allowed.matching_any_ascii(lowered, names))
+        else:
+            each = list(map(str.lower, names))
+            special = set(compress(names, map(_PAIR_WORDS.__contains__, each)))
+            special.update(secret.matching_any(each, names))
+            special.update(allowed.matching_any(each, names))
+        self.kinds.update(dict.fromkeys(fresh, 0))
         for name in special:
             del self.kinds[name]
             self._kind(name)
@@ -634,6 +646,11 @@ _LIST = {list}
 _DICT = {dict}
 _STR = {str}
 _PAIR_WORDS = PAIR_NAMES | PAIR_VALUES
+#: Each of them in every mix of upper- and lower-case letters ("Name", "nAME"...): the
+#: ASCII names that lower-case to one.
+_PAIR_SPELLINGS = frozenset(
+    "".join(letters) for word in _PAIR_WORDS for letters in product(*((c, c.upper()) for c in word))
+)
 
 
 def _utf8(text: str) -> bytes:

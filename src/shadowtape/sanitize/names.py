@@ -181,6 +181,24 @@ class NameMatcher:
         if self._hint_search.search(data) is None:
             return []
         sizes = map(len, lowered) if len(data) == len(joined) else map(len, map(_utf8, lowered))
+        return self._hinted(data, sizes)
+
+    def matching_any_ascii(self, lowered: str, names: list[str]) -> list[str]:
+        """``matching_any`` of ASCII ``names`` given ``lowered``, all of them lower-cased
+        and joined by NUL (one ``str.lower`` for them all, not one per name)."""
+        if not self.patterns:
+            return []
+        if self._hint_search is None:
+            return names
+        data = lowered.encode("ascii")
+        if self._hint_search.search(data) is None:
+            return []
+        return [names[i] for i in self._hinted(data, map(len, names))]
+
+    def _hinted(self, data: bytes, sizes: Iterable[int]) -> list[int]:
+        """The indexes of the texts (``sizes`` long, joined by NUL in ``data``) that hold
+        a hint, in order."""
+        assert self._hint_search is not None
         ends = list(map(add, accumulate(sizes), count(1)))
         found = dict.fromkeys(
             bisect_right(ends, hint.start()) for hint in self._hint_search.finditer(data)
