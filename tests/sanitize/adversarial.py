@@ -159,6 +159,9 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "distinct long secrets beyond ASCII": _long_secrets(lambda i: "é«a" * 2000),
     "distinct long random secrets": _long_secrets(_random_value),
     "<url> repeated": lambda n: _repeat("<https://a.test/reset/x>; ", n),
+    "reset links, distinct tokens": lambda n: _numbered(
+        n, lambda i: f"https://a.test/reset/Zq8v{i:08d}W9 "
+    ),
     # Issue 18: text-body, XML, token-format and PII openings.
     "--password repeated": lambda n: _repeat("--password ", n),
     "-Ddb.password= repeated": lambda n: _repeat("-Ddb.password=", n),

@@ -92,3 +92,38 @@ def test_binary_bodies_only_get_known_secrets_replaced() -> None:
 def test_unchanged_bodies_are_the_same_object() -> None:
     body = b'{"id": 42, "name": "Zo\xc3\xab"}'
     assert sanitize_body(body, "application/json", ctx(), "response.body") is body
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", '{"to":"ann","reset_url":"https://app.test/password/reset/{t}"}'),
+        ("text/html", '<a href="https://app.test/verify/{t}?utm=mail">Verify</a>'),
+        ("text/plain", "Join us: https://app.test/invitations/{t}/accept\n"),
+        ("text/csv", "user,link\nann,https://app.test/magic-link/{t}\n"),
+    ],
+)
+def test_a_token_in_a_link_a_body_carries_is_replaced(content_type: str, body: str) -> None:
+    """A password-reset or invitation link sent through an API (a mail provider's
+    payload, a page) carries its token in the path, where no name says it is secret."""
+    token = "Xq7vR2mW9pLsT4"
+    ctx = Context(Policy.build(), PSEUDO)
+    out = sanitize_body(body.replace("{t}", token).encode(), content_type, ctx, "request.body")
+    assert token.encode() not in out
+    assert body.replace("{t}", PSEUDO(token)).encode() == out
+    assert ctx.redactions
+
+
+def test_links_without_a_token_after_a_trigger_word_are_kept() -> None:
+    body = orjson.dumps(
+        {
+            "links": [
+                "https://app.test/reset/email",  # an endpoint: a plain word
+                "https://app.test/preset/abc123def456",  # "preset" is no trigger word
+                "https://cdn.test/img/9f8a7b6c5d4e.png",
+            ]
+        }
+    )
+    ctx = Context(Policy.build(), PSEUDO)
+    assert sanitize_body(body, "application/json", ctx, "response.body") is body
+    assert not ctx.redactions

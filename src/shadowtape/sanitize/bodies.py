@@ -127,6 +127,7 @@ def cut_tail(body: bytes, ctx: Context, base: str) -> bytes:
 
 
 def _sanitize_text(text: str, mime: str, ctx: Context, base: str) -> str:
+    urls.link_tokens(text, ctx)
     bom = text.startswith("\ufeff")
     content = text[1:] if bom else text
     start = content.lstrip()[:1]

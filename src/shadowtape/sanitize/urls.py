@@ -389,6 +389,40 @@ def _matrix(matrix: str, ctx: Context, location: str, scope: Scope) -> str:
     return ";".join(params(p, ctx, lambda _name: location, plus=False, scope=scope) for p in items)
 
 
+#: A URL in a body with a path segment holding a trigger word (as a substring: the word
+#: rules are applied in Python to what this finds) and a segment after it.
+_TRIGGER_LINK = re2.compile(
+    r"(?i)://[^\s\"'<>\\/]{1,256}(?:/[^\s\"'<>\\/?#]{0,256})*?/[^\s\"'<>\\/?#]{0,64}"
+    r"(?:reset|verif|token|key|invit|confirm|unsubscribe|magic|activat|otp|passwordless|recover)"
+    r"[^\s\"'<>\\/?#]{0,64}/[^\s\"'<>\\/?#&]"
+)
+_URL_TAIL = re.compile(r"[^\s\"'<>\\]{0,2048}")
+#: Work units per link found that way: split and read in Python, and its token made a
+#: known secret (a pseudonym and its encoded forms), about 20 us.
+LINK_COST = 25
+
+
+def link_tokens(text: str, ctx: Context) -> None:
+    """Tokens in the links a body carries (``"reset_url": "https://app/reset/<token>"``,
+    ``<a href=".../verify/<token>">``): the segment after a trigger word, as in a request
+    path (see path), is made a known secret, so that the echo that reads the body replaces
+    it wherever it stands there, in any encoding, with the location it stands at."""
+    if "://" not in text or ctx.echo_only:
+        return
+    for found in _TRIGGER_LINK.finditer(text):
+        ctx.spend(LINK_COST)
+        url = _URL_TAIL.match(text, found.start() + 3)
+        rest = url.group(0).partition("/")[2] if url is not None else ""
+        after_trigger = False
+        for segment in rest.split("?", 1)[0].split("#", 1)[0].split("/"):
+            decoded = _decode(segment, False)
+            if after_trigger and decoded and not _plain_word(decoded):
+                ctx.remember(decoded, ctx.pseudonym(decoded))
+            after_trigger = len(decoded) <= _TRIGGER_REACH and any(
+                word in PATH_TRIGGERS for word in words(decoded)
+            )
+
+
 def _plain_word(segment: str) -> bool:
     """A lower-case word or words (``email``, ``reset-password``): an endpoint, not a token."""
     parts = segment.replace("-", "_").split("_")
