@@ -14,6 +14,7 @@ import pytest
 from shadowtape import ErrorKind, Exchange, ExchangeError, Request, Response, SanitizeError
 from shadowtape.sanitize import ENV_KEY, Sanitizer
 from shadowtape.sanitize.sanitizer import Deadline, OverBudget, Step
+from tests.sanitize.adversarial import CARRIERS
 
 
 def login(password: str = "hunter2hunter2") -> Exchange:
@@ -496,18 +497,7 @@ def test_many_long_secrets_in_one_exchange_are_echoed_not_failed_closed() -> Non
     past what RE2 compiles, and the whole exchange was failed closed."""
     values = [f"{i:06d}" + "é«a" * 2000 for i in range(170)]
     text = "".join(f"password={value}&" for value in values)
-    body = orjson.dumps({"note": text})
-    exchange = Exchange(
-        request=Request(
-            "POST",
-            "api.test",
-            path="/notes",
-            headers=(("Content-Type", "application/json"),),
-            body=body,
-            body_size=len(body),
-        ),
-        response=Response(200),
-    )
+    exchange = CARRIERS["JSON string"](text)  # {"note": text}, as application/json
     out = Sanitizer(key=b"k").sanitize(exchange)
     assert out.redactions == ("request.body$.note",)
     kept = orjson.loads(out.request.body)["note"]
