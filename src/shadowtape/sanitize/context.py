@@ -365,7 +365,11 @@ class Context:
                 self.spend(detector.cost)  # each candidate is examined here in Python
             while at < len(kept) and kept[at][1] <= start:
                 at += 1
-            if at < len(kept) and kept[at][0] < end:
+            if (
+                at < len(kept)
+                and kept[at][0] < end
+                and not _holds_whole(detector, kept, at, start, end)
+            ):
                 continue
             value = text[start:end]
             if value in self.outputs or not detector.accepts(value):
@@ -465,3 +469,21 @@ class Scope:
     @property
     def empty(self) -> bool:
         return not (self.detectors or self.echo or self.fields)
+
+
+#: Detectors whose verdict depends only on the kinds of characters a value has, which a
+#: pseudonym keeps: one may read across a pseudonym that lies wholly inside its value.
+_BY_SHAPE = frozenset({"email"})
+
+
+def _holds_whole(detector: Detector, kept: list[Span], at: int, start: int, end: int) -> bool:
+    """Does the value at ``start:end`` hold the pseudonyms from ``kept[at]`` on that it
+    overlaps wholly, and may ``detector`` read across them? An e-mail address with an
+    echoed secret in its local part is still an address, and its domain is PII too."""
+    if detector.kind not in _BY_SHAPE:
+        return False
+    while at < len(kept) and kept[at][0] < end:
+        if kept[at][0] < start or kept[at][1] > end:
+            return False
+        at += 1
+    return True
