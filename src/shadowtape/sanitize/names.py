@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from itertools import accumulate, count
 from operator import add
+from urllib.parse import quote
 
 import re2
 
@@ -31,10 +32,61 @@ _SPLIT = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_]+")
 _CACHE_SIZE = 8_192
 
 
+#: Beyond ASCII: runs of letters, runs of digits (split at case changes afterwards).
+_SPLIT_WIDE = re.compile(r"[^\W\d_]+|\d+")
+
+#: Long secret words that end a word run together with what they qualify
+#: (``accesstoken``, ``PGPASSWORD``, ``csrfmiddlewaretoken``), and the words each stands
+#: for. Only words no ordinary word ends with: not ``key``, ``code``, ``pass`` or ``pin``
+#: (``monkey``, ``barcode``, ``bypass``, ``spin``), nor ``tokens`` (``maxtokens``).
+RUN_TOGETHER = {
+    "password": ("password",), "passwd": ("passwd",), "passphrase": ("passphrase",),
+    "passcode": ("passcode",), "secret": ("secret",), "token": ("token",),
+    "credential": ("credential",), "credentials": ("credentials",),
+    "privatekey": ("private", "key"), "apikey": ("api", "key"),
+    "accesskey": ("access", "key"), "secretkey": ("secret", "key"),
+    "signingkey": ("signing", "key"), "encryptionkey": ("encryption", "key"),
+    "masterkey": ("master", "key"), "sessionkey": ("session", "key"),
+    "sessionid": ("session", "id"),
+    "passwort": ("passwort",), "kennwort": ("kennwort",), "wachtwoord": ("wachtwoord",),
+}  # fmt: skip
+#: Longest first, so ``clientsecretkey`` is ``client secret key``.
+_RUN_TOGETHER_ENDS = tuple(sorted(RUN_TOGETHER, key=len, reverse=True))
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def words(name: str) -> tuple[str, ...]:
-    """``X-APIKey_v2`` -> ``('x', 'api', 'key', 'v', '2')``."""
-    return tuple(word.lower() for word in _SPLIT.findall(name))
+    """``X-APIKey_v2`` -> ``('x', 'api', 'key', 'v', '2')``; ``accesstoken`` ->
+    ``('access', 'token')`` (see RUN_TOGETHER); letters beyond ASCII stay in their word
+    (``contraseña``, ``ПарольПользователя`` -> ``('пароль', 'пользователя')``)."""
+    found = _SPLIT.findall(name) if name.isascii() else _split_wide(name)
+    out: list[str] = []
+    for word in map(str.lower, found):
+        if word.endswith(_RUN_TOGETHER_ENDS) and not word.isdigit():
+            end = next(e for e in _RUN_TOGETHER_ENDS if word.endswith(e))
+            if len(word) > len(end):
+                out.append(word[: -len(end)])
+            out.extend(RUN_TOGETHER[end])
+        else:
+            out.append(word)
+    return tuple(out)
+
+
+def _split_wide(name: str) -> list[str]:
+    """``_SPLIT`` for a name beyond ASCII: a word is a run of letters (any script) up to a
+    change of case (``passwordHash``, ``APIKey``), or a run of digits."""
+    out = []
+    for run in _SPLIT_WIDE.findall(name):
+        start = 0
+        for i in range(1, len(run)):
+            before, here = run[i - 1], run[i]
+            if here.isupper() and (
+                before.islower() or (before.isupper() and run[i + 1 : i + 2].islower())
+            ):
+                out.append(run[start:i])
+                start = i
+        out.append(run[start:])
+    return out
 
 
 def normalise(name: str) -> str:
@@ -54,14 +106,81 @@ TRAILING = frozenset(
         "plaintext", "clear", "encrypted", "enc", "raw", "new", "old", "current", "id",
         "ids", "number", "num", "no", "nr", "data", "str", "string", "text", "code", "b64",
         "base64", "hex", "digits", "full", "secret", "token", "key", "again", "repeat",
+        # Issue 18: an encoding or a version (SECRET_KEY_BASE, private_key_pem, api_key_v2)
+        "base", "pem", "der", "jwk", "v",
     }
 )  # fmt: skip
+
+
+#: Words that are secret after any other word (a pattern ``+key``: ``stripe_key``,
+#: ``hmac_key``, ``sms_code``, ``device_code``), unless the word before names what the
+#: key or code identifies rather than proves: a record, a place in a store, a public
+#: half, a category, a place, an outcome. Promotion, coupon, discount and referral codes
+#: are shared in public by design, so they stay; invite, gift and voucher codes are
+#: bearer credentials and go.
+QUALIFIED_STOPS = {
+    "key": frozenset(
+        {
+            "sort", "cache", "primary", "foreign", "partition", "row", "object", "s3",
+            "idempotency", "public", "pub", "publishable", "site", "lookup", "group",
+            "grouping", "dedup", "dedupe", "deduplication", "map", "hash", "range",
+            "routing", "ordering", "order", "shard", "unique", "composite", "compound",
+            "natural", "surrogate", "candidate", "alternate", "secondary", "index",
+            "message", "event", "translation", "i18n", "l10n", "locale", "lang",
+            "language", "label", "text", "title", "field", "column", "attribute",
+            "property", "config", "setting", "option", "feature", "flag", "experiment",
+            "metric", "tag", "meta", "correlation", "file", "blob", "asset", "image",
+            "entity", "resource", "record", "item", "node", "parent", "child", "lock",
+            "state", "query", "search", "filter", "start", "evaluated", "next", "last",
+            "first", "prev", "previous", "hot", "shortcut", "keyboard", "registry",
+            "react", "list", "dict", "enum", "join", "redis", "cursor",
+        }
+    ),
+    "code": frozenset(
+        {
+            "status", "error", "err", "country", "zip", "postal", "post", "area",
+            "currency", "language", "lang", "locale", "http", "response", "resp",
+            "exit", "return", "ret", "result", "reason", "decline", "failure", "fail",
+            "event", "message", "msg", "warning", "region", "state", "province", "city",
+            "county", "district", "phone", "dial", "dialing", "calling", "iso", "iata",
+            "icao", "airport", "airline", "carrier", "station", "port", "product",
+            "item", "sku", "article", "unit", "uom", "category", "class", "type",
+            "kind", "tax", "vat", "bank", "branch", "swift", "bic", "sort", "color",
+            "colour", "hs", "naics", "sic", "nace", "isic", "icd", "cpt", "diagnosis",
+            "procedure", "source", "embed", "html", "promo", "promotion", "coupon",
+            "discount", "campaign", "referral", "affiliate", "tracking", "department",
+            "dept", "cost", "gl", "size", "style", "model", "brand", "variant",
+            "vendor", "supplier", "mcc", "gtin", "ean", "upc", "isin", "key", "char",
+            "scan", "ascii", "op", "hash", "short", "timezone", "tz", "exchange",
+        }
+    ),
+}  # fmt: skip
+
+#: The stop words the cheap tests (``endings``) leave out too: the ones bulk text names
+#: over and over (``"status_code": 200`` in every item of a cut JSON list), which would
+#: otherwise each be tried, and charged, as a candidate. Kept short: each adds branches
+#: to the patterns fieldstarts compiles, which must stay small enough for RE2's DFA (past
+#: about 16,000 instructions it falls back to a far slower NFA). The other stop words
+#: cost a try, not a miss.
+_FREQUENT_STOPS = {
+    "key": ("sort", "cache", "primary", "public"),
+    "code": ("status", "error", "key", "country"),
+}  # fmt: skip
+
+#: First words of a name that asks a question about a secret (``has_password``,
+#: ``is_secret``, ``always-auth``): its value is a flag, not the secret.
+FLAG_WORDS = frozenset({"has", "is", "always", "should", "can", "must", "needs", "requires", "was"})
 
 
 #: Names of what names a field of a name/value pair, in every format: the keys of
 #: ``{"name": "DB_PASSWORD", "value": "..."}`` and the elements of
 #: ``<key>password</key><string>...</string>`` (a property list).
 PAIR_NAMES = frozenset({"name", "key", "field", "variable", "param", "parameter", "header"})
+
+
+def _trails(rest: tuple[str, ...]) -> bool:
+    """Are these words (after a secret word) only TRAILING words or digits?"""
+    return all(word in TRAILING or word.isdigit() for word in rest)
 
 
 def _has_run(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
@@ -102,7 +221,7 @@ class NameMatcher:
     def __init__(self, patterns: Iterable[str]) -> None:
         self.patterns = tuple(patterns)
         self._runs = tuple(
-            words(p) for p in self.patterns if not _is_glob(p) and not p.startswith("=")
+            words(p) for p in self.patterns if not _is_glob(p) and not p.startswith(("=", "+"))
         )
         #: Each run's first word -> the runs it starts: a name is tried only against the
         #: runs that start with one of its words.
@@ -111,6 +230,13 @@ class NameMatcher:
             if run:
                 self._runs_by_first[run[0]] = (*self._runs_by_first.get(run[0], ()), run)
         self._wholes = frozenset(words(p) for p in self.patterns if p.startswith("="))
+        #: "+key": a word secret after any other word but those QUALIFIED_STOPS names.
+        self._qualified = {
+            word: frozenset(map(words, QUALIFIED_STOPS.get(word, ())))
+            for p in self.patterns
+            if p.startswith("+") and len(words(p)) == 1
+            for word in words(p)
+        }
         self._globs = tuple(
             re.compile(fnmatch.translate(normalise_glob(p))) for p in self.patterns if _is_glob(p)
         )
@@ -132,24 +258,49 @@ class NameMatcher:
         name_words = words(name)
         if name_words in self._wholes:
             return True
-        runs = self._runs_by_first
-        for word in frozenset(name_words).intersection(runs):
-            if any(_has_run(name_words, run) for run in runs[word]):
-                return True
+        if self._by_runs(name_words) or self._by_qualified(name_words):
+            return True
         if self._globs:
             joined = "_".join(name_words)
             return any(glob.match(joined) for glob in self._globs)
         return False
 
-    def whole_only(self, name: str) -> bool:
-        """Does ``name`` match only as a whole name (``=code``), by no run or glob?"""
-        name_words = words(name)
-        if name_words not in self._wholes:
-            return False
+    def _by_runs(self, name_words: tuple[str, ...]) -> bool:
+        """Does a word run match? Not one after a first word in FLAG_WORDS, unless the
+        run starts with it (``has_password`` is a flag; a rule may name it)."""
         runs = self._runs_by_first
+        if len(name_words) > 1 and name_words[0] in FLAG_WORDS:
+            return any(
+                name_words[: len(run)] == run and _trails(name_words[len(run) :])
+                for run in runs.get(name_words[0], ())
+            )
         for word in frozenset(name_words).intersection(runs):
             if any(_has_run(name_words, run) for run in runs[word]):
-                return False
+                return True
+        return False
+
+    def _by_qualified(self, name_words: tuple[str, ...]) -> bool:
+        """Does a ``+word`` pattern match: the word after another one that its stop-list
+        does not hold (one to three words back: ``s3`` is ``s 3``), then only trailing
+        words or digits?"""
+        if not self._qualified or not name_words or name_words[0] in FLAG_WORDS:
+            return False
+        for i in range(1, len(name_words)):
+            stops = self._qualified.get(name_words[i])
+            if stops is None or not _trails(name_words[i + 1 :]):
+                continue
+            if not any(name_words[max(0, i - size) : i] in stops for size in (1, 2, 3)):
+                return True
+        return False
+
+    def whole_only(self, name: str) -> bool:
+        """Does ``name`` match only as a whole name (``=code``) or by a ``+word`` pattern
+        (``device_code``), by no run or glob? Such a field often holds a constant."""
+        name_words = words(name)
+        if name_words not in self._wholes and not self._by_qualified(name_words):
+            return False
+        if self._by_runs(name_words):
+            return False
         joined = "_".join(name_words)
         return not any(glob.match(joined) for glob in self._globs)
 
@@ -236,13 +387,22 @@ class NameMatcher:
         words is gone. ``between`` is a character class of what may stand between two
         words (underscores, dots and dashes in a bare name); a glob contributes its
         longest literal word followed by ``rest*``. None when a glob has no literal word:
-        then any name may match.
+        then any name may match. A ``+word`` pattern is among ``runs``: the word after a
+        run of letters (after a non-letter) that is none of its frequent stop words.
         """
         if self.hints is None:
             return None
         gap = f"{between}*"
         trailing = "|".join(sorted(TRAILING))
         runs = [gap.join(map(re.escape, run)) for run in self._runs if run]
+        for word, stops in self._qualified.items():
+            # The word after a run of letters that starts the name or follows a
+            # non-letter and is none of the frequent stop words.
+            frequent = frozenset(_FREQUENT_STOPS.get(word, ())).intersection(
+                s[0] for s in stops if len(s) == 1
+            )
+            letters = f"(?:[^a-z]|\\b){_not_one_of(frequent)}"
+            runs.append(f"(?:{letters}|[0-9]){gap}{re.escape(word)}")
         ends = [f"(?:{'|'.join(runs)})(?:{gap}(?:{trailing}|\\pN+))*{gap}"] if runs else []
         ends += [f"{re.escape(w)}{rest}*" for w in _glob_words(self.patterns)]
         wholes = [gap.join(map(re.escape, whole)) for whole in self._wholes if whole]
@@ -256,6 +416,43 @@ class NameMatcher:
         if self._hint_search is None:
             return bool(self.patterns)
         return self._hint_search.search(_utf8(lowered_text)) is not None
+
+
+def _not_one_of(stops: frozenset[str]) -> str:
+    """An RE2 pattern for a run of letters ``a-z``, not empty, that is none of ``stops``
+    (letters only): a trie, each node allowing any letter but its children."""
+    trie: _Trie = {}
+    for stop in stops:
+        node = trie
+        for char in stop:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    trie[""] = {}  # not empty
+    return _node_pattern(trie)
+
+
+_Trie = dict[str, "_Trie"]
+
+
+def _node_pattern(node: _Trie) -> str:
+    children = sorted(c for c in node if c)
+    others = _letters_but(children)
+    alternatives = [f"[{others}][a-z]*"] if others else []
+    alternatives += [f"{c}{_node_pattern(node[c])}" for c in children]
+    group = f"(?:{'|'.join(alternatives)})"
+    return group if "" in node else group + "?"  # a stop word ends here: go on
+
+
+def _letters_but(excluded: list[str]) -> str:
+    """The letters ``a-z`` but ``excluded``, as the ranges of a character class."""
+    kept = [c for c in "abcdefghijklmnopqrstuvwxyz" if c not in excluded]
+    ranges: list[list[str]] = []
+    for char in kept:
+        if ranges and ord(char) == ord(ranges[-1][1]) + 1:
+            ranges[-1][1] = char
+        else:
+            ranges.append([char, char])
+    return "".join(a if a == b else f"{a}-{b}" for a, b in ranges)
 
 
 def normalise_glob(pattern: str) -> str:
@@ -302,10 +499,11 @@ def _name_hints(hints: tuple[str, ...] | None) -> re.Pattern[str] | None:
     """The hints as one alternation of literals for ``may_match`` (None: no such test).
 
     Python's ``re`` on a short name costs less than a call into RE2, and a pattern of
-    literals only cannot backtrack. Only ASCII hints: a name is lowered whole there and
-    word by word in ``words``, which agree on every character that lowers to ASCII.
+    literals only cannot backtrack. A name is lowered whole there and word by word in
+    ``words``, which agree on every character but the Greek sigma (its lower case
+    depends on where it stands in a word): no hint may hold one.
     """
-    if not hints or not all(hint.isascii() for hint in hints):
+    if not hints or any(sigma in hint for hint in hints for sigma in "σς"):
         return None
     return re.compile("|".join(map(re.escape, hints)))
 
@@ -314,15 +512,16 @@ def _json_values_pattern(hints: tuple[str, ...] | None) -> re2._Regexp | None:
     """A JSON string holding a hint, followed as a value is (None: no such test).
 
     Read byte by byte (Latin-1), so that any byte but a quote or backslash stands inside
-    a string, whatever the text's encoding; hence ASCII hints only. A search from a
+    a string, whatever the text's encoding; a hint beyond ASCII is its UTF-8 bytes, as
+    the text searched is UTF-8. A search from a
     string's closing quote reads what lies between strings as a string: punctuation,
     numbers, ``true``, ``false`` and ``null``, which may hold no hint but a false one
     (a superset: the test never misses a value that holds one).
     """
-    if not hints or not all(hint.isascii() for hint in hints):
+    if not hints:
         return None
     inside = r'(?:[^"\\]|\\.)*'
-    found = "|".join(map(re.escape, hints))
+    found = "|".join("".join(f"\\x{b:02x}" for b in _utf8(hint)) for hint in hints)
     options = re2.Options()
     options.encoding = re2.Options.Encoding.LATIN1
     options.dot_nl = True
@@ -366,6 +565,8 @@ def _hints(patterns: tuple[str, ...]) -> tuple[str, ...] | None:
             continue
         hints.add(max(candidates, key=len))
     minimal = {h for h in hints if not any(o != h and o in h for o in hints)}
+    # A URL or a form carries a name beyond ASCII percent-encoded: that is a hint too.
+    minimal.update(quote(h, safe="").lower() for h in list(minimal) if not h.isascii())
     return tuple(sorted(minimal))
 
 
