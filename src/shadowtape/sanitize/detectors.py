@@ -24,6 +24,8 @@ from typing import Any, Protocol, TypeVar
 
 import re2
 
+from shadowtape.sanitize import commandline
+
 _EMAIL_LOCAL = r"[A-Za-z0-9._%+\-]+"
 _EMAIL_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
 _EMAIL_TEXT = _EMAIL_LOCAL + "@" + _EMAIL_DOMAIN
@@ -800,6 +802,13 @@ BUILTIN: tuple[Detector, ...] = (
     ),
     Detector("ssn", LinearPattern(_SSN_TEXT), accept=ssn_ok, prefilter=_ssn_prefilter),
     Detector("phone", LinearPattern(_PHONE_TEXT), ("+",), group=1),
+    # A password after a program's short option (mysql -p..., curl -u user:...).
+    Detector(
+        "command",
+        prefilter=HintSet(commandline.HINTS),
+        finder=commandline.command_spans,
+        echo=True,
+    ),
 )
 
 #: The names accepted in the rules file's [detectors] table.
