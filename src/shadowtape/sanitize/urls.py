@@ -184,23 +184,52 @@ def params(
     """
     if not text:
         return text
+    if depth == 1 and not scanned and sep == "&":
+        known = len(ctx.order)
+        link_tokens(text, ctx)
+        if scope is not None and len(ctx.order) > known:
+            scope = Scope(scope.detectors, True, scope.fields)  # a token to echo now
     if scope is None:
         scope = scope_of(text, ctx, fields=True, plus=plus)
     scan = not scope.empty
     if not scan and not _may_name_secret(text, ctx, plus):
         return text
-    count = text.count(sep) + 1
-    if scan and count > CHUNK:
+    pairs, seps = _split(text, sep)
+    if scan and len(pairs) > CHUNK:
         return _params_by_chunk(
-            text, ctx, location, plus=plus, depth=depth, sep=sep, scanned=scanned
+            pairs, seps, text, ctx, location, plus=plus, depth=depth, sep=sep, scanned=scanned
         )
-    ctx.spend(count // PAIRS_PER_UNIT)  # and each pair scanned, as it is (see _pairs)
-    pairs = text.split(sep)
+    ctx.spend(len(pairs) // PAIRS_PER_UNIT)  # and each pair scanned, as it is (see _pairs)
     changed = _pairs(pairs, ctx, location, plus=plus, scope=scope, depth=depth, scanned=scanned)
-    return sep.join(pairs) if changed else text
+    return _join(pairs, seps, sep) if changed else text
+
+
+#: Pairs of a query string or form split at "&" and at ";" (as older servers and
+#: matrix-like query strings write them: ``a=1;token=...;b=2``).
+_PAIR_SEPARATORS = re.compile(r"([&;])")
+
+
+def _split(text: str, sep: str) -> tuple[list[str], list[str] | None]:
+    """The pairs of ``text`` and what separates them (None: ``sep`` throughout; with
+    "&", pairs are split at ";" too)."""
+    if sep != "&" or ";" not in text:
+        return text.split(sep), None
+    parts = _PAIR_SEPARATORS.split(text)
+    return parts[::2], parts[1::2]
+
+
+def _join(pairs: list[str], seps: list[str] | None, sep: str = "&") -> str:
+    if seps is None:
+        return sep.join(pairs)
+    parts = [""] * (len(pairs) + len(seps))
+    parts[::2] = pairs
+    parts[1::2] = seps
+    return "".join(parts)
 
 
 def _params_by_chunk(
+    pairs: list[str],
+    seps: list[str] | None,
     text: str,
     ctx: Context,
     location: Callable[[str], str],
@@ -212,7 +241,6 @@ def _params_by_chunk(
 ) -> str:
     """Many pairs with something to scan somewhere: each CHUNK of pairs gets its own
     scope, and only the pairs of a chunk where something was found are scanned."""
-    pairs = text.split(sep)
     ctx.spend(len(pairs) // PAIRS_PER_UNIT + (len(pairs) // CHUNK + 1) * CHUNK_COST)
     changed = False
     for first in range(0, len(pairs), CHUNK):
@@ -221,7 +249,7 @@ def _params_by_chunk(
         if _pairs(chunk, ctx, location, plus=plus, scope=scope, depth=depth, scanned=scanned):
             pairs[first : first + CHUNK] = chunk
             changed = True
-    return sep.join(pairs) if changed else text
+    return _join(pairs, seps, sep) if changed else text
 
 
 def _pairs(
@@ -402,13 +430,41 @@ _URL_TAIL = re.compile(r"[^\s\"'<>\\]{0,2048}")
 LINK_COST = 25
 
 
+#: A link's "://" percent-encoded once or twice, in either case ("%3A%2F%2F", "%253a...").
+#: (Python's ``re``: a bounded pattern from a literal "%", and any str, surrogates too.)
+_ENCODED_SCHEME = re.compile(r"%(?:25)?3[aA]%(?:25)?2[fF]%(?:25)?2[fF]")
+
+
 def link_tokens(text: str, ctx: Context) -> None:
-    """Tokens in the links a body carries (``"reset_url": "https://app/reset/<token>"``,
-    ``<a href=".../verify/<token>">``): the segment after a trigger word, as in a request
-    path (see path), is made a known secret, so that the echo that reads the body replaces
-    it wherever it stands there, in any encoding, with the location it stands at."""
-    if "://" not in text or ctx.echo_only:
+    """Tokens in the links a body or a query carries (``"reset_url":
+    "https://app/reset/<token>"``, ``<a href=".../verify/<token>">``, ``next=`` a link
+    percent-encoded once or twice): the segment after a trigger word, as in a request
+    path (see path), is made a known secret, so that the echo that reads the text replaces
+    it wherever it stands there, in any encoding, with the location it stands at.
+
+    A text holding an encoded link is decoded whole (in C) up to MAX_DECODE times, each
+    layer after the first paid for as a URL part's are (LAYER_COST per KiB)."""
+    if ctx.echo_only:
         return
+    if "://" in text:
+        _link_tokens(text, ctx)
+    if "%" not in text or _ENCODED_SCHEME.search(text) is None:
+        return
+    layer = text
+    for depth in range(1, MAX_DECODE + 1):
+        decoded = unquote(layer)
+        if decoded == layer:
+            return
+        if depth > 1:
+            ctx.spend(len(layer) * LAYER_COST // 1024)
+        layer = decoded
+        if "://" in layer:
+            _link_tokens(layer, ctx)
+        if "%" not in layer:
+            return
+
+
+def _link_tokens(text: str, ctx: Context) -> None:
     for found in _TRIGGER_LINK.finditer(text):
         ctx.spend(LINK_COST)
         url = _URL_TAIL.match(text, found.start() + 3)
