@@ -27,6 +27,7 @@ from shadowtape.sanitize import fieldstarts
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.detectors import luhn_ok
 from shadowtape.sanitize.jsonpath import PathElement, render
+from shadowtape.sanitize.mdtable import may_hold_table
 from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol
 from shadowtape.sanitize.textfields import may_hold_fields
 
@@ -600,6 +601,8 @@ class Walker:
         # Fields may be read in them (see _string), unless none has a candidate name
         # and none is JSON that may hide one.
         if "\\" in joined or any(map(_JSON_OPENING.match, strings)):
+            return False
+        if may_hold_table(joined):  # a markdown table: its header names its columns
             return False
         return not fieldstarts.any_candidate(ascii_lower(joined), self.policy.secret_field)
 
