@@ -503,10 +503,12 @@ class Walker:
         strings only, a header name at every even index, one of them a common one."""
         if len(node) < 2 or len(node) % 2 or type(node[0]) is not str:
             return frozenset()
-        names = node[::2]
-        if set(map(type, node)) != _STR or _COMMON_HEADERS.isdisjoint(map(str.lower, names)):
+        if set(map(type, node)) != _STR:
             return frozenset()
-        if _HEADER_NAMES.fullmatch("\n".join(names)) is None:  # type: ignore[arg-type]
+        names: list[str] = node[::2]  # type: ignore[assignment]
+        if _COMMON_HEADERS.isdisjoint(map(str.lower, names)):
+            return frozenset()
+        if _HEADER_NAMES.fullmatch("\n".join(names)) is None:
             return frozenset()
         self.ctx.spend(len(names) // 8 + 1)
         kind = self.policy.header_kind
