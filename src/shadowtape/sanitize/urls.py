@@ -469,8 +469,10 @@ def _link_tokens(text: str, ctx: Context) -> None:
         ctx.spend(LINK_COST)
         url = _URL_TAIL.match(text, found.start() + 3)
         rest = url.group(0).partition("/")[2] if url is not None else ""
+        segments = rest.split("?", 1)[0].split("#", 1)[0].split("&", 1)[0].split("/")
+        ctx.spend(len(segments) * SEGMENT_COST)
         after_trigger = False
-        for segment in rest.split("?", 1)[0].split("#", 1)[0].split("/"):
+        for segment in segments:
             decoded = _decode(segment, False)
             if after_trigger and decoded and not _plain_word(decoded):
                 ctx.remember(decoded, ctx.pseudonym(decoded))
