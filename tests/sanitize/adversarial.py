@@ -184,6 +184,22 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "IBAN groups": lambda n: _repeat("DE89 3704 ", n),
     "SSN-like": lambda n: _repeat("123-45-", n),
     "plus digits": lambda n: _repeat("+1234567", n),
+    # Command lines, ";" pairs, encoded links, markdown tables, header lists (s15).
+    "mysql repeated": lambda n: _repeat("mysql ", n),
+    "mysql then words, no -p": lambda n: _pad("mysql -u root", " a", n),
+    "mysql -p repeated": lambda n: _repeat("mysql -pX ", n),
+    "curl -u then quotes": lambda n: _pad("curl -u a:", "'b c' ", n),
+    "htpasswd -b then flags": lambda n: _pad("htpasswd -b", " -c 1", n),
+    "sshpass -f repeated": lambda n: _pad("sshpass", " -f x", n),
+    "token=; repeated": lambda n: _repeat("token=;", n),
+    "encoded :// repeated": lambda n: _repeat("%3A%2F%2F", n),
+    "encoded reset links": lambda n: _repeat("next=https%3A%2F%2Fa%2Freset%2Fx&", n),
+    "table delimiter rows": lambda n: _repeat("| password |\n|---|\n", n),
+    "table rows, empty cells": lambda n: "| password |\n|---|\n" + _repeat("||\n", n - 20),
+    "table header then pipes": lambda n: _pad("| password |\n|---|\n", "|", n),
+    "JSON: header lists": lambda n: _json_document(
+        n, lambda i: '["Host", "a", "Accept", "b"]', '"pwd": "y"'
+    ),
     # Dense JSON documents, valid as a whole ("JSON raw"), each with one secret-named
     # key or value somewhere, so that the whole document is walked.
     "JSON: tiny objects": lambda n: _json_document(

@@ -7,10 +7,10 @@ from urllib.parse import quote
 
 import pytest
 
-from shadowtape import Exchange, Request, Response
 from shadowtape.sanitize import Sanitizer
 from shadowtape.sanitize.commandline import command_spans
 from shadowtape.sanitize.rules import Rules
+from tests.sanitize.posted import posted
 
 SANITIZER = Sanitizer(key=b"k")
 
@@ -65,21 +65,6 @@ def test_ordinary_command_lines_are_kept(line: str) -> None:
     assert list(command_spans(line)) == []
 
 
-def _exchange(body: str, content_type: str = "text/plain") -> Exchange:
-    data = body.encode()
-    return Exchange(
-        request=Request(
-            "POST",
-            "api.test",
-            path="/run",
-            headers=(("Content-Type", content_type),),
-            body=data,
-            body_size=len(data),
-        ),
-        response=Response(200, "OK"),
-    )
-
-
 @pytest.mark.parametrize(
     ("body", "content_type"),
     [
@@ -93,7 +78,7 @@ def _exchange(body: str, content_type: str = "text/plain") -> Exchange:
     ],
 )
 def test_a_command_line_password_never_reaches_the_tape(body: str, content_type: str) -> None:
-    out = SANITIZER.sanitize(_exchange(body, content_type))
+    out = SANITIZER.sanitize(posted(body, content_type))
     stored = out.request.body.decode()
     assert "S3cretPw9" not in stored
     assert quote("S3cretPw9") not in stored
@@ -102,19 +87,19 @@ def test_a_command_line_password_never_reaches_the_tape(body: str, content_type:
 
 def test_the_password_is_replaced_wherever_it_is_echoed() -> None:
     body = "mysql -u root -pS3cretPw9 shop\nlast login used S3cretPw9\n"
-    out = SANITIZER.sanitize(_exchange(body)).request.body.decode()
+    out = SANITIZER.sanitize(posted(body)).request.body.decode()
     assert "S3cretPw9" not in out
     assert out.startswith("mysql -u root -p") and " shop\n" in out
 
 
 def test_an_ordinary_script_is_kept_byte_for_byte() -> None:
     body = "docker run -p 8080:80 nginx\nssh -p 2222 host\nmysql -u root -p shop\n"
-    out = SANITIZER.sanitize(_exchange(body))
+    out = SANITIZER.sanitize(posted(body))
     assert out.request.body == body.encode()
     assert out.redactions == ()
 
 
 def test_the_detector_can_be_switched_off() -> None:
     sanitizer = Sanitizer(key=b"k", rules=Rules.from_toml("[detectors]\ncommand = false"))
-    out = sanitizer.sanitize(_exchange("mysql -u root -pS3cretPw9 shop\n"))
+    out = sanitizer.sanitize(posted("mysql -u root -pS3cretPw9 shop\n"))
     assert b"S3cretPw9" in out.request.body

@@ -6,28 +6,15 @@ import json
 
 import pytest
 
-from shadowtape import Exchange, Request, Response
 from shadowtape.sanitize import Sanitizer
+from tests.sanitize.posted import posted
 
 SANITIZER = Sanitizer(key=b"k")
 BASIC = "Basic dXNlcjpTM2NyZXRQdzk="
 
 
 def _sanitize(document: object) -> tuple[object, tuple[str, ...]]:
-    data = json.dumps(document).encode()
-    out = SANITIZER.sanitize(
-        Exchange(
-            request=Request(
-                "POST",
-                "api.test",
-                path="/log",
-                headers=(("Content-Type", "application/json"),),
-                body=data,
-                body_size=len(data),
-            ),
-            response=Response(204, "No Content"),
-        )
-    )
+    out = SANITIZER.sanitize(posted(json.dumps(document), "application/json", path="/log"))
     return json.loads(out.request.body), out.redactions
 
 
