@@ -197,6 +197,9 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "table delimiter rows": lambda n: _repeat("| password |\n|---|\n", n),
     "table rows, empty cells": lambda n: "| password |\n|---|\n" + _repeat("||\n", n - 20),
     "table header then pipes": lambda n: _pad("| password |\n|---|\n", "|", n),
+    "Basic then base64": lambda n: _repeat("Basic YWJjZDpl ", n),
+    "Basic then a long run": lambda n: _pad("Basic ", "QUJD", n),
+    "netrc machine repeated": lambda n: _repeat("machine a login b ", n),
     "JSON: header lists": lambda n: _json_document(
         n, lambda i: '["Host", "a", "Accept", "b"]', '"pwd": "y"'
     ),

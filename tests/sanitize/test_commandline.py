@@ -36,6 +36,8 @@ SANITIZER = Sanitizer(key=b"k")
         ('ldapsearch -x -D "cn=admin" -w S3cretPw9 -b dc=test', "S3cretPw9"),
         ("sqlplus scott/S3cretPw9@orcl", "S3cretPw9"),
         ("openssl pkcs12 -in a.p12 -passin pass:S3cretPw9 -nodes", "S3cretPw9"),
+        ("machine api.test login bob password S3cretPw9", "S3cretPw9"),  # ~/.netrc
+        ("machine api.test\n  login bob\n  password S3cretPw9\n", "S3cretPw9"),
     ],
 )
 def test_the_password_and_nothing_else_is_found(line: str, secret: str) -> None:
@@ -59,6 +61,8 @@ def test_the_password_and_nothing_else_is_found(line: str, secret: str) -> None:
         "kubectl port-forward svc/db -p 5432",
         "sqlplus / as sysdba",
         "tar -xpf archive.tar",
+        "machine api.test login bob",  # a netrc entry without a password
+        "the machine learning team",
     ],
 )
 def test_ordinary_command_lines_are_kept(line: str) -> None:

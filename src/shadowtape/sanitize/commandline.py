@@ -29,6 +29,7 @@ _VALUE = (
     + r"""(?:"[^"\r\n]*"|'[^'\r\n]*'|[^ \t\r\n;|&<>"'`])*"""
 )
 _BLANK = r"[ \t]+"
+_LINES = r"[ \t\r\n]+"
 _ARGS = rf"(?:{_BLANK}{_WORD})*?{_BLANK}"
 #: A user name or password in Oracle's ``user/password@db``.
 _LOGIN_PART = r"[^/@ \t\r\n;|&<>\"'`]+"
@@ -59,6 +60,9 @@ _RULES = (
     # sqlplus scott/tiger@orcl (and Oracle's other tools): the word after the name.
     rf"{_START}(?:sqlplus|rman|expdp|impdp|sqlldr){_EXE}(?:{_BLANK}-[A-Za-z]+)*{_BLANK}"
     rf"{_LOGIN_PART}/{_LOGIN_PART}",
+    # ~/.netrc: machine host login bob password S3cret (on one line or several)
+    rf"{_START}machine{_LINES}{_WORD}(?:{_LINES}(?:login|account|port){_LINES}{_WORD})*"
+    rf"{_LINES}password{_LINES}{_VALUE}",
     # openssl ... -passin pass:S3cret (-passout, -pass): "pass:" says it, whatever the program.
     rf"(?:^|[ \t])-pass(?:in|out)?{_BLANK}pass:{_WORD}",
 )
@@ -84,6 +88,7 @@ HINTS = (
     "impdp",
     "sqlldr",
     "pass:",
+    "machine",
 )
 _QUOTES = "\"'"
 

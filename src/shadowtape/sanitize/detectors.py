@@ -16,6 +16,8 @@ SSA's rules for SSNs), so look-alikes stay.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -708,6 +710,28 @@ def _bearer_spans(text: str) -> Spans:
         yield _SPACES.match(text, start + len("bearer")).end(), end  # type: ignore[union-attr]
 
 
+#: HTTP Basic credentials outside an Authorization header (a JSON field, a log line):
+#: ``Basic`` and base64 that decodes to printable ``user:password`` (see _basic_accept).
+_BASIC = LinearPattern(r"(?i:\bbasic)" + SPACE + r"+[A-Za-z0-9+/]{8,}={0,2}")
+
+
+def _basic_spans(text: str) -> Spans:
+    for found in _BASIC.finditer(text):
+        start, end = found.span()
+        yield _SPACES.match(text, start + len("basic")).end(), end  # type: ignore[union-attr]
+
+
+def _basic_accept(value: str) -> bool:
+    """Base64 of printable text holding a ":" (``user:password``): not a word."""
+    if len(value) % 4 or len(value) > 4096:
+        return False
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return ":" in decoded and decoded.isprintable()
+
+
 def _connection_spans(text: str) -> Spans:
     for found in _CONNECTION.finditer(text):
         start, end = found.span()
@@ -778,6 +802,12 @@ BUILTIN: tuple[Detector, ...] = (
     Detector("jwe", LinearPattern(_JWE_TEXT), ("eyJ",)),
     Detector("jwt", JWT, ("eyJ",)),
     Detector("bearer", hints=("earer", "EARER"), finder=_bearer_spans),
+    Detector(
+        "basic",
+        prefilter=HintSet(("asic ", "ASIC ", "asic\t")),
+        finder=_basic_spans,
+        accept=_basic_accept,
+    ),
     Detector("api_key", prefilter=_API_KEY_HINTS, finder=_api_key_spans),
     Detector("url_password", LinearPattern(_URL_PASSWORD_TEXT), ("://",), group=1),
     Detector("email", hints=("@", "%40"), accept=_email_tld_ok, finder=_email_spans),
