@@ -137,6 +137,7 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "card digits then a letter": lambda n: _repeat("4111111111111111x ", n),
     "PEM END, not a key line": lambda n: _repeat("-----BEGIN PRIVATE KEY-----\n-----END ", n),
     "<input repeated": lambda n: _repeat("<input ", n),
+    "<input name=state repeated": lambda n: _repeat('<input name="state" value=', n),
     "<input name=password open": lambda n: _repeat('<input name="password" value="', n),
     "<password> open": lambda n: _repeat("<password>x", n),
     "</ repeated": lambda n: _repeat("</", n),

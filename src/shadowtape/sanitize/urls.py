@@ -26,24 +26,12 @@ from operator import itemgetter
 import re2
 
 from shadowtape.sanitize.context import Context, Scope
-from shadowtape.sanitize.names import normalise, words
+from shadowtape.sanitize.names import words
+from shadowtape.sanitize.params import URL_SECRET_PARAMS, secret_param
 from shadowtape.sanitize.percent import quote, quote_plus, unquote
 
 #: Characters left unencoded when a replaced value is written back into a URL.
 _SAFE = "@:!$'()*,-._~"
-#: Parameters that carry a credential in URLs and forms whatever the field-name rules say:
-#: OAuth and PKCE (``code``, ``state``, ``code_verifier``), SAML, webhook and signed-URL
-#: signatures, keys. Compared whole, after normalising (``SAMLResponse`` ->
-#: ``saml_response``), so ``zip_code`` or ``country_code`` stay as they are.
-URL_SECRET_PARAMS = frozenset(
-    {
-        "code", "state", "code_verifier", "code_challenge", "saml_response", "saml_request",
-        "relay_state", "hmac", "signature", "sig", "key", "id_token", "access_token",
-        "refresh_token", "token", "oauth_token", "oauth_verifier", "ticket", "nonce",
-        "x_amz_signature", "x_amz_credential", "x_amz_security_token", "x_goog_signature",
-        "x_goog_credential", "jsessionid", "phpsessid", "sid", "apikey", "api_key",
-    }
-)  # fmt: skip
 #: A path segment after a segment holding one of these words is a credential: password
 #: reset, e-mail verification, invitation, magic-link and unsubscribe links.
 PATH_TRIGGERS = frozenset(
@@ -158,11 +146,6 @@ def _escaped(text: str) -> str:
         parts.append(text[done if amp < 0 else amp + 1 : end])
         done = end
     return "&".join(parts)
-
-
-def secret_param(name: str) -> bool:
-    """Is ``name`` a URL parameter that carries a credential (URL_SECRET_PARAMS)?"""
-    return normalise(name) in URL_SECRET_PARAMS
 
 
 def params(
