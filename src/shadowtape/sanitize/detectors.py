@@ -635,6 +635,30 @@ def _private_key_spans(text: str) -> Spans:
         begin = _KEY_BEGIN.search(text, stop)
 
 
+#: A private key block base64-encoded whole, as a Kubernetes Secret's ``data`` or a
+#: ``*_B64`` variable holds one: found by the base64 of its BEGIN line at the value's
+#: start (a certificate's is not among them), then the run of base64 after it. Line
+#: breaks (raw, indented as in YAML, or JSON-escaped) may wrap it, as ``base64`` does.
+_KEY_TYPES = ("", "RSA ", "EC ", "DSA ", "OPENSSH ", "ENCRYPTED ", "PGP ", "SSH2 ENCRYPTED ")
+_KEY_B64_STARTS = tuple(
+    base64.b64encode(line[: len(line) // 3 * 3].encode()).decode()
+    for line in (f"-----BEGIN {kind}PRIVATE KEY" for kind in _KEY_TYPES)
+)
+_KEY_B64 = LinearPattern(
+    "(?:" + "|".join(_KEY_B64_STARTS) + r")(?:[A-Za-z0-9+/]|\\n|\\r|\r?\n[ \t]*)*={0,2}"
+)
+
+
+def _key_b64_spans(text: str) -> Spans:
+    """Each run, up to the end of its last whole line: a wrapped key in YAML ends where
+    its block does, not inside the next line (``other: x``)."""
+    for found in _KEY_B64.finditer(text):
+        start, end = found.span()
+        if end < len(text) and text[end] not in "\r\n\"'\\" and "\n" in text[start:end]:
+            end = text.rindex("\n", start, end)
+        yield start, start + len(text[start:end].rstrip())
+
+
 #: JWE (compact): a JOSE header, then key, IV, ciphertext and tag (the key may be empty).
 _JWE_TEXT = (
     r"eyJ[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]{8,}"
@@ -799,6 +823,7 @@ TOKEN_KINDS = frozenset(
 
 BUILTIN: tuple[Detector, ...] = (
     Detector("private_key", hints=("-----BEGIN",), finder=_private_key_spans),
+    Detector("private_key", hints=("LS0tLS1CRUdJTi",), finder=_key_b64_spans),
     Detector("jwe", LinearPattern(_JWE_TEXT), ("eyJ",)),
     Detector("jwt", JWT, ("eyJ",)),
     Detector("bearer", hints=("earer", "EARER"), finder=_bearer_spans),
@@ -842,7 +867,7 @@ BUILTIN: tuple[Detector, ...] = (
 )
 
 #: The names accepted in the rules file's [detectors] table.
-BUILTIN_KINDS = tuple(detector.kind for detector in BUILTIN)
+BUILTIN_KINDS = tuple(dict.fromkeys(detector.kind for detector in BUILTIN))
 
 
 def compile_user(regex: str) -> Pattern:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from shadowtape.sanitize import fieldstarts, mdtable, splice
+from shadowtape.sanitize import fieldstarts, mdtable, params, splice
 from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol
 from shadowtape.sanitize.splice import Span
 
@@ -453,7 +453,9 @@ class _Finder:
             return None
         attrs = {m.group("k").lower(): m for m in _ATTR.finditer(found.group(0))}
         name = next((attrs[k] for k in _NAMING if k in attrs), None)
-        if name is None or not self.secret(_attr_value(name)):
+        if name is None or not (
+            self.secret(_attr_value(name)) or params.secret_param(_attr_value(name))
+        ):
             return None
         value = next((attrs[k] for k in _VALUING if k in attrs), None)
         if value is None:
