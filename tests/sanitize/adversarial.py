@@ -120,6 +120,9 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "JWT head, no third dot": lambda n: _pad("eyJab.eyJ", "a", n),
     "PEM BEGIN, no END": _pem,
     "PEM BEGIN repeated": lambda n: _repeat("-----BEGIN PRIVATE KEY-----\n", n),
+    "base64 key BEGIN repeated": lambda n: _repeat("LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t ", n),
+    "base64 key, wrapped lines": lambda n: _pad("LS0tLS1CRUdJTiBQUklWQVRFIEtF\n", "  QUJD\n", n),
+    "base64 BEGIN, not a key": lambda n: _repeat("LS0tLS1CRUdJTiBDRVJU\n", n),
     "Bearer repeated": lambda n: _repeat("Bearer ", n),
     "bearer then spaces": lambda n: _pad("bearer", " ", n),
     "sk- repeated": lambda n: _repeat("sk-", n),
@@ -134,6 +137,7 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "card digits then a letter": lambda n: _repeat("4111111111111111x ", n),
     "PEM END, not a key line": lambda n: _repeat("-----BEGIN PRIVATE KEY-----\n-----END ", n),
     "<input repeated": lambda n: _repeat("<input ", n),
+    "<input name=state repeated": lambda n: _repeat('<input name="state" value=', n),
     "<input name=password open": lambda n: _repeat('<input name="password" value="', n),
     "<password> open": lambda n: _repeat("<password>x", n),
     "</ repeated": lambda n: _repeat("</", n),
@@ -184,6 +188,25 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "IBAN groups": lambda n: _repeat("DE89 3704 ", n),
     "SSN-like": lambda n: _repeat("123-45-", n),
     "plus digits": lambda n: _repeat("+1234567", n),
+    # Command lines, ";" pairs, encoded links, markdown tables, header lists (s15).
+    "mysql repeated": lambda n: _repeat("mysql ", n),
+    "mysql then words, no -p": lambda n: _pad("mysql -u root", " a", n),
+    "mysql -p repeated": lambda n: _repeat("mysql -pX ", n),
+    "curl -u then quotes": lambda n: _pad("curl -u a:", "'b c' ", n),
+    "htpasswd -b then flags": lambda n: _pad("htpasswd -b", " -c 1", n),
+    "sshpass -f repeated": lambda n: _pad("sshpass", " -f x", n),
+    "token=; repeated": lambda n: _repeat("token=;", n),
+    "encoded :// repeated": lambda n: _repeat("%3A%2F%2F", n),
+    "encoded reset links": lambda n: _repeat("next=https%3A%2F%2Fa%2Freset%2Fx&", n),
+    "table delimiter rows": lambda n: _repeat("| password |\n|---|\n", n),
+    "table rows, empty cells": lambda n: "| password |\n|---|\n" + _repeat("||\n", n - 20),
+    "table header then pipes": lambda n: _pad("| password |\n|---|\n", "|", n),
+    "Basic then base64": lambda n: _repeat("Basic YWJjZDpl ", n),
+    "Basic then a long run": lambda n: _pad("Basic ", "QUJD", n),
+    "netrc machine repeated": lambda n: _repeat("machine a login b ", n),
+    "JSON: header lists": lambda n: _json_document(
+        n, lambda i: '["Host", "a", "Accept", "b"]', '"pwd": "y"'
+    ),
     # Dense JSON documents, valid as a whole ("JSON raw"), each with one secret-named
     # key or value somewhere, so that the whole document is walked.
     "JSON: tiny objects": lambda n: _json_document(

@@ -34,6 +34,14 @@ def key_blocks(draw: st.DrawFn) -> tuple[str, Secret]:
 
 
 @st.composite
+def encoded_key_blocks(draw: st.DrawFn) -> tuple[str, Secret]:
+    """A key block base64-encoded whole, as a Kubernetes Secret's ``data`` holds one."""
+    block, _ = draw(key_blocks())
+    encoded = base64.b64encode(block.encode()).decode()
+    return encoded, Secret("key", encoded[40:104])
+
+
+@st.composite
 def jwes(draw: st.DrawFn) -> tuple[str, Secret]:
     parts = [draw(_text(_URLSAFE, n)) for n in (40, 16, 60, 22)]
     token = "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ." + ".".join(parts)
@@ -97,6 +105,7 @@ def _mixed(text: str) -> bool:
 #: Token formats: found in any body, text or binary.
 token_formats = st.one_of(
     key_blocks(),
+    encoded_key_blocks(),
     jwes(),
     _whole("ya29", _text(_URLSAFE, 40).map(lambda t: "ya29." + t)),
     _whole("npm", _text(_ALNUM, 36).map(lambda t: "npm_" + t)),

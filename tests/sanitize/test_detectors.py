@@ -476,3 +476,21 @@ def test_url_passwords_are_found_where_they_were(parts: list[str]) -> None:
     assert list(detector.spans(text)) == [
         found.span(1) for found in _URL_PASSWORD_BEFORE.finditer(text)
     ]
+
+
+# -- HTTP Basic credentials outside the Authorization header ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ('{"auth": "Basic dXNlcjpTM2NyZXRQdzk="}', ["dXNlcjpTM2NyZXRQdzk="]),
+        ("proxy said: basic   YWxpY2U6aHVudGVyMg==, retry", ["YWxpY2U6aHVudGVyMg=="]),
+        ("Basic authentication is required", []),  # a word, not base64 of user:pass
+        ("basic dGVzdHRlc3Q=", []),  # base64, but of no user:password
+    ],
+)
+def test_basic_credentials_in_free_text(text: str, found: list[str]) -> None:
+    basic = next(d for d in BUILTIN if d.kind == "basic")
+    spans = [text[a:b] for a, b in basic.spans(text) if basic.accepts(text[a:b])]
+    assert spans == found

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote, unquote
+
+import pytest
 
 from shadowtape import Exchange, Request, Response
 from shadowtape.sanitize import Sanitizer
@@ -262,3 +265,81 @@ def test_a_lone_surrogate_in_a_form_is_read_like_any_character() -> None:
     out = params("a=\udcff&password=\udcffhunter2%41", c, where)
     assert out.startswith("a=\udcff&password=") and "hunter2" not in out
     assert list(c.redactions) == ["request.query.password"]
+
+
+# -- pairs separated by ";" ---------------------------------------------------------------
+
+
+def test_semicolon_separated_pairs_are_read_like_ampersand_ones() -> None:
+    """``a=1;token=...;b=2`` (older servers, matrix-like query strings)."""
+    out = _sanitize(_exchange(query="a=1;token=abc123xyz789;b=2&c=3"))
+    assert "abc123xyz789" not in out.request.query
+    assert out.request.query.startswith("a=1;token=") and out.request.query.endswith(";b=2&c=3")
+    assert "request.query.token" in out.redactions
+    form = _sanitize(_exchange(body="user=ann;password=hunter2xyz;remember=1"))
+    assert b"hunter2xyz" not in form.request.body
+    assert form.request.body.endswith(b";remember=1")
+    assert "request.body.form.password" in form.redactions
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["q=hello;world", "filter=color:red;size:large", "sort=name;desc&page=2", "a;b;c", "x=1;"],
+)
+def test_a_semicolon_inside_ordinary_values_changes_nothing(query: str) -> None:
+    out = _sanitize(_exchange(query=query, body=query))
+    assert out.request.query == query
+    assert out.request.body == query.encode()
+    assert out.redactions == ()
+
+
+# -- links written percent-encoded inside a value ----------------------------------------
+
+RESET = "https://app.test/password/reset/Tk9aa8s7d6f5g4"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [quote(RESET, safe=""), quote(quote(RESET, safe=""), safe=""), RESET],
+    ids=["encoded once", "encoded twice", "raw"],
+)
+def test_a_reset_link_inside_a_query_or_form_value_loses_its_token(value: str) -> None:
+    """``next=https%3A%2F%2Fapp%2Fpassword%2Freset%2F<token>``: the path rule holds for
+    the decoded value too, and the token is replaced wherever else it stands."""
+    echo = json.dumps({"sent": "Tk9aa8s7d6f5g4"})
+    exchange = _exchange(query=f"next={value}&x=1", body=f"a=1&next={value}")
+    exchange = exchange.replace(
+        response=Response(
+            302,
+            "Found",
+            headers=(("Location", f"https://app.test/login?next={value}"),),
+            body=echo.encode(),
+        )
+    )
+    out = _sanitize(exchange)
+    stored = "\n".join(
+        [
+            out.request.query,
+            out.request.body.decode(),
+            out.response.header("Location") or "",
+            out.response.body.decode(),
+        ]
+    )
+    assert "Tk9aa8s7d6f5g4" not in stored
+    assert out.request.query.endswith("&x=1")
+    assert {"request.query.next", "request.body.form.next"} <= set(out.redactions)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        quote("https://app.test/verify/email", safe=""),  # an endpoint, not a token
+        quote("https://app.test/home?tab=2", safe=""),
+        "%2Fpassword%2Freset%2F",  # no link
+    ],
+)
+def test_an_encoded_link_without_a_token_is_kept(value: str) -> None:
+    out = _sanitize(_exchange(query=f"next={value}", body=f"next={value}"))
+    assert out.request.query == f"next={value}"
+    assert out.request.body == f"next={value}".encode()
+    assert out.redactions == ()

@@ -184,9 +184,6 @@ def _ledger(report: Report, caps: _Caps) -> str:
     words = [w for _, w in d.LEDGER_BUCKETS]
     selected = sum(ep.ledger.selected for ep in eps if ep.ledger is not None)
     lines = [
-        f"<details><summary>Ledger: where each of {d.plural(selected, 'exchange')} went, "
-        "per endpoint</summary>",
-        "",
         "| endpoint | exchanges | " + " | ".join(words) + " |",
         "|---|" + "---:|" * (len(words) + 1),
     ]
@@ -200,8 +197,8 @@ def _ledger(report: Report, caps: _Caps) -> str:
             f"| {_code(ep.endpoint)} | {_int(ep.ledger.selected)} | " + " | ".join(cells) + " |"
         )
     lines += _more_row(len(eps), caps.ok, columns=len(words) + 2)
-    lines += ["", "</details>", ""]
-    return "\n".join(lines)
+    summary = f"Ledger: where each of {d.plural(selected, 'exchange')} went, per endpoint"
+    return _details(summary, lines)
 
 
 def _unverified(report: Report, caps: _Caps) -> str:
@@ -214,10 +211,6 @@ def _unverified(report: Report, caps: _Caps) -> str:
     n_eps = len({ep for ep, _ in rows[: run_wide - len(report.redactions)]})
     noise = sum(u.reason == "noise" for _, u in rows)
     lines = [
-        f"<details><summary>Caveats: {d.plural(len(rows), 'item')} on "
-        f"{d.plural(n_eps, 'endpoint')} ({noise:,} noise), redacted request fields once "
-        "for the run</summary>",
-        "",
         "| endpoint | reason | location | count | rate | why |",
         "|---|---|---|---:|---:|---|",
     ]
@@ -228,23 +221,28 @@ def _unverified(report: Report, caps: _Caps) -> str:
             f"| {d.percent(u.rate)} | {_text(d.shorten(u.detail, 160))} |"
         )
     lines += _more_row(len(rows), caps.unverified, columns=6)
-    lines += ["", "</details>", ""]
-    return "\n".join(lines)
+    summary = (
+        f"Caveats: {d.plural(len(rows), 'item')} on {d.plural(n_eps, 'endpoint')} "
+        f"({noise:,} noise), redacted request fields once for the run"
+    )
+    return _details(summary, lines)
 
 
 def _ok(report: Report, caps: _Caps) -> str:
     eps = report.by_verdict("ok")
     if not eps:
         return ""
-    lines = [f"<details><summary>Passed: {d.plural(len(eps), 'endpoint')}</summary>", ""]
-    for ep in eps[: caps.ok]:
-        lines.append(
-            f"- {_code(ep.endpoint, table=False)}: {_requests(ep)},"
-            f" checked {_text(d.checked_text(ep))}"
-        )
+    lines = [
+        f"- {_code(ep.endpoint, table=False)}: {_requests(ep)}, checked {_text(d.checked_text(ep))}"
+        for ep in eps[: caps.ok]
+    ]
     lines += _more_item(len(eps), caps.ok)
-    lines += ["", "</details>", ""]
-    return "\n".join(lines)
+    return _details(f"Passed: {d.plural(len(eps), 'endpoint')}", lines)
+
+
+def _details(summary: str, lines: list[str]) -> str:
+    """A collapsed section: ``summary`` shown, ``lines`` inside."""
+    return "\n".join([f"<details><summary>{summary}</summary>", "", *lines, "", "</details>", ""])
 
 
 def _more_row(total: int, shown: int, *, columns: int) -> list[str]:

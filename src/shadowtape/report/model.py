@@ -268,6 +268,19 @@ class Settings(_Serialized):
     latency: LatencySettings = field(default_factory=LatencySettings)
 
 
+class _Text:
+    """A ``run.json`` value, named as the attribute, as text; None when absent or empty."""
+
+    __slots__ = ("key",)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = name
+
+    def __get__(self, run: RunInfo, owner: type | None = None) -> str | None:
+        value = run.raw.get(self.key)
+        return str(value) if value else None
+
+
 @dataclass(frozen=True, slots=True)
 class RunInfo(_Serialized):
     """One merged run folder's ``run.json``, kept whole (the report copies it as written),
@@ -275,29 +288,11 @@ class RunInfo(_Serialized):
 
     raw: Mapping[str, object] = field(default_factory=dict)
 
-    def _str(self, key: str) -> str | None:
-        value = self.raw.get(key)
-        return str(value) if value else None
-
-    @property
-    def run_id(self) -> str | None:
-        return self._str("run_id")
-
-    @property
-    def candidate(self) -> str | None:
-        return self._str("candidate")
-
-    @property
-    def baseline(self) -> str | None:
-        return self._str("baseline")
-
-    @property
-    def secondary(self) -> str | None:
-        return self._str("secondary")
-
-    @property
-    def shard(self) -> str | None:
-        return self._str("shard")
+    run_id = _Text()
+    candidate = _Text()
+    baseline = _Text()
+    secondary = _Text()
+    shard = _Text()
 
     @property
     def started_at(self) -> str | None:

@@ -3,7 +3,8 @@
 ``Sanitizer`` is the entry point (see docs/sanitizing.md). The modules, one idea each:
 
 - what is secret: ``rules`` (defaults, the TOML rules file, the allow-list), ``names``
-  (which names look secret), ``detectors`` (what a secret looks like in text);
+  (which names look secret), ``params`` (protocol parameters: OAuth, SAML, signed URLs),
+  ``detectors`` (what a secret looks like in text);
 - what replaces it: ``pseudonym`` (keyed, format-preserving), ``beyondascii`` (letters
   beyond ASCII told apart for a whole text), ``splice`` (where pseudonyms landed);
 - where it is found: ``headers``, ``urls``, ``percent``, ``bodies``, ``jsonbody`` and

@@ -127,12 +127,12 @@ def cut_tail(body: bytes, ctx: Context, base: str) -> bytes:
 
 
 def _sanitize_text(text: str, mime: str, ctx: Context, base: str) -> str:
-    urls.link_tokens(text, ctx)
     bom = text.startswith("\ufeff")
     content = text[1:] if bom else text
     start = content.lstrip()[:1]
     if mime == FORM and start not in ("{", "["):
-        return urls.params(text, ctx, lambda name: f"{base}.form.{name}")
+        return urls.params(text, ctx, lambda name: f"{base}.form.{name}")  # links too
+    urls.link_tokens(text, ctx)
     if mime in CSV_TYPES:
         text = sanitize_csv(text, ctx, base)
         return ctx.text(text, f"{base}.text", kind=True, fields=True)

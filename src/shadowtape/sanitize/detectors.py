@@ -16,6 +16,8 @@ SSA's rules for SSNs), so look-alikes stay.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -23,6 +25,8 @@ from itertools import islice
 from typing import Any, Protocol, TypeVar
 
 import re2
+
+from shadowtape.sanitize import commandline
 
 _EMAIL_LOCAL = r"[A-Za-z0-9._%+\-]+"
 _EMAIL_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
@@ -631,6 +635,30 @@ def _private_key_spans(text: str) -> Spans:
         begin = _KEY_BEGIN.search(text, stop)
 
 
+#: A private key block base64-encoded whole, as a Kubernetes Secret's ``data`` or a
+#: ``*_B64`` variable holds one: found by the base64 of its BEGIN line at the value's
+#: start (a certificate's is not among them), then the run of base64 after it. Line
+#: breaks (raw, indented as in YAML, or JSON-escaped) may wrap it, as ``base64`` does.
+_KEY_TYPES = ("", "RSA ", "EC ", "DSA ", "OPENSSH ", "ENCRYPTED ", "PGP ", "SSH2 ENCRYPTED ")
+_KEY_B64_STARTS = tuple(
+    base64.b64encode(line[: len(line) // 3 * 3].encode()).decode()
+    for line in (f"-----BEGIN {kind}PRIVATE KEY" for kind in _KEY_TYPES)
+)
+_KEY_B64 = LinearPattern(
+    "(?:" + "|".join(_KEY_B64_STARTS) + r")(?:[A-Za-z0-9+/]|\\n|\\r|\r?\n[ \t]*)*={0,2}"
+)
+
+
+def _key_b64_spans(text: str) -> Spans:
+    """Each run, up to the end of its last whole line: a wrapped key in YAML ends where
+    its block does, not inside the next line (``other: x``)."""
+    for found in _KEY_B64.finditer(text):
+        start, end = found.span()
+        if end < len(text) and text[end] not in "\r\n\"'\\" and "\n" in text[start:end]:
+            end = text.rindex("\n", start, end)
+        yield start, start + len(text[start:end].rstrip())
+
+
 #: JWE (compact): a JOSE header, then key, IV, ciphertext and tag (the key may be empty).
 _JWE_TEXT = (
     r"eyJ[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]{8,}"
@@ -706,6 +734,28 @@ def _bearer_spans(text: str) -> Spans:
         yield _SPACES.match(text, start + len("bearer")).end(), end  # type: ignore[union-attr]
 
 
+#: HTTP Basic credentials outside an Authorization header (a JSON field, a log line):
+#: ``Basic`` and base64 that decodes to printable ``user:password`` (see _basic_accept).
+_BASIC = LinearPattern(r"(?i:\bbasic)" + SPACE + r"+[A-Za-z0-9+/]{8,}={0,2}")
+
+
+def _basic_spans(text: str) -> Spans:
+    for found in _BASIC.finditer(text):
+        start, end = found.span()
+        yield _SPACES.match(text, start + len("basic")).end(), end  # type: ignore[union-attr]
+
+
+def _basic_accept(value: str) -> bool:
+    """Base64 of printable text holding a ":" (``user:password``): not a word."""
+    if len(value) % 4 or len(value) > 4096:
+        return False
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return ":" in decoded and decoded.isprintable()
+
+
 def _connection_spans(text: str) -> Spans:
     for found in _CONNECTION.finditer(text):
         start, end = found.span()
@@ -773,9 +823,16 @@ TOKEN_KINDS = frozenset(
 
 BUILTIN: tuple[Detector, ...] = (
     Detector("private_key", hints=("-----BEGIN",), finder=_private_key_spans),
+    Detector("private_key", hints=("LS0tLS1CRUdJTi",), finder=_key_b64_spans),
     Detector("jwe", LinearPattern(_JWE_TEXT), ("eyJ",)),
     Detector("jwt", JWT, ("eyJ",)),
     Detector("bearer", hints=("earer", "EARER"), finder=_bearer_spans),
+    Detector(
+        "basic",
+        prefilter=HintSet(("asic ", "ASIC ", "asic\t")),
+        finder=_basic_spans,
+        accept=_basic_accept,
+    ),
     Detector("api_key", prefilter=_API_KEY_HINTS, finder=_api_key_spans),
     Detector("url_password", LinearPattern(_URL_PASSWORD_TEXT), ("://",), group=1),
     Detector("email", hints=("@", "%40"), accept=_email_tld_ok, finder=_email_spans),
@@ -800,10 +857,17 @@ BUILTIN: tuple[Detector, ...] = (
     ),
     Detector("ssn", LinearPattern(_SSN_TEXT), accept=ssn_ok, prefilter=_ssn_prefilter),
     Detector("phone", LinearPattern(_PHONE_TEXT), ("+",), group=1),
+    # A password after a program's short option (mysql -p..., curl -u user:...).
+    Detector(
+        "command",
+        prefilter=HintSet(commandline.HINTS),
+        finder=commandline.command_spans,
+        echo=True,
+    ),
 )
 
 #: The names accepted in the rules file's [detectors] table.
-BUILTIN_KINDS = tuple(detector.kind for detector in BUILTIN)
+BUILTIN_KINDS = tuple(dict.fromkeys(detector.kind for detector in BUILTIN))
 
 
 def compile_user(regex: str) -> Pattern:

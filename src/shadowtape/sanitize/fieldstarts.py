@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import re2
 
+from shadowtape.sanitize import params
 from shadowtape.sanitize.detectors import SPACE
 from shadowtape.sanitize.names import NameMatcher
 
@@ -108,7 +109,8 @@ def _patterns(matcher: NameMatcher) -> _Patterns:
     )
     space = SPACE + "*"
     value = rf"(?:[\"']?[^\"'<>]*?{_alternatives(attribute[0], None)}"
-    value += rf"|[\"']?{_alternatives(None, attribute[1])})"
+    value += rf"|[\"']?{_alternatives(None, attribute[1])}"
+    value += rf"|[\"']?(?:{'|'.join(params.spellings())}))"
     tags = (
         rf"<[a-z][^<>]*?(?:name|key|property){space}={space}{value}"
         r"""(?:["'\s/][^<>]*)?>"""

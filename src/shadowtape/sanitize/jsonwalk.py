@@ -27,6 +27,7 @@ from shadowtape.sanitize import fieldstarts
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.detectors import luhn_ok
 from shadowtape.sanitize.jsonpath import PathElement, render
+from shadowtape.sanitize.mdtable import may_hold_table
 from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol
 from shadowtape.sanitize.textfields import may_hold_fields
 
@@ -464,7 +465,10 @@ class Walker:
         self, node: list[JsonValue], secret: bool, chain: Chain, named_pair: bool = False
     ) -> list[JsonValue]:
         """``named_pair``: ``node`` is a [name, value] pair whose name looks secret."""
-        pairs = not secret and self.named and _is_pair_list(node)
+        headers = frozenset() if secret or named_pair else self._header_values(node)
+        if headers:
+            named_pair = True  # the items at ``headers`` are secret (see below)
+        pairs = not secret and not headers and self.named and _is_pair_list(node)
         if pairs and not self.has_paths:
             names = set(map(itemgetter(0), node))  # type: ignore[arg-type]
             self._learn(names)
@@ -481,7 +485,7 @@ class Walker:
             else:
                 is_secret = (
                     secret
-                    or (named_pair and index == 1)
+                    or (index in headers if headers else named_pair and index == 1)
                     or (self.has_paths and self._path_is_secret(chain, index))
                 )
                 new = self.walk(value, is_secret, (chain, index))
@@ -491,6 +495,26 @@ class Walker:
                 out = node[:index]
                 out.append(new)
         return node if out is None else out
+
+    def _header_values(self, node: list[JsonValue]) -> frozenset[int]:
+        """In a flat list of header names and values (Node's ``rawHeaders``: ``["Host",
+        "a", "Authorization", "Bearer ..."]``), the indexes of the values that header
+        rules call secret; empty for any other list. A header list has an even length,
+        strings only, a header name at every even index, one of them a common one."""
+        if len(node) < 2 or len(node) % 2 or type(node[0]) is not str:
+            return frozenset()
+        if set(map(type, node)) != _STR:
+            return frozenset()
+        names: list[str] = node[::2]  # type: ignore[assignment]
+        if _COMMON_HEADERS.isdisjoint(map(str.lower, names)):
+            return frozenset()
+        if _HEADER_NAMES.fullmatch("\n".join(names)) is None:
+            return frozenset()
+        self.ctx.spend(len(names) // 8 + 1)
+        kind = self.policy.header_kind
+        return frozenset(
+            2 * i + 1 for i, name in enumerate(names) if kind(name) in _SECRET_HEADER_KINDS
+        )
 
     def _items(self, node: list[JsonValue], chain: Chain) -> list[JsonValue]:
         """A list in no secret position, not of pairs: only its items may change."""
@@ -601,6 +625,8 @@ class Walker:
         # and none is JSON that may hide one.
         if "\\" in joined or any(map(_JSON_OPENING.match, strings)):
             return False
+        if may_hold_table(joined):  # a markdown table: its header names its columns
+            return False
         return not fieldstarts.any_candidate(ascii_lower(joined), self.policy.secret_field)
 
     # -- numbers ----------------------------------------------------------------------
@@ -639,6 +665,20 @@ class Walker:
 
 
 _JSON_HEADS = ("{", "[", '"')
+#: Header names, one a line (RFC 9110 tokens), for a flat list of names and values.
+_HEADER_NAMES = re.compile(
+    r"[!#$%&'*+.^_`|~0-9A-Za-z\-]{1,64}(?:\n[!#$%&'*+.^_`|~0-9A-Za-z\-]{1,64})*"
+)
+#: One of these makes a list of tokens a list of headers (lower-cased).
+_COMMON_HEADERS = frozenset(
+    {
+        "host", "accept", "user-agent", "content-type", "content-length", "authorization",
+        "proxy-authorization", "cookie", "set-cookie", "x-api-key", "connection",
+        "accept-encoding", "cache-control", "x-forwarded-for", "origin", "referer",
+    }
+)  # fmt: skip
+#: What policy.header_kind calls a header whose value is secret.
+_SECRET_HEADER_KINDS = frozenset({"secret", "cookie", "set-cookie"})
 _NAME_TYPES = {str, type(None)}
 #: A string that opens like JSON (see _stringified).
 _JSON_OPENING = re.compile(r'\s*+[\[{"]')

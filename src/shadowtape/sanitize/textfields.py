@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from shadowtape.sanitize import fieldstarts, splice
+from shadowtape.sanitize import fieldstarts, mdtable, params, splice
 from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol
 from shadowtape.sanitize.splice import Span
 
@@ -131,6 +131,9 @@ def scan_fields(
     lowered = ascii_lower(text)
     finder = _Finder(text, lowered, ctx, f"{location}:{FIELD_KIND}" if kind else location)
     fieldstarts.try_candidates(lowered, ctx.policy.secret_field, ctx, finder)
+    whole_only = ctx.policy.secret_field.whole_only
+    for start, end in mdtable.secret_cells(text, finder.secret, whole_only, ctx.spend):
+        finder.take(start, end)
     view = _unquoted(text) if unquote else None
     if view is not None:
         # JSON in an HTML attribute or a JavaScript string: its fields are read with
@@ -157,13 +160,26 @@ def _unquoted(text: str) -> str | None:
 
 def may_hold_fields(text: str) -> bool:
     """False only when no pattern here can find a field in ``text`` (a quick test)."""
-    return "=" in text or ":" in text or "</" in text or " -" in text or text.startswith("-")
+    return (
+        "=" in text
+        or ":" in text
+        or "</" in text
+        or " -" in text
+        or text.startswith("-")
+        or mdtable.may_hold_table(text)
+    )
 
 
 def may_hold_text_fields(document: str) -> bool:
     """Could a string inside this JSON document hold a field (``token=...``, ``<secret>``,
-    ``password: x`` as YAML, ``--password x``)? False only when none can."""
-    return "=" in document or "</" in document or ": " in document or " -" in document
+    ``password: x`` as YAML, ``--password x``, a markdown table)? False only when none can."""
+    return (
+        "=" in document
+        or "</" in document
+        or ": " in document
+        or " -" in document
+        or mdtable.may_hold_table(document)
+    )
 
 
 def _is_separator(char: str) -> bool:
@@ -227,6 +243,10 @@ class _Finder:
             elif before == ">":
                 self._pair_element(_PAIR_ELEMENT.match(text, start))
         return len(self.edits) > known
+
+    def take(self, start: int, end: int) -> None:
+        """Replace ``text[start:end]`` (found by another reader: a table's cell)."""
+        self._edit(start, end, "text")
 
     def tag(self, tag: int) -> bool:
         """A tag that may name a secret field in an attribute (``<input name=...>``);
@@ -433,7 +453,9 @@ class _Finder:
             return None
         attrs = {m.group("k").lower(): m for m in _ATTR.finditer(found.group(0))}
         name = next((attrs[k] for k in _NAMING if k in attrs), None)
-        if name is None or not self.secret(_attr_value(name)):
+        if name is None or not (
+            self.secret(_attr_value(name)) or params.secret_param(_attr_value(name))
+        ):
             return None
         value = next((attrs[k] for k in _VALUING if k in attrs), None)
         if value is None:

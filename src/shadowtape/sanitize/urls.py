@@ -26,24 +26,12 @@ from operator import itemgetter
 import re2
 
 from shadowtape.sanitize.context import Context, Scope
-from shadowtape.sanitize.names import normalise, words
+from shadowtape.sanitize.names import words
+from shadowtape.sanitize.params import URL_SECRET_PARAMS, secret_param
 from shadowtape.sanitize.percent import quote, quote_plus, unquote
 
 #: Characters left unencoded when a replaced value is written back into a URL.
 _SAFE = "@:!$'()*,-._~"
-#: Parameters that carry a credential in URLs and forms whatever the field-name rules say:
-#: OAuth and PKCE (``code``, ``state``, ``code_verifier``), SAML, webhook and signed-URL
-#: signatures, keys. Compared whole, after normalising (``SAMLResponse`` ->
-#: ``saml_response``), so ``zip_code`` or ``country_code`` stay as they are.
-URL_SECRET_PARAMS = frozenset(
-    {
-        "code", "state", "code_verifier", "code_challenge", "saml_response", "saml_request",
-        "relay_state", "hmac", "signature", "sig", "key", "id_token", "access_token",
-        "refresh_token", "token", "oauth_token", "oauth_verifier", "ticket", "nonce",
-        "x_amz_signature", "x_amz_credential", "x_amz_security_token", "x_goog_signature",
-        "x_goog_credential", "jsessionid", "phpsessid", "sid", "apikey", "api_key",
-    }
-)  # fmt: skip
 #: A path segment after a segment holding one of these words is a credential: password
 #: reset, e-mail verification, invitation, magic-link and unsubscribe links.
 PATH_TRIGGERS = frozenset(
@@ -160,11 +148,6 @@ def _escaped(text: str) -> str:
     return "&".join(parts)
 
 
-def secret_param(name: str) -> bool:
-    """Is ``name`` a URL parameter that carries a credential (URL_SECRET_PARAMS)?"""
-    return normalise(name) in URL_SECRET_PARAMS
-
-
 def params(
     text: str,
     ctx: Context,
@@ -184,23 +167,52 @@ def params(
     """
     if not text:
         return text
+    if depth == 1 and not scanned and sep == "&":
+        known = len(ctx.order)
+        link_tokens(text, ctx)
+        if scope is not None and len(ctx.order) > known:
+            scope = Scope(scope.detectors, True, scope.fields)  # a token to echo now
     if scope is None:
         scope = scope_of(text, ctx, fields=True, plus=plus)
     scan = not scope.empty
     if not scan and not _may_name_secret(text, ctx, plus):
         return text
-    count = text.count(sep) + 1
-    if scan and count > CHUNK:
+    pairs, seps = _split(text, sep)
+    if scan and len(pairs) > CHUNK:
         return _params_by_chunk(
-            text, ctx, location, plus=plus, depth=depth, sep=sep, scanned=scanned
+            pairs, seps, text, ctx, location, plus=plus, depth=depth, sep=sep, scanned=scanned
         )
-    ctx.spend(count // PAIRS_PER_UNIT)  # and each pair scanned, as it is (see _pairs)
-    pairs = text.split(sep)
+    ctx.spend(len(pairs) // PAIRS_PER_UNIT)  # and each pair scanned, as it is (see _pairs)
     changed = _pairs(pairs, ctx, location, plus=plus, scope=scope, depth=depth, scanned=scanned)
-    return sep.join(pairs) if changed else text
+    return _join(pairs, seps, sep) if changed else text
+
+
+#: Pairs of a query string or form split at "&" and at ";" (as older servers and
+#: matrix-like query strings write them: ``a=1;token=...;b=2``).
+_PAIR_SEPARATORS = re.compile(r"([&;])")
+
+
+def _split(text: str, sep: str) -> tuple[list[str], list[str] | None]:
+    """The pairs of ``text`` and what separates them (None: ``sep`` throughout; with
+    "&", pairs are split at ";" too)."""
+    if sep != "&" or ";" not in text:
+        return text.split(sep), None
+    parts = _PAIR_SEPARATORS.split(text)
+    return parts[::2], parts[1::2]
+
+
+def _join(pairs: list[str], seps: list[str] | None, sep: str = "&") -> str:
+    if seps is None:
+        return sep.join(pairs)
+    parts = [""] * (len(pairs) + len(seps))
+    parts[::2] = pairs
+    parts[1::2] = seps
+    return "".join(parts)
 
 
 def _params_by_chunk(
+    pairs: list[str],
+    seps: list[str] | None,
     text: str,
     ctx: Context,
     location: Callable[[str], str],
@@ -212,7 +224,6 @@ def _params_by_chunk(
 ) -> str:
     """Many pairs with something to scan somewhere: each CHUNK of pairs gets its own
     scope, and only the pairs of a chunk where something was found are scanned."""
-    pairs = text.split(sep)
     ctx.spend(len(pairs) // PAIRS_PER_UNIT + (len(pairs) // CHUNK + 1) * CHUNK_COST)
     changed = False
     for first in range(0, len(pairs), CHUNK):
@@ -221,7 +232,7 @@ def _params_by_chunk(
         if _pairs(chunk, ctx, location, plus=plus, scope=scope, depth=depth, scanned=scanned):
             pairs[first : first + CHUNK] = chunk
             changed = True
-    return sep.join(pairs) if changed else text
+    return _join(pairs, seps, sep) if changed else text
 
 
 def _pairs(
@@ -361,8 +372,10 @@ def path(text: str, ctx: Context, location: str, *, scope: Scope | None = None) 
             continue
         head, semi, matrix = segment.partition(";")
         decoded = _decode(head, False)
-        if (after_trigger and not _plain_word(decoded)) or high_entropy(decoded):
-            new = _encode(ctx.secret(decoded, location), False) if decoded else head
+        if i >= 2 and not segments[i - 1] and _SCHEME.fullmatch(segments[i - 2]):
+            new = _authority(head, ctx, location)  # /fetch/http://user:pass@host/...
+        elif (after_trigger and not _plain_word(decoded)) or high_entropy(decoded):
+            new = _encode(_token(decoded, ctx, location), False) if decoded else head
         elif decoded.startswith("(") and decoded.endswith(")"):
             new = _cookieless(head, ctx, location)
         elif scope.empty:
@@ -378,6 +391,34 @@ def path(text: str, ctx: Context, location: str, *, scope: Scope | None = None) 
             segments[i] = new
             changed = True
     return "/".join(segments) if changed else text
+
+
+#: A URL's scheme as a path segment before ``//``: ``/fetch/https://host/...``.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,20}:")
+
+
+def _authority(host: str, ctx: Context, location: str) -> str:
+    """``user:password@host``: the userinfo replaced, as in url(); the host kept."""
+    userinfo, at, hostport = host.rpartition("@")
+    if not at:
+        return host
+    user, colon, password = userinfo.partition(":")
+    secret = ctx.secret(password, location) if colon else ""
+    return ctx.secret(user, location) + colon + secret + at + hostport
+
+
+def _token(segment: str, ctx: Context, location: str) -> str:
+    """A token segment replaced, its file extension kept (``<hash>.js`` stays a .js)."""
+    stem, extension = _file_name(segment)
+    return ctx.secret(stem, location) + extension if stem else ctx.secret(segment, location)
+
+
+def _file_name(segment: str) -> tuple[str, str]:
+    """``("app.3f9a", ".js")`` for ``app.3f9a.js``; ``(segment, "")`` without an extension."""
+    stem, dot, extension = segment.rpartition(".")
+    if dot and stem and 0 < len(extension) <= 5 and extension.isalnum() and extension.islower():
+        return stem, dot + extension
+    return segment, ""
 
 
 def _matrix(matrix: str, ctx: Context, location: str, scope: Scope) -> str:
@@ -402,19 +443,49 @@ _URL_TAIL = re.compile(r"[^\s\"'<>\\]{0,2048}")
 LINK_COST = 25
 
 
+#: A link's "://" percent-encoded once or twice, in either case ("%3A%2F%2F", "%253a...").
+#: (Python's ``re``: a bounded pattern from a literal "%", and any str, surrogates too.)
+_ENCODED_SCHEME = re.compile(r"%(?:25)?3[aA]%(?:25)?2[fF]%(?:25)?2[fF]")
+
+
 def link_tokens(text: str, ctx: Context) -> None:
-    """Tokens in the links a body carries (``"reset_url": "https://app/reset/<token>"``,
-    ``<a href=".../verify/<token>">``): the segment after a trigger word, as in a request
-    path (see path), is made a known secret, so that the echo that reads the body replaces
-    it wherever it stands there, in any encoding, with the location it stands at."""
-    if "://" not in text or ctx.echo_only:
+    """Tokens in the links a body or a query carries (``"reset_url":
+    "https://app/reset/<token>"``, ``<a href=".../verify/<token>">``, ``next=`` a link
+    percent-encoded once or twice): the segment after a trigger word, as in a request
+    path (see path), is made a known secret, so that the echo that reads the text replaces
+    it wherever it stands there, in any encoding, with the location it stands at.
+
+    A text holding an encoded link is decoded whole (in C) up to MAX_DECODE times, each
+    layer after the first paid for as a URL part's are (LAYER_COST per KiB)."""
+    if ctx.echo_only:
         return
+    if "://" in text:
+        _link_tokens(text, ctx)
+    if "%" not in text or _ENCODED_SCHEME.search(text) is None:
+        return
+    layer = text
+    for depth in range(1, MAX_DECODE + 1):
+        decoded = unquote(layer)
+        if decoded == layer:
+            return
+        if depth > 1:
+            ctx.spend(len(layer) * LAYER_COST // 1024)
+        layer = decoded
+        if "://" in layer:
+            _link_tokens(layer, ctx)
+        if "%" not in layer:
+            return
+
+
+def _link_tokens(text: str, ctx: Context) -> None:
     for found in _TRIGGER_LINK.finditer(text):
         ctx.spend(LINK_COST)
         url = _URL_TAIL.match(text, found.start() + 3)
         rest = url.group(0).partition("/")[2] if url is not None else ""
+        segments = rest.split("?", 1)[0].split("#", 1)[0].split("&", 1)[0].split("/")
+        ctx.spend(len(segments) * SEGMENT_COST)
         after_trigger = False
-        for segment in rest.split("?", 1)[0].split("#", 1)[0].split("/"):
+        for segment in segments:
             decoded = _decode(segment, False)
             if after_trigger and decoded and not _plain_word(decoded):
                 ctx.remember(decoded, ctx.pseudonym(decoded))
@@ -438,15 +509,13 @@ def high_entropy(segment: str) -> bool:
     (resource ids far more often than secrets) are left alone, as are numbers. Every
     test is a whole-string operation in C: a segment costs no Python step per character.
     """
-    stem, dot, extension = segment.rpartition(".")
-    if dot and 0 < len(extension) <= 5 and extension.isalnum() and extension.islower():
-        segment = stem  # a file name: "<content hash>.js"
+    segment = _file_name(segment)[0]  # a file name: "<content hash>.js"
     if len(segment) < ENTROPY_MIN_LENGTH or len(segment) > 4096:
         return False
     chars = set(segment)
     if not chars <= _TOKEN_CHARS or chars <= _HEX:
         return False
-    if _slug(segment):
+    if _slug(segment) or _fingerprinted(segment):
         return False
     classes = segment.translate(_CLASS_OF)  # "0" digit, "1" upper, "2" lower
     if "0" not in classes or len(set(classes)) < 2:  # camelCase names have no digits
@@ -457,6 +526,19 @@ def high_entropy(segment: str) -> bool:
     size = len(segment)
     bits = -sum(n / size * math.log2(n / size) for n in Counter(segment).values())
     return bits >= ENTROPY_MIN_BITS
+
+
+def _fingerprinted(segment: str) -> bool:
+    """Words and a content hash (``app.3f9a1c2b7d6e5f4a``, ``_app-0c5e8a1b2d3f4a6b``): a
+    build's asset name, each part a word in one case or hex in one case."""
+    parts = [p for p in _SEPARATOR.split(segment) if p]
+    return len(parts) >= 2 and all(_word_or_hash(p) for p in parts)
+
+
+def _word_or_hash(part: str) -> bool:
+    if part.isalpha():
+        return part.islower() or part.isupper() or part.istitle()
+    return set(part) <= _HEX and (part.islower() or part.isupper() or part.isdigit())
 
 
 def _slug(segment: str) -> bool:
@@ -495,15 +577,7 @@ def url(text: str, ctx: Context, location: str, *, scope: Scope | None = None) -
     scheme, sep, after = head.partition("://")
     if sep:
         host, slash, tail = after.partition("/")
-        userinfo, at, hostport = host.rpartition("@")
-        if at:
-            user, colon, password = userinfo.partition(":")
-            userinfo = (
-                ctx.secret(user, location)
-                + colon
-                + (ctx.secret(password, location) if colon else "")
-            )
-            host = userinfo + at + hostport
+        host = _authority(host, ctx, location)
         new_head = f"{scheme}://{host}{slash}{path(tail, ctx, location, scope=scope)}"
     else:
         new_head = path(head, ctx, location, scope=scope)
