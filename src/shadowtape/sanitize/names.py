@@ -378,7 +378,9 @@ class NameMatcher:
             return bool(self.patterns)
         return self._json_values.search(_utf8(ascii_lower(text))) is not None
 
-    def endings(self, between: str, rest: str) -> tuple[str | None, str | None] | None:
+    def endings(
+        self, between: str, rest: str, *, beyond_ascii: bool = False
+    ) -> tuple[str | None, str | None] | None:
         """How the names this matcher matches end, as RE2 patterns for lower-cased text.
 
         (runs, wholes), each None when there is none: ``runs`` matches the end of every
@@ -389,12 +391,18 @@ class NameMatcher:
         longest literal word followed by ``rest*``. None when a glob has no literal word:
         then any name may match. A ``+word`` pattern is among ``runs``: the word after a
         run of letters (after a non-letter) that is none of its frequent stop words.
+        Runs beyond ASCII only with ``beyond_ascii``: text formats read ASCII names (see
+        fieldstarts), and each such run costs DFA states there for nothing; nor a run
+        that holds another one followed only by trailing words (``client secret``
+        holds ``secret``): its texts are the other's
+        candidates already, as runs are searched after anything.
         """
         if self.hints is None:
             return None
         gap = f"{between}*"
         trailing = "|".join(sorted(TRAILING))
-        runs = [gap.join(map(re.escape, run)) for run in self._runs if run]
+        kept = [run for run in self._runs if run and (beyond_ascii or _is_ascii(run))]
+        runs = [gap.join(map(re.escape, run)) for run in _unsubsumed(kept)]
         for word, stops in self._qualified.items():
             # The word after a run of letters that starts the name or follows a
             # non-letter and is none of the frequent stop words.
@@ -405,7 +413,11 @@ class NameMatcher:
             runs.append(f"(?:{letters}|[0-9]){gap}{re.escape(word)}")
         ends = [f"(?:{'|'.join(runs)})(?:{gap}(?:{trailing}|\\pN+))*{gap}"] if runs else []
         ends += [f"{re.escape(w)}{rest}*" for w in _glob_words(self.patterns)]
-        wholes = [gap.join(map(re.escape, whole)) for whole in self._wholes if whole]
+        wholes = [
+            gap.join(map(re.escape, whole))
+            for whole in self._wholes
+            if whole and (beyond_ascii or _is_ascii(whole))
+        ]
         return (
             "|".join(ends) or None,
             f"{gap}(?:{'|'.join(wholes)}){gap}" if wholes else None,
@@ -416,6 +428,21 @@ class NameMatcher:
         if self._hint_search is None:
             return bool(self.patterns)
         return self._hint_search.search(_utf8(lowered_text)) is not None
+
+
+def _is_ascii(run: tuple[str, ...]) -> bool:
+    return all(map(str.isascii, run))
+
+
+def _unsubsumed(runs: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """``runs`` but those holding another one followed only by trailing words or digits
+    (``client secret`` holds ``secret``, ``cvv 2`` holds ``cvv``)."""
+    distinct = list(dict.fromkeys(runs))
+    return [
+        run
+        for run in distinct
+        if not any(o != run and _has_run(run, o) for o in distinct if len(o) <= len(run))
+    ]
 
 
 def _not_one_of(stops: frozenset[str]) -> str:
@@ -477,7 +504,7 @@ _JSON_KEY = (r"[^a-z0-9\"\n]", r"[^\"\n]")
 
 def _json_keys_pattern(matcher: NameMatcher) -> re2._Regexp | None:
     """A quoted string ending the way a matching name ends, then a colon (None: any)."""
-    endings = matcher.endings(*_JSON_KEY)
+    endings = matcher.endings(*_JSON_KEY, beyond_ascii=True)
     if endings is None:
         return None
     runs, wholes = endings
