@@ -207,6 +207,17 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "JSON: header lists": lambda n: _json_document(
         n, lambda i: '["Host", "a", "Accept", "b"]', '"pwd": "y"'
     ),
+    # Kubernetes Secrets, YAML block scalars, debug pages, .pgpass, Go dumps (s15 gaps 2).
+    "kind: Secret, data lines": lambda n: _pad("kind: Secret\ndata:\n", "  a: b\n", n),
+    "kind: Secret, data: repeated": lambda n: _pad("kind: Secret\n", "data:\n", n),
+    "kind: Secret, items repeated": lambda n: _pad("kind: Secret\n", "- data:\n", n),
+    "kind: Secret, deeper and deeper": lambda n: (
+        "kind: Secret\n"
+        + "".join(" " * i + "data:\n" for i in range(int((2 * n) ** 0.5)))[: n - 13]
+    ),
+    "JSON: kind Secret rows": lambda n: _json_document(
+        n, lambda i: '{"kind": "Secret", "data": {"a": "b"}}', '"b": 1'
+    ),
     # Dense JSON documents, valid as a whole ("JSON raw"), each with one secret-named
     # key or value somewhere, so that the whole document is walked.
     "JSON: tiny objects": lambda n: _json_document(

@@ -9,7 +9,8 @@
   beyond ASCII told apart for a whole text), ``splice`` (where pseudonyms landed);
 - where it is found: ``headers``, ``urls``, ``percent``, ``bodies``, ``jsonbody`` and
   ``jsonwalk``, ``jsonpath``, ``msgpackbody``, ``multipart``, ``csvbody``, ``binary``,
-  ``textfields`` and ``fieldstarts`` (fields in free text);
+  ``textfields`` and ``fieldstarts`` (fields in free text), ``kubeyaml`` (Kubernetes
+  Secrets in YAML);
 - known secrets found again: ``echoforms`` (their encoded forms), ``echoindex`` (all of
   them searched at once);
 - ``context`` (one call's state and work budget), ``memo`` (verdicts about repeated text)

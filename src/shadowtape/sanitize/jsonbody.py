@@ -167,6 +167,8 @@ def _needs_walk(text: str, ctx: Context, scope: Scope, hidden: _Hidden) -> bool:
     # A secret name as a value (name/value pairs, GraphQL arguments) or stringified JSON.
     if "alue" in text or "ALUE" in text or '"variables"' in text or '\\"' in text:
         return True
+    if '"Secret' in text:  # a Kubernetes Secret: its data is secret whatever its keys
+        return True
     if ctx.policy.json_keys_may_match(text):
         return True
     return _PAIR_LIST.search(text) is not None and ctx.policy.secret_field.may_occur(

@@ -17,7 +17,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable, Iterator
 from itertools import accumulate, compress, islice, product, repeat
 from itertools import chain as chain_items
-from operator import itemgetter
+from operator import is_, itemgetter
 from typing import Any, TypeAlias
 
 import orjson
@@ -381,18 +381,23 @@ class Walker:
         secret: bool,
         chain: Chain,
         extra: frozenset[str] = frozenset(),
+        kubernetes: str | None = None,
     ) -> dict[str, JsonValue]:
-        """``extra``: keys secret besides those by name (GraphQL variables)."""
-        if not (secret or extra or self.has_paths) and self._ordinary_keys(node):
+        """``extra``: keys secret besides those by name (GraphQL variables, a Kubernetes
+        Secret's data); ``kubernetes``: the object's kind, if known without its ``kind``."""
+        kubernetes = kubernetes or _kubernetes_kind(node)
+        if not (secret or extra or self.has_paths or kubernetes) and self._ordinary_keys(node):
             if self._inert_all(list(node.values())):
                 return node
             return self._values(node, chain)
         pair_secret: frozenset[str] | None = None
-        graphql = (
-            _graphql_secrets(node, self.policy.secret_field.matches)
+        inner = (
+            {"variables": _graphql_secrets(node, self.policy.secret_field.matches)}
             if "variables" in node
-            else frozenset()
+            else {}
         )
+        if kubernetes:
+            inner = kubernetes_secrets(node, kubernetes)
         out: dict[str, JsonValue] | None = None
         for done, (key, value) in enumerate(node.items()):
             new_key = self._key(key, chain)
@@ -413,8 +418,10 @@ class Walker:
                     or (pair_secret is not None and new_key in pair_secret)
                     or (self.has_paths and self._path_is_secret(chain, new_key))
                 )
-                if graphql and new_key == "variables" and isinstance(value, dict):
-                    new = self._object(value, is_secret, (chain, new_key), graphql)
+                if inner.get(new_key) and isinstance(value, dict):
+                    new = self._object(value, is_secret, (chain, new_key), inner[new_key])
+                elif kubernetes == _SECRET_LIST and new_key == "items" and isinstance(value, list):
+                    new = self._secret_items(value, is_secret, (chain, new_key))
                 else:
                     new = self.walk(value, is_secret, (chain, new_key))
             if out is not None:
@@ -424,8 +431,21 @@ class Walker:
                 out[new_key] = new
         return node if out is None else out
 
+    def _secret_items(self, items: list[JsonValue], secret: bool, chain: Chain) -> list[JsonValue]:
+        """The items of a SecretList, each a Secret whether it says so or not (the API
+        leaves ``kind`` out of a list's items)."""
+        out = [
+            self._object(item, secret, (chain, index), frozenset(), _SECRET_KIND)
+            if isinstance(item, dict)
+            else self.walk(item, secret, (chain, index))
+            for index, item in enumerate(items)
+        ]
+        return items if all(map(is_, out, items)) else out
+
     def _values(self, node: dict[str, JsonValue], chain: Chain) -> dict[str, JsonValue]:
         """An object whose keys are ordinary: only its values may change."""
+        if _kubernetes_kind(node):  # a row of a table (see _items)
+            return self._object(node, False, chain)
         inert = self.inert
         out: dict[str, JsonValue] | None = None
         for key, value in node.items():
@@ -725,6 +745,36 @@ def _is_pair_list(node: list[JsonValue]) -> bool:
             isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) for item in node
         )
     )
+
+
+#: The kinds of Kubernetes object whose data is secret: a Secret, and a list of them
+#: (``kind: List`` holds items that say their kind themselves).
+_SECRET_KIND = "Secret"
+_SECRET_LIST = "SecretList"
+_KUBERNETES_KINDS = frozenset({_SECRET_KIND, _SECRET_LIST})
+#: The maps of a Secret that hold its values, whatever their keys.
+_SECRET_DATA = ("data", "stringData")
+#: Keys of a Secret's data that hold a certificate, which is public: kept unless a
+#: detector finds something in it (a private key stored under the wrong name is).
+_CERTIFICATE_SUFFIXES = (".crt", ".cert", ".pub")
+
+
+def _kubernetes_kind(node: dict[str, JsonValue]) -> str | None:
+    """``Secret`` or ``SecretList`` when ``node`` is one (its ``kind``), else None."""
+    kind = node.get("kind")
+    return kind if type(kind) is str and kind in _KUBERNETES_KINDS else None
+
+
+def kubernetes_secrets(node: dict[str, JsonValue], kind: str) -> dict[str, frozenset[str]]:
+    """For a Secret: its data maps, each with the keys whose values are secret (every
+    key but a certificate's)."""
+    if kind != _SECRET_KIND:
+        return {}
+    return {
+        name: frozenset(key for key in data if not key.lower().endswith(_CERTIFICATE_SUFFIXES))
+        for name in _SECRET_DATA
+        if isinstance(data := node.get(name), dict)
+    }
 
 
 def _graphql_secrets(node: dict[str, JsonValue], secret: Callable[[str], bool]) -> frozenset[str]:

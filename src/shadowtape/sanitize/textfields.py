@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from shadowtape.sanitize import fieldstarts, mdtable, params, splice
+from shadowtape.sanitize import fieldstarts, kubeyaml, mdtable, params, splice
 from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol
 from shadowtape.sanitize.splice import Span
 
@@ -133,6 +133,8 @@ def scan_fields(
     fieldstarts.try_candidates(lowered, ctx.policy.secret_field, ctx, finder)
     whole_only = ctx.policy.secret_field.whole_only
     for start, end in mdtable.secret_cells(text, finder.secret, whole_only, ctx.spend):
+        finder.take(start, end)
+    for start, end in kubeyaml.secret_values(text, ctx.spend):
         finder.take(start, end)
     view = _unquoted(text) if unquote else None
     if view is not None:
