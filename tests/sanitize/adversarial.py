@@ -215,6 +215,10 @@ OPENINGS: dict[str, Callable[[int], str]] = {
         "kind: Secret\n"
         + "".join(" " * i + "data:\n" for i in range(int((2 * n) ** 0.5)))[: n - 13]
     ),
+    "<td>password</td><td> repeated": lambda n: _repeat("<td>password</td><td>", n),
+    "<td>password</td> then spaces": lambda n: _pad("<td>password</td>", " ", n, "<td>x</td>"),
+    "=&gt; repeated": lambda n: _repeat('"password"=&gt;', n),
+    "&#x27;password&#x27;: repeated": lambda n: _repeat("&#x27;password&#x27;: &#x27;", n),
     "JSON: kind Secret rows": lambda n: _json_document(
         n, lambda i: '{"kind": "Secret", "data": {"a": "b"}}', '"b": 1'
     ),

@@ -78,6 +78,14 @@ _PAIR_ELEMENT = re.compile(
     r"<(?P<vt>[A-Za-z_][\w.\-:]{0,63}+)(?:\s[^<>]{0,1024}+)?>"
     r"(?:<!\[CDATA\[(?P<c>[^\]]{1,4096}+)\]\]>|(?P<v>[^<]{1,4096}+))</(?P=vt)\s*+>"
 )
+#: A name in a table cell, then the next cell holding its value (a framework's debug
+#: page lists settings and request headers so: ``<td>DB_PASSWORD</td><td
+#: class="code"><pre>...</pre></td>``); a start is at the name.
+_CELL = re.compile(
+    r"(?P<k>[A-Za-z_][\w.\-]{0,63}+)[ \t]*+</t[dh]>\s{0,256}+<t[dh](?:\s[^<>]{0,1024}+)?>"
+    r"\s{0,256}+(?:<(?:pre|code|div|span|samp|tt)(?:\s[^<>]{0,256}+)?>\s{0,256}+)?"
+    r"(?P<v>[^<]{1,4096}+)<"
+)
 _NAME_TEXT = re.compile(r"[A-Za-z_][\w.\-]{0,63}")
 #: The elements that hold a named value: a property list's, and ``<value>``.
 _NEXT_ELEMENT = re.compile(
@@ -146,18 +154,29 @@ def scan_fields(
     return finder.apply(made)
 
 
-#: Quotes written escaped, as JSON is in an HTML attribute (``&quot;``) or in a
-#: JavaScript string (``\"``).
-_ESCAPED_QUOTES = ("&quot;", "&#34;", "&#x22;", '\\"')
+#: Quotes and arrows written escaped, as JSON is in an HTML attribute (``&quot;``) or
+#: in a JavaScript string (``\"``), and as a framework's debug page prints a Python
+#: dict (``{&#x27;PASSWORD&#x27;: ...}``, Django) or a Ruby hash (``"password"=&gt;``,
+#: Rails): each with what it stands for.
+_ESCAPES = (
+    ("&quot;", '"'),
+    ("&#34;", '"'),
+    ("&#x22;", '"'),
+    ('\\"', '"'),
+    ("&#x27;", "'"),
+    ("&#39;", "'"),
+    ("&#039;", "'"),
+    ("&apos;", "'"),
+    ("=&gt;", "=>"),
+)
 
 
 def _unquoted(text: str) -> str | None:
     """``text`` with its escaped quotes written plain, or None when it has none."""
-    if not any(quote in text for quote in _ESCAPED_QUOTES):
-        return None
-    for quote in _ESCAPED_QUOTES:
-        text = text.replace(quote, '"')
-    return text
+    found = [(escape, plain) for escape, plain in _ESCAPES if escape in text]
+    for escape, plain in found:
+        text = text.replace(escape, plain)
+    return text if found else None
 
 
 def may_hold_fields(text: str) -> bool:
@@ -244,6 +263,7 @@ class _Finder:
                 self._element(_ELEMENT.match(text, start - 1))
             elif before == ">":
                 self._pair_element(_PAIR_ELEMENT.match(text, start))
+                self._cell(_CELL.match(text, start))
         return len(self.edits) > known
 
     def take(self, start: int, end: int) -> None:
@@ -440,6 +460,16 @@ class _Finder:
             and _NAME_TEXT.fullmatch(name) is not None
             and _NEXT_ELEMENT.match(self.text, found.end()) is not None
         )
+
+    def _cell(self, found: re.Match[str] | None) -> None:
+        """A table row naming a secret in one cell and holding it in the next."""
+        if found is None or not self.secret(found.group("k")):
+            return
+        value = found.group("v")
+        stripped = value.strip()
+        if stripped and not self._symbol(found.group("k"), stripped):
+            start = found.start("v") + len(value) - len(value.lstrip())
+            self._edit(start, start + len(stripped), "text")
 
     def _pair_element(self, found: re.Match[str] | None) -> None:
         if found is None or found.group("t").rpartition(":")[2].lower() not in PAIR_NAMES:
