@@ -38,8 +38,10 @@ def _stored(page: str) -> str:
         f'<h2>Request</h2><pre>{{"password"=&gt;"{PASSWORD}", '
         f'"authenticity_token"=&gt;"{TOKEN}", "commit"=&gt;"Log in"}}</pre>',
         # Django: settings and POST data, a Python dict, quotes escaped both ways.
-        f"<pre>{{&#x27;PASSWORD&#x27;: &#x27;{PASSWORD}&#x27;, &#x27;token&#x27;: &#x27;{TOKEN}&#x27;}}</pre>",
-        f"<pre>{{&#39;PASSWORD&#39;: &#39;{PASSWORD}&#39;, &#39;token&#39;: &#39;{TOKEN}&#39;}}</pre>",
+        f"<pre>{{&#x27;PASSWORD&#x27;: &#x27;{PASSWORD}&#x27;, "
+        f"&#x27;token&#x27;: &#x27;{TOKEN}&#x27;}}</pre>",
+        f"<pre>{{&#39;PASSWORD&#39;: &#39;{PASSWORD}&#39;, "
+        f"&#39;token&#39;: &#39;{TOKEN}&#39;}}</pre>",
         # Django and Flask: a table of META or settings, one name and value a row.
         f'<table><tr><td>DB_PASSWORD</td><td class="code"><pre>{PASSWORD}</pre></td></tr>'
         f"<tr><th>API_TOKEN</th><td>\n  {TOKEN}\n</td></tr></table>",

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 from shadowtape.sanitize.context import Context
+from shadowtape.sanitize.csvbody import UNTYPED, csv_file
 
 _NAME = re.compile(r"""(?:^|;)\s*name\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))""", re.I)
 _FILENAME = re.compile(r"(?:^|;)\s*filename\*?\s*=", re.I)
@@ -85,7 +86,9 @@ def _part(chunk: bytes, ctx: Context, base: str, sanitize_body: BodyFn) -> bytes
     if field and policy.secret_field.matches(field):
         content = _secret_content(content, ctx, where)
     else:
-        if not content_type:
+        if content_type.partition(";")[0].strip().lower() in UNTYPED and csv_file(disposition):
+            content_type = "text/csv"  # an upload from a browser that did not type it
+        elif not content_type:
             has_file = _FILENAME.search(disposition) is not None
             content_type = "application/octet-stream" if has_file else "text/plain"
         content = sanitize_body(content, content_type, ctx, where)
