@@ -219,6 +219,11 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "<td>password</td> then spaces": lambda n: _pad("<td>password</td>", " ", n, "<td>x</td>"),
     "=&gt; repeated": lambda n: _repeat('"password"=&gt;', n),
     "&#x27;password&#x27;: repeated": lambda n: _repeat("&#x27;password&#x27;: &#x27;", n),
+    "password: | then deeper lines": lambda n: _pad("password: |\n", "  x\n", n),
+    "password: | repeated, deeper": lambda n: "".join(
+        " " * i + "password: |\n" for i in range(int((2 * n) ** 0.5))
+    )[:n],
+    "password:x repeated": lambda n: _repeat("password:x\n", n),
     "CSV header, then short rows": lambda n: _pad("id,password\n", "1,\n", n),
     "JSON: kind Secret rows": lambda n: _json_document(
         n, lambda i: '{"kind": "Secret", "data": {"a": "b"}}', '"b": 1'

@@ -130,6 +130,14 @@ def _entries(text: str, at: int, column: int, values: list[tuple[int, int]]) -> 
     return stop if end is not None else len(text) + 1
 
 
+def block_end(text: str, at: int, column: int) -> int:
+    """Where the lines from ``at`` indented deeper than ``column`` end (blank lines
+    inside them included), trailing blanks and line ends left out: a YAML block."""
+    end = _shallower(min(column, _DEEPEST)).search(text, at)
+    stop = len(text) if end is None else end.start()
+    return at + len(text[at:stop].rstrip())
+
+
 #: The first line holding something (not blank, not a comment) from a position, and its
 #: indentation.
 _INDENT = re.compile(r"(?:[ \t]*+(?:#[^\r\n]*+)?(?:\r\n|\r|\n))*+([ ]*+)(?=[^\s#])")

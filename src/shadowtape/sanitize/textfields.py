@@ -38,12 +38,15 @@ _PAIR = re.compile(
     r"""(?:"(?P<s>(?:[^"\\\n]++|\\.)*+)(?:"|\Z)|'(?P<sq>(?:[^'\\\n]++|\\.)*+)(?:'|\Z)"""
     r"""|(?P<n>-?\d[\d.eE+\-]{0,30})(?![\w.]))"""
 )
-#: name: value on a line of its own (YAML, logs, headers in a text dump); the value is
-#: the rest of the line (see _Finder._line), trailing blanks left out.
+#: name: value on a line of its own (YAML, logs, headers in a text dump), and name:value
+#: (Java properties); the value is the rest of the line (see _Finder._line), trailing
+#: blanks left out, or a YAML block scalar (``password: |``, ``>-``): the lines below.
 _LINE = re.compile(
-    r"[ \t]*+(?:-[ \t]++)?(?P<k>[A-Za-z_][\w.\-]{0,63}+)[ \t]*+:[ \t]++"
+    r"[ \t]*+(?:-[ \t]++)?(?P<k>[A-Za-z_][\w.\-]{0,63}+)[ \t]*+:(?P<b>[ \t]*+)"
     r"""(?=[^\s"'#{\[])"""
 )
+#: A block scalar's header: ``|`` or ``>``, with a chomping and indentation indicator.
+_BLOCK = re.compile(r"[|>][0-9+\-]{0,3}+[ \t]*+(?:#[^\r\n]*+)?(?=\r|\n|\Z)")
 #: name=value, then the value: quoted, or a run of _RUN characters. Blanks around "="
 #: (INI, source code) are read once each (possessive), however many there are.
 _ASSIGN = re.compile(
@@ -355,6 +358,17 @@ class _Finder:
         if found is None or not self.secret(found.group("k")):
             return
         value_start = found.end()
+        if not found.group("b") and self.text.startswith("/", value_start):
+            return  # a URL's scheme ("token://"), not name:value
+        if self.text[value_start] in "|>":
+            block = _BLOCK.match(self.text, value_start)
+            if block is not None:
+                # The lines below, deeper than the key: YAML's rule for a block's content.
+                column = found.start("k") - self._line_of(found.start("k"))
+                end = kubeyaml.block_end(self.text, block.end(), column)
+                if end > block.end():
+                    self._edit(block.end(), end, "text")
+                return
         self._edit(value_start, self._line_end(value_start), "text")
 
     def _line_end(self, value_start: int) -> int:
