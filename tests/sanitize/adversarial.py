@@ -224,6 +224,9 @@ OPENINGS: dict[str, Callable[[int], str]] = {
         " " * i + "password: |\n" for i in range(int((2 * n) ** 0.5))
     )[:n],
     "password:x repeated": lambda n: _repeat("password:x\n", n),
+    "GraphQL query=&variables= repeated": lambda n: _repeat(
+        "query=%7Ba(password%3A%24p)%7D&variables=%7B%22p%22%3A%22x%22%7D&", n
+    ),
     "CSV header, then short rows": lambda n: _pad("id,password\n", "1,\n", n),
     "JSON: kind Secret rows": lambda n: _json_document(
         n, lambda i: '{"kind": "Secret", "data": {"a": "b"}}', '"b": 1'

@@ -392,7 +392,7 @@ class Walker:
             return self._values(node, chain)
         pair_secret: frozenset[str] | None = None
         inner = (
-            {"variables": _graphql_secrets(node, self.policy.secret_field.matches)}
+            {"variables": graphql_secrets(node, self.policy.secret_field.matches)}
             if "variables" in node
             else {}
         )
@@ -777,7 +777,7 @@ def kubernetes_secrets(node: dict[str, JsonValue], kind: str) -> dict[str, froze
     }
 
 
-def _graphql_secrets(node: dict[str, JsonValue], secret: Callable[[str], bool]) -> frozenset[str]:
+def graphql_secrets(node: dict[str, JsonValue], secret: Callable[[str], bool]) -> frozenset[str]:
     """Variables bound to secret-named arguments in a GraphQL request object."""
     query, variables = node.get("query"), node.get("variables")
     if not isinstance(query, str) or not isinstance(variables, dict) or "$" not in query:
