@@ -227,6 +227,12 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "GraphQL query=&variables= repeated": lambda n: _repeat(
         "query=%7Ba(password%3A%24p)%7D&variables=%7B%22p%22%3A%22x%22%7D&", n
     ),
+    "multipart base64 part, wrapped lines": lambda n: _pad(
+        "\r\n--b0undary\r\nContent-Transfer-Encoding: base64\r\n\r\n", "cGFzc3dvcmQ9eA==\r\n", n
+    ),
+    "multipart base64 part, one line": lambda n: _pad(
+        "\r\n--b0undary\r\nContent-Transfer-Encoding: base64\r\n\r\n", "aGVsbG8gd29ybGQh", n
+    ),
     "CSV header, then short rows": lambda n: _pad("id,password\n", "1,\n", n),
     "JSON: kind Secret rows": lambda n: _json_document(
         n, lambda i: '{"kind": "Secret", "data": {"a": "b"}}', '"b": 1'
