@@ -234,6 +234,15 @@ OPENINGS: dict[str, Callable[[int], str]] = {
         "\r\n--b0undary\r\nContent-Transfer-Encoding: base64\r\n\r\n", "aGVsbG8gd29ybGQh", n
     ),
     "CSV header, then short rows": lambda n: _pad("id,password\n", "1,\n", n),
+    "JSON: cookie header lists": lambda n: _json_document(
+        n, lambda i: '["Cookie", "a=1; b=2; c=3"]', '"b": 1'
+    ),
+    "JSON: cookie pair objects": lambda n: _json_document(
+        n, lambda i: '{"name": "Cookie", "value": "a=1"}', '"b": 1'
+    ),
+    "JSON: lists of short strings, one Cookie": lambda n: _json_document(
+        n, lambda i: '["Accept", "x", "Host", "y"]', '"c": ["Cookie", "a=1"]'
+    ),
     "JSON: kind Secret rows": lambda n: _json_document(
         n, lambda i: '{"kind": "Secret", "data": {"a": "b"}}', '"b": 1'
     ),

@@ -7,7 +7,7 @@
   ``detectors`` (what a secret looks like in text);
 - what replaces it: ``pseudonym`` (keyed, format-preserving), ``beyondascii`` (letters
   beyond ASCII told apart for a whole text), ``splice`` (where pseudonyms landed);
-- where it is found: ``headers``, ``urls``, ``percent``,
+- where it is found: ``headers`` and ``cookies``, ``urls``, ``percent``,
   ``graphqlget`` (GraphQL variables in a query string), ``bodies``, ``jsonbody`` and
   ``jsonwalk``, ``jsonpath``, ``msgpackbody``, ``multipart``, ``csvbody``, ``binary``,
   ``textfields`` and ``fieldstarts`` (fields in free text), ``kubeyaml`` (Kubernetes

@@ -160,6 +160,8 @@ def _unescaped(data: JsonValue) -> str:
 def _needs_walk(text: str, ctx: Context, scope: Scope, hidden: _Hidden) -> bool:
     if scope.detectors or scope.echo or ctx.policy.secret_paths or hidden():
         return True
+    if "ookie" in text or "OOKIE" in text:  # a Cookie line in a header list or pair object
+        return True
     if not scope.fields:
         return False
     if may_hold_text_fields(text):  # a value may hold "token=...", "<secret>", "pwd: x"

@@ -6,7 +6,8 @@ line is read line by line, once: each mapping (a document, a list item) is follo
 its indentation, the lines under its ``data:`` or ``stringData:`` key are its entries,
 and when the mapping ends, if its ``kind`` was ``Secret``, each entry's value is
 replaced (a block scalar's lines and a plain scalar's continuation lines with it).
-A certificate's entry (``tls.crt``, ``ca.crt``) is public and kept, as in JSON.
+A certificate (``tls.crt``, ``ca.crt``: base64 of a PEM certificate, or the PEM itself)
+is public and kept, as in JSON: told by its content, not its key.
 
 Each line costs Python work: the text's lines are paid for (``LINES_PER_UNIT``) before
 any is read, so a text of a megabyte of short lines with a ``kind: Secret`` in it is
@@ -35,7 +36,8 @@ _LINE = re.compile(
 #: A block scalar's indicator (``|``, ``>-``, ``|2+``), or nothing: the value is below.
 _BLOCK = re.compile(r"(?:[|>][0-9+\-]{0,3}+)?[ \t]*+(?:#.*+)?")
 _DATA = frozenset({"data", "stringData"})
-_CERTIFICATE_SUFFIXES = (".crt", ".cert", ".pub")
+#: How a certificate starts, base64-encoded (in ``data``) or not (in ``stringData``).
+_CERTIFICATE = ("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t", "-----BEGIN CERTIFICATE-----")
 #: A document separator or end marker.
 _DOCUMENT = frozenset({"---", "..."})
 #: Indentation is told up to this column; a deeper one reads as this one (a block then
@@ -49,6 +51,11 @@ class _Mapping:
     kind: str = ""
     #: The value spans of its data entries, replaced if it turns out to be a Secret.
     values: list[tuple[int, int]] = field(default_factory=list)
+
+
+def is_certificate(value: str) -> bool:
+    """Is a Secret's value a certificate (public), base64-encoded or not?"""
+    return value.lstrip(" \t\r\n\"'").startswith(_CERTIFICATE)
 
 
 def may_hold_secret(text: str) -> bool:
@@ -119,13 +126,13 @@ def _entries(text: str, at: int, column: int, values: list[tuple[int, int]]) -> 
         line = _LINE.match(text, begin)
         assert line is not None
         key = line.group("k")
-        if key is None or key.strip("\"'").lower().endswith(_CERTIFICATE_SUFFIXES):
+        if key is None:
             continue
         value_start = line.start("v")
         if _BLOCK.fullmatch(line.group("v")) is not None:
             value_start = line.end()  # "key: |" or "key:" alone: the value is below
         value_end = value_start + len(text[value_start:after].rstrip())
-        if value_start < value_end:
+        if value_start < value_end and not is_certificate(text[value_start:value_end]):
             values.append((value_start, value_end))
     return stop if end is not None else len(text) + 1
 
