@@ -7,26 +7,14 @@ import json
 
 import pytest
 
-from shadowtape import Exchange, Request
 from shadowtape.sanitize import Sanitizer
+from tests.sanitize.posted import posted
 
 SANITIZER = Sanitizer(key=b"k")
 
 
 def _stored(document: object) -> tuple[object, tuple[str, ...]]:
-    data = json.dumps(document).encode()
-    out = SANITIZER.sanitize(
-        Exchange(
-            request=Request(
-                "POST",
-                "logs.test",
-                path="/ingest",
-                headers=(("Content-Type", "application/json"),),
-                body=data,
-                body_size=len(data),
-            )
-        )
-    )
+    out = SANITIZER.sanitize(posted(json.dumps(document), "application/json"))
     return json.loads(out.request.body), out.redactions
 
 

@@ -5,23 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from shadowtape import Exchange, Request, Response
 from shadowtape.sanitize import Sanitizer
+from tests.sanitize.posted import posted
+from tests.sanitize.served import served, stored
 
 SANITIZER = Sanitizer(key=b"k")
 CSV = "id,email_verified,password\r\n1,yes,hunter2hunter2X\r\n2,no,s3cr3tzzQ\r\n"
 
 
 def _download(body: str, headers: tuple[tuple[str, str], ...]) -> str:
-    data = body.encode()
-    out = SANITIZER.sanitize(
-        Exchange(
-            request=Request("GET", "app.test", path="/export"),
-            response=Response(200, "OK", headers=headers, body=data, body_size=len(data)),
-        )
-    )
-    assert out.response is not None
-    return out.response.body.decode()
+    return stored(SANITIZER, served(body, headers=headers))
 
 
 @pytest.mark.parametrize(
@@ -62,19 +55,8 @@ def test_an_uploaded_csv_file_sent_untyped_is_read_as_csv() -> None:
         'Content-Disposition: form-data; name="file"; filename="users.csv"\r\n'
         "Content-Type: application/octet-stream\r\n\r\n"
         f"{CSV}\r\n--b--\r\n"
-    ).encode()
-    out = SANITIZER.sanitize(
-        Exchange(
-            request=Request(
-                "POST",
-                "app.test",
-                path="/import",
-                headers=(("Content-Type", "multipart/form-data; boundary=b"),),
-                body=body,
-                body_size=len(body),
-            )
-        )
     )
+    out = SANITIZER.sanitize(posted(body, "multipart/form-data; boundary=b"))
     assert b"hunter2hunter2X" not in out.request.body and b"s3cr3tzzQ" not in out.request.body
     assert b"1,yes," in out.request.body
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from shadowtape import Exchange, Request, Response
 from shadowtape.sanitize import Sanitizer
+from tests.sanitize.served import served, stored
 
 SANITIZER = Sanitizer(key=b"k")
 PASSWORD = "hunter2hunter2X"
@@ -14,21 +14,7 @@ TOKEN = "Zq8vR2mK9xLp4TnW7bYc"
 
 
 def _stored(page: str) -> str:
-    data = page.encode()
-    out = SANITIZER.sanitize(
-        Exchange(
-            request=Request("POST", "app.test", path="/login"),
-            response=Response(
-                500,
-                "Internal Server Error",
-                headers=(("Content-Type", "text/html; charset=utf-8"),),
-                body=data,
-                body_size=len(data),
-            ),
-        )
-    )
-    assert out.response is not None
-    return out.response.body.decode()
+    return stored(SANITIZER, served(page, "text/html; charset=utf-8"))
 
 
 @pytest.mark.parametrize(

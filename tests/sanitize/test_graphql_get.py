@@ -8,6 +8,7 @@ from urllib.parse import quote, quote_plus, unquote_plus
 
 from shadowtape import Exchange, Request
 from shadowtape.sanitize import Sanitizer
+from tests.sanitize.posted import posted
 
 SANITIZER = Sanitizer(key=b"k")
 MUTATION = (
@@ -35,19 +36,8 @@ def test_a_variable_bound_to_a_secret_argument_is_replaced_in_a_query_string() -
 
 
 def test_a_graphql_form_post_is_read_the_same_way() -> None:
-    body = _query(MUTATION, VARIABLES, quote_plus).encode()
-    out = SANITIZER.sanitize(
-        Exchange(
-            request=Request(
-                "POST",
-                "api.test",
-                path="/graphql",
-                headers=(("Content-Type", "application/x-www-form-urlencoded"),),
-                body=body,
-                body_size=len(body),
-            )
-        )
-    )
+    body = _query(MUTATION, VARIABLES, quote_plus)
+    out = SANITIZER.sanitize(posted(body, "application/x-www-form-urlencoded"))
     assert b"hunter2hunter2X" not in out.request.body and b"shoes-red" in out.request.body
 
 

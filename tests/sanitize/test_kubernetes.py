@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from shadowtape import Exchange, Request, Response
 from shadowtape.sanitize import Sanitizer
 from shadowtape.sanitize.kubeyaml import secret_values
+from tests.sanitize.served import served, stored
 
 SANITIZER = Sanitizer(key=b"k")
 DOCKER = "eyJhdXRocyI6eyJyZWcuaW8iOnsiYXV0aCI6IllXeHBZMlU2Y0hjPSJ9fX0="
@@ -18,17 +18,7 @@ CERT = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJ="
 
 
 def _stored(body: str, content_type: str) -> str:
-    data = body.encode()
-    out = SANITIZER.sanitize(
-        Exchange(
-            request=Request("GET", "k8s.test", path="/api/v1/namespaces/app/secrets"),
-            response=Response(
-                200, "OK", headers=(("Content-Type", content_type),), body=data, body_size=len(data)
-            ),
-        )
-    )
-    assert out.response is not None
-    return out.response.body.decode()
+    return stored(SANITIZER, served(body, content_type))
 
 
 def _secret(**extra: object) -> dict[str, object]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import base64
 
-from shadowtape import Exchange, Request
 from shadowtape.sanitize import Sanitizer
+from tests.sanitize.posted import posted
 
 SANITIZER = Sanitizer(key=b"k")
 
@@ -23,20 +23,7 @@ def _part(name: str, content: bytes, content_type: str = "text/plain", wrap: int
 
 
 def _stored(body: str) -> bytes:
-    data = body.encode()
-    out = SANITIZER.sanitize(
-        Exchange(
-            request=Request(
-                "POST",
-                "mail.test",
-                path="/send",
-                headers=(("Content-Type", "multipart/form-data; boundary=b"),),
-                body=data,
-                body_size=len(data),
-            )
-        )
-    )
-    return out.request.body
+    return SANITIZER.sanitize(posted(body, "multipart/form-data; boundary=b")).request.body
 
 
 def _decoded_parts(body: bytes) -> list[bytes]:

@@ -5,24 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from shadowtape import Exchange, Request, Response
 from shadowtape.sanitize import Sanitizer
+from tests.sanitize.served import served, stored
 
 SANITIZER = Sanitizer(key=b"k")
 
 
 def _stored(body: str, content_type: str = "application/yaml") -> str:
-    data = body.encode()
-    out = SANITIZER.sanitize(
-        Exchange(
-            request=Request("GET", "config.test", path="/app.yaml"),
-            response=Response(
-                200, "OK", headers=(("Content-Type", content_type),), body=data, body_size=len(data)
-            ),
-        )
-    )
-    assert out.response is not None
-    return out.response.body.decode()
+    return stored(SANITIZER, served(body, content_type))
 
 
 @pytest.mark.parametrize(
