@@ -207,6 +207,45 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "JSON: header lists": lambda n: _json_document(
         n, lambda i: '["Host", "a", "Accept", "b"]', '"pwd": "y"'
     ),
+    # Kubernetes Secrets, YAML block scalars, debug pages, .pgpass, Go dumps (s15 gaps 2).
+    "kind: Secret, data lines": lambda n: _pad("kind: Secret\ndata:\n", "  a: b\n", n),
+    "kind: Secret, data: repeated": lambda n: _pad("kind: Secret\n", "data:\n", n),
+    "kind: Secret, items repeated": lambda n: _pad("kind: Secret\n", "- data:\n", n),
+    "kind: Secret, deeper and deeper": lambda n: (
+        "kind: Secret\n"
+        + "".join(" " * i + "data:\n" for i in range(int((2 * n) ** 0.5)))[: n - 13]
+    ),
+    "<td>password</td><td> repeated": lambda n: _repeat("<td>password</td><td>", n),
+    "<td>password</td> then spaces": lambda n: _pad("<td>password</td>", " ", n, "<td>x</td>"),
+    "=&gt; repeated": lambda n: _repeat('"password"=&gt;', n),
+    "&#x27;password&#x27;: repeated": lambda n: _repeat("&#x27;password&#x27;: &#x27;", n),
+    "password: | then deeper lines": lambda n: _pad("password: |\n", "  x\n", n),
+    "password: | repeated, deeper": lambda n: "".join(
+        " " * i + "password: |\n" for i in range(int((2 * n) ** 0.5))
+    )[:n],
+    "password:x repeated": lambda n: _repeat("password:x\n", n),
+    "GraphQL query=&variables= repeated": lambda n: _repeat(
+        "query=%7Ba(password%3A%24p)%7D&variables=%7B%22p%22%3A%22x%22%7D&", n
+    ),
+    "multipart base64 part, wrapped lines": lambda n: _pad(
+        "\r\n--b0undary\r\nContent-Transfer-Encoding: base64\r\n\r\n", "cGFzc3dvcmQ9eA==\r\n", n
+    ),
+    "multipart base64 part, one line": lambda n: _pad(
+        "\r\n--b0undary\r\nContent-Transfer-Encoding: base64\r\n\r\n", "aGVsbG8gd29ybGQh", n
+    ),
+    "CSV header, then short rows": lambda n: _pad("id,password\n", "1,\n", n),
+    "JSON: cookie header lists": lambda n: _json_document(
+        n, lambda i: '["Cookie", "a=1; b=2; c=3"]', '"b": 1'
+    ),
+    "JSON: cookie pair objects": lambda n: _json_document(
+        n, lambda i: '{"name": "Cookie", "value": "a=1"}', '"b": 1'
+    ),
+    "JSON: lists of short strings, one Cookie": lambda n: _json_document(
+        n, lambda i: '["Accept", "x", "Host", "y"]', '"c": ["Cookie", "a=1"]'
+    ),
+    "JSON: kind Secret rows": lambda n: _json_document(
+        n, lambda i: '{"kind": "Secret", "data": {"a": "b"}}', '"b": 1'
+    ),
     # Dense JSON documents, valid as a whole ("JSON raw"), each with one secret-named
     # key or value somewhere, so that the whole document is walked.
     "JSON: tiny objects": lambda n: _json_document(

@@ -55,7 +55,8 @@ def test_a_kubernetes_secret_loses_its_base64_key_and_keeps_its_certificate(kind
 def test_a_wrapped_base64_key_in_yaml_is_replaced_whole() -> None:
     key = base64.encodebytes(KEY.format(kind="RSA ").encode()).decode()  # 76-column lines
     lines = "".join(f"    {line}\n" for line in key.splitlines())
-    yaml = f"kind: Secret\ndata:\n  server-cert-bundle: |\n{lines}  other: x\n"
+    # Not a Secret (whose every data value is replaced): the key is found by its shape.
+    yaml = f"kind: ConfigMap\ndata:\n  server-cert-bundle: |\n{lines}  other: x\n"
     body = stored(response(yaml, "application/yaml")).decode()
     for line in key.splitlines():
         assert line not in body

@@ -7,9 +7,11 @@
   ``detectors`` (what a secret looks like in text);
 - what replaces it: ``pseudonym`` (keyed, format-preserving), ``beyondascii`` (letters
   beyond ASCII told apart for a whole text), ``splice`` (where pseudonyms landed);
-- where it is found: ``headers``, ``urls``, ``percent``, ``bodies``, ``jsonbody`` and
+- where it is found: ``headers`` and ``cookies``, ``urls``, ``percent``,
+  ``graphqlget`` (GraphQL variables in a query string), ``bodies``, ``jsonbody`` and
   ``jsonwalk``, ``jsonpath``, ``msgpackbody``, ``multipart``, ``csvbody``, ``binary``,
-  ``textfields`` and ``fieldstarts`` (fields in free text);
+  ``textfields`` and ``fieldstarts`` (fields in free text), ``kubeyaml`` (Kubernetes
+  Secrets in YAML);
 - known secrets found again: ``echoforms`` (their encoded forms), ``echoindex`` (all of
   them searched at once);
 - ``context`` (one call's state and work budget), ``memo`` (verdicts about repeated text)

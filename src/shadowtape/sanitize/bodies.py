@@ -18,7 +18,7 @@ import re2
 from shadowtape.sanitize import urls
 from shadowtape.sanitize.binary import sanitize_binary
 from shadowtape.sanitize.context import Context
-from shadowtape.sanitize.csvbody import CSV_TYPES, sanitize_csv
+from shadowtape.sanitize.csvbody import CSV_TYPES, UNTYPED, csv_file, looks_like_csv, sanitize_csv
 from shadowtape.sanitize.jsonbody import sanitize_json
 from shadowtape.sanitize.msgpackbody import MSGPACK_TYPES, sanitize_msgpack
 from shadowtape.sanitize.multipart import sanitize_multipart
@@ -46,10 +46,20 @@ _UTF8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 
 
 def content_type_of(headers: list[tuple[str, str]]) -> str:
+    """The ``Content-Type``; ``text/csv`` for an untyped body (none, or
+    ``application/octet-stream``) whose ``Content-Disposition`` names a ``.csv`` file."""
+    content_type = disposition = ""
     for name, value in headers:
-        if name.lower() == "content-type":
-            return value
-    return ""
+        lowered = name.lower()
+        if lowered == "content-type" and not content_type:
+            content_type = value
+        elif lowered == "content-disposition":
+            disposition = value
+    if disposition and csv_file(disposition):
+        mime, _ = parse_content_type(content_type)
+        if mime in UNTYPED:
+            return "text/csv"
+    return content_type
 
 
 def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
@@ -133,7 +143,7 @@ def _sanitize_text(text: str, mime: str, ctx: Context, base: str) -> str:
     if mime == FORM and start not in ("{", "["):
         return urls.params(text, ctx, lambda name: f"{base}.form.{name}")  # links too
     urls.link_tokens(text, ctx)
-    if mime in CSV_TYPES:
+    if mime in CSV_TYPES or (mime == "text/plain" and looks_like_csv(content)):
         text = sanitize_csv(text, ctx, base)
         return ctx.text(text, f"{base}.text", kind=True, fields=True)
     looks_json = start in ("{", "[") or (is_json(mime) and bool(start))

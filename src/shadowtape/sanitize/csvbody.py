@@ -10,10 +10,30 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from shadowtape.sanitize.context import Context
 
-CSV_TYPES = frozenset({"text/csv", "application/csv", "text/tab-separated-values"})
+CSV_TYPES = frozenset(
+    {
+        "text/csv",
+        "application/csv",
+        "text/tab-separated-values",
+        "text/x-csv",
+        "application/x-csv",
+        "text/comma-separated-values",
+        "text/x-comma-separated-values",
+        "application/vnd.ms-excel",  # what Windows sends for a .csv upload
+    }
+)
+#: Types that say nothing about the content: a file name ending ``.csv`` then does.
+UNTYPED = frozenset(
+    {"", "application/octet-stream", "binary/octet-stream", "application/download",
+     "application/force-download", "application/x-download"}
+)  # fmt: skip
+#: A header row of a text that does not say it is CSV: names of letters, digits and
+#: ``_.-`` between the delimiters (no blank inside: prose has them).
+_HEADER_CELL = re.compile(r'"?[A-Za-z_][\w.\-]{0,63}"?')
 _DELIMITERS = (",", ";", "\t", "|")
 #: Work units (``Context.spend``) per row read and written again, measured: the csv
 #: module's reader and writer and the loop over the secret columns, ~1 us a row.
@@ -56,3 +76,30 @@ def sanitize_csv(text: str, ctx: Context, base: str) -> str:
 def _rows(text: str) -> int:
     """How many rows the csv module will read at most: lines end in LF, CRLF or CR."""
     return text.count("\n") + text.count("\r") - text.count("\r\n") + 1
+
+
+def csv_file(disposition: str) -> bool:
+    """Does a ``Content-Disposition`` name a CSV (or TSV) file?"""
+    for param in disposition.split(";"):
+        name, _, value = param.partition("=")
+        named = name.strip().lower() in ("filename", "filename*")
+        if named and value.strip().strip('"').lower().endswith((".csv", ".tsv")):
+            return True
+    return False
+
+
+def looks_like_csv(text: str) -> bool:
+    """Is ``text`` (a plain-text body) a table with a header row? Two rows at least, the
+    first made of two or more names, the second as many cells: what a data export sent
+    as ``text/plain`` looks like, and prose, logs or key/value files do not."""
+    first, _, rest = text[:4096].partition("\n")
+    second = rest.partition("\n")[0].rstrip("\r")
+    first = first.rstrip("\r")
+    delimiter = max(_DELIMITERS, key=first.count)
+    cells = first.split(delimiter)
+    return (
+        len(cells) >= 2
+        and bool(second)
+        and second.count(delimiter) >= len(cells) - 1
+        and all(_HEADER_CELL.fullmatch(cell.strip()) for cell in cells)
+    )

@@ -48,10 +48,11 @@ _WINDOW = 512
 _NAME = r"[a-z0-9_.:\-]"
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-.:"
 #: What may follow a name for a value to come: ``: "``, ``: '``, ``: -1``, ``: 12``
-#: (JSON and code, blanks of any kind around the colon), ``: x`` (a line), ``=x`` and ``= x``. A
-#: superset of what textfields' patterns accept, so no value is missed.
+#: (JSON and code, blanks of any kind around the colon), ``: x`` (a line), ``:x`` (Java
+#: properties, a Go struct dump), ``=x`` and ``= x``. A superset of what textfields'
+#: patterns accept, so no value is missed.
 _SEP = (
-    rf"(?:{SPACE}*:{SPACE}*[\"'\-\p{{Nd}}]|[ \t]*:[ \t]+[^\s\"'#{{\[]"
+    rf"(?:{SPACE}*:{SPACE}*[\"'\-\p{{Nd}}]|[ \t]*:(?:[ \t]+)?[^\s\"'#{{\[]"
     r"|[ \t]*=(?:[^=\r\n \t]|[ \t]+[^\r\n \t]))"
 )
 #: What stands between two words of a name: in a bare name, in a quoted one, in a tag.

@@ -17,8 +17,8 @@ import re2
 
 from shadowtape.sanitize import jsonbody, urls
 from shadowtape.sanitize.context import Context, Scope
+from shadowtape.sanitize.cookies import cookies, set_cookies
 from shadowtape.sanitize.detectors import SPACE, fullmatch_str
-from shadowtape.sanitize.percent import unquote
 
 Pairs = list[tuple[str, str]]
 
@@ -74,9 +74,6 @@ _BASE64 = re2.compile(r"[A-Za-z0-9+/]+={0,2}|[A-Za-z0-9\-_]+={0,2}")
 _BASE64_MIN = 12
 #: Kubernetes-style bearer token subprotocol: the rest of the item is the token.
 _WS_TOKEN_PREFIX = "base64url.bearer.authorization.k8s.io."
-#: Folded Set-Cookie values ("a=1; Path=/, b=2"): split before each "name=". The look-ahead
-#: stops at the first of ``;,=`` or a blank, so each comma costs at most its own item.
-_FOLD = re.compile(r",\s*(?=[^;,=\s]+=)")
 
 
 def secret_positions(headers: Pairs, ctx: Context, side: str) -> list[int]:
@@ -351,45 +348,3 @@ def _remember_basic_password(encoded: str, ctx: Context) -> None:
     _user, colon, password = decoded.partition(":")
     if colon and password:
         ctx.remember(password, ctx.pseudonym(password))
-
-
-def cookies(value: str, ctx: Context, prefix: str) -> str:
-    """``a=1; b=2``: every value replaced (unless allow-listed), names and spacing kept."""
-    parts = value.split(";")
-    for i, part in enumerate(parts):
-        parts[i] = _cookie_pair(part, ctx, prefix)
-    return ";".join(parts)
-
-
-def set_cookies(value: str, ctx: Context, prefix: str) -> str:
-    """``sid=abc; Path=/; HttpOnly``: the value replaced, the attributes kept."""
-    items = _FOLD.split(value) if "," in value else [value]
-    out = []
-    for item in items:
-        first, semi, attributes = item.partition(";")
-        out.append(_cookie_pair(first, ctx, prefix) + semi + attributes)
-    return ", ".join(out) if len(out) > 1 else out[0]
-
-
-def _cookie_pair(part: str, ctx: Context, prefix: str) -> str:
-    name, eq, raw = part.partition("=")
-    if not eq:  # a bare value with no name
-        name, raw = "", part
-    stripped = raw.strip()
-    if not stripped:
-        return part
-    cookie_name = name.strip()
-    if cookie_name in ctx.policy.allowed_cookies:
-        return part
-    quoted = len(stripped) >= 2 and stripped[0] == stripped[-1] == '"'
-    inner = stripped[1:-1] if quoted else stripped
-    if not inner:
-        return part
-    new = ctx.secret(inner, f"{prefix}.{cookie_name}")
-    if "%" in inner:
-        decoded = unquote(inner)
-        if decoded != inner:
-            ctx.remember(decoded, ctx.pseudonym(decoded))
-    start = raw.index(stripped)
-    new_raw = raw[:start] + (f'"{new}"' if quoted else new) + raw[start + len(stripped) :]
-    return f"{name}{eq}{new_raw}" if eq else new_raw

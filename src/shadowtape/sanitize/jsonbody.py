@@ -160,12 +160,16 @@ def _unescaped(data: JsonValue) -> str:
 def _needs_walk(text: str, ctx: Context, scope: Scope, hidden: _Hidden) -> bool:
     if scope.detectors or scope.echo or ctx.policy.secret_paths or hidden():
         return True
+    if "ookie" in text or "OOKIE" in text:  # a Cookie line in a header list or pair object
+        return True
     if not scope.fields:
         return False
     if may_hold_text_fields(text):  # a value may hold "token=...", "<secret>", "pwd: x"
         return True
     # A secret name as a value (name/value pairs, GraphQL arguments) or stringified JSON.
     if "alue" in text or "ALUE" in text or '"variables"' in text or '\\"' in text:
+        return True
+    if '"Secret' in text:  # a Kubernetes Secret: its data is secret whatever its keys
         return True
     if ctx.policy.json_keys_may_match(text):
         return True

@@ -17,7 +17,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable, Iterator
 from itertools import accumulate, compress, islice, product, repeat
 from itertools import chain as chain_items
-from operator import itemgetter
+from operator import is_, itemgetter
 from typing import Any, TypeAlias
 
 import orjson
@@ -25,8 +25,10 @@ import re2
 
 from shadowtape.sanitize import fieldstarts
 from shadowtape.sanitize.context import Context, Scope
+from shadowtape.sanitize.cookies import cookies, set_cookies
 from shadowtape.sanitize.detectors import luhn_ok
 from shadowtape.sanitize.jsonpath import PathElement, render
+from shadowtape.sanitize.kubeyaml import is_certificate
 from shadowtape.sanitize.mdtable import may_hold_table
 from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol
 from shadowtape.sanitize.textfields import may_hold_fields
@@ -340,6 +342,7 @@ class Walker:
             distinct.discard(None)
             self._learn(distinct)  # type: ignore[arg-type]
             secret = set(filter(self._secret_name, distinct.intersection(self.named_keys)))
+            secret.update(_cookie_names(distinct))
             if secret:
                 marked.update(compress(range(len(rows)), map(secret.__contains__, names)))
         return marked
@@ -381,18 +384,24 @@ class Walker:
         secret: bool,
         chain: Chain,
         extra: frozenset[str] = frozenset(),
+        kubernetes: str | None = None,
     ) -> dict[str, JsonValue]:
-        """``extra``: keys secret besides those by name (GraphQL variables)."""
-        if not (secret or extra or self.has_paths) and self._ordinary_keys(node):
+        """``extra``: keys secret besides those by name (GraphQL variables, a Kubernetes
+        Secret's data); ``kubernetes``: the object's kind, if known without its ``kind``."""
+        kubernetes = kubernetes or _kubernetes_kind(node)
+        if not (secret or extra or self.has_paths or kubernetes) and self._ordinary_keys(node):
             if self._inert_all(list(node.values())):
                 return node
             return self._values(node, chain)
         pair_secret: frozenset[str] | None = None
-        graphql = (
-            _graphql_secrets(node, self.policy.secret_field.matches)
+        cookie = ""
+        inner = (
+            {"variables": graphql_secrets(node, self.policy.secret_field.matches)}
             if "variables" in node
-            else frozenset()
+            else {}
         )
+        if kubernetes:
+            inner = kubernetes_secrets(node, kubernetes)
         out: dict[str, JsonValue] | None = None
         for done, (key, value) in enumerate(node.items()):
             new_key = self._key(key, chain)
@@ -406,6 +415,7 @@ class Walker:
             else:
                 if kind & _PAIR_VALUE and pair_secret is None:
                     pair_secret = self._pair_value_keys(node)
+                    cookie = _pair_cookie(node)
                 is_secret = bool(
                     secret
                     or (kind & _SECRET and not (kind & _WHOLE and is_symbol(value)))
@@ -413,8 +423,12 @@ class Walker:
                     or (pair_secret is not None and new_key in pair_secret)
                     or (self.has_paths and self._path_is_secret(chain, new_key))
                 )
-                if graphql and new_key == "variables" and isinstance(value, dict):
-                    new = self._object(value, is_secret, (chain, new_key), graphql)
+                if cookie and kind & _PAIR_VALUE and isinstance(value, str) and not is_secret:
+                    new = self._cookies(value, cookie, (chain, new_key))
+                elif inner.get(new_key) and isinstance(value, dict):
+                    new = self._object(value, is_secret, (chain, new_key), inner[new_key])
+                elif kubernetes == _SECRET_LIST and new_key == "items" and isinstance(value, list):
+                    new = self._secret_items(value, is_secret, (chain, new_key))
                 else:
                     new = self.walk(value, is_secret, (chain, new_key))
             if out is not None:
@@ -424,8 +438,27 @@ class Walker:
                 out[new_key] = new
         return node if out is None else out
 
+    def _secret_items(self, items: list[JsonValue], secret: bool, chain: Chain) -> list[JsonValue]:
+        """The items of a SecretList, each a Secret whether it says so or not (the API
+        leaves ``kind`` out of a list's items)."""
+        out = [
+            self._object(item, secret, (chain, index), frozenset(), _SECRET_KIND)
+            if isinstance(item, dict)
+            else self.walk(item, secret, (chain, index))
+            for index, item in enumerate(items)
+        ]
+        return items if all(map(is_, out, items)) else out
+
+    def _cookies(self, value: str, kind: str, chain: Chain) -> str:
+        """A ``Cookie`` or ``Set-Cookie`` line held in a document: each cookie's value
+        replaced as in the header (names and attributes kept), located by its path."""
+        replace = cookies if kind == "cookie" else set_cookies
+        return replace(value, self.ctx, self.location(chain), named=False)
+
     def _values(self, node: dict[str, JsonValue], chain: Chain) -> dict[str, JsonValue]:
         """An object whose keys are ordinary: only its values may change."""
+        if _kubernetes_kind(node):  # a row of a table (see _items)
+            return self._object(node, False, chain)
         inert = self.inert
         out: dict[str, JsonValue] | None = None
         for key, value in node.items():
@@ -465,7 +498,7 @@ class Walker:
         self, node: list[JsonValue], secret: bool, chain: Chain, named_pair: bool = False
     ) -> list[JsonValue]:
         """``named_pair``: ``node`` is a [name, value] pair whose name looks secret."""
-        headers = frozenset() if secret or named_pair else self._header_values(node)
+        headers = {} if secret or named_pair else self._header_values(node)
         if headers:
             named_pair = True  # the items at ``headers`` are secret (see below)
         pairs = not secret and not headers and self.named and _is_pair_list(node)
@@ -482,6 +515,8 @@ class Walker:
             elif pairs and not (self.has_paths and self._path_is_secret(chain, index)):
                 assert isinstance(value, list)
                 new = self._array(value, False, (chain, index), self._secret_name(value[0]))
+            elif headers.get(index) in _COOKIE_KINDS and isinstance(value, str):
+                new = self._cookies(value, headers[index], (chain, index))
             else:
                 is_secret = (
                     secret
@@ -496,25 +531,24 @@ class Walker:
                 out.append(new)
         return node if out is None else out
 
-    def _header_values(self, node: list[JsonValue]) -> frozenset[int]:
+    def _header_values(self, node: list[JsonValue]) -> dict[int, str]:
         """In a flat list of header names and values (Node's ``rawHeaders``: ``["Host",
         "a", "Authorization", "Bearer ..."]``), the indexes of the values that header
         rules call secret; empty for any other list. A header list has an even length,
         strings only, a header name at every even index, one of them a common one."""
         if len(node) < 2 or len(node) % 2 or type(node[0]) is not str:
-            return frozenset()
+            return {}
         if set(map(type, node)) != _STR:
-            return frozenset()
+            return {}
         names: list[str] = node[::2]  # type: ignore[assignment]
         if _COMMON_HEADERS.isdisjoint(map(str.lower, names)):
-            return frozenset()
+            return {}
         if _HEADER_NAMES.fullmatch("\n".join(names)) is None:
-            return frozenset()
+            return {}
         self.ctx.spend(len(names) // 8 + 1)
         kind = self.policy.header_kind
-        return frozenset(
-            2 * i + 1 for i, name in enumerate(names) if kind(name) in _SECRET_HEADER_KINDS
-        )
+        kinds = {2 * i + 1: kind(name) for i, name in enumerate(names)}
+        return {i: k for i, k in kinds.items() if k in _SECRET_HEADER_KINDS}
 
     def _items(self, node: list[JsonValue], chain: Chain) -> list[JsonValue]:
         """A list in no secret position, not of pairs: only its items may change."""
@@ -608,6 +642,8 @@ class Walker:
         if list in types and not self.named:  # one level down (the tags of each row),
             # where no list can be [name, value] pairs that name a secret
             lists = [value for value in values if type(value) is list]
+            if any(map(_may_list_headers, lists)):
+                return False
             values = [value for value in values if type(value) is not list]
             values += chain_items.from_iterable(lists)
             types = set(map(type, values))
@@ -679,6 +715,36 @@ _COMMON_HEADERS = frozenset(
 )  # fmt: skip
 #: What policy.header_kind calls a header whose value is secret.
 _SECRET_HEADER_KINDS = frozenset({"secret", "cookie", "set-cookie"})
+#: ... and those whose value is a line of cookies, replaced cookie by cookie.
+_COOKIE_KINDS = frozenset({"cookie", "set-cookie"})
+#: Header names that make a list a header list even when nothing else in the document
+#: looks secret (lower-cased).
+_SECRET_HEADERS = frozenset({"cookie", "set-cookie", "authorization", "proxy-authorization"})
+
+
+def _may_list_headers(node: list[JsonValue]) -> bool:
+    """Could ``node`` be a flat header list naming a secret header (see
+    Walker._header_values)? Told from its first name and its length, then its names."""
+    if len(node) < 2 or len(node) % 2 or type(node[0]) is not str:
+        return False
+    return any(type(name) is str and name.lower() in _SECRET_HEADERS for name in node[::2])
+
+
+def _pair_cookie(node: dict[str, JsonValue]) -> str:
+    """``cookie`` or ``set-cookie`` when a name/value pair object names that header."""
+    for key, value in node.items():
+        if key.lower() in PAIR_NAMES and isinstance(value, str):
+            lowered = value.lower()
+            if lowered in _COOKIE_KINDS:
+                return lowered
+    return ""
+
+
+def _cookie_names(names: set[Any]) -> set[str]:
+    """The pair names among ``names`` that name a cookie header."""
+    return {name for name in names if isinstance(name, str) and name.lower() in _COOKIE_KINDS}
+
+
 _NAME_TYPES = {str, type(None)}
 #: A string that opens like JSON (see _stringified).
 _JSON_OPENING = re.compile(r'\s*+[\[{"]')
@@ -727,7 +793,38 @@ def _is_pair_list(node: list[JsonValue]) -> bool:
     )
 
 
-def _graphql_secrets(node: dict[str, JsonValue], secret: Callable[[str], bool]) -> frozenset[str]:
+#: The kinds of Kubernetes object whose data is secret: a Secret, and a list of them
+#: (``kind: List`` holds items that say their kind themselves).
+_SECRET_KIND = "Secret"
+_SECRET_LIST = "SecretList"
+_KUBERNETES_KINDS = frozenset({_SECRET_KIND, _SECRET_LIST})
+#: The maps of a Secret that hold its values, whatever their keys.
+_SECRET_DATA = ("data", "stringData")
+
+
+def _kubernetes_kind(node: dict[str, JsonValue]) -> str | None:
+    """``Secret`` or ``SecretList`` when ``node`` is one (its ``kind``), else None."""
+    kind = node.get("kind")
+    return kind if type(kind) is str and kind in _KUBERNETES_KINDS else None
+
+
+def kubernetes_secrets(node: dict[str, JsonValue], kind: str) -> dict[str, frozenset[str]]:
+    """For a Secret: its data maps, each with the keys whose values are secret (every
+    key but a certificate's, which is public: kubeyaml.is_certificate)."""
+    if kind != _SECRET_KIND:
+        return {}
+    return {
+        name: frozenset(
+            key
+            for key, value in data.items()
+            if not (isinstance(value, str) and is_certificate(value))
+        )
+        for name in _SECRET_DATA
+        if isinstance(data := node.get(name), dict)
+    }
+
+
+def graphql_secrets(node: dict[str, JsonValue], secret: Callable[[str], bool]) -> frozenset[str]:
     """Variables bound to secret-named arguments in a GraphQL request object."""
     query, variables = node.get("query"), node.get("variables")
     if not isinstance(query, str) or not isinstance(variables, dict) or "$" not in query:

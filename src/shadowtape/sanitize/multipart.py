@@ -8,10 +8,13 @@ own content type (a JSON part is walked, a text part scanned, a binary file only
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Callable
 
 from shadowtape.sanitize.context import Context
+from shadowtape.sanitize.csvbody import UNTYPED, csv_file
 
 _NAME = re.compile(r"""(?:^|;)\s*name\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))""", re.I)
 _FILENAME = re.compile(r"(?:^|;)\s*filename\*?\s*=", re.I)
@@ -62,7 +65,7 @@ def _part(chunk: bytes, ctx: Context, base: str, sanitize_body: BodyFn) -> bytes
             content = content[: -len(ending)]
             break
     head_text = head.decode("utf-8", "surrogateescape")
-    disposition, content_type = "", ""
+    disposition, content_type, transfer = "", "", ""
     for line in head_text.splitlines():
         name, _, value = line.partition(":")
         lowered = name.strip().lower()
@@ -70,6 +73,12 @@ def _part(chunk: bytes, ctx: Context, base: str, sanitize_body: BodyFn) -> bytes
             disposition = value
         elif lowered == "content-type":
             content_type = value.strip()
+        elif lowered == "content-transfer-encoding":
+            transfer = value.strip().lower()
+    encoded = content
+    decoded = _from_base64(content) if transfer == "base64" else None
+    if decoded is not None:
+        content = decoded
     found = _NAME.search(disposition)
     field = ""
     if found is not None:
@@ -85,10 +94,14 @@ def _part(chunk: bytes, ctx: Context, base: str, sanitize_body: BodyFn) -> bytes
     if field and policy.secret_field.matches(field):
         content = _secret_content(content, ctx, where)
     else:
-        if not content_type:
+        if content_type.partition(";")[0].strip().lower() in UNTYPED and csv_file(disposition):
+            content_type = "text/csv"  # an upload from a browser that did not type it
+        elif not content_type:
             has_file = _FILENAME.search(disposition) is not None
             content_type = "application/octet-stream" if has_file else "text/plain"
         content = sanitize_body(content, content_type, ctx, where)
+    if decoded is not None:
+        content = encoded if content == decoded else _to_base64(content, encoded)
     return new_head + separator + content + trailer
 
 
@@ -101,3 +114,23 @@ def _secret_content(content: bytes, ctx: Context, where: str) -> bytes:
         ctx.record(where)
         return ctx.pseudo.digest(content).encode()
     return ctx.secret(text, where).encode("utf-8", "surrogatepass")
+
+
+def _from_base64(content: bytes) -> bytes | None:
+    """A part's content sent as ``Content-Transfer-Encoding: base64``, decoded (None when
+    it is not base64: it is then read as it is)."""
+    try:
+        return base64.b64decode(b"".join(content.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _to_base64(content: bytes, encoded: bytes) -> bytes:
+    """``content`` encoded again, wrapped as ``encoded`` was (its first line's length and
+    line end)."""
+    out = base64.b64encode(content)
+    ending = b"\r\n" if b"\r\n" in encoded else b"\n"
+    width = encoded.find(ending)
+    if width <= 0:
+        return out
+    return ending.join(out[i : i + width] for i in range(0, len(out), width))

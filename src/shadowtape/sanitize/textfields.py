@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from shadowtape.sanitize import fieldstarts, mdtable, params, splice
+from shadowtape.sanitize import fieldstarts, kubeyaml, mdtable, params, splice
 from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol
 from shadowtape.sanitize.splice import Span
 
@@ -38,12 +38,15 @@ _PAIR = re.compile(
     r"""(?:"(?P<s>(?:[^"\\\n]++|\\.)*+)(?:"|\Z)|'(?P<sq>(?:[^'\\\n]++|\\.)*+)(?:'|\Z)"""
     r"""|(?P<n>-?\d[\d.eE+\-]{0,30})(?![\w.]))"""
 )
-#: name: value on a line of its own (YAML, logs, headers in a text dump); the value is
-#: the rest of the line (see _Finder._line), trailing blanks left out.
+#: name: value on a line of its own (YAML, logs, headers in a text dump), and name:value
+#: (Java properties); the value is the rest of the line (see _Finder._line), trailing
+#: blanks left out, or a YAML block scalar (``password: |``, ``>-``): the lines below.
 _LINE = re.compile(
-    r"[ \t]*+(?:-[ \t]++)?(?P<k>[A-Za-z_][\w.\-]{0,63}+)[ \t]*+:[ \t]++"
+    r"[ \t]*+(?:-[ \t]++)?(?P<k>[A-Za-z_][\w.\-]{0,63}+)[ \t]*+:(?P<b>[ \t]*+)"
     r"""(?=[^\s"'#{\[])"""
 )
+#: A block scalar's header: ``|`` or ``>``, with a chomping and indentation indicator.
+_BLOCK = re.compile(r"[|>][0-9+\-]{0,3}+[ \t]*+(?:#[^\r\n]*+)?(?=\r|\n|\Z)")
 #: name=value, then the value: quoted, or a run of _RUN characters. Blanks around "="
 #: (INI, source code) are read once each (possessive), however many there are.
 _ASSIGN = re.compile(
@@ -77,6 +80,14 @@ _PAIR_ELEMENT = re.compile(
     r"(?P<k>[A-Za-z_][\w.\-]{0,63}+)[ \t]*+</(?P<t>[A-Za-z_][\w.\-:]{0,63}+)>\s{0,256}+"
     r"<(?P<vt>[A-Za-z_][\w.\-:]{0,63}+)(?:\s[^<>]{0,1024}+)?>"
     r"(?:<!\[CDATA\[(?P<c>[^\]]{1,4096}+)\]\]>|(?P<v>[^<]{1,4096}+))</(?P=vt)\s*+>"
+)
+#: A name in a table cell, then the next cell holding its value (a framework's debug
+#: page lists settings and request headers so: ``<td>DB_PASSWORD</td><td
+#: class="code"><pre>...</pre></td>``); a start is at the name.
+_CELL = re.compile(
+    r"(?P<k>[A-Za-z_][\w.\-]{0,63}+)[ \t]*+</t[dh]>\s{0,256}+<t[dh](?:\s[^<>]{0,1024}+)?>"
+    r"\s{0,256}+(?:<(?:pre|code|div|span|samp|tt)(?:\s[^<>]{0,256}+)?>\s{0,256}+)?"
+    r"(?P<v>[^<]{1,4096}+)<"
 )
 _NAME_TEXT = re.compile(r"[A-Za-z_][\w.\-]{0,63}")
 #: The elements that hold a named value: a property list's, and ``<value>``.
@@ -134,6 +145,8 @@ def scan_fields(
     whole_only = ctx.policy.secret_field.whole_only
     for start, end in mdtable.secret_cells(text, finder.secret, whole_only, ctx.spend):
         finder.take(start, end)
+    for start, end in kubeyaml.secret_values(text, ctx.spend):
+        finder.take(start, end)
     view = _unquoted(text) if unquote else None
     if view is not None:
         # JSON in an HTML attribute or a JavaScript string: its fields are read with
@@ -144,18 +157,29 @@ def scan_fields(
     return finder.apply(made)
 
 
-#: Quotes written escaped, as JSON is in an HTML attribute (``&quot;``) or in a
-#: JavaScript string (``\"``).
-_ESCAPED_QUOTES = ("&quot;", "&#34;", "&#x22;", '\\"')
+#: Quotes and arrows written escaped, as JSON is in an HTML attribute (``&quot;``) or
+#: in a JavaScript string (``\"``), and as a framework's debug page prints a Python
+#: dict (``{&#x27;PASSWORD&#x27;: ...}``, Django) or a Ruby hash (``"password"=&gt;``,
+#: Rails): each with what it stands for.
+_ESCAPES = (
+    ("&quot;", '"'),
+    ("&#34;", '"'),
+    ("&#x22;", '"'),
+    ('\\"', '"'),
+    ("&#x27;", "'"),
+    ("&#39;", "'"),
+    ("&#039;", "'"),
+    ("&apos;", "'"),
+    ("=&gt;", "=>"),
+)
 
 
 def _unquoted(text: str) -> str | None:
     """``text`` with its escaped quotes written plain, or None when it has none."""
-    if not any(quote in text for quote in _ESCAPED_QUOTES):
-        return None
-    for quote in _ESCAPED_QUOTES:
-        text = text.replace(quote, '"')
-    return text
+    found = [(escape, plain) for escape, plain in _ESCAPES if escape in text]
+    for escape, plain in found:
+        text = text.replace(escape, plain)
+    return text if found else None
 
 
 def may_hold_fields(text: str) -> bool:
@@ -242,6 +266,7 @@ class _Finder:
                 self._element(_ELEMENT.match(text, start - 1))
             elif before == ">":
                 self._pair_element(_PAIR_ELEMENT.match(text, start))
+                self._cell(_CELL.match(text, start))
         return len(self.edits) > known
 
     def take(self, start: int, end: int) -> None:
@@ -333,6 +358,17 @@ class _Finder:
         if found is None or not self.secret(found.group("k")):
             return
         value_start = found.end()
+        if not found.group("b") and self.text.startswith("/", value_start):
+            return  # a URL's scheme ("token://"), not name:value
+        if self.text[value_start] in "|>":
+            block = _BLOCK.match(self.text, value_start)
+            if block is not None:
+                # The lines below, deeper than the key: YAML's rule for a block's content.
+                column = found.start("k") - self._line_of(found.start("k"))
+                end = kubeyaml.block_end(self.text, block.end(), column)
+                if end > block.end():
+                    self._edit(block.end(), end, "text")
+                return
         self._edit(value_start, self._line_end(value_start), "text")
 
     def _line_end(self, value_start: int) -> int:
@@ -438,6 +474,16 @@ class _Finder:
             and _NAME_TEXT.fullmatch(name) is not None
             and _NEXT_ELEMENT.match(self.text, found.end()) is not None
         )
+
+    def _cell(self, found: re.Match[str] | None) -> None:
+        """A table row naming a secret in one cell and holding it in the next."""
+        if found is None or not self.secret(found.group("k")):
+            return
+        value = found.group("v")
+        stripped = value.strip()
+        if stripped and not self._symbol(found.group("k"), stripped):
+            start = found.start("v") + len(value) - len(value.lstrip())
+            self._edit(start, start + len(stripped), "text")
 
     def _pair_element(self, found: re.Match[str] | None) -> None:
         if found is None or found.group("t").rpartition(":")[2].lower() not in PAIR_NAMES:

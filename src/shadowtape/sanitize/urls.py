@@ -25,6 +25,7 @@ from operator import itemgetter
 
 import re2
 
+from shadowtape.sanitize import graphqlget
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.names import words
 from shadowtape.sanitize.params import URL_SECRET_PARAMS, secret_param
@@ -183,7 +184,11 @@ def params(
             pairs, seps, text, ctx, location, plus=plus, depth=depth, sep=sep, scanned=scanned
         )
     ctx.spend(len(pairs) // PAIRS_PER_UNIT)  # and each pair scanned, as it is (see _pairs)
-    changed = _pairs(pairs, ctx, location, plus=plus, scope=scope, depth=depth, scanned=scanned)
+    graphql = depth == 1 and sep == "&" and graphqlget.may_hold(text)
+    graphql = graphql and graphqlget.bind(pairs, ctx, location, plus=plus)
+    changed = graphql | _pairs(
+        pairs, ctx, location, plus=plus, scope=scope, depth=depth, scanned=scanned
+    )
     return _join(pairs, seps, sep) if changed else text
 
 
