@@ -156,15 +156,29 @@ QUALIFIED_STOPS = {
     ),
 }  # fmt: skip
 
-#: The stop words the cheap tests (``endings``) leave out too: the ones bulk text names
-#: over and over (``"status_code": 200`` in every item of a cut JSON list), which would
-#: otherwise each be tried, and charged, as a candidate. Kept short: each adds branches
-#: to the patterns fieldstarts compiles, which must stay small enough for RE2's DFA (past
-#: about 16,000 instructions it falls back to a far slower NFA). The other stop words
-#: cost a try, not a miss.
-_FREQUENT_STOPS = {
-    "key": ("sort", "cache", "primary", "public"),
-    "code": ("status", "error", "key", "country"),
+#: The words before ``key`` and ``code`` that free text is searched for (fieldstarts):
+#: the common secret ones. Everywhere names are parsed (JSON, forms, queries, multipart,
+#: CSV, headers) the rule is wider: any word but QUALIFIED_STOPS.
+TEXT_QUALIFIERS = {
+    "key": (
+        "stripe", "hmac", "client", "app", "application", "tls", "ssl", "consumer", "user",
+        "signing", "sign", "encryption", "decryption", "master", "license", "licence",
+        "account", "storage", "service", "admin", "root", "shared", "crypto", "cipher",
+        "aes", "gpg", "pgp", "ssh", "rsa", "deploy", "webhook", "bot", "integration",
+        "partner", "merchant", "server", "mac", "otp", "totp", "mfa", "jwt", "maps",
+        "recaptcha", "captcha", "auth", "authentication", "session", "cookie", "csrf",
+        "xsrf", "subscription", "instrumentation", "ingestion", "write", "read", "live",
+        "test", "prod", "production", "sandbox", "dev", "kms", "vault", "sendgrid",
+        "mailgun", "twilio", "slack", "github", "gitlab", "openai", "anthropic",
+    ),
+    "code": (
+        "sms", "otp", "totp", "mfa", "2fa", "two factor", "one time", "email", "login",
+        "signin", "sign in", "reset", "confirmation", "confirm", "activation", "pairing",
+        "device", "user", "verification", "verify", "invite", "invitation", "auth",
+        "authorization", "access", "recovery", "backup", "security", "gift", "voucher",
+        "redeem", "redemption", "unlock", "magic", "challenge", "oauth", "grant", "pin",
+        "phone", "mobile", "text", "passcode", "secret", "enrollment", "enrolment",
+    ),
 }  # fmt: skip
 
 #: First words of a name that asks a question about a secret (``has_password``,
@@ -379,7 +393,7 @@ class NameMatcher:
         return self._json_values.search(_utf8(ascii_lower(text))) is not None
 
     def endings(
-        self, between: str, rest: str, *, beyond_ascii: bool = False
+        self, between: str, rest: str, *, beyond_ascii: bool = False, any_qualifier: bool = False
     ) -> tuple[str | None, str | None] | None:
         """How the names this matcher matches end, as RE2 patterns for lower-cased text.
 
@@ -389,8 +403,11 @@ class NameMatcher:
         words is gone. ``between`` is a character class of what may stand between two
         words (underscores, dots and dashes in a bare name); a glob contributes its
         longest literal word followed by ``rest*``. None when a glob has no literal word:
-        then any name may match. A ``+word`` pattern is among ``runs``: the word after a
-        run of letters (after a non-letter) that is none of its frequent stop words.
+        then any name may match. A ``+word`` pattern is among ``runs``: with
+        ``any_qualifier``, the word after any letter or digit (the caller tells its stop
+        words apart: a JSON key pattern only decides whether a document is walked);
+        without, only after the words TEXT_QUALIFIERS lists, as in free text a stop word
+        (``status_code`` in every row of a table) would cost a try at every occurrence.
         Runs beyond ASCII only with ``beyond_ascii``: text formats read ASCII names (see
         fieldstarts), and each such run costs DFA states there for nothing; nor a run
         that holds another one followed only by trailing words (``client secret``
@@ -403,14 +420,12 @@ class NameMatcher:
         trailing = "|".join(sorted(TRAILING))
         kept = [run for run in self._runs if run and (beyond_ascii or _is_ascii(run))]
         runs = [gap.join(map(re.escape, run)) for run in _unsubsumed(kept)]
-        for word, stops in self._qualified.items():
-            # The word after a run of letters that starts the name or follows a
-            # non-letter and is none of the frequent stop words.
-            frequent = frozenset(_FREQUENT_STOPS.get(word, ())).intersection(
-                s[0] for s in stops if len(s) == 1
-            )
-            letters = f"(?:[^a-z]|\\b){_not_one_of(frequent)}"
-            runs.append(f"(?:{letters}|[0-9]){gap}{re.escape(word)}")
+        for word in self._qualified:
+            if any_qualifier:  # after any letter or digit: stop words are told apart later
+                runs.append(f"[a-z0-9]{gap}{re.escape(word)}")
+            else:
+                qualified = [(*words(q), word) for q in TEXT_QUALIFIERS.get(word, ())]
+                runs += [gap.join(map(re.escape, run)) for run in qualified]
         ends = [f"(?:{'|'.join(runs)})(?:{gap}(?:{trailing}|\\pN+))*{gap}"] if runs else []
         ends += [f"{re.escape(w)}{rest}*" for w in _glob_words(self.patterns)]
         wholes = [
@@ -445,43 +460,6 @@ def _unsubsumed(runs: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
     ]
 
 
-def _not_one_of(stops: frozenset[str]) -> str:
-    """An RE2 pattern for a run of letters ``a-z``, not empty, that is none of ``stops``
-    (letters only): a trie, each node allowing any letter but its children."""
-    trie: _Trie = {}
-    for stop in stops:
-        node = trie
-        for char in stop:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    trie[""] = {}  # not empty
-    return _node_pattern(trie)
-
-
-_Trie = dict[str, "_Trie"]
-
-
-def _node_pattern(node: _Trie) -> str:
-    children = sorted(c for c in node if c)
-    others = _letters_but(children)
-    alternatives = [f"[{others}][a-z]*"] if others else []
-    alternatives += [f"{c}{_node_pattern(node[c])}" for c in children]
-    group = f"(?:{'|'.join(alternatives)})"
-    return group if "" in node else group + "?"  # a stop word ends here: go on
-
-
-def _letters_but(excluded: list[str]) -> str:
-    """The letters ``a-z`` but ``excluded``, as the ranges of a character class."""
-    kept = [c for c in "abcdefghijklmnopqrstuvwxyz" if c not in excluded]
-    ranges: list[list[str]] = []
-    for char in kept:
-        if ranges and ord(char) == ord(ranges[-1][1]) + 1:
-            ranges[-1][1] = char
-        else:
-            ranges.append([char, char])
-    return "".join(a if a == b else f"{a}-{b}" for a, b in ranges)
-
-
 def normalise_glob(pattern: str) -> str:
     """Normalise the literal parts of a glob the way names are normalised."""
     parts = re.split(r"([*?]|\[[^\]]*\])", pattern)
@@ -504,7 +482,7 @@ _JSON_KEY = (r"[^a-z0-9\"\n]", r"[^\"\n]")
 
 def _json_keys_pattern(matcher: NameMatcher) -> re2._Regexp | None:
     """A quoted string ending the way a matching name ends, then a colon (None: any)."""
-    endings = matcher.endings(*_JSON_KEY, beyond_ascii=True)
+    endings = matcher.endings(*_JSON_KEY, beyond_ascii=True, any_qualifier=True)
     if endings is None:
         return None
     runs, wholes = endings
