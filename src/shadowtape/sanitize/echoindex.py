@@ -8,6 +8,7 @@ position, a long one (a body) with RE2 patterns of the search strings, in C.
 from __future__ import annotations
 
 import bisect
+import sys
 from collections.abc import Callable, Iterable
 from typing import TypeAlias
 
@@ -62,16 +63,39 @@ _OPTIONS = _options()
 
 
 class _Node:
-    """A trie node: search strings go down WIDTH characters per level."""
+    """A trie node: search strings go down WIDTH characters per level. A node is grown
+    lazily: the strings that pass through it wait in ``pending`` until a search first
+    reaches it, so strings whose first characters never occur cost one dict look-up
+    each, not one node per WIDTH characters."""
 
-    __slots__ = ("children", "ends", "long")
+    __slots__ = ("children", "depth", "ends", "long", "pending")
 
-    def __init__(self) -> None:
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
         self.children: dict[str, _Node] = {}
         #: The rest of a search string shorter than WIDTH (possibly "") -> the string.
         self.ends: dict[str, str] = {}
         #: At the deepest level: strings longer than the trie, checked whole, longest first.
         self.long: list[str] = []
+        #: Strings that reach this node, not yet put in its children, ends or long.
+        self.pending: list[str] = []
+
+    def expand(self) -> None:
+        """Put the pending strings one level further down."""
+        at = self.depth * WIDTH
+        deepest = self.depth >= MAX_DEPTH
+        for key in self.pending:
+            if len(key) - at < WIDTH:
+                self.ends[key[at:]] = key
+            elif deepest:
+                bisect.insort(self.long, key, key=lambda k: -len(k))
+            else:
+                chunk = key[at : at + WIDTH]
+                child = self.children.get(chunk)
+                if child is None:
+                    child = self.children[chunk] = _Node(self.depth + 1)
+                child.pending.append(key)
+        self.pending = []
 
 
 class EchoIndex:
@@ -103,6 +127,7 @@ class EchoIndex:
         "_patterns",
         "_root",
         "_short",
+        "_shortest",
         "_spend",
         "_untried",
     )
@@ -121,8 +146,10 @@ class EchoIndex:
         bytes, less: RE2 compiles about 0.15 us a byte)."""
         self._echo = echo
         self._compile_cost = compile_cost
-        self._root = _Node()
+        self._root = _Node(0)
         self._short: list[str] = []
+        #: The length of the shortest search string: no shorter text holds one.
+        self._shortest = sys.maxsize
         #: Strings added but not yet in the trie (``_grow``) ...
         self._untried: list[str] = []
         #: ... and whether any is LONG or longer: those are only searched with patterns.
@@ -139,6 +166,7 @@ class EchoIndex:
     def add(self, keys: Iterable[str]) -> None:
         for key in keys:
             self._keys.append(key.encode("utf-8", "surrogatepass"))
+            self._shortest = min(self._shortest, len(key))
             if len(key) < WIDTH:
                 self._short.append(key)
             elif len(key) < LONG:
@@ -148,21 +176,16 @@ class EchoIndex:
 
     def _grow(self) -> None:
         """Put the strings added since into the trie (only a short text needs it: a body
-        of long secrets is searched with patterns, and never pays for their trie)."""
+        of long secrets is searched with patterns, and never pays for their trie). Each
+        goes under its first WIDTH characters; deeper levels are made when a search
+        first reaches them (``_Node.expand``)."""
+        root = self._root
         for key in self._untried:
-            node = self._root
-            at = 0
-            depth = 0
-            while len(key) - at >= WIDTH and depth < MAX_DEPTH:
-                chunk = key[at : at + WIDTH]
-                child = node.children.get(chunk)
-                if child is None:
-                    child = node.children[chunk] = _Node()
-                node, at, depth = child, at + WIDTH, depth + 1
-            if len(key) - at < WIDTH:
-                node.ends[key[at:]] = key
-            else:
-                bisect.insort(node.long, key, key=lambda k: -len(k))
+            chunk = key[:WIDTH]
+            child = root.children.get(chunk)
+            if child is None:
+                child = root.children[chunk] = _Node(1)
+            child.pending.append(key)
         self._untried.clear()
 
     def _match(self, text: str, start: int) -> str | None:
@@ -175,6 +198,8 @@ class EchoIndex:
             if child is None:
                 break
             node, at = child, at + WIDTH
+            if node.pending:
+                node.expand()
             ends = node.ends
             if ends:
                 for size in range(min(WIDTH - 1, len(text) - at), -1, -1):
@@ -201,7 +226,12 @@ class EchoIndex:
 
     def contains(self, text: str | bytes) -> bool:
         """Does ``text`` hold a search string (bytes: as its UTF-8 bytes)?"""
+        if len(text) < self._shortest:  # a string's UTF-8 is no shorter than it
+            return False
         if isinstance(text, bytes):
+            decoded = self._as_text(text)
+            if decoded is not None:
+                return self.contains(decoded)
             if any(key.encode("utf-8", "surrogatepass") in text for key in self._short):
                 return True
             return self._next(text, 0, self._searchers()) is not None
@@ -276,6 +306,8 @@ class EchoIndex:
     def edits(self, text: str) -> list[Edit]:
         """Where search strings occur in ``text`` (leftmost, then longest) and their
         replacements, in ``text``'s offsets."""
+        if len(text) < self._shortest:
+            return []
         echo = self._echo
         if self._long(text):
             data = text.encode("utf-8", "surrogatepass")
@@ -297,6 +329,11 @@ class EchoIndex:
 
     def sub_bytes(self, data: bytes) -> bytes:
         """Bytes that are not text: each string is searched for as its UTF-8 bytes."""
+        if len(data) < self._shortest:
+            return data
+        decoded = self._as_text(data)
+        if decoded is not None:
+            return self.sub(decoded).encode("utf-8", "surrogatepass")
         pieces: list[bytes] = []
         done = 0
         for start, end in self._spans(data):
@@ -307,6 +344,17 @@ class EchoIndex:
             return data
         pieces.append(data[done:])
         return b"".join(pieces)
+
+    def _as_text(self, data: bytes) -> str | None:
+        """Short bytes as the text they spell, to be searched without patterns (a match
+        of a string's UTF-8 bytes in valid UTF-8 starts and ends on character
+        boundaries, so it is the same match in the text); None: search the bytes."""
+        if self._patterns or len(data) >= LONG:
+            return None
+        try:
+            return data.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return None
 
     # -- long texts ------------------------------------------------------------------
 
