@@ -111,8 +111,9 @@ class EchoIndex:
         self._echo = echo
         #: The length of the shortest search string: no shorter text holds one.
         self._shortest = sys.maxsize
-        #: Every search string as UTF-8 bytes, in the order added, as a set, and the
-        #: lengths they have (longest first) ...
+        #: Every search string as UTF-8 bytes, in the order added; those a short text
+        #: may hold (SMALL bytes at most) as a set, and the lengths they have (longest
+        #: first) ...
         self._keys: list[bytes] = []
         self._known: set[bytes] = set()
         self._lengths: list[int] = []
@@ -127,9 +128,10 @@ class EchoIndex:
             if key:
                 data = key.encode("utf-8", "surrogatepass")
                 self._keys.append(data)
-                self._known.add(data)
-                if len(data) not in self._lengths:
-                    bisect.insort(self._lengths, len(data), key=lambda size: -size)
+                if len(data) <= SMALL:  # no text short enough for _small holds a longer one
+                    self._known.add(data)
+                    if len(data) not in self._lengths:
+                        bisect.insort(self._lengths, len(data), key=lambda size: -size)
                 self._shortest = min(self._shortest, len(key))
 
     def contains(self, text: str | bytes) -> bool:
@@ -272,7 +274,7 @@ class EchoIndex:
         by a set look-up of each slice as long as a search string; only the first with
         ``first``. None: ``data`` is too long for that (see SMALL)."""
         lengths = self._lengths
-        if len(data) * len(lengths) > SMALL:
+        if len(data) * max(1, len(lengths)) > SMALL:
             return None
         known = self._known
         spans: list[tuple[int, int]] = []
