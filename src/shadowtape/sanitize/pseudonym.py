@@ -257,8 +257,8 @@ def _mask(chars: str) -> bytes:
 _DIGIT_PICK = _table(_DIGITS)
 _LOWER_PICK = _table(_LOWER)  # an upper-case pick is the lower-case one less 0x20
 _DIGIT_MASK = _mask(_DIGITS)
-_LETTER_MASK = _mask(_LOWER + _UPPER)
-_UPPER_BIT = bytes(0x20 if chr(c) in _UPPER else 0 for c in range(256))
+#: A letter -> every bit but its case bit (0x20): a pick takes its case from the letter.
+_LETTER_BUT_CASE = bytes(0xDF if chr(c) in _LOWER + _UPPER else 0 for c in range(256))
 _PICK_HEX = {
     _HEX_LOWER: (_table(_HEX_LOWER), _mask(_HEX_LOWER + _HEX_UPPER)),
     _HEX_UPPER: (_table(_HEX_UPPER), _mask(_HEX_LOWER + _HEX_UPPER)),
@@ -277,11 +277,11 @@ def _select(original: int, classes: bytes, stream: bytes, alphabet: str | None) 
         out = (int.from_bytes(stream.translate(table)) & where) | (original & ~where)
     else:
         digits = int.from_bytes(classes.translate(_DIGIT_MASK))
-        letters = int.from_bytes(classes.translate(_LETTER_MASK))
-        upper = int.from_bytes(classes.translate(_UPPER_BIT))
-        picked = int.from_bytes(stream.translate(_DIGIT_PICK)) & digits
-        picked |= (int.from_bytes(stream.translate(_LOWER_PICK)) & letters) ^ upper
-        out = picked | (original & ~(digits | letters))
+        letters = int.from_bytes(classes.translate(_LETTER_BUT_CASE))
+        out = int.from_bytes(stream.translate(_DIGIT_PICK)) & digits
+        out |= int.from_bytes(stream.translate(_LOWER_PICK)) & letters
+        # The rest of the original: its other characters, and each letter's case bit.
+        out |= original & ~(digits | letters)
     return out.to_bytes(len(classes)).decode("ascii")
 
 
