@@ -86,10 +86,10 @@ class EchoIndex:
 
     Every text is searched as its UTF-8 bytes (a binary body as it is). A short one is
     looked up slice by slice (see SMALL); otherwise the search strings are built into
-    searchers in batches (see PENDING): RE2 patterns, or automata for many strings
-    (see AUTOMATON_RATIO). Each runs over the bytes in C, and the earliest match among them
-    wins (the longest there). Building and each echo found are paid for with
-    ``spend``. Adding a string, between searches, costs a few list and set inserts.
+    searchers in batches (see PENDING): RE2 patterns, or Aho-Corasick automata for
+    many strings (see AUTOMATON_RATIO). Each runs over the bytes in C, and the earliest
+    match among them wins (the longest there). Building and each echo found are paid
+    for with ``spend``. Adding a string, between searches, costs a few inserts.
     """
 
     __slots__ = (
@@ -117,7 +117,7 @@ class EchoIndex:
         self._keys: list[bytes] = []
         self._known: set[bytes] = set()
         self._lengths: list[int] = []
-        #: ... the first ``_compiled`` of them in automata: (first, end, searchers).
+        #: ... the first ``_compiled`` of them built: (first, end, searchers).
         self._levels: list[tuple[int, int, list[Searcher]]] = []
         self._compiled = 0
         self._spend = spend
@@ -147,8 +147,8 @@ class EchoIndex:
     def occurring(self, text: str | bytes) -> set[str]:
         """The search strings found in ``text`` (or in bytes, as their UTF-8 bytes),
         overlapping ones too, but only the longest at each position. Each occurrence
-        found is paid for (HIT_COST: a set insert, no replacement); an automaton that
-        finds the same strings again and again (a text that repeats them) is built anew
+        found is paid for (HIT_COST: a set insert, no replacement); a searcher that finds
+        the same strings again and again (a text that repeats them) is built anew
         without them once it has found REPEATS occurrences of those it knows."""
         if len(text) < self._shortest:
             return set()
@@ -229,7 +229,7 @@ class EchoIndex:
         pieces.append(data[done:])
         return b"".join(pieces)
 
-    # -- automata --------------------------------------------------------------------
+    # -- searchers -------------------------------------------------------------------
 
     def _searchers(self, text: int) -> list[Searcher]:
         """The searchers, then the strings not built in yet (building them past PENDING)."""
