@@ -170,22 +170,11 @@ def s3_listing(keys: int = 1000) -> Exchange:
         f"<MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>{''.join(rows)}"
         "</ListBucketResult>"
     ).encode()
-    return Exchange(
-        request=Request(
-            "GET",
-            "bucket.s3.example.test",
-            path="/",
-            query="list-type=2&prefix=photos/",
-            headers=(("Host", "bucket.s3.example.test"),),
-        ),
-        response=Response(
-            200,
-            "OK",
-            headers=(("Content-Type", "application/xml"),),
-            body=body,
-            body_size=len(body),
-        ),
-    )
+    host, query = "bucket.s3.example.test", "list-type=2&prefix=photos/"
+    listing = Request("GET", host, path="/", query=query, headers=(("Host", host),))
+    xml = (("Content-Type", "application/xml"),)
+    answer = Response(200, "OK", headers=xml, body=body, body_size=len(body))
+    return Exchange(request=listing, response=answer)
 
 
 def ordinary_shapes() -> None:
