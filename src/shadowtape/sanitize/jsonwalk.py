@@ -124,7 +124,9 @@ class Walker:
         #: May a string value hold a secret name (a field in text, a pair's name)?
         self.named = named
         self.scan_strings = named or self.scan_plain or escaped
-        self.cards = not text or _CARD_INT.search(text) is not None
+        # As bytes when ASCII: RE2 on a str converts offsets at a few ms a MiB.
+        ascii_text = text.encode() if text.isascii() else text
+        self.cards = not text or _CARD_INT.search(ascii_text) is not None
         inert: set[type] = {float, bool, type(None)}
         if not self.cards:
             inert.add(int)
