@@ -90,6 +90,14 @@ def _long_secrets(unit: Callable[[int], str]) -> Callable[[int], str]:
     return lambda n: _numbered(n, lambda i: f"password={i:06d}{unit(i)}&")
 
 
+def _shared_beginning(n: int) -> str:
+    """Forty secret-named values that share their first 96 characters, then a run of
+    those characters: each place of the run starts every value but holds none, so a
+    search that compares every value at each place costs 40 comparisons a byte."""
+    head = "".join(f"password={'a' * 96}{i:06d}b&" for i in range(40))
+    return head + "note=" + "a" * max(0, n - len(head) - 5)
+
+
 def _random_value(i: int) -> str:
     """6,000 characters of base64url, different for each ``i`` from its first ones."""
     data = hashlib.shake_256(i.to_bytes(4, "big")).digest(4500)
@@ -162,6 +170,7 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "distinct long secrets": _long_secrets(lambda i: "ab!" * 2000),
     "distinct long secrets beyond ASCII": _long_secrets(lambda i: "é«a" * 2000),
     "distinct long random secrets": _long_secrets(_random_value),
+    "long secrets sharing a beginning": _shared_beginning,
     "<url> repeated": lambda n: _repeat("<https://a.test/reset/x>; ", n),
     "reset links, distinct tokens": lambda n: _numbered(
         n, lambda i: f"https://a.test/reset/Zq8v{i:08d}W9 "

@@ -191,7 +191,7 @@ def test_strings_found_again_and_again_are_not_paid_for_again_and_again() -> Non
     bounded by the strings, not by their repetitions."""
     keys = [f"{i:03d}abcdefghijklm" for i in range(40)]
     spent: list[int] = []
-    index = EchoIndex(dict.fromkeys(keys, ""), spend=spent.append, patterns=True)
+    index = EchoIndex(dict.fromkeys(keys, ""), spend=spent.append)
     text = keys[3] * 20_000 + keys[7] + keys[3] * 20_000 + keys[39]
     assert index.occurring(text) == {keys[3], keys[7], keys[39]}
     assert sum(spent) < 2_000  # 40,000 occurrences of one string

@@ -10,7 +10,7 @@ from urllib.parse import unquote_plus as urllib_unquote_plus
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shadowtape.sanitize.percent import quote, quote_plus, unquote
+from shadowtape.sanitize.percent import SPARSE, quote, quote_plus, unquote
 
 SAFE = st.sampled_from(["", "/", "@:!$'()*,-._~", " +", "%", "]^\\"])
 
@@ -44,6 +44,14 @@ PIECES = st.sampled_from([*ESCAPES, EVERY_MARKER, "=", "+", "\\", "a", "é", "\u
 
 @given(st.lists(PIECES | st.text(max_size=3), max_size=12).map("".join))
 def test_unquote_is_urllibs(value: str) -> None:
+    assert unquote(value) == urllib_unquote(value)
+    assert unquote(value, plus=True) == urllib_unquote_plus(value)
+
+
+@given(st.lists(PIECES | st.text(max_size=3), max_size=12))
+def test_unquote_of_few_escapes_in_a_long_text_is_urllibs(pieces: list[str]) -> None:
+    """Escapes far apart (one per SPARSE characters or fewer) are decoded one by one."""
+    value = ("x" * SPARSE).join(pieces)
     assert unquote(value) == urllib_unquote(value)
     assert unquote(value, plus=True) == urllib_unquote_plus(value)
 

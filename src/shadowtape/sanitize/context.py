@@ -40,8 +40,6 @@ VALUE_BEYOND_ASCII_PER_KIB = 32
 #: Per KiB of a long secret, for each of its deferred forms computed whole (the form
 #: and its pseudonym's, then indexed).
 RESOLVE_PER_KIB = 16
-#: Per first characters of a deferred form compiled into a pattern (16 bytes at most).
-HEAD_COMPILE_COST = 3
 
 
 class TooManyRedactions(BaseException):
@@ -216,13 +214,14 @@ class Context:
         else:
             if self._heads is None:
                 heads = dict.fromkeys(self._deferred, "")
-                self._heads = EchoIndex(
-                    heads, spend=self.spend, patterns=True, compile_cost=HEAD_COMPILE_COST
-                )
+                self._heads = EchoIndex(heads, spend=self.spend)
             found = self._heads.occurring(text)
         for head in found:
+            # Paid for before any is taken: past the limit, the head stays deferred.
+            self.spend(
+                sum(len(d.value) for d in self._deferred.get(head, ())) * RESOLVE_PER_KIB // 1024
+            )
             for deferred in self._deferred.pop(head, ()):
-                self.spend(len(deferred.value) * RESOLVE_PER_KIB // 1024)
                 self._add(deferred.forms())
 
     def _index(self) -> EchoIndex:

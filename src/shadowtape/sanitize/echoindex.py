@@ -1,50 +1,70 @@
 """Finding known secrets again: many search strings at once (echoforms lists them).
 
 ``EchoIndex`` searches for all of them at once, so there is no cap on how many secrets
-one exchange may hold: a short text in one left-to-right pass with a dict look-up per
-position, a long one (a body) with RE2 patterns of the search strings, in C.
+one exchange may hold: each text is searched as its UTF-8 bytes in C, leftmost match
+first and the longest there, in passes linear in the text whatever the strings are
+(strings sharing long beginnings included): a short text by a set look-up of each of
+its slices, a longer one by RE2 patterns of the strings, or Aho-Corasick automata
+(ahocorasick-rs) when there are many (an automaton is built several times faster).
 """
 
 from __future__ import annotations
 
 import bisect
+import sys
 from collections.abc import Callable, Iterable
 from typing import TypeAlias
 
+import ahocorasick_rs
 import re2
 
 from shadowtape.sanitize.splice import Edit, splice
 
-#: Search strings are looked up by their first WIDTH characters (all are that long).
+#: Every search string is at least this long (context.ECHO_MIN).
 WIDTH = 6
-#: Trie levels (WIDTH characters each); longer search strings are compared whole.
-MAX_DEPTH = 16
-#: Texts this long or longer are searched with RE2 patterns (one C pass per pattern);
-#: shorter ones with the trie (a dict look-up per position, in Python).
+#: Texts this long or longer are long: context remembers which it resolved last.
 LONG = 512
-#: Search strings added since the patterns were last compiled are looked for one by
-#: one (``bytes.find``) up to this many; past it they are compiled into a pattern, and
-#: patterns of similar size are merged (each string is compiled a logarithmic number of
-#: times, and a search runs a logarithmic number of patterns).
+#: Search strings added since the searchers were last built are looked for one by one
+#: (``bytes.find``) up to this many; past it they are built into a searcher, and
+#: searchers of similar size are merged (each string is built a logarithmic number of
+#: times, and a search runs a logarithmic number of searchers).
 PENDING = 32
-#: Work units (``Context.spend``, about a microsecond each): a search string compiled
-#: into a pattern (~10 us), and an echo found in a long text and replaced (~5 us), or
-#: a long search string's first bytes found without the rest.
-COMPILE_COST = 10
+#: Work units (``Context.spend``, about a microsecond each): a KiB of search strings
+#: compiled into an RE2 pattern and its first search (130-290 ns a byte), or built into
+#: an automaton (30-60 ns a byte) ...
+PATTERN_PER_KIB = 200
+AUTOMATON_PER_KIB = 40
+#: ... an echo found in a text and replaced (~5 us), or a long search string's first
+#: bytes found without the rest ...
 MATCH_COST = 5
 #: ... and a search string found by ``occurring`` (about a microsecond).
 HIT_COST = 1
-#: ``occurring`` compiles a pattern anew without the strings it found once it has found
+#: ``occurring`` builds a searcher anew without the strings it found once it has found
 #: them again this many times.
 REPEATS = 32
-#: A search string longer than this many bytes is compiled as its first PREFIX bytes,
-#: and checked whole where those occur: RE2 takes about 0.2 us a byte to compile, and
-#: its search slows down as the pattern grows, so a few secrets of kilobytes would
-#: otherwise cost more than the text they are searched in (and fail to compile).
+#: A search string longer than this many bytes is built in as its first PREFIX bytes,
+#: and checked whole where those occur: RE2 takes about 0.15 us a byte to compile, an
+#: automaton about a third of it, so a few secrets of kilobytes would otherwise cost
+#: more than the text they are searched in.
 PREFIX = 64
-#: The trie reads about this many characters in the time one string takes to compile:
-#: a long text still goes to the trie while compiling what is new would cost more.
-CHARS_PER_COMPILE = 64
+#: An automaton is built four to eight times faster than an RE2 pattern of the same
+#: strings, but searches a text that is full of the strings' bytes at about 5 ns a byte
+#: where RE2 takes less than one: the strings are built into an automaton when their
+#: bytes, times this, are more than the text searched when they are built (a text is
+#: usually searched again, and other texts of the exchange are about as long).
+AUTOMATON_RATIO = 32
+#: Long strings sharing their first PREFIX bytes, compared whole at a place where those
+#: occur: a unit of work per this many compared.
+COMPARED_PER_UNIT = 8
+#: A text is looked up slice by slice (each length a search string has, at each
+#: position: a set look-up in C each) when that is at most this many look-ups: a header
+#: or a short field needs no searcher built for it.
+SMALL = 256
+#: An automaton searches a text in windows: this many bytes past twice its longest
+#: string after a match it was not asked about (another searcher's overlapped it), and
+#: FAR bytes at a time on from where it left off.
+NEAR = 256
+FAR = 64 * 1024
 
 
 def _options() -> re2.Options:
@@ -61,76 +81,43 @@ def _options() -> re2.Options:
 _OPTIONS = _options()
 
 
-class _Node:
-    """A trie node: search strings go down WIDTH characters per level."""
-
-    __slots__ = ("children", "ends", "long")
-
-    def __init__(self) -> None:
-        self.children: dict[str, _Node] = {}
-        #: The rest of a search string shorter than WIDTH (possibly "") -> the string.
-        self.ends: dict[str, str] = {}
-        #: At the deepest level: strings longer than the trie, checked whole, longest first.
-        self.long: list[str] = []
-
-
 class EchoIndex:
     """Search strings -> replacements, found all at once, leftmost and longest first.
 
-    A short text is searched in one left-to-right pass: every search string is at least
-    WIDTH characters long (context.ECHO_MIN), so the strings form a trie with WIDTH
-    characters per edge, and each position costs a dict look-up, and one more per WIDTH
-    characters of a string that starts there, up to MAX_DEPTH levels; longer strings
-    are compared whole once their first WIDTH * MAX_DEPTH characters matched.
-
-    A long text (LONG characters or more) would cost that per character in Python, so
-    it is searched in C: the search strings are compiled into RE2 patterns in batches
-    (see PENDING), each pattern runs over the text's UTF-8 bytes, and the earliest
-    match among them wins. Compiling and each echo found are paid for with ``spend``.
-    Adding a string, between searches, costs a few dict inserts (the trie is grown when
-    a short text needs it). A string of LONG characters or more is never in the trie
-    (no shorter text can hold it): once there is one, a long text is always searched
-    with patterns.
+    Every text is searched as its UTF-8 bytes (a binary body as it is). A short one is
+    looked up slice by slice (see SMALL); otherwise the search strings are built into
+    searchers in batches (see PENDING): RE2 patterns, or Aho-Corasick automata for
+    many strings (see AUTOMATON_RATIO). Each runs over the bytes in C, and the earliest
+    match among them wins (the longest there). Building and each echo found are paid
+    for with ``spend``. Adding a string, between searches, costs a few inserts.
     """
 
     __slots__ = (
-        "_compile_cost",
         "_compiled",
         "_echo",
-        "_giant",
         "_keys",
+        "_known",
+        "_lengths",
         "_levels",
-        "_patterns",
-        "_root",
-        "_short",
+        "_shortest",
         "_spend",
-        "_untried",
     )
 
     def __init__(
         self,
         echo: dict[str, str],
         spend: Callable[[int], None] | None = None,
-        *,
-        patterns: bool = False,
-        compile_cost: int = COMPILE_COST,
     ) -> None:
-        """``patterns``: search every text with patterns, a short one too (never grow a
-        trie: for strings that are searched for in long texts far more than in short).
-        ``compile_cost``: work units per string compiled (for strings shorter than PREFIX
-        bytes, less: RE2 compiles about 0.15 us a byte)."""
         self._echo = echo
-        self._compile_cost = compile_cost
-        self._root = _Node()
-        self._short: list[str] = []
-        #: Strings added but not yet in the trie (``_grow``) ...
-        self._untried: list[str] = []
-        #: ... and whether any is LONG or longer: those are only searched with patterns.
-        self._giant = patterns
-        self._patterns = patterns
-        #: Every search string as UTF-8 bytes, in the order added ...
+        #: The length of the shortest search string: no shorter text holds one.
+        self._shortest = sys.maxsize
+        #: Every search string as UTF-8 bytes, in the order added; those a short text
+        #: may hold (SMALL bytes at most) as a set, and the lengths they have (longest
+        #: first) ...
         self._keys: list[bytes] = []
-        #: ... the first ``_compiled`` of them in patterns: (first, end, searchers).
+        self._known: set[bytes] = set()
+        self._lengths: list[int] = []
+        #: ... the first ``_compiled`` of them built: (first, end, searchers).
         self._levels: list[tuple[int, int, list[Searcher]]] = []
         self._compiled = 0
         self._spend = spend
@@ -138,106 +125,36 @@ class EchoIndex:
 
     def add(self, keys: Iterable[str]) -> None:
         for key in keys:
-            self._keys.append(key.encode("utf-8", "surrogatepass"))
-            if len(key) < WIDTH:
-                self._short.append(key)
-            elif len(key) < LONG:
-                self._untried.append(key)
-            else:
-                self._giant = True  # never in the trie: only a long text can hold it
-
-    def _grow(self) -> None:
-        """Put the strings added since into the trie (only a short text needs it: a body
-        of long secrets is searched with patterns, and never pays for their trie)."""
-        for key in self._untried:
-            node = self._root
-            at = 0
-            depth = 0
-            while len(key) - at >= WIDTH and depth < MAX_DEPTH:
-                chunk = key[at : at + WIDTH]
-                child = node.children.get(chunk)
-                if child is None:
-                    child = node.children[chunk] = _Node()
-                node, at, depth = child, at + WIDTH, depth + 1
-            if len(key) - at < WIDTH:
-                node.ends[key[at:]] = key
-            else:
-                bisect.insort(node.long, key, key=lambda k: -len(k))
-        self._untried.clear()
-
-    def _match(self, text: str, start: int) -> str | None:
-        """The longest search string that starts at ``start``, if any."""
-        node = self._root
-        at = start
-        best = None
-        for _ in range(MAX_DEPTH):
-            child = node.children.get(text[at : at + WIDTH])
-            if child is None:
-                break
-            node, at = child, at + WIDTH
-            ends = node.ends
-            if ends:
-                for size in range(min(WIDTH - 1, len(text) - at), -1, -1):
-                    key = ends.get(text[at : at + size])
-                    if key is not None:
-                        best = key
-                        break
-        else:
-            for key in node.long:
-                if text.startswith(key, start):
-                    return key
-        return best
-
-    def _find(self, text: str, start: int) -> tuple[int, str] | None:
-        if self._untried:
-            self._grow()
-        get = self._root.children.get
-        for at in range(start, len(text) - WIDTH + 1):
-            if get(text[at : at + WIDTH]) is not None:
-                key = self._match(text, at)
-                if key is not None:
-                    return at, key
-        return None
+            if key:
+                data = key.encode("utf-8", "surrogatepass")
+                self._keys.append(data)
+                if len(data) <= SMALL:  # no text short enough for _small holds a longer one
+                    self._known.add(data)
+                    if len(data) not in self._lengths:
+                        bisect.insort(self._lengths, len(data), key=lambda size: -size)
+                self._shortest = min(self._shortest, len(key))
 
     def contains(self, text: str | bytes) -> bool:
         """Does ``text`` hold a search string (bytes: as its UTF-8 bytes)?"""
-        if isinstance(text, bytes):
-            if any(key.encode("utf-8", "surrogatepass") in text for key in self._short):
-                return True
-            return self._next(text, 0, self._searchers()) is not None
-        if self._short and any(map(text.__contains__, self._short)):
-            return True
-        if self._long(text):
-            data = text.encode("utf-8", "surrogatepass")
-            return self._next(data, 0, self._searchers()) is not None
-        return self._find(text, 0) is not None
-
-    def _long(self, text: str) -> bool:
-        """Search ``text`` with the patterns? (Else with the trie, in Python.)"""
-        if self._patterns:
-            return True
-        if len(text) < LONG:
+        if len(text) < self._shortest:  # a string's UTF-8 is no shorter than it
             return False
-        new = len(self._keys) - self._compiled
-        return self._giant or new <= PENDING or len(text) >= new * CHARS_PER_COMPILE
+        data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+        small = self._small(data, first=True)
+        if small is not None:
+            return bool(small)
+        return self._next(data, 0, self._searchers(len(data))) is not None
 
     def occurring(self, text: str | bytes) -> set[str]:
         """The search strings found in ``text`` (or in bytes, as their UTF-8 bytes),
         overlapping ones too, but only the longest at each position. Each occurrence
-        found is paid for (HIT_COST: a set insert, no replacement); a pattern that finds
-        the same strings again and again (a text that repeats them) is compiled anew
+        found is paid for (HIT_COST: a set insert, no replacement); a searcher that finds
+        the same strings again and again (a text that repeats them) is built anew
         without them once it has found REPEATS occurrences of those it knows."""
-        if not (isinstance(text, bytes) or self._long(text)):
-            found = {key for key in self._short if key in text}
-            at = self._find(text, 0)
-            while at is not None:
-                found.add(at[1])
-                self._pay(HIT_COST)
-                at = self._find(text, at[0] + 1)
-            return found
+        if len(text) < self._shortest:
+            return set()
         data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
-        seen = {key for key in map(_utf8, self._short) if key in data}
-        self._searchers()  # compiles what is pending past PENDING
+        seen: set[bytes] = set()
+        self._searchers(len(data))  # builds what is pending past PENDING
         groups = [(self._keys[first:end], level) for first, end, level in self._levels]
         groups += [([key], [key]) for key in self._keys[self._compiled :]]
         for keys, level in groups:
@@ -261,10 +178,20 @@ class EchoIndex:
                 rest = _alike(searcher, keys, seen)
                 if not rest:
                     return
-                self._pay(len(rest) * self._compile_cost)
-                searcher = _searcher_like(searcher, rest, self._spend)
+                searcher = self._like(searcher, rest, len(data))
                 repeats = 0
             pos = start + 1
+
+    def _like(self, searcher: Searcher, keys: list[bytes], text: int) -> Searcher:
+        """A searcher of the same kind as ``searcher`` for ``keys`` (paid for)."""
+        if isinstance(searcher, bytes):
+            return keys[0]
+        if isinstance(searcher, _Prefixed):
+            longer: dict[bytes, list[bytes]] = {}
+            for key in keys:
+                longer.setdefault(key[:PREFIX], []).append(key)
+            return _Prefixed(self._built(list(longer), text), longer, self._spend)
+        return self._built(keys, text)
 
     def _pay(self, units: int) -> None:
         if self._spend is not None:
@@ -276,27 +203,21 @@ class EchoIndex:
     def edits(self, text: str) -> list[Edit]:
         """Where search strings occur in ``text`` (leftmost, then longest) and their
         replacements, in ``text``'s offsets."""
+        if len(text) < self._shortest:
+            return []
         echo = self._echo
-        if self._long(text):
-            data = text.encode("utf-8", "surrogatepass")
-            spans = self._spans(data)
-            if not spans:
-                return []
-            if len(data) != len(text):
-                spans = _char_spans(data, spans)
-            return [(start, end, echo[text[start:end]]) for start, end in spans]
-        found: list[Edit] = []
-        at = self._find(text, 0)
-        while at is not None:
-            start, key = at
-            found.append((start, start + len(key), echo[key]))
-            at = self._find(text, start + len(key))
-        if self._short:  # strings shorter than the trie's steps: all searched one by one
-            return scan(text, list(echo), echo)
-        return found
+        data = text.encode("utf-8", "surrogatepass")
+        spans = self._spans(data)
+        if not spans:
+            return []
+        if len(data) != len(text):
+            spans = _char_spans(data, spans)
+        return [(start, end, echo[text[start:end]]) for start, end in spans]
 
     def sub_bytes(self, data: bytes) -> bytes:
         """Bytes that are not text: each string is searched for as its UTF-8 bytes."""
+        if len(data) < self._shortest:
+            return data
         pieces: list[bytes] = []
         done = 0
         for start, end in self._spans(data):
@@ -308,25 +229,23 @@ class EchoIndex:
         pieces.append(data[done:])
         return b"".join(pieces)
 
-    # -- long texts ------------------------------------------------------------------
+    # -- searchers -------------------------------------------------------------------
 
-    def _searchers(self) -> list[Searcher]:
-        """The patterns, then the strings not compiled yet (compiling them past PENDING)."""
+    def _searchers(self, text: int) -> list[Searcher]:
+        """The searchers, then the strings not built in yet (building them past PENDING)."""
         if len(self._keys) - self._compiled > PENDING:
-            self._levels.append(self._compile(self._compiled, len(self._keys)))
+            self._levels.append(self._compile(self._compiled, len(self._keys), text))
             self._compiled = len(self._keys)
             levels = self._levels
             while len(levels) >= 2 and _size(levels[-2]) <= _size(levels[-1]):
                 first = levels[-2][0]
-                levels[-2:] = [self._compile(first, levels[-1][1])]
+                levels[-2:] = [self._compile(first, levels[-1][1], text)]
         searchers = [searcher for _first, _end, level in self._levels for searcher in level]
         return searchers + self._keys[self._compiled :]
 
-    def _compile(self, first: int, end: int) -> tuple[int, int, list[Searcher]]:
-        """Strings ``first`` to ``end``: those up to PREFIX bytes in one pattern, the
+    def _compile(self, first: int, end: int, text: int) -> tuple[int, int, list[Searcher]]:
+        """Strings ``first`` to ``end``: those up to PREFIX bytes in one searcher, the
         longer ones by their first PREFIX bytes in another."""
-        if self._spend is not None:
-            self._spend((end - first) * self._compile_cost)
         keys = dict.fromkeys(self._keys[first:end])
         whole = [key for key in keys if len(key) <= PREFIX]
         longer: dict[bytes, list[bytes]] = {}
@@ -335,10 +254,43 @@ class EchoIndex:
                 longer.setdefault(key[:PREFIX], []).append(key)
         level: list[Searcher] = []
         if whole:
-            level.append(_pattern(whole))
+            level.append(self._built(whole, text))
         if longer:
-            level.append(_Prefixed(longer, self._spend))
+            level.append(_Prefixed(self._built(list(longer), text), longer, self._spend))
         return first, end, level
+
+    def _built(self, keys: list[bytes], text: int) -> _Pattern | _Automaton:
+        """An RE2 pattern of ``keys``, or an automaton when they are many for a text of
+        ``text`` bytes (see AUTOMATON_RATIO); paid for."""
+        size = sum(map(len, keys))
+        if size * AUTOMATON_RATIO > text:
+            self._pay(size * AUTOMATON_PER_KIB // 1024 + 1)
+            return _Automaton(keys)
+        self._pay(size * PATTERN_PER_KIB // 1024 + 1)
+        return _Pattern(keys)
+
+    def _small(self, data: bytes, *, first: bool = False) -> list[tuple[int, int]] | None:
+        """Where the search strings occur in a short ``data`` (leftmost, then longest),
+        by a set look-up of each slice as long as a search string; only the first with
+        ``first``. None: ``data`` is too long for that (see SMALL)."""
+        lengths = self._lengths
+        if len(data) * max(1, len(lengths)) > SMALL:
+            return None
+        known = self._known
+        spans: list[tuple[int, int]] = []
+        at = 0
+        end = len(data)
+        while at < end:
+            for size in lengths:
+                if at + size <= end and data[at : at + size] in known:
+                    spans.append((at, at + size))
+                    if first:
+                        return spans
+                    at += size
+                    break
+            else:
+                at += 1
+        return spans
 
     def _next(self, data: bytes, pos: int, searchers: list[Searcher]) -> tuple[int, int] | None:
         """The earliest (then longest) match at or after ``pos``."""
@@ -357,7 +309,10 @@ class EchoIndex:
         Each searcher's next match is remembered and looked for again only once the
         search has moved past its start, so each searcher reads the data about once.
         """
-        searchers = self._searchers()
+        small = self._small(data)
+        if small is not None:
+            return small
+        searchers = self._searchers(len(data))
         ahead: list[tuple[int, int] | None] = [(-1, -1)] * len(searchers)
         spans: list[tuple[int, int]] = []
         done = 0
@@ -422,37 +377,114 @@ def _char_spans(data: bytes, spans: list[tuple[int, int]]) -> list[tuple[int, in
     return out
 
 
-def _pattern(keys: list[bytes]) -> re2._Regexp:
-    return re2.compile(b"|".join(map(re2.escape, keys)), _OPTIONS)
+class _Pattern:
+    """Search strings in one RE2 pattern: the leftmost match at or after a position,
+    the longest there."""
+
+    __slots__ = ("_regexp",)
+
+    def __init__(self, keys: list[bytes]) -> None:
+        self._regexp = re2.compile(b"|".join(map(re2.escape, keys)), _OPTIONS)
+
+    def search(self, data: bytes, pos: int) -> tuple[int, int] | None:
+        found = self._regexp.search(data, pos)
+        return None if found is None else found.span()
+
+
+class _Automaton:
+    """Search strings (none empty, each PREFIX bytes at most) in one Aho-Corasick
+    automaton: the leftmost match at or after a position, the longest there.
+
+    The library reports every match of a text, none overlapping, leftmost-longest from
+    its start. A search from a position that is not inside a match reported is
+    answered from those (the greedy walk from the start passes through it); from inside
+    one (another automaton's match overlapped it), the text is searched again from
+    there, NEAR bytes first. A window of the text is searched at a time; a match is
+    taken only where no longer string could run past the window's end."""
+
+    __slots__ = ("_certain", "_data", "_ends", "_from", "_longest", "_matcher", "_starts")
+
+    def __init__(self, keys: list[bytes]) -> None:
+        self._matcher = ahocorasick_rs.BytesAhoCorasick(
+            keys,
+            matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
+            implementation=ahocorasick_rs.Implementation.ContiguousNFA,
+        )
+        self._longest = max(map(len, keys))
+        #: The text last searched; the matches found in it from ``_from``, their starts
+        #: and ends, and where they stop being known (no match starts in between).
+        self._data = b""
+        self._from = self._certain = 0
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+
+    def search(self, data: bytes, pos: int) -> tuple[int, int] | None:
+        window = 2 * self._longest + NEAR
+        if data is self._data and self._from <= pos:
+            i = bisect.bisect_left(self._starts, pos)
+            if i == 0 or self._ends[i - 1] <= pos:  # not inside a match found
+                if i < len(self._starts):
+                    return self._starts[i], self._ends[i]
+                if self._certain >= len(data):
+                    return None
+                pos, window = max(pos, self._certain), FAR
+        return self._scan(data, pos, window)
+
+    def _scan(self, data: bytes, pos: int, window: int) -> tuple[int, int] | None:
+        size = len(data)
+        view = memoryview(data)
+        while True:
+            end = min(size, pos + window)
+            found = self._matcher.find_matches_as_indexes(view[pos:end])
+            # A match starting before ``certain`` is whole, and so is the longest there.
+            certain = end if end == size else end - self._longest + 1
+            starts = [pos + start for _, start, _ in found if pos + start < certain]
+            if starts or end == size:
+                self._data, self._from, self._certain = data, pos, certain
+                self._starts = starts
+                self._ends = [pos + stop for _, _, stop in found[: len(starts)]]
+                return (starts[0], self._ends[0]) if starts else None
+            pos, window = certain, max(window, FAR)
 
 
 class _Prefixed:
     """Search strings longer than PREFIX bytes, found by their first PREFIX bytes (one
-    pattern) and checked whole where those occur, longest first."""
+    searcher) and checked whole where those occur, longest first. Each one compared is
+    paid for (strings sharing their first bytes are compared one by one)."""
 
-    __slots__ = ("_keys", "_pattern", "_spend")
+    __slots__ = ("_heads", "_keys", "_spend")
 
-    def __init__(self, keys: dict[bytes, list[bytes]], spend: Callable[[int], None] | None):
+    def __init__(
+        self,
+        heads: _Pattern | _Automaton,
+        keys: dict[bytes, list[bytes]],
+        spend: Callable[[int], None] | None,
+    ) -> None:
+        """``heads``: a searcher of ``keys``' first PREFIX bytes (its keys)."""
         self._keys = {prefix: sorted(same, key=len, reverse=True) for prefix, same in keys.items()}
-        self._pattern = _pattern(list(keys))
+        self._heads = heads
         self._spend = spend
 
     def search(self, data: bytes, pos: int) -> tuple[int, int] | None:
         """The first string found whole at or after ``pos`` (longest at its start)."""
-        while (found := self._pattern.search(data, pos)) is not None:
-            start = found.start()
-            for key in self._keys[data[start : start + PREFIX]]:
+        while (found := self._heads.search(data, pos)) is not None:
+            start = found[0]
+            same = self._keys[data[start : start + PREFIX]]
+            for tried, key in enumerate(same, 1):
                 if data.startswith(key, start):
+                    if self._spend is not None and tried >= COMPARED_PER_UNIT:
+                        self._spend(tried // COMPARED_PER_UNIT)
                     return start, start + len(key)
             if self._spend is not None:
-                self._spend(MATCH_COST)  # the first bytes of a secret, not the secret
+                # The first bytes of a secret, not the secret.
+                self._spend(MATCH_COST + len(same) // COMPARED_PER_UNIT)
             pos = start + 1
         return None
 
 
-#: What searches a long text: a pattern, long strings by their first bytes, or a string
-#: not compiled yet.
-Searcher: TypeAlias = "re2._Regexp | _Prefixed | bytes"
+#: What searches a text: a pattern or an automaton, long strings by their first bytes,
+#: or a string not built in yet.
+Searcher: TypeAlias = "_Pattern | _Automaton | _Prefixed | bytes"
 
 
 def _size(level: tuple[int, int, list[Searcher]]) -> int:
@@ -472,23 +504,8 @@ def _alike(searcher: Searcher, keys: list[bytes], seen: set[bytes]) -> list[byte
     return [key for key in mine if key not in seen]
 
 
-def _searcher_like(
-    searcher: Searcher, keys: list[bytes], spend: Callable[[int], None] | None
-) -> Searcher:
-    """A searcher of the same kind as ``searcher`` for ``keys``."""
-    if isinstance(searcher, _Prefixed):
-        longer: dict[bytes, list[bytes]] = {}
-        for key in keys:
-            longer.setdefault(key[:PREFIX], []).append(key)
-        return _Prefixed(longer, spend)
-    return keys[0] if isinstance(searcher, bytes) else _pattern(keys)
-
-
 def _search(searcher: Searcher, data: bytes, pos: int) -> tuple[int, int] | None:
     if isinstance(searcher, bytes):
         at = data.find(searcher, pos)
         return None if at < 0 else (at, at + len(searcher))
-    if isinstance(searcher, _Prefixed):
-        return searcher.search(data, pos)
-    found = searcher.search(data, pos)
-    return None if found is None else found.span()
+    return searcher.search(data, pos)

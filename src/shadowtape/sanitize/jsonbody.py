@@ -46,7 +46,8 @@ def sanitize_json(text: str, ctx: Context, base: str) -> str | None:
         return text
     # orjson reads integers beyond 64 bits as floats (losing digits) and rejects NaN: the
     # standard library reads both exactly, so it takes those documents.
-    big_numbers = _LONG_DIGITS.search(text) is not None
+    # As bytes when ASCII: RE2 on a str converts offsets at a few ms a MiB.
+    big_numbers = _LONG_DIGITS.search(text.encode() if text.isascii() else text) is not None
     try:
         data = json.loads(text) if big_numbers else orjson.loads(text)
     except orjson.JSONDecodeError:

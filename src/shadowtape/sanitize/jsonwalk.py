@@ -127,7 +127,9 @@ class Walker:
         #: May a string value hold a secret name (a field in text, a pair's name)?
         self.named = named
         self.scan_strings = named or self.scan_plain or escaped
-        self.cards = not text or _CARD_INT.search(text) is not None
+        # As bytes when ASCII: RE2 on a str converts offsets at a few ms a MiB.
+        ascii_text = text.encode() if text.isascii() else text
+        self.cards = not text or _CARD_INT.search(ascii_text) is not None
         inert: set[type] = {float, bool, type(None)}
         if not self.cards:
             inert.add(int)
@@ -309,10 +311,15 @@ class Walker:
             touches, scope, clean = self.ctx.touches, self.plain, self.clean_keys
             ordinary = {key for key in ordinary if key in clean or not touches(key, scope)}
             clean.update(ordinary)
-        self.ordinary.update(ordinary)
-        self.ordinary.discard("variables")
-        self.special.update(unknown.difference(self.ordinary))
-        return self.ordinary.issuperset(keys)
+        ordinary.discard("variables")
+        if self.ordinary:
+            self.ordinary.update(ordinary)
+        else:
+            self.ordinary = ordinary  # the first large map's keys: not copied again
+        if len(ordinary) == len(unknown):  # every new key is ordinary
+            return not known or self.ordinary.issuperset(keys)
+        self.special.update(unknown.difference(ordinary))
+        return False
 
     def _rows(self, rows: list[Any]) -> set[int] | None:
         """``rows`` (a list of objects) whose keys are all ordinary or pair value keys
@@ -351,8 +358,10 @@ class Walker:
         """Decide the kind of each of ``names`` not seen before: the hints of every rule
         searched for in one pass over them all, the few that hold one matched alone."""
         fresh = names if isinstance(names, set) else set(names)
-        if self.kinds:
+        if len(self.kinds) >= len(fresh):
             fresh = fresh.difference(self.kinds)
+        elif seen := [name for name in self.kinds if name in fresh]:  # a large map: no copy
+            fresh = fresh.difference(seen)
         if not fresh:
             return
         names = list(fresh)

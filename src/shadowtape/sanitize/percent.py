@@ -97,6 +97,13 @@ def unquote(text: str, *, plus: bool = False) -> str:
     return _unquote_utf8(data, text)
 
 
+#: A text with at most one "%" per this many characters is decoded escape by escape
+#: (a Python step each, about half a microsecond) rather than in the six whole-text
+#: passes below (about 4 ms a MiB).
+SPARSE = 256
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
+
+
 def _unquote_utf8(data: bytes, text: str) -> str:
     """Decode UTF-8 ``data`` (``text`` encoded) the way urllib decodes ``text``.
 
@@ -107,6 +114,8 @@ def _unquote_utf8(data: bytes, text: str) -> str:
     each escape's ``%`` becomes ``=`` once a literal ``=`` became ``=3D``; a ``%`` that
     starts no escape is copied as it is.
     """
+    if data.count(b"%") * SPARSE <= len(data):
+        return _unquote_sparse(data, text)
     classes = data.translate(_CLASSES)
     escapes = classes.count(b"%hh")
     if not escapes:
@@ -122,3 +131,20 @@ def _unquote_utf8(data: bytes, text: str) -> str:
     mask = classes.replace(b"%hh", b"\x18hh").translate(_ESCAPE_MASK)
     data = (int.from_bytes(data) ^ int.from_bytes(mask)).to_bytes(len(data))
     return binascii.a2b_qp(data).decode("utf-8", "replace")
+
+
+def _unquote_sparse(data: bytes, text: str) -> str:
+    """``_unquote_utf8`` of a text with few ``%``: each escape's two hex digits become
+    their byte, a ``%`` that starts no escape is kept, and the bytes are decoded whole
+    (``text`` itself when nothing was an escape)."""
+    parts = data.split(b"%")
+    out = [parts[0]]
+    escaped = False
+    for part in parts[1:]:
+        pair = part[:2]
+        if len(pair) == 2 and not pair.translate(None, _HEX_DIGITS):
+            out += (binascii.unhexlify(pair), part[2:])
+            escaped = True
+        else:
+            out += (b"%", part)
+    return b"".join(out).decode("utf-8", "replace") if escaped else text

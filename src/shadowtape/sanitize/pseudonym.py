@@ -54,11 +54,14 @@ SHAPED_MAX = 64 * 1024
 #: fewer digits.
 _CARD_REACH = 37
 _CARD_DIGITS = 13
-_DIGIT_BYTES = _DIGITS.encode()
-#: Texts longer than this have their digits counted before the card check (a shorter
-#: one is checked: counting costs about what checking does).
-_COUNTED = 256
-_HEX = (_DIGITS + "abcdefABCDEF").encode()
+#: Per byte: "0" for what may be part of a card number in a shaped text (a digit, or a
+#: space or dash between digits; for hex, a letter a-f too, which may become a digit),
+#: "x" for the rest. A card number is a run of at least _CARD_DIGITS of them, and a
+#: shaped text has them where its input has: one translation and one search in C tell
+#: whether the card check (a slower scan) can find anything, whatever the attempt.
+_CARD_RUN = bytes(0x30 if chr(c) in _DIGITS + " -" else 0x78 for c in range(256))
+_CARD_RUN_HEX = bytes(0x30 if chr(c) in _DIGITS + "abcdefABCDEF -" else 0x78 for c in range(256))
+_RUN = b"0" * _CARD_DIGITS
 #: Keyed letters in ``long_form``.
 LONG_LETTERS = 32
 #: Values up to this long are cached by the thousand; longer ones (up to SHAPED_MAX) by
@@ -178,17 +181,15 @@ class Pseudonymizer:
         classes = marked.encode("ascii")
         data = classes if marked is text else text.encode("ascii")
         original = int.from_bytes(data)
-        # A card number needs 13 digits: a digit of the result is one of the text's
-        # (hex: a digit or a letter a-f, which may become one). Counted in a long text.
-        digits = len(data)
-        if digits > _COUNTED:
-            digits -= len(data.translate(None, _DIGIT_BYTES if alphabet is None else _HEX))
+        # A card number needs a run of 13 digits (spaces or dashes between): a digit of
+        # the result is where the text has one (hex: a digit or a letter a-f).
+        may_card = _RUN in data.translate(_CARD_RUN if alphabet is None else _CARD_RUN_HEX)
         for attempt in range(16):
             stream = self._stream(seed, domain, attempt, len(text))
             out = _select(original, classes, stream, alphabet)
             # Told on the ASCII text: the characters put back are no letter, digit, "_",
             # "." or separator, so the card detector tells "\x00" from them no better.
-            if digits >= _CARD_DIGITS and holds_card(out):
+            if may_card and holds_card(out):
                 continue
             if put_back is not None:
                 out = put_back(out)
@@ -256,8 +257,8 @@ def _mask(chars: str) -> bytes:
 _DIGIT_PICK = _table(_DIGITS)
 _LOWER_PICK = _table(_LOWER)  # an upper-case pick is the lower-case one less 0x20
 _DIGIT_MASK = _mask(_DIGITS)
-_LETTER_MASK = _mask(_LOWER + _UPPER)
-_UPPER_BIT = bytes(0x20 if chr(c) in _UPPER else 0 for c in range(256))
+#: A letter -> every bit but its case bit (0x20): a pick takes its case from the letter.
+_LETTER_BUT_CASE = bytes(0xDF if chr(c) in _LOWER + _UPPER else 0 for c in range(256))
 _PICK_HEX = {
     _HEX_LOWER: (_table(_HEX_LOWER), _mask(_HEX_LOWER + _HEX_UPPER)),
     _HEX_UPPER: (_table(_HEX_UPPER), _mask(_HEX_LOWER + _HEX_UPPER)),
@@ -276,11 +277,11 @@ def _select(original: int, classes: bytes, stream: bytes, alphabet: str | None) 
         out = (int.from_bytes(stream.translate(table)) & where) | (original & ~where)
     else:
         digits = int.from_bytes(classes.translate(_DIGIT_MASK))
-        letters = int.from_bytes(classes.translate(_LETTER_MASK))
-        upper = int.from_bytes(classes.translate(_UPPER_BIT))
-        picked = int.from_bytes(stream.translate(_DIGIT_PICK)) & digits
-        picked |= (int.from_bytes(stream.translate(_LOWER_PICK)) & letters) ^ upper
-        out = picked | (original & ~(digits | letters))
+        letters = int.from_bytes(classes.translate(_LETTER_BUT_CASE))
+        out = int.from_bytes(stream.translate(_DIGIT_PICK)) & digits
+        out |= int.from_bytes(stream.translate(_LOWER_PICK)) & letters
+        # The rest of the original: its other characters, and each letter's case bit.
+        out |= original & ~(digits | letters)
     return out.to_bytes(len(classes)).decode("ascii")
 
 

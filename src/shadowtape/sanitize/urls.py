@@ -266,7 +266,9 @@ def _pairs(
             value = _decode(raw_value, plus)
             new = ctx.secret(value, location(name))
             if new != value:
-                pairs[i] = f"{raw_name}={_encode(new, plus)}"
+                # Sent unencoded, written back so: a pseudonym adds no "%" or "+" to it.
+                kept = value is raw_value and "%" not in new and "+" not in new
+                pairs[i] = f"{raw_name}={new if kept else _encode(new, plus)}"
                 changed = True
             continue
         ctx.spend(SCAN_COST)
