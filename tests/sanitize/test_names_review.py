@@ -113,11 +113,16 @@ SECRET_NAMES = [
 _TEXT_CARRIERS = ("env", "yaml", "reason", "error")
 
 
-@pytest.mark.parametrize("carrier", list(CARRIERS))
-@pytest.mark.parametrize("name", SECRET_NAMES)
+@pytest.mark.parametrize(
+    ("name", "carrier"),
+    [
+        (name, carrier)
+        for name in SECRET_NAMES
+        for carrier in CARRIERS
+        if name.isascii() or carrier not in _TEXT_CARRIERS
+    ],
+)
 def test_a_secret_name_loses_its_value_in_every_format(name: str, carrier: str) -> None:
-    if carrier in _TEXT_CARRIERS and not name.isascii():
-        pytest.skip("text formats find ASCII names only")
     assert not survives(name, carrier)
 
 

@@ -116,7 +116,14 @@ def _patterns(matcher: NameMatcher) -> _Patterns:
         rf"<[a-z][^<>]*?(?:name|key|property){space}={space}{value}"
         r"""(?:["'\s/][^<>]*)?>"""
     )
-    return _Patterns(re2.compile(names.encode()), re2.compile(tags.encode()))
+    return _Patterns(re2.compile(names.encode(), _OPTIONS), re2.compile(tags.encode(), _OPTIONS))
+
+
+#: RE2's memory for the patterns' DFA. The name pattern holds every secret word, each
+#: possibly half-matched at any position of a random text: with the default 8 MiB its
+#: state cache overflows and is rebuilt over and over (about 150 ms per MiB, not 2).
+_OPTIONS = re2.Options()
+_OPTIONS.max_mem = 32 << 20
 
 
 def any_candidate(lowered: str, matcher: NameMatcher) -> bool:

@@ -424,8 +424,9 @@ class NameMatcher:
             if any_qualifier:  # after any letter or digit: stop words are told apart later
                 runs.append(f"[a-z0-9]{gap}{re.escape(word)}")
             else:
-                qualified = [(*words(q), word) for q in TEXT_QUALIFIERS.get(word, ())]
-                runs += [gap.join(map(re.escape, run)) for run in qualified]
+                sep = "[_.\\-]?"  # one separator at most: a gap loop costs DFA states
+                before = sorted({sep.join(map(re.escape, words(q))) for q in TEXT_QUALIFIERS[word]})
+                runs.append(f"(?:{'|'.join(before)}){sep}{re.escape(word)}")
         ends = [f"(?:{'|'.join(runs)})(?:{gap}(?:{trailing}|\\pN+))*{gap}"] if runs else []
         ends += [f"{re.escape(w)}{rest}*" for w in _glob_words(self.patterns)]
         wholes = [
