@@ -454,11 +454,19 @@ def _unsubsumed(runs: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
     """``runs`` but those holding another one followed only by trailing words or digits
     (``client secret`` holds ``secret``, ``cvv 2`` holds ``cvv``)."""
     distinct = list(dict.fromkeys(runs))
-    return [
-        run
-        for run in distinct
-        if not any(o != run and _has_run(run, o) for o in distinct if len(o) <= len(run))
-    ]
+    have = frozenset(distinct)
+    return [run for run in distinct if not _holds_another(run, have)]
+
+
+def _holds_another(run: tuple[str, ...], runs: frozenset[tuple[str, ...]]) -> bool:
+    """Does a shorter part of ``run`` in ``runs`` end it, but for trailing words?"""
+    size = len(run)
+    return any(
+        run[i:j] in runs and _trails(run[j:])
+        for i in range(size)
+        for j in range(i + 1, size + 1)
+        if j - i < size
+    )
 
 
 def normalise_glob(pattern: str) -> str:
