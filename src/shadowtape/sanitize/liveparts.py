@@ -34,7 +34,7 @@ from shadowtape.sanitize.rules import Policy
 TRIGGERS = ("%", "\\", "://", "charset", "transfer-encoding", "urlencoded", "msgpack", "cookie")
 #: Work units (``Context.spend``) each chunk that may change costs to parse and sanitize
 #: on its own, besides what its scanners spend: about a microsecond each.
-LIVE_COST = 12
+LIVE_COST = 14
 #: Chunks skimmed per work unit (splitting, joining and searching them all, in C).
 SKIMMED_PER_UNIT = 8
 #: Live chunks paid for at a time while they are found.
