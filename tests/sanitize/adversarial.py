@@ -55,6 +55,11 @@ def _pem(size: int) -> str:
     return _pad("-----BEGIN RSA PRIVATE KEY-----\n", line, size)
 
 
+#: A multipart part's start in the multipart carrier: the disposition's parameters and
+#: more header lines to fill in; its content follows.
+_PART = "\r\n--b0undary\r\nContent-Disposition: form-data; {}\r\n{}\r\n"
+
+
 #: Name -> payload of (about) ``size`` characters.
 def _numbered(n: int, item: Callable[[int], str]) -> str:
     """``item(0)``, ``item(1)``... joined, cut to ``n`` characters."""
@@ -241,6 +246,21 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     ),
     "multipart base64 part, one line": lambda n: _pad(
         "\r\n--b0undary\r\nContent-Transfer-Encoding: base64\r\n\r\n", "aGVsbG8gd29ybGQh", n
+    ),
+    # Many tiny parts in the multipart carrier (its boundary is b0undary), s15.
+    "multipart tiny parts": lambda n: _repeat(_PART.format('name="a"', "") + "x", n),
+    "multipart secret-named parts": lambda n: _repeat(_PART.format('name="password"', "") + "x", n),
+    "multipart parts, long header blocks": lambda n: _repeat(
+        _PART.format('name="a"', "X-A: b\r\n" * 100) + "x", n
+    ),
+    "multipart .csv parts": lambda n: _repeat(
+        _PART.format('name="f"; filename="a.csv"', "") + "id,password\r\n1,x", n
+    ),
+    "multipart base64 parts": lambda n: _repeat(
+        _PART.format('name="a"', "Content-Transfer-Encoding: base64\r\n") + "aGVsbG8=", n
+    ),
+    "multipart JSON parts": lambda n: _repeat(
+        _PART.format('name="a"', "Content-Type: application/json\r\n") + '{"a": 1}', n
     ),
     "CSV header, then short rows": lambda n: _pad("id,password\n", "1,\n", n),
     "JSON: cookie header lists": lambda n: _json_document(

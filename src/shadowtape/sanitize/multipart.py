@@ -1,9 +1,10 @@
 """multipart/form-data (and other multipart) bodies, part by part, bytes kept in place.
 
-The body is split on its boundary by hand: each part's headers and content are handled
-and everything else (preamble, delimiters, line endings, epilogue) is kept byte for byte.
-A secret-named field's content is replaced; any other part is sanitized as a body of its
-own content type (a JSON part is walked, a text part scanned, a binary file only echoed).
+The body is split on its boundary in C: each part that may change (see liveparts.py)
+has its headers and content handled, and everything else (other parts, preamble,
+delimiters, line endings, epilogue) is kept byte for byte. A secret-named field's content
+is replaced; any other part is sanitized as a body of its own content type (a JSON part is
+walked, a text part scanned, a binary file only echoed).
 """
 
 from __future__ import annotations
@@ -12,12 +13,18 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
+from itertools import compress, repeat
+from operator import not_
 
 from shadowtape.sanitize.context import Context
 from shadowtape.sanitize.csvbody import UNTYPED, csv_file
+from shadowtape.sanitize.liveparts import live_chunks
 
 _NAME = re.compile(r"""(?:^|;)\s*name\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))""", re.I)
 _FILENAME = re.compile(r"(?:^|;)\s*filename\*?\s*=", re.I)
+
+#: Chunks looked at one by one for a part before the rest are looked at in C.
+_FIRST = 8
 
 BodyFn = Callable[[bytes, str, Context, str], bytes]
 
@@ -25,28 +32,41 @@ BodyFn = Callable[[bytes, str, Context, str], bytes]
 def sanitize_multipart(
     body: bytes, boundary: str, ctx: Context, base: str, sanitize_body: BodyFn
 ) -> bytes | None:
-    """The sanitized body, or None when it does not hold a single delimited part."""
+    """The sanitized body (``body`` itself when nothing changed), or None when it does
+    not hold a single delimited part."""
     try:
         delimiter = b"--" + boundary.encode("latin-1")
     except UnicodeEncodeError:
         return None
     chunks = body.split(delimiter)
-    if len(chunks) < 2:
+    if len(chunks) < 2 or not _holds_part(chunks):
         return None
     loose = f"{base}.multipart"
-    out = [sanitize_body(chunks[0], "text/plain", ctx, loose)]
-    parsed = 0
-    for chunk in chunks[1:]:
-        if chunk.startswith(b"--"):  # the close delimiter, then the epilogue
-            out.append(sanitize_body(chunk, "text/plain", ctx, loose))
-            continue
-        part = _part(chunk, ctx, base, sanitize_body)
+    out: list[bytes] | None = None
+    for index in live_chunks(chunks, ctx):
+        chunk = chunks[index]
+        part = None
+        if index and not chunk.startswith(b"--"):  # not the preamble, epilogue
+            part = _part(chunk, ctx, base, sanitize_body)
         if part is None:  # cut short or malformed: still scanned as text
-            out.append(sanitize_body(chunk, "text/plain", ctx, loose))
-            continue
-        parsed += 1
-        out.append(part)
-    return delimiter.join(out) if parsed else None
+            part = sanitize_body(chunk, "text/plain", ctx, loose)
+        if part != chunk:
+            if out is None:
+                out = chunks.copy()
+            out[index] = part
+    return body if out is None else delimiter.join(out)
+
+
+def _holds_part(chunks: list[bytes]) -> bool:
+    """Does a chunk after the preamble hold a part: not the close delimiter, and headers
+    ended by a blank line? (Past the first few, told in C: a hostile body may be
+    hundreds of thousands of chunks.)"""
+    for chunk in chunks[1:_FIRST]:
+        if not chunk.startswith(b"--") and (b"\r\n\r\n" in chunk or b"\n\n" in chunk):
+            return True
+    rest = chunks[_FIRST:]
+    opened = b"\x00".join(compress(rest, map(not_, map(bytes.startswith, rest, repeat(b"--")))))
+    return b"\n\n" in opened or b"\r\n\r\n" in opened
 
 
 def _part(chunk: bytes, ctx: Context, base: str, sanitize_body: BodyFn) -> bytes | None:
@@ -87,10 +107,12 @@ def _part(chunk: bytes, ctx: Context, base: str, sanitize_body: BodyFn) -> bytes
     policy = ctx.policy
     if field and policy.allowed_field.matches(field):
         return chunk
-    new_head_text = ctx.text(head_text, where, fields=False)
-    new_head = (
-        head if new_head_text == head_text else new_head_text.encode("utf-8", "surrogateescape")
-    )
+    new_head = head
+    scope = ctx.scope(head_text, fields=False)  # headers repeat: told once, remembered
+    if not scope.empty:
+        new_head_text = ctx.text(head_text, where, scope=scope)
+        if new_head_text != head_text:
+            new_head = new_head_text.encode("utf-8", "surrogateescape")
     if field and policy.secret_field.matches(field):
         content = _secret_content(content, ctx, where)
     else:
