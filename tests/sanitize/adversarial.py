@@ -218,6 +218,16 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "Basic then base64": lambda n: _repeat("Basic YWJjZDpl ", n),
     "Basic then a long run": lambda n: _pad("Basic ", "QUJD", n),
     "netrc machine repeated": lambda n: _repeat("machine a login b ", n),
+    # .pgpass lines and Digest lists (s15 gaps 3).
+    ": repeated": lambda n: ":" * n,
+    "pgpass fields, no line end": lambda n: _pad("db:5432:a:b:", "c:", n),
+    "pgpass lines, quoted": lambda n: _repeat('"db:5432:a:b:c', n),
+    "pgpass lines, escaped ends": lambda n: _repeat("\\ndb:5432:a:b:c", n),
+    "pgpass lines, escaped colons": lambda n: _pad("db:5432:a:b:", "\\:", n, " x"),
+    "Digest then many params": lambda n: _pad("Digest ", 'a="b", ', n),
+    "Digest response= repeated": lambda n: _repeat("Digest response=x, ", n),
+    "Digest list of responses": lambda n: _pad("Digest ", "response=x, ", n, "a=b"),
+    "Digest open quote": lambda n: _pad('Digest response="', "a", n),
     "JSON: header lists": lambda n: _json_document(
         n, lambda i: '["Host", "a", "Accept", "b"]', '"pwd": "y"'
     ),

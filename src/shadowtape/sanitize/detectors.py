@@ -26,7 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 import re2
 
-from shadowtape.sanitize import commandline
+from shadowtape.sanitize import commandline, digestauth, pgpass
 
 _EMAIL_LOCAL = r"[A-Za-z0-9._%+\-]+"
 _EMAIL_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
@@ -864,6 +864,10 @@ BUILTIN: tuple[Detector, ...] = (
         finder=commandline.command_spans,
         echo=True,
     ),
+    # A PostgreSQL password file's line (host:port:database:user:password).
+    Detector("pgpass", prefilter=pgpass.may_hold_entry, finder=pgpass.entry_spans, echo=True),
+    # HTTP Digest response, nonce and cnonce outside an Authorization header.
+    Detector("digest", prefilter=HintSet(digestauth.HINTS), finder=digestauth.digest_spans),
 )
 
 #: The names accepted in the rules file's [detectors] table.

@@ -1,0 +1,99 @@
+"""HTTP Digest credentials outside an Authorization header (digestauth.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shadowtape import Exchange, Request, Response
+from shadowtape.sanitize import Sanitizer
+from shadowtape.sanitize.digestauth import digest_spans
+from shadowtape.sanitize.rules import Rules
+from tests.sanitize.posted import posted
+
+SANITIZER = Sanitizer(key=b"k")
+RESPONSE = "6629fae49393a05397450978507c4ef1"
+NONCE = "dcd98b7102dd2f0e8b11d0f600bfb0c093"
+CNONCE = "0a4f113b"
+CREDENTIALS = (
+    f'Digest username="Mufasa", realm="api", nonce="{NONCE}", '
+    f'uri="/dir/index.html?response=kept", qop=auth, nc=00000001, cnonce="{CNONCE}", '
+    f'response="{RESPONSE}", opaque="5ccc069c403ebaf9f0171e9517f40e41"'
+)
+
+
+def test_response_nonce_and_cnonce_and_nothing_else_are_found() -> None:
+    found = [CREDENTIALS[start:end] for start, end in digest_spans(CREDENTIALS)]
+    assert found == [NONCE, CNONCE, RESPONSE]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"digest nonce={NONCE}, response={RESPONSE}",  # plain tokens, any case
+        f'DIGEST response="{RESPONSE}"',
+        json.dumps({"h": f'Digest username="bob", response="{RESPONSE}"'})[7:-2],  # \"
+    ],
+)
+def test_the_response_is_found_however_it_is_written(text: str) -> None:
+    assert RESPONSE in [text[start:end] for start, end in digest_spans(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Digest algorithm is SHA-256",
+        "Digest: SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=",  # the Digest header
+        'Digest username="bob", realm="r"',  # nothing secret in it
+        f'response="{RESPONSE}", nonce="{NONCE}"',  # no Digest list
+        f'uri="/a?response={RESPONSE}"',
+    ],
+)
+def test_look_alikes_hold_nothing(text: str) -> None:
+    assert list(digest_spans(text)) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (json.dumps({"request_headers": [CREDENTIALS]}), "application/json"),
+        (json.dumps({"sent": {"h": CREDENTIALS}}), "application/json"),
+        (f"2024-05-01 12:00:01 DEBUG sending Authorization: {CREDENTIALS}\n", "text/plain"),
+        (f"request failed; credentials were {CREDENTIALS}\n", "text/plain"),
+        (json.dumps({"h": CREDENTIALS})[:-3], "application/json"),  # cut short: unparsed
+    ],
+)
+def test_digest_values_never_reach_the_tape(body: str, content_type: str) -> None:
+    out = SANITIZER.sanitize(posted(body, content_type))
+    stored = out.request.body.decode()
+    for secret in (RESPONSE, NONCE, CNONCE):
+        assert secret not in stored
+    assert 'username=\\"Mufasa\\"' in stored or 'username="Mufasa"' in stored
+    assert "kept" in stored
+
+
+def test_a_challenge_in_any_header_loses_its_nonce() -> None:
+    challenge = f'Digest realm="api", qop="auth", nonce="{NONCE}"'
+    exchange = Exchange(
+        request=Request("GET", "api.test", path="/x"),
+        response=Response(401, "Unauthorized", headers=(("WWW-Authenticate", challenge),)),
+    )
+    out = SANITIZER.sanitize(exchange)
+    assert out.response is not None
+    value = dict(out.response.headers)["WWW-Authenticate"]
+    assert NONCE not in value
+    assert value.startswith('Digest realm="api", qop="auth", nonce="')
+
+
+def test_ordinary_text_about_digests_is_kept_byte_for_byte() -> None:
+    body = "Digest: SHA-256=abc\nThe Digest algorithm is MD5; response=200, nonce=1\n"
+    out = SANITIZER.sanitize(posted(body))
+    assert out.request.body == body.encode()
+    assert out.redactions == ()
+
+
+def test_the_detector_can_be_switched_off() -> None:
+    sanitizer = Sanitizer(key=b"k", rules=Rules.from_toml("[detectors]\ndigest = false"))
+    out = sanitizer.sanitize(posted(json.dumps({"h": CREDENTIALS}), "application/json"))
+    assert RESPONSE.encode() in out.request.body
