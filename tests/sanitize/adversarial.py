@@ -228,6 +228,11 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "Digest response= repeated": lambda n: _repeat("Digest response=x, ", n),
     "Digest list of responses": lambda n: _pad("Digest ", "response=x, ", n, "a=b"),
     "Digest open quote": lambda n: _pad('Digest response="', "a", n),
+    "Go dump fields, no closing": lambda n: _pad("&{", "Password:x ", n),
+    "Go dump groups repeated": lambda n: _repeat("{Password:x ", n),
+    "Go dump, a long value": lambda n: _pad("&{Password:", "x", n, "}"),
+    "Go map[ repeated": lambda n: _repeat("map[token:x ", n),
+    "Go dump names, no values": lambda n: _repeat("{Password: ", n),
     "JSON: header lists": lambda n: _json_document(
         n, lambda i: '["Host", "a", "Accept", "b"]', '"pwd": "y"'
     ),

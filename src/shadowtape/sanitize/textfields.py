@@ -3,7 +3,8 @@
 A truncated or malformed JSON body, an HTML page, an XML document, a YAML, INI, ``.env``
 or properties file, a command line, source code or a log line still carries
 ``"password": "..."``, ``token=...``, ``password = "..."``, ``--db-password x``,
-``<secret>...</secret>`` (CDATA too) or ``<input name=csrf_token value=...>`` (and
+``<secret>...</secret>`` (CDATA too), ``{Host:db Password:...}`` (a Go ``%+v`` dump) or
+``<input name=csrf_token value=...>`` (and
 ``<meta name="csrf-token" content="...">``, ``<add key="ApiKey" value="..."/>``). These
 are found by name, with the same name rules as parsed fields, so a body that does not
 parse loses nothing but its structure. Lines may end in LF, CRLF or CR.
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from shadowtape.sanitize import fieldstarts, kubeyaml, mdtable, params, splice
+from shadowtape.sanitize import fieldstarts, godump, kubeyaml, mdtable, params, splice
 from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol
 from shadowtape.sanitize.splice import Span
 
@@ -196,13 +197,15 @@ def may_hold_fields(text: str) -> bool:
 
 def may_hold_text_fields(document: str) -> bool:
     """Could a string inside this JSON document hold a field (``token=...``, ``<secret>``,
-    ``password: x`` as YAML, ``--password x``, a markdown table)? False only when none can."""
+    ``password: x`` as YAML, ``--password x``, a markdown table, a Go dump)? False only
+    when none can."""
     return (
         "=" in document
         or "</" in document
         or ": " in document
         or " -" in document
         or mdtable.may_hold_table(document)
+        or godump.may_hold_dump(document)
     )
 
 
@@ -262,6 +265,8 @@ class _Finder:
                 self._flag(_FLAG.match(text, start))
             if start <= self._first_blank_end_of(self._line_of(start)):
                 self._line(_LINE.match(text, self._line_of(start)))
+            if before and before in "{[ ":
+                self._go_field(start)
             if before == "<":
                 self._element(_ELEMENT.match(text, start - 1))
             elif before == ">":
@@ -353,6 +358,12 @@ class _Finder:
     def _symbol(self, name: str, value: str | int) -> bool:
         """A constant's name or a small code under ``code`` or ``key`` (names.is_symbol)."""
         return is_symbol(value) and self.ctx.policy.secret_field.whole_only(name)
+
+    def _go_field(self, start: int) -> None:
+        """``Password:hunter2`` inside a Go ``%+v`` dump (see godump)."""
+        found = godump.field_at(self.text, start)
+        if found is not None and self.secret(found[0]):
+            self._edit(found[1], found[2], "text")
 
     def _line(self, found: re.Match[str] | None) -> None:
         if found is None or not self.secret(found.group("k")):
