@@ -106,6 +106,11 @@ SECRET_NAMES = [
     # 6. localised passwords
     "Passwort", "Kennwort", "contraseña", "contrasena", "mot_de_passe", "motdepasse",
     "senha", "пароль", "密码", "パスワード", "wachtwoord", "hasło", "haslo", "lösenord",
+    # 7. the last of the review list: peppers, one-time-password seeds, abbreviations,
+    # CAPTCHA responses, RFC 8628's complete verification URI
+    "pepper", "PEPPER", "PASSWORD_PEPPER", "otp_seed", "totp_seed", "mfa_seed", "cred",
+    "DB_CRED", "jwt", "g-recaptcha-response", "recaptcha_response", "h-captcha-response",
+    "cf-turnstile-response", "captcha_token", "verification_uri_complete",
 ]  # fmt: skip
 
 #: Text formats that read names as ASCII words: a name beyond ASCII is tried in JSON,
@@ -150,6 +155,9 @@ ORDINARY_NAMES = [
     "has_password", "is_secret", "always-auth", "hasPassword", "isTokenValid",
     # identifiers left to user rules
     "date_of_birth", "dob", "birthdate", "parola",
+    # public by design, a spice, a random seed, money, a token's metadata
+    "salt", "password_salt", "bell_pepper", "pepper_type", "seed", "random_seed", "credit",
+    "credit_limit", "jwt_expiry", "jwt_algorithm", "verification_uri", "response",
 ]  # fmt: skip
 
 
@@ -173,6 +181,8 @@ def test_a_flag_about_a_secret_keeps_true_and_false(name: str, carrier: str) -> 
         ("device_code", "expired_token"),
         ("user_code", 404),
         ("stripe_key", "theme"),
+        ("pepper", "black"),
+        ("pepper", 2),
     ],
 )
 def test_a_constant_under_a_word_key_or_code_stays_in_json(name: str, value: object) -> None:

@@ -170,6 +170,27 @@ SECRET_FIELDS = (
     "密碼",
     "パスワード",
     "비밀번호",
+    # Issue 18, the last of the review list. A pepper is a server-side secret by
+    # definition, but "pepper" alone is a spice as often: as the whole name (a constant
+    # or small number kept, as under "key") or after "password". Not "salt": a salt is
+    # public by design (stored beside its hash, sent to clients by SRP and SCRAM logins)
+    # and proves nothing alone. Seeds of one-time-password generators are the secret
+    # itself ("seed" alone is a random seed). "cred" abbreviates credential; "jwt" holds
+    # one. A CAPTCHA response is a bearer token for one submission. RFC 8628's
+    # verification_uri_complete embeds the device flow's user code.
+    "=pepper",
+    "password_pepper",
+    "otp_seed",
+    "totp_seed",
+    "hotp_seed",
+    "mfa_seed",
+    "cred",
+    "jwt",
+    "recaptcha_response",
+    "captcha_response",
+    "turnstile_response",
+    "verification_uri_complete",
+    "verification_url_complete",
 )
 
 _TABLES: dict[str, tuple[str, ...]] = {
