@@ -233,6 +233,12 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "Go dump, a long value": lambda n: _pad("&{Password:", "x", n, "}"),
     "Go map[ repeated": lambda n: _repeat("map[token:x ", n),
     "Go dump names, no values": lambda n: _repeat("{Password: ", n),
+    "a&#64; repeated": lambda n: _repeat("a&#64;", n),
+    "a&#x40; then domain labels": lambda n: _pad("a&#x40;", "a1.", n, "1"),
+    "&commat; repeated": lambda n: _repeat("a&commat;", n),
+    "card groups with dots": lambda n: _repeat("4111.1111.1111.", n),
+    "dotted cards, a fifth group": lambda n: _repeat("4111.1111.1111.1111.", n),
+    "digits and dots": lambda n: _repeat("4.", n),
     "JSON: header lists": lambda n: _json_document(
         n, lambda i: '["Host", "a", "Accept", "b"]', '"pwd": "y"'
     ),

@@ -62,12 +62,12 @@ def jwts(draw: st.DrawFn) -> str:
 
 @st.composite
 def cards(draw: st.DrawFn) -> str:
-    """A 16-digit number that passes Luhn, maybe grouped by spaces or dashes."""
+    """A 16-digit number that passes Luhn, maybe grouped by spaces, dashes or dots."""
     payload = str(draw(st.integers(2, 6))) + "".join(
         draw(st.lists(st.sampled_from(string.digits), min_size=14, max_size=14))
     )
     digits = payload + str(luhn_check_digit(payload))
-    separator = draw(st.sampled_from(["", " ", "-"]))
+    separator = draw(st.sampled_from(["", " ", "-", "."]))
     return separator.join(digits[i : i + 4] for i in range(0, 16, 4))
 
 

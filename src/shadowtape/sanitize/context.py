@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import compress, starmap
 
-from shadowtape.sanitize.detectors import SET_REACH, Detector
+from shadowtape.sanitize.detectors import SET_REACH, Detector, escaped_at
 from shadowtape.sanitize.echoforms import EAGER, Deferred, forms, split
 from shadowtape.sanitize.echoindex import LONG, EchoIndex, scan
 from shadowtape.sanitize.percent import unquote
@@ -324,8 +324,10 @@ class Context:
         (``made``: see ``_replace_found``)."""
 
         def replace(value: str) -> str:
-            if "%40" in value and detector.kind == "email":  # "@" URL-encoded
-                out = self.detected(unquote(value), location).replace("@", "%40")
+            at = escaped_at(value) if detector.kind == "email" else None
+            if at is not None:  # "@" URL-encoded or HTML-escaped: the address as itself
+                plain = unquote(value) if at == "%40" else value.replace(at, "@")
+                out = self.detected(plain, location).replace("@", at)
                 self.outputs.add(out)
             else:
                 out = self.detected(value, location)

@@ -55,12 +55,12 @@ SHAPED_MAX = 64 * 1024
 _CARD_REACH = 37
 _CARD_DIGITS = 13
 #: Per byte: "0" for what may be part of a card number in a shaped text (a digit, or a
-#: space or dash between digits; for hex, a letter a-f too, which may become a digit),
+#: space, dash or dot between digits; for hex, a letter a-f too, which may become a digit),
 #: "x" for the rest. A card number is a run of at least _CARD_DIGITS of them, and a
 #: shaped text has them where its input has: one translation and one search in C tell
 #: whether the card check (a slower scan) can find anything, whatever the attempt.
-_CARD_RUN = bytes(0x30 if chr(c) in _DIGITS + " -" else 0x78 for c in range(256))
-_CARD_RUN_HEX = bytes(0x30 if chr(c) in _DIGITS + "abcdefABCDEF -" else 0x78 for c in range(256))
+_CARD_RUN = bytes(0x30 if chr(c) in _DIGITS + " -." else 0x78 for c in range(256))
+_CARD_RUN_HEX = bytes(0x30 if chr(c) in _DIGITS + "abcdefABCDEF -." else 0x78 for c in range(256))
 _RUN = b"0" * _CARD_DIGITS
 #: Keyed letters in ``long_form``.
 LONG_LETTERS = 32
