@@ -22,9 +22,9 @@ from collections.abc import Iterator
 
 import re2
 
-#: A field: characters other than ``:``, ``\``, quotes and blanks, or an escaped ``:`` or
-#: ``\``.
-_CHAR = r"""(?:[^:\\\s"']|\\[:\\])"""
+#: A field: characters other than ``:``, ``\``, quotes, blanks and NUL, or an escaped
+#: ``:`` or ``\``.
+_CHAR = r"""(?:[^:\\\s"'\x00]|\\[:\\])"""
 _FIELD = rf"{_CHAR}+"
 _HOST = rf"(?:\*|{_CHAR}*(?:[A-Za-z./\[]|\\:){_CHAR}*)"
 _PORT = r"(?:\*|[0-9]{2,5})"
@@ -47,7 +47,38 @@ MIN_COLONS = 4
 
 
 def may_hold_entry(text: str) -> bool:
-    return text.count(":") >= MIN_COLONS
+    """Does ``text`` hold an entry? A colon count first, then the RE2 pass: an answer
+    about texts joined by NUL (which no field holds) is whether one of them holds one,
+    as the multipart skim wants (liveparts)."""
+    return _first(text) is not None
+
+
+#: The last long text searched, and where its first entry's line starts: a text is
+#: asked about by its scope, then before its detectors run, then by ``entry_spans``.
+_LAST: list[tuple[str, int | None]] = []
+#: Shorter texts are searched again: a search costs less than a look-up.
+_REMEMBERED = 4096
+
+
+def _first(text: str) -> int | None:
+    known = _LAST[0] if _LAST else None  # one read: other threads may replace it
+    if known is not None and known[0] is text:
+        return known[1]
+    found = None
+    if text.count(":") >= MIN_COLONS:
+        found = _search(text, 0)
+    if len(text) >= _REMEMBERED:
+        _LAST[:] = [(text, found)]
+    return found
+
+
+def _search(text: str, at: int) -> int | None:
+    """Where the next entry's line starts, from ``at``."""
+    if text.isascii():
+        found = _LINE_BYTES.search(text.encode("ascii"), at)
+    else:
+        found = _LINE_STR.search(text.translate(_SURROGATES), at)
+    return None if found is None else found.start()
 
 
 def entry_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -55,19 +86,24 @@ def entry_spans(text: str) -> Iterator[tuple[int, int]]:
 
     Each search resumes where the last password ended, so the line break or quote that
     closed one entry can open the next."""
+    start = _first(text)
+    if start is None:
+        return
     if text.isascii():
         data: str | bytes = text.encode("ascii")
         pattern = _LINE_BYTES
     else:
         data = text.translate(_SURROGATES)
         pattern = _LINE_STR
-    found = pattern.search(data)
-    while found is not None:
-        head = _HEAD.match(text, found.start())
+    while True:
+        head = _HEAD.match(text, start)
         if head is None:  # pragma: no cover - the line pattern holds four fields
             return
         password = _PASSWORD.match(text, head.end())
         end = password.end() if password is not None else head.end()
         if head.end() < end:
             yield head.end(), end
-        found = pattern.search(data, max(end, found.start() + 1))
+        found = pattern.search(data, max(end, start + 1))
+        if found is None:
+            return
+        start = found.start()
