@@ -93,6 +93,19 @@ HINTS = (
 _QUOTES = "\"'"
 
 
+def searchable(text: str) -> str | bytes:
+    """What an RE2 pattern searches for ``text``: ASCII as bytes, other text as str;
+    lone surrogates (which UTF-8 cannot hold) as U+FFFD, one character for one
+    (``translate`` with a table costs tens of ms a MiB, so only when there are some)."""
+    if text.isascii():
+        return text.encode("ascii")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.translate(_SURROGATES)
+    return text
+
+
 def command_spans(text: str) -> Iterator[tuple[int, int]]:
     """Where each password given on a command line is (see the module docstring)."""
     if text.isascii():

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 
 import re2
 
+from shadowtape.sanitize.commandline import searchable
+
 _VALUE = r'(?:\\?"[^"\\\r\n]*\\?"|[^\s,"\\]+)'
 _PARAM = rf"[A-Za-z][A-Za-z0-9_\-]*[ \t]*=[ \t]*{_VALUE}"
 _SEP = r"[ \t]*,[ \t]*"
@@ -34,7 +36,6 @@ _LIST_BYTES = re2.compile(_LIST_TEXT.encode())
 _LIST_STR = re2.compile(_LIST_TEXT)
 _TARGET_BYTES = re2.compile(_TARGET_TEXT.encode())
 _TARGET_STR = re2.compile(_TARGET_TEXT)
-_SURROGATES = dict.fromkeys(range(0xD800, 0xE000), 0xFFFD)
 #: Literals one of which a Digest list holds (Detector hints).
 HINTS = ("igest ", "IGEST ", "igest\t", "IGEST\t")
 _OPENING = ' \t\\"'
@@ -42,12 +43,9 @@ _OPENING = ' \t\\"'
 
 def digest_spans(text: str) -> Iterator[tuple[int, int]]:
     """Where each ``response``, ``nonce`` and ``cnonce`` value of a Digest list is."""
-    if text.isascii():
-        data: str | bytes = text.encode("ascii")
-        lists, targets = _LIST_BYTES, _TARGET_BYTES
-    else:
-        data = text.translate(_SURROGATES)
-        lists, targets = _LIST_STR, _TARGET_STR
+    data = searchable(text)
+    ascii = isinstance(data, bytes)
+    lists, targets = (_LIST_BYTES, _TARGET_BYTES) if ascii else (_LIST_STR, _TARGET_STR)
     for found in lists.finditer(data):
         start, end = found.span()
         for target in targets.finditer(data, start, end):

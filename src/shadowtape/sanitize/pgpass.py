@@ -22,6 +22,8 @@ from collections.abc import Iterator
 
 import re2
 
+from shadowtape.sanitize.commandline import searchable
+
 #: A field: characters other than ``:``, ``\``, quotes, blanks and NUL, or an escaped
 #: ``:`` or ``\``.
 _CHAR = r"""(?:[^:\\\s"'\x00]|\\[:\\])"""
@@ -33,11 +35,9 @@ _PORT = r"(?:\*|[0-9]{2,5})"
 _OPEN = r"""(?:^|["']|\\[nr])"""
 _CLOSE = r"""(?:\r?$|["']|\\[nr])"""
 _LINE_TEXT = rf"(?m){_OPEN}[ \t]*{_HOST}:{_PORT}:{_FIELD}:{_FIELD}:{_FIELD}[ \t]*{_CLOSE}"
-#: ASCII text is searched as bytes (offsets are the same); other text as str, with lone
-#: surrogates (which UTF-8 cannot hold) read as U+FFFD, one character for one.
+#: ASCII text is searched as bytes (offsets are the same), other text as str.
 _LINE_BYTES = re2.compile(_LINE_TEXT.encode())
 _LINE_STR = re2.compile(_LINE_TEXT)
-_SURROGATES = dict.fromkeys(range(0xD800, 0xE000), 0xFFFD)
 #: The opening, blanks, then four fields each with its ``:``: the password starts where
 #: this ends, and runs on over field characters. Possessive runs, each character read once.
 _HEAD = re.compile(r"""(?:["']|\\[nr])?[ \t]*+(?:(?:[^:\\\s"']++|\\[:\\])*+:){4}""")
@@ -74,10 +74,8 @@ def _first(text: str) -> int | None:
 
 def _search(text: str, at: int) -> int | None:
     """Where the next entry's line starts, from ``at``."""
-    if text.isascii():
-        found = _LINE_BYTES.search(text.encode("ascii"), at)
-    else:
-        found = _LINE_STR.search(text.translate(_SURROGATES), at)
+    data = searchable(text)
+    found = (_LINE_BYTES if isinstance(data, bytes) else _LINE_STR).search(data, at)
     return None if found is None else found.start()
 
 
@@ -89,12 +87,8 @@ def entry_spans(text: str) -> Iterator[tuple[int, int]]:
     start = _first(text)
     if start is None:
         return
-    if text.isascii():
-        data: str | bytes = text.encode("ascii")
-        pattern = _LINE_BYTES
-    else:
-        data = text.translate(_SURROGATES)
-        pattern = _LINE_STR
+    data = searchable(text)
+    pattern = _LINE_BYTES if isinstance(data, bytes) else _LINE_STR
     while True:
         head = _HEAD.match(text, start)
         if head is None:  # pragma: no cover - the line pattern holds four fields
