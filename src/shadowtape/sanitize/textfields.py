@@ -360,6 +360,8 @@ class _Finder:
         value_start = found.end()
         if not found.group("b") and self.text.startswith("/", value_start):
             return  # a URL's scheme ("token://"), not name:value
+        if self.text.startswith("=", value_start) or self.text.startswith(":=", value_start - 1):
+            return  # Go's "apiKey := os.Getenv(...)": code, not name:value
         if self.text[value_start] in "|>":
             block = _BLOCK.match(self.text, value_start)
             if block is not None:
@@ -369,7 +371,14 @@ class _Finder:
                 if end > block.end():
                     self._edit(block.end(), end, "text")
                 return
-        self._edit(value_start, self._line_end(value_start), "text")
+        end = self._line_end(value_start)
+        if not self._symbol(found.group("k"), self._bare(self.text[value_start:end])):
+            self._edit(value_start, end, "text")
+
+    def _bare(self, value: str) -> str | int:
+        """A line's value as is_symbol reads it: a small number as a number."""
+        value = value.strip()
+        return int(value) if value.isdigit() and len(value) <= 3 else value
 
     def _line_end(self, value_start: int) -> int:
         """Where the value starting at ``value_start`` ends: at CR or LF, blanks left out."""
@@ -411,14 +420,17 @@ class _Finder:
         blanks = found.group("sp") or found.group("sp2")
         if blanks and opened is not None and opened.end() == start:
             # INI, .env, properties: the rest of the line
-            self._edit(value_start, self._line_end(value_start), "text")
+            end = self._line_end(value_start)
+            if not self._symbol(found.group("k"), self._bare(text[value_start:end])):
+                self._edit(value_start, end, "text")
             return
         run_from, run_end = self._run
         if not run_from <= value_start < run_end:
             run = _RUN.match(text, value_start)
             run_end = run.end() if run is not None else value_start
             self._run = (value_start, run_end)
-        self._edit(value_start, run_end, "text")
+        if not self._symbol(found.group("k"), self._bare(text[value_start:run_end])):
+            self._edit(value_start, run_end, "text")
 
     def _names_a_field(self, start: int) -> bool:
         """Is ``start`` inside a tag that also has a value attribute (read once a tag)?"""
