@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import orjson
 
 from shadowtape.sanitize import fieldstarts, kubeyaml, mdtable, params, splice
-from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol
+from shadowtape.sanitize.constants import kept
+from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol, normalise
 from shadowtape.sanitize.splice import Span
 
 if TYPE_CHECKING:
@@ -512,11 +513,17 @@ class _Finder:
                 return None
             return found.end(), content.end(), "text"
         group = next(g for g in ("dq", "sq", "uq") if value.group(g) is not None)
+        if normalise(_attr_value(name)) in _CONSTANT_INPUTS and kept(
+            value.group(group), whole=True
+        ):
+            return None  # an address form's state="CA", not an OAuth state
         start, end = value.span(group)
         return start + tag, end + tag, "text"
 
 
 _CONTENT = re.compile(r"[^<]{1,4096}+")
+#: Inputs named as an OAuth parameter that often hold a constant (constants.py).
+_CONSTANT_INPUTS = frozenset({"state", "code"})
 #: HTML elements without content: what follows them is not their value.
 _VOID = frozenset(
     {"input", "meta", "link", "img", "br", "hr", "param", "source", "area", "base", "col"}
