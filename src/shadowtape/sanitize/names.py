@@ -232,9 +232,10 @@ def _has_run(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
 
 #: A constant's name: words of letters joined by ``_ . -``, one case a word
 #: (``invalid_request``, ``card-declined``, ``NOT_FOUND``, ``NoSuchKey``, ``Throttling``,
-#: a country or airport code ``DE``, ``BER``), or a sentence of three words or more.
+#: a country or airport code ``DE``, ``BER``: up to seven capitals, as an eight-letter
+#: device code ``WDJBMJHT`` is a credential), or a sentence of three words or more.
 _SYMBOL = re.compile(
-    r"[a-z]{2,}(?:[_.\-][a-z]+)*|[A-Z]{2,}(?:_[A-Z]+)*|(?:[A-Z][a-z]+){2,}|[A-Z][a-z]{2,}"
+    r"[a-z]{2,}(?:[_.\-][a-z]+)*|[A-Z]{2,}(?:_[A-Z]+)+|[A-Z]{2,7}|(?:[A-Z][a-z]+){2,}|[A-Z][a-z]{2,}"
     # a sentence (an i18n message under "invalid_code"): words of letters and blanks
     r"|[A-Za-z][a-z]*(?: [a-z]+){2,}[.!?]?"
 )

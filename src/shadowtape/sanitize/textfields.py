@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import orjson
 
 from shadowtape.sanitize import fieldstarts, kubeyaml, mdtable, params, splice
-from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol
+from shadowtape.sanitize.constants import kept
+from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol, normalise
 from shadowtape.sanitize.splice import Span
 
 if TYPE_CHECKING:
@@ -89,6 +90,14 @@ _CELL = re.compile(
     r"\s{0,256}+(?:<(?:pre|code|div|span|samp|tt)(?:\s[^<>]{0,256}+)?>\s{0,256}+)?"
     r"(?P<v>[^<]{1,4096}+)<"
 )
+#: A cell's value in quotes, plain or HTML-escaped (Django prints ``repr(value)``).
+_CELL_QUOTED = re.compile(
+    r"(?P<q>'|\"|&#x27;|&#39;|&#039;|&apos;|&quot;|&#34;|&#x22;)(?P<v>.*)(?P=q)", re.S
+)
+#: A value masked by the page itself (Django's ``'********************'``).
+_MASK = re.compile(r"[*\u2022]+|x{3,}|X{3,}")
+#: A value's character references and backslash escapes, and the runs between them.
+_ESCAPE_OR_RUN = re.compile(r"&#?\w{1,32};|\\.|(?P<run>(?:[^&\\]|&(?!#?\w{1,32};))++)", re.S)
 _NAME_TEXT = re.compile(r"[A-Za-z_][\w.\-]{0,63}")
 #: The elements that hold a named value: a property list's, and ``<value>``.
 _NEXT_ELEMENT = re.compile(
@@ -488,14 +497,24 @@ class _Finder:
         )
 
     def _cell(self, found: re.Match[str] | None) -> None:
-        """A table row naming a secret in one cell and holding it in the next."""
+        """A table row naming a secret in one cell and holding it in the next: the value
+        inside its quotes (a Python repr, HTML-escaped), each run between its escapes
+        replaced, the escapes kept; a mask (``'********'``) is no secret and stays."""
         if found is None or not self.secret(found.group("k")):
             return
         value = found.group("v")
-        stripped = value.strip()
-        if stripped and not self._symbol(found.group("k"), stripped):
-            start = found.start("v") + len(value) - len(value.lstrip())
-            self._edit(start, start + len(stripped), "text")
+        start = found.start("v") + len(value) - len(value.lstrip())
+        end = start + len(value.strip())
+        quoted = _CELL_QUOTED.fullmatch(self.text, start, end)
+        if quoted is not None:
+            start, end = quoted.span("v")
+        inner = self.text[start:end]
+        if not inner or _MASK.fullmatch(inner) or self._symbol(found.group("k"), inner):
+            return
+        for piece in _ESCAPE_OR_RUN.finditer(inner):
+            run = piece.group("run")
+            if run is not None and any(char.isalnum() for char in run):
+                self._edit(start + piece.start(), start + piece.end(), "text")
 
     def _pair_element(self, found: re.Match[str] | None) -> None:
         if found is None or found.group("t").rpartition(":")[2].lower() not in PAIR_NAMES:
@@ -524,11 +543,17 @@ class _Finder:
                 return None
             return found.end(), content.end(), "text"
         group = next(g for g in ("dq", "sq", "uq") if value.group(g) is not None)
+        if normalise(_attr_value(name)) in _CONSTANT_INPUTS and kept(
+            value.group(group), whole=True
+        ):
+            return None  # an address form's state="CA", not an OAuth state
         start, end = value.span(group)
         return start + tag, end + tag, "text"
 
 
 _CONTENT = re.compile(r"[^<]{1,4096}+")
+#: Inputs named as an OAuth parameter that often hold a constant (constants.py).
+_CONSTANT_INPUTS = frozenset({"state", "code"})
 #: HTML elements without content: what follows them is not their value.
 _VOID = frozenset(
     {"input", "meta", "link", "img", "br", "hr", "param", "source", "area", "base", "col"}
