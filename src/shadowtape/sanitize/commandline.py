@@ -115,8 +115,18 @@ def command_spans(text: str) -> Iterator[tuple[int, int]]:
     for found in found_all:
         start, end = found.span()
         span = _value(text, start, end)
-        if span is not None and span[0] < span[1]:
+        if span is not None and span[0] < span[1] and not _reference(text, *span):
             yield span
+
+
+def _reference(text: str, start: int, end: int) -> bool:
+    """Does the value name a password rather than hold one: a shell variable or command
+    (``"$MYSQL_PASSWORD"``, ``${TOKEN}``, ``$(cat pw)``), a Windows variable (``%PW%``)
+    or a template (``{{ password }}``)? Its own text is no secret."""
+    value = text[start:end].strip("\"'")
+    return value.startswith(("$", "{{")) or (
+        len(value) > 2 and value[0] == "%" and value[-1] == "%"
+    )
 
 
 def _value(text: str, start: int, end: int) -> tuple[int, int] | None:

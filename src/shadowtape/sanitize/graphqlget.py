@@ -3,7 +3,9 @@
 ``?query=mutation($p: String!){login(password: $p){ok}}&variables={"p": "..."}`` puts
 the password under a variable whose name says nothing; the query names the argument it
 is bound to. As for a JSON body (jsonwalk), each variable bound to a secret-named
-argument is replaced, and the ``variables`` parameter written back encoded as it came.
+argument is replaced (a constant bound only to ``key`` or ``code`` stays, as under such a
+JSON key), and the ``variables`` parameter written back encoded as it came: raw if it
+was sent raw.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ from collections.abc import Callable
 import orjson
 
 from shadowtape.sanitize.context import Context
-from shadowtape.sanitize.jsonwalk import graphql_secrets
+from shadowtape.sanitize.jsonwalk import JsonValue, graphql_secrets
+from shadowtape.sanitize.names import is_symbol
 from shadowtape.sanitize.percent import quote, quote_plus, unquote
 
 #: Work units (``Context.spend``) for reading one query and its variables.
 UNITS = 25
 #: What percent-encoding leaves as it is in the value written back.
 _SAFE = "@:!$'()*,-._~"
+#: What a value written back raw must not hold: it would end or change the pair.
+_ESCAPED = frozenset("%&#+")
 
 
 def may_hold(text: str) -> bool:
@@ -50,14 +55,24 @@ def bind(pairs: list[str], ctx: Context, location: Callable[[str], str], *, plus
         return False
     if not isinstance(data, dict):
         return False
-    bound = graphql_secrets({"query": query, "variables": data}, ctx.policy.secret_field.matches)
+    names = ctx.policy.secret_field
+    request: dict[str, JsonValue] = {"query": query, "variables": data}
+    bound = graphql_secrets(request, lambda arg: names.matches(arg) and not names.whole_only(arg))
+    # Bound only to arguments secret as a whole name (``key: $key``): a constant stays,
+    # as under such a JSON key (names.is_symbol).
+    weak = graphql_secrets(request, names.whole_only) - bound
+    bound |= {name for name in weak if not is_symbol(data[name])}
     if not bound:
         return False
     where = location("variables")
     for name in bound:
         data[name] = _secret(data[name], ctx, f"{where}.{name}")
     text = orjson.dumps(data).decode()
-    pairs[at] = "variables=" + (quote_plus(text, safe=_SAFE) if plus else quote(text, safe=_SAFE))
+    if variables == unquote(variables, plus=plus) and not _ESCAPED.intersection(text):
+        pairs[at] = "variables=" + text  # sent raw, written back raw
+    else:
+        quoted = quote_plus(text, safe=_SAFE) if plus else quote(text, safe=_SAFE)
+        pairs[at] = "variables=" + quoted
     return True
 
 

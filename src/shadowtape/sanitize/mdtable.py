@@ -3,8 +3,9 @@
 ``| user | password |`` over ``|---|---|`` is a CSV export written for people (issue
 trackers, chat, model output, READMEs in a body): the values under a secret-named header
 are secret as CSV columns are (csvbody.py), by the same name rules; under ``key`` or
-``code`` a constant's name or a small number is kept (``| key | description |`` lists
-settings, not credentials). A table of name/value pairs (``| name | value |`` with a row
+``code`` (or ``<word>_code``) a constant is kept (``| Country | Code |`` lists ``DE``,
+``| key | description |`` lists settings: constants.is_constant), and under any secret
+name a yes/no cell. A table of name/value pairs (``| name | value |`` with a row
 ``| DB_PASSWORD | ... |``) has the value of each secret-named row replaced.
 
 One RE2 pass finds the delimiter rows (``|---|:--:|``); only a table whose header holds
@@ -20,7 +21,8 @@ from itertools import islice, pairwise
 
 import re2
 
-from shadowtape.sanitize.names import PAIR_NAMES, is_symbol
+from shadowtape.sanitize.constants import kept
+from shadowtape.sanitize.names import PAIR_NAMES
 
 #: A delimiter row: cells of dashes (colons for alignment), at least one "|".
 _DELIMITER = r"(?m)^[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|)+(?:[ \t]*:?-+:?[ \t]*)?\r?$"
@@ -100,32 +102,53 @@ def _rows(
     """The cells to replace in the rows after a delimiter row ending at ``at``: rows run
     to the first line without a "|"."""
     reach = max([*columns, *(pair or ())]) + 1
+    wholes = [whole_only(names[i]) for i in columns]
     while at < len(text):
         row_start = at + 1
         row_end = text.find("\n", row_start)
         row_end = len(text) if row_end < 0 else row_end
-        if "|" not in text[row_start:row_end]:
+        line = text[row_start:row_end]
+        if "|" not in line:
             return
         spend(ROW_UNITS)
-        cells = _cells(text, row_start, row_end, reach)
-        for i in columns:
+        cells = (
+            _cells(text, row_start, row_end, reach)
+            if "\\" in line
+            else _split(line, row_start, reach)
+        )
+        for i, whole in zip(columns, wholes, strict=True):
             if i < len(cells):
                 span = _value(text, cells[i])
-                if span is not None and not (whole_only(names[i]) and _symbol(text, span)):
+                if span is not None and not _kept(text[span[0] : span[1]], whole):
                     yield span
         if pair is not None and max(pair) < len(cells):
-            name = _value(text, cells[pair[0]])
-            if name is not None and secret(text[name[0] : name[1]]):
-                span = _value(text, cells[pair[1]])
-                if span is not None and pair[1] not in columns:
+            found = _value(text, cells[pair[0]])
+            name = text[found[0] : found[1]] if found is not None else ""
+            if name and secret(name):
+                span = None if pair[1] in columns else _value(text, cells[pair[1]])
+                if span is not None and not _kept(text[span[0] : span[1]], whole_only(name)):
                     yield span
         at = row_end
 
 
-def _symbol(text: str, span: Span) -> bool:
-    """A constant's name or a small number (names.is_symbol; a cell is text)."""
-    value = text[span[0] : span[1]]
-    return is_symbol(int(value) if value.isdigit() and len(value) <= 3 else value)
+def _kept(value: str, whole: bool) -> bool:
+    """Is a cell under a secret name a yes/no answer, or a constant under a name secret
+    as a whole only (``whole``: constants.py)?"""
+    return kept(value, whole=False) or (whole and kept(value, whole=True))
+
+
+def _split(line: str, start: int, reach: int) -> list[Span]:
+    """The first ``reach`` or so cells of a row without escapes, ``line`` starting at
+    ``start`` (as _cells gives them, by one str.split)."""
+    parts = line.split("|", reach + 1)
+    cells = []
+    at = start
+    for part in parts:
+        cells.append((at, at + len(part)))
+        at += len(part) + 1
+    if len(parts) > 1 and not parts[0].strip():
+        del cells[0]
+    return cells
 
 
 def _cells(text: str, start: int, end: int, reach: int = _MAX_COLUMNS) -> list[Span]:

@@ -38,18 +38,32 @@ _SPLIT_WIDE = re.compile(r"[^\W\d_]+|\d+")
 #: Long secret words that end a word run together with what they qualify
 #: (``accesstoken``, ``PGPASSWORD``, ``csrfmiddlewaretoken``), and the words each stands
 #: for. Only words no ordinary word ends with: not ``key``, ``code``, ``pass`` or ``pin``
-#: (``monkey``, ``barcode``, ``bypass``, ``spin``), nor ``tokens`` (``maxtokens``).
+#: (``monkey``, ``barcode``, ``bypass``, ``spin``), nor ``tokens`` (``maxtokens``), nor
+#: ``accesskey`` (an HTML attribute). ``token`` only after TOKEN_KINDS: ``jsonwebtoken``
+#: is a package.
 RUN_TOGETHER = {
     "password": ("password",), "passwd": ("passwd",), "passphrase": ("passphrase",),
     "passcode": ("passcode",), "secret": ("secret",), "token": ("token",),
     "credential": ("credential",), "credentials": ("credentials",),
     "privatekey": ("private", "key"), "apikey": ("api", "key"),
-    "accesskey": ("access", "key"), "secretkey": ("secret", "key"),
+    "secretkey": ("secret", "key"),
     "signingkey": ("signing", "key"), "encryptionkey": ("encryption", "key"),
     "masterkey": ("master", "key"), "sessionkey": ("session", "key"),
     "sessionid": ("session", "id"),
     "passwort": ("passwort",), "kennwort": ("kennwort",), "wachtwoord": ("wachtwoord",),
 }  # fmt: skip
+#: What a word run together with ``token`` must start with to be split there.
+TOKEN_KINDS = frozenset(
+    {
+        "access", "refresh", "id", "auth", "api", "client", "csrf", "csrfmiddleware",
+        "xsrf", "identity", "session", "bearer", "oauth", "user", "app", "bot", "github",
+        "gitlab", "npm", "slack", "personal", "security", "device", "registration",
+        "reset", "invite", "verification", "confirmation", "push", "fcm", "apns",
+        "service", "secret", "private", "master", "admin", "root", "deploy", "webhook",
+        "sas", "sso", "saml", "mfa", "otp", "captcha", "recaptcha", "account", "team",
+        "integration", "installation", "login", "signup", "upload", "download", "magic",
+    }
+)  # fmt: skip
 #: Longest first, so ``clientsecretkey`` is ``client secret key``.
 _RUN_TOGETHER_ENDS = tuple(sorted(RUN_TOGETHER, key=len, reverse=True))
 
@@ -62,13 +76,17 @@ def words(name: str) -> tuple[str, ...]:
     found = _SPLIT.findall(name) if name.isascii() else _split_wide(name)
     out: list[str] = []
     for word in map(str.lower, found):
-        if word.endswith(_RUN_TOGETHER_ENDS) and not word.isdigit():
-            end = next(e for e in _RUN_TOGETHER_ENDS if word.endswith(e))
-            if len(word) > len(end):
-                out.append(word[: -len(end)])
-            out.extend(RUN_TOGETHER[end])
-        else:
+        if not word.endswith(_RUN_TOGETHER_ENDS):
             out.append(word)
+            continue
+        end = next(e for e in _RUN_TOGETHER_ENDS if word.endswith(e))
+        head = word[: -len(end)]
+        if end == "token" and head and head not in TOKEN_KINDS:
+            out.append(word)
+            continue
+        if head:
+            out.append(head)
+        out.extend(RUN_TOGETHER[end])
     return tuple(out)
 
 
@@ -122,6 +140,7 @@ QUALIFIED_STOPS = {
     "key": frozenset(
         {
             "sort", "cache", "primary", "foreign", "partition", "row", "object", "s3",
+            "template",
             "idempotency", "public", "pub", "publishable", "site", "lookup", "group",
             "grouping", "dedup", "dedupe", "deduplication", "map", "hash", "range",
             "routing", "ordering", "order", "shard", "unique", "composite", "compound",
@@ -139,7 +158,8 @@ QUALIFIED_STOPS = {
     "code": frozenset(
         {
             "status", "error", "err", "country", "zip", "postal", "post", "area",
-            "currency", "language", "lang", "locale", "http", "response", "resp",
+            "currency", "language", "lang", "locale", "http", "response", "resp", "order",
+            "template", "invalid", "valid", "expired", "missing", "unknown", "duplicate",
             "exit", "return", "ret", "result", "reason", "decline", "failure", "fail",
             "event", "message", "msg", "warning", "region", "state", "province", "city",
             "county", "district", "phone", "dial", "dialing", "calling", "iso", "iata",
@@ -211,9 +231,13 @@ def _has_run(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
 
 
 #: A constant's name: words of letters joined by ``_ . -``, one case a word
-#: (``invalid_request``, ``card-declined``, ``NOT_FOUND``, ``NoSuchKey``, ``Throttling``).
+#: (``invalid_request``, ``card-declined``, ``NOT_FOUND``, ``NoSuchKey``, ``Throttling``,
+#: a country or airport code ``DE``, ``BER``: up to seven capitals, as an eight-letter
+#: device code ``WDJBMJHT`` is a credential), or a sentence of three words or more.
 _SYMBOL = re.compile(
-    r"[a-z]{2,}(?:[_.\-][a-z]+)*|[A-Z]{2,}(?:_[A-Z]+)+|(?:[A-Z][a-z]+){2,}|[A-Z][a-z]{2,}"
+    r"[a-z]{2,}(?:[_.\-][a-z]+)*|[A-Z]{2,}(?:_[A-Z]+)+|[A-Z]{2,7}|(?:[A-Z][a-z]+){2,}|[A-Z][a-z]{2,}"
+    # a sentence (an i18n message under "invalid_code"): words of letters and blanks
+    r"|[A-Za-z][a-z]*(?: [a-z]+){2,}[.!?]?"
 )
 _SYMBOL_MAX = 64
 
@@ -227,6 +251,10 @@ def is_symbol(value: object) -> bool:
     if isinstance(value, str):
         return len(value) <= _SYMBOL_MAX and _SYMBOL.fullmatch(value) is not None
     return type(value) is int and 0 <= value < 1000
+
+
+#: The words a key's identifier ends with: it names a key, it is not one.
+_KEY_IDS = frozenset({("key", "id"), ("key", "ids")})
 
 
 class NameMatcher:
@@ -270,9 +298,17 @@ class NameMatcher:
 
     def _match(self, name: str) -> bool:
         name_words = words(name)
-        if name_words in self._wholes:
-            return True
-        if self._by_runs(name_words) or self._by_qualified(name_words):
+        # A path (node_modules/passport-accesstoken) is not a field, nor a key's id
+        # (signing_key_id, as a JWT's kid): globs only.
+        if (
+            "/" not in name
+            and name_words[-2:] not in _KEY_IDS
+            and (
+                name_words in self._wholes
+                or self._by_runs(name_words)
+                or self._by_qualified(name_words)
+            )
+        ):
             return True
         if self._globs:
             joined = "_".join(name_words)

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 import orjson
 
 from shadowtape.sanitize import fieldstarts, godump, kubeyaml, mdtable, params, splice
-from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol
+from shadowtape.sanitize.constants import kept
+from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol, normalise
 from shadowtape.sanitize.splice import Span
 
 if TYPE_CHECKING:
@@ -90,6 +91,14 @@ _CELL = re.compile(
     r"\s{0,256}+(?:<(?:pre|code|div|span|samp|tt)(?:\s[^<>]{0,256}+)?>\s{0,256}+)?"
     r"(?P<v>[^<]{1,4096}+)<"
 )
+#: A cell's value in quotes, plain or HTML-escaped (Django prints ``repr(value)``).
+_CELL_QUOTED = re.compile(
+    r"(?P<q>'|\"|&#x27;|&#39;|&#039;|&apos;|&quot;|&#34;|&#x22;)(?P<v>.*)(?P=q)", re.S
+)
+#: A value masked by the page itself (Django's ``'********************'``).
+_MASK = re.compile(r"[*\u2022]+|x{3,}|X{3,}")
+#: A value's character references and backslash escapes, and the runs between them.
+_ESCAPE_OR_RUN = re.compile(r"&#?\w{1,32};|\\.|(?P<run>(?:[^&\\]|&(?!#?\w{1,32};))++)", re.S)
 _NAME_TEXT = re.compile(r"[A-Za-z_][\w.\-]{0,63}")
 #: The elements that hold a named value: a property list's, and ``<value>``.
 _NEXT_ELEMENT = re.compile(
@@ -371,6 +380,8 @@ class _Finder:
         value_start = found.end()
         if not found.group("b") and self.text.startswith("/", value_start):
             return  # a URL's scheme ("token://"), not name:value
+        if self.text.startswith("=", value_start) or self.text.startswith(":=", value_start - 1):
+            return  # Go's "apiKey := os.Getenv(...)": code, not name:value
         if self.text[value_start] in "|>":
             block = _BLOCK.match(self.text, value_start)
             if block is not None:
@@ -380,7 +391,14 @@ class _Finder:
                 if end > block.end():
                     self._edit(block.end(), end, "text")
                 return
-        self._edit(value_start, self._line_end(value_start), "text")
+        end = self._line_end(value_start)
+        if not self._symbol(found.group("k"), self._bare(self.text[value_start:end])):
+            self._edit(value_start, end, "text")
+
+    def _bare(self, value: str) -> str | int:
+        """A line's value as is_symbol reads it: a small number as a number."""
+        value = value.strip()
+        return int(value) if value.isdigit() and len(value) <= 3 else value
 
     def _line_end(self, value_start: int) -> int:
         """Where the value starting at ``value_start`` ends: at CR or LF, blanks left out."""
@@ -422,14 +440,17 @@ class _Finder:
         blanks = found.group("sp") or found.group("sp2")
         if blanks and opened is not None and opened.end() == start:
             # INI, .env, properties: the rest of the line
-            self._edit(value_start, self._line_end(value_start), "text")
+            end = self._line_end(value_start)
+            if not self._symbol(found.group("k"), self._bare(text[value_start:end])):
+                self._edit(value_start, end, "text")
             return
         run_from, run_end = self._run
         if not run_from <= value_start < run_end:
             run = _RUN.match(text, value_start)
             run_end = run.end() if run is not None else value_start
             self._run = (value_start, run_end)
-        self._edit(value_start, run_end, "text")
+        if not self._symbol(found.group("k"), self._bare(text[value_start:run_end])):
+            self._edit(value_start, run_end, "text")
 
     def _names_a_field(self, start: int) -> bool:
         """Is ``start`` inside a tag that also has a value attribute (read once a tag)?"""
@@ -487,14 +508,24 @@ class _Finder:
         )
 
     def _cell(self, found: re.Match[str] | None) -> None:
-        """A table row naming a secret in one cell and holding it in the next."""
+        """A table row naming a secret in one cell and holding it in the next: the value
+        inside its quotes (a Python repr, HTML-escaped), each run between its escapes
+        replaced, the escapes kept; a mask (``'********'``) is no secret and stays."""
         if found is None or not self.secret(found.group("k")):
             return
         value = found.group("v")
-        stripped = value.strip()
-        if stripped and not self._symbol(found.group("k"), stripped):
-            start = found.start("v") + len(value) - len(value.lstrip())
-            self._edit(start, start + len(stripped), "text")
+        start = found.start("v") + len(value) - len(value.lstrip())
+        end = start + len(value.strip())
+        quoted = _CELL_QUOTED.fullmatch(self.text, start, end)
+        if quoted is not None:
+            start, end = quoted.span("v")
+        inner = self.text[start:end]
+        if not inner or _MASK.fullmatch(inner) or self._symbol(found.group("k"), inner):
+            return
+        for piece in _ESCAPE_OR_RUN.finditer(inner):
+            run = piece.group("run")
+            if run is not None and any(char.isalnum() for char in run):
+                self._edit(start + piece.start(), start + piece.end(), "text")
 
     def _pair_element(self, found: re.Match[str] | None) -> None:
         if found is None or found.group("t").rpartition(":")[2].lower() not in PAIR_NAMES:
@@ -523,11 +554,17 @@ class _Finder:
                 return None
             return found.end(), content.end(), "text"
         group = next(g for g in ("dq", "sq", "uq") if value.group(g) is not None)
+        if normalise(_attr_value(name)) in _CONSTANT_INPUTS and kept(
+            value.group(group), whole=True
+        ):
+            return None  # an address form's state="CA", not an OAuth state
         start, end = value.span(group)
         return start + tag, end + tag, "text"
 
 
 _CONTENT = re.compile(r"[^<]{1,4096}+")
+#: Inputs named as an OAuth parameter that often hold a constant (constants.py).
+_CONSTANT_INPUTS = frozenset({"state", "code"})
 #: HTML elements without content: what follows them is not their value.
 _VOID = frozenset(
     {"input", "meta", "link", "img", "br", "hr", "param", "source", "area", "base", "col"}

@@ -1,0 +1,72 @@
+"""Ordinary traffic a review of this stop's name rules found replaced: package names,
+HTML attributes, settings that name a constant, code, and commands that name a password
+instead of holding one. Each stays; the secret beside it still goes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shadowtape.sanitize import Sanitizer
+from tests.sanitize.adversarial import _response_body
+
+SANITIZER = Sanitizer(key=b"ordinary-names-test")
+
+
+def stored(body: str, content_type: str) -> str:
+    out = SANITIZER.sanitize(_response_body(content_type)(body))
+    assert out.response is not None
+    return out.response.body.decode()
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"dependencies": {"jsonwebtoken": "^9.0.2", "passport": "^0.7.0"}},
+        {"node_modules/passport-accesstoken": {"version": "0.1.0", "integrity": "sha512-x"}},
+        {"invalid_code": "That code is not valid", "order_code": "ORD-2024-0001"},
+        {"template_key": "welcome_email_v3", "code": "DE", "key": "ASSET"},
+        {"signing_key_id": "kid-7", "client_key_id": "kid-8"},
+    ],
+)
+def test_ordinary_json_stays(document: dict[str, object]) -> None:
+    body = json.dumps(document)
+    assert json.loads(stored(body, "application/json")) == document
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ('<a href="/k" accesskey="k">K</a>', "text/html"),
+        ("user_key: email\nwebhook_key: order.created\napp_key: storefront-web\n", "text/yaml"),
+        ("user_key=email\nreset_code=404\n", "text/plain"),
+        ("INFO client_key_id=kid-7 rotated=false\n", "text/plain"),
+        ('\tapiKey := os.Getenv("API_KEY")\n\tsecret := viper.GetString("x")\n', "text/plain"),
+        ('mysqldump -u backup -p"$BACKUP_PASSWORD" db\nmysql -p${DB_PW} shop\n', "text/plain"),
+        ('redis-cli -a "$REDIS_PASSWORD" ping\nsshpass -p "$SSH_PASS" ssh host\n', "text/plain"),
+        (
+            'curl -u "$USER:$TOKEN" https://x\ncurl --user alice:$(cat /run/pw) https://x\n',
+            "text/plain",
+        ),
+        ("docker login -p %REGISTRY_PW% r.example\nmysql -p{{ db_password }} x\n", "text/plain"),
+    ],
+)
+def test_ordinary_text_stays(body: str, content_type: str) -> None:
+    assert stored(body, content_type) == body
+
+
+@pytest.mark.parametrize(
+    ("body", "secret"),
+    [
+        ("APP_KEY=base64:8dQ7xw1kK3pL9mN2vB5cX0zQ\nuser_key=email\n", "8dQ7xw1kK3pL9mN2vB5cX0zQ"),
+        ("app_key: k3pL9mN2vB5c\n", "k3pL9mN2vB5c"),
+        ("mysql -uroot -pS3cretPw db\n", "S3cretPw"),
+        ("curl -u alice:Up8Kd3Vw7Qs2 https://x\n", "Up8Kd3Vw7Qs2"),
+        ('{"accesstoken": "Zq8vR2mK9xLp4TnW7bYc"}', "Zq8vR2mK9xLp4TnW7bYc"),
+        ('{"user_code": "WDJB-MJHT", "device_code": "GmRhmhcxhwAzkoEq"}', "WDJB-MJHT"),
+    ],
+)
+def test_the_secret_beside_them_still_goes(body: str, secret: str) -> None:
+    content_type = "application/json" if body.startswith("{") else "text/plain"
+    assert secret not in stored(body, content_type)
