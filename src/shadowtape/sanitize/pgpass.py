@@ -42,8 +42,14 @@ _LINE_STR = re2.compile(_LINE_TEXT)
 #: this ends, and runs on over field characters. Possessive runs, each character read once.
 _HEAD = re.compile(r"""(?:["']|\\[nr])?[ \t]*+(?:(?:[^:\\\s"']++|\\[:\\])*+:){4}""")
 _PASSWORD = re.compile(r"""(?:[^:\\\s"']++|\\[:\\])*+""")
-#: Colons a text needs before it can hold an entry (a quick test before the RE2 pass).
+#: Colons a text needs before it can hold an entry, and a port between two of them:
+#: quick tests before the line pattern's RE2 pass (a fraction of its cost).
 MIN_COLONS = 4
+_PORT_HINT = re2.compile(rb":(?:\*|[0-9]{2,5}):")
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("ascii") if text.isascii() else text.encode("utf-8", "surrogatepass")
 
 
 def may_hold_entry(text: str) -> bool:
@@ -65,7 +71,7 @@ def _first(text: str) -> int | None:
     if known is not None and known[0] is text:
         return known[1]
     found = None
-    if text.count(":") >= MIN_COLONS:
+    if text.count(":") >= MIN_COLONS and _PORT_HINT.search(_utf8(text)) is not None:
         found = _search(text, 0)
     if len(text) >= _REMEMBERED:
         _LAST[:] = [(text, found)]
