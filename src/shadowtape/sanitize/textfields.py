@@ -186,7 +186,14 @@ _ESCAPES = (
 
 def _unquoted(text: str) -> str | None:
     """``text`` with its escaped quotes written plain, or None when it has none."""
-    found = [(escape, plain) for escape, plain in _ESCAPES if escape in text]
+    amp, backslash = "&" in text, "\\" in text  # two scans rule out nine, mostly
+    if not (amp or backslash):
+        return None
+    found = [
+        (escape, plain)
+        for escape, plain in _ESCAPES
+        if (backslash if escape[0] == "\\" else amp) and escape in text
+    ]
     for escape, plain in found:
         text = text.replace(escape, plain)
     return text if found else None
