@@ -109,7 +109,7 @@ SECRET_NAMES = [
     # 7. the last of the review list: peppers, one-time-password seeds, abbreviations,
     # CAPTCHA responses, RFC 8628's complete verification URI
     "pepper", "PEPPER", "PASSWORD_PEPPER", "otp_seed", "totp_seed", "mfa_seed", "cred",
-    "DB_CRED", "jwt", "g-recaptcha-response", "recaptcha_response", "h-captcha-response",
+    "DB_CRED", "g-recaptcha-response", "recaptcha_response", "h-captcha-response",
     "cf-turnstile-response", "captcha_token", "verification_uri_complete",
 ]  # fmt: skip
 

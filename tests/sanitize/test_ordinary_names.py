@@ -28,6 +28,7 @@ def stored(body: str, content_type: str) -> str:
         {"invalid_code": "That code is not valid", "order_code": "ORD-2024-0001"},
         {"template_key": "welcome_email_v3", "code": "DE", "key": "ASSET"},
         {"signing_key_id": "kid-7", "client_key_id": "kid-8"},
+        {"jwt": {"enabled": True, "algorithm": "RS256", "ttl": 3600}},
     ],
 )
 def test_ordinary_json_stays(document: dict[str, object]) -> None:
@@ -50,6 +51,14 @@ def test_ordinary_json_stays(document: dict[str, object]) -> None:
             "text/plain",
         ),
         ("docker login -p %REGISTRY_PW% r.example\nmysql -p{{ db_password }} x\n", "text/plain"),
+        ("PGPASSWORD=$PGPASS psql -h db\ntoken=${API_TOKEN}\n", "text/plain"),
+        ("GET session:web:9f8e7d6c:expires\ntoken:web:4f1c:owner\n", "text/plain"),
+        ("cache:1000:user:42:profile\n*:*:*:postgres:*\n", "text/plain"),
+        ("cfg: &{User:app Token:<nil> APIKey:*** Mode:prod}\n", "text/plain"),
+        (
+            "| user | password | token |\n|---|---|---|\n| bob | none | - |\n| eve | N/A | *** |\n",
+            "text/markdown",
+        ),
     ],
 )
 def test_ordinary_text_stays(body: str, content_type: str) -> None:
@@ -62,6 +71,8 @@ def test_ordinary_text_stays(body: str, content_type: str) -> None:
         ("APP_KEY=base64:8dQ7xw1kK3pL9mN2vB5cX0zQ\nuser_key=email\n", "8dQ7xw1kK3pL9mN2vB5cX0zQ"),
         ("app_key: k3pL9mN2vB5c\n", "k3pL9mN2vB5c"),
         ("mysql -uroot -pS3cretPw db\n", "S3cretPw"),
+        ("db.internal:5432:app:app:Pg8Wq2Lm7Zx\n", "Pg8Wq2Lm7Zx"),
+        ("cfg: &{User:app Token:Tk9Qw2Er7Ty APIKey:*** Mode:prod}\n", "Tk9Qw2Er7Ty"),
         ("curl -u alice:Up8Kd3Vw7Qs2 https://x\n", "Up8Kd3Vw7Qs2"),
         ('{"accesstoken": "Zq8vR2mK9xLp4TnW7bYc"}', "Zq8vR2mK9xLp4TnW7bYc"),
         ('{"user_code": "WDJB-MJHT", "device_code": "GmRhmhcxhwAzkoEq"}', "WDJB-MJHT"),

@@ -120,10 +120,14 @@ def command_spans(text: str) -> Iterator[tuple[int, int]]:
 
 
 def _reference(text: str, start: int, end: int) -> bool:
+    return reference(text[start:end])
+
+
+def reference(value: str) -> bool:
     """Does the value name a password rather than hold one: a shell variable or command
     (``"$MYSQL_PASSWORD"``, ``${TOKEN}``, ``$(cat pw)``), a Windows variable (``%PW%``)
     or a template (``{{ password }}``)? Its own text is no secret."""
-    value = text[start:end].strip("\"'")
+    value = value.strip("\"'")
     return value.startswith(("$", "{{")) or (
         len(value) > 2 and value[0] == "%" and value[-1] == "%"
     )

@@ -7,7 +7,8 @@ NameMatcher.whole_only), a table's column, a CSV export's column or an HTML form
 key combination (``Ctrl+S``) or a setting's name (names.is_symbol). A credential (an
 OAuth code or state, a one-time or recovery code, an API key) is longer, mixes letters
 and digits, or runs to eight capitals or more (``WDJBMJHT``, RFC 8628's user code).
-Under any secret name, a cell saying yes or no (``true``, ``n``) says whether, not what.
+Under any secret name, a cell saying yes or no (``true``, ``n``) says whether, not what,
+and a placeholder (``n/a``, ``***``, ``$DB_PASSWORD``) says where, not what.
 """
 
 from __future__ import annotations
@@ -16,8 +17,14 @@ import re
 
 from shadowtape.sanitize.names import is_symbol
 
-#: A yes/no answer (``true``, ``No``, ``y``).
-_FLAG = r"(?i:true|false|yes|no|y|n)"
+#: A yes/no answer (``true``, ``No``, ``y``), or a placeholder where a value would be: none
+#: set, a mask, a reference to where it is kept (``n/a``, ``-``, ``<nil>``, ``***``,
+#: ``$DB_PASSWORD``, ``{{ token }}``).
+_FLAG = (
+    r"(?i:true|false|yes|no|y|n|none|null|nil|<nil>|n/a|na|unset|empty|optional|required"
+    r"|redacted|masked|hidden)|-{1,3}|[*•]+|x{3,}|X{3,}|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?"
+    r"|\{\{[^{}]{1,60}\}\}"
+)
 #: A constant besides names.is_symbol's, in one pattern (a cell is read once): a number
 #: below 1,000; codes in capitals: a word of up to seven letters, words joined by "_", up
 #: to four letters and five digits (``E0042``, ``TS2322``, ``F5``); a key combination

@@ -18,6 +18,8 @@ import re
 
 import re2
 
+from shadowtape.sanitize import constants
+
 #: How far back the group's opening, and how far ahead its closing, are looked for.
 REACH = 1024
 #: A name, ``:``, then a value that opens with neither a blank, a quote nor a bracket
@@ -54,6 +56,8 @@ def field_at(text: str, start: int) -> tuple[str, int, int] | None:
     pointer = text.startswith("&", opener - 1) or text[opener] == "["
     if not pointer and text.find(" ", opener, closer) < 0:
         return None  # {token:guid}: one field, no blank, no pointer
+    if constants.kept(found.group("v"), whole=False):
+        return None  # Token:<nil>, APIKey:***: nothing there
     return found.group("k"), found.start("v"), end
 
 

@@ -29,7 +29,9 @@ from shadowtape.sanitize.commandline import searchable
 _CHAR = r"""(?:[^:\\\s"'\x00]|\\[:\\])"""
 _FIELD = rf"{_CHAR}+"
 _HOST = rf"(?:\*|{_CHAR}*(?:[A-Za-z./\[]|\\:){_CHAR}*)"
-_PORT = r"(?:\*|[0-9]{2,5})"
+#: A port PostgreSQL may listen on: ``*`` or 1024 and above (``cache:1000:user:42:x`` is a
+#: cache key, not an entry).
+_PORT = r"(?:\*|10[2-9][0-9]|1[1-9][0-9]{2}|[2-9][0-9]{3}|[1-9][0-9]{4})"
 #: A line: after a line break, also one escaped inside a JSON text (``\n``), or a quote
 #: (a JSON string holding one entry), up to the same.
 _OPEN = r"""(?:^|["']|\\[nr])"""
@@ -101,7 +103,7 @@ def entry_spans(text: str) -> Iterator[tuple[int, int]]:
             return
         password = _PASSWORD.match(text, head.end())
         end = password.end() if password is not None else head.end()
-        if head.end() < end:
+        if head.end() < end and text[head.end() : end] != "*":  # "*": a wildcard in docs
             yield head.end(), end
         found = pattern.search(data, max(end, start + 1))
         if found is None:

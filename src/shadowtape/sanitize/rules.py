@@ -175,8 +175,9 @@ SECRET_FIELDS = (
     # or small number kept, as under "key") or after "password". Not "salt": a salt is
     # public by design (stored beside its hash, sent to clients by SRP and SCRAM logins)
     # and proves nothing alone. Seeds of one-time-password generators are the secret
-    # itself ("seed" alone is a random seed). "cred" abbreviates credential; "jwt" holds
-    # one. A CAPTCHA response is a bearer token for one submission. RFC 8628's
+    # itself ("seed" alone is a random seed). "cred" abbreviates credential ("jwt" is
+    # not here: it names a config section as often, and a JWT is found by its shape). A
+    # CAPTCHA response is a bearer token for one submission. RFC 8628's
     # verification_uri_complete embeds the device flow's user code.
     "=pepper",
     "password_pepper",
@@ -185,7 +186,6 @@ SECRET_FIELDS = (
     "hotp_seed",
     "mfa_seed",
     "cred",
-    "jwt",
     "recaptcha_response",
     "captcha_response",
     "turnstile_response",

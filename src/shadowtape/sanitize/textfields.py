@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from shadowtape.sanitize import fieldstarts, godump, kubeyaml, mdtable, params, splice
+from shadowtape.sanitize import commandline, fieldstarts, godump, kubeyaml, mdtable, params, splice
 from shadowtape.sanitize.constants import kept
 from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol, normalise
 from shadowtape.sanitize.splice import Span
@@ -182,6 +182,11 @@ _ESCAPES = (
     ("&apos;", "'"),
     ("=&gt;", "=>"),
 )
+
+
+def _reference(value: str | int) -> bool:
+    """``PGPASSWORD=$PGPASS``, ``token=${TOKEN}``: a variable names the value, holds none."""
+    return isinstance(value, str) and commandline.reference(value)
 
 
 def _unquoted(text: str) -> str | None:
@@ -399,7 +404,10 @@ class _Finder:
                     self._edit(block.end(), end, "text")
                 return
         end = self._line_end(value_start)
-        if not self._symbol(found.group("k"), self._bare(self.text[value_start:end])):
+        value = self.text[value_start:end]
+        if not found.group("b") and ":" in value:
+            return  # session:web:9f8e7d6c:expires is a cache key, not name:value
+        if not self._symbol(found.group("k"), self._bare(value)):
             self._edit(value_start, end, "text")
 
     def _bare(self, value: str) -> str | int:
@@ -448,7 +456,8 @@ class _Finder:
         if blanks and opened is not None and opened.end() == start:
             # INI, .env, properties: the rest of the line
             end = self._line_end(value_start)
-            if not self._symbol(found.group("k"), self._bare(text[value_start:end])):
+            value = self._bare(text[value_start:end])
+            if not (self._symbol(found.group("k"), value) or _reference(value)):
                 self._edit(value_start, end, "text")
             return
         run_from, run_end = self._run
@@ -456,7 +465,8 @@ class _Finder:
             run = _RUN.match(text, value_start)
             run_end = run.end() if run is not None else value_start
             self._run = (value_start, run_end)
-        if not self._symbol(found.group("k"), self._bare(text[value_start:run_end])):
+        value = self._bare(text[value_start:run_end])
+        if not (self._symbol(found.group("k"), value) or _reference(value)):
             self._edit(value_start, run_end, "text")
 
     def _names_a_field(self, start: int) -> bool:
