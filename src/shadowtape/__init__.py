@@ -25,22 +25,25 @@ from shadowtape.errors import (
     TapeVersionError,
 )
 from shadowtape.exchange import ErrorKind, Exchange, ExchangeError, Request, Response
-from shadowtape.sanitize import Sanitizer
 
 if _typing.TYPE_CHECKING:
     from shadowtape.replay import replay
     from shadowtape.report import Report, analyze
+    from shadowtape.sanitize import Sanitizer
     from shadowtape.tape import TapeFilter, TapeReader, TapeWriter, WriterStats
 
 # The tape, replay and report names load on first use: they bring in pyarrow, which the
 # recorder's proxy process must not pay for (its garbage collector would keep re-scanning
 # those objects). ``shadowtape.replay`` is also the subpackage, made callable for this.
+# The sanitizer too: its patterns take about 100 ms to compile, which only the processes
+# that sanitize (the recorder's worker, the importers) need to pay.
 _LAZY = {
     **{
         name: "shadowtape.tape"
         for name in ("TapeFilter", "TapeReader", "TapeWriter", "WriterStats")
     },
     "replay": "shadowtape.replay",
+    "Sanitizer": "shadowtape.sanitize",
     "analyze": "shadowtape.report",
     "Report": "shadowtape.report",
 }
