@@ -4,14 +4,18 @@
 
 - what is secret: ``rules`` (defaults, the TOML rules file, the allow-list), ``names``
   (which names look secret), ``params`` (protocol parameters: OAuth, SAML, signed URLs),
-  ``detectors`` (what a secret looks like in text);
+  ``constants`` (values under a secret name that are plainly none: codes, placeholders),
+  ``detectors`` (what a secret looks like in text) with ``commandline`` (passwords on
+  command lines and in ``.netrc``), ``pgpass``, ``digestauth`` (HTTP Digest outside
+  ``Authorization``);
 - what replaces it: ``pseudonym`` (keyed, format-preserving), ``beyondascii`` (letters
   beyond ASCII told apart for a whole text), ``splice`` (where pseudonyms landed);
 - where it is found: ``headers`` and ``cookies``, ``urls``, ``percent``,
   ``graphqlget`` (GraphQL variables in a query string), ``bodies``, ``jsonbody`` and
   ``jsonwalk``, ``jsonpath``, ``msgpackbody``, ``multipart``, ``csvbody``, ``binary``,
-  ``textfields`` and ``fieldstarts`` (fields in free text), ``kubeyaml`` (Kubernetes
-  Secrets in YAML);
+  ``liveparts`` (which multipart parts may change), ``textfields`` and ``fieldstarts``
+  (fields in free text), with ``mdtable`` (Markdown tables), ``godump`` (Go ``%+v``
+  dumps) and ``kubeyaml`` (Kubernetes Secrets in YAML);
 - known secrets found again: ``echoforms`` (their encoded forms), ``echoindex`` (all of
   them searched at once);
 - ``context`` (one call's state and work budget), ``memo`` (verdicts about repeated text)
