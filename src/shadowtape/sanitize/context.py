@@ -386,8 +386,14 @@ class Context:
         """
         if self.echo and self.has_echo(location):
             location = self._swap(location)
+        original = location
+        # One pass for every detector's literals; a detector is asked itself only when
+        # they occur, or once a replacement has changed the location.
+        likely = {id(d) for d in self.policy.occurring(location, self.policy.detectors)}
         for detector in self.policy.detectors:
-            if detector.may_occur(location):
+            if (location is not original or id(detector) in likely) and detector.may_occur(
+                location
+            ):
                 location = self._replace_found(location, detector, self.pseudo)
         return location
 
