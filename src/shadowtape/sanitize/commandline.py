@@ -21,6 +21,8 @@ from collections.abc import Iterator
 
 import re2
 
+from shadowtape.sanitize import constants
+
 #: A shell word: plain characters and quoted strings, glued.
 _WORD = r"""(?:"[^"\r\n]*"|'[^'\r\n]*'|[^ \t\r\n;|&<>"'`])+"""
 #: A value: a word that does not open with a dash (``--password-stdin`` is no value).
@@ -120,17 +122,7 @@ def command_spans(text: str) -> Iterator[tuple[int, int]]:
 
 
 def _reference(text: str, start: int, end: int) -> bool:
-    return reference(text[start:end])
-
-
-def reference(value: str) -> bool:
-    """Does the value name a password rather than hold one: a shell variable or command
-    (``"$MYSQL_PASSWORD"``, ``${TOKEN}``, ``$(cat pw)``), a Windows variable (``%PW%``)
-    or a template (``{{ password }}``)? Its own text is no secret."""
-    value = value.strip("\"'")
-    return value.startswith(("$", "{{")) or (
-        len(value) > 2 and value[0] == "%" and value[-1] == "%"
-    )
+    return constants.reference(text[start:end])
 
 
 def _value(text: str, start: int, end: int) -> tuple[int, int] | None:

@@ -22,15 +22,14 @@ from shadowtape.sanitize.names import is_symbol
 #: ``$DB_PASSWORD``, ``{{ token }}``).
 _FLAG = (
     r"(?i:true|false|yes|no|y|n|none|null|nil|<nil>|n/a|na|unset|empty|optional|required"
-    r"|redacted|masked|hidden)|-{1,3}|[*•]+|x{3,}|X{3,}|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?"
-    r"|\{\{[^{}]{1,60}\}\}"
+    r"|redacted|masked|hidden)|-{1,3}|[*•]+|x{3,}|X{3,}"
 )
 #: A constant besides names.is_symbol's, in one pattern (a cell is read once): a number
-#: below 1,000; codes in capitals: a word of up to seven letters, words joined by "_", up
-#: to four letters and five digits (``E0042``, ``TS2322``, ``F5``); a key combination
-#: (``Ctrl+S``, ``Cmd+Shift+P``); a yes/no answer.
+#: below 1,000; codes in capitals (a word of up to seven letters is is_symbol's): words
+#: joined by "_", up to four letters and five digits (``E0042``, ``TS2322``, ``F5``); a
+#: key combination (``Ctrl+S``, ``Cmd+Shift+P``); a yes/no answer.
 _CONSTANT = re.compile(
-    r"[0-9]{1,3}|[A-Z]{2,7}|[A-Z]+(?:_[A-Z0-9]+)+|[A-Z]{1,4}[0-9]{1,5}"
+    r"[0-9]{1,3}|[A-Z]+(?:_[A-Z0-9]+)+|[A-Z]{1,4}[0-9]{1,5}"
     r"|(?i:(?:ctrl|control|cmd|command|alt|option|opt|shift|meta|super|win|fn) ?\+ ?)+"
     rf"[^\s+|]{{1,9}}|{_FLAG}"
 )
@@ -44,6 +43,18 @@ def kept(value: str, *, whole: bool) -> bool:
     answer, or, under a name secret as a whole only (``whole``), a constant?"""
     if len(value) > _MAX:
         return False
+    if reference(value):
+        return True
     if whole:
         return _CONSTANT.fullmatch(value) is not None or is_symbol(value)
     return _FLAGS.fullmatch(value) is not None
+
+
+def reference(value: str) -> bool:
+    """Does the value name a secret rather than hold one: a shell variable or command
+    (``"$MYSQL_PASSWORD"``, ``${TOKEN}``, ``$(cat pw)``), a Windows variable (``%PW%``)
+    or a template (``{{ password }}``)? Its own text is no secret."""
+    value = value.strip("\"'")
+    return value.startswith(("$", "{{")) or (
+        len(value) > 2 and value[0] == "%" and value[-1] == "%"
+    )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from shadowtape.sanitize import commandline, fieldstarts, godump, kubeyaml, mdtable, params, splice
+from shadowtape.sanitize import constants, fieldstarts, godump, kubeyaml, mdtable, params, splice
 from shadowtape.sanitize.constants import kept
 from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol, normalise
 from shadowtape.sanitize.splice import Span
@@ -186,7 +186,7 @@ _ESCAPES = (
 
 def _reference(value: str | int) -> bool:
     """``PGPASSWORD=$PGPASS``, ``token=${TOKEN}``: a variable names the value, holds none."""
-    return isinstance(value, str) and commandline.reference(value)
+    return isinstance(value, str) and constants.reference(value)
 
 
 def _unquoted(text: str) -> str | None:
