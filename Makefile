@@ -14,12 +14,14 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # Two workers for everything but the timing tests, which then run alone on a quiet machine.
+# Work stealing keeps both workers busy to the end: the default hands out tests in chunks
+# of neighbours, and the end-to-end files left one worker running alone for two minutes.
 # Bytecode is cached (in __pycache__, ignored by git) even where the environment turns it
 # off: the suite starts some 400 Python processes (mitmdump, the CLI, test services), and
 # each would compile shadowtape's sources again.
 test: install
 	scripts/ensure-chromium
-	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -p no:cacheprovider -n 2 -m "not timing"
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -p no:cacheprovider -n 2 --dist worksteal -m "not timing"
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -p no:cacheprovider -m timing
 
 lint: install
