@@ -27,7 +27,7 @@ import re2
 
 from shadowtape.sanitize import graphqlget
 from shadowtape.sanitize.context import Context, Scope
-from shadowtape.sanitize.names import words
+from shadowtape.sanitize.names import NameMatcher, words
 from shadowtape.sanitize.params import URL_SECRET_PARAMS, secret_param
 from shadowtape.sanitize.percent import quote, quote_plus, unquote
 
@@ -159,12 +159,15 @@ def params(
     depth: int = 1,
     sep: str = "&",
     scanned: bool = False,
+    named: bool = True,
 ) -> str:
     """A query string or form body: secret-named values replaced, the rest scanned.
 
     ``depth``: how many times the text was percent-decoded already (see component).
     ``sep``: what separates pairs (``;`` for a path segment's matrix parameters).
     ``scanned``: the text as it is was scanned whole already (a decoded value).
+    ``named=False``: the caller found that no name in a text holding this one may be
+    secret (a path's matrix parameters, told once for the whole path).
     """
     if not text:
         return text
@@ -176,7 +179,7 @@ def params(
     if scope is None:
         scope = scope_of(text, ctx, fields=True, plus=plus)
     scan = not scope.empty
-    if not scan and not _may_name_secret(text, ctx, plus):
+    if not scan and not (named and _may_name_secret(text, ctx, plus)):
         return text
     pairs, seps = _split(text, sep)
     if scan and len(pairs) > CHUNK:
@@ -299,7 +302,7 @@ def _verdicts(pairs: list[str], ctx: Context, plus: bool) -> dict[str, str]:
     ctx.spend(len(raws) // NAMES_PER_UNIT)
     verdicts = dict.fromkeys(raws, _OTHER)
     policy = ctx.policy
-    hints = _hints(policy.secret_field.hints)
+    hints = _hints(policy.secret_field)
     encoded = [raw.encode("utf-8", "surrogatepass") for raw in raws]
     joined = b"\n".join(encoded)
     if hints is None or policy.allowed_field or _WORD_ESCAPE.search(joined) is not None:
@@ -335,7 +338,7 @@ def _name(raw: str, ctx: Context, plus: bool) -> str:
 
 def _may_name_secret(text: str, ctx: Context, plus: bool) -> bool:
     """Could a name in ``text`` (as sent or decoded once) be secret? Never misses one."""
-    hints = _hints(ctx.policy.secret_field.hints)
+    hints = _hints(ctx.policy.secret_field)
     if hints is None:
         return True
     if hints.search(text.encode("utf-8", "surrogatepass")) is not None:
@@ -347,9 +350,11 @@ def _may_name_secret(text: str, ctx: Context, plus: bool) -> bool:
 
 
 @lru_cache(maxsize=8)
-def _hints(field_hints: tuple[str, ...] | None) -> re2._Regexp | None:
+def _hints(secret_field: NameMatcher) -> re2._Regexp | None:
     """One case-insensitive RE2 pass for every word a secret name must hold (None:
-    any name may be secret)."""
+    any name may be secret). Keyed by the matcher itself: hashing its tuple of words
+    on every call cost more than the search of a short text."""
+    field_hints = secret_field.hints
     if field_hints is None:
         return None
     options = re2.Options()
@@ -372,6 +377,8 @@ def path(text: str, ctx: Context, location: str, *, scope: Scope | None = None) 
         scope = scope_of(text, ctx, plus=False)
     ctx.spend((text.count("/") + 1) * (SCAN_COST if not scope.empty else SEGMENT_COST))
     segments = text.split("/")
+    # Told once for the whole path, not for each segment's matrix parameters.
+    named = not scope.empty or (";" in text and _may_name_secret(text, ctx, False))
     changed = False
     after_trigger = False
     for i, segment in enumerate(segments):
@@ -393,7 +400,7 @@ def path(text: str, ctx: Context, location: str, *, scope: Scope | None = None) 
             word in PATH_TRIGGERS for word in words(decoded)
         )
         if semi:
-            new += ";" + _matrix(matrix, ctx, location, scope)
+            new += ";" + _matrix(matrix, ctx, location, scope, named)
         if new != segment:
             segments[i] = new
             changed = True
@@ -428,13 +435,17 @@ def _file_name(segment: str) -> tuple[str, str]:
     return segment, ""
 
 
-def _matrix(matrix: str, ctx: Context, location: str, scope: Scope) -> str:
+def _matrix(matrix: str, ctx: Context, location: str, scope: Scope, named: bool) -> str:
     """``;a=1;b=2`` after a segment: each parameter read like a query string."""
     if "&" not in matrix:  # one pair per parameter: read them all at once
-        return params(matrix, ctx, lambda _name: location, plus=False, scope=scope, sep=";")
+        return params(
+            matrix, ctx, lambda _name: location, plus=False, scope=scope, sep=";", named=named
+        )
     items = matrix.split(";")
     ctx.spend(len(items) * SCAN_COST)
-    return ";".join(params(p, ctx, lambda _name: location, plus=False, scope=scope) for p in items)
+    return ";".join(
+        params(p, ctx, lambda _name: location, plus=False, scope=scope, named=named) for p in items
+    )
 
 
 #: A URL in a body with a path segment holding a trigger word (as a substring: the word
