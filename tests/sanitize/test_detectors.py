@@ -18,7 +18,11 @@ from shadowtape.sanitize.detectors import (
     LISTED_BATCH,
     SET_REACH,
     Finders,
+    _card_start,
+    _iban_start,
+    _may_hold_pii,
     _private_key_spans,
+    _shape,
     api_key_prefix,
     card_digits,
     iban_ok,
@@ -409,6 +413,34 @@ def test_finders_agree_with_each_detector_on_long_texts_too(text: str, pad_first
     assert finders.occurring(long, BUILTIN[3:5]) == tuple(
         d for d in BUILTIN[3:5] if d.may_occur(long)
     )
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                ["DE89 3704 0044 0532 0130 00", "GB82 WEST", "4111 1111 1111 1111", "3782"]
+            ),
+            st.sampled_from(["4111111111111111", "123-45-6789", "378282246310005", "é"]),
+            st.text("AZaz09_ -.é\ud800", max_size=12),
+        ),
+        max_size=12,
+    ).map("".join),
+    st.booleans(),
+)
+def test_one_pass_rules_out_cards_ibans_and_ssns_only_when_each_check_would(
+    text: str, pad_first: bool
+) -> None:
+    """A long text is asked once whether it may hold any of the three shapes; the answer
+    no never stands where the card, IBAN or SSN check of its own would say maybe."""
+    padding = "x " * (SET_REACH // 2)
+    long = padding + text if pad_first else text + padding
+    direct = (
+        _card_start(long) is not None
+        or _iban_start(long) is not None
+        or b"000-00-0000" in _shape(long)
+    )
+    assert _may_hold_pii(long) or not direct
 
 
 @given(

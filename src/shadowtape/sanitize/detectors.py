@@ -482,13 +482,12 @@ def _card_accept(text: str) -> bool:
 #: "_" or "." and ends before one that is no ASCII letter, digit or "_" (a superset: the
 #: bytes of other letters pass), so ``CARD``, a slower scan, runs only where one may be.
 _CARD_END = r"(?:[^0-9A-Za-z_]|$)"
-_CARD_SHAPES = re2.compile(
-    (
-        r"(?:^|[^0-9A-Za-z_.])(?:[2-6][0-9]{12,18}"
-        r"|[2-6][0-9]{3}[ \-.][0-9]{4}[ \-.][0-9]{4}[ \-.][0-9]{4}"
-        r"|3[0-9]{3}[ \-.][0-9]{6}[ \-.][0-9]{5})" + _CARD_END
-    ).encode()
+_CARD_SHAPES_TEXT = (
+    r"(?:^|[^0-9A-Za-z_.])(?:[2-6][0-9]{12,18}"
+    r"|[2-6][0-9]{3}[ \-.][0-9]{4}[ \-.][0-9]{4}[ \-.][0-9]{4}"
+    r"|3[0-9]{3}[ \-.][0-9]{6}[ \-.][0-9]{5})" + _CARD_END
 )
+_CARD_SHAPES = re2.compile(_CARD_SHAPES_TEXT.encode())
 
 
 _T = TypeVar("_T")
@@ -523,7 +522,9 @@ _long_card_start = _last_text(_card_start)
 
 
 def _card_prefilter(text: str) -> bool:
-    return (_long_card_start if len(text) >= SET_REACH else _card_start)(text) is not None
+    if len(text) >= SET_REACH:
+        return _long_may_hold_pii(text) and _long_card_start(text) is not None
+    return _card_start(text) is not None
 
 
 class _SearchFrom:
@@ -823,15 +824,44 @@ _long_iban_start = _last_text(_iban_start)
 
 def _iban_prefilter(text: str) -> bool:
     if len(text) >= SET_REACH:
-        return _long_iban_start(text) is not None
+        return _long_may_hold_pii(text) and _long_iban_start(text) is not None
     shaped = text.encode("utf-8", "surrogatepass").translate(_SHAPE)
     return b"AA00" in shaped and _iban_start(text) is not None
 
 
 def _ssn_prefilter(text: str) -> bool:
     if len(text) >= SET_REACH:
-        return b"000-00-0000" in _long_shape(text)
+        return _long_may_hold_pii(text) and b"000-00-0000" in _long_shape(text)
     return b"000-00-0000" in text.encode("utf-8", "surrogatepass").translate(_SHAPE)
+
+
+def _pii_shapes() -> re2._Regexp:
+    """_CARD_SHAPES, _IBAN_SHAPE and the SSN's "000-00-0000" as one RE2 pattern over the
+    UTF-8 bytes read as Latin-1 (a byte a character, as _SHAPE reads them), each shape
+    class written as the bytes _SHAPE maps to it."""
+    # "A" is [A-Z], "0" is [0-9], "a" is [a-z_], so "[A0]" is [A-Z0-9] and "[^A0a]" is
+    # [^A-Za-z0-9_]; a space stays a space.
+    iban = (
+        r"(?:^|[^A-Za-z0-9_])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?"
+        r"(?:[^A-Za-z0-9_]|$)"
+    )
+    ssn = r"[0-9]{3}-[0-9]{2}-[0-9]{4}"
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    return re2.compile(f"(?:{_CARD_SHAPES_TEXT})|(?:{iban})|(?:{ssn})".encode(), options)
+
+
+_PII_SHAPES = _pii_shapes()
+
+
+def _may_hold_pii(text: str) -> bool:
+    """Could a card number, an IBAN or an SSN prefilter pass on ``text``? Most long text
+    holds none of their shapes: one pass then stands for the three prefilters' four."""
+    data = text.encode("ascii") if text.isascii() else text.encode("utf-8", "surrogatepass")
+    return _PII_SHAPES.search(data) is not None
+
+
+_long_may_hold_pii = _last_text(_may_hold_pii)
 
 
 #: The detectors that find token formats (also run over binary bodies, byte by byte).
