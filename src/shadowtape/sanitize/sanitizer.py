@@ -43,6 +43,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from dataclasses import field as default
+from http import HTTPStatus
 from typing import TypeVar
 
 import re2
@@ -167,8 +168,14 @@ def _error(d: Draft, ctx: Context) -> None:
     d.error_message = _recorder_text(d.error_message, ctx, "error.message")
 
 
+#: The registered reason phrases ("OK", "Not Found"...): the words every server sends
+#: with its status, with nothing to look for in them.
+_STANDARD_REASONS = frozenset(status.phrase for status in HTTPStatus)
+
+
 def _reason(d: Draft, ctx: Context) -> None:
-    d.reason = _recorder_text(d.reason, ctx, "response.reason")
+    if d.reason not in _STANDARD_REASONS:
+        d.reason = _recorder_text(d.reason, ctx, "response.reason")
 
 
 def _recorder_text(text: str, ctx: Context, location: str) -> str:
