@@ -159,9 +159,12 @@ def test_a_password_after_mysqls_p_is_replaced_and_the_database_kept() -> None:
 def test_a_one_dash_flag_named_for_a_password_still_takes_the_next_word() -> None:
     """``-pX`` is getopt's letter with its value; ``-password x`` (Go) and
     ``-Dpassword=x`` (Java) still name a field."""
-    body = "app -dbPassword S3cretPw9 -v\njava -Dpassword=S3cretPw8 -jar a.jar\n"
+    body = (
+        "app -dbPassword S3cretPw9 -v\njava -Dpassword=S3cretPw8 -jar a.jar\n"
+        "tool -xpassword=S3cretPw7 -v\n"
+    )
     out = stored(SANITIZER, served(body, "text/plain"))
-    assert "S3cretPw9" not in out and "S3cretPw8" not in out
+    assert "S3cretPw9" not in out and "S3cretPw8" not in out and "S3cretPw7" not in out
 
 
 # -- version constraints in a package manifest --------------------------------------------

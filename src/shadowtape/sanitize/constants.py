@@ -8,7 +8,9 @@ key combination (``Ctrl+S``) or a setting's name (names.is_symbol). A credential
 OAuth code or state, a one-time or recovery code, an API key) is longer, mixes letters
 and digits, or runs to eight capitals or more (``WDJBMJHT``, RFC 8628's user code).
 Under any secret name, a cell saying yes or no (``true``, ``n``) says whether, not what,
-and a placeholder (``n/a``, ``***``, ``$DB_PASSWORD``) says where, not what.
+and a placeholder (``n/a``, ``***``, ``$DB_PASSWORD``, ``YOUR_PASSWORD``) says where, not
+what; a label (``Mot de passe``) says what the field is. In a package manifest's
+dependency map the keys are packages' names, and a version constraint is no secret.
 """
 
 from __future__ import annotations

@@ -500,7 +500,8 @@ class _Finder:
             return
         name = found.group("k")
         java_property = found.group("d") == "-" and name.startswith("D")  # -Dname=value
-        named = self.secret(name) and not (found.group("d") == "-" and _attached(name))
+        attached = found.group("d") == "-" and found.group(0)[-1] != "=" and _attached(name)
+        named = self.secret(name) and not attached
         if not (named or (java_property and self.secret(name[1:]))):
             return
         text = self.text
@@ -602,14 +603,15 @@ _VOID = frozenset(
 
 
 def _attached(name: str) -> bool:
-    """Is a one-dash flag's "name" a letter with its value attached (getopt's
-    ``-pS3cret``, ``-uroot``): its first word one letter, glued to the next?
+    """Is a one-dash flag's "name", followed by a blank, a letter with its value
+    attached (getopt's ``-pS3cret``, ``-uroot``): its first word one letter, glued on?
 
     ``mysql -pYOUR_PASSWORD mydb`` then names no field: what follows the blank is the
-    next argument (the database), not a value. A long one-dash flag (``-storepass``,
-    Go's ``-dbPassword``) starts with a longer word, a Java property (``-Dpassword=``)
-    is read without its ``D``, and an attached password is found by its program
-    (commandline.py), so no value found before is let through here.
+    next argument (the database), not a value; the password is the attached part,
+    which the flag reader never replaced (commandline.py finds it by its program), so
+    nothing that was replaced as a password before is let through. A long one-dash
+    flag (``-storepass``, Go's ``-dbPassword``) starts with a longer word, and a name
+    followed by ``=`` (``-xpassword=…``, Java's ``-Dpassword=…``) still names a field.
     """
     first = words(name)[0]
     return len(first) == 1 and len(name) > 1 and name[1] not in "_.-"
