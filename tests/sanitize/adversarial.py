@@ -318,7 +318,20 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     ),
     "JSON: stringified with escapes": lambda n: _json_document(
         n, lambda i: f'"{{\\"k\\": \\"\\\\u00e9:{i}\\"}}"', '"pwd": "y"'
+    ),  # Values under secret names asked whether they only stand in for one (constants.py):
+    # labels, placeholders and version ranges, many short and one long.
+    "JSON: labels and placeholders": lambda n: _json_document(
+        n,
+        lambda i: f'{{"password": "Enter your password {i}", "token": "YOUR_TOKEN_{i}"}}',
+        '"pwd": "<' + "a" * 200 + '>"',
     ),
+    "JSON: dependency ranges": lambda n: _json_document(
+        n,
+        lambda i: f'{{"dependencies": {{"passport-token": "^1.2.{i} || >=1.0.0 <2 || 1.x"}}}}',
+        '"dependencies": {"api-token": "' + "^1 || " * 300 + '"}',
+    ),
+    "-pX repeated": lambda n: _repeat(" -pYOUR_PASSWORD", n),
+    "YOUR_ then capitals": lambda n: _pad("password=YOUR_", "A", n),
 }
 
 

@@ -122,7 +122,10 @@ def command_spans(text: str) -> Iterator[tuple[int, int]]:
 
 
 def _reference(text: str, start: int, end: int) -> bool:
-    return constants.reference(text[start:end])
+    """A variable (``-p$MYSQL_PWD``) or a placeholder in docs (``-pYOUR_PASSWORD``,
+    ``-p<password>``): not a password. A label is one here: the command sends it."""
+    value = text[start:end]
+    return constants.reference(value) or constants.placeholder(value)
 
 
 def _value(text: str, start: int, end: int) -> tuple[int, int] | None:

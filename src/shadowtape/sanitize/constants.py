@@ -8,14 +8,20 @@ key combination (``Ctrl+S``) or a setting's name (names.is_symbol). A credential
 OAuth code or state, a one-time or recovery code, an API key) is longer, mixes letters
 and digits, or runs to eight capitals or more (``WDJBMJHT``, RFC 8628's user code).
 Under any secret name, a cell saying yes or no (``true``, ``n``) says whether, not what,
-and a placeholder (``n/a``, ``***``, ``$DB_PASSWORD``) says where, not what.
+and a placeholder (``n/a``, ``***``, ``$DB_PASSWORD``, ``YOUR_PASSWORD``) says where, not
+what; a label (``Mot de passe``) says what the field is. In a package manifest's
+dependency map the keys are packages' names, and a version constraint is no secret.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+
+import re2
 
 from shadowtape.sanitize.names import is_symbol
+from shadowtape.sanitize.names import words as name_words
 
 #: A yes/no answer (``true``, ``No``, ``y``), or a placeholder where a value would be: none
 #: set, a mask, a reference to where it is kept (``n/a``, ``-``, ``<nil>``, ``***``,
@@ -43,7 +49,7 @@ def kept(value: str, *, whole: bool) -> bool:
     answer, or, under a name secret as a whole only (``whole``), a constant?"""
     if len(value) > _MAX:
         return False
-    if reference(value):
+    if reference(value) or placeholder(value):
         return True
     if whole:
         return _CONSTANT.fullmatch(value) is not None or is_symbol(value)
@@ -58,3 +64,168 @@ def reference(value: str) -> bool:
     return value.startswith(("$", "{{")) or (
         len(value) > 2 and value[0] == "%" and value[-1] == "%"
     )
+
+
+#: The words for a secret that a form's label or an i18n file's message shows, by what
+#: they name: (the words a label says, the words a field's name holding it says).
+#: Password's words are English's and each language's of rules.DEFAULT_KEYS
+#: (test_constants holds the two lists together).
+_PASSWORD_WORDS = (
+    "password", "passwort", "kennwort", "contraseña", "mot de passe", "senha",
+    "wachtwoord", "hasło", "haslo", "lösenord", "passord", "adgangskode", "salasana",
+    "heslo", "jelszó", "пароль", "密码", "密碼", "パスワード", "비밀번호",
+)  # fmt: skip
+_LABEL_KINDS = (
+    (_PASSWORD_WORDS, (*_PASSWORD_WORDS, "passwd", "pwd", "pw", "pass", "motdepasse")),
+    (("passphrase", "pass phrase"), ("passphrase", "pass phrase")),
+    (("passcode",), ("passcode",)),
+    (("secret", "secret key", "client secret"), ("secret",)),
+    (("token", "access token", "api token", "auth token"), ("token",)),
+    (("api key",), ("api key", "apikey")),
+    (("pin", "pin code"), ("pin",)),
+    (("credentials",), ("credentials", "creds")),
+    (("private key",), ("private key",)),
+)
+#: What may end a label: a form's colon or asterisk, a question's mark.
+_LABEL_ENDS = " :*?!.\u2026\uff1a\uff1f"  # and the ellipsis, full-width ":" and "?"
+#: A label's words at most (``Enter your new password again``).
+_LABEL_WORDS = 6
+
+
+def _fold(text: str) -> str:
+    """Lower case, accents off (``Contraseña`` -> ``contrasena``)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+#: Folded, padded with blanks for a search by whole words: (label's, name's) words.
+_LABEL_TERMS = tuple(
+    (frozenset(f" {_fold(w)} " for w in says), frozenset(f" {_fold(w)} " for w in named))
+    for says, named in _LABEL_KINDS
+)
+
+
+def label(value: str, name: str) -> bool:
+    """Is ``value``, under the secret field ``name``, the label of what the field holds,
+    not its value: the word for it in a language the name rules know, whole
+    (``Password``, ``Mot de passe``, ``Пароль``, ``パスワード`` under ``password`` or
+    ``mot_de_passe``; accents aside), or a short phrase holding that word in a label's
+    case (``Enter your password``, ``Nouveau mot de passe :``)?
+
+    What it lets through is a password that is the word for password, capitalised, or a
+    sentence about one: the first guesses of any attacker. A word in lower case stays
+    replaced (``password`` is the commonest password, and a passphrase of random words
+    is written so: ``correct horse battery staple``), as does a word naming another
+    secret (``Secret`` under ``password`` is a password), one with a digit or a symbol
+    (``Password1!``), and anything longer than six words.
+    """
+    if len(value) > _MAX or not value.strip(_LABEL_ENDS):
+        return False
+    words = value.rstrip(_LABEL_ENDS).split(" ")
+    if len(words) > _LABEL_WORDS or not all(map(_label_word, words)) or words[0][0].islower():
+        return False
+    if not all(word.islower() or word.isupper() or not word[0].isupper() for word in words[1:]):
+        return False  # Title Case Words: a passphrase as often as a label
+    said = f" {_fold(' '.join(words))} "
+    named = f" {_fold(' '.join(name_words(name)))} "
+    for says, names in _LABEL_TERMS:
+        if any(term in named for term in names):
+            if len(words) == 1 and said in says:
+                return True
+            if len(words) > 1 and any(term in said for term in says):
+                return True
+    return False
+
+
+def _label_word(word: str) -> bool:
+    """A word of a label: letters, maybe an apostrophe or hyphen inside (``l'utente``)."""
+    return word.replace("'", "").replace("-", "").replace("\u2019", "").isalpha()
+
+
+#: What a placeholder for a secret is made of: ``YOUR_PASSWORD``, ``your-api-key``,
+#: ``your_token_here``, ``<password>``, ``<your api key>``, a mask (``xxxxxxxx``,
+#: ``********``). Bounded quantifiers over classes only: no backtracking.
+_PLACEHOLDER = re.compile(
+    r"(?P<caps>YOUR[_-][A-Z][A-Z_-]{0,60})|(?P<lower>your[_-][a-z][a-z_-]{0,60})"
+    r"|<(?P<angle>[A-Za-z][A-Za-z _.-]{0,60})>|\*{3,64}|x{3,64}|X{3,64}|•{3,64}"
+)
+#: The words a ``YOUR_...`` placeholder holds one of: what it stands for, or "here".
+_PLACEHOLDER_WORDS = frozenset(
+    {
+        "password", "passwd", "pass", "pw", "pwd", "passphrase", "passcode", "secret",
+        "token", "key", "api", "apikey", "credential", "credentials", "pin", "code",
+        "here", "value", "auth", "access",
+    }
+)  # fmt: skip
+
+
+def placeholder(value: str) -> bool:
+    """Is ``value`` an obvious placeholder in docs or an example: ``YOUR_PASSWORD``,
+    ``your_token_here``, ``<password>``, ``<your-api-key>``, ``xxxxxxxx``, ``********``?
+
+    A password of such a shape would be letters and separators only, all one case,
+    naming what it stands for (``YOUR_DB_PASSWORD``), or wrapped whole in angle
+    brackets: a real password seldom is, and one with a digit or of mixed case never
+    matches. Real weak defaults (``changeme``, ``admin``, ``password123``) are not
+    placeholders: they are what a server would accept, and stay replaced.
+    """
+    found = _PLACEHOLDER.fullmatch(value)
+    if found is None:
+        return False
+    named = found.group("caps") or found.group("lower")
+    if named is None:
+        return True
+    return any(word in _PLACEHOLDER_WORDS for word in re.split(r"[_-]", named.lower()))
+
+
+def stands_in(value: str, name: str) -> bool:
+    """Does ``value`` stand where a secret would, under the secret field ``name``,
+    without being one: a placeholder (``YOUR_PASSWORD``) or a label (``Mot de passe``)?"""
+    return placeholder(value) or label(value, name)
+
+
+#: The maps of a package manifest whose keys are packages' names, not fields
+#: (package.json; Composer's names hold a "/", which names.py reads as a path).
+DEPENDENCY_MAPS = frozenset(
+    {
+        "dependencies", "devDependencies", "peerDependencies", "optionalDependencies",
+        "bundleDependencies", "bundledDependencies", "resolutions", "overrides",
+    }
+)  # fmt: skip
+#: A version constraint (npm's, Yarn's, pnpm's): ranges of versions (``^1.2.3``, ``~1.2``,
+#: ``>=1.0 <2``, ``1.x``, ``*``, ``1.2.3 - 2.0.0``, ``^1 || ^2``), a dist-tag, a
+#: workspace or alias (``workspace:*``, ``npm:pkg@^1``), a local path (``file:../x``).
+_RANGE = (
+    r"(?:[\^~]|[<>]=?|=)?v?(?:[0-9]{1,9}|[xX*])(?:\.(?:[0-9]{1,9}|[xX*])){0,2}"
+    r"(?:-[0-9A-Za-z.]{1,32})?"
+)
+#: RE2 (linear in the value): ranges repeat, separated by blanks, "-" or "||".
+_VERSION_SPEC = re2.compile(
+    rf"\*|latest|next|beta|alpha|canary|rc|stable|"
+    rf"(?:workspace:)?(?:{_RANGE}(?: {{1,2}}(?:(?:-|\|\|) {{1,2}})?{_RANGE}){{0,7}}|[*^~])"
+    rf"|npm:@?[a-z0-9][a-z0-9._/-]{{0,213}}@[^\s@]{{1,64}}"
+    r"|(?:file|link|portal):[^\s@:]{1,256}"
+)
+#: A git dependency: its URL, with no user information but ``git@`` (a token may be
+#: one: ``https://ghp_...@github.com/...``), or GitHub's ``owner/repo#ref`` forms.
+_GIT_SPEC = re2.compile(
+    r"(?:git\+)?(?:https?|ssh|git)://(?:git@)?[A-Za-z0-9.-]{1,253}(?::[0-9]{1,5})?"
+    r"[/:][^\s@]{1,512}"
+    r"|(?:git\+ssh://)?git@[A-Za-z0-9.-]{1,253}:[^\s@]{1,512}"
+    r"|(?:github|gitlab|bitbucket):[A-Za-z0-9_.-]{1,100}/[^\s@]{1,256}"
+)
+
+
+def version_spec(value: str) -> bool:
+    """Is ``value`` what a package manifest's dependency map holds: a version
+    constraint, a dist-tag, a workspace or alias, a local path or a git URL without a
+    credential (see _VERSION_SPEC, _GIT_SPEC)?
+
+    Kept only in DEPENDENCY_MAPS, whose keys are packages' names: a package named for a
+    secret (``passport-accesstoken``) is no field. Not everywhere: a PIN or a one-time
+    code (``"pin": "1234"``) is a version too. Nothing with ``@`` past a scheme but
+    ``git@`` is kept, so a token in a git URL's user information is still replaced.
+    """
+    if len(value) > 1024:
+        return False
+    return _VERSION_SPEC.fullmatch(value) is not None or _GIT_SPEC.fullmatch(value) is not None

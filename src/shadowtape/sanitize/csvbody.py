@@ -14,7 +14,7 @@ import csv
 import io
 import re
 
-from shadowtape.sanitize.constants import kept
+from shadowtape.sanitize.constants import kept, label
 from shadowtape.sanitize.context import Context
 
 CSV_TYPES = frozenset(
@@ -72,7 +72,7 @@ def sanitize_csv(text: str, ctx: Context, base: str) -> str:
     for i in columns:
         whole = policy.secret_field.whole_only(names[i])
         for row in rows[1:]:
-            if i < len(row) and row[i] and not kept(row[i], whole=whole):
+            if i < len(row) and row[i] and not _kept(row[i], whole, names[i]):
                 row[i] = ctx.secret(row[i], f"{base}.csv.{names[i]}")
                 changed = True
     if not changed:
@@ -114,3 +114,9 @@ def looks_like_csv(text: str) -> bool:
         and second.count(delimiter) >= len(cells) - 1
         and all(_HEADER_CELL.fullmatch(cell.strip()) for cell in cells)
     )
+
+
+def _kept(value: str, whole: bool, name: str) -> bool:
+    """A cell under the secret column ``name`` that is none: see constants.kept and
+    constants.label (a localised export's ``Mot de passe`` column of labels)."""
+    return kept(value, whole=whole) or label(value, name)

@@ -23,7 +23,7 @@ from typing import Any, TypeAlias
 import orjson
 import re2
 
-from shadowtape.sanitize import fieldstarts
+from shadowtape.sanitize import constants, fieldstarts
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.cookies import cookies, set_cookies
 from shadowtape.sanitize.detectors import luhn_ok
@@ -427,7 +427,11 @@ class Walker:
                     cookie = _pair_cookie(node)
                 is_secret = bool(
                     secret
-                    or (kind & _SECRET and not (kind & _WHOLE and is_symbol(value)))
+                    or (
+                        kind & _SECRET
+                        and not (kind & _WHOLE and is_symbol(value))
+                        and not _stands_in(value, new_key, chain)
+                    )
                     or new_key in extra
                     or (pair_secret is not None and new_key in pair_secret)
                     or (self.has_paths and self._path_is_secret(chain, new_key))
@@ -729,6 +733,18 @@ _COOKIE_KINDS = frozenset({"cookie", "set-cookie"})
 #: Header names that make a list a header list even when nothing else in the document
 #: looks secret (lower-cased).
 _SECRET_HEADERS = frozenset({"cookie", "set-cookie", "authorization", "proxy-authorization"})
+
+
+def _stands_in(value: JsonValue, key: str, chain: Chain) -> bool:
+    """Is ``value``, under the secret ``key`` of the object at ``chain``, no secret: a label
+    or a placeholder (constants.stands_in), or a version constraint in a package
+    manifest's dependency map, whose keys are packages' names (constants.version_spec)?"""
+    if not isinstance(value, str):
+        return False
+    in_dependencies = chain is not None and chain[1] in constants.DEPENDENCY_MAPS
+    if in_dependencies and constants.version_spec(value):
+        return True
+    return constants.stands_in(value, key)
 
 
 def _may_list_headers(node: list[JsonValue]) -> bool:

@@ -21,6 +21,7 @@ from itertools import islice, pairwise
 
 import re2
 
+from shadowtape.sanitize import constants
 from shadowtape.sanitize.constants import kept
 from shadowtape.sanitize.names import PAIR_NAMES
 
@@ -119,22 +120,27 @@ def _rows(
         for i, whole in zip(columns, wholes, strict=True):
             if i < len(cells):
                 span = _value(text, cells[i])
-                if span is not None and not _kept(text[span[0] : span[1]], whole):
+                if span is not None and not _kept(text[span[0] : span[1]], whole, names[i]):
                     yield span
         if pair is not None and max(pair) < len(cells):
             found = _value(text, cells[pair[0]])
             name = text[found[0] : found[1]] if found is not None else ""
             if name and secret(name):
                 span = None if pair[1] in columns else _value(text, cells[pair[1]])
-                if span is not None and not _kept(text[span[0] : span[1]], whole_only(name)):
+                value = text[span[0] : span[1]] if span is not None else ""
+                if span is not None and not _kept(value, whole_only(name), name):
                     yield span
         at = row_end
 
 
-def _kept(value: str, whole: bool) -> bool:
-    """Is a cell under a secret name a yes/no answer, or a constant under a name secret
-    as a whole only (``whole``: constants.py)?"""
-    return kept(value, whole=False) or (whole and kept(value, whole=True))
+def _kept(value: str, whole: bool, name: str) -> bool:
+    """Is a cell under the secret name ``name`` a yes/no answer, a placeholder or a
+    label, or a constant under a name secret as a whole only (``whole``: constants.py)?"""
+    return (
+        kept(value, whole=False)
+        or (whole and kept(value, whole=True))
+        or constants.label(value, name)
+    )
 
 
 def _split(line: str, start: int, reach: int) -> list[Span]:

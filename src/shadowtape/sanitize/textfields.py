@@ -20,7 +20,7 @@ import orjson
 
 from shadowtape.sanitize import constants, fieldstarts, godump, kubeyaml, mdtable, params, splice
 from shadowtape.sanitize.constants import kept
-from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol, normalise
+from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol, normalise, words
 from shadowtape.sanitize.splice import Span
 
 if TYPE_CHECKING:
@@ -384,7 +384,10 @@ class _Finder:
             self._edit(*found.span(group), how)
 
     def _symbol(self, name: str, value: str | int) -> bool:
-        """A constant's name or a small code under ``code`` or ``key`` (names.is_symbol)."""
+        """A constant's name or a small code under ``code`` or ``key`` (names.is_symbol),
+        or under any name a label or a placeholder (constants.stands_in)."""
+        if isinstance(value, str) and constants.stands_in(value, name):
+            return True
         return is_symbol(value) and self.ctx.policy.secret_field.whole_only(name)
 
     def _go_field(self, start: int) -> None:
@@ -497,18 +500,20 @@ class _Finder:
             return
         name = found.group("k")
         java_property = found.group("d") == "-" and name.startswith("D")  # -Dname=value
-        if not (self.secret(name) or (java_property and self.secret(name[1:]))):
+        attached = found.group("d") == "-" and found.group(0)[-1] != "=" and _attached(name)
+        named = self.secret(name) and not attached
+        if not (named or (java_property and self.secret(name[1:]))):
             return
         text = self.text
         value_start = found.end()
         quote = text[value_start : value_start + 1]
         if quote in _QUOTED:
             quoted = _QUOTED[quote].match(text, value_start)
-            if quoted is not None:
+            if quoted is not None and not constants.placeholder(quoted.group(1)):
                 self._edit(*quoted.span(1), "text")
             return
         word = _WORD.match(text, value_start)
-        if word is not None:
+        if word is not None and not constants.placeholder(word.group(0)):
             self._edit(value_start, word.end(), "text")
 
     def _element(self, found: re.Match[str] | None) -> None:
@@ -578,6 +583,8 @@ class _Finder:
                 return None
             return found.end(), content.end(), "text"
         group = next(g for g in ("dq", "sq", "uq") if value.group(g) is not None)
+        if constants.stands_in(value.group(group), _attr_value(name)):
+            return None  # <input name="password" value="YOUR_PASSWORD">, a label
         if normalise(_attr_value(name)) in _CONSTANT_INPUTS and kept(
             value.group(group), whole=True
         ):
@@ -593,6 +600,21 @@ _CONSTANT_INPUTS = frozenset({"state", "code"})
 _VOID = frozenset(
     {"input", "meta", "link", "img", "br", "hr", "param", "source", "area", "base", "col"}
 )
+
+
+def _attached(name: str) -> bool:
+    """Is a one-dash flag's "name", followed by a blank, a letter with its value
+    attached (getopt's ``-pS3cret``, ``-uroot``): its first word one letter, glued on?
+
+    ``mysql -pYOUR_PASSWORD mydb`` then names no field: what follows the blank is the
+    next argument (the database), not a value; the password is the attached part,
+    which the flag reader never replaced (commandline.py finds it by its program), so
+    nothing that was replaced as a password before is let through. A long one-dash
+    flag (``-storepass``, Go's ``-dbPassword``) starts with a longer word, and a name
+    followed by ``=`` (``-xpassword=…``, Java's ``-Dpassword=…``) still names a field.
+    """
+    first = words(name)[0]
+    return len(first) == 1 and len(name) > 1 and name[1] not in "_.-"
 
 
 def _tag_name(tag: str) -> str:
