@@ -24,13 +24,14 @@ import orjson
 import re2
 
 from shadowtape.sanitize import fieldstarts
+from shadowtape.sanitize.constants import symbol_or_path
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.cookies import cookies, set_cookies
 from shadowtape.sanitize.detectors import luhn_ok
 from shadowtape.sanitize.jsonpath import PathElement, render
 from shadowtape.sanitize.kubeyaml import is_certificate
 from shadowtape.sanitize.mdtable import may_hold_table
-from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol
+from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower
 from shadowtape.sanitize.textfields import may_hold_fields
 
 JsonValue = object
@@ -427,7 +428,7 @@ class Walker:
                     cookie = _pair_cookie(node)
                 is_secret = bool(
                     secret
-                    or (kind & _SECRET and not (kind & _WHOLE and is_symbol(value)))
+                    or (kind & _SECRET and not (kind & _WHOLE and symbol_or_path(value)))
                     or new_key in extra
                     or (pair_secret is not None and new_key in pair_secret)
                     or (self.has_paths and self._path_is_secret(chain, new_key))
