@@ -9,6 +9,8 @@ OAuth code or state, a one-time or recovery code, an API key) is longer, mixes l
 and digits, or runs to eight capitals or more (``WDJBMJHT``, RFC 8628's user code).
 Under any secret name, a cell saying yes or no (``true``, ``n``) says whether, not what,
 and a placeholder (``n/a``, ``***``, ``$DB_PASSWORD``) says where, not what.
+Under a name secret as a whole only, a storage path (``photos/2024/beach.jpg``:
+object_path, what every format asks) says where a file is, not what a key is.
 """
 
 from __future__ import annotations
