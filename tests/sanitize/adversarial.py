@@ -140,6 +140,10 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "bearer then spaces": lambda n: _pad("bearer", " ", n),
     "sk- repeated": lambda n: _repeat("sk-", n),
     "sk_live_ repeated": lambda n: _repeat("sk_live_", n),
+    # values kept for their shape (constants.object_path) ride on the redaction limit
+    "<Key> path repeated": lambda n: _repeat("<Key>photos/2024/a.jpg</Key>", n),
+    "key: path repeated": lambda n: _repeat('"key": "a/b.jpg", ', n),
+    "key= long path": lambda n: _repeat("key=" + "ab_1/" * 200 + "a.jpg\n", n),
     "AKIA repeated": lambda n: _repeat("AKIA", n),
     "AIza repeated": lambda n: _repeat("AIza", n),
     "xoxb- short runs": lambda n: _repeat("xoxb-abc ", n),

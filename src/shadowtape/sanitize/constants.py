@@ -11,6 +11,8 @@ Under any secret name, a cell saying yes or no (``true``, ``n``) says whether, n
 and a placeholder (``n/a``, ``***``, ``$DB_PASSWORD``, ``YOUR_PASSWORD``) says where, not
 what; a label (``Mot de passe``) says what the field is. In a package manifest's
 dependency map the keys are packages' names, and a version constraint is no secret.
+Under a name secret as a whole only, a storage path (``photos/2024/beach.jpg``:
+object_path, what every format asks) says where a file is, not what a key is.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ _MAX = 64
 def kept(value: str, *, whole: bool) -> bool:
     """Is ``value`` (a cell's or an attribute's text, under a secret name) a yes/no
     answer, or, under a name secret as a whole only (``whole``), a constant?"""
+    if whole and object_path(value):
+        return True
     if len(value) > _MAX:
         return False
     if reference(value) or placeholder(value):
@@ -54,6 +58,21 @@ def kept(value: str, *, whole: bool) -> bool:
     if whole:
         return _CONSTANT.fullmatch(value) is not None or is_symbol(value)
     return _FLAGS.fullmatch(value) is not None
+
+
+def symbol_or_path(value: object) -> bool:
+    """Is ``value``, under a name secret as a whole only (``key``, ``code``,
+    ``storage_key``), a constant's name or small code (names.is_symbol) or a storage path
+    (object_path)? What JSON, XML, text fields and GraphQL variables keep there."""
+    return is_symbol(value) or (isinstance(value, str) and object_path(value))
+
+
+def key_path(name_words: tuple[str, ...], value: str, *, whole_only: bool) -> bool:
+    """Is ``value`` a storage path under a name ending in ``key`` that is secret as a whole
+    only (``key``, ``storage_key``: ``whole_only``), as the ``key`` field of an S3 upload
+    form is? What query strings, forms and multipart fields keep: there ``code`` and
+    ``state`` are OAuth's, and constants are not told apart (params.py)."""
+    return whole_only and name_words[-1:] == ("key",) and object_path(value)
 
 
 def reference(value: str) -> bool:
@@ -229,3 +248,68 @@ def version_spec(value: str) -> bool:
     if len(value) > 1024:
         return False
     return _VERSION_SPEC.fullmatch(value) is not None or _GIT_SPEC.fullmatch(value) is not None
+
+
+#: File extensions a file name ends with (case-insensitive): documents, images, audio,
+#: video, archives and compressions, data, code and configuration.
+_EXTENSIONS = frozenset(
+    {
+        "jpg", "jpeg", "jpe", "png", "gif", "webp", "avif", "heic", "heif", "bmp", "tif",
+        "tiff", "svg", "svgz", "ico", "raw", "dng", "cr2", "nef", "psd", "ai", "eps",
+        "pdf", "txt", "md", "rst", "rtf", "doc", "docx", "dot", "odt", "xls", "xlsx", "ods",
+        "ppt", "pptx", "odp", "key", "pages", "numbers", "epub", "tex", "csv", "tsv", "json",
+        "jsonl", "ndjson", "geojson", "xml", "html", "htm", "yaml", "yml", "toml", "ini",
+        "cfg", "conf", "log", "parquet", "avro", "orc", "arrow", "feather", "h5", "hdf",
+        "nc", "sql", "db", "sqlite", "mp3", "m4a", "aac", "wav", "flac", "ogg", "oga",
+        "opus", "mid", "midi", "mp4", "m4v", "mov", "avi", "mkv", "webm", "wmv", "flv",
+        "mpg", "mpeg", "3gp", "m3u8", "ts", "vtt", "srt", "zip", "tar", "gz", "tgz", "bz2",
+        "xz", "zst", "7z", "rar", "br", "lz4", "js", "mjs", "css", "map", "wasm", "py",
+        "rb", "go", "java", "jar", "war", "class", "c", "h", "cpp", "rs", "sh", "ps1",
+        "exe", "dll", "so", "bin", "dmg", "pkg", "deb", "rpm", "apk", "ipa", "iso", "img",
+        "vcf", "ics", "eml", "msg", "ttf", "otf", "woff", "woff2", "bak", "tmp", "dat",
+        "whl", "gem", "crt", "cer", "pem", "pub",
+    }
+)  # fmt: skip
+#: A token of a segment (see object_path): lower case or capitals with digits (``2024``,
+#: ``a1b2c3``, ``IMG``, ``DSC01234``, a UUID's parts), a word in mixed case (``Beach``,
+#: ``iPhone``, ``MacBook``, ``HTTPServer``: humps of a capital and three small letters
+#: or more) with digits around it (``Photo1``), or a word with letters beyond
+#: ASCII (``Müller``, ``写真``).
+_TOKEN = (
+    r"(?:[a-z0-9]+|[A-Z0-9]+|[0-9]*(?:[A-Z][a-z]+|(?:[a-z]+|[A-Z][a-z]+|[A-Z]{2,})"
+    r"(?:[A-Z][a-z]{3,})+)[0-9]*"
+    r"|[A-Za-z0-9]*(?:[^\x00-\x7f][A-Za-z0-9]*)+)"
+)
+#: A segment: tokens between separators (``IMG_2024-07-01``, ``Photo (1)``,
+#: ``dt=2024-07-01``, ``icon@2x``, ``.env``); it never ends with ``=`` (base64's padding).
+_SEGMENT = f"[\\-_.@,() ]*{_TOKEN}(?:[\\-_.=@,() ]+{_TOKEN})*[\\-_.@,() ]*"
+#: Segments joined by "/", an absolute path's leading "/" and a folder's trailing one.
+_PATH = re2.compile(f"/?{_SEGMENT}(?:/{_SEGMENT})*/?".encode())
+#: S3's longest object key, in bytes; a longer value is not read as a path.
+_PATH_MAX = 1024
+
+
+def object_path(value: str) -> bool:
+    """Is ``value`` a storage path or a file name (``photos/2024/beach.jpg``,
+    ``uploads/2024/07/a1b2c3.png``, ``auth/user-not-found``), not a credential?
+
+    Plain segments (_SEGMENT) joined by "/", or one whose name ends with a file
+    extension (_EXTENSIONS). Under a name secret only as a whole (``key``,
+    ``storage_key``, ``code``), that is what an object store's listing, an upload form
+    or an error code holds. It cannot let a credential through: API keys are one run of
+    base64, base62, hex or a UUID (no "/", no file extension); the runs of a prefixed
+    token, a JWT or a base64 key change case at random
+    (``wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY``, ``sk_live_4eC39HqLyjWDarjtT1zdp7dc``),
+    which no token here does (a mixed-case word is humps of a capital and three small
+    letters or more); a PEM block spans lines; words and dots without a known extension
+    (``correct.horse.battery.staple``) are no file name. One RE2 match, linear.
+    """
+    if len(value) > _PATH_MAX:
+        return False
+    folder, slash, name = value.rpartition("/")
+    if not (folder.strip("/") or (slash and not name)):
+        # No "/" between two segments nor after one: a file name, by its extension.
+        stem, dot, extension = name.rpartition(".")
+        if not (dot and stem and extension.lower() in _EXTENSIONS):
+            return False
+    return _PATH.fullmatch(value.encode("utf-8", "surrogatepass")) is not None

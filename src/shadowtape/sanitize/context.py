@@ -65,6 +65,7 @@ class Context:
         "_resolved",
         "echo",
         "echo_only",
+        "kept",
         "limit",
         "order",
         "outputs",
@@ -108,6 +109,11 @@ class Context:
         #: ``record`` raises TooManyRedactions once ``replaced`` passes this (set by the
         #: sanitizer around a body step).
         self.limit = sys.maxsize
+        #: Values read under a secret name and kept for their shape in this step (a
+        #: storage path or a constant under ``key``: constants.py). Like values replaced,
+        #: they are paid for by the redaction limit rather than by work, twice over (a
+        #: text with escaped quotes is read again unescaped): textfields counts them.
+        self.kept = 0
         #: Work units spent so far, and where ``spend`` raises TooDense (set by the
         #: sanitizer around each step, in proportion to what the step reads).
         self.work = 0

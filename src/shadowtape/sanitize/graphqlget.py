@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 import orjson
 
+from shadowtape.sanitize.constants import symbol_or_path
 from shadowtape.sanitize.context import Context
 from shadowtape.sanitize.jsonwalk import JsonValue, graphql_secrets
-from shadowtape.sanitize.names import is_symbol
 from shadowtape.sanitize.percent import quote, quote_plus, unquote
 
 #: Work units (``Context.spend``) for reading one query and its variables.
@@ -58,10 +58,10 @@ def bind(pairs: list[str], ctx: Context, location: Callable[[str], str], *, plus
     names = ctx.policy.secret_field
     request: dict[str, JsonValue] = {"query": query, "variables": data}
     bound = graphql_secrets(request, lambda arg: names.matches(arg) and not names.whole_only(arg))
-    # Bound only to arguments secret as a whole name (``key: $key``): a constant stays,
-    # as under such a JSON key (names.is_symbol).
+    # Bound only to arguments secret as a whole name (``key: $key``): a constant or a
+    # path stays, as under such a JSON key (constants.symbol_or_path).
     weak = graphql_secrets(request, names.whole_only) - bound
-    bound |= {name for name in weak if not is_symbol(data[name])}
+    bound |= {name for name in weak if not symbol_or_path(data[name])}
     if not bound:
         return False
     where = location("variables")

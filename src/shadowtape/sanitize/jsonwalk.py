@@ -24,13 +24,14 @@ import orjson
 import re2
 
 from shadowtape.sanitize import constants, fieldstarts
+from shadowtape.sanitize.constants import symbol_or_path
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.cookies import cookies, set_cookies
 from shadowtape.sanitize.detectors import luhn_ok
 from shadowtape.sanitize.jsonpath import PathElement, render
 from shadowtape.sanitize.kubeyaml import is_certificate
 from shadowtape.sanitize.mdtable import may_hold_table
-from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol
+from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower
 from shadowtape.sanitize.textfields import may_hold_fields
 
 JsonValue = object
@@ -429,7 +430,7 @@ class Walker:
                     secret
                     or (
                         kind & _SECRET
-                        and not (kind & _WHOLE and is_symbol(value))
+                        and not (kind & _WHOLE and symbol_or_path(value))
                         and not _stands_in(value, new_key, chain)
                     )
                     or new_key in extra

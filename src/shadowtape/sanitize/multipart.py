@@ -16,9 +16,11 @@ from collections.abc import Callable
 from itertools import compress, repeat
 from operator import not_
 
+from shadowtape.sanitize.constants import key_path
 from shadowtape.sanitize.context import Context
 from shadowtape.sanitize.csvbody import UNTYPED, csv_file
 from shadowtape.sanitize.liveparts import live_chunks
+from shadowtape.sanitize.names import words
 
 _NAME = re.compile(r"""(?:^|;)\s*name\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))""", re.I)
 _FILENAME = re.compile(r"(?:^|;)\s*filename\*?\s*=", re.I)
@@ -113,7 +115,7 @@ def _part(chunk: bytes, ctx: Context, base: str, sanitize_body: BodyFn) -> bytes
         new_head_text = ctx.text(head_text, where, scope=scope)
         if new_head_text != head_text:
             new_head = new_head_text.encode("utf-8", "surrogateescape")
-    if field and policy.secret_field.matches(field):
+    if field and policy.secret_field.matches(field) and not _key_path(field, content, ctx):
         content = _secret_content(content, ctx, where)
     else:
         if content_type.partition(";")[0].strip().lower() in UNTYPED and csv_file(disposition):
@@ -125,6 +127,23 @@ def _part(chunk: bytes, ctx: Context, base: str, sanitize_body: BodyFn) -> bytes
     if decoded is not None:
         content = encoded if content == decoded else _to_base64(content, encoded)
     return new_head + separator + content + trailer
+
+
+def _key_path(field: str, content: bytes, ctx: Context) -> bool:
+    """Is ``content`` a storage path in a field such as the ``key`` of an S3 upload form
+    (constants.key_path)? It is then read as any other field's text."""
+    if len(content) > _KEY_PATH_MAX:
+        return False
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    whole_only = ctx.policy.secret_field.whole_only(field)
+    return key_path(words(field), text, whole_only=whole_only)
+
+
+#: No storage path is longer (S3's longest key is 1,024 bytes).
+_KEY_PATH_MAX = 1024
 
 
 def _secret_content(content: bytes, ctx: Context, where: str) -> bytes:

@@ -458,6 +458,7 @@ def _run(
         # Past a limit here, TooManyRedactions or TooDense reaches Sanitizer.sanitize: the
         # exchange is failed closed (a path or header value cannot be dropped like a body).
         ctx.limit = ctx.replaced + max_redactions
+        ctx.kept = 0
         try:
             step.run(draft, ctx)
         finally:
@@ -468,6 +469,7 @@ def _run(
     reason = DROPPED_FOR_BUDGET.format(step.body)
     if deadline is None or not deadline.expired():
         ctx.limit = ctx.replaced + max_redactions
+        ctx.kept = 0
         try:
             if deadline is None:
                 step.run(draft, ctx)

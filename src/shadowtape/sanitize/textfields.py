@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 import orjson
 
 from shadowtape.sanitize import constants, fieldstarts, godump, kubeyaml, mdtable, params, splice
-from shadowtape.sanitize.constants import kept
-from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, is_symbol, normalise, words
+from shadowtape.sanitize.constants import kept, symbol_or_path
+from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, normalise, words
 from shadowtape.sanitize.splice import Span
 
 if TYPE_CHECKING:
@@ -263,6 +263,7 @@ class _Finder:
         self._first_blank_end: dict[int, int] = {}
         self._run = (0, 0)
         self._valued_tags: dict[int, bool] = {}
+        self._kept = False  # a value at this candidate was kept for its shape
 
     def secret(self, name: str) -> bool:
         policy = self.ctx.policy
@@ -275,6 +276,7 @@ class _Finder:
         be applied or not.
         """
         known = len(self.edits)
+        self._kept = False
         text = self.text
         before = text[start - 1] if start > 0 else ""
         self._settle(start)
@@ -300,7 +302,21 @@ class _Finder:
             elif before == ">":
                 self._pair_element(_PAIR_ELEMENT.match(text, start))
                 self._cell(_CELL.match(text, start))
-        return len(self.edits) > known
+        return len(self.edits) > known or (self._kept and self._count_kept())
+
+    def _count_kept(self) -> bool:
+        """Is a value kept for its shape paid for as a replaced one is (Context.kept)?
+
+        A listing of a thousand object keys (``<Key>photos/a.jpg</Key>``) reads as many
+        fields as one of a thousand secrets, and is no denser: such values are bounded
+        by the step's redaction limit, once for a text and once for its unescaped view,
+        and only past that charged as candidates that found nothing.
+        """
+        ctx = self.ctx
+        if ctx.kept >= 2 * (ctx.limit - ctx.replaced - len(self.edits)):
+            return False
+        ctx.kept += 1
+        return True
 
     def take(self, start: int, end: int) -> None:
         """Replace ``text[start:end]`` (found by another reader: a table's cell)."""
@@ -384,11 +400,15 @@ class _Finder:
             self._edit(*found.span(group), how)
 
     def _symbol(self, name: str, value: str | int) -> bool:
-        """A constant's name or a small code under ``code`` or ``key`` (names.is_symbol),
-        or under any name a label or a placeholder (constants.stands_in)."""
+        """A constant's name, a small code or a storage path under ``code`` or ``key``
+        (constants.symbol_or_path), or under any name a label or a placeholder
+        (constants.stands_in)."""
         if isinstance(value, str) and constants.stands_in(value, name):
             return True
-        return is_symbol(value) and self.ctx.policy.secret_field.whole_only(name)
+        if symbol_or_path(value) and self.ctx.policy.secret_field.whole_only(name):
+            self._kept = True
+            return True
+        return False
 
     def _go_field(self, start: int) -> None:
         """``Password:hunter2`` inside a Go ``%+v`` dump (see godump)."""

@@ -26,6 +26,7 @@ from operator import itemgetter
 import re2
 
 from shadowtape.sanitize import graphqlget
+from shadowtape.sanitize.constants import key_path
 from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.names import NameMatcher, words
 from shadowtape.sanitize.params import URL_SECRET_PARAMS, secret_param
@@ -267,13 +268,16 @@ def _pairs(
             if not raw_value:
                 continue
             value = _decode(raw_value, plus)
-            new = ctx.secret(value, location(name))
-            if new != value:
-                # Sent unencoded, written back so: a pseudonym adds no "%" or "+" to it.
-                kept = value is raw_value and "%" not in new and "+" not in new
-                pairs[i] = f"{raw_name}={new if kept else _encode(new, plus)}"
-                changed = True
-            continue
+            if not _key_path(name, value, ctx):
+                new = ctx.secret(value, location(name))
+                if new != value:
+                    # Sent unencoded, written back so: a pseudonym adds no "%" or "+".
+                    kept = value is raw_value and "%" not in new and "+" not in new
+                    pairs[i] = f"{raw_name}={new if kept else _encode(new, plus)}"
+                    changed = True
+                continue
+            if not scan:
+                continue  # a storage path, with nothing to look for in it
         ctx.spend(SCAN_COST)
         where = location(name)
         new_name = component(
@@ -316,6 +320,13 @@ def _verdicts(pairs: list[str], ctx: Context, plus: bool) -> dict[str, str]:
         verdicts[raws[index]] = _name(raws[index], ctx, plus)
         at = ends[index]  # the next name
     return verdicts
+
+
+def _key_path(name: str, value: str, ctx: Context) -> bool:
+    """Is ``value`` a storage path under a ``key`` such as an S3 upload form's
+    (constants.key_path)? It is then read as any other pair's value."""
+    whole_only = ctx.policy.secret_field.whole_only(name)
+    return key_path(words(name), value, whole_only=whole_only)
 
 
 _ALLOWED = "allowed"
