@@ -30,6 +30,7 @@ from shadowtape.sanitize.context import Context, Scope
 from shadowtape.sanitize.names import NameMatcher, words
 from shadowtape.sanitize.params import URL_SECRET_PARAMS, secret_param
 from shadowtape.sanitize.percent import quote, quote_plus, unquote
+from shadowtape.sanitize.relaystate import holds_return_url
 
 #: Characters left unencoded when a replaced value is written back into a URL.
 _SAFE = "@:!$'()*,-._~"
@@ -267,10 +268,15 @@ def _pairs(
             if not raw_value:
                 continue
             value = _decode(raw_value, plus)
-            new = ctx.secret(value, location(name))
-            if new != value:
+            if holds_return_url(name, value):
+                # RelayState=/dashboard: a return URL, scanned as one (relaystate.py).
+                new = url(value, ctx, location(name))
+                kept = value is raw_value  # url() wrote its own escapes
+            else:
+                new = ctx.secret(value, location(name))
                 # Sent unencoded, written back so: a pseudonym adds no "%" or "+" to it.
                 kept = value is raw_value and "%" not in new and "+" not in new
+            if new != value:
                 pairs[i] = f"{raw_name}={new if kept else _encode(new, plus)}"
                 changed = True
             continue
