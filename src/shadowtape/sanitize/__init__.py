@@ -8,7 +8,7 @@
   ``constants`` (values under a secret name that are plainly none: codes, placeholders),
   ``detectors`` (what a secret looks like in text) with ``commandline`` (passwords on
   command lines and in ``.netrc``), ``pgpass``, ``digestauth`` (HTTP Digest outside
-  ``Authorization``);
+  ``Authorization``), ``versions`` (dotted numbers labelled as versions: no cards);
 - what replaces it: ``pseudonym`` (keyed, format-preserving), ``beyondascii`` (letters
   beyond ASCII told apart for a whole text), ``splice`` (where pseudonyms landed);
 - where it is found: ``headers`` and ``cookies``, ``urls``, ``percent``,

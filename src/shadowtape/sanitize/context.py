@@ -478,6 +478,11 @@ class Scope:
         return not (self.detectors or self.echo or self.fields)
 
 
+def without_cards(scope: Scope) -> Scope:
+    """``scope`` less the card detector: for a dotted number a version name labels."""
+    return Scope(tuple(d for d in scope.detectors if d.kind != "card"), scope.echo, scope.fields)
+
+
 #: Detectors whose verdict depends only on the kinds of characters a value has, which a
 #: pseudonym keeps: one may read across a pseudonym that lies wholly inside its value.
 _BY_SHAPE = frozenset({"email"})

@@ -26,7 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 import re2
 
-from shadowtape.sanitize import commandline, digestauth, pgpass
+from shadowtape.sanitize import commandline, digestauth, pgpass, versions
 
 _EMAIL_LOCAL = r"[A-Za-z0-9._%+\-]+"
 _EMAIL_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
@@ -553,7 +553,21 @@ class _SearchFrom:
         return self._pattern.match(text)
 
 
-_CARD_SEARCH = _SearchFrom(CARD, _card_start, _long_card_start)
+class _CardSearch(_SearchFrom):
+    """``CARD``, less the dotted numbers a version label names (versions.py): a text with
+    no label (nearly all) gets ``CARD``'s own matches, listed in C."""
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        found = super().finditer(text)
+        if "." not in text:
+            return found
+        labelled = versions.labelled_starts(text)
+        if not labelled:
+            return found
+        return (m for m in found if m.start() not in labelled or "." not in m.group(0))
+
+
+_CARD_SEARCH = _CardSearch(CARD, _card_start, _long_card_start)
 
 
 def holds_card(text: str) -> bool:

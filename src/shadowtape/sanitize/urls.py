@@ -26,11 +26,12 @@ from operator import itemgetter
 import re2
 
 from shadowtape.sanitize import graphqlget
-from shadowtape.sanitize.context import Context, Scope
+from shadowtape.sanitize.context import Context, Scope, without_cards
 from shadowtape.sanitize.names import NameMatcher, words
 from shadowtape.sanitize.params import URL_SECRET_PARAMS, secret_param
 from shadowtape.sanitize.percent import quote, quote_plus, unquote
 from shadowtape.sanitize.relaystate import holds_return_url
+from shadowtape.sanitize.versions import names_version
 
 #: Characters left unencoded when a replaced value is written back into a URL.
 _SAFE = "@:!$'()*,-._~"
@@ -285,8 +286,12 @@ def _pairs(
         new_name = component(
             raw_name, ctx, where, plus=plus, scope=scope, depth=depth, scanned=scanned
         )
+        # build=6011.0000.0000.0004: a version, not a card (versions.py).
+        value_scope = without_cards(scope) if names_version(name, raw_value) else scope
         new_value = (
-            component(raw_value, ctx, where, plus=plus, scope=scope, depth=depth, scanned=scanned)
+            component(
+                raw_value, ctx, where, plus=plus, scope=value_scope, depth=depth, scanned=scanned
+            )
             if eq
             else ""
         )
