@@ -236,6 +236,9 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     ),
     "Digest challenge, many params": lambda n: _pad("Digest ", 'nonce="b", ', n),
     "version labels, dotted cards": lambda n: _repeat("version 4111.1111.1111.1111 ", n),
+    "version labels, dotted cards, spaced": lambda n: _repeat(
+        "version 4111.1111.1111.1111 " + "lorem ipsum " * 3, n
+    ),
     "version labels, no number": lambda n: _repeat("FileVersion: ", n),
     "version label, then a dotted run": lambda n: _pad("build #4111.", "1111.", n),
     "Go dump fields, no closing": lambda n: _pad("&{", "Password:x ", n),

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from shadowtape import Exchange, Request, Response
 from shadowtape.sanitize import Sanitizer
 from shadowtape.sanitize.detectors import luhn_check_digit
-from shadowtape.sanitize.versions import labelled_starts, names_version
+from shadowtape.sanitize.versions import LOOK_BACK_COST, labelled, names_version, unlabelled
 from tests.sanitize.posted import posted, unchanged
 
 SANITIZER = Sanitizer(key=b"versions-test")
@@ -88,12 +88,23 @@ def test_a_dotted_card_after_any_other_word_is_found(
     assert dotted not in out.request.body.decode()
 
 
-def test_labelled_starts_point_at_the_number() -> None:
-    text = f"a version {BUILD} and card {BUILD}, Build:{AMEX}"
-    starts = sorted(labelled_starts(text))
-    assert starts == [text.index(BUILD), text.index(AMEX)]
-    wide = f"é version {BUILD}"
-    assert labelled_starts(wide) == frozenset({wide.index(BUILD)})  # str offsets
+@pytest.mark.parametrize(
+    ("before", "expected"),
+    [
+        ("version ", True),
+        ('{"FileVersion": "', True),
+        ("é ver. ", True),  # text beyond ASCII
+        ("build_no:", True),
+        ("card ", False),
+        ("conversion ", False),
+        ("version" + " " * 7, False),  # too far
+        ("", False),
+    ],
+)
+def test_labelled(before: str, expected: bool) -> None:
+    assert labelled(before + BUILD, len(before)) is expected
+    assert labelled(before + AMEX, len(before)) is expected
+    assert not labelled(before + BUILD.replace(".", " "), len(before))  # dotted only
 
 
 @pytest.mark.parametrize(
@@ -111,3 +122,13 @@ def test_labelled_starts_point_at_the_number() -> None:
 )
 def test_names_version(name: str, value: str, expected: bool) -> None:
     assert names_version(name, value) is expected
+
+
+def test_only_dotted_candidates_are_looked_back_from_and_each_is_paid_for() -> None:
+    text = f"version {BUILD} version 4111 1111 1111 1111 card {BUILD}"
+    spans = [(text.index(BUILD), text.index(BUILD) + len(BUILD))]
+    spans.append((text.index("4111 "), text.index("4111 ") + 19))
+    spans.append((text.rindex(BUILD), len(text)))
+    spent: list[int] = []
+    assert unlabelled(text, spans, spent.append) == spans[1:]  # the labelled one goes
+    assert sum(spent) == 2 * LOOK_BACK_COST  # two dotted ones, paid before

@@ -361,6 +361,8 @@ class Context:
                 self.spend(len(found) * detector.cost)  # type: ignore[arg-type]
             if found and detector.accept is not None:
                 found = _accepted(text, found, detector.accept)  # type: ignore[arg-type]
+            if found and detector.reject is not None:
+                found = detector.reject(text, found, self.spend)  # type: ignore[arg-type]
         for start, end in found:
             if not listed:
                 self.spend(detector.cost)  # each candidate is examined here in Python
@@ -374,6 +376,8 @@ class Context:
                 continue
             value = text[start:end]
             if value in self.outputs or not detector.accepts(value):
+                continue
+            if not listed and detector.rejects_at(text, start, end):
                 continue
             edits.append((start, end, replace(value)))
         return splice(text, edits, made)

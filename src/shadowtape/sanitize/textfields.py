@@ -344,6 +344,7 @@ class _Finder:
             # A late import: urls imports context, which imports this module.
             from shadowtape.sanitize import urls
 
+            self.ctx.spend(urls.URL_COST)
             return urls.url(value, self.ctx, self.where)
         if how == "json":
             return _json_string_secret(value, self.ctx, self.where)

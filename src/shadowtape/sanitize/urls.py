@@ -271,6 +271,7 @@ def _pairs(
             value = _decode(raw_value, plus)
             if holds_return_url(name, value):
                 # RelayState=/dashboard: a return URL, scanned as one (relaystate.py).
+                ctx.spend(URL_COST)
                 new = url(value, ctx, location(name))
                 kept = value is raw_value  # url() wrote its own escapes
             else:
