@@ -232,6 +232,19 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "Digest response= repeated": lambda n: _repeat("Digest response=x, ", n),
     "Digest list of responses": lambda n: _pad("Digest ", "response=x, ", n, "a=b"),
     "Digest open quote": lambda n: _pad('Digest response="', "a", n),
+    # RelayState return URLs, Digest challenges, version-labelled dotted numbers (s16).
+    "RelayState return path, deep": lambda n: _pad("RelayState=/", "a-b/", n),
+    "RelayState=/ repeated": lambda n: _repeat("RelayState=%2Fa%3Fb%3Dc&", n),
+    "RelayState inputs repeated": lambda n: _repeat(
+        '<input name="RelayState" value="/a/b?c=d">', n
+    ),
+    "Digest challenge, many params": lambda n: _pad("Digest ", 'nonce="b", ', n),
+    "version labels, dotted cards": lambda n: _repeat("version 4111.1111.1111.1111 ", n),
+    "version labels, dotted cards, spaced": lambda n: _repeat(
+        "version 4111.1111.1111.1111 " + "lorem ipsum " * 3, n
+    ),
+    "version labels, no number": lambda n: _repeat("FileVersion: ", n),
+    "version label, then a dotted run": lambda n: _pad("build #4111.", "1111.", n),
     "Go dump fields, no closing": lambda n: _pad("&{", "Password:x ", n),
     "Go dump groups repeated": lambda n: _repeat("{Password:x ", n),
     "Go dump, a long value": lambda n: _pad("&{Password:", "x", n, "}"),

@@ -21,6 +21,11 @@ CREDENTIALS = (
     f'response="{RESPONSE}", opaque="5ccc069c403ebaf9f0171e9517f40e41"'
 )
 
+CHALLENGE = (
+    f'Digest realm="api", qop="auth", algorithm=SHA-256, nonce="{NONCE}", '
+    'opaque="5ccc069c403ebaf9f0171e9517f40e41"'
+)
+
 
 def test_response_nonce_and_cnonce_and_nothing_else_are_found() -> None:
     found = [CREDENTIALS[start:end] for start, end in digest_spans(CREDENTIALS)]
@@ -45,6 +50,7 @@ def test_the_response_is_found_however_it_is_written(text: str) -> None:
         "The Digest algorithm is SHA-256",
         "Digest: SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=",  # the Digest header
         'Digest username="bob", realm="r"',  # nothing secret in it
+        CHALLENGE,  # a server's challenge: public
         f'response="{RESPONSE}", nonce="{NONCE}"',  # no Digest list
         f'uri="/a?response={RESPONSE}"',
     ],
@@ -72,17 +78,57 @@ def test_digest_values_never_reach_the_tape(body: str, content_type: str) -> Non
     assert "kept" in stored
 
 
-def test_a_challenge_in_any_header_loses_its_nonce() -> None:
-    challenge = f'Digest realm="api", qop="auth", nonce="{NONCE}"'
+def _with_header(name: str, value: str) -> str:
+    """The value of header ``name`` on a 401 answer, as stored."""
     exchange = Exchange(
         request=Request("GET", "api.test", path="/x"),
-        response=Response(401, "Unauthorized", headers=(("WWW-Authenticate", challenge),)),
+        response=Response(401, "Unauthorized", headers=((name, value),)),
     )
     out = SANITIZER.sanitize(exchange)
     assert out.response is not None
-    value = dict(out.response.headers)["WWW-Authenticate"]
-    assert NONCE not in value
-    assert value.startswith('Digest realm="api", qop="auth", nonce="')
+    return dict(out.response.headers)[name]
+
+
+@pytest.mark.parametrize("name", ["WWW-Authenticate", "Proxy-Authenticate"])
+def test_a_challenge_header_is_kept_whole(name: str) -> None:
+    assert _with_header(name, CHALLENGE) == CHALLENGE
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (f"WWW-Authenticate: {CHALLENGE}\n", "text/markdown"),
+        (f"Proxy-Authenticate: {CHALLENGE}\n", "text/plain"),
+        (json.dumps({"headers": {"www-authenticate": CHALLENGE}}), "application/json"),
+        (
+            'WWW-Authenticate: Digest realm="api", nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcC"\n',
+            "text/plain",
+        ),
+    ],
+)
+def test_a_challenge_quoted_in_a_body_is_kept(body: str, content_type: str) -> None:
+    assert unchanged(body, content_type)
+
+
+def test_a_response_in_a_header_still_loses_its_secrets() -> None:
+    # The same header path as a challenge: a client's response quoted in a header
+    # that is not secret by name (a debug echo) still loses its hash and nonces.
+    value = _with_header("X-Debug-Sent", CREDENTIALS)
+    for secret in (RESPONSE, NONCE, CNONCE):
+        assert secret not in value
+    assert 'username="Mufasa"' in value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'Digest realm="api", nonce="{NONCE}", response="{RESPONSE}"',  # no cnonce (RFC 2069)
+        f'Digest realm="api", nonce="{NONCE}", cnonce="{CNONCE}"',  # cut before the response
+    ],
+)
+def test_a_list_with_response_or_cnonce_is_a_response(text: str) -> None:
+    found = [text[start:end] for start, end in digest_spans(text)]
+    assert NONCE in found
 
 
 def test_ordinary_text_about_digests_is_kept_byte_for_byte() -> None:

@@ -58,7 +58,7 @@ def test_a_saml_response_form_post_of_50_kb_is_kept() -> None:
     out = SANITIZER.sanitize(_request(headers=headers, body=body))
     assert not _dropped(out)
     assert out.request.body and quote_plus(saml).encode() not in out.request.body
-    assert b"&RelayState=" in out.request.body  # replaced too (a redirect can carry a token)
+    assert b"&RelayState=" in out.request.body  # a return path: kept (relaystate.py)
 
 
 def test_a_long_jwt_in_a_header_is_kept() -> None:

@@ -3,11 +3,12 @@
 ``Sanitizer`` is the entry point (see docs/sanitizing.md). The modules, one idea each:
 
 - what is secret: ``rules`` (defaults, the TOML rules file, the allow-list), ``names``
-  (which names look secret), ``params`` (protocol parameters: OAuth, SAML, signed URLs),
+  (which names look secret), ``params`` (protocol parameters: OAuth, SAML, signed URLs)
+  with ``relaystate`` (a SAML RelayState that is a return URL, not state),
   ``constants`` (values under a secret name that are plainly none: codes, placeholders),
   ``detectors`` (what a secret looks like in text) with ``commandline`` (passwords on
   command lines and in ``.netrc``), ``pgpass``, ``digestauth`` (HTTP Digest outside
-  ``Authorization``);
+  ``Authorization``), ``versions`` (dotted numbers labelled as versions: no cards);
 - what replaces it: ``pseudonym`` (keyed, format-preserving), ``beyondascii`` (letters
   beyond ASCII told apart for a whole text), ``splice`` (where pseudonyms landed);
 - where it is found: ``headers`` and ``cookies``, ``urls``, ``percent``,

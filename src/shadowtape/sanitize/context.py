@@ -367,6 +367,8 @@ class Context:
                 self.spend(len(found) * detector.cost)  # type: ignore[arg-type]
             if found and detector.accept is not None:
                 found = _accepted(text, found, detector.accept)  # type: ignore[arg-type]
+            if found and detector.reject is not None:
+                found = detector.reject(text, found, self.spend)  # type: ignore[arg-type]
         for start, end in found:
             if not listed:
                 self.spend(detector.cost)  # each candidate is examined here in Python
@@ -380,6 +382,8 @@ class Context:
                 continue
             value = text[start:end]
             if value in self.outputs or not detector.accepts(value):
+                continue
+            if not listed and detector.rejects_at(text, start, end):
                 continue
             edits.append((start, end, replace(value)))
         return splice(text, edits, made)
@@ -482,6 +486,11 @@ class Scope:
     @property
     def empty(self) -> bool:
         return not (self.detectors or self.echo or self.fields)
+
+
+def without_cards(scope: Scope) -> Scope:
+    """``scope`` less the card detector: for a dotted number a version name labels."""
+    return Scope(tuple(d for d in scope.detectors if d.kind != "card"), scope.echo, scope.fields)
 
 
 #: Detectors whose verdict depends only on the kinds of characters a value has, which a

@@ -26,7 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 import re2
 
-from shadowtape.sanitize import commandline, digestauth, pgpass
+from shadowtape.sanitize import commandline, digestauth, pgpass, versions
 
 _EMAIL_LOCAL = r"[A-Za-z0-9._%+\-]+"
 _EMAIL_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
@@ -313,7 +313,10 @@ class Detector:
     ``group``, 0 for the whole match), or whatever ``finder`` yields. ``hints``: literal
     substrings, one of which must occur before any search runs (empty: always search);
     ``prefilter`` replaces them when no literal is required (card numbers) or when there
-    are many (a ``HintSet``). ``accept``: a last check on each value (Luhn for cards).
+    are many (a ``HintSet``). ``accept``: a last check on each value (Luhn for cards);
+    ``reject(text, spans, spend)``: the accepted spans less those the text before them
+    rules out (a version label before a dotted card); it pays with ``spend`` for each
+    it looks back from before it does.
     ``cost``: the work units (``Context.spend``) each candidate span costs, measured.
     ``listed``: the spans are found in C, all at once, and paid for whole before the first
     is examined: a text too dense in candidates fails before the Python loop, not in it.
@@ -324,6 +327,10 @@ class Detector:
     hints: tuple[str, ...] = ()
     group: int = 0
     accept: Callable[[str], bool] | None = None
+    reject: (
+        Callable[[str, list[tuple[int, int]], Callable[[int], None] | None], list[tuple[int, int]]]
+        | None
+    ) = None
     prefilter: Callable[[str], bool] | None = None
     finder: Callable[[str], Found] | None = None
     #: Search for what it finds everywhere else in the exchange too (user patterns: a
@@ -376,6 +383,9 @@ class Detector:
     def accepts(self, value: str) -> bool:
         return self.accept is None or self.accept(value)
 
+    def rejects_at(self, text: str, start: int, end: int) -> bool:
+        return self.reject is not None and not self.reject(text, [(start, end)], None)
+
     def finds(
         self, text: str, skip: set[str] | frozenset[str] = frozenset(), *, known: bool = False
     ) -> bool:
@@ -387,7 +397,7 @@ class Detector:
         tries = FINDS_TRIES
         for start, end in self._pattern_spans(text) if self.listed else self.spans(text):
             value = text[start:end]
-            if value not in skip and self.accepts(value):
+            if value not in skip and self.accepts(value) and not self.rejects_at(text, start, end):
                 return True
             tries -= 1
             if not tries:
@@ -893,6 +903,7 @@ BUILTIN: tuple[Detector, ...] = (
         "card",
         _CARD_SEARCH,
         accept=_card_accept,
+        reject=versions.unlabelled,
         prefilter=_card_prefilter,
         listed=True,
         cost=CARD_COST,

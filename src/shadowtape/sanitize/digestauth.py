@@ -5,9 +5,17 @@ also turns up in a JSON string, a log line or an error message: ``Digest
 username="bob", realm="x", nonce="...", response="6629fae4..."``. The ``response`` is
 a hash of the password that can be attacked offline, and ``nonce`` and ``cnonce`` are
 what it was computed with, so those three values are replaced wherever the text holds
-a Digest challenge or response: the word ``Digest``, a blank, then ``key=value`` pairs
-joined by commas (values quoted, also as ``\\"`` inside a JSON text, or plain tokens).
-``username``, ``realm``, ``uri``, ``qop``, ``nc`` and ``opaque`` are kept.
+a Digest response: the word ``Digest``, a blank, then ``key=value`` pairs joined by
+commas (values quoted, also as ``\\"`` inside a JSON text, or plain tokens), one of
+them ``response`` or ``cnonce``. ``username``, ``realm``, ``uri``, ``qop``, ``nc`` and
+``opaque`` are kept.
+
+A challenge (``WWW-Authenticate: Digest realm=..., nonce=..., opaque=...``) is kept
+whole: the server sends it to anyone who asks without credentials, so its nonce proves
+nothing, and only a client that knows the password can turn it into a ``response``.
+A list is a challenge when it holds neither ``response`` nor ``cnonce`` (RFC 7616: a
+client always sends ``response``, and ``cnonce`` whenever ``qop`` is used), so a list
+that holds the password hash is never read as a challenge.
 
 Two RE2 passes, both in C: one finds each Digest list that holds one of the three,
 the other finds them within it; each value found is paid for by the caller.
@@ -25,8 +33,11 @@ _VALUE = r'(?:\\?"[^"\\\r\n]*\\?"|[^\s,"\\]+)'
 _PARAM = rf"[A-Za-z][A-Za-z0-9_\-]*[ \t]*=[ \t]*{_VALUE}"
 _SEP = r"[ \t]*,[ \t]*"
 _NAMES = r"(?i:c?nonce|response)"
+#: What makes a list a client's response rather than a server's challenge.
+_RESPONSE_NAMES = r"(?i:cnonce|response)"
 _LIST_TEXT = (
-    rf"(?i:\bdigest)[ \t]+(?:{_PARAM}{_SEP})*{_NAMES}[ \t]*=[ \t]*{_VALUE}(?:{_SEP}{_PARAM})*"
+    rf"(?i:\bdigest)[ \t]+(?:{_PARAM}{_SEP})*{_RESPONSE_NAMES}[ \t]*=[ \t]*{_VALUE}"
+    rf"(?:{_SEP}{_PARAM})*"
 )
 #: One of the three within a list, after a blank or a comma (not ``uri="/?response=1"``):
 #: the match ends where its value does (before a closing quote). No capturing group:

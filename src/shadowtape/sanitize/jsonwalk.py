@@ -25,7 +25,7 @@ import re2
 
 from shadowtape.sanitize import constants, fieldstarts
 from shadowtape.sanitize.constants import symbol_or_path
-from shadowtape.sanitize.context import Context, Scope
+from shadowtape.sanitize.context import Context, Scope, without_cards
 from shadowtape.sanitize.cookies import cookies, set_cookies
 from shadowtape.sanitize.detectors import luhn_ok
 from shadowtape.sanitize.jsonpath import PathElement, render
@@ -33,6 +33,7 @@ from shadowtape.sanitize.kubeyaml import is_certificate
 from shadowtape.sanitize.mdtable import may_hold_table
 from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower
 from shadowtape.sanitize.textfields import may_hold_fields
+from shadowtape.sanitize.versions import names_version
 
 JsonValue = object
 #: Keys that hold the value of a name/value pair object (names.PAIR_NAMES name it):
@@ -195,6 +196,8 @@ class Walker:
             return node if stringified is None else stringified
         if scope is self.full:
             ctx.spend(FIELD_SCAN_UNITS)
+        if chain is not None and isinstance(chain[1], str) and names_version(chain[1], node):
+            scope = without_cards(scope)  # "version": "6011.0000.0000.0004" (versions.py)
         return ctx.text(node, self.location(chain), fields=True, scope=scope)
 
     def _may_name(self, node: str) -> bool:

@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from shadowtape.sanitize import constants, fieldstarts, godump, kubeyaml, mdtable, params, splice
+from shadowtape.sanitize import (
+    constants,
+    fieldstarts,
+    godump,
+    kubeyaml,
+    mdtable,
+    params,
+    relaystate,
+    splice,
+)
 from shadowtape.sanitize.constants import kept, symbol_or_path
 from shadowtape.sanitize.names import PAIR_NAMES, ascii_lower, normalise, words
 from shadowtape.sanitize.splice import Span
@@ -126,7 +135,8 @@ _NOT_BLANK_SPACES = tuple(
     char for char in map(chr, range(0x3001)) if char.isspace() and char not in " \t\r\n"
 )
 
-#: (start, end, how): how the value is replaced ("json" string, "number", "text").
+#: (start, end, how): how the value is replaced ("json" string, "number", "text", or
+#: "url": a return URL scanned as one, see relaystate.py).
 Edit = tuple[int, int, str]
 
 
@@ -338,11 +348,20 @@ class _Finder:
         for start, end, how in sorted(self.edits.values()):
             if start < done:
                 continue
-            replaced.append((start, end, self._replace(self.text[start:end], how)))
+            value = self.text[start:end]
+            new = self._replace(value, how)
+            if new is not value:  # a return URL that holds no secret is no pseudonym
+                replaced.append((start, end, new))
             done = end
         return splice.splice(self.text, replaced, made)
 
     def _replace(self, value: str, how: str) -> str:
+        if how == "url":
+            # A late import: urls imports context, which imports this module.
+            from shadowtape.sanitize import urls
+
+            self.ctx.spend(urls.URL_COST)
+            return urls.url(value, self.ctx, self.where)
         if how == "json":
             return _json_string_secret(value, self.ctx, self.where)
         new = self.ctx.secret(value, self.where)
@@ -610,6 +629,8 @@ class _Finder:
         ):
             return None  # an address form's state="CA", not an OAuth state
         start, end = value.span(group)
+        if relaystate.holds_return_url(_attr_value(name), value.group(group)):
+            return start + tag, end + tag, "url"  # RelayState="/dashboard": scanned as a URL
         return start + tag, end + tag, "text"
 
 

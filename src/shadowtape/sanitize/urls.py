@@ -27,10 +27,12 @@ import re2
 
 from shadowtape.sanitize import graphqlget
 from shadowtape.sanitize.constants import key_path
-from shadowtape.sanitize.context import Context, Scope
+from shadowtape.sanitize.context import Context, Scope, without_cards
 from shadowtape.sanitize.names import NameMatcher, words
 from shadowtape.sanitize.params import URL_SECRET_PARAMS, secret_param
 from shadowtape.sanitize.percent import quote, quote_plus, unquote
+from shadowtape.sanitize.relaystate import holds_return_url
+from shadowtape.sanitize.versions import names_version
 
 #: Characters left unencoded when a replaced value is written back into a URL.
 _SAFE = "@:!$'()*,-._~"
@@ -269,10 +271,16 @@ def _pairs(
                 continue
             value = _decode(raw_value, plus)
             if not _key_path(name, value, ctx):
-                new = ctx.secret(value, location(name))
-                if new != value:
+                if holds_return_url(name, value):
+                    # RelayState=/dashboard: a return URL, scanned as one (relaystate.py).
+                    ctx.spend(URL_COST)
+                    new = url(value, ctx, location(name))
+                    kept = value is raw_value  # url() wrote its own escapes
+                else:
+                    new = ctx.secret(value, location(name))
                     # Sent unencoded, written back so: a pseudonym adds no "%" or "+".
                     kept = value is raw_value and "%" not in new and "+" not in new
+                if new != value:
                     pairs[i] = f"{raw_name}={new if kept else _encode(new, plus)}"
                     changed = True
                 continue
@@ -283,8 +291,12 @@ def _pairs(
         new_name = component(
             raw_name, ctx, where, plus=plus, scope=scope, depth=depth, scanned=scanned
         )
+        # build=6011.0000.0000.0004: a version, not a card (versions.py).
+        value_scope = without_cards(scope) if names_version(name, raw_value) else scope
         new_value = (
-            component(raw_value, ctx, where, plus=plus, scope=scope, depth=depth, scanned=scanned)
+            component(
+                raw_value, ctx, where, plus=plus, scope=value_scope, depth=depth, scanned=scanned
+            )
             if eq
             else ""
         )
