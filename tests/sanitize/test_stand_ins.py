@@ -10,6 +10,7 @@ constants.version_spec; textfields reads ``-pX`` as getopt's letter with its val
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -90,6 +91,33 @@ def test_labels_in_text_csv_and_markdown_are_kept_and_passwords_beside_them_go()
         assert "Hunter2Hunter2" not in out
         kept = [line for line in body.splitlines() if "Hunter2Hunter2" not in line]
         assert [line for line in out.splitlines() if line in kept] == kept
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "label"),
+    [
+        (_json({"username": "ann", "password": "Password"}), "application/json", "Password"),
+        (_json({"user": {"new_password": "Mot de passe"}}), "application/json", "Mot de passe"),
+        ("user,password\nann,Passwort\n", "text/csv", "Passwort"),
+        ("password: Password\n", "text/yaml", "Password"),
+    ],
+)
+def test_a_label_shaped_password_a_client_sends_is_replaced(
+    body: str, content_type: str, label: str
+) -> None:
+    """In a request, what stands under ``password`` is what the user typed: a user whose
+    password is ``Password`` is the one an i18n rule must not expose."""
+    exchange = served("{}", "application/json")
+    request = replace(
+        exchange.request,
+        method="POST",
+        headers=(("Content-Type", content_type),),
+        body=body.encode(),
+        body_size=len(body),
+    )
+    out = SANITIZER.sanitize(replace(exchange, request=request))
+    assert label not in out.request.body.decode()
+    assert any(r.startswith("request.body") for r in out.redactions)
 
 
 def test_every_word_for_password_the_name_rules_know_is_a_label() -> None:

@@ -197,10 +197,18 @@ def placeholder(value: str) -> bool:
     return any(word in _PLACEHOLDER_WORDS for word in re.split(r"[_-]", named.lower()))
 
 
-def stands_in(value: str, name: str) -> bool:
+def stands_in(value: str, name: str, where: str) -> bool:
     """Does ``value`` stand where a secret would, under the secret field ``name``,
-    without being one: a placeholder (``YOUR_PASSWORD``) or a label (``Mot de passe``)?"""
-    return placeholder(value) or label(value, name)
+    without being one: a placeholder (``YOUR_PASSWORD``) or a label (``Mot de passe``)?
+    ``where``: the location; a label counts only where no client typed it (label_at)."""
+    return placeholder(value) or (label_at(where) and label(value, name))
+
+
+def label_at(where: str) -> bool:
+    """May a label stand at the location ``where``? Not in a request: what a client sends
+    under ``password`` is what its user typed, and ``Password`` is a password there; an
+    i18n file or a form's markup comes in a response."""
+    return not where.startswith("request")
 
 
 #: The maps of a package manifest whose keys are packages' names, not fields

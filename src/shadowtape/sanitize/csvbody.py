@@ -14,7 +14,7 @@ import csv
 import io
 import re
 
-from shadowtape.sanitize.constants import kept, label
+from shadowtape.sanitize.constants import kept, label, label_at
 from shadowtape.sanitize.context import Context
 
 CSV_TYPES = frozenset(
@@ -72,7 +72,7 @@ def sanitize_csv(text: str, ctx: Context, base: str) -> str:
     for i in columns:
         whole = policy.secret_field.whole_only(names[i])
         for row in rows[1:]:
-            if i < len(row) and row[i] and not _kept(row[i], whole, names[i]):
+            if i < len(row) and row[i] and not _kept(row[i], whole, names[i], base):
                 row[i] = ctx.secret(row[i], f"{base}.csv.{names[i]}")
                 changed = True
     if not changed:
@@ -116,7 +116,7 @@ def looks_like_csv(text: str) -> bool:
     )
 
 
-def _kept(value: str, whole: bool, name: str) -> bool:
+def _kept(value: str, whole: bool, name: str, where: str) -> bool:
     """A cell under the secret column ``name`` that is none: see constants.kept and
     constants.label (a localised export's ``Mot de passe`` column of labels)."""
-    return kept(value, whole=whole) or label(value, name)
+    return kept(value, whole=whole) or (label_at(where) and label(value, name))

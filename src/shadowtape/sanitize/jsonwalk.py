@@ -434,7 +434,7 @@ class Walker:
                     or (
                         kind & _SECRET
                         and not (kind & _WHOLE and symbol_or_path(value))
-                        and not _stands_in(value, new_key, chain)
+                        and not _stands_in(value, new_key, chain, self.base)
                     )
                     or new_key in extra
                     or (pair_secret is not None and new_key in pair_secret)
@@ -739,7 +739,7 @@ _COOKIE_KINDS = frozenset({"cookie", "set-cookie"})
 _SECRET_HEADERS = frozenset({"cookie", "set-cookie", "authorization", "proxy-authorization"})
 
 
-def _stands_in(value: JsonValue, key: str, chain: Chain) -> bool:
+def _stands_in(value: JsonValue, key: str, chain: Chain, where: str) -> bool:
     """Is ``value``, under the secret ``key`` of the object at ``chain``, no secret: a label
     or a placeholder (constants.stands_in), or a version constraint in a package
     manifest's dependency map, whose keys are packages' names (constants.version_spec)?"""
@@ -748,7 +748,7 @@ def _stands_in(value: JsonValue, key: str, chain: Chain) -> bool:
     in_dependencies = chain is not None and chain[1] in constants.DEPENDENCY_MAPS
     if in_dependencies and constants.version_spec(value):
         return True
-    return constants.stands_in(value, key)
+    return constants.stands_in(value, key, where)
 
 
 def _may_list_headers(node: list[JsonValue]) -> bool:

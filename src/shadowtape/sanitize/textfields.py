@@ -422,7 +422,7 @@ class _Finder:
         """A constant's name, a small code or a storage path under ``code`` or ``key``
         (constants.symbol_or_path), or under any name a label or a placeholder
         (constants.stands_in)."""
-        if isinstance(value, str) and constants.stands_in(value, name):
+        if isinstance(value, str) and constants.stands_in(value, name, self.where):
             return True
         if symbol_or_path(value) and self.ctx.policy.secret_field.whole_only(name):
             self._kept = True
@@ -622,7 +622,7 @@ class _Finder:
                 return None
             return found.end(), content.end(), "text"
         group = next(g for g in ("dq", "sq", "uq") if value.group(g) is not None)
-        if constants.stands_in(value.group(group), _attr_value(name)):
+        if constants.stands_in(value.group(group), _attr_value(name), self.where):
             return None  # <input name="password" value="YOUR_PASSWORD">, a label
         if normalise(_attr_value(name)) in _CONSTANT_INPUTS and kept(
             value.group(group), whole=True
