@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from itertools import islice, pairwise
+from itertools import accumulate, islice, pairwise
 
 import re2
 
@@ -33,10 +33,20 @@ _SURROGATES = dict.fromkeys(range(0xD800, 0xE000), 0xFFFD)
 _PIPE = re.compile(r"(?<!\\)\|")
 #: The headers of a name/value table's value column.
 _VALUE_HEADERS = frozenset({"value", "val", "values", "data", "content", "secret"})
-#: Work units per delimiter row found (its header read and matched) and per body row
-#: (its cells found and read: 3 to 4 us, measured on rows of empty cells).
+#: Work units per delimiter row found (its header read and matched); per
+#: ``ROWS_PER_UNIT`` body rows (split in C a chunk at a time, a column's cells taken
+#: at once: measured on short rows and on rows of empty cells); per ``VERDICTS_PER_UNIT``
+#: distinct values in a column (each judged once: constants.kept); and per row read on
+#: its own (in a chunk with a backslash, or in a name/value table).
 TABLE_UNITS = 8
-ROW_UNITS = 4
+ROW_UNITS = 1
+ROWS_PER_UNIT = 2
+VERDICT_UNITS = 1
+VERDICTS_PER_UNIT = 2
+ROW_BY_ROW_UNITS = 4
+#: Rows are split this many characters at a time: a chunk's rows are paid for before
+#: any is read, so a table of empty rows fails within one chunk.
+_CHUNK = 16 * 1024
 #: Cells past this many in a row are not read (as in a header, no real table has more).
 _MAX_COLUMNS = 64
 #: A header row longer than this is not read (no real table header is).
@@ -100,55 +110,147 @@ def _rows(
     spend: Callable[[int], None],
 ) -> Iterator[Span]:
     """The cells to replace in the rows after a delimiter row ending at ``at``: rows run
-    to the first line without a "|"."""
+    to the first line without a "|".
+
+    Rows are read a chunk at a time (``_CHUNK`` characters, split in C), each chunk's
+    rows paid for before any is read. A chunk without escapes has its cells split at
+    once, and each distinct value in a column is judged once for the table (a column
+    often repeats its values: ``USD``, ``yes``)."""
     reach = max([*columns, *(pair or ())]) + 1
     wholes = [whole_only(names[i]) for i in columns]
-    while at < len(text):
-        row_start = at + 1
-        row_end = text.find("\n", row_start)
-        row_end = len(text) if row_end < 0 else row_end
-        line = text[row_start:row_end]
-        if "|" not in line:
+    verdicts = _Verdicts(spend, whole_only)
+    row_start = at + 1
+    while row_start <= len(text):
+        lines, complete = _chunk(text, row_start)
+        rows = next((i for i, line in enumerate(lines) if "|" not in line), len(lines))
+        spend(rows * ROW_UNITS // ROWS_PER_UNIT + 1)
+        body = lines[:rows]
+        size = sum(map(len, body)) + rows
+        if pair is None and text.find("\\", row_start, row_start + size) < 0:
+            split = [
+                parts[1:] if len(parts) > 1 and not parts[0].strip() else parts
+                for parts in (line.split("|", reach + 1) for line in body)
+            ]
+            starts: list[int] = []
+            for i, whole in zip(columns, wholes, strict=True):
+                values = [parts[i].strip() if i < len(parts) else "" for parts in split]
+                known = verdicts.judged(values, whole)
+                for row in [k for k, value in enumerate(values) if value and not known[value]]:
+                    if not starts:
+                        starts = list(
+                            accumulate((len(line) + 1 for line in body), initial=row_start)
+                        )
+                    parts, first = _split(body[row], starts[row], reach)
+                    yield _span(parts, first, i)
+        else:
+            line_start = row_start
+            for line in body:
+                yield from _row(
+                    text, line, line_start, columns, wholes, pair, reach, secret, verdicts
+                )
+                line_start += len(line) + 1
+        row_start += size
+        if rows < len(lines) or complete:
             return
-        spend(ROW_UNITS)
-        cells = (
-            _cells(text, row_start, row_end, reach)
-            if "\\" in line
-            else _split(line, row_start, reach)
-        )
-        for i, whole in zip(columns, wholes, strict=True):
-            if i < len(cells):
-                span = _value(text, cells[i])
-                if span is not None and not _kept(text[span[0] : span[1]], whole):
-                    yield span
-        if pair is not None and max(pair) < len(cells):
-            found = _value(text, cells[pair[0]])
-            name = text[found[0] : found[1]] if found is not None else ""
-            if name and secret(name):
-                span = None if pair[1] in columns else _value(text, cells[pair[1]])
-                if span is not None and not _kept(text[span[0] : span[1]], whole_only(name)):
-                    yield span
-        at = row_end
+
+
+def _row(
+    text: str,
+    line: str,
+    row_start: int,
+    columns: list[int],
+    wholes: list[bool],
+    pair: tuple[int, int] | None,
+    reach: int,
+    secret: Callable[[str], bool],
+    verdicts: _Verdicts,
+) -> Iterator[Span]:
+    """The cells to replace in one row (in a chunk with escapes, or of a name/value
+    table), read on its own."""
+    verdicts.spend(ROW_BY_ROW_UNITS)
+    if "\\" in line:
+        cells = _cells(text, row_start, row_start + len(line), reach)
+        parts = [text[a:b] for a, b in cells]
+        starts = [a for a, _ in cells]
+    else:
+        parts, starts = _split(line, row_start, reach)
+    for i, whole in zip(columns, wholes, strict=True):
+        if i < len(parts):
+            value = parts[i].strip()
+            if value and not verdicts.kept(value, whole):
+                yield _span(parts, starts, i)
+    if pair is not None and max(pair) < len(parts):
+        name = parts[pair[0]].strip()
+        if name and secret(name) and pair[1] not in columns:
+            value = parts[pair[1]].strip()
+            if value and not verdicts.kept(value, verdicts.whole_only(name)):
+                yield _span(parts, starts, pair[1])
+
+
+class _Verdicts:
+    """Whether a cell's value is kept (``_kept``), judged once per value in a table, each
+    judgement paid for (``VERDICT_UNITS`` per ``VERDICTS_PER_UNIT``)."""
+
+    __slots__ = ("_known", "spend", "whole_only")
+
+    def __init__(self, spend: Callable[[int], None], whole_only: Callable[[str], bool]) -> None:
+        self.spend = spend
+        self.whole_only = whole_only
+        self._known: tuple[dict[str, bool], dict[str, bool]] = ({}, {})
+
+    def kept(self, value: str, whole: bool) -> bool:
+        return self.judged([value], whole)[value]
+
+    def judged(self, values: list[str], whole: bool) -> dict[str, bool]:
+        """The verdicts of a column's ``values`` (and of others judged before)."""
+        known = self._known[whole]
+        new = set(values).difference(known)
+        new.discard("")
+        if new:
+            self.spend(len(new) * VERDICT_UNITS // VERDICTS_PER_UNIT + 1)
+            for value in new:
+                known[value] = _kept(value, whole)
+        return known
+
+
+def _chunk(text: str, start: int) -> tuple[list[str], bool]:
+    """The whole lines of ``text`` from ``start`` within about ``_CHUNK`` characters (at
+    least one), and whether they run to the end of ``text``."""
+    end = start + _CHUNK
+    if end >= len(text):
+        return text[start:].split("\n"), True
+    cut = text.rfind("\n", start, end)
+    if cut < 0:
+        cut = text.find("\n", end)
+        if cut < 0:
+            return text[start:].split("\n"), True
+    return text[start:cut].split("\n"), False
 
 
 def _kept(value: str, whole: bool) -> bool:
     """Is a cell under a secret name a yes/no answer, or a constant under a name secret
-    as a whole only (``whole``: constants.py)?"""
-    return kept(value, whole=False) or (whole and kept(value, whole=True))
+    as a whole only (``whole``: constants.py)? A constant is asked about first: a column
+    under a whole name mostly holds them."""
+    return (whole and kept(value, whole=True)) or kept(value, whole=False)
 
 
-def _split(line: str, start: int, reach: int) -> list[Span]:
+def _split(line: str, start: int, reach: int) -> tuple[list[str], list[int]]:
     """The first ``reach`` or so cells of a row without escapes, ``line`` starting at
-    ``start`` (as _cells gives them, by one str.split)."""
+    ``start``, by one str.split (as _cells finds them): their texts, and where the first
+    one starts (one element; see _span)."""
     parts = line.split("|", reach + 1)
-    cells = []
-    at = start
-    for part in parts:
-        cells.append((at, at + len(part)))
-        at += len(part) + 1
     if len(parts) > 1 and not parts[0].strip():
-        del cells[0]
-    return cells
+        return parts[1:], [start + len(parts[0]) + 1]
+    return parts, [start]
+
+
+def _span(parts: list[str], starts: list[int], i: int) -> Span:
+    """Where cell ``i``'s text lies without the blanks around it: ``starts`` holds where
+    each cell starts or, for cells split from one row (one "|" between two), the first."""
+    at = starts[i] if len(starts) > i else starts[0] + sum(map(len, parts[:i])) + i
+    part = parts[i]
+    first = at + len(part) - len(part.lstrip())
+    return first, first + len(part.strip())
 
 
 def _cells(text: str, start: int, end: int, reach: int = _MAX_COLUMNS) -> list[Span]:
@@ -173,14 +275,3 @@ def _cells(text: str, start: int, end: int, reach: int = _MAX_COLUMNS) -> list[S
     if pipes and not line[pipes[-1] + 1 :].strip():
         cells = cells[:-1]
     return cells
-
-
-def _value(text: str, cell: Span) -> Span | None:
-    """The cell's content without the blanks around it (None: empty)."""
-    start, end = cell
-    content = text[start:end]
-    stripped = content.strip()
-    if not stripped:
-        return None
-    first = start + content.index(stripped[0])
-    return first, first + len(stripped)
