@@ -151,7 +151,7 @@ def scan_fields(
         return text
     lowered = ascii_lower(text)
     finder = _Finder(text, lowered, ctx, f"{location}:{FIELD_KIND}" if kind else location)
-    fieldstarts.try_candidates(lowered, ctx.policy.secret_field, ctx, finder)
+    fieldstarts.try_candidates(text, lowered, ctx.policy.secret_field, ctx, finder)
     whole_only = ctx.policy.secret_field.whole_only
     for start, end in mdtable.secret_cells(text, finder.secret, whole_only, ctx.spend):
         finder.take(start, end)
@@ -301,6 +301,18 @@ class _Finder:
                 self._pair_element(_PAIR_ELEMENT.match(text, start))
                 self._cell(_CELL.match(text, start))
         return len(self.edits) > known
+
+    def kept(self, token: str) -> bool:
+        """Would a try at the name in ``token`` (fieldstarts.TOKEN: a blank, ``name=value``
+        of letters, digits and ``_``, a blank or line break) find nothing to replace,
+        wherever the token stands? Asked of the token alone, as a try there reads
+        nothing outside it: the blank before the name (the look-behinds, ``_go_field``),
+        the name and ``=`` (``_PAIR`` wants ``:`` or ``=>``, ``_LINE`` and ``_FIELD``
+        ``:``, ``_flag`` a dash), the value up to the blank or line break after it
+        (``_RUN`` stops there; without blanks around ``=`` the line's start is not
+        read); and the value found is judged by the name and itself only."""
+        alone = _Finder(token, ascii_lower(token), self.ctx, self.where)
+        return not alone.at(1)
 
     def take(self, start: int, end: int) -> None:
         """Replace ``text[start:end]`` (found by another reader: a table's cell)."""
