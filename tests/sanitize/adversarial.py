@@ -223,6 +223,7 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "table rows, distinct codes": lambda n: (
         "| code |\n|---|\n" + _numbered(n - 16, "|E{}|\n".format)
     ),
+    "table rows beyond ASCII": lambda n: "é | code |\n|---|\n" + _repeat("|é|\n", n - 18),
     "table rows, escaped pipes": lambda n: "| code |\n|---|\n" + _repeat("|a\\|b|\n", n - 16),
     "Basic then base64": lambda n: _repeat("Basic YWJjZDpl ", n),
     "Basic then a long run": lambda n: _pad("Basic ", "QUJD", n),

@@ -287,22 +287,34 @@ def _estimate(data: bytes, pattern: re2._Regexp) -> int:
     """The candidates in ``data`` as its sparsest sample windows tell, scaled to its size.
 
     A lower estimate for any text but one whose every window is denser than the rest.
-    Tokens (``TOKEN``) are left out: their copies may be hidden (_Repeats), and each one
-    tried is charged as it is.
+    A token (``TOKEN``) that occurs in more than one window is left out, as its copies
+    may be hidden (_Repeats: each one tried is charged as it is); a token in one window
+    counts once, however often it occurs there.
     """
     step = len(data) // _SAMPLES
-    fewest = min(_count(data, pattern, i * step, i * step + _WINDOW) for i in range(_SAMPLES))
+    samples = [_count(data, pattern, i * step, i * step + _WINDOW) for i in range(_SAMPLES)]
+    seen: dict[bytes, int] = {}
+    for _, tokens in samples:
+        for token in tokens:
+            seen[token] = seen.get(token, 0) + 1
+    fewest = min(others + sum(seen[t] == 1 for t in tokens) for others, tokens in samples)
     return fewest * (len(data) // _WINDOW)
 
 
-def _count(data: bytes, pattern: re2._Regexp, start: int, end: int) -> int:
-    """Candidates but tokens wholly inside ``data[start:end]`` (none counted twice)."""
+def _count(data: bytes, pattern: re2._Regexp, start: int, end: int) -> tuple[int, set[bytes]]:
+    """Candidates wholly inside ``data[start:end]`` (none counted twice) but tokens,
+    and the tokens."""
     count = 0
+    tokens = set()
     found = pattern.search(data, start, end)
     while found is not None and found.end() < end:
-        count += not _is_token(data, found.start())
+        token = _token(data, found.start())
+        if token is None:
+            count += 1
+        else:
+            tokens.add(token)
         found = pattern.search(data, found.end(), end)
-    return count
+    return count, tokens
 
 
 #: TOKEN in lower-cased bytes, and the characters of a name run.
@@ -310,13 +322,14 @@ _TOKEN_BYTES = re.compile(rb"[ \t][a-z_][a-z0-9_]{0,63}=[a-z0-9_]{1,64}[ \t\r\n]
 _NAME_BYTES = _NAME_CHARS.encode()
 
 
-def _is_token(data: bytes, at: int) -> bool:
-    """Does the candidate found at ``at`` name a token?"""
+def _token(data: bytes, at: int) -> bytes | None:
+    """The token named by the candidate found at ``at``, if it names one."""
     if data[at : at + 1] not in _NAME_BYTES:
         at += 1
     before = data[max(0, at - 64) : at]
     start = at - (len(before) - len(before.rstrip(_NAME_BYTES)))
-    return start > 0 and _TOKEN_BYTES.match(data, start - 1) is not None
+    found = _TOKEN_BYTES.match(data, start - 1) if start > 0 else None
+    return None if found is None else found.group()
 
 
 def _name_starts(

@@ -9,8 +9,9 @@ name a yes/no cell. A table of name/value pairs (``| name | value |`` with a row
 ``| DB_PASSWORD | ... |``) has the value of each secret-named row replaced.
 
 One RE2 pass finds the delimiter rows (``|---|:--:|``); only a table whose header holds
-a secret-named or pair-name cell is read, row by row, each row charged to the work
-budget (``ROW_UNITS``) before it is read.
+a secret-named or pair-name cell is read. Its rows are counted in C (to the first line
+without a "|") and charged to the work budget before any is read, then split a chunk at
+a time, each distinct value of a column judged once.
 """
 
 from __future__ import annotations
@@ -28,24 +29,26 @@ from shadowtape.sanitize.names import PAIR_NAMES
 _DELIMITER = r"(?m)^[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|)+(?:[ \t]*:?-+:?[ \t]*)?\r?$"
 _DELIMITER_BYTES = re2.compile(_DELIMITER.encode())
 _DELIMITER_STR = re2.compile(_DELIMITER)
-_SURROGATES = dict.fromkeys(range(0xD800, 0xE000), 0xFFFD)
+#: A line without a "|": where a table's rows end.
+_PLAIN_LINE = re2.compile(rb"(?m)^[^|\n]*$")
 #: A cell border: "|" not escaped.
 _PIPE = re.compile(r"(?<!\\)\|")
 #: The headers of a name/value table's value column.
 _VALUE_HEADERS = frozenset({"value", "val", "values", "data", "content", "secret"})
 #: Work units per delimiter row found (its header read and matched); per
-#: ``ROWS_PER_UNIT`` body rows (split in C a chunk at a time, a column's cells taken
-#: at once: measured on short rows and on rows of empty cells); per ``VERDICTS_PER_UNIT``
-#: distinct values in a column (each judged once: constants.kept); and per row read on
-#: its own (in a chunk with a backslash, or in a name/value table).
+#: ``ROWS_PER_UNIT`` body rows (split in C a chunk at a time, a column's cells taken at
+#: once: 0.4 us a row of empty cells, measured); per ``VERDICTS_PER_UNIT`` distinct
+#: values in a column (each judged once, constants.kept: 0.4 to 0.6 us); and per row
+#: read on its own (in a chunk with a backslash, or in a name/value table: 1.3 to 4.5 us).
+#: A row of three bytes thus costs 1 unit for 0.4 us: a hostile table fails at once.
 TABLE_UNITS = 8
 ROW_UNITS = 1
-ROWS_PER_UNIT = 2
+ROWS_PER_UNIT = 1
 VERDICT_UNITS = 1
-VERDICTS_PER_UNIT = 2
+VERDICTS_PER_UNIT = 4
 ROW_BY_ROW_UNITS = 4
-#: Rows are split this many characters at a time: a chunk's rows are paid for before
-#: any is read, so a table of empty rows fails within one chunk.
+#: Rows are split this many characters at a time (in a text beyond ASCII, whose rows
+#: are not counted first, a chunk's rows are paid for before any is read).
 _CHUNK = 16 * 1024
 #: Cells past this many in a row are not read (as in a header, no real table has more).
 _MAX_COLUMNS = 64
@@ -73,10 +76,13 @@ def secret_cells(
     work units (``Context.spend``)."""
     if not may_hold_table(text):
         return
-    if text.isascii():
-        found_all = _DELIMITER_BYTES.finditer(text.encode("ascii"))
+    data = text.encode("ascii") if text.isascii() else None
+    if data is not None:
+        found_all = _DELIMITER_BYTES.finditer(data)
     else:
-        found_all = _DELIMITER_STR.finditer(text.translate(_SURROGATES))
+        # Lone surrogates (which UTF-8 cannot encode) as "?", one character each, so
+        # indexes hold: two C passes (str.translate with a table is 120 ms per MiB).
+        found_all = _DELIMITER_STR.finditer(text.encode("utf-8", "replace").decode("utf-8"))
     for found in found_all:
         spend(TABLE_UNITS)
         start, end = found.span()
@@ -89,7 +95,15 @@ def secret_cells(
         pair = _pair_columns(names)
         if not columns and pair is None:
             continue
-        yield from _rows(text, end, names, columns, pair, secret, whole_only, spend)
+        if data is not None:
+            # The table's rows, up to the first line without a "|" (found by RE2), paid
+            # for at once: a table of a million empty rows fails before one is read.
+            plain = _PLAIN_LINE.search(data, end + 1)
+            last = len(data) if plain is None else plain.start()
+            spend((text.count("\n", end + 1, last) + 1) * ROW_UNITS // ROWS_PER_UNIT + 1)
+        yield from _rows(
+            text, end, names, columns, pair, secret, whole_only, spend, prepaid=data is not None
+        )
 
 
 def _pair_columns(names: list[str]) -> tuple[int, int] | None:
@@ -108,9 +122,11 @@ def _rows(
     secret: Callable[[str], bool],
     whole_only: Callable[[str], bool],
     spend: Callable[[int], None],
+    *,
+    prepaid: bool,
 ) -> Iterator[Span]:
     """The cells to replace in the rows after a delimiter row ending at ``at``: rows run
-    to the first line without a "|".
+    to the first line without a "|" (``prepaid``: the rows are paid for).
 
     Rows are read a chunk at a time (``_CHUNK`` characters, split in C), each chunk's
     rows paid for before any is read. A chunk without escapes has its cells split at
@@ -123,7 +139,8 @@ def _rows(
     while row_start <= len(text):
         lines, complete = _chunk(text, row_start)
         rows = next((i for i, line in enumerate(lines) if "|" not in line), len(lines))
-        spend(rows * ROW_UNITS // ROWS_PER_UNIT + 1)
+        if not prepaid:
+            spend(rows * ROW_UNITS // ROWS_PER_UNIT + 1)
         body = lines[:rows]
         size = sum(map(len, body)) + rows
         if pair is None and text.find("\\", row_start, row_start + size) < 0:
