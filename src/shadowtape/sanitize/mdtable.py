@@ -31,6 +31,7 @@ _DELIMITER_BYTES = re2.compile(_DELIMITER.encode())
 _DELIMITER_STR = re2.compile(_DELIMITER)
 #: A line without a "|": where a table's rows end.
 _PLAIN_LINE = re2.compile(rb"(?m)^[^|\n]*$")
+_PLAIN_LINE_TEXT = re.compile(r"\n[^|\n]*+(?:\n|\Z)")
 #: A cell border: "|" not escaped.
 _PIPE = re.compile(r"(?<!\\)\|")
 #: The headers of a name/value table's value column.
@@ -47,8 +48,7 @@ ROWS_PER_UNIT = 1
 VERDICT_UNITS = 1
 VERDICTS_PER_UNIT = 4
 ROW_BY_ROW_UNITS = 4
-#: Rows are split this many characters at a time (in a text beyond ASCII, whose rows
-#: are not counted first, a chunk's rows are paid for before any is read).
+#: Rows are split this many characters at a time.
 _CHUNK = 16 * 1024
 #: Cells past this many in a row are not read (as in a header, no real table has more).
 _MAX_COLUMNS = 64
@@ -95,15 +95,22 @@ def secret_cells(
         pair = _pair_columns(names)
         if not columns and pair is None:
             continue
-        if data is not None:
-            # The table's rows, up to the first line without a "|" (found by RE2), paid
-            # for at once: a table of a million empty rows fails before one is read.
-            plain = _PLAIN_LINE.search(data, end + 1)
-            last = len(data) if plain is None else plain.start()
-            spend((text.count("\n", end + 1, last) + 1) * ROW_UNITS // ROWS_PER_UNIT + 1)
-        yield from _rows(
-            text, end, names, columns, pair, secret, whole_only, spend, prepaid=data is not None
-        )
+        # The table's rows, up to the first line without a "|" (found in C), paid for at
+        # once: a table of a million empty rows fails before one is read.
+        last = _table_end(text, data, end)
+        spend((text.count("\n", end + 1, last) + 1) * ROW_UNITS // ROWS_PER_UNIT + 1)
+        yield from _rows(text, end, names, columns, pair, secret, whole_only, spend)
+
+
+def _table_end(text: str, data: bytes | None, end: int) -> int:
+    """Where the first line without a "|" after ``end`` (a line break) starts, or the
+    text's length: by RE2 over ``data`` (``text`` in ASCII), else by a search for a
+    line break (Python's ``re`` finds it by its literal first character)."""
+    if data is not None:
+        plain = _PLAIN_LINE.search(data, end + 1)
+        return len(data) if plain is None else plain.start()
+    found = _PLAIN_LINE_TEXT.search(text, end)
+    return len(text) if found is None else found.start() + 1
 
 
 def _pair_columns(names: list[str]) -> tuple[int, int] | None:
@@ -122,16 +129,13 @@ def _rows(
     secret: Callable[[str], bool],
     whole_only: Callable[[str], bool],
     spend: Callable[[int], None],
-    *,
-    prepaid: bool,
 ) -> Iterator[Span]:
-    """The cells to replace in the rows after a delimiter row ending at ``at``: rows run
-    to the first line without a "|" (``prepaid``: the rows are paid for).
+    """The cells to replace in the rows after a delimiter row ending at ``at`` (their
+    rows paid for): rows run to the first line without a "|".
 
-    Rows are read a chunk at a time (``_CHUNK`` characters, split in C), each chunk's
-    rows paid for before any is read. A chunk without escapes has its cells split at
-    once, and each distinct value in a column is judged once for the table (a column
-    often repeats its values: ``USD``, ``yes``)."""
+    Rows are read a chunk at a time (``_CHUNK`` characters, split in C). A chunk without
+    escapes has its cells split at once, and each distinct value in a column is judged
+    once for the table (a column often repeats its values: ``USD``, ``yes``)."""
     reach = max([*columns, *(pair or ())]) + 1
     wholes = [whole_only(names[i]) for i in columns]
     verdicts = _Verdicts(spend, whole_only)
@@ -139,8 +143,6 @@ def _rows(
     while row_start <= len(text):
         lines, complete = _chunk(text, row_start)
         rows = next((i for i, line in enumerate(lines) if "|" not in line), len(lines))
-        if not prepaid:
-            spend(rows * ROW_UNITS // ROWS_PER_UNIT + 1)
         body = lines[:rows]
         size = sum(map(len, body)) + rows
         if pair is None and text.find("\\", row_start, row_start + size) < 0:
