@@ -103,6 +103,11 @@ def _shared_beginning(n: int) -> str:
     return head + "note=" + "a" * max(0, n - len(head) - 5)
 
 
+def _letters(i: int) -> str:
+    """Six letters, different for each ``i`` (a constant's shape: names.is_symbol)."""
+    return "".join(chr(ord("a") + int(d)) for d in f"{i:06d}")
+
+
 def _random_value(i: int) -> str:
     """6,000 characters of base64url, different for each ``i`` from its first ones."""
     data = hashlib.shake_256(i.to_bytes(4, "big")).digest(4500)
@@ -219,6 +224,11 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "table delimiter rows": lambda n: _repeat("| password |\n|---|\n", n),
     "table rows, empty cells": lambda n: "| password |\n|---|\n" + _repeat("||\n", n - 20),
     "table header then pipes": lambda n: _pad("| password |\n|---|\n", "|", n),
+    "table rows, distinct codes": lambda n: (
+        "| code |\n|---|\n" + _numbered(n - 16, "|E{}|\n".format)
+    ),
+    "table rows beyond ASCII": lambda n: "é | code |\n|---|\n" + _repeat("|é|\n", n - 18),
+    "table rows, escaped pipes": lambda n: "| code |\n|---|\n" + _repeat("|a\\|b|\n", n - 16),
     "Basic then base64": lambda n: _repeat("Basic YWJjZDpl ", n),
     "Basic then a long run": lambda n: _pad("Basic ", "QUJD", n),
     "netrc machine repeated": lambda n: _repeat("machine a login b ", n),
@@ -309,6 +319,15 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     ),
     "JSON: lists of short strings, one Cookie": lambda n: _json_document(
         n, lambda i: '["Accept", "x", "Host", "y"]', '"c": ["Cookie", "a=1"]'
+    ),
+    # name=value tokens in a log, repeated (skipped once seen twice), each twice (each
+    # one looked at), all different (each one tried), s16.
+    "name=value tokens repeated": lambda n: _repeat(" user_key=email app_key=web\n", n),
+    "name=value tokens, each twice": lambda n: _numbered(
+        n, lambda i: f" user_key={_letters(i // 2)}\n"
+    ),
+    "name=value tokens, all different": lambda n: _numbered(
+        n, lambda i: f" user_key={_letters(i)} "
     ),
     "JSON: kind Secret rows": lambda n: _json_document(
         n, lambda i: '{"kind": "Secret", "data": {"a": "b"}}', '"b": 1'

@@ -175,3 +175,73 @@ def test_a_rule_without_a_literal_word_tries_every_name() -> None:
     ctx = Context(policy, Pseudonymizer(b"k"))
     out = scan_fields("ab=s3cr3t-pw-1 cd: x", ctx, "response.body.text", kind=True)
     assert "s3cr3t-pw-1" not in out
+
+
+def _lines(count: int, fields: str) -> str:
+    return "".join(
+        f"2024-07-01T10:00:00Z INFO request_id=r{i} {fields} status=200 path=/api/items/{i}\n"
+        for i in range(count)
+    )
+
+
+def _stored(body: str) -> tuple[str, tuple[str, ...]]:
+    out = SANITIZER.sanitize(_response(body, "text/plain"))
+    assert out.response is not None
+    return out.response.body.decode(), out.redactions
+
+
+@pytest.mark.parametrize("lines", [500, 5000])
+def test_a_log_repeating_secret_named_constants_is_kept(lines: int) -> None:
+    # user_key and app_key are secret names, email and web constants under them: each
+    # line's two fields cost a try (about 10 us each), which made the body too dense.
+    # A token seen again that holds nothing is tried once, its copies skipped in C.
+    log = _lines(lines, "user_key=email app_key=web")
+    stored, redactions = _stored(log)
+    assert stored == log
+    assert redactions == ()
+
+
+def test_a_secret_beside_repeated_constants_is_still_replaced() -> None:
+    # The same token in capitals every hundredth line: a device code (RFC 8628: eight
+    # capitals) where the lower-case one is a constant. Only exact copies of a token
+    # that holds nothing are skipped, so each code is still found.
+    log = "".join(
+        _lines(1, "user_key=ABCDEFGH" if i % 100 == 0 else "user_key=abcdefgh") for i in range(5000)
+    )
+    stored, redactions = _stored(log)
+    assert "ABCDEFGH" not in stored
+    assert stored.count("user_key=abcdefgh") == 4950
+    assert redactions == ("response.body.text:field",)
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        # a line's value (INI, .env) that is itself a repeated token
+        ("password= app_key=web", "password= app_key=web"),
+        # a quoted pair whose name ends in a repeated token
+        ('"x user_key=9 ": "s3cr3t-pw-1"', "s3cr3t-pw-1"),
+        # a pair whose name is the value of a repeated token
+        ("x user_key=password :8675309", "8675309"),
+    ],
+)
+def test_fields_around_a_skipped_token_are_still_found(line: str, secret: str) -> None:
+    # Copies of four tokens first (skipped once seen twice), then a line whose field
+    # reads one of them: skipping a token's copies skips no other field.
+    log = _lines(3000, "user_key=email user_key=9 app_key=web user_key=password")
+    log += line + "\n"
+    stored, _ = _stored(log)
+    assert "request_id=r2999 " in stored  # scanned, not dropped
+    assert secret not in stored
+
+
+def test_a_log_of_distinct_secret_named_constants_is_still_too_dense() -> None:
+    # Every token different: none is skipped, each costs its try, and a mebibyte of
+    # them is more than the body's budget: dropped whole, never written raw.
+    def letters(i: int) -> str:
+        return "".join(chr(ord("a") + int(d)) for d in f"{i:06d}")
+
+    log = "".join(f" user_key={letters(i)}\n" for i in range(MIB // 18))
+    stored, redactions = _stored(log)
+    assert stored == ""
+    assert redactions == (DROPPED,)

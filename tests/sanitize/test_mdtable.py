@@ -89,3 +89,48 @@ def test_ordinary_tables_are_kept_byte_for_byte(table: str) -> None:
     stored, redactions = _stored(table)
     assert stored == table
     assert redactions == ()
+
+
+def _codes(rows: int, secret_every: int = 0) -> str:
+    """A table of error codes, ``rows`` short rows under a ``Code`` column (a name
+    secret as a whole only, whose constants are kept); with ``secret_every``, that
+    row and every such one after holds an OAuth-like code instead."""
+
+    def code(i: int) -> str:
+        return f"c0de{i:04d}Zq9x" if secret_every and i % secret_every == 0 else f"E{i:04d}"
+
+    lines = "".join(
+        f"| {code(i)} | {400 + i % 100} | Something about case {i} |\n" for i in range(rows)
+    )
+    return "| Code | HTTP | Meaning |\n|---|---|---|\n" + lines
+
+
+def test_a_long_table_of_short_rows_is_kept_whole() -> None:
+    # 3,000 rows of 43 bytes: each row's cells and each distinct code cost about a
+    # microsecond; charged per row one by one, the body was dropped as too dense.
+    table = _codes(3000)
+    assert len(table) > 120_000
+    stored, redactions = _stored(table)
+    assert stored == table
+    assert redactions == ()
+
+
+def test_a_long_table_of_short_rows_still_loses_its_secrets() -> None:
+    # The same table with an OAuth-like code in every tenth row: each is replaced, the
+    # constants and the other columns are kept.
+    table = _codes(3000, secret_every=10)
+    stored, redactions = _stored(table)
+    assert "c0de" not in stored
+    assert "| E0001 | 401 | Something about case 1 |\n" in stored
+    assert "| E2999 | 499 | Something about case 2999 |\n" in stored
+    assert stored.count("\n") == table.count("\n")
+    assert redactions == ("response.body.text:field",)
+
+
+def test_a_table_of_empty_rows_is_still_too_dense() -> None:
+    # A secret column over a megabyte of empty rows: three bytes a row is more rows
+    # than a body's work budget allows, so it is dropped, never written raw.
+    table = "| password |\n|---|\n" + "||\n" * 350_000
+    stored, redactions = _stored(table)
+    assert stored == ""
+    assert redactions == ("response.body: dropped (too dense to scan)",)

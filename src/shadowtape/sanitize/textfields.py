@@ -161,9 +161,11 @@ def scan_fields(
         return text
     lowered = ascii_lower(text)
     finder = _Finder(text, lowered, ctx, f"{location}:{FIELD_KIND}" if kind else location)
-    fieldstarts.try_candidates(lowered, ctx.policy.secret_field, ctx, finder)
+    fieldstarts.try_candidates(text, lowered, ctx.policy.secret_field, ctx, finder)
     whole_only = ctx.policy.secret_field.whole_only
-    for start, end in mdtable.secret_cells(text, finder.secret, whole_only, ctx.spend):
+    labels = constants.label_at(finder.where)
+    cells = mdtable.secret_cells(text, finder.secret, whole_only, ctx.spend, labels=labels)
+    for start, end in cells:
         finder.take(start, end)
     for start, end in kubeyaml.secret_values(text, ctx.spend):
         finder.take(start, end)
@@ -286,6 +288,12 @@ class _Finder:
         be applied or not.
         """
         known = len(self.edits)
+        self._try(start)
+        return len(self.edits) > known or (self._kept and self._count_kept())
+
+    def _try(self, start: int) -> None:
+        """Try every pattern at ``start``: edits collected, ``_kept`` set when a value
+        was kept for its shape."""
         self._kept = False
         text = self.text
         before = text[start - 1] if start > 0 else ""
@@ -312,7 +320,6 @@ class _Finder:
             elif before == ">":
                 self._pair_element(_PAIR_ELEMENT.match(text, start))
                 self._cell(_CELL.match(text, start))
-        return len(self.edits) > known or (self._kept and self._count_kept())
 
     def _count_kept(self) -> bool:
         """Is a value kept for its shape paid for as a replaced one is (Context.kept)?
@@ -327,6 +334,19 @@ class _Finder:
             return False
         ctx.kept += 1
         return True
+
+    def kept(self, token: str) -> bool:
+        """Would a try at the name in ``token`` (fieldstarts.TOKEN: a blank, ``name=value``
+        of letters, digits and ``_``, a blank or line break) find nothing to replace,
+        wherever the token stands? Asked of the token alone, as a try there reads
+        nothing outside it: the blank before the name (the look-behinds, ``_go_field``),
+        the name and ``=`` (``_PAIR`` wants ``:`` or ``=>``, ``_LINE`` and ``_FIELD``
+        ``:``, ``_flag`` a dash), the value up to the blank or line break after it
+        (``_RUN`` stops there; without blanks around ``=`` the line's start is not
+        read); and the value found is judged by the name and itself only."""
+        alone = _Finder(token, ascii_lower(token), self.ctx, self.where)
+        alone._try(1)  # not at(): a value kept for its shape is kept in every copy
+        return not alone.edits
 
     def take(self, start: int, end: int) -> None:
         """Replace ``text[start:end]`` (found by another reader: a table's cell)."""
