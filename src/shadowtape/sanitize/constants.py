@@ -226,20 +226,23 @@ _RANGE = (
     r"(?:[\^~]|[<>]=?|=)?v?(?:[0-9]{1,9}|[xX*])(?:\.(?:[0-9]{1,9}|[xX*])){0,2}"
     r"(?:-[0-9A-Za-z.]{1,32})?"
 )
-#: RE2 (linear in the value): ranges repeat, separated by blanks, "-" or "||".
+#: RE2 (linear in the value) over its UTF-8 bytes (a str costs the wrapper three times
+#: as long): ranges repeat, separated by blanks, "-" or "||".
 _VERSION_SPEC = re2.compile(
-    rf"\*|latest|next|beta|alpha|canary|rc|stable|"
-    rf"(?:workspace:)?(?:{_RANGE}(?: {{1,2}}(?:(?:-|\|\|) {{1,2}})?{_RANGE}){{0,7}}|[*^~])"
-    rf"|npm:@?[a-z0-9][a-z0-9._/-]{{0,213}}@[^\s@]{{1,64}}"
-    r"|(?:file|link|portal):[^\s@:]{1,256}"
+    (
+        rf"\*|latest|next|beta|alpha|canary|rc|stable|"
+        rf"(?:workspace:)?(?:{_RANGE}(?: {{1,2}}(?:(?:-|\|\|) {{1,2}})?{_RANGE}){{0,7}}|[*^~])"
+        rf"|npm:@?[a-z0-9][a-z0-9._/-]{{0,213}}@[^\s@]{{1,64}}"
+        r"|(?:file|link|portal):[^\s@:]{1,256}"
+    ).encode()
 )
 #: A git dependency: its URL, with no user information but ``git@`` (a token may be
 #: one: ``https://ghp_...@github.com/...``), or GitHub's ``owner/repo#ref`` forms.
 _GIT_SPEC = re2.compile(
-    r"(?:git\+)?(?:https?|ssh|git)://(?:git@)?[A-Za-z0-9.-]{1,253}(?::[0-9]{1,5})?"
-    r"[/:][^\s@]{1,512}"
-    r"|(?:git\+ssh://)?git@[A-Za-z0-9.-]{1,253}:[^\s@]{1,512}"
-    r"|(?:github|gitlab|bitbucket):[A-Za-z0-9_.-]{1,100}/[^\s@]{1,256}"
+    rb"(?:git\+)?(?:https?|ssh|git)://(?:git@)?[A-Za-z0-9.-]{1,253}(?::[0-9]{1,5})?"
+    rb"[/:][^\s@]{1,512}"
+    rb"|(?:git\+ssh://)?git@[A-Za-z0-9.-]{1,253}:[^\s@]{1,512}"
+    rb"|(?:github|gitlab|bitbucket):[A-Za-z0-9_.-]{1,100}/[^\s@]{1,256}"
 )
 
 
@@ -255,7 +258,8 @@ def version_spec(value: str) -> bool:
     """
     if len(value) > 1024:
         return False
-    return _VERSION_SPEC.fullmatch(value) is not None or _GIT_SPEC.fullmatch(value) is not None
+    data = value.encode("utf-8", "surrogatepass")
+    return _VERSION_SPEC.fullmatch(data) is not None or _GIT_SPEC.fullmatch(data) is not None
 
 
 #: File extensions a file name ends with (case-insensitive): documents, images, audio,
