@@ -215,6 +215,7 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     "mysql repeated": lambda n: _repeat("mysql ", n),
     "mysql then words, no -p": lambda n: _pad("mysql -u root", " a", n),
     "mysql -p repeated": lambda n: _repeat("mysql -pX ", n),
+    "mysql -p beyond ASCII": lambda n: _repeat("mysql -pé«x ", n),
     "curl -u then quotes": lambda n: _pad("curl -u a:", "'b c' ", n),
     "htpasswd -b then flags": lambda n: _pad("htpasswd -b", " -c 1", n),
     "sshpass -f repeated": lambda n: _pad("sshpass", " -f x", n),

@@ -17,6 +17,16 @@ import re
 from functools import lru_cache
 from typing import Any
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate (text decoded with surrogateescape) as U+FFFD,
+    one character for one: RE2 takes UTF-8, which cannot hold them; neither is a word,
+    digit nor space. (``str.translate`` with a table costs 120 ms a MiB; this, 5.)"""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 #: A letter or digit beyond ASCII (``str.isalnum``), and any character beyond ASCII.
 NON_ASCII_ALNUM = re.compile(r"(?![\x00-\x7f])[^\W_]")
 NON_ASCII = re.compile(r"[^\x00-\x7f]")

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 import re2
 
 from shadowtape.sanitize import constants
+from shadowtape.sanitize.beyondascii import without_surrogates
 
 #: A shell word: plain characters and quoted strings, glued.
 _WORD = r"""(?:"[^"\r\n]*"|'[^'\r\n]*'|[^ \t\r\n;|&<>"'`])+"""
@@ -73,7 +74,6 @@ _COMMANDS_TEXT = "|".join(f"(?:{rule})" for rule in _RULES)
 #: surrogates (which UTF-8 cannot hold) read as U+FFFD, one character for one.
 _COMMANDS_BYTES = re2.compile(_COMMANDS_TEXT.encode())
 _COMMANDS_STR = re2.compile(_COMMANDS_TEXT)
-_SURROGATES = dict.fromkeys(range(0xD800, 0xE000), 0xFFFD)
 #: Literals one of which every rule's match holds (Detector hints).
 HINTS = (
     "mysql",
@@ -98,22 +98,21 @@ _QUOTES = "\"'"
 def searchable(text: str) -> str | bytes:
     """What an RE2 pattern searches for ``text``: ASCII as bytes, other text as str;
     lone surrogates (which UTF-8 cannot hold) as U+FFFD, one character for one
-    (``translate`` with a table costs tens of ms a MiB, so only when there are some)."""
+    (only when there are some)."""
     if text.isascii():
         return text.encode("ascii")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.translate(_SURROGATES)
+        return without_surrogates(text)
     return text
 
 
 def command_spans(text: str) -> Iterator[tuple[int, int]]:
     """Where each password given on a command line is (see the module docstring)."""
-    if text.isascii():
-        found_all = _COMMANDS_BYTES.finditer(text.encode("ascii"))
-    else:
-        found_all = _COMMANDS_STR.finditer(text.translate(_SURROGATES))
+    data = searchable(text)
+    pattern = _COMMANDS_BYTES if isinstance(data, bytes) else _COMMANDS_STR
+    found_all = pattern.finditer(data)
     for found in found_all:
         start, end = found.span()
         span = _value(text, start, end)

@@ -27,6 +27,7 @@ from typing import Any, Protocol, TypeVar
 import re2
 
 from shadowtape.sanitize import commandline, digestauth, pgpass, versions
+from shadowtape.sanitize.beyondascii import without_surrogates
 
 _EMAIL_LOCAL = r"[A-Za-z0-9._%+\-]+"
 _EMAIL_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
@@ -127,17 +128,12 @@ class LinearPattern:
         return match_str(self._text, text)
 
 
-#: Lone surrogates (text decoded with surrogateescape) become U+FFFD, one character for
-#: one: RE2 takes UTF-8, which cannot hold them; neither is a word, digit nor space.
-_SURROGATES = dict.fromkeys(range(0xD800, 0xE000), 0xFFFD)
-
-
 def _str_matches(pattern: Any, text: str) -> Iterator[Match]:
     found = pattern.finditer(text)
     try:
         first = next(found, None)
     except UnicodeEncodeError:
-        found = pattern.finditer(text.translate(_SURROGATES))
+        found = pattern.finditer(without_surrogates(text))
         first = next(found, None)
     if first is not None:
         yield first
@@ -150,7 +146,7 @@ def fullmatch_str(pattern: Any, text: str) -> Match | None:
     try:
         found: Match | None = pattern.fullmatch(text)
     except UnicodeEncodeError:
-        found = pattern.fullmatch(text.translate(_SURROGATES))
+        found = pattern.fullmatch(without_surrogates(text))
     return found
 
 
@@ -159,7 +155,7 @@ def match_str(pattern: Any, text: str) -> Match | None:
     try:
         found: Match | None = pattern.match(text)
     except UnicodeEncodeError:
-        found = pattern.match(text.translate(_SURROGATES))
+        found = pattern.match(without_surrogates(text))
     return found
 
 
