@@ -487,6 +487,15 @@ LINK_COST = 25
 #: A link's "://" percent-encoded once or twice, in either case ("%3A%2F%2F", "%253a...").
 #: (Python's ``re``: a bounded pattern from a literal "%", and any str, surrogates too.)
 _ENCODED_SCHEME = re.compile(r"%(?:25)?3[aA]%(?:25)?2[fF]%(?:25)?2[fF]")
+#: The same in RE2 over ASCII text: Python's ``re`` tries it at every "%", and a
+#: percent-encoded text has one every three characters.
+_ENCODED_SCHEME_BYTES = re2.compile(_ENCODED_SCHEME.pattern.encode())
+
+
+def _holds_encoded_scheme(text: str) -> bool:
+    if text.isascii():
+        return _ENCODED_SCHEME_BYTES.search(text.encode("ascii")) is not None
+    return _ENCODED_SCHEME.search(text) is not None
 
 
 def link_tokens(text: str, ctx: Context) -> None:
@@ -502,7 +511,7 @@ def link_tokens(text: str, ctx: Context) -> None:
         return
     if "://" in text:
         _link_tokens(text, ctx)
-    if "%" not in text or _ENCODED_SCHEME.search(text) is None:
+    if "%" not in text or not _holds_encoded_scheme(text):
         return
     layer = text
     for depth in range(1, MAX_DECODE + 1):
