@@ -138,14 +138,7 @@ def test_every_word_for_password_the_name_rules_know_is_a_label() -> None:
     ["YOUR_PASSWORD", "<password>", "<your-api-key>", "your_token_here", "xxxxxxxx", "********"],
 )
 def test_a_placeholder_in_docs_is_kept(placeholder: str) -> None:
-    for body, content_type in (
-        (f"export DB_PASSWORD={placeholder}\n", "text/plain"),
-        (f"api_key: {placeholder}\n", "text/markdown"),
-        (_json({"password": placeholder}), "application/json"),
-        (f"curl -u admin:{placeholder} https://api.test/\n", "text/plain"),
-        (f"app --db-password {placeholder} --verbose\n", "text/plain"),
-        (f'<input name="password" value="{placeholder}">', "text/html"),
-    ):
+    for body, content_type in _places(placeholder):
         out, redactions = _out(body, content_type)
         assert (out, redactions) == (body, ()), body
 
@@ -154,15 +147,22 @@ def test_a_placeholder_in_docs_is_kept(placeholder: str) -> None:
     "password", ["changeme", "admin", "password123", "YOUR_MOM_42", "xxxx1234"]
 )
 def test_a_weak_default_where_a_placeholder_would_be_is_still_replaced(password: str) -> None:
-    for body, content_type in (
-        (f"export DB_PASSWORD={password}\n", "text/plain"),
-        (_json({"password": password}), "application/json"),
-        (f"mysql -uroot -p{password} mydb\n", "text/plain"),
-        (f"app --db-password {password} --verbose\n", "text/plain"),
-        (f'<input name="password" value="{password}">', "text/html"),
-    ):
+    for body, content_type in _places(password):
         out, _ = _out(body, content_type)
         assert password not in out, body
+
+
+def _places(value: str) -> tuple[tuple[str, str], ...]:
+    """Bodies (and their content types) that put ``value`` where a password goes."""
+    return (
+        (f"export DB_PASSWORD={value}\n", "text/plain"),
+        (f"api_key: {value}\n", "text/markdown"),
+        (_json({"password": value}), "application/json"),
+        (f"curl -u ann:{value} https://api.test/\n", "text/plain"),
+        (f"mysql -uroot -p{value} mydb\n", "text/plain"),
+        (f"app --db-password {value} --verbose\n", "text/plain"),
+        (f'<input name="password" value="{value}">', "text/html"),
+    )
 
 
 def test_a_password_in_angle_brackets_is_not_a_placeholder() -> None:
