@@ -76,6 +76,12 @@ def test_ordinary_text_stays(body: str, content_type: str) -> None:
         ("curl -u alice:Up8Kd3Vw7Qs2 https://x\n", "Up8Kd3Vw7Qs2"),
         ('{"accesstoken": "Zq8vR2mK9xLp4TnW7bYc"}', "Zq8vR2mK9xLp4TnW7bYc"),
         ('{"user_code": "WDJB-MJHT", "device_code": "GmRhmhcxhwAzkoEq"}', "WDJB-MJHT"),
+        # A password that starts like a variable or a template is none.
+        ("login user=bob password=$ecretP@ss99 ok\n", "ecretP@ss99"),
+        ("db.password=$ecret99\n", "ecret99"),
+        ("export DB_PASSWORD={{Hunter2xyz\n", "Hunter2xyz"),
+        ("PGPASSWORD=%Hunter2 xyz% psql\n", "Hunter2"),
+        ("mysql -p$DbPass99 shop\n", "DbPass99"),
     ],
 )
 def test_the_secret_beside_them_still_goes(body: str, secret: str) -> None:

@@ -80,9 +80,18 @@ def reference(value: str) -> bool:
     (``"$MYSQL_PASSWORD"``, ``${TOKEN}``, ``$(cat pw)``), a Windows variable (``%PW%``)
     or a template (``{{ password }}``)? Its own text is no secret."""
     value = value.strip("\"'")
-    return value.startswith(("$", "{{")) or (
-        len(value) > 2 and value[0] == "%" and value[-1] == "%"
-    )
+    return value[:1] in "${%" and _REFERENCE.fullmatch(value) is not None
+
+
+#: Whole references only: a password may well start with "$" (``$ecretP@ss99``) or
+#: "{{". Bounded classes, no nesting: linear.
+_REFERENCE = re.compile(
+    r"\$(?:[A-Z_][A-Z0-9_]{0,127}|[a-z_]{1,128})"  # $MYSQL_PASSWORD, $password
+    r"|\$\{[A-Za-z_][^{}\s]{0,127}\}"  # ${TOKEN}, ${DB_PW:-x}, ${env:PW}
+    r"|\$\([^()]{0,256}\)?"  # $(cat /run/pw), or its first word on a command line
+    r"|\{\{(?:[^{}]{1,128}\}\})?"  # {{ password }}, or its first word
+    r"|%[A-Za-z_][A-Za-z0-9_]{0,127}%"  # %DB_PASSWORD%
+)
 
 
 #: The words for a secret that a form's label or an i18n file's message shows, by what
