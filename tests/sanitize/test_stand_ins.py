@@ -250,3 +250,15 @@ def test_a_version_outside_a_dependency_map_under_a_secret_name_is_still_replace
     )
     assert "1234" not in out and "^0.1.0" not in out
     assert len(redactions) == 2
+
+
+@pytest.mark.parametrize("secret", ["482913", "48213597", "20240101-Zk9Fj2LqP0aZx7WmQ3rTabcd", "7"])
+def test_a_code_or_key_under_a_map_named_like_a_dependency_map_is_still_replaced(
+    secret: str,
+) -> None:
+    """``overrides`` names settings in many APIs: a number alone, or digits and a tag,
+    is a PIN, a one-time code or a key there, never a version a manifest would write."""
+    body = _json({"user": {"overrides": {"otp": secret, "db_password": secret}}})
+    out, redactions = _out(body, "application/json")
+    assert secret not in out
+    assert len(redactions) == 2

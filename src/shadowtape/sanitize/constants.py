@@ -231,9 +231,15 @@ DEPENDENCY_MAPS = frozenset(
 #: A version constraint (npm's, Yarn's, pnpm's): ranges of versions (``^1.2.3``, ``~1.2``,
 #: ``>=1.0 <2``, ``1.x``, ``*``, ``1.2.3 - 2.0.0``, ``^1 || ^2``), a dist-tag, a
 #: workspace or alias (``workspace:*``, ``npm:pkg@^1``), a local path (``file:../x``).
+#: A number alone is no version here (a PIN or a one-time code is one too), nor digits
+#: with a tag (``20240101-Zk9F...``, an API key's shape): a version has a dot or an
+#: operator, and a pre-release tag follows a whole ``major.minor.patch``.
+_PART = r"(?:[0-9]{1,9}|[xX*])"
+_OPERATOR = r"(?:[\^~]|[<>]=?|=)"
 _RANGE = (
-    r"(?:[\^~]|[<>]=?|=)?v?(?:[0-9]{1,9}|[xX*])(?:\.(?:[0-9]{1,9}|[xX*])){0,2}"
-    r"(?:-[0-9A-Za-z.]{1,32})?"
+    rf"(?:{_OPERATOR}?v?[0-9]{{1,9}}\.[0-9]{{1,9}}\.[0-9]{{1,9}}(?:-[0-9A-Za-z.]{{1,32}})?"
+    rf"|{_OPERATOR}v?{_PART}(?:\.{_PART}){{0,2}}"
+    rf"|v?{_PART}(?:\.{_PART}){{1,2}})"
 )
 #: RE2 (linear in the value) over its UTF-8 bytes (a str costs the wrapper three times
 #: as long): ranges repeat, separated by blanks, "-" or "||".
