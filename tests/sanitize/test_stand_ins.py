@@ -100,6 +100,8 @@ def test_labels_in_text_csv_and_markdown_are_kept_and_passwords_beside_them_go()
         (_json({"user": {"new_password": "Mot de passe"}}), "application/json", "Mot de passe"),
         ("user,password\nann,Passwort\n", "text/csv", "Passwort"),
         ("password: Password\n", "text/yaml", "Password"),
+        (_json({"username": "ann", "password": "xxxxxxxx"}), "application/json", "xxxxxxxx"),
+        ("password=YOUR_SECRET_ACCESS\n", "text/plain", "YOUR_SECRET_ACCESS"),
     ],
 )
 def test_a_label_shaped_password_a_client_sends_is_replaced(

@@ -209,15 +209,16 @@ def placeholder(value: str) -> bool:
 def stands_in(value: str, name: str, where: str) -> bool:
     """Does ``value`` stand where a secret would, under the secret field ``name``,
     without being one: a placeholder (``YOUR_PASSWORD``) or a label (``Mot de passe``)?
-    ``where``: the location; a label counts only where no client typed it (label_at)."""
-    return placeholder(value) or (label_at(where) and label(value, name))
+    ``where``: the location; only in a response (label_at)."""
+    return label_at(where) and (placeholder(value) or label(value, name))
 
 
 def label_at(where: str) -> bool:
-    """May a label stand at the location ``where``? Not in a request: what a client sends
-    under ``password`` is what its user typed, and ``Password`` is a password there; an
-    i18n file or a form's markup comes in a response."""
-    return not where.startswith("request")
+    """May a label or a placeholder stand at the location ``where``? Only in a response:
+    what a client sends under ``password`` is what its user typed (``Password`` and
+    ``xxxxxxxx`` are passwords there), and an error message may quote it; an i18n file,
+    a form's markup or a page of docs comes in a response."""
+    return where.startswith("response")
 
 
 #: The maps of a package manifest whose keys are packages' names, not fields
