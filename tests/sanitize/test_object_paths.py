@@ -145,6 +145,10 @@ def test_object_paths(value: str) -> None:
         "/",
         "a//b",
         "/beach",
+        # A token with a "/" after it is no folder (a folder is named by a word).
+        "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6/",
+        "JBSWY3DPEHPK3PXP/",
+        "Summer2024/",
     ],
     ids=lambda v: v[:24],
 )

@@ -317,6 +317,10 @@ _PATH = re2.compile(f"/?{_SEGMENT}(?:/{_SEGMENT})*/?".encode())
 _PATH_MAX = 1024
 
 
+#: A folder's name alone: letters, maybe joined by "-" or "_".
+_FOLDER = re.compile(r"[A-Za-z][A-Za-z_-]{0,63}")
+
+
 def object_path(value: str) -> bool:
     """Is ``value`` a storage path or a file name (``photos/2024/beach.jpg``,
     ``uploads/2024/07/a1b2c3.png``, ``auth/user-not-found``), not a credential?
@@ -340,4 +344,8 @@ def object_path(value: str) -> bool:
         stem, dot, extension = name.rpartition(".")
         if not (dot and stem and extension.lower() in _EXTENSIONS):
             return False
+    elif not name and "/" not in folder.strip("/"):
+        # One segment and a "/" (``photos/``): a folder is named by a word, while a
+        # token with a "/" after it (``JBSWY3DPEHPK3PXP/``) is still a token.
+        return _FOLDER.fullmatch(folder.strip("/")) is not None
     return _PATH.fullmatch(value.encode("utf-8", "surrogatepass")) is not None
