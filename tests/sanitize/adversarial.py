@@ -369,6 +369,7 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     ),
     "-pX repeated": lambda n: _repeat(" -pYOUR_PASSWORD", n),
     "YOUR_ then capitals": lambda n: _pad("password=YOUR_", "A", n),
+    "label lines": lambda n: _repeat("a.password=Password\npassword: Mot de passe\n", n),
 }
 
 

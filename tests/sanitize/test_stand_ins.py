@@ -264,3 +264,13 @@ def test_a_code_or_key_under_a_map_named_like_a_dependency_map_is_still_replaced
     out, redactions = _out(body, "application/json")
     assert secret not in out
     assert len(redactions) == 2
+
+
+def test_a_file_of_many_labels_is_kept_not_dropped() -> None:
+    """Each label kept is paid for as a replaced value is: a properties file or a YAML
+    bundle of a thousand forms is kept whole, as it would be with their values
+    replaced, not dropped as too dense."""
+    properties = "".join(f"form{i}.password=Passwort\n" for i in range(1000))
+    yaml = "".join(f"form{i}:\n  password: Password\n" for i in range(1000))
+    for body, content_type in ((properties, "text/plain"), (yaml, "text/yaml")):
+        assert _out(body, content_type) == (body, ())

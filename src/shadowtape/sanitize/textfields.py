@@ -442,10 +442,9 @@ class _Finder:
         """A constant's name, a small code or a storage path under ``code`` or ``key``
         (constants.symbol_or_path), or under any name a label or a placeholder
         (constants.stands_in)."""
-        if isinstance(value, str) and constants.stands_in(value, name, self.where):
-            return True
-        if symbol_or_path(value) and self.ctx.policy.secret_field.whole_only(name):
-            self._kept = True
+        kept = isinstance(value, str) and constants.stands_in(value, name, self.where)
+        if kept or (symbol_or_path(value) and self.ctx.policy.secret_field.whole_only(name)):
+            self._kept = True  # paid for as a replaced value is (_count_kept)
             return True
         return False
 
