@@ -57,3 +57,11 @@ def test_values_json_cannot_write_are_kept_when_a_secret_is_replaced() -> None:
     doc = msgpack.unpackb(sanitize_msgpack(body, _ctx(), "request.body"))
     assert doc["password"] != "hunter22"
     assert math.isnan(doc["ratio"]) and doc["id"] == 2**64 - 1
+
+
+def test_a_body_labelled_messagepack_that_holds_json_text_is_read_as_text() -> None:
+    """A client's label is no promise: JSON sent as application/msgpack (or a multipart
+    part so labelled) has its secret-named fields replaced, not only its token shapes."""
+    body = b'{"api_key": "k-123456", "user": "ann"}'
+    out = sanitize_body(body, "application/msgpack", _ctx(), "request.body")
+    assert b"k-123456" not in out and b'"user"' in out

@@ -10,7 +10,7 @@ import time
 
 import msgpack  # type: ignore[import-untyped]
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from shadowtape import Exchange, Request, Response
@@ -106,8 +106,18 @@ def _every_part_read(exchange: Exchange) -> Exchange:
         return SANITIZER.sanitize(exchange)
 
 
+#: Found by the test: JSON in a part labelled MessagePack, base64-encoded, whose secret
+#: a later part repeats (read as bytes, it was replaced only by a late echo).
+_FOUND = [
+    _part("a", base64.b64encode(b'{"api_key": "k-123456"}'), "Content-Type: application/msgpack",
+          "Content-Transfer-Encoding: base64"),
+    _part("a", b'{"api_key": "k-123456"}'),
+]  # fmt: skip
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(parts(), st.sampled_from([FILLER, *DECODED])), min_size=1, max_size=40))
+@example(_FOUND)
 def test_skipping_parts_changes_nothing_reading_every_part_would(drawn: list[bytes]) -> None:
     exchange = _posted(_close(drawn))
     skimmed = SANITIZER.sanitize(exchange)

@@ -100,7 +100,8 @@ def sanitize_body(body: bytes, content_type: str, ctx: Context, base: str) -> by
         packed = sanitize_msgpack(body, ctx, base)
         if packed is not None:
             return packed
-        return sanitize_binary(body, ctx, base)
+        # Not MessagePack JSON can hold: read as any other body, as text when it is
+        # (a part labelled MessagePack that holds JSON), else as bytes.
     decoded = _decode(body, mime, params.get("charset", ""))
     if decoded is None:
         return sanitize_binary(body, ctx, base)
