@@ -82,6 +82,10 @@ def test_ordinary_text_stays(body: str, content_type: str) -> None:
         ("export DB_PASSWORD={{Hunter2xyz\n", "Hunter2xyz"),
         ("PGPASSWORD=%Hunter2 xyz% psql\n", "Hunter2"),
         ("mysql -p$DbPass99 shop\n", "DbPass99"),
+        # An .env or properties line's value runs to a blank, ";" and "&" and all.
+        ("DB_PASSWORD=Tr0ub;4dor&3x\nDEBUG=1\n", "4dor&3x"),
+        ("export API_TOKEN=Ab9&cd;Ef7\n", "cd;Ef7"),
+        ("db.password=Tr0ub;4dor\n", "4dor"),
     ],
 )
 def test_the_secret_beside_them_still_goes(body: str, secret: str) -> None:

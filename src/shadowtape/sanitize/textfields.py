@@ -72,6 +72,9 @@ _FLAG = re.compile(
 )
 #: An assignment is a whole line's (INI, .env, properties) when only these open the line.
 _LINE_OPENERS = re.compile(r"[ \t]*+(?:export[ \t]++|set[ \t]++)?")
+#: A setting's name at a line's start: an environment variable's (capitals) or a
+#: property's (dotted).
+_SETTING = re.compile(r"[A-Z][A-Z0-9_]{0,63}|[A-Za-z_][\w\-]{0,63}(?:\.[\w\-]{1,63}){1,8}")
 _QUOTED = {'"': re.compile(r'"([^"\n]*+)"'), "'": re.compile(r"'([^'\n]*+)'")}
 #: What ``\s`` matches (``str.isspace``), listed: a class of listed characters is read
 #: about twice as fast as one with ``\s`` in it, and a value's run is read whole. None
@@ -528,11 +531,17 @@ class _Finder:
             if not (self._symbol(found.group("k"), value) or _reference(value)):
                 self._edit(value_start, end, "text")
             return
-        run_from, run_end = self._run
-        if not run_from <= value_start < run_end:
-            run = _RUN.match(text, value_start)
-            run_end = run.end() if run is not None else value_start
-            self._run = (value_start, run_end)
+        if opened is not None and opened.end() == start and _SETTING.fullmatch(found.group("k")):
+            # DB_PASSWORD=Tr0ub;4dor&3x, db.password=a&b: an .env or properties line's
+            # value runs to a blank, ";" and "&" and all (a query's pairs are lower case).
+            word = _WORD.match(text, value_start)
+            run_end = word.end() if word is not None else value_start
+        else:
+            run_from, run_end = self._run
+            if not run_from <= value_start < run_end:
+                run = _RUN.match(text, value_start)
+                run_end = run.end() if run is not None else value_start
+                self._run = (value_start, run_end)
         value = self._bare(text[value_start:run_end])
         if not (self._symbol(found.group("k"), value) or _reference(value)):
             self._edit(value_start, run_end, "text")
