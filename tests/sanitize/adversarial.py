@@ -369,6 +369,8 @@ OPENINGS: dict[str, Callable[[int], str]] = {
     ),
     "-pX repeated": lambda n: _repeat(" -pYOUR_PASSWORD", n),
     "YOUR_ then capitals": lambda n: _pad("password=YOUR_", "A", n),
+    "env lines with ; and &": lambda n: _repeat("DB_PASSWORD=a;b&c\nx.token=d&e\n", n),
+    "env name then a long word": lambda n: _pad("API_TOKEN=", "a;&", n),
     "label lines": lambda n: _repeat("a.password=Password\npassword: Mot de passe\n", n),
 }
 
