@@ -17,6 +17,7 @@ SECRETS = {
     "code": "SplxlOBeZQQYbYS6WxSbIA",
     "state": "af0ifjsldkj3894",
     "id_token": "Qx7mVb2Lk9Rz4TaPw1sD",
+    "SAMLart": "AAQAADWNEw5VT47wcO4zX%2FiEzMmFQvGknDfws2ZtqSGdkNSbsW1cmVR0bzU%3D",
 }
 
 

@@ -20,6 +20,9 @@ URL_SECRET_PARAMS = frozenset(
         "refresh_token", "token", "oauth_token", "oauth_verifier", "ticket", "nonce",
         "x_amz_signature", "x_amz_credential", "x_amz_security_token", "x_goog_signature",
         "x_goog_credential", "jsessionid", "phpsessid", "sid", "apikey", "api_key",
+        # SAML's artifact binding: SAMLart, a one-time reference to the assertion
+        # (normalised as "sam_lart"), and its other spellings.
+        "sam_lart", "saml_art", "samlart",
     }
 )  # fmt: skip
 
