@@ -38,6 +38,16 @@ SANITIZER = Sanitizer(key=b"k")
         ("openssl pkcs12 -in a.p12 -passin pass:S3cretPw9 -nodes", "S3cretPw9"),
         ("machine api.test login bob password S3cretPw9", "S3cretPw9"),  # ~/.netrc
         ("machine api.test\n  login bob\n  password S3cretPw9\n", "S3cretPw9"),
+        ("mysql -vpS3cretPw9 shop", "S3cretPw9"),  # flags clustered before p
+        ("mysqldump -CpS3cretPw9 db > db.sql", "S3cretPw9"),
+        ("mongosh -u admin -p S3cretPw9 --authenticationDatabase admin", "S3cretPw9"),
+        ("mongodump --password=S3cretPw9 --db shop", "S3cretPw9"),
+        ("plink -ssh -pw S3cretPw9 root@host", "S3cretPw9"),
+        ("zip -P S3cretPw9 a.zip b.txt", "S3cretPw9"),
+        ("unzip -P S3cretPw9 a.zip", "S3cretPw9"),
+        ("7z x -pS3cretPw9 a.7z", "S3cretPw9"),
+        ("openssl enc -aes-256-cbc -k S3cretPw9 -in a -out b", "S3cretPw9"),
+        ("smbclient //srv/share -U bob%S3cretPw9", "S3cretPw9"),
     ],
 )
 def test_the_password_and_nothing_else_is_found(line: str, secret: str) -> None:
@@ -58,6 +68,12 @@ def test_the_password_and_nothing_else_is_found(line: str, secret: str) -> None:
         "htpasswd -c .htpasswd bob",  # no -b: htpasswd asks for the password
         "sshpass -f pwfile ssh -p 2222 root@host",
         "python -m http.server -p 8000",
+        "mysql -hpostgres -u root shop",  # -h takes the rest: a host named "postgres"
+        "7z a -p a.7z b",  # -p alone: 7-Zip asks
+        "smbclient -U bob //srv/share",
+        "openssl enc -kfile pw.txt -in a",
+        "mongosh --port 27017",
+        "zip -r a.zip dir",
         "kubectl port-forward svc/db -p 5432",
         "sqlplus / as sysdba",
         "tar -xpf archive.tar",

@@ -7,7 +7,11 @@ one. So each rule names its programs and their option: ``mysql -u root -pS3cret`
 ``docker login -p S3cret`` (podman, nerdctl, buildah and skopeo too), ``curl -u
 alice:S3cret`` and ``--user`` (the part after the first ``:``), ``htpasswd -b file user
 S3cret``, ``redis-cli -a S3cret``, ``ldapsearch -w S3cret`` (and the other ldap tools),
-``sqlplus scott/tiger@db``, and OpenSSL's ``-passin pass:S3cret`` after any program.
+``sqlplus scott/tiger@db``, ``mongosh -p S3cret`` (and the other MongoDB tools),
+PuTTY's ``plink -pw S3cret``, ``zip -P S3cret`` and 7-Zip's ``-pS3cret``, ``openssl enc
+-k S3cret``, ``smbclient -U bob%S3cret``, and OpenSSL's ``-passin pass:S3cret`` after
+any program. MySQL's flags that take no argument may stand clustered before ``p``
+(``-vpS3cret``).
 
 One RE2 pass finds every invocation whose option has a value, and each match ends where
 the value does: where the value starts is found from its end in C, by the rule the
@@ -44,9 +48,24 @@ _MYSQL = (
     r"(?:mysql(?:dump|admin|import|show|check|pump|slap)?"
     r"|mariadb(?:-?(?:dump|admin|import|show|check))?)"
 )
+#: MySQL's short options that take no argument, which may stand clustered before ``p``
+#: (``-vpS3cret``); one that takes an argument (``-h``, ``-u``) would take the rest.
+_MYSQL_FLAGS = "[vCsNBrtnqEfXHicAbGjkT]"
 _RULES = (
     # mysql -u root -pS3cret db: "-p" alone prompts, and "-p db" names the database.
-    rf"{_START}{_MYSQL}{_EXE}{_ARGS}-p{_WORD}",
+    rf"{_START}{_MYSQL}{_EXE}{_ARGS}-{_MYSQL_FLAGS}{{0,8}}p{_WORD}",
+    # mongosh -u admin -p S3cret (and the other MongoDB tools), --password=S3cret
+    rf"{_START}(?:mongosh|mongo|mongodump|mongorestore|mongoexport|mongoimport|mongostat|mongotop)"
+    rf"{_EXE}{_ARGS}(?:-p{_BLANK}|--password(?:{_BLANK}|=)){_VALUE}",
+    # PuTTY's plink, pscp and psftp: -pw S3cret
+    rf"{_START}(?:plink|pscp|psftp){_EXE}{_ARGS}-pw{_BLANK}{_VALUE}",
+    # zip -P S3cret (unzip, zipcloak) and 7-Zip's -pS3cret
+    rf"{_START}(?:zip|unzip|zipcloak){_EXE}{_ARGS}-P{_BLANK}{_VALUE}",
+    rf"{_START}7z[ar]?{_EXE}(?:{_BLANK}{_WORD})*?{_BLANK}-p{_WORD}",
+    # openssl enc -k S3cret (a password given whole on the command line)
+    rf"{_START}openssl{_EXE}{_ARGS}-k{_BLANK}{_VALUE}",
+    # smbclient -U user%S3cret
+    rf"{_START}smbclient{_EXE}{_ARGS}(?:-U|--user(?:name)?)(?:{_BLANK}|=)[^%\s\"'`;|&<>]{{1,256}}%{_WORD}",
     # sshpass [-e|-v|-f file|-d n|-P prompt] -p S3cret ssh ...: after the command, -p is ssh's.
     rf"{_START}sshpass{_EXE}(?:{_BLANK}-[evhV]+|{_BLANK}-[fdP](?:{_BLANK})?{_WORD})*{_BLANK}-p(?:{_BLANK})?{_VALUE}",
     # docker login -u bob -p S3cret registry
@@ -77,6 +96,14 @@ _COMMANDS_STR = re2.compile(_COMMANDS_TEXT)
 #: Literals one of which every rule's match holds (Detector hints).
 HINTS = (
     "mysql",
+    "mongo",
+    "plink",
+    "pscp",
+    "psftp",
+    "-P",  # zip, unzip, zipcloak: not "zip", which "gzip" in every Accept-Encoding holds
+    "7z",
+    "openssl",
+    "smbclient",
     "mariadb",
     "sshpass",
     " login",
@@ -135,7 +162,11 @@ def _value(text: str, start: int, end: int) -> tuple[int, int] | None:
     if head.startswith("-pass"):
         return _after(text, word, end, "pass:")
     if program.startswith(("mysql", "mariadb")):
+        return _unquoted(text, text.index("p", word) + 1, end)  # -pS3cret, -vpS3cret
+    if program.startswith("7z"):
         return _unquoted(text, word + 2, end)  # -pS3cret
+    if program.startswith("smbclient"):
+        return _unquoted(text, text.index("%", word) + 1, end)  # user%S3cret
     if program.startswith("curl"):
         value = _option_value(text, word, end, start)
         colon = text.find(":", value, end)
@@ -143,7 +174,7 @@ def _value(text: str, start: int, end: int) -> tuple[int, int] | None:
     if program.startswith(("sqlplus", "rman", "expdp", "impdp", "sqlldr")):
         slash = text.find("/", word, end)
         return None if slash < 0 else (slash + 1, end)
-    if program.startswith(("sshpass", "docker", "podman", "nerdctl", "buildah", "skopeo")):
+    if program.startswith(("sshpass", "docker", "podman", "nerdctl", "buildah", "skopeo", "mongo")):
         return _unquoted(text, _option_value(text, word, end, start), end)
     return _unquoted(text, word, end)  # htpasswd, redis-cli, ldap*: the last word
 
