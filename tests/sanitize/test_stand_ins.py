@@ -102,6 +102,7 @@ def test_labels_in_text_csv_and_markdown_are_kept_and_passwords_beside_them_go()
         ("password: Password\n", "text/yaml", "Password"),
         (_json({"username": "ann", "password": "xxxxxxxx"}), "application/json", "xxxxxxxx"),
         ("password=YOUR_SECRET_ACCESS\n", "text/plain", "YOUR_SECRET_ACCESS"),
+        (_json({"username": "ann", "password": "redacted"}), "application/json", "redacted"),
     ],
 )
 def test_a_label_shaped_password_a_client_sends_is_replaced(
@@ -274,3 +275,10 @@ def test_a_file_of_many_labels_is_kept_not_dropped() -> None:
     yaml = "".join(f"form{i}:\n  password: Password\n" for i in range(1000))
     for body, content_type in ((properties, "text/plain"), (yaml, "text/yaml")):
         assert _out(body, content_type) == (body, ())
+
+
+def test_a_flag_or_a_mask_under_a_secret_name_in_a_json_response_is_kept() -> None:
+    """What tables and text lines keep, JSON keeps too: a config dump's ``n/a``, ``none``,
+    ``redacted`` or ``***`` says whether or where, not what (in a response only)."""
+    body = _json({"otp_seed": "n/a", "cred": "none", "password": "redacted", "token": "***"})
+    assert _out(body, "application/json") == (body, ())

@@ -208,9 +208,10 @@ def placeholder(value: str) -> bool:
 
 def stands_in(value: str, name: str, where: str) -> bool:
     """Does ``value`` stand where a secret would, under the secret field ``name``,
-    without being one: a placeholder (``YOUR_PASSWORD``) or a label (``Mot de passe``)?
-    ``where``: the location; only in a response (label_at)."""
-    return label_at(where) and (placeholder(value) or label(value, name))
+    without being one: a placeholder (``YOUR_PASSWORD``, ``n/a``, ``none``, ``***``,
+    ``$DB_PASSWORD``: kept), a yes/no answer or a label (``Mot de passe``)? ``where``:
+    the location; only in a response (label_at)."""
+    return label_at(where) and (kept(value, whole=False) or label(value, name))
 
 
 def label_at(where: str) -> bool:
