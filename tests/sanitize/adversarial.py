@@ -367,6 +367,9 @@ OPENINGS: dict[str, Callable[[int], str]] = {
         lambda i: f'{{"password": "Enter your password {i}", "token": "YOUR_TOKEN_{i}"}}',
         '"pwd": "<' + "a" * 200 + '>"',
     ),
+    "JSON: masked secrets": lambda n: _json_document(
+        n, lambda i: '{"password": "n/a", "token": "***", "pin": "none"}', '"b": 1'
+    ),
     "JSON: dependency ranges": lambda n: _json_document(
         n,
         lambda i: f'{{"dependencies": {{"passport-token": "^1.2.{i} || >=1.0.0 <2 || 1.x"}}}}',
@@ -485,6 +488,8 @@ CARRIERS: dict[str, Callable[[str], Exchange]] = {
     "form value": _body("application/x-www-form-urlencoded", lambda p: "note=" + quote(p)),
     "text": _body("text/plain", lambda p: p),
     "html response": _response_body("text/html; charset=utf-8"),
+    # Responses: what is kept only there (labels, placeholders, flags) is read there.
+    "JSON response": _response_body("application/json"),
     "multipart": _body("multipart/form-data; boundary=b0undary", _multipart),
     "csv": _body("text/csv", _csv),
     "header": lambda p: _exchange(request_headers=(("X-Note", p),)),

@@ -112,7 +112,7 @@ class Context:
         #: Values read under a secret name and kept for their shape in this step (a
         #: storage path or a constant under ``key``: constants.py). Like values replaced,
         #: they are paid for by the redaction limit rather than by work, twice over (a
-        #: text with escaped quotes is read again unescaped): textfields counts them.
+        #: text with escaped quotes is read again unescaped): see ``keep``.
         self.kept = 0
         #: Work units spent so far, and where ``spend`` raises TooDense (set by the
         #: sanitizer around each step, in proportion to what the step reads).
@@ -126,6 +126,16 @@ class Context:
         self.replaced += 1
         if self.replaced > self.limit:
             raise TooManyRedactions
+
+    def keep(self, pending: int = 0) -> bool:
+        """Count a value kept under a secret name (see ``kept``) in place of a replaced
+        one: False, and not counted, once twice the limit (less the ``pending``
+        replacements a reader has found but not made) are kept; the value is then
+        replaced, or paid for as work, as the reader decides."""
+        if self.kept >= 2 * (self.limit - self.replaced - pending):
+            return False
+        self.kept += 1
+        return True
 
     def expect(self, count: int) -> None:
         """Raise TooManyRedactions now if ``count`` more replacements would pass the

@@ -438,7 +438,10 @@ class Walker:
                     or (
                         kind & _SECRET
                         and not (kind & _WHOLE and symbol_or_path(value))
-                        and not _stands_in(value, new_key, chain, self.base, self.meter)
+                        and not (
+                            _stands_in(value, new_key, chain, self.base, self.meter)
+                            and self.ctx.keep()
+                        )
                     )
                     or new_key in extra
                     or (pair_secret is not None and new_key in pair_secret)

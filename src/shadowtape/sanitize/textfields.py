@@ -332,11 +332,7 @@ class _Finder:
         by the step's redaction limit, once for a text and once for its unescaped view,
         and only past that charged as candidates that found nothing.
         """
-        ctx = self.ctx
-        if ctx.kept >= 2 * (ctx.limit - ctx.replaced - len(self.edits)):
-            return False
-        ctx.kept += 1
-        return True
+        return self.ctx.keep(len(self.edits))
 
     def kept(self, token: str) -> bool:
         """Would a try at the name in ``token`` (fieldstarts.TOKEN: a blank, ``name=value``
