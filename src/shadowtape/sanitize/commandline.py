@@ -100,8 +100,11 @@ HINTS = (
     "plink",
     "pscp",
     "psftp",
-    "-P",  # zip, unzip, zipcloak: not "zip", which "gzip" in every Accept-Encoding holds
-    "7z",
+    # zip, unzip, zipcloak's option and 7-Zip's name with what follows them: not "zip"
+    # ("gzip" in every Accept-Encoding) nor "7z" or "-P" alone (random base64 holds them).
+    "-P ",
+    "-P\t",
+    *(f"7z{kind}{end}" for kind in ("", "a", "r") for end in (" ", "\t", ".exe")),
     "openssl",
     "smbclient",
     "mariadb",
