@@ -46,10 +46,11 @@ _FLAGS = re.compile(_FLAG)
 _MAX = 64
 
 
-def kept(value: str, *, whole: bool) -> bool:
+def kept(value: str, *, whole: bool, paths: bool = False) -> bool:
     """Is ``value`` (a cell's or an attribute's text, under a secret name) a yes/no
-    answer, or, under a name secret as a whole only (``whole``), a constant?"""
-    if whole and object_path(value):
+    answer, or, under a name secret as a whole only (``whole``), a constant, or a
+    storage path where ``paths`` (label_at: a response)?"""
+    if whole and paths and object_path(value):
         return True
     if len(value) > _MAX:
         return False
@@ -60,11 +61,13 @@ def kept(value: str, *, whole: bool) -> bool:
     return _FLAGS.fullmatch(value) is not None
 
 
-def symbol_or_path(value: object) -> bool:
+def symbol_or_path(value: object, *, paths: bool) -> bool:
     """Is ``value``, under a name secret as a whole only (``key``, ``code``,
     ``storage_key``), a constant's name or small code (names.is_symbol) or a storage path
-    (object_path)? What JSON, XML, text fields and GraphQL variables keep there."""
-    return is_symbol(value) or (isinstance(value, str) and object_path(value))
+    (object_path), where ``paths`` (label_at: in a response, where a listing or an
+    error code holds one; a client may send a password shaped like a path,
+    ``hunter2/hunter2``)? What JSON, XML, text fields and GraphQL variables keep."""
+    return is_symbol(value) or (paths and isinstance(value, str) and object_path(value))
 
 
 def key_path(name_words: tuple[str, ...], value: str, *, whole_only: bool) -> bool:

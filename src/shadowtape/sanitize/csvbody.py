@@ -119,4 +119,5 @@ def looks_like_csv(text: str) -> bool:
 def _kept(value: str, whole: bool, name: str, where: str) -> bool:
     """A cell under the secret column ``name`` that is none: see constants.kept and
     constants.label (a localised export's ``Mot de passe`` column of labels)."""
-    return kept(value, whole=whole) or (label_at(where) and label(value, name))
+    response = label_at(where)
+    return kept(value, whole=whole, paths=response) or (response and label(value, name))

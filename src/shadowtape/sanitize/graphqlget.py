@@ -61,7 +61,7 @@ def bind(pairs: list[str], ctx: Context, location: Callable[[str], str], *, plus
     # Bound only to arguments secret as a whole name (``key: $key``): a constant or a
     # path stays, as under such a JSON key (constants.symbol_or_path).
     weak = graphql_secrets(request, names.whole_only) - bound
-    bound |= {name for name in weak if not symbol_or_path(data[name])}
+    bound |= {name for name in weak if not symbol_or_path(data[name], paths=False)}
     if not bound:
         return False
     where = location("variables")

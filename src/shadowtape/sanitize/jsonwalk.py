@@ -97,6 +97,7 @@ class Walker:
         "named_keys",
         "nested",
         "ordinary",
+        "paths",
         "plain",
         "policy",
         "reader",
@@ -126,6 +127,8 @@ class Walker:
         self.meter = fieldstarts.Meter(ctx)
         self.policy = ctx.policy
         self.base = base
+        #: Storage paths are kept under ``key`` in a response only (constants.label_at).
+        self.paths = constants.label_at(base)
         self.full = scope
         #: For keys, and for strings that cannot hold a secret-named field.
         self.plain = Scope(scope.detectors, scope.echo, False)
@@ -437,7 +440,7 @@ class Walker:
                     secret
                     or (
                         kind & _SECRET
-                        and not (kind & _WHOLE and symbol_or_path(value))
+                        and not (kind & _WHOLE and symbol_or_path(value, paths=self.paths))
                         and not (
                             _stands_in(value, new_key, chain, self.base, self.meter)
                             and self.ctx.keep()

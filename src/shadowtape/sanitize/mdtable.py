@@ -235,7 +235,9 @@ class _Verdicts:
         if new:
             self.spend(len(new) * VERDICT_UNITS // VERDICTS_PER_UNIT + 1)
             for value in new:
-                known[value] = _kept(value, whole) or (self.labels and label(value, name))
+                known[value] = _kept(value, whole, self.labels) or (
+                    self.labels and label(value, name)
+                )
         return known
 
 
@@ -253,11 +255,11 @@ def _chunk(text: str, start: int) -> tuple[list[str], bool]:
     return text[start:cut].split("\n"), False
 
 
-def _kept(value: str, whole: bool) -> bool:
+def _kept(value: str, whole: bool, paths: bool) -> bool:
     """Is a cell under a secret name a yes/no answer, or a constant under a name secret
     as a whole only (``whole``: constants.py)? A constant is asked about first: a column
     under a whole name mostly holds them."""
-    return (whole and kept(value, whole=True)) or kept(value, whole=False)
+    return (whole and kept(value, whole=True, paths=paths)) or kept(value, whole=False)
 
 
 def _split(line: str, start: int, reach: int) -> tuple[list[str], list[int]]:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from itertools import compress, repeat
 from operator import not_
 
-from shadowtape.sanitize.constants import key_path
+from shadowtape.sanitize.constants import key_path, label_at
 from shadowtape.sanitize.context import Context
 from shadowtape.sanitize.csvbody import UNTYPED, csv_file
 from shadowtape.sanitize.liveparts import live_chunks
@@ -115,7 +115,7 @@ def _part(chunk: bytes, ctx: Context, base: str, sanitize_body: BodyFn) -> bytes
         new_head_text = ctx.text(head_text, where, scope=scope)
         if new_head_text != head_text:
             new_head = new_head_text.encode("utf-8", "surrogateescape")
-    if field and policy.secret_field.matches(field) and not _key_path(field, content, ctx):
+    if field and policy.secret_field.matches(field) and not _key_path(field, content, ctx, where):
         content = _secret_content(content, ctx, where)
     else:
         if content_type.partition(";")[0].strip().lower() in UNTYPED and csv_file(disposition):
@@ -129,10 +129,11 @@ def _part(chunk: bytes, ctx: Context, base: str, sanitize_body: BodyFn) -> bytes
     return new_head + separator + content + trailer
 
 
-def _key_path(field: str, content: bytes, ctx: Context) -> bool:
-    """Is ``content`` a storage path in a field such as the ``key`` of an S3 upload form
-    (constants.key_path)? It is then read as any other field's text."""
-    if len(content) > _KEY_PATH_MAX:
+def _key_path(field: str, content: bytes, ctx: Context, where: str) -> bool:
+    """Is ``content`` a storage path in a field named ``key`` (constants.key_path), in a
+    response? (An S3 upload form's ``key`` is sent by a client, and what a client sends
+    may be a password shaped like a path.) It is then read as any other field's text."""
+    if len(content) > _KEY_PATH_MAX or not label_at(where):
         return False
     try:
         text = content.decode("utf-8")

@@ -442,7 +442,9 @@ class _Finder:
         (constants.symbol_or_path), or under any name a label or a placeholder
         (constants.stands_in)."""
         kept = isinstance(value, str) and constants.stands_in(value, name, self.where)
-        if kept or (symbol_or_path(value) and self.ctx.policy.secret_field.whole_only(name)):
+        paths = constants.label_at(self.where)
+        whole = self.ctx.policy.secret_field.whole_only
+        if kept or (symbol_or_path(value, paths=paths) and whole(name)):
             self._kept = True  # paid for as a replaced value is (_count_kept)
             return True
         return False
