@@ -23,7 +23,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def without_surrogates(text: str) -> str:
     """``text`` with each lone surrogate (text decoded with surrogateescape) as U+FFFD,
     one character for one: RE2 takes UTF-8, which cannot hold them; neither is a word,
-    digit nor space. (``str.translate`` with a table costs 120 ms a MiB; this, 5.)"""
+    digit nor space. One regular expression, not ``str.translate`` with a table, which
+    looks every character up in Python."""
     return _SURROGATE.sub("\ufffd", text)
 
 

@@ -17,8 +17,9 @@ A list is a challenge when it holds neither ``response`` nor ``cnonce`` (RFC 761
 client always sends ``response``, and ``cnonce`` whenever ``qop`` is used), so a list
 that holds the password hash is never read as a challenge.
 
-Two RE2 passes, both in C: one finds each Digest list that holds one of the three,
-the other finds them within it; each value found is paid for by the caller.
+Two RE2 passes, both in C: one finds each Digest list that holds ``response`` or
+``cnonce``, the other finds the three values within it; each value found is paid for
+by the caller.
 """
 
 from __future__ import annotations

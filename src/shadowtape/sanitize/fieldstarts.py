@@ -212,7 +212,7 @@ HIDE_PER_MIB = 1500
 class _Repeats:
     """Tokens (``TOKEN``) repeated in a text and holding nothing to replace, hidden from
     the candidate search: a log of 5,000 lines each with ``user_key=email`` costs one
-    try, not 5,000 (about 10 us each, which made the body too dense to scan).
+    try, not 5,000.
 
     A token is hidden by writing its ``=`` as ``~`` in the searched copy (``data``), in
     its exact copies only (same case: ``user_key=ABCDEFGH`` may hold a device code that

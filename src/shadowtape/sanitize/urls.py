@@ -380,8 +380,8 @@ def _may_name_secret(text: str, ctx: Context, plus: bool) -> bool:
 @lru_cache(maxsize=8)
 def _hints(secret_field: NameMatcher) -> re2._Regexp | None:
     """One case-insensitive RE2 pass for every word a secret name must hold (None:
-    any name may be secret). Keyed by the matcher itself: hashing its tuple of words
-    on every call cost more than the search of a short text."""
+    any name may be secret). Keyed by the matcher itself, not by its tuple of words,
+    which would be hashed on every call."""
     field_hints = secret_field.hints
     if field_hints is None:
         return None
