@@ -102,6 +102,8 @@ def test_labels_in_text_csv_and_markdown_are_kept_and_passwords_beside_them_go()
         ("password: Password\n", "text/yaml", "Password"),
         (_json({"username": "ann", "password": "xxxxxxxx"}), "application/json", "xxxxxxxx"),
         ("password=YOUR_SECRET_ACCESS\n", "text/plain", "YOUR_SECRET_ACCESS"),
+        ("user,password\nann,YOUR_PASSWORD\n", "text/csv", "YOUR_PASSWORD"),
+        ("| user | password |\n|---|---|\n| ann | <hunter> |\n", "text/markdown", "<hunter>"),
         (_json({"username": "ann", "password": "redacted"}), "application/json", "redacted"),
     ],
 )

@@ -54,7 +54,7 @@ def kept(value: str, *, whole: bool, paths: bool = False) -> bool:
         return True
     if len(value) > _MAX:
         return False
-    if reference(value) or placeholder(value):
+    if reference(value):
         return True
     if whole:
         return _CONSTANT.fullmatch(value) is not None or is_symbol(value)
@@ -214,7 +214,9 @@ def stands_in(value: str, name: str, where: str) -> bool:
     without being one: a placeholder (``YOUR_PASSWORD``, ``n/a``, ``none``, ``***``,
     ``$DB_PASSWORD``: kept), a yes/no answer or a label (``Mot de passe``)? ``where``:
     the location; only in a response (label_at)."""
-    return label_at(where) and (kept(value, whole=False) or label(value, name))
+    return label_at(where) and (
+        kept(value, whole=False) or placeholder(value) or label(value, name)
+    )
 
 
 def label_at(where: str) -> bool:
@@ -246,8 +248,8 @@ _RANGE = (
     rf"|{_OPERATOR}v?{_PART}(?:\.{_PART}){{0,2}}"
     rf"|v?{_PART}(?:\.{_PART}){{1,2}})"
 )
-#: RE2 (linear in the value) over its UTF-8 bytes (a str costs the wrapper three times
-#: as long): ranges repeat, separated by blanks, "-" or "||".
+#: RE2 (linear in the value) over its UTF-8 bytes (the wrapper maps a str's offsets in
+#: Python): ranges repeat, separated by blanks, "-" or "||".
 _VERSION_SPEC = re2.compile(
     (
         rf"\*|latest|next|beta|alpha|canary|rc|stable|"

@@ -14,7 +14,7 @@ import csv
 import io
 import re
 
-from shadowtape.sanitize.constants import kept, label, label_at
+from shadowtape.sanitize.constants import kept, label, label_at, placeholder
 from shadowtape.sanitize.context import Context
 
 CSV_TYPES = frozenset(
@@ -120,4 +120,6 @@ def _kept(value: str, whole: bool, name: str, where: str) -> bool:
     """A cell under the secret column ``name`` that is none: see constants.kept and
     constants.label (a localised export's ``Mot de passe`` column of labels)."""
     response = label_at(where)
-    return kept(value, whole=whole, paths=response) or (response and label(value, name))
+    return kept(value, whole=whole, paths=response) or (
+        response and (placeholder(value) or label(value, name))
+    )
