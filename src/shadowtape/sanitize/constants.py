@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 import re2
 
@@ -70,12 +71,18 @@ def symbol_or_path(value: object, *, paths: bool) -> bool:
     return is_symbol(value) or (paths and isinstance(value, str) and object_path(value))
 
 
-def key_path(name_words: tuple[str, ...], value: str, *, whole_only: bool) -> bool:
-    """Is ``value`` a storage path under a name ending in ``key`` that is secret as a whole
-    only (``key``, ``storage_key``: ``whole_only``), as the ``key`` field of an S3 upload
-    form is? What query strings, forms and multipart fields keep: there ``code`` and
-    ``state`` are OAuth's, and constants are not told apart (params.py)."""
-    return whole_only and name_words[-1:] == ("key",) and object_path(value)
+def key_path(name: str, value: str, where: str, whole_only: Callable[[str], bool]) -> bool:
+    """Is ``value``, at the location ``where``, a storage path under a name ending in
+    ``key`` that is secret as a whole only (``key``, ``storage_key``: ``whole_only``)?
+    What query strings, forms and multipart fields keep, in a response only (label_at:
+    a client may send a password shaped like a path); there ``code`` and ``state`` are
+    OAuth's, and constants are not told apart (params.py)."""
+    return (
+        label_at(where)
+        and name_words(name)[-1:] == ("key",)
+        and object_path(value)
+        and whole_only(name)
+    )
 
 
 def reference(value: str) -> bool:

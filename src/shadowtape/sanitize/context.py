@@ -393,7 +393,7 @@ class Context:
             value = text[start:end]
             if value in self.outputs or not detector.accepts(value):
                 continue
-            if not listed and detector.rejects_at(text, start, end):
+            if not listed and detector.reject and detector.rejects_at(text, start, end):
                 continue
             edits.append((start, end, replace(value)))
         return splice(text, edits, made)

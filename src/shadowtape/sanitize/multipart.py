@@ -16,11 +16,10 @@ from collections.abc import Callable
 from itertools import compress, repeat
 from operator import not_
 
-from shadowtape.sanitize.constants import key_path, label_at
+from shadowtape.sanitize.constants import key_path
 from shadowtape.sanitize.context import Context
 from shadowtape.sanitize.csvbody import UNTYPED, csv_file
 from shadowtape.sanitize.liveparts import live_chunks
-from shadowtape.sanitize.names import words
 
 _NAME = re.compile(r"""(?:^|;)\s*name\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))""", re.I)
 _FILENAME = re.compile(r"(?:^|;)\s*filename\*?\s*=", re.I)
@@ -133,14 +132,13 @@ def _key_path(field: str, content: bytes, ctx: Context, where: str) -> bool:
     """Is ``content`` a storage path in a field named ``key`` (constants.key_path), in a
     response? (An S3 upload form's ``key`` is sent by a client, and what a client sends
     may be a password shaped like a path.) It is then read as any other field's text."""
-    if len(content) > _KEY_PATH_MAX or not label_at(where):
+    if len(content) > _KEY_PATH_MAX:
         return False
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    whole_only = ctx.policy.secret_field.whole_only(field)
-    return key_path(words(field), text, whole_only=whole_only)
+    return key_path(field, text, where, ctx.policy.secret_field.whole_only)
 
 
 #: No storage path is longer (S3's longest key is 1,024 bytes).

@@ -26,7 +26,7 @@ from operator import itemgetter
 import re2
 
 from shadowtape.sanitize import graphqlget
-from shadowtape.sanitize.constants import key_path, label_at
+from shadowtape.sanitize.constants import key_path
 from shadowtape.sanitize.context import Context, Scope, without_cards
 from shadowtape.sanitize.names import NameMatcher, words
 from shadowtape.sanitize.params import URL_SECRET_PARAMS, secret_param
@@ -272,7 +272,7 @@ def _pairs(
             if not raw_value:
                 continue
             value = _decode(raw_value, plus)
-            if not _key_path(name, value, ctx, location(name)):
+            if not key_path(name, value, location(name), ctx.policy.secret_field.whole_only):
                 if holds_return_url(name, value):
                     # RelayState=/dashboard: a return URL, scanned as one (relaystate.py).
                     ctx.spend(URL_COST)
@@ -334,16 +334,6 @@ def _verdicts(pairs: list[str], ctx: Context, plus: bool) -> dict[str, str]:
         verdicts[raws[index]] = _name(raws[index], ctx, plus)
         at = ends[index]  # the next name
     return verdicts
-
-
-def _key_path(name: str, value: str, ctx: Context, where: str) -> bool:
-    """Is ``value`` a storage path under a ``key`` (constants.key_path), in a response (a
-    URL a response carries; what a client sends may be a password shaped like a path)?
-    It is then read as any other pair's value."""
-    if not label_at(where):
-        return False
-    whole_only = ctx.policy.secret_field.whole_only(name)
-    return key_path(words(name), value, whole_only=whole_only)
 
 
 _ALLOWED = "allowed"
