@@ -226,6 +226,16 @@ def stands_in(value: str, name: str, where: str) -> bool:
     )
 
 
+def cell_kept(value: str, name: str, *, whole: bool, response: bool) -> bool:
+    """Is a table's or a CSV file's cell under the secret column ``name`` none: a yes/no
+    answer or a constant (kept; under a name secret as a whole only, ``whole``, the
+    constants and, in a ``response``, a storage path), or in a response a placeholder or
+    the column's label (a localised export's ``Mot de passe``)?"""
+    return kept(value, whole=whole, paths=response) or (
+        response and (placeholder(value) or label(value, name))
+    )
+
+
 def label_at(where: str) -> bool:
     """May a label or a placeholder stand at the location ``where``? Only in a response:
     what a client sends under ``password`` is what its user typed (``Password`` and

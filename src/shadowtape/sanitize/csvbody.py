@@ -14,7 +14,7 @@ import csv
 import io
 import re
 
-from shadowtape.sanitize.constants import kept, label, label_at, placeholder
+from shadowtape.sanitize.constants import cell_kept, label_at
 from shadowtape.sanitize.context import Context
 
 CSV_TYPES = frozenset(
@@ -69,10 +69,15 @@ def sanitize_csv(text: str, ctx: Context, base: str) -> str:
     except csv.Error:  # not CSV after all: the text scan still runs
         return text
     changed = False
+    response = label_at(base)
     for i in columns:
         whole = policy.secret_field.whole_only(names[i])
         for row in rows[1:]:
-            if i < len(row) and row[i] and not _kept(row[i], whole, names[i], base):
+            if (
+                i < len(row)
+                and row[i]
+                and not cell_kept(row[i], names[i], whole=whole, response=response)
+            ):
                 row[i] = ctx.secret(row[i], f"{base}.csv.{names[i]}")
                 changed = True
     if not changed:
@@ -113,13 +118,4 @@ def looks_like_csv(text: str) -> bool:
         and bool(second)
         and second.count(delimiter) >= len(cells) - 1
         and all(_HEADER_CELL.fullmatch(cell.strip()) for cell in cells)
-    )
-
-
-def _kept(value: str, whole: bool, name: str, where: str) -> bool:
-    """A cell under the secret column ``name`` that is none: see constants.kept and
-    constants.label (a localised export's ``Mot de passe`` column of labels)."""
-    response = label_at(where)
-    return kept(value, whole=whole, paths=response) or (
-        response and (placeholder(value) or label(value, name))
     )

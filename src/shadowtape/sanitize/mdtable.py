@@ -22,7 +22,7 @@ from itertools import accumulate, islice, pairwise
 
 import re2
 
-from shadowtape.sanitize.constants import kept, label, placeholder
+from shadowtape.sanitize.constants import cell_kept
 from shadowtape.sanitize.names import PAIR_NAMES
 
 #: A delimiter row: cells of dashes (colons for alignment), at least one "|".
@@ -210,8 +210,9 @@ def _row(
 
 
 class _Verdicts:
-    """Whether a cell's value is kept (``_kept``), judged once per value and column name
-    in a table, each judgement paid for (``VERDICT_UNITS`` per ``VERDICTS_PER_UNIT``)."""
+    """Whether a cell's value is kept (constants.cell_kept), judged once per value and
+    column name in a table, each judgement paid for (``VERDICT_UNITS`` per
+    ``VERDICTS_PER_UNIT``)."""
 
     __slots__ = ("_known", "labels", "spend", "whole_only")
 
@@ -235,9 +236,7 @@ class _Verdicts:
         if new:
             self.spend(len(new) * VERDICT_UNITS // VERDICTS_PER_UNIT + 1)
             for value in new:
-                known[value] = _kept(value, whole, self.labels) or (
-                    self.labels and (placeholder(value) or label(value, name))
-                )
+                known[value] = cell_kept(value, name, whole=whole, response=self.labels)
         return known
 
 
@@ -253,13 +252,6 @@ def _chunk(text: str, start: int) -> tuple[list[str], bool]:
         if cut < 0:
             return text[start:].split("\n"), True
     return text[start:cut].split("\n"), False
-
-
-def _kept(value: str, whole: bool, paths: bool) -> bool:
-    """Is a cell under a secret name a yes/no answer, or a constant under a name secret
-    as a whole only (``whole``: constants.py)? A constant is asked about first: a column
-    under a whole name mostly holds them."""
-    return (whole and kept(value, whole=True, paths=paths)) or kept(value, whole=False)
 
 
 def _split(line: str, start: int, reach: int) -> tuple[list[str], list[int]]:
